@@ -1,0 +1,22 @@
+import type { Command } from 'commander';
+import { loadScenario } from '../../scenario/load.js';
+import { buildPlan, peakConnectRatePerS } from '../../plan/plan.js';
+import type { CliContext } from '../context.js';
+import { painter } from '../output.js';
+import { formatUs } from '../../util/duration.js';
+
+export function registerValidate(program: Command, ctx: CliContext): void {
+  program
+    .command('validate')
+    .description('check a scenario file and print what it will do, without opening a socket')
+    .argument('<scenario>', 'scenario file (YAML or JSON)')
+    .addHelpText('after', '\nExample:\n  $ herd validate scenarios/quickstart.yaml')
+    .action((path: string) => {
+      const { resolved: s, thresholds } = loadScenario(path);
+      const plan = buildPlan(s);
+      const p = painter(ctx);
+      ctx.stdout.write(`${p.ok('✓')} ${path}: scenario "${s.name}" is valid\n`);
+      ctx.stdout.write(`  ${s.devices} devices → ${s.target}, ${s.waves.length} wave${s.waves.length === 1 ? '' : 's'}, ` +
+        `teardown at ${formatUs(s.durationUs)}, peak ${peakConnectRatePerS(plan)} connects/s, ${thresholds.length} threshold${thresholds.length === 1 ? '' : 's'}\n`);
+    });
+}

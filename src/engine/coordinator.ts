@@ -1,0 +1,214 @@
+/**
+ * The coordinator: forks the worker processes, gives each its exact slice of the plan and the
+ * shared origin, merges the deltas they send each second, and stops them on request. It emits
+ * events ('second', 'health') for presentation; it never writes files.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { Aggregate } from '../metrics/aggregate.js';
+import type { ResolvedScenario } from '../scenario/resolve.js';
+import type { TimelineBucket, WorkerHealth } from '../report/results-types.js';
+import { compiledSibling } from '../util/paths.js';
+import { monotonicNowNs } from './clock.js';
+import type { HealthSample } from './health.js';
+import type { FromWorker, ToWorker } from './messages.js';
+
+export interface CoordinatorOptions {
+  runId: string;
+  scenario: ResolvedScenario;
+  target: { host: string; port: number };
+  workers: number;
+  shard: { index: number; count: number };
+  sourceIps: string[];
+  maxHandshakesInFlight: number;
+  maxPacketBytes: number;
+}
+
+export interface RunOutcome {
+  aggregate: Aggregate;
+  planned: number;
+  inFlightAtEnd: number;
+  startedAtMs: number;
+  endedAtMs: number;
+  abort: { atMs: number; reason: string; kind: AbortKind } | null;
+  workers: WorkerHealth[];
+  healthSamples: { worker: number; t: number; sample: HealthSample }[];
+}
+
+/** signal: the user stopped the run (exit 130); failure: the harness could not carry on (exit 3). */
+export type AbortKind = 'signal' | 'failure';
+
+export interface SecondEvent {
+  bucket: TimelineBucket;
+  connectedNow: number;
+  planned: number;
+}
+
+/** Head start given to workers between "go" and the origin, so the first attempts start on time. */
+const ORIGIN_LEAD_MS = 250;
+
+interface WorkerState {
+  index: number;
+  child: ChildProcess;
+  planned: number;
+  done: boolean;
+  inFlightAtEnd: number;
+  health: WorkerHealth;
+  lastSecond: number;
+}
+
+export class Coordinator extends EventEmitter {
+  private readonly o: CoordinatorOptions;
+  private readonly agg = new Aggregate();
+  private workers: WorkerState[] = [];
+  private abortInfo: { atMs: number; reason: string; kind: AbortKind } | null = null;
+  private stopSent = false;
+  private healthSamples: RunOutcome['healthSamples'] = [];
+  private reported = new Map<number, number>();
+
+  constructor(o: CoordinatorOptions) {
+    super();
+    this.o = o;
+  }
+
+  async run(): Promise<RunOutcome> {
+    const script = compiledSibling(import.meta.url, './worker.js');
+    const count = this.o.workers;
+    const ready: Promise<void>[] = [];
+    for (let i = 0; i < count; i++) {
+      const child = fork(script, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
+      const w: WorkerState = {
+        index: i,
+        child,
+        planned: 0,
+        done: false,
+        inFlightAtEnd: 0,
+        lastSecond: -1,
+        health: {
+          worker: i,
+          devices: 0,
+          peakLoopDelayP99Us: 0,
+          peakLoopUtilisation: 0,
+          peakCpuPercent: 0,
+          peakRssBytes: 0,
+          peakOpenFiles: 0,
+          peakScheduleLagUs: 0,
+          exitedEarly: false,
+        },
+      };
+      this.workers.push(w);
+      ready.push(
+        new Promise<void>((resolve, reject) => {
+          child.on('message', (m: FromWorker) => {
+            if (m.type === 'ready') {
+              w.planned = m.devices;
+              w.health.devices = m.devices;
+              resolve();
+            } else if (m.type === 'fatal') reject(new Error(`worker ${i}: ${m.message}`));
+            else this.onWorkerMessage(w, m);
+          });
+          child.on('error', reject);
+          child.once('exit', (code, signal) => reject(new Error(`worker ${i} exited before it was ready (${signal ?? `code ${code}`})`)));
+        }),
+      );
+      const init: ToWorker = {
+        type: 'init',
+        runId: this.o.runId,
+        scenario: this.o.scenario,
+        worker: { index: i, count },
+        shard: this.o.shard,
+        target: this.o.target,
+        sourceIps: this.o.sourceIps,
+        maxHandshakesInFlight: this.o.maxHandshakesInFlight,
+        maxPacketBytes: this.o.maxPacketBytes,
+      };
+      child.send(init);
+    }
+    try {
+      await Promise.all(ready);
+    } catch (err) {
+      for (const w of this.workers) w.child.kill('SIGKILL');
+      throw err;
+    }
+    const originNs = monotonicNowNs() + BigInt(ORIGIN_LEAD_MS) * 1_000_000n;
+    const startedAtMs = Date.now() + ORIGIN_LEAD_MS;
+    const finished = this.workers.map(
+      (w) =>
+        new Promise<void>((resolve) => {
+          w.child.on('exit', (code, signal) => {
+            if (!w.done) {
+              w.health.exitedEarly = true;
+              this.abort(`worker ${w.index} exited unexpectedly (${signal ?? `code ${code}`})`, 'failure');
+            }
+            resolve();
+          });
+        }),
+    );
+    for (const w of this.workers) w.child.send({ type: 'go', originNs: originNs.toString() } satisfies ToWorker);
+    if (this.abortInfo !== null) this.sendStop();
+    await Promise.all(finished);
+    return {
+      aggregate: this.agg,
+      planned: this.workers.reduce((a, w) => a + w.planned, 0),
+      inFlightAtEnd: this.workers.reduce((a, w) => a + w.inFlightAtEnd, 0),
+      startedAtMs,
+      endedAtMs: Date.now(),
+      abort: this.abortInfo,
+      workers: this.workers.map((w) => w.health),
+      healthSamples: this.healthSamples,
+    };
+  }
+
+  /** Stops the run early: workers stop scheduling and close their sessions (bounded). */
+  abort(reason: string, kind: AbortKind = 'signal'): void {
+    if (this.abortInfo === null) this.abortInfo = { atMs: Date.now(), reason, kind };
+    this.sendStop();
+  }
+
+  /** A second request: stop waiting for graceful closes. */
+  forceStop(): void {
+    for (const w of this.workers) if (!w.done) w.child.kill('SIGKILL');
+  }
+
+  private sendStop(): void {
+    if (this.stopSent) return;
+    this.stopSent = true;
+    for (const w of this.workers) {
+      if (w.child.connected) w.child.send({ type: 'stop', reason: this.abortInfo?.reason ?? 'stop' } satisfies ToWorker);
+    }
+  }
+
+  private onWorkerMessage(w: WorkerState, m: FromWorker): void {
+    if (m.type !== 'metrics' && m.type !== 'done') return;
+    this.agg.add(w.index, m.delta, m.health.loopDelayP99Us);
+    this.noteHealth(w, m.delta.t, m.health);
+    if (m.type === 'done') {
+      w.done = true;
+      w.inFlightAtEnd = m.inFlightAtEnd;
+      return;
+    }
+    // Announce a second once every running worker has reported it.
+    const n = (this.reported.get(m.delta.t) ?? 0) + 1;
+    this.reported.set(m.delta.t, n);
+    if (n >= this.workers.filter((x) => !x.done).length) {
+      this.reported.delete(m.delta.t);
+      const bucket = this.agg.bucketAt(m.delta.t);
+      if (bucket) {
+        const ev: SecondEvent = { bucket, connectedNow: this.agg.connectedNow(), planned: this.o.scenario.devices };
+        this.emit('second', ev);
+      }
+    }
+  }
+
+  private noteHealth(w: WorkerState, t: number, s: HealthSample): void {
+    const h = w.health;
+    h.peakLoopDelayP99Us = Math.max(h.peakLoopDelayP99Us, s.loopDelayP99Us);
+    h.peakLoopUtilisation = Math.max(h.peakLoopUtilisation, s.loopUtilisation);
+    h.peakCpuPercent = Math.max(h.peakCpuPercent, s.cpuPercent);
+    h.peakRssBytes = Math.max(h.peakRssBytes, s.rssBytes);
+    h.peakOpenFiles = Math.max(h.peakOpenFiles, s.openFiles ?? 0);
+    h.peakScheduleLagUs = Math.max(h.peakScheduleLagUs, s.scheduleLagMaxUs);
+    w.lastSecond = t;
+    this.healthSamples.push({ worker: w.index, t, sample: s });
+  }
+}

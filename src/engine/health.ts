@@ -1,0 +1,73 @@
+/**
+ * The harness watching itself (MEASUREMENT.md rule 4): per second, event-loop delay (from a
+ * drift sampler recorded into an HDR histogram, so a long block is one long sample and nothing is
+ * missed after a reset), event-loop utilisation, CPU, RSS and open files.
+ */
+import { readdirSync } from 'node:fs';
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
+import { createHistogram, recordUs, type Histogram } from '../metrics/histogram.js';
+
+export interface HealthSample {
+  loopDelayP99Us: number;
+  loopDelayMaxUs: number;
+  loopUtilisation: number;
+  cpuPercent: number;
+  rssBytes: number;
+  openFiles: number | null;
+  scheduleLagMaxUs: number;
+}
+
+const SAMPLE_MS = 20;
+
+export class HealthMonitor {
+  private delay: Histogram = createHistogram();
+  private timer: NodeJS.Timeout | null = null;
+  private expectedMs = 0;
+  private elu: EventLoopUtilization = performance.eventLoopUtilization();
+  private cpu = process.cpuUsage();
+  private cpuAtMs = performance.now();
+
+  start(): void {
+    this.expectedMs = performance.now() + SAMPLE_MS;
+    this.timer = setInterval(() => {
+      const now = performance.now();
+      recordUs(this.delay, Math.max(0, now - this.expectedMs) * 1000);
+      this.expectedMs = now + SAMPLE_MS;
+    }, SAMPLE_MS);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  sample(scheduleLagMaxUs: number): HealthSample {
+    const elu = performance.eventLoopUtilization(this.elu);
+    this.elu = performance.eventLoopUtilization();
+    const cpu = process.cpuUsage(this.cpu);
+    this.cpu = process.cpuUsage();
+    const nowMs = performance.now();
+    const wallUs = Math.max(1, (nowMs - this.cpuAtMs) * 1000);
+    this.cpuAtMs = nowMs;
+    const s: HealthSample = {
+      loopDelayP99Us: this.delay.totalCount === 0 ? 0 : this.delay.getValueAtPercentile(99),
+      loopDelayMaxUs: this.delay.totalCount === 0 ? 0 : this.delay.maxValue,
+      loopUtilisation: Math.round(elu.utilization * 1000) / 1000,
+      cpuPercent: Math.round(((cpu.user + cpu.system) / wallUs) * 1000) / 10,
+      rssBytes: process.memoryUsage.rss(),
+      openFiles: countOpenFiles(),
+      scheduleLagMaxUs: Math.round(scheduleLagMaxUs),
+    };
+    this.delay.reset();
+    return s;
+  }
+}
+
+export function countOpenFiles(): number | null {
+  try {
+    return readdirSync('/proc/self/fd').length;
+  } catch {
+    return null;
+  }
+}

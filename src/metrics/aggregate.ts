@@ -1,0 +1,148 @@
+/**
+ * The coordinator's merge of worker deltas (MEASUREMENT.md rule 8): histograms are added, counters
+ * summed per aligned one-second bucket, percentiles computed once at the end. Also used by
+ * `herd merge` over shards.
+ */
+import { ERROR_ORIGINS, type ErrorCount, type ErrorOrigin, type LatencySummary, type TimelineBucket } from '../report/results-types.js';
+import { addEncoded, createHistogram, summarize, type Histogram } from './histogram.js';
+import { LATENCY_KEYS, type LatencyKey } from './names.js';
+import { emptyCounters, parseErrorKey, type CounterDelta, type MetricsDelta } from './recorder.js';
+
+interface Bucket {
+  counters: CounterDelta;
+  errorsByOrigin: Record<ErrorOrigin, number>;
+  /** Encoded connect.total deltas; decoded one bucket at a time at the end. */
+  connectTotal: string[];
+  /** Gauges per source (worker or shard). */
+  connected: Map<number, number>;
+  handshaking: Map<number, number>;
+  loopDelayP99Us: number | null;
+}
+
+export function zeroByOrigin(): Record<ErrorOrigin, number> {
+  return Object.fromEntries(ERROR_ORIGINS.map((o) => [o, 0])) as Record<ErrorOrigin, number>;
+}
+
+export class Aggregate {
+  readonly totals: CounterDelta = emptyCounters();
+  private readonly hist = new Map<LatencyKey, Histogram>();
+  private readonly errors = new Map<string, number>();
+  private readonly buckets = new Map<number, Bucket>();
+
+  constructor() {
+    for (const k of LATENCY_KEYS) this.hist.set(k, createHistogram());
+  }
+
+  add(source: number, d: MetricsDelta, loopDelayP99Us: number | null = null): void {
+    const b = this.bucket(d.t);
+    for (const k of Object.keys(d.counters) as (keyof CounterDelta)[]) {
+      this.totals[k] += d.counters[k];
+      b.counters[k] += d.counters[k];
+    }
+    for (const [k, encoded] of Object.entries(d.histograms) as [LatencyKey, string][]) {
+      addEncoded(this.hist.get(k) as Histogram, encoded);
+      if (k === 'connect.total') b.connectTotal.push(encoded);
+    }
+    for (const [key, n] of Object.entries(d.errors)) {
+      this.errors.set(key, (this.errors.get(key) ?? 0) + n);
+      b.errorsByOrigin[parseErrorKey(key).origin] += n;
+    }
+    b.connected.set(source, d.connected);
+    b.handshaking.set(source, d.handshaking);
+    if (loopDelayP99Us !== null) b.loopDelayP99Us = Math.max(b.loopDelayP99Us ?? 0, loopDelayP99Us);
+  }
+
+  /** Connected devices right now, summing each source's latest gauge. */
+  connectedNow(): number {
+    const latest = new Map<number, number>();
+    for (const t of [...this.buckets.keys()].sort((a, b) => a - b)) {
+      for (const [src, v] of (this.buckets.get(t) as Bucket).connected) latest.set(src, v);
+    }
+    let sum = 0;
+    for (const v of latest.values()) sum += v;
+    return sum;
+  }
+
+  latency(): Record<LatencyKey, LatencySummary> {
+    const out = {} as Record<LatencyKey, LatencySummary>;
+    for (const k of LATENCY_KEYS) out[k] = summarize(this.hist.get(k) as Histogram);
+    return out;
+  }
+
+  errorList(): ErrorCount[] {
+    return [...this.errors.entries()]
+      .map(([key, count]) => ({ ...parseErrorKey(key), count }))
+      .sort((a, b) => b.count - a.count || a.code.localeCompare(b.code));
+  }
+
+  bucketAt(t: number): TimelineBucket | null {
+    return this.buckets.has(t) ? this.render(t, new Map(), new Map()) : null;
+  }
+
+  /** The timeline from second 0 to the last bucket, gauges carried forward per source. */
+  timeline(): TimelineBucket[] {
+    const ts = [...this.buckets.keys()];
+    if (ts.length === 0) return [];
+    const last = Math.max(...ts);
+    const conn = new Map<number, number>();
+    const hs = new Map<number, number>();
+    const out: TimelineBucket[] = [];
+    for (let t = 0; t <= last; t++) out.push(this.render(t, conn, hs));
+    return out;
+  }
+
+  private render(t: number, conn: Map<number, number>, hs: Map<number, number>): TimelineBucket {
+    const b = this.buckets.get(t);
+    if (b) {
+      for (const [s, v] of b.connected) conn.set(s, v);
+      for (const [s, v] of b.handshaking) hs.set(s, v);
+    }
+    let pct: { p50: number; p90: number; p99: number; max: number } | null = null;
+    if (b && b.connectTotal.length > 0) {
+      const h = createHistogram();
+      for (const e of b.connectTotal) addEncoded(h, e);
+      pct = { p50: h.getValueAtPercentile(50), p90: h.getValueAtPercentile(90), p99: h.getValueAtPercentile(99), max: h.maxValue };
+      h.destroy();
+    }
+    const c = b?.counters ?? emptyCounters();
+    return {
+      t,
+      attempts: c.started,
+      succeeded: c.succeeded,
+      failed: c.failed,
+      timedOut: c.timedOut,
+      dropped: c.dropped,
+      disconnects: c.disconnects,
+      connected: sum(conn),
+      handshaking: sum(hs),
+      errorsByOrigin: b ? { ...b.errorsByOrigin } : zeroByOrigin(),
+      connectP50Us: pct?.p50 ?? null,
+      connectP90Us: pct?.p90 ?? null,
+      connectP99Us: pct?.p99 ?? null,
+      connectMaxUs: pct?.max ?? null,
+      loopDelayP99Us: b?.loopDelayP99Us ?? null,
+    };
+  }
+
+  private bucket(t: number): Bucket {
+    let b = this.buckets.get(t);
+    if (!b) {
+      b = {
+        counters: emptyCounters(),
+        errorsByOrigin: zeroByOrigin(),
+        connectTotal: [],
+        connected: new Map(),
+        handshaking: new Map(),
+        loopDelayP99Us: null,
+      };
+      this.buckets.set(t, b);
+    }
+    return b;
+  }
+}
+
+function sum(m: Map<number, number>): number {
+  let s = 0;
+  for (const v of m.values()) s += v;
+  return s;
+}

@@ -1,0 +1,10 @@
+/** Latency series recorded for every attempt (MEASUREMENT.md rules 2 and 5); see docs/metrics.md. */
+export const LATENCY_KEYS = [
+  'connect.total',
+  'connect.service',
+  'connect.scheduleLag',
+  'connect.failed',
+  'phase.tcpConnect',
+  'phase.mqttConnack',
+] as const;
+export type LatencyKey = (typeof LATENCY_KEYS)[number];

@@ -1,0 +1,68 @@
+/**
+ * The one error taxonomy (MEASUREMENT.md rule 6). Wire failures become data: an origin (who
+ * failed), the phase it happened in and a stable code. `local` is the harness's own resource
+ * running out and is never blamed on the target.
+ */
+import type { ErrorOrigin } from '../report/results-types.js';
+
+export interface Failure {
+  origin: ErrorOrigin;
+  phase: string;
+  code: string;
+}
+
+const LOCAL = new Set(['EMFILE', 'ENFILE', 'EADDRNOTAVAIL', 'ENOBUFS', 'ENOMEM', 'EADDRINUSE', 'EAGAIN']);
+const NETWORK = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN',
+  'ECONNABORTED', 'EHOSTDOWN', 'ENOTFOUND', 'EAI_AGAIN', 'ECANCELED',
+]);
+
+/** Advice printed when the harness hits one of its own limits. */
+export const LOCAL_ADVICE: Record<string, string> = {
+  EMFILE: 'the harness process ran out of file descriptors: raise `ulimit -n` or use more --workers',
+  ENFILE: 'the system file table is full: lower the device count or raise fs.file-max',
+  EADDRNOTAVAIL: 'no free ephemeral port for a source address: add source addresses (--source-ips) or wait for TIME_WAIT to clear',
+  EADDRINUSE: 'a source port was still in use (often TIME_WAIT from an earlier run): rotate --source-ips',
+  ENOBUFS: 'the kernel ran out of socket buffers: lower the rate or the device count',
+  ENOMEM: 'out of memory: use more workers or fewer devices per machine',
+  EAGAIN: 'the kernel refused a resource temporarily: lower the connect rate',
+};
+
+export function classifyError(err: unknown, phase: string): Failure {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  const code = typeof e?.code === 'string' ? e.code : 'EUNKNOWN';
+  if (LOCAL.has(code)) return { origin: 'local', phase, code };
+  if (NETWORK.has(code)) return { origin: 'network', phase: code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? 'dns' : phase, code };
+  if (code.startsWith('ERR_TLS') || code.startsWith('ERR_SSL') || code.includes('CERT') || code.startsWith('SSL_')) {
+    return { origin: 'tls', phase: 'tlsHandshake', code };
+  }
+  return { origin: 'network', phase, code };
+}
+
+/** MQTT 3.1.1 CONNACK return codes and the MQTT 5 reason codes a server uses to refuse. */
+export const CONNACK_NAMES: Record<number, string> = {
+  1: 'unacceptable protocol version',
+  2: 'identifier rejected',
+  3: 'server unavailable',
+  4: 'bad user name or password',
+  5: 'not authorized',
+  0x80: 'unspecified error',
+  0x81: 'malformed packet',
+  0x82: 'protocol error',
+  0x84: 'unsupported protocol version',
+  0x85: 'client identifier not valid',
+  0x86: 'bad user name or password',
+  0x87: 'not authorized',
+  0x88: 'server unavailable',
+  0x89: 'server busy',
+  0x8a: 'banned',
+  0x97: 'quota exceeded',
+  0x9f: 'connection rate exceeded',
+};
+
+/** Reason codes by which a target deliberately sheds load (reported as such, not as breakage). */
+export const LOAD_SHEDDING_CODES = new Set([0x89, 0x9f]);
+
+export function connackFailure(returnCode: number): Failure {
+  return { origin: 'protocol', phase: 'mqttConnack', code: `CONNACK_${returnCode.toString(16).padStart(2, '0').toUpperCase()}` };
+}

@@ -1,0 +1,79 @@
+/**
+ * Splits an MQTT byte stream into whole packets with hard limits, so nothing a target sends can
+ * grow memory without bound: a packet larger than `maxPacketBytes` or a malformed length is an
+ * error, and at most one partial packet is buffered per connection.
+ */
+export type FrameError = 'MQTT_MALFORMED_LENGTH' | 'MQTT_PACKET_TOO_LARGE';
+
+export interface FrameSink {
+  /** A whole packet: the first byte (type and flags) and the body after the length field. */
+  onPacket(firstByte: number, body: Buffer): void;
+  onFrameError(code: FrameError): void;
+}
+
+export class FrameSplitter {
+  private pending: Buffer | null = null;
+  private readonly maxPacketBytes: number;
+
+  constructor(maxPacketBytes: number) {
+    this.maxPacketBytes = maxPacketBytes;
+  }
+
+  push(chunk: Buffer, sink: FrameSink): void {
+    const buf = this.pending === null ? chunk : Buffer.concat([this.pending, chunk]);
+    this.pending = null;
+    let off = 0;
+    while (off < buf.length) {
+      if (buf.length - off < 2) break;
+      let len = 0;
+      let mul = 1;
+      let i = off + 1;
+      let complete = false;
+      for (let n = 0; n < 4 && i < buf.length; n++, i++) {
+        const b = buf[i] as number;
+        len += (b & 0x7f) * mul;
+        mul *= 128;
+        if ((b & 0x80) === 0) {
+          complete = true;
+          i++;
+          break;
+        }
+      }
+      if (!complete) {
+        if (i - off - 1 >= 4) return sink.onFrameError('MQTT_MALFORMED_LENGTH');
+        break; // need more bytes for the length field
+      }
+      if (len + (i - off) > this.maxPacketBytes) return sink.onFrameError('MQTT_PACKET_TOO_LARGE');
+      if (buf.length - i < len) break;
+      sink.onPacket(buf[off] as number, buf.subarray(i, i + len));
+      off = i + len;
+    }
+    if (off < buf.length) {
+      // Copy so a small leftover does not pin a large chunk.
+      this.pending = Buffer.from(buf.subarray(off));
+    }
+  }
+
+  get bufferedBytes(): number {
+    return this.pending?.length ?? 0;
+  }
+}
+
+export const PACKET = {
+  CONNACK: 2,
+  PUBLISH: 3,
+  PUBACK: 4,
+  PUBREC: 5,
+  PUBREL: 6,
+  PUBCOMP: 7,
+  SUBACK: 9,
+  UNSUBACK: 11,
+  PINGRESP: 13,
+  DISCONNECT: 14,
+  AUTH: 15,
+} as const;
+
+export const PINGREQ = Buffer.from([0xc0, 0x00]);
+export const DISCONNECT_V4 = Buffer.from([0xe0, 0x00]);
+/** MQTT 5 DISCONNECT with reason 0 (normal) and no properties. */
+export const DISCONNECT_V5 = Buffer.from([0xe0, 0x00]);

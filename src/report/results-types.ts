@@ -1,0 +1,140 @@
+/**
+ * results.json — the single source of truth of a run. Every other format is rendered from it and
+ * `herd merge` combines shards of it. Plain JSON data only. Units are in the field names
+ * (…Us = integer microseconds, …Ms = milliseconds). Documented in docs/results.md and
+ * schemas/results.schema.json.
+ */
+import type { ResolvedScenario } from '../scenario/resolve.js';
+
+export const RESULTS_SCHEMA_VERSION = '1.0.0';
+
+export type RunStatus = 'completed' | 'aborted';
+export type Verdict = 'passed' | 'failed';
+
+/** Where a failure came from (MEASUREMENT.md rule 6). `local` is always the harness's own fault. */
+export type ErrorOrigin = 'local' | 'network' | 'tls' | 'protocol' | 'timeout';
+export const ERROR_ORIGINS: readonly ErrorOrigin[] = ['local', 'network', 'tls', 'protocol', 'timeout'];
+
+export interface LatencySummary {
+  count: number;
+  minUs: number;
+  meanUs: number;
+  p50Us: number;
+  p90Us: number;
+  p99Us: number;
+  p999Us: number;
+  maxUs: number;
+  /** HdrHistogram compressed base64 encoding (3 significant digits, µs): mergeable. */
+  histogram: string;
+}
+
+export interface ErrorCount {
+  origin: ErrorOrigin;
+  /** The phase in which it happened, e.g. tcpConnect, mqttConnack, held. */
+  phase: string;
+  /** Stable code: an errno (ECONNREFUSED), CONNACK_5, TIMEOUT, … */
+  code: string;
+  count: number;
+}
+
+export interface Attempts {
+  planned: number;
+  started: number;
+  succeeded: number;
+  failed: number;
+  timedOut: number;
+  dropped: number;
+  inFlightAtEnd: number;
+}
+
+export interface TimelineBucket {
+  /** Seconds since the run origin (bucket start). */
+  t: number;
+  attempts: number;
+  succeeded: number;
+  failed: number;
+  timedOut: number;
+  dropped: number;
+  /** Sessions that ended after being connected (drops, keepalive failures, clean teardowns excluded). */
+  disconnects: number;
+  /** Devices connected at the end of the bucket. */
+  connected: number;
+  /** Handshakes started but not finished at the end of the bucket. */
+  handshaking: number;
+  errorsByOrigin: Record<ErrorOrigin, number>;
+  connectP50Us: number | null;
+  connectP90Us: number | null;
+  connectP99Us: number | null;
+  connectMaxUs: number | null;
+  /** Worst event-loop delay p99 among workers in this second. */
+  loopDelayP99Us: number | null;
+}
+
+export interface WorkerHealth {
+  worker: number;
+  devices: number;
+  peakLoopDelayP99Us: number;
+  peakLoopUtilisation: number;
+  peakCpuPercent: number;
+  peakRssBytes: number;
+  peakOpenFiles: number;
+  peakScheduleLagUs: number;
+  exitedEarly: boolean;
+}
+
+export interface Health {
+  saturated: boolean;
+  reasons: string[];
+  workers: WorkerHealth[];
+}
+
+export interface ThresholdResult {
+  metric: string;
+  expression: string;
+  passed: boolean;
+  /** The observed value in the threshold's unit, or null when there were no samples. */
+  observed: number | null;
+  observedText: string;
+}
+
+export interface Environment {
+  herdVersion: string;
+  node: string;
+  platform: string;
+  release: string;
+  arch: string;
+  cpus: number;
+  cpuModel: string;
+  totalMemoryBytes: number;
+  openFileLimit: { soft: number | null; hard: number | null };
+  ephemeralPortRange: [number, number] | null;
+}
+
+export interface Results {
+  schemaVersion: string;
+  tool: { name: 'herd'; version: string };
+  run: {
+    id: string;
+    status: RunStatus;
+    verdict: Verdict;
+    exitCode: number;
+    startedAt: string;
+    endedAt: string;
+    /** Wall-clock time the run was interrupted, when status is aborted. */
+    abortedAt: string | null;
+    abortReason: string | null;
+    durationMs: number;
+    workers: number;
+    target: string;
+    embeddedTarget: boolean;
+  };
+  scenario: ResolvedScenario;
+  environment: Environment;
+  attempts: Attempts;
+  accounting: { balanced: boolean; detail: string };
+  latency: Record<string, LatencySummary>;
+  errors: ErrorCount[];
+  timeline: { bucketMs: number; buckets: TimelineBucket[] };
+  health: Health;
+  thresholds: ThresholdResult[];
+}

@@ -1,0 +1,79 @@
+/** The terminal summary, rendered from results.json alone (pure; colour through the given painter). */
+import type { Results } from './results-types.js';
+import { formatUs } from '../util/duration.js';
+
+export interface Paint {
+  ok(s: string): string;
+  bad(s: string): string;
+  warn(s: string): string;
+  dim(s: string): string;
+  bold(s: string): string;
+}
+
+export const PLAIN: Paint = { ok: (s) => s, bad: (s) => s, warn: (s) => s, dim: (s) => s, bold: (s) => s };
+
+const PHASES: [string, string][] = [
+  ['connect.total', 'total (from intended)'],
+  ['connect.service', 'service (from socket)'],
+  ['connect.scheduleLag', 'schedule lag'],
+  ['phase.tcpConnect', 'tcpConnect'],
+  ['phase.mqttConnack', 'mqttConnack'],
+  ['connect.failed', 'time to failure'],
+];
+
+export function renderSummary(r: Results, p: Paint = PLAIN): string {
+  const out: string[] = [];
+  const a = r.attempts;
+  const status = r.run.status === 'aborted' ? p.warn(`ABORTED (${r.run.abortReason ?? 'interrupted'})`) : 'completed';
+  out.push(p.bold(`herd · ${r.scenario.name}`) + p.dim(`  run ${r.run.id}`));
+  out.push(
+    `  target ${r.run.target}${r.run.embeddedTarget ? ' (embedded)' : ''} · ${r.scenario.devices} devices · ` +
+      `${r.run.workers} worker${r.run.workers === 1 ? '' : 's'} · seed ${r.scenario.seed}` +
+      (r.scenario.scale !== 1 ? ` · scale ${r.scenario.scale}` : '') +
+      ` · ${(r.run.durationMs / 1000).toFixed(1)}s · ${status}`,
+  );
+  out.push('');
+  out.push(p.bold('Attempts'));
+  const pct = (n: number): string => (a.planned === 0 ? '' : p.dim(` (${((n / a.planned) * 100).toFixed(1)}% of planned)`));
+  out.push(`  planned ${a.planned} · started ${a.started} · ${p.ok(`succeeded ${a.succeeded}`)}${pct(a.succeeded)}`);
+  const bad = (label: string, n: number): string => (n > 0 ? p.bad(`${label} ${n}`) : `${label} 0`);
+  out.push(`  ${bad('failed', a.failed)} · ${bad('timed out', a.timedOut)} · ${bad('dropped', a.dropped)} · in flight at end ${a.inFlightAtEnd}`);
+  out.push(r.accounting.balanced ? p.dim(`  ✓ ${r.accounting.detail}`) : p.bad(`  ✗ ${r.accounting.detail}`));
+  out.push('');
+  out.push(p.bold('Latency') + p.dim('        count      min      p50      p90      p99    p99.9      max'));
+  for (const [key, label] of PHASES) {
+    const s = r.latency[key];
+    if (!s || s.count === 0) continue;
+    const cells = [s.minUs, s.p50Us, s.p90Us, s.p99Us, s.p999Us, s.maxUs].map((v) => formatUs(v).padStart(8)).join(' ');
+    out.push(`  ${label.padEnd(22)}${String(s.count).padStart(7)} ${cells}`);
+  }
+  out.push('');
+  if (r.errors.length > 0) {
+    out.push(p.bold('Errors') + p.dim(' (origin · phase · code · count)'));
+    for (const e of r.errors.slice(0, 15)) {
+      const line = `  ${e.origin.padEnd(9)}${e.phase.padEnd(13)}${e.code.padEnd(26)}${e.count}`;
+      out.push(e.origin === 'local' ? p.warn(line + '  ← the harness, not the target') : p.bad(line));
+    }
+    if (r.errors.length > 15) out.push(p.dim(`  … ${r.errors.length - 15} more in results.json`));
+    out.push('');
+  } else {
+    out.push(p.ok('No errors.'));
+    out.push('');
+  }
+  if (r.health.saturated) {
+    out.push(p.warn(p.bold('⚠ The harness was saturated — these numbers describe herd as much as the target:')));
+    for (const reason of r.health.reasons) out.push(p.warn(`  - ${reason}`));
+    out.push('');
+  }
+  if (r.thresholds.length > 0) {
+    out.push(p.bold('Thresholds'));
+    for (const t of r.thresholds) {
+      const mark = t.passed ? p.ok('✓') : p.bad('✗');
+      out.push(`  ${mark} ${t.metric}: ${t.expression}  ${p.dim(`observed ${t.observedText}`)}`);
+    }
+    out.push('');
+  }
+  const verdict = r.run.verdict === 'passed' ? p.ok(p.bold('PASSED')) : p.bad(p.bold('FAILED'));
+  out.push(`Verdict: ${verdict} (exit ${r.run.exitCode})`);
+  return out.join('\n');
+}

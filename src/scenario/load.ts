@@ -1,0 +1,103 @@
+/**
+ * Loads a scenario file (YAML or JSON), validates it in one pass against the schema and the
+ * threshold grammar, and reports every problem with its path. Never throws anything but HerdError.
+ */
+import { readFileSync } from 'node:fs';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { HerdError } from '../errors.js';
+import { parseThresholds, type Threshold } from '../thresholds/parse.js';
+import { resolveScenario, type Overrides, type ResolvedScenario } from './resolve.js';
+import { scenarioSchema, type Scenario } from './schema.js';
+
+export interface LoadedScenario {
+  path: string;
+  scenario: Scenario;
+  resolved: ResolvedScenario;
+  thresholds: Threshold[];
+}
+
+/** Largest scenario file accepted; a scenario is a page of text, not a data set. */
+const MAX_BYTES = 1024 * 1024;
+
+export function readScenarioText(path: string): string {
+  let text: string;
+  try {
+    const buf = readFileSync(path);
+    if (buf.length > MAX_BYTES) throw new HerdError('E_SCENARIO_FILE', `${path}: scenario file is larger than 1 MiB`);
+    text = buf.toString('utf8');
+  } catch (err) {
+    if (err instanceof HerdError) throw err;
+    const code = (err as { code?: string }).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : String(code ?? err);
+    throw new HerdError('E_SCENARIO_FILE', `${path}: cannot read the scenario file (${why})`);
+  }
+  return text;
+}
+
+/** Parses YAML (a superset of JSON) with one clear message for syntax errors. */
+export function parseScenarioText(text: string, path: string): unknown {
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0];
+    const where = e?.linePos?.[0] ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '';
+    throw new HerdError('E_SCENARIO_PARSE', `${path}: not valid YAML or JSON${where}: ${e?.message.split('\n')[0] ?? 'parse error'}`);
+  }
+  return doc.toJS({ maxAliasCount: 100 }) as unknown;
+}
+
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const seg of path) {
+    if (typeof seg === 'number') out += `[${seg}]`;
+    else out += out === '' ? String(seg) : `.${String(seg)}`;
+  }
+  return out === '' ? '(top level)' : out;
+}
+
+export function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
+  return issues.map((i) => {
+    if (i.code === 'unrecognized_keys') {
+      return i.keys.map((k) => `${formatPath([...i.path, k])}: unknown field`).join('\n');
+    }
+    if (i.code === 'invalid_type' && i.input === undefined) return `${formatPath(i.path)}: required`;
+    return `${formatPath(i.path)}: ${i.message}`;
+  }).flatMap((s) => s.split('\n'));
+}
+
+export function validateScenario(data: unknown, path: string, overrides: Overrides = {}): LoadedScenario {
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw new HerdError('E_SCENARIO_INVALID', `${path}: expected a mapping of scenario fields at the top level`);
+  }
+  const parsed = scenarioSchema.safeParse(data);
+  const problems: string[] = parsed.success ? [] : formatIssues(parsed.error.issues);
+  const raw = (data as { thresholds?: unknown }).thresholds;
+  let thresholds: Threshold[] = [];
+  if (parsed.success && parsed.data.thresholds) {
+    const spec = Object.fromEntries(Object.entries(parsed.data.thresholds).map(([k, v]) => [k, Array.isArray(v) ? v : [v]]));
+    const t = parseThresholds(spec);
+    thresholds = t.thresholds;
+    problems.push(...t.problems);
+  } else if (!parsed.success && raw && typeof raw === 'object') {
+    // Still check threshold expressions so every problem is reported at once.
+    const spec = Object.fromEntries(
+      Object.entries(raw as Record<string, unknown>).map(([k, v]) => [k, (Array.isArray(v) ? v : [v]).filter((x): x is string => typeof x === 'string')]),
+    );
+    problems.push(...parseThresholds(spec).problems);
+  }
+  if (!parsed.success || problems.length > 0) {
+    throw new HerdError('E_SCENARIO_INVALID', `${path}: the scenario has ${problems.length} problem${problems.length === 1 ? '' : 's'}`, problems);
+  }
+  let resolved: ResolvedScenario;
+  try {
+    resolved = resolveScenario(parsed.data, overrides);
+  } catch (err) {
+    if (err instanceof HerdError) throw new HerdError(err.code, `${path}: the scenario has ${err.details.length} problem${err.details.length === 1 ? '' : 's'}`, err.details);
+    throw err;
+  }
+  return { path, scenario: parsed.data, resolved, thresholds };
+}
+
+export function loadScenario(path: string, overrides: Overrides = {}): LoadedScenario {
+  return validateScenario(parseScenarioText(readScenarioText(path), path), path, overrides);
+}

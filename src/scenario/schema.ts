@@ -1,0 +1,134 @@
+/**
+ * Scenario file v1: the one definition from which validation, TypeScript types and the editor JSON
+ * Schema (schemas/scenario.schema.json) all come. Unknown fields are rejected everywhere.
+ * Every default is written here and in docs/scenario-reference.md (a test keeps them in step).
+ */
+import { z } from 'zod';
+import { DURATION_HINT, DURATION_RE } from '../util/duration.js';
+import { TARGET_SCHEMES } from './target-url.js';
+
+export const SCENARIO_VERSION = 1;
+
+const duration = z
+  .string({ error: DURATION_HINT })
+  .regex(DURATION_RE, { error: DURATION_HINT })
+  .meta({ description: 'A duration: a number and a unit (us, ms, s, m, h), e.g. "30s".' });
+
+const count = z
+  .number({ error: 'expected a whole number' })
+  .int({ error: 'expected a whole number' })
+  .positive({ error: 'expected a number greater than 0' })
+  .max(10_000_000, { error: 'expected at most 10,000,000' });
+
+const nameText = z.string({ error: 'expected text' }).min(1, { error: 'expected non-empty text' }).max(200);
+
+const template = z
+  .string({ error: 'expected a template string such as "dev-{id}"' })
+  .min(1, { error: 'expected non-empty text' })
+  .max(1024)
+  .meta({ description: 'Placeholders: {id} device index, {run} run id, {worker} worker index.' });
+
+const targetUrl = z
+  .string({ error: 'expected "embedded" or a URL like "mqtt://127.0.0.1:1883"' })
+  .refine((v) => v === 'embedded' || isSupportedUrl(v), {
+    error: `expected "embedded" or a URL with scheme ${TARGET_SCHEMES.map((s) => s + '://').join(', ')}`,
+  });
+
+function isSupportedUrl(v: string): boolean {
+  try {
+    const u = new URL(v);
+    return TARGET_SCHEMES.includes(u.protocol.replace(/:$/, '') as (typeof TARGET_SCHEMES)[number]) && u.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+export const mqttVersionSchema = z
+  .union([z.literal('3.1.1'), z.literal(5), z.literal('5')], { error: 'expected 3.1.1 or 5' })
+  .meta({ description: 'MQTT protocol version: "3.1.1" or 5.' });
+
+export const deviceSchema = z
+  .strictObject({
+    protocol: z.literal('mqtt', { error: 'expected "mqtt"' }).default('mqtt'),
+    mqttVersion: mqttVersionSchema.default('3.1.1'),
+    clientId: template.default('herd-{run}-{id}'),
+    username: template.optional(),
+    password: template.optional(),
+    keepalive: duration.default('60s'),
+    cleanSession: z.boolean({ error: 'expected true or false' }).default(true),
+    connectTimeout: duration.default('10s'),
+  })
+  .meta({ description: 'How each device speaks to the target.' });
+
+const waveBase = {
+  name: nameText.optional(),
+  at: duration
+    .optional()
+    .meta({ description: 'Start offset from the run origin; default: when the previous wave ends.' }),
+};
+
+const rampWave = z.strictObject({
+  type: z.literal('ramp'),
+  ...waveBase,
+  devices: count.optional().meta({ description: 'Devices this wave connects; default: those left.' }),
+  over: duration.meta({ description: 'Devices connect evenly spread over this time.' }),
+});
+
+const spikeWave = z.strictObject({
+  type: z.literal('spike'),
+  ...waveBase,
+  devices: count.optional().meta({ description: 'Devices that all connect at the same instant.' }),
+});
+
+const stepsWave = z.strictObject({
+  type: z.literal('steps'),
+  ...waveBase,
+  devices: count.optional(),
+  steps: count.max(10_000).meta({ description: 'Number of equal spikes.' }),
+  every: duration.meta({ description: 'Time between two steps.' }),
+});
+
+const rateWave = z.strictObject({
+  type: z.literal('rate'),
+  ...waveBase,
+  rate: z
+    .number({ error: 'expected connections per second' })
+    .positive({ error: 'expected a rate greater than 0' })
+    .max(1_000_000)
+    .meta({ description: 'New connections per second; devices = rate × over.' }),
+  over: duration,
+  arrival: z.enum(['uniform', 'poisson'], { error: 'expected "uniform" or "poisson"' }).default('uniform'),
+});
+
+export const waveSchema = z.discriminatedUnion('type', [rampWave, spikeWave, stepsWave, rateWave], {
+  error: (issue) =>
+    issue.code === 'invalid_union' ? 'expected a wave with type ramp, spike, steps or rate' : undefined,
+});
+
+const thresholdList = z.union([nameText, z.array(nameText).min(1)], {
+  error: 'expected a threshold expression like "p(99) < 2s" or a list of them',
+});
+
+export const scenarioSchema = z
+  .strictObject({
+    $schema: z.string().optional(),
+    version: z.literal(SCENARIO_VERSION, { error: `expected ${SCENARIO_VERSION}` }).default(SCENARIO_VERSION),
+    name: nameText,
+    description: z.string({ error: 'expected text' }).max(10_000).optional(),
+    target: targetUrl.default('embedded'),
+    seed: z.number({ error: 'expected a whole number' }).int().min(0).max(2 ** 32 - 1).optional(),
+    devices: count,
+    device: deviceSchema.default(() => deviceSchema.parse({})),
+    waves: z.array(waveSchema, { error: 'expected a list of waves' }).min(1, { error: 'expected at least one wave' }),
+    hold: duration.default('0s').meta({ description: 'How long devices stay connected after the last wave.' }),
+    duration: duration
+      .optional()
+      .meta({ description: 'Total run time before teardown; default: end of the last wave + hold.' }),
+    thresholds: z.record(nameText, thresholdList).optional(),
+  })
+  .meta({ title: 'herd scenario', description: 'A herd load-test scenario (version 1).' });
+
+export type ScenarioInput = z.input<typeof scenarioSchema>;
+export type Scenario = z.output<typeof scenarioSchema>;
+export type Wave = z.output<typeof waveSchema>;
+export type DeviceOptions = z.output<typeof deviceSchema>;

@@ -1,0 +1,36 @@
+/** Durations in scenarios are strings with a unit: "250ms", "30s", "2m", "1h", "1.5s". */
+export const DURATION_RE = /^(\d+(?:\.\d+)?)(us|ms|s|m|h)$/;
+export const DURATION_HINT = 'expected a duration like "30s" (units: us, ms, s, m, h)';
+
+const US_PER: Record<string, number> = { us: 1, ms: 1_000, s: 1_000_000, m: 60_000_000, h: 3_600_000_000 };
+
+/** Parses a duration string to integer microseconds; undefined when malformed. */
+export function parseDurationUs(text: string): number | undefined {
+  const m = DURATION_RE.exec(text.trim());
+  if (!m) return undefined;
+  const unit = US_PER[m[2] as string];
+  if (unit === undefined) return undefined;
+  return Math.round(Number(m[1]) * unit);
+}
+
+export function mustParseDurationUs(text: string): number {
+  const us = parseDurationUs(text);
+  if (us === undefined) throw new Error(`internal: unvalidated duration ${JSON.stringify(text)}`);
+  return us;
+}
+
+/** Human formatting of microseconds, picking a unit that keeps 3 significant digits. */
+export function formatUs(us: number): string {
+  if (!Number.isFinite(us)) return String(us);
+  const abs = Math.abs(us);
+  if (abs < 1_000) return `${Math.round(us)}µs`;
+  if (abs < 1_000_000) return `${trim(us / 1_000)}ms`;
+  if (abs < 60_000_000) return `${trim(us / 1_000_000)}s`;
+  if (abs < 3_600_000_000) return `${trim(us / 60_000_000)}m`;
+  return `${trim(us / 3_600_000_000)}h`;
+}
+
+function trim(n: number): string {
+  const fixed = n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2);
+  return fixed.replace(/\.0+$/, '').replace(/(\.\d*?)0+$/, '$1');
+}
