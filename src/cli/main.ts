@@ -7,6 +7,7 @@ import { printError } from './output.js';
 import { registerRun } from './commands/run.js';
 import { registerValidate } from './commands/validate.js';
 import { registerTarget } from './commands/target.js';
+import { registerSchema } from './commands/schema.js';
 
 export async function runCli(ctx: CliContext): Promise<number> {
   let exitCode: number = EXIT.ok;
@@ -30,6 +31,7 @@ Quick start:
   registerRun(program, ctx, setExit);
   registerValidate(program, ctx);
   registerTarget(program, ctx);
+  registerSchema(program, ctx);
   try {
     await program.parseAsync([...ctx.argv], { from: 'user' });
     return exitCode;

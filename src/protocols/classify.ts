@@ -33,10 +33,29 @@ export function classifyError(err: unknown, phase: string): Failure {
   const code = typeof e?.code === 'string' ? e.code : 'EUNKNOWN';
   if (LOCAL.has(code)) return { origin: 'local', phase, code };
   if (NETWORK.has(code)) return { origin: 'network', phase: code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? 'dns' : phase, code };
-  if (code.startsWith('ERR_TLS') || code.startsWith('ERR_SSL') || code.includes('CERT') || code.startsWith('SSL_')) {
-    return { origin: 'tls', phase: 'tlsHandshake', code };
-  }
+  if (isTlsCode(code)) return { origin: 'tls', phase: 'tlsHandshake', code };
+  // ws's own framing errors and Node's HTTP parser errors: the peer broke the protocol.
+  if (code.startsWith('WS_ERR_') || code.startsWith('HPE_')) return { origin: 'protocol', phase, code };
+  if (code === 'EUNKNOWN' && phase === 'wsUpgrade') return { origin: 'protocol', phase, code: 'WS_HANDSHAKE_INVALID' };
   return { origin: 'network', phase, code };
+}
+
+/** OpenSSL/Node certificate and alert codes (ERR_SSL_TLSV1_ALERT_UNKNOWN_CA, UNABLE_TO_VERIFY_LEAF_SIGNATURE…). */
+function isTlsCode(code: string): boolean {
+  return (
+    code.startsWith('ERR_TLS') ||
+    code.startsWith('ERR_SSL') ||
+    code.startsWith('SSL_') ||
+    code.startsWith('UNABLE_TO_') ||
+    code.includes('CERT') ||
+    code === 'HOSTNAME_MISMATCH' ||
+    code === 'ERR_OSSL_EVP_BAD_DECRYPT'
+  );
+}
+
+/** A WebSocket upgrade answered with an HTTP status other than 101 (429/503 are load shedding). */
+export function wsHttpFailure(status: number): Failure {
+  return { origin: 'protocol', phase: 'wsUpgrade', code: `WS_HTTP_${status}` };
 }
 
 /** MQTT 3.1.1 CONNACK return codes and the MQTT 5 reason codes a server uses to refuse. */
@@ -64,5 +83,43 @@ export const CONNACK_NAMES: Record<number, string> = {
 export const LOAD_SHEDDING_CODES = new Set([0x89, 0x9f]);
 
 export function connackFailure(returnCode: number): Failure {
-  return { origin: 'protocol', phase: 'mqttConnack', code: `CONNACK_${returnCode.toString(16).padStart(2, '0').toUpperCase()}` };
+  return { origin: 'protocol', phase: 'mqttConnack', code: `CONNACK_${hex2(returnCode)}` };
+}
+
+/** An MQTT 5 server DISCONNECT while the session was held (0x89/0x9F here are shedding too). */
+export function disconnectFailure(reasonCode: number): Failure {
+  return { origin: 'protocol', phase: 'held', code: `DISCONNECT_${hex2(reasonCode)}` };
+}
+
+/** MQTT 5 DISCONNECT reason codes a server sends (beyond those shared with CONNACK). */
+export const DISCONNECT_NAMES: Record<number, string> = {
+  0x00: 'normal disconnection',
+  0x8b: 'server shutting down',
+  0x8d: 'keep alive timeout',
+  0x8e: 'session taken over',
+  0x93: 'receive maximum exceeded',
+  0x95: 'packet too large',
+  0x96: 'message rate too high',
+  0x98: 'administrative action',
+  0x9c: 'use another server',
+  0x9d: 'server moved',
+  0xa2: 'wildcard subscriptions not supported',
+};
+
+const SHEDDING_FAILURE_CODES = new Set([
+  ...[...LOAD_SHEDDING_CODES].flatMap((c) => [`CONNACK_${hex2(c)}`, `DISCONNECT_${hex2(c)}`]),
+  'WS_HTTP_429',
+  'WS_HTTP_503',
+]);
+
+/**
+ * True when the target deliberately shed load (MQTT 5 0x89 server busy / 0x9F connection rate
+ * exceeded in CONNACK or DISCONNECT, HTTP 429/503 on a WebSocket upgrade) rather than broke.
+ */
+export function isLoadShedding(f: Failure): boolean {
+  return f.origin === 'protocol' && SHEDDING_FAILURE_CODES.has(f.code);
+}
+
+function hex2(n: number): string {
+  return n.toString(16).padStart(2, '0').toUpperCase();
 }

@@ -1,14 +1,23 @@
-/** Reads a results.json written by herd; refuses foreign files and unknown major versions (exit 2). */
+/**
+ * Reads a results.json written by herd: refuses foreign files and unknown major versions, then
+ * validates the rest against the schema and reports every problem with its path (exit 2).
+ */
 import { readFileSync } from 'node:fs';
 import { HerdError } from '../errors.js';
 import { RESULTS_SCHEMA_VERSION, type Results } from './results-types.js';
+import { resultsSchema } from './results-schema.js';
+
+/** Problems listed in one error; the rest are counted, since a wrong file can have thousands. */
+const MAX_LISTED_PROBLEMS = 20;
 
 export function readResults(path: string): Results {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new HerdError('E_RESULTS_FILE', `${path}: cannot read the file (${(err as { code?: string }).code ?? 'error'})`);
+    const code = (err as { code?: string }).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : (code ?? 'error');
+    throw new HerdError('E_RESULTS_FILE', `${path}: cannot read the results file (${why})`);
   }
   let data: unknown;
   try {
@@ -20,23 +29,40 @@ export function readResults(path: string): Results {
 }
 
 export function checkResults(data: unknown, path: string): Results {
-  const d = data as Partial<Results> | null;
+  const d = data as { tool?: { name?: unknown }; schemaVersion?: unknown } | null;
   if (typeof d !== 'object' || d === null || Array.isArray(d) || d.tool?.name !== 'herd' || typeof d.schemaVersion !== 'string') {
     throw new HerdError('E_RESULTS_FILE', `${path}: not a herd results file (expected tool.name "herd" and a schemaVersion)`);
   }
   const major = d.schemaVersion.split('.')[0];
-  const ours = RESULTS_SCHEMA_VERSION.split('.')[0];
+  const ours = RESULTS_SCHEMA_VERSION.split('.')[0] ?? '';
   if (major !== ours) {
     throw new HerdError(
       'E_RESULTS_VERSION',
-      `${path}: results schema version ${d.schemaVersion} is not supported by herd ${RESULTS_SCHEMA_VERSION.split('.')[0]}.x readers (this herd reads ${ours}.x.x)`,
+      `${path}: results schema version ${d.schemaVersion} is not supported; this herd reads ${ours}.x results files (use the herd version that wrote it)`,
     );
   }
-  const missing = (['run', 'scenario', 'attempts', 'latency', 'errors', 'timeline', 'health', 'thresholds'] as const).filter(
-    (k) => typeof d[k] !== 'object' || d[k] === null,
-  );
-  if (missing.length > 0) {
-    throw new HerdError('E_RESULTS_FILE', `${path}: incomplete results file; missing ${missing.join(', ')}`);
+  const parsed = resultsSchema.safeParse(data);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.length === 0 ? '(top level)' : formatPath(i.path)}: ${i.message}`);
+    const listed = problems.slice(0, MAX_LISTED_PROBLEMS);
+    if (problems.length > listed.length) listed.push(`… and ${problems.length - listed.length} more`);
+    throw new HerdError(
+      'E_RESULTS_FILE',
+      `${path}: not a valid herd ${ours}.x results file (${problems.length} problem${problems.length === 1 ? '' : 's'})`,
+      listed,
+    );
   }
-  return d as Results;
+  // The original object, not zod's copy: a later 1.y file may carry fields this reader does not know,
+  // and re-rendering `--format json` must not drop them.
+  return data as Results;
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const k of path) {
+    if (typeof k === 'number') out += `[${k}]`;
+    else if (!/^[A-Za-z_$][\w$]*$/.test(String(k))) out += `[${JSON.stringify(String(k))}]`;
+    else out += out === '' ? String(k) : `.${String(k)}`;
+  }
+  return out;
 }

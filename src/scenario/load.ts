@@ -69,7 +69,7 @@ export function validateScenario(data: unknown, path: string, overrides: Overrid
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     throw new HerdError('E_SCENARIO_INVALID', `${path}: expected a mapping of scenario fields at the top level`);
   }
-  const parsed = scenarioSchema.safeParse(data);
+  const parsed = scenarioSchema.safeParse(data, { reportInput: true });
   const problems: string[] = parsed.success ? [] : formatIssues(parsed.error.issues);
   const raw = (data as { thresholds?: unknown }).thresholds;
   let thresholds: Threshold[] = [];

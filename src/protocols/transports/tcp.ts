@@ -1,4 +1,11 @@
+/**
+ * mqtt:// and mqtts:// adapters: a raw TCP socket, optionally wrapped in TLS. Events reach the
+ * handler through shared functions and a tag on the socket, so a held connection costs no closures.
+ */
 import * as net from 'node:net';
+import * as tls from 'node:tls';
+import type { Link, LinkHandler, LinkTarget } from './link.js';
+import { clientCertFor, type ResolvedTls } from './tls-options.js';
 
 export interface TcpOpenOptions {
   host: string;
@@ -13,3 +20,128 @@ export function openTcp(o: TcpOpenOptions): net.Socket {
   if (o.localAddress !== undefined) opts.localAddress = o.localAddress;
   return net.connect(opts);
 }
+
+const LINK = Symbol('herd.link');
+type Tagged = net.Socket & { [LINK]: StreamLink };
+
+export class StreamLink implements Link {
+  readonly socket: Tagged;
+  readonly handler: LinkHandler;
+  readonly tls: ResolvedTls | null;
+  readonly deviceKey: number;
+
+  constructor(socket: net.Socket, handler: LinkHandler, tlsSettings: ResolvedTls | null, deviceKey: number) {
+    const s = socket as Tagged;
+    s[LINK] = this;
+    this.socket = s;
+    this.handler = handler;
+    this.tls = tlsSettings;
+    this.deviceKey = deviceKey;
+    s.on('connect', onConnect);
+    if (tlsSettings !== null) {
+      s.on('secureConnect', onSecureConnect);
+      s.on('session', onSession);
+    }
+    s.on('data', onData);
+    s.on('error', onError);
+    s.on('close', onClose);
+  }
+
+  write(bytes: Buffer): void {
+    this.socket.write(bytes);
+  }
+
+  get bufferedWriteBytes(): number {
+    return this.socket.writableLength;
+  }
+
+  ping(): void {}
+
+  end(): void {
+    this.socket.end();
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  reset(): void {
+    resetSocket(this.socket);
+  }
+}
+
+/** RST where the socket has a TCP handle; TLS sockets fall back to a plain destroy. */
+export function resetSocket(s: net.Socket): void {
+  try {
+    s.resetAndDestroy();
+  } catch {
+    s.destroy();
+  }
+}
+
+export function openTcpLink(t: LinkTarget, h: LinkHandler): StreamLink {
+  const opts: net.NetConnectOpts = { host: t.address, port: t.port, noDelay: true };
+  if (t.localAddress !== undefined) opts.localAddress = t.localAddress;
+  return new StreamLink(net.connect(opts), h, null, 0);
+}
+
+export function openTlsLink(t: LinkTarget, settings: ResolvedTls, deviceKey: number, h: LinkHandler): StreamLink {
+  return new StreamLink(tls.connect(tlsConnectOptions(t, settings, deviceKey)), h, settings, deviceKey);
+}
+
+/** tls.connect options for one device's attempt (shared with the wss:// adapter). */
+export function tlsConnectOptions(t: LinkTarget, s: ResolvedTls, deviceKey: number): tls.ConnectionOptions {
+  const o: tls.ConnectionOptions = {
+    host: t.address,
+    port: t.port,
+    rejectUnauthorized: s.rejectUnauthorized,
+    noDelay: true,
+  };
+  if (t.localAddress !== undefined) o.localAddress = t.localAddress;
+  // Node refuses an IP as SNI. Node checks the certificate against the SNI name, else the IP.
+  const sni = s.servername ?? (net.isIP(t.hostname) === 0 ? t.hostname : undefined);
+  if (sni !== undefined) o.servername = sni;
+  if (s.ca !== undefined) o.ca = s.ca;
+  if (s.alpn !== undefined) o.ALPNProtocols = s.alpn;
+  if (s.minVersion !== undefined) o.minVersion = s.minVersion;
+  if (s.maxVersion !== undefined) o.maxVersion = s.maxVersion;
+  const pair = clientCertFor(s, deviceKey);
+  if (pair !== null) {
+    o.cert = pair.cert;
+    o.key = pair.key;
+  }
+  const session = s.sessions.take(deviceKey);
+  if (session !== undefined) o.session = session;
+  return o;
+}
+
+function onConnect(this: Tagged): void {
+  const l = this[LINK];
+  l.handler.linkTcpConnected();
+  if (l.tls === null) l.handler.linkReady();
+}
+function onSecureConnect(this: Tagged): void {
+  const l = this[LINK];
+  const resumed = (this as unknown as tls.TLSSocket).isSessionReused();
+  l.tls?.sessions.countHandshake(resumed);
+  l.handler.linkTlsDone(resumed);
+  l.handler.linkReady();
+}
+function onSession(this: Tagged, session: Buffer): void {
+  const l = this[LINK];
+  l.tls?.sessions.save(l.deviceKey, session);
+}
+function onData(this: Tagged, chunk: Buffer): void {
+  this[LINK].handler.linkData(chunk);
+}
+function onError(this: Tagged, err: Error): void {
+  this[LINK].handler.linkError(err, null);
+}
+function onClose(this: Tagged): void {
+  const l = this[LINK];
+  this.removeAllListeners();
+  // A late 'error' after close must not become an uncaught exception.
+  this.on('error', ignore);
+  l.handler.linkClose();
+}
+function ignore(): void {}

@@ -1,0 +1,197 @@
+/**
+ * Runs the built herd CLI (bin/herd.js → dist/) as a child process for one measurement and turns
+ * its results.json and the probe samples of its processes into bench figures:
+ * - handshakes: attempts, errors, saturation, and the completed rate over the wave;
+ * - CPU: user+system time of the coordinator and all workers between the run origin and the start
+ *   of teardown (handshakes and an idle hold), divided by the handshakes that succeeded;
+ * - memory: per worker, RSS (and heap, external) while every session is held and idle, minus the
+ *   same figure just before the origin, summed and divided by the sessions held.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { median, procCpuUs } from './procs.js';
+
+const COL = { t: 0, user: 1, sys: 2, rss: 3, heapUsed: 4, heapTotal: 5, external: 6, arrayBuffers: 7 };
+
+/**
+ * @typedef {object} HerdRunSpec
+ * @property {string} repoRoot
+ * @property {string} runDir         a fresh folder for this run's files
+ * @property {import('./targets.js').Target} target
+ * @property {number} devices
+ * @property {number} ratePerS       offered rate (open model)
+ * @property {number} holdMs         idle hold after the wave, before teardown
+ * @property {number} workers
+ * @property {number} maxHandshakes  0 = no cap (open model)
+ * @property {string[]} sources      source addresses
+ * @property {number} timeoutMs      hard bound on the whole child run
+ */
+
+/** Scenario for one measurement: one `rate` wave of exactly `devices`, then an idle hold. */
+export function benchScenario(devices, ratePerS, holdMs) {
+  // The schema derives devices = rate × over, so pick `over` and recompute devices from it.
+  const overMs = Math.max(1, Math.round((devices / ratePerS) * 1000));
+  const planned = Math.round(ratePerS * (overMs / 1000));
+  const yaml = [
+    `name: bench-${planned}-at-${ratePerS}`,
+    'target: embedded',
+    'seed: 1',
+    `devices: ${planned}`,
+    'device:',
+    '  protocol: mqtt',
+    '  mqttVersion: 3.1.1',
+    '  clientId: "b{run}-{id}"',
+    // Long keepalive: the hold must be idle (no PINGREQ) for the memory figure.
+    '  keepalive: 600s',
+    '  connectTimeout: 10s',
+    'waves:',
+    `  - type: rate`,
+    `    rate: ${ratePerS}`,
+    `    over: ${overMs}ms`,
+    `hold: ${holdMs}ms`,
+    '',
+  ].join('\n');
+  return { yaml, overMs, planned };
+}
+
+/** @param {HerdRunSpec} s */
+export async function runHerd(s) {
+  const { yaml, overMs, planned } = benchScenario(s.devices, s.ratePerS, s.holdMs);
+  const probeDir = join(s.runDir, 'probe');
+  mkdirSync(probeDir, { recursive: true });
+  const scenarioPath = join(s.runDir, 'scenario.yaml');
+  writeFileSync(scenarioPath, yaml);
+  const args = [join(s.repoRoot, 'bin/herd.js'), 'run', scenarioPath, '--target', s.target.url, '--workers', String(s.workers),
+    '--source-ips', s.sources.join(','), '--out', join(s.runDir, 'reports'), '--quiet', '--allow-saturated'];
+  if (s.maxHandshakes > 0) args.push('--max-handshakes', String(s.maxHandshakes));
+  const probeUrl = pathToFileURL(join(s.repoRoot, 'bench/lib/probe.js')).href;
+  const env = { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${probeUrl}`.trim(), HERD_BENCH_PROBE_DIR: probeDir };
+  const targetCpu0 = procCpuUs(s.target.pid);
+  const { code, stdout, stderr } = await runChild(process.execPath, args, env, s.timeoutMs);
+  const targetCpu1 = procCpuUs(s.target.pid);
+  writeFileSync(join(s.runDir, 'herd.log'), `exit ${code}\n--- stdout\n${stdout}\n--- stderr\n${stderr}\n`);
+  const m = /results: (.+results\.json)/.exec(stdout);
+  if (m === null) throw new Error(`herd run gave no results (exit ${code}); see ${join(s.runDir, 'herd.log')}: ${stderr.trim().slice(0, 400)}`);
+  const results = JSON.parse(readFileSync(m[1], 'utf8'));
+  const probes = readProbes(probeDir);
+  return summarise({ results, probes, overMs, planned, code, targetCpuUs: targetCpu0 !== null && targetCpu1 !== null ? targetCpu1 - targetCpu0 : null, spec: s });
+}
+
+function runChild(cmd, args, env, timeoutMs) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d.toString()));
+    child.stderr.on('data', (d) => {
+      if (stderr.length < 64_000) stderr += d.toString();
+    });
+    // Bounded: SIGINT lets herd write a partial report; SIGKILL if it does not leave.
+    const soft = setTimeout(() => child.kill('SIGINT'), timeoutMs);
+    const hard = setTimeout(() => child.kill('SIGKILL'), timeoutMs + 15_000);
+    child.once('error', reject);
+    child.once('exit', (code, signal) => {
+      clearTimeout(soft);
+      clearTimeout(hard);
+      resolve({ code: code ?? signal, stdout, stderr });
+    });
+  });
+}
+
+function readProbes(dir) {
+  return readdirSync(dir)
+    .filter((f) => f.startsWith('probe-') && f.endsWith('.json'))
+    .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')))
+    .filter((p) => p.role === 'worker' || p.role === 'coordinator');
+}
+
+/** CPU µs (user + system) of one probed process at wall time tMs, interpolated between samples. */
+function cpuAt(samples, tMs) {
+  let prev = samples[0];
+  for (const x of samples) {
+    if (x[COL.t] >= tMs) {
+      if (x === prev || x[COL.t] === prev[COL.t]) return x[COL.user] + x[COL.sys];
+      const f = (tMs - prev[COL.t]) / (x[COL.t] - prev[COL.t]);
+      const a = prev[COL.user] + prev[COL.sys];
+      return a + f * (x[COL.user] + x[COL.sys] - a);
+    }
+    prev = x;
+  }
+  return prev[COL.user] + prev[COL.sys];
+}
+
+function memoryDelta(samples, originMs, heldFromMs, heldToMs) {
+  const before = samples.filter((x) => x[COL.t] <= originMs).at(-1) ?? samples[0];
+  const held = samples.filter((x) => x[COL.t] >= heldFromMs && x[COL.t] < heldToMs);
+  if (held.length === 0) return null;
+  const d = (col) => median(held.map((x) => x[col])) - before[col];
+  return { rss: d(COL.rss), heapUsed: d(COL.heapUsed), heapTotal: d(COL.heapTotal), external: d(COL.external), arrayBuffers: d(COL.arrayBuffers), rssHeld: median(held.map((x) => x[COL.rss])) };
+}
+
+function summarise({ results, probes, overMs, planned, code, targetCpuUs, spec }) {
+  const a = results.attempts;
+  const total = results.latency['connect.total'] ?? null;
+  const lag = results.latency['connect.scheduleLag'] ?? null;
+  const originMs = Date.parse(results.run.startedAt);
+  const teardownMs = originMs + results.scenario.durationUs / 1000;
+  const errors = a.failed + a.timedOut + a.dropped + a.inFlightAtEnd;
+  const p99Us = total?.p99Us ?? 0;
+  const disconnects = results.timeline.buckets.reduce((n, b) => n + b.disconnects, 0);
+  const held = a.succeeded - disconnects;
+
+  let cpuUs = 0;
+  for (const p of probes) cpuUs += cpuAt(p.samples, teardownMs) - cpuAt(p.samples, originMs);
+  // Memory is read in the second half of the hold: every session is open and idle by then.
+  const heldFromMs = originMs + overMs + Math.max(spec.holdMs / 2, (total?.maxUs ?? 0) / 1000);
+  const mem = { rss: 0, heapUsed: 0, heapTotal: 0, external: 0, arrayBuffers: 0, rssHeld: 0 };
+  let memSamples = 0;
+  const workers = probes.filter((p) => p.role === 'worker');
+  for (const p of workers) {
+    const d = memoryDelta(p.samples, originMs, heldFromMs, teardownMs);
+    if (d === null) continue;
+    memSamples++;
+    for (const k of Object.keys(mem)) mem[k] += d[k];
+  }
+  const perHeld = (x) => (held > 0 && memSamples === workers.length && memSamples > 0 ? x / held : null);
+  return {
+    exitCode: code,
+    runId: results.run.id,
+    workers: results.run.workers,
+    maxHandshakesPerWorker: spec.maxHandshakes,
+    sourceAddresses: spec.sources.length,
+    offeredPerS: spec.ratePerS,
+    overMs,
+    planned,
+    attempts: a,
+    errorCount: errors,
+    errorRate: a.planned > 0 ? errors / a.planned : 1,
+    errors: results.errors,
+    accountingBalanced: results.accounting.balanced,
+    saturated: results.health.saturated,
+    saturationReasons: results.health.reasons,
+    // Completed rate over the wave plus its p99 tail: conservative, and it collapses when SYNs are
+    // retried (1 s steps) or the harness lags behind its plan.
+    completedPerS: a.succeeded / ((overMs * 1000 + p99Us) / 1e6),
+    connectTotalUs: total === null ? null : { p50: total.p50Us, p99: total.p99Us, max: total.maxUs },
+    scheduleLagMaxUs: lag?.maxUs ?? null,
+    cpu: {
+      processes: probes.length,
+      windowMs: teardownMs - originMs,
+      totalUs: Math.round(cpuUs),
+      usPerConnection: a.succeeded > 0 && probes.length > 0 ? cpuUs / a.succeeded : null,
+    },
+    targetCpuUsPerConnection: targetCpuUs !== null && a.succeeded > 0 ? targetCpuUs / a.succeeded : null,
+    memory: {
+      held,
+      workersMeasured: memSamples,
+      rssBytesPerConnection: perHeld(mem.rss),
+      heapUsedBytesPerConnection: perHeld(mem.heapUsed),
+      heapTotalBytesPerConnection: perHeld(mem.heapTotal),
+      externalBytesPerConnection: perHeld(mem.external),
+      arrayBuffersBytesPerConnection: perHeld(mem.arrayBuffers),
+      rssHeldBytes: mem.rssHeld,
+    },
+  };
+}

@@ -1,0 +1,13 @@
+import type { Command } from 'commander';
+import { scenarioJsonSchemaText } from '../../scenario/json-schema.js';
+import type { CliContext } from '../context.js';
+
+export function registerSchema(program: Command, ctx: CliContext): void {
+  program
+    .command('schema')
+    .description('print the JSON Schema of scenario files (for editors; also in schemas/scenario.schema.json)')
+    .addHelpText('after', '\nExample:\n  $ herd schema > scenario.schema.json')
+    .action(() => {
+      ctx.stdout.write(scenarioJsonSchemaText());
+    });
+}

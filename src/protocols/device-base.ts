@@ -1,0 +1,287 @@
+/**
+ * What every device kind shares: an attempt that resolves a name (when one was given), opens a
+ * transport link from the registry, times each handshake phase, enforces the connect timeout, and
+ * turns every wire failure into one classified report. Subclasses add their protocol (MQTT, plain
+ * WebSocket) on top of `linkReady`/`linkData`.
+ */
+import * as dns from 'node:dns';
+import * as net from 'node:net';
+import { classifyError, type Failure } from './classify.js';
+import { TRANSPORTS, type LinkContext, type TransportScheme } from './registry.js';
+import type { Link, LinkHandler } from './transports/link.js';
+
+export type ConnState = 'connecting' | 'handshaking' | 'connected' | 'closing' | 'closed';
+export type Phase = 'dns' | 'tcpConnect' | 'tlsHandshake' | 'wsUpgrade' | 'mqttConnack' | 'held';
+
+/** Durations of one successful attempt in µs; null for phases this transport does not have. */
+export interface PhaseTimes {
+  dnsUs: number | null;
+  tcpConnectUs: number;
+  tlsHandshakeUs: number | null;
+  wsUpgradeUs: number | null;
+  /** MQTT only: CONNECT sent (transport ready) → CONNACK received. */
+  mqttConnackUs: number | null;
+  /** Attempt start (socketOpenUs) → ready. */
+  serviceUs: number;
+}
+
+export interface LinkSpec {
+  scheme: TransportScheme;
+  /** Host name or IP. */
+  host: string;
+  port: number;
+  path: string;
+  localAddress: string | undefined;
+  connectTimeoutMs: number;
+  ctx: LinkContext;
+}
+
+export interface Clock {
+  /** µs since the run origin. */
+  now(): number;
+}
+
+/** Which code a close during each handshake phase gets (the peer hung up on us). */
+const CLOSED_IN: Record<Phase, string> = {
+  dns: 'CLOSED',
+  tcpConnect: 'ECONNRESET',
+  tlsHandshake: 'CLOSED_DURING_TLS',
+  wsUpgrade: 'CLOSED_DURING_UPGRADE',
+  mqttConnack: 'CLOSED_BEFORE_CONNACK',
+  held: 'PEER_CLOSED',
+};
+
+export abstract class LinkedDevice implements LinkHandler {
+  readonly deviceId: number;
+  state: ConnState = 'connecting';
+  phase: Phase = 'tcpConnect';
+  /** µs since origin: when the attempt began (before DNS); NaN until reached for the rest. */
+  socketOpenUs = NaN;
+  dnsDoneUs = NaN;
+  tcpConnectedUs = NaN;
+  tlsDoneUs = NaN;
+  wsUpgradedUs = NaN;
+  /** Protocol ready: CONNACK for MQTT, the upgrade for a plain WebSocket device. */
+  readyUs = NaN;
+  /** When the outstanding ping was sent; NaN when none is outstanding. */
+  pingSentUs = NaN;
+  /** Whether the TLS handshake resumed a session; null without TLS or before it finished. */
+  tlsResumed: boolean | null = null;
+  protected link: Link | null = null;
+  protected timer: NodeJS.Timeout | null = null;
+  protected readonly clock: Clock;
+  private readonly scheme: TransportScheme;
+  /** The phase the protocol on top starts in once the transport is ready. */
+  protected abstract readonly protocolPhase: Phase;
+
+  constructor(clock: Clock, deviceId: number, scheme: TransportScheme) {
+    this.clock = clock;
+    this.deviceId = deviceId;
+    this.scheme = scheme;
+  }
+
+  /** Per-phase durations; valid once the device is connected. */
+  phaseTimes(): PhaseTimes {
+    const tcpStart = Number.isNaN(this.dnsDoneUs) ? this.socketOpenUs : this.dnsDoneUs;
+    const afterTls = Number.isNaN(this.tlsDoneUs) ? this.tcpConnectedUs : this.tlsDoneUs;
+    const transportReady = Number.isNaN(this.wsUpgradedUs) ? afterTls : this.wsUpgradedUs;
+    return {
+      dnsUs: Number.isNaN(this.dnsDoneUs) ? null : this.dnsDoneUs - this.socketOpenUs,
+      tcpConnectUs: this.tcpConnectedUs - tcpStart,
+      tlsHandshakeUs: Number.isNaN(this.tlsDoneUs) ? null : this.tlsDoneUs - this.tcpConnectedUs,
+      wsUpgradeUs: Number.isNaN(this.wsUpgradedUs) ? null : this.wsUpgradedUs - afterTls,
+      mqttConnackUs: this.protocolPhase === 'mqttConnack' && !Number.isNaN(this.readyUs) ? this.readyUs - transportReady : null,
+      serviceUs: this.readyUs - this.socketOpenUs,
+    };
+  }
+
+  /** Drops the connection at once (RST when possible). */
+  reset(): void {
+    if (this.link === null || this.state === 'closed') return;
+    this.state = 'closing';
+    this.link.reset();
+  }
+
+  /** Drops the connection at once. */
+  abort(): void {
+    if (this.link === null || this.state === 'closed') {
+      // Still resolving DNS: nothing is open yet; report the end so owners can count it.
+      if (this.state === 'connecting' && this.link === null) {
+        this.state = 'closed';
+        this.clearTimer();
+        this.reportClosed();
+      }
+      return;
+    }
+    this.state = 'closing';
+    this.link.destroy();
+  }
+
+  // ---- the attempt ----
+
+  protected start(spec: LinkSpec): void {
+    this.socketOpenUs = this.clock.now();
+    this.timer = setTimeout(onConnectTimeout, spec.connectTimeoutMs, this);
+    if (net.isIP(spec.host) !== 0) {
+      this.openLink(spec, spec.host);
+      return;
+    }
+    this.phase = 'dns';
+    // One closure per attempt that needs a name looked up; it is gone once DNS answers.
+    dns.lookup(spec.host, (err, address) => this.dnsAnswered(spec, err, address));
+  }
+
+  private dnsAnswered(spec: LinkSpec, err: NodeJS.ErrnoException | null, address: string): void {
+    if (this.state !== 'connecting') return; // timed out or aborted meanwhile
+    this.dnsDoneUs = this.clock.now();
+    if (err !== null) {
+      this.failAttempt({ ...classifyError(err, 'dns'), phase: 'dns' });
+      return;
+    }
+    this.phase = 'tcpConnect';
+    this.openLink(spec, address);
+  }
+
+  private openLink(spec: LinkSpec, address: string): void {
+    this.phase = 'tcpConnect';
+    try {
+      this.link = TRANSPORTS[spec.scheme].open(
+        { address, port: spec.port, hostname: spec.host, path: spec.path, localAddress: spec.localAddress },
+        spec.ctx,
+        this,
+      );
+    } catch (err) {
+      // Synchronous failures (EMFILE on socket creation, a bad address) are still data.
+      this.clearTimer();
+      this.state = 'closed';
+      const f = classifyError(err, 'tcpConnect');
+      queueMicrotask(() => this.reportFailed(f));
+    }
+  }
+
+  // ---- LinkHandler ----
+
+  linkTcpConnected(): void {
+    if (this.state !== 'connecting') return;
+    this.tcpConnectedUs = this.clock.now();
+    this.state = 'handshaking';
+    const a = TRANSPORTS[this.scheme];
+    this.phase = a.secure ? 'tlsHandshake' : a.websocket ? 'wsUpgrade' : this.protocolPhase;
+  }
+
+  linkTlsDone(resumed: boolean): void {
+    if (this.state !== 'handshaking') return;
+    this.tlsDoneUs = this.clock.now();
+    this.tlsResumed = resumed;
+    this.phase = TRANSPORTS[this.scheme].websocket ? 'wsUpgrade' : this.protocolPhase;
+  }
+
+  linkWsUpgraded(): void {
+    if (this.state !== 'handshaking') return;
+    this.wsUpgradedUs = this.clock.now();
+    this.phase = this.protocolPhase;
+  }
+
+  abstract linkReady(): void;
+  abstract linkData(chunk: Buffer): void;
+
+  linkPong(): void {
+    this.pingSentUs = NaN;
+  }
+
+  linkError(err: unknown, failure: Failure | null): void {
+    if (this.state === 'closed' || this.state === 'closing') return; // part of a close we chose
+    const f = failure ?? classifyError(err, this.phase);
+    if (this.state === 'connected') this.lose(f);
+    else this.failAttempt(f);
+  }
+
+  linkClose(): void {
+    this.clearTimer();
+    const was = this.state;
+    this.state = 'closed';
+    this.link = null;
+    if (was === 'connecting' || was === 'handshaking') {
+      this.reportFailed({ origin: 'network', phase: this.phase, code: CLOSED_IN[this.phase] });
+    } else if (was === 'connected') {
+      this.reportLost({ origin: 'network', phase: 'held', code: 'PEER_CLOSED' });
+    } else if (was === 'closing') {
+      this.reportClosed();
+    }
+  }
+
+  // ---- for subclasses ----
+
+  protected abstract reportFailed(f: Failure): void;
+  protected abstract reportLost(f: Failure): void;
+  protected abstract reportClosed(): void;
+
+  /** The transport and protocol handshakes are done. */
+  protected markReady(): void {
+    this.clearTimer();
+    this.readyUs = this.clock.now();
+    this.state = 'connected';
+    this.phase = 'held';
+  }
+
+  /** Reports the attempt's failure once; whatever the link says afterwards is ignored. */
+  protected failAttempt(f: Failure): void {
+    this.clearTimer();
+    this.state = 'closed';
+    this.dropLink();
+    this.reportFailed(f);
+  }
+
+  protected lose(f: Failure): void {
+    this.clearTimer();
+    this.state = 'closed';
+    this.dropLink();
+    this.reportLost(f);
+  }
+
+  /** Fails the attempt or loses the session with a protocol violation by the peer. */
+  protected protocolFailure(code: string): void {
+    const f: Failure = { origin: 'protocol', phase: this.state === 'connected' ? 'held' : this.phase, code };
+    if (this.state === 'connected') this.lose(f);
+    else if (this.state === 'connecting' || this.state === 'handshaking') this.failAttempt(f);
+    else this.link?.destroy();
+  }
+
+  /** Ends a session we asked to end, forcing it after `graceMs` if the server never closes. */
+  protected closeAfter(graceMs: number): void {
+    this.state = 'closing';
+    this.clearTimer();
+    this.timer = setTimeout(onCloseGrace, graceMs, this);
+  }
+
+  handleConnectTimeout(): void {
+    this.timer = null;
+    if (this.state !== 'connecting' && this.state !== 'handshaking') return;
+    this.failAttempt({ origin: 'timeout', phase: this.phase, code: 'CONNECT_TIMEOUT' });
+  }
+
+  handleCloseGrace(): void {
+    this.timer = null;
+    this.link?.destroy();
+  }
+
+  protected clearTimer(): void {
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+  }
+
+  private dropLink(): void {
+    const l = this.link;
+    this.link = null;
+    l?.destroy();
+  }
+}
+
+function onConnectTimeout(d: LinkedDevice): void {
+  d.handleConnectTimeout();
+}
+function onCloseGrace(d: LinkedDevice): void {
+  d.handleCloseGrace();
+}

@@ -1,0 +1,67 @@
+/**
+ * Decodes whole MQTT packets (after CONNACK) with mqtt-packet's parser. One parser per protocol
+ * version serves every connection in the process: FrameSplitter hands it only complete frames, and
+ * after each frame the parser is back at its start state with nothing buffered (checked here on
+ * every call, and reset if a malformed frame left it mid-packet), so no bytes leak between
+ * connections.
+ */
+import * as mqtt from 'mqtt-packet';
+
+export type DecodeResult = { packet: mqtt.Packet; error: null } | { packet: null; error: string };
+
+interface ParserInternals {
+  _list: { length: number };
+  _stateCounter: number;
+  error: Error | null;
+  _resetState(): void;
+}
+
+let captured: mqtt.Packet | null = null;
+let failed: string | null = null;
+
+function onPacket(p: mqtt.Packet): void {
+  captured = p;
+}
+function onError(err: Error): void {
+  failed = err.message;
+}
+
+function makeParser(protocolVersion: 4 | 5): mqtt.Parser {
+  const p = mqtt.parser({ protocolVersion });
+  p.on('packet', onPacket);
+  p.on('error', onError);
+  return p;
+}
+
+const PARSERS = { 4: makeParser(4), 5: makeParser(5) } as const;
+
+/** Decodes one complete frame (fixed header included). Never throws. */
+export function decodeFrame(frame: Buffer, protocolVersion: 4 | 5): DecodeResult {
+  const parser = PARSERS[protocolVersion];
+  captured = null;
+  failed = null;
+  try {
+    parser.parse(frame);
+  } catch (err) {
+    failed = err instanceof Error ? err.message : 'parser threw';
+  }
+  const internals = parser as unknown as ParserInternals;
+  if (failed !== null || internals._list.length !== 0 || internals._stateCounter !== 0) {
+    // A malformed or short frame: drop whatever the parser holds so the next frame starts clean.
+    internals._resetState();
+    const error = failed ?? 'incomplete frame';
+    captured = null;
+    failed = null;
+    return { packet: null, error };
+  }
+  const packet = captured;
+  captured = null;
+  if (packet === null) return { packet: null, error: 'no packet decoded' };
+  return { packet, error: null };
+}
+
+/** True when the shared parser holds no bytes and no partial packet (tests check it). */
+export function parserIsIdle(protocolVersion: 4 | 5): boolean {
+  const p = PARSERS[protocolVersion] as unknown as ParserInternals;
+  return p._list.length === 0 && p._stateCounter === 0 && p.error === null;
+}

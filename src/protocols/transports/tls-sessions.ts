@@ -1,0 +1,54 @@
+/**
+ * Cached TLS sessions per device and the decision which reconnects offer one. `resume: 0.8` means
+ * exactly 8 of every 10 reconnects that could resume offer their session (an error-diffusion
+ * counter, not a coin: the share is exact in every run and needs no RNG). Memory is capped.
+ */
+export class TlsSessionStore {
+  private readonly sessions = new Map<number, Buffer>();
+  private readonly share: number;
+  private readonly maxEntries: number;
+  private eligible = 0;
+  private offered = 0;
+  /** Handshakes that completed, by kind (tlsSocket.isSessionReused()). */
+  fullHandshakes = 0;
+  resumedHandshakes = 0;
+
+  constructor(share: number, maxEntries: number) {
+    this.share = share;
+    this.maxEntries = maxEntries;
+  }
+
+  /** The session device `key` should offer on this attempt, or undefined for a full handshake. */
+  take(key: number): Buffer | undefined {
+    const s = this.sessions.get(key);
+    if (s === undefined || this.share <= 0) return undefined;
+    this.eligible++;
+    if (Math.floor(this.eligible * this.share) <= this.offered) return undefined;
+    this.offered++;
+    return s;
+  }
+
+  save(key: number, session: Buffer): void {
+    if (this.maxEntries === 0 || this.share <= 0) return;
+    // Re-insert so the Map's order stays "oldest first" for eviction.
+    this.sessions.delete(key);
+    if (this.sessions.size >= this.maxEntries) {
+      const oldest = this.sessions.keys().next();
+      if (oldest.done !== true) this.sessions.delete(oldest.value);
+    }
+    this.sessions.set(key, session);
+  }
+
+  countHandshake(resumed: boolean): void {
+    if (resumed) this.resumedHandshakes++;
+    else this.fullHandshakes++;
+  }
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  get offeredCount(): number {
+    return this.offered;
+  }
+}

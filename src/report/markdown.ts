@@ -1,0 +1,112 @@
+/**
+ * The Markdown summary (pure): for CI pages ($GITHUB_STEP_SUMMARY) and pull requests. GitHub
+ * flavoured: tables, no HTML beyond what GitHub renders.
+ */
+import type { Results } from './results-types.js';
+import { formatUs } from '../util/duration.js';
+import { describeWave, errorTotal, latencyRows, percentOf } from './labels.js';
+
+/** Escapes text for a Markdown table cell or inline text. */
+export function mdEscape(s: string): string {
+  return s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/([*_`<>[\]])/g, '\\$1').replace(/\r?\n/g, ' ');
+}
+
+function table(header: string[], rows: string[][], align: ('l' | 'r' | 'c')[] = []): string[] {
+  const sep = header.map((_, i) => (align[i] === 'r' ? '---:' : align[i] === 'c' ? ':---:' : '---'));
+  return [`| ${header.join(' | ')} |`, `| ${sep.join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)];
+}
+
+export function renderMarkdown(r: Results): string {
+  const out: string[] = [];
+  const passed = r.run.verdict === 'passed';
+  out.push(`## herd · ${mdEscape(r.scenario.name)} — ${passed ? '✅ PASSED' : '❌ FAILED'}`, '');
+  if (r.health.saturated) {
+    out.push('> [!WARNING]', '> **The harness was saturated** — these numbers describe herd as much as the target:');
+    for (const reason of r.health.reasons) out.push(`> - ${mdEscape(reason)}`);
+    out.push('');
+  }
+  if (r.run.status === 'aborted') out.push(`> **Aborted:** ${mdEscape(r.run.abortReason ?? 'interrupted')} — a partial report.`, '');
+
+  const s = r.scenario;
+  out.push(
+    ...table(
+      ['run', 'target', 'devices', 'workers', 'duration', 'seed', 'herd'],
+      [
+        [
+          `\`${r.run.id}\``,
+          `${mdEscape(r.run.target)}${r.run.embeddedTarget ? ' (embedded)' : ''}`,
+          `${s.devices}${s.scale !== 1 ? ` (scale ${s.scale})` : ''}`,
+          String(r.run.workers),
+          `${(r.run.durationMs / 1000).toFixed(1)}s`,
+          String(s.seed),
+          mdEscape(r.tool.version),
+        ],
+      ],
+    ),
+    '',
+  );
+  out.push(`Waves: ${s.waves.map((w) => `**${mdEscape(w.name)}** ${describeWave(w)}`).join(' · ')}; teardown at ${formatUs(s.durationUs)}.`, '');
+
+  const a = r.attempts;
+  out.push('### Attempts', '');
+  out.push(
+    ...table(
+      ['planned', 'started', 'succeeded', 'failed', 'timed out', 'dropped', 'in flight at end'],
+      [[a.planned, a.started, `${a.succeeded} (${percentOf(a.succeeded, a.planned)})`, a.failed, a.timedOut, a.dropped, a.inFlightAtEnd].map(String)],
+      ['r', 'r', 'r', 'r', 'r', 'r', 'r'],
+    ),
+    '',
+  );
+  out.push(`${r.accounting.balanced ? '✓' : '✗ **Accounting mismatch:**'} ${mdEscape(r.accounting.detail)}`, '');
+
+  const rows = latencyRows(r);
+  if (rows.length > 0) {
+    out.push('### Latency', '');
+    out.push(
+      ...table(
+        ['phase', 'count', 'min', 'p50', 'p90', 'p99', 'p99.9', 'max'],
+        rows.map(([key, label, l]) => [
+          `${label} <sub>\`${key}\`</sub>`,
+          String(l.count),
+          ...[l.minUs, l.p50Us, l.p90Us, l.p99Us, l.p999Us, l.maxUs].map(formatUs),
+        ]),
+        ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+      ),
+      '',
+    );
+  }
+
+  out.push('### Errors', '');
+  if (r.errors.length === 0) out.push('No errors.', '');
+  else {
+    out.push(`${errorTotal(r)} failures among ${a.started} started attempts.`, '');
+    out.push(
+      ...table(
+        ['origin', 'phase', 'code', 'count', 'of started'],
+        r.errors.map((e) => [
+          e.origin === 'local' ? `**local** (the harness, not the target)` : e.origin,
+          mdEscape(e.phase),
+          `\`${e.code.replace(/`/g, "'")}\``,
+          String(e.count),
+          percentOf(e.count, a.started, 2),
+        ]),
+        ['l', 'l', 'l', 'r', 'r'],
+      ),
+      '',
+    );
+  }
+
+  if (r.thresholds.length > 0) {
+    out.push('### Thresholds', '');
+    out.push(
+      ...table(
+        ['', 'metric', 'expression', 'observed'],
+        r.thresholds.map((t) => [t.passed ? '✓' : '✗', `\`${t.metric}\``, `\`${t.expression.replace(/`/g, "'")}\``, mdEscape(t.observedText)]),
+        ['c', 'l', 'l', 'r'],
+      ),
+      '',
+    );
+  }
+  out.push(`**Verdict: ${passed ? 'PASSED' : 'FAILED'}** (exit ${r.run.exitCode})`, '');
+  return out.join('\n');
+}

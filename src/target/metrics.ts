@@ -1,0 +1,115 @@
+/**
+ * The target's side of the story, as Prometheus text exposition (format 0.0.4), hand-written:
+ * counters and gauges per process, merged by the first process into one page with a
+ * `process` label. Snapshots are plain JSON so they cross process boundaries.
+ */
+export const LISTENERS = ['mqtt', 'mqtts', 'ws', 'wss'] as const;
+export type ListenerName = (typeof LISTENERS)[number];
+
+export const REFUSAL_REASONS = [
+  'max_connections',
+  'outage',
+  'rate_exceeded',
+  'server_busy',
+  'unsupported_protocol',
+  'connect_timeout',
+  'bad_first_packet',
+] as const;
+export type RefusalReason = (typeof REFUSAL_REASONS)[number];
+
+export const WEBHOOK_RESULTS = ['ok', 'failed', 'lost', 'overflow'] as const;
+export type WebhookResult = (typeof WEBHOOK_RESULTS)[number];
+
+export interface TargetMetricsSnapshot {
+  process: number;
+  pid: number;
+  connections: Record<ListenerName, number>;
+  acceptsTotal: Record<ListenerName, number>;
+  refusalsTotal: Record<RefusalReason, number>;
+  handshakesQueued: number;
+  handshakesInProgress: number;
+  mqttSessions: number;
+  wsDeviceSessions: number;
+  outagesActive: number;
+  outageDropsTotal: number;
+  publishesReceivedTotal: number;
+  deliveriesDroppedTotal: number;
+  webhookPostsTotal: Record<WebhookResult, number>;
+  cpuSecondsTotal: number;
+  uptimeSeconds: number;
+}
+
+const zeros = <K extends string>(keys: readonly K[]): Record<K, number> =>
+  Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>;
+
+export function emptySnapshot(process: number, pid: number): TargetMetricsSnapshot {
+  return {
+    process,
+    pid,
+    connections: zeros(LISTENERS),
+    acceptsTotal: zeros(LISTENERS),
+    refusalsTotal: zeros(REFUSAL_REASONS),
+    handshakesQueued: 0,
+    handshakesInProgress: 0,
+    mqttSessions: 0,
+    wsDeviceSessions: 0,
+    outagesActive: 0,
+    outageDropsTotal: 0,
+    publishesReceivedTotal: 0,
+    deliveriesDroppedTotal: 0,
+    webhookPostsTotal: zeros(WEBHOOK_RESULTS),
+    cpuSecondsTotal: 0,
+    uptimeSeconds: 0,
+  };
+}
+
+interface Family {
+  name: string;
+  type: 'counter' | 'gauge';
+  help: string;
+  samples(s: TargetMetricsSnapshot): Array<[labels: Record<string, string>, value: number]>;
+}
+
+const byKey =
+  <K extends string>(label: string, pick: (s: TargetMetricsSnapshot) => Record<K, number>) =>
+  (s: TargetMetricsSnapshot): Array<[Record<string, string>, number]> =>
+    Object.entries(pick(s)).map(([k, v]) => [{ [label]: k }, v as number]);
+const single =
+  (pick: (s: TargetMetricsSnapshot) => number) =>
+  (s: TargetMetricsSnapshot): Array<[Record<string, string>, number]> => [[{}, pick(s)]];
+
+const FAMILIES: Family[] = [
+  { name: 'herd_target_connections', type: 'gauge', help: 'Open TCP connections by listener.', samples: byKey('listener', (s) => s.connections) },
+  { name: 'herd_target_accepts_total', type: 'counter', help: 'TCP connections accepted by listener (including those then refused).', samples: byKey('listener', (s) => s.acceptsTotal) },
+  { name: 'herd_target_refusals_total', type: 'counter', help: 'Connections or handshakes refused, by reason.', samples: byKey('reason', (s) => s.refusalsTotal) },
+  { name: 'herd_target_handshakes_queued', type: 'gauge', help: 'CONNECTs / upgrades waiting for an admission token.', samples: single((s) => s.handshakesQueued) },
+  { name: 'herd_target_handshakes_in_progress', type: 'gauge', help: 'Accepted connections whose CONNECT or upgrade has not been answered yet (queued ones excluded).', samples: single((s) => s.handshakesInProgress) },
+  { name: 'herd_target_mqtt_sessions', type: 'gauge', help: 'MQTT clients with an established session.', samples: single((s) => s.mqttSessions) },
+  { name: 'herd_target_ws_device_sessions', type: 'gauge', help: 'Plain WebSocket devices connected on /ws.', samples: single((s) => s.wsDeviceSessions) },
+  { name: 'herd_target_outages_active', type: 'gauge', help: 'Scheduled outages in progress.', samples: single((s) => s.outagesActive) },
+  { name: 'herd_target_outage_drops_total', type: 'counter', help: 'Open connections dropped by an outage.', samples: single((s) => s.outageDropsTotal) },
+  { name: 'herd_target_publishes_received_total', type: 'counter', help: 'PUBLISH packets received from clients.', samples: single((s) => s.publishesReceivedTotal) },
+  { name: 'herd_target_deliveries_dropped_total', type: 'counter', help: 'Deliveries to subscribers silently dropped by messageLossRate.', samples: single((s) => s.deliveriesDroppedTotal) },
+  { name: 'herd_target_webhook_posts_total', type: 'counter', help: 'Webhook forwards by result (lost = dropped on purpose by webhook.lossRate).', samples: byKey('result', (s) => s.webhookPostsTotal) },
+  { name: 'herd_target_cpu_seconds_total', type: 'counter', help: 'CPU time (user + system) of the target process.', samples: single((s) => s.cpuSecondsTotal) },
+  { name: 'herd_target_uptime_seconds', type: 'gauge', help: 'Seconds since the target process started.', samples: single((s) => s.uptimeSeconds) },
+];
+
+function labelText(labels: Record<string, string>): string {
+  const parts = Object.entries(labels).map(([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`);
+  return parts.length === 0 ? '' : `{${parts.join(',')}}`;
+}
+
+/** One exposition page for any number of processes, each sample labelled with its process. */
+export function renderExposition(snapshots: readonly TargetMetricsSnapshot[]): string {
+  const lines: string[] = [];
+  for (const f of FAMILIES) {
+    lines.push(`# HELP ${f.name} ${f.help}`, `# TYPE ${f.name} ${f.type}`);
+    for (const s of snapshots) {
+      for (const [labels, value] of f.samples(s)) {
+        lines.push(`${f.name}${labelText({ process: String(s.process), ...labels })} ${Number.isFinite(value) ? value : 0}`);
+      }
+    }
+  }
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,154 @@
+/**
+ * The thin layer in front of aedes. aedes speaks MQTT 3.1.1 only (1.x rejects protocol level 5
+ * with 3.1.1 return code 1, which an MQTT 5 client cannot even parse), so this layer reads the
+ * first packet itself, applies admission control and the handshake cost, answers refusals with
+ * the CONNACK the client's protocol version understands, and only then hands the stream to
+ * aedes with the bytes pushed back (stream.unshift), so aedes parses the CONNECT as if first.
+ */
+import type { Duplex } from 'node:stream';
+import { performance } from 'node:perf_hooks';
+import * as mqtt from 'mqtt-packet';
+import type { Admission, ShedReason } from './admission.js';
+import type { RefusalReason, TargetMetricsSnapshot } from './metrics.js';
+
+/** A CONNECT is small; anything bigger before the first packet completes is not a device. */
+const MAX_FIRST_PACKET_BYTES = 64 * 1024;
+/** After a refusal CONNACK, give the client this long to read it and close before we do. */
+const LINGER_AFTER_REFUSAL_MS = 2_000;
+
+export const MQTT5_REASON = {
+  unsupportedProtocolVersion: 0x84,
+  serverBusy: 0x89,
+  connectionRateExceeded: 0x9f,
+} as const;
+/** MQTT 3.1/3.1.1 CONNACK return code 3: "server unavailable". */
+export const MQTT3_SERVER_UNAVAILABLE = 3;
+
+export interface FrontContext {
+  admission: Admission;
+  handshakeCostMs: number;
+  connectTimeoutMs: number;
+  metrics: TargetMetricsSnapshot;
+  handoff(stream: Duplex): void;
+}
+
+/** Synchronous CPU work standing in for an expensive connect path (a table scan in firmware). */
+export function burnCpu(ms: number): void {
+  if (ms <= 0) return;
+  const end = performance.now() + ms;
+  while (performance.now() < end) {
+    // spin: the point is to hold the event loop, as the real code did
+  }
+}
+
+export function refusalConnack(protocolVersion: number, reason: ShedReason | 'unsupported_protocol'): Buffer {
+  if (protocolVersion === 5) {
+    const reasonCode =
+      reason === 'rate_exceeded'
+        ? MQTT5_REASON.connectionRateExceeded
+        : reason === 'server_busy'
+          ? MQTT5_REASON.serverBusy
+          : MQTT5_REASON.unsupportedProtocolVersion;
+    return mqtt.generate({ cmd: 'connack', reasonCode, sessionPresent: false }, { protocolVersion: 5 });
+  }
+  return mqtt.generate({ cmd: 'connack', returnCode: MQTT3_SERVER_UNAVAILABLE, sessionPresent: false }, { protocolVersion: 4 });
+}
+
+export function handleMqttStream(stream: Duplex, ctx: FrontContext): void {
+  const parser = mqtt.parser();
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  let settled = false;
+  ctx.metrics.handshakesInProgress++;
+
+  const settle = (): boolean => {
+    if (settled) return false;
+    settled = true;
+    clearTimeout(timer);
+    stream.removeListener('readable', onReadable);
+    stream.removeListener('close', onClose);
+    ctx.metrics.handshakesInProgress--;
+    return true;
+  };
+  const refuse = (reason: RefusalReason, connack: Buffer | null): void => {
+    ctx.metrics.refusalsTotal[reason]++;
+    if (connack === null || stream.destroyed || !stream.writable) {
+      stream.destroy();
+      return;
+    }
+    // end() not destroy(): destroying with unread bytes would send RST and could discard the CONNACK.
+    stream.end(connack);
+    setTimeout(() => stream.destroy(), LINGER_AFTER_REFUSAL_MS).unref();
+  };
+  const onClose = (): void => {
+    settle();
+  };
+  const timer = setTimeout(() => {
+    if (settle()) refuse('connect_timeout', null);
+  }, ctx.connectTimeoutMs);
+  timer.unref();
+
+  const onConnect = (packet: mqtt.IConnectPacket): void => {
+    const version = packet.protocolVersion ?? 4;
+    let queued = false;
+    ctx.admission.request({
+      alive: () => !stream.destroyed && !stream.readableEnded,
+      shed: (reason) => {
+        if (queued) ctx.metrics.handshakesQueued--;
+        if (!settle()) return;
+        refuse(reason, refusalConnack(version, reason));
+      },
+      admit: () => {
+        if (queued) ctx.metrics.handshakesQueued--;
+        if (settled) return;
+        burnCpu(ctx.handshakeCostMs);
+        if (!settle()) return;
+        if (version === 5) {
+          refuse('unsupported_protocol', refusalConnack(5, 'unsupported_protocol'));
+          return;
+        }
+        if (stream.destroyed || stream.readableEnded) {
+          stream.destroy();
+          return;
+        }
+        stream.unshift(Buffer.concat(chunks, bytes));
+        ctx.handoff(stream);
+      },
+    });
+    // Not settled and not shed yet: it is waiting for a token.
+    if (!settled && ctx.admission.queued > 0) {
+      queued = true;
+      ctx.metrics.handshakesQueued++;
+    }
+  };
+
+  parser.on('packet', (packet: mqtt.Packet) => {
+    if (settled) return;
+    if (packet.cmd !== 'connect') {
+      if (settle()) refuse('bad_first_packet', null);
+      return;
+    }
+    gotFirst = true;
+    onConnect(packet);
+  });
+  parser.on('error', () => {
+    if (settle()) refuse('bad_first_packet', null);
+  });
+
+  let gotFirst = false;
+  function onReadable(): void {
+    let chunk: Buffer | null;
+    while (!gotFirst && !settled && (chunk = stream.read() as Buffer | null) !== null) {
+      chunks.push(chunk);
+      bytes += chunk.length;
+      if (bytes > MAX_FIRST_PACKET_BYTES) {
+        if (settle()) refuse('bad_first_packet', null);
+        return;
+      }
+      parser.parse(chunk);
+    }
+  }
+  stream.on('readable', onReadable);
+  stream.on('close', onClose);
+  stream.on('error', () => {});
+}

@@ -1,0 +1,106 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Results } from '../../src/report/results-types.js';
+import { freePort } from '../helpers/mosquitto.js';
+import { runHerd } from '../helpers/cli.js';
+
+function tmp(): string {
+  return mkdtempSync(join(tmpdir(), 'herd-e2e-'));
+}
+
+function onlyResults(out: string): Results {
+  const runs = readdirSync(out).filter((d) => !d.startsWith('.'));
+  expect(runs).toHaveLength(1);
+  return JSON.parse(readFileSync(join(out, runs[0] as string, 'results.json'), 'utf8')) as Results;
+}
+
+describe('herd run against the embedded target', () => {
+  it('runs the quickstart: 1,000 planned → 1,000 succeeded, 0 errors, exit 0', async () => {
+    const out = tmp();
+    const r = await runHerd(['run', 'scenarios/quickstart.yaml', '--out', out]);
+    expect(r.stderr).not.toMatch(/internal error/);
+    expect(r.code).toBe(0);
+    const res = onlyResults(out);
+    expect(res.schemaVersion).toBe('1.0.0');
+    expect(res.run.status).toBe('completed');
+    expect(res.run.verdict).toBe('passed');
+    expect(res.run.embeddedTarget).toBe(true);
+    expect(res.run.target).toMatch(/^mqtt:\/\/127\.0\.0\.1:\d+$/);
+    expect(res.attempts).toEqual({ planned: 1000, started: 1000, succeeded: 1000, failed: 0, timedOut: 0, dropped: 0, inFlightAtEnd: 0 });
+    expect(res.accounting.balanced).toBe(true);
+    expect(res.errors).toEqual([]);
+    expect(res.latency['connect.total']?.count).toBe(1000);
+    expect(res.latency['phase.tcpConnect']?.count).toBe(1000);
+    expect(res.latency['phase.mqttConnack']?.count).toBe(1000);
+    // total = service + schedule lag per attempt, so its median can never be below the service median.
+    expect(res.latency['connect.total']!.p50Us).toBeGreaterThanOrEqual(res.latency['connect.service']!.p50Us);
+    expect(res.thresholds.map((t) => t.passed)).toEqual([true, true, true]);
+    expect(res.environment.openFileLimit.soft).toBeGreaterThan(0);
+    // The timeline ramps up to the whole fleet and back to zero after teardown.
+    const peak = Math.max(...res.timeline.buckets.map((b) => b.connected));
+    expect(peak).toBe(1000);
+    expect(res.timeline.buckets.reduce((a, b) => a + b.attempts, 0)).toBe(1000);
+    expect(r.stdout).toContain('Verdict: PASSED (exit 0)');
+    expect(r.stdout).toContain('planned 1000 = succeeded 1000 + failed 0 + timed out 0 + dropped 0 + in flight 0');
+  });
+
+  it('counts every attempt against a closed port as a network error and exits 3 before running', async () => {
+    const out = tmp();
+    const port = await freePort();
+    const r = await runHerd(['run', 'scenarios/quickstart.yaml', '--target', `mqtt://127.0.0.1:${port}`, '--out', out]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain(`E_TARGET_UNREACHABLE: target mqtt://127.0.0.1:${port}: cannot connect (ECONNREFUSED)`);
+    expect(readdirSync(out)).toEqual([]);
+  });
+});
+
+describe('bad input: one clear message, exit 2, nothing written', () => {
+  const cases: [string, string, RegExp][] = [
+    ['missing file', '', /E_SCENARIO_FILE: .*nope\.yaml: cannot read the scenario file \(no such file\)/],
+    ['invalid YAML', 'name: [unclosed\n', /E_SCENARIO_PARSE: .*: not valid YAML or JSON at line/],
+    ['unknown field', 'name: x\ndevices: 1\nwaves: [{type: spike}]\ncolour: red\n', /colour: unknown field/],
+    ['negative device count', 'name: x\ndevices: -1\nwaves: [{type: spike}]\n', /devices: expected a number greater than 0/],
+    ['unsupported scheme', 'name: x\ndevices: 1\ntarget: "http://127.0.0.1:1"\nwaves: [{type: spike}]\n', /target: expected "embedded" or a URL with scheme mqtt:\/\//],
+  ];
+  for (const [label, content, message] of cases) {
+    it(label, async () => {
+      const dir = tmp();
+      const out = join(dir, 'reports');
+      const file = join(dir, label === 'missing file' ? 'nope.yaml' : 's.yaml');
+      if (content !== '') writeFileSync(file, content);
+      const r = await runHerd(['run', file, '--out', out]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(existsSync(out) ? readdirSync(out) : []).toEqual([]);
+    });
+  }
+
+  it('names a bad flag', async () => {
+    const r = await runHerd(['run', 'scenarios/quickstart.yaml', '--target', 'ftp://127.0.0.1:21']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('E_TARGET_URL: --target: unsupported scheme "ftp://"; supported: mqtt://');
+    const w = await runHerd(['run', 'scenarios/quickstart.yaml', '--workers', '0']);
+    expect(w.code).toBe(2);
+    expect(w.stderr).toContain('--workers: expected a whole number from 1 to 256, got "0"');
+  });
+});
+
+describe('help and validate', () => {
+  it('teaches usage with examples', async () => {
+    const r = await runHerd(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('herd run scenarios/quickstart.yaml');
+    const run = await runHerd(['run', '--help']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/Examples:\n\s+\$ herd run scenarios\/quickstart\.yaml/);
+  });
+
+  it('validates a scenario without opening a socket', async () => {
+    const r = await runHerd(['validate', 'scenarios/quickstart.yaml']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('scenario "quickstart" is valid');
+    expect(r.stdout).toContain('1000 devices → embedded');
+  });
+});

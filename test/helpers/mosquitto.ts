@@ -1,0 +1,68 @@
+/** Starts a private Mosquitto on a free loopback port for a test, and stops it by its PID. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as net from 'node:net';
+
+export interface Mosquitto {
+  host: string;
+  port: number;
+  url: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, host, () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForPort(host: string, port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect({ host, port });
+      s.once('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`mosquitto did not listen on ${host}:${port} within ${timeoutMs}ms`);
+}
+
+/** `extraConfig` lines are appended to the listener config (e.g. TLS settings). */
+export async function startMosquitto(binary: string, extraConfig: string[] = []): Promise<Mosquitto> {
+  const host = '127.0.0.1';
+  const port = await freePort(host);
+  const dir = mkdtempSync(join(tmpdir(), 'herd-mosq-'));
+  const conf = join(dir, 'mosquitto.conf');
+  writeFileSync(conf, [`listener ${port} ${host}`, 'allow_anonymous true', 'max_connections -1', 'log_dest none', ...extraConfig, ''].join('\n'));
+  // Output ignored: an unread pipe would fill up and stall the broker.
+  const child = spawn(binary, ['-c', conf], { stdio: 'ignore' });
+  await waitForPort(host, port, 10_000);
+  return {
+    host,
+    port,
+    url: `mqtt://${host}:${port}`,
+    child,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise<void>((r) => child.once('exit', () => r()));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,105 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { HerdError } from '../../src/errors.js';
+import { loadScenario, parseScenarioText, validateScenario } from '../../src/scenario/load.js';
+import { scenarioJsonSchemaText } from '../../src/scenario/json-schema.js';
+import { ROOT } from '../helpers/cli.js';
+
+function problems(data: unknown, overrides = {}): string[] {
+  try {
+    validateScenario(data, 'test.yaml', overrides);
+  } catch (err) {
+    expect(err).toBeInstanceOf(HerdError);
+    expect((err as HerdError).exitCode).toBe(2);
+    return [...(err as HerdError).details];
+  }
+  return [];
+}
+
+const minimal = { name: 'x', devices: 10, waves: [{ type: 'ramp', over: '1s' }] };
+
+describe('scenario validation', () => {
+  it('accepts every bundled scenario', () => {
+    for (const f of readdirSync(`${ROOT}/scenarios`).filter((f) => /\.ya?ml$|\.json$/.test(f))) {
+      expect(() => loadScenario(`${ROOT}/scenarios/${f}`), f).not.toThrow();
+    }
+  });
+
+  it('fills documented defaults', () => {
+    const { resolved } = validateScenario(minimal, 't');
+    expect(resolved.target).toBe('embedded');
+    expect(resolved.seed).toBe(1);
+    expect(resolved.device).toMatchObject({ mqttVersion: 4, keepaliveUs: 60_000_000, connectTimeoutUs: 10_000_000, cleanSession: true, clientId: 'herd-{run}-{id}' });
+    expect(resolved.holdUs).toBe(0);
+    expect(resolved.durationUs).toBe(1_000_000);
+  });
+
+  it('reports every problem at once, each with its path', () => {
+    const p = problems({
+      name: 'bad',
+      devices: -5,
+      colour: 'blue',
+      device: { keepalive: 30 },
+      waves: [{ type: 'ramp', over: '10s' }, { type: 'ramp', over: 'soon' }, { type: 'wobble' }],
+      thresholds: { 'connect.total': 'p(99) < 2', 'no.such.metric': '< 1' },
+    });
+    expect(p).toContain('devices: expected a number greater than 0');
+    expect(p).toContain('colour: unknown field');
+    expect(p).toContain('device.keepalive: expected a duration like "30s" (units: us, ms, s, m, h)');
+    expect(p).toContain('waves[1].over: expected a duration like "30s" (units: us, ms, s, m, h)');
+    expect(p).toContain('waves[2].type: expected a wave with type ramp, spike, steps or rate');
+    expect(p.some((x) => x.startsWith('thresholds.connect.total[0]: "p(99) < 2": a duration needs a unit'))).toBe(true);
+    expect(p.some((x) => x.startsWith('thresholds.no.such.metric: unknown metric'))).toBe(true);
+  });
+
+  it('names missing required fields', () => {
+    expect(problems({ devices: 1, waves: [{ type: 'spike' }] })).toEqual(['name: required']);
+  });
+
+  it('rejects an unsupported target scheme', () => {
+    expect(problems({ ...minimal, target: 'http://127.0.0.1:80' })[0]).toMatch(/^target: expected "embedded" or a URL with scheme mqtt:\/\//);
+  });
+
+  it('checks that the waves connect exactly the fleet', () => {
+    expect(problems({ name: 'x', devices: 10, waves: [{ type: 'spike', devices: 4 }, { type: 'spike', devices: 4 }] })).toEqual([
+      'waves: the waves connect 8 devices but devices is 10; give one wave no device count to take the rest, or make the counts add up',
+    ]);
+    expect(problems({ name: 'x', devices: 10, waves: [{ type: 'spike' }, { type: 'spike' }] })[0]).toMatch(/^waves\[1\]\.devices: only one wave/);
+  });
+
+  it('rejects a duration that ends before the waves', () => {
+    expect(problems({ ...minimal, waves: [{ type: 'ramp', over: '10s' }], duration: '5s' })).toEqual([
+      'duration: 5s ends before the last wave does (at 10s)',
+    ]);
+  });
+
+  it('scales devices and rates with --scale', () => {
+    const { resolved } = validateScenario(
+      { name: 'x', devices: 300, waves: [{ type: 'rate', rate: 10, over: '10s' }, { type: 'spike' }] },
+      't',
+      { scale: 5 },
+    );
+    expect(resolved.devices).toBe(1500);
+    expect(resolved.scale).toBe(5);
+    expect(resolved.waves[0]).toMatchObject({ type: 'rate', rate: 50, devices: 500 });
+    expect(resolved.waves[1]).toMatchObject({ type: 'spike', devices: 1000 });
+  });
+
+  it('gives a YAML syntax error one clear message with its line', () => {
+    try {
+      parseScenarioText('name: x\n  devices: [1,\n', 'broken.yaml');
+      expect.unreachable();
+    } catch (err) {
+      expect((err as HerdError).code).toBe('E_SCENARIO_PARSE');
+      expect((err as HerdError).message).toMatch(/^broken\.yaml: not valid YAML or JSON at line \d+/);
+    }
+  });
+
+  it('names a missing file', () => {
+    expect(() => loadScenario('/nonexistent/s.yaml')).toThrow('/nonexistent/s.yaml: cannot read the scenario file (no such file)');
+  });
+
+  it('keeps schemas/scenario.schema.json in step with the schema (regenerate: node bin/herd.js schema > schemas/scenario.schema.json)', () => {
+    expect(readFileSync(`${ROOT}/schemas/scenario.schema.json`, 'utf8')).toBe(scenarioJsonSchemaText());
+  });
+});

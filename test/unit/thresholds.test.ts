@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { parseThresholds } from '../../src/thresholds/parse.js';
+import { evaluateThresholds } from '../../src/thresholds/evaluate.js';
+import { createHistogram, summarize } from '../../src/metrics/histogram.js';
+import type { Results } from '../../src/report/results-types.js';
+
+function results(latencies: number[], attempts: Partial<Results['attempts']> = {}): Omit<Results, 'thresholds'> {
+  const h = createHistogram();
+  for (const v of latencies) h.recordValue(v);
+  return {
+    attempts: { planned: 100, started: 100, succeeded: 98, failed: 1, timedOut: 1, dropped: 0, inFlightAtEnd: 0, ...attempts },
+    latency: { 'connect.total': summarize(h), 'connect.failed': summarize(createHistogram()) },
+    errors: [{ origin: 'local', phase: 'tcpConnect', code: 'EMFILE', count: 2 }],
+  } as unknown as Omit<Results, 'thresholds'>;
+}
+
+describe('threshold grammar', () => {
+  it('parses aggregations, operators and units into base units', () => {
+    const { thresholds, problems } = parseThresholds({
+      'connect.total': ['p(99) < 2s', 'avg<=150ms', 'max != 1m', 'count >= 10'],
+      'errors.rate': ['< 1%', '<= 0.5'],
+      'attempts.dropped': ['== 0'],
+    });
+    expect(problems).toEqual([]);
+    expect(thresholds.map((t) => [t.aggregation, t.op, t.bound])).toEqual([
+      [{ kind: 'percentile', p: 99 }, '<', 2_000_000],
+      [{ kind: 'avg' }, '<=', 150_000],
+      [{ kind: 'max' }, '!=', 60_000_000],
+      [{ kind: 'count' }, '>=', 10],
+      [{ kind: 'value' }, '<', 0.01],
+      [{ kind: 'value' }, '<=', 0.5],
+      [{ kind: 'value' }, '==', 0],
+    ]);
+  });
+
+  it('rejects unknown metrics, missing units and misplaced aggregations with paths', () => {
+    const { problems } = parseThresholds({
+      'connect.totl': ['p(99) < 2s'],
+      'connect.total': ['p(99) < 2', 'under 2s', 'p(101) < 1s'],
+      'errors.rate': ['p(99) < 1%', '< 2s'],
+    });
+    expect(problems[0]).toMatch(/^thresholds\.connect\.totl: unknown metric; known metrics: connect\.total, /);
+    expect(problems.slice(1)).toEqual([
+      'thresholds.connect.total[0]: "p(99) < 2": a duration needs a unit (us, ms, s, m, h), e.g. "p(99) < 2s"',
+      'thresholds.connect.total[1]: cannot read "under 2s"; expected e.g. "p(99) < 2s"',
+      'thresholds.connect.total[2]: percentile 101 is outside 0–100',
+      'thresholds.errors.rate[0]: p(…) applies only to latency metrics',
+      'thresholds.errors.rate[1]: "< 2s": a rate takes % or a fraction, not "s"',
+    ]);
+  });
+});
+
+describe('threshold evaluation', () => {
+  it('compares observed values from the merged results', () => {
+    const latencies = Array.from({ length: 100 }, (_, i) => (i + 1) * 1000); // 1ms … 100ms
+    const { thresholds } = parseThresholds({
+      'connect.total': ['p(50) <= 50.1ms', 'p(99) < 99ms', 'max < 101ms'],
+      'errors.rate': ['< 3%', '< 2%'],
+      'errors.local': ['== 0'],
+    });
+    const r = evaluateThresholds(thresholds, results(latencies));
+    expect(r.map((x) => [x.expression, x.passed, x.observed])).toEqual([
+      // HDR percentiles report the highest value equivalent within 3 significant digits.
+      ['p(50) <= 50.1ms', true, 50_015],
+      ['p(99) < 99ms', false, 99_007],
+      ['max < 101ms', true, 100_000],
+      ['< 3%', true, 0.02],
+      ['< 2%', false, 0.02],
+      ['== 0', false, 2],
+    ]);
+    expect(r[3]?.observedText).toBe('2.00%');
+  });
+
+  it('fails a threshold that has no samples', () => {
+    const { thresholds } = parseThresholds({ 'connect.failed': ['p(99) < 1s'], 'errors.rate': ['< 1%'] });
+    const r = evaluateThresholds(thresholds, results([], { started: 0 }));
+    expect(r.map((x) => [x.passed, x.observed, x.observedText])).toEqual([
+      [false, null, 'no samples'],
+      [false, null, 'no samples'],
+    ]);
+  });
+});
