@@ -27,6 +27,7 @@ export type HerdErrorCode =
   | 'E_THRESHOLD' // a threshold expression is malformed or names an unknown metric
   | 'E_PREFLIGHT' // the plan cannot fit this machine's limits
   | 'E_WORKER' // a worker process failed in a way that stops the run
+  | 'E_COMPARE_SCENARIO' // compare was given runs of different scenarios
   | 'E_INTERNAL';
 
 const EXIT_FOR: Record<HerdErrorCode, ExitCode> = {
@@ -43,6 +44,7 @@ const EXIT_FOR: Record<HerdErrorCode, ExitCode> = {
   E_THRESHOLD: EXIT.badInput,
   E_PREFLIGHT: EXIT.runFailed,
   E_WORKER: EXIT.runFailed,
+  E_COMPARE_SCENARIO: EXIT.badInput,
   E_INTERNAL: EXIT.runFailed,
 };
 

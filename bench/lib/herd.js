@@ -17,7 +17,8 @@ const COL = { t: 0, user: 1, sys: 2, rss: 3, heapUsed: 4, heapTotal: 5, external
 
 /**
  * @typedef {object} HerdRunSpec
- * @property {string} repoRoot
+ * @property {string} repoRoot       the herd build to run (bin/, dist/)
+ * @property {string} probePath      bench/lib/probe.js
  * @property {string} runDir         a fresh folder for this run's files
  * @property {import('./targets.js').Target} target
  * @property {number} devices
@@ -27,6 +28,7 @@ const COL = { t: 0, user: 1, sys: 2, rss: 3, heapUsed: 4, heapTotal: 5, external
  * @property {number} maxHandshakes  0 = no cap (open model)
  * @property {string[]} sources      source addresses
  * @property {number} timeoutMs      hard bound on the whole child run
+ * @property {boolean} [gcSamples]   force a GC for the 'go' and 'held' memory samples (memory runs)
  */
 
 /** Scenario for one measurement: one `rate` wave of exactly `devices`, then an idle hold. */
@@ -66,10 +68,12 @@ export async function runHerd(s) {
   const args = [join(s.repoRoot, 'bin/herd.js'), 'run', scenarioPath, '--target', s.target.url, '--workers', String(s.workers),
     '--source-ips', s.sources.join(','), '--out', join(s.runDir, 'reports'), '--quiet', '--allow-saturated'];
   if (s.maxHandshakes > 0) args.push('--max-handshakes', String(s.maxHandshakes));
-  const probeUrl = pathToFileURL(join(s.repoRoot, 'bench/lib/probe.js')).href;
-  const env = { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${probeUrl}`.trim(), HERD_BENCH_PROBE_DIR: probeDir };
+  const probeUrl = pathToFileURL(s.probePath).href;
+  const nodeOptions = [process.env.NODE_OPTIONS ?? '', `--import=${probeUrl}`, s.gcSamples ? '--expose-gc' : ''].join(' ').trim();
+  const env = { ...process.env, NODE_OPTIONS: nodeOptions, HERD_BENCH_PROBE_DIR: probeDir };
   const targetCpu0 = procCpuUs(s.target.pid);
-  const { code, stdout, stderr } = await runChild(process.execPath, args, env, s.timeoutMs);
+  const watch = s.gcSamples ? watchHeld(probeDir, planned) : null;
+  const { code, stdout, stderr } = await runChild(process.execPath, args, env, s.timeoutMs).finally(() => watch?.stop());
   const targetCpu1 = procCpuUs(s.target.pid);
   writeFileSync(join(s.runDir, 'herd.log'), `exit ${code}\n--- stdout\n${stdout}\n--- stderr\n${stderr}\n`);
   const m = /results: (.+results\.json)/.exec(stdout);
@@ -98,6 +102,62 @@ function runChild(cmd, args, env, timeoutMs) {
       resolve({ code: code ?? signal, stdout, stderr });
     });
   });
+}
+
+/**
+ * Signals the workers (SIGUSR2, read by the probe) once all `planned` sessions are open, or once
+ * the open-socket count has stopped growing for a second after reaching 90% of them. It counts
+ * the workers' descriptors from /proc, so the waiting costs herd nothing.
+ */
+function watchHeld(probeDir, planned) {
+  /** @type {Map<number, number>} pid → descriptors at first sight (before connecting) */
+  const baseline = new Map();
+  let lastSum = -1;
+  let stableSinceMs = 0;
+  let sent = false;
+  const countFds = (pid) => {
+    try {
+      return readdirSync(`/proc/${pid}/fd`).length;
+    } catch {
+      return null;
+    }
+  };
+  const timer = setInterval(() => {
+    if (sent) return;
+    let pids;
+    try {
+      pids = readdirSync(probeDir)
+        .filter((f) => f.startsWith('pid-'))
+        .map((f) => JSON.parse(readFileSync(join(probeDir, f), 'utf8')))
+        .filter((p) => p.role === 'worker')
+        .map((p) => p.pid);
+    } catch {
+      return;
+    }
+    let sum = 0;
+    for (const pid of pids) {
+      const n = countFds(pid);
+      if (n === null) continue;
+      if (!baseline.has(pid)) baseline.set(pid, n);
+      sum += n - (baseline.get(pid) ?? n);
+    }
+    const now = Date.now();
+    if (sum !== lastSum) {
+      lastSum = sum;
+      stableSinceMs = now;
+    }
+    if (sum >= planned || (sum >= 0.9 * planned && now - stableSinceMs >= 1000)) {
+      sent = true;
+      for (const pid of pids) {
+        try {
+          process.kill(pid, 'SIGUSR2');
+        } catch {
+          // It has gone already: its probe has no 'held' sample and the bench says so.
+        }
+      }
+    }
+  }, 200);
+  return { stop: () => clearInterval(timer) };
 }
 
 function readProbes(dir) {
@@ -155,6 +215,9 @@ function summarise({ results, probes, overMs, planned, code, targetCpuUs, spec }
     for (const k of Object.keys(mem)) mem[k] += d[k];
   }
   const perHeld = (x) => (held > 0 && memSamples === workers.length && memSamples > 0 ? x / held : null);
+  // After a forced GC at 'go' and at 'held': the live cost, free of uncollected garbage.
+  const gcOk = workers.length > 0 && workers.every((p) => p.tagged?.go && p.tagged?.held);
+  const gcDelta = (col) => (gcOk && held > 0 ? workers.reduce((n, p) => n + p.tagged.held[col] - p.tagged.go[col], 0) / held : null);
   return {
     exitCode: code,
     runId: results.run.id,
@@ -174,6 +237,8 @@ function summarise({ results, probes, overMs, planned, code, targetCpuUs, spec }
     // Completed rate over the wave plus its p99 tail: conservative, and it collapses when SYNs are
     // retried (1 s steps) or the harness lags behind its plan.
     completedPerS: a.succeeded / ((overMs * 1000 + p99Us) / 1e6),
+    // Up to the last CONNACK (the slowest attempt): the definition the C reference uses.
+    completedAllPerS: a.succeeded / ((overMs * 1000 + (total?.maxUs ?? 0)) / 1e6),
     connectTotalUs: total === null ? null : { p50: total.p50Us, p99: total.p99Us, max: total.maxUs },
     scheduleLagMaxUs: lag?.maxUs ?? null,
     cpu: {
@@ -192,6 +257,9 @@ function summarise({ results, probes, overMs, planned, code, targetCpuUs, spec }
       externalBytesPerConnection: perHeld(mem.external),
       arrayBuffersBytesPerConnection: perHeld(mem.arrayBuffers),
       rssHeldBytes: mem.rssHeld,
+      afterGc: gcOk
+        ? { rssBytesPerConnection: gcDelta(COL.rss), heapUsedBytesPerConnection: gcDelta(COL.heapUsed), externalBytesPerConnection: gcDelta(COL.external) }
+        : null,
     },
   };
 }

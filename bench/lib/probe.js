@@ -2,8 +2,13 @@
  * Loaded into every herd process of a bench run through NODE_OPTIONS=--import (the coordinator and,
  * by inheritance, its forked workers). It samples the process's own CPU times and memory split
  * (RSS, V8 heap, external) every PROBE_MS and writes them to HERD_BENCH_PROBE_DIR when the process
- * exits, so the bench can tell heap from external memory — which /proc alone cannot. It changes
- * nothing in herd and costs one process.memoryUsage() call per sample.
+ * exits, so the bench can tell heap from external memory — which /proc alone cannot.
+ *
+ * Two tagged samples, each taken right after a full GC when the bench passed --expose-gc:
+ * - 'go': when the worker receives the coordinator's "go" message (before its first connect);
+ * - 'held': when the bench sends SIGUSR2, which it does once every session is open and idle.
+ * Their difference is the live heap a held connection costs, free of not-yet-collected garbage.
+ * The probe changes nothing in herd; its cost is one process.memoryUsage() per sample.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,25 +19,42 @@ const PROBE_MS = Number(process.env.HERD_BENCH_PROBE_MS ?? '100');
 const MAX_SAMPLES = 36_000;
 
 if (dir !== undefined && dir !== '') {
+  const script = process.argv[1] ?? '';
+  const role = script.endsWith('worker.js') ? 'worker' : script.endsWith('herd.js') ? 'coordinator' : 'other';
   /** Columns: wall ms, cpu user µs, cpu system µs, rss, heapUsed, heapTotal, external, arrayBuffers. */
   const samples = [];
-  const take = () => {
-    if (samples.length >= MAX_SAMPLES) return;
+  /** @type {Record<string, number[]>} */
+  const tagged = {};
+  const sample = () => {
     const m = process.memoryUsage();
     const c = process.cpuUsage();
-    samples.push([Date.now(), c.user, c.system, m.rss, m.heapUsed, m.heapTotal, m.external, m.arrayBuffers]);
+    return [Date.now(), c.user, c.system, m.rss, m.heapUsed, m.heapTotal, m.external, m.arrayBuffers];
+  };
+  const take = () => {
+    if (samples.length < MAX_SAMPLES) samples.push(sample());
+  };
+  const tag = (name) => {
+    if (typeof globalThis.gc === 'function') globalThis.gc();
+    tagged[name] = sample();
   };
   take();
   setInterval(take, PROBE_MS).unref();
-  const script = process.argv[1] ?? '';
-  const role = script.endsWith('worker.js') ? 'worker' : script.endsWith('herd.js') ? 'coordinator' : 'other';
+  // The bench finds the workers' PIDs here while the run is going.
+  writeFileSync(join(dir, `pid-${process.pid}.json`), JSON.stringify({ pid: process.pid, role }));
+  if (role === 'worker') {
+    // Registered before worker.js's own listener, so this runs before the first connect.
+    process.on('message', (m) => {
+      if (m !== null && typeof m === 'object' && m.type === 'go') tag('go');
+    });
+    process.on('SIGUSR2', () => tag('held'));
+  }
   let written = false;
   const write = () => {
     if (written) return;
     written = true;
     take();
     try {
-      writeFileSync(join(dir, `probe-${process.pid}.json`), JSON.stringify({ pid: process.pid, ppid: process.ppid, role, script, samples }));
+      writeFileSync(join(dir, `probe-${process.pid}.json`), JSON.stringify({ pid: process.pid, ppid: process.ppid, role, script, samples, tagged }));
     } catch {
       // The bench reports a missing probe file; the run itself must not fail because of it.
     }

@@ -7,7 +7,11 @@ import { printError } from './output.js';
 import { registerRun } from './commands/run.js';
 import { registerValidate } from './commands/validate.js';
 import { registerTarget } from './commands/target.js';
+import { registerReport } from './commands/report.js';
+import { registerCompare } from './commands/compare.js';
 import { registerSchema } from './commands/schema.js';
+import { registerDoctor } from './commands/doctor.js';
+import { registerExport } from './commands/export.js';
 
 export async function runCli(ctx: CliContext): Promise<number> {
   let exitCode: number = EXIT.ok;
@@ -31,7 +35,11 @@ Quick start:
   registerRun(program, ctx, setExit);
   registerValidate(program, ctx);
   registerTarget(program, ctx);
+  registerReport(program, ctx, setExit);
+  registerCompare(program, ctx, setExit);
   registerSchema(program, ctx);
+  registerDoctor(program, ctx, setExit);
+  registerExport(program, ctx);
   try {
     await program.parseAsync([...ctx.argv], { from: 'user' });
     return exitCode;

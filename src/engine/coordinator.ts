@@ -16,7 +16,7 @@ import type { FromWorker, ToWorker } from './messages.js';
 export interface CoordinatorOptions {
   runId: string;
   scenario: ResolvedScenario;
-  target: { host: string; port: number };
+  targets: { host: string; port: number }[];
   workers: number;
   shard: { index: number; count: number };
   sourceIps: string[];
@@ -117,7 +117,7 @@ export class Coordinator extends EventEmitter {
         scenario: this.o.scenario,
         worker: { index: i, count },
         shard: this.o.shard,
-        target: this.o.target,
+        targets: this.o.targets,
         sourceIps: this.o.sourceIps,
         maxHandshakesInFlight: this.o.maxHandshakesInFlight,
         maxPacketBytes: this.o.maxPacketBytes,

@@ -4,11 +4,10 @@
  * the CLI only maps them to output and an exit code.
  */
 import { join, resolve } from 'node:path';
-import * as os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { HerdError } from '../errors.js';
 import { loadScenario, type LoadedScenario } from '../scenario/load.js';
-import type { Overrides } from '../scenario/resolve.js';
+import type { Overrides, ResolvedScenario } from '../scenario/resolve.js';
 import { parseTargetUrl } from '../scenario/target-url.js';
 import { spawnEmbeddedTarget, type EmbeddedTarget } from '../target/spawn.js';
 import { Coordinator, type SecondEvent } from './coordinator.js';
@@ -18,6 +17,9 @@ import { describeEnvironment } from '../report/environment.js';
 import type { Results } from '../report/results-types.js';
 import { ensureWritableDir, writeFileAtomic } from '../util/atomic-write.js';
 import { mkdirSync } from 'node:fs';
+import { buildPlan, peakConnectRatePerS } from '../plan/plan.js';
+import { preflight, type PreflightResult } from './preflight.js';
+import { readSystemFacts } from './system.js';
 
 export interface RunRequest {
   scenarioPath: string;
@@ -49,9 +51,19 @@ export function newRunId(now = new Date()): string {
   return `${stamp}-${randomBytes(2).toString('hex')}`;
 }
 
-export function defaultWorkers(devices: number): number {
-  // One worker per core, but never more workers than make sense for a small fleet.
-  return Math.max(1, Math.min(os.availableParallelism(), Math.ceil(devices / 500)));
+/** Preflight for a resolved scenario on this machine (also used by `herd doctor`). */
+export function runPreflight(s: ResolvedScenario, req: Pick<RunRequest, 'workers' | 'sourceIps'>, targetHosts: string[]): PreflightResult {
+  const plan = buildPlan(s);
+  return preflight({
+    // Every device is held until teardown, so the peak is the whole fleet.
+    peakConcurrent: plan.devices,
+    peakConnectRatePerS: peakConnectRatePerS(plan),
+    workers: req.workers ?? null,
+    sourceIps: req.sourceIps,
+    targetHosts,
+    targetEndpoints: 1,
+    facts: readSystemFacts(),
+  });
 }
 
 export async function executeRun(req: RunRequest, hooks: RunHooks = {}): Promise<RunReport> {
@@ -59,32 +71,38 @@ export async function executeRun(req: RunRequest, hooks: RunHooks = {}): Promise
   const s = loaded.resolved;
   const outDir = resolve(req.outDir);
   ensureWritableDir(outDir);
-  const workers = req.workers ?? defaultWorkers(s.devices);
   const runId = newRunId();
 
+  // Everything that can be known before a socket opens is checked first (exit 2/3, nothing written).
+  const remote = s.target === 'embedded' ? null : parseTargetUrl(s.target, req.overrides.target !== undefined ? '--target' : 'target');
+  const pre = runPreflight(s, req, remote === null ? ['127.0.0.1'] : [remote.host]);
+  if (pre.problems.length > 0) {
+    throw new HerdError('E_PREFLIGHT', 'this machine cannot carry the plan as configured', pre.problems);
+  }
+  for (const a of pre.advice) hooks.onNotice?.(a);
+  const workers = pre.workers;
+
   let embedded: EmbeddedTarget | null = null;
-  let host: string;
-  let port: number;
+  let targets: { host: string; port: number }[];
   let targetUrl: string;
-  if (s.target === 'embedded') {
+  if (remote === null) {
     embedded = await spawnEmbeddedTarget();
-    ({ host, port } = embedded);
+    targets = [{ host: embedded.host, port: embedded.port }];
     targetUrl = embedded.url;
   } else {
-    const t = parseTargetUrl(s.target, req.overrides.target !== undefined ? '--target' : 'target');
-    ({ host, port } = t);
-    targetUrl = t.url;
-    await checkReachable(host, port, targetUrl);
+    targets = [{ host: remote.host, port: remote.port }];
+    targetUrl = remote.url;
+    await checkReachable(remote.host, remote.port, targetUrl);
   }
 
   try {
     const coordinator = new Coordinator({
       runId,
       scenario: s,
-      target: { host, port },
+      targets,
       workers,
       shard: { index: 0, count: 1 },
-      sourceIps: req.sourceIps,
+      sourceIps: pre.sourceIps,
       maxHandshakesInFlight: req.maxHandshakesInFlight,
       maxPacketBytes: MAX_PACKET_BYTES,
     });

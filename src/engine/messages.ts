@@ -9,7 +9,8 @@ export interface WorkerInit {
   scenario: ResolvedScenario;
   worker: { index: number; count: number };
   shard: { index: number; count: number };
-  target: { host: string; port: number };
+  /** Target endpoints; device `id` uses endpoint `id % targets.length`. */
+  targets: { host: string; port: number }[];
   sourceIps: string[];
   /** 0 = no cap (open model). */
   maxHandshakesInFlight: number;

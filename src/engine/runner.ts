@@ -1,18 +1,20 @@
 /**
  * Runs one worker's slice of the plan: starts every attempt whose intended time has come (open
- * model, absolute clock), keeps held sessions alive, ends them cleanly at teardown, and records
- * what happened. Emits one MetricsDelta per second through `emit`.
+ * model, absolute clock), plays planned outages and churn, applies each cohort's reconnect policy
+ * after drops and failed attempts, keeps held sessions alive, ends them cleanly at teardown, and
+ * records what happened. Emits one MetricsDelta per second through `emit`.
  */
 import type { Failure } from '../protocols/classify.js';
 import { MqttConnection, CLOSE_GRACE_MS, type MqttOwner } from '../protocols/mqtt/connection.js';
-import { buildConnect } from '../protocols/mqtt/connect-packet.js';
 import { Recorder, type MetricsDelta } from '../metrics/recorder.js';
 import type { Plan } from '../plan/plan.js';
 import type { ResolvedScenario } from '../scenario/resolve.js';
-import { expandTemplate } from '../scenario/template.js';
 import type { RunClock } from './clock.js';
 import { HealthMonitor, type HealthSample } from './health.js';
 import { KeepaliveWheel } from './keepalive.js';
+import { DeviceTable, NO_OUTAGE } from './device-table.js';
+import { expandTemplate } from '../scenario/template.js';
+import { EventHeap, EV_OUTAGE, EV_RECONNECT, EV_SILENT_DETECT } from './event-heap.js';
 
 export interface RunnerOptions {
   runId: string;
@@ -21,7 +23,7 @@ export interface RunnerOptions {
   plan: Plan;
   /** Global device ids of this worker, in intended-time order. */
   ids: Uint32Array;
-  target: { host: string; port: number };
+  targets: readonly { host: string; port: number }[];
   sourceIps: readonly string[];
   maxHandshakesInFlight: number;
   maxPacketBytes: number;
@@ -29,37 +31,63 @@ export interface RunnerOptions {
   emit(delta: MetricsDelta, health: HealthSample): void;
 }
 
+export interface RunEnd {
+  inFlightAtEnd: number;
+  delta: MetricsDelta;
+  health: HealthSample;
+}
+
 /** Attempts launched per event-loop turn, so completions are timestamped while a spike launches. */
 const LAUNCH_BATCH = 64;
 
 export class Runner implements MqttOwner {
   private readonly o: RunnerOptions;
-  private readonly rec = new Recorder();
+  private readonly rec: Recorder;
   private readonly health = new HealthMonitor();
-  private readonly conns: (MqttConnection | null)[];
-  private readonly intendedUs: Float64Array;
-  private readonly keepalive: KeepaliveWheel;
+  private readonly dev: DeviceTable;
+  private readonly keepalive: KeepaliveWheel[];
+  private readonly heap = new EventHeap();
+  /** This worker's churn events: slot and time, in time order. */
+  private readonly churn: { slot: Uint32Array; atUs: Float64Array };
   private cursor = 0;
+  private churnCursor = 0;
   private connected = 0;
   private handshaking = 0;
   private closing = 0;
   private tearingDown = false;
-  private launchTimer: NodeJS.Timeout | null = null;
-  private launchImmediate: NodeJS.Immediate | null = null;
+  private pumpTimer: NodeJS.Timeout | null = null;
+  private pumpAtUs = Infinity;
+  private pumpImmediate: NodeJS.Immediate | null = null;
   private flushTimer: NodeJS.Timeout | null = null;
   private lastFlushedSecond = -1;
   private scheduleLagMaxUs = 0;
-  private finished: ((r: { inFlightAtEnd: number; delta: MetricsDelta; health: HealthSample }) => void) | null = null;
-  private readonly dropAfterUs: number;
+  private inFlightAtEnd = 0;
+  private finished: ((r: RunEnd) => void) | null = null;
 
   constructor(o: RunnerOptions) {
     this.o = o;
-    this.conns = new Array<MqttConnection | null>(o.ids.length).fill(null);
-    this.intendedUs = new Float64Array(o.ids.length);
-    this.keepalive = new KeepaliveWheel(o.scenario.device.keepaliveUs);
-    // An attempt the harness cannot start within the connect timeout of its intended time is
-    // dropped (counted, never started) rather than started absurdly late.
-    this.dropAfterUs = o.scenario.device.connectTimeoutUs;
+    const s = o.scenario;
+    this.rec = new Recorder(s.cohorts.map((c) => c.name));
+    this.dev = new DeviceTable(o, expandTemplate);
+    this.keepalive = s.cohorts.map((c) => new KeepaliveWheel(c.device.keepaliveUs));
+    const slotOf = new Map<number, number>();
+    o.ids.forEach((id, slot) => slotOf.set(id, slot));
+    const churnSlots: number[] = [];
+    const churnAt: number[] = [];
+    o.plan.churnIds.forEach((id, k) => {
+      const slot = slotOf.get(id);
+      if (slot === undefined) return;
+      churnSlots.push(slot);
+      churnAt.push(o.plan.churnAtUs[k] as number);
+    });
+    this.churn = { slot: Uint32Array.from(churnSlots), atUs: Float64Array.from(churnAt) };
+    o.plan.outages.forEach((out, i) => {
+      for (const id of out.members) {
+        const slot = slotOf.get(id);
+        if (slot !== undefined) this.dev.outageMembers[i]?.push(slot);
+      }
+      this.heap.push(out.atUs, i, EV_OUTAGE);
+    });
   }
 
   now(): number {
@@ -67,9 +95,9 @@ export class Runner implements MqttOwner {
   }
 
   /** Runs until teardown completes; resolves with what was still in flight at the end. */
-  run(): Promise<{ inFlightAtEnd: number; delta: MetricsDelta; health: HealthSample }> {
+  run(): Promise<RunEnd> {
     this.health.start();
-    this.scheduleLaunch();
+    this.schedulePump();
     this.scheduleFlush();
     return new Promise((resolve) => {
       this.finished = resolve;
@@ -81,112 +109,254 @@ export class Runner implements MqttOwner {
     this.teardown();
   }
 
-  // ---- launching ----
+  // ---- the scheduler: plan cursor, churn cursor and the event heap ----
 
-  private scheduleLaunch(): void {
-    if (this.tearingDown || this.cursor >= this.o.ids.length) return;
-    const nextId = this.o.ids[this.cursor] as number;
-    const dueUs = this.o.plan.connectAtUs[nextId] as number;
-    const waitMs = Math.max(0, (dueUs - this.now()) / 1000);
-    if (waitMs <= 0) this.launchImmediate = setImmediate(() => this.launchDue());
-    else this.launchTimer = setTimeout(() => this.launchDue(), Math.max(1, Math.floor(waitMs)));
+  private nextDueUs(): number {
+    const { ids, plan } = this.o;
+    const a = this.cursor < ids.length ? (plan.connectAtUs[ids[this.cursor] as number] as number) : Infinity;
+    const b = this.churnCursor < this.churn.slot.length ? (this.churn.atUs[this.churnCursor] as number) : Infinity;
+    return Math.min(a, b, this.heap.peekAt());
   }
 
-  private launchDue(): void {
-    this.launchTimer = null;
-    this.launchImmediate = null;
+  private schedulePump(): void {
+    if (this.tearingDown || this.pumpTimer !== null || this.pumpImmediate !== null) return;
+    const due = this.nextDueUs();
+    if (due === Infinity) return;
+    const waitMs = (due - this.now()) / 1000;
+    if (waitMs <= 0) this.pumpImmediate = setImmediate(() => this.pump());
+    else {
+      this.pumpAtUs = due;
+      this.pumpTimer = setTimeout(() => this.pump(), Math.max(1, Math.floor(waitMs)));
+    }
+  }
+
+  private pump(): void {
+    this.pumpTimer = null;
+    this.pumpImmediate = null;
     if (this.tearingDown) return;
     const now = this.now();
     const { ids, plan, maxHandshakesInFlight } = this.o;
     let launched = 0;
-    while (this.cursor < ids.length && launched < LAUNCH_BATCH) {
-      const id = ids[this.cursor] as number;
-      const intended = plan.connectAtUs[id] as number;
-      if (intended > now) break;
+    while (launched < LAUNCH_BATCH) {
       if (maxHandshakesInFlight > 0 && this.handshaking >= maxHandshakesInFlight) {
         // Capped: try again soon; the wait shows up as schedule lag.
-        this.launchTimer = setTimeout(() => this.launchDue(), 1);
+        this.pumpTimer = setTimeout(() => this.pump(), 1);
         return;
       }
-      const slot = this.cursor++;
-      if (now - intended > this.dropAfterUs) {
-        this.rec.counters.dropped++;
-        continue;
+      const planAt = this.cursor < ids.length ? (plan.connectAtUs[ids[this.cursor] as number] as number) : Infinity;
+      const churnAt = this.churnCursor < this.churn.slot.length ? (this.churn.atUs[this.churnCursor] as number) : Infinity;
+      const heapAt = this.heap.peekAt();
+      const at = Math.min(planAt, churnAt, heapAt);
+      if (at > now) break;
+      if (at === planAt) {
+        const slot = this.cursor++;
+        if (this.attempt(slot, at, false)) launched++;
+      } else if (at === churnAt) {
+        const slot = this.churn.slot[this.churnCursor++] as number;
+        this.churnDevice(slot, at);
+      } else {
+        const [slot, kind] = this.heap.pop();
+        if (kind === EV_RECONNECT) {
+          this.dev.pending[slot] = 0;
+          if (this.attempt(slot, at, true)) launched++;
+        } else if (kind === EV_OUTAGE) this.startOutage(slot, now);
+        else if (kind === EV_SILENT_DETECT) this.detectSilent(slot);
       }
-      this.startAttempt(slot, id, intended);
-      launched++;
     }
-    this.scheduleLaunch();
+    this.schedulePump();
   }
 
-  private startAttempt(slot: number, id: number, intended: number): void {
-    const { scenario, target, sourceIps, runId } = this.o;
-    const d = scenario.device;
-    const vars = { id, run: runId, worker: this.o.workerIndex };
-    const connectPacket = buildConnect({
-      clientId: expandTemplate(d.clientId, vars),
-      username: d.username === null ? null : expandTemplate(d.username, vars),
-      password: d.password === null ? null : expandTemplate(d.password, vars),
-      keepaliveS: Math.round(d.keepaliveUs / 1e6),
-      clean: d.cleanSession,
-      protocolVersion: d.mqttVersion,
-    });
-    this.intendedUs[slot] = intended;
-    this.rec.counters.started++;
+  /** Starts one attempt; returns whether a socket was opened. */
+  private attempt(slot: number, intendedUs: number, isReconnect: boolean): boolean {
+    const now = this.now();
+    const d = this.dev;
+    if (now < (d.offlineUntilUs[slot] as number)) {
+      // The device has no network: the attempt fails on the device and never reaches the target.
+      this.rec.counters.offlineAttempts++;
+      d.failures[slot] = (d.failures[slot] as number) + 1;
+      this.scheduleReconnect(slot, now);
+      return false;
+    }
+    if (isReconnect) this.rec.counters.reconnects++;
+    if (now - intendedUs > d.connectTimeoutUs(slot)) {
+      // Not started within the connect timeout of its intended time: dropped, never started late.
+      this.rec.counters.dropped++;
+      return false;
+    }
+    const cohort = d.cohort(slot);
+    d.intendedUs[slot] = intendedUs;
+    d.attemptsSinceDrop[slot] = (d.attemptsSinceDrop[slot] as number) + 1;
+    this.rec.count('started', cohort);
     this.handshaking++;
-    const conn = new MqttConnection(this, slot, {
-      host: target.host,
-      port: target.port,
-      localAddress: sourceIps.length === 0 ? undefined : sourceIps[id % sourceIps.length],
-      connectPacket,
-      connectTimeoutMs: Math.max(1, Math.round(d.connectTimeoutUs / 1000)),
-      maxPacketBytes: this.o.maxPacketBytes,
-    });
-    this.conns[slot] = conn;
-    const lag = conn.socketOpenUs - intended;
+    this.rec.noteHandshaking(this.handshaking);
+    const conn = new MqttConnection(this, slot, d.connectOptions(slot));
+    d.conns[slot] = conn;
+    const lag = conn.socketOpenUs - intendedUs;
     this.rec.record('connect.scheduleLag', lag);
     if (lag > this.scheduleLagMaxUs) this.scheduleLagMaxUs = lag;
+    return true;
+  }
+
+  private scheduleReconnect(slot: number, now: number): void {
+    const d = this.dev;
+    if (this.tearingDown || d.pending[slot] === 1) return;
+    const delay = d.reconnectDelayUs(slot);
+    if (delay === null) {
+      this.rec.counters.gaveUp++;
+      return;
+    }
+    d.pending[slot] = 1;
+    this.pushEvent(now + delay, slot, EV_RECONNECT);
+  }
+
+  /** Adds an event, waking the scheduler earlier if it sleeps past the event. */
+  private pushEvent(atUs: number, slot: number, kind: number): void {
+    this.heap.push(atUs, slot, kind);
+    if (this.pumpTimer !== null && atUs < this.pumpAtUs) {
+      clearTimeout(this.pumpTimer);
+      this.pumpTimer = null;
+    }
+    this.schedulePump();
+  }
+
+  // ---- outages and churn ----
+
+  private startOutage(outage: number, now: number): void {
+    const out = this.o.plan.outages[outage];
+    if (!out) return;
+    const d = this.dev;
+    for (const slot of d.outageMembers[outage] ?? []) {
+      d.offlineUntilUs[slot] = out.atUs + out.offlineUs;
+      d.outageOf[slot] = outage;
+      d.failures[slot] = 0;
+      d.attemptsSinceDrop[slot] = 0;
+      this.rec.outageDropped(outage);
+      const c = d.conns[slot];
+      if (c && c.state === 'connected') this.dropForOutage(slot, c, out.mode, now);
+      // Devices mid-handshake finish it and are dropped on connect; devices waiting to retry keep
+      // their timers and find the network down.
+    }
+  }
+
+  private dropForOutage(slot: number, c: MqttConnection, mode: 'disconnect' | 'reset' | 'silent', now: number): void {
+    const d = this.dev;
+    this.connected--;
+    this.rec.counters.outageDrops++;
+    if (mode === 'silent') {
+      // No traffic either way: the device notices only when its keepalive goes unanswered, and
+      // until then it still believes it is connected.
+      d.silent[slot] = 1;
+      this.connected++;
+      this.pushEvent(now + d.keepaliveUs(slot), slot, EV_SILENT_DETECT);
+      return;
+    }
+    d.reconnectAfterClose[slot] = 1;
+    this.closing++;
+    if (mode === 'reset') c.reset();
+    else c.end();
+  }
+
+  private detectSilent(slot: number): void {
+    const d = this.dev;
+    const c = d.conns[slot];
+    d.silent[slot] = 0;
+    if (!c || c.state !== 'connected') return;
+    this.connected--;
+    this.closing++;
+    d.reconnectAfterClose[slot] = 1;
+    c.abort();
+  }
+
+  private churnDevice(slot: number, atUs: number): void {
+    const c = this.dev.conns[slot];
+    if (!c || c.state !== 'connected' || this.dev.silent[slot] === 1) return;
+    this.connected--;
+    this.closing++;
+    this.dev.reconnectAfterClose[slot] = 2;
+    this.dev.intendedUs[slot] = atUs;
+    c.end();
   }
 
   // ---- MqttOwner ----
 
   onConnected(c: MqttConnection): void {
+    const slot = c.deviceId;
+    const d = this.dev;
+    const cohort = d.cohort(slot);
     this.handshaking--;
     this.connected++;
-    const intended = this.intendedUs[c.deviceId] as number;
-    this.rec.counters.succeeded++;
-    this.rec.record('connect.total', c.connackUs - intended);
+    const intended = d.intendedUs[slot] as number;
+    this.rec.count('succeeded', cohort);
+    this.rec.record('connect.total', c.connackUs - intended, cohort);
     this.rec.record('connect.service', c.connackUs - c.socketOpenUs);
     this.rec.record('phase.tcpConnect', c.tcpConnectedUs - c.socketOpenUs);
     this.rec.record('phase.mqttConnack', c.connackUs - c.tcpConnectedUs);
+    d.failures[slot] = 0;
+    d.prevDelayUs[slot] = 0;
+    const outage = d.outageOf[slot] as number;
+    const now = c.connackUs;
+    if (outage !== NO_OUTAGE && now >= (d.offlineUntilUs[slot] as number)) {
+      const out = this.o.plan.outages[outage];
+      if (out) this.rec.outageRecovered(outage, now - (out.atUs + out.offlineUs), d.attemptsSinceDrop[slot] as number);
+      d.outageOf[slot] = NO_OUTAGE;
+    }
+    d.attemptsSinceDrop[slot] = 0;
     if (this.tearingDown) {
       this.endSession(c);
       return;
     }
-    this.keepalive.add(c.deviceId, c.connackUs);
+    if (now < (d.offlineUntilUs[slot] as number)) {
+      // Connected just as its network went down (the handshake was already in flight).
+      const out = this.o.plan.outages[outage];
+      this.dropForOutage(slot, c, out?.mode ?? 'reset', now);
+      return;
+    }
+    this.keepalive[cohort]?.add(slot, now);
   }
 
   onFailed(c: MqttConnection, f: Failure): void {
+    const slot = c.deviceId;
+    const d = this.dev;
+    const cohort = d.cohort(slot);
     this.handshaking--;
-    this.conns[c.deviceId] = null;
-    if (f.origin === 'timeout') this.rec.counters.timedOut++;
-    else this.rec.counters.failed++;
-    this.rec.error(f);
-    this.rec.record('connect.failed', this.now() - (this.intendedUs[c.deviceId] as number));
+    d.conns[slot] = null;
+    this.rec.count(f.origin === 'timeout' ? 'timedOut' : 'failed', cohort);
+    this.rec.error(f, cohort);
+    const now = this.now();
+    this.rec.record('connect.failed', now - (d.intendedUs[slot] as number), cohort);
+    d.failures[slot] = (d.failures[slot] as number) + 1;
+    d.failover(slot);
+    this.scheduleReconnect(slot, now);
     this.maybeFinish();
   }
 
   onLost(c: MqttConnection, f: Failure): void {
+    const slot = c.deviceId;
     this.connected--;
-    this.conns[c.deviceId] = null;
+    this.dev.conns[slot] = null;
+    this.dev.silent[slot] = 0;
     this.rec.counters.disconnects++;
-    this.rec.error(f);
+    this.rec.error(f, this.dev.cohort(slot));
+    this.dev.attemptsSinceDrop[slot] = 0;
+    this.scheduleReconnect(slot, this.now());
     this.maybeFinish();
   }
 
   onClosed(c: MqttConnection): void {
+    const slot = c.deviceId;
+    const d = this.dev;
     this.closing--;
-    this.conns[c.deviceId] = null;
+    d.conns[slot] = null;
+    const after = d.reconnectAfterClose[slot];
+    d.reconnectAfterClose[slot] = 0;
+    if (!this.tearingDown) {
+      if (after === 1) this.scheduleReconnect(slot, this.now());
+      else if (after === 2) {
+        // Churn: the device reconnects at once, as a planned attempt at its churn time.
+        d.pending[slot] = 1;
+        this.pushEvent(d.intendedUs[slot] as number, slot, EV_RECONNECT);
+      }
+    }
     this.maybeFinish();
   }
 
@@ -217,23 +387,26 @@ export class Runner implements MqttOwner {
   }
 
   private pingDue(now: number): void {
-    const keepaliveUs = this.o.scenario.device.keepaliveUs;
-    for (const slot of this.keepalive.due(now)) {
-      const c = this.conns[slot];
-      if (!c || c.state !== 'connected') continue;
-      if (!Number.isNaN(c.pingSentUs) && now - c.pingSentUs > keepaliveUs) {
-        // No PINGRESP within a keepalive interval: the session is dead as far as a device knows.
-        c.abort();
-        this.conns[slot] = null;
-        this.connected--;
-        this.closing++;
-        this.rec.counters.disconnects++;
-        this.rec.error({ origin: 'timeout', phase: 'held', code: 'KEEPALIVE_TIMEOUT' });
-        continue;
+    const d = this.dev;
+    this.keepalive.forEach((wheel, cohort) => {
+      const keepaliveUs = this.o.scenario.cohorts[cohort]?.device.keepaliveUs ?? 60e6;
+      for (const slot of wheel.due(now)) {
+        const c = d.conns[slot];
+        if (!c || c.state !== 'connected' || d.silent[slot] === 1) continue;
+        if (!Number.isNaN(c.pingSentUs) && now - c.pingSentUs > keepaliveUs) {
+          // No PINGRESP within a keepalive interval: the session is dead as far as a device knows.
+          this.connected--;
+          this.closing++;
+          this.rec.counters.disconnects++;
+          this.rec.error({ origin: 'timeout', phase: 'held', code: 'KEEPALIVE_TIMEOUT' }, cohort);
+          d.reconnectAfterClose[slot] = 1;
+          c.abort();
+          continue;
+        }
+        c.ping();
+        wheel.reschedule(slot, now);
       }
-      c.ping();
-      this.keepalive.reschedule(slot, now);
-    }
+    });
   }
 
   // ---- teardown ----
@@ -241,11 +414,14 @@ export class Runner implements MqttOwner {
   private teardown(): void {
     if (this.tearingDown) return;
     this.tearingDown = true;
-    if (this.launchTimer !== null) clearTimeout(this.launchTimer);
-    if (this.launchImmediate !== null) clearImmediate(this.launchImmediate);
+    if (this.pumpTimer !== null) clearTimeout(this.pumpTimer);
+    if (this.pumpImmediate !== null) clearImmediate(this.pumpImmediate);
     this.rec.counters.dropped += this.o.ids.length - this.cursor;
     this.cursor = this.o.ids.length;
-    for (const c of this.conns) if (c && c.state === 'connected') this.endSession(c);
+    this.rec.counters.reconnectsCancelled += this.heap.drain(EV_RECONNECT);
+    this.heap.drain(EV_OUTAGE);
+    this.heap.drain(EV_SILENT_DETECT);
+    for (const c of this.dev.conns) if (c && c.state === 'connected') this.endSession(c);
     // Handshakes still in flight get a bounded time to finish; then they are counted as in flight.
     const graceMs = Math.min(5_000, this.o.scenario.device.connectTimeoutUs / 1000);
     setTimeout(() => this.forceEnd(), graceMs + CLOSE_GRACE_MS + 500).unref();
@@ -255,14 +431,13 @@ export class Runner implements MqttOwner {
   private endSession(c: MqttConnection): void {
     this.connected--;
     this.closing++;
+    this.dev.silent[c.deviceId] = 0;
     c.end();
   }
 
-  private inFlightAtEnd = 0;
-
   private forceEnd(): void {
     if (this.finished === null) return;
-    for (const c of this.conns) {
+    for (const c of this.dev.conns) {
       if (!c) continue;
       if (c.state === 'connecting' || c.state === 'handshaking') this.inFlightAtEnd++;
       c.abort();
@@ -271,7 +446,7 @@ export class Runner implements MqttOwner {
   }
 
   private maybeFinish(): void {
-    if (this.tearingDown && this.handshaking === 0 && this.closing === 0 && this.connected === 0) this.finish();
+    if (this.tearingDown && this.handshaking === 0 && this.closing <= 0 && this.connected <= 0) this.finish();
   }
 
   private finish(): void {

@@ -35,7 +35,7 @@ process.on('message', (raw: unknown) => {
         scenario: init.scenario,
         plan,
         ids,
-        target: init.target,
+        targets: init.targets,
         sourceIps: init.sourceIps,
         maxHandshakesInFlight: init.maxHandshakesInFlight,
         maxPacketBytes: init.maxPacketBytes,

@@ -4,9 +4,9 @@
  * `herd merge` over shards.
  */
 import { ERROR_ORIGINS, type ErrorCount, type ErrorOrigin, type LatencySummary, type TimelineBucket } from '../report/results-types.js';
-import { addEncoded, createHistogram, summarize, type Histogram } from './histogram.js';
+import { addEncoded, createHistogram, encodeHistogram, summarize, type Histogram } from './histogram.js';
 import { LATENCY_KEYS, type LatencyKey } from './names.js';
-import { emptyCounters, parseErrorKey, type CounterDelta, type MetricsDelta } from './recorder.js';
+import { emptyCounters, parseErrorKey, type CohortDelta, type CounterDelta, type MetricsDelta, type OutageDelta } from './recorder.js';
 
 interface Bucket {
   counters: CounterDelta;
@@ -17,6 +17,20 @@ interface Bucket {
   connected: Map<number, number>;
   handshaking: Map<number, number>;
   loopDelayP99Us: number | null;
+  peakHandshaking: Map<number, number>;
+}
+
+export interface CohortTotals {
+  counters: CohortDelta['counters'];
+  hist: Map<LatencyKey, Histogram>;
+  errors: Map<string, number>;
+}
+
+export interface OutageTotals {
+  dropped: number;
+  recovered: number;
+  recoveryUs: Histogram;
+  attempts: Histogram;
 }
 
 export function zeroByOrigin(): Record<ErrorOrigin, number> {
@@ -28,6 +42,8 @@ export class Aggregate {
   private readonly hist = new Map<LatencyKey, Histogram>();
   private readonly errors = new Map<string, number>();
   private readonly buckets = new Map<number, Bucket>();
+  readonly cohorts = new Map<string, CohortTotals>();
+  readonly outages = new Map<number, OutageTotals>();
 
   constructor() {
     for (const k of LATENCY_KEYS) this.hist.set(k, createHistogram());
@@ -47,9 +63,42 @@ export class Aggregate {
       this.errors.set(key, (this.errors.get(key) ?? 0) + n);
       b.errorsByOrigin[parseErrorKey(key).origin] += n;
     }
+    for (const [name, c] of Object.entries(d.cohorts ?? {})) this.addCohort(name, c);
+    for (const [i, o] of Object.entries(d.outages ?? {})) this.addOutage(Number(i), o);
+    b.peakHandshaking.set(source, Math.max(b.peakHandshaking.get(source) ?? 0, d.peakHandshaking ?? d.handshaking));
     b.connected.set(source, d.connected);
     b.handshaking.set(source, d.handshaking);
     if (loopDelayP99Us !== null) b.loopDelayP99Us = Math.max(b.loopDelayP99Us ?? 0, loopDelayP99Us);
+  }
+
+  private addCohort(name: string, c: CohortDelta): void {
+    let t = this.cohorts.get(name);
+    if (!t) {
+      t = { counters: { started: 0, succeeded: 0, failed: 0, timedOut: 0 }, hist: new Map(), errors: new Map() };
+      this.cohorts.set(name, t);
+    }
+    for (const k of Object.keys(c.counters) as (keyof CohortDelta['counters'])[]) t.counters[k] += c.counters[k];
+    for (const [k, e] of Object.entries(c.histograms) as [LatencyKey, string][]) {
+      let h = t.hist.get(k);
+      if (!h) {
+        h = createHistogram();
+        t.hist.set(k, h);
+      }
+      addEncoded(h, e);
+    }
+    for (const [k, n] of Object.entries(c.errors)) t.errors.set(k, (t.errors.get(k) ?? 0) + n);
+  }
+
+  private addOutage(i: number, o: OutageDelta): void {
+    let t = this.outages.get(i);
+    if (!t) {
+      t = { dropped: 0, recovered: 0, recoveryUs: createHistogram(), attempts: createHistogram() };
+      this.outages.set(i, t);
+    }
+    t.dropped += o.dropped;
+    t.recovered += o.recovered;
+    if (o.recoveryUs !== undefined) addEncoded(t.recoveryUs, o.recoveryUs);
+    if (o.attempts !== undefined) addEncoded(t.attempts, o.attempts);
   }
 
   /** Connected devices right now, summing each source's latest gauge. */
@@ -97,11 +146,18 @@ export class Aggregate {
       for (const [s, v] of b.connected) conn.set(s, v);
       for (const [s, v] of b.handshaking) hs.set(s, v);
     }
-    let pct: { p50: number; p90: number; p99: number; max: number } | null = null;
+    let pct: { p50: number; p90: number; p99: number; max: number; encoded: string } | null = null;
     if (b && b.connectTotal.length > 0) {
       const h = createHistogram();
       for (const e of b.connectTotal) addEncoded(h, e);
-      pct = { p50: h.getValueAtPercentile(50), p90: h.getValueAtPercentile(90), p99: h.getValueAtPercentile(99), max: h.maxValue };
+      pct = {
+        p50: h.getValueAtPercentile(50),
+        p90: h.getValueAtPercentile(90),
+        p99: h.getValueAtPercentile(99),
+        max: h.maxValue,
+        // Kept so shards can be merged with exact per-second percentiles.
+        encoded: encodeHistogram(h),
+      };
       h.destroy();
     }
     const c = b?.counters ?? emptyCounters();
@@ -121,6 +177,10 @@ export class Aggregate {
       connectP99Us: pct?.p99 ?? null,
       connectMaxUs: pct?.max ?? null,
       loopDelayP99Us: b?.loopDelayP99Us ?? null,
+      reconnects: c.reconnects,
+      offlineAttempts: c.offlineAttempts,
+      peakHandshaking: b ? sum(b.peakHandshaking) : 0,
+      connectHistogram: pct?.encoded ?? null,
     };
   }
 
@@ -134,6 +194,7 @@ export class Aggregate {
         connected: new Map(),
         handshaking: new Map(),
         loopDelayP99Us: null,
+        peakHandshaking: new Map(),
       };
       this.buckets.set(t, b);
     }

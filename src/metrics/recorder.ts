@@ -1,12 +1,12 @@
 /**
  * A worker's metric recorder. It accumulates one second's worth of deltas (histograms, counters,
- * errors) and hands them out as plain JSON data to send to the coordinator, which alone keeps
- * totals. Percentiles are never computed here (MEASUREMENT.md rule 8).
+ * errors, per-cohort and per-outage data) and hands them out as plain JSON data to send to the
+ * coordinator, which alone keeps totals. Percentiles are never computed here (MEASUREMENT.md rule 8).
  */
 import type { ErrorOrigin } from '../report/results-types.js';
 import type { Failure } from '../protocols/classify.js';
 import { createHistogram, encodeHistogram, recordUs, type Histogram } from './histogram.js';
-import { LATENCY_KEYS, type LatencyKey } from './names.js';
+import type { LatencyKey } from './names.js';
 
 export interface CounterDelta {
   started: number;
@@ -14,9 +14,35 @@ export interface CounterDelta {
   failed: number;
   timedOut: number;
   dropped: number;
+  /** Attempts after the first one per device (after a failure, a drop or churn), started or dropped. */
+  reconnects: number;
+  /** Attempts made while the device's simulated network was down: never sent to the target. */
+  offlineAttempts: number;
+  /** Devices whose reconnect policy gave up (maxAttempts reached, or policy none after a loss). */
+  gaveUp: number;
+  /** Sessions ended by a planned outage. */
+  outageDrops: number;
+  /** Connected sessions lost without herd asking (peer close, reset, keepalive). */
   disconnects: number;
+  /** Reconnects still waiting when teardown began. */
+  reconnectsCancelled: number;
   /** Values below zero clamped to 0 before recording (counted, MEASUREMENT.md rule 7). */
   clampedNegative: number;
+}
+
+export interface CohortDelta {
+  counters: Pick<CounterDelta, 'started' | 'succeeded' | 'failed' | 'timedOut'>;
+  histograms: Partial<Record<LatencyKey, string>>;
+  errors: Record<string, number>;
+}
+
+export interface OutageDelta {
+  dropped: number;
+  recovered: number;
+  /** µs from the outage's end until each recovered device was connected again. */
+  recoveryUs?: string;
+  /** Real (non-offline) attempts each recovered device needed. */
+  attempts?: string;
 }
 
 export interface MetricsDelta {
@@ -27,13 +53,19 @@ export interface MetricsDelta {
   histograms: Partial<Record<LatencyKey, string>>;
   /** "origin|phase|code" → count */
   errors: Record<string, number>;
-  /** Gauges at the end of the second. */
+  cohorts: Record<string, CohortDelta>;
+  outages: Record<string, OutageDelta>;
+  /** Gauges at the end of the second, and the highest handshakes-in-flight seen within it. */
   connected: number;
   handshaking: number;
+  peakHandshaking: number;
 }
 
 export function emptyCounters(): CounterDelta {
-  return { started: 0, succeeded: 0, failed: 0, timedOut: 0, dropped: 0, disconnects: 0, clampedNegative: 0 };
+  return {
+    started: 0, succeeded: 0, failed: 0, timedOut: 0, dropped: 0, reconnects: 0, offlineAttempts: 0,
+    gaveUp: 0, outageDrops: 0, disconnects: 0, reconnectsCancelled: 0, clampedNegative: 0,
+  };
 }
 
 export function errorKey(f: Failure): string {
@@ -45,45 +77,127 @@ export function parseErrorKey(key: string): { origin: ErrorOrigin; phase: string
   return { origin: origin as ErrorOrigin, phase: phase ?? '', code: code ?? '' };
 }
 
-export class Recorder {
-  private hist = new Map<LatencyKey, Histogram>();
-  private touched = new Set<LatencyKey>();
-  counters: CounterDelta = emptyCounters();
-  private errors = new Map<string, number>();
+/** Histograms that are only touched when recorded, encoded and reset on flush. */
+class HistogramSet<K extends string> {
+  private readonly hist = new Map<K, Histogram>();
+  private readonly touched = new Set<K>();
+  clamped = 0;
 
-  constructor() {
-    for (const k of LATENCY_KEYS) this.hist.set(k, createHistogram());
-  }
-
-  record(key: LatencyKey, valueUs: number): void {
-    if (!recordUs(this.hist.get(key) as Histogram, valueUs)) this.counters.clampedNegative++;
+  record(key: K, valueUs: number): void {
+    let h = this.hist.get(key);
+    if (!h) {
+      h = createHistogram();
+      this.hist.set(key, h);
+    }
+    if (!recordUs(h, valueUs)) this.clamped++;
     this.touched.add(key);
   }
 
-  error(f: Failure): void {
+  flush(): Partial<Record<K, string>> {
+    const out: Partial<Record<K, string>> = {};
+    for (const k of this.touched) {
+      const h = this.hist.get(k) as Histogram;
+      out[k] = encodeHistogram(h);
+      h.reset();
+    }
+    this.touched.clear();
+    return out;
+  }
+}
+
+class CohortRecorder {
+  counters = { started: 0, succeeded: 0, failed: 0, timedOut: 0 };
+  readonly hist = new HistogramSet<LatencyKey>();
+  errors = new Map<string, number>();
+}
+
+export class Recorder {
+  private readonly hist = new HistogramSet<LatencyKey>();
+  counters: CounterDelta = emptyCounters();
+  private errors = new Map<string, number>();
+  private readonly cohorts: CohortRecorder[];
+  private readonly cohortNames: readonly string[];
+  private outages = new Map<number, { dropped: number; recovered: number; rec: HistogramSet<'recoveryUs' | 'attempts'> }>();
+  private peakHandshaking = 0;
+
+  constructor(cohortNames: readonly string[] = ['default']) {
+    this.cohortNames = cohortNames;
+    this.cohorts = cohortNames.map(() => new CohortRecorder());
+  }
+
+  record(key: LatencyKey, valueUs: number, cohort = -1): void {
+    this.hist.record(key, valueUs);
+    if (cohort >= 0) this.cohorts[cohort]?.hist.record(key, valueUs);
+  }
+
+  count(what: 'started' | 'succeeded' | 'failed' | 'timedOut', cohort: number): void {
+    this.counters[what]++;
+    const c = this.cohorts[cohort];
+    if (c) c.counters[what]++;
+  }
+
+  error(f: Failure, cohort = -1): void {
     const k = errorKey(f);
     this.errors.set(k, (this.errors.get(k) ?? 0) + 1);
+    const c = this.cohorts[cohort];
+    if (c) c.errors.set(k, (c.errors.get(k) ?? 0) + 1);
+  }
+
+  outageDropped(outage: number): void {
+    this.outage(outage).dropped++;
+  }
+
+  outageRecovered(outage: number, recoveryUs: number, attempts: number): void {
+    const o = this.outage(outage);
+    o.recovered++;
+    o.rec.record('recoveryUs', recoveryUs);
+    o.rec.record('attempts', attempts);
+  }
+
+  noteHandshaking(n: number): void {
+    if (n > this.peakHandshaking) this.peakHandshaking = n;
   }
 
   /** Takes the accumulated deltas and starts a fresh second. */
   flush(t: number, connected: number, handshaking: number): MetricsDelta {
-    const histograms: Partial<Record<LatencyKey, string>> = {};
-    for (const k of this.touched) {
-      const h = this.hist.get(k) as Histogram;
-      histograms[k] = encodeHistogram(h);
-      h.reset();
+    const cohorts: Record<string, CohortDelta> = {};
+    this.cohorts.forEach((c, i) => {
+      if (c.counters.started === 0 && c.errors.size === 0 && c.counters.succeeded === 0) return;
+      cohorts[this.cohortNames[i] as string] = { counters: c.counters, histograms: c.hist.flush(), errors: Object.fromEntries(c.errors) };
+      c.counters = { started: 0, succeeded: 0, failed: 0, timedOut: 0 };
+      c.errors = new Map();
+    });
+    const outages: Record<string, OutageDelta> = {};
+    for (const [i, o] of this.outages) {
+      const h = o.rec.flush();
+      outages[String(i)] = { dropped: o.dropped, recovered: o.recovered, ...h };
     }
-    this.touched.clear();
+    this.outages.clear();
+    this.counters.clampedNegative += this.hist.clamped;
+    this.hist.clamped = 0;
     const delta: MetricsDelta = {
       t,
       counters: this.counters,
-      histograms,
+      histograms: this.hist.flush(),
       errors: Object.fromEntries(this.errors),
+      cohorts,
+      outages,
       connected,
       handshaking,
+      peakHandshaking: Math.max(this.peakHandshaking, handshaking),
     };
     this.counters = emptyCounters();
     this.errors.clear();
+    this.peakHandshaking = handshaking;
     return delta;
+  }
+
+  private outage(i: number): { dropped: number; recovered: number; rec: HistogramSet<'recoveryUs' | 'attempts'> } {
+    let o = this.outages.get(i);
+    if (!o) {
+      o = { dropped: 0, recovered: 0, rec: new HistogramSet() };
+      this.outages.set(i, o);
+    }
+    return o;
   }
 }

@@ -1,10 +1,22 @@
 /**
  * The plan: a pure function of the resolved scenario (and its seed) giving every device's intended
  * connect time, measured from the run origin (MEASUREMENT.md rule 1: absolute, never "sleep after
- * the previous one"). Device ids are assigned in order of intended time, so id 0 connects first.
+ * the previous one"), its cohort, and the planned events — outages and churn — with the exact
+ * devices they hit. Device ids are assigned in order of intended time, so id 0 connects first.
  */
-import { createRng, deriveSeed } from '../util/rng.js';
-import type { ResolvedScenario, ResolvedWave } from '../scenario/resolve.js';
+import { createRng, deriveSeed, type Rng } from '../util/rng.js';
+import { isConnectWave, type ConnectWave, type OutageMode, type ResolvedScenario } from '../scenario/resolve.js';
+
+export interface PlannedOutage {
+  name: string;
+  /** Index into scenario.waves. */
+  wave: number;
+  atUs: number;
+  offlineUs: number;
+  mode: OutageMode;
+  /** Device ids hit, ascending. */
+  members: Uint32Array;
+}
 
 export interface Plan {
   devices: number;
@@ -12,6 +24,12 @@ export interface Plan {
   connectAtUs: Float64Array;
   /** Index into scenario.waves of the wave that connects device `id`. */
   waveOf: Uint16Array;
+  /** Index into scenario.cohorts of device `id`'s cohort. */
+  cohortOf: Uint16Array;
+  outages: PlannedOutage[];
+  /** Churn: device churnIds[k] disconnects cleanly and reconnects at churnAtUs[k]; sorted by time. */
+  churnAtUs: Float64Array;
+  churnIds: Uint32Array;
   /** Time from the origin at which teardown starts. */
   durationUs: number;
 }
@@ -20,6 +38,7 @@ export function buildPlan(s: ResolvedScenario): Plan {
   const times: number[] = [];
   const waves: number[] = [];
   s.waves.forEach((w, wi) => {
+    if (!isConnectWave(w)) return;
     const rng = createRng(deriveSeed(s.seed, 1, wi));
     for (const t of waveTimesUs(w, rng)) {
       times.push(t);
@@ -27,17 +46,77 @@ export function buildPlan(s: ResolvedScenario): Plan {
     }
   });
   const order = times.map((_, i) => i).sort((a, b) => (times[a] as number) - (times[b] as number) || a - b);
-  const connectAtUs = new Float64Array(order.length);
-  const waveOf = new Uint16Array(order.length);
+  const n = order.length;
+  const connectAtUs = new Float64Array(n);
+  const waveOf = new Uint16Array(n);
   order.forEach((src, id) => {
     connectAtUs[id] = times[src] as number;
     waveOf[id] = waves[src] as number;
   });
-  return { devices: order.length, connectAtUs, waveOf, durationUs: s.durationUs };
+  const cohortOf = assignCohorts(s, n);
+  const outages: PlannedOutage[] = [];
+  const churn: [number, number][] = [];
+  s.waves.forEach((w, wi) => {
+    const rng = createRng(deriveSeed(s.seed, 2, wi));
+    if (w.type === 'outage') {
+      const cohort = w.cohort === null ? -1 : s.cohorts.findIndex((c) => c.name === w.cohort);
+      const eligible: number[] = [];
+      for (let id = 0; id < n; id++) if (cohort < 0 || cohortOf[id] === cohort) eligible.push(id);
+      const k = Math.round(w.share * eligible.length);
+      const members = Uint32Array.from(sample(eligible, k, rng)).sort();
+      outages.push({ name: w.name, wave: wi, atUs: w.atUs, offlineUs: w.offlineUs, mode: w.mode, members });
+    } else if (w.type === 'churn') {
+      const events = Math.round(w.perMinute * n * (w.overUs / 60e6));
+      for (let e = 0; e < events && n > 0; e++) {
+        churn.push([w.atUs + Math.floor((e * w.overUs) / events), Math.floor(rng() * n)]);
+      }
+    }
+  });
+  churn.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  return {
+    devices: n,
+    connectAtUs,
+    waveOf,
+    cohortOf,
+    outages,
+    churnAtUs: Float64Array.from(churn.map((c) => c[0])),
+    churnIds: Uint32Array.from(churn.map((c) => c[1])),
+    durationUs: s.durationUs,
+  };
+}
+
+/** Cohorts interleaved over the fleet by a seeded shuffle, sizes exactly as resolved. */
+function assignCohorts(s: ResolvedScenario, n: number): Uint16Array {
+  const out = new Uint16Array(n);
+  if (s.cohorts.length <= 1) return out;
+  let i = 0;
+  s.cohorts.forEach((c, ci) => {
+    for (let k = 0; k < c.devices && i < n; k++) out[i++] = ci;
+  });
+  const rng = createRng(deriveSeed(s.seed, 3));
+  for (let j = n - 1; j > 0; j--) {
+    const r = Math.floor(rng() * (j + 1));
+    const t = out[j] as number;
+    out[j] = out[r] as number;
+    out[r] = t;
+  }
+  return out;
+}
+
+/** k distinct items chosen uniformly (partial Fisher–Yates). */
+function sample(items: number[], k: number, rng: Rng): number[] {
+  const a = items.slice();
+  for (let j = 0; j < k && j < a.length; j++) {
+    const r = j + Math.floor(rng() * (a.length - j));
+    const t = a[j] as number;
+    a[j] = a[r] as number;
+    a[r] = t;
+  }
+  return a.slice(0, k);
 }
 
 /** Intended times of one wave's connects, µs from the origin, integer, non-decreasing. */
-export function waveTimesUs(w: ResolvedWave, rng: () => number): number[] {
+export function waveTimesUs(w: ConnectWave, rng: Rng): number[] {
   const n = w.devices;
   const out = new Array<number>(n);
   switch (w.type) {

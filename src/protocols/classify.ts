@@ -53,6 +53,11 @@ function isTlsCode(code: string): boolean {
   );
 }
 
+/** A WebSocket close frame from the server on a held session (1013 "try again later" = shedding). */
+export function wsCloseFailure(code: number): Failure {
+  return { origin: 'protocol', phase: 'held', code: `WS_CLOSE_${code}` };
+}
+
 /** A WebSocket upgrade answered with an HTTP status other than 101 (429/503 are load shedding). */
 export function wsHttpFailure(status: number): Failure {
   return { origin: 'protocol', phase: 'wsUpgrade', code: `WS_HTTP_${status}` };
@@ -110,11 +115,13 @@ const SHEDDING_FAILURE_CODES = new Set([
   ...[...LOAD_SHEDDING_CODES].flatMap((c) => [`CONNACK_${hex2(c)}`, `DISCONNECT_${hex2(c)}`]),
   'WS_HTTP_429',
   'WS_HTTP_503',
+  'WS_CLOSE_1013',
 ]);
 
 /**
  * True when the target deliberately shed load (MQTT 5 0x89 server busy / 0x9F connection rate
- * exceeded in CONNACK or DISCONNECT, HTTP 429/503 on a WebSocket upgrade) rather than broke.
+ * exceeded in CONNACK or DISCONNECT, HTTP 429/503 on a WebSocket upgrade, WebSocket close 1013)
+ * rather than broke.
  */
 export function isLoadShedding(f: Failure): boolean {
   return f.origin === 'protocol' && SHEDDING_FAILURE_CODES.has(f.code);

@@ -65,11 +65,13 @@ export abstract class LinkedDevice implements LinkHandler {
   readyUs = NaN;
   /** When the outstanding ping was sent; NaN when none is outstanding. */
   pingSentUs = NaN;
+  /** Who closed a session we ended: 'peer' (server first, TIME_WAIT on its side) or 'us' (grace ran out). */
+  endedBy: 'peer' | 'us' | null = null;
   /** Whether the TLS handshake resumed a session; null without TLS or before it finished. */
   tlsResumed: boolean | null = null;
   protected link: Link | null = null;
   protected timer: NodeJS.Timeout | null = null;
-  protected readonly clock: Clock;
+  readonly clock: Clock;
   private readonly scheme: TransportScheme;
   /** The phase the protocol on top starts in once the transport is ready. */
   protected abstract readonly protocolPhase: Phase;
@@ -99,6 +101,7 @@ export abstract class LinkedDevice implements LinkHandler {
   reset(): void {
     if (this.link === null || this.state === 'closed') return;
     this.state = 'closing';
+    this.endedBy = 'us';
     this.link.reset();
   }
 
@@ -114,6 +117,7 @@ export abstract class LinkedDevice implements LinkHandler {
       return;
     }
     this.state = 'closing';
+    this.endedBy = 'us';
     this.link.destroy();
   }
 
@@ -206,6 +210,7 @@ export abstract class LinkedDevice implements LinkHandler {
     } else if (was === 'connected') {
       this.reportLost({ origin: 'network', phase: 'held', code: 'PEER_CLOSED' });
     } else if (was === 'closing') {
+      if (this.endedBy === null) this.endedBy = 'peer';
       this.reportClosed();
     }
   }
@@ -262,6 +267,7 @@ export abstract class LinkedDevice implements LinkHandler {
 
   handleCloseGrace(): void {
     this.timer = null;
+    this.endedBy = 'us';
     this.link?.destroy();
   }
 

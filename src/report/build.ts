@@ -6,7 +6,22 @@ import { evaluateThresholds } from '../thresholds/evaluate.js';
 import type { Threshold } from '../thresholds/parse.js';
 import { EXIT } from '../errors.js';
 import { HERD_VERSION } from '../version.js';
-import { RESULTS_SCHEMA_VERSION, type Attempts, type Environment, type Results } from './results-types.js';
+import {
+  RESULTS_SCHEMA_VERSION,
+  type Attempts,
+  type CohortResult,
+  type Environment,
+  type LatencySummary,
+  type OutageResult,
+  type PercentilesUs,
+  type Results,
+  type TimelineBucket,
+} from './results-types.js';
+import type { OutageTotals } from '../metrics/aggregate.js';
+import { createHistogram, summarize } from '../metrics/histogram.js';
+import { parseErrorKey } from '../metrics/recorder.js';
+import type { ResolvedReconnect } from '../scenario/resolve.js';
+import { formatUs } from '../util/duration.js';
 
 export interface BuildInput {
   runId: string;
@@ -22,12 +37,85 @@ export interface BuildInput {
 export function checkAccounting(a: Attempts): { balanced: boolean; detail: string } {
   const accounted = a.succeeded + a.failed + a.timedOut + a.dropped + a.inFlightAtEnd;
   const startedOk = a.started === a.succeeded + a.failed + a.timedOut + a.inFlightAtEnd;
-  const balanced = accounted === a.planned && startedOk;
+  const total = a.planned + a.reconnects;
+  const balanced = accounted === total && startedOk;
+  const head = a.reconnects > 0 ? `planned ${a.planned} + reconnects ${a.reconnects}` : `planned ${a.planned}`;
   const detail =
-    `planned ${a.planned} = succeeded ${a.succeeded} + failed ${a.failed} + timed out ${a.timedOut}` +
+    `${head} = succeeded ${a.succeeded} + failed ${a.failed} + timed out ${a.timedOut}` +
     ` + dropped ${a.dropped} + in flight ${a.inFlightAtEnd}` +
     (balanced ? '' : ` → MISMATCH (accounted ${accounted}, started ${a.started})`);
   return { balanced, detail };
+}
+
+/** Time for a share of the hit devices to be back, counting never-recovered devices as never. */
+export function recoveryPercentiles(o: OutageTotals): PercentilesUs {
+  const at = (p: number): number | null => {
+    const needed = Math.ceil((p / 100) * o.dropped);
+    if (needed === 0) return 0;
+    if (o.recovered < needed) return null;
+    return o.recoveryUs.getValueAtPercentile((needed / o.recovered) * 100);
+  };
+  return { p50Us: at(50), p90Us: at(90), p99Us: at(99), p100Us: at(100) };
+}
+
+function outageResults(s: ResolvedScenario, outcome: RunOutcome, timeline: TimelineBucket[]): OutageResult[] {
+  const out: OutageResult[] = [];
+  let oi = 0;
+  for (const w of s.waves) {
+    if (w.type !== 'outage') continue;
+    const t = outcome.aggregate.outages.get(oi) ?? { dropped: 0, recovered: 0, recoveryUs: createHistogram(), attempts: createHistogram() };
+    const after = timeline.filter((b) => b.t >= Math.floor(w.atUs / 1e6));
+    out.push({
+      name: w.name,
+      atUs: w.atUs,
+      offlineUs: w.offlineUs,
+      mode: w.mode,
+      dropped: t.dropped,
+      recovered: t.recovered,
+      recovery: recoveryPercentiles(t),
+      reconnectAttempts: {
+        p50: t.attempts.totalCount === 0 ? 0 : t.attempts.getValueAtPercentile(50),
+        p99: t.attempts.totalCount === 0 ? 0 : t.attempts.getValueAtPercentile(99),
+        max: t.attempts.totalCount === 0 ? 0 : t.attempts.maxValue,
+      },
+      peakAttemptsPerS: Math.max(0, ...after.map((b) => b.attempts)),
+      peakHandshaking: Math.max(0, ...after.map((b) => b.peakHandshaking)),
+    });
+    oi++;
+  }
+  return out;
+}
+
+function cohortResults(s: ResolvedScenario, outcome: RunOutcome): Record<string, CohortResult> {
+  const out: Record<string, CohortResult> = {};
+  for (const c of s.cohorts) {
+    const t = outcome.aggregate.cohorts.get(c.name);
+    const latency: Record<string, LatencySummary> = {};
+    for (const [k, h] of t?.hist ?? []) latency[k] = summarize(h);
+    out[c.name] = {
+      devices: c.devices,
+      reconnectPolicy: describePolicy(c.reconnect),
+      attempts: t ? { ...t.counters } : { started: 0, succeeded: 0, failed: 0, timedOut: 0 },
+      latency,
+      errors: [...(t?.errors ?? new Map<string, number>())]
+        .map(([key, count]) => ({ ...parseErrorKey(key), count }))
+        .sort((a, b) => b.count - a.count),
+    };
+  }
+  return out;
+}
+
+export function describePolicy(p: ResolvedReconnect): string {
+  switch (p.policy) {
+    case 'none':
+      return 'none';
+    case 'fixed':
+      return `fixed ${formatUs(p.delayUs)}, jitter ${p.jitter}`;
+    case 'linear':
+      return `linear ${formatUs(p.initialUs)} +${formatUs(p.stepUs)} up to ${formatUs(p.maxUs)}, jitter ${p.jitter}`;
+    case 'exponential':
+      return `exponential ${formatUs(p.initialUs)} ×${p.multiplier} up to ${formatUs(p.maxUs)}, jitter ${p.jitter}`;
+  }
 }
 
 export function buildResults(i: BuildInput): Results {
@@ -35,6 +123,9 @@ export function buildResults(i: BuildInput): Results {
   const t = outcome.aggregate.totals;
   const attempts: Attempts = {
     planned: outcome.planned,
+    reconnects: t.reconnects,
+    offline: t.offlineAttempts,
+    gaveUp: t.gaveUp,
     started: t.started,
     succeeded: t.succeeded,
     failed: t.failed,
@@ -43,6 +134,7 @@ export function buildResults(i: BuildInput): Results {
     inFlightAtEnd: outcome.inFlightAtEnd,
   };
   const errors = outcome.aggregate.errorList();
+  const timeline = outcome.aggregate.timeline();
   const saturation = assessSaturation(outcome.healthSamples, errors);
   const accounting = checkAccounting(attempts);
   const aborted = outcome.abort !== null;
@@ -69,8 +161,16 @@ export function buildResults(i: BuildInput): Results {
     accounting,
     latency: outcome.aggregate.latency(),
     errors,
-    timeline: { bucketMs: 1000, buckets: outcome.aggregate.timeline() },
+    timeline: { bucketMs: 1000, buckets: timeline },
     health: { saturated: saturation.saturated, reasons: saturation.reasons, workers: outcome.workers },
+    storm: {
+      peakAttemptsPerS: Math.max(0, ...timeline.map((b) => b.attempts)),
+      peakHandshaking: Math.max(0, ...timeline.map((b) => b.peakHandshaking)),
+      disconnects: t.disconnects,
+      outageDrops: t.outageDrops,
+    },
+    cohorts: cohortResults(i.scenario, outcome),
+    outages: outageResults(i.scenario, outcome, timeline),
   };
   const thresholds = evaluateThresholds(i.thresholds, partial);
   const thresholdsPassed = thresholds.every((x) => x.passed);

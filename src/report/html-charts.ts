@@ -7,7 +7,8 @@ import { decodeHistogram } from '../metrics/histogram.js';
 import { formatUs } from '../util/duration.js';
 import type { Results, TimelineBucket } from './results-types.js';
 import { xmlEscape as esc } from './junit.js';
-import { latencyRows } from './labels.js';
+import { describeWave, latencyRows } from './labels.js';
+import { waveLengthUs } from '../scenario/resolve.js';
 import {
   FRAME as F,
   axes,
@@ -74,7 +75,7 @@ export function chartConnected(r: Results): string {
   const id = 'chart-connected';
   const buckets = r.timeline.buckets;
   const title = 'Connected devices';
-  const hint = 'Devices connected at the end of each second; waves marked where they start, shaded while they last; red bands are seconds with disconnects.';
+  const hint = 'Devices connected at the end of each second; connect waves marked in purple where they start and shaded while they last, outages in red; pale red columns are seconds with disconnects.';
   if (buckets.length === 0) return card('connected', title, hint, empty(id, 'No timeline data in this run.'));
   const x = timeScale(r);
   const yMax = Math.max(1, r.scenario.devices, ...buckets.map((b) => Math.max(b.connected, b.handshaking)));
@@ -86,12 +87,17 @@ export function chartConnected(r: Results): string {
     }
   }
   for (const w of r.scenario.waves) {
+    // Outage and churn waves knock devices off: drawn in red so a reader sees cause next to effect.
+    const kind = w.type === 'outage' || w.type === 'churn' ? 'outage' : 'connect';
     const startS = w.atUs / 1e6;
-    const endS = w.type === 'ramp' || w.type === 'rate' ? startS + w.overUs / 1e6 : w.type === 'steps' ? startS + ((w.steps - 1) * w.everyUs) / 1e6 : startS;
-    if (endS > startS) parts.push(`<rect class="wave-span" x="${n(x(startS))}" y="${Y1}" width="${n(x(endS) - x(startS))}" height="${Y0 - Y1}"/>`);
+    const endS = startS + waveLengthUs(w) / 1e6;
+    if (endS > startS) {
+      parts.push(`<rect class="wave-span wave-span-${kind}" x="${n(x(startS))}" y="${Y1}" width="${n(x(endS) - x(startS))}" height="${Y0 - Y1}"/>`);
+    }
     parts.push(
-      `<g class="marker marker-wave" data-wave="${esc(w.name)}" data-at-s="${startS}"><line x1="${n(x(startS))}" x2="${n(x(startS))}" y1="${Y1}" y2="${Y0}"/>` +
-        `<text x="${n(x(startS) + 4)}" y="${Y1 + 12}">${esc(w.name)}</text><title>${esc(`wave ${w.name}: ${w.type}, ${w.devices} devices from ${startS}s`)}</title></g>`,
+      `<g class="marker marker-wave marker-${kind}" data-wave="${esc(w.name)}" data-wave-type="${w.type}" data-at-s="${startS}">` +
+        `<line x1="${n(x(startS))}" x2="${n(x(startS))}" y1="${Y1}" y2="${Y0}"/>` +
+        `<text x="${n(x(startS) + 4)}" y="${Y1 + 12}">${esc(w.name)}</text><title>${esc(`wave ${w.name}: ${describeWave(w)}`)}</title></g>`,
     );
   }
   const td = r.scenario.durationUs / 1e6;
@@ -117,6 +123,7 @@ export function chartConnected(r: Results): string {
     { series: 'handshaking', label: 'handshaking', style: 'line' },
     { series: 'disconnects', label: 'disconnects' },
     { series: 'wave', label: 'wave start', style: 'dash' },
+    ...(r.scenario.waves.some((w) => w.type === 'outage' || w.type === 'churn') ? [{ series: 'outage', label: 'outage / churn', style: 'dash' as const }] : []),
   ]);
   return card('connected', title, hint, leg + parts.join(''));
 }

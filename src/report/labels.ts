@@ -53,5 +53,9 @@ export function describeWave(w: Results['scenario']['waves'][number]): string {
       return `${w.steps} steps of ${Math.round(w.devices / Math.max(1, w.steps))} every ${w.everyUs / 1e6}s ${at}`;
     case 'rate':
       return `${w.rate}/s (${w.arrival}) over ${w.overUs / 1e6}s ${at}`;
+    case 'outage':
+      return `outage (${w.mode}) of ${Math.round(w.share * 100)}%${w.cohort === null ? '' : ` of cohort ${w.cohort}`} for ${w.offlineUs / 1e6}s ${at}`;
+    case 'churn':
+      return `churn ${Math.round(w.perMinute * 100)}%/min over ${w.overUs / 1e6}s ${at}`;
   }
 }

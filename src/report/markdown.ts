@@ -49,11 +49,14 @@ export function renderMarkdown(r: Results): string {
 
   const a = r.attempts;
   out.push('### Attempts', '');
+  if (r.storm && r.storm.peakAttemptsPerS > 0) {
+    out.push(`Busiest second: ${r.storm.peakAttemptsPerS} attempts/s, ${r.storm.peakHandshaking} handshakes in flight; ${r.storm.disconnects} disconnects, ${r.storm.outageDrops} devices knocked off by outages.`, '');
+  }
   out.push(
     ...table(
-      ['planned', 'started', 'succeeded', 'failed', 'timed out', 'dropped', 'in flight at end'],
-      [[a.planned, a.started, `${a.succeeded} (${percentOf(a.succeeded, a.planned)})`, a.failed, a.timedOut, a.dropped, a.inFlightAtEnd].map(String)],
-      ['r', 'r', 'r', 'r', 'r', 'r', 'r'],
+      ['planned', 'reconnects', 'started', 'succeeded', 'failed', 'timed out', 'dropped', 'in flight at end'],
+      [[a.planned, a.reconnects ?? 0, a.started, `${a.succeeded} (${percentOf(a.succeeded, a.planned)})`, a.failed, a.timedOut, a.dropped, a.inFlightAtEnd].map(String)],
+      ['r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
     ),
     '',
   );
@@ -91,6 +94,28 @@ export function renderMarkdown(r: Results): string {
           percentOf(e.count, a.started, 2),
         ]),
         ['l', 'l', 'l', 'r', 'r'],
+      ),
+      '',
+    );
+  }
+
+  const outages = r.outages ?? [];
+  if (outages.length > 0) {
+    out.push('### Outages and recovery', '');
+    out.push(
+      ...table(
+        ['outage', 'at', 'offline', 'mode', 'hit', 'recovered', 'recovery p50', 'p90', 'p99', 'all', 'attempts/device p50 · p99 · max'],
+        outages.map((o) => [
+          mdEscape(o.name),
+          formatUs(o.atUs),
+          formatUs(o.offlineUs),
+          mdEscape(o.mode),
+          String(o.dropped),
+          String(o.recovered),
+          ...[o.recovery.p50Us, o.recovery.p90Us, o.recovery.p99Us, o.recovery.p100Us].map((v) => (v === null ? 'never' : formatUs(v))),
+          `${o.reconnectAttempts.p50} · ${o.reconnectAttempts.p99} · ${o.reconnectAttempts.max}`,
+        ]),
+        ['l', 'r', 'r', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
       ),
       '',
     );

@@ -52,9 +52,24 @@ export function checkResults(data: unknown, path: string): Results {
       listed,
     );
   }
-  // The original object, not zod's copy: a later 1.y file may carry fields this reader does not know,
-  // and re-rendering `--format json` must not drop them.
-  return data as Results;
+  // zod's copy has the defaults of fields added in later 1.x versions filled in, but drops fields this
+  // reader does not know; a later 1.y file may carry some, and `--format json` must not lose them.
+  return overlay(data, parsed.data) as Results;
+}
+
+/** `known` laid over `original`: known values win, unknown keys of `original` are kept. */
+function overlay(original: unknown, known: unknown): unknown {
+  if (Array.isArray(known) && Array.isArray(original)) return known.map((k, i) => overlay(original[i], k));
+  if (isPlainObject(known) && isPlainObject(original)) {
+    const out: Record<string, unknown> = { ...original };
+    for (const [k, v] of Object.entries(known)) out[k] = overlay(original[k], v);
+    return out;
+  }
+  return known;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function formatPath(path: readonly PropertyKey[]): string {

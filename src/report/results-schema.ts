@@ -27,25 +27,96 @@ const waveCommon = {
   devices: count('Devices this wave connects (after --scale).'),
 };
 
+const connectWaves = [
+  z.object({ type: z.literal('ramp'), ...waveCommon, overUs: us('Devices connect evenly spread over this time') }),
+  z.object({ type: z.literal('spike'), ...waveCommon }),
+  z.object({
+    type: z.literal('steps'),
+    ...waveCommon,
+    steps: count('Number of equal spikes.'),
+    everyUs: us('Time between two steps'),
+  }),
+  z.object({
+    type: z.literal('rate'),
+    ...waveCommon,
+    rate: z.number().min(0).meta({ description: 'New connections per second (after --scale).' }),
+    overUs: us('How long the wave lasts'),
+    arrival: z.enum(['uniform', 'poisson']).meta({ description: 'Spacing of arrivals: uniform or poisson.' }),
+  }),
+] as const;
+
+const eventWaves = [
+  z.object({
+    type: z.literal('outage'),
+    name: waveCommon.name,
+    atUs: waveCommon.atUs,
+    share: z.number().min(0).max(1).meta({ description: 'Fraction of the connected devices (or of the cohort) knocked offline (0–1).' }),
+    cohort: z.string().nullable().meta({ description: 'Only devices of this cohort, or null for all.' }),
+    mode: z.enum(['disconnect', 'reset', 'silent']).meta({ description: 'How the connection is lost: disconnect, reset or silent.' }),
+    offlineUs: us('How long the devices stay offline before their reconnect policy applies'),
+  }),
+  z.object({
+    type: z.literal('churn'),
+    name: waveCommon.name,
+    atUs: waveCommon.atUs,
+    overUs: us('How long the churn lasts'),
+    perMinute: z.number().min(0).meta({ description: 'Fraction of the fleet that drops and reconnects per minute.' }),
+  }),
+] as const;
+
 const waveSchema = z
-  .discriminatedUnion('type', [
-    z.object({ type: z.literal('ramp'), ...waveCommon, overUs: us('Devices connect evenly spread over this time') }),
-    z.object({ type: z.literal('spike'), ...waveCommon }),
+  .discriminatedUnion('type', [...connectWaves, ...eventWaves])
+  .meta({ description: 'One wave: connect waves (ramp, spike, steps, rate) add devices; outage and churn knock connected ones off. `type` decides the other fields.' });
+
+const deviceSchema = z
+  .object({
+    protocol: z.literal('mqtt').meta({ description: 'Wire protocol.' }),
+    mqttVersion: z.union([z.literal(4), z.literal(5)]).meta({ description: 'MQTT protocol level: 4 (3.1.1) or 5.' }),
+    clientId: text('Client id template ({id}, {run}, {worker}).'),
+    username: z.string().nullable().meta({ description: 'Username template, or null.' }),
+    password: z.string().nullable().meta({ description: 'Password template, or null.' }),
+    keepaliveUs: us('MQTT keepalive'),
+    cleanSession: z.boolean().meta({ description: 'MQTT clean session / clean start.' }),
+    connectTimeoutUs: us('Herd’s own handshake timer; attempts past it count as timed out'),
+  })
+  .meta({ description: 'How each device speaks to the target.' });
+
+const jitter = z.enum(['none', 'full', 'equal', 'decorrelated']).meta({ description: 'Randomisation of each delay: none, full, equal or decorrelated.' });
+const maxAttempts = z.number().int().min(0).nullable().meta({ description: 'Reconnect attempts before giving up, or null for no limit.' });
+
+const reconnectSchema = z
+  .discriminatedUnion('policy', [
+    z.object({ policy: z.literal('none') }),
+    z.object({ policy: z.literal('fixed'), delayUs: us('Delay before each reconnect'), jitter, maxAttempts }),
     z.object({
-      type: z.literal('steps'),
-      ...waveCommon,
-      steps: count('Number of equal spikes.'),
-      everyUs: us('Time between two steps'),
+      policy: z.literal('linear'),
+      initialUs: us('First delay'),
+      stepUs: us('Added per attempt'),
+      maxUs: us('Largest delay'),
+      jitter,
+      maxAttempts,
     }),
     z.object({
-      type: z.literal('rate'),
-      ...waveCommon,
-      rate: z.number().min(0).meta({ description: 'New connections per second (after --scale).' }),
-      overUs: us('How long the wave lasts'),
-      arrival: z.enum(['uniform', 'poisson']).meta({ description: 'Spacing of arrivals: uniform or poisson.' }),
+      policy: z.literal('exponential'),
+      initialUs: us('First delay'),
+      multiplier: z.number().min(1).meta({ description: 'Growth factor per attempt.' }),
+      maxUs: us('Largest delay'),
+      jitter,
+      maxAttempts,
     }),
   ])
-  .meta({ description: 'One wave of connection attempts; `type` decides the other fields.' });
+  .meta({ description: 'Device firmware reconnect policy; `policy` decides the other fields.' });
+
+const cohortSchema = z
+  .object({
+    name: text('Cohort name.'),
+    share: z.number().min(0).max(1).meta({ description: 'Fraction of the fleet (0–1).' }),
+    devices: count('Devices in this cohort.'),
+    device: deviceSchema,
+    reconnect: reconnectSchema,
+    targets: z.array(z.string()).nullable().meta({ description: 'Failover target list, or null for the scenario target.' }),
+  })
+  .meta({ description: 'A group of devices with its own options and reconnect policy (e.g. a firmware version).' });
 
 const scenarioSchema = z
   .object({
@@ -56,18 +127,11 @@ const scenarioSchema = z
     seed: count('Seed of the deterministic plan.'),
     scale: z.number().positive().meta({ description: 'The --scale factor applied to devices and rates (1 = none).' }),
     devices: count('Devices in the run, after --devices and --scale.'),
-    device: z
-      .object({
-        protocol: z.literal('mqtt').meta({ description: 'Wire protocol.' }),
-        mqttVersion: z.union([z.literal(4), z.literal(5)]).meta({ description: 'MQTT protocol level: 4 (3.1.1) or 5.' }),
-        clientId: text('Client id template ({id}, {run}, {worker}).'),
-        username: z.string().nullable().meta({ description: 'Username template, or null.' }),
-        password: z.string().nullable().meta({ description: 'Password template, or null.' }),
-        keepaliveUs: us('MQTT keepalive'),
-        cleanSession: z.boolean().meta({ description: 'MQTT clean session / clean start.' }),
-        connectTimeoutUs: us('Herd’s own handshake timer; attempts past it count as timed out'),
-      })
-      .meta({ description: 'How each device speaks to the target.' }),
+    device: deviceSchema,
+    cohorts: z
+      .array(cohortSchema)
+      .default([])
+      .meta({ description: 'Device cohorts (absent in files from before cohorts existed; read as []).' }),
     waves: z.array(waveSchema).meta({ description: 'The waves, in scenario order.' }),
     holdUs: us('How long devices stay connected after the last wave'),
     durationUs: us('Time from the run origin at which teardown starts'),
@@ -91,6 +155,15 @@ const latencySummary = z
   })
   .meta({ description: 'One latency series.' });
 
+const errorCount = z
+  .object({
+    origin,
+    phase: text('Phase in which it happened, e.g. tcpConnect, mqttConnack.'),
+    code: text('Stable code: an errno (ECONNREFUSED), CONNACK_05, CONNECT_TIMEOUT, …'),
+    count: count('Occurrences.'),
+  })
+  .meta({ description: 'One kind of failure.' });
+
 const timelineBucket = z
   .object({
     t: count('Bucket start in seconds since the run origin.'),
@@ -110,6 +183,14 @@ const timelineBucket = z
     connectP99Us: usOrNull('connect.total p99 of attempts finishing in this second'),
     connectMaxUs: usOrNull('connect.total max of attempts finishing in this second'),
     loopDelayP99Us: usOrNull('Worst worker event-loop delay p99 in this second'),
+    reconnects: count('Attempts after a device’s first (retries after failures, drops or churn).').default(0),
+    offlineAttempts: count('Attempts made while a device’s simulated network was down (never sent).').default(0),
+    peakHandshaking: count('Most handshakes in flight at once within the second (sum of per-worker peaks).').default(0),
+    connectHistogram: z
+      .string()
+      .nullable()
+      .default(null)
+      .meta({ description: 'This second’s connect.total HdrHistogram (compressed base64), for exact merging of shards; null when none.' }),
   })
   .meta({ description: 'One second of the run.' });
 
@@ -126,6 +207,53 @@ const workerHealth = z
     exitedEarly: z.boolean().meta({ description: 'The worker process ended before the run did.' }),
   })
   .meta({ description: 'What one worker process saw of itself.' });
+
+const nullableUs = (d: string) => z.number().int().min(0).nullable().meta({ description: `${d} (integer µs; null = never reached)` });
+
+const outageResult = z
+  .object({
+    name: text('Outage wave name.'),
+    atUs: us('When the outage started, from the run origin'),
+    offlineUs: us('How long the devices were kept offline'),
+    mode: text('How the connection was lost: disconnect, reset or silent.'),
+    dropped: count('Devices the outage hit (connected or not at the time).'),
+    recovered: count('Hit devices connected again by the end of the run.'),
+    recovery: z
+      .object({
+        p50Us: nullableUs('Time from the end of the outage until 50% of the hit devices were connected again'),
+        p90Us: nullableUs('… until 90%'),
+        p99Us: nullableUs('… until 99%'),
+        p100Us: nullableUs('… until all'),
+      })
+      .meta({ description: 'Recovery times after the outage ended.' }),
+    reconnectAttempts: z
+      .object({
+        p50: z.number().min(0).meta({ description: 'Median real attempts per recovered device.' }),
+        p99: z.number().min(0).meta({ description: '99th percentile of attempts per recovered device.' }),
+        max: z.number().min(0).meta({ description: 'Most attempts a recovered device needed.' }),
+      })
+      .meta({ description: 'Real attempts per recovered device.' }),
+    peakAttemptsPerS: count('Most attempts per second from the outage’s start to the end of the run.'),
+    peakHandshaking: count('Most handshakes in flight from the outage’s start to the end of the run.'),
+  })
+  .meta({ description: 'What one outage did and how fast the fleet came back.' });
+
+const cohortResult = z
+  .object({
+    devices: count('Devices in the cohort.'),
+    reconnectPolicy: text('The cohort’s reconnect policy, described.'),
+    attempts: z
+      .object({
+        started: count('Attempts started.'),
+        succeeded: count('Attempts that connected.'),
+        failed: count('Attempts that failed.'),
+        timedOut: count('Attempts ended by the connect timeout.'),
+      })
+      .meta({ description: 'The cohort’s attempts.' }),
+    latency: z.record(z.string(), latencySummary).meta({ description: 'The cohort’s latency series, keyed like latency.' }),
+    errors: z.array(errorCount).meta({ description: 'The cohort’s failures.' }),
+  })
+  .meta({ description: 'One device cohort’s results.' });
 
 export const resultsSchema = z
   .object({
@@ -180,7 +308,10 @@ export const resultsSchema = z
       .meta({ description: 'The machine that ran the harness.' }),
     attempts: z
       .object({
-        planned: count('Attempts the plan scheduled.'),
+        planned: count('First attempts from the plan (one per device).'),
+        reconnects: count('Further attempts: after a failure or a drop (by the reconnect policy) and churn.').default(0),
+        offline: count('Attempts made while the device’s simulated network was down: never sent to the target.').default(0),
+        gaveUp: count('Devices whose reconnect policy gave up.').default(0),
         started: count('Attempts whose socket was opened.'),
         succeeded: count('Attempts that connected.'),
         failed: count('Attempts that failed (refused, reset, rejected, local errors).'),
@@ -199,16 +330,7 @@ export const resultsSchema = z
       .record(z.string(), latencySummary)
       .meta({ description: 'Latency series by key: connect.total, connect.service, connect.scheduleLag, connect.failed, phase.tcpConnect, phase.mqttConnack, …' }),
     errors: z
-      .array(
-        z
-          .object({
-            origin,
-            phase: text('Phase in which it happened, e.g. tcpConnect, mqttConnack.'),
-            code: text('Stable code: an errno (ECONNREFUSED), CONNACK_05, CONNECT_TIMEOUT, …'),
-            count: count('Occurrences.'),
-          })
-          .meta({ description: 'One kind of failure.' }),
-      )
+      .array(errorCount)
       .meta({ description: 'Failures by origin, phase and code, most frequent first.' }),
     timeline: z
       .object({
@@ -223,6 +345,20 @@ export const resultsSchema = z
         workers: z.array(workerHealth).meta({ description: 'Per worker process.' }),
       })
       .meta({ description: 'The harness watching itself.' }),
+    storm: z
+      .object({
+        peakAttemptsPerS: count('Most attempts started in one second.'),
+        peakHandshaking: count('Most handshakes in flight at once.'),
+        disconnects: count('Sessions that ended after being connected (clean teardowns excluded).'),
+        outageDrops: count('Devices knocked offline by outage waves.'),
+      })
+      .default({ peakAttemptsPerS: 0, peakHandshaking: 0, disconnects: 0, outageDrops: 0 })
+      .meta({ description: 'The storm as a whole: the busiest second (absent in files from before it existed; read as zeros).' }),
+    cohorts: z
+      .record(z.string(), cohortResult)
+      .default({})
+      .meta({ description: 'Per device cohort, by cohort name (absent in older files; read as {}).' }),
+    outages: z.array(outageResult).default([]).meta({ description: 'One entry per outage wave, in scenario order (absent in older files; read as []).' }),
     thresholds: z
       .array(
         z

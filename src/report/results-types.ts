@@ -38,7 +38,14 @@ export interface ErrorCount {
 }
 
 export interface Attempts {
+  /** First attempts from the plan (one per device). */
   planned: number;
+  /** Further attempts: after a failure or a drop (by the reconnect policy) and churn. */
+  reconnects: number;
+  /** Attempts made while the device's simulated network was down: never sent to the target. */
+  offline: number;
+  /** Devices whose reconnect policy gave up. */
+  gaveUp: number;
   started: number;
   succeeded: number;
   failed: number;
@@ -68,6 +75,14 @@ export interface TimelineBucket {
   connectMaxUs: number | null;
   /** Worst event-loop delay p99 among workers in this second. */
   loopDelayP99Us: number | null;
+  /** Attempts after a device's first (retries after failures, drops or churn). */
+  reconnects: number;
+  /** Attempts made while a device's simulated network was down (never sent). */
+  offlineAttempts: number;
+  /** Most handshakes in flight at once within the second (sum of per-worker peaks). */
+  peakHandshaking: number;
+  /** This second's connect.total histogram (compressed base64), for exact merging of shards. */
+  connectHistogram: string | null;
 }
 
 export interface WorkerHealth {
@@ -110,6 +125,38 @@ export interface Environment {
   ephemeralPortRange: [number, number] | null;
 }
 
+export interface PercentilesUs {
+  p50Us: number | null;
+  p90Us: number | null;
+  p99Us: number | null;
+  p100Us: number | null;
+}
+
+export interface OutageResult {
+  name: string;
+  atUs: number;
+  offlineUs: number;
+  mode: string;
+  /** Devices the outage hit (connected or not at the time). */
+  dropped: number;
+  recovered: number;
+  /** Time from the end of the outage until that share of the hit devices was connected again; null = never reached. */
+  recovery: PercentilesUs;
+  /** Real attempts per recovered device. */
+  reconnectAttempts: { p50: number; p99: number; max: number };
+  /** Highest attempts per second and handshakes in flight from the outage's start to the end of the run. */
+  peakAttemptsPerS: number;
+  peakHandshaking: number;
+}
+
+export interface CohortResult {
+  devices: number;
+  reconnectPolicy: string;
+  attempts: { started: number; succeeded: number; failed: number; timedOut: number };
+  latency: Record<string, LatencySummary>;
+  errors: ErrorCount[];
+}
+
 export interface Results {
   schemaVersion: string;
   tool: { name: 'herd'; version: string };
@@ -136,5 +183,9 @@ export interface Results {
   errors: ErrorCount[];
   timeline: { bucketMs: number; buckets: TimelineBucket[] };
   health: Health;
+  /** The storm as a whole: the busiest second. */
+  storm: { peakAttemptsPerS: number; peakHandshaking: number; disconnects: number; outageDrops: number };
+  cohorts: Record<string, CohortResult>;
+  outages: OutageResult[];
   thresholds: ThresholdResult[];
 }

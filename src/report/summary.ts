@@ -21,6 +21,43 @@ const PHASES: [string, string][] = [
   ['connect.failed', 'time to failure'],
 ];
 
+function renderOutages(r: Results, p: Paint): string[] {
+  if (!r.outages || r.outages.length === 0) return [];
+  const out = [p.bold('Recovery') + p.dim(' (time from the end of the outage until that share of hit devices is back)')];
+  const fmt = (v: number | null): string => (v === null ? 'never' : formatUs(v));
+  for (const o of r.outages) {
+    out.push(
+      `  ${o.name}: ${o.mode} at ${formatUs(o.atUs)} for ${formatUs(o.offlineUs)} · hit ${o.dropped} · back ${o.recovered}` +
+        ` · 50% ${fmt(o.recovery.p50Us)} · 90% ${fmt(o.recovery.p90Us)} · 99% ${fmt(o.recovery.p99Us)} · all ${fmt(o.recovery.p100Us)}`,
+    );
+    out.push(
+      p.dim(
+        `    attempts per device p50 ${o.reconnectAttempts.p50} · p99 ${o.reconnectAttempts.p99} · max ${o.reconnectAttempts.max}` +
+          ` · peak ${o.peakAttemptsPerS} attempts/s · peak ${o.peakHandshaking} handshakes in flight`,
+      ),
+    );
+  }
+  out.push('');
+  return out;
+}
+
+function renderCohorts(r: Results, p: Paint): string[] {
+  const names = Object.keys(r.cohorts ?? {});
+  if (names.length <= 1) return [];
+  const out = [p.bold('Cohorts') + p.dim('   devices  started  succeeded  failed  timeout  connect p99  policy')];
+  for (const n of names) {
+    const c = r.cohorts[n];
+    if (!c) continue;
+    const p99 = c.latency['connect.total']?.p99Us;
+    out.push(
+      `  ${n.padEnd(16)}${String(c.devices).padStart(7)}${String(c.attempts.started).padStart(9)}${String(c.attempts.succeeded).padStart(11)}` +
+        `${String(c.attempts.failed).padStart(8)}${String(c.attempts.timedOut).padStart(9)}${(p99 === undefined ? '–' : formatUs(p99)).padStart(13)}  ${c.reconnectPolicy}`,
+    );
+  }
+  out.push('');
+  return out;
+}
+
 export function renderSummary(r: Results, p: Paint = PLAIN): string {
   const out: string[] = [];
   const a = r.attempts;
@@ -34,12 +71,24 @@ export function renderSummary(r: Results, p: Paint = PLAIN): string {
   );
   out.push('');
   out.push(p.bold('Attempts'));
-  const pct = (n: number): string => (a.planned === 0 ? '' : p.dim(` (${((n / a.planned) * 100).toFixed(1)}% of planned)`));
+  const all = a.planned + (a.reconnects ?? 0);
+  const pct = (n: number): string => (all === 0 ? '' : p.dim(` (${((n / all) * 100).toFixed(1)}% of attempts)`));
   out.push(`  planned ${a.planned} · started ${a.started} · ${p.ok(`succeeded ${a.succeeded}`)}${pct(a.succeeded)}`);
   const bad = (label: string, n: number): string => (n > 0 ? p.bad(`${label} ${n}`) : `${label} 0`);
   out.push(`  ${bad('failed', a.failed)} · ${bad('timed out', a.timedOut)} · ${bad('dropped', a.dropped)} · in flight at end ${a.inFlightAtEnd}`);
+  if (a.reconnects > 0 || a.offline > 0 || a.gaveUp > 0) {
+    out.push(`  reconnects ${a.reconnects} · offline attempts (never sent) ${a.offline} · gave up ${a.gaveUp}`);
+  }
   out.push(r.accounting.balanced ? p.dim(`  ✓ ${r.accounting.detail}`) : p.bad(`  ✗ ${r.accounting.detail}`));
+  if (r.storm) {
+    out.push(
+      `  peak ${r.storm.peakAttemptsPerS} attempts/s · peak ${r.storm.peakHandshaking} handshakes in flight` +
+        ` · ${r.storm.disconnects} unplanned disconnects · ${r.storm.outageDrops} outage drops`,
+    );
+  }
   out.push('');
+  out.push(...renderOutages(r, p));
+  out.push(...renderCohorts(r, p));
   out.push(p.bold('Latency') + p.dim('        count      min      p50      p90      p99    p99.9      max'));
   for (const [key, label] of PHASES) {
     const s = r.latency[key];

@@ -1,11 +1,12 @@
 /**
  * Turns a validated scenario into the resolved form the plan and the engine use: durations in µs,
- * wave device counts filled in, --scale and flag overrides applied. The resolved scenario is what
- * results.json records, so a run can be reproduced from its report.
+ * shares as fractions, wave and cohort device counts filled in, --scale and flag overrides applied.
+ * The resolved scenario is what results.json records, so a run can be reproduced from its report.
  */
 import { HerdError } from '../errors.js';
 import { mustParseDurationUs } from '../util/duration.js';
-import type { Scenario, Wave } from './schema.js';
+import type { CohortInput, DeviceOptions, ReconnectInput, Scenario } from './schema.js';
+import { parseTargetUrl } from './target-url.js';
 
 export interface ResolvedDevice {
   protocol: 'mqtt';
@@ -18,11 +19,37 @@ export interface ResolvedDevice {
   connectTimeoutUs: number;
 }
 
-export type ResolvedWave =
+export type Jitter = 'none' | 'full' | 'equal' | 'decorrelated';
+
+export type ResolvedReconnect =
+  | { policy: 'none' }
+  | { policy: 'fixed'; delayUs: number; jitter: Jitter; maxAttempts: number | null }
+  | { policy: 'linear'; initialUs: number; stepUs: number; maxUs: number; jitter: Jitter; maxAttempts: number | null }
+  | { policy: 'exponential'; initialUs: number; multiplier: number; maxUs: number; jitter: Jitter; maxAttempts: number | null };
+
+export interface ResolvedCohort {
+  name: string;
+  share: number;
+  devices: number;
+  device: ResolvedDevice;
+  reconnect: ResolvedReconnect;
+  /** Failover list; null = the scenario target. */
+  targets: string[] | null;
+}
+
+export type ConnectWave =
   | { type: 'ramp'; name: string; atUs: number; devices: number; overUs: number }
   | { type: 'spike'; name: string; atUs: number; devices: number }
   | { type: 'steps'; name: string; atUs: number; devices: number; steps: number; everyUs: number }
   | { type: 'rate'; name: string; atUs: number; devices: number; rate: number; overUs: number; arrival: 'uniform' | 'poisson' };
+
+export type OutageMode = 'disconnect' | 'reset' | 'silent';
+
+export type EventWave =
+  | { type: 'outage'; name: string; atUs: number; share: number; cohort: string | null; mode: OutageMode; offlineUs: number }
+  | { type: 'churn'; name: string; atUs: number; overUs: number; perMinute: number };
+
+export type ResolvedWave = ConnectWave | EventWave;
 
 export interface ResolvedScenario {
   version: number;
@@ -32,7 +59,9 @@ export interface ResolvedScenario {
   seed: number;
   scale: number;
   devices: number;
+  /** The scenario-wide device options (cohorts override them). */
   device: ResolvedDevice;
+  cohorts: ResolvedCohort[];
   waves: ResolvedWave[];
   holdUs: number;
   /** Time from the run origin at which teardown starts. */
@@ -47,18 +76,31 @@ export interface Overrides {
   scale?: number;
 }
 
-/** A wave's own length: the time from its start to its last intended connect. */
+export function isConnectWave(w: ResolvedWave): w is ConnectWave {
+  return w.type === 'ramp' || w.type === 'spike' || w.type === 'steps' || w.type === 'rate';
+}
+
+/** A wave's own length: from its start to its last intended action. */
 export function waveLengthUs(w: ResolvedWave): number {
   switch (w.type) {
     case 'ramp':
     case 'rate':
+    case 'churn':
       return w.overUs;
     case 'spike':
       return 0;
     case 'steps':
       return (w.steps - 1) * w.everyUs;
+    case 'outage':
+      return w.offlineUs;
   }
 }
+
+export function parseShare(v: number | string): number {
+  return typeof v === 'number' ? v : Number(v.slice(0, -1)) / 100;
+}
+
+type WaveInput = Scenario['waves'][number];
 
 export function resolveScenario(s: Scenario, overrides: Overrides = {}, defaultSeed = 1): ResolvedScenario {
   const scale = overrides.scale ?? 1;
@@ -68,43 +110,56 @@ export function resolveScenario(s: Scenario, overrides: Overrides = {}, defaultS
   const devices = Math.round(baseDevices * scale);
   const waveScale = devices / s.devices;
 
-  const waves: ResolvedWave[] = [];
-  let cursorUs = 0;
-  let assigned = 0;
-  const openIndex = s.waves.findIndex((w) => w.type !== 'rate' && w.devices === undefined);
-  s.waves.forEach((w, i) => {
-    if (w.type !== 'rate' && w.devices === undefined && i !== openIndex) {
+  const connectInputs = s.waves.map((w, i) => ({ w, i })).filter(({ w }) => isConnectInput(w));
+  const isOpen = (w: WaveInput): boolean => w.type !== 'rate' && (w as { devices?: number }).devices === undefined;
+  const openIndex = connectInputs.find(({ w }) => isOpen(w))?.i ?? -1;
+  for (const { w, i } of connectInputs) {
+    if (isOpen(w) && i !== openIndex) {
       problems.push(`waves[${i}].devices: only one wave may leave its device count out (it takes the devices left)`);
     }
-  });
-
-  // Fixed counts first, so the open wave knows the remainder.
+  }
   const counts = s.waves.map((w) => fixedCount(w, waveScale));
   const fixedTotal = counts.reduce<number>((a, c) => a + (c ?? 0), 0);
+
+  const waves: ResolvedWave[] = [];
+  let cursorUs = 0;
+  let lastEventUs = 0;
+  let assigned = 0;
   s.waves.forEach((w, i) => {
     const name = w.name ?? `${w.type}-${i + 1}`;
     const atUs = w.at === undefined ? cursorUs : mustParseDurationUs(w.at);
-    const n = counts[i] ?? Math.max(0, devices - fixedTotal);
-    assigned += n;
     let rw: ResolvedWave;
-    switch (w.type) {
-      case 'ramp':
-        rw = { type: 'ramp', name, atUs, devices: n, overUs: mustParseDurationUs(w.over) };
-        break;
-      case 'spike':
-        rw = { type: 'spike', name, atUs, devices: n };
-        break;
-      case 'steps':
-        rw = { type: 'steps', name, atUs, devices: n, steps: w.steps, everyUs: mustParseDurationUs(w.every) };
-        break;
-      case 'rate':
-        rw = { type: 'rate', name, atUs, devices: n, rate: w.rate * waveScale, overUs: mustParseDurationUs(w.over), arrival: w.arrival };
-        break;
+    if (w.type === 'outage') {
+      if (w.cohort !== undefined && !(s.cohorts ?? []).some((c) => c.name === w.cohort)) {
+        problems.push(`waves[${i}].cohort: no cohort is named "${w.cohort}"`);
+      }
+      rw = { type: 'outage', name, atUs, share: parseShare(w.share), cohort: w.cohort ?? null, mode: w.mode, offlineUs: mustParseDurationUs(w.offline) };
+    } else if (w.type === 'churn') {
+      rw = { type: 'churn', name, atUs, overUs: mustParseDurationUs(w.over), perMinute: parseShare(w.perMinute) };
+    } else {
+      const n = counts[i] ?? Math.max(0, devices - fixedTotal);
+      assigned += n;
+      switch (w.type) {
+        case 'ramp':
+          rw = { type: 'ramp', name, atUs, devices: n, overUs: mustParseDurationUs(w.over) };
+          break;
+        case 'spike':
+          rw = { type: 'spike', name, atUs, devices: n };
+          break;
+        case 'steps':
+          rw = { type: 'steps', name, atUs, devices: n, steps: w.steps, everyUs: mustParseDurationUs(w.every) };
+          break;
+        case 'rate':
+          rw = { type: 'rate', name, atUs, devices: n, rate: w.rate * waveScale, overUs: mustParseDurationUs(w.over), arrival: w.arrival };
+          break;
+      }
+      cursorUs = Math.max(cursorUs, atUs + waveLengthUs(rw));
     }
+    lastEventUs = Math.max(lastEventUs, atUs + waveLengthUs(rw));
     waves.push(rw);
-    cursorUs = Math.max(cursorUs, atUs + waveLengthUs(rw));
   });
-  if (assigned !== devices) {
+  if (connectInputs.length === 0) problems.push('waves: at least one wave must connect devices (ramp, spike, steps or rate)');
+  if (assigned !== devices && connectInputs.length > 0) {
     problems.push(
       `waves: the waves connect ${assigned} devices but devices is ${devices}` +
         (scale !== 1 ? ` (after --scale ${scale})` : '') +
@@ -112,18 +167,19 @@ export function resolveScenario(s: Scenario, overrides: Overrides = {}, defaultS
     );
   }
   const holdUs = mustParseDurationUs(s.hold);
-  const lastConnectUs = cursorUs;
-  let durationUs = lastConnectUs + holdUs;
+  let durationUs = lastEventUs + holdUs;
   if (s.duration !== undefined) {
     durationUs = mustParseDurationUs(s.duration);
-    if (durationUs < lastConnectUs) {
-      problems.push(`duration: ${s.duration} ends before the last wave does (at ${lastConnectUs / 1e6}s)`);
+    if (durationUs < lastEventUs) {
+      problems.push(`duration: ${s.duration} ends before the last wave does (at ${lastEventUs / 1e6}s)`);
     }
   }
+  const device = resolveDevice(s.device);
+  const reconnect = resolveReconnect(s.reconnect);
+  const cohorts = resolveCohorts(s.cohorts, s.device, reconnect, devices, problems);
   if (problems.length > 0) {
     throw new HerdError('E_SCENARIO_INVALID', `scenario "${s.name}" is not valid`, problems);
   }
-  const d = s.device;
   return {
     version: s.version,
     name: s.name,
@@ -132,26 +188,110 @@ export function resolveScenario(s: Scenario, overrides: Overrides = {}, defaultS
     seed: overrides.seed ?? s.seed ?? defaultSeed,
     scale,
     devices,
-    device: {
-      protocol: d.protocol,
-      mqttVersion: d.mqttVersion === '3.1.1' ? 4 : 5,
-      clientId: d.clientId,
-      username: d.username ?? null,
-      password: d.password ?? null,
-      keepaliveUs: mustParseDurationUs(d.keepalive),
-      cleanSession: d.cleanSession,
-      connectTimeoutUs: mustParseDurationUs(d.connectTimeout),
-    },
+    device,
+    cohorts,
     waves,
     holdUs,
     durationUs,
-    thresholds: Object.fromEntries(
-      Object.entries(s.thresholds ?? {}).map(([k, v]) => [k, Array.isArray(v) ? v : [v]]),
-    ),
+    thresholds: Object.fromEntries(Object.entries(s.thresholds ?? {}).map(([k, v]) => [k, Array.isArray(v) ? v : [v]])),
   };
 }
 
-function fixedCount(w: Wave, waveScale: number): number | undefined {
+function isConnectInput(w: WaveInput): boolean {
+  return w.type === 'ramp' || w.type === 'spike' || w.type === 'steps' || w.type === 'rate';
+}
+
+function fixedCount(w: WaveInput, waveScale: number): number | undefined {
   if (w.type === 'rate') return Math.round(w.rate * waveScale * (mustParseDurationUs(w.over) / 1e6));
+  if (w.type === 'outage' || w.type === 'churn') return 0;
   return w.devices === undefined ? undefined : Math.round(w.devices * waveScale);
+}
+
+function resolveDevice(d: DeviceOptions): ResolvedDevice {
+  return {
+    protocol: d.protocol,
+    mqttVersion: d.mqttVersion === '3.1.1' ? 4 : 5,
+    clientId: d.clientId,
+    username: d.username ?? null,
+    password: d.password ?? null,
+    keepaliveUs: mustParseDurationUs(d.keepalive),
+    cleanSession: d.cleanSession,
+    connectTimeoutUs: mustParseDurationUs(d.connectTimeout),
+  };
+}
+
+export function resolveReconnect(r: ReconnectInput): ResolvedReconnect {
+  switch (r.policy) {
+    case 'none':
+      return { policy: 'none' };
+    case 'fixed':
+      return { policy: 'fixed', delayUs: mustParseDurationUs(r.delay), jitter: r.jitter, maxAttempts: r.maxAttempts ?? null };
+    case 'linear':
+      return {
+        policy: 'linear',
+        initialUs: mustParseDurationUs(r.initial),
+        stepUs: mustParseDurationUs(r.step),
+        maxUs: mustParseDurationUs(r.max),
+        jitter: r.jitter,
+        maxAttempts: r.maxAttempts ?? null,
+      };
+    case 'exponential':
+      return {
+        policy: 'exponential',
+        initialUs: mustParseDurationUs(r.initial),
+        multiplier: r.multiplier,
+        maxUs: mustParseDurationUs(r.max),
+        jitter: r.jitter,
+        maxAttempts: r.maxAttempts ?? null,
+      };
+  }
+}
+
+function resolveCohorts(
+  inputs: CohortInput[] | undefined,
+  base: DeviceOptions,
+  reconnect: ResolvedReconnect,
+  devices: number,
+  problems: string[],
+): ResolvedCohort[] {
+  if (inputs === undefined) {
+    return [{ name: 'default', share: 1, devices, device: resolveDevice(base), reconnect, targets: null }];
+  }
+  const shares = inputs.map((c) => parseShare(c.share));
+  const total = shares.reduce((a, b) => a + b, 0);
+  if (Math.abs(total - 1) > 1e-9) problems.push(`cohorts: the shares add up to ${Math.round(total * 10_000) / 100}%, expected 100%`);
+  const names = new Set<string>();
+  inputs.forEach((c, i) => {
+    if (names.has(c.name)) problems.push(`cohorts[${i}].name: "${c.name}" is used twice`);
+    names.add(c.name);
+    c.targets?.forEach((t, j) => {
+      try {
+        parseTargetUrl(t, `cohorts[${i}].targets[${j}]`);
+      } catch (err) {
+        problems.push((err as Error).message);
+      }
+    });
+  });
+  // Largest remainder, so cohort sizes add up to the fleet exactly.
+  const exact = shares.map((s) => (s / (total || 1)) * devices);
+  const sizes = exact.map(Math.floor);
+  let left = devices - sizes.reduce((a, b) => a + b, 0);
+  const order = exact.map((e, i) => [e - Math.floor(e), i] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+  for (const [, i] of order) {
+    if (left <= 0) break;
+    sizes[i] = (sizes[i] as number) + 1;
+    left--;
+  }
+  return inputs.map((c, i) => ({
+    name: c.name,
+    share: shares[i] as number,
+    devices: sizes[i] as number,
+    device: resolveDevice({ ...base, ...stripUndefined(c.device ?? {}) } as DeviceOptions),
+    reconnect: c.reconnect === undefined ? reconnect : resolveReconnect(c.reconnect),
+    targets: c.targets ?? null,
+  }));
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -47,6 +47,49 @@ export const mqttVersionSchema = z
   .union([z.literal('3.1.1'), z.literal(5), z.literal('5')], { error: 'expected 3.1.1 or 5' })
   .meta({ description: 'MQTT protocol version: "3.1.1" or 5.' });
 
+const share = z
+  .union(
+    [
+      z.number().gt(0, { error: 'expected a share above 0' }).lte(1, { error: 'expected a share of at most 1 (100%)' }),
+      z.string().regex(/^(100(\.0+)?|\d{1,2}(\.\d+)?)%$/, { error: 'expected a percentage like "25%"' }),
+    ],
+    { error: 'expected a share: a fraction like 0.25 or a percentage like "25%"' },
+  )
+  .meta({ description: 'A share of the fleet: 0.25 or "25%".' });
+
+const jitter = z
+  .enum(['none', 'full', 'equal', 'decorrelated'], { error: 'expected none, full, equal or decorrelated' })
+  .meta({ description: 'none: exact delay; full: U(0, d); equal: d/2 + U(0, d/2); decorrelated: min(max, U(initial, 3 × previous)).' });
+
+const maxAttempts = count.max(1_000_000).optional().meta({ description: 'Give up after this many consecutive failed attempts; default: never.' });
+
+export const reconnectSchema = z
+  .discriminatedUnion(
+    'policy',
+    [
+      z.strictObject({ policy: z.literal('none') }),
+      z.strictObject({ policy: z.literal('fixed'), delay: duration, jitter: jitter.default('none'), maxAttempts }),
+      z.strictObject({
+        policy: z.literal('linear'),
+        initial: duration,
+        step: duration,
+        max: duration,
+        jitter: jitter.default('none'),
+        maxAttempts,
+      }),
+      z.strictObject({
+        policy: z.literal('exponential'),
+        initial: duration,
+        multiplier: z.number({ error: 'expected a number above 1' }).gt(1, { error: 'expected a number above 1' }).max(100).default(2),
+        max: duration,
+        jitter: jitter.default('full'),
+        maxAttempts,
+      }),
+    ],
+    { error: (i) => (i.code === 'invalid_union' ? 'expected a reconnect policy: none, fixed, linear or exponential' : undefined) },
+  )
+  .meta({ description: 'What a device does after a drop or a failed connect. Default: none (no hidden retries).' });
+
 export const deviceSchema = z
   .strictObject({
     protocol: z.literal('mqtt', { error: 'expected "mqtt"' }).default('mqtt'),
@@ -100,9 +143,41 @@ const rateWave = z.strictObject({
   arrival: z.enum(['uniform', 'poisson'], { error: 'expected "uniform" or "poisson"' }).default('uniform'),
 });
 
-export const waveSchema = z.discriminatedUnion('type', [rampWave, spikeWave, stepsWave, rateWave], {
+const outageWave = z.strictObject({
+  type: z.literal('outage'),
+  name: nameText.optional(),
+  at: duration.meta({ description: 'When the outage starts, from the run origin.' }),
+  share: share.default(1),
+  cohort: nameText.optional().meta({ description: 'Only devices of this cohort; default: the whole fleet.' }),
+  mode: z
+    .enum(['disconnect', 'reset', 'silent'], { error: 'expected disconnect, reset or silent' })
+    .default('reset')
+    .meta({ description: 'disconnect: clean MQTT DISCONNECT; reset: TCP reset; silent: no traffic, found only by keepalive.' }),
+  offline: duration.meta({ description: 'How long the devices have no network; their reconnect attempts during it fail locally.' }),
+});
+
+const churnWave = z.strictObject({
+  type: z.literal('churn'),
+  ...waveBase,
+  over: duration,
+  perMinute: share.meta({ description: 'Share of the fleet that disconnects cleanly and reconnects, per minute.' }),
+});
+
+export const waveSchema = z.discriminatedUnion('type', [rampWave, spikeWave, stepsWave, rateWave, outageWave, churnWave], {
   error: (issue) =>
-    issue.code === 'invalid_union' ? 'expected a wave with type ramp, spike, steps or rate' : undefined,
+    issue.code === 'invalid_union' ? 'expected a wave with type ramp, spike, steps, rate, outage or churn' : undefined,
+});
+
+export const cohortSchema = z.strictObject({
+  name: nameText,
+  share: share,
+  device: deviceSchema.partial().optional().meta({ description: 'Overrides of the scenario-wide device options.' }),
+  reconnect: reconnectSchema.optional().meta({ description: "Default: the scenario's reconnect policy." }),
+  targets: z
+    .array(z.string({ error: 'expected a target URL' }), { error: 'expected a list of target URLs' })
+    .min(1)
+    .optional()
+    .meta({ description: 'Failover list: a device moves to the next URL after a failed attempt.' }),
 });
 
 const thresholdList = z.union([nameText, z.array(nameText).min(1)], {
@@ -119,6 +194,8 @@ export const scenarioSchema = z
     seed: z.number({ error: 'expected a whole number' }).int().min(0).max(2 ** 32 - 1).optional(),
     devices: count,
     device: deviceSchema.default(() => deviceSchema.parse({})),
+    reconnect: reconnectSchema.default({ policy: 'none' }),
+    cohorts: z.array(cohortSchema, { error: 'expected a list of cohorts' }).min(1).optional(),
     waves: z.array(waveSchema, { error: 'expected a list of waves' }).min(1, { error: 'expected at least one wave' }),
     hold: duration.default('0s').meta({ description: 'How long devices stay connected after the last wave.' }),
     duration: duration
@@ -132,3 +209,5 @@ export type ScenarioInput = z.input<typeof scenarioSchema>;
 export type Scenario = z.output<typeof scenarioSchema>;
 export type Wave = z.output<typeof waveSchema>;
 export type DeviceOptions = z.output<typeof deviceSchema>;
+export type ReconnectInput = z.output<typeof reconnectSchema>;
+export type CohortInput = z.output<typeof cohortSchema>;

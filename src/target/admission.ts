@@ -110,7 +110,12 @@ export class Admission {
 
   private arm(): void {
     if (this.cancelTimer !== null || this.bucket === null || this.queued === 0) return;
-    const waitMs = Math.max(1, Math.ceil(this.bucket.msUntilToken(this.timers.nowMs())));
+    const now = this.timers.nowMs();
+    const head = this.queue[this.head] as Waiting;
+    const opts = this.options as AdmissionOptions;
+    // Wake for the next token or the head's queue timeout, whichever comes first.
+    const untilTimeoutMs = head.enqueuedMs + opts.queueTimeoutMs - now;
+    const waitMs = Math.max(1, Math.ceil(Math.min(this.bucket.msUntilToken(now), untilTimeoutMs)));
     this.cancelTimer = this.timers.after(waitMs, () => {
       this.cancelTimer = null;
       this.drain();

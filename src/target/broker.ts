@@ -1,59 +1,48 @@
 /**
- * The embedded reference target: an aedes MQTT broker on loopback TCP. It runs in its own process
- * (target/main.ts) so it never shares an event loop with the harness (MEASUREMENT.md rule 12).
+ * The aedes broker at the heart of the embedded target, with the hooks that implement silent
+ * message loss (deliveries dropped on the way to subscribers, the publisher still gets its
+ * PUBACK), silenced connections (an outage in "silent" mode) and the webhook forwarder.
  */
-import * as net from 'node:net';
 import { Aedes } from 'aedes';
+import type { TargetMetricsSnapshot } from './metrics.js';
+import { LOSS_SALT, seededShare } from './shares.js';
+import type { WebhookForwarder } from './webhook.js';
 
-export interface BrokerOptions {
-  host: string;
-  /** 0 picks a free port. */
-  port: number;
-  /** Listen backlog; the kernel caps it at net.core.somaxconn. */
-  backlog: number;
+export interface BrokerHooks {
+  messageLossRate: number;
+  lossSeed: number;
+  metrics: TargetMetricsSnapshot;
+  /** Streams an outage has silenced: nothing is delivered to them any more. */
+  silenced: WeakSet<object>;
+  webhook: WebhookForwarder | null;
 }
 
-export interface RunningBroker {
-  url: string;
-  host: string;
-  port: number;
-  stats(): { connections: number; accepted: number };
-  close(): Promise<void>;
-}
-
-export const DEFAULT_BROKER: BrokerOptions = { host: '127.0.0.1', port: 0, backlog: 4096 };
-
-export async function startBroker(o: BrokerOptions = DEFAULT_BROKER): Promise<RunningBroker> {
+export async function createBroker(h: BrokerHooks): Promise<Aedes> {
   const aedes = await Aedes.createBroker();
-  let accepted = 0;
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    accepted++;
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    // A misbehaving client must not crash the target either.
-    socket.on('error', () => {});
-    aedes.handle(socket);
+  const lose = seededShare(h.messageLossRate, h.lossSeed, LOSS_SALT.delivery);
+  aedes.authorizeForward = (client, packet) => {
+    if (client && h.silenced.has(client.conn)) return null;
+    // $SYS heartbeats are the broker's own; loss applies to device traffic only.
+    if (packet.topic.startsWith('$SYS/')) return packet;
+    if (h.messageLossRate > 0 && lose()) {
+      h.metrics.deliveriesDroppedTotal++;
+      return null;
+    }
+    return packet;
+  };
+  aedes.on('publish', (packet, client) => {
+    if (!client) return;
+    h.metrics.publishesReceivedTotal++;
+    h.webhook?.forward({
+      topic: packet.topic,
+      payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload),
+      qos: packet.qos,
+      retain: packet.retain,
+      clientId: client.id,
+    });
   });
+  // A misbehaving client must not crash the target.
   aedes.on('clientError', () => {});
   aedes.on('connectionError', () => {});
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ host: o.host, port: o.port, backlog: o.backlog }, () => resolve());
-  });
-  const addr = server.address() as net.AddressInfo;
-  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-  return {
-    url: `mqtt://${host}:${addr.port}`,
-    host: addr.address,
-    port: addr.port,
-    stats: () => ({ connections: sockets.size, accepted }),
-    close: async () => {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const s of sockets) s.destroy();
-      });
-      await new Promise<void>((resolve) => aedes.close(() => resolve()));
-    },
-  };
+  return aedes;
 }

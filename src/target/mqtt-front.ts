@@ -59,6 +59,7 @@ export function handleMqttStream(stream: Duplex, ctx: FrontContext): void {
   const chunks: Buffer[] = [];
   let bytes = 0;
   let settled = false;
+  let gotFirst = false;
   ctx.metrics.handshakesInProgress++;
 
   const settle = (): boolean => {
@@ -90,16 +91,13 @@ export function handleMqttStream(stream: Duplex, ctx: FrontContext): void {
 
   const onConnect = (packet: mqtt.IConnectPacket): void => {
     const version = packet.protocolVersion ?? 4;
-    let queued = false;
     ctx.admission.request({
       alive: () => !stream.destroyed && !stream.readableEnded,
       shed: (reason) => {
-        if (queued) ctx.metrics.handshakesQueued--;
         if (!settle()) return;
         refuse(reason, refusalConnack(version, reason));
       },
       admit: () => {
-        if (queued) ctx.metrics.handshakesQueued--;
         if (settled) return;
         burnCpu(ctx.handshakeCostMs);
         if (!settle()) return;
@@ -115,15 +113,10 @@ export function handleMqttStream(stream: Duplex, ctx: FrontContext): void {
         ctx.handoff(stream);
       },
     });
-    // Not settled and not shed yet: it is waiting for a token.
-    if (!settled && ctx.admission.queued > 0) {
-      queued = true;
-      ctx.metrics.handshakesQueued++;
-    }
   };
 
   parser.on('packet', (packet: mqtt.Packet) => {
-    if (settled) return;
+    if (settled || gotFirst) return;
     if (packet.cmd !== 'connect') {
       if (settle()) refuse('bad_first_packet', null);
       return;
@@ -135,7 +128,6 @@ export function handleMqttStream(stream: Duplex, ctx: FrontContext): void {
     if (settle()) refuse('bad_first_packet', null);
   });
 
-  let gotFirst = false;
   function onReadable(): void {
     let chunk: Buffer | null;
     while (!gotFirst && !settled && (chunk = stream.read() as Buffer | null) !== null) {

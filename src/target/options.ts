@@ -252,15 +252,19 @@ export function resolveTargetOptions(p: Parsed): ResolvedTargetOptions {
  * Validates and resolves in one step. `where` names the input in messages, e.g.
  * "target.embedded" for a scenario or "herd target flags" for the CLI.
  */
-export function parseTargetOptions(input: unknown, where = 'target.embedded'): ResolvedTargetOptions {
+export function parseTargetOptions(
+  input: unknown,
+  where = 'target.embedded',
+  code: 'E_SCENARIO_INVALID' | 'E_FLAG' = 'E_SCENARIO_INVALID',
+): ResolvedTargetOptions {
   const r = targetOptionsSchema.safeParse(input ?? {});
   if (!r.success) {
     const details = r.error.issues.map((i) => `${[where, ...i.path.map(String)].join('.')}: ${i.message}`);
-    throw new HerdError('E_SCENARIO_INVALID', `${where}: invalid embedded target options`, details);
+    throw new HerdError(code, `${where}: invalid embedded target options`, details);
   }
   const o = resolveTargetOptions(r.data);
   if (o.mtls && !o.tls) {
-    throw new HerdError('E_SCENARIO_INVALID', `${where}: invalid embedded target options`, [`${where}.mtls: needs tls: true`]);
+    throw new HerdError(code, `${where}: invalid embedded target options`, [`${where}.mtls: needs tls: true`]);
   }
   return o;
 }

@@ -66,7 +66,7 @@ export function evaluateThresholds(list: readonly Threshold[], r: Omit<Results, 
 function formatObserved(t: Threshold, v: number | null): string {
   if (v === null) return 'no samples';
   const kind = METRICS[t.metric]?.kind;
-  if (kind === 'duration' && t.aggregation.kind !== 'count') return formatUs(v);
+  if ((kind === 'duration' && t.aggregation.kind !== 'count') || kind === 'time') return formatUs(v);
   if (kind === 'rate') return `${(v * 100).toFixed(v < 0.01 && v > 0 ? 3 : 2)}%`;
   return String(v);
 }

@@ -4,7 +4,8 @@
  */
 import type { Results } from '../report/results-types.js';
 
-export type MetricKind = 'duration' | 'rate' | 'count';
+/** duration: a latency distribution (needs an aggregation); time: one duration value; rate; count. */
+export type MetricKind = 'duration' | 'time' | 'rate' | 'count';
 
 export interface MetricDef {
   kind: MetricKind;
@@ -50,6 +51,40 @@ export const METRICS: Record<string, MetricDef> = {
   'errors.protocol': count('Handshakes the target rejected (CONNACK codes…).', (r) => sumErrors(r, 'protocol')),
   'errors.network': count('Refused, reset, unreachable.', (r) => sumErrors(r, 'network')),
 };
+
+/** The worst value over all outages; null when there is no outage or one never reached the share. */
+const recovery = (key: 'p50Us' | 'p90Us' | 'p99Us' | 'p100Us', share: string): MetricDef => ({
+  kind: 'time',
+  description: `Time from the end of an outage until ${share} of the devices it hit were connected again (worst outage).`,
+  read: (r) => {
+    const outages = r.outages ?? [];
+    if (outages.length === 0 || outages.some((o) => o.recovery[key] === null)) return null;
+    return { value: Math.max(...outages.map((o) => o.recovery[key] as number)), samples: outages.reduce((a, o) => a + o.dropped, 0) };
+  },
+});
+
+const worstOutage = (description: string, read: (o: Results['outages'][number]) => number): MetricDef => ({
+  kind: 'count',
+  description,
+  read: (r) => {
+    const outages = r.outages ?? [];
+    return outages.length === 0 ? null : { value: Math.max(...outages.map(read)), samples: outages.length };
+  },
+});
+
+Object.assign(METRICS, {
+  'recovery.p50': recovery('p50Us', '50%'),
+  'recovery.p90': recovery('p90Us', '90%'),
+  'recovery.p99': recovery('p99Us', '99%'),
+  'recovery.p100': recovery('p100Us', 'all'),
+  'reconnect.attempts.max': worstOutage('Most real attempts a device needed to come back after an outage.', (o) => o.reconnectAttempts.max),
+  'reconnect.attempts.p99': worstOutage('p99 of real attempts per device to come back after an outage.', (o) => o.reconnectAttempts.p99),
+  'attempts.peakPerS': count('Most connection attempts started in one second.', (r) => r.storm?.peakAttemptsPerS ?? 0),
+  'handshakes.peak': count('Most handshakes in flight at once.', (r) => r.storm?.peakHandshaking ?? 0),
+  'attempts.reconnects': count('Attempts after the first per device (retries, reconnects, churn).', (r) => r.attempts.reconnects ?? 0),
+  'attempts.gaveUp': count('Devices whose reconnect policy gave up.', (r) => r.attempts.gaveUp ?? 0),
+  'disconnects': count('Connected sessions lost without herd asking.', (r) => r.storm?.disconnects ?? 0),
+} satisfies Record<string, MetricDef>);
 
 function sumErrors(r: Results, origin: string): number {
   return r.errors.filter((e) => e.origin === origin).reduce((a, e) => a + e.count, 0);

@@ -58,7 +58,7 @@ function parseOne(metric: string, def: MetricDef, expression: string): Threshold
   if (typeof aggregation === 'string') return aggregation;
   const n = Number(numText);
   let bound: number;
-  const measuresTime = def.kind === 'duration' && aggregation.kind !== 'count';
+  const measuresTime = (def.kind === 'duration' && aggregation.kind !== 'count') || def.kind === 'time';
   if (measuresTime) {
     if (unit === undefined || unit === '%') return `${JSON.stringify(expression)}: a duration needs a unit (us, ms, s, m, h), e.g. ${example(def.kind)}`;
     bound = n * (UNIT_US[unit] ?? NaN);
@@ -93,6 +93,8 @@ function example(kind: MetricKind): string {
   switch (kind) {
     case 'duration':
       return '"p(99) < 2s"';
+    case 'time':
+      return '"< 90s"';
     case 'rate':
       return '"< 1%"';
     case 'count':

@@ -66,3 +66,62 @@ export async function startMosquitto(binary: string, extraConfig: string[] = [])
     },
   };
 }
+
+export interface MosquittoListenerSpec {
+  name: string;
+  protocol: 'mqtt' | 'websockets';
+  /** PEM paths: a TLS listener. */
+  tls?: { cafile: string; certfile: string; keyfile: string; requireCertificate?: boolean };
+  /** More lines for this listener (with `per_listener_settings true`, e.g. allow_anonymous). */
+  extra?: string[];
+}
+
+export interface MosquittoMulti {
+  host: string;
+  /** Port per listener name. */
+  ports: Record<string, number>;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts one Mosquitto with several listeners (TCP, TLS, WebSocket, WebSocket+TLS…), each on a free
+ * loopback port. Note: Debian's libwebsockets binds websockets listeners on all interfaces even
+ * when an address is given; tests still connect only to 127.0.0.1.
+ */
+export async function startMosquittoListeners(binary: string, listeners: MosquittoListenerSpec[], extraConfig: string[] = []): Promise<MosquittoMulti> {
+  const host = '127.0.0.1';
+  const dir = mkdtempSync(join(tmpdir(), 'herd-mosq-'));
+  const conf = join(dir, 'mosquitto.conf');
+  const ports: Record<string, number> = {};
+  // Global options first: Mosquitto reads per_listener_settings before any listener.
+  const lines = [...extraConfig, 'allow_anonymous true', 'max_connections -1'];
+  for (const l of listeners) {
+    const port = await freePort(host);
+    ports[l.name] = port;
+    lines.push(`listener ${port} ${host}`);
+    if (l.protocol === 'websockets') lines.push('protocol websockets');
+    if (l.tls) {
+      lines.push(`cafile ${l.tls.cafile}`, `certfile ${l.tls.certfile}`, `keyfile ${l.tls.keyfile}`);
+      if (l.tls.requireCertificate) lines.push('require_certificate true');
+    }
+    lines.push(...(l.extra ?? []));
+  }
+  writeFileSync(conf, [...lines, ''].join('\n'));
+  const child = spawn(binary, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+  child.stderr?.resume();
+  for (const port of Object.values(ports)) await waitForPort(host, port, 10_000);
+  return {
+    host,
+    ports,
+    child,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise<void>((r) => child.once('exit', () => r()));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -47,7 +47,7 @@ describe('scenario validation', () => {
     expect(p).toContain('colour: unknown field');
     expect(p).toContain('device.keepalive: expected a duration like "30s" (units: us, ms, s, m, h)');
     expect(p).toContain('waves[1].over: expected a duration like "30s" (units: us, ms, s, m, h)');
-    expect(p).toContain('waves[2].type: expected a wave with type ramp, spike, steps or rate');
+    expect(p).toContain('waves[2].type: expected a wave with type ramp, spike, steps, rate, outage or churn');
     expect(p.some((x) => x.startsWith('thresholds.connect.total[0]: "p(99) < 2": a duration needs a unit'))).toBe(true);
     expect(p.some((x) => x.startsWith('thresholds.no.such.metric: unknown metric'))).toBe(true);
   });

@@ -82,6 +82,7 @@ Exit codes: 0 passed · 1 a threshold failed · 2 bad input · 3 run failed or h
               });
             },
             onSecond: (ev) => progress?.second(ev),
+            onNotice: (m) => (progress ? progress.notice(m) : ctx.stderr.write(m + '\n')),
           },
         );
         progress?.end();

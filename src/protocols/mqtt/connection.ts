@@ -1,15 +1,22 @@
 /**
- * A lean MQTT device connection on a raw socket: one pre-built CONNECT, a bounded frame splitter,
- * hand-decoded CONNACK/PINGRESP, and shared handler functions instead of per-socket closures
- * (a held connection must cost as little memory as possible). It reports to its owner; it never
- * throws on wire failures and never retries on its own.
+ * A lean MQTT device connection (3.1.1 or 5) over any registered transport: one pre-built CONNECT,
+ * a bounded frame splitter, hand-decoded CONNACK/PINGRESP, everything else decoded by the shared
+ * mqtt-packet parser, and shared handler functions instead of per-socket closures. It reports to
+ * its owner; it never throws on wire failures and never retries on its own.
  */
-import type * as net from 'node:net';
-import { classifyError, connackFailure, type Failure } from '../classify.js';
+import type * as mqtt from 'mqtt-packet';
+import { connackFailure, disconnectFailure, type Failure } from '../classify.js';
+import { LinkedDevice, type ConnState } from '../device-base.js';
+import type { TransportScheme } from '../registry.js';
+import type { ResolvedTls } from '../transports/tls-options.js';
+import { connectProtocolVersion } from './connect-packet.js';
+import { decodeFrame } from './decode.js';
 import { DISCONNECT_V4, FrameSplitter, PACKET, PINGREQ, type FrameError, type FrameSink } from './frames.js';
-import { openTcp } from '../transports/tcp.js';
+import { handleMessagingPacket, publish, subscribe, type InboundMessage } from './messaging.js';
+import { Inflight } from './inflight.js';
 
-export type ConnState = 'connecting' | 'handshaking' | 'connected' | 'closing' | 'closed';
+export type { ConnState };
+export type { InboundMessage };
 
 export interface MqttOwner {
   /** µs since the run origin. */
@@ -21,67 +28,102 @@ export interface MqttOwner {
   onLost(c: MqttConnection, f: Failure): void;
   /** A session we ended has closed. */
   onClosed(c: MqttConnection): void;
+  /** SUBACK arrived: granted QoS (or MQTT 5 reason codes ≥ 0x80) per topic, µs since SUBSCRIBE. */
+  onSubscribed?(c: MqttConnection, packetId: number, granted: number[], latencyUs: number): void;
+  /**
+   * A QoS 1 publish got its PUBACK, or a QoS 2 publish its PUBCOMP (or a failing MQTT 5 PUBREC):
+   * µs since PUBLISH was written; reasonCode 0 = success (MQTT 5 codes ≥ 0x80 = refused).
+   */
+  onPublished?(c: MqttConnection, packetId: number, qos: 1 | 2, latencyUs: number, reasonCode: number): void;
+  /** An inbound PUBLISH (a QoS 2 duplicate awaiting PUBREL is not delivered twice). */
+  onMessage?(c: MqttConnection, m: InboundMessage): void;
 }
 
 export interface MqttConnectOptions {
+  /** Host name or IP; a name adds a dns phase to every attempt. */
   host: string;
   port: number;
   localAddress: string | undefined;
   connectPacket: Buffer;
   connectTimeoutMs: number;
+  /** Largest inbound packet accepted; bigger is MQTT_PACKET_TOO_LARGE (also caps bytes buffered). */
   maxPacketBytes: number;
+  /** Transport: mqtt (TCP, default), mqtts (TLS), ws, wss (MQTT over WebSocket). */
+  scheme?: TransportScheme;
+  /** WebSocket path; default "/mqtt". */
+  path?: string;
+  /** Required for mqtts and wss (resolveTls()). */
+  tls?: ResolvedTls;
+  /** Extra headers on the WebSocket upgrade request. */
+  wsHeaders?: Record<string, string>;
+  /** Cap on QoS 1/2 exchanges in flight each way (default 64; lowered to the server's Receive Maximum). */
+  maxInflight?: number;
+  /** Cap on bytes queued for sending; publish() refuses past it, acks past it drop the session. Default 256 KiB. */
+  maxBufferedBytes?: number;
 }
 
-const OWNER = Symbol('herd.connection');
-type TaggedSocket = net.Socket & { [OWNER]: MqttConnection };
+/** publish()/subscribe() could not send: not connected, in-flight cap or send buffer full. */
+export const SEND_REFUSED = -1;
+
+const DEFAULT_MAX_INFLIGHT = 64;
+const DEFAULT_MAX_BUFFERED_BYTES = 256 * 1024;
 /** How long a clean end waits for the server to close first before forcing it. */
 export const CLOSE_GRACE_MS = 3_000;
 
-export class MqttConnection implements FrameSink {
-  readonly deviceId: number;
-  state: ConnState = 'connecting';
-  /** µs since origin; NaN until reached. */
-  socketOpenUs = NaN;
-  tcpConnectedUs = NaN;
-  connackUs = NaN;
-  /** When the outstanding PINGREQ was sent; NaN when none is outstanding. */
-  pingSentUs = NaN;
-  private socket: TaggedSocket | null = null;
+export class MqttConnection extends LinkedDevice implements FrameSink {
+  readonly protocolVersion: 4 | 5;
+  /** CONNACK session-present flag (meaningful on a reconnect with a persistent session). */
+  sessionPresent = false;
+  protected readonly protocolPhase = 'mqttConnack' as const;
+  private readonly owner: MqttOwner;
   private splitter: FrameSplitter;
   private connectPacket: Buffer | null;
-  private timer: NodeJS.Timeout | null = null;
-  private readonly owner: MqttOwner;
+  /** Created on first use (see inflight.ts). */
+  inflight: Inflight | null = null;
+  private inflightCap: number;
+  readonly maxBufferedBytes: number;
 
   constructor(owner: MqttOwner, deviceId: number, o: MqttConnectOptions) {
+    const scheme = o.scheme ?? 'mqtt';
+    super(owner, deviceId, scheme);
     this.owner = owner;
-    this.deviceId = deviceId;
     this.connectPacket = o.connectPacket;
+    this.protocolVersion = connectProtocolVersion(o.connectPacket);
     this.splitter = new FrameSplitter(o.maxPacketBytes);
-    this.socketOpenUs = owner.now();
-    let s: net.Socket;
-    try {
-      s = openTcp({ host: o.host, port: o.port, ...(o.localAddress !== undefined ? { localAddress: o.localAddress } : {}) });
-    } catch (err) {
-      // Synchronous failures (EMFILE on socket creation, bad address) are still data.
-      this.state = 'closed';
-      queueMicrotask(() => owner.onFailed(this, classifyError(err, 'tcpConnect')));
-      return;
-    }
-    const ts = s as TaggedSocket;
-    ts[OWNER] = this;
-    this.socket = ts;
-    ts.on('connect', onSocketConnect);
-    ts.on('data', onSocketData);
-    ts.on('error', onSocketError);
-    ts.on('close', onSocketClose);
-    this.timer = setTimeout(onConnectTimeout, o.connectTimeoutMs, this);
+    this.inflightCap = o.maxInflight ?? DEFAULT_MAX_INFLIGHT;
+    this.maxBufferedBytes = o.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
+    this.start({
+      scheme,
+      host: o.host,
+      port: o.port,
+      path: o.path ?? '/mqtt',
+      localAddress: o.localAddress,
+      connectTimeoutMs: o.connectTimeoutMs,
+      ctx: {
+        tls: o.tls ?? null,
+        deviceKey: deviceId,
+        subprotocol: 'mqtt',
+        maxMessageBytes: o.maxPacketBytes,
+        headers: o.wsHeaders,
+      },
+    });
+  }
+
+  /** µs since origin when CONNACK (accepted) arrived; NaN before. */
+  get connackUs(): number {
+    return this.readyUs;
+  }
+
+  /** Bytes held for this connection: a partial inbound packet plus unsent outbound bytes. */
+  get bufferedBytes(): number {
+    return this.splitter.bufferedBytes + (this.link?.bufferedWriteBytes ?? 0);
   }
 
   /** Sends PINGREQ; the owner checks `pingSentUs` to detect a missing PINGRESP. */
   ping(): void {
-    if (this.state !== 'connected' || this.socket === null) return;
-    this.pingSentUs = this.owner.now();
-    this.socket.write(PINGREQ);
+    if (this.state !== 'connected' || this.link === null) return;
+    this.pingSentUs = this.clock.now();
+    this.link.write(PINGREQ);
   }
 
   /**
@@ -89,177 +131,124 @@ export class MqttConnection implements FrameSink {
    * stays on its side (FINDINGS.md), forcing the close after CLOSE_GRACE_MS.
    */
   end(): void {
-    if (this.socket === null || this.state === 'closed' || this.state === 'closing') return;
-    if (this.state !== 'connected') {
+    if (this.state === 'closed' || this.state === 'closing') return;
+    if (this.state !== 'connected' || this.link === null) {
       this.abort();
       return;
     }
-    this.state = 'closing';
-    this.socket.write(DISCONNECT_V4);
-    this.timer = setTimeout(onCloseGrace, CLOSE_GRACE_MS, this);
+    // 0xE0 0x00 is a valid DISCONNECT in 3.1.1 and, in MQTT 5, reason 0 "normal disconnection".
+    this.link.write(DISCONNECT_V4);
+    this.closeAfter(CLOSE_GRACE_MS);
   }
 
-  /** Drops the connection at once (RST when possible). */
-  reset(): void {
-    if (this.socket === null || this.state === 'closed') return;
-    this.state = 'closing';
-    this.socket.resetAndDestroy();
+  /** SUBSCRIBE to `topics` at `qos`: the packet id, or SEND_REFUSED. SUBACK → owner.onSubscribed. */
+  subscribe(topics: readonly string[], qos: 0 | 1 | 2): number {
+    return subscribe(this, topics, qos);
   }
 
-  abort(): void {
-    if (this.socket === null || this.state === 'closed') return;
-    this.state = 'closing';
-    this.socket.destroy();
+  /**
+   * PUBLISH: 0 for QoS 0, the packet id for QoS 1/2 (PUBACK/PUBCOMP → owner.onPublished), or
+   * SEND_REFUSED when not connected, at the in-flight cap, or the send buffer is full.
+   */
+  publish(topic: string, payload: Buffer, qos: 0 | 1 | 2, retain = false): number {
+    return publish(this, topic, payload, qos, retain);
   }
 
-  // ---- socket events (called through the shared handlers below) ----
+  /** Writes bytes for the messaging layer; false (and nothing written) past the send-buffer cap. */
+  send(bytes: Buffer): boolean {
+    if (this.link === null || this.state !== 'connected') return false;
+    if (this.link.bufferedWriteBytes + bytes.length > this.maxBufferedBytes) return false;
+    this.link.write(bytes);
+    return true;
+  }
 
-  handleConnect(): void {
-    if (this.state !== 'connecting' || this.socket === null || this.connectPacket === null) return;
-    this.tcpConnectedUs = this.owner.now();
-    this.state = 'handshaking';
-    this.socket.write(this.connectPacket);
+  /** The session's in-flight table, created on first use. */
+  table(): Inflight {
+    if (this.inflight === null) this.inflight = new Inflight(this.inflightCap);
+    return this.inflight;
+  }
+
+  /** The owner's callbacks, for the messaging layer. */
+  get ownerRef(): MqttOwner {
+    return this.owner;
+  }
+
+  /** Drops the session because the peer broke the protocol or flooded us (messaging layer). */
+  violate(code: string, origin: Failure['origin'] = 'protocol'): void {
+    this.splitter.stop();
+    if (origin === 'protocol') this.protocolFailure(code);
+    else if (this.state === 'connected') this.lose({ origin, phase: 'held', code });
+  }
+
+  // ---- transport events ----
+
+  linkReady(): void {
+    if (this.state !== 'handshaking' || this.link === null || this.connectPacket === null) return;
+    this.link.write(this.connectPacket);
     this.connectPacket = null;
   }
 
-  handleData(chunk: Buffer): void {
+  linkData(chunk: Buffer): void {
+    if (this.state === 'closed') return;
     this.splitter.push(chunk, this);
   }
 
-  onPacket(firstByte: number, body: Buffer): void {
+  onPacket(firstByte: number, body: Buffer, frame: Buffer): void {
     const type = firstByte >> 4;
-    if (this.state === 'handshaking') {
-      if (type !== PACKET.CONNACK || body.length < 2) return this.protocolFailure('MQTT_UNEXPECTED_PACKET');
-      this.clearTimer();
-      const rc = body[1] as number;
-      if (rc !== 0) {
-        this.failAttempt(connackFailure(rc));
-        this.socket?.destroy();
-        return;
-      }
-      this.connackUs = this.owner.now();
-      this.state = 'connected';
-      this.owner.onConnected(this, ((body[0] as number) & 1) === 1);
-      return;
-    }
+    if (this.state === 'handshaking') return this.onHandshakePacket(type, body, frame);
+    if (this.state !== 'connected' && this.state !== 'closing') return;
     if (type === PACKET.PINGRESP) {
       this.pingSentUs = NaN;
       return;
     }
-    if (type === PACKET.DISCONNECT && this.state === 'connected') {
-      // MQTT 5 server-initiated DISCONNECT: the reason code says why.
+    if (type === PACKET.DISCONNECT) {
+      // Server-initiated DISCONNECT: in MQTT 5 the reason code says why (0x89/0x9F = shedding).
+      if (this.state !== 'connected') return;
       const rc = body.length > 0 ? (body[0] as number) : 0;
-      this.lose({ origin: 'protocol', phase: 'held', code: `DISCONNECT_${rc.toString(16).padStart(2, '0').toUpperCase()}` });
-      this.socket?.destroy();
+      this.lose(disconnectFailure(rc));
+      return;
     }
-    // Other packets (PUBLISH, SUBACK…) are handled by the messaging layer when a scenario asks.
+    const d = decodeFrame(frame, this.protocolVersion);
+    if (d.error !== null) return this.violate('MQTT_MALFORMED_PACKET');
+    handleMessagingPacket(this, d.packet);
   }
 
   onFrameError(code: FrameError): void {
     this.protocolFailure(code);
   }
 
-  handleError(err: Error): void {
-    const phase = this.state === 'connecting' ? 'tcpConnect' : this.state === 'handshaking' ? 'mqttConnack' : 'held';
-    const f = classifyError(err, phase);
-    if (this.state === 'connecting' || this.state === 'handshaking') this.failAttempt(f);
-    else if (this.state === 'connected') this.lose(f);
-    // While closing, an error (e.g. a reset after our DISCONNECT) is part of the close.
-  }
-
-  handleClose(): void {
-    this.clearTimer();
-    const was = this.state;
-    this.state = 'closed';
-    if (this.socket !== null) {
-      this.socket.removeAllListeners();
-      this.socket = null;
+  private onHandshakePacket(type: number, body: Buffer, frame: Buffer): void {
+    if (type !== PACKET.CONNACK || body.length < 2) return this.violate('MQTT_UNEXPECTED_PACKET');
+    const rc = body[1] as number;
+    if (rc !== 0) {
+      this.failAttempt(connackFailure(rc));
+      return;
     }
-    if (was === 'connecting' || was === 'handshaking') {
-      this.owner.onFailed(this, {
-        origin: 'network',
-        phase: was === 'connecting' ? 'tcpConnect' : 'mqttConnack',
-        code: was === 'connecting' ? 'ECONNRESET' : 'CLOSED_BEFORE_CONNACK',
-      });
-    } else if (was === 'connected') {
-      this.owner.onLost(this, { origin: 'network', phase: 'held', code: 'PEER_CLOSED' });
-    } else if (was === 'closing') {
-      this.owner.onClosed(this);
+    if (this.protocolVersion === 5) {
+      const d = decodeFrame(frame, 5);
+      if (d.error !== null) return this.violate('MQTT_MALFORMED_PACKET');
+      const rm = (d.packet as mqtt.IConnackPacket).properties?.receiveMaximum;
+      // The server's Receive Maximum bounds how many QoS 1/2 publishes we may have in flight.
+      if (rm !== undefined && rm > 0 && rm < this.inflightCap) this.inflightCap = rm;
     }
+    this.sessionPresent = ((body[0] as number) & 1) === 1;
+    this.markReady();
+    this.owner.onConnected(this, this.sessionPresent);
   }
 
-  handleTimeout(): void {
-    this.timer = null;
-    if (this.state !== 'connecting' && this.state !== 'handshaking') return;
-    this.failAttempt({ origin: 'timeout', phase: this.state === 'connecting' ? 'tcpConnect' : 'mqttConnack', code: 'CONNECT_TIMEOUT' });
-    this.socket?.destroy();
-  }
+  // ---- reports ----
 
-  handleCloseGrace(): void {
-    this.timer = null;
-    this.socket?.destroy();
-  }
-
-  // ---- internals ----
-
-  private protocolFailure(code: string): void {
-    const f: Failure = { origin: 'protocol', phase: this.state === 'handshaking' ? 'mqttConnack' : 'held', code };
-    if (this.state === 'handshaking') this.failAttempt(f);
-    else if (this.state === 'connected') this.lose(f);
-    this.socket?.destroy();
-  }
-
-  /** Reports the attempt's failure once and marks the connection so 'close' adds nothing. */
-  private failAttempt(f: Failure): void {
-    this.clearTimer();
-    this.state = 'closed';
-    this.detachSocketSoon();
+  protected reportFailed(f: Failure): void {
+    this.splitter.stop();
     this.owner.onFailed(this, f);
   }
 
-  private lose(f: Failure): void {
-    this.state = 'closed';
-    this.detachSocketSoon();
+  protected reportLost(f: Failure): void {
+    this.splitter.stop();
     this.owner.onLost(this, f);
   }
 
-  /** Keeps the socket's listeners until it closes, but routes nothing more to the owner. */
-  private detachSocketSoon(): void {
-    const s = this.socket;
-    if (s === null) return;
-    this.socket = null;
-    s.removeAllListeners('data');
-    s.removeAllListeners('connect');
-    s.removeAllListeners('close');
-    s.removeAllListeners('error');
-    s.on('error', ignore);
-    s.destroy();
+  protected reportClosed(): void {
+    this.owner.onClosed(this);
   }
-
-  private clearTimer(): void {
-    if (this.timer !== null) {
-      clearTimeout(this.timer);
-      this.timer = null;
-    }
-  }
-}
-
-function ignore(): void {}
-function onSocketConnect(this: TaggedSocket): void {
-  this[OWNER].handleConnect();
-}
-function onSocketData(this: TaggedSocket, chunk: Buffer): void {
-  this[OWNER].handleData(chunk);
-}
-function onSocketError(this: TaggedSocket, err: Error): void {
-  this[OWNER].handleError(err);
-}
-function onSocketClose(this: TaggedSocket): void {
-  this[OWNER].handleClose();
-}
-function onConnectTimeout(c: MqttConnection): void {
-  c.handleTimeout();
-}
-function onCloseGrace(c: MqttConnection): void {
-  c.handleCloseGrace();
 }

@@ -6,8 +6,11 @@
 export type FrameError = 'MQTT_MALFORMED_LENGTH' | 'MQTT_PACKET_TOO_LARGE';
 
 export interface FrameSink {
-  /** A whole packet: the first byte (type and flags) and the body after the length field. */
-  onPacket(firstByte: number, body: Buffer): void;
+  /**
+   * A whole packet: the first byte (type and flags), the body after the length field, and the
+   * whole frame (header included) for a full decoder. Both are views: copy what must outlive the call.
+   */
+  onPacket(firstByte: number, body: Buffer, frame: Buffer): void;
   onFrameError(code: FrameError): void;
 }
 
@@ -19,7 +22,22 @@ export class FrameSplitter {
     this.maxPacketBytes = maxPacketBytes;
   }
 
+  /** Set once a frame error was reported, or by stop(): later bytes are dropped, never buffered. */
+  private stopped = false;
+
+  /** Stops delivering packets (the connection is failing); remaining bytes are discarded. */
+  stop(): void {
+    this.stopped = true;
+    this.pending = null;
+  }
+
+  private fail(sink: FrameSink, code: FrameError): void {
+    this.stop();
+    sink.onFrameError(code);
+  }
+
   push(chunk: Buffer, sink: FrameSink): void {
+    if (this.stopped) return;
     const buf = this.pending === null ? chunk : Buffer.concat([this.pending, chunk]);
     this.pending = null;
     let off = 0;
@@ -40,15 +58,16 @@ export class FrameSplitter {
         }
       }
       if (!complete) {
-        if (i - off - 1 >= 4) return sink.onFrameError('MQTT_MALFORMED_LENGTH');
+        if (i - off - 1 >= 4) return this.fail(sink, 'MQTT_MALFORMED_LENGTH');
         break; // need more bytes for the length field
       }
-      if (len + (i - off) > this.maxPacketBytes) return sink.onFrameError('MQTT_PACKET_TOO_LARGE');
+      if (len + (i - off) > this.maxPacketBytes) return this.fail(sink, 'MQTT_PACKET_TOO_LARGE');
       if (buf.length - i < len) break;
-      sink.onPacket(buf[off] as number, buf.subarray(i, i + len));
+      if (this.stopped) return;
+      sink.onPacket(buf[off] as number, buf.subarray(i, i + len), buf.subarray(off, i + len));
       off = i + len;
     }
-    if (off < buf.length) {
+    if (off < buf.length && !this.stopped) {
       // Copy so a small leftover does not pin a large chunk.
       this.pending = Buffer.from(buf.subarray(off));
     }

@@ -37,6 +37,7 @@ export class StreamLink implements Link {
     this.handler = handler;
     this.tls = tlsSettings;
     this.deviceKey = deviceKey;
+    if (tlsSettings !== null) s.setNoDelay(true);
     s.on('connect', onConnect);
     if (tlsSettings !== null) {
       s.on('secureConnect', onSecureConnect);
@@ -91,11 +92,11 @@ export function openTlsLink(t: LinkTarget, settings: ResolvedTls, deviceKey: num
 
 /** tls.connect options for one device's attempt (shared with the wss:// adapter). */
 export function tlsConnectOptions(t: LinkTarget, s: ResolvedTls, deviceKey: number): tls.ConnectionOptions {
-  const o: tls.ConnectionOptions = {
+  // tls.connect hands these to net.Socket#connect, which honours localAddress.
+  const o: tls.ConnectionOptions & { localAddress?: string } = {
     host: t.address,
     port: t.port,
     rejectUnauthorized: s.rejectUnauthorized,
-    noDelay: true,
   };
   if (t.localAddress !== undefined) o.localAddress = t.localAddress;
   // Node refuses an IP as SNI. Node checks the certificate against the SNI name, else the IP.

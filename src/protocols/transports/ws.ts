@@ -33,6 +33,8 @@ export class WsLink implements Link {
   readonly deviceKey: number;
   upgraded = false;
   closed = false;
+  /** The close code the peer's close frame carried (1005 when it had none, 1006 without a frame). */
+  closeCode = 0;
 
   constructor(t: LinkTarget, tlsSettings: ResolvedTls | null, deviceKey: number, o: WsLinkOptions, h: LinkHandler) {
     this.handler = h;
@@ -45,6 +47,7 @@ export class WsLink implements Link {
       raw = net.connect(no);
     } else {
       raw = tls.connect(tlsConnectOptions(t, tlsSettings, deviceKey));
+      raw.setNoDelay(true);
     }
     const s = raw as TaggedSocket;
     s[LINK] = this;
@@ -82,6 +85,11 @@ export class WsLink implements Link {
 
   write(bytes: Buffer): void {
     if (this.ws.readyState === WebSocket.OPEN) this.ws.send(bytes);
+  }
+
+  /** A text frame (plain WebSocket devices' hello and messages). */
+  writeText(text: string): void {
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(text);
   }
 
   get bufferedWriteBytes(): number {
@@ -135,32 +143,33 @@ function onSocketClose(this: TaggedSocket): void {
   // After the upgrade ws reports the close itself (after delivering any buffered messages).
   if (!l.upgraded) l.fireClose();
 }
-function onUpgrade(this: TaggedWs): void {
-  const l = this[LINK];
+function onUpgrade(this: WebSocket): void {
+  const l = (this as TaggedWs)[LINK];
   l.upgraded = true;
   l.handler.linkWsUpgraded();
 }
-function onUnexpectedResponse(this: TaggedWs, req: ClientRequest, res: IncomingMessage): void {
-  const l = this[LINK];
+function onUnexpectedResponse(this: WebSocket, req: ClientRequest, res: IncomingMessage): void {
+  const l = (this as TaggedWs)[LINK];
   l.handler.linkError(null, wsHttpFailure(res.statusCode ?? 0));
   req.destroy();
   l.socket.destroy();
 }
-function onOpen(this: TaggedWs): void {
-  this[LINK].handler.linkReady();
+function onOpen(this: WebSocket): void {
+  (this as TaggedWs)[LINK].handler.linkReady();
 }
-function onMessage(this: TaggedWs, data: Buffer | ArrayBuffer | Buffer[]): void {
+function onMessage(this: WebSocket, data: Buffer | ArrayBuffer | Buffer[]): void {
   const chunk = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
-  this[LINK].handler.linkData(chunk);
+  (this as TaggedWs)[LINK].handler.linkData(chunk);
 }
-function onPong(this: TaggedWs): void {
-  this[LINK].handler.linkPong();
+function onPong(this: WebSocket): void {
+  (this as TaggedWs)[LINK].handler.linkPong();
 }
-function onWsError(this: TaggedWs, err: Error): void {
-  this[LINK].handler.linkError(err, null);
+function onWsError(this: WebSocket, err: Error): void {
+  (this as TaggedWs)[LINK].handler.linkError(err, null);
 }
-function onWsClose(this: TaggedWs): void {
-  const l = this[LINK];
+function onWsClose(this: WebSocket, code: number): void {
+  const l = (this as TaggedWs)[LINK];
+  l.closeCode = code;
   l.upgraded = true;
   l.fireClose();
 }

@@ -1,0 +1,70 @@
+import type { Command } from 'commander';
+import { basename, dirname, join } from 'node:path';
+import { exportK6, k6Sidecars } from '../../export/k6.js';
+import { HerdError } from '../../errors.js';
+import { loadScenario } from '../../scenario/load.js';
+import type { Overrides } from '../../scenario/resolve.js';
+import { ensureWritableDir, writeFileAtomic } from '../../util/atomic-write.js';
+import { HERD_VERSION } from '../../version.js';
+import type { CliContext } from '../context.js';
+import { parseFlagNumber, parseFlagScale } from '../flags.js';
+
+interface ExportFlags {
+  output?: string;
+  target?: string;
+  devices?: string;
+  seed?: string;
+  scale?: string;
+}
+
+export function registerExport(program: Command, ctx: CliContext): void {
+  const exp = program.command('export').description('write a scenario as a script for another load-testing engine');
+  exp
+    .command('k6')
+    .description('write a TypeScript k6 script (typed against @types/k6) that runs the scenario on k6 / k6-operator')
+    .argument('<scenario>', 'scenario file (YAML or JSON)')
+    .option('-o, --output <file>', 'write the script here (and xk6-mqtt.d.ts beside it); default: print to stdout')
+    .option('--target <url>', 'target URL, overriding the scenario')
+    .option('--devices <n>', 'number of devices, overriding the scenario (before --scale)')
+    .option('--seed <n>', 'seed, overriding the scenario')
+    .option('--scale <x>', 'multiply devices and rates')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ herd export k6 scenarios/quickstart.yaml -o storm.ts
+  $ herd export k6 scenarios/quickstart.yaml --scale 5 --target mqtt://10.0.0.5:1883 -o storm.ts
+
+Run the script with a k6 built with xk6-mqtt (see the script's header and docs/k6.md).`,
+    )
+    .action((scenario: string, f: ExportFlags) => {
+      const overrides: Overrides = {};
+      if (f.target !== undefined && f.target !== 'embedded') overrides.target = f.target;
+      if (f.devices !== undefined) overrides.devices = parseFlagNumber(f.devices, '--devices', { min: 1, max: 10_000_000 });
+      if (f.seed !== undefined) overrides.seed = parseFlagNumber(f.seed, '--seed', { min: 0, max: 2 ** 32 - 1 });
+      if (f.scale !== undefined) overrides.scale = parseFlagScale(f.scale);
+      if (f.output !== undefined && f.output.trim() === '') throw new HerdError('E_FLAG', '-o: expected a file name');
+      const loaded = loadScenario(scenario, overrides);
+      const script = exportK6(loaded.resolved, loaded.thresholds, {
+        herdVersion: HERD_VERSION,
+        scenarioPath: scenario,
+        exportCommand: ['herd', ...ctx.argv].map(shellQuote).join(' '),
+        scriptName: f.output === undefined ? 'storm.ts' : basename(f.output),
+      });
+      if (f.output === undefined) {
+        ctx.stdout.write(script);
+        return;
+      }
+      const dir = dirname(f.output);
+      ensureWritableDir(dir, '-o');
+      const sidecars = k6Sidecars(loaded.resolved);
+      // Sidecars first: the script references them, so it is never on disk without its types.
+      for (const [name, content] of Object.entries(sidecars)) writeFileAtomic(join(dir, name), content);
+      writeFileAtomic(f.output, script);
+      ctx.stderr.write(`wrote ${f.output}${Object.keys(sidecars).map((n) => ` and ${join(dir, n)}`).join('')}\n`);
+    });
+}
+
+function shellQuote(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`;
+}

@@ -1,0 +1,119 @@
+/**
+ * Per-device state of one worker, in flat typed arrays indexed by slot (the device's position in
+ * the worker's slice), plus what each device's cohort says about connecting and reconnecting.
+ */
+import type { MqttConnection, MqttConnectOptions } from '../protocols/mqtt/connection.js';
+import { buildConnect } from '../protocols/mqtt/connect-packet.js';
+import { parseTargetUrl } from '../scenario/target-url.js';
+import { createRng, deriveSeed } from '../util/rng.js';
+import { reconnectDelayUs } from './reconnect.js';
+import type { RunnerOptions } from './runner.js';
+
+export const NO_OUTAGE = 0xffff;
+
+type Expand = (template: string, vars: Record<string, string | number>) => string;
+
+export class DeviceTable {
+  readonly conns: (MqttConnection | null)[];
+  readonly intendedUs: Float64Array;
+  readonly offlineUntilUs: Float64Array;
+  readonly prevDelayUs: Float64Array;
+  /** Consecutive failed attempts since last connected (the policy's attempt number). */
+  readonly failures: Uint32Array;
+  /** Real attempts since the last drop, for recovery statistics. */
+  readonly attemptsSinceDrop: Uint32Array;
+  /** The outage a device is recovering from, or NO_OUTAGE. */
+  readonly outageOf: Uint16Array;
+  readonly targetIndex: Uint16Array;
+  /** 1 = a reconnect is scheduled. */
+  readonly pending: Uint8Array;
+  /** 1 = in a silent outage (no pings). */
+  readonly silent: Uint8Array;
+  /** After a close we asked for: 0 nothing, 1 reconnect by policy, 2 reconnect at once (churn). */
+  readonly reconnectAfterClose: Uint8Array;
+  readonly outageMembers: number[][];
+  private readonly o: RunnerOptions;
+  private readonly expand: Expand;
+  private readonly cohortTargets: ({ host: string; port: number }[] | null)[];
+
+  constructor(o: RunnerOptions, expand: Expand) {
+    const n = o.ids.length;
+    this.o = o;
+    this.expand = expand;
+    this.conns = new Array<MqttConnection | null>(n).fill(null);
+    this.intendedUs = new Float64Array(n);
+    this.offlineUntilUs = new Float64Array(n);
+    this.prevDelayUs = new Float64Array(n);
+    this.failures = new Uint32Array(n);
+    this.attemptsSinceDrop = new Uint32Array(n);
+    this.outageOf = new Uint16Array(n).fill(NO_OUTAGE);
+    this.targetIndex = new Uint16Array(n);
+    this.pending = new Uint8Array(n);
+    this.silent = new Uint8Array(n);
+    this.reconnectAfterClose = new Uint8Array(n);
+    this.outageMembers = o.plan.outages.map(() => []);
+    this.cohortTargets = o.scenario.cohorts.map((c) => c.targets?.map((t) => parseTargetUrl(t)) ?? null);
+  }
+
+  id(slot: number): number {
+    return this.o.ids[slot] as number;
+  }
+
+  cohort(slot: number): number {
+    return this.o.plan.cohortOf[this.id(slot)] as number;
+  }
+
+  private cohortDef(slot: number) {
+    const c = this.o.scenario.cohorts[this.cohort(slot)];
+    if (!c) throw new Error(`internal: no cohort for slot ${slot}`);
+    return c;
+  }
+
+  connectTimeoutUs(slot: number): number {
+    return this.cohortDef(slot).device.connectTimeoutUs;
+  }
+
+  keepaliveUs(slot: number): number {
+    return this.cohortDef(slot).device.keepaliveUs;
+  }
+
+  connectOptions(slot: number): MqttConnectOptions {
+    const id = this.id(slot);
+    const c = this.cohortDef(slot);
+    const d = c.device;
+    const vars = { id, run: this.o.runId, worker: this.o.workerIndex, cohort: c.name };
+    const own = this.cohortTargets[this.cohort(slot)];
+    const target = own ? (own[(this.targetIndex[slot] as number) % own.length] as { host: string; port: number }) : (this.o.targets[id % this.o.targets.length] as { host: string; port: number });
+    return {
+      host: target.host,
+      port: target.port,
+      localAddress: this.o.sourceIps.length === 0 ? undefined : this.o.sourceIps[id % this.o.sourceIps.length],
+      connectPacket: buildConnect({
+        clientId: this.expand(d.clientId, vars),
+        username: d.username === null ? null : this.expand(d.username, vars),
+        password: d.password === null ? null : this.expand(d.password, vars),
+        keepaliveS: Math.round(d.keepaliveUs / 1e6),
+        clean: d.cleanSession,
+        protocolVersion: d.mqttVersion,
+      }),
+      connectTimeoutMs: Math.max(1, Math.round(d.connectTimeoutUs / 1000)),
+      maxPacketBytes: this.o.maxPacketBytes,
+    };
+  }
+
+  /** The next reconnect delay by the cohort's policy, or null when the device gives up. */
+  reconnectDelayUs(slot: number): number | null {
+    const attempt = this.failures[slot] as number;
+    // One seeded draw per (device, attempt): reproducible from the run seed, independent of timing.
+    const random = createRng(deriveSeed(this.o.scenario.seed, 4, this.id(slot), attempt, this.attemptsSinceDrop[slot] as number));
+    const delay = reconnectDelayUs(this.cohortDef(slot).reconnect, attempt, this.prevDelayUs[slot] as number, random);
+    if (delay !== null) this.prevDelayUs[slot] = delay;
+    return delay;
+  }
+
+  /** After a failed attempt a device with a failover list moves to its next target. */
+  failover(slot: number): void {
+    const own = this.cohortTargets[this.cohort(slot)];
+    if (own && own.length > 1) this.targetIndex[slot] = ((this.targetIndex[slot] as number) + 1) % own.length;
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * Preflight (MEASUREMENT.md rule 4, pure): before a single socket opens, compare what the plan
+ * needs — peak concurrency, connect rate — with the harness's ceilings: open files per worker
+ * process, ephemeral ports per source/destination pair, memory, TIME_WAIT left by earlier runs.
+ * Returns blocking problems, advice, and the workers / source addresses to use.
+ */
+import type { SystemFacts } from './system.js';
+
+export interface PreflightInput {
+  peakConcurrent: number;
+  peakConnectRatePerS: number;
+  /** Explicit --workers, or null to choose. */
+  workers: number | null;
+  /** Explicit --source-ips, or [] to choose. */
+  sourceIps: readonly string[];
+  targetHosts: readonly string[];
+  /** Distinct target endpoints (host:port); each is its own destination for port accounting. */
+  targetEndpoints: number;
+  facts: SystemFacts;
+}
+
+export interface PreflightResult {
+  workers: number;
+  sourceIps: string[];
+  problems: string[];
+  advice: string[];
+  /** What was checked, for `herd doctor`. */
+  checks: { name: string; need: string; have: string; ok: boolean }[];
+}
+
+/** Sockets each worker keeps besides device connections (IPC, stdio, timers' fds…). */
+const FD_HEADROOM = 200;
+/** Above this many connections per source/destination pair, Linux connect() starts scanning for ports (FINDINGS.md). */
+export const CHEAP_PORTS_PER_PAIR = 12_000;
+/** Rough user-space cost of one held connection in a worker (FINDINGS.md: ~6.9 KB). */
+const BYTES_PER_CONNECTION = 8 * 1024;
+/** Spread over at most this many automatic loopback source addresses. */
+const MAX_AUTO_SOURCES = 64;
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+export function preflight(i: PreflightInput): PreflightResult {
+  const problems: string[] = [];
+  const advice: string[] = [];
+  const checks: PreflightResult['checks'] = [];
+  const f = i.facts;
+
+  // Open files: each worker process holds its share of the peak.
+  const fdSoft = f.openFileLimit.soft ?? 1_000_000;
+  const perWorkerCap = Math.max(1, fdSoft - FD_HEADROOM);
+  const neededWorkers = Math.max(1, Math.ceil(i.peakConcurrent / perWorkerCap));
+  let workers = i.workers ?? Math.max(neededWorkers, Math.min(f.cores, Math.max(1, Math.ceil(i.peakConcurrent / 500))));
+  const perWorker = Math.ceil(i.peakConcurrent / workers);
+  const fdOk = perWorker <= perWorkerCap;
+  checks.push({ name: 'open files per worker', need: `${perWorker}`, have: `${fdSoft} (ulimit -n)`, ok: fdOk });
+  if (!fdOk) {
+    problems.push(
+      `each of ${workers} worker${workers === 1 ? '' : 's'} would hold ${perWorker} connections but a process may open ${fdSoft} files: ` +
+        `use --workers ${neededWorkers} or more, or raise \`ulimit -n\``,
+    );
+  }
+  if (i.workers === null) workers = Math.max(workers, neededWorkers);
+
+  // Ephemeral ports per source/destination pair.
+  const range = f.ephemeralPortRange;
+  const portsPerAddress = range ? range[1] - range[0] + 1 : 28_000;
+  const loopback = i.targetHosts.every(isLoopback);
+  let sourceIps = [...i.sourceIps];
+  const pairs = (sources: number): number => Math.max(1, sources) * Math.max(1, i.targetEndpoints);
+  if (sourceIps.length === 0 && loopback && i.peakConcurrent / pairs(1) > CHEAP_PORTS_PER_PAIR) {
+    const want = Math.min(MAX_AUTO_SOURCES, Math.ceil(i.peakConcurrent / (CHEAP_PORTS_PER_PAIR * Math.max(1, i.targetEndpoints))));
+    sourceIps = freshLoopbackSources(want, f.timeWaitByIp);
+    advice.push(`spreading connections over ${sourceIps.length} loopback source addresses (${sourceIps[0]}…${sourceIps.at(-1)}) to keep ephemeral ports cheap`);
+  }
+  // Node binds before connecting when given a source address, so each socket holds a port on its
+  // source address whatever the destination (FINDINGS.md).
+  const perSource = sourceIps.length > 0 ? Math.ceil(i.peakConcurrent / sourceIps.length) : Math.ceil(i.peakConcurrent / pairs(1));
+  const portOk = perSource <= portsPerAddress;
+  checks.push({
+    name: sourceIps.length > 0 ? 'ephemeral ports per source address' : 'ephemeral ports per source/destination pair',
+    need: `${perSource}`,
+    have: `${portsPerAddress} (${range ? `${range[0]}–${range[1]}` : 'assumed'})`,
+    ok: portOk,
+  });
+  if (!portOk) {
+    const want = Math.ceil(i.peakConcurrent / CHEAP_PORTS_PER_PAIR);
+    problems.push(
+      `${perSource} connections per source address exceed the ${portsPerAddress} ephemeral ports: ` +
+        (loopback ? `use --source-ips 127.0.0.2-127.0.0.${Math.min(254, want + 1)}` : `add source addresses with --source-ips`),
+    );
+  } else if (perSource > CHEAP_PORTS_PER_PAIR) {
+    advice.push(`${perSource} connections per source address: past ~${CHEAP_PORTS_PER_PAIR} Linux connect() scans for free ports and slows down; more --source-ips helps`);
+  }
+
+  // TIME_WAIT left by earlier runs poisons a source address (FINDINGS.md: ~3 ms per connect).
+  const checkedSources = sourceIps.length > 0 ? sourceIps : loopback ? ['127.0.0.1'] : [];
+  const poisoned = checkedSources.filter((ip) => (f.timeWaitByIp.get(ip) ?? 0) > 1_000);
+  checks.push({ name: 'TIME_WAIT on source addresses', need: '< 1000 each', have: poisoned.length === 0 ? 'ok' : poisoned.map((ip) => `${ip}: ${f.timeWaitByIp.get(ip)}`).join(', '), ok: poisoned.length === 0 });
+  if (poisoned.length > 0) {
+    advice.push(
+      `${poisoned.join(', ')} still hold${poisoned.length === 1 ? 's' : ''} TIME_WAIT sockets from an earlier run; connects from them are slower: ` +
+        'wait 60 s or pick other --source-ips',
+    );
+  }
+
+  // Memory.
+  const memNeed = i.peakConcurrent * BYTES_PER_CONNECTION + workers * 60 * 1024 * 1024;
+  const memOk = memNeed < f.freeMemoryBytes * 0.8;
+  checks.push({ name: 'memory', need: `${Math.ceil(memNeed / 1048576)} MiB`, have: `${Math.floor(f.freeMemoryBytes / 1048576)} MiB free`, ok: memOk });
+  if (!memOk) advice.push(`the run may need ~${Math.ceil(memNeed / 1048576)} MiB but ${Math.floor(f.freeMemoryBytes / 1048576)} MiB are free`);
+
+  checks.push({ name: 'peak connect rate', need: `${i.peakConnectRatePerS}/s`, have: `~${(workers * 5_000).toLocaleString('en')}/s (rough, ${workers} worker${workers === 1 ? '' : 's'})`, ok: true });
+  if (i.peakConnectRatePerS > workers * 5_000) {
+    advice.push(`peak of ${i.peakConnectRatePerS} connects/s is above what ${workers} worker${workers === 1 ? '' : 's'} usually open; watch for schedule lag (the run will say if herd was the bottleneck)`);
+  }
+  return { workers, sourceIps, problems, advice, checks };
+}
+
+/** Picks loopback source addresses from 127.0.0.2 up, skipping ones with many TIME_WAIT sockets. */
+export function freshLoopbackSources(count: number, timeWait: ReadonlyMap<string, number>): string[] {
+  const out: string[] = [];
+  for (let n = 2; out.length < count && n < 65_000; n++) {
+    const ip = `127.0.${Math.floor(n / 256)}.${n % 256}`;
+    if (n % 256 === 0 || n % 256 === 255) continue;
+    if ((timeWait.get(ip) ?? 0) > 100) continue;
+    out.push(ip);
+  }
+  return out;
+}

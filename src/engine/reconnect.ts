@@ -1,0 +1,43 @@
+/**
+ * Reconnect policies of device firmware (pure). `attempt` counts consecutive failures since the
+ * device was last connected, starting at 0 for the first reconnect after a drop. Jitter follows
+ * the AWS "Exponential Backoff and Jitter" definitions. Returns null when the device gives up.
+ */
+import type { ResolvedReconnect } from '../scenario/resolve.js';
+
+export function reconnectDelayUs(p: ResolvedReconnect, attempt: number, previousDelayUs: number, random: () => number): number | null {
+  if (p.policy === 'none') return null;
+  if (p.maxAttempts !== null && attempt >= p.maxAttempts) return null;
+  let base: number;
+  let floor: number;
+  let cap: number;
+  switch (p.policy) {
+    case 'fixed':
+      base = p.delayUs;
+      floor = p.delayUs;
+      cap = p.delayUs;
+      break;
+    case 'linear':
+      base = Math.min(p.maxUs, p.initialUs + attempt * p.stepUs);
+      floor = p.initialUs;
+      cap = p.maxUs;
+      break;
+    case 'exponential':
+      base = Math.min(p.maxUs, p.initialUs * p.multiplier ** Math.min(attempt, 64));
+      floor = p.initialUs;
+      cap = p.maxUs;
+      break;
+  }
+  switch (p.jitter) {
+    case 'none':
+      return Math.round(base);
+    case 'full':
+      return Math.round(random() * base);
+    case 'equal':
+      return Math.round(base / 2 + random() * (base / 2));
+    case 'decorrelated': {
+      const prev = previousDelayUs > 0 ? previousDelayUs : floor;
+      return Math.round(Math.min(cap, floor + random() * Math.max(0, prev * 3 - floor)));
+    }
+  }
+}

@@ -1,0 +1,180 @@
+/**
+ * Misbehaving MQTT servers on loopback: whatever they do becomes one classified failure, never a
+ * crash, and the bytes held per connection stay under the configured caps.
+ */
+import * as net from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { isLoadShedding } from '../../src/protocols/classify.js';
+import { openDevice, prepareTarget } from '../../src/protocols/device.js';
+import { buildConnect } from '../../src/protocols/mqtt/connect-packet.js';
+import type { MqttConnection } from '../../src/protocols/mqtt/connection.js';
+import { RecordingOwner } from './protocol-owner.js';
+
+const MAX_PACKET_BYTES = 4096;
+const servers: net.Server[] = [];
+const accepted = new Set<net.Socket>();
+
+afterEach(async () => {
+  for (const s of accepted) s.destroy();
+  accepted.clear();
+  await Promise.all(servers.splice(0).map((s) => new Promise<void>((r) => s.close(() => r()))));
+});
+
+/** A server that runs `behave` on each connection once the client's first bytes (CONNECT) arrive. */
+async function hostile(behave: (s: net.Socket) => void, onAccept?: (s: net.Socket) => void): Promise<number> {
+  const server = net.createServer((s) => {
+    accepted.add(s);
+    s.on('error', () => {});
+    s.on('close', () => accepted.delete(s));
+    if (onAccept) return onAccept(s);
+    s.once('data', () => behave(s));
+  });
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return (server.address() as net.AddressInfo).port;
+}
+
+let nextId = 0;
+function connect(port: number, owner: RecordingOwner, version: 4 | 5 = 4, connectTimeoutMs = 2_000): MqttConnection {
+  const t = prepareTarget('mqtt', `mqtt://127.0.0.1:${port}`);
+  return openDevice(t as typeof t & { kind: 'mqtt' }, {
+    deviceId: nextId++,
+    localAddress: undefined,
+    connectTimeoutMs,
+    maxPacketBytes: MAX_PACKET_BYTES,
+    connectPacket: buildConnect({ clientId: `hostile-${nextId}`, username: null, password: null, keepaliveS: 30, clean: true, protocolVersion: version }),
+  }, owner);
+}
+
+const CONNACK_OK = Buffer.from([0x20, 0x02, 0x00, 0x00]);
+
+describe('hostile MQTT servers', () => {
+  it('silence: the connect timer fires in the phase it was stuck in', async () => {
+    const owner = new RecordingOwner();
+    const c = connect(await hostile(() => {}), owner, 4, 300);
+    const r = await owner.outcome(c.deviceId);
+    expect(r.failure).toEqual({ origin: 'timeout', phase: 'mqttConnack', code: 'CONNECT_TIMEOUT' });
+    await owner.waitFor(() => c.state === 'closed');
+  });
+
+  it('garbage bytes instead of CONNACK are a protocol failure', async () => {
+    const owner = new RecordingOwner();
+    const c = connect(await hostile((s) => s.write('HTTP/1.1 400 Bad Request\r\n\r\n')), owner);
+    const r = await owner.outcome(c.deviceId);
+    expect(r.failure).toEqual({ origin: 'protocol', phase: 'mqttConnack', code: 'MQTT_UNEXPECTED_PACKET' });
+  });
+
+  it('a reset during the handshake is a network failure', async () => {
+    const owner = new RecordingOwner();
+    const c = connect(await hostile((s) => s.resetAndDestroy()), owner);
+    const r = await owner.outcome(c.deviceId);
+    expect(r.failure?.origin).toBe('network');
+    expect(r.failure?.phase).toBe('mqttConnack');
+    expect(['ECONNRESET', 'CLOSED_BEFORE_CONNACK']).toContain(r.failure?.code);
+  });
+
+  it('an oversized remaining length is refused before any of it is buffered', async () => {
+    const owner = new RecordingOwner();
+    // 0x7fffff7f: a 268 MB CONNACK announced in four length bytes.
+    const c = connect(await hostile((s) => s.write(Buffer.from([0x20, 0xff, 0xff, 0xff, 0x7f]))), owner);
+    const r = await owner.outcome(c.deviceId);
+    expect(r.failure).toEqual({ origin: 'protocol', phase: 'mqttConnack', code: 'MQTT_PACKET_TOO_LARGE' });
+    expect(c.bufferedBytes).toBe(0);
+  });
+
+  it('a remaining length longer than four bytes is malformed', async () => {
+    const owner = new RecordingOwner();
+    const c = connect(await hostile((s) => s.write(Buffer.from([0x20, 0xff, 0xff, 0xff, 0xff, 0x01]))), owner);
+    const r = await owner.outcome(c.deviceId);
+    expect(r.failure).toEqual({ origin: 'protocol', phase: 'mqttConnack', code: 'MQTT_MALFORMED_LENGTH' });
+  });
+
+  it('CONNACK then close: connected, then lost as PEER_CLOSED', async () => {
+    const owner = new RecordingOwner();
+    const c = connect(await hostile((s) => s.end(CONNACK_OK)), owner);
+    expect((await owner.outcome(c.deviceId)).kind).toBe('connected');
+    const [lost] = await owner.waitKind('lost', c.deviceId);
+    expect(lost?.failure).toEqual({ origin: 'network', phase: 'held', code: 'PEER_CLOSED' });
+  });
+
+  it('an endless packet after CONNACK is cut off at maxPacketBytes, memory bounded', async () => {
+    const owner = new RecordingOwner();
+    const chunk = Buffer.alloc(16 * 1024, 0x41);
+    let written = 0;
+    const port = await hostile((s) => {
+      s.write(CONNACK_OK);
+      // A PUBLISH announcing 100 MB, then bytes for as long as the client keeps the socket open.
+      s.write(Buffer.from([0x30, 0x80, 0x80, 0x80, 0x30]));
+      const pump = (): void => {
+        while (!s.destroyed && written < 64 * 1024 * 1024 && s.write(chunk)) written += chunk.length;
+        if (!s.destroyed && written < 64 * 1024 * 1024) s.once('drain', pump);
+      };
+      pump();
+    });
+    const c = connect(port, owner);
+    const [lost] = await owner.waitKind('lost', c.deviceId);
+    expect(lost?.failure).toEqual({ origin: 'protocol', phase: 'held', code: 'MQTT_PACKET_TOO_LARGE' });
+    expect(c.bufferedBytes).toBeLessThanOrEqual(MAX_PACKET_BYTES);
+  });
+
+  it('an endless stream of small valid PUBLISHes is consumed without growing buffers', async () => {
+    const owner = new RecordingOwner();
+    // topic "t", payload "x", QoS 0, repeated.
+    const one = Buffer.from([0x30, 0x04, 0x00, 0x01, 0x74, 0x78]);
+    const burst = Buffer.concat(new Array(2000).fill(one));
+    let sends = 0;
+    const port = await hostile((s) => {
+      s.write(CONNACK_OK);
+      const pump = (): void => {
+        while (!s.destroyed && sends < 200 && s.write(burst)) sends++;
+        if (!s.destroyed && sends < 200) s.once('drain', pump);
+      };
+      pump();
+    });
+    const c = connect(port, owner);
+    await owner.waitFor((ev) => ev.filter((e) => e.kind === 'message').length >= 400_000, 20_000, '400k messages');
+    expect(c.bufferedBytes).toBeLessThan(one.length);
+    expect(c.state).toBe('connected');
+    c.abort();
+    await owner.waitKind('closed', c.deviceId);
+  });
+
+  it('a mid-packet malformed frame after CONNACK loses the session as a protocol error', async () => {
+    const owner = new RecordingOwner();
+    // SUBACK with a QoS-bits violation in the fixed header flags (must be 0b0000).
+    const c = connect(await hostile((s) => s.write(Buffer.concat([CONNACK_OK, Buffer.from([0x9f, 0x03, 0x00, 0x01, 0x00])]))), owner);
+    const [lost] = await owner.waitKind('lost', c.deviceId);
+    expect(lost?.failure).toEqual({ origin: 'protocol', phase: 'held', code: 'MQTT_MALFORMED_PACKET' });
+  });
+
+  it('MQTT 5 CONNACK 0x89 and 0x9F are refusals marked as load shedding', async () => {
+    for (const rc of [0x89, 0x9f]) {
+      const owner = new RecordingOwner();
+      // CONNACK v5: flags, reason code, property length 0.
+      const c = connect(await hostile((s) => s.write(Buffer.from([0x20, 0x03, 0x00, rc, 0x00]))), owner, 5);
+      const r = await owner.outcome(c.deviceId);
+      expect(r.failure).toEqual({ origin: 'protocol', phase: 'mqttConnack', code: `CONNACK_${rc.toString(16).toUpperCase()}` });
+      expect(isLoadShedding(r.failure!)).toBe(true);
+    }
+  });
+
+  it('an MQTT 5 server DISCONNECT carries its reason code; 0x89 is load shedding, 0x8B is not', async () => {
+    for (const rc of [0x89, 0x8b]) {
+      const owner = new RecordingOwner();
+      const c = connect(await hostile((s) => s.write(Buffer.from([0x20, 0x03, 0x00, 0x00, 0x00, 0xe0, 0x02, rc, 0x00]))), owner, 5);
+      expect((await owner.outcome(c.deviceId)).kind).toBe('connected');
+      const [lost] = await owner.waitKind('lost', c.deviceId);
+      expect(lost?.failure).toEqual({ origin: 'protocol', phase: 'held', code: `DISCONNECT_${rc.toString(16).toUpperCase()}` });
+      expect(isLoadShedding(lost!.failure!)).toBe(rc === 0x89);
+    }
+  });
+
+  it('a refused connection is a network failure in tcpConnect', async () => {
+    const port = await hostile(() => {});
+    await new Promise<void>((r) => (servers.pop() as net.Server).close(() => r()));
+    const owner = new RecordingOwner();
+    const c = connect(port, owner);
+    const r = await owner.outcome(c.deviceId);
+    expect(r.failure).toEqual({ origin: 'network', phase: 'tcpConnect', code: 'ECONNREFUSED' });
+  });
+});

@@ -1,0 +1,106 @@
+/** A recording owner for protocol adapter tests: every callback is kept and can be awaited. */
+import { performance } from 'node:perf_hooks';
+import type { Failure } from '../../src/protocols/classify.js';
+import type { InboundMessage, MqttConnection, MqttOwner } from '../../src/protocols/mqtt/connection.js';
+import type { WsDevice, WsDeviceOwner } from '../../src/protocols/ws/device.js';
+
+type Conn = MqttConnection | WsDevice;
+
+export interface Recorded {
+  kind: 'connected' | 'failed' | 'lost' | 'closed' | 'subscribed' | 'published' | 'message';
+  deviceId: number;
+  failure?: Failure;
+  sessionPresent?: boolean;
+  packetId?: number;
+  granted?: number[];
+  latencyUs?: number;
+  qos?: number;
+  reasonCode?: number;
+  message?: InboundMessage;
+  data?: Buffer;
+}
+
+export class RecordingOwner implements MqttOwner, WsDeviceOwner {
+  readonly events: Recorded[] = [];
+  private waiters: { pred: (e: Recorded[]) => boolean; resolve: () => void }[] = [];
+
+  now(): number {
+    return Math.round(performance.now() * 1000);
+  }
+
+  onConnected(c: Conn, sessionPresent: boolean): void {
+    this.push({ kind: 'connected', deviceId: c.deviceId, sessionPresent });
+  }
+  onFailed(c: Conn, f: Failure): void {
+    this.push({ kind: 'failed', deviceId: c.deviceId, failure: f });
+  }
+  onLost(c: Conn, f: Failure): void {
+    this.push({ kind: 'lost', deviceId: c.deviceId, failure: f });
+  }
+  onClosed(c: Conn): void {
+    this.push({ kind: 'closed', deviceId: c.deviceId });
+  }
+  onSubscribed(c: MqttConnection, packetId: number, granted: number[], latencyUs: number): void {
+    this.push({ kind: 'subscribed', deviceId: c.deviceId, packetId, granted, latencyUs });
+  }
+  onPublished(c: MqttConnection, packetId: number, qos: 1 | 2, latencyUs: number, reasonCode: number): void {
+    this.push({ kind: 'published', deviceId: c.deviceId, packetId, qos, latencyUs, reasonCode });
+  }
+  onMessage(c: Conn, m: InboundMessage | Buffer, receivedUs?: number): void {
+    if (Buffer.isBuffer(m)) this.push({ kind: 'message', deviceId: c.deviceId, data: m, latencyUs: receivedUs ?? 0 });
+    else this.push({ kind: 'message', deviceId: c.deviceId, message: m });
+  }
+
+  of(kind: Recorded['kind'], deviceId?: number): Recorded[] {
+    return this.events.filter((e) => e.kind === kind && (deviceId === undefined || e.deviceId === deviceId));
+  }
+
+  /**
+   * Resolves when `pred` holds (checked on every event and every 5 ms, for state that changes
+   * without an event); rejects after `timeoutMs` naming what was seen.
+   */
+  waitFor(pred: (e: Recorded[]) => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+    if (pred(this.events)) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => {
+        clearInterval(poll);
+        this.waiters = this.waiters.filter((w) => w.resolve !== done);
+        reject(new Error(`timed out waiting for ${what}; saw ${JSON.stringify(this.events.map((e) => [e.kind, e.deviceId, e.failure?.code]))}`));
+      }, timeoutMs);
+      const poll = setInterval(() => {
+        if (pred(this.events)) {
+          this.waiters = this.waiters.filter((w) => w.resolve !== done);
+          done();
+        }
+      }, 5);
+      const done = (): void => {
+        clearTimeout(t);
+        clearInterval(poll);
+        resolve();
+      };
+      this.waiters.push({ pred, resolve: done });
+    });
+  }
+
+  waitKind(kind: Recorded['kind'], deviceId: number, count = 1, timeoutMs = 10_000): Promise<Recorded[]> {
+    return this.waitFor((ev) => ev.filter((e) => e.kind === kind && e.deviceId === deviceId).length >= count, timeoutMs, `${count}× ${kind} of device ${deviceId}`).then(() =>
+      this.of(kind, deviceId),
+    );
+  }
+
+  /** The first terminal outcome of an attempt (connected or failed). */
+  async outcome(deviceId: number, timeoutMs = 10_000): Promise<Recorded> {
+    await this.waitFor((ev) => ev.some((e) => e.deviceId === deviceId && (e.kind === 'connected' || e.kind === 'failed')), timeoutMs, `outcome of ${deviceId}`);
+    return this.events.find((e) => e.deviceId === deviceId && (e.kind === 'connected' || e.kind === 'failed')) as Recorded;
+  }
+
+  private push(e: Recorded): void {
+    this.events.push(e);
+    for (const w of [...this.waiters]) {
+      if (w.pred(this.events)) {
+        this.waiters = this.waiters.filter((x) => x !== w);
+        w.resolve();
+      }
+    }
+  }
+}
