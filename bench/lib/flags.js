@@ -19,6 +19,8 @@ herd's embedded target, for herd and for the C reference client (bench/c/mqtt_re
   --start-rate R          first offered rate of the step search (default: 0.6 × herd's ceiling)
   --max-steps N           step runs per target (default 10, quick 5)
   --repeats N             ceiling runs per tool and target, median reported (default 3, quick 1)
+  --no-step-guard         step runs against a target with a small listen backlog (Mosquitto: 100) without
+                          the in-flight guard (default: guard at backlog − 4 in flight, see docs/performance.md)
   --source-pool A-B       source addresses handed out to runs (default 127.0.0.64-127.0.0.254)
   --max-minutes M         stop measuring after M minutes and report what was measured (default 30, quick 10)
   --out DIR               where bench-<date>.json and run files go (default bench/out)
@@ -44,6 +46,7 @@ export function parseFlags(argv) {
     inflight: 64,
     targets: ['mosquitto', 'embedded'],
     startRate: null,
+    stepGuard: true,
     maxSteps: quick ? 5 : 10,
     repeats: quick ? 1 : 3,
     sourcePool: '127.0.0.64-127.0.0.254',
@@ -62,6 +65,9 @@ export function parseFlags(argv) {
     };
     switch (a) {
       case '--quick':
+        break;
+      case '--no-step-guard':
+        o.stepGuard = false;
         break;
       case '--help':
       case '-h':

@@ -2,8 +2,8 @@
  * Runs the built herd CLI (bin/herd.js → dist/) as a child process for one measurement and turns
  * its results.json and the probe samples of its processes into bench figures:
  * - handshakes: attempts, errors, saturation, and the completed rate over the wave;
- * - CPU: user+system time of the coordinator and all workers between the run origin and the start
- *   of teardown (handshakes and an idle hold), divided by the handshakes that succeeded;
+ * - CPU: user+system time of the coordinator and all workers from the run origin to the last
+ *   CONNACK (the connect phase), divided by the handshakes that succeeded;
  * - memory: per worker, RSS (and heap, external) while every session is held and idle, minus the
  *   same figure just before the origin, summed and divided by the sessions held.
  */
@@ -13,6 +13,10 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { median, procCpuUs } from './procs.js';
 
+/** Start-up, teardown (up to the 3 s close grace) and report writing, beyond the plan's own length. */
+const RUN_SLACK_MS = 40_000;
+/** CPU is read up to this long after the last CONNACK (one probe interval). */
+const CPU_TAIL_MS = 100;
 const COL = { t: 0, user: 1, sys: 2, rss: 3, heapUsed: 4, heapTotal: 5, external: 6, arrayBuffers: 7 };
 
 /**
@@ -73,7 +77,7 @@ export async function runHerd(s) {
   const env = { ...process.env, NODE_OPTIONS: nodeOptions, HERD_BENCH_PROBE_DIR: probeDir };
   const targetCpu0 = procCpuUs(s.target.pid);
   const watch = s.gcSamples ? watchHeld(probeDir, planned) : null;
-  const { code, stdout, stderr } = await runChild(process.execPath, args, env, s.timeoutMs).finally(() => watch?.stop());
+  const { code, stdout, stderr } = await runChild(process.execPath, args, env, Math.min(s.timeoutMs, overMs + s.holdMs + RUN_SLACK_MS)).finally(() => watch?.stop());
   const targetCpu1 = procCpuUs(s.target.pid);
   writeFileSync(join(s.runDir, 'herd.log'), `exit ${code}\n--- stdout\n${stdout}\n--- stderr\n${stderr}\n`);
   const m = /results: (.+results\.json)/.exec(stdout);
@@ -190,10 +194,29 @@ function memoryDelta(samples, originMs, heldFromMs, heldToMs) {
   return { rss: d(COL.rss), heapUsed: d(COL.heapUsed), heapTotal: d(COL.heapTotal), external: d(COL.external), arrayBuffers: d(COL.arrayBuffers), rssHeld: median(held.map((x) => x[COL.rss])) };
 }
 
+/** herd's own limit for event-loop delay p99 in one second (src/engine/saturation.ts DEFAULT_LIMITS). */
+const LOOP_DELAY_LIMIT_US = 200_000;
+
+/**
+ * Whether the harness was saturated while it was connecting, as opposed to only during teardown.
+ * herd ends every session in one synchronous loop at teardown, which blocks its event loop for
+ * ~0.1 ms per session and can flag the run even though every handshake was measured before. Any
+ * reason other than event-loop delay counts as saturation wherever it happened (the per-worker
+ * samples behind it are not in results.json); event-loop delay counts only in seconds that ended
+ * before teardown began.
+ */
+function saturatedBeforeTeardown(results) {
+  if (!results.health.saturated) return false;
+  if (results.health.reasons.some((r) => !/event-loop delay p99/.test(r))) return true;
+  const teardownUs = results.scenario.durationUs;
+  return results.timeline.buckets.some((b) => (b.t + 1) * 1e6 <= teardownUs && (b.loopDelayP99Us ?? 0) > LOOP_DELAY_LIMIT_US);
+}
+
 function summarise({ results, probes, overMs, planned, code, targetCpuUs, spec }) {
   const a = results.attempts;
   const total = results.latency['connect.total'] ?? null;
   const lag = results.latency['connect.scheduleLag'] ?? null;
+  const tcp = results.latency['phase.tcpConnect'] ?? null;
   const originMs = Date.parse(results.run.startedAt);
   const teardownMs = originMs + results.scenario.durationUs / 1000;
   const errors = a.failed + a.timedOut + a.dropped + a.inFlightAtEnd;
@@ -201,8 +224,11 @@ function summarise({ results, probes, overMs, planned, code, targetCpuUs, spec }
   const disconnects = results.timeline.buckets.reduce((n, b) => n + b.disconnects, 0);
   const held = a.succeeded - disconnects;
 
+  // The connect phase only: from the origin to the last CONNACK (the wave plus its slowest
+  // attempt) and one probe interval more, so the idle hold's timers do not dilute the figure.
+  const connectEndMs = Math.min(teardownMs, originMs + overMs + (total?.maxUs ?? 0) / 1000 + CPU_TAIL_MS);
   let cpuUs = 0;
-  for (const p of probes) cpuUs += cpuAt(p.samples, teardownMs) - cpuAt(p.samples, originMs);
+  for (const p of probes) cpuUs += cpuAt(p.samples, connectEndMs) - cpuAt(p.samples, originMs);
   // Memory is read in the second half of the hold: every session is open and idle by then.
   const heldFromMs = originMs + overMs + Math.max(spec.holdMs / 2, (total?.maxUs ?? 0) / 1000);
   const mem = { rss: 0, heapUsed: 0, heapTotal: 0, external: 0, arrayBuffers: 0, rssHeld: 0 };
@@ -234,16 +260,18 @@ function summarise({ results, probes, overMs, planned, code, targetCpuUs, spec }
     accountingBalanced: results.accounting.balanced,
     saturated: results.health.saturated,
     saturationReasons: results.health.reasons,
+    saturatedBeforeTeardown: saturatedBeforeTeardown(results),
     // Completed rate over the wave plus its p99 tail: conservative, and it collapses when SYNs are
     // retried (1 s steps) or the harness lags behind its plan.
     completedPerS: a.succeeded / ((overMs * 1000 + p99Us) / 1e6),
     // Up to the last CONNACK (the slowest attempt): the definition the C reference uses.
     completedAllPerS: a.succeeded / ((overMs * 1000 + (total?.maxUs ?? 0)) / 1e6),
     connectTotalUs: total === null ? null : { p50: total.p50Us, p99: total.p99Us, max: total.maxUs },
+    tcpConnectUs: tcp === null ? null : { p50: tcp.p50Us, p99: tcp.p99Us, max: tcp.maxUs },
     scheduleLagMaxUs: lag?.maxUs ?? null,
     cpu: {
       processes: probes.length,
-      windowMs: teardownMs - originMs,
+      windowMs: Math.round(connectEndMs - originMs),
       totalUs: Math.round(cpuUs),
       usPerConnection: a.succeeded > 0 && probes.length > 0 ? cpuUs / a.succeeded : null,
     },
@@ -258,7 +286,15 @@ function summarise({ results, probes, overMs, planned, code, targetCpuUs, spec }
       arrayBuffersBytesPerConnection: perHeld(mem.arrayBuffers),
       rssHeldBytes: mem.rssHeld,
       afterGc: gcOk
-        ? { rssBytesPerConnection: gcDelta(COL.rss), heapUsedBytesPerConnection: gcDelta(COL.heapUsed), externalBytesPerConnection: gcDelta(COL.external) }
+        ? {
+            rssBytesPerConnection: gcDelta(COL.rss),
+            heapUsedBytesPerConnection: gcDelta(COL.heapUsed),
+            heapTotalBytesPerConnection: gcDelta(COL.heapTotal),
+            externalBytesPerConnection: gcDelta(COL.external),
+            // RSS not explained by the V8 heap's committed size or by external memory: native
+            // objects (libuv handles, socket wraps) and malloc fragmentation.
+            nativeBytesPerConnection: gcDelta(COL.rss) - gcDelta(COL.heapTotal) - gcDelta(COL.external),
+          }
         : null,
     },
   };

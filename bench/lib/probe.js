@@ -42,10 +42,19 @@ if (dir !== undefined && dir !== '') {
   // The bench finds the workers' PIDs here while the run is going.
   writeFileSync(join(dir, `pid-${process.pid}.json`), JSON.stringify({ pid: process.pid, role }));
   if (role === 'worker') {
-    // Registered before worker.js's own listener, so this runs before the first connect.
-    process.on('message', (m) => {
+    // Listening to 'message' starts reading the IPC channel: doing it before worker.js has its own
+    // listener would lose the coordinator's 'init'. So join only once worker.js listens; the 'go'
+    // handler then runs right after worker.js's, still before the first connect (the origin is
+    // 250 ms ahead of 'go').
+    const onMessage = (m) => {
       if (m !== null && typeof m === 'object' && m.type === 'go') tag('go');
-    });
+    };
+    const hook = (event) => {
+      if (event !== 'message') return;
+      process.off('newListener', hook);
+      queueMicrotask(() => process.on('message', onMessage));
+    };
+    process.on('newListener', hook);
     process.on('SIGUSR2', () => tag('held'));
   }
   let written = false;

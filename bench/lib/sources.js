@@ -51,8 +51,3 @@ export class SourcePool {
     return out;
   }
 }
-
-/** A list of addresses as herd's --source-ips and mqtt_ref's --source-ips both accept it. */
-export function toFlag(addresses) {
-  return addresses.join(',');
-}

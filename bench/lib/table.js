@@ -32,7 +32,7 @@ export function renderTable(report) {
     const row = (name, h, c, r = ratio(h, c), fmt = n0) => lines.push(`  ${name.padEnd(W0)}${fmt(h).padStart(W)}${fmt(c).padStart(W)}${r.padStart(W)}`);
     const ref = t.reference;
     const refCeiling = ref?.ceilingPerS ?? null;
-    row('sustained handshakes/s (<1% err, not sat.)', t.herd.sustained?.offeredPerS ?? null, refCeiling);
+    row(`sustained handshakes/s${t.herd.stepGuardInFlight ? ` (≤${t.herd.stepGuardInFlight} in flight)` : ''}`, t.herd.sustained?.offeredPerS ?? null, refCeiling);
     row(`ceiling handshakes/s (${report.options.inflight} in flight)`, t.herd.ceilingPerS, refCeiling);
     row('harness CPU µs/connection (sustained)', t.herd.sustained?.cpuUsPerConnection ?? null, ref?.cpuUsPerConnection ?? null);
     row('harness CPU µs/connection (ceiling)', t.herd.ceilingCpuUsPerConnection, ref?.cpuUsPerConnection ?? null);
@@ -40,9 +40,21 @@ export function renderTable(report) {
       const c = ref?.memory.find((x) => x.connections === mem.connections) ?? null;
       row(`bytes/held conn @ ${n0(mem.held)} (RSS Δ)`, mem.rssBytesPerConnection, c?.bytesPerHeldConnection ?? null);
       if (mem.afterGc) {
-        row('  of which live JS heap (after GC)', mem.afterGc.heapUsedBytesPerConnection, null, '');
-        row('  of which external (Buffers, after GC)', mem.afterGc.externalBytesPerConnection, null, '');
+        row('  RSS Δ after GC', mem.afterGc.rssBytesPerConnection, null, '');
+        row('  live JS heap (after GC)', mem.afterGc.heapUsedBytesPerConnection, null, '');
+        row('  V8 heap committed Δ (after GC)', mem.afterGc.heapTotalBytesPerConnection, null, '');
+        row('  external (Buffers, after GC)', mem.afterGc.externalBytesPerConnection, null, '');
+        row('  native rest (RSS − heap − external)', mem.afterGc.nativeBytesPerConnection, null, '');
       }
+    }
+    const mg = t.herd.marginal;
+    if (mg) {
+      const refA = ref?.memory[0];
+      const refB = ref?.memory.at(-1);
+      const refMarginal = refA && refB && refB.held > refA.held ? (refB.bytesPerHeldConnection * refB.held - refA.bytesPerHeldConnection * refA.held) / (refB.held - refA.held) : null;
+      row(`marginal bytes/conn ${n0(mg.from)}→${n0(mg.to)} (RSS)`, mg.rssBytesPerConnection, refMarginal);
+      row('  live JS heap (after GC)', mg.heapUsedAfterGcBytesPerConnection, null, '');
+      row('  V8 heap committed (after GC)', mg.heapTotalAfterGcBytesPerConnection, null, '');
     }
     row('target CPU µs/connection (sustained step)', t.herd.sustained?.targetCpuUsPerConnection ?? null, ref?.targetCpuUsPerConnection ?? null, '');
     if (t.herd.sustained === null) lines.push(`  no offered rate passed: ${t.herd.steps.map((s) => `${s.offeredPerS}/s ✗`).join(', ')}`);

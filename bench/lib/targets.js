@@ -16,7 +16,7 @@ const MOSQUITTO_CANDIDATES = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto', '/usr
 
 /**
  * @typedef {{ kind: 'mosquitto' | 'embedded', host: string, port: number, url: string, pid: number, stop(): Promise<void> }} Target
- * @typedef {{ kind: 'mosquitto' | 'embedded', label: string, version: string, start(): Promise<Target> }} TargetFactory
+ * @typedef {{ kind: 'mosquitto' | 'embedded', label: string, version: string, listenBacklog: number, start(): Promise<Target> }} TargetFactory
  */
 
 /** @returns {string | null} */
@@ -43,6 +43,8 @@ export function mosquittoFactory(binary) {
     kind: 'mosquitto',
     label: 'Mosquitto',
     version: mosquittoVersion(binary),
+    // Fixed in Mosquitto's source (listen(sock, 100)); nothing in its config raises it.
+    listenBacklog: 100,
     async start() {
       const port = await freePort(HOST);
       const dir = mkdtempSync(join(tmpdir(), 'herd-bench-mosq-'));
@@ -82,6 +84,8 @@ export function embeddedFactory(repoRoot) {
     kind: 'embedded',
     label: 'embedded (aedes)',
     version: 'herd embedded target',
+    // docs/target.md: 4096, capped by net.core.somaxconn.
+    listenBacklog: 4096,
     async start() {
       /** @type {{ spawnEmbeddedTarget: (o?: object) => Promise<{ host: string, port: number, url: string, pid: number, stop(): Promise<void> }> }} */
       const mod = await import(pathToFileURL(join(repoRoot, 'dist/target/spawn.js')).href);

@@ -19,6 +19,13 @@ export interface CliContext {
 }
 
 export function processContext(): CliContext {
+  // `herd … | head` closes the pipe early: that is not an error worth a stack trace.
+  for (const s of [process.stdout, process.stderr]) {
+    s.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw err;
+    });
+  }
   return {
     argv: process.argv.slice(2),
     env: process.env,

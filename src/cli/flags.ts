@@ -15,3 +15,26 @@ export function parseFlagScale(value: string): number {
   }
   return n;
 }
+
+/** "--shard 3/8": the 3rd of 8 slices (1-based), returned 0-based. */
+export function parseFlagShard(value: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(value.trim());
+  const i = m ? Number(m[1]) : NaN;
+  const n = m ? Number(m[2]) : NaN;
+  if (!m || !(n >= 1 && n <= 10_000) || !(i >= 1 && i <= n)) {
+    throw new HerdError('E_FLAG', `--shard: expected I/N with 1 ≤ I ≤ N ≤ 10000, e.g. 3/8, got ${JSON.stringify(value)}`);
+  }
+  return { index: i - 1, count: n };
+}
+
+/** "--start-at 2026-11-21T10:00:00Z": an ISO 8601 time with a zone. */
+export function parseFlagStartAt(value: string, nowMs: number): number {
+  const ms = Date.parse(value);
+  if (!/T.*(Z|[+-]\d\d:?\d\d)$/.test(value.trim()) || Number.isNaN(ms)) {
+    throw new HerdError('E_FLAG', `--start-at: expected an ISO 8601 time with a time zone, e.g. 2026-11-21T10:00:00Z, got ${JSON.stringify(value)}`);
+  }
+  if (ms - nowMs > 24 * 3600 * 1000) {
+    throw new HerdError('E_FLAG', `--start-at: ${value} is more than 24 hours away`);
+  }
+  return ms;
+}

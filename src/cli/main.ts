@@ -12,6 +12,7 @@ import { registerCompare } from './commands/compare.js';
 import { registerSchema } from './commands/schema.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerExport } from './commands/export.js';
+import { registerMerge } from './commands/merge.js';
 
 export async function runCli(ctx: CliContext): Promise<number> {
   let exitCode: number = EXIT.ok;
@@ -40,6 +41,7 @@ Quick start:
   registerSchema(program, ctx);
   registerDoctor(program, ctx, setExit);
   registerExport(program, ctx);
+  registerMerge(program, ctx, setExit);
   try {
     await program.parseAsync([...ctx.argv], { from: 'user' });
     return exitCode;

@@ -6,6 +6,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { Aggregate } from '../metrics/aggregate.js';
+import { DeliveryTracker } from '../metrics/delivery.js';
 import type { ResolvedScenario } from '../scenario/resolve.js';
 import type { TimelineBucket, WorkerHealth } from '../report/results-types.js';
 import { compiledSibling } from '../util/paths.js';
@@ -16,10 +17,14 @@ import type { FromWorker, ToWorker } from './messages.js';
 export interface CoordinatorOptions {
   runId: string;
   scenario: ResolvedScenario;
-  targets: { host: string; port: number }[];
+  targets: string[][];
   workers: number;
   shard: { index: number; count: number };
+  /** Wall-clock time (ms since epoch) at which the origin should fall, so shards start together. */
+  startAtMs: number | null;
   sourceIps: string[];
+  /** Told the run origin (monotonic ns) once it is chosen, e.g. to align the target's outages. */
+  onOrigin?: (originNs: bigint) => void;
   maxHandshakesInFlight: number;
   maxPacketBytes: number;
 }
@@ -31,8 +36,13 @@ export interface RunOutcome {
   startedAtMs: number;
   endedAtMs: number;
   abort: { atMs: number; reason: string; kind: AbortKind } | null;
+  shard: { index: number; count: number };
+  /** Wall time the run was asked to start at, if any. */
+  startAtMs: number | null;
   workers: WorkerHealth[];
   healthSamples: { worker: number; t: number; sample: HealthSample }[];
+  /** Merged end-to-end delivery per cohort (cohorts with echo telemetry only). */
+  delivery: Map<string, DeliveryTracker>;
 }
 
 /** signal: the user stopped the run (exit 130); failure: the harness could not carry on (exit 3). */
@@ -65,6 +75,7 @@ export class Coordinator extends EventEmitter {
   private stopSent = false;
   private healthSamples: RunOutcome['healthSamples'] = [];
   private reported = new Map<number, number>();
+  private readonly delivery = new Map<string, DeliveryTracker>();
 
   constructor(o: CoordinatorOptions) {
     super();
@@ -130,8 +141,12 @@ export class Coordinator extends EventEmitter {
       for (const w of this.workers) w.child.kill('SIGKILL');
       throw err;
     }
-    const originNs = monotonicNowNs() + BigInt(ORIGIN_LEAD_MS) * 1_000_000n;
-    const startedAtMs = Date.now() + ORIGIN_LEAD_MS;
+    // The origin on the monotonic clock; with --start-at it is placed at the agreed wall time
+    // (never in the past: a late shard starts at once and records how late it was).
+    const leadMs = Math.max(ORIGIN_LEAD_MS, this.o.startAtMs === null ? 0 : this.o.startAtMs - Date.now());
+    const originNs = monotonicNowNs() + BigInt(Math.round(leadMs * 1000)) * 1_000n;
+    const startedAtMs = Date.now() + leadMs;
+    this.o.onOrigin?.(originNs);
     const finished = this.workers.map(
       (w) =>
         new Promise<void>((resolve) => {
@@ -153,9 +168,12 @@ export class Coordinator extends EventEmitter {
       inFlightAtEnd: this.workers.reduce((a, w) => a + w.inFlightAtEnd, 0),
       startedAtMs,
       endedAtMs: Date.now(),
+      shard: this.o.shard,
+      startAtMs: this.o.startAtMs,
       abort: this.abortInfo,
       workers: this.workers.map((w) => w.health),
       healthSamples: this.healthSamples,
+      delivery: this.delivery,
     };
   }
 
@@ -180,11 +198,16 @@ export class Coordinator extends EventEmitter {
 
   private onWorkerMessage(w: WorkerState, m: FromWorker): void {
     if (m.type !== 'metrics' && m.type !== 'done') return;
-    this.agg.add(w.index, m.delta, m.health.loopDelayP99Us);
-    this.noteHealth(w, m.delta.t, m.health);
+    this.agg.add(w.index, m.delta, m.health?.loopDelayP99Us ?? null);
+    if (m.health) this.noteHealth(w, m.delta.t, m.health);
     if (m.type === 'done') {
       w.done = true;
       w.inFlightAtEnd = m.inFlightAtEnd;
+      for (const [cohort, st] of Object.entries(m.delivery)) {
+        const t = this.delivery.get(cohort);
+        if (t) t.mergeState(st);
+        else this.delivery.set(cohort, DeliveryTracker.fromJSON(st));
+      }
       return;
     }
     // Announce a second once every running worker has reported it.

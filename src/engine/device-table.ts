@@ -4,7 +4,8 @@
  */
 import type { MqttConnection, MqttConnectOptions } from '../protocols/mqtt/connection.js';
 import { buildConnect } from '../protocols/mqtt/connect-packet.js';
-import { parseTargetUrl } from '../scenario/target-url.js';
+import { prepareTarget, type PreparedTarget } from '../protocols/device.js';
+import type { TlsSettings } from '../protocols/transports/tls-options.js';
 import { createRng, deriveSeed } from '../util/rng.js';
 import { reconnectDelayUs } from './reconnect.js';
 import type { RunnerOptions } from './runner.js';
@@ -34,7 +35,10 @@ export class DeviceTable {
   readonly outageMembers: number[][];
   private readonly o: RunnerOptions;
   private readonly expand: Expand;
-  private readonly cohortTargets: ({ host: string; port: number }[] | null)[];
+  /** Per cohort: its failover list, or null to use the run's targets. Validated and TLS files read once. */
+  private readonly cohortTargets: (PreparedTarget[] | null)[];
+  /** Per cohort: the run's targets prepared with the cohort's TLS settings. */
+  private readonly runTargets: PreparedTarget[][];
 
   constructor(o: RunnerOptions, expand: Expand) {
     const n = o.ids.length;
@@ -52,7 +56,10 @@ export class DeviceTable {
     this.silent = new Uint8Array(n);
     this.reconnectAfterClose = new Uint8Array(n);
     this.outageMembers = o.plan.outages.map(() => []);
-    this.cohortTargets = o.scenario.cohorts.map((c) => c.targets?.map((t) => parseTargetUrl(t)) ?? null);
+    const prep = (url: string, tls: Record<string, unknown> | null): PreparedTarget =>
+      prepareTarget('mqtt', url, (tls ?? undefined) as TlsSettings | undefined, 'target');
+    this.cohortTargets = o.scenario.cohorts.map((c) => c.targets?.map((t) => prep(t, c.device.tls)) ?? null);
+    this.runTargets = o.scenario.cohorts.map((c, i) => (o.targets[i] ?? []).map((t) => prep(t, c.device.tls)));
   }
 
   id(slot: number): number {
@@ -83,10 +90,15 @@ export class DeviceTable {
     const d = c.device;
     const vars = { id, run: this.o.runId, worker: this.o.workerIndex, cohort: c.name };
     const own = this.cohortTargets[this.cohort(slot)];
-    const target = own ? (own[(this.targetIndex[slot] as number) % own.length] as { host: string; port: number }) : (this.o.targets[id % this.o.targets.length] as { host: string; port: number });
+    const run = this.runTargets[this.cohort(slot)] as PreparedTarget[];
+    const target = own ? (own[(this.targetIndex[slot] as number) % own.length] as PreparedTarget) : (run[id % run.length] as PreparedTarget);
+    const ep = target.endpoint;
     return {
-      host: target.host,
-      port: target.port,
+      host: ep.host,
+      port: ep.port,
+      scheme: ep.scheme,
+      path: ep.path,
+      ...(target.tls !== null ? { tls: target.tls } : {}),
       localAddress: this.o.sourceIps.length === 0 ? undefined : this.o.sourceIps[id % this.o.sourceIps.length],
       connectPacket: buildConnect({
         clientId: this.expand(d.clientId, vars),
@@ -95,6 +107,7 @@ export class DeviceTable {
         keepaliveS: Math.round(d.keepaliveUs / 1e6),
         clean: d.cleanSession,
         protocolVersion: d.mqttVersion,
+        ...(d.sessionExpiryS !== null ? { sessionExpiryIntervalS: d.sessionExpiryS } : {}),
       }),
       connectTimeoutMs: Math.max(1, Math.round(d.connectTimeoutUs / 1000)),
       maxPacketBytes: this.o.maxPacketBytes,

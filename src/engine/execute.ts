@@ -10,13 +10,16 @@ import { loadScenario, type LoadedScenario } from '../scenario/load.js';
 import type { Overrides, ResolvedScenario } from '../scenario/resolve.js';
 import { parseTargetUrl } from '../scenario/target-url.js';
 import { spawnEmbeddedTarget, type EmbeddedTarget } from '../target/spawn.js';
+import type { TargetOptionsInput } from '../target/options.js';
 import { Coordinator, type SecondEvent } from './coordinator.js';
 import { checkReachable } from './reachability.js';
+import { embeddedOptionsFor, resolveRunTargets } from './targets.js';
 import { buildResults } from '../report/build.js';
 import { describeEnvironment } from '../report/environment.js';
 import type { Results } from '../report/results-types.js';
 import { ensureWritableDir, writeFileAtomic } from '../util/atomic-write.js';
-import { mkdirSync } from 'node:fs';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { renderFormat, renderRunFiles } from '../report/render.js';
 import { buildPlan, peakConnectRatePerS } from '../plan/plan.js';
 import { preflight, type PreflightResult } from './preflight.js';
 import { readSystemFacts } from './system.js';
@@ -29,6 +32,11 @@ export interface RunRequest {
   sourceIps: string[];
   maxHandshakesInFlight: number;
   allowSaturated: boolean;
+  /** 0-based slice of the plan to run; count 1 = the whole plan. */
+  shard: { index: number; count: number };
+  startAtMs: number | null;
+  /** $GITHUB_STEP_SUMMARY: the Markdown summary is appended there when set. */
+  stepSummaryPath: string | null;
 }
 
 export interface RunHooks {
@@ -52,16 +60,28 @@ export function newRunId(now = new Date()): string {
 }
 
 /** Preflight for a resolved scenario on this machine (also used by `herd doctor`). */
-export function runPreflight(s: ResolvedScenario, req: Pick<RunRequest, 'workers' | 'sourceIps'>, targetHosts: string[]): PreflightResult {
+/** How many broker processes the embedded target will run for this scenario. */
+export function embeddedTargetProcesses(s: ResolvedScenario): number {
+  const p = (s.embeddedTarget as { processes?: unknown } | null)?.processes;
+  return typeof p === 'number' && p > 0 ? p : 1;
+}
+
+export function runPreflight(
+  s: ResolvedScenario,
+  req: Pick<RunRequest, 'workers' | 'sourceIps'>,
+  targetHosts: string[],
+  shards = 1,
+  targetEndpoints = 1,
+): PreflightResult {
   const plan = buildPlan(s);
   return preflight({
-    // Every device is held until teardown, so the peak is the whole fleet.
-    peakConcurrent: plan.devices,
-    peakConnectRatePerS: peakConnectRatePerS(plan),
+    // Every device is held until teardown, so the peak is the whole fleet (this shard's share of it).
+    peakConcurrent: Math.ceil(plan.devices / shards),
+    peakConnectRatePerS: Math.ceil(peakConnectRatePerS(plan) / shards),
     workers: req.workers ?? null,
     sourceIps: req.sourceIps,
     targetHosts,
-    targetEndpoints: 1,
+    targetEndpoints,
     facts: readSystemFacts(),
   });
 }
@@ -75,33 +95,36 @@ export async function executeRun(req: RunRequest, hooks: RunHooks = {}): Promise
 
   // Everything that can be known before a socket opens is checked first (exit 2/3, nothing written).
   const remote = s.target === 'embedded' ? null : parseTargetUrl(s.target, req.overrides.target !== undefined ? '--target' : 'target');
-  const pre = runPreflight(s, req, remote === null ? ['127.0.0.1'] : [remote.host]);
+  const embeddedProcesses = remote === null ? embeddedTargetProcesses(s) : 1;
+  const pre = runPreflight(s, req, remote === null ? ['127.0.0.1'] : [remote.host], req.shard.count, embeddedProcesses);
   if (pre.problems.length > 0) {
     throw new HerdError('E_PREFLIGHT', 'this machine cannot carry the plan as configured', pre.problems);
   }
   for (const a of pre.advice) hooks.onNotice?.(a);
   const workers = pre.workers;
 
+  if (remote !== null) resolveRunTargets(s, null, remote.url); // bad TLS settings: exit 2 before anything starts
   let embedded: EmbeddedTarget | null = null;
-  let targets: { host: string; port: number }[];
   let targetUrl: string;
   if (remote === null) {
-    embedded = await spawnEmbeddedTarget();
-    targets = [{ host: embedded.host, port: embedded.port }];
+    embedded = await spawnEmbeddedTarget(embeddedOptionsFor(s) as TargetOptionsInput);
     targetUrl = embedded.url;
   } else {
-    targets = [{ host: remote.host, port: remote.port }];
     targetUrl = remote.url;
     await checkReachable(remote.host, remote.port, targetUrl);
   }
 
   try {
+    // Devices spread over the embedded target's processes, each with its own open-file limit.
+    const { scenario: runScenario, perCohort } = resolveRunTargets(s, embedded, remote?.url ?? null);
     const coordinator = new Coordinator({
       runId,
-      scenario: s,
-      targets,
+      scenario: runScenario,
+      targets: perCohort,
       workers,
-      shard: { index: 0, count: 1 },
+      onOrigin: (originNs) => embedded?.setOrigin(originNs),
+      shard: req.shard,
+      startAtMs: req.startAtMs,
       sourceIps: pre.sourceIps,
       maxHandshakesInFlight: req.maxHandshakesInFlight,
       maxPacketBytes: MAX_PACKET_BYTES,
@@ -119,7 +142,7 @@ export async function executeRun(req: RunRequest, hooks: RunHooks = {}): Promise
     const outcome = await coordinator.run();
     const results = buildResults({
       runId,
-      scenario: s,
+      scenario: runScenario,
       thresholds: loaded.thresholds,
       environment: describeEnvironment(),
       outcome,
@@ -129,8 +152,12 @@ export async function executeRun(req: RunRequest, hooks: RunHooks = {}): Promise
     });
     const runDir = join(outDir, runId);
     mkdirSync(runDir, { recursive: true });
+    // Every other format is rendered from results.json; results.json is written last, so its
+    // presence means the run's reports are complete.
+    for (const f of renderRunFiles(results)) writeFileAtomic(join(runDir, f.name), f.content);
     const resultsPath = join(runDir, 'results.json');
     writeFileAtomic(resultsPath, JSON.stringify(results, null, 2) + '\n');
+    if (req.stepSummaryPath) appendFileSync(req.stepSummaryPath, renderFormat(results, 'md') + '\n');
     return { results, resultsPath, loaded };
   } finally {
     await embedded?.stop();

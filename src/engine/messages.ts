@@ -2,6 +2,7 @@
 import type { ResolvedScenario } from '../scenario/resolve.js';
 import type { MetricsDelta } from '../metrics/recorder.js';
 import type { HealthSample } from './health.js';
+import type { DeliveryState } from '../metrics/delivery.js';
 
 export interface WorkerInit {
   type: 'init';
@@ -9,8 +10,8 @@ export interface WorkerInit {
   scenario: ResolvedScenario;
   worker: { index: number; count: number };
   shard: { index: number; count: number };
-  /** Target endpoints; device `id` uses endpoint `id % targets.length`. */
-  targets: { host: string; port: number }[];
+  /** Per cohort, target URLs (mqtt://, mqtts://, ws://, wss://); device `id` uses `urls[id % urls.length]`. */
+  targets: string[][];
   sourceIps: string[];
   /** 0 = no cap (open model). */
   maxHandshakesInFlight: number;
@@ -38,7 +39,7 @@ export interface WorkerReady {
 export interface WorkerMetrics {
   type: 'metrics';
   delta: MetricsDelta;
-  health: HealthSample;
+  health: HealthSample | null;
 }
 
 export interface WorkerDone {
@@ -47,6 +48,7 @@ export interface WorkerDone {
   health: HealthSample;
   planned: number;
   inFlightAtEnd: number;
+  delivery: Record<string, DeliveryState>;
 }
 
 export interface WorkerFatal {

@@ -14,7 +14,10 @@ import { HealthMonitor, type HealthSample } from './health.js';
 import { KeepaliveWheel } from './keepalive.js';
 import { DeviceTable, NO_OUTAGE } from './device-table.js';
 import { expandTemplate } from '../scenario/template.js';
-import { EventHeap, EV_OUTAGE, EV_RECONNECT, EV_SILENT_DETECT } from './event-heap.js';
+import { EventHeap, EV_OUTAGE, EV_PUBLISH, EV_RECONNECT, EV_SILENT_DETECT } from './event-heap.js';
+import { Messaging } from './messaging.js';
+import type { InboundMessage } from '../protocols/mqtt/messaging.js';
+import type { DeliveryState } from '../metrics/delivery.js';
 
 export interface RunnerOptions {
   runId: string;
@@ -23,16 +26,19 @@ export interface RunnerOptions {
   plan: Plan;
   /** Global device ids of this worker, in intended-time order. */
   ids: Uint32Array;
-  targets: readonly { host: string; port: number }[];
+  targets: readonly (readonly string[])[];
   sourceIps: readonly string[];
   maxHandshakesInFlight: number;
   maxPacketBytes: number;
   clock: RunClock;
-  emit(delta: MetricsDelta, health: HealthSample): void;
+  /** Health is sampled once per timer tick: only the last delta of a tick carries it. */
+  emit(delta: MetricsDelta, health: HealthSample | null): void;
 }
 
 export interface RunEnd {
   inFlightAtEnd: number;
+  /** Per cohort with echo telemetry: end-to-end delivery state. */
+  delivery: Record<string, DeliveryState>;
   delta: MetricsDelta;
   health: HealthSample;
 }
@@ -47,6 +53,7 @@ export class Runner implements MqttOwner {
   private readonly dev: DeviceTable;
   private readonly keepalive: KeepaliveWheel[];
   private readonly heap = new EventHeap();
+  private readonly messaging: Messaging;
   /** This worker's churn events: slot and time, in time order. */
   private readonly churn: { slot: Uint32Array; atUs: Float64Array };
   private cursor = 0;
@@ -59,9 +66,10 @@ export class Runner implements MqttOwner {
   private pumpAtUs = Infinity;
   private pumpImmediate: NodeJS.Immediate | null = null;
   private flushTimer: NodeJS.Timeout | null = null;
-  private lastFlushedSecond = -1;
   private scheduleLagMaxUs = 0;
   private inFlightAtEnd = 0;
+  /** Target-side outage windows that have started: devices lost inside one are tracked until back. */
+  private readonly targetOutages: number[] = [];
   private finished: ((r: RunEnd) => void) | null = null;
 
   constructor(o: RunnerOptions) {
@@ -70,6 +78,17 @@ export class Runner implements MqttOwner {
     this.rec = new Recorder(s.cohorts.map((c) => c.name));
     this.dev = new DeviceTable(o, expandTemplate);
     this.keepalive = s.cohorts.map((c) => new KeepaliveWheel(c.device.keepaliveUs));
+    this.messaging = new Messaging(
+      {
+        scenario: s,
+        runId: o.runId,
+        ids: o.ids,
+        durationUs: o.plan.durationUs,
+        cohortOf: (slot) => this.dev.cohort(slot),
+        schedulePublish: (slot, atUs) => this.pushEvent(atUs, slot, EV_PUBLISH),
+      },
+      this.rec,
+    );
     const slotOf = new Map<number, number>();
     o.ids.forEach((id, slot) => slotOf.set(id, slot));
     const churnSlots: number[] = [];
@@ -161,6 +180,7 @@ export class Runner implements MqttOwner {
           if (this.attempt(slot, at, true)) launched++;
         } else if (kind === EV_OUTAGE) this.startOutage(slot, now);
         else if (kind === EV_SILENT_DETECT) this.detectSilent(slot);
+        else if (kind === EV_PUBLISH) this.messaging.publishDue(slot, this.dev.conns[slot] ?? null, now);
       }
     }
     this.schedulePump();
@@ -169,6 +189,7 @@ export class Runner implements MqttOwner {
   /** Starts one attempt; returns whether a socket was opened. */
   private attempt(slot: number, intendedUs: number, isReconnect: boolean): boolean {
     const now = this.now();
+    this.at(now);
     const d = this.dev;
     if (now < (d.offlineUntilUs[slot] as number)) {
       // The device has no network: the attempt fails on the device and never reaches the target.
@@ -222,9 +243,15 @@ export class Runner implements MqttOwner {
   // ---- outages and churn ----
 
   private startOutage(outage: number, now: number): void {
+    this.at(now);
     const out = this.o.plan.outages[outage];
     if (!out) return;
+    if (out.side === 'target') {
+      this.targetOutages.push(outage);
+      return;
+    }
     const d = this.dev;
+    const toDrop: number[] = [];
     for (const slot of d.outageMembers[outage] ?? []) {
       d.offlineUntilUs[slot] = out.atUs + out.offlineUs;
       d.outageOf[slot] = outage;
@@ -232,10 +259,25 @@ export class Runner implements MqttOwner {
       d.attemptsSinceDrop[slot] = 0;
       this.rec.outageDropped(outage);
       const c = d.conns[slot];
-      if (c && c.state === 'connected') this.dropForOutage(slot, c, out.mode, now);
+      if (c && c.state === 'connected') toDrop.push(slot);
       // Devices mid-handshake finish it and are dropped on connect; devices waiting to retry keep
       // their timers and find the network down.
     }
+    this.dropInBatches(toDrop, 0, out.mode);
+  }
+
+  /** Drops connections a batch per event-loop turn, so a mass drop never blocks the harness. */
+  private dropInBatches(slots: number[], from: number, mode: 'disconnect' | 'reset' | 'silent'): void {
+    if (this.tearingDown) return;
+    const now = this.now();
+    this.at(now);
+    const end = Math.min(slots.length, from + LAUNCH_BATCH * 4);
+    for (let k = from; k < end; k++) {
+      const slot = slots[k] as number;
+      const c = this.dev.conns[slot];
+      if (c && c.state === 'connected' && this.dev.silent[slot] === 0) this.dropForOutage(slot, c, mode, now);
+    }
+    if (end < slots.length) setImmediate(() => this.dropInBatches(slots, end, mode));
   }
 
   private dropForOutage(slot: number, c: MqttConnection, mode: 'disconnect' | 'reset' | 'silent', now: number): void {
@@ -277,9 +319,25 @@ export class Runner implements MqttOwner {
     c.end();
   }
 
+  /** A device that loses its session or an attempt during a target outage is one it hit. */
+  private joinTargetOutage(slot: number): void {
+    const d = this.dev;
+    if (this.targetOutages.length === 0 || d.outageOf[slot] !== NO_OUTAGE) return;
+    const now = this.now();
+    for (const i of this.targetOutages) {
+      const out = this.o.plan.outages[i];
+      if (!out || now < out.atUs || now > out.atUs + out.offlineUs) continue;
+      d.outageOf[slot] = i;
+      d.attemptsSinceDrop[slot] = 0;
+      this.rec.outageDropped(i);
+      return;
+    }
+  }
+
   // ---- MqttOwner ----
 
   onConnected(c: MqttConnection): void {
+    this.at(c.connackUs);
     const slot = c.deviceId;
     const d = this.dev;
     const cohort = d.cohort(slot);
@@ -288,16 +346,25 @@ export class Runner implements MqttOwner {
     const intended = d.intendedUs[slot] as number;
     this.rec.count('succeeded', cohort);
     this.rec.record('connect.total', c.connackUs - intended, cohort);
-    this.rec.record('connect.service', c.connackUs - c.socketOpenUs);
-    this.rec.record('phase.tcpConnect', c.tcpConnectedUs - c.socketOpenUs);
-    this.rec.record('phase.mqttConnack', c.connackUs - c.tcpConnectedUs);
+    const ph = c.phaseTimes();
+    this.rec.record('connect.service', ph.serviceUs);
+    this.rec.record('phase.tcpConnect', ph.tcpConnectUs);
+    if (ph.dnsUs !== null) this.rec.record('phase.dns', ph.dnsUs);
+    if (ph.tlsHandshakeUs !== null) {
+      this.rec.record('phase.tlsHandshake', ph.tlsHandshakeUs);
+      // Full and resumed handshakes cost very different CPU: timed apart.
+      this.rec.record(c.tlsResumed === true ? 'phase.tlsResumed' : 'phase.tlsFull', ph.tlsHandshakeUs);
+    }
+    if (ph.wsUpgradeUs !== null) this.rec.record('phase.wsUpgrade', ph.wsUpgradeUs);
+    if (ph.mqttConnackUs !== null) this.rec.record('phase.mqttConnack', ph.mqttConnackUs);
     d.failures[slot] = 0;
     d.prevDelayUs[slot] = 0;
     const outage = d.outageOf[slot] as number;
     const now = c.connackUs;
     if (outage !== NO_OUTAGE && now >= (d.offlineUntilUs[slot] as number)) {
       const out = this.o.plan.outages[outage];
-      if (out) this.rec.outageRecovered(outage, now - (out.atUs + out.offlineUs), d.attemptsSinceDrop[slot] as number);
+      // Back before a target outage ended (a partial one): recovery 0, clamped, not negative.
+      if (out) this.rec.outageRecovered(outage, Math.max(0, now - (out.atUs + out.offlineUs)), d.attemptsSinceDrop[slot] as number);
       d.outageOf[slot] = NO_OUTAGE;
     }
     d.attemptsSinceDrop[slot] = 0;
@@ -312,9 +379,27 @@ export class Runner implements MqttOwner {
       return;
     }
     this.keepalive[cohort]?.add(slot, now);
+    this.messaging.onConnected(slot, c, now);
+  }
+
+  onSubscribed(c: MqttConnection, _packetId: number, granted: number[], latencyUs: number): void {
+    const now = this.now();
+    this.at(now);
+    this.messaging.onSubscribed(c.deviceId, granted, latencyUs, now);
+  }
+
+  onPublished(_c: MqttConnection, _packetId: number, _qos: 1 | 2, latencyUs: number, reasonCode: number): void {
+    this.at(this.now());
+    this.messaging.onPublished(latencyUs, reasonCode);
+  }
+
+  onMessage(c: MqttConnection, m: InboundMessage): void {
+    this.at(m.receivedUs);
+    this.messaging.onMessage(c.deviceId, m);
   }
 
   onFailed(c: MqttConnection, f: Failure): void {
+    this.at(this.now());
     const slot = c.deviceId;
     const d = this.dev;
     const cohort = d.cohort(slot);
@@ -325,13 +410,16 @@ export class Runner implements MqttOwner {
     const now = this.now();
     this.rec.record('connect.failed', now - (d.intendedUs[slot] as number), cohort);
     d.failures[slot] = (d.failures[slot] as number) + 1;
+    this.joinTargetOutage(slot);
     d.failover(slot);
     this.scheduleReconnect(slot, now);
     this.maybeFinish();
   }
 
   onLost(c: MqttConnection, f: Failure): void {
+    this.at(this.now());
     const slot = c.deviceId;
+    this.joinTargetOutage(slot);
     this.connected--;
     this.dev.conns[slot] = null;
     this.dev.silent[slot] = 0;
@@ -373,17 +461,23 @@ export class Runner implements MqttOwner {
   private onTick(): void {
     const now = this.now();
     if (!this.tearingDown && now >= this.o.plan.durationUs) this.teardown();
-    const second = Math.floor(now / 1e6) - 1;
-    if (second > this.lastFlushedSecond && second >= 0) this.flush(second);
+    this.at(now);
+    this.emitReady();
     if (!this.tearingDown) this.pingDue(now);
     if (this.finished !== null) this.scheduleFlush();
   }
 
-  private flush(second: number): void {
-    this.lastFlushedSecond = second;
-    const delta = this.rec.flush(second, this.connected, this.handshaking);
-    this.o.emit(delta, this.health.sample(this.scheduleLagMaxUs));
+  /** Moves the recorder to the second `nowUs` is in (see Recorder.advance). */
+  private at(nowUs: number): void {
+    this.rec.advance(nowUs, this.connected, this.handshaking);
+  }
+
+  private emitReady(): void {
+    const ready = this.rec.takeReady();
+    if (ready.length === 0) return;
+    const health = this.health.sample(this.scheduleLagMaxUs);
     this.scheduleLagMaxUs = 0;
+    ready.forEach((d, i) => this.o.emit(d, i === ready.length - 1 ? health : null));
   }
 
   private pingDue(now: number): void {
@@ -421,11 +515,23 @@ export class Runner implements MqttOwner {
     this.rec.counters.reconnectsCancelled += this.heap.drain(EV_RECONNECT);
     this.heap.drain(EV_OUTAGE);
     this.heap.drain(EV_SILENT_DETECT);
-    for (const c of this.dev.conns) if (c && c.state === 'connected') this.endSession(c);
+    this.heap.drain(EV_PUBLISH);
+    const open = this.dev.conns.filter((c): c is MqttConnection => c !== null && c.state === 'connected');
+    this.endInBatches(open, 0);
     // Handshakes still in flight get a bounded time to finish; then they are counted as in flight.
     const graceMs = Math.min(5_000, this.o.scenario.device.connectTimeoutUs / 1000);
     setTimeout(() => this.forceEnd(), graceMs + CLOSE_GRACE_MS + 500).unref();
     this.maybeFinish();
+  }
+
+  /** Ends sessions a batch per event-loop turn: a clean teardown of thousands must not block. */
+  private endInBatches(conns: MqttConnection[], from: number): void {
+    const end = Math.min(conns.length, from + LAUNCH_BATCH * 4);
+    for (let k = from; k < end; k++) {
+      const c = conns[k] as MqttConnection;
+      if (c.state === 'connected') this.endSession(c);
+    }
+    if (end < conns.length) setImmediate(() => this.endInBatches(conns, end));
   }
 
   private endSession(c: MqttConnection): void {
@@ -455,8 +561,9 @@ export class Runner implements MqttOwner {
     this.finished = null;
     if (this.flushTimer !== null) clearTimeout(this.flushTimer);
     this.health.stop();
-    const second = Math.max(this.lastFlushedSecond + 1, Math.floor(this.now() / 1e6));
-    const delta = this.rec.flush(second, 0, 0);
-    done({ inFlightAtEnd: this.inFlightAtEnd, delta, health: this.health.sample(this.scheduleLagMaxUs) });
+    this.at(this.now());
+    this.emitReady();
+    const delta = this.rec.finishCurrent(0, 0);
+    done({ inFlightAtEnd: this.inFlightAtEnd, delivery: this.messaging.state(), delta, health: this.health.sample(this.scheduleLagMaxUs) });
   }
 }

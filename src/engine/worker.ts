@@ -45,7 +45,7 @@ process.on('message', (raw: unknown) => {
       runner = r;
       if (stopRequested) r.stop();
       void r.run().then((end) => {
-        send({ type: 'done', delta: end.delta, health: end.health, planned: ids.length, inFlightAtEnd: end.inFlightAtEnd });
+        send({ type: 'done', delta: end.delta, health: end.health, planned: ids.length, inFlightAtEnd: end.inFlightAtEnd, delivery: end.delivery });
         // Let IPC drain, then leave on our own.
         process.disconnect?.();
       });

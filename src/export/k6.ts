@@ -177,7 +177,7 @@ function uniqueName(name: string, taken: Set<string>): string {
 
 const CONNECT_TYPES: readonly string[] = ['ramp', 'spike', 'steps', 'rate'];
 const KNOWN_SCENARIO = ['version', 'name', 'description', 'target', 'seed', 'scale', 'devices', 'device', 'cohorts', 'waves', 'holdUs', 'durationUs', 'thresholds'];
-const KNOWN_DEVICE = ['protocol', 'mqttVersion', 'clientId', 'username', 'password', 'keepaliveUs', 'cleanSession', 'connectTimeoutUs'];
+const KNOWN_DEVICE = ['protocol', 'mqttVersion', 'clientId', 'username', 'password', 'keepaliveUs', 'cleanSession', 'connectTimeoutUs', 'transport'];
 const KNOWN_WAVE: Record<string, readonly string[]> = {
   outage: ['type', 'name', 'atUs', 'share', 'cohort', 'mode', 'offlineUs'],
   churn: ['type', 'name', 'atUs', 'overUs', 'perMinute'],
@@ -201,6 +201,10 @@ export function unmappedFields(s: ResolvedScenario): string[] {
   };
   list(s, KNOWN_SCENARIO, '');
   list(s.device, KNOWN_DEVICE, 'device.');
+  // The default transport (MQTT over TCP) is what the script speaks; any other is not mapped yet.
+  if (s.device.transport !== undefined && s.device.transport !== 'mqtt') {
+    out.push(`device.transport: ${s.device.transport} is not mapped yet; the script connects over MQTT/TCP`);
+  }
   s.waves.forEach((w, i) => {
     const known = KNOWN_WAVE[(w as { type: string }).type];
     if (known) list(w, known, `waves[${i}].`);

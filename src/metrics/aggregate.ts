@@ -181,6 +181,8 @@ export class Aggregate {
       offlineAttempts: c.offlineAttempts,
       peakHandshaking: b ? sum(b.peakHandshaking) : 0,
       connectHistogram: pct?.encoded ?? null,
+      messagesSent: c.messagesSent,
+      messagesDelivered: c.messagesDelivered,
     };
   }
 

@@ -4,7 +4,15 @@ export const LATENCY_KEYS = [
   'connect.service',
   'connect.scheduleLag',
   'connect.failed',
+  'phase.dns',
   'phase.tcpConnect',
+  'phase.tlsHandshake',
+  'phase.tlsFull',
+  'phase.tlsResumed',
+  'phase.wsUpgrade',
   'phase.mqttConnack',
+  'message.subscribeAck',
+  'message.publishAck',
+  'delivery.latency',
 ] as const;
 export type LatencyKey = (typeof LATENCY_KEYS)[number];

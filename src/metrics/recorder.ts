@@ -26,6 +26,10 @@ export interface CounterDelta {
   disconnects: number;
   /** Reconnects still waiting when teardown began. */
   reconnectsCancelled: number;
+  /** Telemetry: messages published, received back (end to end), and refused locally (buffer or in-flight cap full). */
+  messagesSent: number;
+  messagesDelivered: number;
+  messagesRefused: number;
   /** Values below zero clamped to 0 before recording (counted, MEASUREMENT.md rule 7). */
   clampedNegative: number;
 }
@@ -65,6 +69,7 @@ export function emptyCounters(): CounterDelta {
   return {
     started: 0, succeeded: 0, failed: 0, timedOut: 0, dropped: 0, reconnects: 0, offlineAttempts: 0,
     gaveUp: 0, outageDrops: 0, disconnects: 0, reconnectsCancelled: 0, clampedNegative: 0,
+    messagesSent: 0, messagesDelivered: 0, messagesRefused: 0,
   };
 }
 
@@ -119,6 +124,9 @@ export class Recorder {
   private readonly cohortNames: readonly string[];
   private outages = new Map<number, { dropped: number; recovered: number; rec: HistogramSet<'recoveryUs' | 'attempts'> }>();
   private peakHandshaking = 0;
+  /** The second events are currently attributed to, and finished seconds waiting to be sent. */
+  private second = 0;
+  private readonly ready: MetricsDelta[] = [];
 
   constructor(cohortNames: readonly string[] = ['default']) {
     this.cohortNames = cohortNames;
@@ -156,6 +164,29 @@ export class Recorder {
 
   noteHandshaking(n: number): void {
     if (n > this.peakHandshaking) this.peakHandshaking = n;
+  }
+
+  /**
+   * Attributes what follows to the second `nowUs` falls in: when that second is later than the
+   * current one, the current second is finished (with the gauges as they stand) and queued. Call
+   * before recording anything, with the event's own time, so an event is never counted in the
+   * second before it happened however late the per-second timer fires.
+   */
+  advance(nowUs: number, connected: number, handshaking: number): void {
+    const s = Math.floor(nowUs / 1e6);
+    if (s <= this.second) return;
+    this.ready.push(this.flush(this.second, connected, handshaking));
+    this.second = s;
+  }
+
+  /** Finished seconds, oldest first. */
+  takeReady(): MetricsDelta[] {
+    return this.ready.splice(0, this.ready.length);
+  }
+
+  /** Finishes the current second now (end of run). */
+  finishCurrent(connected: number, handshaking: number): MetricsDelta {
+    return this.flush(this.second, connected, handshaking);
   }
 
   /** Takes the accumulated deltas and starts a fresh second. */

@@ -9,12 +9,12 @@ import { isConnectWave, type ConnectWave, type OutageMode, type ResolvedScenario
 
 export interface PlannedOutage {
   name: string;
-  /** Index into scenario.waves. */
-  wave: number;
+  /** device: herd drops the members; target: the embedded target drops whom it drops. */
+  side: 'device' | 'target';
   atUs: number;
   offlineUs: number;
   mode: OutageMode;
-  /** Device ids hit, ascending. */
+  /** Device ids hit, ascending (device side only; target-side windows learn theirs at run time). */
   members: Uint32Array;
 }
 
@@ -64,7 +64,7 @@ export function buildPlan(s: ResolvedScenario): Plan {
       for (let id = 0; id < n; id++) if (cohort < 0 || cohortOf[id] === cohort) eligible.push(id);
       const k = Math.round(w.share * eligible.length);
       const members = Uint32Array.from(sample(eligible, k, rng)).sort();
-      outages.push({ name: w.name, wave: wi, atUs: w.atUs, offlineUs: w.offlineUs, mode: w.mode, members });
+      outages.push({ name: w.name, side: 'device', atUs: w.atUs, offlineUs: w.offlineUs, mode: w.mode, members });
     } else if (w.type === 'churn') {
       const events = Math.round(w.perMinute * n * (w.overUs / 60e6));
       for (let e = 0; e < events && n > 0; e++) {
@@ -72,6 +72,9 @@ export function buildPlan(s: ResolvedScenario): Plan {
       }
     }
   });
+  for (const win of s.outageWindows) {
+    if (win.side === 'target') outages.push({ name: win.name, side: 'target', atUs: win.atUs, offlineUs: win.offlineUs, mode: 'reset', members: new Uint32Array(0) });
+  }
   churn.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   return {
     devices: n,

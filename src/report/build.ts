@@ -10,6 +10,8 @@ import {
   RESULTS_SCHEMA_VERSION,
   type Attempts,
   type CohortResult,
+  type DeliveryCounts,
+  type DeliveryResult,
   type Environment,
   type LatencySummary,
   type OutageResult,
@@ -18,7 +20,7 @@ import {
   type TimelineBucket,
 } from './results-types.js';
 import type { OutageTotals } from '../metrics/aggregate.js';
-import { createHistogram, summarize } from '../metrics/histogram.js';
+import { createHistogram, encodeHistogram, summarize } from '../metrics/histogram.js';
 import { parseErrorKey } from '../metrics/recorder.js';
 import type { ResolvedReconnect } from '../scenario/resolve.js';
 import { formatUs } from '../util/duration.js';
@@ -60,13 +62,12 @@ export function recoveryPercentiles(o: OutageTotals): PercentilesUs {
 
 function outageResults(s: ResolvedScenario, outcome: RunOutcome, timeline: TimelineBucket[]): OutageResult[] {
   const out: OutageResult[] = [];
-  let oi = 0;
-  for (const w of s.waves) {
-    if (w.type !== 'outage') continue;
+  s.outageWindows.forEach((w, oi) => {
     const t = outcome.aggregate.outages.get(oi) ?? { dropped: 0, recovered: 0, recoveryUs: createHistogram(), attempts: createHistogram() };
     const after = timeline.filter((b) => b.t >= Math.floor(w.atUs / 1e6));
     out.push({
       name: w.name,
+      side: w.side,
       atUs: w.atUs,
       offlineUs: w.offlineUs,
       mode: w.mode,
@@ -78,11 +79,12 @@ function outageResults(s: ResolvedScenario, outcome: RunOutcome, timeline: Timel
         p99: t.attempts.totalCount === 0 ? 0 : t.attempts.getValueAtPercentile(99),
         max: t.attempts.totalCount === 0 ? 0 : t.attempts.maxValue,
       },
+      recoveryHistogram: encodeHistogram(t.recoveryUs),
+      attemptsHistogram: encodeHistogram(t.attempts),
       peakAttemptsPerS: Math.max(0, ...after.map((b) => b.attempts)),
       peakHandshaking: Math.max(0, ...after.map((b) => b.peakHandshaking)),
     });
-    oi++;
-  }
+  });
   return out;
 }
 
@@ -103,6 +105,18 @@ function cohortResults(s: ResolvedScenario, outcome: RunOutcome): Record<string,
     };
   }
   return out;
+}
+
+function deliveryResult(outcome: RunOutcome): DeliveryResult | null {
+  if (outcome.delivery.size === 0) return null;
+  const byCohort: Record<string, DeliveryCounts> = {};
+  const total: DeliveryCounts = { sent: 0, delivered: 0, lost: 0, duplicated: 0, outOfOrder: 0, tooLate: 0, foreign: 0 };
+  for (const [name, tracker] of outcome.delivery) {
+    const { streams: _streams, ...s } = tracker.summary();
+    byCohort[name] = s;
+    for (const k of Object.keys(total) as (keyof DeliveryCounts)[]) total[k] += s[k];
+  }
+  return { ...total, lossRate: total.sent === 0 ? 0 : total.lost / total.sent, refused: outcome.aggregate.totals.messagesRefused, byCohort };
 }
 
 export function describePolicy(p: ResolvedReconnect): string {
@@ -154,6 +168,10 @@ export function buildResults(i: BuildInput): Results {
       workers: outcome.workers.length,
       target: i.target,
       embeddedTarget: i.embeddedTarget,
+      shard: outcome.shard.count > 1 ? { index: outcome.shard.index + 1, count: outcome.shard.count } : null,
+      startAt: outcome.startAtMs === null ? null : new Date(outcome.startAtMs).toISOString(),
+      clockOffsetMs: outcome.startAtMs === null ? null : Math.round(outcome.startedAtMs - outcome.startAtMs),
+      mergedFrom: null,
     },
     scenario: i.scenario,
     environment: i.environment,
@@ -171,6 +189,7 @@ export function buildResults(i: BuildInput): Results {
     },
     cohorts: cohortResults(i.scenario, outcome),
     outages: outageResults(i.scenario, outcome, timeline),
+    delivery: deliveryResult(outcome),
   };
   const thresholds = evaluateThresholds(i.thresholds, partial);
   const thresholdsPassed = thresholds.every((x) => x.passed);

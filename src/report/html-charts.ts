@@ -186,7 +186,7 @@ export function chartLatencyOverTime(r: Results): string {
     parts.push(series(name, 'line', linePath(pts, x, y), count));
     if (name !== 'loopdelay' && count <= 120) {
       const dots = pts.filter((p): p is [number, number] => p[1] !== null).map(([px, py]) => `<circle cx="${n(x(px))}" cy="${n(y(py))}" r="2.2"/>`);
-      parts.push(`<g class="dots c-${name}">${dots.join('')}</g>`);
+      parts.push(`<g class="dots c-${name}" data-dots-for="${name}">${dots.join('')}</g>`);
     }
   }
   parts.push(

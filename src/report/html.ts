@@ -1,6 +1,6 @@
 /**
  * report.html (pure): one self-contained page — inline CSS, inline SVG charts, no network access,
- * no chart library. A ten-line inline script only measures the drawn chart paths and stamps the
+ * no chart library. A ten-line inline script only measures the drawn chart paths and dots and stamps the
  * result on the page (data-charts-rendered), so a headless browser can prove the charts rendered.
  */
 import type { Results } from './results-types.js';
@@ -10,7 +10,7 @@ import { describeWave, errorTotal, latencyRows, percentOf } from './labels.js';
 import { chartConnected, chartDistribution, chartLatencyOverTime, chartOutcomes } from './html-charts.js';
 import { REPORT_CSS } from './html-style.js';
 
-const RENDER_CHECK = `(function(){var ps=document.querySelectorAll('svg.chart path.series'),ok=0;
+const RENDER_CHECK = `(function(){var ps=document.querySelectorAll('svg.chart path.series, svg.chart g.dots'),ok=0;
 for(var i=0;i<ps.length;i++){var b=ps[i].getBBox();ps[i].setAttribute('data-rendered-box',Math.round(b.width)+'x'+Math.round(b.height));if(b.width>0||b.height>0)ok++;}
 document.documentElement.setAttribute('data-charts-rendered',String(ok));})();`;
 
@@ -47,11 +47,14 @@ function banners(r: Results): string {
 function kpis(r: Results): string {
   const a = r.attempts;
   const total = r.latency['connect.total'];
+  // Reconnects are attempts too: the share succeeded is of every attempt, not only the planned first ones.
+  const attempts = a.planned + (a.reconnects ?? 0);
   const errRate = a.started === 0 ? '–' : percentOf(a.failed + a.timedOut, a.started, 2);
   return (
     '<div class="kpis" id="kpis">' +
     kpi('planned attempts', String(a.planned)) +
-    kpi(`succeeded (${percentOf(a.succeeded, a.planned)})`, String(a.succeeded), a.succeeded === a.planned ? 'ok' : '') +
+    ((a.reconnects ?? 0) > 0 ? kpi('reconnect attempts', String(a.reconnects)) : '') +
+    kpi(`succeeded (${percentOf(a.succeeded, attempts)} of attempts)`, String(a.succeeded), a.succeeded === attempts ? 'ok' : '') +
     kpi('failed', String(a.failed), a.failed > 0 ? 'bad' : '') +
     kpi('timed out', String(a.timedOut), a.timedOut > 0 ? 'bad' : '') +
     kpi('dropped', String(a.dropped), a.dropped > 0 ? 'bad' : '') +
@@ -149,6 +152,8 @@ function metaCard(r: Results): string {
     ['teardown at', formatUs(s.durationUs)],
     ['seed', String(s.seed)],
     ['workers', String(r.run.workers)],
+    ...(r.run.shard ? [['shard', `${r.run.shard.index} of ${r.run.shard.count}`] as [string, string]] : []),
+    ...(r.run.mergedFrom ? [['merged from', r.run.mergedFrom.join(', ')] as [string, string]] : []),
   ]);
   const env = dl('env-meta', [
     ['herd', `${r.tool.version} (results schema ${r.schemaVersion})`],

@@ -45,6 +45,8 @@ export function renderMarkdown(r: Results): string {
     ),
     '',
   );
+  if (r.run.shard) out.push(`Shard ${r.run.shard.index} of ${r.run.shard.count} — one slice of the plan; \`herd merge\` combines the shards.`, '');
+  if (r.run.mergedFrom) out.push(`Merged from ${r.run.mergedFrom.length} shards: ${r.run.mergedFrom.map((id) => `\`${id}\``).join(', ')}.`, '');
   out.push(`Waves: ${s.waves.map((w) => `**${mdEscape(w.name)}** ${describeWave(w)}`).join(' · ')}; teardown at ${formatUs(s.durationUs)}.`, '');
 
   const a = r.attempts;
@@ -55,7 +57,7 @@ export function renderMarkdown(r: Results): string {
   out.push(
     ...table(
       ['planned', 'reconnects', 'started', 'succeeded', 'failed', 'timed out', 'dropped', 'in flight at end'],
-      [[a.planned, a.reconnects ?? 0, a.started, `${a.succeeded} (${percentOf(a.succeeded, a.planned)})`, a.failed, a.timedOut, a.dropped, a.inFlightAtEnd].map(String)],
+      [[a.planned, a.reconnects ?? 0, a.started, `${a.succeeded} (${percentOf(a.succeeded, a.planned + (a.reconnects ?? 0))})`, a.failed, a.timedOut, a.dropped, a.inFlightAtEnd].map(String)],
       ['r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
     ),
     '',

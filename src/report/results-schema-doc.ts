@@ -51,7 +51,8 @@ export function resultsFieldDocs(): FieldDoc[] {
     } else if (inner.type === 'object') {
       for (const [k, p] of Object.entries((inner.properties ?? {}) as Record<string, Node>)) visit(p, path === '' ? k : `${path}.${k}`, true);
       const extra = inner.additionalProperties;
-      if (!inner.properties && extra && typeof extra === 'object') {
+      // A map of anything (z.unknown(): `{}`) has nothing more to say than its own row.
+      if (!inner.properties && extra && typeof extra === 'object' && Object.keys(extra).length > 0) {
         const names = inner.propertyNames as Node | undefined;
         const key = names && Array.isArray(names.enum) ? `<${names.enum.join('|')}>` : '<key>';
         const value = extra as Node;

@@ -9,137 +9,13 @@
  */
 import { z } from 'zod';
 import { RESULTS_SCHEMA_VERSION, type Results } from './results-types.js';
+import { count, isoTime, scenarioSchema, text, us, usOrNull } from './results-schema-parts.js';
 
-const us = (d: string) => z.number().int().min(0).meta({ description: `${d} (integer µs)` });
-const usOrNull = (d: string) => z.number().int().min(0).nullable().meta({ description: `${d} (integer µs; null when no samples)` });
-const count = (d: string) => z.number().int().min(0).meta({ description: d });
-const text = (d: string) => z.string().meta({ description: d });
-const isoTime = (d: string) => z.string().meta({ description: `${d} (ISO 8601 wall-clock time, UTC)` });
 
 // Spelled out (not ERROR_ORIGINS) so zod infers the literal union; the type guard below keeps them equal.
 const origin = z.enum(['local', 'network', 'tls', 'protocol', 'timeout']).meta({
   description: 'Who failed: local (the harness itself), network, tls, protocol (the target rejected the handshake), timeout (herd’s own timer).',
 });
-
-const waveCommon = {
-  name: text('Wave name (default: "<type>-<n>").'),
-  atUs: us('Start offset from the run origin'),
-  devices: count('Devices this wave connects (after --scale).'),
-};
-
-const connectWaves = [
-  z.object({ type: z.literal('ramp'), ...waveCommon, overUs: us('Devices connect evenly spread over this time') }),
-  z.object({ type: z.literal('spike'), ...waveCommon }),
-  z.object({
-    type: z.literal('steps'),
-    ...waveCommon,
-    steps: count('Number of equal spikes.'),
-    everyUs: us('Time between two steps'),
-  }),
-  z.object({
-    type: z.literal('rate'),
-    ...waveCommon,
-    rate: z.number().min(0).meta({ description: 'New connections per second (after --scale).' }),
-    overUs: us('How long the wave lasts'),
-    arrival: z.enum(['uniform', 'poisson']).meta({ description: 'Spacing of arrivals: uniform or poisson.' }),
-  }),
-] as const;
-
-const eventWaves = [
-  z.object({
-    type: z.literal('outage'),
-    name: waveCommon.name,
-    atUs: waveCommon.atUs,
-    share: z.number().min(0).max(1).meta({ description: 'Fraction of the connected devices (or of the cohort) knocked offline (0–1).' }),
-    cohort: z.string().nullable().meta({ description: 'Only devices of this cohort, or null for all.' }),
-    mode: z.enum(['disconnect', 'reset', 'silent']).meta({ description: 'How the connection is lost: disconnect, reset or silent.' }),
-    offlineUs: us('How long the devices stay offline before their reconnect policy applies'),
-  }),
-  z.object({
-    type: z.literal('churn'),
-    name: waveCommon.name,
-    atUs: waveCommon.atUs,
-    overUs: us('How long the churn lasts'),
-    perMinute: z.number().min(0).meta({ description: 'Fraction of the fleet that drops and reconnects per minute.' }),
-  }),
-] as const;
-
-const waveSchema = z
-  .discriminatedUnion('type', [...connectWaves, ...eventWaves])
-  .meta({ description: 'One wave: connect waves (ramp, spike, steps, rate) add devices; outage and churn knock connected ones off. `type` decides the other fields.' });
-
-const deviceSchema = z
-  .object({
-    protocol: z.literal('mqtt').meta({ description: 'Wire protocol.' }),
-    mqttVersion: z.union([z.literal(4), z.literal(5)]).meta({ description: 'MQTT protocol level: 4 (3.1.1) or 5.' }),
-    clientId: text('Client id template ({id}, {run}, {worker}).'),
-    username: z.string().nullable().meta({ description: 'Username template, or null.' }),
-    password: z.string().nullable().meta({ description: 'Password template, or null.' }),
-    keepaliveUs: us('MQTT keepalive'),
-    cleanSession: z.boolean().meta({ description: 'MQTT clean session / clean start.' }),
-    connectTimeoutUs: us('Herd’s own handshake timer; attempts past it count as timed out'),
-  })
-  .meta({ description: 'How each device speaks to the target.' });
-
-const jitter = z.enum(['none', 'full', 'equal', 'decorrelated']).meta({ description: 'Randomisation of each delay: none, full, equal or decorrelated.' });
-const maxAttempts = z.number().int().min(0).nullable().meta({ description: 'Reconnect attempts before giving up, or null for no limit.' });
-
-const reconnectSchema = z
-  .discriminatedUnion('policy', [
-    z.object({ policy: z.literal('none') }),
-    z.object({ policy: z.literal('fixed'), delayUs: us('Delay before each reconnect'), jitter, maxAttempts }),
-    z.object({
-      policy: z.literal('linear'),
-      initialUs: us('First delay'),
-      stepUs: us('Added per attempt'),
-      maxUs: us('Largest delay'),
-      jitter,
-      maxAttempts,
-    }),
-    z.object({
-      policy: z.literal('exponential'),
-      initialUs: us('First delay'),
-      multiplier: z.number().min(1).meta({ description: 'Growth factor per attempt.' }),
-      maxUs: us('Largest delay'),
-      jitter,
-      maxAttempts,
-    }),
-  ])
-  .meta({ description: 'Device firmware reconnect policy; `policy` decides the other fields.' });
-
-const cohortSchema = z
-  .object({
-    name: text('Cohort name.'),
-    share: z.number().min(0).max(1).meta({ description: 'Fraction of the fleet (0–1).' }),
-    devices: count('Devices in this cohort.'),
-    device: deviceSchema,
-    reconnect: reconnectSchema,
-    targets: z.array(z.string()).nullable().meta({ description: 'Failover target list, or null for the scenario target.' }),
-  })
-  .meta({ description: 'A group of devices with its own options and reconnect policy (e.g. a firmware version).' });
-
-const scenarioSchema = z
-  .object({
-    version: z.number().int().meta({ description: 'Scenario file format version.' }),
-    name: text('Scenario name; `herd compare` refuses runs of different names.'),
-    description: z.string().nullable().meta({ description: 'Free text from the scenario, or null.' }),
-    target: text('Target as written in the scenario or --target ("embedded" or a URL).'),
-    seed: count('Seed of the deterministic plan.'),
-    scale: z.number().positive().meta({ description: 'The --scale factor applied to devices and rates (1 = none).' }),
-    devices: count('Devices in the run, after --devices and --scale.'),
-    device: deviceSchema,
-    cohorts: z
-      .array(cohortSchema)
-      .default([])
-      .meta({ description: 'Device cohorts (absent in files from before cohorts existed; read as []).' }),
-    waves: z.array(waveSchema).meta({ description: 'The waves, in scenario order.' }),
-    holdUs: us('How long devices stay connected after the last wave'),
-    durationUs: us('Time from the run origin at which teardown starts'),
-    thresholds: z
-      .record(z.string(), z.array(z.string()))
-      .meta({ description: 'Threshold expressions by metric, as written in the scenario.' }),
-  })
-  .meta({ description: 'The resolved scenario: enough to reproduce the run.' });
 
 const latencySummary = z
   .object({
@@ -191,8 +67,29 @@ const timelineBucket = z
       .nullable()
       .default(null)
       .meta({ description: 'This second’s connect.total HdrHistogram (compressed base64), for exact merging of shards; null when none.' }),
+    messagesSent: count('Telemetry messages published in this second.').default(0),
+    messagesDelivered: count('Telemetry messages received back (end to end) in this second.').default(0),
   })
   .meta({ description: 'One second of the run.' });
+
+const deliveryCounts = {
+  sent: count('Messages published with echo.'),
+  delivered: count('Messages received back, once each.'),
+  lost: count('Messages sent but never received back (sent − delivered).'),
+  duplicated: count('Messages received more than once.'),
+  outOfOrder: count('Messages received after a later one of the same device.'),
+  tooLate: count('Messages so late they fell out of the sequence window (never counted delivered).'),
+  foreign: count('Payloads that were not herd’s (a target that rewrites or injects messages).'),
+};
+
+const deliveryResult = z
+  .object({
+    ...deliveryCounts,
+    lossRate: z.number().min(0).meta({ description: 'lost / sent (0 when nothing was sent).' }),
+    refused: count('Publishes refused on the device (send buffer or in-flight cap full): never sent.'),
+    byCohort: z.record(z.string(), z.object(deliveryCounts)).meta({ description: 'The same counts per cohort.' }),
+  })
+  .meta({ description: 'End-to-end message accounting.' });
 
 const workerHealth = z
   .object({
@@ -213,6 +110,7 @@ const nullableUs = (d: string) => z.number().int().min(0).nullable().meta({ desc
 const outageResult = z
   .object({
     name: text('Outage wave name.'),
+    side: z.enum(['device', 'target']).default('device').meta({ description: 'device: herd dropped the devices; target: the embedded target had the outage.' }),
     atUs: us('When the outage started, from the run origin'),
     offlineUs: us('How long the devices were kept offline'),
     mode: text('How the connection was lost: disconnect, reset or silent.'),
@@ -233,6 +131,8 @@ const outageResult = z
         max: z.number().min(0).meta({ description: 'Most attempts a recovered device needed.' }),
       })
       .meta({ description: 'Real attempts per recovered device.' }),
+    recoveryHistogram: text('HdrHistogram (compressed base64, µs) of recovery times behind `recovery`, for exact merging of shards.').default(''),
+    attemptsHistogram: text('HdrHistogram (compressed base64) of attempts per recovered device behind `reconnectAttempts`.').default(''),
     peakAttemptsPerS: count('Most attempts per second from the outage’s start to the end of the run.'),
     peakHandshaking: count('Most handshakes in flight from the outage’s start to the end of the run.'),
   })
@@ -281,6 +181,17 @@ export const resultsSchema = z
         workers: count('Worker processes used.'),
         target: text('Resolved target URL the devices connected to.'),
         embeddedTarget: z.boolean().meta({ description: 'The target was herd’s embedded broker.' }),
+        shard: z
+          .object({
+            index: z.number().int().min(1).meta({ description: 'This shard’s 1-based index.' }),
+            count: z.number().int().min(1).meta({ description: 'How many shards the plan was split into.' }),
+          })
+          .nullable()
+          .default(null)
+          .meta({ description: 'Which slice of the plan this run carried (--shard), or null for a whole run.' }),
+        startAt: z.string().nullable().default(null).meta({ description: 'The agreed start time (--start-at, ISO 8601), or null.' }),
+        clockOffsetMs: z.number().nullable().default(null).meta({ description: 'How far the actual origin was from --start-at (ms), or null.' }),
+        mergedFrom: z.array(z.string()).nullable().default(null).meta({ description: 'For a merged result (herd merge): the run ids of its shards; otherwise null.' }),
       })
       .meta({ description: 'What happened to the run as a whole.' }),
     scenario: scenarioSchema,
@@ -359,6 +270,7 @@ export const resultsSchema = z
       .default({})
       .meta({ description: 'Per device cohort, by cohort name (absent in older files; read as {}).' }),
     outages: z.array(outageResult).default([]).meta({ description: 'One entry per outage wave, in scenario order (absent in older files; read as []).' }),
+    delivery: deliveryResult.nullable().default(null).meta({ description: 'End-to-end message accounting; null when no cohort publishes with echo.' }),
     thresholds: z
       .array(
         z

@@ -83,6 +83,9 @@ export interface TimelineBucket {
   peakHandshaking: number;
   /** This second's connect.total histogram (compressed base64), for exact merging of shards. */
   connectHistogram: string | null;
+  /** Telemetry messages published and received back in this second. */
+  messagesSent: number;
+  messagesDelivered: number;
 }
 
 export interface WorkerHealth {
@@ -134,6 +137,8 @@ export interface PercentilesUs {
 
 export interface OutageResult {
   name: string;
+  /** device: herd dropped the devices; target: the embedded target had the outage. */
+  side: 'device' | 'target';
   atUs: number;
   offlineUs: number;
   mode: string;
@@ -144,6 +149,9 @@ export interface OutageResult {
   recovery: PercentilesUs;
   /** Real attempts per recovered device. */
   reconnectAttempts: { p50: number; p99: number; max: number };
+  /** Encoded histograms behind the two figures above, for exact merging of shards. */
+  recoveryHistogram: string;
+  attemptsHistogram: string;
   /** Highest attempts per second and handshakes in flight from the outage's start to the end of the run. */
   peakAttemptsPerS: number;
   peakHandshaking: number;
@@ -155,6 +163,24 @@ export interface CohortResult {
   attempts: { started: number; succeeded: number; failed: number; timedOut: number };
   latency: Record<string, LatencySummary>;
   errors: ErrorCount[];
+}
+
+export interface DeliveryCounts {
+  sent: number;
+  delivered: number;
+  lost: number;
+  duplicated: number;
+  outOfOrder: number;
+  tooLate: number;
+  foreign: number;
+}
+
+export interface DeliveryResult extends DeliveryCounts {
+  /** lost / sent (0 when nothing was sent). */
+  lossRate: number;
+  /** Publishes refused on the device (send buffer or in-flight cap full): never sent. */
+  refused: number;
+  byCohort: Record<string, DeliveryCounts>;
 }
 
 export interface Results {
@@ -174,6 +200,13 @@ export interface Results {
     workers: number;
     target: string;
     embeddedTarget: boolean;
+    /** Which slice of the plan this run carried (1-based index), or null for a whole run. */
+    shard: { index: number; count: number } | null;
+    /** The agreed start time (--start-at) and how far the actual origin was from it. */
+    startAt: string | null;
+    clockOffsetMs: number | null;
+    /** For a merged result: the run ids of its shards. */
+    mergedFrom: string[] | null;
   };
   scenario: ResolvedScenario;
   environment: Environment;
@@ -187,5 +220,7 @@ export interface Results {
   storm: { peakAttemptsPerS: number; peakHandshaking: number; disconnects: number; outageDrops: number };
   cohorts: Record<string, CohortResult>;
   outages: OutageResult[];
+  /** End-to-end message accounting; null when no cohort publishes with echo. */
+  delivery: DeliveryResult | null;
   thresholds: ThresholdResult[];
 }

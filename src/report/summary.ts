@@ -17,7 +17,14 @@ const PHASES: [string, string][] = [
   ['connect.service', 'service (from socket)'],
   ['connect.scheduleLag', 'schedule lag'],
   ['phase.tcpConnect', 'tcpConnect'],
+  ['phase.dns', 'dns'],
+  ['phase.tlsFull', 'tlsHandshake (full)'],
+  ['phase.tlsResumed', 'tlsHandshake (resumed)'],
+  ['phase.wsUpgrade', 'wsUpgrade'],
   ['phase.mqttConnack', 'mqttConnack'],
+  ['message.subscribeAck', 'subscribe → SUBACK'],
+  ['message.publishAck', 'publish → ack'],
+  ['delivery.latency', 'delivery (end to end)'],
   ['connect.failed', 'time to failure'],
 ];
 
@@ -87,6 +94,17 @@ export function renderSummary(r: Results, p: Paint = PLAIN): string {
     );
   }
   out.push('');
+  if (r.delivery) {
+    const d = r.delivery;
+    const line =
+      `  sent ${d.sent} · delivered ${d.delivered} · lost ${d.lost} (${(d.lossRate * 100).toFixed(3)}%) · duplicated ${d.duplicated}` +
+      ` · out of order ${d.outOfOrder} · too late ${d.tooLate}` + (d.foreign > 0 ? ` · foreign ${d.foreign}` : '') + (d.refused > 0 ? ` · refused on device ${d.refused}` : '');
+    out.push(p.bold('Messages') + p.dim(' (end to end: each device receives its own telemetry back)'));
+    out.push(d.lost > 0 || d.duplicated > 0 ? p.bad(line) : line);
+    const cohorts = Object.entries(d.byCohort);
+    if (cohorts.length > 1) for (const [n, c] of cohorts) out.push(p.dim(`    ${n}: sent ${c.sent} · lost ${c.lost} · duplicated ${c.duplicated}`));
+    out.push('');
+  }
   out.push(...renderOutages(r, p));
   out.push(...renderCohorts(r, p));
   out.push(p.bold('Latency') + p.dim('        count      min      p50      p90      p99    p99.9      max'));

@@ -55,8 +55,14 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out === '' ? '(top level)' : out;
 }
 
-export function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
-  return issues.map((i) => {
+export function formatIssues(issues: readonly z.core.$ZodIssue[], prefix: readonly PropertyKey[] = []): string[] {
+  return issues.map((raw) => {
+    const i = { ...raw, path: [...prefix, ...raw.path] } as z.core.$ZodIssue;
+    if (i.code === 'invalid_union' && i.errors.length > 0) {
+      // Report the branch the input was meant for: the one that got past the type check.
+      const branch = i.errors.find((b) => b.length > 0 && !b.some((x) => x.code === 'invalid_type' && x.path.length === 0));
+      if (branch) return formatIssues(branch, i.path).join('\n');
+    }
     if (i.code === 'unrecognized_keys') {
       return i.keys.map((k) => `${formatPath([...i.path, k])}: unknown field`).join('\n');
     }

@@ -8,7 +8,20 @@ import { mustParseDurationUs } from '../util/duration.js';
 import type { CohortInput, DeviceOptions, ReconnectInput, Scenario } from './schema.js';
 import { parseTargetUrl } from './target-url.js';
 
+export interface ResolvedPublish {
+  everyUs: number;
+  qos: 0 | 1 | 2;
+  topic: string;
+  payloadBytes: number;
+  echo: boolean;
+  stopBeforeEndUs: number;
+}
+
 export interface ResolvedDevice {
+  transport: 'mqtt' | 'mqtts' | 'ws' | 'wss';
+  tls: Record<string, unknown> | null;
+  sessionExpiryS: number | null;
+  publish: ResolvedPublish | null;
   protocol: 'mqtt';
   mqttVersion: 4 | 5;
   clientId: string;
@@ -51,11 +64,26 @@ export type EventWave =
 
 export type ResolvedWave = ConnectWave | EventWave;
 
+/**
+ * A time window whose disconnected devices are tracked until they are back: a device-side outage
+ * wave (herd drops the devices) or an outage of the embedded target (the target drops them).
+ */
+export interface OutageWindow {
+  name: string;
+  side: 'device' | 'target';
+  atUs: number;
+  offlineUs: number;
+  mode: string;
+}
+
 export interface ResolvedScenario {
   version: number;
   name: string;
   description: string | null;
+  /** "embedded" or a URL. */
   target: string;
+  /** Options of the embedded target (profile and failure knobs), as written; null = defaults. */
+  embeddedTarget: Record<string, unknown> | null;
   seed: number;
   scale: number;
   devices: number;
@@ -63,6 +91,8 @@ export interface ResolvedScenario {
   device: ResolvedDevice;
   cohorts: ResolvedCohort[];
   waves: ResolvedWave[];
+  /** Device outage waves in order, then the embedded target's outages. */
+  outageWindows: OutageWindow[];
   holdUs: number;
   /** Time from the run origin at which teardown starts. */
   durationUs: number;
@@ -71,6 +101,8 @@ export interface ResolvedScenario {
 
 export interface Overrides {
   target?: string;
+  /** --target-profile: the embedded target's profile, overriding the scenario's. */
+  targetProfile?: string;
   devices?: number;
   seed?: number;
   scale?: number;
@@ -174,6 +206,7 @@ export function resolveScenario(s: Scenario, overrides: Overrides = {}, defaultS
       problems.push(`duration: ${s.duration} ends before the last wave does (at ${lastEventUs / 1e6}s)`);
     }
   }
+  const embeddedTarget = resolveEmbedded(s, overrides);
   const device = resolveDevice(s.device);
   const reconnect = resolveReconnect(s.reconnect);
   const cohorts = resolveCohorts(s.cohorts, s.device, reconnect, devices, problems);
@@ -184,17 +217,44 @@ export function resolveScenario(s: Scenario, overrides: Overrides = {}, defaultS
     version: s.version,
     name: s.name,
     description: s.description ?? null,
-    target: overrides.target ?? s.target,
+    target: overrides.target ?? (typeof s.target === 'string' ? s.target : 'embedded'),
+    embeddedTarget,
     seed: overrides.seed ?? s.seed ?? defaultSeed,
     scale,
     devices,
     device,
     cohorts,
     waves,
+    outageWindows: outageWindows(waves, embeddedTarget),
     holdUs,
     durationUs,
     thresholds: Object.fromEntries(Object.entries(s.thresholds ?? {}).map(([k, v]) => [k, Array.isArray(v) ? v : [v]])),
   };
+}
+
+function resolveEmbedded(s: Scenario, o: Overrides): Record<string, unknown> | null {
+  if (o.target !== undefined && o.target !== 'embedded') return null;
+  const written = typeof s.target === 'string' ? null : (s.target.embedded as Record<string, unknown>);
+  if (o.targetProfile === undefined) return written;
+  return { ...(written ?? {}), profile: o.targetProfile };
+}
+
+function outageWindows(waves: ResolvedWave[], embedded: Record<string, unknown> | null): OutageWindow[] {
+  const out: OutageWindow[] = [];
+  for (const w of waves) {
+    if (w.type === 'outage') out.push({ name: w.name, side: 'device', atUs: w.atUs, offlineUs: w.offlineUs, mode: w.mode });
+  }
+  const targetOutages = (embedded?.outages ?? []) as { at: string; duration: string; mode?: string }[];
+  targetOutages.forEach((o, i) => {
+    out.push({
+      name: `target-outage-${i + 1}`,
+      side: 'target',
+      atUs: mustParseDurationUs(o.at),
+      offlineUs: mustParseDurationUs(o.duration),
+      mode: o.mode ?? 'close',
+    });
+  });
+  return out;
 }
 
 function isConnectInput(w: WaveInput): boolean {
@@ -208,7 +268,22 @@ function fixedCount(w: WaveInput, waveScale: number): number | undefined {
 }
 
 function resolveDevice(d: DeviceOptions): ResolvedDevice {
+  const p = d.publish;
   return {
+    transport: d.transport,
+    tls: d.tls === undefined ? null : { ...d.tls },
+    sessionExpiryS: d.sessionExpiry === undefined ? null : Math.round(mustParseDurationUs(d.sessionExpiry) / 1e6),
+    publish:
+      p === undefined
+        ? null
+        : {
+            everyUs: mustParseDurationUs(p.every),
+            qos: p.qos,
+            topic: p.topic,
+            payloadBytes: p.payloadBytes,
+            echo: p.echo,
+            stopBeforeEndUs: mustParseDurationUs(p.stopBeforeEnd),
+          },
     protocol: d.protocol,
     mqttVersion: d.mqttVersion === '3.1.1' ? 4 : 5,
     clientId: d.clientId,

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { DURATION_HINT, DURATION_RE } from '../util/duration.js';
 import { TARGET_SCHEMES } from './target-url.js';
+import { targetOptionsSchema } from '../target/options.js';
 
 export const SCENARIO_VERSION = 1;
 
@@ -90,6 +91,33 @@ export const reconnectSchema = z
   )
   .meta({ description: 'What a device does after a drop or a failed connect. Default: none (no hidden retries).' });
 
+const tlsSchema = z
+  .strictObject({
+    ca: z.string().min(1).optional().meta({ description: 'PEM file of the CA to trust; default: the system store.' }),
+    insecure: z.boolean().optional().meta({ description: 'Accept any server certificate. Default false.' }),
+    servername: z.string().min(1).optional().meta({ description: 'SNI name; default: the target host name.' }),
+    alpn: z.array(z.string().min(1)).min(1).optional().meta({ description: 'ALPN protocols offered, e.g. ["mqtt"].' }),
+    minVersion: z.enum(['TLSv1.2', 'TLSv1.3']).optional(),
+    maxVersion: z.enum(['TLSv1.2', 'TLSv1.3']).optional(),
+    clientCert: z.string().min(1).optional().meta({ description: 'Client certificates (mTLS): a folder of NAME.crt/NAME.key pairs or a template like "certs/device-{id}.crt".' }),
+    resume: z.number().min(0).max(1).optional().meta({ description: 'Share of reconnects that offer the cached TLS session (0–1). Default 0.' }),
+  })
+  .meta({ description: 'TLS options for mqtts:// and wss:// targets.' });
+
+const publishSchema = z
+  .strictObject({
+    every: duration.meta({ description: 'Each connected device publishes once per this interval.' }),
+    qos: z.union([z.literal(0), z.literal(1), z.literal(2)], { error: 'expected 0, 1 or 2' }).default(0),
+    topic: template.default('herd/{run}/{id}').meta({ description: 'Topic template; {id}, {run}, {cohort}.' }),
+    payloadBytes: z.number().int().min(20).max(256 * 1024).default(64).meta({ description: 'Payload size (at least 20: the id/sequence/time stamp).' }),
+    echo: z
+      .boolean()
+      .default(true)
+      .meta({ description: 'Each device subscribes to its own topic, so every message is counted end to end: delivered, lost, duplicated, out of order.' }),
+    stopBeforeEnd: duration.default('2s').meta({ description: 'Publishing stops this long before teardown so messages in flight can arrive.' }),
+  })
+  .meta({ description: 'Telemetry each device publishes while connected.' });
+
 export const deviceSchema = z
   .strictObject({
     protocol: z.literal('mqtt', { error: 'expected "mqtt"' }).default('mqtt'),
@@ -100,6 +128,13 @@ export const deviceSchema = z
     keepalive: duration.default('60s'),
     cleanSession: z.boolean({ error: 'expected true or false' }).default(true),
     connectTimeout: duration.default('10s'),
+    transport: z
+      .enum(['mqtt', 'mqtts', 'ws', 'wss'], { error: 'expected mqtt, mqtts, ws or wss' })
+      .default('mqtt')
+      .meta({ description: 'Which listener of the embedded target to use (MQTT over TCP, TLS, WebSocket, secure WebSocket). A target URL sets it by its scheme.' }),
+    tls: tlsSchema.optional(),
+    sessionExpiry: duration.optional().meta({ description: 'MQTT 5 session expiry interval (persistent sessions); default: none.' }),
+    publish: publishSchema.optional(),
   })
   .meta({ description: 'How each device speaks to the target.' });
 
@@ -190,7 +225,12 @@ export const scenarioSchema = z
     version: z.literal(SCENARIO_VERSION, { error: `expected ${SCENARIO_VERSION}` }).default(SCENARIO_VERSION),
     name: nameText,
     description: z.string({ error: 'expected text' }).max(10_000).optional(),
-    target: targetUrl.default('embedded'),
+    target: z
+      .union([targetUrl, z.strictObject({ embedded: targetOptionsSchema })], {
+        error: 'expected "embedded", a URL like "mqtt://127.0.0.1:1883", or { embedded: { profile: fragile, … } }',
+      })
+      .default('embedded')
+      .meta({ description: 'Where the devices connect: the embedded reference target (optionally with its failure knobs) or a URL.' }),
     seed: z.number({ error: 'expected a whole number' }).int().min(0).max(2 ** 32 - 1).optional(),
     devices: count,
     device: deviceSchema.default(() => deviceSchema.parse({})),

@@ -1,7 +1,7 @@
 import { HerdError } from '../errors.js';
 
 /** Schemes herd can drive, one transport adapter each (protocols/registry.ts). */
-export const TARGET_SCHEMES = ['mqtt'] as const;
+export const TARGET_SCHEMES = ['mqtt', 'mqtts', 'ws', 'wss'] as const;
 export type TargetScheme = (typeof TARGET_SCHEMES)[number];
 
 export interface TargetAddress {
@@ -11,7 +11,7 @@ export interface TargetAddress {
   port: number;
 }
 
-const DEFAULT_PORT: Record<TargetScheme, number> = { mqtt: 1883 };
+const DEFAULT_PORT: Record<TargetScheme, number> = { mqtt: 1883, mqtts: 8883, ws: 80, wss: 443 };
 
 /** Parses a target URL; throws E_TARGET_URL naming `field` when it is not one herd can use. */
 export function parseTargetUrl(text: string, field = 'target'): TargetAddress {

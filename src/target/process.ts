@@ -107,7 +107,8 @@ export async function startTargetProcess(o: ResolvedTargetOptions, index: number
   };
   const servers: net.Server[] = [];
   const gated = (listener: ListenerName, dispatch: (raw: net.Socket, t: Tracked) => void): net.Server => {
-    const s = net.createServer((raw) => {
+    // noDelay: small MQTT packets must not sit in Nagle's buffer waiting for a delayed ACK (~40 ms).
+    const s = net.createServer({ noDelay: true }, (raw) => {
       const t = gate.admit(raw, listener);
       if (t === null) return;
       tracked.set(raw, t);

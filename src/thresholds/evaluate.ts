@@ -59,7 +59,8 @@ export function evaluateThresholds(list: readonly Threshold[], r: Omit<Results, 
   return list.map((t) => {
     const observed = observe(t, r);
     const passed = observed !== null && compareOp(observed, t.op, t.bound);
-    return { metric: t.metric, expression: t.expression, passed, observed, observedText: formatObserved(t, observed) };
+    const missing = observed === null ? METRICS[t.metric]?.missing?.(r as Results) : undefined;
+    return { metric: t.metric, expression: t.expression, passed, observed, observedText: missing ?? formatObserved(t, observed) };
   });
 }
 

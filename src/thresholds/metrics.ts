@@ -14,6 +14,8 @@ export interface MetricDef {
   latencyKey?: string;
   /** Rate and count metrics: the value and, for rates, the denominator (null = no samples). */
   read?: (r: Results) => { value: number; samples: number } | null;
+  /** Why `read` gave null, when "no samples" would mislead. */
+  missing?: (r: Results) => string;
 }
 
 const latency = (key: string, description: string): MetricDef => ({ kind: 'duration', latencyKey: key, description });
@@ -29,7 +31,15 @@ export const METRICS: Record<string, MetricDef> = {
   'connect.scheduleLag': latency('connect.scheduleLag', 'Intended start → socket opened (harness lag).'),
   'connect.failed': latency('connect.failed', 'Intended start → failure, for failed attempts only.'),
   'phase.tcpConnect': latency('phase.tcpConnect', 'Socket opened → TCP connected.'),
-  'phase.mqttConnack': latency('phase.mqttConnack', 'CONNECT written → CONNACK received.'),
+  'phase.mqttConnack': latency('phase.mqttConnack', 'Transport ready → CONNACK received.'),
+  'phase.dns': latency('phase.dns', 'Name lookup (only when the target is a host name).'),
+  'phase.tlsHandshake': latency('phase.tlsHandshake', 'TCP connected → TLS handshake done (full and resumed).'),
+  'phase.tlsFull': latency('phase.tlsFull', 'Full TLS handshakes only.'),
+  'phase.tlsResumed': latency('phase.tlsResumed', 'Resumed TLS handshakes only.'),
+  'phase.wsUpgrade': latency('phase.wsUpgrade', 'WebSocket upgrade request → 101 response.'),
+  'message.subscribeAck': latency('message.subscribeAck', 'SUBSCRIBE sent → SUBACK.'),
+  'message.publishAck': latency('message.publishAck', 'PUBLISH sent → PUBACK (QoS 1) or PUBCOMP (QoS 2).'),
+  'delivery.latency': latency('delivery.latency', 'PUBLISH sent → the same message received back (end to end).'),
   'errors.rate': {
     kind: 'rate',
     description: '(failed + timed out) / started attempts.',
@@ -56,6 +66,12 @@ export const METRICS: Record<string, MetricDef> = {
 const recovery = (key: 'p50Us' | 'p90Us' | 'p99Us' | 'p100Us', share: string): MetricDef => ({
   kind: 'time',
   description: `Time from the end of an outage until ${share} of the devices it hit were connected again (worst outage).`,
+  missing: (r) => {
+    const outages = r.outages ?? [];
+    if (outages.length === 0) return 'no outage in this run';
+    const stuck = outages.filter((o) => o.recovery[key] === null).map((o) => `${o.name}: ${o.dropped - o.recovered} of ${o.dropped} devices never came back`);
+    return `never reached (${stuck.join('; ')})`;
+  },
   read: (r) => {
     const outages = r.outages ?? [];
     if (outages.length === 0 || outages.some((o) => o.recovery[key] === null)) return null;
@@ -72,6 +88,15 @@ const worstOutage = (description: string, read: (o: Results['outages'][number]) 
   },
 });
 
+function deliveryCount(description: string, key: 'lost' | 'duplicated' | 'outOfOrder' | 'sent'): MetricDef {
+  return {
+    kind: 'count',
+    description,
+    read: (r) => (r.delivery ? { value: r.delivery[key], samples: r.delivery.sent } : null),
+    missing: () => 'no telemetry with echo in this scenario',
+  };
+}
+
 Object.assign(METRICS, {
   'recovery.p50': recovery('p50Us', '50%'),
   'recovery.p90': recovery('p90Us', '90%'),
@@ -83,6 +108,16 @@ Object.assign(METRICS, {
   'handshakes.peak': count('Most handshakes in flight at once.', (r) => r.storm?.peakHandshaking ?? 0),
   'attempts.reconnects': count('Attempts after the first per device (retries, reconnects, churn).', (r) => r.attempts.reconnects ?? 0),
   'attempts.gaveUp': count('Devices whose reconnect policy gave up.', (r) => r.attempts.gaveUp ?? 0),
+  'delivery.lost': deliveryCount('Messages published but never received back.', 'lost'),
+  'delivery.duplicated': deliveryCount('Messages received more than once.', 'duplicated'),
+  'delivery.outOfOrder': deliveryCount('Messages received after a later one from the same device.', 'outOfOrder'),
+  'delivery.sent': deliveryCount('Messages published (with echo).', 'sent'),
+  'delivery.lossRate': {
+    kind: 'rate',
+    description: 'lost / sent messages.',
+    read: (r) => (r.delivery && r.delivery.sent > 0 ? { value: r.delivery.lossRate, samples: r.delivery.sent } : null),
+    missing: (r) => (r.delivery ? 'no messages sent' : 'no telemetry with echo in this scenario'),
+  },
   'disconnects': count('Connected sessions lost without herd asking.', (r) => r.storm?.disconnects ?? 0),
 } satisfies Record<string, MetricDef>);
 

@@ -65,7 +65,7 @@ export class RecordingOwner implements MqttOwner, WsDeviceOwner {
       const t = setTimeout(() => {
         clearInterval(poll);
         this.waiters = this.waiters.filter((w) => w.resolve !== done);
-        reject(new Error(`timed out waiting for ${what}; saw ${JSON.stringify(this.events.map((e) => [e.kind, e.deviceId, e.failure?.code]))}`));
+        reject(new Error(`timed out waiting for ${what}; saw ${JSON.stringify(this.events.slice(-20).map((e) => [e.kind, e.deviceId, e.failure?.code]))}`));
       }, timeoutMs);
       const poll = setInterval(() => {
         if (pred(this.events)) {

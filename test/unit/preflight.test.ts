@@ -45,7 +45,7 @@ describe('preflight', () => {
 
   it('avoids source addresses poisoned by TIME_WAIT and warns about explicit ones', () => {
     expect(freshLoopbackSources(3, new Map([['127.0.0.3', 18_700]]))).toEqual(['127.0.0.2', '127.0.0.4', '127.0.0.5']);
-    const r = preflight({ ...base, sourceIps: ['127.0.0.9'], facts: { ...facts, timeWaitByIp: new Map([['127.0.0.9', 5_000]]) } });
+    const r = preflight({ ...base, sourceIps: ['127.0.0.9'], facts: { ...facts, timeWaitByIp: new Map([['127.0.0.9', 18_700]]) } });
     expect(r.advice.some((a) => a.startsWith('127.0.0.9 still holds TIME_WAIT sockets'))).toBe(true);
   });
 

@@ -3,13 +3,16 @@ import { executeRun } from '../../engine/execute.js';
 import { renderSummary } from '../../report/summary.js';
 import { parseSourceIps } from '../../util/source-ips.js';
 import { HerdError } from '../../errors.js';
+import type { Overrides } from '../../scenario/resolve.js';
+import { TARGET_PROFILE_NAMES } from '../../target/options.js';
 import type { CliContext } from '../context.js';
 import { painter } from '../output.js';
 import { ProgressPrinter } from '../progress.js';
-import { parseFlagNumber, parseFlagScale } from '../flags.js';
+import { parseFlagNumber, parseFlagScale, parseFlagShard, parseFlagStartAt } from '../flags.js';
 
 interface RunFlags {
   target?: string;
+  targetProfile?: string;
   devices?: string;
   out: string;
   seed?: string;
@@ -19,6 +22,8 @@ interface RunFlags {
   maxHandshakes?: string;
   allowSaturated?: boolean;
   quiet?: boolean;
+  shard?: string;
+  startAt?: string;
 }
 
 export function registerRun(program: Command, ctx: CliContext, setExit: (code: number) => void): void {
@@ -27,6 +32,7 @@ export function registerRun(program: Command, ctx: CliContext, setExit: (code: n
     .description('run a scenario and write reports/<run-id>/results.json')
     .argument('<scenario>', 'scenario file (YAML or JSON)')
     .option('--target <url>', 'target URL, overriding the scenario (e.g. mqtt://127.0.0.1:1883)')
+    .option('--target-profile <name>', 'embedded target profile: default, fragile or protected (overrides the scenario)')
     .option('--devices <n>', 'number of devices, overriding the scenario (before --scale)')
     .option('--out <dir>', 'folder for reports', 'reports')
     .option('--seed <n>', 'seed for a reproducible plan (default: the scenario seed, or 1)')
@@ -34,6 +40,8 @@ export function registerRun(program: Command, ctx: CliContext, setExit: (code: n
     .option('--workers <n>', 'worker processes (default: one per core, fewer for small fleets)')
     .option('--source-ips <spec>', 'source addresses to spread connections over: list, range or CIDR')
     .option('--max-handshakes <n>', 'cap on handshakes in flight per worker (default: no cap, open model)')
+    .option('--shard <i/n>', 'run only the i-th of n disjoint slices of the plan (merge them with herd merge)')
+    .option('--start-at <time>', 'ISO 8601 time at which the run origin falls, so shards on several machines start together')
     .option('--allow-saturated', 'exit by thresholds even when the harness was the bottleneck')
     .option('-q, --quiet', 'no live progress, summary only')
     .addHelpText(
@@ -43,12 +51,22 @@ Examples:
   $ herd run scenarios/quickstart.yaml
   $ herd run scenarios/quickstart.yaml --devices 5000 --out /tmp/reports
   $ herd run scenarios/quickstart.yaml --target mqtt://127.0.0.1:1883 --seed 7
+  $ herd run scenarios/nightly-5x.yaml --scale 5 --shard 3/8 --start-at 2026-11-21T02:00:00Z --out shards/
 
 Exit codes: 0 passed · 1 a threshold failed · 2 bad input · 3 run failed or harness saturated · 130 interrupted`,
     )
     .action(async (scenario: string, f: RunFlags) => {
-      const overrides: { target?: string; devices?: number; seed?: number; scale?: number } = {};
+      const overrides: Overrides = {};
       if (f.target !== undefined) overrides.target = f.target;
+      if (f.targetProfile !== undefined) {
+        if (!(TARGET_PROFILE_NAMES as readonly string[]).includes(f.targetProfile)) {
+          throw new HerdError('E_FLAG', `--target-profile: expected ${TARGET_PROFILE_NAMES.join(', ')}, got ${JSON.stringify(f.targetProfile)}`);
+        }
+        if (f.target !== undefined && f.target !== 'embedded') {
+          throw new HerdError('E_FLAG', '--target-profile: applies only to the embedded target, but --target names another one');
+        }
+        overrides.targetProfile = f.targetProfile;
+      }
       if (f.devices !== undefined) overrides.devices = parseFlagNumber(f.devices, '--devices', { min: 1, max: 10_000_000 });
       if (f.seed !== undefined) overrides.seed = parseFlagNumber(f.seed, '--seed', { min: 0, max: 2 ** 32 - 1 });
       if (f.scale !== undefined) overrides.scale = parseFlagScale(f.scale);
@@ -60,6 +78,8 @@ Exit codes: 0 passed · 1 a threshold failed · 2 bad input · 3 run failed or h
       const workers = f.workers === undefined ? undefined : parseFlagNumber(f.workers, '--workers', { min: 1, max: 256 });
       const maxHandshakes = f.maxHandshakes === undefined ? 0 : parseFlagNumber(f.maxHandshakes, '--max-handshakes', { min: 1, max: 1_000_000 });
       const sourceIps = f.sourceIps === undefined ? [] : parseSourceIps(f.sourceIps);
+      const shard = f.shard === undefined ? { index: 0, count: 1 } : parseFlagShard(f.shard);
+      const startAtMs = f.startAt === undefined ? null : parseFlagStartAt(f.startAt, Date.now());
       const progress = f.quiet ? null : new ProgressPrinter(ctx);
       let unsubscribe: (() => void) | null = null;
       try {
@@ -72,6 +92,9 @@ Exit codes: 0 passed · 1 a threshold failed · 2 bad input · 3 run failed or h
             sourceIps,
             maxHandshakesInFlight: maxHandshakes,
             allowSaturated: f.allowSaturated === true,
+            shard,
+            startAtMs,
+            stepSummaryPath: ctx.env.GITHUB_STEP_SUMMARY ?? null,
           },
           {
             onStart: (stop, info) => {

@@ -3,7 +3,7 @@
  * version serves every connection in the process: FrameSplitter hands it only complete frames, and
  * after each frame the parser is back at its start state with nothing buffered (checked here on
  * every call, and reset if a malformed frame left it mid-packet), so no bytes leak between
- * connections.
+ * connections. test/unit/protocol-decode.test.ts proves it, including after malformed frames.
  */
 import * as mqtt from 'mqtt-packet';
 
@@ -12,6 +12,7 @@ export type DecodeResult = { packet: mqtt.Packet; error: null } | { packet: null
 interface ParserInternals {
   _list: { length: number };
   _stateCounter: number;
+  _pos: number;
   error: Error | null;
   _resetState(): void;
 }
@@ -30,6 +31,7 @@ function makeParser(protocolVersion: 4 | 5): mqtt.Parser {
   const p = mqtt.parser({ protocolVersion });
   p.on('packet', onPacket);
   p.on('error', onError);
+  (p as unknown as ParserInternals)._pos = 0; // unset until the first packet; idle means 0
   return p;
 }
 
@@ -46,9 +48,12 @@ export function decodeFrame(frame: Buffer, protocolVersion: 4 | 5): DecodeResult
     failed = err instanceof Error ? err.message : 'parser threw';
   }
   const internals = parser as unknown as ParserInternals;
-  if (failed !== null || internals._list.length !== 0 || internals._stateCounter !== 0) {
+  if (failed !== null || internals._list.length !== 0 || internals._stateCounter !== 0 || internals._pos !== 0) {
     // A malformed or short frame: drop whatever the parser holds so the next frame starts clean.
+    // _resetState() leaves the read cursor `_pos` where the error stopped (mqtt-packet 9.0.2), and
+    // the next length would be read from there; only _newPacket() zeroes it, so we do it here.
     internals._resetState();
+    internals._pos = 0;
     const error = failed ?? 'incomplete frame';
     captured = null;
     failed = null;
@@ -63,5 +68,5 @@ export function decodeFrame(frame: Buffer, protocolVersion: 4 | 5): DecodeResult
 /** True when the shared parser holds no bytes and no partial packet (tests check it). */
 export function parserIsIdle(protocolVersion: 4 | 5): boolean {
   const p = PARSERS[protocolVersion] as unknown as ParserInternals;
-  return p._list.length === 0 && p._stateCounter === 0 && p.error === null;
+  return p._list.length === 0 && p._stateCounter === 0 && p._pos === 0 && p.error === null;
 }

@@ -144,9 +144,9 @@ function onSocketClose(this: TaggedSocket): void {
   if (!l.upgraded) l.fireClose();
 }
 function onUpgrade(this: WebSocket): void {
-  const l = (this as TaggedWs)[LINK];
-  l.upgraded = true;
-  l.handler.linkWsUpgraded();
+  // ws owns the socket from here (and reports its close), but it has not yet checked
+  // Sec-WebSocket-Accept or the subprotocol: the upgrade counts as done only at 'open'.
+  (this as TaggedWs)[LINK].upgraded = true;
 }
 function onUnexpectedResponse(this: WebSocket, req: ClientRequest, res: IncomingMessage): void {
   const l = (this as TaggedWs)[LINK];
@@ -155,7 +155,9 @@ function onUnexpectedResponse(this: WebSocket, req: ClientRequest, res: Incoming
   l.socket.destroy();
 }
 function onOpen(this: WebSocket): void {
-  (this as TaggedWs)[LINK].handler.linkReady();
+  const h = (this as TaggedWs)[LINK].handler;
+  h.linkWsUpgraded();
+  h.linkReady();
 }
 function onMessage(this: WebSocket, data: Buffer | ArrayBuffer | Buffer[]): void {
   const chunk = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);

@@ -1,0 +1,29 @@
+import type { Command } from 'commander';
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { mergeResults } from '../../report/merge.js';
+import { readResults } from '../../report/read.js';
+import { renderSummary } from '../../report/summary.js';
+import { writeFileAtomic } from '../../util/atomic-write.js';
+import { newRunId } from '../../engine/execute.js';
+import type { CliContext } from '../context.js';
+import { painter } from '../output.js';
+
+export function registerMerge(program: Command, ctx: CliContext, setExit: (code: number) => void): void {
+  program
+    .command('merge')
+    .description('merge the results of sharded runs (--shard i/n) into one results.json, evaluating thresholds globally')
+    .argument('<files...>', 'results.json of every shard')
+    .requiredOption('-o, --output <file>', 'merged results.json to write')
+    .option('-q, --quiet', 'do not print the merged summary')
+    .addHelpText('after', '\nExample:\n  $ herd merge shards/*/results.json -o reports/merged/results.json')
+    .action((files: string[], f: { output: string; quiet?: boolean }) => {
+      const inputs = files.map((path) => ({ path, results: readResults(path) }));
+      const merged = mergeResults(inputs, `merged-${newRunId()}`);
+      const out = resolve(f.output);
+      mkdirSync(dirname(out), { recursive: true });
+      writeFileAtomic(out, JSON.stringify(merged, null, 2) + '\n');
+      if (!f.quiet) ctx.stdout.write(renderSummary(merged, painter(ctx)) + `\n\nmerged ${files.length} shards → ${out}\n`);
+      setExit(merged.run.exitCode);
+    });
+}

@@ -1,0 +1,146 @@
+/**
+ * Device telemetry: each connected device publishes on its topic at the cohort's interval, and
+ * (with echo) subscribes to it first, so every message comes back through the target and is
+ * counted end to end — delivered, lost, duplicated, out of order — with its delivery latency.
+ * The runner owns timing (its event heap); this module owns what a publish and a receipt mean.
+ */
+import type { MqttConnection } from '../protocols/mqtt/connection.js';
+import { SEND_REFUSED } from '../protocols/mqtt/connection.js';
+import type { InboundMessage } from '../protocols/mqtt/messaging.js';
+import { decodePayload, encodePayload } from '../protocols/payload.js';
+import { DeliveryTracker, type DeliveryState } from '../metrics/delivery.js';
+import type { Recorder } from '../metrics/recorder.js';
+import type { ResolvedPublish, ResolvedScenario } from '../scenario/resolve.js';
+import { expandTemplate } from '../scenario/template.js';
+
+export interface MessagingHost {
+  readonly scenario: ResolvedScenario;
+  readonly runId: string;
+  readonly ids: Uint32Array;
+  cohortOf(slot: number): number;
+  schedulePublish(slot: number, atUs: number): void;
+  /** When publishing stops: teardown minus the cohort's stopBeforeEnd. */
+  readonly durationUs: number;
+}
+
+export class Messaging {
+  private readonly host: MessagingHost;
+  private readonly rec: Recorder;
+  private readonly trackers: DeliveryTracker[];
+  private readonly seq: Uint32Array;
+  /** 1 = a publish event for the slot is in the runner's heap. */
+  private readonly pending: Uint8Array;
+  /** 1 = the current session's echo subscription is acknowledged. */
+  private readonly subscribed: Uint8Array;
+  private readonly topics: (string | undefined)[];
+
+  constructor(host: MessagingHost, rec: Recorder) {
+    this.host = host;
+    this.rec = rec;
+    const n = host.ids.length;
+    this.trackers = host.scenario.cohorts.map(() => new DeliveryTracker());
+    this.seq = new Uint32Array(n);
+    this.pending = new Uint8Array(n);
+    this.subscribed = new Uint8Array(n);
+    this.topics = new Array<string | undefined>(n);
+  }
+
+  get enabled(): boolean {
+    return this.host.scenario.cohorts.some((c) => c.device.publish !== null);
+  }
+
+  private publishOf(slot: number): ResolvedPublish | null {
+    return this.host.scenario.cohorts[this.host.cohortOf(slot)]?.device.publish ?? null;
+  }
+
+  private topic(slot: number): string {
+    let t = this.topics[slot];
+    if (t === undefined) {
+      const c = this.host.scenario.cohorts[this.host.cohortOf(slot)];
+      t = expandTemplate(c?.device.publish?.topic ?? '', { id: this.host.ids[slot] as number, run: this.host.runId, cohort: c?.name ?? '' });
+      this.topics[slot] = t;
+    }
+    return t;
+  }
+
+  onConnected(slot: number, c: MqttConnection, nowUs: number): void {
+    const p = this.publishOf(slot);
+    if (p === null) return;
+    this.subscribed[slot] = 0;
+    if (p.echo) {
+      if (c.subscribe([this.topic(slot)], p.qos) === SEND_REFUSED) this.rec.counters.messagesRefused++;
+      return; // publishing starts on SUBACK
+    }
+    this.startPublishing(slot, p, nowUs);
+  }
+
+  onSubscribed(slot: number, granted: readonly number[], latencyUs: number, nowUs: number): void {
+    this.rec.record('message.subscribeAck', latencyUs);
+    const p = this.publishOf(slot);
+    if (p === null) return;
+    if (granted.some((g) => g >= 0x80)) {
+      this.rec.error({ origin: 'protocol', phase: 'subscribe', code: `SUBACK_${(granted.find((g) => g >= 0x80) as number).toString(16).toUpperCase()}` });
+      return;
+    }
+    this.subscribed[slot] = 1;
+    this.startPublishing(slot, p, nowUs);
+  }
+
+  private startPublishing(slot: number, p: ResolvedPublish, nowUs: number): void {
+    if (this.pending[slot] === 1) return; // the chain from an earlier session carries on
+    // Spread first publishes over one interval so a fleet that connected together does not publish together.
+    const id = this.host.ids[slot] as number;
+    const offset = ((id * 0.618033988749895) % 1) * p.everyUs;
+    this.pending[slot] = 1;
+    this.host.schedulePublish(slot, nowUs + offset);
+  }
+
+  /** A publish event fired: publish if the session allows, and schedule the next one. */
+  publishDue(slot: number, c: MqttConnection | null, nowUs: number): void {
+    this.pending[slot] = 0;
+    const p = this.publishOf(slot);
+    if (p === null || c === null || c.state !== 'connected') return;
+    if (nowUs >= this.host.durationUs - p.stopBeforeEndUs) return;
+    if (!p.echo || this.subscribed[slot] === 1) {
+      const seq = this.seq[slot] as number;
+      const id = this.host.ids[slot] as number;
+      const payload = encodePayload({ deviceId: id, seq, sentUs: nowUs }, p.payloadBytes);
+      if (c.publish(this.topic(slot), payload, p.qos) === SEND_REFUSED) this.rec.counters.messagesRefused++;
+      else {
+        this.seq[slot] = seq + 1;
+        this.rec.counters.messagesSent++;
+        if (p.echo) this.trackers[this.host.cohortOf(slot)]?.recordSent(String(id));
+      }
+    }
+    this.pending[slot] = 1;
+    this.host.schedulePublish(slot, nowUs + p.everyUs);
+  }
+
+  onPublished(latencyUs: number, reasonCode: number): void {
+    this.rec.record('message.publishAck', latencyUs);
+    if (reasonCode >= 0x80) this.rec.error({ origin: 'protocol', phase: 'publish', code: `PUBACK_${reasonCode.toString(16).toUpperCase()}` });
+  }
+
+  onMessage(slot: number, m: InboundMessage): void {
+    const stamp = decodePayload(m.payload);
+    const tracker = this.trackers[this.host.cohortOf(slot)];
+    if (!tracker) return;
+    if (stamp === null) {
+      tracker.recordForeign();
+      return;
+    }
+    const latencyUs = m.receivedUs - stamp.sentUs;
+    tracker.recordReceived(String(stamp.deviceId), stamp.seq, latencyUs);
+    this.rec.counters.messagesDelivered++;
+    this.rec.record('delivery.latency', latencyUs);
+  }
+
+  /** Per cohort name: the delivery state to merge in the coordinator. */
+  state(): Record<string, DeliveryState> {
+    const out: Record<string, DeliveryState> = {};
+    this.host.scenario.cohorts.forEach((c, i) => {
+      if (c.device.publish?.echo) out[c.name] = (this.trackers[i] as DeliveryTracker).toJSON();
+    });
+    return out;
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * Which URLs each cohort's devices connect to: the scenario's target URL, or the embedded
+ * target's listeners of the cohort's transport (one per target process, devices spread over
+ * them). Everything is validated here, in the coordinator, so a bad TLS file or a transport the
+ * target does not offer is bad input before any worker starts.
+ */
+import { join } from 'node:path';
+import { HerdError } from '../errors.js';
+import { prepareTarget } from '../protocols/device.js';
+import type { TlsSettings } from '../protocols/transports/tls-options.js';
+import type { ResolvedScenario } from '../scenario/resolve.js';
+import type { EmbeddedTarget } from '../target/spawn.js';
+import { PACKAGE_ROOT } from '../util/paths.js';
+
+const EMBEDDED_KIND = { mqtt: 'mqtt', mqtts: 'mqtts', ws: 'mqttWs', wss: 'mqttWss' } as const;
+
+/** The CA that signs the embedded target's fixture certificate. */
+export const EMBEDDED_CA = join(PACKAGE_ROOT, 'fixtures', 'tls', 'ca.crt');
+
+/** Transports the scenario's cohorts use. */
+export function transportsUsed(s: ResolvedScenario): Set<string> {
+  return new Set(s.cohorts.map((c) => c.device.transport));
+}
+
+/**
+ * Returns the scenario with embedded defaults filled in (the fixture CA for TLS devices) and the
+ * target URLs per cohort.
+ */
+export function resolveRunTargets(s: ResolvedScenario, embedded: EmbeddedTarget | null, remoteUrl: string | null): { scenario: ResolvedScenario; perCohort: string[][] } {
+  const problems: string[] = [];
+  const cohorts = s.cohorts.map((c) => {
+    if (embedded === null || (c.device.transport !== 'mqtts' && c.device.transport !== 'wss') || (c.device.tls as { ca?: string } | null)?.ca) return c;
+    return { ...c, device: { ...c.device, tls: { ...(c.device.tls ?? {}), ca: EMBEDDED_CA } } };
+  });
+  const perCohort = cohorts.map((c, i) => {
+    let urls: string[];
+    if (embedded === null) urls = [remoteUrl as string];
+    else {
+      const kind = EMBEDDED_KIND[c.device.transport];
+      urls = embedded.endpoints.filter((e) => e.kind === kind).map((e) => e.url);
+      if (urls.length === 0) {
+        problems.push(`cohorts[${i}].device.transport: the embedded target has no ${c.device.transport}:// listener (set target.embedded.tls: true for mqtts/wss)`);
+      }
+    }
+    for (const url of [...urls, ...(c.targets ?? [])]) {
+      try {
+        prepareTarget('mqtt', url, (c.device.tls ?? undefined) as TlsSettings | undefined, c.targets?.includes(url) ? `cohorts[${i}].targets` : 'target');
+      } catch (err) {
+        if (err instanceof HerdError) problems.push(err.message, ...err.details);
+        else throw err;
+      }
+    }
+    return urls;
+  });
+  if (problems.length > 0) throw new HerdError('E_SCENARIO_INVALID', 'the scenario cannot reach its target as configured', [...new Set(problems)]);
+  return { scenario: { ...s, cohorts }, perCohort };
+}
+
+/** Embedded target options with TLS listeners switched on when a cohort needs them. */
+export function embeddedOptionsFor(s: ResolvedScenario): Record<string, unknown> {
+  const o = { ...(s.embeddedTarget ?? {}) };
+  const t = transportsUsed(s);
+  if ((t.has('mqtts') || t.has('wss')) && o.tls === undefined) o.tls = true;
+  return o;
+}

@@ -1,0 +1,134 @@
+/**
+ * TLS options against Mosquitto's TLS listeners: CA file, wrong CA, insecure opt-in, SNI with a
+ * host name (dns phase), version bounds, client certificates per device (mTLS), and session
+ * resumption share with full vs resumed handshakes counted — and their p50 printed (not asserted).
+ */
+import { lookup } from 'node:dns/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDevice, prepareTarget, type PreparedTarget } from '../../src/protocols/device.js';
+import { buildConnect } from '../../src/protocols/mqtt/connect-packet.js';
+import type { MqttConnection } from '../../src/protocols/mqtt/connection.js';
+import type { TlsSettings } from '../../src/protocols/transports/tls-options.js';
+import { externalProgram } from '../helpers/external.js';
+import { startMosquittoListeners, type MosquittoMulti } from '../helpers/mosquitto.js';
+import { RecordingOwner } from './protocol-owner.js';
+
+const TLS_DIR = new URL('../../fixtures/tls/', import.meta.url).pathname;
+const CA = `${TLS_DIR}ca.crt`;
+const mosquitto = externalProgram('mosquitto');
+
+function attempt(t: PreparedTarget, owner: RecordingOwner, deviceId: number): MqttConnection {
+  return openDevice(t as PreparedTarget & { kind: 'mqtt' }, {
+    deviceId,
+    localAddress: undefined,
+    connectTimeoutMs: 5_000,
+    maxPacketBytes: 64 * 1024,
+    connectPacket: buildConnect({ clientId: `herd-tls-${process.pid}-${deviceId}-${Math.random()}`, username: null, password: null, keepaliveS: 30, clean: true, protocolVersion: 4 }),
+  }, owner);
+}
+
+/** Connects, then ends cleanly; returns the connection (with its timings) and its outcome. */
+async function once(t: PreparedTarget, deviceId: number): Promise<{ c: MqttConnection; failure: unknown }> {
+  const owner = new RecordingOwner();
+  const c = attempt(t, owner, deviceId);
+  const r = await owner.outcome(deviceId);
+  if (r.kind === 'connected') {
+    c.end();
+    await owner.waitKind('closed', deviceId);
+  } else await owner.waitFor(() => c.state === 'closed');
+  return { c, failure: r.failure ?? null };
+}
+
+function p50(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.floor((s.length - 1) / 2)] as number;
+}
+
+describe.skipIf(!mosquitto)('TLS against Mosquitto', () => {
+  let m: MosquittoMulti;
+  const url = (name: string, host = '127.0.0.1'): string => `mqtts://${host}:${m.ports[name]}`;
+  const target = (name: string, s: TlsSettings, host?: string): PreparedTarget => prepareTarget('mqtt', url(name, host), s);
+
+  beforeAll(async () => {
+    const files = { cafile: CA, certfile: `${TLS_DIR}server.crt`, keyfile: `${TLS_DIR}server.key` };
+    m = await startMosquittoListeners(mosquitto as string, [
+      { name: 'tls', protocol: 'mqtt', tls: files },
+      { name: 'mtls', protocol: 'mqtt', tls: { ...files, requireCertificate: true } },
+    ]);
+  });
+  afterAll(async () => m?.stop());
+
+  it('verifies the server against a CA file and times the handshake', async () => {
+    const { c, failure } = await once(target('tls', { ca: CA }), 0);
+    expect(failure).toBeNull();
+    expect(c.phaseTimes().tlsHandshakeUs).toBeGreaterThan(0);
+    expect(c.tlsResumed).toBe(false);
+  });
+
+  it('a server certificate from an untrusted CA is a tls failure in tlsHandshake', async () => {
+    const { failure } = await once(target('tls', { ca: `${TLS_DIR}other-ca.crt` }), 0);
+    expect(failure).toMatchObject({ origin: 'tls', phase: 'tlsHandshake' });
+  });
+
+  it('insecure: true accepts that certificate (opt-in only)', async () => {
+    const { failure } = await once(target('tls', { ca: `${TLS_DIR}other-ca.crt`, insecure: true }), 0);
+    expect(failure).toBeNull();
+  });
+
+  it('a host name gives a dns phase and is sent as SNI and checked against the certificate', async () => {
+    const resolved = await lookup('localhost').catch(() => null);
+    if (resolved?.address !== '127.0.0.1') return; // this host's "localhost" is not 127.0.0.1: nothing to test on loopback
+    const { c, failure } = await once(target('tls', { ca: CA }, 'localhost'), 0);
+    expect(failure).toBeNull();
+    expect(c.phaseTimes().dnsUs).toBeGreaterThanOrEqual(0);
+    expect(c.dnsDoneUs).toBeLessThanOrEqual(c.tcpConnectedUs);
+  });
+
+  it('a wrong servername fails the identity check', async () => {
+    const { failure } = await once(target('tls', { ca: CA, servername: 'not-this-host.example' }), 0);
+    expect(failure).toMatchObject({ origin: 'tls', code: 'ERR_TLS_CERT_ALTNAME_INVALID' });
+  });
+
+  it('version bounds are applied (TLSv1.2 only) and ALPN is offered', async () => {
+    const { c, failure } = await once(target('tls', { ca: CA, minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2', alpn: ['mqtt'] }), 0);
+    expect(failure).toBeNull();
+    expect(c.tlsResumed).toBe(false);
+  });
+
+  it('mTLS: each device presents its own certificate from a template; none is refused', async () => {
+    const t = target('mtls', { ca: CA, clientCert: `${TLS_DIR}clients/device-{id}.crt` });
+    expect(t.tls?.clientCerts.map((p) => p.name)).toEqual(['device-0', 'device-1', 'device-2', 'device-3']);
+    for (const id of [0, 1, 5]) expect((await once(t, id)).failure).toBeNull();
+    const bare = await once(target('mtls', { ca: CA }), 0);
+    expect(bare.failure).toMatchObject({ origin: expect.stringMatching(/^(tls|network)$/) });
+  });
+
+  it('resume: 0.8 offers a cached session on exactly 8 of 10 reconnects; full vs resumed are counted', async () => {
+    for (const maxVersion of ['TLSv1.2', 'TLSv1.3'] as const) {
+      const t = target('tls', { ca: CA, resume: 0.8, maxVersion });
+      const store = t.tls!.sessions;
+      for (let i = 0; i < 11; i++) expect((await once(t, 7)).failure).toBeNull();
+      expect(store.offeredCount).toBe(8);
+      expect(store.fullHandshakes + store.resumedHandshakes).toBe(11);
+      expect(store.resumedHandshakes).toBe(8);
+    }
+  });
+
+  it('measures full vs resumed handshake time (printed, never asserted)', async () => {
+    const rounds = 150;
+    for (const maxVersion of ['TLSv1.2', 'TLSv1.3'] as const) {
+      const full = target('tls', { ca: CA, maxVersion });
+      const resumed = target('tls', { ca: CA, resume: 1, maxVersion });
+      const fullUs: number[] = [];
+      const resumedUs: number[] = [];
+      await once(resumed, 1); // prime the session cache
+      for (let i = 0; i < rounds; i++) {
+        fullUs.push((await once(full, 1)).c.phaseTimes().tlsHandshakeUs as number);
+        const r = (await once(resumed, 1)).c;
+        if (r.tlsResumed) resumedUs.push(r.phaseTimes().tlsHandshakeUs as number);
+      }
+      console.log(`[herd] Mosquitto ${maxVersion} handshake p50 over ${rounds}: full ${p50(fullUs)} µs, resumed ${p50(resumedUs)} µs (${resumedUs.length} resumed)`);
+      expect(resumedUs.length).toBe(rounds);
+    }
+  });
+});

@@ -1,0 +1,60 @@
+/**
+ * Issue 5: loss is counted exactly when the target drops a known number of messages. The embedded
+ * target drops deliveries by seeded coin flips (messageLossRate, lossSeed), so for the number of
+ * messages herd sent the exact number it must have lost is known in advance.
+ */
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Results } from '../../src/report/results-types.js';
+import { LOSS_SALT, seededShareCount } from '../../src/target/shares.js';
+import { runHerd } from '../helpers/cli.js';
+
+function scenario(lossRate: number): string {
+  return `name: telemetry-loss
+devices: 200
+target:
+  embedded: { messageLossRate: ${lossRate}, lossSeed: 7 }
+device:
+  keepalive: 30s
+  publish: { every: 500ms, qos: 1, payloadBytes: 64 }
+waves:
+  - { type: ramp, over: 2s }
+hold: 6s
+thresholds:
+  delivery.lost: ["== 0"]
+`;
+}
+
+async function run(lossRate: number): Promise<{ code: number | null; r: Results }> {
+  const dir = mkdtempSync(join(tmpdir(), 'herd-loss-'));
+  writeFileSync(join(dir, 's.yaml'), scenario(lossRate));
+  const res = await runHerd(['run', join(dir, 's.yaml'), '--out', join(dir, 'out'), '--workers', '1', '-q']);
+  const [id] = readdirSync(join(dir, 'out'));
+  return { code: res.code, r: JSON.parse(readFileSync(join(dir, 'out', id as string, 'results.json'), 'utf8')) as Results };
+}
+
+describe('end-to-end message accounting', () => {
+  it('counts exactly the messages the target silently dropped', async () => {
+    const { code, r } = await run(0.05);
+    const d = r.delivery!;
+    expect(d.sent).toBeGreaterThan(1000);
+    expect(d.lost).toBe(seededShareCount(0.05, 7, LOSS_SALT.delivery, d.sent));
+    expect(d.lost).toBeGreaterThan(0);
+    expect(d.delivered + d.lost).toBe(d.sent);
+    expect(d.duplicated).toBe(0);
+    expect(r.latency['message.publishAck']?.count).toBe(d.sent);
+    expect(r.latency['delivery.latency']?.count).toBe(d.delivered);
+    expect(r.timeline.buckets.reduce((a, b) => a + b.messagesSent, 0)).toBe(d.sent);
+    expect(r.thresholds[0]).toMatchObject({ metric: 'delivery.lost', passed: false, observed: d.lost });
+    expect(code).toBe(1);
+  });
+
+  it('passes delivery.lost == 0 when the target loses nothing', async () => {
+    const { code, r } = await run(0);
+    expect(r.delivery?.lost).toBe(0);
+    expect(r.delivery?.sent).toBe(r.delivery?.delivered);
+    expect(code).toBe(0);
+  });
+});

@@ -1,0 +1,108 @@
+/**
+ * Sharded runs merge exactly: 4 shard processes started together (--start-at) against one target,
+ * merged with `herd merge`, account for exactly the attempts of one unsharded run of the same plan,
+ * and the merged histograms are the exact sum of the shards' (percentiles within HDR precision of
+ * the union of the shards' raw data).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHistogram, decodeHistogram } from '../../src/metrics/histogram.js';
+import type { Results } from '../../src/report/results-types.js';
+import { HERD_BIN, runHerd } from '../helpers/cli.js';
+import { freePort } from '../helpers/mosquitto.js';
+
+const SCENARIO = `name: shard-test
+devices: 800
+seed: 11
+device: { keepalive: 30s }
+waves:
+  - { type: ramp, over: 2s }
+hold: 2s
+thresholds:
+  connect.total: ["p(99) < 5s"]
+`;
+
+function readOne(dir: string): Results {
+  const [run] = readdirSync(dir).filter((d) => !d.startsWith('.'));
+  return JSON.parse(readFileSync(join(dir, run as string, 'results.json'), 'utf8')) as Results;
+}
+
+describe('sharded runs and herd merge', () => {
+  let target: ReturnType<typeof spawn>;
+  let url: string;
+  beforeAll(async () => {
+    const port = await freePort();
+    url = `mqtt://127.0.0.1:${port}`;
+    target = spawn(process.execPath, [HERD_BIN, 'target', '--port', String(port)], { stdio: 'ignore' });
+    for (let i = 0; i < 100; i++) {
+      const up = await new Promise<boolean>((r) => {
+        const s = net.connect({ host: '127.0.0.1', port }, () => (s.destroy(), r(true)));
+        s.on('error', () => r(false));
+      });
+      if (up) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error('herd target did not start');
+  });
+  afterAll(() => {
+    if (target.pid !== undefined && target.exitCode === null) process.kill(target.pid, 'SIGTERM');
+  });
+
+  it('4 merged shards equal one unsharded run of the same plan', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'herd-shards-'));
+    const file = join(dir, 's.yaml');
+    writeFileSync(file, SCENARIO);
+    const whole = await runHerd(['run', file, '--target', url, '--out', join(dir, 'whole'), '-q']);
+    expect(whole.code).toBe(0);
+    const startAt = new Date(Date.now() + 3000).toISOString();
+    const shards = await Promise.all(
+      [1, 2, 3, 4].map((i) => runHerd(['run', file, '--target', url, '--shard', `${i}/4`, '--start-at', startAt, '--workers', '1', '--out', join(dir, `shard-${i}`), '-q'])),
+    );
+    for (const s of shards) expect(s.code).toBe(0);
+    const parts = [1, 2, 3, 4].map((i) => readOne(join(dir, `shard-${i}`)));
+    expect(parts.map((p) => [p.run.shard, p.attempts.planned])).toEqual([1, 2, 3, 4].map((i) => [{ index: i, count: 4 }, 200]));
+    for (const p of parts) expect(Math.abs(p.run.clockOffsetMs ?? 1e9)).toBeLessThan(1000);
+
+    const files = [1, 2, 3, 4].map((i) => {
+      const [run] = readdirSync(join(dir, `shard-${i}`));
+      return join(dir, `shard-${i}`, run as string, 'results.json');
+    });
+    const out = join(dir, 'merged.json');
+    const merged = await runHerd(['merge', ...files, '-o', out]);
+    expect(merged.code).toBe(0);
+    const m = JSON.parse(readFileSync(out, 'utf8')) as Results;
+    const w = readOne(join(dir, 'whole'));
+    expect(m.attempts).toEqual(w.attempts);
+    expect(m.accounting.balanced).toBe(true);
+    expect(m.run.mergedFrom).toHaveLength(4);
+    expect(m.latency['connect.total']?.count).toBe(w.latency['connect.total']?.count);
+    expect(m.thresholds.map((t) => t.passed)).toEqual([true]);
+    // Exactness: the merged histogram is the sum of the shards'.
+    const union = createHistogram();
+    for (const p of parts) union.add(decodeHistogram(p.latency['connect.total']!.histogram));
+    expect(m.latency['connect.total']?.p99Us).toBe(union.getValueAtPercentile(99));
+    expect(m.latency['connect.total']?.maxUs).toBe(union.maxValue);
+    expect(m.timeline.buckets.reduce((a, b) => a + b.attempts, 0)).toBe(800);
+
+    // Missing or duplicated shards are refused with exit 2.
+    const missing = await runHerd(['merge', ...files.slice(1), '-o', join(dir, 'x.json')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('shard 1/4 is missing');
+    const dup = await runHerd(['merge', files[0] as string, ...files, '-o', join(dir, 'y.json')]);
+    expect(dup.code).toBe(2);
+    expect(dup.stderr).toContain('shard 1/4 appears twice');
+  }, 120_000);
+
+  it('rejects a bad --shard and --start-at, naming the flag', async () => {
+    const bad = await runHerd(['run', 'scenarios/quickstart.yaml', '--shard', '5/4']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--shard: expected I/N with 1 ≤ I ≤ N ≤ 10000, e.g. 3/8, got "5/4"');
+    const t = await runHerd(['run', 'scenarios/quickstart.yaml', '--start-at', 'tomorrow']);
+    expect(t.code).toBe(2);
+    expect(t.stderr).toContain('--start-at: expected an ISO 8601 time with a time zone');
+  });
+});

@@ -1,0 +1,18 @@
+import { describe, expect, it } from 'vitest';
+import { PAYLOAD_HEADER_BYTES, decodePayload, encodePayload } from '../../src/protocols/payload.js';
+
+describe('message payload stamp', () => {
+  it('round-trips device id, sequence and send time at any size ≥ the header', () => {
+    const stamp = { deviceId: 123_456, seq: 4_000_000_000, sentUs: 86_400_000_123 };
+    for (const size of [0, PAYLOAD_HEADER_BYTES, 256]) {
+      const b = encodePayload(stamp, size);
+      expect(b.length).toBe(Math.max(PAYLOAD_HEADER_BYTES, size));
+      expect(decodePayload(b)).toEqual(stamp);
+    }
+  });
+
+  it('returns null for payloads that are not herd stamps', () => {
+    expect(decodePayload(Buffer.from('hello world, this is not herd'))).toBeNull();
+    expect(decodePayload(Buffer.alloc(5))).toBeNull();
+  });
+});

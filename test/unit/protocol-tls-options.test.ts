@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { HerdError } from '../../src/errors.js';
+import { classifyError, isLoadShedding, wsHttpFailure } from '../../src/protocols/classify.js';
+import { prepareTarget } from '../../src/protocols/device.js';
+import { parseEndpoint } from '../../src/protocols/registry.js';
+import { clientCertFor, resolveTls } from '../../src/protocols/transports/tls-options.js';
+import { TlsSessionStore } from '../../src/protocols/transports/tls-sessions.js';
+
+const TLS_DIR = new URL('../../fixtures/tls/', import.meta.url).pathname;
+
+function problems(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(HerdError);
+    return [...(e as HerdError).details];
+  }
+  throw new Error('expected a HerdError');
+}
+
+describe('TLS settings', () => {
+  it('loads client certificates from a directory or a template, device n → pair n mod count', () => {
+    for (const spec of [`${TLS_DIR}clients`, `${TLS_DIR}clients/device-{id}.crt`]) {
+      const t = resolveTls({ clientCert: spec });
+      expect(t.clientCerts.map((c) => c.name)).toEqual(['device-0', 'device-1', 'device-2', 'device-3']);
+      expect(clientCertFor(t, 6)?.name).toBe('device-2');
+    }
+    expect(clientCertFor(resolveTls({}), 6)).toBeNull();
+    expect(resolveTls({}).rejectUnauthorized).toBe(true);
+    expect(resolveTls({ insecure: true }).rejectUnauthorized).toBe(false);
+  });
+
+  it('reports every bad setting at once, naming the field and the file', () => {
+    const p = problems(() =>
+      resolveTls({ ca: '/nonexistent/ca.pem', clientCert: `${TLS_DIR}nothing-{id}.crt`, resume: 1.5, minVersion: 'TLSv1.3', maxVersion: 'TLSv1.2' }, 'device.tls'),
+    );
+    expect(p).toEqual([
+      'device.tls.ca: cannot read /nonexistent/ca.pem (ENOENT)',
+      'device.tls.minVersion: TLSv1.3 is above maxVersion TLSv1.2',
+      'device.tls.resume: expected a share between 0 and 1, got 1.5',
+      `device.tls.clientCert: no certificate files match ${TLS_DIR}nothing-{id}.crt (expected <name>.crt with a <name>.key beside it)`,
+    ]);
+    expect(problems(() => resolveTls({ ca: `${TLS_DIR}README.md` }))).toEqual([`device.tls.ca: ${TLS_DIR}README.md is not a PEM file (no -----BEGIN line)`]);
+  });
+
+  it('session store: exactly share × eligible reconnects offer a session; memory capped', () => {
+    const s = new TlsSessionStore(0.8, 2);
+    expect(s.take(1)).toBeUndefined(); // nothing cached: a first connect is not a reconnect that could resume
+    s.save(1, Buffer.from('a'));
+    const offered = Array.from({ length: 10 }, () => s.take(1) !== undefined).filter(Boolean).length;
+    expect(offered).toBe(8);
+    s.save(2, Buffer.from('b'));
+    s.save(3, Buffer.from('c'));
+    expect(s.size).toBe(2);
+    expect(new TlsSessionStore(0, 10).take(1)).toBeUndefined();
+  });
+});
+
+describe('endpoints and classification', () => {
+  it('parses each scheme with its default port and path', () => {
+    expect(parseEndpoint('mqtt://127.0.0.1', 'mqtt')).toMatchObject({ scheme: 'mqtt', port: 1883, path: '', secure: false, hostIsIp: true });
+    expect(parseEndpoint('mqtts://broker.local', 'mqtt')).toMatchObject({ port: 8883, secure: true, hostIsIp: false });
+    expect(parseEndpoint('ws://127.0.0.1:9001', 'mqtt')).toMatchObject({ port: 9001, path: '/mqtt' });
+    expect(parseEndpoint('wss://[::1]/x?y=1', 'websocket')).toMatchObject({ host: '::1', port: 443, path: '/x?y=1' });
+    expect(() => parseEndpoint('mqtt://127.0.0.1', 'websocket')).toThrow(/websocket device cannot use "mqtt:\/\/"/);
+    expect(() => parseEndpoint('http://127.0.0.1', 'mqtt')).toThrow(HerdError);
+    expect(() => prepareTarget('mqtt', 'mqtt://127.0.0.1', { insecure: true })).toThrow(/not a TLS URL/);
+    expect(prepareTarget('mqtt', 'mqtts://127.0.0.1').tls?.rejectUnauthorized).toBe(true);
+  });
+
+  it('classifies TLS, WebSocket and local errors by origin', () => {
+    expect(classifyError({ code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' }, 'tlsHandshake')).toEqual({ origin: 'tls', phase: 'tlsHandshake', code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
+    expect(classifyError({ code: 'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA' }, 'mqttConnack').origin).toBe('tls');
+    expect(classifyError({ code: 'WS_ERR_INVALID_OPCODE' }, 'held')).toEqual({ origin: 'protocol', phase: 'held', code: 'WS_ERR_INVALID_OPCODE' });
+    expect(classifyError(new Error('Invalid Sec-WebSocket-Accept header'), 'wsUpgrade')).toEqual({ origin: 'protocol', phase: 'wsUpgrade', code: 'WS_HANDSHAKE_INVALID' });
+    expect(classifyError({ code: 'EMFILE' }, 'tcpConnect').origin).toBe('local');
+    expect(isLoadShedding(wsHttpFailure(503))).toBe(true);
+    expect(isLoadShedding(wsHttpFailure(500))).toBe(false);
+  });
+});
