@@ -27,6 +27,8 @@ export interface CoordinatorOptions {
   onOrigin?: (originNs: bigint) => void;
   maxHandshakesInFlight: number;
   maxPacketBytes: number;
+  /** What to do when a worker process dies: stop the run, or carry on with the others. */
+  onWorkerFailure: 'abort' | 'continue';
 }
 
 export interface RunOutcome {
@@ -43,6 +45,10 @@ export interface RunOutcome {
   healthSamples: { worker: number; t: number; sample: HealthSample }[];
   /** Merged end-to-end delivery per cohort (cohorts with echo telemetry only). */
   delivery: Map<string, DeliveryTracker>;
+  /** Attempts of workers that died, whose outcome nobody can know: lost to the harness. */
+  lostToHarness: number;
+  /** One line per worker that died, saying when and how. */
+  workerFailures: string[];
 }
 
 /** signal: the user stopped the run (exit 130); failure: the harness could not carry on (exit 3). */
@@ -65,6 +71,9 @@ interface WorkerState {
   inFlightAtEnd: number;
   health: WorkerHealth;
   lastSecond: number;
+  /** Attempts this worker has reported (planned + reconnects) and outcomes it has reported. */
+  attempts: number;
+  outcomes: number;
 }
 
 export class Coordinator extends EventEmitter {
@@ -75,6 +84,9 @@ export class Coordinator extends EventEmitter {
   private stopSent = false;
   private healthSamples: RunOutcome['healthSamples'] = [];
   private reported = new Map<number, number>();
+  private lostToHarness = 0;
+  private readonly workerFailures: string[] = [];
+  private forced = false;
   private readonly delivery = new Map<string, DeliveryTracker>();
 
   constructor(o: CoordinatorOptions) {
@@ -95,6 +107,8 @@ export class Coordinator extends EventEmitter {
         done: false,
         inFlightAtEnd: 0,
         lastSecond: -1,
+        attempts: 0,
+        outcomes: 0,
         health: {
           worker: i,
           devices: 0,
@@ -151,10 +165,7 @@ export class Coordinator extends EventEmitter {
       (w) =>
         new Promise<void>((resolve) => {
           w.child.on('exit', (code, signal) => {
-            if (!w.done) {
-              w.health.exitedEarly = true;
-              this.abort(`worker ${w.index} exited unexpectedly (${signal ?? `code ${code}`})`, 'failure');
-            }
+            if (!w.done) this.workerDied(w, code, signal);
             resolve();
           });
         }),
@@ -174,7 +185,25 @@ export class Coordinator extends EventEmitter {
       workers: this.workers.map((w) => w.health),
       healthSamples: this.healthSamples,
       delivery: this.delivery,
+      lostToHarness: this.lostToHarness,
+      workerFailures: this.workerFailures,
     };
+  }
+
+  /**
+   * A worker died (killed, out of memory): its devices are lost to the harness — never counted
+   * as target errors — and the run stops or carries on as asked. Noticed at once through 'exit'.
+   */
+  private workerDied(w: WorkerState, code: number | null, signal: NodeJS.Signals | null): void {
+    w.health.exitedEarly = true;
+    const lost = Math.max(0, w.planned + w.attempts - w.outcomes);
+    this.lostToHarness += lost;
+    const t = this.workers.length > 0 ? Math.max(0, ...this.workers.map((x) => x.lastSecond)) + 1 : 0;
+    const how = this.forced ? 'stopped by force' : `exited unexpectedly (${signal ?? `code ${code}`})`;
+    this.workerFailures.push(`worker ${w.index} ${how} near t=${t}s: ${lost} of its attempts lost to the harness`);
+    if (this.forced) return;
+    this.emit('notice', `worker ${w.index} ${how}; ${this.o.onWorkerFailure === 'abort' ? 'stopping the run' : 'carrying on without it'}`);
+    if (this.o.onWorkerFailure === 'abort') this.abort(`worker ${w.index} ${how}`, 'failure');
   }
 
   /** Stops the run early: workers stop scheduling and close their sessions (bounded). */
@@ -185,6 +214,7 @@ export class Coordinator extends EventEmitter {
 
   /** A second request: stop waiting for graceful closes. */
   forceStop(): void {
+    this.forced = true;
     for (const w of this.workers) if (!w.done) w.child.kill('SIGKILL');
   }
 
@@ -199,10 +229,14 @@ export class Coordinator extends EventEmitter {
   private onWorkerMessage(w: WorkerState, m: FromWorker): void {
     if (m.type !== 'metrics' && m.type !== 'done') return;
     this.agg.add(w.index, m.delta, m.health?.loopDelayP99Us ?? null);
+    const c = m.delta.counters;
+    w.attempts += c.reconnects;
+    w.outcomes += c.succeeded + c.failed + c.timedOut + c.dropped;
     if (m.health) this.noteHealth(w, m.delta.t, m.health);
     if (m.type === 'done') {
       w.done = true;
       w.inFlightAtEnd = m.inFlightAtEnd;
+      w.outcomes += m.inFlightAtEnd;
       for (const [cohort, st] of Object.entries(m.delivery)) {
         const t = this.delivery.get(cohort);
         if (t) t.mergeState(st);

@@ -99,7 +99,8 @@ export class DeviceTable {
       scheme: ep.scheme,
       path: ep.path,
       ...(target.tls !== null ? { tls: target.tls } : {}),
-      localAddress: this.o.sourceIps.length === 0 ? undefined : this.o.sourceIps[id % this.o.sourceIps.length],
+      // Source address from id / targets, so every (source, target) pair gets an equal share.
+      localAddress: this.o.sourceIps.length === 0 ? undefined : this.o.sourceIps[Math.floor(id / run.length) % this.o.sourceIps.length],
       connectPacket: buildConnect({
         clientId: this.expand(d.clientId, vars),
         username: d.username === null ? null : this.expand(d.username, vars),

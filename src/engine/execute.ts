@@ -9,7 +9,7 @@ import { HerdError } from '../errors.js';
 import { loadScenario, type LoadedScenario } from '../scenario/load.js';
 import type { Overrides, ResolvedScenario } from '../scenario/resolve.js';
 import { parseTargetUrl } from '../scenario/target-url.js';
-import { spawnEmbeddedTarget, type EmbeddedTarget } from '../target/spawn.js';
+import { restartEmbeddedTarget, spawnEmbeddedTarget, type EmbeddedTarget } from '../target/spawn.js';
 import type { TargetOptionsInput } from '../target/options.js';
 import { Coordinator, type SecondEvent } from './coordinator.js';
 import { checkReachable } from './reachability.js';
@@ -35,6 +35,9 @@ export interface RunRequest {
   /** 0-based slice of the plan to run; count 1 = the whole plan. */
   shard: { index: number; count: number };
   startAtMs: number | null;
+  onWorkerFailure: 'abort' | 'continue';
+  /** Run even when preflight finds the plan does not fit this machine (what ran out is then recorded). */
+  skipPreflight: boolean;
   /** $GITHUB_STEP_SUMMARY: the Markdown summary is appended there when set. */
   stepSummaryPath: string | null;
 }
@@ -97,9 +100,10 @@ export async function executeRun(req: RunRequest, hooks: RunHooks = {}): Promise
   const remote = s.target === 'embedded' ? null : parseTargetUrl(s.target, req.overrides.target !== undefined ? '--target' : 'target');
   const embeddedProcesses = remote === null ? embeddedTargetProcesses(s) : 1;
   const pre = runPreflight(s, req, remote === null ? ['127.0.0.1'] : [remote.host], req.shard.count, embeddedProcesses);
-  if (pre.problems.length > 0) {
-    throw new HerdError('E_PREFLIGHT', 'this machine cannot carry the plan as configured', pre.problems);
+  if (pre.problems.length > 0 && !req.skipPreflight) {
+    throw new HerdError('E_PREFLIGHT', 'this machine cannot carry the plan as configured (--no-preflight runs it anyway)', pre.problems);
   }
+  if (pre.problems.length > 0) for (const p of pre.problems) hooks.onNotice?.(`preflight (ignored): ${p}`);
   for (const a of pre.advice) hooks.onNotice?.(a);
   const workers = pre.workers;
 
@@ -114,6 +118,27 @@ export async function executeRun(req: RunRequest, hooks: RunHooks = {}): Promise
     await checkReachable(remote.host, remote.port, targetUrl);
   }
 
+  // The embedded target is supervised: if it dies mid-run it comes back on the same ports, and the
+  // devices' reconnect policies do the rest (the timeline shows the gap and the recovery).
+  let running = true;
+  let originNs: bigint | null = null;
+  const supervise = (t: EmbeddedTarget): void => {
+    void t.firstExit.then(async (ex) => {
+      if (!running || embedded !== t) return;
+      hooks.onNotice?.(`the embedded target (process ${ex.index}) exited (${ex.signal ?? `code ${ex.code}`}) mid-run; restarting it on the same ports`);
+      try {
+        const next = await restartEmbeddedTarget(t);
+        embedded = next;
+        if (originNs !== null) next.setOrigin(originNs);
+        if (!running) await next.stop();
+        else supervise(next);
+      } catch (err) {
+        hooks.onNotice?.(`could not restart the embedded target: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    });
+  };
+  if (embedded !== null) supervise(embedded);
+
   try {
     // Devices spread over the embedded target's processes, each with its own open-file limit.
     const { scenario: runScenario, perCohort } = resolveRunTargets(s, embedded, remote?.url ?? null);
@@ -122,13 +147,18 @@ export async function executeRun(req: RunRequest, hooks: RunHooks = {}): Promise
       scenario: runScenario,
       targets: perCohort,
       workers,
-      onOrigin: (originNs) => embedded?.setOrigin(originNs),
+      onOrigin: (ns) => {
+        originNs = ns;
+        embedded?.setOrigin(ns);
+      },
       shard: req.shard,
       startAtMs: req.startAtMs,
       sourceIps: pre.sourceIps,
       maxHandshakesInFlight: req.maxHandshakesInFlight,
       maxPacketBytes: MAX_PACKET_BYTES,
+      onWorkerFailure: req.onWorkerFailure,
     });
+    coordinator.on('notice', (m: string) => hooks.onNotice?.(m));
     if (hooks.onSecond) coordinator.on('second', hooks.onSecond);
     let stops = 0;
     hooks.onStart?.(
@@ -160,7 +190,8 @@ export async function executeRun(req: RunRequest, hooks: RunHooks = {}): Promise
     if (req.stepSummaryPath) appendFileSync(req.stepSummaryPath, renderFormat(results, 'md') + '\n');
     return { results, resultsPath, loaded };
   } finally {
-    await embedded?.stop();
+    running = false;
+    await (embedded as EmbeddedTarget | null)?.stop();
   }
 }
 

@@ -42,6 +42,18 @@ export class HealthMonitor {
     this.timer = null;
   }
 
+  private lastRss = 0;
+
+  /** RSS needs a file descriptor (/proc/self/statm): out of them, keep the last reading. */
+  private rss(): number {
+    try {
+      this.lastRss = process.memoryUsage.rss();
+    } catch {
+      // EMFILE: the harness is at its file limit; the local errors already say so.
+    }
+    return this.lastRss;
+  }
+
   sample(scheduleLagMaxUs: number): HealthSample {
     const elu = performance.eventLoopUtilization(this.elu);
     this.elu = performance.eventLoopUtilization();
@@ -55,7 +67,7 @@ export class HealthMonitor {
       loopDelayMaxUs: this.delay.totalCount === 0 ? 0 : this.delay.maxValue,
       loopUtilisation: Math.round(elu.utilization * 1000) / 1000,
       cpuPercent: Math.round(((cpu.user + cpu.system) / wallUs) * 1000) / 10,
-      rssBytes: process.memoryUsage.rss(),
+      rssBytes: this.rss(),
       openFiles: countOpenFiles(),
       scheduleLagMaxUs: Math.round(scheduleLagMaxUs),
     };

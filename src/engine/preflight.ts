@@ -70,7 +70,9 @@ export function preflight(i: PreflightInput): PreflightResult {
   let sourceIps = [...i.sourceIps];
   const pairs = (sources: number): number => Math.max(1, sources) * Math.max(1, i.targetEndpoints);
   if (sourceIps.length === 0 && loopback && i.peakConcurrent / pairs(1) > CHEAP_PORTS_PER_PAIR) {
-    const want = Math.min(MAX_AUTO_SOURCES, Math.ceil(i.peakConcurrent / (CHEAP_PORTS_PER_PAIR * Math.max(1, i.targetEndpoints))));
+    // Node binds the source address before connecting, so a port is held per socket per source
+    // address whatever the destination: size by the whole peak, not per destination.
+    const want = Math.min(MAX_AUTO_SOURCES, Math.ceil(i.peakConcurrent / CHEAP_PORTS_PER_PAIR));
     sourceIps = freshLoopbackSources(want, f.timeWaitByIp);
     advice.push(`spreading connections over ${sourceIps.length} loopback source addresses (${sourceIps[0]}…${sourceIps.at(-1)}) to keep ephemeral ports cheap`);
   }

@@ -507,6 +507,7 @@ export class Runner implements MqttOwner {
 
   private teardown(): void {
     if (this.tearingDown) return;
+    this.at(this.now());
     this.tearingDown = true;
     if (this.pumpTimer !== null) clearTimeout(this.pumpTimer);
     if (this.pumpImmediate !== null) clearImmediate(this.pumpImmediate);
@@ -526,6 +527,7 @@ export class Runner implements MqttOwner {
 
   /** Ends sessions a batch per event-loop turn: a clean teardown of thousands must not block. */
   private endInBatches(conns: MqttConnection[], from: number): void {
+    this.at(this.now());
     const end = Math.min(conns.length, from + LAUNCH_BATCH * 4);
     for (let k = from; k < end; k++) {
       const c = conns[k] as MqttConnection;

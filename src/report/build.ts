@@ -37,14 +37,16 @@ export interface BuildInput {
 }
 
 export function checkAccounting(a: Attempts): { balanced: boolean; detail: string } {
-  const accounted = a.succeeded + a.failed + a.timedOut + a.dropped + a.inFlightAtEnd;
-  const startedOk = a.started === a.succeeded + a.failed + a.timedOut + a.inFlightAtEnd;
+  const accounted = a.succeeded + a.failed + a.timedOut + a.dropped + a.inFlightAtEnd + (a.lostToHarness ?? 0);
+  // A dead worker's started attempts have no outcome; they are inside lostToHarness.
+  const startedOk = (a.lostToHarness ?? 0) > 0 || a.started === a.succeeded + a.failed + a.timedOut + a.inFlightAtEnd;
   const total = a.planned + a.reconnects;
   const balanced = accounted === total && startedOk;
   const head = a.reconnects > 0 ? `planned ${a.planned} + reconnects ${a.reconnects}` : `planned ${a.planned}`;
   const detail =
     `${head} = succeeded ${a.succeeded} + failed ${a.failed} + timed out ${a.timedOut}` +
     ` + dropped ${a.dropped} + in flight ${a.inFlightAtEnd}` +
+    ((a.lostToHarness ?? 0) > 0 ? ` + lost to the harness ${a.lostToHarness}` : '') +
     (balanced ? '' : ` → MISMATCH (accounted ${accounted}, started ${a.started})`);
   return { balanced, detail };
 }
@@ -146,6 +148,7 @@ export function buildResults(i: BuildInput): Results {
     timedOut: t.timedOut,
     dropped: t.dropped,
     inFlightAtEnd: outcome.inFlightAtEnd,
+    lostToHarness: outcome.lostToHarness,
   };
   const errors = outcome.aggregate.errorList();
   const timeline = outcome.aggregate.timeline();
@@ -180,7 +183,7 @@ export function buildResults(i: BuildInput): Results {
     latency: outcome.aggregate.latency(),
     errors,
     timeline: { bucketMs: 1000, buckets: timeline },
-    health: { saturated: saturation.saturated, reasons: saturation.reasons, workers: outcome.workers },
+    health: { saturated: saturation.saturated, reasons: saturation.reasons, workerFailures: outcome.workerFailures, workers: outcome.workers },
     storm: {
       peakAttemptsPerS: Math.max(0, ...timeline.map((b) => b.attempts)),
       peakHandshaking: Math.max(0, ...timeline.map((b) => b.peakHandshaking)),
@@ -195,8 +198,8 @@ export function buildResults(i: BuildInput): Results {
   const thresholdsPassed = thresholds.every((x) => x.passed);
   let exitCode: number = EXIT.ok;
   if (aborted) exitCode = outcome.abort?.kind === 'failure' ? EXIT.runFailed : EXIT.interrupted;
-  else if (!accounting.balanced || (saturation.saturated && !i.allowSaturated)) exitCode = EXIT.runFailed;
+  else if (!accounting.balanced || outcome.workerFailures.length > 0 || (saturation.saturated && !i.allowSaturated)) exitCode = EXIT.runFailed;
   else if (!thresholdsPassed) exitCode = EXIT.thresholdFailed;
-  const verdict = thresholdsPassed && accounting.balanced && !aborted && (!saturation.saturated || i.allowSaturated) ? 'passed' : 'failed';
+  const verdict = exitCode === EXIT.ok ? 'passed' : 'failed';
   return { ...partial, run: { ...partial.run, verdict, exitCode }, thresholds };
 }

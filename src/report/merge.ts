@@ -117,6 +117,7 @@ export function mergeResults(inputs: readonly { path: string; results: Results }
     health: {
       saturated,
       reasons: all.flatMap((r) => r.health.reasons.map((x) => `shard ${r.run.shard?.index ?? 1}: ${x}`)),
+      workerFailures: all.flatMap((r) => (r.health.workerFailures ?? []).map((x) => `shard ${r.run.shard?.index ?? 1}: ${x}`)),
       workers: all.flatMap((r, s) => r.health.workers.map((w) => ({ ...w, worker: s * 1000 + w.worker }))),
     },
     storm: {
@@ -132,7 +133,8 @@ export function mergeResults(inputs: readonly { path: string; results: Results }
   const parsed = parseThresholds(first.scenario.thresholds);
   const thresholds = evaluateThresholds(parsed.thresholds, merged);
   const passed = thresholds.every((t) => t.passed);
-  const exitCode = aborted ? EXIT.interrupted : !accounting.balanced || saturated ? EXIT.runFailed : passed ? EXIT.ok : EXIT.thresholdFailed;
+  const workerFailed = all.some((r) => (r.health.workerFailures ?? []).length > 0);
+  const exitCode = aborted ? EXIT.interrupted : !accounting.balanced || saturated || workerFailed ? EXIT.runFailed : passed ? EXIT.ok : EXIT.thresholdFailed;
   return { ...merged, run: { ...merged.run, exitCode, verdict: exitCode === EXIT.ok ? 'passed' : 'failed' }, thresholds };
 }
 

@@ -229,6 +229,7 @@ export const resultsSchema = z
         timedOut: count('Attempts ended by the connect timeout.'),
         dropped: count('Attempts never started (the harness could not keep up or the run stopped).'),
         inFlightAtEnd: count('Attempts still handshaking when the run ended.'),
+        lostToHarness: count('Attempts of worker processes that died: outcome unknown, never the target’s fault.').default(0),
       })
       .meta({ description: 'Every planned attempt, accounted for.' }),
     accounting: z
@@ -253,6 +254,7 @@ export const resultsSchema = z
       .object({
         saturated: z.boolean().meta({ description: 'The harness, not the target, was the bottleneck at some point.' }),
         reasons: z.array(z.string()).meta({ description: 'Why it was flagged saturated.' }),
+        workerFailures: z.array(z.string()).default([]).meta({ description: 'Worker processes that died during the run, with what was lost.' }),
         workers: z.array(workerHealth).meta({ description: 'Per worker process.' }),
       })
       .meta({ description: 'The harness watching itself.' }),

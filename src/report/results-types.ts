@@ -52,6 +52,8 @@ export interface Attempts {
   timedOut: number;
   dropped: number;
   inFlightAtEnd: number;
+  /** Attempts of worker processes that died: their outcome is unknown, and never the target's fault. */
+  lostToHarness: number;
 }
 
 export interface TimelineBucket {
@@ -103,6 +105,8 @@ export interface WorkerHealth {
 export interface Health {
   saturated: boolean;
   reasons: string[];
+  /** Worker processes that died during the run, with what was lost. */
+  workerFailures: string[];
   workers: WorkerHealth[];
 }
 

@@ -127,6 +127,11 @@ export function renderSummary(r: Results, p: Paint = PLAIN): string {
     out.push(p.ok('No errors.'));
     out.push('');
   }
+  if ((r.health.workerFailures ?? []).length > 0) {
+    out.push(p.bad(p.bold('✗ Worker processes died — their devices are lost to the harness, not counted against the target:')));
+    for (const f of r.health.workerFailures) out.push(p.bad(`  - ${f}`));
+    out.push('');
+  }
   if (r.health.saturated) {
     out.push(p.warn(p.bold('⚠ The harness was saturated — these numbers describe herd as much as the target:')));
     for (const reason of r.health.reasons) out.push(p.warn(`  - ${reason}`));

@@ -177,9 +177,11 @@ export interface ResolvedTargetOptions {
   lossSeed: number;
   webhook: WebhookOptions | null;
   connectTimeoutMs: number;
+  /** Per process, the exact port of each listener: a restarted target takes back the ports it had. */
+  fixedPorts?: Partial<Record<'mqtt' | 'ws' | 'mqtts' | 'wss' | 'metrics', number>>[];
 }
 
-type Knobs = Omit<ResolvedTargetOptions, 'profile' | 'outages'> & { outages: OutageSpec[] };
+type Knobs = Omit<ResolvedTargetOptions, 'profile' | 'outages' | 'fixedPorts'> & { outages: OutageSpec[] };
 
 export const TARGET_DEFAULTS: Readonly<Knobs> = {
   host: '127.0.0.1',

@@ -56,7 +56,9 @@ export function listenerSlots(o: Pick<ResolvedTargetOptions, 'tls'>): Array<List
   return o.tls ? ['mqtt', 'ws', 'mqtts', 'wss', 'metrics'] : ['mqtt', 'ws', 'metrics'];
 }
 
-export function portFor(o: Pick<ResolvedTargetOptions, 'tls' | 'port'>, index: number, slot: ListenerName | 'metrics'): number {
+export function portFor(o: Pick<ResolvedTargetOptions, 'tls' | 'port' | 'fixedPorts'>, index: number, slot: ListenerName | 'metrics'): number {
+  const fixed = o.fixedPorts?.[index]?.[slot as 'mqtt'];
+  if (fixed !== undefined) return fixed;
   if (o.port === 0) return 0;
   const slots = listenerSlots(o);
   return o.port + index * slots.length + slots.indexOf(slot);

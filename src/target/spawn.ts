@@ -154,3 +154,26 @@ export async function spawnResolvedTarget(options: ResolvedTargetOptions): Promi
     },
   };
 }
+
+/**
+ * Starts the target again on the very ports it had (after it died mid-run), so devices following
+ * their reconnect policy find it where they left it.
+ */
+export async function restartEmbeddedTarget(t: EmbeddedTarget): Promise<EmbeddedTarget> {
+  await t.stop();
+  const port = (url: string | undefined): number | undefined => (url === undefined ? undefined : Number(new URL(url).port));
+  const fixedPorts = t.processes.map((p) => {
+    const e = p.endpoints as unknown as Record<string, string | undefined>;
+    const out: Partial<Record<'mqtt' | 'ws' | 'mqtts' | 'wss' | 'metrics', number>> = {};
+    const put = (k: 'mqtt' | 'ws' | 'mqtts' | 'wss' | 'metrics', v: number | undefined): void => {
+      if (v !== undefined) out[k] = v;
+    };
+    put('mqtt', port(e.mqtt));
+    put('ws', port(e.ws ?? e.mqttWs));
+    put('mqtts', port(e.mqtts));
+    put('wss', port(e.wss ?? e.mqttWss));
+    put('metrics', port(p.metricsUrl));
+    return out;
+  });
+  return spawnResolvedTarget({ ...t.options, fixedPorts });
+}

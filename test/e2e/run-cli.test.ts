@@ -28,7 +28,7 @@ describe('herd run against the embedded target', () => {
     expect(res.run.verdict).toBe('passed');
     expect(res.run.embeddedTarget).toBe(true);
     expect(res.run.target).toMatch(/^mqtt:\/\/127\.0\.0\.1:\d+$/);
-    expect(res.attempts).toEqual({ planned: 1000, reconnects: 0, offline: 0, gaveUp: 0, started: 1000, succeeded: 1000, failed: 0, timedOut: 0, dropped: 0, inFlightAtEnd: 0 });
+    expect(res.attempts).toEqual({ planned: 1000, reconnects: 0, offline: 0, gaveUp: 0, started: 1000, succeeded: 1000, failed: 0, timedOut: 0, dropped: 0, inFlightAtEnd: 0, lostToHarness: 0 });
     expect(res.accounting.balanced).toBe(true);
     expect(res.errors).toEqual([]);
     expect(res.latency['connect.total']?.count).toBe(1000);

@@ -33,6 +33,7 @@ function herdError(fn: () => unknown): HerdError {
 
 const outage = (p99Us: number | null): OutageResult => ({
   name: 'broker-failover',
+  side: 'device',
   atUs: 5_000_000,
   offlineUs: 2_000_000,
   mode: 'reset',

@@ -65,7 +65,7 @@ describe('merging worker deltas', () => {
 
 describe('accounting', () => {
   it('balances when every planned attempt has one outcome', () => {
-    const a = { planned: 10, reconnects: 0, offline: 0, gaveUp: 0, started: 8, succeeded: 5, failed: 1, timedOut: 1, dropped: 2, inFlightAtEnd: 1 };
+    const a = { planned: 10, reconnects: 0, offline: 0, gaveUp: 0, lostToHarness: 0, started: 8, succeeded: 5, failed: 1, timedOut: 1, dropped: 2, inFlightAtEnd: 1 };
     expect(checkAccounting(a).balanced).toBe(true);
     expect(checkAccounting({ ...a, succeeded: 6 })).toEqual({
       balanced: false,

@@ -24,6 +24,8 @@ interface RunFlags {
   quiet?: boolean;
   shard?: string;
   startAt?: string;
+  onWorkerFailure: string;
+  preflight: boolean;
 }
 
 export function registerRun(program: Command, ctx: CliContext, setExit: (code: number) => void): void {
@@ -42,6 +44,8 @@ export function registerRun(program: Command, ctx: CliContext, setExit: (code: n
     .option('--max-handshakes <n>', 'cap on handshakes in flight per worker (default: no cap, open model)')
     .option('--shard <i/n>', 'run only the i-th of n disjoint slices of the plan (merge them with herd merge)')
     .option('--start-at <time>', 'ISO 8601 time at which the run origin falls, so shards on several machines start together')
+    .option('--on-worker-failure <what>', 'when a worker process dies: abort or continue', 'abort')
+    .option('--no-preflight', 'run even when preflight finds the plan does not fit this machine')
     .option('--allow-saturated', 'exit by thresholds even when the harness was the bottleneck')
     .option('-q, --quiet', 'no live progress, summary only')
     .addHelpText(
@@ -78,6 +82,10 @@ Exit codes: 0 passed · 1 a threshold failed · 2 bad input · 3 run failed or h
       const workers = f.workers === undefined ? undefined : parseFlagNumber(f.workers, '--workers', { min: 1, max: 256 });
       const maxHandshakes = f.maxHandshakes === undefined ? 0 : parseFlagNumber(f.maxHandshakes, '--max-handshakes', { min: 1, max: 1_000_000 });
       const sourceIps = f.sourceIps === undefined ? [] : parseSourceIps(f.sourceIps);
+      if (f.onWorkerFailure !== 'abort' && f.onWorkerFailure !== 'continue') {
+        throw new HerdError('E_FLAG', `--on-worker-failure: expected abort or continue, got ${JSON.stringify(f.onWorkerFailure)}`);
+      }
+      const onWorkerFailure: 'abort' | 'continue' = f.onWorkerFailure;
       const shard = f.shard === undefined ? { index: 0, count: 1 } : parseFlagShard(f.shard);
       const startAtMs = f.startAt === undefined ? null : parseFlagStartAt(f.startAt, Date.now());
       const progress = f.quiet ? null : new ProgressPrinter(ctx);
@@ -95,6 +103,8 @@ Exit codes: 0 passed · 1 a threshold failed · 2 bad input · 3 run failed or h
             shard,
             startAtMs,
             stepSummaryPath: ctx.env.GITHUB_STEP_SUMMARY ?? null,
+            onWorkerFailure,
+            skipPreflight: !f.preflight,
           },
           {
             onStart: (stop, info) => {

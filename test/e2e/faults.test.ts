@@ -1,0 +1,190 @@
+/**
+ * Issue 9: herd keeps its word when things go wrong. Each fault runs the real CLI, breaks something
+ * on purpose, and checks the report and the exit code.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Results } from '../../src/report/results-types.js';
+import { HERD_BIN, ROOT } from '../helpers/cli.js';
+import { childrenOf, isAlive, waitFor } from '../helpers/procs.js';
+import { freePort } from '../helpers/mosquitto.js';
+
+interface Run {
+  pid: number;
+  done: Promise<{ code: number | null; stdout: string; stderr: string }>;
+  stderr(): string;
+}
+
+function start(args: string[], shell?: string): Run {
+  const argv = [HERD_BIN, ...args];
+  const child = shell
+    ? spawn('sh', ['-c', `${shell} && exec "${process.execPath}" ${argv.map((a) => `'${a}'`).join(' ')}`], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', CI: '1' } })
+    : spawn(process.execPath, argv, { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', CI: '1' } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 150_000);
+  return {
+    pid: child.pid as number,
+    stderr: () => stderr,
+    done: new Promise((resolve) =>
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        resolve({ code, stdout, stderr });
+      }),
+    ),
+  };
+}
+
+function scenario(dir: string, body: string): string {
+  const file = join(dir, 's.yaml');
+  writeFileSync(file, body);
+  return file;
+}
+
+function results(out: string): Results {
+  const [id] = readdirSync(out).filter((d) => !d.startsWith('.'));
+  return JSON.parse(readFileSync(join(out, id as string, 'results.json'), 'utf8')) as Results;
+}
+
+const LONG = `name: long-hold
+devices: 400
+device: { keepalive: 30s }
+reconnect: { policy: exponential, initial: 500ms, max: 4s, jitter: full }
+waves:
+  - { type: ramp, over: 2s }
+hold: 40s
+`;
+
+describe('faults', () => {
+  it('Ctrl-C mid-run: stops, writes every report marked aborted, exits 130, leaves no process behind', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'herd-sigint-'));
+    const out = join(dir, 'out');
+    const run = start(['run', scenario(dir, LONG), '--out', out, '--workers', '2']);
+    await waitFor(() => /t=\s+\d+s/.test(run.stderr()), 20_000);
+    const kids = childrenOf(run.pid);
+    expect(kids.filter((k) => k.cmdline.includes('worker.js'))).toHaveLength(2);
+    expect(kids.some((k) => k.cmdline.includes('target/main.js'))).toBe(true);
+    const sentAt = Date.now();
+    process.kill(run.pid, 'SIGINT');
+    const r = await run.done;
+    expect(r.code).toBe(130);
+    expect(Date.now() - sentAt).toBeLessThan(15_000);
+    const res = results(out);
+    expect(res.run.status).toBe('aborted');
+    expect(res.run.abortReason).toBe('interrupted by SIGINT');
+    expect(res.run.abortedAt).not.toBeNull();
+    expect(res.run.exitCode).toBe(130);
+    expect(res.accounting.balanced).toBe(true);
+    expect(res.attempts.succeeded).toBeGreaterThan(0);
+    const [id] = readdirSync(out);
+    for (const f of ['report.html', 'junit.xml', 'summary.md', 'timeline.csv']) expect(existsSync(join(out, id as string, f))).toBe(true);
+    expect(await waitFor(() => kids.every((k) => !isAlive(k.pid)), 5_000)).toBe(true);
+  }, 60_000);
+
+  it('a worker process killed mid-run: noticed at once, its devices lost to the harness, not the target', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'herd-worker-'));
+    const out = join(dir, 'out');
+    const run = start(['run', scenario(dir, LONG.replace('hold: 40s', 'hold: 8s')), '--out', out, '--workers', '2', '--on-worker-failure', 'continue']);
+    await waitFor(() => /t=\s+\d+s/.test(run.stderr()), 20_000);
+    const worker = childrenOf(run.pid).find((k) => k.cmdline.includes('worker.js'));
+    expect(worker).toBeDefined();
+    process.kill(worker!.pid, 'SIGKILL');
+    const r = await run.done;
+    expect(r.stderr).toMatch(/worker \d exited unexpectedly \(SIGKILL\); carrying on without it/);
+    expect(r.code).toBe(3);
+    const res = results(out);
+    expect(res.run.status).toBe('completed');
+    expect(res.health.workerFailures).toHaveLength(1);
+    expect(res.health.workerFailures[0]).toMatch(/exited unexpectedly \(SIGKILL\).*lost to the harness/);
+    expect(res.attempts.lostToHarness).toBeGreaterThan(0);
+    expect(res.accounting.balanced).toBe(true);
+    // Nothing is blamed on the target: no network/protocol errors from the dead worker's sockets.
+    expect(res.errors).toEqual([]);
+    expect(res.run.verdict).toBe('failed');
+  }, 60_000);
+
+  it('a worker killed with --on-worker-failure abort (the default) stops the run with exit 3', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'herd-worker-abort-'));
+    const out = join(dir, 'out');
+    const run = start(['run', scenario(dir, LONG), '--out', out, '--workers', '2']);
+    await waitFor(() => /t=\s+\d+s/.test(run.stderr()), 20_000);
+    const worker = childrenOf(run.pid).find((k) => k.cmdline.includes('worker.js'));
+    process.kill(worker!.pid, 'SIGKILL');
+    const r = await run.done;
+    expect(r.code).toBe(3);
+    const res = results(out);
+    expect(res.run.status).toBe('aborted');
+    expect(res.run.abortReason).toMatch(/worker \d exited unexpectedly \(SIGKILL\)/);
+  }, 60_000);
+
+  it('the embedded target killed mid-run: errors by class, devices reconnect, the timeline shows the gap', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'herd-target-'));
+    const out = join(dir, 'out');
+    const run = start(['run', scenario(dir, LONG.replace('hold: 40s', 'hold: 14s')), '--out', out, '--workers', '1']);
+    await waitFor(() => /t=\s+\d+s/.test(run.stderr()), 20_000);
+    await new Promise((r) => setTimeout(r, 1_000));
+    const target = childrenOf(run.pid).find((k) => k.cmdline.includes('target/main.js'));
+    expect(target).toBeDefined();
+    process.kill(target!.pid, 'SIGKILL');
+    const r = await run.done;
+    expect(r.stderr).toMatch(/the embedded target \(process 0\) exited \(SIGKILL\) mid-run; restarting it on the same ports/);
+    const res = results(out);
+    expect(res.run.status).toBe('completed');
+    expect(res.accounting.balanced).toBe(true);
+    expect(res.storm.disconnects).toBe(400);
+    expect(res.errors.filter((e) => e.phase === 'held').every((e) => e.origin === 'network')).toBe(true);
+    expect(res.errors.some((e) => e.origin === 'local')).toBe(false);
+    // The gap and the recovery: connected falls from the fleet to (near) nothing and comes back.
+    const buckets = res.timeline.buckets.slice(0, Math.floor(res.scenario.durationUs / 1e6));
+    const gap = buckets.findIndex((b) => b.disconnects > 0);
+    expect(buckets[gap]?.disconnects).toBe(400);
+    expect(buckets[gap]?.errorsByOrigin.network).toBeGreaterThanOrEqual(400);
+    expect(buckets.slice(gap + 1).some((b) => b.connected === 400)).toBe(true);
+    expect(res.errors.find((e) => e.code === 'PEER_CLOSED')).toMatchObject({ origin: 'network', phase: 'held', count: 400 });
+    expect(res.attempts.reconnects).toBeGreaterThanOrEqual(400);
+    expect(r.code).toBe(0);
+  }, 60_000);
+
+  it("the harness's own limit (EMFILE): classified local, the run flagged, the advice names the limit", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'herd-emfile-'));
+    const out = join(dir, 'out');
+    const body = `name: too-many-files
+devices: 600
+waves:
+  - { type: ramp, over: 2s }
+hold: 2s
+`;
+    // The target runs apart, with the normal limit: only the harness is starved of files.
+    const port = await freePort();
+    const target = spawn(process.execPath, [HERD_BIN, 'target', '--port', String(port)], { stdio: 'ignore' });
+    try {
+      await waitFor(() => childrenOf(target.pid as number).length > 0, 10_000);
+      await new Promise((res) => setTimeout(res, 500));
+      const run = start(['run', scenario(dir, body), '--target', `mqtt://127.0.0.1:${port}`, '--out', out, '--workers', '1', '--no-preflight', '-q'], 'ulimit -n 300');
+      const r = await run.done;
+      checkEmfile(r, out);
+    } finally {
+      target.kill('SIGTERM');
+    }
+  }, 60_000);
+});
+
+function checkEmfile(r: { code: number | null; stdout: string; stderr: string }, out: string): void {
+  {
+    expect(r.stderr).toContain('preflight (ignored): each of 1 worker would hold 600 connections but a process may open 300 files');
+    expect(r.code).toBe(3);
+    const res = results(out);
+    const emfile = res.errors.find((e) => e.code === 'EMFILE');
+    expect(emfile?.origin).toBe('local');
+    expect(res.health.saturated).toBe(true);
+    expect(res.health.reasons.some((x) => x.includes('EMFILE') && x.includes('ulimit -n'))).toBe(true);
+    expect(r.stdout).toContain('← the harness, not the target');
+    // The target was never short of anything: every failure is the harness's own.
+    expect(res.errors.every((e) => e.origin === 'local')).toBe(true);
+  }
+}
