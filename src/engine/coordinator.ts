@@ -228,10 +228,10 @@ export class Coordinator extends EventEmitter {
 
   private onWorkerMessage(w: WorkerState, m: FromWorker): void {
     if (m.type !== 'metrics' && m.type !== 'done') return;
-    this.agg.add(w.index, m.delta, m.health?.loopDelayP99Us ?? null);
+    this.agg.add(w.index, m.delta, m.health?.loopDelayP99Us ?? null, m.health?.rssBytes ?? null);
     const c = m.delta.counters;
     w.attempts += c.reconnects;
-    w.outcomes += c.succeeded + c.failed + c.timedOut + c.dropped;
+    w.outcomes += c.succeeded + c.failed + c.timedOut + c.dropped + c.offlineAttempts;
     if (m.health) this.noteHealth(w, m.delta.t, m.health);
     if (m.type === 'done') {
       w.done = true;

@@ -19,8 +19,8 @@ export class DeviceTable {
   readonly intendedUs: Float64Array;
   readonly offlineUntilUs: Float64Array;
   readonly prevDelayUs: Float64Array;
-  /** Consecutive failed attempts since last connected (the policy's attempt number). */
-  readonly failures: Uint32Array;
+  /** Retries scheduled since the device was last connected: the policy's attempt number (0 = first retry). */
+  readonly retries: Uint32Array;
   /** Real attempts since the last drop, for recovery statistics. */
   readonly attemptsSinceDrop: Uint32Array;
   /** The outage a device is recovering from, or NO_OUTAGE. */
@@ -48,7 +48,7 @@ export class DeviceTable {
     this.intendedUs = new Float64Array(n);
     this.offlineUntilUs = new Float64Array(n);
     this.prevDelayUs = new Float64Array(n);
-    this.failures = new Uint32Array(n);
+    this.retries = new Uint32Array(n);
     this.attemptsSinceDrop = new Uint32Array(n);
     this.outageOf = new Uint16Array(n).fill(NO_OUTAGE);
     this.targetIndex = new Uint16Array(n);
@@ -117,11 +117,14 @@ export class DeviceTable {
 
   /** The next reconnect delay by the cohort's policy, or null when the device gives up. */
   reconnectDelayUs(slot: number): number | null {
-    const attempt = this.failures[slot] as number;
+    const attempt = this.retries[slot] as number;
     // One seeded draw per (device, attempt): reproducible from the run seed, independent of timing.
     const random = createRng(deriveSeed(this.o.scenario.seed, 4, this.id(slot), attempt, this.attemptsSinceDrop[slot] as number));
     const delay = reconnectDelayUs(this.cohortDef(slot).reconnect, attempt, this.prevDelayUs[slot] as number, random);
-    if (delay !== null) this.prevDelayUs[slot] = delay;
+    if (delay !== null) {
+      this.prevDelayUs[slot] = delay;
+      this.retries[slot] = attempt + 1;
+    }
     return delay;
   }
 

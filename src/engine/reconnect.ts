@@ -1,6 +1,6 @@
 /**
- * Reconnect policies of device firmware (pure). `attempt` counts consecutive failures since the
- * device was last connected, starting at 0 for the first reconnect after a drop. Jitter follows
+ * Reconnect policies of device firmware (pure). `attempt` counts the retries since the device was
+ * last connected: 0 for the first retry after a drop or a failed attempt, then 1, 2, … Jitter follows
  * the AWS "Exponential Backoff and Jitter" definitions. Returns null when the device gives up.
  */
 import type { ResolvedReconnect } from '../scenario/resolve.js';

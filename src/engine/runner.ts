@@ -193,8 +193,9 @@ export class Runner implements MqttOwner {
     const d = this.dev;
     if (now < (d.offlineUntilUs[slot] as number)) {
       // The device has no network: the attempt fails on the device and never reaches the target.
+      // It still counts as an attempt (planned or a reconnect) whose outcome is "offline".
       this.rec.counters.offlineAttempts++;
-      d.failures[slot] = (d.failures[slot] as number) + 1;
+      if (isReconnect) this.rec.counters.reconnects++;
       this.scheduleReconnect(slot, now);
       return false;
     }
@@ -255,7 +256,7 @@ export class Runner implements MqttOwner {
     for (const slot of d.outageMembers[outage] ?? []) {
       d.offlineUntilUs[slot] = out.atUs + out.offlineUs;
       d.outageOf[slot] = outage;
-      d.failures[slot] = 0;
+      d.retries[slot] = 0;
       d.attemptsSinceDrop[slot] = 0;
       this.rec.outageDropped(outage);
       const c = d.conns[slot];
@@ -357,7 +358,7 @@ export class Runner implements MqttOwner {
     }
     if (ph.wsUpgradeUs !== null) this.rec.record('phase.wsUpgrade', ph.wsUpgradeUs);
     if (ph.mqttConnackUs !== null) this.rec.record('phase.mqttConnack', ph.mqttConnackUs);
-    d.failures[slot] = 0;
+    d.retries[slot] = 0;
     d.prevDelayUs[slot] = 0;
     const outage = d.outageOf[slot] as number;
     const now = c.connackUs;
@@ -409,7 +410,6 @@ export class Runner implements MqttOwner {
     this.rec.error(f, cohort);
     const now = this.now();
     this.rec.record('connect.failed', now - (d.intendedUs[slot] as number), cohort);
-    d.failures[slot] = (d.failures[slot] as number) + 1;
     this.joinTargetOutage(slot);
     d.failover(slot);
     this.scheduleReconnect(slot, now);

@@ -18,6 +18,7 @@ interface Bucket {
   handshaking: Map<number, number>;
   loopDelayP99Us: number | null;
   peakHandshaking: Map<number, number>;
+  rss: Map<number, number>;
 }
 
 export interface CohortTotals {
@@ -49,7 +50,7 @@ export class Aggregate {
     for (const k of LATENCY_KEYS) this.hist.set(k, createHistogram());
   }
 
-  add(source: number, d: MetricsDelta, loopDelayP99Us: number | null = null): void {
+  add(source: number, d: MetricsDelta, loopDelayP99Us: number | null = null, rssBytes: number | null = null): void {
     const b = this.bucket(d.t);
     for (const k of Object.keys(d.counters) as (keyof CounterDelta)[]) {
       this.totals[k] += d.counters[k];
@@ -68,6 +69,7 @@ export class Aggregate {
     b.peakHandshaking.set(source, Math.max(b.peakHandshaking.get(source) ?? 0, d.peakHandshaking ?? d.handshaking));
     b.connected.set(source, d.connected);
     b.handshaking.set(source, d.handshaking);
+    if (rssBytes !== null) b.rss.set(source, rssBytes);
     if (loopDelayP99Us !== null) b.loopDelayP99Us = Math.max(b.loopDelayP99Us ?? 0, loopDelayP99Us);
   }
 
@@ -135,14 +137,16 @@ export class Aggregate {
     const last = Math.max(...ts);
     const conn = new Map<number, number>();
     const hs = new Map<number, number>();
+    const rss = new Map<number, number>();
     const out: TimelineBucket[] = [];
-    for (let t = 0; t <= last; t++) out.push(this.render(t, conn, hs));
+    for (let t = 0; t <= last; t++) out.push(this.render(t, conn, hs, rss));
     return out;
   }
 
-  private render(t: number, conn: Map<number, number>, hs: Map<number, number>): TimelineBucket {
+  private render(t: number, conn: Map<number, number>, hs: Map<number, number>, rss: Map<number, number> = new Map()): TimelineBucket {
     const b = this.buckets.get(t);
     if (b) {
+      for (const [s, v] of b.rss) rss.set(s, v);
       for (const [s, v] of b.connected) conn.set(s, v);
       for (const [s, v] of b.handshaking) hs.set(s, v);
     }
@@ -181,6 +185,7 @@ export class Aggregate {
       offlineAttempts: c.offlineAttempts,
       peakHandshaking: b ? sum(b.peakHandshaking) : 0,
       connectHistogram: pct?.encoded ?? null,
+      harnessRssBytes: rss.size === 0 ? null : sum(rss),
       messagesSent: c.messagesSent,
       messagesDelivered: c.messagesDelivered,
     };
@@ -197,6 +202,7 @@ export class Aggregate {
         handshaking: new Map(),
         loopDelayP99Us: null,
         peakHandshaking: new Map(),
+        rss: new Map(),
       };
       this.buckets.set(t, b);
     }

@@ -37,7 +37,8 @@ export interface BuildInput {
 }
 
 export function checkAccounting(a: Attempts): { balanced: boolean; detail: string } {
-  const accounted = a.succeeded + a.failed + a.timedOut + a.dropped + a.inFlightAtEnd + (a.lostToHarness ?? 0);
+  // Attempts a device made while its simulated network was down are outcomes too ("offline").
+  const accounted = a.succeeded + a.failed + a.timedOut + a.dropped + a.inFlightAtEnd + (a.lostToHarness ?? 0) + (a.offline ?? 0);
   // A dead worker's started attempts have no outcome; they are inside lostToHarness.
   const startedOk = (a.lostToHarness ?? 0) > 0 || a.started === a.succeeded + a.failed + a.timedOut + a.inFlightAtEnd;
   const total = a.planned + a.reconnects;
@@ -46,6 +47,7 @@ export function checkAccounting(a: Attempts): { balanced: boolean; detail: strin
   const detail =
     `${head} = succeeded ${a.succeeded} + failed ${a.failed} + timed out ${a.timedOut}` +
     ` + dropped ${a.dropped} + in flight ${a.inFlightAtEnd}` +
+    ((a.offline ?? 0) > 0 ? ` + offline ${a.offline}` : '') +
     ((a.lostToHarness ?? 0) > 0 ? ` + lost to the harness ${a.lostToHarness}` : '') +
     (balanced ? '' : ` → MISMATCH (accounted ${accounted}, started ${a.started})`);
   return { balanced, detail };

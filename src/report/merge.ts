@@ -220,6 +220,7 @@ function mergeTimeline(timelines: readonly TimelineBucket[][]): TimelineBucket[]
       offlineAttempts: sum('offlineAttempts'),
       peakHandshaking: sum('peakHandshaking'),
       connectHistogram: has ? encodeHistogram(h) : null,
+      harnessRssBytes: own.some((b) => b.harnessRssBytes !== null) ? own.reduce((a, b) => a + (b.harnessRssBytes ?? 0), 0) : null,
       messagesSent: sum('messagesSent'),
       messagesDelivered: sum('messagesDelivered'),
     });

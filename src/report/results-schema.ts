@@ -67,6 +67,7 @@ const timelineBucket = z
       .nullable()
       .default(null)
       .meta({ description: 'This second’s connect.total HdrHistogram (compressed base64), for exact merging of shards; null when none.' }),
+    harnessRssBytes: z.number().int().min(0).nullable().default(null).meta({ description: 'Resident memory of all worker processes at the end of the second, bytes (null before any sample).' }),
     messagesSent: count('Telemetry messages published in this second.').default(0),
     messagesDelivered: count('Telemetry messages received back (end to end) in this second.').default(0),
   })

@@ -40,9 +40,9 @@ export interface ErrorCount {
 export interface Attempts {
   /** First attempts from the plan (one per device). */
   planned: number;
-  /** Further attempts: after a failure or a drop (by the reconnect policy) and churn. */
+  /** Further attempts: after a failure or a drop (by the reconnect policy) and churn, offline ones included. */
   reconnects: number;
-  /** Attempts made while the device's simulated network was down: never sent to the target. */
+  /** Attempts (planned or reconnects) made while the device's simulated network was down: never sent to the target. */
   offline: number;
   /** Devices whose reconnect policy gave up. */
   gaveUp: number;
@@ -85,6 +85,8 @@ export interface TimelineBucket {
   peakHandshaking: number;
   /** This second's connect.total histogram (compressed base64), for exact merging of shards. */
   connectHistogram: string | null;
+  /** Resident memory of all worker processes at the end of the second (null before any sample). */
+  harnessRssBytes: number | null;
   /** Telemetry messages published and received back in this second. */
   messagesSent: number;
   messagesDelivered: number;

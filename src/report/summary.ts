@@ -84,7 +84,7 @@ export function renderSummary(r: Results, p: Paint = PLAIN): string {
   const bad = (label: string, n: number): string => (n > 0 ? p.bad(`${label} ${n}`) : `${label} 0`);
   out.push(`  ${bad('failed', a.failed)} · ${bad('timed out', a.timedOut)} · ${bad('dropped', a.dropped)} · in flight at end ${a.inFlightAtEnd}`);
   if (a.reconnects > 0 || a.offline > 0 || a.gaveUp > 0) {
-    out.push(`  reconnects ${a.reconnects} · offline attempts (never sent) ${a.offline} · gave up ${a.gaveUp}`);
+    out.push(`  reconnects ${a.reconnects} · attempts while offline (never sent) ${a.offline} · gave up ${a.gaveUp}`);
   }
   out.push(r.accounting.balanced ? p.dim(`  ✓ ${r.accounting.detail}`) : p.bad(`  ✗ ${r.accounting.detail}`));
   if (r.storm) {

@@ -203,10 +203,20 @@ export const waveSchema = z.discriminatedUnion('type', [rampWave, spikeWave, ste
     issue.code === 'invalid_union' ? 'expected a wave with type ramp, spike, steps, rate, outage or churn' : undefined,
 });
 
+/**
+ * A cohort's device options: the same fields without defaults, so a field left out inherits the
+ * scenario-wide value instead of being reset to the schema default.
+ */
+const deviceOverrideSchema = z.strictObject(
+  Object.fromEntries(
+    Object.entries(deviceSchema.shape).map(([k, s]) => [k, (s instanceof z.ZodDefault ? (s.unwrap() as z.ZodType) : (s as z.ZodType)).optional()]),
+  ) as { [K in keyof typeof deviceSchema.shape]: z.ZodOptional<z.ZodType<z.output<(typeof deviceSchema.shape)[K]>, z.input<(typeof deviceSchema.shape)[K]>>> },
+);
+
 export const cohortSchema = z.strictObject({
   name: nameText,
   share: share,
-  device: deviceSchema.partial().optional().meta({ description: 'Overrides of the scenario-wide device options.' }),
+  device: deviceOverrideSchema.optional().meta({ description: 'Overrides of the scenario-wide device options; fields left out inherit them.' }),
   reconnect: reconnectSchema.optional().meta({ description: "Default: the scenario's reconnect policy." }),
   targets: z
     .array(z.string({ error: 'expected a target URL' }), { error: 'expected a list of target URLs' })

@@ -3,7 +3,7 @@
  *
  *   connect.total: "p(99) < 2s"       histogram metric + aggregation
  *   errors.rate:   "< 1%"             metric with its own value; the aggregation is implied
- *   attempts.failed: "count == 0"
+ *   attempts.failed: "== 0"
  *
  * Parsed and validated before a run: an unknown metric or aggregation is bad input (exit 2).
  */

@@ -119,7 +119,7 @@ describe('herd run: bad scenarios and output folders', () => {
     ['negative devices', 'name: x\ndevices: -5\nwaves: [{type: ramp, over: 1s}]\n', 'devices'],
     ['embedded port out of range', 'name: x\ndevices: 5\ntarget: {embedded: {port: 70000}}\nwaves: [{type: ramp, over: 1s}]\n', 'target.embedded.port'],
     ['target URL with a bad port', 'name: x\ndevices: 5\ntarget: "mqtt://127.0.0.1:99999"\nwaves: [{type: ramp, over: 1s}]\n', 'target'],
-    ['truncated scenario', VALID.slice(0, VALID.indexOf('over')) + 'ov', 'waves[0]'],
+    ['truncated scenario', VALID.slice(0, VALID.indexOf('over')) + 'ov', 'line 5'],
     ['not YAML', 'name: [unclosed\n', 'not valid YAML'],
     ['alias bomb', 'a: &a ["x","x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n', 'alias'],
     ['unknown field', VALID + 'colour: blue\n', 'colour: unknown field'],
@@ -293,12 +293,20 @@ describe('herd compare / merge / report: broken, foreign and other-version resul
 });
 
 describe('herd export k6', () => {
-  it('bad flags are named', async () => {
-    expectBadInput(await runHerd(['export', 'k6', scenario, '--scale', '0']), '--scale');
-    expectBadInput(await runHerd(['export', 'k6', scenario, '--devices', '1.5']), '--devices');
-    expectBadInput(await runHerd(['export', 'k6', scenario, '--target', 'ftp://127.0.0.1']), '--target');
-    expectBadInput(await runHerd(['export', 'k6', scenario, '--bogus']), '--bogus');
-  });
+  const cases: [string, string[], string][] = [
+    ['--scale 0', ['--scale', '0'], '--scale'],
+    ['--devices 1.5', ['--devices', '1.5'], '--devices'],
+    ['--target with an unsupported scheme', ['--target', 'ftp://127.0.0.1'], '--target'],
+    ['--target that is not a URL', ['--target', 'not a url'], '--target'],
+    ['unknown flag', ['--bogus'], '--bogus'],
+  ];
+  for (const [label, flags, mention] of cases) {
+    it(label, async () => {
+      const r = await runHerd(['export', 'k6', scenario, ...flags]);
+      expectBadInput(r, mention);
+      expect(r.stdout).toBe('');
+    });
+  }
 
   it('-o in an unwritable place', async () => {
     expectBadInput(await runHerd(['export', 'k6', scenario, '-o', join(unwritableDir, 'storm.ts')]), '-o');

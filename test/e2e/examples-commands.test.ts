@@ -73,12 +73,13 @@ function herdCommands(script: string): { sub: string; flags: string[]; line: str
     .map((l) => l.replace(/(^|\s)#.*$/, ''));
   const found: { sub: string; flags: string[]; line: string }[] = [];
   for (const line of lines) {
-    for (const m of line.matchAll(/(?:^|[\s;&|(=])(?:\S*bin\/herd\.js|herd)\s+([a-z][a-z0-9]*)\b([^;&|>]*)/g)) {
+    // `herd export k6 …`: export's options are those of its k6 subcommand.
+    for (const m of line.matchAll(/(?:^|[\s;&|(=])(?:\S*bin\/herd\.js|herd)\s+((?:export\s+)?[a-z][a-z0-9]*)\b([^;&|>]*)/g)) {
       const flags = (m[2] as string)
         .split(/\s+/)
         .filter((t) => /^--?[A-Za-z]/.test(t))
         .map((t) => t.replace(/=.*$/, ''));
-      found.push({ sub: m[1] as string, flags, line: line.trim() });
+      found.push({ sub: (m[1] as string).replace(/\s+/, ' '), flags, line: line.trim() });
     }
   }
   return found;
@@ -102,7 +103,7 @@ function sources(): { where: string; script: string }[] {
 
 /** The long flags and short options listed in a command's --help Options section. */
 async function helpFlags(sub: string): Promise<Set<string>> {
-  const r = await runHerd([sub, '--help']);
+  const r = await runHerd([...sub.split(' '), '--help']);
   expect(r.code, `herd ${sub} --help: ${r.stderr}`).toBe(0);
   const options = r.stdout.split(/^Options:$/m)[1] ?? '';
   return new Set([...options.matchAll(/(?<![\w-])(--?[A-Za-z][\w-]*)/g)].map((m) => m[1] as string));
@@ -217,7 +218,8 @@ describe('the example scripts, run locally against a loopback target', () => {
     mkdirSync(results, { recursive: true });
     mkdirSync(etc, { recursive: true });
     writeFileSync(join(etc, 'scenario.yaml'), PASSING);
-    const mapPaths = (s: string): string => s.replaceAll('/etc/herd/', `${etc}/`).replaceAll('/results', results);
+    // Absolute mount paths only: `shards/*/*/results.json` stays relative.
+    const mapPaths = (s: string): string => s.replace(/(?<=^|[\s"'=])\/etc\/herd\//g, `${etc}/`).replace(/(?<=^|[\s"'=])\/results(?=[/"'\s]|$)/g, results);
 
     const shard = jobContainer('herd-shards');
     const shardCommand = shard.command as string[];

@@ -16,7 +16,7 @@ export function registerMerge(program: Command, ctx: CliContext, setExit: (code:
     .argument('<files...>', 'results.json of every shard')
     .requiredOption('-o, --output <file>', 'merged results.json to write')
     .option('-q, --quiet', 'do not print the merged summary')
-    .addHelpText('after', '\nExample:\n  $ herd merge shards/*/results.json -o reports/merged/results.json')
+    .addHelpText('after', '\nExample:\n  $ herd merge shards/*/*/results.json -o reports/merged/results.json')
     .action((files: string[], f: { output: string; quiet?: boolean }) => {
       const inputs = files.map((path) => ({ path, results: readResults(path) }));
       const merged = mergeResults(inputs, `merged-${newRunId()}`);
