@@ -36,8 +36,16 @@ export function encodeHistogram(h: Histogram): string {
   return hdr.encodeIntoCompressedBase64(h);
 }
 
+/** A string that is not an encoded histogram (a hand-edited or foreign results file). */
+export class HistogramDecodeError extends Error {}
+
 export function decodeHistogram(encoded: string): Histogram {
-  const h = hdr.decodeFromCompressedBase64(encoded, 32, false);
+  let h: Histogram;
+  try {
+    h = hdr.decodeFromCompressedBase64(encoded, 32, false);
+  } catch (err) {
+    throw new HistogramDecodeError(`not an encoded HDR histogram (${err instanceof Error ? err.message : String(err)})`);
+  }
   h.autoResize = true;
   return h;
 }

@@ -38,7 +38,7 @@ export function checkResults(data: unknown, path: string): Results {
   if (major !== ours) {
     throw new HerdError(
       'E_RESULTS_VERSION',
-      `${path}: results schema version ${d.schemaVersion} is not supported; this herd reads ${ours}.x results files (use the herd version that wrote it)`,
+      `${path}: results schema version "${d.schemaVersion}"${d.schemaVersion.trim() === "" ? " (blank)" : ""} is not supported; this herd reads ${ours}.x results files (use the herd version that wrote it)`,
     );
   }
   const parsed = resultsSchema.safeParse(data);

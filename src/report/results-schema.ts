@@ -10,6 +10,19 @@
 import { z } from 'zod';
 import { RESULTS_SCHEMA_VERSION, type Results } from './results-types.js';
 import { count, isoTime, scenarioSchema, text, us, usOrNull } from './results-schema-parts.js';
+import { decodeHistogram } from '../metrics/histogram.js';
+
+/** An encoded HDR histogram must decode: a hand-edited one is refused here, not crashed on later. */
+function decodes(s: string | null): boolean {
+  if (s === null || s === '') return true;
+  try {
+    decodeHistogram(s).destroy();
+    return true;
+  } catch {
+    return false;
+  }
+}
+const HISTOGRAM_ERROR = { error: 'expected an encoded HDR histogram (compressed base64) as herd writes it' };
 
 
 // Spelled out (not ERROR_ORIGINS) so zod infers the literal union; the type guard below keeps them equal.
@@ -27,7 +40,7 @@ const latencySummary = z
     p99Us: us('99th percentile'),
     p999Us: us('99.9th percentile'),
     maxUs: us('Largest sample'),
-    histogram: text('HdrHistogram, compressed base64 (integer µs, 3 significant digits): mergeable and re-readable.'),
+    histogram: text('HdrHistogram, compressed base64 (integer µs, 3 significant digits): mergeable and re-readable.').refine((s) => s !== '' && decodes(s), HISTOGRAM_ERROR),
   })
   .meta({ description: 'One latency series.' });
 
@@ -65,6 +78,7 @@ const timelineBucket = z
     connectHistogram: z
       .string()
       .nullable()
+      .refine(decodes, HISTOGRAM_ERROR)
       .default(null)
       .meta({ description: 'This second’s connect.total HdrHistogram (compressed base64), for exact merging of shards; null when none.' }),
     harnessRssBytes: z.number().int().min(0).nullable().default(null).meta({ description: 'Resident memory of all worker processes at the end of the second, bytes (null before any sample).' }),
@@ -132,8 +146,8 @@ const outageResult = z
         max: z.number().min(0).meta({ description: 'Most attempts a recovered device needed.' }),
       })
       .meta({ description: 'Real attempts per recovered device.' }),
-    recoveryHistogram: text('HdrHistogram (compressed base64, µs) of recovery times behind `recovery`, for exact merging of shards.').default(''),
-    attemptsHistogram: text('HdrHistogram (compressed base64) of attempts per recovered device behind `reconnectAttempts`.').default(''),
+    recoveryHistogram: text('HdrHistogram (compressed base64, µs) of recovery times behind `recovery`, for exact merging of shards.').refine(decodes, HISTOGRAM_ERROR).default(''),
+    attemptsHistogram: text('HdrHistogram (compressed base64) of attempts per recovered device behind `reconnectAttempts`.').refine(decodes, HISTOGRAM_ERROR).default(''),
     peakAttemptsPerS: count('Most attempts per second from the outage’s start to the end of the run.'),
     peakHandshaking: count('Most handshakes in flight from the outage’s start to the end of the run.'),
   })

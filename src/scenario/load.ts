@@ -7,6 +7,7 @@ import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { HerdError } from '../errors.js';
 import { parseThresholds, type Threshold } from '../thresholds/parse.js';
+import { METRICS } from '../thresholds/metrics.js';
 import { resolveScenario, type Overrides, type ResolvedScenario } from './resolve.js';
 import { scenarioSchema, type Scenario } from './schema.js';
 
@@ -43,7 +44,12 @@ export function parseScenarioText(text: string, path: string): unknown {
     const where = e?.linePos?.[0] ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '';
     throw new HerdError('E_SCENARIO_PARSE', `${path}: not valid YAML or JSON${where}: ${e?.message.split('\n')[0] ?? 'parse error'}`);
   }
-  return doc.toJS({ maxAliasCount: 100 }) as unknown;
+  try {
+    return doc.toJS({ maxAliasCount: 100 }) as unknown;
+  } catch (err) {
+    // Alias bombs ("billion laughs") and unresolved aliases end here, never as a crash.
+    throw new HerdError('E_SCENARIO_PARSE', `${path}: not valid YAML: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+  }
 }
 
 export function formatPath(path: readonly PropertyKey[]): string {
@@ -72,12 +78,21 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[], prefix: readon
 }
 
 export function validateScenario(data: unknown, path: string, overrides: Overrides = {}): LoadedScenario {
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+  const proto = typeof data === 'object' && data !== null ? Object.getPrototypeOf(data) : undefined;
+  if (typeof data !== 'object' || data === null || Array.isArray(data) || (proto !== Object.prototype && proto !== null)) {
     throw new HerdError('E_SCENARIO_INVALID', `${path}: expected a mapping of scenario fields at the top level`);
   }
   const parsed = scenarioSchema.safeParse(data, { reportInput: true });
   const problems: string[] = parsed.success ? [] : formatIssues(parsed.error.issues);
   const raw = (data as { thresholds?: unknown }).thresholds;
+  // Keys such as "__proto__" do not survive into a parsed record: check the raw object's own keys.
+  if (raw !== null && typeof raw === 'object' && !Array.isArray(raw)) {
+    for (const key of Object.keys(raw)) {
+      if (key === '__proto__' && !Object.hasOwn(METRICS, key)) {
+        problems.push(`thresholds.${key}: unknown metric`);
+      }
+    }
+  }
   let thresholds: Threshold[] = [];
   if (parsed.success && parsed.data.thresholds) {
     const spec = Object.fromEntries(Object.entries(parsed.data.thresholds).map(([k, v]) => [k, Array.isArray(v) ? v : [v]]));
@@ -98,6 +113,7 @@ export function validateScenario(data: unknown, path: string, overrides: Overrid
   try {
     resolved = resolveScenario(parsed.data, overrides);
   } catch (err) {
+    if (err instanceof HerdError && err.details.length === 0) throw err;
     if (err instanceof HerdError) throw new HerdError(err.code, `${path}: the scenario has ${err.details.length} problem${err.details.length === 1 ? '' : 's'}`, err.details);
     throw err;
   }

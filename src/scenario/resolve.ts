@@ -134,7 +134,12 @@ export function parseShare(v: number | string): number {
 
 type WaveInput = Scenario['waves'][number];
 
+/** Churn events are planned ahead (pure plan), so their number is bounded like the fleet is. */
+export const MAX_CHURN_EVENTS = 10_000_000;
+
 export function resolveScenario(s: Scenario, overrides: Overrides = {}, defaultSeed = 1): ResolvedScenario {
+  // A bad --target is named as the flag, whichever command passed it.
+  if (overrides.target !== undefined && overrides.target !== 'embedded') parseTargetUrl(overrides.target, '--target');
   const scale = overrides.scale ?? 1;
   const problems: string[] = [];
   const baseDevices = overrides.devices ?? s.devices;
@@ -168,6 +173,10 @@ export function resolveScenario(s: Scenario, overrides: Overrides = {}, defaultS
       rw = { type: 'outage', name, atUs, share: parseShare(w.share), cohort: w.cohort ?? null, mode: w.mode, offlineUs: mustParseDurationUs(w.offline) };
     } else if (w.type === 'churn') {
       rw = { type: 'churn', name, atUs, overUs: mustParseDurationUs(w.over), perMinute: parseShare(w.perMinute) };
+      const events = rw.perMinute * devices * (rw.overUs / 60e6);
+      if (events > MAX_CHURN_EVENTS) {
+        problems.push(`waves[${i}]: this churn would disconnect ${Math.round(events).toLocaleString('en')} devices; at most ${MAX_CHURN_EVENTS.toLocaleString('en')} per wave`);
+      }
     } else {
       const n = counts[i] ?? Math.max(0, devices - fixedTotal);
       assigned += n;

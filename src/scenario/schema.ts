@@ -4,7 +4,7 @@
  * Every default is written here and in docs/scenario-reference.md (a test keeps them in step).
  */
 import { z } from 'zod';
-import { DURATION_HINT, DURATION_RE } from '../util/duration.js';
+import { DURATION_HINT, DURATION_RE, parseDurationUs } from '../util/duration.js';
 import { TARGET_SCHEMES } from './target-url.js';
 import { targetOptionsSchema } from '../target/options.js';
 
@@ -13,6 +13,7 @@ export const SCENARIO_VERSION = 1;
 const duration = z
   .string({ error: DURATION_HINT })
   .regex(DURATION_RE, { error: DURATION_HINT })
+  .refine((v) => !DURATION_RE.test(v) || parseDurationUs(v) !== undefined, { error: 'expected a duration of at most 30 days' })
   .meta({ description: 'A duration: a number and a unit (us, ms, s, m, h), e.g. "30s".' });
 
 const count = z
@@ -38,7 +39,7 @@ const targetUrl = z
 function isSupportedUrl(v: string): boolean {
   try {
     const u = new URL(v);
-    return TARGET_SCHEMES.includes(u.protocol.replace(/:$/, '') as (typeof TARGET_SCHEMES)[number]) && u.hostname !== '';
+    return TARGET_SCHEMES.includes(u.protocol.replace(/:$/, '') as (typeof TARGET_SCHEMES)[number]) && u.hostname !== '' && u.port !== '0';
   } catch {
     return false;
   }

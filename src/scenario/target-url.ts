@@ -32,5 +32,6 @@ export function parseTargetUrl(text: string, field = 'target'): TargetAddress {
   const host = u.hostname.replace(/^\[|\]$/g, '');
   if (host === '') throw new HerdError('E_TARGET_URL', `${field}: the URL has no host: ${JSON.stringify(text)}`);
   const port = u.port === '' ? DEFAULT_PORT[s] : Number(u.port);
+  if (port === 0) throw new HerdError('E_TARGET_URL', `${field}: port 0 is not a port a device can connect to: ${JSON.stringify(text)}`);
   return { url: text, scheme: s, host, port };
 }

@@ -36,7 +36,7 @@ export function parseThresholds(spec: Record<string, readonly string[]>): ParseO
   const thresholds: Threshold[] = [];
   const problems: string[] = [];
   for (const [metric, expressions] of Object.entries(spec)) {
-    const def = METRICS[metric];
+    const def = Object.hasOwn(METRICS, metric) ? METRICS[metric] : undefined;
     if (!def) {
       problems.push(`thresholds.${metric}: unknown metric; known metrics: ${Object.keys(METRICS).join(', ')}`);
       continue;
@@ -57,6 +57,7 @@ function parseOne(metric: string, def: MetricDef, expression: string): Threshold
   const aggregation = parseAggregation(aggText, def.kind);
   if (typeof aggregation === 'string') return aggregation;
   const n = Number(numText);
+  if (!Number.isFinite(n)) return `${JSON.stringify(expression)}: the number is too large`;
   let bound: number;
   const measuresTime = (def.kind === 'duration' && aggregation.kind !== 'count') || def.kind === 'time';
   if (measuresTime) {

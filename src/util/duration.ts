@@ -4,13 +4,17 @@ export const DURATION_HINT = 'expected a duration like "30s" (units: us, ms, s, 
 
 const US_PER: Record<string, number> = { us: 1, ms: 1_000, s: 1_000_000, m: 60_000_000, h: 3_600_000_000 };
 
-/** Parses a duration string to integer microseconds; undefined when malformed. */
+/** Longest duration accepted anywhere: 30 days. A load test longer than that is a typo. */
+export const MAX_DURATION_US = 30 * 24 * 3_600_000_000;
+
+/** Parses a duration string to integer microseconds; undefined when malformed or over 30 days. */
 export function parseDurationUs(text: string): number | undefined {
   const m = DURATION_RE.exec(text.trim());
   if (!m) return undefined;
   const unit = US_PER[m[2] as string];
   if (unit === undefined) return undefined;
-  return Math.round(Number(m[1]) * unit);
+  const us = Math.round(Number(m[1]) * unit);
+  return Number.isSafeInteger(us) && us <= MAX_DURATION_US ? us : undefined;
 }
 
 export function mustParseDurationUs(text: string): number {

@@ -123,7 +123,7 @@ describe('herd report', () => {
     expect(b.stderr).toBe(`error E_RESULTS_FILE: ${foreign}: not a herd results file (expected tool.name "herd" and a schemaVersion)\n`);
     const c = await runHerd(['report', v2, '--format', 'md']);
     expect(c.code).toBe(2);
-    expect(c.stderr).toContain(`error E_RESULTS_VERSION: ${v2}: results schema version 2.0.0 is not supported; this herd reads 1.x results files`);
+    expect(c.stderr).toContain(`error E_RESULTS_VERSION: ${v2}: results schema version "2.0.0" is not supported; this herd reads 1.x results files`);
   });
 
   it('refuses an unknown format and names the flag', async () => {

@@ -144,7 +144,8 @@ describe('results reader', () => {
   });
 
   it('any field replaced by a hostile value', { timeout: TIME_MS }, () => {
-    const paths = allPaths(FIXTURE);
+    // Histogram texts have their own test below, so a failure here points at another field.
+    const paths = allPaths(FIXTURE).filter((p) => !p.some((seg) => seg === 'histogram' || seg === 'connectHistogram'));
     fc.assert(fc.property(fc.constantFrom(...paths), hostileValue, (path, value) => checkOutcome(check(setAt(FIXTURE, path, value)))), { numRuns: RUNS });
   });
 

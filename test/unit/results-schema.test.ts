@@ -68,7 +68,7 @@ describe('results schema', () => {
     const v2 = herdError(() => checkResults(data, 'new.json'));
     expect(v2.code).toBe('E_RESULTS_VERSION');
     expect(v2.exitCode).toBe(2);
-    expect(v2.message).toContain('results schema version 2.0.0 is not supported; this herd reads 1.x results files');
+    expect(v2.message).toContain('results schema version "2.0.0" is not supported; this herd reads 1.x results files');
   });
 
   it('names every bad field by its path', () => {

@@ -1,10 +1,9 @@
 import type { Command } from 'commander';
-import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { mergeResults } from '../../report/merge.js';
 import { readResults } from '../../report/read.js';
 import { renderSummary } from '../../report/summary.js';
-import { writeFileAtomic } from '../../util/atomic-write.js';
+import { ensureWritableDir, writeFileAtomic } from '../../util/atomic-write.js';
 import { newRunId } from '../../engine/execute.js';
 import type { CliContext } from '../context.js';
 import { painter } from '../output.js';
@@ -21,7 +20,7 @@ export function registerMerge(program: Command, ctx: CliContext, setExit: (code:
       const inputs = files.map((path) => ({ path, results: readResults(path) }));
       const merged = mergeResults(inputs, `merged-${newRunId()}`);
       const out = resolve(f.output);
-      mkdirSync(dirname(out), { recursive: true });
+      ensureWritableDir(dirname(out), '-o');
       writeFileAtomic(out, JSON.stringify(merged, null, 2) + '\n');
       if (!f.quiet) ctx.stdout.write(renderSummary(merged, painter(ctx)) + `\n\nmerged ${files.length} shards → ${out}\n`);
       setExit(merged.run.exitCode);
