@@ -38,3 +38,12 @@ export function parseFlagStartAt(value: string, nowMs: number): number {
   }
   return ms;
 }
+
+/** "[host:]port" to listen on; the host must be loopback unless written out (never by default). */
+export function parseFlagListen(value: string, flag: string): { host: string; port: number } {
+  const m = /^(?:(\[[0-9a-fA-F:]+\]|[0-9.]+|localhost):)?(\d+)$/.exec(value.trim());
+  if (!m) throw new HerdError('E_FLAG', `${flag}: expected PORT or HOST:PORT, e.g. 9464 or 127.0.0.1:9464, got ${JSON.stringify(value)}`);
+  const host = (m[1] ?? '127.0.0.1').replace(/^\[|\]$/g, '');
+  const port = parseFlagNumber(m[2] as string, flag, { min: 0, max: 65535 });
+  return { host: host === 'localhost' ? '127.0.0.1' : host, port };
+}

@@ -206,6 +206,11 @@ export class Coordinator extends EventEmitter {
     if (this.o.onWorkerFailure === 'abort') this.abort(`worker ${w.index} ${how}`, 'failure');
   }
 
+  /** Running totals for live views (the Prometheus endpoint). */
+  live(): { totals: Aggregate['totals']; errors: ReturnType<Aggregate['errorList']>; connectedNow: number; planned: number } {
+    return { totals: this.agg.totals, errors: this.agg.errorList(), connectedNow: this.agg.connectedNow(), planned: this.o.scenario.devices };
+  }
+
   /** Stops the run early: workers stop scheduling and close their sessions (bounded). */
   abort(reason: string, kind: AbortKind = 'signal'): void {
     if (this.abortInfo === null) this.abortInfo = { atMs: Date.now(), reason, kind };

@@ -12,6 +12,7 @@ import { parseTargetUrl } from '../scenario/target-url.js';
 import { restartEmbeddedTarget, spawnEmbeddedTarget, type EmbeddedTarget } from '../target/spawn.js';
 import type { TargetOptionsInput } from '../target/options.js';
 import { Coordinator, type SecondEvent } from './coordinator.js';
+import { startMetricsServer, type MetricsServer } from './metrics-server.js';
 import { checkReachable } from './reachability.js';
 import { embeddedOptionsFor, resolveRunTargets } from './targets.js';
 import { buildResults } from '../report/build.js';
@@ -38,6 +39,8 @@ export interface RunRequest {
   onWorkerFailure: 'abort' | 'continue';
   /** Run even when preflight finds the plan does not fit this machine (what ran out is then recorded). */
   skipPreflight: boolean;
+  /** --metrics-port: serve live Prometheus metrics on this loopback address while running. */
+  metrics: { host: string; port: number } | null;
   /** $GITHUB_STEP_SUMMARY: the Markdown summary is appended there when set. */
   stepSummaryPath: string | null;
 }
@@ -138,6 +141,7 @@ export async function executeRun(req: RunRequest, hooks: RunHooks = {}): Promise
     });
   };
   if (embedded !== null) supervise(embedded);
+  let metricsServer: MetricsServer | null = null;
 
   try {
     // Devices spread over the embedded target's processes, each with its own open-file limit.
@@ -159,6 +163,19 @@ export async function executeRun(req: RunRequest, hooks: RunHooks = {}): Promise
       onWorkerFailure: req.onWorkerFailure,
     });
     coordinator.on('notice', (m: string) => hooks.onNotice?.(m));
+    let last: SecondEvent['bucket'] | null = null;
+    coordinator.on('second', (ev: SecondEvent) => {
+      last = ev.bucket;
+    });
+    if (req.metrics !== null) {
+      metricsServer = await startMetricsServer(req.metrics.host, req.metrics.port, () => ({
+        runId,
+        scenario: s.name,
+        ...coordinator.live(),
+        last,
+      }));
+      hooks.onNotice?.(`metrics: ${metricsServer.url}`);
+    }
     if (hooks.onSecond) coordinator.on('second', hooks.onSecond);
     let stops = 0;
     hooks.onStart?.(
@@ -191,6 +208,7 @@ export async function executeRun(req: RunRequest, hooks: RunHooks = {}): Promise
     return { results, resultsPath, loaded };
   } finally {
     running = false;
+    await metricsServer?.close();
     await (embedded as EmbeddedTarget | null)?.stop();
   }
 }

@@ -104,3 +104,28 @@ describe('help and validate', () => {
     expect(r.stdout).toContain('1000 devices → embedded');
   });
 });
+
+describe('a run whose thresholds fail', () => {
+  it('exits 1 and leaves JUnit XML and a Markdown summary that say which threshold failed', async () => {
+    const dir = tmp();
+    const file = join(dir, 's.yaml');
+    writeFileSync(
+      file,
+      'name: impossible\ndevices: 100\nwaves:\n  - { type: ramp, over: 1s }\nhold: 1s\nthresholds:\n  connect.total: ["p(99) < 1us"]\n  errors.rate: ["< 1%"]\n',
+    );
+    const summaryPath = join(dir, 'step-summary.md');
+    writeFileSync(summaryPath, '');
+    const r = await runHerd(['run', file, '--out', join(dir, 'out'), '-q'], { env: { GITHUB_STEP_SUMMARY: summaryPath } });
+    expect(r.code).toBe(1);
+    const [id] = readdirSync(join(dir, 'out'));
+    const junit = readFileSync(join(dir, 'out', id as string, 'junit.xml'), 'utf8');
+    expect(junit).toMatch(/<testcase [^>]*name="connect\.total: p\(99\) &lt; 1us"[^>]*>\s*<failure/);
+    expect(junit).toContain('tests="5" failures="1"');
+    expect(junit).toMatch(/<testcase [^>]*name="errors\.rate: &lt; 1%"[^>]*>\s*<system-out>observed 0\.00%<\/system-out>\s*<\/testcase>/);
+    const md = readFileSync(join(dir, 'out', id as string, 'summary.md'), 'utf8');
+    expect(md).toContain('connect.total');
+    expect(md).toMatch(/✗/);
+    // The same Markdown is appended to the CI step summary.
+    expect(readFileSync(summaryPath, 'utf8')).toBe(md + '\n');
+  });
+});

@@ -8,7 +8,7 @@ import { TARGET_PROFILE_NAMES } from '../../target/options.js';
 import type { CliContext } from '../context.js';
 import { painter } from '../output.js';
 import { ProgressPrinter } from '../progress.js';
-import { parseFlagNumber, parseFlagScale, parseFlagShard, parseFlagStartAt } from '../flags.js';
+import { parseFlagListen, parseFlagNumber, parseFlagScale, parseFlagShard, parseFlagStartAt } from '../flags.js';
 
 interface RunFlags {
   target?: string;
@@ -26,6 +26,7 @@ interface RunFlags {
   startAt?: string;
   onWorkerFailure: string;
   preflight: boolean;
+  metricsPort?: string;
 }
 
 export function registerRun(program: Command, ctx: CliContext, setExit: (code: number) => void): void {
@@ -46,6 +47,7 @@ export function registerRun(program: Command, ctx: CliContext, setExit: (code: n
     .option('--start-at <time>', 'ISO 8601 time at which the run origin falls, so shards on several machines start together')
     .option('--on-worker-failure <what>', 'when a worker process dies: abort or continue', 'abort')
     .option('--no-preflight', 'run even when preflight finds the plan does not fit this machine')
+    .option('--metrics-port <[host:]port>', 'serve live Prometheus metrics at http://127.0.0.1:PORT/metrics while running (0 = a free port)')
     .option('--allow-saturated', 'exit by thresholds even when the harness was the bottleneck')
     .option('-q, --quiet', 'no live progress, summary only')
     .addHelpText(
@@ -105,6 +107,7 @@ Exit codes: 0 passed · 1 a threshold failed · 2 bad input · 3 run failed or h
             stepSummaryPath: ctx.env.GITHUB_STEP_SUMMARY ?? null,
             onWorkerFailure,
             skipPreflight: !f.preflight,
+            metrics: f.metricsPort === undefined ? null : parseFlagListen(f.metricsPort, '--metrics-port'),
           },
           {
             onStart: (stop, info) => {
