@@ -2,8 +2,10 @@
  * Per-device state of one worker, in flat typed arrays indexed by slot (the device's position in
  * the worker's slice), plus what each device's cohort says about connecting and reconnecting.
  */
-import type { MqttConnection, MqttConnectOptions } from '../protocols/mqtt/connection.js';
+import type { MqttOwner } from '../protocols/mqtt/connection.js';
 import { buildConnect } from '../protocols/mqtt/connect-packet.js';
+import { openDevice, type Device, type DeviceOpenOptions } from '../protocols/device.js';
+import type { WsDeviceOwner } from '../protocols/ws/device.js';
 import { prepareTarget, type PreparedTarget } from '../protocols/device.js';
 import type { TlsSettings } from '../protocols/transports/tls-options.js';
 import { createRng, deriveSeed } from '../util/rng.js';
@@ -15,7 +17,7 @@ export const NO_OUTAGE = 0xffff;
 type Expand = (template: string, vars: Record<string, string | number>) => string;
 
 export class DeviceTable {
-  readonly conns: (MqttConnection | null)[];
+  readonly conns: (Device | null)[];
   readonly intendedUs: Float64Array;
   readonly offlineUntilUs: Float64Array;
   readonly prevDelayUs: Float64Array;
@@ -44,7 +46,7 @@ export class DeviceTable {
     const n = o.ids.length;
     this.o = o;
     this.expand = expand;
-    this.conns = new Array<MqttConnection | null>(n).fill(null);
+    this.conns = new Array<Device | null>(n).fill(null);
     this.intendedUs = new Float64Array(n);
     this.offlineUntilUs = new Float64Array(n);
     this.prevDelayUs = new Float64Array(n);
@@ -56,10 +58,10 @@ export class DeviceTable {
     this.silent = new Uint8Array(n);
     this.reconnectAfterClose = new Uint8Array(n);
     this.outageMembers = o.plan.outages.map(() => []);
-    const prep = (url: string, tls: Record<string, unknown> | null): PreparedTarget =>
-      prepareTarget('mqtt', url, (tls ?? undefined) as TlsSettings | undefined, 'target');
-    this.cohortTargets = o.scenario.cohorts.map((c) => c.targets?.map((t) => prep(t, c.device.tls)) ?? null);
-    this.runTargets = o.scenario.cohorts.map((c, i) => (o.targets[i] ?? []).map((t) => prep(t, c.device.tls)));
+    const prep = (url: string, c: (typeof o.scenario.cohorts)[number]): PreparedTarget =>
+      prepareTarget(c.device.protocol, url, (c.device.tls ?? undefined) as TlsSettings | undefined, 'target');
+    this.cohortTargets = o.scenario.cohorts.map((c) => c.targets?.map((t) => prep(t, c)) ?? null);
+    this.runTargets = o.scenario.cohorts.map((c, i) => (o.targets[i] ?? []).map((t) => prep(t, c)));
   }
 
   id(slot: number): number {
@@ -84,7 +86,8 @@ export class DeviceTable {
     return this.cohortDef(slot).device.keepaliveUs;
   }
 
-  connectOptions(slot: number): MqttConnectOptions {
+  /** Opens one attempt for the device in `slot`, on its cohort's protocol and transport. */
+  open(slot: number, owner: MqttOwner & WsDeviceOwner): Device {
     const id = this.id(slot);
     const c = this.cohortDef(slot);
     const d = c.device;
@@ -92,16 +95,18 @@ export class DeviceTable {
     const own = this.cohortTargets[this.cohort(slot)];
     const run = this.runTargets[this.cohort(slot)] as PreparedTarget[];
     const target = own ? (own[(this.targetIndex[slot] as number) % own.length] as PreparedTarget) : (run[id % run.length] as PreparedTarget);
-    const ep = target.endpoint;
-    return {
-      host: ep.host,
-      port: ep.port,
-      scheme: ep.scheme,
-      path: ep.path,
-      ...(target.tls !== null ? { tls: target.tls } : {}),
+    const opts: DeviceOpenOptions = {
+      deviceId: slot,
       // Source address from id / targets, so every (source, target) pair gets an equal share.
       localAddress: this.o.sourceIps.length === 0 ? undefined : this.o.sourceIps[Math.floor(id / run.length) % this.o.sourceIps.length],
-      connectPacket: buildConnect({
+      connectTimeoutMs: Math.max(1, Math.round(d.connectTimeoutUs / 1000)),
+      maxPacketBytes: this.o.maxPacketBytes,
+    };
+    if (d.protocol === 'websocket') {
+      if (d.hello !== null) opts.hello = this.expand(d.hello, vars);
+      if (d.subprotocol !== null) opts.subprotocol = d.subprotocol;
+    } else {
+      opts.connectPacket = buildConnect({
         clientId: this.expand(d.clientId, vars),
         username: d.username === null ? null : this.expand(d.username, vars),
         password: d.password === null ? null : this.expand(d.password, vars),
@@ -109,10 +114,9 @@ export class DeviceTable {
         clean: d.cleanSession,
         protocolVersion: d.mqttVersion,
         ...(d.sessionExpiryS !== null ? { sessionExpiryIntervalS: d.sessionExpiryS } : {}),
-      }),
-      connectTimeoutMs: Math.max(1, Math.round(d.connectTimeoutUs / 1000)),
-      maxPacketBytes: this.o.maxPacketBytes,
-    };
+      });
+    }
+    return openDevice(target, opts, owner);
   }
 
   /** The next reconnect delay by the cohort's policy, or null when the device gives up. */

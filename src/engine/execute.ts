@@ -13,6 +13,7 @@ import { restartEmbeddedTarget, spawnEmbeddedTarget, type EmbeddedTarget } from 
 import type { TargetOptionsInput } from '../target/options.js';
 import { Coordinator, type SecondEvent } from './coordinator.js';
 import { startMetricsServer, type MetricsServer } from './metrics-server.js';
+import { sentFromDelivery, WebhookSink } from './webhook-sink.js';
 import { checkReachable } from './reachability.js';
 import { embeddedOptionsFor, resolveRunTargets } from './targets.js';
 import { buildResults } from '../report/build.js';
@@ -41,6 +42,8 @@ export interface RunRequest {
   skipPreflight: boolean;
   /** --metrics-port: serve live Prometheus metrics on this loopback address while running. */
   metrics: { host: string; port: number } | null;
+  /** --webhook-sink: count the messages the target forwards onward, on this loopback address. */
+  webhookSink?: { host: string; port: number } | null;
   /** $GITHUB_STEP_SUMMARY: the Markdown summary is appended there when set. */
   stepSummaryPath: string | null;
 }
@@ -142,6 +145,7 @@ export async function executeRun(req: RunRequest, hooks: RunHooks = {}): Promise
   };
   if (embedded !== null) supervise(embedded);
   let metricsServer: MetricsServer | null = null;
+  let webhookSink: WebhookSink | null = null;
 
   try {
     // Devices spread over the embedded target's processes, each with its own open-file limit.
@@ -154,6 +158,7 @@ export async function executeRun(req: RunRequest, hooks: RunHooks = {}): Promise
       onOrigin: (ns) => {
         originNs = ns;
         embedded?.setOrigin(ns);
+        webhookSink?.setOrigin(ns);
       },
       shard: req.shard,
       startAtMs: req.startAtMs,
@@ -176,6 +181,10 @@ export async function executeRun(req: RunRequest, hooks: RunHooks = {}): Promise
       }));
       hooks.onNotice?.(`metrics: ${metricsServer.url}`);
     }
+    if (req.webhookSink) {
+      webhookSink = await WebhookSink.start(req.webhookSink.host, req.webhookSink.port);
+      hooks.onNotice?.(`webhook sink: ${webhookSink.url}`);
+    }
     if (hooks.onSecond) coordinator.on('second', hooks.onSecond);
     let stops = 0;
     hooks.onStart?.(
@@ -187,6 +196,9 @@ export async function executeRun(req: RunRequest, hooks: RunHooks = {}): Promise
       { runId, target: targetUrl, devices: s.devices, workers },
     );
     const outcome = await coordinator.run();
+    // Forwards still in flight when the devices stopped get a bounded moment to arrive.
+    await webhookSink?.settle();
+    const webhook = webhookSink?.result(sentFromDelivery(outcome.delivery)) ?? null;
     const results = buildResults({
       runId,
       scenario: runScenario,
@@ -196,6 +208,7 @@ export async function executeRun(req: RunRequest, hooks: RunHooks = {}): Promise
       target: targetUrl,
       embeddedTarget: embedded !== null,
       allowSaturated: req.allowSaturated,
+      webhook,
     });
     const runDir = join(outDir, runId);
     mkdirSync(runDir, { recursive: true });
@@ -209,6 +222,7 @@ export async function executeRun(req: RunRequest, hooks: RunHooks = {}): Promise
   } finally {
     running = false;
     await metricsServer?.close();
+    await (webhookSink as WebhookSink | null)?.close();
     await (embedded as EmbeddedTarget | null)?.stop();
   }
 }

@@ -6,6 +6,8 @@
  */
 import type { Failure } from '../protocols/classify.js';
 import { MqttConnection, CLOSE_GRACE_MS, type MqttOwner } from '../protocols/mqtt/connection.js';
+import type { Device } from '../protocols/device.js';
+import type { WsDeviceOwner } from '../protocols/ws/device.js';
 import { Recorder, type MetricsDelta } from '../metrics/recorder.js';
 import type { Plan } from '../plan/plan.js';
 import type { ResolvedScenario } from '../scenario/resolve.js';
@@ -46,7 +48,7 @@ export interface RunEnd {
 /** Attempts launched per event-loop turn, so completions are timestamped while a spike launches. */
 const LAUNCH_BATCH = 64;
 
-export class Runner implements MqttOwner {
+export class Runner implements MqttOwner, WsDeviceOwner {
   private readonly o: RunnerOptions;
   private readonly rec: Recorder;
   private readonly health = new HealthMonitor();
@@ -180,7 +182,10 @@ export class Runner implements MqttOwner {
           if (this.attempt(slot, at, true)) launched++;
         } else if (kind === EV_OUTAGE) this.startOutage(slot, now);
         else if (kind === EV_SILENT_DETECT) this.detectSilent(slot);
-        else if (kind === EV_PUBLISH) this.messaging.publishDue(slot, this.dev.conns[slot] ?? null, now);
+        else if (kind === EV_PUBLISH) {
+          const c = this.dev.conns[slot];
+          this.messaging.publishDue(slot, c instanceof MqttConnection ? c : null, now);
+        }
       }
     }
     this.schedulePump();
@@ -211,7 +216,7 @@ export class Runner implements MqttOwner {
     this.rec.count('started', cohort);
     this.handshaking++;
     this.rec.noteHandshaking(this.handshaking);
-    const conn = new MqttConnection(this, slot, d.connectOptions(slot));
+    const conn = d.open(slot, this);
     d.conns[slot] = conn;
     const lag = conn.socketOpenUs - intendedUs;
     this.rec.record('connect.scheduleLag', lag);
@@ -281,7 +286,7 @@ export class Runner implements MqttOwner {
     if (end < slots.length) setImmediate(() => this.dropInBatches(slots, end, mode));
   }
 
-  private dropForOutage(slot: number, c: MqttConnection, mode: 'disconnect' | 'reset' | 'silent', now: number): void {
+  private dropForOutage(slot: number, c: Device, mode: 'disconnect' | 'reset' | 'silent', now: number): void {
     const d = this.dev;
     this.connected--;
     this.rec.counters.outageDrops++;
@@ -337,8 +342,8 @@ export class Runner implements MqttOwner {
 
   // ---- MqttOwner ----
 
-  onConnected(c: MqttConnection): void {
-    this.at(c.connackUs);
+  onConnected(c: Device): void {
+    this.at(c.readyUs);
     const slot = c.deviceId;
     const d = this.dev;
     const cohort = d.cohort(slot);
@@ -346,7 +351,7 @@ export class Runner implements MqttOwner {
     this.connected++;
     const intended = d.intendedUs[slot] as number;
     this.rec.count('succeeded', cohort);
-    this.rec.record('connect.total', c.connackUs - intended, cohort);
+    this.rec.record('connect.total', c.readyUs - intended, cohort);
     const ph = c.phaseTimes();
     this.rec.record('connect.service', ph.serviceUs);
     this.rec.record('phase.tcpConnect', ph.tcpConnectUs);
@@ -361,7 +366,7 @@ export class Runner implements MqttOwner {
     d.retries[slot] = 0;
     d.prevDelayUs[slot] = 0;
     const outage = d.outageOf[slot] as number;
-    const now = c.connackUs;
+    const now = c.readyUs;
     if (outage !== NO_OUTAGE && now >= (d.offlineUntilUs[slot] as number)) {
       const out = this.o.plan.outages[outage];
       // Back before a target outage ended (a partial one): recovery 0, clamped, not negative.
@@ -380,7 +385,10 @@ export class Runner implements MqttOwner {
       return;
     }
     this.keepalive[cohort]?.add(slot, now);
-    this.messaging.onConnected(slot, c, now);
+    if (c instanceof MqttConnection) {
+      if (c.sessionPresent) this.rec.counters.sessionPresent++;
+      this.messaging.onConnected(slot, c, now);
+    }
   }
 
   onSubscribed(c: MqttConnection, _packetId: number, granted: number[], latencyUs: number): void {
@@ -394,12 +402,14 @@ export class Runner implements MqttOwner {
     this.messaging.onPublished(latencyUs, reasonCode);
   }
 
-  onMessage(c: MqttConnection, m: InboundMessage): void {
+  /** MQTT: an inbound PUBLISH; plain WebSocket devices: a message (not counted as telemetry). */
+  onMessage(c: Device, m: InboundMessage | Buffer): void {
+    if (!(c instanceof MqttConnection) || Buffer.isBuffer(m)) return;
     this.at(m.receivedUs);
     this.messaging.onMessage(c.deviceId, m);
   }
 
-  onFailed(c: MqttConnection, f: Failure): void {
+  onFailed(c: Device, f: Failure): void {
     this.at(this.now());
     const slot = c.deviceId;
     const d = this.dev;
@@ -416,7 +426,7 @@ export class Runner implements MqttOwner {
     this.maybeFinish();
   }
 
-  onLost(c: MqttConnection, f: Failure): void {
+  onLost(c: Device, f: Failure): void {
     this.at(this.now());
     const slot = c.deviceId;
     this.joinTargetOutage(slot);
@@ -430,7 +440,7 @@ export class Runner implements MqttOwner {
     this.maybeFinish();
   }
 
-  onClosed(c: MqttConnection): void {
+  onClosed(c: Device): void {
     const slot = c.deviceId;
     const d = this.dev;
     this.closing--;
@@ -517,7 +527,7 @@ export class Runner implements MqttOwner {
     this.heap.drain(EV_OUTAGE);
     this.heap.drain(EV_SILENT_DETECT);
     this.heap.drain(EV_PUBLISH);
-    const open = this.dev.conns.filter((c): c is MqttConnection => c !== null && c.state === 'connected');
+    const open = this.dev.conns.filter((c): c is Device => c !== null && c.state === 'connected');
     this.endInBatches(open, 0);
     // Handshakes still in flight get a bounded time to finish; then they are counted as in flight.
     const graceMs = Math.min(5_000, this.o.scenario.device.connectTimeoutUs / 1000);
@@ -526,17 +536,17 @@ export class Runner implements MqttOwner {
   }
 
   /** Ends sessions a batch per event-loop turn: a clean teardown of thousands must not block. */
-  private endInBatches(conns: MqttConnection[], from: number): void {
+  private endInBatches(conns: Device[], from: number): void {
     this.at(this.now());
     const end = Math.min(conns.length, from + LAUNCH_BATCH * 4);
     for (let k = from; k < end; k++) {
-      const c = conns[k] as MqttConnection;
+      const c = conns[k] as Device;
       if (c.state === 'connected') this.endSession(c);
     }
     if (end < conns.length) setImmediate(() => this.endInBatches(conns, end));
   }
 
-  private endSession(c: MqttConnection): void {
+  private endSession(c: Device): void {
     this.connected--;
     this.closing++;
     this.dev.silent[c.deviceId] = 0;

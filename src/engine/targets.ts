@@ -12,7 +12,11 @@ import type { ResolvedScenario } from '../scenario/resolve.js';
 import type { EmbeddedTarget } from '../target/spawn.js';
 import { PACKAGE_ROOT } from '../util/paths.js';
 
-const EMBEDDED_KIND = { mqtt: 'mqtt', mqtts: 'mqtts', ws: 'mqttWs', wss: 'mqttWss' } as const;
+/** The embedded target's listener for each device protocol and transport. */
+const EMBEDDED_KIND: Record<'mqtt' | 'websocket', Partial<Record<'mqtt' | 'mqtts' | 'ws' | 'wss', string>>> = {
+  mqtt: { mqtt: 'mqtt', mqtts: 'mqtts', ws: 'mqttWs', wss: 'mqttWss' },
+  websocket: { ws: 'ws', wss: 'wss' },
+};
 
 /** The CA that signs the embedded target's fixture certificate. */
 export const EMBEDDED_CA = join(PACKAGE_ROOT, 'fixtures', 'tls', 'ca.crt');
@@ -36,15 +40,15 @@ export function resolveRunTargets(s: ResolvedScenario, embedded: EmbeddedTarget 
     let urls: string[];
     if (embedded === null) urls = [remoteUrl as string];
     else {
-      const kind = EMBEDDED_KIND[c.device.transport];
+      const kind = EMBEDDED_KIND[c.device.protocol][c.device.transport];
       urls = embedded.endpoints.filter((e) => e.kind === kind).map((e) => e.url);
       if (urls.length === 0) {
-        problems.push(`cohorts[${i}].device.transport: the embedded target has no ${c.device.transport}:// listener (set target.embedded.tls: true for mqtts/wss)`);
+        problems.push(`cohorts[${i}].device.transport: the embedded target has no ${c.device.transport}:// listener for ${c.device.protocol} devices (set target.embedded.tls: true for mqtts/wss)`);
       }
     }
     for (const url of [...urls, ...(c.targets ?? [])]) {
       try {
-        prepareTarget('mqtt', url, (c.device.tls ?? undefined) as TlsSettings | undefined, c.targets?.includes(url) ? `cohorts[${i}].targets` : 'target');
+        prepareTarget(c.device.protocol, url, (c.device.tls ?? undefined) as TlsSettings | undefined, c.targets?.includes(url) ? `cohorts[${i}].targets` : 'target');
       } catch (err) {
         if (err instanceof HerdError) problems.push(err.message, ...err.details);
         else throw err;

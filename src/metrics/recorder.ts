@@ -30,6 +30,8 @@ export interface CounterDelta {
   messagesSent: number;
   messagesDelivered: number;
   messagesRefused: number;
+  /** MQTT connects whose CONNACK said a session was already present (persistent sessions). */
+  sessionPresent: number;
   /** Values below zero clamped to 0 before recording (counted, MEASUREMENT.md rule 7). */
   clampedNegative: number;
 }
@@ -69,7 +71,7 @@ export function emptyCounters(): CounterDelta {
   return {
     started: 0, succeeded: 0, failed: 0, timedOut: 0, dropped: 0, reconnects: 0, offlineAttempts: 0,
     gaveUp: 0, outageDrops: 0, disconnects: 0, reconnectsCancelled: 0, clampedNegative: 0,
-    messagesSent: 0, messagesDelivered: 0, messagesRefused: 0,
+    messagesSent: 0, messagesDelivered: 0, messagesRefused: 0, sessionPresent: 0,
   };
 }
 

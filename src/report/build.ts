@@ -18,6 +18,7 @@ import {
   type PercentilesUs,
   type Results,
   type TimelineBucket,
+  type WebhookResult,
 } from './results-types.js';
 import type { OutageTotals } from '../metrics/aggregate.js';
 import { createHistogram, encodeHistogram, summarize } from '../metrics/histogram.js';
@@ -34,6 +35,8 @@ export interface BuildInput {
   target: string;
   embeddedTarget: boolean;
   allowSaturated: boolean;
+  /** What --webhook-sink counted, when it ran. */
+  webhook?: WebhookResult | null;
 }
 
 export function checkAccounting(a: Attempts): { balanced: boolean; detail: string } {
@@ -195,6 +198,7 @@ export function buildResults(i: BuildInput): Results {
     cohorts: cohortResults(i.scenario, outcome),
     outages: outageResults(i.scenario, outcome, timeline),
     delivery: deliveryResult(outcome),
+    webhook: i.webhook ?? null,
   };
   const thresholds = evaluateThresholds(i.thresholds, partial);
   const thresholdsPassed = thresholds.every((x) => x.passed);

@@ -9,6 +9,7 @@ import { zeroByOrigin } from '../metrics/aggregate.js';
 import { parseThresholds } from '../thresholds/parse.js';
 import { evaluateThresholds } from '../thresholds/evaluate.js';
 import { checkAccounting, recoveryPercentiles } from './build.js';
+import { mergeWebhookResults } from '../engine/webhook-sink.js';
 import type { Attempts, CohortResult, DeliveryCounts, DeliveryResult, ErrorCount, LatencySummary, OutageResult, Results, TimelineBucket } from './results-types.js';
 
 function problem(message: string, details: string[] = []): never {
@@ -129,6 +130,7 @@ export function mergeResults(inputs: readonly { path: string; results: Results }
     cohorts,
     outages,
     delivery: mergeDelivery(all.map((r) => r.delivery)),
+    webhook: mergeWebhookResults(all.map((r) => r.webhook)),
   };
   const parsed = parseThresholds(first.scenario.thresholds);
   const thresholds = evaluateThresholds(parsed.thresholds, merged);

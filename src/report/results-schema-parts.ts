@@ -59,7 +59,9 @@ const waveSchema = z
 
 const deviceSchema = z
   .object({
-    protocol: z.literal('mqtt').meta({ description: 'Wire protocol.' }),
+    protocol: z.enum(['mqtt', 'websocket']).meta({ description: 'Wire protocol: MQTT devices or plain WebSocket devices.' }),
+    hello: z.string().nullable().default(null).meta({ description: 'websocket devices: the hello frame template, or null.' }),
+    subprotocol: z.string().nullable().default(null).meta({ description: 'websocket devices: the subprotocol offered, or null.' }),
     mqttVersion: z.union([z.literal(4), z.literal(5)]).meta({ description: 'MQTT protocol level: 4 (3.1.1) or 5.' }),
     clientId: text('Client id template ({id}, {run}, {worker}).'),
     username: z.string().nullable().meta({ description: 'Username template, or null.' }),

@@ -106,6 +106,23 @@ const deliveryResult = z
   })
   .meta({ description: 'End-to-end message accounting.' });
 
+const webhookResult = z
+  .object({
+    sent: count('Messages the devices report having sent (cohorts publishing with echo; other publishers: highest sequence + 1).'),
+    received: count('Forwarded messages with herd’s stamp that reached the sink, duplicates included.'),
+    delivered: count('Distinct messages forwarded to the sink.'),
+    lost: count('Messages sent but never forwarded to the sink (sent − delivered, per publisher).'),
+    duplicated: count('Messages forwarded more than once.'),
+    outOfOrder: count('Messages forwarded after a later one of the same device.'),
+    tooLate: count('Messages so late they fell out of the sequence window (never counted delivered).'),
+    foreign: count('Forwards whose payload is not herd’s (or that arrived before the run origin).'),
+    malformed: count('Request bodies that were not the forward JSON (bad JSON, no base64 payload, cut short).'),
+    rejected: count('Requests refused: not POST, body over the size cap (413), or over the connection cap.'),
+    lossRate: z.number().min(0).meta({ description: 'lost / sent (0 when nothing was sent).' }),
+    latency: latencySummary.nullable().meta({ description: 'Publish (the device’s stamp) → the sink has the forwarded body; null before any delivery.' }),
+  })
+  .meta({ description: 'What `herd run --webhook-sink` counted: messages the target forwarded onward.' });
+
 const workerHealth = z
   .object({
     worker: count('Worker index.'),
@@ -288,6 +305,7 @@ export const resultsSchema = z
       .meta({ description: 'Per device cohort, by cohort name (absent in older files; read as {}).' }),
     outages: z.array(outageResult).default([]).meta({ description: 'One entry per outage wave, in scenario order (absent in older files; read as []).' }),
     delivery: deliveryResult.nullable().default(null).meta({ description: 'End-to-end message accounting; null when no cohort publishes with echo.' }),
+    webhook: webhookResult.nullable().default(null).meta({ description: 'Messages the target forwarded to `herd run --webhook-sink`; null when no sink ran.' }),
     thresholds: z
       .array(
         z

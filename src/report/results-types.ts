@@ -189,6 +189,31 @@ export interface DeliveryResult extends DeliveryCounts {
   byCohort: Record<string, DeliveryCounts>;
 }
 
+/** What --webhook-sink counted: messages the target forwarded onward (its integrations path). */
+export interface WebhookResult {
+  /** Messages the devices report having sent (cohorts publishing with echo; other publishers: highest sequence + 1). */
+  sent: number;
+  /** Forwarded messages with herd's stamp that reached the sink, duplicates included. */
+  received: number;
+  delivered: number;
+  /** sent − delivered, per publisher (never negative). */
+  lost: number;
+  duplicated: number;
+  outOfOrder: number;
+  /** More than the sequence window behind their publisher's newest: never counted delivered. */
+  tooLate: number;
+  /** Well-formed forwards whose payload is not herd's (or arrived before the run origin). */
+  foreign: number;
+  /** Bodies that were not the forward JSON (bad JSON, no base64 payload, cut short). */
+  malformed: number;
+  /** Requests refused: not POST, body over the size cap (413), or over the connection cap. */
+  rejected: number;
+  /** lost / sent (0 when nothing was sent). */
+  lossRate: number;
+  /** Publish (device's stamp) → the sink has the forwarded body; null before any delivery. */
+  latency: LatencySummary | null;
+}
+
 export interface Results {
   schemaVersion: string;
   tool: { name: 'herd'; version: string };
@@ -228,5 +253,7 @@ export interface Results {
   outages: OutageResult[];
   /** End-to-end message accounting; null when no cohort publishes with echo. */
   delivery: DeliveryResult | null;
+  /** What `herd run --webhook-sink` counted; null when no sink ran. */
+  webhook: WebhookResult | null;
   thresholds: ThresholdResult[];
 }

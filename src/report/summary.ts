@@ -48,6 +48,20 @@ function renderOutages(r: Results, p: Paint): string[] {
   return out;
 }
 
+function renderWebhook(r: Results, p: Paint): string[] {
+  const w = r.webhook;
+  if (!w) return [];
+  const line =
+    `  sent ${w.sent} · delivered ${w.delivered} · lost ${w.lost} (${(w.lossRate * 100).toFixed(3)}%) · duplicated ${w.duplicated}` +
+    ` · out of order ${w.outOfOrder}` +
+    (w.tooLate > 0 ? ` · too late ${w.tooLate}` : '') +
+    (w.foreign > 0 ? ` · foreign ${w.foreign}` : '') +
+    (w.malformed > 0 ? ` · malformed ${w.malformed}` : '') +
+    (w.rejected > 0 ? ` · rejected ${w.rejected}` : '') +
+    (w.latency ? ` · latency p50 ${formatUs(w.latency.p50Us)} p99 ${formatUs(w.latency.p99Us)}` : '');
+  return [p.bold('Webhook') + p.dim(' (messages the target forwarded to --webhook-sink)'), w.lost > 0 || w.duplicated > 0 ? p.bad(line) : line, ''];
+}
+
 function renderCohorts(r: Results, p: Paint): string[] {
   const names = Object.keys(r.cohorts ?? {});
   if (names.length <= 1) return [];
@@ -78,8 +92,7 @@ export function renderSummary(r: Results, p: Paint = PLAIN): string {
   );
   out.push('');
   out.push(p.bold('Attempts'));
-  const all = a.planned + (a.reconnects ?? 0);
-  const pct = (n: number): string => (all === 0 ? '' : p.dim(` (${((n / all) * 100).toFixed(1)}% of attempts)`));
+  const pct = (n: number): string => (a.started === 0 ? '' : p.dim(` (${((n / a.started) * 100).toFixed(1)}% of started)`));
   out.push(`  planned ${a.planned} · started ${a.started} · ${p.ok(`succeeded ${a.succeeded}`)}${pct(a.succeeded)}`);
   const bad = (label: string, n: number): string => (n > 0 ? p.bad(`${label} ${n}`) : `${label} 0`);
   out.push(`  ${bad('failed', a.failed)} · ${bad('timed out', a.timedOut)} · ${bad('dropped', a.dropped)} · in flight at end ${a.inFlightAtEnd}`);
@@ -105,6 +118,7 @@ export function renderSummary(r: Results, p: Paint = PLAIN): string {
     if (cohorts.length > 1) for (const [n, c] of cohorts) out.push(p.dim(`    ${n}: sent ${c.sent} · lost ${c.lost} · duplicated ${c.duplicated}`));
     out.push('');
   }
+  out.push(...renderWebhook(r, p));
   out.push(...renderOutages(r, p));
   out.push(...renderCohorts(r, p));
   out.push(p.bold('Latency') + p.dim('        count      min      p50      p90      p99    p99.9      max'));

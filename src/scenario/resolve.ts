@@ -20,9 +20,12 @@ export interface ResolvedPublish {
 export interface ResolvedDevice {
   transport: 'mqtt' | 'mqtts' | 'ws' | 'wss';
   tls: Record<string, unknown> | null;
+  /** websocket devices: hello frame template and subprotocol (null for MQTT devices or when unset). */
+  hello: string | null;
+  subprotocol: string | null;
   sessionExpiryS: number | null;
   publish: ResolvedPublish | null;
-  protocol: 'mqtt';
+  protocol: 'mqtt' | 'websocket';
   mqttVersion: 4 | 5;
   clientId: string;
   username: string | null;
@@ -219,6 +222,12 @@ export function resolveScenario(s: Scenario, overrides: Overrides = {}, defaultS
   const device = resolveDevice(s.device);
   const reconnect = resolveReconnect(s.reconnect);
   const cohorts = resolveCohorts(s.cohorts, s.device, reconnect, devices, problems);
+  cohorts.forEach((c, i) => {
+    const where = s.cohorts === undefined ? 'device' : `cohorts[${i}].device`;
+    if (c.device.protocol !== 'websocket') return;
+    if (c.device.transport === 'mqtts') problems.push(`${where}.transport: websocket devices use ws or wss, not mqtts`);
+    if (c.device.publish !== null) problems.push(`${where}.publish: telemetry is for MQTT devices; websocket devices do not publish`);
+  });
   if (problems.length > 0) {
     throw new HerdError('E_SCENARIO_INVALID', `scenario "${s.name}" is not valid`, problems);
   }
@@ -278,8 +287,12 @@ function fixedCount(w: WaveInput, waveScale: number): number | undefined {
 
 function resolveDevice(d: DeviceOptions): ResolvedDevice {
   const p = d.publish;
+  // A websocket device speaks plain WebSocket: the default transport (mqtt) means ws for it.
+  const transport = d.protocol === 'websocket' && d.transport === 'mqtt' ? 'ws' : d.transport;
   return {
-    transport: d.transport,
+    transport,
+    hello: d.hello ?? null,
+    subprotocol: d.subprotocol ?? null,
     tls: d.tls === undefined ? null : { ...d.tls },
     sessionExpiryS: d.sessionExpiry === undefined ? null : Math.round(mustParseDurationUs(d.sessionExpiry) / 1e6),
     publish:

@@ -121,7 +121,12 @@ const publishSchema = z
 
 export const deviceSchema = z
   .strictObject({
-    protocol: z.literal('mqtt', { error: 'expected "mqtt"' }).default('mqtt'),
+    protocol: z
+      .enum(['mqtt', 'websocket'], { error: 'expected "mqtt" or "websocket"' })
+      .default('mqtt')
+      .meta({ description: 'mqtt: MQTT devices; websocket: plain WebSocket devices (upgrade, optional hello frame, ping/pong keepalive).' }),
+    hello: z.string().max(64 * 1024).optional().meta({ description: 'websocket devices: a text frame sent right after the upgrade ({id}, {run}, {cohort}).' }),
+    subprotocol: z.string().min(1).max(200).optional().meta({ description: 'websocket devices: the Sec-WebSocket-Protocol offered.' }),
     mqttVersion: mqttVersionSchema.default('3.1.1'),
     clientId: template.default('herd-{run}-{id}'),
     username: template.optional(),

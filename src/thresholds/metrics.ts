@@ -119,6 +119,18 @@ Object.assign(METRICS, {
     missing: (r) => (r.delivery ? 'no messages sent' : 'no telemetry with echo in this scenario'),
   },
   'disconnects': count('Connected sessions lost without herd asking.', (r) => r.storm?.disconnects ?? 0),
+  'webhook.lost': {
+    kind: 'count',
+    description: 'Messages devices sent that the target never forwarded to --webhook-sink.',
+    read: (r) => (r.webhook ? { value: r.webhook.lost, samples: r.webhook.sent } : null),
+    missing: () => 'no --webhook-sink in this run',
+  },
+  'webhook.lossRate': {
+    kind: 'rate',
+    description: 'webhook lost / sent messages.',
+    read: (r) => (r.webhook && r.webhook.sent > 0 ? { value: r.webhook.lossRate, samples: r.webhook.sent } : null),
+    missing: (r) => (r.webhook ? 'no messages sent' : 'no --webhook-sink in this run'),
+  },
 } satisfies Record<string, MetricDef>);
 
 function sumErrors(r: Results, origin: string): number {

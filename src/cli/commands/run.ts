@@ -27,6 +27,7 @@ interface RunFlags {
   onWorkerFailure: string;
   preflight: boolean;
   metricsPort?: string;
+  webhookSink?: string;
 }
 
 export function registerRun(program: Command, ctx: CliContext, setExit: (code: number) => void): void {
@@ -48,6 +49,7 @@ export function registerRun(program: Command, ctx: CliContext, setExit: (code: n
     .option('--on-worker-failure <what>', 'when a worker process dies: abort or continue', 'abort')
     .option('--no-preflight', 'run even when preflight finds the plan does not fit this machine')
     .option('--metrics-port <[host:]port>', 'serve live Prometheus metrics at http://127.0.0.1:PORT/metrics while running (0 = a free port)')
+    .option('--webhook-sink <[host:]port>', 'count the messages the target forwards as HTTP POSTs to http://127.0.0.1:PORT/hook (the integrations path)')
     .option('--allow-saturated', 'exit by thresholds even when the harness was the bottleneck')
     .option('-q, --quiet', 'no live progress, summary only')
     .addHelpText(
@@ -58,6 +60,10 @@ Examples:
   $ herd run scenarios/quickstart.yaml --devices 5000 --out /tmp/reports
   $ herd run scenarios/quickstart.yaml --target mqtt://127.0.0.1:1883 --seed 7
   $ herd run scenarios/nightly-5x.yaml --scale 5 --shard 3/8 --start-at 2026-11-21T02:00:00Z --out shards/
+  $ herd run telemetry.yaml --webhook-sink 8099   # the target forwards to http://127.0.0.1:8099/hook
+
+--webhook-sink counts each forwarded message against the devices' own sent counts (webhook.lost,
+webhook.lossRate in results.json and thresholds); host defaults to 127.0.0.1.
 
 Exit codes: 0 passed · 1 a threshold failed · 2 bad input · 3 run failed or harness saturated · 130 interrupted`,
     )
@@ -108,6 +114,7 @@ Exit codes: 0 passed · 1 a threshold failed · 2 bad input · 3 run failed or h
             onWorkerFailure,
             skipPreflight: !f.preflight,
             metrics: f.metricsPort === undefined ? null : parseFlagListen(f.metricsPort, '--metrics-port'),
+            webhookSink: f.webhookSink === undefined ? null : parseFlagListen(f.webhookSink, '--webhook-sink'),
           },
           {
             onStart: (stop, info) => {
