@@ -86,6 +86,11 @@ export class DeviceTable {
     return this.cohortDef(slot).device.keepaliveUs;
   }
 
+  /** The run's prepared targets as cohort `cohort` reaches them. */
+  targetsOf(cohort: number): readonly PreparedTarget[] {
+    return this.runTargets[cohort] ?? [];
+  }
+
   /** Opens one attempt for the device in `slot`, on its cohort's protocol and transport. */
   open(slot: number, owner: MqttOwner & WsDeviceOwner): Device {
     const id = this.id(slot);

@@ -10,15 +10,25 @@ import type { InboundMessage } from '../protocols/mqtt/messaging.js';
 import { decodePayload, encodePayload } from '../protocols/payload.js';
 import { DeliveryTracker, type DeliveryState } from '../metrics/delivery.js';
 import type { Recorder } from '../metrics/recorder.js';
-import type { ResolvedPublish, ResolvedScenario } from '../scenario/resolve.js';
+import type { ResolvedPublish, ResolvedRequests, ResolvedScenario } from '../scenario/resolve.js';
+import { replyTopic, requestTopic } from './requester.js';
 import { expandTemplate } from '../scenario/template.js';
+
+export interface RequestSender {
+  readonly isReady: boolean;
+  request(id: number, seq: number, payloadBytes: number): boolean;
+}
 
 export interface MessagingHost {
   readonly scenario: ResolvedScenario;
   readonly runId: string;
+  readonly workerIndex: number;
   readonly ids: Uint32Array;
   cohortOf(slot: number): number;
   schedulePublish(slot: number, atUs: number): void;
+  scheduleRequest(slot: number, atUs: number): void;
+  /** The requester that reaches this device's target endpoint, or null. */
+  requesterFor(slot: number): RequestSender | null;
   /** When publishing stops: teardown minus the cohort's stopBeforeEnd. */
   readonly durationUs: number;
 }
@@ -33,6 +43,8 @@ export class Messaging {
   /** 1 = the current session's echo subscription is acknowledged. */
   private readonly subscribed: Uint8Array;
   private readonly topics: (string | undefined)[];
+  private readonly reqSeq: Uint32Array;
+  private readonly reqPending: Uint8Array;
 
   constructor(host: MessagingHost, rec: Recorder) {
     this.host = host;
@@ -43,6 +55,8 @@ export class Messaging {
     this.pending = new Uint8Array(n);
     this.subscribed = new Uint8Array(n);
     this.topics = new Array<string | undefined>(n);
+    this.reqSeq = new Uint32Array(n);
+    this.reqPending = new Uint8Array(n);
   }
 
   get enabled(): boolean {
@@ -63,27 +77,56 @@ export class Messaging {
     return t;
   }
 
+  private requestsOf(slot: number): ResolvedRequests | null {
+    return this.host.scenario.cohorts[this.host.cohortOf(slot)]?.device.requests ?? null;
+  }
+
   onConnected(slot: number, c: MqttConnection, nowUs: number): void {
     const p = this.publishOf(slot);
-    if (p === null) return;
+    const r = this.requestsOf(slot);
+    if (p === null && r === null) return;
     this.subscribed[slot] = 0;
-    if (p.echo) {
-      if (c.subscribe([this.topic(slot)], p.qos) === SEND_REFUSED) this.rec.counters.messagesRefused++;
-      return; // publishing starts on SUBACK
+    const id = this.host.ids[slot] as number;
+    const topics = [...(p?.echo ? [this.topic(slot)] : []), ...(r !== null ? [requestTopic(this.host.runId, id)] : [])];
+    if (topics.length > 0) {
+      // One SUBSCRIBE for telemetry echo and requests; both start on its SUBACK.
+      if (c.subscribe(topics, Math.max(p?.qos ?? 0, r?.qos ?? 0) as 0 | 1 | 2) === SEND_REFUSED) this.rec.counters.messagesRefused++;
+      return;
     }
-    this.startPublishing(slot, p, nowUs);
+    if (p !== null) this.startPublishing(slot, p, nowUs);
   }
 
   onSubscribed(slot: number, granted: readonly number[], latencyUs: number, nowUs: number): void {
     this.rec.record('message.subscribeAck', latencyUs);
     const p = this.publishOf(slot);
-    if (p === null) return;
+    if (p === null && this.requestsOf(slot) === null) return;
     if (granted.some((g) => g >= 0x80)) {
       this.rec.error({ origin: 'protocol', phase: 'subscribe', code: `SUBACK_${(granted.find((g) => g >= 0x80) as number).toString(16).toUpperCase()}` });
       return;
     }
     this.subscribed[slot] = 1;
-    this.startPublishing(slot, p, nowUs);
+    if (p !== null) this.startPublishing(slot, p, nowUs);
+    const r = this.requestsOf(slot);
+    if (r !== null && this.reqPending[slot] === 0) {
+      const id = this.host.ids[slot] as number;
+      this.reqPending[slot] = 1;
+      this.host.scheduleRequest(slot, nowUs + ((id * 0.381966011250105) % 1) * r.everyUs);
+    }
+  }
+
+  /** A request event fired: the cloud asks this device, if both ends are ready; then the next. */
+  requestDue(slot: number, c: MqttConnection | null, nowUs: number): void {
+    this.reqPending[slot] = 0;
+    const r = this.requestsOf(slot);
+    if (r === null || c === null || c.state !== 'connected' || this.subscribed[slot] !== 1) return;
+    if (nowUs >= this.host.durationUs - r.stopBeforeEndUs) return;
+    const sender = this.host.requesterFor(slot);
+    if (sender?.isReady && sender.request(this.host.ids[slot] as number, this.reqSeq[slot] as number, r.payloadBytes)) {
+      this.reqSeq[slot] = (this.reqSeq[slot] as number) + 1;
+      this.rec.counters.requestsSent++;
+    }
+    this.reqPending[slot] = 1;
+    this.host.scheduleRequest(slot, nowUs + r.everyUs);
   }
 
   private startPublishing(slot: number, p: ResolvedPublish, nowUs: number): void {
@@ -121,7 +164,14 @@ export class Messaging {
     if (reasonCode >= 0x80) this.rec.error({ origin: 'protocol', phase: 'publish', code: `PUBACK_${reasonCode.toString(16).toUpperCase()}` });
   }
 
-  onMessage(slot: number, m: InboundMessage): void {
+  onMessage(slot: number, m: InboundMessage, c: MqttConnection): void {
+    const id = this.host.ids[slot] as number;
+    const r = this.requestsOf(slot);
+    if (r !== null && m.topic === requestTopic(this.host.runId, id)) {
+      // The device's function: answer with the request's own stamp, so the round trip is timed.
+      c.publish(replyTopic(this.host.runId, this.host.workerIndex, id), m.payload, r.qos);
+      return;
+    }
     const stamp = decodePayload(m.payload);
     const tracker = this.trackers[this.host.cohortOf(slot)];
     if (!tracker) return;

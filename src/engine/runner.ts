@@ -16,7 +16,8 @@ import { HealthMonitor, type HealthSample } from './health.js';
 import { KeepaliveWheel } from './keepalive.js';
 import { DeviceTable, NO_OUTAGE } from './device-table.js';
 import { expandTemplate } from '../scenario/template.js';
-import { EventHeap, EV_OUTAGE, EV_PUBLISH, EV_RECONNECT, EV_SILENT_DETECT } from './event-heap.js';
+import { EventHeap, EV_OUTAGE, EV_PUBLISH, EV_RECONNECT, EV_REQUEST, EV_SILENT_DETECT } from './event-heap.js';
+import { Requester } from './requester.js';
 import { Messaging } from './messaging.js';
 import type { InboundMessage } from '../protocols/mqtt/messaging.js';
 import type { DeliveryState } from '../metrics/delivery.js';
@@ -56,6 +57,8 @@ export class Runner implements MqttOwner, WsDeviceOwner {
   private readonly keepalive: KeepaliveWheel[];
   private readonly heap = new EventHeap();
   private readonly messaging: Messaging;
+  /** Cloud-side requester connections, one per target endpoint (only when a cohort takes requests). */
+  private readonly requesters: Requester[] = [];
   /** This worker's churn events: slot and time, in time order. */
   private readonly churn: { slot: Uint32Array; atUs: Float64Array };
   private cursor = 0;
@@ -84,13 +87,31 @@ export class Runner implements MqttOwner, WsDeviceOwner {
       {
         scenario: s,
         runId: o.runId,
+        workerIndex: o.workerIndex,
         ids: o.ids,
         durationUs: o.plan.durationUs,
         cohortOf: (slot) => this.dev.cohort(slot),
         schedulePublish: (slot, atUs) => this.pushEvent(atUs, slot, EV_PUBLISH),
+        scheduleRequest: (slot, atUs) => this.pushEvent(atUs, slot, EV_REQUEST),
+        requesterFor: (slot) => {
+          const n = this.requesters.length;
+          return n === 0 ? null : (this.requesters[(o.ids[slot] as number) % n] ?? null);
+        },
       },
       this.rec,
     );
+    const requests = s.cohorts.map((c) => c.device.requests).find((r) => r !== null);
+    if (requests) {
+      for (const target of this.dev.targetsOf(0)) {
+        this.requesters.push(
+          new Requester(
+            { now: () => this.now(), at: (us) => this.at(us), runId: o.runId, workerIndex: o.workerIndex, maxPacketBytes: o.maxPacketBytes, rec: this.rec, onReady: () => {} },
+            target,
+            requests.qos,
+          ),
+        );
+      }
+    }
     const slotOf = new Map<number, number>();
     o.ids.forEach((id, slot) => slotOf.set(id, slot));
     const churnSlots: number[] = [];
@@ -118,6 +139,7 @@ export class Runner implements MqttOwner, WsDeviceOwner {
   /** Runs until teardown completes; resolves with what was still in flight at the end. */
   run(): Promise<RunEnd> {
     this.health.start();
+    for (const r of this.requesters) r.start();
     this.schedulePump();
     this.scheduleFlush();
     return new Promise((resolve) => {
@@ -182,7 +204,10 @@ export class Runner implements MqttOwner, WsDeviceOwner {
           if (this.attempt(slot, at, true)) launched++;
         } else if (kind === EV_OUTAGE) this.startOutage(slot, now);
         else if (kind === EV_SILENT_DETECT) this.detectSilent(slot);
-        else if (kind === EV_PUBLISH) {
+        else if (kind === EV_REQUEST) {
+          const c = this.dev.conns[slot];
+          this.messaging.requestDue(slot, c instanceof MqttConnection ? c : null, now);
+        } else if (kind === EV_PUBLISH) {
           const c = this.dev.conns[slot];
           this.messaging.publishDue(slot, c instanceof MqttConnection ? c : null, now);
         }
@@ -406,7 +431,7 @@ export class Runner implements MqttOwner, WsDeviceOwner {
   onMessage(c: Device, m: InboundMessage | Buffer): void {
     if (!(c instanceof MqttConnection) || Buffer.isBuffer(m)) return;
     this.at(m.receivedUs);
-    this.messaging.onMessage(c.deviceId, m);
+    this.messaging.onMessage(c.deviceId, m, c);
   }
 
   onFailed(c: Device, f: Failure): void {
@@ -527,6 +552,8 @@ export class Runner implements MqttOwner, WsDeviceOwner {
     this.heap.drain(EV_OUTAGE);
     this.heap.drain(EV_SILENT_DETECT);
     this.heap.drain(EV_PUBLISH);
+    this.heap.drain(EV_REQUEST);
+    for (const r of this.requesters) r.stop();
     const open = this.dev.conns.filter((c): c is Device => c !== null && c.state === 'connected');
     this.endInBatches(open, 0);
     // Handshakes still in flight get a bounded time to finish; then they are counted as in flight.

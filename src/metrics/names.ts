@@ -14,5 +14,6 @@ export const LATENCY_KEYS = [
   'message.subscribeAck',
   'message.publishAck',
   'delivery.latency',
+  'request.roundTrip',
 ] as const;
 export type LatencyKey = (typeof LATENCY_KEYS)[number];

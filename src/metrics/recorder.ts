@@ -32,6 +32,9 @@ export interface CounterDelta {
   messagesRefused: number;
   /** MQTT connects whose CONNACK said a session was already present (persistent sessions). */
   sessionPresent: number;
+  /** Cloud → device requests sent by the requester, and answers that came back. */
+  requestsSent: number;
+  requestsAnswered: number;
   /** Values below zero clamped to 0 before recording (counted, MEASUREMENT.md rule 7). */
   clampedNegative: number;
 }
@@ -71,7 +74,7 @@ export function emptyCounters(): CounterDelta {
   return {
     started: 0, succeeded: 0, failed: 0, timedOut: 0, dropped: 0, reconnects: 0, offlineAttempts: 0,
     gaveUp: 0, outageDrops: 0, disconnects: 0, reconnectsCancelled: 0, clampedNegative: 0,
-    messagesSent: 0, messagesDelivered: 0, messagesRefused: 0, sessionPresent: 0,
+    messagesSent: 0, messagesDelivered: 0, messagesRefused: 0, sessionPresent: 0, requestsSent: 0, requestsAnswered: 0,
   };
 }
 

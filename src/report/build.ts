@@ -198,6 +198,10 @@ export function buildResults(i: BuildInput): Results {
     cohorts: cohortResults(i.scenario, outcome),
     outages: outageResults(i.scenario, outcome, timeline),
     delivery: deliveryResult(outcome),
+    requests: i.scenario.cohorts.some((c) => c.device.requests !== null)
+      ? { sent: t.requestsSent, answered: Math.min(t.requestsAnswered, t.requestsSent), lost: Math.max(0, t.requestsSent - t.requestsAnswered) }
+      : null,
+    sessions: { present: t.sessionPresent, presentRate: t.succeeded === 0 ? 0 : t.sessionPresent / t.succeeded },
     webhook: i.webhook ?? null,
   };
   const thresholds = evaluateThresholds(i.thresholds, partial);

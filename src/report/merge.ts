@@ -130,6 +130,13 @@ export function mergeResults(inputs: readonly { path: string; results: Results }
     cohorts,
     outages,
     delivery: mergeDelivery(all.map((r) => r.delivery)),
+    requests: all.some((r) => r.requests)
+      ? sumRecords(all.map((r) => r.requests ?? { sent: 0, answered: 0, lost: 0 }))
+      : null,
+    sessions: (() => {
+      const present = all.reduce((a, r) => a + (r.sessions?.present ?? 0), 0);
+      return { present, presentRate: attempts.succeeded === 0 ? 0 : present / attempts.succeeded };
+    })(),
     webhook: mergeWebhookResults(all.map((r) => r.webhook)),
   };
   const parsed = parseThresholds(first.scenario.thresholds);

@@ -84,6 +84,16 @@ const deviceSchema = z
       .nullable()
       .default(null)
       .meta({ description: 'Telemetry each device publishes while connected, or null.' }),
+    requests: z
+      .object({
+        everyUs: us('Interval between two requests to one device'),
+        qos: z.union([z.literal(0), z.literal(1), z.literal(2)]).meta({ description: 'QoS of requests and answers.' }),
+        payloadBytes: count('Request payload size in bytes.'),
+        stopBeforeEndUs: us('Requests stop this long before teardown'),
+      })
+      .nullable()
+      .default(null)
+      .meta({ description: 'Cloud → device requests each device answers, or null.' }),
   })
   .meta({ description: 'How each device speaks to the target.' });
 

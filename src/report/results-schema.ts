@@ -304,6 +304,22 @@ export const resultsSchema = z
       .default({})
       .meta({ description: 'Per device cohort, by cohort name (absent in older files; read as {}).' }),
     outages: z.array(outageResult).default([]).meta({ description: 'One entry per outage wave, in scenario order (absent in older files; read as []).' }),
+    requests: z
+      .object({
+        sent: count('Requests the cloud side sent to connected devices.'),
+        answered: count('Answers that came back.'),
+        lost: count('Requests never answered (sent − answered).'),
+      })
+      .nullable()
+      .default(null)
+      .meta({ description: 'Cloud → device requests; null when no cohort takes requests. Round trip: latency["request.roundTrip"].' }),
+    sessions: z
+      .object({
+        present: count('MQTT connects whose CONNACK reported a session already present.'),
+        presentRate: z.number().min(0).meta({ description: 'present / succeeded attempts.' }),
+      })
+      .default({ present: 0, presentRate: 0 })
+      .meta({ description: 'Persistent sessions found on reconnect (MQTT clean start off).' }),
     delivery: deliveryResult.nullable().default(null).meta({ description: 'End-to-end message accounting; null when no cohort publishes with echo.' }),
     webhook: webhookResult.nullable().default(null).meta({ description: 'Messages the target forwarded to `herd run --webhook-sink`; null when no sink ran.' }),
     thresholds: z

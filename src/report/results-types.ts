@@ -253,6 +253,10 @@ export interface Results {
   outages: OutageResult[];
   /** End-to-end message accounting; null when no cohort publishes with echo. */
   delivery: DeliveryResult | null;
+  /** Cloud → device requests; null when no cohort takes requests. */
+  requests: { sent: number; answered: number; lost: number } | null;
+  /** MQTT connects whose CONNACK reported a session already present, and their share of successes. */
+  sessions: { present: number; presentRate: number };
   /** What `herd run --webhook-sink` counted; null when no sink ran. */
   webhook: WebhookResult | null;
   thresholds: ThresholdResult[];

@@ -25,6 +25,7 @@ const PHASES: [string, string][] = [
   ['message.subscribeAck', 'subscribe → SUBACK'],
   ['message.publishAck', 'publish → ack'],
   ['delivery.latency', 'delivery (end to end)'],
+  ['request.roundTrip', 'request round trip'],
   ['connect.failed', 'time to failure'],
 ];
 
@@ -119,6 +120,12 @@ export function renderSummary(r: Results, p: Paint = PLAIN): string {
     out.push('');
   }
   out.push(...renderWebhook(r, p));
+  if (r.requests) {
+    out.push(p.bold('Requests') + p.dim(' (cloud → device, answered on the reply topic)'));
+    const line = `  sent ${r.requests.sent} · answered ${r.requests.answered} · lost ${r.requests.lost}`;
+    out.push(r.requests.lost > 0 ? p.bad(line) : line);
+    out.push('');
+  }
   out.push(...renderOutages(r, p));
   out.push(...renderCohorts(r, p));
   out.push(p.bold('Latency') + p.dim('        count      min      p50      p90      p99    p99.9      max'));

@@ -17,6 +17,13 @@ export interface ResolvedPublish {
   stopBeforeEndUs: number;
 }
 
+export interface ResolvedRequests {
+  everyUs: number;
+  qos: 0 | 1 | 2;
+  payloadBytes: number;
+  stopBeforeEndUs: number;
+}
+
 export interface ResolvedDevice {
   transport: 'mqtt' | 'mqtts' | 'ws' | 'wss';
   tls: Record<string, unknown> | null;
@@ -25,6 +32,7 @@ export interface ResolvedDevice {
   subprotocol: string | null;
   sessionExpiryS: number | null;
   publish: ResolvedPublish | null;
+  requests: ResolvedRequests | null;
   protocol: 'mqtt' | 'websocket';
   mqttVersion: 4 | 5;
   clientId: string;
@@ -227,6 +235,10 @@ export function resolveScenario(s: Scenario, overrides: Overrides = {}, defaultS
     if (c.device.protocol !== 'websocket') return;
     if (c.device.transport === 'mqtts') problems.push(`${where}.transport: websocket devices use ws or wss, not mqtts`);
     if (c.device.publish !== null) problems.push(`${where}.publish: telemetry is for MQTT devices; websocket devices do not publish`);
+    if (c.device.requests !== null) problems.push(`${where}.requests: requests are for MQTT devices`);
+  });
+  cohorts.forEach((c, i) => {
+    if (c.device.requests !== null && c.targets !== null) problems.push(`cohorts[${i}].requests: requests go through the run's target; a cohort with its own targets cannot take them`);
   });
   if (problems.length > 0) {
     throw new HerdError('E_SCENARIO_INVALID', `scenario "${s.name}" is not valid`, problems);
@@ -292,6 +304,15 @@ function resolveDevice(d: DeviceOptions): ResolvedDevice {
   return {
     transport,
     hello: d.hello ?? null,
+    requests:
+      d.requests === undefined
+        ? null
+        : {
+            everyUs: mustParseDurationUs(d.requests.every),
+            qos: d.requests.qos,
+            payloadBytes: d.requests.payloadBytes,
+            stopBeforeEndUs: mustParseDurationUs(d.requests.stopBeforeEnd),
+          },
     subprotocol: d.subprotocol ?? null,
     tls: d.tls === undefined ? null : { ...d.tls },
     sessionExpiryS: d.sessionExpiry === undefined ? null : Math.round(mustParseDurationUs(d.sessionExpiry) / 1e6),

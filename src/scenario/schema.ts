@@ -119,6 +119,18 @@ const publishSchema = z
   })
   .meta({ description: 'Telemetry each device publishes while connected.' });
 
+const requestsSchema = z
+  .strictObject({
+    every: duration.meta({ description: 'The cloud sends each connected device one request per this interval.' }),
+    qos: z.union([z.literal(0), z.literal(1), z.literal(2)], { error: 'expected 0, 1 or 2' }).default(1),
+    payloadBytes: z.number().int().min(20).max(256 * 1024).default(32),
+    stopBeforeEnd: duration.default('2s').meta({ description: 'Requests stop this long before teardown so answers in flight can arrive.' }),
+  })
+  .meta({
+    description:
+      'Cloud → device requests ("call a function on a device"): a requester connection publishes to herd/{run}/{id}/req, the device answers on its reply topic, the round trip is timed. MQTT devices only.',
+  });
+
 export const deviceSchema = z
   .strictObject({
     protocol: z
@@ -141,6 +153,7 @@ export const deviceSchema = z
     tls: tlsSchema.optional(),
     sessionExpiry: duration.optional().meta({ description: 'MQTT 5 session expiry interval (persistent sessions); default: none.' }),
     publish: publishSchema.optional(),
+    requests: requestsSchema.optional(),
   })
   .meta({ description: 'How each device speaks to the target.' });
 

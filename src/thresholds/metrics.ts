@@ -39,6 +39,7 @@ export const METRICS: Record<string, MetricDef> = {
   'phase.wsUpgrade': latency('phase.wsUpgrade', 'WebSocket upgrade request → 101 response.'),
   'message.subscribeAck': latency('message.subscribeAck', 'SUBSCRIBE sent → SUBACK.'),
   'message.publishAck': latency('message.publishAck', 'PUBLISH sent → PUBACK (QoS 1) or PUBCOMP (QoS 2).'),
+  'request.roundTrip': latency('request.roundTrip', 'Cloud sends a request → the device’s answer arrives back.'),
   'delivery.latency': latency('delivery.latency', 'PUBLISH sent → the same message received back (end to end).'),
   'errors.rate': {
     kind: 'rate',
@@ -117,6 +118,17 @@ Object.assign(METRICS, {
     description: 'lost / sent messages.',
     read: (r) => (r.delivery && r.delivery.sent > 0 ? { value: r.delivery.lossRate, samples: r.delivery.sent } : null),
     missing: (r) => (r.delivery ? 'no messages sent' : 'no telemetry with echo in this scenario'),
+  },
+  'requests.lost': {
+    kind: 'count',
+    description: 'Cloud → device requests never answered.',
+    read: (r) => (r.requests ? { value: r.requests.lost, samples: r.requests.sent } : null),
+    missing: () => 'no requests in this scenario',
+  },
+  'sessions.presentRate': {
+    kind: 'rate',
+    description: 'Share of successful MQTT connects that found their session present.',
+    read: (r) => (r.attempts.succeeded === 0 ? null : { value: r.sessions?.presentRate ?? 0, samples: r.attempts.succeeded }),
   },
   'disconnects': count('Connected sessions lost without herd asking.', (r) => r.storm?.disconnects ?? 0),
   'webhook.lost': {

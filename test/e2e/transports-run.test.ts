@@ -51,3 +51,14 @@ hold: 3s
     expect(r.outages[0]).toMatchObject({ dropped: 100, recovered: 100 });
   });
 });
+
+describe('cloud → device requests', () => {
+  it('every request a connected device gets is answered, and the round trip is timed', async () => {
+    const { code, r } = await run('name: requests\ndevices: 100\ndevice: { keepalive: 30s, requests: { every: 500ms, qos: 1 } }\nwaves:\n  - { type: ramp, over: 1s }\nhold: 4s\nthresholds:\n  requests.lost: ["== 0"]\n  request.roundTrip: ["p(99) < 5s"]\n');
+    expect(code).toBe(0);
+    expect(r.requests?.sent).toBeGreaterThan(300);
+    expect(r.requests?.answered).toBe(r.requests?.sent);
+    expect(r.latency['request.roundTrip']?.count).toBe(r.requests?.answered);
+    expect(r.thresholds.every((t) => t.passed)).toBe(true);
+  });
+});

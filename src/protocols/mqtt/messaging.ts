@@ -91,7 +91,9 @@ function onPublish(c: MqttConnection, p: mqtt.IPublishPacket): void {
   } else if (p.qos === 1) {
     if (!ack(c, 'puback', id)) return;
   }
-  const payload = typeof p.payload === 'string' ? Buffer.from(p.payload) : p.payload;
+  // Copied: the bytes live in the process-wide read buffer (transports/tcp.ts), which the next read
+  // overwrites; an owner may keep a message past this call.
+  const payload = Buffer.from(typeof p.payload === 'string' ? Buffer.from(p.payload) : p.payload);
   c.ownerRef.onMessage?.(c, { topic: p.topic, payload, qos: p.qos, retain: p.retain, dup: p.dup, receivedUs: c.clock.now() });
 }
 

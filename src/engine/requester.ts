@@ -1,0 +1,124 @@
+/**
+ * Cloud → device requests, the "call a function on a device" primitive. Per target endpoint a
+ * requester connection — the cloud's side, not part of the measured fleet — publishes requests
+ * on each ready device's request topic; the device answers on its reply topic, and the requester
+ * records the round trip. Unanswered requests are counted lost.
+ */
+import { MqttConnection, SEND_REFUSED, type MqttOwner } from '../protocols/mqtt/connection.js';
+import { buildConnect } from '../protocols/mqtt/connect-packet.js';
+import type { InboundMessage } from '../protocols/mqtt/messaging.js';
+import { decodePayload, encodePayload } from '../protocols/payload.js';
+import type { Failure } from '../protocols/classify.js';
+import { openDevice, type PreparedTarget } from '../protocols/device.js';
+import type { Recorder } from '../metrics/recorder.js';
+
+export interface RequesterHost {
+  now(): number;
+  runId: string;
+  workerIndex: number;
+  maxPacketBytes: number;
+  rec: Recorder;
+  /** Attributes what follows to the second `nowUs` is in (the runner's recorder clock). */
+  at(nowUs: number): void;
+  /** Called once the requester is subscribed to replies: requests may flow. */
+  onReady(): void;
+}
+
+/** Topics of one device: where the cloud asks and where the device answers. */
+export function requestTopic(runId: string, id: number): string {
+  return `herd/${runId}/${id}/req`;
+}
+export function replyTopic(runId: string, worker: number, id: number): string {
+  return `herd/${runId}/w${worker}/${id}/res`;
+}
+
+const RETRY_MS = 1_000;
+
+export class Requester implements MqttOwner {
+  private conn: MqttConnection | null = null;
+  private ready = false;
+  private stopped = false;
+  private readonly host: RequesterHost;
+  private readonly target: PreparedTarget;
+  private readonly qos: 0 | 1 | 2;
+  private retry: NodeJS.Timeout | null = null;
+
+  constructor(host: RequesterHost, target: PreparedTarget, qos: 0 | 1 | 2) {
+    this.host = host;
+    this.target = target;
+    this.qos = qos;
+  }
+
+  now(): number {
+    return this.host.now();
+  }
+
+  start(): void {
+    if (this.stopped) return;
+    const clientId = `herd-${this.host.runId}-requester-${this.host.workerIndex}-${this.target.endpoint.port}`;
+    this.conn = openDevice(
+      { ...this.target, kind: 'mqtt' },
+      {
+        deviceId: -1,
+        localAddress: undefined,
+        connectTimeoutMs: 10_000,
+        maxPacketBytes: this.host.maxPacketBytes,
+        connectPacket: buildConnect({ clientId, username: null, password: null, keepaliveS: 60, clean: true, protocolVersion: 4 }),
+      },
+      this,
+    );
+  }
+
+  get isReady(): boolean {
+    return this.ready && this.conn !== null && this.conn.state === 'connected';
+  }
+
+  /** Sends one request to device `id`; false when it could not be sent. */
+  request(id: number, seq: number, payloadBytes: number): boolean {
+    if (!this.isReady || this.conn === null) return false;
+    const payload = encodePayload({ deviceId: id, seq, sentUs: this.now() }, payloadBytes);
+    return this.conn.publish(requestTopic(this.host.runId, id), payload, this.qos) !== SEND_REFUSED;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.retry !== null) clearTimeout(this.retry);
+    this.conn?.end();
+  }
+
+  onConnected(c: MqttConnection): void {
+    c.subscribe([`herd/${this.host.runId}/w${this.host.workerIndex}/+/res`], this.qos);
+  }
+
+  onSubscribed(): void {
+    this.ready = true;
+    this.host.onReady();
+  }
+
+  onMessage(_c: MqttConnection, m: InboundMessage): void {
+    const stamp = decodePayload(m.payload);
+    if (stamp === null) return;
+    this.host.at(m.receivedUs);
+    this.host.rec.counters.requestsAnswered++;
+    this.host.rec.record('request.roundTrip', m.receivedUs - stamp.sentUs);
+  }
+
+  onFailed(_c: MqttConnection, _f: Failure): void {
+    this.again();
+  }
+
+  onLost(_c: MqttConnection, _f: Failure): void {
+    this.again();
+  }
+
+  onClosed(): void {
+    this.conn = null;
+  }
+
+  /** The requester is harness infrastructure: it simply tries again, outside the measurements. */
+  private again(): void {
+    this.ready = false;
+    this.conn = null;
+    if (!this.stopped) this.retry = setTimeout(() => this.start(), RETRY_MS);
+  }
+}
