@@ -35,6 +35,7 @@ export class DeviceTable {
   /** After a close we asked for: 0 nothing, 1 reconnect by policy, 2 reconnect at once (churn). */
   readonly reconnectAfterClose: Uint8Array;
   readonly outageMembers: number[][];
+  private readonly slotOf: Map<number, number>;
   private readonly o: RunnerOptions;
   private readonly expand: Expand;
   /** Per cohort: its failover list, or null to use the run's targets. Validated and TLS files read once. */
@@ -57,7 +58,11 @@ export class DeviceTable {
     this.pending = new Uint8Array(n);
     this.silent = new Uint8Array(n);
     this.reconnectAfterClose = new Uint8Array(n);
-    this.outageMembers = o.plan.outages.map(() => []);
+    // This worker's share of each outage and of the churn, by slot.
+    const slotOf = new Map<number, number>();
+    o.ids.forEach((id, slot) => slotOf.set(id, slot));
+    this.slotOf = slotOf;
+    this.outageMembers = o.plan.outages.map((out) => [...out.members].map((id) => slotOf.get(id)).filter((s): s is number => s !== undefined));
     const prep = (url: string, c: (typeof o.scenario.cohorts)[number]): PreparedTarget =>
       prepareTarget(c.device.protocol, url, (c.device.tls ?? undefined) as TlsSettings | undefined, 'target');
     this.cohortTargets = o.scenario.cohorts.map((c) => c.targets?.map((t) => prep(t, c)) ?? null);
@@ -84,6 +89,19 @@ export class DeviceTable {
 
   keepaliveUs(slot: number): number {
     return this.cohortDef(slot).device.keepaliveUs;
+  }
+
+  /** This worker's churn events: slot and time, in time order. */
+  churnSchedule(): { slot: Uint32Array; atUs: Float64Array } {
+    const slots: number[] = [];
+    const at: number[] = [];
+    this.o.plan.churnIds.forEach((id, k) => {
+      const slot = this.slotOf.get(id);
+      if (slot === undefined) return;
+      slots.push(slot);
+      at.push(this.o.plan.churnAtUs[k] as number);
+    });
+    return { slot: Uint32Array.from(slots), atUs: Float64Array.from(at) };
   }
 
   /** The run's prepared targets as cohort `cohort` reaches them. */

@@ -13,11 +13,12 @@ import type { Plan } from '../plan/plan.js';
 import type { ResolvedScenario } from '../scenario/resolve.js';
 import type { RunClock } from './clock.js';
 import { HealthMonitor, type HealthSample } from './health.js';
-import { KeepaliveWheel } from './keepalive.js';
+import { KeepaliveWheel, pingDue } from './keepalive.js';
 import { DeviceTable, NO_OUTAGE } from './device-table.js';
 import { expandTemplate } from '../scenario/template.js';
 import { EventHeap, EV_OUTAGE, EV_PUBLISH, EV_RECONNECT, EV_REQUEST, EV_SILENT_DETECT } from './event-heap.js';
 import { Requester } from './requester.js';
+import { OutagePlayer } from './outages.js';
 import { Messaging } from './messaging.js';
 import type { InboundMessage } from '../protocols/mqtt/messaging.js';
 import type { DeliveryState } from '../metrics/delivery.js';
@@ -57,6 +58,7 @@ export class Runner implements MqttOwner, WsDeviceOwner {
   private readonly keepalive: KeepaliveWheel[];
   private readonly heap = new EventHeap();
   private readonly messaging: Messaging;
+  private readonly outages: OutagePlayer;
   /** Cloud-side requester connections, one per target endpoint (only when a cohort takes requests). */
   private readonly requesters: Requester[] = [];
   /** This worker's churn events: slot and time, in time order. */
@@ -73,8 +75,6 @@ export class Runner implements MqttOwner, WsDeviceOwner {
   private flushTimer: NodeJS.Timeout | null = null;
   private scheduleLagMaxUs = 0;
   private inFlightAtEnd = 0;
-  /** Target-side outage windows that have started: devices lost inside one are tracked until back. */
-  private readonly targetOutages: number[] = [];
   private finished: ((r: RunEnd) => void) | null = null;
 
   constructor(o: RunnerOptions) {
@@ -100,36 +100,27 @@ export class Runner implements MqttOwner, WsDeviceOwner {
       },
       this.rec,
     );
+    const runner = this;
+    this.outages = new OutagePlayer({
+      dev: this.dev,
+      rec: this.rec,
+      plan: o.plan,
+      get tearingDown() {
+        return runner.tearingDown;
+      },
+      now: () => this.now(),
+      at: (us) => this.at(us),
+      pushEvent: (at, slot, kind) => this.pushEvent(at, slot, kind),
+      ending: () => {
+        this.connected--;
+        this.closing++;
+      },
+    });
     const requests = s.cohorts.map((c) => c.device.requests).find((r) => r !== null);
-    if (requests) {
-      for (const target of this.dev.targetsOf(0)) {
-        this.requesters.push(
-          new Requester(
-            { now: () => this.now(), at: (us) => this.at(us), runId: o.runId, workerIndex: o.workerIndex, maxPacketBytes: o.maxPacketBytes, rec: this.rec, onReady: () => {} },
-            target,
-            requests.qos,
-          ),
-        );
-      }
-    }
-    const slotOf = new Map<number, number>();
-    o.ids.forEach((id, slot) => slotOf.set(id, slot));
-    const churnSlots: number[] = [];
-    const churnAt: number[] = [];
-    o.plan.churnIds.forEach((id, k) => {
-      const slot = slotOf.get(id);
-      if (slot === undefined) return;
-      churnSlots.push(slot);
-      churnAt.push(o.plan.churnAtUs[k] as number);
-    });
-    this.churn = { slot: Uint32Array.from(churnSlots), atUs: Float64Array.from(churnAt) };
-    o.plan.outages.forEach((out, i) => {
-      for (const id of out.members) {
-        const slot = slotOf.get(id);
-        if (slot !== undefined) this.dev.outageMembers[i]?.push(slot);
-      }
-      this.heap.push(out.atUs, i, EV_OUTAGE);
-    });
+    const host = { now: () => this.now(), at: (us: number) => this.at(us), runId: o.runId, workerIndex: o.workerIndex, maxPacketBytes: o.maxPacketBytes, rec: this.rec, onReady: () => {} };
+    if (requests) for (const target of this.dev.targetsOf(0)) this.requesters.push(new Requester(host, target, requests.qos));
+    this.churn = this.dev.churnSchedule();
+    o.plan.outages.forEach((out, i) => this.heap.push(out.atUs, i, EV_OUTAGE));
   }
 
   now(): number {
@@ -196,14 +187,14 @@ export class Runner implements MqttOwner, WsDeviceOwner {
         if (this.attempt(slot, at, false)) launched++;
       } else if (at === churnAt) {
         const slot = this.churn.slot[this.churnCursor++] as number;
-        this.churnDevice(slot, at);
+        this.outages.churn(slot, at);
       } else {
         const [slot, kind] = this.heap.pop();
         if (kind === EV_RECONNECT) {
           this.dev.pending[slot] = 0;
           if (this.attempt(slot, at, true)) launched++;
-        } else if (kind === EV_OUTAGE) this.startOutage(slot, now);
-        else if (kind === EV_SILENT_DETECT) this.detectSilent(slot);
+        } else if (kind === EV_OUTAGE) this.outages.start(slot, now);
+        else if (kind === EV_SILENT_DETECT) this.outages.detectSilent(slot);
         else if (kind === EV_REQUEST) {
           const c = this.dev.conns[slot];
           this.messaging.requestDue(slot, c instanceof MqttConnection ? c : null, now);
@@ -271,100 +262,6 @@ export class Runner implements MqttOwner, WsDeviceOwner {
     this.schedulePump();
   }
 
-  // ---- outages and churn ----
-
-  private startOutage(outage: number, now: number): void {
-    this.at(now);
-    const out = this.o.plan.outages[outage];
-    if (!out) return;
-    if (out.side === 'target') {
-      this.targetOutages.push(outage);
-      return;
-    }
-    const d = this.dev;
-    const toDrop: number[] = [];
-    for (const slot of d.outageMembers[outage] ?? []) {
-      d.offlineUntilUs[slot] = out.atUs + out.offlineUs;
-      d.outageOf[slot] = outage;
-      d.retries[slot] = 0;
-      d.attemptsSinceDrop[slot] = 0;
-      this.rec.outageDropped(outage);
-      const c = d.conns[slot];
-      if (c && c.state === 'connected') toDrop.push(slot);
-      // Devices mid-handshake finish it and are dropped on connect; devices waiting to retry keep
-      // their timers and find the network down.
-    }
-    this.dropInBatches(toDrop, 0, out.mode);
-  }
-
-  /** Drops connections a batch per event-loop turn, so a mass drop never blocks the harness. */
-  private dropInBatches(slots: number[], from: number, mode: 'disconnect' | 'reset' | 'silent'): void {
-    if (this.tearingDown) return;
-    const now = this.now();
-    this.at(now);
-    const end = Math.min(slots.length, from + LAUNCH_BATCH * 4);
-    for (let k = from; k < end; k++) {
-      const slot = slots[k] as number;
-      const c = this.dev.conns[slot];
-      if (c && c.state === 'connected' && this.dev.silent[slot] === 0) this.dropForOutage(slot, c, mode, now);
-    }
-    if (end < slots.length) setImmediate(() => this.dropInBatches(slots, end, mode));
-  }
-
-  private dropForOutage(slot: number, c: Device, mode: 'disconnect' | 'reset' | 'silent', now: number): void {
-    const d = this.dev;
-    this.connected--;
-    this.rec.counters.outageDrops++;
-    if (mode === 'silent') {
-      // No traffic either way: the device notices only when its keepalive goes unanswered, and
-      // until then it still believes it is connected.
-      d.silent[slot] = 1;
-      this.connected++;
-      this.pushEvent(now + d.keepaliveUs(slot), slot, EV_SILENT_DETECT);
-      return;
-    }
-    d.reconnectAfterClose[slot] = 1;
-    this.closing++;
-    if (mode === 'reset') c.reset();
-    else c.end();
-  }
-
-  private detectSilent(slot: number): void {
-    const d = this.dev;
-    const c = d.conns[slot];
-    d.silent[slot] = 0;
-    if (!c || c.state !== 'connected') return;
-    this.connected--;
-    this.closing++;
-    d.reconnectAfterClose[slot] = 1;
-    c.abort();
-  }
-
-  private churnDevice(slot: number, atUs: number): void {
-    const c = this.dev.conns[slot];
-    if (!c || c.state !== 'connected' || this.dev.silent[slot] === 1) return;
-    this.connected--;
-    this.closing++;
-    this.dev.reconnectAfterClose[slot] = 2;
-    this.dev.intendedUs[slot] = atUs;
-    c.end();
-  }
-
-  /** A device that loses its session or an attempt during a target outage is one it hit. */
-  private joinTargetOutage(slot: number): void {
-    const d = this.dev;
-    if (this.targetOutages.length === 0 || d.outageOf[slot] !== NO_OUTAGE) return;
-    const now = this.now();
-    for (const i of this.targetOutages) {
-      const out = this.o.plan.outages[i];
-      if (!out || now < out.atUs || now > out.atUs + out.offlineUs) continue;
-      d.outageOf[slot] = i;
-      d.attemptsSinceDrop[slot] = 0;
-      this.rec.outageDropped(i);
-      return;
-    }
-  }
-
   // ---- MqttOwner ----
 
   onConnected(c: Device): void {
@@ -406,7 +303,7 @@ export class Runner implements MqttOwner, WsDeviceOwner {
     if (now < (d.offlineUntilUs[slot] as number)) {
       // Connected just as its network went down (the handshake was already in flight).
       const out = this.o.plan.outages[outage];
-      this.dropForOutage(slot, c, out?.mode ?? 'reset', now);
+      this.outages.drop(slot, c, out?.mode ?? 'reset', now);
       return;
     }
     this.keepalive[cohort]?.add(slot, now);
@@ -445,7 +342,7 @@ export class Runner implements MqttOwner, WsDeviceOwner {
     this.rec.error(f, cohort);
     const now = this.now();
     this.rec.record('connect.failed', now - (d.intendedUs[slot] as number), cohort);
-    this.joinTargetOutage(slot);
+    this.outages.joinTargetOutage(slot);
     d.failover(slot);
     this.scheduleReconnect(slot, now);
     this.maybeFinish();
@@ -454,7 +351,7 @@ export class Runner implements MqttOwner, WsDeviceOwner {
   onLost(c: Device, f: Failure): void {
     this.at(this.now());
     const slot = c.deviceId;
-    this.joinTargetOutage(slot);
+    this.outages.joinTargetOutage(slot);
     this.connected--;
     this.dev.conns[slot] = null;
     this.dev.silent[slot] = 0;
@@ -516,25 +413,14 @@ export class Runner implements MqttOwner, WsDeviceOwner {
   }
 
   private pingDue(now: number): void {
-    const d = this.dev;
-    this.keepalive.forEach((wheel, cohort) => {
-      const keepaliveUs = this.o.scenario.cohorts[cohort]?.device.keepaliveUs ?? 60e6;
-      for (const slot of wheel.due(now)) {
-        const c = d.conns[slot];
-        if (!c || c.state !== 'connected' || d.silent[slot] === 1) continue;
-        if (!Number.isNaN(c.pingSentUs) && now - c.pingSentUs > keepaliveUs) {
-          // No PINGRESP within a keepalive interval: the session is dead as far as a device knows.
-          this.connected--;
-          this.closing++;
-          this.rec.counters.disconnects++;
-          this.rec.error({ origin: 'timeout', phase: 'held', code: 'KEEPALIVE_TIMEOUT' }, cohort);
-          d.reconnectAfterClose[slot] = 1;
-          c.abort();
-          continue;
-        }
-        c.ping();
-        wheel.reschedule(slot, now);
-      }
+    pingDue(this.keepalive, this.dev, now, (slot, cohort, c) => {
+      // No PINGRESP within a keepalive interval: the session is dead as far as a device knows.
+      this.connected--;
+      this.closing++;
+      this.rec.counters.disconnects++;
+      this.rec.error({ origin: 'timeout', phase: 'held', code: 'KEEPALIVE_TIMEOUT' }, cohort);
+      this.dev.reconnectAfterClose[slot] = 1;
+      c.abort();
     });
   }
 

@@ -43,6 +43,18 @@ async function waitForPort(host: string, port: number, timeoutMs: number): Promi
 
 /** `extraConfig` lines are appended to the listener config (e.g. TLS settings). */
 export async function startMosquitto(binary: string, extraConfig: string[] = []): Promise<Mosquitto> {
+  let last: unknown;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      return await startMosquittoOnce(binary, extraConfig);
+    } catch (err) {
+      last = err; // the probed port was taken before Mosquitto bound it: try a fresh one
+    }
+  }
+  throw last;
+}
+
+async function startMosquittoOnce(binary: string, extraConfig: string[]): Promise<Mosquitto> {
   const host = '127.0.0.1';
   const port = await freePort(host);
   const dir = mkdtempSync(join(tmpdir(), 'herd-mosq-'));
@@ -50,7 +62,13 @@ export async function startMosquitto(binary: string, extraConfig: string[] = [])
   writeFileSync(conf, [`listener ${port} ${host}`, 'allow_anonymous true', 'max_connections -1', 'log_dest none', ...extraConfig, ''].join('\n'));
   // Output ignored: an unread pipe would fill up and stall the broker.
   const child = spawn(binary, ['-c', conf], { stdio: 'ignore' });
-  await waitForPort(host, port, 10_000);
+  try {
+    await waitForPort(host, port, 10_000);
+  } catch (err) {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   return {
     host,
     port,
@@ -90,14 +108,31 @@ export interface MosquittoMulti {
  * when an address is given; tests still connect only to 127.0.0.1.
  */
 export async function startMosquittoListeners(binary: string, listeners: MosquittoListenerSpec[], extraConfig: string[] = []): Promise<MosquittoMulti> {
+  // A free port can be taken by another test between our probe and Mosquitto's bind (and
+  // Debian's websockets listeners bind every interface): try again on fresh ports.
+  let last: unknown;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      return await startMosquittoListenersOnce(binary, listeners, extraConfig);
+    } catch (err) {
+      last = err;
+    }
+  }
+  throw last;
+}
+
+async function startMosquittoListenersOnce(binary: string, listeners: MosquittoListenerSpec[], extraConfig: string[]): Promise<MosquittoMulti> {
   const host = '127.0.0.1';
   const dir = mkdtempSync(join(tmpdir(), 'herd-mosq-'));
   const conf = join(dir, 'mosquitto.conf');
   const ports: Record<string, number> = {};
   // Global options first: Mosquitto reads per_listener_settings before any listener.
   const lines = [...extraConfig, 'allow_anonymous true', 'max_connections -1'];
+  const taken = new Set<number>();
   for (const l of listeners) {
-    const port = await freePort(host);
+    let port = await freePort(host);
+    while (taken.has(port)) port = await freePort(host);
+    taken.add(port);
     ports[l.name] = port;
     lines.push(`listener ${port} ${host}`);
     if (l.protocol === 'websockets') lines.push('protocol websockets');
@@ -110,7 +145,17 @@ export async function startMosquittoListeners(binary: string, listeners: Mosquit
   writeFileSync(conf, [...lines, ''].join('\n'));
   const child = spawn(binary, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
   child.stderr?.resume();
-  for (const port of Object.values(ports)) await waitForPort(host, port, 10_000);
+  try {
+    for (const port of Object.values(ports)) await waitForPort(host, port, 10_000);
+  } catch (err) {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise<void>((r) => child.once('exit', () => r()));
+      child.kill('SIGKILL');
+      await exited;
+    }
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   return {
     host,
     ports,
