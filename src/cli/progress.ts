@@ -27,11 +27,14 @@ export class ProgressPrinter {
   second(ev: SecondEvent): void {
     const b = ev.bucket;
     const p = painter(this.ctx, this.ctx.stderr);
-    const errors = b.failed + b.timedOut;
+    const byClass = Object.entries(b.errorsByOrigin)
+      .filter(([, n]) => n > 0)
+      .map(([origin, n]) => `${origin} ${n}`)
+      .join(', ');
     const lat = b.connectP50Us === null ? '' : ` · connect p50 ${formatUs(b.connectP50Us)} p99 ${formatUs(b.connectP99Us ?? 0)}`;
     const line =
       `t=${String(b.t + 1).padStart(4)}s · connected ${ev.connectedNow}/${ev.planned} · ${b.attempts} attempts/s` +
-      ` · ${errors > 0 ? p.bad(`${errors} errors/s`) : '0 errors/s'}${lat}` +
+      ` · ${byClass !== '' ? p.bad(`errors/s ${byClass}`) : '0 errors/s'}${lat}` +
       (b.loopDelayP99Us !== null && b.loopDelayP99Us > 50_000 ? p.warn(` · loop delay ${formatUs(b.loopDelayP99Us)}`) : '');
     if (this.tty) {
       this.ctx.stderr.write(`\r\x1b[2K${line}`);

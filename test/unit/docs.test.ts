@@ -381,7 +381,7 @@ describe('docs/errors.md', () => {
 // ---- decision records ----
 
 describe('docs/adr', () => {
-  it('has the five decision records, each with context, decision and consequences', () => {
+  it('has the decision records, each with context, decision and consequences', () => {
     const files = readdirSync(join(ROOT, 'docs/adr')).filter((f) => /^\d{4}-.*\.md$/.test(f)).sort();
     expect(files).toEqual([
       '0001-lean-raw-socket-client.md',
@@ -389,6 +389,7 @@ describe('docs/adr', () => {
       '0003-child-process-workers.md',
       '0004-results-json-single-source.md',
       '0005-embedded-target-mqtt5.md',
+      '0006-native-connect-path-deferred.md',
     ]);
     for (const f of files) {
       const t = doc(`adr/${f}`);
