@@ -92,7 +92,7 @@ describe('herd run: bad flags are named and exit 2 before anything runs', () => 
     ['--devices -3', ['--devices', '-3'], '--devices'],
     ['--seed -1', ['--seed', '-1'], '--seed'],
     ['--max-handshakes 0', ['--max-handshakes', '0'], '--max-handshakes'],
-    ['--source-ips reversed range', ['--source-ips', '10.0.0.1-10.0.0.0'], '--source-ips'],
+    ['--source-ips reversed range', ['--source-ips', '127.0.0.9-127.0.0.2'], '--source-ips'],
     ['--source-ips not an address', ['--source-ips', 'localhost'], '--source-ips'],
     ['--source-ips CIDR too wide', ['--source-ips', '127.0.0.0/8'], '--source-ips'],
     ['--start-at without zone', ['--start-at', '2026-01-01T00:00:00'], '--start-at'],
@@ -325,7 +325,7 @@ describe('herd doctor', () => {
   const cases: [string, string[], string][] = [
     ['--workers 0', ['--workers', '0'], '--workers'],
     ['--devices 1.5', ['--devices', '1.5'], '--devices'],
-    ['--source-ips reversed range', ['--source-ips', '10.0.0.1-10.0.0.0'], '--source-ips'],
+    ['--source-ips reversed range', ['--source-ips', '127.0.0.9-127.0.0.2'], '--source-ips'],
     ['unknown flag', ['--bogus'], '--bogus'],
   ];
   for (const [label, flags, mention] of cases) {

@@ -33,7 +33,7 @@ export function registerExport(program: Command, ctx: CliContext): void {
       `
 Examples:
   $ herd export k6 scenarios/quickstart.yaml -o storm.ts
-  $ herd export k6 scenarios/quickstart.yaml --scale 5 --target mqtt://10.0.0.5:1883 -o storm.ts
+  $ herd export k6 scenarios/quickstart.yaml --scale 5 --target mqtts://broker.example.invalid:8883 -o storm.ts
 
 Run the script with a k6 built with xk6-mqtt (see the script's header and docs/k6.md).`,
     )
