@@ -34,8 +34,14 @@ const FD_HEADROOM = 200;
 export const CHEAP_PORTS_PER_PAIR = 12_000;
 /** Rough user-space cost of one held connection in a worker (FINDINGS.md: ~6.9 KB). */
 const BYTES_PER_CONNECTION = 8 * 1024;
+/**
+ * Sockets per source address once herd binds them (Node binds before connecting): measured on this
+ * kind of machine, bind+connect costs ~50 µs up to ~6,000 sockets per address, then 0.8 ms at 8,000,
+ * 1.5 ms at 10,000 and 5 ms at 18,000 (the kernel scans for a free port on every bind).
+ */
+export const CHEAP_BOUND_PER_ADDRESS = 5_000;
 /** Spread over at most this many automatic loopback source addresses. */
-const MAX_AUTO_SOURCES = 64;
+const MAX_AUTO_SOURCES = 254;
 
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
@@ -71,8 +77,8 @@ export function preflight(i: PreflightInput): PreflightResult {
   const pairs = (sources: number): number => Math.max(1, sources) * Math.max(1, i.targetEndpoints);
   if (sourceIps.length === 0 && loopback && i.peakConcurrent / pairs(1) > CHEAP_PORTS_PER_PAIR) {
     // Node binds the source address before connecting, so a port is held per socket per source
-    // address whatever the destination: size by the whole peak, not per destination.
-    const want = Math.min(MAX_AUTO_SOURCES, Math.ceil(i.peakConcurrent / CHEAP_PORTS_PER_PAIR));
+    // address whatever the destination, and binding gets slow past ~6,000 per address.
+    const want = Math.min(MAX_AUTO_SOURCES, Math.ceil(i.peakConcurrent / CHEAP_BOUND_PER_ADDRESS));
     sourceIps = freshLoopbackSources(want, f.timeWaitByIp);
     advice.push(`spreading connections over ${sourceIps.length} loopback source addresses (${sourceIps[0]}…${sourceIps.at(-1)}) to keep ephemeral ports cheap`);
   }
@@ -87,10 +93,15 @@ export function preflight(i: PreflightInput): PreflightResult {
     ok: portOk,
   });
   if (!portOk) {
-    const want = Math.ceil(i.peakConcurrent / CHEAP_PORTS_PER_PAIR);
+    const want = Math.ceil(i.peakConcurrent / CHEAP_BOUND_PER_ADDRESS);
     problems.push(
       `${perSource} connections per source address exceed the ${portsPerAddress} ephemeral ports: ` +
         (loopback ? `use --source-ips 127.0.0.2-127.0.0.${Math.min(254, want + 1)}` : `add source addresses with --source-ips`),
+    );
+  } else if (sourceIps.length > 0 && perSource > CHEAP_BOUND_PER_ADDRESS) {
+    advice.push(
+      `${perSource} connections per source address: binding gets slow past ~6,000 per address (0.8 ms per connect at 8,000, 5 ms at 18,000); ` +
+        `use ${Math.ceil(i.peakConcurrent / CHEAP_BOUND_PER_ADDRESS)} or more --source-ips`,
     );
   } else if (perSource > CHEAP_PORTS_PER_PAIR) {
     advice.push(`${perSource} connections per source address: past ~${CHEAP_PORTS_PER_PAIR} Linux connect() scans for free ports and slows down; more --source-ips helps`);

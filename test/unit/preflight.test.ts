@@ -30,7 +30,7 @@ describe('preflight', () => {
   it('chooses enough workers for the open-file limit and spreads loopback source addresses', () => {
     const r = preflight({ ...base, peakConcurrent: 100_000 });
     expect(r.workers).toBe(6); // 100,000 / (20,000 − 200 headroom) → 6 processes
-    expect(r.sourceIps).toHaveLength(9); // ⌈100,000 / 12,000⌉ cheap-port pairs
+    expect(r.sourceIps).toHaveLength(20); // ⌈100,000 / 5,000⌉: binding stays cheap up to ~6,000 per address
     expect(r.sourceIps[0]).toBe('127.0.0.2');
     expect(r.problems).toEqual([]);
   });
@@ -39,7 +39,7 @@ describe('preflight', () => {
     const r = preflight({ ...base, peakConcurrent: 100_000, workers: 2, sourceIps: ['127.0.0.2'] });
     expect(r.problems).toEqual([
       'each of 2 workers would hold 50000 connections but a process may open 20000 files: use --workers 6 or more, or raise `ulimit -n`',
-      '100000 connections per source address exceed the 28232 ephemeral ports: use --source-ips 127.0.0.2-127.0.0.10',
+      '100000 connections per source address exceed the 28232 ephemeral ports: use --source-ips 127.0.0.2-127.0.0.21',
     ]);
   });
 
