@@ -150,6 +150,8 @@ export async function executeRun(req: RunRequest, hooks: RunHooks = {}): Promise
   try {
     // Devices spread over the embedded target's processes, each with its own open-file limit.
     const { scenario: runScenario, perCohort } = resolveRunTargets(s, embedded, remote?.url ?? null);
+    // Name the endpoint the devices really use (an embedded target has several listeners).
+    if (embedded !== null) targetUrl = perCohort[0]?.[0] ?? targetUrl;
     const coordinator = new Coordinator({
       runId,
       scenario: runScenario,

@@ -157,7 +157,10 @@ export function buildResults(i: BuildInput): Results {
   };
   const errors = outcome.aggregate.errorList();
   const timeline = outcome.aggregate.timeline();
-  const saturation = assessSaturation(outcome.healthSamples, errors);
+  // Health during herd's own teardown (ending every session at once) says nothing about the storm
+  // it measured: only seconds before teardown count for saturation.
+  const teardownS = Math.floor(i.scenario.durationUs / 1e6);
+  const saturation = assessSaturation(outcome.healthSamples.filter((h) => h.t < teardownS), errors);
   const accounting = checkAccounting(attempts);
   const aborted = outcome.abort !== null;
   const partial: Omit<Results, 'thresholds'> = {
