@@ -8,6 +8,7 @@
  * told apart from a duplicate; it is counted `tooLate` and never as delivered — for a device cloud a
  * message that late is as good as lost.
  */
+import type { DeliveryCounts } from '../report/results-types.js';
 import { createHistogram, decodeHistogram, encodeHistogram, recordUs, type Histogram } from './histogram.js';
 
 export const DEFAULT_WINDOW = 1024;
@@ -37,16 +38,8 @@ export interface DeliveryState {
   latencyHistogram: string | null;
 }
 
-export interface DeliverySummary {
-  streams: number;
-  sent: number;
-  delivered: number;
-  lost: number;
-  duplicated: number;
-  outOfOrder: number;
-  tooLate: number;
-  foreign: number;
-}
+/** The counts results.json reports, plus how many streams (publishers) they cover. */
+export type DeliverySummary = DeliveryCounts & { streams: number };
 
 export type Arrival = 'delivered' | 'duplicate' | 'outOfOrder' | 'tooLate';
 

@@ -347,6 +347,7 @@ describe('herd target: bad flags exit 2 before any process starts', () => {
     ['--port abc', ['--port', 'abc'], '--port'],
     ['--processes 0', ['--processes', '0'], '--processes'],
     ['--profile unknown', ['--profile', 'nope'], '--profile'],
+    // Refused before anything listens (203.0.113.0/24 is the documentation range).
     ['--host not loopback', ['--host', '203.0.113.1'], '--host'],
     ['--max-connections -5', ['--max-connections', '-5'], '--max-connections'],
     ['--admission garbage', ['--admission', 'a,b,c'], '--admission'],

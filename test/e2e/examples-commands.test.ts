@@ -7,14 +7,12 @@
  */
 import { spawn } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import type { Results } from '../../src/report/results-types.js';
-import { HERD_BIN, ROOT, runHerd } from '../helpers/cli.js';
-import { freePort } from '../helpers/mosquitto.js';
+import { HERD_BIN, ROOT, runHerd, startHerdTarget } from '../helpers/cli.js';
 
 type Obj = Record<string, unknown>;
 const EXAMPLES = join(ROOT, 'examples');
@@ -182,7 +180,7 @@ function resultsUnder(dir: string): Results[] {
 }
 
 describe('the example scripts, run locally against a loopback target', () => {
-  let target: ReturnType<typeof spawn>;
+  let target: Awaited<ReturnType<typeof startHerdTarget>>;
   let url: string;
   let dir: string;
   let shim: string;
@@ -194,21 +192,11 @@ describe('the example scripts, run locally against a loopback target', () => {
     // The image puts herd on PATH; here it is the built CLI of this checkout.
     writeFileSync(join(shim, 'herd'), `#!/bin/sh\nexec "${process.execPath}" "${HERD_BIN}" "$@"\n`);
     chmodSync(join(shim, 'herd'), 0o755);
-    const port = await freePort();
-    url = `mqtt://127.0.0.1:${port}`;
-    target = spawn(process.execPath, [HERD_BIN, 'target', '--port', String(port)], { stdio: 'ignore' });
-    for (let i = 0; i < 100; i++) {
-      const up = await new Promise<boolean>((r) => {
-        const s = net.connect({ host: '127.0.0.1', port }, () => (s.destroy(), r(true)));
-        s.on('error', () => r(false));
-      });
-      if (up) return;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error('herd target did not start');
+    target = await startHerdTarget();
+    url = target.url;
   });
   afterAll(() => {
-    if (target.pid !== undefined && target.exitCode === null) process.kill(target.pid, 'SIGTERM');
+    target?.stop();
   });
 
   it('kubernetes: the shard pods and the merge Job produce the merged report', async () => {

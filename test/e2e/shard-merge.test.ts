@@ -4,16 +4,13 @@
  * and the merged histograms are the exact sum of the shards' (percentiles within HDR precision of
  * the union of the shards' raw data).
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHistogram, decodeHistogram } from '../../src/metrics/histogram.js';
 import type { Results } from '../../src/report/results-types.js';
-import { HERD_BIN, runHerd } from '../helpers/cli.js';
-import { freePort } from '../helpers/mosquitto.js';
+import { runHerd, startHerdTarget } from '../helpers/cli.js';
 
 const SCENARIO = `name: shard-test
 devices: 800
@@ -32,24 +29,14 @@ function readOne(dir: string): Results {
 }
 
 describe('sharded runs and herd merge', () => {
-  let target: ReturnType<typeof spawn>;
+  let target: Awaited<ReturnType<typeof startHerdTarget>>;
   let url: string;
   beforeAll(async () => {
-    const port = await freePort();
-    url = `mqtt://127.0.0.1:${port}`;
-    target = spawn(process.execPath, [HERD_BIN, 'target', '--port', String(port)], { stdio: 'ignore' });
-    for (let i = 0; i < 100; i++) {
-      const up = await new Promise<boolean>((r) => {
-        const s = net.connect({ host: '127.0.0.1', port }, () => (s.destroy(), r(true)));
-        s.on('error', () => r(false));
-      });
-      if (up) return;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error('herd target did not start');
+    target = await startHerdTarget();
+    url = target.url;
   });
   afterAll(() => {
-    if (target.pid !== undefined && target.exitCode === null) process.kill(target.pid, 'SIGTERM');
+    target?.stop();
   });
 
   it('4 merged shards equal one unsharded run of the same plan', async () => {

@@ -45,6 +45,7 @@ describe('herd target', () => {
     const r = await runHerd(['target', '--handshake-cost-ms', 'lots']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--handshake-cost-ms');
+    // Never listened on: herd must refuse a non-loopback host before binding anything.
     const r2 = await runHerd(['target', '--host', '10.1.2.3']);
     expect(r2.code).toBe(2);
     expect(r2.stderr).toContain('--host');

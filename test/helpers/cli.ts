@@ -1,5 +1,6 @@
 /** Runs the built CLI (bin/herd.js) in a child process, as a user would. */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { freePort, waitForPort } from './mosquitto.js';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -31,4 +32,19 @@ export function runHerd(args: string[], opts: { cwd?: string; env?: Record<strin
       resolve({ code, signal, stdout, stderr });
     });
   });
+}
+
+/** A standalone `herd target` on a free loopback port, shared by several runs in a test. */
+export async function startHerdTarget(): Promise<{ url: string; port: number; child: ChildProcess; stop(): void }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [HERD_BIN, 'target', '--port', String(port)], { stdio: 'ignore' });
+  await waitForPort('127.0.0.1', port, 10_000);
+  return {
+    url: `mqtt://127.0.0.1:${port}`,
+    port,
+    child,
+    stop: () => {
+      if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, 'SIGTERM');
+    },
+  };
 }

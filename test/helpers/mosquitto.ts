@@ -24,7 +24,17 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
-async function waitForPort(host: string, port: number, timeoutMs: number): Promise<void> {
+/** Ends a broker we started, by its PID, and removes its config folder. */
+async function stopBroker(child: ChildProcess, dir: string): Promise<void> {
+  if (child.exitCode === null && child.signalCode === null) {
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    child.kill('SIGTERM');
+    await exited;
+  }
+  rmSync(dir, { recursive: true, force: true });
+}
+
+export async function waitForPort(host: string, port: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const ok = await new Promise<boolean>((resolve) => {
@@ -74,14 +84,7 @@ async function startMosquittoOnce(binary: string, extraConfig: string[]): Promis
     port,
     url: `mqtt://${host}:${port}`,
     child,
-    stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise<void>((r) => child.once('exit', () => r()));
-        child.kill('SIGTERM');
-        await exited;
-      }
-      rmSync(dir, { recursive: true, force: true });
-    },
+    stop: () => stopBroker(child, dir),
   };
 }
 
@@ -160,13 +163,6 @@ async function startMosquittoListenersOnce(binary: string, listeners: MosquittoL
     host,
     ports,
     child,
-    stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise<void>((r) => child.once('exit', () => r()));
-        child.kill('SIGTERM');
-        await exited;
-      }
-      rmSync(dir, { recursive: true, force: true });
-    },
+    stop: () => stopBroker(child, dir),
   };
 }
