@@ -29,6 +29,9 @@ export interface CoordinatorOptions {
   maxPacketBytes: number;
   /** What to do when a worker process dies: stop the run, or carry on with the others. */
   onWorkerFailure: 'abort' | 'continue';
+  /** The worker entry point; tests substitute workers that misbehave on purpose. */
+  workerScript?: string;
+  workerArgs?: string[];
 }
 
 export interface RunOutcome {
@@ -74,6 +77,8 @@ interface WorkerState {
   /** Attempts this worker has reported (planned + reconnects) and outcomes it has reported. */
   attempts: number;
   outcomes: number;
+  /** The worker's own last words when it failed ('fatal'), for the failure line. */
+  fatal: string | null;
 }
 
 export class Coordinator extends EventEmitter {
@@ -95,11 +100,11 @@ export class Coordinator extends EventEmitter {
   }
 
   async run(): Promise<RunOutcome> {
-    const script = compiledSibling(import.meta.url, './worker.js');
+    const script = this.o.workerScript ?? compiledSibling(import.meta.url, './worker.js');
     const count = this.o.workers;
     const ready: Promise<void>[] = [];
     for (let i = 0; i < count; i++) {
-      const child = fork(script, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
+      const child = fork(script, this.o.workerArgs ?? [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
       const w: WorkerState = {
         index: i,
         child,
@@ -109,6 +114,7 @@ export class Coordinator extends EventEmitter {
         lastSecond: -1,
         attempts: 0,
         outcomes: 0,
+        fatal: null,
         health: {
           worker: i,
           devices: 0,
@@ -129,11 +135,13 @@ export class Coordinator extends EventEmitter {
               w.planned = m.devices;
               w.health.devices = m.devices;
               resolve();
-            } else if (m.type === 'fatal') reject(new Error(`worker ${i}: ${m.message}`));
-            else this.onWorkerMessage(w, m);
+            } else if (m.type === 'fatal') {
+              w.fatal = m.message.split('\n')[0] ?? m.message;
+              reject(new Error(`worker ${i}: ${m.message}`));
+            } else this.onWorkerMessage(w, m);
           });
           child.on('error', reject);
-          child.once('exit', (code, signal) => reject(new Error(`worker ${i} exited before it was ready (${signal ?? `code ${code}`})`)));
+          child.once('close', (code, signal) => reject(new Error(`worker ${i} exited before it was ready (${signal ?? `code ${code}`})`)));
         }),
       );
       const init: ToWorker = {
@@ -161,10 +169,12 @@ export class Coordinator extends EventEmitter {
     const originNs = monotonicNowNs() + BigInt(Math.round(leadMs * 1000)) * 1_000n;
     const startedAtMs = Date.now() + leadMs;
     this.o.onOrigin?.(originNs);
+    // A worker is judged on 'close', not 'exit': 'exit' can come before the worker's last
+    // messages have been read from the IPC channel, and a clean finish would look like a death.
     const finished = this.workers.map(
       (w) =>
         new Promise<void>((resolve) => {
-          w.child.on('exit', (code, signal) => {
+          w.child.on('close', (code, signal) => {
             if (!w.done) this.workerDied(w, code, signal);
             resolve();
           });
@@ -199,7 +209,9 @@ export class Coordinator extends EventEmitter {
     const lost = Math.max(0, w.planned + w.attempts - w.outcomes);
     this.lostToHarness += lost;
     const t = this.workers.length > 0 ? Math.max(0, ...this.workers.map((x) => x.lastSecond)) + 1 : 0;
-    const how = this.forced ? 'stopped by force' : `exited unexpectedly (${signal ?? `code ${code}`})`;
+    const how = this.forced
+      ? 'stopped by force'
+      : `exited unexpectedly (${signal ?? `code ${code}`}${w.fatal === null ? '' : `: ${w.fatal}`})`;
     this.workerFailures.push(`worker ${w.index} ${how} near t=${t}s: ${lost} of its attempts lost to the harness`);
     if (this.forced) return;
     this.emit('notice', `worker ${w.index} ${how}; ${this.o.onWorkerFailure === 'abort' ? 'stopping the run' : 'carrying on without it'}`);
@@ -247,6 +259,8 @@ export class Coordinator extends EventEmitter {
         if (t) t.mergeState(st);
         else this.delivery.set(cohort, DeliveryTracker.fromJSON(st));
       }
+      // The final results are here: only now may the worker leave.
+      if (w.child.connected) w.child.send({ type: 'bye' } satisfies ToWorker);
       return;
     }
     // Announce a second once every running worker has reported it.

@@ -29,7 +29,12 @@ export interface WorkerStop {
   reason: string;
 }
 
-export type ToWorker = WorkerInit | WorkerGo | WorkerStop;
+/** The coordinator has the worker's final message: the worker may now leave. */
+export interface WorkerBye {
+  type: 'bye';
+}
+
+export type ToWorker = WorkerInit | WorkerGo | WorkerStop | WorkerBye;
 
 export interface WorkerReady {
   type: 'ready';

@@ -2,6 +2,9 @@
  * Worker process entry. Builds the plan itself from the resolved scenario (pure and
  * deterministic, so nothing large crosses IPC), takes its exact slice, waits for the shared
  * origin, runs, and reports deltas every second.
+ *
+ * Shutdown cannot race: the worker sends 'done' and stays until the coordinator answers 'bye',
+ * so its final results are in the coordinator's hands before it leaves (docs/adr/0003).
  */
 import { buildPlan, idsFor, type Plan } from '../plan/plan.js';
 import { clockFromOrigin } from './clock.js';
@@ -46,17 +49,19 @@ process.on('message', (raw: unknown) => {
       if (stopRequested) r.stop();
       void r.run().then((end) => {
         send({ type: 'done', delta: end.delta, health: end.health, planned: ids.length, inFlightAtEnd: end.inFlightAtEnd, delivery: end.delivery });
-        // Let IPC drain, then leave on our own.
-        process.disconnect?.();
+        // Stay until the coordinator says it has the final message ('bye'); leaving right after
+        // send() can lose it, or race the coordinator's exit handling.
       });
     } else if (msg.type === 'stop') {
       stopRequested = true;
       runner?.stop();
+    } else if (msg.type === 'bye') {
+      process.disconnect?.();
     }
   } catch (err) {
-    send({ type: 'fatal', message: err instanceof Error ? err.stack ?? err.message : String(err) });
     process.exitCode = 3;
-    process.disconnect?.();
+    // Disconnect only once the message is written: disconnecting with messages queued loses them.
+    process.send?.({ type: 'fatal', message: err instanceof Error ? err.stack ?? err.message : String(err) } satisfies FromWorker, () => process.disconnect?.());
   }
 });
 
