@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // A file that leaves a socket, timer or process open fails (test/setup/leaks.ts).
+    setupFiles: ['test/setup/leaks.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // e2e tests start processes and open thousands of sockets; keep them from starving each other

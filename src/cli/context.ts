@@ -14,6 +14,8 @@ export interface CliContext {
   cwd: string;
   stdout: OutStream;
   stderr: OutStream;
+  /** Wall-clock ms since the epoch, for labels and agreed start times (never for durations). */
+  wallClockMs(): number;
   /** Subscribes to SIGINT/SIGTERM; returns an unsubscribe function. */
   onSignal(handler: (signal: 'SIGINT' | 'SIGTERM') => void): () => void;
 }
@@ -32,6 +34,7 @@ export function processContext(): CliContext {
     cwd: process.cwd(),
     stdout: process.stdout,
     stderr: process.stderr,
+    wallClockMs: () => Date.now(),
     onSignal(handler) {
       const int = (): void => handler('SIGINT');
       const term = (): void => handler('SIGTERM');

@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import type { Results } from '../../src/report/results-types.js';
-import { HERD_BIN, ROOT, runHerd, startHerdTarget } from '../helpers/cli.js';
+import { HERD_BIN, ROOT, startHerdTarget } from '../helpers/cli.js';
+import { herdInProcess } from '../helpers/in-process.js';
 
 type Obj = Record<string, unknown>;
 const EXAMPLES = join(ROOT, 'examples');
@@ -101,7 +102,7 @@ function sources(): { where: string; script: string }[] {
 
 /** The long flags and short options listed in a command's --help Options section. */
 async function helpFlags(sub: string): Promise<Set<string>> {
-  const r = await runHerd([...sub.split(' '), '--help']);
+  const r = await herdInProcess([...sub.split(' '), '--help']);
   expect(r.code, `herd ${sub} --help: ${r.stderr}`).toBe(0);
   const options = r.stdout.split(/^Options:$/m)[1] ?? '';
   return new Set([...options.matchAll(/(?<![\w-])(--?[A-Za-z][\w-]*)/g)].map((m) => m[1] as string));
@@ -132,9 +133,9 @@ describe('herd commands in the examples and docs/scale.md', () => {
     const dir = mkdtempSync(join(tmpdir(), 'herd-examples-'));
     const file = join(dir, 'scenario.yaml');
     writeFileSync(file, (k8s('ConfigMap', 'herd-scenario').data as Obj)['scenario.yaml'] as string);
-    const cm = await runHerd(['validate', file]);
+    const cm = await herdInProcess(['validate', file]);
     expect(cm.code, cm.stderr).toBe(0);
-    const wf = await runHerd(['validate', (workflow.env as Obj).HERD_SCENARIO as string]);
+    const wf = await herdInProcess(['validate', (workflow.env as Obj).HERD_SCENARIO as string]);
     expect(wf.code, wf.stderr).toBe(0);
   });
 });

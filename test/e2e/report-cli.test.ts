@@ -8,6 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runHerd, type CliResult } from '../helpers/cli.js';
+import { herdInProcess } from '../helpers/in-process.js';
 
 const SCENARIO = `
 name: e2e-report
@@ -53,14 +54,14 @@ describe('herd report', () => {
   });
 
   it('summary (the default) matches what the run printed', async () => {
-    const r = await runHerd(['report', resultsPath]);
+    const r = await herdInProcess(['report', resultsPath]);
     expect(r.code).toBe(0);
     expect(run.stdout).toContain(r.stdout.trimEnd());
     expect(r.stdout).toContain('Verdict: FAILED (exit 1)');
   });
 
   it('md: the Markdown summary with the failed threshold and the verdict', async () => {
-    const r = await runHerd(['report', resultsPath, '--format', 'md']);
+    const r = await herdInProcess(['report', resultsPath, '--format', 'md']);
     expect(r.code).toBe(0);
     expect(r.stdout.split('\n')[0]).toBe('## herd · e2e-report — ❌ FAILED');
     expect(r.stdout).toMatch(/\| ✗ \| `connect\.total` \| `p\(99\) < 1us` \| [\d.]+(µs|ms|s) \|/);
@@ -69,14 +70,14 @@ describe('herd report', () => {
   });
 
   it('junit: a failing test case carrying observed vs expression', async () => {
-    const r = await runHerd(['report', resultsPath, '--format', 'junit']);
+    const r = await herdInProcess(['report', resultsPath, '--format', 'junit']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('<testsuite name="herd.e2e-report" tests="5" failures="1"');
     expect(r.stdout).toMatch(/<failure message="connect\.total: observed [\d.]+(µs|ms|s), expected p\(99\) &lt; 1us" type="threshold">/);
   });
 
   it('csv: one row per second of the run, every attempt counted once', async () => {
-    const r = await runHerd(['report', resultsPath, '--format', 'csv']);
+    const r = await herdInProcess(['report', resultsPath, '--format', 'csv']);
     expect(r.code).toBe(0);
     const results = JSON.parse(readFileSync(resultsPath, 'utf8')) as { timeline: { buckets: unknown[] }; attempts: { started: number } };
     const lines = r.stdout.trimEnd().split('\n');
@@ -90,7 +91,7 @@ describe('herd report', () => {
 
   it('html -o: written atomically to a file, with all four charts', async () => {
     const out = join(dir, 'sub', 'report.html');
-    const r = await runHerd(['report', resultsPath, '--format', 'html', '-o', out]);
+    const r = await herdInProcess(['report', resultsPath, '--format', 'html', '-o', out]);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('');
     const html = readFileSync(out, 'utf8');
@@ -100,7 +101,7 @@ describe('herd report', () => {
   });
 
   it('json: the same results, re-validated', async () => {
-    const r = await runHerd(['report', resultsPath, '--format', 'json']);
+    const r = await herdInProcess(['report', resultsPath, '--format', 'json']);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual(JSON.parse(readFileSync(resultsPath, 'utf8')));
   });
@@ -114,20 +115,20 @@ describe('herd report', () => {
     const v2 = join(dir, 'v2.json');
     writeFileSync(v2, JSON.stringify({ ...JSON.parse(text), schemaVersion: '2.0.0' }));
 
-    const a = await runHerd(['report', cut, '--format', 'html']);
+    const a = await herdInProcess(['report', cut, '--format', 'html']);
     expect(a.code).toBe(2);
     expect(a.stdout).toBe('');
     expect(a.stderr).toBe(`error E_RESULTS_FILE: ${cut}: not valid JSON (truncated or not a herd results file)\n`);
-    const b = await runHerd(['report', foreign]);
+    const b = await herdInProcess(['report', foreign]);
     expect(b.code).toBe(2);
     expect(b.stderr).toBe(`error E_RESULTS_FILE: ${foreign}: not a herd results file (expected tool.name "herd" and a schemaVersion)\n`);
-    const c = await runHerd(['report', v2, '--format', 'md']);
+    const c = await herdInProcess(['report', v2, '--format', 'md']);
     expect(c.code).toBe(2);
     expect(c.stderr).toContain(`error E_RESULTS_VERSION: ${v2}: results schema version "2.0.0" is not supported; this herd reads 1.x results files`);
   });
 
   it('refuses an unknown format and names the flag', async () => {
-    const r = await runHerd(['report', resultsPath, '--format', 'pdf']);
+    const r = await herdInProcess(['report', resultsPath, '--format', 'pdf']);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe('error E_FLAG: --format: expected one of json, md, csv, junit, html, summary, got "pdf"\n');
   });

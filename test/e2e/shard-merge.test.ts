@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHistogram, decodeHistogram } from '../../src/metrics/histogram.js';
 import type { Results } from '../../src/report/results-types.js';
 import { runHerd, startHerdTarget } from '../helpers/cli.js';
+import { herdInProcess } from '../helpers/in-process.js';
 
 const SCENARIO = `name: shard-test
 devices: 800
@@ -59,7 +60,7 @@ describe('sharded runs and herd merge', () => {
       return join(dir, `shard-${i}`, run as string, 'results.json');
     });
     const out = join(dir, 'merged.json');
-    const merged = await runHerd(['merge', ...files, '-o', out]);
+    const merged = await herdInProcess(['merge', ...files, '-o', out]);
     expect(merged.code).toBe(0);
     const m = JSON.parse(readFileSync(out, 'utf8')) as Results;
     const w = readOne(join(dir, 'whole'));
@@ -76,19 +77,19 @@ describe('sharded runs and herd merge', () => {
     expect(m.timeline.buckets.reduce((a, b) => a + b.attempts, 0)).toBe(800);
 
     // Missing or duplicated shards are refused with exit 2.
-    const missing = await runHerd(['merge', ...files.slice(1), '-o', join(dir, 'x.json')]);
+    const missing = await herdInProcess(['merge', ...files.slice(1), '-o', join(dir, 'x.json')]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('shard 1/4 is missing');
-    const dup = await runHerd(['merge', files[0] as string, ...files, '-o', join(dir, 'y.json')]);
+    const dup = await herdInProcess(['merge', files[0] as string, ...files, '-o', join(dir, 'y.json')]);
     expect(dup.code).toBe(2);
     expect(dup.stderr).toContain('shard 1/4 appears twice');
   }, 120_000);
 
   it('rejects a bad --shard and --start-at, naming the flag', async () => {
-    const bad = await runHerd(['run', 'scenarios/quickstart.yaml', '--shard', '5/4']);
+    const bad = await herdInProcess(['run', 'scenarios/quickstart.yaml', '--shard', '5/4']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--shard: expected I/N with 1 ≤ I ≤ N ≤ 10000, e.g. 3/8, got "5/4"');
-    const t = await runHerd(['run', 'scenarios/quickstart.yaml', '--start-at', 'tomorrow']);
+    const t = await herdInProcess(['run', 'scenarios/quickstart.yaml', '--start-at', 'tomorrow']);
     expect(t.code).toBe(2);
     expect(t.stderr).toContain('--start-at: expected an ISO 8601 time with a time zone');
   });

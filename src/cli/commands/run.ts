@@ -95,7 +95,7 @@ Exit codes: 0 passed · 1 a threshold failed · 2 bad input · 3 run failed or h
       }
       const onWorkerFailure: 'abort' | 'continue' = f.onWorkerFailure;
       const shard = f.shard === undefined ? { index: 0, count: 1 } : parseFlagShard(f.shard);
-      const startAtMs = f.startAt === undefined ? null : parseFlagStartAt(f.startAt, Date.now());
+      const startAtMs = f.startAt === undefined ? null : parseFlagStartAt(f.startAt, ctx.wallClockMs());
       const progress = f.quiet ? null : new ProgressPrinter(ctx);
       let unsubscribe: (() => void) | null = null;
       try {
