@@ -32,6 +32,8 @@ export interface CoordinatorOptions {
   /** The worker entry point; tests substitute workers that misbehave on purpose. */
   workerScript?: string;
   workerArgs?: string[];
+  /** Warm each worker's connect path before the origin (default true; benchmarks compare both). */
+  warmUp?: boolean;
 }
 
 export interface RunOutcome {
@@ -154,6 +156,7 @@ export class Coordinator extends EventEmitter {
         sourceIps: this.o.sourceIps,
         maxHandshakesInFlight: this.o.maxHandshakesInFlight,
         maxPacketBytes: this.o.maxPacketBytes,
+        warmUp: this.o.warmUp ?? true,
       };
       child.send(init);
     }

@@ -16,6 +16,8 @@ export interface WorkerInit {
   /** 0 = no cap (open model). */
   maxHandshakesInFlight: number;
   maxPacketBytes: number;
+  /** Warm the connect path against a throwaway loopback listener before reporting ready. */
+  warmUp: boolean;
 }
 
 export interface WorkerGo {
@@ -39,6 +41,8 @@ export type ToWorker = WorkerInit | WorkerGo | WorkerStop | WorkerBye;
 export interface WorkerReady {
   type: 'ready';
   devices: number;
+  /** What the warm-up did (null when it was off): handshakes and the time it took. */
+  warmUp: { handshakes: number; elapsedMs: number } | null;
 }
 
 export interface WorkerMetrics {

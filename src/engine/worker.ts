@@ -10,6 +10,7 @@ import { buildPlan, idsFor, type Plan } from '../plan/plan.js';
 import { clockFromOrigin } from './clock.js';
 import type { FromWorker, ToWorker, WorkerInit } from './messages.js';
 import { Runner } from './runner.js';
+import { warmConnectPath } from './warm-up.js';
 
 function send(msg: FromWorker): void {
   process.send?.(msg);
@@ -28,7 +29,14 @@ process.on('message', (raw: unknown) => {
       const plan = buildPlan(msg.scenario);
       const ids = idsFor(plan.devices, msg.shard, msg.worker);
       prepared = { plan, ids };
-      send({ type: 'ready', devices: ids.length });
+      // The origin is placed only once every worker is ready, so warming here keeps cold code
+      // out of the first second of the run.
+      if (msg.warmUp && ids.length > 0) {
+        void warmConnectPath().then(
+          (w) => send({ type: 'ready', devices: ids.length, warmUp: w }),
+          (err: unknown) => send({ type: 'fatal', message: `warm-up failed: ${err instanceof Error ? err.message : String(err)}` }),
+        );
+      } else send({ type: 'ready', devices: ids.length, warmUp: null });
     } else if (msg.type === 'go') {
       if (init === null || prepared === null) throw new Error('go before init');
       const { plan, ids } = prepared;
