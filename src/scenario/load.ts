@@ -6,9 +6,10 @@ import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { HerdError } from '../errors.js';
-import { parseThresholds, type Threshold } from '../thresholds/parse.js';
-import { METRICS } from '../thresholds/metrics.js';
-import { resolveScenario, type Overrides, type ResolvedScenario } from './resolve.js';
+import { parseThresholds, type Threshold } from './threshold-parse.js';
+import { METRICS } from './threshold-metrics.js';
+import { resolveScenario, type Overrides } from './resolve.js';
+import { type ResolvedScenario } from '../results/resolved-scenario.js';
 import { scenarioSchema, type Scenario } from './schema.js';
 
 export interface LoadedScenario {

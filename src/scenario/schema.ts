@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { DURATION_HINT, DURATION_RE, parseDurationUs } from '../util/duration.js';
 import { TARGET_SCHEMES } from './target-url.js';
-import { targetOptionsSchema } from '../target/options.js';
+import { targetOptionsSchema } from './target-options.js';
 
 export const SCENARIO_VERSION = 1;
 

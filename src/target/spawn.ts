@@ -5,7 +5,8 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { HerdError } from '../errors.js';
 import { compiledSibling } from '../util/paths.js';
-import { parseTargetOptions, type ResolvedTargetOptions, type TargetOptionsInput } from './options.js';
+import { type TargetOptionsInput } from '../scenario/target-options.js';
+import { parseTargetOptions, type ResolvedTargetOptions } from './options.js';
 import type { ProcessEndpoints } from './process.js';
 
 export interface TargetMessage {

@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import { executeRun } from '../../engine/execute.js';
+import { executeRun } from '../../run/execute.js';
 import { renderSummary } from '../../report/summary.js';
 import { parseSourceIps } from '../../util/source-ips.js';
 import { HerdError } from '../../errors.js';
 import type { Overrides } from '../../scenario/resolve.js';
-import { TARGET_PROFILE_NAMES } from '../../target/options.js';
+import { TARGET_PROFILE_NAMES } from '../../scenario/target-options.js';
 import type { CliContext } from '../context.js';
 import { painter } from '../output.js';
 import { ProgressPrinter } from '../progress.js';

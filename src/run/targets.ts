@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { HerdError } from '../errors.js';
 import { prepareTarget } from '../protocols/device.js';
 import type { TlsSettings } from '../protocols/transports/tls-options.js';
-import type { ResolvedScenario } from '../scenario/resolve.js';
+import type { ResolvedScenario } from '../results/resolved-scenario.js';
 import type { EmbeddedTarget } from '../target/spawn.js';
 import { PACKAGE_ROOT } from '../util/paths.js';
 

@@ -8,9 +8,9 @@
  * `additionalProperties: false`.
  */
 import { z } from 'zod';
-import { RESULTS_SCHEMA_VERSION, type Results } from './results-types.js';
-import { count, isoTime, scenarioSchema, text, us, usOrNull } from './results-schema-parts.js';
-import { decodeHistogram } from '../metrics/histogram.js';
+import { RESULTS_SCHEMA_VERSION, type Results } from './types.js';
+import { count, isoTime, scenarioSchema, text, us, usOrNull } from './schema-parts.js';
+import { decodeHistogram } from './histogram-codec.js';
 
 /** An encoded HDR histogram must decode: a hand-edited one is refused here, not crashed on later. */
 function decodes(s: string | null): boolean {
