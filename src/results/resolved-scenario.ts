@@ -3,6 +3,8 @@
  * what the plan and the engine run and what results.json records (so a run can be reproduced from
  * its report), hence part of the results contract rather than of scenario/.
  */
+import type { TransportScheme } from '../util/target-url.js';
+
 export interface ResolvedPublish {
   everyUs: number;
   qos: 0 | 1 | 2;
@@ -20,7 +22,7 @@ export interface ResolvedRequests {
 }
 
 export interface ResolvedDevice {
-  transport: 'mqtt' | 'mqtts' | 'ws' | 'wss';
+  transport: TransportScheme;
   tls: Record<string, unknown> | null;
   /** websocket devices: hello frame template and subprotocol (null for MQTT devices or when unset). */
   hello: string | null;

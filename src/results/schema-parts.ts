@@ -3,6 +3,7 @@
  * the description, and the resolved scenario as results.json records it.
  */
 import { z } from 'zod';
+import { SCHEME_NAMES } from '../util/target-url.js';
 
 export const us = (d: string) => z.number().int().min(0).meta({ description: `${d} (integer µs)` });
 export const usOrNull = (d: string) => z.number().int().min(0).nullable().meta({ description: `${d} (integer µs; null when no samples)` });
@@ -69,7 +70,7 @@ const deviceSchema = z
     keepaliveUs: us('MQTT keepalive'),
     cleanSession: z.boolean().meta({ description: 'MQTT clean session / clean start.' }),
     connectTimeoutUs: us('Herd’s own handshake timer; attempts past it count as timed out'),
-    transport: z.enum(['mqtt', 'mqtts', 'ws', 'wss']).default('mqtt').meta({ description: 'Listener of the embedded target used (a target URL decides it by its scheme).' }),
+    transport: z.enum(SCHEME_NAMES).default('mqtt').meta({ description: 'Listener of the embedded target used (a target URL decides it by its scheme).' }),
     tls: z.record(z.string(), z.unknown()).nullable().default(null).meta({ description: 'TLS options as written (ca, insecure, servername, alpn, versions, clientCert, resume), or null.' }),
     sessionExpiryS: z.number().int().min(0).nullable().default(null).meta({ description: 'MQTT 5 session expiry interval in seconds, or null.' }),
     publish: z

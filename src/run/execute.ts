@@ -9,7 +9,7 @@ import { HerdError } from '../errors.js';
 import { loadScenario, type LoadedScenario } from '../scenario/load.js';
 import type { Overrides } from '../scenario/resolve.js';
 import type { ResolvedScenario } from '../results/resolved-scenario.js';
-import { parseTargetUrl } from '../scenario/target-url.js';
+import { parseTargetUrl } from '../util/target-url.js';
 import { restartEmbeddedTarget, spawnEmbeddedTarget, type EmbeddedTarget } from '../target/spawn.js';
 import type { TargetOptionsInput } from '../scenario/target-options.js';
 import { Coordinator, type SecondEvent } from '../engine/coordinator.js';

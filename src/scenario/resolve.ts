@@ -6,7 +6,7 @@
 import { HerdError } from '../errors.js';
 import { mustParseDurationUs } from '../util/duration.js';
 import type { CohortInput, DeviceOptions, ReconnectInput, Scenario } from './schema.js';
-import { parseTargetUrl } from './target-url.js';
+import { parseTargetUrl } from '../util/target-url.js';
 import {
   waveLengthUs,
   type OutageWindow,

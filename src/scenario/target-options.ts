@@ -7,6 +7,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { DURATION_HINT, DURATION_RE } from '../util/duration.js';
+import { isLoopbackHost } from '../util/target-url.js';
 
 const duration = z
   .string({ error: DURATION_HINT })
@@ -19,12 +20,6 @@ const share = z
   .max(1, { error: 'expected a number from 0 to 1' });
 
 const seed = z.number({ error: 'expected a whole number' }).int().min(0).max(2 ** 32 - 1);
-
-export function isLoopbackHost(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '');
-  if (h === '::1' || h === 'localhost') return true;
-  return isIP(h) === 4 && h.startsWith('127.');
-}
 
 const loopbackHost = z
   .string({ error: 'expected a loopback address' })

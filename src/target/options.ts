@@ -12,6 +12,7 @@ import {
   type TargetProfileName,
   type WebhookOptions,
 } from '../scenario/target-options.js';
+import type { ListenerName } from './metrics.js';
 
 type Parsed = z.output<typeof targetOptionsSchema>;
 
@@ -40,7 +41,7 @@ export interface ResolvedTargetOptions {
   webhook: WebhookOptions | null;
   connectTimeoutMs: number;
   /** Per process, the exact port of each listener: a restarted target takes back the ports it had. */
-  fixedPorts?: Partial<Record<'mqtt' | 'ws' | 'mqtts' | 'wss' | 'metrics', number>>[];
+  fixedPorts?: Partial<Record<ListenerName | 'metrics', number>>[];
 }
 
 type Knobs = Omit<ResolvedTargetOptions, 'profile' | 'outages' | 'fixedPorts'> & { outages: OutageSpec[] };

@@ -84,7 +84,7 @@ Exit codes: 0 passed · 1 a threshold failed · 2 bad input · 3 run failed or h
       if (f.scale !== undefined) overrides.scale = parseFlagScale(f.scale);
       if (f.target !== undefined && f.target !== 'embedded') {
         // Validated here too so a bad flag is named as a flag.
-        const { parseTargetUrl } = await import('../../scenario/target-url.js');
+        const { parseTargetUrl } = await import('../../util/target-url.js');
         parseTargetUrl(f.target, '--target');
       }
       const workers = f.workers === undefined ? undefined : parseFlagNumber(f.workers, '--workers', { min: 1, max: 256 });
