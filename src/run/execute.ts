@@ -6,7 +6,8 @@
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { HerdError } from '../errors.js';
-import { loadScenario, type LoadedScenario } from '../scenario/load.js';
+import { loadScenario } from '../scenario/load.js';
+import { type LoadedScenario } from '../scenario/validate.js';
 import type { Overrides } from '../scenario/resolve.js';
 import type { ResolvedScenario } from '../results/resolved-scenario.js';
 import { parseTargetUrl } from '../util/target-url.js';

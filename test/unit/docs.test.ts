@@ -11,7 +11,7 @@ import { HerdError, type HerdErrorCode } from '../../src/errors.js';
 import { LATENCY_KEYS } from '../../src/metrics/names.js';
 import { resultsJsonSchema } from '../../src/results/schema.js';
 import { scenarioJsonSchema } from '../../src/scenario/json-schema.js';
-import { validateScenario } from '../../src/scenario/load.js';
+import { validateScenario } from '../../src/scenario/validate.js';
 import { TARGET_DEFAULTS, TARGET_PROFILES } from '../../src/target/options.js';
 import { METRICS } from '../../src/scenario/threshold-metrics.js';
 import { ROOT } from '../helpers/cli.js';

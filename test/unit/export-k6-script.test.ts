@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { exportK6, k6Sidecars, unmappedFields } from '../../src/export/k6.js';
 import { XK6_MQTT_DTS } from '../../src/export/k6-devices.js';
 import { mapThreshold, mapThresholds } from '../../src/export/k6-thresholds.js';
-import { validateScenario } from '../../src/scenario/load.js';
+import { validateScenario } from '../../src/scenario/validate.js';
 import type { ResolvedScenario } from '../../src/results/resolved-scenario.js';
 import { parseThresholds } from '../../src/scenario/threshold-parse.js';
 
