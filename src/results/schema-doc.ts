@@ -1,7 +1,7 @@
 /**
  * docs/results.md, generated from the same zod schema as schemas/results.schema.json, so the
  * field reference cannot drift from what readers accept. Pure: returns text; the writer is
- * results-schema-write.ts and a unit test checks the committed files are current.
+ * schema-write.ts and a unit test checks the committed files are current.
  */
 import { RESULTS_SCHEMA_VERSION } from './types.js';
 import { resultsJsonSchema } from './schema.js';

@@ -1,9 +1,10 @@
 /**
- * Building blocks of the results.json schema (results-schema.ts): field helpers that put the unit in
- * the description, and the resolved scenario as results.json records it.
+ * Building blocks of the results.json schema (schema.ts): field helpers that put the unit in
+ * the description, and the sections results.json repeats (latency summaries, errors, timeline
+ * buckets, delivery counts, outages, cohorts…).
  */
 import { z } from 'zod';
-import { SCHEME_NAMES } from '../util/target-url.js';
+import { decodeHistogram } from './histogram-codec.js';
 
 export const us = (d: string) => z.number().int().min(0).meta({ description: `${d} (integer µs)` });
 export const usOrNull = (d: string) => z.number().int().min(0).nullable().meta({ description: `${d} (integer µs; null when no samples)` });
@@ -11,166 +12,177 @@ export const count = (d: string) => z.number().int().min(0).meta({ description: 
 export const text = (d: string) => z.string().meta({ description: d });
 export const isoTime = (d: string) => z.string().meta({ description: `${d} (ISO 8601 wall-clock time, UTC)` });
 
-const waveCommon = {
-  name: text('Wave name (default: "<type>-<n>").'),
-  atUs: us('Start offset from the run origin'),
-  devices: count('Devices this wave connects (after --scale).'),
+/** An encoded HDR histogram must decode: a hand-edited one is refused here, not crashed on later. */
+function decodes(s: string | null): boolean {
+  if (s === null || s === '') return true;
+  try {
+    decodeHistogram(s).destroy();
+    return true;
+  } catch {
+    return false;
+  }
+}
+const HISTOGRAM_ERROR = { error: 'expected an encoded HDR histogram (compressed base64) as herd writes it' };
+
+// Spelled out (not ERROR_ORIGINS) so zod infers the literal union; the type guard below keeps them equal.
+const origin = z.enum(['local', 'network', 'tls', 'protocol', 'timeout']).meta({
+  description: 'Who failed: local (the harness itself), network, tls, protocol (the target rejected the handshake), timeout (herd’s own timer).',
+});
+
+export const latencySummary = z
+  .object({
+    count: count('Samples recorded.'),
+    minUs: us('Smallest sample'),
+    meanUs: us('Mean, rounded'),
+    p50Us: us('50th percentile'),
+    p90Us: us('90th percentile'),
+    p99Us: us('99th percentile'),
+    p999Us: us('99.9th percentile'),
+    maxUs: us('Largest sample'),
+    histogram: text('HdrHistogram, compressed base64 (integer µs, 3 significant digits): mergeable and re-readable.').refine((s) => s !== '' && decodes(s), HISTOGRAM_ERROR),
+  })
+  .meta({ description: 'One latency series.' });
+
+export const errorCount = z
+  .object({
+    origin,
+    phase: text('Phase in which it happened, e.g. tcpConnect, mqttConnack.'),
+    code: text('Stable code: an errno (ECONNREFUSED), CONNACK_05, CONNECT_TIMEOUT, …'),
+    count: count('Occurrences.'),
+  })
+  .meta({ description: 'One kind of failure.' });
+
+export const timelineBucket = z
+  .object({
+    t: count('Bucket start in seconds since the run origin.'),
+    attempts: count('Connection attempts started in this second.'),
+    succeeded: count('Attempts that connected in this second.'),
+    failed: count('Attempts that failed in this second.'),
+    timedOut: count('Attempts ended by the connect timeout in this second.'),
+    dropped: count('Attempts the harness could not start in time, in this second.'),
+    disconnects: count('Sessions that ended after being connected (clean teardowns excluded).'),
+    connected: count('Devices connected at the end of the second.'),
+    handshaking: count('Handshakes started but not finished at the end of the second.'),
+    errorsByOrigin: z
+      .record(origin, count('Failures of this origin in this second.'))
+      .meta({ description: 'Failures in this second by origin (local, network, tls, protocol, timeout).' }),
+    connectP50Us: usOrNull('connect.total p50 of attempts finishing in this second'),
+    connectP90Us: usOrNull('connect.total p90 of attempts finishing in this second'),
+    connectP99Us: usOrNull('connect.total p99 of attempts finishing in this second'),
+    connectMaxUs: usOrNull('connect.total max of attempts finishing in this second'),
+    loopDelayP99Us: usOrNull('Worst worker event-loop delay p99 in this second'),
+    reconnects: count('Attempts after a device’s first (retries after failures, drops or churn).').default(0),
+    offlineAttempts: count('Attempts made while a device’s simulated network was down (never sent).').default(0),
+    peakHandshaking: count('Most handshakes in flight at once within the second (sum of per-worker peaks).').default(0),
+    connectHistogram: z
+      .string()
+      .nullable()
+      .refine(decodes, HISTOGRAM_ERROR)
+      .default(null)
+      .meta({ description: 'This second’s connect.total HdrHistogram (compressed base64), for exact merging of shards; null when none.' }),
+    harnessRssBytes: z.number().int().min(0).nullable().default(null).meta({ description: 'Resident memory of all worker processes at the end of the second, bytes (null before any sample).' }),
+    messagesSent: count('Telemetry messages published in this second.').default(0),
+    messagesDelivered: count('Telemetry messages received back (end to end) in this second.').default(0),
+  })
+  .meta({ description: 'One second of the run.' });
+
+const deliveryCounts = {
+  sent: count('Messages published with echo.'),
+  delivered: count('Messages received back, once each.'),
+  lost: count('Messages sent but never received back (sent − delivered).'),
+  duplicated: count('Messages received more than once.'),
+  outOfOrder: count('Messages received after a later one of the same device.'),
+  tooLate: count('Messages so late they fell out of the sequence window (never counted delivered).'),
+  foreign: count('Payloads that were not herd’s (a target that rewrites or injects messages).'),
 };
 
-const connectWaves = [
-  z.object({ type: z.literal('ramp'), ...waveCommon, overUs: us('Devices connect evenly spread over this time') }),
-  z.object({ type: z.literal('spike'), ...waveCommon }),
-  z.object({
-    type: z.literal('steps'),
-    ...waveCommon,
-    steps: count('Number of equal spikes.'),
-    everyUs: us('Time between two steps'),
-  }),
-  z.object({
-    type: z.literal('rate'),
-    ...waveCommon,
-    rate: z.number().min(0).meta({ description: 'New connections per second (after --scale).' }),
-    overUs: us('How long the wave lasts'),
-    arrival: z.enum(['uniform', 'poisson']).meta({ description: 'Spacing of arrivals: uniform or poisson.' }),
-  }),
-] as const;
-
-const eventWaves = [
-  z.object({
-    type: z.literal('outage'),
-    name: waveCommon.name,
-    atUs: waveCommon.atUs,
-    share: z.number().min(0).max(1).meta({ description: 'Fraction of the connected devices (or of the cohort) knocked offline (0–1).' }),
-    cohort: z.string().nullable().meta({ description: 'Only devices of this cohort, or null for all.' }),
-    mode: z.enum(['disconnect', 'reset', 'silent']).meta({ description: 'How the connection is lost: disconnect, reset or silent.' }),
-    offlineUs: us('How long the devices stay offline before their reconnect policy applies'),
-  }),
-  z.object({
-    type: z.literal('churn'),
-    name: waveCommon.name,
-    atUs: waveCommon.atUs,
-    overUs: us('How long the churn lasts'),
-    perMinute: z.number().min(0).meta({ description: 'Fraction of the fleet that drops and reconnects per minute.' }),
-  }),
-] as const;
-
-const waveSchema = z
-  .discriminatedUnion('type', [...connectWaves, ...eventWaves])
-  .meta({ description: 'One wave: connect waves (ramp, spike, steps, rate) add devices; outage and churn knock connected ones off. `type` decides the other fields.' });
-
-const deviceSchema = z
+export const deliveryResult = z
   .object({
-    protocol: z.enum(['mqtt', 'websocket']).meta({ description: 'Wire protocol: MQTT devices or plain WebSocket devices.' }),
-    hello: z.string().nullable().default(null).meta({ description: 'websocket devices: the hello frame template, or null.' }),
-    subprotocol: z.string().nullable().default(null).meta({ description: 'websocket devices: the subprotocol offered, or null.' }),
-    mqttVersion: z.union([z.literal(4), z.literal(5)]).meta({ description: 'MQTT protocol level: 4 (3.1.1) or 5.' }),
-    clientId: text('Client id template ({id}, {run}, {worker}).'),
-    username: z.string().nullable().meta({ description: 'Username template, or null.' }),
-    password: z.string().nullable().meta({ description: 'Password template, or null.' }),
-    keepaliveUs: us('MQTT keepalive'),
-    cleanSession: z.boolean().meta({ description: 'MQTT clean session / clean start.' }),
-    connectTimeoutUs: us('Herd’s own handshake timer; attempts past it count as timed out'),
-    transport: z.enum(SCHEME_NAMES).default('mqtt').meta({ description: 'Listener of the embedded target used (a target URL decides it by its scheme).' }),
-    tls: z.record(z.string(), z.unknown()).nullable().default(null).meta({ description: 'TLS options as written (ca, insecure, servername, alpn, versions, clientCert, resume), or null.' }),
-    sessionExpiryS: z.number().int().min(0).nullable().default(null).meta({ description: 'MQTT 5 session expiry interval in seconds, or null.' }),
-    publish: z
+    ...deliveryCounts,
+    lossRate: z.number().min(0).meta({ description: 'lost / sent (0 when nothing was sent).' }),
+    refused: count('Publishes refused on the device (send buffer or in-flight cap full): never sent.'),
+    byCohort: z.record(z.string(), z.object(deliveryCounts)).meta({ description: 'The same counts per cohort.' }),
+  })
+  .meta({ description: 'End-to-end message accounting.' });
+
+export const webhookResult = z
+  .object({
+    sent: count('Messages the devices report having sent (cohorts publishing with echo; other publishers: highest sequence + 1).'),
+    received: count('Forwarded messages with herd’s stamp that reached the sink, duplicates included.'),
+    delivered: count('Distinct messages forwarded to the sink.'),
+    lost: count('Messages sent but never forwarded to the sink (sent − delivered, per publisher).'),
+    duplicated: count('Messages forwarded more than once.'),
+    outOfOrder: count('Messages forwarded after a later one of the same device.'),
+    tooLate: count('Messages so late they fell out of the sequence window (never counted delivered).'),
+    foreign: count('Forwards whose payload is not herd’s (or that arrived before the run origin).'),
+    malformed: count('Request bodies that were not the forward JSON (bad JSON, no base64 payload, cut short).'),
+    rejected: count('Requests refused: not POST, body over the size cap (413), or over the connection cap.'),
+    lossRate: z.number().min(0).meta({ description: 'lost / sent (0 when nothing was sent).' }),
+    latency: latencySummary.nullable().meta({ description: 'Publish (the device’s stamp) → the sink has the forwarded body; null before any delivery.' }),
+  })
+  .meta({ description: 'What `herd run --webhook-sink` counted: messages the target forwarded onward.' });
+
+export const workerHealth = z
+  .object({
+    worker: count('Worker index.'),
+    devices: count('Devices this worker ran.'),
+    peakLoopDelayP99Us: us('Worst one-second event-loop delay p99'),
+    peakLoopUtilisation: z.number().min(0).meta({ description: 'Worst one-second event-loop utilisation (0–1).' }),
+    peakCpuPercent: z.number().min(0).meta({ description: 'Worst one-second CPU use (% of one core).' }),
+    peakRssBytes: count('Largest resident memory (bytes).'),
+    peakOpenFiles: count('Most open file descriptors.'),
+    peakScheduleLagUs: us('Worst delay between an intended start and the socket opening'),
+    exitedEarly: z.boolean().meta({ description: 'The worker process ended before the run did.' }),
+  })
+  .meta({ description: 'What one worker process saw of itself.' });
+
+const nullableUs = (d: string) => z.number().int().min(0).nullable().meta({ description: `${d} (integer µs; null = never reached)` });
+
+export const outageResult = z
+  .object({
+    name: text('Outage wave name.'),
+    side: z.enum(['device', 'target']).default('device').meta({ description: 'device: herd dropped the devices; target: the embedded target had the outage.' }),
+    atUs: us('When the outage started, from the run origin'),
+    offlineUs: us('How long the devices were kept offline'),
+    mode: text('How the connection was lost: disconnect, reset or silent.'),
+    dropped: count('Devices the outage hit (connected or not at the time).'),
+    recovered: count('Hit devices connected again by the end of the run.'),
+    recovery: z
       .object({
-        everyUs: us('Interval between two publishes of one device'),
-        qos: z.union([z.literal(0), z.literal(1), z.literal(2)]).meta({ description: 'QoS of the telemetry.' }),
-        topic: text('Topic template.'),
-        payloadBytes: count('Payload size in bytes.'),
-        echo: z.boolean().meta({ description: 'Devices subscribe to their own topic so delivery is counted end to end.' }),
-        stopBeforeEndUs: us('Publishing stops this long before teardown'),
+        p50Us: nullableUs('Time from the end of the outage until 50% of the hit devices were connected again'),
+        p90Us: nullableUs('… until 90%'),
+        p99Us: nullableUs('… until 99%'),
+        p100Us: nullableUs('… until all'),
       })
-      .nullable()
-      .default(null)
-      .meta({ description: 'Telemetry each device publishes while connected, or null.' }),
-    requests: z
+      .meta({ description: 'Recovery times after the outage ended.' }),
+    reconnectAttempts: z
       .object({
-        everyUs: us('Interval between two requests to one device'),
-        qos: z.union([z.literal(0), z.literal(1), z.literal(2)]).meta({ description: 'QoS of requests and answers.' }),
-        payloadBytes: count('Request payload size in bytes.'),
-        stopBeforeEndUs: us('Requests stop this long before teardown'),
+        p50: z.number().min(0).meta({ description: 'Median real attempts per recovered device.' }),
+        p99: z.number().min(0).meta({ description: '99th percentile of attempts per recovered device.' }),
+        max: z.number().min(0).meta({ description: 'Most attempts a recovered device needed.' }),
       })
-      .nullable()
-      .default(null)
-      .meta({ description: 'Cloud → device requests each device answers, or null.' }),
+      .meta({ description: 'Real attempts per recovered device.' }),
+    recoveryHistogram: text('HdrHistogram (compressed base64, µs) of recovery times behind `recovery`, for exact merging of shards.').refine(decodes, HISTOGRAM_ERROR).default(''),
+    attemptsHistogram: text('HdrHistogram (compressed base64) of attempts per recovered device behind `reconnectAttempts`.').refine(decodes, HISTOGRAM_ERROR).default(''),
+    peakAttemptsPerS: count('Most attempts per second from the outage’s start to the end of the run.'),
+    peakHandshaking: count('Most handshakes in flight from the outage’s start to the end of the run.'),
   })
-  .meta({ description: 'How each device speaks to the target.' });
+  .meta({ description: 'What one outage did and how fast the fleet came back.' });
 
-const jitter = z.enum(['none', 'full', 'equal', 'decorrelated']).meta({ description: 'Randomisation of each delay: none, full, equal or decorrelated.' });
-const maxAttempts = z.number().int().min(0).nullable().meta({ description: 'Reconnect attempts before giving up, or null for no limit.' });
-
-const reconnectSchema = z
-  .discriminatedUnion('policy', [
-    z.object({ policy: z.literal('none') }),
-    z.object({ policy: z.literal('fixed'), delayUs: us('Delay before each reconnect'), jitter, maxAttempts }),
-    z.object({
-      policy: z.literal('linear'),
-      initialUs: us('First delay'),
-      stepUs: us('Added per attempt'),
-      maxUs: us('Largest delay'),
-      jitter,
-      maxAttempts,
-    }),
-    z.object({
-      policy: z.literal('exponential'),
-      initialUs: us('First delay'),
-      multiplier: z.number().min(1).meta({ description: 'Growth factor per attempt.' }),
-      maxUs: us('Largest delay'),
-      jitter,
-      maxAttempts,
-    }),
-  ])
-  .meta({ description: 'Device firmware reconnect policy; `policy` decides the other fields.' });
-
-const cohortSchema = z
+export const cohortResult = z
   .object({
-    name: text('Cohort name.'),
-    share: z.number().min(0).max(1).meta({ description: 'Fraction of the fleet (0–1).' }),
-    devices: count('Devices in this cohort.'),
-    device: deviceSchema,
-    reconnect: reconnectSchema,
-    targets: z.array(z.string()).nullable().meta({ description: 'Failover target list, or null for the scenario target.' }),
+    devices: count('Devices in the cohort.'),
+    reconnectPolicy: text('The cohort’s reconnect policy, described.'),
+    attempts: z
+      .object({
+        started: count('Attempts started.'),
+        succeeded: count('Attempts that connected.'),
+        failed: count('Attempts that failed.'),
+        timedOut: count('Attempts ended by the connect timeout.'),
+      })
+      .meta({ description: 'The cohort’s attempts.' }),
+    latency: z.record(z.string(), latencySummary).meta({ description: 'The cohort’s latency series, keyed like latency.' }),
+    errors: z.array(errorCount).meta({ description: 'The cohort’s failures.' }),
   })
-  .meta({ description: 'A group of devices with its own options and reconnect policy (e.g. a firmware version).' });
+  .meta({ description: 'One device cohort’s results.' });
 
-export const scenarioSchema = z
-  .object({
-    version: z.number().int().meta({ description: 'Scenario file format version.' }),
-    name: text('Scenario name; `herd compare` refuses runs of different names.'),
-    description: z.string().nullable().meta({ description: 'Free text from the scenario, or null.' }),
-    target: text('Target as written in the scenario or --target ("embedded" or a URL).'),
-    embeddedTarget: z
-      .record(z.string(), z.unknown())
-      .nullable()
-      .default(null)
-      .meta({ description: 'Options of the embedded target (profile and failure knobs) as written in the scenario; null = defaults or an outside target.' }),
-    seed: count('Seed of the deterministic plan.'),
-    scale: z.number().positive().meta({ description: 'The --scale factor applied to devices and rates (1 = none).' }),
-    devices: count('Devices in the run, after --devices and --scale.'),
-    device: deviceSchema,
-    cohorts: z
-      .array(cohortSchema)
-      .default([])
-      .meta({ description: 'Device cohorts (absent in files from before cohorts existed; read as []).' }),
-    waves: z.array(waveSchema).meta({ description: 'The waves, in scenario order.' }),
-    outageWindows: z
-      .array(
-        z.object({
-          name: text('Outage name.'),
-          side: z.enum(['device', 'target']).meta({ description: 'device: herd dropped the devices; target: the embedded target had the outage.' }),
-          atUs: us('Start, from the run origin'),
-          offlineUs: us('Length of the outage'),
-          mode: text('How connections were dropped.'),
-        }),
-      )
-      .default([])
-      .meta({ description: 'Windows whose disconnected devices are tracked until back: outage waves, then embedded target outages.' }),
-    holdUs: us('How long devices stay connected after the last wave'),
-    durationUs: us('Time from the run origin at which teardown starts'),
-    thresholds: z
-      .record(z.string(), z.array(z.string()))
-      .meta({ description: 'Threshold expressions by metric, as written in the scenario.' }),
-  })
-  .meta({ description: 'The resolved scenario: enough to reproduce the run.' });

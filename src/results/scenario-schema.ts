@@ -1,0 +1,171 @@
+/**
+ * The resolved scenario as results.json records it (results/resolved-scenario.ts is its type):
+ * part of the results schema, so a run can be reproduced from its report.
+ */
+import { z } from 'zod';
+import { SCHEME_NAMES } from '../util/target-url.js';
+import { count, text, us } from './schema-parts.js';
+
+const waveCommon = {
+  name: text('Wave name (default: "<type>-<n>").'),
+  atUs: us('Start offset from the run origin'),
+  devices: count('Devices this wave connects (after --scale).'),
+};
+
+const connectWaves = [
+  z.object({ type: z.literal('ramp'), ...waveCommon, overUs: us('Devices connect evenly spread over this time') }),
+  z.object({ type: z.literal('spike'), ...waveCommon }),
+  z.object({
+    type: z.literal('steps'),
+    ...waveCommon,
+    steps: count('Number of equal spikes.'),
+    everyUs: us('Time between two steps'),
+  }),
+  z.object({
+    type: z.literal('rate'),
+    ...waveCommon,
+    rate: z.number().min(0).meta({ description: 'New connections per second (after --scale).' }),
+    overUs: us('How long the wave lasts'),
+    arrival: z.enum(['uniform', 'poisson']).meta({ description: 'Spacing of arrivals: uniform or poisson.' }),
+  }),
+] as const;
+
+const eventWaves = [
+  z.object({
+    type: z.literal('outage'),
+    name: waveCommon.name,
+    atUs: waveCommon.atUs,
+    share: z.number().min(0).max(1).meta({ description: 'Fraction of the connected devices (or of the cohort) knocked offline (0–1).' }),
+    cohort: z.string().nullable().meta({ description: 'Only devices of this cohort, or null for all.' }),
+    mode: z.enum(['disconnect', 'reset', 'silent']).meta({ description: 'How the connection is lost: disconnect, reset or silent.' }),
+    offlineUs: us('How long the devices stay offline before their reconnect policy applies'),
+  }),
+  z.object({
+    type: z.literal('churn'),
+    name: waveCommon.name,
+    atUs: waveCommon.atUs,
+    overUs: us('How long the churn lasts'),
+    perMinute: z.number().min(0).meta({ description: 'Fraction of the fleet that drops and reconnects per minute.' }),
+  }),
+] as const;
+
+const waveSchema = z
+  .discriminatedUnion('type', [...connectWaves, ...eventWaves])
+  .meta({ description: 'One wave: connect waves (ramp, spike, steps, rate) add devices; outage and churn knock connected ones off. `type` decides the other fields.' });
+
+const deviceSchema = z
+  .object({
+    protocol: z.enum(['mqtt', 'websocket']).meta({ description: 'Wire protocol: MQTT devices or plain WebSocket devices.' }),
+    hello: z.string().nullable().default(null).meta({ description: 'websocket devices: the hello frame template, or null.' }),
+    subprotocol: z.string().nullable().default(null).meta({ description: 'websocket devices: the subprotocol offered, or null.' }),
+    mqttVersion: z.union([z.literal(4), z.literal(5)]).meta({ description: 'MQTT protocol level: 4 (3.1.1) or 5.' }),
+    clientId: text('Client id template ({id}, {run}, {worker}).'),
+    username: z.string().nullable().meta({ description: 'Username template, or null.' }),
+    password: z.string().nullable().meta({ description: 'Password template, or null.' }),
+    keepaliveUs: us('MQTT keepalive'),
+    cleanSession: z.boolean().meta({ description: 'MQTT clean session / clean start.' }),
+    connectTimeoutUs: us('Herd’s own handshake timer; attempts past it count as timed out'),
+    transport: z.enum(SCHEME_NAMES).default('mqtt').meta({ description: 'Listener of the embedded target used (a target URL decides it by its scheme).' }),
+    tls: z.record(z.string(), z.unknown()).nullable().default(null).meta({ description: 'TLS options as written (ca, insecure, servername, alpn, versions, clientCert, resume), or null.' }),
+    sessionExpiryS: z.number().int().min(0).nullable().default(null).meta({ description: 'MQTT 5 session expiry interval in seconds, or null.' }),
+    publish: z
+      .object({
+        everyUs: us('Interval between two publishes of one device'),
+        qos: z.union([z.literal(0), z.literal(1), z.literal(2)]).meta({ description: 'QoS of the telemetry.' }),
+        topic: text('Topic template.'),
+        payloadBytes: count('Payload size in bytes.'),
+        echo: z.boolean().meta({ description: 'Devices subscribe to their own topic so delivery is counted end to end.' }),
+        stopBeforeEndUs: us('Publishing stops this long before teardown'),
+      })
+      .nullable()
+      .default(null)
+      .meta({ description: 'Telemetry each device publishes while connected, or null.' }),
+    requests: z
+      .object({
+        everyUs: us('Interval between two requests to one device'),
+        qos: z.union([z.literal(0), z.literal(1), z.literal(2)]).meta({ description: 'QoS of requests and answers.' }),
+        payloadBytes: count('Request payload size in bytes.'),
+        stopBeforeEndUs: us('Requests stop this long before teardown'),
+      })
+      .nullable()
+      .default(null)
+      .meta({ description: 'Cloud → device requests each device answers, or null.' }),
+  })
+  .meta({ description: 'How each device speaks to the target.' });
+
+const jitter = z.enum(['none', 'full', 'equal', 'decorrelated']).meta({ description: 'Randomisation of each delay: none, full, equal or decorrelated.' });
+const maxAttempts = z.number().int().min(0).nullable().meta({ description: 'Reconnect attempts before giving up, or null for no limit.' });
+
+const reconnectSchema = z
+  .discriminatedUnion('policy', [
+    z.object({ policy: z.literal('none') }),
+    z.object({ policy: z.literal('fixed'), delayUs: us('Delay before each reconnect'), jitter, maxAttempts }),
+    z.object({
+      policy: z.literal('linear'),
+      initialUs: us('First delay'),
+      stepUs: us('Added per attempt'),
+      maxUs: us('Largest delay'),
+      jitter,
+      maxAttempts,
+    }),
+    z.object({
+      policy: z.literal('exponential'),
+      initialUs: us('First delay'),
+      multiplier: z.number().min(1).meta({ description: 'Growth factor per attempt.' }),
+      maxUs: us('Largest delay'),
+      jitter,
+      maxAttempts,
+    }),
+  ])
+  .meta({ description: 'Device firmware reconnect policy; `policy` decides the other fields.' });
+
+const cohortSchema = z
+  .object({
+    name: text('Cohort name.'),
+    share: z.number().min(0).max(1).meta({ description: 'Fraction of the fleet (0–1).' }),
+    devices: count('Devices in this cohort.'),
+    device: deviceSchema,
+    reconnect: reconnectSchema,
+    targets: z.array(z.string()).nullable().meta({ description: 'Failover target list, or null for the scenario target.' }),
+  })
+  .meta({ description: 'A group of devices with its own options and reconnect policy (e.g. a firmware version).' });
+
+export const resolvedScenarioSchema = z
+  .object({
+    version: z.number().int().meta({ description: 'Scenario file format version.' }),
+    name: text('Scenario name; `herd compare` refuses runs of different names.'),
+    description: z.string().nullable().meta({ description: 'Free text from the scenario, or null.' }),
+    target: text('Target as written in the scenario or --target ("embedded" or a URL).'),
+    embeddedTarget: z
+      .record(z.string(), z.unknown())
+      .nullable()
+      .default(null)
+      .meta({ description: 'Options of the embedded target (profile and failure knobs) as written in the scenario; null = defaults or an outside target.' }),
+    seed: count('Seed of the deterministic plan.'),
+    scale: z.number().positive().meta({ description: 'The --scale factor applied to devices and rates (1 = none).' }),
+    devices: count('Devices in the run, after --devices and --scale.'),
+    device: deviceSchema,
+    cohorts: z
+      .array(cohortSchema)
+      .default([])
+      .meta({ description: 'Device cohorts (absent in files from before cohorts existed; read as []).' }),
+    waves: z.array(waveSchema).meta({ description: 'The waves, in scenario order.' }),
+    outageWindows: z
+      .array(
+        z.object({
+          name: text('Outage name.'),
+          side: z.enum(['device', 'target']).meta({ description: 'device: herd dropped the devices; target: the embedded target had the outage.' }),
+          atUs: us('Start, from the run origin'),
+          offlineUs: us('Length of the outage'),
+          mode: text('How connections were dropped.'),
+        }),
+      )
+      .default([])
+      .meta({ description: 'Windows whose disconnected devices are tracked until back: outage waves, then embedded target outages.' }),
+    holdUs: us('How long devices stay connected after the last wave'),
+    durationUs: us('Time from the run origin at which teardown starts'),
+    thresholds: z
+      .record(z.string(), z.array(z.string()))
+      .meta({ description: 'Threshold expressions by metric, as written in the scenario.' }),
+  })
+  .meta({ description: 'The resolved scenario: enough to reproduce the run.' });
