@@ -194,7 +194,7 @@ function memoryDelta(samples, originMs, heldFromMs, heldToMs) {
   return { rss: d(COL.rss), heapUsed: d(COL.heapUsed), heapTotal: d(COL.heapTotal), external: d(COL.external), arrayBuffers: d(COL.arrayBuffers), rssHeld: median(held.map((x) => x[COL.rss])) };
 }
 
-/** herd's own limit for event-loop delay p99 in one second (src/engine/saturation.ts DEFAULT_LIMITS). */
+/** herd's own limit for event-loop delay p99 in one second (src/metrics/saturation.ts DEFAULT_LIMITS). */
 const LOOP_DELAY_LIMIT_US = 200_000;
 
 /**

@@ -4,7 +4,7 @@
  * a verdict. Runs of different scenarios are refused unless allowed, with the reasons.
  */
 import { HerdError } from '../errors.js';
-import type { Results } from '../report/results-types.js';
+import type { Results } from '../results/types.js';
 import { compareMetrics, type CompareUnit, type Direction, type MetricValue } from './metrics.js';
 import { toleranceFor, type Tolerance } from './tolerance.js';
 import { describeWave } from '../report/labels.js';

@@ -3,7 +3,7 @@
  * lower is better for latency and errors, higher for successes; `neutral` ones are shown but
  * never make a regression (time to failure: failing faster is neither better nor worse).
  */
-import { ERROR_ORIGINS, type Results } from '../report/results-types.js';
+import { ERROR_ORIGINS, type Results } from '../results/types.js';
 
 export type Direction = 'lower' | 'higher' | 'neutral';
 export type CompareUnit = 'us' | 'ratio' | 'count';

@@ -6,16 +6,9 @@
 import { readdirSync } from 'node:fs';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { createHistogram, recordUs, type Histogram } from '../metrics/histogram.js';
+import type { HealthSample } from '../metrics/health-sample.js';
 
-export interface HealthSample {
-  loopDelayP99Us: number;
-  loopDelayMaxUs: number;
-  loopUtilisation: number;
-  cpuPercent: number;
-  rssBytes: number;
-  openFiles: number | null;
-  scheduleLagMaxUs: number;
-}
+export type { HealthSample };
 
 const SAMPLE_MS = 20;
 

@@ -1,5 +1,5 @@
 /** What crosses the coordinator ↔ worker boundary: plain JSON data only (STYLE.md #7). */
-import type { ResolvedScenario } from '../scenario/resolve.js';
+import type { ResolvedScenario } from '../results/resolved-scenario.js';
 import type { MetricsDelta } from '../metrics/recorder.js';
 import type { HealthSample } from './health.js';
 import type { DeliveryState } from '../metrics/delivery.js';

@@ -10,7 +10,7 @@ import type { InboundMessage } from '../protocols/mqtt/messaging.js';
 import { decodePayload, encodePayload } from '../protocols/payload.js';
 import { DeliveryTracker, type DeliveryState } from '../metrics/delivery.js';
 import type { Recorder } from '../metrics/recorder.js';
-import type { ResolvedPublish, ResolvedRequests, ResolvedScenario } from '../scenario/resolve.js';
+import type { ResolvedPublish, ResolvedRequests, ResolvedScenario } from '../results/resolved-scenario.js';
 import { replyTopic, requestTopic } from './requester.js';
 import { expandTemplate } from '../scenario/template.js';
 

@@ -5,6 +5,7 @@
  * Returns blocking problems, advice, and the workers / source addresses to use.
  */
 import type { SystemFacts } from './system.js';
+import { isLoopbackHost } from '../util/target-url.js';
 
 export interface PreflightInput {
   peakConcurrent: number;
@@ -43,10 +44,6 @@ export const CHEAP_BOUND_PER_ADDRESS = 5_000;
 /** Spread over at most this many automatic loopback source addresses. */
 const MAX_AUTO_SOURCES = 254;
 
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
-
 export function preflight(i: PreflightInput): PreflightResult {
   const problems: string[] = [];
   const advice: string[] = [];
@@ -72,7 +69,7 @@ export function preflight(i: PreflightInput): PreflightResult {
   // Ephemeral ports per source/destination pair.
   const range = f.ephemeralPortRange;
   const portsPerAddress = range ? range[1] - range[0] + 1 : 28_000;
-  const loopback = i.targetHosts.every(isLoopback);
+  const loopback = i.targetHosts.every(isLoopbackHost);
   let sourceIps = [...i.sourceIps];
   const pairs = (sources: number): number => Math.max(1, sources) * Math.max(1, i.targetEndpoints);
   if (sourceIps.length === 0 && loopback && i.peakConcurrent / pairs(1) > CHEAP_PORTS_PER_PAIR) {

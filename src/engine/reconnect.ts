@@ -3,7 +3,7 @@
  * last connected: 0 for the first retry after a drop or a failed attempt, then 1, 2, … Jitter follows
  * the AWS "Exponential Backoff and Jitter" definitions. Returns null when the device gives up.
  */
-import type { ResolvedReconnect } from '../scenario/resolve.js';
+import type { ResolvedReconnect } from '../results/resolved-scenario.js';
 
 export function reconnectDelayUs(p: ResolvedReconnect, attempt: number, previousDelayUs: number, random: () => number): number | null {
   if (p.policy === 'none') return null;

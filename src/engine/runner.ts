@@ -10,7 +10,7 @@ import type { Device } from '../protocols/device.js';
 import type { WsDeviceOwner } from '../protocols/ws/device.js';
 import { Recorder, type MetricsDelta } from '../metrics/recorder.js';
 import type { Plan } from '../plan/plan.js';
-import type { ResolvedScenario } from '../scenario/resolve.js';
+import type { ResolvedScenario } from '../results/resolved-scenario.js';
 import type { RunClock } from './clock.js';
 import { HealthMonitor, type HealthSample } from './health.js';
 import { KeepaliveWheel, pingDue } from './keepalive.js';

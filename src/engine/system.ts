@@ -1,7 +1,6 @@
-/** Reads the machine facts preflight needs (Linux /proc; null elsewhere). */
+/** Every /proc probe herd makes on the device side: the machine facts preflight and results need (Linux; null elsewhere). */
 import { readFileSync } from 'node:fs';
 import * as os from 'node:os';
-import { readEphemeralPortRange, readOpenFileLimit } from '../report/environment.js';
 
 export interface SystemFacts {
   cores: number;
@@ -20,6 +19,28 @@ export function readSystemFacts(): SystemFacts {
     ephemeralPortRange: readEphemeralPortRange(),
     timeWaitByIp: readTimeWait(),
   };
+}
+
+export function readOpenFileLimit(): { soft: number | null; hard: number | null } {
+  try {
+    const line = readFileSync('/proc/self/limits', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Max open files'));
+    const m = line ? /Max open files\s+(\S+)\s+(\S+)/.exec(line) : null;
+    const num = (s: string | undefined): number | null => (s === undefined || s === 'unlimited' ? null : Number(s));
+    return { soft: num(m?.[1]), hard: num(m?.[2]) };
+  } catch {
+    return { soft: null, hard: null };
+  }
+}
+
+export function readEphemeralPortRange(): [number, number] | null {
+  try {
+    const [lo, hi] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    return lo !== undefined && hi !== undefined ? [lo, hi] : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Counts TIME_WAIT (state 06) sockets per local address from /proc/net/tcp. */

@@ -3,7 +3,7 @@
  * on its own schedule, so reconnect policies, outages and churn are listed as not expressible;
  * each construct maps through one function so a later mapping has one place to go.
  */
-import type { EventWave, ResolvedCohort, ResolvedDevice, ResolvedReconnect } from '../scenario/resolve.js';
+import type { EventWave, ResolvedCohort, ResolvedDevice, ResolvedReconnect } from '../results/resolved-scenario.js';
 
 /** What the script cannot reproduce about the fleet's cohorts (empty for one plain cohort). */
 export function cohortNotes(cohorts: readonly ResolvedCohort[] | undefined, base: ResolvedDevice): string[] {

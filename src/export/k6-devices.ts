@@ -3,7 +3,7 @@
  * imports, the header's requirements and a `connectDevice(d)` that connects, records the
  * outcome, holds until teardown and disconnects. Unknown protocols are listed, never dropped.
  */
-import type { ResolvedDevice } from '../scenario/resolve.js';
+import type { ResolvedDevice } from '../results/resolved-scenario.js';
 
 export interface DeviceCode {
   imports: string[];

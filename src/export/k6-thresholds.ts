@@ -3,7 +3,7 @@
  * naming the k6 metric that records the same quantity and converting the bound to k6's unit
  * (milliseconds for time Trends).
  */
-import type { Aggregation, Threshold } from '../thresholds/parse.js';
+import type { Aggregation, Threshold } from '../scenario/threshold-parse.js';
 
 export type K6MetricType = 'Trend' | 'Rate' | 'Counter';
 

@@ -10,7 +10,7 @@
  *   becomes a jump to a constant rate for a short window.
  * - shared-iterations with vus = iterations starts every VU at the scenario start: an exact spike.
  */
-import type { ConnectWave } from '../scenario/resolve.js';
+import type { ConnectWave } from '../results/resolved-scenario.js';
 
 export interface K6Stage {
   duration: string;

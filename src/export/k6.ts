@@ -5,10 +5,10 @@
  * "not expressible in k6" at the top of the script — including scenario fields this exporter
  * does not know yet, so a growing schema is never silently dropped.
  */
-import type { ConnectWave, EventWave, ResolvedScenario } from '../scenario/resolve.js';
-import { waveLengthUs } from '../scenario/resolve.js';
+import type { ConnectWave, EventWave, ResolvedScenario } from '../results/resolved-scenario.js';
+import { waveLengthUs } from '../results/resolved-scenario.js';
 import { cohortNotes, eventWaveNote } from './k6-cohorts.js';
-import type { Threshold } from '../thresholds/parse.js';
+import type { Threshold } from '../scenario/threshold-parse.js';
 import { mapDevice } from './k6-devices.js';
 import { metricDeclarations, runtimeCode, wavesTable, type WaveEntry } from './k6-script.js';
 import { mapThresholds } from './k6-thresholds.js';

@@ -3,7 +3,7 @@
  * summed per aligned one-second bucket, percentiles computed once at the end. Also used by
  * `herd merge` over shards.
  */
-import { ERROR_ORIGINS, type ErrorCount, type ErrorOrigin, type LatencySummary, type TimelineBucket } from '../report/results-types.js';
+import { ERROR_ORIGINS, type ErrorCount, type ErrorOrigin, type LatencySummary, type TimelineBucket } from '../results/types.js';
 import { addEncoded, createHistogram, encodeHistogram, summarize, type Histogram } from './histogram.js';
 import { LATENCY_KEYS, type LatencyKey } from './names.js';
 import { emptyCounters, parseErrorKey, type CohortDelta, type CounterDelta, type MetricsDelta, type OutageDelta } from './recorder.js';

@@ -8,7 +8,7 @@
  * told apart from a duplicate; it is counted `tooLate` and never as delivered — for a device cloud a
  * message that late is as good as lost.
  */
-import type { DeliveryCounts } from '../report/results-types.js';
+import type { DeliveryCounts } from '../results/types.js';
 import { createHistogram, decodeHistogram, encodeHistogram, recordUs, type Histogram } from './histogram.js';
 
 export const DEFAULT_WINDOW = 1024;

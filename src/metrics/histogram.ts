@@ -4,9 +4,11 @@
  * and counted by the caller. Histograms cross process boundaries only as compressed base64 text.
  */
 import * as hdr from 'hdr-histogram-js';
-import type { LatencySummary } from '../report/results-types.js';
+import type { LatencySummary } from '../results/types.js';
+import { decodeHistogram, encodeHistogram, HistogramDecodeError, type Histogram } from '../results/histogram-codec.js';
 
-export type Histogram = hdr.Histogram;
+// The encoded form is part of the results contract (results/); re-exported so histogram users have one module.
+export { decodeHistogram, encodeHistogram, HistogramDecodeError, type Histogram };
 
 export const SIGNIFICANT_DIGITS = 3;
 
@@ -30,24 +32,6 @@ export function recordUs(h: Histogram, valueUs: number): boolean {
   }
   h.recordValue(v);
   return true;
-}
-
-export function encodeHistogram(h: Histogram): string {
-  return hdr.encodeIntoCompressedBase64(h);
-}
-
-/** A string that is not an encoded histogram (a hand-edited or foreign results file). */
-export class HistogramDecodeError extends Error {}
-
-export function decodeHistogram(encoded: string): Histogram {
-  let h: Histogram;
-  try {
-    h = hdr.decodeFromCompressedBase64(encoded, 32, false);
-  } catch (err) {
-    throw new HistogramDecodeError(`not an encoded HDR histogram (${err instanceof Error ? err.message : String(err)})`);
-  }
-  h.autoResize = true;
-  return h;
 }
 
 /** Adds an encoded histogram into an accumulator (merging is exact: counts add). */

@@ -3,8 +3,7 @@
  * errors, per-cohort and per-outage data) and hands them out as plain JSON data to send to the
  * coordinator, which alone keeps totals. Percentiles are never computed here (MEASUREMENT.md rule 8).
  */
-import type { ErrorOrigin } from '../report/results-types.js';
-import type { Failure } from '../protocols/classify.js';
+import type { ErrorOrigin, Failure } from '../results/types.js';
 import { createHistogram, encodeHistogram, recordUs, type Histogram } from './histogram.js';
 import type { LatencyKey } from './names.js';
 

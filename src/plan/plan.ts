@@ -5,7 +5,7 @@
  * devices they hit. Device ids are assigned in order of intended time, so id 0 connects first.
  */
 import { createRng, deriveSeed, type Rng } from '../util/rng.js';
-import { isConnectWave, type ConnectWave, type OutageMode, type ResolvedScenario } from '../scenario/resolve.js';
+import { isConnectWave, type ConnectWave, type OutageMode, type ResolvedScenario } from '../results/resolved-scenario.js';
 
 export interface PlannedOutage {
   name: string;

@@ -3,13 +3,10 @@
  * failed), the phase it happened in and a stable code. `local` is the harness's own resource
  * running out and is never blamed on the target.
  */
-import type { ErrorOrigin } from '../report/results-types.js';
+import type { Failure } from '../results/types.js';
 
-export interface Failure {
-  origin: ErrorOrigin;
-  phase: string;
-  code: string;
-}
+// Failure lives in results/ so metrics/ can count failures without importing protocols/.
+export type { Failure };
 
 const LOCAL = new Set(['EMFILE', 'ENFILE', 'EADDRNOTAVAIL', 'ENOBUFS', 'ENOMEM', 'EADDRINUSE', 'EAGAIN']);
 const NETWORK = new Set([
@@ -17,16 +14,6 @@ const NETWORK = new Set([
   'ECONNABORTED', 'EHOSTDOWN', 'ENOTFOUND', 'EAI_AGAIN', 'ECANCELED',
 ]);
 
-/** Advice printed when the harness hits one of its own limits. */
-export const LOCAL_ADVICE: Record<string, string> = {
-  EMFILE: 'the harness process ran out of file descriptors: raise `ulimit -n` or use more --workers',
-  ENFILE: 'the system file table is full: lower the device count or raise fs.file-max',
-  EADDRNOTAVAIL: 'no free ephemeral port for a source address: add source addresses (--source-ips) or wait for TIME_WAIT to clear',
-  EADDRINUSE: 'a source port was still in use (often TIME_WAIT from an earlier run): rotate --source-ips',
-  ENOBUFS: 'the kernel ran out of socket buffers: lower the rate or the device count',
-  ENOMEM: 'out of memory: use more workers or fewer devices per machine',
-  EAGAIN: 'the kernel refused a resource temporarily: lower the connect rate',
-};
 
 export function classifyError(err: unknown, phase: string): Failure {
   const e = err as { code?: unknown; message?: unknown } | null;

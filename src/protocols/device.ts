@@ -5,22 +5,22 @@
  */
 import { HerdError } from '../errors.js';
 import { MqttConnection, type MqttOwner } from './mqtt/connection.js';
-import { parseEndpoint, type DeviceKind, type Endpoint } from './registry.js';
+import { listSchemes, parseTargetUrl, SCHEME_NAMES, SCHEMES, type DeviceKind, type TargetAddress } from '../util/target-url.js';
 import { resolveTls, type ResolvedTls, type TlsSettings } from './transports/tls-options.js';
 import { WsDevice, type WsDeviceOwner } from './ws/device.js';
 
 export interface PreparedTarget {
   kind: DeviceKind;
-  endpoint: Endpoint;
+  endpoint: TargetAddress;
   /** Resolved for mqtts:// and wss:// (the system CA store when no settings were given); else null. */
   tls: ResolvedTls | null;
 }
 
 /** Validates a target for a device kind; reads every TLS file now. */
 export function prepareTarget(kind: DeviceKind, url: string, tls?: TlsSettings, field = 'target'): PreparedTarget {
-  const endpoint = parseEndpoint(url, kind, field);
+  const endpoint = parseTargetUrl(url, field, kind);
   if (!endpoint.secure && tls !== undefined && Object.keys(tls).length > 0) {
-    throw new HerdError('E_SCENARIO_INVALID', `device.tls: TLS settings were given but ${field} ${url} is not a TLS URL (use mqtts:// or wss://)`);
+    throw new HerdError('E_SCENARIO_INVALID', `device.tls: TLS settings were given but ${field} ${url} is not a TLS URL (TLS schemes: ${listSchemes(SCHEME_NAMES.filter((s) => SCHEMES[s].secure))})`);
   }
   return { kind, endpoint, tls: endpoint.secure ? resolveTls(tls ?? {}) : null };
 }

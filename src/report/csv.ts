@@ -4,7 +4,7 @@
  * describes them; empty cells mean "no samples in that second" (null in results.json).
  */
 import { stringify } from 'csv-stringify/sync';
-import { ERROR_ORIGINS, type Results, type TimelineBucket } from './results-types.js';
+import { ERROR_ORIGINS, type Results, type TimelineBucket } from '../results/types.js';
 
 type Cell = number | string | null;
 

@@ -5,10 +5,10 @@
  */
 import { decodeHistogram } from '../metrics/histogram.js';
 import { formatUs } from '../util/duration.js';
-import type { Results, TimelineBucket } from './results-types.js';
+import type { Results, TimelineBucket } from '../results/types.js';
 import { xmlEscape as esc } from './junit.js';
 import { describeWave, latencyRows } from './labels.js';
-import { waveLengthUs } from '../scenario/resolve.js';
+import { waveLengthUs } from '../results/resolved-scenario.js';
 import {
   FRAME as F,
   axes,

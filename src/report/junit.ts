@@ -3,7 +3,7 @@
  * one for harness saturation and one for the run completing. A failing case carries the observed
  * value against the expression, so the CI page says why without opening results.json.
  */
-import type { Results } from './results-types.js';
+import type { Results } from '../results/types.js';
 
 export interface JunitCase {
   classname: string;

@@ -1,5 +1,5 @@
 /** Names and small formatting shared by the report renderers (pure). */
-import type { LatencySummary, Results } from './results-types.js';
+import type { LatencySummary, Results } from '../results/types.js';
 
 /** Known latency keys in reading order, with the label a person sees. */
 export const PHASE_LABELS: readonly (readonly [string, string])[] = [

@@ -2,7 +2,7 @@
  * The Markdown summary (pure): for CI pages ($GITHUB_STEP_SUMMARY) and pull requests. GitHub
  * flavoured: tables, no HTML beyond what GitHub renders.
  */
-import type { Results } from './results-types.js';
+import type { Results } from '../results/types.js';
 import { formatUs } from '../util/duration.js';
 import { describeWave, errorTotal, latencyRows, percentOf } from './labels.js';
 

@@ -6,11 +6,11 @@
 import { HerdError, EXIT } from '../errors.js';
 import { addEncoded, createHistogram, encodeHistogram, summarize, type Histogram } from '../metrics/histogram.js';
 import { zeroByOrigin } from '../metrics/aggregate.js';
-import { parseThresholds } from '../thresholds/parse.js';
+import { parseThresholds } from '../scenario/threshold-parse.js';
 import { evaluateThresholds } from '../thresholds/evaluate.js';
-import { checkAccounting, recoveryPercentiles } from './build.js';
-import { mergeWebhookResults } from '../engine/webhook-sink.js';
-import type { Attempts, CohortResult, DeliveryCounts, DeliveryResult, ErrorCount, LatencySummary, OutageResult, Results, TimelineBucket } from './results-types.js';
+import { checkAccounting, recoveryPercentiles } from '../metrics/accounting.js';
+import { mergeWebhookResults } from './webhook-merge.js';
+import type { Attempts, CohortResult, DeliveryCounts, DeliveryResult, ErrorCount, LatencySummary, OutageResult, Results, TimelineBucket } from '../results/types.js';
 
 function problem(message: string, details: string[] = []): never {
   throw new HerdError('E_RESULTS_FILE', message, details);

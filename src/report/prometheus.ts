@@ -3,7 +3,7 @@
  * the dashboards they already have and to check their alerts fire. Rendered from the
  * coordinator's running totals and the last complete second.
  */
-import type { ErrorCount, TimelineBucket } from './results-types.js';
+import type { ErrorCount, TimelineBucket } from '../results/types.js';
 import type { CounterDelta } from '../metrics/recorder.js';
 
 export interface LiveSnapshot {

@@ -2,7 +2,7 @@
  * The report formats, keyed by name (pure). `herd run` writes renderRunFiles() next to
  * results.json; `herd report` re-renders any one of them later from the same file.
  */
-import type { Results } from './results-types.js';
+import type { Results } from '../results/types.js';
 import { renderSummary, type Paint, PLAIN } from './summary.js';
 import { renderMarkdown } from './markdown.js';
 import { renderTimelineCsv } from './csv.js';

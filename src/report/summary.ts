@@ -1,5 +1,5 @@
 /** The terminal summary, rendered from results.json alone (pure; colour through the given painter). */
-import type { Results } from './results-types.js';
+import type { Results } from '../results/types.js';
 import { formatUs } from '../util/duration.js';
 
 export interface Paint {

@@ -1,22 +1,12 @@
 /**
- * Loads a scenario file (YAML or JSON), validates it in one pass against the schema and the
- * threshold grammar, and reports every problem with its path. Never throws anything but HerdError.
+ * Loads a scenario file (YAML or JSON) and validates it (scenario/validate.ts: one pass, every
+ * problem with its path). Never throws anything but HerdError.
  */
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
-import type { z } from 'zod';
 import { HerdError } from '../errors.js';
-import { parseThresholds, type Threshold } from '../thresholds/parse.js';
-import { METRICS } from '../thresholds/metrics.js';
-import { resolveScenario, type Overrides, type ResolvedScenario } from './resolve.js';
-import { scenarioSchema, type Scenario } from './schema.js';
-
-export interface LoadedScenario {
-  path: string;
-  scenario: Scenario;
-  resolved: ResolvedScenario;
-  thresholds: Threshold[];
-}
+import type { Overrides } from './resolve.js';
+import { validateScenario, type LoadedScenario } from './validate.js';
 
 /** Largest scenario file accepted; a scenario is a page of text, not a data set. */
 const MAX_BYTES = 1024 * 1024;
@@ -50,74 +40,6 @@ export function parseScenarioText(text: string, path: string): unknown {
     // Alias bombs ("billion laughs") and unresolved aliases end here, never as a crash.
     throw new HerdError('E_SCENARIO_PARSE', `${path}: not valid YAML: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
   }
-}
-
-export function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const seg of path) {
-    if (typeof seg === 'number') out += `[${seg}]`;
-    else out += out === '' ? String(seg) : `.${String(seg)}`;
-  }
-  return out === '' ? '(top level)' : out;
-}
-
-export function formatIssues(issues: readonly z.core.$ZodIssue[], prefix: readonly PropertyKey[] = []): string[] {
-  return issues.map((raw) => {
-    const i = { ...raw, path: [...prefix, ...raw.path] } as z.core.$ZodIssue;
-    if (i.code === 'invalid_union' && i.errors.length > 0) {
-      // Report the branch the input was meant for: the one that got past the type check.
-      const branch = i.errors.find((b) => b.length > 0 && !b.some((x) => x.code === 'invalid_type' && x.path.length === 0));
-      if (branch) return formatIssues(branch, i.path).join('\n');
-    }
-    if (i.code === 'unrecognized_keys') {
-      return i.keys.map((k) => `${formatPath([...i.path, k])}: unknown field`).join('\n');
-    }
-    if (i.code === 'invalid_type' && i.input === undefined) return `${formatPath(i.path)}: required`;
-    return `${formatPath(i.path)}: ${i.message}`;
-  }).flatMap((s) => s.split('\n'));
-}
-
-export function validateScenario(data: unknown, path: string, overrides: Overrides = {}): LoadedScenario {
-  const proto = typeof data === 'object' && data !== null ? Object.getPrototypeOf(data) : undefined;
-  if (typeof data !== 'object' || data === null || Array.isArray(data) || (proto !== Object.prototype && proto !== null)) {
-    throw new HerdError('E_SCENARIO_INVALID', `${path}: expected a mapping of scenario fields at the top level`);
-  }
-  const parsed = scenarioSchema.safeParse(data, { reportInput: true });
-  const problems: string[] = parsed.success ? [] : formatIssues(parsed.error.issues);
-  const raw = (data as { thresholds?: unknown }).thresholds;
-  // Keys such as "__proto__" do not survive into a parsed record: check the raw object's own keys.
-  if (raw !== null && typeof raw === 'object' && !Array.isArray(raw)) {
-    for (const key of Object.keys(raw)) {
-      if (key === '__proto__' && !Object.hasOwn(METRICS, key)) {
-        problems.push(`thresholds.${key}: unknown metric`);
-      }
-    }
-  }
-  let thresholds: Threshold[] = [];
-  if (parsed.success && parsed.data.thresholds) {
-    const spec = Object.fromEntries(Object.entries(parsed.data.thresholds).map(([k, v]) => [k, Array.isArray(v) ? v : [v]]));
-    const t = parseThresholds(spec);
-    thresholds = t.thresholds;
-    problems.push(...t.problems);
-  } else if (!parsed.success && raw && typeof raw === 'object') {
-    // Still check threshold expressions so every problem is reported at once.
-    const spec = Object.fromEntries(
-      Object.entries(raw as Record<string, unknown>).map(([k, v]) => [k, (Array.isArray(v) ? v : [v]).filter((x): x is string => typeof x === 'string')]),
-    );
-    problems.push(...parseThresholds(spec).problems);
-  }
-  if (!parsed.success || problems.length > 0) {
-    throw new HerdError('E_SCENARIO_INVALID', `${path}: the scenario has ${problems.length} problem${problems.length === 1 ? '' : 's'}`, problems);
-  }
-  let resolved: ResolvedScenario;
-  try {
-    resolved = resolveScenario(parsed.data, overrides);
-  } catch (err) {
-    if (err instanceof HerdError && err.details.length === 0) throw err;
-    if (err instanceof HerdError) throw new HerdError(err.code, `${path}: the scenario has ${err.details.length} problem${err.details.length === 1 ? '' : 's'}`, err.details);
-    throw err;
-  }
-  return { path, scenario: parsed.data, resolved, thresholds };
 }
 
 export function loadScenario(path: string, overrides: Overrides = {}): LoadedScenario {

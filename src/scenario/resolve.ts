@@ -1,114 +1,20 @@
 /**
- * Turns a validated scenario into the resolved form the plan and the engine use: durations in µs,
- * shares as fractions, wave and cohort device counts filled in, --scale and flag overrides applied.
- * The resolved scenario is what results.json records, so a run can be reproduced from its report.
+ * Turns a valid scenario into the resolved form the plan and the engine use (types in
+ * results/resolved-scenario.ts): durations in µs, shares as fractions, wave and cohort device counts
+ * filled in, --scale and flag overrides applied. Pure; the checks live in scenario/validate.ts,
+ * which also uses the wave and cohort helpers here so both agree on every count.
  */
-import { HerdError } from '../errors.js';
 import { mustParseDurationUs } from '../util/duration.js';
 import type { CohortInput, DeviceOptions, ReconnectInput, Scenario } from './schema.js';
-import { parseTargetUrl } from './target-url.js';
-
-export interface ResolvedPublish {
-  everyUs: number;
-  qos: 0 | 1 | 2;
-  topic: string;
-  payloadBytes: number;
-  echo: boolean;
-  stopBeforeEndUs: number;
-}
-
-export interface ResolvedRequests {
-  everyUs: number;
-  qos: 0 | 1 | 2;
-  payloadBytes: number;
-  stopBeforeEndUs: number;
-}
-
-export interface ResolvedDevice {
-  transport: 'mqtt' | 'mqtts' | 'ws' | 'wss';
-  tls: Record<string, unknown> | null;
-  /** websocket devices: hello frame template and subprotocol (null for MQTT devices or when unset). */
-  hello: string | null;
-  subprotocol: string | null;
-  sessionExpiryS: number | null;
-  publish: ResolvedPublish | null;
-  requests: ResolvedRequests | null;
-  protocol: 'mqtt' | 'websocket';
-  mqttVersion: 4 | 5;
-  clientId: string;
-  username: string | null;
-  password: string | null;
-  keepaliveUs: number;
-  cleanSession: boolean;
-  connectTimeoutUs: number;
-}
-
-export type Jitter = 'none' | 'full' | 'equal' | 'decorrelated';
-
-export type ResolvedReconnect =
-  | { policy: 'none' }
-  | { policy: 'fixed'; delayUs: number; jitter: Jitter; maxAttempts: number | null }
-  | { policy: 'linear'; initialUs: number; stepUs: number; maxUs: number; jitter: Jitter; maxAttempts: number | null }
-  | { policy: 'exponential'; initialUs: number; multiplier: number; maxUs: number; jitter: Jitter; maxAttempts: number | null };
-
-export interface ResolvedCohort {
-  name: string;
-  share: number;
-  devices: number;
-  device: ResolvedDevice;
-  reconnect: ResolvedReconnect;
-  /** Failover list; null = the scenario target. */
-  targets: string[] | null;
-}
-
-export type ConnectWave =
-  | { type: 'ramp'; name: string; atUs: number; devices: number; overUs: number }
-  | { type: 'spike'; name: string; atUs: number; devices: number }
-  | { type: 'steps'; name: string; atUs: number; devices: number; steps: number; everyUs: number }
-  | { type: 'rate'; name: string; atUs: number; devices: number; rate: number; overUs: number; arrival: 'uniform' | 'poisson' };
-
-export type OutageMode = 'disconnect' | 'reset' | 'silent';
-
-export type EventWave =
-  | { type: 'outage'; name: string; atUs: number; share: number; cohort: string | null; mode: OutageMode; offlineUs: number }
-  | { type: 'churn'; name: string; atUs: number; overUs: number; perMinute: number };
-
-export type ResolvedWave = ConnectWave | EventWave;
-
-/**
- * A time window whose disconnected devices are tracked until they are back: a device-side outage
- * wave (herd drops the devices) or an outage of the embedded target (the target drops them).
- */
-export interface OutageWindow {
-  name: string;
-  side: 'device' | 'target';
-  atUs: number;
-  offlineUs: number;
-  mode: string;
-}
-
-export interface ResolvedScenario {
-  version: number;
-  name: string;
-  description: string | null;
-  /** "embedded" or a URL. */
-  target: string;
-  /** Options of the embedded target (profile and failure knobs), as written; null = defaults. */
-  embeddedTarget: Record<string, unknown> | null;
-  seed: number;
-  scale: number;
-  devices: number;
-  /** The scenario-wide device options (cohorts override them). */
-  device: ResolvedDevice;
-  cohorts: ResolvedCohort[];
-  waves: ResolvedWave[];
-  /** Device outage waves in order, then the embedded target's outages. */
-  outageWindows: OutageWindow[];
-  holdUs: number;
-  /** Time from the run origin at which teardown starts. */
-  durationUs: number;
-  thresholds: Record<string, string[]>;
-}
+import {
+  waveLengthUs,
+  type OutageWindow,
+  type ResolvedCohort,
+  type ResolvedDevice,
+  type ResolvedReconnect,
+  type ResolvedScenario,
+  type ResolvedWave,
+} from '../results/resolved-scenario.js';
 
 export interface Overrides {
   target?: string;
@@ -119,75 +25,44 @@ export interface Overrides {
   scale?: number;
 }
 
-export function isConnectWave(w: ResolvedWave): w is ConnectWave {
-  return w.type === 'ramp' || w.type === 'spike' || w.type === 'steps' || w.type === 'rate';
-}
-
-/** A wave's own length: from its start to its last intended action. */
-export function waveLengthUs(w: ResolvedWave): number {
-  switch (w.type) {
-    case 'ramp':
-    case 'rate':
-    case 'churn':
-      return w.overUs;
-    case 'spike':
-      return 0;
-    case 'steps':
-      return (w.steps - 1) * w.everyUs;
-    case 'outage':
-      return w.offlineUs;
-  }
-}
-
 export function parseShare(v: number | string): number {
   return typeof v === 'number' ? v : Number(v.slice(0, -1)) / 100;
 }
 
-type WaveInput = Scenario['waves'][number];
+export type WaveInput = Scenario['waves'][number];
 
-/** Churn events are planned ahead (pure plan), so their number is bounded like the fleet is. */
-export const MAX_CHURN_EVENTS = 10_000_000;
-
-export function resolveScenario(s: Scenario, overrides: Overrides = {}, defaultSeed = 1): ResolvedScenario {
-  // A bad --target is named as the flag, whichever command passed it.
-  if (overrides.target !== undefined && overrides.target !== 'embedded') parseTargetUrl(overrides.target, '--target');
-  const scale = overrides.scale ?? 1;
-  const problems: string[] = [];
-  const baseDevices = overrides.devices ?? s.devices;
+/** The fleet after --devices and --scale; waveScale scales the waves' own counts and rates. */
+export function fleetSize(scenarioDevices: number, o: Overrides): { devices: number; scale: number; waveScale: number } {
+  const scale = o.scale ?? 1;
   // --devices sets the fleet size before scaling, so `--devices 200 --scale 5` means 1,000 devices.
-  const devices = Math.round(baseDevices * scale);
-  const waveScale = devices / s.devices;
+  const devices = Math.round((o.devices ?? scenarioDevices) * scale);
+  return { devices, scale, waveScale: devices / scenarioDevices };
+}
 
-  const connectInputs = s.waves.map((w, i) => ({ w, i })).filter(({ w }) => isConnectInput(w));
-  const isOpen = (w: WaveInput): boolean => w.type !== 'rate' && (w as { devices?: number }).devices === undefined;
-  const openIndex = connectInputs.find(({ w }) => isOpen(w))?.i ?? -1;
-  for (const { w, i } of connectInputs) {
-    if (isOpen(w) && i !== openIndex) {
-      problems.push(`waves[${i}].devices: only one wave may leave its device count out (it takes the devices left)`);
-    }
-  }
-  const counts = s.waves.map((w) => fixedCount(w, waveScale));
+export interface WavesResolution {
+  waves: ResolvedWave[];
+  /** Devices the connect waves connect, to compare with the fleet. */
+  assigned: number;
+  /** When the last wave's last intended action is. */
+  lastEventUs: number;
+}
+
+/** Waves in µs with device counts: a wave without a count takes the devices the others leave. */
+export function resolveWaves(inputs: readonly WaveInput[], devices: number, waveScale: number): WavesResolution {
+  const counts = inputs.map((w) => fixedCount(w, waveScale));
   const fixedTotal = counts.reduce<number>((a, c) => a + (c ?? 0), 0);
-
   const waves: ResolvedWave[] = [];
   let cursorUs = 0;
   let lastEventUs = 0;
   let assigned = 0;
-  s.waves.forEach((w, i) => {
+  inputs.forEach((w, i) => {
     const name = w.name ?? `${w.type}-${i + 1}`;
     const atUs = w.at === undefined ? cursorUs : mustParseDurationUs(w.at);
     let rw: ResolvedWave;
     if (w.type === 'outage') {
-      if (w.cohort !== undefined && !(s.cohorts ?? []).some((c) => c.name === w.cohort)) {
-        problems.push(`waves[${i}].cohort: no cohort is named "${w.cohort}"`);
-      }
       rw = { type: 'outage', name, atUs, share: parseShare(w.share), cohort: w.cohort ?? null, mode: w.mode, offlineUs: mustParseDurationUs(w.offline) };
     } else if (w.type === 'churn') {
       rw = { type: 'churn', name, atUs, overUs: mustParseDurationUs(w.over), perMinute: parseShare(w.perMinute) };
-      const events = rw.perMinute * devices * (rw.overUs / 60e6);
-      if (events > MAX_CHURN_EVENTS) {
-        problems.push(`waves[${i}]: this churn would disconnect ${Math.round(events).toLocaleString('en')} devices; at most ${MAX_CHURN_EVENTS.toLocaleString('en')} per wave`);
-      }
     } else {
       const n = counts[i] ?? Math.max(0, devices - fixedTotal);
       assigned += n;
@@ -210,39 +85,20 @@ export function resolveScenario(s: Scenario, overrides: Overrides = {}, defaultS
     lastEventUs = Math.max(lastEventUs, atUs + waveLengthUs(rw));
     waves.push(rw);
   });
-  if (connectInputs.length === 0) problems.push('waves: at least one wave must connect devices (ramp, spike, steps or rate)');
-  if (assigned !== devices && connectInputs.length > 0) {
-    problems.push(
-      `waves: the waves connect ${assigned} devices but devices is ${devices}` +
-        (scale !== 1 ? ` (after --scale ${scale})` : '') +
-        '; give one wave no device count to take the rest, or make the counts add up',
-    );
-  }
+  return { waves, assigned, lastEventUs };
+}
+
+/**
+ * The pure conversion of a scenario that scenario/validate.ts found valid (with these overrides):
+ * it checks nothing, so it must not be given anything else.
+ */
+export function resolveScenario(s: Scenario, overrides: Overrides = {}, defaultSeed = 1): ResolvedScenario {
+  const { devices, scale, waveScale } = fleetSize(s.devices, overrides);
+  const { waves, lastEventUs } = resolveWaves(s.waves, devices, waveScale);
   const holdUs = mustParseDurationUs(s.hold);
-  let durationUs = lastEventUs + holdUs;
-  if (s.duration !== undefined) {
-    durationUs = mustParseDurationUs(s.duration);
-    if (durationUs < lastEventUs) {
-      problems.push(`duration: ${s.duration} ends before the last wave does (at ${lastEventUs / 1e6}s)`);
-    }
-  }
+  const durationUs = s.duration === undefined ? lastEventUs + holdUs : mustParseDurationUs(s.duration);
   const embeddedTarget = resolveEmbedded(s, overrides);
-  const device = resolveDevice(s.device);
   const reconnect = resolveReconnect(s.reconnect);
-  const cohorts = resolveCohorts(s.cohorts, s.device, reconnect, devices, problems);
-  cohorts.forEach((c, i) => {
-    const where = s.cohorts === undefined ? 'device' : `cohorts[${i}].device`;
-    if (c.device.protocol !== 'websocket') return;
-    if (c.device.transport === 'mqtts') problems.push(`${where}.transport: websocket devices use ws or wss, not mqtts`);
-    if (c.device.publish !== null) problems.push(`${where}.publish: telemetry is for MQTT devices; websocket devices do not publish`);
-    if (c.device.requests !== null) problems.push(`${where}.requests: requests are for MQTT devices`);
-  });
-  cohorts.forEach((c, i) => {
-    if (c.device.requests !== null && c.targets !== null) problems.push(`cohorts[${i}].requests: requests go through the run's target; a cohort with its own targets cannot take them`);
-  });
-  if (problems.length > 0) {
-    throw new HerdError('E_SCENARIO_INVALID', `scenario "${s.name}" is not valid`, problems);
-  }
   return {
     version: s.version,
     name: s.name,
@@ -252,8 +108,8 @@ export function resolveScenario(s: Scenario, overrides: Overrides = {}, defaultS
     seed: overrides.seed ?? s.seed ?? defaultSeed,
     scale,
     devices,
-    device,
-    cohorts,
+    device: resolveDevice(s.device),
+    cohorts: resolveCohorts(s.cohorts, s.device, reconnect, devices),
     waves,
     outageWindows: outageWindows(waves, embeddedTarget),
     holdUs,
@@ -287,7 +143,7 @@ function outageWindows(waves: ResolvedWave[], embedded: Record<string, unknown> 
   return out;
 }
 
-function isConnectInput(w: WaveInput): boolean {
+export function isConnectInput(w: WaveInput): boolean {
   return w.type === 'ramp' || w.type === 'spike' || w.type === 'steps' || w.type === 'rate';
 }
 
@@ -297,7 +153,7 @@ function fixedCount(w: WaveInput, waveScale: number): number | undefined {
   return w.devices === undefined ? undefined : Math.round(w.devices * waveScale);
 }
 
-function resolveDevice(d: DeviceOptions): ResolvedDevice {
+export function resolveDevice(d: DeviceOptions): ResolvedDevice {
   const p = d.publish;
   // A websocket device speaks plain WebSocket: the default transport (mqtt) means ws for it.
   const transport = d.protocol === 'websocket' && d.transport === 'mqtt' ? 'ws' : d.transport;
@@ -365,31 +221,12 @@ export function resolveReconnect(r: ReconnectInput): ResolvedReconnect {
   }
 }
 
-function resolveCohorts(
-  inputs: CohortInput[] | undefined,
-  base: DeviceOptions,
-  reconnect: ResolvedReconnect,
-  devices: number,
-  problems: string[],
-): ResolvedCohort[] {
+function resolveCohorts(inputs: CohortInput[] | undefined, base: DeviceOptions, reconnect: ResolvedReconnect, devices: number): ResolvedCohort[] {
   if (inputs === undefined) {
     return [{ name: 'default', share: 1, devices, device: resolveDevice(base), reconnect, targets: null }];
   }
   const shares = inputs.map((c) => parseShare(c.share));
   const total = shares.reduce((a, b) => a + b, 0);
-  if (Math.abs(total - 1) > 1e-9) problems.push(`cohorts: the shares add up to ${Math.round(total * 10_000) / 100}%, expected 100%`);
-  const names = new Set<string>();
-  inputs.forEach((c, i) => {
-    if (names.has(c.name)) problems.push(`cohorts[${i}].name: "${c.name}" is used twice`);
-    names.add(c.name);
-    c.targets?.forEach((t, j) => {
-      try {
-        parseTargetUrl(t, `cohorts[${i}].targets[${j}]`);
-      } catch (err) {
-        problems.push((err as Error).message);
-      }
-    });
-  });
   // Largest remainder, so cohort sizes add up to the fleet exactly.
   const exact = shares.map((s) => (s / (total || 1)) * devices);
   const sizes = exact.map(Math.floor);
@@ -404,10 +241,15 @@ function resolveCohorts(
     name: c.name,
     share: shares[i] as number,
     devices: sizes[i] as number,
-    device: resolveDevice({ ...base, ...stripUndefined(c.device ?? {}) } as DeviceOptions),
+    device: resolveDevice(cohortDeviceOptions(base, c)),
     reconnect: c.reconnect === undefined ? reconnect : resolveReconnect(c.reconnect),
     targets: c.targets ?? null,
   }));
+}
+
+/** A cohort's device options: the scenario-wide ones with the cohort's own on top. */
+export function cohortDeviceOptions(base: DeviceOptions, c: CohortInput): DeviceOptions {
+  return { ...base, ...stripUndefined(c.device ?? {}) } as DeviceOptions;
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

@@ -5,8 +5,8 @@
  */
 import { z } from 'zod';
 import { DURATION_HINT, DURATION_RE, parseDurationUs } from '../util/duration.js';
-import { TARGET_SCHEMES } from './target-url.js';
-import { targetOptionsSchema } from '../target/options.js';
+import { listSchemes, parseTargetUrl, SCHEME_NAMES } from '../util/target-url.js';
+import { targetOptionsSchema } from './target-options.js';
 
 export const SCENARIO_VERSION = 1;
 
@@ -33,13 +33,13 @@ const template = z
 const targetUrl = z
   .string({ error: 'expected "embedded" or a URL like "mqtt://127.0.0.1:1883"' })
   .refine((v) => v === 'embedded' || isSupportedUrl(v), {
-    error: `expected "embedded" or a URL with scheme ${TARGET_SCHEMES.map((s) => s + '://').join(', ')}`,
+    error: `expected "embedded" or a URL with scheme ${listSchemes()}`,
   });
 
 function isSupportedUrl(v: string): boolean {
   try {
-    const u = new URL(v);
-    return TARGET_SCHEMES.includes(u.protocol.replace(/:$/, '') as (typeof TARGET_SCHEMES)[number]) && u.hostname !== '' && u.port !== '0';
+    parseTargetUrl(v);
+    return true;
   } catch {
     return false;
   }
@@ -147,7 +147,7 @@ export const deviceSchema = z
     cleanSession: z.boolean({ error: 'expected true or false' }).default(true),
     connectTimeout: duration.default('10s'),
     transport: z
-      .enum(['mqtt', 'mqtts', 'ws', 'wss'], { error: 'expected mqtt, mqtts, ws or wss' })
+      .enum(SCHEME_NAMES, { error: `expected one of ${SCHEME_NAMES.join(', ')}` })
       .default('mqtt')
       .meta({ description: 'Which listener of the embedded target to use (MQTT over TCP, TLS, WebSocket, secure WebSocket). A target URL sets it by its scheme.' }),
     tls: tlsSchema.optional(),

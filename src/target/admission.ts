@@ -5,7 +5,7 @@
  * ("server busy"). Shedding is cheap on purpose: the expensive handshake is never started for a
  * device that will be refused. Pure except for the injected clock and timer.
  */
-import type { AdmissionOptions } from './options.js';
+import type { AdmissionOptions } from '../scenario/target-options.js';
 
 export type ShedReason = 'rate_exceeded' | 'server_busy';
 

@@ -3,8 +3,11 @@
  * counters and gauges per process, merged by the first process into one page with a
  * `process` label. Snapshots are plain JSON so they cross process boundaries.
  */
-export const LISTENERS = ['mqtt', 'mqtts', 'ws', 'wss'] as const;
-export type ListenerName = (typeof LISTENERS)[number];
+import { SCHEME_NAMES, type TransportScheme } from '../util/target-url.js';
+
+/** One listener per scheme herd's devices use. */
+export const LISTENERS = SCHEME_NAMES;
+export type ListenerName = TransportScheme;
 
 export const REFUSAL_REASONS = [
   'max_connections',

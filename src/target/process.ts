@@ -15,7 +15,8 @@ import { PACKAGE_ROOT } from '../util/paths.js';
 import { Admission } from './admission.js';
 import { createBroker } from './broker.js';
 import { ConnectionGate, type Tracked } from './gate.js';
-import { emptySnapshot, renderExposition, type ListenerName, type TargetMetricsSnapshot } from './metrics.js';
+import { emptySnapshot, LISTENERS, renderExposition, type ListenerName, type TargetMetricsSnapshot } from './metrics.js';
+import { SCHEMES } from '../util/target-url.js';
 import { handleMqttStream } from './mqtt-front.js';
 import type { ResolvedTargetOptions } from './options.js';
 import { OutageSchedule } from './outages.js';
@@ -53,7 +54,8 @@ const PEER_SCRAPE_TIMEOUT_MS = 2_000;
 
 /** Listener slots in port order, so a fixed base port gives predictable ports. */
 export function listenerSlots(o: Pick<ResolvedTargetOptions, 'tls'>): Array<ListenerName | 'metrics'> {
-  return o.tls ? ['mqtt', 'ws', 'mqtts', 'wss', 'metrics'] : ['mqtt', 'ws', 'metrics'];
+  const plain = LISTENERS.filter((s) => !SCHEMES[s].secure);
+  return [...plain, ...(o.tls ? LISTENERS.filter((s) => SCHEMES[s].secure) : []), 'metrics'];
 }
 
 export function portFor(o: Pick<ResolvedTargetOptions, 'tls' | 'port' | 'fixedPorts'>, index: number, slot: ListenerName | 'metrics'): number {

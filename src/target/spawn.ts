@@ -5,7 +5,9 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { HerdError } from '../errors.js';
 import { compiledSibling } from '../util/paths.js';
-import { parseTargetOptions, type ResolvedTargetOptions, type TargetOptionsInput } from './options.js';
+import { type TargetOptionsInput } from '../scenario/target-options.js';
+import type { ListenerName } from './metrics.js';
+import { parseTargetOptions, type ResolvedTargetOptions } from './options.js';
 import type { ProcessEndpoints } from './process.js';
 
 export interface TargetMessage {
@@ -164,8 +166,8 @@ export async function restartEmbeddedTarget(t: EmbeddedTarget): Promise<Embedded
   const port = (url: string | undefined): number | undefined => (url === undefined ? undefined : Number(new URL(url).port));
   const fixedPorts = t.processes.map((p) => {
     const e = p.endpoints as unknown as Record<string, string | undefined>;
-    const out: Partial<Record<'mqtt' | 'ws' | 'mqtts' | 'wss' | 'metrics', number>> = {};
-    const put = (k: 'mqtt' | 'ws' | 'mqtts' | 'wss' | 'metrics', v: number | undefined): void => {
+    const out: Partial<Record<ListenerName | 'metrics', number>> = {};
+    const put = (k: ListenerName | 'metrics', v: number | undefined): void => {
       if (v !== undefined) out[k] = v;
     };
     put('mqtt', port(e.mqtt));

@@ -7,7 +7,7 @@
  * waiting; beyond that a forward is counted as overflow and dropped.
  */
 import * as http from 'node:http';
-import type { WebhookOptions } from './options.js';
+import type { WebhookOptions } from '../scenario/target-options.js';
 import { LOSS_SALT, seededShare } from './shares.js';
 import type { TargetMetricsSnapshot } from './metrics.js';
 

@@ -1,9 +1,9 @@
 /** Threshold evaluation on the final merged results (pure). A threshold with no samples fails. */
 import { decodeHistogram } from '../metrics/histogram.js';
-import type { Results, ThresholdResult } from '../report/results-types.js';
+import type { Results, ThresholdResult } from '../results/types.js';
 import { formatUs } from '../util/duration.js';
-import { METRICS } from './metrics.js';
-import type { Op, Threshold } from './parse.js';
+import { METRICS } from '../scenario/threshold-metrics.js';
+import type { Op, Threshold } from '../scenario/threshold-parse.js';
 
 export function compareOp(observed: number, op: Op, bound: number): boolean {
   switch (op) {

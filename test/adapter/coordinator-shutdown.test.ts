@@ -11,7 +11,7 @@ import * as net from 'node:net';
 import { Aedes } from 'aedes';
 import { Coordinator, type RunOutcome } from '../../src/engine/coordinator.js';
 import { loadScenario } from '../../src/scenario/load.js';
-import type { ResolvedScenario } from '../../src/scenario/resolve.js';
+import type { ResolvedScenario } from '../../src/results/resolved-scenario.js';
 import { ROOT } from '../helpers/cli.js';
 
 let broker: Aedes;

@@ -7,7 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Results } from '../../src/report/results-types.js';
+import type { Results } from '../../src/results/types.js';
 import { runHerd } from '../helpers/cli.js';
 
 async function runWith(reconnect: string): Promise<Results> {

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import type { Results } from '../../src/report/results-types.js';
+import type { Results } from '../../src/results/types.js';
 import { HERD_BIN, ROOT, startHerdTarget } from '../helpers/cli.js';
 import { herdInProcess } from '../helpers/in-process.js';
 

@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Results } from '../../src/report/results-types.js';
+import type { Results } from '../../src/results/types.js';
 import { HERD_BIN, ROOT } from '../helpers/cli.js';
 import { childrenOf, isAlive, waitFor } from '../helpers/procs.js';
 import { freePort } from '../helpers/mosquitto.js';

@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Results } from '../../src/report/results-types.js';
+import type { Results } from '../../src/results/types.js';
 import { externalProgram } from '../helpers/external.js';
 import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
 import { runHerd } from '../helpers/cli.js';

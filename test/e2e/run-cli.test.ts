@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Results } from '../../src/report/results-types.js';
+import type { Results } from '../../src/results/types.js';
 import { freePort } from '../helpers/mosquitto.js';
 import { runHerd } from '../helpers/cli.js';
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHistogram, decodeHistogram } from '../../src/metrics/histogram.js';
-import type { Results } from '../../src/report/results-types.js';
+import type { Results } from '../../src/results/types.js';
 import { runHerd, startHerdTarget } from '../helpers/cli.js';
 import { herdInProcess } from '../helpers/in-process.js';
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { checkResults } from '../../src/report/read.js';
-import type { OutageResult, Results } from '../../src/report/results-types.js';
+import { checkResults } from '../../src/results/read.js';
+import type { OutageResult, Results } from '../../src/results/types.js';
 import { compareRuns, judge, scenarioDifferences, type CompareOptions, type Comparison } from '../../src/compare/compare.js';
 import { parseTolerance, parseToleranceOverrides } from '../../src/compare/tolerance.js';
 import { renderCompareMarkdown, renderCompareText, renderComparison } from '../../src/compare/render.js';

@@ -9,11 +9,11 @@ import { describe, expect, it } from 'vitest';
 import { parse as parseYaml, parseDocument } from 'yaml';
 import { HerdError, type HerdErrorCode } from '../../src/errors.js';
 import { LATENCY_KEYS } from '../../src/metrics/names.js';
-import { resultsJsonSchema } from '../../src/report/results-schema.js';
+import { resultsJsonSchema } from '../../src/results/schema.js';
 import { scenarioJsonSchema } from '../../src/scenario/json-schema.js';
-import { validateScenario } from '../../src/scenario/load.js';
+import { validateScenario } from '../../src/scenario/validate.js';
 import { TARGET_DEFAULTS, TARGET_PROFILES } from '../../src/target/options.js';
-import { METRICS } from '../../src/thresholds/metrics.js';
+import { METRICS } from '../../src/scenario/threshold-metrics.js';
 import { ROOT } from '../helpers/cli.js';
 
 const doc = (name: string): string => readFileSync(join(ROOT, 'docs', name), 'utf8');
@@ -298,7 +298,7 @@ describe('docs/metrics.md', () => {
   });
 
   it('states the saturation limits the code uses', async () => {
-    const { DEFAULT_LIMITS } = await import('../../src/engine/saturation.js');
+    const { DEFAULT_LIMITS } = await import('../../src/metrics/saturation.js');
     expect(text).toContain(`above ${DEFAULT_LIMITS.loopDelayP99Us / 1000} ms`);
     expect(text).toContain(`≥ ${DEFAULT_LIMITS.loopUtilisation * 100}% for ${DEFAULT_LIMITS.sustainedSeconds} seconds`);
     expect(text).toContain(`above ${DEFAULT_LIMITS.scheduleLagUs / 1e6} s`);
@@ -364,7 +364,8 @@ describe('docs/errors.md', () => {
   });
 
   it('lists every CONNACK code herd names, and every local code with its advice', async () => {
-    const { CONNACK_NAMES, DISCONNECT_NAMES, LOCAL_ADVICE, LOAD_SHEDDING_CODES } = await import('../../src/protocols/classify.js');
+    const { CONNACK_NAMES, DISCONNECT_NAMES, LOAD_SHEDDING_CODES } = await import('../../src/protocols/classify.js');
+    const { LOCAL_ADVICE } = await import('../../src/metrics/local-advice.js');
     const hex = (n: number): string => n.toString(16).padStart(2, '0').toUpperCase();
     const flat = text.replace(/\s+/g, ' ');
     for (const [n, name] of Object.entries(CONNACK_NAMES)) expect(flat).toContain(`\`CONNACK_${hex(Number(n))}\` ${name}`);

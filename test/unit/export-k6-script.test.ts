@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { exportK6, k6Sidecars, unmappedFields } from '../../src/export/k6.js';
 import { XK6_MQTT_DTS } from '../../src/export/k6-devices.js';
 import { mapThreshold, mapThresholds } from '../../src/export/k6-thresholds.js';
-import { validateScenario } from '../../src/scenario/load.js';
-import type { ResolvedScenario } from '../../src/scenario/resolve.js';
-import { parseThresholds } from '../../src/thresholds/parse.js';
+import { validateScenario } from '../../src/scenario/validate.js';
+import type { ResolvedScenario } from '../../src/results/resolved-scenario.js';
+import { parseThresholds } from '../../src/scenario/threshold-parse.js';
 
 const OPTIONS = { herdVersion: '9.9.9', scenarioPath: 'scenarios/q.yaml', exportCommand: 'herd export k6 scenarios/q.yaml -o storm.ts', scriptName: 'storm.ts' };
 

@@ -9,9 +9,10 @@ import { join } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { exportK6, k6Sidecars } from '../../src/export/k6.js';
-import { loadScenario, validateScenario } from '../../src/scenario/load.js';
-import type { ResolvedScenario } from '../../src/scenario/resolve.js';
-import type { Threshold } from '../../src/thresholds/parse.js';
+import { loadScenario } from '../../src/scenario/load.js';
+import { validateScenario } from '../../src/scenario/validate.js';
+import type { ResolvedScenario } from '../../src/results/resolved-scenario.js';
+import type { Threshold } from '../../src/scenario/threshold-parse.js';
 import { ROOT } from '../helpers/cli.js';
 
 const VIRTUAL_DIR = join(ROOT, '.herd-k6-typecheck');

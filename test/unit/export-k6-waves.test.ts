@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BURST_WINDOW_US, firstIds, k6Duration, mapWave, wavesOverlap, type K6Stage } from '../../src/export/k6-waves.js';
 import { waveTimesUs } from '../../src/plan/plan.js';
-import { waveLengthUs, type ConnectWave as ResolvedWave } from '../../src/scenario/resolve.js';
+import { waveLengthUs, type ConnectWave as ResolvedWave } from '../../src/results/resolved-scenario.js';
 
 const ctx = { teardownUs: 60_000_000, graceUs: 15_000_000 };
 const noRng = (): number => {

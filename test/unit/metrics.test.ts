@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Aggregate } from '../../src/metrics/aggregate.js';
 import { createHistogram, decodeHistogram, encodeHistogram, recordUs, summarize } from '../../src/metrics/histogram.js';
 import { Recorder } from '../../src/metrics/recorder.js';
-import { checkAccounting } from '../../src/report/build.js';
+import { checkAccounting } from '../../src/metrics/accounting.js';
 
 describe('histograms', () => {
   it('round integer µs, clamp negatives to 0 and say so', () => {

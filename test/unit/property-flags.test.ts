@@ -11,10 +11,10 @@ import { HerdError } from '../../src/errors.js';
 import { parseFlagNumber, parseFlagScale, parseFlagShard, parseFlagStartAt } from '../../src/cli/flags.js';
 import { targetInputFromFlags } from '../../src/cli/commands/target.js';
 import { parseTolerance, parseToleranceOverrides } from '../../src/compare/tolerance.js';
-import { parseTargetUrl } from '../../src/scenario/target-url.js';
+import { parseTargetUrl } from '../../src/util/target-url.js';
 import { parseTargetOptions } from '../../src/target/options.js';
-import { METRICS } from '../../src/thresholds/metrics.js';
-import { parseThresholds } from '../../src/thresholds/parse.js';
+import { METRICS } from '../../src/scenario/threshold-metrics.js';
+import { parseThresholds } from '../../src/scenario/threshold-parse.js';
 import { parseSourceIps } from '../../src/util/source-ips.js';
 
 const RUNS = 200;

@@ -12,9 +12,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { HerdError } from '../../src/errors.js';
 import { compareRuns } from '../../src/compare/compare.js';
 import { mergeResults } from '../../src/report/merge.js';
-import { checkResults, readResults } from '../../src/report/read.js';
+import { checkResults, readResults } from '../../src/results/read.js';
 import { renderFormat, REPORT_FORMATS } from '../../src/report/render.js';
-import type { Results } from '../../src/report/results-types.js';
+import type { Results } from '../../src/results/types.js';
 import { ROOT } from '../helpers/cli.js';
 
 const FILE = 'prop-results.json';

@@ -11,7 +11,8 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { HerdError } from '../../src/errors.js';
-import { loadScenario, parseScenarioText, validateScenario, type LoadedScenario } from '../../src/scenario/load.js';
+import { loadScenario, parseScenarioText } from '../../src/scenario/load.js';
+import { validateScenario, type LoadedScenario } from '../../src/scenario/validate.js';
 import { deviceSchema, scenarioSchema } from '../../src/scenario/schema.js';
 import { ROOT } from '../helpers/cli.js';
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { HerdError } from '../../src/errors.js';
 import { classifyError, isLoadShedding, wsHttpFailure } from '../../src/protocols/classify.js';
 import { prepareTarget } from '../../src/protocols/device.js';
-import { parseEndpoint } from '../../src/protocols/registry.js';
+import { parseTargetUrl } from '../../src/util/target-url.js';
 import { clientCertFor, resolveTls } from '../../src/protocols/transports/tls-options.js';
 import { TlsSessionStore } from '../../src/protocols/transports/tls-sessions.js';
 
@@ -58,12 +58,12 @@ describe('TLS settings', () => {
 
 describe('endpoints and classification', () => {
   it('parses each scheme with its default port and path', () => {
-    expect(parseEndpoint('mqtt://127.0.0.1', 'mqtt')).toMatchObject({ scheme: 'mqtt', port: 1883, path: '', secure: false, hostIsIp: true });
-    expect(parseEndpoint('mqtts://broker.local', 'mqtt')).toMatchObject({ port: 8883, secure: true, hostIsIp: false });
-    expect(parseEndpoint('ws://127.0.0.1:9001', 'mqtt')).toMatchObject({ port: 9001, path: '/mqtt' });
-    expect(parseEndpoint('wss://[::1]/x?y=1', 'websocket')).toMatchObject({ host: '::1', port: 443, path: '/x?y=1' });
-    expect(() => parseEndpoint('mqtt://127.0.0.1', 'websocket')).toThrow(/websocket device cannot use "mqtt:\/\/"/);
-    expect(() => parseEndpoint('http://127.0.0.1', 'mqtt')).toThrow(HerdError);
+    expect(parseTargetUrl('mqtt://127.0.0.1', 'target', 'mqtt')).toMatchObject({ scheme: 'mqtt', port: 1883, path: '', secure: false, hostIsIp: true });
+    expect(parseTargetUrl('mqtts://broker.local', 'target', 'mqtt')).toMatchObject({ port: 8883, secure: true, hostIsIp: false });
+    expect(parseTargetUrl('ws://127.0.0.1:9001', 'target', 'mqtt')).toMatchObject({ port: 9001, path: '/mqtt' });
+    expect(parseTargetUrl('wss://[::1]/x?y=1', 'target', 'websocket')).toMatchObject({ host: '::1', port: 443, path: '/x?y=1' });
+    expect(() => parseTargetUrl('mqtt://127.0.0.1', 'target', 'websocket')).toThrow(/websocket device cannot use "mqtt:\/\/"/);
+    expect(() => parseTargetUrl('http://127.0.0.1', 'target', 'mqtt')).toThrow(HerdError);
     expect(() => prepareTarget('mqtt', 'mqtt://127.0.0.1', { insecure: true })).toThrow(/not a TLS URL/);
     expect(prepareTarget('mqtt', 'mqtts://127.0.0.1').tls?.rejectUnauthorized).toBe(true);
   });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { reconnectDelayUs } from '../../src/engine/reconnect.js';
 import { EventHeap, EV_RECONNECT, EV_OUTAGE } from '../../src/engine/event-heap.js';
-import type { ResolvedReconnect } from '../../src/scenario/resolve.js';
+import type { ResolvedReconnect } from '../../src/results/resolved-scenario.js';
 
 const half = (): number => 0.5;
 const exp = (jitter: 'none' | 'full' | 'equal' | 'decorrelated', maxAttempts: number | null = null): ResolvedReconnect => ({

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { checkResults } from '../../src/report/read.js';
-import type { Results } from '../../src/report/results-types.js';
+import { checkResults } from '../../src/results/read.js';
+import type { Results } from '../../src/results/types.js';
 import { renderTimelineCsv } from '../../src/report/csv.js';
 import { junitCases, renderJunit, xmlEscape } from '../../src/report/junit.js';
 import { renderMarkdown } from '../../src/report/markdown.js';

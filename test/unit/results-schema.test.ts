@@ -3,9 +3,9 @@ import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { checkResults, readResults } from '../../src/report/read.js';
-import { resultsJsonSchemaText } from '../../src/report/results-schema.js';
-import { renderResultsDoc, resultsFieldDocs } from '../../src/report/results-schema-doc.js';
+import { checkResults, readResults } from '../../src/results/read.js';
+import { resultsJsonSchemaText } from '../../src/results/schema.js';
+import { renderResultsDoc, resultsFieldDocs } from '../../src/results/schema-doc.js';
 import { HerdError } from '../../src/errors.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -23,7 +23,7 @@ function herdError(fn: () => unknown): HerdError {
 }
 
 describe('results schema', () => {
-  it('the committed schemas/results.schema.json is generated from the zod schema (run node dist/report/results-schema-write.js)', () => {
+  it('the committed schemas/results.schema.json is generated from the zod schema (run node dist/results/schema-write.js)', () => {
     expect(readFileSync(join(ROOT, 'schemas/results.schema.json'), 'utf8')).toBe(resultsJsonSchemaText());
   });
 

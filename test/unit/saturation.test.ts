@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { assessSaturation } from '../../src/engine/saturation.js';
-import type { HealthSample } from '../../src/engine/health.js';
+import { assessSaturation } from '../../src/metrics/saturation.js';
+import type { HealthSample } from '../../src/metrics/health-sample.js';
 
 const ok: HealthSample = { loopDelayP99Us: 2_000, loopDelayMaxUs: 5_000, loopUtilisation: 0.3, cpuPercent: 30, rssBytes: 1e8, openFiles: 100, scheduleLagMaxUs: 1_000 };
 

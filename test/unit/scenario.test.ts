@@ -1,7 +1,8 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { HerdError } from '../../src/errors.js';
-import { loadScenario, parseScenarioText, validateScenario } from '../../src/scenario/load.js';
+import { loadScenario, parseScenarioText } from '../../src/scenario/load.js';
+import { validateScenario } from '../../src/scenario/validate.js';
 import { scenarioJsonSchemaText } from '../../src/scenario/json-schema.js';
 import { ROOT } from '../helpers/cli.js';
 
@@ -65,6 +66,41 @@ describe('scenario validation', () => {
       'waves: the waves connect 8 devices but devices is 10; give one wave no device count to take the rest, or make the counts add up',
     ]);
     expect(problems({ name: 'x', devices: 10, waves: [{ type: 'spike' }, { type: 'spike' }] })[0]).toMatch(/^waves\[1\]\.devices: only one wave/);
+  });
+
+  it('reports schema, threshold and cross-field problems in one list', () => {
+    const p = problems({
+      name: 'x',
+      devices: 10,
+      colour: 'blue',
+      waves: [{ type: 'spike', devices: 4 }, { type: 'outage', at: '1s', cohort: 'ghosts', offline: '5s' }],
+      cohorts: [
+        { name: 'a', share: 0.5 },
+        { name: 'a', share: '30%' },
+      ],
+      device: { keepalive: 'often' },
+      thresholds: { 'no.such.metric': '< 1' },
+    });
+    expect(p).toHaveLength(7);
+    expect(p).toEqual(
+      expect.arrayContaining([
+        'colour: unknown field',
+        'device.keepalive: expected a duration like "30s" (units: us, ms, s, m, h)',
+        expect.stringMatching(/^thresholds\.no\.such\.metric: unknown metric/),
+        'waves[1].cohort: no cohort is named "ghosts"',
+        'waves: the waves connect 4 devices but devices is 10; give one wave no device count to take the rest, or make the counts add up',
+        'cohorts: the shares add up to 80%, expected 100%',
+        'cohorts[1].name: "a" is used twice',
+      ]),
+    );
+  });
+
+  it('checks a field against another only when both are valid', () => {
+    // devices is invalid, so the waves are not counted against it; the wave problem of its own is still there.
+    expect(problems({ name: 'x', devices: 'many', waves: [{ type: 'spike' }, { type: 'spike' }] })).toEqual([
+      'devices: expected a whole number',
+      'waves[1].devices: only one wave may leave its device count out (it takes the devices left)',
+    ]);
   });
 
   it('rejects a duration that ends before the waves', () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { parseThresholds } from '../../src/thresholds/parse.js';
+import { parseThresholds } from '../../src/scenario/threshold-parse.js';
 import { evaluateThresholds } from '../../src/thresholds/evaluate.js';
 import { createHistogram, summarize } from '../../src/metrics/histogram.js';
-import type { Results } from '../../src/report/results-types.js';
+import type { Results } from '../../src/results/types.js';
 
 function results(latencies: number[], attempts: Partial<Results['attempts']> = {}): Omit<Results, 'thresholds'> {
   const h = createHistogram();

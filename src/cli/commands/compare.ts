@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { HerdError } from '../../errors.js';
-import { readResults } from '../../report/read.js';
+import { readResults } from '../../results/read.js';
 import { compareRuns } from '../../compare/compare.js';
 import { COMPARE_FORMATS, renderComparison, type CompareFormat } from '../../compare/render.js';
 import { parseTolerance, parseToleranceOverrides } from '../../compare/tolerance.js';

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { loadScenario } from '../../scenario/load.js';
-import { runPreflight } from '../../engine/execute.js';
+import { runPreflight } from '../../run/execute.js';
 import { readSystemFacts } from '../../engine/system.js';
-import { parseTargetUrl } from '../../scenario/target-url.js';
+import { parseTargetUrl } from '../../util/target-url.js';
 import { parseSourceIps } from '../../util/source-ips.js';
 import type { CliContext } from '../context.js';
 import { painter } from '../output.js';

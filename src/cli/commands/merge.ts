@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import { dirname, resolve } from 'node:path';
 import { mergeResults } from '../../report/merge.js';
-import { readResults } from '../../report/read.js';
+import { readResults } from '../../results/read.js';
 import { renderSummary } from '../../report/summary.js';
 import { ensureWritableDir, writeFileAtomic } from '../../util/atomic-write.js';
-import { newRunId } from '../../engine/execute.js';
+import { newRunId } from '../../run/execute.js';
 import type { CliContext } from '../context.js';
 import { painter } from '../output.js';
 

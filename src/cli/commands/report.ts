@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { dirname, resolve } from 'node:path';
 import { HerdError } from '../../errors.js';
-import { readResults } from '../../report/read.js';
+import { readResults } from '../../results/read.js';
 import { isReportFormat, renderFormat, REPORT_FORMATS } from '../../report/render.js';
 import { PLAIN } from '../../report/summary.js';
 import { ensureWritableDir, writeFileAtomic } from '../../util/atomic-write.js';

@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import { executeRun } from '../../engine/execute.js';
+import { executeRun } from '../../run/execute.js';
 import { renderSummary } from '../../report/summary.js';
 import { parseSourceIps } from '../../util/source-ips.js';
 import { HerdError } from '../../errors.js';
 import type { Overrides } from '../../scenario/resolve.js';
-import { TARGET_PROFILE_NAMES } from '../../target/options.js';
+import { TARGET_PROFILE_NAMES } from '../../scenario/target-options.js';
 import type { CliContext } from '../context.js';
 import { painter } from '../output.js';
 import { ProgressPrinter } from '../progress.js';
@@ -84,7 +84,7 @@ Exit codes: 0 passed · 1 a threshold failed · 2 bad input · 3 run failed or h
       if (f.scale !== undefined) overrides.scale = parseFlagScale(f.scale);
       if (f.target !== undefined && f.target !== 'embedded') {
         // Validated here too so a bad flag is named as a flag.
-        const { parseTargetUrl } = await import('../../scenario/target-url.js');
+        const { parseTargetUrl } = await import('../../util/target-url.js');
         parseTargetUrl(f.target, '--target');
       }
       const workers = f.workers === undefined ? undefined : parseFlagNumber(f.workers, '--workers', { min: 1, max: 256 });

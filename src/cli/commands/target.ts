@@ -1,7 +1,8 @@
 /** `herd target`: runs the embedded reference cloud in its own process(es) until Ctrl-C. */
 import { Command, Option } from 'commander';
 import { HerdError } from '../../errors.js';
-import { parseTargetOptions, TARGET_PROFILE_NAMES, type ResolvedTargetOptions, type TargetOptionsInput } from '../../target/options.js';
+import { TARGET_PROFILE_NAMES, type TargetOptionsInput } from '../../scenario/target-options.js';
+import { parseTargetOptions, type ResolvedTargetOptions } from '../../target/options.js';
 import { spawnResolvedTarget, type EmbeddedTarget } from '../../target/spawn.js';
 import type { CliContext } from '../context.js';
 

@@ -2,7 +2,7 @@
  * The metrics thresholds (and compare) can name, and how each is read from results.json.
  * docs/metrics.md describes where each timer starts and stops.
  */
-import type { Results } from '../report/results-types.js';
+import type { Results } from '../results/types.js';
 
 /** duration: a latency distribution (needs an aggregation); time: one duration value; rate; count. */
 export type MetricKind = 'duration' | 'time' | 'rate' | 'count';

@@ -1,14 +1,10 @@
 /**
- * Building blocks of the results.json schema (results-schema.ts): field helpers that put the unit in
- * the description, and the resolved scenario as results.json records it.
+ * The resolved scenario as results.json records it (results/resolved-scenario.ts is its type):
+ * part of the results schema, so a run can be reproduced from its report.
  */
 import { z } from 'zod';
-
-export const us = (d: string) => z.number().int().min(0).meta({ description: `${d} (integer µs)` });
-export const usOrNull = (d: string) => z.number().int().min(0).nullable().meta({ description: `${d} (integer µs; null when no samples)` });
-export const count = (d: string) => z.number().int().min(0).meta({ description: d });
-export const text = (d: string) => z.string().meta({ description: d });
-export const isoTime = (d: string) => z.string().meta({ description: `${d} (ISO 8601 wall-clock time, UTC)` });
+import { SCHEME_NAMES } from '../util/target-url.js';
+import { count, text, us } from './schema-parts.js';
 
 const waveCommon = {
   name: text('Wave name (default: "<type>-<n>").'),
@@ -69,7 +65,7 @@ const deviceSchema = z
     keepaliveUs: us('MQTT keepalive'),
     cleanSession: z.boolean().meta({ description: 'MQTT clean session / clean start.' }),
     connectTimeoutUs: us('Herd’s own handshake timer; attempts past it count as timed out'),
-    transport: z.enum(['mqtt', 'mqtts', 'ws', 'wss']).default('mqtt').meta({ description: 'Listener of the embedded target used (a target URL decides it by its scheme).' }),
+    transport: z.enum(SCHEME_NAMES).default('mqtt').meta({ description: 'Listener of the embedded target used (a target URL decides it by its scheme).' }),
     tls: z.record(z.string(), z.unknown()).nullable().default(null).meta({ description: 'TLS options as written (ca, insecure, servername, alpn, versions, clientCert, resume), or null.' }),
     sessionExpiryS: z.number().int().min(0).nullable().default(null).meta({ description: 'MQTT 5 session expiry interval in seconds, or null.' }),
     publish: z
@@ -134,7 +130,7 @@ const cohortSchema = z
   })
   .meta({ description: 'A group of devices with its own options and reconnect policy (e.g. a firmware version).' });
 
-export const scenarioSchema = z
+export const resolvedScenarioSchema = z
   .object({
     version: z.number().int().meta({ description: 'Scenario file format version.' }),
     name: text('Scenario name; `herd compare` refuses runs of different names.'),

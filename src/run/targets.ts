@@ -8,12 +8,13 @@ import { join } from 'node:path';
 import { HerdError } from '../errors.js';
 import { prepareTarget } from '../protocols/device.js';
 import type { TlsSettings } from '../protocols/transports/tls-options.js';
-import type { ResolvedScenario } from '../scenario/resolve.js';
+import type { ResolvedScenario } from '../results/resolved-scenario.js';
 import type { EmbeddedTarget } from '../target/spawn.js';
 import { PACKAGE_ROOT } from '../util/paths.js';
+import { SCHEMES, type DeviceKind, type TransportScheme } from '../util/target-url.js';
 
 /** The embedded target's listener for each device protocol and transport. */
-const EMBEDDED_KIND: Record<'mqtt' | 'websocket', Partial<Record<'mqtt' | 'mqtts' | 'ws' | 'wss', string>>> = {
+const EMBEDDED_KIND: Record<DeviceKind, Partial<Record<TransportScheme, string>>> = {
   mqtt: { mqtt: 'mqtt', mqtts: 'mqtts', ws: 'mqttWs', wss: 'mqttWss' },
   websocket: { ws: 'ws', wss: 'wss' },
 };
@@ -22,7 +23,7 @@ const EMBEDDED_KIND: Record<'mqtt' | 'websocket', Partial<Record<'mqtt' | 'mqtts
 export const EMBEDDED_CA = join(PACKAGE_ROOT, 'fixtures', 'tls', 'ca.crt');
 
 /** Transports the scenario's cohorts use. */
-export function transportsUsed(s: ResolvedScenario): Set<string> {
+export function transportsUsed(s: ResolvedScenario): Set<TransportScheme> {
   return new Set(s.cohorts.map((c) => c.device.transport));
 }
 
@@ -33,7 +34,7 @@ export function transportsUsed(s: ResolvedScenario): Set<string> {
 export function resolveRunTargets(s: ResolvedScenario, embedded: EmbeddedTarget | null, remoteUrl: string | null): { scenario: ResolvedScenario; perCohort: string[][] } {
   const problems: string[] = [];
   const cohorts = s.cohorts.map((c) => {
-    if (embedded === null || (c.device.transport !== 'mqtts' && c.device.transport !== 'wss') || (c.device.tls as { ca?: string } | null)?.ca) return c;
+    if (embedded === null || !SCHEMES[c.device.transport].secure || (c.device.tls as { ca?: string } | null)?.ca) return c;
     return { ...c, device: { ...c.device, tls: { ...(c.device.tls ?? {}), ca: EMBEDDED_CA } } };
   });
   const perCohort = cohorts.map((c, i) => {
@@ -64,6 +65,6 @@ export function resolveRunTargets(s: ResolvedScenario, embedded: EmbeddedTarget 
 export function embeddedOptionsFor(s: ResolvedScenario): Record<string, unknown> {
   const o = { ...(s.embeddedTarget ?? {}) };
   const t = transportsUsed(s);
-  if ((t.has('mqtts') || t.has('wss')) && o.tls === undefined) o.tls = true;
+  if ([...t].some((s) => SCHEMES[s].secure) && o.tls === undefined) o.tls = true;
   return o;
 }

@@ -6,25 +6,27 @@
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { HerdError } from '../errors.js';
-import { loadScenario, type LoadedScenario } from '../scenario/load.js';
-import type { Overrides, ResolvedScenario } from '../scenario/resolve.js';
-import { parseTargetUrl } from '../scenario/target-url.js';
+import { loadScenario } from '../scenario/load.js';
+import { type LoadedScenario } from '../scenario/validate.js';
+import type { Overrides } from '../scenario/resolve.js';
+import type { ResolvedScenario } from '../results/resolved-scenario.js';
+import { parseTargetUrl } from '../util/target-url.js';
 import { restartEmbeddedTarget, spawnEmbeddedTarget, type EmbeddedTarget } from '../target/spawn.js';
-import type { TargetOptionsInput } from '../target/options.js';
-import { Coordinator, type SecondEvent } from './coordinator.js';
+import type { TargetOptionsInput } from '../scenario/target-options.js';
+import { Coordinator, type SecondEvent } from '../engine/coordinator.js';
 import { startMetricsServer, type MetricsServer } from './metrics-server.js';
 import { sentFromDelivery, WebhookSink } from './webhook-sink.js';
 import { checkReachable } from './reachability.js';
 import { embeddedOptionsFor, resolveRunTargets } from './targets.js';
-import { buildResults } from '../report/build.js';
-import { describeEnvironment } from '../report/environment.js';
-import type { Results } from '../report/results-types.js';
+import { buildResults } from './build-results.js';
+import { describeEnvironment } from './environment.js';
+import type { Results } from '../results/types.js';
 import { ensureWritableDir, writeFileAtomic } from '../util/atomic-write.js';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { renderFormat, renderRunFiles } from '../report/render.js';
 import { buildPlan, peakConnectRatePerS } from '../plan/plan.js';
-import { preflight, type PreflightResult } from './preflight.js';
-import { readSystemFacts } from './system.js';
+import { preflight, type PreflightResult } from '../engine/preflight.js';
+import { readSystemFacts } from '../engine/system.js';
 
 export interface RunRequest {
   scenarioPath: string;

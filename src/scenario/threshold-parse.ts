@@ -7,7 +7,7 @@
  *
  * Parsed and validated before a run: an unknown metric or aggregation is bad input (exit 2).
  */
-import { METRICS, type MetricKind, type MetricDef } from './metrics.js';
+import { METRICS, type MetricKind, type MetricDef } from './threshold-metrics.js';
 
 export type Op = '<' | '<=' | '>' | '>=' | '==' | '!=';
 export type Aggregation =

@@ -12,10 +12,10 @@
 import * as http from 'node:http';
 import { HerdError } from '../errors.js';
 import { DeliveryTracker } from '../metrics/delivery.js';
-import { addEncoded, createHistogram, summarize } from '../metrics/histogram.js';
+import { summarize } from '../metrics/histogram.js';
 import { decodePayload, type PayloadStamp } from '../protocols/payload.js';
-import type { WebhookResult } from '../report/results-types.js';
-import { clockFromOrigin, type RunClock } from './clock.js';
+import type { WebhookResult } from '../results/types.js';
+import { clockFromOrigin, type RunClock } from '../engine/clock.js';
 
 /** A 256 KiB payload (the scenario maximum) is ~350 KiB in base64, plus the JSON around it. */
 export const WEBHOOK_MAX_BODY_BYTES = 512 * 1024;
@@ -77,33 +77,6 @@ export function webhookResult(tracker: DeliveryTracker, sent: Readonly<Record<st
     lossRate: s.sent === 0 ? 0 : s.lost / s.sent,
     latency: h === null || h.totalCount === 0 ? null : summarize(h),
   };
-}
-
-/** Shards' sinks add up (each shard's target forwards to its own sink); latency histograms merge exactly. */
-export function mergeWebhookResults(parts: readonly (WebhookResult | null | undefined)[]): WebhookResult | null {
-  const present = parts.filter((p): p is WebhookResult => p !== null && p !== undefined);
-  if (present.length === 0) return null;
-  const sum = (k: Exclude<keyof WebhookResult, 'latency' | 'lossRate'>): number => present.reduce((a, p) => a + p[k], 0);
-  const h = createHistogram();
-  for (const p of present) if (p.latency !== null && p.latency.count > 0) addEncoded(h, p.latency.histogram);
-  const sent = sum('sent');
-  const lost = sum('lost');
-  const out: WebhookResult = {
-    sent,
-    received: sum('received'),
-    delivered: sum('delivered'),
-    lost,
-    duplicated: sum('duplicated'),
-    outOfOrder: sum('outOfOrder'),
-    tooLate: sum('tooLate'),
-    foreign: sum('foreign'),
-    malformed: sum('malformed'),
-    rejected: sum('rejected'),
-    lossRate: sent === 0 ? 0 : lost / sent,
-    latency: h.totalCount === 0 ? null : summarize(h),
-  };
-  h.destroy();
-  return out;
 }
 
 export class WebhookSink {

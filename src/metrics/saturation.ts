@@ -2,9 +2,9 @@
  * Decides whether the harness, not the target, was the bottleneck (MEASUREMENT.md rule 4).
  * Pure: a function of the per-worker health samples and the local-error count.
  */
-import type { HealthSample } from './health.js';
-import { LOCAL_ADVICE } from '../protocols/classify.js';
-import type { ErrorCount } from '../report/results-types.js';
+import type { HealthSample } from './health-sample.js';
+import { LOCAL_ADVICE } from './local-advice.js';
+import type { ErrorCount } from '../results/types.js';
 import { formatUs } from '../util/duration.js';
 
 export interface SaturationLimits {

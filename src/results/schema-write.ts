@@ -1,6 +1,6 @@
 /**
  * Writes schemas/results.schema.json and docs/results.md from the zod schema:
- *   npm run build && node dist/report/results-schema-write.js
+ *   npm run build && node dist/results/schema-write.js
  * A unit test (test/unit/results-schema.test.ts) fails when the committed files are stale.
  */
 import { mkdirSync } from 'node:fs';
@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { PACKAGE_ROOT } from '../util/paths.js';
-import { resultsJsonSchemaText } from './results-schema.js';
-import { renderResultsDoc } from './results-schema-doc.js';
+import { resultsJsonSchemaText } from './schema.js';
+import { renderResultsDoc } from './schema-doc.js';
 
 export const RESULTS_SCHEMA_FILE = 'schemas/results.schema.json';
 export const RESULTS_DOC_FILE = 'docs/results.md';

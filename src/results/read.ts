@@ -4,8 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { HerdError } from '../errors.js';
-import { RESULTS_SCHEMA_VERSION, type Results } from './results-types.js';
-import { resultsSchema } from './results-schema.js';
+import { RESULTS_SCHEMA_VERSION, type Results } from './types.js';
+import { resultsSchema } from './schema.js';
 
 /** Problems listed in one error; the rest are counted, since a wrong file can have thousands. */
 const MAX_LISTED_PROBLEMS = 20;

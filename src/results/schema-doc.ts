@@ -1,10 +1,10 @@
 /**
  * docs/results.md, generated from the same zod schema as schemas/results.schema.json, so the
  * field reference cannot drift from what readers accept. Pure: returns text; the writer is
- * results-schema-write.ts and a unit test checks the committed files are current.
+ * schema-write.ts and a unit test checks the committed files are current.
  */
-import { RESULTS_SCHEMA_VERSION } from './results-types.js';
-import { resultsJsonSchema } from './results-schema.js';
+import { RESULTS_SCHEMA_VERSION } from './types.js';
+import { resultsJsonSchema } from './schema.js';
 
 type Node = Record<string, unknown>;
 
@@ -80,8 +80,8 @@ them later, \`herd compare\` diffs two of them and \`herd merge\` combines shard
 - **Histograms** are HdrHistogram compressed base64 (integer µs, 3 significant digits): decode one with
   \`hdr-histogram-js\` \`decodeFromCompressedBase64\` to get any percentile, or add several to merge runs.
 
-Generated from \`src/report/results-schema.ts\` — do not edit by hand; run
-\`node dist/report/results-schema-write.js\` after \`npm run build\`.
+Generated from \`src/results/schema.ts\` — do not edit by hand; run
+\`node dist/results/schema-write.js\` after \`npm run build\`.
 
 ## Fields
 

@@ -4,7 +4,7 @@
  * (…Us = integer microseconds, …Ms = milliseconds). Documented in docs/results.md and
  * schemas/results.schema.json.
  */
-import type { ResolvedScenario } from '../scenario/resolve.js';
+import type { ResolvedScenario } from './resolved-scenario.js';
 
 export const RESULTS_SCHEMA_VERSION = '1.0.0';
 
@@ -26,6 +26,13 @@ export interface LatencySummary {
   maxUs: number;
   /** HdrHistogram compressed base64 encoding (3 significant digits, µs): mergeable. */
   histogram: string;
+}
+
+/** One wire failure as protocols/ classify it and metrics/ count it: who failed, in which phase, with which code. */
+export interface Failure {
+  origin: ErrorOrigin;
+  phase: string;
+  code: string;
 }
 
 export interface ErrorCount {

@@ -1,9 +1,9 @@
 /** Assembles results.json from a run's outcome (pure apart from the inputs it is given). */
 import type { RunOutcome } from '../engine/coordinator.js';
-import { assessSaturation } from '../engine/saturation.js';
-import type { ResolvedScenario } from '../scenario/resolve.js';
+import { assessSaturation } from '../metrics/saturation.js';
+import type { ResolvedScenario } from '../results/resolved-scenario.js';
 import { evaluateThresholds } from '../thresholds/evaluate.js';
-import type { Threshold } from '../thresholds/parse.js';
+import type { Threshold } from '../scenario/threshold-parse.js';
 import { EXIT } from '../errors.js';
 import { HERD_VERSION } from '../version.js';
 import {
@@ -15,15 +15,14 @@ import {
   type Environment,
   type LatencySummary,
   type OutageResult,
-  type PercentilesUs,
   type Results,
   type TimelineBucket,
   type WebhookResult,
-} from './results-types.js';
-import type { OutageTotals } from '../metrics/aggregate.js';
+} from '../results/types.js';
+import { checkAccounting, recoveryPercentiles } from '../metrics/accounting.js';
 import { createHistogram, encodeHistogram, summarize } from '../metrics/histogram.js';
 import { parseErrorKey } from '../metrics/recorder.js';
-import type { ResolvedReconnect } from '../scenario/resolve.js';
+import type { ResolvedReconnect } from '../results/resolved-scenario.js';
 import { formatUs } from '../util/duration.js';
 
 export interface BuildInput {
@@ -37,34 +36,6 @@ export interface BuildInput {
   allowSaturated: boolean;
   /** What --webhook-sink counted, when it ran. */
   webhook?: WebhookResult | null;
-}
-
-export function checkAccounting(a: Attempts): { balanced: boolean; detail: string } {
-  // Attempts a device made while its simulated network was down are outcomes too ("offline").
-  const accounted = a.succeeded + a.failed + a.timedOut + a.dropped + a.inFlightAtEnd + (a.lostToHarness ?? 0) + (a.offline ?? 0);
-  // A dead worker's started attempts have no outcome; they are inside lostToHarness.
-  const startedOk = (a.lostToHarness ?? 0) > 0 || a.started === a.succeeded + a.failed + a.timedOut + a.inFlightAtEnd;
-  const total = a.planned + a.reconnects;
-  const balanced = accounted === total && startedOk;
-  const head = a.reconnects > 0 ? `planned ${a.planned} + reconnects ${a.reconnects}` : `planned ${a.planned}`;
-  const detail =
-    `${head} = succeeded ${a.succeeded} + failed ${a.failed} + timed out ${a.timedOut}` +
-    ` + dropped ${a.dropped} + in flight ${a.inFlightAtEnd}` +
-    ((a.offline ?? 0) > 0 ? ` + offline ${a.offline}` : '') +
-    ((a.lostToHarness ?? 0) > 0 ? ` + lost to the harness ${a.lostToHarness}` : '') +
-    (balanced ? '' : ` → MISMATCH (accounted ${accounted}, started ${a.started})`);
-  return { balanced, detail };
-}
-
-/** Time for a share of the hit devices to be back, counting never-recovered devices as never. */
-export function recoveryPercentiles(o: OutageTotals): PercentilesUs {
-  const at = (p: number): number | null => {
-    const needed = Math.ceil((p / 100) * o.dropped);
-    if (needed === 0) return 0;
-    if (o.recovered < needed) return null;
-    return o.recoveryUs.getValueAtPercentile((needed / o.recovered) * 100);
-  };
-  return { p50Us: at(50), p90Us: at(90), p99Us: at(99), p100Us: at(100) };
 }
 
 function outageResults(s: ResolvedScenario, outcome: RunOutcome, timeline: TimelineBucket[]): OutageResult[] {

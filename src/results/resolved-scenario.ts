@@ -1,0 +1,128 @@
+/**
+ * The resolved scenario: durations in µs, shares as fractions, every device count filled in. It is
+ * what the plan and the engine run and what results.json records (so a run can be reproduced from
+ * its report), hence part of the results contract rather than of scenario/.
+ */
+import type { TransportScheme } from '../util/target-url.js';
+
+export interface ResolvedPublish {
+  everyUs: number;
+  qos: 0 | 1 | 2;
+  topic: string;
+  payloadBytes: number;
+  echo: boolean;
+  stopBeforeEndUs: number;
+}
+
+export interface ResolvedRequests {
+  everyUs: number;
+  qos: 0 | 1 | 2;
+  payloadBytes: number;
+  stopBeforeEndUs: number;
+}
+
+export interface ResolvedDevice {
+  transport: TransportScheme;
+  tls: Record<string, unknown> | null;
+  /** websocket devices: hello frame template and subprotocol (null for MQTT devices or when unset). */
+  hello: string | null;
+  subprotocol: string | null;
+  sessionExpiryS: number | null;
+  publish: ResolvedPublish | null;
+  requests: ResolvedRequests | null;
+  protocol: 'mqtt' | 'websocket';
+  mqttVersion: 4 | 5;
+  clientId: string;
+  username: string | null;
+  password: string | null;
+  keepaliveUs: number;
+  cleanSession: boolean;
+  connectTimeoutUs: number;
+}
+
+export type Jitter = 'none' | 'full' | 'equal' | 'decorrelated';
+
+export type ResolvedReconnect =
+  | { policy: 'none' }
+  | { policy: 'fixed'; delayUs: number; jitter: Jitter; maxAttempts: number | null }
+  | { policy: 'linear'; initialUs: number; stepUs: number; maxUs: number; jitter: Jitter; maxAttempts: number | null }
+  | { policy: 'exponential'; initialUs: number; multiplier: number; maxUs: number; jitter: Jitter; maxAttempts: number | null };
+
+export interface ResolvedCohort {
+  name: string;
+  share: number;
+  devices: number;
+  device: ResolvedDevice;
+  reconnect: ResolvedReconnect;
+  /** Failover list; null = the scenario target. */
+  targets: string[] | null;
+}
+
+export type ConnectWave =
+  | { type: 'ramp'; name: string; atUs: number; devices: number; overUs: number }
+  | { type: 'spike'; name: string; atUs: number; devices: number }
+  | { type: 'steps'; name: string; atUs: number; devices: number; steps: number; everyUs: number }
+  | { type: 'rate'; name: string; atUs: number; devices: number; rate: number; overUs: number; arrival: 'uniform' | 'poisson' };
+
+export type OutageMode = 'disconnect' | 'reset' | 'silent';
+
+export type EventWave =
+  | { type: 'outage'; name: string; atUs: number; share: number; cohort: string | null; mode: OutageMode; offlineUs: number }
+  | { type: 'churn'; name: string; atUs: number; overUs: number; perMinute: number };
+
+export type ResolvedWave = ConnectWave | EventWave;
+
+/**
+ * A time window whose disconnected devices are tracked until they are back: a device-side outage
+ * wave (herd drops the devices) or an outage of the embedded target (the target drops them).
+ */
+export interface OutageWindow {
+  name: string;
+  side: 'device' | 'target';
+  atUs: number;
+  offlineUs: number;
+  mode: string;
+}
+
+export interface ResolvedScenario {
+  version: number;
+  name: string;
+  description: string | null;
+  /** "embedded" or a URL. */
+  target: string;
+  /** Options of the embedded target (profile and failure knobs), as written; null = defaults. */
+  embeddedTarget: Record<string, unknown> | null;
+  seed: number;
+  scale: number;
+  devices: number;
+  /** The scenario-wide device options (cohorts override them). */
+  device: ResolvedDevice;
+  cohorts: ResolvedCohort[];
+  waves: ResolvedWave[];
+  /** Device outage waves in order, then the embedded target's outages. */
+  outageWindows: OutageWindow[];
+  holdUs: number;
+  /** Time from the run origin at which teardown starts. */
+  durationUs: number;
+  thresholds: Record<string, string[]>;
+}
+
+export function isConnectWave(w: ResolvedWave): w is ConnectWave {
+  return w.type === 'ramp' || w.type === 'spike' || w.type === 'steps' || w.type === 'rate';
+}
+
+/** A wave's own length: from its start to its last intended action. */
+export function waveLengthUs(w: ResolvedWave): number {
+  switch (w.type) {
+    case 'ramp':
+    case 'rate':
+    case 'churn':
+      return w.overUs;
+    case 'spike':
+      return 0;
+    case 'steps':
+      return (w.steps - 1) * w.everyUs;
+    case 'outage':
+      return w.offlineUs;
+  }
+}

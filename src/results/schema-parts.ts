@@ -1,0 +1,188 @@
+/**
+ * Building blocks of the results.json schema (schema.ts): field helpers that put the unit in
+ * the description, and the sections results.json repeats (latency summaries, errors, timeline
+ * buckets, delivery counts, outages, cohorts…).
+ */
+import { z } from 'zod';
+import { decodeHistogram } from './histogram-codec.js';
+
+export const us = (d: string) => z.number().int().min(0).meta({ description: `${d} (integer µs)` });
+export const usOrNull = (d: string) => z.number().int().min(0).nullable().meta({ description: `${d} (integer µs; null when no samples)` });
+export const count = (d: string) => z.number().int().min(0).meta({ description: d });
+export const text = (d: string) => z.string().meta({ description: d });
+export const isoTime = (d: string) => z.string().meta({ description: `${d} (ISO 8601 wall-clock time, UTC)` });
+
+/** An encoded HDR histogram must decode: a hand-edited one is refused here, not crashed on later. */
+function decodes(s: string | null): boolean {
+  if (s === null || s === '') return true;
+  try {
+    decodeHistogram(s).destroy();
+    return true;
+  } catch {
+    return false;
+  }
+}
+const HISTOGRAM_ERROR = { error: 'expected an encoded HDR histogram (compressed base64) as herd writes it' };
+
+// Spelled out (not ERROR_ORIGINS) so zod infers the literal union; the type guard below keeps them equal.
+const origin = z.enum(['local', 'network', 'tls', 'protocol', 'timeout']).meta({
+  description: 'Who failed: local (the harness itself), network, tls, protocol (the target rejected the handshake), timeout (herd’s own timer).',
+});
+
+export const latencySummary = z
+  .object({
+    count: count('Samples recorded.'),
+    minUs: us('Smallest sample'),
+    meanUs: us('Mean, rounded'),
+    p50Us: us('50th percentile'),
+    p90Us: us('90th percentile'),
+    p99Us: us('99th percentile'),
+    p999Us: us('99.9th percentile'),
+    maxUs: us('Largest sample'),
+    histogram: text('HdrHistogram, compressed base64 (integer µs, 3 significant digits): mergeable and re-readable.').refine((s) => s !== '' && decodes(s), HISTOGRAM_ERROR),
+  })
+  .meta({ description: 'One latency series.' });
+
+export const errorCount = z
+  .object({
+    origin,
+    phase: text('Phase in which it happened, e.g. tcpConnect, mqttConnack.'),
+    code: text('Stable code: an errno (ECONNREFUSED), CONNACK_05, CONNECT_TIMEOUT, …'),
+    count: count('Occurrences.'),
+  })
+  .meta({ description: 'One kind of failure.' });
+
+export const timelineBucket = z
+  .object({
+    t: count('Bucket start in seconds since the run origin.'),
+    attempts: count('Connection attempts started in this second.'),
+    succeeded: count('Attempts that connected in this second.'),
+    failed: count('Attempts that failed in this second.'),
+    timedOut: count('Attempts ended by the connect timeout in this second.'),
+    dropped: count('Attempts the harness could not start in time, in this second.'),
+    disconnects: count('Sessions that ended after being connected (clean teardowns excluded).'),
+    connected: count('Devices connected at the end of the second.'),
+    handshaking: count('Handshakes started but not finished at the end of the second.'),
+    errorsByOrigin: z
+      .record(origin, count('Failures of this origin in this second.'))
+      .meta({ description: 'Failures in this second by origin (local, network, tls, protocol, timeout).' }),
+    connectP50Us: usOrNull('connect.total p50 of attempts finishing in this second'),
+    connectP90Us: usOrNull('connect.total p90 of attempts finishing in this second'),
+    connectP99Us: usOrNull('connect.total p99 of attempts finishing in this second'),
+    connectMaxUs: usOrNull('connect.total max of attempts finishing in this second'),
+    loopDelayP99Us: usOrNull('Worst worker event-loop delay p99 in this second'),
+    reconnects: count('Attempts after a device’s first (retries after failures, drops or churn).').default(0),
+    offlineAttempts: count('Attempts made while a device’s simulated network was down (never sent).').default(0),
+    peakHandshaking: count('Most handshakes in flight at once within the second (sum of per-worker peaks).').default(0),
+    connectHistogram: z
+      .string()
+      .nullable()
+      .refine(decodes, HISTOGRAM_ERROR)
+      .default(null)
+      .meta({ description: 'This second’s connect.total HdrHistogram (compressed base64), for exact merging of shards; null when none.' }),
+    harnessRssBytes: z.number().int().min(0).nullable().default(null).meta({ description: 'Resident memory of all worker processes at the end of the second, bytes (null before any sample).' }),
+    messagesSent: count('Telemetry messages published in this second.').default(0),
+    messagesDelivered: count('Telemetry messages received back (end to end) in this second.').default(0),
+  })
+  .meta({ description: 'One second of the run.' });
+
+const deliveryCounts = {
+  sent: count('Messages published with echo.'),
+  delivered: count('Messages received back, once each.'),
+  lost: count('Messages sent but never received back (sent − delivered).'),
+  duplicated: count('Messages received more than once.'),
+  outOfOrder: count('Messages received after a later one of the same device.'),
+  tooLate: count('Messages so late they fell out of the sequence window (never counted delivered).'),
+  foreign: count('Payloads that were not herd’s (a target that rewrites or injects messages).'),
+};
+
+export const deliveryResult = z
+  .object({
+    ...deliveryCounts,
+    lossRate: z.number().min(0).meta({ description: 'lost / sent (0 when nothing was sent).' }),
+    refused: count('Publishes refused on the device (send buffer or in-flight cap full): never sent.'),
+    byCohort: z.record(z.string(), z.object(deliveryCounts)).meta({ description: 'The same counts per cohort.' }),
+  })
+  .meta({ description: 'End-to-end message accounting.' });
+
+export const webhookResult = z
+  .object({
+    sent: count('Messages the devices report having sent (cohorts publishing with echo; other publishers: highest sequence + 1).'),
+    received: count('Forwarded messages with herd’s stamp that reached the sink, duplicates included.'),
+    delivered: count('Distinct messages forwarded to the sink.'),
+    lost: count('Messages sent but never forwarded to the sink (sent − delivered, per publisher).'),
+    duplicated: count('Messages forwarded more than once.'),
+    outOfOrder: count('Messages forwarded after a later one of the same device.'),
+    tooLate: count('Messages so late they fell out of the sequence window (never counted delivered).'),
+    foreign: count('Forwards whose payload is not herd’s (or that arrived before the run origin).'),
+    malformed: count('Request bodies that were not the forward JSON (bad JSON, no base64 payload, cut short).'),
+    rejected: count('Requests refused: not POST, body over the size cap (413), or over the connection cap.'),
+    lossRate: z.number().min(0).meta({ description: 'lost / sent (0 when nothing was sent).' }),
+    latency: latencySummary.nullable().meta({ description: 'Publish (the device’s stamp) → the sink has the forwarded body; null before any delivery.' }),
+  })
+  .meta({ description: 'What `herd run --webhook-sink` counted: messages the target forwarded onward.' });
+
+export const workerHealth = z
+  .object({
+    worker: count('Worker index.'),
+    devices: count('Devices this worker ran.'),
+    peakLoopDelayP99Us: us('Worst one-second event-loop delay p99'),
+    peakLoopUtilisation: z.number().min(0).meta({ description: 'Worst one-second event-loop utilisation (0–1).' }),
+    peakCpuPercent: z.number().min(0).meta({ description: 'Worst one-second CPU use (% of one core).' }),
+    peakRssBytes: count('Largest resident memory (bytes).'),
+    peakOpenFiles: count('Most open file descriptors.'),
+    peakScheduleLagUs: us('Worst delay between an intended start and the socket opening'),
+    exitedEarly: z.boolean().meta({ description: 'The worker process ended before the run did.' }),
+  })
+  .meta({ description: 'What one worker process saw of itself.' });
+
+const nullableUs = (d: string) => z.number().int().min(0).nullable().meta({ description: `${d} (integer µs; null = never reached)` });
+
+export const outageResult = z
+  .object({
+    name: text('Outage wave name.'),
+    side: z.enum(['device', 'target']).default('device').meta({ description: 'device: herd dropped the devices; target: the embedded target had the outage.' }),
+    atUs: us('When the outage started, from the run origin'),
+    offlineUs: us('How long the devices were kept offline'),
+    mode: text('How the connection was lost: disconnect, reset or silent.'),
+    dropped: count('Devices the outage hit (connected or not at the time).'),
+    recovered: count('Hit devices connected again by the end of the run.'),
+    recovery: z
+      .object({
+        p50Us: nullableUs('Time from the end of the outage until 50% of the hit devices were connected again'),
+        p90Us: nullableUs('… until 90%'),
+        p99Us: nullableUs('… until 99%'),
+        p100Us: nullableUs('… until all'),
+      })
+      .meta({ description: 'Recovery times after the outage ended.' }),
+    reconnectAttempts: z
+      .object({
+        p50: z.number().min(0).meta({ description: 'Median real attempts per recovered device.' }),
+        p99: z.number().min(0).meta({ description: '99th percentile of attempts per recovered device.' }),
+        max: z.number().min(0).meta({ description: 'Most attempts a recovered device needed.' }),
+      })
+      .meta({ description: 'Real attempts per recovered device.' }),
+    recoveryHistogram: text('HdrHistogram (compressed base64, µs) of recovery times behind `recovery`, for exact merging of shards.').refine(decodes, HISTOGRAM_ERROR).default(''),
+    attemptsHistogram: text('HdrHistogram (compressed base64) of attempts per recovered device behind `reconnectAttempts`.').refine(decodes, HISTOGRAM_ERROR).default(''),
+    peakAttemptsPerS: count('Most attempts per second from the outage’s start to the end of the run.'),
+    peakHandshaking: count('Most handshakes in flight from the outage’s start to the end of the run.'),
+  })
+  .meta({ description: 'What one outage did and how fast the fleet came back.' });
+
+export const cohortResult = z
+  .object({
+    devices: count('Devices in the cohort.'),
+    reconnectPolicy: text('The cohort’s reconnect policy, described.'),
+    attempts: z
+      .object({
+        started: count('Attempts started.'),
+        succeeded: count('Attempts that connected.'),
+        failed: count('Attempts that failed.'),
+        timedOut: count('Attempts ended by the connect timeout.'),
+      })
+      .meta({ description: 'The cohort’s attempts.' }),
+    latency: z.record(z.string(), latencySummary).meta({ description: 'The cohort’s latency series, keyed like latency.' }),
+    errors: z.array(errorCount).meta({ description: 'The cohort’s failures.' }),
+  })
+  .meta({ description: 'One device cohort’s results.' });
+

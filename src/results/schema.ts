@@ -1,0 +1,192 @@
+/**
+ * The zod definition of results.json (schema 1.x): read.ts validates with it, and
+ * schemas/results.schema.json and docs/results.md are generated from it (schema-doc.ts),
+ * so the three never drift. A compile-time check below keeps it equal to the Results type.
+ *
+ * Objects are not strict on purpose: a 1.x reader must accept a later 1.y file that adds fields
+ * (minor versions only add), so the JSON Schema is generated in input mode without
+ * `additionalProperties: false`.
+ */
+import { z } from 'zod';
+import { RESULTS_SCHEMA_VERSION, type Results } from './types.js';
+import {
+  cohortResult,
+  count,
+  deliveryResult,
+  errorCount,
+  isoTime,
+  latencySummary,
+  outageResult,
+  text,
+  timelineBucket,
+  webhookResult,
+  workerHealth,
+} from './schema-parts.js';
+import { resolvedScenarioSchema } from './scenario-schema.js';
+
+export const resultsSchema = z
+  .object({
+    schemaVersion: z
+      .string()
+      .regex(/^\d+\.\d+\.\d+$/)
+      .meta({ description: `Semantic version of this format (this herd writes ${RESULTS_SCHEMA_VERSION}); readers refuse another major version.` }),
+    tool: z
+      .object({
+        name: z.literal('herd').meta({ description: 'Always "herd".' }),
+        version: text('Version of herd that wrote the file.'),
+      })
+      .meta({ description: 'The program that wrote the file.' }),
+    run: z
+      .object({
+        id: text('Run id: UTC start time and a random suffix; also the report folder name.'),
+        status: z.enum(['completed', 'aborted']).meta({ description: 'completed, or aborted (interrupted or stopped by a failure).' }),
+        verdict: z.enum(['passed', 'failed']).meta({ description: 'passed when every threshold passed, accounting balanced, the run completed and the harness was not saturated (or that was allowed).' }),
+        exitCode: z.number().int().min(0).meta({ description: 'Exit code of `herd run`: 0 passed, 1 threshold failed, 3 run failed or saturated, 130 interrupted.' }),
+        startedAt: isoTime('Run start'),
+        endedAt: isoTime('Run end'),
+        abortedAt: isoTime('When the run was interrupted').nullable(),
+        abortReason: z.string().nullable().meta({ description: 'Why the run was aborted, or null.' }),
+        durationMs: count('Wall-clock run length (ms).'),
+        workers: count('Worker processes used.'),
+        target: text('Resolved target URL the devices connected to.'),
+        embeddedTarget: z.boolean().meta({ description: 'The target was herd’s embedded broker.' }),
+        shard: z
+          .object({
+            index: z.number().int().min(1).meta({ description: 'This shard’s 1-based index.' }),
+            count: z.number().int().min(1).meta({ description: 'How many shards the plan was split into.' }),
+          })
+          .nullable()
+          .default(null)
+          .meta({ description: 'Which slice of the plan this run carried (--shard), or null for a whole run.' }),
+        startAt: z.string().nullable().default(null).meta({ description: 'The agreed start time (--start-at, ISO 8601), or null.' }),
+        clockOffsetMs: z.number().nullable().default(null).meta({ description: 'How far the actual origin was from --start-at (ms), or null.' }),
+        mergedFrom: z.array(z.string()).nullable().default(null).meta({ description: 'For a merged result (herd merge): the run ids of its shards; otherwise null.' }),
+      })
+      .meta({ description: 'What happened to the run as a whole.' }),
+    scenario: resolvedScenarioSchema,
+    environment: z
+      .object({
+        herdVersion: text('herd version.'),
+        node: text('Node.js version.'),
+        platform: text('os.platform().'),
+        release: text('os.release().'),
+        arch: text('os.arch().'),
+        cpus: count('Logical CPUs.'),
+        cpuModel: text('CPU model name.'),
+        totalMemoryBytes: count('Physical memory (bytes).'),
+        openFileLimit: z
+          .object({
+            soft: z.number().int().nullable().meta({ description: 'Soft RLIMIT_NOFILE, or null when unknown.' }),
+            hard: z.number().int().nullable().meta({ description: 'Hard RLIMIT_NOFILE, or null when unknown.' }),
+          })
+          .meta({ description: 'Open-file limit of the harness process.' }),
+        ephemeralPortRange: z
+          .tuple([z.number().int(), z.number().int()])
+          .nullable()
+          .meta({ description: 'Local ephemeral port range [low, high], or null when unknown.' }),
+      })
+      .meta({ description: 'The machine that ran the harness.' }),
+    attempts: z
+      .object({
+        planned: count('First attempts from the plan (one per device).'),
+        reconnects: count('Further attempts: after a failure or a drop (by the reconnect policy) and churn.').default(0),
+        offline: count('Attempts made while the device’s simulated network was down: never sent to the target.').default(0),
+        gaveUp: count('Devices whose reconnect policy gave up.').default(0),
+        started: count('Attempts whose socket was opened.'),
+        succeeded: count('Attempts that connected.'),
+        failed: count('Attempts that failed (refused, reset, rejected, local errors).'),
+        timedOut: count('Attempts ended by the connect timeout.'),
+        dropped: count('Attempts never started (the harness could not keep up or the run stopped).'),
+        inFlightAtEnd: count('Attempts still handshaking when the run ended.'),
+        lostToHarness: count('Attempts of worker processes that died: outcome unknown, never the target’s fault.').default(0),
+      })
+      .meta({ description: 'Every planned attempt, accounted for.' }),
+    accounting: z
+      .object({
+        balanced: z.boolean().meta({ description: 'planned = succeeded + failed + timed out + dropped + in flight.' }),
+        detail: text('The sum written out.'),
+      })
+      .meta({ description: 'The accounting check; a mismatch makes the run invalid.' }),
+    latency: z
+      .record(z.string(), latencySummary)
+      .meta({ description: 'Latency series by key: connect.total, connect.service, connect.scheduleLag, connect.failed, phase.tcpConnect, phase.mqttConnack, …' }),
+    errors: z
+      .array(errorCount)
+      .meta({ description: 'Failures by origin, phase and code, most frequent first.' }),
+    timeline: z
+      .object({
+        bucketMs: z.number().int().positive().meta({ description: 'Bucket width (ms); 1000.' }),
+        buckets: z.array(timelineBucket).meta({ description: 'One bucket per second from 0 to the end, without gaps.' }),
+      })
+      .meta({ description: 'Per-second series.' }),
+    health: z
+      .object({
+        saturated: z.boolean().meta({ description: 'The harness, not the target, was the bottleneck at some point.' }),
+        reasons: z.array(z.string()).meta({ description: 'Why it was flagged saturated.' }),
+        workerFailures: z.array(z.string()).default([]).meta({ description: 'Worker processes that died during the run, with what was lost.' }),
+        workers: z.array(workerHealth).meta({ description: 'Per worker process.' }),
+      })
+      .meta({ description: 'The harness watching itself.' }),
+    storm: z
+      .object({
+        peakAttemptsPerS: count('Most attempts started in one second.'),
+        peakHandshaking: count('Most handshakes in flight at once.'),
+        disconnects: count('Sessions that ended after being connected (clean teardowns excluded).'),
+        outageDrops: count('Devices knocked offline by outage waves.'),
+      })
+      .default({ peakAttemptsPerS: 0, peakHandshaking: 0, disconnects: 0, outageDrops: 0 })
+      .meta({ description: 'The storm as a whole: the busiest second (absent in files from before it existed; read as zeros).' }),
+    cohorts: z
+      .record(z.string(), cohortResult)
+      .default({})
+      .meta({ description: 'Per device cohort, by cohort name (absent in older files; read as {}).' }),
+    outages: z.array(outageResult).default([]).meta({ description: 'One entry per outage wave, in scenario order (absent in older files; read as []).' }),
+    requests: z
+      .object({
+        sent: count('Requests the cloud side sent to connected devices.'),
+        answered: count('Answers that came back.'),
+        lost: count('Requests never answered (sent − answered).'),
+      })
+      .nullable()
+      .default(null)
+      .meta({ description: 'Cloud → device requests; null when no cohort takes requests. Round trip: latency["request.roundTrip"].' }),
+    sessions: z
+      .object({
+        present: count('MQTT connects whose CONNACK reported a session already present.'),
+        presentRate: z.number().min(0).meta({ description: 'present / succeeded attempts.' }),
+      })
+      .default({ present: 0, presentRate: 0 })
+      .meta({ description: 'Persistent sessions found on reconnect (MQTT clean start off).' }),
+    delivery: deliveryResult.nullable().default(null).meta({ description: 'End-to-end message accounting; null when no cohort publishes with echo.' }),
+    webhook: webhookResult.nullable().default(null).meta({ description: 'Messages the target forwarded to `herd run --webhook-sink`; null when no sink ran.' }),
+    thresholds: z
+      .array(
+        z
+          .object({
+            metric: text('Metric name, e.g. connect.total.'),
+            expression: text('Expression as written, e.g. "p(99) < 2s".'),
+            passed: z.boolean().meta({ description: 'The threshold held (no samples = failed).' }),
+            observed: z.number().nullable().meta({ description: 'Observed value in the metric’s base unit (µs for latency, a fraction for rates), or null when no samples.' }),
+            observedText: text('The observed value for humans, e.g. "16.1ms".'),
+          })
+          .meta({ description: 'One threshold evaluated on the final data.' }),
+      )
+      .meta({ description: 'Thresholds in scenario order.' }),
+  })
+  .meta({ title: 'herd results', description: 'results.json: the single source of truth of a herd run (schema 1.x).' });
+
+// Compile-time guard: the schema and the Results type must describe the same shape.
+type Parsed = z.output<typeof resultsSchema>;
+const toResults = (p: Parsed): Results => p;
+const fromResults = (r: Results): Parsed => r;
+void toResults;
+void fromResults;
+
+export function resultsJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(resultsSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  return { $id: 'urn:herd:schema:results:1', ...schema };
+}
+
+export function resultsJsonSchemaText(): string {
+  return JSON.stringify(resultsJsonSchema(), null, 2) + '\n';
+}

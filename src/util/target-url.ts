@@ -1,0 +1,89 @@
+/**
+ * The URL schemes herd's devices can use, and the one parser of target URLs: a scenario's target,
+ * --target, cohort failover lists and each device's endpoint. protocols/registry.ts builds its
+ * transport adapters from SCHEMES and every other list of schemes (schemas, the embedded target's
+ * listeners) derives from it, so a new transport is one row here plus its adapter.
+ */
+import { isIP } from 'node:net';
+import { HerdError } from '../errors.js';
+
+/** What a device speaks once its transport is up. */
+export type DeviceKind = 'mqtt' | 'websocket';
+
+export interface SchemeInfo {
+  defaultPort: number;
+  /** TLS on the wire: needs resolved TLS settings. */
+  secure: boolean;
+  /** A WebSocket upgrade comes first, so the URL's path matters. */
+  websocket: boolean;
+  /** The device kinds that can use it. */
+  deviceKinds: readonly DeviceKind[];
+}
+
+export const SCHEMES = {
+  mqtt: { defaultPort: 1883, secure: false, websocket: false, deviceKinds: ['mqtt'] },
+  mqtts: { defaultPort: 8883, secure: true, websocket: false, deviceKinds: ['mqtt'] },
+  ws: { defaultPort: 80, secure: false, websocket: true, deviceKinds: ['mqtt', 'websocket'] },
+  wss: { defaultPort: 443, secure: true, websocket: true, deviceKinds: ['mqtt', 'websocket'] },
+} as const satisfies Record<string, SchemeInfo>;
+
+export type TransportScheme = keyof typeof SCHEMES;
+
+/** In table order; a non-empty tuple so it can feed z.enum. */
+export const SCHEME_NAMES = Object.keys(SCHEMES) as [TransportScheme, ...TransportScheme[]];
+
+export function schemesFor(kind: DeviceKind): TransportScheme[] {
+  return SCHEME_NAMES.filter((s) => (SCHEMES[s].deviceKinds as readonly DeviceKind[]).includes(kind));
+}
+
+/** "mqtt://, mqtts://, ws://, wss://" for messages. */
+export function listSchemes(schemes: readonly TransportScheme[] = SCHEME_NAMES): string {
+  return schemes.map((s) => s + '://').join(', ');
+}
+
+export interface TargetAddress {
+  url: string;
+  scheme: TransportScheme;
+  /** Host name or IP, without IPv6 brackets. */
+  host: string;
+  port: number;
+  /** WebSocket path with query: "/mqtt" by default for MQTT over WebSocket, "/" for websocket devices; "" without WebSocket. */
+  path: string;
+  secure: boolean;
+  /** False when a name was given: each attempt then has a dns phase. */
+  hostIsIp: boolean;
+}
+
+/**
+ * Parses a target URL; throws E_TARGET_URL naming `field` when herd cannot use it. With `kind`, the
+ * scheme must also suit that kind of device, and the WebSocket path defaults for it.
+ */
+export function parseTargetUrl(text: string, field = 'target', kind?: DeviceKind): TargetAddress {
+  let u: URL;
+  try {
+    u = new URL(text);
+  } catch {
+    throw new HerdError('E_TARGET_URL', `${field}: expected a URL like "mqtt://127.0.0.1:1883", got ${JSON.stringify(text)}`);
+  }
+  const scheme = u.protocol.replace(/:$/, '');
+  const allowed = kind === undefined ? SCHEME_NAMES : schemesFor(kind);
+  if (!(allowed as readonly string[]).includes(scheme)) {
+    const what = kind === undefined ? `unsupported scheme "${scheme}://"` : `a ${kind} device cannot use "${scheme}://"`;
+    throw new HerdError('E_TARGET_URL', `${field}: ${what}; supported: ${listSchemes(allowed)}`);
+  }
+  const info = SCHEMES[scheme as TransportScheme];
+  const host = u.hostname.replace(/^\[|\]$/g, '');
+  if (host === '') throw new HerdError('E_TARGET_URL', `${field}: the URL has no host: ${JSON.stringify(text)}`);
+  const port = u.port === '' ? info.defaultPort : Number(u.port);
+  if (port === 0) throw new HerdError('E_TARGET_URL', `${field}: port 0 is not a port a device can connect to: ${JSON.stringify(text)}`);
+  const defaultPath = kind === 'websocket' ? '/' : '/mqtt';
+  const path = info.websocket ? (u.pathname === '/' && u.search === '' ? defaultPath : u.pathname + u.search) : '';
+  return { url: text, scheme: scheme as TransportScheme, host, port, path, secure: info.secure, hostIsIp: isIP(host) !== 0 };
+}
+
+/** A loopback host: 127.0.0.0/8, ::1 (with or without brackets) or localhost. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '');
+  if (h === '::1' || h === 'localhost') return true;
+  return isIP(h) === 4 && h.startsWith('127.');
+}
