@@ -10,7 +10,7 @@ import { loadScenario, type LoadedScenario } from '../scenario/load.js';
 import type { Overrides, ResolvedScenario } from '../scenario/resolve.js';
 import { parseTargetUrl } from '../scenario/target-url.js';
 import { restartEmbeddedTarget, spawnEmbeddedTarget, type EmbeddedTarget } from '../target/spawn.js';
-import type { TargetOptionsInput } from '../target/options.js';
+import { describeTargetKnobs, type TargetOptionsInput } from '../target/options.js';
 import { Coordinator, type SecondEvent } from './coordinator.js';
 import { startMetricsServer, type MetricsServer } from './metrics-server.js';
 import { sentFromDelivery, WebhookSink } from './webhook-sink.js';
@@ -210,6 +210,8 @@ export async function executeRun(req: RunRequest, hooks: RunHooks = {}): Promise
       target: targetUrl,
       embeddedTarget: embedded !== null,
       allowSaturated: req.allowSaturated,
+      maxHandshakesPerWorker: req.maxHandshakesInFlight,
+      embeddedTargetKnobs: embedded === null ? null : describeTargetKnobs((embedded as EmbeddedTarget).options),
       webhook,
     });
     const runDir = join(outDir, runId);

@@ -173,3 +173,41 @@ export const scenarioSchema = z
       .meta({ description: 'Threshold expressions by metric, as written in the scenario.' }),
   })
   .meta({ description: 'The resolved scenario: enough to reproduce the run.' });
+
+export const workerHealth = z
+  .object({
+    worker: count('Worker index.'),
+    devices: count('Devices this worker ran.'),
+    peakLoopDelayP99Us: us('Worst one-second event-loop delay p99'),
+    peakLoopUtilisation: z.number().min(0).meta({ description: 'Worst one-second event-loop utilisation (0–1).' }),
+    peakCpuPercent: z.number().min(0).meta({ description: 'Worst one-second CPU use (% of one core).' }),
+    peakRssBytes: count('Largest resident memory (bytes).'),
+    peakOpenFiles: count('Most open file descriptors.'),
+    peakScheduleLagUs: us('Worst delay between an intended start and the socket opening'),
+    exitedEarly: z.boolean().meta({ description: 'The worker process ended before the run did.' }),
+  })
+  .meta({ description: 'What one worker process saw of itself.' });
+
+export const healthSchema = z
+  .object({
+    saturated: z.boolean().meta({ description: 'Sustained evidence that the harness was a bottleneck (≥ 3 s in a row or ≥ 20% of the judged seconds past a limit, startup second and teardown excluded), or it failed or dropped attempts itself.' }),
+    affectsVerdict: z.boolean().default(false).meta({ description: 'What the harness added could have changed a threshold’s outcome or the accounting: exit 3 unless --allow-saturated (files before 1.1: read as false).' }),
+    reasons: z.array(z.string()).meta({ description: 'The evidence, with figures.' }),
+    effects: z.array(z.string()).default([]).meta({ description: 'What the harness did, or could have done, to the numbers and thresholds.' }),
+    notCounted: z.array(z.string()).default([]).meta({ description: 'Excursions past a limit too short to count as evidence.' }),
+    advice: z.array(z.string()).default([]).meta({ description: 'What to change: --workers, --max-handshakes, a quieter runner, --allow-saturated.' }),
+    workerFailures: z.array(z.string()).default([]).meta({ description: 'Worker processes that died during the run, with what was lost.' }),
+    workers: z.array(workerHealth).meta({ description: 'Per worker process.' }),
+  })
+  .meta({ description: 'The harness watching itself.' });
+
+export const stormSchema = z
+  .object({
+    peakAttemptsPerS: count('Most attempts started in one second.'),
+    peakSucceededPerS: count('Most successful connects in one second (0 in files before 1.1).').default(0),
+    peakHandshaking: count('Most handshakes in flight at once.'),
+    disconnects: count('Sessions lost after connecting, without herd asking (peer close, reset, keepalive timeout, server DISCONNECT); clean teardowns and device-side outage drops excluded.'),
+    outageDrops: count('Devices knocked offline by outage waves.'),
+  })
+  .default({ peakAttemptsPerS: 0, peakSucceededPerS: 0, peakHandshaking: 0, disconnects: 0, outageDrops: 0 })
+  .meta({ description: 'The storm as a whole: the busiest seconds (absent in files from before it existed; read as zeros).' });

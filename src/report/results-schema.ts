@@ -9,7 +9,7 @@
  */
 import { z } from 'zod';
 import { RESULTS_SCHEMA_VERSION, type Results } from './results-types.js';
-import { count, isoTime, scenarioSchema, text, us, usOrNull } from './results-schema-parts.js';
+import { count, healthSchema, isoTime, scenarioSchema, stormSchema, text, us, usOrNull } from './results-schema-parts.js';
 import { decodeHistogram } from '../metrics/histogram.js';
 
 /** An encoded HDR histogram must decode: a hand-edited one is refused here, not crashed on later. */
@@ -123,20 +123,6 @@ const webhookResult = z
   })
   .meta({ description: 'What `herd run --webhook-sink` counted: messages the target forwarded onward.' });
 
-const workerHealth = z
-  .object({
-    worker: count('Worker index.'),
-    devices: count('Devices this worker ran.'),
-    peakLoopDelayP99Us: us('Worst one-second event-loop delay p99'),
-    peakLoopUtilisation: z.number().min(0).meta({ description: 'Worst one-second event-loop utilisation (0–1).' }),
-    peakCpuPercent: z.number().min(0).meta({ description: 'Worst one-second CPU use (% of one core).' }),
-    peakRssBytes: count('Largest resident memory (bytes).'),
-    peakOpenFiles: count('Most open file descriptors.'),
-    peakScheduleLagUs: us('Worst delay between an intended start and the socket opening'),
-    exitedEarly: z.boolean().meta({ description: 'The worker process ended before the run did.' }),
-  })
-  .meta({ description: 'What one worker process saw of itself.' });
-
 const nullableUs = (d: string) => z.number().int().min(0).nullable().meta({ description: `${d} (integer µs; null = never reached)` });
 
 const outageResult = z
@@ -167,6 +153,7 @@ const outageResult = z
     attemptsHistogram: text('HdrHistogram (compressed base64) of attempts per recovered device behind `reconnectAttempts`.').refine(decodes, HISTOGRAM_ERROR).default(''),
     peakAttemptsPerS: count('Most attempts per second from the outage’s start to the end of the run.'),
     peakHandshaking: count('Most handshakes in flight from the outage’s start to the end of the run.'),
+    peakSucceededPerSAfterEnd: count('Most successful connects in one second from the first whole second after the outage ended (0 in files before 1.1).').default(0),
   })
   .meta({ description: 'What one outage did and how fast the fleet came back.' });
 
@@ -203,8 +190,8 @@ export const resultsSchema = z
       .object({
         id: text('Run id: UTC start time and a random suffix; also the report folder name.'),
         status: z.enum(['completed', 'aborted']).meta({ description: 'completed, or aborted (interrupted or stopped by a failure).' }),
-        verdict: z.enum(['passed', 'failed']).meta({ description: 'passed when every threshold passed, accounting balanced, the run completed and the harness was not saturated (or that was allowed).' }),
-        exitCode: z.number().int().min(0).meta({ description: 'Exit code of `herd run`: 0 passed, 1 threshold failed, 3 run failed or saturated, 130 interrupted.' }),
+        verdict: z.enum(['passed', 'failed']).meta({ description: 'passed when every threshold passed, accounting balanced, the run completed and the harness could not have changed a threshold or the accounting (or --allow-saturated was given).' }),
+        exitCode: z.number().int().min(0).meta({ description: 'Exit code of `herd run`: 0 passed, 1 threshold failed, 3 run failed or the harness could have decided the verdict, 130 interrupted.' }),
         startedAt: isoTime('Run start'),
         endedAt: isoTime('Run end'),
         abortedAt: isoTime('When the run was interrupted').nullable(),
@@ -224,6 +211,8 @@ export const resultsSchema = z
         startAt: z.string().nullable().default(null).meta({ description: 'The agreed start time (--start-at, ISO 8601), or null.' }),
         clockOffsetMs: z.number().nullable().default(null).meta({ description: 'How far the actual origin was from --start-at (ms), or null.' }),
         mergedFrom: z.array(z.string()).nullable().default(null).meta({ description: 'For a merged result (herd merge): the run ids of its shards; otherwise null.' }),
+        allowSaturated: z.boolean().default(false).meta({ description: '`--allow-saturated` was given: the exit code follows the thresholds even where the harness could have decided them (false in files before 1.1).' }),
+        embeddedTargetKnobs: z.string().nullable().default(null).meta({ description: 'The embedded target’s profile and knobs in words, e.g. "profile protected: …"; null for another target (and in files before 1.1).' }),
       })
       .meta({ description: 'What happened to the run as a whole.' }),
     scenario: scenarioSchema,
@@ -282,23 +271,8 @@ export const resultsSchema = z
         buckets: z.array(timelineBucket).meta({ description: 'One bucket per second from 0 to the end, without gaps.' }),
       })
       .meta({ description: 'Per-second series.' }),
-    health: z
-      .object({
-        saturated: z.boolean().meta({ description: 'The harness, not the target, was the bottleneck at some point.' }),
-        reasons: z.array(z.string()).meta({ description: 'Why it was flagged saturated.' }),
-        workerFailures: z.array(z.string()).default([]).meta({ description: 'Worker processes that died during the run, with what was lost.' }),
-        workers: z.array(workerHealth).meta({ description: 'Per worker process.' }),
-      })
-      .meta({ description: 'The harness watching itself.' }),
-    storm: z
-      .object({
-        peakAttemptsPerS: count('Most attempts started in one second.'),
-        peakHandshaking: count('Most handshakes in flight at once.'),
-        disconnects: count('Sessions that ended after being connected (clean teardowns excluded).'),
-        outageDrops: count('Devices knocked offline by outage waves.'),
-      })
-      .default({ peakAttemptsPerS: 0, peakHandshaking: 0, disconnects: 0, outageDrops: 0 })
-      .meta({ description: 'The storm as a whole: the busiest second (absent in files from before it existed; read as zeros).' }),
+    health: healthSchema,
+    storm: stormSchema,
     cohorts: z
       .record(z.string(), cohortResult)
       .default({})
