@@ -38,10 +38,6 @@ export function percentOf(n: number, of: number, digits = 1): string {
   return of === 0 ? '–' : `${((n / of) * 100).toFixed(digits)}%`;
 }
 
-export function errorTotal(r: Results): number {
-  return r.errors.reduce((a, e) => a + e.count, 0);
-}
-
 export function describeWave(w: Results['scenario']['waves'][number]): string {
   const at = `at ${w.atUs / 1e6}s`;
   switch (w.type) {
