@@ -54,7 +54,9 @@ describe('sharded runs and herd merge', () => {
     for (const s of shards) expectExit(s, 0);
     const parts = [1, 2, 3, 4].map((i) => readOne(join(dir, `shard-${i}`)));
     expect(parts.map((p) => [p.run.shard, p.attempts.planned])).toEqual([1, 2, 3, 4].map((i) => [{ index: i, count: 4 }, 200]));
-    for (const p of parts) expect(Math.abs(p.run.clockOffsetMs ?? 1e9)).toBeLessThan(1000);
+    // Each shard records how far its origin fell from --start-at. On busy shared cores the timer that
+    // waits for it fires late by up to seconds (1.5 s seen at load 15 on 2 cores): the bound has that margin.
+    for (const p of parts) expect(Math.abs(p.run.clockOffsetMs ?? 1e9)).toBeLessThan(5000);
 
     const files = [1, 2, 3, 4].map((i) => {
       const [run] = readdirSync(join(dir, `shard-${i}`));
