@@ -24,6 +24,13 @@ export interface OutageHost {
 
 const DROP_BATCH = 256;
 
+/**
+ * A target drops its connections at an outage's start (silent ones at its end) and a device hears
+ * of it a round trip and an event-loop turn later: losses that soon after the window count as its
+ * hits, or a 0-second outage ("the server drops everyone") would hit nobody.
+ */
+export const TARGET_OUTAGE_NOTICE_US = 1_000_000;
+
 export type DropMode = 'disconnect' | 'reset' | 'silent';
 
 export class OutagePlayer {
@@ -117,7 +124,7 @@ export class OutagePlayer {
     const now = this.h.now();
     for (const i of this.targetOutages) {
       const out = this.h.plan.outages[i];
-      if (!out || now < out.atUs || now > out.atUs + out.offlineUs) continue;
+      if (!out || now < out.atUs || now > out.atUs + out.offlineUs + TARGET_OUTAGE_NOTICE_US) continue;
       d.outageOf[slot] = i;
       d.attemptsSinceDrop[slot] = 0;
       this.h.rec.outageDropped(i);

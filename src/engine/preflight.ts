@@ -54,7 +54,17 @@ export function preflight(i: PreflightInput): PreflightResult {
   const fdSoft = f.openFileLimit.soft ?? 1_000_000;
   const perWorkerCap = Math.max(1, fdSoft - FD_HEADROOM);
   const neededWorkers = Math.max(1, Math.ceil(i.peakConcurrent / perWorkerCap));
-  let workers = i.workers ?? Math.max(neededWorkers, Math.min(f.cores, Math.max(1, Math.ceil(i.peakConcurrent / 500))));
+  // Never more workers than cores (they would only take turns on the CPU and lag), unless the
+  // open-file limit forces it — and then say so.
+  const workers = i.workers ?? Math.max(neededWorkers, Math.min(f.cores, Math.max(1, Math.ceil(i.peakConcurrent / 500))));
+  if (workers > f.cores) {
+    advice.push(
+      i.workers === null
+        ? `${workers} workers on ${f.cores} cores: \`ulimit -n\` ${fdSoft} allows ${perWorkerCap} connections per worker and the plan holds ${i.peakConcurrent}; ` +
+            `workers sharing cores lag sooner (raise \`ulimit -n\` to ${Math.ceil(i.peakConcurrent / f.cores) + FD_HEADROOM} for ${f.cores})`
+        : `--workers ${workers} on ${f.cores} cores: workers sharing cores lag sooner, and the run will say if that decided a threshold`,
+    );
+  }
   const perWorker = Math.ceil(i.peakConcurrent / workers);
   const fdOk = perWorker <= perWorkerCap;
   checks.push({ name: 'open files per worker', need: `${perWorker}`, have: `${fdSoft} (ulimit -n)`, ok: fdOk });
@@ -64,7 +74,6 @@ export function preflight(i: PreflightInput): PreflightResult {
         `use --workers ${neededWorkers} or more, or raise \`ulimit -n\``,
     );
   }
-  if (i.workers === null) workers = Math.max(workers, neededWorkers);
 
   // Ephemeral ports per source/destination pair.
   const range = f.ephemeralPortRange;

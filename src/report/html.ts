@@ -6,7 +6,8 @@
 import type { Results } from '../results/types.js';
 import { formatUs } from '../util/duration.js';
 import { xmlEscape as esc } from './junit.js';
-import { describeWave, errorTotal, latencyRows, percentOf } from './labels.js';
+import { describeWave, latencyRows, percentOf } from './labels.js';
+import { isConnectError, outagePeakAfterEnd, runFacts, saturationLines, timelinePeaks } from './facts.js';
 import { chartConnected, chartDistribution, chartLatencyOverTime, chartOutcomes } from './html-charts.js';
 import { REPORT_CSS } from './html-style.js';
 
@@ -28,10 +29,11 @@ function tableHtml(id: string, head: string[], rows: string[][], numeric: boolea
 
 function banners(r: Results): string {
   const out: string[] = [];
-  if (r.health.saturated) {
+  const sat = saturationLines(r);
+  if (sat) {
     out.push(
-      `<div class="banner saturated" id="saturation-banner" role="alert"><strong>⚠ The harness was saturated</strong> — these numbers describe herd as much as the target:<ul>` +
-        r.health.reasons.map((x) => `<li>${esc(x)}</li>`).join('') +
+      `<div class="banner saturated" id="saturation-banner" role="alert" data-affects-verdict="${r.health.affectsVerdict}"><strong>⚠ ${esc(sat.title)}</strong><ul>` +
+        sat.lines.map((x) => `<li>${esc(x)}</li>`).join('') +
         '</ul></div>',
     );
   }
@@ -46,22 +48,24 @@ function banners(r: Results): string {
 
 function kpis(r: Results): string {
   const a = r.attempts;
+  const f = runFacts(r);
   const total = r.latency['connect.total'];
-  // Reconnects are attempts too: the share succeeded is of every attempt, not only the planned first ones.
-  const attempts = a.planned + (a.reconnects ?? 0);
-  const errRate = a.started === 0 ? '–' : percentOf(a.failed + a.timedOut, a.started, 2);
+  const connectBad = a.failed + a.timedOut;
   return (
     '<div class="kpis" id="kpis">' +
-    kpi('planned attempts', String(a.planned)) +
-    ((a.reconnects ?? 0) > 0 ? kpi('reconnect attempts', String(a.reconnects)) : '') +
-    kpi(`succeeded (${percentOf(a.succeeded, attempts)} of attempts)`, String(a.succeeded), a.succeeded === attempts ? 'ok' : '') +
-    kpi('failed', String(a.failed), a.failed > 0 ? 'bad' : '') +
-    kpi('timed out', String(a.timedOut), a.timedOut > 0 ? 'bad' : '') +
+    kpi(`of ${a.started} started`, `${percentOf(a.succeeded, a.started)} succeeded`, a.succeeded === a.started ? 'ok' : '') +
+    kpi('connects failed · timed out', `${a.failed} · ${a.timedOut}`, connectBad > 0 ? 'bad' : '') +
+    kpi(`sessions lost of ${a.succeeded} established`, String(r.storm.disconnects), r.storm.disconnects > 0 ? 'bad' : '') +
     kpi('dropped', String(a.dropped), a.dropped > 0 ? 'bad' : '') +
-    kpi('error rate (of started)', errRate, a.failed + a.timedOut > 0 ? 'bad' : '') +
     kpi('connect p99', total && total.count > 0 ? formatUs(total.p99Us) : '–') +
-    (r.storm && r.storm.peakAttemptsPerS > 0 ? kpi('peak attempts/s', String(r.storm.peakAttemptsPerS)) : '') +
-    '</div>'
+    kpi('peak successes/s', String(timelinePeaks(r).succeededPerS)) +
+    kpi('peak attempts/s', String(timelinePeaks(r).attemptsPerS)) +
+    '</div>' +
+    `<p class="facts" id="facts"><span id="fact-success">${esc(f.success)}</span> · <span id="fact-connect">${esc(f.connectFailures)}</span> · ` +
+    `<span id="fact-sessions">${esc(f.sessionsLost)}</span><br><span id="fact-peaks">${esc(f.peaks)}</span>` +
+    (f.shedding ? `<br><span id="fact-shedding">${esc(f.shedding)}</span>` : '') +
+    (a.offline > 0 ? `<br>${a.offline} attempts while offline were never sent and are not in the share.` : '') +
+    '</p>'
   );
 }
 
@@ -98,11 +102,18 @@ function errorsCard(r: Results): string {
   const body =
     r.errors.length === 0
       ? '<p class="hint">No errors.</p>'
-      : `<p class="hint">${errorTotal(r)} failures among ${r.attempts.started} started attempts. <em>local</em> errors are the harness’s own, never the target’s.</p>` +
+      : `<p class="hint">Connect attempts: ${esc(runFacts(r).errorsRate)}. Sessions: ${esc(runFacts(r).sessionsLost)}. <em>local</em> errors are the harness’s own, never the target’s.</p>` +
+        (runFacts(r).shedding ? `<p class="hint" id="shedding">Load shedding: ${esc(runFacts(r).shedding ?? '')}.</p>` : '') +
         tableHtml(
           'errors-table',
-          ['origin', 'phase', 'code', 'count', 'of started'],
-          r.errors.map((e) => [esc(e.origin), esc(e.phase), `<code>${esc(e.code)}</code>`, String(e.count), percentOf(e.count, r.attempts.started, 2)]),
+          ['origin', 'phase', 'code', 'count', 'of'],
+          r.errors.map((e) => [
+            esc(e.origin),
+            esc(e.phase),
+            `<code>${esc(e.code)}</code>`,
+            String(e.count),
+            isConnectError(e) ? `${percentOf(e.count, r.attempts.started, 2)} of started` : e.phase === 'held' ? `${percentOf(e.count, r.attempts.succeeded, 2)} of established` : '',
+          ]),
           [false, false, false, true, true],
         );
   return `<section class="card" id="card-errors"><h2>Errors by origin and code</h2>${body}</section>`;
@@ -114,7 +125,7 @@ function outagesCard(r: Results): string {
   const never = (v: number | null): string => (v === null ? '<span class="mark-bad">never</span>' : formatUs(v));
   const table = tableHtml(
     'outages-table',
-    ['outage', 'at', 'offline', 'mode', 'hit', 'recovered', 'recovery p50', 'p90', 'p99', 'all', 'attempts/device p50 · p99 · max', 'peak attempts/s'],
+    ['outage', 'at', 'offline', 'mode', 'hit', 'recovered', 'recovery p50', 'p90', 'p99', 'all', 'attempts/device p50 · p99 · max', 'peak attempts/s', 'peak successes/s after it ended'],
     outages.map((o) => [
       esc(o.name),
       formatUs(o.atUs),
@@ -122,16 +133,15 @@ function outagesCard(r: Results): string {
       esc(o.mode),
       String(o.dropped),
       String(o.recovered),
-      never(o.recovery.p50Us),
-      never(o.recovery.p90Us),
-      never(o.recovery.p99Us),
-      never(o.recovery.p100Us),
+      ...[o.recovery.p50Us, o.recovery.p90Us, o.recovery.p99Us, o.recovery.p100Us].map((v) => (o.dropped === 0 ? '–' : never(v))),
       `${o.reconnectAttempts.p50} · ${o.reconnectAttempts.p99} · ${o.reconnectAttempts.max}`,
       String(o.peakAttemptsPerS),
+      String(outagePeakAfterEnd(r, o)),
     ]),
-    [false, true, true, false, true, true, true, true, true, true, true, true],
+    [false, true, true, false, true, true, true, true, true, true, true, true, true],
   );
-  return `<section class="card" id="card-outages"><h2>Outages and recovery</h2><p class="hint">Recovery: time from the end of each outage until that share of the devices it hit was connected again.</p>${table}</section>`;
+  const lines = runFacts(r).outages.map((x) => `<li>${esc(x)}</li>`).join('');
+  return `<section class="card" id="card-outages"><h2>Outages and recovery</h2><p class="hint">Recovery: time from the end of each outage until that share of the devices it hit was connected again; peak attempts/s from the outage’s start, peak successes/s from its end.</p>${table}<ul id="outage-lines">${lines}</ul></section>`;
 }
 
 function metaCard(r: Results): string {
@@ -145,7 +155,8 @@ function metaCard(r: Results): string {
     ['verdict', `${r.run.verdict} (exit ${r.run.exitCode})`],
     ['started', r.run.startedAt],
     ['duration', `${(r.run.durationMs / 1000).toFixed(1)}s`],
-    ['target', r.run.target + (r.run.embeddedTarget ? ' (embedded)' : '')],
+    ['target', runFacts(r).target],
+    ['--allow-saturated', r.run.allowSaturated ? 'given' : 'not given'],
     ['scenario', `${s.name}${s.description ? ` — ${s.description}` : ''}`],
     ['devices', `${s.devices}${s.scale !== 1 ? ` (scale ${s.scale})` : ''}, MQTT ${s.device.mqttVersion === 4 ? '3.1.1' : '5'}, keepalive ${formatUs(s.device.keepaliveUs)}, timeout ${formatUs(s.device.connectTimeoutUs)}`],
     ['waves', s.waves.map((w) => `${w.name}: ${describeWave(w)}`).join('; ')],
@@ -204,7 +215,7 @@ export function renderHtml(r: Results): string {
 <body>
 <main>
 <header><h1>herd · ${esc(r.scenario.name)}<span class="badge ${passed ? 'passed' : 'failed'}" id="verdict">${passed ? 'PASSED' : 'FAILED'}</span></h1>
-<p class="sub">run ${esc(r.run.id)} · ${esc(r.run.startedAt)} · ${r.scenario.devices} devices → ${esc(r.run.target)}${r.run.embeddedTarget ? ' (embedded)' : ''} · ${(r.run.durationMs / 1000).toFixed(1)}s</p></header>
+<p class="sub" id="header-sub">run ${esc(r.run.id)} · ${esc(r.run.startedAt)} · ${r.scenario.devices} devices → ${esc(runFacts(r).target)} · ${(r.run.durationMs / 1000).toFixed(1)}s</p></header>
 ${banners(r)}
 ${kpis(r)}
 ${chartConnected(r)}

@@ -4,6 +4,7 @@
  * value against the expression, so the CI page says why without opening results.json.
  */
 import type { Results } from '../results/types.js';
+import { runFacts, saturationLines } from './facts.js';
 
 export interface JunitCase {
   classname: string;
@@ -42,11 +43,13 @@ export function junitCases(r: Results): JunitCase[] {
     failure: r.accounting.balanced ? null : `accounting mismatch: ${r.accounting.detail}`,
     detail: r.accounting.detail,
   });
+  const sat = saturationLines(r);
+  const decided = r.health.affectsVerdict && !r.run.allowSaturated;
   cases.push({
     classname: 'herd.run',
-    name: 'the harness was not the bottleneck',
-    failure: r.health.saturated ? `the harness was saturated: ${r.health.reasons.join('; ')}` : null,
-    detail: r.health.saturated ? r.health.reasons.join('\n') : 'no saturation signs in any worker',
+    name: 'the harness did not decide the verdict',
+    failure: decided ? `${sat?.title ?? 'the harness was saturated'} ${[...r.health.reasons, ...r.health.effects].join('; ')}` : null,
+    detail: sat ? [sat.title, ...sat.lines].join('\n') : 'no saturation signs in any worker',
   });
   cases.push({
     classname: 'herd.run',
@@ -69,13 +72,22 @@ export function renderJunit(r: Results): string {
       `time="${seconds}" timestamp="${xmlEscape(r.run.startedAt)}" hostname="herd">`,
   );
   out.push('    <properties>');
+  const f = runFacts(r);
   const props: [string, string][] = [
     ['run.id', r.run.id],
     ['run.verdict', r.run.verdict],
     ['run.exitCode', String(r.run.exitCode)],
-    ['target', r.run.target],
+    ['run.allowSaturated', String(r.run.allowSaturated)],
+    ['target', f.target],
     ['devices', String(r.scenario.devices)],
     ['herd.version', r.tool.version],
+    ['attempts', f.success],
+    ['connects', f.connectFailures],
+    ['errors.rate', f.errorsRate],
+    ['sessions', f.sessionsLost],
+    ['peaks', f.peaks],
+    ['shedding', f.shedding ?? 'none'],
+    ...f.outages.map((o, i): [string, string] => [`outage.${i + 1}`, o]),
   ];
   for (const [k, v] of props) out.push(`      <property name="${xmlEscape(k)}" value="${xmlEscape(v)}"/>`);
   out.push('    </properties>');

@@ -1,5 +1,5 @@
 /** Names and small formatting shared by the report renderers (pure). */
-import type { LatencySummary, Results } from '../results/types.js';
+import type { LatencySummary, Results, TimelineBucket } from '../results/types.js';
 
 /** Known latency keys in reading order, with the label a person sees. */
 export const PHASE_LABELS: readonly (readonly [string, string])[] = [
@@ -38,10 +38,6 @@ export function percentOf(n: number, of: number, digits = 1): string {
   return of === 0 ? '–' : `${((n / of) * 100).toFixed(digits)}%`;
 }
 
-export function errorTotal(r: Results): number {
-  return r.errors.reduce((a, e) => a + e.count, 0);
-}
-
 export function describeWave(w: Results['scenario']['waves'][number]): string {
   const at = `at ${w.atUs / 1e6}s`;
   switch (w.type) {
@@ -58,4 +54,14 @@ export function describeWave(w: Results['scenario']['waves'][number]): string {
     case 'churn':
       return `churn ${Math.round(w.perMinute * 100)}%/min over ${w.overUs / 1e6}s ${at}`;
   }
+}
+
+/** The first whole timeline second at or after a time: a bucket that began earlier also holds what came before. */
+export function firstSecondAfter(us: number): number {
+  return Math.ceil(us / 1e6);
+}
+
+/** Most successful connects in one timeline second from second `fromS` on. */
+export function peakSucceededPerS(buckets: readonly TimelineBucket[], fromS = 0): number {
+  return buckets.reduce((m, b) => (b.t >= fromS && b.succeeded > m ? b.succeeded : m), 0);
 }

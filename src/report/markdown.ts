@@ -4,7 +4,8 @@
  */
 import type { Results } from '../results/types.js';
 import { formatUs } from '../util/duration.js';
-import { describeWave, errorTotal, latencyRows, percentOf } from './labels.js';
+import { describeWave, latencyRows, percentOf } from './labels.js';
+import { isConnectError, outagePeakAfterEnd, runFacts, saturationLines } from './facts.js';
 
 /** Escapes text for a Markdown table cell or inline text. */
 export function mdEscape(s: string): string {
@@ -20,11 +21,13 @@ export function renderMarkdown(r: Results): string {
   const out: string[] = [];
   const passed = r.run.verdict === 'passed';
   out.push(`## herd · ${mdEscape(r.scenario.name)} — ${passed ? '✅ PASSED' : '❌ FAILED'}`, '');
-  if (r.health.saturated) {
-    out.push('> [!WARNING]', '> **The harness was saturated** — these numbers describe herd as much as the target:');
-    for (const reason of r.health.reasons) out.push(`> - ${mdEscape(reason)}`);
+  const sat = saturationLines(r);
+  if (sat) {
+    out.push(r.health.affectsVerdict ? '> [!CAUTION]' : '> [!WARNING]', `> **${mdEscape(sat.title)}**`);
+    for (const line of sat.lines) out.push(`> - ${mdEscape(line)}`);
     out.push('');
   }
+  const f = runFacts(r);
   if (r.run.status === 'aborted') out.push(`> **Aborted:** ${mdEscape(r.run.abortReason ?? 'interrupted')} — a partial report.`, '');
 
   const s = r.scenario;
@@ -34,7 +37,7 @@ export function renderMarkdown(r: Results): string {
       [
         [
           `\`${r.run.id}\``,
-          `${mdEscape(r.run.target)}${r.run.embeddedTarget ? ' (embedded)' : ''}`,
+          mdEscape(f.target),
           `${s.devices}${s.scale !== 1 ? ` (scale ${s.scale})` : ''}`,
           String(r.run.workers),
           `${(r.run.durationMs / 1000).toFixed(1)}s`,
@@ -51,14 +54,13 @@ export function renderMarkdown(r: Results): string {
 
   const a = r.attempts;
   out.push('### Attempts', '');
-  if (r.storm && r.storm.peakAttemptsPerS > 0) {
-    out.push(`Busiest second: ${r.storm.peakAttemptsPerS} attempts/s, ${r.storm.peakHandshaking} handshakes in flight; ${r.storm.disconnects} disconnects, ${r.storm.outageDrops} devices knocked off by outages.`, '');
-  }
+  out.push(`**${mdEscape(f.success)}** · ${mdEscape(f.connectFailures)} · ${mdEscape(f.sessionsLost)}`, '');
+  out.push(`${mdEscape(f.peaks)} · ${r.storm.outageDrops} dropped by outage waves`, '');
   out.push(
     ...table(
-      ['planned', 'reconnects', 'started', 'succeeded', 'failed', 'timed out', 'dropped', 'in flight at end'],
-      [[a.planned, a.reconnects ?? 0, a.started, `${a.succeeded} (${percentOf(a.succeeded, a.planned + (a.reconnects ?? 0))})`, a.failed, a.timedOut, a.dropped, a.inFlightAtEnd].map(String)],
-      ['r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+      ['planned', 'reconnects', 'offline (never sent)', 'started', 'succeeded', 'connects failed', 'timed out', 'dropped', 'in flight at end'],
+      [[a.planned, a.reconnects ?? 0, a.offline ?? 0, a.started, a.succeeded, a.failed, a.timedOut, a.dropped, a.inFlightAtEnd].map(String)],
+      ['r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
     ),
     '',
   );
@@ -84,16 +86,17 @@ export function renderMarkdown(r: Results): string {
   out.push('### Errors', '');
   if (r.errors.length === 0) out.push('No errors.', '');
   else {
-    out.push(`${errorTotal(r)} failures among ${a.started} started attempts.`, '');
+    out.push(`Connect attempts: ${mdEscape(f.errorsRate)}. Sessions: ${mdEscape(f.sessionsLost)}.`, '');
+    if (f.shedding) out.push(`**Load shedding:** ${mdEscape(f.shedding)}.`, '');
     out.push(
       ...table(
-        ['origin', 'phase', 'code', 'count', 'of started'],
+        ['origin', 'phase', 'code', 'count', 'of'],
         r.errors.map((e) => [
           e.origin === 'local' ? `**local** (the harness, not the target)` : e.origin,
           mdEscape(e.phase),
           `\`${e.code.replace(/`/g, "'")}\``,
           String(e.count),
-          percentOf(e.count, a.started, 2),
+          isConnectError(e) ? `${percentOf(e.count, a.started, 2)} of started` : e.phase === 'held' ? `${percentOf(e.count, a.succeeded, 2)} of established` : '',
         ]),
         ['l', 'l', 'l', 'r', 'r'],
       ),
@@ -106,7 +109,7 @@ export function renderMarkdown(r: Results): string {
     out.push('### Outages and recovery', '');
     out.push(
       ...table(
-        ['outage', 'at', 'offline', 'mode', 'hit', 'recovered', 'recovery p50', 'p90', 'p99', 'all', 'attempts/device p50 · p99 · max'],
+        ['outage', 'at', 'offline', 'mode', 'hit', 'recovered', 'recovery p50', 'p90', 'p99', 'all', 'peak successes/s after it ended', 'attempts/device p50 · p99 · max'],
         outages.map((o) => [
           mdEscape(o.name),
           formatUs(o.atUs),
@@ -114,13 +117,16 @@ export function renderMarkdown(r: Results): string {
           mdEscape(o.mode),
           String(o.dropped),
           String(o.recovered),
-          ...[o.recovery.p50Us, o.recovery.p90Us, o.recovery.p99Us, o.recovery.p100Us].map((v) => (v === null ? 'never' : formatUs(v))),
+          ...[o.recovery.p50Us, o.recovery.p90Us, o.recovery.p99Us, o.recovery.p100Us].map((v) => (o.dropped === 0 ? '–' : v === null ? 'never' : formatUs(v))),
+          String(outagePeakAfterEnd(r, o)),
           `${o.reconnectAttempts.p50} · ${o.reconnectAttempts.p99} · ${o.reconnectAttempts.max}`,
         ]),
-        ['l', 'r', 'r', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+        ['l', 'r', 'r', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
       ),
       '',
     );
+    for (const line of f.outages) out.push(`- ${mdEscape(line)}`);
+    out.push('');
   }
 
   if (r.thresholds.length > 0) {

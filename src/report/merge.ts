@@ -9,6 +9,7 @@ import { zeroByOrigin } from '../metrics/aggregate.js';
 import { parseThresholds } from '../scenario/threshold-parse.js';
 import { evaluateThresholds } from '../thresholds/evaluate.js';
 import { checkAccounting, recoveryPercentiles } from '../metrics/accounting.js';
+import { firstSecondAfter, peakSucceededPerS } from './labels.js';
 import { mergeWebhookResults } from './webhook-merge.js';
 import type { Attempts, CohortResult, DeliveryCounts, DeliveryResult, ErrorCount, LatencySummary, OutageResult, Results, TimelineBucket } from '../results/types.js';
 
@@ -87,10 +88,14 @@ export function mergeResults(inputs: readonly { path: string; results: Results }
       attemptsHistogram: encodeHistogram(att),
       peakAttemptsPerS: Math.max(0, ...after.map((b) => b.attempts)),
       peakHandshaking: Math.max(0, ...after.map((b) => b.peakHandshaking)),
+      peakSucceededPerSAfterEnd: peakSucceededPerS(buckets, firstSecondAfter(o.atUs + o.offlineUs)),
     };
   });
   const aborted = all.some((r) => r.run.status === 'aborted');
   const saturated = all.some((r) => r.health.saturated);
+  const affectsVerdict = all.some((r) => r.health.affectsVerdict);
+  const allowSaturated = all.every((r) => r.run.allowSaturated);
+  const perShard = (pick: (r: Results) => readonly string[]): string[] => all.flatMap((r) => pick(r).map((x) => `shard ${r.run.shard?.index ?? 1}: ${x}`));
   const accounting = checkAccounting(attempts);
   const startedAt = all.map((r) => r.run.startedAt).sort()[0] as string;
   const endedAt = all.map((r) => r.run.endedAt).sort().at(-1) as string;
@@ -109,6 +114,7 @@ export function mergeResults(inputs: readonly { path: string; results: Results }
       shard: null,
       clockOffsetMs: Math.max(...all.map((r) => Math.abs(r.run.clockOffsetMs ?? 0))),
       mergedFrom: all.map((r) => r.run.id),
+      allowSaturated,
     },
     attempts,
     accounting,
@@ -117,12 +123,17 @@ export function mergeResults(inputs: readonly { path: string; results: Results }
     timeline: { bucketMs: first.timeline.bucketMs, buckets },
     health: {
       saturated,
-      reasons: all.flatMap((r) => r.health.reasons.map((x) => `shard ${r.run.shard?.index ?? 1}: ${x}`)),
-      workerFailures: all.flatMap((r) => (r.health.workerFailures ?? []).map((x) => `shard ${r.run.shard?.index ?? 1}: ${x}`)),
+      affectsVerdict,
+      reasons: perShard((r) => r.health.reasons),
+      effects: perShard((r) => r.health.effects),
+      notCounted: perShard((r) => r.health.notCounted),
+      advice: [...new Set(all.flatMap((r) => r.health.advice))],
+      workerFailures: perShard((r) => r.health.workerFailures ?? []),
       workers: all.flatMap((r, s) => r.health.workers.map((w) => ({ ...w, worker: s * 1000 + w.worker }))),
     },
     storm: {
       peakAttemptsPerS: Math.max(0, ...buckets.map((b) => b.attempts)),
+      peakSucceededPerS: peakSucceededPerS(buckets),
       peakHandshaking: Math.max(0, ...buckets.map((b) => b.peakHandshaking)),
       disconnects: all.reduce((a, r) => a + r.storm.disconnects, 0),
       outageDrops: all.reduce((a, r) => a + r.storm.outageDrops, 0),
@@ -143,7 +154,7 @@ export function mergeResults(inputs: readonly { path: string; results: Results }
   const thresholds = evaluateThresholds(parsed.thresholds, merged);
   const passed = thresholds.every((t) => t.passed);
   const workerFailed = all.some((r) => (r.health.workerFailures ?? []).length > 0);
-  const exitCode = aborted ? EXIT.interrupted : !accounting.balanced || saturated || workerFailed ? EXIT.runFailed : passed ? EXIT.ok : EXIT.thresholdFailed;
+  const exitCode = aborted ? EXIT.interrupted : !accounting.balanced || (affectsVerdict && !allowSaturated) || workerFailed ? EXIT.runFailed : passed ? EXIT.ok : EXIT.thresholdFailed;
   return { ...merged, run: { ...merged.run, exitCode, verdict: exitCode === EXIT.ok ? 'passed' : 'failed' }, thresholds };
 }
 

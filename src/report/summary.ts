@@ -1,6 +1,7 @@
 /** The terminal summary, rendered from results.json alone (pure; colour through the given painter). */
 import type { Results } from '../results/types.js';
 import { formatUs } from '../util/duration.js';
+import { isConnectError, outagePeakAfterEnd, outageText, runFacts, saturationLines } from './facts.js';
 
 export interface Paint {
   ok(s: string): string;
@@ -32,19 +33,38 @@ const PHASES: [string, string][] = [
 function renderOutages(r: Results, p: Paint): string[] {
   if (!r.outages || r.outages.length === 0) return [];
   const out = [p.bold('Recovery') + p.dim(' (time from the end of the outage until that share of hit devices is back)')];
-  const fmt = (v: number | null): string => (v === null ? 'never' : formatUs(v));
   for (const o of r.outages) {
-    out.push(
-      `  ${o.name}: ${o.mode} at ${formatUs(o.atUs)} for ${formatUs(o.offlineUs)} · hit ${o.dropped} · back ${o.recovered}` +
-        ` · 50% ${fmt(o.recovery.p50Us)} · 90% ${fmt(o.recovery.p90Us)} · 99% ${fmt(o.recovery.p99Us)} · all ${fmt(o.recovery.p100Us)}`,
-    );
+    out.push(`  ${outageText(o, outagePeakAfterEnd(r, o))}`);
     out.push(
       p.dim(
         `    attempts per device p50 ${o.reconnectAttempts.p50} · p99 ${o.reconnectAttempts.p99} · max ${o.reconnectAttempts.max}` +
-          ` · peak ${o.peakAttemptsPerS} attempts/s · peak ${o.peakHandshaking} handshakes in flight`,
+          ` · from its start: peak ${o.peakAttemptsPerS} attempts/s · peak ${o.peakHandshaking} handshakes in flight`,
       ),
     );
   }
+  out.push('');
+  return out;
+}
+
+function renderErrors(r: Results, p: Paint): string[] {
+  if (r.errors.length === 0) return [p.ok('No errors.'), ''];
+  const f = runFacts(r);
+  const out: string[] = [];
+  const groups: [string, typeof r.errors][] = [
+    [`Connect errors${p.dim(` (${f.errorsRate})`)}`, r.errors.filter(isConnectError)],
+    [f.sessionsLost, r.errors.filter((e) => e.phase === 'held')],
+    ['Message errors', r.errors.filter((e) => !isConnectError(e) && e.phase !== 'held')],
+  ];
+  for (const [title, list] of groups) {
+    if (list.length === 0) continue;
+    out.push(p.bold(title) + p.dim('  origin · phase · code · count'));
+    for (const e of list.slice(0, 12)) {
+      const line = `  ${e.origin.padEnd(9)}${e.phase.padEnd(13)}${e.code.padEnd(26)}${e.count}`;
+      out.push(e.origin === 'local' ? p.warn(line + '  ← the harness, not the target') : p.bad(line));
+    }
+    if (list.length > 12) out.push(p.dim(`  … ${list.length - 12} more in results.json`));
+  }
+  if (f.shedding) out.push(p.warn(`  ${f.shedding}`));
   out.push('');
   return out;
 }
@@ -85,28 +105,24 @@ export function renderSummary(r: Results, p: Paint = PLAIN): string {
   const a = r.attempts;
   const status = r.run.status === 'aborted' ? p.warn(`ABORTED (${r.run.abortReason ?? 'interrupted'})`) : 'completed';
   out.push(p.bold(`herd · ${r.scenario.name}`) + p.dim(`  run ${r.run.id}`));
+  const f = runFacts(r);
   out.push(
-    `  target ${r.run.target}${r.run.embeddedTarget ? ' (embedded)' : ''} · ${r.scenario.devices} devices · ` +
+    `  target ${f.target} · ${r.scenario.devices} devices · ` +
       `${r.run.workers} worker${r.run.workers === 1 ? '' : 's'} · seed ${r.scenario.seed}` +
       (r.scenario.scale !== 1 ? ` · scale ${r.scenario.scale}` : '') +
       ` · ${(r.run.durationMs / 1000).toFixed(1)}s · ${status}`,
   );
   out.push('');
   out.push(p.bold('Attempts'));
-  const pct = (n: number): string => (a.started === 0 ? '' : p.dim(` (${((n / a.started) * 100).toFixed(1)}% of started)`));
-  out.push(`  planned ${a.planned} · started ${a.started} · ${p.ok(`succeeded ${a.succeeded}`)}${pct(a.succeeded)}`);
-  const bad = (label: string, n: number): string => (n > 0 ? p.bad(`${label} ${n}`) : `${label} 0`);
-  out.push(`  ${bad('failed', a.failed)} · ${bad('timed out', a.timedOut)} · ${bad('dropped', a.dropped)} · in flight at end ${a.inFlightAtEnd}`);
+  out.push(`  planned ${a.planned} · started ${a.started} · ${p.ok(f.success)}`);
+  const bad = (text: string, n: number): string => (n > 0 ? p.bad(text) : text);
+  out.push(`  ${bad(f.connectFailures, a.failed + a.timedOut)} · ${bad(`dropped ${a.dropped}`, a.dropped)} · in flight at end ${a.inFlightAtEnd}`);
   if (a.reconnects > 0 || a.offline > 0 || a.gaveUp > 0) {
     out.push(`  reconnects ${a.reconnects} · attempts while offline (never sent) ${a.offline} · gave up ${a.gaveUp}`);
   }
   out.push(r.accounting.balanced ? p.dim(`  ✓ ${r.accounting.detail}`) : p.bad(`  ✗ ${r.accounting.detail}`));
-  if (r.storm) {
-    out.push(
-      `  peak ${r.storm.peakAttemptsPerS} attempts/s · peak ${r.storm.peakHandshaking} handshakes in flight` +
-        ` · ${r.storm.disconnects} unplanned disconnects · ${r.storm.outageDrops} outage drops`,
-    );
-  }
+  out.push(`  ${f.peaks}`);
+  out.push(`  ${bad(f.sessionsLost, r.storm.disconnects)} · ${r.storm.outageDrops} dropped by outage waves`);
   out.push('');
   if (r.delivery) {
     const d = r.delivery;
@@ -136,26 +152,16 @@ export function renderSummary(r: Results, p: Paint = PLAIN): string {
     out.push(`  ${label.padEnd(22)}${String(s.count).padStart(7)} ${cells}`);
   }
   out.push('');
-  if (r.errors.length > 0) {
-    out.push(p.bold('Errors') + p.dim(' (origin · phase · code · count)'));
-    for (const e of r.errors.slice(0, 15)) {
-      const line = `  ${e.origin.padEnd(9)}${e.phase.padEnd(13)}${e.code.padEnd(26)}${e.count}`;
-      out.push(e.origin === 'local' ? p.warn(line + '  ← the harness, not the target') : p.bad(line));
-    }
-    if (r.errors.length > 15) out.push(p.dim(`  … ${r.errors.length - 15} more in results.json`));
-    out.push('');
-  } else {
-    out.push(p.ok('No errors.'));
-    out.push('');
-  }
+  out.push(...renderErrors(r, p));
   if ((r.health.workerFailures ?? []).length > 0) {
     out.push(p.bad(p.bold('✗ Worker processes died — their devices are lost to the harness, not counted against the target:')));
     for (const f of r.health.workerFailures) out.push(p.bad(`  - ${f}`));
     out.push('');
   }
-  if (r.health.saturated) {
-    out.push(p.warn(p.bold('⚠ The harness was saturated — these numbers describe herd as much as the target:')));
-    for (const reason of r.health.reasons) out.push(p.warn(`  - ${reason}`));
+  const sat = saturationLines(r);
+  if (sat) {
+    out.push(p.warn(p.bold(`⚠ ${sat.title}`)));
+    for (const line of sat.lines) out.push(p.warn(`  - ${line}`));
     out.push('');
   }
   if (r.thresholds.length > 0) {

@@ -71,7 +71,10 @@ Markdown, CSV timeline, JUnit XML, HTML report) is rendered from it, \`herd repo
 them later, \`herd compare\` diffs two of them and \`herd merge\` combines shards.
 
 - **Version**: \`schemaVersion\` is semantic (this herd writes **${RESULTS_SCHEMA_VERSION}**). Minor versions only add
-  fields; readers refuse another major version with a clear message (exit 2).
+  fields; readers refuse another major version with a clear message (exit 2). 1.1 added
+  \`run.allowSaturated\`, \`run.embeddedTargetKnobs\`, \`health.affectsVerdict\`, \`health.effects\`,
+  \`health.notCounted\`, \`health.advice\`, \`storm.peakSucceededPerS\` and
+  \`outages[].peakSucceededPerSAfterEnd\` (1.0 files read them with their defaults).
 - **Units** are in the field names: \`…Us\` integer microseconds, \`…Ms\` milliseconds, \`…Bytes\` bytes;
   rates are fractions (0.01 = 1%); \`t\` is whole seconds since the run origin.
 - **Validation**: \`herd report\`/\`herd compare\` check every file against the schema and name each bad

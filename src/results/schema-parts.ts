@@ -166,6 +166,7 @@ export const outageResult = z
     attemptsHistogram: text('HdrHistogram (compressed base64) of attempts per recovered device behind `reconnectAttempts`.').refine(decodes, HISTOGRAM_ERROR).default(''),
     peakAttemptsPerS: count('Most attempts per second from the outage’s start to the end of the run.'),
     peakHandshaking: count('Most handshakes in flight from the outage’s start to the end of the run.'),
+    peakSucceededPerSAfterEnd: count('Most successful connects in one second from the first whole second after the outage ended (0 in files before 1.1).').default(0),
   })
   .meta({ description: 'What one outage did and how fast the fleet came back.' });
 
@@ -186,3 +187,26 @@ export const cohortResult = z
   })
   .meta({ description: 'One device cohort’s results.' });
 
+export const healthSchema = z
+  .object({
+    saturated: z.boolean().meta({ description: 'Sustained evidence that the harness was a bottleneck (≥ 3 s in a row or ≥ 20% of the judged seconds past a limit, startup second and teardown excluded), or it failed or dropped attempts itself.' }),
+    affectsVerdict: z.boolean().default(false).meta({ description: 'What the harness added could have changed a threshold’s outcome or the accounting: exit 3 unless --allow-saturated (files before 1.1: read as false).' }),
+    reasons: z.array(z.string()).meta({ description: 'The evidence, with figures.' }),
+    effects: z.array(z.string()).default([]).meta({ description: 'What the harness did, or could have done, to the numbers and thresholds.' }),
+    notCounted: z.array(z.string()).default([]).meta({ description: 'Excursions past a limit too short to count as evidence.' }),
+    advice: z.array(z.string()).default([]).meta({ description: 'What to change: --workers, --max-handshakes, a quieter runner, --allow-saturated.' }),
+    workerFailures: z.array(z.string()).default([]).meta({ description: 'Worker processes that died during the run, with what was lost.' }),
+    workers: z.array(workerHealth).meta({ description: 'Per worker process.' }),
+  })
+  .meta({ description: 'The harness watching itself.' });
+
+export const stormSchema = z
+  .object({
+    peakAttemptsPerS: count('Most attempts started in one second.'),
+    peakSucceededPerS: count('Most successful connects in one second (0 in files before 1.1).').default(0),
+    peakHandshaking: count('Most handshakes in flight at once.'),
+    disconnects: count('Sessions lost after connecting, without herd asking (peer close, reset, keepalive timeout, server DISCONNECT); clean teardowns and device-side outage drops excluded.'),
+    outageDrops: count('Devices knocked offline by outage waves.'),
+  })
+  .default({ peakAttemptsPerS: 0, peakSucceededPerS: 0, peakHandshaking: 0, disconnects: 0, outageDrops: 0 })
+  .meta({ description: 'The storm as a whole: the busiest seconds (absent in files from before it existed; read as zeros).' });

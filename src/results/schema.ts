@@ -20,7 +20,8 @@ import {
   text,
   timelineBucket,
   webhookResult,
-  workerHealth,
+  healthSchema,
+  stormSchema,
 } from './schema-parts.js';
 import { resolvedScenarioSchema } from './scenario-schema.js';
 
@@ -40,8 +41,8 @@ export const resultsSchema = z
       .object({
         id: text('Run id: UTC start time and a random suffix; also the report folder name.'),
         status: z.enum(['completed', 'aborted']).meta({ description: 'completed, or aborted (interrupted or stopped by a failure).' }),
-        verdict: z.enum(['passed', 'failed']).meta({ description: 'passed when every threshold passed, accounting balanced, the run completed and the harness was not saturated (or that was allowed).' }),
-        exitCode: z.number().int().min(0).meta({ description: 'Exit code of `herd run`: 0 passed, 1 threshold failed, 3 run failed or saturated, 130 interrupted.' }),
+        verdict: z.enum(['passed', 'failed']).meta({ description: 'passed when every threshold passed, accounting balanced, the run completed and the harness could not have changed a threshold or the accounting (or --allow-saturated was given).' }),
+        exitCode: z.number().int().min(0).meta({ description: 'Exit code of `herd run`: 0 passed, 1 threshold failed, 3 run failed or the harness could have decided the verdict, 130 interrupted.' }),
         startedAt: isoTime('Run start'),
         endedAt: isoTime('Run end'),
         abortedAt: isoTime('When the run was interrupted').nullable(),
@@ -61,6 +62,8 @@ export const resultsSchema = z
         startAt: z.string().nullable().default(null).meta({ description: 'The agreed start time (--start-at, ISO 8601), or null.' }),
         clockOffsetMs: z.number().nullable().default(null).meta({ description: 'How far the actual origin was from --start-at (ms), or null.' }),
         mergedFrom: z.array(z.string()).nullable().default(null).meta({ description: 'For a merged result (herd merge): the run ids of its shards; otherwise null.' }),
+        allowSaturated: z.boolean().default(false).meta({ description: '`--allow-saturated` was given: the exit code follows the thresholds even where the harness could have decided them (false in files before 1.1).' }),
+        embeddedTargetKnobs: z.string().nullable().default(null).meta({ description: 'The embedded target’s profile and knobs in words, e.g. "profile protected: …"; null for another target (and in files before 1.1).' }),
       })
       .meta({ description: 'What happened to the run as a whole.' }),
     scenario: resolvedScenarioSchema,
@@ -119,23 +122,8 @@ export const resultsSchema = z
         buckets: z.array(timelineBucket).meta({ description: 'One bucket per second from 0 to the end, without gaps.' }),
       })
       .meta({ description: 'Per-second series.' }),
-    health: z
-      .object({
-        saturated: z.boolean().meta({ description: 'The harness, not the target, was the bottleneck at some point.' }),
-        reasons: z.array(z.string()).meta({ description: 'Why it was flagged saturated.' }),
-        workerFailures: z.array(z.string()).default([]).meta({ description: 'Worker processes that died during the run, with what was lost.' }),
-        workers: z.array(workerHealth).meta({ description: 'Per worker process.' }),
-      })
-      .meta({ description: 'The harness watching itself.' }),
-    storm: z
-      .object({
-        peakAttemptsPerS: count('Most attempts started in one second.'),
-        peakHandshaking: count('Most handshakes in flight at once.'),
-        disconnects: count('Sessions that ended after being connected (clean teardowns excluded).'),
-        outageDrops: count('Devices knocked offline by outage waves.'),
-      })
-      .default({ peakAttemptsPerS: 0, peakHandshaking: 0, disconnects: 0, outageDrops: 0 })
-      .meta({ description: 'The storm as a whole: the busiest second (absent in files from before it existed; read as zeros).' }),
+    health: healthSchema,
+    storm: stormSchema,
     cohorts: z
       .record(z.string(), cohortResult)
       .default({})

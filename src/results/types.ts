@@ -6,7 +6,7 @@
  */
 import type { ResolvedScenario } from './resolved-scenario.js';
 
-export const RESULTS_SCHEMA_VERSION = '1.0.0';
+export const RESULTS_SCHEMA_VERSION = '1.1.0';
 
 export type RunStatus = 'completed' | 'aborted';
 export type Verdict = 'passed' | 'failed';
@@ -112,8 +112,18 @@ export interface WorkerHealth {
 }
 
 export interface Health {
+  /** Sustained evidence that the harness was a bottleneck (or it failed attempts itself). */
   saturated: boolean;
+  /** What the harness added could have changed a threshold's outcome or the accounting (exit 3 unless allowed). */
+  affectsVerdict: boolean;
+  /** The evidence, with figures. */
   reasons: string[];
+  /** What the harness did (or could have done) to the numbers. */
+  effects: string[];
+  /** Excursions past a limit too short to count as evidence. */
+  notCounted: string[];
+  /** What to change (--workers, --max-handshakes, a quieter runner, --allow-saturated). */
+  advice: string[];
   /** Worker processes that died during the run, with what was lost. */
   workerFailures: string[];
   workers: WorkerHealth[];
@@ -168,6 +178,8 @@ export interface OutageResult {
   /** Highest attempts per second and handshakes in flight from the outage's start to the end of the run. */
   peakAttemptsPerS: number;
   peakHandshaking: number;
+  /** Most successful connects in one second from the outage's end on (the first whole second after it). */
+  peakSucceededPerSAfterEnd: number;
 }
 
 export interface CohortResult {
@@ -245,6 +257,10 @@ export interface Results {
     clockOffsetMs: number | null;
     /** For a merged result: the run ids of its shards. */
     mergedFrom: string[] | null;
+    /** `--allow-saturated` was given: the exit code follows the thresholds even if the harness decided them. */
+    allowSaturated: boolean;
+    /** The embedded target's profile and knobs in words, or null for another target. */
+    embeddedTargetKnobs: string | null;
   };
   scenario: ResolvedScenario;
   environment: Environment;
@@ -254,8 +270,8 @@ export interface Results {
   errors: ErrorCount[];
   timeline: { bucketMs: number; buckets: TimelineBucket[] };
   health: Health;
-  /** The storm as a whole: the busiest second. */
-  storm: { peakAttemptsPerS: number; peakHandshaking: number; disconnects: number; outageDrops: number };
+  /** The storm as a whole: the busiest seconds. `disconnects` are sessions lost after connecting. */
+  storm: { peakAttemptsPerS: number; peakSucceededPerS: number; peakHandshaking: number; disconnects: number; outageDrops: number };
   cohorts: Record<string, CohortResult>;
   outages: OutageResult[];
   /** End-to-end message accounting; null when no cohort publishes with echo. */

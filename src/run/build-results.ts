@@ -1,6 +1,7 @@
 /** Assembles results.json from a run's outcome (pure apart from the inputs it is given). */
 import type { RunOutcome } from '../engine/coordinator.js';
-import { assessSaturation } from '../metrics/saturation.js';
+import { findEvidence, judgeSaturation } from '../metrics/saturation.js';
+import { thresholdsTheHarnessCouldFlip } from '../thresholds/harness-effect.js';
 import type { ResolvedScenario } from '../results/resolved-scenario.js';
 import { evaluateThresholds } from '../thresholds/evaluate.js';
 import type { Threshold } from '../scenario/threshold-parse.js';
@@ -24,6 +25,7 @@ import { createHistogram, encodeHistogram, summarize } from '../metrics/histogra
 import { parseErrorKey } from '../metrics/recorder.js';
 import type { ResolvedReconnect } from '../results/resolved-scenario.js';
 import { formatUs } from '../util/duration.js';
+import { firstSecondAfter, peakSucceededPerS } from '../report/labels.js';
 
 export interface BuildInput {
   runId: string;
@@ -34,6 +36,10 @@ export interface BuildInput {
   target: string;
   embeddedTarget: boolean;
   allowSaturated: boolean;
+  /** --max-handshakes per worker (0 = no cap), for the saturation advice. */
+  maxHandshakesPerWorker?: number;
+  /** The embedded target's profile and knobs in words (null for another target). */
+  embeddedTargetKnobs?: string | null;
   /** What --webhook-sink counted, when it ran. */
   webhook?: WebhookResult | null;
 }
@@ -61,6 +67,7 @@ function outageResults(s: ResolvedScenario, outcome: RunOutcome, timeline: Timel
       attemptsHistogram: encodeHistogram(t.attempts),
       peakAttemptsPerS: Math.max(0, ...after.map((b) => b.attempts)),
       peakHandshaking: Math.max(0, ...after.map((b) => b.peakHandshaking)),
+      peakSucceededPerSAfterEnd: peakSucceededPerS(timeline, firstSecondAfter(w.atUs + w.offlineUs)),
     });
   });
   return out;
@@ -128,10 +135,9 @@ export function buildResults(i: BuildInput): Results {
   };
   const errors = outcome.aggregate.errorList();
   const timeline = outcome.aggregate.timeline();
-  // Health during herd's own teardown (ending every session at once) says nothing about the storm
-  // it measured: only seconds before teardown count for saturation.
-  const teardownS = Math.floor(i.scenario.durationUs / 1e6);
-  const saturation = assessSaturation(outcome.healthSamples.filter((h) => h.t < teardownS), errors);
+  // Health during herd's own startup second and teardown (ending every session at once) says
+  // nothing about the storm it measured: only the seconds in between are judged.
+  const evidence = findEvidence(outcome.healthSamples, { fromS: 1, toS: Math.floor(i.scenario.durationUs / 1e6) });
   const accounting = checkAccounting(attempts);
   const aborted = outcome.abort !== null;
   const partial: Omit<Results, 'thresholds'> = {
@@ -154,6 +160,8 @@ export function buildResults(i: BuildInput): Results {
       startAt: outcome.startAtMs === null ? null : new Date(outcome.startAtMs).toISOString(),
       clockOffsetMs: outcome.startAtMs === null ? null : Math.round(outcome.startedAtMs - outcome.startAtMs),
       mergedFrom: null,
+      allowSaturated: i.allowSaturated,
+      embeddedTargetKnobs: i.embeddedTargetKnobs ?? null,
     },
     scenario: i.scenario,
     environment: i.environment,
@@ -162,9 +170,19 @@ export function buildResults(i: BuildInput): Results {
     latency: outcome.aggregate.latency(),
     errors,
     timeline: { bucketMs: 1000, buckets: timeline },
-    health: { saturated: saturation.saturated, reasons: saturation.reasons, workerFailures: outcome.workerFailures, workers: outcome.workers },
+    health: {
+      saturated: false,
+      affectsVerdict: false,
+      reasons: [],
+      effects: [],
+      notCounted: evidence.transient,
+      advice: [],
+      workerFailures: outcome.workerFailures,
+      workers: outcome.workers,
+    },
     storm: {
       peakAttemptsPerS: Math.max(0, ...timeline.map((b) => b.attempts)),
+      peakSucceededPerS: peakSucceededPerS(timeline),
       peakHandshaking: Math.max(0, ...timeline.map((b) => b.peakHandshaking)),
       disconnects: t.disconnects,
       outageDrops: t.outageDrops,
@@ -180,10 +198,20 @@ export function buildResults(i: BuildInput): Results {
   };
   const thresholds = evaluateThresholds(i.thresholds, partial);
   const thresholdsPassed = thresholds.every((x) => x.passed);
+  const judged = judgeSaturation({
+    evidence,
+    errors,
+    droppedAttempts: aborted ? 0 : attempts.dropped,
+    flipped: thresholdsTheHarnessCouldFlip(i.thresholds, thresholds, partial, evidence),
+    workers: outcome.workers.length,
+    cores: i.environment.cpus,
+    maxHandshakesPerWorker: i.maxHandshakesPerWorker ?? 0,
+  });
+  const health = { ...partial.health, ...judged, notCounted: evidence.transient };
   let exitCode: number = EXIT.ok;
   if (aborted) exitCode = outcome.abort?.kind === 'failure' ? EXIT.runFailed : EXIT.interrupted;
-  else if (!accounting.balanced || outcome.workerFailures.length > 0 || (saturation.saturated && !i.allowSaturated)) exitCode = EXIT.runFailed;
+  else if (!accounting.balanced || outcome.workerFailures.length > 0 || (judged.affectsVerdict && !i.allowSaturated)) exitCode = EXIT.runFailed;
   else if (!thresholdsPassed) exitCode = EXIT.thresholdFailed;
   const verdict = exitCode === EXIT.ok ? 'passed' : 'failed';
-  return { ...partial, run: { ...partial.run, verdict, exitCode }, thresholds };
+  return { ...partial, run: { ...partial.run, verdict, exitCode }, health, thresholds };
 }

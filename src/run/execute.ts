@@ -13,6 +13,7 @@ import type { ResolvedScenario } from '../results/resolved-scenario.js';
 import { parseTargetUrl } from '../util/target-url.js';
 import { restartEmbeddedTarget, spawnEmbeddedTarget, type EmbeddedTarget } from '../target/spawn.js';
 import type { TargetOptionsInput } from '../scenario/target-options.js';
+import { describeTargetKnobs } from '../target/options.js';
 import { Coordinator, type SecondEvent } from '../engine/coordinator.js';
 import { startMetricsServer, type MetricsServer } from './metrics-server.js';
 import { sentFromDelivery, WebhookSink } from './webhook-sink.js';
@@ -212,6 +213,8 @@ export async function executeRun(req: RunRequest, hooks: RunHooks = {}): Promise
       target: targetUrl,
       embeddedTarget: embedded !== null,
       allowSaturated: req.allowSaturated,
+      maxHandshakesPerWorker: req.maxHandshakesInFlight,
+      embeddedTargetKnobs: embedded === null ? null : describeTargetKnobs((embedded as EmbeddedTarget).options),
       webhook,
     });
     const runDir = join(outDir, runId);

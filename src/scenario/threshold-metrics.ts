@@ -43,7 +43,7 @@ export const METRICS: Record<string, MetricDef> = {
   'delivery.latency': latency('delivery.latency', 'PUBLISH sent → the same message received back (end to end).'),
   'errors.rate': {
     kind: 'rate',
-    description: '(failed + timed out) / started attempts.',
+    description: 'Connect attempts that failed or timed out / started attempts (load shedding included; lost sessions are sessions.lostRate).',
     read: (r) => {
       const started = r.attempts.started;
       return started === 0 ? null : { value: (r.attempts.failed + r.attempts.timedOut) / started, samples: started };
@@ -51,8 +51,8 @@ export const METRICS: Record<string, MetricDef> = {
   },
   'connect.successRate': {
     kind: 'rate',
-    description: 'succeeded / planned attempts.',
-    read: (r) => (r.attempts.planned === 0 ? null : { value: r.attempts.succeeded / r.attempts.planned, samples: r.attempts.planned }),
+    description: 'succeeded / started attempts (the share every report shows; offline attempts were never sent).',
+    read: (r) => (r.attempts.started === 0 ? null : { value: r.attempts.succeeded / r.attempts.started, samples: r.attempts.started }),
   },
   'attempts.succeeded': count('Attempts that connected.', (r) => r.attempts.succeeded),
   'attempts.failed': count('Attempts the target refused, reset or that failed locally.', (r) => r.attempts.failed),
@@ -63,18 +63,20 @@ export const METRICS: Record<string, MetricDef> = {
   'errors.network': count('Refused, reset, unreachable.', (r) => sumErrors(r, 'network')),
 };
 
-/** The worst value over all outages; null when there is no outage or one never reached the share. */
+/** The worst value over the outages that hit devices; null when none did or one never reached the share. */
 const recovery = (key: 'p50Us' | 'p90Us' | 'p99Us' | 'p100Us', share: string): MetricDef => ({
   kind: 'time',
   description: `Time from the end of an outage until ${share} of the devices it hit were connected again (worst outage).`,
   missing: (r) => {
-    const outages = r.outages ?? [];
-    if (outages.length === 0) return 'no outage in this run';
+    const outages = (r.outages ?? []).filter((o) => o.dropped > 0);
+    if ((r.outages ?? []).length === 0) return 'no outage in this run';
+    if (outages.length === 0) return 'no outage hit a device, so there was nothing to recover';
     const stuck = outages.filter((o) => o.recovery[key] === null).map((o) => `${o.name}: ${o.dropped - o.recovered} of ${o.dropped} devices never came back`);
     return `never reached (${stuck.join('; ')})`;
   },
   read: (r) => {
-    const outages = r.outages ?? [];
+    // An outage that hit nobody has nothing to recover: it neither passes nor fails a recovery threshold.
+    const outages = (r.outages ?? []).filter((o) => o.dropped > 0);
     if (outages.length === 0 || outages.some((o) => o.recovery[key] === null)) return null;
     return { value: Math.max(...outages.map((o) => o.recovery[key] as number)), samples: outages.reduce((a, o) => a + o.dropped, 0) };
   },
@@ -130,7 +132,18 @@ Object.assign(METRICS, {
     description: 'Share of successful MQTT connects that found their session present.',
     read: (r) => (r.attempts.succeeded === 0 ? null : { value: r.sessions?.presentRate ?? 0, samples: r.attempts.succeeded }),
   },
-  'disconnects': count('Connected sessions lost without herd asking.', (r) => r.storm?.disconnects ?? 0),
+  'disconnects': count('Connected sessions lost without herd asking (the same number as sessions.lost).', (r) => r.storm?.disconnects ?? 0),
+  'sessions.lost': {
+    kind: 'count',
+    description: 'Sessions killed after connecting, without herd asking (peer close or reset, server DISCONNECT, keepalive timeout).',
+    read: (r) => ({ value: r.storm?.disconnects ?? 0, samples: r.attempts.succeeded }),
+  },
+  'sessions.lostRate': {
+    kind: 'rate',
+    description: 'sessions.lost / succeeded attempts (sessions established).',
+    read: (r) => (r.attempts.succeeded === 0 ? null : { value: (r.storm?.disconnects ?? 0) / r.attempts.succeeded, samples: r.attempts.succeeded }),
+    missing: () => 'no session was established',
+  },
   'webhook.lost': {
     kind: 'count',
     description: 'Messages devices sent that the target never forwarded to --webhook-sink.',

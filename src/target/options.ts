@@ -134,3 +134,19 @@ export function parseTargetOptions(
   }
   return o;
 }
+
+/** The profile and the knobs that shape a storm, in words: a report's header says what the target was. */
+export function describeTargetKnobs(o: ResolvedTargetOptions): string {
+  const parts = [
+    o.handshakeCostMs > 0 ? `CONNECT costs ${o.handshakeCostMs}ms CPU` : 'no CONNECT cost',
+    o.admission
+      ? `admission ${o.admission.ratePerS}/s (burst ${o.admission.burst}, queue ${o.admission.queue}, shed after ${o.admission.queueTimeoutMs}ms)`
+      : 'no admission control',
+    o.maxConnections === null ? 'no connection cap' : `cap ${o.maxConnections} connections per process`,
+    `${o.processes} process${o.processes === 1 ? '' : 'es'}`,
+  ];
+  if (o.tls) parts.push(o.mtls ? 'mutual TLS' : 'TLS');
+  for (const x of o.outages) parts.push(`outage at ${x.atMs / 1000}s for ${x.durationMs / 1000}s (${x.mode}${x.share < 1 ? `, ${Math.round(x.share * 100)}%` : ''})`);
+  if (o.messageLossRate > 0) parts.push(`loses ${o.messageLossRate * 100}% of messages`);
+  return `profile ${o.profile}: ${parts.join(', ')}`;
+}

@@ -152,7 +152,9 @@ ${thresholds}
 `;
 const PASSING = SCENARIO('  connect.total: ["p(99) < 5s"]\n  attempts.dropped: ["== 0"]');
 // No loopback connect completes in a microsecond: fails on every shard and on the merged data.
-const FAILING = SCENARIO('  connect.total: ["p(99) < 5s", "p(50) < 1us"]');
+// Fails on a count the harness cannot have changed (a latency bound could pass with the harness's
+// delay taken out, turning exit 1 into 3 when the shards share busy cores).
+const FAILING = SCENARIO('  connect.total: ["p(99) < 5s", "count < 1"]');
 
 interface ScriptResult {
   code: number | null;

@@ -8,13 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Results } from '../../src/results/types.js';
-import { HERD_BIN, ROOT } from '../helpers/cli.js';
+import { expectExit, HERD_BIN, ROOT } from '../helpers/cli.js';
 import { childrenOf, isAlive, waitFor } from '../helpers/procs.js';
 import { freePort } from '../helpers/mosquitto.js';
 
 interface Run {
   pid: number;
-  done: Promise<{ code: number | null; stdout: string; stderr: string }>;
+  done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
   stderr(): string;
 }
 
@@ -32,9 +32,9 @@ function start(args: string[], shell?: string): Run {
     pid: child.pid as number,
     stderr: () => stderr,
     done: new Promise((resolve) =>
-      child.on('close', (code) => {
+      child.on('close', (code, signal) => {
         clearTimeout(timer);
-        resolve({ code, stdout, stderr });
+        resolve({ code, signal, stdout, stderr });
       }),
     ),
   };
@@ -72,7 +72,7 @@ describe('faults', () => {
     const sentAt = Date.now();
     process.kill(run.pid, 'SIGINT');
     const r = await run.done;
-    expect(r.code).toBe(130);
+    expectExit(r, 130);
     expect(Date.now() - sentAt).toBeLessThan(15_000);
     const res = results(out);
     expect(res.run.status).toBe('aborted');
@@ -96,7 +96,7 @@ describe('faults', () => {
     process.kill(worker!.pid, 'SIGKILL');
     const r = await run.done;
     expect(r.stderr).toMatch(/worker \d exited unexpectedly \(SIGKILL\); carrying on without it/);
-    expect(r.code).toBe(3);
+    expectExit(r, 3);
     const res = results(out);
     expect(res.run.status).toBe('completed');
     expect(res.health.workerFailures).toHaveLength(1);
@@ -116,7 +116,7 @@ describe('faults', () => {
     const worker = childrenOf(run.pid).find((k) => k.cmdline.includes('worker.js'));
     process.kill(worker!.pid, 'SIGKILL');
     const r = await run.done;
-    expect(r.code).toBe(3);
+    expectExit(r, 3);
     const res = results(out);
     expect(res.run.status).toBe('aborted');
     expect(res.run.abortReason).toMatch(/worker \d exited unexpectedly \(SIGKILL\)/);
@@ -125,9 +125,11 @@ describe('faults', () => {
   it('the embedded target killed mid-run: errors by class, devices reconnect, the timeline shows the gap', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'herd-target-'));
     const out = join(dir, 'out');
-    const run = start(['run', scenario(dir, LONG.replace('hold: 40s', 'hold: 14s')), '--out', out, '--workers', '1']);
-    await waitFor(() => /t=\s+\d+s/.test(run.stderr()), 20_000);
-    await new Promise((r) => setTimeout(r, 1_000));
+    // --allow-saturated: the target's death and the recovery are tested, not how quiet the cores were.
+    const run = start(['run', scenario(dir, LONG.replace('hold: 40s', 'hold: 14s')), '--out', out, '--workers', '1', '--allow-saturated']);
+    // Kill it once the whole fleet is connected (the ramp can run late on busy cores), so every
+    // one of the 400 sessions is lost.
+    expect(await waitFor(() => /connected 400\/400/.test(run.stderr()), 30_000)).toBe(true);
     const target = childrenOf(run.pid).find((k) => k.cmdline.includes('target/main.js'));
     expect(target).toBeDefined();
     process.kill(target!.pid, 'SIGKILL');
@@ -147,7 +149,7 @@ describe('faults', () => {
     expect(buckets.slice(gap + 1).some((b) => b.connected === 400)).toBe(true);
     expect(res.errors.find((e) => e.code === 'PEER_CLOSED')).toMatchObject({ origin: 'network', phase: 'held', count: 400 });
     expect(res.attempts.reconnects).toBeGreaterThanOrEqual(400);
-    expect(r.code).toBe(0);
+    expectExit(r, 0);
   }, 60_000);
 
   it("the harness's own limit (EMFILE): classified local, the run flagged, the advice names the limit", async () => {
@@ -174,14 +176,17 @@ hold: 2s
   }, 60_000);
 });
 
-function checkEmfile(r: { code: number | null; stdout: string; stderr: string }, out: string): void {
+function checkEmfile(r: { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }, out: string): void {
   {
     expect(r.stderr).toContain('preflight (ignored): each of 1 worker would hold 600 connections but a process may open 300 files');
-    expect(r.code).toBe(3);
+    // The harness's own failures change the accounting: exit 3 whatever the load on the machine.
+    expectExit(r, 3);
     const res = results(out);
     const emfile = res.errors.find((e) => e.code === 'EMFILE');
     expect(emfile?.origin).toBe('local');
     expect(res.health.saturated).toBe(true);
+    expect(res.health.affectsVerdict).toBe(true);
+    expect(res.health.effects.some((x) => /the accounting counts \d+ failures that were the harness’s own/.test(x))).toBe(true);
     expect(res.health.reasons.some((x) => x.includes('EMFILE') && x.includes('ulimit -n'))).toBe(true);
     expect(r.stdout).toContain('← the harness, not the target');
     // The target was never short of anything: every failure is the harness's own.

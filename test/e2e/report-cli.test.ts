@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runHerd, type CliResult } from '../helpers/cli.js';
+import { runHerd, type CliResult, expectExit } from '../helpers/cli.js';
 import { herdInProcess } from '../helpers/in-process.js';
 
 const SCENARIO = `
@@ -37,7 +37,9 @@ describe('herd report', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'herd-report-e2e-'));
     writeFileSync(join(dir, 'scenario.yaml'), SCENARIO);
-    run = await runHerd(['run', join(dir, 'scenario.yaml'), '--out', join(dir, 'out'), '-q']);
+    // --allow-saturated: a 1 µs p99 could pass with the harness's delay taken out, so on busy cores
+    // the run could exit 3; the test is about the threshold and the formats.
+    run = await runHerd(['run', join(dir, 'scenario.yaml'), '--out', join(dir, 'out'), '-q', '--allow-saturated']);
     const runId = readdirSync(join(dir, 'out'))[0] ?? '';
     resultsPath = join(dir, 'out', runId, 'results.json');
   });
@@ -49,7 +51,7 @@ describe('herd report', () => {
   it('the run fails its impossible threshold with exit 1', () => {
     // stderr may carry preflight advice (e.g. TIME_WAIT from earlier runs), never an error.
     expect(run.stderr).not.toMatch(/error/i);
-    expect(run.code).toBe(1);
+    expectExit(run, 1);
     expect(run.stdout).toContain('✗ connect.total: p(99) < 1us');
   });
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHistogram, decodeHistogram } from '../../src/metrics/histogram.js';
 import type { Results } from '../../src/results/types.js';
-import { runHerd, startHerdTarget } from '../helpers/cli.js';
+import { runHerd, startHerdTarget, expectExit } from '../helpers/cli.js';
 import { herdInProcess } from '../helpers/in-process.js';
 
 const SCENARIO = `name: shard-test
@@ -44,16 +44,20 @@ describe('sharded runs and herd merge', () => {
     const dir = mkdtempSync(join(tmpdir(), 'herd-shards-'));
     const file = join(dir, 's.yaml');
     writeFileSync(file, SCENARIO);
-    const whole = await runHerd(['run', file, '--target', url, '--out', join(dir, 'whole'), '-q']);
-    expect(whole.code).toBe(0);
-    const startAt = new Date(Date.now() + 3000).toISOString();
+    // --allow-saturated on every run: exactness of the merge is tested, and four shards share the cores.
+    const whole = await runHerd(['run', file, '--target', url, '--out', join(dir, 'whole'), '-q', '--allow-saturated']);
+    expectExit(whole, 0);
+    // Far enough ahead that four processes starting on busy cores are all waiting when it comes.
+    const startAt = new Date(Date.now() + 10_000).toISOString();
     const shards = await Promise.all(
-      [1, 2, 3, 4].map((i) => runHerd(['run', file, '--target', url, '--shard', `${i}/4`, '--start-at', startAt, '--workers', '1', '--out', join(dir, `shard-${i}`), '-q'])),
+      [1, 2, 3, 4].map((i) => runHerd(['run', file, '--target', url, '--shard', `${i}/4`, '--start-at', startAt, '--workers', '1', '--out', join(dir, `shard-${i}`), '-q', '--allow-saturated'])),
     );
-    for (const s of shards) expect(s.code).toBe(0);
+    for (const s of shards) expectExit(s, 0);
     const parts = [1, 2, 3, 4].map((i) => readOne(join(dir, `shard-${i}`)));
     expect(parts.map((p) => [p.run.shard, p.attempts.planned])).toEqual([1, 2, 3, 4].map((i) => [{ index: i, count: 4 }, 200]));
-    for (const p of parts) expect(Math.abs(p.run.clockOffsetMs ?? 1e9)).toBeLessThan(1000);
+    // Each shard records how far its origin fell from --start-at. On busy shared cores the timer that
+    // waits for it fires late by up to seconds (1.5 s seen at load 15 on 2 cores): the bound has that margin.
+    for (const p of parts) expect(Math.abs(p.run.clockOffsetMs ?? 1e9)).toBeLessThan(5000);
 
     const files = [1, 2, 3, 4].map((i) => {
       const [run] = readdirSync(join(dir, `shard-${i}`));
@@ -61,8 +65,9 @@ describe('sharded runs and herd merge', () => {
     });
     const out = join(dir, 'merged.json');
     const merged = await herdInProcess(['merge', ...files, '-o', out]);
-    expect(merged.code).toBe(0);
+    expectExit(merged, 0);
     const m = JSON.parse(readFileSync(out, 'utf8')) as Results;
+    expect(m.run.allowSaturated).toBe(true);
     const w = readOne(join(dir, 'whole'));
     expect(m.attempts).toEqual(w.attempts);
     expect(m.accounting.balanced).toBe(true);

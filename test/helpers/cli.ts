@@ -1,5 +1,6 @@
 /** Runs the built CLI (bin/herd.js) in a child process, as a user would. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { freePort, waitForPort } from './mosquitto.js';
 import { fileURLToPath } from 'node:url';
 
@@ -32,6 +33,44 @@ export function runHerd(args: string[], opts: { cwd?: string; env?: Record<strin
       resolve({ code, signal, stdout, stderr });
     });
   });
+}
+
+/** What results.json says about the harness and the thresholds, for a failure message. */
+function verdictEvidence(stdout: string): string {
+  const path = /^results: (.+)$/m.exec(stdout)?.[1];
+  if (path === undefined || !existsSync(path)) return '(no results.json written)';
+  try {
+    const r = JSON.parse(readFileSync(path, 'utf8')) as {
+      health?: { saturated?: boolean; affectsVerdict?: boolean; reasons?: string[]; effects?: string[]; notCounted?: string[] };
+      thresholds?: { metric: string; expression: string; passed: boolean; observedText: string }[];
+      accounting?: { balanced: boolean; detail: string };
+    };
+    const h = r.health ?? {};
+    const lines = [
+      `results: ${path}`,
+      `saturated ${h.saturated} · affects verdict ${h.affectsVerdict}`,
+      ...[...(h.reasons ?? []), ...(h.effects ?? []), ...(h.notCounted ?? [])].map((x) => `  saturation: ${x}`),
+      ...(r.thresholds ?? []).filter((t) => !t.passed).map((t) => `  failed threshold: ${t.metric} ${t.expression} observed ${t.observedText}`),
+      ...(r.accounting && !r.accounting.balanced ? [`  accounting: ${r.accounting.detail}`] : []),
+    ];
+    return lines.join('\n');
+  } catch (err) {
+    return `(results.json unreadable: ${String(err)})`;
+  }
+}
+
+/**
+ * Asserts herd's exit code; on a mismatch the message carries herd's stderr, the end of its
+ * stdout and the saturation reasons and failed thresholds from results.json, so a failing CLI test
+ * says why without a rerun.
+ */
+export function expectExit(r: CliResult, code: number): void {
+  if (r.code === code) return;
+  const tail = r.stdout.split('\n').slice(-25).join('\n');
+  throw new Error(
+    `herd exited ${r.code ?? `by signal ${r.signal}`}, expected ${code}\n` +
+      `--- verdict evidence ---\n${verdictEvidence(r.stdout)}\n--- stderr ---\n${r.stderr.trim() || '(empty)'}\n--- stdout (end) ---\n${tail}`,
+  );
 }
 
 /** A standalone `herd target` on a free loopback port, shared by several runs in a test. */

@@ -45,6 +45,7 @@ const outage = (p99Us: number | null): OutageResult => ({
   attemptsHistogram: '',
   peakAttemptsPerS: 100,
   peakHandshaking: 40,
+  peakSucceededPerSAfterEnd: 0,
 });
 
 describe('compare', () => {

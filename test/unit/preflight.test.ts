@@ -35,6 +35,17 @@ describe('preflight', () => {
     expect(r.problems).toEqual([]);
   });
 
+  it('never picks more workers than cores unless the file limit forces it, and then says so', () => {
+    expect(preflight({ ...base, peakConcurrent: 5_000 }).workers).toBe(2);
+    expect(preflight({ ...base, peakConcurrent: 5_000 }).advice).toEqual([]);
+    const low = preflight({ ...base, facts: { ...facts, openFileLimit: { soft: 300, hard: 300 } } });
+    expect(low.workers).toBe(10); // 1,000 connections at 100 per process (300 − 200 headroom)
+    expect(low.advice).toEqual([
+      '10 workers on 2 cores: `ulimit -n` 300 allows 100 connections per worker and the plan holds 1000; workers sharing cores lag sooner (raise `ulimit -n` to 700 for 2)',
+    ]);
+    expect(preflight({ ...base, workers: 4 }).advice).toEqual(['--workers 4 on 2 cores: workers sharing cores lag sooner, and the run will say if that decided a threshold']);
+  });
+
   it('refuses explicit settings that cannot work, saying what to change', () => {
     const r = preflight({ ...base, peakConcurrent: 100_000, workers: 2, sourceIps: ['127.0.0.2'] });
     expect(r.problems).toEqual([

@@ -20,7 +20,10 @@ function failing(): Results {
   r.thresholds[0] = { metric: 'connect.total', expression: 'p(99) < 1ms', passed: false, observed: 16079, observedText: '16.1ms' };
   r.thresholds.push({ metric: 'attempts.failed', expression: '== 0', passed: false, observed: null, observedText: 'no samples' });
   r.health.saturated = true;
-  r.health.reasons = ['worker 1: event-loop delay p99 reached 250ms in 2s (limit 200ms)'];
+  r.health.affectsVerdict = true;
+  r.health.reasons = ['worker 1: 3s in a row (4s–6s) past a limit: event-loop delay p99 up to 250ms (limit 200ms)'];
+  r.health.effects = ['threshold connect.total p(99) < 1ms failed (observed 16.1ms) but could pass: would be 900µs without the schedule lag and 250ms of event-loop delay'];
+  r.health.advice = ['--allow-saturated exits by the thresholds alone (results.json records that it was given)'];
   r.errors = [
     { origin: 'protocol', phase: 'mqttConnack', code: 'CONNACK_03', count: 40 },
     { origin: 'local', phase: 'tcpConnect', code: 'EMFILE', count: 2 },
@@ -60,7 +63,7 @@ describe('JUnit XML', () => {
       ['errors.rate: < 1%', null],
       ['attempts.dropped: == 0', null],
       ['every planned attempt is accounted for', null],
-      ['the harness was not the bottleneck', null],
+      ['the harness did not decide the verdict', null],
       ['the run completed', null],
     ]);
     const xml = renderJunit(r);
@@ -74,7 +77,10 @@ describe('JUnit XML', () => {
     expect(xml).toContain('<testsuite name="herd.a&lt;b&gt;&amp;&quot;c&quot;|d"');
     expect(xml).toContain('<failure message="connect.total: observed 16.1ms, expected p(99) &lt; 1ms" type="threshold">observed 16.1ms</failure>');
     expect(xml).toContain('<failure message="attempts.failed: no samples, so &quot;== 0&quot; cannot hold" type="threshold">');
-    expect(xml).toContain('<failure message="the harness was saturated: worker 1: event-loop delay p99 reached 250ms in 2s (limit 200ms)" type="run">');
+    expect(xml).toContain(
+      '<failure message="The harness was saturated and could have decided the verdict (exit 3): worker 1: 3s in a row (4s–6s) past a limit: event-loop delay p99 up to 250ms (limit 200ms); ' +
+        'threshold connect.total p(99) &lt; 1ms failed (observed 16.1ms) but could pass: would be 900µs without the schedule lag and 250ms of event-loop delay" type="run">',
+    );
     // Nothing unescaped slips into attribute values.
     for (const m of xml.matchAll(/="([^"]*)"/g)) expect(m[1]).not.toMatch(/[<>]/);
   });
@@ -88,8 +94,9 @@ describe('Markdown summary', () => {
   it('shows run meta, attempts, latency per phase, thresholds and the verdict', () => {
     const md = renderMarkdown(load());
     expect(md.split('\n')[0]).toBe('## herd · quickstart — ✅ PASSED');
-    expect(md).toContain('| `20261121-054837-0e4c` | mqtt://127.0.0.1:37729 (embedded) | 1000 | 2 | 15.1s | 1 | 0.1.0 |');
-    expect(md).toContain('| 1000 | 0 | 1000 | 1000 (100.0%) | 0 | 0 | 0 | 0 |');
+    expect(md).toContain('| `20261121-054837-0e4c` | mqtt://127.0.0.1:37729 (embedded target, profile default) | 1000 | 2 | 15.1s | 1 | 0.1.0 |');
+    expect(md).toContain('**succeeded 1000 of 1000 started (100.0%)** · connects failed 0 · timed out 0 · sessions lost 0 of 1000 established (0.0%)');
+    expect(md).toContain('| 1000 | 0 | 0 | 1000 | 1000 | 0 | 0 | 0 | 0 |');
     expect(md).toContain('| total (from intended) <sub>`connect.total`</sub> | 1000 | 511µs | 1.54ms | 2.35ms | 16.1ms | 73.9ms | 87.6ms |');
     expect(md).toContain('| ✓ | `connect.total` | `p(99) < 1s` | 16.1ms |');
     expect(md).toContain('No errors.');
@@ -99,9 +106,11 @@ describe('Markdown summary', () => {
   it('warns about saturation, lists errors by origin and code, marks failed thresholds', () => {
     const md = renderMarkdown(failing());
     expect(md.split('\n')[0]).toBe('## herd · a\\<b\\>&"c"\\|d — ❌ FAILED');
-    expect(md).toContain('> **The harness was saturated** — these numbers describe herd as much as the target:');
-    expect(md).toContain('| protocol | mqttConnack | `CONNACK_03` | 40 | 4.00% |');
-    expect(md).toContain('| **local** (the harness, not the target) | tcpConnect | `EMFILE` | 2 | 0.20% |');
+    expect(md).toContain('> [!CAUTION]\n> **The harness was saturated and could have decided the verdict (exit 3):**');
+    expect(md).toContain('> - effect: threshold connect.total p(99) \\< 1ms failed (observed 16.1ms) but could pass');
+    expect(md).toContain('> - to change: --allow-saturated exits by the thresholds alone (results.json records that it was given)');
+    expect(md).toContain('| protocol | mqttConnack | `CONNACK_03` | 40 | 4.00% of started |');
+    expect(md).toContain('| **local** (the harness, not the target) | tcpConnect | `EMFILE` | 2 | 0.20% of started |');
     expect(md).toContain('| ✗ | `connect.total` | `p(99) < 1ms` | 16.1ms |');
     expect(md).toContain('**Verdict: FAILED** (exit 3)');
   });

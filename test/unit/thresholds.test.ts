@@ -80,3 +80,33 @@ describe('threshold evaluation', () => {
     ]);
   });
 });
+
+describe('session and success metrics', () => {
+  const evalOne = (spec: Record<string, string[]>, r: Omit<Results, 'thresholds'>) => evaluateThresholds(parseThresholds(spec).thresholds, r);
+
+  it('gates sessions killed after connecting, of the sessions established', () => {
+    const r = { ...results([1000], { succeeded: 300 }), storm: { peakAttemptsPerS: 0, peakSucceededPerS: 0, peakHandshaking: 0, disconnects: 300, outageDrops: 0 } };
+    expect(evalOne({ 'sessions.lost': ['== 0'], 'sessions.lostRate': ['< 1%'] }, r).map((t) => [t.passed, t.observedText])).toEqual([
+      [false, '300'],
+      [false, '100.00%'],
+    ]);
+    const none = { ...r, attempts: { ...r.attempts, succeeded: 0 } };
+    expect(evalOne({ 'sessions.lostRate': ['< 1%'] }, none)[0]).toMatchObject({ passed: false, observed: null, observedText: 'no session was established' });
+  });
+
+  it('connect.successRate is succeeded of started, the share the reports show', () => {
+    const r = results([1000], { planned: 100, started: 400, succeeded: 200 });
+    expect(evalOne({ 'connect.successRate': ['>= 50%'] }, r)[0]).toMatchObject({ passed: true, observed: 0.5 });
+  });
+
+  it('recovery thresholds leave out an outage that hit nobody, and fail when none hit anyone', () => {
+    const outage = (dropped: number, p99Us: number) => ({
+      name: 'o', side: 'target', atUs: 0, offlineUs: 0, mode: 'close', dropped, recovered: dropped,
+      recovery: { p50Us: p99Us, p90Us: p99Us, p99Us, p100Us: p99Us },
+    });
+    const hitNobody = { ...results([1000]), outages: [outage(0, 0)] } as unknown as Omit<Results, 'thresholds'>;
+    expect(evalOne({ 'recovery.p99': ['< 60s'] }, hitNobody)[0]).toMatchObject({ passed: false, observed: null, observedText: 'no outage hit a device, so there was nothing to recover' });
+    const one = { ...results([1000]), outages: [outage(0, 0), outage(200, 260_000)] } as unknown as Omit<Results, 'thresholds'>;
+    expect(evalOne({ 'recovery.p99': ['< 60s'] }, one)[0]).toMatchObject({ passed: true, observed: 260_000 });
+  });
+});

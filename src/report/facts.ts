@@ -1,0 +1,127 @@
+/**
+ * The headline numbers of a run, worded once (pure). Every format — terminal, Markdown, HTML,
+ * JUnit — prints these strings, so one run cannot show two success shares, two meanings of
+ * "failed" or a peak that is attempts in one place and successes in another.
+ */
+import { isLoadShedding } from '../protocols/classify.js';
+import type { ErrorCount, OutageResult, Results } from '../results/types.js';
+import { formatUs } from '../util/duration.js';
+import { firstSecondAfter, peakSucceededPerS, percentOf } from './labels.js';
+
+/** Phases of errors that are not connect attempts: lost sessions, refused subscriptions and publishes. */
+const SESSION_PHASE = 'held';
+const MESSAGE_PHASES = new Set(['subscribe', 'publish']);
+
+export function isConnectError(e: ErrorCount): boolean {
+  return e.phase !== SESSION_PHASE && !MESSAGE_PHASES.has(e.phase);
+}
+
+export interface Shedding {
+  /** Connect attempts the target refused to shed load (CONNACK 0x89/0x9F, HTTP 429/503). */
+  connects: number;
+  /** Held sessions the target ended to shed load (DISCONNECT 0x89/0x9F, WebSocket close 1013). */
+  sessions: number;
+}
+
+export function shedding(r: Results): Shedding {
+  let connects = 0;
+  let sessions = 0;
+  for (const e of r.errors) {
+    if (!isLoadShedding(e)) continue;
+    if (e.phase === SESSION_PHASE) sessions += e.count;
+    else connects += e.count;
+  }
+  return { connects, sessions };
+}
+
+export interface RunFacts {
+  /** "succeeded 6000 of 6357 started (94.4%)": the one success share, of attempts sent. */
+  success: string;
+  /** "connects failed 0 · timed out 357": connect attempts that did not succeed. */
+  connectFailures: string;
+  /** "errors.rate 5.62% = (failed 0 + timed out 357) / 6357 started" */
+  errorsRate: string;
+  /** "sessions lost 926 of 6000 established (15.4%)": sessions killed after connecting. */
+  sessionsLost: string;
+  /** "peak 1602 successes/s · 4050 attempts/s · 2267 handshakes in flight" */
+  peaks: string;
+  /** null when the target shed nothing. */
+  shedding: string | null;
+  /** One line per outage: recovery and the peak of successes after it ended. */
+  outages: string[];
+  /** "mqtt://127.0.0.1:40123 (embedded target, profile protected: …)" */
+  target: string;
+}
+
+export function successText(r: Results): string {
+  const a = r.attempts;
+  return `succeeded ${a.succeeded} of ${a.started} started` + (a.started === 0 ? '' : ` (${percentOf(a.succeeded, a.started)})`);
+}
+
+/** Peaks read from the timeline buckets (so files written before results 1.1 show them too). */
+export function timelinePeaks(r: Results): { succeededPerS: number; attemptsPerS: number; handshaking: number } {
+  const b = r.timeline.buckets;
+  return {
+    succeededPerS: peakSucceededPerS(b),
+    attemptsPerS: b.reduce((m, x) => Math.max(m, x.attempts), 0),
+    handshaking: b.reduce((m, x) => Math.max(m, x.peakHandshaking ?? 0), 0),
+  };
+}
+
+export function outagePeakAfterEnd(r: Results, o: OutageResult): number {
+  return peakSucceededPerS(r.timeline.buckets, firstSecondAfter(o.atUs + o.offlineUs));
+}
+
+export function outageText(o: OutageResult, peakAfterEnd: number = o.peakSucceededPerSAfterEnd): string {
+  const fmt = (v: number | null): string => (v === null ? 'never' : formatUs(v));
+  const head = `${o.name}: ${o.mode} at ${formatUs(o.atUs)} for ${formatUs(o.offlineUs)} · hit ${o.dropped} · back ${o.recovered}`;
+  if (o.dropped === 0) return `${head} · no device was hit, nothing to recover`;
+  return (
+    `${head} · 50% ${fmt(o.recovery.p50Us)} · 90% ${fmt(o.recovery.p90Us)} · 99% ${fmt(o.recovery.p99Us)} · all ${fmt(o.recovery.p100Us)}` +
+    ` · peak ${peakAfterEnd} successes/s after it ended`
+  );
+}
+
+export function targetText(r: Results): string {
+  if (!r.run.embeddedTarget) return r.run.target;
+  const written = (r.scenario.embeddedTarget as { profile?: unknown } | null)?.profile;
+  const knobs = r.run.embeddedTargetKnobs ?? `profile ${typeof written === 'string' ? written : 'default'}`;
+  return `${r.run.target} (embedded target, ${knobs})`;
+}
+
+export function runFacts(r: Results): RunFacts {
+  const a = r.attempts;
+  const shed = shedding(r);
+  const lost = r.storm.disconnects;
+  const peaks = timelinePeaks(r);
+  const shedParts = [
+    shed.connects > 0 ? `${shed.connects} connect attempts refused` : '',
+    shed.sessions > 0 ? `${shed.sessions} sessions ended` : '',
+  ].filter((x) => x !== '');
+  return {
+    success: successText(r),
+    connectFailures: `connects failed ${a.failed} · timed out ${a.timedOut}`,
+    errorsRate:
+      `errors.rate ${percentOf(a.failed + a.timedOut, a.started, 2)} = (failed ${a.failed} + timed out ${a.timedOut}) / ${a.started} started`,
+    sessionsLost: `sessions lost ${lost} of ${a.succeeded} established` + (a.succeeded === 0 ? '' : ` (${percentOf(lost, a.succeeded)})`),
+    peaks: `peak ${peaks.succeededPerS} successes/s · ${peaks.attemptsPerS} attempts/s · ${peaks.handshaking} handshakes in flight`,
+    shedding: shedParts.length === 0 ? null : `the target shed load (MQTT 5 server busy / connection rate exceeded, HTTP 429/503): ${shedParts.join(', ')}`,
+    outages: r.outages.map((o) => outageText(o, outagePeakAfterEnd(r, o))),
+    target: targetText(r),
+  };
+}
+
+/** The harness's verdict on itself, as the lines every format prints (empty when there is nothing to say). */
+export function saturationLines(r: Results): { title: string; lines: string[] } | null {
+  const h = r.health;
+  if (!h.saturated && h.notCounted.length === 0) return null;
+  const title = !h.saturated
+    ? 'The harness was briefly past a limit (not sustained, not counted against the run):'
+    : h.affectsVerdict
+      ? r.run.allowSaturated
+        ? 'The harness was saturated and could have decided the verdict (--allow-saturated: the exit code follows the thresholds):'
+        : 'The harness was saturated and could have decided the verdict (exit 3):'
+      : 'The harness was saturated, but no threshold or count depends on it (a warning, not a failure):';
+  const lines = [...h.reasons, ...h.notCounted, ...h.effects.map((e) => `effect: ${e}`), ...h.advice.map((x) => `to change: ${x}`)];
+  return { title, lines };
+}
