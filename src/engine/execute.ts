@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { HerdError } from '../errors.js';
 import { loadScenario, type LoadedScenario } from '../scenario/load.js';
-import type { Overrides, ResolvedScenario } from '../scenario/resolve.js';
+import type { Overrides } from '../scenario/resolve.js';
 import { parseTargetUrl } from '../scenario/target-url.js';
 import { restartEmbeddedTarget, spawnEmbeddedTarget, type EmbeddedTarget } from '../target/spawn.js';
 import type { TargetOptionsInput } from '../target/options.js';
@@ -22,9 +22,8 @@ import type { Results } from '../report/results-types.js';
 import { ensureWritableDir, writeFileAtomic } from '../util/atomic-write.js';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { renderFormat, renderRunFiles } from '../report/render.js';
-import { buildPlan, peakConnectRatePerS } from '../plan/plan.js';
-import { preflight, type PreflightResult } from './preflight.js';
-import { readSystemFacts } from './system.js';
+import { runPreflight } from './run-preflight.js';
+import { redactScenarioSecrets } from '../scenario/url-credentials.js';
 
 export interface RunRequest {
   scenarioPath: string;
@@ -68,33 +67,6 @@ export function newRunId(now = new Date()): string {
   return `${stamp}-${randomBytes(2).toString('hex')}`;
 }
 
-/** Preflight for a resolved scenario on this machine (also used by `herd doctor`). */
-/** How many broker processes the embedded target will run for this scenario. */
-export function embeddedTargetProcesses(s: ResolvedScenario): number {
-  const p = (s.embeddedTarget as { processes?: unknown } | null)?.processes;
-  return typeof p === 'number' && p > 0 ? p : 1;
-}
-
-export function runPreflight(
-  s: ResolvedScenario,
-  req: Pick<RunRequest, 'workers' | 'sourceIps'>,
-  targetHosts: string[],
-  shards = 1,
-  targetEndpoints = 1,
-): PreflightResult {
-  const plan = buildPlan(s);
-  return preflight({
-    // Every device is held until teardown, so the peak is the whole fleet (this shard's share of it).
-    peakConcurrent: Math.ceil(plan.devices / shards),
-    peakConnectRatePerS: Math.ceil(peakConnectRatePerS(plan) / shards),
-    workers: req.workers ?? null,
-    sourceIps: req.sourceIps,
-    targetHosts,
-    targetEndpoints,
-    facts: readSystemFacts(),
-  });
-}
-
 export async function executeRun(req: RunRequest, hooks: RunHooks = {}): Promise<RunReport> {
   const loaded = loadScenario(req.scenarioPath, req.overrides);
   const s = loaded.resolved;
@@ -104,12 +76,12 @@ export async function executeRun(req: RunRequest, hooks: RunHooks = {}): Promise
 
   // Everything that can be known before a socket opens is checked first (exit 2/3, nothing written).
   const remote = s.target === 'embedded' ? null : parseTargetUrl(s.target, req.overrides.target !== undefined ? '--target' : 'target');
-  const embeddedProcesses = remote === null ? embeddedTargetProcesses(s) : 1;
-  const pre = runPreflight(s, req, remote === null ? ['127.0.0.1'] : [remote.host], req.shard.count, embeddedProcesses);
+  const pre = runPreflight(s, req, req.shard.count);
   if (pre.problems.length > 0 && !req.skipPreflight) {
     throw new HerdError('E_PREFLIGHT', 'this machine cannot carry the plan as configured (--no-preflight runs it anyway)', pre.problems);
   }
   if (pre.problems.length > 0) for (const p of pre.problems) hooks.onNotice?.(`preflight (ignored): ${p}`);
+  for (const w of loaded.warnings) hooks.onNotice?.(`warning: ${w}`);
   for (const a of pre.advice) hooks.onNotice?.(a);
   const workers = pre.workers;
 
@@ -117,7 +89,7 @@ export async function executeRun(req: RunRequest, hooks: RunHooks = {}): Promise
   let embedded: EmbeddedTarget | null = null;
   let targetUrl: string;
   if (remote === null) {
-    embedded = await spawnEmbeddedTarget(embeddedOptionsFor(s) as TargetOptionsInput);
+    embedded = await spawnEmbeddedTarget({ ...embeddedOptionsFor(s), processes: pre.embedded?.processes ?? 1 } as TargetOptionsInput);
     targetUrl = embedded.url;
   } else {
     targetUrl = remote.url;
@@ -203,7 +175,8 @@ export async function executeRun(req: RunRequest, hooks: RunHooks = {}): Promise
     const webhook = webhookSink?.result(sentFromDelivery(outcome.delivery)) ?? null;
     const results = buildResults({
       runId,
-      scenario: runScenario,
+      // results.json (and every format rendered from it) never carries a device password.
+      scenario: redactScenarioSecrets(runScenario),
       thresholds: loaded.thresholds,
       environment: describeEnvironment(),
       outcome,

@@ -25,7 +25,7 @@ export interface PreflightResult {
   problems: string[];
   advice: string[];
   /** What was checked, for `herd doctor`. */
-  checks: { name: string; need: string; have: string; ok: boolean }[];
+  checks: { name: string; need: string; have: string; ok: boolean; /** Passes, but worth a look. */ warning?: true }[];
 }
 
 /** Sockets each worker keeps besides device connections (IPC, stdio, timers' fds…). */
@@ -40,6 +40,8 @@ const BYTES_PER_CONNECTION = 8 * 1024;
  * 1.5 ms at 10,000 and 5 ms at 18,000 (the kernel scans for a free port on every bind).
  */
 export const CHEAP_BOUND_PER_ADDRESS = 5_000;
+/** TIME_WAIT sockets on one source address from which connects measurably slow down (FINDINGS.md). */
+export const TIME_WAIT_WARN_PER_ADDRESS = 5_000;
 /** Spread over at most this many automatic loopback source addresses. */
 const MAX_AUTO_SOURCES = 254;
 
@@ -107,14 +109,23 @@ export function preflight(i: PreflightInput): PreflightResult {
     advice.push(`${perSource} connections per source address: past ~${CHEAP_PORTS_PER_PAIR} Linux connect() scans for free ports and slows down; more --source-ips helps`);
   }
 
-  // TIME_WAIT left by earlier runs poisons a source address (FINDINGS.md: ~3 ms per connect).
+  // TIME_WAIT left by earlier runs poisons a source address (FINDINGS.md: ~3 ms per connect at
+  // ~18,700); a few hundred do no measurable harm, so only thousands on an address herd uses warn.
   const checkedSources = sourceIps.length > 0 ? sourceIps : loopback ? ['127.0.0.1'] : [];
-  const poisoned = checkedSources.filter((ip) => (f.timeWaitByIp.get(ip) ?? 0) > 5_000);
-  checks.push({ name: 'TIME_WAIT on source addresses', need: '< 5000 each', have: poisoned.length === 0 ? 'ok' : poisoned.map((ip) => `${ip}: ${f.timeWaitByIp.get(ip)}`).join(', '), ok: poisoned.length === 0 });
+  const poisoned = checkedSources.filter((ip) => (f.timeWaitByIp.get(ip) ?? 0) >= TIME_WAIT_WARN_PER_ADDRESS);
+  checks.push({
+    name: 'TIME_WAIT on source addresses',
+    need: `< ${TIME_WAIT_WARN_PER_ADDRESS} each`,
+    have: poisoned.length === 0 ? 'ok' : poisoned.map((ip) => `${ip}: ${f.timeWaitByIp.get(ip)}`).join(', '),
+    ok: true,
+    ...(poisoned.length > 0 ? { warning: true } : {}),
+  });
   if (poisoned.length > 0) {
+    const counts = poisoned.map((ip) => `${ip} holds ${(f.timeWaitByIp.get(ip) ?? 0).toLocaleString('en')}`).join(', ');
+    const fresh = loopback ? freshLoopbackSources(Math.max(1, Math.ceil(i.peakConcurrent / CHEAP_BOUND_PER_ADDRESS)), f.timeWaitByIp) : [];
     advice.push(
-      `${poisoned.join(', ')} still hold${poisoned.length === 1 ? 's' : ''} TIME_WAIT sockets from an earlier run; connects from them are slower: ` +
-        'wait 60 s or pick other --source-ips',
+      `warning: ${counts} TIME_WAIT sockets from earlier connections (they clear within ~60 s); connects from ${poisoned.length === 1 ? 'it' : 'them'} are slower: ` +
+        (fresh.length > 0 ? `use --source-ips ${sourceIpsSpec(fresh)}` : 'wait a minute or pick other --source-ips'),
     );
   }
 
@@ -141,4 +152,12 @@ export function freshLoopbackSources(count: number, timeWait: ReadonlyMap<string
     out.push(ip);
   }
   return out;
+}
+
+/** The shortest --source-ips spelling of a list: a range when no address in it was skipped. */
+export function sourceIpsSpec(ips: readonly string[]): string {
+  const n = (ip: string): number => ip.split('.').reduce((a, o) => a * 256 + Number(o), 0);
+  if (ips.length === 1) return ips[0] as string;
+  const contiguous = ips.every((ip, k) => k === 0 || n(ip) === n(ips[k - 1] as string) + 1);
+  return contiguous ? `${ips[0]}-${ips.at(-1)}` : ips.join(',');
 }

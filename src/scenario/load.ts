@@ -10,12 +10,19 @@ import { parseThresholds, type Threshold } from '../thresholds/parse.js';
 import { METRICS } from '../thresholds/metrics.js';
 import { resolveScenario, type Overrides, type ResolvedScenario } from './resolve.js';
 import { scenarioSchema, type Scenario } from './schema.js';
+import { checkTextNesting, checkValueNesting, isStackOverflow, nestingError } from './nesting.js';
+import { fieldNamesAt } from './field-names.js';
+import { didYouMean } from '../util/suggest.js';
+import { applyUrlCredentials } from './url-credentials.js';
+import { scenarioWarnings } from './warnings.js';
 
 export interface LoadedScenario {
   path: string;
   scenario: Scenario;
   resolved: ResolvedScenario;
   thresholds: Threshold[];
+  /** Things that are valid but will not do what the user probably wants (printed, never fatal). */
+  warnings: string[];
 }
 
 /** Largest scenario file accepted; a scenario is a page of text, not a data set. */
@@ -38,15 +45,21 @@ export function readScenarioText(path: string): string {
 
 /** Parses YAML (a superset of JSON) with one clear message for syntax errors. */
 export function parseScenarioText(text: string, path: string): unknown {
+  checkTextNesting(text, path);
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
+    if (isStackOverflow(e?.message ?? '')) throw nestingError(path);
     const where = e?.linePos?.[0] ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '';
     throw new HerdError('E_SCENARIO_PARSE', `${path}: not valid YAML or JSON${where}: ${e?.message.split('\n')[0] ?? 'parse error'}`);
   }
   try {
-    return doc.toJS({ maxAliasCount: 100 }) as unknown;
+    const value = doc.toJS({ maxAliasCount: 100 }) as unknown;
+    checkValueNesting(value, path);
+    return value;
   } catch (err) {
+    if (err instanceof HerdError) throw err;
+    if (err instanceof Error && isStackOverflow(err.message)) throw nestingError(path);
     // Alias bombs ("billion laughs") and unresolved aliases end here, never as a crash.
     throw new HerdError('E_SCENARIO_PARSE', `${path}: not valid YAML: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
   }
@@ -65,12 +78,14 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[], prefix: readon
   return issues.map((raw) => {
     const i = { ...raw, path: [...prefix, ...raw.path] } as z.core.$ZodIssue;
     if (i.code === 'invalid_union' && i.errors.length > 0) {
-      // Report the branch the input was meant for: the one that got past the type check.
-      const branch = i.errors.find((b) => b.length > 0 && !b.some((x) => x.code === 'invalid_type' && x.path.length === 0));
+      // Report the branch the input was meant for: the one that got past the type check. A branch
+      // that failed only on the value itself (a literal) was not "meant": the union's message says it.
+      const wrongAtRoot = (x: z.core.$ZodIssue): boolean => x.path.length === 0 && (x.code === 'invalid_type' || x.code === 'invalid_value');
+      const branch = i.errors.find((b) => b.length > 0 && !b.some(wrongAtRoot));
       if (branch) return formatIssues(branch, i.path).join('\n');
     }
     if (i.code === 'unrecognized_keys') {
-      return i.keys.map((k) => `${formatPath([...i.path, k])}: unknown field`).join('\n');
+      return i.keys.map((k) => `${formatPath([...i.path, k])}: unknown field${didYouMean(k, fieldNamesAt(i.path))}`).join('\n');
     }
     if (i.code === 'invalid_type' && i.input === undefined) return `${formatPath(i.path)}: required`;
     return `${formatPath(i.path)}: ${i.message}`;
@@ -89,7 +104,7 @@ export function validateScenario(data: unknown, path: string, overrides: Overrid
   if (raw !== null && typeof raw === 'object' && !Array.isArray(raw)) {
     for (const key of Object.keys(raw)) {
       if (key === '__proto__' && !Object.hasOwn(METRICS, key)) {
-        problems.push(`thresholds.${key}: unknown metric`);
+        problems.push(`thresholds.${key}: unknown metric${didYouMean(key, Object.keys(METRICS))}`);
       }
     }
   }
@@ -109,17 +124,30 @@ export function validateScenario(data: unknown, path: string, overrides: Overrid
   if (!parsed.success || problems.length > 0) {
     throw new HerdError('E_SCENARIO_INVALID', `${path}: the scenario has ${problems.length} problem${problems.length === 1 ? '' : 's'}`, problems);
   }
+  if (parsed.success) checkFleetNotEmpty(parsed.data.devices, overrides);
   let resolved: ResolvedScenario;
+  const warnings: string[] = [];
   try {
-    resolved = resolveScenario(parsed.data, overrides);
+    const withCreds = applyUrlCredentials(resolveScenario(parsed.data, overrides));
+    resolved = withCreds.scenario;
+    warnings.push(...withCreds.warnings, ...scenarioWarnings(resolved));
   } catch (err) {
     if (err instanceof HerdError && err.details.length === 0) throw err;
     if (err instanceof HerdError) throw new HerdError(err.code, `${path}: the scenario has ${err.details.length} problem${err.details.length === 1 ? '' : 's'}`, err.details);
     throw err;
   }
-  return { path, scenario: parsed.data, resolved, thresholds };
+  return { path, scenario: parsed.data, resolved, thresholds, warnings };
 }
 
 export function loadScenario(path: string, overrides: Overrides = {}): LoadedScenario {
   return validateScenario(parseScenarioText(readScenarioText(path), path), path, overrides);
+}
+
+/** A --scale (or --devices) that rounds the fleet down to nothing is a bad flag, not an empty run. */
+function checkFleetNotEmpty(scenarioDevices: number, o: Overrides): void {
+  const base = o.devices ?? scenarioDevices;
+  const scale = o.scale ?? 1;
+  if (Math.round(base * scale) >= 1) return;
+  const minScale = Math.ceil((0.5 / base) * 1e6) / 1e6;
+  throw new HerdError('E_FLAG', `--scale ${scale}: ${base} devices × ${scale} rounds to 0 devices; expected a scale of at least ${minScale}`);
 }
