@@ -14,7 +14,7 @@ import type { TargetOptionsInput } from '../target/options.js';
 import { Coordinator, type SecondEvent } from './coordinator.js';
 import { startMetricsServer, type MetricsServer } from './metrics-server.js';
 import { sentFromDelivery, WebhookSink } from './webhook-sink.js';
-import { checkReachable } from './reachability.js';
+import { probeReachable } from './reachability.js';
 import { embeddedOptionsFor, resolveRunTargets } from './targets.js';
 import { buildResults } from '../report/build.js';
 import { describeEnvironment } from '../report/environment.js';
@@ -37,8 +37,10 @@ export interface RunRequest {
   shard: { index: number; count: number };
   startAtMs: number | null;
   onWorkerFailure: 'abort' | 'continue';
-  /** Run even when preflight finds the plan does not fit this machine (what ran out is then recorded). */
+  /** Run even when preflight finds the plan does not fit this machine (what ran out is then recorded); also skips the reachability probe. */
   skipPreflight: boolean;
+  /** Run the storm even when the reachability probe finds nothing listening. */
+  allowUnreachable?: boolean;
   /** --metrics-port: serve live Prometheus metrics on this loopback address while running. */
   metrics: { host: string; port: number } | null;
   /** --webhook-sink: count the messages the target forwards onward, on this loopback address. */
@@ -93,7 +95,15 @@ export async function executeRun(req: RunRequest, hooks: RunHooks = {}): Promise
     targetUrl = embedded.url;
   } else {
     targetUrl = remote.url;
-    await checkReachable(remote.host, remote.port, targetUrl);
+    if (!req.skipPreflight) {
+      const probe = await probeReachable(remote.host, remote.port);
+      if (!probe.reachable && !req.allowUnreachable) {
+        throw new HerdError('E_TARGET_UNREACHABLE', `target ${targetUrl} is unreachable: ${probe.why}`, [
+          'to storm it anyway (devices hammering a dead cloud), add --allow-unreachable; every attempt is then counted as a failure and the report is written',
+        ]);
+      }
+      if (!probe.reachable) hooks.onNotice?.(`warning: target ${targetUrl} is unreachable (${probe.why}); running anyway (--allow-unreachable)`);
+    }
   }
 
   // The embedded target is supervised: if it dies mid-run it comes back on the same ports, and the

@@ -15,6 +15,7 @@ import { fieldNamesAt } from './field-names.js';
 import { didYouMean } from '../util/suggest.js';
 import { applyUrlCredentials } from './url-credentials.js';
 import { scenarioWarnings } from './warnings.js';
+import { scenarioFileProblems } from './files.js';
 
 export interface LoadedScenario {
   path: string;
@@ -131,6 +132,8 @@ export function validateScenario(data: unknown, path: string, overrides: Overrid
     const withCreds = applyUrlCredentials(resolveScenario(parsed.data, overrides));
     resolved = withCreds.scenario;
     warnings.push(...withCreds.warnings, ...scenarioWarnings(resolved));
+    const missing = scenarioFileProblems(resolved, parsed.data.cohorts !== undefined);
+    if (missing.length > 0) throw new HerdError('E_SCENARIO_INVALID', 'files', missing);
   } catch (err) {
     if (err instanceof HerdError && err.details.length === 0) throw err;
     if (err instanceof HerdError) throw new HerdError(err.code, `${path}: the scenario has ${err.details.length} problem${err.details.length === 1 ? '' : 's'}`, err.details);
