@@ -73,7 +73,6 @@ export async function executeRun(req: RunRequest, hooks: RunHooks = {}): Promise
   const loaded = loadScenario(req.scenarioPath, req.overrides);
   const s = loaded.resolved;
   const outDir = resolve(req.outDir);
-  ensureWritableDir(outDir);
   const runId = newRunId();
 
   // Everything that can be known before a socket opens is checked first (exit 2/3, nothing written).
@@ -84,6 +83,8 @@ export async function executeRun(req: RunRequest, hooks: RunHooks = {}): Promise
   }
   if (pre.problems.length > 0) for (const p of pre.problems) hooks.onNotice?.(`preflight (ignored): ${p}`);
   for (const w of loaded.warnings) hooks.onNotice?.(`warning: ${w}`);
+  // After every input check, so bad input leaves not even an empty folder behind.
+  ensureWritableDir(outDir);
   for (const a of pre.advice) hooks.onNotice?.(a);
   const workers = pre.workers;
 

@@ -32,7 +32,12 @@ export function ensureWritableDir(dir: string, flag = '--out'): void {
 
 /** Checks up front that a file can be written at `path`: its folder is writable and it is not a folder itself. */
 export function ensureWritableFile(path: string, flag = '-o'): void {
+  assertNotFolder(path, flag);
   ensureWritableDir(dirname(path), flag);
+}
+
+/** An output file named like an existing folder is bad input; checked before any other work, creating nothing. */
+export function assertNotFolder(path: string, flag = '-o'): void {
   let isDir = false;
   try {
     isDir = statSync(path).isDirectory();

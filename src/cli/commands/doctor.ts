@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { loadScenario } from '../../scenario/load.js';
 import { runPreflight } from '../../engine/run-preflight.js';
 import { readSystemFacts } from '../../engine/system.js';
-import { parseSourceIps } from '../../util/source-ips.js';
+import { assertLocalSourceIps, parseSourceIps } from '../../util/source-ips.js';
 import type { CliContext } from '../context.js';
 import { painter } from '../output.js';
 import { parseFlagNumber, sizeOverrides } from '../flags.js';
@@ -23,6 +23,7 @@ export function registerDoctor(program: Command, ctx: CliContext, setExit: (code
       const loaded = path === undefined ? null : loadScenario(path, sizeOverrides(f));
       const workers = f.workers === undefined ? undefined : parseFlagNumber(f.workers, '--workers', { min: 1, max: 256 });
       const sourceIps = f.sourceIps === undefined ? [] : parseSourceIps(f.sourceIps);
+      assertLocalSourceIps(sourceIps);
       const p = painter(ctx);
       const facts = readSystemFacts();
       const out = (s: string): void => void ctx.stdout.write(s + '\n');
