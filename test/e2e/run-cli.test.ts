@@ -51,7 +51,7 @@ describe('herd run against the embedded target', () => {
     const port = await freePort();
     const r = await runHerd(['run', 'scenarios/quickstart.yaml', '--target', `mqtt://127.0.0.1:${port}`, '--out', out]);
     expect(r.code).toBe(3);
-    expect(r.stderr).toContain(`E_TARGET_UNREACHABLE: target mqtt://127.0.0.1:${port}: cannot connect (ECONNREFUSED)`);
+    expect(r.stderr).toContain(`E_TARGET_UNREACHABLE: target mqtt://127.0.0.1:${port} is unreachable: connection refused`);
     expect(readdirSync(out)).toEqual([]);
   });
 });
