@@ -11,6 +11,7 @@ import { HerdError, type HerdErrorCode } from '../../src/errors.js';
 import { LATENCY_KEYS } from '../../src/metrics/names.js';
 import { resultsJsonSchema } from '../../src/report/results-schema.js';
 import { scenarioJsonSchema } from '../../src/scenario/json-schema.js';
+import { BOUNDS } from '../../src/scenario/schema.js';
 import { validateScenario } from '../../src/scenario/load.js';
 import { TARGET_DEFAULTS, TARGET_PROFILES } from '../../src/target/options.js';
 import { METRICS } from '../../src/thresholds/metrics.js';
@@ -222,6 +223,25 @@ describe('docs/scenario-reference.md', () => {
     }
     for (const r of profileRows.keys()) if (!knobs.has(r)) problems.push(`${r}: no profile sets it`);
     expect(problems).toEqual([]);
+  });
+
+  it('states the bounds the schema enforces on every, keepalive and connectTimeout', () => {
+    const bounds: [string, string, string, string][] = [
+      // [field, what the reference must say, a value just outside, the bound itself]
+      ['device.publish.every', `at least ${BOUNDS.minEvery}`, '999us', BOUNDS.minEvery],
+      ['device.requests.every', `at least ${BOUNDS.minEvery}`, '999us', BOUNDS.minEvery],
+      ['device.keepalive', `at most ${BOUNDS.maxKeepaliveS}s`, `${BOUNDS.maxKeepaliveS + 1}s`, `${BOUNDS.maxKeepaliveS}s`],
+      ['device.connectTimeout', `at least ${BOUNDS.minConnectTimeout}`, '9999us', BOUNDS.minConnectTimeout],
+    ];
+    for (const [field, says, outside, bound] of bounds) {
+      expect(byPath.get(field)?.cells[1], field).toContain(says);
+      const leaf = field.split('.').at(-1) as string;
+      const device = (v: string): Record<string, unknown> =>
+        field.includes('publish') ? { publish: { every: v } } : field.includes('requests') ? { requests: { every: v } } : { [leaf]: v };
+      const at = (v: string): unknown => validateScenario({ name: 'x', devices: 1, device: device(v), waves: [{ type: 'spike' }] }, 't');
+      expect(() => at(bound), `${field}: ${bound}`).not.toThrow();
+      expect(() => at(outside), `${field}: ${outside}`).toThrow(HerdError);
+    }
   });
 
   it('describes how a cohort device block treats the fields it leaves out as the code does', () => {
