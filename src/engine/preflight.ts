@@ -132,10 +132,17 @@ export function preflight(i: PreflightInput): PreflightResult {
   // Memory.
   const memNeed = i.peakConcurrent * BYTES_PER_CONNECTION + workers * 60 * 1024 * 1024;
   const memOk = memNeed < f.freeMemoryBytes * 0.8;
-  checks.push({ name: 'memory', need: `${Math.ceil(memNeed / 1048576)} MiB`, have: `${Math.floor(f.freeMemoryBytes / 1048576)} MiB free`, ok: memOk });
+  // Advice, not a refusal (free memory is a moment's reading): a warning, never a ✗ beside "Ready to run".
+  checks.push({ name: 'memory', need: `${Math.ceil(memNeed / 1048576)} MiB`, have: `${Math.floor(f.freeMemoryBytes / 1048576)} MiB free`, ok: true, ...(memOk ? {} : { warning: true as const }) });
   if (!memOk) advice.push(`the run may need ~${Math.ceil(memNeed / 1048576)} MiB but ${Math.floor(f.freeMemoryBytes / 1048576)} MiB are free`);
 
-  checks.push({ name: 'peak connect rate', need: `${i.peakConnectRatePerS}/s`, have: `~${(workers * 5_000).toLocaleString('en')}/s (rough, ${workers} worker${workers === 1 ? '' : 's'})`, ok: true });
+  checks.push({
+    name: 'peak connect rate',
+    need: `${i.peakConnectRatePerS}/s`,
+    have: `~${(workers * 5_000).toLocaleString('en')}/s (rough, ${workers} worker${workers === 1 ? '' : 's'})`,
+    ok: true,
+    ...(i.peakConnectRatePerS > workers * 5_000 ? { warning: true as const } : {}),
+  });
   if (i.peakConnectRatePerS > workers * 5_000) {
     advice.push(`peak of ${i.peakConnectRatePerS} connects/s is above what ${workers} worker${workers === 1 ? '' : 's'} usually open; watch for schedule lag (the run will say if herd was the bottleneck)`);
   }

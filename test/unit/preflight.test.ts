@@ -82,6 +82,22 @@ describe('preflight', () => {
     );
   });
 
+  it('never fails a check without a problem that says what to change (no ✗ beside "Ready to run")', () => {
+    const variants: PreflightInput[] = [
+      base,
+      { ...base, peakConcurrent: 100_000 },
+      { ...base, peakConcurrent: 100_000, workers: 2, sourceIps: ['127.0.0.2'] },
+      { ...base, peakConcurrent: 500_000, facts: { ...facts, freeMemoryBytes: 2 ** 30 } },
+      { ...base, peakConnectRatePerS: 1_000_000 },
+      { ...base, facts: { ...facts, timeWaitByIp: new Map([['127.0.0.1', 30_000]]) } },
+    ];
+    for (const v of variants) {
+      const r = preflight(v);
+      if (r.checks.some((c) => !c.ok)) expect(r.problems.length, JSON.stringify(r.checks)).toBeGreaterThan(0);
+      else expect(r.problems).toEqual([]);
+    }
+  });
+
   it('reads /proc/net/tcp addresses', () => {
     expect(hexToIpv4('0100007F')).toBe('127.0.0.1');
     expect(hexToIpv4('0200007F')).toBe('127.0.0.2');
