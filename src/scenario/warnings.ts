@@ -4,8 +4,24 @@
  */
 import type { ResolvedScenario } from './resolve.js';
 
+/**
+ * Messages per second (publishes plus requests, fleet-wide) past which the harness, not the target,
+ * is likely to be the bottleneck on a small machine; the run's saturation check then says so.
+ */
+export const BUSY_MESSAGE_RATE_PER_S = 100_000;
+
 export function scenarioWarnings(s: ResolvedScenario): string[] {
   const out: string[] = [];
+  const ratePerS = s.cohorts.reduce((sum, c) => {
+    const every = [c.device.publish?.everyUs, c.device.requests?.everyUs].filter((v): v is number => v !== undefined);
+    return sum + every.reduce((a, us) => a + (c.devices * 1e6) / us, 0);
+  }, 0);
+  if (ratePerS > BUSY_MESSAGE_RATE_PER_S) {
+    out.push(
+      `device.publish/requests: the fleet would send ${Math.round(ratePerS).toLocaleString('en')} messages/s; past ~${BUSY_MESSAGE_RATE_PER_S.toLocaleString('en')}/s ` +
+        'the harness itself is the likely bottleneck (the run will say if it was): a longer every, or fewer devices, measures the target',
+    );
+  }
   if (s.target === 'embedded') {
     s.cohorts.forEach((c, i) => {
       if (c.device.protocol === 'mqtt' && c.device.mqttVersion === 5 && c.targets === null) {

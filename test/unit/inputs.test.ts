@@ -138,6 +138,16 @@ describe('validate and doctor size the run as run --scale will', () => {
     expect(r.err).toContain('warning: device.mqttVersion: the embedded target speaks MQTT 3.1.1 only and answers every MQTT 5 CONNECT with CONNACK 0x84');
   });
 
+  it('validate warns when the fleet would publish faster than a harness can send', async () => {
+    const file = join(DIR, 'busy.yaml');
+    writeFileSync(file, 'name: busy\ndevices: 200\ndevice: {publish: {every: 1ms}}\nwaves: [{type: spike}]\n');
+    const r = await cli(['validate', file]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toContain('warning: device.publish/requests: the fleet would send 200,000 messages/s');
+    const calm = await cli(['validate', file, '--devices', '100']);
+    expect(calm.err).toBe('');
+  });
+
   it('doctor --scale 40 chooses the embedded processes the run will start', async () => {
     const r = await cli(['doctor', quickstart, '--scale', '40']);
     const need = Math.ceil(40_000 / perProcess);
