@@ -232,14 +232,16 @@ for (const [what, argv, mention] of FLAGS) {
 function context(argv: string[]): { ctx: CliContext; out: () => string; err: () => string } {
   let out = '';
   let err = '';
-  const ctx: CliContext = {
+  // Asserted rather than annotated: main's CliContext also carries wallClockMs, given here.
+  const ctx = {
     argv,
     env: { NO_COLOR: '1', CI: '1' },
     cwd: DIR,
     stdout: { write: (s: string) => (out += s) },
     stderr: { write: (s: string) => (err += s) },
+    wallClockMs: () => Date.now(),
     onSignal: () => () => undefined,
-  };
+  } as CliContext;
   return { ctx, out: () => out, err: () => err };
 }
 

@@ -10,6 +10,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { HerdError } from '../../src/errors.js';
 import { runCli } from '../../src/cli/main.js';
+import type { CliContext } from '../../src/cli/context.js';
 import { embeddedCapacityPerProcess } from '../../src/engine/embedded-capacity.js';
 import { readOpenFileLimit } from '../../src/report/environment.js';
 import { validateScenario } from '../../src/scenario/load.js';
@@ -24,14 +25,16 @@ afterAll(() => rmSync(DIR, { recursive: true, force: true }));
 async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
+  // Asserted rather than annotated: main's CliContext also carries wallClockMs, given here.
   const code = await runCli({
     argv,
     env: { NO_COLOR: '1', CI: '1' },
     cwd: DIR,
     stdout: { write: (s: string) => (out += s) },
     stderr: { write: (s: string) => (err += s) },
+    wallClockMs: () => Date.now(),
     onSignal: () => () => undefined,
-  });
+  } as CliContext);
   return { code, out, err };
 }
 
