@@ -12,37 +12,42 @@ function tooDeep(path: string, line: number | null): HerdError {
   return new HerdError('E_SCENARIO_PARSE', `${path}: nesting deeper than ${MAX_NESTING} levels${line === null ? '' : ` at line ${line}`}; a scenario is a few levels deep`);
 }
 
-/** Flow collections (`[`/`{`) and block sequence dashes, counted before the YAML parser sees them. */
+/**
+ * Flow collections (`[`/`{`) and compact block sequences (`- - x`), counted before the YAML parser
+ * sees them. Quoted strings, comments and block scalars (`|`, `>`) are text, not nesting.
+ */
 export function checkTextNesting(text: string, path: string): void {
   let depth = 0;
-  let line = 1;
   let quote: string | null = null;
-  let lineDashes = 0;
-  let atLineStart = true;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i] as string;
-    if (ch === '\n') {
-      line++;
-      lineDashes = 0;
-      atLineStart = true;
-      if (quote === null) continue;
+  let blockIndent: number | null = null;
+  const lines = text.split('\n');
+  for (let n = 0; n < lines.length; n++) {
+    const line = lines[n] as string;
+    const indent = line.length - line.trimStart().length;
+    if (quote === null && blockIndent !== null) {
+      if (line.trim() === '' || indent > blockIndent) continue;
+      blockIndent = null;
     }
-    if (quote !== null) {
-      if (ch === '\\' && quote === '"') i++;
-      else if (ch === quote) quote = null;
-      continue;
+    let dashes = 0;
+    let atStart = quote === null;
+    let content = '';
+    for (let i = 0; i < line.length; i++) {
+      const ch = line[i] as string;
+      if (quote !== null) {
+        if (ch === '\\' && quote === '"') i++;
+        else if (ch === quote) quote = null;
+        continue;
+      }
+      if (ch === '#' && (i === 0 || /\s/.test(line[i - 1] as string))) break;
+      content += ch;
+      if (ch === '"' || ch === "'") quote = ch;
+      else if (ch === '[' || ch === '{') depth++;
+      else if ((ch === ']' || ch === '}') && depth > 0) depth--;
+      else if (ch === '-' && atStart && (line[i + 1] === ' ' || line[i + 1] === undefined)) dashes++;
+      else if (ch !== ' ' && ch !== '\t') atStart = false;
+      if (depth + dashes > MAX_NESTING) throw tooDeep(path, n + 1);
     }
-    if (ch === '#' && (i === 0 || /\s/.test(text[i - 1] as string))) {
-      while (i + 1 < text.length && text[i + 1] !== '\n') i++;
-      continue;
-    }
-    if (ch === '"' || ch === "'") quote = ch;
-    else if (ch === '[' || ch === '{') depth++;
-    else if ((ch === ']' || ch === '}') && depth > 0) depth--;
-    // "- - - - x": compact block sequences nest one level per dash on a single line.
-    else if (ch === '-' && atLineStart && (text[i + 1] === ' ' || text[i + 1] === '\n')) lineDashes++;
-    else if (ch !== ' ' && ch !== '\t') atLineStart = false;
-    if (depth + lineDashes > MAX_NESTING) throw tooDeep(path, line);
+    if (quote === null && depth === 0 && /(^|[:-]\s+|^\s*)[|>][-+1-9]*\s*$/.test(content)) blockIndent = indent;
   }
 }
 

@@ -117,6 +117,9 @@ describe('nesting', () => {
     expect(() => checkTextNesting(`a: ${'['.repeat(65)}${']'.repeat(65)}`, 'f')).toThrow('f: nesting deeper than 64 levels at line 1');
     // Brackets inside quotes and comments are text, not nesting.
     expect(() => checkTextNesting(`a: "${'['.repeat(100)}" # ${'{'.repeat(100)}\nb: '${'['.repeat(100)}'`, 'f')).not.toThrow();
+    // Nor is a block scalar's text, however many brackets it holds.
+    expect(() => checkTextNesting(`description: |\n  ${'['.repeat(100)}\n  ${'- '.repeat(100)}\nname: x\n`, 'f')).not.toThrow();
+    expect(() => checkTextNesting(`description: >-\n  ${'{'.repeat(100)}\nx: ${'['.repeat(65)}`, 'f')).toThrow('at line 3');
     let deep: unknown = 1;
     for (let i = 0; i < 70; i++) deep = { k: deep };
     expect(() => checkValueNesting(deep, 'f')).toThrow('f: nesting deeper than 64 levels');
