@@ -56,11 +56,15 @@ describe('preflight', () => {
   });
 
   it('stays quiet about TIME_WAIT below thousands per address, and suggests a contiguous fresh range', () => {
-    const quiet = preflight({ ...base, facts: { ...facts, timeWaitByIp: new Map([['127.0.0.1', TIME_WAIT_WARN_PER_ADDRESS - 1]]) } });
+    const quiet = preflight({ ...base, sourceIps: ['127.0.0.9'], facts: { ...facts, timeWaitByIp: new Map([['127.0.0.9', TIME_WAIT_WARN_PER_ADDRESS - 1]]) } });
     expect(quiet.advice.filter((a) => a.includes('TIME_WAIT'))).toEqual([]);
     expect(quiet.checks.find((c) => c.name === 'TIME_WAIT on source addresses')?.warning).toBeUndefined();
-    const loud = preflight({ ...base, peakConcurrent: 12_000, facts: { ...facts, timeWaitByIp: new Map([['127.0.0.1', 9_000], ['127.0.0.3', 400]]) } });
-    expect(loud.advice.at(-1)).toMatch(/^warning: 127\.0\.0\.1 holds 9,000 TIME_WAIT sockets .* use --source-ips 127\.0\.0\.2,127\.0\.0\.4,127\.0\.0\.5$/);
+    // Unbound connects from 127.0.0.1 share ports with TIME_WAIT sockets to other destinations.
+    const unbound = preflight({ ...base, facts: { ...facts, timeWaitByIp: new Map([['127.0.0.1', 30_000]]) } });
+    expect(unbound.advice.filter((a) => a.includes('TIME_WAIT'))).toEqual([]);
+    expect(unbound.checks.find((c) => c.name === 'TIME_WAIT on source addresses')?.have).toBe('ok (no source address bound)');
+    const loud = preflight({ ...base, peakConcurrent: 12_000, sourceIps: ['127.0.0.9'], facts: { ...facts, timeWaitByIp: new Map([['127.0.0.9', 9_000], ['127.0.0.3', 400]]) } });
+    expect(loud.advice.at(-1)).toMatch(/^warning: 127\.0\.0\.9 holds 9,000 TIME_WAIT sockets .* use --source-ips 127\.0\.0\.2,127\.0\.0\.4,127\.0\.0\.5$/);
     expect(sourceIpsSpec(['127.0.0.2', '127.0.0.3', '127.0.0.4'])).toBe('127.0.0.2-127.0.0.4');
   });
 
