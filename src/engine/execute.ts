@@ -22,7 +22,7 @@ import type { Results } from '../report/results-types.js';
 import { ensureWritableDir, writeFileAtomic } from '../util/atomic-write.js';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { renderFormat, renderRunFiles } from '../report/render.js';
-import { runPreflight } from './run-preflight.js';
+import { runPreflight, withEmbeddedProcesses } from './run-preflight.js';
 import { redactScenarioSecrets } from '../scenario/url-credentials.js';
 
 export interface RunRequest {
@@ -132,7 +132,7 @@ export async function executeRun(req: RunRequest, hooks: RunHooks = {}): Promise
 
   try {
     // Devices spread over the embedded target's processes, each with its own open-file limit.
-    const { scenario: runScenario, perCohort } = resolveRunTargets(s, embedded, remote?.url ?? null);
+    const { scenario: runScenario, perCohort } = resolveRunTargets(withEmbeddedProcesses(s, pre), embedded, remote?.url ?? null);
     // Name the endpoint the devices really use (an embedded target has several listeners).
     if (embedded !== null) targetUrl = perCohort[0]?.[0] ?? targetUrl;
     const coordinator = new Coordinator({

@@ -54,3 +54,9 @@ export function runPreflight(
   }
   return { ...r, embedded };
 }
+
+/** The scenario as it ran: the broker processes herd chose are recorded in results.json. */
+export function withEmbeddedProcesses(s: ResolvedScenario, pre: RunPreflight): ResolvedScenario {
+  if (pre.embedded === null || !pre.embedded.chosen || pre.embedded.processes === 1) return s;
+  return { ...s, embeddedTarget: { ...(s.embeddedTarget ?? {}), processes: pre.embedded.processes } };
+}
