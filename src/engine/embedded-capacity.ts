@@ -49,3 +49,31 @@ export function sizeEmbeddedTarget(peakConcurrent: number, explicit: number | nu
     },
   };
 }
+
+/**
+ * CPU one CONNECT costs the embedded target (aedes and socket work, measured on this kind of
+ * machine: the fragile profile's 2 ms burn came to ≈2.4 ms per CONNECT) plus what it costs herd's
+ * worker (FINDINGS.md: ~115–230 µs). Both share the machine's cores on loopback.
+ */
+export const EMBEDDED_CONNECT_CPU_US = 400;
+export const HARNESS_CONNECT_CPU_US = 150;
+
+/** A warning when the plan's connect rate needs more CPU than this machine has for target and harness together. */
+export function embeddedRateCheck(peakConnectRatePerS: number, cores: number, handshakeCostMs: number): { check: EmbeddedSizing['check'] & { warning?: true }; advice: string | null } {
+  const perConnectUs = EMBEDDED_CONNECT_CPU_US + handshakeCostMs * 1000 + HARNESS_CONNECT_CPU_US;
+  const ceilingPerS = Math.floor((cores * 1e6) / perConnectUs);
+  const over = peakConnectRatePerS > ceilingPerS;
+  return {
+    check: {
+      name: 'connect rate (embedded target + herd)',
+      need: `${peakConnectRatePerS}/s`,
+      have: `~${ceilingPerS.toLocaleString('en')}/s on ${cores} core${cores === 1 ? '' : 's'} (~${(perConnectUs / 1000).toFixed(2)} ms CPU per connect)`,
+      ok: true,
+      ...(over ? { warning: true as const } : {}),
+    },
+    advice: over
+      ? `warning: the plan peaks at ${peakConnectRatePerS.toLocaleString('en')} connects/s, but the embedded target and herd share ${cores} core${cores === 1 ? '' : 's'} ` +
+        `and together manage ~${ceilingPerS.toLocaleString('en')}/s: expect timeouts and a saturated harness; spread the waves over more time, or run the target on another machine (--target)`
+      : null,
+  };
+}

@@ -7,7 +7,7 @@ import { buildPlan, peakConnectRatePerS } from '../plan/plan.js';
 import type { ResolvedScenario } from '../scenario/resolve.js';
 import { parseTargetUrl } from '../scenario/target-url.js';
 import { assertLocalSourceIps } from '../util/source-ips.js';
-import { sizeEmbeddedTarget, type EmbeddedSizing } from './embedded-capacity.js';
+import { embeddedRateCheck, sizeEmbeddedTarget, type EmbeddedSizing } from './embedded-capacity.js';
 import { preflight, type PreflightResult } from './preflight.js';
 import { readSystemFacts, type SystemFacts } from './system.js';
 
@@ -46,6 +46,10 @@ export function runPreflight(
     facts,
   });
   if (embedded !== null) {
+    const cost = (s.embeddedTarget as { handshakeCostMs?: unknown } | null)?.handshakeCostMs;
+    const rate = embeddedRateCheck(Math.ceil(peakConnectRatePerS(plan) / shards), facts.cores, typeof cost === 'number' ? cost : 0);
+    r.checks.push(rate.check);
+    if (rate.advice !== null) r.advice.push(rate.advice);
     r.checks.unshift(embedded.check);
     if (embedded.problem !== null) r.problems.unshift(embedded.problem);
     else if (embedded.chosen && embedded.processes > 1) {

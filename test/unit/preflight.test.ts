@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { freshLoopbackSources, preflight, sourceIpsSpec, TIME_WAIT_WARN_PER_ADDRESS, type PreflightInput } from '../../src/engine/preflight.js';
-import { sizeEmbeddedTarget } from '../../src/engine/embedded-capacity.js';
+import { embeddedRateCheck, sizeEmbeddedTarget } from '../../src/engine/embedded-capacity.js';
 import { assertLocalSourceIps } from '../../src/util/source-ips.js';
 import { hexToIpv4 } from '../../src/engine/system.js';
 
@@ -76,6 +76,19 @@ describe('preflight', () => {
       'target.embedded.processes: 1 broker process holds at most 19000 connections (19000 each, open-file limit 20000) but the plan holds 40000: set target.embedded.processes: 3 or more, or leave it out and herd chooses',
     );
     expect(sizeEmbeddedTarget(2_000_000, null, 20_000).problem).toMatch(/would need 106 broker processes .* runs at most 64/);
+  });
+
+  it('warns when the embedded target and herd together cannot keep up with the plan on these cores', () => {
+    // ~0.4 ms aedes + ~0.15 ms herd per connect: 2 cores manage ~3,636/s.
+    expect(embeddedRateCheck(1_000, 2, 0)).toEqual({
+      check: { name: 'connect rate (embedded target + herd)', need: '1000/s', have: '~3,636/s on 2 cores (~0.55 ms CPU per connect)', ok: true },
+      advice: null,
+    });
+    const fast = embeddedRateCheck(4_000, 2, 0);
+    expect(fast.check.warning).toBe(true);
+    expect(fast.advice).toMatch(/^warning: the plan peaks at 4,000 connects\/s, but the embedded target and herd share 2 cores and together manage ~3,636\/s/);
+    // A profile that burns CPU per CONNECT lowers the ceiling: 2 ms more → ~784/s.
+    expect(embeddedRateCheck(1_000, 2, 2).check.have).toBe('~784/s on 2 cores (~2.55 ms CPU per connect)');
   });
 
   it('refuses a source address that is not on this machine, naming it, without sending anything', () => {
