@@ -1,4 +1,13 @@
 import { HerdError } from '../errors.js';
+import type { Overrides } from '../scenario/resolve.js';
+
+/** --devices and --scale, shared by run, validate and doctor so all three size the fleet alike. */
+export function sizeOverrides(f: { devices?: string | undefined; scale?: string | undefined }): Overrides {
+  const o: Overrides = {};
+  if (f.devices !== undefined) o.devices = parseFlagNumber(f.devices, '--devices', { min: 1, max: 10_000_000 });
+  if (f.scale !== undefined) o.scale = parseFlagScale(f.scale);
+  return o;
+}
 
 export function parseFlagNumber(value: string, flag: string, { min = 1, max = Number.MAX_SAFE_INTEGER } = {}): number {
   const n = Number(value);

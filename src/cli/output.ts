@@ -2,6 +2,7 @@ import { Chalk } from 'chalk';
 import type { CliContext, OutStream } from './context.js';
 import type { Paint } from '../report/summary.js';
 import { HerdError } from '../errors.js';
+import { redactText } from '../scenario/url-credentials.js';
 
 /** Colour only on a TTY and never when NO_COLOR is set (https://no-color.org). */
 export function painter(ctx: CliContext, stream: OutStream = ctx.stdout): Paint {
@@ -12,6 +13,7 @@ export function painter(ctx: CliContext, stream: OutStream = ctx.stdout): Paint 
 
 export function printError(ctx: CliContext, err: HerdError): void {
   const p = painter(ctx, ctx.stderr);
-  ctx.stderr.write(`${p.bad('error')} ${err.code}: ${err.message}\n`);
-  for (const d of err.details) ctx.stderr.write(`  - ${d}\n`);
+  // A URL's password must not reach the console, whichever message carried the URL.
+  ctx.stderr.write(`${p.bad('error')} ${err.code}: ${redactText(err.message)}\n`);
+  for (const d of err.details) ctx.stderr.write(`  - ${redactText(d)}\n`);
 }

@@ -26,7 +26,7 @@ export interface PreflightResult {
   problems: string[];
   advice: string[];
   /** What was checked, for `herd doctor`. */
-  checks: { name: string; need: string; have: string; ok: boolean }[];
+  checks: { name: string; need: string; have: string; ok: boolean; /** Passes, but worth a look. */ warning?: true }[];
 }
 
 /** Sockets each worker keeps besides device connections (IPC, stdio, timers' fds…). */
@@ -41,6 +41,8 @@ const BYTES_PER_CONNECTION = 8 * 1024;
  * 1.5 ms at 10,000 and 5 ms at 18,000 (the kernel scans for a free port on every bind).
  */
 export const CHEAP_BOUND_PER_ADDRESS = 5_000;
+/** TIME_WAIT sockets on one source address from which connects measurably slow down (FINDINGS.md). */
+export const TIME_WAIT_WARN_PER_ADDRESS = 5_000;
 /** Spread over at most this many automatic loopback source addresses. */
 const MAX_AUTO_SOURCES = 254;
 
@@ -113,24 +115,42 @@ export function preflight(i: PreflightInput): PreflightResult {
     advice.push(`${perSource} connections per source address: past ~${CHEAP_PORTS_PER_PAIR} Linux connect() scans for free ports and slows down; more --source-ips helps`);
   }
 
-  // TIME_WAIT left by earlier runs poisons a source address (FINDINGS.md: ~3 ms per connect).
-  const checkedSources = sourceIps.length > 0 ? sourceIps : loopback ? ['127.0.0.1'] : [];
-  const poisoned = checkedSources.filter((ip) => (f.timeWaitByIp.get(ip) ?? 0) > 5_000);
-  checks.push({ name: 'TIME_WAIT on source addresses', need: '< 5000 each', have: poisoned.length === 0 ? 'ok' : poisoned.map((ip) => `${ip}: ${f.timeWaitByIp.get(ip)}`).join(', '), ok: poisoned.length === 0 });
+  // TIME_WAIT left by earlier runs poisons a source address herd binds (FINDINGS.md: ~3 ms per
+  // connect at ~18,700), because bind() must find a port free of them. An unbound connect() may
+  // share a port with TIME_WAIT sockets to other destinations, so only bound addresses are checked,
+  // and only thousands on one warn.
+  const checkedSources = sourceIps;
+  const poisoned = checkedSources.filter((ip) => (f.timeWaitByIp.get(ip) ?? 0) >= TIME_WAIT_WARN_PER_ADDRESS);
+  checks.push({
+    name: 'TIME_WAIT on source addresses',
+    need: `< ${TIME_WAIT_WARN_PER_ADDRESS} each`,
+    have: checkedSources.length === 0 ? 'ok (no source address bound)' : poisoned.length === 0 ? 'ok' : poisoned.map((ip) => `${ip}: ${f.timeWaitByIp.get(ip)}`).join(', '),
+    ok: true,
+    ...(poisoned.length > 0 ? { warning: true } : {}),
+  });
   if (poisoned.length > 0) {
+    const counts = poisoned.map((ip) => `${ip} holds ${(f.timeWaitByIp.get(ip) ?? 0).toLocaleString('en')}`).join(', ');
+    const fresh = loopback ? freshLoopbackSources(Math.max(1, Math.ceil(i.peakConcurrent / CHEAP_BOUND_PER_ADDRESS)), f.timeWaitByIp) : [];
     advice.push(
-      `${poisoned.join(', ')} still hold${poisoned.length === 1 ? 's' : ''} TIME_WAIT sockets from an earlier run; connects from them are slower: ` +
-        'wait 60 s or pick other --source-ips',
+      `warning: ${counts} TIME_WAIT sockets from earlier connections (they clear within ~60 s); connects from ${poisoned.length === 1 ? 'it' : 'them'} are slower: ` +
+        (fresh.length > 0 ? `use --source-ips ${sourceIpsSpec(fresh)}` : 'wait a minute or pick other --source-ips'),
     );
   }
 
   // Memory.
   const memNeed = i.peakConcurrent * BYTES_PER_CONNECTION + workers * 60 * 1024 * 1024;
   const memOk = memNeed < f.freeMemoryBytes * 0.8;
-  checks.push({ name: 'memory', need: `${Math.ceil(memNeed / 1048576)} MiB`, have: `${Math.floor(f.freeMemoryBytes / 1048576)} MiB free`, ok: memOk });
+  // Advice, not a refusal (free memory is a moment's reading): a warning, never a ✗ beside "Ready to run".
+  checks.push({ name: 'memory', need: `${Math.ceil(memNeed / 1048576)} MiB`, have: `${Math.floor(f.freeMemoryBytes / 1048576)} MiB free`, ok: true, ...(memOk ? {} : { warning: true as const }) });
   if (!memOk) advice.push(`the run may need ~${Math.ceil(memNeed / 1048576)} MiB but ${Math.floor(f.freeMemoryBytes / 1048576)} MiB are free`);
 
-  checks.push({ name: 'peak connect rate', need: `${i.peakConnectRatePerS}/s`, have: `~${(workers * 5_000).toLocaleString('en')}/s (rough, ${workers} worker${workers === 1 ? '' : 's'})`, ok: true });
+  checks.push({
+    name: 'peak connect rate',
+    need: `${i.peakConnectRatePerS}/s`,
+    have: `~${(workers * 5_000).toLocaleString('en')}/s (rough, ${workers} worker${workers === 1 ? '' : 's'})`,
+    ok: true,
+    ...(i.peakConnectRatePerS > workers * 5_000 ? { warning: true as const } : {}),
+  });
   if (i.peakConnectRatePerS > workers * 5_000) {
     advice.push(`peak of ${i.peakConnectRatePerS} connects/s is above what ${workers} worker${workers === 1 ? '' : 's'} usually open; watch for schedule lag (the run will say if herd was the bottleneck)`);
   }
@@ -147,4 +167,12 @@ export function freshLoopbackSources(count: number, timeWait: ReadonlyMap<string
     out.push(ip);
   }
   return out;
+}
+
+/** The shortest --source-ips spelling of a list: a range when no address in it was skipped. */
+export function sourceIpsSpec(ips: readonly string[]): string {
+  const n = (ip: string): number => ip.split('.').reduce((a, o) => a * 256 + Number(o), 0);
+  if (ips.length === 1) return ips[0] as string;
+  const contiguous = ips.every((ip, k) => k === 0 || n(ip) === n(ips[k - 1] as string) + 1);
+  return contiguous ? `${ips[0]}-${ips.at(-1)}` : ips.join(',');
 }

@@ -17,7 +17,7 @@ import { describeTargetKnobs } from '../target/options.js';
 import { Coordinator, type SecondEvent } from '../engine/coordinator.js';
 import { startMetricsServer, type MetricsServer } from './metrics-server.js';
 import { sentFromDelivery, WebhookSink } from './webhook-sink.js';
-import { checkReachable } from './reachability.js';
+import { probeReachable } from './reachability.js';
 import { embeddedOptionsFor, resolveRunTargets } from './targets.js';
 import { buildResults } from './build-results.js';
 import { describeEnvironment } from './environment.js';
@@ -25,9 +25,8 @@ import type { Results } from '../results/types.js';
 import { ensureWritableDir, writeFileAtomic } from '../util/atomic-write.js';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { renderFormat, renderRunFiles } from '../report/render.js';
-import { buildPlan, peakConnectRatePerS } from '../plan/plan.js';
-import { preflight, type PreflightResult } from '../engine/preflight.js';
-import { readSystemFacts } from '../engine/system.js';
+import { runPreflight, withEmbeddedProcesses } from './run-preflight.js';
+import { redactScenarioSecrets } from '../scenario/url-credentials.js';
 
 export interface RunRequest {
   scenarioPath: string;
@@ -41,8 +40,10 @@ export interface RunRequest {
   shard: { index: number; count: number };
   startAtMs: number | null;
   onWorkerFailure: 'abort' | 'continue';
-  /** Run even when preflight finds the plan does not fit this machine (what ran out is then recorded). */
+  /** Run even when preflight finds the plan does not fit this machine (what ran out is then recorded); also skips the reachability probe. */
   skipPreflight: boolean;
+  /** Run the storm even when the reachability probe finds nothing listening. */
+  allowUnreachable?: boolean;
   /** --metrics-port: serve live Prometheus metrics on this loopback address while running. */
   metrics: { host: string; port: number } | null;
   /** --webhook-sink: count the messages the target forwards onward, on this loopback address. */
@@ -71,48 +72,22 @@ export function newRunId(now = new Date()): string {
   return `${stamp}-${randomBytes(2).toString('hex')}`;
 }
 
-/** Preflight for a resolved scenario on this machine (also used by `herd doctor`). */
-/** How many broker processes the embedded target will run for this scenario. */
-export function embeddedTargetProcesses(s: ResolvedScenario): number {
-  const p = (s.embeddedTarget as { processes?: unknown } | null)?.processes;
-  return typeof p === 'number' && p > 0 ? p : 1;
-}
-
-export function runPreflight(
-  s: ResolvedScenario,
-  req: Pick<RunRequest, 'workers' | 'sourceIps'>,
-  targetHosts: string[],
-  shards = 1,
-  targetEndpoints = 1,
-): PreflightResult {
-  const plan = buildPlan(s);
-  return preflight({
-    // Every device is held until teardown, so the peak is the whole fleet (this shard's share of it).
-    peakConcurrent: Math.ceil(plan.devices / shards),
-    peakConnectRatePerS: Math.ceil(peakConnectRatePerS(plan) / shards),
-    workers: req.workers ?? null,
-    sourceIps: req.sourceIps,
-    targetHosts,
-    targetEndpoints,
-    facts: readSystemFacts(),
-  });
-}
-
 export async function executeRun(req: RunRequest, hooks: RunHooks = {}): Promise<RunReport> {
   const loaded = loadScenario(req.scenarioPath, req.overrides);
   const s = loaded.resolved;
   const outDir = resolve(req.outDir);
-  ensureWritableDir(outDir);
   const runId = newRunId();
 
   // Everything that can be known before a socket opens is checked first (exit 2/3, nothing written).
   const remote = s.target === 'embedded' ? null : parseTargetUrl(s.target, req.overrides.target !== undefined ? '--target' : 'target');
-  const embeddedProcesses = remote === null ? embeddedTargetProcesses(s) : 1;
-  const pre = runPreflight(s, req, remote === null ? ['127.0.0.1'] : [remote.host], req.shard.count, embeddedProcesses);
+  const pre = runPreflight(s, req, req.shard.count);
   if (pre.problems.length > 0 && !req.skipPreflight) {
     throw new HerdError('E_PREFLIGHT', 'this machine cannot carry the plan as configured (--no-preflight runs it anyway)', pre.problems);
   }
   if (pre.problems.length > 0) for (const p of pre.problems) hooks.onNotice?.(`preflight (ignored): ${p}`);
+  for (const w of loaded.warnings) hooks.onNotice?.(`warning: ${w}`);
+  // After every input check, so bad input leaves not even an empty folder behind.
+  ensureWritableDir(outDir);
   for (const a of pre.advice) hooks.onNotice?.(a);
   const workers = pre.workers;
 
@@ -120,11 +95,19 @@ export async function executeRun(req: RunRequest, hooks: RunHooks = {}): Promise
   let embedded: EmbeddedTarget | null = null;
   let targetUrl: string;
   if (remote === null) {
-    embedded = await spawnEmbeddedTarget(embeddedOptionsFor(s) as TargetOptionsInput);
+    embedded = await spawnEmbeddedTarget({ ...embeddedOptionsFor(s), processes: pre.embedded?.processes ?? 1 } as TargetOptionsInput);
     targetUrl = embedded.url;
   } else {
     targetUrl = remote.url;
-    await checkReachable(remote.host, remote.port, targetUrl);
+    if (!req.skipPreflight) {
+      const probe = await probeReachable(remote.host, remote.port);
+      if (!probe.reachable && !req.allowUnreachable) {
+        throw new HerdError('E_TARGET_UNREACHABLE', `target ${targetUrl} is unreachable: ${probe.why}`, [
+          'to storm it anyway (devices hammering a dead cloud), add --allow-unreachable; every attempt is then counted as a failure and the report is written',
+        ]);
+      }
+      if (!probe.reachable) hooks.onNotice?.(`warning: target ${targetUrl} is unreachable (${probe.why}); running anyway (--allow-unreachable)`);
+    }
   }
 
   // The embedded target is supervised: if it dies mid-run it comes back on the same ports, and the
@@ -152,7 +135,7 @@ export async function executeRun(req: RunRequest, hooks: RunHooks = {}): Promise
 
   try {
     // Devices spread over the embedded target's processes, each with its own open-file limit.
-    const { scenario: runScenario, perCohort } = resolveRunTargets(s, embedded, remote?.url ?? null);
+    const { scenario: runScenario, perCohort } = resolveRunTargets(withEmbeddedProcesses(s, pre), embedded, remote?.url ?? null);
     // Name the endpoint the devices really use (an embedded target has several listeners).
     if (embedded !== null) targetUrl = perCohort[0]?.[0] ?? targetUrl;
     const coordinator = new Coordinator({
@@ -206,7 +189,8 @@ export async function executeRun(req: RunRequest, hooks: RunHooks = {}): Promise
     const webhook = webhookSink?.result(sentFromDelivery(outcome.delivery)) ?? null;
     const results = buildResults({
       runId,
-      scenario: runScenario,
+      // results.json (and every format rendered from it) never carries a device password.
+      scenario: redactScenarioSecrets(runScenario),
       thresholds: loaded.thresholds,
       environment: describeEnvironment(),
       outcome,

@@ -7,6 +7,7 @@ import { parseDocument } from 'yaml';
 import { HerdError } from '../errors.js';
 import type { Overrides } from './resolve.js';
 import { validateScenario, type LoadedScenario } from './validate.js';
+import { checkTextNesting, checkValueNesting, isStackOverflow, nestingError } from './nesting.js';
 
 /** Largest scenario file accepted; a scenario is a page of text, not a data set. */
 const MAX_BYTES = 1024 * 1024;
@@ -28,15 +29,28 @@ export function readScenarioText(path: string): string {
 
 /** Parses YAML (a superset of JSON) with one clear message for syntax errors. */
 export function parseScenarioText(text: string, path: string): unknown {
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  checkTextNesting(text, path);
+  let doc: ReturnType<typeof parseDocument>;
+  try {
+    doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  } catch (err) {
+    // Nesting the text scan cannot see (inside a form it does not model) still ends here, named.
+    if (err instanceof Error && isStackOverflow(err.message)) throw nestingError(path);
+    throw err;
+  }
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
+    if (isStackOverflow(e?.message ?? '')) throw nestingError(path);
     const where = e?.linePos?.[0] ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '';
     throw new HerdError('E_SCENARIO_PARSE', `${path}: not valid YAML or JSON${where}: ${e?.message.split('\n')[0] ?? 'parse error'}`);
   }
   try {
-    return doc.toJS({ maxAliasCount: 100 }) as unknown;
+    const value = doc.toJS({ maxAliasCount: 100 }) as unknown;
+    checkValueNesting(value, path);
+    return value;
   } catch (err) {
+    if (err instanceof HerdError) throw err;
+    if (err instanceof Error && isStackOverflow(err.message)) throw nestingError(path);
     // Alias bombs ("billion laughs") and unresolved aliases end here, never as a crash.
     throw new HerdError('E_SCENARIO_PARSE', `${path}: not valid YAML: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
   }
@@ -45,3 +59,4 @@ export function parseScenarioText(text: string, path: string): unknown {
 export function loadScenario(path: string, overrides: Overrides = {}): LoadedScenario {
   return validateScenario(parseScenarioText(readScenarioText(path), path), path, overrides);
 }
+

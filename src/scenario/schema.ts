@@ -5,7 +5,8 @@
  */
 import { z } from 'zod';
 import { DURATION_HINT, DURATION_RE, parseDurationUs } from '../util/duration.js';
-import { listSchemes, parseTargetUrl, SCHEME_NAMES } from '../util/target-url.js';
+import { SCHEME_NAMES } from '../util/target-url.js';
+import { redactUrl, targetUrlProblem } from './url-credentials.js';
 import { targetOptionsSchema } from './target-options.js';
 
 export const SCENARIO_VERSION = 1;
@@ -16,34 +17,43 @@ const duration = z
   .refine((v) => !DURATION_RE.test(v) || parseDurationUs(v) !== undefined, { error: 'expected a duration of at most 30 days' })
   .meta({ description: 'A duration: a number and a unit (us, ms, s, m, h), e.g. "30s".' });
 
+/** Bounds that make a field measurable (exported: the reference and its test quote them). */
+export const BOUNDS = {
+  /** Below this a publish/request loop stops being telemetry and becomes a busy loop in the worker. */
+  minEvery: '1ms',
+  /** MQTT's keepalive is a 16-bit count of seconds. */
+  maxKeepaliveS: 65_535,
+  /** A handshake timer shorter than this expires before a loopback TCP connect completes. */
+  minConnectTimeout: '10ms',
+} as const;
+
+/** A duration no shorter than `min` (a duration string), named in the message. */
+function durationAtLeast(min: string) {
+  const minUs = parseDurationUs(min) as number;
+  return duration.refine((v) => (parseDurationUs(v) ?? minUs) >= minUs, { error: `expected at least ${min}` });
+}
+
 const count = z
   .number({ error: 'expected a whole number' })
   .int({ error: 'expected a whole number' })
   .positive({ error: 'expected a number greater than 0' })
   .max(10_000_000, { error: 'expected at most 10,000,000' });
 
-const nameText = z.string({ error: 'expected text' }).min(1, { error: 'expected non-empty text' }).max(200);
+const nameText = z.string({ error: 'expected text' }).min(1, { error: 'expected non-empty text' }).max(200, { error: 'expected at most 200 characters' });
 
 const template = z
   .string({ error: 'expected a template string such as "dev-{id}"' })
   .min(1, { error: 'expected non-empty text' })
-  .max(1024)
+  .max(1024, { error: 'expected at most 1,024 characters' })
   .meta({ description: 'Placeholders: {id} device index, {run} run id, {worker} worker index.' });
 
 const targetUrl = z
   .string({ error: 'expected "embedded" or a URL like "mqtt://127.0.0.1:1883"' })
-  .refine((v) => v === 'embedded' || isSupportedUrl(v), {
-    error: `expected "embedded" or a URL with scheme ${listSchemes()}`,
+  .superRefine((v, ctx) => {
+    // The message names the part of the URL that is wrong (scheme, host, port), never the password.
+    const problem = v === 'embedded' ? null : targetUrlProblem(v);
+    if (problem !== null) ctx.addIssue({ code: 'custom', message: problem, input: redactUrl(v) });
   });
-
-function isSupportedUrl(v: string): boolean {
-  try {
-    parseTargetUrl(v);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export const mqttVersionSchema = z
   .union([z.literal('3.1.1'), z.literal(5), z.literal('5')], { error: 'expected 3.1.1 or 5' })
@@ -107,8 +117,8 @@ const tlsSchema = z
 
 const publishSchema = z
   .strictObject({
-    every: duration.meta({ description: 'Each connected device publishes once per this interval.' }),
-    qos: z.union([z.literal(0), z.literal(1), z.literal(2)], { error: 'expected 0, 1 or 2' }).default(0),
+    every: durationAtLeast(BOUNDS.minEvery).meta({ description: 'Each connected device publishes once per this interval (at least 1ms).' }),
+    qos: z.literal([0, 1, 2], { error: 'expected 0, 1 or 2' }).default(0),
     topic: template.default('herd/{run}/{id}').meta({ description: 'Topic template; {id}, {run}, {cohort}.' }),
     payloadBytes: z.number().int().min(20).max(256 * 1024).default(64).meta({ description: 'Payload size (at least 20: the id/sequence/time stamp).' }),
     echo: z
@@ -121,8 +131,8 @@ const publishSchema = z
 
 const requestsSchema = z
   .strictObject({
-    every: duration.meta({ description: 'The cloud sends each connected device one request per this interval.' }),
-    qos: z.union([z.literal(0), z.literal(1), z.literal(2)], { error: 'expected 0, 1 or 2' }).default(1),
+    every: durationAtLeast(BOUNDS.minEvery).meta({ description: 'The cloud sends each connected device one request per this interval (at least 1ms).' }),
+    qos: z.literal([0, 1, 2], { error: 'expected 0, 1 or 2' }).default(1),
     payloadBytes: z.number().int().min(20).max(256 * 1024).default(32),
     stopBeforeEnd: duration.default('2s').meta({ description: 'Requests stop this long before teardown so answers in flight can arrive.' }),
   })
@@ -143,9 +153,11 @@ export const deviceSchema = z
     clientId: template.default('herd-{run}-{id}'),
     username: template.optional(),
     password: template.optional(),
-    keepalive: duration.default('60s'),
+    keepalive: duration
+      .refine((v) => (parseDurationUs(v) ?? 0) <= BOUNDS.maxKeepaliveS * 1e6, { error: `expected at most ${BOUNDS.maxKeepaliveS}s (MQTT's 16-bit keepalive field)` })
+      .default('60s'),
     cleanSession: z.boolean({ error: 'expected true or false' }).default(true),
-    connectTimeout: duration.default('10s'),
+    connectTimeout: durationAtLeast(BOUNDS.minConnectTimeout).default('10s'),
     transport: z
       .enum(SCHEME_NAMES, { error: `expected one of ${SCHEME_NAMES.join(', ')}` })
       .default('mqtt')
@@ -253,7 +265,7 @@ export const scenarioSchema = z
     $schema: z.string().optional(),
     version: z.literal(SCENARIO_VERSION, { error: `expected ${SCENARIO_VERSION}` }).default(SCENARIO_VERSION),
     name: nameText,
-    description: z.string({ error: 'expected text' }).max(10_000).optional(),
+    description: z.string({ error: 'expected text' }).max(10_000, { error: 'expected at most 10,000 characters' }).optional(),
     target: z
       .union([targetUrl, z.strictObject({ embedded: targetOptionsSchema })], {
         error: 'expected "embedded", a URL like "mqtt://127.0.0.1:1883", or { embedded: { profile: fragile, … } }',

@@ -8,6 +8,7 @@
  * Parsed and validated before a run: an unknown metric or aggregation is bad input (exit 2).
  */
 import { METRICS, type MetricKind, type MetricDef } from './threshold-metrics.js';
+import { didYouMean } from '../util/suggest.js';
 
 export type Op = '<' | '<=' | '>' | '>=' | '==' | '!=';
 export type Aggregation =
@@ -38,7 +39,7 @@ export function parseThresholds(spec: Record<string, readonly string[]>): ParseO
   for (const [metric, expressions] of Object.entries(spec)) {
     const def = Object.hasOwn(METRICS, metric) ? METRICS[metric] : undefined;
     if (!def) {
-      problems.push(`thresholds.${metric}: unknown metric; known metrics: ${Object.keys(METRICS).join(', ')}`);
+      problems.push(`thresholds.${metric}: unknown metric${didYouMean(metric, Object.keys(METRICS)) || ' (docs/metrics.md lists the metrics)'}`);
       continue;
     }
     expressions.forEach((expression, i) => {

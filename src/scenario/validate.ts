@@ -24,12 +24,19 @@ import {
 import { scenarioSchema, type Scenario } from './schema.js';
 import { METRICS } from './threshold-metrics.js';
 import { parseThresholds, type Threshold } from './threshold-parse.js';
+import { didYouMean } from '../util/suggest.js';
+import { fieldNamesAt } from './field-names.js';
+import { applyUrlCredentials } from './url-credentials.js';
+import { scenarioWarnings } from './warnings.js';
+import { scenarioFileProblems } from './files.js';
 
 export interface LoadedScenario {
   path: string;
   scenario: Scenario;
   resolved: ResolvedScenario;
   thresholds: Threshold[];
+  /** Things that are valid but will not do what the user probably wants (printed, never fatal). */
+  warnings: string[];
 }
 
 /** Churn events are planned ahead (pure plan), so their number is bounded like the fleet is. */
@@ -48,12 +55,14 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[], prefix: readon
   return issues.map((raw) => {
     const i = { ...raw, path: [...prefix, ...raw.path] } as z.core.$ZodIssue;
     if (i.code === 'invalid_union' && i.errors.length > 0) {
-      // Report the branch the input was meant for: the one that got past the type check.
-      const branch = i.errors.find((b) => b.length > 0 && !b.some((x) => x.code === 'invalid_type' && x.path.length === 0));
+      // Report the branch the input was meant for: the one that got past the type check. A branch
+      // that failed only on the value itself (a literal) was not "meant": the union's message says it.
+      const wrongAtRoot = (x: z.core.$ZodIssue): boolean => x.path.length === 0 && (x.code === 'invalid_type' || x.code === 'invalid_value');
+      const branch = i.errors.find((b) => b.length > 0 && !b.some(wrongAtRoot));
       if (branch) return formatIssues(branch, i.path).join('\n');
     }
     if (i.code === 'unrecognized_keys') {
-      return i.keys.map((k) => `${formatPath([...i.path, k])}: unknown field`).join('\n');
+      return i.keys.map((k) => `${formatPath([...i.path, k])}: unknown field${didYouMean(k, fieldNamesAt(i.path))}`).join('\n');
     }
     if (i.code === 'invalid_type' && i.input === undefined) return `${formatPath(i.path)}: required`;
     return `${formatPath(i.path)}: ${i.message}`;
@@ -76,8 +85,26 @@ export function validateScenario(data: unknown, path: string, overrides: Overrid
   if (!parsed.success || problems.length > 0) {
     throw new HerdError('E_SCENARIO_INVALID', `${path}: the scenario has ${problems.length} problem${problems.length === 1 ? '' : 's'}`, problems);
   }
-  return { path, scenario: parsed.data, resolved: resolveScenario(parsed.data, overrides), thresholds: t.thresholds };
+  checkFleetNotEmpty(parsed.data.devices, overrides);
+  const withCreds = applyUrlCredentials(resolveScenario(parsed.data, overrides));
+  const resolved = withCreds.scenario;
+  const missing = scenarioFileProblems(resolved, parsed.data.cohorts !== undefined);
+  if (missing.length > 0) {
+    throw new HerdError('E_SCENARIO_INVALID', `${path}: the scenario has ${missing.length} problem${missing.length === 1 ? '' : 's'}`, missing);
+  }
+  const warnings = [...withCreds.warnings, ...scenarioWarnings(resolved)];
+  return { path, scenario: parsed.data, resolved, thresholds: t.thresholds, warnings };
 }
+
+/** A --scale (or --devices) that rounds the fleet down to nothing is a bad flag, not an empty run. */
+function checkFleetNotEmpty(scenarioDevices: number, o: Overrides): void {
+  const base = o.devices ?? scenarioDevices;
+  const scale = o.scale ?? 1;
+  if (Math.round(base * scale) >= 1) return;
+  const minScale = Math.ceil((0.5 / base) * 1e6) / 1e6;
+  throw new HerdError('E_FLAG', `--scale ${scale}: ${base} devices × ${scale} rounds to 0 devices; expected a scale of at least ${minScale}`);
+}
+
 
 function thresholdProblems(raw: Record<string, unknown>, parsed: Scenario | null): { thresholds: Threshold[]; problems: string[] } {
   const problems: string[] = [];
@@ -85,7 +112,7 @@ function thresholdProblems(raw: Record<string, unknown>, parsed: Scenario | null
   // Keys such as "__proto__" do not survive into a parsed record: check the raw object's own keys.
   if (given !== null && typeof given === 'object' && !Array.isArray(given)) {
     for (const key of Object.keys(given)) {
-      if (key === '__proto__' && !Object.hasOwn(METRICS, key)) problems.push(`thresholds.${key}: unknown metric`);
+      if (key === '__proto__' && !Object.hasOwn(METRICS, key)) problems.push(`thresholds.${key}: unknown metric${didYouMean(key, Object.keys(METRICS))}`);
     }
   }
   if (parsed !== null) {

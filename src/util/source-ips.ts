@@ -4,6 +4,7 @@
  * "127.0.0.2-127.0.0.20", "127.0.1.0/28".
  */
 import { isIPv4 } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { HerdError } from '../errors.js';
 
 const MAX_ADDRESSES = 4096;
@@ -44,4 +45,22 @@ export function parseSourceIps(spec: string, flag = '--source-ips'): string[] {
   }
   if (out.length === 0) throw new HerdError('E_FLAG', `${flag}: no addresses given`);
   return [...new Set(out)];
+}
+
+/** Addresses configured on this machine's interfaces; all of 127.0.0.0/8 is local on Linux. */
+export function localAddresses(): Set<string> {
+  const out = new Set<string>();
+  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) out.add(a.address);
+  return out;
+}
+
+/**
+ * A source address must belong to this machine: binding another fails every connect with
+ * EADDRNOTAVAIL, which would look like running out of ports. Nothing is sent to the address.
+ */
+export function assertLocalSourceIps(ips: readonly string[], local: ReadonlySet<string> = localAddresses(), flag = '--source-ips'): void {
+  const foreign = ips.filter((ip) => !/^127\./.test(ip) && !local.has(ip));
+  if (foreign.length === 0) return;
+  const shown = foreign.slice(0, 3).join(', ') + (foreign.length > 3 ? ` and ${foreign.length - 3} more` : '');
+  throw new HerdError('E_FLAG', `${flag}: ${shown} ${foreign.length === 1 ? 'is not an address' : 'are not addresses'} of this machine; expected loopback addresses (127.0.0.2-127.0.0.20) or addresses of its interfaces`);
 }

@@ -172,7 +172,7 @@ describe('herd validate', () => {
   });
 
   it('an unknown flag', async () => {
-    expectBadInput(await runHerd(['validate', scenario, '--devices', '5']), '--devices');
+    expectBadInput(await runHerd(['validate', scenario, '--workers', '5']), '--workers');
   });
 
   it('a churn wave over an absurd span is bad input, not an out-of-memory crash', async () => {

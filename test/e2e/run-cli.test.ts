@@ -61,7 +61,7 @@ describe('herd run against the embedded target', () => {
     const port = await freePort();
     const r = await runHerd(['run', 'scenarios/quickstart.yaml', '--target', `mqtt://127.0.0.1:${port}`, '--out', out]);
     expectExit(r, 3);
-    expect(r.stderr).toContain(`E_TARGET_UNREACHABLE: target mqtt://127.0.0.1:${port}: cannot connect (ECONNREFUSED)`);
+    expect(r.stderr).toContain(`E_TARGET_UNREACHABLE: target mqtt://127.0.0.1:${port} is unreachable: connection refused`);
     expect(readdirSync(out)).toEqual([]);
   });
 });
@@ -72,7 +72,7 @@ describe('bad input: one clear message, exit 2, nothing written', () => {
     ['invalid YAML', 'name: [unclosed\n', /E_SCENARIO_PARSE: .*: not valid YAML or JSON at line/],
     ['unknown field', 'name: x\ndevices: 1\nwaves: [{type: spike}]\ncolour: red\n', /colour: unknown field/],
     ['negative device count', 'name: x\ndevices: -1\nwaves: [{type: spike}]\n', /devices: expected a number greater than 0/],
-    ['unsupported scheme', 'name: x\ndevices: 1\ntarget: "http://127.0.0.1:1"\nwaves: [{type: spike}]\n', /target: expected "embedded" or a URL with scheme mqtt:\/\//],
+    ['unsupported scheme', 'name: x\ndevices: 1\ntarget: "http://127.0.0.1:1"\nwaves: [{type: spike}]\n', /target: unsupported scheme "http:\/\/"; supported: mqtt:\/\//],
   ];
   for (const [label, content, message] of cases) {
     it(label, async () => {

@@ -11,6 +11,7 @@ import { HerdError, type HerdErrorCode } from '../../src/errors.js';
 import { LATENCY_KEYS } from '../../src/metrics/names.js';
 import { resultsJsonSchema } from '../../src/results/schema.js';
 import { scenarioJsonSchema } from '../../src/scenario/json-schema.js';
+import { BOUNDS } from '../../src/scenario/schema.js';
 import { validateScenario } from '../../src/scenario/validate.js';
 import { TARGET_DEFAULTS, TARGET_PROFILES } from '../../src/target/options.js';
 import { METRICS } from '../../src/scenario/threshold-metrics.js';
@@ -224,6 +225,25 @@ describe('docs/scenario-reference.md', () => {
     expect(problems).toEqual([]);
   });
 
+  it('states the bounds the schema enforces on every, keepalive and connectTimeout', () => {
+    const bounds: [string, string, string, string][] = [
+      // [field, what the reference must say, a value just outside, the bound itself]
+      ['device.publish.every', `at least ${BOUNDS.minEvery}`, '999us', BOUNDS.minEvery],
+      ['device.requests.every', `at least ${BOUNDS.minEvery}`, '999us', BOUNDS.minEvery],
+      ['device.keepalive', `at most ${BOUNDS.maxKeepaliveS}s`, `${BOUNDS.maxKeepaliveS + 1}s`, `${BOUNDS.maxKeepaliveS}s`],
+      ['device.connectTimeout', `at least ${BOUNDS.minConnectTimeout}`, '9999us', BOUNDS.minConnectTimeout],
+    ];
+    for (const [field, says, outside, bound] of bounds) {
+      expect(byPath.get(field)?.cells[1], field).toContain(says);
+      const leaf = field.split('.').at(-1) as string;
+      const device = (v: string): Record<string, unknown> =>
+        field.includes('publish') ? { publish: { every: v } } : field.includes('requests') ? { requests: { every: v } } : { [leaf]: v };
+      const at = (v: string): unknown => validateScenario({ name: 'x', devices: 1, device: device(v), waves: [{ type: 'spike' }] }, 't');
+      expect(() => at(bound), `${field}: ${bound}`).not.toThrow();
+      expect(() => at(outside), `${field}: ${outside}`).toThrow(HerdError);
+    }
+  });
+
   it('describes how a cohort device block treats the fields it leaves out as the code does', () => {
     const { resolved } = validateScenario(
       {
@@ -391,6 +411,7 @@ describe('docs/adr', () => {
       '0004-results-json-single-source.md',
       '0005-embedded-target-mqtt5.md',
       '0006-native-connect-path-deferred.md',
+      '0007-reachability-and-url-credentials.md',
     ]);
     for (const f of files) {
       const t = doc(`adr/${f}`);

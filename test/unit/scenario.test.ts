@@ -58,7 +58,7 @@ describe('scenario validation', () => {
   });
 
   it('rejects an unsupported target scheme', () => {
-    expect(problems({ ...minimal, target: 'http://127.0.0.1:80' })[0]).toMatch(/^target: expected "embedded" or a URL with scheme mqtt:\/\//);
+    expect(problems({ ...minimal, target: 'http://127.0.0.1:80' })[0]).toMatch(/^target: unsupported scheme "http:\/\/"; supported: mqtt:\/\//);
   });
 
   it('checks that the waves connect exactly the fleet', () => {

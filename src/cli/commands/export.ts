@@ -4,7 +4,8 @@ import { exportK6, k6Sidecars } from '../../export/k6.js';
 import { HerdError } from '../../errors.js';
 import { loadScenario } from '../../scenario/load.js';
 import type { Overrides } from '../../scenario/resolve.js';
-import { ensureWritableDir, writeFileAtomic } from '../../util/atomic-write.js';
+import { redactText } from '../../scenario/url-credentials.js';
+import { ensureWritableFile, writeFileAtomic } from '../../util/atomic-write.js';
 import { HERD_VERSION } from '../../version.js';
 import type { CliContext } from '../context.js';
 import { parseFlagNumber, parseFlagScale } from '../flags.js';
@@ -48,7 +49,8 @@ Run the script with a k6 built with xk6-mqtt (see the script's header and docs/k
       const script = exportK6(loaded.resolved, loaded.thresholds, {
         herdVersion: HERD_VERSION,
         scenarioPath: scenario,
-        exportCommand: ['herd', ...ctx.argv].map(shellQuote).join(' '),
+        // The command line is a comment in the script: no URL password in it (the login code has its own copy).
+        exportCommand: redactText(['herd', ...ctx.argv].map(shellQuote).join(' ')),
         scriptName: f.output === undefined ? 'storm.ts' : basename(f.output),
       });
       if (f.output === undefined) {
@@ -56,7 +58,7 @@ Run the script with a k6 built with xk6-mqtt (see the script's header and docs/k
         return;
       }
       const dir = dirname(f.output);
-      ensureWritableDir(dir, '-o');
+      ensureWritableFile(f.output, '-o');
       const sidecars = k6Sidecars(loaded.resolved);
       // Sidecars first: the script references them, so it is never on disk without its types.
       for (const [name, content] of Object.entries(sidecars)) writeFileAtomic(join(dir, name), content);

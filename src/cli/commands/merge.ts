@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { mergeResults } from '../../report/merge.js';
 import { readResults } from '../../results/read.js';
 import { renderSummary } from '../../report/summary.js';
-import { ensureWritableDir, writeFileAtomic } from '../../util/atomic-write.js';
+import { assertNotFolder, ensureWritableFile, writeFileAtomic } from '../../util/atomic-write.js';
 import { newRunId } from '../../run/execute.js';
 import type { CliContext } from '../context.js';
 import { painter } from '../output.js';
@@ -17,10 +17,11 @@ export function registerMerge(program: Command, ctx: CliContext, setExit: (code:
     .option('-q, --quiet', 'do not print the merged summary')
     .addHelpText('after', '\nExample:\n  $ herd merge shards/*/*/results.json -o reports/merged/results.json')
     .action((files: string[], f: { output: string; quiet?: boolean }) => {
+      const out = resolve(f.output);
+      assertNotFolder(out, '-o');
       const inputs = files.map((path) => ({ path, results: readResults(path) }));
       const merged = mergeResults(inputs, `merged-${newRunId()}`);
-      const out = resolve(f.output);
-      ensureWritableDir(dirname(out), '-o');
+      ensureWritableFile(out, '-o');
       writeFileAtomic(out, JSON.stringify(merged, null, 2) + '\n');
       if (!f.quiet) ctx.stdout.write(renderSummary(merged, painter(ctx)) + `\n\nmerged ${files.length} shards → ${out}\n`);
       setExit(merged.run.exitCode);

@@ -4,7 +4,7 @@ import { HerdError } from '../../errors.js';
 import { readResults } from '../../results/read.js';
 import { isReportFormat, renderFormat, REPORT_FORMATS } from '../../report/render.js';
 import { PLAIN } from '../../report/summary.js';
-import { ensureWritableDir, writeFileAtomic } from '../../util/atomic-write.js';
+import { ensureWritableFile, writeFileAtomic } from '../../util/atomic-write.js';
 import type { CliContext } from '../context.js';
 import { painter } from '../output.js';
 
@@ -41,7 +41,7 @@ Exit codes: 0 rendered · 2 bad input (unreadable, foreign or unsupported result
         ctx.stdout.write(renderFormat(results, f.format, painter(ctx)));
       } else {
         const out = resolve(ctx.cwd, f.output);
-        ensureWritableDir(dirname(out), '-o');
+        ensureWritableFile(out, '-o');
         writeFileAtomic(out, renderFormat(results, f.format, PLAIN));
         ctx.stderr.write(`wrote ${f.format} to ${out}\n`);
       }

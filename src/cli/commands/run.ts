@@ -26,6 +26,7 @@ interface RunFlags {
   startAt?: string;
   onWorkerFailure: string;
   preflight: boolean;
+  allowUnreachable?: boolean;
   metricsPort?: string;
   webhookSink?: string;
 }
@@ -47,7 +48,8 @@ export function registerRun(program: Command, ctx: CliContext, setExit: (code: n
     .option('--shard <i/n>', 'run only the i-th of n disjoint slices of the plan (merge them with herd merge)')
     .option('--start-at <time>', 'ISO 8601 time at which the run origin falls, so shards on several machines start together')
     .option('--on-worker-failure <what>', 'when a worker process dies: abort or continue', 'abort')
-    .option('--no-preflight', 'run even when preflight finds the plan does not fit this machine')
+    .option('--no-preflight', 'run even when preflight finds the plan does not fit this machine, and skip the one-connection reachability probe')
+    .option('--allow-unreachable', 'storm a target that refuses every connection anyway (the report counts the failures)')
     .option('--metrics-port <[host:]port>', 'serve live Prometheus metrics at http://127.0.0.1:PORT/metrics while running (0 = a free port)')
     .option('--webhook-sink <[host:]port>', 'count the messages the target forwards as HTTP POSTs to http://127.0.0.1:PORT/hook (the integrations path)')
     .option('--allow-saturated', 'exit by thresholds even when the harness was the bottleneck')
@@ -113,6 +115,7 @@ Exit codes: 0 passed · 1 a threshold failed · 2 bad input · 3 run failed or h
             stepSummaryPath: ctx.env.GITHUB_STEP_SUMMARY ?? null,
             onWorkerFailure,
             skipPreflight: !f.preflight,
+            allowUnreachable: f.allowUnreachable === true,
             metrics: f.metricsPort === undefined ? null : parseFlagListen(f.metricsPort, '--metrics-port'),
             webhookSink: f.webhookSink === undefined ? null : parseFlagListen(f.webhookSink, '--webhook-sink'),
           },

@@ -4,18 +4,22 @@ import { buildPlan, peakConnectRatePerS } from '../../plan/plan.js';
 import type { CliContext } from '../context.js';
 import { painter } from '../output.js';
 import { formatUs } from '../../util/duration.js';
+import { sizeOverrides } from '../flags.js';
 
 export function registerValidate(program: Command, ctx: CliContext): void {
   program
     .command('validate')
     .description('check a scenario file and print what it will do, without opening a socket')
     .argument('<scenario>', 'scenario file (YAML or JSON)')
-    .addHelpText('after', '\nExample:\n  $ herd validate scenarios/quickstart.yaml')
-    .action((path: string) => {
-      const { resolved: s, thresholds } = loadScenario(path);
+    .option('--devices <n>', 'number of devices, overriding the scenario (before --scale)')
+    .option('--scale <x>', 'multiply devices and rates, as `herd run --scale` will')
+    .addHelpText('after', '\nExamples:\n  $ herd validate scenarios/quickstart.yaml\n  $ herd validate scenarios/nightly-5x.yaml --scale 5')
+    .action((path: string, f: { devices?: string; scale?: string }) => {
+      const { resolved: s, thresholds, warnings } = loadScenario(path, sizeOverrides(f));
       const plan = buildPlan(s);
       const p = painter(ctx);
       ctx.stdout.write(`${p.ok('✓')} ${path}: scenario "${s.name}" is valid\n`);
+      for (const w of warnings) ctx.stderr.write(`${p.warn('warning:')} ${w}\n`);
       ctx.stdout.write(`  ${s.devices} devices → ${s.target}, ${s.waves.length} wave${s.waves.length === 1 ? '' : 's'}, ` +
         `teardown at ${formatUs(s.durationUs)}, peak ${peakConnectRatePerS(plan)} connects/s, ${thresholds.length} threshold${thresholds.length === 1 ? '' : 's'}\n`);
     });
