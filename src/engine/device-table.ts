@@ -28,6 +28,8 @@ export class DeviceTable {
   /** The outage a device is recovering from, or NO_OUTAGE. */
   readonly outageOf: Uint16Array;
   readonly targetIndex: Uint16Array;
+  /** Session generation: bumped on every connect, so keepalive turns of older sessions are dropped. */
+  readonly session: Uint32Array;
   /** 1 = a reconnect is scheduled. */
   readonly pending: Uint8Array;
   /** 1 = in a silent outage (no pings). */
@@ -55,6 +57,7 @@ export class DeviceTable {
     this.attemptsSinceDrop = new Uint32Array(n);
     this.outageOf = new Uint16Array(n).fill(NO_OUTAGE);
     this.targetIndex = new Uint16Array(n);
+    this.session = new Uint32Array(n);
     this.pending = new Uint8Array(n);
     this.silent = new Uint8Array(n);
     this.reconnectAfterClose = new Uint8Array(n);

@@ -13,7 +13,7 @@ import type { Plan } from '../plan/plan.js';
 import type { ResolvedScenario } from '../scenario/resolve.js';
 import type { RunClock } from './clock.js';
 import { HealthMonitor, type HealthSample } from './health.js';
-import { KeepaliveWheel, pingDue } from './keepalive.js';
+import { KeepaliveWheel, keepaliveDue } from './keepalive.js';
 import { DeviceTable, NO_OUTAGE } from './device-table.js';
 import { expandTemplate } from '../scenario/template.js';
 import { EventHeap, EV_OUTAGE, EV_PUBLISH, EV_RECONNECT, EV_REQUEST, EV_SILENT_DETECT } from './event-heap.js';
@@ -46,6 +46,8 @@ export interface RunEnd {
   delta: MetricsDelta;
   health: HealthSample;
 }
+
+const KEEPALIVE_TIMEOUT: Failure = { origin: 'network', phase: 'held', code: 'KEEPALIVE_TIMEOUT' };
 
 /** Attempts launched per event-loop turn, so completions are timestamped while a spike launches. */
 const LAUNCH_BATCH = 64;
@@ -306,7 +308,8 @@ export class Runner implements MqttOwner, WsDeviceOwner {
       this.outages.drop(slot, c, out?.mode ?? 'reset', now);
       return;
     }
-    this.keepalive[cohort]?.add(slot, now);
+    d.session[slot] = ((d.session[slot] as number) + 1) >>> 0;
+    this.keepalive[cohort]?.add(slot, d.session[slot] as number, now);
     if (c instanceof MqttConnection) {
       if (c.sessionPresent) this.rec.counters.sessionPresent++;
       this.messaging.onConnected(slot, c, now);
@@ -413,14 +416,12 @@ export class Runner implements MqttOwner, WsDeviceOwner {
   }
 
   private pingDue(now: number): void {
-    pingDue(this.keepalive, this.dev, now, (slot, cohort, c) => {
-      // No PINGRESP within a keepalive interval: the session is dead as far as a device knows.
-      this.connected--;
-      this.closing++;
-      this.rec.counters.disconnects++;
-      this.rec.error({ origin: 'timeout', phase: 'held', code: 'KEEPALIVE_TIMEOUT' }, cohort);
-      this.dev.reconnectAfterClose[slot] = 1;
-      c.abort();
+    const d = this.dev;
+    const fleet = { device: (slot: number) => d.conns[slot] ?? null, session: (slot: number) => d.session[slot] as number };
+    keepaliveDue(this.keepalive, fleet, now, (slot) => {
+      // Nothing received for a whole interval after a PINGREQ: the target is gone as far as the
+      // device can tell. Lost like any other session (onLost): counted, and the policy applies.
+      d.conns[slot]?.expire(KEEPALIVE_TIMEOUT);
     });
   }
 

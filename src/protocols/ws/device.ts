@@ -76,8 +76,9 @@ export class WsDevice extends LinkedDevice {
     return this.readyUs;
   }
 
+  /** A WebSocket ping unless one is outstanding (any frame received answers it). */
   ping(): void {
-    if (this.state !== 'connected' || this.link === null) return;
+    if (this.state !== 'connected' || this.link === null || !Number.isNaN(this.pingSentUs)) return;
     this.pingSentUs = this.clock.now();
     this.link.ping();
   }
@@ -115,6 +116,7 @@ export class WsDevice extends LinkedDevice {
 
   linkData(chunk: Buffer): void {
     if (this.state !== 'connected' && this.state !== 'closing') return;
+    this.pingSentUs = NaN;
     this.owner.onMessage?.(this, chunk, this.clock.now());
   }
 
