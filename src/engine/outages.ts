@@ -1,6 +1,6 @@
 /**
  * Planned outages and churn as a worker plays them: who goes offline, how their sessions end
- * (clean DISCONNECT, TCP reset, or silence found only by keepalive), and which devices a
+ * (clean DISCONNECT, TCP reset, or a dark link found only by keepalive), and which devices a
  * target-side outage hit. Mass drops go a batch per event-loop turn so they never block the
  * harness that is measuring them.
  */
@@ -8,7 +8,6 @@ import type { Device } from '../protocols/device.js';
 import type { Recorder } from '../metrics/recorder.js';
 import type { Plan } from '../plan/plan.js';
 import { NO_OUTAGE, type DeviceTable } from './device-table.js';
-import { EV_SILENT_DETECT } from './event-heap.js';
 
 export interface OutageHost {
   readonly dev: DeviceTable;
@@ -17,12 +16,13 @@ export interface OutageHost {
   readonly tearingDown: boolean;
   now(): number;
   at(nowUs: number): void;
-  pushEvent(atUs: number, slot: number, kind: number): void;
   /** A connected session is being ended by herd: connected −1, closing +1. */
   ending(): void;
 }
 
 const DROP_BATCH = 256;
+/** How long after a target outage's end a loss still counts as its doing (see joinTargetOutage). */
+export const JOIN_SLACK_US = 1_000_000;
 
 export type DropMode = 'disconnect' | 'reset' | 'silent';
 
@@ -77,27 +77,17 @@ export class OutagePlayer {
     const d = this.h.dev;
     this.h.rec.counters.outageDrops++;
     if (mode === 'silent') {
-      // No traffic either way: the device notices only when its keepalive goes unanswered, and
-      // until then it still believes it is connected.
+      // No traffic either way: the link goes dark and the device notices only when its keepalive
+      // goes unanswered (the same code a real silent broker triggers); until then it believes it
+      // is connected. Its session then ends through the lost path as part of this outage.
       d.silent[slot] = 1;
-      this.h.pushEvent(now + d.keepaliveUs(slot), slot, EV_SILENT_DETECT);
+      c.silence();
       return;
     }
     this.h.ending();
     d.reconnectAfterClose[slot] = 1;
     if (mode === 'reset') c.reset();
     else c.end();
-  }
-
-  /** A silent device's keepalive went unanswered: it gives up on the session and reconnects. */
-  detectSilent(slot: number): void {
-    const d = this.h.dev;
-    const c = d.conns[slot];
-    d.silent[slot] = 0;
-    if (!c || c.state !== 'connected') return;
-    this.h.ending();
-    d.reconnectAfterClose[slot] = 1;
-    c.abort();
   }
 
   churn(slot: number, atUs: number): void {
@@ -110,14 +100,19 @@ export class OutagePlayer {
     c.end();
   }
 
-  /** A device that loses its session or an attempt during a target outage is one it hit. */
-  joinTargetOutage(slot: number): void {
+  /**
+   * A device that loses its session or an attempt during or because of a target outage is one it
+   * hit: lost at or after the window's start, by an exchange that began (`sinceUs`: the unanswered
+   * PINGREQ of a keepalive death, the start of a failed attempt, else the loss itself) no later
+   * than JOIN_SLACK_US after the window's end — the target resets what it held silent as the
+   * window ends, and that reset reaches the device just after.
+   */
+  joinTargetOutage(slot: number, lostAtUs: number, sinceUs: number): void {
     const d = this.h.dev;
     if (this.targetOutages.length === 0 || d.outageOf[slot] !== NO_OUTAGE) return;
-    const now = this.h.now();
     for (const i of this.targetOutages) {
       const out = this.h.plan.outages[i];
-      if (!out || now < out.atUs || now > out.atUs + out.offlineUs) continue;
+      if (!out || lostAtUs < out.atUs || sinceUs > out.atUs + out.offlineUs + JOIN_SLACK_US) continue;
       d.outageOf[slot] = i;
       d.attemptsSinceDrop[slot] = 0;
       this.h.rec.outageDropped(i);

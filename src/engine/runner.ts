@@ -16,7 +16,7 @@ import { HealthMonitor, type HealthSample } from './health.js';
 import { KeepaliveWheel, keepaliveDue } from './keepalive.js';
 import { DeviceTable, NO_OUTAGE } from './device-table.js';
 import { expandTemplate } from '../scenario/template.js';
-import { EventHeap, EV_OUTAGE, EV_PUBLISH, EV_RECONNECT, EV_REQUEST, EV_SILENT_DETECT } from './event-heap.js';
+import { EventHeap, EV_OUTAGE, EV_PUBLISH, EV_RECONNECT, EV_REQUEST } from './event-heap.js';
 import { Requester } from './requester.js';
 import { OutagePlayer } from './outages.js';
 import { Messaging } from './messaging.js';
@@ -112,7 +112,6 @@ export class Runner implements MqttOwner, WsDeviceOwner {
       },
       now: () => this.now(),
       at: (us) => this.at(us),
-      pushEvent: (at, slot, kind) => this.pushEvent(at, slot, kind),
       ending: () => {
         this.connected--;
         this.closing++;
@@ -196,7 +195,6 @@ export class Runner implements MqttOwner, WsDeviceOwner {
           this.dev.pending[slot] = 0;
           if (this.attempt(slot, at, true)) launched++;
         } else if (kind === EV_OUTAGE) this.outages.start(slot, now);
-        else if (kind === EV_SILENT_DETECT) this.outages.detectSilent(slot);
         else if (kind === EV_REQUEST) {
           const c = this.dev.conns[slot];
           this.messaging.requestDue(slot, c instanceof MqttConnection ? c : null, now);
@@ -345,23 +343,29 @@ export class Runner implements MqttOwner, WsDeviceOwner {
     this.rec.error(f, cohort);
     const now = this.now();
     this.rec.record('connect.failed', now - (d.intendedUs[slot] as number), cohort);
-    this.outages.joinTargetOutage(slot);
+    this.outages.joinTargetOutage(slot, now, c.socketOpenUs);
     d.failover(slot);
     this.scheduleReconnect(slot, now);
     this.maybeFinish();
   }
 
   onLost(c: Device, f: Failure): void {
-    this.at(this.now());
+    const now = this.now();
+    this.at(now);
     const slot = c.deviceId;
-    this.outages.joinTargetOutage(slot);
+    const d = this.dev;
     this.connected--;
-    this.dev.conns[slot] = null;
-    this.dev.silent[slot] = 0;
-    this.rec.counters.disconnects++;
-    this.rec.error(f, this.dev.cohort(slot));
-    this.dev.attemptsSinceDrop[slot] = 0;
-    this.scheduleReconnect(slot, this.now());
+    d.conns[slot] = null;
+    if (d.silent[slot] === 1) {
+      // The end of a session herd's own silent outage black-holed: counted as that outage's drop.
+      d.silent[slot] = 0;
+    } else {
+      this.outages.joinTargetOutage(slot, now, f.code === 'KEEPALIVE_TIMEOUT' ? c.pingSentUs : now);
+      this.rec.counters.disconnects++;
+      this.rec.error(f, d.cohort(slot));
+      d.attemptsSinceDrop[slot] = 0;
+    }
+    this.scheduleReconnect(slot, now);
     this.maybeFinish();
   }
 
@@ -437,7 +441,6 @@ export class Runner implements MqttOwner, WsDeviceOwner {
     this.cursor = this.o.ids.length;
     this.rec.counters.reconnectsCancelled += this.heap.drain(EV_RECONNECT);
     this.heap.drain(EV_OUTAGE);
-    this.heap.drain(EV_SILENT_DETECT);
     this.heap.drain(EV_PUBLISH);
     this.heap.drain(EV_REQUEST);
     for (const r of this.requesters) r.stop();
@@ -463,8 +466,11 @@ export class Runner implements MqttOwner, WsDeviceOwner {
   private endSession(c: Device): void {
     this.connected--;
     this.closing++;
-    this.dev.silent[c.deviceId] = 0;
-    c.end();
+    const slot = c.deviceId;
+    // A dark link cannot carry a DISCONNECT: close it outright.
+    if (this.dev.silent[slot] === 1) c.abort();
+    else c.end();
+    this.dev.silent[slot] = 0;
   }
 
   private forceEnd(): void {

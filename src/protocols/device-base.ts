@@ -113,6 +113,14 @@ export abstract class LinkedDevice implements LinkHandler {
     if (this.state === 'connected') this.lose(f);
   }
 
+  /**
+   * A silent outage on the device's side: the link goes dark (nothing read, nothing written, the
+   * socket stays open) and the device still believes it is connected until keepalive says otherwise.
+   */
+  silence(): void {
+    if (this.state === 'connected') this.link?.blackhole();
+  }
+
   /** Drops the connection at once. */
   abort(): void {
     if (this.link === null || this.state === 'closed') {
