@@ -2,10 +2,8 @@
  * Per-device state of one worker, in flat typed arrays indexed by slot (the device's position in
  * the worker's slice), plus what each device's cohort says about connecting and reconnecting.
  */
-import type { MqttOwner } from '../protocols/mqtt/connection.js';
 import { buildConnect } from '../protocols/mqtt/connect-packet.js';
-import { openDevice, type Device, type DeviceOpenOptions } from '../protocols/device.js';
-import type { WsDeviceOwner } from '../protocols/ws/device.js';
+import { openDevice, type Device, type DeviceOpenOptions, type DeviceOwner } from '../protocols/device.js';
 import { prepareTarget, type PreparedTarget } from '../protocols/device.js';
 import type { TlsSettings } from '../protocols/transports/tls-options.js';
 import { createRng, deriveSeed } from '../util/rng.js';
@@ -113,7 +111,7 @@ export class DeviceTable {
   }
 
   /** Opens one attempt for the device in `slot`, on its cohort's protocol and transport. */
-  open(slot: number, owner: MqttOwner & WsDeviceOwner): Device {
+  open(slot: number, owner: DeviceOwner): Device {
     const id = this.id(slot);
     const c = this.cohortDef(slot);
     const d = c.device;

@@ -16,6 +16,8 @@ export interface OutageHost {
   readonly tearingDown: boolean;
   now(): number;
   at(nowUs: number): void;
+  /** Runs `fn` after the current event-loop turn (the engine clock's setImmediate). */
+  soon(fn: () => void): void;
   /** A connected session is being ended by herd: connected −1, closing +1. */
   ending(): void;
 }
@@ -69,7 +71,7 @@ export class OutagePlayer {
       const c = this.h.dev.conns[slot];
       if (c && c.state === 'connected' && this.h.dev.silent[slot] === 0) this.drop(slot, c, mode, now);
     }
-    if (end < slots.length) setImmediate(() => this.dropInBatches(slots, end, mode));
+    if (end < slots.length) this.h.soon(() => this.dropInBatches(slots, end, mode));
   }
 
   /** Ends one connected session the way the outage says. */

@@ -6,12 +6,12 @@
  */
 import type { Failure } from '../protocols/classify.js';
 import { MqttConnection, CLOSE_GRACE_MS, type MqttOwner } from '../protocols/mqtt/connection.js';
-import type { Device } from '../protocols/device.js';
+import type { Device, DeviceOwner } from '../protocols/device.js';
 import type { WsDeviceOwner } from '../protocols/ws/device.js';
 import { Recorder, type MetricsDelta } from '../metrics/recorder.js';
 import type { Plan } from '../plan/plan.js';
 import type { ResolvedScenario } from '../scenario/resolve.js';
-import type { RunClock } from './clock.js';
+import type { EngineClock, TimerHandle } from '../util/clock.js';
 import { HealthMonitor, type HealthSample } from './health.js';
 import { KeepaliveWheel, keepaliveDue } from './keepalive.js';
 import { DeviceTable, NO_OUTAGE } from './device-table.js';
@@ -34,7 +34,12 @@ export interface RunnerOptions {
   sourceIps: readonly string[];
   maxHandshakesInFlight: number;
   maxPacketBytes: number;
-  clock: RunClock;
+  /** The run clock and timers (a fake one in tests). */
+  clock: EngineClock;
+  /** Opens a device (default: the cohort's protocol over its transport); tests pass in-process fakes. */
+  open?: (slot: number, owner: DeviceOwner) => Device;
+  /** The harness's self-watch (default: HealthMonitor). */
+  health?: Pick<HealthMonitor, 'start' | 'stop' | 'sample'>;
   /** Health is sampled once per timer tick: only the last delta of a tick carries it. */
   emit(delta: MetricsDelta, health: HealthSample | null): void;
 }
@@ -52,10 +57,10 @@ const KEEPALIVE_TIMEOUT: Failure = { origin: 'network', phase: 'held', code: 'KE
 /** Attempts launched per event-loop turn, so completions are timestamped while a spike launches. */
 const LAUNCH_BATCH = 64;
 
-export class Runner implements MqttOwner, WsDeviceOwner {
+export class Runner implements DeviceOwner {
   private readonly o: RunnerOptions;
   private readonly rec: Recorder;
-  private readonly health = new HealthMonitor();
+  private readonly health: Pick<HealthMonitor, 'start' | 'stop' | 'sample'>;
   private readonly dev: DeviceTable;
   private readonly keepalive: KeepaliveWheel[];
   private readonly heap = new EventHeap();
@@ -71,10 +76,11 @@ export class Runner implements MqttOwner, WsDeviceOwner {
   private handshaking = 0;
   private closing = 0;
   private tearingDown = false;
-  private pumpTimer: NodeJS.Timeout | null = null;
+  private pumpTimer: TimerHandle | null = null;
   private pumpAtUs = Infinity;
-  private pumpImmediate: NodeJS.Immediate | null = null;
-  private flushTimer: NodeJS.Timeout | null = null;
+  private pumpImmediate: TimerHandle | null = null;
+  private flushTimer: TimerHandle | null = null;
+  private forceTimer: TimerHandle | null = null;
   private scheduleLagMaxUs = 0;
   private inFlightAtEnd = 0;
   private finished: ((r: RunEnd) => void) | null = null;
@@ -83,6 +89,7 @@ export class Runner implements MqttOwner, WsDeviceOwner {
     this.o = o;
     const s = o.scenario;
     this.rec = new Recorder(s.cohorts.map((c) => c.name));
+    this.health = o.health ?? new HealthMonitor();
     this.dev = new DeviceTable(o, expandTemplate);
     this.keepalive = s.cohorts.map((c) => new KeepaliveWheel(c.device.keepaliveUs));
     this.messaging = new Messaging(
@@ -112,6 +119,7 @@ export class Runner implements MqttOwner, WsDeviceOwner {
       },
       now: () => this.now(),
       at: (us) => this.at(us),
+      soon: (fn) => this.o.clock.setImmediate(fn, undefined),
       ending: () => {
         this.connected--;
         this.closing++;
@@ -158,10 +166,10 @@ export class Runner implements MqttOwner, WsDeviceOwner {
     const due = this.nextDueUs();
     if (due === Infinity) return;
     const waitMs = (due - this.now()) / 1000;
-    if (waitMs <= 0) this.pumpImmediate = setImmediate(() => this.pump());
+    if (waitMs <= 0) this.pumpImmediate = this.o.clock.setImmediate((r) => r.pump(), this);
     else {
       this.pumpAtUs = due;
-      this.pumpTimer = setTimeout(() => this.pump(), Math.max(1, Math.floor(waitMs)));
+      this.pumpTimer = this.o.clock.setTimeout((r) => r.pump(), Math.max(1, Math.floor(waitMs)), this);
     }
   }
 
@@ -175,7 +183,7 @@ export class Runner implements MqttOwner, WsDeviceOwner {
     while (launched < LAUNCH_BATCH) {
       if (maxHandshakesInFlight > 0 && this.handshaking >= maxHandshakesInFlight) {
         // Capped: try again soon; the wait shows up as schedule lag.
-        this.pumpTimer = setTimeout(() => this.pump(), 1);
+        this.pumpTimer = this.o.clock.setTimeout((r) => r.pump(), 1, this);
         return;
       }
       const planAt = this.cursor < ids.length ? (plan.connectAtUs[ids[this.cursor] as number] as number) : Infinity;
@@ -196,11 +204,9 @@ export class Runner implements MqttOwner, WsDeviceOwner {
           if (this.attempt(slot, at, true)) launched++;
         } else if (kind === EV_OUTAGE) this.outages.start(slot, now);
         else if (kind === EV_REQUEST) {
-          const c = this.dev.conns[slot];
-          this.messaging.requestDue(slot, c instanceof MqttConnection ? c : null, now);
+          this.messaging.requestDue(slot, this.dev.conns[slot]?.mqtt ?? null, now);
         } else if (kind === EV_PUBLISH) {
-          const c = this.dev.conns[slot];
-          this.messaging.publishDue(slot, c instanceof MqttConnection ? c : null, now);
+          this.messaging.publishDue(slot, this.dev.conns[slot]?.mqtt ?? null, now);
         }
       }
     }
@@ -232,7 +238,7 @@ export class Runner implements MqttOwner, WsDeviceOwner {
     this.rec.count('started', cohort);
     this.handshaking++;
     this.rec.noteHandshaking(this.handshaking);
-    const conn = d.open(slot, this);
+    const conn = this.o.open ? this.o.open(slot, this) : d.open(slot, this);
     d.conns[slot] = conn;
     const lag = conn.socketOpenUs - intendedUs;
     this.rec.record('connect.scheduleLag', lag);
@@ -256,7 +262,7 @@ export class Runner implements MqttOwner, WsDeviceOwner {
   private pushEvent(atUs: number, slot: number, kind: number): void {
     this.heap.push(atUs, slot, kind);
     if (this.pumpTimer !== null && atUs < this.pumpAtUs) {
-      clearTimeout(this.pumpTimer);
+      this.o.clock.clearTimeout(this.pumpTimer);
       this.pumpTimer = null;
     }
     this.schedulePump();
@@ -308,10 +314,8 @@ export class Runner implements MqttOwner, WsDeviceOwner {
     }
     d.session[slot] = ((d.session[slot] as number) + 1) >>> 0;
     this.keepalive[cohort]?.add(slot, d.session[slot] as number, now);
-    if (c instanceof MqttConnection) {
-      if (c.sessionPresent) this.rec.counters.sessionPresent++;
-      this.messaging.onConnected(slot, c, now);
-    }
+    if (c.sessionPresent) this.rec.counters.sessionPresent++;
+    if (c.mqtt !== null) this.messaging.onConnected(slot, c.mqtt, now);
   }
 
   onSubscribed(c: MqttConnection, _packetId: number, granted: number[], latencyUs: number): void {
@@ -326,11 +330,13 @@ export class Runner implements MqttOwner, WsDeviceOwner {
   }
 
   /** MQTT: an inbound PUBLISH; plain WebSocket devices: a message (not counted as telemetry). */
-  onMessage(c: Device, m: InboundMessage | Buffer): void {
-    if (!(c instanceof MqttConnection) || Buffer.isBuffer(m)) return;
+  onMessage(c: MqttConnection, m: InboundMessage | Buffer): void {
+    // Plain WebSocket devices report raw messages through the same callback: not telemetry.
+    if (Buffer.isBuffer(m)) return;
     this.at(m.receivedUs);
     this.messaging.onMessage(c.deviceId, m, c);
   }
+
 
   onFailed(c: Device, f: Failure): void {
     this.at(this.now());
@@ -394,7 +400,7 @@ export class Runner implements MqttOwner, WsDeviceOwner {
     const nextSecondUs = (Math.floor(now / 1e6) + 1) * 1e6;
     const teardownUs = this.o.plan.durationUs;
     const atUs = !this.tearingDown && teardownUs > now && teardownUs < nextSecondUs ? teardownUs : nextSecondUs;
-    this.flushTimer = setTimeout(() => this.onTick(), Math.max(1, Math.ceil((atUs - now) / 1000)));
+    this.flushTimer = this.o.clock.setTimeout((r) => r.onTick(), Math.max(1, Math.ceil((atUs - now) / 1000)), this);
   }
 
   private onTick(): void {
@@ -435,8 +441,8 @@ export class Runner implements MqttOwner, WsDeviceOwner {
     if (this.tearingDown) return;
     this.at(this.now());
     this.tearingDown = true;
-    if (this.pumpTimer !== null) clearTimeout(this.pumpTimer);
-    if (this.pumpImmediate !== null) clearImmediate(this.pumpImmediate);
+    if (this.pumpTimer !== null) this.o.clock.clearTimeout(this.pumpTimer);
+    if (this.pumpImmediate !== null) this.o.clock.clearImmediate(this.pumpImmediate);
     this.rec.counters.dropped += this.o.ids.length - this.cursor;
     this.cursor = this.o.ids.length;
     this.rec.counters.reconnectsCancelled += this.heap.drain(EV_RECONNECT);
@@ -448,7 +454,7 @@ export class Runner implements MqttOwner, WsDeviceOwner {
     this.endInBatches(open, 0);
     // Handshakes still in flight get a bounded time to finish; then they are counted as in flight.
     const graceMs = Math.min(5_000, this.o.scenario.device.connectTimeoutUs / 1000);
-    setTimeout(() => this.forceEnd(), graceMs + CLOSE_GRACE_MS + 500).unref();
+    this.forceTimer = this.o.clock.setTimeout((r) => r.forceEnd(), graceMs + CLOSE_GRACE_MS + 500, this);
     this.maybeFinish();
   }
 
@@ -460,7 +466,7 @@ export class Runner implements MqttOwner, WsDeviceOwner {
       const c = conns[k] as Device;
       if (c.state === 'connected') this.endSession(c);
     }
-    if (end < conns.length) setImmediate(() => this.endInBatches(conns, end));
+    if (end < conns.length) this.o.clock.setImmediate((r) => r.endInBatches(conns, end), this);
   }
 
   private endSession(c: Device): void {
@@ -491,7 +497,8 @@ export class Runner implements MqttOwner, WsDeviceOwner {
     const done = this.finished;
     if (done === null) return;
     this.finished = null;
-    if (this.flushTimer !== null) clearTimeout(this.flushTimer);
+    if (this.flushTimer !== null) this.o.clock.clearTimeout(this.flushTimer);
+    if (this.forceTimer !== null) this.o.clock.clearTimeout(this.forceTimer);
     this.health.stop();
     this.at(this.now());
     this.emitReady();

@@ -4,7 +4,7 @@
  * origin, runs, and reports deltas every second.
  */
 import { buildPlan, idsFor, type Plan } from '../plan/plan.js';
-import { clockFromOrigin } from './clock.js';
+import { clockFromOrigin, engineClock } from '../util/clock.js';
 import type { FromWorker, ToWorker, WorkerInit } from './messages.js';
 import { Runner } from './runner.js';
 
@@ -39,7 +39,7 @@ process.on('message', (raw: unknown) => {
         sourceIps: init.sourceIps,
         maxHandshakesInFlight: init.maxHandshakesInFlight,
         maxPacketBytes: init.maxPacketBytes,
-        clock: clockFromOrigin(BigInt(msg.originNs)),
+        clock: engineClock(clockFromOrigin(BigInt(msg.originNs))),
         emit: (delta, health) => send({ type: 'metrics', delta, health }),
       });
       runner = r;

@@ -109,6 +109,11 @@ export class MqttConnection extends LinkedDevice implements FrameSink {
     });
   }
 
+  /** This device's MQTT session (the engine's Device interface; null for non-MQTT devices). */
+  get mqtt(): MqttConnection {
+    return this;
+  }
+
   /** µs since origin when CONNACK (accepted) arrived; NaN before. */
   get connackUs(): number {
     return this.readyUs;

@@ -45,6 +45,9 @@ export const WS_CLOSE_GRACE_MS = 3_000;
 
 export class WsDevice extends LinkedDevice {
   protected readonly protocolPhase = 'held' as const;
+  /** No MQTT session (the engine's Device interface). */
+  readonly mqtt = null;
+  readonly sessionPresent = false;
   private readonly owner: WsDeviceOwner;
   private hello: string | Buffer | null;
   private readonly maxBufferedBytes: number;
