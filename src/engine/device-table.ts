@@ -8,14 +8,13 @@ import { prepareTarget, type PreparedTarget } from '../protocols/device.js';
 import type { TlsSettings } from '../protocols/transports/tls-options.js';
 import { createRng, deriveSeed } from '../util/rng.js';
 import { reconnectDelayUs } from './reconnect.js';
-import type { RunnerOptions } from './runner.js';
+import type { RunnerOptions } from './runner-options.js';
 
 export const NO_OUTAGE = 0xffff;
 
 type Expand = (template: string, vars: Record<string, string | number>) => string;
 
 export class DeviceTable {
-  readonly conns: (Device | null)[];
   readonly intendedUs: Float64Array;
   readonly offlineUntilUs: Float64Array;
   readonly prevDelayUs: Float64Array;
@@ -30,10 +29,6 @@ export class DeviceTable {
   readonly session: Uint32Array;
   /** 1 = a reconnect is scheduled. */
   readonly pending: Uint8Array;
-  /** 1 = in a silent outage (no pings). */
-  readonly silent: Uint8Array;
-  /** After a close we asked for: 0 nothing, 1 reconnect by policy, 2 reconnect at once (churn). */
-  readonly reconnectAfterClose: Uint8Array;
   readonly outageMembers: number[][];
   private readonly slotOf: Map<number, number>;
   private readonly o: RunnerOptions;
@@ -47,7 +42,6 @@ export class DeviceTable {
     const n = o.ids.length;
     this.o = o;
     this.expand = expand;
-    this.conns = new Array<Device | null>(n).fill(null);
     this.intendedUs = new Float64Array(n);
     this.offlineUntilUs = new Float64Array(n);
     this.prevDelayUs = new Float64Array(n);
@@ -57,8 +51,6 @@ export class DeviceTable {
     this.targetIndex = new Uint16Array(n);
     this.session = new Uint32Array(n);
     this.pending = new Uint8Array(n);
-    this.silent = new Uint8Array(n);
-    this.reconnectAfterClose = new Uint8Array(n);
     // This worker's share of each outage and of the churn, by slot.
     const slotOf = new Map<number, number>();
     o.ids.forEach((id, slot) => slotOf.set(id, slot));

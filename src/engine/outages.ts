@@ -4,13 +4,14 @@
  * target-side outage hit. Mass drops go a batch per event-loop turn so they never block the
  * harness that is measuring them.
  */
-import type { Device } from '../protocols/device.js';
 import type { Recorder } from '../metrics/recorder.js';
 import type { Plan } from '../plan/plan.js';
 import { NO_OUTAGE, type DeviceTable } from './device-table.js';
+import type { Fleet } from './fleet.js';
 
 export interface OutageHost {
   readonly dev: DeviceTable;
+  readonly fleet: Fleet;
   readonly rec: Recorder;
   readonly plan: Plan;
   readonly tearingDown: boolean;
@@ -18,8 +19,6 @@ export interface OutageHost {
   at(nowUs: number): void;
   /** Runs `fn` after the current event-loop turn (the engine clock's setImmediate). */
   soon(fn: () => void): void;
-  /** A connected session is being ended by herd: connected −1, closing +1. */
-  ending(): void;
 }
 
 const DROP_BATCH = 256;
@@ -38,7 +37,7 @@ export class OutagePlayer {
   }
 
   start(outage: number, now: number): void {
-    const { dev: d, rec, plan } = this.h;
+    const { dev: d, fleet, rec, plan } = this.h;
     this.h.at(now);
     const out = plan.outages[outage];
     if (!out) return;
@@ -53,8 +52,7 @@ export class OutagePlayer {
       d.retries[slot] = 0;
       d.attemptsSinceDrop[slot] = 0;
       rec.outageDropped(outage);
-      const c = d.conns[slot];
-      if (c && c.state === 'connected') toDrop.push(slot);
+      if (fleet.device(slot)?.state === 'connected') toDrop.push(slot);
       // Devices mid-handshake finish it and are dropped on connect; devices waiting to retry keep
       // their timers and find the network down.
     }
@@ -63,43 +61,43 @@ export class OutagePlayer {
 
   private dropInBatches(slots: number[], from: number, mode: DropMode): void {
     if (this.h.tearingDown) return;
-    const now = this.h.now();
-    this.h.at(now);
+    this.h.at(this.h.now());
     const end = Math.min(slots.length, from + DROP_BATCH);
-    for (let k = from; k < end; k++) {
-      const slot = slots[k] as number;
-      const c = this.h.dev.conns[slot];
-      if (c && c.state === 'connected' && this.h.dev.silent[slot] === 0) this.drop(slot, c, mode, now);
-    }
+    for (let k = from; k < end; k++) this.drop(slots[k] as number, mode);
     if (end < slots.length) this.h.soon(() => this.dropInBatches(slots, end, mode));
   }
 
-  /** Ends one connected session the way the outage says. */
-  drop(slot: number, c: Device, mode: DropMode, now: number): void {
-    const d = this.h.dev;
+  /** Ends one held session the way the outage says. */
+  drop(slot: number, mode: DropMode): void {
+    const fleet = this.h.fleet;
+    if (!fleet.held(slot)) return;
     this.h.rec.counters.outageDrops++;
     if (mode === 'silent') {
       // No traffic either way: the link goes dark and the device notices only when its keepalive
       // goes unanswered (the same code a real silent broker triggers); until then it believes it
       // is connected. Its session then ends through the lost path as part of this outage.
-      d.silent[slot] = 1;
-      c.silence();
+      fleet.silence(slot);
       return;
     }
-    this.h.ending();
-    d.reconnectAfterClose[slot] = 1;
-    if (mode === 'reset') c.reset();
-    else c.end();
+    fleet.endSession(slot, mode === 'reset' ? 'reset' : 'end', 'policy');
   }
 
   churn(slot: number, atUs: number): void {
+    if (!this.h.fleet.held(slot)) return;
+    // The device reconnects at once, as a planned attempt at its churn time.
+    this.h.dev.intendedUs[slot] = atUs;
+    this.h.fleet.endSession(slot, 'end', 'now');
+  }
+
+  /** A device is connected again: if an outage hit it and its network is back, it recovered. */
+  reconnected(slot: number, nowUs: number): void {
     const d = this.h.dev;
-    const c = d.conns[slot];
-    if (!c || c.state !== 'connected' || d.silent[slot] === 1) return;
-    this.h.ending();
-    d.reconnectAfterClose[slot] = 2;
-    d.intendedUs[slot] = atUs;
-    c.end();
+    const outage = d.outageOf[slot] as number;
+    if (outage === NO_OUTAGE || nowUs < (d.offlineUntilUs[slot] as number)) return;
+    const out = this.h.plan.outages[outage];
+    // Back before a target outage ended (a partial one): recovery 0, clamped, not negative.
+    if (out) this.h.rec.outageRecovered(outage, Math.max(0, nowUs - (out.atUs + out.offlineUs)), d.attemptsSinceDrop[slot] as number);
+    d.outageOf[slot] = NO_OUTAGE;
   }
 
   /**
