@@ -5,7 +5,9 @@
  * means none. The last test runs a real MqttConnection against a loopback server that never
  * answers PINGREQ, with the engine on the fake clock.
  */
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocketServer } from 'ws';
 import type { Failure } from '../../src/protocols/classify.js';
 import { buildConnect } from '../../src/protocols/mqtt/connect-packet.js';
 import { openDevice, prepareTarget, type Device } from '../../src/protocols/device.js';
@@ -30,6 +32,7 @@ describe('engine: keepalive', () => {
     expect(d?.lostWith).toEqual({ origin: 'network', phase: 'held', code: 'KEEPALIVE_TIMEOUT' });
     e.to(70e6);
     await e.end;
+    expect(e.clock.pending).toBe(0); // nothing left scheduled
     expect(d?.pings).toEqual([27_000_000]);
     expect(e.errors()).toEqual({ 'network|held|KEEPALIVE_TIMEOUT': 1 });
     expect(e.counter('disconnects')).toBe(1);
@@ -41,6 +44,7 @@ describe('engine: keepalive', () => {
     const e = startEngine({ devices: 1, device: { keepalive: '5s' }, waves: [{ type: 'spike' }], hold: '30s' }, ANSWERS);
     e.to(40e6);
     await e.end;
+    expect(e.clock.pending).toBe(0); // nothing left scheduled
     expect(e.opened[0]?.[0]?.pings).toEqual([1e6, 6e6, 11e6, 16e6, 21e6, 26e6]);
     expect(e.errors()).toEqual({});
   });
@@ -57,6 +61,7 @@ describe('engine: keepalive', () => {
     }
     e.to(70e6);
     await e.end;
+    expect(e.clock.pending).toBe(0); // nothing left scheduled
     const sessions = e.opened[0] ?? [];
     expect(sessions).toHaveLength(21);
     expect(sessions.at(-1)?.readyUs).toBe(21_600_000);
@@ -70,6 +75,7 @@ describe('engine: keepalive', () => {
     const e = startEngine({ devices: 2, device: { keepalive: '0s' }, waves: [{ type: 'spike' }], hold: '120s' }, SILENT);
     e.to(130e6);
     await e.end;
+    expect(e.clock.pending).toBe(0); // nothing left scheduled
     expect(e.opened.flat().flatMap((d) => d.pings)).toEqual([]);
     expect(e.errors()).toEqual({});
     expect(e.opened.flat().map((d) => d.endedHow)).toEqual(['end', 'end']);
@@ -85,13 +91,6 @@ describe('engine: keepalive through a real MqttConnection', () => {
     await broker.close();
   });
 
-  async function until(what: string, cond: () => boolean, limitMs = 5_000): Promise<void> {
-    const deadline = Date.now() + limitMs;
-    while (!cond()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setImmediate(r));
-    }
-  }
 
   it('against a loopback server that never answers PINGREQ: one PINGREQ, KEEPALIVE_TIMEOUT K later on the fake clock', async () => {
     const target = prepareTarget('mqtt', broker.url);
@@ -123,7 +122,56 @@ describe('engine: keepalive through a real MqttConnection', () => {
     await until('the close at the server', () => conn?.closedAtMs !== null);
     e.to(30e6);
     await e.end;
+    expect(e.clock.pending).toBe(0); // nothing left scheduled
     expect(conn?.pingreqAtMs).toHaveLength(1);
     expect(e.errors()).toEqual({ 'network|held|KEEPALIVE_TIMEOUT': 1 });
   });
 });
+
+describe('engine: keepalive through a real plain WebSocket device', () => {
+  it('against a loopback server that never pongs: one ping frame, KEEPALIVE_TIMEOUT K later on the fake clock', async () => {
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, autoPong: false });
+    await new Promise<void>((r) => wss.once('listening', () => r()));
+    const pingsAt: number[] = [];
+    let closed = false;
+    wss.on('connection', (sock) => {
+      sock.on('ping', () => pingsAt.push(Date.now()));
+      sock.on('close', () => (closed = true));
+    });
+    try {
+      const target = prepareTarget('websocket', `ws://127.0.0.1:${(wss.address() as AddressInfo).port}/`);
+      let device: Device | null = null;
+      const e = startEngine({ devices: 1, device: { keepalive: '3s' }, reconnect: { policy: 'none' }, waves: [{ type: 'spike' }], hold: '20s' }, SILENT, {
+        open: (slot, owner) => {
+          device = openDevice(target, { deviceId: slot, localAddress: undefined, connectTimeoutMs: 5_000, maxPacketBytes: 65_536 }, owner);
+          return device;
+        },
+      });
+      await until('the upgrade', () => device?.state === 'connected');
+      e.to(1_000_000);
+      await until('the ping frame', () => pingsAt.length === 1);
+      expect(device!.pingSentUs).toBe(1_000_000);
+      e.to(3_999_999);
+      expect(device!.state).toBe('connected');
+      e.to(4_000_000);
+      expect(device!.state).toBe('closed');
+      await until('the close at the server', () => closed);
+      e.to(30e6);
+      await e.end;
+    expect(e.clock.pending).toBe(0); // nothing left scheduled
+      expect(pingsAt).toHaveLength(1);
+      expect(e.errors()).toEqual({ 'network|held|KEEPALIVE_TIMEOUT': 1 });
+    } finally {
+      await new Promise<void>((r) => wss.close(() => r()));
+    }
+  });
+});
+
+async function until(what: string, cond: () => boolean, limitMs = 5_000): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setImmediate(r));
+  }
+}
+

@@ -41,6 +41,7 @@ describe('engine: outage player', () => {
     });
     e.to(20e6);
     await e.end;
+    expect(e.clock.pending).toBe(0); // nothing left scheduled
     // Reset at 5.0 s; retries at 5.5, 6.0 and 6.5 s find no network; 7.0 s opens, 10 ms to CONNACK.
     for (const sessions of e.opened) {
       expect(sessions.map((d) => d.socketOpenUs)).toEqual([0, 7_000_000]);
@@ -64,6 +65,7 @@ describe('engine: outage player', () => {
     });
     e.to(20e6);
     await e.end;
+    expect(e.clock.pending).toBe(0); // nothing left scheduled
     for (const sessions of e.opened) {
       const [first, second] = sessions;
       // Turns at 2 and 4 s answered; dark from 5 s; the PINGREQ at 6 s goes unanswered → dead at 8 s.
@@ -108,6 +110,7 @@ describe('engine: outage player', () => {
     e.opened[3]?.[0]?.lose(RESET); // 1.5 s after the window: not its doing
     e.to(30e6);
     await e.end;
+    expect(e.clock.pending).toBe(0); // nothing left scheduled
     // Slot 1: turns at 2 s (answered) and 4 s (in the silence) → KEEPALIVE_TIMEOUT at 6 s.
     // Slot 2: turns at 1 s and 3 s (answered), 5 s (in the silence) → KEEPALIVE_TIMEOUT at 7 s.
     expect(e.opened[1]?.[0]?.pings).toEqual([2e6, 4e6]);

@@ -13,6 +13,7 @@ describe('engine: scheduler', () => {
     const e = startEngine({ devices: 10, waves: [{ type: 'ramp', over: '1s' }], hold: '2s' });
     e.to(5e6);
     await e.end;
+    expect(e.clock.pending).toBe(0); // nothing left scheduled
     expect(opens(e)).toEqual([0, 100_000, 200_000, 300_000, 400_000, 500_000, 600_000, 700_000, 800_000, 900_000]);
     expect(e.opened.map((l) => l[0]?.readyUs)).toEqual([10_000, 110_000, 210_000, 310_000, 410_000, 510_000, 610_000, 710_000, 810_000, 910_000]);
     expect(e.counter('started')).toBe(10);
@@ -25,6 +26,7 @@ describe('engine: scheduler', () => {
     const e = startEngine({ devices: 6, waves: [{ type: 'spike' }], hold: '1s' }, undefined, { maxHandshakesInFlight: 2 });
     e.to(3e6);
     await e.end;
+    expect(e.clock.pending).toBe(0); // nothing left scheduled
     expect(opens(e)).toEqual([0, 0, 10_000, 10_000, 20_000, 20_000]);
     expect(e.deltas[0]?.peakHandshaking).toBe(2);
   });
@@ -38,6 +40,7 @@ describe('engine: scheduler', () => {
     expect(e.counter('dropped')).toBe(0);
     e.to(6e6);
     await e.end;
+    expect(e.clock.pending).toBe(0); // nothing left scheduled
     expect(opens(e)).toEqual([0, 600_000]);
     expect(e.opened[2]).toEqual([]);
     expect(e.counter('started')).toBe(2);
