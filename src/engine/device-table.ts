@@ -80,10 +80,6 @@ export class DeviceTable {
     return this.cohortDef(slot).device.connectTimeoutUs;
   }
 
-  keepaliveUs(slot: number): number {
-    return this.cohortDef(slot).device.keepaliveUs;
-  }
-
   /** This worker's churn events: slot and time, in time order. */
   churnSchedule(): { slot: Uint32Array; atUs: Float64Array } {
     const slots: number[] = [];

@@ -23,7 +23,7 @@ export interface OutageHost {
 
 const DROP_BATCH = 256;
 /** How long after a target outage's end a loss still counts as its doing (see joinTargetOutage). */
-export const JOIN_SLACK_US = 1_000_000;
+const JOIN_SLACK_US = 1_000_000;
 
 export type DropMode = 'disconnect' | 'reset' | 'silent';
 
