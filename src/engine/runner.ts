@@ -113,7 +113,7 @@ export class Runner implements DeviceOwner {
       soon: (fn) => this.clock.setImmediate(fn, undefined),
     });
     const requests = s.cohorts.map((c) => c.device.requests).find((r) => r !== null);
-    const host = { now: () => this.now(), at: (us: number) => this.at(us), runId: o.runId, workerIndex: o.workerIndex, maxPacketBytes: o.maxPacketBytes, rec: this.rec, onReady: () => {} };
+    const host = { now: () => this.now(), clock: this.clock, at: (us: number) => this.at(us), runId: o.runId, workerIndex: o.workerIndex, maxPacketBytes: o.maxPacketBytes, rec: this.rec, onReady: () => {} };
     if (requests) for (const target of this.dev.targetsOf(0)) this.requesters.push(new Requester(host, target, requests.qos));
     o.plan.outages.forEach((out, i) => this.scheduler.push(out.atUs, i, EV_OUTAGE));
   }
