@@ -243,9 +243,9 @@ export class Runner implements DeviceOwner {
     const now = this.now();
     this.at(now);
     const slot = c.deviceId;
-    if (this.fleet.lost(slot)) {
-      // The end of a session herd's own silent outage made dark: counted as that outage's drop.
-    } else {
+    // A session herd's own silent outage made dark was counted as that outage's drop, not the target's.
+    const herdsOutage = this.fleet.lost(slot);
+    if (!herdsOutage) {
       this.outages.joinTargetOutage(slot, now, f.code === KEEPALIVE_TIMEOUT.code ? c.pingSentUs : now);
       this.rec.counters.disconnects++;
       this.rec.error(f, this.dev.cohort(slot));
