@@ -10,7 +10,7 @@ import { DeliveryTracker } from '../metrics/delivery.js';
 import type { ResolvedScenario } from '../results/resolved-scenario.js';
 import type { TimelineBucket, WorkerHealth } from '../results/types.js';
 import { compiledSibling } from '../util/paths.js';
-import { monotonicNowNs } from './clock.js';
+import { monotonicNowNs } from '../util/clock.js';
 import type { HealthSample } from './health.js';
 import type { FromWorker, ToWorker } from './messages.js';
 

@@ -2,22 +2,19 @@
  * Per-device state of one worker, in flat typed arrays indexed by slot (the device's position in
  * the worker's slice), plus what each device's cohort says about connecting and reconnecting.
  */
-import type { MqttOwner } from '../protocols/mqtt/connection.js';
 import { buildConnect } from '../protocols/mqtt/connect-packet.js';
-import { openDevice, type Device, type DeviceOpenOptions } from '../protocols/device.js';
-import type { WsDeviceOwner } from '../protocols/ws/device.js';
+import { openDevice, type Device, type DeviceOpenOptions, type DeviceOwner } from '../protocols/device.js';
 import { prepareTarget, type PreparedTarget } from '../protocols/device.js';
 import type { TlsSettings } from '../protocols/transports/tls-options.js';
 import { createRng, deriveSeed } from '../util/rng.js';
 import { reconnectDelayUs } from './reconnect.js';
-import type { RunnerOptions } from './runner.js';
+import type { RunnerOptions } from './runner-options.js';
 
 export const NO_OUTAGE = 0xffff;
 
 type Expand = (template: string, vars: Record<string, string | number>) => string;
 
 export class DeviceTable {
-  readonly conns: (Device | null)[];
   readonly intendedUs: Float64Array;
   readonly offlineUntilUs: Float64Array;
   readonly prevDelayUs: Float64Array;
@@ -28,12 +25,10 @@ export class DeviceTable {
   /** The outage a device is recovering from, or NO_OUTAGE. */
   readonly outageOf: Uint16Array;
   readonly targetIndex: Uint16Array;
+  /** Session generation: bumped on every connect, so keepalive turns of older sessions are dropped. */
+  readonly session: Uint32Array;
   /** 1 = a reconnect is scheduled. */
   readonly pending: Uint8Array;
-  /** 1 = in a silent outage (no pings). */
-  readonly silent: Uint8Array;
-  /** After a close we asked for: 0 nothing, 1 reconnect by policy, 2 reconnect at once (churn). */
-  readonly reconnectAfterClose: Uint8Array;
   readonly outageMembers: number[][];
   private readonly slotOf: Map<number, number>;
   private readonly o: RunnerOptions;
@@ -47,7 +42,6 @@ export class DeviceTable {
     const n = o.ids.length;
     this.o = o;
     this.expand = expand;
-    this.conns = new Array<Device | null>(n).fill(null);
     this.intendedUs = new Float64Array(n);
     this.offlineUntilUs = new Float64Array(n);
     this.prevDelayUs = new Float64Array(n);
@@ -55,9 +49,8 @@ export class DeviceTable {
     this.attemptsSinceDrop = new Uint32Array(n);
     this.outageOf = new Uint16Array(n).fill(NO_OUTAGE);
     this.targetIndex = new Uint16Array(n);
+    this.session = new Uint32Array(n);
     this.pending = new Uint8Array(n);
-    this.silent = new Uint8Array(n);
-    this.reconnectAfterClose = new Uint8Array(n);
     // This worker's share of each outage and of the churn, by slot.
     const slotOf = new Map<number, number>();
     o.ids.forEach((id, slot) => slotOf.set(id, slot));
@@ -87,10 +80,6 @@ export class DeviceTable {
     return this.cohortDef(slot).device.connectTimeoutUs;
   }
 
-  keepaliveUs(slot: number): number {
-    return this.cohortDef(slot).device.keepaliveUs;
-  }
-
   /** This worker's churn events: slot and time, in time order. */
   churnSchedule(): { slot: Uint32Array; atUs: Float64Array } {
     const slots: number[] = [];
@@ -110,7 +99,7 @@ export class DeviceTable {
   }
 
   /** Opens one attempt for the device in `slot`, on its cohort's protocol and transport. */
-  open(slot: number, owner: MqttOwner & WsDeviceOwner): Device {
+  open(slot: number, owner: DeviceOwner): Device {
     const id = this.id(slot);
     const c = this.cohortDef(slot);
     const d = c.device;

@@ -1,7 +1,6 @@
 /** A binary min-heap of (time, slot, kind) events in flat arrays: no object per pending reconnect. */
 export const EV_RECONNECT = 0;
 export const EV_OUTAGE = 1;
-export const EV_SILENT_DETECT = 2;
 export const EV_PUBLISH = 3;
 export const EV_REQUEST = 4;
 

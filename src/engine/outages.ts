@@ -1,35 +1,34 @@
 /**
  * Planned outages and churn as a worker plays them: who goes offline, how their sessions end
- * (clean DISCONNECT, TCP reset, or silence found only by keepalive), and which devices a
+ * (clean DISCONNECT, TCP reset, or a dark link found only by keepalive), and which devices a
  * target-side outage hit. Mass drops go a batch per event-loop turn so they never block the
  * harness that is measuring them.
  */
-import type { Device } from '../protocols/device.js';
 import type { Recorder } from '../metrics/recorder.js';
 import type { Plan } from '../plan/plan.js';
 import { NO_OUTAGE, type DeviceTable } from './device-table.js';
-import { EV_SILENT_DETECT } from './event-heap.js';
+import type { Fleet } from './fleet.js';
 
 export interface OutageHost {
   readonly dev: DeviceTable;
+  readonly fleet: Fleet;
   readonly rec: Recorder;
   readonly plan: Plan;
   readonly tearingDown: boolean;
   now(): number;
   at(nowUs: number): void;
-  pushEvent(atUs: number, slot: number, kind: number): void;
-  /** A connected session is being ended by herd: connected −1, closing +1. */
-  ending(): void;
+  /** Runs `fn` after the current event-loop turn (the engine clock's setImmediate). */
+  soon(fn: () => void): void;
 }
 
 const DROP_BATCH = 256;
-
 /**
- * A target drops its connections at an outage's start (silent ones at its end) and a device hears
- * of it a round trip and an event-loop turn later: losses that soon after the window count as its
- * hits, or a 0-second outage ("the server drops everyone") would hit nobody.
+ * How long after a target outage's end a loss still counts as its doing (see joinTargetOutage). A
+ * target drops its connections at an outage's start (silent ones at its end) and a device hears of
+ * it a round trip and an event-loop turn later, or a 0-second outage ("the server drops everyone")
+ * would hit nobody.
  */
-export const TARGET_OUTAGE_NOTICE_US = 1_000_000;
+export const JOIN_SLACK_US = 1_000_000;
 
 export type DropMode = 'disconnect' | 'reset' | 'silent';
 
@@ -43,7 +42,7 @@ export class OutagePlayer {
   }
 
   start(outage: number, now: number): void {
-    const { dev: d, rec, plan } = this.h;
+    const { dev: d, fleet, rec, plan } = this.h;
     this.h.at(now);
     const out = plan.outages[outage];
     if (!out) return;
@@ -58,8 +57,7 @@ export class OutagePlayer {
       d.retries[slot] = 0;
       d.attemptsSinceDrop[slot] = 0;
       rec.outageDropped(outage);
-      const c = d.conns[slot];
-      if (c && c.state === 'connected') toDrop.push(slot);
+      if (fleet.device(slot)?.state === 'connected') toDrop.push(slot);
       // Devices mid-handshake finish it and are dropped on connect; devices waiting to retry keep
       // their timers and find the network down.
     }
@@ -68,63 +66,58 @@ export class OutagePlayer {
 
   private dropInBatches(slots: number[], from: number, mode: DropMode): void {
     if (this.h.tearingDown) return;
-    const now = this.h.now();
-    this.h.at(now);
+    this.h.at(this.h.now());
     const end = Math.min(slots.length, from + DROP_BATCH);
-    for (let k = from; k < end; k++) {
-      const slot = slots[k] as number;
-      const c = this.h.dev.conns[slot];
-      if (c && c.state === 'connected' && this.h.dev.silent[slot] === 0) this.drop(slot, c, mode, now);
-    }
-    if (end < slots.length) setImmediate(() => this.dropInBatches(slots, end, mode));
+    for (let k = from; k < end; k++) this.drop(slots[k] as number, mode);
+    if (end < slots.length) this.h.soon(() => this.dropInBatches(slots, end, mode));
   }
 
-  /** Ends one connected session the way the outage says. */
-  drop(slot: number, c: Device, mode: DropMode, now: number): void {
-    const d = this.h.dev;
+  /** Ends one held session the way the outage says. */
+  drop(slot: number, mode: DropMode): void {
+    const fleet = this.h.fleet;
+    if (!fleet.held(slot)) return;
     this.h.rec.counters.outageDrops++;
     if (mode === 'silent') {
-      // No traffic either way: the device notices only when its keepalive goes unanswered, and
-      // until then it still believes it is connected.
-      d.silent[slot] = 1;
-      this.h.pushEvent(now + d.keepaliveUs(slot), slot, EV_SILENT_DETECT);
+      // No traffic either way: the link goes dark and the device notices only when its keepalive
+      // goes unanswered (the same code a real silent broker triggers); until then it believes it
+      // is connected. Its session then ends through the lost path as part of this outage.
+      fleet.silence(slot);
       return;
     }
-    this.h.ending();
-    d.reconnectAfterClose[slot] = 1;
-    if (mode === 'reset') c.reset();
-    else c.end();
-  }
-
-  /** A silent device's keepalive went unanswered: it gives up on the session and reconnects. */
-  detectSilent(slot: number): void {
-    const d = this.h.dev;
-    const c = d.conns[slot];
-    d.silent[slot] = 0;
-    if (!c || c.state !== 'connected') return;
-    this.h.ending();
-    d.reconnectAfterClose[slot] = 1;
-    c.abort();
+    fleet.endSession(slot, mode === 'reset' ? 'reset' : 'end', 'policy');
   }
 
   churn(slot: number, atUs: number): void {
-    const d = this.h.dev;
-    const c = d.conns[slot];
-    if (!c || c.state !== 'connected' || d.silent[slot] === 1) return;
-    this.h.ending();
-    d.reconnectAfterClose[slot] = 2;
-    d.intendedUs[slot] = atUs;
-    c.end();
+    if (!this.h.fleet.held(slot)) return;
+    // The device reconnects at once, as a planned attempt at its churn time.
+    this.h.dev.intendedUs[slot] = atUs;
+    this.h.fleet.endSession(slot, 'end', 'now');
   }
 
-  /** A device that loses its session or an attempt during a target outage is one it hit. */
-  joinTargetOutage(slot: number): void {
+  /** A device is connected again: if an outage hit it and its network is back, it recovered. */
+  reconnected(slot: number, nowUs: number): void {
+    const d = this.h.dev;
+    const outage = d.outageOf[slot] as number;
+    if (outage === NO_OUTAGE || nowUs < (d.offlineUntilUs[slot] as number)) return;
+    const out = this.h.plan.outages[outage];
+    // Back before a target outage ended (a partial one): recovery 0, clamped, not negative.
+    if (out) this.h.rec.outageRecovered(outage, Math.max(0, nowUs - (out.atUs + out.offlineUs)), d.attemptsSinceDrop[slot] as number);
+    d.outageOf[slot] = NO_OUTAGE;
+  }
+
+  /**
+   * A device that loses its session or an attempt during or because of a target outage is one it
+   * hit: lost at or after the window's start, by an exchange that began (`sinceUs`: the unanswered
+   * PINGREQ of a keepalive death, the start of a failed attempt, else the loss itself) no later
+   * than JOIN_SLACK_US after the window's end — the target resets what it held silent as the
+   * window ends, and that reset reaches the device just after.
+   */
+  joinTargetOutage(slot: number, lostAtUs: number, sinceUs: number): void {
     const d = this.h.dev;
     if (this.targetOutages.length === 0 || d.outageOf[slot] !== NO_OUTAGE) return;
-    const now = this.h.now();
     for (const i of this.targetOutages) {
       const out = this.h.plan.outages[i];
-      if (!out || now < out.atUs || now > out.atUs + out.offlineUs + TARGET_OUTAGE_NOTICE_US) continue;
+      if (!out || lostAtUs < out.atUs || sinceUs > out.atUs + out.offlineUs + JOIN_SLACK_US) continue;
       d.outageOf[slot] = i;
       d.attemptsSinceDrop[slot] = 0;
       this.h.rec.outageDropped(i);

@@ -11,9 +11,12 @@ import { decodePayload, encodePayload } from '../protocols/payload.js';
 import type { Failure } from '../protocols/classify.js';
 import { openDevice, type PreparedTarget } from '../protocols/device.js';
 import type { Recorder } from '../metrics/recorder.js';
+import type { EngineClock, TimerHandle } from '../util/clock.js';
 
 export interface RequesterHost {
   now(): number;
+  /** The engine's timers (the retry after a lost requester connection). */
+  clock: EngineClock;
   runId: string;
   workerIndex: number;
   maxPacketBytes: number;
@@ -41,7 +44,7 @@ export class Requester implements MqttOwner {
   private readonly host: RequesterHost;
   private readonly target: PreparedTarget;
   private readonly qos: 0 | 1 | 2;
-  private retry: NodeJS.Timeout | null = null;
+  private retry: TimerHandle | null = null;
 
   constructor(host: RequesterHost, target: PreparedTarget, qos: 0 | 1 | 2) {
     this.host = host;
@@ -82,7 +85,7 @@ export class Requester implements MqttOwner {
 
   stop(): void {
     this.stopped = true;
-    if (this.retry !== null) clearTimeout(this.retry);
+    if (this.retry !== null) this.host.clock.clearTimeout(this.retry);
     this.conn?.end();
   }
 
@@ -119,6 +122,6 @@ export class Requester implements MqttOwner {
   private again(): void {
     this.ready = false;
     this.conn = null;
-    if (!this.stopped) this.retry = setTimeout(() => this.start(), RETRY_MS);
+    if (!this.stopped) this.retry = this.host.clock.setTimeout((r) => r.start(), RETRY_MS, this);
   }
 }

@@ -1,88 +1,88 @@
 /**
- * Runs one worker's slice of the plan: starts every attempt whose intended time has come (open
- * model, absolute clock), plays planned outages and churn, applies each cohort's reconnect policy
- * after drops and failed attempts, keeps held sessions alive, ends them cleanly at teardown, and
- * records what happened. Emits one MetricsDelta per second through `emit`.
+ * Runs one worker's slice of the plan. It wires the parts together and owns the devices' reports:
+ * the scheduler (scheduler.ts) says when an attempt, churn or event is due; the fleet (fleet.ts)
+ * alone moves devices between handshaking, held and closing; connect-record.ts records what an
+ * attempt measured; outages.ts plays outage waves and churn; keepalive.ts finds dead sessions;
+ * messaging.ts runs telemetry. After a drop or a failed attempt the cohort's reconnect policy
+ * applies. Emits one MetricsDelta per second through `emit`.
  */
 import type { Failure } from '../protocols/classify.js';
-import { MqttConnection, CLOSE_GRACE_MS, type MqttOwner } from '../protocols/mqtt/connection.js';
-import type { Device } from '../protocols/device.js';
-import type { WsDeviceOwner } from '../protocols/ws/device.js';
-import { Recorder, type MetricsDelta } from '../metrics/recorder.js';
-import type { Plan } from '../plan/plan.js';
-import type { ResolvedScenario } from '../results/resolved-scenario.js';
-import type { RunClock } from './clock.js';
-import { HealthMonitor, type HealthSample } from './health.js';
-import { KeepaliveWheel, pingDue } from './keepalive.js';
-import { DeviceTable, NO_OUTAGE } from './device-table.js';
-import { expandTemplate } from '../scenario/template.js';
-import { EventHeap, EV_OUTAGE, EV_PUBLISH, EV_RECONNECT, EV_REQUEST, EV_SILENT_DETECT } from './event-heap.js';
-import { Requester } from './requester.js';
-import { OutagePlayer } from './outages.js';
-import { Messaging } from './messaging.js';
+import { CLOSE_GRACE_MS, type MqttConnection } from '../protocols/mqtt/connection.js';
 import type { InboundMessage } from '../protocols/mqtt/messaging.js';
-import type { DeliveryState } from '../metrics/delivery.js';
+import type { Device, DeviceOwner } from '../protocols/device.js';
+import { Recorder } from '../metrics/recorder.js';
+import { expandTemplate } from '../scenario/template.js';
+import type { EngineClock, TimerHandle } from '../util/clock.js';
+import { recordConnected, recordFailed, recordOpened } from './connect-record.js';
+import { DeviceTable } from './device-table.js';
+import { EV_OUTAGE, EV_PUBLISH, EV_RECONNECT, EV_REQUEST } from './event-heap.js';
+import { Fleet } from './fleet.js';
+import { HealthMonitor } from './health.js';
+import { KeepaliveWheel, keepaliveDue } from './keepalive.js';
+import { Messaging } from './messaging.js';
+import { OutagePlayer } from './outages.js';
+import { Requester } from './requester.js';
+import { Scheduler } from './scheduler.js';
+import type { RunEnd, RunnerOptions } from './runner-options.js';
 
-export interface RunnerOptions {
-  runId: string;
-  workerIndex: number;
-  scenario: ResolvedScenario;
-  plan: Plan;
-  /** Global device ids of this worker, in intended-time order. */
-  ids: Uint32Array;
-  targets: readonly (readonly string[])[];
-  sourceIps: readonly string[];
-  maxHandshakesInFlight: number;
-  maxPacketBytes: number;
-  clock: RunClock;
-  /** Health is sampled once per timer tick: only the last delta of a tick carries it. */
-  emit(delta: MetricsDelta, health: HealthSample | null): void;
-}
+export type { RunEnd, RunnerOptions };
 
-export interface RunEnd {
-  inFlightAtEnd: number;
-  /** Per cohort with echo telemetry: end-to-end delivery state. */
-  delivery: Record<string, DeliveryState>;
-  delta: MetricsDelta;
-  health: HealthSample;
-}
+const KEEPALIVE_TIMEOUT: Failure = { origin: 'network', phase: 'held', code: 'KEEPALIVE_TIMEOUT' };
 
-/** Attempts launched per event-loop turn, so completions are timestamped while a spike launches. */
-const LAUNCH_BATCH = 64;
-
-export class Runner implements MqttOwner, WsDeviceOwner {
+export class Runner implements DeviceOwner {
   private readonly o: RunnerOptions;
+  private readonly clock: EngineClock;
   private readonly rec: Recorder;
-  private readonly health = new HealthMonitor();
+  private readonly health: Pick<HealthMonitor, 'start' | 'stop' | 'sample'>;
   private readonly dev: DeviceTable;
+  private readonly fleet: Fleet;
+  private readonly scheduler: Scheduler;
   private readonly keepalive: KeepaliveWheel[];
-  private readonly heap = new EventHeap();
   private readonly messaging: Messaging;
   private readonly outages: OutagePlayer;
   /** Cloud-side requester connections, one per target endpoint (only when a cohort takes requests). */
   private readonly requesters: Requester[] = [];
-  /** This worker's churn events: slot and time, in time order. */
-  private readonly churn: { slot: Uint32Array; atUs: Float64Array };
-  private cursor = 0;
-  private churnCursor = 0;
-  private connected = 0;
-  private handshaking = 0;
-  private closing = 0;
   private tearingDown = false;
-  private pumpTimer: NodeJS.Timeout | null = null;
-  private pumpAtUs = Infinity;
-  private pumpImmediate: NodeJS.Immediate | null = null;
-  private flushTimer: NodeJS.Timeout | null = null;
+  private tickTimer: TimerHandle | null = null;
+  private forceTimer: TimerHandle | null = null;
   private scheduleLagMaxUs = 0;
   private inFlightAtEnd = 0;
   private finished: ((r: RunEnd) => void) | null = null;
 
   constructor(o: RunnerOptions) {
+    const runner = this;
     this.o = o;
+    this.clock = o.clock;
     const s = o.scenario;
     this.rec = new Recorder(s.cohorts.map((c) => c.name));
+    this.health = o.health ?? new HealthMonitor();
     this.dev = new DeviceTable(o, expandTemplate);
+    this.fleet = new Fleet(o.ids.length, {
+      dev: this.dev,
+      rec: this.rec,
+      get tearingDown() {
+        return runner.tearingDown;
+      },
+      push: (atUs, slot, kind) => this.scheduler.push(atUs, slot, kind),
+    });
     this.keepalive = s.cohorts.map((c) => new KeepaliveWheel(c.device.keepaliveUs));
+    this.scheduler = new Scheduler(
+      {
+        clock: o.clock,
+        slots: o.ids.length,
+        plannedAtUs: (slot) => o.plan.connectAtUs[o.ids[slot] as number] as number,
+        churn: this.dev.churnSchedule(),
+        maxHandshakesInFlight: o.maxHandshakesInFlight,
+      },
+      {
+        get handshaking() {
+          return runner.fleet.handshaking;
+        },
+        planned: (slot, atUs) => this.attempt(slot, atUs, false),
+        churn: (slot, atUs) => this.outages.churn(slot, atUs),
+        event: (kind, slot, atUs, nowUs) => this.event(kind, slot, atUs, nowUs),
+      },
+    );
     this.messaging = new Messaging(
       {
         scenario: s,
@@ -91,8 +91,8 @@ export class Runner implements MqttOwner, WsDeviceOwner {
         ids: o.ids,
         durationUs: o.plan.durationUs,
         cohortOf: (slot) => this.dev.cohort(slot),
-        schedulePublish: (slot, atUs) => this.pushEvent(atUs, slot, EV_PUBLISH),
-        scheduleRequest: (slot, atUs) => this.pushEvent(atUs, slot, EV_REQUEST),
+        schedulePublish: (slot, atUs) => this.scheduler.push(atUs, slot, EV_PUBLISH),
+        scheduleRequest: (slot, atUs) => this.scheduler.push(atUs, slot, EV_REQUEST),
         requesterFor: (slot) => {
           const n = this.requesters.length;
           return n === 0 ? null : (this.requesters[(o.ids[slot] as number) % n] ?? null);
@@ -100,9 +100,9 @@ export class Runner implements MqttOwner, WsDeviceOwner {
       },
       this.rec,
     );
-    const runner = this;
     this.outages = new OutagePlayer({
       dev: this.dev,
+      fleet: this.fleet,
       rec: this.rec,
       plan: o.plan,
       get tearingDown() {
@@ -110,29 +110,24 @@ export class Runner implements MqttOwner, WsDeviceOwner {
       },
       now: () => this.now(),
       at: (us) => this.at(us),
-      pushEvent: (at, slot, kind) => this.pushEvent(at, slot, kind),
-      ending: () => {
-        this.connected--;
-        this.closing++;
-      },
+      soon: (fn) => this.clock.setImmediate(fn, undefined),
     });
     const requests = s.cohorts.map((c) => c.device.requests).find((r) => r !== null);
-    const host = { now: () => this.now(), at: (us: number) => this.at(us), runId: o.runId, workerIndex: o.workerIndex, maxPacketBytes: o.maxPacketBytes, rec: this.rec, onReady: () => {} };
+    const host = { now: () => this.now(), clock: this.clock, at: (us: number) => this.at(us), runId: o.runId, workerIndex: o.workerIndex, maxPacketBytes: o.maxPacketBytes, rec: this.rec, onReady: () => {} };
     if (requests) for (const target of this.dev.targetsOf(0)) this.requesters.push(new Requester(host, target, requests.qos));
-    this.churn = this.dev.churnSchedule();
-    o.plan.outages.forEach((out, i) => this.heap.push(out.atUs, i, EV_OUTAGE));
+    o.plan.outages.forEach((out, i) => this.scheduler.push(out.atUs, i, EV_OUTAGE));
   }
 
   now(): number {
-    return this.o.clock.nowUs();
+    return this.clock.nowUs();
   }
 
   /** Runs until teardown completes; resolves with what was still in flight at the end. */
   run(): Promise<RunEnd> {
     this.health.start();
     for (const r of this.requesters) r.start();
-    this.schedulePump();
-    this.scheduleFlush();
+    this.scheduler.start();
+    this.scheduleTick();
     return new Promise((resolve) => {
       this.finished = resolve;
     });
@@ -143,68 +138,17 @@ export class Runner implements MqttOwner, WsDeviceOwner {
     this.teardown();
   }
 
-  // ---- the scheduler: plan cursor, churn cursor and the event heap ----
+  // ---- what the scheduler starts ----
 
-  private nextDueUs(): number {
-    const { ids, plan } = this.o;
-    const a = this.cursor < ids.length ? (plan.connectAtUs[ids[this.cursor] as number] as number) : Infinity;
-    const b = this.churnCursor < this.churn.slot.length ? (this.churn.atUs[this.churnCursor] as number) : Infinity;
-    return Math.min(a, b, this.heap.peekAt());
-  }
-
-  private schedulePump(): void {
-    if (this.tearingDown || this.pumpTimer !== null || this.pumpImmediate !== null) return;
-    const due = this.nextDueUs();
-    if (due === Infinity) return;
-    const waitMs = (due - this.now()) / 1000;
-    if (waitMs <= 0) this.pumpImmediate = setImmediate(() => this.pump());
-    else {
-      this.pumpAtUs = due;
-      this.pumpTimer = setTimeout(() => this.pump(), Math.max(1, Math.floor(waitMs)));
+  private event(kind: number, slot: number, atUs: number, nowUs: number): boolean {
+    if (kind === EV_RECONNECT) {
+      this.dev.pending[slot] = 0;
+      return this.attempt(slot, atUs, true);
     }
-  }
-
-  private pump(): void {
-    this.pumpTimer = null;
-    this.pumpImmediate = null;
-    if (this.tearingDown) return;
-    const now = this.now();
-    const { ids, plan, maxHandshakesInFlight } = this.o;
-    let launched = 0;
-    while (launched < LAUNCH_BATCH) {
-      if (maxHandshakesInFlight > 0 && this.handshaking >= maxHandshakesInFlight) {
-        // Capped: try again soon; the wait shows up as schedule lag.
-        this.pumpTimer = setTimeout(() => this.pump(), 1);
-        return;
-      }
-      const planAt = this.cursor < ids.length ? (plan.connectAtUs[ids[this.cursor] as number] as number) : Infinity;
-      const churnAt = this.churnCursor < this.churn.slot.length ? (this.churn.atUs[this.churnCursor] as number) : Infinity;
-      const heapAt = this.heap.peekAt();
-      const at = Math.min(planAt, churnAt, heapAt);
-      if (at > now) break;
-      if (at === planAt) {
-        const slot = this.cursor++;
-        if (this.attempt(slot, at, false)) launched++;
-      } else if (at === churnAt) {
-        const slot = this.churn.slot[this.churnCursor++] as number;
-        this.outages.churn(slot, at);
-      } else {
-        const [slot, kind] = this.heap.pop();
-        if (kind === EV_RECONNECT) {
-          this.dev.pending[slot] = 0;
-          if (this.attempt(slot, at, true)) launched++;
-        } else if (kind === EV_OUTAGE) this.outages.start(slot, now);
-        else if (kind === EV_SILENT_DETECT) this.outages.detectSilent(slot);
-        else if (kind === EV_REQUEST) {
-          const c = this.dev.conns[slot];
-          this.messaging.requestDue(slot, c instanceof MqttConnection ? c : null, now);
-        } else if (kind === EV_PUBLISH) {
-          const c = this.dev.conns[slot];
-          this.messaging.publishDue(slot, c instanceof MqttConnection ? c : null, now);
-        }
-      }
-    }
-    this.schedulePump();
+    if (kind === EV_OUTAGE) this.outages.start(slot, nowUs);
+    else if (kind === EV_REQUEST) this.messaging.requestDue(slot, this.fleet.device(slot)?.mqtt ?? null, nowUs);
+    else if (kind === EV_PUBLISH) this.messaging.publishDue(slot, this.fleet.device(slot)?.mqtt ?? null, nowUs);
+    return false;
   }
 
   /** Starts one attempt; returns whether a socket was opened. */
@@ -212,105 +156,56 @@ export class Runner implements MqttOwner, WsDeviceOwner {
     const now = this.now();
     this.at(now);
     const d = this.dev;
+    if (isReconnect) this.rec.counters.reconnects++;
     if (now < (d.offlineUntilUs[slot] as number)) {
       // The device has no network: the attempt fails on the device and never reaches the target.
       // It still counts as an attempt (planned or a reconnect) whose outcome is "offline".
       this.rec.counters.offlineAttempts++;
-      if (isReconnect) this.rec.counters.reconnects++;
-      this.scheduleReconnect(slot, now);
+      this.fleet.reconnectLater(slot, now);
       return false;
     }
-    if (isReconnect) this.rec.counters.reconnects++;
     if (now - intendedUs > d.connectTimeoutUs(slot)) {
       // Not started within the connect timeout of its intended time: dropped, never started late.
       this.rec.counters.dropped++;
       return false;
     }
-    const cohort = d.cohort(slot);
     d.intendedUs[slot] = intendedUs;
     d.attemptsSinceDrop[slot] = (d.attemptsSinceDrop[slot] as number) + 1;
-    this.rec.count('started', cohort);
-    this.handshaking++;
-    this.rec.noteHandshaking(this.handshaking);
-    const conn = d.open(slot, this);
-    d.conns[slot] = conn;
-    const lag = conn.socketOpenUs - intendedUs;
-    this.rec.record('connect.scheduleLag', lag);
-    if (lag > this.scheduleLagMaxUs) this.scheduleLagMaxUs = lag;
+    this.rec.count('started', d.cohort(slot));
+    const c = this.o.open ? this.o.open(slot, this) : d.open(slot, this);
+    this.fleet.opened(slot, c);
+    const lagUs = recordOpened(this.rec, c, intendedUs);
+    if (lagUs > this.scheduleLagMaxUs) this.scheduleLagMaxUs = lagUs;
     return true;
   }
 
-  private scheduleReconnect(slot: number, now: number): void {
-    const d = this.dev;
-    if (this.tearingDown || d.pending[slot] === 1) return;
-    const delay = d.reconnectDelayUs(slot);
-    if (delay === null) {
-      this.rec.counters.gaveUp++;
-      return;
-    }
-    d.pending[slot] = 1;
-    this.pushEvent(now + delay, slot, EV_RECONNECT);
-  }
-
-  /** Adds an event, waking the scheduler earlier if it sleeps past the event. */
-  private pushEvent(atUs: number, slot: number, kind: number): void {
-    this.heap.push(atUs, slot, kind);
-    if (this.pumpTimer !== null && atUs < this.pumpAtUs) {
-      clearTimeout(this.pumpTimer);
-      this.pumpTimer = null;
-    }
-    this.schedulePump();
-  }
-
-  // ---- MqttOwner ----
+  // ---- the devices' reports (DeviceOwner) ----
 
   onConnected(c: Device): void {
-    this.at(c.readyUs);
+    const now = c.readyUs;
+    this.at(now);
     const slot = c.deviceId;
     const d = this.dev;
     const cohort = d.cohort(slot);
-    this.handshaking--;
-    this.connected++;
-    const intended = d.intendedUs[slot] as number;
-    this.rec.count('succeeded', cohort);
-    this.rec.record('connect.total', c.readyUs - intended, cohort);
-    const ph = c.phaseTimes();
-    this.rec.record('connect.service', ph.serviceUs);
-    this.rec.record('phase.tcpConnect', ph.tcpConnectUs);
-    if (ph.dnsUs !== null) this.rec.record('phase.dns', ph.dnsUs);
-    if (ph.tlsHandshakeUs !== null) {
-      this.rec.record('phase.tlsHandshake', ph.tlsHandshakeUs);
-      // Full and resumed handshakes cost very different CPU: timed apart.
-      this.rec.record(c.tlsResumed === true ? 'phase.tlsResumed' : 'phase.tlsFull', ph.tlsHandshakeUs);
-    }
-    if (ph.wsUpgradeUs !== null) this.rec.record('phase.wsUpgrade', ph.wsUpgradeUs);
-    if (ph.mqttConnackUs !== null) this.rec.record('phase.mqttConnack', ph.mqttConnackUs);
+    this.fleet.ready();
+    recordConnected(this.rec, c, d.intendedUs[slot] as number, cohort);
     d.retries[slot] = 0;
     d.prevDelayUs[slot] = 0;
-    const outage = d.outageOf[slot] as number;
-    const now = c.readyUs;
-    if (outage !== NO_OUTAGE && now >= (d.offlineUntilUs[slot] as number)) {
-      const out = this.o.plan.outages[outage];
-      // Back before a target outage ended (a partial one): recovery 0, clamped, not negative.
-      if (out) this.rec.outageRecovered(outage, Math.max(0, now - (out.atUs + out.offlineUs)), d.attemptsSinceDrop[slot] as number);
-      d.outageOf[slot] = NO_OUTAGE;
-    }
+    this.outages.reconnected(slot, now);
     d.attemptsSinceDrop[slot] = 0;
     if (this.tearingDown) {
-      this.endSession(c);
+      this.fleet.endSession(slot, 'end', 'never');
       return;
     }
+    d.session[slot] = ((d.session[slot] as number) + 1) >>> 0;
+    this.keepalive[cohort]?.add(slot, d.session[slot] as number, now);
     if (now < (d.offlineUntilUs[slot] as number)) {
       // Connected just as its network went down (the handshake was already in flight).
-      const out = this.o.plan.outages[outage];
-      this.outages.drop(slot, c, out?.mode ?? 'reset', now);
+      this.outages.drop(slot, this.o.plan.outages[d.outageOf[slot] as number]?.mode ?? 'reset');
       return;
     }
-    this.keepalive[cohort]?.add(slot, now);
-    if (c instanceof MqttConnection) {
-      if (c.sessionPresent) this.rec.counters.sessionPresent++;
-      this.messaging.onConnected(slot, c, now);
-    }
+    if (c.sessionPresent) this.rec.counters.sessionPresent++;
+    if (c.mqtt !== null) this.messaging.onConnected(slot, c.mqtt, now);
   }
 
   onSubscribed(c: MqttConnection, _packetId: number, granted: number[], latencyUs: number): void {
@@ -324,70 +219,55 @@ export class Runner implements MqttOwner, WsDeviceOwner {
     this.messaging.onPublished(latencyUs, reasonCode);
   }
 
-  /** MQTT: an inbound PUBLISH; plain WebSocket devices: a message (not counted as telemetry). */
-  onMessage(c: Device, m: InboundMessage | Buffer): void {
-    if (!(c instanceof MqttConnection) || Buffer.isBuffer(m)) return;
+  /** MQTT: an inbound PUBLISH. */
+  onMessage(c: MqttConnection, m: InboundMessage | Buffer): void {
+    // Plain WebSocket devices report raw messages through the same callback: not telemetry.
+    if (Buffer.isBuffer(m)) return;
     this.at(m.receivedUs);
     this.messaging.onMessage(c.deviceId, m, c);
   }
 
   onFailed(c: Device, f: Failure): void {
-    this.at(this.now());
-    const slot = c.deviceId;
-    const d = this.dev;
-    const cohort = d.cohort(slot);
-    this.handshaking--;
-    d.conns[slot] = null;
-    this.rec.count(f.origin === 'timeout' ? 'timedOut' : 'failed', cohort);
-    this.rec.error(f, cohort);
     const now = this.now();
-    this.rec.record('connect.failed', now - (d.intendedUs[slot] as number), cohort);
-    this.outages.joinTargetOutage(slot);
-    d.failover(slot);
-    this.scheduleReconnect(slot, now);
+    this.at(now);
+    const slot = c.deviceId;
+    this.fleet.failed(slot);
+    recordFailed(this.rec, f, this.dev.intendedUs[slot] as number, now, this.dev.cohort(slot));
+    this.outages.joinTargetOutage(slot, now, c.socketOpenUs);
+    this.dev.failover(slot);
+    this.fleet.reconnectLater(slot, now);
     this.maybeFinish();
   }
 
   onLost(c: Device, f: Failure): void {
-    this.at(this.now());
+    const now = this.now();
+    this.at(now);
     const slot = c.deviceId;
-    this.outages.joinTargetOutage(slot);
-    this.connected--;
-    this.dev.conns[slot] = null;
-    this.dev.silent[slot] = 0;
-    this.rec.counters.disconnects++;
-    this.rec.error(f, this.dev.cohort(slot));
-    this.dev.attemptsSinceDrop[slot] = 0;
-    this.scheduleReconnect(slot, this.now());
+    // A session herd's own silent outage made dark was counted as that outage's drop, not the target's.
+    const herdsOutage = this.fleet.lost(slot);
+    if (!herdsOutage) {
+      this.outages.joinTargetOutage(slot, now, f.code === KEEPALIVE_TIMEOUT.code ? c.pingSentUs : now);
+      this.rec.counters.disconnects++;
+      this.rec.error(f, this.dev.cohort(slot));
+      this.dev.attemptsSinceDrop[slot] = 0;
+    }
+    this.fleet.reconnectLater(slot, now);
     this.maybeFinish();
   }
 
   onClosed(c: Device): void {
-    const slot = c.deviceId;
-    const d = this.dev;
-    this.closing--;
-    d.conns[slot] = null;
-    const after = d.reconnectAfterClose[slot];
-    d.reconnectAfterClose[slot] = 0;
-    if (!this.tearingDown) {
-      if (after === 1) this.scheduleReconnect(slot, this.now());
-      else if (after === 2) {
-        // Churn: the device reconnects at once, as a planned attempt at its churn time.
-        d.pending[slot] = 1;
-        this.pushEvent(d.intendedUs[slot] as number, slot, EV_RECONNECT);
-      }
-    }
+    this.fleet.closed(c.deviceId, this.now());
     this.maybeFinish();
   }
 
-  // ---- keepalive and per-second flush ----
+  // ---- the per-second tick: flush, keepalive, teardown at the plan's end ----
 
-  private scheduleFlush(): void {
+  private scheduleTick(): void {
     const now = this.now();
     const nextSecondUs = (Math.floor(now / 1e6) + 1) * 1e6;
     const teardownUs = this.o.plan.durationUs;
     const atUs = !this.tearingDown && teardownUs > now && teardownUs < nextSecondUs ? teardownUs : nextSecondUs;
-    this.flushTimer = setTimeout(() => this.onTick(), Math.max(1, Math.ceil((atUs - now) / 1000)));
+    this.tickTimer = this.clock.setTimeout((r) => r.onTick(), Math.max(1, Math.ceil((atUs - now) / 1000)), this);
   }
 
   private onTick(): void {
@@ -395,13 +275,19 @@ export class Runner implements MqttOwner, WsDeviceOwner {
     if (!this.tearingDown && now >= this.o.plan.durationUs) this.teardown();
     this.at(now);
     this.emitReady();
-    if (!this.tearingDown) this.pingDue(now);
-    if (this.finished !== null) this.scheduleFlush();
+    if (!this.tearingDown) {
+      // Nothing received for K after a PINGREQ: the target is gone as far as the device can tell.
+      // Lost like any other session (onLost): counted, and the policy applies.
+      keepaliveDue(this.keepalive, { device: (slot) => this.fleet.device(slot), session: (slot) => this.dev.session[slot] as number }, now, (slot) =>
+        this.fleet.device(slot)?.expire(KEEPALIVE_TIMEOUT),
+      );
+    }
+    if (this.finished !== null) this.scheduleTick();
   }
 
   /** Moves the recorder to the second `nowUs` is in (see Recorder.advance). */
   private at(nowUs: number): void {
-    this.rec.advance(nowUs, this.connected, this.handshaking);
+    this.rec.advance(nowUs, this.fleet.connected, this.fleet.handshaking);
   }
 
   private emitReady(): void {
@@ -412,79 +298,39 @@ export class Runner implements MqttOwner, WsDeviceOwner {
     ready.forEach((d, i) => this.o.emit(d, i === ready.length - 1 ? health : null));
   }
 
-  private pingDue(now: number): void {
-    pingDue(this.keepalive, this.dev, now, (slot, cohort, c) => {
-      // No PINGRESP within a keepalive interval: the session is dead as far as a device knows.
-      this.connected--;
-      this.closing++;
-      this.rec.counters.disconnects++;
-      this.rec.error({ origin: 'timeout', phase: 'held', code: 'KEEPALIVE_TIMEOUT' }, cohort);
-      this.dev.reconnectAfterClose[slot] = 1;
-      c.abort();
-    });
-  }
-
   // ---- teardown ----
 
   private teardown(): void {
     if (this.tearingDown) return;
     this.at(this.now());
     this.tearingDown = true;
-    if (this.pumpTimer !== null) clearTimeout(this.pumpTimer);
-    if (this.pumpImmediate !== null) clearImmediate(this.pumpImmediate);
-    this.rec.counters.dropped += this.o.ids.length - this.cursor;
-    this.cursor = this.o.ids.length;
-    this.rec.counters.reconnectsCancelled += this.heap.drain(EV_RECONNECT);
-    this.heap.drain(EV_OUTAGE);
-    this.heap.drain(EV_SILENT_DETECT);
-    this.heap.drain(EV_PUBLISH);
-    this.heap.drain(EV_REQUEST);
+    const { notStarted, reconnectsCancelled } = this.scheduler.stop();
+    this.rec.counters.dropped += notStarted;
+    this.rec.counters.reconnectsCancelled += reconnectsCancelled;
     for (const r of this.requesters) r.stop();
-    const open = this.dev.conns.filter((c): c is Device => c !== null && c.state === 'connected');
-    this.endInBatches(open, 0);
+    this.fleet.endAll(this.clock, () => this.at(this.now()));
     // Handshakes still in flight get a bounded time to finish; then they are counted as in flight.
     const graceMs = Math.min(5_000, this.o.scenario.device.connectTimeoutUs / 1000);
-    setTimeout(() => this.forceEnd(), graceMs + CLOSE_GRACE_MS + 500).unref();
+    this.forceTimer = this.clock.setTimeout((r) => r.forceEnd(), graceMs + CLOSE_GRACE_MS + 500, this);
     this.maybeFinish();
-  }
-
-  /** Ends sessions a batch per event-loop turn: a clean teardown of thousands must not block. */
-  private endInBatches(conns: Device[], from: number): void {
-    this.at(this.now());
-    const end = Math.min(conns.length, from + LAUNCH_BATCH * 4);
-    for (let k = from; k < end; k++) {
-      const c = conns[k] as Device;
-      if (c.state === 'connected') this.endSession(c);
-    }
-    if (end < conns.length) setImmediate(() => this.endInBatches(conns, end));
-  }
-
-  private endSession(c: Device): void {
-    this.connected--;
-    this.closing++;
-    this.dev.silent[c.deviceId] = 0;
-    c.end();
   }
 
   private forceEnd(): void {
     if (this.finished === null) return;
-    for (const c of this.dev.conns) {
-      if (!c) continue;
-      if (c.state === 'connecting' || c.state === 'handshaking') this.inFlightAtEnd++;
-      c.abort();
-    }
+    this.inFlightAtEnd += this.fleet.abortAll();
     this.finish();
   }
 
   private maybeFinish(): void {
-    if (this.tearingDown && this.handshaking === 0 && this.closing <= 0 && this.connected <= 0) this.finish();
+    if (this.tearingDown && this.fleet.idle) this.finish();
   }
 
   private finish(): void {
     const done = this.finished;
     if (done === null) return;
     this.finished = null;
-    if (this.flushTimer !== null) clearTimeout(this.flushTimer);
+    if (this.tickTimer !== null) this.clock.clearTimeout(this.tickTimer);
+    if (this.forceTimer !== null) this.clock.clearTimeout(this.forceTimer);
     this.health.stop();
     this.at(this.now());
     this.emitReady();

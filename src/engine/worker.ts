@@ -7,7 +7,7 @@
  * so its final results are in the coordinator's hands before it leaves (docs/adr/0003).
  */
 import { buildPlan, idsFor, type Plan } from '../plan/plan.js';
-import { clockFromOrigin } from './clock.js';
+import { clockFromOrigin, engineClock } from '../util/clock.js';
 import type { FromWorker, ToWorker, WorkerInit } from './messages.js';
 import { Runner } from './runner.js';
 import { warmConnectPath } from './warm-up.js';
@@ -50,7 +50,7 @@ process.on('message', (raw: unknown) => {
         sourceIps: init.sourceIps,
         maxHandshakesInFlight: init.maxHandshakesInFlight,
         maxPacketBytes: init.maxPacketBytes,
-        clock: clockFromOrigin(BigInt(msg.originNs)),
+        clock: engineClock(clockFromOrigin(BigInt(msg.originNs))),
         emit: (delta, health) => send({ type: 'metrics', delta, health }),
       });
       runner = r;

@@ -63,7 +63,10 @@ export abstract class LinkedDevice implements LinkHandler {
   wsUpgradedUs = NaN;
   /** Protocol ready: CONNACK for MQTT, the upgrade for a plain WebSocket device. */
   readyUs = NaN;
-  /** When the outstanding ping was sent; NaN when none is outstanding. */
+  /**
+   * When the outstanding ping was sent; NaN when none is outstanding. Any byte received clears it:
+   * a peer that sends anything is alive (docs/metrics.md, "Keepalive").
+   */
   pingSentUs = NaN;
   /** Who closed a session we ended: 'peer' (server first, TIME_WAIT on its side) or 'us' (grace ran out). */
   endedBy: 'peer' | 'us' | null = null;
@@ -103,6 +106,19 @@ export abstract class LinkedDevice implements LinkHandler {
     this.state = 'closing';
     this.endedBy = 'us';
     this.link.reset();
+  }
+
+  /** The engine found the held session dead (keepalive): it is lost with `f`, reported to the owner. */
+  expire(f: Failure): void {
+    if (this.state === 'connected') this.lose(f);
+  }
+
+  /**
+   * A silent outage on the device's side: the link goes dark (nothing read, nothing written, the
+   * socket stays open) and the device still believes it is connected until keepalive says otherwise.
+   */
+  silence(): void {
+    if (this.state === 'connected') this.link?.blackhole();
   }
 
   /** Drops the connection at once. */

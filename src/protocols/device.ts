@@ -4,6 +4,8 @@
  * `openDevice` starts one attempt and reports to the owner.
  */
 import { HerdError } from '../errors.js';
+import type { Failure } from './classify.js';
+import type { ConnState, PhaseTimes } from './device-base.js';
 import { MqttConnection, type MqttOwner } from './mqtt/connection.js';
 import { listSchemes, parseTargetUrl, SCHEME_NAMES, SCHEMES, type DeviceKind, type TargetAddress } from '../util/target-url.js';
 import { resolveTls, type ResolvedTls, type TlsSettings } from './transports/tls-options.js';
@@ -45,7 +47,46 @@ export interface DeviceOpenOptions {
   hello?: string | Buffer;
 }
 
-export type Device = MqttConnection | WsDevice;
+/**
+ * A device as the engine drives it, whatever its protocol: the engine's one seam to protocols/
+ * (tests put small in-process devices behind it).
+ */
+export interface Device {
+  /** The owner's slot for this device. */
+  readonly deviceId: number;
+  readonly state: ConnState;
+  /** µs since origin: attempt start, and protocol ready (CONNACK / upgrade); NaN until reached. */
+  readonly socketOpenUs: number;
+  readonly readyUs: number;
+  /** When the outstanding keepalive ping was sent; NaN when none is outstanding. */
+  readonly pingSentUs: number;
+  readonly tlsResumed: boolean | null;
+  /** MQTT: CONNACK session-present; false for devices without sessions. */
+  readonly sessionPresent: boolean;
+  /** The MQTT session for telemetry and requests; null for devices without MQTT. */
+  readonly mqtt: MqttConnection | null;
+  phaseTimes(): PhaseTimes;
+  /** A keepalive ping unless one is outstanding. */
+  ping(): void;
+  /** Ends the session cleanly (the owner hears onClosed). */
+  end(): void;
+  /** Closes at once (onClosed for a session; a pending attempt reports nothing more). */
+  abort(): void;
+  /** Closes at once with a TCP RST where possible. */
+  reset(): void;
+  /** The path goes dark: nothing read or written, the socket stays open. */
+  silence(): void;
+  /** The engine declared the held session dead: lost with `f` (onLost). */
+  expire(f: Failure): void;
+}
+
+/** What a device reports to: the engine's fleet, or a test. Both protocols' owners in one. */
+export interface DeviceOwner extends MqttOwner {
+  onConnected(c: Device): void;
+  onFailed(c: Device, f: Failure): void;
+  onLost(c: Device, f: Failure): void;
+  onClosed(c: Device): void;
+}
 
 export function openDevice(t: PreparedTarget & { kind: 'mqtt' }, o: DeviceOpenOptions, owner: MqttOwner): MqttConnection;
 export function openDevice(t: PreparedTarget & { kind: 'websocket' }, o: DeviceOpenOptions, owner: WsDeviceOwner): WsDevice;

@@ -15,7 +15,7 @@ import { DeliveryTracker } from '../metrics/delivery.js';
 import { summarize } from '../metrics/histogram.js';
 import { decodePayload, type PayloadStamp } from '../protocols/payload.js';
 import type { WebhookResult } from '../results/types.js';
-import { clockFromOrigin, type RunClock } from '../engine/clock.js';
+import { clockFromOrigin, type RunClock } from '../util/clock.js';
 
 /** A 256 KiB payload (the scenario maximum) is ~350 KiB in base64, plus the JSON around it. */
 export const WEBHOOK_MAX_BODY_BYTES = 512 * 1024;

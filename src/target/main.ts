@@ -4,7 +4,7 @@
  * and its peers' metrics URLs over IPC, and exits when the parent goes away, so no orphan
  * target is ever left behind.
  */
-import { clockFromOrigin } from '../engine/clock.js';
+import { clockFromOrigin } from '../util/clock.js';
 import type { ResolvedTargetOptions } from './options.js';
 import { startTargetProcess } from './process.js';
 import type { ParentMessage, TargetMessage } from './spawn.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { OutagePlayer, TARGET_OUTAGE_NOTICE_US, type OutageHost } from '../../src/engine/outages.js';
+import { OutagePlayer, JOIN_SLACK_US, type OutageHost } from '../../src/engine/outages.js';
 import { NO_OUTAGE, type DeviceTable } from '../../src/engine/device-table.js';
 import { Recorder } from '../../src/metrics/recorder.js';
 import type { Plan, PlannedOutage } from '../../src/plan/plan.js';
@@ -17,14 +17,16 @@ function player(outage: Pick<PlannedOutage, 'atUs' | 'offlineUs'>, devices: numb
     tearingDown: false,
     now: () => nowUs,
     at: () => {},
-    pushEvent: () => {},
-    ending: () => {},
+    soon: () => {},
+    fleet: {} as OutageHost['fleet'],
   };
   const p = new OutagePlayer(host);
   return {
     p,
     dev,
     setNow: (us: number) => (nowUs = us),
+    /** A loss heard now, of an exchange that began now (a reset, not a keepalive death). */
+    join: (slot: number) => p.joinTargetOutage(slot, nowUs, nowUs),
     hit: () => rec.flush(0, 0, 0).outages['0']?.dropped ?? 0,
   };
 }
@@ -34,11 +36,11 @@ describe('target-side outages join the devices they drop', () => {
     const o = player({ atUs: 5_000_000, offlineUs: 0 }, 3);
     o.p.start(0, 5_000_000);
     o.setNow(5_000_800); // the reset arrives 0.8 ms after the target sent it
-    o.p.joinTargetOutage(0);
-    o.setNow(5_000_000 + TARGET_OUTAGE_NOTICE_US);
-    o.p.joinTargetOutage(1);
-    o.setNow(5_000_001 + TARGET_OUTAGE_NOTICE_US); // a loss later than that is not the outage's
-    o.p.joinTargetOutage(2);
+    o.join(0);
+    o.setNow(5_000_000 + JOIN_SLACK_US);
+    o.join(1);
+    o.setNow(5_000_001 + JOIN_SLACK_US); // a loss later than that is not the outage's
+    o.join(2);
     expect(o.hit()).toBe(2);
     expect([...o.dev.outageOf]).toEqual([0, 0, NO_OUTAGE]);
     expect([...o.dev.attemptsSinceDrop]).toEqual([0, 0, 3]);
@@ -48,9 +50,9 @@ describe('target-side outages join the devices they drop', () => {
     const o = player({ atUs: 5_000_000, offlineUs: 10_000_000 }, 2);
     o.p.start(0, 5_000_000);
     o.setNow(4_999_999); // before the outage: not its hit
-    o.p.joinTargetOutage(0);
+    o.join(0);
     o.setNow(15_002_000); // the target resets silenced sockets when the outage ends
-    o.p.joinTargetOutage(1);
+    o.join(1);
     expect(o.hit()).toBe(1);
   });
 
@@ -58,9 +60,9 @@ describe('target-side outages join the devices they drop', () => {
     const o = player({ atUs: 1_000_000, offlineUs: 2_000_000 }, 1);
     o.p.start(0, 1_000_000);
     o.setNow(1_500_000);
-    o.p.joinTargetOutage(0);
+    o.join(0);
     o.setNow(1_600_000);
-    o.p.joinTargetOutage(0);
+    o.join(0);
     expect(o.hit()).toBe(1);
   });
 });

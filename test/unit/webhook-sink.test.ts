@@ -6,7 +6,7 @@
 import * as http from 'node:http';
 import * as net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { monotonicNowNs } from '../../src/engine/clock.js';
+import { monotonicNowNs } from '../../src/util/clock.js';
 import { classifyForwardBody, WebhookSink } from '../../src/run/webhook-sink.js';
 import { mergeWebhookResults } from '../../src/report/webhook-merge.js';
 import { HerdError } from '../../src/errors.js';

@@ -109,6 +109,11 @@ export class MqttConnection extends LinkedDevice implements FrameSink {
     });
   }
 
+  /** This device's MQTT session (the engine's Device interface; null for non-MQTT devices). */
+  get mqtt(): MqttConnection {
+    return this;
+  }
+
   /** µs since origin when CONNACK (accepted) arrived; NaN before. */
   get connackUs(): number {
     return this.readyUs;
@@ -119,9 +124,9 @@ export class MqttConnection extends LinkedDevice implements FrameSink {
     return this.splitter.bufferedBytes + (this.link?.bufferedWriteBytes ?? 0);
   }
 
-  /** Sends PINGREQ; the owner checks `pingSentUs` to detect a missing PINGRESP. */
+  /** Sends PINGREQ unless one is outstanding; the owner checks `pingSentUs` for a missing answer. */
   ping(): void {
-    if (this.state !== 'connected' || this.link === null) return;
+    if (this.state !== 'connected' || this.link === null || !Number.isNaN(this.pingSentUs)) return;
     this.pingSentUs = this.clock.now();
     this.link.write(PINGREQ);
   }
@@ -190,6 +195,7 @@ export class MqttConnection extends LinkedDevice implements FrameSink {
 
   linkData(chunk: Buffer): void {
     if (this.state === 'closed') return;
+    this.pingSentUs = NaN;
     this.splitter.push(chunk, this);
   }
 
@@ -197,10 +203,7 @@ export class MqttConnection extends LinkedDevice implements FrameSink {
     const type = firstByte >> 4;
     if (this.state === 'handshaking') return this.onHandshakePacket(type, body, frame);
     if (this.state !== 'connected' && this.state !== 'closing') return;
-    if (type === PACKET.PINGRESP) {
-      this.pingSentUs = NaN;
-      return;
-    }
+    if (type === PACKET.PINGRESP) return; // linkData already took it as an answer
     if (type === PACKET.DISCONNECT) {
       // Server-initiated DISCONNECT: in MQTT 5 the reason code says why (0x89/0x9F = shedding).
       if (this.state !== 'connected') return;

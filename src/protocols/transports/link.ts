@@ -38,6 +38,11 @@ export interface Link {
   destroy(): void;
   /** Immediate close with a TCP RST where the platform allows it. */
   reset(): void;
+  /**
+   * The path to the target goes dark (a silent outage): stop reading, drop every later write,
+   * keep the socket open. Only keepalive can find out; destroy() still closes it.
+   */
+  blackhole(): void;
 }
 
 /** Where to connect, after the device layer resolved the name (the link never does DNS). */

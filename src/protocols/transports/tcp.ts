@@ -29,6 +29,7 @@ export class StreamLink implements Link {
   readonly handler: LinkHandler;
   readonly tls: ResolvedTls | null;
   readonly deviceKey: number;
+  private dark = false;
 
   constructor(socket: net.Socket, handler: LinkHandler, tlsSettings: ResolvedTls | null, deviceKey: number, sharedRead = false) {
     const s = socket as Tagged;
@@ -50,7 +51,7 @@ export class StreamLink implements Link {
   }
 
   write(bytes: Buffer): void {
-    this.socket.write(bytes);
+    if (!this.dark) this.socket.write(bytes);
   }
 
   get bufferedWriteBytes(): number {
@@ -60,7 +61,15 @@ export class StreamLink implements Link {
   ping(): void {}
 
   end(): void {
-    this.socket.end();
+    // Nothing reaches the peer any more: a FIN would only leave the socket waiting.
+    if (this.dark) this.socket.destroy();
+    else this.socket.end();
+  }
+
+  blackhole(): void {
+    this.dark = true;
+    // Works for the shared-read-buffer sockets too (net.Socket#pause stops the handle reading).
+    this.socket.pause();
   }
 
   destroy(): void {

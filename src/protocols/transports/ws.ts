@@ -35,6 +35,7 @@ export class WsLink implements Link {
   closed = false;
   /** The close code the peer's close frame carried (1005 when it had none, 1006 without a frame). */
   closeCode = 0;
+  private dark = false;
 
   constructor(t: LinkTarget, tlsSettings: ResolvedTls | null, deviceKey: number, o: WsLinkOptions, h: LinkHandler) {
     this.handler = h;
@@ -84,12 +85,12 @@ export class WsLink implements Link {
   }
 
   write(bytes: Buffer): void {
-    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(bytes);
+    if (!this.dark && this.ws.readyState === WebSocket.OPEN) this.ws.send(bytes);
   }
 
   /** A text frame (plain WebSocket devices' hello and messages). */
   writeText(text: string): void {
-    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(text);
+    if (!this.dark && this.ws.readyState === WebSocket.OPEN) this.ws.send(text);
   }
 
   get bufferedWriteBytes(): number {
@@ -97,12 +98,18 @@ export class WsLink implements Link {
   }
 
   ping(): void {
-    if (this.ws.readyState === WebSocket.OPEN) this.ws.ping();
+    if (!this.dark && this.ws.readyState === WebSocket.OPEN) this.ws.ping();
   }
 
   end(): void {
-    if (this.ws.readyState === WebSocket.OPEN) this.ws.close(1000);
+    if (!this.dark && this.ws.readyState === WebSocket.OPEN) this.ws.close(1000);
     else this.socket.destroy();
+  }
+
+  blackhole(): void {
+    this.dark = true;
+    // ws reads frames from the raw socket's 'data' events: paused, no frame (and no pong) arrives.
+    this.socket.pause();
   }
 
   destroy(): void {

@@ -45,6 +45,9 @@ export const WS_CLOSE_GRACE_MS = 3_000;
 
 export class WsDevice extends LinkedDevice {
   protected readonly protocolPhase = 'held' as const;
+  /** No MQTT session (the engine's Device interface). */
+  readonly mqtt = null;
+  readonly sessionPresent = false;
   private readonly owner: WsDeviceOwner;
   private hello: string | Buffer | null;
   private readonly maxBufferedBytes: number;
@@ -76,8 +79,9 @@ export class WsDevice extends LinkedDevice {
     return this.readyUs;
   }
 
+  /** A WebSocket ping unless one is outstanding (any frame received answers it). */
   ping(): void {
-    if (this.state !== 'connected' || this.link === null) return;
+    if (this.state !== 'connected' || this.link === null || !Number.isNaN(this.pingSentUs)) return;
     this.pingSentUs = this.clock.now();
     this.link.ping();
   }
@@ -115,6 +119,7 @@ export class WsDevice extends LinkedDevice {
 
   linkData(chunk: Buffer): void {
     if (this.state !== 'connected' && this.state !== 'closing') return;
+    this.pingSentUs = NaN;
     this.owner.onMessage?.(this, chunk, this.clock.now());
   }
 

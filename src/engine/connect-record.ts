@@ -1,0 +1,39 @@
+/**
+ * The one place that records what a connect attempt measured (MEASUREMENT.md rules 2 and 5):
+ * totalUs from the intended time, serviceUs from the socket, every phase the transport had, and a
+ * failure's time to failure — never in the success distribution.
+ */
+import type { Failure } from '../protocols/classify.js';
+import type { Device } from '../protocols/device.js';
+import type { Recorder } from '../metrics/recorder.js';
+
+/** Records schedule lag when the socket opens: opened − intended. Returns it. */
+export function recordOpened(rec: Recorder, c: Device, intendedUs: number): number {
+  const lagUs = c.socketOpenUs - intendedUs;
+  rec.record('connect.scheduleLag', lagUs);
+  return lagUs;
+}
+
+/** A successful connect: counted, and its total, service and phase times recorded. */
+export function recordConnected(rec: Recorder, c: Device, intendedUs: number, cohort: number): void {
+  rec.count('succeeded', cohort);
+  rec.record('connect.total', c.readyUs - intendedUs, cohort);
+  const ph = c.phaseTimes();
+  rec.record('connect.service', ph.serviceUs);
+  rec.record('phase.tcpConnect', ph.tcpConnectUs);
+  if (ph.dnsUs !== null) rec.record('phase.dns', ph.dnsUs);
+  if (ph.tlsHandshakeUs !== null) {
+    rec.record('phase.tlsHandshake', ph.tlsHandshakeUs);
+    // Full and resumed handshakes cost very different CPU: timed apart.
+    rec.record(c.tlsResumed === true ? 'phase.tlsResumed' : 'phase.tlsFull', ph.tlsHandshakeUs);
+  }
+  if (ph.wsUpgradeUs !== null) rec.record('phase.wsUpgrade', ph.wsUpgradeUs);
+  if (ph.mqttConnackUs !== null) rec.record('phase.mqttConnack', ph.mqttConnackUs);
+}
+
+/** A failed attempt: timed out or failed by cause, and its time to failure from the intended time. */
+export function recordFailed(rec: Recorder, f: Failure, intendedUs: number, nowUs: number, cohort: number): void {
+  rec.count(f.origin === 'timeout' ? 'timedOut' : 'failed', cohort);
+  rec.error(f, cohort);
+  rec.record('connect.failed', nowUs - intendedUs, cohort);
+}

@@ -1,0 +1,137 @@
+/**
+ * The open-model scheduler of one worker (MEASUREMENT.md rule 1): three time-ordered sources —
+ * the plan's intended connect times (a cursor), the churn schedule (a cursor) and an event heap
+ * (reconnects, outages, publishes, requests) — drained on an absolute clock: everything whose time
+ * has come starts on each wake-up, a batch per event-loop turn, and past the handshake cap the
+ * rest waits (the wait shows as schedule lag, never as a later intended time).
+ */
+import type { EngineClock, TimerHandle } from '../util/clock.js';
+import { EventHeap, EV_RECONNECT } from './event-heap.js';
+
+export interface SchedulerHost {
+  /** Handshakes in flight now (what the cap compares). */
+  readonly handshaking: number;
+  /** Device `slot`'s planned attempt is due (intended at `atUs`); whether a socket was opened. */
+  planned(slot: number, atUs: number): boolean;
+  /** Device `slot` churns at `atUs`. */
+  churn(slot: number, atUs: number): void;
+  /** An event from the heap is due; whether it opened a socket. */
+  event(kind: number, slot: number, atUs: number, nowUs: number): boolean;
+}
+
+export interface SchedulerOptions {
+  clock: EngineClock;
+  /** Slots in intended-time order and each slot's intended time. */
+  slots: number;
+  plannedAtUs(slot: number): number;
+  churn: { slot: Uint32Array; atUs: Float64Array };
+  /** 0 = no cap. */
+  maxHandshakesInFlight: number;
+}
+
+/** Attempts launched per event-loop turn, so completions are timestamped while a spike launches. */
+export const LAUNCH_BATCH = 64;
+
+export class Scheduler {
+  private readonly o: SchedulerOptions;
+  private readonly host: SchedulerHost;
+  private readonly heap = new EventHeap();
+  private cursor = 0;
+  private churnCursor = 0;
+  private stopped = false;
+  private timer: TimerHandle | null = null;
+  private timerAtUs = Infinity;
+  private immediate: TimerHandle | null = null;
+
+  constructor(o: SchedulerOptions, host: SchedulerHost) {
+    this.o = o;
+    this.host = host;
+  }
+
+  start(): void {
+    this.wake();
+  }
+
+  /** Adds an event, waking earlier if the scheduler sleeps past it. */
+  push(atUs: number, slot: number, kind: number): void {
+    this.heap.push(atUs, slot, kind);
+    if (this.timer !== null && atUs < this.timerAtUs) {
+      this.o.clock.clearTimeout(this.timer);
+      this.timer = null;
+    }
+    this.wake();
+  }
+
+  /**
+   * Teardown: no more wake-ups. Returns the planned attempts never started (dropped) and the
+   * reconnects still waiting (cancelled); every other pending event is discarded.
+   */
+  stop(): { notStarted: number; reconnectsCancelled: number } {
+    this.stopped = true;
+    if (this.timer !== null) this.o.clock.clearTimeout(this.timer);
+    if (this.immediate !== null) this.o.clock.clearImmediate(this.immediate);
+    this.timer = null;
+    this.immediate = null;
+    const notStarted = this.o.slots - this.cursor;
+    this.cursor = this.o.slots;
+    const reconnectsCancelled = this.heap.drain(EV_RECONNECT);
+    while (this.heap.size > 0) this.heap.pop();
+    return { notStarted, reconnectsCancelled };
+  }
+
+  private plannedAt(): number {
+    return this.cursor < this.o.slots ? this.o.plannedAtUs(this.cursor) : Infinity;
+  }
+
+  private churnAt(): number {
+    const c = this.o.churn;
+    return this.churnCursor < c.slot.length ? (c.atUs[this.churnCursor] as number) : Infinity;
+  }
+
+  private wake(): void {
+    if (this.stopped || this.timer !== null || this.immediate !== null) return;
+    const due = Math.min(this.plannedAt(), this.churnAt(), this.heap.peekAt());
+    if (due === Infinity) return;
+    const waitMs = (due - this.o.clock.nowUs()) / 1000;
+    if (waitMs <= 0) this.immediate = this.o.clock.setImmediate(drain, this);
+    else {
+      this.timerAtUs = due;
+      this.timer = this.o.clock.setTimeout(drain, Math.max(1, Math.floor(waitMs)), this);
+    }
+  }
+
+  /** Starts everything due, up to a batch; re-arms itself. */
+  drain(): void {
+    this.timer = null;
+    this.immediate = null;
+    if (this.stopped) return;
+    const now = this.o.clock.nowUs();
+    const cap = this.o.maxHandshakesInFlight;
+    let launched = 0;
+    while (launched < LAUNCH_BATCH) {
+      if (cap > 0 && this.host.handshaking >= cap) {
+        // Capped: look again in 1 ms.
+        this.timerAtUs = now + 1000;
+        this.timer = this.o.clock.setTimeout(drain, 1, this);
+        return;
+      }
+      const planAt = this.plannedAt();
+      const churnAt = this.churnAt();
+      const at = Math.min(planAt, churnAt, this.heap.peekAt());
+      if (at > now) break;
+      if (at === planAt) {
+        if (this.host.planned(this.cursor++, at)) launched++;
+      } else if (at === churnAt) {
+        this.host.churn(this.o.churn.slot[this.churnCursor++] as number, at);
+      } else {
+        const [slot, kind] = this.heap.pop();
+        if (this.host.event(kind, slot, at, now)) launched++;
+      }
+    }
+    this.wake();
+  }
+}
+
+function drain(s: Scheduler): void {
+  s.drain();
+}

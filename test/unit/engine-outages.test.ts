@@ -1,0 +1,129 @@
+/**
+ * The outage player on a fake clock with exact µs: a device-side reset outage (offline attempts
+ * until the window ends, recovery from its end), a device-side silent outage found by keepalive
+ * alone, and a target-side outage joined by the sessions it broke — during the window, or found
+ * dead by keepalive after an unanswered PINGREQ sent inside it — and not by a later loss.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Failure } from '../../src/protocols/classify.js';
+import { decodeHistogram } from '../../src/metrics/histogram.js';
+import type { MetricsDelta } from '../../src/metrics/recorder.js';
+import { startEngine, type FakeTarget } from '../helpers/engine.js';
+
+const RESET: Failure = { origin: 'network', phase: 'held', code: 'ECONNRESET' };
+
+/** An outage's totals over every delta; recoveryUs lists each delta's recovery min and max. */
+function outage(deltas: MetricsDelta[], i: number): { dropped: number; recovered: number; recoveryUs: number[] } {
+  let dropped = 0;
+  let recovered = 0;
+  const recoveryUs: number[] = [];
+  for (const d of deltas) {
+    const o = d.outages[String(i)];
+    if (!o) continue;
+    dropped += o.dropped;
+    recovered += o.recovered;
+    if (o.recoveryUs) {
+      const h = decodeHistogram(o.recoveryUs);
+      if (h.totalCount > 0) recoveryUs.push(h.minNonZeroValue, h.maxValue);
+    }
+  }
+  return { dropped, recovered, recoveryUs };
+}
+
+describe('engine: outage player', () => {
+  it('device-side reset: offline attempts until the window ends, then back; recovery from the end', async () => {
+    const e = startEngine({
+      devices: 4,
+      device: { keepalive: '30s' },
+      reconnect: { policy: 'fixed', delay: '500ms', jitter: 'none' },
+      waves: [{ type: 'spike' }, { type: 'outage', at: '5s', offline: '2s', mode: 'reset' }],
+      hold: '5s',
+    });
+    e.to(20e6);
+    await e.end;
+    expect(e.clock.pending).toBe(0); // nothing left scheduled
+    // Reset at 5.0 s; retries at 5.5, 6.0 and 6.5 s find no network; 7.0 s opens, 10 ms to CONNACK.
+    for (const sessions of e.opened) {
+      expect(sessions.map((d) => d.socketOpenUs)).toEqual([0, 7_000_000]);
+      expect(sessions[0]?.endedHow).toBe('reset');
+      expect(sessions[1]?.readyUs).toBe(7_010_000);
+    }
+    expect(e.counter('offlineAttempts')).toBe(12);
+    expect(e.counter('reconnects')).toBe(16);
+    expect(e.counter('outageDrops')).toBe(4);
+    expect(e.counter('disconnects')).toBe(0);
+    expect(outage(e.deltas, 0)).toEqual({ dropped: 4, recovered: 4, recoveryUs: [10_000, 10_007] });
+  });
+
+  it('device-side silent: the link goes dark, keepalive alone finds it, and the device comes back', async () => {
+    const e = startEngine({
+      devices: 2,
+      device: { keepalive: '2s' },
+      reconnect: { policy: 'fixed', delay: '500ms', jitter: 'none' },
+      waves: [{ type: 'spike' }, { type: 'outage', at: '5s', offline: '2s', mode: 'silent' }],
+      hold: '5s',
+    });
+    e.to(20e6);
+    await e.end;
+    expect(e.clock.pending).toBe(0); // nothing left scheduled
+    for (const sessions of e.opened) {
+      const [first, second] = sessions;
+      // Turns at 2 and 4 s answered; dark from 5 s; the PINGREQ at 6 s goes unanswered → dead at 8 s.
+      expect(first?.dark).toBe(true);
+      expect(first?.pings).toEqual([2e6, 4e6, 6e6]);
+      expect(first?.lostAtUs).toBe(8e6);
+      expect(second?.socketOpenUs).toBe(8_500_000);
+      expect(second?.readyUs).toBe(8_510_000);
+    }
+    // herd's own outage: an outage drop, not a disconnect or a target error.
+    expect(e.errors()).toEqual({});
+    expect(e.counter('disconnects')).toBe(0);
+    expect(e.counter('outageDrops')).toBe(2);
+    const o = outage(e.deltas, 0);
+    expect(o.dropped).toBe(2);
+    expect(o.recovered).toBe(2);
+    // 8.51 s − 7 s = 1.51 s: HDR's 3 significant digits hold it as 1,509,376…1,510,399 (min, max).
+    expect(o.recoveryUs).toEqual([1_509_376, 1_510_399]);
+  });
+
+  it('target-side: sessions lost in the window, or found dead after a PINGREQ sent in it, are hit', async () => {
+    // The target silences slots 1 and 2 for the window; slot 3 stays answered.
+    let silentTarget = false;
+    const target: FakeTarget = { handshakeUs: () => 0, pingAnswerUs: (slot) => (silentTarget && (slot === 1 || slot === 2) ? null : 5_000), closeUs: 1_000 };
+    const e = startEngine(
+      {
+        devices: 4,
+        target: { embedded: { outages: [{ at: '3s', duration: '4s', mode: 'silent' }] } },
+        device: { keepalive: '2s' },
+        reconnect: { policy: 'fixed', delay: '4500ms', jitter: 'none' },
+        waves: [{ type: 'spike' }],
+        hold: '20s',
+      },
+      target,
+    );
+    e.to(3e6);
+    silentTarget = true;
+    e.opened[0]?.[0]?.lose(RESET); // reset at the window's start: hit
+    e.to(7e6);
+    silentTarget = false;
+    e.to(8_500_000);
+    e.opened[3]?.[0]?.lose(RESET); // 1.5 s after the window: not its doing
+    e.to(30e6);
+    await e.end;
+    expect(e.clock.pending).toBe(0); // nothing left scheduled
+    // Slot 1: turns at 2 s (answered) and 4 s (in the silence) → KEEPALIVE_TIMEOUT at 6 s.
+    // Slot 2: turns at 1 s and 3 s (answered), 5 s (in the silence) → KEEPALIVE_TIMEOUT at 7 s.
+    expect(e.opened[1]?.[0]?.pings).toEqual([2e6, 4e6]);
+    expect(e.opened[1]?.[0]?.lostAtUs).toBe(6e6);
+    expect(e.opened[2]?.[0]?.pings).toEqual([1e6, 3e6, 5e6]);
+    expect(e.opened[2]?.[0]?.lostAtUs).toBe(7e6);
+    expect(e.opened.map((s) => s[1]?.readyUs)).toEqual([7_500_000, 10_500_000, 11_500_000, 13_000_000]);
+    const o = outage(e.deltas, 0);
+    expect(o.dropped).toBe(3);
+    expect(o.recovered).toBe(3);
+    // Back 0.5 s, 3.5 s and 4.5 s after the window's end, each in its own second: per second the
+    // min and max as HDR's 3 significant digits hold them.
+    expect(o.recoveryUs).toEqual([499_968, 500_223, 3_497_984, 3_500_031, 4_497_408, 4_501_503]);
+    expect(e.errors()).toEqual({ 'network|held|ECONNRESET': 2, 'network|held|KEEPALIVE_TIMEOUT': 2 });
+  });
+});
