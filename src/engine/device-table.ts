@@ -106,7 +106,7 @@ export class DeviceTable {
     const vars = { id, run: this.o.runId, worker: this.o.workerIndex, cohort: c.name };
     const own = this.cohortTargets[this.cohort(slot)];
     const run = this.runTargets[this.cohort(slot)] as PreparedTarget[];
-    const target = own ? (own[(this.targetIndex[slot] as number) % own.length] as PreparedTarget) : (run[id % run.length] as PreparedTarget);
+    const target = own ? (own[(this.targetIndex[slot] as number) % own.length] as PreparedTarget) : (run[(id + (this.targetIndex[slot] as number)) % run.length] as PreparedTarget); // issue 16: + a Server Reference move
     const opts: DeviceOpenOptions = {
       deviceId: slot,
       // Source address from id / targets, so every (source, target) pair gets an equal share.

@@ -23,6 +23,7 @@ import { Messaging } from './messaging.js';
 import { OutagePlayer } from './outages.js';
 import { Requester } from './requester.js';
 import { Scheduler } from './scheduler.js';
+import { DeviceSteering } from './steering-state.js';
 import type { RunEnd, RunnerOptions } from './runner-options.js';
 
 export type { RunEnd, RunnerOptions };
@@ -38,6 +39,8 @@ export class Runner implements DeviceOwner {
   private readonly fleet: Fleet;
   private readonly scheduler: Scheduler;
   private readonly keepalive: KeepaliveWheel[];
+  /** Server-directed behaviour (MQTT 5 signals, SDK presets' backoff reset): steering-state.ts. */
+  private readonly steering: DeviceSteering;
   private readonly messaging: Messaging;
   private readonly outages: OutagePlayer;
   /** Cloud-side requester connections, one per target endpoint (only when a cohort takes requests). */
@@ -66,6 +69,7 @@ export class Runner implements DeviceOwner {
       push: (atUs, slot, kind) => this.scheduler.push(atUs, slot, kind),
     });
     this.keepalive = s.cohorts.map((c) => new KeepaliveWheel(c.device.keepaliveUs));
+    this.steering = new DeviceSteering(s, o.targets, this.rec, this.dev);
     this.scheduler = new Scheduler(
       {
         clock: o.clock,
@@ -189,8 +193,7 @@ export class Runner implements DeviceOwner {
     const cohort = d.cohort(slot);
     this.fleet.ready();
     recordConnected(this.rec, c, d.intendedUs[slot] as number, cohort);
-    d.retries[slot] = 0;
-    d.prevDelayUs[slot] = 0;
+    this.steering.restartBackoff(slot, 0);
     this.outages.reconnected(slot, now);
     d.attemptsSinceDrop[slot] = 0;
     if (this.tearingDown) {
@@ -198,7 +201,7 @@ export class Runner implements DeviceOwner {
       return;
     }
     d.session[slot] = ((d.session[slot] as number) + 1) >>> 0;
-    this.keepalive[cohort]?.add(slot, d.session[slot] as number, now);
+    if (!this.steering.onConnected(slot, c, cohort, d.session[slot] as number, now)) this.keepalive[cohort]?.add(slot, d.session[slot] as number, now);
     if (now < (d.offlineUntilUs[slot] as number)) {
       // Connected just as its network went down (the handshake was already in flight).
       this.outages.drop(slot, this.o.plan.outages[d.outageOf[slot] as number]?.mode ?? 'reset');
@@ -235,6 +238,7 @@ export class Runner implements DeviceOwner {
     recordFailed(this.rec, f, this.dev.intendedUs[slot] as number, now, this.dev.cohort(slot));
     this.outages.joinTargetOutage(slot, now, c.socketOpenUs);
     this.dev.failover(slot);
+    this.steering.onEnded(slot, c);
     this.fleet.reconnectLater(slot, now);
     this.maybeFinish();
   }
@@ -251,11 +255,14 @@ export class Runner implements DeviceOwner {
       this.rec.error(f, this.dev.cohort(slot));
       this.dev.attemptsSinceDrop[slot] = 0;
     }
+    this.steering.restartBackoff(slot, now - c.readyUs);
+    this.steering.onEnded(slot, c);
     this.fleet.reconnectLater(slot, now);
     this.maybeFinish();
   }
 
   onClosed(c: Device): void {
+    this.steering.restartBackoff(c.deviceId, this.now() - c.readyUs);
     this.fleet.closed(c.deviceId, this.now());
     this.maybeFinish();
   }
@@ -278,9 +285,11 @@ export class Runner implements DeviceOwner {
     if (!this.tearingDown) {
       // Nothing received for K after a PINGREQ: the target is gone as far as the device can tell.
       // Lost like any other session (onLost): counted, and the policy applies.
-      keepaliveDue(this.keepalive, { device: (slot) => this.fleet.device(slot), session: (slot) => this.dev.session[slot] as number }, now, (slot) =>
-        this.fleet.device(slot)?.expire(KEEPALIVE_TIMEOUT),
-      );
+      const device = (slot: number): Device | null => this.fleet.device(slot);
+      const session = (slot: number): number => this.dev.session[slot] as number;
+      const dead = (slot: number): void => this.fleet.device(slot)?.expire(KEEPALIVE_TIMEOUT);
+      keepaliveDue(this.keepalive, { device, session }, now, dead);
+      this.steering.keepaliveDue(now, device, session, dead);
     }
     if (this.finished !== null) this.scheduleTick();
   }

@@ -63,6 +63,8 @@ export interface MetricsDelta {
   errors: Record<string, number>;
   cohorts: Record<string, CohortDelta>;
   outages: Record<string, OutageDelta>;
+  /** MQTT 5 server signals by key ("DISCONNECT_96", "takenOver", …; issue 16); absent when none. */
+  signals?: Record<string, number>;
   /** Gauges at the end of the second, and the highest handshakes-in-flight seen within it. */
   connected: number;
   handshaking: number;
@@ -124,6 +126,7 @@ export class Recorder {
   private readonly hist = new HistogramSet<LatencyKey>();
   counters: CounterDelta = emptyCounters();
   private errors = new Map<string, number>();
+  private signals = new Map<string, number>();
   private readonly cohorts: CohortRecorder[];
   private readonly cohortNames: readonly string[];
   private outages = new Map<number, { dropped: number; recovered: number; rec: HistogramSet<'recoveryUs' | 'attempts'> }>();
@@ -153,6 +156,11 @@ export class Recorder {
     this.errors.set(k, (this.errors.get(k) ?? 0) + 1);
     const c = this.cohorts[cohort];
     if (c) c.errors.set(k, (c.errors.get(k) ?? 0) + 1);
+  }
+
+  /** A server signal a device acted on (or refused to), counted by key (src/engine/steering.ts). */
+  signal(key: string): void {
+    this.signals.set(key, (this.signals.get(key) ?? 0) + 1);
   }
 
   outageDropped(outage: number): void {
@@ -221,6 +229,10 @@ export class Recorder {
       handshaking,
       peakHandshaking: Math.max(this.peakHandshaking, handshaking),
     };
+    if (this.signals.size > 0) {
+      delta.signals = Object.fromEntries(this.signals);
+      this.signals = new Map();
+    }
     this.counters = emptyCounters();
     this.errors.clear();
     this.peakHandshaking = handshaking;

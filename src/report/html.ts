@@ -3,6 +3,7 @@
  * no chart library. A ten-line inline script only measures the drawn chart paths and dots and stamps the
  * result on the page (data-charts-rendered), so a headless browser can prove the charts rendered.
  */
+import { signalsHtml } from './server-signals.js';
 import type { Results } from '../results/types.js';
 import { formatUs } from '../util/duration.js';
 import { xmlEscape as esc } from './junit.js';
@@ -225,6 +226,7 @@ ${chartDistribution(r)}
 ${thresholdsCard(r)}
 ${latencyCard(r)}
 ${errorsCard(r)}
+${signalsHtml(r, esc)}
 ${outagesCard(r)}
 ${metaCard(r)}
 ${healthCard(r)}

@@ -2,6 +2,7 @@
  * The Markdown summary (pure): for CI pages ($GITHUB_STEP_SUMMARY) and pull requests. GitHub
  * flavoured: tables, no HTML beyond what GitHub renders.
  */
+import { signalsMarkdown } from './server-signals.js';
 import type { Results } from '../results/types.js';
 import { formatUs } from '../util/duration.js';
 import { describeWave, latencyRows, percentOf } from './labels.js';
@@ -83,6 +84,7 @@ export function renderMarkdown(r: Results): string {
     );
   }
 
+  out.push(...signalsMarkdown(r)); // issue 16
   out.push('### Errors', '');
   if (r.errors.length === 0) out.push('No errors.', '');
   else {

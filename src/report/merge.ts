@@ -148,6 +148,7 @@ export function mergeResults(inputs: readonly { path: string; results: Results }
       const present = all.reduce((a, r) => a + (r.sessions?.present ?? 0), 0);
       return { present, presentRate: attempts.succeeded === 0 ? 0 : present / attempts.succeeded };
     })(),
+    serverSignals: sumRecords(all.map((r) => r.serverSignals ?? {})),
     webhook: mergeWebhookResults(all.map((r) => r.webhook)),
   };
   const parsed = parseThresholds(first.scenario.thresholds);

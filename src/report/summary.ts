@@ -1,4 +1,5 @@
 /** The terminal summary, rendered from results.json alone (pure; colour through the given painter). */
+import { signalsSummaryLines } from './server-signals.js';
 import type { Results } from '../results/types.js';
 import { formatUs } from '../util/duration.js';
 import { isConnectError, outagePeakAfterEnd, outageText, runFacts, saturationLines } from './facts.js';
@@ -136,6 +137,7 @@ export function renderSummary(r: Results, p: Paint = PLAIN): string {
     out.push('');
   }
   out.push(...renderWebhook(r, p));
+  out.push(...signalsSummaryLines(r)); // issue 16
   if (r.requests) {
     out.push(p.bold('Requests') + p.dim(' (cloud → device, answered on the reply topic)'));
     const line = `  sent ${r.requests.sent} · answered ${r.requests.answered} · lost ${r.requests.lost}`;

@@ -40,13 +40,25 @@ export interface ResolvedDevice {
   connectTimeoutUs: number;
 }
 
-export type Jitter = 'none' | 'full' | 'equal' | 'decorrelated';
+export type Jitter = 'none' | 'full' | 'equal' | 'decorrelated' | 'proportional';
+
+/**
+ * Written only when set, so results of scenarios without them keep their shape:
+ * `jitterShare` (jitter proportional; absent = 0.05) and `resetAfterUs` (absent = the backoff
+ * restarts on every connect).
+ */
+export interface PolicyExtras {
+  jitterShare?: number | undefined;
+  resetAfterUs?: number | undefined;
+  /** What the device does when an MQTT 5 server steers it (absent = adopt Server Keep Alive only). */
+  serverSignals?: { backoffOn: number[]; followServerReference: boolean; adoptServerKeepAlive: boolean } | undefined;
+}
 
 export type ResolvedReconnect =
   | { policy: 'none' }
-  | { policy: 'fixed'; delayUs: number; jitter: Jitter; maxAttempts: number | null }
-  | { policy: 'linear'; initialUs: number; stepUs: number; maxUs: number; jitter: Jitter; maxAttempts: number | null }
-  | { policy: 'exponential'; initialUs: number; multiplier: number; maxUs: number; jitter: Jitter; maxAttempts: number | null };
+  | ({ policy: 'fixed'; delayUs: number; jitter: Jitter; maxAttempts: number | null } & PolicyExtras)
+  | ({ policy: 'linear'; initialUs: number; stepUs: number; maxUs: number; jitter: Jitter; maxAttempts: number | null } & PolicyExtras)
+  | ({ policy: 'exponential'; initialUs: number; multiplier: number; maxUs: number; jitter: Jitter; maxAttempts: number | null } & PolicyExtras);
 
 export interface ResolvedCohort {
   name: string;

@@ -93,13 +93,28 @@ const deviceSchema = z
   })
   .meta({ description: 'How each device speaks to the target.' });
 
-const jitter = z.enum(['none', 'full', 'equal', 'decorrelated']).meta({ description: 'Randomisation of each delay: none, full, equal or decorrelated.' });
+const jitter = z
+  .enum(['none', 'full', 'equal', 'decorrelated', 'proportional'])
+  .meta({ description: 'Randomisation of each delay: none, full, equal, decorrelated or proportional (±jitterShare).' });
+// Written only when the scenario set them (issue 16: vendor SDK presets).
+const policyExtras = {
+  jitterShare: z.number().gt(0).max(1).optional().meta({ description: 'jitter proportional: ±this share of the delay; absent = 0.05.' }),
+  resetAfterUs: us('Connected time after which the backoff restarts; absent = on every connect').optional(),
+  serverSignals: z
+    .object({
+      backoffOn: z.array(z.number().int()).meta({ description: 'Reason codes after which the backoff takes one extra step.' }),
+      followServerReference: z.boolean().meta({ description: 'Moves to a Server Reference that names one of its loopback targets.' }),
+      adoptServerKeepAlive: z.boolean().meta({ description: 'Uses the CONNACK Server Keep Alive.' }),
+    })
+    .optional()
+    .meta({ description: 'What the device does when an MQTT 5 server steers it; absent = adopt Server Keep Alive only.' }),
+};
 const maxAttempts = z.number().int().min(0).nullable().meta({ description: 'Reconnect attempts before giving up, or null for no limit.' });
 
 const reconnectSchema = z
   .discriminatedUnion('policy', [
     z.object({ policy: z.literal('none') }),
-    z.object({ policy: z.literal('fixed'), delayUs: us('Delay before each reconnect'), jitter, maxAttempts }),
+    z.object({ policy: z.literal('fixed'), delayUs: us('Delay before each reconnect'), jitter, maxAttempts, ...policyExtras }),
     z.object({
       policy: z.literal('linear'),
       initialUs: us('First delay'),
@@ -107,6 +122,7 @@ const reconnectSchema = z
       maxUs: us('Largest delay'),
       jitter,
       maxAttempts,
+      ...policyExtras,
     }),
     z.object({
       policy: z.literal('exponential'),
@@ -115,6 +131,7 @@ const reconnectSchema = z
       maxUs: us('Largest delay'),
       jitter,
       maxAttempts,
+      ...policyExtras,
     }),
   ])
   .meta({ description: 'Device firmware reconnect policy; `policy` decides the other fields.' });

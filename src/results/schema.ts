@@ -145,6 +145,13 @@ export const resultsSchema = z
       })
       .default({ present: 0, presentRate: 0 })
       .meta({ description: 'Persistent sessions found on reconnect (MQTT clean start off).' }),
+    serverSignals: z
+      .record(z.string(), z.number().int().min(0).meta({ description: 'Times this signal came (or the device did this).' }))
+      .default({})
+      .meta({
+        description:
+          'MQTT 5 server signals devices acted on, by key: CONNACK_xx / DISCONNECT_xx (reason code), takenOver (client id taken over), referenceFollowed, referenceRefused, keepaliveAdopted.',
+      }),
     delivery: deliveryResult.nullable().default(null).meta({ description: 'End-to-end message accounting; null when no cohort publishes with echo.' }),
     webhook: webhookResult.nullable().default(null).meta({ description: 'Messages the target forwarded to `herd run --webhook-sink`; null when no sink ran.' }),
     thresholds: z

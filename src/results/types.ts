@@ -280,6 +280,12 @@ export interface Results {
   requests: { sent: number; answered: number; lost: number } | null;
   /** MQTT connects whose CONNACK reported a session already present, and their share of successes. */
   sessions: { present: number; presentRate: number };
+  /**
+   * MQTT 5 server signals devices acted on, by key (issue 16): "CONNACK_xx" / "DISCONNECT_xx" by
+   * reason code, "takenOver" (client id taken over), "referenceFollowed", "referenceRefused",
+   * "keepaliveAdopted". Empty when none.
+   */
+  serverSignals: Record<string, number>;
   /** What `herd run --webhook-sink` counted; null when no sink ran. */
   webhook: WebhookResult | null;
   thresholds: ThresholdResult[];

@@ -104,17 +104,29 @@ function deliveryResult(outcome: RunOutcome): DeliveryResult | null {
   return { ...total, lossRate: total.sent === 0 ? 0 : total.lost / total.sent, refused: outcome.aggregate.totals.messagesRefused, byCohort };
 }
 
+/** issue 16: MQTT 5 server signals by key, in a stable order. */
+function sortedRecord(m: ReadonlyMap<string, number>): Record<string, number> {
+  return Object.fromEntries([...m].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
 export function describePolicy(p: ResolvedReconnect): string {
   switch (p.policy) {
     case 'none':
       return 'none';
     case 'fixed':
-      return `fixed ${formatUs(p.delayUs)}, jitter ${p.jitter}`;
+      return `fixed ${formatUs(p.delayUs)}, ${describeJitter(p)}`;
     case 'linear':
-      return `linear ${formatUs(p.initialUs)} +${formatUs(p.stepUs)} up to ${formatUs(p.maxUs)}, jitter ${p.jitter}`;
+      return `linear ${formatUs(p.initialUs)} +${formatUs(p.stepUs)} up to ${formatUs(p.maxUs)}, ${describeJitter(p)}`;
     case 'exponential':
-      return `exponential ${formatUs(p.initialUs)} ×${p.multiplier} up to ${formatUs(p.maxUs)}, jitter ${p.jitter}`;
+      return `exponential ${formatUs(p.initialUs)} ×${p.multiplier} up to ${formatUs(p.maxUs)}, ${describeJitter(p)}`;
   }
+}
+
+// issue 16: the fields SDK presets add, said only when set.
+function describeJitter(p: Exclude<ResolvedReconnect, { policy: 'none' }>): string {
+  const share = p.jitter === 'proportional' ? ` ±${Math.round((p.jitterShare ?? 0.05) * 1000) / 10}%` : '';
+  const reset = p.resetAfterUs === undefined ? '' : `, reset after ${formatUs(p.resetAfterUs)} connected`;
+  return `jitter ${p.jitter}${share}${reset}`;
 }
 
 export function buildResults(i: BuildInput): Results {
@@ -194,6 +206,7 @@ export function buildResults(i: BuildInput): Results {
       ? { sent: t.requestsSent, answered: Math.min(t.requestsAnswered, t.requestsSent), lost: Math.max(0, t.requestsSent - t.requestsAnswered) }
       : null,
     sessions: { present: t.sessionPresent, presentRate: t.succeeded === 0 ? 0 : t.sessionPresent / t.succeeded },
+    serverSignals: sortedRecord(outcome.aggregate.signals),
     webhook: i.webhook ?? null,
   };
   const thresholds = evaluateThresholds(i.thresholds, partial);

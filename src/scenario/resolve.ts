@@ -5,10 +5,13 @@
  * which also uses the wave and cohort helpers here so both agree on every count.
  */
 import { mustParseDurationUs } from '../util/duration.js';
-import type { CohortInput, DeviceOptions, ReconnectInput, Scenario } from './schema.js';
+import type { CohortInput, DeviceOptions, ReconnectInput, ReconnectPolicyInput, Scenario } from './schema.js';
+import { reconnectPolicySchema } from './schema.js';
+import { expandPresetPolicy, isPresetInput, presetDeviceDefaults } from './presets.js';
 import {
   waveLengthUs,
   type OutageWindow,
+  type PolicyExtras,
   type ResolvedCohort,
   type ResolvedDevice,
   type ResolvedReconnect,
@@ -98,7 +101,6 @@ export function resolveScenario(s: Scenario, overrides: Overrides = {}, defaultS
   const holdUs = mustParseDurationUs(s.hold);
   const durationUs = s.duration === undefined ? lastEventUs + holdUs : mustParseDurationUs(s.duration);
   const embeddedTarget = resolveEmbedded(s, overrides);
-  const reconnect = resolveReconnect(s.reconnect);
   return {
     version: s.version,
     name: s.name,
@@ -108,8 +110,8 @@ export function resolveScenario(s: Scenario, overrides: Overrides = {}, defaultS
     seed: overrides.seed ?? s.seed ?? defaultSeed,
     scale,
     devices,
-    device: resolveDevice(s.device),
-    cohorts: resolveCohorts(s.cohorts, s.device, reconnect, devices),
+    device: resolveDevice(s.cohorts === undefined ? { ...s.device, ...sdkDeviceDefaults(s.reconnect) } : s.device),
+    cohorts: resolveCohorts(s.cohorts, s.device, s.reconnect, devices),
     waves,
     outageWindows: outageWindows(waves, embeddedTarget),
     holdUs,
@@ -194,7 +196,31 @@ export function resolveDevice(d: DeviceOptions): ResolvedDevice {
   };
 }
 
-export function resolveReconnect(r: ReconnectInput): ResolvedReconnect {
+/** A preset (issue 16) is expanded here into the policy it stands for, overrides laid over it. */
+export function resolveReconnect(input: ReconnectInput): ResolvedReconnect {
+  const r: ReconnectPolicyInput = isPresetInput(input) ? reconnectPolicySchema.parse(expandPresetPolicy(input)) : input;
+  if (r.policy === 'none') return { policy: 'none' };
+  return { ...resolvePolicy(r), ...policyExtras(r) };
+}
+
+/** The device options a preset sets; the cohort's own device fields are laid over them. */
+function sdkDeviceDefaults(r: ReconnectInput | undefined): Partial<DeviceOptions> {
+  return r !== undefined && isPresetInput(r) ? presetDeviceDefaults(r) : {};
+}
+
+function policyExtras(r: {
+  jitterShare?: number | undefined;
+  resetAfter?: string | undefined;
+  serverSignals?: PolicyExtras['serverSignals'];
+}): PolicyExtras {
+  const out: PolicyExtras = {};
+  if (r.serverSignals !== undefined) out.serverSignals = { ...r.serverSignals, backoffOn: [...r.serverSignals.backoffOn] };
+  if (r.jitterShare !== undefined) out.jitterShare = r.jitterShare;
+  if (r.resetAfter !== undefined) out.resetAfterUs = mustParseDurationUs(r.resetAfter);
+  return out;
+}
+
+function resolvePolicy(r: ReconnectPolicyInput): ResolvedReconnect {
   switch (r.policy) {
     case 'none':
       return { policy: 'none' };
@@ -221,9 +247,10 @@ export function resolveReconnect(r: ReconnectInput): ResolvedReconnect {
   }
 }
 
-function resolveCohorts(inputs: CohortInput[] | undefined, base: DeviceOptions, reconnect: ResolvedReconnect, devices: number): ResolvedCohort[] {
+function resolveCohorts(inputs: CohortInput[] | undefined, base: DeviceOptions, reconnectInput: ReconnectInput, devices: number): ResolvedCohort[] {
+  const reconnect = resolveReconnect(reconnectInput);
   if (inputs === undefined) {
-    return [{ name: 'default', share: 1, devices, device: resolveDevice(base), reconnect, targets: null }];
+    return [{ name: 'default', share: 1, devices, device: resolveDevice({ ...base, ...sdkDeviceDefaults(reconnectInput) }), reconnect, targets: null }];
   }
   const shares = inputs.map((c) => parseShare(c.share));
   const total = shares.reduce((a, b) => a + b, 0);
@@ -241,15 +268,18 @@ function resolveCohorts(inputs: CohortInput[] | undefined, base: DeviceOptions, 
     name: c.name,
     share: shares[i] as number,
     devices: sizes[i] as number,
-    device: resolveDevice(cohortDeviceOptions(base, c)),
+    device: resolveDevice(cohortDeviceOptions(base, c, reconnectInput)),
     reconnect: c.reconnect === undefined ? reconnect : resolveReconnect(c.reconnect),
     targets: c.targets ?? null,
   }));
 }
 
-/** A cohort's device options: the scenario-wide ones with the cohort's own on top. */
-export function cohortDeviceOptions(base: DeviceOptions, c: CohortInput): DeviceOptions {
-  return { ...base, ...stripUndefined(c.device ?? {}) } as DeviceOptions;
+/**
+ * A cohort's device options: the scenario-wide ones, then what its reconnect preset's SDK defaults
+ * (keepalive, CONNACK timeout, clean session), then the cohort's own on top.
+ */
+export function cohortDeviceOptions(base: DeviceOptions, c: CohortInput, reconnectInput?: ReconnectInput): DeviceOptions {
+  return { ...base, ...sdkDeviceDefaults(c.reconnect ?? reconnectInput), ...stripUndefined(c.device ?? {}) } as DeviceOptions;
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

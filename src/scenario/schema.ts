@@ -8,6 +8,7 @@ import { DURATION_HINT, DURATION_RE, parseDurationUs } from '../util/duration.js
 import { SCHEME_NAMES } from '../util/target-url.js';
 import { redactUrl, targetUrlProblem } from './url-credentials.js';
 import { targetOptionsSchema } from './target-options.js';
+import { PRESET_NAMES, withPresets } from './presets.js';
 
 export const SCENARIO_VERSION = 1;
 
@@ -70,17 +71,44 @@ const share = z
   .meta({ description: 'A share of the fleet: 0.25 or "25%".' });
 
 const jitter = z
-  .enum(['none', 'full', 'equal', 'decorrelated'], { error: 'expected none, full, equal or decorrelated' })
-  .meta({ description: 'none: exact delay; full: U(0, d); equal: d/2 + U(0, d/2); decorrelated: min(max, U(initial, 3 × previous)).' });
+  .enum(['none', 'full', 'equal', 'decorrelated', 'proportional'], { error: 'expected none, full, equal, decorrelated or proportional' })
+  .meta({ description: 'none: exact delay; full: U(0, d); equal: d/2 + U(0, d/2); decorrelated: min(max, U(initial, 3 × previous)); proportional: d × U(1 − jitterShare, 1 + jitterShare).' });
 
 const maxAttempts = count.max(1_000_000).optional().meta({ description: 'Give up after this many consecutive failed attempts; default: never.' });
+// Fields every retrying policy takes (issue 16: what vendor SDKs do that the policies alone could not say).
+const policyExtras = {
+  jitterShare: z
+    .number({ error: 'expected a number between 0 and 1' })
+    .gt(0, { error: 'expected a share above 0' })
+    .max(1, { error: 'expected a share of at most 1' })
+    .optional()
+    .meta({ description: 'jitter proportional: the delay is d × U(1 − share, 1 + share); default 0.05 (±5%).' }),
+  resetAfter: duration
+    .optional()
+    .meta({ description: 'The backoff restarts from its first delay only after the device stayed connected this long; default: on every connect.' }),
+  serverSignals: z
+    .strictObject({
+      backoffOn: z
+        .array(z.number().int().min(0x80, { error: 'expected an MQTT 5 error reason code (0x80–0xFF)' }).max(0xff, { error: 'expected an MQTT 5 error reason code (0x80–0xFF)' }))
+        .max(64)
+        .default([])
+        .meta({ description: 'CONNACK/DISCONNECT reason codes after which the backoff takes one extra step, e.g. [0x96, 0x97, 0x9F]. Default [].' }),
+      followServerReference: z
+        .boolean()
+        .default(false)
+        .meta({ description: "On DISCONNECT/CONNACK 0x9C/0x9D move to the Server Reference, if it is one of the device's loopback targets. Default false." }),
+      adoptServerKeepAlive: z.boolean().default(true).meta({ description: 'Use the CONNACK Server Keep Alive instead of the own keepalive (MQTT 5 requires it). Default true.' }),
+    })
+    .optional()
+    .meta({ description: 'What the device does when an MQTT 5 server steers it (issue 16); default: only adopt Server Keep Alive.' }),
+};
 
-export const reconnectSchema = z
+export const reconnectPolicySchema = z
   .discriminatedUnion(
     'policy',
     [
       z.strictObject({ policy: z.literal('none') }),
-      z.strictObject({ policy: z.literal('fixed'), delay: duration, jitter: jitter.default('none'), maxAttempts }),
+      z.strictObject({ policy: z.literal('fixed'), delay: duration, jitter: jitter.default('none'), maxAttempts, ...policyExtras }),
       z.strictObject({
         policy: z.literal('linear'),
         initial: duration,
@@ -88,6 +116,7 @@ export const reconnectSchema = z
         max: duration,
         jitter: jitter.default('none'),
         maxAttempts,
+        ...policyExtras,
       }),
       z.strictObject({
         policy: z.literal('exponential'),
@@ -96,11 +125,15 @@ export const reconnectSchema = z
         max: duration,
         jitter: jitter.default('full'),
         maxAttempts,
+        ...policyExtras,
       }),
     ],
-    { error: (i) => (i.code === 'invalid_union' ? 'expected a reconnect policy: none, fixed, linear or exponential' : undefined) },
-  )
-  .meta({ description: 'What a device does after a drop or a failed connect. Default: none (no hidden retries).' });
+    { error: (i) => (i.code === 'invalid_union' ? `expected a reconnect policy (none, fixed, linear or exponential) or a preset (${PRESET_NAMES.join(', ')})` : undefined) },
+  );
+
+export const reconnectSchema = withPresets(reconnectPolicySchema).meta({
+  description: 'What a device does after a drop or a failed connect: a policy, or a vendor SDK preset with overrides (docs/presets.md). Default: none (no hidden retries).',
+});
 
 const tlsSchema = z
   .strictObject({
@@ -291,4 +324,5 @@ export type Scenario = z.output<typeof scenarioSchema>;
 export type Wave = z.output<typeof waveSchema>;
 export type DeviceOptions = z.output<typeof deviceSchema>;
 export type ReconnectInput = z.output<typeof reconnectSchema>;
+export type ReconnectPolicyInput = z.output<typeof reconnectPolicySchema>;
 export type CohortInput = z.output<typeof cohortSchema>;

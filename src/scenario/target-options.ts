@@ -83,13 +83,42 @@ export const webhookSchema = z.strictObject({
     .meta({ description: 'POSTs waiting for a slot; beyond it they are counted as overflow and dropped. Default 10000.' }),
 });
 
-export const TARGET_PROFILE_NAMES = ['default', 'fragile', 'protected'] as const;
+const perSecond = z.number({ error: 'expected a rate per second' }).positive({ error: 'expected a rate greater than 0' }).max(1_000_000);
+
+/** How a real cloud pushes back (issue 16): the knobs behind the aws-like profile. */
+export const throttleSchema = z
+  .strictObject({
+    connectsPerS: perSecond
+      .nullable()
+      .default(null)
+      .meta({ description: 'Account-wide CONNECTs per second (split evenly over the processes); beyond it refused with 0x9F / code 3. Default null (none).' }),
+    clientConnectsPerS: perSecond
+      .nullable()
+      .default(null)
+      .meta({ description: 'CONNECTs per second per client id; beyond it refused with 0x9F / code 3. Default null (none).' }),
+    publishesPerS: perSecond.nullable().default(null).meta({ description: 'PUBLISH packets per second per connection. Default null (none).' }),
+    publishThrottle: z
+      .enum(['drop', 'disconnect'], { error: 'expected drop or disconnect' })
+      .default('drop')
+      .meta({ description: 'Over publishesPerS: drop (QoS 0 dropped, QoS 1 PUBACK withheld) or disconnect (MQTT 5 DISCONNECT 0x96; 3.1.1 clients: drop). Default drop.' }),
+    keepaliveMaxS: z
+      .number({ error: 'expected seconds' })
+      .int()
+      .min(1)
+      .max(65_535)
+      .nullable()
+      .default(null)
+      .meta({ description: 'A keepalive above this (or 0) is cut to it and MQTT 5 clients get it as Server Keep Alive. Default null (any).' }),
+  })
+  .meta({ description: 'Cloud-style throttling: account and per-client CONNECT rates, per-connection publish rate, keepalive cap.' });
+
+export const TARGET_PROFILE_NAMES = ['default', 'fragile', 'protected', 'aws-like'] as const;
 export type TargetProfileName = (typeof TARGET_PROFILE_NAMES)[number];
 
 export const targetOptionsSchema = z
   .strictObject({
     profile: z
-      .enum(TARGET_PROFILE_NAMES, { error: 'expected default, fragile or protected' })
+      .enum(TARGET_PROFILE_NAMES, { error: 'expected default, fragile, protected or aws-like' })
       .default('default')
       .meta({ description: 'Bundle of failure knobs; explicit knobs below override it. Default "default" (no knobs).' }),
     host: loopbackHost.optional().meta({ description: 'Listen address. Default 127.0.0.1.' }),
@@ -128,6 +157,10 @@ export const targetOptionsSchema = z
       .nullable()
       .optional()
       .meta({ description: 'Default null (none); protected {ratePerS: 300, burst: 50, queue: 150, queueTimeoutMs: 1000}.' }),
+    throttle: throttleSchema
+      .nullable()
+      .optional()
+      .meta({ description: 'Default null (none); aws-like: AWS IoT Core limits (docs/target.md).' }),
     outages: z.array(outageSchema).max(1_000).optional().meta({ description: 'Default [].' }),
     messageLossRate: share.optional().meta({ description: 'Share of deliveries to subscribers silently dropped. Default 0.' }),
     lossSeed: seed.optional().meta({ description: 'Seed of the deterministic loss choices. Default 1.' }),

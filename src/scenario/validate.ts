@@ -55,10 +55,15 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[], prefix: readon
   return issues.map((raw) => {
     const i = { ...raw, path: [...prefix, ...raw.path] } as z.core.$ZodIssue;
     if (i.code === 'invalid_union' && i.errors.length > 0) {
-      // Report the branch the input was meant for: the one that got past the type check. A branch
-      // that failed only on the value itself (a literal) was not "meant": the union's message says it.
+      // Report the branch the input was meant for: one that got past the type check (a branch that
+      // failed only on the value itself, a literal, was not "meant": the union's message says it),
+      // and of those the one with the fewest problems, a problem of the whole value counting a
+      // little more (a reconnect preset vs a policy object: each finds the other's key unknown).
       const wrongAtRoot = (x: z.core.$ZodIssue): boolean => x.path.length === 0 && (x.code === 'invalid_type' || x.code === 'invalid_value');
-      const branch = i.errors.find((b) => b.length > 0 && !b.some(wrongAtRoot));
+      const weight = (b: readonly z.core.$ZodIssue[]): number => b.length + (b.some((x) => x.path.length === 0) ? 0.5 : 0);
+      const branch = i.errors
+        .filter((b) => b.length > 0 && !b.some(wrongAtRoot))
+        .reduce<readonly z.core.$ZodIssue[] | undefined>((best, b) => (best === undefined || weight(b) < weight(best) ? b : best), undefined);
       if (branch) return formatIssues(branch, i.path).join('\n');
     }
     if (i.code === 'unrecognized_keys') {

@@ -17,6 +17,8 @@ export const REFUSAL_REASONS = [
   'unsupported_protocol',
   'connect_timeout',
   'bad_first_packet',
+  'connect_rate',
+  'client_connect_rate',
 ] as const;
 export type RefusalReason = (typeof REFUSAL_REASONS)[number];
 
@@ -38,6 +40,13 @@ export interface TargetMetricsSnapshot {
   publishesReceivedTotal: number;
   deliveriesDroppedTotal: number;
   webhookPostsTotal: Record<WebhookResult, number>;
+  /** Cloud-style throttling (issue 16): publishes over the per-connection rate, QoS ≥ 1 ones never acknowledged. */
+  publishesThrottledTotal: number;
+  pubacksWithheldTotal: number;
+  /** A CONNECT with a client id that already had an open connection, which was then closed. */
+  takeoversTotal: number;
+  /** MQTT 5 DISCONNECTs the target sent, by reason code ("0x96"). */
+  serverDisconnectsTotal: Record<string, number>;
   cpuSecondsTotal: number;
   uptimeSeconds: number;
 }
@@ -61,6 +70,10 @@ export function emptySnapshot(process: number, pid: number): TargetMetricsSnapsh
     publishesReceivedTotal: 0,
     deliveriesDroppedTotal: 0,
     webhookPostsTotal: zeros(WEBHOOK_RESULTS),
+    publishesThrottledTotal: 0,
+    pubacksWithheldTotal: 0,
+    takeoversTotal: 0,
+    serverDisconnectsTotal: {},
     cpuSecondsTotal: 0,
     uptimeSeconds: 0,
   };
@@ -94,6 +107,10 @@ const FAMILIES: Family[] = [
   { name: 'herd_target_publishes_received_total', type: 'counter', help: 'PUBLISH packets received from clients.', samples: single((s) => s.publishesReceivedTotal) },
   { name: 'herd_target_deliveries_dropped_total', type: 'counter', help: 'Deliveries to subscribers silently dropped by messageLossRate.', samples: single((s) => s.deliveriesDroppedTotal) },
   { name: 'herd_target_webhook_posts_total', type: 'counter', help: 'Webhook forwards by result (lost = dropped on purpose by webhook.lossRate).', samples: byKey('result', (s) => s.webhookPostsTotal) },
+  { name: 'herd_target_publishes_throttled_total', type: 'counter', help: 'PUBLISH packets over the per-connection rate (throttle.publishesPerS).', samples: single((s) => s.publishesThrottledTotal) },
+  { name: 'herd_target_pubacks_withheld_total', type: 'counter', help: 'Throttled QoS 1/2 publishes never acknowledged.', samples: single((s) => s.pubacksWithheldTotal) },
+  { name: 'herd_target_takeovers_total', type: 'counter', help: 'Connections closed because a new CONNECT came with their client id.', samples: single((s) => s.takeoversTotal) },
+  { name: 'herd_target_server_disconnects_total', type: 'counter', help: 'MQTT 5 DISCONNECTs sent by the target, by reason code.', samples: byKey('reason', (s) => s.serverDisconnectsTotal) },
   { name: 'herd_target_cpu_seconds_total', type: 'counter', help: 'CPU time (user + system) of the target process.', samples: single((s) => s.cpuSecondsTotal) },
   { name: 'herd_target_uptime_seconds', type: 'gauge', help: 'Seconds since the target process started.', samples: single((s) => s.uptimeSeconds) },
 ];

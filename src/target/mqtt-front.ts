@@ -10,6 +10,8 @@ import { performance } from 'node:perf_hooks';
 import * as mqtt from 'mqtt-packet';
 import type { Admission, ShedReason } from './admission.js';
 import type { RefusalReason, TargetMetricsSnapshot } from './metrics.js';
+import { MQTT5_DISCONNECT, MqttBridge, type BridgePolicy } from './mqtt-bridge.js';
+import type { ClientRegistry, ConnectThrottle, Session } from './throttle.js';
 
 /** A CONNECT is small; anything bigger before the first packet completes is not a device. */
 const MAX_FIRST_PACKET_BYTES = 64 * 1024;
@@ -30,6 +32,11 @@ export interface FrontContext {
   connectTimeoutMs: number;
   metrics: TargetMetricsSnapshot;
   handoff(stream: Duplex): void;
+  /** Cloud-style limits (issue 16): CONNECT rates, who holds which client id, the bridge's policy. */
+  throttle: ConnectThrottle;
+  clients: ClientRegistry;
+  bridge: BridgePolicy;
+  nowMs(): number;
 }
 
 /** Synchronous CPU work standing in for an expensive connect path (a table scan in firmware). */
@@ -91,6 +98,11 @@ export function handleMqttStream(stream: Duplex, ctx: FrontContext): void {
 
   const onConnect = (packet: mqtt.IConnectPacket): void => {
     const version = packet.protocolVersion ?? 4;
+    const throttled = ctx.throttle.check(packet.clientId, ctx.nowMs());
+    if (throttled !== null) {
+      if (settle()) refuse(throttled, refusalConnack(version, 'rate_exceeded'));
+      return;
+    }
     ctx.admission.request({
       alive: () => !stream.destroyed && !stream.readableEnded,
       shed: (reason) => {
@@ -101,16 +113,11 @@ export function handleMqttStream(stream: Duplex, ctx: FrontContext): void {
         if (settled) return;
         burnCpu(ctx.handshakeCostMs);
         if (!settle()) return;
-        if (version === 5) {
-          refuse('unsupported_protocol', refusalConnack(5, 'unsupported_protocol'));
-          return;
-        }
         if (stream.destroyed || stream.readableEnded) {
           stream.destroy();
           return;
         }
-        stream.unshift(Buffer.concat(chunks, bytes));
-        ctx.handoff(stream);
+        startSession(stream, packet, Buffer.concat(chunks, bytes), ctx);
       },
     });
   };
@@ -143,4 +150,28 @@ export function handleMqttStream(stream: Duplex, ctx: FrontContext): void {
   stream.on('readable', onReadable);
   stream.on('close', onClose);
   stream.on('error', () => {});
+}
+
+/**
+ * An admitted CONNECT: straight to aedes when nothing needs to see its packets, else through the
+ * bridge (MQTT 5, or a per-connection publish limit). Either way its client id is claimed, and a
+ * connection holding it is taken over (MQTT 5: DISCONNECT 0x8E; aedes closes 3.1.1 ones itself).
+ */
+function startSession(stream: Duplex, packet: mqtt.IConnectPacket, firstBytes: Buffer, ctx: FrontContext): void {
+  const bridged = packet.protocolVersion === 5 || ctx.bridge.publishesPerS !== null || ctx.bridge.keepaliveMaxS !== null;
+  let bridge: MqttBridge | null = null;
+  const session: Session = { takenOver: () => bridge?.disconnect(MQTT5_DISCONNECT.sessionTakenOver) };
+  // The old session hears why it ends before aedes sees the new CONNECT and closes it anyway.
+  const old = ctx.clients.claim(packet.clientId, session);
+  if (old !== null) {
+    ctx.metrics.takeoversTotal++;
+    old.takenOver();
+  }
+  stream.once('close', () => ctx.clients.release(packet.clientId, session));
+  if (bridged) {
+    bridge = new MqttBridge(stream, packet, firstBytes, ctx.bridge, ctx);
+    return;
+  }
+  stream.unshift(firstBytes);
+  ctx.handoff(stream);
 }

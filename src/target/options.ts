@@ -8,6 +8,7 @@ import { HerdError } from '../errors.js';
 import { mustParseDurationUs } from '../util/duration.js';
 import {
   targetOptionsSchema,
+  type throttleSchema,
   type AdmissionOptions,
   type TargetProfileName,
   type WebhookOptions,
@@ -15,6 +16,7 @@ import {
 import type { ListenerName } from './metrics.js';
 
 type Parsed = z.output<typeof targetOptionsSchema>;
+export type ThrottleOptions = z.output<typeof throttleSchema>;
 
 export interface OutageSpec {
   atMs: number;
@@ -35,6 +37,7 @@ export interface ResolvedTargetOptions {
   handshakeCostMs: number;
   maxConnections: number | null;
   admission: AdmissionOptions | null;
+  throttle: ThrottleOptions | null;
   outages: OutageSpec[];
   messageLossRate: number;
   lossSeed: number;
@@ -56,6 +59,7 @@ export const TARGET_DEFAULTS: Readonly<Knobs> = {
   handshakeCostMs: 0,
   maxConnections: null,
   admission: null,
+  throttle: null,
   outages: [],
   messageLossRate: 0,
   lossSeed: 1,
@@ -83,6 +87,12 @@ export const TARGET_PROFILES: Readonly<Record<TargetProfileName, Partial<Knobs>>
     maxConnections: null,
     admission: { ratePerS: 300, burst: 50, queue: 150, queueTimeoutMs: 1_000 },
   },
+  // AWS IoT Core's published limits (docs/target.md cites them), unscaled: this machine's target
+  // takes thousands of CONNECTs/s with no handshake cost, so 500/s binds first. The duplicate
+  // client-id takeover is aedes' own behaviour in every profile; MQTT 5 clients get DISCONNECT 0x8E.
+  'aws-like': {
+    throttle: { connectsPerS: 500, clientConnectsPerS: 1, publishesPerS: 100, publishThrottle: 'drop', keepaliveMaxS: 1_200 },
+  },
 };
 
 export function resolveTargetOptions(p: Parsed): ResolvedTargetOptions {
@@ -106,6 +116,7 @@ export function resolveTargetOptions(p: Parsed): ResolvedTargetOptions {
     handshakeCostMs: pick('handshakeCostMs', p.handshakeCostMs),
     maxConnections: pick('maxConnections', p.maxConnections),
     admission: pick('admission', p.admission),
+    throttle: pick('throttle', p.throttle),
     outages: pick('outages', outages),
     messageLossRate: pick('messageLossRate', p.messageLossRate),
     lossSeed: pick('lossSeed', p.lossSeed),

@@ -18,6 +18,7 @@ import { ConnectionGate, type Tracked } from './gate.js';
 import { emptySnapshot, LISTENERS, renderExposition, type ListenerName, type TargetMetricsSnapshot } from './metrics.js';
 import { SCHEMES } from '../util/target-url.js';
 import { handleMqttStream } from './mqtt-front.js';
+import { ClientRegistry, ConnectThrottle } from './throttle.js';
 import type { ResolvedTargetOptions } from './options.js';
 import { OutageSchedule } from './outages.js';
 import { WebhookForwarder } from './webhook.js';
@@ -108,6 +109,14 @@ export async function startTargetProcess(o: ResolvedTargetOptions, index: number
     connectTimeoutMs: o.connectTimeoutMs,
     metrics,
     handoff: (stream: Duplex) => aedes.handle(stream as net.Socket),
+    throttle: new ConnectThrottle(o.throttle, o.processes, performance.now()),
+    clients: new ClientRegistry(),
+    bridge: {
+      publishesPerS: o.throttle?.publishesPerS ?? null,
+      publishThrottle: o.throttle?.publishThrottle ?? 'drop',
+      keepaliveMaxS: o.throttle?.keepaliveMaxS ?? null,
+    },
+    nowMs: () => performance.now(),
   };
   const servers: net.Server[] = [];
   const gated = (listener: ListenerName, dispatch: (raw: net.Socket, t: Tracked) => void): net.Server => {
@@ -190,6 +199,7 @@ export async function startTargetProcess(o: ResolvedTargetOptions, index: number
       acceptsTotal: { ...metrics.acceptsTotal },
       refusalsTotal: { ...metrics.refusalsTotal },
       webhookPostsTotal: { ...metrics.webhookPostsTotal },
+      serverDisconnectsTotal: { ...metrics.serverDisconnectsTotal },
       handshakesQueued: admission.queued,
       mqttSessions: aedes.connectedClients,
       outagesActive: outages.activeCount,

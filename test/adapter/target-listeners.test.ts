@@ -69,8 +69,12 @@ describe('embedded target listeners', () => {
     expect(await wsHello(p.wss!)).toEqual({ reply: { type: 'hello-ack', id: 'dev-1' }, pong: true });
   });
 
-  it('answers an admitted MQTT 5 CONNECT with 0x84 unsupported protocol version (aedes is 3.1.1 only)', async () => {
-    expect(await rawConnect(target.port, { version: 5, clientId: 'v5' })).toEqual({ kind: 'connack', code: 0x84 });
+  it('speaks MQTT 5 end to end through the bridge in front of aedes (ADR 0005), on every listener', async () => {
+    expect(await rawConnect(target.port, { version: 5, clientId: 'v5' })).toEqual({ kind: 'connack', code: 0 });
+    const p = target.processes[0]!.endpoints;
+    for (const url of [p.mqtt, p.mqtts!, p.mqttWs, p.mqttWss!]) {
+      expect(await mqttRoundTrip(url, { protocolVersion: 5, servername: 'localhost' }), url).toBe('hello');
+    }
   });
 });
 

@@ -37,7 +37,7 @@ export function registerRun(program: Command, ctx: CliContext, setExit: (code: n
     .description('run a scenario and write reports/<run-id>/results.json')
     .argument('<scenario>', 'scenario file (YAML or JSON)')
     .option('--target <url>', 'target URL, overriding the scenario (e.g. mqtt://127.0.0.1:1883)')
-    .option('--target-profile <name>', 'embedded target profile: default, fragile or protected (overrides the scenario)')
+    .option('--target-profile <name>', 'embedded target profile: default, fragile, protected or aws-like (overrides the scenario)')
     .option('--devices <n>', 'number of devices, overriding the scenario (before --scale)')
     .option('--out <dir>', 'folder for reports', 'reports')
     .option('--seed <n>', 'seed for a reproducible plan (default: the scenario seed, or 1)')

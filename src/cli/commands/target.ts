@@ -74,7 +74,18 @@ function describeKnobs(o: ResolvedTargetOptions): string {
     ...(o.outages.length ? [`outages ${o.outages.length}`] : []),
     ...(o.messageLossRate ? [`messageLossRate ${o.messageLossRate}`] : []),
     ...(o.webhook ? [`webhook ${o.webhook.url}`] : []),
+    ...(o.throttle ? [describeThrottle(o.throttle)] : []),
   ].join(', ');
+}
+
+function describeThrottle(t: NonNullable<ResolvedTargetOptions['throttle']>): string {
+  const parts = [
+    t.connectsPerS === null ? null : `${t.connectsPerS} CONNECT/s`,
+    t.clientConnectsPerS === null ? null : `${t.clientConnectsPerS} CONNECT/s per client id`,
+    t.publishesPerS === null ? null : `${t.publishesPerS} publishes/s per connection (${t.publishThrottle})`,
+    t.keepaliveMaxS === null ? null : `keepalive ≤ ${t.keepaliveMaxS}s`,
+  ].filter((x) => x !== null);
+  return `throttle ${parts.length === 0 ? 'none' : parts.join(', ')}`;
 }
 
 export function describeTarget(t: EmbeddedTarget): string {

@@ -14,6 +14,7 @@ import { decodeFrame } from './decode.js';
 import { DISCONNECT_V4, FrameSplitter, PACKET, PINGREQ, type FrameError, type FrameSink } from './frames.js';
 import { handleMessagingPacket, publish, subscribe, type InboundMessage } from './messaging.js';
 import { Inflight } from './inflight.js';
+import { readServerSignal, signalOf, type ServerSignal } from './server-signals.js';
 
 export type { ConnState };
 export type { InboundMessage };
@@ -74,6 +75,8 @@ export class MqttConnection extends LinkedDevice implements FrameSink {
   readonly protocolVersion: 4 | 5;
   /** CONNACK session-present flag (meaningful on a reconnect with a persistent session). */
   sessionPresent = false;
+  /** issue 16: the last MQTT 5 CONNACK/DISCONNECT signal, read by the owner (src/engine/steering.ts). */
+  serverSignal: ServerSignal | null = null;
   protected readonly protocolPhase = 'mqttConnack' as const;
   private readonly owner: MqttOwner;
   private splitter: FrameSplitter;
@@ -208,6 +211,7 @@ export class MqttConnection extends LinkedDevice implements FrameSink {
       // Server-initiated DISCONNECT: in MQTT 5 the reason code says why (0x89/0x9F = shedding).
       if (this.state !== 'connected') return;
       const rc = body.length > 0 ? (body[0] as number) : 0;
+      if (this.protocolVersion === 5) this.serverSignal = readServerSignal(frame); // issue 16
       this.lose(disconnectFailure(rc));
       return;
     }
@@ -224,12 +228,14 @@ export class MqttConnection extends LinkedDevice implements FrameSink {
     if (type !== PACKET.CONNACK || body.length < 2) return this.violate('MQTT_UNEXPECTED_PACKET');
     const rc = body[1] as number;
     if (rc !== 0) {
+      if (this.protocolVersion === 5) this.serverSignal = readServerSignal(frame); // issue 16
       this.failAttempt(connackFailure(rc));
       return;
     }
     if (this.protocolVersion === 5) {
       const d = decodeFrame(frame, 5);
       if (d.error !== null) return this.violate('MQTT_MALFORMED_PACKET');
+      this.serverSignal = signalOf(d.packet); // issue 16
       const rm = (d.packet as mqtt.IConnackPacket).properties?.receiveMaximum;
       // The server's Receive Maximum bounds how many QoS 1/2 publishes we may have in flight.
       if (rm !== undefined && rm > 0 && rm < this.inflightCap) this.inflightCap = rm;

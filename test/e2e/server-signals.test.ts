@@ -1,0 +1,135 @@
+/**
+ * Devices obeying MQTT 5 servers (issue 16), end to end through the real CLI: Server Keep Alive
+ * from the embedded target and from Mosquitto (max_keepalive), DISCONNECT 0x96 from the embedded
+ * target's publish throttle, DISCONNECT 0x9C with a Server Reference from a purpose-built loopback
+ * server. Every assertion reads results.json; a failing run prints herd's stderr.
+ */
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Results } from '../../src/results/types.js';
+import { runHerd } from '../helpers/cli.js';
+import { externalProgram } from '../helpers/external.js';
+import { startMosquitto } from '../helpers/mosquitto.js';
+import { startSteeringServer, type SteeringServer } from '../helpers/steering-server.js';
+
+async function run(scenario: string, extra: string[] = []): Promise<Results> {
+  const dir = mkdtempSync(join(tmpdir(), 'herd-signals-'));
+  const file = join(dir, 's.yaml');
+  writeFileSync(file, scenario);
+  const out = join(dir, 'out');
+  // Saturation is not what these tests assert: a busy shared machine must not turn them red.
+  const r = await runHerd(['run', file, '--out', out, '--allow-saturated', '--quiet', '--no-preflight', ...extra]);
+  if (r.code !== 0) process.stderr.write(r.stderr);
+  expect(r.code).toBe(0);
+  const [id] = readdirSync(out);
+  return JSON.parse(readFileSync(join(out, id as string, 'results.json'), 'utf8')) as Results;
+}
+
+const keepaliveScenario = (target: string, holdS: number) => `
+name: server-keepalive
+devices: 20
+target: ${target}
+device: { mqttVersion: 5, keepalive: 60s }
+reconnect: { policy: fixed, delay: 30s }
+cohorts:
+  - { name: obeys, share: 50% }
+  - { name: ignores, share: 50%, reconnect: { policy: fixed, delay: 30s, serverSignals: { adoptServerKeepAlive: false } } }
+waves: [{ type: ramp, over: 1s }]
+hold: ${holdS}s
+`;
+
+describe('Server Keep Alive', () => {
+  it('embedded target (keepaliveMaxS 2): devices that adopt it keep their sessions, those that ignore it are dropped', async () => {
+    const r = await run(keepaliveScenario('{ embedded: { throttle: { keepaliveMaxS: 2 } } }', 6));
+    expect(r.serverSignals, JSON.stringify(r.serverSignals)).toEqual({ CONNACK_00: 20, keepaliveAdopted: 10 });
+    // The target drops a client silent for 1.5 × 2 s; a device pinging every 54 s is dropped once.
+    expect(r.cohorts.obeys?.errors).toEqual([]);
+    expect(r.cohorts.ignores?.errors.reduce((a, e) => a + e.count, 0)).toBe(10);
+    expect(r.storm.disconnects).toBe(10);
+  });
+
+  const mosquitto = externalProgram('mosquitto');
+  // Mosquitto 2.0 refuses a max_keepalive below 10, so this run holds well past 1.5 × 10 s.
+  it.skipIf(mosquitto === null)('Mosquitto 2 (max_keepalive 10, MQTT 5): the same', async () => {
+    const broker = await startMosquitto(mosquitto as string, ['max_keepalive 10']);
+    try {
+      const r = await run(keepaliveScenario(JSON.stringify(broker.url), 24));
+      expect(r.serverSignals.keepaliveAdopted).toBe(10);
+      expect(r.cohorts.obeys?.errors).toEqual([]);
+      // Mosquitto 2.0.11 enforces keepalive on a coarse loop: some ignorers outlive 1.5 × 10 s, none of the obeying devices is dropped.
+      expect(r.cohorts.ignores?.errors.reduce((a, e) => a + e.count, 0)).toBeGreaterThanOrEqual(1);
+      expect(r.storm.disconnects).toBe(r.cohorts.ignores?.errors.reduce((a, e) => a + e.count, 0));
+    } finally {
+      await broker.stop();
+    }
+  });
+});
+
+describe('DISCONNECT 0x96 message rate too high (embedded target publish throttle)', () => {
+  it('is counted by code, and devices told to back off on it reconnect less often', async () => {
+    const r = await run(`
+name: rate-too-high
+devices: 20
+target: { embedded: { throttle: { publishesPerS: 0.2, publishThrottle: disconnect } } }
+device: { mqttVersion: 5, publish: { every: 300ms, qos: 0, echo: false, stopBeforeEnd: 0s } }
+reconnect: { policy: exponential, initial: 1s, multiplier: 3, max: 30s, jitter: none }
+cohorts:
+  - { name: backs-off, share: 50%, reconnect: { policy: exponential, initial: 1s, multiplier: 3, max: 30s, jitter: none, serverSignals: { backoffOn: [0x96] } } }
+  - { name: plain, share: 50% }
+waves: [{ type: spike }]
+hold: 8s
+`);
+    const errs = (c: string) => r.cohorts[c]?.errors.filter((e) => e.code === 'DISCONNECT_96').reduce((a, e) => a + e.count, 0) ?? 0;
+    expect(r.serverSignals.DISCONNECT_96).toBe(errs('backs-off') + errs('plain'));
+    expect(errs('backs-off')).toBeGreaterThanOrEqual(10);
+    // Each cycle: connect, second publish at ~0.6 s → 0x96, then 3 s (backs off: n = 1) vs 1 s.
+    expect(r.cohorts['backs-off']!.attempts.started).toBeLessThan(r.cohorts.plain!.attempts.started);
+  });
+});
+
+describe('DISCONNECT 0x8E session taken over (duplicate client ids on the embedded target)', () => {
+  it('each new connection with the same client id takes the previous one over: counted apart as takenOver', async () => {
+    const r = await run(`
+name: duplicate-client-ids
+devices: 10
+device: { mqttVersion: 5, clientId: "shared" }
+waves: [{ type: ramp, over: 2s }]
+hold: 1s
+`);
+    expect(r.serverSignals).toEqual({ DISCONNECT_8E: 9, takenOver: 9 });
+    expect(r.errors).toEqual([expect.objectContaining({ code: 'DISCONNECT_8E', count: 9 })]);
+  });
+});
+
+describe('DISCONNECT 0x9C use another server, with a Server Reference', () => {
+  const servers: SteeringServer[] = [];
+  afterAll(async () => {
+    for (const s of servers) await s.stop();
+  });
+
+  it('devices move to the referenced server only when it is one of their loopback targets; other references are counted, never contacted', async () => {
+    const b = await startSteeringServer({});
+    const a = await startSteeringServer({ disconnect: { afterMs: 300, reasonCode: 0x9c, serverReference: `127.0.0.1:${b.port}` } });
+    const elsewhere = await startSteeringServer({ disconnect: { afterMs: 300, reasonCode: 0x9c, serverReference: 'broker.invalid:1883' } });
+    servers.push(a, b, elsewhere);
+    const r = await run(`
+name: use-another-server
+devices: 10
+device: { mqttVersion: 5, clientId: "dev-{cohort}-{id}" }
+cohorts:
+  - { name: movers, share: 50%, targets: ["${a.url}", "${b.url}"], reconnect: { policy: fixed, delay: 200ms, serverSignals: { followServerReference: true } } }
+  - { name: stayers, share: 50%, targets: ["${elsewhere.url}", "${b.url}"], reconnect: { policy: fixed, delay: 200ms, serverSignals: { followServerReference: true } } }
+waves: [{ type: spike }]
+hold: 3s
+`);
+    const onB = [...b.connects.keys()];
+    expect(onB.length).toBe(5);
+    expect(onB.every((id) => id.startsWith('dev-movers-'))).toBe(true);
+    expect([...a.connects.values()].every((n) => n === 1)).toBe(true);
+    expect(r.serverSignals.referenceFollowed).toBe(5);
+    expect(r.serverSignals.referenceRefused).toBe(r.serverSignals.DISCONNECT_9C! - 5);
+    expect(r.serverSignals.referenceRefused).toBeGreaterThanOrEqual(5);
+  });
+});
