@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { DURATION_HINT, DURATION_RE, parseDurationUs } from '../util/duration.js';
 import { TARGET_SCHEMES } from './target-url.js';
 import { targetOptionsSchema } from '../target/options.js';
+import { breakpointSchema } from './breakpoint-schema.js';
 
 export const SCENARIO_VERSION = 1;
 
@@ -271,6 +272,7 @@ export const scenarioSchema = z
       .optional()
       .meta({ description: 'Total run time before teardown; default: end of the last wave + hold.' }),
     thresholds: z.record(nameText, thresholdList).optional(),
+    breakpoint: breakpointSchema.optional().meta({ description: 'Settings of `herd breakpoint` (ignored by herd run).' }),
   })
   .meta({ title: 'herd scenario', description: 'A herd load-test scenario (version 1).' });
 
