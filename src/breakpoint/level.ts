@@ -16,7 +16,7 @@ import type { Threshold } from '../thresholds/parse.js';
 import { formatUs } from '../util/duration.js';
 import type { ErrorCount, Results, ThresholdResult, TimelineBucket } from './deps.js';
 import type { LevelVerdict } from './planner.js';
-import type { LevelReport, TipEvidence, TipSignal } from './report-types.js';
+import type { LevelReport, TipEvidence, TipSignal } from '../results/breakpoint-types.js';
 
 export interface LevelWindow {
   rate: number;
@@ -93,11 +93,16 @@ export function judgeLevel(r: Results, w: LevelWindow, stopWhen: readonly Thresh
   };
 }
 
+/** MQTT 3.1.1 has no "busy" code: a target shedding load answers CONNACK 3, server unavailable. */
+function isShed(e: ErrorCount): boolean {
+  return isLoadShedding(e) || (e.origin === 'protocol' && e.code === 'CONNACK_03');
+}
+
 /** Share of the level's protocol rejections that were deliberate shedding (the timeline has origins only). */
 function shedShareOfProtocol(errors: readonly ErrorCount[]): number {
   const protocol = errors.filter((e) => e.origin === 'protocol');
   const all = protocol.reduce((a, e) => a + e.count, 0);
-  const shed = protocol.filter((e) => isLoadShedding(e)).reduce((a, e) => a + e.count, 0);
+  const shed = protocol.filter(isShed).reduce((a, e) => a + e.count, 0);
   return all === 0 ? 0 : shed / all;
 }
 
@@ -131,8 +136,8 @@ function tippingSigns(
   const timeoutsAt = first((b) => b.timedOut > 0);
   if (timeoutsAt !== null) signs.push({ signal: 'timeouts', firstAtS: timeoutsAt, detail: "attempts ended by herd's connect timeout" });
   const shedAt = shedShare > 0 ? first((b) => b.errorsByOrigin.protocol > 0) : null;
-  if (shedAt !== null) signs.push({ signal: 'shedding', firstAtS: shedAt, detail: `target shed load (${topCodes(errors.filter((e) => isLoadShedding(e)))})` });
-  const hard = errors.filter((e) => e.origin !== 'timeout' && e.origin !== 'local' && !isLoadShedding(e));
+  if (shedAt !== null) signs.push({ signal: 'shedding', firstAtS: shedAt, detail: `target shed load (${topCodes(errors.filter(isShed))})` });
+  const hard = errors.filter((e) => e.origin !== 'timeout' && e.origin !== 'local' && !isShed(e));
   const errorsAt = hard.length > 0 ? first((b) => b.errorsByOrigin.network + b.errorsByOrigin.tls + (shedShare < 1 ? b.errorsByOrigin.protocol : 0) > 0) : null;
   if (errorsAt !== null) signs.push({ signal: 'errors', firstAtS: errorsAt, detail: `target refused or broke connections (${topCodes(hard)})` });
   const latencyAt = first((b) => b.connectP99Us !== null && b.connectP99Us > boundUs);

@@ -6,7 +6,9 @@
  * search: it is never taken as the target's breakpoint.
  */
 
-export type LevelVerdict = 'passed' | 'failed' | 'harness';
+import type { LevelVerdict, SearchEnd } from '../results/breakpoint-types.js';
+
+export type { LevelVerdict, SearchEnd };
 
 export interface MeasuredLevel {
   rate: number;
@@ -22,15 +24,6 @@ export interface SearchSettings {
   maxRate: number;
   maxLevels: number;
 }
-
-/**
- * found: the target failed above `rate` and sustained `rate` (bracket [rate, failedAt]).
- * held-max: every level passed up to maxRate; the breakpoint is above it.
- * below-min: even minRate failed.
- * harness: the harness was the limit at `harnessAt`; `rate` is the best the target showed below it.
- * budget: maxLevels ran out before the bracket narrowed to the resolution.
- */
-export type SearchEnd = 'found' | 'held-max' | 'below-min' | 'harness' | 'budget';
 
 export type NextStep =
   | { done: false; rate: number; phase: 'step-up' | 'step-down' | 'bisect' }

@@ -1,10 +1,20 @@
 /**
  * breakpoint.json — what `herd breakpoint` found, level by level. Plain JSON data; versioned
- * (semver) like results.json; documented in docs/breakpoint.md. Each level also has its own
+ * (semver) like results.json; documented in docs/breakpoint.md. A leaf: every layer may import it. Each level also has its own
  * complete results.json (its `resultsPath`), so every report format works on it.
  */
-import type { ThresholdResult } from './deps.js';
-import type { LevelVerdict, SearchEnd } from './planner.js';
+import type { ThresholdResult } from '../report/results-types.js';
+
+export type LevelVerdict = 'passed' | 'failed' | 'harness';
+
+/**
+ * found: the target failed above `rate` and sustained `rate` (bracket [rate, failedAt]).
+ * held-max: every level passed up to maxRate; the breakpoint is above it.
+ * below-min: even minRate failed.
+ * harness: the harness was the limit at `harnessAt`; `rate` is the best the target showed below it.
+ * budget: maxLevels ran out before the bracket narrowed to the resolution.
+ */
+export type SearchEnd = 'found' | 'held-max' | 'below-min' | 'harness' | 'budget';
 
 export const BREAKPOINT_SCHEMA_VERSION = '1.0.0';
 

@@ -1,0 +1,40 @@
+/** The terminal summary of a breakpoint search (pure): one line per level, then the finding. */
+import type { BreakpointReport, LevelReport } from '../results/breakpoint-types.js';
+import { formatUs } from '../util/duration.js';
+import { PLAIN, type Paint } from './summary.js';
+
+const pct = (v: number | null): string => (v === null ? '–' : `${(v * 100).toFixed(1)}%`);
+const us = (v: number | null): string => (v === null ? '–' : formatUs(v));
+
+/** One level as printed while the search runs and in the summary. */
+export function renderLevelLine(l: LevelReport, p: Paint = PLAIN): string {
+  const mark = l.verdict === 'passed' ? p.ok('pass') : l.verdict === 'failed' ? p.bad('FAIL') : p.warn('HARNESS');
+  const why =
+    l.verdict === 'harness'
+      ? `  the harness was the limit: ${l.harness.reasons[0] ?? ''}`
+      : l.brokenBy.length > 0
+        ? `  broke ${l.brokenBy.join(', ')}; first sign ${l.tipping[0]?.signal ?? '–'}`
+        : '';
+  return (
+    `${String(l.index + 1).padStart(2)} ${l.phase.padEnd(9)} ${`${l.rate}/s`.padStart(8)} → ${`${l.achievedPerS}/s`.padStart(9)}` +
+    `  p50 ${us(l.connectP50Us).padStart(8)}  p99 ${us(l.connectP99Us).padStart(8)}  err ${pct(l.errorRate).padStart(6)}  shed ${pct(l.shedRate).padStart(6)}  ${mark}${why}`
+  );
+}
+
+export function renderBreakpointSummary(r: BreakpointReport, p: Paint = PLAIN): string {
+  const lines: string[] = [];
+  lines.push(p.bold(`herd breakpoint · ${r.scenario} · ${r.target}`));
+  lines.push(p.dim(`levels: ${r.settings.settleS}s settle (excluded) + ${r.settings.measureS}s measured, ×${r.settings.factor} then bisection to ${Math.round(r.settings.resolution * 100)}%`));
+  for (const l of r.levels) lines.push(renderLevelLine(l, p));
+  lines.push('');
+  const o = r.outcome;
+  lines.push(r.verdict === 'passed' ? p.ok(o.headline) : r.verdict === 'failed' ? p.bad(o.headline) : p.warn(o.headline));
+  const first = o.failedAt === null ? undefined : r.levels.find((l) => l.rate === o.failedAt && l.verdict === 'failed');
+  for (const t of first?.tipping ?? []) lines.push(p.dim(`  ${t.signal}${t.firstAtS === null ? '' : ` (from ${t.firstAtS}s)`}: ${t.detail}`));
+  for (const a of o.advice) lines.push(p.warn(`  ${a}`));
+  for (const t of r.thresholds) {
+    const line = `threshold ${t.metric} ${t.expression}: ${t.observedText} — ${t.passed ? 'passed' : 'failed'}`;
+    lines.push(t.passed ? p.ok(line) : p.bad(line));
+  }
+  return lines.join('\n');
+}
