@@ -180,6 +180,6 @@ function harnessLevel(index: number, rate: number, phase: LevelReport['phase'], 
     window: { settleS, endS: settleS }, offeredPerS: rate, achievedPerS: 0,
     ended: { succeeded: 0, failed: 0, timedOut: 0, shed: 0 },
     errorRate: null, shedRate: null, connectP50Us: null, connectP99Us: null, tcpConnectP99Us: null,
-    stopConditions: [], brokenBy: [], tipping: [], harness: { limited: true, reasons },
+    stopConditions: [], brokenBy: [], tipping: [], harness: { limited: true, flagged: true, reasons },
   };
 }

@@ -67,12 +67,8 @@ export function judgeLevel(r: Results, w: LevelWindow, stopWhen: readonly Thresh
   const tcpConnectP99Us = tcpP99 && tcpP99.count > 0 ? tcpP99.p99Us : null;
   const tipping = tippingSigns(inWindow, r.errors, shedShare, latencyBoundUs(stopWhen), tcpConnectP99Us);
 
-  const harnessReasons = [...r.health.reasons];
-  if (r.attempts.dropped > 0) harnessReasons.push(`${r.attempts.dropped} attempts could not be started in time by the harness`);
-  if (r.attempts.lostToHarness > 0) harnessReasons.push(`${r.attempts.lostToHarness} attempts lost to a failed worker`);
-  const limited = r.health.saturated || r.attempts.dropped > 0 || r.attempts.lostToHarness > 0 || r.run.status !== 'completed';
-  if (r.run.status !== 'completed') harnessReasons.push(`the level run was ${r.run.status}: ${r.run.abortReason ?? 'no reason given'}`);
-  const verdict: LevelVerdict = limited ? 'harness' : brokenBy.length > 0 ? 'failed' : 'passed';
+  const harness = harnessEffect(r, stopWhen, windowResults, ended, shed, brokenBy.length > 0);
+  const verdict: LevelVerdict = harness.limited ? 'harness' : brokenBy.length > 0 ? 'failed' : 'passed';
 
   return {
     rate: w.rate,
@@ -89,7 +85,7 @@ export function judgeLevel(r: Results, w: LevelWindow, stopWhen: readonly Thresh
     stopConditions: conditions,
     brokenBy,
     tipping,
-    harness: { limited, reasons: limited ? harnessReasons : [] },
+    harness,
   };
 }
 
@@ -118,6 +114,42 @@ function evaluateWindow(stopWhen: readonly Threshold[], wr: Results, ended: numb
   const order = new Map(stopWhen.map((t, i) => [`${t.metric} ${t.expression}`, i]));
   return out.sort((a, b) => (order.get(`${a.metric} ${a.expression}`) ?? 0) - (order.get(`${b.metric} ${b.expression}`) ?? 0));
 }
+
+/**
+ * Whether the harness, not the target, decided this level (MEASUREMENT.md rule 4, judged by its
+ * effect): attempts it never started, lost or failed locally, a schedule lag past 1 s, or a run
+ * that did not complete always count. A flagged harness (event-loop delay) otherwise counts only
+ * when taking its lag out of the latency would turn the level's failure into a pass: a level that
+ * passed anyway, or fails on the target's own service time, errors, timeouts or shedding, stands.
+ */
+function harnessEffect(
+  r: Results,
+  stopWhen: readonly Threshold[],
+  wr: Results,
+  ended: number,
+  shed: number,
+  failed: boolean,
+): { limited: boolean; flagged: boolean; reasons: string[] } {
+  const reasons: string[] = [];
+  if (r.attempts.dropped > 0) reasons.push(`${r.attempts.dropped} attempts could not be started in time by the harness`);
+  if (r.attempts.lostToHarness > 0) reasons.push(`${r.attempts.lostToHarness} attempts lost to a failed worker`);
+  if (r.run.status !== 'completed') reasons.push(`the level run was ${r.run.status}: ${r.run.abortReason ?? 'no reason given'}`);
+  const local = r.errors.filter((e) => e.origin === 'local').reduce((a, e) => a + e.count, 0);
+  if (local > 0) reasons.push(`${local} attempts failed on a harness resource (${topCodes(r.errors.filter((e) => e.origin === 'local'))})`);
+  const lag = r.latency['connect.scheduleLag'];
+  if (lag && lag.count > 0 && lag.p99Us > SCHEDULE_LAG_LIMIT_US) reasons.push(`attempts started up to ${formatUs(lag.p99Us)} (p99) after their intended time: the offered rate was not delivered`);
+  const flagged = r.health.saturated;
+  if (reasons.length > 0) return { limited: true, flagged, reasons: [...reasons, ...r.health.reasons] };
+  if (!flagged || !failed) return { limited: false, flagged, reasons: flagged ? r.health.reasons.map((x) => `flagged, no effect on the verdict: ${x}`) : [] };
+  const service = r.latency['connect.service'];
+  const withoutLag = { ...wr, latency: { ...wr.latency, ...(service ? { 'connect.total': service } : {}) } } as Results;
+  const stillFails = evaluateWindow(stopWhen, withoutLag, ended, shed).some((c) => !c.passed);
+  if (stillFails) return { limited: false, flagged, reasons: r.health.reasons.map((x) => `flagged, but the level fails on the target's own service time too: ${x}`) };
+  return { limited: true, flagged, reasons: [`without the harness's own lag the level would pass`, ...r.health.reasons] };
+}
+
+/** The same limit as the run's saturation judgement. */
+const SCHEDULE_LAG_LIMIT_US = 1_000_000;
 
 function latencyBoundUs(stopWhen: readonly Threshold[]): number {
   const t = stopWhen.find((x) => x.metric === 'connect.total' && x.aggregation.kind === 'percentile');

@@ -15,9 +15,10 @@ export function renderLevelLine(l: LevelReport, p: Paint = PLAIN): string {
       : l.brokenBy.length > 0
         ? `  broke ${l.brokenBy.join(', ')}; first sign ${l.tipping[0]?.signal ?? '–'}`
         : '';
+  const flagged = l.harness.flagged && !l.harness.limited ? p.dim('  (harness flagged, no effect on the verdict)') : '';
   return (
     `${String(l.index + 1).padStart(2)} ${l.phase.padEnd(9)} ${`${l.rate}/s`.padStart(8)} → ${`${l.achievedPerS}/s`.padStart(9)}` +
-    `  p50 ${us(l.connectP50Us).padStart(8)}  p99 ${us(l.connectP99Us).padStart(8)}  err ${pct(l.errorRate).padStart(6)}  shed ${pct(l.shedRate).padStart(6)}  ${mark}${why}`
+    `  p50 ${us(l.connectP50Us).padStart(8)}  p99 ${us(l.connectP99Us).padStart(8)}  err ${pct(l.errorRate).padStart(6)}  shed ${pct(l.shedRate).padStart(6)}  ${mark}${why}${flagged}`
   );
 }
 

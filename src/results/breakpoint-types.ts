@@ -55,7 +55,8 @@ export interface LevelReport {
   brokenBy: string[];
   /** Every tipping sign seen in the window, earliest first. */
   tipping: TipEvidence[];
-  harness: { limited: boolean; reasons: string[] };
+  /** limited: the harness decided the level; flagged: the run's saturation judgement flagged it (with or without effect). */
+  harness: { limited: boolean; flagged: boolean; reasons: string[] };
 }
 
 export interface BreakpointReport {
