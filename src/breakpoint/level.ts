@@ -174,11 +174,19 @@ function tippingSigns(
   if (errorsAt !== null) signs.push({ signal: 'errors', firstAtS: errorsAt, detail: `target refused or broke connections (${topCodes(hard)})` });
   const latencyAt = first((b) => b.connectP99Us !== null && b.connectP99Us > boundUs);
   if (latencyAt !== null) signs.push({ signal: 'latency', firstAtS: latencyAt, detail: `connect p99 within a second passed ${formatUs(boundUs)}` });
+  const synTimeouts = errors.filter((e) => e.origin === 'timeout' && e.phase === 'tcpConnect').reduce((a, e) => a + e.count, 0);
   if (tcpConnectP99Us !== null && tcpConnectP99Us >= SYN_RETRANSMIT_US) {
     signs.push({
       signal: 'listen-queue',
       firstAtS: latencyAt,
       detail: `tcpConnect p99 ${formatUs(tcpConnectP99Us)}: on the 1 s/3 s SYN-retransmit steps — the target's listen queue overflowed`,
+    });
+  } else if (synTimeouts > 0) {
+    // A SYN the kernel dropped is resent after 1 s: with a shorter connect timeout it shows as a timeout in tcpConnect.
+    signs.push({
+      signal: 'listen-queue',
+      firstAtS: timeoutsAt,
+      detail: `${synTimeouts} attempts timed out before TCP connected (no SYN-ACK: the target's listen queue was full)`,
     });
   }
   const rank = (s: TipEvidence): number => (s.firstAtS ?? Number.MAX_SAFE_INTEGER) * 10 + SIGNAL_ORDER.indexOf(s.signal);
