@@ -122,7 +122,7 @@ export async function executeBreakpoint(req: BreakpointRequest, hooks: Breakpoin
 
   const end = nextLevel(levels, search);
   if (!end.done) throw new HerdError('E_INTERNAL', 'the breakpoint search stopped before it was done');
-  const outcome = describeOutcome(end, levels, req.run.workers);
+  const outcome = describeOutcome(end, levels, req.run.workers, req.run.maxHandshakesInFlight);
   const values = { 'breakpoint.rate': end.end === 'harness' && end.rate === null ? null : end.rate, 'breakpoint.levels': levels.length };
   const thresholds = evaluateSearchThresholds(ci.thresholds, values);
   const failed = thresholds.some((t) => !t.passed);

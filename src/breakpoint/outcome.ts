@@ -16,7 +16,7 @@ const SIGN_WORDS: Record<TipSignal, string> = {
 
 type Done = Extract<NextStep, { done: true }>;
 
-export function describeOutcome(end: Done, levels: readonly LevelReport[], workers: number | undefined): BreakpointReport['outcome'] {
+export function describeOutcome(end: Done, levels: readonly LevelReport[], workers: number | undefined, maxHandshakes = 0): BreakpointReport['outcome'] {
   const firstFail = end.failedAt === null ? undefined : levels.find((l) => l.rate === end.failedAt && l.verdict === 'failed');
   const tippedBy = firstFail?.tipping[0]?.signal ?? null;
   const brokenBy = firstFail?.brokenBy ?? [];
@@ -51,7 +51,7 @@ export function describeOutcome(end: Done, levels: readonly LevelReport[], worke
   if (end.harnessAt !== null) {
     const more = workers === undefined ? 'more --workers' : `more than ${workers} --workers`;
     advice.push(
-      `to search past ${end.harnessAt}/s: run with ${more} (up to the cores free beside the target), spread sources with --source-ips, or shard the load over machines (--shard with --start-at); a --max-handshakes cap also holds the harness back`,
+      `to search past ${end.harnessAt}/s: run with ${more} (up to the cores free beside the target), spread sources with --source-ips, or shard the load over machines (--shard with --start-at)${maxHandshakes > 0 ? `; lift --max-handshakes ${maxHandshakes}, which holds the harness back` : ''}`,
     );
   }
   return { end: end.end, rate: end.rate, failedAt: end.failedAt, harnessAt: end.harnessAt, tippedBy, brokenBy, headline, advice };
