@@ -10,7 +10,7 @@ import { stringify } from 'yaml';
 import { HerdError } from '../errors.js';
 import { parseScenarioText, readScenarioText, validateScenario } from '../scenario/load.js';
 import type { Overrides } from '../scenario/resolve.js';
-import { breakpointSchema, DEFAULT_STOP_WHEN, type BreakpointInput } from '../scenario/breakpoint-schema.js';
+import { breakpointSchema, DEFAULT_HELD_STOP_WHEN, DEFAULT_STOP_WHEN, type BreakpointInput } from '../scenario/breakpoint-schema.js';
 import { mustParseDurationUs } from '../util/duration.js';
 import { ensureWritableDir, writeFileAtomic } from '../util/atomic-write.js';
 import { HERD_VERSION } from '../version.js';
@@ -29,7 +29,7 @@ export interface BreakpointRequest {
   overrides: Pick<Overrides, 'target' | 'targetProfile' | 'seed'>;
   outDir: string;
   /** Flags over the scenario's `breakpoint:` section. */
-  settings: Partial<Pick<BreakpointInput, 'startRate' | 'maxRate' | 'resolution' | 'maxLevels' | 'settle' | 'measure'>>;
+  settings: Partial<Pick<BreakpointInput, 'mode' | 'startRate' | 'maxRate' | 'resolution' | 'maxLevels' | 'settle' | 'measure' | 'startDevices' | 'maxDevices' | 'arrivalRate'>>;
   /** --threshold flags: added to the section's thresholds. */
   thresholds: Spec;
   run: Pick<RunRequest, 'workers' | 'sourceIps' | 'maxHandshakesInFlight' | 'skipPreflight'>;
@@ -37,8 +37,8 @@ export interface BreakpointRequest {
 }
 
 export interface BreakpointHooks {
-  onLevelStart?(index: number, rate: number, phase: string): void;
-  onLevel?(level: LevelReport): void;
+  onLevelStart?(index: number, rate: number, phase: string, mode: BreakpointReport['mode']): void;
+  onLevel?(level: LevelReport, mode: BreakpointReport['mode']): void;
   onNotice?(message: string): void;
 }
 
@@ -52,10 +52,12 @@ export async function executeBreakpoint(req: BreakpointRequest, hooks: Breakpoin
   const data = parseScenarioText(readScenarioText(req.scenarioPath), req.scenarioPath);
   const loaded = validateScenario(data, req.scenarioPath, req.overrides);
   const section: BreakpointInput = { ...(loaded.scenario.breakpoint ?? breakpointSchema.parse({})), ...req.settings };
-  const stop = parseStopWhen(section.stopWhen ?? DEFAULT_STOP_WHEN);
+  const held = section.mode === 'held-devices';
+  const stop = parseStopWhen(section.stopWhen ?? (held ? DEFAULT_HELD_STOP_WHEN : DEFAULT_STOP_WHEN));
   const ci = parseSearchThresholds({ ...(section.thresholds ?? {}), ...req.thresholds });
   const problems = [...stop.problems, ...ci.problems];
   if (section.minRate > section.maxRate) problems.push(`breakpoint.minRate: ${section.minRate} is above maxRate ${section.maxRate}`);
+  if (section.minDevices > section.maxDevices) problems.push(`breakpoint.minDevices: ${section.minDevices} is above maxDevices ${section.maxDevices}`);
   if (problems.length > 0) throw new HerdError('E_SCENARIO_INVALID', `${req.scenarioPath}: the breakpoint settings have ${problems.length} problem${problems.length === 1 ? '' : 's'}`, problems);
 
   const settleS = mustParseDurationUs(section.settle) / 1e6;
@@ -63,14 +65,17 @@ export async function executeBreakpoint(req: BreakpointRequest, hooks: Breakpoin
   if (settleS <= 0 || measureS < 1) throw new HerdError('E_SCENARIO_INVALID', `${req.scenarioPath}: breakpoint.measure must be at least 1s and settle more than 0s`);
   const connectTimeoutS = Math.max(loaded.resolved.device.connectTimeoutUs, ...loaded.resolved.cohorts.map((c) => c.device.connectTimeoutUs)) / 1e6;
   const drainS = section.drain !== undefined ? mustParseDurationUs(section.drain) / 1e6 : connectTimeoutS + 0.5;
+  const holdS = mustParseDurationUs(section.hold) / 1e6;
+  // The planner searches one number: connects/s, or devices held at once.
   const search: SearchSettings = {
-    startRate: section.startRate,
+    startRate: held ? section.startDevices : section.startRate,
     factor: section.factor,
     resolution: section.resolution,
-    minRate: section.minRate,
-    maxRate: section.maxRate,
+    minRate: held ? section.minDevices : section.minRate,
+    maxRate: held ? section.maxDevices : section.maxRate,
     maxLevels: section.maxLevels,
   };
+  const shape: LevelShape = held ? { mode: 'held-devices', arrivalRate: section.arrivalRate, holdS, drainS } : { mode: 'connect-rate', settleS, measureS, drainS };
 
   const outDir = resolve(req.outDir);
   ensureWritableDir(outDir);
@@ -85,9 +90,9 @@ export async function executeBreakpoint(req: BreakpointRequest, hooks: Breakpoin
     const step = nextLevel(levels, search);
     if (step.done) break;
     const index = levels.length;
-    hooks.onLevelStart?.(index, step.rate, step.phase);
-    const scenarioPath = join(levelsDir, `${String(index + 1).padStart(2, '0')}-${step.rate}per-s.yaml`);
-    writeFileAtomic(scenarioPath, stringify(levelScenario(data as Record<string, unknown>, step.rate, settleS, measureS, drainS, index)));
+    hooks.onLevelStart?.(index, step.rate, step.phase, section.mode);
+    const scenarioPath = join(levelsDir, `${String(index + 1).padStart(2, '0')}-${step.rate}${held ? 'devices' : 'per-s'}.yaml`);
+    writeFileAtomic(scenarioPath, stringify(levelScenario(data as Record<string, unknown>, step.rate, shape, index)));
     const runReq: RunRequest = {
       scenarioPath,
       overrides: req.overrides,
@@ -109,20 +114,24 @@ export async function executeBreakpoint(req: BreakpointRequest, hooks: Breakpoin
     try {
       const run = await executeRun(runReq, { onNotice: (m) => hooks.onNotice?.(`level ${index + 1}: ${m}`) });
       target = run.results.run.target;
-      const judged = judgeLevel(run.results, { rate: step.rate, settleS, measureS }, stop.thresholds);
+      // held-devices: the whole level is the window (no settle); achieved is connects/s over the arrival period.
+      const win = held ? { rate: step.rate, settleS: 0, measureS: step.rate / section.arrivalRate } : { rate: step.rate, settleS, measureS };
+      const judged = judgeLevel(run.results, win, stop.thresholds);
+      if (held) judged.offeredPerS = section.arrivalRate;
       level = { index, phase: step.phase, runId: run.results.run.id, resultsPath: relative(dir, run.resultsPath), ...judged };
     } catch (err) {
       // A level this machine cannot carry (preflight: open files, ports) is the harness's limit, not the target's.
       if (!(err instanceof HerdError) || (err.code !== 'E_PREFLIGHT' && err.code !== 'E_WORKER')) throw err;
-      level = harnessLevel(index, step.rate, step.phase, settleS, [err.message, ...err.details]);
+      level = harnessLevel(index, step.rate, step.phase, held ? 0 : settleS, [err.message, ...err.details]);
+      if (held) level.offeredPerS = section.arrivalRate;
     }
     levels.push(level);
-    hooks.onLevel?.(level);
+    hooks.onLevel?.(level, section.mode);
   }
 
   const end = nextLevel(levels, search);
   if (!end.done) throw new HerdError('E_INTERNAL', 'the breakpoint search stopped before it was done');
-  const outcome = describeOutcome(end, levels, req.run.workers, req.run.maxHandshakesInFlight);
+  const outcome = describeOutcome(end, levels, req.run.workers, req.run.maxHandshakesInFlight, held ? 'devices' : '/s');
   const values = { 'breakpoint.rate': end.end === 'harness' && end.rate === null ? null : end.rate, 'breakpoint.levels': levels.length };
   const thresholds = evaluateSearchThresholds(ci.thresholds, values);
   const failed = thresholds.some((t) => !t.passed);
@@ -134,12 +143,12 @@ export async function executeBreakpoint(req: BreakpointRequest, hooks: Breakpoin
   const report: BreakpointReport = {
     schemaVersion: BREAKPOINT_SCHEMA_VERSION,
     tool: { name: 'herd', version: HERD_VERSION },
-    mode: 'connect-rate',
+    mode: section.mode,
     scenario: loaded.resolved.name,
     target,
     startedAt: startedAt.toISOString(),
     endedAt: now().toISOString(),
-    settings: { ...search, settleS, measureS, drainS, stopWhen: stop.thresholds.map((t) => ({ metric: t.metric, expression: t.expression })) },
+    settings: { ...search, settleS: held ? 0 : settleS, measureS: held ? 0 : measureS, drainS, arrivalRate: held ? section.arrivalRate : null, holdS: held ? holdS : null, stopWhen: stop.thresholds.map((t) => ({ metric: t.metric, expression: t.expression })) },
     levels,
     outcome,
     thresholds,
@@ -152,25 +161,40 @@ export async function executeBreakpoint(req: BreakpointRequest, hooks: Breakpoin
   return { report, dir };
 }
 
-/** The level's scenario: the user's devices and target, fresh devices at one rate, no retries. */
-export function levelScenario(data: Record<string, unknown>, rate: number, settleS: number, measureS: number, drainS: number, index: number): Record<string, unknown> {
+export type LevelShape =
+  | { mode: 'connect-rate'; settleS: number; measureS: number; drainS: number }
+  | { mode: 'held-devices'; arrivalRate: number; holdS: number; drainS: number };
+
+/**
+ * The level's scenario: the user's devices and target, fresh devices, no retries. connect-rate:
+ * a settle and a measure wave at `value` connects/s. held-devices: `value` devices arriving at
+ * the fixed rate, all held for holdS.
+ */
+export function levelScenario(data: Record<string, unknown>, value: number, shape: LevelShape, index: number): Record<string, unknown> {
   const out: Record<string, unknown> = { ...data };
   delete out.breakpoint;
   delete out.duration;
   delete out.thresholds;
   delete out.$schema;
-  const settle = Math.round(rate * settleS);
-  const measure = Math.round(rate * measureS);
-  out.name = `${String(data.name)} level ${index + 1} at ${rate}/s`;
-  out.devices = settle + measure;
   // Each level asks about first attempts; retry amplification is another scenario's question.
   out.reconnect = { policy: 'none' };
   if (Array.isArray(data.cohorts)) out.cohorts = (data.cohorts as Record<string, unknown>[]).map(({ reconnect: _r, ...c }) => c);
+  if (shape.mode === 'held-devices') {
+    out.name = `${String(data.name)} level ${index + 1} holding ${value} devices`;
+    out.devices = value;
+    out.waves = [{ type: 'ramp', name: 'connect', devices: value, over: `${Math.round((value / shape.arrivalRate) * 1000)}ms` }];
+    out.hold = `${Math.round((shape.holdS + shape.drainS) * 1000)}ms`;
+    return out;
+  }
+  const settle = Math.round(value * shape.settleS);
+  const measure = Math.round(value * shape.measureS);
+  out.name = `${String(data.name)} level ${index + 1} at ${value}/s`;
+  out.devices = settle + measure;
   out.waves = [
-    { type: 'rate', name: 'settle', rate, over: `${settleS}s` },
-    { type: 'rate', name: 'measure', rate, over: `${measureS}s` },
+    { type: 'rate', name: 'settle', rate: value, over: `${shape.settleS}s` },
+    { type: 'rate', name: 'measure', rate: value, over: `${shape.measureS}s` },
   ];
-  out.hold = `${Math.round(drainS * 1000)}ms`;
+  out.hold = `${Math.round(shape.drainS * 1000)}ms`;
   return out;
 }
 

@@ -55,13 +55,21 @@ function markers(r: BreakpointReport, x: Scale): string {
   const parts: string[] = [];
   if (o.rate !== null && (o.failedAt !== null || o.end === 'found')) {
     const xx = n(x(o.rate));
-    parts.push(`<g class="marker marker-knee" data-rate="${o.rate}"><line x1="${xx}" x2="${xx}" y1="${Y1}" y2="${Y0}"/><text x="${xx}" y="${Y1 + 10}" dx="4">knee ${o.rate}/s</text></g>`);
+    parts.push(`<g class="marker marker-knee" data-rate="${o.rate}"><line x1="${xx}" x2="${xx}" y1="${Y1}" y2="${Y0}"/><text x="${xx}" y="${Y1 + 10}" dx="4">knee ${o.rate}${unit(r)}</text></g>`);
   }
   if (o.harnessAt !== null) {
     const xx = n(x(o.harnessAt));
-    parts.push(`<g class="marker marker-harness" data-rate="${o.harnessAt}"><line x1="${xx}" x2="${xx}" y1="${Y1}" y2="${Y0}"/><text x="${xx}" y="${Y1 + 24}" dx="4">harness limit ${o.harnessAt}/s</text></g>`);
+    parts.push(`<g class="marker marker-harness" data-rate="${o.harnessAt}"><line x1="${xx}" x2="${xx}" y1="${Y1}" y2="${Y0}"/><text x="${xx}" y="${Y1 + 24}" dx="4">harness limit ${o.harnessAt}${unit(r)}</text></g>`);
   }
   return parts.join('');
+}
+
+function xTitle(r: BreakpointReport): string {
+  return r.mode === 'held-devices' ? 'devices held at once (level)' : 'offered connects/s (level)';
+}
+
+function unit(r: BreakpointReport): string {
+  return r.mode === 'held-devices' ? ' devices' : '/s';
 }
 
 function card(id: string, title: string, hint: string, body: string): string {
@@ -71,13 +79,13 @@ function card(id: string, title: string, hint: string, body: string): string {
 function chartRates(r: BreakpointReport): string {
   const levels = sorted(r.levels);
   const x = rateScale(r);
-  const top = Math.max(1, ...levels.map((l) => Math.max(l.rate, l.achievedPerS)));
+  const top = Math.max(1, ...levels.map((l) => Math.max(l.offeredPerS, l.achievedPerS)));
   const y = linearScale(0, top * 1.05, Y0, Y1, 6, formatCount);
-  const offered: Point[] = levels.map((l) => [l.rate, l.rate]);
+  const offered: Point[] = levels.map((l) => [l.rate, l.offeredPerS]);
   const achieved: Point[] = levels.map((l) => [l.rate, l.verdict === 'harness' && l.runId === '' ? null : l.achievedPerS]);
   const body = [
     svgOpen('chart-rates', F, 'offered vs achieved connect rate'),
-    axes(F, x, y, 'offered connects/s (level)', 'connects/s'),
+    axes(F, x, y, xTitle(r), 'connects/s'),
     series('offered', linePath(offered, x, y), offered.length),
     series('achieved', linePath(achieved, x, y), achieved.filter((p) => p[1] !== null).length),
     dots('achieved', achieved, x, y, levels),
@@ -101,7 +109,7 @@ function chartLatency(r: BreakpointReport): string {
   const p99: Point[] = levels.map((l) => [l.rate, l.connectP99Us]);
   const body = [
     svgOpen('chart-latency', F, 'connect p50 and p99 per level'),
-    axes(F, x, y, 'offered connects/s (level)', 'connect.total'),
+    axes(F, x, y, xTitle(r), 'connect.total'),
     series('p50', linePath(p50, x, y), p50.filter((p) => p[1] !== null).length),
     series('p99', linePath(p99, x, y), p99.filter((p) => p[1] !== null).length),
     dots('p99', p99, x, y, levels),
@@ -125,7 +133,7 @@ function chartShares(r: BreakpointReport): string {
   const y = linearScale(0, Math.min(100, top * 1.1), Y0, Y1, 5, (v) => `${formatCount(v)}%`);
   const body = [
     svgOpen('chart-shares', F, 'error and shed share per level'),
-    axes(F, x, y, 'offered connects/s (level)', 'share of ended attempts'),
+    axes(F, x, y, xTitle(r), 'share of ended attempts'),
     series('errors', linePath(errors, x, y), errors.filter((p) => p[1] !== null).length),
     series('shed', linePath(shed, x, y), shed.filter((p) => p[1] !== null).length),
     dots('errors', errors, x, y, levels),
@@ -146,7 +154,7 @@ function levelTable(r: BreakpointReport): string {
     const link = l.resultsPath === '' ? '' : ` <a href="${esc(l.resultsPath.replace(/results\.json$/, 'report.html'))}">report</a>`;
     const why = l.verdict === 'harness' ? l.harness.reasons.slice(0, 2).join('; ') : l.brokenBy.join(', ');
     const signs = l.tipping.map((t) => `${t.signal}${t.firstAtS === null ? '' : `@${t.firstAtS}s`}`).join(' → ');
-    const cells = [String(l.index + 1), l.phase, `${l.rate}/s`, `${l.achievedPerS}/s`, us(l.connectP50Us), us(l.connectP99Us), pct(l.errorRate), pct(l.shedRate), l.verdict, why, signs];
+    const cells = [String(l.index + 1), l.phase, `${l.rate}${unit(r)}`, `${l.achievedPerS}/s`, us(l.connectP50Us), us(l.connectP99Us), pct(l.errorRate), pct(l.shedRate), l.verdict, why, signs];
     return `<tr class="level-row ${l.verdict === 'passed' ? '' : 'fail'}" data-rate="${l.rate}" data-verdict="${l.verdict}">${cells.map((c) => `<td>${esc(c)}</td>`).join('')}<td>${link}</td></tr>`;
   });
   const head = ['#', 'phase', 'offered', 'achieved', 'p50', 'p99', 'errors', 'shed', 'verdict', 'broke', 'signs (first first)', ''];
@@ -164,7 +172,7 @@ export function renderBreakpointHtml(r: BreakpointReport): string {
 <h1>Breakpoint · ${esc(r.scenario)}<span class="badge ${esc(r.verdict)}" id="verdict">${esc(r.verdict)}</span></h1>
 <p class="sub">${esc(r.target)} · ${esc(r.startedAt)} · ${r.levels.length} levels · herd ${esc(r.tool.version)}</p>
 <section class="card" id="headline" data-end="${esc(o.end)}" data-rate="${o.rate ?? ''}" data-failed-at="${o.failedAt ?? ''}" data-harness-at="${o.harnessAt ?? ''}"><h2>${esc(o.headline)}</h2>
-<p class="hint">Each level: ${s.settleS}s settle (excluded) + ${s.measureS}s measured at the level’s rate, fresh devices, open model, then ${s.drainS}s for the last attempts to end. Step-up ×${s.factor} from ${s.startRate}/s, then bisection to ${Math.round(s.resolution * 100)}%. A level passes while ${stops} hold.</p>
+<p class="hint">${r.mode === 'held-devices' ? `Each level: that many fresh devices arriving at ${s.arrivalRate ?? ''}/s, all held ${s.holdS ?? ''}s, then ${s.drainS}s; the whole level is judged.` : `Each level: ${s.settleS}s settle (excluded) + ${s.measureS}s measured at the level’s rate, fresh devices, open model, then ${s.drainS}s for the last attempts to end.`} Step-up ×${s.factor} from ${s.startRate}${unit(r)}, then bisection to ${Math.round(s.resolution * 100)}%. A level passes while ${stops} hold.</p>
 ${thresholds === '' ? '' : `<ul>${thresholds}</ul>`}</section>
 ${advice}${chartRates(r)}${chartLatency(r)}${chartShares(r)}${levelTable(r)}
 <footer>breakpoint.json schema ${esc(r.schemaVersion)}</footer></main><script>${RENDER_CHECK}</script></body></html>

@@ -7,7 +7,8 @@ const pct = (v: number | null): string => (v === null ? '–' : `${(v * 100).toF
 const us = (v: number | null): string => (v === null ? '–' : formatUs(v));
 
 /** One level as printed while the search runs and in the summary. */
-export function renderLevelLine(l: LevelReport, p: Paint = PLAIN): string {
+export function renderLevelLine(l: LevelReport, p: Paint = PLAIN, mode: BreakpointReport['mode'] = 'connect-rate'): string {
+  const level = mode === 'held-devices' ? `${l.rate} dev` : `${l.rate}/s`;
   const mark = l.verdict === 'passed' ? p.ok('pass') : l.verdict === 'failed' ? p.bad('FAIL') : p.warn('HARNESS');
   const why =
     l.verdict === 'harness'
@@ -17,7 +18,7 @@ export function renderLevelLine(l: LevelReport, p: Paint = PLAIN): string {
         : '';
   const flagged = l.harness.flagged && !l.harness.limited ? p.dim('  (harness flagged, no effect on the verdict)') : '';
   return (
-    `${String(l.index + 1).padStart(2)} ${l.phase.padEnd(9)} ${`${l.rate}/s`.padStart(8)} → ${`${l.achievedPerS}/s`.padStart(9)}` +
+    `${String(l.index + 1).padStart(2)} ${l.phase.padEnd(9)} ${level.padStart(9)} → ${`${l.achievedPerS}/s`.padStart(9)}` +
     `  p50 ${us(l.connectP50Us).padStart(8)}  p99 ${us(l.connectP99Us).padStart(8)}  err ${pct(l.errorRate).padStart(6)}  shed ${pct(l.shedRate).padStart(6)}  ${mark}${why}${flagged}`
   );
 }
@@ -25,8 +26,13 @@ export function renderLevelLine(l: LevelReport, p: Paint = PLAIN): string {
 export function renderBreakpointSummary(r: BreakpointReport, p: Paint = PLAIN): string {
   const lines: string[] = [];
   lines.push(p.bold(`herd breakpoint · ${r.scenario} · ${r.target}`));
-  lines.push(p.dim(`levels: ${r.settings.settleS}s settle (excluded) + ${r.settings.measureS}s measured, ×${r.settings.factor} then bisection to ${Math.round(r.settings.resolution * 100)}%`));
-  for (const l of r.levels) lines.push(renderLevelLine(l, p));
+  const st = r.settings;
+  const shape =
+    r.mode === 'held-devices'
+      ? `held devices: fresh fleets arriving at ${st.arrivalRate ?? ''}/s, held ${st.holdS ?? ''}s`
+      : `levels: ${st.settleS}s settle (excluded) + ${st.measureS}s measured`;
+  lines.push(p.dim(`${shape}, ×${st.factor} then bisection to ${Math.round(st.resolution * 100)}%`));
+  for (const l of r.levels) lines.push(renderLevelLine(l, p, r.mode));
   lines.push('');
   const o = r.outcome;
   lines.push(r.verdict === 'passed' ? p.ok(o.headline) : r.verdict === 'failed' ? p.bad(o.headline) : p.warn(o.headline));

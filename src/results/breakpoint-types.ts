@@ -30,6 +30,7 @@ export interface TipEvidence {
 
 export interface LevelReport {
   index: number;
+  /** The searched quantity: connects/s (connect-rate) or devices held at once (held-devices). */
   rate: number;
   phase: 'step-up' | 'step-down' | 'bisect';
   verdict: LevelVerdict;
@@ -62,7 +63,8 @@ export interface LevelReport {
 export interface BreakpointReport {
   schemaVersion: string;
   tool: { name: 'herd'; version: string };
-  mode: 'connect-rate';
+  /** connect-rate: `rate` fields are connects/s. held-devices: they are device counts held at once. */
+  mode: 'connect-rate' | 'held-devices';
   scenario: string;
   target: string;
   startedAt: string;
@@ -77,6 +79,9 @@ export interface BreakpointReport {
     settleS: number;
     measureS: number;
     drainS: number;
+    /** held-devices only: the fixed arrival rate and the hold after the last connect (null for connect-rate). */
+    arrivalRate: number | null;
+    holdS: number | null;
     stopWhen: { metric: string; expression: string }[];
   };
   levels: LevelReport[];

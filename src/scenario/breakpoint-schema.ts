@@ -28,8 +28,14 @@ export const DEFAULT_STOP_WHEN: Readonly<Record<string, string>> = {
   'shed.rate': '< 5%',
 };
 
+const devices = z.number({ error: 'expected a whole number of devices' }).int().min(1).max(10_000_000);
+
 export const breakpointSchema = z
   .strictObject({
+    mode: z
+      .enum(['connect-rate', 'held-devices'], { error: 'expected connect-rate or held-devices' })
+      .default('connect-rate')
+      .meta({ description: 'connect-rate: search the connect rate. held-devices: search how many devices the target holds at once, connecting at arrivalRate. Default connect-rate.' }),
     startRate: rate.default(50).meta({ description: 'Connect rate of the first level, per second. Default 50.' }),
     factor: z
       .number({ error: 'expected a number greater than 1' })
@@ -46,6 +52,11 @@ export const breakpointSchema = z
     minRate: rate.default(5).meta({ description: 'Lowest rate tried when even the first level fails. Default 5.' }),
     maxRate: rate.default(20_000).meta({ description: 'Highest rate tried; a target that holds it has no breakpoint below it. Default 20000.' }),
     maxLevels: z.number().int().min(1).max(100).default(14).meta({ description: 'Most levels one search runs. Default 14.' }),
+    startDevices: devices.default(500).meta({ description: 'held-devices: devices of the first level. Default 500.' }),
+    minDevices: devices.default(50).meta({ description: 'held-devices: fewest devices tried when the first level fails. Default 50.' }),
+    maxDevices: devices.default(20_000).meta({ description: 'held-devices: most devices tried. Default 20000.' }),
+    arrivalRate: rate.default(200).meta({ description: 'held-devices: devices connect at this rate, per second. Default 200.' }),
+    hold: duration.default('5s').meta({ description: 'held-devices: how long the whole fleet is held after the last connect, inside the verdict. Default 5s.' }),
     settle: duration.default('2s').meta({ description: 'Start of each level excluded from its verdict (labelled "settle"). Default 2s.' }),
     measure: duration.default('5s').meta({ description: 'Part of each level its verdict is taken on. Default 5s.' }),
     drain: duration
@@ -61,5 +72,8 @@ export const breakpointSchema = z
       .meta({ description: 'CI thresholds on the search, e.g. breakpoint.rate: ">= 2000" (exit 1 when one fails).' }),
   })
   .meta({ description: '`herd breakpoint`: step the connect rate up geometrically, then bisect, to find the rate the target sustains.' });
+
+/** held-devices levels also fail when a held session is lost. */
+export const DEFAULT_HELD_STOP_WHEN: Readonly<Record<string, string>> = { ...DEFAULT_STOP_WHEN, disconnects: '== 0' };
 
 export type BreakpointInput = z.output<typeof breakpointSchema>;

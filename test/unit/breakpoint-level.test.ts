@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { judgeLevel } from '../../src/breakpoint/level.js';
+import { levelScenario } from '../../src/breakpoint/execute.js';
+import { validateScenario } from '../../src/scenario/load.js';
 import { parseStopWhen } from '../../src/breakpoint/conditions.js';
 import { createHistogram, encodeHistogram, recordUs, summarize } from '../../src/metrics/histogram.js';
 import type { ErrorCount, Results, TimelineBucket } from '../../src/report/results-types.js';
@@ -127,5 +129,48 @@ describe('judging one breakpoint level', () => {
     const dropped = judgeLevel(results(clean, [], { dropped: 3 }), W, STOP.thresholds);
     expect(dropped.verdict).toBe('harness');
     expect(dropped.harness.reasons[0]).toBe('3 attempts could not be started in time by the harness');
+  });
+});
+
+describe('the scenario of one level', () => {
+  const user = {
+    $schema: '../schemas/scenario.schema.json',
+    name: 'bp',
+    devices: 10,
+    device: { connectTimeout: '1s' },
+    reconnect: { policy: 'fixed', delay: '1s' },
+    cohorts: [{ name: 'a', share: 1, reconnect: { policy: 'fixed', delay: '2s' } }],
+    waves: [{ type: 'spike' }],
+    duration: '1m',
+    thresholds: { 'errors.rate': '< 1%' },
+    breakpoint: { startRate: 10 },
+  };
+
+  it('connect-rate: a settle and a measure wave of fresh devices at the rate, no retries, a drain', () => {
+    const s = levelScenario(user, 300, { mode: 'connect-rate', settleS: 2, measureS: 4, drainS: 1.5 }, 2);
+    expect(s).toEqual({
+      name: 'bp level 3 at 300/s',
+      devices: 1800,
+      device: { connectTimeout: '1s' },
+      reconnect: { policy: 'none' },
+      cohorts: [{ name: 'a', share: 1 }],
+      waves: [
+        { type: 'rate', name: 'settle', rate: 300, over: '2s' },
+        { type: 'rate', name: 'measure', rate: 300, over: '4s' },
+      ],
+      hold: '1500ms',
+    });
+    // It is a valid scenario with exactly that plan.
+    const { resolved } = validateScenario(s, 'level');
+    expect(resolved.devices).toBe(1800);
+    expect(resolved.waves.map((w) => [w.name, w.atUs])).toEqual([['settle', 0], ['measure', 2_000_000]]);
+  });
+
+  it('held-devices: that many devices arriving at the fixed rate, all held', () => {
+    const s = levelScenario(user, 1500, { mode: 'held-devices', arrivalRate: 200, holdS: 5, drainS: 1.5 }, 0);
+    expect(s.waves).toEqual([{ type: 'ramp', name: 'connect', devices: 1500, over: '7500ms' }]);
+    expect(s.hold).toBe('6500ms');
+    expect(s.devices).toBe(1500);
+    expect(validateScenario(s, 'level').resolved.devices).toBe(1500);
   });
 });

@@ -19,6 +19,10 @@ interface BreakpointFlags {
   workers?: string;
   sourceIps?: string;
   maxHandshakes?: string;
+  mode?: string;
+  startDevices?: string;
+  maxDevices?: string;
+  arrivalRate?: string;
   startRate?: string;
   maxRate?: string;
   resolution?: string;
@@ -48,6 +52,10 @@ export function registerBreakpoint(program: Command, ctx: CliContext, setExit: (
     .option('--workers <n>', 'worker processes per level (default: one per core, fewer for small fleets)')
     .option('--source-ips <spec>', 'source addresses to spread connections over: list, range or CIDR')
     .option('--max-handshakes <n>', 'cap on handshakes in flight per worker (default: no cap, open model)')
+    .option('--mode <mode>', 'connect-rate (default) or held-devices: search how many devices the target holds at once')
+    .option('--start-devices <n>', 'held-devices: devices of the first level')
+    .option('--max-devices <n>', 'held-devices: most devices tried')
+    .option('--arrival-rate <n>', 'held-devices: connects/s at which the devices of each level arrive')
     .option('--start-rate <n>', 'connects/s of the first level (overrides breakpoint.startRate)')
     .option('--max-rate <n>', 'highest connects/s tried (overrides breakpoint.maxRate)')
     .option('--resolution <x>', 'bisect until the bracket is within this fraction, e.g. 0.1')
@@ -85,6 +93,13 @@ Exit codes: 0 passed · 1 a threshold failed · 2 bad input · 3 the harness was
       }
       if (f.seed !== undefined) overrides.seed = parseFlagNumber(f.seed, '--seed', { min: 0, max: 2 ** 32 - 1 });
       const settings: BreakpointRequest['settings'] = {};
+      if (f.mode !== undefined) {
+        if (f.mode !== 'connect-rate' && f.mode !== 'held-devices') throw new HerdError('E_FLAG', `--mode: expected connect-rate or held-devices, got ${JSON.stringify(f.mode)}`);
+        settings.mode = f.mode;
+      }
+      if (f.startDevices !== undefined) settings.startDevices = parseFlagNumber(f.startDevices, '--start-devices', { min: 1, max: 10_000_000 });
+      if (f.maxDevices !== undefined) settings.maxDevices = parseFlagNumber(f.maxDevices, '--max-devices', { min: 1, max: 10_000_000 });
+      if (f.arrivalRate !== undefined) settings.arrivalRate = parseFlagNumber(f.arrivalRate, '--arrival-rate', { min: 1, max: 1_000_000 });
       if (f.startRate !== undefined) settings.startRate = parseFlagNumber(f.startRate, '--start-rate', { min: 1, max: 1_000_000 });
       if (f.maxRate !== undefined) settings.maxRate = parseFlagNumber(f.maxRate, '--max-rate', { min: 1, max: 1_000_000 });
       if (f.maxLevels !== undefined) settings.maxLevels = parseFlagNumber(f.maxLevels, '--max-levels', { min: 1, max: 100 });
@@ -120,11 +135,11 @@ Exit codes: 0 passed · 1 a threshold failed · 2 bad input · 3 the harness was
           wallClock: () => new Date(ctx.wallClockMs()),
         },
         {
-          onLevelStart: (i, rate, phase) => {
-            if (!f.quiet) ctx.stderr.write(`level ${i + 1}: ${phase} ${rate}/s …\n`);
+          onLevelStart: (i, rate, phase, mode) => {
+            if (!f.quiet) ctx.stderr.write(`level ${i + 1}: ${phase} ${rate}${mode === 'held-devices' ? ' devices' : '/s'} …\n`);
           },
-          onLevel: (l) => {
-            if (!f.quiet) ctx.stderr.write(renderLevelLine(l) + '\n');
+          onLevel: (l, mode) => {
+            if (!f.quiet) ctx.stderr.write(renderLevelLine(l, undefined, mode) + '\n');
           },
           onNotice: (m) => {
             if (!f.quiet) ctx.stderr.write(m + '\n');
