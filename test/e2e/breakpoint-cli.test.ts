@@ -137,6 +137,38 @@ describe('herd breakpoint against the embedded target', () => {
   }, 90_000);
 });
 
+describe('herd breakpoint --mode held-devices', () => {
+  it('searches the device count: fresh fleets at the arrival rate, each held, the planner replayed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'herd-bp-held-'));
+    try {
+      writeFileSync(join(dir, 's.yaml'), SCENARIO.replace('  startRate: 20\n', '  mode: held-devices\n  startDevices: 20\n  maxDevices: 40\n  arrivalRate: 40\n  hold: 500ms\n'));
+      const r = await runHerd(['breakpoint', join(dir, 's.yaml'), '--out', join(dir, 'out'), '-q'], { timeoutMs: 110_000 });
+      const m = /breakpoint: (.+breakpoint\.json)/.exec(r.stdout);
+      expect(m, `no breakpoint.json named; stderr:\n${r.stderr}`).not.toBeNull();
+      const rep = JSON.parse(readFileSync(m?.[1] as string, 'utf8')) as BreakpointReport;
+      expect(r.code, r.stderr).toBe(rep.exitCode);
+      expect(rep.mode).toBe('held-devices');
+      expect(rep.settings).toMatchObject({ startRate: 20, maxRate: 40, arrivalRate: 40, holdS: 0.5, settleS: 0 });
+      expect(rep.settings.stopWhen.map((c) => c.metric)).toContain('disconnects');
+      const seen: MeasuredLevel[] = [];
+      for (const l of rep.levels) {
+        const step = nextLevel(seen, rep.settings);
+        if (!step.done) expect(l.rate).toBe(step.rate);
+        seen.push({ rate: l.rate, verdict: l.verdict });
+        expect(l.offeredPerS).toBe(40);
+        if (l.resultsPath === '') continue;
+        const res = readResults(join(dirname(m?.[1] as string), l.resultsPath));
+        expect(res.attempts.planned).toBe(l.rate);
+        expect(res.scenario.waves.map((w) => w.name)).toEqual(['connect']);
+      }
+      expect(rep.levels[0]?.rate).toBe(20);
+      expect(r.stdout).toMatch(/20 dev/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
+
 describe('herd breakpoint refuses bad settings before anything runs', () => {
   it('names the field, exits 2 and writes nothing', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'herd-bp-bad-'));
