@@ -141,14 +141,14 @@ describe('herd breakpoint --mode held-devices', () => {
   it('searches the device count: fresh fleets at the arrival rate, each held, the planner replayed', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'herd-bp-held-'));
     try {
-      writeFileSync(join(dir, 's.yaml'), SCENARIO.replace('  startRate: 20\n', '  mode: held-devices\n  startDevices: 20\n  maxDevices: 40\n  arrivalRate: 40\n  hold: 500ms\n'));
+      writeFileSync(join(dir, 's.yaml'), SCENARIO.replace('  startRate: 20\n', '  mode: held-devices\n  startDevices: 20\n  minDevices: 10\n  maxDevices: 80\n  arrivalRate: 40\n  hold: 500ms\n'));
       const r = await runHerd(['breakpoint', join(dir, 's.yaml'), '--out', join(dir, 'out'), '-q'], { timeoutMs: 110_000 });
       const m = /breakpoint: (.+breakpoint\.json)/.exec(r.stdout);
       expect(m, `no breakpoint.json named; stderr:\n${r.stderr}`).not.toBeNull();
       const rep = JSON.parse(readFileSync(m?.[1] as string, 'utf8')) as BreakpointReport;
       expect(r.code, r.stderr).toBe(rep.exitCode);
       expect(rep.mode).toBe('held-devices');
-      expect(rep.settings).toMatchObject({ startRate: 20, maxRate: 40, arrivalRate: 40, holdS: 0.5, settleS: 0 });
+      expect(rep.settings).toMatchObject({ startRate: 20, minRate: 10, maxRate: 80, arrivalRate: 40, holdS: 0.5, settleS: 0 });
       expect(rep.settings.stopWhen.map((c) => c.metric)).toContain('disconnects');
       const seen: MeasuredLevel[] = [];
       for (const l of rep.levels) {
