@@ -4,9 +4,8 @@
  * The extra metrics are parsed as their kind's stand-in so the grammar, units and messages are
  * exactly those of `thresholds:`.
  */
-import { parseThresholds, type Threshold } from '../thresholds/parse.js';
 import { compareOp } from '../thresholds/evaluate.js';
-import type { ThresholdResult } from './deps.js';
+import { parseThresholds, type Threshold, type ThresholdResult } from './deps.js';
 
 /** Extra metric → a herd metric of the same kind, used only to parse its expression. */
 const STOP_EXTRAS: Record<string, string> = { 'shed.rate': 'errors.rate' };

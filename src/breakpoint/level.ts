@@ -12,9 +12,8 @@
 import { createHistogram, addEncoded, encodeHistogram } from '../metrics/histogram.js';
 import { isLoadShedding } from '../protocols/classify.js';
 import { evaluateThresholds } from '../thresholds/evaluate.js';
-import type { Threshold } from '../thresholds/parse.js';
 import { formatUs } from '../util/duration.js';
-import type { ErrorCount, Results, ThresholdResult, TimelineBucket } from './deps.js';
+import type { ErrorCount, Results, Threshold, ThresholdResult, TimelineBucket } from './deps.js';
 import type { LevelVerdict } from './planner.js';
 import type { LevelReport, TipEvidence, TipSignal } from '../results/breakpoint-types.js';
 

@@ -390,7 +390,7 @@ describe('docs/adr', () => {
       '0004-results-json-single-source.md',
       '0005-embedded-target-mqtt5.md',
       '0006-native-connect-path-deferred.md',
-      '0007-breakpoint-search.md',
+      '0008-breakpoint-search.md',
     ]);
     for (const f of files) {
       const t = doc(`adr/${f}`);

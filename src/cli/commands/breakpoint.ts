@@ -79,7 +79,7 @@ Exit codes: 0 passed · 1 a threshold failed · 2 bad input · 3 the harness was
       const overrides: BreakpointRequest['overrides'] = {};
       if (f.target !== undefined) {
         if (f.target !== 'embedded') {
-          const { parseTargetUrl } = await import('../../scenario/target-url.js');
+          const { parseTargetUrl } = await import('../../breakpoint/deps.js');
           parseTargetUrl(f.target, '--target');
         }
         overrides.target = f.target;
