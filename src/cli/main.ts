@@ -13,6 +13,7 @@ import { registerSchema } from './commands/schema.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerExport } from './commands/export.js';
 import { registerMerge } from './commands/merge.js';
+import { registerBreakpoint } from './commands/breakpoint.js';
 
 export async function runCli(ctx: CliContext): Promise<number> {
   let exitCode: number = EXIT.ok;
@@ -42,6 +43,7 @@ Quick start:
   registerDoctor(program, ctx, setExit);
   registerExport(program, ctx);
   registerMerge(program, ctx, setExit);
+  registerBreakpoint(program, ctx, setExit);
   try {
     await program.parseAsync([...ctx.argv], { from: 'user' });
     return exitCode;

@@ -9,6 +9,7 @@ import { SCHEME_NAMES } from '../util/target-url.js';
 import { redactUrl, targetUrlProblem } from './url-credentials.js';
 import { targetOptionsSchema } from './target-options.js';
 import { PRESET_NAMES, withPresets } from './presets.js';
+import { breakpointSchema } from './breakpoint-schema.js';
 
 export const SCENARIO_VERSION = 1;
 
@@ -316,6 +317,7 @@ export const scenarioSchema = z
       .optional()
       .meta({ description: 'Total run time before teardown; default: end of the last wave + hold.' }),
     thresholds: z.record(nameText, thresholdList).optional(),
+    breakpoint: breakpointSchema.optional().meta({ description: 'Settings of `herd breakpoint` (ignored by herd run).' }),
   })
   .meta({ title: 'herd scenario', description: 'A herd load-test scenario (version 1).' });
 

@@ -412,6 +412,7 @@ describe('docs/adr', () => {
       '0005-embedded-target-mqtt5.md',
       '0006-native-connect-path-deferred.md',
       '0007-reachability-and-url-credentials.md',
+      '0008-breakpoint-search.md',
     ]);
     for (const f of files) {
       const t = doc(`adr/${f}`);
