@@ -5,6 +5,8 @@
  * refused unless allowed, with the reasons.
  */
 import { HerdError } from '../errors.js';
+import { formatUs } from '../util/duration.js';
+import { comparisonClustering } from './blocks.js';
 import { configurationDiff, scenarioDifferences, type ConfigItem } from './config.js';
 import { judgeMetric, type Judgement, type RowStatus } from './judge.js';
 import { compareMetrics, PERCENTILES, type CompareUnit, type Direction, type MetricKind } from './metrics.js';
@@ -83,6 +85,23 @@ function harnessLag(b: Map<string, SideMetric>, c: Map<string, SideMetric>): Rec
   return out;
 }
 
+/** herd's own schedule lag says how busy the machine was; runs made at very different load are flagged. */
+export const BUSIER_FACTOR = 2;
+const BUSIER_MIN_US = 500;
+
+function machineNote(b: Map<string, SideMetric>, c: Map<string, SideMetric>, embedded: boolean): string | null {
+  const lb = b.get('connect.scheduleLag.p50')?.value ?? null;
+  const lc = c.get('connect.scheduleLag.p50')?.value ?? null;
+  if (lb === null || lc === null) return null;
+  const [lo, hi] = lb < lc ? [lb, lc] : [lc, lb];
+  if (hi - lo < BUSIER_MIN_US || hi < BUSIER_FACTOR * Math.max(lo, 1)) return null;
+  const which = lc > lb ? 'candidate' : 'base';
+  const why = embedded
+    ? 'the embedded target shares this machine, so its latency changes may be the machine’s, not the target’s'
+    : 'latency changes of that size may be the harness’s';
+  return `the machine was busier during the ${which} run: herd’s own schedule lag p50 ${formatUs(lb)} → ${formatUs(lc)} (×${(hi / Math.max(lo, 1)).toFixed(1)}); ${why} — compare several runs per side`;
+}
+
 function notesFor(base: readonly Results[], cand: readonly Results[]): string[] {
   const notes: string[] = [];
   for (const [label, runs] of [['base', base], ['candidate', cand]] as const) {
@@ -119,6 +138,8 @@ export function compareRuns(base: readonly Results[], cand: readonly Results[], 
   }
 
   const harnessLagUs = harnessLag(bm, cm);
+  const busier = machineNote(bm, cm, base.some((r) => r.run.embeddedTarget) || cand.some((r) => r.run.embeddedTarget));
+  const clustering = comparisonClustering(base, cand);
   const rows: CompareRow[] = keys.map((key) => {
     const either = (bm.get(key) ?? cm.get(key)) as SideMetric;
     const tol = toleranceFor(key, either.group, o.overrides, o.maxRegression);
@@ -129,7 +150,7 @@ export function compareRuns(base: readonly Results[], cand: readonly Results[], 
     const missing = (m: SideMetric): SideMetric => ({ ...m, value: null, never: false, perRun: [], samples: 0 });
     const b = bm.get(key) ?? missing(either);
     const c = cm.get(key) ?? missing(either);
-    const j = judgeMetric(b, c, { tolerance: tol, confidence: o.confidence, judgeMax: o.judgeMax, harnessLagUs });
+    const j = judgeMetric(b, c, { tolerance: tol, confidence: o.confidence, judgeMax: o.judgeMax, harnessLagUs, clustering });
     return {
       key,
       group: either.group,
@@ -154,7 +175,7 @@ export function compareRuns(base: readonly Results[], cand: readonly Results[], 
     candidate: cand.map((r, i) => ref(r, o.candidatePaths[i] ?? '')),
     configuration: configurationDiff(base, cand, o.basePaths, o.candidatePaths),
     scenarioDifferences: differences,
-    notes: notesFor(base, cand),
+    notes: [...(busier === null ? [] : [busier]), ...notesFor(base, cand)],
     defaultTolerance: o.maxRegression.text,
     confidence: o.confidence,
     rows,

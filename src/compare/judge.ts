@@ -9,7 +9,8 @@
  */
 import { largestFloor, MIN_TAIL_SAMPLES, precisionFloorUs, staticFloor, type Floor } from './floors.js';
 import type { SideMetric } from './side.js';
-import { quantileTest, spread, twoProportionTest } from './stats.js';
+import type { ComparisonClustering } from './blocks.js';
+import { quantileTest, spread, tTwoSidedP, twoProportionTest, type Clustering } from './stats.js';
 import type { Tolerance } from './tolerance.js';
 
 /**
@@ -20,7 +21,14 @@ export type RowStatus = 'better' | 'worse' | 'within' | 'same' | 'info' | 'n/a';
 
 export interface SignificanceTest {
   name: 'quantile' | 'two-proportion';
+  /** The statistic as if samples were independent. */
   z: number;
+  /** Variance inflation for samples grouped in seconds (1 = none found) and the degrees of freedom it rests on. */
+  designEffect: number;
+  df: number;
+  /** z / √designEffect, read against Student's t with df degrees of freedom. */
+  t: number;
+  /** Two-sided. */
   p: number;
 }
 
@@ -43,6 +51,8 @@ export interface JudgeOptions {
   judgeMax: boolean;
   /** The harness's own schedule lag at each percentile, the larger of the two sides (µs), when known. */
   harnessLagUs?: Readonly<Record<string, number>>;
+  /** How much the runs' seconds group their samples, when the timelines tell. */
+  clustering?: ComparisonClustering;
 }
 
 const pct = (v: number): string => `${(v * 100).toFixed(1)}%`;
@@ -65,14 +75,24 @@ function floorFor(base: SideMetric, cand: SideMetric, o: JudgeOptions): Floor {
   ]);
 }
 
-function testFor(base: SideMetric, cand: SideMetric): SignificanceTest | null {
+const ATTEMPT_GROUPS = new Set(['errors', 'shedding', 'harness']);
+const NO_CLUSTERING: Clustering = { designEffect: 1, df: Infinity };
+
+function adjusted(name: SignificanceTest['name'], z: number, c: Clustering): SignificanceTest {
+  const t = z / Math.sqrt(c.designEffect);
+  return { name, z, designEffect: c.designEffect, df: c.df, t, p: tTwoSidedP(t, c.df) };
+}
+
+function testFor(base: SideMetric, cand: SideMetric, o: JudgeOptions): SignificanceTest | null {
   if (base.kind === 'share' && base.x !== undefined && base.n !== undefined && cand.x !== undefined && cand.n !== undefined) {
     const t = twoProportionTest(base.x, base.n, cand.x, cand.n);
-    return t === null ? null : { name: 'two-proportion', z: t.z, p: t.p };
+    const c = ATTEMPT_GROUPS.has(base.group) ? o.clustering?.attempts : undefined;
+    return t === null ? null : adjusted('two-proportion', t.z, c ?? NO_CLUSTERING);
   }
   if (base.kind === 'percentile' && base.dist !== undefined && cand.dist !== undefined) {
     const t = quantileTest(base.dist(), cand.dist(), base.percentile ?? 50);
-    return t === null ? null : { name: 'quantile', z: t.z, p: t.p };
+    const c = base.group.startsWith('recovery.') ? undefined : o.clustering?.latency[aggregationOf(base.key)];
+    return t === null ? null : adjusted('quantile', t.z, c ?? NO_CLUSTERING);
   }
   return null;
 }
@@ -113,7 +133,7 @@ export function judgeMetric(base: SideMetric, cand: SideMetric, o: JudgeOptions)
   const worseBy = base.direction === 'lower' ? change : -change;
   const word = worseBy > 0 ? 'worse' : 'better';
   const floor = floorFor(base, cand, o);
-  const test = testFor(base, cand);
+  const test = testFor(base, cand, o);
   const alpha = 1 - o.confidence;
   const judged = { ...at, floor, test };
   if (!beyondTolerance(worseBy, b, o.tolerance)) {
@@ -123,7 +143,7 @@ export function judgeMetric(base: SideMetric, cand: SideMetric, o: JudgeOptions)
   if (Math.abs(change) <= floor.amount) return { ...judged, status: 'within', reason: `${word}, but not beyond the ${floor.why}` };
   if (base.kind !== 'extreme') {
     if (test === null) return { ...judged, status: 'within', reason: `${word}, but there are no samples to test` };
-    if (!(test.p < alpha) || Math.sign(test.z) !== Math.sign(change)) return { ...judged, status: 'within', reason: `${word}, but not significant at ${pct(o.confidence)} (p = ${test.p.toPrecision(2)})` };
+    if (!(test.p < alpha) || Math.sign(test.t) !== Math.sign(change)) return { ...judged, status: 'within', reason: `${word}, but not significant at ${pct(o.confidence)} (p = ${test.p.toPrecision(2)})` };
   }
   return { ...judged, status: worseBy > 0 ? 'worse' : 'better', reason: `${word} beyond tolerance, ${floor.why} and ${base.kind === 'extreme' ? 'spread' : `${pct(o.confidence)} significance`}` };
 }

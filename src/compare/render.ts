@@ -19,6 +19,10 @@ function visible(c: Comparison): CompareRow[] {
   return c.rows.filter((r) => r.status !== 'n/a' || r.base !== null || r.candidate !== null);
 }
 
+function zeroBoth(r: CompareRow): boolean {
+  return r.status === 'same' && r.base === 0 && r.candidate === 0;
+}
+
 function multi(c: Comparison): boolean {
   return c.base.length > 1 || c.candidate.length > 1;
 }
@@ -81,7 +85,8 @@ export function renderCompareText(c: Comparison, p: Paint = PLAIN): string {
   const differs = c.configuration.filter((i) => !i.same);
   out.push(differs.length === 0 ? 'Configuration: the same' : 'Configuration that differs (base → candidate)');
   for (const i of differs) out.push(p.warn(`  ⚠ ${i.field}: ${i.base} → ${i.candidate}`));
-  const same = c.configuration.filter((i) => i.same);
+  // Unchanged knobs of the embedded target are its profile's: naming the profile says them.
+  const same = c.configuration.filter((i) => i.same && !i.field.startsWith('target.'));
   if (same.length > 0) out.push(p.dim(`  same: ${same.map((i) => `${i.field} ${i.base}`).join(' · ')}`));
   for (const d of c.scenarioDifferences) out.push(p.warn(`  ⚠ ${d} (compared anyway: --allow-different-scenarios)`));
   for (const n of c.notes) out.push(p.warn(`  ⚠ ${n}`));
@@ -91,9 +96,12 @@ export function renderCompareText(c: Comparison, p: Paint = PLAIN): string {
   if (moved.length > 0) out.push(...table(c, moved, p, false));
   out.push('');
   out.push('Everything else (why each is or is not judged)');
-  out.push(...table(c, visible(c).filter((r) => !moved.includes(r)), p, true));
+  const rest = visible(c).filter((r) => !moved.includes(r));
+  out.push(...table(c, rest.filter((r) => !zeroBoth(r)), p, true));
+  const zeros = rest.filter(zeroBoth);
+  if (zeros.length > 0) out.push(p.dim(`  zero on both sides: ${zeros.map((r) => r.key).join(', ')}`));
   out.push('');
-  for (const d of shareDefinitions(visible(c))) out.push(p.dim(`  ${d}`));
+  for (const d of shareDefinitions(visible(c).filter((r) => !zeroBoth(r)))) out.push(p.dim(`  ${d}`));
   for (const r of c.base) out.push(p.dim(`  base       ${r.runId}  ${r.path}`));
   for (const r of c.candidate) out.push(p.dim(`  candidate  ${r.runId}  ${r.path}`));
   return out.join('\n') + '\n';

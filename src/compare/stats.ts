@@ -123,3 +123,78 @@ export function quantileTest(base: Distribution, cand: Distribution, percentile:
 export function spread(values: readonly number[]): number {
   return values.length < 2 ? 0 : Math.max(...values) - Math.min(...values);
 }
+
+/**
+ * Student's t quantile from the normal quantile z with df degrees of freedom, by the
+ * Cornish–Fisher expansion (Abramowitz & Stegun 26.7.5): within 1% of the exact value from df 4.
+ */
+export function tFromZ(z: number, df: number): number {
+  if (!Number.isFinite(df)) return z;
+  const z3 = z ** 3;
+  const z5 = z ** 5;
+  const z7 = z ** 7;
+  const z9 = z ** 9;
+  return (
+    z +
+    (z3 + z) / (4 * df) +
+    (5 * z5 + 16 * z3 + 3 * z) / (96 * df ** 2) +
+    (3 * z7 + 19 * z5 + 17 * z3 - 15 * z) / (384 * df ** 3) +
+    (79 * z9 + 776 * z7 + 1482 * z5 - 1920 * z3 - 945 * z) / (92160 * df ** 4)
+  );
+}
+
+/** Two-sided p-value of a t statistic: the normal p of the z whose t quantile it is (bisection on tFromZ). */
+export function tTwoSidedP(t: number, df: number): number {
+  const target = Math.abs(t);
+  if (!Number.isFinite(df)) return twoSidedP(target);
+  let lo = 0;
+  let hi = target;
+  for (let i = 0; i < 60; i++) {
+    const mid = (lo + hi) / 2;
+    if (tFromZ(mid, df) < target) lo = mid;
+    else hi = mid;
+  }
+  return twoSidedP((lo + hi) / 2);
+}
+
+/** One block of samples that share their circumstances (one second of one run): x of n have the property. */
+export interface Block {
+  x: number;
+  n: number;
+}
+
+export interface Clustering {
+  /** Variance of the shares with blocks taken into account, over the variance if every sample were independent (≥ 1). */
+  designEffect: number;
+  /** Welch–Satterthwaite degrees of freedom of that variance; Infinity when the blocks say nothing. */
+  df: number;
+}
+
+/** Blocks needed on each side before their variance is trusted. */
+export const MIN_BLOCKS = 3;
+
+/** The share x/n over blocks with its block (cluster-robust) and independent-sample variances. */
+export function blockVariance(blocks: readonly Block[]): { share: number; cluster: number; iid: number; k: number } {
+  const used = blocks.filter((b) => b.n > 0);
+  const n = used.reduce((a, b) => a + b.n, 0);
+  if (n === 0) return { share: 0, cluster: 0, iid: 0, k: 0 };
+  const share = used.reduce((a, b) => a + b.x, 0) / n;
+  const k = used.length;
+  const cluster = k < 2 ? 0 : ((k / (k - 1)) * used.reduce((a, b) => a + (b.x - share * b.n) ** 2, 0)) / n ** 2;
+  return { share, cluster, iid: (share * (1 - share)) / n, k };
+}
+
+/**
+ * How much the samples' grouping in seconds inflates the variance of a difference of shares:
+ * samples of one second share the machine's state (a stalled event loop, a busy core), so they
+ * are not independent, and a test that assumed they were would call run-to-run noise significant.
+ */
+export function clustering(base: readonly Block[], cand: readonly Block[]): Clustering {
+  const a = blockVariance(base);
+  const b = blockVariance(cand);
+  const none = { designEffect: 1, df: Infinity };
+  if (a.k < MIN_BLOCKS || b.k < MIN_BLOCKS || a.iid + b.iid <= 0) return none;
+  const designEffect = Math.max(1, (a.cluster + b.cluster) / (a.iid + b.iid));
+  const denom = (a.cluster ** 2) / (a.k - 1) + (b.cluster ** 2) / (b.k - 1);
+  return { designEffect, df: denom > 0 ? (a.cluster + b.cluster) ** 2 / denom : Infinity };
+}
