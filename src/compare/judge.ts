@@ -97,10 +97,14 @@ function testFor(base: SideMetric, cand: SideMetric, o: JudgeOptions): Significa
   return null;
 }
 
-function beyondTolerance(worseBy: number, base: number, tol: Tolerance): boolean {
-  // From zero, any change is infinitely large relative to the base.
-  if (tol.kind === 'relative') return base === 0 ? true : Math.abs(worseBy) / Math.abs(base) > tol.fraction + 1e-12;
-  return Math.abs(worseBy) > tol.amount + 1e-12;
+/**
+ * A success share's relative tolerance applies to its complement, the failures: 100% → 98% is
+ * failures from none to 2%, not "2% worse". From zero, any change is infinitely large.
+ */
+function beyondTolerance(worseBy: number, base: SideMetric, b: number, tol: Tolerance): boolean {
+  if (tol.kind !== 'relative') return Math.abs(worseBy) > tol.amount + 1e-12;
+  const reference = base.kind === 'share' && base.direction === 'higher' ? 1 - b : b;
+  return reference === 0 ? true : Math.abs(worseBy) / Math.abs(reference) > tol.fraction + 1e-12;
 }
 
 export function judgeMetric(base: SideMetric, cand: SideMetric, o: JudgeOptions): Judgement {
@@ -136,7 +140,7 @@ export function judgeMetric(base: SideMetric, cand: SideMetric, o: JudgeOptions)
   const test = testFor(base, cand, o);
   const alpha = 1 - o.confidence;
   const judged = { ...at, floor, test };
-  if (!beyondTolerance(worseBy, b, o.tolerance)) {
+  if (!beyondTolerance(worseBy, base, b, o.tolerance)) {
     const by = o.tolerance.kind === 'relative' && relativeChange !== null ? pct(Math.abs(relativeChange)) : 'the change';
     return { ...judged, status: 'within', reason: `${word} by ${by}, within the ${o.tolerance.text} tolerance` };
   }

@@ -140,8 +140,11 @@ export function renderCompareMarkdown(c: Comparison): string {
   out.push(moved.length === 0 ? 'Nothing moved beyond noise.' : `### Moved beyond noise (${moved.length})`, '');
   if (moved.length > 0) out.push(...mdTable(c, moved, false), '');
   out.push('<details><summary>Everything else</summary>', '');
-  out.push(...mdTable(c, visible(c).filter((r) => !moved.includes(r)), true), '');
-  for (const d of shareDefinitions(visible(c))) out.push(`- ${mdEscape(d)}`);
+  const rest = visible(c).filter((r) => !moved.includes(r));
+  out.push(...mdTable(c, rest.filter((r) => !zeroBoth(r)), true), '');
+  const zeros = rest.filter(zeroBoth);
+  if (zeros.length > 0) out.push(`Zero on both sides: ${zeros.map((r) => `\`${r.key}\``).join(', ')}.`, '');
+  for (const d of shareDefinitions(rest.filter((r) => !zeroBoth(r)))) out.push(`- ${mdEscape(d)}`);
   out.push('', '</details>', '');
   return out.join('\n');
 }
