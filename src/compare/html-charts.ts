@@ -27,7 +27,7 @@ export const COMPARE_CSS = `
 .series.extra-run{opacity:.5;stroke-width:1.5}
 tr.worse td{color:var(--bad)}tr.better td{color:var(--ok)}tr.quiet td{color:var(--muted)}
 .badge.regressed{background:var(--bad)}
-ul.config{margin:0;padding-left:20px}ul.config li.differs{color:var(--warn);font-weight:600}
+ul.config{margin:0;padding-left:20px}ul.config li.differs{color:var(--warn);font-weight:600}ul.config li.same{color:var(--muted)}
 `;
 
 function card(id: string, title: string, hint: string, body: string): string {

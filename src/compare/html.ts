@@ -33,9 +33,12 @@ function rowsTable(id: string, rows: readonly CompareRow[], withReason: boolean)
 }
 
 function configCard(c: Comparison): string {
-  const items = c.configuration.map(
-    (i) => `<li${i.same ? '' : ' class="differs"'} data-field="${esc(i.field)}">${esc(i.field)}: ${i.same ? esc(i.base) : `${esc(i.base)} → ${esc(i.candidate)}`}</li>`,
-  );
+  const items = c.configuration
+    .filter((i) => !i.same)
+    .map((i) => `<li class="differs" data-field="${esc(i.field)}">${esc(i.field)}: ${esc(i.base)} → ${esc(i.candidate)}</li>`);
+  // Unchanged knobs of the embedded target are its profile's: naming the profile says them.
+  const same = c.configuration.filter((i) => i.same && !i.field.startsWith('target.'));
+  if (same.length > 0) items.push(`<li class="same">same: ${same.map((i) => `${esc(i.field)} ${esc(i.base)}`).join(' · ')}</li>`);
   const notes = [...c.scenarioDifferences.map((d) => `${d} (compared anyway)`), ...c.notes].map((n) => `<li>${esc(n)}</li>`);
   const title = c.configuration.some((i) => !i.same) ? 'Configuration (differences first)' : 'Configuration (the same on both sides)';
   return `<section class="card" id="card-config"><h2>${title}</h2><ul class="config">${items.join('')}</ul>${notes.length > 0 ? `<div class="banner saturated"><ul>${notes.join('')}</ul></div>` : ''}</section>`;

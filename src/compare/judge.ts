@@ -98,12 +98,16 @@ function testFor(base: SideMetric, cand: SideMetric, o: JudgeOptions): Significa
 }
 
 /**
- * A success share's relative tolerance applies to its complement, the failures: 100% → 98% is
- * failures from none to 2%, not "2% worse". From zero, any change is infinitely large.
+ * What the relative tolerance is measured against: the base value, or for a success share its
+ * complement, the failures (100% → 98% is failures from none to 2%, not "2% worse").
  */
-function beyondTolerance(worseBy: number, base: SideMetric, b: number, tol: Tolerance): boolean {
+function toleranceReference(base: SideMetric, b: number): number {
+  return base.kind === 'share' && base.direction === 'higher' ? 1 - b : b;
+}
+
+/** From zero, any change is infinitely large relative to the base. */
+function beyondTolerance(worseBy: number, reference: number, tol: Tolerance): boolean {
   if (tol.kind !== 'relative') return Math.abs(worseBy) > tol.amount + 1e-12;
-  const reference = base.kind === 'share' && base.direction === 'higher' ? 1 - b : b;
   return reference === 0 ? true : Math.abs(worseBy) / Math.abs(reference) > tol.fraction + 1e-12;
 }
 
@@ -140,8 +144,10 @@ export function judgeMetric(base: SideMetric, cand: SideMetric, o: JudgeOptions)
   const test = testFor(base, cand, o);
   const alpha = 1 - o.confidence;
   const judged = { ...at, floor, test };
-  if (!beyondTolerance(worseBy, base, b, o.tolerance)) {
-    const by = o.tolerance.kind === 'relative' && relativeChange !== null ? pct(Math.abs(relativeChange)) : 'the change';
+  const reference = toleranceReference(base, b);
+  if (!beyondTolerance(worseBy, reference, o.tolerance)) {
+    const of = reference === b ? '' : ' of the failures';
+    const by = o.tolerance.kind === 'relative' && reference !== 0 ? `${pct(Math.abs(worseBy / reference))}${of}` : 'the change';
     return { ...judged, status: 'within', reason: `${word} by ${by}, within the ${o.tolerance.text} tolerance` };
   }
   if (Math.abs(change) <= floor.amount) return { ...judged, status: 'within', reason: `${word}, but not beyond the ${floor.why}` };
