@@ -72,13 +72,20 @@ function lazy(encoded: string, extraNever = 0): () => Distribution {
   };
 }
 
+/**
+ * MQTT 3.1.1 has no shedding code, and herd cannot tell CONNACK 3 from an arbitrary broker's
+ * breakage (docs/errors.md). The embedded target is not arbitrary: the only CONNACK 3 it ever sends
+ * is its admission control refusing a 3.1.1 device, i.e. shedding.
+ */
+const EMBEDDED_SHEDDING_CODE = 'CONNACK_03';
+
 /** Attempts refused by deliberate shedding, and errors of each origin without it. */
 export function errorSplit(r: Results): { shedAttempts: number; shedSessions: number; byOrigin: Map<string, number> } {
   let shedAttempts = 0;
   let shedSessions = 0;
   const byOrigin = new Map<string, number>(ERROR_ORIGINS.map((o) => [o, 0]));
   for (const e of r.errors) {
-    if (isLoadShedding(e)) {
+    if (isLoadShedding(e) || (r.run.embeddedTarget && e.origin === 'protocol' && e.code === EMBEDDED_SHEDDING_CODE)) {
       if (e.phase === 'held') shedSessions += e.count;
       else shedAttempts += e.count;
     } else byOrigin.set(e.origin, (byOrigin.get(e.origin) ?? 0) + e.count);
@@ -126,7 +133,7 @@ export function compareMetrics(r: Results): RunMetric[] {
   out.push(share('attempts.inFlightAtEnd', 'errors', 'lower', 'attempts unanswered at teardown / started attempts', a.inFlightAtEnd, a.started));
   out.push(share('attempts.gaveUp', 'errors', 'lower', 'devices whose reconnect policy gave up / planned devices', a.gaveUp ?? 0, a.planned));
   out.push(
-    share('shed.rate', 'shedding', 'neutral', 'attempts the target refused by deliberate shedding (CONNACK 0x89/0x9F, HTTP 429/503) / started attempts', shedAttempts, a.started, 'deliberate shedding is the target protecting itself: its cost shows in the success share and recovery, which are judged'),
+    share('shed.rate', 'shedding', 'neutral', 'attempts the target refused by deliberate shedding (CONNACK 0x89/0x9F, HTTP 429/503; CONNACK 3 from the embedded target) / started attempts', shedAttempts, a.started, 'deliberate shedding is the target protecting itself: its cost shows in the success share and recovery, which are judged'),
   );
   out.push(share('shed.sessions', 'shedding', 'neutral', 'held sessions the target shed (DISCONNECT 0x89/0x9F, WebSocket 1013) / succeeded attempts', shedSessions, a.succeeded, 'deliberate shedding'));
   out.push(

@@ -22,7 +22,7 @@ const fixture = (): Results => checkResults(JSON.parse(readFileSync(FIXTURE, 'ut
  * connect.service and phase.mqttConnack all get them (with per-second histograms in the
  * timeline), schedule lag is a flat 100 µs, and nothing failed.
  */
-function run(seconds: number[][]): Results {
+function run(seconds: number[][], lagUs = 100): Results {
   const r = fixture();
   const all = createHistogram();
   r.timeline.buckets = seconds.map((vs, t) => {
@@ -37,7 +37,7 @@ function run(seconds: number[][]): Results {
   });
   const s = summarize(all);
   const lag = createHistogram();
-  for (let i = 0; i < s.count; i++) recordUs(lag, 100);
+  for (let i = 0; i < s.count; i++) recordUs(lag, lagUs);
   const none = createHistogram();
   r.latency = { 'connect.total': s, 'connect.service': s, 'phase.mqttConnack': s, 'connect.scheduleLag': summarize(lag), 'connect.failed': summarize(none) };
   none.destroy();
@@ -206,6 +206,16 @@ describe('compare: shares, shedding and recovery', () => {
     expect(back.rows.filter((x) => x.status === 'better').map((x) => x.key)).toEqual(['connect.successRate']);
   });
 
+  it('CONNACK 3 is shedding from the embedded target (its admission control, MQTT 3.1.1) and breakage from any other', () => {
+    const embedded = withErrors(run(steady()), Array(10).fill(30) as number[], 'CONNACK_03', 'protocol');
+    expect(row(compareRuns([run(steady())], [embedded], opts()), 'shed.rate')).toMatchObject({ candidate: 300 / 1300 });
+    const outside = withErrors(run(steady()), Array(10).fill(30) as number[], 'CONNACK_03', 'protocol');
+    outside.run.embeddedTarget = false;
+    const c = compareRuns([run(steady())], [outside], opts());
+    expect(row(c, 'shed.rate')).toMatchObject({ candidate: 0 });
+    expect(row(c, 'errors.protocol')).toMatchObject({ candidate: 300 / 1300, status: 'worse' });
+  });
+
   it('a recovery that never completes is worse than any time', () => {
     const outage = (p99Us: number | null): OutageResult => ({
       name: 'broker-failover', side: 'device', atUs: 5_000_000, offlineUs: 2_000_000, mode: 'reset', dropped: 100,
@@ -243,6 +253,17 @@ describe('compare: configuration and input', () => {
     ]);
     const text = renderCompareText(compareRuns([a], [b], opts()));
     expect(text.split('\n').slice(3, 5)).toEqual(['Configuration that differs (base → candidate)', '  ⚠ target: embedded, profile default → embedded, profile fragile']);
+  });
+
+  it('says when the machine was much busier for one side, by herd’s own schedule lag', () => {
+    const c = compareRuns([run(steady())], [run(steady(), 900)], opts());
+    expect(c.notes[0]).toBe(
+      'the machine was busier during the candidate run: herd’s own schedule lag p50 100µs → 900µs (×9.0); the embedded target shares this machine, so its latency changes may be the machine’s, not the target’s — compare several runs per side',
+    );
+    // The harness lag is also a floor: 900 µs at p50 covers a 700 µs change (2190 reads as 2191).
+    const floor = compareRuns([run(steady(), 900)], [run(steady(700), 900)], opts());
+    expect(row(floor, 'connect.total.p50')).toMatchObject({ change: 701, status: 'within', floor: { amount: 900, why: 'harness schedule lag p50' } });
+    expect(compareRuns([run(steady())], [run(steady(), 400)], opts()).notes).toEqual([]);
   });
 
   it('refuses runs of different scenarios, saying why, unless allowed', () => {
