@@ -16,7 +16,7 @@ export interface ComparisonClustering {
 }
 
 function secondsOf(runs: readonly Results[]): Distribution[] {
-  return runs.flatMap((r) => r.timeline.buckets.map((b) => (b.connectHistogram === null ? null : fromEncoded(b.connectHistogram)))).filter((d): d is Distribution => d !== null && d.total > 0);
+  return runs.flatMap((r) => r.timeline.buckets.map((b) => (typeof b.connectHistogram === 'string' ? fromEncoded(b.connectHistogram) : null))).filter((d): d is Distribution => d !== null && d.total > 0);
 }
 
 function attemptBlocks(runs: readonly Results[]): Block[] {

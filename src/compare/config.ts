@@ -127,6 +127,6 @@ export function configurationDiff(base: readonly Results[], cand: readonly Resul
   add('devices', (r) => String(r.scenario.devices));
   add('scale', (r) => String(r.scenario.scale));
   add('node', (r) => r.environment.node);
-  add('shard', (r) => (r.run.shard === null ? 'whole run' : `${r.run.shard.index}/${r.run.shard.count}`));
+  add('shard', (r) => (r.run.shard == null ? 'whole run' : `${r.run.shard.index}/${r.run.shard.count}`));
   return [...items.filter((i) => !i.same), ...items.filter((i) => i.same)];
 }

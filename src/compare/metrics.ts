@@ -139,7 +139,7 @@ export function compareMetrics(r: Results): RunMetric[] {
   out.push(
     share('attempts.dropped', 'harness', 'neutral', 'attempts herd could not start in time / (started + dropped)', a.dropped, a.started + a.dropped, 'the harness’s own shortfall, not the target’s: see the notes'),
   );
-  if (r.delivery !== null && r.delivery.sent > 0) {
+  if (r.delivery && r.delivery.sent > 0) {
     out.push(share('delivery.lossRate', 'delivery', 'lower', 'messages lost / sent', r.delivery.lost, r.delivery.sent));
   }
   out.push(count('attempts.planned', 'first attempts from the plan', a.planned));
