@@ -23,6 +23,7 @@ export interface SideRuns {
 export const COMPARE_CSS = `
 :root{--c-base:#2563eb;--c-cand:#e8590c}
 .c-base{--c:var(--c-base)}.c-cand{--c:var(--c-cand)}
+.series.line.c-base{stroke-width:4;opacity:.75}.series.line.c-cand{stroke-width:1.75}
 .series.errors{stroke-dasharray:5 3;stroke-width:1.5}
 .series.extra-run{opacity:.5;stroke-width:1.5}
 tr.worse td{color:var(--bad)}tr.better td{color:var(--ok)}tr.quiet td{color:var(--muted)}

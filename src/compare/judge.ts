@@ -9,6 +9,7 @@
  */
 import { largestFloor, MIN_TAIL_SAMPLES, precisionFloorUs, staticFloor, type Floor } from './floors.js';
 import type { SideMetric } from './side.js';
+import { formatUs } from '../util/duration.js';
 import type { ComparisonClustering } from './blocks.js';
 import { quantileTest, spread, tTwoSidedP, twoProportionTest, type Clustering } from './stats.js';
 import type { Tolerance } from './tolerance.js';
@@ -155,5 +156,7 @@ export function judgeMetric(base: SideMetric, cand: SideMetric, o: JudgeOptions)
     if (test === null) return { ...judged, status: 'within', reason: `${word}, but there are no samples to test` };
     if (!(test.p < alpha) || Math.sign(test.t) !== Math.sign(change)) return { ...judged, status: 'within', reason: `${word}, but not significant at ${pct(o.confidence)} (p = ${test.p.toPrecision(2)})` };
   }
-  return { ...judged, status: worseBy > 0 ? 'worse' : 'better', reason: `${word} beyond tolerance, ${floor.why} and ${base.kind === 'extreme' ? 'spread' : `${pct(o.confidence)} significance`}` };
+  const amount = base.unit === 'us' ? formatUs(floor.amount) : `${(floor.amount * 100).toFixed(2)}pp`;
+  const significance = test === null ? '' : ` and ${pct(o.confidence)} significance (p ${test.p < 0.0001 ? '< 0.0001' : `= ${test.p.toPrecision(2)}`})`;
+  return { ...judged, status: worseBy > 0 ? 'worse' : 'better', reason: `${word} beyond the ${o.tolerance.text} tolerance, the ${floor.why} (${amount})${significance}` };
 }

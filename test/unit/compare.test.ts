@@ -102,6 +102,7 @@ describe('compare: latency percentiles', () => {
     expect(r.test).toMatchObject({ name: 'quantile', designEffect: 1, df: Infinity });
     expect(r.test?.z).toBeCloseTo(1 / Math.sqrt(0.25 * 0.002), 8);
     expect(statusText(r)).toBe('WORSE: slower');
+    expect(r.reason).toBe('worse beyond the 10% tolerance, the p50 noise floor (250µs) and 99.0% significance (p < 0.0001)');
     expect(c.regressions).toEqual([
       'connect.service.p50', 'connect.service.p90', 'connect.total.p50', 'connect.total.p90', 'phase.mqttConnack.p50', 'phase.mqttConnack.p90',
     ]);
