@@ -19,8 +19,9 @@ function secondsOf(runs: readonly Results[]): Distribution[] {
   return runs.flatMap((r) => r.timeline.buckets.map((b) => (typeof b.connectHistogram === 'string' ? fromEncoded(b.connectHistogram) : null))).filter((d): d is Distribution => d !== null && d.total > 0);
 }
 
+/** Failures against all outcomes finishing in the same second (a timeout lands seconds after its start). */
 function attemptBlocks(runs: readonly Results[]): Block[] {
-  return runs.flatMap((r) => r.timeline.buckets.map((b) => ({ x: b.failed + b.timedOut, n: b.attempts })));
+  return runs.flatMap((r) => r.timeline.buckets.map((b) => ({ x: b.failed + b.timedOut, n: b.succeeded + b.failed + b.timedOut })));
 }
 
 export function comparisonClustering(base: readonly Results[], cand: readonly Results[]): ComparisonClustering {
