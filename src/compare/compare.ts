@@ -1,33 +1,37 @@
 /**
- * `herd compare` as a pure function of two results files: per metric, base vs candidate with the
- * absolute and relative change, judged against a tolerance in the metric's better direction, and
- * a verdict. Runs of different scenarios are refused unless allowed, with the reasons.
+ * `herd compare` as a pure function of results files: one or more runs per side, pooled; per
+ * metric, base vs candidate judged against tolerance, noise floor and significance (judge.ts);
+ * the configuration differences that matter; and a verdict. Runs of different scenarios are
+ * refused unless allowed, with the reasons.
  */
 import { HerdError } from '../errors.js';
-import type { Results } from '../results/types.js';
-import { compareMetrics, type CompareUnit, type Direction, type MetricValue } from './metrics.js';
+import { formatUs } from '../util/duration.js';
+import { comparisonClustering } from './blocks.js';
+import { configurationDiff, scenarioDifferences, type ConfigItem } from './config.js';
+import { judgeMetric, type Judgement, type RowStatus } from './judge.js';
+import { compareMetrics, PERCENTILES, type CompareUnit, type Direction, type MetricKind } from './metrics.js';
+import type { Results } from './results.js';
+import { poolSide, type SideMetric } from './side.js';
 import { toleranceFor, type Tolerance } from './tolerance.js';
-import { describeWave } from '../report/labels.js';
 
-/**
- * better/worse: changed beyond the tolerance; within: changed, but no more than the tolerance;
- * same: identical; info: a neutral metric that changed; n/a: a run has no samples for it.
- */
-export type RowStatus = 'better' | 'worse' | 'within' | 'same' | 'info' | 'n/a';
+export type { RowStatus } from './judge.js';
 
-export interface CompareRow {
+export interface CompareRow extends Judgement {
   key: string;
   group: string;
   unit: CompareUnit;
   direction: Direction;
+  kind: MetricKind;
+  definition: string;
   base: number | null;
   candidate: number | null;
-  /** candidate − base, or null when either side has no samples. */
-  change: number | null;
-  /** (candidate − base) / |base|; null when either side has no samples or base is 0 and candidate is not. */
-  relativeChange: number | null;
+  /** Each run's own value, per side. */
+  baseRuns: (number | null)[];
+  candidateRuns: (number | null)[];
+  /** A recovery share never reached on that side (value null). */
+  baseNever: boolean;
+  candidateNever: boolean;
   tolerance: string;
-  status: RowStatus;
 }
 
 export interface RunRef {
@@ -41,12 +45,15 @@ export interface RunRef {
 }
 
 export interface Comparison {
-  base: RunRef;
-  candidate: RunRef;
+  base: RunRef[];
+  candidate: RunRef[];
+  /** Configuration of the two sides, differing items first. */
+  configuration: ConfigItem[];
   /** Why the scenarios differ (empty when they match); non-empty only with allowDifferentScenarios. */
   scenarioDifferences: string[];
   notes: string[];
   defaultTolerance: string;
+  confidence: number;
   rows: CompareRow[];
   regressions: string[];
   improvements: string[];
@@ -54,109 +61,132 @@ export interface Comparison {
 }
 
 export interface CompareOptions {
-  basePath: string;
-  candidatePath: string;
+  basePaths: string[];
+  candidatePaths: string[];
   maxRegression: Tolerance;
   overrides: ReadonlyMap<string, Tolerance>;
   allowDifferentScenarios: boolean;
-}
-
-/** Why two runs are not runs of the same scenario; empty when they are. */
-export function scenarioDifferences(base: Results, cand: Results): string[] {
-  const out: string[] = [];
-  const a = base.scenario;
-  const b = cand.scenario;
-  if (a.name !== b.name) out.push(`scenario name differs: ${JSON.stringify(a.name)} vs ${JSON.stringify(b.name)}`);
-  if (a.devices !== b.devices) out.push(`device count differs: ${a.devices} vs ${b.devices}`);
-  if (JSON.stringify(a.waves) !== JSON.stringify(b.waves)) {
-    const describe = (s: Results['scenario']): string => s.waves.map((w) => `${w.name}: ${describeWave(w)}`).join('; ');
-    out.push(`waves differ: ${describe(a)} vs ${describe(b)}`);
-  }
-  return out;
+  /** Two-sided confidence of the significance tests, e.g. 0.99. */
+  confidence: number;
+  judgeMax: boolean;
 }
 
 function ref(r: Results, path: string): RunRef {
   return { path, runId: r.run.id, scenario: r.scenario.name, devices: r.scenario.devices, target: r.run.target, startedAt: r.run.startedAt, verdict: r.run.verdict };
 }
 
-/** Judges one metric. Exported for tests. */
-export function judge(direction: Direction, unit: CompareUnit, base: number | null, cand: number | null, tol: Tolerance): Pick<CompareRow, 'change' | 'relativeChange' | 'status'> {
-  if (base === null || cand === null) return { change: null, relativeChange: null, status: 'n/a' };
-  const change = cand - base;
-  const relativeChange = base === 0 ? (cand === 0 ? 0 : null) : change / Math.abs(base);
-  if (change === 0) return { change, relativeChange, status: 'same' };
-  if (direction === 'neutral') return { change, relativeChange, status: 'info' };
-  const worseBy = direction === 'lower' ? change : -change;
-  let beyond: boolean;
-  if (tol.kind === 'relative') {
-    // From zero, any change is infinitely large relative to the base.
-    beyond = base === 0 ? true : Math.abs(worseBy) / Math.abs(base) > tol.fraction + 1e-12;
-  } else {
-    if (tol.unit !== unit) throw new Error(`internal: tolerance unit ${tol.unit} applied to a ${unit} metric`);
-    beyond = Math.abs(worseBy) > tol.amount + 1e-12;
+/** The harness's schedule lag per percentile: the larger side's pooled connect.scheduleLag. */
+function harnessLag(b: Map<string, SideMetric>, c: Map<string, SideMetric>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [agg] of PERCENTILES) {
+    const vs = [b, c].map((m) => m.get(`connect.scheduleLag.${agg}`)?.value ?? null).filter((v): v is number => v !== null);
+    if (vs.length > 0) out[agg] = Math.max(...vs);
   }
-  if (!beyond) return { change, relativeChange, status: 'within' };
-  return { change, relativeChange, status: worseBy > 0 ? 'worse' : 'better' };
+  return out;
 }
 
-export function compareRuns(base: Results, cand: Results, o: CompareOptions): Comparison {
-  const differences = scenarioDifferences(base, cand);
+/** herd's own schedule lag says how busy the machine was; runs made at very different load are flagged. */
+export const BUSIER_FACTOR = 2;
+const BUSIER_MIN_US = 500;
+
+function machineNote(b: Map<string, SideMetric>, c: Map<string, SideMetric>, embedded: boolean): string | null {
+  const lb = b.get('connect.scheduleLag.p50')?.value ?? null;
+  const lc = c.get('connect.scheduleLag.p50')?.value ?? null;
+  if (lb === null || lc === null) return null;
+  const [lo, hi] = lb < lc ? [lb, lc] : [lc, lb];
+  if (hi - lo < BUSIER_MIN_US || hi < BUSIER_FACTOR * Math.max(lo, 1)) return null;
+  const which = lc > lb ? 'candidate' : 'base';
+  const why = embedded
+    ? 'the embedded target shares this machine, so its latency changes may be the machine’s, not the target’s'
+    : 'latency changes of that size may be the harness’s';
+  return `the machine was busier during the ${which} run: herd’s own schedule lag p50 ${formatUs(lb)} → ${formatUs(lc)} (×${(hi / Math.max(lo, 1)).toFixed(1)}); ${why} — compare several runs per side`;
+}
+
+function notesFor(base: readonly Results[], cand: readonly Results[]): string[] {
+  const notes: string[] = [];
+  for (const [label, runs] of [['base', base], ['candidate', cand]] as const) {
+    runs.forEach((r, i) => {
+      const which = runs.length > 1 ? `${label} run ${i + 1}` : `${label} run`;
+      if (r.health.saturated) notes.push(`the ${which} was saturated (the harness was a bottleneck): its numbers describe herd as much as the target`);
+      if (r.run.status === 'aborted') notes.push(`the ${which} was aborted: ${r.run.abortReason ?? 'interrupted'}`);
+      if (r.attempts.dropped > 0) notes.push(`the ${which}: herd could not start ${r.attempts.dropped} attempts in time (the harness's shortfall, not the target's)`);
+      if (!r.accounting.balanced) notes.push(`the ${which} does not account for every attempt: ${r.accounting.detail}`);
+    });
+  }
+  return notes;
+}
+
+export function compareRuns(base: readonly Results[], cand: readonly Results[], o: CompareOptions): Comparison {
+  if (base.length === 0 || cand.length === 0) throw new HerdError('E_FLAG', 'herd compare needs at least one base and one candidate results file');
+  const b0 = base[0] as Results;
+  const differences = [...new Set([...base.slice(1), ...cand].flatMap((r) => scenarioDifferences(b0, r)))];
   if (differences.length > 0 && !o.allowDifferentScenarios) {
     throw new HerdError(
       'E_COMPARE_SCENARIO',
-      `${o.basePath} and ${o.candidatePath} are runs of different scenarios, so their numbers are not comparable (pass --allow-different-scenarios to compare anyway)`,
+      `${[...o.basePaths, ...o.candidatePaths].join(', ').replace(/, ([^,]*)$/, ' and $1')} are runs of different scenarios, so their numbers are not comparable (pass --allow-different-scenarios to compare anyway)`,
       differences,
     );
   }
-  const bm = compareMetrics(base);
-  const cm = compareMetrics(cand);
-  const byKey = (list: MetricValue[]): Map<string, MetricValue> => new Map(list.map((m) => [m.key, m]));
-  const bk = byKey(bm);
-  const ck = byKey(cm);
-  const keys = [...bm.map((m) => m.key), ...cm.map((m) => m.key).filter((k) => !bk.has(k))];
+  const bm = poolSide(base.map(compareMetrics));
+  const cm = poolSide(cand.map(compareMetrics));
+  const keys = [...bm.keys(), ...[...cm.keys()].filter((k) => !bm.has(k))];
 
-  const known = new Set<string>([...keys, ...keys.map((k) => (bk.get(k) ?? ck.get(k))?.group ?? '')]);
+  const known = new Set<string>([...keys, ...keys.map((k) => (bm.get(k) ?? cm.get(k))?.group ?? '')]);
   const unknown = [...o.overrides.keys()].filter((k) => !known.has(k));
   if (unknown.length > 0) {
     throw new HerdError('E_FLAG', `--tolerance: unknown metric ${unknown.map((k) => JSON.stringify(k)).join(', ')}`, [`known metrics: ${keys.join(', ')}`]);
   }
 
+  const harnessLagUs = harnessLag(bm, cm);
+  const busier = machineNote(bm, cm, base.some((r) => r.run.embeddedTarget) || cand.some((r) => r.run.embeddedTarget));
+  const clustering = comparisonClustering(base, cand);
   const rows: CompareRow[] = keys.map((key) => {
-    const m = (bk.get(key) ?? ck.get(key)) as MetricValue;
-    const tol = toleranceFor(key, m.group, o.overrides, o.maxRegression);
-    if (tol.kind === 'absolute' && tol.unit !== m.unit) {
-      const want = m.unit === 'us' ? 'a duration like 5ms' : m.unit === 'ratio' ? 'percentage points like 0.5pp' : 'a whole number';
+    const either = (bm.get(key) ?? cm.get(key)) as SideMetric;
+    const tol = toleranceFor(key, either.group, o.overrides, o.maxRegression);
+    if (tol.kind === 'absolute' && tol.unit !== either.unit) {
+      const want = either.unit === 'us' ? 'a duration like 5ms' : either.unit === 'ratio' ? 'percentage points like 0.5pp' : 'a whole number';
       throw new HerdError('E_FLAG', `--tolerance ${key}: ${JSON.stringify(tol.text)} does not fit this metric; use a percentage or ${want}`);
     }
-    const b = bk.get(key)?.value ?? null;
-    const c = ck.get(key)?.value ?? null;
-    const row = { key, group: m.group, unit: m.unit, direction: m.direction, base: b, candidate: c, tolerance: tol.text };
-    // "Never recovered" against a number is a change no tolerance covers.
-    const inBoth = bk.has(key) && ck.has(key);
-    if (m.nullIsNever === true && inBoth && (b === null) !== (c === null)) {
-      return { ...row, change: null, relativeChange: null, status: c === null ? 'worse' : 'better' };
-    }
-    return { ...row, ...judge(m.direction, m.unit, b, c, tol) };
+    const missing = (m: SideMetric): SideMetric => ({ ...m, value: null, never: false, perRun: [], samples: 0 });
+    const b = bm.get(key) ?? missing(either);
+    const c = cm.get(key) ?? missing(either);
+    const j = judgeMetric(b, c, { tolerance: tol, confidence: o.confidence, judgeMax: o.judgeMax, harnessLagUs, clustering });
+    return {
+      key,
+      group: either.group,
+      unit: either.unit,
+      direction: either.direction,
+      kind: either.kind,
+      definition: either.definition,
+      base: b.value,
+      candidate: c.value,
+      baseRuns: b.perRun,
+      candidateRuns: c.perRun,
+      baseNever: b.never,
+      candidateNever: c.never,
+      tolerance: tol.text,
+      ...j,
+    };
   });
-
-  const notes: string[] = [];
-  if (base.run.target !== cand.run.target) notes.push(`targets differ: ${base.run.target} vs ${cand.run.target}`);
-  if (base.scenario.seed !== cand.scenario.seed) notes.push(`seeds differ: ${base.scenario.seed} vs ${cand.scenario.seed}`);
-  for (const [label, r] of [['base', base], ['candidate', cand]] as const) {
-    if (r.health.saturated) notes.push(`the ${label} run was saturated (the harness was a bottleneck): its numbers describe herd as much as the target`);
-    if (r.run.status === 'aborted') notes.push(`the ${label} run was aborted: ${r.run.abortReason ?? 'interrupted'}`);
-  }
   const regressions = rows.filter((r) => r.status === 'worse').map((r) => r.key);
   const improvements = rows.filter((r) => r.status === 'better').map((r) => r.key);
   return {
-    base: ref(base, o.basePath),
-    candidate: ref(cand, o.candidatePath),
+    base: base.map((r, i) => ref(r, o.basePaths[i] ?? '')),
+    candidate: cand.map((r, i) => ref(r, o.candidatePaths[i] ?? '')),
+    configuration: configurationDiff(base, cand, o.basePaths, o.candidatePaths),
     scenarioDifferences: differences,
-    notes,
+    notes: [...(busier === null ? [] : [busier]), ...notesFor(base, cand)],
     defaultTolerance: o.maxRegression.text,
+    confidence: o.confidence,
     rows,
     regressions,
     improvements,
     verdict: regressions.length > 0 ? 'regressed' : 'passed',
   };
+}
+
+/** Rows that moved beyond noise (worse first), the ones a reader should see first. */
+export function movedRows(c: Comparison): CompareRow[] {
+  const order: Partial<Record<RowStatus, number>> = { worse: 0, better: 1 };
+  return c.rows.filter((r) => r.status === 'worse' || r.status === 'better').sort((a, b) => (order[a.status] ?? 2) - (order[b.status] ?? 2));
 }

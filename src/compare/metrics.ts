@@ -1,87 +1,163 @@
 /**
- * The metrics `herd compare` looks at, read from one results file (pure). Each has a direction:
- * lower is better for latency and errors, higher for successes; `neutral` ones are shown but
- * never make a regression (time to failure: failing faster is neither better nor worse).
+ * The metrics `herd compare` looks at, read from one results file (pure). Each says how it is
+ * judged (its kind), which way is better, and what it means, with its denominator:
+ * - percentile: a latency or recovery percentile, judged with the quantile test on its histogram;
+ * - extreme: a single sample (max, all recovered): shown, judged only with --judge-max;
+ * - share: a count over a stated denominator, judged with the two-proportion z-test;
+ * - count: context (planned, started, …), shown per run, never judged — the shares are.
+ * Deliberate shedding (MQTT 5 0x89/0x9F, HTTP 429/503, WebSocket 1013) is its own category and
+ * never counts as an error, so a target that sheds is never called worse — or better — on errors.
  */
-import { ERROR_ORIGINS, type Results } from '../results/types.js';
+import { isLoadShedding } from '../protocols/classify.js';
+import { ERROR_ORIGINS, type Results } from './results.js';
+import { fromEncoded, type Distribution } from './stats.js';
 
 export type Direction = 'lower' | 'higher' | 'neutral';
 export type CompareUnit = 'us' | 'ratio' | 'count';
+export type MetricKind = 'percentile' | 'extreme' | 'share' | 'count';
 
-export interface MetricValue {
+export interface MetricDef {
   /** e.g. connect.total.p99, errors.rate, attempts.failed */
   key: string;
-  /** The group it is shown under, e.g. connect.total, errors, attempts. */
+  /** The group it is shown under and that a --tolerance may name, e.g. connect.total, errors. */
   group: string;
   unit: CompareUnit;
   direction: Direction;
-  /** null when the run has no samples for it (or, with nullIsNever, the event never happened). */
-  value: number | null;
-  /** null means "never reached" (worse than any number), e.g. a recovery time. */
+  kind: MetricKind;
+  /** What the number is, with its denominator for shares. */
+  definition: string;
+  /** percentile kind: which one (50, 90, 99). */
+  percentile?: number;
+  /** A recovery time: null means the share of devices never came back, worse than any time. */
   nullIsNever?: boolean;
+  /** Why a neutral metric is not judged. */
+  notJudged?: string;
 }
 
-export const LATENCY_AGGREGATIONS = [
-  ['p50', 'p50Us'],
-  ['p90', 'p90Us'],
-  ['p99', 'p99Us'],
-  ['max', 'maxUs'],
+export interface RunMetric extends MetricDef {
+  /** As this run reports it; null without samples (or, with nullIsNever, never reached). */
+  value: number | null;
+  /** How many samples stand behind it (latency: timed events; share: the denominator; recovery: devices hit). */
+  samples: number;
+  /** percentile and extreme kinds: the samples (recovery: devices that never came back at +Infinity). */
+  dist?: () => Distribution;
+  /** share kind: numerator and denominator. */
+  x?: number;
+  n?: number;
+}
+
+export const PERCENTILES = [
+  ['p50', 50, 'p50Us'],
+  ['p90', 90, 'p90Us'],
+  ['p99', 99, 'p99Us'],
 ] as const;
 
-const NEUTRAL_LATENCY = new Set(['connect.failed']);
+const NOT_JUDGED: Record<string, string> = {
+  'connect.failed': 'time to failure: failing sooner is neither better nor worse',
+  'connect.scheduleLag': 'the harness’s own lag: it says how busy this machine was, not how the target did',
+};
 
-const COUNTERS: readonly [key: string, direction: Direction, read: (r: Results) => number][] = [
-  ['attempts.planned', 'neutral', (r) => r.attempts.planned],
-  ['attempts.succeeded', 'higher', (r) => r.attempts.succeeded],
-  ['attempts.failed', 'lower', (r) => r.attempts.failed],
-  ['attempts.timedOut', 'lower', (r) => r.attempts.timedOut],
-  ['attempts.dropped', 'lower', (r) => r.attempts.dropped],
-  ['attempts.inFlightAtEnd', 'lower', (r) => r.attempts.inFlightAtEnd],
-  // More retries are a symptom, not a goal or a failure in themselves: shown, not judged.
-  ['attempts.reconnects', 'neutral', (r) => r.attempts.reconnects ?? 0],
-  ['attempts.gaveUp', 'lower', (r) => r.attempts.gaveUp ?? 0],
-];
+/** Decodes a histogram once, on first use: most rows never need theirs. */
+function lazy(encoded: string, extraNever = 0): () => Distribution {
+  let d: Distribution | null = null;
+  return () => {
+    if (d === null) {
+      const decoded = fromEncoded(encoded);
+      d =
+        extraNever > 0
+          ? { valuesUs: [...decoded.valuesUs, Infinity], counts: [...decoded.counts, extraNever], total: decoded.total + extraNever }
+          : decoded;
+    }
+    return d;
+  };
+}
 
-const RECOVERY = [
-  ['p50', 'p50Us'],
-  ['p90', 'p90Us'],
-  ['p99', 'p99Us'],
-  ['p100', 'p100Us'],
-] as const;
+/**
+ * MQTT 3.1.1 has no shedding code, and herd cannot tell CONNACK 3 from an arbitrary broker's
+ * breakage (docs/errors.md). The embedded target is not arbitrary: the only CONNACK 3 it ever sends
+ * is its admission control refusing a 3.1.1 device, i.e. shedding.
+ */
+const EMBEDDED_SHEDDING_CODE = 'CONNACK_03';
 
-/** Every comparable metric of a run, in a stable order. */
-export function compareMetrics(r: Results): MetricValue[] {
-  const out: MetricValue[] = [];
+/** Attempts refused by deliberate shedding, and errors of each origin without it. */
+export function errorSplit(r: Results): { shedAttempts: number; shedSessions: number; byOrigin: Map<string, number> } {
+  let shedAttempts = 0;
+  let shedSessions = 0;
+  const byOrigin = new Map<string, number>(ERROR_ORIGINS.map((o) => [o, 0]));
+  for (const e of r.errors) {
+    if (isLoadShedding(e) || (r.run.embeddedTarget && e.origin === 'protocol' && e.code === EMBEDDED_SHEDDING_CODE)) {
+      if (e.phase === 'held') shedSessions += e.count;
+      else shedAttempts += e.count;
+    } else byOrigin.set(e.origin, (byOrigin.get(e.origin) ?? 0) + e.count);
+  }
+  return { shedAttempts, shedSessions, byOrigin };
+}
+
+function latencyMetrics(r: Results): RunMetric[] {
+  const out: RunMetric[] = [];
   for (const key of Object.keys(r.latency).sort()) {
     const s = r.latency[key];
-    for (const [agg, field] of LATENCY_AGGREGATIONS) {
-      out.push({
-        key: `${key}.${agg}`,
-        group: key,
-        unit: 'us',
-        direction: NEUTRAL_LATENCY.has(key) ? 'neutral' : 'lower',
-        value: s && s.count > 0 ? s[field] : null,
-      });
+    const has = s !== undefined && s.count > 0;
+    const dist = lazy(has ? s.histogram : '');
+    const notJudged = NOT_JUDGED[key];
+    const direction: Direction = notJudged === undefined ? 'lower' : 'neutral';
+    const common = { group: key, unit: 'us' as const, direction, ...(notJudged === undefined ? {} : { notJudged }), dist, samples: has ? s.count : 0 };
+    for (const [agg, percentile, field] of PERCENTILES) {
+      out.push({ ...common, key: `${key}.${agg}`, kind: 'percentile', percentile, definition: `${agg} of ${key}`, value: has ? s[field] : null });
     }
+    out.push({ ...common, key: `${key}.max`, kind: 'extreme', definition: `slowest single ${key}`, value: has ? s.maxUs : null });
   }
+  return out;
+}
+
+function share(key: string, group: string, direction: Direction, definition: string, x: number, n: number, notJudged?: string): RunMetric {
+  return { key, group, unit: 'ratio', direction, kind: 'share', definition, value: n === 0 ? null : x / n, x, n, samples: n, ...(notJudged === undefined ? {} : { notJudged }) };
+}
+
+function count(key: string, definition: string, value: number): RunMetric {
+  return { key, group: 'attempts', unit: 'count', direction: 'neutral', kind: 'count', definition, value, samples: 1, notJudged: 'context: the shares are judged' };
+}
+
+/** Every comparable metric of a run, in a stable order. */
+export function compareMetrics(r: Results): RunMetric[] {
   const a = r.attempts;
-  out.push({ key: 'errors.rate', group: 'errors', unit: 'ratio', direction: 'lower', value: a.started === 0 ? null : (a.failed + a.timedOut) / a.started });
-  out.push({ key: 'connect.successRate', group: 'errors', unit: 'ratio', direction: 'higher', value: a.planned === 0 ? null : a.succeeded / a.planned });
+  const { shedAttempts, shedSessions, byOrigin } = errorSplit(r);
+  const out = latencyMetrics(r);
+  out.push(share('connect.successRate', 'errors', 'higher', 'succeeded / started attempts', a.succeeded, a.started));
+  out.push(
+    share('errors.rate', 'errors', 'lower', '(failed + timed out − shed) / started attempts: failures other than deliberate shedding', a.failed + a.timedOut - shedAttempts, a.started),
+  );
   for (const o of ERROR_ORIGINS) {
-    out.push({
-      key: `errors.${o}`,
-      group: 'errors',
-      unit: 'count',
-      direction: 'lower',
-      value: r.errors.filter((e) => e.origin === o).reduce((sum, e) => sum + e.count, 0),
-    });
+    out.push(share(`errors.${o}`, 'errors', 'lower', `${o} errors (any phase, shedding excluded) / started attempts`, byOrigin.get(o) ?? 0, a.started));
   }
-  for (const [key, direction, read] of COUNTERS) out.push({ key, group: 'attempts', unit: 'count', direction, value: read(r) });
-  // Recovery after each outage (null = the share was never reconnected: no number to compare).
+  out.push(share('attempts.inFlightAtEnd', 'errors', 'lower', 'attempts unanswered at teardown / started attempts', a.inFlightAtEnd, a.started));
+  out.push(share('attempts.gaveUp', 'errors', 'lower', 'devices whose reconnect policy gave up / planned devices', a.gaveUp ?? 0, a.planned));
+  out.push(
+    share('shed.rate', 'shedding', 'neutral', 'attempts the target refused by deliberate shedding (CONNACK 0x89/0x9F, HTTP 429/503; CONNACK 3 from the embedded target) / started attempts', shedAttempts, a.started, 'deliberate shedding is the target protecting itself: its cost shows in the success share and recovery, which are judged'),
+  );
+  out.push(share('shed.sessions', 'shedding', 'neutral', 'held sessions the target shed (DISCONNECT 0x89/0x9F, WebSocket 1013) / succeeded attempts', shedSessions, a.succeeded, 'deliberate shedding'));
+  out.push(
+    share('attempts.dropped', 'harness', 'neutral', 'attempts herd could not start in time / (started + dropped)', a.dropped, a.started + a.dropped, 'the harness’s own shortfall, not the target’s: see the notes'),
+  );
+  if (r.delivery && r.delivery.sent > 0) {
+    out.push(share('delivery.lossRate', 'delivery', 'lower', 'messages lost / sent', r.delivery.lost, r.delivery.sent));
+  }
+  out.push(count('attempts.planned', 'first attempts from the plan', a.planned));
+  out.push(count('attempts.started', 'attempts sent to the target', a.started));
+  out.push(count('attempts.succeeded', 'attempts that connected', a.succeeded));
+  out.push(count('attempts.failed', 'attempts the target refused or reset, shedding included', a.failed));
+  out.push(count('attempts.timedOut', 'attempts ended by herd’s connect timeout', a.timedOut));
+  out.push(count('attempts.reconnects', 'attempts after a failure, drop or churn', a.reconnects ?? 0));
+  out.push(count('attempts.offline', 'attempts while the device’s network was down (never sent)', a.offline ?? 0));
   for (const o of r.outages ?? []) {
-    for (const [agg, field] of RECOVERY) {
-      out.push({ key: `recovery.${o.name}.${agg}`, group: `recovery.${o.name}`, unit: 'us', direction: 'lower', value: o.recovery[field], nullIsNever: true });
+    const group = `recovery.${o.name}`;
+    const dist = lazy(o.recoveryHistogram, o.dropped - o.recovered);
+    const common = { group, unit: 'us' as const, direction: 'lower' as const, nullIsNever: true, dist, samples: o.dropped };
+    const has = o.dropped > 0;
+    for (const [agg, percentile, field] of PERCENTILES) {
+      out.push({ ...common, key: `${group}.${agg}`, kind: 'percentile', percentile, definition: `time from the end of ${o.name} until ${percentile}% of the ${o.dropped} devices it hit were back`, value: has ? o.recovery[field] : null });
     }
+    out.push({ ...common, key: `${group}.p100`, kind: 'extreme', definition: `time until all devices ${o.name} hit were back`, value: has ? o.recovery.p100Us : null });
   }
   return out;
 }

@@ -1,100 +1,160 @@
-/** Renders a Comparison as a terminal table (coloured through Paint), Markdown or JSON (pure). */
-import { formatUs } from '../util/duration.js';
+/**
+ * Renders a Comparison as a terminal report (coloured through Paint), Markdown or JSON (pure).
+ * Both text forms lead with what matters: the verdict, the configuration that differs, the few
+ * metrics that moved beyond noise, then the rest with the reason each was or was not judged.
+ */
 import { PLAIN, type Paint } from '../report/summary.js';
 import { mdEscape } from '../report/markdown.js';
-import type { CompareRow, Comparison, RowStatus } from './compare.js';
-import type { CompareUnit } from './metrics.js';
+import { movedRows, type CompareRow, type Comparison } from './compare.js';
+import { renderCompareHtml } from './html.js';
+import { formatChange, formatValue, headline, pluralRuns, shareDefinitions, shownValue, statusText } from './words.js';
 
-export const COMPARE_FORMATS = ['text', 'md', 'json'] as const;
+export { formatChange, formatValue } from './words.js';
+
+export const COMPARE_FORMATS = ['text', 'md', 'json', 'html'] as const;
 export type CompareFormat = (typeof COMPARE_FORMATS)[number];
 
-export function formatValue(v: number | null, unit: CompareUnit): string {
-  if (v === null) return '–';
-  if (unit === 'us') return formatUs(v);
-  if (unit === 'ratio') return `${(v * 100).toFixed(v !== 0 && Math.abs(v) < 0.01 ? 3 : 2)}%`;
-  return String(v);
-}
-
-export function formatChange(row: CompareRow): { abs: string; rel: string } {
-  if (row.change === null) return { abs: '–', rel: '–' };
-  const sign = row.change > 0 ? '+' : row.change < 0 ? '−' : '±';
-  const mag = Math.abs(row.change);
-  const abs = row.unit === 'ratio' ? `${sign}${(mag * 100).toFixed(2)}pp` : `${sign}${formatValue(mag, row.unit)}`;
-  const rel = row.relativeChange === null ? 'new' : `${row.relativeChange > 0 ? '+' : row.relativeChange < 0 ? '−' : '±'}${(Math.abs(row.relativeChange) * 100).toFixed(1)}%`;
-  return { abs, rel };
-}
-
-const STATUS_TEXT: Record<RowStatus, string> = {
-  better: 'better',
-  worse: 'WORSE',
-  within: 'within tolerance',
-  same: 'same',
-  info: 'changed (not judged)',
-  'n/a': 'no samples',
-};
-
-/** Rows worth showing: at least one run has a value. */
+/** Rows worth showing: at least one side has a number (or never got there). */
 function visible(c: Comparison): CompareRow[] {
-  return c.rows.filter((r) => r.base !== null || r.candidate !== null);
+  return c.rows.filter((r) => r.status !== 'n/a' || r.base !== null || r.candidate !== null);
 }
 
-function headline(c: Comparison): string {
-  return c.verdict === 'regressed'
-    ? `REGRESSED: ${c.regressions.length} metric${c.regressions.length === 1 ? '' : 's'} worse beyond tolerance (${c.regressions.join(', ')})`
-    : `PASSED: no metric worse beyond tolerance${c.improvements.length > 0 ? `; ${c.improvements.length} better` : ''}`;
+function zeroBoth(r: CompareRow): boolean {
+  return r.status === 'same' && r.base === 0 && r.candidate === 0;
+}
+
+function multi(c: Comparison): boolean {
+  return c.base.length > 1 || c.candidate.length > 1;
+}
+
+function range(row: CompareRow, side: 'base' | 'candidate'): string {
+  const vs = (side === 'base' ? row.baseRuns : row.candidateRuns).filter((v): v is number => v !== null);
+  if (vs.length < 2) return '';
+  return `${formatValue(Math.min(...vs), row.unit)}–${formatValue(Math.max(...vs), row.unit)}`;
+}
+
+function floorText(row: CompareRow): string {
+  return row.floor === null ? '' : row.unit === 'ratio' ? `${(row.floor.amount * 100).toFixed(2)}pp` : formatValue(row.floor.amount, row.unit);
+}
+
+function pText(row: CompareRow): string {
+  if (row.test === null) return '';
+  return row.test.p < 0.0001 ? '<0.0001' : row.test.p.toFixed(4);
+}
+
+function cellsOf(c: Comparison, r: CompareRow): string[] {
+  const ch = formatChange(r);
+  const cells = [r.key, shownValue(r, 'base'), shownValue(r, 'candidate'), ch.abs, ch.rel, floorText(r), pText(r), statusText(r)];
+  if (multi(c)) cells.splice(3, 0, range(r, 'base'), range(r, 'candidate'));
+  return cells;
+}
+
+function head(c: Comparison): string[] {
+  const h = ['metric', 'base', 'candidate', 'change', '%', 'floor', 'p', ''];
+  if (multi(c)) h.splice(3, 0, 'base runs', 'cand. runs');
+  return h;
+}
+
+function table(c: Comparison, rows: CompareRow[], p: Paint, withReason: boolean): string[] {
+  const h = head(c);
+  const cells = rows.map((r) => cellsOf(c, r));
+  const last = h.length - 1;
+  const widths = h.map((x, i) => Math.max(x.length, ...cells.map((row) => (row[i] ?? '').length)));
+  const fmt = (row: string[]): string => row.map((v, i) => (i === 0 || i === last ? v.padEnd(widths[i] ?? 0) : v.padStart(widths[i] ?? 0))).join('  ').trimEnd();
+  const out = [p.dim(`  ${fmt(h)}`)];
+  let group = '';
+  rows.forEach((r, i) => {
+    if (withReason && r.group !== group && group !== '') out.push('');
+    group = r.group;
+    const line = `  ${fmt(cells[i] ?? [])}${withReason && r.status !== 'same' ? p.dim(`  ${r.reason}`) : ''}`;
+    out.push(r.status === 'worse' ? p.bad(line) : r.status === 'better' ? p.ok(line) : r.status === 'within' || r.status === 'same' ? line : p.dim(line));
+  });
+  return out;
+}
+
+function sides(c: Comparison): string {
+  return `${pluralRuns(c.base.length)} vs ${pluralRuns(c.candidate.length)}`;
 }
 
 export function renderCompareText(c: Comparison, p: Paint = PLAIN): string {
   const out: string[] = [];
-  out.push(p.bold(`herd compare · ${c.base.scenario}`) + p.dim(`  default tolerance ${c.defaultTolerance}`));
-  out.push(`  base       ${c.base.runId}  ${p.dim(c.base.path)}`);
-  out.push(`  candidate  ${c.candidate.runId}  ${p.dim(c.candidate.path)}`);
+  const scenario = c.base[0]?.scenario ?? '';
+  out.push(p.bold(`herd compare · ${scenario} · base ${sides(c)} (candidate)`));
+  out.push(`Verdict: ${c.verdict === 'regressed' ? p.bad(p.bold(headline(c))) : p.ok(p.bold(headline(c)))}`);
+  out.push('');
+  const differs = c.configuration.filter((i) => !i.same);
+  out.push(differs.length === 0 ? 'Configuration: the same' : 'Configuration that differs (base → candidate)');
+  for (const i of differs) out.push(p.warn(`  ⚠ ${i.field}: ${i.base} → ${i.candidate}`));
+  // Unchanged knobs of the embedded target are its profile's: naming the profile says them.
+  const same = c.configuration.filter((i) => i.same && !i.field.startsWith('target.'));
+  if (same.length > 0) out.push(p.dim(`  same: ${same.map((i) => `${i.field} ${i.base}`).join(' · ')}`));
   for (const d of c.scenarioDifferences) out.push(p.warn(`  ⚠ ${d} (compared anyway: --allow-different-scenarios)`));
   for (const n of c.notes) out.push(p.warn(`  ⚠ ${n}`));
   out.push('');
-  const rows = visible(c);
-  const cells = rows.map((r) => {
-    const ch = formatChange(r);
-    return [r.key, formatValue(r.base, r.unit), formatValue(r.candidate, r.unit), ch.abs, ch.rel, r.tolerance, STATUS_TEXT[r.status]];
-  });
-  const head = ['metric', 'base', 'candidate', 'change', '%', 'tolerance', ''];
-  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((row) => (row[i] ?? '').length)));
-  const fmt = (row: string[]): string => row.map((v, i) => (i === 0 || i === 6 ? v.padEnd(widths[i] ?? 0) : v.padStart(widths[i] ?? 0))).join('  ').trimEnd();
-  out.push(p.dim(`  ${fmt(head)}`));
-  let group = '';
-  rows.forEach((r, i) => {
-    if (r.group !== group && group !== '') out.push('');
-    group = r.group;
-    const line = `  ${fmt(cells[i] ?? [])}`;
-    out.push(r.status === 'worse' ? p.bad(line) : r.status === 'better' ? p.ok(line) : r.status === 'within' || r.status === 'same' ? line : p.dim(line));
-  });
+  const moved = movedRows(c);
+  out.push(moved.length === 0 ? 'Nothing moved beyond noise.' : `Moved beyond noise (${moved.length})`);
+  if (moved.length > 0) out.push(...table(c, moved, p, false));
   out.push('');
-  out.push(`Verdict: ${c.verdict === 'regressed' ? p.bad(p.bold(headline(c))) : p.ok(p.bold(headline(c)))}`);
+  out.push('Everything else (why each is or is not judged)');
+  const rest = visible(c).filter((r) => !moved.includes(r));
+  out.push(...table(c, rest.filter((r) => !zeroBoth(r)), p, true));
+  const zeros = rest.filter(zeroBoth);
+  if (zeros.length > 0) out.push(p.dim(`  zero on both sides: ${zeros.map((r) => r.key).join(', ')}`));
+  out.push('');
+  for (const d of shareDefinitions(visible(c).filter((r) => !zeroBoth(r)))) out.push(p.dim(`  ${d}`));
+  for (const r of c.base) out.push(p.dim(`  base       ${r.runId}  ${r.path}`));
+  for (const r of c.candidate) out.push(p.dim(`  candidate  ${r.runId}  ${r.path}`));
   return out.join('\n') + '\n';
+}
+
+function mdTable(c: Comparison, rows: CompareRow[], withReason: boolean): string[] {
+  const h = head(c);
+  const cols = withReason ? [...h.slice(0, -1), 'status', 'why'] : [...h.slice(0, -1), 'status'];
+  const out = [`| ${cols.join(' | ')} |`, `| ${cols.map((_, i) => (i === 0 || i >= cols.length - (withReason ? 2 : 1) ? '---' : '---:')).join(' | ')} |`];
+  const icon = (r: CompareRow): string => (r.status === 'worse' ? '🔴 ' : r.status === 'better' ? '🟢 ' : '');
+  for (const r of rows) {
+    const cells = cellsOf(c, r).map(mdEscape);
+    cells[0] = `\`${r.key}\``;
+    const last = cells.length - 1;
+    cells[last] = `${icon(r)}${cells[last] ?? ''}`;
+    if (withReason) cells.push(mdEscape(r.reason));
+    out.push(`| ${(r.status === 'worse' ? cells.map((x, i) => (i === last ? `**${x}**` : x)) : cells).join(' | ')} |`);
+  }
+  return out;
 }
 
 export function renderCompareMarkdown(c: Comparison): string {
   const out: string[] = [];
-  out.push(`## herd compare · ${mdEscape(c.base.scenario)} — ${c.verdict === 'regressed' ? '❌ REGRESSED' : '✅ PASSED'}`, '');
-  out.push(`Base \`${c.base.runId}\` (${c.base.devices} devices) vs candidate \`${c.candidate.runId}\` (${c.candidate.devices} devices); default tolerance ${mdEscape(c.defaultTolerance)}.`, '');
+  out.push(`## herd compare · ${mdEscape(c.base[0]?.scenario ?? '')} — ${c.verdict === 'regressed' ? '❌ REGRESSED' : '✅ PASSED'}`, '');
+  out.push(`**${mdEscape(headline(c))}**`, '');
+  out.push(`Base ${sides(c)} (candidate): ${c.base.map((r) => `\`${r.runId}\``).join(', ')} vs ${c.candidate.map((r) => `\`${r.runId}\``).join(', ')}.`, '');
+  const differs = c.configuration.filter((i) => !i.same);
+  if (differs.length > 0) {
+    out.push('**Configuration that differs** (base → candidate):', '');
+    for (const i of differs) out.push(`- ⚠ ${mdEscape(i.field)}: ${mdEscape(i.base)} → ${mdEscape(i.candidate)}`);
+    out.push('');
+  }
   for (const d of [...c.scenarioDifferences.map((x) => `${x} (compared anyway)`), ...c.notes]) out.push(`> ⚠ ${mdEscape(d)}`);
   if (c.scenarioDifferences.length + c.notes.length > 0) out.push('');
-  out.push('| | metric | base | candidate | change | % | tolerance |', '| :---: | --- | ---: | ---: | ---: | ---: | ---: |');
-  const icon: Record<RowStatus, string> = { better: '🟢', worse: '🔴', within: '⚪', same: '⚪', info: 'ℹ️', 'n/a': '–' };
-  for (const r of visible(c)) {
-    const ch = formatChange(r);
-    const cells = [icon[r.status], `\`${r.key}\``, formatValue(r.base, r.unit), formatValue(r.candidate, r.unit), ch.abs, ch.rel, mdEscape(r.tolerance)];
-    out.push(`| ${(r.status === 'worse' ? cells.map((x, i) => (i === 0 ? x : `**${x}**`)) : cells).join(' | ')} |`);
-  }
-  out.push('', `**Verdict: ${mdEscape(headline(c))}**`, '');
+  const moved = movedRows(c);
+  out.push(moved.length === 0 ? 'Nothing moved beyond noise.' : `### Moved beyond noise (${moved.length})`, '');
+  if (moved.length > 0) out.push(...mdTable(c, moved, false), '');
+  out.push('<details><summary>Everything else</summary>', '');
+  const rest = visible(c).filter((r) => !moved.includes(r));
+  out.push(...mdTable(c, rest.filter((r) => !zeroBoth(r)), true), '');
+  const zeros = rest.filter(zeroBoth);
+  if (zeros.length > 0) out.push(`Zero on both sides: ${zeros.map((r) => `\`${r.key}\``).join(', ')}.`, '');
+  for (const d of shareDefinitions(rest.filter((r) => !zeroBoth(r)))) out.push(`- ${mdEscape(d)}`);
+  out.push('', '</details>', '');
   return out.join('\n');
 }
 
 export function renderCompareJson(c: Comparison): string {
-  return JSON.stringify(c, null, 2) + '\n';
+  return JSON.stringify(c, (_k, v: unknown) => (v === Infinity ? null : v), 2) + '\n';
 }
 
-export function renderComparison(c: Comparison, format: CompareFormat, p: Paint = PLAIN): string {
+/** html needs the runs themselves (their timelines and histograms), not only the comparison. */
+export function renderComparison(c: Comparison, format: Exclude<CompareFormat, 'html'>, p: Paint = PLAIN): string {
   switch (format) {
     case 'text':
       return renderCompareText(c, p);
@@ -104,3 +164,5 @@ export function renderComparison(c: Comparison, format: CompareFormat, p: Paint 
       return renderCompareJson(c);
   }
 }
+
+export { renderCompareHtml };

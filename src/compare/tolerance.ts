@@ -44,3 +44,14 @@ export function parseToleranceOverrides(entries: readonly string[]): Map<string,
 export function toleranceFor(key: string, group: string, overrides: ReadonlyMap<string, Tolerance>, fallback: Tolerance): Tolerance {
   return overrides.get(key) ?? overrides.get(group) ?? fallback;
 }
+
+/** `--confidence 99%` (or 0.99): the two-sided confidence of the significance tests, from 50% to 99.99%. */
+export function parseConfidence(text: string, where: string): number {
+  const t = text.trim();
+  const m = /^(\d+(?:\.\d+)?)(%?)$/.exec(t);
+  const v = m ? Number(m[1]) / (m[2] === '%' ? 100 : 1) : NaN;
+  if (!(v >= 0.5 && v <= 0.9999)) {
+    throw new HerdError('E_FLAG', `${where}: expected a confidence from 50% to 99.99% like 99% (or 0.99), got ${JSON.stringify(text)}`);
+  }
+  return v;
+}

@@ -1,6 +1,8 @@
 /**
- * `herd compare` on real results files: a baseline against the embedded target, a candidate
- * against a loopback MQTT server that resets every other handshake, and a run with more devices.
+ * `herd compare` on real results files: a baseline against the embedded target (twice), a
+ * candidate against a loopback MQTT server that resets every other handshake, and a run with more
+ * devices. The runs pass --allow-saturated: this file tests compare, not the harness's verdict on
+ * itself, and no assertion here depends on how quiet the machine is.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -48,6 +50,7 @@ async function startFlakyBroker(): Promise<{ port: number; stop(): Promise<void>
 describe('herd compare', () => {
   let dir = '';
   let base = '';
+  let base2 = '';
   let flaky = '';
   let bigger = '';
   let broker: { port: number; stop(): Promise<void> } | null = null;
@@ -64,6 +67,7 @@ describe('herd compare', () => {
     writeFileSync(join(dir, 'scenario.yaml'), SCENARIO);
     broker = await startFlakyBroker();
     base = await run('base', []);
+    base2 = await run('base2', []);
     flaky = await run('flaky', ['--target', `mqtt://127.0.0.1:${broker.port}`]);
     bigger = await run('bigger', ['--devices', '200']);
   }, 120_000);
@@ -75,34 +79,57 @@ describe('herd compare', () => {
 
   it('a run compared with itself passes with exit 0', async () => {
     const r = await runHerd(['compare', base, base]);
-    expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/connect\.total\.p99\s+\S+\s+\S+\s+±0µs\s+±0\.0%\s+10%\s+same/);
-    expect(r.stdout).toContain('Verdict: PASSED: no metric worse beyond tolerance');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/connect\.total\.p99\s+\S+\s+\S+\s+±0µs\s+±0\.0%\s+same/);
+    expect(r.stdout.split('\n')[1]).toBe('Verdict: PASSED: no metric worse beyond noise — tolerance 10%, noise floors, 99% significance');
+    expect(r.stdout).toContain('Configuration: the same');
+    expect(r.stdout).toContain('Nothing moved beyond noise.');
+  });
+
+  it('several runs per side: both base runs pooled, their spread in the floors, exit code from the verdict', async () => {
+    const r = await runHerd(['compare', base, base2, '--candidate', flaky, '--format', 'json']);
+    const c = JSON.parse(r.stdout) as { verdict: string; base: { path: string }[]; candidate: { path: string }[]; rows: { key: string; baseRuns: number[]; floor: { why: string } | null }[] };
+    expect(r.code, r.stderr).toBe(c.verdict === 'regressed' ? 1 : 0);
+    expect(c.base.map((x) => x.path)).toEqual([base, base2]);
+    expect(c.candidate.map((x) => x.path)).toEqual([flaky]);
+    expect(c.rows.find((x) => x.key === 'connect.total.p50')?.baseRuns).toHaveLength(2);
+    const bad = await runHerd(['compare', base, base2, flaky]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('got 3 files without --candidate');
   });
 
   it('a candidate whose target resets half the handshakes regresses: exit 1', async () => {
     const r = await runHerd(['compare', base, flaky, '--format', 'json']);
-    expect(r.code).toBe(1);
-    const c = JSON.parse(r.stdout) as { verdict: string; regressions: string[]; notes: string[]; rows: { key: string; base: number | null; candidate: number | null; status: string }[] };
+    expect(r.code, r.stderr).toBe(1);
+    const c = JSON.parse(r.stdout) as {
+      verdict: string;
+      regressions: string[];
+      configuration: { field: string; base: string; candidate: string; same: boolean }[];
+      rows: { key: string; base: number | null; candidate: number | null; status: string; test: { name: string; p: number } | null }[];
+    };
     expect(c.verdict).toBe('regressed');
     const row = (k: string) => c.rows.find((x) => x.key === k);
-    expect(row('errors.rate')).toMatchObject({ base: 0, candidate: 0.5, status: 'worse' });
-    expect(row('attempts.failed')).toMatchObject({ base: 0, candidate: 50, status: 'worse' });
-    expect(row('attempts.succeeded')).toMatchObject({ base: 100, candidate: 50, status: 'worse' });
+    expect(row('errors.rate')).toMatchObject({ base: 0, candidate: 0.5, status: 'worse', test: { name: 'two-proportion' } });
+    expect(row('errors.rate')?.test?.p).toBeLessThan(0.01);
+    expect(row('connect.successRate')).toMatchObject({ base: 1, candidate: 0.5, status: 'worse' });
+    // Counts are context; the shares over started attempts are what is judged.
+    expect(row('attempts.failed')).toMatchObject({ base: 0, candidate: 50, status: 'info' });
     expect(c.regressions).toEqual(expect.arrayContaining(['errors.rate', 'connect.successRate', 'errors.network']));
-    expect(c.notes[0]).toMatch(/^targets differ: mqtt:\/\/127\.0\.0\.1:\d+ vs mqtt:\/\/127\.0\.0\.1:\d+$/);
+    // The target differs, and is named first; the embedded target's own port is never the difference.
+    expect(c.configuration[0]).toMatchObject({ field: 'target', base: 'embedded, profile default', same: false });
+    expect(c.configuration[0]?.candidate).toMatch(/^mqtt:\/\/127\.0\.0\.1:\d+$/);
 
     const text = await runHerd(['compare', base, flaky]);
-    expect(text.code).toBe(1);
-    expect(text.stdout).toMatch(/errors\.rate\s+0\.00%\s+50\.00%\s+\+50\.00pp\s+new\s+10%\s+WORSE/);
+    expect(text.code, text.stderr).toBe(1);
+    expect(text.stdout).toMatch(/errors\.rate\s+0\.00%\s+50\.00%\s+\+50\.00pp\s+new\s+0\.10pp\s+<0\.0001\s+WORSE: more errors/);
     const md = await runHerd(['compare', base, flaky, '--format', 'md']);
-    expect(md.code).toBe(1);
+    expect(md.code, md.stderr).toBe(1);
     expect(md.stdout.split('\n')[0]).toBe('## herd compare · e2e-compare — ❌ REGRESSED');
   });
 
   it('refuses runs of different device counts with exit 2, saying why', async () => {
     const r = await runHerd(['compare', base, bigger]);
-    expect(r.code).toBe(2);
+    expect(r.code, r.stderr).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain('error E_COMPARE_SCENARIO:');
     expect(r.stderr).toContain('are runs of different scenarios');
@@ -113,20 +140,20 @@ describe('herd compare', () => {
   it('compares them anyway when allowed; the exit code follows the verdict', async () => {
     const r = await runHerd(['compare', base, bigger, '--allow-different-scenarios', '--format', 'json']);
     const c = JSON.parse(r.stdout) as { verdict: string; scenarioDifferences: string[]; rows: { key: string; base: number | null; candidate: number | null }[] };
-    expect(r.code).toBe(c.verdict === 'regressed' ? 1 : 0);
+    expect(r.code, r.stderr).toBe(c.verdict === 'regressed' ? 1 : 0);
     expect(c.scenarioDifferences[0]).toBe('device count differs: 100 vs 200');
     expect(c.rows.find((x) => x.key === 'attempts.planned')).toMatchObject({ base: 100, candidate: 200 });
     // With tolerances wide enough for any latency noise, the bigger clean run passes.
     const wide = await runHerd(['compare', base, bigger, '--allow-different-scenarios', '--max-regression', '100000%']);
-    expect(wide.code).toBe(0);
+    expect(wide.code, wide.stderr).toBe(0);
   });
 
   it('rejects a bad tolerance flag with exit 2', async () => {
     const r = await runHerd(['compare', base, base, '--tolerance', 'connect.totl.p99=5%']);
-    expect(r.code).toBe(2);
+    expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toContain('error E_FLAG: --tolerance: unknown metric "connect.totl.p99"');
     const m = await runHerd(['compare', base, base, '--max-regression', 'lots']);
-    expect(m.code).toBe(2);
+    expect(m.code, m.stderr).toBe(2);
     expect(m.stderr).toContain('error E_FLAG: --max-regression: cannot read tolerance "lots"');
   });
 });

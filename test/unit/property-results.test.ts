@@ -11,6 +11,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { HerdError } from '../../src/errors.js';
 import { compareRuns } from '../../src/compare/compare.js';
+import { renderCompareHtml, renderCompareText } from '../../src/compare/render.js';
 import { mergeResults } from '../../src/report/merge.js';
 import { checkResults, readResults } from '../../src/results/read.js';
 import { renderFormat, REPORT_FORMATS } from '../../src/report/render.js';
@@ -54,13 +55,17 @@ function checkOutcome(o: Outcome, file = FILE): void {
       }
     }
     try {
-      compareRuns(FIXTURE as unknown as Results, o.results, {
-        basePath: 'a.json',
-        candidatePath: 'b.json',
+      const c = compareRuns([FIXTURE as unknown as Results], [o.results], {
+        basePaths: ['a.json'],
+        candidatePaths: ['b.json'],
         maxRegression: { kind: 'relative', fraction: 0.1, text: '10%' },
         overrides: new Map(),
         allowDifferentScenarios: true,
+        confidence: 0.99,
+        judgeMax: false,
       });
+      renderCompareText(c);
+      renderCompareHtml(c, [FIXTURE as unknown as Results], [o.results]);
     } catch (err) {
       if (!(err instanceof HerdError)) throw new Error(`accepted results could not be compared: ${(err as Error).message}`);
     }
