@@ -147,7 +147,9 @@ async function main() {
   goal('native ≥ 25,000 handshakes/s at 15k', at(15000) ? at(15000).perS >= 25_000 : null);
   goal('native ≥ 20,000 handshakes/s at 5k', at(5000) ? at(5000).perS >= 20_000 : null);
   goal('native ≤ 1 KB per held idle connection', at(15000) ? at(15000).bytes <= 1024 : null);
-  writeFileSync(join(mkdirSync(workDir, { recursive: true }) ?? workDir, 'summary.json'), JSON.stringify({ load0, load1, rows, spikes }, null, 2));
+  mkdirSync(workDir, { recursive: true });
+  writeFileSync(join(workDir, 'summary.json'), JSON.stringify({ load0, load1, rows, spikes }, null, 2));
+  console.log(`\nfigures: ${join(workDir, 'summary.json')}`);
   return 0;
 }
 

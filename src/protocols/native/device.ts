@@ -205,7 +205,8 @@ export class NativeDevice implements Device {
     } else if (kind === EV_LOST && this.state === 'connected') {
       this.state = 'closed';
       owner.onLost(this, nativeFailure(code, 'held'));
-    } else if (kind === EV_CLOSED && this.state === 'closing') {
+    } else if (kind === EV_CLOSED && this.state === 'closing' && this.endedBy === null) {
+      // (endedBy set: herd already closed it itself and reports that close; this one is stale.)
       this.clearTimer();
       this.state = 'closed';
       this.endedBy = 'peer';
