@@ -64,6 +64,7 @@ export class Runner implements DeviceOwner {
         return runner.tearingDown;
       },
       push: (atUs, slot, kind) => this.scheduler.push(atUs, slot, kind),
+      handshakeEnded: () => this.scheduler.handshakeEnded(),
     });
     this.keepalive = s.cohorts.map((c) => new KeepaliveWheel(c.device.keepaliveUs));
     this.scheduler = new Scheduler(
