@@ -33,10 +33,11 @@ const COL = { t: 0, user: 1, sys: 2, rss: 3, heapUsed: 4, heapTotal: 5, external
  * @property {string[]} sources      source addresses
  * @property {number} timeoutMs      hard bound on the whole child run
  * @property {boolean} [gcSamples]   force a GC for the 'go' and 'held' memory samples (memory runs)
+ * @property {'js' | 'native'} [engine]  device.engine of the scenario (default js)
  */
 
 /** Scenario for one measurement: one `rate` wave of exactly `devices`, then an idle hold. */
-export function benchScenario(devices, ratePerS, holdMs) {
+export function benchScenario(devices, ratePerS, holdMs, engine = 'js') {
   // The schema derives devices = rate × over, so pick `over` and recompute devices from it.
   const overMs = Math.max(1, Math.round((devices / ratePerS) * 1000));
   const planned = Math.round(ratePerS * (overMs / 1000));
@@ -52,6 +53,7 @@ export function benchScenario(devices, ratePerS, holdMs) {
     // Long keepalive: the hold must be idle (no PINGREQ) for the memory figure.
     '  keepalive: 600s',
     '  connectTimeout: 10s',
+    `  engine: ${engine}`,
     'waves:',
     `  - type: rate`,
     `    rate: ${ratePerS}`,
@@ -64,7 +66,7 @@ export function benchScenario(devices, ratePerS, holdMs) {
 
 /** @param {HerdRunSpec} s */
 export async function runHerd(s) {
-  const { yaml, overMs, planned } = benchScenario(s.devices, s.ratePerS, s.holdMs);
+  const { yaml, overMs, planned } = benchScenario(s.devices, s.ratePerS, s.holdMs, s.engine ?? 'js');
   const probeDir = join(s.runDir, 'probe');
   mkdirSync(probeDir, { recursive: true });
   const scenarioPath = join(s.runDir, 'scenario.yaml');

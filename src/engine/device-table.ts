@@ -7,6 +7,7 @@ import { openDevice, type Device, type DeviceOpenOptions, type DeviceOwner } fro
 import { prepareTarget, type PreparedTarget } from '../protocols/device.js';
 import type { TlsSettings } from '../protocols/transports/tls-options.js';
 import { createRng, deriveSeed } from '../util/rng.js';
+import { cohortEngine } from './device-engine.js';
 import { reconnectDelayUs } from './reconnect.js';
 import type { RunnerOptions } from './runner-options.js';
 
@@ -37,6 +38,8 @@ export class DeviceTable {
   private readonly cohortTargets: (PreparedTarget[] | null)[];
   /** Per cohort: the run's targets prepared with the cohort's TLS settings. */
   private readonly runTargets: PreparedTarget[][];
+  /** Per cohort: the connect path its devices take (device-engine.ts). */
+  private readonly engines: ('js' | 'native')[];
 
   constructor(o: RunnerOptions, expand: Expand) {
     const n = o.ids.length;
@@ -60,6 +63,7 @@ export class DeviceTable {
       prepareTarget(c.device.protocol, url, (c.device.tls ?? undefined) as TlsSettings | undefined, 'target');
     this.cohortTargets = o.scenario.cohorts.map((c) => c.targets?.map((t) => prep(t, c)) ?? null);
     this.runTargets = o.scenario.cohorts.map((c, i) => (o.targets[i] ?? []).map((t) => prep(t, c)));
+    this.engines = o.scenario.cohorts.map((c) => cohortEngine(c.device));
   }
 
   id(slot: number): number {
@@ -113,6 +117,7 @@ export class DeviceTable {
       localAddress: this.o.sourceIps.length === 0 ? undefined : this.o.sourceIps[Math.floor(id / run.length) % this.o.sourceIps.length],
       connectTimeoutMs: Math.max(1, Math.round(d.connectTimeoutUs / 1000)),
       maxPacketBytes: this.o.maxPacketBytes,
+      engine: this.engines[this.cohort(slot)] ?? 'js',
     };
     if (d.protocol === 'websocket') {
       if (d.hello !== null) opts.hello = this.expand(d.hello, vars);

@@ -20,6 +20,8 @@ export interface FleetHost {
   readonly tearingDown: boolean;
   /** Adds a scheduler event. */
   push(atUs: number, slot: number, kind: number): void;
+  /** A handshake ended: an in-flight slot is free (the scheduler may be waiting on the cap). */
+  handshakeEnded?(): void;
 }
 
 /** What follows a session herd ended: reconnect by the cohort's policy, at once (churn), or not. */
@@ -85,11 +87,13 @@ export class Fleet {
   ready(): void {
     this.nHandshaking--;
     this.nConnected++;
+    this.h.handshakeEnded?.();
   }
 
   failed(slot: number): void {
     this.nHandshaking--;
     this.conns[slot] = null;
+    this.h.handshakeEnded?.();
   }
 
   /** A held session ended without herd asking; returns whether herd had made its link dark. */

@@ -67,6 +67,7 @@ export class Runner implements DeviceOwner {
         return runner.tearingDown;
       },
       push: (atUs, slot, kind) => this.scheduler.push(atUs, slot, kind),
+      handshakeEnded: () => this.scheduler.handshakeEnded(),
     });
     this.keepalive = s.cohorts.map((c) => new KeepaliveWheel(c.device.keepaliveUs));
     this.steering = new DeviceSteering(s, o.targets, this.rec, this.dev);

@@ -42,6 +42,8 @@ export class Scheduler {
   private timer: TimerHandle | null = null;
   private timerAtUs = Infinity;
   private immediate: TimerHandle | null = null;
+  /** The pending timer is the cap's 1 ms re-poll. */
+  private capped = false;
 
   constructor(o: SchedulerOptions, host: SchedulerHost) {
     this.o = o;
@@ -60,6 +62,18 @@ export class Scheduler {
       this.timer = null;
     }
     this.wake();
+  }
+
+  /**
+   * A handshake ended (connected or failed): when the cap was what held attempts back, start the
+   * next ones on the next turn instead of at the 1 ms re-poll.
+   */
+  handshakeEnded(): void {
+    if (this.stopped || !this.capped || this.timer === null) return;
+    this.capped = false;
+    this.o.clock.clearTimeout(this.timer);
+    this.timer = null;
+    this.immediate = this.o.clock.setImmediate(drain, this);
   }
 
   /**
@@ -104,6 +118,7 @@ export class Scheduler {
   drain(): void {
     this.timer = null;
     this.immediate = null;
+    this.capped = false;
     if (this.stopped) return;
     const now = this.o.clock.nowUs();
     const cap = this.o.maxHandshakesInFlight;
@@ -113,6 +128,7 @@ export class Scheduler {
         // Capped: look again in 1 ms.
         this.timerAtUs = now + 1000;
         this.timer = this.o.clock.setTimeout(drain, 1, this);
+        this.capped = true;
         return;
       }
       const planAt = this.plannedAt();

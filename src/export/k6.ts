@@ -177,7 +177,8 @@ function uniqueName(name: string, taken: Set<string>): string {
 
 const CONNECT_TYPES: readonly string[] = ['ramp', 'spike', 'steps', 'rate'];
 const KNOWN_SCENARIO = ['version', 'name', 'description', 'target', 'seed', 'scale', 'devices', 'device', 'cohorts', 'waves', 'holdUs', 'durationUs', 'thresholds'];
-const KNOWN_DEVICE = ['protocol', 'mqttVersion', 'clientId', 'username', 'password', 'keepaliveUs', 'cleanSession', 'connectTimeoutUs', 'transport'];
+// engine picks herd's own connect path (JS or its native core): a k6 script has its own client, nothing to map.
+const KNOWN_DEVICE = ['protocol', 'mqttVersion', 'clientId', 'username', 'password', 'keepaliveUs', 'cleanSession', 'connectTimeoutUs', 'transport', 'engine'];
 const KNOWN_WAVE: Record<string, readonly string[]> = {
   outage: ['type', 'name', 'atUs', 'share', 'cohort', 'mode', 'offlineUs'],
   churn: ['type', 'name', 'atUs', 'overUs', 'perMinute'],

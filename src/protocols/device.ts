@@ -6,7 +6,11 @@
 import { HerdError } from '../errors.js';
 import type { Failure } from './classify.js';
 import type { ConnState, PhaseTimes } from './device-base.js';
+import { isIP } from 'node:net';
+import { connectProtocolVersion } from './mqtt/connect-packet.js';
 import { MqttConnection, type MqttOwner } from './mqtt/connection.js';
+import { loadNative } from './native/binding.js';
+import { openNativeDevice } from './native/device.js';
 import { listSchemes, parseTargetUrl, SCHEME_NAMES, SCHEMES, type DeviceKind, type TargetAddress } from '../util/target-url.js';
 import { resolveTls, type ResolvedTls, type TlsSettings } from './transports/tls-options.js';
 import { WsDevice, type WsDeviceOwner } from './ws/device.js';
@@ -45,6 +49,16 @@ export interface DeviceOpenOptions {
   /** Plain WebSocket devices: subprotocol offered and a hello frame sent after the upgrade. */
   subprotocol?: string;
   hello?: string | Buffer;
+  /**
+   * 'native': open on the native storm core when the target allows it (nativeTarget()) and the
+   * addon is loaded; otherwise, and by default, the JavaScript path.
+   */
+  engine?: 'js' | 'native';
+}
+
+/** Whether the native core can carry devices to this target: plain mqtt:// to an IP literal. */
+export function nativeTarget(t: PreparedTarget): boolean {
+  return t.kind === 'mqtt' && t.endpoint.scheme === 'mqtt' && isIP(t.endpoint.host) !== 0;
 }
 
 /**
@@ -95,6 +109,24 @@ export function openDevice(t: PreparedTarget, o: DeviceOpenOptions, owner: MqttO
   const ep = t.endpoint;
   if (t.kind === 'mqtt') {
     if (o.connectPacket === undefined) throw new Error('openDevice(mqtt) needs a connectPacket');
+    if (o.engine === 'native' && nativeTarget(t) && loadNative() !== null) {
+      const native = openNativeDevice(
+        owner as MqttOwner,
+        {
+          deviceId: o.deviceId,
+          ip: ep.host,
+          port: ep.port,
+          localAddress: o.localAddress,
+          connectPacket: o.connectPacket,
+          protocolVersion: connectProtocolVersion(o.connectPacket),
+          connectTimeoutMs: o.connectTimeoutMs,
+        },
+        o.maxPacketBytes,
+      );
+      // A connect-only device (mqtt is null). Callers that ask for 'native' take it as a Device;
+      // the MqttConnection overload holds for everyone else, who never gets one.
+      return native;
+    }
     return new MqttConnection(owner as MqttOwner, o.deviceId, {
       host: ep.host,
       port: ep.port,

@@ -38,6 +38,8 @@ export interface ResolvedDevice {
   keepaliveUs: number;
   cleanSession: boolean;
   connectTimeoutUs: number;
+  /** Connect path asked for: js, native (the native storm core where it applies) or auto. */
+  engine: 'js' | 'native' | 'auto';
 }
 
 export type Jitter = 'none' | 'full' | 'equal' | 'decorrelated' | 'proportional';

@@ -68,6 +68,7 @@ const deviceSchema = z
     transport: z.enum(SCHEME_NAMES).default('mqtt').meta({ description: 'Listener of the embedded target used (a target URL decides it by its scheme).' }),
     tls: z.record(z.string(), z.unknown()).nullable().default(null).meta({ description: 'TLS options as written (ca, insecure, servername, alpn, versions, clientCert, resume), or null.' }),
     sessionExpiryS: z.number().int().min(0).nullable().default(null).meta({ description: 'MQTT 5 session expiry interval in seconds, or null.' }),
+    engine: z.enum(['js', 'native', 'auto']).default('js').meta({ description: 'Connect path asked for: js, native (the native storm core where it applies) or auto.' }),
     publish: z
       .object({
         everyUs: us('Interval between two publishes of one device'),

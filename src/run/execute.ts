@@ -19,6 +19,9 @@ import { startMetricsServer, type MetricsServer } from './metrics-server.js';
 import { sentFromDelivery, WebhookSink } from './webhook-sink.js';
 import { probeReachable } from './reachability.js';
 import { embeddedOptionsFor, resolveRunTargets } from './targets.js';
+import { engineNotices } from '../engine/device-engine.js';
+import { prepareTarget } from '../protocols/device.js';
+import type { TlsSettings } from '../protocols/transports/tls-options.js';
 import { buildResults } from './build-results.js';
 import { describeEnvironment } from './environment.js';
 import type { Results } from '../results/types.js';
@@ -138,6 +141,9 @@ export async function executeRun(req: RunRequest, hooks: RunHooks = {}): Promise
     const { scenario: runScenario, perCohort } = resolveRunTargets(withEmbeddedProcesses(s, pre), embedded, remote?.url ?? null);
     // Name the endpoint the devices really use (an embedded target has several listeners).
     if (embedded !== null) targetUrl = perCohort[0]?.[0] ?? targetUrl;
+    // Said once, before the origin: which devices that asked for the native core stay on JavaScript.
+    const prepared = runScenario.cohorts.map((c, i) => [...(perCohort[i] ?? []), ...(c.targets ?? [])].map((u) => prepareTarget(c.device.protocol, u, (c.device.tls ?? undefined) as TlsSettings | undefined)));
+    for (const n of engineNotices(runScenario.cohorts, prepared)) hooks.onNotice?.(n);
     const coordinator = new Coordinator({
       runId,
       scenario: runScenario,

@@ -193,6 +193,7 @@ export function resolveDevice(d: DeviceOptions): ResolvedDevice {
     keepaliveUs: mustParseDurationUs(d.keepalive),
     cleanSession: d.cleanSession,
     connectTimeoutUs: mustParseDurationUs(d.connectTimeout),
+    engine: d.engine,
   };
 }
 

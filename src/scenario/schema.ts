@@ -200,6 +200,13 @@ export const deviceSchema = z
     sessionExpiry: duration.optional().meta({ description: 'MQTT 5 session expiry interval (persistent sessions); default: none.' }),
     publish: publishSchema.optional(),
     requests: requestsSchema.optional(),
+    engine: z
+      .enum(['js', 'native', 'auto'], { error: 'expected "js", "native" or "auto"' })
+      .default('js')
+      .meta({
+        description:
+          'Which connect path carries the devices: js (Node sockets), native (the optional native storm core: plain mqtt:// to an IP address, no publish or requests; other devices stay on js) or auto (native where it applies and the addon is built, silently).',
+      }),
   })
   .meta({ description: 'How each device speaks to the target.' });
 

@@ -410,7 +410,7 @@ describe('docs/adr', () => {
       '0003-child-process-workers.md',
       '0004-results-json-single-source.md',
       '0005-embedded-target-mqtt5.md',
-      '0006-native-connect-path-deferred.md',
+      '0006-native-storm-core.md',
       '0007-reachability-and-url-credentials.md',
       '0008-breakpoint-search.md',
     ]);

@@ -31,6 +31,17 @@ describe('engine: scheduler', () => {
     expect(e.deltas[0]?.peakHandshaking).toBe(2);
   });
 
+  it('at the cap, a handshake ending starts the next attempt at once, not at the next 1 ms re-poll', async () => {
+    // 10.4 ms handshakes end between two re-polls: the next pair opens at 10.4 ms, not 11 ms.
+    const odd: FakeTarget = { handshakeUs: () => 10_400, pingAnswerUs: () => 1_000, closeUs: 1_000 };
+    const e = startEngine({ devices: 6, waves: [{ type: 'spike' }], hold: '1s' }, odd, { maxHandshakesInFlight: 2 });
+    e.to(3e6);
+    await e.end;
+    expect(e.clock.pending).toBe(0);
+    expect(opens(e)).toEqual([0, 0, 10_400, 10_400, 20_800, 20_800]);
+    expect(e.deltas[0]?.peakHandshaking).toBe(2);
+  });
+
   it('late-drop: an attempt that cannot start within connectTimeout of its intended time is dropped', async () => {
     // Cap 1, 600 ms handshakes, connectTimeout 1 s: the second starts 600 ms late (allowed),
     // the third would start 1.2 s late at 1.2 s → dropped, never opened.

@@ -1,0 +1,275 @@
+/*
+ * Node-API face of the native storm core. Design choice (docs/adr/0006): no thread of its own.
+ * The core's epoll fd is watched by one uv_poll handle on Node's own loop; when it is readable the
+ * core drains up to 256 socket events per epoll_wait and hands their outcomes to JavaScript as ONE
+ * Float64Array call (5 numbers per outcome). No locks, no cross-thread queues, and the engine sees
+ * outcomes in the same turn-by-turn order as the JavaScript path.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <node_api.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <uv.h>
+
+#include "wire.h"
+
+#define EPOLL_BATCH 256
+/* Rounds per libuv wakeup: bounded so timers and JavaScript keep their turn under a storm. */
+#define ROUNDS_PER_WAKEUP 8
+
+struct core {
+  struct wire w;
+  napi_env env;
+  napi_ref on_batch;
+  napi_async_context async;
+  uv_poll_t *poll;
+  int referenced;
+  int closed;
+};
+
+#define CHECK(call)                                                                 \
+  do {                                                                              \
+    if ((call) != napi_ok) {                                                        \
+      napi_throw_error(env, "E_NATIVE", "herd_native: " #call " failed");           \
+      return NULL;                                                                  \
+    }                                                                               \
+  } while (0)
+
+/* Keeps the process alive only while the core has connections, as sockets do on the JS path. */
+static void update_ref(struct core *c) {
+  if (c->poll == NULL) return;
+  int want = c->w.live > 0;
+  if (want == c->referenced) return;
+  if (want) uv_ref((uv_handle_t *)c->poll);
+  else uv_unref((uv_handle_t *)c->poll);
+  c->referenced = want;
+}
+
+static void deliver(struct core *c) {
+  if (c->w.nev == 0) return;
+  napi_env env = c->env;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  size_t bytes = (size_t)c->w.nev * sizeof(struct wire_event);
+  void *data;
+  napi_value ab, arr, fn, recv, result;
+  if (napi_create_arraybuffer(env, bytes, &data, &ab) == napi_ok) {
+    memcpy(data, c->w.evs, bytes);
+    c->w.nev = 0;
+    napi_create_typedarray(env, napi_float64_array, bytes / sizeof(double), ab, 0, &arr);
+    napi_get_reference_value(env, c->on_batch, &fn);
+    napi_get_global(env, &recv); /* napi_make_callback needs an object receiver */
+    if (napi_make_callback(env, c->async, recv, fn, 1, &arr, &result) == napi_pending_exception) {
+      napi_value err;
+      napi_get_and_clear_last_exception(env, &err);
+      napi_fatal_exception(env, err); /* a bug in the engine's handler: surface it, never swallow it */
+    }
+  }
+  napi_close_handle_scope(env, scope);
+}
+
+static void on_poll(uv_poll_t *h, int status, int events) {
+  struct core *c = h->data;
+  struct epoll_event evs[EPOLL_BATCH];
+  for (int round = 0; round < ROUNDS_PER_WAKEUP && !c->closed; round++) {
+    int n = epoll_wait(c->w.epfd, evs, EPOLL_BATCH, 0);
+    if (n <= 0) break;
+    for (int i = 0; i < n; i++) wire_handle(&c->w, evs[i].data.u64, evs[i].events);
+    deliver(c);
+    if (n < EPOLL_BATCH) break;
+  }
+  update_ref(c);
+}
+
+static void free_poll(uv_handle_t *h) {
+  free(h);
+}
+
+static void shut(struct core *c) {
+  if (c->closed) return;
+  c->closed = 1;
+  if (c->poll != NULL) {
+    uv_poll_stop(c->poll);
+    uv_close((uv_handle_t *)c->poll, free_poll);
+    c->poll = NULL;
+  }
+  wire_free(&c->w);
+}
+
+static void finalize(napi_env env, void *data, void *hint) {
+  struct core *c = data;
+  shut(c);
+  napi_delete_reference(env, c->on_batch);
+  napi_async_destroy(env, c->async);
+  free(c);
+}
+
+static struct core *core_arg(napi_env env, napi_value v) {
+  void *p = NULL;
+  if (napi_get_value_external(env, v, &p) != napi_ok || p == NULL || ((struct core *)p)->closed) {
+    napi_throw_error(env, "E_NATIVE", "herd_native: not an open core");
+    return NULL;
+  }
+  return p;
+}
+
+/* create(onBatch, maxPacketBytes) → core */
+static napi_value create(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2], out, name;
+  uint32_t max_packet = 0;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  CHECK(napi_get_value_uint32(env, argv[1], &max_packet));
+  struct core *c = calloc(1, sizeof *c);
+  if (c == NULL) return napi_throw_error(env, "E_NATIVE", "herd_native: out of memory"), NULL;
+  int err = wire_init(&c->w, max_packet);
+  uv_loop_t *loop = NULL;
+  c->poll = malloc(sizeof *c->poll);
+  if (err || c->poll == NULL || napi_get_uv_event_loop(env, &loop) != napi_ok || uv_poll_init(loop, c->poll, c->w.epfd) != 0) {
+    free(c->poll);
+    c->poll = NULL;
+    shut(c);
+    free(c);
+    return napi_throw_error(env, "E_NATIVE", "herd_native: cannot create the epoll core"), NULL;
+  }
+  c->env = env;
+  c->poll->data = c;
+  uv_poll_start(c->poll, UV_READABLE, on_poll);
+  uv_unref((uv_handle_t *)c->poll);
+  CHECK(napi_create_reference(env, argv[0], 1, &c->on_batch));
+  CHECK(napi_create_string_utf8(env, "herd-native", NAPI_AUTO_LENGTH, &name));
+  CHECK(napi_async_init(env, NULL, name, &c->async));
+  CHECK(napi_create_external(env, c, finalize, NULL, &out));
+  return out;
+}
+
+static int parse_addr(napi_env env, napi_value v, uint32_t port, struct sockaddr_storage *ss, socklen_t *len) {
+  char ip[64];
+  size_t n = 0;
+  if (napi_get_value_string_utf8(env, v, ip, sizeof ip, &n) != napi_ok) return -1;
+  memset(ss, 0, sizeof *ss);
+  struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+  struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+  if (inet_pton(AF_INET, ip, &a4->sin_addr) == 1) {
+    a4->sin_family = AF_INET;
+    a4->sin_port = htons((uint16_t)port);
+    *len = sizeof *a4;
+    return 0;
+  }
+  if (inet_pton(AF_INET6, ip, &a6->sin6_addr) == 1) {
+    a6->sin6_family = AF_INET6;
+    a6->sin6_port = htons((uint16_t)port);
+    *len = sizeof *a6;
+    return 0;
+  }
+  return -1;
+}
+
+/* open(core, id, ip, port, sourceIp | null, connectPacket, protocolVersion) → 0 or errno */
+static napi_value open_conn(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7], out;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  struct core *c = core_arg(env, argv[0]);
+  if (c == NULL) return NULL;
+  uint32_t id, port, version;
+  CHECK(napi_get_value_uint32(env, argv[1], &id));
+  CHECK(napi_get_value_uint32(env, argv[3], &port));
+  CHECK(napi_get_value_uint32(env, argv[6], &version));
+  struct sockaddr_storage dst, src;
+  socklen_t dlen = 0, slen = 0;
+  napi_valuetype st;
+  CHECK(napi_typeof(env, argv[4], &st));
+  if (parse_addr(env, argv[2], port, &dst, &dlen) != 0 || (st == napi_string && parse_addr(env, argv[4], 0, &src, &slen) != 0)) {
+    return napi_throw_type_error(env, "E_NATIVE", "herd_native.open: ip and sourceIp must be IP literals"), NULL;
+  }
+  void *pkt;
+  size_t pkt_len;
+  CHECK(napi_get_buffer_info(env, argv[5], &pkt, &pkt_len));
+  int err = wire_open(&c->w, id, (struct sockaddr *)&dst, dlen, st == napi_string ? (struct sockaddr *)&src : NULL, slen,
+                      pkt, (uint32_t)pkt_len, (uint8_t)version);
+  update_ref(c);
+  CHECK(napi_create_int32(env, err, &out));
+  return out;
+}
+
+/* ping/end/abort/reset/silence(core, id): one call each, by the device's slot. */
+static napi_value by_id(napi_env env, napi_callback_info info, int op) {
+  size_t argc = 2;
+  napi_value argv[2], out = NULL;
+  uint32_t id;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  struct core *c = core_arg(env, argv[0]);
+  if (c == NULL) return NULL;
+  CHECK(napi_get_value_uint32(env, argv[1], &id));
+  if (op == 0) wire_ping(&c->w, id);
+  else if (op == 1) wire_end(&c->w, id);
+  else if (op == 2) wire_abort(&c->w, id, 0);
+  else if (op == 3) wire_abort(&c->w, id, 1);
+  else if (op == 4) wire_silence(&c->w, id);
+  else if (op == 5) CHECK(napi_create_int32(env, wire_tcp_connected(&c->w, id), &out));
+  else CHECK(napi_create_uint32(env, wire_buffered(&c->w, id), &out));
+  update_ref(c);
+  return out;
+}
+static napi_value ping(napi_env env, napi_callback_info i) { return by_id(env, i, 0); }
+static napi_value end(napi_env env, napi_callback_info i) { return by_id(env, i, 1); }
+static napi_value abort_conn(napi_env env, napi_callback_info i) { return by_id(env, i, 2); }
+static napi_value reset(napi_env env, napi_callback_info i) { return by_id(env, i, 3); }
+static napi_value silence(napi_env env, napi_callback_info i) { return by_id(env, i, 4); }
+static napi_value tcp_connected(napi_env env, napi_callback_info i) { return by_id(env, i, 5); }
+static napi_value buffered(napi_env env, napi_callback_info i) { return by_id(env, i, 6); }
+
+/* close(core): every socket closed at once, the poll handle released. */
+static napi_value close_core(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  void *p = NULL;
+  CHECK(napi_get_value_external(env, argv[0], &p));
+  if (p != NULL) shut(p);
+  return NULL;
+}
+
+/* stats(core) → [live connections, bytes the core holds] */
+static napi_value stats(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], out, v;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  struct core *c = core_arg(env, argv[0]);
+  if (c == NULL) return NULL;
+  CHECK(napi_create_array_with_length(env, 2, &out));
+  CHECK(napi_create_double(env, c->w.live, &v));
+  CHECK(napi_set_element(env, out, 0, v));
+  CHECK(napi_create_double(env, (double)wire_bytes(&c->w), &v));
+  CHECK(napi_set_element(env, out, 1, v));
+  return out;
+}
+
+static napi_value now_us(napi_env env, napi_callback_info info) {
+  napi_value out;
+  CHECK(napi_create_double(env, wire_now_us(), &out));
+  return out;
+}
+
+NAPI_MODULE_INIT() {
+  napi_property_descriptor props[] = {
+      {"create", NULL, create, NULL, NULL, NULL, napi_default, NULL},
+      {"open", NULL, open_conn, NULL, NULL, NULL, napi_default, NULL},
+      {"ping", NULL, ping, NULL, NULL, NULL, napi_default, NULL},
+      {"end", NULL, end, NULL, NULL, NULL, napi_default, NULL},
+      {"abort", NULL, abort_conn, NULL, NULL, NULL, napi_default, NULL},
+      {"reset", NULL, reset, NULL, NULL, NULL, napi_default, NULL},
+      {"silence", NULL, silence, NULL, NULL, NULL, napi_default, NULL},
+      {"tcpConnected", NULL, tcp_connected, NULL, NULL, NULL, napi_default, NULL},
+      {"bufferedBytes", NULL, buffered, NULL, NULL, NULL, napi_default, NULL},
+      {"close", NULL, close_core, NULL, NULL, NULL, napi_default, NULL},
+      {"stats", NULL, stats, NULL, NULL, NULL, napi_default, NULL},
+      {"nowUs", NULL, now_us, NULL, NULL, NULL, napi_default, NULL},
+  };
+  if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
+  return exports;
+}

@@ -1,0 +1,350 @@
+/*
+ * See wire.h. Everything here runs on Node's main thread (binding.c polls the epoll fd from
+ * libuv), so no locking: a connection's state changes only inside these calls.
+ */
+#define _GNU_SOURCE
+#include "wire.h"
+
+#include <errno.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef IP_BIND_ADDRESS_NO_PORT
+#define IP_BIND_ADDRESS_NO_PORT 24
+#endif
+
+enum { ST_FREE = 0, ST_CONNECTING, ST_HANDSHAKING, ST_HELD, ST_CLOSING, ST_DARK };
+enum { P_TYPE = 0, P_LEN, P_BODY };
+#define HEAD_BYTES 6
+/* Bounded work per readiness event, so one chatty peer cannot starve the others. */
+#define READS_PER_EVENT 4
+#define EVENT_CAP 1024
+
+struct conn {
+  int32_t fd;
+  uint32_t gen; /* bumped per attempt: an epoll event of an earlier attempt on this slot is ignored */
+  uint8_t state, version, stage, nlen;
+  uint8_t ptype, ping, nhead, pad;
+  uint8_t head[HEAD_BYTES]; /* first body bytes of the packet being read; the rest is skipped */
+  uint32_t rem, pos;        /* remaining length and body bytes consumed */
+  uint32_t out_len, out_off;
+  uint8_t *out; /* the unsent part of CONNECT; freed once written */
+  double tcp_us;
+};
+
+double wire_now_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+int wire_init(struct wire *w, uint32_t max_packet_bytes) {
+  memset(w, 0, sizeof *w);
+  w->max_packet_bytes = max_packet_bytes;
+  w->epfd = epoll_create1(EPOLL_CLOEXEC);
+  if (w->epfd < 0) return errno;
+  w->evcap = EVENT_CAP;
+  w->evs = calloc(EVENT_CAP, sizeof *w->evs);
+  return w->evs == NULL ? ENOMEM : 0;
+}
+
+static void drop_fd(struct wire *w, struct conn *c, int rst) {
+  if (rst) {
+    struct linger l = {1, 0}; /* close with RST, as the JS path's reset() does */
+    setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+  }
+  close(c->fd); /* also leaves the epoll set */
+  c->fd = -1;
+  c->state = ST_FREE;
+  if (c->out != NULL) {
+    w->out_bytes -= c->out_len - c->out_off;
+    free(c->out);
+    c->out = NULL;
+  }
+  w->live--;
+}
+
+void wire_free(struct wire *w) {
+  for (uint32_t i = 0; i < w->cap; i++)
+    if (w->conns[i].state != ST_FREE) drop_fd(w, &w->conns[i], 0);
+  free(w->conns);
+  free(w->evs);
+  if (w->epfd >= 0) close(w->epfd);
+  w->epfd = -1;
+  w->conns = NULL;
+  w->evs = NULL;
+  w->cap = 0;
+}
+
+uint64_t wire_bytes(const struct wire *w) {
+  return (uint64_t)w->cap * sizeof(struct conn) + w->out_bytes + (uint64_t)w->evcap * sizeof(struct wire_event);
+}
+
+static void emit(struct wire *w, uint32_t id, int kind, int code, double t1, double t2) {
+  if (w->nev >= w->evcap) return; /* cannot happen: ≤ 2 events per epoll event, flushed every 256 */
+  struct wire_event *e = &w->evs[w->nev++];
+  e->id = id;
+  e->kind = kind;
+  e->code = code;
+  e->t1_us = t1;
+  e->t2_us = t2;
+}
+
+/* Ends the connection and reports it: failed before CONNACK, lost when held, closed when ending. */
+static void finish(struct wire *w, uint32_t id, struct conn *c, int code) {
+  int st = c->state;
+  double tcp = c->tcp_us;
+  drop_fd(w, c, 0);
+  if (st == ST_CONNECTING || st == ST_HANDSHAKING) emit(w, id, EV_FAILED, code, tcp, NAN);
+  else if (st == ST_HELD || st == ST_DARK) emit(w, id, EV_LOST, code, NAN, NAN);
+  else emit(w, id, EV_CLOSED, code, NAN, NAN);
+}
+
+static int grow(struct wire *w, uint32_t id) {
+  if (id < w->cap) return 0;
+  uint32_t cap = w->cap == 0 ? 1024 : w->cap;
+  while (cap <= id) cap *= 2;
+  struct conn *n = realloc(w->conns, (size_t)cap * sizeof *n);
+  if (n == NULL) return ENOMEM;
+  memset(n + w->cap, 0, (size_t)(cap - w->cap) * sizeof *n);
+  for (uint32_t i = w->cap; i < cap; i++) n[i].fd = -1;
+  w->conns = n;
+  w->cap = cap;
+  return 0;
+}
+
+static int watch(struct wire *w, uint32_t id, struct conn *c, int op, uint32_t events) {
+  struct epoll_event ev = {.events = events, .data.u64 = (uint64_t)id | ((uint64_t)c->gen << 32)};
+  return epoll_ctl(w->epfd, op, c->fd, &ev) == 0 ? 0 : errno;
+}
+
+int wire_open(struct wire *w, uint32_t id, const struct sockaddr *dst, socklen_t dlen, const struct sockaddr *src,
+              socklen_t slen, const uint8_t *pkt, uint32_t pkt_len, uint8_t version) {
+  int err = grow(w, id);
+  if (err) return err;
+  struct conn *c = &w->conns[id];
+  if (c->state != ST_FREE) drop_fd(w, c, 0); /* the engine never does this; never leak an fd if it did */
+  int fd = socket(dst->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return errno;
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (src != NULL) {
+    /* Without this, bind() picks a port before the destination is known: ~28k sockets per source. */
+    setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+    if (bind(fd, src, slen) != 0) {
+      err = errno;
+      close(fd);
+      return err;
+    }
+  }
+  if (connect(fd, dst, dlen) != 0 && errno != EINPROGRESS) {
+    err = errno;
+    close(fd);
+    return err;
+  }
+  uint8_t *out = malloc(pkt_len);
+  if (out == NULL) {
+    close(fd);
+    return ENOMEM;
+  }
+  memcpy(out, pkt, pkt_len);
+  uint32_t gen = c->gen + 1;
+  memset(c, 0, sizeof *c);
+  c->fd = fd;
+  c->gen = gen;
+  c->state = ST_CONNECTING;
+  c->version = version;
+  c->out = out;
+  c->out_len = pkt_len;
+  c->tcp_us = NAN;
+  w->out_bytes += pkt_len;
+  w->live++;
+  err = watch(w, id, c, EPOLL_CTL_ADD, EPOLLIN | EPOLLOUT);
+  if (err) drop_fd(w, c, 0);
+  return err;
+}
+
+/* Writes what is left of CONNECT; 0, or an errno. */
+static int flush_out(struct wire *w, uint32_t id, struct conn *c) {
+  while (c->out_off < c->out_len) {
+    ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
+    if (n < 0) return errno == EAGAIN ? 0 : errno;
+    c->out_off += (uint32_t)n;
+    w->out_bytes -= (uint64_t)n;
+  }
+  free(c->out);
+  c->out = NULL;
+  return watch(w, id, c, EPOLL_CTL_MOD, EPOLLIN);
+}
+
+/* MQTT 5 CONNACK: the property length (a variable byte integer) must account for the rest exactly. */
+static int v5_connack_ok(const struct conn *c) {
+  uint32_t plen = 0;
+  for (uint32_t i = 2; i < c->nhead && i < 6; i++) {
+    plen |= (uint32_t)(c->head[i] & 0x7f) << (7 * (i - 2));
+    if ((c->head[i] & 0x80) == 0) return (uint64_t)i + 1 + plen == c->rem;
+  }
+  return 0;
+}
+
+/* Fixed-header flags the spec reserves (MQTT 3.1.1 §2.2.2): a peer that breaks them is malformed,
+ * as the JavaScript path's decoder says too. */
+static int flags_ok(uint8_t first) {
+  int type = first >> 4, flags = first & 0x0f;
+  if (type == 0) return 0;
+  if (type == 3) return (flags & 0x06) != 0x06; /* PUBLISH: QoS 3 is invalid */
+  if (type == 6 || type == 8 || type == 10) return flags == 0x02;
+  return flags == 0;
+}
+
+/* A whole packet was read; returns 0 when the connection ended. */
+static int on_packet(struct wire *w, uint32_t id, struct conn *c) {
+  int type = c->ptype >> 4;
+  c->stage = P_TYPE;
+  if (c->state == ST_HANDSHAKING) {
+    if (type != 2 || c->rem < 2) return finish(w, id, c, CODE_UNEXPECTED_PACKET), 0;
+    if (c->head[1] != 0) return finish(w, id, c, CODE_CONNACK + c->head[1]), 0;
+    if (c->version == 5 && !v5_connack_ok(c)) return finish(w, id, c, CODE_MALFORMED_PACKET), 0;
+    c->state = ST_HELD;
+    emit(w, id, EV_READY, c->head[0] & 1, c->tcp_us, wire_now_us());
+    return 1;
+  }
+  if (c->state == ST_HELD && !flags_ok(c->ptype)) return finish(w, id, c, CODE_MALFORMED_PACKET), 0;
+  if (c->state == ST_HELD && type == 14) {
+    /* A server DISCONNECT: in MQTT 5 its reason code says why (0x89/0x9F = shedding). */
+    return finish(w, id, c, CODE_DISCONNECT + (c->rem > 0 ? c->head[0] : 0)), 0;
+  }
+  return 1; /* PINGRESP, or a packet a connect-only device has no use for */
+}
+
+/* Streams bytes through the MQTT frame reader; returns 0 when the connection ended. */
+static int feed(struct wire *w, uint32_t id, struct conn *c, const uint8_t *b, size_t n) {
+  size_t i = 0;
+  while (i < n) {
+    if (c->stage == P_TYPE) {
+      c->ptype = b[i++];
+      c->stage = P_LEN;
+      c->rem = 0;
+      c->nlen = 0;
+    } else if (c->stage == P_LEN) {
+      uint8_t x = b[i++];
+      c->rem |= (uint32_t)(x & 0x7f) << (7 * c->nlen++);
+      if (x & 0x80) {
+        if (c->nlen == 4) return finish(w, id, c, CODE_MALFORMED_LENGTH), 0;
+        continue;
+      }
+      if ((uint64_t)c->rem + 1 + c->nlen > w->max_packet_bytes) return finish(w, id, c, CODE_PACKET_TOO_LARGE), 0;
+      c->pos = 0;
+      c->nhead = 0;
+      c->stage = P_BODY;
+      if (c->rem == 0 && !on_packet(w, id, c)) return 0;
+    } else {
+      size_t take = n - i < c->rem - c->pos ? n - i : c->rem - c->pos;
+      while (c->nhead < HEAD_BYTES && c->nhead < c->pos + take) {
+        c->head[c->nhead] = b[i + c->nhead - c->pos];
+        c->nhead++;
+      }
+      c->pos += (uint32_t)take;
+      i += take;
+      if (c->pos == c->rem && !on_packet(w, id, c)) return 0;
+    }
+  }
+  return 1;
+}
+
+static void on_readable(struct wire *w, uint32_t id, struct conn *c) {
+  uint8_t buf[16384];
+  for (int r = 0; r < READS_PER_EVENT; r++) {
+    ssize_t n = recv(c->fd, buf, sizeof buf, 0);
+    if (n < 0) {
+      if (errno != EAGAIN && errno != EINTR) finish(w, id, c, errno);
+      return;
+    }
+    if (n == 0) {
+      int code = c->state == ST_HANDSHAKING ? CODE_CLOSED_BEFORE_CONNACK : c->state == ST_HELD ? CODE_PEER_CLOSED : 0;
+      finish(w, id, c, code);
+      return;
+    }
+    if (c->state == ST_CLOSING) continue; /* after our DISCONNECT only the server's close matters */
+    if (c->ping) {
+      /* Any byte received answers the outstanding PINGREQ: the peer is alive (docs/metrics.md). */
+      c->ping = 0;
+      emit(w, id, EV_PONG, 0, NAN, NAN);
+    }
+    if (!feed(w, id, c, buf, (size_t)n)) return;
+    if ((size_t)n < sizeof buf) return;
+  }
+}
+
+void wire_handle(struct wire *w, uint64_t data, uint32_t events) {
+  uint32_t id = (uint32_t)data;
+  if (id >= w->cap) return;
+  struct conn *c = &w->conns[id];
+  if (c->state == ST_FREE || c->state == ST_DARK || c->gen != (uint32_t)(data >> 32)) return;
+  if (c->state == ST_CONNECTING) {
+    if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
+    int err = 0;
+    socklen_t len = sizeof err;
+    getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    if (err == 0 && (events & EPOLLHUP)) err = CODE_CLOSED_DURING_CONNECT;
+    if (err) return finish(w, id, c, err);
+    c->tcp_us = wire_now_us();
+    c->state = ST_HANDSHAKING;
+  }
+  if (c->out != NULL) {
+    int err = flush_out(w, id, c);
+    if (err) return finish(w, id, c, err);
+  }
+  if (events & (EPOLLIN | EPOLLERR | EPOLLHUP)) on_readable(w, id, c);
+}
+
+static struct conn *held(struct wire *w, uint32_t id) {
+  return id < w->cap && w->conns[id].state == ST_HELD ? &w->conns[id] : NULL;
+}
+
+void wire_ping(struct wire *w, uint32_t id) {
+  struct conn *c = held(w, id);
+  if (c == NULL || c->ping) return;
+  static const uint8_t PINGREQ[2] = {0xc0, 0x00};
+  /* Two bytes on an idle socket: a short write would mean a full send buffer, and then the missing
+   * answer is what keepalive is for. */
+  (void)!send(c->fd, PINGREQ, 2, MSG_NOSIGNAL);
+  c->ping = 1;
+}
+
+void wire_end(struct wire *w, uint32_t id) {
+  struct conn *c = held(w, id);
+  if (c == NULL) return;
+  /* 0xE0 0x00: DISCONNECT in 3.1.1, reason 0 "normal" in 5. The server closes first, keeping
+   * TIME_WAIT on its side; JavaScript forces the close after the grace period. */
+  static const uint8_t DISCONNECT[2] = {0xe0, 0x00};
+  (void)!send(c->fd, DISCONNECT, 2, MSG_NOSIGNAL);
+  c->state = ST_CLOSING;
+}
+
+void wire_abort(struct wire *w, uint32_t id, int rst) {
+  if (id < w->cap && w->conns[id].state != ST_FREE) drop_fd(w, &w->conns[id], rst);
+}
+
+uint32_t wire_buffered(const struct wire *w, uint32_t id) {
+  if (id >= w->cap || w->conns[id].state == ST_FREE) return 0;
+  const struct conn *c = &w->conns[id];
+  return (c->out != NULL ? c->out_len - c->out_off : 0) + (c->stage == P_BODY ? c->nhead : 0);
+}
+
+int wire_tcp_connected(const struct wire *w, uint32_t id) {
+  return id < w->cap && w->conns[id].state >= ST_HANDSHAKING && w->conns[id].state != ST_FREE;
+}
+
+void wire_silence(struct wire *w, uint32_t id) {
+  struct conn *c = held(w, id);
+  if (c == NULL) return;
+  epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+  c->state = ST_DARK;
+}

@@ -1,0 +1,64 @@
+/*
+ * The native storm core's socket side, free of Node: per-device connections on one epoll set,
+ * each a ~48-byte record indexed by the engine's slot, and a streaming MQTT reader that keeps at
+ * most 6 bytes of any packet (so a peer sending garbage, huge packets or nothing cannot grow memory).
+ * Outcomes are queued as fixed-size events; binding.c hands them to JavaScript in batches.
+ */
+#ifndef HERD_WIRE_H
+#define HERD_WIRE_H
+#include <stdint.h>
+#include <sys/socket.h>
+
+/* Event kinds, mirrored in src/protocols/native/codes.ts. */
+enum { EV_READY = 1, EV_FAILED = 2, EV_LOST = 3, EV_CLOSED = 4, EV_PONG = 5 };
+
+/* Outcome codes beyond errno values (< 1000), mirrored in codes.ts. */
+#define CODE_CONNACK 1000 /* + return/reason code */
+#define CODE_DISCONNECT 2000 /* + reason code */
+enum {
+  CODE_CLOSED_BEFORE_CONNACK = 3001,
+  CODE_PEER_CLOSED = 3002,
+  CODE_MALFORMED_PACKET = 3003,
+  CODE_PACKET_TOO_LARGE = 3004,
+  CODE_MALFORMED_LENGTH = 3005,
+  CODE_UNEXPECTED_PACKET = 3006,
+  CODE_CLOSED_DURING_CONNECT = 3007,
+};
+
+/* One outcome: device slot, kind, code, and up to two µs timestamps (monotonic clock). */
+struct wire_event {
+  double id, kind, code, t1_us, t2_us;
+};
+
+struct conn;
+
+struct wire {
+  int epfd;
+  struct conn *conns;
+  uint32_t cap;
+  uint32_t max_packet_bytes;
+  uint32_t live;    /* connections with an open fd */
+  uint64_t out_bytes; /* CONNECT bytes not yet written, all connections */
+  struct wire_event *evs;
+  uint32_t nev, evcap;
+};
+
+double wire_now_us(void);
+int wire_init(struct wire *w, uint32_t max_packet_bytes);
+void wire_free(struct wire *w);
+/* Starts an attempt; 0, or the errno of a failure before anything was sent (EMFILE, EADDRNOTAVAIL…). */
+int wire_open(struct wire *w, uint32_t id, const struct sockaddr *dst, socklen_t dlen, const struct sockaddr *src,
+              socklen_t slen, const uint8_t *connect_pkt, uint32_t pkt_len, uint8_t version);
+/* Handles one epoll event (data = id | gen << 32). */
+void wire_handle(struct wire *w, uint64_t data, uint32_t events);
+void wire_ping(struct wire *w, uint32_t id);
+void wire_end(struct wire *w, uint32_t id);
+void wire_abort(struct wire *w, uint32_t id, int rst);
+void wire_silence(struct wire *w, uint32_t id);
+/* 1 once TCP connected (an attempt waiting for CONNACK, or later). */
+int wire_tcp_connected(const struct wire *w, uint32_t id);
+/* Bytes one connection holds beyond its fixed record: unsent CONNECT and kept packet-head bytes (≤ 6). */
+uint32_t wire_buffered(const struct wire *w, uint32_t id);
+/* Bytes the core itself holds: the connection table, unsent CONNECTs and the event queue. */
+uint64_t wire_bytes(const struct wire *w);
+#endif

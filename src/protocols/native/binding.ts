@@ -1,0 +1,57 @@
+/**
+ * Loads the optional native storm core (native/, built at install by scripts/build-native.js).
+ * Absent or unloadable, herd runs every device on the JavaScript path; `nativeUnavailable()` says why.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+/** The addon's surface (native/src/binding.c). `core` is an opaque handle. */
+export interface NativeBinding {
+  create(onBatch: (events: Float64Array) => void, maxPacketBytes: number): NativeHandle;
+  /** 0, or the errno of a failure before anything was sent. */
+  open(core: NativeHandle, id: number, ip: string, port: number, sourceIp: string | null, connectPacket: Buffer, protocolVersion: number): number;
+  ping(core: NativeHandle, id: number): void;
+  end(core: NativeHandle, id: number): void;
+  abort(core: NativeHandle, id: number): void;
+  reset(core: NativeHandle, id: number): void;
+  silence(core: NativeHandle, id: number): void;
+  /** 1 once TCP is connected (the attempt waits for CONNACK), else 0. */
+  tcpConnected(core: NativeHandle, id: number): number;
+  /** Bytes one connection holds beyond its fixed record (unsent CONNECT, ≤ 6 kept header bytes). */
+  bufferedBytes(core: NativeHandle, id: number): number;
+  close(core: NativeHandle): void;
+  /** [live connections, bytes the core holds]. */
+  stats(core: NativeHandle): [number, number];
+  /** CLOCK_MONOTONIC in µs: the clock of the timestamps in a batch. */
+  nowUs(): number;
+}
+export type NativeHandle = { readonly __brand: 'herd-native-core' };
+
+// src/protocols/native and dist/protocols/native sit at the same depth below the package root.
+export const ADDON_PATH = fileURLToPath(new URL('../../../native/build/Release/herd_native.node', import.meta.url));
+
+let loaded: NativeBinding | null | undefined;
+let reason = '';
+
+/** The addon, or null when it is not built or does not load (reason in nativeUnavailable()). */
+export function loadNative(): NativeBinding | null {
+  if (loaded !== undefined) return loaded;
+  loaded = null;
+  if (process.platform !== 'linux') reason = 'the native core uses epoll and is built on Linux only';
+  else if (!existsSync(ADDON_PATH)) reason = `${ADDON_PATH} is not built (npm install builds it when a C toolchain and Node headers are present; see docs/performance.md)`;
+  else {
+    try {
+      loaded = createRequire(import.meta.url)(ADDON_PATH) as NativeBinding;
+    } catch (err) {
+      reason = `${ADDON_PATH} does not load: ${(err as Error).message.split('\n')[0] ?? ''}`;
+    }
+  }
+  return loaded;
+}
+
+/** Why the native core is not available; '' when it is. */
+export function nativeUnavailable(): string {
+  loadNative();
+  return reason;
+}

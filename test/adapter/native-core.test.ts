@@ -1,0 +1,154 @@
+/**
+ * What only the native storm core has to prove, against real servers on loopback: it spreads
+ * sources as told, goes dark on `silence` and is lost on `expire`, resets with RST, drops a pending
+ * attempt without a report, and holds and releases many sessions with every socket accounted for.
+ */
+import * as net from 'node:net';
+import { Aedes } from 'aedes';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { openDevice, prepareTarget, type Device } from '../../src/protocols/device.js';
+import { buildConnect } from '../../src/protocols/mqtt/connect-packet.js';
+import { closeNativeCore, nativeCoreStats } from '../../src/protocols/native/device.js';
+import { nativeBuilt } from '../helpers/native.js';
+import { RecordingOwner } from './protocol-owner.js';
+
+const built = nativeBuilt();
+const CONNACK_OK = Buffer.from([0x20, 0x02, 0x00, 0x00]);
+let nextId = 0;
+const owners: RecordingOwner[] = [];
+const servers: net.Server[] = [];
+const sockets = new Set<net.Socket>();
+
+function server(onConn: (s: net.Socket) => void): Promise<number> {
+  const srv = net.createServer((s) => {
+    sockets.add(s);
+    s.on('error', () => {});
+    s.on('close', () => sockets.delete(s));
+    onConn(s);
+  });
+  servers.push(srv);
+  return new Promise((r) => srv.listen(0, '127.0.0.1', () => r((srv.address() as net.AddressInfo).port)));
+}
+
+function owner(): RecordingOwner {
+  const o = new RecordingOwner();
+  owners.push(o);
+  return o;
+}
+
+function open(port: number, o: RecordingOwner, opts: { localAddress?: string; timeoutMs?: number; slot?: number } = {}): Device {
+  const t = prepareTarget('mqtt', `mqtt://127.0.0.1:${port}`);
+  const id = opts.slot ?? nextId++;
+  return openDevice(t, {
+    engine: 'native',
+    deviceId: id,
+    localAddress: opts.localAddress,
+    connectTimeoutMs: opts.timeoutMs ?? 5_000,
+    maxPacketBytes: 4096,
+    connectPacket: buildConnect({ clientId: `native-${id}`, username: null, password: null, keepaliveS: 30, clean: true, protocolVersion: 4 }),
+  }, o);
+}
+
+afterEach(async () => {
+  for (const o of owners.splice(0)) closeNativeCore(o);
+  for (const s of sockets) s.destroy();
+  sockets.clear();
+  await Promise.all(servers.splice(0).map((s) => new Promise<void>((r) => s.close(() => r()))));
+});
+
+describe.skipIf(!built)('the native storm core', () => {
+  it('binds the given source address (IP_BIND_ADDRESS_NO_PORT) and times every phase', async () => {
+    const seen: string[] = [];
+    const port = await server((s) => {
+      seen.push(s.remoteAddress ?? '');
+      s.once('data', () => s.write(CONNACK_OK));
+    });
+    const o = owner();
+    const devs = ['127.0.0.2', '127.0.0.3'].map((a) => open(port, o, { localAddress: a }));
+    for (const d of devs) expect((await o.outcome(d.deviceId)).kind).toBe('connected');
+    expect(seen.sort()).toEqual(['127.0.0.2', '127.0.0.3']);
+    const p = devs[0]!.phaseTimes();
+    expect(p.tcpConnectUs).toBeGreaterThanOrEqual(0);
+    expect(p.mqttConnackUs).toBeGreaterThanOrEqual(0);
+    expect(p.serviceUs).toBe(p.tcpConnectUs + (p.mqttConnackUs as number));
+  });
+
+  it('silence: nothing more is read or answered; expire then loses it with the given failure', async () => {
+    const port = await server((s) => {
+      s.once('data', () => {
+        s.write(CONNACK_OK);
+        s.on('data', (b) => {
+          if (b[0] === 0xc0) s.write(Buffer.from([0xd0, 0x00])); // PINGRESP
+        });
+      });
+    });
+    const o = owner();
+    const d = open(port, o);
+    expect((await o.outcome(d.deviceId)).kind).toBe('connected');
+    d.silence();
+    d.ping(); // dark: nothing is written, so nothing can answer it
+    const sentUs = d.pingSentUs;
+    await new Promise((r) => setTimeout(r, 100));
+    expect(d.pingSentUs).toBe(sentUs);
+    expect(d.state).toBe('connected');
+    d.expire({ origin: 'network', phase: 'held', code: 'KEEPALIVE_TIMEOUT' });
+    expect(o.of('lost', d.deviceId)[0]?.failure?.code).toBe('KEEPALIVE_TIMEOUT');
+    expect(nativeCoreStats(o)[0]).toBe(0);
+  });
+
+  it('reset closes with RST (the server sees ECONNRESET) and reports the close once', async () => {
+    const serverErrors: string[] = [];
+    const port = await server((s) => {
+      s.on('error', (e: NodeJS.ErrnoException) => serverErrors.push(e.code ?? ''));
+      s.once('data', () => s.write(CONNACK_OK));
+    });
+    const o = owner();
+    const d = open(port, o);
+    expect((await o.outcome(d.deviceId)).kind).toBe('connected');
+    d.reset();
+    await o.waitKind('closed', d.deviceId);
+    await o.waitFor(() => serverErrors.length > 0, 5_000, 'the server to see the reset');
+    expect(serverErrors).toEqual(['ECONNRESET']);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(o.of('closed', d.deviceId)).toHaveLength(1);
+  });
+
+  it('abort of a pending attempt reports nothing more and frees the socket', async () => {
+    const port = await server(() => {}); // accepts, never answers
+    const o = owner();
+    const d = open(port, o, { timeoutMs: 200 });
+    await o.waitFor(() => sockets.size === 1, 5_000, 'the connection');
+    d.abort();
+    await new Promise((r) => setTimeout(r, 300)); // past the connect timeout
+    expect(o.events.filter((e) => e.deviceId === d.deviceId)).toEqual([]);
+    expect(nativeCoreStats(o)[0]).toBe(0);
+  });
+});
+
+describe.skipIf(!built)('the native storm core against aedes', () => {
+  let aedes: Aedes;
+  let broker: net.Server;
+  let port = 0;
+  beforeAll(async () => {
+    aedes = await Aedes.createBroker();
+    port = await server((s) => aedes.handle(s));
+    broker = servers.pop() as net.Server; // this one outlives each test
+  });
+  afterAll(async () => {
+    for (const s of sockets) s.destroy();
+    await new Promise<void>((r) => broker.close(() => r()));
+    await new Promise<void>((r) => aedes.close(() => r()));
+  });
+
+  it('holds 500 sessions, ends them DISCONNECT-first and releases every socket', async () => {
+    const o = owner();
+    const devs = Array.from({ length: 500 }, (_, i) => open(port, o, { slot: i }));
+    await o.waitFor(() => o.of('connected').length === 500, 20_000, '500 connected');
+    expect(o.of('failed')).toEqual([]);
+    expect(nativeCoreStats(o)[0]).toBe(500);
+    for (const d of devs) d.end();
+    await o.waitFor(() => o.of('closed').length === 500, 20_000, '500 closed');
+    expect(devs.filter((d) => (d as unknown as { endedBy: string }).endedBy !== 'peer')).toEqual([]);
+    expect(nativeCoreStats(o)[0]).toBe(0);
+  });
+});

@@ -1,0 +1,114 @@
+/**
+ * The native storm core end to end: the same small scenario run by the real CLI on the JavaScript
+ * path and on the native core, against the embedded target and against Mosquitto, gives the same
+ * accounting identity, the same results shape and the same outcome counts. A cohort the native
+ * core cannot carry (telemetry) stays on JavaScript, and the run says so once.
+ */
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Results } from '../../src/results/types.js';
+import { externalProgram } from '../helpers/external.js';
+import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
+import { nativeBuilt } from '../helpers/native.js';
+import { expectExit, runHerd } from '../helpers/cli.js';
+
+const native = nativeBuilt();
+const mosquittoBin = externalProgram('mosquitto');
+const NOTICE = 'these devices run on the JavaScript path';
+
+function scenario(engine: string, extraCohort = ''): string {
+  const dir = mkdtempSync(join(tmpdir(), 'herd-native-e2e-'));
+  const file = join(dir, 'scenario.yaml');
+  const devices = extraCohort === '' ? `devices: 400\ndevice:\n  keepalive: 2s\n  engine: ${engine}` : 'devices: 200';
+  writeFileSync(
+    file,
+    [
+      'name: native-e2e',
+      'target: embedded',
+      'seed: 3',
+      devices,
+      extraCohort,
+      'waves:',
+      '  - type: spike',
+      'hold: 5s',
+      '',
+    ].join('\n'),
+  );
+  return file;
+}
+
+async function run(file: string, target?: string): Promise<{ res: Results; stderr: string }> {
+  const out = mkdtempSync(join(tmpdir(), 'herd-native-out-'));
+  const r = await runHerd(['run', file, '--out', out, '--allow-saturated', ...(target ? ['--target', target] : [])]);
+  expectExit(r, 0);
+  const [dir] = readdirSync(out);
+  return { res: JSON.parse(readFileSync(join(out, dir as string, 'results.json'), 'utf8')) as Results, stderr: r.stderr };
+}
+
+function identity(res: Results): void {
+  const a = res.attempts;
+  expect(a.planned + a.reconnects).toBe(a.started + a.dropped + a.offline);
+  expect(a.started).toBe(a.succeeded + a.failed + a.timedOut + a.inFlightAtEnd + a.lostToHarness);
+}
+
+function sameShape(js: Results, nat: Results): void {
+  identity(js);
+  identity(nat);
+  expect(nat.attempts).toEqual(js.attempts);
+  expect(nat.errors).toEqual(js.errors);
+  expect(Object.keys(nat).sort()).toEqual(Object.keys(js).sort());
+  expect(Object.keys(nat.latency).sort()).toEqual(Object.keys(js.latency).sort());
+  expect(nat.latency['phase.mqttConnack']?.count).toBe(js.latency['phase.mqttConnack']?.count);
+  expect(nat.latency['phase.tcpConnect']?.count).toBe(js.latency['phase.tcpConnect']?.count);
+}
+
+describe.skipIf(!native)('device.engine: native end to end', () => {
+  it('against the embedded target: same accounting and results shape as the JavaScript path, keepalive answered', async () => {
+    const js = await run(scenario('js'));
+    const nat = await run(scenario('native'));
+    expect(nat.stderr).not.toContain(NOTICE);
+    expect(nat.res.scenario.device.engine).toBe('native');
+    sameShape(js.res, nat.res);
+    expect(nat.res.attempts).toMatchObject({ planned: 400, succeeded: 400, failed: 0, timedOut: 0, dropped: 0 });
+    // 2 s keepalive over a 5 s hold: PINGREQs were sent and answered, no session was lost.
+    expect(nat.res.errors).toEqual([]);
+  });
+
+  it('a cohort the native core cannot carry stays on JavaScript, and the run says so once', async () => {
+    const cohorts = [
+      'cohorts:',
+      '  - name: plain',
+      '    share: 0.75',
+      '    device: { engine: native }',
+      '  - name: telemetry',
+      '    share: 0.25',
+      '    device: { engine: native, publish: { every: 1s } }',
+    ].join('\n');
+    const { res, stderr } = await run(scenario('native', cohorts));
+    identity(res);
+    expect(res.attempts).toMatchObject({ planned: 200, succeeded: 200, failed: 0 });
+    expect(stderr.split(NOTICE).length - 1).toBe(1);
+    expect(stderr).toContain('cohort telemetry: devices that publish telemetry');
+    expect(stderr).not.toContain('cohort plain');
+  });
+
+  describe.skipIf(mosquittoBin === null)('against Mosquitto', () => {
+    let broker: Mosquitto;
+    beforeAll(async () => {
+      broker = await startMosquitto(mosquittoBin as string);
+    });
+    afterAll(async () => {
+      await broker?.stop();
+    });
+
+    it('same accounting and results shape as the JavaScript path', async () => {
+      const js = await run(scenario('js'), broker.url);
+      const nat = await run(scenario('native'), broker.url);
+      expect(nat.stderr).not.toContain(NOTICE);
+      sameShape(js.res, nat.res);
+      expect(nat.res.attempts).toMatchObject({ planned: 400, succeeded: 400, failed: 0, timedOut: 0 });
+    });
+  });
+});
