@@ -8,7 +8,7 @@
  * Deliberate shedding (MQTT 5 0x89/0x9F, HTTP 429/503, WebSocket 1013) is its own category and
  * never counts as an error, so a target that sheds is never called worse — or better — on errors.
  */
-import { isLoadShedding } from '../protocols/classify.js';
+import { isLoadShedding } from '../results/shedding.js';
 import { ERROR_ORIGINS, type Results } from './results.js';
 import { fromEncoded, type Distribution } from './stats.js';
 
@@ -73,19 +73,16 @@ function lazy(encoded: string, extraNever = 0): () => Distribution {
 }
 
 /**
- * MQTT 3.1.1 has no shedding code, and herd cannot tell CONNACK 3 from an arbitrary broker's
- * breakage (docs/errors.md). The embedded target is not arbitrary: the only CONNACK 3 it ever sends
- * is its admission control refusing a 3.1.1 device, i.e. shedding.
+ * Attempts refused by deliberate shedding, and errors of each origin without it. From the embedded
+ * target CONNACK 3 is shedding too: the only one it sends is its admission control refusing a
+ * 3.1.1 device (results/shedding.ts).
  */
-const EMBEDDED_SHEDDING_CODE = 'CONNACK_03';
-
-/** Attempts refused by deliberate shedding, and errors of each origin without it. */
 export function errorSplit(r: Results): { shedAttempts: number; shedSessions: number; byOrigin: Map<string, number> } {
   let shedAttempts = 0;
   let shedSessions = 0;
   const byOrigin = new Map<string, number>(ERROR_ORIGINS.map((o) => [o, 0]));
   for (const e of r.errors) {
-    if (isLoadShedding(e) || (r.run.embeddedTarget && e.origin === 'protocol' && e.code === EMBEDDED_SHEDDING_CODE)) {
+    if (isLoadShedding(e, r.run.embeddedTarget)) {
       if (e.phase === 'held') shedSessions += e.count;
       else shedAttempts += e.count;
     } else byOrigin.set(e.origin, (byOrigin.get(e.origin) ?? 0) + e.count);

@@ -4,6 +4,10 @@
  * running out and is never blamed on the target.
  */
 import type { Failure } from '../results/types.js';
+import { LOAD_SHEDDING_CODES, isLoadShedding } from '../results/shedding.js';
+
+/** Shedding is part of the results contract; re-exported for the device side's readers. */
+export { LOAD_SHEDDING_CODES, isLoadShedding };
 
 // Failure lives in results/ so metrics/ can count failures without importing protocols/.
 export type { Failure };
@@ -71,8 +75,6 @@ export const CONNACK_NAMES: Record<number, string> = {
   0x9f: 'connection rate exceeded',
 };
 
-/** Reason codes by which a target deliberately sheds load (reported as such, not as breakage). */
-export const LOAD_SHEDDING_CODES = new Set([0x89, 0x9f]);
 
 export function connackFailure(returnCode: number): Failure {
   return { origin: 'protocol', phase: 'mqttConnack', code: `CONNACK_${hex2(returnCode)}` };
@@ -97,22 +99,6 @@ export const DISCONNECT_NAMES: Record<number, string> = {
   0x9d: 'server moved',
   0xa2: 'wildcard subscriptions not supported',
 };
-
-const SHEDDING_FAILURE_CODES = new Set([
-  ...[...LOAD_SHEDDING_CODES].flatMap((c) => [`CONNACK_${hex2(c)}`, `DISCONNECT_${hex2(c)}`]),
-  'WS_HTTP_429',
-  'WS_HTTP_503',
-  'WS_CLOSE_1013',
-]);
-
-/**
- * True when the target deliberately shed load (MQTT 5 0x89 server busy / 0x9F connection rate
- * exceeded in CONNACK or DISCONNECT, HTTP 429/503 on a WebSocket upgrade, WebSocket close 1013)
- * rather than broke.
- */
-export function isLoadShedding(f: Failure): boolean {
-  return f.origin === 'protocol' && SHEDDING_FAILURE_CODES.has(f.code);
-}
 
 function hex2(n: number): string {
   return n.toString(16).padStart(2, '0').toUpperCase();

@@ -3,7 +3,7 @@
  * JUnit — prints these strings, so one run cannot show two success shares, two meanings of
  * "failed" or a peak that is attempts in one place and successes in another.
  */
-import { isLoadShedding } from '../protocols/classify.js';
+import { isLoadShedding } from '../results/shedding.js';
 import type { ErrorCount, OutageResult, Results } from '../results/types.js';
 import { formatUs } from '../util/duration.js';
 import { firstSecondAfter, peakSucceededPerS, percentOf } from './labels.js';
@@ -27,7 +27,7 @@ export function shedding(r: Results): Shedding {
   let connects = 0;
   let sessions = 0;
   for (const e of r.errors) {
-    if (!isLoadShedding(e)) continue;
+    if (!isLoadShedding(e, r.run.embeddedTarget)) continue;
     if (e.phase === SESSION_PHASE) sessions += e.count;
     else connects += e.count;
   }
@@ -105,7 +105,10 @@ export function runFacts(r: Results): RunFacts {
       `errors.rate ${percentOf(a.failed + a.timedOut, a.started, 2)} = (failed ${a.failed} + timed out ${a.timedOut}) / ${a.started} started`,
     sessionsLost: `sessions lost ${lost} of ${a.succeeded} established` + (a.succeeded === 0 ? '' : ` (${percentOf(lost, a.succeeded)})`),
     peaks: `peak ${peaks.succeededPerS} successes/s · ${peaks.attemptsPerS} attempts/s · ${peaks.handshaking} handshakes in flight`,
-    shedding: shedParts.length === 0 ? null : `the target shed load (MQTT 5 server busy / connection rate exceeded, HTTP 429/503): ${shedParts.join(', ')}`,
+    shedding:
+      shedParts.length === 0
+        ? null
+        : `the target shed load (MQTT 5 server busy / connection rate exceeded, HTTP 429/503${r.run.embeddedTarget ? ', CONNACK 3 from the embedded target’s admission control' : ''}): ${shedParts.join(', ')}`,
     outages: r.outages.map((o) => outageText(o, outagePeakAfterEnd(r, o))),
     target: targetText(r),
   };

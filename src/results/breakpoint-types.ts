@@ -60,6 +60,17 @@ export interface LevelReport {
   harness: { limited: boolean; flagged: boolean; reasons: string[] };
 }
 
+/** The search's own settings (src/run/breakpoint/planner.ts walks them). */
+export interface SearchSettings {
+  startRate: number;
+  factor: number;
+  /** Stop when hi − lo ≤ resolution × lo. */
+  resolution: number;
+  minRate: number;
+  maxRate: number;
+  maxLevels: number;
+}
+
 export interface BreakpointReport {
   schemaVersion: string;
   tool: { name: 'herd'; version: string };
@@ -69,13 +80,7 @@ export interface BreakpointReport {
   target: string;
   startedAt: string;
   endedAt: string;
-  settings: {
-    startRate: number;
-    factor: number;
-    resolution: number;
-    minRate: number;
-    maxRate: number;
-    maxLevels: number;
+  settings: SearchSettings & {
     settleS: number;
     measureS: number;
     drainS: number;

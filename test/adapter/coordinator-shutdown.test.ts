@@ -34,7 +34,7 @@ function scenario(devices: number): ResolvedScenario {
   const path = join(dir, 's.yaml');
   writeFileSync(
     path,
-    `name: shutdown\ntarget: ${url}\ndevices: ${devices}\ndevice: { keepalive: 30s, connectTimeout: 5s }\nwaves:\n  - { type: spike }\nhold: 200ms\n`,
+    `name: shutdown\ntarget: ${url}\ndevices: ${devices}\ndevice: { keepalive: 30s, connectTimeout: 5s }\nwaves:\n  - { type: spike }\nhold: 1s\n`,
   );
   return loadScenario(path).resolved;
 }

@@ -44,9 +44,10 @@ describe('herd run --webhook-sink', () => {
   it('counts exactly the forwards the target silently dropped', async () => {
     const { res, r } = await run(0.05);
     const w = r.webhook!;
-    // Enough traffic for a 5% loss to show; a loaded machine connects later and publishes less
-    // (342 seen under load), so the floor is a margin, not the ~1,000 of a quiet run.
-    expect(w.sent).toBeGreaterThan(100);
+    // Every connected device published at least once (a quiet run sends ~1,000; a loaded machine
+    // connects later and sends fewer — 342 seen — so the floor is what the behaviour guarantees).
+    expect(w.sent).toBeGreaterThanOrEqual(r.attempts.succeeded);
+    expect(r.attempts.succeeded).toBe(100);
     // The devices' own count, not what arrived, is what the sink holds the target to.
     expect(w.sent).toBe(r.delivery?.sent);
     expect(w.lost).toBe(seededShareCount(0.05, 7, LOSS_SALT.webhook, w.sent));
@@ -66,7 +67,8 @@ describe('herd run --webhook-sink', () => {
     const { res, r } = await run(0);
     expect(r.webhook).toMatchObject({ lost: 0, lossRate: 0, malformed: 0, rejected: 0 });
     expect(r.webhook?.delivered).toBe(r.webhook?.sent);
-    expect(r.webhook?.sent).toBeGreaterThan(100);
+    expect(r.webhook?.sent).toBeGreaterThanOrEqual(r.attempts.succeeded);
+    expect(r.attempts.succeeded).toBe(100);
     expectExit(res, 0);
   });
 

@@ -120,9 +120,16 @@ describe('every output of one run agrees', () => {
         { origin: 'protocol', phase: 'mqttConnack', code: 'CONNACK_03', count: 5 },
       ],
     };
+    // From the embedded target CONNACK 3 is its admission control shedding (results/shedding.ts),
+    // as herd compare counts it; from another target it is an unexplained "server unavailable".
+    expect(shed.run.embeddedTarget).toBe(true);
     const f = runFacts(shed);
-    expect(f.shedding).toBe('the target shed load (MQTT 5 server busy / connection rate exceeded, HTTP 429/503): 150 connect attempts refused, 7 sessions ended');
+    expect(f.shedding).toBe(
+      'the target shed load (MQTT 5 server busy / connection rate exceeded, HTTP 429/503, CONNACK 3 from the embedded target’s admission control): 155 connect attempts refused, 7 sessions ended',
+    );
     for (const [name, text, escape] of humanFormats(shed)) expect(text, name).toContain(escape(f.shedding as string));
+    const remote: Results = { ...shed, run: { ...shed.run, embeddedTarget: false } };
+    expect(runFacts(remote).shedding).toBe('the target shed load (MQTT 5 server busy / connection rate exceeded, HTTP 429/503): 150 connect attempts refused, 7 sessions ended');
     expect(runFacts(r).shedding).toBeNull();
     for (const [name, text] of humanFormats(r)) expect(text, name).not.toContain('the target shed load');
   });

@@ -52,14 +52,15 @@ describe('steering', () => {
     expect(steer(sig(0x9c, { serverReference: '127.0.0.1:1884' }), obey, targets)).toMatchObject({ moveTo: 1, referenceRefused: false });
     expect(steer(sig(0x9d, { serverReference: 'mqtt://127.0.0.1:1883' }), obey, targets)).toMatchObject({ moveTo: 0 });
     // Not in the targets, not on loopback, or a policy that does not move: never followed.
-    for (const ref of ['127.0.0.1:9999', 'broker.invalid:1883', '10.0.0.1:1883']) {
+    // 192.0.2.1 is a documentation address (RFC 5737): steer() is pure, nothing is ever contacted.
+    for (const ref of ['127.0.0.1:9999', 'broker.invalid:1883', '192.0.2.1:1883']) {
       expect(steer(sig(0x9c, { serverReference: ref }), obey, targets), ref).toMatchObject({ moveTo: null, referenceRefused: true });
     }
     expect(steer(sig(0x9c, { serverReference: '127.0.0.1:1884' }), SPEC_STEERING, targets)).toMatchObject({ moveTo: null, referenceRefused: true });
   });
 
   it('a reference to a non-loopback address is refused even when a target has that address', () => {
-    expect(referencedTarget('10.0.0.1:1883', ['mqtt://10.0.0.1:1883'])).toBe(-1);
+    expect(referencedTarget('192.0.2.1:1883', ['mqtt://192.0.2.1:1883'])).toBe(-1);
   });
 
   it('adopts Server Keep Alive in µs unless told not to', () => {

@@ -10,7 +10,7 @@
  * counted against the level on purpose.
  */
 import { createHistogram, addEncoded, encodeHistogram } from '../../metrics/histogram.js';
-import { isLoadShedding } from '../../protocols/classify.js';
+import { isLoadShedding } from '../../results/shedding.js';
 import { evaluateThresholds } from '../../thresholds/evaluate.js';
 import { formatUs } from '../../util/duration.js';
 import type { ErrorCount, Results, Threshold, ThresholdResult, TimelineBucket } from './deps.js';
@@ -88,9 +88,9 @@ export function judgeLevel(r: Results, w: LevelWindow, stopWhen: readonly Thresh
   };
 }
 
-/** MQTT 3.1.1 has no "busy" code: a target shedding load answers CONNACK 3, server unavailable. */
+/** At a tipping point every "server unavailable" (CONNACK 3) is a sign of shedding, whatever the target. */
 function isShed(e: ErrorCount): boolean {
-  return isLoadShedding(e) || (e.origin === 'protocol' && e.code === 'CONNACK_03');
+  return isLoadShedding(e, true);
 }
 
 /** Share of the level's protocol rejections that were deliberate shedding (the timeline has origins only). */

@@ -6,23 +6,13 @@
  * search: it is never taken as the target's breakpoint.
  */
 
-import type { LevelVerdict, SearchEnd } from '../../results/breakpoint-types.js';
+import type { LevelVerdict, SearchEnd, SearchSettings } from '../../results/breakpoint-types.js';
 
-export type { LevelVerdict, SearchEnd };
+export type { LevelVerdict, SearchEnd, SearchSettings };
 
 export interface MeasuredLevel {
   rate: number;
   verdict: LevelVerdict;
-}
-
-export interface SearchSettings {
-  startRate: number;
-  factor: number;
-  /** Stop when hi − lo ≤ resolution × lo. */
-  resolution: number;
-  minRate: number;
-  maxRate: number;
-  maxLevels: number;
 }
 
 export type NextStep =
