@@ -60,6 +60,13 @@ module.exports = {
       to: { path: '^src/', pathNot: [re(['target', 'scenario', 'results', 'util', 'errors.ts', 'version.ts']), '^src/engine/clock\\.ts$'] },
     },
     {
+      name: 'readers-of-results-stay-off-the-wire',
+      severity: 'error',
+      comment: 'report, compare and export read results.json; what they need of the error taxonomy is in results/ (e.g. shedding.ts), never in protocols/',
+      from: { path: re(['report', 'compare', 'export']) },
+      to: { path: re(['protocols']) },
+    },
+    {
       name: 'only-run-and-cli-start-the-target',
       severity: 'error',
       comment: 'the one exception: compare reads profiles and knobs through target/options.ts, pure option resolution',
