@@ -21,6 +21,17 @@ export interface ResolvedRequests {
   stopBeforeEndUs: number;
 }
 
+/** Cloud → device messages the cloud keeps sending whether the device is online or not (issue 16). */
+export interface ResolvedDownlink {
+  everyUs: number;
+  qos: 0 | 1 | 2;
+  payloadBytes: number;
+  stopBeforeEndUs: number;
+  /** The cloud sends only in [fromUs, untilUs) from the run origin (untilUs null: until teardown − stopBeforeEndUs). */
+  fromUs: number;
+  untilUs: number | null;
+}
+
 export interface ResolvedDevice {
   transport: TransportScheme;
   tls: Record<string, unknown> | null;
@@ -30,6 +41,7 @@ export interface ResolvedDevice {
   sessionExpiryS: number | null;
   publish: ResolvedPublish | null;
   requests: ResolvedRequests | null;
+  downlink: ResolvedDownlink | null;
   protocol: 'mqtt' | 'websocket';
   mqttVersion: 4 | 5;
   clientId: string;

@@ -91,6 +91,18 @@ const deviceSchema = z
       .nullable()
       .default(null)
       .meta({ description: 'Cloud → device requests each device answers, or null.' }),
+    downlink: z
+      .object({
+        everyUs: us('Interval between two messages the cloud sends one device'),
+        qos: z.union([z.literal(0), z.literal(1), z.literal(2)]).meta({ description: 'QoS of the cloud’s messages and the device’s inbox subscription.' }),
+        payloadBytes: count('Message payload size in bytes.'),
+        stopBeforeEndUs: us('The cloud stops sending this long before teardown'),
+        fromUs: us('The cloud sends only from this time after the run origin'),
+        untilUs: us('The cloud sends nothing at or after this time').nullable().meta({ description: 'null: until teardown − stopBeforeEndUs.' }),
+      })
+      .nullable()
+      .default(null)
+      .meta({ description: 'Cloud → device messages sent whether the device is online or not (persistent sessions replay them), or null.' }),
   })
   .meta({ description: 'How each device speaks to the target.' });
 

@@ -13,12 +13,12 @@ export const BUSY_MESSAGE_RATE_PER_S = 100_000;
 export function scenarioWarnings(s: ResolvedScenario): string[] {
   const out: string[] = [];
   const ratePerS = s.cohorts.reduce((sum, c) => {
-    const every = [c.device.publish?.everyUs, c.device.requests?.everyUs].filter((v): v is number => v !== undefined);
+    const every = [c.device.publish?.everyUs, c.device.requests?.everyUs, c.device.downlink?.everyUs].filter((v): v is number => v !== undefined);
     return sum + every.reduce((a, us) => a + (c.devices * 1e6) / us, 0);
   }, 0);
   if (ratePerS > BUSY_MESSAGE_RATE_PER_S) {
     out.push(
-      `device.publish/requests: the fleet would send ${Math.round(ratePerS).toLocaleString('en')} messages/s; past ~${BUSY_MESSAGE_RATE_PER_S.toLocaleString('en')}/s ` +
+      `device.publish/requests/downlink: the fleet would send ${Math.round(ratePerS).toLocaleString('en')} messages/s; past ~${BUSY_MESSAGE_RATE_PER_S.toLocaleString('en')}/s ` +
         'the harness itself is the likely bottleneck (the run will say if it was): a longer every, or fewer devices, measures the target',
     );
   }
