@@ -100,7 +100,8 @@ export class Downlink {
   /** Whether this device keeps its session across connections (what it asks the target for). */
   persistent(slot: number): boolean {
     const d = this.host.scenario.cohorts[this.host.cohortOf(slot)]?.device;
-    return d !== undefined && (d.mqttVersion === 5 ? (d.sessionExpiryS ?? 0) > 0 : !d.cleanSession);
+    // MQTT 5 resumes only with Clean Start off and keeps the session only with a session expiry.
+    return d !== undefined && !d.cleanSession && (d.mqttVersion === 5 ? (d.sessionExpiryS ?? 0) > 0 : true);
   }
 
   /** Whether the device's inbox subscription already exists in the session the target kept. */

@@ -22,13 +22,16 @@ export function scenarioWarnings(s: ResolvedScenario): string[] {
         'the harness itself is the likely bottleneck (the run will say if it was): a longer every, or fewer devices, measures the target',
     );
   }
-  if (s.target === 'embedded') {
-    s.cohorts.forEach((c, i) => {
-      if (c.device.protocol === 'mqtt' && c.device.mqttVersion === 5 && c.targets === null) {
-        const where = s.cohorts.length === 1 && c.name === 'default' ? 'device.mqttVersion' : `cohorts[${i}].device.mqttVersion`;
-        out.push(`${where}: the embedded target speaks MQTT 3.1.1 only and answers every MQTT 5 CONNECT with CONNACK 0x84 (unsupported protocol version): every attempt will fail; use a broker that speaks MQTT 5 (--target) or mqttVersion "3.1.1"`);
-      }
-    });
-  }
+  s.cohorts.forEach((c, i) => {
+    const d = c.device;
+    if (d.protocol !== 'mqtt' || d.mqttVersion !== 5) return;
+    const where = s.cohorts.length === 1 && c.name === 'default' ? 'device' : `cohorts[${i}].device`;
+    // MQTT 5 splits 3.1.1's clean session in two: Clean Start (resume or not) and Session Expiry (keep or not).
+    if ((d.sessionExpiryS ?? 0) > 0 && d.cleanSession) {
+      out.push(`${where}.sessionExpiry: with cleanSession true (MQTT 5 Clean Start) every connect discards the session the target kept; set cleanSession: false to resume it`);
+    } else if (!d.cleanSession && (d.sessionExpiryS ?? 0) === 0) {
+      out.push(`${where}.cleanSession: false without a sessionExpiry: an MQTT 5 target ends the session when the connection closes, so there is nothing to resume; set sessionExpiry (e.g. 1h)`);
+    }
+  });
   return out;
 }

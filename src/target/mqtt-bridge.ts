@@ -42,8 +42,10 @@ export interface BridgeHooks {
 /** The CONNECT aedes sees: 3.1.1, properties dropped, a persistent session when one was asked for. */
 export function connectForAedes(c: mqtt.IConnectPacket, keepaliveS: number): mqtt.IConnectPacket {
   const expiry = c.properties?.sessionExpiryInterval ?? 0;
-  // MQTT 5 keeps the session after a disconnect only with a session expiry; 3.1.1 only with clean=false.
-  const clean = c.protocolVersion === 5 ? expiry === 0 && c.clean !== false : c.clean !== false;
+  // MQTT 5 resumes a session only with Clean Start off and keeps it after a disconnect only with a
+  // session expiry; 3.1.1 does both with clean=false. Clean Start on with an expiry (a fresh session
+  // kept after this connection) has no 3.1.1 form: it is a clean session here (target.md).
+  const clean = c.protocolVersion === 5 ? !(c.clean === false && expiry > 0) : c.clean !== false;
   const out: mqtt.IConnectPacket = { cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: c.clientId, clean, keepalive: keepaliveS };
   if (c.username !== undefined) out.username = c.username;
   if (c.password !== undefined) out.password = c.password;

@@ -1,0 +1,103 @@
+/**
+ * Issue 16, persistent-session storms: the replay metrics are exact when the number of queued
+ * messages is known. The cloud sends each device one message per second only inside a window
+ * that lies wholly inside the devices' outage (downlink from 6 s until 11 s; offline 4 s → 14 s),
+ * so every device has exactly 5 messages queued for it — nothing in flight when it drops or when
+ * it comes back. Persistent devices (3.1.1 clean session off; MQTT 5 with a session expiry) must
+ * get exactly those 5 replayed, clean ones must lose exactly them. Against Mosquitto, a session
+ * expiry shorter than the outage must show every session lost and every message with it.
+ */
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Results } from '../../src/results/types.js';
+import { expectExit, type CliResult } from '../helpers/cli.js';
+import { externalProgram } from '../helpers/external.js';
+import { herdInProcess } from '../helpers/in-process.js';
+import { startMosquitto } from '../helpers/mosquitto.js';
+
+const PER_COHORT = 20;
+const QUEUED = 5;
+
+function scenario(cohorts: string, target = ''): string {
+  return `name: replay-exact
+seed: 3
+devices: ${PER_COHORT * cohorts.trim().split('\n').length}
+${target}
+device: { clientId: "{run}-{cohort}-{id}", keepalive: 30s, downlink: { every: 1s, from: 6s, until: 11s } }
+cohorts:
+${cohorts}
+reconnect: { policy: fixed, delay: 500ms, jitter: none }
+waves:
+  - { type: ramp, over: 1s }
+  - { type: outage, at: 4s, offline: 10s, mode: reset }
+hold: 6s
+`;
+}
+
+async function run(yaml: string, extra: string[] = []): Promise<{ res: CliResult; r: Results }> {
+  const dir = mkdtempSync(join(tmpdir(), 'herd-replay-'));
+  writeFileSync(join(dir, 's.yaml'), yaml);
+  const res = await herdInProcess(['run', join(dir, 's.yaml'), '--out', join(dir, 'out'), '--workers', '1', '-q', '--allow-saturated', ...extra]);
+  const [id] = readdirSync(join(dir, 'out'));
+  if (id === undefined) throw new Error(`no results written:\n${res.stderr}`);
+  return { res, r: JSON.parse(readFileSync(join(dir, 'out', id, 'results.json'), 'utf8')) as Results };
+}
+
+describe('persistent-session replay', () => {
+  it('replays exactly the queued messages to persistent sessions and loses them for clean ones (embedded target, 3.1.1 and MQTT 5)', async () => {
+    const { res, r } = await run(
+      scenario(
+        [
+          '  - { name: persistent, share: 34%, device: { cleanSession: false } }',
+          '  - { name: persistent-v5, share: 33%, device: { mqttVersion: 5, cleanSession: false, sessionExpiry: 1h } }',
+          '  - { name: clean, share: 33% }',
+        ].join('\n'),
+      ),
+    );
+    expectExit(res, 0);
+    const d = r.downlink!;
+    expect(Object.keys(d.byCohort)).toEqual(['persistent', 'persistent-v5', 'clean']);
+    for (const name of ['persistent', 'persistent-v5']) {
+      const c = d.byCohort[name]!;
+      const n = r.cohorts[name]!.devices;
+      expect({ name, sent: c.sent, received: c.received, lost: c.lost, duplicated: c.duplicated }).toEqual({ name, sent: QUEUED * n, received: QUEUED * n, lost: 0, duplicated: 0 });
+      expect(c.sessions).toEqual({ resumed: n, lost: 0 });
+      expect(c.replay).toEqual({ sessions: n, backlog: QUEUED * n, messages: QUEUED * n, drained: n, undrained: 0, meanPerSession: QUEUED });
+    }
+    const clean = d.byCohort.clean!;
+    const nClean = r.cohorts.clean!.devices;
+    expect(clean).toMatchObject({ sent: QUEUED * nClean, received: 0, lost: QUEUED * nClean, sessions: { resumed: 0, lost: 0 } });
+    expect(clean.replay.sessions).toBe(0);
+    // One drain time and one replay duration per resumed session; one latency per message received.
+    const resumed = d.sessions.resumed;
+    expect(r.latency['replay.drain']?.count).toBe(resumed);
+    expect(r.latency['replay.duration']?.count).toBe(resumed);
+    expect(r.latency['downlink.latency']?.count).toBe(d.received);
+    // Queued while offline: each waited at least from its send (before 11 s) until the outage ended (14 s).
+    expect(r.latency['downlink.latency']?.minUs).toBeGreaterThanOrEqual(3_000_000);
+  });
+
+  const mosquitto = externalProgram('mosquitto');
+  it.skipIf(mosquitto === null)('Mosquitto 2 (MQTT 5): a session expiry shorter than the outage loses every session and its messages; a longer one replays them', async () => {
+    const broker = await startMosquitto(mosquitto as string);
+    try {
+      const { res, r } = await run(
+        scenario(
+          ['  - { name: expires, share: 50%, device: { mqttVersion: 5, cleanSession: false, sessionExpiry: 2s } }', '  - { name: keeps, share: 50%, device: { mqttVersion: 5, cleanSession: false, sessionExpiry: 1h } }'].join('\n'),
+        ),
+        ['--target', `mqtt://127.0.0.1:${broker.port}`],
+      );
+      expectExit(res, 0);
+      const expires = r.downlink!.byCohort.expires!;
+      const keeps = r.downlink!.byCohort.keeps!;
+      const n = r.cohorts.expires!.devices;
+      expect(expires).toMatchObject({ sent: QUEUED * n, received: 0, lost: QUEUED * n, sessions: { resumed: 0, lost: n } });
+      expect(keeps).toMatchObject({ sent: QUEUED * n, received: QUEUED * n, lost: 0, sessions: { resumed: n, lost: 0 } });
+      expect(keeps.replay).toEqual({ sessions: n, backlog: QUEUED * n, messages: QUEUED * n, drained: n, undrained: 0, meanPerSession: QUEUED });
+    } finally {
+      await broker.stop();
+    }
+  });
+});
