@@ -114,6 +114,7 @@ export class Downlink {
    * or a persistent one the target did not keep.
    */
   onConnected(slot: number, sessionPresent: boolean, nowUs: number): boolean {
+    this.sessionEnded(slot); // a replay its last session left open (an abandoned connection) ends here
     if (this.of(slot) === null || this.feeding[slot] !== 1) return true;
     const cohort = this.host.cohortOf(slot);
     if (!this.persistent(slot)) return true;

@@ -239,6 +239,7 @@ export class Runner implements DeviceOwner {
   }
 
   onLost(c: Device, f: Failure): void {
+    if (this.fleet.isAbandoned(c)) return;
     const now = this.now();
     this.at(now);
     const slot = c.deviceId;
@@ -258,6 +259,7 @@ export class Runner implements DeviceOwner {
   }
 
   onClosed(c: Device): void {
+    if (this.fleet.isAbandoned(c)) return;
     this.steering.restartBackoff(c.deviceId, this.now() - c.readyUs);
     this.messaging.sessionEnded(c.deviceId);
     this.fleet.closed(c.deviceId, this.now());

@@ -90,7 +90,7 @@ export type ConnectWave =
   | { type: 'steps'; name: string; atUs: number; devices: number; steps: number; everyUs: number }
   | { type: 'rate'; name: string; atUs: number; devices: number; rate: number; overUs: number; arrival: 'uniform' | 'poisson' };
 
-export type OutageMode = 'disconnect' | 'reset' | 'silent';
+export type OutageMode = 'disconnect' | 'reset' | 'silent' | 'reboot';
 
 export type EventWave =
   | { type: 'outage'; name: string; atUs: number; share: number; cohort: string | null; mode: OutageMode; offlineUs: number }

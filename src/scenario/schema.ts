@@ -272,9 +272,9 @@ const outageWave = z.strictObject({
   share: share.default(1),
   cohort: nameText.optional().meta({ description: 'Only devices of this cohort; default: the whole fleet.' }),
   mode: z
-    .enum(['disconnect', 'reset', 'silent'], { error: 'expected disconnect, reset or silent' })
+    .enum(['disconnect', 'reset', 'silent', 'reboot'], { error: 'expected disconnect, reset, silent or reboot' })
     .default('reset')
-    .meta({ description: 'disconnect: clean MQTT DISCONNECT; reset: TCP reset; silent: no traffic, found only by keepalive.' }),
+    .meta({ description: 'disconnect: clean MQTT DISCONNECT; reset: TCP reset; silent: no traffic, found only by keepalive; reboot: the device abandons its connection without a word (the target still holds it) and reconnects when its network is back — a second connection per client id, which the target must take over.' }),
   offline: duration.meta({ description: 'How long the devices have no network; their reconnect attempts during it fail locally.' }),
 });
 

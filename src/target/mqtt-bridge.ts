@@ -135,6 +135,13 @@ export class MqttBridge {
     this.clientParser.parse(firstBytes);
   }
 
+  /** Another connection took this client id: DISCONNECT 0x8E, and `then` once aedes has closed its side. */
+  takeOver(then: () => void): void {
+    if (this.aedesSide.closed) setImmediate(then);
+    else this.aedesSide.once('close', () => setImmediate(then));
+    this.disconnect(MQTT5_DISCONNECT.sessionTakenOver);
+  }
+
   /** The server ends the session: MQTT 5 clients get DISCONNECT with the reason (and properties). */
   disconnect(reasonCode: number, properties?: mqtt.IDisconnectPacket['properties']): void {
     if (this.ended) return;
