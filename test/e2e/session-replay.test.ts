@@ -5,14 +5,15 @@
  * so every device has exactly 5 messages queued for it — nothing in flight when it drops or when
  * it comes back. Persistent devices (3.1.1 clean session off; MQTT 5 with a session expiry) must
  * get exactly those 5 replayed, clean ones must lose exactly them. Against Mosquitto, a session
- * expiry shorter than the outage must show every session lost and every message with it.
+ * expiry shorter than the outage must show every session lost and every message with it. Last,
+ * scenarios/session-replay.yaml behaves as its header says.
  */
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Results } from '../../src/results/types.js';
-import { expectExit, type CliResult } from '../helpers/cli.js';
+import { expectExit, ROOT, type CliResult } from '../helpers/cli.js';
 import { externalProgram } from '../helpers/external.js';
 import { herdInProcess } from '../helpers/in-process.js';
 import { startMosquitto } from '../helpers/mosquitto.js';
@@ -99,5 +100,33 @@ describe('persistent-session replay', () => {
     } finally {
       await broker.stop();
     }
+  });
+
+  it('scenarios/session-replay.yaml: every device is back, persistent sessions get their commands, clean ones lose them (FAILED on downlink.lost)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'herd-replay-scenario-'));
+    const res = await herdInProcess(['run', join(ROOT, 'scenarios', 'session-replay.yaml'), '--out', dir, '-q', '--allow-saturated']);
+    const [id] = readdirSync(dir);
+    if (id === undefined) throw new Error(`no results written:\n${res.stderr}`);
+    const r = JSON.parse(readFileSync(join(dir, id, 'results.json'), 'utf8')) as Results;
+    expectExit(res, 1);
+    expect(r.thresholds.find((t) => t.metric === 'downlink.lost')).toMatchObject({ passed: false });
+    expect(r.outages[0]).toMatchObject({ name: 'carrier-outage', dropped: 600, recovered: 600 });
+    const d = r.downlink!;
+    for (const name of ['persistent', 'persistent-v5']) {
+      const c = d.byCohort[name]!;
+      const n = r.cohorts[name]!.devices;
+      expect({ name, lost: c.lost, resumed: c.sessions.resumed, sessionsLost: c.sessions.lost }).toEqual({ name, lost: 0, resumed: n, sessionsLost: 0 });
+      expect({ name, sessions: c.replay.sessions, drained: c.replay.drained, replayed: c.replay.messages }).toEqual({ name, sessions: n, drained: n, replayed: c.replay.backlog });
+      // 20 s offline at one command per 2 s, plus the backoff until the device is back.
+      expect(c.replay.meanPerSession).toBeGreaterThanOrEqual(9);
+      expect(c.replay.meanPerSession).toBeLessThanOrEqual(15);
+    }
+    const clean = d.byCohort.clean!;
+    const nClean = r.cohorts.clean!.devices;
+    expect(clean.sessions.resumed).toBe(0);
+    expect(clean.lost).toBe(clean.sent - clean.received);
+    expect(clean.lost).toBeGreaterThanOrEqual(9 * nClean);
+    expect(clean.lost).toBeLessThanOrEqual(15 * nClean);
+    expect(d.lost).toBe(clean.lost);
   });
 });
