@@ -136,7 +136,7 @@ Object.assign(METRICS, {
     read: (r) => (r.downlink ? { value: r.downlink.replay.undrained, samples: r.downlink.replay.sessions } : null),
     missing: () => 'no downlink in this scenario',
   },
-  'sessions.lostPersistent': {
+  'replay.sessionsLost': {
     kind: 'count',
     description: 'Reconnects of persistent-session devices whose session the target did not keep (their queued messages are gone).',
     read: (r) => (r.downlink ? { value: r.downlink.sessions.lost, samples: r.downlink.sessions.resumed + r.downlink.sessions.lost } : null),
