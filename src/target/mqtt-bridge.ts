@@ -94,6 +94,9 @@ export class MqttBridge {
   private readonly bucket: TokenBucket | null;
   private readonly serverKeepAliveS: number | null;
   private ended = false;
+  private connackSent = false;
+  /** A takeover that came before this session's CONNACK went out: it follows the CONNACK. */
+  private takeOverAfterConnack: (() => void) | null = null;
 
   constructor(
     private readonly client: Duplex,
@@ -137,6 +140,12 @@ export class MqttBridge {
 
   /** Another connection took this client id: DISCONNECT 0x8E, and `then` once aedes has closed its side. */
   takeOver(then: () => void): void {
+    // A broker answers a CONNECT before it acts on the next one for the same id: no DISCONNECT
+    // before CONNACK (MQTT 5 allows nothing but AUTH there).
+    if (!this.connackSent && !this.ended) {
+      this.takeOverAfterConnack = then;
+      return;
+    }
     if (this.aedesSide.closed) setImmediate(then);
     else this.aedesSide.once('close', () => setImmediate(then));
     this.disconnect(MQTT5_DISCONNECT.sessionTakenOver);
@@ -178,11 +187,19 @@ export class MqttBridge {
     if (this.ended || !this.client.writable) return;
     const out = this.version === 5 ? packetForV5Client(p, this.serverKeepAliveS) : p;
     this.client.write(mqtt.generate(out, { protocolVersion: this.version }));
+    if (p.cmd !== 'connack') return;
+    this.connackSent = true;
+    const then = this.takeOverAfterConnack;
+    this.takeOverAfterConnack = null;
+    if (then !== null) this.takeOver(then);
   }
 
   private endClient(): void {
     if (this.ended) return;
     this.ended = true;
+    const then = this.takeOverAfterConnack;
+    this.takeOverAfterConnack = null;
+    if (then !== null) setImmediate(then); // it ended before its CONNACK: nothing left to take over
     this.client.end();
     // A client that does not close after the server's goodbye is cut off, as a broker would.
     setTimeout(() => this.client.destroy(), 2_000).unref();

@@ -160,9 +160,13 @@ export function handleMqttStream(stream: Duplex, ctx: FrontContext): void {
 function startSession(stream: Duplex, packet: mqtt.IConnectPacket, firstBytes: Buffer, ctx: FrontContext): void {
   const bridged = packet.protocolVersion === 5 || ctx.bridge.publishesPerS !== null || ctx.bridge.keepaliveMaxS !== null;
   let bridge: MqttBridge | null = null;
+  let started = false;
+  /** A takeover that came while this session waited for its own predecessor to go: it follows the start. */
+  let takenOverBeforeStart: (() => void) | null = null;
   const session: Session = {
     takenOver: (then) => {
-      if (bridge !== null) bridge.takeOver(then);
+      if (!started) takenOverBeforeStart = then;
+      else if (bridge !== null) bridge.takeOver(then);
       else {
         // aedes holds it directly: close it as aedes would (3.1.1 has no server DISCONNECT), first.
         if (stream.closed) setImmediate(then);
@@ -173,12 +177,17 @@ function startSession(stream: Duplex, packet: mqtt.IConnectPacket, firstBytes: B
   };
   stream.once('close', () => ctx.clients.release(packet.clientId, session));
   const start = (): void => {
-    if (stream.destroyed) return;
-    if (bridged) bridge = new MqttBridge(stream, packet, firstBytes, ctx.bridge, ctx);
-    else {
-      stream.unshift(firstBytes);
-      ctx.handoff(stream);
+    started = true;
+    if (!stream.destroyed) {
+      if (bridged) bridge = new MqttBridge(stream, packet, firstBytes, ctx.bridge, ctx);
+      else {
+        stream.unshift(firstBytes);
+        ctx.handoff(stream);
+      }
     }
+    const then = takenOverBeforeStart;
+    takenOverBeforeStart = null;
+    if (then !== null) session.takenOver(then);
   };
   // The old session hears why it ends, and aedes lets go of it, before aedes sees the new CONNECT
   // (aedes 1.2 unregisters a closing client by id, so a late close would unregister the new one).
