@@ -98,7 +98,7 @@ const deviceSchema = z
         payloadBytes: count('Message payload size in bytes.'),
         stopBeforeEndUs: us('The cloud stops sending this long before teardown'),
         fromUs: us('The cloud sends only from this time after the run origin'),
-        untilUs: us('The cloud sends nothing at or after this time').nullable().meta({ description: 'null: until teardown − stopBeforeEndUs.' }),
+        untilUs: us('The cloud sends nothing at or after this time').nullable().meta({ description: 'The cloud sends nothing at or after this time (integer µs); null: until teardown − stopBeforeEndUs.' }),
       })
       .nullable()
       .default(null)
