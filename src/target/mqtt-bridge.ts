@@ -95,6 +95,13 @@ export class MqttBridge {
   private readonly serverKeepAliveS: number | null;
   private ended = false;
   private connackSent = false;
+  /**
+   * QoS 1 messages sent to the client and not yet acknowledged. After a resumed session aedes may
+   * send a message twice (the in-flight copy and the queued one) yet closes the connection on the
+   * second PUBACK ("no such packet"); a client that acknowledges both copies is within its rights,
+   * so the second PUBACK is dropped here.
+   */
+  private readonly awaitingAck = new Set<number>();
   /** A takeover that came before this session's CONNACK went out: it follows the CONNACK. */
   private takeOverAfterConnack: (() => void) | null = null;
 
@@ -175,6 +182,10 @@ export class MqttBridge {
       if (p.qos > 0) this.hooks.metrics.pubacksWithheldTotal++;
       return;
     }
+    if (p.cmd === 'puback' && !this.awaitingAck.delete(p.messageId ?? -1)) {
+      this.hooks.metrics.duplicateAcksDroppedTotal++;
+      return;
+    }
     const out = this.version === 5 ? packetForAedes(p) : p;
     if (out !== null) this.toAedes(out);
   }
@@ -186,6 +197,7 @@ export class MqttBridge {
   private toClient(p: mqtt.Packet): void {
     if (this.ended || !this.client.writable) return;
     const out = this.version === 5 ? packetForV5Client(p, this.serverKeepAliveS) : p;
+    if (p.cmd === 'publish' && p.qos === 1 && p.messageId !== undefined) this.awaitingAck.add(p.messageId);
     this.client.write(mqtt.generate(out, { protocolVersion: this.version }));
     if (p.cmd !== 'connack') return;
     this.connackSent = true;

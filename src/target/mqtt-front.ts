@@ -154,11 +154,12 @@ export function handleMqttStream(stream: Duplex, ctx: FrontContext): void {
 
 /**
  * An admitted CONNECT: straight to aedes when nothing needs to see its packets, else through the
- * bridge (MQTT 5, or a per-connection publish limit). Either way its client id is claimed, and a
+ * bridge (MQTT 5, a persistent session, or a per-connection publish limit). Either way its client id is claimed, and a
  * connection holding it is taken over (MQTT 5: DISCONNECT 0x8E; 3.1.1: closed).
  */
 function startSession(stream: Duplex, packet: mqtt.IConnectPacket, firstBytes: Buffer, ctx: FrontContext): void {
-  const bridged = packet.protocolVersion === 5 || ctx.bridge.publishesPerS !== null || ctx.bridge.keepaliveMaxS !== null;
+  // Persistent 3.1.1 sessions go through the bridge too: it keeps a duplicate PUBACK from aedes.
+  const bridged = packet.protocolVersion === 5 || packet.clean === false || ctx.bridge.publishesPerS !== null || ctx.bridge.keepaliveMaxS !== null;
   let bridge: MqttBridge | null = null;
   let started = false;
   /** A takeover that came while this session waited for its own predecessor to go: it follows the start. */

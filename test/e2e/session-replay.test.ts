@@ -8,14 +8,11 @@
  * expiry shorter than the outage must show every session lost and every message with it. Last,
  * scenarios/session-replay.yaml behaves as its header says.
  */
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Results } from '../../src/results/types.js';
-import { expectExit, ROOT, type CliResult } from '../helpers/cli.js';
+import { expectExit, ROOT } from '../helpers/cli.js';
 import { externalProgram } from '../helpers/external.js';
-import { herdInProcess } from '../helpers/in-process.js';
+import { runScenario } from '../helpers/in-process.js';
 import { startMosquitto } from '../helpers/mosquitto.js';
 
 const PER_COHORT = 20;
@@ -37,14 +34,7 @@ hold: 6s
 `;
 }
 
-async function run(yaml: string, extra: string[] = []): Promise<{ res: CliResult; r: Results }> {
-  const dir = mkdtempSync(join(tmpdir(), 'herd-replay-'));
-  writeFileSync(join(dir, 's.yaml'), yaml);
-  const res = await herdInProcess(['run', join(dir, 's.yaml'), '--out', join(dir, 'out'), '--workers', '1', '-q', '--allow-saturated', ...extra]);
-  const [id] = readdirSync(join(dir, 'out'));
-  if (id === undefined) throw new Error(`no results written:\n${res.stderr}`);
-  return { res, r: JSON.parse(readFileSync(join(dir, 'out', id, 'results.json'), 'utf8')) as Results };
-}
+const run = (yaml: string, extra: string[] = []) => runScenario({ yaml }, ['--workers', '1', ...extra]);
 
 describe('persistent-session replay', () => {
   it('replays exactly the queued messages to persistent sessions and loses them for clean ones (embedded target, 3.1.1 and MQTT 5)', async () => {
@@ -103,11 +93,7 @@ describe('persistent-session replay', () => {
   });
 
   it('scenarios/session-replay.yaml: every device is back, persistent sessions get their commands, clean ones lose them (FAILED on downlink.lost)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'herd-replay-scenario-'));
-    const res = await herdInProcess(['run', join(ROOT, 'scenarios', 'session-replay.yaml'), '--out', dir, '-q', '--allow-saturated']);
-    const [id] = readdirSync(dir);
-    if (id === undefined) throw new Error(`no results written:\n${res.stderr}`);
-    const r = JSON.parse(readFileSync(join(dir, id, 'results.json'), 'utf8')) as Results;
+    const { res, r } = await runScenario({ file: join(ROOT, 'scenarios', 'session-replay.yaml') });
     expectExit(res, 1);
     expect(r.thresholds.find((t) => t.metric === 'downlink.lost')).toMatchObject({ passed: false });
     expect(r.outages[0]).toMatchObject({ name: 'carrier-outage', dropped: 600, recovered: 600 });

@@ -7,24 +7,14 @@
  * outage closes it first. Observed from the broker's side with aedes in this process: at each
  * CONNECT, is the client id still held? Last, scenarios/takeover-storm.yaml behaves as its header says.
  */
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Aedes } from 'aedes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Results } from '../../src/results/types.js';
-import { expectExit, ROOT, type CliResult } from '../helpers/cli.js';
-import { herdInProcess } from '../helpers/in-process.js';
+import { expectExit, ROOT } from '../helpers/cli.js';
+import { runScenario } from '../helpers/in-process.js';
 
-async function run(yaml: string, extra: string[] = []): Promise<{ res: CliResult; r: Results }> {
-  const dir = mkdtempSync(join(tmpdir(), 'herd-takeover-'));
-  writeFileSync(join(dir, 's.yaml'), yaml);
-  const res = await herdInProcess(['run', join(dir, 's.yaml'), '--out', join(dir, 'out'), '--workers', '1', '-q', '--allow-saturated', ...extra]);
-  const [id] = readdirSync(join(dir, 'out'));
-  if (id === undefined) throw new Error(`no results written:\n${res.stderr}`);
-  return { res, r: JSON.parse(readFileSync(join(dir, 'out', id, 'results.json'), 'utf8')) as Results };
-}
+const run = (yaml: string, extra: string[] = []) => runScenario({ yaml }, ['--workers', '1', ...extra]);
 
 describe('session-takeover storms', () => {
   it('devices sharing client ids keep taking them from each other (embedded target, MQTT 5)', async () => {
@@ -61,7 +51,7 @@ hold: 5s
       broker.preConnect = (client, packet, done) => {
         if (packet.cmd === 'connect' && packet.clientId.includes('-dev-')) {
           seen.connects++;
-          if (broker.clients[packet.clientId] !== undefined) seen.heldAtConnect++;
+          if ((broker as unknown as { clients: Record<string, unknown> }).clients[packet.clientId] !== undefined) seen.heldAtConnect++;
         }
         done(null, true);
       };
@@ -109,11 +99,7 @@ hold: 3s
   });
 
   it('scenarios/takeover-storm.yaml: rebooted devices settle after one takeover each, cloned ids never do (FAILED on sessions.lostRate)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'herd-takeover-scenario-'));
-    const res = await herdInProcess(['run', join(ROOT, 'scenarios', 'takeover-storm.yaml'), '--out', dir, '-q', '--allow-saturated']);
-    const [id] = readdirSync(dir);
-    if (id === undefined) throw new Error(`no results written:\n${res.stderr}`);
-    const r = JSON.parse(readFileSync(join(dir, id, 'results.json'), 'utf8')) as Results;
+    const { res, r } = await runScenario({ file: join(ROOT, 'scenarios', 'takeover-storm.yaml') });
     expectExit(res, 1);
     expect(r.thresholds.find((t) => t.metric === 'sessions.lostRate')).toMatchObject({ passed: false });
     expect(r.outages[0]).toMatchObject({ name: 'watchdog-reboot', mode: 'reboot', dropped: 300, recovered: 300 });
