@@ -12,6 +12,7 @@ export function nativeRefusal(d: ResolvedDevice): string | null {
   if (d.protocol !== 'mqtt') return 'plain WebSocket devices';
   if (d.publish !== null) return 'devices that publish telemetry';
   if (d.requests !== null) return 'devices that take requests';
+  if (d.downlink !== null) return 'devices that take downlink messages';
   if (loadNative() === null) return nativeUnavailable();
   return null;
 }

@@ -3,6 +3,7 @@ export const EV_RECONNECT = 0;
 export const EV_OUTAGE = 1;
 export const EV_PUBLISH = 3;
 export const EV_REQUEST = 4;
+export const EV_DOWNLINK = 5;
 
 export class EventHeap {
   private at: number[] = [];

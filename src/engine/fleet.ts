@@ -6,7 +6,8 @@
  *
  *   opened ──ready──▶ held ──lost──────────────▶ (gone; the caller applies the policy)
  *     │                    │ └─endSession(how, then)─▶ closing ──closed──▶ `then`
- *     └──failed──▶ (gone)  └─silence──▶ held, dark (ends by keepalive: lost)
+ *     └──failed──▶ (gone)  ├─silence──▶ held, dark (ends by keepalive: lost)
+ *                          └─abandon──▶ (gone; the dark link is left open for the target: a reboot)
  */
 import type { Device } from '../protocols/device.js';
 import type { Recorder } from '../metrics/recorder.js';
@@ -39,6 +40,8 @@ export class Fleet {
   private readonly afterClose: Uint8Array;
   /** 1 = the session's link is dark (a device-side silent outage) until keepalive ends it. */
   private readonly dark: Uint8Array;
+  /** Connections devices abandoned (reboot outages), still open at the target; aborted at teardown. */
+  private readonly abandoned = new Set<Device>();
   private readonly rec: Recorder;
   private readonly h: FleetHost;
   private nConnected = 0;
@@ -113,6 +116,24 @@ export class Fleet {
     c.silence();
   }
 
+  /** A reboot: the session leaves the fleet without a word; its link stays open, dark, for the target to close. */
+  abandon(slot: number): void {
+    const c = this.conns[slot];
+    if (!c || c.state !== 'connected') return;
+    c.silence();
+    this.abandoned.add(c);
+    this.conns[slot] = null;
+    this.dark[slot] = 0;
+    this.nConnected--;
+  }
+
+  /** Whether `c` is a connection a device abandoned (its reports are not the device's); forgets it once it ended. */
+  isAbandoned(c: Device): boolean {
+    if (this.conns[c.deviceId] === c || !this.abandoned.has(c)) return false;
+    if (c.state === 'closed') this.abandoned.delete(c);
+    return true;
+  }
+
   /** Ends a held session herd's way; once it has closed, `closed` says what follows. */
   endSession(slot: number, how: EndHow, then: AfterClose): void {
     const c = this.conns[slot];
@@ -158,6 +179,8 @@ export class Fleet {
 
   /** Teardown: ends every held session, a batch per event-loop turn. */
   endAll(clock: EngineClock, onBatch: () => void): void {
+    // Their reports still come (onClosed) and are recognised by isAbandoned, which forgets them.
+    for (const c of this.abandoned) c.abort();
     const slots: number[] = [];
     this.conns.forEach((c, slot) => {
       if (c !== null && c.state === 'connected') slots.push(slot);

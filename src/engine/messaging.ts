@@ -2,7 +2,9 @@
  * Device telemetry: each connected device publishes on its topic at the cohort's interval, and
  * (with echo) subscribes to it first, so every message comes back through the target and is
  * counted end to end — delivered, lost, duplicated, out of order — with its delivery latency.
- * The runner owns timing (its event heap); this module owns what a publish and a receipt mean.
+ * Cloud → device requests and downlink messages (downlink.ts) travel through the cloud's side,
+ * one requester connection per target endpoint, which this module owns. The runner owns timing
+ * (its event heap); this module owns what a publish, a subscription and a receipt mean.
  */
 import type { MqttConnection } from '../protocols/mqtt/connection.js';
 import { SEND_REFUSED } from '../protocols/mqtt/connection.js';
@@ -11,7 +13,9 @@ import { decodePayload, encodePayload } from '../protocols/payload.js';
 import { DeliveryTracker, type DeliveryState } from '../metrics/delivery.js';
 import type { Recorder } from '../metrics/recorder.js';
 import type { ResolvedPublish, ResolvedRequests, ResolvedScenario } from '../results/resolved-scenario.js';
-import { replyTopic, requestTopic } from './requester.js';
+import type { PreparedTarget } from '../protocols/device.js';
+import { Downlink, inboxTopic } from './downlink.js';
+import { Requester, replyTopic, requestTopic, type RequesterHost } from './requester.js';
 import { expandTemplate } from '../scenario/template.js';
 
 export interface RequestSender {
@@ -27,8 +31,10 @@ export interface MessagingHost {
   cohortOf(slot: number): number;
   schedulePublish(slot: number, atUs: number): void;
   scheduleRequest(slot: number, atUs: number): void;
-  /** The requester that reaches this device's target endpoint, or null. */
-  requesterFor(slot: number): RequestSender | null;
+  scheduleDownlink(slot: number, atUs: number): void;
+  /** The run's target endpoints the cloud's side connects to, and what its connections need. */
+  readonly cloudTargets: readonly PreparedTarget[];
+  readonly cloud: RequesterHost;
   /** When publishing stops: teardown minus the cohort's stopBeforeEnd. */
   readonly durationUs: number;
 }
@@ -45,6 +51,9 @@ export class Messaging {
   private readonly topics: (string | undefined)[];
   private readonly reqSeq: Uint32Array;
   private readonly reqPending: Uint8Array;
+  /** Cloud-side connections, one per target endpoint (only when a cohort takes requests or downlink). */
+  private readonly requesters: Requester[] = [];
+  private readonly downlink: Downlink;
 
   constructor(host: MessagingHost, rec: Recorder) {
     this.host = host;
@@ -57,10 +66,29 @@ export class Messaging {
     this.topics = new Array<string | undefined>(n);
     this.reqSeq = new Uint32Array(n);
     this.reqPending = new Uint8Array(n);
+    const cohorts = host.scenario.cohorts;
+    const requests = cohorts.map((c) => c.device.requests).find((r) => r !== null);
+    if (requests !== undefined || cohorts.some((c) => c.device.downlink !== null)) {
+      for (const target of host.cloudTargets) this.requesters.push(new Requester(host.cloud, target, requests?.qos ?? 1));
+    }
+    this.downlink = new Downlink(
+      { ...host, schedule: (slot, atUs) => host.scheduleDownlink(slot, atUs), senderFor: (slot) => this.requesterFor(slot) },
+      rec,
+    );
   }
 
-  get enabled(): boolean {
-    return this.host.scenario.cohorts.some((c) => c.device.publish !== null);
+  start(): void {
+    for (const r of this.requesters) r.start();
+  }
+
+  stop(): void {
+    for (const r of this.requesters) r.stop();
+  }
+
+  /** The requester that reaches this device's target endpoint, or null. */
+  private requesterFor(slot: number): Requester | null {
+    const n = this.requesters.length;
+    return n === 0 ? null : (this.requesters[(this.host.ids[slot] as number) % n] ?? null);
   }
 
   private publishOf(slot: number): ResolvedPublish | null {
@@ -84,26 +112,34 @@ export class Messaging {
   onConnected(slot: number, c: MqttConnection, nowUs: number): void {
     const p = this.publishOf(slot);
     const r = this.requestsOf(slot);
-    if (p === null && r === null) return;
+    const dl = this.downlink.of(slot);
+    if (p === null && r === null && dl === null) return;
     this.subscribed[slot] = 0;
+    // A persistent session the target kept still holds every subscription of this device.
+    const resubscribe = this.downlink.onConnected(slot, c.sessionPresent, nowUs);
     const id = this.host.ids[slot] as number;
-    const topics = [...(p?.echo ? [this.topic(slot)] : []), ...(r !== null ? [requestTopic(this.host.runId, id)] : [])];
-    if (topics.length > 0) {
-      // One SUBSCRIBE for telemetry echo and requests; both start on its SUBACK.
-      if (c.subscribe(topics, Math.max(p?.qos ?? 0, r?.qos ?? 0) as 0 | 1 | 2) === SEND_REFUSED) this.rec.counters.messagesRefused++;
-      return;
-    }
-    if (p !== null) this.startPublishing(slot, p, nowUs);
+    const topics = [...(p?.echo ? [this.topic(slot)] : []), ...(r !== null ? [requestTopic(this.host.runId, id)] : []), ...(dl !== null ? [this.downlink.topic(slot)] : [])];
+    if (topics.length > 0 && !resubscribe) this.subscribedNow(slot, nowUs);
+    else if (topics.length > 0) {
+      // One SUBSCRIBE for telemetry echo, requests and downlink; all start on its SUBACK.
+      if (c.subscribe(topics, Math.max(p?.qos ?? 0, r?.qos ?? 0, dl?.qos ?? 0) as 0 | 1 | 2) === SEND_REFUSED) this.rec.counters.messagesRefused++;
+    } else if (p !== null) this.startPublishing(slot, p, nowUs);
   }
 
   onSubscribed(slot: number, granted: readonly number[], latencyUs: number, nowUs: number): void {
     this.rec.record('message.subscribeAck', latencyUs);
-    const p = this.publishOf(slot);
-    if (p === null && this.requestsOf(slot) === null) return;
+    if (this.publishOf(slot) === null && this.requestsOf(slot) === null && this.downlink.of(slot) === null) return;
     if (granted.some((g) => g >= 0x80)) {
       this.rec.error({ origin: 'protocol', phase: 'subscribe', code: `SUBACK_${(granted.find((g) => g >= 0x80) as number).toString(16).toUpperCase()}` });
       return;
     }
+    this.downlink.onSubscribed(slot, nowUs);
+    this.subscribedNow(slot, nowUs);
+  }
+
+  /** The device's subscriptions are in place: telemetry and requests start. */
+  private subscribedNow(slot: number, nowUs: number): void {
+    const p = this.publishOf(slot);
     this.subscribed[slot] = 1;
     if (p !== null) this.startPublishing(slot, p, nowUs);
     const r = this.requestsOf(slot);
@@ -120,7 +156,7 @@ export class Messaging {
     const r = this.requestsOf(slot);
     if (r === null || c === null || c.state !== 'connected' || this.subscribed[slot] !== 1) return;
     if (nowUs >= this.host.durationUs - r.stopBeforeEndUs) return;
-    const sender = this.host.requesterFor(slot);
+    const sender: RequestSender | null = this.requesterFor(slot);
     if (sender?.isReady && sender.request(this.host.ids[slot] as number, this.reqSeq[slot] as number, r.payloadBytes)) {
       this.reqSeq[slot] = (this.reqSeq[slot] as number) + 1;
       this.rec.counters.requestsSent++;
@@ -164,8 +200,23 @@ export class Messaging {
     if (reasonCode >= 0x80) this.rec.error({ origin: 'protocol', phase: 'publish', code: `PUBACK_${reasonCode.toString(16).toUpperCase()}` });
   }
 
+  /** A downlink event fired: the cloud sends this device its next message. */
+  downlinkDue(slot: number, atUs: number): void {
+    this.downlink.due(slot, atUs);
+  }
+
+  /** The device's session ended: a replay still going did not drain. */
+  sessionEnded(slot: number): void {
+    this.downlink.sessionEnded(slot);
+  }
+
   onMessage(slot: number, m: InboundMessage, c: MqttConnection): void {
     const id = this.host.ids[slot] as number;
+    if (this.downlink.of(slot) !== null && m.topic === inboxTopic(this.host.runId, id)) {
+      const s = decodePayload(m.payload);
+      if (s !== null) this.downlink.onMessage(slot, s.seq, s.sentUs, m.receivedUs);
+      return;
+    }
     const r = this.requestsOf(slot);
     if (r !== null && m.topic === requestTopic(this.host.runId, id)) {
       // The device's function: answer with the request's own stamp, so the round trip is timed.
@@ -185,8 +236,9 @@ export class Messaging {
     this.rec.record('delivery.latency', latencyUs);
   }
 
-  /** Per cohort name: the delivery state to merge in the coordinator. */
+  /** Per cohort name: the delivery state to merge in the coordinator. Ends replays still going. */
   state(): Record<string, DeliveryState> {
+    this.downlink.finish();
     const out: Record<string, DeliveryState> = {};
     this.host.scenario.cohorts.forEach((c, i) => {
       if (c.device.publish?.echo) out[c.name] = (this.trackers[i] as DeliveryTracker).toJSON();

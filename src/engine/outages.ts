@@ -30,7 +30,7 @@ const DROP_BATCH = 256;
  */
 export const JOIN_SLACK_US = 1_000_000;
 
-export type DropMode = 'disconnect' | 'reset' | 'silent';
+export type DropMode = 'disconnect' | 'reset' | 'silent' | 'reboot';
 
 export class OutagePlayer {
   private readonly h: OutageHost;
@@ -82,6 +82,14 @@ export class OutagePlayer {
       // goes unanswered (the same code a real silent broker triggers); until then it believes it
       // is connected. Its session then ends through the lost path as part of this outage.
       fleet.silence(slot);
+      return;
+    }
+    if (mode === 'reboot') {
+      // The device restarts without a word: its old connection goes dark and stays open at the
+      // target (until the new CONNECT takes it over, or the run ends); the device reconnects by
+      // its policy once its network is back.
+      fleet.abandon(slot);
+      fleet.reconnectLater(slot, this.h.now());
       return;
     }
     fleet.endSession(slot, mode === 'reset' ? 'reset' : 'end', 'policy');

@@ -2,7 +2,9 @@
  * Cloud → device requests, the "call a function on a device" primitive. Per target endpoint a
  * requester connection — the cloud's side, not part of the measured fleet — publishes requests
  * on each ready device's request topic; the device answers on its reply topic, and the requester
- * records the round trip. Unanswered requests are counted lost.
+ * records the round trip. Unanswered requests are counted lost. The same connection carries the
+ * cloud's downlink messages (downlink.ts). It pings at half its keepalive so the target never drops
+ * it as idle during a long run.
  */
 import { MqttConnection, SEND_REFUSED, type MqttOwner } from '../protocols/mqtt/connection.js';
 import { buildConnect } from '../protocols/mqtt/connect-packet.js';
@@ -36,6 +38,8 @@ export function replyTopic(runId: string, worker: number, id: number): string {
 }
 
 const RETRY_MS = 1_000;
+const KEEPALIVE_S = 60;
+const PING_EVERY_MS = (KEEPALIVE_S * 1000) / 2;
 
 export class Requester implements MqttOwner {
   private conn: MqttConnection | null = null;
@@ -45,6 +49,7 @@ export class Requester implements MqttOwner {
   private readonly target: PreparedTarget;
   private readonly qos: 0 | 1 | 2;
   private retry: TimerHandle | null = null;
+  private pinger: TimerHandle | null = null;
 
   constructor(host: RequesterHost, target: PreparedTarget, qos: 0 | 1 | 2) {
     this.host = host;
@@ -66,7 +71,7 @@ export class Requester implements MqttOwner {
         localAddress: undefined,
         connectTimeoutMs: 10_000,
         maxPacketBytes: this.host.maxPacketBytes,
-        connectPacket: buildConnect({ clientId, username: null, password: null, keepaliveS: 60, clean: true, protocolVersion: 4 }),
+        connectPacket: buildConnect({ clientId, username: null, password: null, keepaliveS: KEEPALIVE_S, clean: true, protocolVersion: 4 }),
       },
       this,
     );
@@ -83,14 +88,35 @@ export class Requester implements MqttOwner {
     return this.conn.publish(requestTopic(this.host.runId, id), payload, this.qos) !== SEND_REFUSED;
   }
 
+  /** Publishes one downlink message; false when it could not be sent. */
+  send(topic: string, payload: Buffer, qos: 0 | 1 | 2): boolean {
+    if (!this.isReady || this.conn === null) return false;
+    return this.conn.publish(topic, payload, qos) !== SEND_REFUSED;
+  }
+
   stop(): void {
     this.stopped = true;
     if (this.retry !== null) this.host.clock.clearTimeout(this.retry);
+    this.stopPinging();
     this.conn?.end();
   }
 
   onConnected(c: MqttConnection): void {
     c.subscribe([`herd/${this.host.runId}/w${this.host.workerIndex}/+/res`], this.qos);
+    this.stopPinging();
+    this.pinger = this.host.clock.setTimeout((r) => r.ping(), PING_EVERY_MS, this);
+  }
+
+  private ping(): void {
+    this.pinger = null;
+    if (this.stopped || this.conn === null) return;
+    this.conn.ping();
+    this.pinger = this.host.clock.setTimeout((r) => r.ping(), PING_EVERY_MS, this);
+  }
+
+  private stopPinging(): void {
+    if (this.pinger !== null) this.host.clock.clearTimeout(this.pinger);
+    this.pinger = null;
   }
 
   onSubscribed(): void {
@@ -121,6 +147,7 @@ export class Requester implements MqttOwner {
   /** The requester is harness infrastructure: it simply tries again, outside the measurements. */
   private again(): void {
     this.ready = false;
+    this.stopPinging();
     this.conn = null;
     if (!this.stopped) this.retry = this.host.clock.setTimeout((r) => r.start(), RETRY_MS, this);
   }

@@ -3,7 +3,7 @@
  * the scheduler (scheduler.ts) says when an attempt, churn or event is due; the fleet (fleet.ts)
  * alone moves devices between handshaking, held and closing; connect-record.ts records what an
  * attempt measured; outages.ts plays outage waves and churn; keepalive.ts finds dead sessions;
- * messaging.ts runs telemetry. After a drop or a failed attempt the cohort's reconnect policy
+ * messaging.ts runs telemetry, requests and downlink. After a drop or a failed attempt the cohort's reconnect policy
  * applies. Emits one MetricsDelta per second through `emit`.
  */
 import type { Failure } from '../protocols/classify.js';
@@ -15,13 +15,12 @@ import { expandTemplate } from '../scenario/template.js';
 import type { EngineClock, TimerHandle } from '../util/clock.js';
 import { recordConnected, recordFailed, recordOpened } from './connect-record.js';
 import { DeviceTable } from './device-table.js';
-import { EV_OUTAGE, EV_PUBLISH, EV_RECONNECT, EV_REQUEST } from './event-heap.js';
+import { EV_DOWNLINK, EV_OUTAGE, EV_PUBLISH, EV_RECONNECT, EV_REQUEST } from './event-heap.js';
 import { Fleet } from './fleet.js';
 import { HealthMonitor } from './health.js';
 import { KeepaliveWheel, keepaliveDue } from './keepalive.js';
 import { Messaging } from './messaging.js';
 import { OutagePlayer } from './outages.js';
-import { Requester } from './requester.js';
 import { Scheduler } from './scheduler.js';
 import { DeviceSteering } from './steering-state.js';
 import type { RunEnd, RunnerOptions } from './runner-options.js';
@@ -43,8 +42,6 @@ export class Runner implements DeviceOwner {
   private readonly steering: DeviceSteering;
   private readonly messaging: Messaging;
   private readonly outages: OutagePlayer;
-  /** Cloud-side requester connections, one per target endpoint (only when a cohort takes requests). */
-  private readonly requesters: Requester[] = [];
   private tearingDown = false;
   private tickTimer: TimerHandle | null = null;
   private forceTimer: TimerHandle | null = null;
@@ -98,10 +95,9 @@ export class Runner implements DeviceOwner {
         cohortOf: (slot) => this.dev.cohort(slot),
         schedulePublish: (slot, atUs) => this.scheduler.push(atUs, slot, EV_PUBLISH),
         scheduleRequest: (slot, atUs) => this.scheduler.push(atUs, slot, EV_REQUEST),
-        requesterFor: (slot) => {
-          const n = this.requesters.length;
-          return n === 0 ? null : (this.requesters[(o.ids[slot] as number) % n] ?? null);
-        },
+        scheduleDownlink: (slot, atUs) => this.scheduler.push(atUs, slot, EV_DOWNLINK),
+        cloudTargets: this.dev.targetsOf(0),
+        cloud: { now: () => this.now(), clock: this.clock, at: (us: number) => this.at(us), runId: o.runId, workerIndex: o.workerIndex, maxPacketBytes: o.maxPacketBytes, rec: this.rec, onReady: () => {} },
       },
       this.rec,
     );
@@ -117,9 +113,6 @@ export class Runner implements DeviceOwner {
       at: (us) => this.at(us),
       soon: (fn) => this.clock.setImmediate(fn, undefined),
     });
-    const requests = s.cohorts.map((c) => c.device.requests).find((r) => r !== null);
-    const host = { now: () => this.now(), clock: this.clock, at: (us: number) => this.at(us), runId: o.runId, workerIndex: o.workerIndex, maxPacketBytes: o.maxPacketBytes, rec: this.rec, onReady: () => {} };
-    if (requests) for (const target of this.dev.targetsOf(0)) this.requesters.push(new Requester(host, target, requests.qos));
     o.plan.outages.forEach((out, i) => this.scheduler.push(out.atUs, i, EV_OUTAGE));
   }
 
@@ -130,7 +123,7 @@ export class Runner implements DeviceOwner {
   /** Runs until teardown completes; resolves with what was still in flight at the end. */
   run(): Promise<RunEnd> {
     this.health.start();
-    for (const r of this.requesters) r.start();
+    this.messaging.start();
     this.scheduler.start();
     this.scheduleTick();
     return new Promise((resolve) => {
@@ -153,6 +146,7 @@ export class Runner implements DeviceOwner {
     if (kind === EV_OUTAGE) this.outages.start(slot, nowUs);
     else if (kind === EV_REQUEST) this.messaging.requestDue(slot, this.fleet.device(slot)?.mqtt ?? null, nowUs);
     else if (kind === EV_PUBLISH) this.messaging.publishDue(slot, this.fleet.device(slot)?.mqtt ?? null, nowUs);
+    else if (kind === EV_DOWNLINK) this.messaging.downlinkDue(slot, atUs);
     return false;
   }
 
@@ -245,6 +239,7 @@ export class Runner implements DeviceOwner {
   }
 
   onLost(c: Device, f: Failure): void {
+    if (this.fleet.isAbandoned(c)) return;
     const now = this.now();
     this.at(now);
     const slot = c.deviceId;
@@ -258,12 +253,15 @@ export class Runner implements DeviceOwner {
     }
     this.steering.restartBackoff(slot, now - c.readyUs);
     this.steering.onEnded(slot, c);
+    this.messaging.sessionEnded(slot);
     this.fleet.reconnectLater(slot, now);
     this.maybeFinish();
   }
 
   onClosed(c: Device): void {
+    if (this.fleet.isAbandoned(c)) return;
     this.steering.restartBackoff(c.deviceId, this.now() - c.readyUs);
+    this.messaging.sessionEnded(c.deviceId);
     this.fleet.closed(c.deviceId, this.now());
     this.maybeFinish();
   }
@@ -317,7 +315,7 @@ export class Runner implements DeviceOwner {
     const { notStarted, reconnectsCancelled } = this.scheduler.stop();
     this.rec.counters.dropped += notStarted;
     this.rec.counters.reconnectsCancelled += reconnectsCancelled;
-    for (const r of this.requesters) r.stop();
+    this.messaging.stop();
     this.fleet.endAll(this.clock, () => this.at(this.now()));
     // Handshakes still in flight get a bounded time to finish; then they are counted as in flight.
     const graceMs = Math.min(5_000, this.o.scenario.device.connectTimeoutUs / 1000);

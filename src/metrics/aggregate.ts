@@ -44,6 +44,8 @@ export class Aggregate {
   private readonly errors = new Map<string, number>();
   /** MQTT 5 server signals by key (issue 16). */
   readonly signals = new Map<string, number>();
+  /** Counts by "name|cohort" (downlink and session replay). */
+  readonly tallies = new Map<string, number>();
   private readonly buckets = new Map<number, Bucket>();
   readonly cohorts = new Map<string, CohortTotals>();
   readonly outages = new Map<number, OutageTotals>();
@@ -67,6 +69,7 @@ export class Aggregate {
       b.errorsByOrigin[parseErrorKey(key).origin] += n;
     }
     for (const [key, n] of Object.entries(d.signals ?? {})) this.signals.set(key, (this.signals.get(key) ?? 0) + n);
+    for (const [key, n] of Object.entries(d.tallies ?? {})) this.tallies.set(key, (this.tallies.get(key) ?? 0) + n);
     for (const [name, c] of Object.entries(d.cohorts ?? {})) this.addCohort(name, c);
     for (const [i, o] of Object.entries(d.outages ?? {})) this.addOutage(Number(i), o);
     b.peakHandshaking.set(source, Math.max(b.peakHandshaking.get(source) ?? 0, d.peakHandshaking ?? d.handshaking));

@@ -15,5 +15,8 @@ export const LATENCY_KEYS = [
   'message.publishAck',
   'delivery.latency',
   'request.roundTrip',
+  'downlink.latency',
+  'replay.drain',
+  'replay.duration',
 ] as const;
 export type LatencyKey = (typeof LATENCY_KEYS)[number];

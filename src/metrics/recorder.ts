@@ -65,6 +65,8 @@ export interface MetricsDelta {
   outages: Record<string, OutageDelta>;
   /** MQTT 5 server signals by key ("DISCONNECT_96", "takenOver", …; issue 16); absent when none. */
   signals?: Record<string, number>;
+  /** Counts by "name|cohort" (downlink and session replay, issue 16), summed by the coordinator; absent when none. */
+  tallies?: Record<string, number>;
   /** Gauges at the end of the second, and the highest handshakes-in-flight seen within it. */
   connected: number;
   handshaking: number;
@@ -127,6 +129,7 @@ export class Recorder {
   counters: CounterDelta = emptyCounters();
   private errors = new Map<string, number>();
   private signals = new Map<string, number>();
+  private tallies = new Map<string, number>();
   private readonly cohorts: CohortRecorder[];
   private readonly cohortNames: readonly string[];
   private outages = new Map<number, { dropped: number; recovered: number; rec: HistogramSet<'recoveryUs' | 'attempts'> }>();
@@ -161,6 +164,12 @@ export class Recorder {
   /** A server signal a device acted on (or refused to), counted by key (src/engine/steering.ts). */
   signal(key: string): void {
     this.signals.set(key, (this.signals.get(key) ?? 0) + 1);
+  }
+
+  /** Adds `n` to the count `name` of cohort `cohort` (see MetricsDelta.tallies). */
+  tally(name: string, cohort: number, n = 1): void {
+    const key = `${name}|${this.cohortNames[cohort] ?? 'default'}`;
+    this.tallies.set(key, (this.tallies.get(key) ?? 0) + n);
   }
 
   outageDropped(outage: number): void {
@@ -232,6 +241,10 @@ export class Recorder {
     if (this.signals.size > 0) {
       delta.signals = Object.fromEntries(this.signals);
       this.signals = new Map();
+    }
+    if (this.tallies.size > 0) {
+      delta.tallies = Object.fromEntries(this.tallies);
+      this.tallies = new Map();
     }
     this.counters = emptyCounters();
     this.errors.clear();

@@ -4,6 +4,7 @@
  * result on the page (data-charts-rendered), so a headless browser can prove the charts rendered.
  */
 import { signalsHtml } from './server-signals.js';
+import { downlinkHtml } from './downlink.js';
 import type { Results } from '../results/types.js';
 import { formatUs } from '../util/duration.js';
 import { xmlEscape as esc } from './junit.js';
@@ -227,6 +228,7 @@ ${thresholdsCard(r)}
 ${latencyCard(r)}
 ${errorsCard(r)}
 ${signalsHtml(r, esc)}
+${downlinkHtml(r, esc)}
 ${outagesCard(r)}
 ${metaCard(r)}
 ${healthCard(r)}

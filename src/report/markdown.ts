@@ -3,6 +3,7 @@
  * flavoured: tables, no HTML beyond what GitHub renders.
  */
 import { signalsMarkdown } from './server-signals.js';
+import { downlinkMarkdown } from './downlink.js';
 import type { Results } from '../results/types.js';
 import { formatUs } from '../util/duration.js';
 import { describeWave, latencyRows, percentOf } from './labels.js';
@@ -85,6 +86,7 @@ export function renderMarkdown(r: Results): string {
   }
 
   out.push(...signalsMarkdown(r)); // issue 16
+  out.push(...downlinkMarkdown(r));
   out.push('### Errors', '');
   if (r.errors.length === 0) out.push('No errors.', '');
   else {

@@ -11,6 +11,7 @@ import { evaluateThresholds } from '../thresholds/evaluate.js';
 import { checkAccounting, recoveryPercentiles } from '../metrics/accounting.js';
 import { firstSecondAfter, peakSucceededPerS } from './labels.js';
 import { mergeWebhookResults } from './webhook-merge.js';
+import { mergeDownlink } from '../results/downlink.js';
 import type { Attempts, CohortResult, DeliveryCounts, DeliveryResult, ErrorCount, LatencySummary, OutageResult, Results, TimelineBucket } from '../results/types.js';
 
 function problem(message: string, details: string[] = []): never {
@@ -144,6 +145,7 @@ export function mergeResults(inputs: readonly { path: string; results: Results }
     requests: all.some((r) => r.requests)
       ? sumRecords(all.map((r) => r.requests ?? { sent: 0, answered: 0, lost: 0 }))
       : null,
+    downlink: mergeDownlink(all.map((r) => r.downlink)),
     sessions: (() => {
       const present = all.reduce((a, r) => a + (r.sessions?.present ?? 0), 0);
       return { present, presentRate: attempts.succeeded === 0 ? 0 : present / attempts.succeeded };

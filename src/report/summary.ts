@@ -1,5 +1,6 @@
 /** The terminal summary, rendered from results.json alone (pure; colour through the given painter). */
 import { signalsSummaryLines } from './server-signals.js';
+import { downlinkSummaryLines } from './downlink.js';
 import type { Results } from '../results/types.js';
 import { formatUs } from '../util/duration.js';
 import { isConnectError, outagePeakAfterEnd, outageText, runFacts, saturationLines } from './facts.js';
@@ -28,6 +29,9 @@ const PHASES: [string, string][] = [
   ['message.publishAck', 'publish → ack'],
   ['delivery.latency', 'delivery (end to end)'],
   ['request.roundTrip', 'request round trip'],
+  ['downlink.latency', 'downlink delivery'],
+  ['replay.drain', 'replay: drained'],
+  ['replay.duration', 'replay: first → last'],
   ['connect.failed', 'time to failure'],
 ];
 
@@ -138,6 +142,7 @@ export function renderSummary(r: Results, p: Paint = PLAIN): string {
   }
   out.push(...renderWebhook(r, p));
   out.push(...signalsSummaryLines(r)); // issue 16
+  out.push(...downlinkSummaryLines(r, p.bad));
   if (r.requests) {
     out.push(p.bold('Requests') + p.dim(' (cloud → device, answered on the reply topic)'));
     const line = `  sent ${r.requests.sent} · answered ${r.requests.answered} · lost ${r.requests.lost}`;

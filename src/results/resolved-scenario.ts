@@ -21,6 +21,17 @@ export interface ResolvedRequests {
   stopBeforeEndUs: number;
 }
 
+/** Cloud → device messages the cloud keeps sending whether the device is online or not (issue 16). */
+export interface ResolvedDownlink {
+  everyUs: number;
+  qos: 0 | 1 | 2;
+  payloadBytes: number;
+  stopBeforeEndUs: number;
+  /** The cloud sends only in [fromUs, untilUs) from the run origin (untilUs null: until teardown − stopBeforeEndUs). */
+  fromUs: number;
+  untilUs: number | null;
+}
+
 export interface ResolvedDevice {
   transport: TransportScheme;
   tls: Record<string, unknown> | null;
@@ -30,6 +41,7 @@ export interface ResolvedDevice {
   sessionExpiryS: number | null;
   publish: ResolvedPublish | null;
   requests: ResolvedRequests | null;
+  downlink: ResolvedDownlink | null;
   protocol: 'mqtt' | 'websocket';
   mqttVersion: 4 | 5;
   clientId: string;
@@ -78,7 +90,7 @@ export type ConnectWave =
   | { type: 'steps'; name: string; atUs: number; devices: number; steps: number; everyUs: number }
   | { type: 'rate'; name: string; atUs: number; devices: number; rate: number; overUs: number; arrival: 'uniform' | 'poisson' };
 
-export type OutageMode = 'disconnect' | 'reset' | 'silent';
+export type OutageMode = 'disconnect' | 'reset' | 'silent' | 'reboot';
 
 export type EventWave =
   | { type: 'outage'; name: string; atUs: number; share: number; cohort: string | null; mode: OutageMode; offlineUs: number }

@@ -37,7 +37,7 @@ const eventWaves = [
     atUs: waveCommon.atUs,
     share: z.number().min(0).max(1).meta({ description: 'Fraction of the connected devices (or of the cohort) knocked offline (0–1).' }),
     cohort: z.string().nullable().meta({ description: 'Only devices of this cohort, or null for all.' }),
-    mode: z.enum(['disconnect', 'reset', 'silent']).meta({ description: 'How the connection is lost: disconnect, reset or silent.' }),
+    mode: z.enum(['disconnect', 'reset', 'silent', 'reboot']).meta({ description: 'How the connection is lost: disconnect, reset, silent or reboot (abandoned, left to the target to take over).' }),
     offlineUs: us('How long the devices stay offline before their reconnect policy applies'),
   }),
   z.object({
@@ -91,6 +91,18 @@ const deviceSchema = z
       .nullable()
       .default(null)
       .meta({ description: 'Cloud → device requests each device answers, or null.' }),
+    downlink: z
+      .object({
+        everyUs: us('Interval between two messages the cloud sends one device'),
+        qos: z.union([z.literal(0), z.literal(1), z.literal(2)]).meta({ description: 'QoS of the cloud’s messages and the device’s inbox subscription.' }),
+        payloadBytes: count('Message payload size in bytes.'),
+        stopBeforeEndUs: us('The cloud stops sending this long before teardown'),
+        fromUs: us('The cloud sends only from this time after the run origin'),
+        untilUs: us('The cloud sends nothing at or after this time').nullable().meta({ description: 'The cloud sends nothing at or after this time (integer µs); null: until teardown − stopBeforeEndUs.' }),
+      })
+      .nullable()
+      .default(null)
+      .meta({ description: 'Cloud → device messages sent whether the device is online or not (persistent sessions replay them), or null.' }),
   })
   .meta({ description: 'How each device speaks to the target.' });
 

@@ -8,6 +8,7 @@
  * `additionalProperties: false`.
  */
 import { z } from 'zod';
+import { downlinkResultSchema } from './downlink.js';
 import { RESULTS_SCHEMA_VERSION, type Results } from './types.js';
 import {
   cohortResult,
@@ -138,6 +139,7 @@ export const resultsSchema = z
       .nullable()
       .default(null)
       .meta({ description: 'Cloud → device requests; null when no cohort takes requests. Round trip: latency["request.roundTrip"].' }),
+    downlink: downlinkResultSchema,
     sessions: z
       .object({
         present: count('MQTT connects whose CONNACK reported a session already present.'),

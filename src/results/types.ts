@@ -4,9 +4,10 @@
  * (…Us = integer microseconds, …Ms = milliseconds). Documented in docs/results.md and
  * schemas/results.schema.json.
  */
+import type { DownlinkResult } from './downlink.js';
 import type { ResolvedScenario } from './resolved-scenario.js';
 
-export const RESULTS_SCHEMA_VERSION = '1.1.0';
+export const RESULTS_SCHEMA_VERSION = '1.2.0';
 
 export type RunStatus = 'completed' | 'aborted';
 export type Verdict = 'passed' | 'failed';
@@ -278,6 +279,8 @@ export interface Results {
   delivery: DeliveryResult | null;
   /** Cloud → device requests; null when no cohort takes requests. */
   requests: { sent: number; answered: number; lost: number } | null;
+  /** Cloud → device messages and persistent-session replay; null when no cohort takes downlink messages. */
+  downlink: DownlinkResult | null;
   /** MQTT connects whose CONNACK reported a session already present, and their share of successes. */
   sessions: { present: number; presentRate: number };
   /**

@@ -6,6 +6,7 @@ import type { ResolvedScenario } from '../results/resolved-scenario.js';
 import { evaluateThresholds } from '../thresholds/evaluate.js';
 import type { Threshold } from '../scenario/threshold-parse.js';
 import { EXIT } from '../errors.js';
+import { downlinkResult } from '../results/downlink.js';
 import { HERD_VERSION } from '../version.js';
 import {
   RESULTS_SCHEMA_VERSION,
@@ -205,6 +206,7 @@ export function buildResults(i: BuildInput): Results {
     requests: i.scenario.cohorts.some((c) => c.device.requests !== null)
       ? { sent: t.requestsSent, answered: Math.min(t.requestsAnswered, t.requestsSent), lost: Math.max(0, t.requestsSent - t.requestsAnswered) }
       : null,
+    downlink: downlinkResult(outcome.aggregate.tallies, i.scenario.cohorts.filter((c) => c.device.downlink !== null).map((c) => c.name)),
     sessions: { present: t.sessionPresent, presentRate: t.succeeded === 0 ? 0 : t.sessionPresent / t.succeeded },
     serverSignals: sortedRecord(outcome.aggregate.signals),
     webhook: i.webhook ?? null,

@@ -171,6 +171,17 @@ export function resolveDevice(d: DeviceOptions): ResolvedDevice {
             payloadBytes: d.requests.payloadBytes,
             stopBeforeEndUs: mustParseDurationUs(d.requests.stopBeforeEnd),
           },
+    downlink:
+      d.downlink === undefined
+        ? null
+        : {
+            everyUs: mustParseDurationUs(d.downlink.every),
+            qos: d.downlink.qos,
+            payloadBytes: d.downlink.payloadBytes,
+            stopBeforeEndUs: mustParseDurationUs(d.downlink.stopBeforeEnd),
+            fromUs: d.downlink.from === undefined ? 0 : mustParseDurationUs(d.downlink.from),
+            untilUs: d.downlink.until === undefined ? null : mustParseDurationUs(d.downlink.until),
+          },
     subprotocol: d.subprotocol ?? null,
     tls: d.tls === undefined ? null : { ...d.tls },
     sessionExpiryS: d.sessionExpiry === undefined ? null : Math.round(mustParseDurationUs(d.sessionExpiry) / 1e6),

@@ -47,7 +47,7 @@ const template = z
   .string({ error: 'expected a template string such as "dev-{id}"' })
   .min(1, { error: 'expected non-empty text' })
   .max(1024, { error: 'expected at most 1,024 characters' })
-  .meta({ description: 'Placeholders: {id} device index, {run} run id, {worker} worker index.' });
+  .meta({ description: 'Placeholders: {id} device index, {run} run id, {worker} worker index, {cohort}; {id/N} and {id%N} make devices share ids (N devices per id / N ids in all).' });
 
 const targetUrl = z
   .string({ error: 'expected "embedded" or a URL like "mqtt://127.0.0.1:1883"' })
@@ -175,6 +175,20 @@ const requestsSchema = z
       'Cloud → device requests ("call a function on a device"): a requester connection publishes to herd/{run}/{id}/req, the device answers on its reply topic, the round trip is timed. MQTT devices only.',
   });
 
+const downlinkSchema = z
+  .strictObject({
+    every: durationAtLeast(BOUNDS.minEvery).meta({ description: 'The cloud sends each device one message per this interval, online or not (at least 1ms).' }),
+    qos: z.literal([0, 1, 2], { error: 'expected 0, 1 or 2' }).default(1).meta({ description: 'QoS of the messages and of the inbox subscription; targets queue QoS 1 and 2 for offline persistent sessions.' }),
+    payloadBytes: z.number().int().min(20).max(256 * 1024).default(32),
+    stopBeforeEnd: duration.default('3s').meta({ description: 'The cloud stops sending this long before teardown so queued messages can arrive.' }),
+    from: duration.optional().meta({ description: 'The cloud sends only from this time after the run origin (e.g. a configuration push while the fleet is offline); default: from each device’s first subscription.' }),
+    until: duration.optional().meta({ description: 'The cloud sends nothing at or after this time from the run origin; default: until teardown − stopBeforeEnd.' }),
+  })
+  .meta({
+    description:
+      'Cloud → device messages (commands, configuration): from its first subscription on, the cloud publishes to herd/{run}/{id}/in whether the device is online or not. Devices with a persistent session (cleanSession: false, or MQTT 5 sessionExpiry) get what was queued while offline replayed on reconnect; results.downlink counts sent, received, lost and the replay. MQTT devices only.',
+  });
+
 export const deviceSchema = z
   .strictObject({
     protocol: z
@@ -200,6 +214,7 @@ export const deviceSchema = z
     sessionExpiry: duration.optional().meta({ description: 'MQTT 5 session expiry interval (persistent sessions); default: none.' }),
     publish: publishSchema.optional(),
     requests: requestsSchema.optional(),
+    downlink: downlinkSchema.optional(),
     engine: z
       .enum(['js', 'native', 'auto'], { error: 'expected "js", "native" or "auto"' })
       .default('js')
@@ -257,9 +272,9 @@ const outageWave = z.strictObject({
   share: share.default(1),
   cohort: nameText.optional().meta({ description: 'Only devices of this cohort; default: the whole fleet.' }),
   mode: z
-    .enum(['disconnect', 'reset', 'silent'], { error: 'expected disconnect, reset or silent' })
+    .enum(['disconnect', 'reset', 'silent', 'reboot'], { error: 'expected disconnect, reset, silent or reboot' })
     .default('reset')
-    .meta({ description: 'disconnect: clean MQTT DISCONNECT; reset: TCP reset; silent: no traffic, found only by keepalive.' }),
+    .meta({ description: 'disconnect: clean MQTT DISCONNECT; reset: TCP reset; silent: no traffic, found only by keepalive; reboot: the device abandons its connection without a word (the target still holds it) and reconnects when its network is back — a second connection per client id, which the target must take over.' }),
   offline: duration.meta({ description: 'How long the devices have no network; their reconnect attempts during it fail locally.' }),
 });
 

@@ -41,6 +41,9 @@ export const METRICS: Record<string, MetricDef> = {
   'message.publishAck': latency('message.publishAck', 'PUBLISH sent → PUBACK (QoS 1) or PUBCOMP (QoS 2).'),
   'request.roundTrip': latency('request.roundTrip', 'Cloud sends a request → the device’s answer arrives back.'),
   'delivery.latency': latency('delivery.latency', 'PUBLISH sent → the same message received back (end to end).'),
+  'downlink.latency': latency('downlink.latency', 'The cloud sends a downlink message → the device receives it (time queued while offline included).'),
+  'replay.drain': latency('replay.drain', 'A resumed persistent session’s CONNACK → the last message queued before it received (backlog drained).'),
+  'replay.duration': latency('replay.duration', 'First → last replayed message of a resumed session.'),
   'errors.rate': {
     kind: 'rate',
     description: 'Connect attempts that failed or timed out / started attempts (load shedding included; lost sessions are sessions.lostRate).',
@@ -120,6 +123,24 @@ Object.assign(METRICS, {
     description: 'lost / sent messages.',
     read: (r) => (r.delivery && r.delivery.sent > 0 ? { value: r.delivery.lossRate, samples: r.delivery.sent } : null),
     missing: (r) => (r.delivery ? 'no messages sent' : 'no telemetry with echo in this scenario'),
+  },
+  'downlink.lost': {
+    kind: 'count',
+    description: 'Cloud → device messages never received (sent while a clean-session device was offline, or dropped by the target).',
+    read: (r) => (r.downlink ? { value: r.downlink.lost, samples: r.downlink.sent } : null),
+    missing: () => 'no downlink in this scenario',
+  },
+  'replay.undrained': {
+    kind: 'count',
+    description: 'Resumed sessions whose queued messages were not all delivered before the session (or the run) ended.',
+    read: (r) => (r.downlink ? { value: r.downlink.replay.undrained, samples: r.downlink.replay.sessions } : null),
+    missing: () => 'no downlink in this scenario',
+  },
+  'replay.sessionsLost': {
+    kind: 'count',
+    description: 'Reconnects of persistent-session devices whose session the target did not keep (their queued messages are gone).',
+    read: (r) => (r.downlink ? { value: r.downlink.sessions.lost, samples: r.downlink.sessions.resumed + r.downlink.sessions.lost } : null),
+    missing: () => 'no downlink in this scenario',
   },
   'requests.lost': {
     kind: 'count',

@@ -221,9 +221,11 @@ function deviceProblems(base: Scenario['device'], cohorts: Scenario['cohorts']):
     if (d.transport === 'mqtts') problems.push(`${where}.transport: websocket devices use ws or wss, not mqtts`);
     if (d.publish !== null) problems.push(`${where}.publish: telemetry is for MQTT devices; websocket devices do not publish`);
     if (d.requests !== null) problems.push(`${where}.requests: requests are for MQTT devices`);
+    if (d.downlink !== null) problems.push(`${where}.downlink: downlink messages are for MQTT devices`);
   }
   for (const { d, ownTargets, i } of each) {
     if (d.requests !== null && ownTargets) problems.push(`cohorts[${i}].requests: requests go through the run's target; a cohort with its own targets cannot take them`);
+    if (d.downlink !== null && ownTargets) problems.push(`cohorts[${i}].downlink: the cloud's messages go through the run's target; a cohort with its own targets cannot take them`);
   }
   return problems;
 }

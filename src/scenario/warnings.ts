@@ -13,22 +13,25 @@ export const BUSY_MESSAGE_RATE_PER_S = 100_000;
 export function scenarioWarnings(s: ResolvedScenario): string[] {
   const out: string[] = [];
   const ratePerS = s.cohorts.reduce((sum, c) => {
-    const every = [c.device.publish?.everyUs, c.device.requests?.everyUs].filter((v): v is number => v !== undefined);
+    const every = [c.device.publish?.everyUs, c.device.requests?.everyUs, c.device.downlink?.everyUs].filter((v): v is number => v !== undefined);
     return sum + every.reduce((a, us) => a + (c.devices * 1e6) / us, 0);
   }, 0);
   if (ratePerS > BUSY_MESSAGE_RATE_PER_S) {
     out.push(
-      `device.publish/requests: the fleet would send ${Math.round(ratePerS).toLocaleString('en')} messages/s; past ~${BUSY_MESSAGE_RATE_PER_S.toLocaleString('en')}/s ` +
+      `device.publish/requests/downlink: the fleet would send ${Math.round(ratePerS).toLocaleString('en')} messages/s; past ~${BUSY_MESSAGE_RATE_PER_S.toLocaleString('en')}/s ` +
         'the harness itself is the likely bottleneck (the run will say if it was): a longer every, or fewer devices, measures the target',
     );
   }
-  if (s.target === 'embedded') {
-    s.cohorts.forEach((c, i) => {
-      if (c.device.protocol === 'mqtt' && c.device.mqttVersion === 5 && c.targets === null) {
-        const where = s.cohorts.length === 1 && c.name === 'default' ? 'device.mqttVersion' : `cohorts[${i}].device.mqttVersion`;
-        out.push(`${where}: the embedded target speaks MQTT 3.1.1 only and answers every MQTT 5 CONNECT with CONNACK 0x84 (unsupported protocol version): every attempt will fail; use a broker that speaks MQTT 5 (--target) or mqttVersion "3.1.1"`);
-      }
-    });
-  }
+  s.cohorts.forEach((c, i) => {
+    const d = c.device;
+    if (d.protocol !== 'mqtt' || d.mqttVersion !== 5) return;
+    const where = s.cohorts.length === 1 && c.name === 'default' ? 'device' : `cohorts[${i}].device`;
+    // MQTT 5 splits 3.1.1's clean session in two: Clean Start (resume or not) and Session Expiry (keep or not).
+    if ((d.sessionExpiryS ?? 0) > 0 && d.cleanSession) {
+      out.push(`${where}.sessionExpiry: with cleanSession true (MQTT 5 Clean Start) every connect discards the session the target kept; set cleanSession: false to resume it`);
+    } else if (!d.cleanSession && (d.sessionExpiryS ?? 0) === 0) {
+      out.push(`${where}.cleanSession: false without a sessionExpiry: an MQTT 5 target ends the session when the connection closes, so there is nothing to resume; set sessionExpiry (e.g. 1h)`);
+    }
+  });
   return out;
 }

@@ -43,6 +43,7 @@ export interface TargetMetricsSnapshot {
   /** Cloud-style throttling (issue 16): publishes over the per-connection rate, QoS ≥ 1 ones never acknowledged. */
   publishesThrottledTotal: number;
   pubacksWithheldTotal: number;
+  duplicateAcksDroppedTotal: number;
   /** A CONNECT with a client id that already had an open connection, which was then closed. */
   takeoversTotal: number;
   /** MQTT 5 DISCONNECTs the target sent, by reason code ("0x96"). */
@@ -72,6 +73,7 @@ export function emptySnapshot(process: number, pid: number): TargetMetricsSnapsh
     webhookPostsTotal: zeros(WEBHOOK_RESULTS),
     publishesThrottledTotal: 0,
     pubacksWithheldTotal: 0,
+    duplicateAcksDroppedTotal: 0,
     takeoversTotal: 0,
     serverDisconnectsTotal: {},
     cpuSecondsTotal: 0,
@@ -107,6 +109,7 @@ const FAMILIES: Family[] = [
   { name: 'herd_target_publishes_received_total', type: 'counter', help: 'PUBLISH packets received from clients.', samples: single((s) => s.publishesReceivedTotal) },
   { name: 'herd_target_deliveries_dropped_total', type: 'counter', help: 'Deliveries to subscribers silently dropped by messageLossRate.', samples: single((s) => s.deliveriesDroppedTotal) },
   { name: 'herd_target_webhook_posts_total', type: 'counter', help: 'Webhook forwards by result (lost = dropped on purpose by webhook.lossRate).', samples: byKey('result', (s) => s.webhookPostsTotal) },
+  { name: 'herd_target_duplicate_acks_dropped_total', type: 'counter', help: 'PUBACKs for messages already acknowledged (a resent message acked twice), kept from aedes.', samples: single((s) => s.duplicateAcksDroppedTotal) },
   { name: 'herd_target_publishes_throttled_total', type: 'counter', help: 'PUBLISH packets over the per-connection rate (throttle.publishesPerS).', samples: single((s) => s.publishesThrottledTotal) },
   { name: 'herd_target_pubacks_withheld_total', type: 'counter', help: 'Throttled QoS 1/2 publishes never acknowledged.', samples: single((s) => s.pubacksWithheldTotal) },
   { name: 'herd_target_takeovers_total', type: 'counter', help: 'Connections closed because a new CONNECT came with their client id.', samples: single((s) => s.takeoversTotal) },

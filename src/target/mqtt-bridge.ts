@@ -42,8 +42,10 @@ export interface BridgeHooks {
 /** The CONNECT aedes sees: 3.1.1, properties dropped, a persistent session when one was asked for. */
 export function connectForAedes(c: mqtt.IConnectPacket, keepaliveS: number): mqtt.IConnectPacket {
   const expiry = c.properties?.sessionExpiryInterval ?? 0;
-  // MQTT 5 keeps the session after a disconnect only with a session expiry; 3.1.1 only with clean=false.
-  const clean = c.protocolVersion === 5 ? expiry === 0 && c.clean !== false : c.clean !== false;
+  // MQTT 5 resumes a session only with Clean Start off and keeps it after a disconnect only with a
+  // session expiry; 3.1.1 does both with clean=false. Clean Start on with an expiry (a fresh session
+  // kept after this connection) has no 3.1.1 form: it is a clean session here (target.md).
+  const clean = c.protocolVersion === 5 ? !(c.clean === false && expiry > 0) : c.clean !== false;
   const out: mqtt.IConnectPacket = { cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: c.clientId, clean, keepalive: keepaliveS };
   if (c.username !== undefined) out.username = c.username;
   if (c.password !== undefined) out.password = c.password;
@@ -92,6 +94,16 @@ export class MqttBridge {
   private readonly bucket: TokenBucket | null;
   private readonly serverKeepAliveS: number | null;
   private ended = false;
+  private connackSent = false;
+  /**
+   * QoS 1 messages sent to the client and not yet acknowledged. After a resumed session aedes may
+   * send a message twice (the in-flight copy and the queued one) yet closes the connection on the
+   * second PUBACK ("no such packet"); a client that acknowledges both copies is within its rights,
+   * so the second PUBACK is dropped here.
+   */
+  private readonly awaitingAck = new Set<number>();
+  /** A takeover that came before this session's CONNACK went out: it follows the CONNACK. */
+  private takeOverAfterConnack: (() => void) | null = null;
 
   constructor(
     private readonly client: Duplex,
@@ -133,6 +145,19 @@ export class MqttBridge {
     this.clientParser.parse(firstBytes);
   }
 
+  /** Another connection took this client id: DISCONNECT 0x8E, and `then` once aedes has closed its side. */
+  takeOver(then: () => void): void {
+    // A broker answers a CONNECT before it acts on the next one for the same id: no DISCONNECT
+    // before CONNACK (MQTT 5 allows nothing but AUTH there).
+    if (!this.connackSent && !this.ended) {
+      this.takeOverAfterConnack = then;
+      return;
+    }
+    if (this.aedesSide.closed) setImmediate(then);
+    else this.aedesSide.once('close', () => setImmediate(then));
+    this.disconnect(MQTT5_DISCONNECT.sessionTakenOver);
+  }
+
   /** The server ends the session: MQTT 5 clients get DISCONNECT with the reason (and properties). */
   disconnect(reasonCode: number, properties?: mqtt.IDisconnectPacket['properties']): void {
     if (this.ended) return;
@@ -157,6 +182,10 @@ export class MqttBridge {
       if (p.qos > 0) this.hooks.metrics.pubacksWithheldTotal++;
       return;
     }
+    if (p.cmd === 'puback' && !this.awaitingAck.delete(p.messageId ?? -1)) {
+      this.hooks.metrics.duplicateAcksDroppedTotal++;
+      return;
+    }
     const out = this.version === 5 ? packetForAedes(p) : p;
     if (out !== null) this.toAedes(out);
   }
@@ -168,12 +197,21 @@ export class MqttBridge {
   private toClient(p: mqtt.Packet): void {
     if (this.ended || !this.client.writable) return;
     const out = this.version === 5 ? packetForV5Client(p, this.serverKeepAliveS) : p;
+    if (p.cmd === 'publish' && p.qos === 1 && p.messageId !== undefined) this.awaitingAck.add(p.messageId);
     this.client.write(mqtt.generate(out, { protocolVersion: this.version }));
+    if (p.cmd !== 'connack') return;
+    this.connackSent = true;
+    const then = this.takeOverAfterConnack;
+    this.takeOverAfterConnack = null;
+    if (then !== null) this.takeOver(then);
   }
 
   private endClient(): void {
     if (this.ended) return;
     this.ended = true;
+    const then = this.takeOverAfterConnack;
+    this.takeOverAfterConnack = null;
+    if (then !== null) setImmediate(then); // it ended before its CONNACK: nothing left to take over
     this.client.end();
     // A client that does not close after the server's goodbye is cut off, as a broker would.
     setTimeout(() => this.client.destroy(), 2_000).unref();

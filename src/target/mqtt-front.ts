@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import * as mqtt from 'mqtt-packet';
 import type { Admission, ShedReason } from './admission.js';
 import type { RefusalReason, TargetMetricsSnapshot } from './metrics.js';
-import { MQTT5_DISCONNECT, MqttBridge, type BridgePolicy } from './mqtt-bridge.js';
+import { MqttBridge, type BridgePolicy } from './mqtt-bridge.js';
 import type { ClientRegistry, ConnectThrottle, Session } from './throttle.js';
 
 /** A CONNECT is small; anything bigger before the first packet completes is not a device. */
@@ -154,24 +154,48 @@ export function handleMqttStream(stream: Duplex, ctx: FrontContext): void {
 
 /**
  * An admitted CONNECT: straight to aedes when nothing needs to see its packets, else through the
- * bridge (MQTT 5, or a per-connection publish limit). Either way its client id is claimed, and a
- * connection holding it is taken over (MQTT 5: DISCONNECT 0x8E; aedes closes 3.1.1 ones itself).
+ * bridge (MQTT 5, a persistent session, or a per-connection publish limit). Either way its client id is claimed, and a
+ * connection holding it is taken over (MQTT 5: DISCONNECT 0x8E; 3.1.1: closed).
  */
 function startSession(stream: Duplex, packet: mqtt.IConnectPacket, firstBytes: Buffer, ctx: FrontContext): void {
-  const bridged = packet.protocolVersion === 5 || ctx.bridge.publishesPerS !== null || ctx.bridge.keepaliveMaxS !== null;
+  // Persistent 3.1.1 sessions go through the bridge too: it keeps a duplicate PUBACK from aedes.
+  const bridged = packet.protocolVersion === 5 || packet.clean === false || ctx.bridge.publishesPerS !== null || ctx.bridge.keepaliveMaxS !== null;
   let bridge: MqttBridge | null = null;
-  const session: Session = { takenOver: () => bridge?.disconnect(MQTT5_DISCONNECT.sessionTakenOver) };
-  // The old session hears why it ends before aedes sees the new CONNECT and closes it anyway.
-  const old = ctx.clients.claim(packet.clientId, session);
-  if (old !== null) {
-    ctx.metrics.takeoversTotal++;
-    old.takenOver();
-  }
+  let started = false;
+  /** A takeover that came while this session waited for its own predecessor to go: it follows the start. */
+  let takenOverBeforeStart: (() => void) | null = null;
+  const session: Session = {
+    takenOver: (then) => {
+      if (!started) takenOverBeforeStart = then;
+      else if (bridge !== null) bridge.takeOver(then);
+      else {
+        // aedes holds it directly: close it as aedes would (3.1.1 has no server DISCONNECT), first.
+        if (stream.closed) setImmediate(then);
+        else stream.once('close', () => setImmediate(then));
+        stream.destroy();
+      }
+    },
+  };
   stream.once('close', () => ctx.clients.release(packet.clientId, session));
-  if (bridged) {
-    bridge = new MqttBridge(stream, packet, firstBytes, ctx.bridge, ctx);
-    return;
+  const start = (): void => {
+    started = true;
+    if (!stream.destroyed) {
+      if (bridged) bridge = new MqttBridge(stream, packet, firstBytes, ctx.bridge, ctx);
+      else {
+        stream.unshift(firstBytes);
+        ctx.handoff(stream);
+      }
+    }
+    const then = takenOverBeforeStart;
+    takenOverBeforeStart = null;
+    if (then !== null) session.takenOver(then);
+  };
+  // The old session hears why it ends, and aedes lets go of it, before aedes sees the new CONNECT
+  // (aedes 1.2 unregisters a closing client by id, so a late close would unregister the new one).
+  const old = ctx.clients.claim(packet.clientId, session);
+  if (old === null) start();
+  else {
+    ctx.metrics.takeoversTotal++;
+    old.takenOver(start);
   }
-  stream.unshift(firstBytes);
-  ctx.handoff(stream);
 }

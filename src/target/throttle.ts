@@ -49,8 +49,11 @@ export class ConnectThrottle {
 }
 
 export interface Session {
-  /** The server ends this session because another connection took its client id. */
-  takenOver(): void;
+  /**
+   * The server ends this session because another connection took its client id; `then` runs once
+   * aedes has let go of it (so aedes never sees the two overlap: its takeover races otherwise).
+   */
+  takenOver(then: () => void): void;
 }
 
 /** Who holds each client id right now, so a takeover is counted and the old session told. */

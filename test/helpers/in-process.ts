@@ -3,7 +3,11 @@
  * env, cwd, output streams, wall clock and signals are the test's, and the exit code is the
  * return value. Same result shape as runHerd, without spawning a process.
  */
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { runCli } from '../../src/cli/main.js';
+import type { Results } from '../../src/results/types.js';
 import type { CliContext } from '../../src/cli/context.js';
 import { ROOT, type CliResult } from './cli.js';
 
@@ -36,4 +40,22 @@ export async function herdInProcess(args: string[], opts: InProcessOptions = {})
   });
   const code = await runCli(ctx);
   return { code, signal: null, stdout, stderr };
+}
+
+/**
+ * `herd run` in process on a scenario (YAML text, or an existing file's path) into a fresh folder;
+ * returns the command's result and the results.json it wrote (throws with herd's stderr when none).
+ */
+export async function runScenario(scenario: { yaml: string } | { file: string }, extraArgs: string[] = []): Promise<{ res: CliResult; r: Results }> {
+  const dir = mkdtempSync(join(tmpdir(), 'herd-run-'));
+  let file: string;
+  if ('file' in scenario) file = scenario.file;
+  else {
+    file = join(dir, 'scenario.yaml');
+    writeFileSync(file, scenario.yaml);
+  }
+  const res = await herdInProcess(['run', file, '--out', join(dir, 'out'), '-q', '--allow-saturated', ...extraArgs]);
+  const [id] = existsSync(join(dir, 'out')) ? readdirSync(join(dir, 'out')) : [];
+  if (id === undefined) throw new Error(`no results written (exit ${res.code}):\n${res.stderr}`);
+  return { res, r: JSON.parse(readFileSync(join(dir, 'out', id, 'results.json'), 'utf8')) as Results };
 }

@@ -126,4 +126,34 @@ describe('engine: outage player', () => {
     expect(o.recoveryUs).toEqual([499_968, 500_223, 3_497_984, 3_500_031, 4_497_408, 4_501_503]);
     expect(e.errors()).toEqual({ 'network|held|ECONNRESET': 2, 'network|held|KEEPALIVE_TIMEOUT': 2 });
   });
+
+  it('device-side reboot: the old connection is abandoned open and dark, the device reconnects beside it', async () => {
+    const e = startEngine({
+      devices: 3,
+      device: { keepalive: '2s' },
+      reconnect: { policy: 'fixed', delay: '500ms', jitter: 'none' },
+      waves: [{ type: 'spike' }, { type: 'outage', at: '5s', offline: '2s', mode: 'reboot' }],
+      hold: '5s',
+    });
+    e.to(20e6);
+    await e.end;
+    expect(e.clock.pending).toBe(0);
+    for (const sessions of e.opened) {
+      const [first, second] = sessions;
+      // Abandoned at 5.0 s: dark, never ended by herd, not lost — still open when the new one comes.
+      expect(first?.dark).toBe(true);
+      expect(first?.endedHow).toBe('abort'); // only teardown closes it, at 12 s
+      expect(first?.lostAtUs).toBeNaN();
+      expect(first?.pings).toEqual([2e6, 4e6]); // no keepalive once abandoned
+      // Retries at 5.5, 6.0, 6.5 s find no network; 7.0 s opens beside the abandoned one.
+      expect(second?.socketOpenUs).toBe(7_000_000);
+      expect(second?.readyUs).toBe(7_010_000);
+      expect(second?.endedHow).toBe('end');
+    }
+    expect(e.counter('offlineAttempts')).toBe(9);
+    expect(e.counter('outageDrops')).toBe(3);
+    expect(e.counter('disconnects')).toBe(0);
+    expect(e.errors()).toEqual({});
+    expect(outage(e.deltas, 0)).toEqual({ dropped: 3, recovered: 3, recoveryUs: [10_000, 10_007] });
+  });
 });

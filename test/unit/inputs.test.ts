@@ -136,12 +136,20 @@ describe('validate and doctor size the run as run --scale will', () => {
     expect(r.out).toContain('40000 devices → embedded');
   });
 
-  it('validate warns (exit 0) about MQTT 5 against the embedded target', async () => {
+  it('validate warns (exit 0) when an MQTT 5 persistent session cannot be resumed', async () => {
     const file = join(DIR, 'v5.yaml');
-    writeFileSync(file, 'name: v5\ndevices: 3\ndevice: {mqttVersion: 5}\nwaves: [{type: spike}]\n');
+    writeFileSync(file, 'name: v5\ndevices: 3\ndevice: {mqttVersion: 5, sessionExpiry: 1h}\nwaves: [{type: spike}]\n');
     const r = await cli(['validate', file]);
     expect(r.code, r.err).toBe(0);
-    expect(r.err).toContain('warning: device.mqttVersion: the embedded target speaks MQTT 3.1.1 only and answers every MQTT 5 CONNECT with CONNACK 0x84');
+    expect(r.err).toContain('warning: device.sessionExpiry: with cleanSession true (MQTT 5 Clean Start) every connect discards the session');
+    writeFileSync(file, 'name: v5\ndevices: 3\ndevice: {mqttVersion: 5, cleanSession: false}\nwaves: [{type: spike}]\n');
+    const r2 = await cli(['validate', file]);
+    expect(r2.code, r2.err).toBe(0);
+    expect(r2.err).toContain('warning: device.cleanSession: false without a sessionExpiry');
+    writeFileSync(file, 'name: v5\ndevices: 3\ndevice: {mqttVersion: 5, cleanSession: false, sessionExpiry: 1h}\nwaves: [{type: spike}]\n');
+    const r3 = await cli(['validate', file]);
+    expect(r3.code, r3.err).toBe(0);
+    expect(r3.err).not.toContain('warning');
   });
 
   it('validate warns when the fleet would publish faster than a harness can send', async () => {
@@ -149,7 +157,7 @@ describe('validate and doctor size the run as run --scale will', () => {
     writeFileSync(file, 'name: busy\ndevices: 200\ndevice: {publish: {every: 1ms}}\nwaves: [{type: spike}]\n');
     const r = await cli(['validate', file]);
     expect(r.code, r.err).toBe(0);
-    expect(r.err).toContain('warning: device.publish/requests: the fleet would send 200,000 messages/s');
+    expect(r.err).toContain('warning: device.publish/requests/downlink: the fleet would send 200,000 messages/s');
     const calm = await cli(['validate', file, '--devices', '100']);
     expect(calm.err).toBe('');
   });

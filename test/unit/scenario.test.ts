@@ -139,3 +139,26 @@ describe('scenario validation', () => {
     expect(readFileSync(`${ROOT}/schemas/scenario.schema.json`, 'utf8')).toBe(scenarioJsonSchemaText());
   });
 });
+
+describe('identity templates', () => {
+  it('expands names, and {id/N} / {id%N} so devices can share client ids', async () => {
+    const { expandTemplate } = await import('../../src/scenario/template.js');
+    const vars = { id: 7, run: 'r1', cohort: 'cloned' };
+    expect(expandTemplate('{run}-{cohort}-{id}', vars)).toBe('r1-cloned-7');
+    expect(expandTemplate('dev-{id/2}', vars)).toBe('dev-3');
+    expect(expandTemplate('dev-{id%5}', vars)).toBe('dev-2');
+    expect([0, 1, 2, 3].map((id) => expandTemplate('p-{id/2}', { id }))).toEqual(['p-0', 'p-0', 'p-1', 'p-1']);
+    // Left as written: unknown names, division by zero, operators on text.
+    expect(expandTemplate('{nope}-{id/0}-{run%3}', vars)).toBe('{nope}-{id/0}-{run%3}');
+  });
+
+  it('accepts the downlink block and the reboot outage mode, and names bad values', () => {
+    expect(problems({ name: 'd', devices: 2, device: { downlink: { every: '1s', from: '2s', until: '4s' } }, waves: [{ type: 'spike' }, { type: 'outage', at: '1s', offline: '1s', mode: 'reboot' }] })).toEqual([]);
+    const bad = problems({ name: 'd', devices: 2, device: { downlink: { every: '0s', qos: 3 } }, waves: [{ type: 'spike' }] });
+    expect(bad.some((p) => p.includes('device.downlink.every'))).toBe(true);
+    expect(bad.some((p) => p.includes('device.downlink.qos'))).toBe(true);
+    expect(problems({ name: 'd', devices: 2, device: { protocol: 'websocket', downlink: { every: '1s' } }, waves: [{ type: 'spike' }] })).toContain(
+      'device.downlink: downlink messages are for MQTT devices',
+    );
+  });
+});
