@@ -5,11 +5,13 @@
  * everything in this one run:
  * - openssl s_time -new (and -reuse, reported apart): CPU of its process / connections;
  * - a Node floor (bench/lib/tls-floor.js): tls.connect as herd called it before (plain) and with
- *   one shared SecureContext and the leaf-only identity check (tuned);
- * - herd (`herd run`, one worker): marginal CPU of two runs, --sizes A,B devices at --rate/s:
- *   (CPU of B − CPU of A) / (B − A), so start-up and teardown cancel. The same runs then drop every
- *   session (outage, clean DISCONNECT) and reconnect — with tls.resume 0 (full) and 1 (resumed) —
- *   counted from results.json (full vs resumed handshakes).
+ *   one shared SecureContext and the leaf-only identity check (tuned), one at a time like s_time;
+ *   and tuned + MQTT CONNECT/CONNACK paced at --rate/s with every session held, as herd runs;
+ * - herd (`herd run`, one worker), marginal CPU of two runs of --sizes A,B devices:
+ *   (CPU of B − CPU of A) / (B − A), so start-up and teardown cancel — one handshake at a time
+ *   (a spike under --max-handshakes 1, s_time's shape) and open model at --rate/s. The open-model
+ *   runs then drop every session (outage, clean DISCONNECT) and reconnect — with tls.resume 0
+ *   (full) and 1 (resumed) — counted from results.json (full vs resumed handshakes).
  * Prints the table with the ratios and the load average; asserts nothing.
  *
  *   npm run bench:tls [-- --sizes 300,2300 --rate 400 --stime-seconds 5 --floor-count 1500]
@@ -45,8 +47,8 @@ async function withBroker(bin, certs, version, fn) {
   }
 }
 
-function nodeFloor(port, ca, version, mode, resume) {
-  const spec = JSON.stringify({ port, ca, version, mode, resume, count: floorCount, timeoutMs: 120_000 });
+function nodeFloor(port, ca, version, mode, resume, ratePerS = 0) {
+  const spec = JSON.stringify({ port, ca, version, mode, resume, ratePerS, count: floorCount, timeoutMs: 120_000 });
   const out = execFileSync(process.execPath, [join(repoRoot, 'bench/lib/tls-floor.js'), spec], { encoding: 'utf8', timeout: 150_000 });
   return JSON.parse(out.trim().split('\n').at(-1));
 }
@@ -60,7 +62,16 @@ async function measureVersion(bin, certs, version, workDir) {
   v.floorPlain = await withBroker(bin, certs, version, (t) => nodeFloor(t.port, certs.ca, version, 'plain', false));
   v.floorTuned = await withBroker(bin, certs, version, (t) => nodeFloor(t.port, certs.ca, version, 'tuned', false));
   v.floorResumed = await withBroker(bin, certs, version, (t) => nodeFloor(t.port, certs.ca, version, 'tuned', true));
+  v.floorPaced = await withBroker(bin, certs, version, (t) => nodeFloor(t.port, certs.ca, version, 'tuned', false, rate));
   v.herd = {};
+  for (const devices of [small, large]) {
+    log(`[${version}] herd ${devices} devices, one handshake at a time`);
+    const runDir = join(workDir, `${version}-closed-${devices}`);
+    mkdirSync(runDir, { recursive: true });
+    v.herd[`closed-${devices}`] = await withBroker(bin, certs, version, (t) =>
+      runHerdTls({ repoRoot, runDir, url: t.url, ca: certs.ca, version, devices, ratePerS: rate, resume: 0, reconnectWave: false, closedLoop: true }),
+    );
+  }
   for (const resume of [0, 1]) {
     for (const devices of [small, large]) {
       log(`[${version}] herd ${devices} devices at ${rate}/s, tls.resume ${resume}`);
@@ -71,12 +82,13 @@ async function measureVersion(bin, certs, version, workDir) {
       );
     }
   }
-  const marginal = (resume, cpuKey, countKey) => {
-    const a = v.herd[`${resume}-${small}`];
-    const b = v.herd[`${resume}-${large}`];
+  const marginal = (kind, cpuKey, countKey) => {
+    const a = v.herd[`${kind}-${small}`];
+    const b = v.herd[`${kind}-${large}`];
     const n = countKey(b) - countKey(a);
     return n > 0 ? (b[cpuKey] - a[cpuKey]) / n : null;
   };
+  v.herdClosedUs = marginal('closed', 'waveCpuUs', (r) => r.devices);
   v.herdFullUs = marginal(0, 'waveCpuUs', (r) => r.devices);
   v.herdFullWithSessionsUs = marginal(1, 'waveCpuUs', (r) => r.devices);
   v.herdReconnectFullUs = marginal(0, 'reconnectCpuUs', (r) => r.reconnects);
@@ -93,12 +105,19 @@ function render(rows, meta) {
   out.push(`TLS handshake client CPU — Mosquitto ${meta.mosquitto} (set_tcp_nodelay true), ECDSA P-256, loopback, node ${process.versions.node} / OpenSSL ${process.versions.openssl}`);
   out.push(`load average (1 min) ${meta.load0.toFixed(2)} before, ${meta.load1.toFixed(2)} after, on ${cpus().length} cores; herd: 1 worker, ${small}→${large} devices at ${rate}/s (marginal)`);
   out.push('');
-  out.push('Full handshake, client CPU µs per handshake');
-  out.push('| TLS | openssl s_time -new | node floor plain | node floor tuned | herd | herd / openssl | herd / node plain | herd / node tuned |');
+  out.push('Full handshake, client CPU µs per handshake — one at a time (closed loop; herd also sends CONNECT and reads CONNACK)');
+  out.push('| TLS | openssl s_time -new | node floor plain | node floor tuned | herd --max-handshakes 1 | herd / openssl | herd / node plain | herd / node tuned |');
   out.push('|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const v of rows) {
     const o = cpuOf(v.stime);
-    out.push(`| ${v.version} | ${us(o)} | ${us(v.floorPlain.cpuUsPerHandshake)} | ${us(v.floorTuned.cpuUsPerHandshake)} | ${us(v.herdFullUs)} | ${ratio(v.herdFullUs, o)} | ${ratio(v.herdFullUs, v.floorPlain.cpuUsPerHandshake)} | ${ratio(v.herdFullUs, v.floorTuned.cpuUsPerHandshake)} |`);
+    out.push(`| ${v.version} | ${us(o)} | ${us(v.floorPlain.cpuUsPerHandshake)} | ${us(v.floorTuned.cpuUsPerHandshake)} | ${us(v.herdClosedUs)} | ${ratio(v.herdClosedUs, o)} | ${ratio(v.herdClosedUs, v.floorPlain.cpuUsPerHandshake)} | ${ratio(v.herdClosedUs, v.floorTuned.cpuUsPerHandshake)} |`);
+  }
+  out.push('');
+  out.push(`Full handshake, client CPU µs per handshake — open model at ${rate}/s, MQTT CONNECT/CONNACK, sessions held`);
+  out.push(`| TLS | node floor tuned + MQTT at ${rate}/s | herd at ${rate}/s | herd / openssl s_time | herd / node floor at ${rate}/s |`);
+  out.push('|---|---:|---:|---:|---:|');
+  for (const v of rows) {
+    out.push(`| ${v.version} | ${us(v.floorPaced.cpuUsPerHandshake)} | ${us(v.herdFullUs)} | ${ratio(v.herdFullUs, cpuOf(v.stime))} | ${ratio(v.herdFullUs, v.floorPaced.cpuUsPerHandshake)} |`);
   }
   out.push('');
   out.push('Resumption (reported apart), client CPU µs per handshake; herd reconnects include the clean DISCONNECT of the session they replace');
@@ -120,7 +139,7 @@ function render(rows, meta) {
       }
     }
     for (const [k, r] of [['s_time -new', v.stime], ['s_time -reuse', v.stimeReuse]]) if ('skipped' in r) out.push(`  note: ${k} not measured: ${r.skipped}`);
-    for (const [k, r] of [['plain', v.floorPlain], ['tuned', v.floorTuned], ['resumed', v.floorResumed]]) if (r.errors > 0) out.push(`  note: node floor ${k}: ${r.errors} errors (${r.firstError?.trim()})`);
+    for (const [k, r] of [['plain', v.floorPlain], ['tuned', v.floorTuned], ['resumed', v.floorResumed], ['paced', v.floorPaced]]) if (r.errors > 0) out.push(`  note: node floor ${k}: ${r.errors} errors (${r.firstError?.trim()})`);
   }
   out.push('');
   out.push('goal (issue 17): herd full-handshake CPU within 1.3× of openssl s_time');

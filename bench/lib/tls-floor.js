@@ -1,15 +1,18 @@
 /**
- * The Node floor of the TLS bench, run as its own process: a plain `tls.connect` loop against one
- * listener, one handshake at a time like `openssl s_time`, each connection closed right after its
- * handshake (close_notify, then FIN). Prints one JSON line: CPU (user + system) from the first
- * connect to the last close divided by the handshakes, and how many resumed and how many skipped
- * the key exchange (no ephemeral key: getEphemeralKeyInfo() is empty).
+ * The Node floor of the TLS bench, run as its own process against one listener. Prints one JSON
+ * line: CPU (user + system) from the first connect to the last handshake divided by the
+ * handshakes, and how many resumed and how many skipped the key exchange (no ephemeral key:
+ * getEphemeralKeyInfo() is empty).
  *
  *   node bench/lib/tls-floor.js '{"port":8883,"ca":"ca.crt","version":"TLSv1.3","mode":"plain","count":1500}'
  *
  * mode 'plain': tls.connect with the options herd passed before it shared a context (ca per call).
  * mode 'tuned': one SecureContext for every connection and the leaf-only identity check herd uses
  * (src/protocols/transports/tls-context.ts): what Node + OpenSSL cost at best with verification on.
+ * Without `ratePerS`: one handshake at a time like `openssl s_time`, each closed right after it
+ * (close_notify, then FIN). With `ratePerS`: what herd's bench runs do, without herd — connections
+ * opened at that rate (open model), an MQTT CONNECT sent and its CONNACK awaited, every session
+ * held until the last one is in.
  * resume: a first connection (not counted) waits for its session; every later one offers it.
  */
 import { readFileSync } from 'node:fs';
@@ -25,61 +28,97 @@ const peerCertificate = tls.TLSSocket.prototype.getPeerCertificate;
 function leafOnly() {
   return peerCertificate.call(this, false);
 }
+// MQTT 3.1.1 CONNECT, client id "tls-floor-01", keepalive 30 s.
+const CONNECT = Buffer.from('101800044d5154540402001e000c746c732d666c6f6f722d3031', 'hex');
 
 let session;
 const tally = { handshakes: 0, resumed: 0, keyExchangeSkipped: 0, errors: 0, firstError: null };
 
-function once(prime = false) {
-  return new Promise((resolve) => {
-    const opts = { host: '127.0.0.1', port: o.port, rejectUnauthorized: true };
-    if (o.mode === 'tuned') opts.secureContext = context;
-    else Object.assign(opts, { ca }, versions);
-    if (o.resume && session !== undefined) opts.session = session;
-    const s = tls.connect(opts);
-    s.setNoDelay(true);
-    if (o.mode === 'tuned') s.getPeerCertificate = leafOnly;
-    if (prime) {
-      // TLS 1.3 tickets arrive after the handshake: close once one is here.
-      s.on('session', (b) => {
-        session ??= b;
-        // Not from inside OpenSSL's ticket callback: a close_notify written there draws a decode_error alert.
-        setImmediate(() => s.end());
-      });
+/** Opens one connection; `done` runs once it is finished with (closed, or CONNACK'd when held). */
+function open(done, { prime = false, hold = false } = {}) {
+  const opts = { host: '127.0.0.1', port: o.port, rejectUnauthorized: true };
+  if (o.mode === 'tuned') opts.secureContext = context;
+  else Object.assign(opts, { ca }, versions);
+  if (o.resume && session !== undefined) opts.session = session;
+  const s = tls.connect(opts);
+  s.setNoDelay(true);
+  if (o.mode === 'tuned') s.getPeerCertificate = leafOnly;
+  if (prime) {
+    // TLS 1.3 tickets arrive after the handshake: close once one is here.
+    s.on('session', (b) => {
+      session ??= b;
+      // Not from inside OpenSSL's ticket callback: a close_notify written there draws a decode_error alert.
+      setImmediate(() => s.end());
+    });
+  }
+  s.on('secureConnect', () => {
+    tally.handshakes++;
+    if (s.isSessionReused()) tally.resumed++;
+    if (Object.keys(s.getEphemeralKeyInfo() ?? {}).length === 0) tally.keyExchangeSkipped++;
+    if (hold) s.write(CONNECT);
+    else if (!prime) s.end();
+  });
+  let reported = false;
+  s.on('data', (d) => {
+    if (hold && !reported && d[0] === 0x20) {
+      reported = true;
+      done(s);
     }
-    s.on('secureConnect', () => {
-      tally.handshakes++;
-      if (s.isSessionReused()) tally.resumed++;
-      if (Object.keys(s.getEphemeralKeyInfo() ?? {}).length === 0) tally.keyExchangeSkipped++;
-      if (!prime) s.end();
-    });
-    s.on('data', () => {});
-    s.on('error', (err) => {
-      tally.errors++;
-      tally.firstError ??= err.message;
-    });
-    s.on('close', resolve);
+  });
+  s.on('error', (err) => {
+    tally.errors++;
+    tally.firstError ??= err.message;
+  });
+  s.on('close', () => {
+    // A held session that closed before its CONNACK still ends its wait (counted in errors).
+    if (!reported) done(hold ? null : s);
+    reported = true;
   });
 }
 
-if (o.resume) await once(true);
-const handshakes0 = tally.handshakes;
-const resumed0 = tally.resumed;
-const skipped0 = tally.keyExchangeSkipped;
+const sequential = () => new Promise((resolve) => open(resolve));
+
+/** Opens `count` held sessions at `ratePerS`; resolves once every one has its CONNACK (or failed). */
+function paced(ratePerS) {
+  const held = [];
+  return new Promise((resolve) => {
+    const t0 = performance.now();
+    let opened = 0;
+    let finished = 0;
+    const finish = (s) => {
+      if (s !== null) held.push(s);
+      if (++finished === count) resolve(held);
+    };
+    const tick = () => {
+      const due = Math.min(count, Math.floor(((performance.now() - t0) / 1000) * ratePerS) + 1);
+      while (opened < due) {
+        opened++;
+        open(finish, { hold: true });
+      }
+      if (opened < count && Date.now() < deadlineMs) setTimeout(tick, Math.max(1, Math.floor(1000 / ratePerS)));
+      else if (opened < count) resolve(held);
+    };
+    tick();
+  });
+}
+
+if (o.resume) await new Promise((resolve) => open(resolve, { prime: true }));
+const before = { ...tally };
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
-let done = 0;
-while (done < count && Date.now() < deadlineMs) {
-  await once();
-  done++;
-}
+let held = [];
+if (o.ratePerS) held = await paced(Number(o.ratePerS));
+else for (let done = 0; done < count && Date.now() < deadlineMs; done++) await sequential();
 const cpu = process.cpuUsage(cpu0);
-const n = tally.handshakes - handshakes0;
+const seconds = (performance.now() - t0) / 1000;
+for (const s of held) s.destroy();
+const n = tally.handshakes - before.handshakes;
 process.stdout.write(`${JSON.stringify({
   handshakes: n,
-  resumed: tally.resumed - resumed0,
-  keyExchangeSkipped: tally.keyExchangeSkipped - skipped0,
+  resumed: tally.resumed - before.resumed,
+  keyExchangeSkipped: tally.keyExchangeSkipped - before.keyExchangeSkipped,
   errors: tally.errors,
   firstError: tally.firstError,
   cpuUsPerHandshake: n > 0 ? (cpu.user + cpu.system) / n : null,
-  perS: n / ((performance.now() - t0) / 1000),
+  perS: n / seconds,
 })}\n`);
