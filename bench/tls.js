@@ -16,11 +16,12 @@
  *
  *   npm run bench:tls [-- --sizes 300,2300 --rate 400 --stime-seconds 5 --floor-count 1500]
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { findMosquitto } from './lib/targets.js';
 import { runHerdTls } from './lib/tls-herd.js';
 import { runSTime } from './lib/tls-stime.js';
@@ -37,6 +38,7 @@ const stimeSeconds = Number(arg('stime-seconds', '5'));
 const floorCount = Number(arg('floor-count', '1500'));
 const versions = String(arg('versions', 'TLSv1.2,TLSv1.3')).split(',');
 const log = (m) => process.stderr.write(`${m}\n`);
+const execFileAsync = promisify(execFile);
 
 async function withBroker(bin, certs, version, fn) {
   const t = await startTlsMosquitto(bin, certs, version);
@@ -47,10 +49,11 @@ async function withBroker(bin, certs, version, fn) {
   }
 }
 
-function nodeFloor(port, ca, version, mode, resume, ratePerS = 0) {
+/** Not execFileSync: the brokers' stderr pipes must keep being read meanwhile. */
+async function nodeFloor(port, ca, version, mode, resume, ratePerS = 0) {
   const spec = JSON.stringify({ port, ca, version, mode, resume, ratePerS, count: floorCount, timeoutMs: 120_000 });
-  const out = execFileSync(process.execPath, [join(repoRoot, 'bench/lib/tls-floor.js'), spec], { encoding: 'utf8', timeout: 150_000 });
-  return JSON.parse(out.trim().split('\n').at(-1));
+  const { stdout } = await execFileAsync(process.execPath, [join(repoRoot, 'bench/lib/tls-floor.js'), spec], { encoding: 'utf8', timeout: 150_000 });
+  return JSON.parse(stdout.trim().split('\n').at(-1));
 }
 
 async function measureVersion(bin, certs, version, workDir) {

@@ -28,8 +28,12 @@ const peerCertificate = tls.TLSSocket.prototype.getPeerCertificate;
 function leafOnly() {
   return peerCertificate.call(this, false);
 }
-// MQTT 3.1.1 CONNECT, client id "tls-floor-01", keepalive 30 s.
-const CONNECT = Buffer.from('101800044d5154540402001e000c746c732d666c6f6f722d3031', 'hex');
+const CONNECT_HEAD = Buffer.from('101c00044d5154540402001e0010', 'hex');
+let clientIds = 0;
+/** MQTT 3.1.1 CONNECT, keepalive 30 s, a client id of its own (a shared one makes the broker take sessions over). */
+function connectPacket() {
+  return Buffer.concat([CONNECT_HEAD, Buffer.from(`tls-floor-${String(clientIds++).padStart(6, '0')}`)]);
+}
 
 let session;
 const tally = { handshakes: 0, resumed: 0, keyExchangeSkipped: 0, errors: 0, firstError: null };
@@ -55,7 +59,7 @@ function open(done, { prime = false, hold = false } = {}) {
     tally.handshakes++;
     if (s.isSessionReused()) tally.resumed++;
     if (Object.keys(s.getEphemeralKeyInfo() ?? {}).length === 0) tally.keyExchangeSkipped++;
-    if (hold) s.write(CONNECT);
+    if (hold) s.write(connectPacket());
     else if (!prime) s.end();
   });
   let reported = false;
