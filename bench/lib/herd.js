@@ -89,7 +89,7 @@ export async function runHerd(s) {
   return summarise({ results, probes, overMs, planned, code, targetCpuUs: targetCpu0 !== null && targetCpu1 !== null ? targetCpu1 - targetCpu0 : null, spec: s });
 }
 
-function runChild(cmd, args, env, timeoutMs) {
+export function runChild(cmd, args, env, timeoutMs) {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -166,7 +166,7 @@ function watchHeld(probeDir, planned) {
   return { stop: () => clearInterval(timer) };
 }
 
-function readProbes(dir) {
+export function readProbes(dir) {
   return readdirSync(dir)
     .filter((f) => f.startsWith('probe-') && f.endsWith('.json'))
     .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')))
@@ -174,7 +174,7 @@ function readProbes(dir) {
 }
 
 /** CPU µs (user + system) of one probed process at wall time tMs, interpolated between samples. */
-function cpuAt(samples, tMs) {
+export function cpuAt(samples, tMs) {
   let prev = samples[0];
   for (const x of samples) {
     if (x[COL.t] >= tMs) {

@@ -4,6 +4,7 @@ import { classifyError, isLoadShedding, wsHttpFailure } from '../../src/protocol
 import { prepareTarget } from '../../src/protocols/device.js';
 import { parseTargetUrl } from '../../src/util/target-url.js';
 import { clientCertFor, resolveTls } from '../../src/protocols/transports/tls-options.js';
+import { MAX_CACHED_CONTEXTS, SecureContexts } from '../../src/protocols/transports/tls-context.js';
 import { TlsSessionStore } from '../../src/protocols/transports/tls-sessions.js';
 
 const TLS_DIR = new URL('../../fixtures/tls/', import.meta.url).pathname;
@@ -53,6 +54,21 @@ describe('TLS settings', () => {
     s.save(3, Buffer.from('c'));
     expect(s.size).toBe(2);
     expect(new TlsSessionStore(0, 10).take(1)).toBeUndefined();
+  });
+});
+
+describe('SecureContexts', () => {
+  it('one context per client certificate pair, built once; pairs past the cap are built per connection', () => {
+    const pair = resolveTls({ clientCert: `${TLS_DIR}clients/device-{id}.crt` }).clientCerts[0]!;
+    const pairs = Array.from({ length: MAX_CACHED_CONTEXTS + 1 }, () => pair);
+    const c = new SecureContexts({ ca: undefined, minVersion: undefined, maxVersion: undefined, clientCerts: pairs, offerPskWithoutKeyExchange: false });
+    expect(c.forDevice(5)).toBe(c.forDevice(5 + pairs.length));
+    expect(c.forDevice(5)).not.toBe(c.forDevice(6));
+    expect(c.forDevice(MAX_CACHED_CONTEXTS)).not.toBe(c.forDevice(MAX_CACHED_CONTEXTS));
+    expect(c.size).toBe(2);
+    const fleet = resolveTls({ ca: `${TLS_DIR}ca.crt` }).contexts;
+    expect(fleet.forDevice(0)).toBe(fleet.forDevice(12345));
+    expect(fleet.size).toBe(1);
   });
 });
 

@@ -3,9 +3,10 @@
  * handler through shared functions and a tag on the socket, so a held connection costs no closures.
  */
 import * as net from 'node:net';
-import * as tls from 'node:tls';
+import type * as tls from 'node:tls';
 import type { Link, LinkHandler, LinkTarget } from './link.js';
-import { clientCertFor, type ResolvedTls } from './tls-options.js';
+import { connectTls, ranKeyExchange } from './tls-context.js';
+import type { ResolvedTls } from './tls-options.js';
 
 export interface TcpOpenOptions {
   host: string;
@@ -38,11 +39,10 @@ export class StreamLink implements Link {
     this.handler = handler;
     this.tls = tlsSettings;
     this.deviceKey = deviceKey;
-    if (tlsSettings !== null) s.setNoDelay(true);
     s.on('connect', onConnect);
     if (tlsSettings !== null) {
       s.on('secureConnect', onSecureConnect);
-      s.on('session', onSession);
+      if (tlsSettings.sessions.savesSessions) s.on('session', onSession);
     }
     // Plain TCP links read into one shared buffer (see openTcpLink); the rest get 'data' events.
     if (!sharedRead) s.on('data', onData);
@@ -113,33 +113,7 @@ function onSharedRead(this: Tagged, nread: number, buf: Buffer): void {
 }
 
 export function openTlsLink(t: LinkTarget, settings: ResolvedTls, deviceKey: number, h: LinkHandler): StreamLink {
-  return new StreamLink(tls.connect(tlsConnectOptions(t, settings, deviceKey)), h, settings, deviceKey);
-}
-
-/** tls.connect options for one device's attempt (shared with the wss:// adapter). */
-export function tlsConnectOptions(t: LinkTarget, s: ResolvedTls, deviceKey: number): tls.ConnectionOptions {
-  // tls.connect hands these to net.Socket#connect, which honours localAddress.
-  const o: tls.ConnectionOptions & { localAddress?: string } = {
-    host: t.address,
-    port: t.port,
-    rejectUnauthorized: s.rejectUnauthorized,
-  };
-  if (t.localAddress !== undefined) o.localAddress = t.localAddress;
-  // Node refuses an IP as SNI. Node checks the certificate against the SNI name, else the IP.
-  const sni = s.servername ?? (net.isIP(t.hostname) === 0 ? t.hostname : undefined);
-  if (sni !== undefined) o.servername = sni;
-  if (s.ca !== undefined) o.ca = s.ca;
-  if (s.alpn !== undefined) o.ALPNProtocols = s.alpn;
-  if (s.minVersion !== undefined) o.minVersion = s.minVersion;
-  if (s.maxVersion !== undefined) o.maxVersion = s.maxVersion;
-  const pair = clientCertFor(s, deviceKey);
-  if (pair !== null) {
-    o.cert = pair.cert;
-    o.key = pair.key;
-  }
-  const session = s.sessions.take(deviceKey);
-  if (session !== undefined) o.session = session;
-  return o;
+  return new StreamLink(connectTls(t, settings, deviceKey), h, settings, deviceKey);
 }
 
 function onConnect(this: Tagged): void {
@@ -149,8 +123,9 @@ function onConnect(this: Tagged): void {
 }
 function onSecureConnect(this: Tagged): void {
   const l = this[LINK];
-  const resumed = (this as unknown as tls.TLSSocket).isSessionReused();
-  l.tls?.sessions.countHandshake(resumed);
+  const socket = this as unknown as tls.TLSSocket;
+  const resumed = socket.isSessionReused();
+  l.tls?.sessions.countHandshake(resumed, !resumed || ranKeyExchange(socket));
   l.handler.linkTlsDone(resumed);
   l.handler.linkReady();
 }

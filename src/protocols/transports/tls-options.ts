@@ -7,6 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { SecureVersion } from 'node:tls';
 import { HerdError } from '../../errors.js';
+import { SecureContexts } from './tls-context.js';
 import { TlsSessionStore } from './tls-sessions.js';
 
 export interface TlsSettings {
@@ -46,6 +47,8 @@ export interface ResolvedTls {
   maxVersion: SecureVersion | undefined;
   clientCerts: readonly ClientCertPair[];
   sessions: TlsSessionStore;
+  /** The SecureContexts every connection of this process shares (built on first use). */
+  contexts: SecureContexts;
 }
 
 const VERSIONS: readonly string[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
@@ -80,6 +83,7 @@ export function resolveTls(s: TlsSettings, field = 'device.tls'): ResolvedTls {
   }
   const clientCerts = s.clientCert === undefined ? [] : loadClientCerts(s.clientCert, `${field}.clientCert`, read, problems);
   if (problems.length > 0) throw new HerdError('E_SCENARIO_INVALID', `${field}: invalid TLS settings`, problems);
+  const sessions = new TlsSessionStore(resume, maxCached);
   return {
     ca,
     rejectUnauthorized: s.insecure !== true,
@@ -88,7 +92,8 @@ export function resolveTls(s: TlsSettings, field = 'device.tls'): ResolvedTls {
     minVersion: s.minVersion,
     maxVersion: s.maxVersion,
     clientCerts,
-    sessions: new TlsSessionStore(resume, maxCached),
+    sessions,
+    contexts: new SecureContexts({ ca, minVersion: s.minVersion, maxVersion: s.maxVersion, clientCerts, offerPskWithoutKeyExchange: sessions.savesSessions }),
   };
 }
 

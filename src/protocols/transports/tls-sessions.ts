@@ -12,6 +12,8 @@ export class TlsSessionStore {
   /** Handshakes that completed, by kind (tlsSocket.isSessionReused()). */
   fullHandshakes = 0;
   resumedHandshakes = 0;
+  /** Resumed handshakes that skipped the key exchange (TLS 1.2 abbreviated, TLS 1.3 psk_ke). */
+  resumedWithoutKeyExchange = 0;
 
   constructor(share: number, maxEntries: number) {
     this.share = share;
@@ -28,8 +30,16 @@ export class TlsSessionStore {
     return s;
   }
 
+  /**
+   * Whether sessions are kept at all. Without, the adapters do not listen for 'session': Node then
+   * leaves OpenSSL's new-session callback off instead of serialising every ticket into a Buffer.
+   */
+  get savesSessions(): boolean {
+    return this.maxEntries > 0 && this.share > 0;
+  }
+
   save(key: number, session: Buffer): void {
-    if (this.maxEntries === 0 || this.share <= 0) return;
+    if (!this.savesSessions) return;
     // Re-insert so the Map's order stays "oldest first" for eviction.
     this.sessions.delete(key);
     if (this.sessions.size >= this.maxEntries) {
@@ -39,9 +49,12 @@ export class TlsSessionStore {
     this.sessions.set(key, session);
   }
 
-  countHandshake(resumed: boolean): void {
-    if (resumed) this.resumedHandshakes++;
-    else this.fullHandshakes++;
+  countHandshake(resumed: boolean, keyExchange: boolean): void {
+    if (!resumed) this.fullHandshakes++;
+    else {
+      this.resumedHandshakes++;
+      if (!keyExchange) this.resumedWithoutKeyExchange++;
+    }
   }
 
   get size(): number {

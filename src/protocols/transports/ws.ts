@@ -5,11 +5,12 @@
  */
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import * as net from 'node:net';
-import * as tls from 'node:tls';
+import type * as tls from 'node:tls';
 import { WebSocket } from 'ws';
 import { wsHttpFailure } from '../classify.js';
 import type { Link, LinkHandler, LinkTarget } from './link.js';
-import { resetSocket, tlsConnectOptions } from './tcp.js';
+import { resetSocket } from './tcp.js';
+import { connectTls, ranKeyExchange } from './tls-context.js';
 import type { ResolvedTls } from './tls-options.js';
 
 export interface WsLinkOptions {
@@ -47,8 +48,7 @@ export class WsLink implements Link {
       if (t.localAddress !== undefined) no.localAddress = t.localAddress;
       raw = net.connect(no);
     } else {
-      raw = tls.connect(tlsConnectOptions(t, tlsSettings, deviceKey));
-      raw.setNoDelay(true);
+      raw = connectTls(t, tlsSettings, deviceKey);
     }
     const s = raw as TaggedSocket;
     s[LINK] = this;
@@ -56,7 +56,7 @@ export class WsLink implements Link {
     s.on('connect', onSocketConnect);
     if (tlsSettings !== null) {
       s.on('secureConnect', onSecureConnect);
-      s.on('session', onSession);
+      if (tlsSettings.sessions.savesSessions) s.on('session', onSession);
     }
     s.on('error', ignore); // errors reach us through ws (its request owns the socket)
     s.on('close', onSocketClose);
@@ -137,8 +137,9 @@ function onSocketConnect(this: TaggedSocket): void {
 }
 function onSecureConnect(this: TaggedSocket): void {
   const l = this[LINK];
-  const resumed = (this as unknown as tls.TLSSocket).isSessionReused();
-  l.tls?.sessions.countHandshake(resumed);
+  const socket = this as unknown as tls.TLSSocket;
+  const resumed = socket.isSessionReused();
+  l.tls?.sessions.countHandshake(resumed, !resumed || ranKeyExchange(socket));
   l.handler.linkTlsDone(resumed);
 }
 function onSession(this: TaggedSocket, session: Buffer): void {
