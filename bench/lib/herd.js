@@ -34,6 +34,7 @@ const COL = { t: 0, user: 1, sys: 2, rss: 3, heapUsed: 4, heapTotal: 5, external
  * @property {number} timeoutMs      hard bound on the whole child run
  * @property {boolean} [gcSamples]   force a GC for the 'go' and 'held' memory samples (memory runs)
  * @property {'js' | 'native'} [engine]  device.engine of the scenario (default js)
+ * @property {Record<string, string>} [env]  extra environment for herd's processes (e.g. HERD_BENCH_HEAP_SNAPSHOT)
  */
 
 /** Scenario for one measurement: one `rate` wave of exactly `devices`, then an idle hold. */
@@ -76,7 +77,7 @@ export async function runHerd(s) {
   if (s.maxHandshakes > 0) args.push('--max-handshakes', String(s.maxHandshakes));
   const probeUrl = pathToFileURL(s.probePath).href;
   const nodeOptions = [process.env.NODE_OPTIONS ?? '', `--import=${probeUrl}`, s.gcSamples ? '--expose-gc' : ''].join(' ').trim();
-  const env = { ...process.env, NODE_OPTIONS: nodeOptions, HERD_BENCH_PROBE_DIR: probeDir };
+  const env = { ...process.env, ...(s.env ?? {}), NODE_OPTIONS: nodeOptions, HERD_BENCH_PROBE_DIR: probeDir };
   const targetCpu0 = procCpuUs(s.target.pid);
   const watch = s.gcSamples ? watchHeld(probeDir, planned) : null;
   const { code, stdout, stderr } = await runChild(process.execPath, args, env, Math.min(s.timeoutMs, overMs + s.holdMs + RUN_SLACK_MS)).finally(() => watch?.stop());
@@ -296,8 +297,32 @@ function summarise({ results, probes, overMs, planned, code, targetCpuUs, spec }
             // RSS not explained by the V8 heap's committed size or by external memory: native
             // objects (libuv handles, socket wraps) and malloc fragmentation.
             nativeBytesPerConnection: gcDelta(COL.rss) - gcDelta(COL.heapTotal) - gcDelta(COL.external),
+            ...detailDelta(workers, held),
           }
         : null,
     },
+    heapSnapshots: workers.map((p) => p.detail?.held?.heapSnapshot).filter((x) => typeof x === 'string'),
   };
+}
+
+/**
+ * The probe's breakdown, 'held' − 'go' summed over workers, per held session: glibc malloc (bytes
+ * in use, and arena + mmapped: what malloc holds from the kernel), smaps (anonymous memory, RSS)
+ * and each V8 heap space's resident size.
+ */
+function detailDelta(workers, held) {
+  const ok = workers.every((p) => p.detail?.go && p.detail?.held);
+  if (!ok || held <= 0) return {};
+  const sum = (get) => workers.reduce((n, p) => n + (get(p.detail.held) ?? 0) - (get(p.detail.go) ?? 0), 0) / held;
+  const out = {
+    smapsAnonymousBytesPerConnection: sum((d) => d.smaps?.Anonymous),
+    heapSpacesPhysicalBytesPerConnection: Object.fromEntries(
+      Object.keys(workers[0].detail.held.heapSpaces ?? {}).map((k) => [k, sum((d) => d.heapSpaces?.[k]?.physical)]),
+    ),
+  };
+  if (workers.every((p) => p.detail.held.malloc && p.detail.go.malloc)) {
+    out.mallocInUseBytesPerConnection = sum((d) => d.malloc.inUseBytes);
+    out.mallocHeldBytesPerConnection = sum((d) => d.malloc.arenaBytes + d.malloc.mmappedBytes);
+  }
+  return out;
 }

@@ -8,10 +8,17 @@
  * - 'go': when the worker receives the coordinator's "go" message (before its first connect);
  * - 'held': when the bench sends SIGUSR2, which it does once every session is open and idle.
  * Their difference is the live heap a held connection costs, free of not-yet-collected garbage.
+ * With each tagged sample goes a breakdown (`detail`): glibc malloc's arenas (mallinfo2, through the
+ * native addon when it is built), /proc/self/smaps_rollup and V8's heap spaces. With
+ * HERD_BENCH_HEAP_SNAPSHOT=1 the 'held' sample also writes a heap snapshot (bench/lib/heap-summary.js
+ * counts its objects by constructor).
  * The probe changes nothing in herd; its cost is one process.memoryUsage() per sample.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 
 const dir = process.env.HERD_BENCH_PROBE_DIR;
 const PROBE_MS = Number(process.env.HERD_BENCH_PROBE_MS ?? '100');
@@ -33,9 +40,15 @@ if (dir !== undefined && dir !== '') {
   const take = () => {
     if (samples.length < MAX_SAMPLES) samples.push(sample());
   };
+  /** @type {Record<string, object>} */
+  const detail = {};
   const tag = (name) => {
     if (typeof globalThis.gc === 'function') globalThis.gc();
     tagged[name] = sample();
+    detail[name] = breakdown();
+    if (name === 'held' && process.env.HERD_BENCH_HEAP_SNAPSHOT === '1') {
+      detail[name].heapSnapshot = writeHeapSnapshot(join(dir, `heap-${process.pid}.heapsnapshot`));
+    }
   };
   take();
   setInterval(take, PROBE_MS).unref();
@@ -63,10 +76,45 @@ if (dir !== undefined && dir !== '') {
     written = true;
     take();
     try {
-      writeFileSync(join(dir, `probe-${process.pid}.json`), JSON.stringify({ pid: process.pid, ppid: process.ppid, role, script, samples, tagged }));
+      writeFileSync(join(dir, `probe-${process.pid}.json`), JSON.stringify({ pid: process.pid, ppid: process.ppid, role, script, samples, tagged, detail }));
     } catch {
       // The bench reports a missing probe file; the run itself must not fail because of it.
     }
   };
   process.on('exit', write);
+}
+
+/** The native addon's mallinfo(), when it is built (the probe never builds or requires more). */
+function mallinfoFn() {
+  const addon = fileURLToPath(new URL('../../native/build/Release/herd_native.node', import.meta.url));
+  if (!existsSync(addon)) return null;
+  try {
+    const b = createRequire(import.meta.url)(addon);
+    return typeof b.mallinfo === 'function' ? b.mallinfo : null;
+  } catch {
+    return null;
+  }
+}
+let mallinfo;
+
+/** malloc arenas, smaps_rollup (kB → bytes) and V8 heap spaces, all in bytes. */
+function breakdown() {
+  if (mallinfo === undefined) mallinfo = mallinfoFn();
+  const out = {};
+  if (mallinfo !== null) {
+    const [arena, mmapped, inUse, free] = mallinfo();
+    out.malloc = { arenaBytes: arena, mmappedBytes: mmapped, inUseBytes: inUse, freeBytes: free };
+  }
+  try {
+    const smaps = {};
+    for (const line of readFileSync('/proc/self/smaps_rollup', 'utf8').split('\n')) {
+      const m = /^(\w+):\s+(\d+) kB/.exec(line);
+      if (m !== null) smaps[m[1]] = Number(m[2]) * 1024;
+    }
+    out.smaps = smaps;
+  } catch {
+    // not Linux: no smaps
+  }
+  out.heapSpaces = Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, { size: s.space_size, used: s.space_used_size, physical: s.physical_space_size }]));
+  return out;
 }
