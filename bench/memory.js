@@ -40,6 +40,7 @@ const repeats = Number(arg('repeats', '1'));
 const sizes = String(arg('sizes', '5000,15000')).split(',').map(Number);
 const clients = String(arg('clients', 'c,js,native')).split(',');
 const snapshot = process.argv.includes('--snapshot');
+const holdMs = Number(arg('hold-ms', '11000'));
 const pool = new SourcePool(parsePool(String(arg('source-pool', '127.0.0.64-127.0.0.254'))));
 const INFLIGHT = 64;
 const WORKERS = 2;
@@ -64,7 +65,7 @@ async function measureHerd(factory, engine, devices, runDir) {
   log(`  sources ${sources.join(', ')}: ${formatTimeWait(tw)}`);
   const r = await withBroker(factory, (t) =>
     runHerd({
-      repoRoot, probePath: join(repoRoot, 'bench/lib/probe.js'), runDir, target: t, devices, ratePerS: 100_000, holdMs: 11_000,
+      repoRoot, probePath: join(repoRoot, 'bench/lib/probe.js'), runDir, target: t, devices, ratePerS: 100_000, holdMs,
       workers: WORKERS, maxHandshakes: INFLIGHT / WORKERS, sources, timeoutMs: 180_000, gcSamples: true, engine,
       env: snapshot ? { HERD_BENCH_HEAP_SNAPSHOT: '1' } : {},
     }),
@@ -73,7 +74,8 @@ async function measureHerd(factory, engine, devices, runDir) {
   const held = r.memory.held;
   return {
     held,
-    rss: r.memory.rssBytesPerConnection,
+    // Writing a heap snapshot leaves its own memory resident through the hold: not comparable.
+    rss: snapshot ? null : r.memory.rssBytesPerConnection,
     gcRss: g?.rssBytesPerConnection ?? null,
     heapUsed: g?.heapUsedBytesPerConnection ?? null,
     heapTotal: g?.heapTotalBytesPerConnection ?? null,
@@ -88,6 +90,8 @@ async function measureHerd(factory, engine, devices, runDir) {
     snapshots: r.heapSnapshots ?? [],
     errors: r.errors,
     succeeded: r.attempts.succeeded,
+    // Context only (the machine may be shared): what the memory settings cost in CPU.
+    cpuUs: r.cpu.usPerConnection,
   };
 }
 
@@ -97,7 +101,7 @@ async function measureC(ref, factory, n, i) {
   const r = await withBroker(factory, (t) =>
     runReference(ref.binary, { target: t, count: n, inflight: INFLIGHT, sources, holdMs: 2_000, prefix: `mref${n}-${i}`, timeoutMs: 120_000 }),
   );
-  return { held: r.held, rss: r.bytesPerHeldConnection, gcRss: r.bytesPerHeldConnection, gcRssTotal: r.rssHeldBytes - r.rssBeforeBytes, succeeded: r.succeeded };
+  return { held: r.held, cpuUs: r.cpuUsPerConnection, rss: r.bytesPerHeldConnection, gcRss: r.bytesPerHeldConnection, gcRssTotal: r.rssHeldBytes - r.rssBeforeBytes, succeeded: r.succeeded };
 }
 
 const med = (xs) => {
@@ -106,7 +110,7 @@ const med = (xs) => {
 };
 const f0 = (x) => (x === null || x === undefined ? '—' : Math.round(x).toLocaleString('en-US'));
 const ratio = (a, b) => (a === null || b === null || !b ? 'n/a' : `${(a / b).toFixed(1)}×`);
-const KEYS = ['held', 'rss', 'gcRss', 'heapUsed', 'heapTotal', 'external', 'mallocInUse', 'mallocHeld', 'anon', 'gcRssTotal', 'heapUsedTotal', 'succeeded'];
+const KEYS = ['held', 'rss', 'gcRss', 'heapUsed', 'heapTotal', 'external', 'mallocInUse', 'mallocHeld', 'anon', 'gcRssTotal', 'heapUsedTotal', 'succeeded', 'cpuUs'];
 
 async function main() {
   const bin = findMosquitto();
@@ -146,13 +150,13 @@ async function main() {
   console.log(`\nmemory per held idle connection — ${factory.label} ${factory.version}, loopback, ${INFLIGHT} in flight (herd: ${WORKERS} workers), fresh source addresses per run (≥ 2, ≤ 8,000 connections each), medians of ${repeats}`);
   console.log(`load average (1 min) ${load0.toFixed(2)} before, ${load1.toFixed(2)} after`);
   console.log('\nbytes per held connection (herd: Σ workers, after a forced GC at "go" and with every session held):');
-  console.log('| devices | client | held | RSS (no forced GC) | RSS | vs C | live JS heap | V8 committed | external | malloc in use | malloc from kernel | anonymous |');
-  console.log('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('| devices | client | held | RSS (no forced GC) | RSS | vs C | live JS heap | V8 committed | external | malloc in use | malloc from kernel | anonymous | CPU µs/conn |');
+  console.log('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const n of sizes) {
     const r = rows[n];
     for (const [c, x] of Object.entries(r)) {
       const name = c === 'c' ? 'C reference' : `herd-${c}`;
-      console.log(`| ${n.toLocaleString('en-US')} | ${name} | ${f0(x.held)} | ${f0(x.rss)} | ${f0(x.gcRss)} | ${ratio(x.gcRss, r.c?.gcRss ?? null)} | ${f0(x.heapUsed)} | ${f0(x.heapTotal)} | ${f0(x.external)} | ${f0(x.mallocInUse)} | ${f0(x.mallocHeld)} | ${f0(x.anon)} |`);
+      console.log(`| ${n.toLocaleString('en-US')} | ${name} | ${f0(x.held)} | ${f0(x.rss)} | ${f0(x.gcRss)} | ${ratio(x.gcRss, r.c?.gcRss ?? null)} | ${f0(x.heapUsed)} | ${f0(x.heapTotal)} | ${f0(x.external)} | ${f0(x.mallocInUse)} | ${f0(x.mallocHeld)} | ${f0(x.anon)} | ${x.cpuUs === null ? '—' : x.cpuUs.toFixed(0)} |`);
     }
   }
   if (sizes.length >= 2) {

@@ -118,6 +118,7 @@ export class DeviceTable {
       connectTimeoutMs: Math.max(1, Math.round(d.connectTimeoutUs / 1000)),
       maxPacketBytes: this.o.maxPacketBytes,
       engine: this.engines[this.cohort(slot)] ?? 'js',
+      slotCount: this.o.ids.length,
     };
     if (d.protocol === 'websocket') {
       if (d.hello !== null) opts.hello = this.expand(d.hello, vars);
