@@ -76,6 +76,7 @@ async function measureHerd(factory, engine, devices, runDir) {
     held,
     // Writing a heap snapshot leaves its own memory resident through the hold: not comparable.
     rss: snapshot ? null : r.memory.rssBytesPerConnection,
+    endRss: snapshot ? null : r.memory.endOfHoldRssBytesPerConnection,
     gcRss: g?.rssBytesPerConnection ?? null,
     heapUsed: g?.heapUsedBytesPerConnection ?? null,
     heapTotal: g?.heapTotalBytesPerConnection ?? null,
@@ -86,6 +87,7 @@ async function measureHerd(factory, engine, devices, runDir) {
     spaces: g?.heapSpacesPhysicalBytesPerConnection ?? null,
     // Totals (bytes) for the marginal figure.
     gcRssTotal: g === null ? null : g.rssBytesPerConnection * held,
+    endRssTotal: snapshot || r.memory.endOfHoldRssBytesPerConnection === null ? null : r.memory.endOfHoldRssBytesPerConnection * held,
     heapUsedTotal: g === null ? null : g.heapUsedBytesPerConnection * held,
     snapshots: r.heapSnapshots ?? [],
     errors: r.errors,
@@ -101,7 +103,7 @@ async function measureC(ref, factory, n, i) {
   const r = await withBroker(factory, (t) =>
     runReference(ref.binary, { target: t, count: n, inflight: INFLIGHT, sources, holdMs: 2_000, prefix: `mref${n}-${i}`, timeoutMs: 120_000 }),
   );
-  return { held: r.held, cpuUs: r.cpuUsPerConnection, rss: r.bytesPerHeldConnection, gcRss: r.bytesPerHeldConnection, gcRssTotal: r.rssHeldBytes - r.rssBeforeBytes, succeeded: r.succeeded };
+  return { held: r.held, cpuUs: r.cpuUsPerConnection, rss: r.bytesPerHeldConnection, endRss: r.bytesPerHeldConnection, gcRss: r.bytesPerHeldConnection, gcRssTotal: r.rssHeldBytes - r.rssBeforeBytes, endRssTotal: r.rssHeldBytes - r.rssBeforeBytes, succeeded: r.succeeded };
 }
 
 const med = (xs) => {
@@ -110,7 +112,7 @@ const med = (xs) => {
 };
 const f0 = (x) => (x === null || x === undefined ? '—' : Math.round(x).toLocaleString('en-US'));
 const ratio = (a, b) => (a === null || b === null || !b ? 'n/a' : `${(a / b).toFixed(1)}×`);
-const KEYS = ['held', 'rss', 'gcRss', 'heapUsed', 'heapTotal', 'external', 'mallocInUse', 'mallocHeld', 'anon', 'gcRssTotal', 'heapUsedTotal', 'succeeded', 'cpuUs'];
+const KEYS = ['held', 'rss', 'endRss', 'gcRss', 'heapUsed', 'heapTotal', 'external', 'mallocInUse', 'mallocHeld', 'anon', 'gcRssTotal', 'endRssTotal', 'heapUsedTotal', 'succeeded', 'cpuUs'];
 
 async function main() {
   const bin = findMosquitto();
@@ -150,13 +152,13 @@ async function main() {
   console.log(`\nmemory per held idle connection — ${factory.label} ${factory.version}, loopback, ${INFLIGHT} in flight (herd: ${WORKERS} workers), fresh source addresses per run (≥ 2, ≤ 8,000 connections each), medians of ${repeats}`);
   console.log(`load average (1 min) ${load0.toFixed(2)} before, ${load1.toFixed(2)} after`);
   console.log('\nbytes per held connection (herd: Σ workers, after a forced GC at "go" and with every session held):');
-  console.log('| devices | client | held | RSS (no forced GC) | RSS | vs C | live JS heap | V8 committed | external | malloc in use | malloc from kernel | anonymous | CPU µs/conn |');
-  console.log('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('| devices | client | held | RSS (no forced GC) | RSS at the hold’s end | RSS after GC | vs C | live JS heap | V8 committed | external | malloc in use | malloc from kernel | anonymous | CPU µs/conn |');
+  console.log('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const n of sizes) {
     const r = rows[n];
     for (const [c, x] of Object.entries(r)) {
       const name = c === 'c' ? 'C reference' : `herd-${c}`;
-      console.log(`| ${n.toLocaleString('en-US')} | ${name} | ${f0(x.held)} | ${f0(x.rss)} | ${f0(x.gcRss)} | ${ratio(x.gcRss, r.c?.gcRss ?? null)} | ${f0(x.heapUsed)} | ${f0(x.heapTotal)} | ${f0(x.external)} | ${f0(x.mallocInUse)} | ${f0(x.mallocHeld)} | ${f0(x.anon)} | ${x.cpuUs === null ? '—' : x.cpuUs.toFixed(0)} |`);
+      console.log(`| ${n.toLocaleString('en-US')} | ${name} | ${f0(x.held)} | ${f0(x.rss)} | ${f0(x.endRss)} | ${f0(x.gcRss)} | ${ratio(x.gcRss, r.c?.gcRss ?? null)} | ${f0(x.heapUsed)} | ${f0(x.heapTotal)} | ${f0(x.external)} | ${f0(x.mallocInUse)} | ${f0(x.mallocHeld)} | ${f0(x.anon)} | ${x.cpuUs === null ? '—' : x.cpuUs.toFixed(0)} |`);
     }
   }
   if (sizes.length >= 2) {
@@ -166,9 +168,10 @@ async function main() {
       const x = rows[a][c];
       const y = rows[b][c];
       if (!x || !y || x.gcRssTotal === null || y.gcRssTotal === null || y.held === x.held) continue;
-      const dRss = (y.gcRssTotal - x.gcRssTotal) / (y.held - x.held);
-      const dHeap = y.heapUsedTotal !== null && x.heapUsedTotal !== null ? (y.heapUsedTotal - x.heapUsedTotal) / (y.held - x.held) : null;
-      console.log(`  ${(c === 'c' ? 'C reference' : `herd-${c}`).padEnd(12)} RSS ${f0(dRss)} B${dHeap === null ? '' : ` · live JS heap ${f0(dHeap)} B`}`);
+      const slope = (k) => (y[k] !== null && x[k] !== null ? (y[k] - x[k]) / (y.held - x.held) : null);
+      const dEnd = slope('endRssTotal');
+      const dHeap = slope('heapUsedTotal');
+      console.log(`  ${(c === 'c' ? 'C reference' : `herd-${c}`).padEnd(12)} RSS after GC ${f0(slope('gcRssTotal'))} B${dEnd === null ? '' : ` · RSS at the hold’s end ${f0(dEnd)} B`}${dHeap === null ? '' : ` · live JS heap ${f0(dHeap)} B`}`);
     }
   }
   const big = rows[sizes.at(-1)];

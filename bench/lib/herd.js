@@ -243,6 +243,13 @@ function summarise({ results, probes, overMs, planned, code, targetCpuUs, spec }
     memSamples++;
     for (const k of Object.keys(mem)) mem[k] += d[k];
   }
+  // The end of the hold, without a forced GC: what an idle hold settles to (V8 gives back the
+  // young generation and compacts old space on its own ~30 s after the storm).
+  let endRss = 0;
+  for (const p of workers) {
+    const d = memoryDelta(p.samples, originMs, teardownMs - 2_000, teardownMs);
+    if (d !== null) endRss += d.rss;
+  }
   const perHeld = (x) => (held > 0 && memSamples === workers.length && memSamples > 0 ? x / held : null);
   // After a forced GC at 'go' and at 'held': the live cost, free of uncollected garbage.
   const gcOk = workers.length > 0 && workers.every((p) => p.tagged?.go && p.tagged?.held);
@@ -283,6 +290,7 @@ function summarise({ results, probes, overMs, planned, code, targetCpuUs, spec }
       held,
       workersMeasured: memSamples,
       rssBytesPerConnection: perHeld(mem.rss),
+      endOfHoldRssBytesPerConnection: perHeld(endRss),
       heapUsedBytesPerConnection: perHeld(mem.heapUsed),
       heapTotalBytesPerConnection: perHeld(mem.heapTotal),
       externalBytesPerConnection: perHeld(mem.external),
