@@ -151,6 +151,8 @@ async function main() {
 
   console.log(`\nmemory per held idle connection — ${factory.label} ${factory.version}, loopback, ${INFLIGHT} in flight (herd: ${WORKERS} workers), fresh source addresses per run (≥ 2, ≤ 8,000 connections each), medians of ${repeats}`);
   console.log(`load average (1 min) ${load0.toFixed(2)} before, ${load1.toFixed(2)} after`);
+  if (process.env.HERD_BENCH_V8_FLAGS) console.log(`experiment: workers ran with V8 flags ${process.env.HERD_BENCH_V8_FLAGS} (HERD_BENCH_V8_FLAGS)`);
+  if (process.env.NODE_OPTIONS) console.log(`NODE_OPTIONS: ${process.env.NODE_OPTIONS}`);
   console.log('\nbytes per held connection (herd: Σ workers, after a forced GC at "go" and with every session held):');
   console.log('| devices | client | held | RSS (no forced GC) | RSS at the hold’s end | RSS after GC | vs C | live JS heap | V8 committed | external | malloc in use | malloc from kernel | anonymous | CPU µs/conn |');
   console.log('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');

@@ -18,7 +18,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
+import { getHeapSpaceStatistics, setFlagsFromString, writeHeapSnapshot } from 'node:v8';
 
 const dir = process.env.HERD_BENCH_PROBE_DIR;
 const PROBE_MS = Number(process.env.HERD_BENCH_PROBE_MS ?? '100');
@@ -50,6 +50,9 @@ if (dir !== undefined && dir !== '') {
       detail[name].heapSnapshot = writeHeapSnapshot(join(dir, `heap-${process.pid}.heapsnapshot`));
     }
   };
+  // Experiments only: V8 flags NODE_OPTIONS does not accept (e.g. --no-page-promotion), set in
+  // the workers before they connect. Named in the bench's output when used.
+  if (role === 'worker' && process.env.HERD_BENCH_V8_FLAGS) setFlagsFromString(process.env.HERD_BENCH_V8_FLAGS);
   take();
   setInterval(take, PROBE_MS).unref();
   // The bench finds the workers' PIDs here while the run is going.

@@ -48,6 +48,15 @@ export function workerExecArgv(execArgv: readonly string[], nodeOptions: string 
   return chosen ? [...execArgv] : [...execArgv, '--max-semi-space-size=1'];
 }
 
+/**
+ * The environment every worker gets: one glibc malloc arena unless the user chose a count. V8's
+ * and Node's helper threads otherwise each get an arena of their own, which kept ~400 B per held
+ * session of freed memory at 15k (docs/performance.md, "Memory per held connection").
+ */
+export function workerEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return env.MALLOC_ARENA_MAX === undefined ? { ...env, MALLOC_ARENA_MAX: '1' } : env;
+}
+
 export interface RunOutcome {
   aggregate: Aggregate;
   planned: number;
@@ -122,6 +131,7 @@ export class Coordinator extends EventEmitter {
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
         serialization: 'json',
         execArgv: workerExecArgv(process.execArgv, process.env.NODE_OPTIONS),
+        env: workerEnv(process.env),
       });
       const w: WorkerState = {
         index: i,
