@@ -164,6 +164,8 @@ async function main() {
   goal('native ≥ 25,000 handshakes/s at 15k', at(15000) ? at(15000).perS >= 25_000 : null);
   goal('native ≥ 20,000 handshakes/s at 5k', at(5000) ? at(5000).perS >= 20_000 : null);
   goal('native ≤ 1 KB per held idle connection', at(15000) ? at(15000).bytes <= 1024 : null);
+  const js15 = rows.find((r) => r.n === 15000)?.js ?? null;
+  goal('js ≤ 3 KB per held idle connection (bench/memory.js splits where the bytes go)', js15 && js15.bytes !== null ? js15.bytes <= 3072 : null);
   mkdirSync(workDir, { recursive: true });
   writeFileSync(join(workDir, 'summary.json'), JSON.stringify({ load0, load1, rows, spikes }, null, 2));
   console.log(`\nfigures: ${join(workDir, 'summary.json')}`);

@@ -54,11 +54,10 @@ export class DeviceTable {
     this.targetIndex = new Uint16Array(n);
     this.session = new Uint32Array(n);
     this.pending = new Uint8Array(n);
-    // This worker's share of each outage and of the churn, by slot.
-    const slotOf = new Map<number, number>();
-    o.ids.forEach((id, slot) => slotOf.set(id, slot));
-    this.slotOf = slotOf;
-    this.outageMembers = o.plan.outages.map((out) => [...out.members].map((id) => slotOf.get(id)).filter((s): s is number => s !== undefined));
+    // This worker's share of each outage and of the churn, by slot. The id → slot map is built only
+    // for runs that have outages or churn: ~30 bytes per device otherwise held for nothing.
+    this.slotOf = o.plan.outages.length > 0 || o.plan.churnIds.length > 0 ? slotsById(o.ids) : new Map();
+    this.outageMembers = o.plan.outages.map((out) => [...out.members].map((id) => this.slotOf.get(id)).filter((s): s is number => s !== undefined));
     const prep = (url: string, c: (typeof o.scenario.cohorts)[number]): PreparedTarget =>
       prepareTarget(c.device.protocol, url, (c.device.tls ?? undefined) as TlsSettings | undefined, 'target');
     this.cohortTargets = o.scenario.cohorts.map((c) => c.targets?.map((t) => prep(t, c)) ?? null);
@@ -155,4 +154,10 @@ export class DeviceTable {
     const own = this.cohortTargets[this.cohort(slot)];
     if (own && own.length > 1) this.targetIndex[slot] = ((this.targetIndex[slot] as number) + 1) % own.length;
   }
+}
+
+function slotsById(ids: Uint32Array): Map<number, number> {
+  const m = new Map<number, number>();
+  ids.forEach((id, slot) => m.set(id, slot));
+  return m;
 }
