@@ -90,6 +90,9 @@ async function measureHerd(factory, engine, devices, runDir) {
     endRssTotal: snapshot || r.memory.endOfHoldRssBytesPerConnection === null ? null : r.memory.endOfHoldRssBytesPerConnection * held,
     heapUsedTotal: g === null ? null : g.heapUsedBytesPerConnection * held,
     snapshots: r.heapSnapshots ?? [],
+    setupHeap: r.setupPerDevice?.heapUsedBytes ?? null,
+    setupExternal: r.setupPerDevice?.externalBytes ?? null,
+    setupRss: r.setupPerDevice?.rssBytes ?? null,
     errors: r.errors,
     succeeded: r.attempts.succeeded,
     // Context only (the machine may be shared): what the memory settings cost in CPU.
@@ -112,7 +115,7 @@ const med = (xs) => {
 };
 const f0 = (x) => (x === null || x === undefined ? '—' : Math.round(x).toLocaleString('en-US'));
 const ratio = (a, b) => (a === null || b === null || !b ? 'n/a' : `${(a / b).toFixed(1)}×`);
-const KEYS = ['held', 'rss', 'endRss', 'gcRss', 'heapUsed', 'heapTotal', 'external', 'mallocInUse', 'mallocHeld', 'anon', 'gcRssTotal', 'endRssTotal', 'heapUsedTotal', 'succeeded', 'cpuUs'];
+const KEYS = ['held', 'rss', 'endRss', 'gcRss', 'heapUsed', 'heapTotal', 'external', 'mallocInUse', 'mallocHeld', 'anon', 'gcRssTotal', 'endRssTotal', 'heapUsedTotal', 'succeeded', 'cpuUs', 'setupHeap', 'setupExternal', 'setupRss'];
 
 async function main() {
   const bin = findMosquitto();
@@ -174,6 +177,13 @@ async function main() {
       const dEnd = slope('endRssTotal');
       const dHeap = slope('heapUsedTotal');
       console.log(`  ${(c === 'c' ? 'C reference' : `herd-${c}`).padEnd(12)} RSS after GC ${f0(slope('gcRssTotal'))} B${dEnd === null ? '' : ` · RSS at the hold’s end ${f0(dEnd)} B`}${dHeap === null ? '' : ` · live JS heap ${f0(dHeap)} B`}`);
+    }
+  }
+  console.log('\nset up before the origin, per planned device (the runner: per-slot rows, fleet; not in the figures above):');
+  for (const n of sizes) {
+    for (const c of ['js', 'native']) {
+      const x = rows[n][c];
+      if (x) console.log(`  ${n.toLocaleString('en-US')} herd-${c.padEnd(6)} live JS heap ${f0(x.setupHeap)} B · external ${f0(x.setupExternal)} B · RSS ${f0(x.setupRss)} B`);
     }
   }
   const big = rows[sizes.at(-1)];

@@ -309,6 +309,14 @@ function summarise({ results, probes, overMs, planned, code, targetCpuUs, spec }
           }
         : null,
     },
+    // What the runner sets up per planned device before the origin (go − pre-go, after GC).
+    setupPerDevice: workers.every((p) => p.tagged?.['pre-go'] && p.tagged?.go) && planned > 0
+      ? {
+          rssBytes: workers.reduce((n, p) => n + p.tagged.go[COL.rss] - p.tagged['pre-go'][COL.rss], 0) / planned,
+          heapUsedBytes: workers.reduce((n, p) => n + p.tagged.go[COL.heapUsed] - p.tagged['pre-go'][COL.heapUsed], 0) / planned,
+          externalBytes: workers.reduce((n, p) => n + p.tagged.go[COL.external] - p.tagged['pre-go'][COL.external], 0) / planned,
+        }
+      : null,
     heapSnapshots: workers.map((p) => p.detail?.held?.heapSnapshot).filter((x) => typeof x === 'string'),
   };
 }

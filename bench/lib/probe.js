@@ -4,9 +4,10 @@
  * (RSS, V8 heap, external) every PROBE_MS and writes them to HERD_BENCH_PROBE_DIR when the process
  * exits, so the bench can tell heap from external memory — which /proc alone cannot.
  *
- * Two tagged samples, each taken right after a full GC when the bench passed --expose-gc:
- * - 'go': when the worker receives the coordinator's "go" message (before its first connect);
- * - 'held': when the bench sends SIGUSR2, which it does once every session is open and idle.
+ * Tagged samples, each taken right after a full GC when the bench passed --expose-gc:
+ * - 'pre-go': when the worker receives the coordinator's "go" message, before worker.js handles it;
+ * - 'go': right after worker.js handled it (the runner built, before its first connect);
+ * - 'held': a second after the bench sends SIGUSR2, which it does once every session is open and idle.
  * Their difference is the live heap a held connection costs, free of not-yet-collected garbage.
  * With each tagged sample goes a breakdown (`detail`): glibc malloc's arenas (mallinfo2, through the
  * native addon when it is built), /proc/self/smaps_rollup and V8's heap spaces. With
@@ -22,6 +23,8 @@ import { getHeapSpaceStatistics, setFlagsFromString, writeHeapSnapshot } from 'n
 
 const dir = process.env.HERD_BENCH_PROBE_DIR;
 const PROBE_MS = Number(process.env.HERD_BENCH_PROBE_MS ?? '100');
+/** Between the two GCs of the 'held' sample. */
+const SETTLE_MS = 1_000;
 /** Bounded whatever the run length: ~1 hour at 100 ms. */
 const MAX_SAMPLES = 36_000;
 
@@ -65,13 +68,26 @@ if (dir !== undefined && dir !== '') {
     const onMessage = (m) => {
       if (m !== null && typeof m === 'object' && m.type === 'go') tag('go');
     };
+    // 'pre-go' runs before worker.js's own handler builds the runner: go − pre-go is what herd sets
+    // up per planned device (typed-array rows, the fleet), apart from what each held session costs.
+    const onFirst = (m) => {
+      if (m !== null && typeof m === 'object' && m.type === 'go') tag('pre-go');
+    };
     const hook = (event) => {
       if (event !== 'message') return;
       process.off('newListener', hook);
-      queueMicrotask(() => process.on('message', onMessage));
+      queueMicrotask(() => {
+        process.on('message', onMessage);
+        process.prependListener('message', onFirst);
+      });
     };
     process.on('newListener', hook);
-    process.on('SIGUSR2', () => tag('held'));
+    // A first GC, then the sample after a second one a second later: V8 returns the pages a GC
+    // freed from a background task, so a sample right after one GC reads RSS that is about to go.
+    process.on('SIGUSR2', () => {
+      if (typeof globalThis.gc === 'function') globalThis.gc();
+      setTimeout(() => tag('held'), SETTLE_MS).unref();
+    });
   }
   let written = false;
   const write = () => {
