@@ -12,7 +12,8 @@
  * With each tagged sample goes a breakdown (`detail`): glibc malloc's arenas (mallinfo2, through the
  * native addon when it is built), /proc/self/smaps_rollup and V8's heap spaces. With
  * HERD_BENCH_HEAP_SNAPSHOT=1 the 'held' sample also writes a heap snapshot (bench/lib/heap-summary.js
- * counts its objects by constructor).
+ * counts its objects by constructor). With HERD_BENCH_ALLOC_PROFILE=1 a worker samples every allocation
+ * from 'go' to 'held', garbage included (V8's sampling heap profiler), into alloc-PID.json.
  * The probe changes nothing in herd; its cost is one process.memoryUsage() per sample.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -66,7 +67,10 @@ if (dir !== undefined && dir !== '') {
     // handler then runs right after worker.js's, still before the first connect (the origin is
     // 250 ms ahead of 'go').
     const onMessage = (m) => {
-      if (m !== null && typeof m === 'object' && m.type === 'go') tag('go');
+      if (m !== null && typeof m === 'object' && m.type === 'go') {
+        tag('go');
+        if (process.env.HERD_BENCH_ALLOC_PROFILE === '1') startAllocationProfile();
+      }
     };
     // 'pre-go' runs before worker.js's own handler builds the runner: go − pre-go is what herd sets
     // up per planned device (typed-array rows, the fleet), apart from what each held session costs.
@@ -86,6 +90,7 @@ if (dir !== undefined && dir !== '') {
     // freed from a background task, so a sample right after one GC reads RSS that is about to go.
     process.on('SIGUSR2', () => {
       if (typeof globalThis.gc === 'function') globalThis.gc();
+      stopAllocationProfile();
       setTimeout(() => tag('held'), SETTLE_MS).unref();
     });
   }
@@ -136,4 +141,23 @@ function breakdown() {
   }
   out.heapSpaces = Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, { size: s.space_size, used: s.space_used_size, physical: s.physical_space_size }]));
   return out;
+}
+
+let profiler = null;
+/** Samples allocations with their stacks, objects the GC already collected included. */
+function startAllocationProfile() {
+  import('node:inspector').then(({ Session }) => {
+    profiler = new Session();
+    profiler.connect();
+    profiler.post('HeapProfiler.startSampling', { samplingInterval: 1024, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  });
+}
+function stopAllocationProfile() {
+  if (profiler === null) return;
+  const s = profiler;
+  profiler = null;
+  s.post('HeapProfiler.stopSampling', (err, r) => {
+    if (!err) writeFileSync(join(dir, `alloc-${process.pid}.json`), JSON.stringify(r.profile));
+    s.disconnect();
+  });
 }
