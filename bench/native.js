@@ -3,7 +3,12 @@
  * The native storm core beside the JavaScript path and the C reference (issue 17), against a
  * private Mosquitto on loopback, a fresh broker per measurement, everything in this one run:
  * - handshakes/s at 5k and 15k with 64 in flight (herd: --max-handshakes 32 × 2 workers; C: --inflight 64),
- *   herd counted to its last CONNACK as the C client counts, over the same 2 source addresses;
+ *   herd counted to its last CONNACK as the C client counts;
+ * - source addresses: fresh ones per measurement (never the previous run's), 2 for the C client and
+ *   the native core (both connect with IP_BIND_ADDRESS_NO_PORT), and for herd-js as many as keep
+ *   each at ≤ 5,000 connections (herd's own preflight rule): Node binds before connecting, with
+ *   SO_REUSEADDR, and past ~7,000 sockets on one address every bind costs ~1.3 ms
+ *   (bench/experiments/bind-reuseaddr.c) — at 15k over 2 addresses that was the JS path's collapse;
  * - client CPU µs per connection over the connect phase;
  * - user-space bytes per held idle connection (RSS delta while all are held; herd after a forced GC);
  * - schedule lag p50/p99 of a 5,000-device spike at t = 0 (herd js vs native, warm start on).
@@ -21,7 +26,9 @@ import { loadScenario } from '../dist/scenario/load.js';
 import { buildReference, runReference } from './lib/cref.js';
 import { runHerd } from './lib/herd.js';
 import { median } from './lib/procs.js';
+import { parsePool, SourcePool } from './lib/sources.js';
 import { findMosquitto, mosquittoFactory } from './lib/targets.js';
+import { formatTimeWait, timeWaitBy } from './lib/tcp-state.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const arg = (name, dflt) => {
@@ -31,7 +38,17 @@ const arg = (name, dflt) => {
 const repeats = Number(arg('repeats', '1'));
 const sizes = String(arg('sizes', '5000,15000')).split(',').map(Number);
 const spikeDevices = Number(arg('spike', '5000'));
-const SOURCES = ['127.0.0.2', '127.0.0.3'];
+const pool = new SourcePool(parsePool(String(arg('source-pool', '127.0.0.64-127.0.0.254'))));
+/** herd-js: at most this many bound sockets per source address (src/engine/preflight.ts CHEAP_BOUND_PER_ADDRESS). */
+const JS_PER_ADDRESS = 5_000;
+/** Fresh addresses for one measurement, with the TIME_WAIT already on them logged. */
+function sourcesFor(client, devices) {
+  const k = client === 'js' ? Math.max(2, Math.ceil(devices / JS_PER_ADDRESS)) : 2;
+  const out = [];
+  while (out.length < k) out.push(...pool.take(0).slice(0, k - out.length));
+  log(`  ${client}: ${out.join(', ')} — ${formatTimeWait(timeWaitBy(out))}`);
+  return out;
+}
 const INFLIGHT = 64;
 const WORKERS = 2;
 const log = (m) => process.stderr.write(`${m}\n`);
@@ -50,7 +67,7 @@ async function herdCeiling(factory, engine, devices, runDir) {
   return withBroker(factory, (t) =>
     runHerd({
       repoRoot, probePath: join(repoRoot, 'bench/lib/probe.js'), runDir, target: t, devices, ratePerS: 100_000, holdMs: 11_000,
-      workers: WORKERS, maxHandshakes: INFLIGHT / WORKERS, sources: SOURCES, timeoutMs: 180_000, gcSamples: true, engine,
+      workers: WORKERS, maxHandshakes: INFLIGHT / WORKERS, sources: sourcesFor(engine, devices), timeoutMs: 180_000, gcSamples: true, engine,
     }),
   );
 }
@@ -62,7 +79,7 @@ async function spikeLag(factory, engine) {
     writeFileSync(path, `name: native-spike\ntarget: ${t.url}\ndevices: ${spikeDevices}\ndevice: { keepalive: 600s, connectTimeout: 10s, engine: ${engine} }\nwaves:\n  - { type: spike }\nhold: 11s\n`);
     const c = new Coordinator({
       runId: `spike-${engine}`, scenario: loadScenario(path).resolved, targets: [[t.url]], workers: WORKERS, shard: { index: 0, count: 1 },
-      startAtMs: null, sourceIps: SOURCES, maxHandshakesInFlight: 0, maxPacketBytes: 64 * 1024, onWorkerFailure: 'abort', warmUp: true,
+      startAtMs: null, sourceIps: sourcesFor(engine, spikeDevices), maxHandshakesInFlight: 0, maxPacketBytes: 64 * 1024, onWorkerFailure: 'abort', warmUp: true,
     });
     const o = await c.run();
     const lat = o.aggregate.latency();
@@ -95,7 +112,7 @@ async function main() {
     for (let i = 0; i < repeats; i++) {
       if ('binary' in ref) {
         log(`[${n}] C reference ${i + 1}/${repeats}`);
-        runs.c.push(await withBroker(factory, (t) => runReference(ref.binary, { target: t, count: n, inflight: INFLIGHT, sources: SOURCES, holdMs: 2_000, prefix: `nref${n}-${i}`, timeoutMs: 120_000 })));
+        runs.c.push(await withBroker(factory, (t) => runReference(ref.binary, { target: t, count: n, inflight: INFLIGHT, sources: sourcesFor('c', n), holdMs: 2_000, prefix: `nref${n}-${i}`, timeoutMs: 120_000 })));
       }
       for (const engine of loadNative() === null ? ['js'] : ['js', 'native']) {
         log(`[${n}] herd-${engine} ${i + 1}/${repeats}`);
@@ -129,7 +146,7 @@ async function main() {
   }
   const load1 = loadavg()[0];
 
-  console.log(`\nnative storm core vs JavaScript path vs C reference — ${factory.label} ${factory.version}, loopback, ${INFLIGHT} in flight, ${SOURCES.length} source addresses, medians of ${repeats}`);
+  console.log(`\nnative storm core vs JavaScript path vs C reference — ${factory.label} ${factory.version}, loopback, ${INFLIGHT} in flight, fresh source addresses per run (C and native 2, js 1 per ${JS_PER_ADDRESS.toLocaleString('en-US')}), medians of ${repeats}`);
   console.log(`load average (1 min) ${load0.toFixed(2)} before, ${load1.toFixed(2)} after, on ${(await import('node:os')).cpus().length} cores`);
   console.log('\n| devices | client | handshakes/s | vs C | client CPU µs/conn | RSS bytes/held conn | live JS heap bytes/held conn | succeeded |');
   console.log('|---:|---|---:|---:|---:|---:|---:|---:|');
@@ -147,6 +164,8 @@ async function main() {
   goal('native ≥ 25,000 handshakes/s at 15k', at(15000) ? at(15000).perS >= 25_000 : null);
   goal('native ≥ 20,000 handshakes/s at 5k', at(5000) ? at(5000).perS >= 20_000 : null);
   goal('native ≤ 1 KB per held idle connection', at(15000) ? at(15000).bytes <= 1024 : null);
+  const js15 = rows.find((r) => r.n === 15000)?.js ?? null;
+  goal('js ≤ 3 KB per held idle connection (bench/memory.js splits where the bytes go)', js15 && js15.bytes !== null ? js15.bytes <= 3072 : null);
   mkdirSync(workDir, { recursive: true });
   writeFileSync(join(workDir, 'summary.json'), JSON.stringify({ load0, load1, rows, spikes }, null, 2));
   console.log(`\nfigures: ${join(workDir, 'summary.json')}`);

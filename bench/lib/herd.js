@@ -34,6 +34,7 @@ const COL = { t: 0, user: 1, sys: 2, rss: 3, heapUsed: 4, heapTotal: 5, external
  * @property {number} timeoutMs      hard bound on the whole child run
  * @property {boolean} [gcSamples]   force a GC for the 'go' and 'held' memory samples (memory runs)
  * @property {'js' | 'native'} [engine]  device.engine of the scenario (default js)
+ * @property {Record<string, string>} [env]  extra environment for herd's processes (e.g. HERD_BENCH_HEAP_SNAPSHOT)
  */
 
 /** Scenario for one measurement: one `rate` wave of exactly `devices`, then an idle hold. */
@@ -76,7 +77,7 @@ export async function runHerd(s) {
   if (s.maxHandshakes > 0) args.push('--max-handshakes', String(s.maxHandshakes));
   const probeUrl = pathToFileURL(s.probePath).href;
   const nodeOptions = [process.env.NODE_OPTIONS ?? '', `--import=${probeUrl}`, s.gcSamples ? '--expose-gc' : ''].join(' ').trim();
-  const env = { ...process.env, NODE_OPTIONS: nodeOptions, HERD_BENCH_PROBE_DIR: probeDir };
+  const env = { ...process.env, ...(s.env ?? {}), NODE_OPTIONS: nodeOptions, HERD_BENCH_PROBE_DIR: probeDir };
   const targetCpu0 = procCpuUs(s.target.pid);
   const watch = s.gcSamples ? watchHeld(probeDir, planned) : null;
   const { code, stdout, stderr } = await runChild(process.execPath, args, env, Math.min(s.timeoutMs, overMs + s.holdMs + RUN_SLACK_MS)).finally(() => watch?.stop());
@@ -242,6 +243,13 @@ function summarise({ results, probes, overMs, planned, code, targetCpuUs, spec }
     memSamples++;
     for (const k of Object.keys(mem)) mem[k] += d[k];
   }
+  // The end of the hold, without a forced GC: what an idle hold settles to (V8 gives back the
+  // young generation and compacts old space on its own ~30 s after the storm).
+  let endRss = 0;
+  for (const p of workers) {
+    const d = memoryDelta(p.samples, originMs, teardownMs - 2_000, teardownMs);
+    if (d !== null) endRss += d.rss;
+  }
   const perHeld = (x) => (held > 0 && memSamples === workers.length && memSamples > 0 ? x / held : null);
   // After a forced GC at 'go' and at 'held': the live cost, free of uncollected garbage.
   const gcOk = workers.length > 0 && workers.every((p) => p.tagged?.go && p.tagged?.held);
@@ -282,6 +290,7 @@ function summarise({ results, probes, overMs, planned, code, targetCpuUs, spec }
       held,
       workersMeasured: memSamples,
       rssBytesPerConnection: perHeld(mem.rss),
+      endOfHoldRssBytesPerConnection: perHeld(endRss),
       heapUsedBytesPerConnection: perHeld(mem.heapUsed),
       heapTotalBytesPerConnection: perHeld(mem.heapTotal),
       externalBytesPerConnection: perHeld(mem.external),
@@ -296,8 +305,40 @@ function summarise({ results, probes, overMs, planned, code, targetCpuUs, spec }
             // RSS not explained by the V8 heap's committed size or by external memory: native
             // objects (libuv handles, socket wraps) and malloc fragmentation.
             nativeBytesPerConnection: gcDelta(COL.rss) - gcDelta(COL.heapTotal) - gcDelta(COL.external),
+            ...detailDelta(workers, held),
           }
         : null,
     },
+    // What the runner sets up per planned device before the origin (go − pre-go, after GC).
+    setupPerDevice: workers.every((p) => p.tagged?.['pre-go'] && p.tagged?.go) && planned > 0
+      ? {
+          rssBytes: workers.reduce((n, p) => n + p.tagged.go[COL.rss] - p.tagged['pre-go'][COL.rss], 0) / planned,
+          heapUsedBytes: workers.reduce((n, p) => n + p.tagged.go[COL.heapUsed] - p.tagged['pre-go'][COL.heapUsed], 0) / planned,
+          externalBytes: workers.reduce((n, p) => n + p.tagged.go[COL.external] - p.tagged['pre-go'][COL.external], 0) / planned,
+        }
+      : null,
+    heapSnapshots: workers.map((p) => p.detail?.held?.heapSnapshot).filter((x) => typeof x === 'string'),
   };
+}
+
+/**
+ * The probe's breakdown, 'held' − 'go' summed over workers, per held session: glibc malloc (bytes
+ * in use, and arena + mmapped: what malloc holds from the kernel), smaps (anonymous memory, RSS)
+ * and each V8 heap space's resident size.
+ */
+function detailDelta(workers, held) {
+  const ok = workers.every((p) => p.detail?.go && p.detail?.held);
+  if (!ok || held <= 0) return {};
+  const sum = (get) => workers.reduce((n, p) => n + (get(p.detail.held) ?? 0) - (get(p.detail.go) ?? 0), 0) / held;
+  const out = {
+    smapsAnonymousBytesPerConnection: sum((d) => d.smaps?.Anonymous),
+    heapSpacesPhysicalBytesPerConnection: Object.fromEntries(
+      Object.keys(workers[0].detail.held.heapSpaces ?? {}).map((k) => [k, sum((d) => d.heapSpaces?.[k]?.physical)]),
+    ),
+  };
+  if (workers.every((p) => p.detail.held.malloc && p.detail.go.malloc)) {
+    out.mallocInUseBytesPerConnection = sum((d) => d.malloc.inUseBytes);
+    out.mallocHeldBytesPerConnection = sum((d) => d.malloc.arenaBytes + d.malloc.mmappedBytes);
+  }
+  return out;
 }

@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <malloc.h>
 #include <node_api.h>
 #include <stdlib.h>
 #include <string.h>
@@ -255,6 +256,20 @@ static napi_value now_us(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/* mallinfo() → [arena bytes (brk), mmapped bytes, bytes in use, bytes free]: glibc's malloc, all
+ * arenas, for the memory bench (bench/memory.js) to tell malloc's share of RSS from V8's. */
+static napi_value mallinfo_js(napi_env env, napi_callback_info info) {
+  struct mallinfo2 m = mallinfo2();
+  double v[4] = {(double)m.arena, (double)m.hblkhd, (double)m.uordblks, (double)m.fordblks};
+  napi_value out, x;
+  CHECK(napi_create_array_with_length(env, 4, &out));
+  for (uint32_t i = 0; i < 4; i++) {
+    CHECK(napi_create_double(env, v[i], &x));
+    CHECK(napi_set_element(env, out, i, x));
+  }
+  return out;
+}
+
 NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
       {"create", NULL, create, NULL, NULL, NULL, napi_default, NULL},
@@ -269,6 +284,7 @@ NAPI_MODULE_INIT() {
       {"close", NULL, close_core, NULL, NULL, NULL, napi_default, NULL},
       {"stats", NULL, stats, NULL, NULL, NULL, napi_default, NULL},
       {"nowUs", NULL, now_us, NULL, NULL, NULL, napi_default, NULL},
+      {"mallinfo", NULL, mallinfo_js, NULL, NULL, NULL, napi_default, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

@@ -36,6 +36,27 @@ export interface CoordinatorOptions {
   warmUp?: boolean;
 }
 
+/**
+ * V8 flags every worker gets. A storm allocates fast and V8 answers by growing the young generation
+ * to its 16 MB semi-space maximum (~30 MB resident per worker), which it gives back only ~30 s into
+ * an idle hold: at 7,500 held sessions per worker that was ~2.8 KB of RSS per session, more than a
+ * native session keeps in all. 1 MB semi-spaces cost no measurable CPU per connection
+ * (docs/performance.md, "Memory per held connection"). A semi-space size the user chose wins.
+ */
+export function workerExecArgv(execArgv: readonly string[], nodeOptions: string | undefined): string[] {
+  const chosen = [...execArgv, nodeOptions ?? ''].some((a) => /semi[-_]space/.test(a));
+  return chosen ? [...execArgv] : [...execArgv, '--max-semi-space-size=1'];
+}
+
+/**
+ * The environment every worker gets: one glibc malloc arena unless the user chose a count. V8's
+ * and Node's helper threads otherwise each get an arena of their own, which kept ~400 B per held
+ * session of freed memory at 15k (docs/performance.md, "Memory per held connection").
+ */
+export function workerEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return env.MALLOC_ARENA_MAX === undefined ? { ...env, MALLOC_ARENA_MAX: '1' } : env;
+}
+
 export interface RunOutcome {
   aggregate: Aggregate;
   planned: number;
@@ -106,7 +127,12 @@ export class Coordinator extends EventEmitter {
     const count = this.o.workers;
     const ready: Promise<void>[] = [];
     for (let i = 0; i < count; i++) {
-      const child = fork(script, this.o.workerArgs ?? [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
+      const child = fork(script, this.o.workerArgs ?? [], {
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        serialization: 'json',
+        execArgv: workerExecArgv(process.execArgv, process.env.NODE_OPTIONS),
+        env: workerEnv(process.env),
+      });
       const w: WorkerState = {
         index: i,
         child,

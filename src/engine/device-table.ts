@@ -33,18 +33,18 @@ export class DeviceTable {
   readonly outageMembers: number[][];
   private readonly slotOf: Map<number, number>;
   private readonly o: RunnerOptions;
-  private readonly expand: Expand;
   /** Per cohort: its failover list, or null to use the run's targets. Validated and TLS files read once. */
   private readonly cohortTargets: (PreparedTarget[] | null)[];
   /** Per cohort: the run's targets prepared with the cohort's TLS settings. */
   private readonly runTargets: PreparedTarget[][];
   /** Per cohort: the connect path its devices take (device-engine.ts). */
   private readonly engines: ('js' | 'native')[];
+  /** Per cohort: its identity templates with everything but {id} filled in once. */
+  private readonly identities: { clientId: IdTemplate; username: IdTemplate | null; password: IdTemplate | null; hello: IdTemplate | null }[];
 
   constructor(o: RunnerOptions, expand: Expand) {
     const n = o.ids.length;
     this.o = o;
-    this.expand = expand;
     this.intendedUs = new Float64Array(n);
     this.offlineUntilUs = new Float64Array(n);
     this.prevDelayUs = new Float64Array(n);
@@ -54,16 +54,20 @@ export class DeviceTable {
     this.targetIndex = new Uint16Array(n);
     this.session = new Uint32Array(n);
     this.pending = new Uint8Array(n);
-    // This worker's share of each outage and of the churn, by slot.
-    const slotOf = new Map<number, number>();
-    o.ids.forEach((id, slot) => slotOf.set(id, slot));
-    this.slotOf = slotOf;
-    this.outageMembers = o.plan.outages.map((out) => [...out.members].map((id) => slotOf.get(id)).filter((s): s is number => s !== undefined));
+    // This worker's share of each outage and of the churn, by slot. The id → slot map is built only
+    // for runs that have outages or churn: ~30 bytes per device otherwise held for nothing.
+    this.slotOf = o.plan.outages.length > 0 || o.plan.churnIds.length > 0 ? slotsById(o.ids) : new Map();
+    this.outageMembers = o.plan.outages.map((out) => [...out.members].map((id) => this.slotOf.get(id)).filter((s): s is number => s !== undefined));
     const prep = (url: string, c: (typeof o.scenario.cohorts)[number]): PreparedTarget =>
       prepareTarget(c.device.protocol, url, (c.device.tls ?? undefined) as TlsSettings | undefined, 'target');
     this.cohortTargets = o.scenario.cohorts.map((c) => c.targets?.map((t) => prep(t, c)) ?? null);
     this.runTargets = o.scenario.cohorts.map((c, i) => (o.targets[i] ?? []).map((t) => prep(t, c)));
     this.engines = o.scenario.cohorts.map((c) => cohortEngine(c.device));
+    this.identities = o.scenario.cohorts.map((c) => {
+      const fixed = { run: o.runId, worker: o.workerIndex, cohort: c.name };
+      const t = (template: string | null): IdTemplate | null => (template === null ? null : compileIdTemplate(template, expand, fixed));
+      return { clientId: t(c.device.clientId) as IdTemplate, username: t(c.device.username), password: t(c.device.password), hello: c.device.protocol === 'websocket' ? t(c.device.hello) : null };
+    });
   }
 
   id(slot: number): number {
@@ -107,7 +111,8 @@ export class DeviceTable {
     const id = this.id(slot);
     const c = this.cohortDef(slot);
     const d = c.device;
-    const vars = { id, run: this.o.runId, worker: this.o.workerIndex, cohort: c.name };
+    const who = this.identities[this.cohort(slot)];
+    if (who === undefined) throw new Error(`internal: no identity templates for slot ${slot}`);
     const own = this.cohortTargets[this.cohort(slot)];
     const run = this.runTargets[this.cohort(slot)] as PreparedTarget[];
     const target = own ? (own[(this.targetIndex[slot] as number) % own.length] as PreparedTarget) : (run[(id + (this.targetIndex[slot] as number)) % run.length] as PreparedTarget); // issue 16: + a Server Reference move
@@ -118,15 +123,16 @@ export class DeviceTable {
       connectTimeoutMs: Math.max(1, Math.round(d.connectTimeoutUs / 1000)),
       maxPacketBytes: this.o.maxPacketBytes,
       engine: this.engines[this.cohort(slot)] ?? 'js',
+      slotCount: this.o.ids.length,
     };
     if (d.protocol === 'websocket') {
-      if (d.hello !== null) opts.hello = this.expand(d.hello, vars);
+      if (who.hello !== null) opts.hello = who.hello(id);
       if (d.subprotocol !== null) opts.subprotocol = d.subprotocol;
     } else {
       opts.connectPacket = buildConnect({
-        clientId: this.expand(d.clientId, vars),
-        username: d.username === null ? null : this.expand(d.username, vars),
-        password: d.password === null ? null : this.expand(d.password, vars),
+        clientId: who.clientId(id),
+        username: who.username === null ? null : who.username(id),
+        password: who.password === null ? null : who.password(id),
         keepaliveS: Math.round(d.keepaliveUs / 1e6),
         clean: d.cleanSession,
         protocolVersion: d.mqttVersion,
@@ -154,4 +160,28 @@ export class DeviceTable {
     const own = this.cohortTargets[this.cohort(slot)];
     if (own && own.length > 1) this.targetIndex[slot] = ((this.targetIndex[slot] as number) + 1) % own.length;
   }
+}
+
+function slotsById(ids: Uint32Array): Map<number, number> {
+  const m = new Map<number, number>();
+  ids.forEach((id, slot) => m.set(id, slot));
+  return m;
+}
+
+type IdTemplate = (id: number) => string;
+
+/**
+ * An identity template with every name but {id} expanded once (`expand`'s rules: unknown names stay
+ * as written): per attempt only the device id is joined in, instead of a regex pass with a callback
+ * and a variables object per attempt.
+ */
+export function compileIdTemplate(template: string, expand: Expand, fixed: { run: string; worker: number; cohort: string }): IdTemplate {
+  // A marker no scenario value can contain (NUL), standing in for {id} while the rest is expanded.
+  const marker = '\u0000id\u0000';
+  const parts = expand(template, { ...fixed, id: marker }).split(marker);
+  if (parts.length === 1) {
+    const constant = parts[0] as string;
+    return () => constant;
+  }
+  return (id) => parts.join(String(id));
 }

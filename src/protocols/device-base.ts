@@ -51,16 +51,19 @@ const CLOSED_IN: Record<Phase, string> = {
   held: 'PEER_CLOSED',
 };
 
+interface ExtraStamps {
+  dnsDoneUs: number;
+  tlsDoneUs: number;
+  wsUpgradedUs: number;
+}
+
 export abstract class LinkedDevice implements LinkHandler {
   readonly deviceId: number;
   state: ConnState = 'connecting';
   phase: Phase = 'tcpConnect';
   /** µs since origin: when the attempt began (before DNS); NaN until reached for the rest. */
   socketOpenUs = NaN;
-  dnsDoneUs = NaN;
   tcpConnectedUs = NaN;
-  tlsDoneUs = NaN;
-  wsUpgradedUs = NaN;
   /** Protocol ready: CONNACK for MQTT, the upgrade for a plain WebSocket device. */
   readyUs = NaN;
   /**
@@ -72,17 +75,38 @@ export abstract class LinkedDevice implements LinkHandler {
   endedBy: 'peer' | 'us' | null = null;
   /** Whether the TLS handshake resumed a session; null without TLS or before it finished. */
   tlsResumed: boolean | null = null;
+  /**
+   * The stamps only a name lookup, TLS or WebSocket has, made when the first of them is reached:
+   * a held plain-TCP session does not carry three NaN doubles (16 bytes each) it never sets.
+   */
+  private extraStamps: ExtraStamps | null = null;
   protected link: Link | null = null;
   protected timer: NodeJS.Timeout | null = null;
   readonly clock: Clock;
   private readonly scheme: TransportScheme;
-  /** The phase the protocol on top starts in once the transport is ready. */
-  protected abstract readonly protocolPhase: Phase;
+  /** The phase the protocol on top starts in once the transport is ready (a getter: no field per device). */
+  protected abstract get protocolPhase(): Phase;
 
   constructor(clock: Clock, deviceId: number, scheme: TransportScheme) {
     this.clock = clock;
     this.deviceId = deviceId;
     this.scheme = scheme;
+  }
+
+  /** µs since origin: DNS answered, TLS done, WebSocket upgraded; NaN until reached (or without that phase). */
+  get dnsDoneUs(): number {
+    return this.extraStamps?.dnsDoneUs ?? NaN;
+  }
+  get tlsDoneUs(): number {
+    return this.extraStamps?.tlsDoneUs ?? NaN;
+  }
+  get wsUpgradedUs(): number {
+    return this.extraStamps?.wsUpgradedUs ?? NaN;
+  }
+
+  private stamps(): ExtraStamps {
+    if (this.extraStamps === null) this.extraStamps = { dnsDoneUs: NaN, tlsDoneUs: NaN, wsUpgradedUs: NaN };
+    return this.extraStamps;
   }
 
   /** Per-phase durations; valid once the device is connected. */
@@ -153,7 +177,7 @@ export abstract class LinkedDevice implements LinkHandler {
 
   private dnsAnswered(spec: LinkSpec, err: NodeJS.ErrnoException | null, address: string): void {
     if (this.state !== 'connecting') return; // timed out or aborted meanwhile
-    this.dnsDoneUs = this.clock.now();
+    this.stamps().dnsDoneUs = this.clock.now();
     if (err !== null) {
       this.failAttempt({ ...classifyError(err, 'dns'), phase: 'dns' });
       return;
@@ -191,14 +215,14 @@ export abstract class LinkedDevice implements LinkHandler {
 
   linkTlsDone(resumed: boolean): void {
     if (this.state !== 'handshaking') return;
-    this.tlsDoneUs = this.clock.now();
+    this.stamps().tlsDoneUs = this.clock.now();
     this.tlsResumed = resumed;
     this.phase = TRANSPORTS[this.scheme].websocket ? 'wsUpgrade' : this.protocolPhase;
   }
 
   linkWsUpgraded(): void {
     if (this.state !== 'handshaking') return;
-    this.wsUpgradedUs = this.clock.now();
+    this.stamps().wsUpgradedUs = this.clock.now();
     this.phase = this.protocolPhase;
   }
 

@@ -10,7 +10,7 @@ import { isIP } from 'node:net';
 import { connectProtocolVersion } from './mqtt/connect-packet.js';
 import { MqttConnection, type MqttOwner } from './mqtt/connection.js';
 import { loadNative } from './native/binding.js';
-import { openNativeDevice } from './native/device.js';
+import { openNativeDevice } from './native/core.js';
 import { listSchemes, parseTargetUrl, SCHEME_NAMES, SCHEMES, type DeviceKind, type TargetAddress } from '../util/target-url.js';
 import { resolveTls, type ResolvedTls, type TlsSettings } from './transports/tls-options.js';
 import { WsDevice, type WsDeviceOwner } from './ws/device.js';
@@ -54,6 +54,8 @@ export interface DeviceOpenOptions {
    * addon is loaded; otherwise, and by default, the JavaScript path.
    */
   engine?: 'js' | 'native';
+  /** How many slots the owner has: the native core sizes its per-slot rows once from it. */
+  slotCount?: number;
 }
 
 /** Whether the native core can carry devices to this target: plain mqtt:// to an IP literal. */
@@ -120,6 +122,7 @@ export function openDevice(t: PreparedTarget, o: DeviceOpenOptions, owner: MqttO
           connectPacket: o.connectPacket,
           protocolVersion: connectProtocolVersion(o.connectPacket),
           connectTimeoutMs: o.connectTimeoutMs,
+          ...(o.slotCount !== undefined ? { slotCount: o.slotCount } : {}),
         },
         o.maxPacketBytes,
       );

@@ -1,14 +1,15 @@
 /**
  * What only the native storm core has to prove, against real servers on loopback: it spreads
- * sources as told, goes dark on `silence` and is lost on `expire`, resets with RST, drops a pending
- * attempt without a report, and holds and releases many sessions with every socket accounted for.
+ * sources as told, goes dark on `silence` and is lost on `expire`, resets with RST, reuses a slot's
+ * device for its next attempt with clean state, drops a pending attempt without a report, and holds
+ * and releases many sessions with every socket accounted for.
  */
 import * as net from 'node:net';
 import { Aedes } from 'aedes';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openDevice, prepareTarget, type Device } from '../../src/protocols/device.js';
 import { buildConnect } from '../../src/protocols/mqtt/connect-packet.js';
-import { closeNativeCore, nativeCoreStats } from '../../src/protocols/native/device.js';
+import { closeNativeCore, nativeCoreStats } from '../../src/protocols/native/core.js';
 import { nativeBuilt } from '../helpers/native.js';
 import { RecordingOwner } from './protocol-owner.js';
 
@@ -111,6 +112,33 @@ describe.skipIf(!built)('the native storm core', () => {
     expect(serverErrors).toEqual(['ECONNRESET']);
     await new Promise((r) => setTimeout(r, 50));
     expect(o.of('closed', d.deviceId)).toHaveLength(1);
+  });
+
+  it('a slot opened again reuses its device with clean state: the second attempt has its own times', async () => {
+    const port = await server((s) => {
+      s.on('data', (b) => {
+        if (b[0] === 0x10) s.write(CONNACK_OK);
+        else if (b[0] === 0xe0) s.end(); // DISCONNECT: the server closes first
+      });
+    });
+    const o = owner();
+    const first = open(port, o, { slot: 3 });
+    expect((await o.outcome(3)).kind).toBe('connected');
+    const firstReadyUs = first.readyUs;
+    first.end();
+    await o.waitKind('closed', 3);
+    expect(first.state).toBe('closed');
+    const second = open(port, o, { slot: 3 });
+    expect(second).toBe(first);
+    expect(second.state).toBe('connecting');
+    expect(second.readyUs).toBeNaN();
+    expect(second.socketOpenUs).toBeGreaterThanOrEqual(firstReadyUs);
+    await o.waitKind('connected', 3, 2);
+    const p = second.phaseTimes();
+    expect(second.readyUs).toBeGreaterThanOrEqual(second.socketOpenUs);
+    expect(p.serviceUs).toBe(second.readyUs - second.socketOpenUs);
+    expect(p.serviceUs).toBe(p.tcpConnectUs + (p.mqttConnackUs as number));
+    expect(nativeCoreStats(o)[0]).toBe(1);
   });
 
   it('abort of a pending attempt reports nothing more and frees the socket', async () => {

@@ -1,6 +1,6 @@
 /**
  * A lean MQTT device connection (3.1.1 or 5) over any registered transport: one pre-built CONNECT,
- * a bounded frame splitter, hand-decoded CONNACK/PINGRESP, everything else decoded by the shared
+ * bounded frame splitting, hand-decoded CONNACK/PINGRESP, everything else decoded by the shared
  * mqtt-packet parser, and shared handler functions instead of per-socket closures. It reports to
  * its owner; it never throws on wire failures and never retries on its own.
  */
@@ -11,7 +11,7 @@ import type { TransportScheme } from '../registry.js';
 import type { ResolvedTls } from '../transports/tls-options.js';
 import { connectProtocolVersion } from './connect-packet.js';
 import { decodeFrame } from './decode.js';
-import { DISCONNECT_V4, FrameSplitter, PACKET, PINGREQ, type FrameError, type FrameSink } from './frames.js';
+import { DISCONNECT_V4, FRAMES_FAILED, PACKET, PINGREQ, splitFrames, type FrameError, type FrameGuard, type FrameSink } from './frames.js';
 import { handleMessagingPacket, publish, subscribe, type InboundMessage } from './messaging.js';
 import { Inflight } from './inflight.js';
 import { readServerSignal, signalOf, type ServerSignal } from './server-signals.js';
@@ -71,15 +71,20 @@ const DEFAULT_MAX_BUFFERED_BYTES = 256 * 1024;
 /** How long a clean end waits for the server to close first before forcing it. */
 export const CLOSE_GRACE_MS = 3_000;
 
-export class MqttConnection extends LinkedDevice implements FrameSink {
+export class MqttConnection extends LinkedDevice implements FrameSink, FrameGuard {
   readonly protocolVersion: 4 | 5;
   /** CONNACK session-present flag (meaningful on a reconnect with a persistent session). */
   sessionPresent = false;
   /** issue 16: the last MQTT 5 CONNACK/DISCONNECT signal, read by the owner (src/engine/steering.ts). */
   serverSignal: ServerSignal | null = null;
-  protected readonly protocolPhase = 'mqttConnack' as const;
+  protected get protocolPhase(): 'mqttConnack' {
+    return 'mqttConnack';
+  }
   private readonly owner: MqttOwner;
-  private splitter: FrameSplitter;
+  /** A partial inbound packet, only while there is one (frames.ts); the flag stops reading for good. */
+  private framesPending: Buffer | null = null;
+  framesStopped = false;
+  private readonly maxPacketBytes: number;
   private connectPacket: Buffer | null;
   /** Created on first use (see inflight.ts). */
   inflight: Inflight | null = null;
@@ -92,7 +97,7 @@ export class MqttConnection extends LinkedDevice implements FrameSink {
     this.owner = owner;
     this.connectPacket = o.connectPacket;
     this.protocolVersion = connectProtocolVersion(o.connectPacket);
-    this.splitter = new FrameSplitter(o.maxPacketBytes);
+    this.maxPacketBytes = o.maxPacketBytes;
     this.inflightCap = o.maxInflight ?? DEFAULT_MAX_INFLIGHT;
     this.maxBufferedBytes = o.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
     this.start({
@@ -124,7 +129,7 @@ export class MqttConnection extends LinkedDevice implements FrameSink {
 
   /** Bytes held for this connection: a partial inbound packet plus unsent outbound bytes. */
   get bufferedBytes(): number {
-    return this.splitter.bufferedBytes + (this.link?.bufferedWriteBytes ?? 0);
+    return (this.framesPending?.length ?? 0) + (this.link?.bufferedWriteBytes ?? 0);
   }
 
   /** Sends PINGREQ unless one is outstanding; the owner checks `pingSentUs` for a missing answer. */
@@ -183,7 +188,7 @@ export class MqttConnection extends LinkedDevice implements FrameSink {
 
   /** Drops the session because the peer broke the protocol or flooded us (messaging layer). */
   violate(code: string, origin: Failure['origin'] = 'protocol'): void {
-    this.splitter.stop();
+    this.stopFrames();
     if (origin === 'protocol') this.protocolFailure(code);
     else if (this.state === 'connected') this.lose({ origin, phase: 'held', code });
   }
@@ -199,7 +204,16 @@ export class MqttConnection extends LinkedDevice implements FrameSink {
   linkData(chunk: Buffer): void {
     if (this.state === 'closed') return;
     this.pingSentUs = NaN;
-    this.splitter.push(chunk, this);
+    if (this.framesStopped) return;
+    const pending = this.framesPending;
+    this.framesPending = null;
+    const rest = splitFrames(pending === null ? chunk : Buffer.concat([pending, chunk]), this.maxPacketBytes, this, this);
+    if (rest !== FRAMES_FAILED && !this.framesStopped) this.framesPending = rest;
+  }
+
+  stopFrames(): void {
+    this.framesStopped = true;
+    this.framesPending = null;
   }
 
   onPacket(firstByte: number, body: Buffer, frame: Buffer): void {
@@ -248,12 +262,12 @@ export class MqttConnection extends LinkedDevice implements FrameSink {
   // ---- reports ----
 
   protected reportFailed(f: Failure): void {
-    this.splitter.stop();
+    this.stopFrames();
     this.owner.onFailed(this, f);
   }
 
   protected reportLost(f: Failure): void {
-    this.splitter.stop();
+    this.stopFrames();
     this.owner.onLost(this, f);
   }
 

@@ -14,16 +14,72 @@ export interface FrameSink {
   onFrameError(code: FrameError): void;
 }
 
-export class FrameSplitter {
+/** What splitFrames needs of the connection it splits for: its stop flag, kept by the connection. */
+export interface FrameGuard {
+  /** Set once a frame error was reported, or the connection stopped reading: later bytes are dropped. */
+  readonly framesStopped: boolean;
+  stopFrames(): void;
+}
+
+/** splitFrames reported a frame error (and stopped the guard). */
+export const FRAMES_FAILED = Symbol('frames failed');
+
+/**
+ * Hands every whole packet of `buf` to `sink`, stopping early once the guard is stopped (the sink
+ * failed the connection). Returns the trailing partial packet as a copy to keep (so a small
+ * leftover does not pin a large chunk), null when nothing is left, or FRAMES_FAILED after a frame
+ * error was reported. Stateless: a connection keeps only its partial packet, and only while it has one.
+ */
+export function splitFrames(buf: Buffer, maxPacketBytes: number, sink: FrameSink, guard: FrameGuard): Buffer | null | typeof FRAMES_FAILED {
+  let off = 0;
+  while (off < buf.length) {
+    if (buf.length - off < 2) break;
+    let len = 0;
+    let mul = 1;
+    let i = off + 1;
+    let complete = false;
+    for (let n = 0; n < 4 && i < buf.length; n++, i++) {
+      const b = buf[i] as number;
+      len += (b & 0x7f) * mul;
+      mul *= 128;
+      if ((b & 0x80) === 0) {
+        complete = true;
+        i++;
+        break;
+      }
+    }
+    if (!complete) {
+      if (i - off - 1 >= 4) return fail(sink, guard, 'MQTT_MALFORMED_LENGTH');
+      break; // need more bytes for the length field
+    }
+    if (len + (i - off) > maxPacketBytes) return fail(sink, guard, 'MQTT_PACKET_TOO_LARGE');
+    if (buf.length - i < len) break;
+    if (guard.framesStopped) return null;
+    sink.onPacket(buf[off] as number, buf.subarray(i, i + len), buf.subarray(off, i + len));
+    off = i + len;
+  }
+  return off < buf.length && !guard.framesStopped ? Buffer.from(buf.subarray(off)) : null;
+}
+
+function fail(sink: FrameSink, guard: FrameGuard, code: FrameError): typeof FRAMES_FAILED {
+  guard.stopFrames();
+  sink.onFrameError(code);
+  return FRAMES_FAILED;
+}
+
+/** splitFrames with its partial packet and stop flag kept in one object. */
+export class FrameSplitter implements FrameGuard {
   private pending: Buffer | null = null;
   private readonly maxPacketBytes: number;
+  private stopped = false;
 
   constructor(maxPacketBytes: number) {
     this.maxPacketBytes = maxPacketBytes;
   }
 
-  /** Set once a frame error was reported, or by stop(): later bytes are dropped, never buffered. */
-  private stopped = false;
+  get framesStopped(): boolean {
+    return this.stopped;
+  }
 
   /** Stops delivering packets (the connection is failing); remaining bytes are discarded. */
   stop(): void {
@@ -31,46 +87,16 @@ export class FrameSplitter {
     this.pending = null;
   }
 
-  private fail(sink: FrameSink, code: FrameError): void {
+  stopFrames(): void {
     this.stop();
-    sink.onFrameError(code);
   }
 
   push(chunk: Buffer, sink: FrameSink): void {
     if (this.stopped) return;
     const buf = this.pending === null ? chunk : Buffer.concat([this.pending, chunk]);
     this.pending = null;
-    let off = 0;
-    while (off < buf.length) {
-      if (buf.length - off < 2) break;
-      let len = 0;
-      let mul = 1;
-      let i = off + 1;
-      let complete = false;
-      for (let n = 0; n < 4 && i < buf.length; n++, i++) {
-        const b = buf[i] as number;
-        len += (b & 0x7f) * mul;
-        mul *= 128;
-        if ((b & 0x80) === 0) {
-          complete = true;
-          i++;
-          break;
-        }
-      }
-      if (!complete) {
-        if (i - off - 1 >= 4) return this.fail(sink, 'MQTT_MALFORMED_LENGTH');
-        break; // need more bytes for the length field
-      }
-      if (len + (i - off) > this.maxPacketBytes) return this.fail(sink, 'MQTT_PACKET_TOO_LARGE');
-      if (buf.length - i < len) break;
-      if (this.stopped) return;
-      sink.onPacket(buf[off] as number, buf.subarray(i, i + len), buf.subarray(off, i + len));
-      off = i + len;
-    }
-    if (off < buf.length && !this.stopped) {
-      // Copy so a small leftover does not pin a large chunk.
-      this.pending = Buffer.from(buf.subarray(off));
-    }
+    const rest = splitFrames(buf, this.maxPacketBytes, sink, this);
+    if (rest !== FRAMES_FAILED && !this.stopped) this.pending = rest;
   }
 
   get bufferedBytes(): number {

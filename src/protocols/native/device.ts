@@ -2,19 +2,24 @@
  * Devices on the native storm core: a connect-only MQTT device over plain TCP whose socket, CONNECT,
  * CONNACK parse, PINGREQ and DISCONNECT live in the addon (native/). It is a `Device` like any
  * other, so the engine's plans, measurement rules, accounting and reports do not know the
- * difference. One NativeCore per owner (a worker's runner) dispatches the addon's outcome batches
- * to devices by slot.
+ * difference. One NativeCore per owner (core.ts) dispatches the addon's outcome batches to devices
+ * by slot.
  *
  * Timing: the attempt start is the owner's clock, as on the JavaScript path; TCP connected and
  * CONNACK are stamped by the addon on CLOCK_MONOTONIC and moved onto the owner's clock with one
  * offset per batch.
+ *
+ * Memory (docs/performance.md, "Memory per held connection"): a device's state lives in rows of
+ * typed arrays indexed by its slot, and its `Device` is one small handle per slot, made the first
+ * time the slot opens and reused by every later attempt — a held session costs ~100 bytes of
+ * JavaScript and an attempt allocates nothing that outlives it but its timer.
  */
 import type { Failure } from '../classify.js';
 import type { ConnState, PhaseTimes } from '../device-base.js';
-import type { Device, DeviceOwner } from '../device.js';
-import { CLOSE_GRACE_MS, type MqttOwner } from '../mqtt/connection.js';
-import { loadNative, type NativeBinding, type NativeHandle } from './binding.js';
-import { EV_CLOSED, EV_FAILED, EV_LOST, EV_PONG, EV_READY, EVENT_STRIDE, nativeFailure } from './codes.js';
+import type { Device } from '../device.js';
+import { CLOSE_GRACE_MS } from '../mqtt/connection.js';
+import { EV_CLOSED, EV_FAILED, EV_LOST, EV_PONG, EV_READY, nativeFailure } from './codes.js';
+import type { NativeCore } from './core.js';
 
 export interface NativeOpenOptions {
   deviceId: number;
@@ -25,144 +30,109 @@ export interface NativeOpenOptions {
   connectPacket: Buffer;
   protocolVersion: 4 | 5;
   connectTimeoutMs: number;
+  /** How many slots the owner has (sizes the per-slot rows once); grown on demand without it. */
+  slotCount?: number;
 }
 
-const cores = new WeakMap<MqttOwner, NativeCore>();
+export const CONNECTING = 0;
+export const CONNECTED = 1;
+export const CLOSING = 2;
+export const CLOSED = 3;
+const STATES: readonly ConnState[] = ['connecting', 'connected', 'closing', 'closed'];
+const ENDED_BY: readonly ('peer' | 'us' | null)[] = [null, 'peer', 'us'];
+const BY_PEER = 1;
+const BY_US = 2;
+/** Per-slot times, in this order, TIMES numbers per slot. */
+const T_OPEN = 0;
+const T_TCP = 1;
+const T_READY = 2;
+const T_PING = 3;
+export const TIMES = 4;
 
-/** Opens one attempt on the owner's native core (created on first use). Needs loadNative() !== null. */
-export function openNativeDevice(owner: MqttOwner, o: NativeOpenOptions, maxPacketBytes: number): NativeDevice {
-  let core = cores.get(owner);
-  if (core === undefined) {
-    const b = loadNative();
-    if (b === null) throw new Error('openNativeDevice: the native core is not available');
-    core = new NativeCore(b, owner as DeviceOwner, maxPacketBytes);
-    cores.set(owner, core);
-  }
-  return core.open(o);
-}
-
-/** Closes the owner's native core, if it has one (every socket at once). */
-export function closeNativeCore(owner: MqttOwner): void {
-  cores.get(owner)?.close();
-  cores.delete(owner);
-}
-
-/** [live connections, bytes the addon holds] for the owner's core; [0, 0] without one. */
-export function nativeCoreStats(owner: MqttOwner): [number, number] {
-  return cores.get(owner)?.stats() ?? [0, 0];
-}
-
-export class NativeCore {
-  readonly b: NativeBinding;
-  readonly h: NativeHandle;
-  readonly owner: DeviceOwner;
-  private readonly devices: (NativeDevice | undefined)[] = [];
-  /** Increments per delivered batch: a device opened during a batch ignores that batch's older events. */
-  batch = 0;
-
-  constructor(b: NativeBinding, owner: DeviceOwner, maxPacketBytes: number) {
-    this.b = b;
-    this.owner = owner;
-    this.h = b.create((ev) => this.onBatch(ev), maxPacketBytes);
-  }
-
-  open(o: NativeOpenOptions): NativeDevice {
-    const d = new NativeDevice(this, o.deviceId);
-    this.devices[o.deviceId] = d;
-    d.start(o);
-    return d;
-  }
-
-  close(): void {
-    this.b.close(this.h);
-  }
-
-  stats(): [number, number] {
-    return this.b.stats(this.h);
-  }
-
-  private onBatch(ev: Float64Array): void {
-    const seq = ++this.batch;
-    const offsetUs = this.owner.now() - this.b.nowUs();
-    for (let k = 0; k + EVENT_STRIDE <= ev.length; k += EVENT_STRIDE) {
-      const d = this.devices[ev[k] as number];
-      // An event of an attempt that was since aborted, or of one before a reopen in this very batch.
-      if (d === undefined || d.openedInBatch === seq) continue;
-      d.onEvent(ev[k + 1] as number, ev[k + 2] as number, (ev[k + 3] as number) + offsetUs, (ev[k + 4] as number) + offsetUs);
-    }
-  }
-}
-
+/** The `Device` of one slot: a handle onto the core's rows, reused by every attempt of the slot. */
 export class NativeDevice implements Device {
   readonly deviceId: number;
-  state: ConnState = 'connecting';
-  socketOpenUs = NaN;
-  tcpConnectedUs = NaN;
-  readyUs = NaN;
-  pingSentUs = NaN;
-  sessionPresent = false;
-  readonly tlsResumed = null;
-  readonly mqtt = null;
-  /** Who closed a session we ended: 'peer' (server first) or 'us' (grace ran out, reset, abort). */
-  endedBy: 'peer' | 'us' | null = null;
-  openedInBatch: number;
   private readonly core: NativeCore;
-  private timer: NodeJS.Timeout | null = null;
 
-  constructor(core: NativeCore, deviceId: number) {
+  constructor(core: NativeCore, slot: number) {
     this.core = core;
-    this.deviceId = deviceId;
-    this.openedInBatch = core.batch;
+    this.deviceId = slot;
   }
 
-  start(o: NativeOpenOptions): void {
-    const c = this.core;
-    this.socketOpenUs = c.owner.now();
-    const err = c.b.open(c.h, o.deviceId, o.ip, o.port, o.localAddress ?? null, o.connectPacket, o.protocolVersion);
-    if (err !== 0) {
-      // EMFILE, EADDRNOTAVAIL…: still data, reported after the caller has the device (as on the JS path).
-      this.state = 'closed';
-      const f = nativeFailure(err, 'tcpConnect');
-      queueMicrotask(() => c.owner.onFailed(this, f));
-      return;
-    }
-    this.timer = setTimeout(onConnectTimeout, o.connectTimeoutMs, this);
+  get state(): ConnState {
+    return STATES[this.core.state[this.deviceId] as number] as ConnState;
   }
-
+  get socketOpenUs(): number {
+    return this.core.times[this.deviceId * TIMES + T_OPEN] as number;
+  }
+  get tcpConnectedUs(): number {
+    return this.core.times[this.deviceId * TIMES + T_TCP] as number;
+  }
+  get readyUs(): number {
+    return this.core.times[this.deviceId * TIMES + T_READY] as number;
+  }
   /** µs since origin when CONNACK (accepted) arrived; NaN before. */
   get connackUs(): number {
     return this.readyUs;
   }
+  get pingSentUs(): number {
+    return this.core.times[this.deviceId * TIMES + T_PING] as number;
+  }
+  get sessionPresent(): boolean {
+    return this.core.sessionPresent[this.deviceId] === 1;
+  }
+  /** Who closed a session we ended: 'peer' (server first) or 'us' (grace ran out, reset, abort). */
+  get endedBy(): 'peer' | 'us' | null {
+    return ENDED_BY[this.core.endedBy[this.deviceId] as number] ?? null;
+  }
+  get tlsResumed(): null {
+    return null;
+  }
+  get mqtt(): null {
+    return null;
+  }
 
-  /** Bytes the addon holds for this connection beyond its fixed ~48-byte record. */
+  /** Bytes the addon holds for this connection beyond its fixed ~56-byte record. */
   get bufferedBytes(): number {
-    return this.state === 'closed' ? 0 : this.core.b.bufferedBytes(this.core.h, this.deviceId);
+    return this.is(CLOSED) ? 0 : this.core.b.bufferedBytes(this.core.h, this.deviceId);
+  }
+
+  start(o: NativeOpenOptions): void {
+    const c = this.core;
+    const slot = this.deviceId;
+    this.set(T_OPEN, c.owner.now());
+    const err = c.b.open(c.h, slot, o.ip, o.port, o.localAddress ?? null, o.connectPacket, o.protocolVersion);
+    if (err !== 0) {
+      // EMFILE, EADDRNOTAVAIL…: still data, reported after the caller has the device (as on the JS path).
+      c.state[slot] = CLOSED;
+      const f = nativeFailure(err, 'tcpConnect');
+      queueMicrotask(() => c.owner.onFailed(this, f));
+      return;
+    }
+    c.timers[slot] = setTimeout(onConnectTimeout, o.connectTimeoutMs, this);
   }
 
   phaseTimes(): PhaseTimes {
-    return {
-      dnsUs: null,
-      tcpConnectUs: this.tcpConnectedUs - this.socketOpenUs,
-      tlsHandshakeUs: null,
-      wsUpgradeUs: null,
-      mqttConnackUs: this.readyUs - this.tcpConnectedUs,
-      serviceUs: this.readyUs - this.socketOpenUs,
-    };
+    const tcp = this.tcpConnectedUs;
+    const ready = this.readyUs;
+    const open = this.socketOpenUs;
+    return { dnsUs: null, tcpConnectUs: tcp - open, tlsHandshakeUs: null, wsUpgradeUs: null, mqttConnackUs: ready - tcp, serviceUs: ready - open };
   }
 
   ping(): void {
-    if (this.state !== 'connected' || !Number.isNaN(this.pingSentUs)) return;
-    this.pingSentUs = this.core.owner.now();
+    if (!this.is(CONNECTED) || !Number.isNaN(this.pingSentUs)) return;
+    this.set(T_PING, this.core.owner.now());
     this.core.b.ping(this.core.h, this.deviceId);
   }
 
   /** DISCONNECT, then the server closes first; forced after CLOSE_GRACE_MS. */
   end(): void {
-    if (this.state === 'closed' || this.state === 'closing') return;
-    if (this.state !== 'connected') return this.abort();
-    this.core.b.end(this.core.h, this.deviceId);
-    this.state = 'closing';
-    this.timer = setTimeout(onCloseGrace, CLOSE_GRACE_MS, this);
+    if (this.is(CLOSED) || this.is(CLOSING)) return;
+    if (!this.is(CONNECTED)) return this.abort();
+    const c = this.core;
+    c.b.end(c.h, this.deviceId);
+    c.state[this.deviceId] = CLOSING;
+    c.timers[this.deviceId] = setTimeout(onCloseGrace, CLOSE_GRACE_MS, this);
   }
 
   abort(): void {
@@ -174,86 +144,97 @@ export class NativeDevice implements Device {
   }
 
   silence(): void {
-    if (this.state === 'connected') this.core.b.silence(this.core.h, this.deviceId);
+    if (this.is(CONNECTED)) this.core.b.silence(this.core.h, this.deviceId);
   }
 
   expire(f: Failure): void {
-    if (this.state !== 'connected') return;
-    this.core.b.abort(this.core.h, this.deviceId);
-    this.state = 'closed';
-    this.core.owner.onLost(this, f);
+    if (!this.is(CONNECTED)) return;
+    const c = this.core;
+    c.b.abort(c.h, this.deviceId);
+    c.state[this.deviceId] = CLOSED;
+    c.owner.onLost(this, f);
   }
 
   /** One outcome from the addon; times already on the owner's clock. */
   onEvent(kind: number, code: number, t1Us: number, t2Us: number): void {
-    const owner = this.core.owner;
+    const c = this.core;
+    const slot = this.deviceId;
+    const owner = c.owner;
     if (kind === EV_PONG) {
-      this.pingSentUs = NaN;
-    } else if (kind === EV_READY && this.state === 'connecting') {
-      this.clearTimer();
+      this.set(T_PING, NaN);
+    } else if (kind === EV_READY && this.is(CONNECTING)) {
+      c.clearTimer(slot);
       // Both stamps are the addon's; never before the attempt began on the owner's clock.
-      this.tcpConnectedUs = Math.max(t1Us, this.socketOpenUs);
-      this.readyUs = Math.max(t2Us, this.tcpConnectedUs);
-      this.sessionPresent = code === 1;
-      this.state = 'connected';
+      const tcp = Math.max(t1Us, this.socketOpenUs);
+      this.set(T_TCP, tcp);
+      this.set(T_READY, Math.max(t2Us, tcp));
+      c.sessionPresent[slot] = code === 1 ? 1 : 0;
+      c.state[slot] = CONNECTED;
       owner.onConnected(this);
-    } else if (kind === EV_FAILED && this.state === 'connecting') {
-      this.clearTimer();
-      this.state = 'closed';
-      if (!Number.isNaN(t1Us)) this.tcpConnectedUs = t1Us;
+    } else if (kind === EV_FAILED && this.is(CONNECTING)) {
+      c.clearTimer(slot);
+      c.state[slot] = CLOSED;
+      if (!Number.isNaN(t1Us)) this.set(T_TCP, t1Us);
       owner.onFailed(this, nativeFailure(code, Number.isNaN(t1Us) ? 'tcpConnect' : 'mqttConnack'));
-    } else if (kind === EV_LOST && this.state === 'connected') {
-      this.state = 'closed';
+    } else if (kind === EV_LOST && this.is(CONNECTED)) {
+      c.state[slot] = CLOSED;
       owner.onLost(this, nativeFailure(code, 'held'));
-    } else if (kind === EV_CLOSED && this.state === 'closing' && this.endedBy === null) {
+    } else if (kind === EV_CLOSED && this.is(CLOSING) && c.endedBy[slot] === 0) {
       // (endedBy set: herd already closed it itself and reports that close; this one is stale.)
-      this.clearTimer();
-      this.state = 'closed';
-      this.endedBy = 'peer';
+      c.clearTimer(slot);
+      c.state[slot] = CLOSED;
+      c.endedBy[slot] = BY_PEER;
       owner.onClosed(this);
     }
   }
 
   handleConnectTimeout(): void {
-    this.timer = null;
-    if (this.state !== 'connecting') return;
     const c = this.core;
+    c.timers[this.deviceId] = null;
+    if (!this.is(CONNECTING)) return;
     const phase = c.b.tcpConnected(c.h, this.deviceId) === 1 ? 'mqttConnack' : 'tcpConnect';
     c.b.abort(c.h, this.deviceId);
-    this.state = 'closed';
+    c.state[this.deviceId] = CLOSED;
     c.owner.onFailed(this, { origin: 'timeout', phase, code: 'CONNECT_TIMEOUT' });
   }
 
   handleCloseGrace(): void {
-    this.timer = null;
-    if (this.state !== 'closing') return;
-    this.core.b.abort(this.core.h, this.deviceId);
-    this.state = 'closed';
-    this.endedBy = 'us';
-    this.core.owner.onClosed(this);
+    const c = this.core;
+    c.timers[this.deviceId] = null;
+    if (!this.is(CLOSING)) return;
+    c.b.abort(c.h, this.deviceId);
+    c.state[this.deviceId] = CLOSED;
+    c.endedBy[this.deviceId] = BY_US;
+    c.owner.onClosed(this);
   }
 
   /** Abort or reset: a session (held or ending) hears onClosed; a pending attempt reports nothing more. */
   private closeNow(rst: boolean): void {
-    if (this.state === 'closed') return;
-    const wasSession = this.state === 'connected' || this.state === 'closing';
-    this.clearTimer();
-    if (rst) this.core.b.reset(this.core.h, this.deviceId);
-    else this.core.b.abort(this.core.h, this.deviceId);
-    this.state = wasSession ? 'closing' : 'closed';
+    if (this.is(CLOSED)) return;
+    const c = this.core;
+    const slot = this.deviceId;
+    const wasSession = this.is(CONNECTED) || this.is(CLOSING);
+    c.clearTimer(slot);
+    if (rst) c.b.reset(c.h, slot);
+    else c.b.abort(c.h, slot);
+    c.state[slot] = wasSession ? CLOSING : CLOSED;
     if (!wasSession) return;
-    this.endedBy = 'us';
+    c.endedBy[slot] = BY_US;
+    const attempt = c.attempt[slot];
     queueMicrotask(() => {
-      this.state = 'closed';
-      this.core.owner.onClosed(this);
+      // The engine opens a slot again only after this report; if anything did it sooner, the
+      // close is still reported but the new attempt's state is left alone.
+      if (c.attempt[slot] === attempt) c.state[slot] = CLOSED;
+      c.owner.onClosed(this);
     });
   }
 
-  private clearTimer(): void {
-    if (this.timer !== null) {
-      clearTimeout(this.timer);
-      this.timer = null;
-    }
+  private is(state: number): boolean {
+    return this.core.state[this.deviceId] === state;
+  }
+
+  private set(which: number, us: number): void {
+    this.core.times[this.deviceId * TIMES + which] = us;
   }
 }
 

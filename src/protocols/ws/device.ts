@@ -44,7 +44,9 @@ export interface WsDeviceOptions {
 export const WS_CLOSE_GRACE_MS = 3_000;
 
 export class WsDevice extends LinkedDevice {
-  protected readonly protocolPhase = 'held' as const;
+  protected get protocolPhase(): 'held' {
+    return 'held';
+  }
   /** No MQTT session (the engine's Device interface). */
   readonly mqtt = null;
   readonly sessionPresent = false;

@@ -1,0 +1,217 @@
+#!/usr/bin/env node
+/**
+ * Memory per held idle connection (issue 17): herd-js, herd-native and the C reference in the same
+ * run, each against a fresh private Mosquitto on loopback, the same storm (64 handshakes in flight,
+ * herd 2 workers × 32), every session then held idle (keepalive 600 s) while memory is read.
+ *
+ * For herd, per held session, summed over the workers, between two samples each taken right after
+ * a forced full GC — at the worker's "go" (before its first connect) and once every session is
+ * open: RSS, V8's live heap, V8's committed heap by space, external (Buffers), glibc malloc (bytes
+ * in use, and what its arenas hold from the kernel), anonymous memory. Also RSS without the forced
+ * GC (the median over the hold, as an operator would see it). The C reference reads its own RSS
+ * before connecting and while holding. With two sizes, the marginal cost between them too: what
+ * one more session costs without the fixed memory a run adds whatever its size.
+ *
+ * Source addresses are fresh per measurement (round-robin over --source-pool), and the TIME_WAIT
+ * sockets on them are counted before each one. Prints figures and ratios; asserts nothing; does
+ * not measure rates (bench/native.js does).
+ *
+ *   npm run build && npm run bench:memory -- [--sizes 5000,15000] [--clients c,js,native] [--repeats 1] [--snapshot]
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadNative, nativeUnavailable } from '../dist/protocols/native/binding.js';
+import { buildReference, runReference } from './lib/cref.js';
+import { formatSummary, summariseSnapshot } from './lib/heap-summary.js';
+import { runHerd } from './lib/herd.js';
+import { median } from './lib/procs.js';
+import { parsePool, SourcePool } from './lib/sources.js';
+import { findMosquitto, mosquittoFactory } from './lib/targets.js';
+import { formatTimeWait, timeWaitBy } from './lib/tcp-state.js';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i === -1 ? dflt : process.argv[i + 1];
+};
+const repeats = Number(arg('repeats', '1'));
+const sizes = String(arg('sizes', '5000,15000')).split(',').map(Number);
+const clients = String(arg('clients', 'c,js,native')).split(',');
+const snapshot = process.argv.includes('--snapshot');
+const holdMs = Number(arg('hold-ms', '11000'));
+const pool = new SourcePool(parsePool(String(arg('source-pool', '127.0.0.64-127.0.0.254'))));
+const INFLIGHT = 64;
+const WORKERS = 2;
+const log = (m) => process.stderr.write(`${m}\n`);
+
+async function withBroker(factory, fn) {
+  const t = await factory.start();
+  try {
+    return await fn(t);
+  } finally {
+    await t.stop();
+  }
+}
+
+/** Fresh addresses: ≥ 2, ≤ 8,000 connections each (bench/lib/sources.js). */
+const takeSources = (n) => pool.take(n);
+
+async function measureHerd(factory, engine, devices, runDir) {
+  mkdirSync(runDir, { recursive: true });
+  const sources = takeSources(devices);
+  const tw = timeWaitBy(sources);
+  log(`  sources ${sources.join(', ')}: ${formatTimeWait(tw)}`);
+  const r = await withBroker(factory, (t) =>
+    runHerd({
+      repoRoot, probePath: join(repoRoot, 'bench/lib/probe.js'), runDir, target: t, devices, ratePerS: 100_000, holdMs,
+      workers: WORKERS, maxHandshakes: INFLIGHT / WORKERS, sources, timeoutMs: 180_000, gcSamples: true, engine,
+      env: snapshot ? { HERD_BENCH_HEAP_SNAPSHOT: '1' } : {},
+    }),
+  );
+  const g = r.memory.afterGc;
+  const held = r.memory.held;
+  return {
+    held,
+    // Writing a heap snapshot leaves its own memory resident through the hold: not comparable.
+    rss: snapshot ? null : r.memory.rssBytesPerConnection,
+    endRss: snapshot ? null : r.memory.endOfHoldRssBytesPerConnection,
+    gcRss: g?.rssBytesPerConnection ?? null,
+    heapUsed: g?.heapUsedBytesPerConnection ?? null,
+    heapTotal: g?.heapTotalBytesPerConnection ?? null,
+    external: g?.externalBytesPerConnection ?? null,
+    mallocInUse: g?.mallocInUseBytesPerConnection ?? null,
+    mallocHeld: g?.mallocHeldBytesPerConnection ?? null,
+    anon: g?.smapsAnonymousBytesPerConnection ?? null,
+    spaces: g?.heapSpacesPhysicalBytesPerConnection ?? null,
+    // Totals (bytes) for the marginal figure.
+    gcRssTotal: g === null ? null : g.rssBytesPerConnection * held,
+    endRssTotal: snapshot || r.memory.endOfHoldRssBytesPerConnection === null ? null : r.memory.endOfHoldRssBytesPerConnection * held,
+    heapUsedTotal: g === null ? null : g.heapUsedBytesPerConnection * held,
+    snapshots: r.heapSnapshots ?? [],
+    setupHeap: r.setupPerDevice?.heapUsedBytes ?? null,
+    setupExternal: r.setupPerDevice?.externalBytes ?? null,
+    setupRss: r.setupPerDevice?.rssBytes ?? null,
+    errors: r.errors,
+    succeeded: r.attempts.succeeded,
+    // Context only (the machine may be shared): what the memory settings cost in CPU.
+    cpuUs: r.cpu.usPerConnection,
+  };
+}
+
+async function measureC(ref, factory, n, i) {
+  const sources = takeSources(n);
+  log(`  sources ${sources.join(', ')}: ${formatTimeWait(timeWaitBy(sources))}`);
+  const r = await withBroker(factory, (t) =>
+    runReference(ref.binary, { target: t, count: n, inflight: INFLIGHT, sources, holdMs: 2_000, prefix: `mref${n}-${i}`, timeoutMs: 120_000 }),
+  );
+  return { held: r.held, cpuUs: r.cpuUsPerConnection, rss: r.bytesPerHeldConnection, endRss: r.bytesPerHeldConnection, gcRss: r.bytesPerHeldConnection, gcRssTotal: r.rssHeldBytes - r.rssBeforeBytes, endRssTotal: r.rssHeldBytes - r.rssBeforeBytes, succeeded: r.succeeded };
+}
+
+const med = (xs) => {
+  const ok = xs.filter((x) => typeof x === 'number' && Number.isFinite(x));
+  return ok.length ? median(ok) : null;
+};
+const f0 = (x) => (x === null || x === undefined ? '—' : Math.round(x).toLocaleString('en-US'));
+const ratio = (a, b) => (a === null || b === null || !b ? 'n/a' : `${(a / b).toFixed(1)}×`);
+const KEYS = ['held', 'rss', 'endRss', 'gcRss', 'heapUsed', 'heapTotal', 'external', 'mallocInUse', 'mallocHeld', 'anon', 'gcRssTotal', 'endRssTotal', 'heapUsedTotal', 'succeeded', 'cpuUs', 'setupHeap', 'setupExternal', 'setupRss'];
+
+async function main() {
+  const bin = findMosquitto();
+  if (bin === null) {
+    log('bench/memory: Mosquitto is not installed (apt-get install -y mosquitto): nothing to measure against');
+    return 2;
+  }
+  const want = clients.filter((c) => {
+    if (c === 'native' && loadNative() === null) return log(`bench/memory: SKIP herd-native: ${nativeUnavailable()}`), false;
+    return true;
+  });
+  const ref = want.includes('c') ? buildReference(repoRoot) : { skipped: 'not asked for' };
+  if ('skipped' in ref && want.includes('c')) log(`bench/memory: SKIP C reference: ${ref.skipped}`);
+  const factory = mosquittoFactory(bin);
+  const workDir = join(repoRoot, 'bench/out', `memory-${new Date().toISOString().replace(/[:.]/g, '')}`);
+  const load0 = loadavg()[0];
+  /** @type {Record<number, Record<string, object>>} */
+  const rows = {};
+  const snapshots = {};
+  for (const n of sizes) {
+    const runs = {};
+    for (let i = 0; i < repeats; i++) {
+      for (const c of want) {
+        log(`[${n}] ${c === 'c' ? 'C reference' : `herd-${c}`} ${i + 1}/${repeats}`);
+        if (c === 'c') {
+          if ('binary' in ref) (runs.c ??= []).push(await measureC(ref, factory, n, i));
+        } else (runs[c] ??= []).push(await measureHerd(factory, c, n, join(workDir, `${n}-${c}-${i}`)));
+      }
+    }
+    rows[n] = Object.fromEntries(
+      Object.entries(runs).map(([c, rs]) => [c, { ...Object.fromEntries(KEYS.map((k) => [k, med(rs.map((r) => r[k]))])), spaces: rs.at(-1).spaces ?? null, errors: rs.at(-1).errors ?? null }]),
+    );
+    for (const [c, rs] of Object.entries(runs)) if (rs.at(-1).snapshots?.length) snapshots[`${n}-${c}`] = { files: rs.at(-1).snapshots, held: rs.at(-1).held };
+  }
+  const load1 = loadavg()[0];
+
+  console.log(`\nmemory per held idle connection — ${factory.label} ${factory.version}, loopback, ${INFLIGHT} in flight (herd: ${WORKERS} workers), fresh source addresses per run (≥ 2, ≤ 8,000 connections each), medians of ${repeats}`);
+  console.log(`load average (1 min) ${load0.toFixed(2)} before, ${load1.toFixed(2)} after`);
+  if (process.env.HERD_BENCH_V8_FLAGS) console.log(`experiment: workers ran with V8 flags ${process.env.HERD_BENCH_V8_FLAGS} (HERD_BENCH_V8_FLAGS)`);
+  if (process.env.NODE_OPTIONS) console.log(`NODE_OPTIONS: ${process.env.NODE_OPTIONS}`);
+  console.log('\nbytes per held connection (herd: Σ workers, after a forced GC at "go" and with every session held):');
+  console.log('| devices | client | held | RSS (no forced GC) | RSS at the hold’s end | RSS after GC | vs C | live JS heap | V8 committed | external | malloc in use | malloc from kernel | anonymous | CPU µs/conn |');
+  console.log('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const n of sizes) {
+    const r = rows[n];
+    for (const [c, x] of Object.entries(r)) {
+      const name = c === 'c' ? 'C reference' : `herd-${c}`;
+      console.log(`| ${n.toLocaleString('en-US')} | ${name} | ${f0(x.held)} | ${f0(x.rss)} | ${f0(x.endRss)} | ${f0(x.gcRss)} | ${ratio(x.gcRss, r.c?.gcRss ?? null)} | ${f0(x.heapUsed)} | ${f0(x.heapTotal)} | ${f0(x.external)} | ${f0(x.mallocInUse)} | ${f0(x.mallocHeld)} | ${f0(x.anon)} | ${x.cpuUs === null ? '—' : x.cpuUs.toFixed(0)} |`);
+    }
+  }
+  if (sizes.length >= 2) {
+    const [a, b] = [sizes[0], sizes.at(-1)];
+    console.log(`\nmarginal bytes per held connection, ${a.toLocaleString('en-US')} → ${b.toLocaleString('en-US')} (what one more session costs, without a run's fixed memory):`);
+    for (const c of Object.keys(rows[b])) {
+      const x = rows[a][c];
+      const y = rows[b][c];
+      if (!x || !y || x.gcRssTotal === null || y.gcRssTotal === null || y.held === x.held) continue;
+      const slope = (k) => (y[k] !== null && x[k] !== null ? (y[k] - x[k]) / (y.held - x.held) : null);
+      const dEnd = slope('endRssTotal');
+      const dHeap = slope('heapUsedTotal');
+      console.log(`  ${(c === 'c' ? 'C reference' : `herd-${c}`).padEnd(12)} RSS after GC ${f0(slope('gcRssTotal'))} B${dEnd === null ? '' : ` · RSS at the hold’s end ${f0(dEnd)} B`}${dHeap === null ? '' : ` · live JS heap ${f0(dHeap)} B`}`);
+    }
+  }
+  console.log('\nset up before the origin, per planned device (the runner: per-slot rows, fleet; not in the figures above):');
+  for (const n of sizes) {
+    for (const c of ['js', 'native']) {
+      const x = rows[n][c];
+      if (x) console.log(`  ${n.toLocaleString('en-US')} herd-${c.padEnd(6)} live JS heap ${f0(x.setupHeap)} B · external ${f0(x.setupExternal)} B · RSS ${f0(x.setupRss)} B`);
+    }
+  }
+  const big = rows[sizes.at(-1)];
+  console.log(`\nV8 heap spaces, resident bytes per held connection at ${sizes.at(-1).toLocaleString('en-US')}:`);
+  for (const c of ['js', 'native']) {
+    const sp = big[c]?.spaces;
+    if (sp) console.log(`  herd-${c.padEnd(6)} ${Object.entries(sp).filter(([, v]) => Math.abs(v) >= 1).map(([k, v]) => `${k} ${f0(v)}`).join(' · ')}`);
+  }
+  for (const [key, s] of Object.entries(snapshots)) {
+    console.log(`\nheap snapshot ${key} (one worker of ${WORKERS}; per its ${f0(s.held / WORKERS)} sessions):`);
+    for (const line of formatSummary(summariseSnapshot(s.files[0]), s.held / WORKERS, 20)) console.log(line);
+  }
+  const goal = (label, x, limit) => console.log(`  ${x === null || x === undefined ? 'not measured' : x <= limit ? 'reached    ' : 'NOT reached'}  ${label}${x === null || x === undefined ? '' : ` (${f0(x)} B)`}`);
+  console.log(`\ngoals (issue 17, at ${sizes.at(-1).toLocaleString('en-US')}, RSS after GC):`);
+  goal('native ≤ 1 KB per held idle connection', big.native?.gcRss, 1024);
+  goal('js ≤ 3 KB per held idle connection', big.js?.gcRss, 3072);
+  mkdirSync(workDir, { recursive: true });
+  writeFileSync(join(workDir, 'summary.json'), JSON.stringify({ load0, load1, sizes, rows, snapshots }, null, 2));
+  console.log(`\nfigures: ${join(workDir, 'summary.json')}`);
+  return 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    log(`bench/memory: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    process.exitCode = 3;
+  },
+);

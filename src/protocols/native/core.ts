@@ -1,0 +1,130 @@
+/**
+ * One native storm core per owner (a worker's runner): the addon's handle, the per-slot rows every
+ * native device of the owner lives in (see device.ts), and the dispatch of the addon's outcome
+ * batches to devices by slot.
+ */
+import type { DeviceOwner } from '../device.js';
+import type { MqttOwner } from '../mqtt/connection.js';
+import { loadNative, type NativeBinding, type NativeHandle } from './binding.js';
+import { EVENT_STRIDE } from './codes.js';
+import { CLOSED, CONNECTING, NativeDevice, TIMES, type NativeOpenOptions } from './device.js';
+
+const cores = new WeakMap<MqttOwner, NativeCore>();
+
+/** Opens one attempt on the owner's native core (created on first use). Needs loadNative() !== null. */
+export function openNativeDevice(owner: MqttOwner, o: NativeOpenOptions, maxPacketBytes: number): NativeDevice {
+  let core = cores.get(owner);
+  if (core === undefined) {
+    const b = loadNative();
+    if (b === null) throw new Error('openNativeDevice: the native core is not available');
+    core = new NativeCore(b, owner as DeviceOwner, maxPacketBytes);
+    cores.set(owner, core);
+  }
+  return core.open(o);
+}
+
+/** Closes the owner's native core, if it has one (every socket at once). */
+export function closeNativeCore(owner: MqttOwner): void {
+  cores.get(owner)?.close();
+  cores.delete(owner);
+}
+
+/** [live connections, bytes the addon holds] for the owner's core; [0, 0] without one. */
+export function nativeCoreStats(owner: MqttOwner): [number, number] {
+  return cores.get(owner)?.stats() ?? [0, 0];
+}
+
+export class NativeCore {
+  readonly b: NativeBinding;
+  readonly h: NativeHandle;
+  readonly owner: DeviceOwner;
+  /** One handle per slot that ever opened. */
+  private devices: (NativeDevice | undefined)[] = [];
+  /** Per slot: CONNECTING…CLOSED, who closed a session herd ended, CONNACK session-present. */
+  state = new Uint8Array(0);
+  endedBy = new Uint8Array(0);
+  sessionPresent = new Uint8Array(0);
+  /** Per slot: the attempt number (a close queued for an earlier attempt leaves a later one alone) and the batch it opened in. */
+  attempt = new Uint32Array(0);
+  openedInBatch = new Uint32Array(0);
+  /** Per slot, TIMES µs stamps on the owner's clock (NaN until reached). */
+  times = new Float64Array(0);
+  /** Per slot: the connect-timeout or close-grace timer, while one runs. */
+  timers: (NodeJS.Timeout | null)[] = [];
+  /** Increments per delivered batch: a device opened during a batch ignores that batch's older events. */
+  batch = 0;
+
+  constructor(b: NativeBinding, owner: DeviceOwner, maxPacketBytes: number) {
+    this.b = b;
+    this.owner = owner;
+    this.h = b.create((ev) => this.onBatch(ev), maxPacketBytes);
+  }
+
+  open(o: NativeOpenOptions): NativeDevice {
+    const slot = o.deviceId;
+    if (slot >= this.state.length) this.grow(Math.max(slot + 1, o.slotCount ?? 0, this.state.length * 2, 256));
+    let d = this.devices[slot];
+    if (d === undefined) {
+      d = new NativeDevice(this, slot);
+      this.devices[slot] = d;
+    }
+    this.clearTimer(slot);
+    this.attempt[slot] = ((this.attempt[slot] as number) + 1) >>> 0;
+    this.openedInBatch[slot] = this.batch;
+    this.state[slot] = CONNECTING;
+    this.endedBy[slot] = 0;
+    this.sessionPresent[slot] = 0;
+    this.times.fill(NaN, slot * TIMES, slot * TIMES + TIMES);
+    d.start(o);
+    return d;
+  }
+
+  close(): void {
+    for (let slot = 0; slot < this.timers.length; slot++) this.clearTimer(slot);
+    this.b.close(this.h);
+  }
+
+  stats(): [number, number] {
+    return this.b.stats(this.h);
+  }
+
+  clearTimer(slot: number): void {
+    const t = this.timers[slot];
+    if (t !== undefined && t !== null) {
+      clearTimeout(t);
+      this.timers[slot] = null;
+    }
+  }
+
+  /** Widens every per-slot row to `cap` slots (new slots closed, their times NaN). */
+  private grow(cap: number): void {
+    const was = this.state.length;
+    const widen = <T extends Uint8Array | Uint32Array | Float64Array>(a: T, n: T, fill: number, per = 1): T => {
+      n.set(a);
+      n.fill(fill, was * per);
+      return n;
+    };
+    this.state = widen(this.state, new Uint8Array(cap), CLOSED);
+    this.endedBy = widen(this.endedBy, new Uint8Array(cap), 0);
+    this.sessionPresent = widen(this.sessionPresent, new Uint8Array(cap), 0);
+    this.attempt = widen(this.attempt, new Uint32Array(cap), 0);
+    this.openedInBatch = widen(this.openedInBatch, new Uint32Array(cap), 0);
+    this.times = widen(this.times, new Float64Array(cap * TIMES), NaN, TIMES);
+    // Packed, never sparse: slots are dense, and a write far past the end would make these dictionaries.
+    while (this.devices.length < cap) this.devices.push(undefined);
+    while (this.timers.length < cap) this.timers.push(null);
+  }
+
+  private onBatch(ev: Float64Array): void {
+    const seq = ++this.batch;
+    const offsetUs = this.owner.now() - this.b.nowUs();
+    for (let k = 0; k + EVENT_STRIDE <= ev.length; k += EVENT_STRIDE) {
+      const slot = ev[k] as number;
+      const d = this.devices[slot];
+      // An event of an attempt that was since aborted, or of one before a reopen in this very batch.
+      if (d === undefined || this.openedInBatch[slot] === seq) continue;
+      d.onEvent(ev[k + 1] as number, ev[k + 2] as number, (ev[k + 3] as number) + offsetUs, (ev[k + 4] as number) + offsetUs);
+    }
+  }
+}
+
