@@ -176,6 +176,8 @@ type IdTemplate = (id: number) => string;
  * and a variables object per attempt.
  */
 export function compileIdTemplate(template: string, expand: Expand, fixed: { run: string; worker: number; cohort: string }): IdTemplate {
+  // {id/N} and {id%N} compute on the id: those templates are expanded per attempt.
+  if (/\{id[/%]\d+\}/.test(template)) return (id) => expand(template, { ...fixed, id });
   // A marker no scenario value can contain (NUL), standing in for {id} while the rest is expanded.
   const marker = '\u0000id\u0000';
   const parts = expand(template, { ...fixed, id: marker }).split(marker);
