@@ -18,7 +18,7 @@
  *
  *   npm run build && npm run bench:memory -- [--sizes 5000,15000] [--clients c,js,native] [--repeats 1] [--snapshot]
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,14 +28,11 @@ import { formatSummary, summariseSnapshot } from './lib/heap-summary.js';
 import { runHerd } from './lib/herd.js';
 import { median } from './lib/procs.js';
 import { parsePool, SourcePool } from './lib/sources.js';
-import { findMosquitto, mosquittoFactory } from './lib/targets.js';
+import { findMosquitto, mosquittoFactory, withBroker } from './lib/targets.js';
 import { formatTimeWait, timeWaitBy } from './lib/tcp-state.js';
+import { arg, runMain, writeSummary } from './lib/main.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const arg = (name, dflt) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i === -1 ? dflt : process.argv[i + 1];
-};
 const repeats = Number(arg('repeats', '1'));
 const sizes = String(arg('sizes', '5000,15000')).split(',').map(Number);
 const clients = String(arg('clients', 'c,js,native')).split(',');
@@ -46,14 +43,6 @@ const INFLIGHT = 64;
 const WORKERS = 2;
 const log = (m) => process.stderr.write(`${m}\n`);
 
-async function withBroker(factory, fn) {
-  const t = await factory.start();
-  try {
-    return await fn(t);
-  } finally {
-    await t.stop();
-  }
-}
 
 /** Fresh addresses: ≥ 2, ≤ 8,000 connections each (bench/lib/sources.js). */
 const takeSources = (n) => pool.take(n);
@@ -200,18 +189,8 @@ async function main() {
   console.log(`\ngoals (issue 17, at ${sizes.at(-1).toLocaleString('en-US')}, RSS after GC):`);
   goal('native ≤ 1 KB per held idle connection', big.native?.gcRss, 1024);
   goal('js ≤ 3 KB per held idle connection', big.js?.gcRss, 3072);
-  mkdirSync(workDir, { recursive: true });
-  writeFileSync(join(workDir, 'summary.json'), JSON.stringify({ load0, load1, sizes, rows, snapshots }, null, 2));
-  console.log(`\nfigures: ${join(workDir, 'summary.json')}`);
+  writeSummary(workDir, { load0, load1, sizes, rows, snapshots });
   return 0;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err) => {
-    log(`bench/memory: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-    process.exitCode = 3;
-  },
-);
+runMain('memory', main);

@@ -27,14 +27,11 @@ import { buildReference, runReference } from './lib/cref.js';
 import { runHerd } from './lib/herd.js';
 import { median } from './lib/procs.js';
 import { parsePool, SourcePool } from './lib/sources.js';
-import { findMosquitto, mosquittoFactory } from './lib/targets.js';
+import { findMosquitto, mosquittoFactory, withBroker } from './lib/targets.js';
 import { formatTimeWait, timeWaitBy } from './lib/tcp-state.js';
+import { arg, runMain, writeSummary } from './lib/main.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const arg = (name, dflt) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i === -1 ? dflt : process.argv[i + 1];
-};
 const repeats = Number(arg('repeats', '1'));
 const sizes = String(arg('sizes', '5000,15000')).split(',').map(Number);
 const spikeDevices = Number(arg('spike', '5000'));
@@ -53,14 +50,6 @@ const INFLIGHT = 64;
 const WORKERS = 2;
 const log = (m) => process.stderr.write(`${m}\n`);
 
-async function withBroker(factory, fn) {
-  const t = await factory.start();
-  try {
-    return await fn(t);
-  } finally {
-    await t.stop();
-  }
-}
 
 async function herdCeiling(factory, engine, devices, runDir) {
   mkdirSync(runDir, { recursive: true });
@@ -166,18 +155,8 @@ async function main() {
   goal('native ≤ 1 KB per held idle connection', at(15000) ? at(15000).bytes <= 1024 : null);
   const js15 = rows.find((r) => r.n === 15000)?.js ?? null;
   goal('js ≤ 3 KB per held idle connection (bench/memory.js splits where the bytes go)', js15 && js15.bytes !== null ? js15.bytes <= 3072 : null);
-  mkdirSync(workDir, { recursive: true });
-  writeFileSync(join(workDir, 'summary.json'), JSON.stringify({ load0, load1, rows, spikes }, null, 2));
-  console.log(`\nfigures: ${join(workDir, 'summary.json')}`);
+  writeSummary(workDir, { load0, load1, rows, spikes });
   return 0;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err) => {
-    log(`bench/native: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-    process.exitCode = 3;
-  },
-);
+runMain('native', main);

@@ -17,7 +17,7 @@
  *   npm run bench:tls [-- --sizes 300,2300 --rate 400 --stime-seconds 5 --floor-count 1500]
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,12 +26,9 @@ import { findMosquitto } from './lib/targets.js';
 import { runHerdTls } from './lib/tls-herd.js';
 import { runSTime } from './lib/tls-stime.js';
 import { makeCerts, startTlsMosquitto } from './lib/tls-target.js';
+import { arg, runMain, writeSummary } from './lib/main.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const arg = (name, dflt) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i === -1 ? dflt : process.argv[i + 1];
-};
 const [small, large] = String(arg('sizes', '300,2300')).split(',').map(Number);
 const rate = Number(arg('rate', '400'));
 const stimeSeconds = Number(arg('stime-seconds', '5'));
@@ -169,17 +166,8 @@ async function main() {
   const meta = { mosquitto, load0, load1: loadavg()[0] };
   const table = render(rows, meta);
   console.log(`\n${table}`);
-  writeFileSync(join(workDir, 'summary.json'), JSON.stringify({ meta, rows }, null, 2));
-  console.log(`\nfigures: ${join(workDir, 'summary.json')}`);
+  writeSummary(workDir, { meta, rows });
   return 0;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err) => {
-    log(`bench/tls: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-    process.exitCode = 3;
-  },
-);
+runMain('tls', main);

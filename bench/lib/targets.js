@@ -94,3 +94,13 @@ export function embeddedFactory(repoRoot) {
     },
   };
 }
+
+/** Starts a fresh broker from `factory`, runs `fn` against it, and stops it whatever happens. */
+export async function withBroker(factory, fn) {
+  const t = await factory.start();
+  try {
+    return await fn(t);
+  } finally {
+    await t.stop();
+  }
+}
