@@ -1,7 +1,8 @@
 /**
  * The aedes broker at the heart of the embedded target, with the hooks that implement silent
  * message loss (deliveries dropped on the way to subscribers, the publisher still gets its
- * PUBACK), silenced connections (an outage in "silent" mode) and the webhook forwarder.
+ * PUBACK), silenced connections (an outage in "silent" mode) and the webhook forwarder. Its
+ * persistence forgives a message that is no longer stored (see tolerateGoneMessages).
  */
 import { Aedes } from 'aedes';
 import type { TargetMetricsSnapshot } from './metrics.js';
@@ -44,5 +45,26 @@ export async function createBroker(h: BrokerHooks): Promise<Aedes> {
   // A misbehaving client must not crash the target.
   aedes.on('clientError', () => {});
   aedes.on('connectionError', () => {});
+  tolerateGoneMessages(aedes);
   return aedes;
+}
+
+interface OutgoingStore {
+  outgoingUpdate(client: unknown, packet: unknown): Promise<unknown>;
+  outgoingClearMessageId(client: unknown, packet: unknown): Promise<unknown>;
+}
+
+/**
+ * aedes 1.2 closes a resumed session when a queued QoS 1 message is acknowledged while it drains
+ * the offline queue (its next update of that message finds it gone: "no such packet"), or when a
+ * message sent twice is acknowledged twice. A QoS 1 client may see a message twice and acknowledge
+ * both; a broker must not drop the session for it. Here a message already gone is simply gone.
+ */
+function tolerateGoneMessages(aedes: Aedes): void {
+  const store = (aedes as unknown as { persistence: OutgoingStore }).persistence;
+  const gone = (err: unknown): boolean => err instanceof Error && err.message === 'no such packet';
+  const update = store.outgoingUpdate.bind(store);
+  const clear = store.outgoingClearMessageId.bind(store);
+  store.outgoingUpdate = (client, packet) => update(client, packet).catch((err: unknown) => (gone(err) ? packet : Promise.reject(err)));
+  store.outgoingClearMessageId = (client, packet) => clear(client, packet).catch((err: unknown) => (gone(err) ? packet : Promise.reject(err)));
 }

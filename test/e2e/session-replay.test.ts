@@ -101,9 +101,9 @@ describe('persistent-session replay', () => {
     for (const name of ['persistent', 'persistent-v5']) {
       const c = d.byCohort[name]!;
       const n = r.cohorts[name]!.devices;
-      // At least one resumed session per device: an aedes race in draining the offline queue now and
-      // then closes a resumed session (about 1 device in 600, 1 run in 3 under load; docs/target.md)
-      // and that device resumes again — which must still lose nothing and drain every backlog.
+      // At least one resumed session per device, a few more allowed: should the target close a
+      // resumed session (aedes races, docs/target.md), the device resumes again — and must still
+      // lose nothing and drain every backlog.
       expect({ name, lost: c.lost, sessionsLost: c.sessions.lost }).toEqual({ name, lost: 0, sessionsLost: 0 });
       expect(c.sessions.resumed).toBeGreaterThanOrEqual(n);
       expect(c.sessions.resumed).toBeLessThanOrEqual(n + 3);
