@@ -51,28 +51,13 @@ export function mosquittoFactory(binary) {
       const conf = join(dir, 'mosquitto.conf');
       // Mosquitto's listen backlog is fixed at 100 (FINDINGS.md); nothing here can raise it.
       writeFileSync(conf, [`listener ${port} ${HOST}`, 'allow_anonymous true', 'max_connections -1', 'log_dest none', 'persistence false', ''].join('\n'));
-      const child = spawn(binary, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
-      let stderr = '';
-      child.stderr?.on('data', (d) => {
-        if (stderr.length < 4096) stderr += d.toString();
-      });
-      try {
-        await waitForListener(HOST, port, 10_000);
-      } catch (err) {
-        await endChild(child);
-        rmSync(dir, { recursive: true, force: true });
-        throw new Error(`mosquitto did not start: ${err.message} ${stderr.trim()}`);
-      }
+      const broker = await spawnMosquitto(binary, conf, dir, port);
       return {
         kind: 'mosquitto',
         host: HOST,
         port,
         url: `mqtt://${HOST}:${port}`,
-        pid: child.pid ?? -1,
-        stop: async () => {
-          await endChild(child);
-          rmSync(dir, { recursive: true, force: true });
-        },
+        ...broker,
       };
     },
   };
@@ -103,4 +88,30 @@ export async function withBroker(factory, fn) {
   } finally {
     await t.stop();
   }
+}
+
+/**
+ * Starts Mosquitto on `conf` and waits until it listens on `port`; its stderr (first 4 KB) says why
+ * when it does not. `stop` ends it by its PID and removes `dir`.
+ */
+export async function spawnMosquitto(binary, conf, dir, port) {
+  const child = spawn(binary, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (d) => {
+    if (stderr.length < 4096) stderr += d.toString();
+  });
+  try {
+    await waitForListener(HOST, port, 10_000);
+  } catch (err) {
+    await endChild(child);
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`mosquitto did not start: ${err.message} ${stderr.trim()}`);
+  }
+  return {
+    pid: child.pid ?? -1,
+    stop: async () => {
+      await endChild(child);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

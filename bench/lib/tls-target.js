@@ -3,11 +3,12 @@
  * in a temp folder (no network), and a private Mosquitto with one TLS listener on a free loopback
  * port (`set_tcp_nodelay true`, `tls_version` per measurement), ended by the PID we started.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { endChild, freePort, waitForListener } from './procs.js';
+import { freePort } from './procs.js';
+import { spawnMosquitto } from './targets.js';
 
 const HOST = '127.0.0.1';
 
@@ -71,26 +72,6 @@ async function startOnce(binary, certs, version) {
     `tls_version ${version === 'TLSv1.3' ? 'tlsv1.3' : 'tlsv1.2'}`,
     '',
   ].join('\n'));
-  const child = spawn(binary, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr?.on('data', (d) => {
-    if (stderr.length < 4096) stderr += d.toString();
-  });
-  try {
-    await waitForListener(HOST, port, 10_000);
-  } catch (err) {
-    await endChild(child);
-    rmSync(dir, { recursive: true, force: true });
-    throw new Error(`mosquitto did not start: ${err.message} ${stderr.trim()}`);
-  }
-  return {
-    host: HOST,
-    port,
-    url: `mqtts://${HOST}:${port}`,
-    pid: child.pid ?? -1,
-    stop: async () => {
-      await endChild(child);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  const broker = await spawnMosquitto(binary, conf, dir, port);
+  return { host: HOST, port, url: `mqtts://${HOST}:${port}`, ...broker };
 }
