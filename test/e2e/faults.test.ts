@@ -8,9 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Results } from '../../src/results/types.js';
-import { expectExit, HERD_BIN, ROOT } from '../helpers/cli.js';
+import { expectExit, HERD_BIN, ROOT, startHerdTarget } from '../helpers/cli.js';
 import { childrenOf, isAlive, waitFor } from '../helpers/procs.js';
-import { freePort } from '../helpers/mosquitto.js';
 
 interface Run {
   pid: number;
@@ -162,16 +161,13 @@ waves:
 hold: 2s
 `;
     // The target runs apart, with the normal limit: only the harness is starved of files.
-    const port = await freePort();
-    const target = spawn(process.execPath, [HERD_BIN, 'target', '--port', String(port)], { stdio: 'ignore' });
+    const target = await startHerdTarget();
     try {
-      await waitFor(() => childrenOf(target.pid as number).length > 0, 10_000);
-      await new Promise((res) => setTimeout(res, 500));
-      const run = start(['run', scenario(dir, body), '--target', `mqtt://127.0.0.1:${port}`, '--out', out, '--workers', '1', '--no-preflight', '-q'], 'ulimit -n 300');
+      const run = start(['run', scenario(dir, body), '--target', target.url, '--out', out, '--workers', '1', '--no-preflight', '-q'], 'ulimit -n 300');
       const r = await run.done;
       checkEmfile(r, out);
     } finally {
-      target.kill('SIGTERM');
+      target.stop();
     }
   }, 60_000);
 });

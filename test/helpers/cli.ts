@@ -1,7 +1,7 @@
 /** Runs the built CLI (bin/herd.js) in a child process, as a user would. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { freePort, waitForPort } from './mosquitto.js';
+import { waitForPort } from './mosquitto.js';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -74,9 +74,33 @@ export function expectExit(r: CliResult, code: number): void {
 }
 
 /** A standalone `herd target` on a free loopback port, shared by several runs in a test. */
-export async function startHerdTarget(): Promise<{ url: string; port: number; child: ChildProcess; stop(): void }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [HERD_BIN, 'target', '--port', String(port)], { stdio: 'ignore' });
+/**
+ * Starts `herd target` on ports it chooses itself (--port 0) and reads its MQTT URL from what it
+ * prints. Choosing a free port here and passing it would race: the target takes consecutive ports,
+ * and the neighbours may meanwhile be another test's ephemeral ports (the target then dies).
+ */
+export async function startHerdTarget(extraArgs: string[] = []): Promise<{ url: string; port: number; child: ChildProcess; stop(): void }> {
+  const child = spawn(process.execPath, [HERD_BIN, 'target', '--port', '0', ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => fail(new Error(`herd target printed no MQTT URL within 10 s:\n${out}`)), 10_000);
+    const fail = (err: Error): void => {
+      clearTimeout(timer);
+      if (child.exitCode === null) child.kill('SIGTERM');
+      reject(err);
+    };
+    child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /\bmqtt\s+mqtt:\/\/127\.0\.0\.1:(\d+)/.exec(out);
+      if (m === null) return;
+      clearTimeout(timer);
+      resolve(Number(m[1]));
+    });
+    child.once('exit', (code) => fail(new Error(`herd target exited (${code}) before listening:\n${out}`)));
+  });
+  child.stdout?.resume();
+  child.stderr?.resume();
   await waitForPort('127.0.0.1', port, 10_000);
   return {
     url: `mqtt://127.0.0.1:${port}`,
