@@ -46,6 +46,8 @@ export function formatPath(path: readonly PropertyKey[]): string {
   let out = '';
   for (const seg of path) {
     if (typeof seg === 'number') out += `[${seg}]`;
+    // A key with a line break or another control character is quoted, so one problem stays one line.
+    else if (/[\u0000-\u001f\u007f\u2028\u2029]/.test(String(seg))) out += `[${JSON.stringify(String(seg))}]`;
     else out += out === '' ? String(seg) : `.${String(seg)}`;
   }
   return out === '' ? '(top level)' : out;

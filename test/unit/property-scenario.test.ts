@@ -54,6 +54,7 @@ function asHerdError(err: unknown): HerdError {
 /** A detail names a field: its first path segment is a schema field, a key the input had, or "(top level)". */
 function startsWithFieldPath(detail: string, inputKeys: readonly string[]): boolean {
   if (detail.startsWith('(top level)')) return true;
+  if (inputKeys.some((k) => detail.startsWith(`[${JSON.stringify(k)}]`))) return true; // a key with a line break, quoted
   return [...TOP_KEYS, ...inputKeys].some((k) => detail.startsWith(`${k}:`) || detail.startsWith(`${k}.`) || detail.startsWith(`${k}[`));
 }
 
@@ -168,6 +169,11 @@ describe('scenario loader: arbitrary input', () => {
     '...\n', '@', '`', '0', '1', '-1', '1.5', '1e308', '.nan', '.inf', '-.inf', '0x1F', '0o17', 'null', '~', 'true', '\t', '<<: ',
     '\\', '\u00e9', '🐄', '\r\n',
   );
+  it('a key with a line break is one quoted problem line, not two', () => {
+    const o = checkText('? ...\n\n  a');
+    expect(o.ok).toBe(false);
+    if (!o.ok) expect(o.error.details).toContain('["...\\na"]: unknown field');
+  });
   it('YAML-shaped token soup is a scenario or an exit-2 HerdError', { timeout: TIME_MS }, () => {
     fc.assert(fc.property(fc.array(yamlToken, { maxLength: 80 }).map((a) => a.join('')), (t) => void checkText(t)), { numRuns: RUNS });
   });
