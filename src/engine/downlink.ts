@@ -67,6 +67,7 @@ export class Downlink {
   private readonly replayed: Uint32Array;
   private readonly connackUs: Float64Array;
   private readonly firstUs: Float64Array;
+  private readonly topics: (string | undefined)[];
 
   constructor(host: DownlinkHost, rec: Recorder) {
     this.host = host;
@@ -83,6 +84,7 @@ export class Downlink {
     this.replayed = new Uint32Array(n);
     this.connackUs = new Float64Array(n);
     this.firstUs = new Float64Array(n);
+    this.topics = new Array<string | undefined>(n);
   }
 
   get enabled(): boolean {
@@ -93,8 +95,9 @@ export class Downlink {
     return this.host.scenario.cohorts[this.host.cohortOf(slot)]?.device.downlink ?? null;
   }
 
+  /** The device's inbox topic, built once per device (it is compared on every message received). */
   topic(slot: number): string {
-    return inboxTopic(this.host.runId, this.host.ids[slot] as number);
+    return (this.topics[slot] ??= inboxTopic(this.host.runId, this.host.ids[slot] as number));
   }
 
   /** Whether this device keeps its session across connections (what it asks the target for). */

@@ -14,7 +14,7 @@ import { DeliveryTracker, type DeliveryState } from '../metrics/delivery.js';
 import type { Recorder } from '../metrics/recorder.js';
 import type { ResolvedPublish, ResolvedRequests, ResolvedScenario } from '../results/resolved-scenario.js';
 import type { PreparedTarget } from '../protocols/device.js';
-import { Downlink, inboxTopic } from './downlink.js';
+import { Downlink } from './downlink.js';
 import { Requester, replyTopic, requestTopic, type RequesterHost } from './requester.js';
 import { expandTemplate } from '../scenario/template.js';
 
@@ -212,7 +212,7 @@ export class Messaging {
 
   onMessage(slot: number, m: InboundMessage, c: MqttConnection): void {
     const id = this.host.ids[slot] as number;
-    if (this.downlink.of(slot) !== null && m.topic === inboxTopic(this.host.runId, id)) {
+    if (this.downlink.of(slot) !== null && m.topic === this.downlink.topic(slot)) {
       const s = decodePayload(m.payload);
       if (s !== null) this.downlink.onMessage(slot, s.seq, s.sentUs, m.receivedUs);
       return;

@@ -4,36 +4,18 @@
  * Every default is written here and in docs/scenario-reference.md (a test keeps them in step).
  */
 import { z } from 'zod';
-import { DURATION_HINT, DURATION_RE, parseDurationUs } from '../util/duration.js';
+import { parseDurationUs } from '../util/duration.js';
 import { SCHEME_NAMES } from '../util/target-url.js';
 import { redactUrl, targetUrlProblem } from './url-credentials.js';
 import { targetOptionsSchema } from './target-options.js';
 import { PRESET_NAMES, withPresets } from './presets.js';
 import { breakpointSchema } from './breakpoint-schema.js';
+import { BOUNDS, duration, durationAtLeast, template } from './schema-fields.js';
+import { downlinkSchema, publishSchema, requestsSchema } from './messaging-schema.js';
+
+export { BOUNDS };
 
 export const SCENARIO_VERSION = 1;
-
-const duration = z
-  .string({ error: DURATION_HINT })
-  .regex(DURATION_RE, { error: DURATION_HINT })
-  .refine((v) => !DURATION_RE.test(v) || parseDurationUs(v) !== undefined, { error: 'expected a duration of at most 30 days' })
-  .meta({ description: 'A duration: a number and a unit (us, ms, s, m, h), e.g. "30s".' });
-
-/** Bounds that make a field measurable (exported: the reference and its test quote them). */
-export const BOUNDS = {
-  /** Below this a publish/request loop stops being telemetry and becomes a busy loop in the worker. */
-  minEvery: '1ms',
-  /** MQTT's keepalive is a 16-bit count of seconds. */
-  maxKeepaliveS: 65_535,
-  /** A handshake timer shorter than this expires before a loopback TCP connect completes. */
-  minConnectTimeout: '10ms',
-} as const;
-
-/** A duration no shorter than `min` (a duration string), named in the message. */
-function durationAtLeast(min: string) {
-  const minUs = parseDurationUs(min) as number;
-  return duration.refine((v) => (parseDurationUs(v) ?? minUs) >= minUs, { error: `expected at least ${min}` });
-}
 
 const count = z
   .number({ error: 'expected a whole number' })
@@ -42,12 +24,6 @@ const count = z
   .max(10_000_000, { error: 'expected at most 10,000,000' });
 
 const nameText = z.string({ error: 'expected text' }).min(1, { error: 'expected non-empty text' }).max(200, { error: 'expected at most 200 characters' });
-
-const template = z
-  .string({ error: 'expected a template string such as "dev-{id}"' })
-  .min(1, { error: 'expected non-empty text' })
-  .max(1024, { error: 'expected at most 1,024 characters' })
-  .meta({ description: 'Placeholders: {id} device index, {run} run id, {worker} worker index, {cohort}; {id/N} and {id%N} make devices share ids (N devices per id / N ids in all).' });
 
 const targetUrl = z
   .string({ error: 'expected "embedded" or a URL like "mqtt://127.0.0.1:1883"' })
@@ -148,46 +124,6 @@ const tlsSchema = z
     resume: z.number().min(0).max(1).optional().meta({ description: 'Share of reconnects that offer the cached TLS session (0–1). Default 0.' }),
   })
   .meta({ description: 'TLS options for mqtts:// and wss:// targets.' });
-
-const publishSchema = z
-  .strictObject({
-    every: durationAtLeast(BOUNDS.minEvery).meta({ description: 'Each connected device publishes once per this interval (at least 1ms).' }),
-    qos: z.literal([0, 1, 2], { error: 'expected 0, 1 or 2' }).default(0),
-    topic: template.default('herd/{run}/{id}').meta({ description: 'Topic template; {id}, {run}, {cohort}.' }),
-    payloadBytes: z.number().int().min(20).max(256 * 1024).default(64).meta({ description: 'Payload size (at least 20: the id/sequence/time stamp).' }),
-    echo: z
-      .boolean()
-      .default(true)
-      .meta({ description: 'Each device subscribes to its own topic, so every message is counted end to end: delivered, lost, duplicated, out of order.' }),
-    stopBeforeEnd: duration.default('2s').meta({ description: 'Publishing stops this long before teardown so messages in flight can arrive.' }),
-  })
-  .meta({ description: 'Telemetry each device publishes while connected.' });
-
-const requestsSchema = z
-  .strictObject({
-    every: durationAtLeast(BOUNDS.minEvery).meta({ description: 'The cloud sends each connected device one request per this interval (at least 1ms).' }),
-    qos: z.literal([0, 1, 2], { error: 'expected 0, 1 or 2' }).default(1),
-    payloadBytes: z.number().int().min(20).max(256 * 1024).default(32),
-    stopBeforeEnd: duration.default('2s').meta({ description: 'Requests stop this long before teardown so answers in flight can arrive.' }),
-  })
-  .meta({
-    description:
-      'Cloud → device requests ("call a function on a device"): a requester connection publishes to herd/{run}/{id}/req, the device answers on its reply topic, the round trip is timed. MQTT devices only.',
-  });
-
-const downlinkSchema = z
-  .strictObject({
-    every: durationAtLeast(BOUNDS.minEvery).meta({ description: 'The cloud sends each device one message per this interval, online or not (at least 1ms).' }),
-    qos: z.literal([0, 1, 2], { error: 'expected 0, 1 or 2' }).default(1).meta({ description: 'QoS of the messages and of the inbox subscription; targets queue QoS 1 and 2 for offline persistent sessions.' }),
-    payloadBytes: z.number().int().min(20).max(256 * 1024).default(32),
-    stopBeforeEnd: duration.default('3s').meta({ description: 'The cloud stops sending this long before teardown so queued messages can arrive.' }),
-    from: duration.optional().meta({ description: 'The cloud sends only from this time after the run origin (e.g. a configuration push while the fleet is offline); default: from each device’s first subscription.' }),
-    until: duration.optional().meta({ description: 'The cloud sends nothing at or after this time from the run origin; default: until teardown − stopBeforeEnd.' }),
-  })
-  .meta({
-    description:
-      'Cloud → device messages (commands, configuration): from its first subscription on, the cloud publishes to herd/{run}/{id}/in whether the device is online or not. Devices with a persistent session (cleanSession: false, or MQTT 5 sessionExpiry) get what was queued while offline replayed on reconnect; results.downlink counts sent, received, lost and the replay. MQTT devices only.',
-  });
 
 export const deviceSchema = z
   .strictObject({

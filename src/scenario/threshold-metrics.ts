@@ -25,6 +25,18 @@ const count = (description: string, read: (r: Results) => number): MetricDef => 
   read: (r) => ({ value: read(r), samples: r.attempts.planned }),
 });
 
+/** A count from results.downlink (issue 16): [value, samples]. */
+const downlinkCount = (description: string, pick: (d: NonNullable<Results['downlink']>) => [number, number]): MetricDef => ({
+  kind: 'count',
+  description,
+  read: (r) => {
+    if (!r.downlink) return null;
+    const [value, samples] = pick(r.downlink);
+    return { value, samples };
+  },
+  missing: () => 'no downlink in this scenario',
+});
+
 export const METRICS: Record<string, MetricDef> = {
   'connect.total': latency('connect.total', 'Intended start → connected (free of coordinated omission).'),
   'connect.service': latency('connect.service', 'Socket opened → connected.'),
@@ -124,24 +136,9 @@ Object.assign(METRICS, {
     read: (r) => (r.delivery && r.delivery.sent > 0 ? { value: r.delivery.lossRate, samples: r.delivery.sent } : null),
     missing: (r) => (r.delivery ? 'no messages sent' : 'no telemetry with echo in this scenario'),
   },
-  'downlink.lost': {
-    kind: 'count',
-    description: 'Cloud → device messages never received (sent while a clean-session device was offline, or dropped by the target).',
-    read: (r) => (r.downlink ? { value: r.downlink.lost, samples: r.downlink.sent } : null),
-    missing: () => 'no downlink in this scenario',
-  },
-  'replay.undrained': {
-    kind: 'count',
-    description: 'Resumed sessions whose queued messages were not all delivered before the session (or the run) ended.',
-    read: (r) => (r.downlink ? { value: r.downlink.replay.undrained, samples: r.downlink.replay.sessions } : null),
-    missing: () => 'no downlink in this scenario',
-  },
-  'replay.sessionsLost': {
-    kind: 'count',
-    description: 'Reconnects of persistent-session devices whose session the target did not keep (their queued messages are gone).',
-    read: (r) => (r.downlink ? { value: r.downlink.sessions.lost, samples: r.downlink.sessions.resumed + r.downlink.sessions.lost } : null),
-    missing: () => 'no downlink in this scenario',
-  },
+  'downlink.lost': downlinkCount('Cloud → device messages never received (sent while a clean-session device was offline, or dropped by the target).', (d) => [d.lost, d.sent]),
+  'replay.undrained': downlinkCount('Resumed sessions whose queued messages were not all delivered before the session (or the run) ended.', (d) => [d.replay.undrained, d.replay.sessions]),
+  'replay.sessionsLost': downlinkCount('Reconnects of persistent-session devices whose session the target did not keep (their queued messages are gone).', (d) => [d.sessions.lost, d.sessions.resumed + d.sessions.lost]),
   'requests.lost': {
     kind: 'count',
     description: 'Cloud → device requests never answered.',

@@ -12,7 +12,7 @@ import * as mqtt from 'mqtt-packet';
 import { TokenBucket } from './admission.js';
 import type { TargetMetricsSnapshot } from './metrics.js';
 
-/** MQTT 3.1.1 CONNACK return codes → MQTT 5 CONNACK reason codes (spec §3.2.2.2 ↔ §3.2.2.3). */
+/** MQTT 3.1.1 CONNACK return codes → MQTT 5 CONNACK reason codes (the CONNACK tables of MQTT 3.1.1 and MQTT 5). */
 const V4_TO_V5_CONNACK: Readonly<Record<number, number>> = { 0: 0x00, 1: 0x84, 2: 0x85, 3: 0x88, 4: 0x86, 5: 0x87 };
 
 export const MQTT5_DISCONNECT = {

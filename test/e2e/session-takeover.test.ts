@@ -75,10 +75,14 @@ waves:
 hold: 3s
 `;
 
-    it('reboot: the target still holds every old connection when the device comes back, and takes it over', async () => {
+    const runAgainstAedes = (mode: string) => {
       seen.heldAtConnect = 0;
       seen.connects = 0;
-      const { res, r } = await run(scenario('reboot'), ['--target', `mqtt://127.0.0.1:${port}`]);
+      return run(scenario(mode), ['--target', `mqtt://127.0.0.1:${port}`]);
+    };
+
+    it('reboot: the target still holds every old connection when the device comes back, and takes it over', async () => {
+      const { res, r } = await runAgainstAedes('reboot');
       expectExit(res, 0);
       expect(seen.connects).toBe(60);
       expect(seen.heldAtConnect).toBe(30);
@@ -88,9 +92,7 @@ hold: 3s
     });
 
     it('reset: the old connection is gone before the device comes back', async () => {
-      seen.heldAtConnect = 0;
-      seen.connects = 0;
-      const { res, r } = await run(scenario('reset'), ['--target', `mqtt://127.0.0.1:${port}`]);
+      const { res, r } = await runAgainstAedes('reset');
       expectExit(res, 0);
       expect(seen.connects).toBe(60);
       expect(seen.heldAtConnect).toBe(0);
@@ -108,7 +110,9 @@ hold: 3s
     const kicked = cloned.errors.find((e) => e.code === 'DISCONNECT_8E')?.count ?? 0;
     expect(kicked).toBeGreaterThan(1000);
     expect(r.serverSignals.takenOver).toBe(kicked);
-    // Still fighting at the end: the teardown is at 33 s, and seconds 25–29 each see dozens of attempts.
-    expect(r.timeline.buckets.slice(25, 30).map((b) => b.attempts >= 50)).toEqual([true, true, true, true, true]);
+    // Still fighting at the end: the teardown is at 33 s, and seconds 25–29 see ~90 attempts a second
+    // (counted over the five seconds together: a worker stalled by a busy machine moves attempts
+    // between neighbouring seconds, not out of the window)
+    expect(r.timeline.buckets.slice(25, 30).reduce((a, b) => a + b.attempts, 0)).toBeGreaterThanOrEqual(250);
   });
 });
