@@ -24,7 +24,6 @@ export type HerdErrorCode =
   | 'E_OUT_DIR' // output folder cannot be created or written
   | 'E_RESULTS_FILE' // a results file cannot be read or is not herd's
   | 'E_RESULTS_VERSION' // a results file of an unsupported major version
-  | 'E_THRESHOLD' // a threshold expression is malformed or names an unknown metric
   | 'E_PREFLIGHT' // the plan cannot fit this machine's limits
   | 'E_WORKER' // a worker process failed in a way that stops the run
   | 'E_COMPARE_SCENARIO' // compare was given runs of different scenarios
@@ -41,7 +40,6 @@ const EXIT_FOR: Record<HerdErrorCode, ExitCode> = {
   E_OUT_DIR: EXIT.badInput,
   E_RESULTS_FILE: EXIT.badInput,
   E_RESULTS_VERSION: EXIT.badInput,
-  E_THRESHOLD: EXIT.badInput,
   E_PREFLIGHT: EXIT.runFailed,
   E_WORKER: EXIT.runFailed,
   E_COMPARE_SCENARIO: EXIT.badInput,
@@ -63,8 +61,4 @@ export class HerdError extends Error {
   get exitCode(): ExitCode {
     return EXIT_FOR[this.code];
   }
-}
-
-export function isHerdError(value: unknown): value is HerdError {
-  return value instanceof HerdError;
 }

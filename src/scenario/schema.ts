@@ -279,7 +279,6 @@ export const scenarioSchema = z
   })
   .meta({ title: 'herd scenario', description: 'A herd load-test scenario (version 1).' });
 
-export type ScenarioInput = z.input<typeof scenarioSchema>;
 export type Scenario = z.output<typeof scenarioSchema>;
 export type Wave = z.output<typeof waveSchema>;
 export type DeviceOptions = z.output<typeof deviceSchema>;

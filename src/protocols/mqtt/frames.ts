@@ -120,5 +120,3 @@ export const PACKET = {
 
 export const PINGREQ = Buffer.from([0xc0, 0x00]);
 export const DISCONNECT_V4 = Buffer.from([0xe0, 0x00]);
-/** MQTT 5 DISCONNECT with reason 0 (normal) and no properties. */
-export const DISCONNECT_V5 = Buffer.from([0xe0, 0x00]);

@@ -8,20 +8,6 @@ import type { Link, LinkHandler, LinkTarget } from './link.js';
 import { connectTls, ranKeyExchange } from './tls-context.js';
 import type { ResolvedTls } from './tls-options.js';
 
-export interface TcpOpenOptions {
-  host: string;
-  port: number;
-  /** Source address to bind (spreads ephemeral ports over 127.0.0.x). */
-  localAddress?: string;
-}
-
-/** Opens a raw TCP socket; 'connect' fires when the transport is ready for protocol bytes. */
-export function openTcp(o: TcpOpenOptions): net.Socket {
-  const opts: net.NetConnectOpts = { host: o.host, port: o.port, noDelay: true };
-  if (o.localAddress !== undefined) opts.localAddress = o.localAddress;
-  return net.connect(opts);
-}
-
 const LINK = Symbol('herd.link');
 type Tagged = net.Socket & { [LINK]: StreamLink };
 
