@@ -1,7 +1,9 @@
 /**
  * Process globals reach commands through one context (STYLE.md #8), so a whole command can run
- * in-process in a test with its own argv, env, output streams and signals.
+ * in-process in a test with its own argv, env, working directory, output streams and signals.
  */
+import { resolve } from 'node:path';
+
 export interface OutStream {
   write(chunk: string): unknown;
   isTTY?: boolean;
@@ -18,6 +20,11 @@ export interface CliContext {
   wallClockMs(): number;
   /** Subscribes to SIGINT/SIGTERM; returns an unsubscribe function. */
   onSignal(handler: (signal: 'SIGINT' | 'SIGTERM') => void): () => void;
+}
+
+/** A path the user gave, resolved against the command's working directory (never the process's). */
+export function pathIn(ctx: CliContext, path: string): string {
+  return resolve(ctx.cwd, path);
 }
 
 export function processContext(): CliContext {

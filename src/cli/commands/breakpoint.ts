@@ -7,7 +7,7 @@ import { parseSourceIps } from '../../util/source-ips.js';
 import { HerdError } from '../../errors.js';
 import { TARGET_PROFILE_NAMES } from '../../scenario/target-options.js';
 import { DURATION_RE } from '../../util/duration.js';
-import type { CliContext } from '../context.js';
+import { pathIn, type CliContext } from '../context.js';
 import { painter } from '../output.js';
 import { parseFlagNumber } from '../flags.js';
 
@@ -46,7 +46,7 @@ export function registerBreakpoint(program: Command, ctx: CliContext, setExit: (
     .description('find the connect rate the target sustains: step up, then bisect; write breakpoint.json and breakpoint.html')
     .argument('<scenario>', 'scenario file (YAML or JSON); its device settings and target are used, its waves are not')
     .option('--target <url>', 'target URL, overriding the scenario (e.g. mqtt://127.0.0.1:1883)')
-    .option('--target-profile <name>', 'embedded target profile: default, fragile or protected')
+    .option('--target-profile <name>', `embedded target profile: ${TARGET_PROFILE_NAMES.join(', ')} (overrides the scenario)`)
     .option('--out <dir>', 'folder for reports', 'reports')
     .option('--seed <n>', 'seed for reproducible plans')
     .option('--workers <n>', 'worker processes per level (default: one per core, fewer for small fleets)')
@@ -121,9 +121,9 @@ Exit codes: 0 passed · 1 a threshold failed · 2 bad input · 3 the harness was
       const p = painter(ctx);
       const { report, dir } = await executeBreakpoint(
         {
-          scenarioPath: scenario,
+          scenarioPath: pathIn(ctx, scenario),
           overrides,
-          outDir: f.out,
+          outDir: pathIn(ctx, f.out),
           settings,
           thresholds,
           run: {

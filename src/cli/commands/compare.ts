@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { dirname, resolve } from 'node:path';
+import { dirname } from 'node:path';
 import { HerdError } from '../../errors.js';
 import { readResults } from '../../compare/results.js';
 import { compareRuns } from '../../compare/compare.js';
@@ -7,7 +7,7 @@ import { COMPARE_FORMATS, renderCompareHtml, renderComparison, type CompareForma
 import { parseConfidence, parseTolerance, parseToleranceOverrides } from '../../compare/tolerance.js';
 import { PLAIN } from '../../report/summary.js';
 import { ensureWritableDir, writeFileAtomic } from '../../util/atomic-write.js';
-import type { CliContext } from '../context.js';
+import { pathIn, type CliContext } from '../context.js';
 import { painter } from '../output.js';
 
 interface CompareFlags {
@@ -76,8 +76,8 @@ different scenarios without --allow-different-scenarios)`,
       const maxRegression = parseTolerance(f.maxRegression, '--max-regression');
       const overrides = parseToleranceOverrides(f.tolerance);
       const confidence = parseConfidence(f.confidence, '--confidence');
-      const base = basePaths.map((p) => readResults(p));
-      const candidate = candidatePaths.map((p) => readResults(p));
+      const base = basePaths.map((p) => readResults(pathIn(ctx, p)));
+      const candidate = candidatePaths.map((p) => readResults(pathIn(ctx, p)));
       const comparison = compareRuns(base, candidate, {
         basePaths,
         candidatePaths,
@@ -92,7 +92,7 @@ different scenarios without --allow-different-scenarios)`,
       if (f.output === undefined) {
         ctx.stdout.write(render(false));
       } else {
-        const out = resolve(ctx.cwd, f.output);
+        const out = pathIn(ctx, f.output);
         ensureWritableDir(dirname(out), '-o');
         writeFileAtomic(out, render(true));
         ctx.stderr.write(`wrote ${format} comparison to ${out}\n`);

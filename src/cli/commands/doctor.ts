@@ -4,7 +4,7 @@ import { runPreflight } from '../../run/run-preflight.js';
 import { readSystemFacts } from '../../engine/system.js';
 import { parseTargetUrl } from '../../util/target-url.js';
 import { assertLocalSourceIps, parseSourceIps } from '../../util/source-ips.js';
-import type { CliContext } from '../context.js';
+import { pathIn, type CliContext } from '../context.js';
 import { painter } from '../output.js';
 import { parseFlagNumber, sizeOverrides } from '../flags.js';
 import { EXIT } from '../../errors.js';
@@ -21,7 +21,7 @@ export function registerDoctor(program: Command, ctx: CliContext, setExit: (code
     .addHelpText('after', '\nExample:\n  $ herd doctor scenarios/quickstart.yaml --devices 100000\n  $ herd doctor scenarios/nightly-5x.yaml --scale 5')
     .action((path: string | undefined, f: { devices?: string; scale?: string; workers?: string; sourceIps?: string }) => {
       // Flags and the scenario first: bad input gets its one message before any report starts.
-      const loaded = path === undefined ? null : loadScenario(path, sizeOverrides(f));
+      const loaded = path === undefined ? null : loadScenario(pathIn(ctx, path), sizeOverrides(f));
       const workers = f.workers === undefined ? undefined : parseFlagNumber(f.workers, '--workers', { min: 1, max: 256 });
       const sourceIps = f.sourceIps === undefined ? [] : parseSourceIps(f.sourceIps);
       assertLocalSourceIps(sourceIps);

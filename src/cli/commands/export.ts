@@ -7,7 +7,7 @@ import type { Overrides } from '../../scenario/resolve.js';
 import { redactText } from '../../scenario/url-credentials.js';
 import { ensureWritableFile, writeFileAtomic } from '../../util/atomic-write.js';
 import { HERD_VERSION } from '../../version.js';
-import type { CliContext } from '../context.js';
+import { pathIn, type CliContext } from '../context.js';
 import { parseFlagNumber, parseFlagScale } from '../flags.js';
 
 interface ExportFlags {
@@ -45,7 +45,7 @@ Run the script with a k6 built with xk6-mqtt (see the script's header and docs/k
       if (f.seed !== undefined) overrides.seed = parseFlagNumber(f.seed, '--seed', { min: 0, max: 2 ** 32 - 1 });
       if (f.scale !== undefined) overrides.scale = parseFlagScale(f.scale);
       if (f.output !== undefined && f.output.trim() === '') throw new HerdError('E_FLAG', '-o: expected a file name');
-      const loaded = loadScenario(scenario, overrides);
+      const loaded = loadScenario(pathIn(ctx, scenario), overrides);
       const script = exportK6(loaded.resolved, loaded.thresholds, {
         herdVersion: HERD_VERSION,
         scenarioPath: scenario,
@@ -57,13 +57,14 @@ Run the script with a k6 built with xk6-mqtt (see the script's header and docs/k
         ctx.stdout.write(script);
         return;
       }
-      const dir = dirname(f.output);
-      ensureWritableFile(f.output, '-o');
+      const out = pathIn(ctx, f.output);
+      const dir = dirname(out);
+      ensureWritableFile(out, '-o');
       const sidecars = k6Sidecars(loaded.resolved);
       // Sidecars first: the script references them, so it is never on disk without its types.
       for (const [name, content] of Object.entries(sidecars)) writeFileAtomic(join(dir, name), content);
-      writeFileAtomic(f.output, script);
-      ctx.stderr.write(`wrote ${f.output}${Object.keys(sidecars).map((n) => ` and ${join(dir, n)}`).join('')}\n`);
+      writeFileAtomic(out, script);
+      ctx.stderr.write(`wrote ${out}${Object.keys(sidecars).map((n) => ` and ${join(dir, n)}`).join('')}\n`);
     });
 }
 

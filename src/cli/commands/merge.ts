@@ -1,11 +1,10 @@
 import type { Command } from 'commander';
-import { dirname, resolve } from 'node:path';
 import { mergeResults } from '../../report/merge.js';
 import { readResults } from '../../results/read.js';
 import { renderSummary } from '../../report/summary.js';
 import { assertNotFolder, ensureWritableFile, writeFileAtomic } from '../../util/atomic-write.js';
 import { newRunId } from '../../run/execute.js';
-import type { CliContext } from '../context.js';
+import { pathIn, type CliContext } from '../context.js';
 import { painter } from '../output.js';
 
 export function registerMerge(program: Command, ctx: CliContext, setExit: (code: number) => void): void {
@@ -17,9 +16,9 @@ export function registerMerge(program: Command, ctx: CliContext, setExit: (code:
     .option('-q, --quiet', 'do not print the merged summary')
     .addHelpText('after', '\nExample:\n  $ herd merge shards/*/*/results.json -o reports/merged/results.json')
     .action((files: string[], f: { output: string; quiet?: boolean }) => {
-      const out = resolve(f.output);
+      const out = pathIn(ctx, f.output);
       assertNotFolder(out, '-o');
-      const inputs = files.map((path) => ({ path, results: readResults(path) }));
+      const inputs = files.map((path) => ({ path, results: readResults(pathIn(ctx, path)) }));
       const merged = mergeResults(inputs, `merged-${newRunId()}`);
       ensureWritableFile(out, '-o');
       writeFileAtomic(out, JSON.stringify(merged, null, 2) + '\n');

@@ -1,11 +1,10 @@
 import type { Command } from 'commander';
-import { dirname, resolve } from 'node:path';
 import { HerdError } from '../../errors.js';
 import { readResults } from '../../results/read.js';
 import { isReportFormat, renderFormat, REPORT_FORMATS } from '../../report/render.js';
 import { PLAIN } from '../../report/summary.js';
 import { ensureWritableFile, writeFileAtomic } from '../../util/atomic-write.js';
-import type { CliContext } from '../context.js';
+import { pathIn, type CliContext } from '../context.js';
 import { painter } from '../output.js';
 
 interface ReportFlags {
@@ -36,11 +35,11 @@ Exit codes: 0 rendered · 2 bad input (unreadable, foreign or unsupported result
       if (!isReportFormat(f.format)) {
         throw new HerdError('E_FLAG', `--format: expected one of ${REPORT_FORMATS.join(', ')}, got ${JSON.stringify(f.format)}`);
       }
-      const results = readResults(path);
+      const results = readResults(pathIn(ctx, path));
       if (f.output === undefined) {
         ctx.stdout.write(renderFormat(results, f.format, painter(ctx)));
       } else {
-        const out = resolve(ctx.cwd, f.output);
+        const out = pathIn(ctx, f.output);
         ensureWritableFile(out, '-o');
         writeFileAtomic(out, renderFormat(results, f.format, PLAIN));
         ctx.stderr.write(`wrote ${f.format} to ${out}\n`);

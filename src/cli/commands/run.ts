@@ -5,7 +5,7 @@ import { parseSourceIps } from '../../util/source-ips.js';
 import { HerdError } from '../../errors.js';
 import type { Overrides } from '../../scenario/resolve.js';
 import { TARGET_PROFILE_NAMES } from '../../scenario/target-options.js';
-import type { CliContext } from '../context.js';
+import { pathIn, type CliContext } from '../context.js';
 import { painter } from '../output.js';
 import { ProgressPrinter } from '../progress.js';
 import { parseFlagListen, parseFlagNumber, parseFlagScale, parseFlagShard, parseFlagStartAt } from '../flags.js';
@@ -37,7 +37,7 @@ export function registerRun(program: Command, ctx: CliContext, setExit: (code: n
     .description('run a scenario and write reports/<run-id>/results.json')
     .argument('<scenario>', 'scenario file (YAML or JSON)')
     .option('--target <url>', 'target URL, overriding the scenario (e.g. mqtt://127.0.0.1:1883)')
-    .option('--target-profile <name>', 'embedded target profile: default, fragile, protected or aws-like (overrides the scenario)')
+    .option('--target-profile <name>', `embedded target profile: ${TARGET_PROFILE_NAMES.join(', ')} (overrides the scenario)`)
     .option('--devices <n>', 'number of devices, overriding the scenario (before --scale)')
     .option('--out <dir>', 'folder for reports', 'reports')
     .option('--seed <n>', 'seed for a reproducible plan (default: the scenario seed, or 1)')
@@ -103,16 +103,16 @@ Exit codes: 0 passed · 1 a threshold failed · 2 bad input · 3 run failed or h
       try {
         const report = await executeRun(
           {
-            scenarioPath: scenario,
+            scenarioPath: pathIn(ctx, scenario),
             overrides,
-            outDir: f.out,
+            outDir: pathIn(ctx, f.out),
             workers,
             sourceIps,
             maxHandshakesInFlight: maxHandshakes,
             allowSaturated: f.allowSaturated === true,
             shard,
             startAtMs,
-            stepSummaryPath: ctx.env.GITHUB_STEP_SUMMARY ?? null,
+            stepSummaryPath: ctx.env.GITHUB_STEP_SUMMARY ? pathIn(ctx, ctx.env.GITHUB_STEP_SUMMARY) : null,
             onWorkerFailure,
             skipPreflight: !f.preflight,
             allowUnreachable: f.allowUnreachable === true,

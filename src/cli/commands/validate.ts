@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { loadScenario } from '../../scenario/load.js';
 import { buildPlan, peakConnectRatePerS } from '../../plan/plan.js';
-import type { CliContext } from '../context.js';
+import { pathIn, type CliContext } from '../context.js';
 import { painter } from '../output.js';
 import { formatUs } from '../../util/duration.js';
 import { sizeOverrides } from '../flags.js';
@@ -15,7 +15,7 @@ export function registerValidate(program: Command, ctx: CliContext): void {
     .option('--scale <x>', 'multiply devices and rates, as `herd run --scale` will')
     .addHelpText('after', '\nExamples:\n  $ herd validate scenarios/quickstart.yaml\n  $ herd validate scenarios/nightly-5x.yaml --scale 5')
     .action((path: string, f: { devices?: string; scale?: string }) => {
-      const { resolved: s, thresholds, warnings } = loadScenario(path, sizeOverrides(f));
+      const { resolved: s, thresholds, warnings } = loadScenario(pathIn(ctx, path), sizeOverrides(f));
       const plan = buildPlan(s);
       const p = painter(ctx);
       ctx.stdout.write(`${p.ok('✓')} ${path}: scenario "${s.name}" is valid\n`);
