@@ -9,7 +9,7 @@ import { formatUs } from '../util/duration.js';
 import { comparisonClustering } from './blocks.js';
 import { configurationDiff, scenarioDifferences, type ConfigItem } from './config.js';
 import { judgeMetric, type Judgement, type RowStatus } from './judge.js';
-import { compareMetrics, PERCENTILES, type CompareUnit, type Direction, type MetricKind } from './metrics.js';
+import { compareMetrics, PERCENTILES, type CompareUnit, type Direction, type CompareKind } from './metrics.js';
 import type { Results } from './results.js';
 import { poolSide, type SideMetric } from './side.js';
 import { toleranceFor, type Tolerance } from './tolerance.js';
@@ -21,7 +21,7 @@ export interface CompareRow extends Judgement {
   group: string;
   unit: CompareUnit;
   direction: Direction;
-  kind: MetricKind;
+  kind: CompareKind;
   definition: string;
   base: number | null;
   candidate: number | null;

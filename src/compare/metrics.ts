@@ -7,23 +7,26 @@
  * - count: context (planned, started, …), shown per run, never judged — the shares are.
  * Deliberate shedding (MQTT 5 0x89/0x9F, HTTP 429/503, WebSocket 1013) is its own category and
  * never counts as an error, so a target that sheds is never called worse — or better — on errors.
+ * What each metric means and which way is better is in the metric catalogue
+ * (scenario/threshold-metrics.ts); this file computes the values.
  */
 import { isLoadShedding } from '../results/shedding.js';
+import { compareFacts, type CompareFacts } from '../scenario/threshold-metrics.js';
 import { ERROR_ORIGINS, type Results } from './results.js';
 import { fromEncoded, type Distribution } from './stats.js';
 
-export type Direction = 'lower' | 'higher' | 'neutral';
+export type Direction = CompareFacts['direction'];
 export type CompareUnit = 'us' | 'ratio' | 'count';
-export type MetricKind = 'percentile' | 'extreme' | 'share' | 'count';
+export type CompareKind = 'percentile' | 'extreme' | 'share' | 'count';
 
-export interface MetricDef {
+export interface CompareMetricDef {
   /** e.g. connect.total.p99, errors.rate, attempts.failed */
   key: string;
   /** The group it is shown under and that a --tolerance may name, e.g. connect.total, errors. */
   group: string;
   unit: CompareUnit;
   direction: Direction;
-  kind: MetricKind;
+  kind: CompareKind;
   /** What the number is, with its denominator for shares. */
   definition: string;
   /** percentile kind: which one (50, 90, 99). */
@@ -34,7 +37,7 @@ export interface MetricDef {
   notJudged?: string;
 }
 
-export interface RunMetric extends MetricDef {
+export interface RunMetric extends CompareMetricDef {
   /** As this run reports it; null without samples (or, with nullIsNever, never reached). */
   value: number | null;
   /** How many samples stand behind it (latency: timed events; share: the denominator; recovery: devices hit). */
@@ -52,10 +55,14 @@ export const PERCENTILES = [
   ['p99', 99, 'p99Us'],
 ] as const;
 
-const NOT_JUDGED: Record<string, string> = {
-  'connect.failed': 'time to failure: failing sooner is neither better nor worse',
-  'connect.scheduleLag': 'the harness’s own lag: it says how busy this machine was, not how the target did',
-};
+/** The catalogue's facts for a metric compare shows; a key missing there is a programming error. */
+function facts(key: string): CompareFacts {
+  const f = compareFacts(key);
+  if (f === undefined) throw new Error(`compare: ${key} is not in the metric catalogue (scenario/threshold-metrics.ts)`);
+  return f;
+}
+
+const judged = (f: CompareFacts): { notJudged?: string } => (f.notJudged === undefined ? {} : { notJudged: f.notJudged });
 
 /** Decodes a histogram once, on first use: most rows never need theirs. */
 function lazy(encoded: string, extraNever = 0): () => Distribution {
@@ -96,9 +103,9 @@ function latencyMetrics(r: Results): RunMetric[] {
     const s = r.latency[key];
     const has = s !== undefined && s.count > 0;
     const dist = lazy(has ? s.histogram : '');
-    const notJudged = NOT_JUDGED[key];
-    const direction: Direction = notJudged === undefined ? 'lower' : 'neutral';
-    const common = { group: key, unit: 'us' as const, direction, ...(notJudged === undefined ? {} : { notJudged }), dist, samples: has ? s.count : 0 };
+    // A latency series a newer herd records but the catalogue does not know: judged like the rest.
+    const f: CompareFacts = compareFacts(key) ?? { group: key, direction: 'lower', definition: key };
+    const common = { group: f.group, unit: 'us' as const, direction: f.direction, ...judged(f), dist, samples: has ? s.count : 0 };
     for (const [agg, percentile, field] of PERCENTILES) {
       out.push({ ...common, key: `${key}.${agg}`, kind: 'percentile', percentile, definition: `${agg} of ${key}`, value: has ? s[field] : null });
     }
@@ -107,12 +114,15 @@ function latencyMetrics(r: Results): RunMetric[] {
   return out;
 }
 
-function share(key: string, group: string, direction: Direction, definition: string, x: number, n: number, notJudged?: string): RunMetric {
-  return { key, group, unit: 'ratio', direction, kind: 'share', definition, value: n === 0 ? null : x / n, x, n, samples: n, ...(notJudged === undefined ? {} : { notJudged }) };
+function share(key: string, x: number, n: number): RunMetric {
+  const f = facts(key);
+  const value = n === 0 ? null : x / n;
+  return { key, group: f.group, unit: 'ratio', direction: f.direction, kind: 'share', definition: f.definition, value, x, n, samples: n, ...judged(f) };
 }
 
-function count(key: string, definition: string, value: number): RunMetric {
-  return { key, group: 'attempts', unit: 'count', direction: 'neutral', kind: 'count', definition, value, samples: 1, notJudged: 'context: the shares are judged' };
+function count(key: string, value: number): RunMetric {
+  const f = facts(key);
+  return { key, group: f.group, unit: 'count', direction: f.direction, kind: 'count', definition: f.definition, value, samples: 1, ...judged(f) };
 }
 
 /** Every comparable metric of a run, in a stable order. */
@@ -120,32 +130,22 @@ export function compareMetrics(r: Results): RunMetric[] {
   const a = r.attempts;
   const { shedAttempts, shedSessions, byOrigin } = errorSplit(r);
   const out = latencyMetrics(r);
-  out.push(share('connect.successRate', 'errors', 'higher', 'succeeded / started attempts', a.succeeded, a.started));
-  out.push(
-    share('errors.rate', 'errors', 'lower', '(failed + timed out − shed) / started attempts: failures other than deliberate shedding', a.failed + a.timedOut - shedAttempts, a.started),
-  );
-  for (const o of ERROR_ORIGINS) {
-    out.push(share(`errors.${o}`, 'errors', 'lower', `${o} errors (any phase, shedding excluded) / started attempts`, byOrigin.get(o) ?? 0, a.started));
-  }
-  out.push(share('attempts.inFlightAtEnd', 'errors', 'lower', 'attempts unanswered at teardown / started attempts', a.inFlightAtEnd, a.started));
-  out.push(share('attempts.gaveUp', 'errors', 'lower', 'devices whose reconnect policy gave up / planned devices', a.gaveUp ?? 0, a.planned));
-  out.push(
-    share('shed.rate', 'shedding', 'neutral', 'attempts the target refused by deliberate shedding (CONNACK 0x89/0x9F, HTTP 429/503; CONNACK 3 from the embedded target) / started attempts', shedAttempts, a.started, 'deliberate shedding is the target protecting itself: its cost shows in the success share and recovery, which are judged'),
-  );
-  out.push(share('shed.sessions', 'shedding', 'neutral', 'held sessions the target shed (DISCONNECT 0x89/0x9F, WebSocket 1013) / succeeded attempts', shedSessions, a.succeeded, 'deliberate shedding'));
-  out.push(
-    share('attempts.dropped', 'harness', 'neutral', 'attempts herd could not start in time / (started + dropped)', a.dropped, a.started + a.dropped, 'the harness’s own shortfall, not the target’s: see the notes'),
-  );
-  if (r.delivery && r.delivery.sent > 0) {
-    out.push(share('delivery.lossRate', 'delivery', 'lower', 'messages lost / sent', r.delivery.lost, r.delivery.sent));
-  }
-  out.push(count('attempts.planned', 'first attempts from the plan', a.planned));
-  out.push(count('attempts.started', 'attempts sent to the target', a.started));
-  out.push(count('attempts.succeeded', 'attempts that connected', a.succeeded));
-  out.push(count('attempts.failed', 'attempts the target refused or reset, shedding included', a.failed));
-  out.push(count('attempts.timedOut', 'attempts ended by herd’s connect timeout', a.timedOut));
-  out.push(count('attempts.reconnects', 'attempts after a failure, drop or churn', a.reconnects ?? 0));
-  out.push(count('attempts.offline', 'attempts while the device’s network was down (never sent)', a.offline ?? 0));
+  out.push(share('connect.successRate', a.succeeded, a.started));
+  out.push(share('errors.rate', a.failed + a.timedOut - shedAttempts, a.started));
+  for (const o of ERROR_ORIGINS) out.push(share(`errors.${o}`, byOrigin.get(o) ?? 0, a.started));
+  out.push(share('attempts.inFlightAtEnd', a.inFlightAtEnd, a.started));
+  out.push(share('attempts.gaveUp', a.gaveUp ?? 0, a.planned));
+  out.push(share('shed.rate', shedAttempts, a.started));
+  out.push(share('shed.sessions', shedSessions, a.succeeded));
+  out.push(share('attempts.dropped', a.dropped, a.started + a.dropped));
+  if (r.delivery && r.delivery.sent > 0) out.push(share('delivery.lossRate', r.delivery.lost, r.delivery.sent));
+  out.push(count('attempts.planned', a.planned));
+  out.push(count('attempts.started', a.started));
+  out.push(count('attempts.succeeded', a.succeeded));
+  out.push(count('attempts.failed', a.failed));
+  out.push(count('attempts.timedOut', a.timedOut));
+  out.push(count('attempts.reconnects', a.reconnects ?? 0));
+  out.push(count('attempts.offline', a.offline ?? 0));
   for (const o of r.outages ?? []) {
     const group = `recovery.${o.name}`;
     const dist = lazy(o.recoveryHistogram, o.dropped - o.recovered);

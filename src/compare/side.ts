@@ -5,10 +5,10 @@
  * shares add their numerators and denominators; extremes take the most extreme run; context
  * counts are shown per run (the mean).
  */
-import type { MetricDef, RunMetric } from './metrics.js';
+import type { CompareMetricDef, RunMetric } from './metrics.js';
 import { mergeDistributions, percentileUs, type Distribution } from './stats.js';
 
-export interface SideMetric extends MetricDef {
+export interface SideMetric extends CompareMetricDef {
   /** The pooled value; null without samples or when never reached (see never). */
   value: number | null;
   /** A recovery share that was never reached (worse than any time). */

@@ -6,6 +6,7 @@
  */
 import type { Recorder } from '../metrics/recorder.js';
 import type { Plan } from '../plan/plan.js';
+import type { OutageMode } from '../results/resolved-scenario.js';
 import { NO_OUTAGE, type DeviceTable } from './device-table.js';
 import type { Fleet } from './fleet.js';
 
@@ -29,8 +30,6 @@ const DROP_BATCH = 256;
  * would hit nobody.
  */
 export const JOIN_SLACK_US = 1_000_000;
-
-export type DropMode = 'disconnect' | 'reset' | 'silent' | 'reboot';
 
 export class OutagePlayer {
   private readonly h: OutageHost;
@@ -64,7 +63,7 @@ export class OutagePlayer {
     this.dropInBatches(toDrop, 0, out.mode);
   }
 
-  private dropInBatches(slots: number[], from: number, mode: DropMode): void {
+  private dropInBatches(slots: number[], from: number, mode: OutageMode): void {
     if (this.h.tearingDown) return;
     this.h.at(this.h.now());
     const end = Math.min(slots.length, from + DROP_BATCH);
@@ -73,7 +72,7 @@ export class OutagePlayer {
   }
 
   /** Ends one held session the way the outage says. */
-  drop(slot: number, mode: DropMode): void {
+  drop(slot: number, mode: OutageMode): void {
     const fleet = this.h.fleet;
     if (!fleet.held(slot)) return;
     this.h.rec.counters.outageDrops++;

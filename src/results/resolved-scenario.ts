@@ -90,7 +90,9 @@ export type ConnectWave =
   | { type: 'steps'; name: string; atUs: number; devices: number; steps: number; everyUs: number }
   | { type: 'rate'; name: string; atUs: number; devices: number; rate: number; overUs: number; arrival: 'uniform' | 'poisson' };
 
-export type OutageMode = 'disconnect' | 'reset' | 'silent' | 'reboot';
+/** How herd drops a device in an outage wave: the one list the schemas, types and docs read. */
+export const OUTAGE_MODES = ['disconnect', 'reset', 'silent', 'reboot'] as const;
+export type OutageMode = (typeof OUTAGE_MODES)[number];
 
 export type EventWave =
   | { type: 'outage'; name: string; atUs: number; share: number; cohort: string | null; mode: OutageMode; offlineUs: number }

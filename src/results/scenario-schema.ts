@@ -4,6 +4,8 @@
  */
 import { z } from 'zod';
 import { SCHEME_NAMES } from '../util/target-url.js';
+import { orList } from '../util/suggest.js';
+import { OUTAGE_MODES } from './resolved-scenario.js';
 import { count, text, us } from './schema-parts.js';
 
 const waveCommon = {
@@ -37,7 +39,9 @@ const eventWaves = [
     atUs: waveCommon.atUs,
     share: z.number().min(0).max(1).meta({ description: 'Fraction of the connected devices (or of the cohort) knocked offline (0–1).' }),
     cohort: z.string().nullable().meta({ description: 'Only devices of this cohort, or null for all.' }),
-    mode: z.enum(['disconnect', 'reset', 'silent', 'reboot']).meta({ description: 'How the connection is lost: disconnect, reset, silent or reboot (abandoned, left to the target to take over).' }),
+    mode: z
+      .enum(OUTAGE_MODES)
+      .meta({ description: `How the connection is lost: ${orList(OUTAGE_MODES)} (reboot: abandoned, left to the target to take over).` }),
     offlineUs: us('How long the devices stay offline before their reconnect policy applies'),
   }),
   z.object({

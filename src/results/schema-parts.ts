@@ -5,6 +5,8 @@
  */
 import { z } from 'zod';
 import { decodeHistogram } from './histogram-codec.js';
+import { orList } from '../util/suggest.js';
+import { OUTAGE_MODES } from './resolved-scenario.js';
 
 export const us = (d: string) => z.number().int().min(0).meta({ description: `${d} (integer µs)` });
 export const usOrNull = (d: string) => z.number().int().min(0).nullable().meta({ description: `${d} (integer µs; null when no samples)` });
@@ -144,7 +146,7 @@ export const outageResult = z
     side: z.enum(['device', 'target']).default('device').meta({ description: 'device: herd dropped the devices; target: the embedded target had the outage.' }),
     atUs: us('When the outage started, from the run origin'),
     offlineUs: us('How long the devices were kept offline'),
-    mode: text('How the connection was lost: disconnect, reset or silent.'),
+    mode: text(`How the connection was lost: ${orList(OUTAGE_MODES)} (a target outage: reset).`),
     dropped: count('Devices the outage hit (connected or not at the time).'),
     recovered: count('Hit devices connected again by the end of the run.'),
     recovery: z

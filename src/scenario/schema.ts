@@ -6,6 +6,8 @@
 import { z } from 'zod';
 import { parseDurationUs } from '../util/duration.js';
 import { SCHEME_NAMES } from '../util/target-url.js';
+import { orList } from '../util/suggest.js';
+import { OUTAGE_MODES } from '../results/resolved-scenario.js';
 import { redactUrl, targetUrlProblem } from './url-credentials.js';
 import { targetOptionsSchema } from './target-options.js';
 import { PRESET_NAMES, withPresets } from './presets.js';
@@ -208,7 +210,7 @@ const outageWave = z.strictObject({
   share: share.default(1),
   cohort: nameText.optional().meta({ description: 'Only devices of this cohort; default: the whole fleet.' }),
   mode: z
-    .enum(['disconnect', 'reset', 'silent', 'reboot'], { error: 'expected disconnect, reset, silent or reboot' })
+    .enum(OUTAGE_MODES, { error: `expected ${orList(OUTAGE_MODES)}` })
     .default('reset')
     .meta({ description: 'disconnect: clean MQTT DISCONNECT; reset: TCP reset; silent: no traffic, found only by keepalive; reboot: the device abandons its connection without a word (the target still holds it) and reconnects when its network is back — a second connection per client id, which the target must take over.' }),
   offline: duration.meta({ description: 'How long the devices have no network; their reconnect attempts during it fail locally.' }),

@@ -8,6 +8,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { DURATION_HINT, DURATION_RE } from '../util/duration.js';
 import { isLoopbackHost } from '../util/target-url.js';
+import { orList } from '../util/suggest.js';
 
 const duration = z
   .string({ error: DURATION_HINT })
@@ -60,12 +61,16 @@ export const admissionSchema = z
   })
   .meta({ description: 'Token-bucket admission control per target process: ratePerS tokens/s, bucket size burst.' });
 
+/** How the embedded target drops connections in one of its outages. */
+export const TARGET_OUTAGE_MODES = ['close', 'reset', 'silent'] as const;
+export type TargetOutageMode = (typeof TARGET_OUTAGE_MODES)[number];
+
 export const outageSchema = z.strictObject({
   at: duration.meta({ description: 'Start, from the run origin (or the target start when no origin was sent).' }),
   duration: duration.meta({ description: 'How long new connections are refused.' }),
   share: share.default(1).meta({ description: 'Share of open connections dropped and of new ones refused. Default 1.' }),
   mode: z
-    .enum(['close', 'reset', 'silent'], { error: 'expected close, reset or silent' })
+    .enum(TARGET_OUTAGE_MODES, { error: `expected ${orList(TARGET_OUTAGE_MODES)}` })
     .default('close')
     .meta({ description: 'close: FIN; reset: RST; silent: stop reading and answering. Default close.' }),
 });

@@ -1,11 +1,23 @@
 /**
- * The metrics thresholds (and compare) can name, and how each is read from results.json.
- * docs/metrics.md describes where each timer starts and stops.
+ * The metric catalogue: every metric a threshold or `herd compare` names, once. For thresholds,
+ * its kind and how it is read from results.json; for compare, how it is judged (compare/metrics.ts
+ * computes the value). docs/metrics.md (thresholds) and docs/reports.md (compare) are tested against it.
  */
-import type { Results } from '../results/types.js';
+import { ERROR_ORIGINS, type Results } from '../results/types.js';
 
 /** duration: a latency distribution (needs an aggregation); time: one duration value; rate; count. */
 export type MetricKind = 'duration' | 'time' | 'rate' | 'count';
+
+/** How `herd compare` judges the metric of this name: better when lower, higher, or not judged. */
+export interface CompareFacts {
+  /** The group it is shown under and that a --tolerance may name, e.g. connect.total, errors. */
+  group: string;
+  direction: 'lower' | 'higher' | 'neutral';
+  /** What compare's number is, with its denominator for shares (a latency's: per percentile). */
+  definition: string;
+  /** Why a neutral metric is not judged. */
+  notJudged?: string;
+}
 
 export interface MetricDef {
   kind: MetricKind;
@@ -16,9 +28,16 @@ export interface MetricDef {
   read?: (r: Results) => { value: number; samples: number } | null;
   /** Why `read` gave null, when "no samples" would mislead. */
   missing?: (r: Results) => string;
+  /** Absent: compare does not show it under this name. */
+  compare?: CompareFacts;
 }
 
-const latency = (key: string, description: string): MetricDef => ({ kind: 'duration', latencyKey: key, description });
+const latency = (key: string, description: string, notJudged?: string): MetricDef => ({
+  kind: 'duration',
+  latencyKey: key,
+  description,
+  compare: { group: key, direction: notJudged === undefined ? 'lower' : 'neutral', definition: description, ...(notJudged === undefined ? {} : { notJudged }) },
+});
 const count = (description: string, read: (r: Results) => number): MetricDef => ({
   kind: 'count',
   description,
@@ -40,8 +59,16 @@ const downlinkCount = (description: string, pick: (d: NonNullable<Results['downl
 export const METRICS: Record<string, MetricDef> = {
   'connect.total': latency('connect.total', 'Intended start → connected (free of coordinated omission).'),
   'connect.service': latency('connect.service', 'Socket opened → connected.'),
-  'connect.scheduleLag': latency('connect.scheduleLag', 'Intended start → socket opened (harness lag).'),
-  'connect.failed': latency('connect.failed', 'Intended start → failure, for failed attempts only.'),
+  'connect.scheduleLag': latency(
+    'connect.scheduleLag',
+    'Intended start → socket opened (harness lag).',
+    'the harness’s own lag: it says how busy this machine was, not how the target did',
+  ),
+  'connect.failed': latency(
+    'connect.failed',
+    'Intended start → failure, for failed attempts only.',
+    'time to failure: failing sooner is neither better nor worse',
+  ),
   'phase.tcpConnect': latency('phase.tcpConnect', 'Socket opened → TCP connected.'),
   'phase.mqttConnack': latency('phase.mqttConnack', 'Transport ready → CONNACK received.'),
   'phase.dns': latency('phase.dns', 'Name lookup (only when the target is a host name).'),
@@ -178,4 +205,54 @@ Object.assign(METRICS, {
 
 function sumErrors(r: Results, origin: string): number {
   return r.errors.filter((e) => e.origin === origin).reduce((a, e) => a + e.count, 0);
+}
+
+/** Compare's attempt counts are context: shown per run, never judged (the shares are). */
+const context = (definition: string): CompareFacts => ({ group: 'attempts', direction: 'neutral', definition, notJudged: 'context: the shares are judged' });
+const errorShare = (definition: string): CompareFacts => ({ group: 'errors', direction: 'lower', definition });
+
+/** How compare judges the metrics a threshold can name too. */
+const COMPARED: Record<string, CompareFacts> = {
+  'connect.successRate': { group: 'errors', direction: 'higher', definition: 'succeeded / started attempts' },
+  // Not the threshold's errors.rate: compare leaves deliberate shedding out (shed.rate shows it).
+  'errors.rate': errorShare('(failed + timed out − shed) / started attempts: failures other than deliberate shedding'),
+  'attempts.gaveUp': errorShare('devices whose reconnect policy gave up / planned devices'),
+  'attempts.dropped': {
+    group: 'harness',
+    direction: 'neutral',
+    definition: 'attempts herd could not start in time / (started + dropped)',
+    notJudged: 'the harness’s own shortfall, not the target’s: see the notes',
+  },
+  'delivery.lossRate': { group: 'delivery', direction: 'lower', definition: 'messages lost / sent' },
+  'attempts.succeeded': context('attempts that connected'),
+  'attempts.failed': context('attempts the target refused or reset, shedding included'),
+  'attempts.timedOut': context('attempts ended by herd’s connect timeout'),
+  'attempts.reconnects': context('attempts after a failure, drop or churn'),
+};
+for (const [key, facts] of Object.entries(COMPARED)) (METRICS[key] as MetricDef).compare = facts;
+
+/** Metrics only compare shows (no threshold names them). */
+export const COMPARE_ONLY: Record<string, CompareFacts> = {
+  ...Object.fromEntries(ERROR_ORIGINS.map((o) => [`errors.${o}`, errorShare(`${o} errors (any phase, shedding excluded) / started attempts`)])),
+  'attempts.inFlightAtEnd': errorShare('attempts unanswered at teardown / started attempts'),
+  'shed.rate': {
+    group: 'shedding',
+    direction: 'neutral',
+    definition: 'attempts the target refused by deliberate shedding (CONNACK 0x89/0x9F, HTTP 429/503; CONNACK 3 from the embedded target) / started attempts',
+    notJudged: 'deliberate shedding is the target protecting itself: its cost shows in the success share and recovery, which are judged',
+  },
+  'shed.sessions': {
+    group: 'shedding',
+    direction: 'neutral',
+    definition: 'held sessions the target shed (DISCONNECT 0x89/0x9F, WebSocket 1013) / succeeded attempts',
+    notJudged: 'deliberate shedding',
+  },
+  'attempts.planned': context('first attempts from the plan'),
+  'attempts.started': context('attempts sent to the target'),
+  'attempts.offline': context('attempts while the device’s network was down (never sent)'),
+};
+
+/** How compare judges the metric `key` (a latency series, or a share or count it shows). */
+export function compareFacts(key: string): CompareFacts | undefined {
+  return METRICS[key]?.compare ?? COMPARE_ONLY[key];
 }

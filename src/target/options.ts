@@ -10,6 +10,7 @@ import {
   targetOptionsSchema,
   type throttleSchema,
   type AdmissionOptions,
+  type TargetOutageMode,
   type TargetProfileName,
   type WebhookOptions,
 } from '../scenario/target-options.js';
@@ -22,7 +23,7 @@ export interface OutageSpec {
   atMs: number;
   durationMs: number;
   share: number;
-  mode: 'close' | 'reset' | 'silent';
+  mode: TargetOutageMode;
 }
 
 /** Everything a target process needs, plain JSON (it crosses the IPC boundary, STYLE.md #7). */

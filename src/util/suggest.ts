@@ -32,3 +32,8 @@ export function didYouMean(name: string, known: readonly string[]): string {
   const c = closestNames(name, known);
   return c.length === 0 ? '' : `; did you mean ${c.join(' or ')}?`;
 }
+
+/** "a, b or c": a list of choices for a message. */
+export function orList(words: readonly string[]): string {
+  return words.length <= 1 ? (words[0] ?? '') : `${words.slice(0, -1).join(', ')} or ${words.at(-1) as string}`;
+}

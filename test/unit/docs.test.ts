@@ -14,8 +14,11 @@ import { scenarioJsonSchema } from '../../src/scenario/json-schema.js';
 import { BOUNDS } from '../../src/scenario/schema.js';
 import { validateScenario } from '../../src/scenario/validate.js';
 import { TARGET_DEFAULTS, TARGET_PROFILES } from '../../src/target/options.js';
-import { METRICS } from '../../src/scenario/threshold-metrics.js';
+import { COMPARE_ONLY, METRICS, type CompareFacts } from '../../src/scenario/threshold-metrics.js';
+import { OUTAGE_MODES } from '../../src/results/resolved-scenario.js';
+import { TARGET_OUTAGE_MODES } from '../../src/scenario/target-options.js';
 import { ROOT } from '../helpers/cli.js';
+import { herdInProcess } from '../helpers/in-process.js';
 
 const doc = (name: string): string => readFileSync(join(ROOT, 'docs', name), 'utf8');
 const src = (path: string): string => readFileSync(join(ROOT, path), 'utf8');
@@ -110,7 +113,7 @@ function tableRows(text: string, header: string): DocRow[] {
       inTable = false;
       return;
     }
-    const cells = line.slice(1, line.endsWith('|') ? -1 : undefined).split('|').map((c) => c.trim());
+    const cells = line.slice(1, line.endsWith('|') ? -1 : undefined).split(/(?<!\\)\|/).map((c) => c.trim());
     if (cells.join(' | ').startsWith(header)) {
       inTable = true;
       return;
@@ -322,6 +325,115 @@ describe('docs/metrics.md', () => {
     expect(text).toContain(`above ${DEFAULT_LIMITS.loopDelayP99Us / 1000} ms`);
     expect(text).toContain(`≥ ${DEFAULT_LIMITS.loopUtilisation * 100}% for ${DEFAULT_LIMITS.sustainedSeconds} seconds`);
     expect(text).toContain(`above ${DEFAULT_LIMITS.scheduleLagUs / 1e6} s`);
+  });
+});
+
+// ---- the lists and the catalogue the code keeps once ----
+
+describe('docs/reports.md', () => {
+  const text = doc('reports.md');
+
+  it('states how compare judges every share it shows, as the metric catalogue says', () => {
+    const better = new Map<string, string>();
+    for (const r of tableRows(text, 'metric | definition | better when')) {
+      for (const m of (r.cells[0] ?? '').matchAll(/`([^`]+)`/g)) better.set(m[1] as string, r.cells[2] ?? '');
+    }
+    const shares: [string, CompareFacts][] = [
+      ...Object.entries(METRICS).flatMap(([k, d]): [string, CompareFacts][] => (d.compare && d.kind !== 'duration' ? [[k, d.compare]] : [])),
+      ...Object.entries(COMPARE_ONLY),
+    ].filter(([, f]) => f.group !== 'attempts'); // counts: context, described in prose
+    expect(shares.length).toBeGreaterThan(10);
+    const word = { lower: 'lower', higher: 'higher', neutral: 'shown' } as const;
+    const problems: string[] = [];
+    for (const [key, f] of shares) {
+      const cell = better.get(key) ?? better.get(key.replace(/^errors\.[a-z]+$/, 'errors.<origin>'));
+      if (cell === undefined) problems.push(`${key}: not in the compare table`);
+      else if (!cell.startsWith(word[f.direction])) problems.push(`${key}: doc "${cell}", catalogue ${f.direction}`);
+    }
+    for (const key of better.keys()) {
+      const pattern = key.includes('<') || key.startsWith('.');
+      if (!pattern && METRICS[key]?.compare === undefined && COMPARE_ONLY[key] === undefined) problems.push(`${key}: documented, compare does not show it`);
+    }
+    for (const [key, d] of Object.entries(METRICS)) {
+      if (d.compare?.notJudged !== undefined && d.kind === 'duration' && !text.includes(`**${key}**`)) problems.push(`${key}: not judged, not said`);
+    }
+    expect(problems).toEqual([]);
+  });
+});
+
+describe('outage modes', () => {
+  const reference = new Map(tableRows(doc('scenario-reference.md'), 'field | type | default').map((r) => [r.path, r]));
+  const ticked = (cell: string | undefined): string[] => [...(cell ?? '').matchAll(/`([^`]+)`/g)].map((m) => m[1] as string);
+
+  it('the scenario reference lists exactly the modes the code has, for devices and for the embedded target', () => {
+    expect(ticked(reference.get('waves[] (type=outage).mode')?.cells[1])).toEqual([...OUTAGE_MODES]);
+    expect(ticked(reference.get('target.embedded.outages[].mode')?.cells[1])).toEqual([...TARGET_OUTAGE_MODES]);
+  });
+
+  it('no page lists some of the device outage modes and leaves others out', () => {
+    const pages = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+    const partial: string[] = [];
+    for (const page of pages) {
+      src(page).split('\n').forEach((line, i) => {
+        const named = OUTAGE_MODES.filter((m) => new RegExp(`\\b${m}\\b`).test(line));
+        // A line naming three modes or more is a list of them; it must be whole.
+        if (named.length >= 3 && named.length < OUTAGE_MODES.length) partial.push(`${page}:${i + 1}: ${named.join(', ')}`);
+      });
+    }
+    expect(partial).toEqual([]);
+  });
+});
+
+// ---- the README's commands against their --help ----
+
+const COMMANDS = ['run', 'breakpoint', 'validate', 'doctor', 'target', 'report', 'compare', 'merge', 'export k6', 'schema'];
+/** README rows that list every flag of their command (the others name a few). */
+const COMPLETE_ROWS = ['run', 'validate', 'doctor'];
+
+/** Each option of `herd <command> --help` as its aliases, e.g. ["-q", "--quiet"]; --help itself left out. */
+async function helpOptions(command: string): Promise<string[][]> {
+  const r = await herdInProcess([...command.split(' '), '--help']);
+  expect(r.code, r.stderr).toBe(0);
+  const options = r.stdout.split('Options:')[1]?.split(/\n\S/)[0] ?? '';
+  return [...options.matchAll(/^ {2}(-[^ ,]+(?:, -[^ ,]+)?)/gm)]
+    .map((m) => (m[1] as string).split(', '))
+    .filter((aliases) => !aliases.includes('--help'));
+}
+
+const flagsIn = (text: string): string[] => [...text.matchAll(/(?<![\w-])(--[a-z][a-z-]*|-[a-zA-Z])(?![\w-])/g)].map((m) => m[1] as string);
+
+/** Flags the README shows for each command: in its row of the commands table, and after `herd <command>`. */
+function readmeFlags(readme: string): { shown: Map<string, Set<string>>; rows: Map<string, string[]> } {
+  const shown = new Map(COMMANDS.map((c) => [c, new Set<string>()]));
+  const rows = new Map<string, string[]>();
+  for (const r of tableRows(readme, 'command | what it does')) {
+    const command = COMMANDS.find((c) => r.path.startsWith(`herd ${c}`));
+    if (command === undefined) continue;
+    const flags = flagsIn(`${r.cells[0] ?? ''} ${r.cells[1] ?? ''}`);
+    rows.set(command, flags);
+    for (const f of flags) shown.get(command)?.add(f);
+  }
+  const alternatives = [...COMMANDS].sort((a, b) => b.length - a.length).join('|');
+  for (const m of readme.matchAll(new RegExp(`herd (${alternatives})\\b([^\`\\n|]*)`, 'g'))) {
+    for (const f of flagsIn(m[2] as string)) shown.get(m[1] as string)?.add(f);
+  }
+  return { shown, rows };
+}
+
+describe('README commands', () => {
+  it("shows only flags a command's --help has, and lists every flag where its row lists them", async () => {
+    const { shown, rows } = readmeFlags(src('README.md'));
+    expect(rows.size).toBe(COMMANDS.length);
+    const problems: string[] = [];
+    for (const command of COMMANDS) {
+      const options = await helpOptions(command);
+      const known = new Set(options.flat());
+      for (const f of shown.get(command) ?? []) if (!known.has(f)) problems.push(`herd ${command}: README shows ${f}, --help has no such flag`);
+      if (!COMPLETE_ROWS.includes(command)) continue;
+      const row = new Set(rows.get(command));
+      for (const aliases of options) if (!aliases.some((a) => row.has(a))) problems.push(`herd ${command}: ${aliases.join(', ')} missing from the README row`);
+    }
+    expect(problems).toEqual([]);
   });
 });
 
