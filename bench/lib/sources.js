@@ -1,7 +1,7 @@
 /**
  * Hands out source addresses (127.0.0.x) to measurements so that consecutive runs never share
  * one: a source address that still holds sockets from the previous run (TIME_WAIT, or ports
- * reserved by Node's bind-before-connect) makes the next run slower (FINDINGS.md). Addresses are
+ * reserved by Node's bind-before-connect) makes the next run slower. Addresses are
  * given out round-robin from the pool; each run gets enough that no source/destination pair
  * carries more than PER_ADDRESS connections (the cheap-port limit is ~14k per pair).
  */

@@ -11,7 +11,7 @@ export const RESOLUTION = 0.05;
 /** A step must complete at least this share of its offered rate (see passes()). */
 export const MIN_COMPLETED_SHARE = 0.9;
 export const MAX_ERROR_RATE = 0.01;
-/** A TCP connect this slow waited for the kernel's first SYN retransmit (1 s, FINDINGS.md). */
+/** A TCP connect this slow waited for the kernel's first SYN retransmit (after 1 s, then 3 s, 7 s). */
 export const SYN_RETRY_US = 900_000;
 
 /**

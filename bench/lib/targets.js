@@ -49,7 +49,7 @@ export function mosquittoFactory(binary) {
       const port = await freePort(HOST);
       const dir = mkdtempSync(join(tmpdir(), 'herd-bench-mosq-'));
       const conf = join(dir, 'mosquitto.conf');
-      // Mosquitto's listen backlog is fixed at 100 (FINDINGS.md); nothing here can raise it.
+      // Mosquitto's listen backlog is fixed at 100; nothing here can raise it.
       writeFileSync(conf, [`listener ${port} ${HOST}`, 'allow_anonymous true', 'max_connections -1', 'log_dest none', 'persistence false', ''].join('\n'));
       const broker = await spawnMosquitto(binary, conf, dir, port);
       return {

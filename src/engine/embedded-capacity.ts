@@ -53,7 +53,7 @@ export function sizeEmbeddedTarget(peakConcurrent: number, explicit: number | nu
 /**
  * CPU one CONNECT costs the embedded target (aedes and socket work, measured on this kind of
  * machine: the fragile profile's 2 ms burn came to ≈2.4 ms per CONNECT) plus what it costs herd's
- * worker (FINDINGS.md: ~115–230 µs). Both share the machine's cores on loopback.
+ * worker (~115–230 µs measured for a raw-socket MQTT handshake). Both share the machine's cores on loopback.
  */
 export const EMBEDDED_CONNECT_CPU_US = 400;
 export const HARNESS_CONNECT_CPU_US = 150;

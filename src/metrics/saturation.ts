@@ -2,7 +2,8 @@
  * Decides whether the harness, not the target, was the bottleneck (MEASUREMENT.md rule 4), in two
  * steps, both pure:
  * - evidence: a worker past a limit for several seconds in a row (or for a share of the run) —
- *   one slow second on shared cores is noise, not evidence (FINDINGS.md);
+ *   one slow second on shared cores is noise, not evidence (a worker's event loop exceeds 200 ms
+ *   for a second now and then when other work shares the cores);
  * - effect: whether what the harness added (schedule lag, event-loop delay, its own local errors,
  *   attempts it could not start) could have changed a threshold's outcome or the accounting.
  * Only evidence with an effect fails the run (exit 3); evidence without one is a warning with figures.

@@ -1,6 +1,6 @@
 /**
- * Every command resolves the paths it is given against the injected context's working directory
- * (STYLE.md #8), never the process's: each command runs in-process with ctx.cwd a fresh temp folder,
+ * Every command resolves the paths it is given against the injected context's working directory,
+ * never the process's: each command runs in-process with ctx.cwd a fresh temp folder,
  * relative paths only, and its files must land under that folder (and none under process.cwd()).
  */
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';

@@ -547,4 +547,15 @@ describe('docs/adr', () => {
     }
     expect(problems).toEqual([]);
   });
+
+  it('states its facts itself: no page cites a file outside the repository', () => {
+    const mdUnder = (dir: string): string[] =>
+      readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory() ? mdUnder(join(dir, e.name)) : e.name.endsWith('.md') ? [join(dir, e.name)] : [],
+      );
+    const pages = ['README.md', 'fixtures/tls/README.md', ...mdUnder('docs')];
+    const outside = /FINDINGS\.md|MEASUREMENT\.md|STYLE\.md|DESIGN\.md|\/work\//g;
+    const cited = pages.flatMap((page) => [...src(page).matchAll(outside)].map((m) => `${page}: ${m[0]}`));
+    expect(cited).toEqual([]);
+  });
 });

@@ -141,7 +141,7 @@ export class MqttConnection extends LinkedDevice implements FrameSink, FrameGuar
 
   /**
    * Ends the session cleanly: DISCONNECT, then wait for the server to close first so TIME_WAIT
-   * stays on its side (FINDINGS.md), forcing the close after CLOSE_GRACE_MS.
+   * stays on its side (whoever closes first keeps it, 60 s), forcing the close after CLOSE_GRACE_MS.
    */
   end(): void {
     if (this.state === 'closed' || this.state === 'closing') return;
