@@ -169,6 +169,30 @@ describe('docs/scenario-reference.md', () => {
     expect(rows.filter((r) => !known.has(r.path)).map((r) => `line ${r.line}: ${r.path}`)).toEqual([]);
   });
 
+  it('lists exactly the values the schema accepts for every field that is one of a list', () => {
+    const problems: string[] = [];
+    let checked = 0;
+    for (const f of fields) {
+      const values = f.node.enum;
+      if (!Array.isArray(values) || !values.every((v) => typeof v === 'string')) continue;
+      const row = byPath.get(alias(f.path)) ?? (f.generic === null ? undefined : byPath.get(alias(f.generic)));
+      if (row === undefined) continue; // reported by "documents every field"
+      checked++;
+      const ticked = [...(row.cells[1] ?? '').matchAll(/`([^`]+)`/g)].map((m) => m[1] as string);
+      if (ticked.join(', ') !== values.join(', ')) problems.push(`${f.path}: reference ${ticked.join(', ')}; schema ${values.join(', ')}`);
+    }
+    expect(checked).toBeGreaterThan(10);
+    expect(problems).toEqual([]);
+  });
+
+  it('docs/transports.md offers the TLS versions a scenario accepts, no others', () => {
+    const versions = fields.find((f) => f.path === 'device.tls.minVersion')?.node.enum as string[] | undefined;
+    expect(versions?.length).toBeGreaterThan(0);
+    const row = doc('transports.md').split('\n').find((l) => l.startsWith('| `minVersion` / `maxVersion` |')) ?? '';
+    const offered = [...(row.split('|')[3] ?? '').matchAll(/`([^`]+)`/g)].map((m) => m[1]);
+    expect(offered).toEqual(versions);
+  });
+
   it('writes the default the code uses, and "required" exactly for required fields', () => {
     const extra = codeDefaults();
     const problems: string[] = [];
