@@ -62,7 +62,8 @@ function facts(key: string): CompareFacts {
   return f;
 }
 
-const judged = (f: CompareFacts): { notJudged?: string } => (f.notJudged === undefined ? {} : { notJudged: f.notJudged });
+const judged = (f: CompareFacts): { notJudged?: string } =>
+  f.notJudged === undefined ? {} : { notJudged: f.notJudged };
 
 /** Decodes a histogram once, on first use: most rows never need theirs. */
 function lazy(encoded: string, extraNever = 0): () => Distribution {
@@ -105,7 +106,8 @@ function latencyMetrics(r: Results): RunMetric[] {
     const dist = lazy(has ? s.histogram : '');
     // A latency series a newer herd records but the catalogue does not know: judged like the rest.
     const f: CompareFacts = compareFacts(key) ?? { group: key, direction: 'lower', definition: key };
-    const common = { group: f.group, unit: 'us' as const, direction: f.direction, ...judged(f), dist, samples: has ? s.count : 0 };
+    const samples = has ? s.count : 0;
+    const common = { group: f.group, unit: 'us' as const, direction: f.direction, ...judged(f), dist, samples };
     for (const [agg, percentile, field] of PERCENTILES) {
       out.push({ ...common, key: `${key}.${agg}`, kind: 'percentile', percentile, definition: `${agg} of ${key}`, value: has ? s[field] : null });
     }
@@ -117,12 +119,14 @@ function latencyMetrics(r: Results): RunMetric[] {
 function share(key: string, x: number, n: number): RunMetric {
   const f = facts(key);
   const value = n === 0 ? null : x / n;
-  return { key, group: f.group, unit: 'ratio', direction: f.direction, kind: 'share', definition: f.definition, value, x, n, samples: n, ...judged(f) };
+  const { group, direction, definition } = f;
+  return { key, group, unit: 'ratio', direction, kind: 'share', definition, value, x, n, samples: n, ...judged(f) };
 }
 
 function count(key: string, value: number): RunMetric {
   const f = facts(key);
-  return { key, group: f.group, unit: 'count', direction: f.direction, kind: 'count', definition: f.definition, value, samples: 1, ...judged(f) };
+  const { group, direction, definition } = f;
+  return { key, group, unit: 'count', direction, kind: 'count', definition, value, samples: 1, ...judged(f) };
 }
 
 /** Every comparable metric of a run, in a stable order. */

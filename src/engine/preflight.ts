@@ -119,9 +119,9 @@ export function preflight(i: PreflightInput): PreflightResult {
   }
 
   // TIME_WAIT left by earlier runs poisons a source address herd binds (measured: ~3 ms CPU per
-  // connect with ~18,700 TIME_WAIT sockets, 329 connects/s instead of 8,017/s), because bind() must find a port free of them. An unbound connect() may
-  // share a port with TIME_WAIT sockets to other destinations, so only bound addresses are checked,
-  // and only thousands on one warn.
+  // connect with ~18,700 TIME_WAIT sockets, 329 connects/s instead of 8,017/s), because bind() must
+  // find a port free of them. An unbound connect() may share a port with TIME_WAIT sockets to other
+  // destinations, so only bound addresses are checked, and only thousands on one warn.
   const checkedSources = sourceIps;
   const poisoned = checkedSources.filter((ip) => (f.timeWaitByIp.get(ip) ?? 0) >= TIME_WAIT_WARN_PER_ADDRESS);
   checks.push({

@@ -36,7 +36,12 @@ const latency = (key: string, description: string, notJudged?: string): MetricDe
   kind: 'duration',
   latencyKey: key,
   description,
-  compare: { group: key, direction: notJudged === undefined ? 'lower' : 'neutral', definition: description, ...(notJudged === undefined ? {} : { notJudged }) },
+  compare: {
+    group: key,
+    direction: notJudged === undefined ? 'lower' : 'neutral',
+    definition: description,
+    ...(notJudged === undefined ? {} : { notJudged }),
+  },
 });
 const count = (description: string, read: (r: Results) => number): MetricDef => ({
   kind: 'count',

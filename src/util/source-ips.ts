@@ -1,7 +1,7 @@
 /**
  * Source addresses for spreading ephemeral ports (Linux connect() is cheap for ~14k connections
- * per source/destination pair, then searches for a port on every call). Accepts a list, a range or a CIDR: "127.0.0.2,127.0.0.3",
- * "127.0.0.2-127.0.0.20", "127.0.1.0/28".
+ * per source/destination pair, then searches for a port on every call). Accepts a list, a range
+ * or a CIDR: "127.0.0.2,127.0.0.3", "127.0.0.2-127.0.0.20", "127.0.1.0/28".
  */
 import { isIPv4 } from 'node:net';
 import { networkInterfaces } from 'node:os';
