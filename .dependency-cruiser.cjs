@@ -81,10 +81,8 @@ module.exports = {
       to: { circular: true, viaOnly: { dependencyTypesNot: ['type-only'] } },
     },
     {
-      // A warning until the engine split (issue 12 item 4) removes the last ones (runner ⇄ device-table,
-      // mqtt connection ⇄ messaging); then make it an error.
       name: 'no-circular-types',
-      severity: 'warn',
+      severity: 'error',
       comment: 'a cycle closed by a type-only import: harmless at runtime, but two modules that should be one or be layered',
       from: { path: '^src/' },
       to: { circular: true },

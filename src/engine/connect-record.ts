@@ -20,15 +20,15 @@ export function recordConnected(rec: Recorder, c: Device, intendedUs: number, co
   rec.record('connect.total', c.readyUs - intendedUs, cohort);
   const ph = c.phaseTimes();
   rec.record('connect.service', ph.serviceUs);
-  rec.record('phase.tcpConnect', ph.tcpConnectUs);
-  if (ph.dnsUs !== null) rec.record('phase.dns', ph.dnsUs);
-  if (ph.tlsHandshakeUs !== null) {
+  if (ph.dnsUs !== undefined) rec.record('phase.dns', ph.dnsUs);
+  if (ph.tcpConnectUs !== undefined) rec.record('phase.tcpConnect', ph.tcpConnectUs);
+  if (ph.tlsHandshakeUs !== undefined) {
     rec.record('phase.tlsHandshake', ph.tlsHandshakeUs);
     // Full and resumed handshakes cost very different CPU: timed apart.
     rec.record(c.tlsResumed === true ? 'phase.tlsResumed' : 'phase.tlsFull', ph.tlsHandshakeUs);
   }
-  if (ph.wsUpgradeUs !== null) rec.record('phase.wsUpgrade', ph.wsUpgradeUs);
-  if (ph.mqttConnackUs !== null) rec.record('phase.mqttConnack', ph.mqttConnackUs);
+  if (ph.wsUpgradeUs !== undefined) rec.record('phase.wsUpgrade', ph.wsUpgradeUs);
+  if (ph.mqttConnackUs !== undefined) rec.record('phase.mqttConnack', ph.mqttConnackUs);
 }
 
 /** A failed attempt: timed out or failed by cause, and its time to failure from the intended time. */

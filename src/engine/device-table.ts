@@ -2,18 +2,14 @@
  * Per-device state of one worker, in flat typed arrays indexed by slot (the device's position in
  * the worker's slice), plus what each device's cohort says about connecting and reconnecting.
  */
-import { buildConnect } from '../protocols/mqtt/connect-packet.js';
-import { openDevice, type Device, type DeviceOpenOptions, type DeviceOwner } from '../protocols/device.js';
-import { prepareTarget, type PreparedTarget } from '../protocols/device.js';
+import type { Device, DeviceKindRow, DeviceOpenOptions, DeviceOwner, ExpandTemplate, PreparedTarget } from '../protocols/device.js';
+import { DEVICE_KIND_ROWS, prepareTarget } from '../protocols/kinds.js';
 import type { TlsSettings } from '../protocols/transports/tls-options.js';
 import { createRng, deriveSeed } from '../util/rng.js';
-import { cohortEngine } from './device-engine.js';
 import { reconnectDelayUs } from './reconnect.js';
 import type { RunnerOptions } from './runner-options.js';
 
 export const NO_OUTAGE = 0xffff;
-
-type Expand = (template: string, vars: Record<string, string | number>) => string;
 
 export class DeviceTable {
   readonly intendedUs: Float64Array;
@@ -37,12 +33,10 @@ export class DeviceTable {
   private readonly cohortTargets: (PreparedTarget[] | null)[];
   /** Per cohort: the run's targets prepared with the cohort's TLS settings. */
   private readonly runTargets: PreparedTarget[][];
-  /** Per cohort: the connect path its devices take (device-engine.ts). */
-  private readonly engines: ('js' | 'native')[];
-  /** Per cohort: its identity templates with everything but {id} filled in once. */
-  private readonly identities: { clientId: IdTemplate; username: IdTemplate | null; password: IdTemplate | null; hello: IdTemplate | null }[];
+  /** Per cohort: its device kind's row, and the kind's own open options of one device (prepared once). */
+  private readonly kinds: { row: DeviceKindRow; own: (id: number) => object }[];
 
-  constructor(o: RunnerOptions, expand: Expand) {
+  constructor(o: RunnerOptions, expand: ExpandTemplate) {
     const n = o.ids.length;
     this.o = o;
     this.intendedUs = new Float64Array(n);
@@ -58,15 +52,16 @@ export class DeviceTable {
     // for runs that have outages or churn: ~30 bytes per device otherwise held for nothing.
     this.slotOf = o.plan.outages.length > 0 || o.plan.churnIds.length > 0 ? slotsById(o.ids) : new Map();
     this.outageMembers = o.plan.outages.map((out) => [...out.members].map((id) => this.slotOf.get(id)).filter((s): s is number => s !== undefined));
+    const rows = o.kinds ?? DEVICE_KIND_ROWS;
     const prep = (url: string, c: (typeof o.scenario.cohorts)[number]): PreparedTarget =>
-      prepareTarget(c.device.protocol, url, (c.device.tls ?? undefined) as TlsSettings | undefined, 'target');
+      prepareTarget(c.device.protocol, url, (c.device.tls ?? undefined) as TlsSettings | undefined, 'target', rows);
     this.cohortTargets = o.scenario.cohorts.map((c) => c.targets?.map((t) => prep(t, c)) ?? null);
     this.runTargets = o.scenario.cohorts.map((c, i) => (o.targets[i] ?? []).map((t) => prep(t, c)));
-    this.engines = o.scenario.cohorts.map((c) => cohortEngine(c.device));
-    this.identities = o.scenario.cohorts.map((c) => {
+    this.kinds = o.scenario.cohorts.map((c) => {
+      const row = rows[c.device.protocol];
+      if (row === undefined) throw new Error(`internal: no device kind "${c.device.protocol}" in the table of kinds`);
       const fixed = { run: o.runId, worker: o.workerIndex, cohort: c.name };
-      const t = (template: string | null): IdTemplate | null => (template === null ? null : compileIdTemplate(template, expand, fixed));
-      return { clientId: t(c.device.clientId) as IdTemplate, username: t(c.device.username), password: t(c.device.password), hello: c.device.protocol === 'websocket' ? t(c.device.hello) : null };
+      return { row, own: row.prepare({ device: c.device, fixed, expand }) };
     });
   }
 
@@ -106,13 +101,11 @@ export class DeviceTable {
     return this.runTargets[cohort] ?? [];
   }
 
-  /** Opens one attempt for the device in `slot`, on its cohort's protocol and transport. */
+  /** Opens one attempt for the device in `slot`: its cohort's kind opens it over its transport. */
   open(slot: number, owner: DeviceOwner): Device {
     const id = this.id(slot);
-    const c = this.cohortDef(slot);
-    const d = c.device;
-    const who = this.identities[this.cohort(slot)];
-    if (who === undefined) throw new Error(`internal: no identity templates for slot ${slot}`);
+    const kind = this.kinds[this.cohort(slot)];
+    if (kind === undefined) throw new Error(`internal: no device kind for slot ${slot}`);
     const own = this.cohortTargets[this.cohort(slot)];
     const run = this.runTargets[this.cohort(slot)] as PreparedTarget[];
     const target = own ? (own[(this.targetIndex[slot] as number) % own.length] as PreparedTarget) : (run[(id + (this.targetIndex[slot] as number)) % run.length] as PreparedTarget); // issue 16: + a Server Reference move
@@ -120,26 +113,11 @@ export class DeviceTable {
       deviceId: slot,
       // Source address from id / targets, so every (source, target) pair gets an equal share.
       localAddress: this.o.sourceIps.length === 0 ? undefined : this.o.sourceIps[Math.floor(id / run.length) % this.o.sourceIps.length],
-      connectTimeoutMs: Math.max(1, Math.round(d.connectTimeoutUs / 1000)),
+      connectTimeoutMs: Math.max(1, Math.round(this.cohortDef(slot).device.connectTimeoutUs / 1000)),
       maxPacketBytes: this.o.maxPacketBytes,
-      engine: this.engines[this.cohort(slot)] ?? 'js',
       slotCount: this.o.ids.length,
     };
-    if (d.protocol === 'websocket') {
-      if (who.hello !== null) opts.hello = who.hello(id);
-      if (d.subprotocol !== null) opts.subprotocol = d.subprotocol;
-    } else {
-      opts.connectPacket = buildConnect({
-        clientId: who.clientId(id),
-        username: who.username === null ? null : who.username(id),
-        password: who.password === null ? null : who.password(id),
-        keepaliveS: Math.round(d.keepaliveUs / 1e6),
-        clean: d.cleanSession,
-        protocolVersion: d.mqttVersion,
-        ...(d.sessionExpiryS !== null ? { sessionExpiryIntervalS: d.sessionExpiryS } : {}),
-      });
-    }
-    return openDevice(target, opts, owner);
+    return kind.row.open(target, Object.assign(opts, kind.own(id)), owner);
   }
 
   /** The next reconnect delay by the cohort's policy, or null when the device gives up. */
@@ -166,24 +144,4 @@ function slotsById(ids: Uint32Array): Map<number, number> {
   const m = new Map<number, number>();
   ids.forEach((id, slot) => m.set(id, slot));
   return m;
-}
-
-type IdTemplate = (id: number) => string;
-
-/**
- * An identity template with every name but {id} expanded once (`expand`'s rules: unknown names stay
- * as written): per attempt only the device id is joined in, instead of a regex pass with a callback
- * and a variables object per attempt.
- */
-export function compileIdTemplate(template: string, expand: Expand, fixed: { run: string; worker: number; cohort: string }): IdTemplate {
-  // {id/N} and {id%N} compute on the id: those templates are expanded per attempt.
-  if (/\{id[/%]\d+\}/.test(template)) return (id) => expand(template, { ...fixed, id });
-  // A marker no scenario value can contain (NUL), standing in for {id} while the rest is expanded.
-  const marker = '\u0000id\u0000';
-  const parts = expand(template, { ...fixed, id: marker }).split(marker);
-  if (parts.length === 1) {
-    const constant = parts[0] as string;
-    return () => constant;
-  }
-  return (id) => parts.join(String(id));
 }

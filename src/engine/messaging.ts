@@ -6,14 +6,12 @@
  * one requester connection per target endpoint, which this module owns. The runner owns timing
  * (its event heap); this module owns what a publish, a subscription and a receipt mean.
  */
-import type { MqttConnection } from '../protocols/mqtt/connection.js';
 import { SEND_REFUSED } from '../protocols/mqtt/connection.js';
-import type { InboundMessage } from '../protocols/mqtt/messaging.js';
 import { decodePayload, encodePayload } from '../protocols/payload.js';
 import { DeliveryTracker, type DeliveryState } from '../metrics/delivery.js';
 import type { Recorder } from '../metrics/recorder.js';
 import type { ResolvedPublish, ResolvedRequests, ResolvedScenario } from '../results/resolved-scenario.js';
-import type { PreparedTarget } from '../protocols/device.js';
+import type { Device, InboundMessage, MqttSession, PreparedTarget } from '../protocols/device.js';
 import { Downlink } from './downlink.js';
 import { Requester, replyTopic, requestTopic, type RequesterHost } from './requester.js';
 import { expandTemplate } from '../scenario/template.js';
@@ -109,7 +107,7 @@ export class Messaging {
     return this.host.scenario.cohorts[this.host.cohortOf(slot)]?.device.requests ?? null;
   }
 
-  onConnected(slot: number, c: MqttConnection, nowUs: number): void {
+  onConnected(slot: number, c: MqttSession, nowUs: number): void {
     const p = this.publishOf(slot);
     const r = this.requestsOf(slot);
     const dl = this.downlink.of(slot);
@@ -151,7 +149,7 @@ export class Messaging {
   }
 
   /** A request event fired: the cloud asks this device, if both ends are ready; then the next. */
-  requestDue(slot: number, c: MqttConnection | null, nowUs: number): void {
+  requestDue(slot: number, c: MqttSession | null, nowUs: number): void {
     this.reqPending[slot] = 0;
     const r = this.requestsOf(slot);
     if (r === null || c === null || c.state !== 'connected' || this.subscribed[slot] !== 1) return;
@@ -175,7 +173,7 @@ export class Messaging {
   }
 
   /** A publish event fired: publish if the session allows, and schedule the next one. */
-  publishDue(slot: number, c: MqttConnection | null, nowUs: number): void {
+  publishDue(slot: number, c: MqttSession | null, nowUs: number): void {
     this.pending[slot] = 0;
     const p = this.publishOf(slot);
     if (p === null || c === null || c.state !== 'connected') return;
@@ -210,7 +208,7 @@ export class Messaging {
     this.downlink.sessionEnded(slot);
   }
 
-  onMessage(slot: number, m: InboundMessage, c: MqttConnection): void {
+  onMessage(slot: number, m: InboundMessage, c: Device): void {
     const id = this.host.ids[slot] as number;
     if (this.downlink.of(slot) !== null && m.topic === this.downlink.topic(slot)) {
       const s = decodePayload(m.payload);
@@ -220,7 +218,7 @@ export class Messaging {
     const r = this.requestsOf(slot);
     if (r !== null && m.topic === requestTopic(this.host.runId, id)) {
       // The device's function: answer with the request's own stamp, so the round trip is timed.
-      c.publish(replyTopic(this.host.runId, this.host.workerIndex, id), m.payload, r.qos);
+      c.mqtt?.publish(replyTopic(this.host.runId, this.host.workerIndex, id), m.payload, r.qos);
       return;
     }
     const stamp = decodePayload(m.payload);

@@ -6,12 +6,12 @@
  * cloud's downlink messages (downlink.ts). It pings at half its keepalive so the target never drops
  * it as idle during a long run.
  */
-import { MqttConnection, SEND_REFUSED, type MqttOwner } from '../protocols/mqtt/connection.js';
+import { SEND_REFUSED, type MqttConnection } from '../protocols/mqtt/connection.js';
 import { buildConnect } from '../protocols/mqtt/connect-packet.js';
-import type { InboundMessage } from '../protocols/mqtt/messaging.js';
+import { openMqtt } from '../protocols/mqtt/kind.js';
 import { decodePayload, encodePayload } from '../protocols/payload.js';
 import type { Failure } from '../protocols/classify.js';
-import { openDevice, type PreparedTarget } from '../protocols/device.js';
+import type { Device, DeviceOwner, InboundMessage, PreparedTarget } from '../protocols/device.js';
 import type { Recorder } from '../metrics/recorder.js';
 import type { EngineClock, TimerHandle } from '../util/clock.js';
 
@@ -41,7 +41,7 @@ const RETRY_MS = 1_000;
 const KEEPALIVE_S = 60;
 const PING_EVERY_MS = (KEEPALIVE_S * 1000) / 2;
 
-export class Requester implements MqttOwner {
+export class Requester implements DeviceOwner {
   private conn: MqttConnection | null = null;
   private ready = false;
   private stopped = false;
@@ -64,8 +64,8 @@ export class Requester implements MqttOwner {
   start(): void {
     if (this.stopped) return;
     const clientId = `herd-${this.host.runId}-requester-${this.host.workerIndex}-${this.target.endpoint.port}`;
-    this.conn = openDevice(
-      { ...this.target, kind: 'mqtt' },
+    this.conn = openMqtt(
+      this.target,
       {
         deviceId: -1,
         localAddress: undefined,
@@ -101,8 +101,8 @@ export class Requester implements MqttOwner {
     this.conn?.end();
   }
 
-  onConnected(c: MqttConnection): void {
-    c.subscribe([`herd/${this.host.runId}/w${this.host.workerIndex}/+/res`], this.qos);
+  onConnected(): void {
+    this.conn?.subscribe([`herd/${this.host.runId}/w${this.host.workerIndex}/+/res`], this.qos);
     this.stopPinging();
     this.pinger = this.host.clock.setTimeout((r) => r.ping(), PING_EVERY_MS, this);
   }
@@ -124,7 +124,7 @@ export class Requester implements MqttOwner {
     this.host.onReady();
   }
 
-  onMessage(_c: MqttConnection, m: InboundMessage): void {
+  onMessage(_d: Device, m: InboundMessage): void {
     const stamp = decodePayload(m.payload);
     if (stamp === null) return;
     this.host.at(m.receivedUs);
@@ -132,11 +132,11 @@ export class Requester implements MqttOwner {
     this.host.rec.record('request.roundTrip', m.receivedUs - stamp.sentUs);
   }
 
-  onFailed(_c: MqttConnection, _f: Failure): void {
+  onFailed(_d: Device, _f: Failure): void {
     this.again();
   }
 
-  onLost(_c: MqttConnection, _f: Failure): void {
+  onLost(_d: Device, _f: Failure): void {
     this.again();
   }
 

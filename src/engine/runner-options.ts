@@ -3,6 +3,7 @@
  * table can read the options without importing the runner).
  */
 import type { Device, DeviceOwner } from '../protocols/device.js';
+import type { DeviceKindTable } from '../protocols/kinds.js';
 import type { DeliveryState } from '../metrics/delivery.js';
 import type { MetricsDelta } from '../metrics/recorder.js';
 import type { Plan } from '../plan/plan.js';
@@ -25,6 +26,8 @@ export interface RunnerOptions {
   clock: EngineClock;
   /** Opens a device (default: the cohort's protocol over its transport); tests pass in-process fakes. */
   open?: (slot: number, owner: DeviceOwner) => Device;
+  /** The table of device kinds (default: protocols/kinds.ts); a test may add a kind of its own. */
+  kinds?: DeviceKindTable;
   /** The harness's self-watch (default: HealthMonitor). */
   health?: Pick<HealthMonitor, 'start' | 'stop' | 'sample'>;
   /** Health is sampled once per timer tick: only the last delta of a tick carries it. */

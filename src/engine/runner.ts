@@ -7,7 +7,7 @@
  * applies. Emits one MetricsDelta per second through `emit`.
  */
 import type { Failure } from '../protocols/classify.js';
-import { CLOSE_GRACE_MS, type MqttConnection } from '../protocols/mqtt/connection.js';
+import { CLOSE_GRACE_MS } from '../protocols/mqtt/connection.js';
 import type { InboundMessage } from '../protocols/mqtt/messaging.js';
 import type { Device, DeviceOwner } from '../protocols/device.js';
 import { Recorder } from '../metrics/recorder.js';
@@ -206,21 +206,19 @@ export class Runner implements DeviceOwner {
     if (c.mqtt !== null) this.messaging.onConnected(slot, c.mqtt, now);
   }
 
-  onSubscribed(c: MqttConnection, _packetId: number, granted: number[], latencyUs: number): void {
+  onSubscribed(c: Device, _packetId: number, granted: number[], latencyUs: number): void {
     const now = this.now();
     this.at(now);
     this.messaging.onSubscribed(c.deviceId, granted, latencyUs, now);
   }
 
-  onPublished(_c: MqttConnection, _packetId: number, _qos: 1 | 2, latencyUs: number, reasonCode: number): void {
+  onPublished(_c: Device, _packetId: number, _qos: 1 | 2, latencyUs: number, reasonCode: number): void {
     this.at(this.now());
     this.messaging.onPublished(latencyUs, reasonCode);
   }
 
   /** MQTT: an inbound PUBLISH. */
-  onMessage(c: MqttConnection, m: InboundMessage | Buffer): void {
-    // Plain WebSocket devices report raw messages through the same callback: not telemetry.
-    if (Buffer.isBuffer(m)) return;
+  onMessage(c: Device, m: InboundMessage): void {
     this.at(m.receivedUs);
     this.messaging.onMessage(c.deviceId, m, c);
   }

@@ -7,8 +7,9 @@
 import * as net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Failure } from '../protocols/classify.js';
-import { openDevice, prepareTarget } from '../protocols/device.js';
-import type { MqttConnection, MqttOwner } from '../protocols/mqtt/connection.js';
+import type { Device, DeviceOwner } from '../protocols/device.js';
+import { prepareTarget } from '../protocols/kinds.js';
+import { openMqtt } from '../protocols/mqtt/kind.js';
 import { buildConnect } from '../protocols/mqtt/connect-packet.js';
 import { Recorder } from '../metrics/recorder.js';
 
@@ -72,21 +73,21 @@ export async function warmConnectPath(handshakes = DEFAULT_HANDSHAKES): Promise<
       finished++;
       next();
     };
-    const owner: MqttOwner = {
+    const owner: DeviceOwner = {
       now: () => performance.now() * 1000,
-      onConnected(c: MqttConnection) {
-        const ph = c.phaseTimes();
+      onConnected(d: Device) {
+        const ph = d.phaseTimes();
         rec.record('connect.total', ph.serviceUs);
-        rec.record('phase.tcpConnect', ph.tcpConnectUs);
-        c.end();
+        if (ph.tcpConnectUs !== undefined) rec.record('phase.tcpConnect', ph.tcpConnectUs);
+        d.end();
       },
-      onFailed: (_c: MqttConnection, _f: Failure) => done(),
-      onLost: (_c: MqttConnection, _f: Failure) => done(),
+      onFailed: (_d: Device, _f: Failure) => done(),
+      onLost: (_d: Device, _f: Failure) => done(),
       onClosed: () => done(),
     };
     const open = (): void => {
       const slot = opened++;
-      openDevice(target, { deviceId: slot, localAddress: undefined, connectTimeoutMs: DEADLINE_MS, maxPacketBytes: 4096, connectPacket: packets[slot % IN_FLIGHT] as Buffer }, owner);
+      openMqtt(target, { deviceId: slot, localAddress: undefined, connectTimeoutMs: DEADLINE_MS, maxPacketBytes: 4096, connectPacket: packets[slot % IN_FLIGHT] as Buffer }, owner);
     };
     for (let i = 0; i < Math.min(IN_FLIGHT, handshakes); i++) open();
   });

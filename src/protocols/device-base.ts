@@ -7,23 +7,12 @@
 import * as dns from 'node:dns';
 import * as net from 'node:net';
 import { classifyError, type Failure } from './classify.js';
+import type { ConnState, PhaseTimes } from './device.js';
 import { TRANSPORTS, type LinkContext, type TransportScheme } from './registry.js';
 import type { Link, LinkHandler } from './transports/link.js';
 
-export type ConnState = 'connecting' | 'handshaking' | 'connected' | 'closing' | 'closed';
+export type { ConnState, PhaseTimes };
 export type Phase = 'dns' | 'tcpConnect' | 'tlsHandshake' | 'wsUpgrade' | 'mqttConnack' | 'held';
-
-/** Durations of one successful attempt in µs; null for phases this transport does not have. */
-export interface PhaseTimes {
-  dnsUs: number | null;
-  tcpConnectUs: number;
-  tlsHandshakeUs: number | null;
-  wsUpgradeUs: number | null;
-  /** MQTT only: CONNECT sent (transport ready) → CONNACK received. */
-  mqttConnackUs: number | null;
-  /** Attempt start (socketOpenUs) → ready. */
-  serviceUs: number;
-}
 
 export interface LinkSpec {
   scheme: TransportScheme;
@@ -109,19 +98,17 @@ export abstract class LinkedDevice implements LinkHandler {
     return this.extraStamps;
   }
 
-  /** Per-phase durations; valid once the device is connected. */
+  /** Per-phase durations; valid once the device is connected. Phases the attempt did not have are absent. */
   phaseTimes(): PhaseTimes {
     const tcpStart = Number.isNaN(this.dnsDoneUs) ? this.socketOpenUs : this.dnsDoneUs;
     const afterTls = Number.isNaN(this.tlsDoneUs) ? this.tcpConnectedUs : this.tlsDoneUs;
     const transportReady = Number.isNaN(this.wsUpgradedUs) ? afterTls : this.wsUpgradedUs;
-    return {
-      dnsUs: Number.isNaN(this.dnsDoneUs) ? null : this.dnsDoneUs - this.socketOpenUs,
-      tcpConnectUs: this.tcpConnectedUs - tcpStart,
-      tlsHandshakeUs: Number.isNaN(this.tlsDoneUs) ? null : this.tlsDoneUs - this.tcpConnectedUs,
-      wsUpgradeUs: Number.isNaN(this.wsUpgradedUs) ? null : this.wsUpgradedUs - afterTls,
-      mqttConnackUs: this.protocolPhase === 'mqttConnack' && !Number.isNaN(this.readyUs) ? this.readyUs - transportReady : null,
-      serviceUs: this.readyUs - this.socketOpenUs,
-    };
+    const p: PhaseTimes = { tcpConnectUs: this.tcpConnectedUs - tcpStart, serviceUs: this.readyUs - this.socketOpenUs };
+    if (!Number.isNaN(this.dnsDoneUs)) p.dnsUs = this.dnsDoneUs - this.socketOpenUs;
+    if (!Number.isNaN(this.tlsDoneUs)) p.tlsHandshakeUs = this.tlsDoneUs - this.tcpConnectedUs;
+    if (!Number.isNaN(this.wsUpgradedUs)) p.wsUpgradeUs = this.wsUpgradedUs - afterTls;
+    if (this.protocolPhase === 'mqttConnack' && !Number.isNaN(this.readyUs)) p.mqttConnackUs = this.readyUs - transportReady;
+    return p;
   }
 
   /** Drops the connection at once (RST when possible). */

@@ -1,72 +1,56 @@
 /**
- * The one entry point the engine uses to open a device of any kind over any transport:
- * `prepareTarget` validates the URL and TLS settings once per process (bad input → HerdError),
- * `openDevice` starts one attempt and reports to the owner.
+ * The engine's one seam to protocols/: a `Device` of any kind, the one `DeviceOwner` every kind
+ * reports to, and the row a device kind fills in the table of kinds (kinds.ts). Types only, so
+ * every kind's folder can import it without a cycle.
  */
-import { HerdError } from '../errors.js';
 import type { Failure } from './classify.js';
-import type { ConnState, PhaseTimes } from './device-base.js';
-import { isIP } from 'node:net';
-import { connectProtocolVersion } from './mqtt/connect-packet.js';
-import { MqttConnection, type MqttOwner } from './mqtt/connection.js';
-import { loadNative } from './native/binding.js';
-import { openNativeDevice } from './native/core.js';
-import { listSchemes, parseTargetUrl, SCHEME_NAMES, SCHEMES, type DeviceKind, type TargetAddress } from '../util/target-url.js';
-import { resolveTls, type ResolvedTls, type TlsSettings } from './transports/tls-options.js';
-import { WsDevice, type WsDeviceOwner } from './ws/device.js';
+import type { ServerSignal } from './mqtt/server-signals.js';
+import type { ResolvedTls } from './transports/tls-options.js';
+import type { ResolvedDevice } from '../results/resolved-scenario.js';
+import type { DeviceKind, KindUrls, TargetAddress, TransportScheme } from '../util/target-url.js';
 
-export interface PreparedTarget {
-  kind: DeviceKind;
-  endpoint: TargetAddress;
-  /** Resolved for mqtts:// and wss:// (the system CA store when no settings were given); else null. */
-  tls: ResolvedTls | null;
-}
-
-/** Validates a target for a device kind; reads every TLS file now. */
-export function prepareTarget(kind: DeviceKind, url: string, tls?: TlsSettings, field = 'target'): PreparedTarget {
-  const endpoint = parseTargetUrl(url, field, kind);
-  if (!endpoint.secure && tls !== undefined && Object.keys(tls).length > 0) {
-    throw new HerdError('E_SCENARIO_INVALID', `device.tls: TLS settings were given but ${field} ${url} is not a TLS URL (TLS schemes: ${listSchemes(SCHEME_NAMES.filter((s) => SCHEMES[s].secure))})`);
-  }
-  return { kind, endpoint, tls: endpoint.secure ? resolveTls(tls ?? {}) : null };
-}
-
-export interface DeviceOpenOptions {
-  /** Index of the device: client certificate, cached TLS session and the owner's slot. */
-  deviceId: number;
-  localAddress: string | undefined;
-  connectTimeoutMs: number;
-  /** Largest inbound MQTT packet / WebSocket message. */
-  maxPacketBytes: number;
-  /** Cap on bytes queued for sending per connection. */
-  maxBufferedBytes?: number;
-  /** MQTT: the device's CONNECT (buildConnect()). */
-  connectPacket?: Buffer;
-  /** MQTT: cap on QoS 1/2 exchanges in flight each way. */
-  maxInflight?: number;
-  /** Upgrade request headers (ws/wss). */
-  headers?: Record<string, string>;
-  /** Plain WebSocket devices: subprotocol offered and a hello frame sent after the upgrade. */
-  subprotocol?: string;
-  hello?: string | Buffer;
-  /**
-   * 'native': open on the native storm core when the target allows it (nativeTarget()) and the
-   * addon is loaded; otherwise, and by default, the JavaScript path.
-   */
-  engine?: 'js' | 'native';
-  /** How many slots the owner has: the native core sizes its per-slot rows once from it. */
-  slotCount?: number;
-}
-
-/** Whether the native core can carry devices to this target: plain mqtt:// to an IP literal. */
-export function nativeTarget(t: PreparedTarget): boolean {
-  return t.kind === 'mqtt' && t.endpoint.scheme === 'mqtt' && isIP(t.endpoint.host) !== 0;
-}
+export type ConnState = 'connecting' | 'handshaking' | 'connected' | 'closing' | 'closed';
 
 /**
- * A device as the engine drives it, whatever its protocol: the engine's one seam to protocols/
- * (tests put small in-process devices behind it).
+ * Durations of one successful attempt in µs. A phase the device's kind or transport does not have
+ * is absent (no DNS for an IP, no TLS on plain TCP, no CONNACK for a plain WebSocket device…).
  */
+export interface PhaseTimes {
+  dnsUs?: number;
+  tcpConnectUs?: number;
+  tlsHandshakeUs?: number;
+  wsUpgradeUs?: number;
+  /** MQTT only: CONNECT sent (transport ready) → CONNACK received. */
+  mqttConnackUs?: number;
+  /** Attempt start (socketOpenUs) → ready. */
+  serviceUs: number;
+}
+
+/** An inbound MQTT PUBLISH. */
+export interface InboundMessage {
+  topic: string;
+  payload: Buffer;
+  qos: 0 | 1 | 2;
+  retain: boolean;
+  dup: boolean;
+  /** µs since origin when the packet was decoded. */
+  receivedUs: number;
+}
+
+/** What the engine uses of a device's MQTT session: telemetry, requests, server signals. */
+export interface MqttSession {
+  readonly deviceId: number;
+  readonly state: ConnState;
+  readonly sessionPresent: boolean;
+  /** The last MQTT 5 CONNACK/DISCONNECT signal (issue 16); null without one. */
+  readonly serverSignal: ServerSignal | null;
+  /** SUBSCRIBE: the packet id, or -1 when it could not be sent. SUBACK → owner.onSubscribed. */
+  subscribe(topics: readonly string[], qos: 0 | 1 | 2): number;
+  /** PUBLISH: 0 for QoS 0, the packet id for QoS 1/2, or -1 when it could not be sent. */
+  publish(topic: string, payload: Buffer, qos: 0 | 1 | 2, retain?: boolean): number;
+}
+
+/** A device as the engine drives it, whatever its kind (tests put small in-process devices behind it). */
 export interface Device {
   /** The owner's slot for this device. */
   readonly deviceId: number;
@@ -79,8 +63,8 @@ export interface Device {
   readonly tlsResumed: boolean | null;
   /** MQTT: CONNACK session-present; false for devices without sessions. */
   readonly sessionPresent: boolean;
-  /** The MQTT session for telemetry and requests; null for devices without MQTT. */
-  readonly mqtt: MqttConnection | null;
+  /** The MQTT session for telemetry and requests; null for devices without one (native, plain WebSocket). */
+  readonly mqtt: MqttSession | null;
   phaseTimes(): PhaseTimes;
   /** A keepalive ping unless one is outstanding. */
   ping(): void;
@@ -96,68 +80,86 @@ export interface Device {
   expire(f: Failure): void;
 }
 
-/** What a device reports to: the engine's fleet, or a test. Both protocols' owners in one. */
-export interface DeviceOwner extends MqttOwner {
-  onConnected(c: Device): void;
-  onFailed(c: Device, f: Failure): void;
-  onLost(c: Device, f: Failure): void;
-  onClosed(c: Device): void;
+/** What every device reports to, whatever its kind: the engine's runner, or a test. */
+export interface DeviceOwner {
+  /** µs since the run origin. */
+  now(): number;
+  /** The attempt's handshakes are done (CONNACK accepted, upgrade done…). */
+  onConnected(d: Device): void;
+  /** The attempt failed before it was ready (exactly once per attempt, unless it connected). */
+  onFailed(d: Device, f: Failure): void;
+  /** A connected session ended without being asked to. */
+  onLost(d: Device, f: Failure): void;
+  /** A session we ended has closed. */
+  onClosed(d: Device): void;
+  /** MQTT: SUBACK arrived: granted QoS (or MQTT 5 reason codes ≥ 0x80) per topic, µs since SUBSCRIBE. */
+  onSubscribed?(d: Device, packetId: number, granted: number[], latencyUs: number): void;
+  /**
+   * MQTT: a QoS 1 publish got its PUBACK, or a QoS 2 publish its PUBCOMP (or a failing MQTT 5
+   * PUBREC): µs since PUBLISH was written; reasonCode 0 = success (MQTT 5 codes ≥ 0x80 = refused).
+   */
+  onPublished?(d: Device, packetId: number, qos: 1 | 2, latencyUs: number, reasonCode: number): void;
+  /** MQTT: an inbound PUBLISH (a QoS 2 duplicate awaiting PUBREL is not delivered twice). */
+  onMessage?(d: Device, m: InboundMessage): void;
+  /** Devices without MQTT: one inbound message (a WebSocket frame, a datagram…) and when it arrived. */
+  onData?(d: Device, data: Buffer, receivedUs: number): void;
 }
 
-export function openDevice(t: PreparedTarget & { kind: 'mqtt' }, o: DeviceOpenOptions, owner: MqttOwner): MqttConnection;
-export function openDevice(t: PreparedTarget & { kind: 'websocket' }, o: DeviceOpenOptions, owner: WsDeviceOwner): WsDevice;
-export function openDevice(t: PreparedTarget, o: DeviceOpenOptions, owner: MqttOwner | WsDeviceOwner): Device;
-export function openDevice(t: PreparedTarget, o: DeviceOpenOptions, owner: MqttOwner | WsDeviceOwner): Device {
-  const ep = t.endpoint;
-  if (t.kind === 'mqtt') {
-    if (o.connectPacket === undefined) throw new Error('openDevice(mqtt) needs a connectPacket');
-    if (o.engine === 'native' && nativeTarget(t) && loadNative() !== null) {
-      const native = openNativeDevice(
-        owner as MqttOwner,
-        {
-          deviceId: o.deviceId,
-          ip: ep.host,
-          port: ep.port,
-          localAddress: o.localAddress,
-          connectPacket: o.connectPacket,
-          protocolVersion: connectProtocolVersion(o.connectPacket),
-          connectTimeoutMs: o.connectTimeoutMs,
-          ...(o.slotCount !== undefined ? { slotCount: o.slotCount } : {}),
-        },
-        o.maxPacketBytes,
-      );
-      // A connect-only device (mqtt is null). Callers that ask for 'native' take it as a Device;
-      // the MqttConnection overload holds for everyone else, who never gets one.
-      return native;
-    }
-    return new MqttConnection(owner as MqttOwner, o.deviceId, {
-      host: ep.host,
-      port: ep.port,
-      localAddress: o.localAddress,
-      connectPacket: o.connectPacket,
-      connectTimeoutMs: o.connectTimeoutMs,
-      maxPacketBytes: o.maxPacketBytes,
-      scheme: ep.scheme,
-      path: ep.path,
-      ...(t.tls !== null ? { tls: t.tls } : {}),
-      ...(o.headers !== undefined ? { wsHeaders: o.headers } : {}),
-      ...(o.maxInflight !== undefined ? { maxInflight: o.maxInflight } : {}),
-      ...(o.maxBufferedBytes !== undefined ? { maxBufferedBytes: o.maxBufferedBytes } : {}),
-    });
-  }
-  if (ep.scheme !== 'ws' && ep.scheme !== 'wss') throw new Error(`a websocket device cannot use ${ep.scheme}://`);
-  return new WsDevice(owner as WsDeviceOwner, o.deviceId, {
-    scheme: ep.scheme,
-    host: ep.host,
-    port: ep.port,
-    path: ep.path,
-    localAddress: o.localAddress,
-    connectTimeoutMs: o.connectTimeoutMs,
-    maxMessageBytes: o.maxPacketBytes,
-    ...(t.tls !== null ? { tls: t.tls } : {}),
-    ...(o.headers !== undefined ? { headers: o.headers } : {}),
-    ...(o.subprotocol !== undefined ? { subprotocol: o.subprotocol } : {}),
-    ...(o.hello !== undefined ? { hello: o.hello } : {}),
-    ...(o.maxBufferedBytes !== undefined ? { maxBufferedBytes: o.maxBufferedBytes } : {}),
-  });
+/** A target validated for a device kind once per process (kinds.ts prepareTarget). */
+export interface PreparedTarget {
+  kind: DeviceKind;
+  endpoint: TargetAddress;
+  /** Resolved for mqtts:// and wss:// (the system CA store when no settings were given); else null. */
+  tls: ResolvedTls | null;
+}
+
+/** What every kind's attempt is opened with; a kind's own options come from its row's `prepare`. */
+export interface DeviceOpenOptions {
+  /** Index of the device: client certificate, cached TLS session and the owner's slot. */
+  deviceId: number;
+  localAddress: string | undefined;
+  connectTimeoutMs: number;
+  /** Largest inbound packet / message. */
+  maxPacketBytes: number;
+  /** Cap on bytes queued for sending per connection. */
+  maxBufferedBytes?: number;
+  /** How many slots the owner has (an engine that keeps per-slot rows sizes them once from it). */
+  slotCount?: number;
+}
+
+/** Identity template expansion (scenario/template.ts): unknown names stay as written. */
+export type ExpandTemplate = (template: string, vars: Record<string, string | number>) => string;
+
+/** One cohort as its kind's row prepares it, once per worker. */
+export interface CohortSpec {
+  device: ResolvedDevice;
+  /** The template variables fixed for the cohort: {run}, {worker}, {cohort}. */
+  fixed: { run: string; worker: number; cohort: string };
+  expand: ExpandTemplate;
+}
+
+/**
+ * A device kind: one row of the table in kinds.ts. Adding a kind is its folder (the device) plus
+ * this row; the engine only asks the row.
+ */
+export interface DeviceKindRow<Own extends object = object> extends KindUrls {
+  /** The transport schemes this kind's devices can use. */
+  readonly schemes: readonly TransportScheme[];
+  /**
+   * Once per cohort: compiles what the cohort fixes (identity templates, the engine option…) and
+   * returns the kind's own open options of one device (by global id) for each attempt.
+   */
+  prepare(c: CohortSpec): (id: number) => Own;
+  /** Opens one attempt; the device reports to `owner` from then on. */
+  open(t: PreparedTarget, o: DeviceOpenOptions & Own, owner: DeviceOwner): Device;
+  /**
+   * Kinds with a native core: why a cohort that asked for `device.engine: native` runs on the
+   * JavaScript path (null when it does not), and whether the native core can carry a target.
+   */
+  readonly native?: {
+    refusal(d: ResolvedDevice): string | null;
+    carries(t: PreparedTarget): boolean;
+    /** What `carries` accepts, for the notice. */
+    readonly carriesWhat: string;
+  };
 }

@@ -3,7 +3,7 @@
  * what the plan and the engine run and what results.json records (so a run can be reproduced from
  * its report), hence part of the results contract rather than of scenario/.
  */
-import type { TransportScheme } from '../util/target-url.js';
+import type { DeviceKind, TransportScheme } from '../util/target-url.js';
 
 export interface ResolvedPublish {
   everyUs: number;
@@ -42,7 +42,7 @@ export interface ResolvedDevice {
   publish: ResolvedPublish | null;
   requests: ResolvedRequests | null;
   downlink: ResolvedDownlink | null;
-  protocol: 'mqtt' | 'websocket';
+  protocol: DeviceKind;
   mqttVersion: 4 | 5;
   clientId: string;
   username: string | null;

@@ -3,7 +3,7 @@
  * part of the results schema, so a run can be reproduced from its report.
  */
 import { z } from 'zod';
-import { SCHEME_NAMES } from '../util/target-url.js';
+import { DEVICE_KINDS, SCHEME_NAMES } from '../util/target-url.js';
 import { orList } from '../util/suggest.js';
 import { OUTAGE_MODES } from './resolved-scenario.js';
 import { count, text, us } from './schema-parts.js';
@@ -59,7 +59,7 @@ const waveSchema = z
 
 const deviceSchema = z
   .object({
-    protocol: z.enum(['mqtt', 'websocket']).meta({ description: 'Wire protocol: MQTT devices or plain WebSocket devices.' }),
+    protocol: z.enum(DEVICE_KINDS).meta({ description: 'Wire protocol: MQTT devices or plain WebSocket devices.' }),
     hello: z.string().nullable().default(null).meta({ description: 'websocket devices: the hello frame template, or null.' }),
     subprotocol: z.string().nullable().default(null).meta({ description: 'websocket devices: the subprotocol offered, or null.' }),
     mqttVersion: z.union([z.literal(4), z.literal(5)]).meta({ description: 'MQTT protocol level: 4 (3.1.1) or 5.' }),

@@ -20,7 +20,7 @@ import { sentFromDelivery, WebhookSink } from './webhook-sink.js';
 import { probeReachable } from './reachability.js';
 import { embeddedOptionsFor, resolveRunTargets } from './targets.js';
 import { engineNotices } from '../engine/device-engine.js';
-import { prepareTarget } from '../protocols/device.js';
+import { prepareTarget } from '../protocols/kinds.js';
 import type { TlsSettings } from '../protocols/transports/tls-options.js';
 import { buildResults } from './build-results.js';
 import { describeEnvironment } from './environment.js';

@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { HerdError } from '../errors.js';
-import { prepareTarget } from '../protocols/device.js';
+import { prepareTarget } from '../protocols/kinds.js';
 import type { TlsSettings } from '../protocols/transports/tls-options.js';
 import type { ResolvedScenario } from '../results/resolved-scenario.js';
 import type { EmbeddedTarget } from '../target/spawn.js';

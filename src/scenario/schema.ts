@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { parseDurationUs } from '../util/duration.js';
-import { SCHEME_NAMES } from '../util/target-url.js';
+import { DEVICE_KINDS, SCHEME_NAMES } from '../util/target-url.js';
 import { orList } from '../util/suggest.js';
 import { OUTAGE_MODES } from '../results/resolved-scenario.js';
 import { redactUrl, targetUrlProblem } from './url-credentials.js';
@@ -130,7 +130,7 @@ const tlsSchema = z
 export const deviceSchema = z
   .strictObject({
     protocol: z
-      .enum(['mqtt', 'websocket'], { error: 'expected "mqtt" or "websocket"' })
+      .enum(DEVICE_KINDS, { error: `expected ${orList(DEVICE_KINDS.map((k) => `"${k}"`))}` })
       .default('mqtt')
       .meta({ description: 'mqtt: MQTT devices; websocket: plain WebSocket devices (upgrade, optional hello frame, ping/pong keepalive).' }),
     hello: z.string().max(64 * 1024).optional().meta({ description: 'websocket devices: a text frame sent right after the upgrade ({id}, {run}, {cohort}).' }),

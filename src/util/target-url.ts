@@ -1,14 +1,19 @@
 /**
- * The URL schemes herd's devices can use, and the one parser of target URLs: a scenario's target,
- * --target, cohort failover lists and each device's endpoint. protocols/registry.ts builds its
- * transport adapters from SCHEMES and every other list of schemes (schemas, the embedded target's
- * listeners) derives from it, so a new transport is one row here plus its adapter.
+ * The URL schemes herd's devices can use, the names of the device kinds, and the one parser of
+ * target URLs: a scenario's target, --target, cohort failover lists and each device's endpoint.
+ * protocols/registry.ts builds its transport adapters from SCHEMES and every other list of schemes
+ * (schemas, the embedded target's listeners) derives from it, so a new transport is one row here
+ * plus its adapter. Which schemes a device kind uses is that kind's row in protocols/kinds.ts.
  */
 import { isIP } from 'node:net';
 import { HerdError } from '../errors.js';
 
-/** What a device speaks once its transport is up. */
-export type DeviceKind = 'mqtt' | 'websocket';
+/**
+ * What a device speaks once its transport is up: the one list of device kinds, read by the scenario
+ * schema, the results contract and protocols/kinds.ts (whose table must have a row for each).
+ */
+export const DEVICE_KINDS = ['mqtt', 'websocket'] as const;
+export type DeviceKind = (typeof DEVICE_KINDS)[number];
 
 export interface SchemeInfo {
   defaultPort: number;
@@ -16,15 +21,13 @@ export interface SchemeInfo {
   secure: boolean;
   /** A WebSocket upgrade comes first, so the URL's path matters. */
   websocket: boolean;
-  /** The device kinds that can use it. */
-  deviceKinds: readonly DeviceKind[];
 }
 
 export const SCHEMES = {
-  mqtt: { defaultPort: 1883, secure: false, websocket: false, deviceKinds: ['mqtt'] },
-  mqtts: { defaultPort: 8883, secure: true, websocket: false, deviceKinds: ['mqtt'] },
-  ws: { defaultPort: 80, secure: false, websocket: true, deviceKinds: ['mqtt', 'websocket'] },
-  wss: { defaultPort: 443, secure: true, websocket: true, deviceKinds: ['mqtt', 'websocket'] },
+  mqtt: { defaultPort: 1883, secure: false, websocket: false },
+  mqtts: { defaultPort: 8883, secure: true, websocket: false },
+  ws: { defaultPort: 80, secure: false, websocket: true },
+  wss: { defaultPort: 443, secure: true, websocket: true },
 } as const satisfies Record<string, SchemeInfo>;
 
 export type TransportScheme = keyof typeof SCHEMES;
@@ -32,8 +35,13 @@ export type TransportScheme = keyof typeof SCHEMES;
 /** In table order; a non-empty tuple so it can feed z.enum. */
 export const SCHEME_NAMES = Object.keys(SCHEMES) as [TransportScheme, ...TransportScheme[]];
 
-export function schemesFor(kind: DeviceKind): TransportScheme[] {
-  return SCHEME_NAMES.filter((s) => (SCHEMES[s].deviceKinds as readonly DeviceKind[]).includes(kind));
+/** What a kind of device asks of its URLs (a row of protocols/kinds.ts fits it). */
+export interface KindUrls {
+  /** The kind's name, for messages. */
+  readonly name: string;
+  readonly schemes: readonly TransportScheme[];
+  /** The WebSocket request path when a ws:// or wss:// URL gives none. */
+  readonly wsPath: string;
 }
 
 /** "mqtt://, mqtts://, ws://, wss://" for messages. */
@@ -58,7 +66,7 @@ export interface TargetAddress {
  * Parses a target URL; throws E_TARGET_URL naming `field` when herd cannot use it. With `kind`, the
  * scheme must also suit that kind of device, and the WebSocket path defaults for it.
  */
-export function parseTargetUrl(text: string, field = 'target', kind?: DeviceKind): TargetAddress {
+export function parseTargetUrl(text: string, field = 'target', kind?: KindUrls): TargetAddress {
   let u: URL;
   try {
     u = new URL(text);
@@ -66,9 +74,9 @@ export function parseTargetUrl(text: string, field = 'target', kind?: DeviceKind
     throw new HerdError('E_TARGET_URL', `${field}: expected a URL like "mqtt://127.0.0.1:1883", got ${JSON.stringify(text)}`);
   }
   const scheme = u.protocol.replace(/:$/, '');
-  const allowed = kind === undefined ? SCHEME_NAMES : schemesFor(kind);
+  const allowed = kind === undefined ? SCHEME_NAMES : kind.schemes;
   if (!(allowed as readonly string[]).includes(scheme)) {
-    const what = kind === undefined ? `unsupported scheme "${scheme}://"` : `a ${kind} device cannot use "${scheme}://"`;
+    const what = kind === undefined ? `unsupported scheme "${scheme}://"` : `a ${kind.name} device cannot use "${scheme}://"`;
     throw new HerdError('E_TARGET_URL', `${field}: ${what}; supported: ${listSchemes(allowed)}`);
   }
   const info = SCHEMES[scheme as TransportScheme];
@@ -76,7 +84,7 @@ export function parseTargetUrl(text: string, field = 'target', kind?: DeviceKind
   if (host === '') throw new HerdError('E_TARGET_URL', `${field}: the URL has no host: ${JSON.stringify(text)}`);
   const port = u.port === '' ? info.defaultPort : Number(u.port);
   if (port === 0) throw new HerdError('E_TARGET_URL', `${field}: port 0 is not a port a device can connect to: ${JSON.stringify(text)}`);
-  const defaultPath = kind === 'websocket' ? '/' : '/mqtt';
+  const defaultPath = kind?.wsPath ?? '/mqtt';
   const path = info.websocket ? (u.pathname === '/' && u.search === '' ? defaultPath : u.pathname + u.search) : '';
   return { url: text, scheme: scheme as TransportScheme, host, port, path, secure: info.secure, hostIsIp: isIP(host) !== 0 };
 }

@@ -6,9 +6,10 @@
 import * as net from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isLoadShedding } from '../../src/protocols/classify.js';
-import { openDevice, prepareTarget } from '../../src/protocols/device.js';
+import { DEVICE_KIND_ROWS, prepareTarget } from '../../src/protocols/kinds.js';
 import { buildConnect } from '../../src/protocols/mqtt/connect-packet.js';
 import type { MqttConnection } from '../../src/protocols/mqtt/connection.js';
+import type { NativeDevice } from '../../src/protocols/native/device.js';
 import { engines } from '../helpers/native.js';
 import { RecordingOwner } from './protocol-owner.js';
 
@@ -38,10 +39,9 @@ async function hostile(behave: (s: net.Socket) => void, onAccept?: (s: net.Socke
 
 let nextId = 0;
 let engine: 'js' | 'native' = 'js';
-function connect(port: number, owner: RecordingOwner, version: 4 | 5 = 4, connectTimeoutMs = 2_000): MqttConnection {
+function connect(port: number, owner: RecordingOwner, version: 4 | 5 = 4, connectTimeoutMs = 2_000): MqttConnection | NativeDevice {
   const t = prepareTarget('mqtt', `mqtt://127.0.0.1:${port}`);
-  // A native device is a Device, not an MqttConnection; it has every member these tests read.
-  return openDevice(t as typeof t & { kind: 'mqtt' }, {
+  return DEVICE_KIND_ROWS.mqtt.open(t, {
     engine,
     deviceId: nextId++,
     localAddress: undefined,

@@ -7,7 +7,8 @@ import type * as net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { isLoadShedding } from '../../src/protocols/classify.js';
-import { openDevice, prepareTarget, type PreparedTarget } from '../../src/protocols/device.js';
+import type { PreparedTarget } from '../../src/protocols/device.js';
+import { DEVICE_KIND_ROWS, prepareTarget } from '../../src/protocols/kinds.js';
 import { buildConnect } from '../../src/protocols/mqtt/connect-packet.js';
 import { RecordingOwner } from './protocol-owner.js';
 
@@ -42,7 +43,7 @@ async function refusing(status: number): Promise<number> {
 let nextId = 0;
 function device(url: string, owner: RecordingOwner, kind: 'websocket' | 'mqtt' = 'websocket', connectTimeoutMs = 3_000) {
   const t: PreparedTarget = prepareTarget(kind, url);
-  return openDevice(t, {
+  return DEVICE_KIND_ROWS[kind].open(t, {
     deviceId: nextId++,
     localAddress: undefined,
     connectTimeoutMs,

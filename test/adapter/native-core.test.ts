@@ -7,7 +7,8 @@
 import * as net from 'node:net';
 import { Aedes } from 'aedes';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { openDevice, prepareTarget, type Device } from '../../src/protocols/device.js';
+import type { Device } from '../../src/protocols/device.js';
+import { DEVICE_KIND_ROWS, prepareTarget } from '../../src/protocols/kinds.js';
 import { buildConnect } from '../../src/protocols/mqtt/connect-packet.js';
 import { closeNativeCore, nativeCoreStats } from '../../src/protocols/native/core.js';
 import { nativeBuilt } from '../helpers/native.js';
@@ -40,7 +41,7 @@ function owner(): RecordingOwner {
 function open(port: number, o: RecordingOwner, opts: { localAddress?: string; timeoutMs?: number; slot?: number } = {}): Device {
   const t = prepareTarget('mqtt', `mqtt://127.0.0.1:${port}`);
   const id = opts.slot ?? nextId++;
-  return openDevice(t, {
+  return DEVICE_KIND_ROWS.mqtt.open(t, {
     engine: 'native',
     deviceId: id,
     localAddress: opts.localAddress,
@@ -71,7 +72,7 @@ describe.skipIf(!built)('the native storm core', () => {
     const p = devs[0]!.phaseTimes();
     expect(p.tcpConnectUs).toBeGreaterThanOrEqual(0);
     expect(p.mqttConnackUs).toBeGreaterThanOrEqual(0);
-    expect(p.serviceUs).toBe(p.tcpConnectUs + (p.mqttConnackUs as number));
+    expect(p.serviceUs).toBe((p.tcpConnectUs as number) + (p.mqttConnackUs as number));
   });
 
   it('silence: nothing more is read or answered; expire then loses it with the given failure', async () => {
@@ -137,7 +138,7 @@ describe.skipIf(!built)('the native storm core', () => {
     const p = second.phaseTimes();
     expect(second.readyUs).toBeGreaterThanOrEqual(second.socketOpenUs);
     expect(p.serviceUs).toBe(second.readyUs - second.socketOpenUs);
-    expect(p.serviceUs).toBe(p.tcpConnectUs + (p.mqttConnackUs as number));
+    expect(p.serviceUs).toBe((p.tcpConnectUs as number) + (p.mqttConnackUs as number));
     expect(nativeCoreStats(o)[0]).toBe(1);
   });
 

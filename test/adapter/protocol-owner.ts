@@ -1,10 +1,7 @@
 /** A recording owner for protocol adapter tests: every callback is kept and can be awaited. */
 import { performance } from 'node:perf_hooks';
 import type { Failure } from '../../src/protocols/classify.js';
-import type { InboundMessage, MqttConnection, MqttOwner } from '../../src/protocols/mqtt/connection.js';
-import type { WsDevice, WsDeviceOwner } from '../../src/protocols/ws/device.js';
-
-type Conn = MqttConnection | WsDevice;
+import type { Device, DeviceOwner, InboundMessage } from '../../src/protocols/device.js';
 
 export interface Recorded {
   kind: 'connected' | 'failed' | 'lost' | 'closed' | 'subscribed' | 'published' | 'message';
@@ -20,7 +17,7 @@ export interface Recorded {
   data?: Buffer;
 }
 
-export class RecordingOwner implements MqttOwner, WsDeviceOwner {
+export class RecordingOwner implements DeviceOwner {
   readonly events: Recorded[] = [];
   private waiters: { pred: (e: Recorded[]) => boolean; resolve: () => void }[] = [];
 
@@ -28,27 +25,29 @@ export class RecordingOwner implements MqttOwner, WsDeviceOwner {
     return Math.round(performance.now() * 1000);
   }
 
-  onConnected(c: Conn, sessionPresent: boolean): void {
-    this.push({ kind: 'connected', deviceId: c.deviceId, sessionPresent });
+  onConnected(c: Device): void {
+    this.push({ kind: 'connected', deviceId: c.deviceId, sessionPresent: c.sessionPresent });
   }
-  onFailed(c: Conn, f: Failure): void {
+  onFailed(c: Device, f: Failure): void {
     this.push({ kind: 'failed', deviceId: c.deviceId, failure: f });
   }
-  onLost(c: Conn, f: Failure): void {
+  onLost(c: Device, f: Failure): void {
     this.push({ kind: 'lost', deviceId: c.deviceId, failure: f });
   }
-  onClosed(c: Conn): void {
+  onClosed(c: Device): void {
     this.push({ kind: 'closed', deviceId: c.deviceId });
   }
-  onSubscribed(c: MqttConnection, packetId: number, granted: number[], latencyUs: number): void {
+  onSubscribed(c: Device, packetId: number, granted: number[], latencyUs: number): void {
     this.push({ kind: 'subscribed', deviceId: c.deviceId, packetId, granted, latencyUs });
   }
-  onPublished(c: MqttConnection, packetId: number, qos: 1 | 2, latencyUs: number, reasonCode: number): void {
+  onPublished(c: Device, packetId: number, qos: 1 | 2, latencyUs: number, reasonCode: number): void {
     this.push({ kind: 'published', deviceId: c.deviceId, packetId, qos, latencyUs, reasonCode });
   }
-  onMessage(c: Conn, m: InboundMessage | Buffer, receivedUs?: number): void {
-    if (Buffer.isBuffer(m)) this.push({ kind: 'message', deviceId: c.deviceId, data: m, latencyUs: receivedUs ?? 0 });
-    else this.push({ kind: 'message', deviceId: c.deviceId, message: m });
+  onMessage(c: Device, m: InboundMessage): void {
+    this.push({ kind: 'message', deviceId: c.deviceId, message: m });
+  }
+  onData(c: Device, data: Buffer, receivedUs: number): void {
+    this.push({ kind: 'message', deviceId: c.deviceId, data, latencyUs: receivedUs });
   }
 
   of(kind: Recorded['kind'], deviceId?: number): Recorded[] {

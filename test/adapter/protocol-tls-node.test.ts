@@ -11,7 +11,9 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { constants } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openDevice, prepareTarget, type PreparedTarget } from '../../src/protocols/device.js';
+import type { PreparedTarget } from '../../src/protocols/device.js';
+import { prepareTarget } from '../../src/protocols/kinds.js';
+import { openMqtt } from '../../src/protocols/mqtt/kind.js';
 import { buildConnect } from '../../src/protocols/mqtt/connect-packet.js';
 import type { MqttConnection } from '../../src/protocols/mqtt/connection.js';
 import type { TlsSettings } from '../../src/protocols/transports/tls-options.js';
@@ -51,7 +53,7 @@ async function mqttTlsServer(o: tls.TlsOptions = {}): Promise<{ port: number; se
 /** One attempt of device `id`; ends the session cleanly when it connected. */
 async function once(t: PreparedTarget, id: number): Promise<{ c: MqttConnection; failure: unknown }> {
   const owner = new RecordingOwner();
-  const c = openDevice(t as PreparedTarget & { kind: 'mqtt' }, {
+  const c = openMqtt(t, {
     deviceId: id,
     localAddress: undefined,
     connectTimeoutMs: 5_000,

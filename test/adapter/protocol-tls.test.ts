@@ -5,7 +5,9 @@
  */
 import { lookup } from 'node:dns/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDevice, prepareTarget, type PreparedTarget } from '../../src/protocols/device.js';
+import type { PreparedTarget } from '../../src/protocols/device.js';
+import { prepareTarget } from '../../src/protocols/kinds.js';
+import { openMqtt } from '../../src/protocols/mqtt/kind.js';
 import { buildConnect } from '../../src/protocols/mqtt/connect-packet.js';
 import type { MqttConnection } from '../../src/protocols/mqtt/connection.js';
 import type { TlsSettings } from '../../src/protocols/transports/tls-options.js';
@@ -18,7 +20,7 @@ const CA = `${TLS_DIR}ca.crt`;
 const mosquitto = externalProgram('mosquitto');
 
 function attempt(t: PreparedTarget, owner: RecordingOwner, deviceId: number): MqttConnection {
-  return openDevice(t as PreparedTarget & { kind: 'mqtt' }, {
+  return openMqtt(t, {
     deviceId,
     localAddress: undefined,
     connectTimeoutMs: 5_000,

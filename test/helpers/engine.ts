@@ -5,8 +5,7 @@
  * answered) and records every ping and open at the fake clock's exact time.
  */
 import type { Failure } from '../../src/protocols/classify.js';
-import type { ConnState, PhaseTimes } from '../../src/protocols/device-base.js';
-import type { Device, DeviceOwner } from '../../src/protocols/device.js';
+import type { ConnState, Device, DeviceOwner, PhaseTimes } from '../../src/protocols/device.js';
 import type { HealthSample } from '../../src/engine/health.js';
 import type { MetricsDelta } from '../../src/metrics/recorder.js';
 import { buildPlan, type Plan } from '../../src/plan/plan.js';
@@ -58,7 +57,7 @@ export class FakeDevice implements Device {
 
   phaseTimes(): PhaseTimes {
     const serviceUs = this.readyUs - this.socketOpenUs;
-    return { dnsUs: null, tcpConnectUs: 0, tlsHandshakeUs: null, wsUpgradeUs: null, mqttConnackUs: serviceUs, serviceUs };
+    return { tcpConnectUs: 0, mqttConnackUs: serviceUs, serviceUs };
   }
 
   ping(): void {

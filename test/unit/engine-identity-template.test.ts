@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compileIdTemplate } from '../../src/engine/device-table.js';
+import { compileIdTemplate } from '../../src/protocols/identity.js';
 import { expandTemplate } from '../../src/scenario/template.js';
 
 const fixed = { run: 'r-20261130', worker: 1, cohort: 'meters' };

@@ -10,7 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import type { Failure } from '../../src/protocols/classify.js';
 import { buildConnect } from '../../src/protocols/mqtt/connect-packet.js';
-import { openDevice, prepareTarget, type Device } from '../../src/protocols/device.js';
+import type { Device } from '../../src/protocols/device.js';
+import { prepareTarget } from '../../src/protocols/kinds.js';
+import { openMqtt } from '../../src/protocols/mqtt/kind.js';
+import { openWebSocket } from '../../src/protocols/ws/kind.js';
 import { startEngine, type FakeTarget } from '../helpers/engine.js';
 import { startSilentBroker, type SilentBroker } from '../helpers/silent-broker.js';
 
@@ -104,7 +107,7 @@ describe('engine: keepalive through a real MqttConnection', () => {
           lost = { atUs: clock.nowUs(), f };
           owner.onLost(c, f);
         };
-        device = openDevice(target, { deviceId: slot, localAddress: undefined, connectTimeoutMs: 5_000, maxPacketBytes: 65_536, connectPacket: buildConnect({ clientId: 'ka-real', username: null, password: null, keepaliveS: 5, clean: true, protocolVersion: 4 }) }, tap);
+        device = openMqtt(target, { deviceId: slot, localAddress: undefined, connectTimeoutMs: 5_000, maxPacketBytes: 65_536, connectPacket: buildConnect({ clientId: 'ka-real', username: null, password: null, keepaliveS: 5, clean: true, protocolVersion: 4 }) }, tap);
         return device;
       },
     });
@@ -143,7 +146,7 @@ describe('engine: keepalive through a real plain WebSocket device', () => {
       let device: Device | null = null;
       const e = startEngine({ devices: 1, device: { keepalive: '3s' }, reconnect: { policy: 'none' }, waves: [{ type: 'spike' }], hold: '20s' }, SILENT, {
         open: (slot, owner) => {
-          device = openDevice(target, { deviceId: slot, localAddress: undefined, connectTimeoutMs: 5_000, maxPacketBytes: 65_536 }, owner);
+          device = openWebSocket(target, { deviceId: slot, localAddress: undefined, connectTimeoutMs: 5_000, maxPacketBytes: 65_536 }, owner);
           return device;
         },
       });

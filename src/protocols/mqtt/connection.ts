@@ -7,38 +7,18 @@
 import type * as mqtt from 'mqtt-packet';
 import { connackFailure, disconnectFailure, type Failure } from '../classify.js';
 import { LinkedDevice, type ConnState } from '../device-base.js';
+import type { Device, DeviceOwner, InboundMessage, MqttSession } from '../device.js';
 import type { TransportScheme } from '../registry.js';
 import type { ResolvedTls } from '../transports/tls-options.js';
 import { connectProtocolVersion } from './connect-packet.js';
 import { decodeFrame } from './decode.js';
 import { DISCONNECT_V4, FRAMES_FAILED, PACKET, PINGREQ, splitFrames, type FrameError, type FrameGuard, type FrameSink } from './frames.js';
-import { handleMessagingPacket, publish, subscribe, type InboundMessage } from './messaging.js';
+import { handleMessagingPacket, publish, subscribe } from './messaging.js';
 import { Inflight } from './inflight.js';
 import { readServerSignal, signalOf, type ServerSignal } from './server-signals.js';
 
 export type { ConnState };
 export type { InboundMessage };
-
-export interface MqttOwner {
-  /** µs since the run origin. */
-  now(): number;
-  onConnected(c: MqttConnection, sessionPresent: boolean): void;
-  /** The attempt failed before CONNACK (exactly once per attempt, unless it connected). */
-  onFailed(c: MqttConnection, f: Failure): void;
-  /** A connected session ended without being asked to. */
-  onLost(c: MqttConnection, f: Failure): void;
-  /** A session we ended has closed. */
-  onClosed(c: MqttConnection): void;
-  /** SUBACK arrived: granted QoS (or MQTT 5 reason codes ≥ 0x80) per topic, µs since SUBSCRIBE. */
-  onSubscribed?(c: MqttConnection, packetId: number, granted: number[], latencyUs: number): void;
-  /**
-   * A QoS 1 publish got its PUBACK, or a QoS 2 publish its PUBCOMP (or a failing MQTT 5 PUBREC):
-   * µs since PUBLISH was written; reasonCode 0 = success (MQTT 5 codes ≥ 0x80 = refused).
-   */
-  onPublished?(c: MqttConnection, packetId: number, qos: 1 | 2, latencyUs: number, reasonCode: number): void;
-  /** An inbound PUBLISH (a QoS 2 duplicate awaiting PUBREL is not delivered twice). */
-  onMessage?(c: MqttConnection, m: InboundMessage): void;
-}
 
 export interface MqttConnectOptions {
   /** Host name or IP; a name adds a dns phase to every attempt. */
@@ -71,7 +51,7 @@ const DEFAULT_MAX_BUFFERED_BYTES = 256 * 1024;
 /** How long a clean end waits for the server to close first before forcing it. */
 export const CLOSE_GRACE_MS = 3_000;
 
-export class MqttConnection extends LinkedDevice implements FrameSink, FrameGuard {
+export class MqttConnection extends LinkedDevice implements Device, MqttSession, FrameSink, FrameGuard {
   readonly protocolVersion: 4 | 5;
   /** CONNACK session-present flag (meaningful on a reconnect with a persistent session). */
   sessionPresent = false;
@@ -80,7 +60,7 @@ export class MqttConnection extends LinkedDevice implements FrameSink, FrameGuar
   protected get protocolPhase(): 'mqttConnack' {
     return 'mqttConnack';
   }
-  private readonly owner: MqttOwner;
+  private readonly owner: DeviceOwner;
   /** A partial inbound packet, only while there is one (frames.ts); the flag stops reading for good. */
   private framesPending: Buffer | null = null;
   framesStopped = false;
@@ -91,7 +71,7 @@ export class MqttConnection extends LinkedDevice implements FrameSink, FrameGuar
   private inflightCap: number;
   readonly maxBufferedBytes: number;
 
-  constructor(owner: MqttOwner, deviceId: number, o: MqttConnectOptions) {
+  constructor(owner: DeviceOwner, deviceId: number, o: MqttConnectOptions) {
     const scheme = o.scheme ?? 'mqtt';
     super(owner, deviceId, scheme);
     this.owner = owner;
@@ -182,7 +162,7 @@ export class MqttConnection extends LinkedDevice implements FrameSink, FrameGuar
   }
 
   /** The owner's callbacks, for the messaging layer. */
-  get ownerRef(): MqttOwner {
+  get ownerRef(): DeviceOwner {
     return this.owner;
   }
 
@@ -256,7 +236,7 @@ export class MqttConnection extends LinkedDevice implements FrameSink, FrameGuar
     }
     this.sessionPresent = ((body[0] as number) & 1) === 1;
     this.markReady();
-    this.owner.onConnected(this, this.sessionPresent);
+    this.owner.onConnected(this);
   }
 
   // ---- reports ----

@@ -5,23 +5,30 @@
  * (inflight.ts); a peer that overruns a cap loses its session with a classified error.
  */
 import * as mqtt from 'mqtt-packet';
-import type { MqttConnection } from './connection.js';
-import { AWAIT } from './inflight.js';
+import type { Failure } from '../classify.js';
+import type { Device, DeviceOwner, InboundMessage } from '../device.js';
+import { AWAIT, type Inflight } from './inflight.js';
 
-export interface InboundMessage {
-  topic: string;
-  payload: Buffer;
-  qos: 0 | 1 | 2;
-  retain: boolean;
-  dup: boolean;
-  /** µs since origin when the packet was decoded. */
-  receivedUs: number;
+export type { InboundMessage };
+
+/** What messaging needs of a connected session (MqttConnection is one). */
+export interface MessagingSession extends Device {
+  readonly protocolVersion: 4 | 5;
+  readonly clock: { now(): number };
+  readonly inflight: Inflight | null;
+  /** The session's in-flight table, created on first use. */
+  table(): Inflight;
+  /** Writes bytes; false (and nothing written) past the send-buffer cap or when not connected. */
+  send(bytes: Buffer): boolean;
+  /** Drops the session because the peer broke the protocol or flooded us. */
+  violate(code: string, origin?: Failure['origin']): void;
+  readonly ownerRef: DeviceOwner;
 }
 
 const REFUSED = -1;
 
 /** SUBSCRIBE; returns its packet id, or -1 when it could not be sent. */
-export function subscribe(c: MqttConnection, topics: readonly string[], qos: 0 | 1 | 2): number {
+export function subscribe(c: MessagingSession, topics: readonly string[], qos: 0 | 1 | 2): number {
   if (c.state !== 'connected' || topics.length === 0) return REFUSED;
   const t = c.table();
   const id = t.allocate(AWAIT.SUBACK, qos, c.clock.now());
@@ -38,7 +45,7 @@ export function subscribe(c: MqttConnection, topics: readonly string[], qos: 0 |
 }
 
 /** PUBLISH; returns 0 for QoS 0, the packet id for QoS 1/2, or -1 when it could not be sent. */
-export function publish(c: MqttConnection, topic: string, payload: Buffer, qos: 0 | 1 | 2, retain = false): number {
+export function publish(c: MessagingSession, topic: string, payload: Buffer, qos: 0 | 1 | 2, retain = false): number {
   if (c.state !== 'connected') return REFUSED;
   let id = 0;
   if (qos > 0) {
@@ -56,7 +63,7 @@ export function publish(c: MqttConnection, topic: string, payload: Buffer, qos: 
 }
 
 /** Handles one decoded non-handshake packet. */
-export function handleMessagingPacket(c: MqttConnection, p: mqtt.Packet): void {
+export function handleMessagingPacket(c: MessagingSession, p: mqtt.Packet): void {
   switch (p.cmd) {
     case 'publish':
       return onPublish(c, p);
@@ -81,7 +88,7 @@ export function handleMessagingPacket(c: MqttConnection, p: mqtt.Packet): void {
   }
 }
 
-function onPublish(c: MqttConnection, p: mqtt.IPublishPacket): void {
+function onPublish(c: MessagingSession, p: mqtt.IPublishPacket): void {
   const id = p.messageId ?? 0;
   if (p.qos === 2) {
     const r = c.table().receiveQos2(id);
@@ -97,13 +104,13 @@ function onPublish(c: MqttConnection, p: mqtt.IPublishPacket): void {
   c.ownerRef.onMessage?.(c, { topic: p.topic, payload, qos: p.qos, retain: p.retain, dup: p.dup, receivedUs: c.clock.now() });
 }
 
-function onPubrel(c: MqttConnection, id: number): void {
+function onPubrel(c: MessagingSession, id: number): void {
   c.inflight?.release(id);
   // Answer even for an unknown id: the server may be retrying after we lost state.
   ack(c, 'pubcomp', id);
 }
 
-function onPubrec(c: MqttConnection, id: number, reasonCode: number): void {
+function onPubrec(c: MessagingSession, id: number, reasonCode: number): void {
   const t = c.inflight;
   const pending = t?.peek(id, AWAIT.PUBREC);
   if (t === null || pending === undefined) {
@@ -121,14 +128,14 @@ function onPubrec(c: MqttConnection, id: number, reasonCode: number): void {
   ack(c, 'pubrel', id);
 }
 
-function onAck(c: MqttConnection, id: number, kind: typeof AWAIT.PUBACK | typeof AWAIT.PUBCOMP, reasonCode: number): void {
+function onAck(c: MessagingSession, id: number, kind: typeof AWAIT.PUBACK | typeof AWAIT.PUBCOMP, reasonCode: number): void {
   const pending = c.inflight?.peek(id, kind);
   if (pending === undefined) return; // late or unknown: nothing waits for it
   c.inflight?.finish(id);
   c.ownerRef.onPublished?.(c, id, kind === AWAIT.PUBACK ? 1 : 2, c.clock.now() - pending.sentUs, reasonCode);
 }
 
-function onSuback(c: MqttConnection, p: mqtt.ISubackPacket): void {
+function onSuback(c: MessagingSession, p: mqtt.ISubackPacket): void {
   const id = p.messageId ?? 0;
   const pending = c.inflight?.peek(id, AWAIT.SUBACK);
   if (pending === undefined) return;
@@ -138,7 +145,7 @@ function onSuback(c: MqttConnection, p: mqtt.ISubackPacket): void {
 }
 
 /** Writes an acknowledgement; a send buffer full of unread acks means the peer stopped reading. */
-function ack(c: MqttConnection, cmd: 'puback' | 'pubrec' | 'pubrel' | 'pubcomp', id: number): boolean {
+function ack(c: MessagingSession, cmd: 'puback' | 'pubrec' | 'pubrel' | 'pubcomp', id: number): boolean {
   const bytes = mqtt.generate({ cmd, messageId: id } as mqtt.Packet, { protocolVersion: c.protocolVersion });
   if (c.send(bytes)) return true;
   if (c.state === 'connected') c.violate('SEND_BUFFER_FULL', 'network');

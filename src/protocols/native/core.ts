@@ -4,37 +4,37 @@
  * batches to devices by slot.
  */
 import type { DeviceOwner } from '../device.js';
-import type { MqttOwner } from '../mqtt/connection.js';
 import { loadNative, type NativeBinding, type NativeHandle } from './binding.js';
 import { EVENT_STRIDE } from './codes.js';
-import { CLOSED, CONNECTING, NativeDevice, TIMES, type NativeOpenOptions } from './device.js';
+import { NativeDevice, type NativeOpenOptions } from './device.js';
+import { CLOSED, CONNECTING, TIMES, type NativeRows } from './rows.js';
 
-const cores = new WeakMap<MqttOwner, NativeCore>();
+const cores = new WeakMap<DeviceOwner, NativeCore>();
 
 /** Opens one attempt on the owner's native core (created on first use). Needs loadNative() !== null. */
-export function openNativeDevice(owner: MqttOwner, o: NativeOpenOptions, maxPacketBytes: number): NativeDevice {
+export function openNativeDevice(owner: DeviceOwner, o: NativeOpenOptions, maxPacketBytes: number): NativeDevice {
   let core = cores.get(owner);
   if (core === undefined) {
     const b = loadNative();
     if (b === null) throw new Error('openNativeDevice: the native core is not available');
-    core = new NativeCore(b, owner as DeviceOwner, maxPacketBytes);
+    core = new NativeCore(b, owner, maxPacketBytes);
     cores.set(owner, core);
   }
   return core.open(o);
 }
 
 /** Closes the owner's native core, if it has one (every socket at once). */
-export function closeNativeCore(owner: MqttOwner): void {
+export function closeNativeCore(owner: DeviceOwner): void {
   cores.get(owner)?.close();
   cores.delete(owner);
 }
 
 /** [live connections, bytes the addon holds] for the owner's core; [0, 0] without one. */
-export function nativeCoreStats(owner: MqttOwner): [number, number] {
+export function nativeCoreStats(owner: DeviceOwner): [number, number] {
   return cores.get(owner)?.stats() ?? [0, 0];
 }
 
-export class NativeCore {
+export class NativeCore implements NativeRows {
   readonly b: NativeBinding;
   readonly h: NativeHandle;
   readonly owner: DeviceOwner;

@@ -15,11 +15,10 @@
  * JavaScript and an attempt allocates nothing that outlives it but its timer.
  */
 import type { Failure } from '../classify.js';
-import type { ConnState, PhaseTimes } from '../device-base.js';
-import type { Device } from '../device.js';
+import type { ConnState, Device, PhaseTimes } from '../device.js';
 import { CLOSE_GRACE_MS } from '../mqtt/connection.js';
 import { EV_CLOSED, EV_FAILED, EV_LOST, EV_PONG, EV_READY, nativeFailure } from './codes.js';
-import type { NativeCore } from './core.js';
+import { CLOSED, CLOSING, CONNECTED, CONNECTING, T_OPEN, T_PING, T_READY, T_TCP, TIMES, type NativeRows } from './rows.js';
 
 export interface NativeOpenOptions {
   deviceId: number;
@@ -34,27 +33,17 @@ export interface NativeOpenOptions {
   slotCount?: number;
 }
 
-export const CONNECTING = 0;
-export const CONNECTED = 1;
-export const CLOSING = 2;
-export const CLOSED = 3;
 const STATES: readonly ConnState[] = ['connecting', 'connected', 'closing', 'closed'];
 const ENDED_BY: readonly ('peer' | 'us' | null)[] = [null, 'peer', 'us'];
 const BY_PEER = 1;
 const BY_US = 2;
-/** Per-slot times, in this order, TIMES numbers per slot. */
-const T_OPEN = 0;
-const T_TCP = 1;
-const T_READY = 2;
-const T_PING = 3;
-export const TIMES = 4;
 
 /** The `Device` of one slot: a handle onto the core's rows, reused by every attempt of the slot. */
 export class NativeDevice implements Device {
   readonly deviceId: number;
-  private readonly core: NativeCore;
+  private readonly core: NativeRows;
 
-  constructor(core: NativeCore, slot: number) {
+  constructor(core: NativeRows, slot: number) {
     this.core = core;
     this.deviceId = slot;
   }
@@ -116,7 +105,7 @@ export class NativeDevice implements Device {
     const tcp = this.tcpConnectedUs;
     const ready = this.readyUs;
     const open = this.socketOpenUs;
-    return { dnsUs: null, tcpConnectUs: tcp - open, tlsHandshakeUs: null, wsUpgradeUs: null, mqttConnackUs: ready - tcp, serviceUs: ready - open };
+    return { tcpConnectUs: tcp - open, mqttConnackUs: ready - tcp, serviceUs: ready - open };
   }
 
   ping(): void {

@@ -1,23 +1,13 @@
 /**
  * A plain WebSocket device (no MQTT): it upgrades, optionally sends a hello frame, keeps alive with
- * ping/pong and receives messages. Same owner contract and phase timings as an MQTT connection,
- * with the upgrade as its last handshake.
+ * ping/pong and receives messages (owner.onData). Same owner and phase timings as an MQTT
+ * connection, with the upgrade as its last handshake.
  */
 import { wsCloseFailure, type Failure } from '../classify.js';
 import { LinkedDevice } from '../device-base.js';
+import type { Device, DeviceOwner } from '../device.js';
 import type { ResolvedTls } from '../transports/tls-options.js';
 import type { WsLink } from '../transports/ws.js';
-
-export interface WsDeviceOwner {
-  /** µs since the run origin. */
-  now(): number;
-  onConnected(c: WsDevice, sessionPresent: boolean): void;
-  onFailed(c: WsDevice, f: Failure): void;
-  onLost(c: WsDevice, f: Failure): void;
-  onClosed(c: WsDevice): void;
-  /** One inbound message (text or binary) and when it arrived. */
-  onMessage?(c: WsDevice, data: Buffer, receivedUs: number): void;
-}
 
 export interface WsDeviceOptions {
   scheme: 'ws' | 'wss';
@@ -43,18 +33,18 @@ export interface WsDeviceOptions {
 /** How long end() waits for the server's close frame and TCP close. */
 export const WS_CLOSE_GRACE_MS = 3_000;
 
-export class WsDevice extends LinkedDevice {
+export class WsDevice extends LinkedDevice implements Device {
   protected get protocolPhase(): 'held' {
     return 'held';
   }
   /** No MQTT session (the engine's Device interface). */
   readonly mqtt = null;
   readonly sessionPresent = false;
-  private readonly owner: WsDeviceOwner;
+  private readonly owner: DeviceOwner;
   private hello: string | Buffer | null;
   private readonly maxBufferedBytes: number;
 
-  constructor(owner: WsDeviceOwner, deviceId: number, o: WsDeviceOptions) {
+  constructor(owner: DeviceOwner, deviceId: number, o: WsDeviceOptions) {
     super(owner, deviceId, o.scheme);
     this.owner = owner;
     this.hello = o.hello ?? null;
@@ -116,13 +106,13 @@ export class WsDevice extends LinkedDevice {
       this.send(this.hello);
       this.hello = null;
     }
-    this.owner.onConnected(this, false);
+    this.owner.onConnected(this);
   }
 
   linkData(chunk: Buffer): void {
     if (this.state !== 'connected' && this.state !== 'closing') return;
     this.pingSentUs = NaN;
-    this.owner.onMessage?.(this, chunk, this.clock.now());
+    this.owner.onData?.(this, chunk, this.clock.now());
   }
 
   override linkClose(): void {

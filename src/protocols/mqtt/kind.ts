@@ -1,0 +1,108 @@
+/**
+ * The MQTT device kind: MQTT 3.1.1 or 5 over TCP, TLS or WebSocket, one pre-built CONNECT per
+ * attempt. The native storm core is this kind's engine option (scenario `device.engine`): it carries
+ * what it implements — connect / hold / keepalive / end over plain TCP to an IP address — and
+ * everything else stays on the JavaScript path (MqttConnection). A run can mix.
+ */
+import { isIP } from 'node:net';
+import type { CohortSpec, DeviceKindRow, DeviceOpenOptions, DeviceOwner, PreparedTarget } from '../device.js';
+import { compileIdTemplate } from '../identity.js';
+import { loadNative, nativeUnavailable } from '../native/binding.js';
+import { openNativeDevice } from '../native/core.js';
+import type { NativeDevice } from '../native/device.js';
+import type { ResolvedDevice } from '../../results/resolved-scenario.js';
+import { buildConnect, connectProtocolVersion } from './connect-packet.js';
+import { MqttConnection } from './connection.js';
+
+/** An MQTT device's own open options. */
+export interface MqttOpenOptions {
+  /** The device's CONNECT (buildConnect()). */
+  connectPacket: Buffer;
+  /** 'native': on the native core when it carries the target and the addon is loaded; else, and by default, JavaScript. */
+  engine?: 'js' | 'native';
+  /** Cap on QoS 1/2 exchanges in flight each way. */
+  maxInflight?: number;
+  /** Extra headers on the WebSocket upgrade request (ws://, wss://). */
+  headers?: Record<string, string>;
+}
+
+/** Why this cohort's devices cannot go native (whatever the targets), or null when they can. */
+export function nativeRefusal(d: ResolvedDevice): string | null {
+  if (d.publish !== null) return 'devices that publish telemetry';
+  if (d.requests !== null) return 'devices that take requests';
+  if (d.downlink !== null) return 'devices that take downlink messages';
+  if (loadNative() === null) return nativeUnavailable();
+  return null;
+}
+
+/** Whether the native core can carry devices to this target: plain mqtt:// to an IP literal. */
+export function nativeTarget(t: PreparedTarget): boolean {
+  return t.endpoint.scheme === 'mqtt' && isIP(t.endpoint.host) !== 0;
+}
+
+/** Opens one MQTT attempt on the JavaScript path (the session is the device). */
+export function openMqtt(t: PreparedTarget, o: DeviceOpenOptions & MqttOpenOptions, owner: DeviceOwner): MqttConnection {
+  const ep = t.endpoint;
+  return new MqttConnection(owner, o.deviceId, {
+    host: ep.host,
+    port: ep.port,
+    localAddress: o.localAddress,
+    connectPacket: o.connectPacket,
+    connectTimeoutMs: o.connectTimeoutMs,
+    maxPacketBytes: o.maxPacketBytes,
+    scheme: ep.scheme,
+    path: ep.path,
+    ...(t.tls !== null ? { tls: t.tls } : {}),
+    ...(o.headers !== undefined ? { wsHeaders: o.headers } : {}),
+    ...(o.maxInflight !== undefined ? { maxInflight: o.maxInflight } : {}),
+    ...(o.maxBufferedBytes !== undefined ? { maxBufferedBytes: o.maxBufferedBytes } : {}),
+  });
+}
+
+/** Opens one attempt on the engine the options ask for, when it carries the target. */
+function open(t: PreparedTarget, o: DeviceOpenOptions & MqttOpenOptions, owner: DeviceOwner): MqttConnection | NativeDevice {
+  if (o.engine !== 'native' || !nativeTarget(t) || loadNative() === null) return openMqtt(t, o, owner);
+  const native = {
+    deviceId: o.deviceId,
+    ip: t.endpoint.host,
+    port: t.endpoint.port,
+    localAddress: o.localAddress,
+    connectPacket: o.connectPacket,
+    protocolVersion: connectProtocolVersion(o.connectPacket),
+    connectTimeoutMs: o.connectTimeoutMs,
+    ...(o.slotCount !== undefined ? { slotCount: o.slotCount } : {}),
+  };
+  return openNativeDevice(owner, native, o.maxPacketBytes);
+}
+
+/** Compiles the cohort's identity templates and settles its engine once; a CONNECT per attempt. */
+function prepare({ device: d, fixed, expand }: CohortSpec): (id: number) => MqttOpenOptions {
+  const t = (template: string | null) => (template === null ? null : compileIdTemplate(template, expand, fixed));
+  const clientId = compileIdTemplate(d.clientId, expand, fixed);
+  const username = t(d.username);
+  const password = t(d.password);
+  const engine = d.engine !== 'js' && nativeRefusal(d) === null ? 'native' : 'js';
+  const keepaliveS = Math.round(d.keepaliveUs / 1e6);
+  const expiry = d.sessionExpiryS !== null ? { sessionExpiryIntervalS: d.sessionExpiryS } : {};
+  return (id) => ({
+    connectPacket: buildConnect({
+      clientId: clientId(id),
+      username: username === null ? null : username(id),
+      password: password === null ? null : password(id),
+      keepaliveS,
+      clean: d.cleanSession,
+      protocolVersion: d.mqttVersion,
+      ...expiry,
+    }),
+    engine,
+  });
+}
+
+export const MQTT_KIND = {
+  name: 'mqtt',
+  schemes: ['mqtt', 'mqtts', 'ws', 'wss'],
+  wsPath: '/mqtt',
+  prepare,
+  open,
+  native: { refusal: nativeRefusal, carries: nativeTarget, carriesWhat: 'plain mqtt:// to an IP address' },
+} as const satisfies DeviceKindRow<MqttOpenOptions>;
