@@ -35,10 +35,8 @@ export type TransportScheme = keyof typeof SCHEMES;
 /** In table order; a non-empty tuple so it can feed z.enum. */
 export const SCHEME_NAMES = Object.keys(SCHEMES) as [TransportScheme, ...TransportScheme[]];
 
-/** What a kind of device asks of its URLs (a row of protocols/kinds.ts fits it). */
+/** What a kind of device asks of its URLs (a row of protocols/kinds.ts has these). */
 export interface KindUrls {
-  /** The kind's name, for messages. */
-  readonly name: string;
   readonly schemes: readonly TransportScheme[];
   /** The WebSocket request path when a ws:// or wss:// URL gives none. */
   readonly wsPath: string;
@@ -66,7 +64,7 @@ export interface TargetAddress {
  * Parses a target URL; throws E_TARGET_URL naming `field` when herd cannot use it. With `kind`, the
  * scheme must also suit that kind of device, and the WebSocket path defaults for it.
  */
-export function parseTargetUrl(text: string, field = 'target', kind?: KindUrls): TargetAddress {
+export function parseTargetUrl(text: string, field = 'target', kind?: KindUrls & { name: string }): TargetAddress {
   let u: URL;
   try {
     u = new URL(text);

@@ -84,7 +84,6 @@ class EchoDevice extends LinkedDevice implements Device {
 // ---- …and its one table row ----
 
 const ECHO_KIND = {
-  name: 'echo',
   schemes: ['ws'],
   wsPath: '/echo',
   prepare: ({ fixed }: CohortSpec) => (id: number) => ({ word: `${fixed.cohort}-${id}` }),

@@ -74,12 +74,12 @@ describe('SecureContexts', () => {
 
 describe('endpoints and classification', () => {
   it('parses each scheme with its default port and path', () => {
-    expect(parseTargetUrl('mqtt://127.0.0.1', 'target', DEVICE_KIND_ROWS.mqtt)).toMatchObject({ scheme: 'mqtt', port: 1883, path: '', secure: false, hostIsIp: true });
-    expect(parseTargetUrl('mqtts://broker.local', 'target', DEVICE_KIND_ROWS.mqtt)).toMatchObject({ port: 8883, secure: true, hostIsIp: false });
-    expect(parseTargetUrl('ws://127.0.0.1:9001', 'target', DEVICE_KIND_ROWS.mqtt)).toMatchObject({ port: 9001, path: '/mqtt' });
-    expect(parseTargetUrl('wss://[::1]/x?y=1', 'target', DEVICE_KIND_ROWS.websocket)).toMatchObject({ host: '::1', port: 443, path: '/x?y=1' });
-    expect(() => parseTargetUrl('mqtt://127.0.0.1', 'target', DEVICE_KIND_ROWS.websocket)).toThrow(/websocket device cannot use "mqtt:\/\/"/);
-    expect(() => parseTargetUrl('http://127.0.0.1', 'target', DEVICE_KIND_ROWS.mqtt)).toThrow(HerdError);
+    expect(parseTargetUrl('mqtt://127.0.0.1', 'target', { name: 'mqtt', ...DEVICE_KIND_ROWS.mqtt })).toMatchObject({ scheme: 'mqtt', port: 1883, path: '', secure: false, hostIsIp: true });
+    expect(parseTargetUrl('mqtts://broker.local', 'target', { name: 'mqtt', ...DEVICE_KIND_ROWS.mqtt })).toMatchObject({ port: 8883, secure: true, hostIsIp: false });
+    expect(parseTargetUrl('ws://127.0.0.1:9001', 'target', { name: 'mqtt', ...DEVICE_KIND_ROWS.mqtt })).toMatchObject({ port: 9001, path: '/mqtt' });
+    expect(parseTargetUrl('wss://[::1]/x?y=1', 'target', { name: 'websocket', ...DEVICE_KIND_ROWS.websocket })).toMatchObject({ host: '::1', port: 443, path: '/x?y=1' });
+    expect(() => parseTargetUrl('mqtt://127.0.0.1', 'target', { name: 'websocket', ...DEVICE_KIND_ROWS.websocket })).toThrow(/websocket device cannot use "mqtt:\/\/"/);
+    expect(() => parseTargetUrl('http://127.0.0.1', 'target', { name: 'mqtt', ...DEVICE_KIND_ROWS.mqtt })).toThrow(HerdError);
     expect(() => prepareTarget('mqtt', 'mqtt://127.0.0.1', { insecure: true })).toThrow(/not a TLS URL/);
     expect(prepareTarget('mqtt', 'mqtts://127.0.0.1').tls?.rejectUnauthorized).toBe(true);
   });

@@ -99,7 +99,6 @@ function prepare({ device: d, fixed, expand }: CohortSpec): (id: number) => Mqtt
 }
 
 export const MQTT_KIND = {
-  name: 'mqtt',
   schemes: ['mqtt', 'mqtts', 'ws', 'wss'],
   wsPath: '/mqtt',
   prepare,

@@ -44,7 +44,6 @@ function prepare({ device: d, fixed, expand }: CohortSpec): (id: number) => WsOp
 }
 
 export const WEBSOCKET_KIND = {
-  name: 'websocket',
   schemes: ['ws', 'wss'],
   wsPath: '/',
   prepare,
