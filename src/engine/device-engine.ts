@@ -20,10 +20,13 @@ export function engineNotices(
   cohorts.forEach((c, i) => {
     if (c.device.engine !== 'native') return;
     const native = rows[c.device.protocol]?.native;
-    const refusal = native === undefined ? `${c.device.protocol} devices have no native core` : native.refusal(c.device);
-    const off = native === undefined ? [] : (targets[i] ?? []).filter((t) => !native.carries(t));
+    const refusal = native ? native.refusal(c.device) : `${c.device.protocol} devices have no native core`;
+    const off = native === undefined ? undefined : (targets[i] ?? []).find((t) => !native.carries(t));
     if (refusal !== null) why.push(`cohort ${c.name}: ${refusal}`);
-    else if (off.length > 0) why.push(`cohort ${c.name}: target ${off[0]?.endpoint.scheme}://${off[0]?.endpoint.host} (the native core takes ${native?.carriesWhat})`);
+    else if (off !== undefined) {
+      const where = `${off.endpoint.scheme}://${off.endpoint.host}`;
+      why.push(`cohort ${c.name}: target ${where} (the native core takes ${native?.carriesWhat})`);
+    }
   });
   return why.length === 0 ? [] : [`notice: device.engine native — these devices run on the JavaScript path: ${why.join('; ')}`];
 }

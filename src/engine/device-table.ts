@@ -2,7 +2,8 @@
  * Per-device state of one worker, in flat typed arrays indexed by slot (the device's position in
  * the worker's slice), plus what each device's cohort says about connecting and reconnecting.
  */
-import type { Device, DeviceKindRow, DeviceOpenOptions, DeviceOwner, ExpandTemplate, PreparedTarget } from '../protocols/device.js';
+import type { Device, DeviceKindRow, DeviceOpenOptions, DeviceOwner, ExpandTemplate } from '../protocols/device.js';
+import type { PreparedTarget } from '../protocols/device.js';
 import { DEVICE_KIND_ROWS, prepareTarget } from '../protocols/kinds.js';
 import type { TlsSettings } from '../protocols/transports/tls-options.js';
 import { createRng, deriveSeed } from '../util/rng.js';

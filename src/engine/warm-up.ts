@@ -87,7 +87,9 @@ export async function warmConnectPath(handshakes = DEFAULT_HANDSHAKES): Promise<
     };
     const open = (): void => {
       const slot = opened++;
-      openMqtt(target, { deviceId: slot, localAddress: undefined, connectTimeoutMs: DEADLINE_MS, maxPacketBytes: 4096, connectPacket: packets[slot % IN_FLIGHT] as Buffer }, owner);
+      const connectPacket = packets[slot % IN_FLIGHT] as Buffer;
+      const o = { deviceId: slot, localAddress: undefined, connectTimeoutMs: DEADLINE_MS, maxPacketBytes: 4096 };
+      openMqtt(target, { ...o, connectPacket }, owner);
     };
     for (let i = 0; i < Math.min(IN_FLIGHT, handshakes); i++) open();
   });

@@ -107,7 +107,8 @@ export abstract class LinkedDevice implements LinkHandler {
     if (!Number.isNaN(this.dnsDoneUs)) p.dnsUs = this.dnsDoneUs - this.socketOpenUs;
     if (!Number.isNaN(this.tlsDoneUs)) p.tlsHandshakeUs = this.tlsDoneUs - this.tcpConnectedUs;
     if (!Number.isNaN(this.wsUpgradedUs)) p.wsUpgradeUs = this.wsUpgradedUs - afterTls;
-    if (this.protocolPhase === 'mqttConnack' && !Number.isNaN(this.readyUs)) p.mqttConnackUs = this.readyUs - transportReady;
+    const connack = this.protocolPhase === 'mqttConnack' && !Number.isNaN(this.readyUs);
+    if (connack) p.mqttConnackUs = this.readyUs - transportReady;
     return p;
   }
 

@@ -11,7 +11,11 @@ export type IdTemplate = (id: number) => string;
  * as written): per attempt only the device id is joined in, instead of a regex pass with a callback
  * and a variables object per attempt.
  */
-export function compileIdTemplate(template: string, expand: ExpandTemplate, fixed: { run: string; worker: number; cohort: string }): IdTemplate {
+export function compileIdTemplate(
+  template: string,
+  expand: ExpandTemplate,
+  fixed: { run: string; worker: number; cohort: string },
+): IdTemplate {
   // {id/N} and {id%N} compute on the id: those templates are expanded per attempt.
   if (/\{id[/%]\d+\}/.test(template)) return (id) => expand(template, { ...fixed, id });
   // A marker no scenario value can contain (NUL), standing in for {id} while the rest is expanded.

@@ -20,13 +20,20 @@ export const DEVICE_KIND_ROWS = {
 export type DeviceKindTable = Readonly<Record<string, DeviceKindRow>>;
 
 /** Validates a target for a device kind; reads every TLS file now. */
-export function prepareTarget(kind: DeviceKind, url: string, tls?: TlsSettings, field = 'target', rows: DeviceKindTable = DEVICE_KIND_ROWS): PreparedTarget {
+export function prepareTarget(
+  kind: DeviceKind,
+  url: string,
+  tls?: TlsSettings,
+  field = 'target',
+  rows: DeviceKindTable = DEVICE_KIND_ROWS,
+): PreparedTarget {
   const row = rows[kind];
   if (row === undefined) throw new Error(`internal: no device kind "${kind}" in the table of kinds`);
   const endpoint = parseTargetUrl(url, field, { name: kind, schemes: row.schemes, wsPath: row.wsPath });
   if (!endpoint.secure && tls !== undefined && Object.keys(tls).length > 0) {
     const tlsSchemes = listSchemes(SCHEME_NAMES.filter((s) => SCHEMES[s].secure));
-    throw new HerdError('E_SCENARIO_INVALID', `device.tls: TLS settings were given but ${field} ${url} is not a TLS URL (TLS schemes: ${tlsSchemes})`);
+    const why = `TLS settings were given but ${field} ${url} is not a TLS URL (TLS schemes: ${tlsSchemes})`;
+    throw new HerdError('E_SCENARIO_INVALID', `device.tls: ${why}`);
   }
   return { kind, endpoint, tls: endpoint.secure ? resolveTls(tls ?? {}) : null };
 }

@@ -74,7 +74,8 @@ export function parseTargetUrl(text: string, field = 'target', kind?: KindUrls &
   const scheme = u.protocol.replace(/:$/, '');
   const allowed = kind === undefined ? SCHEME_NAMES : kind.schemes;
   if (!(allowed as readonly string[]).includes(scheme)) {
-    const what = kind === undefined ? `unsupported scheme "${scheme}://"` : `a ${kind.name} device cannot use "${scheme}://"`;
+    const what =
+      kind === undefined ? `unsupported scheme "${scheme}://"` : `a ${kind.name} device cannot use "${scheme}://"`;
     throw new HerdError('E_TARGET_URL', `${field}: ${what}; supported: ${listSchemes(allowed)}`);
   }
   const info = SCHEMES[scheme as TransportScheme];

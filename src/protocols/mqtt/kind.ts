@@ -18,13 +18,15 @@ import { MqttConnection } from './connection.js';
 export interface MqttOpenOptions {
   /** The device's CONNECT (buildConnect()). */
   connectPacket: Buffer;
-  /** 'native': on the native core when it carries the target and the addon is loaded; else, and by default, JavaScript. */
+  /** 'native': on the native core when it carries the target and the addon is loaded; else (default) JavaScript. */
   engine?: 'js' | 'native';
   /** Cap on QoS 1/2 exchanges in flight each way. */
   maxInflight?: number;
   /** Extra headers on the WebSocket upgrade request (ws://, wss://). */
   headers?: Record<string, string>;
 }
+
+type MqttOpen = DeviceOpenOptions & MqttOpenOptions;
 
 /** Why this cohort's devices cannot go native (whatever the targets), or null when they can. */
 export function nativeRefusal(d: ResolvedDevice): string | null {
@@ -41,7 +43,7 @@ export function nativeTarget(t: PreparedTarget): boolean {
 }
 
 /** Opens one MQTT attempt on the JavaScript path (the session is the device). */
-export function openMqtt(t: PreparedTarget, o: DeviceOpenOptions & MqttOpenOptions, owner: DeviceOwner): MqttConnection {
+export function openMqtt(t: PreparedTarget, o: MqttOpen, owner: DeviceOwner): MqttConnection {
   const ep = t.endpoint;
   return new MqttConnection(owner, o.deviceId, {
     host: ep.host,
@@ -60,7 +62,7 @@ export function openMqtt(t: PreparedTarget, o: DeviceOpenOptions & MqttOpenOptio
 }
 
 /** Opens one attempt on the engine the options ask for, when it carries the target. */
-function open(t: PreparedTarget, o: DeviceOpenOptions & MqttOpenOptions, owner: DeviceOwner): MqttConnection | NativeDevice {
+function open(t: PreparedTarget, o: MqttOpen, owner: DeviceOwner): MqttConnection | NativeDevice {
   if (o.engine !== 'native' || !nativeTarget(t) || loadNative() === null) return openMqtt(t, o, owner);
   const native = {
     deviceId: o.deviceId,

@@ -128,7 +128,9 @@ function onPubrec(c: MessagingSession, id: number, reasonCode: number): void {
   ack(c, 'pubrel', id);
 }
 
-function onAck(c: MessagingSession, id: number, kind: typeof AWAIT.PUBACK | typeof AWAIT.PUBCOMP, reasonCode: number): void {
+type AckKind = typeof AWAIT.PUBACK | typeof AWAIT.PUBCOMP;
+
+function onAck(c: MessagingSession, id: number, kind: AckKind, reasonCode: number): void {
   const pending = c.inflight?.peek(id, kind);
   if (pending === undefined) return; // late or unknown: nothing waits for it
   c.inflight?.finish(id);

@@ -18,7 +18,8 @@ import type { Failure } from '../classify.js';
 import type { ConnState, Device, PhaseTimes } from '../device.js';
 import { CLOSE_GRACE_MS } from '../mqtt/connection.js';
 import { EV_CLOSED, EV_FAILED, EV_LOST, EV_PONG, EV_READY, nativeFailure } from './codes.js';
-import { CLOSED, CLOSING, CONNECTED, CONNECTING, T_OPEN, T_PING, T_READY, T_TCP, TIMES, type NativeRows } from './rows.js';
+import { CLOSED, CLOSING, CONNECTED, CONNECTING, TIMES, type NativeRows } from './rows.js';
+import { T_OPEN, T_PING, T_READY, T_TCP } from './rows.js';
 
 export interface NativeOpenOptions {
   deviceId: number;
