@@ -105,15 +105,18 @@ export class DeviceTable {
   /** Opens one attempt for the device in `slot`: its cohort's kind opens it over its transport. */
   open(slot: number, owner: DeviceOwner): Device {
     const id = this.id(slot);
-    const kind = this.kinds[this.cohort(slot)];
+    const cohort = this.cohort(slot);
+    const kind = this.kinds[cohort];
     if (kind === undefined) throw new Error(`internal: no device kind for slot ${slot}`);
-    const own = this.cohortTargets[this.cohort(slot)];
-    const run = this.runTargets[this.cohort(slot)] as PreparedTarget[];
-    const target = own ? (own[(this.targetIndex[slot] as number) % own.length] as PreparedTarget) : (run[(id + (this.targetIndex[slot] as number)) % run.length] as PreparedTarget); // issue 16: + a Server Reference move
+    const own = this.cohortTargets[cohort];
+    const run = this.runTargets[cohort] as PreparedTarget[];
+    const moved = this.targetIndex[slot] as number; // issue 16: + a Server Reference move
+    const target = (own ? own[moved % own.length] : run[(id + moved) % run.length]) as PreparedTarget;
+    const ips = this.o.sourceIps;
     const opts: DeviceOpenOptions = {
       deviceId: slot,
       // Source address from id / targets, so every (source, target) pair gets an equal share.
-      localAddress: this.o.sourceIps.length === 0 ? undefined : this.o.sourceIps[Math.floor(id / run.length) % this.o.sourceIps.length],
+      localAddress: ips.length === 0 ? undefined : ips[Math.floor(id / run.length) % ips.length],
       connectTimeoutMs: Math.max(1, Math.round(this.cohortDef(slot).device.connectTimeoutUs / 1000)),
       maxPacketBytes: this.o.maxPacketBytes,
       slotCount: this.o.ids.length,
