@@ -36,6 +36,8 @@ export interface ResolvedTargetOptions {
   tls: boolean;
   mtls: boolean;
   handshakeCostMs: number;
+  /** true: handshakeCostMs is a busy loop on the event loop (capacity = the CPU left), not a modelled service time. */
+  handshakeBurnsCpu: boolean;
   maxConnections: number | null;
   admission: AdmissionOptions | null;
   throttle: ThrottleOptions | null;
@@ -58,6 +60,7 @@ export const TARGET_DEFAULTS: Readonly<Knobs> = {
   tls: false,
   mtls: false,
   handshakeCostMs: 0,
+  handshakeBurnsCpu: false,
   maxConnections: null,
   admission: null,
   throttle: null,
@@ -115,6 +118,7 @@ export function resolveTargetOptions(p: Parsed): ResolvedTargetOptions {
     tls: pick('tls', p.tls),
     mtls: pick('mtls', p.mtls),
     handshakeCostMs: pick('handshakeCostMs', p.handshakeCostMs),
+    handshakeBurnsCpu: pick('handshakeBurnsCpu', p.handshakeBurnsCpu),
     maxConnections: pick('maxConnections', p.maxConnections),
     admission: pick('admission', p.admission),
     throttle: pick('throttle', p.throttle),
@@ -150,7 +154,11 @@ export function parseTargetOptions(
 /** The profile and the knobs that shape a storm, in words: a report's header says what the target was. */
 export function describeTargetKnobs(o: ResolvedTargetOptions): string {
   const parts = [
-    o.handshakeCostMs > 0 ? `CONNECT costs ${o.handshakeCostMs}ms CPU` : 'no CONNECT cost',
+    o.handshakeCostMs > 0
+      ? o.handshakeBurnsCpu
+        ? `CONNECT burns ${o.handshakeCostMs}ms CPU`
+        : `CONNECT served in ${o.handshakeCostMs}ms, one at a time (modelled)`
+      : 'no CONNECT cost',
     o.admission
       ? `admission ${o.admission.ratePerS}/s (burst ${o.admission.burst}, queue ${o.admission.queue}, shed after ${o.admission.queueTimeoutMs}ms)`
       : 'no admission control',
