@@ -99,11 +99,13 @@ export function hostText(r: Results): string | null {
   if (!(r.run.sharesMachine ?? false)) return null;
   const cores = `shares this machine's ${r.environment.cpus} core${r.environment.cpus === 1 ? '' : 's'} with herd`;
   const lag = r.run.targetLag ?? null;
-  if (lag === null || lag.overBoundTotal === 0) return cores;
-  return (
-    `${cores}, which ran the target's model up to ${lag.maxMs} ms late (${lag.overBoundTotal} times over ${lag.boundMs} ms): ` +
-    `its answers came late by the machine's lag, not by the target's model`
-  );
+  const busy = lag?.busySeconds ?? 0;
+  if (lag === null || (lag.overBoundTotal === 0 && busy === 0)) return cores;
+  const how = [
+    lag.overBoundTotal > 0 ? `ran the target's model up to ${lag.maxMs} ms late (${lag.overBoundTotal} times over ${lag.boundMs} ms)` : '',
+    busy > 0 ? `kept the target's event loop over 90% busy for ${busy} s` : '',
+  ].filter((x) => x !== '');
+  return `${cores}, which ${how.join(' and ')}: the target's answers were slowed by the machine, not by its model`;
 }
 
 export function runFacts(r: Results): RunFacts {

@@ -71,6 +71,7 @@ export const resultsSchema = z
             boundMs: count('Lateness that counts (ms).'),
             maxMs: count('Longest the embedded target ran its model late (ms).'),
             overBoundTotal: count('Probe ticks and service ends later than boundMs.'),
+            busySeconds: z.number().int().min(0).default(0).meta({ description: 'Seconds the target’s event loop was over 90% busy (its busiest process).' }),
           })
           .nullable()
           .default(null)

@@ -17,6 +17,8 @@ export interface TargetLag {
   boundMs: number;
   maxMs: number;
   overBoundTotal: number;
+  /** Seconds its event loop was over 90% busy (the busiest process). */
+  busySeconds: number;
 }
 
 /** Where a failure came from (MEASUREMENT.md rule 6). `local` is always the harness's own fault. */

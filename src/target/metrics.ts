@@ -38,6 +38,7 @@ export interface TargetMetricsSnapshot {
   /** How late the host ran the target's model: the longest event-loop lateness, and counts past the bound. */
   lagMaxMs: number;
   lagOverBoundTotal: number;
+  lagBusySeconds: number;
   mqttSessions: number;
   wsDeviceSessions: number;
   outagesActive: number;
@@ -72,6 +73,7 @@ export function emptySnapshot(process: number, pid: number): TargetMetricsSnapsh
     handshakesInProgress: 0,
     lagMaxMs: 0,
     lagOverBoundTotal: 0,
+    lagBusySeconds: 0,
     mqttSessions: 0,
     wsDeviceSessions: 0,
     outagesActive: 0,
@@ -112,6 +114,7 @@ const FAMILIES: Family[] = [
   { name: 'herd_target_handshakes_in_service', type: 'gauge', help: 'Admitted CONNECTs / upgrades waiting for or in the modelled service time (handshakeCostMs each, one at a time).', samples: single((s) => s.handshakesInService) },
   { name: 'herd_target_lag_max_ms', type: 'gauge', help: 'Longest the target ran its model late (event-loop drift or a service ending late): the host could not keep up.', samples: single((s) => s.lagMaxMs) },
   { name: 'herd_target_lag_over_bound_total', type: 'counter', help: 'Probe ticks and service ends more than 100 ms late.', samples: single((s) => s.lagOverBoundTotal) },
+  { name: 'herd_target_lag_busy_seconds_total', type: 'counter', help: 'Seconds the event loop was over 90% busy: the host did not give the target the CPU its I/O needed.', samples: single((s) => s.lagBusySeconds) },
   { name: 'herd_target_handshakes_in_progress', type: 'gauge', help: 'Accepted connections whose CONNECT or upgrade has not been answered yet (queued ones included).', samples: single((s) => s.handshakesInProgress) },
   { name: 'herd_target_mqtt_sessions', type: 'gauge', help: 'MQTT clients with an established session.', samples: single((s) => s.mqttSessions) },
   { name: 'herd_target_ws_device_sessions', type: 'gauge', help: 'Plain WebSocket devices connected on /ws.', samples: single((s) => s.wsDeviceSessions) },

@@ -211,6 +211,7 @@ export async function startTargetProcess(o: ResolvedTargetOptions, index: number
       handshakesInService: service.waiting,
       lagMaxMs: lagProbe.lag.maxMs,
       lagOverBoundTotal: lagProbe.lag.overBoundTotal,
+      lagBusySeconds: lagProbe.lag.busySeconds,
       mqttSessions: aedes.connectedClients,
       outagesActive: outages.activeCount,
       cpuSecondsTotal: (cpu.user + cpu.system) / 1e6,
