@@ -72,24 +72,25 @@ export const TARGET_DEFAULTS: Readonly<Knobs> = {
 };
 
 /**
- * Numbers chosen on this 2-core machine (docs/target.md has the measurements):
- * - fragile: each CONNECT burns 2 ms of CPU (≈2.4 ms with aedes' own work, so one process
- *   completes ≈400/s), CONNECTs are never shed, and the CPU is still spent on devices that have
- *   already given up; 3000 open connections per process is the "fd limit" past which new
- *   connections are accepted and closed. A 3000-device spike with a 5 s device timeout took
- *   5811 timeouts and 23 s to reach 99%; a 5000-device fleet never gets past 3000.
- * - protected: the same 2 ms firmware cost, but only 300 CONNECTs/s are admitted (≈75% of what
- *   the CPU can do, leaving room to read and shed the rest), a burst of 50 and a queue of 150
- *   (≤ 0.5 s wait, shed as "server busy" after 1 s); the rest are refused at once with 0x9F / v3
- *   code 3 at almost no cost. The same spike: 0 timeouts, CONNACK p99 2.3 s, 99% in 18 s.
+ * The profiles are a model on the target's own clock, so they hold on any machine that can carry
+ * the socket work (the target reports when it could not: TargetLag):
+ * - fragile: one server per process busy 6 ms per CONNECT (≈166 CONNECTs/s), no shedding, and the
+ *   work is still done for devices that have already given up; 3000 open connections per process
+ *   is the "fd limit" past which new connections are accepted and closed. A herd whose handshakes
+ *   add up to more than the devices' timeout plus their retry delay (1,500 devices × 6 ms = 9 s
+ *   against a 5 s timeout and ~1.25 s of backoff) keeps the queue longer than the timeout: every
+ *   answer comes too late, and the storm never ends.
+ * - protected: the same 6 ms service, but only 120 CONNECTs/s are admitted (72% of it), a burst of
+ *   20 and a queue of 60 (≤ 0.5 s wait, shed as "server busy" after 1 s); the rest are refused at
+ *   once with 0x9F / v3 code 3, which costs the server nothing. Admitted CONNECTs never wait long.
  */
 export const TARGET_PROFILES: Readonly<Record<TargetProfileName, Partial<Knobs>>> = {
   default: {},
-  fragile: { handshakeCostMs: 2, maxConnections: 3_000, admission: null },
+  fragile: { handshakeCostMs: 6, maxConnections: 3_000, admission: null },
   protected: {
-    handshakeCostMs: 2,
+    handshakeCostMs: 6,
     maxConnections: null,
-    admission: { ratePerS: 300, burst: 50, queue: 150, queueTimeoutMs: 1_000 },
+    admission: { ratePerS: 120, burst: 20, queue: 60, queueTimeoutMs: 1_000 },
   },
   // AWS IoT Core's published limits (docs/target.md cites them), unscaled: this machine's target
   // takes thousands of CONNECTs/s with no handshake cost, so 500/s binds first. The duplicate
