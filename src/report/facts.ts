@@ -102,7 +102,9 @@ export function hostText(r: Results): string | null {
   const busy = lag?.busySeconds ?? 0;
   if (lag === null || (lag.overBoundTotal === 0 && busy === 0)) return cores;
   const how = [
-    lag.overBoundTotal > 0 ? `ran the target's model up to ${lag.maxMs} ms late (${lag.overBoundTotal} times over ${lag.boundMs} ms)` : '',
+    lag.overBoundTotal > 0
+      ? `ran the target's model up to ${lag.maxMs} ms late (${lag.overBoundTotal} times over ${lag.boundMs} ms)`
+      : '',
     busy > 0 ? `kept the target's event loop over 90% busy for ${busy} s` : '',
   ].filter((x) => x !== '');
   return `${cores}, which ${how.join(' and ')}: the target's answers were slowed by the machine, not by its model`;

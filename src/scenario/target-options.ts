@@ -151,13 +151,18 @@ export const targetOptionsSchema = z
       .optional()
       .meta({
         description:
-          'Service time per admitted CONNECT / WebSocket upgrade, served one at a time per process on the target’s own clock ' +
-          '(no CPU burned: capacity 1000 / handshakeCostMs per second on any machine). Default 0; fragile 2; protected 2.',
+          'Service time per admitted CONNECT / WebSocket upgrade, served one at a time per process on the ' +
+          'target’s own clock (no CPU burned: capacity 1000 / handshakeCostMs per second on any machine). ' +
+          'Default 0; fragile 6; protected 6.',
       }),
     handshakeBurnsCpu: z
       .boolean()
       .optional()
-      .meta({ description: 'Spend handshakeCostMs as a busy loop on the event loop instead (capacity = the CPU the machine leaves the target). Default false.' }),
+      .meta({
+        description:
+          'Spend handshakeCostMs as a busy loop on the event loop instead (capacity = the CPU the machine ' +
+          'leaves the target). Default false.',
+      }),
     maxConnections: z
       .number({ error: 'expected a whole number' })
       .int()

@@ -21,7 +21,10 @@ export interface TargetMessage {
   metricsUrl: string;
 }
 
-export type ParentMessage = { type: 'origin'; originNs: string } | { type: 'peers'; metricsUrls: string[] } | { type: 'lag' };
+export type ParentMessage =
+  | { type: 'origin'; originNs: string }
+  | { type: 'peers'; metricsUrls: string[] }
+  | { type: 'lag' };
 
 /** A target process's answer to { type: 'lag' }. */
 export interface LagMessage {

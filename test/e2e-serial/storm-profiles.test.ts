@@ -20,7 +20,8 @@ import { expectExit, runHerd, type CliResult } from '../helpers/cli.js';
 async function run(scenario: string, profile?: 'fragile' | 'protected'): Promise<{ res: CliResult; r: Results }> {
   const out = mkdtempSync(join(tmpdir(), `herd-${profile ?? 'storm'}-`));
   const flags = profile === undefined ? [] : ['--target-profile', profile];
-  const res = await runHerd(['run', `scenarios/${scenario}.yaml`, ...flags, '--out', out, '-q', '--allow-saturated'], { timeoutMs: 150_000 });
+  const args = ['run', `scenarios/${scenario}.yaml`, ...flags, '--out', out, '-q', '--allow-saturated'];
+  const res = await runHerd(args, { timeoutMs: 150_000 });
   expect(res.stderr).not.toMatch(/internal error/);
   const [id] = readdirSync(out);
   const r = JSON.parse(readFileSync(join(out, id as string, 'results.json'), 'utf8')) as Results;
@@ -41,7 +42,7 @@ const failedThresholds = (r: Results): string[] => r.thresholds.filter((t) => !t
 const recoveryP99 = (r: Results): number => r.outages[0]?.recovery.p99Us ?? Number.POSITIVE_INFINITY;
 
 describe('the storm scenarios keep their headers’ promises', () => {
-  it('carrier-outage: protected passes and recovers sooner with fewer timeouts; fragile fails on timeouts', async () => {
+  it('carrier-outage: protected passes, recovers sooner, fewer timeouts; fragile fails on timeouts', async () => {
     const prot = await run('carrier-outage', 'protected');
     const frag = await run('carrier-outage', 'fragile');
     for (const { r } of [prot, frag]) {
