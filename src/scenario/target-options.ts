@@ -153,7 +153,7 @@ export const targetOptionsSchema = z
         description:
           'Service time per admitted CONNECT / WebSocket upgrade, served one at a time per process on the ' +
           'target’s own clock (no CPU burned: capacity 1000 / handshakeCostMs per second on any machine). ' +
-          'Default 0; fragile 6; protected 6.',
+          'Default 0; fragile 10; protected 10.',
       }),
     handshakeBurnsCpu: z
       .boolean()

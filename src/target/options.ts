@@ -74,23 +74,24 @@ export const TARGET_DEFAULTS: Readonly<Knobs> = {
 /**
  * The profiles are a model on the target's own clock, so they hold on any machine that can carry
  * the socket work (the target reports when it could not: TargetLag):
- * - fragile: one server per process busy 6 ms per CONNECT (≈166 CONNECTs/s), no shedding, and the
+ * - fragile: one server per process busy 10 ms per CONNECT (100 CONNECTs/s), no shedding, and the
  *   work is still done for devices that have already given up; 3000 open connections per process
- *   is the "fd limit" past which new connections are accepted and closed. A herd whose handshakes
- *   add up to more than the devices' timeout plus their retry delay (1,500 devices × 6 ms = 9 s
- *   against a 5 s timeout and ~1.25 s of backoff) keeps the queue longer than the timeout: every
- *   answer comes too late, and the storm never ends.
- * - protected: the same 6 ms service, but only 120 CONNECTs/s are admitted (72% of it), a burst of
- *   20 and a queue of 60 (≤ 0.5 s wait, shed as "server busy" after 1 s); the rest are refused at
+ *   is the "fd limit" past which new connections are accepted and closed. When the devices still
+ *   waiting after one timeout bring back more work than the server clears in a retry cycle
+ *   (1,500 devices: 500 served within a 5 s timeout, the other 1,000 × 10 ms = 10 s of work every
+ *   ~6.25 s of timeout and backoff), the queue only grows: every answer comes too late, and the
+ *   storm never ends by itself.
+ * - protected: the same 10 ms service, but only 80 CONNECTs/s are admitted (80% of it), a burst of
+ *   15 and a queue of 40 (≤ 0.5 s wait, shed as "server busy" after 1 s); the rest are refused at
  *   once with 0x9F / v3 code 3, which costs the server nothing. Admitted CONNECTs never wait long.
  */
 export const TARGET_PROFILES: Readonly<Record<TargetProfileName, Partial<Knobs>>> = {
   default: {},
-  fragile: { handshakeCostMs: 6, maxConnections: 3_000, admission: null },
+  fragile: { handshakeCostMs: 10, maxConnections: 3_000, admission: null },
   protected: {
-    handshakeCostMs: 6,
+    handshakeCostMs: 10,
     maxConnections: null,
-    admission: { ratePerS: 120, burst: 20, queue: 60, queueTimeoutMs: 1_000 },
+    admission: { ratePerS: 80, burst: 15, queue: 40, queueTimeoutMs: 1_000 },
   },
   // AWS IoT Core's published limits (docs/target.md cites them), unscaled: this machine's target
   // takes thousands of CONNECTs/s with no handshake cost, so 500/s binds first. The duplicate
