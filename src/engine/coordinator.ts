@@ -194,9 +194,11 @@ export class Coordinator extends EventEmitter {
     }
     // The origin on the monotonic clock; with --start-at it is placed at the agreed wall time
     // (never in the past: a late shard starts at once and records how late it was).
-    const leadMs = Math.max(ORIGIN_LEAD_MS, this.o.startAtMs === null ? 0 : this.o.startAtMs - Date.now());
+    // One reading of the wall clock: a shard ready before --start-at records an offset of exactly 0.
+    const wallNowMs = Date.now();
+    const leadMs = Math.max(ORIGIN_LEAD_MS, this.o.startAtMs === null ? 0 : this.o.startAtMs - wallNowMs);
     const originNs = monotonicNowNs() + BigInt(Math.round(leadMs * 1000)) * 1_000n;
-    const startedAtMs = Date.now() + leadMs;
+    const startedAtMs = wallNowMs + leadMs;
     this.o.onOrigin?.(originNs);
     // A worker is judged on 'close', not 'exit': 'exit' can come before the worker's last
     // messages have been read from the IPC channel, and a clean finish would look like a death.

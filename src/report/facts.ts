@@ -83,10 +83,31 @@ export function outageText(o: OutageResult, peakAfterEnd: number = o.peakSucceed
 }
 
 export function targetText(r: Results): string {
-  if (!r.run.embeddedTarget) return r.run.target;
+  const host = hostText(r);
+  if (!r.run.embeddedTarget) return host === null ? r.run.target : `${r.run.target} (${host})`;
   const written = (r.scenario.embeddedTarget as { profile?: unknown } | null)?.profile;
   const knobs = r.run.embeddedTargetKnobs ?? `profile ${typeof written === 'string' ? written : 'default'}`;
-  return `${r.run.target} (embedded target, ${knobs})`;
+  return `${r.run.target} (embedded target, ${knobs}${host === null ? '' : `; ${host}`})`;
+}
+
+/**
+ * Whose machine the numbers describe: a target on herd's own machine shares its cores, and an
+ * embedded target that ran its model late says so — then the latencies include the box's lag,
+ * and neither the target nor herd is blamed for it.
+ */
+export function hostText(r: Results): string | null {
+  if (!(r.run.sharesMachine ?? false)) return null;
+  const cores = `shares this machine's ${r.environment.cpus} core${r.environment.cpus === 1 ? '' : 's'} with herd`;
+  const lag = r.run.targetLag ?? null;
+  const busy = lag?.busySeconds ?? 0;
+  if (lag === null || (lag.overBoundTotal === 0 && busy === 0)) return cores;
+  const how = [
+    lag.overBoundTotal > 0
+      ? `ran the target's model up to ${lag.maxMs} ms late (${lag.overBoundTotal} times over ${lag.boundMs} ms)`
+      : '',
+    busy > 0 ? `kept the target's event loop over 90% busy for ${busy} s` : '',
+  ].filter((x) => x !== '');
+  return `${cores}, which ${how.join(' and ')}: the target's answers were slowed by the machine, not by its model`;
 }
 
 export function runFacts(r: Results): RunFacts {

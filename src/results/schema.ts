@@ -65,6 +65,27 @@ export const resultsSchema = z
         mergedFrom: z.array(z.string()).nullable().default(null).meta({ description: 'For a merged result (herd merge): the run ids of its shards; otherwise null.' }),
         allowSaturated: z.boolean().default(false).meta({ description: '`--allow-saturated` was given: the exit code follows the thresholds even where the harness could have decided them (false in files before 1.1).' }),
         embeddedTargetKnobs: z.string().nullable().default(null).meta({ description: 'The embedded target’s profile and knobs in words, e.g. "profile protected: …"; null for another target (and in files before 1.1).' }),
+        sharesMachine: z
+          .boolean()
+          .default(false)
+          .meta({ description: 'The target ran on herd’s machine (embedded, or a loopback URL), sharing its cores.' }),
+        targetLag: z
+          .object({
+            boundMs: count('Lateness that counts (ms).'),
+            maxMs: count('Longest the embedded target ran its model late (ms).'),
+            overBoundTotal: count('Probe ticks and service ends later than boundMs.'),
+            busySeconds: z
+              .number()
+              .int()
+              .min(0)
+              .default(0)
+              .meta({ description: 'Seconds the target’s event loop was over 90% busy (its busiest process).' }),
+          })
+          .nullable()
+          .default(null)
+          .meta({
+            description: 'How late the embedded target’s host ran its model (its event-loop lag); null otherwise.',
+          }),
       })
       .meta({ description: 'What happened to the run as a whole.' }),
     scenario: resolvedScenarioSchema,

@@ -12,6 +12,15 @@ export const RESULTS_SCHEMA_VERSION = '1.2.0';
 export type RunStatus = 'completed' | 'aborted';
 export type Verdict = 'passed' | 'failed';
 
+/** The embedded target's own lag: its model asked for an answer at t, the host delivered it at t + lag. */
+export interface TargetLag {
+  boundMs: number;
+  maxMs: number;
+  overBoundTotal: number;
+  /** Seconds its event loop was over 90% busy (the busiest process). */
+  busySeconds: number;
+}
+
 /** Where a failure came from (MEASUREMENT.md rule 6). `local` is always the harness's own fault. */
 export type ErrorOrigin = 'local' | 'network' | 'tls' | 'protocol' | 'timeout';
 export const ERROR_ORIGINS: readonly ErrorOrigin[] = ['local', 'network', 'tls', 'protocol', 'timeout'];
@@ -262,6 +271,10 @@ export interface Results {
     allowSaturated: boolean;
     /** The embedded target's profile and knobs in words, or null for another target. */
     embeddedTargetKnobs: string | null;
+    /** The target ran on herd's machine (embedded, or on loopback): they shared its cores. */
+    sharesMachine: boolean;
+    /** How late the embedded target's host ran its model (null: another target, or not reported). */
+    targetLag: TargetLag | null;
   };
   scenario: ResolvedScenario;
   environment: Environment;

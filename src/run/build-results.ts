@@ -18,6 +18,7 @@ import {
   type LatencySummary,
   type OutageResult,
   type Results,
+  type TargetLag,
   type TimelineBucket,
   type WebhookResult,
 } from '../results/types.js';
@@ -43,6 +44,10 @@ export interface BuildInput {
   embeddedTargetKnobs?: string | null;
   /** What --webhook-sink counted, when it ran. */
   webhook?: WebhookResult | null;
+  /** The target ran on this machine (embedded or loopback). */
+  sharesMachine?: boolean;
+  /** The embedded target's report of its own lag. */
+  targetLag?: TargetLag | null;
 }
 
 function outageResults(s: ResolvedScenario, outcome: RunOutcome, timeline: TimelineBucket[]): OutageResult[] {
@@ -175,6 +180,8 @@ export function buildResults(i: BuildInput): Results {
       mergedFrom: null,
       allowSaturated: i.allowSaturated,
       embeddedTargetKnobs: i.embeddedTargetKnobs ?? null,
+      sharesMachine: i.sharesMachine ?? false,
+      targetLag: i.targetLag ?? null,
     },
     scenario: i.scenario,
     environment: i.environment,

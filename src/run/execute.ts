@@ -10,7 +10,7 @@ import { loadScenario } from '../scenario/load.js';
 import { type LoadedScenario } from '../scenario/validate.js';
 import type { Overrides } from '../scenario/resolve.js';
 import type { ResolvedScenario } from '../results/resolved-scenario.js';
-import { parseTargetUrl } from '../util/target-url.js';
+import { isLoopbackHost, parseTargetUrl } from '../util/target-url.js';
 import { restartEmbeddedTarget, spawnEmbeddedTarget, type EmbeddedTarget } from '../target/spawn.js';
 import type { TargetOptionsInput } from '../scenario/target-options.js';
 import { describeTargetKnobs } from '../target/options.js';
@@ -193,6 +193,8 @@ export async function executeRun(req: RunRequest, hooks: RunHooks = {}): Promise
     // Forwards still in flight when the devices stopped get a bounded moment to arrive.
     await webhookSink?.settle();
     const webhook = webhookSink?.result(sentFromDelivery(outcome.delivery)) ?? null;
+    // The target's own account of how late its host ran its model (null when it did not answer).
+    const targetLag = embedded === null ? null : await (embedded as EmbeddedTarget).lag();
     const results = buildResults({
       runId,
       // results.json (and every format rendered from it) never carries a device password.
@@ -206,6 +208,8 @@ export async function executeRun(req: RunRequest, hooks: RunHooks = {}): Promise
       maxHandshakesPerWorker: req.maxHandshakesInFlight,
       embeddedTargetKnobs: embedded === null ? null : describeTargetKnobs((embedded as EmbeddedTarget).options),
       webhook,
+      sharesMachine: embedded !== null || (remote !== null && isLoopbackHost(remote.host)),
+      targetLag,
     });
     const runDir = join(outDir, runId);
     mkdirSync(runDir, { recursive: true });

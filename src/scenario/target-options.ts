@@ -149,7 +149,20 @@ export const targetOptionsSchema = z
       .min(0)
       .max(1_000)
       .optional()
-      .meta({ description: 'Synchronous CPU work per admitted CONNECT / WebSocket upgrade. Default 0; fragile 2; protected 2.' }),
+      .meta({
+        description:
+          'Service time per admitted CONNECT / WebSocket upgrade, served one at a time per process on the ' +
+          'target’s own clock (no CPU burned: capacity 1000 / handshakeCostMs per second on any machine). ' +
+          'Default 0; fragile 10; protected 10.',
+      }),
+    handshakeBurnsCpu: z
+      .boolean()
+      .optional()
+      .meta({
+        description:
+          'Spend handshakeCostMs as a busy loop on the event loop instead (capacity = the CPU the machine ' +
+          'leaves the target). Default false.',
+      }),
     maxConnections: z
       .number({ error: 'expected a whole number' })
       .int()

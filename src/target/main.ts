@@ -7,7 +7,7 @@
 import { clockFromOrigin } from '../util/clock.js';
 import type { ResolvedTargetOptions } from './options.js';
 import { startTargetProcess } from './process.js';
-import type { ParentMessage, TargetMessage } from './spawn.js';
+import type { LagMessage, ParentMessage, TargetMessage } from './spawn.js';
 
 const arg = JSON.parse(process.argv[2] ?? '{}') as { index: number; options: ResolvedTargetOptions };
 const running = await startTargetProcess(arg.options, arg.index);
@@ -27,6 +27,8 @@ process.on('message', (m: ParentMessage) => {
     running.setOrigin(clockFromOrigin(BigInt(m.originNs)).originPerfMs);
   } else if (m.type === 'peers') {
     running.setPeers(m.metricsUrls.filter((u) => u !== running.metricsUrl));
+  } else if (m.type === 'lag') {
+    process.send?.({ type: 'lag', index: running.index, lag: running.lag() } satisfies LagMessage);
   }
 });
 process.on('disconnect', stop);

@@ -32,7 +32,13 @@ export interface TargetMetricsSnapshot {
   acceptsTotal: Record<ListenerName, number>;
   refusalsTotal: Record<RefusalReason, number>;
   handshakesQueued: number;
+  /** Admitted CONNECTs / upgrades waiting for or in the modelled service (handshakeCostMs each). */
+  handshakesInService: number;
   handshakesInProgress: number;
+  /** How late the host ran the target's model: the longest event-loop lateness, and counts past the bound. */
+  lagMaxMs: number;
+  lagOverBoundTotal: number;
+  lagBusySeconds: number;
   mqttSessions: number;
   wsDeviceSessions: number;
   outagesActive: number;
@@ -63,7 +69,11 @@ export function emptySnapshot(process: number, pid: number): TargetMetricsSnapsh
     acceptsTotal: zeros(LISTENERS),
     refusalsTotal: zeros(REFUSAL_REASONS),
     handshakesQueued: 0,
+    handshakesInService: 0,
     handshakesInProgress: 0,
+    lagMaxMs: 0,
+    lagOverBoundTotal: 0,
+    lagBusySeconds: 0,
     mqttSessions: 0,
     wsDeviceSessions: 0,
     outagesActive: 0,
@@ -101,6 +111,30 @@ const FAMILIES: Family[] = [
   { name: 'herd_target_accepts_total', type: 'counter', help: 'TCP connections accepted by listener (including those then refused).', samples: byKey('listener', (s) => s.acceptsTotal) },
   { name: 'herd_target_refusals_total', type: 'counter', help: 'Connections or handshakes refused, by reason.', samples: byKey('reason', (s) => s.refusalsTotal) },
   { name: 'herd_target_handshakes_queued', type: 'gauge', help: 'CONNECTs / upgrades waiting for an admission token.', samples: single((s) => s.handshakesQueued) },
+  {
+    name: 'herd_target_handshakes_in_service',
+    type: 'gauge',
+    help: 'Admitted CONNECTs / upgrades waiting for or in the modelled service (handshakeCostMs each, one at a time).',
+    samples: single((s) => s.handshakesInService),
+  },
+  {
+    name: 'herd_target_lag_max_ms',
+    type: 'gauge',
+    help: 'Longest the target ran its model late (event-loop drift, a service ending late): the host fell behind.',
+    samples: single((s) => s.lagMaxMs),
+  },
+  {
+    name: 'herd_target_lag_over_bound_total',
+    type: 'counter',
+    help: 'Probe ticks and service ends more than 100 ms late.',
+    samples: single((s) => s.lagOverBoundTotal),
+  },
+  {
+    name: 'herd_target_lag_busy_seconds_total',
+    type: 'counter',
+    help: 'Seconds the event loop was over 90% busy: the host did not give the target the CPU its I/O needed.',
+    samples: single((s) => s.lagBusySeconds),
+  },
   { name: 'herd_target_handshakes_in_progress', type: 'gauge', help: 'Accepted connections whose CONNECT or upgrade has not been answered yet (queued ones included).', samples: single((s) => s.handshakesInProgress) },
   { name: 'herd_target_mqtt_sessions', type: 'gauge', help: 'MQTT clients with an established session.', samples: single((s) => s.mqttSessions) },
   { name: 'herd_target_ws_device_sessions', type: 'gauge', help: 'Plain WebSocket devices connected on /ws.', samples: single((s) => s.wsDeviceSessions) },

@@ -1,16 +1,16 @@
 /**
  * The thin layer in front of aedes. aedes speaks MQTT 3.1.1 only (1.x rejects protocol level 5
  * with 3.1.1 return code 1, which an MQTT 5 client cannot even parse), so this layer reads the
- * first packet itself, applies admission control and the handshake cost, answers refusals with
+ * first packet itself, applies admission control and the modelled handshake cost, answers refusals with
  * the CONNACK the client's protocol version understands, and only then hands the stream to
  * aedes with the bytes pushed back (stream.unshift), so aedes parses the CONNECT as if first.
  */
 import type { Duplex } from 'node:stream';
-import { performance } from 'node:perf_hooks';
 import * as mqtt from 'mqtt-packet';
 import type { Admission, ShedReason } from './admission.js';
 import type { RefusalReason, TargetMetricsSnapshot } from './metrics.js';
 import { MqttBridge, type BridgePolicy } from './mqtt-bridge.js';
+import type { ServiceQueue } from './service.js';
 import type { ClientRegistry, ConnectThrottle, Session } from './throttle.js';
 
 /** A CONNECT is small; anything bigger before the first packet completes is not a device. */
@@ -28,7 +28,8 @@ export const MQTT3_SERVER_UNAVAILABLE = 3;
 
 export interface FrontContext {
   admission: Admission;
-  handshakeCostMs: number;
+  /** The modelled CONNECT service time (handshakeCostMs per admitted CONNECT, one at a time). */
+  service: ServiceQueue;
   connectTimeoutMs: number;
   metrics: TargetMetricsSnapshot;
   handoff(stream: Duplex): void;
@@ -37,15 +38,6 @@ export interface FrontContext {
   clients: ClientRegistry;
   bridge: BridgePolicy;
   nowMs(): number;
-}
-
-/** Synchronous CPU work standing in for an expensive connect path (a table scan in firmware). */
-export function burnCpu(ms: number): void {
-  if (ms <= 0) return;
-  const end = performance.now() + ms;
-  while (performance.now() < end) {
-    // spin: the point is to hold the event loop, as the real code did
-  }
 }
 
 export function refusalConnack(protocolVersion: number, reason: ShedReason | 'unsupported_protocol'): Buffer {
@@ -111,13 +103,15 @@ export function handleMqttStream(stream: Duplex, ctx: FrontContext): void {
       },
       admit: () => {
         if (settled) return;
-        burnCpu(ctx.handshakeCostMs);
-        if (!settle()) return;
-        if (stream.destroyed || stream.readableEnded) {
-          stream.destroy();
-          return;
-        }
-        startSession(stream, packet, Buffer.concat(chunks, bytes), ctx);
+        // The service is spent even when the device gives up meanwhile: its answer is then dropped.
+        ctx.service.submit(() => {
+          if (!settle()) return;
+          if (stream.destroyed || stream.readableEnded) {
+            stream.destroy();
+            return;
+          }
+          startSession(stream, packet, Buffer.concat(chunks, bytes), ctx);
+        });
       },
     });
   };

@@ -21,6 +21,8 @@ import { handleMqttStream } from './mqtt-front.js';
 import { ClientRegistry, ConnectThrottle } from './throttle.js';
 import type { ResolvedTargetOptions } from './options.js';
 import { OutageSchedule } from './outages.js';
+import { LagProbe, type TargetLag } from './lag.js';
+import { ServiceQueue } from './service.js';
 import { WebhookForwarder } from './webhook.js';
 import { upgradeHandler } from './ws-device.js';
 
@@ -43,6 +45,8 @@ export interface RunningTargetProcess {
   endpoints: ProcessEndpoints;
   metricsUrl: string;
   snapshot(): TargetMetricsSnapshot;
+  /** How late the host ran the target's model so far. */
+  lag(): TargetLag;
   /** The run origin in performance.now() ms of this process. */
   setOrigin(originPerfMs: number): void;
   /** Other processes' metrics URLs, merged into this one's /metrics page. */
@@ -89,6 +93,9 @@ export async function startTargetProcess(o: ResolvedTargetOptions, index: number
     },
   };
   const admission = new Admission(o.admission, timers);
+  const lagProbe = new LagProbe();
+  lagProbe.start();
+  const service = new ServiceQueue(o.handshakeCostMs, o.handshakeBurnsCpu, timers, (lateMs) => lagProbe.record(lateMs));
   let gate: ConnectionGate | null = null;
   const outages = new OutageSchedule(
     o.outages,
@@ -105,7 +112,7 @@ export async function startTargetProcess(o: ResolvedTargetOptions, index: number
 
   const front = {
     admission,
-    handshakeCostMs: o.handshakeCostMs,
+    service,
     connectTimeoutMs: o.connectTimeoutMs,
     metrics,
     handoff: (stream: Duplex) => aedes.handle(stream as net.Socket),
@@ -134,7 +141,7 @@ export async function startTargetProcess(o: ResolvedTargetOptions, index: number
   const wsHandler = (): ((req: http.IncomingMessage, socket: Duplex, head: Buffer) => void) =>
     upgradeHandler({
       admission,
-      handshakeCostMs: o.handshakeCostMs,
+      service,
       metrics,
       onMqttStream: (stream, socket) => {
         const t = trackedFor(socket);
@@ -201,6 +208,10 @@ export async function startTargetProcess(o: ResolvedTargetOptions, index: number
       webhookPostsTotal: { ...metrics.webhookPostsTotal },
       serverDisconnectsTotal: { ...metrics.serverDisconnectsTotal },
       handshakesQueued: admission.queued,
+      handshakesInService: service.waiting,
+      lagMaxMs: lagProbe.lag.maxMs,
+      lagOverBoundTotal: lagProbe.lag.overBoundTotal,
+      lagBusySeconds: lagProbe.lag.busySeconds,
       mqttSessions: aedes.connectedClients,
       outagesActive: outages.activeCount,
       cpuSecondsTotal: (cpu.user + cpu.system) / 1e6,
@@ -238,6 +249,7 @@ export async function startTargetProcess(o: ResolvedTargetOptions, index: number
     endpoints,
     metricsUrl: `http://${h}:${ports.metrics}/metrics`,
     snapshot,
+    lag: () => ({ ...lagProbe.lag }),
     setOrigin: (originPerfMs) => outages.setOrigin(originPerfMs),
     setPeers: (urls) => {
       peers = urls;
@@ -245,6 +257,8 @@ export async function startTargetProcess(o: ResolvedTargetOptions, index: number
     close: async () => {
       outages.close();
       admission.close();
+      service.close();
+      lagProbe.stop();
       webhook?.close();
       for (const s of servers) s.close();
       metricsServer.close();

@@ -6,6 +6,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { HerdError } from '../errors.js';
 import { compiledSibling } from '../util/paths.js';
 import { type TargetOptionsInput } from '../scenario/target-options.js';
+import { mergeLag, type TargetLag } from './lag.js';
 import type { ListenerName } from './metrics.js';
 import { parseTargetOptions, type ResolvedTargetOptions } from './options.js';
 import type { ProcessEndpoints } from './process.js';
@@ -20,7 +21,17 @@ export interface TargetMessage {
   metricsUrl: string;
 }
 
-export type ParentMessage = { type: 'origin'; originNs: string } | { type: 'peers'; metricsUrls: string[] };
+export type ParentMessage =
+  | { type: 'origin'; originNs: string }
+  | { type: 'peers'; metricsUrls: string[] }
+  | { type: 'lag' };
+
+/** A target process's answer to { type: 'lag' }. */
+export interface LagMessage {
+  type: 'lag';
+  index: number;
+  lag: TargetLag;
+}
 
 export type EndpointKind = keyof ProcessEndpoints;
 
@@ -55,10 +66,13 @@ export interface EmbeddedTarget {
   firstExit: Promise<{ index: number; code: number | null; signal: NodeJS.Signals | null }>;
   /** Sends the run origin (process.hrtime.bigint() of the harness) so outages are timed from it. */
   setOrigin(originNs: bigint): void;
+  /** How late the host ran the target's model, all processes together; null if a process did not answer. */
+  lag(): Promise<TargetLag | null>;
   stop(): Promise<void>;
 }
 
 const START_TIMEOUT_MS = 15_000;
+const LAG_ANSWER_TIMEOUT_MS = 2_000;
 const STOP_GRACE_MS = 3_000;
 
 interface Child {
@@ -151,10 +165,31 @@ export async function spawnResolvedTarget(options: ResolvedTargetOptions): Promi
     setOrigin(originNs) {
       for (const c of children) if (c.child.connected) c.child.send({ type: 'origin', originNs: originNs.toString() } satisfies ParentMessage);
     },
+    lag: async () => {
+      const answers = await Promise.all(children.map((c) => askLag(c.child)));
+      return answers.some((a) => a === null) ? null : mergeLag(answers as TargetLag[]);
+    },
     stop: async () => {
       await Promise.all(children.map((c) => stopChild(c.child, c.exited)));
     },
   };
+}
+
+function askLag(c: ChildProcess): Promise<TargetLag | null> {
+  if (!c.connected) return Promise.resolve(null);
+  return new Promise((resolve) => {
+    const done = (v: TargetLag | null): void => {
+      clearTimeout(timer);
+      c.off('message', onMessage);
+      resolve(v);
+    };
+    const onMessage = (m: LagMessage): void => {
+      if (m.type === 'lag') done(m.lag);
+    };
+    const timer = setTimeout(() => done(null), LAG_ANSWER_TIMEOUT_MS);
+    c.on('message', onMessage);
+    c.send({ type: 'lag' } satisfies ParentMessage);
+  });
 }
 
 /**

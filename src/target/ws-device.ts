@@ -9,14 +9,14 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, createWebSocketStream, type WebSocket } from 'ws';
 import type { Admission } from './admission.js';
-import { burnCpu } from './mqtt-front.js';
 import type { TargetMetricsSnapshot } from './metrics.js';
+import type { ServiceQueue } from './service.js';
 
 const MAX_WS_MESSAGE_BYTES = 256 * 1024;
 
 export interface UpgradeContext {
   admission: Admission;
-  handshakeCostMs: number;
+  service: ServiceQueue;
   metrics: TargetMetricsSnapshot;
   /** `socket` is the upgraded socket (a TLS socket on wss), so outages can find and silence it. */
   onMqttStream(stream: Duplex, socket: Duplex): void;
@@ -92,9 +92,10 @@ export function upgradeHandler(ctx: UpgradeContext): (req: IncomingMessage, sock
       },
       admit: () => {
         if (done) return;
-        burnCpu(ctx.handshakeCostMs);
-        if (!finish() || socket.destroyed) return;
-        deviceWss.handleUpgrade(req, socket, head, (ws) => onDevice(ws, socket));
+        ctx.service.submit(() => {
+          if (!finish() || socket.destroyed) return;
+          deviceWss.handleUpgrade(req, socket, head, (ws) => onDevice(ws, socket));
+        });
       },
     });
   };

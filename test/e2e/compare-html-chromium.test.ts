@@ -41,17 +41,16 @@ describe.skipIf(!chromium)('compare.html in headless Chromium', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'herd-compare-html-'));
     writeFileSync(join(dir, 'scenario.yaml'), SCENARIO);
-    const results: string[] = [];
-    for (const name of ['base', 'cand']) {
-      // --allow-saturated: this test checks drawing, not the harness's verdict on itself.
-      const r = await runHerd(['run', join(dir, 'scenario.yaml'), '--out', join(dir, name), '-q', '--allow-saturated']);
-      expect(r.code, r.stderr).toBe(0);
-      results.push(join(dir, name, readdirSync(join(dir, name))[0] ?? '', 'results.json'));
-    }
+    // One real run compared with itself: the page draws both sides from a fresh results file, and
+    // the verdict is known before the run (nothing changed: passed, exit 0). Two runs of one
+    // scenario could differ by noise either way, which would leave the exit code to chance.
+    // --allow-saturated: this test checks drawing, not the harness's verdict on itself.
+    const r = await runHerd(['run', join(dir, 'scenario.yaml'), '--out', join(dir, 'base'), '-q', '--allow-saturated']);
+    expect(r.code, r.stderr).toBe(0);
+    const base = join(dir, 'base', readdirSync(join(dir, 'base'))[0] ?? '', 'results.json');
     html = join(dir, 'compare.html');
-    const c = await runHerd(['compare', results[0] as string, results[1] as string, '--format', 'html', '-o', html]);
-    // Two runs of one scenario: whichever the verdict, the page is written and the exit code follows it.
-    expect([0, 1], c.stderr).toContain(c.code);
+    const c = await runHerd(['compare', base, base, '--format', 'html', '-o', html]);
+    expect(c.code, c.stderr).toBe(0);
     expect(c.stderr).toContain('wrote html comparison to');
   }, 120_000);
 
@@ -86,7 +85,7 @@ describe.skipIf(!chromium)('compare.html in headless Chromium', () => {
     expect(dom).toContain('id="chart-connected"');
     expect(dom).toContain('id="chart-rates"');
     expect(dom).toContain('id="chart-latency-connect-total"');
-    expect(dom).toMatch(/<span class="badge (?:passed|regressed)" id="verdict">/);
+    expect(dom).toContain('<span class="badge passed" id="verdict">');
     expect(dom).toContain('<table id="rows">');
   });
 

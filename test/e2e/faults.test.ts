@@ -64,7 +64,7 @@ describe('faults', () => {
     const dir = mkdtempSync(join(tmpdir(), 'herd-sigint-'));
     const out = join(dir, 'out');
     const run = start(['run', scenario(dir, LONG), '--out', out, '--workers', '2']);
-    await waitFor(() => /t=\s+\d+s/.test(run.stderr()), 20_000);
+    expect(await waitFor(() => /t=\s+\d+s/.test(run.stderr()), 20_000), run.stderr()).toBe(true);
     const kids = childrenOf(run.pid);
     expect(kids.filter((k) => k.cmdline.includes('worker.js'))).toHaveLength(2);
     expect(kids.some((k) => k.cmdline.includes('target/main.js'))).toBe(true);
@@ -89,7 +89,7 @@ describe('faults', () => {
     const dir = mkdtempSync(join(tmpdir(), 'herd-worker-'));
     const out = join(dir, 'out');
     const run = start(['run', scenario(dir, LONG.replace('hold: 40s', 'hold: 8s')), '--out', out, '--workers', '2', '--on-worker-failure', 'continue']);
-    await waitFor(() => /t=\s+\d+s/.test(run.stderr()), 20_000);
+    expect(await waitFor(() => /t=\s+\d+s/.test(run.stderr()), 20_000), run.stderr()).toBe(true);
     const worker = childrenOf(run.pid).find((k) => k.cmdline.includes('worker.js'));
     expect(worker).toBeDefined();
     process.kill(worker!.pid, 'SIGKILL');
@@ -111,7 +111,7 @@ describe('faults', () => {
     const dir = mkdtempSync(join(tmpdir(), 'herd-worker-abort-'));
     const out = join(dir, 'out');
     const run = start(['run', scenario(dir, LONG), '--out', out, '--workers', '2']);
-    await waitFor(() => /t=\s+\d+s/.test(run.stderr()), 20_000);
+    expect(await waitFor(() => /t=\s+\d+s/.test(run.stderr()), 20_000), run.stderr()).toBe(true);
     const worker = childrenOf(run.pid).find((k) => k.cmdline.includes('worker.js'));
     process.kill(worker!.pid, 'SIGKILL');
     const r = await run.done;

@@ -20,10 +20,19 @@ describe('live Prometheus metrics', () => {
     const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
     expect(await waitFor(() => /metrics: http:\/\/127\.0\.0\.1:\d+\/metrics/.test(stderr), 15_000)).toBe(true);
     const url = /metrics: (http:\/\/127\.0\.0\.1:\d+\/metrics)/.exec(stderr)?.[1] as string;
-    await new Promise((r) => setTimeout(r, 4_000)); // past the ramp, inside the hold
-    const res = await fetch(url);
-    expect(res.headers.get('content-type')).toContain('text/plain; version=0.0.4');
-    const text = await res.text();
+    // Scraped until the whole fleet is connected (the hold keeps it there for 5 s), as Prometheus
+    // would scrape it: no guess at how long the ramp takes on a busy machine.
+    let text = '';
+    let contentType: string | null = null;
+    const connected = async (): Promise<boolean> => {
+      const res = await fetch(url);
+      contentType = res.headers.get('content-type');
+      text = await res.text();
+      return text.includes('herd_devices_connected 300\n');
+    };
+    const end = Date.now() + 30_000;
+    while (!(await connected()) && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+    expect(contentType).toContain('text/plain; version=0.0.4');
     expect(text).toContain('herd_run_info{run_id="');
     expect(text).toContain('scenario="prom"} 1');
     expect(text).toContain('herd_devices_planned 300');

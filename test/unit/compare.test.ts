@@ -248,7 +248,7 @@ describe('compare: configuration and input', () => {
     const items = configurationDiff([a], [b], ['a'], ['b']).filter((i) => !i.same);
     expect(items).toEqual([
       { field: 'target', base: 'embedded, profile default', candidate: 'embedded, profile fragile', same: false },
-      { field: 'target.handshakeCostMs', base: '0', candidate: '2', same: false },
+      { field: 'target.handshakeCostMs', base: '0', candidate: '10', same: false },
       { field: 'target.maxConnections', base: 'none', candidate: '3000', same: false },
       { field: 'workers', base: '2', candidate: '1', same: false },
     ]);

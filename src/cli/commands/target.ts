@@ -14,6 +14,7 @@ interface TargetFlags {
   tls?: boolean;
   mtls?: boolean;
   handshakeCostMs?: string;
+  handshakeBurnsCpu?: boolean;
   maxConnections?: string;
   admission?: string;
   outage?: string[];
@@ -44,6 +45,7 @@ export function targetInputFromFlags(f: TargetFlags): TargetOptionsInput {
   if (f.tls) input.tls = true;
   if (f.mtls) input.mtls = true;
   if (f.handshakeCostMs !== undefined) input.handshakeCostMs = num(f.handshakeCostMs);
+  if (f.handshakeBurnsCpu) input.handshakeBurnsCpu = true;
   if (f.maxConnections !== undefined) input.maxConnections = f.maxConnections === 'none' ? null : num(f.maxConnections);
   if (f.admission !== undefined) {
     if (f.admission === 'none') input.admission = null;
@@ -68,7 +70,7 @@ export function targetInputFromFlags(f: TargetFlags): TargetOptionsInput {
 function describeKnobs(o: ResolvedTargetOptions): string {
   const a = o.admission;
   return [
-    `handshakeCostMs ${o.handshakeCostMs}`,
+    `handshakeCostMs ${o.handshakeCostMs}${o.handshakeBurnsCpu ? ' (CPU burned)' : ''}`,
     `maxConnections ${o.maxConnections ?? 'none'}`,
     `admission ${a ? `${a.ratePerS}/s burst ${a.burst} queue ${a.queue}` : 'none'}`,
     ...(o.outages.length ? [`outages ${o.outages.length}`] : []),
@@ -110,7 +112,8 @@ export function registerTarget(program: Command, ctx: CliContext): void {
     .option('--processes <n>', 'broker processes, each on its own ports', '1')
     .option('--tls', 'also listen on mqtts:// and wss:// with fixtures/tls certificates')
     .option('--mtls', 'TLS listeners require a client certificate (fixtures/tls/clients)')
-    .option('--handshake-cost-ms <ms>', 'CPU work per CONNECT (overrides the profile)')
+    .option('--handshake-cost-ms <ms>', 'service time per CONNECT, one at a time, modelled (overrides the profile)')
+    .option('--handshake-burns-cpu', 'spend --handshake-cost-ms as a busy loop instead (capacity = the CPU left)')
     .option('--max-connections <n|none>', 'open connections per process (overrides the profile)')
     .option('--admission <rate,burst,queue|none>', 'token-bucket admission per process (overrides the profile)')
     .option('--outage <at,duration[,share[,mode]]>', 'scheduled outage, e.g. 30s,10s,1,reset (repeatable)', (v: string, prev: string[] = []) => [...prev, v])

@@ -23,6 +23,8 @@ import { describeOutcome } from './outcome.js';
 import type { BreakpointReport, LevelReport } from '../../results/breakpoint-types.js';
 import { BREAKPOINT_SCHEMA_VERSION } from '../../results/breakpoint-types.js';
 import { renderBreakpointHtml } from '../../report/breakpoint-html.js';
+import { hostText } from '../../report/facts.js';
+import type { Results } from '../../results/types.js';
 
 export interface BreakpointRequest {
   scenarioPath: string;
@@ -87,6 +89,8 @@ export async function executeBreakpoint(req: BreakpointRequest, hooks: Breakpoin
 
   const levels: LevelReport[] = [];
   let target = String(loaded.resolved.target);
+  /** The level whose target lagged most (or the last): what the headline says about the machine. */
+  let hostFrom: Results | null = null;
   for (;;) {
     const step = nextLevel(levels, search);
     if (step.done) break;
@@ -115,6 +119,8 @@ export async function executeBreakpoint(req: BreakpointRequest, hooks: Breakpoin
     try {
       const run = await executeRun(runReq, { onNotice: (m) => hooks.onNotice?.(`level ${index + 1}: ${m}`) });
       target = run.results.run.target;
+      const lagged = (x: Results | null): number => x?.run.targetLag?.overBoundTotal ?? 0;
+      if (hostFrom === null || lagged(run.results) >= lagged(hostFrom)) hostFrom = run.results;
       // held-devices: the whole level is the window (no settle); achieved is connects/s over the arrival period.
       const win = held ? { rate: step.rate, settleS: 0, measureS: step.rate / section.arrivalRate } : { rate: step.rate, settleS, measureS };
       const judged = judgeLevel(run.results, win, stop.thresholds);
@@ -133,6 +139,9 @@ export async function executeBreakpoint(req: BreakpointRequest, hooks: Breakpoin
   const end = nextLevel(levels, search);
   if (!end.done) throw new HerdError('E_INTERNAL', 'the breakpoint search stopped before it was done');
   const outcome = describeOutcome(end, levels, req.run.workers, req.run.maxHandshakesInFlight, held ? 'devices' : '/s');
+  // A rate found with the target on herd's own cores describes the target on this box: say so.
+  const host = hostFrom === null ? null : hostText(hostFrom);
+  if (host !== null) outcome.headline = `${outcome.headline} (the target ${host})`;
   const values = { 'breakpoint.rate': end.end === 'harness' && end.rate === null ? null : end.rate, 'breakpoint.levels': levels.length };
   const thresholds = evaluateSearchThresholds(ci.thresholds, values);
   const failed = thresholds.some((t) => !t.passed);
