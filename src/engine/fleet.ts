@@ -99,13 +99,11 @@ export class Fleet {
     this.h.handshakeEnded?.();
   }
 
-  /** A held session ended without herd asking; returns whether herd had made its link dark. */
-  lost(slot: number): boolean {
+  /** A held session ended without herd asking (isDark says beforehand whether herd had made its link dark). */
+  lost(slot: number): void {
     this.nConnected--;
     this.conns[slot] = null;
-    const wasDark = this.dark[slot] === 1;
     this.dark[slot] = 0;
-    return wasDark;
   }
 
   /** A silent outage: the link goes dark; the session stays held until keepalive finds it dead. */

@@ -34,10 +34,14 @@ export interface RunnerOptions {
   emit(delta: MetricsDelta, health: HealthSample | null): void;
 }
 
-export interface RunEnd {
-  inFlightAtEnd: number;
+/** What the session listeners kept for the run's end (SessionListener.finish adds it). */
+export interface RunKept {
   /** Per cohort with echo telemetry: end-to-end delivery state. */
   delivery: Record<string, DeliveryState>;
+}
+
+export interface RunEnd extends RunKept {
+  inFlightAtEnd: number;
   delta: MetricsDelta;
   health: HealthSample;
 }

@@ -1,10 +1,10 @@
 /**
- * Runs one worker's slice of the plan. It wires the parts together and owns the devices' reports:
- * the scheduler (scheduler.ts) says when an attempt, churn or event is due; the fleet (fleet.ts)
- * alone moves devices between handshaking, held and closing; connect-record.ts records what an
- * attempt measured; outages.ts plays outage waves and churn; keepalive.ts finds dead sessions;
- * messaging.ts runs telemetry, requests and downlink. After a drop or a failed attempt the cohort's reconnect policy
- * applies. Emits one MetricsDelta per second through `emit`.
+ * Runs one worker's slice of the plan. It keeps the attempt, the per-second tick and the teardown:
+ * the scheduler (scheduler.ts) says when an attempt or an event is due; the fleet (fleet.ts) alone
+ * moves devices between handshaking, held and closing; everything that reacts to a session's life
+ * (what an attempt measured, steering, outages, keepalive, messaging, the reconnect policy) is a
+ * listener registered in session-listeners.ts, told in order through session-life.ts. Emits one
+ * MetricsDelta per second through `emit`.
  */
 import type { Failure } from '../protocols/classify.js';
 import { CLOSE_GRACE_MS } from '../protocols/mqtt/connection.js';
@@ -13,21 +13,17 @@ import type { Device, DeviceOwner } from '../protocols/device.js';
 import { Recorder } from '../metrics/recorder.js';
 import { expandTemplate } from '../scenario/template.js';
 import type { EngineClock, TimerHandle } from '../util/clock.js';
-import { recordConnected, recordFailed, recordOpened } from './connect-record.js';
+import { recordOpened } from './connect-record.js';
 import { DeviceTable } from './device-table.js';
-import { EV_DOWNLINK, EV_OUTAGE, EV_PUBLISH, EV_RECONNECT, EV_REQUEST } from './event-heap.js';
-import { Fleet } from './fleet.js';
+import { EV_RECONNECT } from './event-heap.js';
+import { Fleet, type FleetHost } from './fleet.js';
 import { HealthMonitor } from './health.js';
-import { KeepaliveWheel, keepaliveDue } from './keepalive.js';
-import { Messaging } from './messaging.js';
-import { OutagePlayer } from './outages.js';
 import { Scheduler } from './scheduler.js';
-import { DeviceSteering } from './steering-state.js';
-import type { RunEnd, RunnerOptions } from './runner-options.js';
+import { SessionLife } from './session-life.js';
+import { sessionParts, type EngineCore, type SessionParts } from './session-listeners.js';
+import type { RunEnd, RunKept, RunnerOptions } from './runner-options.js';
 
 export type { RunEnd, RunnerOptions };
-
-const KEEPALIVE_TIMEOUT: Failure = { origin: 'network', phase: 'held', code: 'KEEPALIVE_TIMEOUT' };
 
 export class Runner implements DeviceOwner {
   private readonly o: RunnerOptions;
@@ -37,11 +33,8 @@ export class Runner implements DeviceOwner {
   private readonly dev: DeviceTable;
   private readonly fleet: Fleet;
   private readonly scheduler: Scheduler;
-  private readonly keepalive: KeepaliveWheel[];
-  /** Server-directed behaviour (MQTT 5 signals, SDK presets' backoff reset): steering-state.ts. */
-  private readonly steering: DeviceSteering;
-  private readonly messaging: Messaging;
-  private readonly outages: OutagePlayer;
+  private readonly parts: SessionParts;
+  private readonly life: SessionLife;
   private tearingDown = false;
   private tickTimer: TimerHandle | null = null;
   private forceTimer: TimerHandle | null = null;
@@ -53,21 +46,29 @@ export class Runner implements DeviceOwner {
     const runner = this;
     this.o = o;
     this.clock = o.clock;
-    const s = o.scenario;
-    this.rec = new Recorder(s.cohorts.map((c) => c.name));
+    this.rec = new Recorder(o.scenario.cohorts.map((c) => c.name));
     this.health = o.health ?? new HealthMonitor();
     this.dev = new DeviceTable(o, expandTemplate);
-    this.fleet = new Fleet(o.ids.length, {
-      dev: this.dev,
+    // Getters, not copies: the parts read the runner's state as it is when they act.
+    const core: EngineCore & FleetHost = {
+      o,
       rec: this.rec,
+      dev: this.dev,
+      get fleet() {
+        return runner.fleet;
+      },
+      get scheduler() {
+        return runner.scheduler;
+      },
       get tearingDown() {
         return runner.tearingDown;
       },
+      now: () => this.now(),
+      at: (us) => this.at(us),
       push: (atUs, slot, kind) => this.scheduler.push(atUs, slot, kind),
       handshakeEnded: () => this.scheduler.handshakeEnded(),
-    });
-    this.keepalive = s.cohorts.map((c) => new KeepaliveWheel(c.device.keepaliveUs));
-    this.steering = new DeviceSteering(s, o.targets, this.rec, this.dev);
+    };
+    this.fleet = new Fleet(o.ids.length, core);
     this.scheduler = new Scheduler(
       {
         clock: o.clock,
@@ -81,39 +82,12 @@ export class Runner implements DeviceOwner {
           return runner.fleet.handshaking;
         },
         planned: (slot, atUs) => this.attempt(slot, atUs, false),
-        churn: (slot, atUs) => this.outages.churn(slot, atUs),
+        churn: (slot, atUs) => this.parts.churn(slot, atUs),
         event: (kind, slot, atUs, nowUs) => this.event(kind, slot, atUs, nowUs),
       },
     );
-    this.messaging = new Messaging(
-      {
-        scenario: s,
-        runId: o.runId,
-        workerIndex: o.workerIndex,
-        ids: o.ids,
-        durationUs: o.plan.durationUs,
-        cohortOf: (slot) => this.dev.cohort(slot),
-        schedulePublish: (slot, atUs) => this.scheduler.push(atUs, slot, EV_PUBLISH),
-        scheduleRequest: (slot, atUs) => this.scheduler.push(atUs, slot, EV_REQUEST),
-        scheduleDownlink: (slot, atUs) => this.scheduler.push(atUs, slot, EV_DOWNLINK),
-        cloudTargets: this.dev.targetsOf(0),
-        cloud: { now: () => this.now(), clock: this.clock, at: (us: number) => this.at(us), runId: o.runId, workerIndex: o.workerIndex, maxPacketBytes: o.maxPacketBytes, rec: this.rec, onReady: () => {} },
-      },
-      this.rec,
-    );
-    this.outages = new OutagePlayer({
-      dev: this.dev,
-      fleet: this.fleet,
-      rec: this.rec,
-      plan: o.plan,
-      get tearingDown() {
-        return runner.tearingDown;
-      },
-      now: () => this.now(),
-      at: (us) => this.at(us),
-      soon: (fn) => this.clock.setImmediate(fn, undefined),
-    });
-    o.plan.outages.forEach((out, i) => this.scheduler.push(out.atUs, i, EV_OUTAGE));
+    this.parts = sessionParts(core);
+    this.life = new SessionLife(this.parts.listeners);
   }
 
   now(): number {
@@ -123,7 +97,7 @@ export class Runner implements DeviceOwner {
   /** Runs until teardown completes; resolves with what was still in flight at the end. */
   run(): Promise<RunEnd> {
     this.health.start();
-    this.messaging.start();
+    this.life.start();
     this.scheduler.start();
     this.scheduleTick();
     return new Promise((resolve) => {
@@ -139,15 +113,12 @@ export class Runner implements DeviceOwner {
   // ---- what the scheduler starts ----
 
   private event(kind: number, slot: number, atUs: number, nowUs: number): boolean {
-    if (kind === EV_RECONNECT) {
-      this.dev.pending[slot] = 0;
-      return this.attempt(slot, atUs, true);
+    if (kind !== EV_RECONNECT) {
+      this.parts.events[kind]?.(slot, atUs, nowUs);
+      return false;
     }
-    if (kind === EV_OUTAGE) this.outages.start(slot, nowUs);
-    else if (kind === EV_REQUEST) this.messaging.requestDue(slot, this.fleet.device(slot)?.mqtt ?? null, nowUs);
-    else if (kind === EV_PUBLISH) this.messaging.publishDue(slot, this.fleet.device(slot)?.mqtt ?? null, nowUs);
-    else if (kind === EV_DOWNLINK) this.messaging.downlinkDue(slot, atUs);
-    return false;
+    this.dev.pending[slot] = 0;
+    return this.attempt(slot, atUs, true);
   }
 
   /** Starts one attempt; returns whether a socket was opened. */
@@ -172,67 +143,44 @@ export class Runner implements DeviceOwner {
     d.attemptsSinceDrop[slot] = (d.attemptsSinceDrop[slot] as number) + 1;
     this.rec.count('started', d.cohort(slot));
     const c = this.o.open ? this.o.open(slot, this) : d.open(slot, this);
-    this.fleet.opened(slot, c);
+    this.life.attemptStarted(slot, c);
     const lagUs = recordOpened(this.rec, c, intendedUs);
     if (lagUs > this.scheduleLagMaxUs) this.scheduleLagMaxUs = lagUs;
     return true;
   }
 
-  // ---- the devices' reports (DeviceOwner) ----
+  // ---- the devices' reports (DeviceOwner), told to the session listeners ----
 
   onConnected(c: Device): void {
     const now = c.readyUs;
     this.at(now);
-    const slot = c.deviceId;
-    const d = this.dev;
-    const cohort = d.cohort(slot);
-    this.fleet.ready();
-    recordConnected(this.rec, c, d.intendedUs[slot] as number, cohort);
-    this.steering.restartBackoff(slot, 0);
-    this.outages.reconnected(slot, now);
-    d.attemptsSinceDrop[slot] = 0;
-    if (this.tearingDown) {
-      this.fleet.endSession(slot, 'end', 'never');
-      return;
-    }
-    d.session[slot] = ((d.session[slot] as number) + 1) >>> 0;
-    if (!this.steering.onConnected(slot, c, cohort, d.session[slot] as number, now)) this.keepalive[cohort]?.add(slot, d.session[slot] as number, now);
-    if (now < (d.offlineUntilUs[slot] as number)) {
-      // Connected just as its network went down (the handshake was already in flight).
-      this.outages.drop(slot, this.o.plan.outages[d.outageOf[slot] as number]?.mode ?? 'reset');
-      return;
-    }
-    if (c.sessionPresent) this.rec.counters.sessionPresent++;
-    if (c.mqtt !== null) this.messaging.onConnected(slot, c.mqtt, now);
+    this.life.connected(c.deviceId, c, now);
+    // A session that comes up during teardown is ended at once.
+    if (this.tearingDown) this.fleet.endSession(c.deviceId, 'end', 'never');
+    else this.life.held(c.deviceId, c, now);
   }
 
   onSubscribed(c: Device, _packetId: number, granted: number[], latencyUs: number): void {
     const now = this.now();
     this.at(now);
-    this.messaging.onSubscribed(c.deviceId, granted, latencyUs, now);
+    this.life.subscribed(c.deviceId, granted, latencyUs, now);
   }
 
   onPublished(_c: Device, _packetId: number, _qos: 1 | 2, latencyUs: number, reasonCode: number): void {
     this.at(this.now());
-    this.messaging.onPublished(latencyUs, reasonCode);
+    this.life.published(latencyUs, reasonCode);
   }
 
   /** MQTT: an inbound PUBLISH. */
   onMessage(c: Device, m: InboundMessage): void {
     this.at(m.receivedUs);
-    this.messaging.onMessage(c.deviceId, m, c);
+    this.life.message(c.deviceId, m, c);
   }
 
   onFailed(c: Device, f: Failure): void {
     const now = this.now();
     this.at(now);
-    const slot = c.deviceId;
-    this.fleet.failed(slot);
-    recordFailed(this.rec, f, this.dev.intendedUs[slot] as number, now, this.dev.cohort(slot));
-    this.outages.joinTargetOutage(slot, now, c.socketOpenUs);
-    this.dev.failover(slot);
-    this.steering.onEnded(slot, c);
-    this.fleet.reconnectLater(slot, now);
+    this.life.failed(c.deviceId, c, f, now);
     this.maybeFinish();
   }
 
@@ -240,37 +188,23 @@ export class Runner implements DeviceOwner {
     if (this.fleet.isAbandoned(c)) return;
     const now = this.now();
     this.at(now);
-    const slot = c.deviceId;
-    // A session herd's own silent outage made dark was counted as that outage's drop, not the target's.
-    const herdsOutage = this.fleet.lost(slot);
-    if (!herdsOutage) {
-      this.outages.joinTargetOutage(slot, now, f.code === KEEPALIVE_TIMEOUT.code ? c.pingSentUs : now);
-      this.rec.counters.disconnects++;
-      this.rec.error(f, this.dev.cohort(slot));
-      this.dev.attemptsSinceDrop[slot] = 0;
-    }
-    this.steering.restartBackoff(slot, now - c.readyUs);
-    this.steering.onEnded(slot, c);
-    this.messaging.sessionEnded(slot);
-    this.fleet.reconnectLater(slot, now);
+    this.life.lost(c.deviceId, c, f, now, this.fleet.isDark(c.deviceId));
     this.maybeFinish();
   }
 
   onClosed(c: Device): void {
     if (this.fleet.isAbandoned(c)) return;
-    this.steering.restartBackoff(c.deviceId, this.now() - c.readyUs);
-    this.messaging.sessionEnded(c.deviceId);
-    this.fleet.closed(c.deviceId, this.now());
+    this.life.closed(c.deviceId, c, this.now());
     this.maybeFinish();
   }
 
-  // ---- the per-second tick: flush, keepalive, teardown at the plan's end ----
+  // ---- the per-second tick: flush, the listeners' tick (keepalive), teardown at the plan's end ----
 
   private scheduleTick(): void {
     const now = this.now();
     const nextSecondUs = (Math.floor(now / 1e6) + 1) * 1e6;
-    const teardownUs = this.o.plan.durationUs;
-    const atUs = !this.tearingDown && teardownUs > now && teardownUs < nextSecondUs ? teardownUs : nextSecondUs;
+    const endUs = this.o.plan.durationUs;
+    const atUs = !this.tearingDown && endUs > now && endUs < nextSecondUs ? endUs : nextSecondUs;
     this.tickTimer = this.clock.setTimeout((r) => r.onTick(), Math.max(1, Math.ceil((atUs - now) / 1000)), this);
   }
 
@@ -279,15 +213,7 @@ export class Runner implements DeviceOwner {
     if (!this.tearingDown && now >= this.o.plan.durationUs) this.teardown();
     this.at(now);
     this.emitReady();
-    if (!this.tearingDown) {
-      // Nothing received for K after a PINGREQ: the target is gone as far as the device can tell.
-      // Lost like any other session (onLost): counted, and the policy applies.
-      const device = (slot: number): Device | null => this.fleet.device(slot);
-      const session = (slot: number): number => this.dev.session[slot] as number;
-      const dead = (slot: number): void => this.fleet.device(slot)?.expire(KEEPALIVE_TIMEOUT);
-      keepaliveDue(this.keepalive, { device, session }, now, dead);
-      this.steering.keepaliveDue(now, device, session, dead);
-    }
+    if (!this.tearingDown) this.life.tick(now);
     if (this.finished !== null) this.scheduleTick();
   }
 
@@ -308,12 +234,13 @@ export class Runner implements DeviceOwner {
 
   private teardown(): void {
     if (this.tearingDown) return;
-    this.at(this.now());
+    const now = this.now();
+    this.at(now);
     this.tearingDown = true;
     const { notStarted, reconnectsCancelled } = this.scheduler.stop();
     this.rec.counters.dropped += notStarted;
     this.rec.counters.reconnectsCancelled += reconnectsCancelled;
-    this.messaging.stop();
+    this.life.teardown(now);
     this.fleet.endAll(this.clock, () => this.at(this.now()));
     // Handshakes still in flight get a bounded time to finish; then they are counted as in flight.
     const graceMs = Math.min(5_000, this.o.scenario.device.connectTimeoutUs / 1000);
@@ -341,6 +268,8 @@ export class Runner implements DeviceOwner {
     this.at(this.now());
     this.emitReady();
     const delta = this.rec.finishCurrent(0, 0);
-    done({ inFlightAtEnd: this.inFlightAtEnd, delivery: this.messaging.state(), delta, health: this.health.sample(this.scheduleLagMaxUs) });
+    const kept: RunKept = { delivery: {} };
+    this.life.finish(kept);
+    done({ inFlightAtEnd: this.inFlightAtEnd, ...kept, delta, health: this.health.sample(this.scheduleLagMaxUs) });
   }
 }
