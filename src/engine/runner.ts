@@ -1,26 +1,22 @@
 /**
- * Runs one worker's slice of the plan. It keeps the attempt, the per-second tick and the teardown:
- * the scheduler (scheduler.ts) says when an attempt or an event is due; the fleet (fleet.ts) alone
- * moves devices between handshaking, held and closing; everything that reacts to a session's life
- * (what an attempt measured, steering, outages, keepalive, messaging, the reconnect policy) is a
- * listener registered in session-listeners.ts, told in order through session-life.ts. Emits one
- * MetricsDelta per second through `emit`.
+ * Runs one worker's slice of the plan. It keeps the attempt, the per-second tick and the teardown;
+ * the scheduler says when an attempt is due, the fleet alone moves devices between handshaking,
+ * held and closing, and every part that reacts to a session's life (what an attempt measured,
+ * steering, outages, keepalive, messaging, the reconnect policy) is a listener that engine-parts.ts
+ * builds and registers in order: the devices' reports go to them all through session-life.ts.
+ * Emits one MetricsDelta per second through `emit`.
  */
 import type { Failure } from '../protocols/classify.js';
 import { CLOSE_GRACE_MS } from '../protocols/mqtt/connection.js';
-import type { InboundMessage } from '../protocols/mqtt/messaging.js';
-import type { Device, DeviceOwner } from '../protocols/device.js';
-import { Recorder } from '../metrics/recorder.js';
-import { expandTemplate } from '../scenario/template.js';
+import type { Device, DeviceOwner, InboundMessage } from '../protocols/device.js';
+import type { Recorder } from '../metrics/recorder.js';
 import type { EngineClock, TimerHandle } from '../util/clock.js';
-import { recordOpened } from './connect-record.js';
-import { DeviceTable } from './device-table.js';
-import { EV_RECONNECT } from './event-heap.js';
-import { Fleet, type FleetHost } from './fleet.js';
-import { HealthMonitor } from './health.js';
-import { Scheduler } from './scheduler.js';
-import { SessionLife } from './session-life.js';
-import { sessionParts, type EngineCore, type SessionParts } from './session-listeners.js';
+import type { DeviceTable } from './device-table.js';
+import type { Emitter } from './emitter.js';
+import { buildEngine } from './engine-parts.js';
+import type { Fleet } from './fleet.js';
+import type { Scheduler } from './scheduler.js';
+import type { SessionLife } from './session-life.js';
 import type { RunEnd, RunKept, RunnerOptions } from './runner-options.js';
 
 export type { RunEnd, RunnerOptions };
@@ -29,65 +25,30 @@ export class Runner implements DeviceOwner {
   private readonly o: RunnerOptions;
   private readonly clock: EngineClock;
   private readonly rec: Recorder;
-  private readonly health: Pick<HealthMonitor, 'start' | 'stop' | 'sample'>;
   private readonly dev: DeviceTable;
   private readonly fleet: Fleet;
   private readonly scheduler: Scheduler;
-  private readonly parts: SessionParts;
   private readonly life: SessionLife;
+  private readonly out: Emitter;
   private tearingDown = false;
   private tickTimer: TimerHandle | null = null;
   private forceTimer: TimerHandle | null = null;
-  private scheduleLagMaxUs = 0;
-  private inFlightAtEnd = 0;
   private finished: ((r: RunEnd) => void) | null = null;
 
   constructor(o: RunnerOptions) {
-    const runner = this;
     this.o = o;
     this.clock = o.clock;
-    this.rec = new Recorder(o.scenario.cohorts.map((c) => c.name));
-    this.health = o.health ?? new HealthMonitor();
-    this.dev = new DeviceTable(o, expandTemplate);
-    // Getters, not copies: the parts read the runner's state as it is when they act.
-    const core: EngineCore & FleetHost = {
-      o,
-      rec: this.rec,
-      dev: this.dev,
-      get fleet() {
-        return runner.fleet;
-      },
-      get scheduler() {
-        return runner.scheduler;
-      },
-      get tearingDown() {
-        return runner.tearingDown;
-      },
-      now: () => this.now(),
+    const e = buildEngine(o, {
+      tearingDown: () => this.tearingDown,
       at: (us) => this.at(us),
-      push: (atUs, slot, kind) => this.scheduler.push(atUs, slot, kind),
-      handshakeEnded: () => this.scheduler.handshakeEnded(),
-    };
-    this.fleet = new Fleet(o.ids.length, core);
-    this.scheduler = new Scheduler(
-      {
-        clock: o.clock,
-        slots: o.ids.length,
-        plannedAtUs: (slot) => o.plan.connectAtUs[o.ids[slot] as number] as number,
-        churn: this.dev.churnSchedule(),
-        maxHandshakesInFlight: o.maxHandshakesInFlight,
-      },
-      {
-        get handshaking() {
-          return runner.fleet.handshaking;
-        },
-        planned: (slot, atUs) => this.attempt(slot, atUs, false),
-        churn: (slot, atUs) => this.parts.churn(slot, atUs),
-        event: (kind, slot, atUs, nowUs) => this.event(kind, slot, atUs, nowUs),
-      },
-    );
-    this.parts = sessionParts(core);
-    this.life = new SessionLife(this.parts.listeners);
+      attempt: (slot, intendedUs, isReconnect) => this.attempt(slot, intendedUs, isReconnect),
+    });
+    this.rec = e.rec;
+    this.dev = e.dev;
+    this.fleet = e.fleet;
+    this.scheduler = e.scheduler;
+    this.life = e.life;
+    this.out = e.out;
   }
 
   now(): number {
@@ -96,7 +57,7 @@ export class Runner implements DeviceOwner {
 
   /** Runs until teardown completes; resolves with what was still in flight at the end. */
   run(): Promise<RunEnd> {
-    this.health.start();
+    this.out.start();
     this.life.start();
     this.scheduler.start();
     this.scheduleTick();
@@ -105,26 +66,9 @@ export class Runner implements DeviceOwner {
     });
   }
 
-  /** Starts teardown now (end of plan, or an abort from the coordinator). */
-  stop(): void {
-    this.teardown();
-  }
-
-  // ---- what the scheduler starts ----
-
-  private event(kind: number, slot: number, atUs: number, nowUs: number): boolean {
-    if (kind !== EV_RECONNECT) {
-      this.parts.events[kind]?.(slot, atUs, nowUs);
-      return false;
-    }
-    this.dev.pending[slot] = 0;
-    return this.attempt(slot, atUs, true);
-  }
-
   /** Starts one attempt; returns whether a socket was opened. */
   private attempt(slot: number, intendedUs: number, isReconnect: boolean): boolean {
-    const now = this.now();
-    this.at(now);
+    const now = this.advance();
     const d = this.dev;
     if (isReconnect) this.rec.counters.reconnects++;
     if (now < (d.offlineUntilUs[slot] as number)) {
@@ -144,8 +88,7 @@ export class Runner implements DeviceOwner {
     this.rec.count('started', d.cohort(slot));
     const c = this.o.open ? this.o.open(slot, this) : d.open(slot, this);
     this.life.attemptStarted(slot, c);
-    const lagUs = recordOpened(this.rec, c, intendedUs);
-    if (lagUs > this.scheduleLagMaxUs) this.scheduleLagMaxUs = lagUs;
+    this.out.opened(c, intendedUs);
     return true;
   }
 
@@ -161,13 +104,11 @@ export class Runner implements DeviceOwner {
   }
 
   onSubscribed(c: Device, _packetId: number, granted: number[], latencyUs: number): void {
-    const now = this.now();
-    this.at(now);
-    this.life.subscribed(c.deviceId, granted, latencyUs, now);
+    this.life.subscribed(c.deviceId, granted, latencyUs, this.advance());
   }
 
   onPublished(_c: Device, _packetId: number, _qos: 1 | 2, latencyUs: number, reasonCode: number): void {
-    this.at(this.now());
+    this.advance();
     this.life.published(latencyUs, reasonCode);
   }
 
@@ -178,17 +119,13 @@ export class Runner implements DeviceOwner {
   }
 
   onFailed(c: Device, f: Failure): void {
-    const now = this.now();
-    this.at(now);
-    this.life.failed(c.deviceId, c, f, now);
+    this.life.failed(c.deviceId, c, f, this.advance());
     this.maybeFinish();
   }
 
   onLost(c: Device, f: Failure): void {
     if (this.fleet.isAbandoned(c)) return;
-    const now = this.now();
-    this.at(now);
-    this.life.lost(c.deviceId, c, f, now, this.fleet.isDark(c.deviceId));
+    this.life.lost(c.deviceId, c, f, this.advance(), this.fleet.isDark(c.deviceId));
     this.maybeFinish();
   }
 
@@ -210,9 +147,9 @@ export class Runner implements DeviceOwner {
 
   private onTick(): void {
     const now = this.now();
-    if (!this.tearingDown && now >= this.o.plan.durationUs) this.teardown();
+    if (!this.tearingDown && now >= this.o.plan.durationUs) this.stop();
     this.at(now);
-    this.emitReady();
+    this.out.flush();
     if (!this.tearingDown) this.life.tick(now);
     if (this.finished !== null) this.scheduleTick();
   }
@@ -222,20 +159,17 @@ export class Runner implements DeviceOwner {
     this.rec.advance(nowUs, this.fleet.connected, this.fleet.handshaking);
   }
 
-  private emitReady(): void {
-    const ready = this.rec.takeReady();
-    if (ready.length === 0) return;
-    const health = this.health.sample(this.scheduleLagMaxUs);
-    this.scheduleLagMaxUs = 0;
-    ready.forEach((d, i) => this.o.emit(d, i === ready.length - 1 ? health : null));
-  }
-
-  // ---- teardown ----
-
-  private teardown(): void {
-    if (this.tearingDown) return;
+  /** Moves the recorder to now; returns now. */
+  private advance(): number {
     const now = this.now();
     this.at(now);
+    return now;
+  }
+
+  /** Starts teardown now (end of plan, or an abort from the coordinator). */
+  stop(): void {
+    if (this.tearingDown) return;
+    const now = this.advance();
     this.tearingDown = true;
     const { notStarted, reconnectsCancelled } = this.scheduler.stop();
     this.rec.counters.dropped += notStarted;
@@ -248,28 +182,27 @@ export class Runner implements DeviceOwner {
     this.maybeFinish();
   }
 
+  /** The grace ran out: what is still handshaking is counted as in flight at the end. */
   private forceEnd(): void {
-    if (this.finished === null) return;
-    this.inFlightAtEnd += this.fleet.abortAll();
-    this.finish();
+    if (this.finished !== null) this.finish(this.fleet.abortAll());
   }
 
   private maybeFinish(): void {
     if (this.tearingDown && this.fleet.idle) this.finish();
   }
 
-  private finish(): void {
+  private finish(inFlightAtEnd = 0): void {
     const done = this.finished;
     if (done === null) return;
     this.finished = null;
     if (this.tickTimer !== null) this.clock.clearTimeout(this.tickTimer);
     if (this.forceTimer !== null) this.clock.clearTimeout(this.forceTimer);
-    this.health.stop();
-    this.at(this.now());
-    this.emitReady();
+    this.out.stop();
+    this.advance();
+    this.out.flush();
     const delta = this.rec.finishCurrent(0, 0);
     const kept: RunKept = { delivery: {} };
     this.life.finish(kept);
-    done({ inFlightAtEnd: this.inFlightAtEnd, ...kept, delta, health: this.health.sample(this.scheduleLagMaxUs) });
+    done({ inFlightAtEnd, ...kept, delta, health: this.out.sample() });
   }
 }

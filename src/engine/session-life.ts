@@ -6,9 +6,7 @@
  * listener does not have costs nothing (each hook's listeners are collected once, up front).
  */
 import type { Failure } from '../protocols/classify.js';
-import type { Device } from '../protocols/device.js';
-import type { MqttConnection } from '../protocols/mqtt/connection.js';
-import type { InboundMessage } from '../protocols/mqtt/messaging.js';
+import type { Device, InboundMessage } from '../protocols/device.js';
 import type { RunKept } from './runner-options.js';
 
 export interface SessionListener {
@@ -26,7 +24,7 @@ export interface SessionListener {
   /** MQTT: a SUBACK, a PUBACK/PUBCOMP, an inbound PUBLISH. */
   subscribed?(slot: number, granted: readonly number[], latencyUs: number, nowUs: number): void;
   published?(latencyUs: number, reasonCode: number): void;
-  message?(slot: number, m: InboundMessage, c: MqttConnection): void;
+  message?(slot: number, m: InboundMessage, c: Device): void;
   failed?(slot: number, c: Device, f: Failure, nowUs: number): void;
   /**
    * A held session ended without herd asking. `herdsOutage`: herd's own silent outage had made its
@@ -114,7 +112,7 @@ export class SessionLife implements Required<SessionListener> {
     const h = this.onPublished;
     for (let i = 0; i < h.length; i++) (h[i] as Hook<'published'>)(latencyUs, reasonCode);
   }
-  message(slot: number, m: InboundMessage, c: MqttConnection): void {
+  message(slot: number, m: InboundMessage, c: Device): void {
     const h = this.onMessage;
     for (let i = 0; i < h.length; i++) (h[i] as Hook<'message'>)(slot, m, c);
   }

@@ -1,0 +1,158 @@
+/**
+ * Builds one worker's engine: the recorder, the device table, the fleet, the scheduler, and every
+ * part that reacts to a session's life, registered here — the one place — in the order they hear of
+ * it (session-life.ts; the adapters are in session-listeners.ts). A feature that reacts to attempts,
+ * connects, losses or ticks is one more part and one more listener here, plus an event kind if it
+ * has timed work; runner.ts, which keeps the attempt, the tick and the teardown, does not change.
+ *
+ * The order is part of the accounting: the fleet's gauges move first (the recorder's per-second
+ * gauges and the handshake cap read them); what an attempt measured is recorded before anything
+ * reacts to its outcome; a backoff restart comes before the reconnect policy reads the backoff;
+ * what follows a session's end (the policy, a churn's reconnect) comes last.
+ */
+import { Recorder } from '../metrics/recorder.js';
+import { expandTemplate } from '../scenario/template.js';
+import { DeviceTable } from './device-table.js';
+import { Emitter } from './emitter.js';
+import { EV_DOWNLINK, EV_OUTAGE, EV_PUBLISH, EV_RECONNECT, EV_REQUEST } from './event-heap.js';
+import { Fleet } from './fleet.js';
+import { HealthMonitor } from './health.js';
+import { Messaging } from './messaging.js';
+import { OutagePlayer } from './outages.js';
+import type { RunnerOptions } from './runner-options.js';
+import { Scheduler } from './scheduler.js';
+import { SessionLife } from './session-life.js';
+import * as on from './session-listeners.js';
+import { DeviceSteering } from './steering-state.js';
+
+/** What the runner lends the parts: its state as it is when they act, and its attempt. */
+export interface RunnerSide {
+  /** Whether teardown has begun. */
+  tearingDown(): boolean;
+  /** Moves the recorder to the second `nowUs` is in. */
+  at(nowUs: number): void;
+  /** Starts one attempt; returns whether a socket was opened. */
+  attempt(slot: number, intendedUs: number, isReconnect: boolean): boolean;
+}
+
+export interface Engine {
+  readonly rec: Recorder;
+  readonly dev: DeviceTable;
+  readonly fleet: Fleet;
+  readonly scheduler: Scheduler;
+  /** Tells every session listener, in order. */
+  readonly life: SessionLife;
+  readonly out: Emitter;
+}
+
+/** A scheduler event of one kind is due for `slot` (intended at `atUs`). */
+type EventHandler = (slot: number, atUs: number, nowUs: number) => void;
+
+export function buildEngine(o: RunnerOptions, runner: RunnerSide): Engine {
+  const rec = new Recorder(o.scenario.cohorts.map((c) => c.name));
+  const out = new Emitter(rec, o.health ?? new HealthMonitor(), o);
+  const dev = new DeviceTable(o, expandTemplate);
+  const fleet = new Fleet(o.ids.length, {
+    dev,
+    rec,
+    get tearingDown() {
+      return runner.tearingDown();
+    },
+    push: (atUs, slot, kind) => scheduler.push(atUs, slot, kind),
+    handshakeEnded: () => scheduler.handshakeEnded(),
+  });
+  /** The scheduler's events by kind; a reconnect (EV_RECONNECT) is the runner's attempt. */
+  const events: (EventHandler | undefined)[] = [];
+  const scheduler = new Scheduler(
+    {
+      clock: o.clock,
+      slots: o.ids.length,
+      plannedAtUs: (slot) => o.plan.connectAtUs[o.ids[slot] as number] as number,
+      churn: dev.churnSchedule(),
+      maxHandshakesInFlight: o.maxHandshakesInFlight,
+    },
+    {
+      get handshaking() {
+        return fleet.handshaking;
+      },
+      planned: (slot, atUs) => runner.attempt(slot, atUs, false),
+      churn: (slot, atUs) => outages.churn(slot, atUs),
+      event: (kind, slot, atUs, nowUs) => {
+        if (kind !== EV_RECONNECT) {
+          events[kind]?.(slot, atUs, nowUs);
+          return false;
+        }
+        dev.pending[slot] = 0;
+        return runner.attempt(slot, atUs, true);
+      },
+    },
+  );
+  const steering = new DeviceSteering(o.scenario, o.targets, rec, dev);
+  const messaging = newMessaging(o, rec, dev, scheduler, runner);
+  const outages = new OutagePlayer({
+    dev,
+    fleet,
+    rec,
+    plan: o.plan,
+    get tearingDown() {
+      return runner.tearingDown();
+    },
+    now: () => o.clock.nowUs(),
+    at: (us) => runner.at(us),
+    soon: (fn) => o.clock.setImmediate(fn, undefined),
+  });
+  const life = new SessionLife([
+    on.fleetMoves(fleet),
+    on.connectRecord(rec, dev),
+    on.targetLosses(outages, rec, dev),
+    on.backoffRestart(steering),
+    on.outageRecovery(outages, dev),
+    on.failover(dev),
+    on.keepalive(o.scenario, dev, fleet, steering),
+    on.offlineGate(outages, dev, o.plan),
+    on.sessionPresent(rec),
+    on.serverSignals(steering),
+    on.telemetry(messaging),
+    on.whatFollows(fleet),
+  ]);
+  events[EV_OUTAGE] = (outage, _atUs, nowUs) => outages.start(outage, nowUs);
+  events[EV_REQUEST] = (slot, _atUs, nowUs) => messaging.requestDue(slot, fleet.device(slot)?.mqtt ?? null, nowUs);
+  events[EV_PUBLISH] = (slot, _atUs, nowUs) => messaging.publishDue(slot, fleet.device(slot)?.mqtt ?? null, nowUs);
+  events[EV_DOWNLINK] = (slot, atUs) => messaging.downlinkDue(slot, atUs);
+  o.plan.outages.forEach((out, i) => scheduler.push(out.atUs, i, EV_OUTAGE));
+  return { rec, dev, fleet, scheduler, life, out };
+}
+
+function newMessaging(
+  o: RunnerOptions,
+  rec: Recorder,
+  dev: DeviceTable,
+  scheduler: Scheduler,
+  runner: RunnerSide,
+): Messaging {
+  return new Messaging(
+    {
+      scenario: o.scenario,
+      runId: o.runId,
+      workerIndex: o.workerIndex,
+      ids: o.ids,
+      durationUs: o.plan.durationUs,
+      cohortOf: (slot) => dev.cohort(slot),
+      schedulePublish: (slot, atUs) => scheduler.push(atUs, slot, EV_PUBLISH),
+      scheduleRequest: (slot, atUs) => scheduler.push(atUs, slot, EV_REQUEST),
+      scheduleDownlink: (slot, atUs) => scheduler.push(atUs, slot, EV_DOWNLINK),
+      cloudTargets: dev.targetsOf(0),
+      cloud: {
+        now: () => o.clock.nowUs(),
+        clock: o.clock,
+        at: (us) => runner.at(us),
+        runId: o.runId,
+        workerIndex: o.workerIndex,
+        maxPacketBytes: o.maxPacketBytes,
+        rec,
+        onReady: () => {},
+      },
+    },
+    rec,
+  );
+}
