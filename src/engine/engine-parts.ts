@@ -114,6 +114,7 @@ export function buildEngine(o: RunnerOptions, runner: RunnerSide): Engine {
     on.serverSignals(steering),
     on.telemetry(messaging),
     on.whatFollows(fleet),
+    ...(o.listeners ?? []),
   ]);
   events[EV_OUTAGE] = (outage, _atUs, nowUs) => outages.start(outage, nowUs);
   events[EV_REQUEST] = (slot, _atUs, nowUs) => messaging.requestDue(slot, fleet.device(slot)?.mqtt ?? null, nowUs);

@@ -4,12 +4,12 @@
  */
 import type { Device, DeviceOwner } from '../protocols/device.js';
 import type { DeviceKindTable } from '../protocols/kinds.js';
-import type { DeliveryState } from '../metrics/delivery.js';
 import type { MetricsDelta } from '../metrics/recorder.js';
 import type { Plan } from '../plan/plan.js';
 import type { ResolvedScenario } from '../results/resolved-scenario.js';
 import type { EngineClock } from '../util/clock.js';
 import type { HealthMonitor, HealthSample } from './health.js';
+import type { RunKept, SessionListener } from './session-life.js';
 
 export interface RunnerOptions {
   runId: string;
@@ -30,14 +30,10 @@ export interface RunnerOptions {
   kinds?: DeviceKindTable;
   /** The harness's self-watch (default: HealthMonitor). */
   health?: Pick<HealthMonitor, 'start' | 'stop' | 'sample'>;
+  /** More session listeners, told after the engine's own (a test watches a session's life through one). */
+  listeners?: readonly SessionListener[];
   /** Health is sampled once per timer tick: only the last delta of a tick carries it. */
   emit(delta: MetricsDelta, health: HealthSample | null): void;
-}
-
-/** What the session listeners kept for the run's end (SessionListener.finish adds it). */
-export interface RunKept {
-  /** Per cohort with echo telemetry: end-to-end delivery state. */
-  delivery: Record<string, DeliveryState>;
 }
 
 export interface RunEnd extends RunKept {

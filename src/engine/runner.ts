@@ -16,8 +16,8 @@ import type { Emitter } from './emitter.js';
 import { buildEngine } from './engine-parts.js';
 import type { Fleet } from './fleet.js';
 import type { Scheduler } from './scheduler.js';
-import type { SessionLife } from './session-life.js';
-import type { RunEnd, RunKept, RunnerOptions } from './runner-options.js';
+import type { RunKept, SessionLife } from './session-life.js';
+import type { RunEnd, RunnerOptions } from './runner-options.js';
 
 export type { RunEnd, RunnerOptions };
 

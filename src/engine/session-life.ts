@@ -7,7 +7,13 @@
  */
 import type { Failure } from '../protocols/classify.js';
 import type { Device, InboundMessage } from '../protocols/device.js';
-import type { RunKept } from './runner-options.js';
+import type { DeliveryState } from '../metrics/delivery.js';
+
+/** What the listeners kept for the run's end (SessionListener.finish adds it; RunEnd carries it). */
+export interface RunKept {
+  /** Per cohort with echo telemetry: end-to-end delivery state. */
+  delivery: Record<string, DeliveryState>;
+}
 
 export interface SessionListener {
   /** The run starts, before the first attempt. */

@@ -7,6 +7,7 @@
 import type { Failure } from '../../src/protocols/classify.js';
 import type { ConnState, Device, DeviceOwner, PhaseTimes } from '../../src/protocols/device.js';
 import type { HealthSample } from '../../src/engine/health.js';
+import type { SessionListener } from '../../src/engine/session-life.js';
 import type { MetricsDelta } from '../../src/metrics/recorder.js';
 import { buildPlan, type Plan } from '../../src/plan/plan.js';
 import { validateScenario } from '../../src/scenario/validate.js';
@@ -149,7 +150,12 @@ const ZERO_HEALTH = { start(): void {}, stop(): void {}, sample: (): HealthSampl
 export function startEngine(
   scenario: Record<string, unknown>,
   target: FakeTarget = QUIET_TARGET,
-  o: { maxHandshakesInFlight?: number; open?: (slot: number, owner: DeviceOwner, clock: FakeClock) => Device } = {},
+  o: {
+    maxHandshakesInFlight?: number;
+    open?: (slot: number, owner: DeviceOwner, clock: FakeClock) => Device;
+    /** Told after the engine's own listeners. */
+    listeners?: SessionListener[];
+  } = {},
 ): EngineRun {
   const resolved = validateScenario({ name: 'engine-test', ...scenario }, 'engine-test.yaml').resolved;
   const plan = buildPlan(resolved);
@@ -177,6 +183,7 @@ export function startEngine(
       return d;
     },
     emit: (delta) => deltas.push(delta),
+    ...(o.listeners !== undefined ? { listeners: o.listeners } : {}),
   });
   const end = runner.run().then((e) => {
     deltas.push(e.delta);
