@@ -121,6 +121,7 @@ export function offlineGate(outages: OutagePlayer, dev: DeviceTable, plan: Plan)
   };
 }
 
+/** CONNACK said the target kept the device's session. */
 export function sessionPresent(rec: Recorder): SessionListener {
   return {
     held: (_slot, c) => {

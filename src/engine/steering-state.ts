@@ -2,8 +2,8 @@
  * The runner's side of server steering (issue 16): after an attempt fails or a session is lost it
  * reads the connection's last MQTT 5 signal, counts it, and applies what src/engine/steering.ts
  * decides (an extra backoff step, a move to a referenced target); on connect it gives a device
- * that adopted a Server Keep Alive its own keepalive wheel. Kept apart from runner.ts, which calls
- * it from a few marked lines.
+ * that adopted a Server Keep Alive its own keepalive wheel. The session listeners call it
+ * (session-listeners.ts: backoffRestart, serverSignals, keepalive).
  */
 import type { Device } from '../protocols/device.js';
 import type { Recorder } from '../metrics/recorder.js';
