@@ -1,7 +1,7 @@
 /**
  * A session's life as the engine tells it: every part that reacts to attempts, connects, losses,
  * closes and ticks (fleet, recorder, steering, outages, keepalive, messaging) is a SessionListener,
- * and the runner tells them all, in the one order session-listeners.ts lists them. Each hook is a
+ * and the runner tells them all, in the one order engine-parts.ts registers them. Each hook is a
  * plain call with the slot, the device and numbers: nothing is allocated per event, and a hook a
  * listener does not have costs nothing (each hook's listeners are collected once, up front).
  */
