@@ -23,7 +23,7 @@ export function writtenEmbeddedProcesses(s: ResolvedScenario): number | null {
 }
 
 /** Every host the devices connect to, as far as the scenario names them (embedded: its listen host). */
-function targetHostsOf(s: ResolvedScenario): string[] {
+export function targetHostsOf(s: ResolvedScenario): string[] {
   const urls = [...(s.target === 'embedded' ? [] : [s.target]), ...s.cohorts.flatMap((c) => c.targets ?? [])];
   const embeddedHost = (s.embeddedTarget as { host?: unknown } | null)?.host;
   return [...urls.map((u) => parseTargetUrl(u).host), ...(typeof embeddedHost === 'string' ? [embeddedHost] : [])];
