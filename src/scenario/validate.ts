@@ -94,7 +94,7 @@ export function validateScenario(data: unknown, path: string, overrides: Overrid
     throw new HerdError('E_SCENARIO_INVALID', `${path}: the scenario has ${problems.length} problem${problems.length === 1 ? '' : 's'}`, problems);
   }
   checkFleetNotEmpty(parsed.data.devices, overrides);
-  const withCreds = applyUrlCredentials(resolveScenario(parsed.data, overrides));
+  const withCreds = namedAfter(path, () => applyUrlCredentials(resolveScenario(parsed.data, overrides)));
   const resolved = withCreds.scenario;
   const missing = scenarioFileProblems(resolved, parsed.data.cohorts !== undefined);
   if (missing.length > 0) {
@@ -102,6 +102,17 @@ export function validateScenario(data: unknown, path: string, overrides: Overrid
   }
   const warnings = [...withCreds.warnings, ...scenarioWarnings(resolved)];
   return { path, scenario: parsed.data, resolved, thresholds: t.thresholds, warnings };
+}
+
+/** The scenario problems `fn` finds, under the file's name like every other scenario problem. */
+function namedAfter<T>(path: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (!(err instanceof HerdError) || err.code !== 'E_SCENARIO_INVALID') throw err;
+    const n = err.details.length;
+    throw new HerdError('E_SCENARIO_INVALID', `${path}: the scenario has ${n} problem${n === 1 ? '' : 's'}`, err.details);
+  }
 }
 
 /** A --scale (or --devices) that rounds the fleet down to nothing is a bad flag, not an empty run. */
