@@ -8,7 +8,7 @@ import type { Results } from '../results/types.js';
 import { formatUs } from '../util/duration.js';
 import { describeWave, latencyRows, percentOf } from './labels.js';
 import { isConnectError, outagePeakAfterEnd, runFacts, saturationLines } from './facts.js';
-import { escapeControlDeep } from '../util/control-chars.js';
+import { checkedForText } from './checked.js';
 
 /** Escapes text for a Markdown table cell or inline text. */
 export function mdEscape(s: string): string {
@@ -22,7 +22,7 @@ function table(header: string[], rows: string[][], align: ('l' | 'r' | 'c')[] = 
 
 export function renderMarkdown(unsafe: Results): string {
   // Names come from users and files: their control characters are shown escaped, never raw.
-  const r = escapeControlDeep(unsafe);
+  const r = checkedForText(unsafe);
   const out: string[] = [];
   const passed = r.run.verdict === 'passed';
   out.push(`## herd · ${mdEscape(r.scenario.name)} — ${passed ? '✅ PASSED' : '❌ FAILED'}`, '');

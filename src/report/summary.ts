@@ -4,7 +4,7 @@ import { downlinkSummaryLines } from './downlink.js';
 import type { Results } from '../results/types.js';
 import { formatUs } from '../util/duration.js';
 import { isConnectError, outagePeakAfterEnd, outageText, runFacts, saturationLines } from './facts.js';
-import { escapeControlDeep } from '../util/control-chars.js';
+import { checkedForText } from './checked.js';
 
 export interface Paint {
   ok(s: string): string;
@@ -108,7 +108,7 @@ function renderCohorts(r: Results, p: Paint): string[] {
 
 export function renderSummary(unsafe: Results, p: Paint = PLAIN): string {
   // Names come from users and files: their control characters are shown escaped, never raw.
-  const r = escapeControlDeep(unsafe);
+  const r = checkedForText(unsafe);
   const out: string[] = [];
   const a = r.attempts;
   const status = r.run.status === 'aborted' ? p.warn(`ABORTED (${r.run.abortReason ?? 'interrupted'})`) : 'completed';
