@@ -276,7 +276,10 @@ export class Runner implements DeviceOwner {
 
   private onTick(): void {
     const now = this.now();
-    if (!this.tearingDown && now >= this.o.plan.durationUs) this.teardown();
+    if (!this.tearingDown && now >= this.o.plan.durationUs) {
+      this.scheduler.startDue();
+      this.teardown();
+    }
     this.at(now);
     this.emitReady();
     if (!this.tearingDown) {
