@@ -42,6 +42,10 @@ export function parseFlagStartAt(value: string, nowMs: number): number {
   if (!/T.*(Z|[+-]\d\d:?\d\d)$/.test(value.trim()) || Number.isNaN(ms)) {
     throw new HerdError('E_FLAG', `--start-at: expected an ISO 8601 time with a time zone, e.g. 2026-11-21T10:00:00Z, got ${JSON.stringify(value)}`);
   }
+  // A time already gone would start this shard at once, out of step with the others: said, not ignored.
+  if (ms < nowMs) {
+    throw new HerdError('E_FLAG', `--start-at: ${value} is ${Math.ceil((nowMs - ms) / 1000)} s in the past; expected a time still to come (every shard waits for it)`);
+  }
   if (ms - nowMs > 24 * 3600 * 1000) {
     throw new HerdError('E_FLAG', `--start-at: ${value} is more than 24 hours away`);
   }

@@ -8,6 +8,7 @@ import { mdEscape } from '../report/markdown.js';
 import { movedRows, type CompareRow, type Comparison } from './compare.js';
 import { renderCompareHtml } from './html.js';
 import { formatChange, formatValue, headline, pluralRuns, shareDefinitions, shownValue, statusText } from './words.js';
+import { escapeControlDeep } from '../util/control-chars.js';
 
 export { formatChange, formatValue } from './words.js';
 
@@ -76,7 +77,9 @@ function sides(c: Comparison): string {
   return `${pluralRuns(c.base.length)} vs ${pluralRuns(c.candidate.length)}`;
 }
 
-export function renderCompareText(c: Comparison, p: Paint = PLAIN): string {
+export function renderCompareText(unsafe: Comparison, p: Paint = PLAIN): string {
+  // Names come from users and files: their control characters are shown escaped, never raw.
+  const c = escapeControlDeep(unsafe);
   const out: string[] = [];
   const scenario = c.base[0]?.scenario ?? '';
   out.push(p.bold(`herd compare · ${scenario} · base ${sides(c)} (candidate)`));
@@ -123,7 +126,9 @@ function mdTable(c: Comparison, rows: CompareRow[], withReason: boolean): string
   return out;
 }
 
-export function renderCompareMarkdown(c: Comparison): string {
+export function renderCompareMarkdown(unsafe: Comparison): string {
+  // Names come from users and files: their control characters are shown escaped, never raw.
+  const c = escapeControlDeep(unsafe);
   const out: string[] = [];
   out.push(`## herd compare · ${mdEscape(c.base[0]?.scenario ?? '')} — ${c.verdict === 'regressed' ? '❌ REGRESSED' : '✅ PASSED'}`, '');
   out.push(`**${mdEscape(headline(c))}**`, '');

@@ -11,6 +11,10 @@
  * generation lets a turn left behind by an earlier connection of the same device be recognised
  * and dropped, never rescheduled, so a device pings once per interval however often it reconnected.
  */
+import { keepaliveSeconds } from '../util/duration.js';
+
+/** CONNECT's Keep Alive and the wheel's interval come from this one function (util/duration.ts). */
+export { keepaliveSeconds };
 
 /** What the wheel needs of a held device. */
 export interface KeepaliveDevice {
@@ -33,7 +37,7 @@ export class KeepaliveWheel {
 
   constructor(keepaliveUs: number) {
     this.keepaliveUs = keepaliveUs;
-    this.intervalS = keepaliveUs <= 0 ? 0 : Math.max(1, Math.ceil(keepaliveUs / SECOND_US));
+    this.intervalS = keepaliveSeconds(keepaliveUs);
   }
 
   /** Entries held (live and stale), for tests and memory checks. */

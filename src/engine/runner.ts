@@ -147,7 +147,11 @@ export class Runner implements DeviceOwner {
 
   private onTick(): void {
     const now = this.now();
-    if (!this.tearingDown && now >= this.o.plan.durationUs) this.stop();
+    if (!this.tearingDown && now >= this.o.plan.durationUs) {
+      // Attempts planned before teardown start first (a spike planned at the plan's end is not dropped).
+      this.scheduler.startDue();
+      this.stop();
+    }
     this.at(now);
     this.out.flush();
     if (!this.tearingDown) this.life.tick(now);

@@ -77,6 +77,16 @@ export class Scheduler {
   }
 
   /**
+   * Teardown is due: first start every planned attempt intended by now. An attempt intended at the
+   * run's last instant belongs to the run; whether its timer or the teardown tick fired first must
+   * not decide that it is dropped (and the run called harness-limited). The cap still applies.
+   */
+  startDue(): void {
+    const now = this.o.clock.nowUs();
+    while (!this.stopped && !this.capped && this.plannedAt() <= now) this.drain();
+  }
+
+  /**
    * Teardown: no more wake-ups. Returns the planned attempts never started (dropped) and the
    * reconnects still waiting (cancelled); every other pending event is discarded.
    */

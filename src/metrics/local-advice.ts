@@ -10,4 +10,11 @@ export const LOCAL_ADVICE: Record<string, string> = {
   ENOBUFS: 'the kernel ran out of socket buffers: lower the rate or the device count',
   ENOMEM: 'out of memory: use more workers or fewer devices per machine',
   EAGAIN: 'the kernel refused a resource temporarily: lower the connect rate',
+  EINVAL: 'the system or a library refused an option herd passed (a source address of the wrong family, an invalid subprotocol): a misconfigured harness, check the flags and scenario',
+  EAFNOSUPPORT: 'a source address of one family cannot reach a target of the other: match --source-ips to the target',
+  ERR_INVALID_ARG_VALUE: 'Node refused an option herd passed: a misconfigured harness, check the flags and scenario',
+  ERR_INVALID_ARG_TYPE: 'Node refused an option herd passed: a misconfigured harness, check the flags and scenario',
+  ERR_INVALID_IP_ADDRESS: 'a source address Node cannot use: check --source-ips',
+  ERR_INVALID_CHAR: 'a header value with a character HTTP forbids (e.g. the subprotocol): check the scenario',
+  ERR_SOCKET_BAD_PORT: 'a port Node cannot use: check the target URL',
 };

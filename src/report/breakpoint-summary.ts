@@ -2,12 +2,15 @@
 import type { BreakpointReport, LevelReport } from '../results/breakpoint-types.js';
 import { formatUs } from '../util/duration.js';
 import { PLAIN, type Paint } from './summary.js';
+import { escapeControlDeep } from '../util/control-chars.js';
 
 const pct = (v: number | null): string => (v === null ? '–' : `${(v * 100).toFixed(1)}%`);
 const us = (v: number | null): string => (v === null ? '–' : formatUs(v));
 
 /** One level as printed while the search runs and in the summary. */
-export function renderLevelLine(l: LevelReport, p: Paint = PLAIN, mode: BreakpointReport['mode'] = 'connect-rate'): string {
+export function renderLevelLine(unsafe: LevelReport, p: Paint = PLAIN, mode: BreakpointReport['mode'] = 'connect-rate'): string {
+  // Names come from users and files: their control characters are shown escaped, never raw.
+  const l = escapeControlDeep(unsafe);
   const level = mode === 'held-devices' ? `${l.rate} dev` : `${l.rate}/s`;
   const mark = l.verdict === 'passed' ? p.ok('pass') : l.verdict === 'failed' ? p.bad('FAIL') : p.warn('HARNESS');
   const why =
@@ -23,7 +26,9 @@ export function renderLevelLine(l: LevelReport, p: Paint = PLAIN, mode: Breakpoi
   );
 }
 
-export function renderBreakpointSummary(r: BreakpointReport, p: Paint = PLAIN): string {
+export function renderBreakpointSummary(unsafe: BreakpointReport, p: Paint = PLAIN): string {
+  // Names come from users and files: their control characters are shown escaped, never raw.
+  const r = escapeControlDeep(unsafe);
   const lines: string[] = [];
   lines.push(p.bold(`herd breakpoint · ${r.scenario} · ${r.target}`));
   const st = r.settings;

@@ -12,6 +12,7 @@ import { describeWave, latencyRows, percentOf } from './labels.js';
 import { isConnectError, outagePeakAfterEnd, runFacts, saturationLines, timelinePeaks } from './facts.js';
 import { chartConnected, chartDistribution, chartLatencyOverTime, chartOutcomes } from './html-charts.js';
 import { REPORT_CSS } from './html-style.js';
+import { withCheckedAccounting } from './checked.js';
 
 const RENDER_CHECK = `(function(){var ps=document.querySelectorAll('svg.chart path.series, svg.chart g.dots'),ok=0;
 for(var i=0;i<ps.length;i++){var b=ps[i].getBBox();ps[i].setAttribute('data-rendered-box',Math.round(b.width)+'x'+Math.round(b.height));if(b.width>0||b.height>0)ok++;}
@@ -202,7 +203,9 @@ function healthCard(r: Results): string {
   return `<section class="card" id="card-health"><h2>Harness health (peaks per worker)</h2>${table}</section>`;
 }
 
-export function renderHtml(r: Results): string {
+export function renderHtml(unsafe: Results): string {
+  // A results file is input: its accounting identity is checked again, not taken as written.
+  const r = withCheckedAccounting(unsafe);
   const passed = r.run.verdict === 'passed';
   const title = `herd · ${r.scenario.name} · ${r.run.id}`;
   return `<!DOCTYPE html>

@@ -8,6 +8,7 @@ import type { Results } from '../results/types.js';
 import { formatUs } from '../util/duration.js';
 import { describeWave, latencyRows, percentOf } from './labels.js';
 import { isConnectError, outagePeakAfterEnd, runFacts, saturationLines } from './facts.js';
+import { checkedForText } from './checked.js';
 
 /** Escapes text for a Markdown table cell or inline text. */
 export function mdEscape(s: string): string {
@@ -19,7 +20,9 @@ function table(header: string[], rows: string[][], align: ('l' | 'r' | 'c')[] = 
   return [`| ${header.join(' | ')} |`, `| ${sep.join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)];
 }
 
-export function renderMarkdown(r: Results): string {
+export function renderMarkdown(unsafe: Results): string {
+  // Names come from users and files: their control characters are shown escaped, never raw.
+  const r = checkedForText(unsafe);
   const out: string[] = [];
   const passed = r.run.verdict === 'passed';
   out.push(`## herd · ${mdEscape(r.scenario.name)} — ${passed ? '✅ PASSED' : '❌ FAILED'}`, '');

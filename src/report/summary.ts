@@ -4,6 +4,7 @@ import { downlinkSummaryLines } from './downlink.js';
 import type { Results } from '../results/types.js';
 import { formatUs } from '../util/duration.js';
 import { isConnectError, outagePeakAfterEnd, outageText, runFacts, saturationLines } from './facts.js';
+import { checkedForText } from './checked.js';
 
 export interface Paint {
   ok(s: string): string;
@@ -105,7 +106,9 @@ function renderCohorts(r: Results, p: Paint): string[] {
   return out;
 }
 
-export function renderSummary(r: Results, p: Paint = PLAIN): string {
+export function renderSummary(unsafe: Results, p: Paint = PLAIN): string {
+  // Names come from users and files: their control characters are shown escaped, never raw.
+  const r = checkedForText(unsafe);
   const out: string[] = [];
   const a = r.attempts;
   const status = r.run.status === 'aborted' ? p.warn(`ABORTED (${r.run.abortReason ?? 'interrupted'})`) : 'completed';

@@ -6,7 +6,7 @@
 import { buildPlan, peakConnectRatePerS } from '../plan/plan.js';
 import type { ResolvedScenario } from '../results/resolved-scenario.js';
 import { parseTargetUrl } from '../util/target-url.js';
-import { assertLocalSourceIps } from '../util/source-ips.js';
+import { assertLocalSourceIps, assertSourceFamily } from '../util/source-ips.js';
 import { embeddedRateCheck, sizeEmbeddedTarget, type EmbeddedSizing } from '../engine/embedded-capacity.js';
 import { preflight, type PreflightResult } from '../engine/preflight.js';
 import { readSystemFacts, type SystemFacts } from '../engine/system.js';
@@ -22,6 +22,13 @@ export function writtenEmbeddedProcesses(s: ResolvedScenario): number | null {
   return typeof p === 'number' && p > 0 ? p : null;
 }
 
+/** Every host the devices connect to, as far as the scenario names them (embedded: its listen host). */
+export function targetHostsOf(s: ResolvedScenario): string[] {
+  const urls = [...(s.target === 'embedded' ? [] : [s.target]), ...s.cohorts.flatMap((c) => c.targets ?? [])];
+  const embeddedHost = (s.embeddedTarget as { host?: unknown } | null)?.host;
+  return [...urls.map((u) => parseTargetUrl(u).host), ...(typeof embeddedHost === 'string' ? [embeddedHost] : [])];
+}
+
 export function runPreflight(
   s: ResolvedScenario,
   req: { workers: number | undefined; sourceIps: readonly string[] },
@@ -30,6 +37,7 @@ export function runPreflight(
 ): RunPreflight {
   // A foreign source address is bad input (exit 2), not a machine limit.
   assertLocalSourceIps(req.sourceIps);
+  assertSourceFamily(req.sourceIps, targetHostsOf(s));
   const plan = buildPlan(s);
   // Every device is held until teardown, so the peak is the whole fleet (this shard's share of it).
   const peakConcurrent = Math.ceil(plan.devices / shards);

@@ -5,12 +5,7 @@
  * docs/breakpoint.md.
  */
 import { z } from 'zod';
-import { DURATION_HINT, DURATION_RE } from '../util/duration.js';
-
-const duration = z
-  .string({ error: DURATION_HINT })
-  .regex(DURATION_RE, { error: DURATION_HINT })
-  .meta({ description: 'A duration: a number and a unit (us, ms, s, m, h), e.g. "5s".' });
+import { duration, durationAtLeast, wholeSeconds } from './schema-fields.js';
 
 const rate = z
   .number({ error: 'expected connections per second' })
@@ -57,8 +52,8 @@ export const breakpointSchema = z
     maxDevices: devices.default(20_000).meta({ description: 'held-devices: most devices tried. Default 20000.' }),
     arrivalRate: rate.default(200).meta({ description: 'held-devices: devices connect at this rate, per second. Default 200.' }),
     hold: duration.default('5s').meta({ description: 'held-devices: how long the whole fleet is held after the last connect, inside the verdict. Default 5s.' }),
-    settle: duration.default('2s').meta({ description: 'Start of each level excluded from its verdict (labelled "settle"). Default 2s.' }),
-    measure: duration.default('5s').meta({ description: 'Part of each level its verdict is taken on. Default 5s.' }),
+    settle: wholeSeconds('a level is judged on per-second counts', durationAtLeast('1s')).default('2s').meta({ description: 'Start of each level excluded from its verdict (labelled "settle"). Default 2s.' }),
+    measure: wholeSeconds('a level is judged on per-second counts', durationAtLeast('1s')).default('5s').meta({ description: 'Part of each level its verdict is taken on. Default 5s.' }),
     drain: duration
       .optional()
       .meta({ description: "Devices stay after the last connect so every attempt ends. Default: the device connectTimeout + 0.5s." }),

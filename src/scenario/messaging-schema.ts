@@ -3,13 +3,13 @@
  * cloud asks it, downlink messages the cloud sends it whether it is online or not.
  */
 import { z } from 'zod';
-import { BOUNDS, duration, durationAtLeast, template } from './schema-fields.js';
+import { BOUNDS, duration, durationAtLeast, topicTemplate } from './schema-fields.js';
 
 export const publishSchema = z
   .strictObject({
     every: durationAtLeast(BOUNDS.minEvery).meta({ description: 'Each connected device publishes once per this interval (at least 1ms).' }),
     qos: z.literal([0, 1, 2], { error: 'expected 0, 1 or 2' }).default(0),
-    topic: template.default('herd/{run}/{id}').meta({ description: 'Topic template; {id}, {run}, {cohort}.' }),
+    topic: topicTemplate.default('herd/{run}/{id}').meta({ description: 'Topic template; {id}, {run}, {cohort}.' }),
     payloadBytes: z.number().int().min(20).max(256 * 1024).default(64).meta({ description: 'Payload size (at least 20: the id/sequence/time stamp).' }),
     echo: z
       .boolean()

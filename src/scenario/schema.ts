@@ -12,7 +12,8 @@ import { redactUrl, targetUrlProblem } from './url-credentials.js';
 import { targetOptionsSchema } from './target-options.js';
 import { PRESET_NAMES, withPresets } from './presets.js';
 import { breakpointSchema } from './breakpoint-schema.js';
-import { BOUNDS, duration, durationAtLeast, template } from './schema-fields.js';
+import { BOUNDS, duration, durationAtLeast, helloTemplate, secretTemplate, template, wholeSeconds } from './schema-fields.js';
+import { subprotocolProblem } from './template-rules.js';
 import { downlinkSchema, publishSchema, requestsSchema } from './messaging-schema.js';
 
 export { BOUNDS };
@@ -133,13 +134,18 @@ export const deviceSchema = z
       .enum(DEVICE_KINDS, { error: `expected ${orList(DEVICE_KINDS.map((k) => `"${k}"`))}` })
       .default('mqtt')
       .meta({ description: 'mqtt: MQTT devices; websocket: plain WebSocket devices (upgrade, optional hello frame, ping/pong keepalive).' }),
-    hello: z.string().max(64 * 1024).optional().meta({ description: 'websocket devices: a text frame sent right after the upgrade ({id}, {run}, {cohort}).' }),
-    subprotocol: z.string().min(1).max(200).optional().meta({ description: 'websocket devices: the Sec-WebSocket-Protocol offered.' }),
+    hello: helloTemplate.optional().meta({ description: 'websocket devices: a text frame sent right after the upgrade ({id}, {run}, {cohort}).' }),
+    subprotocol: z
+      .string()
+      .min(1)
+      .max(200)
+      .refine((v) => subprotocolProblem(v) === null, { error: (i) => subprotocolProblem(String(i.input)) ?? '' })
+      .optional().meta({ description: 'websocket devices: the Sec-WebSocket-Protocol offered.' }),
     mqttVersion: mqttVersionSchema.default('3.1.1'),
     clientId: template.default('herd-{run}-{id}'),
     username: template.optional(),
-    password: template.optional(),
-    keepalive: duration
+    password: secretTemplate.optional(),
+    keepalive: wholeSeconds("MQTT's keepalive is a count of seconds; 0 turns it off")
       .refine((v) => (parseDurationUs(v) ?? 0) <= BOUNDS.maxKeepaliveS * 1e6, { error: `expected at most ${BOUNDS.maxKeepaliveS}s (MQTT's 16-bit keepalive field)` })
       .default('60s'),
     cleanSession: z.boolean({ error: 'expected true or false' }).default(true),

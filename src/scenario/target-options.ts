@@ -6,14 +6,9 @@
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { DURATION_HINT, DURATION_RE } from '../util/duration.js';
-import { isLoopbackHost } from '../util/target-url.js';
+import { duration } from './schema-fields.js';
+import { isLoopbackHost, SCHEME_NAMES, SCHEMES } from '../util/target-url.js';
 import { orList } from '../util/suggest.js';
-
-const duration = z
-  .string({ error: DURATION_HINT })
-  .regex(DURATION_RE, { error: DURATION_HINT })
-  .meta({ description: 'A duration: a number and a unit (us, ms, s, m, h), e.g. "30s".' });
 
 const share = z
   .number({ error: 'expected a number from 0 to 1' })
@@ -117,6 +112,11 @@ export const throttleSchema = z
   })
   .meta({ description: 'Cloud-style throttling: account and per-client CONNECT rates, per-connection publish rate, keepalive cap.' });
 
+/** Ports one target process takes from `port` on: a listener per (plain, or every) scheme and metrics. */
+export function portsPerProcess(tls: boolean): number {
+  return SCHEME_NAMES.filter((n) => tls || !SCHEMES[n].secure).length + 1;
+}
+
 export const TARGET_PROFILE_NAMES = ['default', 'fragile', 'protected', 'aws-like'] as const;
 export type TargetProfileName = (typeof TARGET_PROFILE_NAMES)[number];
 
@@ -190,6 +190,18 @@ export const targetOptionsSchema = z
       .max(600_000)
       .optional()
       .meta({ description: 'A connection that sends no CONNECT in time is closed. Default 30000.' }),
+  })
+  .superRefine((o, ctx) => {
+    // Listeners take consecutive ports from `port`: all of them must exist.
+    if (o.port === undefined || o.port === 0) return;
+    const n = (o.processes ?? 1) * portsPerProcess(o.tls === true);
+    if (o.port + n - 1 > 65_535) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['port'],
+        message: `expected at most ${65_536 - n}: the target takes ${n} consecutive ports from it (${o.processes ?? 1} process${(o.processes ?? 1) === 1 ? '' : 'es'} × ${portsPerProcess(o.tls === true)}), up to 65535`,
+      });
+    }
   })
   .meta({ title: 'embedded target', description: 'The embedded reference cloud (herd target).' });
 

@@ -92,14 +92,29 @@ export function applyUrlCredentials(s: ResolvedScenario): { scenario: ResolvedSc
     }
     return { ...d, username: d.username ?? c.username, password: d.password ?? c.password };
   };
+  // MQTT 3.1.1 (§3.1.2.9) forbids a password without a user name, and herd's MQTT client sends none
+  // alone in either version: caught here, not as a crash in every worker.
+  const needsUser = (d: ResolvedDevice, c: SplitUrl, urlWhere: string, i: number): void => {
+    if (d.protocol === 'websocket' || d.username !== null || c.username !== null) return;
+    if (d.password === null && c.password !== null) {
+      problems.push(`${urlWhere}: the URL has a password but no user name; expected a user name before it in the URL (MQTT sends no password without a user name)`);
+    } else if (d.password !== null) {
+      const field = d.password === s.device.password ? 'device' : `cohorts[${i}].device`;
+      problems.push(`${field}.password: a password needs a user name; expected ${field}.username too (MQTT sends no password without one)`);
+    }
+  };
   const cohorts = s.cohorts.map((c, i) => {
-    if (c.targets === null) return { ...c, device: withCreds(c.device, main, 'target') };
+    if (c.targets === null) {
+      needsUser(c.device, main, 'target', i);
+      return { ...c, device: withCreds(c.device, main, 'target') };
+    }
     const split = c.targets.map(splitUrlCredentials);
     const keys = new Set(split.map((t) => `${t.username ?? ''}\u0000${t.password ?? ''}`));
     if (keys.size > 1) problems.push(`cohorts[${i}].targets: the URLs carry different credentials; a device sends one username/password to every target`);
+    needsUser(c.device, split[0] as SplitUrl, `cohorts[${i}].targets`, i);
     return { ...c, targets: split.map((t) => t.url), device: withCreds(c.device, split[0] as SplitUrl, `cohorts[${i}].targets`) };
   });
-  if (problems.length > 0) throw new HerdError('E_SCENARIO_INVALID', `scenario "${s.name}" is not valid`, problems);
+  if (problems.length > 0) throw new HerdError('E_SCENARIO_INVALID', `scenario "${s.name}" is not valid`, [...new Set(problems)]);
   return { scenario: { ...s, target: main.url, device: withCreds(s.device, main, 'target'), cohorts }, warnings: [...new Set(warnings)] };
 }
 

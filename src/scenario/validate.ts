@@ -8,7 +8,7 @@
 import type { z } from 'zod';
 import { HerdError } from '../errors.js';
 import type { ResolvedScenario } from '../results/resolved-scenario.js';
-import { mustParseDurationUs } from '../util/duration.js';
+import { DURATION_TOO_LONG, formatUs, MAX_DURATION_US, mustParseDurationUs } from '../util/duration.js';
 import { parseTargetUrl } from '../util/target-url.js';
 import {
   cohortDeviceOptions,
@@ -29,6 +29,7 @@ import { fieldNamesAt } from './field-names.js';
 import { applyUrlCredentials } from './url-credentials.js';
 import { scenarioWarnings } from './warnings.js';
 import { scenarioFileProblems } from './files.js';
+import { mqttStringProblem, topicNameProblem } from './template-rules.js';
 
 export interface LoadedScenario {
   path: string;
@@ -69,7 +70,10 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[], prefix: readon
       if (branch) return formatIssues(branch, i.path).join('\n');
     }
     if (i.code === 'unrecognized_keys') {
-      return i.keys.map((k) => `${formatPath([...i.path, k])}: unknown field${didYouMean(k, fieldNamesAt(i.path))}`).join('\n');
+      // Suggestions cost an edit distance per known name: only the first keys get one (a file with
+      // 40,000 unknown keys is answered in a moment, and only the first lines are printed anyway).
+      const names = fieldNamesAt(i.path);
+      return i.keys.map((k, n) => `${formatPath([...i.path, k])}: unknown field${n < 100 ? didYouMean(k, names) : ''}`).join('\n');
     }
     if (i.code === 'invalid_type' && i.input === undefined) return `${formatPath(i.path)}: required`;
     return `${formatPath(i.path)}: ${i.message}`;
@@ -93,7 +97,7 @@ export function validateScenario(data: unknown, path: string, overrides: Overrid
     throw new HerdError('E_SCENARIO_INVALID', `${path}: the scenario has ${problems.length} problem${problems.length === 1 ? '' : 's'}`, problems);
   }
   checkFleetNotEmpty(parsed.data.devices, overrides);
-  const withCreds = applyUrlCredentials(resolveScenario(parsed.data, overrides));
+  const withCreds = namedAfter(path, () => applyUrlCredentials(resolveScenario(parsed.data, overrides)));
   const resolved = withCreds.scenario;
   const missing = scenarioFileProblems(resolved, parsed.data.cohorts !== undefined);
   if (missing.length > 0) {
@@ -101,6 +105,17 @@ export function validateScenario(data: unknown, path: string, overrides: Overrid
   }
   const warnings = [...withCreds.warnings, ...scenarioWarnings(resolved)];
   return { path, scenario: parsed.data, resolved, thresholds: t.thresholds, warnings };
+}
+
+/** The scenario problems `fn` finds, under the file's name like every other scenario problem. */
+function namedAfter<T>(path: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (!(err instanceof HerdError) || err.code !== 'E_SCENARIO_INVALID') throw err;
+    const n = err.details.length;
+    throw new HerdError('E_SCENARIO_INVALID', `${path}: the scenario has ${n} problem${n === 1 ? '' : 's'}`, err.details);
+  }
 }
 
 /** A --scale (or --devices) that rounds the fleet down to nothing is a bad flag, not an empty run. */
@@ -189,6 +204,11 @@ function waveProblems(waves: readonly WaveInput[], s: Partial<Scenario>, overrid
   if (s.duration !== undefined && mustParseDurationUs(s.duration) < r.lastEventUs) {
     problems.push(`duration: ${s.duration} ends before the last wave does (at ${r.lastEventUs / 1e6}s)`);
   }
+  // Each duration is capped, but waves add up: the run as a whole must fit a timer too.
+  const endUs = s.duration !== undefined ? mustParseDurationUs(s.duration) : r.lastEventUs + (s.hold === undefined ? 0 : mustParseDurationUs(s.hold));
+  if (endUs > MAX_DURATION_US) {
+    problems.push(`${s.duration !== undefined ? 'duration' : 'waves'}: the run would last ${formatUs(endUs)} (waves end at ${formatUs(r.lastEventUs)}, then hold); ${DURATION_TOO_LONG}`);
+  }
   return problems;
 }
 
@@ -225,6 +245,15 @@ function deviceProblems(base: Scenario['device'], cohorts: Scenario['cohorts']):
     if (d.requests !== null) problems.push(`${where}.requests: requests are for MQTT devices`);
     if (d.downlink !== null) problems.push(`${where}.downlink: downlink messages are for MQTT devices`);
   }
+  // A cohort's name goes into the texts that use {cohort}: it must suit MQTT there too.
+  (cohorts ?? []).forEach((c, i) => {
+    const d = resolveDevice(cohortDeviceOptions(base, c));
+    const uses = (t: string | null | undefined): boolean => t?.includes('{cohort}') === true;
+    const problem = d.protocol !== 'mqtt' ? null
+      : uses(d.publish?.topic) ? topicNameProblem(c.name)
+      : uses(d.clientId) || uses(d.username) ? mqttStringProblem(c.name) : null;
+    if (problem !== null) problems.push(`cohorts[${i}].name: ${problem} (the name fills {cohort} in its MQTT identity or topic)`);
+  });
   for (const { d, ownTargets, i } of each) {
     if (d.requests !== null && ownTargets) problems.push(`cohorts[${i}].requests: requests go through the run's target; a cohort with its own targets cannot take them`);
     if (d.downlink !== null && ownTargets) problems.push(`cohorts[${i}].downlink: the cloud's messages go through the run's target; a cohort with its own targets cannot take them`);

@@ -3,7 +3,7 @@
  * per source/destination pair, then searches for a port on every call). Accepts a list, a range
  * or a CIDR: "127.0.0.2,127.0.0.3", "127.0.0.2-127.0.0.20", "127.0.1.0/28".
  */
-import { isIPv4 } from 'node:net';
+import { isIPv4, isIPv6 } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { HerdError } from '../errors.js';
 
@@ -63,4 +63,15 @@ export function assertLocalSourceIps(ips: readonly string[], local: ReadonlySet<
   if (foreign.length === 0) return;
   const shown = foreign.slice(0, 3).join(', ') + (foreign.length > 3 ? ` and ${foreign.length - 3} more` : '');
   throw new HerdError('E_FLAG', `${flag}: ${shown} ${foreign.length === 1 ? 'is not an address' : 'are not addresses'} of this machine; expected loopback addresses (127.0.0.2-127.0.0.20) or addresses of its interfaces`);
+}
+
+/**
+ * Source addresses are IPv4 (parseSourceIps takes no other): a target at an IPv6 address cannot be
+ * reached from them — every connect would fail locally. Host names are left to the resolver.
+ */
+export function assertSourceFamily(ips: readonly string[], targetHosts: readonly string[], flag = '--source-ips'): void {
+  if (ips.length === 0) return;
+  const v6 = targetHosts.map((h) => h.replace(/^\[|\]$/g, '')).find((h) => isIPv6(h));
+  if (v6 === undefined) return;
+  throw new HerdError('E_FLAG', `${flag}: IPv4 source addresses cannot reach the IPv6 target ${v6}; expected an IPv4 target (e.g. 127.0.0.1), or no ${flag}`);
 }

@@ -271,6 +271,25 @@ describe('docs/scenario-reference.md', () => {
     }
   });
 
+  it("states issue 22's input rules, each of which validate enforces", () => {
+    const says: [string, Record<string, unknown>][] = [
+      ['at most **24 days**', { duration: '577h' }],
+      ['Whole seconds only', { device: { keepalive: '1.4s' } }],
+      ['Any other placeholder', { device: { clientId: 'd-{ID}' } }],
+      ['no wildcard', { device: { publish: { every: '1s', topic: 'a/+' } } }],
+      ['no U+0000', { device: { clientId: 'a\u0000b' } }],
+      ['an HTTP token', { device: { protocol: 'websocket', subprotocol: 'a b' } }],
+      ['Needs a user name', { device: { password: 'pw' } }],
+      ['all of them must be ≤ 65535', { target: { embedded: { port: 65535 } } }],
+      ['whole seconds (≥ 1s)', { breakpoint: { settle: '1500ms' } }],
+    ];
+    for (const [phrase, change] of says) {
+      expect(text, phrase).toContain(phrase);
+      const at = (): unknown => validateScenario({ name: 'x', devices: 1, waves: [{ type: 'spike' }], ...change }, 't');
+      expect(at, phrase).toThrow(HerdError);
+    }
+  });
+
   it('describes how a cohort device block treats the fields it leaves out as the code does', () => {
     const { resolved } = validateScenario(
       {

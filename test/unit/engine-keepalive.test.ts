@@ -14,6 +14,9 @@ import type { Device } from '../../src/protocols/device.js';
 import { prepareTarget } from '../../src/protocols/kinds.js';
 import { openMqtt } from '../../src/protocols/mqtt/kind.js';
 import { openWebSocket } from '../../src/protocols/ws/kind.js';
+import { KeepaliveWheel, keepaliveSeconds } from '../../src/engine/keepalive.js';
+import { HerdError } from '../../src/errors.js';
+import { validateScenario } from '../../src/scenario/validate.js';
 import { startEngine, type FakeTarget } from '../helpers/engine.js';
 import { startSilentBroker, type SilentBroker } from '../helpers/silent-broker.js';
 
@@ -178,3 +181,38 @@ async function until(what: string, cond: () => boolean, limitMs = 5_000): Promis
   }
 }
 
+
+describe('keepalive: what CONNECT carries is what the wheel times (issue 22)', () => {
+  // The CONNECT of MQTT 3.1.1: fixed header (2 bytes here), "MQTT" (6), level, flags, then Keep Alive.
+  const wireS = (keepaliveUs: number): number =>
+    buildConnect({ clientId: 'k', username: null, password: null, keepaliveS: keepaliveSeconds(keepaliveUs), clean: true, protocolVersion: 4 }).readUInt16BE(10);
+
+  it('K = 3 s: CONNECT says 3 and the device pings at exactly 1 s, 4 s, 7 s after a CONNECT at 0', async () => {
+    expect(wireS(3e6)).toBe(3);
+    expect(new KeepaliveWheel(3e6).intervalS).toBe(3);
+    const e = startEngine({ devices: 1, device: { keepalive: '3s' }, waves: [{ type: 'spike' }], hold: '8s' }, ANSWERS);
+    e.to(20e6);
+    await e.end;
+    expect(e.opened[0]?.[0]?.pings).toEqual([1e6, 4e6, 7e6]);
+  });
+
+  it('K = 0: CONNECT says 0 and nothing is timed', () => {
+    expect(wireS(0)).toBe(0);
+    expect(new KeepaliveWheel(0).intervalS).toBe(0);
+  });
+
+  it('a fraction of a second never reaches either side: exit 2 naming device.keepalive', () => {
+    // 1.4 s used to go out as 1 and be timed as 2; 0.4 s went out as 0 (off) yet pinged every second.
+    for (const k of ['1.4s', '0.4s', '1500ms', '999ms']) {
+      let err: unknown;
+      try {
+        validateScenario({ name: 'k', devices: 1, device: { keepalive: k }, waves: [{ type: 'spike' }] }, 'k.yaml');
+      } catch (e) {
+        err = e;
+      }
+      expect(err, k).toBeInstanceOf(HerdError);
+      expect((err as HerdError).exitCode).toBe(2);
+      expect((err as HerdError).details.join('\n')).toContain('device.keepalive: expected whole seconds');
+    }
+  });
+});

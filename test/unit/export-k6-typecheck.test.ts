@@ -76,7 +76,7 @@ describe('synthetic scenarios covering every mapping type-check too', () => {
     target: 'mqtt://127.0.0.1:1883',
     seed: 7,
     devices: 100,
-    device: { mqttVersion: 5, cleanSession: false, keepalive: '1500ms', username: 'u-{id}', password: 'p-{run}', clientId: 'c-{worker}-{id}' },
+    device: { mqttVersion: 5, cleanSession: false, keepalive: '2s', username: 'u-{id}', password: 'p-{run}', clientId: 'c-{worker}-{id}' },
     waves: [
       { type: 'ramp', name: 'ramp', devices: 20, over: '2s' },
       { type: 'spike', name: 'spike wave!', devices: 20 },

@@ -6,7 +6,7 @@ import { renderBreakpointSummary, renderLevelLine } from '../../report/breakpoin
 import { parseSourceIps } from '../../util/source-ips.js';
 import { HerdError } from '../../errors.js';
 import { TARGET_PROFILE_NAMES } from '../../scenario/target-options.js';
-import { DURATION_RE } from '../../util/duration.js';
+import { durationProblem, parseDurationUs } from '../../util/duration.js';
 import { pathIn, type CliContext } from '../context.js';
 import { painter } from '../output.js';
 import { parseFlagNumber } from '../flags.js';
@@ -36,7 +36,13 @@ interface BreakpointFlags {
 
 function durationFlag(v: string | undefined, flag: string): string | undefined {
   if (v === undefined) return undefined;
-  if (!DURATION_RE.test(v)) throw new HerdError('E_FLAG', `${flag}: expected a duration like "5s", got ${JSON.stringify(v)}`);
+  const problem = durationProblem(v);
+  if (problem !== null) throw new HerdError('E_FLAG', `${flag}: ${problem}, got ${JSON.stringify(v)}`);
+  // A level is judged on per-second counts: a fraction of a second would be misjudged.
+  const us = parseDurationUs(v) as number;
+  if (us < 1_000_000 || us % 1_000_000 !== 0) {
+    throw new HerdError('E_FLAG', `${flag}: expected whole seconds of at least 1s (a level is judged on per-second counts), got ${JSON.stringify(v)}`);
+  }
   return v;
 }
 

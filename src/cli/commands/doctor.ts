@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { loadScenario } from '../../scenario/load.js';
-import { runPreflight } from '../../run/run-preflight.js';
+import { runPreflight, targetHostsOf } from '../../run/run-preflight.js';
 import { readSystemFacts } from '../../engine/system.js';
 import { parseTargetUrl } from '../../util/target-url.js';
-import { assertLocalSourceIps, parseSourceIps } from '../../util/source-ips.js';
+import { assertLocalSourceIps, assertSourceFamily, parseSourceIps } from '../../util/source-ips.js';
 import { pathIn, type CliContext } from '../context.js';
 import { painter } from '../output.js';
 import { parseFlagNumber, sizeOverrides } from '../flags.js';
@@ -25,6 +25,7 @@ export function registerDoctor(program: Command, ctx: CliContext, setExit: (code
       const workers = f.workers === undefined ? undefined : parseFlagNumber(f.workers, '--workers', { min: 1, max: 256 });
       const sourceIps = f.sourceIps === undefined ? [] : parseSourceIps(f.sourceIps);
       assertLocalSourceIps(sourceIps);
+      if (loaded !== null) assertSourceFamily(sourceIps, targetHostsOf(loaded.resolved));
       const p = painter(ctx);
       const facts = readSystemFacts();
       const out = (s: string): void => void ctx.stdout.write(s + '\n');

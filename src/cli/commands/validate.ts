@@ -5,6 +5,7 @@ import { pathIn, type CliContext } from '../context.js';
 import { painter } from '../output.js';
 import { formatUs } from '../../util/duration.js';
 import { sizeOverrides } from '../flags.js';
+import { escapeControl } from '../../util/control-chars.js';
 
 export function registerValidate(program: Command, ctx: CliContext): void {
   program
@@ -18,8 +19,8 @@ export function registerValidate(program: Command, ctx: CliContext): void {
       const { resolved: s, thresholds, warnings } = loadScenario(pathIn(ctx, path), sizeOverrides(f));
       const plan = buildPlan(s);
       const p = painter(ctx);
-      ctx.stdout.write(`${p.ok('✓')} ${path}: scenario "${s.name}" is valid\n`);
-      for (const w of warnings) ctx.stderr.write(`${p.warn('warning:')} ${w}\n`);
+      ctx.stdout.write(`${p.ok('✓')} ${escapeControl(path, false)}: scenario "${escapeControl(s.name, false)}" is valid\n`);
+      for (const w of warnings) ctx.stderr.write(`${p.warn('warning:')} ${escapeControl(w, false)}\n`);
       ctx.stdout.write(`  ${s.devices} devices → ${s.target}, ${s.waves.length} wave${s.waves.length === 1 ? '' : 's'}, ` +
         `teardown at ${formatUs(s.durationUs)}, peak ${peakConnectRatePerS(plan)} connects/s, ${thresholds.length} threshold${thresholds.length === 1 ? '' : 's'}\n`);
     });

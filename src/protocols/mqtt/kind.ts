@@ -13,6 +13,7 @@ import type { NativeDevice } from '../native/device.js';
 import type { ResolvedDevice } from '../../results/resolved-scenario.js';
 import { buildConnect, connectProtocolVersion } from './connect-packet.js';
 import { MqttConnection } from './connection.js';
+import { keepaliveSeconds } from '../../util/duration.js';
 
 /** An MQTT device's own open options. */
 export interface MqttOpenOptions {
@@ -84,7 +85,7 @@ function prepare({ device: d, fixed, expand }: CohortSpec): (id: number) => Mqtt
   const username = t(d.username);
   const password = t(d.password);
   const engine = d.engine !== 'js' && nativeRefusal(d) === null ? 'native' : 'js';
-  const keepaliveS = Math.round(d.keepaliveUs / 1e6);
+  const keepaliveS = keepaliveSeconds(d.keepaliveUs);
   const expiry = d.sessionExpiryS !== null ? { sessionExpiryIntervalS: d.sessionExpiryS } : {};
   return (id) => ({
     connectPacket: buildConnect({
