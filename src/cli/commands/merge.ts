@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { statSync } from 'node:fs';
+import { HerdError } from '../../errors.js';
 import { mergeResults } from '../../report/merge.js';
 import { readResults } from '../../results/read.js';
 import { renderSummary } from '../../report/summary.js';
@@ -18,6 +20,7 @@ export function registerMerge(program: Command, ctx: CliContext, setExit: (code:
     .action((files: string[], f: { output: string; quiet?: boolean }) => {
       const out = pathIn(ctx, f.output);
       assertNotFolder(out, '-o');
+      refuseOwnInput(out, files.map((path) => pathIn(ctx, path)));
       const inputs = files.map((path) => ({ path, results: readResults(pathIn(ctx, path)) }));
       const merged = mergeResults(inputs, `merged-${newRunId()}`);
       ensureWritableFile(out, '-o');
@@ -25,4 +28,16 @@ export function registerMerge(program: Command, ctx: CliContext, setExit: (code:
       if (!f.quiet) ctx.stdout.write(renderSummary(merged, painter(ctx)) + `\n\nmerged ${files.length} shards → ${out}\n`);
       setExit(merged.run.exitCode);
     });
+}
+
+/** `-o` naming one of the shards would replace an input with the merge: refused before anything is read. */
+function refuseOwnInput(out: string, files: string[]): void {
+  const o = statSync(out, { throwIfNoEntry: false });
+  if (o === undefined || !o.isFile()) return;
+  for (const f of files) {
+    const i = statSync(f, { throwIfNoEntry: false });
+    if (i !== undefined && i.dev === o.dev && i.ino === o.ino) {
+      throw new HerdError('E_FLAG', `-o: ${out} is one of the files being merged (${f}); expected a new file name`);
+    }
+  }
 }
