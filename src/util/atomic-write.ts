@@ -1,5 +1,5 @@
 import {
-  accessSync, closeSync, constants, mkdirSync, openSync, realpathSync, renameSync, rmSync, statSync, statfsSync,
+  accessSync, closeSync, constants, mkdirSync, openSync, realpathSync, renameSync, rmdirSync, rmSync, statSync, statfsSync,
   writeFileSync, writeSync, type Stats,
 } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -105,19 +105,44 @@ function writeInPlace(path: string, content: string, append: boolean): void {
   }
 }
 
-/** Checks up front that `dir` can be created and written, so no run is wasted on an unwritable folder. */
-export function ensureWritableDir(dir: string, flag = '--out'): void {
+/**
+ * Checks up front that `dir` can be created and written, so no run is wasted on an unwritable
+ * folder. Returns the outermost folder it created (to remove should the command fail), or null.
+ */
+export function ensureWritableDir(dir: string, flag = '--out'): string | null {
   const kernelFs = kernelFilesystemOf(dir);
   if (kernelFs !== null) throw new HerdError('E_OUT_DIR', `${flag}: ${dir} is on ${kernelFs}, a kernel file system that holds no reports; expected a folder on a disk`);
+  let created: string | null = null;
   try {
-    makeDirs(dir);
+    created = makeDirs(dir);
     accessSync(dir, constants.W_OK);
     const probe = join(dir, `.herd-write-probe-${process.pid}`);
     writeFileSync(probe, 'ok');
     rmSync(probe, { force: true });
+    return created;
   } catch (err) {
+    if (created !== null) rmSync(created, { recursive: true, force: true });
     const code = (err as { code?: string }).code ?? 'error';
     throw new HerdError('E_OUT_DIR', `${flag}: cannot write to ${dir} (${code})`);
+  }
+}
+
+/**
+ * Undoes a command's output after it failed: removes `own` (a folder only this command writes)
+ * and then each folder above it that this command created (`created`, from ensureWritableDir),
+ * as long as it is empty — another run may share the output folder.
+ */
+export function removeOutput(own: string | null, parent: string, created: string | null): void {
+  if (own !== null) rmSync(own, { recursive: true, force: true });
+  if (created === null) return;
+  const top = resolve(created);
+  for (let p = resolve(parent); p.startsWith(top); p = dirname(p)) {
+    try {
+      rmdirSync(p);
+    } catch {
+      return;
+    }
+    if (p === top) return;
   }
 }
 
@@ -167,7 +192,7 @@ function kernelFilesystemOf(dir: string): string | null {
  * mkdir -p, one level at a time: Node's recursive mkdir loops forever where the kernel answers
  * ENOENT for a parent that exists (procfs), so a bad --out would hang instead of failing.
  */
-function makeDirs(dir: string): void {
+function makeDirs(dir: string): string | null {
   const missing: string[] = [];
   let p = resolve(dir);
   for (;;) {
@@ -184,11 +209,14 @@ function makeDirs(dir: string): void {
       p = up;
     }
   }
+  let created: string | null = null;
   for (const m of missing.reverse()) {
     try {
       mkdirSync(m);
+      created ??= m;
     } catch (err) {
       if ((err as { code?: string }).code !== 'EEXIST') throw err;
     }
   }
+  return created;
 }
