@@ -146,6 +146,18 @@ export function removeOutput(own: string | null, parent: string, created: string
   }
 }
 
+/** `-o` naming one of the command's own inputs would replace it with the output: refused before anything is read. */
+export function refuseOwnInput(out: string, inputs: readonly string[], verb: string): void {
+  const o = statSync(out, { throwIfNoEntry: false });
+  if (o === undefined || !o.isFile()) return;
+  for (const f of inputs) {
+    const i = statSync(f, { throwIfNoEntry: false });
+    if (i !== undefined && i.dev === o.dev && i.ino === o.ino) {
+      throw new HerdError('E_FLAG', `-o: ${out} is one of the files being ${verb} (${f}); expected a new file name`);
+    }
+  }
+}
+
 /** Checks up front that a file can be written at `path`: its folder is writable and it is not a folder itself. */
 export function ensureWritableFile(path: string, flag = '-o'): void {
   if (outputKind(path, flag) === 'in-place') {

@@ -135,6 +135,15 @@ describe('outputs: files and links', () => {
     expect(readFileSync(a, 'utf8')).toBe(before);
   });
 
+  it('report and compare -o onto their own input: exit 2, the input untouched', async () => {
+    const a = fresh('c.json');
+    copyFileSync(RESULTS, a);
+    const before = readFileSync(a, 'utf8');
+    expectBad(await herdInProcess(['report', a, '-f', 'md', '-o', a]), `-o: ${a} is one of the files being rendered (${a})`);
+    expectBad(await herdInProcess(['compare', RESULTS, a, '-o', a]), `-o: ${a} is one of the files being compared (${a})`);
+    expect(readFileSync(a, 'utf8')).toBe(before);
+  });
+
   it('merge -o onto an input named another way (a link): exit 2', async () => {
     const a = fresh('b.json');
     copyFileSync(RESULTS, a);

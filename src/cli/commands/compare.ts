@@ -5,7 +5,7 @@ import { compareRuns } from '../../compare/compare.js';
 import { COMPARE_FORMATS, renderCompareHtml, renderComparison, type CompareFormat } from '../../compare/render.js';
 import { parseConfidence, parseTolerance, parseToleranceOverrides } from '../../compare/tolerance.js';
 import { PLAIN } from '../../report/summary.js';
-import { ensureWritableFile, writeFileAtomic } from '../../util/atomic-write.js';
+import { ensureWritableFile, refuseOwnInput, writeFileAtomic } from '../../util/atomic-write.js';
 import { pathIn, type CliContext } from '../context.js';
 import { painter } from '../output.js';
 
@@ -92,6 +92,7 @@ different scenarios without --allow-different-scenarios)`,
         ctx.stdout.write(render(false));
       } else {
         const out = pathIn(ctx, f.output);
+        refuseOwnInput(out, [...basePaths, ...candidatePaths].map((p) => pathIn(ctx, p)), 'compared');
         ensureWritableFile(out, '-o');
         writeFileAtomic(out, render(true));
         ctx.stderr.write(`wrote ${format} comparison to ${out}\n`);

@@ -1,10 +1,8 @@
 import type { Command } from 'commander';
-import { statSync } from 'node:fs';
-import { HerdError } from '../../errors.js';
 import { mergeResults } from '../../report/merge.js';
 import { readResults } from '../../results/read.js';
 import { renderSummary } from '../../report/summary.js';
-import { assertNotFolder, ensureWritableFile, writeFileAtomic } from '../../util/atomic-write.js';
+import { assertNotFolder, ensureWritableFile, refuseOwnInput, writeFileAtomic } from '../../util/atomic-write.js';
 import { newRunId } from '../../run/execute.js';
 import { pathIn, type CliContext } from '../context.js';
 import { painter } from '../output.js';
@@ -20,7 +18,7 @@ export function registerMerge(program: Command, ctx: CliContext, setExit: (code:
     .action((files: string[], f: { output: string; quiet?: boolean }) => {
       const out = pathIn(ctx, f.output);
       assertNotFolder(out, '-o');
-      refuseOwnInput(out, files.map((path) => pathIn(ctx, path)));
+      refuseOwnInput(out, files.map((path) => pathIn(ctx, path)), 'merged');
       const inputs = files.map((path) => ({ path, results: readResults(pathIn(ctx, path)) }));
       const merged = mergeResults(inputs, `merged-${newRunId()}`);
       ensureWritableFile(out, '-o');
@@ -30,14 +28,3 @@ export function registerMerge(program: Command, ctx: CliContext, setExit: (code:
     });
 }
 
-/** `-o` naming one of the shards would replace an input with the merge: refused before anything is read. */
-function refuseOwnInput(out: string, files: string[]): void {
-  const o = statSync(out, { throwIfNoEntry: false });
-  if (o === undefined || !o.isFile()) return;
-  for (const f of files) {
-    const i = statSync(f, { throwIfNoEntry: false });
-    if (i !== undefined && i.dev === o.dev && i.ino === o.ino) {
-      throw new HerdError('E_FLAG', `-o: ${out} is one of the files being merged (${f}); expected a new file name`);
-    }
-  }
-}
