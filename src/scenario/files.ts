@@ -14,7 +14,7 @@ function unreadable(path: string, wantDir: boolean): string | null {
     if (!wantDir && st.isDirectory()) return 'is a folder, expected a PEM file';
     if (!wantDir) {
       const why = inputFileProblem(path, MAX_PEM_BYTES);
-      if (why !== null) return `is ${why}`;
+      if (why !== null) return why;
     }
     accessSync(path, constants.R_OK);
     return null;

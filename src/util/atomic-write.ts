@@ -148,10 +148,17 @@ export function removeOutput(own: string | null, parent: string, created: string
 
 /** `-o` naming one of the command's own inputs would replace it with the output: refused before anything is read. */
 export function refuseOwnInput(out: string, inputs: readonly string[], verb: string): void {
-  const o = statSync(out, { throwIfNoEntry: false });
+  const stat = (p: string): Stats | undefined => {
+    try {
+      return statSync(p);
+    } catch {
+      return undefined; // absent or unreachable: not an input being replaced
+    }
+  };
+  const o = stat(out);
   if (o === undefined || !o.isFile()) return;
   for (const f of inputs) {
-    const i = statSync(f, { throwIfNoEntry: false });
+    const i = stat(f);
     if (i !== undefined && i.dev === o.dev && i.ino === o.ino) {
       throw new HerdError('E_FLAG', `-o: ${out} is one of the files being ${verb} (${f}); expected a new file name`);
     }

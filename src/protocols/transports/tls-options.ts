@@ -60,7 +60,7 @@ export function resolveTls(s: TlsSettings, field = 'device.tls'): ResolvedTls {
   const read = (path: string, what: string): Buffer | undefined => {
     const r = readInputFile(path, MAX_PEM_BYTES);
     if (!r.ok) {
-      problems.push(`${what}: cannot read ${path} (${r.why})`);
+      problems.push(`${what}: cannot read ${path} (${r.code ?? r.why})`);
       return undefined;
     }
     if (!r.bytes.includes('-----BEGIN')) problems.push(`${what}: ${path} is not a PEM file (no -----BEGIN line)`);
