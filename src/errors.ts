@@ -22,6 +22,7 @@ export type HerdErrorCode =
   | 'E_TARGET_UNREACHABLE' // preflight could not reach the target
   | 'E_TARGET_START' // the embedded target failed to start
   | 'E_OUT_DIR' // output folder cannot be created or written
+  | 'E_OUT_WRITE' // writing an output file failed mid-way (disk full, I/O error): nothing partial is left
   | 'E_RESULTS_FILE' // a results file cannot be read or is not herd's
   | 'E_RESULTS_VERSION' // a results file of an unsupported major version
   | 'E_PREFLIGHT' // the plan cannot fit this machine's limits
@@ -38,6 +39,7 @@ const EXIT_FOR: Record<HerdErrorCode, ExitCode> = {
   E_TARGET_UNREACHABLE: EXIT.runFailed,
   E_TARGET_START: EXIT.runFailed,
   E_OUT_DIR: EXIT.badInput,
+  E_OUT_WRITE: EXIT.runFailed,
   E_RESULTS_FILE: EXIT.badInput,
   E_RESULTS_VERSION: EXIT.badInput,
   E_PREFLIGHT: EXIT.runFailed,

@@ -27,7 +27,12 @@ export function pathIn(ctx: CliContext, path: string): string {
   return resolve(ctx.cwd, path);
 }
 
-export function processContext(): CliContext {
+/**
+ * The real process. `early` holds signals that arrived while herd was still loading (bin/herd.js
+ * keeps them): they are delivered to the first command that listens, so a Ctrl-C in the first
+ * moments of `herd run` still ends in a report marked aborted.
+ */
+export function processContext(early: ('SIGINT' | 'SIGTERM')[] = []): CliContext {
   // `herd … | head` closes the pipe early: that is not an error worth a stack trace.
   for (const s of [process.stdout, process.stderr]) {
     s.on('error', (err: NodeJS.ErrnoException) => {
@@ -47,6 +52,7 @@ export function processContext(): CliContext {
       const term = (): void => handler('SIGTERM');
       process.on('SIGINT', int);
       process.on('SIGTERM', term);
+      for (const sig of early.splice(0)) handler(sig);
       return () => {
         process.off('SIGINT', int);
         process.off('SIGTERM', term);

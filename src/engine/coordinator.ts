@@ -110,6 +110,7 @@ export class Coordinator extends EventEmitter {
   private workers: WorkerState[] = [];
   private abortInfo: { atMs: number; reason: string; kind: AbortKind } | null = null;
   private stopSent = false;
+  private going = false;
   private healthSamples: RunOutcome['healthSamples'] = [];
   private reported = new Map<number, number>();
   private lostToHarness = 0;
@@ -212,7 +213,10 @@ export class Coordinator extends EventEmitter {
         }),
     );
     for (const w of this.workers) w.child.send({ type: 'go', originNs: originNs.toString() } satisfies ToWorker);
+    this.going = true;
+    // A stop asked for before the workers were told to go (an early Ctrl-C) is sent now.
     if (this.abortInfo !== null) this.sendStop();
+    if (this.forced) this.forceStop();
     await Promise.all(finished);
     return {
       aggregate: this.agg,
@@ -263,11 +267,12 @@ export class Coordinator extends EventEmitter {
   /** A second request: stop waiting for graceful closes. */
   forceStop(): void {
     this.forced = true;
+    if (!this.going) return; // applied when the workers are told to go
     for (const w of this.workers) if (!w.done) w.child.kill('SIGKILL');
   }
 
   private sendStop(): void {
-    if (this.stopSent) return;
+    if (this.stopSent || !this.going) return;
     this.stopSent = true;
     for (const w of this.workers) {
       if (w.child.connected) w.child.send({ type: 'stop', reason: this.abortInfo?.reason ?? 'stop' } satisfies ToWorker);

@@ -59,21 +59,24 @@ export function preflight(i: PreflightInput): PreflightResult {
   const fdSoft = f.openFileLimit.soft ?? 1_000_000;
   const perWorkerCap = Math.max(1, fdSoft - FD_HEADROOM);
   const neededWorkers = Math.max(1, Math.ceil(i.peakConcurrent / perWorkerCap));
-  // Never more workers than cores (they would only take turns on the CPU and lag), unless the
-  // open-file limit forces it — and then say so.
-  const workers = i.workers ?? Math.max(neededWorkers, Math.min(f.cores, Math.max(1, Math.ceil(i.peakConcurrent / 500))));
-  if (workers > f.cores) {
-    advice.push(
-      i.workers === null
-        ? `${workers} workers on ${f.cores} cores: \`ulimit -n\` ${fdSoft} allows ${perWorkerCap} connections per worker and the plan holds ${i.peakConcurrent}; ` +
-            `workers sharing cores lag sooner (raise \`ulimit -n\` to ${Math.ceil(i.peakConcurrent / f.cores) + FD_HEADROOM} for ${f.cores})`
-        : `--workers ${workers} on ${f.cores} cores: workers sharing cores lag sooner, and the run will say if that decided a threshold`,
+  // Chosen workers never outnumber the cores: more would only take turns on the CPU and lag. When
+  // the open-file limit would need more, that is a problem with both fixes named, not a silent
+  // fleet of processes (a low `ulimit -n` once made 36 workers on 2 cores).
+  const workers = i.workers ?? Math.min(f.cores, Math.max(1, Math.ceil(i.peakConcurrent / 500)));
+  if (i.workers === null && neededWorkers > f.cores) {
+    problems.push(
+      `the plan holds ${i.peakConcurrent} connections but \`ulimit -n\` ${fdSoft} allows ${perWorkerCap} per worker, ${perWorkerCap * workers} for ` +
+        `${workers} worker${workers === 1 ? '' : 's'} (one per core): raise \`ulimit -n\` to ${Math.ceil(i.peakConcurrent / workers) + FD_HEADROOM}, ` +
+        `or pass --workers ${neededWorkers} (workers sharing cores lag sooner)`,
     );
+  }
+  if (i.workers !== null && workers > f.cores) {
+    advice.push(`--workers ${workers} on ${f.cores} cores: workers sharing cores lag sooner, and the run will say if that decided a threshold`);
   }
   const perWorker = Math.ceil(i.peakConcurrent / workers);
   const fdOk = perWorker <= perWorkerCap;
   checks.push({ name: 'open files per worker', need: `${perWorker}`, have: `${fdSoft} (ulimit -n)`, ok: fdOk });
-  if (!fdOk) {
+  if (!fdOk && i.workers !== null) {
     problems.push(
       `each of ${workers} worker${workers === 1 ? '' : 's'} would hold ${perWorker} connections but a process may open ${fdSoft} files: ` +
         `use --workers ${neededWorkers} or more, or raise \`ulimit -n\``,

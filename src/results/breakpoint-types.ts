@@ -13,10 +13,11 @@ export type LevelVerdict = 'passed' | 'failed' | 'harness';
  * below-min: even minRate failed.
  * harness: the harness was the limit at `harnessAt`; `rate` is the best the target showed below it.
  * budget: maxLevels ran out before the bracket narrowed to the resolution.
+ * aborted: interrupted (Ctrl-C) before the search was done; `rate` is the best level so far.
  */
-export type SearchEnd = 'found' | 'held-max' | 'below-min' | 'harness' | 'budget';
+export type SearchEnd = 'found' | 'held-max' | 'below-min' | 'harness' | 'budget' | 'aborted';
 
-export const BREAKPOINT_SCHEMA_VERSION = '1.0.0';
+export const BREAKPOINT_SCHEMA_VERSION = '1.1.0';
 
 /** How a level tipped over, in the words an SRE uses. */
 export type TipSignal = 'latency' | 'listen-queue' | 'timeouts' | 'shedding' | 'errors';
@@ -76,6 +77,9 @@ export interface BreakpointReport {
   tool: { name: 'herd'; version: string };
   /** connect-rate: `rate` fields are connects/s. held-devices: they are device counts held at once. */
   mode: 'connect-rate' | 'held-devices';
+  /** aborted: interrupted (Ctrl-C); `levels` holds the levels judged before it (since 1.1.0). */
+  status: 'completed' | 'aborted';
+  abortReason: string | null;
   scenario: string;
   target: string;
   startedAt: string;
@@ -106,6 +110,6 @@ export interface BreakpointReport {
     advice: string[];
   };
   thresholds: ThresholdResult[];
-  verdict: 'passed' | 'failed' | 'harness-limited';
+  verdict: 'passed' | 'failed' | 'harness-limited' | 'aborted';
   exitCode: number;
 }

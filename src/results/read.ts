@@ -2,7 +2,7 @@
  * Reads a results.json written by herd: refuses foreign files and unknown major versions, then
  * validates the rest against the schema and reports every problem with its path (exit 2).
  */
-import { readFileSync } from 'node:fs';
+import { MIB, readInputFile } from '../util/input-file.js';
 import { HerdError } from '../errors.js';
 import { RESULTS_SCHEMA_VERSION, type Results } from './types.js';
 import { resultsSchema } from './schema.js';
@@ -10,15 +10,13 @@ import { resultsSchema } from './schema.js';
 /** Problems listed in one error; the rest are counted, since a wrong file can have thousands. */
 const MAX_LISTED_PROBLEMS = 20;
 
+/** Largest results file read: a long run's timeline is a few MiB; a file past this is not one of herd's. */
+export const MAX_RESULTS_BYTES = 256 * MIB;
+
 export function readResults(path: string): Results {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    const code = (err as { code?: string }).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : (code ?? 'error');
-    throw new HerdError('E_RESULTS_FILE', `${path}: cannot read the results file (${why})`);
-  }
+  const r = readInputFile(path, MAX_RESULTS_BYTES);
+  if (!r.ok) throw new HerdError('E_RESULTS_FILE', `${path}: cannot read the results file (${r.why})`);
+  const text = r.bytes.toString('utf8');
   let data: unknown;
   try {
     data = JSON.parse(text);

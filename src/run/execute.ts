@@ -18,15 +18,15 @@ import { Coordinator, type SecondEvent } from '../engine/coordinator.js';
 import { startMetricsServer, type MetricsServer } from './metrics-server.js';
 import { sentFromDelivery, WebhookSink } from './webhook-sink.js';
 import { probeReachable } from './reachability.js';
-import { embeddedOptionsFor, resolveRunTargets } from './targets.js';
+import { checkRunTargets, embeddedOptionsFor, resolveRunTargets } from './targets.js';
 import { engineNotices } from '../engine/device-engine.js';
 import { prepareTarget } from '../protocols/kinds.js';
 import type { TlsSettings } from '../protocols/transports/tls-options.js';
 import { buildResults } from './build-results.js';
 import { describeEnvironment } from './environment.js';
 import type { Results } from '../results/types.js';
-import { ensureWritableDir, writeFileAtomic } from '../util/atomic-write.js';
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendToFile, ensureWritableDir, removeOutput, writeError, writeFileAtomic } from '../util/atomic-write.js';
+import { mkdirSync } from 'node:fs';
 import { renderFormat, renderRunFiles } from '../report/render.js';
 import { runPreflight, withEmbeddedProcesses } from './run-preflight.js';
 import { redactScenarioSecrets } from '../scenario/url-credentials.js';
@@ -89,12 +89,45 @@ export async function executeRun(req: RunRequest, hooks: RunHooks = {}): Promise
   }
   if (pre.problems.length > 0) for (const p of pre.problems) hooks.onNotice?.(`preflight (ignored): ${p}`);
   for (const w of loaded.warnings) hooks.onNotice?.(`warning: ${w}`);
+  checkRunTargets(s); // bad TLS settings, a device kind its URL cannot carry: exit 2 before anything starts
   // After every input check, so bad input leaves not even an empty folder behind.
-  ensureWritableDir(outDir);
+  const createdOut = ensureWritableDir(outDir);
   for (const a of pre.advice) hooks.onNotice?.(a);
-  const workers = pre.workers;
+  const runDir = join(outDir, runId);
+  let written = false;
+  try {
+    const report = await carryOut(req, hooks, { loaded, remote, pre, runId, runDir });
+    written = true;
+    if (req.stepSummaryPath) writeStepSummary(req.stepSummaryPath, report.results, hooks);
+    return report;
+  } finally {
+    // A run that ends without its results.json (a full disk, a target that did not start) leaves nothing.
+    if (!written) removeOutput(runDir, outDir, createdOut);
+  }
+}
 
-  if (remote !== null) resolveRunTargets(s, null, remote.url); // bad TLS settings: exit 2 before anything starts
+/** $GITHUB_STEP_SUMMARY is the CI page's, not the run's: failing to write it is a warning, not a failed run. */
+function writeStepSummary(path: string, results: Results, hooks: RunHooks): void {
+  try {
+    appendToFile(path, renderFormat(results, 'md') + '\n', 'GITHUB_STEP_SUMMARY');
+  } catch (err) {
+    const why = err instanceof HerdError ? err.message : String(err);
+    hooks.onNotice?.(`warning: GITHUB_STEP_SUMMARY: ${why}; the run's own reports are written`);
+  }
+}
+
+interface Prepared {
+  loaded: LoadedScenario;
+  remote: ReturnType<typeof parseTargetUrl> | null;
+  pre: ReturnType<typeof runPreflight>;
+  runId: string;
+  runDir: string;
+}
+
+/** Starts the target and the sinks, runs the coordinator, writes the reports into runDir. */
+async function carryOut(req: RunRequest, hooks: RunHooks, { loaded, remote, pre, runId, runDir }: Prepared): Promise<RunReport> {
+  const s = loaded.resolved;
+  const workers = pre.workers;
   let embedded: EmbeddedTarget | null = null;
   let targetUrl: string;
   if (remote === null) {
@@ -211,14 +244,16 @@ export async function executeRun(req: RunRequest, hooks: RunHooks = {}): Promise
       sharesMachine: embedded !== null || (remote !== null && isLoopbackHost(remote.host)),
       targetLag,
     });
-    const runDir = join(outDir, runId);
-    mkdirSync(runDir, { recursive: true });
-    // Every other format is rendered from results.json; results.json is written last, so its
-    // presence means the run's reports are complete.
-    for (const f of renderRunFiles(results)) writeFileAtomic(join(runDir, f.name), f.content);
     const resultsPath = join(runDir, 'results.json');
-    writeFileAtomic(resultsPath, JSON.stringify(results, null, 2) + '\n');
-    if (req.stepSummaryPath) appendFileSync(req.stepSummaryPath, renderFormat(results, 'md') + '\n');
+    try {
+      mkdirSync(runDir, { recursive: true });
+      // Every other format is rendered from results.json; results.json is written last, so its
+      // presence means the run's reports are complete.
+      for (const f of renderRunFiles(results)) writeFileAtomic(join(runDir, f.name), f.content);
+      writeFileAtomic(resultsPath, JSON.stringify(results, null, 2) + '\n');
+    } catch (err) {
+      throw writeError(runDir, err);
+    }
     return { results, resultsPath, loaded };
   } finally {
     running = false;

@@ -68,3 +68,29 @@ export function embeddedOptionsFor(s: ResolvedScenario): Record<string, unknown>
   if ([...t].some((s) => SCHEMES[s].secure) && o.tls === undefined) o.tls = true;
   return o;
 }
+
+/**
+ * The checks resolveRunTargets makes, before any target exists: TLS files and versions, and a
+ * device kind against its URL's scheme. Used by `herd validate` and by `herd run` before it
+ * creates --out; opens no socket and resolves no name. The embedded target's listeners are
+ * stood in for by a loopback URL of each cohort's transport.
+ */
+export function checkRunTargets(s: ResolvedScenario): void {
+  if (s.target !== 'embedded') {
+    resolveRunTargets(s, null, s.target);
+    return;
+  }
+  const problems: string[] = [];
+  s.cohorts.forEach((c) => {
+    const tls = { ...(SCHEMES[c.device.transport].secure ? { ca: EMBEDDED_CA } : {}), ...(c.device.tls ?? {}) };
+    for (const url of [`${c.device.transport}://127.0.0.1:1`, ...(c.targets ?? [])]) {
+      try {
+        prepareTarget(c.device.protocol, url, tls as TlsSettings, c.targets?.includes(url) ? 'cohorts[].targets' : 'target');
+      } catch (err) {
+        if (err instanceof HerdError) problems.push(err.message, ...err.details);
+        else throw err;
+      }
+    }
+  });
+  if (problems.length > 0) throw new HerdError('E_SCENARIO_INVALID', 'the scenario cannot reach its target as configured', [...new Set(problems)]);
+}

@@ -4,6 +4,7 @@
  */
 import { accessSync, constants, statSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { inputFileProblem, MAX_PEM_BYTES } from '../util/input-file.js';
 import type { ResolvedScenario } from '../results/resolved-scenario.js';
 
 function unreadable(path: string, wantDir: boolean): string | null {
@@ -11,6 +12,10 @@ function unreadable(path: string, wantDir: boolean): string | null {
     const st = statSync(path);
     if (wantDir && !st.isDirectory()) return 'is not a folder';
     if (!wantDir && st.isDirectory()) return 'is a folder, expected a PEM file';
+    if (!wantDir) {
+      const why = inputFileProblem(path, MAX_PEM_BYTES);
+      if (why !== null) return why;
+    }
     accessSync(path, constants.R_OK);
     return null;
   } catch (err) {

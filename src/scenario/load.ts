@@ -2,7 +2,7 @@
  * Loads a scenario file (YAML or JSON) and validates it (scenario/validate.ts: one pass, every
  * problem with its path). Never throws anything but HerdError.
  */
-import { readFileSync } from 'node:fs';
+import { MIB, readInputFile } from '../util/input-file.js';
 import { isScalar, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import { HerdError } from '../errors.js';
 import type { Overrides } from './resolve.js';
@@ -10,21 +10,12 @@ import { validateScenario, type LoadedScenario } from './validate.js';
 import { checkTextNesting, checkValueNesting, isStackOverflow, nestingError } from './nesting.js';
 
 /** Largest scenario file accepted; a scenario is a page of text, not a data set. */
-const MAX_BYTES = 1024 * 1024;
+export const MAX_BYTES = MIB;
 
 export function readScenarioText(path: string): string {
-  let text: string;
-  try {
-    const buf = readFileSync(path);
-    if (buf.length > MAX_BYTES) throw new HerdError('E_SCENARIO_FILE', `${path}: scenario file is larger than 1 MiB`);
-    text = buf.toString('utf8');
-  } catch (err) {
-    if (err instanceof HerdError) throw err;
-    const code = (err as { code?: string }).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : String(code ?? err);
-    throw new HerdError('E_SCENARIO_FILE', `${path}: cannot read the scenario file (${why})`);
-  }
-  return text;
+  const r = readInputFile(path, MAX_BYTES);
+  if (!r.ok) throw new HerdError('E_SCENARIO_FILE', `${path}: cannot read the scenario file (${r.why})`);
+  return r.bytes.toString('utf8');
 }
 
 /** Parses YAML (a superset of JSON) with one clear message for syntax errors. */

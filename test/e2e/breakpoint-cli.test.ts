@@ -61,7 +61,8 @@ describe('herd breakpoint against the embedded target', () => {
   });
 
   it('exits by its thresholds: the impossible one fails, the count one passes', () => {
-    expect(report.schemaVersion).toBe('1.0.0');
+    expect(report.schemaVersion).toBe('1.1.0');
+    expect(report.status).toBe('completed');
     const byMetric = new Map(report.thresholds.map((t) => [t.metric, t]));
     expect(byMetric.get('breakpoint.rate')?.passed).toBe(false);
     expect(byMetric.get('breakpoint.levels')?.passed).toBe(true);

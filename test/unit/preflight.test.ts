@@ -29,22 +29,30 @@ describe('preflight', () => {
     expect(r.sourceIps).toEqual([]);
   });
 
-  it('chooses enough workers for the open-file limit and spreads loopback source addresses', () => {
-    const r = preflight({ ...base, peakConcurrent: 100_000 });
+  it('spreads loopback source addresses; with --workers enough for the open-file limit, runs them', () => {
+    const r = preflight({ ...base, peakConcurrent: 100_000, workers: 6 });
     expect(r.workers).toBe(6); // 100,000 / (20,000 − 200 headroom) → 6 processes
     expect(r.sourceIps).toHaveLength(20); // ⌈100,000 / 5,000⌉: binding stays cheap up to ~6,000 per address
     expect(r.sourceIps[0]).toBe('127.0.0.2');
     expect(r.problems).toEqual([]);
+    expect(r.advice).toContain('--workers 6 on 2 cores: workers sharing cores lag sooner, and the run will say if that decided a threshold');
   });
 
-  it('never picks more workers than cores unless the file limit forces it, and then says so', () => {
+  it('never picks more workers than cores: a file limit that would need more is a problem naming both fixes', () => {
     expect(preflight({ ...base, peakConcurrent: 5_000 }).workers).toBe(2);
     expect(preflight({ ...base, peakConcurrent: 5_000 }).advice).toEqual([]);
     const low = preflight({ ...base, facts: { ...facts, openFileLimit: { soft: 300, hard: 300 } } });
-    expect(low.workers).toBe(10); // 1,000 connections at 100 per process (300 − 200 headroom)
-    expect(low.advice).toEqual([
-      '10 workers on 2 cores: `ulimit -n` 300 allows 100 connections per worker and the plan holds 1000; workers sharing cores lag sooner (raise `ulimit -n` to 700 for 2)',
+    expect(low.workers).toBe(2);
+    expect(low.problems).toEqual([
+      'the plan holds 1000 connections but `ulimit -n` 300 allows 100 per worker, 200 for 2 workers (one per core): raise `ulimit -n` to 700, ' +
+        'or pass --workers 10 (workers sharing cores lag sooner)',
     ]);
+    const big = preflight({ ...base, peakConcurrent: 100_000 });
+    expect(big.workers).toBe(2);
+    expect(big.problems[0]).toBe(
+      'the plan holds 100000 connections but `ulimit -n` 20000 allows 19800 per worker, 39600 for 2 workers (one per core): ' +
+        'raise `ulimit -n` to 50200, or pass --workers 6 (workers sharing cores lag sooner)',
+    );
     expect(preflight({ ...base, workers: 4 }).advice).toEqual(['--workers 4 on 2 cores: workers sharing cores lag sooner, and the run will say if that decided a threshold']);
   });
 

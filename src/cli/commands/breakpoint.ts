@@ -10,6 +10,7 @@ import { durationProblem, parseDurationUs } from '../../util/duration.js';
 import { pathIn, type CliContext } from '../context.js';
 import { painter } from '../output.js';
 import { parseFlagNumber } from '../flags.js';
+import { Interrupt } from '../../run/interrupt.js';
 
 interface BreakpointFlags {
   target?: string;
@@ -125,33 +126,46 @@ Exit codes: 0 passed · 1 a threshold failed · 2 bad input · 3 the harness was
         thresholds[s.metric] = [...((thresholds[s.metric] as string[] | undefined) ?? []), s.expression];
       }
       const p = painter(ctx);
-      const { report, dir } = await executeBreakpoint(
-        {
-          scenarioPath: pathIn(ctx, scenario),
-          overrides,
-          outDir: pathIn(ctx, f.out),
-          settings,
-          thresholds,
-          run: {
-            workers: f.workers === undefined ? undefined : parseFlagNumber(f.workers, '--workers', { min: 1, max: 256 }),
-            sourceIps: f.sourceIps === undefined ? [] : parseSourceIps(f.sourceIps),
-            maxHandshakesInFlight: f.maxHandshakes === undefined ? 0 : parseFlagNumber(f.maxHandshakes, '--max-handshakes', { min: 1, max: 1_000_000 }),
-            skipPreflight: !f.preflight,
+      // Ctrl-C stops the level in progress and writes breakpoint.json with the levels done (exit 130).
+      const interrupt = new Interrupt();
+      const unsubscribe = ctx.onSignal((sig) => {
+        ctx.stderr.write(`${sig} received: stopping the search after writing what it found (again to force)\n`);
+        interrupt.request(`interrupted by ${sig}`);
+      });
+      let outcome: Awaited<ReturnType<typeof executeBreakpoint>>;
+      try {
+        outcome = await executeBreakpoint(
+          {
+            scenarioPath: pathIn(ctx, scenario),
+            overrides,
+            outDir: pathIn(ctx, f.out),
+            settings,
+            thresholds,
+            run: {
+              workers: f.workers === undefined ? undefined : parseFlagNumber(f.workers, '--workers', { min: 1, max: 256 }),
+              sourceIps: f.sourceIps === undefined ? [] : parseSourceIps(f.sourceIps),
+              maxHandshakesInFlight: f.maxHandshakes === undefined ? 0 : parseFlagNumber(f.maxHandshakes, '--max-handshakes', { min: 1, max: 1_000_000 }),
+              skipPreflight: !f.preflight,
+            },
+            wallClock: () => new Date(ctx.wallClockMs()),
+            interrupt,
           },
-          wallClock: () => new Date(ctx.wallClockMs()),
-        },
-        {
-          onLevelStart: (i, rate, phase, mode) => {
-            if (!f.quiet) ctx.stderr.write(`level ${i + 1}: ${phase} ${rate}${mode === 'held-devices' ? ' devices' : '/s'} …\n`);
+          {
+            onLevelStart: (i, rate, phase, mode) => {
+              if (!f.quiet) ctx.stderr.write(`level ${i + 1}: ${phase} ${rate}${mode === 'held-devices' ? ' devices' : '/s'} …\n`);
+            },
+            onLevel: (l, mode) => {
+              if (!f.quiet) ctx.stderr.write(renderLevelLine(l, undefined, mode) + '\n');
+            },
+            onNotice: (m) => {
+              if (!f.quiet) ctx.stderr.write(m + '\n');
+            },
           },
-          onLevel: (l, mode) => {
-            if (!f.quiet) ctx.stderr.write(renderLevelLine(l, undefined, mode) + '\n');
-          },
-          onNotice: (m) => {
-            if (!f.quiet) ctx.stderr.write(m + '\n');
-          },
-        },
-      );
+        );
+      } finally {
+        unsubscribe();
+      }
+      const { report, dir } = outcome;
       ctx.stdout.write(renderBreakpointSummary(report, p) + '\n');
       ctx.stdout.write(`\nbreakpoint: ${join(dir, 'breakpoint.json')}\nhtml: ${join(dir, 'breakpoint.html')}\n`);
       setExit(report.exitCode);

@@ -1,12 +1,11 @@
 import type { Command } from 'commander';
-import { dirname } from 'node:path';
 import { HerdError } from '../../errors.js';
 import { readResults } from '../../compare/results.js';
 import { compareRuns } from '../../compare/compare.js';
 import { COMPARE_FORMATS, renderCompareHtml, renderComparison, type CompareFormat } from '../../compare/render.js';
 import { parseConfidence, parseTolerance, parseToleranceOverrides } from '../../compare/tolerance.js';
 import { PLAIN } from '../../report/summary.js';
-import { ensureWritableDir, writeFileAtomic } from '../../util/atomic-write.js';
+import { ensureWritableFile, refuseOwnInput, writeFileAtomic } from '../../util/atomic-write.js';
 import { pathIn, type CliContext } from '../context.js';
 import { painter } from '../output.js';
 
@@ -93,7 +92,8 @@ different scenarios without --allow-different-scenarios)`,
         ctx.stdout.write(render(false));
       } else {
         const out = pathIn(ctx, f.output);
-        ensureWritableDir(dirname(out), '-o');
+        refuseOwnInput(out, [...basePaths, ...candidatePaths].map((p) => pathIn(ctx, p)), 'compared');
+        ensureWritableFile(out, '-o');
         writeFileAtomic(out, render(true));
         ctx.stderr.write(`wrote ${format} comparison to ${out}\n`);
       }

@@ -5,7 +5,7 @@ import { HerdError } from '../../errors.js';
 import { loadScenario } from '../../scenario/load.js';
 import type { Overrides } from '../../scenario/resolve.js';
 import { redactText } from '../../scenario/url-credentials.js';
-import { ensureWritableFile, writeFileAtomic } from '../../util/atomic-write.js';
+import { ensureWritableFile, outputKind, writeFileAtomic } from '../../util/atomic-write.js';
 import { HERD_VERSION } from '../../version.js';
 import { pathIn, type CliContext } from '../context.js';
 import { parseFlagNumber, parseFlagScale } from '../flags.js';
@@ -60,7 +60,8 @@ Run the script with a k6 built with xk6-mqtt (see the script's header and docs/k
       const out = pathIn(ctx, f.output);
       const dir = dirname(out);
       ensureWritableFile(out, '-o');
-      const sidecars = k6Sidecars(loaded.resolved);
+      // A device or FIFO (-o /dev/stdout) gets the script alone: no type files beside a device.
+      const sidecars = outputKind(out) === 'file' ? k6Sidecars(loaded.resolved) : {};
       // Sidecars first: the script references them, so it is never on disk without its types.
       for (const [name, content] of Object.entries(sidecars)) writeFileAtomic(join(dir, name), content);
       writeFileAtomic(out, script);

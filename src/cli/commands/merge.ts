@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { mergeResults } from '../../report/merge.js';
 import { readResults } from '../../results/read.js';
 import { renderSummary } from '../../report/summary.js';
-import { assertNotFolder, ensureWritableFile, writeFileAtomic } from '../../util/atomic-write.js';
+import { assertNotFolder, ensureWritableFile, refuseOwnInput, writeFileAtomic } from '../../util/atomic-write.js';
 import { newRunId } from '../../run/execute.js';
 import { pathIn, type CliContext } from '../context.js';
 import { painter } from '../output.js';
@@ -18,6 +18,7 @@ export function registerMerge(program: Command, ctx: CliContext, setExit: (code:
     .action((files: string[], f: { output: string; quiet?: boolean }) => {
       const out = pathIn(ctx, f.output);
       assertNotFolder(out, '-o');
+      refuseOwnInput(out, files.map((path) => pathIn(ctx, path)), 'merged');
       const inputs = files.map((path) => ({ path, results: readResults(pathIn(ctx, path)) }));
       const merged = mergeResults(inputs, `merged-${newRunId()}`);
       ensureWritableFile(out, '-o');
@@ -26,3 +27,4 @@ export function registerMerge(program: Command, ctx: CliContext, setExit: (code:
       setExit(merged.run.exitCode);
     });
 }
+

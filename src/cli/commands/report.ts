@@ -3,7 +3,7 @@ import { HerdError } from '../../errors.js';
 import { readResults } from '../../results/read.js';
 import { isReportFormat, renderFormat, REPORT_FORMATS } from '../../report/render.js';
 import { PLAIN } from '../../report/summary.js';
-import { ensureWritableFile, writeFileAtomic } from '../../util/atomic-write.js';
+import { ensureWritableFile, refuseOwnInput, writeFileAtomic } from '../../util/atomic-write.js';
 import { pathIn, type CliContext } from '../context.js';
 import { painter } from '../output.js';
 
@@ -40,6 +40,7 @@ Exit codes: 0 rendered · 2 bad input (unreadable, foreign or unsupported result
         ctx.stdout.write(renderFormat(results, f.format, painter(ctx)));
       } else {
         const out = pathIn(ctx, f.output);
+        refuseOwnInput(out, [pathIn(ctx, path)], 'rendered');
         ensureWritableFile(out, '-o');
         writeFileAtomic(out, renderFormat(results, f.format, PLAIN));
         ctx.stderr.write(`wrote ${f.format} to ${out}\n`);

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { executeRun } from '../../run/execute.js';
+import { Interrupt } from '../../run/interrupt.js';
 import { renderSummary } from '../../report/summary.js';
 import { parseSourceIps } from '../../util/source-ips.js';
 import { HerdError } from '../../errors.js';
@@ -99,7 +100,13 @@ Exit codes: 0 passed · 1 a threshold failed · 2 bad input · 3 run failed or h
       const shard = f.shard === undefined ? { index: 0, count: 1 } : parseFlagShard(f.shard);
       const startAtMs = f.startAt === undefined ? null : parseFlagStartAt(f.startAt, ctx.wallClockMs());
       const progress = f.quiet ? null : new ProgressPrinter(ctx);
-      let unsubscribe: (() => void) | null = null;
+      // Subscribed before anything starts: a Ctrl-C while the target starts still ends in a report.
+      const interrupt = new Interrupt();
+      const unsubscribe = ctx.onSignal((sig) => {
+        progress?.notice(`${sig} received: stopping (again to force)`);
+        if (!progress) ctx.stderr.write(`${sig} received: stopping (again to force)\n`);
+        interrupt.request(`interrupted by ${sig}`);
+      });
       try {
         const report = await executeRun(
           {
@@ -122,10 +129,7 @@ Exit codes: 0 passed · 1 a threshold failed · 2 bad input · 3 run failed or h
           {
             onStart: (stop, info) => {
               progress?.start(info);
-              unsubscribe = ctx.onSignal((sig) => {
-                progress?.notice(`${sig} received: stopping (again to force)`);
-                stop(`interrupted by ${sig}`);
-              });
+              interrupt.attach(stop);
             },
             onSecond: (ev) => progress?.second(ev),
             onNotice: (m) => (progress ? progress.notice(m) : ctx.stderr.write(m + '\n')),
@@ -140,7 +144,7 @@ Exit codes: 0 passed · 1 a threshold failed · 2 bad input · 3 run failed or h
         if (err instanceof HerdError) throw err;
         throw err;
       } finally {
-        (unsubscribe as (() => void) | null)?.();
+        unsubscribe();
       }
     });
 }

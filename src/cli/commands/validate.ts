@@ -6,6 +6,7 @@ import { painter } from '../output.js';
 import { formatUs } from '../../util/duration.js';
 import { sizeOverrides } from '../flags.js';
 import { escapeControl } from '../../util/control-chars.js';
+import { checkRunTargets } from '../../run/targets.js';
 
 export function registerValidate(program: Command, ctx: CliContext): void {
   program
@@ -17,6 +18,8 @@ export function registerValidate(program: Command, ctx: CliContext): void {
     .addHelpText('after', '\nExamples:\n  $ herd validate scenarios/quickstart.yaml\n  $ herd validate scenarios/nightly-5x.yaml --scale 5')
     .action((path: string, f: { devices?: string; scale?: string }) => {
       const { resolved: s, thresholds, warnings } = loadScenario(pathIn(ctx, path), sizeOverrides(f));
+      // TLS files and versions, device kind against scheme: what `herd run` checks before --out.
+      checkRunTargets(s);
       const plan = buildPlan(s);
       const p = painter(ctx);
       ctx.stdout.write(`${p.ok('✓')} ${escapeControl(path, false)}: scenario "${escapeControl(s.name, false)}" is valid\n`);

@@ -3,7 +3,8 @@
  * opt-in, SNI, ALPN, version bounds, a client certificate per device (mTLS fleets) and the share of
  * reconnects that offer a cached session. Bad files are bad input (HerdError naming the field).
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
+import { MAX_PEM_BYTES, readInputFile } from '../../util/input-file.js';
 import { basename, dirname, join } from 'node:path';
 import type { SecureVersion } from 'node:tls';
 import { HerdError } from '../../errors.js';
@@ -57,14 +58,13 @@ const VERSIONS: readonly string[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
 export function resolveTls(s: TlsSettings, field = 'device.tls'): ResolvedTls {
   const problems: string[] = [];
   const read = (path: string, what: string): Buffer | undefined => {
-    try {
-      const b = readFileSync(path);
-      if (!b.includes('-----BEGIN')) problems.push(`${what}: ${path} is not a PEM file (no -----BEGIN line)`);
-      return b;
-    } catch (err) {
-      problems.push(`${what}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    const r = readInputFile(path, MAX_PEM_BYTES);
+    if (!r.ok) {
+      problems.push(`${what}: cannot read ${path} (${r.code ?? r.why})`);
       return undefined;
     }
+    if (!r.bytes.includes('-----BEGIN')) problems.push(`${what}: ${path} is not a PEM file (no -----BEGIN line)`);
+    return r.bytes;
   };
   const ca = s.ca === undefined ? undefined : read(s.ca, `${field}.ca`);
   for (const k of ['minVersion', 'maxVersion'] as const) {

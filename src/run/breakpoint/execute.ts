@@ -13,13 +13,14 @@ import { validateScenario } from '../../scenario/validate.js';
 import type { Overrides } from '../../scenario/resolve.js';
 import { breakpointSchema, DEFAULT_HELD_STOP_WHEN, DEFAULT_STOP_WHEN, type BreakpointInput } from '../../scenario/breakpoint-schema.js';
 import { mustParseDurationUs } from '../../util/duration.js';
-import { ensureWritableDir, writeFileAtomic } from '../../util/atomic-write.js';
+import { ensureWritableDir, removeOutput, writeError, writeFileAtomic } from '../../util/atomic-write.js';
+import type { Interrupt } from '../interrupt.js';
 import { HERD_VERSION } from '../../version.js';
 import { executeRun, type RunRequest } from './deps.js';
 import { evaluateSearchThresholds, parseSearchThresholds, parseStopWhen, type Spec } from './conditions.js';
 import { judgeLevel } from './level.js';
 import { nextLevel, type SearchSettings } from './planner.js';
-import { describeOutcome } from './outcome.js';
+import { abortedOutcome, describeOutcome } from './outcome.js';
 import type { BreakpointReport, LevelReport } from '../../results/breakpoint-types.js';
 import { BREAKPOINT_SCHEMA_VERSION } from '../../results/breakpoint-types.js';
 import { renderBreakpointHtml } from '../../report/breakpoint-html.js';
@@ -37,6 +38,8 @@ export interface BreakpointRequest {
   thresholds: Spec;
   run: Pick<RunRequest, 'workers' | 'sourceIps' | 'maxHandshakesInFlight' | 'skipPreflight'>;
   wallClock?: () => Date;
+  /** Ctrl-C: stops the level in progress; breakpoint.json is written with the levels done, marked aborted. */
+  interrupt?: Interrupt;
 }
 
 export interface BreakpointHooks {
@@ -81,94 +84,125 @@ export async function executeBreakpoint(req: BreakpointRequest, hooks: Breakpoin
   const shape: LevelShape = held ? { mode: 'held-devices', arrivalRate: section.arrivalRate, holdS, drainS } : { mode: 'connect-rate', settleS, measureS, drainS };
 
   const outDir = resolve(req.outDir);
-  ensureWritableDir(outDir);
+  const createdOut = ensureWritableDir(outDir);
   const startedAt = now();
   const dir = join(outDir, `breakpoint-${startedAt.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}`);
   const levelsDir = join(dir, 'levels');
-  mkdirSync(levelsDir, { recursive: true });
+  try {
+    mkdirSync(levelsDir, { recursive: true });
+  } catch (err) {
+    removeOutput(dir, outDir, createdOut);
+    throw writeError(levelsDir, err);
+  }
 
   const levels: LevelReport[] = [];
   let target = String(loaded.resolved.target);
+  let interrupted: string | null = null;
   /** The level whose target lagged most (or the last): what the headline says about the machine. */
   let hostFrom: Results | null = null;
-  for (;;) {
-    const step = nextLevel(levels, search);
-    if (step.done) break;
-    const index = levels.length;
-    hooks.onLevelStart?.(index, step.rate, step.phase, section.mode);
-    const scenarioPath = join(levelsDir, `${String(index + 1).padStart(2, '0')}-${step.rate}${held ? 'devices' : 'per-s'}.yaml`);
-    writeFileAtomic(scenarioPath, stringify(levelScenario(data as Record<string, unknown>, step.rate, shape, index)));
-    const runReq: RunRequest = {
-      scenarioPath,
-      overrides: req.overrides,
-      outDir: levelsDir,
-      workers: req.run.workers,
-      sourceIps: req.run.sourceIps,
-      maxHandshakesInFlight: req.run.maxHandshakesInFlight,
-      // The level is judged here, saturation included: a saturated level is a harness-limited level.
-      allowSaturated: true,
-      shard: { index: 0, count: 1 },
-      startAtMs: null,
-      onWorkerFailure: 'abort',
-      skipPreflight: req.run.skipPreflight,
-      metrics: null,
-      webhookSink: null,
-      stepSummaryPath: null,
-    };
-    let level: LevelReport;
-    try {
-      const run = await executeRun(runReq, { onNotice: (m) => hooks.onNotice?.(`level ${index + 1}: ${m}`) });
-      target = run.results.run.target;
-      const lagged = (x: Results | null): number => x?.run.targetLag?.overBoundTotal ?? 0;
-      if (hostFrom === null || lagged(run.results) >= lagged(hostFrom)) hostFrom = run.results;
-      // held-devices: the whole level is the window (no settle); achieved is connects/s over the arrival period.
-      const win = held ? { rate: step.rate, settleS: 0, measureS: step.rate / section.arrivalRate } : { rate: step.rate, settleS, measureS };
-      const judged = judgeLevel(run.results, win, stop.thresholds);
-      if (held) judged.offeredPerS = section.arrivalRate;
-      level = { index, phase: step.phase, runId: run.results.run.id, resultsPath: relative(dir, run.resultsPath), ...judged };
-    } catch (err) {
-      // A level this machine cannot carry (preflight: open files, ports) is the harness's limit, not the target's.
-      if (!(err instanceof HerdError) || (err.code !== 'E_PREFLIGHT' && err.code !== 'E_WORKER')) throw err;
-      level = harnessLevel(index, step.rate, step.phase, held ? 0 : settleS, [err.message, ...err.details]);
-      if (held) level.offeredPerS = section.arrivalRate;
+  try {
+    for (;;) {
+      interrupted = req.interrupt?.reason ?? null;
+      if (interrupted !== null) break;
+      const step = nextLevel(levels, search);
+      if (step.done) break;
+      const index = levels.length;
+      hooks.onLevelStart?.(index, step.rate, step.phase, section.mode);
+      const scenarioPath = join(levelsDir, `${String(index + 1).padStart(2, '0')}-${step.rate}${held ? 'devices' : 'per-s'}.yaml`);
+      writeFileAtomic(scenarioPath, stringify(levelScenario(data as Record<string, unknown>, step.rate, shape, index)));
+      const runReq: RunRequest = {
+        scenarioPath,
+        overrides: req.overrides,
+        outDir: levelsDir,
+        workers: req.run.workers,
+        sourceIps: req.run.sourceIps,
+        maxHandshakesInFlight: req.run.maxHandshakesInFlight,
+        // The level is judged here, saturation included: a saturated level is a harness-limited level.
+        allowSaturated: true,
+        shard: { index: 0, count: 1 },
+        startAtMs: null,
+        onWorkerFailure: 'abort',
+        skipPreflight: req.run.skipPreflight,
+        metrics: null,
+        webhookSink: null,
+        stepSummaryPath: null,
+      };
+      let level: LevelReport;
+      let detach = (): void => {};
+      try {
+        const run = await executeRun(runReq, {
+          onNotice: (m) => hooks.onNotice?.(`level ${index + 1}: ${m}`),
+          onStart: (stop) => {
+            detach = req.interrupt?.attach(stop) ?? detach;
+          },
+        });
+        detach();
+        target = run.results.run.target;
+        const lagged = (x: Results | null): number => x?.run.targetLag?.overBoundTotal ?? 0;
+        if (hostFrom === null || lagged(run.results) >= lagged(hostFrom)) hostFrom = run.results;
+        // A level cut short by Ctrl-C is not judged: its partial results stay in levels/.
+        if (run.results.run.status === 'aborted' && req.interrupt?.reason != null) continue;
+        // held-devices: the whole level is the window (no settle); achieved is connects/s over the arrival period.
+        const win = held ? { rate: step.rate, settleS: 0, measureS: step.rate / section.arrivalRate } : { rate: step.rate, settleS, measureS };
+        const judged = judgeLevel(run.results, win, stop.thresholds);
+        if (held) judged.offeredPerS = section.arrivalRate;
+        level = { index, phase: step.phase, runId: run.results.run.id, resultsPath: relative(dir, run.resultsPath), ...judged };
+      } catch (err) {
+        detach();
+        // A level this machine cannot carry (preflight: open files, ports) is the harness's limit, not the target's.
+        if (!(err instanceof HerdError) || (err.code !== 'E_PREFLIGHT' && err.code !== 'E_WORKER')) throw err;
+        level = harnessLevel(index, step.rate, step.phase, held ? 0 : settleS, [err.message, ...err.details]);
+        if (held) level.offeredPerS = section.arrivalRate;
+      }
+      levels.push(level);
+      hooks.onLevel?.(level, section.mode);
     }
-    levels.push(level);
-    hooks.onLevel?.(level, section.mode);
+
+    const end = nextLevel(levels, search);
+    if (!end.done && interrupted === null) throw new HerdError('E_INTERNAL', 'the breakpoint search stopped before it was done');
+    const unit = held ? 'devices' : '/s';
+    const outcome = end.done
+      ? describeOutcome(end, levels, req.run.workers, req.run.maxHandshakesInFlight, unit)
+      : abortedOutcome(levels, interrupted as string, unit);
+    // A rate found with the target on herd's own cores describes the target on this box: say so.
+    const host = hostFrom === null ? null : hostText(hostFrom);
+    if (host !== null) outcome.headline = `${outcome.headline} (the target ${host})`;
+    const values = { 'breakpoint.rate': outcome.end === 'harness' && outcome.rate === null ? null : outcome.rate, 'breakpoint.levels': levels.length };
+    const thresholds = evaluateSearchThresholds(ci.thresholds, values);
+    const failed = thresholds.some((t) => !t.passed);
+    const harnessLimited = outcome.end === 'harness';
+    // A claim the thresholds still prove (e.g. ≥ 2000/s held before the harness gave out) stands.
+    const verdict: BreakpointReport['verdict'] = interrupted !== null
+      ? 'aborted'
+      : failed ? (harnessLimited ? 'harness-limited' : 'failed') : harnessLimited && thresholds.length === 0 ? 'harness-limited' : 'passed';
+    const exitCode = verdict === 'passed' ? 0 : verdict === 'failed' ? 1 : verdict === 'aborted' ? 130 : 3;
+
+    const report: BreakpointReport = {
+      schemaVersion: BREAKPOINT_SCHEMA_VERSION,
+      tool: { name: 'herd', version: HERD_VERSION },
+      mode: section.mode,
+      status: interrupted === null ? 'completed' : 'aborted',
+      abortReason: interrupted,
+      scenario: loaded.resolved.name,
+      target,
+      startedAt: startedAt.toISOString(),
+      endedAt: now().toISOString(),
+      settings: { ...search, settleS: held ? 0 : settleS, measureS: held ? 0 : measureS, drainS, arrivalRate: held ? section.arrivalRate : null, holdS: held ? holdS : null, stopWhen: stop.thresholds.map((t) => ({ metric: t.metric, expression: t.expression })) },
+      levels,
+      outcome,
+      thresholds,
+      verdict,
+      exitCode,
+    };
+    writeFileAtomic(join(dir, 'breakpoint.html'), renderBreakpointHtml(report));
+    // Written last: its presence means the search's files are complete.
+    writeFileAtomic(join(dir, 'breakpoint.json'), JSON.stringify(report, null, 2) + '\n');
+    return { report, dir };
+  } catch (err) {
+    // A disk that filled up mid-search leaves no half-written search behind.
+    if (err instanceof HerdError && err.code === 'E_OUT_WRITE') removeOutput(dir, outDir, createdOut);
+    throw err;
   }
-
-  const end = nextLevel(levels, search);
-  if (!end.done) throw new HerdError('E_INTERNAL', 'the breakpoint search stopped before it was done');
-  const outcome = describeOutcome(end, levels, req.run.workers, req.run.maxHandshakesInFlight, held ? 'devices' : '/s');
-  // A rate found with the target on herd's own cores describes the target on this box: say so.
-  const host = hostFrom === null ? null : hostText(hostFrom);
-  if (host !== null) outcome.headline = `${outcome.headline} (the target ${host})`;
-  const values = { 'breakpoint.rate': end.end === 'harness' && end.rate === null ? null : end.rate, 'breakpoint.levels': levels.length };
-  const thresholds = evaluateSearchThresholds(ci.thresholds, values);
-  const failed = thresholds.some((t) => !t.passed);
-  const harnessLimited = end.end === 'harness';
-  // A claim the thresholds still prove (e.g. ≥ 2000/s held before the harness gave out) stands.
-  const verdict: BreakpointReport['verdict'] = failed ? (harnessLimited ? 'harness-limited' : 'failed') : harnessLimited && thresholds.length === 0 ? 'harness-limited' : 'passed';
-  const exitCode = verdict === 'passed' ? 0 : verdict === 'failed' ? 1 : 3;
-
-  const report: BreakpointReport = {
-    schemaVersion: BREAKPOINT_SCHEMA_VERSION,
-    tool: { name: 'herd', version: HERD_VERSION },
-    mode: section.mode,
-    scenario: loaded.resolved.name,
-    target,
-    startedAt: startedAt.toISOString(),
-    endedAt: now().toISOString(),
-    settings: { ...search, settleS: held ? 0 : settleS, measureS: held ? 0 : measureS, drainS, arrivalRate: held ? section.arrivalRate : null, holdS: held ? holdS : null, stopWhen: stop.thresholds.map((t) => ({ metric: t.metric, expression: t.expression })) },
-    levels,
-    outcome,
-    thresholds,
-    verdict,
-    exitCode,
-  };
-  writeFileAtomic(join(dir, 'breakpoint.html'), renderBreakpointHtml(report));
-  // Written last: its presence means the search's files are complete.
-  writeFileAtomic(join(dir, 'breakpoint.json'), JSON.stringify(report, null, 2) + '\n');
-  return { report, dir };
 }
 
 export type LevelShape =

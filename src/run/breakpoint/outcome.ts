@@ -48,6 +48,9 @@ export function describeOutcome(
     case 'budget':
       headline = `search stopped after ${levels.length} levels: sustained ${end.rate ?? 'nothing'}${end.rate !== null ? u : ''}${end.failedAt !== null ? `, failed at ${end.failedAt}${u}` : ''} (raise breakpoint.maxLevels)${how()}`;
       break;
+    case 'aborted':
+      headline = `search stopped before it was done: sustained ${end.rate ?? 'nothing'}${end.rate !== null ? u : ''}`;
+      break;
     case 'harness': {
       const at = levels.find((l) => l.rate === end.harnessAt && l.verdict === 'harness');
       headline = `the harness was the limit at ${end.harnessAt}${u}, not the target${end.rate !== null ? `: the target sustained at least ${end.rate}${u}` : ''}`;
@@ -62,4 +65,18 @@ export function describeOutcome(
     );
   }
   return { end: end.end, rate: end.rate, failedAt: end.failedAt, harnessAt: end.harnessAt, tippedBy, brokenBy, headline, advice };
+}
+
+/** The search was interrupted: what the levels judged so far show, said as no more than that. */
+export function abortedOutcome(levels: readonly LevelReport[], reason: string, unit: '/s' | 'devices' = '/s'): BreakpointReport['outcome'] {
+  const u = unit === '/s' ? '/s' : ' devices';
+  const lowest = (xs: number[]): number | null => (xs.length === 0 ? null : Math.min(...xs));
+  const passed = levels.filter((l) => l.verdict === 'passed').map((l) => l.rate);
+  const rate = passed.length === 0 ? null : Math.max(...passed);
+  const failedAt = lowest(levels.filter((l) => l.verdict === 'failed' && (rate === null || l.rate > rate)).map((l) => l.rate));
+  const harnessAt = lowest(levels.filter((l) => l.verdict === 'harness').map((l) => l.rate));
+  const so = rate === null ? '' : `: sustained ${rate}${u} so far`;
+  const fail = failedAt === null ? '' : `, failed at ${failedAt}${u}`;
+  const headline = `search ${reason} after ${levels.length} level${levels.length === 1 ? '' : 's'}${so}${fail} (not a breakpoint)`;
+  return { end: 'aborted', rate, failedAt, harnessAt, tippedBy: null, brokenBy: [], headline, advice: [] };
 }
