@@ -20,6 +20,7 @@ import { evaluateSearchThresholds, parseSearchThresholds, parseStopWhen, type Sp
 import { judgeLevel } from './level.js';
 import { nextLevel, type SearchSettings } from './planner.js';
 import { describeOutcome } from './outcome.js';
+import { decideExit } from '../decide-exit.js';
 import type { BreakpointReport, LevelReport } from '../../results/breakpoint-types.js';
 import { BREAKPOINT_SCHEMA_VERSION } from '../../results/breakpoint-types.js';
 import { renderBreakpointHtml } from '../../report/breakpoint-html.js';
@@ -148,7 +149,13 @@ export async function executeBreakpoint(req: BreakpointRequest, hooks: Breakpoin
   const harnessLimited = end.end === 'harness';
   // A claim the thresholds still prove (e.g. ≥ 2000/s held before the harness gave out) stands.
   const verdict: BreakpointReport['verdict'] = failed ? (harnessLimited ? 'harness-limited' : 'failed') : harnessLimited && thresholds.length === 0 ? 'harness-limited' : 'passed';
-  const exitCode = verdict === 'passed' ? 0 : verdict === 'failed' ? 1 : 3;
+  const { exitCode } = decideExit({
+    aborted: null,
+    balanced: true,
+    workerFailed: false,
+    harnessDecided: verdict === 'harness-limited',
+    thresholdsPassed: !failed,
+  });
 
   const report: BreakpointReport = {
     schemaVersion: BREAKPOINT_SCHEMA_VERSION,
