@@ -54,7 +54,21 @@ export interface BuildInput {
   targetLag: TargetLag | null;
 }
 
+let empty: { encoded: string; summary: LatencySummary } | null = null;
+
+/** Most series of a run have no samples: their summary is made once. */
+function emptySummary(): { encoded: string; summary: LatencySummary } {
+  if (empty === null) {
+    const h = histogramOf('');
+    empty = { encoded: encodeHistogram(h), summary: summarize(h) };
+    h.destroy();
+  }
+  return empty;
+}
+
 function summaryOf(encoded: string): LatencySummary {
+  const none = emptySummary();
+  if (encoded === '' || encoded === none.encoded) return { ...none.summary };
   const h = histogramOf(encoded);
   const s = summarize(h);
   h.destroy();
@@ -244,7 +258,8 @@ export function buildResults(i: BuildInput): Results {
     ),
     sessions: { present: c.sessionPresent, presentRate: c.succeeded === 0 ? 0 : c.sessionPresent / c.succeeded },
     serverSignals: sortedRecord(outcome.signals),
-    webhook: outcome.webhook,
+    // Summarised here like every other latency, so a run and a merge read the same histogram the same way.
+    webhook: outcome.webhook && { ...outcome.webhook, latency: outcome.webhook.latency && summaryOf(outcome.webhook.latency.histogram) },
   };
   const thresholds = evaluateThresholds(i.thresholds, partial);
   const judged = judgeSaturation({

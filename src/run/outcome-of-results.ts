@@ -1,7 +1,8 @@
 /**
  * A shard's outcome read back from its results.json (herd merge): results.json keeps every
  * histogram encoded and every count unrounded, so nothing is lost. Read as the whole run sees it:
- * a shard's lines name the shard, and its workers are numbered (shard − 1) × 1000 + worker.
+ * worker w of shard i is worker (i − 1) × 1000 + w, in health.workers and in every line that
+ * names a worker (evidence, worker failures, the abort reason).
  */
 import { downlinkTallies } from '../results/downlink.js';
 import {
@@ -20,6 +21,7 @@ import { errorKeyOf, type CohortOutcome, type Outcome, type OutcomeBucket } from
 export const WORKERS_PER_SHARD = 1000;
 
 const EVIDENCE_LINE = /^worker \d+: /;
+const NAMES_A_WORKER = /^worker (\d+)\b/;
 
 function countsByKey(list: readonly { origin: string; phase: string; code: string; count: number }[]): Record<string, number> {
   const out: Record<string, number> = {};
@@ -89,8 +91,8 @@ function webhookOf(w: WebhookResult): WebhookResult {
 
 export function outcomeOfResults(r: Results): Outcome {
   const shard = r.run.shard;
-  const note = (line: string): string => (shard === null ? line : `shard ${shard.index}: ${line}`);
   const firstWorker = shard === null ? 0 : (shard.index - 1) * WORKERS_PER_SHARD;
+  const note = (line: string): string => line.replace(NAMES_A_WORKER, (_m, n: string) => `worker ${firstWorker + Number(n)}`);
   const evidence = evidenceOf(r);
   const cohorts: Record<string, CohortOutcome> = {};
   for (const [name, c] of Object.entries(r.cohorts)) {

@@ -7,7 +7,7 @@
 import type { AbortKind, DeliveryCounts, ErrorCount, HarnessEvidence, TimelineBucket, WebhookResult, WorkerHealth } from '../results/types.js';
 import type { ResolvedScenario } from '../results/resolved-scenario.js';
 import type { RunOutcome } from '../engine/coordinator.js';
-import { addEncoded, createHistogram, encodeHistogram, type Histogram } from '../metrics/histogram.js';
+import { addEncoded, createHistogram, decodeHistogram, encodeHistogram, type Histogram } from '../metrics/histogram.js';
 import { findEvidence } from '../metrics/saturation.js';
 
 /** Counters that add up across workers and shards. */
@@ -167,15 +167,14 @@ export const EMPTY_HISTOGRAM = '';
 
 /** A histogram from its encoded form ('' = no samples); the caller destroys it. */
 export function histogramOf(encoded: string): Histogram {
-  const h = createHistogram();
-  if (encoded !== '') addEncoded(h, encoded);
-  return h;
+  return encoded === '' ? createHistogram() : decodeHistogram(encoded);
 }
 
 /** The exact sum of encoded histograms, encoded. */
 export function addHistograms(encoded: readonly string[]): string {
-  const h = createHistogram();
-  for (const e of encoded) if (e !== '') addEncoded(h, e);
+  const [first, ...rest] = encoded.filter((e) => e !== '');
+  const h = histogramOf(first ?? '');
+  for (const e of rest) addEncoded(h, e);
   const out = encodeHistogram(h);
   h.destroy();
   return out;
