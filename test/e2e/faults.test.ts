@@ -131,9 +131,15 @@ describe('faults', () => {
     // --allow-saturated: the exit code is tested, not how quiet the shared cores were.
     const shard1 = start(['run', file, '--shard', '1/2', '--out', out1, '--workers', '2', '--allow-saturated']);
     const shard2 = start(['run', file, '--shard', '2/2', '--out', out2, '--workers', '1', '--allow-saturated']);
-    await waitFor(() => /t=\s+\d+s/.test(shard1.stderr()), 20_000);
-    const worker = childrenOf(shard1.pid).find((k) => k.cmdline.includes('worker.js'));
-    process.kill(worker!.pid, 'SIGKILL');
+    const workerOf = (): { pid: number } | undefined => childrenOf(shard1.pid).find((k) => k.cmdline.includes('worker.js'));
+    try {
+      expect(await waitFor(() => /t=\s+\d+s/.test(shard1.stderr()) && workerOf() !== undefined, 60_000)).toBe(true);
+      process.kill((workerOf() as { pid: number }).pid, 'SIGKILL');
+    } catch (err) {
+      for (const r of [shard1, shard2]) if (isAlive(r.pid)) process.kill(r.pid, 'SIGINT');
+      await Promise.all([shard1.done, shard2.done]);
+      throw err;
+    }
     expectExit(await shard1.done, 3);
     expectExit(await shard2.done, 0);
     const files = [out1, out2].map((o) => join(o, readdirSync(o).filter((d) => !d.startsWith('.'))[0] as string, 'results.json'));
@@ -145,7 +151,7 @@ describe('faults', () => {
     // Shard 1's workers keep their numbers (0 and 1) in the merged run.
     expect(res.run.abortReason).toMatch(/^worker [01] exited unexpectedly \(SIGKILL\)$/);
     expect(res.accounting.balanced).toBe(true);
-  }, 90_000);
+  }, 150_000);
 
   it('the embedded target killed mid-run: errors by class, devices reconnect, the timeline shows the gap', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'herd-target-'));
