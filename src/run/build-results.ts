@@ -87,7 +87,9 @@ function errorList(errors: Record<string, number>): ErrorCount[] {
 }
 
 function timelineBucket(b: OutcomeBucket): TimelineBucket {
-  if (b.connectHistogram === null) return { ...b, connectP50Us: null, connectP90Us: null, connectP99Us: null, connectMaxUs: null };
+  if (b.connectHistogram === null) {
+    return { ...b, connectP50Us: null, connectP90Us: null, connectP99Us: null, connectMaxUs: null };
+  }
   const h = histogramOf(b.connectHistogram);
   const out = {
     ...b,
@@ -152,13 +154,16 @@ function deliveryResult(outcome: Outcome): DeliveryResult | null {
   const cohorts = Object.keys(outcome.delivery).sort();
   if (cohorts.length === 0) return null;
   const byCohort: Record<string, DeliveryCounts> = {};
-  const total: DeliveryCounts = { sent: 0, delivered: 0, lost: 0, duplicated: 0, outOfOrder: 0, tooLate: 0, foreign: 0 };
+  const total: DeliveryCounts = {
+    sent: 0, delivered: 0, lost: 0, duplicated: 0, outOfOrder: 0, tooLate: 0, foreign: 0,
+  };
   for (const name of cohorts) {
     const c = outcome.delivery[name] as DeliveryCounts;
     byCohort[name] = { ...c };
     for (const k of Object.keys(total) as (keyof DeliveryCounts)[]) total[k] += c[k];
   }
-  return { ...total, lossRate: total.sent === 0 ? 0 : total.lost / total.sent, refused: outcome.counts.messagesRefused, byCohort };
+  const lossRate = total.sent === 0 ? 0 : total.lost / total.sent;
+  return { ...total, lossRate, refused: outcome.counts.messagesRefused, byCohort };
 }
 
 /** In a stable order, so the file does not depend on which signal came first. */
@@ -250,7 +255,11 @@ export function buildResults(i: BuildInput): Results {
     outages: outageResults(i.scenario, outcome, timeline),
     delivery: deliveryResult(outcome),
     requests: i.scenario.cohorts.some((x) => x.device.requests !== null)
-      ? { sent: c.requestsSent, answered: Math.min(c.requestsAnswered, c.requestsSent), lost: Math.max(0, c.requestsSent - c.requestsAnswered) }
+      ? {
+          sent: c.requestsSent,
+          answered: Math.min(c.requestsAnswered, c.requestsSent),
+          lost: Math.max(0, c.requestsSent - c.requestsAnswered),
+        }
       : null,
     downlink: downlinkResult(
       new Map(Object.entries(outcome.tallies)),
@@ -259,7 +268,10 @@ export function buildResults(i: BuildInput): Results {
     sessions: { present: c.sessionPresent, presentRate: c.succeeded === 0 ? 0 : c.sessionPresent / c.succeeded },
     serverSignals: sortedRecord(outcome.signals),
     // Summarised here like every other latency, so a run and a merge read the same histogram the same way.
-    webhook: outcome.webhook && { ...outcome.webhook, latency: outcome.webhook.latency && summaryOf(outcome.webhook.latency.histogram) },
+    webhook: outcome.webhook && {
+      ...outcome.webhook,
+      latency: outcome.webhook.latency && summaryOf(outcome.webhook.latency.histogram),
+    },
   };
   const thresholds = evaluateThresholds(i.thresholds, partial);
   const judged = judgeSaturation({
@@ -278,5 +290,6 @@ export function buildResults(i: BuildInput): Results {
     harnessDecided: judged.affectsVerdict && !i.allowSaturated,
     thresholdsPassed: thresholds.every((x) => x.passed),
   });
-  return { ...partial, run: { ...partial.run, verdict, exitCode }, health: { ...partial.health, ...judged }, thresholds };
+  const health = { ...partial.health, ...judged };
+  return { ...partial, run: { ...partial.run, verdict, exitCode }, health, thresholds };
 }

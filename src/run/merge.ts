@@ -27,14 +27,16 @@ function problem(message: string, details: string[] = []): never {
 function describeShard(x: ShardFile): string {
   const r = x.results;
   const shard = r.run.shard ? `${r.run.shard.index}/${r.run.shard.count}` : 'none';
-  return `${x.path}: scenario "${r.scenario.name}", seed ${r.scenario.seed}, ${r.scenario.devices} devices, scale ${r.scenario.scale}, shard ${shard}`;
+  const s = r.scenario;
+  return `${x.path}: scenario "${s.name}", seed ${s.seed}, ${s.devices} devices, scale ${s.scale}, shard ${shard}`;
 }
 
 /** Checks that the files are the complete, distinct shards of one run of one scenario. */
 export function checkShards(inputs: readonly ShardFile[]): void {
   const first = inputs[0];
   if (first === undefined) problem('no results files to merge');
-  const key = (r: Results): string => JSON.stringify([r.scenario.name, r.scenario.seed, r.scenario.devices, r.scenario.scale, r.run.shard?.count ?? 1]);
+  const key = (r: Results): string =>
+    JSON.stringify([r.scenario.name, r.scenario.seed, r.scenario.devices, r.scenario.scale, r.run.shard?.count ?? 1]);
   if (inputs.some((x) => key(x.results) !== key(first.results))) {
     problem('the files are not shards of the same run (scenario, seed, devices, scale and shard count must match)', inputs.map(describeShard));
   }

@@ -8,7 +8,14 @@
 import { HerdError } from '../errors.js';
 import { addEncoded, createHistogram, summarize } from '../metrics/histogram.js';
 import { ERROR_ORIGINS, type ErrorOrigin, type HarnessEvidence, type WebhookResult } from '../results/types.js';
-import { addHistograms, type CohortOutcome, type Outcome, type OutcomeAbort, type OutcomeBucket, type OutageOutcome } from './outcome.js';
+import {
+  addHistograms,
+  type CohortOutcome,
+  type Outcome,
+  type OutcomeAbort,
+  type OutcomeBucket,
+  type OutageOutcome,
+} from './outcome.js';
 
 export type Rule<T> = (parts: readonly T[]) => T;
 export type Rules<T> = { readonly [K in keyof T]-?: Rule<T[K]> };
@@ -20,7 +27,8 @@ const concat = <T>(xs: readonly (readonly T[])[]): T[] => xs.flat() as T[];
 /** A value every part shares (checked by the shard check, or constant by construction). */
 const same = <T>(xs: readonly T[]): T => xs[0] as T;
 const maxOrNull: Rule<number | null> = (xs) => (xs.some((x) => x !== null) ? Math.max(...xs.map((x) => x ?? 0)) : null);
-const sumOrNull: Rule<number | null> = (xs) => (xs.some((x) => x !== null) ? xs.reduce<number>((a, x) => a + (x ?? 0), 0) : null);
+const sumOrNull: Rule<number | null> = (xs) =>
+  xs.some((x) => x !== null) ? xs.reduce<number>((a, x) => a + (x ?? 0), 0) : null;
 /** The clock offset furthest from zero: the worst shard's. */
 const widest: Rule<number | null> = (xs) =>
   xs.reduce<number | null>((w, x) => (x === null ? w : w === null || Math.abs(x) > Math.abs(w) ? x : w), null);
@@ -64,7 +72,8 @@ export function mergeWith<T extends object>(rules: Rules<T>, what: string): Rule
 }
 
 const hist: Rule<string> = (xs) => addHistograms(xs);
-const histOrNull: Rule<string | null> = (xs) => (xs.some((x) => x !== null) ? addHistograms(xs.filter((x): x is string => x !== null)) : null);
+const histOrNull: Rule<string | null> = (xs) =>
+  xs.some((x) => x !== null) ? addHistograms(xs.filter((x): x is string => x !== null)) : null;
 
 const abort: Rule<OutcomeAbort | null> = (xs) => {
   const present = xs.filter((x): x is OutcomeAbort => x !== null);
@@ -108,7 +117,10 @@ export const BUCKET_RULES: { readonly [K in keyof OutcomeBucket]-?: BucketRule<O
   connected: gauge,
   handshaking: gauge,
   harnessRssBytes: { merge: sumOrNull, ended: (last) => last },
-  errorsByOrigin: { merge: sumFields, ended: () => Object.fromEntries(ERROR_ORIGINS.map((o) => [o, 0])) as Record<ErrorOrigin, number> },
+  errorsByOrigin: {
+    merge: sumFields,
+    ended: () => Object.fromEntries(ERROR_ORIGINS.map((o) => [o, 0])) as Record<ErrorOrigin, number>,
+  },
   loopDelayP99Us: { merge: maxOrNull, ended: () => null },
   connectHistogram: { merge: histOrNull, ended: () => null },
 };
@@ -122,7 +134,11 @@ function mergeTimeline(xs: readonly OutcomeBucket[][]): OutcomeBucket[] {
     const bucket = {} as Record<keyof OutcomeBucket, unknown>;
     for (const k of keys) {
       const rule = BUCKET_RULES[k] as BucketRule<unknown>;
-      bucket[k] = rule.merge(parts.map((x) => (t < x.length ? (x[t] as OutcomeBucket)[k] : rule.ended((x.at(-1) as OutcomeBucket)[k]))));
+      const value = (x: readonly OutcomeBucket[]): unknown => {
+        const b = x[t];
+        return b !== undefined ? b[k] : rule.ended((x.at(-1) as OutcomeBucket)[k]);
+      };
+      bucket[k] = rule.merge(parts.map(value));
     }
     bucket.t = t;
     out.push(bucket as OutcomeBucket);

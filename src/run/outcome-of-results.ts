@@ -8,6 +8,7 @@ import { downlinkTallies } from '../results/downlink.js';
 import {
   ERROR_ORIGINS,
   type DeliveryCounts,
+  type ErrorCount,
   type ErrorOrigin,
   type HarnessEvidence,
   type Results,
@@ -23,10 +24,10 @@ export const WORKERS_PER_SHARD = 1000;
 const EVIDENCE_LINE = /^worker \d+: /;
 const NAMES_A_WORKER = /^worker (\d+)\b/;
 
-function countsByKey(list: readonly { origin: string; phase: string; code: string; count: number }[]): Record<string, number> {
+function countsByKey(list: readonly ErrorCount[]): Record<string, number> {
   const out: Record<string, number> = {};
   for (const e of list) {
-    const k = errorKeyOf(e as Parameters<typeof errorKeyOf>[0]);
+    const k = errorKeyOf(e);
     out[k] = (out[k] ?? 0) + e.count;
   }
   return out;
@@ -38,7 +39,12 @@ function histograms(latency: Results['latency']): Record<string, string> {
 
 /** Files before 1.3 did not keep the evidence apart: its lines are the reasons naming a worker. */
 function evidenceOf(r: Results): HarnessEvidence {
-  return r.health.evidence ?? { sustained: r.health.reasons.filter((x) => EVIDENCE_LINE.test(x)), loopDelayUs: 0, scheduleLagUs: 0 };
+  const sustained = r.health.reasons.filter((x) => EVIDENCE_LINE.test(x));
+  return r.health.evidence ?? { sustained, loopDelayUs: 0, scheduleLagUs: 0 };
+}
+
+function byOrigin(counts: Record<ErrorOrigin, number>): Record<ErrorOrigin, number> {
+  return Object.fromEntries(ERROR_ORIGINS.map((o) => [o, counts[o] ?? 0])) as Record<ErrorOrigin, number>;
 }
 
 // Field by field, never spread: a later 1.y file may carry fields this herd has no merge rule for.
@@ -53,7 +59,7 @@ function bucketOf(b: TimelineBucket): OutcomeBucket {
     disconnects: b.disconnects,
     connected: b.connected,
     handshaking: b.handshaking,
-    errorsByOrigin: Object.fromEntries(ERROR_ORIGINS.map((o) => [o, b.errorsByOrigin[o] ?? 0])) as Record<ErrorOrigin, number>,
+    errorsByOrigin: byOrigin(b.errorsByOrigin),
     loopDelayP99Us: b.loopDelayP99Us,
     reconnects: b.reconnects,
     offlineAttempts: b.offlineAttempts,
@@ -85,8 +91,9 @@ function workerOf(w: WorkerHealth, first: number): WorkerHealth {
 }
 
 function webhookOf(w: WebhookResult): WebhookResult {
-  const { sent, received, delivered, lost, duplicated, outOfOrder, tooLate, foreign, malformed, rejected, lossRate, latency } = w;
-  return { sent, received, delivered, lost, duplicated, outOfOrder, tooLate, foreign, malformed, rejected, lossRate, latency };
+  const { sent, received, delivered, lost, duplicated, outOfOrder, tooLate, foreign, malformed, rejected } = w;
+  const counts = { sent, received, delivered, lost, duplicated, outOfOrder, tooLate, foreign, malformed, rejected };
+  return { ...counts, lossRate: w.lossRate, latency: w.latency };
 }
 
 export function outcomeOfResults(r: Results): Outcome {
@@ -97,7 +104,8 @@ export function outcomeOfResults(r: Results): Outcome {
   const cohorts: Record<string, CohortOutcome> = {};
   for (const [name, c] of Object.entries(r.cohorts)) {
     const { started, succeeded, failed, timedOut } = c.attempts;
-    cohorts[name] = { attempts: { started, succeeded, failed, timedOut }, latency: histograms(c.latency), errors: countsByKey(c.errors) };
+    const attempts = { started, succeeded, failed, timedOut };
+    cohorts[name] = { attempts, latency: histograms(c.latency), errors: countsByKey(c.errors) };
   }
   const a = r.attempts;
   return {
@@ -137,14 +145,23 @@ export function outcomeOfResults(r: Results): Outcome {
     errors: countsByKey(r.errors),
     timeline: r.timeline.buckets.map(bucketOf),
     cohorts,
-    outages: r.outages.map((o) => ({ dropped: o.dropped, recovered: o.recovered, recoveryUs: o.recoveryHistogram, attempts: o.attemptsHistogram })),
+    outages: r.outages.map((o) => ({
+      dropped: o.dropped,
+      recovered: o.recovered,
+      recoveryUs: o.recoveryHistogram,
+      attempts: o.attemptsHistogram,
+    })),
     delivery: Object.fromEntries(Object.entries(r.delivery?.byCohort ?? {}).map(([k, c]) => [k, deliveryOf(c)])),
     tallies: downlinkTallies(r.downlink),
     signals: { ...r.serverSignals },
     webhook: r.webhook === null ? null : webhookOf(r.webhook),
     workers: r.health.workers.map((w) => workerOf(w, firstWorker)),
     workerFailures: r.health.workerFailures.map(note),
-    evidence: { sustained: evidence.sustained.map(note), loopDelayUs: evidence.loopDelayUs, scheduleLagUs: evidence.scheduleLagUs },
+    evidence: {
+      sustained: evidence.sustained.map(note),
+      loopDelayUs: evidence.loopDelayUs,
+      scheduleLagUs: evidence.scheduleLagUs,
+    },
     transient: r.health.notCounted.map(note),
   };
 }

@@ -4,7 +4,15 @@
  * (outcome-of-results.ts) and merge into one (outcome-merge.ts); buildResults turns any of them into
  * results.json, so a merged run and an unsharded one are built by the same code.
  */
-import type { AbortKind, DeliveryCounts, ErrorCount, HarnessEvidence, TimelineBucket, WebhookResult, WorkerHealth } from '../results/types.js';
+import type {
+  AbortKind,
+  DeliveryCounts,
+  ErrorCount,
+  HarnessEvidence,
+  TimelineBucket,
+  WebhookResult,
+  WorkerHealth,
+} from '../results/types.js';
 import type { ResolvedScenario } from '../results/resolved-scenario.js';
 import type { RunOutcome } from '../engine/coordinator.js';
 import { addEncoded, createHistogram, decodeHistogram, encodeHistogram, type Histogram } from '../metrics/histogram.js';
@@ -148,7 +156,12 @@ export function outcomeOfRun(run: RunOutcome, scenario: ResolvedScenario, webhoo
     outages: scenario.outageWindows.map((_w, i) => {
       const o = a.outages.get(i);
       return o
-        ? { dropped: o.dropped, recovered: o.recovered, recoveryUs: encodeHistogram(o.recoveryUs), attempts: encodeHistogram(o.attempts) }
+        ? {
+            dropped: o.dropped,
+            recovered: o.recovered,
+            recoveryUs: encodeHistogram(o.recoveryUs),
+            attempts: encodeHistogram(o.attempts),
+          }
         : { dropped: 0, recovered: 0, recoveryUs: EMPTY_HISTOGRAM, attempts: EMPTY_HISTOGRAM };
     }),
     delivery,

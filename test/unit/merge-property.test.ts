@@ -135,21 +135,21 @@ function counters(r: Rng, calm: boolean): CounterDelta {
 
 function delta(r: Rng, t: number, calm: boolean): MetricsDelta {
   const histograms: MetricsDelta['histograms'] = {};
-  for (const k of LATENCY_KEYS) if (r.chance(0.12)) histograms[k] = encoded(r, calm ? 90_000 : 900_000);
+  for (const k of LATENCY_KEYS) if (r.chance(0.06)) histograms[k] = encoded(r, calm ? 90_000 : 900_000);
   const errors: Record<string, number> = {};
   for (const k of ERROR_KEYS) if (!calm && r.chance(k.startsWith('local') ? 0.04 : 0.3)) errors[k] = r.int(1, 4);
   const cohorts: MetricsDelta['cohorts'] = {};
   for (const name of COHORTS) {
     if (!r.chance(0.7)) continue;
     const h: MetricsDelta['histograms'] = {};
-    for (const k of ['connect.total', 'phase.mqttConnack', 'connect.failed'] as const) if (r.chance(0.5)) h[k] = encoded(r, 500_000);
+    for (const k of ['connect.total', 'phase.mqttConnack', 'connect.failed'] as const) if (r.chance(0.25)) h[k] = encoded(r, 500_000);
     const e: Record<string, number> = {};
     for (const k of ERROR_KEYS) if (r.chance(0.2)) e[k] = r.int(1, 3);
     cohorts[name] = { counters: { started: r.int(0, 5), succeeded: r.int(0, 5), failed: r.int(0, 2), timedOut: r.int(0, 1) }, histograms: h, errors: e };
   }
   const outages: MetricsDelta['outages'] = {};
   for (let i = 0; i < OUTAGES; i++) {
-    if (!r.chance(0.3)) continue;
+    if (!r.chance(0.2)) continue;
     const d = r.int(0, 3);
     outages[String(i)] = {
       ...(calm ? { dropped: d, recovered: d } : { dropped: r.int(0, 4), recovered: r.int(0, 3) }),
@@ -183,7 +183,7 @@ function sample(r: Rng, calm: boolean): HealthSample {
 }
 
 function workerRun(r: Rng, shard: number, local: number, calm: boolean): WorkerRun {
-  const seconds = r.int(1, DURATION_S + 2);
+  const seconds = r.int(1, DURATION_S + 1);
   const streams: WorkerRun['streams'] = {};
   for (const c of COHORTS) {
     streams[c] = Array.from({ length: r.int(0, 3) }, (_v, d) => {
