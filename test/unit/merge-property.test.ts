@@ -314,11 +314,11 @@ function draw(seed: number): { whole: Results; shards: Results[] } {
     abort: abortKind !== null && abortShard === i + 1 ? { atMs: abortAt, kind: abortKind, reason: reason(dead?.local ?? 0) } : null,
   }));
   const withWebhook = r.chance(0.5);
-  const settings = { allowSaturated: r.chance(0.3), maxHandshakesPerWorker: r.pick([0, 50]) };
+  const settings = { allowSaturated: r.chance(0.3), maxHandshakesPerWorker: r.pick([0, 50]), sharesMachine: r.chance(0.5) };
   const input = (runId: string, shard: BuildInput['shard'], o: RunOutcome, webhook: WebhookResult | null): BuildInput => ({
     runId, shard, mergedFrom: null, scenario: loaded.resolved, thresholds: loaded.thresholds, environment: ENVIRONMENT,
     outcome: outcomeOfRun(o, loaded.resolved, webhook), target: 'mqtt://127.0.0.1:1883', embeddedTarget: false,
-    embeddedTargetKnobs: null, ...settings,
+    embeddedTargetKnobs: null, targetLag: null, ...settings,
   });
   const whole = buildResults(input('whole', null, runOutcome(wholePart, startAtMs, { index: 0, count: 1 }), withWebhook ? webhookOf(workers) : null));
   const shards = shardParts.map((p, i) => {
