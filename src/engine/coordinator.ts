@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import { Aggregate } from '../metrics/aggregate.js';
 import { DeliveryTracker } from '../metrics/delivery.js';
 import type { ResolvedScenario } from '../results/resolved-scenario.js';
-import type { TimelineBucket, WorkerHealth } from '../results/types.js';
+import type { AbortKind, TimelineBucket, WorkerHealth } from '../results/types.js';
 import { compiledSibling } from '../util/paths.js';
 import { monotonicNowNs } from '../util/clock.js';
 import type { HealthSample } from './health.js';
@@ -76,9 +76,6 @@ export interface RunOutcome {
   /** One line per worker that died, saying when and how. */
   workerFailures: string[];
 }
-
-/** signal: the user stopped the run (exit 130); failure: the harness could not carry on (exit 3). */
-export type AbortKind = 'signal' | 'failure';
 
 export interface SecondEvent {
   bucket: TimelineBucket;
@@ -250,7 +247,7 @@ export class Coordinator extends EventEmitter {
     this.workerFailures.push(`worker ${w.index} ${how} near t=${t}s: ${lost} of its attempts lost to the harness`);
     if (this.forced) return;
     this.emit('notice', `worker ${w.index} ${how}; ${this.o.onWorkerFailure === 'abort' ? 'stopping the run' : 'carrying on without it'}`);
-    if (this.o.onWorkerFailure === 'abort') this.abort(`worker ${w.index} ${how}`, 'failure');
+    if (this.o.onWorkerFailure === 'abort') this.abort(`worker ${w.index} ${how}`, 'worker-failed');
   }
 
   /** Running totals for live views (the Prometheus endpoint). */
@@ -259,7 +256,7 @@ export class Coordinator extends EventEmitter {
   }
 
   /** Stops the run early: workers stop scheduling and close their sessions (bounded). */
-  abort(reason: string, kind: AbortKind = 'signal'): void {
+  abort(reason: string, kind: AbortKind = 'interrupted'): void {
     if (this.abortInfo === null) this.abortInfo = { atMs: Date.now(), reason, kind };
     this.sendStop();
   }

@@ -66,19 +66,11 @@ export function downlinkResult(tallies: ReadonlyMap<string, number>, cohortsWith
   return { ...total, byCohort };
 }
 
-/** Adds shard results exactly (herd merge). */
-export function mergeDownlink(parts: readonly (DownlinkResult | null)[]): DownlinkResult | null {
-  const present = parts.filter((p): p is DownlinkResult => p !== null);
-  if (present.length === 0) return null;
-  const tallies = new Map<string, number>();
-  const cohorts = new Set<string>();
-  for (const p of present) {
-    for (const [c, k] of Object.entries(p.byCohort)) {
-      cohorts.add(c);
-      for (const [name, v] of tallyPairs(k)) tallies.set(`${name}|${c}`, (tallies.get(`${name}|${c}`) ?? 0) + v);
-    }
-  }
-  return downlinkResult(tallies, [...cohorts]);
+/** The tallies behind a results.downlink, keyed "name|cohort" as downlinkResult reads them (herd merge). */
+export function downlinkTallies(d: DownlinkResult | null): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [c, k] of Object.entries(d?.byCohort ?? {})) for (const [name, v] of tallyPairs(k)) out[`${name}|${c}`] = v;
+  return out;
 }
 
 function tallyPairs(k: DownlinkCounts): [string, number][] {

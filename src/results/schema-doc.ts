@@ -74,7 +74,10 @@ them later, \`herd compare\` diffs two of them and \`herd merge\` combines shard
   fields; readers refuse another major version with a clear message (exit 2). 1.1 added
   \`run.allowSaturated\`, \`run.embeddedTargetKnobs\`, \`health.affectsVerdict\`, \`health.effects\`,
   \`health.notCounted\`, \`health.advice\`, \`storm.peakSucceededPerS\` and
-  \`outages[].peakSucceededPerSAfterEnd\` (1.0 files read them with their defaults).
+  \`outages[].peakSucceededPerSAfterEnd\` (1.0 files read them with their defaults); 1.3 added
+  \`run.abortKind\`, \`run.maxHandshakesPerWorker\` and \`health.evidence\`, which \`herd merge\` needs to
+  judge shards again (older files are merged with the kind told by their exit code and the evidence
+  lines of \`health.reasons\`).
 - **Units** are in the field names: \`…Us\` integer microseconds, \`…Ms\` milliseconds, \`…Bytes\` bytes;
   rates are fractions (0.01 = 1%); \`t\` is whole seconds since the run origin.
 - **Validation**: \`herd report\`/\`herd compare\` check every file against the schema and name each bad

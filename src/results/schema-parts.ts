@@ -199,6 +199,15 @@ export const healthSchema = z
     advice: z.array(z.string()).default([]).meta({ description: 'What to change: --workers, --max-handshakes, a quieter runner, --allow-saturated.' }),
     workerFailures: z.array(z.string()).default([]).meta({ description: 'Worker processes that died during the run, with what was lost.' }),
     workers: z.array(workerHealth).meta({ description: 'Per worker process.' }),
+    evidence: z
+      .object({
+        sustained: z.array(z.string()).meta({ description: 'Sustained excursions past a limit, one line per worker (also in reasons).' }),
+        loopDelayUs: us('Worst event-loop delay p99 among the judged seconds'),
+        scheduleLagUs: us('Worst schedule lag among the judged seconds'),
+      })
+      .nullable()
+      .default(null)
+      .meta({ description: 'What the health samples showed over the judged seconds, kept so herd merge judges shards again exactly (null in files before 1.3).' }),
   })
   .meta({ description: 'The harness watching itself.' });
 

@@ -9,7 +9,7 @@
  */
 import { z } from 'zod';
 import { downlinkResultSchema } from './downlink.js';
-import { RESULTS_SCHEMA_VERSION, type Results } from './types.js';
+import { ABORT_KINDS, RESULTS_SCHEMA_VERSION, type Results } from './types.js';
 import {
   cohortResult,
   count,
@@ -48,6 +48,11 @@ export const resultsSchema = z
         endedAt: isoTime('Run end'),
         abortedAt: isoTime('When the run was interrupted').nullable(),
         abortReason: z.string().nullable().meta({ description: 'Why the run was aborted, or null.' }),
+        abortKind: z
+          .enum(ABORT_KINDS)
+          .nullable()
+          .default(null)
+          .meta({ description: 'Why the run was aborted: interrupted (exit 130) or worker-failed (a worker process died, exit 3); null when completed (and in files before 1.3).' }),
         durationMs: count('Wall-clock run length (ms).'),
         workers: count('Worker processes used.'),
         target: text('Resolved target URL the devices connected to.'),
@@ -86,6 +91,7 @@ export const resultsSchema = z
           .meta({
             description: 'How late the embedded target’s host ran its model (its event-loop lag); null otherwise.',
           }),
+        maxHandshakesPerWorker: count('--max-handshakes per worker, 0 for no cap (0 in files before 1.3).').default(0),
       })
       .meta({ description: 'What happened to the run as a whole.' }),
     scenario: resolvedScenarioSchema,

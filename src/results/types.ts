@@ -7,10 +7,13 @@
 import type { DownlinkResult } from './downlink.js';
 import type { ResolvedScenario } from './resolved-scenario.js';
 
-export const RESULTS_SCHEMA_VERSION = '1.2.0';
+export const RESULTS_SCHEMA_VERSION = '1.3.0';
 
 export type RunStatus = 'completed' | 'aborted';
 export type Verdict = 'passed' | 'failed';
+/** Why a run was aborted: the user stopped it (exit 130), or a worker process died (exit 3). */
+export const ABORT_KINDS = ['interrupted', 'worker-failed'] as const;
+export type AbortKind = (typeof ABORT_KINDS)[number];
 
 /** The embedded target's own lag: its model asked for an answer at t, the host delivered it at t + lag. */
 export interface TargetLag {
@@ -137,6 +140,17 @@ export interface Health {
   /** Worker processes that died during the run, with what was lost. */
   workerFailures: string[];
   workers: WorkerHealth[];
+  /** The sustained evidence and the harness's worst delays, kept so shards' judgements can be redone when merged. */
+  evidence: HarnessEvidence | null;
+}
+
+/** What the harness's health samples showed over the judged seconds (startup second and teardown excluded). */
+export interface HarnessEvidence {
+  /** Sustained excursions past a limit, one line per worker. */
+  sustained: string[];
+  /** Worst event-loop delay p99 and schedule lag: what the harness may have added to a measurement. */
+  loopDelayUs: number;
+  scheduleLagUs: number;
 }
 
 export interface ThresholdResult {
@@ -256,6 +270,8 @@ export interface Results {
     /** Wall-clock time the run was interrupted, when status is aborted. */
     abortedAt: string | null;
     abortReason: string | null;
+    /** Why the run was aborted, when status is aborted. */
+    abortKind: AbortKind | null;
     durationMs: number;
     workers: number;
     target: string;
@@ -275,6 +291,8 @@ export interface Results {
     sharesMachine: boolean;
     /** How late the embedded target's host ran its model (null: another target, or not reported). */
     targetLag: TargetLag | null;
+    /** --max-handshakes per worker (0 = no cap), for the saturation advice. */
+    maxHandshakesPerWorker: number;
   };
   scenario: ResolvedScenario;
   environment: Environment;

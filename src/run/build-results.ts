@@ -1,11 +1,12 @@
-/** Assembles results.json from a run's outcome (pure apart from the inputs it is given). */
-import type { RunOutcome } from '../engine/coordinator.js';
-import { findEvidence, judgeSaturation } from '../metrics/saturation.js';
+/**
+ * Assembles results.json from an outcome (pure): the one builder for a run and for a merge of its
+ * shards. Every field is built here from the outcome and the run's settings; nothing is copied.
+ */
+import { judgeSaturation } from '../metrics/saturation.js';
 import { thresholdsTheHarnessCouldFlip } from '../thresholds/harness-effect.js';
 import type { ResolvedScenario } from '../results/resolved-scenario.js';
 import { evaluateThresholds } from '../thresholds/evaluate.js';
 import type { Threshold } from '../scenario/threshold-parse.js';
-import { EXIT } from '../errors.js';
 import { downlinkResult } from '../results/downlink.js';
 import { HERD_VERSION } from '../version.js';
 import {
@@ -15,179 +16,221 @@ import {
   type DeliveryCounts,
   type DeliveryResult,
   type Environment,
+  type ErrorCount,
   type LatencySummary,
   type OutageResult,
   type Results,
   type TargetLag,
   type TimelineBucket,
-  type WebhookResult,
 } from '../results/types.js';
 import { checkAccounting, recoveryPercentiles } from '../metrics/accounting.js';
-import { createHistogram, encodeHistogram, summarize } from '../metrics/histogram.js';
+import { encodeHistogram, summarize } from '../metrics/histogram.js';
 import { parseErrorKey } from '../metrics/recorder.js';
-import type { ResolvedReconnect } from '../results/resolved-scenario.js';
-import { formatUs } from '../util/duration.js';
 import { firstSecondAfter, peakSucceededPerS } from '../report/labels.js';
+import { histogramOf, type Outcome, type OutcomeBucket } from './outcome.js';
+import { decideExit } from './decide-exit.js';
+import { describePolicy } from './describe-policy.js';
 
 export interface BuildInput {
   runId: string;
+  /** Which slice of the plan this run carried (1-based), or null for a whole run. */
+  shard: { index: number; count: number } | null;
+  /** For a merge: the run ids of its shards. */
+  mergedFrom: string[] | null;
   scenario: ResolvedScenario;
   thresholds: readonly Threshold[];
   environment: Environment;
-  outcome: RunOutcome;
+  outcome: Outcome;
   target: string;
   embeddedTarget: boolean;
   allowSaturated: boolean;
   /** --max-handshakes per worker (0 = no cap), for the saturation advice. */
-  maxHandshakesPerWorker?: number;
+  maxHandshakesPerWorker: number;
   /** The embedded target's profile and knobs in words (null for another target). */
-  embeddedTargetKnobs?: string | null;
-  /** What --webhook-sink counted, when it ran. */
-  webhook?: WebhookResult | null;
+  embeddedTargetKnobs: string | null;
   /** The target ran on this machine (embedded or loopback). */
-  sharesMachine?: boolean;
+  sharesMachine: boolean;
   /** The embedded target's report of its own lag. */
-  targetLag?: TargetLag | null;
+  targetLag: TargetLag | null;
 }
 
-function outageResults(s: ResolvedScenario, outcome: RunOutcome, timeline: TimelineBucket[]): OutageResult[] {
-  const out: OutageResult[] = [];
-  s.outageWindows.forEach((w, oi) => {
-    const t = outcome.aggregate.outages.get(oi) ?? { dropped: 0, recovered: 0, recoveryUs: createHistogram(), attempts: createHistogram() };
+let empty: { encoded: string; summary: LatencySummary } | null = null;
+
+/** Most series of a run have no samples: their summary is made once. */
+function emptySummary(): { encoded: string; summary: LatencySummary } {
+  if (empty === null) {
+    const h = histogramOf('');
+    empty = { encoded: encodeHistogram(h), summary: summarize(h) };
+    h.destroy();
+  }
+  return empty;
+}
+
+function summaryOf(encoded: string): LatencySummary {
+  const none = emptySummary();
+  if (encoded === '' || encoded === none.encoded) return { ...none.summary };
+  const h = histogramOf(encoded);
+  const s = summarize(h);
+  h.destroy();
+  return s;
+}
+
+function summaries(latency: Record<string, string>): Record<string, LatencySummary> {
+  return Object.fromEntries(Object.entries(latency).map(([k, e]) => [k, summaryOf(e)]));
+}
+
+/** Most frequent first; ties in key order, so the list does not depend on which worker saw what first. */
+function errorList(errors: Record<string, number>): ErrorCount[] {
+  return Object.entries(errors)
+    .sort(([ka, a], [kb, b]) => b - a || (ka < kb ? -1 : ka > kb ? 1 : 0))
+    .map(([key, count]) => ({ ...parseErrorKey(key), count }));
+}
+
+function timelineBucket(b: OutcomeBucket): TimelineBucket {
+  if (b.connectHistogram === null) {
+    return { ...b, connectP50Us: null, connectP90Us: null, connectP99Us: null, connectMaxUs: null };
+  }
+  const h = histogramOf(b.connectHistogram);
+  const out = {
+    ...b,
+    connectP50Us: h.getValueAtPercentile(50),
+    connectP90Us: h.getValueAtPercentile(90),
+    connectP99Us: h.getValueAtPercentile(99),
+    connectMaxUs: h.maxValue,
+  };
+  h.destroy();
+  return out;
+}
+
+function outageResults(s: ResolvedScenario, outcome: Outcome, timeline: TimelineBucket[]): OutageResult[] {
+  return s.outageWindows.map((w, i) => {
+    const o = outcome.outages[i] ?? { dropped: 0, recovered: 0, recoveryUs: '', attempts: '' };
+    const recoveryUs = histogramOf(o.recoveryUs);
+    const attempts = histogramOf(o.attempts);
     const after = timeline.filter((b) => b.t >= Math.floor(w.atUs / 1e6));
-    out.push({
+    const none = attempts.totalCount === 0;
+    const out: OutageResult = {
       name: w.name,
       side: w.side,
       atUs: w.atUs,
       offlineUs: w.offlineUs,
       mode: w.mode,
-      dropped: t.dropped,
-      recovered: t.recovered,
-      recovery: recoveryPercentiles(t),
+      dropped: o.dropped,
+      recovered: o.recovered,
+      recovery: recoveryPercentiles({ dropped: o.dropped, recovered: o.recovered, recoveryUs, attempts }),
       reconnectAttempts: {
-        p50: t.attempts.totalCount === 0 ? 0 : t.attempts.getValueAtPercentile(50),
-        p99: t.attempts.totalCount === 0 ? 0 : t.attempts.getValueAtPercentile(99),
-        max: t.attempts.totalCount === 0 ? 0 : t.attempts.maxValue,
+        p50: none ? 0 : attempts.getValueAtPercentile(50),
+        p99: none ? 0 : attempts.getValueAtPercentile(99),
+        max: none ? 0 : attempts.maxValue,
       },
-      recoveryHistogram: encodeHistogram(t.recoveryUs),
-      attemptsHistogram: encodeHistogram(t.attempts),
+      recoveryHistogram: encodeHistogram(recoveryUs),
+      attemptsHistogram: encodeHistogram(attempts),
       peakAttemptsPerS: Math.max(0, ...after.map((b) => b.attempts)),
       peakHandshaking: Math.max(0, ...after.map((b) => b.peakHandshaking)),
       peakSucceededPerSAfterEnd: peakSucceededPerS(timeline, firstSecondAfter(w.atUs + w.offlineUs)),
-    });
+    };
+    recoveryUs.destroy();
+    attempts.destroy();
+    return out;
   });
-  return out;
 }
 
-function cohortResults(s: ResolvedScenario, outcome: RunOutcome): Record<string, CohortResult> {
+function cohortResults(s: ResolvedScenario, outcome: Outcome): Record<string, CohortResult> {
   const out: Record<string, CohortResult> = {};
   for (const c of s.cohorts) {
-    const t = outcome.aggregate.cohorts.get(c.name);
-    const latency: Record<string, LatencySummary> = {};
-    for (const [k, h] of t?.hist ?? []) latency[k] = summarize(h);
+    const t = Object.hasOwn(outcome.cohorts, c.name) ? outcome.cohorts[c.name] : undefined;
     out[c.name] = {
       devices: c.devices,
       reconnectPolicy: describePolicy(c.reconnect),
-      attempts: t ? { ...t.counters } : { started: 0, succeeded: 0, failed: 0, timedOut: 0 },
-      latency,
-      errors: [...(t?.errors ?? new Map<string, number>())]
-        .map(([key, count]) => ({ ...parseErrorKey(key), count }))
-        .sort((a, b) => b.count - a.count),
+      attempts: t ? { ...t.attempts } : { started: 0, succeeded: 0, failed: 0, timedOut: 0 },
+      latency: summaries(t?.latency ?? {}),
+      errors: errorList(t?.errors ?? {}),
     };
   }
   return out;
 }
 
-function deliveryResult(outcome: RunOutcome): DeliveryResult | null {
-  if (outcome.delivery.size === 0) return null;
+function deliveryResult(outcome: Outcome): DeliveryResult | null {
+  const cohorts = Object.keys(outcome.delivery).sort();
+  if (cohorts.length === 0) return null;
   const byCohort: Record<string, DeliveryCounts> = {};
-  const total: DeliveryCounts = { sent: 0, delivered: 0, lost: 0, duplicated: 0, outOfOrder: 0, tooLate: 0, foreign: 0 };
-  for (const [name, tracker] of outcome.delivery) {
-    const { streams: _streams, ...s } = tracker.summary();
-    byCohort[name] = s;
-    for (const k of Object.keys(total) as (keyof DeliveryCounts)[]) total[k] += s[k];
+  const total: DeliveryCounts = {
+    sent: 0, delivered: 0, lost: 0, duplicated: 0, outOfOrder: 0, tooLate: 0, foreign: 0,
+  };
+  for (const name of cohorts) {
+    const c = outcome.delivery[name] as DeliveryCounts;
+    byCohort[name] = { ...c };
+    for (const k of Object.keys(total) as (keyof DeliveryCounts)[]) total[k] += c[k];
   }
-  return { ...total, lossRate: total.sent === 0 ? 0 : total.lost / total.sent, refused: outcome.aggregate.totals.messagesRefused, byCohort };
+  const lossRate = total.sent === 0 ? 0 : total.lost / total.sent;
+  return { ...total, lossRate, refused: outcome.counts.messagesRefused, byCohort };
 }
 
-/** issue 16: MQTT 5 server signals by key, in a stable order. */
-function sortedRecord(m: ReadonlyMap<string, number>): Record<string, number> {
-  return Object.fromEntries([...m].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-}
-
-export function describePolicy(p: ResolvedReconnect): string {
-  switch (p.policy) {
-    case 'none':
-      return 'none';
-    case 'fixed':
-      return `fixed ${formatUs(p.delayUs)}, ${describeJitter(p)}`;
-    case 'linear':
-      return `linear ${formatUs(p.initialUs)} +${formatUs(p.stepUs)} up to ${formatUs(p.maxUs)}, ${describeJitter(p)}`;
-    case 'exponential':
-      return `exponential ${formatUs(p.initialUs)} ×${p.multiplier} up to ${formatUs(p.maxUs)}, ${describeJitter(p)}`;
-  }
-}
-
-// issue 16: the fields SDK presets add, said only when set.
-function describeJitter(p: Exclude<ResolvedReconnect, { policy: 'none' }>): string {
-  const share = p.jitter === 'proportional' ? ` ±${Math.round((p.jitterShare ?? 0.05) * 1000) / 10}%` : '';
-  const reset = p.resetAfterUs === undefined ? '' : `, reset after ${formatUs(p.resetAfterUs)} connected`;
-  return `jitter ${p.jitter}${share}${reset}`;
+/** In a stable order, so the file does not depend on which signal came first. */
+function sortedRecord(m: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(m).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 export function buildResults(i: BuildInput): Results {
   const { outcome } = i;
-  const t = outcome.aggregate.totals;
+  const c = outcome.counts;
   const attempts: Attempts = {
     planned: outcome.planned,
-    reconnects: t.reconnects,
-    offline: t.offlineAttempts,
-    gaveUp: t.gaveUp,
-    started: t.started,
-    succeeded: t.succeeded,
-    failed: t.failed,
-    timedOut: t.timedOut,
-    dropped: t.dropped,
+    reconnects: c.reconnects,
+    offline: c.offline,
+    gaveUp: c.gaveUp,
+    started: c.started,
+    succeeded: c.succeeded,
+    failed: c.failed,
+    timedOut: c.timedOut,
+    dropped: c.dropped,
     inFlightAtEnd: outcome.inFlightAtEnd,
     lostToHarness: outcome.lostToHarness,
   };
-  const errors = outcome.aggregate.errorList();
-  const timeline = outcome.aggregate.timeline();
-  // Health during herd's own startup second and teardown (ending every session at once) says
-  // nothing about the storm it measured: only the seconds in between are judged.
-  const evidence = findEvidence(outcome.healthSamples, { fromS: 1, toS: Math.floor(i.scenario.durationUs / 1e6) });
+  const errors = errorList(outcome.errors);
+  const timeline = outcome.timeline.map(timelineBucket);
   const accounting = checkAccounting(attempts);
-  const aborted = outcome.abort !== null;
+  const abort = outcome.abort;
+  const found = outcome.evidence;
+  const evidence = {
+    sustained: found.sustained.length > 0,
+    reasons: found.sustained,
+    transient: outcome.transient,
+    loopDelayUs: found.loopDelayUs,
+    scheduleLagUs: found.scheduleLagUs,
+  };
   const partial: Omit<Results, 'thresholds'> = {
     schemaVersion: RESULTS_SCHEMA_VERSION,
     tool: { name: 'herd', version: HERD_VERSION },
     run: {
       id: i.runId,
-      status: aborted ? 'aborted' : 'completed',
+      status: abort !== null ? 'aborted' : 'completed',
       verdict: 'passed',
       exitCode: 0,
       startedAt: new Date(outcome.startedAtMs).toISOString(),
       endedAt: new Date(outcome.endedAtMs).toISOString(),
-      abortedAt: aborted ? new Date(outcome.abort?.atMs ?? outcome.endedAtMs).toISOString() : null,
-      abortReason: outcome.abort?.reason ?? null,
+      abortedAt: abort !== null ? new Date(abort.atMs).toISOString() : null,
+      abortReason: abort?.reason ?? null,
+      abortKind: abort?.kind ?? null,
       durationMs: Math.max(0, outcome.endedAtMs - outcome.startedAtMs),
       workers: outcome.workers.length,
       target: i.target,
       embeddedTarget: i.embeddedTarget,
-      shard: outcome.shard.count > 1 ? { index: outcome.shard.index + 1, count: outcome.shard.count } : null,
+      shard: i.shard,
       startAt: outcome.startAtMs === null ? null : new Date(outcome.startAtMs).toISOString(),
-      clockOffsetMs: outcome.startAtMs === null ? null : Math.round(outcome.startedAtMs - outcome.startAtMs),
-      mergedFrom: null,
+      clockOffsetMs: outcome.clockOffsetMs,
+      mergedFrom: i.mergedFrom,
       allowSaturated: i.allowSaturated,
-      embeddedTargetKnobs: i.embeddedTargetKnobs ?? null,
-      sharesMachine: i.sharesMachine ?? false,
-      targetLag: i.targetLag ?? null,
+      embeddedTargetKnobs: i.embeddedTargetKnobs,
+      maxHandshakesPerWorker: i.maxHandshakesPerWorker,
+      sharesMachine: i.sharesMachine,
+      targetLag: i.targetLag,
     },
     scenario: i.scenario,
     environment: i.environment,
     attempts,
     accounting,
-    latency: outcome.aggregate.latency(),
+    latency: summaries(outcome.latency),
     errors,
     timeline: { bucketMs: 1000, buckets: timeline },
     health: {
@@ -195,45 +238,58 @@ export function buildResults(i: BuildInput): Results {
       affectsVerdict: false,
       reasons: [],
       effects: [],
-      notCounted: evidence.transient,
+      notCounted: outcome.transient,
       advice: [],
       workerFailures: outcome.workerFailures,
       workers: outcome.workers,
+      evidence: outcome.evidence,
     },
     storm: {
       peakAttemptsPerS: Math.max(0, ...timeline.map((b) => b.attempts)),
       peakSucceededPerS: peakSucceededPerS(timeline),
       peakHandshaking: Math.max(0, ...timeline.map((b) => b.peakHandshaking)),
-      disconnects: t.disconnects,
-      outageDrops: t.outageDrops,
+      disconnects: c.disconnects,
+      outageDrops: c.outageDrops,
     },
     cohorts: cohortResults(i.scenario, outcome),
     outages: outageResults(i.scenario, outcome, timeline),
     delivery: deliveryResult(outcome),
-    requests: i.scenario.cohorts.some((c) => c.device.requests !== null)
-      ? { sent: t.requestsSent, answered: Math.min(t.requestsAnswered, t.requestsSent), lost: Math.max(0, t.requestsSent - t.requestsAnswered) }
+    requests: i.scenario.cohorts.some((x) => x.device.requests !== null)
+      ? {
+          sent: c.requestsSent,
+          answered: Math.min(c.requestsAnswered, c.requestsSent),
+          lost: Math.max(0, c.requestsSent - c.requestsAnswered),
+        }
       : null,
-    downlink: downlinkResult(outcome.aggregate.tallies, i.scenario.cohorts.filter((c) => c.device.downlink !== null).map((c) => c.name)),
-    sessions: { present: t.sessionPresent, presentRate: t.succeeded === 0 ? 0 : t.sessionPresent / t.succeeded },
-    serverSignals: sortedRecord(outcome.aggregate.signals),
-    webhook: i.webhook ?? null,
+    downlink: downlinkResult(
+      new Map(Object.entries(outcome.tallies)),
+      i.scenario.cohorts.filter((x) => x.device.downlink !== null).map((x) => x.name),
+    ),
+    sessions: { present: c.sessionPresent, presentRate: c.succeeded === 0 ? 0 : c.sessionPresent / c.succeeded },
+    serverSignals: sortedRecord(outcome.signals),
+    // Summarised here like every other latency, so a run and a merge read the same histogram the same way.
+    webhook: outcome.webhook && {
+      ...outcome.webhook,
+      latency: outcome.webhook.latency && summaryOf(outcome.webhook.latency.histogram),
+    },
   };
   const thresholds = evaluateThresholds(i.thresholds, partial);
-  const thresholdsPassed = thresholds.every((x) => x.passed);
   const judged = judgeSaturation({
     evidence,
     errors,
-    droppedAttempts: aborted ? 0 : attempts.dropped,
+    droppedAttempts: abort !== null ? 0 : attempts.dropped,
     flipped: thresholdsTheHarnessCouldFlip(i.thresholds, thresholds, partial, evidence),
     workers: outcome.workers.length,
     cores: i.environment.cpus,
-    maxHandshakesPerWorker: i.maxHandshakesPerWorker ?? 0,
+    maxHandshakesPerWorker: i.maxHandshakesPerWorker,
   });
-  const health = { ...partial.health, ...judged, notCounted: evidence.transient };
-  let exitCode: number = EXIT.ok;
-  if (aborted) exitCode = outcome.abort?.kind === 'failure' ? EXIT.runFailed : EXIT.interrupted;
-  else if (!accounting.balanced || outcome.workerFailures.length > 0 || (judged.affectsVerdict && !i.allowSaturated)) exitCode = EXIT.runFailed;
-  else if (!thresholdsPassed) exitCode = EXIT.thresholdFailed;
-  const verdict = exitCode === EXIT.ok ? 'passed' : 'failed';
+  const { exitCode, verdict } = decideExit({
+    aborted: abort?.kind ?? null,
+    balanced: accounting.balanced,
+    workerFailed: outcome.workerFailures.length > 0,
+    harnessDecided: judged.affectsVerdict && !i.allowSaturated,
+    thresholdsPassed: thresholds.every((x) => x.passed),
+  });
+  const health = { ...partial.health, ...judged };
   return { ...partial, run: { ...partial.run, verdict, exitCode }, health, thresholds };
 }

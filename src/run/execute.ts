@@ -23,6 +23,7 @@ import { engineNotices } from '../engine/device-engine.js';
 import { prepareTarget } from '../protocols/kinds.js';
 import type { TlsSettings } from '../protocols/transports/tls-options.js';
 import { buildResults } from './build-results.js';
+import { outcomeOfRun } from './outcome.js';
 import { describeEnvironment } from './environment.js';
 import type { Results } from '../results/types.js';
 import { appendToFile, ensureWritableDir, removeOutput, writeError, writeFileAtomic } from '../util/atomic-write.js';
@@ -230,17 +231,18 @@ async function carryOut(req: RunRequest, hooks: RunHooks, { loaded, remote, pre,
     const targetLag = embedded === null ? null : await (embedded as EmbeddedTarget).lag();
     const results = buildResults({
       runId,
+      shard: req.shard.count > 1 ? { index: req.shard.index + 1, count: req.shard.count } : null,
+      mergedFrom: null,
       // results.json (and every format rendered from it) never carries a device password.
       scenario: redactScenarioSecrets(runScenario),
       thresholds: loaded.thresholds,
       environment: describeEnvironment(),
-      outcome,
+      outcome: outcomeOfRun(outcome, runScenario, webhook),
       target: targetUrl,
       embeddedTarget: embedded !== null,
       allowSaturated: req.allowSaturated,
       maxHandshakesPerWorker: req.maxHandshakesInFlight,
       embeddedTargetKnobs: embedded === null ? null : describeTargetKnobs((embedded as EmbeddedTarget).options),
-      webhook,
       sharesMachine: embedded !== null || (remote !== null && isLoopbackHost(remote.host)),
       targetLag,
     });

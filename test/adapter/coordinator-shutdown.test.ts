@@ -87,7 +87,7 @@ describe('coordinator shutdown', () => {
     const s = scenario(8);
     const script = join(ROOT, 'test', 'helpers', 'worker-exits-after-done.mjs');
     const o = await coordinator(s, 2, script, ['silent']).run();
-    expect(o.abort?.kind).toBe('failure');
+    expect(o.abort?.kind).toBe('worker-failed');
     expect(o.workerFailures.join('\n')).toMatch(/worker \d exited unexpectedly \(code 0\)/);
   }, 60_000);
 });

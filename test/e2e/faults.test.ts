@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import type { Results } from '../../src/results/types.js';
 import { expectExit, HERD_BIN, ROOT, startHerdTarget } from '../helpers/cli.js';
 import { childrenOf, isAlive, waitFor } from '../helpers/procs.js';
+import { herdInProcess } from '../helpers/in-process.js';
 
 interface Run {
   pid: number;
@@ -76,6 +77,7 @@ describe('faults', () => {
     const res = results(out);
     expect(res.run.status).toBe('aborted');
     expect(res.run.abortReason).toBe('interrupted by SIGINT');
+    expect(res.run.abortKind).toBe('interrupted');
     expect(res.run.abortedAt).not.toBeNull();
     expect(res.run.exitCode).toBe(130);
     expect(res.accounting.balanced).toBe(true);
@@ -119,7 +121,37 @@ describe('faults', () => {
     const res = results(out);
     expect(res.run.status).toBe('aborted');
     expect(res.run.abortReason).toMatch(/worker \d exited unexpectedly \(SIGKILL\)/);
+    expect(res.run.abortKind).toBe('worker-failed');
   }, 60_000);
+
+  it('a sharded run whose worker died: the shard exits 3, and so does the merge of its shards', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'herd-shard-worker-'));
+    const file = scenario(dir, LONG.replace('hold: 40s', 'hold: 8s'));
+    const [out1, out2] = [join(dir, 'shard-1'), join(dir, 'shard-2')];
+    // --allow-saturated: the exit code is tested, not how quiet the shared cores were.
+    const shard1 = start(['run', file, '--shard', '1/2', '--out', out1, '--workers', '2', '--allow-saturated']);
+    const shard2 = start(['run', file, '--shard', '2/2', '--out', out2, '--workers', '1', '--allow-saturated']);
+    const workerOf = (): { pid: number } | undefined => childrenOf(shard1.pid).find((k) => k.cmdline.includes('worker.js'));
+    try {
+      expect(await waitFor(() => /t=\s+\d+s/.test(shard1.stderr()) && workerOf() !== undefined, 60_000)).toBe(true);
+      process.kill((workerOf() as { pid: number }).pid, 'SIGKILL');
+    } catch (err) {
+      for (const r of [shard1, shard2]) if (isAlive(r.pid)) process.kill(r.pid, 'SIGINT');
+      await Promise.all([shard1.done, shard2.done]);
+      throw err;
+    }
+    expectExit(await shard1.done, 3);
+    expectExit(await shard2.done, 0);
+    const files = [out1, out2].map((o) => join(o, readdirSync(o).filter((d) => !d.startsWith('.'))[0] as string, 'results.json'));
+    const merged = join(dir, 'merged.json');
+    const m = await herdInProcess(['merge', ...files, '-o', merged]);
+    expectExit(m, 3);
+    const res = JSON.parse(readFileSync(merged, 'utf8')) as Results;
+    expect([res.run.status, res.run.abortKind, res.run.exitCode, res.run.verdict]).toEqual(['aborted', 'worker-failed', 3, 'failed']);
+    // Shard 1's workers keep their numbers (0 and 1) in the merged run.
+    expect(res.run.abortReason).toMatch(/^worker [01] exited unexpectedly \(SIGKILL\)$/);
+    expect(res.accounting.balanced).toBe(true);
+  }, 150_000);
 
   it('the embedded target killed mid-run: errors by class, devices reconnect, the timeline shows the gap', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'herd-target-'));

@@ -28,7 +28,7 @@ describe('herd run against the embedded target', () => {
     // p(99) < 1s) is not what this test is about, so the exit code must follow the thresholds as
     // results.json records them, and every threshold that does not measure speed must pass.
     expectExit(r, res.thresholds.every((t) => t.passed) ? 0 : 1);
-    expect(res.schemaVersion).toBe('1.2.0');
+    expect(res.schemaVersion).toBe('1.3.0');
     expect(res.run.allowSaturated).toBe(true);
     expect(res.run.embeddedTargetKnobs).toBe('profile default: no CONNECT cost, no admission control, no connection cap, 1 process');
     expect(res.run.status).toBe('completed');

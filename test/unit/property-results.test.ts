@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { HerdError } from '../../src/errors.js';
 import { compareRuns } from '../../src/compare/compare.js';
 import { renderCompareHtml, renderCompareText } from '../../src/compare/render.js';
-import { mergeResults } from '../../src/report/merge.js';
+import { mergeResults } from '../../src/run/merge.js';
 import { checkResults, readResults } from '../../src/results/read.js';
 import { renderFormat, REPORT_FORMATS } from '../../src/report/render.js';
 import type { Results } from '../../src/results/types.js';

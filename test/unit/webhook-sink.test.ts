@@ -8,7 +8,7 @@ import * as net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { monotonicNowNs } from '../../src/util/clock.js';
 import { classifyForwardBody, WebhookSink } from '../../src/run/webhook-sink.js';
-import { mergeWebhookResults } from '../../src/report/webhook-merge.js';
+import { mergeWebhookResults } from '../../src/run/outcome-merge.js';
 import { HerdError } from '../../src/errors.js';
 import { encodePayload } from '../../src/protocols/payload.js';
 import { emptySnapshot } from '../../src/target/metrics.js';

@@ -21,6 +21,7 @@ import { evaluateSearchThresholds, parseSearchThresholds, parseStopWhen, type Sp
 import { judgeLevel } from './level.js';
 import { nextLevel, type SearchSettings } from './planner.js';
 import { abortedOutcome, describeOutcome } from './outcome.js';
+import { decideExit } from '../decide-exit.js';
 import type { BreakpointReport, LevelReport } from '../../results/breakpoint-types.js';
 import { BREAKPOINT_SCHEMA_VERSION } from '../../results/breakpoint-types.js';
 import { renderBreakpointHtml } from '../../report/breakpoint-html.js';
@@ -175,7 +176,13 @@ export async function executeBreakpoint(req: BreakpointRequest, hooks: Breakpoin
     const verdict: BreakpointReport['verdict'] = interrupted !== null
       ? 'aborted'
       : failed ? (harnessLimited ? 'harness-limited' : 'failed') : harnessLimited && thresholds.length === 0 ? 'harness-limited' : 'passed';
-    const exitCode = verdict === 'passed' ? 0 : verdict === 'failed' ? 1 : verdict === 'aborted' ? 130 : 3;
+    const { exitCode } = decideExit({
+      aborted: interrupted !== null ? 'interrupted' : null,
+      balanced: true,
+      workerFailed: false,
+      harnessDecided: verdict === 'harness-limited',
+      thresholdsPassed: !failed,
+    });
 
     const report: BreakpointReport = {
       schemaVersion: BREAKPOINT_SCHEMA_VERSION,
