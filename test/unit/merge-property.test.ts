@@ -9,6 +9,7 @@
  * The split is by worker, as sharding splits devices: worker w of shard i is worker
  * (i − 1) × 1000 + w of the whole run. Shards given --start-at share one origin.
  */
+import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { RunOutcome } from '../../src/engine/coordinator.js';
@@ -339,7 +340,10 @@ describe('herd merge equals the unsharded run', () => {
         const { whole, shards } = draw(seed);
         const merged = mergeResults(shards.map((s, i) => ({ path: `shard-${i + 1}.json`, results: s })), 'merged');
         const expected = structuredClone({ ...whole, run: { ...whole.run, id: 'merged', mergedFrom: shards.map((s) => s.run.id) } });
-        expect(JSON.parse(JSON.stringify(merged))).toEqual(JSON.parse(JSON.stringify(expected)));
+        const got: unknown = JSON.parse(JSON.stringify(merged));
+        const want: unknown = JSON.parse(JSON.stringify(expected));
+        // node's deep equality is the fast check; vitest's gives the readable difference when it fails.
+        if (!isDeepStrictEqual(got, want)) expect(got).toEqual(want);
         checked++;
         kinds.add(`${shards.length}:${whole.run.exitCode}`);
       }),
