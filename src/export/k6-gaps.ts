@@ -64,7 +64,8 @@ export function k6Gaps(s: ResolvedScenario, thresholds: readonly Threshold[]): K
     } else if (w.type === 'churn') {
       gaps.push({
         field: at,
-        why: `"${w.name}": ${pct(w.perMinute)}/min over ${w.overUs / 1e6}s — devices do not drop and reconnect in the script`,
+        why: `"${w.name}": ${pct(w.perMinute)}/min over ${w.overUs / 1e6}s — ` +
+          'devices do not drop and reconnect in the script',
       });
     } else if (!CONNECT_WAVES.includes(type)) {
       gaps.push({ field: at, why: 'no k6 mapping for this wave type; the script skips it' });
@@ -106,12 +107,12 @@ function deviceGaps(d: ResolvedDevice, prefix: string): K6Gap[] {
     if (d[k]?.includes('{cohort}')) add(k, '{cohort} stays as written: the script has no cohorts');
   }
   if (d.tls !== null) {
-    add('tls', "xk6-mqtt has no TLS options of its own; set them with k6's TLS options (tlsAuth, insecureSkipTLSVerify…)");
+    add('tls', "xk6-mqtt has no TLS options of its own; set them with k6's (tlsAuth, insecureSkipTLSVerify…)");
   }
   if (d.publish !== null) add('publish', "herd's exporter does not map telemetry or its end-to-end message count");
   if (d.requests !== null) add('requests', "cloud → device requests need herd's requester connection; not exported");
   if (d.downlink !== null) {
-    add('downlink', "the cloud's messages to online and offline devices come from herd's side; a k6 script only has devices");
+    add('downlink', "the cloud's messages to online and offline devices come from herd's side; k6 only has devices");
   }
   if (protocol === 'ws' && d.hello !== null) add('hello', 'the script opens the WebSocket and sends no hello frame');
   if (protocol === 'ws' && d.subprotocol !== null) add('subprotocol', 'the script offers no WebSocket subprotocol');
@@ -149,7 +150,9 @@ function cohortGaps(cohorts: readonly ResolvedCohort[], base: ResolvedDevice): K
         }
       }
     }
-    if (!shared && c.reconnect.policy !== 'none') gaps.push({ field: `cohorts[${i}].reconnect`, why: why(c.reconnect.policy) });
+    if (!shared && c.reconnect.policy !== 'none') {
+      gaps.push({ field: `cohorts[${i}].reconnect`, why: why(c.reconnect.policy) });
+    }
     if (c.targets !== null && c.targets.length > 0) {
       gaps.push({
         field: `cohorts[${i}].targets`,
@@ -174,8 +177,10 @@ function sameField(field: string, d: ResolvedDevice, base: ResolvedDevice): bool
 function unknownFields(obj: object, known: readonly string[], path: string): K6Gap[] {
   return Object.entries(obj)
     .filter(([k, v]) => !known.includes(k) && isSet(v))
-    .map(([k]) => ({ field: `${path}${k}`, why: "herd's k6 exporter has no mapping for this field yet; the script ignores it" }));
+    .map(([k]) => ({ field: `${path}${k}`, why: UNKNOWN_FIELD }));
 }
+
+const UNKNOWN_FIELD = "herd's k6 exporter has no mapping for this field yet; the script ignores it";
 
 function isSet(v: unknown): boolean {
   if (v === undefined || v === null || v === false) return false;

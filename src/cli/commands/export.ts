@@ -53,8 +53,9 @@ Run the script with a k6 built with xk6-mqtt (see the script's header and docs/k
       const gaps = k6Gaps(loaded.resolved, loaded.thresholds);
       const lines = gaps.map((g) => `${g.field}: ${g.why}`);
       if (f.strict === true && gaps.length > 0) {
-        throw new HerdError('E_EXPORT_GAPS', `${scenario}: ${gaps.length} scenario feature${gaps.length === 1 ? '' : 's'} ` +
-          `k6 cannot express (--strict): ${gaps.map((g) => g.field).join(', ')}`, lines);
+        const what = `${gaps.length} scenario feature${gaps.length === 1 ? '' : 's'} k6 cannot express`;
+        const fields = gaps.map((g) => g.field).join(', ');
+        throw new HerdError('E_EXPORT_GAPS', `${scenario}: ${what} (--strict): ${fields}`, lines);
       }
       if (gaps.length > 0) {
         ctx.stderr.write(`herd export k6: left out of the script (k6 cannot express them; --strict refuses):\n` +
