@@ -82,7 +82,8 @@ different scenarios without --allow-different-scenarios)`,
         if (f.output === undefined) ctx.stdout.write(text);
         else {
           const out = pathIn(ctx, f.output);
-          ensureWritableDir(dirname(out), '-o');
+          refuseOwnInput(out, files.map((p) => pathIn(ctx, p)), 'compared');
+          ensureWritableFile(out, '-o');
           writeFileAtomic(out, text);
           ctx.stderr.write(`wrote the breakpoint comparison to ${out}\n`);
         }
