@@ -93,6 +93,12 @@ export function compareBreakpoints(
         `("${a.scenario}" ${a.mode}, "${b.scenario}" ${b.mode}), so their breakpoints are not comparable`,
     );
   }
+  // A partial search (Ctrl-C) has no final bracket: its levels are shown in its own report.
+  const aborted = ([[a, base], [b, candidate]] as const).find(([r]) => r.status === 'aborted');
+  if (aborted) {
+    const why = aborted[0].abortReason === null ? '' : ` (${aborted[0].abortReason})`;
+    return out('not-comparable', `${aborted[1].path}: the search was aborted${why} before it finished`);
+  }
   const limited = [base, candidate].find((s) => s.end === 'harness');
   if (limited) return out('not-comparable', `${limited.path}: the harness, not the target, was the limit`);
   const [bLo, bHi] = base.bracket;

@@ -15,6 +15,8 @@ function report(
     schemaVersion: '1.0.0',
     tool: { name: 'herd', version: '0.1.0' },
     mode: 'connect-rate',
+    status: 'completed',
+    abortReason: null,
     scenario: 'breakpoint',
     target: 'embedded',
     startedAt: '2026-12-05T10:00:00.000Z',
@@ -86,6 +88,9 @@ describe('compareBreakpoints: moved only when the brackets do not overlap', () =
     expect(compareBreakpoints(report({}), report({ end: 'harness', harnessAt: 800 }), paths).verdict).toBe(
       'not-comparable',
     );
+    const aborted = compareBreakpoints(report({}), report({}, { status: 'aborted', abortReason: 'interrupted' }), paths);
+    expect(aborted.verdict).toBe('not-comparable');
+    expect(aborted.reason).toBe('b/breakpoint.json: the search was aborted (interrupted) before it finished');
     expect(() => compareBreakpoints(report({}), report({}, { scenario: 'other' }), paths)).toThrow(
       /different scenarios or modes/,
     );
