@@ -12,5 +12,8 @@ export default defineConfig({
     fileParallelism: true,
     maxWorkers: 2,
     reporters: ['default'],
+    // @actions/workflow-parser imports its JSON schema without an import attribute, which Node 20's
+    // ESM loader refuses; letting Vite transform it (as it does for src/) loads the schema.
+    server: { deps: { inline: ['@actions/workflow-parser'] } },
   },
 });

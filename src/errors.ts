@@ -28,6 +28,7 @@ export type HerdErrorCode =
   | 'E_PREFLIGHT' // the plan cannot fit this machine's limits
   | 'E_WORKER' // a worker process failed in a way that stops the run
   | 'E_COMPARE_SCENARIO' // compare was given runs of different scenarios
+  | 'E_EXPORT_GAPS' // export --strict: the scenario has features the other engine cannot express
   | 'E_INTERNAL';
 
 const EXIT_FOR: Record<HerdErrorCode, ExitCode> = {
@@ -45,6 +46,7 @@ const EXIT_FOR: Record<HerdErrorCode, ExitCode> = {
   E_PREFLIGHT: EXIT.runFailed,
   E_WORKER: EXIT.runFailed,
   E_COMPARE_SCENARIO: EXIT.badInput,
+  E_EXPORT_GAPS: EXIT.badInput,
   E_INTERNAL: EXIT.runFailed,
 };
 

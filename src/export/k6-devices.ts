@@ -35,10 +35,8 @@ export function mapDevice(device: ResolvedDevice): DeviceCode {
 const js = (v: unknown): string => JSON.stringify(v);
 
 function mqttDevice(d: ResolvedDevice): DeviceCode {
+  // MQTT 5 and persistent sessions are gaps (k6-gaps.ts); only approximations are noted here.
   const notes: string[] = [];
-  if (d.mqttVersion !== 4) notes.push(`device.mqttVersion ${d.mqttVersion === 5 ? '5' : d.mqttVersion}: xk6-mqtt (Eclipse Paho) speaks MQTT 3.1.1 only; the script connects with 3.1.1`);
-  // xk6-mqtt only ever *sets* clean_session, so false leaves Paho's default (true).
-  if (!d.cleanSession) notes.push('device.cleanSession false: xk6-mqtt can only turn clean sessions on; the script connects with a clean session');
   const keepaliveS = Math.round(d.keepaliveUs / 1e6);
   if (keepaliveS * 1e6 !== d.keepaliveUs) notes.push(`device.keepalive: xk6-mqtt takes whole seconds; ${d.keepaliveUs / 1e6}s becomes ${keepaliveS}s`);
   const clientOptions = [`client_id: expand(${js(d.clientId)}, d)`];
@@ -128,61 +126,83 @@ function unknownDevice(protocol: string): DeviceCode {
 function connectDevice(d: DeviceRun): void {
   throw new Error(${js(`device protocol "${protocol}" is not expressible in k6`)} + ' (device ' + String(d.id) + ')');
 }`,
-    notes: [`device.protocol "${protocol}": no k6 mapping; every iteration throws`],
+    notes: [],
   };
 }
 
 /**
- * Minimal ambient types for xk6-mqtt, following its Go code (option names are mapped to
- * snake_case by k6, hence client_id / connect_timeout / clean_session) and its docs.
+ * Ambient types for xk6-mqtt: the API of its published index.d.ts at XK6_MQTT.version, written
+ * here because no npm package carries them (test/unit/export-k6-xk6-mqtt.test.ts holds them to
+ * upstream's signatures, pinned in fixtures/xk6-mqtt-api.json). One deliberate difference:
+ * upstream declares QoS as an enum, but the module exports only Client at run time, so an
+ * imported enum would be undefined in k6; here QoS is the union of its values.
  */
 export function xk6MqttDeclarations(): string {
-  return `// Types for the xk6-mqtt k6 extension (${XK6_MQTT.module} ${XK6_MQTT.version}), written by herd.
-// @types/k6 has none. Only what herd's exported scripts use is declared.
+  return `// Types for the xk6-mqtt k6 extension (${XK6_MQTT.module} ${XK6_MQTT.version}), written by herd:
+// its published API (index.d.ts), except QoS, a union of values (the module exports only Client).
 declare module '${XK6_MQTT.importPath}' {
-  export interface ClientOptions {
+  export type QoS = 0 | 1 | 2;
+  export interface Will {
+    topic: string;
+    payload: string;
+    qos?: QoS;
+    retain?: boolean;
+  }
+  export interface HasTags {
+    tags?: Record<string, string>;
+  }
+  export type Credentials = { username: string; password: string; };
+  export type CredentialsProvider = () => Credentials;
+  export interface ClientOptions extends HasTags {
     client_id?: string;
     username?: string;
     password?: string;
-    tags?: Record<string, string>;
+    credentials_provider?: CredentialsProvider;
+    will?: Will;
   }
-  export interface ConnectOptions {
-    /** Seconds. */
+  export interface ConnectOptions extends HasTags {
+    /** Seconds (default 60). */
     keepalive?: number;
-    /** Milliseconds. */
+    /** Milliseconds (default 30000). */
     connect_timeout?: number;
+    /** Only true has an effect: false leaves Paho's default, a clean session. */
     clean_session?: boolean;
     servers?: string[];
-    tags?: Record<string, string>;
   }
-  export interface PublishOptions {
-    qos?: 0 | 1 | 2;
+  export interface EndOptions extends HasTags {}
+  export interface SubscribeOptions extends HasTags {
+    qos?: QoS;
+  }
+  export type StringOrStrings = string | string[];
+  export interface UnsubscribeOptions extends HasTags {}
+  export interface PublishOptions extends HasTags {
+    qos?: QoS;
     retain?: boolean;
-    tags?: Record<string, string>;
   }
-  export interface SubscribeOptions {
-    qos?: 0 | 1 | 2;
-    tags?: Record<string, string>;
+  export type StringOrArrayBuffer = string | ArrayBuffer;
+  export class Client {
+    readonly connected: boolean;
+    constructor(options?: ClientOptions);
+    connect(url: string | ConnectOptions, options?: ConnectOptions): void;
+    end(options?: EndOptions): void;
+    endAsync(options?: EndOptions): Promise<void>;
+    reconnect(): void;
+    subscribe(topic: StringOrStrings | SubscribeOptions, options?: SubscribeOptions): void;
+    subscribeAsync(topic: StringOrStrings | SubscribeOptions, options?: SubscribeOptions): Promise<void>;
+    unsubscribe(topics: StringOrStrings, options?: UnsubscribeOptions): void;
+    unsubscribeAsync(topics: StringOrStrings, options?: UnsubscribeOptions): Promise<void>;
+    publish(topic: string, payload: StringOrArrayBuffer, options?: PublishOptions): void;
+    publishAsync(topic: string, payload: StringOrArrayBuffer, options?: PublishOptions): Promise<void>;
+    on(event: 'connect', listener: () => void): void;
+    on(event: 'end', listener: () => void): void;
+    on(event: 'reconnect', listener: () => void): void;
+    on(event: 'message', listener: (topic: string, payload: ArrayBuffer) => void): void;
+    on(event: 'error', listener: (error: MQTTError) => void): void;
   }
   export interface MQTTError {
     name: 'MQTTError';
     message: string;
     method: string;
-  }
-  export class Client {
-    constructor(options?: ClientOptions);
-    readonly connected: boolean;
-    connect(url: string, options?: ConnectOptions): void;
-    end(): void;
-    endAsync(): Promise<void>;
-    reconnect(): void;
-    subscribe(topic: string | string[], options?: SubscribeOptions): void;
-    subscribeAsync(topic: string | string[], options?: SubscribeOptions): Promise<void>;
-    publish(topic: string, payload: string | ArrayBuffer, options?: PublishOptions): void;
-    publishAsync(topic: string, payload: string | ArrayBuffer, options?: PublishOptions): Promise<void>;
-    on(event: 'connect' | 'end' | 'reconnect', listener: () => void): void;
-    on(event: 'message', listener: (topic: string, payload: ArrayBuffer) => void): void;
-    on(event: 'error', listener: (error: MQTTError) => void): void;
   }
 }
 `;

@@ -61,8 +61,8 @@ export function mapThresholds(list: readonly Threshold[]): ThresholdMapping {
   };
   for (const t of list) {
     const r = mapThreshold(t);
-    if (typeof r === 'string') notes.push(`threshold ${t.metric}: "${t.expression}" — ${r}`);
-    else add(r.metric, r.expression);
+    // A threshold that cannot be written is a gap (k6-gaps.ts), listed by its scenario field.
+    if (typeof r !== 'string') add(r.metric, r.expression);
   }
   for (const [metric, exprs] of Object.entries(ALWAYS_THRESHOLDS)) for (const e of exprs) add(metric, e);
   if (list.some((t) => K6_METRICS[t.metric]?.type !== 'Counter' && typeof mapThreshold(t) !== 'string')) {

@@ -82,18 +82,10 @@ export function mapWave(w: ConnectWave, ctx: WaveContext): WaveMapping | null {
   switch (w.type) {
     case 'ramp':
       return w.overUs > 0 ? evenWave(w.atUs, w.devices, w.overUs, ctx, [], w.name) : spikeWave(w.atUs, w.devices, ctx);
-    case 'rate': {
+    case 'rate':
       // herd starts device i at floor(i × 1e6 / rate): the same even spread with span n/rate.
-      const spanUs = (w.devices * 1e6) / w.rate;
-      const notes =
-        w.arrival === 'poisson'
-          ? [
-              `wave "${w.name}": Poisson arrivals — k6 arrival-rate executors are deterministic; ` +
-                `the script starts the same ${w.devices} devices evenly at the mean rate ${round3(w.rate)}/s`,
-            ]
-          : [];
-      return evenWave(w.atUs, w.devices, spanUs, ctx, notes, w.name);
-    }
+      // Poisson arrivals have no k6 executor: k6-gaps.ts lists them, the script spreads evenly.
+      return evenWave(w.atUs, w.devices, (w.devices * 1e6) / w.rate, ctx, [], w.name);
     case 'spike':
       return spikeWave(w.atUs, w.devices, ctx);
     case 'steps':

@@ -1,13 +1,14 @@
 /**
  * `herd export k6`: a resolved scenario → a TypeScript k6 script typed against @types/k6 (pure,
  * no I/O). Every construct maps through one small function (waves: k6-waves.ts, devices:
- * k6-devices.ts, thresholds: k6-thresholds.ts); whatever k6 cannot express is listed under
- * "not expressible in k6" at the top of the script — including scenario fields this exporter
- * does not know yet, so a growing schema is never silently dropped.
+ * k6-devices.ts, thresholds: k6-thresholds.ts); whatever k6 cannot express is a gap named by its
+ * scenario field (k6-gaps.ts), listed under "not expressible in k6" at the top of the script —
+ * including scenario fields this exporter does not know yet, so a growing schema is never
+ * silently dropped — and what it only approximates under "approximated".
  */
-import type { ConnectWave, EventWave, ResolvedScenario } from '../results/resolved-scenario.js';
+import type { ConnectWave, ResolvedScenario } from '../results/resolved-scenario.js';
 import { waveLengthUs } from '../results/resolved-scenario.js';
-import { cohortNotes, eventWaveNote } from './k6-cohorts.js';
+import { k6Gaps, type K6Gap } from './k6-gaps.js';
 import type { Threshold } from '../scenario/threshold-parse.js';
 import { mapDevice } from './k6-devices.js';
 import { metricDeclarations, runtimeCode, wavesTable, type WaveEntry } from './k6-script.js';
@@ -28,27 +29,21 @@ export interface K6ExportOptions {
 const CLOSE_MARGIN_US = 5_000_000;
 
 export function exportK6(s: ResolvedScenario, thresholds: readonly Threshold[], o: K6ExportOptions): string {
-  const notes: string[] = [...unmappedFields(s)];
+  const gaps = k6Gaps(s, thresholds);
+  const notes: string[] = [];
   const device = mapDevice(s.device);
   notes.push(...device.notes);
   const ctx = { teardownUs: s.durationUs, graceUs: s.device.connectTimeoutUs + CLOSE_MARGIN_US };
 
-  notes.push(...cohortNotes(s.cohorts as ResolvedScenario['cohorts'] | undefined, s.device));
 
   const scenarios: Record<string, K6Scenario> = {};
   const entries: WaveEntry[] = [];
   const connectWaves: ConnectWave[] = [];
   const names = new Set<string>();
-  s.waves.forEach((wave, i) => {
+  s.waves.forEach((wave) => {
     const type = (wave as { type: string }).type;
-    if (type === 'outage' || type === 'churn') {
-      notes.push(eventWaveNote(wave as EventWave));
-      return;
-    }
-    if (!CONNECT_TYPES.includes(type)) {
-      notes.push(`waves[${i}]: wave type "${type}" has no k6 mapping; the script skips it`);
-      return;
-    }
+    // Outage, churn and unknown wave types are gaps (k6-gaps.ts): no k6 scenario.
+    if (!CONNECT_TYPES.includes(type)) return;
     const w = wave as ConnectWave;
     const firstId = connectWaves.reduce((a, c) => a + Math.max(0, c.devices), 0);
     connectWaves.push(w);
@@ -73,7 +68,7 @@ export function exportK6(s: ResolvedScenario, thresholds: readonly Threshold[], 
 
   const embedded = s.target === 'embedded';
   const runCommand = `${device.requires.length > 0 && s.device.protocol === 'mqtt' ? './k6' : 'k6'} run ${embedded ? '-e HERD_TARGET=mqtt://127.0.0.1:1883 ' : ''}${o.scriptName}`;
-  const header = headerComment(s, o, runCommand, device.requires, notes);
+  const header = headerComment(s, o, runCommand, device.requires, gaps, notes);
   const refs = Object.keys(device.sidecars).map((f) => `/// <reference path="./${f}" />`);
   const options = { scenarios, thresholds: t.thresholds };
 
@@ -119,7 +114,16 @@ if (TARGET === '') throw new Error('set HERD_TARGET to the target URL, e.g. k6 r
 const TARGET: string = __ENV['HERD_TARGET'] ?? ${JSON.stringify(target)};`;
 }
 
-function headerComment(s: ResolvedScenario, o: K6ExportOptions, runCommand: string, requires: readonly string[], notes: readonly string[]): string {
+function headerComment(
+  s: ResolvedScenario,
+  o: K6ExportOptions,
+  runCommand: string,
+  requires: readonly string[],
+  gaps: readonly K6Gap[],
+  notes: readonly string[],
+): string {
+  const list = (items: readonly string[]): string[] =>
+    items.flatMap((n) => wrap(n, 96).map((l, i) => (i === 0 ? `  - ${l}` : `    ${l}`)));
   const waves = `${s.waves.length} wave${s.waves.length === 1 ? '' : 's'}`;
   const vus = s.waves.reduce((a, w) => a + ('devices' in w ? Math.max(0, w.devices) : 0), 0);
   const lines = [
@@ -138,8 +142,11 @@ function headerComment(s: ResolvedScenario, o: K6ExportOptions, runCommand: stri
     '  k6 v1.0 or newer (runs TypeScript directly).',
     ...requires.map((r) => `  ${r}`),
     '',
-    'not expressible in k6:',
-    ...(notes.length === 0 ? ['  (nothing: every construct of this scenario maps exactly)'] : notes.flatMap((n) => wrap(n, 96).map((l, i) => (i === 0 ? `  - ${l}` : `    ${l}`)))),
+    'not expressible in k6 (left out of the script; `herd export k6 --strict` refuses them):',
+    ...(gaps.length === 0 ? ['  (nothing: every feature of this scenario is in the script)'] : list(gaps.map((g) => `${g.field}: ${g.why}`))),
+    '',
+    'approximated:',
+    ...(notes.length === 0 ? ['  (nothing)'] : list(notes)),
   ];
   return ['/*', ...lines.map((l) => (l === '' ? ' *' : ` * ${l.replaceAll('*/', '* /')}`)), ' */'].join('\n');
 }
@@ -176,46 +183,6 @@ function uniqueName(name: string, taken: Set<string>): string {
 }
 
 const CONNECT_TYPES: readonly string[] = ['ramp', 'spike', 'steps', 'rate'];
-const KNOWN_SCENARIO = ['version', 'name', 'description', 'target', 'seed', 'scale', 'devices', 'device', 'cohorts', 'waves', 'holdUs', 'durationUs', 'thresholds'];
-// engine picks herd's own connect path (JS or its native core): a k6 script has its own client, nothing to map.
-const KNOWN_DEVICE = ['protocol', 'mqttVersion', 'clientId', 'username', 'password', 'keepaliveUs', 'cleanSession', 'connectTimeoutUs', 'transport', 'engine'];
-const KNOWN_WAVE: Record<string, readonly string[]> = {
-  outage: ['type', 'name', 'atUs', 'share', 'cohort', 'mode', 'offlineUs'],
-  churn: ['type', 'name', 'atUs', 'overUs', 'perMinute'],
-  ramp: ['type', 'name', 'atUs', 'devices', 'overUs'],
-  spike: ['type', 'name', 'atUs', 'devices'],
-  steps: ['type', 'name', 'atUs', 'devices', 'steps', 'everyUs'],
-  rate: ['type', 'name', 'atUs', 'devices', 'rate', 'overUs', 'arrival'],
-};
 
-/**
- * Fields of the resolved scenario this exporter has no mapping for (cohorts, outages, publish
- * behaviour… as the schema grows). Absent, null, false and empty values are not listed.
- */
-export function unmappedFields(s: ResolvedScenario): string[] {
-  const out: string[] = [];
-  const list = (obj: object, known: readonly string[], path: string): void => {
-    for (const [k, v] of Object.entries(obj)) {
-      if (known.includes(k) || !isSet(v)) continue;
-      out.push(`${path}${k}: herd's k6 exporter has no mapping for this field yet; the script ignores it`);
-    }
-  };
-  list(s, KNOWN_SCENARIO, '');
-  list(s.device, KNOWN_DEVICE, 'device.');
-  // The default transport (MQTT over TCP) is what the script speaks; any other is not mapped yet.
-  if (s.device.transport !== undefined && s.device.transport !== 'mqtt') {
-    out.push(`device.transport: ${s.device.transport} is not mapped yet; the script connects over MQTT/TCP`);
-  }
-  s.waves.forEach((w, i) => {
-    const known = KNOWN_WAVE[(w as { type: string }).type];
-    if (known) list(w, known, `waves[${i}].`);
-  });
-  return out;
-}
-
-function isSet(v: unknown): boolean {
-  if (v === undefined || v === null || v === false) return false;
-  if (Array.isArray(v)) return v.length > 0;
-  if (typeof v === 'object') return Object.keys(v).length > 0;
-  return true;
-}
+/** The scenario features the script leaves out, by scenario field name (for stderr and --strict). */
+export { k6Gaps, type K6Gap } from './k6-gaps.js';

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { herdInProcess } from '../helpers/in-process.js';
+import { runHerd } from '../helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'herd-export-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -51,5 +52,40 @@ describe('herd export k6 (built CLI)', () => {
     const r = await herdInProcess(['export', 'k6', 'scenarios/quickstart.yaml', '--scale', 'lots']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--scale');
+  });
+
+  it('lists on stderr what the script leaves out, by scenario field, and still writes it', async () => {
+    const out = join(dir, 'outage.ts');
+    const r = await herdInProcess(['export', 'k6', 'scenarios/carrier-outage.yaml', '-o', out]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('herd export k6: left out of the script (k6 cannot express them; --strict refuses):\n');
+    expect(r.stderr).toContain('\n  waves[1] (outage): "carrier-outage": reset, 100% of the fleet, offline 10s');
+    expect(r.stderr).toContain('\n  reconnect: policy "exponential"');
+    expect(r.stderr).toContain('\n  target.embedded: ');
+    expect(r.stderr).toContain('\n  thresholds.recovery.p99: ');
+    expect(r.stderr).not.toContain('outageWindows');
+    expect(r.stderr).not.toContain('embeddedTarget');
+    expect(existsSync(out)).toBe(true);
+  });
+
+  it('--strict (the real CLI): carrier-outage exits 2 naming waves[1] (outage), nothing written', async () => {
+    const out = join(dir, 'strict', 'outage.ts');
+    const r = await runHerd(['export', 'k6', 'scenarios/carrier-outage.yaml', '--strict', '-o', out]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      'error E_EXPORT_GAPS: scenarios/carrier-outage.yaml: 4 scenario features k6 cannot express (--strict): ' +
+        'target.embedded, reconnect, waves[1] (outage), thresholds.recovery.p99',
+    );
+    expect(r.stderr).toContain('  - waves[1] (outage): "carrier-outage": reset, 100% of the fleet, offline 10s');
+    expect(existsSync(join(dir, 'strict'))).toBe(false);
+  });
+
+  it('--strict passes a scenario whose every feature k6 expresses', async () => {
+    const plain = join(dir, 'plain.yaml');
+    writeFileSync(plain, 'name: plain\ndevices: 100\nwaves:\n  - { type: ramp, over: 10s }\nthresholds:\n  connect.total: "p(99) < 1s"\n');
+    const r = await herdInProcess(['export', 'k6', plain, '--strict']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain('(nothing: every feature of this scenario is in the script)');
   });
 });

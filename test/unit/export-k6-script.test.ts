@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { exportK6, k6Sidecars, unmappedFields } from '../../src/export/k6.js';
+import { exportK6, k6Gaps, k6Sidecars } from '../../src/export/k6.js';
+import { loadScenario } from '../../src/scenario/load.js';
+import { ROOT } from '../helpers/cli.js';
+import { join } from 'node:path';
 import { XK6_MQTT_DTS } from '../../src/export/k6-devices.js';
 import { mapThreshold, mapThresholds } from '../../src/export/k6-thresholds.js';
 import { validateScenario } from '../../src/scenario/validate.js';
@@ -49,8 +52,9 @@ describe('exportK6: header', () => {
     expect(k6Sidecars(l.resolved)[XK6_MQTT_DTS]).toContain("declare module 'k6/x/mqtt'");
   });
 
-  it('lists what cannot be expressed', () => {
-    expect(header(script)).toMatch(/not expressible in k6:\n \*   - a failed MQTT connect keeps its k6 iteration open/);
+  it('lists what is left out (nothing here) apart from what is approximated', () => {
+    expect(header(script)).toMatch(/not expressible in k6 \(left out of the script; [^\n]*\n \*   \(nothing: every feature/);
+    expect(header(script)).toMatch(/approximated:\n \*   - a failed MQTT connect keeps its k6 iteration open/);
   });
 
   it('is deterministic', () => {
@@ -114,7 +118,9 @@ describe('exportK6: options', () => {
   });
 });
 
-describe('constructs the exporter does not know are listed, never dropped', () => {
+const gapFields = (r: ResolvedScenario, t: Parameters<typeof k6Gaps>[1] = []): string[] => k6Gaps(r, t).map((g) => g.field);
+
+describe('constructs the exporter does not know are listed by field, never dropped', () => {
   it('lists unknown scenario, device and wave fields', () => {
     const l = scenario();
     const grown = {
@@ -122,17 +128,17 @@ describe('constructs the exporter does not know are listed, never dropped', () =
       publish: { everyUs: 1_000_000, qos: 1 },
       outages: [],
       tls: null,
-      device: { ...l.resolved.device, tls: { ca: 'x' } },
+      device: { ...l.resolved.device, firmware: { version: 3 } },
       waves: [{ ...l.resolved.waves[0], cohort: 'old-firmware' }],
     } as unknown as ResolvedScenario;
-    expect(unmappedFields(grown)).toEqual([
-      "publish: herd's k6 exporter has no mapping for this field yet; the script ignores it",
-      "device.tls: herd's k6 exporter has no mapping for this field yet; the script ignores it",
-      "waves[0].cohort: herd's k6 exporter has no mapping for this field yet; the script ignores it",
+    expect(k6Gaps(grown, [])).toEqual([
+      { field: 'publish', why: "herd's k6 exporter has no mapping for this field yet; the script ignores it" },
+      { field: 'device.firmware', why: "herd's k6 exporter has no mapping for this field yet; the script ignores it" },
+      { field: 'waves[0].cohort', why: "herd's k6 exporter has no mapping for this field yet; the script ignores it" },
     ]);
     const h = header(exportK6(grown, l.thresholds, OPTIONS));
     expect(h).toContain("  - publish: herd's k6 exporter has no mapping for this field yet;");
-    expect(h).toContain("  - device.tls: herd's k6 exporter has no mapping");
+    expect(h).toContain("  - device.firmware: herd's k6 exporter has no mapping");
   });
 
   it('lists an unknown wave type and an unknown protocol', () => {
@@ -143,9 +149,47 @@ describe('constructs the exporter does not know are listed, never dropped', () =
       waves: [...l.resolved.waves, { type: 'teleport', name: 'beam', atUs: 0 }],
     } as unknown as ResolvedScenario;
     const s = exportK6(grown, l.thresholds, OPTIONS);
-    expect(header(s)).toContain('waves[1]: wave type "teleport" has no k6 mapping; the script skips it');
-    expect(header(s)).toContain('device.protocol "coap": no k6 mapping; every iteration throws');
+    expect(header(s)).toContain('waves[1] (teleport): no k6 mapping for this wave type; the script skips it');
+    expect(header(s)).toContain('device.protocol: "coap": no k6 mapping; every iteration throws');
     expect(s).toContain('throw new Error("device protocol \\"coap\\" is not expressible in k6"');
+  });
+
+  it('names device features by their scenario fields', () => {
+    const l = scenario({
+      target: 'mqtts://127.0.0.1:8883',
+      device: {
+        mqttVersion: 5, cleanSession: false, sessionExpiry: '1h', clientId: 'd-{cohort}-{id}', tls: { insecure: true },
+        publish: { every: '1s' }, downlink: { every: '2s' },
+      },
+    });
+    expect(gapFields(l.resolved)).toEqual([
+      'device.mqttVersion', 'device.cleanSession', 'device.sessionExpiry', 'device.clientId', 'device.tls',
+      'device.publish', 'device.downlink',
+    ]);
+  });
+
+  it('the bundled carrier-outage and session-replay scenarios: every dropped feature by field', () => {
+    const load = (f: string): ReturnType<typeof loadScenario> => loadScenario(join(ROOT, 'scenarios', f));
+    const co = load('carrier-outage.yaml');
+    expect(gapFields(co.resolved, co.thresholds)).toEqual(['target.embedded', 'reconnect', 'waves[1] (outage)', 'thresholds.recovery.p99']);
+    const sr = load('session-replay.yaml');
+    expect(gapFields(sr.resolved, sr.thresholds)).toEqual([
+      'device.clientId', 'device.downlink', 'reconnect',
+      'cohorts[0].device.cleanSession',
+      'cohorts[1].device.mqttVersion', 'cohorts[1].device.cleanSession', 'cohorts[1].device.sessionExpiry',
+      'waves[1] (outage)',
+      'thresholds.downlink.lost', 'thresholds.replay.undrained', 'thresholds.replay.drain',
+    ]);
+  });
+
+  it('poisson arrivals are a gap of waves[i].arrival', () => {
+    const l = scenario({ waves: [{ type: 'rate', name: 'storm', rate: 100, over: '10s', arrival: 'poisson' }] });
+    expect(k6Gaps(l.resolved, [])).toEqual([
+      {
+        field: 'waves[0].arrival',
+        why: 'poisson: k6 arrival-rate executors are deterministic; the script starts the 1000 devices evenly at the mean rate 100/s',
+      },
+    ]);
   });
 });
 
@@ -185,10 +229,12 @@ describe('thresholds', () => {
   it('says why a threshold cannot be written', () => {
     const m = mapThresholds(parse({ 'phase.tcpConnect': ['p(99) < 10ms'], 'connect.total': ['count > 5'], 'errors.network': ['== 0'] }));
     expect(m.thresholds).toEqual({ dropped_iterations: ['count==0'] });
-    expect(m.notes).toEqual([
-      'threshold phase.tcpConnect: "p(99) < 10ms" — k6 exposes no per-phase timing of an MQTT or WebSocket connect to scripts',
-      'threshold connect.total: "count > 5" — k6 Trend metrics have no "count" aggregation',
-      'threshold errors.network: "== 0" — k6 and xk6-mqtt report errors as text, without herd\'s origin classification',
+    expect(m.notes).toEqual([]);
+    const l = scenario();
+    expect(k6Gaps(l.resolved, parse({ 'phase.tcpConnect': ['p(99) < 10ms'], 'connect.total': ['count > 5'], 'errors.network': ['== 0'] }))).toEqual([
+      { field: 'thresholds.phase.tcpConnect', why: '"p(99) < 10ms" — k6 exposes no per-phase timing of an MQTT or WebSocket connect to scripts' },
+      { field: 'thresholds.connect.total', why: '"count > 5" — k6 Trend metrics have no "count" aggregation' },
+      { field: 'thresholds.errors.network', why: '"== 0" — k6 and xk6-mqtt report errors as text, without herd\'s origin classification' },
     ]);
   });
 });
@@ -213,17 +259,18 @@ describe('cohorts and event waves', () => {
       waves: [
         ...l.resolved.waves,
         { type: 'outage', name: 'blackout', atUs: 12_000_000, share: 0.5, cohort: 'old', mode: 'reset', offlineUs: 2_000_000 },
-        { type: 'churn', name: 'churn', atUs: 0, overUs: 10_000_000, perMinute: 30 },
+        { type: 'churn', name: 'churn', atUs: 0, overUs: 10_000_000, perMinute: 0.3 },
       ],
     } as unknown as ResolvedScenario;
+    expect(gapFields(grown)).toEqual([
+      'cohorts[1].device.keepalive', 'cohorts[1].reconnect', 'cohorts[1].targets', 'waves[1] (outage)', 'waves[2] (churn)',
+    ]);
     const h = header(exportK6(grown, l.thresholds, OPTIONS)).replace(/\n \*     /g, ' ');
-    expect(h).toContain('cohorts: the fleet is split into "new" (70%), "old" (30%); the script gives every device the scenario-wide device options');
-    expect(h).toContain('cohort "old": its own device options are not applied');
-    expect(h).toContain('cohort "old": reconnect policy "fixed" — a k6 iteration is one connect; the script never reconnects');
-    expect(h).toContain('cohort "old": failover targets mqtt://127.0.0.1:1884 are not used');
-    expect(h).toContain('wave "blackout": outage (reset, 50% of cohort "old", offline 2s) — k6 cannot cut connections');
-    expect(h).toContain('wave "churn": churn (30/min over 10s)');
-    expect(h).not.toContain('cohort "new"');
+    expect(h).toContain('cohorts[1].device.keepalive: cohort "old": the script gives every device the scenario-wide value');
+    expect(h).toContain('cohorts[1].reconnect: policy "fixed" — a k6 iteration is one connect; the script never reconnects');
+    expect(h).toContain('cohorts[1].targets: failover to mqtt://127.0.0.1:1884 is not reproduced');
+    expect(h).toContain('waves[1] (outage): "blackout": reset, 50% of cohort "old", offline 2s — k6 cannot cut connections');
+    expect(h).toContain('waves[2] (churn): "churn": 30%/min over 10s');
   });
 
   it('one default cohort without reconnects adds nothing', () => {

@@ -4,7 +4,7 @@
  * beside it. The compiler runs in memory over virtual files placed inside the repository, so
  * "k6/…" imports resolve to node_modules/@types/k6; nothing is written to disk.
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
@@ -14,6 +14,8 @@ import { validateScenario } from '../../src/scenario/validate.js';
 import type { ResolvedScenario } from '../../src/results/resolved-scenario.js';
 import type { Threshold } from '../../src/scenario/threshold-parse.js';
 import { ROOT } from '../helpers/cli.js';
+import { dtsFromApi, type ApiDecl } from '../helpers/dts-api.js';
+import { XK6_MQTT_DTS } from '../../src/export/k6-devices.js';
 
 const VIRTUAL_DIR = join(ROOT, '.herd-k6-typecheck');
 
@@ -138,5 +140,25 @@ describe('the type check is real', () => {
     const files = exportFiles(loaded.resolved, loaded.thresholds, 'q.yaml');
     const broken = (files['storm.ts'] as string).replace('exec.scenario.iterationInTest', 'exec.scenario.iterationInTests');
     expect(typeCheck({ ...files, 'storm.ts': broken }).join('\n')).toMatch(/iterationInTests/);
+  });
+});
+
+describe("every bundled scenario's script type-checks against upstream xk6-mqtt's own API (not herd's copy)", () => {
+  // The surface of xk6-mqtt's published index.d.ts at the pinned version (fixtures/xk6-mqtt-api.json).
+  const upstream = dtsFromApi('k6/x/mqtt', (JSON.parse(readFileSync(join(ROOT, 'fixtures', 'xk6-mqtt-api.json'), 'utf8')) as { api: Record<string, ApiDecl> }).api);
+
+  it.each(bundled)('%s', (file) => {
+    const loaded = loadScenario(join(scenarioDir, file));
+    const files = exportFiles(loaded.resolved, loaded.thresholds, `scenarios/${file}`);
+    if (files[XK6_MQTT_DTS] === undefined) return;
+    expect(typeCheck({ ...files, [XK6_MQTT_DTS]: upstream })).toEqual([]);
+  });
+
+  it('a call upstream does not offer fails against it', () => {
+    const loaded = loadScenario(join(scenarioDir, 'quickstart.yaml'));
+    const files = exportFiles(loaded.resolved, loaded.thresholds, 'q.yaml');
+    const broken = (files['storm.ts'] as string).replace('client.end()', 'client.close()');
+    expect(broken).not.toBe(files['storm.ts']);
+    expect(typeCheck({ ...files, 'storm.ts': broken, [XK6_MQTT_DTS]: upstream }).join('\n')).toMatch(/close/);
   });
 });

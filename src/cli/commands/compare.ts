@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { HerdError } from '../../errors.js';
 import { readResults } from '../../compare/results.js';
 import { compareRuns } from '../../compare/compare.js';
+import { compareBreakpoints, looksLikeBreakpoint, readBreakpoint, renderBreakpointComparison } from '../../compare/breakpoint.js';
 import { COMPARE_FORMATS, renderCompareHtml, renderComparison, type CompareFormat } from '../../compare/render.js';
 import { parseConfidence, parseTolerance, parseToleranceOverrides } from '../../compare/tolerance.js';
 import { PLAIN } from '../../report/summary.js';
@@ -58,6 +59,7 @@ Examples:
   $ herd compare base1.json base2.json base3.json --candidate cand1.json cand2.json cand3.json
   $ herd compare base.json candidate.json --max-regression 5% --tolerance connect.total.p99=20%
   $ herd compare base.json candidate.json --format html -o comparison.html
+  $ herd compare a/breakpoint.json b/breakpoint.json     # moved beyond the searches' resolution?
 
 A metric is worse (or better) only when its change clears the tolerance, its noise floor (histogram
 precision, the floor of its kind, the harness's own schedule lag, the spread between runs of a
@@ -72,6 +74,22 @@ different scenarios without --allow-different-scenarios)`,
       }
       const format = f.format as CompareFormat;
       const { basePaths, candidatePaths } = sidesOf(files, f.candidate);
+      // Two breakpoint.json files: did the breakpoint move beyond the searches' resolution, and what tipped it.
+      if (f.candidate === undefined && files.every((p) => looksLikeBreakpoint(pathIn(ctx, p)))) {
+        const [a, b] = files as [string, string];
+        const c = compareBreakpoints(readBreakpoint(pathIn(ctx, a)), readBreakpoint(pathIn(ctx, b)), [a, b]);
+        const text = renderBreakpointComparison(c);
+        if (f.output === undefined) ctx.stdout.write(text);
+        else {
+          const out = pathIn(ctx, f.output);
+          refuseOwnInput(out, files.map((p) => pathIn(ctx, p)), 'compared');
+          ensureWritableFile(out, '-o');
+          writeFileAtomic(out, text);
+          ctx.stderr.write(`wrote the breakpoint comparison to ${out}\n`);
+        }
+        setExit(c.verdict === 'moved-down' ? 1 : 0);
+        return;
+      }
       const maxRegression = parseTolerance(f.maxRegression, '--max-regression');
       const overrides = parseToleranceOverrides(f.tolerance);
       const confidence = parseConfidence(f.confidence, '--confidence');

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { basename, dirname, join } from 'node:path';
-import { exportK6, k6Sidecars } from '../../export/k6.js';
+import { exportK6, k6Gaps, k6Sidecars } from '../../export/k6.js';
 import { HerdError } from '../../errors.js';
 import { loadScenario } from '../../scenario/load.js';
 import type { Overrides } from '../../scenario/resolve.js';
@@ -16,6 +16,7 @@ interface ExportFlags {
   devices?: string;
   seed?: string;
   scale?: string;
+  strict?: boolean;
 }
 
 export function registerExport(program: Command, ctx: CliContext): void {
@@ -29,12 +30,14 @@ export function registerExport(program: Command, ctx: CliContext): void {
     .option('--devices <n>', 'number of devices, overriding the scenario (before --scale)')
     .option('--seed <n>', 'seed, overriding the scenario')
     .option('--scale <x>', 'multiply devices and rates')
+    .option('--strict', 'exit 2 without writing anything when the scenario has a feature k6 cannot express')
     .addHelpText(
       'after',
       `
 Examples:
   $ herd export k6 scenarios/quickstart.yaml -o storm.ts
   $ herd export k6 scenarios/quickstart.yaml --scale 5 --target mqtts://broker.example.invalid:8883 -o storm.ts
+  $ herd export k6 scenarios/carrier-outage.yaml --strict     # exit 2: names waves[1] (outage)…
 
 Run the script with a k6 built with xk6-mqtt (see the script's header and docs/k6.md).`,
     )
@@ -46,6 +49,18 @@ Run the script with a k6 built with xk6-mqtt (see the script's header and docs/k
       if (f.scale !== undefined) overrides.scale = parseFlagScale(f.scale);
       if (f.output !== undefined && f.output.trim() === '') throw new HerdError('E_FLAG', '-o: expected a file name');
       const loaded = loadScenario(pathIn(ctx, scenario), overrides);
+      // What the script leaves out, by scenario field, on stderr: a lossy export never passes silently.
+      const gaps = k6Gaps(loaded.resolved, loaded.thresholds);
+      const lines = gaps.map((g) => `${g.field}: ${g.why}`);
+      if (f.strict === true && gaps.length > 0) {
+        const what = `${gaps.length} scenario feature${gaps.length === 1 ? '' : 's'} k6 cannot express`;
+        const fields = gaps.map((g) => g.field).join(', ');
+        throw new HerdError('E_EXPORT_GAPS', `${scenario}: ${what} (--strict): ${fields}`, lines);
+      }
+      if (gaps.length > 0) {
+        ctx.stderr.write(`herd export k6: left out of the script (k6 cannot express them; --strict refuses):\n` +
+          lines.map((l) => `  ${l}\n`).join(''));
+      }
       const script = exportK6(loaded.resolved, loaded.thresholds, {
         herdVersion: HERD_VERSION,
         scenarioPath: scenario,
