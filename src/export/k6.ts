@@ -176,7 +176,11 @@ function uniqueName(name: string, taken: Set<string>): string {
 }
 
 const CONNECT_TYPES: readonly string[] = ['ramp', 'spike', 'steps', 'rate'];
-const KNOWN_SCENARIO = ['version', 'name', 'description', 'target', 'seed', 'scale', 'devices', 'device', 'cohorts', 'waves', 'holdUs', 'durationUs', 'thresholds'];
+// observedOutages is how herd reads what happened, not load a script makes: nothing to map.
+const KNOWN_SCENARIO = [
+  'version', 'name', 'description', 'target', 'seed', 'scale', 'devices', 'device', 'cohorts', 'waves', 'holdUs', 'durationUs',
+  'thresholds', 'observedOutages',
+];
 // engine picks herd's own connect path (JS or its native core): a k6 script has its own client, nothing to map.
 const KNOWN_DEVICE = ['protocol', 'mqttVersion', 'clientId', 'username', 'password', 'keepaliveUs', 'cleanSession', 'connectTimeoutUs', 'transport', 'engine'];
 const KNOWN_WAVE: Record<string, readonly string[]> = {
