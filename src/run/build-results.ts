@@ -256,7 +256,11 @@ export function buildResults(i: BuildInput): Results {
     outages: [
       ...outageResults(i.scenario, outcome, timeline),
       ...observedOutageResults(
-        outcome.observed.map((p) => ({ ...p, recoveryUs: histogramOf(p.recoveryUs), attempts: histogramOf(p.attempts) })),
+        outcome.observed.map((p) => ({
+          ...p,
+          recoveryUs: histogramOf(p.recoveryUs),
+          attempts: histogramOf(p.attempts),
+        })),
         // Parts join within the detection window, plus the shards' clock offset for a merge.
         (i.scenario.observedOutages?.windowUs ?? 0) + Math.abs(outcome.clockOffsetMs ?? 0) * 1000,
         timeline,

@@ -147,7 +147,12 @@ export function outcomeOfResults(r: Results): Outcome {
     cohorts,
     outages: r.outages
       .filter((o) => o.side !== 'observed')
-      .map((o) => ({ dropped: o.dropped, recovered: o.recovered, recoveryUs: o.recoveryHistogram, attempts: o.attemptsHistogram })),
+      .map((o) => ({
+        dropped: o.dropped,
+        recovered: o.recovered,
+        recoveryUs: o.recoveryHistogram,
+        attempts: o.attemptsHistogram,
+      })),
     observed: observedOf(r),
     delivery: Object.fromEntries(Object.entries(r.delivery?.byCohort ?? {}).map(([k, c]) => [k, deliveryOf(c)])),
     tallies: downlinkTallies(r.downlink),
