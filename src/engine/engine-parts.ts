@@ -94,6 +94,7 @@ export function buildEngine(o: RunnerOptions, runner: RunnerSide): Engine {
     fleet,
     rec,
     plan: o.plan,
+    observedRule: o.scenario.observedOutages,
     get tearingDown() {
       return runner.tearingDown();
     },

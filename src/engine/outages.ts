@@ -4,9 +4,11 @@
  * target-side outage hit. Mass drops go a batch per event-loop turn so they never block the
  * harness that is measuring them.
  */
+import { ObservedOutageDetector, type ObservedRule } from '../metrics/observed-outages.js';
 import type { Recorder } from '../metrics/recorder.js';
 import type { Plan } from '../plan/plan.js';
 import type { OutageMode } from '../results/resolved-scenario.js';
+import type { ErrorOrigin } from '../results/types.js';
 import { NO_OUTAGE, type DeviceTable } from './device-table.js';
 import type { Fleet } from './fleet.js';
 
@@ -16,6 +18,8 @@ export interface OutageHost {
   readonly rec: Recorder;
   readonly plan: Plan;
   readonly tearingDown: boolean;
+  /** The rule for outages herd did not cause (scenario `observedOutages`); null or absent: off. */
+  readonly observedRule?: ObservedRule | null;
   now(): number;
   at(nowUs: number): void;
   /** Runs `fn` after the current event-loop turn (the engine clock's setImmediate). */
@@ -35,9 +39,27 @@ export class OutagePlayer {
   private readonly h: OutageHost;
   /** Target-side outage windows that have started: devices lost inside one are tracked until back. */
   private readonly targetOutages: number[] = [];
+  /** Finds outages herd did not cause; their devices get outageOf = plan.outages.length + event. */
+  private readonly observed: ObservedOutageDetector | null;
 
   constructor(host: OutageHost) {
     this.h = host;
+    const rec = host.rec.observed;
+    const first = host.plan.outages.length;
+    this.observed = host.observedRule
+      ? new ObservedOutageDetector(host.observedRule, host.dev.outageOf.length, {
+          started: (event, atUs) => rec.started(event, atUs),
+          accepted: (event, atUs) => rec.accepted(event, atUs),
+          hit: (slot, event) => {
+            const d = host.dev;
+            // Already attributed, or back already when the event was recognised: not this event's hit.
+            if (d.outageOf[slot] !== NO_OUTAGE || host.fleet.device(slot)?.state === 'connected') return;
+            d.outageOf[slot] = first + event;
+            d.attemptsSinceDrop[slot] = 0;
+            rec.hit(event);
+          },
+        })
+      : null;
   }
 
   start(outage: number, now: number): void {
@@ -104,12 +126,42 @@ export class OutagePlayer {
   /** A device is connected again: if an outage hit it and its network is back, it recovered. */
   reconnected(slot: number, nowUs: number): void {
     const d = this.h.dev;
+    this.observed?.accepted(nowUs);
     const outage = d.outageOf[slot] as number;
     if (outage === NO_OUTAGE || nowUs < (d.offlineUntilUs[slot] as number)) return;
+    const first = this.h.plan.outages.length;
+    if (outage >= first) {
+      const acceptedUs = this.h.rec.observed.acceptedUs(outage - first) ?? nowUs;
+      const attempts = d.attemptsSinceDrop[slot] as number;
+      this.h.rec.observed.recovered(outage - first, Math.max(0, nowUs - acceptedUs), attempts);
+      d.outageOf[slot] = NO_OUTAGE;
+      return;
+    }
     const out = this.h.plan.outages[outage];
     // Back before a target outage ended (a partial one): recovery 0, clamped, not negative.
     if (out) this.h.rec.outageRecovered(outage, Math.max(0, nowUs - (out.atUs + out.offlineUs)), d.attemptsSinceDrop[slot] as number);
     d.outageOf[slot] = NO_OUTAGE;
+  }
+
+  /** A connected session ended without herd asking (`sinceUs`: see joinTargetOutage). */
+  lost(slot: number, lostAtUs: number, sinceUs: number): void {
+    this.joinTargetOutage(slot, lostAtUs, sinceUs);
+    if (this.observed === null || this.h.tearingDown || this.h.dev.outageOf[slot] !== NO_OUTAGE) return;
+    this.observed.lost(slot, lostAtUs, this.h.fleet.connected);
+  }
+
+  /**
+   * An attempt failed; only a device that had been connected, and only the target not answering
+   * (not a local error, not a refusal it sent), counts.
+   */
+  failed(slot: number, nowUs: number, sinceUs: number, origin: ErrorOrigin): void {
+    this.joinTargetOutage(slot, nowUs, sinceUs);
+    const d = this.h.dev;
+    if (this.observed === null || this.h.tearingDown || d.outageOf[slot] !== NO_OUTAGE) return;
+    // Only devices that had been connected are the fleet that was up: a first connect failing is
+    // the target not admitting a newcomer (or a harness at its limit), not the fleet losing it.
+    if ((d.session[slot] as number) === 0) return;
+    if (origin === 'network' || origin === 'tls' || origin === 'timeout') this.observed.failed(slot, nowUs);
   }
 
   /**

@@ -38,16 +38,17 @@ export function connectRecord(rec: Recorder, dev: DeviceTable): SessionListener 
 }
 
 /**
- * What the target did: a failed attempt or a lost session joins a target outage it falls in, and
- * a lost session is a disconnect with its error — unless herd's own silent outage made it dark.
+ * What the target did: a failed attempt or a lost session joins a target outage it falls in (or
+ * an outage herd observes but did not cause), and a lost session is a disconnect with its error —
+ * unless herd's own silent outage made it dark.
  */
 export function targetLosses(outages: OutagePlayer, rec: Recorder, dev: DeviceTable): SessionListener {
   return {
-    failed: (slot, c, _f, nowUs) => outages.joinTargetOutage(slot, nowUs, c.socketOpenUs),
+    failed: (slot, c, f, nowUs) => outages.failed(slot, nowUs, c.socketOpenUs, f.origin),
     lost: (slot, c, f, nowUs, herdsOutage) => {
       if (herdsOutage) return;
       // A keepalive death's exchange began with its unanswered PINGREQ.
-      outages.joinTargetOutage(slot, nowUs, f.code === KEEPALIVE_TIMEOUT.code ? c.pingSentUs : nowUs);
+      outages.lost(slot, nowUs, f.code === KEEPALIVE_TIMEOUT.code ? c.pingSentUs : nowUs);
       rec.counters.disconnects++;
       rec.error(f, dev.cohort(slot));
       dev.attemptsSinceDrop[slot] = 0;

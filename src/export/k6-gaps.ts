@@ -29,6 +29,8 @@ const KNOWN_SCENARIO = [
   'durationUs', 'thresholds',
   // Derived from outage waves (listed under waves[i]) and the embedded target's options (target.embedded).
   'outageWindows', 'embeddedTarget',
+  // How herd reads what happened, not load a script makes: nothing to map.
+  'observedOutages',
 ];
 const KNOWN_WAVE: Record<string, readonly string[]> = {
   outage: ['type', 'name', 'atUs', 'share', 'cohort', 'mode', 'offlineUs'],

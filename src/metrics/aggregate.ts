@@ -6,6 +6,7 @@
 import { ERROR_ORIGINS, type ErrorCount, type ErrorOrigin, type LatencySummary, type TimelineBucket } from '../results/types.js';
 import { addEncoded, createHistogram, encodeHistogram, summarize, type Histogram } from './histogram.js';
 import { LATENCY_KEYS, type LatencyKey } from './names.js';
+import type { ObservedPart } from './observed-merge.js';
 import { emptyCounters, parseErrorKey, type CohortDelta, type CounterDelta, type MetricsDelta, type OutageDelta } from './recorder.js';
 
 interface Bucket {
@@ -49,6 +50,8 @@ export class Aggregate {
   private readonly buckets = new Map<number, Bucket>();
   readonly cohorts = new Map<string, CohortTotals>();
   readonly outages = new Map<number, OutageTotals>();
+  /** Observed outages by "source/event" (each worker numbers its own); joined by mergeObservedOutages. */
+  readonly observed = new Map<string, ObservedPart>();
 
   constructor() {
     for (const k of LATENCY_KEYS) this.hist.set(k, createHistogram());
@@ -72,6 +75,16 @@ export class Aggregate {
     for (const [key, n] of Object.entries(d.tallies ?? {})) this.tallies.set(key, (this.tallies.get(key) ?? 0) + n);
     for (const [name, c] of Object.entries(d.cohorts ?? {})) this.addCohort(name, c);
     for (const [i, o] of Object.entries(d.outages ?? {})) this.addOutage(Number(i), o);
+    for (const [i, o] of Object.entries(d.observed ?? {})) {
+      const key = `${source}/${i}`;
+      let t = this.observed.get(key);
+      if (!t) {
+        t = { atUs: o.atUs, acceptedUs: null, ...emptyOutage() };
+        this.observed.set(key, t);
+      }
+      t.acceptedUs = o.acceptedUs;
+      addOutageDelta(t, o);
+    }
     b.peakHandshaking.set(source, Math.max(b.peakHandshaking.get(source) ?? 0, d.peakHandshaking ?? d.handshaking));
     b.connected.set(source, d.connected);
     b.handshaking.set(source, d.handshaking);
@@ -100,13 +113,10 @@ export class Aggregate {
   private addOutage(i: number, o: OutageDelta): void {
     let t = this.outages.get(i);
     if (!t) {
-      t = { dropped: 0, recovered: 0, recoveryUs: createHistogram(), attempts: createHistogram() };
+      t = emptyOutage();
       this.outages.set(i, t);
     }
-    t.dropped += o.dropped;
-    t.recovered += o.recovered;
-    if (o.recoveryUs !== undefined) addEncoded(t.recoveryUs, o.recoveryUs);
-    if (o.attempts !== undefined) addEncoded(t.attempts, o.attempts);
+    addOutageDelta(t, o);
   }
 
   /** Connected devices right now, summing each source's latest gauge. */
@@ -214,6 +224,17 @@ export class Aggregate {
     }
     return b;
   }
+}
+
+function emptyOutage(): OutageTotals {
+  return { dropped: 0, recovered: 0, recoveryUs: createHistogram(), attempts: createHistogram() };
+}
+
+function addOutageDelta(t: OutageTotals, o: OutageDelta): void {
+  t.dropped += o.dropped;
+  t.recovered += o.recovered;
+  if (o.recoveryUs !== undefined) addEncoded(t.recoveryUs, o.recoveryUs);
+  if (o.attempts !== undefined) addEncoded(t.attempts, o.attempts);
 }
 
 function sum(m: Map<number, number>): number {

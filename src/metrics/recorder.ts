@@ -6,6 +6,7 @@
 import type { ErrorOrigin, Failure } from '../results/types.js';
 import { createHistogram, encodeHistogram, recordUs, type Histogram } from './histogram.js';
 import type { LatencyKey } from './names.js';
+import { ObservedRecorder, type ObservedDelta } from './observed-record.js';
 
 export interface CounterDelta {
   started: number;
@@ -63,6 +64,8 @@ export interface MetricsDelta {
   errors: Record<string, number>;
   cohorts: Record<string, CohortDelta>;
   outages: Record<string, OutageDelta>;
+  /** Observed outages (herd did not cause them) by the worker's own event number; absent when none changed. */
+  observed?: Record<string, ObservedDelta>;
   /** MQTT 5 server signals by key ("DISCONNECT_96", "takenOver", …; issue 16); absent when none. */
   signals?: Record<string, number>;
   /** Counts by "name|cohort" (downlink and session replay, issue 16), summed by the coordinator; absent when none. */
@@ -133,6 +136,7 @@ export class Recorder {
   private readonly cohorts: CohortRecorder[];
   private readonly cohortNames: readonly string[];
   private outages = new Map<number, { dropped: number; recovered: number; rec: HistogramSet<'recoveryUs' | 'attempts'> }>();
+  readonly observed = new ObservedRecorder();
   private peakHandshaking = 0;
   /** The second events are currently attributed to, and finished seconds waiting to be sent. */
   private second = 0;
@@ -225,8 +229,10 @@ export class Recorder {
       outages[String(i)] = { dropped: o.dropped, recovered: o.recovered, ...h };
     }
     this.outages.clear();
-    this.counters.clampedNegative += this.hist.clamped;
+    this.counters.clampedNegative += this.hist.clamped + this.observed.clamped;
     this.hist.clamped = 0;
+    this.observed.clamped = 0;
+    const observed = this.observed.flush();
     const delta: MetricsDelta = {
       t,
       counters: this.counters,
@@ -238,6 +244,7 @@ export class Recorder {
       handshaking,
       peakHandshaking: Math.max(this.peakHandshaking, handshaking),
     };
+    if (observed !== null) delta.observed = observed;
     if (this.signals.size > 0) {
       delta.signals = Object.fromEntries(this.signals);
       this.signals = new Map();

@@ -74,12 +74,37 @@ export function outagePeakAfterEnd(r: Results, o: OutageResult): number {
 
 export function outageText(o: OutageResult, peakAfterEnd: number = o.peakSucceededPerSAfterEnd): string {
   const fmt = (v: number | null): string => (v === null ? 'never' : formatUs(v));
-  const head = `${o.name}: ${o.mode} at ${formatUs(o.atUs)} for ${formatUs(o.offlineUs)} · hit ${o.dropped} · back ${o.recovered}`;
+  const head = `${o.name}: ${outageWindowText(o)} · hit ${o.dropped} · back ${o.recovered}`;
   if (o.dropped === 0) return `${head} · no device was hit, nothing to recover`;
   return (
     `${head} · 50% ${fmt(o.recovery.p50Us)} · 90% ${fmt(o.recovery.p90Us)} · 99% ${fmt(o.recovery.p99Us)} · all ${fmt(o.recovery.p100Us)}` +
     ` · peak ${peakAfterEnd} successes/s after it ended`
   );
+}
+
+function outageWindowText(o: OutageResult): string {
+  if (o.side !== 'observed') return `${o.mode} at ${formatUs(o.atUs)} for ${formatUs(o.offlineUs)}`;
+  // Not planned: say so, and what ended it (the target accepting a connect again), or that nothing did.
+  const ended = o.targetAcceptedAgain === false ? 'the target never accepted a connect again' : `the target accepted again ${formatUs(o.offlineUs)} later`;
+  return `outage herd did not cause, from ${formatUs(o.atUs)}; ${ended}`;
+}
+
+/**
+ * The headline when the target took the fleet away for good: an observed outage the target never
+ * accepted a connect after, or (observed outages off) a run whose sessions were lost and that had
+ * no device connected when teardown began. Null otherwise.
+ */
+export function fleetLostText(r: Results): string | null {
+  const gone = r.outages.find((o) => o.side === 'observed' && o.targetAcceptedAgain === false);
+  if (gone) {
+    return `The target went away at ${formatUs(gone.atUs)} and never accepted a connect again: ${gone.dropped} devices lost, ${gone.recovered} back by the end (${gone.name}).`;
+  }
+  const last = r.timeline.buckets.filter((b) => b.t < Math.floor(r.scenario.durationUs / 1e6)).at(-1);
+  const lostAll = last !== undefined && last.connected === 0 && r.storm.disconnects > 0 && r.attempts.succeeded > 0;
+  if (r.scenario.observedOutages === null && lostAll) {
+    return `Every device was lost and none was connected when teardown began (${r.storm.disconnects} sessions lost).`;
+  }
+  return null;
 }
 
 export function targetText(r: Results): string {

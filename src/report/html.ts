@@ -9,7 +9,7 @@ import type { Results } from '../results/types.js';
 import { formatUs } from '../util/duration.js';
 import { xmlEscape as esc } from './junit.js';
 import { describeWave, latencyRows, percentOf } from './labels.js';
-import { isConnectError, outagePeakAfterEnd, runFacts, saturationLines, timelinePeaks } from './facts.js';
+import { fleetLostText, isConnectError, outagePeakAfterEnd, runFacts, saturationLines, timelinePeaks } from './facts.js';
 import { chartConnected, chartDistribution, chartLatencyOverTime, chartOutcomes } from './html-charts.js';
 import { REPORT_CSS } from './html-style.js';
 import { withCheckedAccounting } from './checked.js';
@@ -40,6 +40,8 @@ function banners(r: Results): string {
         '</ul></div>',
     );
   }
+  const lost = fleetLostText(r);
+  if (lost !== null) out.push(`<div class="banner aborted" id="fleet-lost-banner" role="alert"><strong>${esc(lost)}</strong></div>`);
   if (r.run.status === 'aborted') {
     out.push(`<div class="banner aborted" id="aborted-banner" role="alert"><strong>Aborted:</strong> ${esc(r.run.abortReason ?? 'interrupted')} — a partial report.</div>`);
   }

@@ -7,7 +7,7 @@ import { downlinkMarkdown } from './downlink.js';
 import type { Results } from '../results/types.js';
 import { formatUs } from '../util/duration.js';
 import { describeWave, latencyRows, percentOf } from './labels.js';
-import { isConnectError, outagePeakAfterEnd, runFacts, saturationLines } from './facts.js';
+import { fleetLostText, isConnectError, outagePeakAfterEnd, runFacts, saturationLines } from './facts.js';
 import { checkedForText } from './checked.js';
 
 /** Escapes text for a Markdown table cell or inline text. */
@@ -33,6 +33,8 @@ export function renderMarkdown(unsafe: Results): string {
     out.push('');
   }
   const f = runFacts(r);
+  const lost = fleetLostText(r);
+  if (lost !== null) out.push('> [!CAUTION]', `> **${mdEscape(lost)}**`, '');
   if (r.run.status === 'aborted') out.push(`> **Aborted:** ${mdEscape(r.run.abortReason ?? 'interrupted')} — a partial report.`, '');
 
   const s = r.scenario;

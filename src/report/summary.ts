@@ -3,7 +3,7 @@ import { signalsSummaryLines } from './server-signals.js';
 import { downlinkSummaryLines } from './downlink.js';
 import type { Results } from '../results/types.js';
 import { formatUs } from '../util/duration.js';
-import { isConnectError, outagePeakAfterEnd, outageText, runFacts, saturationLines } from './facts.js';
+import { fleetLostText, isConnectError, outagePeakAfterEnd, outageText, runFacts, saturationLines } from './facts.js';
 import { checkedForText } from './checked.js';
 
 export interface Paint {
@@ -120,6 +120,8 @@ export function renderSummary(unsafe: Results, p: Paint = PLAIN): string {
       (r.scenario.scale !== 1 ? ` · scale ${r.scenario.scale}` : '') +
       ` · ${(r.run.durationMs / 1000).toFixed(1)}s · ${status}`,
   );
+  const lost = fleetLostText(r);
+  if (lost !== null) out.push(p.bad(`  ${lost}`));
   out.push('');
   out.push(p.bold('Attempts'));
   out.push(`  planned ${a.planned} · started ${a.started} · ${p.ok(f.success)}`);

@@ -129,6 +129,8 @@ export interface ResolvedScenario {
   waves: ResolvedWave[];
   /** Device outage waves in order, then the embedded target's outages. */
   outageWindows: OutageWindow[];
+  /** The rule for outages herd did not cause (metrics/observed-outages.ts); null = off. */
+  observedOutages: { windowUs: number; minDevices: number; share: number } | null;
   holdUs: number;
   /** Time from the run origin at which teardown starts. */
   durationUs: number;

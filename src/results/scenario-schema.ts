@@ -196,6 +196,15 @@ export const resolvedScenarioSchema = z
       )
       .default([])
       .meta({ description: 'Windows whose disconnected devices are tracked until back: outage waves, then embedded target outages.' }),
+    observedOutages: z
+      .object({
+        windowUs: us('How close together the losses must be'),
+        minDevices: count('Fewest devices lost within the window, per worker process.'),
+        share: z.number().gt(0).lte(1).meta({ description: 'Least share of the connected devices lost within the window.' }),
+      })
+      .nullable()
+      .default(null)
+      .meta({ description: 'The rule that found outages herd did not cause; null = off (and in files before 1.3).' }),
     holdUs: us('How long devices stay connected after the last wave'),
     durationUs: us('Time from the run origin at which teardown starts'),
     thresholds: z

@@ -142,11 +142,15 @@ const nullableUs = (d: string) => z.number().int().min(0).nullable().meta({ desc
 
 export const outageResult = z
   .object({
-    name: text('Outage wave name.'),
-    side: z.enum(['device', 'target']).default('device').meta({ description: 'device: herd dropped the devices; target: the embedded target had the outage.' }),
-    atUs: us('When the outage started, from the run origin'),
-    offlineUs: us('How long the devices were kept offline'),
-    mode: text(`How the connection was lost: ${orList(OUTAGE_MODES)} (a target outage: reset).`),
+    name: text('Outage wave name (observed outages: observed-1, observed-2… in time order).'),
+    side: z
+      .enum(['device', 'target', 'observed'])
+      .default('device')
+      .meta({ description: 'device: herd dropped the devices; target: the embedded target had the outage; observed: a fleet-wide loss herd did not cause (1.3).' }),
+    atUs: us('When the outage started, from the run origin (observed: its first loss or failed connect)'),
+    offlineUs: us('How long the devices were kept offline (observed: until the target accepted a connect again, or the run ended)'),
+    mode: text(`How the connection was lost: ${orList(OUTAGE_MODES)} (a target outage: reset; an observed outage: observed).`),
+    targetAcceptedAgain: z.boolean().optional().meta({ description: 'Observed outages: false when the target never accepted a connect again before the run ended.' }),
     dropped: count('Devices the outage hit (connected or not at the time).'),
     recovered: count('Hit devices connected again by the end of the run.'),
     recovery: z

@@ -184,11 +184,17 @@ export interface PercentilesUs {
 
 export interface OutageResult {
   name: string;
-  /** device: herd dropped the devices; target: the embedded target had the outage. */
-  side: 'device' | 'target';
+  /**
+   * device: herd dropped the devices; target: the embedded target had the outage; observed: herd
+   * found a loss it did not cause (atUs: its first loss or failed connect; offlineUs: until the
+   * target accepted a connect again, or until the run ended when it never did).
+   */
+  side: 'device' | 'target' | 'observed';
   atUs: number;
   offlineUs: number;
   mode: string;
+  /** Observed outages only: false when the target never accepted a connect again in the run. */
+  targetAcceptedAgain?: boolean | undefined;
   /** Devices the outage hit (connected or not at the time). */
   dropped: number;
   recovered: number;

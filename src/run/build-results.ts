@@ -30,6 +30,7 @@ import { firstSecondAfter, peakSucceededPerS } from '../report/labels.js';
 import { histogramOf, type Outcome, type OutcomeBucket } from './outcome.js';
 import { decideExit } from './decide-exit.js';
 import { describePolicy } from './describe-policy.js';
+import { observedOutageResults } from '../metrics/observed-results.js';
 
 export interface BuildInput {
   runId: string;
@@ -252,7 +253,20 @@ export function buildResults(i: BuildInput): Results {
       outageDrops: c.outageDrops,
     },
     cohorts: cohortResults(i.scenario, outcome),
-    outages: outageResults(i.scenario, outcome, timeline),
+    outages: [
+      ...outageResults(i.scenario, outcome, timeline),
+      ...observedOutageResults(
+        outcome.observed.map((p) => ({
+          ...p,
+          recoveryUs: histogramOf(p.recoveryUs),
+          attempts: histogramOf(p.attempts),
+        })),
+        // Parts join within the detection window, plus the shards' clock offset for a merge.
+        (i.scenario.observedOutages?.windowUs ?? 0) + Math.abs(outcome.clockOffsetMs ?? 0) * 1000,
+        timeline,
+        i.scenario.durationUs,
+      ),
+    ],
     delivery: deliveryResult(outcome),
     requests: i.scenario.cohorts.some((x) => x.device.requests !== null)
       ? {

@@ -192,6 +192,8 @@ export const OUTCOME_RULES: Rules<Outcome> = {
   timeline: mergeTimeline,
   cohorts: byKey(mergeWith(COHORT_RULES, 'cohorts[]')),
   outages: byIndex(mergeWith(OUTAGE_RULES, 'outages[]')),
+  // Joined by time in buildResults (metrics/observed-merge.ts), not by position.
+  observed: concat,
   delivery: byKey(sumFields),
   tallies: byKey(sum),
   signals: byKey(sum),

@@ -16,7 +16,7 @@ import {
   type WebhookResult,
   type WorkerHealth,
 } from '../results/types.js';
-import { errorKeyOf, type CohortOutcome, type Outcome, type OutcomeBucket } from './outcome.js';
+import { errorKeyOf, type CohortOutcome, type ObservedOutcome, type Outcome, type OutcomeBucket } from './outcome.js';
 
 /** Workers of shard i are numbered from (i − 1) × WORKERS_PER_SHARD in a merged result. */
 export const WORKERS_PER_SHARD = 1000;
@@ -145,12 +145,15 @@ export function outcomeOfResults(r: Results): Outcome {
     errors: countsByKey(r.errors),
     timeline: r.timeline.buckets.map(bucketOf),
     cohorts,
-    outages: r.outages.map((o) => ({
-      dropped: o.dropped,
-      recovered: o.recovered,
-      recoveryUs: o.recoveryHistogram,
-      attempts: o.attemptsHistogram,
-    })),
+    outages: r.outages
+      .filter((o) => o.side !== 'observed')
+      .map((o) => ({
+        dropped: o.dropped,
+        recovered: o.recovered,
+        recoveryUs: o.recoveryHistogram,
+        attempts: o.attemptsHistogram,
+      })),
+    observed: observedOf(r),
     delivery: Object.fromEntries(Object.entries(r.delivery?.byCohort ?? {}).map(([k, c]) => [k, deliveryOf(c)])),
     tallies: downlinkTallies(r.downlink),
     signals: { ...r.serverSignals },
@@ -164,4 +167,22 @@ export function outcomeOfResults(r: Results): Outcome {
     },
     transient: r.health.notCounted.map(note),
   };
+}
+
+/**
+ * A shard's observed outages, moved onto the agreed start time by how far its own origin fell from
+ * it (run.clockOffsetMs), so the same outage seen by several shards joins by time.
+ */
+function observedOf(r: Results): ObservedOutcome[] {
+  const offsetUs = (r.run.clockOffsetMs ?? 0) * 1000;
+  return r.outages
+    .filter((o) => o.side === 'observed')
+    .map((o) => ({
+      atUs: Math.max(0, o.atUs + offsetUs),
+      acceptedUs: o.targetAcceptedAgain === false ? null : Math.max(0, o.atUs + o.offlineUs + offsetUs),
+      dropped: o.dropped,
+      recovered: o.recovered,
+      recoveryUs: o.recoveryHistogram,
+      attempts: o.attemptsHistogram,
+    }));
 }

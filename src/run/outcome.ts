@@ -56,6 +56,20 @@ export interface OutageOutcome {
   attempts: string;
 }
 
+/**
+ * One worker's or shard's part of an outage herd observed but did not cause (joined by time in
+ * buildResults: metrics/observed-merge.ts). Shards' times are on the agreed start time.
+ */
+export interface ObservedOutcome {
+  atUs: number;
+  acceptedUs: number | null;
+  dropped: number;
+  recovered: number;
+  /** Encoded histograms: µs from this part's own first accept, and real attempts per recovered device. */
+  recoveryUs: string;
+  attempts: string;
+}
+
 export interface OutcomeAbort {
   atMs: number;
   kind: AbortKind;
@@ -82,6 +96,8 @@ export interface Outcome {
   cohorts: Record<string, CohortOutcome>;
   /** By outage window, in scenario order. */
   outages: OutageOutcome[];
+  /** Parts of observed outages, as each worker (or shard) saw them. */
+  observed: ObservedOutcome[];
   /** End-to-end delivery counts per cohort publishing with echo (empty when none does). */
   delivery: Record<string, DeliveryCounts>;
   /** Downlink and session-replay counts by "name|cohort". */
@@ -164,6 +180,14 @@ export function outcomeOfRun(run: RunOutcome, scenario: ResolvedScenario, webhoo
           }
         : { dropped: 0, recovered: 0, recoveryUs: EMPTY_HISTOGRAM, attempts: EMPTY_HISTOGRAM };
     }),
+    observed: [...a.observed.values()].map((p) => ({
+      atUs: p.atUs,
+      acceptedUs: p.acceptedUs,
+      dropped: p.dropped,
+      recovered: p.recovered,
+      recoveryUs: encodeHistogram(p.recoveryUs),
+      attempts: encodeHistogram(p.attempts),
+    })),
     delivery,
     tallies: record(a.tallies),
     signals: record(a.signals),

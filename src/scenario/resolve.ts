@@ -114,10 +114,16 @@ export function resolveScenario(s: Scenario, overrides: Overrides = {}, defaultS
     cohorts: resolveCohorts(s.cohorts, s.device, s.reconnect, devices),
     waves,
     outageWindows: outageWindows(waves, embeddedTarget),
+    observedOutages: observedRule(s.observedOutages),
     holdUs,
     durationUs,
     thresholds: Object.fromEntries(Object.entries(s.thresholds ?? {}).map(([k, v]) => [k, Array.isArray(v) ? v : [v]])),
   };
+}
+
+function observedRule(o: Scenario['observedOutages']): ResolvedScenario['observedOutages'] {
+  if (o === false) return null;
+  return { windowUs: mustParseDurationUs(o.window), minDevices: o.minDevices, share: parseShare(o.share) };
 }
 
 function resolveEmbedded(s: Scenario, o: Overrides): Record<string, unknown> | null {

@@ -15,6 +15,7 @@ import { breakpointSchema } from './breakpoint-schema.js';
 import { BOUNDS, duration, durationAtLeast, helloTemplate, secretTemplate, template, wholeSeconds } from './schema-fields.js';
 import { subprotocolProblem } from './template-rules.js';
 import { downlinkSchema, publishSchema, requestsSchema } from './messaging-schema.js';
+import { observedOutagesSchema } from './observed-schema.js';
 
 export { BOUNDS };
 
@@ -283,6 +284,7 @@ export const scenarioSchema = z
       .optional()
       .meta({ description: 'Total run time before teardown; default: end of the last wave + hold.' }),
     thresholds: z.record(nameText, thresholdList).optional(),
+    observedOutages: observedOutagesSchema,
     breakpoint: breakpointSchema.optional().meta({ description: 'Settings of `herd breakpoint` (ignored by herd run).' }),
   })
   .meta({ title: 'herd scenario', description: 'A herd load-test scenario (version 1).' });

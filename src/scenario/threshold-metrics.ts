@@ -116,7 +116,11 @@ const recovery = (key: 'p50Us' | 'p90Us' | 'p99Us' | 'p100Us', share: string): M
   description: `Time from the end of an outage until ${share} of the devices it hit were connected again (worst outage).`,
   missing: (r) => {
     const outages = (r.outages ?? []).filter((o) => o.dropped > 0);
-    if ((r.outages ?? []).length === 0) return 'no outage in this run';
+    if ((r.outages ?? []).length === 0) {
+      return r.scenario.observedOutages === null
+        ? 'no outage in this run (none declared, and observedOutages is off)'
+        : 'no outage in this run (none declared, and herd observed no fleet-wide loss)';
+    }
     if (outages.length === 0) return 'no outage hit a device, so there was nothing to recover';
     const stuck = outages.filter((o) => o.recovery[key] === null).map((o) => `${o.name}: ${o.dropped - o.recovered} of ${o.dropped} devices never came back`);
     return `never reached (${stuck.join('; ')})`;

@@ -28,6 +28,7 @@ import { didYouMean } from '../util/suggest.js';
 import { fieldNamesAt } from './field-names.js';
 import { applyUrlCredentials } from './url-credentials.js';
 import { scenarioWarnings } from './warnings.js';
+import { recoveryWarnings } from './recovery-warnings.js';
 import { scenarioFileProblems } from './files.js';
 import { mqttStringProblem, topicNameProblem } from './template-rules.js';
 
@@ -103,7 +104,7 @@ export function validateScenario(data: unknown, path: string, overrides: Overrid
   if (missing.length > 0) {
     throw new HerdError('E_SCENARIO_INVALID', `${path}: the scenario has ${missing.length} problem${missing.length === 1 ? '' : 's'}`, missing);
   }
-  const warnings = [...withCreds.warnings, ...scenarioWarnings(resolved)];
+  const warnings = [...withCreds.warnings, ...scenarioWarnings(resolved), ...recoveryWarnings(resolved)];
   return { path, scenario: parsed.data, resolved, thresholds: t.thresholds, warnings };
 }
 

@@ -21,6 +21,8 @@ export interface FakeTarget {
   pingAnswerUs(slot: number): number | null;
   /** µs the server takes to close after a clean end. */
   closeUs: number;
+  /** When set and not null: the connect is refused (ECONNREFUSED) after that many µs. */
+  refusedUs?(slot: number, attempt: number): number | null;
 }
 
 export const QUIET_TARGET: FakeTarget = { handshakeUs: () => 10_000, pingAnswerUs: () => 5_000, closeUs: 1_000 };
@@ -50,8 +52,10 @@ export class FakeDevice implements Device {
     connectTimeoutUs: number,
   ) {
     this.socketOpenUs = clock.nowUs();
+    const refused = target.refusedUs?.(deviceId, attempt) ?? null;
     const hs = target.handshakeUs(deviceId, attempt);
-    if (hs === null) clock.setTimeout((d) => d.failAttempt({ origin: 'timeout', phase: 'mqttConnack', code: 'CONNECT_TIMEOUT' }), connectTimeoutUs / 1000, this);
+    if (refused !== null) clock.setTimeout((d) => d.failAttempt({ origin: 'network', phase: 'tcpConnect', code: 'ECONNREFUSED' }), refused / 1000, this);
+    else if (hs === null) clock.setTimeout((d) => d.failAttempt({ origin: 'timeout', phase: 'mqttConnack', code: 'CONNECT_TIMEOUT' }), connectTimeoutUs / 1000, this);
     else if (hs === 0) clock.setImmediate((d) => d.connect(), this);
     else clock.setTimeout((d) => d.connect(), hs / 1000, this);
   }

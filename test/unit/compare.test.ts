@@ -234,6 +234,21 @@ describe('compare: shares, shedding and recovery', () => {
     expect(row(c, 'recovery.broker-failover.p50')).toMatchObject({ status: 'same' });
     expect(c.verdict).toBe('regressed');
   });
+
+  it('an observed outage (herd did not cause it) is compared like an injected one, by its name', () => {
+    const observed = (p99Us: number): OutageResult => ({
+      name: 'observed-1', side: 'observed', atUs: 40_120_000, offlineUs: 20_480_000, mode: 'observed', targetAcceptedAgain: true, dropped: 5000, recovered: 5000,
+      recovery: { p50Us: 7_200_000, p90Us: 21_700_000, p99Us, p100Us: p99Us + 1_000_000 },
+      reconnectAttempts: { p50: 3, p99: 6, max: 7 }, recoveryHistogram: '', attemptsHistogram: '', peakAttemptsPerS: 900, peakHandshaking: 40, peakSucceededPerSAfterEnd: 700,
+    });
+    const base = run(steady());
+    base.outages = [observed(27_400_000)];
+    const cand = run(steady());
+    cand.outages = [observed(54_800_000)];
+    const c = compareRuns([base], [cand], opts());
+    expect(row(c, 'recovery.observed-1.p99')).toMatchObject({ base: 27_400_000, candidate: 54_800_000, unit: 'us', direction: 'lower' });
+    expect(row(c, 'recovery.observed-1.p50')).toMatchObject({ status: 'same' });
+  });
 });
 
 describe('compare: configuration and input', () => {

@@ -109,4 +109,14 @@ describe('session and success metrics', () => {
     const one = { ...results([1000]), outages: [outage(0, 0), outage(200, 260_000)] } as unknown as Omit<Results, 'thresholds'>;
     expect(evalOne({ 'recovery.p99': ['< 60s'] }, one)[0]).toMatchObject({ passed: true, observed: 260_000 });
   });
+
+  it('with no outage at all, a recovery threshold says whether herd was looking for one it did not cause', () => {
+    const run = (observedOutages: unknown) => ({ ...results([1000]), outages: [], scenario: { observedOutages } }) as unknown as Omit<Results, 'thresholds'>;
+    const looked = run({ windowUs: 2e6, minDevices: 5, share: 0.1 });
+    expect(evalOne({ 'recovery.p99': ['< 60s'] }, looked)[0]).toMatchObject({
+      passed: false,
+      observedText: 'no outage in this run (none declared, and herd observed no fleet-wide loss)',
+    });
+    expect(evalOne({ 'recovery.p99': ['< 60s'] }, run(null))[0]).toMatchObject({ observedText: 'no outage in this run (none declared, and observedOutages is off)' });
+  });
 });

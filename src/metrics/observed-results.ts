@@ -1,0 +1,64 @@
+/**
+ * Observed outages as results: the joined events (observed-merge.ts) become the same OutageResult
+ * records injected outages have, so every report, `recovery.*` threshold and `herd compare` reads
+ * them alike.
+ */
+import type { OutageResult, TimelineBucket } from '../results/types.js';
+import { recoveryPercentiles } from './accounting.js';
+import { encodeHistogram } from './histogram.js';
+import { mergeObservedOutages, type ObservedPart } from './observed-merge.js';
+
+export const OBSERVED_MODE = 'observed';
+
+/**
+ * Joins the parts and renders them, named observed-1, observed-2… in time order. An event the
+ * target never accepted a connect after lasts until the run's end: `runEndUs` (the planned
+ * teardown) or the end of the timeline if sooner; its recovery is null (never).
+ */
+export function observedOutageResults(
+  parts: readonly ObservedPart[],
+  toleranceUs: number,
+  timeline: readonly TimelineBucket[],
+  runEndUs: number,
+): OutageResult[] {
+  // A run stopped early (Ctrl-C, an abort) ends with its timeline, before the planned teardown.
+  const lastUs = timeline.length === 0 ? runEndUs : Math.min(runEndUs, timeline.length * 1e6);
+  return mergeObservedOutages(parts, toleranceUs).map((e, i) => {
+    const endUs = e.acceptedUs ?? Math.max(e.atUs, lastUs);
+    const from = Math.floor(e.atUs / 1e6);
+    const afterEnd = Math.ceil(endUs / 1e6);
+    let peakAttemptsPerS = 0;
+    let peakHandshaking = 0;
+    let peakSucceededPerSAfterEnd = 0;
+    for (const b of timeline) {
+      if (b.t >= from) {
+        peakAttemptsPerS = Math.max(peakAttemptsPerS, b.attempts);
+        peakHandshaking = Math.max(peakHandshaking, b.peakHandshaking);
+      }
+      if (b.t >= afterEnd) peakSucceededPerSAfterEnd = Math.max(peakSucceededPerSAfterEnd, b.succeeded);
+    }
+    const att = e.attempts;
+    const none = att.totalCount === 0;
+    return {
+      name: `observed-${i + 1}`,
+      side: 'observed',
+      atUs: e.atUs,
+      offlineUs: endUs - e.atUs,
+      mode: OBSERVED_MODE,
+      targetAcceptedAgain: e.acceptedUs !== null,
+      dropped: e.dropped,
+      recovered: e.recovered,
+      recovery: recoveryPercentiles(e),
+      reconnectAttempts: {
+        p50: none ? 0 : att.getValueAtPercentile(50),
+        p99: none ? 0 : att.getValueAtPercentile(99),
+        max: none ? 0 : att.maxValue,
+      },
+      recoveryHistogram: encodeHistogram(e.recoveryUs),
+      attemptsHistogram: encodeHistogram(att),
+      peakAttemptsPerS,
+      peakHandshaking,
+      peakSucceededPerSAfterEnd,
+    };
+  });
+}
