@@ -15,6 +15,7 @@ import { renderHtml } from '../../src/report/html.js';
 import { renderJunit } from '../../src/report/junit.js';
 import { renderBreakpointSummary } from '../../src/report/breakpoint-summary.js';
 import { renderBreakpointHtml } from '../../src/report/breakpoint-html.js';
+import { mergeResults } from '../../src/run/merge.js';
 
 const FIXTURE = fileURLToPath(new URL('../../fixtures/results-quickstart.json', import.meta.url));
 const load = (): Results => checkResults(JSON.parse(readFileSync(FIXTURE, 'utf8')), FIXTURE);
@@ -75,6 +76,18 @@ describe('reports lead with why', () => {
     const r = checkResults(raw, FIXTURE);
     expect(r.run.engines).toBeNull();
     expect(renderSummary(r).split('\n').slice(2, 4)).toEqual(['', 'Verdict: PASSED (exit 0)']);
+  });
+
+  it('herd merge: a cohort that ran natively on one shard and on js on another merged as mixed', () => {
+    const shard = (index: number, engines: Results['run']['engines']): { path: string; results: Results } => {
+      const r = load();
+      r.run.shard = { index, count: 2 };
+      r.run.engines = engines;
+      return { path: `s${index}.json`, results: r };
+    };
+    const two = [shard(1, { a: 'native', b: 'js' }), shard(2, { a: 'js', b: 'js' })];
+    expect(mergeResults(two, 'm').run.engines).toEqual({ a: 'mixed', b: 'js' });
+    expect(mergeResults([shard(1, { a: 'native' }), shard(2, null)], 'm').run.engines).toBeNull();
   });
 
   it('Markdown: verdict, failed threshold, harness callout, then the run table; engine named', () => {
