@@ -30,3 +30,27 @@ export function engineNotices(
   });
   return why.length === 0 ? [] : [`notice: device.engine native — these devices run on the JavaScript path: ${why.join('; ')}`];
 }
+
+/**
+ * Which connect path each cohort's devices ran on, by cohort name: `native` when the native core
+ * carries every one of its targets, `js` when it carries none (or the cohort did not ask, or was
+ * refused), `mixed` when it carries some. Settled the way the kind's open() settles it.
+ */
+export function enginesUsed(
+  cohorts: readonly { name: string; device: ResolvedDevice }[],
+  targets: readonly (readonly PreparedTarget[])[],
+  rows: DeviceKindTable = DEVICE_KIND_ROWS,
+): Record<string, 'js' | 'native' | 'mixed'> {
+  const out: Record<string, 'js' | 'native' | 'mixed'> = {};
+  cohorts.forEach((c, i) => {
+    const native = rows[c.device.protocol]?.native;
+    if (c.device.engine === 'js' || native === undefined || native.refusal(c.device) !== null) {
+      out[c.name] = 'js';
+      return;
+    }
+    const ts = targets[i] ?? [];
+    const carried = ts.filter((t) => native.carries(t)).length;
+    out[c.name] = carried === 0 ? 'js' : carried === ts.length ? 'native' : 'mixed';
+  });
+  return out;
+}

@@ -165,7 +165,7 @@ export function renderBreakpointHtml(r: BreakpointReport): string {
   const o = r.outcome;
   const s = r.settings;
   const advice = o.advice.length > 0 ? `<div class="banner saturated"><strong>Harness</strong><ul>${o.advice.map((a) => `<li>${esc(a)}</li>`).join('')}</ul></div>` : '';
-  const thresholds = r.thresholds.map((t) => `<li class="${t.passed ? 'mark-ok' : 'mark-bad'}">${esc(`${t.metric} ${t.expression}: ${t.observedText} — ${t.passed ? 'passed' : 'failed'}`)}</li>`).join('');
+  const thresholds = [...r.thresholds.filter((t) => !t.passed), ...r.thresholds.filter((t) => t.passed)].map((t) => `<li class="${t.passed ? 'mark-ok' : 'mark-bad'}">${esc(`${t.metric} ${t.expression}: ${t.observedText} — ${t.passed ? 'passed' : 'failed'}`)}</li>`).join('');
   const stops = s.stopWhen.map((c) => `<code>${esc(`${c.metric} ${c.expression}`)}</code>`).join(', ');
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>herd breakpoint · ${esc(r.scenario)}</title><style>${REPORT_CSS}${EXTRA_CSS}</style></head><body><main>

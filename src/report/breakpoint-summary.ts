@@ -1,4 +1,4 @@
-/** The terminal summary of a breakpoint search (pure): one line per level, then the finding. */
+/** The terminal summary of a breakpoint search (pure): the finding and why first, then one line per level. */
 import type { BreakpointReport, LevelReport } from '../results/breakpoint-types.js';
 import { formatUs } from '../util/duration.js';
 import { PLAIN, type Paint } from './summary.js';
@@ -37,16 +37,17 @@ export function renderBreakpointSummary(unsafe: BreakpointReport, p: Paint = PLA
       ? `held devices: fresh fleets arriving at ${st.arrivalRate ?? ''}/s, held ${st.holdS ?? ''}s`
       : `levels: ${st.settleS}s settle (excluded) + ${st.measureS}s measured`;
   lines.push(p.dim(`${shape}, ×${st.factor} then bisection to ${Math.round(st.resolution * 100)}%`));
-  for (const l of r.levels) lines.push(renderLevelLine(l, p, r.mode));
-  lines.push('');
+  // Why first: the finding, the thresholds that failed (then the rest), the harness's note, then the levels.
   const o = r.outcome;
   lines.push(r.verdict === 'passed' ? p.ok(o.headline) : r.verdict === 'failed' ? p.bad(o.headline) : p.warn(o.headline));
   const first = o.failedAt === null ? undefined : r.levels.find((l) => l.rate === o.failedAt && l.verdict === 'failed');
   for (const t of first?.tipping ?? []) lines.push(p.dim(`  ${t.signal}${t.firstAtS === null ? '' : ` (from ${t.firstAtS}s)`}: ${t.detail}`));
-  for (const a of o.advice) lines.push(p.warn(`  ${a}`));
-  for (const t of r.thresholds) {
+  for (const t of [...r.thresholds.filter((x) => !x.passed), ...r.thresholds.filter((x) => x.passed)]) {
     const line = `threshold ${t.metric} ${t.expression}: ${t.observedText} — ${t.passed ? 'passed' : 'failed'}`;
     lines.push(t.passed ? p.ok(line) : p.bad(line));
   }
+  for (const a of o.advice) lines.push(p.warn(`  ${a}`));
+  lines.push('');
+  for (const l of r.levels) lines.push(renderLevelLine(l, p, r.mode));
   return lines.join('\n');
 }

@@ -171,6 +171,31 @@ export function saturationLines(r: Results): { title: string; lines: string[] } 
         ? 'The harness was saturated and could have decided the verdict (--allow-saturated: the exit code follows the thresholds):'
         : 'The harness was saturated and could have decided the verdict (exit 3):'
       : 'The harness was saturated, but no threshold or count depends on it (a warning, not a failure):';
-  const lines = [...h.reasons, ...h.notCounted, ...h.effects.map((e) => `effect: ${e}`), ...h.advice.map((x) => `to change: ${x}`)];
+  // Advice to give --allow-saturated is not advice when it was given.
+  const advice = r.run.allowSaturated ? h.advice.filter((x) => !x.startsWith('--allow-saturated')) : h.advice;
+  const lines = [...h.reasons, ...h.notCounted, ...h.effects.map((e) => `effect: ${e}`), ...advice.map((x) => `to change: ${x}`)];
   return { title, lines };
+}
+
+/** "Verdict: FAILED (exit 1)": the line every format leads with. */
+export function verdictText(r: Results): string {
+  return `Verdict: ${r.run.verdict === 'passed' ? 'PASSED' : 'FAILED'} (exit ${r.run.exitCode})`;
+}
+
+/** The thresholds that failed, one line each ("✗ connect.total: p(99) < 3s  observed 3.58s"). */
+export function failedThresholdLines(r: Results): string[] {
+  return r.thresholds.filter((t) => !t.passed).map((t) => `✗ ${t.metric}: ${t.expression}  observed ${t.observedText}`);
+}
+
+/**
+ * Which connect path ran: "engine js", "engine native", or per cohort when they differ
+ * ("engine native (cohort a) · js (cohort b)"); null for files written before it was recorded.
+ */
+export function engineText(r: Results): string | null {
+  const e = r.run.engines ?? null;
+  if (e === null) return null;
+  const kinds = [...new Set(Object.values(e))];
+  if (kinds.length === 0) return null;
+  if (kinds.length === 1) return `engine ${kinds[0]}`;
+  return `engine ${Object.entries(e).map(([cohort, k]) => `${k} (cohort ${cohort})`).join(' · ')}`;
 }

@@ -9,7 +9,17 @@ import type { Results } from '../results/types.js';
 import { formatUs } from '../util/duration.js';
 import { xmlEscape as esc } from './junit.js';
 import { describeWave, latencyRows, percentOf } from './labels.js';
-import { fleetLostText, isConnectError, outagePeakAfterEnd, runFacts, saturationLines, timelinePeaks } from './facts.js';
+import {
+  engineText,
+  fleetLostText,
+  failedThresholdLines,
+  isConnectError,
+  outagePeakAfterEnd,
+  runFacts,
+  saturationLines,
+  timelinePeaks,
+  verdictText,
+} from './facts.js';
 import { chartConnected, chartDistribution, chartLatencyOverTime, chartOutcomes } from './html-charts.js';
 import { REPORT_CSS } from './html-style.js';
 import { withCheckedAccounting } from './checked.js';
@@ -28,6 +38,13 @@ function tableHtml(id: string, head: string[], rows: string[][], numeric: boolea
     .map((r, ri) => `<tr${rowClass(ri) ? ` class="${rowClass(ri)}"` : ''}>${r.map((c, i) => `<td${numeric[i] ? ' class="num"' : ''}>${c}</td>`).join('')}</tr>`)
     .join('');
   return `<table id="${id}"><thead><tr>${th}</tr></thead><tbody>${body}</tbody></table>`;
+}
+
+/** Why first: the verdict and the thresholds that failed, before the harness's note. */
+function whyCard(r: Results): string {
+  const failed = failedThresholdLines(r);
+  const list = failed.length === 0 ? '' : `<ul>${failed.map((x) => `<li class="mark-bad">${esc(x)}</li>`).join('')}</ul>`;
+  return `<section class="card" id="why"><h2>${esc(verdictText(r))}</h2>${list}</section>`;
 }
 
 function banners(r: Results): string {
@@ -161,6 +178,7 @@ function metaCard(r: Results): string {
     ['started', r.run.startedAt],
     ['duration', `${(r.run.durationMs / 1000).toFixed(1)}s`],
     ['target', runFacts(r).target],
+    ['connect path', engineText(r)?.replace(/^engine /, '') ?? 'not recorded'],
     ['--allow-saturated', r.run.allowSaturated ? 'given' : 'not given'],
     ['scenario', `${s.name}${s.description ? ` — ${s.description}` : ''}`],
     ['devices', `${s.devices}${s.scale !== 1 ? ` (scale ${s.scale})` : ''}, MQTT ${s.device.mqttVersion === 4 ? '3.1.1' : '5'}, keepalive ${formatUs(s.device.keepaliveUs)}, timeout ${formatUs(s.device.connectTimeoutUs)}`],
@@ -210,6 +228,7 @@ export function renderHtml(unsafe: Results): string {
   const r = withCheckedAccounting(unsafe);
   const passed = r.run.verdict === 'passed';
   const title = `herd · ${r.scenario.name} · ${r.run.id}`;
+  const engine = engineText(r);
   return `<!DOCTYPE html>
 <html lang="en" data-verdict="${r.run.verdict}" data-saturated="${r.health.saturated}">
 <head>
@@ -222,7 +241,8 @@ export function renderHtml(unsafe: Results): string {
 <body>
 <main>
 <header><h1>herd · ${esc(r.scenario.name)}<span class="badge ${passed ? 'passed' : 'failed'}" id="verdict">${passed ? 'PASSED' : 'FAILED'}</span></h1>
-<p class="sub" id="header-sub">run ${esc(r.run.id)} · ${esc(r.run.startedAt)} · ${r.scenario.devices} devices → ${esc(runFacts(r).target)} · ${(r.run.durationMs / 1000).toFixed(1)}s</p></header>
+<p class="sub" id="header-sub">run ${esc(r.run.id)} · ${esc(r.run.startedAt)} · ${r.scenario.devices} devices → ${esc(runFacts(r).target)} · ${(r.run.durationMs / 1000).toFixed(1)}s${engine === null ? '' : ` · ${esc(engine)}`}</p></header>
+${whyCard(r)}
 ${banners(r)}
 ${kpis(r)}
 ${chartConnected(r)}

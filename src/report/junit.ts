@@ -4,7 +4,7 @@
  * value against the expression, so the CI page says why without opening results.json.
  */
 import type { Results } from '../results/types.js';
-import { runFacts, saturationLines } from './facts.js';
+import { engineText, failedThresholdLines, runFacts, saturationLines } from './facts.js';
 
 export interface JunitCase {
   classname: string;
@@ -73,11 +73,17 @@ export function renderJunit(r: Results): string {
   );
   out.push('    <properties>');
   const f = runFacts(r);
+  const failed = failedThresholdLines(r);
+  const sat = saturationLines(r);
   const props: [string, string][] = [
     ['run.id', r.run.id],
     ['run.verdict', r.run.verdict],
     ['run.exitCode', String(r.run.exitCode)],
+    // Why first: the thresholds that failed, then the harness's note on itself.
+    ['run.failedThresholds', failed.length === 0 ? 'none' : failed.join('; ')],
+    ['run.harness', sat === null ? 'no saturation signs in any worker' : [sat.title, ...sat.lines].join(' ')],
     ['run.allowSaturated', String(r.run.allowSaturated)],
+    ['run.engine', engineText(r)?.replace(/^engine /, '') ?? 'not recorded'],
     ['target', f.target],
     ['devices', String(r.scenario.devices)],
     ['herd.version', r.tool.version],

@@ -7,7 +7,7 @@ import { downlinkMarkdown } from './downlink.js';
 import type { Results } from '../results/types.js';
 import { formatUs } from '../util/duration.js';
 import { describeWave, latencyRows, percentOf } from './labels.js';
-import { fleetLostText, isConnectError, outagePeakAfterEnd, runFacts, saturationLines } from './facts.js';
+import { engineText, fleetLostText, failedThresholdLines, isConnectError, outagePeakAfterEnd, runFacts, saturationLines, verdictText } from './facts.js';
 import { checkedForText } from './checked.js';
 
 /** Escapes text for a Markdown table cell or inline text. */
@@ -26,6 +26,11 @@ export function renderMarkdown(unsafe: Results): string {
   const out: string[] = [];
   const passed = r.run.verdict === 'passed';
   out.push(`## herd · ${mdEscape(r.scenario.name)} — ${passed ? '✅ PASSED' : '❌ FAILED'}`, '');
+  // Why first: the verdict, the thresholds that failed, then the harness's note on itself.
+  out.push(`**${verdictText(r).replace(/ \(/, '** (')}`);
+  const failed = failedThresholdLines(r);
+  if (failed.length > 0) out.push('', ...failed.map((x) => `- ${mdEscape(x)}`));
+  out.push('');
   const sat = saturationLines(r);
   if (sat) {
     out.push(r.health.affectsVerdict ? '> [!CAUTION]' : '> [!WARNING]', `> **${mdEscape(sat.title)}**`);
@@ -55,6 +60,8 @@ export function renderMarkdown(unsafe: Results): string {
     ),
     '',
   );
+  const engine = engineText(r);
+  if (engine !== null) out.push(`Connect path: ${mdEscape(engine)}`, '');
   if (r.run.shard) out.push(`Shard ${r.run.shard.index} of ${r.run.shard.count} — one slice of the plan; \`herd merge\` combines the shards.`, '');
   if (r.run.mergedFrom) out.push(`Merged from ${r.run.mergedFrom.length} shards: ${r.run.mergedFrom.map((id) => `\`${id}\``).join(', ')}.`, '');
   out.push(`Waves: ${s.waves.map((w) => `**${mdEscape(w.name)}** ${describeWave(w)}`).join(' · ')}; teardown at ${formatUs(s.durationUs)}.`, '');
@@ -149,6 +156,5 @@ export function renderMarkdown(unsafe: Results): string {
       '',
     );
   }
-  out.push(`**Verdict: ${passed ? 'PASSED' : 'FAILED'}** (exit ${r.run.exitCode})`, '');
   return out.join('\n');
 }

@@ -3,7 +3,17 @@ import { signalsSummaryLines } from './server-signals.js';
 import { downlinkSummaryLines } from './downlink.js';
 import type { Results } from '../results/types.js';
 import { formatUs } from '../util/duration.js';
-import { fleetLostText, isConnectError, outagePeakAfterEnd, outageText, runFacts, saturationLines } from './facts.js';
+import {
+  engineText,
+  fleetLostText,
+  failedThresholdLines,
+  isConnectError,
+  outagePeakAfterEnd,
+  outageText,
+  runFacts,
+  saturationLines,
+  verdictText,
+} from './facts.js';
 import { checkedForText } from './checked.js';
 
 export interface Paint {
@@ -122,7 +132,20 @@ export function renderSummary(unsafe: Results, p: Paint = PLAIN): string {
   );
   const lost = fleetLostText(r);
   if (lost !== null) out.push(p.bad(`  ${lost}`));
+  const engine = engineText(r);
+  if (engine !== null) out.push(`  ${engine}`);
   out.push('');
+  // Why first: the verdict, the thresholds that failed, then the harness's note on itself.
+  const verdict = verdictText(r);
+  out.push(r.run.verdict === 'passed' ? p.ok(p.bold(verdict)) : p.bad(p.bold(verdict)));
+  for (const line of failedThresholdLines(r)) out.push(p.bad(`  ${line}`));
+  out.push('');
+  const sat = saturationLines(r);
+  if (sat) {
+    out.push(p.warn(p.bold(`⚠ ${sat.title}`)));
+    for (const line of sat.lines) out.push(p.warn(`  - ${line}`));
+    out.push('');
+  }
   out.push(p.bold('Attempts'));
   out.push(`  planned ${a.planned} · started ${a.started} · ${p.ok(f.success)}`);
   const bad = (text: string, n: number): string => (n > 0 ? p.bad(text) : text);
@@ -170,21 +193,12 @@ export function renderSummary(unsafe: Results, p: Paint = PLAIN): string {
     for (const f of r.health.workerFailures) out.push(p.bad(`  - ${f}`));
     out.push('');
   }
-  const sat = saturationLines(r);
-  if (sat) {
-    out.push(p.warn(p.bold(`⚠ ${sat.title}`)));
-    for (const line of sat.lines) out.push(p.warn(`  - ${line}`));
-    out.push('');
-  }
   if (r.thresholds.length > 0) {
     out.push(p.bold('Thresholds'));
     for (const t of r.thresholds) {
       const mark = t.passed ? p.ok('✓') : p.bad('✗');
       out.push(`  ${mark} ${t.metric}: ${t.expression}  ${p.dim(`observed ${t.observedText}`)}`);
     }
-    out.push('');
   }
-  const verdict = r.run.verdict === 'passed' ? p.ok(p.bold('PASSED')) : p.bad(p.bold('FAILED'));
-  out.push(`Verdict: ${verdict} (exit ${r.run.exitCode})`);
-  return out.join('\n');
+  return out.join('\n').trimEnd();
 }

@@ -92,6 +92,15 @@ export const resultsSchema = z
             description: 'How late the embedded target’s host ran its model (its event-loop lag); null otherwise.',
           }),
         maxHandshakesPerWorker: count('--max-handshakes per worker, 0 for no cap (0 in files before 1.3).').default(0),
+        engines: z
+          .record(z.string(), z.enum(['js', 'native', 'mixed']).meta({ description: 'The connect path of that cohort’s devices.' }))
+          .nullable()
+          .default(null)
+          .meta({
+            description:
+              'Which connect path each cohort’s devices ran on, by cohort name: js, native (the native storm core), or ' +
+              'mixed (native to some of its targets); null in files written before it was recorded.',
+          }),
       })
       .meta({ description: 'What happened to the run as a whole.' }),
     scenario: resolvedScenarioSchema,

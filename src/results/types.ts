@@ -299,6 +299,8 @@ export interface Results {
     targetLag: TargetLag | null;
     /** --max-handshakes per worker (0 = no cap), for the saturation advice. */
     maxHandshakesPerWorker: number;
+    /** Which connect path each cohort's devices ran on, by cohort (null in files before it was recorded). */
+    engines: Record<string, 'js' | 'native' | 'mixed'> | null;
   };
   scenario: ResolvedScenario;
   environment: Environment;

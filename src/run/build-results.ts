@@ -53,6 +53,8 @@ export interface BuildInput {
   sharesMachine: boolean;
   /** The embedded target's report of its own lag. */
   targetLag: TargetLag | null;
+  /** Which connect path each cohort ran on (js / native / mixed), or null when not known. */
+  engines: Record<string, 'js' | 'native' | 'mixed'> | null;
 }
 
 let empty: { encoded: string; summary: LatencySummary } | null = null;
@@ -226,6 +228,7 @@ export function buildResults(i: BuildInput): Results {
       maxHandshakesPerWorker: i.maxHandshakesPerWorker,
       sharesMachine: i.sharesMachine,
       targetLag: i.targetLag,
+      engines: i.engines,
     },
     scenario: i.scenario,
     environment: i.environment,

@@ -19,7 +19,7 @@ import { startMetricsServer, type MetricsServer } from './metrics-server.js';
 import { sentFromDelivery, WebhookSink } from './webhook-sink.js';
 import { probeReachable } from './reachability.js';
 import { checkRunTargets, embeddedOptionsFor, resolveRunTargets } from './targets.js';
-import { engineNotices } from '../engine/device-engine.js';
+import { engineNotices, enginesUsed } from '../engine/device-engine.js';
 import { prepareTarget } from '../protocols/kinds.js';
 import type { TlsSettings } from '../protocols/transports/tls-options.js';
 import { buildResults } from './build-results.js';
@@ -178,6 +178,7 @@ async function carryOut(req: RunRequest, hooks: RunHooks, { loaded, remote, pre,
     // Said once, before the origin: which devices that asked for the native core stay on JavaScript.
     const prepared = runScenario.cohorts.map((c, i) => [...(perCohort[i] ?? []), ...(c.targets ?? [])].map((u) => prepareTarget(c.device.protocol, u, (c.device.tls ?? undefined) as TlsSettings | undefined)));
     for (const n of engineNotices(runScenario.cohorts, prepared)) hooks.onNotice?.(n);
+    const engines = enginesUsed(runScenario.cohorts, prepared);
     const coordinator = new Coordinator({
       runId,
       scenario: runScenario,
@@ -245,6 +246,7 @@ async function carryOut(req: RunRequest, hooks: RunHooks, { loaded, remote, pre,
       embeddedTargetKnobs: embedded === null ? null : describeTargetKnobs((embedded as EmbeddedTarget).options),
       sharesMachine: embedded !== null || (remote !== null && isLoopbackHost(remote.host)),
       targetLag,
+      engines,
     });
     const resultsPath = join(runDir, 'results.json');
     try {

@@ -88,7 +88,18 @@ export function mergeResults(inputs: readonly ShardFile[], mergedId: string): Re
     embeddedTargetKnobs: first.run.embeddedTargetKnobs,
     sharesMachine: all.some((r) => r.run.sharesMachine),
     targetLag: worstLag(all.map((r) => r.run.targetLag)),
+    engines: mergedEngines(all.map((r) => r.run.engines)),
   });
+}
+
+/** Each cohort's connect path over the shards: the same everywhere, else mixed; null when a shard did not record it. */
+export function mergedEngines(shards: readonly Results['run']['engines'][]): Results['run']['engines'] {
+  const out: NonNullable<Results['run']['engines']> = {};
+  for (const e of shards) {
+    if (e === null) return null;
+    for (const [cohort, k] of Object.entries(e)) out[cohort] = out[cohort] === undefined || out[cohort] === k ? k : 'mixed';
+  }
+  return out;
 }
 
 export interface MergeRequest {

@@ -39,12 +39,13 @@ function scenario(engine: string, extraCohort = ''): string {
   return file;
 }
 
-async function run(file: string, target?: string): Promise<{ res: Results; stderr: string }> {
+async function run(file: string, target?: string): Promise<{ res: Results; stderr: string; stdout: string }> {
   const out = mkdtempSync(join(tmpdir(), 'herd-native-out-'));
   const r = await runHerd(['run', file, '--out', out, '--allow-saturated', ...(target ? ['--target', target] : [])]);
   expectExit(r, 0);
   const [dir] = readdirSync(out);
-  return { res: JSON.parse(readFileSync(join(out, dir as string, 'results.json'), 'utf8')) as Results, stderr: r.stderr };
+  const res = JSON.parse(readFileSync(join(out, dir as string, 'results.json'), 'utf8')) as Results;
+  return { res, stderr: r.stderr, stdout: r.stdout };
 }
 
 function identity(res: Results): void {
@@ -70,6 +71,10 @@ describe.skipIf(!native)('device.engine: native end to end', () => {
     const nat = await run(scenario('native'));
     expect(nat.stderr).not.toContain(NOTICE);
     expect(nat.res.scenario.device.engine).toBe('native');
+    // The run records which path ran, and the summary names it (issue 25).
+    expect(js.res.run.engines).toEqual({ default: 'js' });
+    expect(nat.res.run.engines).toEqual({ default: 'native' });
+    expect(nat.stdout.split('\n')[2]).toBe('  engine native');
     sameShape(js.res, nat.res);
     expect(nat.res.attempts).toMatchObject({ planned: 400, succeeded: 400, failed: 0, timedOut: 0, dropped: 0 });
     // 4 s keepalive over a 9 s hold: PINGREQs were sent and answered, no session was lost (K leaves
@@ -93,6 +98,7 @@ describe.skipIf(!native)('device.engine: native end to end', () => {
     expect(stderr.split(NOTICE).length - 1).toBe(1);
     expect(stderr).toContain('cohort telemetry: devices that publish telemetry');
     expect(stderr).not.toContain('cohort plain');
+    expect(res.run.engines).toEqual({ plain: 'native', telemetry: 'js' });
   });
 
   describe.skipIf(mosquittoBin === null)('against Mosquitto', () => {

@@ -323,7 +323,7 @@ function draw(seed: number): { whole: Results; shards: Results[] } {
   const input = (runId: string, shard: BuildInput['shard'], o: RunOutcome, webhook: WebhookResult | null): BuildInput => ({
     runId, shard, mergedFrom: null, scenario: loaded.resolved, thresholds: loaded.thresholds, environment: ENVIRONMENT,
     outcome: outcomeOfRun(o, loaded.resolved, webhook), target: 'mqtt://127.0.0.1:1883', embeddedTarget: false,
-    embeddedTargetKnobs: null, targetLag: null, ...settings,
+    embeddedTargetKnobs: null, targetLag: null, engines: null, ...settings,
   });
   const whole = buildResults(input('whole', null, runOutcome(wholePart, startAtMs, { index: 0, count: 1 }), withWebhook ? webhookOf(workers) : null));
   const shards = shardParts.map((p, i) => {
