@@ -26,6 +26,8 @@ export interface MetricDef {
   latencyKey?: string;
   /** Rate and count metrics: the value and, for rates, the denominator (null = no samples). */
   read?: (r: Results) => { value: number; samples: number } | null;
+  /** Rates: what the share is of, as `herd validate` echoes it ("of attempts started"). */
+  denominator?: string;
   /** Why `read` gave null, when "no samples" would mislead. */
   missing?: (r: Results) => string;
   /** Absent: compare does not show it under this name. */
@@ -90,6 +92,7 @@ export const METRICS: Record<string, MetricDef> = {
   'replay.duration': latency('replay.duration', 'First → last replayed message of a resumed session.'),
   'errors.rate': {
     kind: 'rate',
+    denominator: 'attempts started',
     description: 'Connect attempts that failed or timed out / started attempts (load shedding included; lost sessions are sessions.lostRate).',
     read: (r) => {
       const started = r.attempts.started;
@@ -98,6 +101,7 @@ export const METRICS: Record<string, MetricDef> = {
   },
   'connect.successRate': {
     kind: 'rate',
+    denominator: 'attempts started',
     description: 'succeeded / started attempts (the share every report shows; offline attempts were never sent).',
     read: (r) => (r.attempts.started === 0 ? null : { value: r.attempts.succeeded / r.attempts.started, samples: r.attempts.started }),
   },
@@ -164,6 +168,7 @@ Object.assign(METRICS, {
   'delivery.sent': deliveryCount('Messages published (with echo).', 'sent'),
   'delivery.lossRate': {
     kind: 'rate',
+    denominator: 'messages sent',
     description: 'lost / sent messages.',
     read: (r) => (r.delivery && r.delivery.sent > 0 ? { value: r.delivery.lossRate, samples: r.delivery.sent } : null),
     missing: (r) => (r.delivery ? 'no messages sent' : 'no telemetry with echo in this scenario'),
@@ -179,6 +184,7 @@ Object.assign(METRICS, {
   },
   'sessions.presentRate': {
     kind: 'rate',
+    denominator: 'successful connects',
     description: 'Share of successful MQTT connects that found their session present.',
     read: (r) => (r.attempts.succeeded === 0 ? null : { value: r.sessions?.presentRate ?? 0, samples: r.attempts.succeeded }),
   },
@@ -190,6 +196,7 @@ Object.assign(METRICS, {
   },
   'sessions.lostRate': {
     kind: 'rate',
+    denominator: 'sessions established',
     description: 'sessions.lost / succeeded attempts (sessions established).',
     read: (r) => (r.attempts.succeeded === 0 ? null : { value: (r.storm?.disconnects ?? 0) / r.attempts.succeeded, samples: r.attempts.succeeded }),
     missing: () => 'no session was established',
@@ -202,6 +209,7 @@ Object.assign(METRICS, {
   },
   'webhook.lossRate': {
     kind: 'rate',
+    denominator: 'messages sent',
     description: 'webhook lost / sent messages.',
     read: (r) => (r.webhook && r.webhook.sent > 0 ? { value: r.webhook.lossRate, samples: r.webhook.sent } : null),
     missing: (r) => (r.webhook ? 'no messages sent' : 'no --webhook-sink in this run'),
