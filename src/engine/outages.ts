@@ -51,6 +51,8 @@ export class OutagePlayer {
     }
     const toDrop: number[] = [];
     for (const slot of d.outageMembers[outage] ?? []) {
+      // Hit again before it was back from an earlier outage: that one counts it as not back.
+      if (d.outageOf[slot] !== NO_OUTAGE) rec.outageNotBack(d.outageOf[slot] as number, d.attemptsSinceDrop[slot] as number);
       d.offlineUntilUs[slot] = out.atUs + out.offlineUs;
       d.outageOf[slot] = outage;
       d.retries[slot] = 0;
@@ -110,6 +112,20 @@ export class OutagePlayer {
     // Back before a target outage ended (a partial one): recovery 0, clamped, not negative.
     if (out) this.h.rec.outageRecovered(outage, Math.max(0, nowUs - (out.atUs + out.offlineUs)), d.attemptsSinceDrop[slot] as number);
     d.outageOf[slot] = NO_OUTAGE;
+  }
+
+  /**
+   * The run ended: every hit device not back yet counts in its outage's attempts per device with
+   * the real attempts it made so far, so the worst storms (devices still retrying) are in the sample.
+   */
+  runEnded(): void {
+    const d = this.h.dev;
+    for (let slot = 0; slot < d.outageOf.length; slot++) {
+      const outage = d.outageOf[slot] as number;
+      if (outage === NO_OUTAGE) continue;
+      this.h.rec.outageNotBack(outage, d.attemptsSinceDrop[slot] as number);
+      d.outageOf[slot] = NO_OUTAGE;
+    }
   }
 
   /**

@@ -204,6 +204,7 @@ export class Runner implements DeviceOwner {
     this.out.stop();
     this.advance();
     this.out.flush();
+    this.life.ending();
     const delta = this.rec.finishCurrent(0, 0);
     const kept: RunKept = { delivery: {} };
     this.life.finish(kept);

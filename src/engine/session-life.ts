@@ -43,6 +43,8 @@ export interface SessionListener {
   tick?(nowUs: number): void;
   /** Teardown begins: the scheduler has stopped, held sessions are about to be ended. */
   teardown?(nowUs: number): void;
+  /** The run is over, before the recorder's last delta: a listener records what only the end decides. */
+  ending?(): void;
   /** The run is over: adds what the listener kept to the run's end (after the recorder's last delta). */
   finish?(kept: RunKept): void;
 }
@@ -73,6 +75,7 @@ export class SessionLife implements Required<SessionListener> {
   private readonly onClosed: Hook<'closed'>[];
   private readonly onTick: Hook<'tick'>[];
   private readonly onTeardown: Hook<'teardown'>[];
+  private readonly onEnding: Hook<'ending'>[];
   private readonly onFinish: Hook<'finish'>[];
 
   constructor(listeners: readonly SessionListener[]) {
@@ -88,6 +91,7 @@ export class SessionLife implements Required<SessionListener> {
     this.onClosed = hooks(listeners, 'closed');
     this.onTick = hooks(listeners, 'tick');
     this.onTeardown = hooks(listeners, 'teardown');
+    this.onEnding = hooks(listeners, 'ending');
     this.onFinish = hooks(listeners, 'finish');
   }
 
@@ -141,6 +145,10 @@ export class SessionLife implements Required<SessionListener> {
   teardown(nowUs: number): void {
     const h = this.onTeardown;
     for (let i = 0; i < h.length; i++) (h[i] as Hook<'teardown'>)(nowUs);
+  }
+  ending(): void {
+    const h = this.onEnding;
+    for (let i = 0; i < h.length; i++) (h[i] as Hook<'ending'>)();
   }
   finish(kept: RunKept): void {
     const h = this.onFinish;

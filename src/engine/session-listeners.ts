@@ -64,13 +64,17 @@ export function backoffRestart(steering: DeviceSteering): SessionListener {
   };
 }
 
-/** A device connected again after an outage has recovered from it; its attempts count from 0. */
+/**
+ * A device connected again after an outage has recovered from it; its attempts count from 0. At
+ * the run's end, a hit device not back counts in its outage's attempts with those made so far.
+ */
 export function outageRecovery(outages: OutagePlayer, dev: DeviceTable): SessionListener {
   return {
     connected: (slot, _c, nowUs) => {
       outages.reconnected(slot, nowUs);
       dev.attemptsSinceDrop[slot] = 0;
     },
+    ending: () => outages.runEnded(),
   };
 }
 

@@ -36,6 +36,12 @@ const PHASES: [string, string][] = [
   ['connect.failed', 'time to failure'],
 ];
 
+/** Devices not back count in attempts per device with their attempts so far: say how many. */
+function notBackText(o: Results['outages'][number]): string {
+  const notBack = o.dropped - o.recovered;
+  return notBack > 0 ? ` (${notBack} not back: attempts so far)` : '';
+}
+
 function renderOutages(r: Results, p: Paint): string[] {
   if (!r.outages || r.outages.length === 0) return [];
   const out = [p.bold('Recovery') + p.dim(' (time from the end of the outage until that share of hit devices is back)')];
@@ -44,6 +50,7 @@ function renderOutages(r: Results, p: Paint): string[] {
     out.push(
       p.dim(
         `    attempts per device p50 ${o.reconnectAttempts.p50} · p99 ${o.reconnectAttempts.p99} · max ${o.reconnectAttempts.max}` +
+          notBackText(o) +
           ` · from its start: peak ${o.peakAttemptsPerS} attempts/s · peak ${o.peakHandshaking} handshakes in flight`,
       ),
     );

@@ -159,13 +159,16 @@ export const outageResult = z
       .meta({ description: 'Recovery times after the outage ended.' }),
     reconnectAttempts: z
       .object({
-        p50: z.number().min(0).meta({ description: 'Median real attempts per recovered device.' }),
-        p99: z.number().min(0).meta({ description: '99th percentile of attempts per recovered device.' }),
-        max: z.number().min(0).meta({ description: 'Most attempts a recovered device needed.' }),
+        p50: z.number().min(0).meta({ description: 'Median real attempts per hit device.' }),
+        p99: z.number().min(0).meta({ description: '99th percentile of real attempts per hit device.' }),
+        max: z.number().min(0).meta({ description: 'Most real attempts of one hit device.' }),
       })
-      .meta({ description: 'Real attempts per recovered device.' }),
+      .meta({
+        description:
+          'Real attempts per hit device: until it was back, or, for a device not back at the end of the run, the attempts it made so far.',
+      }),
     recoveryHistogram: text('HdrHistogram (compressed base64, µs) of recovery times behind `recovery`, for exact merging of shards.').refine(decodes, HISTOGRAM_ERROR).default(''),
-    attemptsHistogram: text('HdrHistogram (compressed base64) of attempts per recovered device behind `reconnectAttempts`.').refine(decodes, HISTOGRAM_ERROR).default(''),
+    attemptsHistogram: text('HdrHistogram (compressed base64) of attempts per hit device behind `reconnectAttempts`.').refine(decodes, HISTOGRAM_ERROR).default(''),
     peakAttemptsPerS: count('Most attempts per second from the outage’s start to the end of the run.'),
     peakHandshaking: count('Most handshakes in flight from the outage’s start to the end of the run.'),
     peakSucceededPerSAfterEnd: count('Most successful connects in one second from the first whole second after the outage ended (0 in files before 1.1).').default(0),
