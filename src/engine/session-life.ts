@@ -29,7 +29,8 @@ export interface SessionListener {
   held?(slot: number, c: Device, nowUs: number): boolean;
   /** MQTT: a SUBACK, a PUBACK/PUBCOMP, an inbound PUBLISH. */
   subscribed?(slot: number, granted: readonly number[], latencyUs: number, nowUs: number): void;
-  published?(latencyUs: number, reasonCode: number): void;
+  /** `tag`: what the publisher gave publish() (herd's telemetry: seq + 1; 0 = none). */
+  published?(slot: number, tag: number, latencyUs: number, reasonCode: number): void;
   message?(slot: number, m: InboundMessage, c: Device): void;
   failed?(slot: number, c: Device, f: Failure, nowUs: number): void;
   /**
@@ -118,9 +119,9 @@ export class SessionLife implements Required<SessionListener> {
     const h = this.onSubscribed;
     for (let i = 0; i < h.length; i++) (h[i] as Hook<'subscribed'>)(slot, granted, latencyUs, nowUs);
   }
-  published(latencyUs: number, reasonCode: number): void {
+  published(slot: number, tag: number, latencyUs: number, reasonCode: number): void {
     const h = this.onPublished;
-    for (let i = 0; i < h.length; i++) (h[i] as Hook<'published'>)(latencyUs, reasonCode);
+    for (let i = 0; i < h.length; i++) (h[i] as Hook<'published'>)(slot, tag, latencyUs, reasonCode);
   }
   message(slot: number, m: InboundMessage, c: Device): void {
     const h = this.onMessage;

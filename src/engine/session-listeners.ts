@@ -152,7 +152,7 @@ export function telemetry(messaging: Messaging): SessionListener {
       return false;
     },
     subscribed: (slot, granted, latencyUs, nowUs) => messaging.onSubscribed(slot, granted, latencyUs, nowUs),
-    published: (latencyUs, reasonCode) => messaging.onPublished(latencyUs, reasonCode),
+    published: (slot, tag, latencyUs, reasonCode) => messaging.onPublished(slot, tag, latencyUs, reasonCode),
     message: (slot, m, c) => messaging.onMessage(slot, m, c),
     lost: (slot) => messaging.sessionEnded(slot),
     closed: (slot) => messaging.sessionEnded(slot),

@@ -4,7 +4,7 @@
  * "failed" or a peak that is attempts in one place and successes in another.
  */
 import { isLoadShedding } from '../results/shedding.js';
-import type { ErrorCount, OutageResult, Results } from '../results/types.js';
+import type { DeliveryCounts, ErrorCount, OutageResult, Results } from '../results/types.js';
 import { formatUs } from '../util/duration.js';
 import { firstSecondAfter, peakSucceededPerS, percentOf } from './labels.js';
 
@@ -148,4 +148,21 @@ export function saturationLines(r: Results): { title: string; lines: string[] } 
       : 'The harness was saturated, but no threshold or count depends on it (a warning, not a failure):';
   const lines = [...h.reasons, ...h.notCounted, ...h.effects.map((e) => `effect: ${e}`), ...h.advice.map((x) => `to change: ${x}`)];
   return { title, lines };
+}
+
+/**
+ * Who lost the messages, the cloud's losses first (issue 24), and the message accounting identity:
+ * published = delivered + lost by the cloud + never acknowledged + dropped by the device.
+ */
+export function deliveryFacts(d: DeliveryCounts): { headline: string; identity: string; balanced: boolean } {
+  const buckets = d.delivered + d.lostByCloud + d.neverAcknowledged + d.droppedByDevice;
+  return {
+    headline:
+      `lost by the cloud ${d.lostByCloud} · never acknowledged ${d.neverAcknowledged} · dropped by the device ${d.droppedByDevice}` +
+      ` · delivered ${d.delivered} of ${d.published} published`,
+    identity:
+      `published ${d.published} ${buckets === d.published ? '=' : '≠'} delivered ${d.delivered} + lost by the cloud ${d.lostByCloud}` +
+      ` + never acknowledged ${d.neverAcknowledged} + dropped by the device ${d.droppedByDevice}`,
+    balanced: buckets === d.published,
+  };
 }

@@ -89,9 +89,17 @@ export const timelineBucket = z
   .meta({ description: 'One second of the run.' });
 
 const deliveryCounts = {
+  published: count(
+    'Every message a device meant to publish with echo: delivered + lostByCloud + neverAcknowledged + droppedByDevice (0 in files before issue 24).',
+  ).default(0),
   sent: count('Messages published with echo.'),
   delivered: count('Messages received back, once each.'),
-  lost: count('Messages sent but never received back (sent − delivered).'),
+  lost: count('Messages sent but never received back (sent − delivered) = lostByCloud + neverAcknowledged.'),
+  lostByCloud: count('Messages the target acknowledged (PUBACK / PUBCOMP) and never delivered by the end of the run.').default(0),
+  neverAcknowledged: count(
+    'Messages sent, never acknowledged and never delivered: in flight when the session or the run ended, or QoS 0 (never acknowledged).',
+  ).default(0),
+  droppedByDevice: count('Messages the device dropped itself, never sent (refused: in-flight cap or send buffer full).').default(0),
   duplicated: count('Messages received more than once.'),
   outOfOrder: count('Messages received after a later one of the same device.'),
   tooLate: count('Messages so late they fell out of the sequence window (never counted delivered).'),

@@ -142,11 +142,12 @@ const worstOutage = (description: string, read: (o: Results['outages'][number]) 
   },
 });
 
-function deliveryCount(description: string, key: 'lost' | 'duplicated' | 'outOfOrder' | 'sent'): MetricDef {
+type DeliveryKey = 'lost' | 'lostByCloud' | 'neverAcknowledged' | 'droppedByDevice' | 'duplicated' | 'outOfOrder' | 'sent' | 'published';
+function deliveryCount(description: string, key: DeliveryKey): MetricDef {
   return {
     kind: 'count',
     description,
-    read: (r) => (r.delivery ? { value: r.delivery[key], samples: r.delivery.sent } : null),
+    read: (r) => (r.delivery ? { value: r.delivery[key], samples: r.delivery.published || r.delivery.sent } : null),
     missing: () => 'no telemetry with echo in this scenario',
   };
 }
@@ -162,7 +163,11 @@ Object.assign(METRICS, {
   'handshakes.peak': count('Most handshakes in flight at once.', (r) => r.storm?.peakHandshaking ?? 0),
   'attempts.reconnects': count('Attempts after the first per device (retries, reconnects, churn).', (r) => r.attempts.reconnects ?? 0),
   'attempts.gaveUp': count('Devices whose reconnect policy gave up.', (r) => r.attempts.gaveUp ?? 0),
-  'delivery.lost': deliveryCount('Messages published but never received back.', 'lost'),
+  'delivery.lost': deliveryCount('Messages sent but never received back (lostByCloud + neverAcknowledged).', 'lost'),
+  'delivery.lostByCloud': deliveryCount('Messages the target acknowledged (PUBACK / PUBCOMP) and never delivered by the end of the run.', 'lostByCloud'),
+  'delivery.neverAcknowledged': deliveryCount('Messages sent that were never acknowledged nor delivered (in flight when the session or run ended; QoS 0).', 'neverAcknowledged'),
+  'delivery.droppedByDevice': deliveryCount('Messages the device dropped itself and never sent.', 'droppedByDevice'),
+  'delivery.published': deliveryCount('Every message devices meant to publish (with echo): the four buckets add up to it.', 'published'),
   'delivery.duplicated': deliveryCount('Messages received more than once.', 'duplicated'),
   'delivery.outOfOrder': deliveryCount('Messages received after a later one from the same device.', 'outOfOrder'),
   'delivery.sent': deliveryCount('Messages published (with echo).', 'sent'),
@@ -237,6 +242,9 @@ const COMPARED: Record<string, CompareFacts> = {
     notJudged: 'the harness’s own shortfall, not the target’s: see the notes',
   },
   'delivery.lossRate': { group: 'delivery', direction: 'lower', definition: 'messages lost / sent' },
+  'delivery.lostByCloud': { group: 'delivery', direction: 'lower', definition: 'messages the target acknowledged and never delivered / published' },
+  'delivery.neverAcknowledged': { group: 'delivery', direction: 'lower', definition: 'messages never acknowledged nor delivered / published' },
+  'delivery.droppedByDevice': { group: 'delivery', direction: 'lower', definition: 'messages the device dropped itself / published' },
   'attempts.succeeded': context('attempts that connected'),
   'attempts.failed': context('attempts the target refused or reset, shedding included'),
   'attempts.timedOut': context('attempts ended by herd’s connect timeout'),
