@@ -52,7 +52,8 @@ export class OutagePlayer {
     const toDrop: number[] = [];
     for (const slot of d.outageMembers[outage] ?? []) {
       // Hit again before it was back from an earlier outage: that one counts it as not back.
-      if (d.outageOf[slot] !== NO_OUTAGE) rec.outageNotBack(d.outageOf[slot] as number, d.attemptsSinceDrop[slot] as number);
+      const earlier = d.outageOf[slot] as number;
+      if (earlier !== NO_OUTAGE) rec.outageNotBack(earlier, d.attemptsSinceDrop[slot] as number);
       d.offlineUntilUs[slot] = out.atUs + out.offlineUs;
       d.outageOf[slot] = outage;
       d.retries[slot] = 0;

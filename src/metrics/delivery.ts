@@ -55,8 +55,16 @@ export interface DeliveryState {
 export type DeliverySummary = DeliveryCounts & { streams: number };
 
 const newStream = (window: number): StreamState => ({
-  highest: -1, base: 0, words: new Array<number>(window / 32).fill(0), delivered: 0, duplicated: 0, outOfOrder: 0, tooLate: 0,
-  acks: new Array<number>(window / 32).fill(0), acked: 0, ackedDelivered: 0,
+  highest: -1,
+  base: 0,
+  words: new Array<number>(window / 32).fill(0),
+  delivered: 0,
+  duplicated: 0,
+  outOfOrder: 0,
+  tooLate: 0,
+  acks: new Array<number>(window / 32).fill(0),
+  acked: 0,
+  ackedDelivered: 0,
 });
 
 export type Arrival = 'delivered' | 'duplicate' | 'outOfOrder' | 'tooLate';
@@ -165,7 +173,8 @@ export class DeliveryTracker {
   /** Totals. A stream without a sent count assumes its highest seq + 1 were sent (tail losses unseen). */
   summary(): DeliverySummary {
     const out: DeliverySummary = {
-      streams: 0, published: 0, sent: 0, delivered: 0, lost: 0, lostByCloud: 0, neverAcknowledged: 0, droppedByDevice: 0,
+      streams: 0, published: 0, sent: 0, delivered: 0, lost: 0,
+      lostByCloud: 0, neverAcknowledged: 0, droppedByDevice: 0,
       duplicated: 0, outOfOrder: 0, tooLate: 0, foreign: this.foreign,
     };
     const keys = new Set([...this.streams.keys(), ...this.sentBy.keys(), ...this.droppedBy.keys()]);
