@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compareMetrics } from '../../src/compare/metrics.js';
-import { mergeResults } from '../../src/report/merge.js';
+import { mergeResults } from '../../src/run/merge.js';
 import { renderSummary } from '../../src/report/summary.js';
 import { checkResults } from '../../src/results/read.js';
 import type { DeliveryCounts, Results } from '../../src/results/types.js';
