@@ -143,6 +143,11 @@ export function compareMetrics(r: Results): RunMetric[] {
   out.push(share('shed.sessions', shedSessions, a.succeeded));
   out.push(share('attempts.dropped', a.dropped, a.started + a.dropped));
   if (r.delivery && r.delivery.sent > 0) out.push(share('delivery.lossRate', r.delivery.lost, r.delivery.sent));
+  // Who lost them, over everything published (files before issue 24 have no split: not shown).
+  const d = r.delivery;
+  if (d && d.published > 0) {
+    for (const k of ['lostByCloud', 'neverAcknowledged', 'droppedByDevice'] as const) out.push(share(`delivery.${k}`, d[k], d.published));
+  }
   out.push(count('attempts.planned', a.planned));
   out.push(count('attempts.started', a.started));
   out.push(count('attempts.succeeded', a.succeeded));

@@ -182,8 +182,11 @@ export class Messaging {
       const seq = this.seq[slot] as number;
       const id = this.host.ids[slot] as number;
       const payload = encodePayload({ deviceId: id, seq, sentUs: nowUs }, p.payloadBytes);
-      if (c.publish(this.topic(slot), payload, p.qos) === SEND_REFUSED) this.rec.counters.messagesRefused++;
-      else {
+      // The tag (seq + 1) comes back with the PUBACK / PUBCOMP: who lost a message is then known.
+      if (c.publish(this.topic(slot), payload, p.qos, false, seq + 1) === SEND_REFUSED) {
+        this.rec.counters.messagesRefused++;
+        if (p.echo) this.trackers[this.host.cohortOf(slot)]?.recordDropped(String(id));
+      } else {
         this.seq[slot] = seq + 1;
         this.rec.counters.messagesSent++;
         if (p.echo) this.trackers[this.host.cohortOf(slot)]?.recordSent(String(id));
@@ -193,9 +196,15 @@ export class Messaging {
     this.host.schedulePublish(slot, nowUs + p.everyUs);
   }
 
-  onPublished(latencyUs: number, reasonCode: number): void {
+  /** A PUBACK / PUBCOMP for a publish of `slot`; `tag` = telemetry seq + 1 (0: not telemetry). */
+  onPublished(slot: number, tag: number, latencyUs: number, reasonCode: number): void {
     this.rec.record('message.publishAck', latencyUs);
-    if (reasonCode >= 0x80) this.rec.error({ origin: 'protocol', phase: 'publish', code: `PUBACK_${reasonCode.toString(16).toUpperCase()}` });
+    if (reasonCode >= 0x80) {
+      this.rec.error({ origin: 'protocol', phase: 'publish', code: `PUBACK_${reasonCode.toString(16).toUpperCase()}` });
+      return; // refused, not accepted: a loss the target did not take on
+    }
+    if (tag === 0 || this.publishOf(slot)?.echo !== true) return;
+    this.trackers[this.host.cohortOf(slot)]?.recordAcked(String(this.host.ids[slot] as number), tag - 1);
   }
 
   /** A downlink event fired: the cloud sends this device its next message. */

@@ -73,6 +73,9 @@ export class OutagePlayer {
     }
     const toDrop: number[] = [];
     for (const slot of d.outageMembers[outage] ?? []) {
+      // Hit again before it was back from an earlier outage: that one counts it as not back.
+      const earlier = d.outageOf[slot] as number;
+      if (earlier !== NO_OUTAGE) rec.outageNotBack(earlier, d.attemptsSinceDrop[slot] as number);
       d.offlineUntilUs[slot] = out.atUs + out.offlineUs;
       d.outageOf[slot] = outage;
       d.retries[slot] = 0;
@@ -162,6 +165,20 @@ export class OutagePlayer {
     // the target not admitting a newcomer (or a harness at its limit), not the fleet losing it.
     if ((d.session[slot] as number) === 0) return;
     if (origin === 'network' || origin === 'tls' || origin === 'timeout') this.observed.failed(slot, nowUs);
+  }
+
+  /**
+   * The run ended: every hit device not back yet counts in its outage's attempts per device with
+   * the real attempts it made so far, so the worst storms (devices still retrying) are in the sample.
+   */
+  runEnded(): void {
+    const d = this.h.dev;
+    for (let slot = 0; slot < d.outageOf.length; slot++) {
+      const outage = d.outageOf[slot] as number;
+      if (outage === NO_OUTAGE) continue;
+      this.h.rec.outageNotBack(outage, d.attemptsSinceDrop[slot] as number);
+      d.outageOf[slot] = NO_OUTAGE;
+    }
   }
 
   /**

@@ -107,9 +107,9 @@ export class Runner implements DeviceOwner {
     this.life.subscribed(c.deviceId, granted, latencyUs, this.advance());
   }
 
-  onPublished(_c: Device, _packetId: number, _qos: 1 | 2, latencyUs: number, reasonCode: number): void {
+  onPublished(c: Device, _packetId: number, _qos: 1 | 2, latencyUs: number, reasonCode: number, tag: number): void {
     this.advance();
-    this.life.published(latencyUs, reasonCode);
+    this.life.published(c.deviceId, tag, latencyUs, reasonCode);
   }
 
   /** MQTT: an inbound PUBLISH. */
@@ -204,6 +204,7 @@ export class Runner implements DeviceOwner {
     this.out.stop();
     this.advance();
     this.out.flush();
+    this.life.ending();
     const delta = this.rec.finishCurrent(0, 0);
     const kept: RunKept = { delivery: {} };
     this.life.finish(kept);

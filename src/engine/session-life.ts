@@ -29,7 +29,8 @@ export interface SessionListener {
   held?(slot: number, c: Device, nowUs: number): boolean;
   /** MQTT: a SUBACK, a PUBACK/PUBCOMP, an inbound PUBLISH. */
   subscribed?(slot: number, granted: readonly number[], latencyUs: number, nowUs: number): void;
-  published?(latencyUs: number, reasonCode: number): void;
+  /** `tag`: what the publisher gave publish() (herd's telemetry: seq + 1; 0 = none). */
+  published?(slot: number, tag: number, latencyUs: number, reasonCode: number): void;
   message?(slot: number, m: InboundMessage, c: Device): void;
   failed?(slot: number, c: Device, f: Failure, nowUs: number): void;
   /**
@@ -43,6 +44,8 @@ export interface SessionListener {
   tick?(nowUs: number): void;
   /** Teardown begins: the scheduler has stopped, held sessions are about to be ended. */
   teardown?(nowUs: number): void;
+  /** The run is over, before the recorder's last delta: a listener records what only the end decides. */
+  ending?(): void;
   /** The run is over: adds what the listener kept to the run's end (after the recorder's last delta). */
   finish?(kept: RunKept): void;
 }
@@ -73,6 +76,7 @@ export class SessionLife implements Required<SessionListener> {
   private readonly onClosed: Hook<'closed'>[];
   private readonly onTick: Hook<'tick'>[];
   private readonly onTeardown: Hook<'teardown'>[];
+  private readonly onEnding: Hook<'ending'>[];
   private readonly onFinish: Hook<'finish'>[];
 
   constructor(listeners: readonly SessionListener[]) {
@@ -88,6 +92,7 @@ export class SessionLife implements Required<SessionListener> {
     this.onClosed = hooks(listeners, 'closed');
     this.onTick = hooks(listeners, 'tick');
     this.onTeardown = hooks(listeners, 'teardown');
+    this.onEnding = hooks(listeners, 'ending');
     this.onFinish = hooks(listeners, 'finish');
   }
 
@@ -114,9 +119,9 @@ export class SessionLife implements Required<SessionListener> {
     const h = this.onSubscribed;
     for (let i = 0; i < h.length; i++) (h[i] as Hook<'subscribed'>)(slot, granted, latencyUs, nowUs);
   }
-  published(latencyUs: number, reasonCode: number): void {
+  published(slot: number, tag: number, latencyUs: number, reasonCode: number): void {
     const h = this.onPublished;
-    for (let i = 0; i < h.length; i++) (h[i] as Hook<'published'>)(latencyUs, reasonCode);
+    for (let i = 0; i < h.length; i++) (h[i] as Hook<'published'>)(slot, tag, latencyUs, reasonCode);
   }
   message(slot: number, m: InboundMessage, c: Device): void {
     const h = this.onMessage;
@@ -141,6 +146,10 @@ export class SessionLife implements Required<SessionListener> {
   teardown(nowUs: number): void {
     const h = this.onTeardown;
     for (let i = 0; i < h.length; i++) (h[i] as Hook<'teardown'>)(nowUs);
+  }
+  ending(): void {
+    const h = this.onEnding;
+    for (let i = 0; i < h.length; i++) (h[i] as Hook<'ending'>)();
   }
   finish(kept: RunKept): void {
     const h = this.onFinish;

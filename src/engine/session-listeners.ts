@@ -65,13 +65,17 @@ export function backoffRestart(steering: DeviceSteering): SessionListener {
   };
 }
 
-/** A device connected again after an outage has recovered from it; its attempts count from 0. */
+/**
+ * A device connected again after an outage has recovered from it; its attempts count from 0. At
+ * the run's end, a hit device not back counts in its outage's attempts with those made so far.
+ */
 export function outageRecovery(outages: OutagePlayer, dev: DeviceTable): SessionListener {
   return {
     connected: (slot, _c, nowUs) => {
       outages.reconnected(slot, nowUs);
       dev.attemptsSinceDrop[slot] = 0;
     },
+    ending: () => outages.runEnded(),
   };
 }
 
@@ -149,7 +153,7 @@ export function telemetry(messaging: Messaging): SessionListener {
       return false;
     },
     subscribed: (slot, granted, latencyUs, nowUs) => messaging.onSubscribed(slot, granted, latencyUs, nowUs),
-    published: (latencyUs, reasonCode) => messaging.onPublished(latencyUs, reasonCode),
+    published: (slot, tag, latencyUs, reasonCode) => messaging.onPublished(slot, tag, latencyUs, reasonCode),
     message: (slot, m, c) => messaging.onMessage(slot, m, c),
     lost: (slot) => messaging.sessionEnded(slot),
     closed: (slot) => messaging.sessionEnded(slot),

@@ -50,7 +50,7 @@ export interface OutageDelta {
   recovered: number;
   /** µs from the outage's end until each recovered device was connected again. */
   recoveryUs?: string;
-  /** Real (non-offline) attempts each recovered device needed. */
+  /** Real (non-offline) attempts of each hit device: until back, or so far for one not back at the end. */
   attempts?: string;
 }
 
@@ -185,6 +185,14 @@ export class Recorder {
     o.recovered++;
     o.rec.record('recoveryUs', recoveryUs);
     o.rec.record('attempts', attempts);
+  }
+
+  /**
+   * A hit device not back when the run ended (or hit again first): its attempts so far join the
+   * sample, so a device still retrying weighs on reconnect.attempts.* instead of leaving it.
+   */
+  outageNotBack(outage: number, attempts: number): void {
+    this.outage(outage).rec.record('attempts', attempts);
   }
 
   noteHandshaking(n: number): void {

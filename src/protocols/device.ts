@@ -46,8 +46,11 @@ export interface MqttSession {
   readonly serverSignal: ServerSignal | null;
   /** SUBSCRIBE: the packet id, or -1 when it could not be sent. SUBACK → owner.onSubscribed. */
   subscribe(topics: readonly string[], qos: 0 | 1 | 2): number;
-  /** PUBLISH: 0 for QoS 0, the packet id for QoS 1/2, or -1 when it could not be sent. */
-  publish(topic: string, payload: Buffer, qos: 0 | 1 | 2, retain?: boolean): number;
+  /**
+   * PUBLISH: 0 for QoS 0, the packet id for QoS 1/2, or -1 when it could not be sent. `tag` (the
+   * owner's number for the message) comes back with its PUBACK / PUBCOMP in owner.onPublished.
+   */
+  publish(topic: string, payload: Buffer, qos: 0 | 1 | 2, retain?: boolean, tag?: number): number;
 }
 
 /** A device as the engine drives it, whatever its kind (tests put small in-process devices behind it). */
@@ -96,9 +99,10 @@ export interface DeviceOwner {
   onSubscribed?(d: Device, packetId: number, granted: number[], latencyUs: number): void;
   /**
    * MQTT: a QoS 1 publish got its PUBACK, or a QoS 2 publish its PUBCOMP (or a failing MQTT 5
-   * PUBREC): µs since PUBLISH was written; reasonCode 0 = success (MQTT 5 codes ≥ 0x80 = refused).
+   * PUBREC): µs since PUBLISH was written; reasonCode 0 = success (MQTT 5 codes ≥ 0x80 = refused);
+   * `tag` as given to publish() (0 when none).
    */
-  onPublished?(d: Device, packetId: number, qos: 1 | 2, latencyUs: number, reasonCode: number): void;
+  onPublished?(d: Device, packetId: number, qos: 1 | 2, latencyUs: number, reasonCode: number, tag: number): void;
   /** MQTT: an inbound PUBLISH (a QoS 2 duplicate awaiting PUBREL is not delivered twice). */
   onMessage?(d: Device, m: InboundMessage): void;
   /** Devices without MQTT: one inbound message (a WebSocket frame, a datagram…) and when it arrived. */

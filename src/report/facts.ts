@@ -4,7 +4,7 @@
  * "failed" or a peak that is attempts in one place and successes in another.
  */
 import { isLoadShedding } from '../results/shedding.js';
-import type { ErrorCount, OutageResult, Results } from '../results/types.js';
+import type { DeliveryCounts, ErrorCount, OutageResult, Results } from '../results/types.js';
 import { formatUs } from '../util/duration.js';
 import { firstSecondAfter, peakSucceededPerS, percentOf } from './labels.js';
 
@@ -198,4 +198,21 @@ export function engineText(r: Results): string | null {
   if (kinds.length === 0) return null;
   if (kinds.length === 1) return `engine ${kinds[0]}`;
   return `engine ${Object.entries(e).map(([cohort, k]) => `${k} (cohort ${cohort})`).join(' · ')}`;
+}
+
+/**
+ * Who lost the messages, the cloud's losses first (issue 24), and the message accounting identity:
+ * published = delivered + lost by the cloud + never acknowledged + dropped by the device.
+ */
+export function deliveryFacts(d: DeliveryCounts): { headline: string; identity: string; balanced: boolean } {
+  const buckets = d.delivered + d.lostByCloud + d.neverAcknowledged + d.droppedByDevice;
+  return {
+    headline:
+      `lost by the cloud ${d.lostByCloud} · never acknowledged ${d.neverAcknowledged} · dropped by the device ${d.droppedByDevice}` +
+      ` · delivered ${d.delivered} of ${d.published} published`,
+    identity:
+      `published ${d.published} ${buckets === d.published ? '=' : '≠'} delivered ${d.delivered} + lost by the cloud ${d.lostByCloud}` +
+      ` + never acknowledged ${d.neverAcknowledged} + dropped by the device ${d.droppedByDevice}`,
+    balanced: buckets === d.published,
+  };
 }

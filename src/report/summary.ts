@@ -4,6 +4,7 @@ import { downlinkSummaryLines } from './downlink.js';
 import type { Results } from '../results/types.js';
 import { formatUs } from '../util/duration.js';
 import {
+  deliveryFacts,
   engineText,
   fleetLostText,
   failedThresholdLines,
@@ -46,6 +47,12 @@ const PHASES: [string, string][] = [
   ['connect.failed', 'time to failure'],
 ];
 
+/** Devices not back count in attempts per device with their attempts so far: say how many. */
+function notBackText(o: Results['outages'][number]): string {
+  const notBack = o.dropped - o.recovered;
+  return notBack > 0 ? ` (${notBack} not back: attempts so far)` : '';
+}
+
 function renderOutages(r: Results, p: Paint): string[] {
   if (!r.outages || r.outages.length === 0) return [];
   const out = [p.bold('Recovery') + p.dim(' (time from the end of the outage until that share of hit devices is back)')];
@@ -54,6 +61,7 @@ function renderOutages(r: Results, p: Paint): string[] {
     out.push(
       p.dim(
         `    attempts per device p50 ${o.reconnectAttempts.p50} · p99 ${o.reconnectAttempts.p99} · max ${o.reconnectAttempts.max}` +
+          notBackText(o) +
           ` · from its start: peak ${o.peakAttemptsPerS} attempts/s · peak ${o.peakHandshaking} handshakes in flight`,
       ),
     );
@@ -159,13 +167,18 @@ export function renderSummary(unsafe: Results, p: Paint = PLAIN): string {
   out.push('');
   if (r.delivery) {
     const d = r.delivery;
+    const m = deliveryFacts(d);
     const line =
-      `  sent ${d.sent} · delivered ${d.delivered} · lost ${d.lost} (${(d.lossRate * 100).toFixed(3)}%) · duplicated ${d.duplicated}` +
+      `  ${m.headline} · lost ${d.lost} of ${d.sent} sent (${(d.lossRate * 100).toFixed(3)}%) · duplicated ${d.duplicated}` +
       ` · out of order ${d.outOfOrder} · too late ${d.tooLate}` + (d.foreign > 0 ? ` · foreign ${d.foreign}` : '') + (d.refused > 0 ? ` · refused on device ${d.refused}` : '');
     out.push(p.bold('Messages') + p.dim(' (end to end: each device receives its own telemetry back)'));
-    out.push(d.lost > 0 || d.duplicated > 0 ? p.bad(line) : line);
+    out.push(d.lost > 0 || d.duplicated > 0 || d.droppedByDevice > 0 ? p.bad(line) : line);
+    // Files from before the split have no published count: no identity to check.
+    if (d.published > 0) out.push(m.balanced ? p.dim(`  ✓ ${m.identity}`) : p.bad(`  ✗ ${m.identity}`));
     const cohorts = Object.entries(d.byCohort);
-    if (cohorts.length > 1) for (const [n, c] of cohorts) out.push(p.dim(`    ${n}: sent ${c.sent} · lost ${c.lost} · duplicated ${c.duplicated}`));
+    if (cohorts.length > 1) {
+      for (const [n, c] of cohorts) out.push(p.dim(`    ${n}: sent ${c.sent} · lost ${c.lost} (by the cloud ${c.lostByCloud}) · duplicated ${c.duplicated}`));
+    }
     out.push('');
   }
   out.push(...renderWebhook(r, p));

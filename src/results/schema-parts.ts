@@ -89,9 +89,17 @@ export const timelineBucket = z
   .meta({ description: 'One second of the run.' });
 
 const deliveryCounts = {
+  published: count(
+    'Every message a device meant to publish with echo: delivered + lostByCloud + neverAcknowledged + droppedByDevice (0 in files before issue 24).',
+  ).default(0),
   sent: count('Messages published with echo.'),
   delivered: count('Messages received back, once each.'),
-  lost: count('Messages sent but never received back (sent − delivered).'),
+  lost: count('Messages sent but never received back (sent − delivered) = lostByCloud + neverAcknowledged.'),
+  lostByCloud: count('Messages the target acknowledged (PUBACK / PUBCOMP) and never delivered by the end of the run.').default(0),
+  neverAcknowledged: count(
+    'Messages sent, never acknowledged and never delivered: in flight when the session or the run ended, or QoS 0 (never acknowledged).',
+  ).default(0),
+  droppedByDevice: count('Messages the device dropped itself, never sent (refused: in-flight cap or send buffer full).').default(0),
   duplicated: count('Messages received more than once.'),
   outOfOrder: count('Messages received after a later one of the same device.'),
   tooLate: count('Messages so late they fell out of the sequence window (never counted delivered).'),
@@ -163,13 +171,16 @@ export const outageResult = z
       .meta({ description: 'Recovery times after the outage ended.' }),
     reconnectAttempts: z
       .object({
-        p50: z.number().min(0).meta({ description: 'Median real attempts per recovered device.' }),
-        p99: z.number().min(0).meta({ description: '99th percentile of attempts per recovered device.' }),
-        max: z.number().min(0).meta({ description: 'Most attempts a recovered device needed.' }),
+        p50: z.number().min(0).meta({ description: 'Median real attempts per hit device.' }),
+        p99: z.number().min(0).meta({ description: '99th percentile of real attempts per hit device.' }),
+        max: z.number().min(0).meta({ description: 'Most real attempts of one hit device.' }),
       })
-      .meta({ description: 'Real attempts per recovered device.' }),
+      .meta({
+        description:
+          'Real attempts per hit device: until it was back, or, for a device not back at the end of the run, the attempts it made so far.',
+      }),
     recoveryHistogram: text('HdrHistogram (compressed base64, µs) of recovery times behind `recovery`, for exact merging of shards.').refine(decodes, HISTOGRAM_ERROR).default(''),
-    attemptsHistogram: text('HdrHistogram (compressed base64) of attempts per recovered device behind `reconnectAttempts`.').refine(decodes, HISTOGRAM_ERROR).default(''),
+    attemptsHistogram: text('HdrHistogram (compressed base64) of attempts per hit device behind `reconnectAttempts`.').refine(decodes, HISTOGRAM_ERROR).default(''),
     peakAttemptsPerS: count('Most attempts per second from the outage’s start to the end of the run.'),
     peakHandshaking: count('Most handshakes in flight from the outage’s start to the end of the run.'),
     peakSucceededPerSAfterEnd: count('Most successful connects in one second from the first whole second after the outage ended (0 in files before 1.1).').default(0),

@@ -221,9 +221,17 @@ export interface CohortResult {
 }
 
 export interface DeliveryCounts {
+  /** Every message a device meant to publish: delivered + lostByCloud + neverAcknowledged + droppedByDevice. */
+  published: number;
   sent: number;
   delivered: number;
   lost: number;
+  /** Acknowledged by the target (PUBACK / PUBCOMP), never delivered by the end of the run. */
+  lostByCloud: number;
+  /** Sent, never acknowledged and never delivered (in flight when the session or run ended; QoS 0). */
+  neverAcknowledged: number;
+  /** Dropped by the device itself, never sent (refused: in-flight cap or send buffer full). */
+  droppedByDevice: number;
   duplicated: number;
   outOfOrder: number;
   tooLate: number;

@@ -72,8 +72,9 @@ function bucketOf(b: TimelineBucket): OutcomeBucket {
 }
 
 function deliveryOf(c: DeliveryCounts): DeliveryCounts {
-  const { sent, delivered, lost, duplicated, outOfOrder, tooLate, foreign } = c;
-  return { sent, delivered, lost, duplicated, outOfOrder, tooLate, foreign };
+  const { published, sent, delivered, lost, lostByCloud, neverAcknowledged, droppedByDevice } = c;
+  const { duplicated, outOfOrder, tooLate, foreign } = c;
+  return { published, sent, delivered, lost, lostByCloud, neverAcknowledged, droppedByDevice, duplicated, outOfOrder, tooLate, foreign };
 }
 
 function workerOf(w: WorkerHealth, first: number): WorkerHealth {

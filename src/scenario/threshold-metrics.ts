@@ -26,6 +26,8 @@ export interface MetricDef {
   latencyKey?: string;
   /** Rate and count metrics: the value and, for rates, the denominator (null = no samples). */
   read?: (r: Results) => { value: number; samples: number } | null;
+  /** Rates: what the share is of, as `herd validate` echoes it ("of attempts started"). */
+  denominator?: string;
   /** Why `read` gave null, when "no samples" would mislead. */
   missing?: (r: Results) => string;
   /** Absent: compare does not show it under this name. */
@@ -90,6 +92,7 @@ export const METRICS: Record<string, MetricDef> = {
   'replay.duration': latency('replay.duration', 'First → last replayed message of a resumed session.'),
   'errors.rate': {
     kind: 'rate',
+    denominator: 'attempts started',
     description: 'Connect attempts that failed or timed out / started attempts (load shedding included; lost sessions are sessions.lostRate).',
     read: (r) => {
       const started = r.attempts.started;
@@ -98,6 +101,7 @@ export const METRICS: Record<string, MetricDef> = {
   },
   'connect.successRate': {
     kind: 'rate',
+    denominator: 'attempts started',
     description: 'succeeded / started attempts (the share every report shows; offline attempts were never sent).',
     read: (r) => (r.attempts.started === 0 ? null : { value: r.attempts.succeeded / r.attempts.started, samples: r.attempts.started }),
   },
@@ -142,11 +146,12 @@ const worstOutage = (description: string, read: (o: Results['outages'][number]) 
   },
 });
 
-function deliveryCount(description: string, key: 'lost' | 'duplicated' | 'outOfOrder' | 'sent'): MetricDef {
+type DeliveryKey = 'lost' | 'lostByCloud' | 'neverAcknowledged' | 'droppedByDevice' | 'duplicated' | 'outOfOrder' | 'sent' | 'published';
+function deliveryCount(description: string, key: DeliveryKey): MetricDef {
   return {
     kind: 'count',
     description,
-    read: (r) => (r.delivery ? { value: r.delivery[key], samples: r.delivery.sent } : null),
+    read: (r) => (r.delivery ? { value: r.delivery[key], samples: r.delivery.published || r.delivery.sent } : null),
     missing: () => 'no telemetry with echo in this scenario',
   };
 }
@@ -156,18 +161,23 @@ Object.assign(METRICS, {
   'recovery.p90': recovery('p90Us', '90%'),
   'recovery.p99': recovery('p99Us', '99%'),
   'recovery.p100': recovery('p100Us', 'all'),
-  'reconnect.attempts.max': worstOutage('Most real attempts a device needed to come back after an outage.', (o) => o.reconnectAttempts.max),
-  'reconnect.attempts.p99': worstOutage('p99 of real attempts per device to come back after an outage.', (o) => o.reconnectAttempts.p99),
+  'reconnect.attempts.max': worstOutage('Most real attempts of one hit device after an outage (one not back: attempts so far).', (o) => o.reconnectAttempts.max),
+  'reconnect.attempts.p99': worstOutage('p99 of real attempts per hit device after an outage (devices not back included).', (o) => o.reconnectAttempts.p99),
   'attempts.peakPerS': count('Most connection attempts started in one second.', (r) => r.storm?.peakAttemptsPerS ?? 0),
   'handshakes.peak': count('Most handshakes in flight at once.', (r) => r.storm?.peakHandshaking ?? 0),
   'attempts.reconnects': count('Attempts after the first per device (retries, reconnects, churn).', (r) => r.attempts.reconnects ?? 0),
   'attempts.gaveUp': count('Devices whose reconnect policy gave up.', (r) => r.attempts.gaveUp ?? 0),
-  'delivery.lost': deliveryCount('Messages published but never received back.', 'lost'),
+  'delivery.lost': deliveryCount('Messages sent but never received back (lostByCloud + neverAcknowledged).', 'lost'),
+  'delivery.lostByCloud': deliveryCount('Messages the target acknowledged (PUBACK / PUBCOMP) and never delivered by the end of the run.', 'lostByCloud'),
+  'delivery.neverAcknowledged': deliveryCount('Messages sent that were never acknowledged nor delivered (in flight when the session or run ended; QoS 0).', 'neverAcknowledged'),
+  'delivery.droppedByDevice': deliveryCount('Messages the device dropped itself and never sent.', 'droppedByDevice'),
+  'delivery.published': deliveryCount('Every message devices meant to publish (with echo): the four buckets add up to it.', 'published'),
   'delivery.duplicated': deliveryCount('Messages received more than once.', 'duplicated'),
   'delivery.outOfOrder': deliveryCount('Messages received after a later one from the same device.', 'outOfOrder'),
   'delivery.sent': deliveryCount('Messages published (with echo).', 'sent'),
   'delivery.lossRate': {
     kind: 'rate',
+    denominator: 'messages sent',
     description: 'lost / sent messages.',
     read: (r) => (r.delivery && r.delivery.sent > 0 ? { value: r.delivery.lossRate, samples: r.delivery.sent } : null),
     missing: (r) => (r.delivery ? 'no messages sent' : 'no telemetry with echo in this scenario'),
@@ -183,6 +193,7 @@ Object.assign(METRICS, {
   },
   'sessions.presentRate': {
     kind: 'rate',
+    denominator: 'successful connects',
     description: 'Share of successful MQTT connects that found their session present.',
     read: (r) => (r.attempts.succeeded === 0 ? null : { value: r.sessions?.presentRate ?? 0, samples: r.attempts.succeeded }),
   },
@@ -194,6 +205,7 @@ Object.assign(METRICS, {
   },
   'sessions.lostRate': {
     kind: 'rate',
+    denominator: 'sessions established',
     description: 'sessions.lost / succeeded attempts (sessions established).',
     read: (r) => (r.attempts.succeeded === 0 ? null : { value: (r.storm?.disconnects ?? 0) / r.attempts.succeeded, samples: r.attempts.succeeded }),
     missing: () => 'no session was established',
@@ -206,6 +218,7 @@ Object.assign(METRICS, {
   },
   'webhook.lossRate': {
     kind: 'rate',
+    denominator: 'messages sent',
     description: 'webhook lost / sent messages.',
     read: (r) => (r.webhook && r.webhook.sent > 0 ? { value: r.webhook.lossRate, samples: r.webhook.sent } : null),
     missing: (r) => (r.webhook ? 'no messages sent' : 'no --webhook-sink in this run'),
@@ -233,6 +246,9 @@ const COMPARED: Record<string, CompareFacts> = {
     notJudged: 'the harness’s own shortfall, not the target’s: see the notes',
   },
   'delivery.lossRate': { group: 'delivery', direction: 'lower', definition: 'messages lost / sent' },
+  'delivery.lostByCloud': { group: 'delivery', direction: 'lower', definition: 'messages the target acknowledged and never delivered / published' },
+  'delivery.neverAcknowledged': { group: 'delivery', direction: 'lower', definition: 'messages never acknowledged nor delivered / published' },
+  'delivery.droppedByDevice': { group: 'delivery', direction: 'lower', definition: 'messages the device dropped itself / published' },
   'attempts.succeeded': context('attempts that connected'),
   'attempts.failed': context('attempts the target refused or reset, shedding included'),
   'attempts.timedOut': context('attempts ended by herd’s connect timeout'),

@@ -65,14 +65,62 @@ function parseOne(metric: string, def: MetricDef, expression: string): Threshold
     if (unit === undefined || unit === '%') return `${JSON.stringify(expression)}: a duration needs a unit (us, ms, s, m, h), e.g. ${example(def.kind)}`;
     bound = n * (UNIT_US[unit] ?? NaN);
   } else if (def.kind === 'rate') {
-    if (unit === '%') bound = n / 100;
-    else if (unit === undefined) bound = n;
-    else return `${JSON.stringify(expression)}: a rate takes % or a fraction, not "${unit}"`;
+    const r = rateBound(expression, n, unit);
+    if (typeof r === 'string') return r;
+    bound = r;
   } else {
     if (unit !== undefined) return `${JSON.stringify(expression)}: ${metric} is a plain number; remove "${unit}"`;
     bound = n;
   }
   return { metric, expression, aggregation, op: opText as Op, bound };
+}
+
+/**
+ * A rate is a share: "5%" or the fraction 0.05. A bare 5 would be 500% and "< 1" is 100% (a k6 user
+ * means 1%), thresholds that can never fail, so a bare number of 1 or more is refused with both spellings.
+ */
+function rateBound(expression: string, n: number, unit: string | undefined): number | string {
+  const quoted = JSON.stringify(expression);
+  if (unit === '%') {
+    if (n < 0 || n > 100) return `${quoted}: a rate is a share between 0% and 100%`;
+    return n / 100;
+  }
+  if (unit !== undefined) return `${quoted}: a rate takes % or a fraction, not "${unit}"`;
+  if (n >= 1) {
+    const all = n === 1 ? ' (or 100% for all)' : '';
+    return `${quoted}: a rate is a share: ${n} would be ${exact(n * 100)}%; write ${n}% or ${exact(n / 100)}${all}`;
+  }
+  if (n < 0) return `${quoted}: a rate is a share between 0 and 1 (or 0% and 100%)`;
+  return n;
+}
+
+/** A number without binary noise: 0.07 * 100 prints 7, not 7.000000000000001. */
+function exact(n: number): string {
+  return String(Number(n.toPrecision(12)));
+}
+
+const AGG_TEXT = (a: Aggregation): string => (a.kind === 'percentile' ? `p(${a.p}) ` : a.kind === 'value' ? '' : `${a.kind} `);
+const TIME_UNITS: [string, number][] = [['h', 3.6e9], ['m', 6e7], ['s', 1e6], ['ms', 1e3]];
+
+/**
+ * How a threshold was read, in the metric's unit, as `herd validate` echoes it:
+ * "errors.rate < 1% of attempts started", "connect.total p(99) < 2s", "attempts.failed == 0".
+ */
+export function describeThreshold(t: Threshold): string {
+  const def = Object.hasOwn(METRICS, t.metric) ? METRICS[t.metric] : undefined;
+  const kind = def?.kind ?? 'count';
+  const timed = (kind === 'duration' && t.aggregation.kind !== 'count') || kind === 'time';
+  let bound: string;
+  if (timed) bound = durationText(t.bound);
+  else if (kind === 'rate') bound = `${exact(t.bound * 100)}%${def?.denominator ? ` of ${def.denominator}` : ''}`;
+  else bound = exact(t.bound);
+  return `${t.metric} ${AGG_TEXT(t.aggregation)}${t.op} ${bound}`;
+}
+
+/** The largest unit the bound is at least one of, exactly (1500ms stays 1.5s, 250µs stays 250µs). */
+function durationText(us: number): string {
+  for (const [unit, size] of TIME_UNITS) if (Math.abs(us) >= size) return `${exact(us / size)}${unit}`;
+  return `${exact(us)}µs`;
 }
 
 function parseAggregation(text: string | undefined, kind: MetricKind): Aggregation | string {

@@ -44,6 +44,11 @@ describe('end-to-end message accounting', () => {
     expect(d.lost).toBe(seededShareCount(0.05, 7, LOSS_SALT.delivery, d.sent));
     expect(d.lost).toBeGreaterThan(0);
     expect(d.delivered + d.lost).toBe(d.sent);
+    // Issue 24: the target PUBACKed every message it dropped, so the whole loss is the cloud's.
+    expect(d.lostByCloud).toBe(seededShareCount(0.05, 7, LOSS_SALT.delivery, d.sent));
+    expect(d.neverAcknowledged).toBe(0);
+    expect(d.droppedByDevice).toBe(0);
+    expect(d.published).toBe(d.sent);
     expect(d.duplicated).toBe(0);
     expect(r.latency['message.publishAck']?.count).toBe(d.sent);
     expect(r.latency['delivery.latency']?.count).toBe(d.delivered);

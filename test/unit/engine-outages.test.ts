@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Failure } from '../../src/protocols/classify.js';
-import { decodeHistogram } from '../../src/metrics/histogram.js';
+import { createHistogram, decodeHistogram } from '../../src/metrics/histogram.js';
 import type { MetricsDelta } from '../../src/metrics/recorder.js';
 import { startEngine, type FakeTarget } from '../helpers/engine.js';
 
@@ -30,7 +30,42 @@ function outage(deltas: MetricsDelta[], i: number): { dropped: number; recovered
   return { dropped, recovered, recoveryUs };
 }
 
+/** Every hit device's attempts for outage `i`, over every delta, as [count, p50, max]. */
+function attemptsPerDevice(deltas: MetricsDelta[], i: number): [number, number, number] {
+  const h = createHistogram();
+  for (const d of deltas) {
+    const enc = d.outages[String(i)]?.attempts;
+    if (enc) h.add(decodeHistogram(enc));
+  }
+  return [h.totalCount, h.getValueAtPercentile(50), h.maxValue];
+}
+
 describe('engine: outage player', () => {
+  it('a device still retrying when the run ends counts in attempts per device with its attempts so far', async () => {
+    // Slot 2 never gets a CONNACK after the outage; slots 0 and 1 come back at their first attempt.
+    const target: FakeTarget = { handshakeUs: (slot, attempt) => (slot === 2 && attempt > 0 ? null : 10_000), pingAnswerUs: () => 5_000, closeUs: 1_000 };
+    const e = startEngine(
+      {
+        devices: 3,
+        device: { keepalive: '30s', connectTimeout: '1s' },
+        reconnect: { policy: 'fixed', delay: '500ms', jitter: 'none' },
+        waves: [{ type: 'spike' }, { type: 'outage', at: '5s', offline: '2s', mode: 'reset' }],
+        hold: '5s',
+      },
+      target,
+    );
+    e.to(20e6);
+    await e.end;
+    expect(e.clock.pending).toBe(0);
+    // Slot 2 opens at 7.0 s, times out at 8.0 s, retries 500 ms later: 8.5, 10.0 and 11.5 s — four
+    // real attempts when teardown comes at 12 s, and never back.
+    expect(e.opened[2]?.map((d) => d.socketOpenUs)).toEqual([0, 7_000_000, 8_500_000, 10_000_000, 11_500_000]);
+    expect(outage(e.deltas, 0)).toMatchObject({ dropped: 3, recovered: 2 });
+    // Three hit devices in the sample: 1, 1 and 4 (not only the two that came back, max 1).
+    expect(attemptsPerDevice(e.deltas, 0)).toEqual([3, 1, 4]);
+  });
+
+
   it('device-side reset: offline attempts until the window ends, then back; recovery from the end', async () => {
     const e = startEngine({
       devices: 4,

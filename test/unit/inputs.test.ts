@@ -136,6 +136,21 @@ describe('validate and doctor size the run as run --scale will', () => {
     expect(r.out).toContain('40000 devices → embedded');
   });
 
+  it('validate echoes each threshold as read and refuses a rate written as a bare 5 (exit 2)', async () => {
+    const r = await cli(['validate', quickstart]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain(
+      '    connect.total p(99) < 1s\n    errors.rate < 1% of attempts started\n' +
+        '    sessions.lostRate < 1% of sessions established\n    attempts.dropped == 0\n',
+    );
+    const file = join(DIR, 'rate5.yaml');
+    writeFileSync(file, 'name: r\ndevices: 3\nwaves: [{type: spike}]\nthresholds:\n  errors.rate: ["< 5"]\n');
+    const bad = await cli(['validate', file]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('thresholds.errors.rate[0]: "< 5": a rate is a share: 5 would be 500%; write 5% or 0.05');
+    expect(bad.out).toBe('');
+  });
+
   it('validate warns (exit 0) when an MQTT 5 persistent session cannot be resumed', async () => {
     const file = join(DIR, 'v5.yaml');
     writeFileSync(file, 'name: v5\ndevices: 3\ndevice: {mqttVersion: 5, sessionExpiry: 1h}\nwaves: [{type: spike}]\n');

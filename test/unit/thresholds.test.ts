@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseThresholds } from '../../src/scenario/threshold-parse.js';
+import { describeThreshold, parseThresholds } from '../../src/scenario/threshold-parse.js';
+import { METRICS } from '../../src/scenario/threshold-metrics.js';
 import { evaluateThresholds } from '../../src/thresholds/evaluate.js';
 import { createHistogram, summarize } from '../../src/metrics/histogram.js';
 import type { Results } from '../../src/results/types.js';
@@ -47,6 +48,50 @@ describe('threshold grammar', () => {
       'thresholds.errors.rate[0]: p(…) applies only to latency metrics',
       'thresholds.errors.rate[1]: "< 2s": a rate takes % or a fraction, not "s"',
     ]);
+  });
+});
+
+describe('rates say their unit (issue 24)', () => {
+  it('refuses a bare rate of 1 or more, saying both ways to write what was meant', () => {
+    const { thresholds, problems } = parseThresholds({
+      'errors.rate': ['< 5', '< 1', '<= 0.999', '< 150%', '> -0.1'],
+      'connect.successRate': ['>= 99.5'],
+    });
+    expect(problems).toEqual([
+      'thresholds.errors.rate[0]: "< 5": a rate is a share: 5 would be 500%; write 5% or 0.05',
+      'thresholds.errors.rate[1]: "< 1": a rate is a share: 1 would be 100%; write 1% or 0.01 (or 100% for all)',
+      'thresholds.errors.rate[3]: "< 150%": a rate is a share between 0% and 100%',
+      'thresholds.errors.rate[4]: "> -0.1": a rate is a share between 0 and 1 (or 0% and 100%)',
+      'thresholds.connect.successRate[0]: ">= 99.5": a rate is a share: 99.5 would be 9950%; write 99.5% or 0.995',
+    ]);
+    expect(thresholds.map((t) => t.bound)).toEqual([0.999]);
+  });
+
+  it('describes each threshold as it was read, rates with their denominator', () => {
+    const { thresholds } = parseThresholds({
+      'errors.rate': ['< 1%', '<= 0.07', '< 100%'],
+      'delivery.lossRate': ['== 0'],
+      'connect.total': ['p(99.9) < 1500ms', 'avg <= 250us', 'count >= 10', 'max < 2m'],
+      'recovery.p99': ['< 90s'],
+      'attempts.failed': ['== 0'],
+    });
+    expect(thresholds.map(describeThreshold)).toEqual([
+      'errors.rate < 1% of attempts started',
+      'errors.rate <= 7% of attempts started',
+      'errors.rate < 100% of attempts started',
+      'delivery.lossRate == 0% of messages sent',
+      'connect.total p(99.9) < 1.5s',
+      'connect.total avg <= 250µs',
+      'connect.total count >= 10',
+      'connect.total max < 2m',
+      'recovery.p99 < 1.5m',
+      'attempts.failed == 0',
+    ]);
+  });
+
+  it('every rate in the catalogue names its denominator', () => {
+    const missing = Object.entries(METRICS).filter(([, d]) => d.kind === 'rate' && !d.denominator).map(([k]) => k);
+    expect(missing).toEqual([]);
   });
 });
 

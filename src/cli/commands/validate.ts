@@ -7,6 +7,7 @@ import { formatUs } from '../../util/duration.js';
 import { sizeOverrides } from '../flags.js';
 import { escapeControl } from '../../util/control-chars.js';
 import { checkRunTargets } from '../../run/targets.js';
+import { describeThreshold } from '../../scenario/threshold-parse.js';
 
 export function registerValidate(program: Command, ctx: CliContext): void {
   program
@@ -26,5 +27,7 @@ export function registerValidate(program: Command, ctx: CliContext): void {
       for (const w of warnings) ctx.stderr.write(`${p.warn('warning:')} ${escapeControl(w, false)}\n`);
       ctx.stdout.write(`  ${s.devices} devices → ${s.target}, ${s.waves.length} wave${s.waves.length === 1 ? '' : 's'}, ` +
         `teardown at ${formatUs(s.durationUs)}, peak ${peakConnectRatePerS(plan)} connects/s, ${thresholds.length} threshold${thresholds.length === 1 ? '' : 's'}\n`);
+      // Each threshold as herd read it, so "< 1" meaning 1% or 100% is never a guess.
+      for (const t of thresholds) ctx.stdout.write(`    ${describeThreshold(t)}\n`);
     });
 }

@@ -10,6 +10,8 @@ export interface Pending {
   awaiting: Await;
   qos: 0 | 1 | 2;
   sentUs: number;
+  /** The owner's number for the message (herd: telemetry seq + 1; 0 = none), handed back on its ack. */
+  tag: number;
 }
 
 export class Inflight {
@@ -23,13 +25,13 @@ export class Inflight {
   }
 
   /** A free packet id for a new outbound exchange, or 0 when `max` are already in flight. */
-  allocate(awaiting: Await, qos: 0 | 1 | 2, sentUs: number): number {
+  allocate(awaiting: Await, qos: 0 | 1 | 2, sentUs: number, tag = 0): number {
     if (this.out.size >= this.max) return 0;
     // At most `max` (≪ 65535) ids are taken, so this finds one within max+1 steps.
     while (this.out.has(this.nextId)) this.nextId = (this.nextId % 65535) + 1;
     const id = this.nextId;
     this.nextId = (this.nextId % 65535) + 1;
-    this.out.set(id, { awaiting, qos, sentUs });
+    this.out.set(id, { awaiting, qos, sentUs, tag });
     return id;
   }
 

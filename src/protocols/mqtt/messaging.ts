@@ -45,11 +45,18 @@ export function subscribe(c: MessagingSession, topics: readonly string[], qos: 0
 }
 
 /** PUBLISH; returns 0 for QoS 0, the packet id for QoS 1/2, or -1 when it could not be sent. */
-export function publish(c: MessagingSession, topic: string, payload: Buffer, qos: 0 | 1 | 2, retain = false): number {
+export function publish(
+  c: MessagingSession,
+  topic: string,
+  payload: Buffer,
+  qos: 0 | 1 | 2,
+  retain = false,
+  tag = 0,
+): number {
   if (c.state !== 'connected') return REFUSED;
   let id = 0;
   if (qos > 0) {
-    id = c.table().allocate(qos === 1 ? AWAIT.PUBACK : AWAIT.PUBREC, qos, c.clock.now());
+    id = c.table().allocate(qos === 1 ? AWAIT.PUBACK : AWAIT.PUBREC, qos, c.clock.now(), tag);
     if (id === 0) return REFUSED;
   }
   const packet: mqtt.IPublishPacket = { cmd: 'publish', topic, payload, qos, dup: false, retain };
@@ -121,7 +128,7 @@ function onPubrec(c: MessagingSession, id: number, reasonCode: number): void {
   if (reasonCode >= 0x80) {
     // MQTT 5: the server refused the message; the exchange ends here.
     t.finish(id);
-    c.ownerRef.onPublished?.(c, id, 2, c.clock.now() - pending.sentUs, reasonCode);
+    c.ownerRef.onPublished?.(c, id, 2, c.clock.now() - pending.sentUs, reasonCode, pending.tag);
     return;
   }
   pending.awaiting = AWAIT.PUBCOMP;
@@ -134,7 +141,8 @@ function onAck(c: MessagingSession, id: number, kind: AckKind, reasonCode: numbe
   const pending = c.inflight?.peek(id, kind);
   if (pending === undefined) return; // late or unknown: nothing waits for it
   c.inflight?.finish(id);
-  c.ownerRef.onPublished?.(c, id, kind === AWAIT.PUBACK ? 1 : 2, c.clock.now() - pending.sentUs, reasonCode);
+  const qos = kind === AWAIT.PUBACK ? 1 : 2;
+  c.ownerRef.onPublished?.(c, id, qos, c.clock.now() - pending.sentUs, reasonCode, pending.tag);
 }
 
 function onSuback(c: MessagingSession, p: mqtt.ISubackPacket): void {
