@@ -41,10 +41,20 @@ regressions. About 90 s per round of both pairs on 2 cores.
   --help`;
 
 function parseFlags(argv) {
-  const o = { pairs: 20, retries: 2, confidence: null, maxMinutes: 90, out: 'bench/out', group: 3, from: null, help: false };
+  const o = {
+    pairs: 20,
+    retries: 2,
+    confidence: null,
+    maxMinutes: 90,
+    out: 'bench/out',
+    group: 3,
+    from: null,
+    help: false,
+  };
   const num = (v, flag, min, max) => {
     const n = Number(v);
-    if (v === undefined || !/^\d+(\.\d+)?$/.test(v) || !(n >= min && n <= max)) throw new Error(`${flag}: expected a number from ${min} to ${max}, got ${JSON.stringify(v)}`);
+    if (v === undefined || !/^\d+(\.\d+)?$/.test(v) || !(n >= min && n <= max))
+      throw new Error(`${flag}: expected a number from ${min} to ${max}, got ${JSON.stringify(v)}`);
     return n;
   };
   for (let i = 0; i < argv.length; i++) {
@@ -68,7 +78,11 @@ const load1 = () => Math.round(os.loadavg()[0] * 100) / 100;
 /** Runs a command to completion (bounded in time); resolves with its exit code and output. */
 function exec(args, timeoutMs) {
   return new Promise((resolvePromise) => {
-    const child = spawn(process.execPath, args, { cwd: repoRoot, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, {
+      cwd: repoRoot,
+      env: { ...process.env, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -95,7 +109,8 @@ function snapshotBuild(workDir) {
 /** quickstart.yaml with the embedded target's handshake cost set. */
 function costScenario(dir, costMs) {
   const text = readFileSync(join(repoRoot, 'scenarios/quickstart.yaml'), 'utf8');
-  if (!/^target: embedded$/m.test(text)) throw new Error('scenarios/quickstart.yaml no longer says `target: embedded`: update bench/compare-noise.js');
+  if (!/^target: embedded$/m.test(text))
+    throw new Error('scenarios/quickstart.yaml no longer says `target: embedded`: update bench/compare-noise.js');
   const path = join(dir, `quickstart-cost-${costMs}.yaml`);
   writeFileSync(path, text.replace(/^target: embedded$/m, `target:\n  embedded: { handshakeCostMs: ${costMs} }`));
   return path;
@@ -109,10 +124,12 @@ async function herdRun(ctx, scenario, label) {
     const r = await exec([ctx.herd, 'run', scenario, '--quiet', '--out', out], RUN_TIMEOUT_MS);
     const dirs = existsSync(out) ? readdirSync(out) : [];
     const results = dirs.length > 0 ? join(out, dirs[0], 'results.json') : null;
-    if (results === null || !existsSync(results)) throw new Error(`herd run ${label} wrote no results (exit ${r.code ?? r.signal}):\n${r.stderr}`);
+    if (results === null || !existsSync(results))
+      throw new Error(`herd run ${label} wrote no results (exit ${r.code ?? r.signal}):\n${r.stderr}`);
     const saturated = JSON.parse(readFileSync(results, 'utf8')).health.saturated === true;
     if (saturated) ctx.saturatedRuns++;
-    if (!saturated || attempt >= ctx.o.retries) return { results, exit: r.code, saturated, loadAtStart, attempts: attempt + 1 };
+    if (!saturated || attempt >= ctx.o.retries)
+      return { results, exit: r.code, saturated, loadAtStart, attempts: attempt + 1 };
     log(`  ${label}: saturated (load ${loadAtStart}), running it again`);
   }
 }
@@ -120,7 +137,15 @@ async function herdRun(ctx, scenario, label) {
 /** `herd compare` of base runs against candidate runs; its verdict, regressions and notes. */
 async function compare(ctx, basePaths, candPaths) {
   const confidence = ctx.o.confidence === null ? [] : ['--confidence', ctx.o.confidence];
-  const args = [ctx.herd, 'compare', ...basePaths, ...(candPaths.length === 1 && basePaths.length === 1 ? candPaths : ['--candidate', ...candPaths]), '--format', 'json', ...confidence];
+  const args = [
+    ctx.herd,
+    'compare',
+    ...basePaths,
+    ...(candPaths.length === 1 && basePaths.length === 1 ? candPaths : ['--candidate', ...candPaths]),
+    '--format',
+    'json',
+    ...confidence,
+  ];
   const c = await exec(args, 60_000);
   if (c.code !== 0 && c.code !== 1) throw new Error(`herd compare exited ${c.code}:\n${c.stderr}`);
   const cmp = JSON.parse(c.stdout);
@@ -144,7 +169,14 @@ function describe(row) {
 async function pair(ctx, kind, scenarioA, scenarioB, index) {
   const a = await herdRun(ctx, scenarioA, `${kind}-${index}-a`);
   const b = await herdRun(ctx, scenarioB, `${kind}-${index}-b`);
-  const row = { kind, index, runs: [a.results, b.results], load: [a.loadAtStart, b.loadAtStart], saturated: a.saturated || b.saturated, ...(await compare(ctx, [a.results], [b.results])) };
+  const row = {
+    kind,
+    index,
+    runs: [a.results, b.results],
+    load: [a.loadAtStart, b.loadAtStart],
+    saturated: a.saturated || b.saturated,
+    ...(await compare(ctx, [a.results], [b.results])),
+  };
   log(describe(row));
   return row;
 }
@@ -155,7 +187,17 @@ async function groups(ctx, rows, kind, size) {
   const out = [];
   for (let i = 0; i + size <= mine.length; i += size) {
     const g = mine.slice(i, i + size);
-    const row = { kind, index: `${g[0].index}–${g[g.length - 1].index}`, load: null, saturated: g.some((r) => r.saturated), ...(await compare(ctx, g.map((r) => r.runs[0]), g.map((r) => r.runs[1]))) };
+    const row = {
+      kind,
+      index: `${g[0].index}–${g[g.length - 1].index}`,
+      load: null,
+      saturated: g.some((r) => r.saturated),
+      ...(await compare(
+        ctx,
+        g.map((r) => r.runs[0]),
+        g.map((r) => r.runs[1]),
+      )),
+    };
     log(`  ${size} vs ${size} ${describe(row)}`);
     out.push(row);
   }
@@ -168,14 +210,28 @@ async function fromEarlier(ctx, dir) {
   for (const name of readdirSync(dir).sort()) {
     const m = /^\d+-(identical|cost1to3)-(\d+)-(a|b)$/.exec(name);
     const sub = m ? readdirSync(join(dir, name)) : [];
-    if (m && sub.length > 0) last.set(`${m[1]}-${m[2]}-${m[3]}`, { path: join(dir, name, sub[0], 'results.json'), kind: m[1], index: Number(m[2]) });
+    if (m && sub.length > 0)
+      last.set(`${m[1]}-${m[2]}-${m[3]}`, {
+        path: join(dir, name, sub[0], 'results.json'),
+        kind: m[1],
+        index: Number(m[2]),
+      });
   }
   const rows = [];
-  for (const [key, a] of [...last].filter(([k]) => k.endsWith('-a')).sort((x, y) => x[1].index - y[1].index || x[1].kind.localeCompare(y[1].kind))) {
+  for (const [key, a] of [...last]
+    .filter(([k]) => k.endsWith('-a'))
+    .sort((x, y) => x[1].index - y[1].index || x[1].kind.localeCompare(y[1].kind))) {
     const b = last.get(key.replace(/-a$/, '-b'));
     if (b === undefined) continue;
     const saturated = [a.path, b.path].some((p) => JSON.parse(readFileSync(p, 'utf8')).health.saturated === true);
-    const row = { kind: a.kind, index: a.index, runs: [a.path, b.path], load: null, saturated, ...(await compare(ctx, [a.path], [b.path])) };
+    const row = {
+      kind: a.kind,
+      index: a.index,
+      runs: [a.path, b.path],
+      load: null,
+      saturated,
+      ...(await compare(ctx, [a.path], [b.path])),
+    };
     log(describe(row));
     rows.push(row);
   }
@@ -184,7 +240,12 @@ async function fromEarlier(ctx, dir) {
 
 function summarize(rows, kind) {
   const mine = rows.filter((r) => r.kind === kind);
-  return { pairs: mine.length, regressed: mine.filter((r) => r.regressed).length, withSaturatedRun: mine.filter((r) => r.saturated).length, busier: mine.filter((r) => r.busier).length };
+  return {
+    pairs: mine.length,
+    regressed: mine.filter((r) => r.regressed).length,
+    withSaturatedRun: mine.filter((r) => r.saturated).length,
+    busier: mine.filter((r) => r.busier).length,
+  };
 }
 
 async function main() {
@@ -203,7 +264,13 @@ async function main() {
   const outDir = resolve(repoRoot, o.out);
   const workDir = join(outDir, `compare-noise-${stamp}`);
   mkdirSync(workDir, { recursive: true });
-  const ctx = { o, workDir, herd: o.from === null ? snapshotBuild(workDir) : join(repoRoot, 'bin/herd.js'), seq: 0, saturatedRuns: 0 };
+  const ctx = {
+    o,
+    workDir,
+    herd: o.from === null ? snapshotBuild(workDir) : join(repoRoot, 'bin/herd.js'),
+    seq: 0,
+    saturatedRuns: 0,
+  };
   const deadline = Date.now() + o.maxMinutes * 60_000;
   const loadBefore = os.loadavg();
   const started = Date.now();
@@ -225,7 +292,10 @@ async function main() {
       rows.push(await pair(ctx, 'cost1to3', cost1, cost3, i));
     }
   }
-  const grouped = o.group > 1 ? [...(await groups(ctx, rows, 'identical', o.group)), ...(await groups(ctx, rows, 'cost1to3', o.group))] : [];
+  const grouped =
+    o.group > 1
+      ? [...(await groups(ctx, rows, 'identical', o.group)), ...(await groups(ctx, rows, 'cost1to3', o.group))]
+      : [];
   const identical = summarize(rows, 'identical');
   const cost = summarize(rows, 'cost1to3');
   const gIdentical = summarize(grouped, 'identical');
@@ -235,7 +305,13 @@ async function main() {
     bench: 'compare-noise',
     date: new Date().toISOString(),
     minutes: Math.round((Date.now() - started) / 600) / 100,
-    machine: { cpus: os.availableParallelism(), cpuModel: os.cpus()[0]?.model ?? 'unknown', node: process.version, loadBefore, loadAfter: os.loadavg() },
+    machine: {
+      cpus: os.availableParallelism(),
+      cpuModel: os.cpus()[0]?.model ?? 'unknown',
+      node: process.version,
+      loadBefore,
+      loadAfter: os.loadavg(),
+    },
     options: o,
     saturatedRunsRerun: ctx.saturatedRuns,
     identical,
@@ -255,7 +331,11 @@ async function main() {
     [
       '',
       `identical pairs reported as regressions: ${identical.regressed}/${identical.pairs}; handshakeCost 1→3 reported: ${cost.regressed}/${cost.pairs}`,
-      ...(o.group > 1 ? [`${o.group} runs per side (the same runs, disjoint groups): identical reported: ${gIdentical.regressed}/${gIdentical.pairs}; handshakeCost 1→3 reported: ${gCost.regressed}/${gCost.pairs}`] : []),
+      ...(o.group > 1
+        ? [
+            `${o.group} runs per side (the same runs, disjoint groups): identical reported: ${gIdentical.regressed}/${gIdentical.pairs}; handshakeCost 1→3 reported: ${gCost.regressed}/${gCost.pairs}`,
+          ]
+        : []),
       loadLine,
       `runs herd flagged saturated${o.from === null ? ` (rerun up to ${o.retries}×): ${ctx.saturatedRuns}` : ''}; pairs still holding a saturated run: identical ${identical.withSaturatedRun}, 1→3 ${cost.withSaturatedRun}`,
       `pairs where compare noted the machine was busier on one side: identical ${identical.busier}, 1→3 ${cost.busier}`,

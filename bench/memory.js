@@ -43,7 +43,6 @@ const INFLIGHT = 64;
 const WORKERS = 2;
 const log = (m) => process.stderr.write(`${m}\n`);
 
-
 /** Fresh addresses: ≥ 2, ≤ 8,000 connections each (bench/lib/sources.js). */
 const takeSources = (n) => pool.take(n);
 
@@ -54,8 +53,19 @@ async function measureHerd(factory, engine, devices, runDir) {
   log(`  sources ${sources.join(', ')}: ${formatTimeWait(tw)}`);
   const r = await withBroker(factory, (t) =>
     runHerd({
-      repoRoot, probePath: join(repoRoot, 'bench/lib/probe.js'), runDir, target: t, devices, ratePerS: 100_000, holdMs,
-      workers: WORKERS, maxHandshakes: INFLIGHT / WORKERS, sources, timeoutMs: 180_000, gcSamples: true, engine,
+      repoRoot,
+      probePath: join(repoRoot, 'bench/lib/probe.js'),
+      runDir,
+      target: t,
+      devices,
+      ratePerS: 100_000,
+      holdMs,
+      workers: WORKERS,
+      maxHandshakes: INFLIGHT / WORKERS,
+      sources,
+      timeoutMs: 180_000,
+      gcSamples: true,
+      engine,
       env: snapshot ? { HERD_BENCH_HEAP_SNAPSHOT: '1' } : {},
     }),
   );
@@ -76,7 +86,10 @@ async function measureHerd(factory, engine, devices, runDir) {
     spaces: g?.heapSpacesPhysicalBytesPerConnection ?? null,
     // Totals (bytes) for the marginal figure.
     gcRssTotal: g === null ? null : g.rssBytesPerConnection * held,
-    endRssTotal: snapshot || r.memory.endOfHoldRssBytesPerConnection === null ? null : r.memory.endOfHoldRssBytesPerConnection * held,
+    endRssTotal:
+      snapshot || r.memory.endOfHoldRssBytesPerConnection === null
+        ? null
+        : r.memory.endOfHoldRssBytesPerConnection * held,
     heapUsedTotal: g === null ? null : g.heapUsedBytesPerConnection * held,
     snapshots: r.heapSnapshots ?? [],
     setupHeap: r.setupPerDevice?.heapUsedBytes ?? null,
@@ -93,9 +106,26 @@ async function measureC(ref, factory, n, i) {
   const sources = takeSources(n);
   log(`  sources ${sources.join(', ')}: ${formatTimeWait(timeWaitBy(sources))}`);
   const r = await withBroker(factory, (t) =>
-    runReference(ref.binary, { target: t, count: n, inflight: INFLIGHT, sources, holdMs: 2_000, prefix: `mref${n}-${i}`, timeoutMs: 120_000 }),
+    runReference(ref.binary, {
+      target: t,
+      count: n,
+      inflight: INFLIGHT,
+      sources,
+      holdMs: 2_000,
+      prefix: `mref${n}-${i}`,
+      timeoutMs: 120_000,
+    }),
   );
-  return { held: r.held, cpuUs: r.cpuUsPerConnection, rss: r.bytesPerHeldConnection, endRss: r.bytesPerHeldConnection, gcRss: r.bytesPerHeldConnection, gcRssTotal: r.rssHeldBytes - r.rssBeforeBytes, endRssTotal: r.rssHeldBytes - r.rssBeforeBytes, succeeded: r.succeeded };
+  return {
+    held: r.held,
+    cpuUs: r.cpuUsPerConnection,
+    rss: r.bytesPerHeldConnection,
+    endRss: r.bytesPerHeldConnection,
+    gcRss: r.bytesPerHeldConnection,
+    gcRssTotal: r.rssHeldBytes - r.rssBeforeBytes,
+    endRssTotal: r.rssHeldBytes - r.rssBeforeBytes,
+    succeeded: r.succeeded,
+  };
 }
 
 const med = (xs) => {
@@ -104,7 +134,26 @@ const med = (xs) => {
 };
 const f0 = (x) => (x === null || x === undefined ? '—' : Math.round(x).toLocaleString('en-US'));
 const ratio = (a, b) => (a === null || b === null || !b ? 'n/a' : `${(a / b).toFixed(1)}×`);
-const KEYS = ['held', 'rss', 'endRss', 'gcRss', 'heapUsed', 'heapTotal', 'external', 'mallocInUse', 'mallocHeld', 'anon', 'gcRssTotal', 'endRssTotal', 'heapUsedTotal', 'succeeded', 'cpuUs', 'setupHeap', 'setupExternal', 'setupRss'];
+const KEYS = [
+  'held',
+  'rss',
+  'endRss',
+  'gcRss',
+  'heapUsed',
+  'heapTotal',
+  'external',
+  'mallocInUse',
+  'mallocHeld',
+  'anon',
+  'gcRssTotal',
+  'endRssTotal',
+  'heapUsedTotal',
+  'succeeded',
+  'cpuUs',
+  'setupHeap',
+  'setupExternal',
+  'setupRss',
+];
 
 async function main() {
   const bin = findMosquitto();
@@ -113,7 +162,8 @@ async function main() {
     return 2;
   }
   const want = clients.filter((c) => {
-    if (c === 'native' && loadNative() === null) return log(`bench/memory: SKIP herd-native: ${nativeUnavailable()}`), false;
+    if (c === 'native' && loadNative() === null)
+      return (log(`bench/memory: SKIP herd-native: ${nativeUnavailable()}`), false);
     return true;
   });
   const ref = want.includes('c') ? buildReference(repoRoot) : { skipped: 'not asked for' };
@@ -135,29 +185,46 @@ async function main() {
       }
     }
     rows[n] = Object.fromEntries(
-      Object.entries(runs).map(([c, rs]) => [c, { ...Object.fromEntries(KEYS.map((k) => [k, med(rs.map((r) => r[k]))])), spaces: rs.at(-1).spaces ?? null, errors: rs.at(-1).errors ?? null }]),
+      Object.entries(runs).map(([c, rs]) => [
+        c,
+        {
+          ...Object.fromEntries(KEYS.map((k) => [k, med(rs.map((r) => r[k]))])),
+          spaces: rs.at(-1).spaces ?? null,
+          errors: rs.at(-1).errors ?? null,
+        },
+      ]),
     );
-    for (const [c, rs] of Object.entries(runs)) if (rs.at(-1).snapshots?.length) snapshots[`${n}-${c}`] = { files: rs.at(-1).snapshots, held: rs.at(-1).held };
+    for (const [c, rs] of Object.entries(runs))
+      if (rs.at(-1).snapshots?.length) snapshots[`${n}-${c}`] = { files: rs.at(-1).snapshots, held: rs.at(-1).held };
   }
   const load1 = loadavg()[0];
 
-  console.log(`\nmemory per held idle connection — ${factory.label} ${factory.version}, loopback, ${INFLIGHT} in flight (herd: ${WORKERS} workers), fresh source addresses per run (≥ 2, ≤ 8,000 connections each), medians of ${repeats}`);
+  console.log(
+    `\nmemory per held idle connection — ${factory.label} ${factory.version}, loopback, ${INFLIGHT} in flight (herd: ${WORKERS} workers), fresh source addresses per run (≥ 2, ≤ 8,000 connections each), medians of ${repeats}`,
+  );
   console.log(`load average (1 min) ${load0.toFixed(2)} before, ${load1.toFixed(2)} after`);
-  if (process.env.HERD_BENCH_V8_FLAGS) console.log(`experiment: workers ran with V8 flags ${process.env.HERD_BENCH_V8_FLAGS} (HERD_BENCH_V8_FLAGS)`);
+  if (process.env.HERD_BENCH_V8_FLAGS)
+    console.log(`experiment: workers ran with V8 flags ${process.env.HERD_BENCH_V8_FLAGS} (HERD_BENCH_V8_FLAGS)`);
   if (process.env.NODE_OPTIONS) console.log(`NODE_OPTIONS: ${process.env.NODE_OPTIONS}`);
   console.log('\nbytes per held connection (herd: Σ workers, after a forced GC at "go" and with every session held):');
-  console.log('| devices | client | held | RSS (no forced GC) | RSS at the hold’s end | RSS after GC | vs C | live JS heap | V8 committed | external | malloc in use | malloc from kernel | anonymous | CPU µs/conn |');
+  console.log(
+    '| devices | client | held | RSS (no forced GC) | RSS at the hold’s end | RSS after GC | vs C | live JS heap | V8 committed | external | malloc in use | malloc from kernel | anonymous | CPU µs/conn |',
+  );
   console.log('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const n of sizes) {
     const r = rows[n];
     for (const [c, x] of Object.entries(r)) {
       const name = c === 'c' ? 'C reference' : `herd-${c}`;
-      console.log(`| ${n.toLocaleString('en-US')} | ${name} | ${f0(x.held)} | ${f0(x.rss)} | ${f0(x.endRss)} | ${f0(x.gcRss)} | ${ratio(x.gcRss, r.c?.gcRss ?? null)} | ${f0(x.heapUsed)} | ${f0(x.heapTotal)} | ${f0(x.external)} | ${f0(x.mallocInUse)} | ${f0(x.mallocHeld)} | ${f0(x.anon)} | ${x.cpuUs === null ? '—' : x.cpuUs.toFixed(0)} |`);
+      console.log(
+        `| ${n.toLocaleString('en-US')} | ${name} | ${f0(x.held)} | ${f0(x.rss)} | ${f0(x.endRss)} | ${f0(x.gcRss)} | ${ratio(x.gcRss, r.c?.gcRss ?? null)} | ${f0(x.heapUsed)} | ${f0(x.heapTotal)} | ${f0(x.external)} | ${f0(x.mallocInUse)} | ${f0(x.mallocHeld)} | ${f0(x.anon)} | ${x.cpuUs === null ? '—' : x.cpuUs.toFixed(0)} |`,
+      );
     }
   }
   if (sizes.length >= 2) {
     const [a, b] = [sizes[0], sizes.at(-1)];
-    console.log(`\nmarginal bytes per held connection, ${a.toLocaleString('en-US')} → ${b.toLocaleString('en-US')} (what one more session costs, without a run's fixed memory):`);
+    console.log(
+      `\nmarginal bytes per held connection, ${a.toLocaleString('en-US')} → ${b.toLocaleString('en-US')} (what one more session costs, without a run's fixed memory):`,
+    );
     for (const c of Object.keys(rows[b])) {
       const x = rows[a][c];
       const y = rows[b][c];
@@ -165,27 +232,43 @@ async function main() {
       const slope = (k) => (y[k] !== null && x[k] !== null ? (y[k] - x[k]) / (y.held - x.held) : null);
       const dEnd = slope('endRssTotal');
       const dHeap = slope('heapUsedTotal');
-      console.log(`  ${(c === 'c' ? 'C reference' : `herd-${c}`).padEnd(12)} RSS after GC ${f0(slope('gcRssTotal'))} B${dEnd === null ? '' : ` · RSS at the hold’s end ${f0(dEnd)} B`}${dHeap === null ? '' : ` · live JS heap ${f0(dHeap)} B`}`);
+      console.log(
+        `  ${(c === 'c' ? 'C reference' : `herd-${c}`).padEnd(12)} RSS after GC ${f0(slope('gcRssTotal'))} B${dEnd === null ? '' : ` · RSS at the hold’s end ${f0(dEnd)} B`}${dHeap === null ? '' : ` · live JS heap ${f0(dHeap)} B`}`,
+      );
     }
   }
-  console.log('\nset up before the origin, per planned device (the runner: per-slot rows, fleet; not in the figures above):');
+  console.log(
+    '\nset up before the origin, per planned device (the runner: per-slot rows, fleet; not in the figures above):',
+  );
   for (const n of sizes) {
     for (const c of ['js', 'native']) {
       const x = rows[n][c];
-      if (x) console.log(`  ${n.toLocaleString('en-US')} herd-${c.padEnd(6)} live JS heap ${f0(x.setupHeap)} B · external ${f0(x.setupExternal)} B · RSS ${f0(x.setupRss)} B`);
+      if (x)
+        console.log(
+          `  ${n.toLocaleString('en-US')} herd-${c.padEnd(6)} live JS heap ${f0(x.setupHeap)} B · external ${f0(x.setupExternal)} B · RSS ${f0(x.setupRss)} B`,
+        );
     }
   }
   const big = rows[sizes.at(-1)];
   console.log(`\nV8 heap spaces, resident bytes per held connection at ${sizes.at(-1).toLocaleString('en-US')}:`);
   for (const c of ['js', 'native']) {
     const sp = big[c]?.spaces;
-    if (sp) console.log(`  herd-${c.padEnd(6)} ${Object.entries(sp).filter(([, v]) => Math.abs(v) >= 1).map(([k, v]) => `${k} ${f0(v)}`).join(' · ')}`);
+    if (sp)
+      console.log(
+        `  herd-${c.padEnd(6)} ${Object.entries(sp)
+          .filter(([, v]) => Math.abs(v) >= 1)
+          .map(([k, v]) => `${k} ${f0(v)}`)
+          .join(' · ')}`,
+      );
   }
   for (const [key, s] of Object.entries(snapshots)) {
     console.log(`\nheap snapshot ${key} (one worker of ${WORKERS}; per its ${f0(s.held / WORKERS)} sessions):`);
     for (const line of formatSummary(summariseSnapshot(s.files[0]), s.held / WORKERS, 20)) console.log(line);
   }
-  const goal = (label, x, limit) => console.log(`  ${x === null || x === undefined ? 'not measured' : x <= limit ? 'reached    ' : 'NOT reached'}  ${label}${x === null || x === undefined ? '' : ` (${f0(x)} B)`}`);
+  const goal = (label, x, limit) =>
+    console.log(
+      `  ${x === null || x === undefined ? 'not measured' : x <= limit ? 'reached    ' : 'NOT reached'}  ${label}${x === null || x === undefined ? '' : ` (${f0(x)} B)`}`,
+    );
   console.log(`\ngoals (issue 17, at ${sizes.at(-1).toLocaleString('en-US')}, RSS after GC):`);
   goal('native ≤ 1 KB per held idle connection', big.native?.gcRss, 1024);
   goal('js ≤ 3 KB per held idle connection', big.js?.gcRss, 3072);

@@ -50,13 +50,23 @@ const INFLIGHT = 64;
 const WORKERS = 2;
 const log = (m) => process.stderr.write(`${m}\n`);
 
-
 async function herdCeiling(factory, engine, devices, runDir) {
   mkdirSync(runDir, { recursive: true });
   return withBroker(factory, (t) =>
     runHerd({
-      repoRoot, probePath: join(repoRoot, 'bench/lib/probe.js'), runDir, target: t, devices, ratePerS: 100_000, holdMs: 11_000,
-      workers: WORKERS, maxHandshakes: INFLIGHT / WORKERS, sources: sourcesFor(engine, devices), timeoutMs: 180_000, gcSamples: true, engine,
+      repoRoot,
+      probePath: join(repoRoot, 'bench/lib/probe.js'),
+      runDir,
+      target: t,
+      devices,
+      ratePerS: 100_000,
+      holdMs: 11_000,
+      workers: WORKERS,
+      maxHandshakes: INFLIGHT / WORKERS,
+      sources: sourcesFor(engine, devices),
+      timeoutMs: 180_000,
+      gcSamples: true,
+      engine,
     }),
   );
 }
@@ -65,14 +75,30 @@ async function spikeLag(factory, engine) {
   return withBroker(factory, async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'herd-native-spike-'));
     const path = join(dir, 'spike.yaml');
-    writeFileSync(path, `name: native-spike\ntarget: ${t.url}\ndevices: ${spikeDevices}\ndevice: { keepalive: 600s, connectTimeout: 10s, engine: ${engine} }\nwaves:\n  - { type: spike }\nhold: 11s\n`);
+    writeFileSync(
+      path,
+      `name: native-spike\ntarget: ${t.url}\ndevices: ${spikeDevices}\ndevice: { keepalive: 600s, connectTimeout: 10s, engine: ${engine} }\nwaves:\n  - { type: spike }\nhold: 11s\n`,
+    );
     const c = new Coordinator({
-      runId: `spike-${engine}`, scenario: loadScenario(path).resolved, targets: [[t.url]], workers: WORKERS, shard: { index: 0, count: 1 },
-      startAtMs: null, sourceIps: sourcesFor(engine, spikeDevices), maxHandshakesInFlight: 0, maxPacketBytes: 64 * 1024, onWorkerFailure: 'abort', warmUp: true,
+      runId: `spike-${engine}`,
+      scenario: loadScenario(path).resolved,
+      targets: [[t.url]],
+      workers: WORKERS,
+      shard: { index: 0, count: 1 },
+      startAtMs: null,
+      sourceIps: sourcesFor(engine, spikeDevices),
+      maxHandshakesInFlight: 0,
+      maxPacketBytes: 64 * 1024,
+      onWorkerFailure: 'abort',
+      warmUp: true,
     });
     const o = await c.run();
     const lat = o.aggregate.latency();
-    return { lagP50Us: lat['connect.scheduleLag'].p50Us, lagP99Us: lat['connect.scheduleLag'].p99Us, ok: o.aggregate.totals.succeeded };
+    return {
+      lagP50Us: lat['connect.scheduleLag'].p50Us,
+      lagP99Us: lat['connect.scheduleLag'].p99Us,
+      ok: o.aggregate.totals.succeeded,
+    };
   });
 }
 
@@ -101,7 +127,19 @@ async function main() {
     for (let i = 0; i < repeats; i++) {
       if ('binary' in ref) {
         log(`[${n}] C reference ${i + 1}/${repeats}`);
-        runs.c.push(await withBroker(factory, (t) => runReference(ref.binary, { target: t, count: n, inflight: INFLIGHT, sources: sourcesFor('c', n), holdMs: 2_000, prefix: `nref${n}-${i}`, timeoutMs: 120_000 })));
+        runs.c.push(
+          await withBroker(factory, (t) =>
+            runReference(ref.binary, {
+              target: t,
+              count: n,
+              inflight: INFLIGHT,
+              sources: sourcesFor('c', n),
+              holdMs: 2_000,
+              prefix: `nref${n}-${i}`,
+              timeoutMs: 120_000,
+            }),
+          ),
+        );
       }
       for (const engine of loadNative() === null ? ['js'] : ['js', 'native']) {
         log(`[${n}] herd-${engine} ${i + 1}/${repeats}`);
@@ -135,26 +173,44 @@ async function main() {
   }
   const load1 = loadavg()[0];
 
-  console.log(`\nnative storm core vs JavaScript path vs C reference — ${factory.label} ${factory.version}, loopback, ${INFLIGHT} in flight, fresh source addresses per run (C and native 2, js 1 per ${JS_PER_ADDRESS.toLocaleString('en-US')}), medians of ${repeats}`);
-  console.log(`load average (1 min) ${load0.toFixed(2)} before, ${load1.toFixed(2)} after, on ${(await import('node:os')).cpus().length} cores`);
-  console.log('\n| devices | client | handshakes/s | vs C | client CPU µs/conn | RSS bytes/held conn | live JS heap bytes/held conn | succeeded |');
+  console.log(
+    `\nnative storm core vs JavaScript path vs C reference — ${factory.label} ${factory.version}, loopback, ${INFLIGHT} in flight, fresh source addresses per run (C and native 2, js 1 per ${JS_PER_ADDRESS.toLocaleString('en-US')}), medians of ${repeats}`,
+  );
+  console.log(
+    `load average (1 min) ${load0.toFixed(2)} before, ${load1.toFixed(2)} after, on ${(await import('node:os')).cpus().length} cores`,
+  );
+  console.log(
+    '\n| devices | client | handshakes/s | vs C | client CPU µs/conn | RSS bytes/held conn | live JS heap bytes/held conn | succeeded |',
+  );
   console.log('|---:|---|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) {
     for (const x of [r.c, r.js, r.native].filter(Boolean)) {
-      console.log(`| ${r.n.toLocaleString('en-US')} | ${x.client} | ${f0(x.perS)} | ${ratio(x.perS, r.c.perS)} | ${x.cpuUs === null ? 'n/a' : x.cpuUs.toFixed(1)} | ${f0(x.bytes)} | ${x.heapBytes === null ? '—' : f0(x.heapBytes)} | ${f0(x.ok)} |`);
+      console.log(
+        `| ${r.n.toLocaleString('en-US')} | ${x.client} | ${f0(x.perS)} | ${ratio(x.perS, r.c.perS)} | ${x.cpuUs === null ? 'n/a' : x.cpuUs.toFixed(1)} | ${f0(x.bytes)} | ${x.heapBytes === null ? '—' : f0(x.heapBytes)} | ${f0(x.ok)} |`,
+      );
     }
-    if (r.native) console.log(`|  | native / js | ${ratio(r.native.perS, r.js.perS)}× | | ${ratio(r.native.cpuUs, r.js.cpuUs)}× | ${ratio(r.native.bytes, r.js.bytes)}× | ${ratio(r.native.heapBytes, r.js.heapBytes)}× | |`);
+    if (r.native)
+      console.log(
+        `|  | native / js | ${ratio(r.native.perS, r.js.perS)}× | | ${ratio(r.native.cpuUs, r.js.cpuUs)}× | ${ratio(r.native.bytes, r.js.bytes)}× | ${ratio(r.native.heapBytes, r.js.heapBytes)}× | |`,
+      );
   }
   console.log(`\n${spikeDevices}-device spike at t = 0 (warm start on), schedule lag:`);
-  for (const [engine, s] of Object.entries(spikes)) console.log(`  herd-${engine.padEnd(6)} p50 ${(s.lagP50Us / 1000).toFixed(1)} ms  p99 ${(s.lagP99Us / 1000).toFixed(1)} ms  (${s.ok} connected)`);
+  for (const [engine, s] of Object.entries(spikes))
+    console.log(
+      `  herd-${engine.padEnd(6)} p50 ${(s.lagP50Us / 1000).toFixed(1)} ms  p99 ${(s.lagP99Us / 1000).toFixed(1)} ms  (${s.ok} connected)`,
+    );
   const at = (n) => rows.find((r) => r.n === n)?.native ?? null;
-  const goal = (label, ok) => console.log(`  ${ok === null ? 'not measured' : ok ? 'reached    ' : 'NOT reached'}  ${label}`);
+  const goal = (label, ok) =>
+    console.log(`  ${ok === null ? 'not measured' : ok ? 'reached    ' : 'NOT reached'}  ${label}`);
   console.log('\ngoals (issue 17, this machine):');
   goal('native ≥ 25,000 handshakes/s at 15k', at(15000) ? at(15000).perS >= 25_000 : null);
   goal('native ≥ 20,000 handshakes/s at 5k', at(5000) ? at(5000).perS >= 20_000 : null);
   goal('native ≤ 1 KB per held idle connection', at(15000) ? at(15000).bytes <= 1024 : null);
   const js15 = rows.find((r) => r.n === 15000)?.js ?? null;
-  goal('js ≤ 3 KB per held idle connection (bench/memory.js splits where the bytes go)', js15 && js15.bytes !== null ? js15.bytes <= 3072 : null);
+  goal(
+    'js ≤ 3 KB per held idle connection (bench/memory.js splits where the bytes go)',
+    js15 && js15.bytes !== null ? js15.bytes <= 3072 : null,
+  );
   writeSummary(workDir, { load0, load1, rows, spikes });
   return 0;
 }

@@ -67,7 +67,8 @@ async function main() {
   const factories = [];
   if (o.targets.includes('mosquitto')) {
     const bin = findMosquitto();
-    if (bin === null) log('bench: SKIP Mosquitto: not installed (apt-get install -y mosquitto); measuring the embedded target only');
+    if (bin === null)
+      log('bench: SKIP Mosquitto: not installed (apt-get install -y mosquitto); measuring the embedded target only');
     else factories.push(mosquittoFactory(bin));
   }
   if (o.targets.includes('embedded')) factories.push(embeddedFactory(snapshot));
@@ -106,7 +107,8 @@ async function main() {
  * Packages still resolve from the repository's node_modules (Node walks up from the copy).
  */
 function snapshotBuild(workDir) {
-  if (!existsSync(join(repoRoot, 'dist/cli/main.js'))) throw new Error('dist/ is missing: run `npm run build` first (npm run bench does)');
+  if (!existsSync(join(repoRoot, 'dist/cli/main.js')))
+    throw new Error('dist/ is missing: run `npm run build` first (npm run bench does)');
   const snap = join(workDir, 'build');
   mkdirSync(snap, { recursive: true });
   for (const p of ['dist', 'bin', 'package.json']) cpSync(join(repoRoot, p), join(snap, p), { recursive: true });
@@ -128,12 +130,33 @@ async function withTarget(factory, fn) {
 async function benchTarget(ctx, factory) {
   const { o } = ctx;
   const notes = [];
-  const out = { kind: factory.kind, label: factory.label, version: factory.version, reference: null, herd: null, notes, error: null };
+  const out = {
+    kind: factory.kind,
+    label: factory.label,
+    version: factory.version,
+    reference: null,
+    herd: null,
+    notes,
+    error: null,
+  };
   const timeLeft = () => Date.now() < ctx.deadline;
   const herdRun = (t, spec) => {
-    const runDir = join(ctx.workDir, `${String(++ctx.seq).padStart(3, '0')}-${factory.kind}-herd-${spec.devices}-at-${spec.ratePerS}`);
+    const runDir = join(
+      ctx.workDir,
+      `${String(++ctx.seq).padStart(3, '0')}-${factory.kind}-herd-${spec.devices}-at-${spec.ratePerS}`,
+    );
     mkdirSync(runDir, { recursive: true });
-    return runHerd({ repoRoot: ctx.snapshot, probePath: join(repoRoot, 'bench/lib/probe.js'), runDir, target: t, workers: o.workers, sources: ctx.pool.take(spec.devices), timeoutMs: HERD_RUN_TIMEOUT_MS, maxHandshakes: 0, ...spec });
+    return runHerd({
+      repoRoot: ctx.snapshot,
+      probePath: join(repoRoot, 'bench/lib/probe.js'),
+      runDir,
+      target: t,
+      workers: o.workers,
+      sources: ctx.pool.take(spec.devices),
+      timeoutMs: HERD_RUN_TIMEOUT_MS,
+      maxHandshakes: 0,
+      ...spec,
+    });
   };
   const memPoints = [...new Set([Math.min(10_000, o.maxConnections), o.maxConnections])];
   try {
@@ -141,12 +164,19 @@ async function benchTarget(ctx, factory) {
     if ('binary' in ctx.ref) {
       const runs = [];
       for (let i = 0; i < o.repeats && timeLeft(); i++) {
-        log(`[${factory.kind}] C reference ceiling ${i + 1}/${o.repeats}: ${o.maxConnections} connections, ${o.inflight} in flight`);
+        log(
+          `[${factory.kind}] C reference ceiling ${i + 1}/${o.repeats}: ${o.maxConnections} connections, ${o.inflight} in flight`,
+        );
         runs.push(await withTarget(factory, (t) => refRun(ctx, t, o.maxConnections, 500)));
       }
       const memory = [];
       for (const n of memPoints) {
-        const r = n === o.maxConnections ? runs[0] : timeLeft() ? await withTarget(factory, (t) => refRun(ctx, t, n, 500)) : null;
+        const r =
+          n === o.maxConnections
+            ? runs[0]
+            : timeLeft()
+              ? await withTarget(factory, (t) => refRun(ctx, t, n, 500))
+              : null;
         if (r) memory.push({ connections: n, held: r.held, bytesPerHeldConnection: r.bytesPerHeldConnection });
       }
       out.reference = {
@@ -156,15 +186,36 @@ async function benchTarget(ctx, factory) {
         targetCpuUsPerConnection: medianOrNull(runs.map((r) => r.targetCpuUsPerConnection)),
         memory,
       };
-      for (const r of runs) if (r.failed + r.timedOut > 0) notes.push(`C reference: ${r.failed} failed, ${r.timedOut} timed out of ${r.count}`);
-    } else out.reference = { skipped: ctx.ref.skipped, runs: [], ceilingPerS: null, cpuUsPerConnection: null, targetCpuUsPerConnection: null, memory: [] };
+      for (const r of runs)
+        if (r.failed + r.timedOut > 0)
+          notes.push(`C reference: ${r.failed} failed, ${r.timedOut} timed out of ${r.count}`);
+    } else
+      out.reference = {
+        skipped: ctx.ref.skipped,
+        runs: [],
+        ceilingPerS: null,
+        cpuUsPerConnection: null,
+        targetCpuUsPerConnection: null,
+        memory: [],
+      };
 
     // 2. herd ceiling: offered far above, K in flight in total.
     const perWorker = Math.max(1, Math.ceil(o.inflight / o.workers));
     const ceilingRuns = [];
     for (let i = 0; i < o.repeats && timeLeft(); i++) {
-      log(`[${factory.kind}] herd ceiling ${i + 1}/${o.repeats}: ${o.maxConnections} connections, --max-handshakes ${perWorker} × ${o.workers} workers`);
-      ceilingRuns.push(await withTarget(factory, (t) => herdRun(t, { devices: o.maxConnections, ratePerS: CEILING_OFFERED_PER_S, holdMs: CEILING_HOLD_MS, maxHandshakes: perWorker })));
+      log(
+        `[${factory.kind}] herd ceiling ${i + 1}/${o.repeats}: ${o.maxConnections} connections, --max-handshakes ${perWorker} × ${o.workers} workers`,
+      );
+      ceilingRuns.push(
+        await withTarget(factory, (t) =>
+          herdRun(t, {
+            devices: o.maxConnections,
+            ratePerS: CEILING_OFFERED_PER_S,
+            holdMs: CEILING_HOLD_MS,
+            maxHandshakes: perWorker,
+          }),
+        ),
+      );
     }
     const herd = {
       ceilingRuns,
@@ -177,7 +228,9 @@ async function benchTarget(ctx, factory) {
       marginal: null,
     };
     out.herd = herd;
-    for (const r of ceilingRuns) if (r.errorCount > 0) notes.push(`herd ceiling run: ${r.errorCount} of ${r.planned} not connected (${attemptsText(r)})`);
+    for (const r of ceilingRuns)
+      if (r.errorCount > 0)
+        notes.push(`herd ceiling run: ${r.errorCount} of ${r.planned} not connected (${attemptsText(r)})`);
 
     // 3. herd sustained: open model, step search. Against a target whose listen backlog is small
     // (Mosquitto: 100) the steps keep handshakes in flight just under it, so a momentary stall of
@@ -190,29 +243,59 @@ async function benchTarget(ctx, factory) {
     let rate = search.next;
     for (let i = 0; i < o.maxSteps && rate !== null && timeLeft(); i++) {
       const devices = Math.max(100, Math.min(o.maxConnections, Math.round(rate * o.stepSeconds)));
-      const r = await withTarget(factory, (t) => herdRun(t, { devices, ratePerS: rate, holdMs: o.stepHoldMs, maxHandshakes: guardPerWorker }));
+      const r = await withTarget(factory, (t) =>
+        herdRun(t, { devices, ratePerS: rate, holdMs: o.stepHoldMs, maxHandshakes: guardPerWorker }),
+      );
       const verdict = passes(r);
-      log(`[${factory.kind}] herd step ${i + 1}: offered ${rate}/s × ${r.planned} → completed ${Math.round(r.completedPerS)}/s, ` +
-        `p99 ${((r.connectTotalUs?.p99 ?? 0) / 1000).toFixed(1)} ms, errors ${r.errorCount}, ${verdict.pass ? 'PASS' : 'FAIL'}${verdict.why.length ? ` (${verdict.why.join('; ')})` : ''}`);
+      log(
+        `[${factory.kind}] herd step ${i + 1}: offered ${rate}/s × ${r.planned} → completed ${Math.round(r.completedPerS)}/s, ` +
+          `p99 ${((r.connectTotalUs?.p99 ?? 0) / 1000).toFixed(1)} ms, errors ${r.errorCount}, ${verdict.pass ? 'PASS' : 'FAIL'}${verdict.why.length ? ` (${verdict.why.join('; ')})` : ''}`,
+      );
       herd.steps.push({ ...r, pass: verdict.pass, why: verdict.why });
       rate = search.record(rate, verdict.pass);
     }
     const best = herd.steps.filter((s) => s.pass).sort((a, b) => b.offeredPerS - a.offeredPerS)[0];
     herd.sustained = best
-      ? { offeredPerS: best.offeredPerS, completedPerS: best.completedPerS, planned: best.planned, cpuUsPerConnection: best.cpu.usPerConnection, targetCpuUsPerConnection: best.targetCpuUsPerConnection, connectTotalUs: best.connectTotalUs }
+      ? {
+          offeredPerS: best.offeredPerS,
+          completedPerS: best.completedPerS,
+          planned: best.planned,
+          cpuUsPerConnection: best.cpu.usPerConnection,
+          targetCpuUsPerConnection: best.targetCpuUsPerConnection,
+          connectTotalUs: best.connectTotalUs,
+        }
       : null;
     const teardownOnly = herd.steps.filter((s) => s.pass && s.saturated).length;
-    if (teardownOnly > 0) notes.push(`${teardownOnly} passing step(s) were flagged saturated by herd only for its teardown block (see docs/performance.md)`);
-    if (best && best.offeredPerS === Math.max(...herd.steps.map((s) => s.offeredPerS))) notes.push('the highest rate offered passed: the search ran out of steps or time before it found a failing rate (raise --max-steps)');
-    if (best && best.planned < best.offeredPerS * o.stepSeconds) notes.push(`sustained over ${(best.overMs / 1000).toFixed(2)} s only: one target process holds < 20,000 sockets and herd holds every session until teardown`);
+    if (teardownOnly > 0)
+      notes.push(
+        `${teardownOnly} passing step(s) were flagged saturated by herd only for its teardown block (see docs/performance.md)`,
+      );
+    if (best && best.offeredPerS === Math.max(...herd.steps.map((s) => s.offeredPerS)))
+      notes.push(
+        'the highest rate offered passed: the search ran out of steps or time before it found a failing rate (raise --max-steps)',
+      );
+    if (best && best.planned < best.offeredPerS * o.stepSeconds)
+      notes.push(
+        `sustained over ${(best.overMs / 1000).toFixed(2)} s only: one target process holds < 20,000 sockets and herd holds every session until teardown`,
+      );
 
     // 4. Memory per held idle connection, at a rate comfortably below the sustained one.
-    const holdRate = roundRate(Math.min(5000, Math.max(1000, 0.5 * (herd.sustained?.offeredPerS ?? herd.ceilingPerS ?? 2000))));
+    const holdRate = roundRate(
+      Math.min(5000, Math.max(1000, 0.5 * (herd.sustained?.offeredPerS ?? herd.ceilingPerS ?? 2000))),
+    );
     for (const n of memPoints) {
       if (!timeLeft()) break;
       log(`[${factory.kind}] herd memory: ${n} connections at ${holdRate}/s, held ${o.memHoldMs} ms`);
-      const r = await withTarget(factory, (t) => herdRun(t, { devices: n, ratePerS: holdRate, holdMs: o.memHoldMs, gcSamples: true }));
-      herd.memory.push({ connections: n, held: r.memory.held, ...r.memory, errors: r.errorCount, cpuUsPerConnection: r.cpu.usPerConnection });
+      const r = await withTarget(factory, (t) =>
+        herdRun(t, { devices: n, ratePerS: holdRate, holdMs: o.memHoldMs, gcSamples: true }),
+      );
+      herd.memory.push({
+        connections: n,
+        held: r.memory.held,
+        ...r.memory,
+        errors: r.errorCount,
+        cpuUsPerConnection: r.cpu.usPerConnection,
+      });
     }
     herd.marginal = marginalMemory(herd.memory);
   } catch (err) {
@@ -250,7 +333,12 @@ function marginalMemory(points) {
 
 function attemptsText(r) {
   const a = r.attempts;
-  const parts = [`failed ${a.failed}`, `timed out ${a.timedOut}`, `dropped ${a.dropped}`, `in flight at end ${a.inFlightAtEnd}`];
+  const parts = [
+    `failed ${a.failed}`,
+    `timed out ${a.timedOut}`,
+    `dropped ${a.dropped}`,
+    `in flight at end ${a.inFlightAtEnd}`,
+  ];
   const codes = r.errors.map((e) => `${e.count}× ${e.code}`);
   return parts.concat(codes).join(', ');
 }
@@ -263,10 +351,19 @@ function medianOrNull(xs) {
 async function refRun(ctx, t, count, holdMs) {
   const cpu0 = procCpuUs(t.pid);
   const r = await runReference(ctx.ref.binary, {
-    target: t, count, inflight: ctx.o.inflight, sources: ctx.pool.take(count), holdMs, prefix: `ref${++ctx.seq}`, timeoutMs: REF_RUN_TIMEOUT_MS,
+    target: t,
+    count,
+    inflight: ctx.o.inflight,
+    sources: ctx.pool.take(count),
+    holdMs,
+    prefix: `ref${++ctx.seq}`,
+    timeoutMs: REF_RUN_TIMEOUT_MS,
   });
   const cpu1 = procCpuUs(t.pid);
-  return { ...r, targetCpuUsPerConnection: cpu0 !== null && cpu1 !== null && r.succeeded > 0 ? (cpu1 - cpu0) / r.succeeded : null };
+  return {
+    ...r,
+    targetCpuUsPerConnection: cpu0 !== null && cpu1 !== null && r.succeeded > 0 ? (cpu1 - cpu0) / r.succeeded : null,
+  };
 }
 
 // Ctrl-C reaches the herd child too (same process group); stop our target and leave.
@@ -281,7 +378,7 @@ main().then(
     process.exitCode = code;
   },
   (err) => {
-    log(`bench: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+    log(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     process.exitCode = 3;
   },
 );

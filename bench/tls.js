@@ -49,27 +49,47 @@ async function withBroker(bin, certs, version, fn) {
 /** Not execFileSync: the brokers' stderr pipes must keep being read meanwhile. */
 async function nodeFloor(port, ca, version, mode, resume, ratePerS = 0) {
   const spec = JSON.stringify({ port, ca, version, mode, resume, ratePerS, count: floorCount, timeoutMs: 120_000 });
-  const { stdout } = await execFileAsync(process.execPath, [join(repoRoot, 'bench/lib/tls-floor.js'), spec], { encoding: 'utf8', timeout: 150_000 });
+  const { stdout } = await execFileAsync(process.execPath, [join(repoRoot, 'bench/lib/tls-floor.js'), spec], {
+    encoding: 'utf8',
+    timeout: 150_000,
+  });
   return JSON.parse(stdout.trim().split('\n').at(-1));
 }
 
 async function measureVersion(bin, certs, version, workDir) {
   const v = { version };
   log(`[${version}] openssl s_time`);
-  v.stime = await withBroker(bin, certs, version, (t) => runSTime({ port: t.port, ca: certs.ca, version, reuse: false, seconds: stimeSeconds }));
-  v.stimeReuse = await withBroker(bin, certs, version, (t) => runSTime({ port: t.port, ca: certs.ca, version, reuse: true, seconds: stimeSeconds }));
+  v.stime = await withBroker(bin, certs, version, (t) =>
+    runSTime({ port: t.port, ca: certs.ca, version, reuse: false, seconds: stimeSeconds }),
+  );
+  v.stimeReuse = await withBroker(bin, certs, version, (t) =>
+    runSTime({ port: t.port, ca: certs.ca, version, reuse: true, seconds: stimeSeconds }),
+  );
   log(`[${version}] node floor`);
   v.floorPlain = await withBroker(bin, certs, version, (t) => nodeFloor(t.port, certs.ca, version, 'plain', false));
   v.floorTuned = await withBroker(bin, certs, version, (t) => nodeFloor(t.port, certs.ca, version, 'tuned', false));
   v.floorResumed = await withBroker(bin, certs, version, (t) => nodeFloor(t.port, certs.ca, version, 'tuned', true));
-  v.floorPaced = await withBroker(bin, certs, version, (t) => nodeFloor(t.port, certs.ca, version, 'tuned', false, rate));
+  v.floorPaced = await withBroker(bin, certs, version, (t) =>
+    nodeFloor(t.port, certs.ca, version, 'tuned', false, rate),
+  );
   v.herd = {};
   for (const devices of [small, large]) {
     log(`[${version}] herd ${devices} devices, one handshake at a time`);
     const runDir = join(workDir, `${version}-closed-${devices}`);
     mkdirSync(runDir, { recursive: true });
     v.herd[`closed-${devices}`] = await withBroker(bin, certs, version, (t) =>
-      runHerdTls({ repoRoot, runDir, url: t.url, ca: certs.ca, version, devices, ratePerS: rate, resume: 0, reconnectWave: false, closedLoop: true }),
+      runHerdTls({
+        repoRoot,
+        runDir,
+        url: t.url,
+        ca: certs.ca,
+        version,
+        devices,
+        ratePerS: rate,
+        resume: 0,
+        reconnectWave: false,
+        closedLoop: true,
+      }),
     );
   }
   for (const resume of [0, 1]) {
@@ -78,7 +98,17 @@ async function measureVersion(bin, certs, version, workDir) {
       const runDir = join(workDir, `${version}-resume${resume}-${devices}`);
       mkdirSync(runDir, { recursive: true });
       v.herd[`${resume}-${devices}`] = await withBroker(bin, certs, version, (t) =>
-        runHerdTls({ repoRoot, runDir, url: t.url, ca: certs.ca, version, devices, ratePerS: rate, resume, reconnectWave: true }),
+        runHerdTls({
+          repoRoot,
+          runDir,
+          url: t.url,
+          ca: certs.ca,
+          version,
+          devices,
+          ratePerS: rate,
+          resume,
+          reconnectWave: true,
+        }),
       );
     }
   }
@@ -97,49 +127,86 @@ async function measureVersion(bin, certs, version, workDir) {
 }
 
 const us = (x) => (x === null || x === undefined ? 'n/a' : Math.round(x).toLocaleString('en-US'));
-const ratio = (a, b) => (a === null || b === null || a === undefined || b === undefined || b === 0 ? 'n/a' : `${(a / b).toFixed(2)}×`);
+const ratio = (a, b) =>
+  a === null || b === null || a === undefined || b === undefined || b === 0 ? 'n/a' : `${(a / b).toFixed(2)}×`;
 const cpuOf = (r) => ('skipped' in r ? null : r.cpuUsPerHandshake);
 
 function render(rows, meta) {
   const out = [];
-  out.push(`TLS handshake client CPU — Mosquitto ${meta.mosquitto} (set_tcp_nodelay true), ECDSA P-256, loopback, node ${process.versions.node} / OpenSSL ${process.versions.openssl}`);
-  out.push(`load average (1 min) ${meta.load0.toFixed(2)} before, ${meta.load1.toFixed(2)} after, on ${cpus().length} cores; herd: 1 worker, ${small}→${large} devices at ${rate}/s (marginal)`);
+  out.push(
+    `TLS handshake client CPU — Mosquitto ${meta.mosquitto} (set_tcp_nodelay true), ECDSA P-256, loopback, node ${process.versions.node} / OpenSSL ${process.versions.openssl}`,
+  );
+  out.push(
+    `load average (1 min) ${meta.load0.toFixed(2)} before, ${meta.load1.toFixed(2)} after, on ${cpus().length} cores; herd: 1 worker, ${small}→${large} devices at ${rate}/s (marginal)`,
+  );
   out.push('');
-  out.push('Full handshake, client CPU µs per handshake — one at a time (closed loop; herd also sends CONNECT and reads CONNACK)');
-  out.push('| TLS | openssl s_time -new | node floor plain | node floor tuned | herd --max-handshakes 1 | herd / openssl | herd / node plain | herd / node tuned |');
+  out.push(
+    'Full handshake, client CPU µs per handshake — one at a time (closed loop; herd also sends CONNECT and reads CONNACK)',
+  );
+  out.push(
+    '| TLS | openssl s_time -new | node floor plain | node floor tuned | herd --max-handshakes 1 | herd / openssl | herd / node plain | herd / node tuned |',
+  );
   out.push('|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const v of rows) {
     const o = cpuOf(v.stime);
-    out.push(`| ${v.version} | ${us(o)} | ${us(v.floorPlain.cpuUsPerHandshake)} | ${us(v.floorTuned.cpuUsPerHandshake)} | ${us(v.herdClosedUs)} | ${ratio(v.herdClosedUs, o)} | ${ratio(v.herdClosedUs, v.floorPlain.cpuUsPerHandshake)} | ${ratio(v.herdClosedUs, v.floorTuned.cpuUsPerHandshake)} |`);
+    out.push(
+      `| ${v.version} | ${us(o)} | ${us(v.floorPlain.cpuUsPerHandshake)} | ${us(v.floorTuned.cpuUsPerHandshake)} | ${us(v.herdClosedUs)} | ${ratio(v.herdClosedUs, o)} | ${ratio(v.herdClosedUs, v.floorPlain.cpuUsPerHandshake)} | ${ratio(v.herdClosedUs, v.floorTuned.cpuUsPerHandshake)} |`,
+    );
   }
   out.push('');
-  out.push(`Full handshake, client CPU µs per handshake — open model at ${rate}/s, MQTT CONNECT/CONNACK, sessions held`);
-  out.push(`| TLS | node floor tuned + MQTT at ${rate}/s | herd at ${rate}/s | herd / openssl s_time | herd / node floor at ${rate}/s |`);
+  out.push(
+    `Full handshake, client CPU µs per handshake — open model at ${rate}/s, MQTT CONNECT/CONNACK, sessions held`,
+  );
+  out.push(
+    `| TLS | node floor tuned + MQTT at ${rate}/s | herd at ${rate}/s | herd / openssl s_time | herd / node floor at ${rate}/s |`,
+  );
   out.push('|---|---:|---:|---:|---:|');
   for (const v of rows) {
-    out.push(`| ${v.version} | ${us(v.floorPaced.cpuUsPerHandshake)} | ${us(v.herdFullUs)} | ${ratio(v.herdFullUs, cpuOf(v.stime))} | ${ratio(v.herdFullUs, v.floorPaced.cpuUsPerHandshake)} |`);
+    out.push(
+      `| ${v.version} | ${us(v.floorPaced.cpuUsPerHandshake)} | ${us(v.herdFullUs)} | ${ratio(v.herdFullUs, cpuOf(v.stime))} | ${ratio(v.herdFullUs, v.floorPaced.cpuUsPerHandshake)} |`,
+    );
   }
   out.push('');
-  out.push('Resumption (reported apart), client CPU µs per handshake; herd reconnects include the clean DISCONNECT of the session they replace');
-  out.push('| TLS | s_time -reuse (resumed) | node tuned resumed (resumed · key exchange skipped) | herd reconnect full | herd reconnect resumed (resumed of reconnects) | herd resumed / full |');
+  out.push(
+    'Resumption (reported apart), client CPU µs per handshake; herd reconnects include the clean DISCONNECT of the session they replace',
+  );
+  out.push(
+    '| TLS | s_time -reuse (resumed) | node tuned resumed (resumed · key exchange skipped) | herd reconnect full | herd reconnect resumed (resumed of reconnects) | herd resumed / full |',
+  );
   out.push('|---|---:|---:|---:|---:|---:|');
   for (const v of rows) {
     const sr = v.stimeReuse;
     const stime = 'skipped' in sr ? 'n/a' : `${us(sr.cpuUsPerHandshake)} (${sr.resumed} of ${sr.connections})`;
     const f = v.floorResumed;
     const hb = v.herd[`1-${large}`];
-    out.push(`| ${v.version} | ${stime} | ${us(f.cpuUsPerHandshake)} (${f.resumed} of ${f.handshakes} · ${f.keyExchangeSkipped}) | ${us(v.herdReconnectFullUs)} | ${us(v.herdReconnectResumedUs)} (${hb.resumedHandshakes} of ${hb.reconnects}) | ${ratio(v.herdReconnectResumedUs, v.herdReconnectFullUs)} |`);
+    out.push(
+      `| ${v.version} | ${stime} | ${us(f.cpuUsPerHandshake)} (${f.resumed} of ${f.handshakes} · ${f.keyExchangeSkipped}) | ${us(v.herdReconnectFullUs)} | ${us(v.herdReconnectResumedUs)} (${hb.resumedHandshakes} of ${hb.reconnects}) | ${ratio(v.herdReconnectResumedUs, v.herdReconnectFullUs)} |`,
+    );
   }
   out.push('');
   for (const v of rows) {
-    out.push(`${v.version}: herd full handshake with tls.resume 1 (a 'session' listener saving each ticket): ${us(v.herdFullWithSessionsUs)} µs`);
+    out.push(
+      `${v.version}: herd full handshake with tls.resume 1 (a 'session' listener saving each ticket): ${us(v.herdFullWithSessionsUs)} µs`,
+    );
     for (const [k, r] of Object.entries(v.herd)) {
       if (r.problems > 0 || !r.balanced || r.saturated || r.exitCode !== 0) {
-        out.push(`  note: herd run ${k} — exit ${r.exitCode}, ${r.problems} failed/timed out/dropped/offline, accounting ${r.balanced ? 'balanced' : 'UNBALANCED'}${r.saturated ? ', harness flagged saturated' : ''}`);
+        out.push(
+          `  note: herd run ${k} — exit ${r.exitCode}, ${r.problems} failed/timed out/dropped/offline, accounting ${r.balanced ? 'balanced' : 'UNBALANCED'}${r.saturated ? ', harness flagged saturated' : ''}`,
+        );
       }
     }
-    for (const [k, r] of [['s_time -new', v.stime], ['s_time -reuse', v.stimeReuse]]) if ('skipped' in r) out.push(`  note: ${k} not measured: ${r.skipped}`);
-    for (const [k, r] of [['plain', v.floorPlain], ['tuned', v.floorTuned], ['resumed', v.floorResumed], ['paced', v.floorPaced]]) if (r.errors > 0) out.push(`  note: node floor ${k}: ${r.errors} errors (${r.firstError?.trim()})`);
+    for (const [k, r] of [
+      ['s_time -new', v.stime],
+      ['s_time -reuse', v.stimeReuse],
+    ])
+      if ('skipped' in r) out.push(`  note: ${k} not measured: ${r.skipped}`);
+    for (const [k, r] of [
+      ['plain', v.floorPlain],
+      ['tuned', v.floorTuned],
+      ['resumed', v.floorResumed],
+      ['paced', v.floorPaced],
+    ])
+      if (r.errors > 0) out.push(`  note: node floor ${k}: ${r.errors} errors (${r.firstError?.trim()})`);
   }
   out.push('');
   out.push('goal (issue 17): herd full-handshake CPU within 1.3× of openssl s_time');
@@ -155,7 +222,9 @@ async function main() {
   const certs = makeCerts();
   const workDir = join(repoRoot, 'bench/out', `tls-${new Date().toISOString().replace(/[:.]/g, '')}`);
   mkdirSync(workDir, { recursive: true });
-  const mosquitto = /version\s+(\S+)/.exec(execFileSync('sh', ['-c', `${bin} -h 2>&1 || true`], { encoding: 'utf8' }))?.[1] ?? 'unknown';
+  const mosquitto =
+    /version\s+(\S+)/.exec(execFileSync('sh', ['-c', `${bin} -h 2>&1 || true`], { encoding: 'utf8' }))?.[1] ??
+    'unknown';
   const load0 = loadavg()[0];
   const rows = [];
   try {

@@ -48,7 +48,13 @@ const r = spawnSync(process.execPath, [gyp, 'rebuild', `--nodedir=${nodedir}`, '
   env: { ...process.env, npm_config_offline: 'true' },
 });
 if (r.status !== 0 || !existsSync(join(nativeDir, 'build', 'Release', 'herd_native.node'))) {
-  const detail = `${r.stderr ?? ''}${r.stdout ?? ''}`.trim().split('\n').filter((l) => /error/i.test(l))[0] ?? r.error?.message ?? `exit ${r.status}`;
+  const detail =
+    `${r.stderr ?? ''}${r.stdout ?? ''}`
+      .trim()
+      .split('\n')
+      .filter((l) => /error/i.test(l))[0] ??
+    r.error?.message ??
+    `exit ${r.status}`;
   skip(`node-gyp failed: ${detail.slice(0, 200)}`);
 }
 console.log('herd: native storm core built (native/build/Release/herd_native.node)');

@@ -36,7 +36,9 @@ async function measure(label, sources) {
     }
     await new Promise((r) => setImmediate(r));
     const us = Number(process.hrtime.bigint() - t0) / 2000 / 1000;
-    console.log(`${label}: ${String(i + 2000).padStart(6)} sockets, ${Math.round((i + 2000) / sources.length)} per address: ${us.toFixed(1)} µs per connect`);
+    console.log(
+      `${label}: ${String(i + 2000).padStart(6)} sockets, ${Math.round((i + 2000) / sources.length)} per address: ${us.toFixed(1)} µs per connect`,
+    );
     await new Promise((r) => setTimeout(r, 300));
   }
   // End so the server closes first: TIME_WAIT stays on its side, not on these addresses.
@@ -47,5 +49,8 @@ async function measure(label, sources) {
 
 const salt = 100 + (process.pid % 100);
 await measure('one address ', [`127.0.3.${salt}`]);
-await measure('four addresses', [0, 1, 2, 3].map((k) => `127.0.4.${salt + k}`));
+await measure(
+  'four addresses',
+  [0, 1, 2, 3].map((k) => `127.0.4.${salt + k}`),
+);
 target.kill('SIGTERM');

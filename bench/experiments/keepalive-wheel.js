@@ -82,7 +82,13 @@ const wheel = wheelRun();
 const rc = reconnects();
 const perPing = (r) => ((r.ms * 1000) / r.pings).toFixed(3);
 console.log(`keepalive wheel: ${N} sessions, K 30 s, ${SECONDS} s swept`);
-console.log(`  reference (ping() from an array): ${ref.pings} pings in ${ref.ms.toFixed(1)} ms = ${perPing(ref)} µs/ping`);
-console.log(`  wheel (keepaliveDue):             ${wheel.pings} pings in ${wheel.ms.toFixed(1)} ms = ${perPing(wheel)} µs/ping`);
+console.log(
+  `  reference (ping() from an array): ${ref.pings} pings in ${ref.ms.toFixed(1)} ms = ${perPing(ref)} µs/ping`,
+);
+console.log(
+  `  wheel (keepaliveDue):             ${wheel.pings} pings in ${wheel.ms.toFixed(1)} ms = ${perPing(wheel)} µs/ping`,
+);
 console.log(`  ratio wheel / reference: ${(wheel.ms / wheel.pings / (ref.ms / ref.pings)).toFixed(2)}×`);
-console.log(`after 21 sessions each (20 reconnects), ${rc.devices} devices, K 5 s: ${rc.entriesAfter} wheel entries, ${rc.pingsInOneInterval} pings in the next interval`);
+console.log(
+  `after 21 sessions each (20 reconnects), ${rc.devices} devices, K 5 s: ${rc.entriesAfter} wheel entries, ${rc.pingsInOneInterval} pings in the next interval`,
+);

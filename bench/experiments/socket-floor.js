@@ -42,7 +42,16 @@ async function parent() {
     const t = await f.start();
     try {
       const sources = [`127.0.0.${base++}`, `127.0.0.${base++}`];
-      const out = execFileSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--child', JSON.stringify({ variant, count, inflight, port: t.port, sources })], { encoding: 'utf8' });
+      const out = execFileSync(
+        process.execPath,
+        [
+          '--expose-gc',
+          fileURLToPath(import.meta.url),
+          '--child',
+          JSON.stringify({ variant, count, inflight, port: t.port, sources }),
+        ],
+        { encoding: 'utf8' },
+      );
       console.log(out.trim());
     } finally {
       await t.stop();
@@ -55,7 +64,22 @@ async function child({ variant, count, inflight, port, sources }) {
   const packets = [];
   for (let i = 0; i < count; i++) {
     const id = Buffer.from(`floor-${variant}-${process.pid}-${i}`);
-    const head = Buffer.from([0x10, 12 + id.length, 0, 4, 0x4d, 0x51, 0x54, 0x54, 4, 2, 0x02, 0x58, id.length >> 8, id.length & 0xff]);
+    const head = Buffer.from([
+      0x10,
+      12 + id.length,
+      0,
+      4,
+      0x4d,
+      0x51,
+      0x54,
+      0x54,
+      4,
+      2,
+      0x02,
+      0x58,
+      id.length >> 8,
+      id.length & 0xff,
+    ]);
     packets.push(Buffer.concat([head, id]));
   }
   const shared = Buffer.allocUnsafe(64 * 1024);
@@ -87,10 +111,21 @@ async function child({ variant, count, inflight, port, sources }) {
         active++;
         /** @type {net.NetConnectOpts & { onread?: object }} */
         const o = { host: '127.0.0.1', port, noDelay: true, localAddress: sources[i % sources.length] };
-        if (variant === 'onread') o.onread = { buffer: shared, callback: function (n, buf) { onAck(this, buf, n); } };
+        if (variant === 'onread')
+          o.onread = {
+            buffer: shared,
+            callback: function (n, buf) {
+              onAck(this, buf, n);
+            },
+          };
         const s = /** @type {net.Socket & { got?: boolean }} */ (net.connect(o));
-        s.once('connect', function () { this.write(packets[i]); });
-        if (variant === 'data') s.on('data', function (b) { onAck(this, b, b.length); });
+        s.once('connect', function () {
+          this.write(packets[i]);
+        });
+        if (variant === 'data')
+          s.on('data', function (b) {
+            onAck(this, b, b.length);
+          });
         s.on('error', () => {
           if (!s.got) {
             s.got = true;
@@ -110,10 +145,20 @@ async function child({ variant, count, inflight, port, sources }) {
   gc();
   const held = process.memoryUsage();
   const per = (k) => Math.round((held[k] - before[k]) / ok);
-  console.log(JSON.stringify({
-    variant, count, ok, bad, perS: Math.round(ok / wallS), cpuUsPerHandshake: Math.round((cpu.user + cpu.system) / ok),
-    rssBytesPerConn: per('rss'), heapUsedBytesPerConn: per('heapUsed'), heapTotalBytesPerConn: per('heapTotal'), externalBytesPerConn: per('external'),
-  }));
+  console.log(
+    JSON.stringify({
+      variant,
+      count,
+      ok,
+      bad,
+      perS: Math.round(ok / wallS),
+      cpuUsPerHandshake: Math.round((cpu.user + cpu.system) / ok),
+      rssBytesPerConn: per('rss'),
+      heapUsedBytesPerConn: per('heapUsed'),
+      heapTotalBytesPerConn: per('heapTotal'),
+      externalBytesPerConn: per('external'),
+    }),
+  );
   // End politely: DISCONNECT and let the broker close first.
   for (const s of sockets) if (!s.destroyed) s.end(Buffer.from([0xe0, 0]));
   await new Promise((r) => setTimeout(r, 1000));

@@ -26,7 +26,9 @@ const arg = (name, dflt) => {
 const rounds = Number(arg('rounds', '3'));
 const devices = Number(arg('devices', '15000'));
 const sources = String(arg('sources', '127.0.0.2,127.0.0.3')).split(',');
-const clients = String(arg('clients', 'c,js,native')).split(',').filter((c) => c !== 'native' || loadNative() !== null);
+const clients = String(arg('clients', 'c,js,native'))
+  .split(',')
+  .filter((c) => c !== 'native' || loadNative() !== null);
 if (sources.some((s) => !s.startsWith('127.'))) throw new Error('--sources: loopback addresses only');
 
 const bin = findMosquitto();
@@ -54,18 +56,43 @@ for (let round = 1; round <= rounds; round++) {
     let line;
     if (c === 'c') {
       if (!('binary' in ref)) continue;
-      const r = await withBroker((t) => runReference(ref.binary, { target: t, count: devices, inflight: 64, sources, holdMs: 2_000, prefix: `sr${round}`, timeoutMs: 120_000 }));
+      const r = await withBroker((t) =>
+        runReference(ref.binary, {
+          target: t,
+          count: devices,
+          inflight: 64,
+          sources,
+          holdMs: 2_000,
+          prefix: `sr${round}`,
+          timeoutMs: 120_000,
+        }),
+      );
       line = `${Math.round(r.handshakesPerS)}/s · ${r.cpuUsPerConnection.toFixed(1)} µs/conn · ok ${r.succeeded} · errors ${JSON.stringify(r.errors)}`;
     } else {
       const runDir = join(workDir, `${round}-${c}`);
       mkdirSync(runDir, { recursive: true });
       const r = await withBroker((t) =>
-        runHerd({ repoRoot, probePath: join(repoRoot, 'bench/lib/probe.js'), runDir, target: t, devices, ratePerS: 100_000, holdMs: 3_000, workers: 2, maxHandshakes: 32, sources, timeoutMs: 180_000, engine: c }),
+        runHerd({
+          repoRoot,
+          probePath: join(repoRoot, 'bench/lib/probe.js'),
+          runDir,
+          target: t,
+          devices,
+          ratePerS: 100_000,
+          holdMs: 3_000,
+          workers: 2,
+          maxHandshakes: 32,
+          sources,
+          timeoutMs: 180_000,
+          engine: c,
+        }),
       );
       const errs = r.errors?.connect ?? r.errors;
       line = `${Math.round(r.completedAllPerS)}/s · ${r.cpu.usPerConnection?.toFixed(1)} µs/conn · ok ${r.attempts.succeeded} · tcpConnect p99 ${Math.round((r.tcpConnectUs?.p99 ?? 0) / 1000)} ms · errors ${JSON.stringify(errs).slice(0, 300)}`;
     }
-    console.log(`round ${round} ${c.padEnd(6)} before: ${before}\n  → ${line} (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+    console.log(
+      `round ${round} ${c.padEnd(6)} before: ${before}\n  → ${line} (${((Date.now() - t0) / 1000).toFixed(0)} s)`,
+    );
   }
 }
 console.log(`after: ${formatTimeWait(timeWaitBy(sources))}`);

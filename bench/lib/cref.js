@@ -14,15 +14,21 @@ export function buildReference(repoRoot) {
   try {
     version = execFileSync(cc, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).split('\n')[0];
   } catch {
-    return { skipped: `no C compiler (${cc}) found: the C reference is skipped; install one (e.g. apt-get install -y gcc) to get the herd / reference ratio` };
+    return {
+      skipped: `no C compiler (${cc}) found: the C reference is skipped; install one (e.g. apt-get install -y gcc) to get the herd / reference ratio`,
+    };
   }
   const outDir = join(repoRoot, 'bench/out');
   mkdirSync(outDir, { recursive: true });
   const binary = join(outDir, 'mqtt_ref');
   try {
-    execFileSync(cc, ['-O2', '-Wall', '-o', binary, join(repoRoot, 'bench/c/mqtt_ref.c')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    execFileSync(cc, ['-O2', '-Wall', '-o', binary, join(repoRoot, 'bench/c/mqtt_ref.c')], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
   } catch (err) {
-    return { skipped: `compiling bench/c/mqtt_ref.c with ${cc} failed: ${String(err.stderr ?? err.message).slice(0, 400)}` };
+    return {
+      skipped: `compiling bench/c/mqtt_ref.c with ${cc} failed: ${String(err.stderr ?? err.message).slice(0, 400)}`,
+    };
   }
   if (!existsSync(binary)) return { skipped: `${cc} produced no binary` };
   return { binary, compiler: version };
@@ -33,8 +39,20 @@ export function buildReference(repoRoot) {
  * @param {{ target: import('./targets.js').Target, count: number, inflight: number, sources: string[], holdMs: number, prefix: string, timeoutMs: number }} o
  */
 export async function runReference(binary, o) {
-  const args = ['--host', o.target.host, '--port', String(o.target.port), '--count', String(o.count), '--inflight', String(o.inflight),
-    '--hold-ms', String(o.holdMs), '--client-prefix', o.prefix];
+  const args = [
+    '--host',
+    o.target.host,
+    '--port',
+    String(o.target.port),
+    '--count',
+    String(o.count),
+    '--inflight',
+    String(o.inflight),
+    '--hold-ms',
+    String(o.holdMs),
+    '--client-prefix',
+    o.prefix,
+  ];
   if (o.sources.length > 0) args.push('--source-ips', o.sources.join(','));
   const out = await new Promise((resolve, reject) => {
     const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -83,7 +83,9 @@ export function parseFlags(argv) {
         o.inflight = Math.round(num(take(), a, 1, 10_000));
         break;
       case '--targets': {
-        const list = String(take() ?? '').split(',').filter(Boolean);
+        const list = String(take() ?? '')
+          .split(',')
+          .filter(Boolean);
         if (list.length === 0 || list.some((t) => t !== 'mosquitto' && t !== 'embedded')) {
           throw new BenchFlagError(`--targets: expected a list of mosquitto and embedded, got ${JSON.stringify(v)}`);
         }

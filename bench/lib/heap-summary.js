@@ -29,7 +29,10 @@ export function summariseSnapshot(path) {
   for (let i = 0; i < nodes.length; i += stride) {
     const type = types[nodes[i + iType]];
     // Strings, numbers and code are grouped by type only: their "names" are their contents.
-    const name = type === 'object' || type === 'native' || type === 'closure' || type === 'hidden' || type === 'array' ? strings[nodes[i + iName]] : '';
+    const name =
+      type === 'object' || type === 'native' || type === 'closure' || type === 'hidden' || type === 'array'
+        ? strings[nodes[i + iName]]
+        : '';
     const key = `${type}\u0000${name}`;
     let g = groups.get(key);
     if (g === undefined) groups.set(key, (g = { type, name, count: 0, selfBytes: 0 }));
@@ -42,10 +45,14 @@ export function summariseSnapshot(path) {
 /** Lines of a table: the `top` largest groups, with bytes per `per` (sessions held) when given. */
 export function formatSummary(groups, per, top) {
   const total = groups.reduce((n, g) => n + g.selfBytes, 0);
-  const lines = [`total self size ${total.toLocaleString('en-US')} B${per ? ` · ${(total / per).toFixed(0)} B per held connection` : ''}`];
+  const lines = [
+    `total self size ${total.toLocaleString('en-US')} B${per ? ` · ${(total / per).toFixed(0)} B per held connection` : ''}`,
+  ];
   lines.push('| type | constructor | count | self bytes | bytes / held conn |', '|---|---|---:|---:|---:|');
   for (const g of groups.slice(0, top)) {
-    lines.push(`| ${g.type} | ${g.name.slice(0, 60) || '—'} | ${g.count} | ${g.selfBytes.toLocaleString('en-US')} | ${per ? (g.selfBytes / per).toFixed(1) : '—'} |`);
+    lines.push(
+      `| ${g.type} | ${g.name.slice(0, 60) || '—'} | ${g.count} | ${g.selfBytes.toLocaleString('en-US')} | ${per ? (g.selfBytes / per).toFixed(1) : '—'} |`,
+    );
   }
   return lines;
 }

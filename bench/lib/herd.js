@@ -72,22 +72,53 @@ export async function runHerd(s) {
   mkdirSync(probeDir, { recursive: true });
   const scenarioPath = join(s.runDir, 'scenario.yaml');
   writeFileSync(scenarioPath, yaml);
-  const args = [join(s.repoRoot, 'bin/herd.js'), 'run', scenarioPath, '--target', s.target.url, '--workers', String(s.workers),
-    '--source-ips', s.sources.join(','), '--out', join(s.runDir, 'reports'), '--quiet', '--allow-saturated'];
+  const args = [
+    join(s.repoRoot, 'bin/herd.js'),
+    'run',
+    scenarioPath,
+    '--target',
+    s.target.url,
+    '--workers',
+    String(s.workers),
+    '--source-ips',
+    s.sources.join(','),
+    '--out',
+    join(s.runDir, 'reports'),
+    '--quiet',
+    '--allow-saturated',
+  ];
   if (s.maxHandshakes > 0) args.push('--max-handshakes', String(s.maxHandshakes));
   const probeUrl = pathToFileURL(s.probePath).href;
-  const nodeOptions = [process.env.NODE_OPTIONS ?? '', `--import=${probeUrl}`, s.gcSamples ? '--expose-gc' : ''].join(' ').trim();
+  const nodeOptions = [process.env.NODE_OPTIONS ?? '', `--import=${probeUrl}`, s.gcSamples ? '--expose-gc' : '']
+    .join(' ')
+    .trim();
   const env = { ...process.env, ...(s.env ?? {}), NODE_OPTIONS: nodeOptions, HERD_BENCH_PROBE_DIR: probeDir };
   const targetCpu0 = procCpuUs(s.target.pid);
   const watch = s.gcSamples ? watchHeld(probeDir, planned) : null;
-  const { code, stdout, stderr } = await runChild(process.execPath, args, env, Math.min(s.timeoutMs, overMs + s.holdMs + RUN_SLACK_MS)).finally(() => watch?.stop());
+  const { code, stdout, stderr } = await runChild(
+    process.execPath,
+    args,
+    env,
+    Math.min(s.timeoutMs, overMs + s.holdMs + RUN_SLACK_MS),
+  ).finally(() => watch?.stop());
   const targetCpu1 = procCpuUs(s.target.pid);
   writeFileSync(join(s.runDir, 'herd.log'), `exit ${code}\n--- stdout\n${stdout}\n--- stderr\n${stderr}\n`);
   const m = /results: (.+results\.json)/.exec(stdout);
-  if (m === null) throw new Error(`herd run gave no results (exit ${code}); see ${join(s.runDir, 'herd.log')}: ${stderr.trim().slice(0, 400)}`);
+  if (m === null)
+    throw new Error(
+      `herd run gave no results (exit ${code}); see ${join(s.runDir, 'herd.log')}: ${stderr.trim().slice(0, 400)}`,
+    );
   const results = JSON.parse(readFileSync(m[1], 'utf8'));
   const probes = readProbes(probeDir);
-  return summarise({ results, probes, overMs, planned, code, targetCpuUs: targetCpu0 !== null && targetCpu1 !== null ? targetCpu1 - targetCpu0 : null, spec: s });
+  return summarise({
+    results,
+    probes,
+    overMs,
+    planned,
+    code,
+    targetCpuUs: targetCpu0 !== null && targetCpu1 !== null ? targetCpu1 - targetCpu0 : null,
+    spec: s,
+  });
 }
 
 export function runChild(cmd, args, env, timeoutMs) {
@@ -194,7 +225,14 @@ function memoryDelta(samples, originMs, heldFromMs, heldToMs) {
   const held = samples.filter((x) => x[COL.t] >= heldFromMs && x[COL.t] < heldToMs);
   if (held.length === 0) return null;
   const d = (col) => median(held.map((x) => x[col])) - before[col];
-  return { rss: d(COL.rss), heapUsed: d(COL.heapUsed), heapTotal: d(COL.heapTotal), external: d(COL.external), arrayBuffers: d(COL.arrayBuffers), rssHeld: median(held.map((x) => x[COL.rss])) };
+  return {
+    rss: d(COL.rss),
+    heapUsed: d(COL.heapUsed),
+    heapTotal: d(COL.heapTotal),
+    external: d(COL.external),
+    arrayBuffers: d(COL.arrayBuffers),
+    rssHeld: median(held.map((x) => x[COL.rss])),
+  };
 }
 
 /** herd's own limit for event-loop delay p99 in one second (src/metrics/saturation.ts DEFAULT_LIMITS). */
@@ -212,7 +250,9 @@ function saturatedBeforeTeardown(results) {
   if (!results.health.saturated) return false;
   if (results.health.reasons.some((r) => !/event-loop delay p99/.test(r))) return true;
   const teardownUs = results.scenario.durationUs;
-  return results.timeline.buckets.some((b) => (b.t + 1) * 1e6 <= teardownUs && (b.loopDelayP99Us ?? 0) > LOOP_DELAY_LIMIT_US);
+  return results.timeline.buckets.some(
+    (b) => (b.t + 1) * 1e6 <= teardownUs && (b.loopDelayP99Us ?? 0) > LOOP_DELAY_LIMIT_US,
+  );
 }
 
 function summarise({ results, probes, overMs, planned, code, targetCpuUs, spec }) {
@@ -253,7 +293,8 @@ function summarise({ results, probes, overMs, planned, code, targetCpuUs, spec }
   const perHeld = (x) => (held > 0 && memSamples === workers.length && memSamples > 0 ? x / held : null);
   // After a forced GC at 'go' and at 'held': the live cost, free of uncollected garbage.
   const gcOk = workers.length > 0 && workers.every((p) => p.tagged?.go && p.tagged?.held);
-  const gcDelta = (col) => (gcOk && held > 0 ? workers.reduce((n, p) => n + p.tagged.held[col] - p.tagged.go[col], 0) / held : null);
+  const gcDelta = (col) =>
+    gcOk && held > 0 ? workers.reduce((n, p) => n + p.tagged.held[col] - p.tagged.go[col], 0) / held : null;
   return {
     exitCode: code,
     runId: results.run.id,
@@ -310,13 +351,16 @@ function summarise({ results, probes, overMs, planned, code, targetCpuUs, spec }
         : null,
     },
     // What the runner sets up per planned device before the origin (go − pre-go, after GC).
-    setupPerDevice: workers.every((p) => p.tagged?.['pre-go'] && p.tagged?.go) && planned > 0
-      ? {
-          rssBytes: workers.reduce((n, p) => n + p.tagged.go[COL.rss] - p.tagged['pre-go'][COL.rss], 0) / planned,
-          heapUsedBytes: workers.reduce((n, p) => n + p.tagged.go[COL.heapUsed] - p.tagged['pre-go'][COL.heapUsed], 0) / planned,
-          externalBytes: workers.reduce((n, p) => n + p.tagged.go[COL.external] - p.tagged['pre-go'][COL.external], 0) / planned,
-        }
-      : null,
+    setupPerDevice:
+      workers.every((p) => p.tagged?.['pre-go'] && p.tagged?.go) && planned > 0
+        ? {
+            rssBytes: workers.reduce((n, p) => n + p.tagged.go[COL.rss] - p.tagged['pre-go'][COL.rss], 0) / planned,
+            heapUsedBytes:
+              workers.reduce((n, p) => n + p.tagged.go[COL.heapUsed] - p.tagged['pre-go'][COL.heapUsed], 0) / planned,
+            externalBytes:
+              workers.reduce((n, p) => n + p.tagged.go[COL.external] - p.tagged['pre-go'][COL.external], 0) / planned,
+          }
+        : null,
     heapSnapshots: workers.map((p) => p.detail?.held?.heapSnapshot).filter((x) => typeof x === 'string'),
   };
 }

@@ -100,7 +100,10 @@ if (dir !== undefined && dir !== '') {
     written = true;
     take();
     try {
-      writeFileSync(join(dir, `probe-${process.pid}.json`), JSON.stringify({ pid: process.pid, ppid: process.ppid, role, script, samples, tagged, detail }));
+      writeFileSync(
+        join(dir, `probe-${process.pid}.json`),
+        JSON.stringify({ pid: process.pid, ppid: process.ppid, role, script, samples, tagged, detail }),
+      );
     } catch {
       // The bench reports a missing probe file; the run itself must not fail because of it.
     }
@@ -139,7 +142,12 @@ function breakdown() {
   } catch {
     // not Linux: no smaps
   }
-  out.heapSpaces = Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, { size: s.space_size, used: s.space_used_size, physical: s.physical_space_size }]));
+  out.heapSpaces = Object.fromEntries(
+    getHeapSpaceStatistics().map((s) => [
+      s.space_name,
+      { size: s.space_size, used: s.space_used_size, physical: s.physical_space_size },
+    ]),
+  );
   return out;
 }
 
@@ -149,7 +157,11 @@ function startAllocationProfile() {
   import('node:inspector').then(({ Session }) => {
     profiler = new Session();
     profiler.connect();
-    profiler.post('HeapProfiler.startSampling', { samplingInterval: 1024, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+    profiler.post('HeapProfiler.startSampling', {
+      samplingInterval: 1024,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true,
+    });
   });
 }
 function stopAllocationProfile() {

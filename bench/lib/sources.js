@@ -10,7 +10,8 @@ export const PER_ADDRESS = 8_000;
 
 function toInt(ip) {
   const parts = ip.split('.').map(Number);
-  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) throw new Error(`not an IPv4 address: ${ip}`);
+  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255))
+    throw new Error(`not an IPv4 address: ${ip}`);
   return parts.reduce((a, o) => a * 256 + o, 0);
 }
 function toIp(n) {
@@ -26,7 +27,8 @@ export function parsePool(spec) {
   const out = [];
   for (let n = lo; n <= hi; n++) {
     const ip = toIp(n);
-    if (!ip.startsWith('127.0.0.') || ip === '127.0.0.0' || ip === '127.0.0.255') throw new Error(`--source-pool: ${ip} is not a usable 127.0.0.x address`);
+    if (!ip.startsWith('127.0.0.') || ip === '127.0.0.0' || ip === '127.0.0.255')
+      throw new Error(`--source-pool: ${ip} is not a usable 127.0.0.x address`);
     out.push(ip);
   }
   return out;

@@ -32,7 +32,9 @@ export function passes(r) {
   if (r.completedPerS < MIN_COMPLETED_SHARE * r.offeredPerS) {
     why.push(`completed ${Math.round(r.completedPerS)}/s < 90% of offered (p99 ${fmtMs(r.connectTotalUs?.p99)})`);
     if ((r.tcpConnectUs?.p99 ?? 0) >= SYN_RETRY_US) {
-      why.push(`tcpConnect p99 ${fmtMs(r.tcpConnectUs.p99)}: SYNs were retried, the target's listen queue overflowed (a target limit)`);
+      why.push(
+        `tcpConnect p99 ${fmtMs(r.tcpConnectUs.p99)}: SYNs were retried, the target's listen queue overflowed (a target limit)`,
+      );
     }
   }
   const pass = why.length === 0;

@@ -12,7 +12,13 @@ import { pathToFileURL } from 'node:url';
 import { endChild, freePort, waitForListener } from './procs.js';
 
 const HOST = '127.0.0.1';
-const MOSQUITTO_CANDIDATES = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto', '/usr/local/sbin/mosquitto', '/usr/local/bin/mosquitto', '/opt/homebrew/sbin/mosquitto'];
+const MOSQUITTO_CANDIDATES = [
+  '/usr/sbin/mosquitto',
+  '/usr/bin/mosquitto',
+  '/usr/local/sbin/mosquitto',
+  '/usr/local/bin/mosquitto',
+  '/opt/homebrew/sbin/mosquitto',
+];
 
 /**
  * @typedef {{ kind: 'mosquitto' | 'embedded', host: string, port: number, url: string, pid: number, stop(): Promise<void> }} Target
@@ -50,7 +56,17 @@ export function mosquittoFactory(binary) {
       const dir = mkdtempSync(join(tmpdir(), 'herd-bench-mosq-'));
       const conf = join(dir, 'mosquitto.conf');
       // Mosquitto's listen backlog is fixed at 100; nothing here can raise it.
-      writeFileSync(conf, [`listener ${port} ${HOST}`, 'allow_anonymous true', 'max_connections -1', 'log_dest none', 'persistence false', ''].join('\n'));
+      writeFileSync(
+        conf,
+        [
+          `listener ${port} ${HOST}`,
+          'allow_anonymous true',
+          'max_connections -1',
+          'log_dest none',
+          'persistence false',
+          '',
+        ].join('\n'),
+      );
       const broker = await spawnMosquitto(binary, conf, dir, port);
       return {
         kind: 'mosquitto',

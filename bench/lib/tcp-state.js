@@ -14,7 +14,11 @@ import { execFileSync } from 'node:child_process';
 export function timeWaitBy(addresses) {
   let out;
   try {
-    out = execFileSync('ss', ['-Htan', 'state', 'time-wait'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 * 1024 * 1024 });
+    out = execFileSync('ss', ['-Htan', 'state', 'time-wait'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      maxBuffer: 64 * 1024 * 1024,
+    });
   } catch {
     return null;
   }

@@ -117,12 +117,14 @@ const cpu = process.cpuUsage(cpu0);
 const seconds = (performance.now() - t0) / 1000;
 for (const s of held) s.destroy();
 const n = tally.handshakes - before.handshakes;
-process.stdout.write(`${JSON.stringify({
-  handshakes: n,
-  resumed: tally.resumed - before.resumed,
-  keyExchangeSkipped: tally.keyExchangeSkipped - before.keyExchangeSkipped,
-  errors: tally.errors,
-  firstError: tally.firstError,
-  cpuUsPerHandshake: n > 0 ? (cpu.user + cpu.system) / n : null,
-  perS: n / seconds,
-})}\n`);
+process.stdout.write(
+  `${JSON.stringify({
+    handshakes: n,
+    resumed: tally.resumed - before.resumed,
+    keyExchangeSkipped: tally.keyExchangeSkipped - before.keyExchangeSkipped,
+    errors: tally.errors,
+    firstError: tally.firstError,
+    cpuUsPerHandshake: n > 0 ? (cpu.user + cpu.system) / n : null,
+    perS: n / seconds,
+  })}\n`,
+);

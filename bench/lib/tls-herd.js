@@ -52,8 +52,12 @@ export function tlsScenario(s) {
     `  tls: { ca: ${JSON.stringify(s.ca)}, minVersion: ${s.version}, maxVersion: ${s.version}, resume: ${s.resume} }`,
   ];
   if (s.reconnectWave) lines.push(`reconnect: { policy: fixed, delay: ${overMs}ms, jitter: full }`);
-  lines.push('waves:', s.closedLoop ? '  - { type: spike }' : `  - { type: rate, rate: ${s.ratePerS}, over: ${overMs}ms }`);
-  if (s.reconnectWave) lines.push(`  - { type: outage, at: ${outageAtMs}ms, share: 1, mode: disconnect, offline: 1ms }`);
+  lines.push(
+    'waves:',
+    s.closedLoop ? '  - { type: spike }' : `  - { type: rate, rate: ${s.ratePerS}, over: ${overMs}ms }`,
+  );
+  if (s.reconnectWave)
+    lines.push(`  - { type: outage, at: ${outageAtMs}ms, share: 1, mode: disconnect, offline: 1ms }`);
   // Long enough for the last reconnect (at most `overMs` after the outage) and its handshake.
   // A closed loop needs its spike's devices done before teardown (~1–2 ms each here; 4 ms is ample).
   const holdMs = s.closedLoop ? s.devices * 4 + GAP_MS : s.reconnectWave ? overMs + 1500 : GAP_MS;
@@ -68,18 +72,36 @@ export async function runHerdTls(s) {
   mkdirSync(probeDir, { recursive: true });
   const scenarioPath = join(s.runDir, 'scenario.yaml');
   writeFileSync(scenarioPath, yaml);
-  const args = [join(s.repoRoot, 'bin/herd.js'), 'run', scenarioPath, '--workers', '1', '--out', join(s.runDir, 'reports'), '--quiet', '--allow-saturated'];
+  const args = [
+    join(s.repoRoot, 'bin/herd.js'),
+    'run',
+    scenarioPath,
+    '--workers',
+    '1',
+    '--out',
+    join(s.runDir, 'reports'),
+    '--quiet',
+    '--allow-saturated',
+  ];
   if (s.closedLoop) args.push('--max-handshakes', '1');
   const probeUrl = pathToFileURL(join(s.repoRoot, 'bench/lib/probe.js')).href;
-  const env = { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${probeUrl}`.trim(), HERD_BENCH_PROBE_DIR: probeDir };
+  const env = {
+    ...process.env,
+    NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${probeUrl}`.trim(),
+    HERD_BENCH_PROBE_DIR: probeDir,
+  };
   const { code, stdout, stderr } = await runChild(process.execPath, args, env, reconnectEndMs + 120_000);
   writeFileSync(join(s.runDir, 'herd.log'), `exit ${code}\n--- stdout\n${stdout}\n--- stderr\n${stderr}\n`);
   const m = /results: (.+results\.json)/.exec(stdout);
-  if (m === null) throw new Error(`herd run gave no results (exit ${code}); see ${join(s.runDir, 'herd.log')}: ${stderr.trim().slice(0, 400)}`);
+  if (m === null)
+    throw new Error(
+      `herd run gave no results (exit ${code}); see ${join(s.runDir, 'herd.log')}: ${stderr.trim().slice(0, 400)}`,
+    );
   const results = JSON.parse(readFileSync(m[1], 'utf8'));
   const probes = readProbes(probeDir);
   const originMs = Date.parse(results.run.startedAt);
-  const cpuBetween = (fromMs, toMs) => probes.reduce((n, p) => n + cpuAt(p.samples, originMs + toMs) - cpuAt(p.samples, originMs + fromMs), 0);
+  const cpuBetween = (fromMs, toMs) =>
+    probes.reduce((n, p) => n + cpuAt(p.samples, originMs + toMs) - cpuAt(p.samples, originMs + fromMs), 0);
   const a = results.attempts;
   const full = results.latency['phase.tlsFull']?.count ?? 0;
   const resumed = results.latency['phase.tlsResumed']?.count ?? 0;
@@ -95,7 +117,9 @@ export async function runHerdTls(s) {
     fullHandshakes: full,
     resumedHandshakes: resumed,
     // A closed loop ends with its last CONNACK (plus one probe interval).
-    waveCpuUs: s.closedLoop ? cpuBetween(0, (results.latency['connect.total']?.maxUs ?? 0) / 1000 + 100) : cpuBetween(0, outageAtMs),
+    waveCpuUs: s.closedLoop
+      ? cpuBetween(0, (results.latency['connect.total']?.maxUs ?? 0) / 1000 + 100)
+      : cpuBetween(0, outageAtMs),
     reconnectCpuUs: s.reconnectWave ? cpuBetween(outageAtMs, reconnectEndMs) : null,
   };
 }

@@ -14,9 +14,22 @@ const TIME = '/usr/bin/time';
  * @returns {Promise<{ connections: number, resumed: number | null, cpuUsPerHandshake: number | null, perS: number | null } | { skipped: string }>}
  */
 export async function runSTime(o) {
-  if (!existsSync(TIME)) return { skipped: `${TIME} is not installed (apt-get install -y time): s_time's CPU cannot be read` };
-  const args = ['-f', 'HERD_CPU %U %S', 'openssl', 's_time', '-connect', `127.0.0.1:${o.port}`, o.reuse ? '-reuse' : '-new',
-    o.version === 'TLSv1.3' ? '-tls1_3' : '-tls1_2', '-time', String(o.seconds), '-CAfile', o.ca];
+  if (!existsSync(TIME))
+    return { skipped: `${TIME} is not installed (apt-get install -y time): s_time's CPU cannot be read` };
+  const args = [
+    '-f',
+    'HERD_CPU %U %S',
+    'openssl',
+    's_time',
+    '-connect',
+    `127.0.0.1:${o.port}`,
+    o.reuse ? '-reuse' : '-new',
+    o.version === 'TLSv1.3' ? '-tls1_3' : '-tls1_2',
+    '-time',
+    String(o.seconds),
+    '-CAfile',
+    o.ca,
+  ];
   const { code, out } = await new Promise((resolve, reject) => {
     const child = spawn(TIME, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let text = '';
@@ -35,10 +48,15 @@ export async function runSTime(o) {
   });
   const cpu = /HERD_CPU ([\d.]+) ([\d.]+)/.exec(out);
   const conns = /(\d+) connections in ([\d.]+) real seconds/.exec(out);
-  if (code !== 0 || cpu === null || conns === null) return { skipped: `openssl s_time failed (exit ${code}): ${out.trim().slice(-300)}` };
+  if (code !== 0 || cpu === null || conns === null)
+    return { skipped: `openssl s_time failed (exit ${code}): ${out.trim().slice(-300)}` };
   const connections = Number(conns[1]);
   // The progress marks of the timed loop: 'r' resumed, '*' full (the one priming connect prints nothing).
-  const marks = out.replace(/HERD_CPU.*$/m, '').match(/^[r*]+$/gm)?.join('') ?? '';
+  const marks =
+    out
+      .replace(/HERD_CPU.*$/m, '')
+      .match(/^[r*]+$/gm)
+      ?.join('') ?? '';
   const cpuUs = (Number(cpu[1]) + Number(cpu[2])) * 1e6;
   return {
     connections,

@@ -24,7 +24,23 @@ export function makeCerts() {
   ssl('req', '-x509', ...ec, '-keyout', p('ca.key'), '-out', p('ca.crt'), '-days', '2', '-subj', '/CN=herd bench CA');
   ssl('req', ...ec, '-keyout', p('server.key'), '-out', p('server.csr'), '-subj', '/CN=localhost');
   writeFileSync(p('san.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
-  ssl('x509', '-req', '-in', p('server.csr'), '-CA', p('ca.crt'), '-CAkey', p('ca.key'), '-CAcreateserial', '-days', '2', '-extfile', p('san.ext'), '-out', p('server.crt'));
+  ssl(
+    'x509',
+    '-req',
+    '-in',
+    p('server.csr'),
+    '-CA',
+    p('ca.crt'),
+    '-CAkey',
+    p('ca.key'),
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-extfile',
+    p('san.ext'),
+    '-out',
+    p('server.crt'),
+  );
   // Mosquitto started as root reads its files after dropping to its own user: throwaway keys, so
   // world-readable for the bench's lifetime (the folder is removed at the end).
   chmodSync(dir, 0o755);
@@ -56,22 +72,25 @@ async function startOnce(binary, certs, version) {
   const port = await freePort(HOST);
   const dir = mkdtempSync(join(tmpdir(), 'herd-bench-mosq-tls-'));
   const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(conf, [
-    // Without it every CONNACK over TLS waits ~44 ms (Nagle against the client's delayed ACK).
-    'set_tcp_nodelay true',
-    'allow_anonymous true',
-    'max_connections -1',
-    // Errors only (a certificate it cannot read), so a failed start says why.
-    'log_dest stderr',
-    'log_type error',
-    'persistence false',
-    `listener ${port} ${HOST}`,
-    `cafile ${certs.ca}`,
-    `certfile ${certs.cert}`,
-    `keyfile ${certs.key}`,
-    `tls_version ${version === 'TLSv1.3' ? 'tlsv1.3' : 'tlsv1.2'}`,
-    '',
-  ].join('\n'));
+  writeFileSync(
+    conf,
+    [
+      // Without it every CONNACK over TLS waits ~44 ms (Nagle against the client's delayed ACK).
+      'set_tcp_nodelay true',
+      'allow_anonymous true',
+      'max_connections -1',
+      // Errors only (a certificate it cannot read), so a failed start says why.
+      'log_dest stderr',
+      'log_type error',
+      'persistence false',
+      `listener ${port} ${HOST}`,
+      `cafile ${certs.ca}`,
+      `certfile ${certs.cert}`,
+      `keyfile ${certs.key}`,
+      `tls_version ${version === 'TLSv1.3' ? 'tlsv1.3' : 'tlsv1.2'}`,
+      '',
+    ].join('\n'),
+  );
   const broker = await spawnMosquitto(binary, conf, dir, port);
   return { host: HOST, port, url: `mqtts://${HOST}:${port}`, ...broker };
 }

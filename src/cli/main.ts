@@ -18,7 +18,9 @@ import { registerBreakpoint } from './commands/breakpoint.js';
 export async function runCli(ctx: CliContext): Promise<number> {
   let exitCode: number = EXIT.ok;
   const program = new Command('herd')
-    .description('Connection-storm load testing for device clouds: thousands of devices connecting, dropping and reconnecting in waves.')
+    .description(
+      'Connection-storm load testing for device clouds: thousands of devices connecting, dropping and reconnecting in waves.',
+    )
     .version(HERD_VERSION, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
@@ -49,14 +51,15 @@ Quick start:
     return exitCode;
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help')
+        return EXIT.ok;
       return EXIT.badInput;
     }
     if (err instanceof HerdError) {
       printError(ctx, err);
       return err.exitCode;
     }
-    ctx.stderr.write(`internal error: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    ctx.stderr.write(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     return EXIT.runFailed;
   }
 }

@@ -7,7 +7,8 @@ import { escapeControl } from '../util/control-chars.js';
 
 /** Colour only on a TTY and never when NO_COLOR is set (https://no-color.org). */
 export function painter(ctx: CliContext, stream: OutStream = ctx.stdout): Paint {
-  const enabled = stream.isTTY === true && (ctx.env.NO_COLOR === undefined || ctx.env.NO_COLOR === '') && ctx.env.TERM !== 'dumb';
+  const enabled =
+    stream.isTTY === true && (ctx.env.NO_COLOR === undefined || ctx.env.NO_COLOR === '') && ctx.env.TERM !== 'dumb';
   const c = new Chalk({ level: enabled ? 1 : 0 });
   return { ok: c.green, bad: c.red, warn: c.yellow, dim: c.dim, bold: c.bold };
 }

@@ -21,7 +21,9 @@ export class ProgressPrinter {
   }
 
   start(info: { runId: string; target: string; devices: number; workers: number }): void {
-    this.ctx.stderr.write(`herd run ${info.runId}: ${info.devices} devices → ${info.target} (${info.workers} worker${info.workers === 1 ? '' : 's'})\n`);
+    this.ctx.stderr.write(
+      `herd run ${info.runId}: ${info.devices} devices → ${info.target} (${info.workers} worker${info.workers === 1 ? '' : 's'})\n`,
+    );
   }
 
   second(ev: SecondEvent): void {
@@ -31,11 +33,14 @@ export class ProgressPrinter {
       .filter(([, n]) => n > 0)
       .map(([origin, n]) => `${origin} ${n}`)
       .join(', ');
-    const lat = b.connectP50Us === null ? '' : ` · connect p50 ${formatUs(b.connectP50Us)} p99 ${formatUs(b.connectP99Us ?? 0)}`;
+    const lat =
+      b.connectP50Us === null ? '' : ` · connect p50 ${formatUs(b.connectP50Us)} p99 ${formatUs(b.connectP99Us ?? 0)}`;
     const line =
       `t=${String(b.t + 1).padStart(4)}s · connected ${ev.connectedNow}/${ev.planned} · ${b.attempts} attempts/s` +
       ` · ${byClass !== '' ? p.bad(`errors/s ${byClass}`) : '0 errors/s'}${lat}` +
-      (b.loopDelayP99Us !== null && b.loopDelayP99Us > 50_000 ? p.warn(` · loop delay ${formatUs(b.loopDelayP99Us)}`) : '');
+      (b.loopDelayP99Us !== null && b.loopDelayP99Us > 50_000
+        ? p.warn(` · loop delay ${formatUs(b.loopDelayP99Us)}`)
+        : '');
     if (this.tty) {
       this.ctx.stderr.write(`\r\x1b[2K${line}`);
       this.lineOpen = true;

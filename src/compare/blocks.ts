@@ -7,7 +7,16 @@
  */
 import { PERCENTILES } from './metrics.js';
 import type { Results } from './results.js';
-import { clustering, countAbove, fromEncoded, mergeDistributions, percentileUs, type Block, type Clustering, type Distribution } from './stats.js';
+import {
+  clustering,
+  countAbove,
+  fromEncoded,
+  mergeDistributions,
+  percentileUs,
+  type Block,
+  type Clustering,
+  type Distribution,
+} from './stats.js';
 
 export interface ComparisonClustering {
   /** By aggregation (p50, p90, p99). */
@@ -16,12 +25,18 @@ export interface ComparisonClustering {
 }
 
 function secondsOf(runs: readonly Results[]): Distribution[] {
-  return runs.flatMap((r) => r.timeline.buckets.map((b) => (typeof b.connectHistogram === 'string' ? fromEncoded(b.connectHistogram) : null))).filter((d): d is Distribution => d !== null && d.total > 0);
+  return runs
+    .flatMap((r) =>
+      r.timeline.buckets.map((b) => (typeof b.connectHistogram === 'string' ? fromEncoded(b.connectHistogram) : null)),
+    )
+    .filter((d): d is Distribution => d !== null && d.total > 0);
 }
 
 /** Failures against all outcomes finishing in the same second (a timeout lands seconds after its start). */
 function attemptBlocks(runs: readonly Results[]): Block[] {
-  return runs.flatMap((r) => r.timeline.buckets.map((b) => ({ x: b.failed + b.timedOut, n: b.succeeded + b.failed + b.timedOut })));
+  return runs.flatMap((r) =>
+    r.timeline.buckets.map((b) => ({ x: b.failed + b.timedOut, n: b.succeeded + b.failed + b.timedOut })),
+  );
 }
 
 export function comparisonClustering(base: readonly Results[], cand: readonly Results[]): ComparisonClustering {

@@ -94,7 +94,12 @@ export function compareBreakpoints(
     );
   }
   // A partial search (Ctrl-C) has no final bracket: its levels are shown in its own report.
-  const aborted = ([[a, base], [b, candidate]] as const).find(([r]) => r.status === 'aborted');
+  const aborted = (
+    [
+      [a, base],
+      [b, candidate],
+    ] as const
+  ).find(([r]) => r.status === 'aborted');
   if (aborted) {
     const why = aborted[0].abortReason === null ? '' : ` (${aborted[0].abortReason})`;
     return out('not-comparable', `${aborted[1].path}: the search was aborted${why} before it finished`);
@@ -118,9 +123,9 @@ export function renderBreakpointComparison(c: BreakpointComparison): string {
     return `${s.path}: sustained ${s.rate ?? 'none'} ${unit}, breakpoint in ${bracket} — ${tip}${broke}`;
   };
   const verdict = {
-    'moved-down': 'REGRESSED: the candidate breaks at a lower rate; the two searches\' brackets do not overlap',
-    'moved-up': 'IMPROVED: the candidate sustains a higher rate; the two searches\' brackets do not overlap',
-    'within-resolution': 'no change beyond the searches\' resolution: the brackets overlap',
+    'moved-down': "REGRESSED: the candidate breaks at a lower rate; the two searches' brackets do not overlap",
+    'moved-up': "IMPROVED: the candidate sustains a higher rate; the two searches' brackets do not overlap",
+    'within-resolution': "no change beyond the searches' resolution: the brackets overlap",
     'not-comparable': `not comparable: ${c.reason ?? ''}`,
   }[c.verdict];
   const sides = `  base       ${fmt(c.base)}\n  candidate  ${fmt(c.candidate)}\n`;

@@ -72,14 +72,24 @@ export interface CompareOptions {
 }
 
 function ref(r: Results, path: string): RunRef {
-  return { path, runId: r.run.id, scenario: r.scenario.name, devices: r.scenario.devices, target: r.run.target, startedAt: r.run.startedAt, verdict: r.run.verdict };
+  return {
+    path,
+    runId: r.run.id,
+    scenario: r.scenario.name,
+    devices: r.scenario.devices,
+    target: r.run.target,
+    startedAt: r.run.startedAt,
+    verdict: r.run.verdict,
+  };
 }
 
 /** The harness's schedule lag per percentile: the larger side's pooled connect.scheduleLag. */
 function harnessLag(b: Map<string, SideMetric>, c: Map<string, SideMetric>): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [agg] of PERCENTILES) {
-    const vs = [b, c].map((m) => m.get(`connect.scheduleLag.${agg}`)?.value ?? null).filter((v): v is number => v !== null);
+    const vs = [b, c]
+      .map((m) => m.get(`connect.scheduleLag.${agg}`)?.value ?? null)
+      .filter((v): v is number => v !== null);
     if (vs.length > 0) out[agg] = Math.max(...vs);
   }
   return out;
@@ -104,12 +114,21 @@ function machineNote(b: Map<string, SideMetric>, c: Map<string, SideMetric>, emb
 
 function notesFor(base: readonly Results[], cand: readonly Results[]): string[] {
   const notes: string[] = [];
-  for (const [label, runs] of [['base', base], ['candidate', cand]] as const) {
+  for (const [label, runs] of [
+    ['base', base],
+    ['candidate', cand],
+  ] as const) {
     runs.forEach((r, i) => {
       const which = runs.length > 1 ? `${label} run ${i + 1}` : `${label} run`;
-      if (r.health.saturated) notes.push(`the ${which} was saturated (the harness was a bottleneck): its numbers describe herd as much as the target`);
+      if (r.health.saturated)
+        notes.push(
+          `the ${which} was saturated (the harness was a bottleneck): its numbers describe herd as much as the target`,
+        );
       if (r.run.status === 'aborted') notes.push(`the ${which} was aborted: ${r.run.abortReason ?? 'interrupted'}`);
-      if (r.attempts.dropped > 0) notes.push(`the ${which}: herd could not start ${r.attempts.dropped} attempts in time (the harness's shortfall, not the target's)`);
+      if (r.attempts.dropped > 0)
+        notes.push(
+          `the ${which}: herd could not start ${r.attempts.dropped} attempts in time (the harness's shortfall, not the target's)`,
+        );
       if (!r.accounting.balanced) notes.push(`the ${which} does not account for every attempt: ${r.accounting.detail}`);
     });
   }
@@ -117,7 +136,8 @@ function notesFor(base: readonly Results[], cand: readonly Results[]): string[] 
 }
 
 export function compareRuns(base: readonly Results[], cand: readonly Results[], o: CompareOptions): Comparison {
-  if (base.length === 0 || cand.length === 0) throw new HerdError('E_FLAG', 'herd compare needs at least one base and one candidate results file');
+  if (base.length === 0 || cand.length === 0)
+    throw new HerdError('E_FLAG', 'herd compare needs at least one base and one candidate results file');
   const b0 = base[0] as Results;
   const differences = [...new Set([...base.slice(1), ...cand].flatMap((r) => scenarioDifferences(b0, r)))];
   if (differences.length > 0 && !o.allowDifferentScenarios) {
@@ -134,7 +154,9 @@ export function compareRuns(base: readonly Results[], cand: readonly Results[], 
   const known = new Set<string>([...keys, ...keys.map((k) => (bm.get(k) ?? cm.get(k))?.group ?? '')]);
   const unknown = [...o.overrides.keys()].filter((k) => !known.has(k));
   if (unknown.length > 0) {
-    throw new HerdError('E_FLAG', `--tolerance: unknown metric ${unknown.map((k) => JSON.stringify(k)).join(', ')}`, [`known metrics: ${keys.join(', ')}`]);
+    throw new HerdError('E_FLAG', `--tolerance: unknown metric ${unknown.map((k) => JSON.stringify(k)).join(', ')}`, [
+      `known metrics: ${keys.join(', ')}`,
+    ]);
   }
 
   const harnessLagUs = harnessLag(bm, cm);
@@ -144,13 +166,27 @@ export function compareRuns(base: readonly Results[], cand: readonly Results[], 
     const either = (bm.get(key) ?? cm.get(key)) as SideMetric;
     const tol = toleranceFor(key, either.group, o.overrides, o.maxRegression);
     if (tol.kind === 'absolute' && tol.unit !== either.unit) {
-      const want = either.unit === 'us' ? 'a duration like 5ms' : either.unit === 'ratio' ? 'percentage points like 0.5pp' : 'a whole number';
-      throw new HerdError('E_FLAG', `--tolerance ${key}: ${JSON.stringify(tol.text)} does not fit this metric; use a percentage or ${want}`);
+      const want =
+        either.unit === 'us'
+          ? 'a duration like 5ms'
+          : either.unit === 'ratio'
+            ? 'percentage points like 0.5pp'
+            : 'a whole number';
+      throw new HerdError(
+        'E_FLAG',
+        `--tolerance ${key}: ${JSON.stringify(tol.text)} does not fit this metric; use a percentage or ${want}`,
+      );
     }
     const missing = (m: SideMetric): SideMetric => ({ ...m, value: null, never: false, perRun: [], samples: 0 });
     const b = bm.get(key) ?? missing(either);
     const c = cm.get(key) ?? missing(either);
-    const j = judgeMetric(b, c, { tolerance: tol, confidence: o.confidence, judgeMax: o.judgeMax, harnessLagUs, clustering });
+    const j = judgeMetric(b, c, {
+      tolerance: tol,
+      confidence: o.confidence,
+      judgeMax: o.judgeMax,
+      harnessLagUs,
+      clustering,
+    });
     return {
       key,
       group: either.group,
@@ -188,5 +224,7 @@ export function compareRuns(base: readonly Results[], cand: readonly Results[], 
 /** Rows that moved beyond noise (worse first), the ones a reader should see first. */
 export function movedRows(c: Comparison): CompareRow[] {
   const order: Partial<Record<RowStatus, number>> = { worse: 0, better: 1 };
-  return c.rows.filter((r) => r.status === 'worse' || r.status === 'better').sort((a, b) => (order[a.status] ?? 2) - (order[b.status] ?? 2));
+  return c.rows
+    .filter((r) => r.status === 'worse' || r.status === 'better')
+    .sort((a, b) => (order[a.status] ?? 2) - (order[b.status] ?? 2));
 }

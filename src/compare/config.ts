@@ -17,7 +17,17 @@ export interface ConfigItem {
 }
 
 /** Top-level scenario fields that shape the load; name, description and thresholds do not. */
-const LOAD_FIELDS = ['version', 'devices', 'scale', 'device', 'cohorts', 'waves', 'outageWindows', 'holdUs', 'durationUs'] as const;
+const LOAD_FIELDS = [
+  'version',
+  'devices',
+  'scale',
+  'device',
+  'cohorts',
+  'waves',
+  'outageWindows',
+  'holdUs',
+  'durationUs',
+] as const;
 
 function canonical(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
@@ -97,7 +107,12 @@ function targetText(r: Results): string {
 }
 
 /** Every configuration item of the two sides; differing ones first, in the order of importance. */
-export function configurationDiff(base: readonly Results[], cand: readonly Results[], basePaths: readonly string[], candPaths: readonly string[]): ConfigItem[] {
+export function configurationDiff(
+  base: readonly Results[],
+  cand: readonly Results[],
+  basePaths: readonly string[],
+  candPaths: readonly string[],
+): ConfigItem[] {
   const items: ConfigItem[] = [];
   const add = (field: string, read: (r: Results) => string): void => {
     const b = sideValue(base, read);
@@ -108,14 +123,22 @@ export function configurationDiff(base: readonly Results[], cand: readonly Resul
   const c0 = cand[0] as Results;
   add('scenario', (r) => `${r.scenario.name} #${scenarioHash(r)}`);
   const differing = loadFieldsThatDiffer(b0, c0);
-  if (differing.length > 0) items.push({ field: 'scenario fields that differ', base: differing.join(', '), candidate: differing.join(', '), same: false });
+  if (differing.length > 0)
+    items.push({
+      field: 'scenario fields that differ',
+      base: differing.join(', '),
+      candidate: differing.join(', '),
+      same: false,
+    });
   add('target', targetText);
   const bo = base.map((r, i) => embeddedOptions(r, basePaths[i] ?? 'base'));
   const co = cand.map((r, i) => embeddedOptions(r, candPaths[i] ?? 'candidate'));
   const knobs = new Set([...bo, ...co].flatMap((o) => (o === null ? [] : Object.keys(o))));
   for (const k of [...knobs].filter((x) => !IGNORED_KNOBS.has(x))) {
     const read = (opts: (ResolvedTargetOptions | null)[]): string =>
-      [...new Set(opts.map((o) => (o === null ? '–' : knob((o as unknown as Record<string, unknown>)[k] ?? null))))].join(' | ');
+      [
+        ...new Set(opts.map((o) => (o === null ? '–' : knob((o as unknown as Record<string, unknown>)[k] ?? null)))),
+      ].join(' | ');
     const b = read(bo);
     const c = read(co);
     items.push({ field: `target.${k}`, base: b, candidate: c, same: b === c });

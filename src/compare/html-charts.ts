@@ -6,7 +6,18 @@
  */
 import { formatUs } from '../util/duration.js';
 import { xmlEscape as esc } from '../report/junit.js';
-import { FRAME as F, axes, decadeBounds, formatCount, legend, linearScale, linePath, logScale, svgOpen, type Scale } from '../report/html-svg.js';
+import {
+  FRAME as F,
+  axes,
+  decadeBounds,
+  formatCount,
+  legend,
+  linearScale,
+  linePath,
+  logScale,
+  svgOpen,
+  type Scale,
+} from '../report/html-svg.js';
 import { percentileUs, type Distribution } from './stats.js';
 import type { Results, TimelineBucket } from './results.js';
 
@@ -41,12 +52,19 @@ function line(side: Side, name: string, runIndex: number, d: string, points: num
 }
 
 function sideLegend(extra: { series: string; label: string; style: 'line' | 'dash' }[] = []): string {
-  return legend([{ series: 'base', label: 'base', style: 'line' }, { series: 'cand', label: 'candidate', style: 'line' }, ...extra]);
+  return legend([
+    { series: 'base', label: 'base', style: 'line' },
+    { series: 'cand', label: 'candidate', style: 'line' },
+    ...extra,
+  ]);
 }
 
 function timeScale(sides: readonly SideRuns[]): Scale {
   const all = sides.flatMap((s) => s.runs);
-  const xMax = Math.max(1, ...all.map((r) => Math.max(r.timeline.buckets.length, Math.ceil(r.scenario.durationUs / 1e6))));
+  const xMax = Math.max(
+    1,
+    ...all.map((r) => Math.max(r.timeline.buckets.length, Math.ceil(r.scenario.durationUs / 1e6))),
+  );
   return linearScale(0, xMax, X0, X1, 10, (v) => `${v}s`);
 }
 
@@ -59,7 +77,13 @@ function overTime(
   lines: readonly { name: string; dashed: boolean; at: (b: TimelineBucket) => number }[],
 ): string {
   const buckets = sides.flatMap((s) => s.runs.flatMap((r) => r.timeline.buckets));
-  if (buckets.length === 0) return card(id, title, hint, `<div id="chart-${id}" class="chart chart-empty">No timeline data in these runs.</div>`);
+  if (buckets.length === 0)
+    return card(
+      id,
+      title,
+      hint,
+      `<div id="chart-${id}" class="chart chart-empty">No timeline data in these runs.</div>`,
+    );
   const x = timeScale(sides);
   const yMax = Math.max(1, ...buckets.flatMap((b) => lines.map((l) => l.at(b))));
   const y = linearScale(0, yMax * 1.05, F.height - F.bottom, F.top, 5, formatCount);
@@ -73,22 +97,36 @@ function overTime(
     });
   }
   parts.push('</svg>');
-  const dashed = lines.filter((l) => l.dashed).map((l) => ({ series: 'base', label: `${l.name} (dashed)`, style: 'dash' as const }));
+  const dashed = lines
+    .filter((l) => l.dashed)
+    .map((l) => ({ series: 'base', label: `${l.name} (dashed)`, style: 'dash' as const }));
   return card(id, title, hint, sideLegend(dashed) + parts.join(''));
 }
 
 export function chartConnectedOverlay(sides: readonly SideRuns[]): string {
-  return overTime('connected', 'Connected devices', 'Devices connected at the end of each second; paler lines are further runs of a side.', sides, 'devices', [
-    { name: 'connected', dashed: false, at: (b) => b.connected },
-  ]);
+  return overTime(
+    'connected',
+    'Connected devices',
+    'Devices connected at the end of each second; paler lines are further runs of a side.',
+    sides,
+    'devices',
+    [{ name: 'connected', dashed: false, at: (b) => b.connected }],
+  );
 }
 
 export function chartRatesOverlay(sides: readonly SideRuns[]): string {
   const errors = (b: TimelineBucket): number => Object.values(b.errorsByOrigin).reduce((a, v) => a + v, 0);
-  return overTime('rates', 'Attempts and errors per second', 'Solid: attempts started each second. Dashed: errors of any origin (shedding included) finishing each second.', sides, 'per second', [
-    { name: 'attempts', dashed: false, at: (b) => b.attempts },
-    { name: 'errors', dashed: true, at: errors },
-  ]);
+  return overTime(
+    'rates',
+    'Attempts and errors per second',
+    'Solid: attempts started each second. Dashed: errors of any origin (shedding included) finishing each second.',
+    sides,
+    'per second',
+    [
+      { name: 'attempts', dashed: false, at: (b) => b.attempts },
+      { name: 'errors', dashed: true, at: errors },
+    ],
+  );
 }
 
 /** Value at each percentile: x = decades of 1/(1−q) (0 = p0, 1 = p90, 2 = p99…), up to the maximum. */
@@ -110,12 +148,15 @@ export function chartPercentiles(series: string, base: Distribution, cand: Distr
     ['cand', curve(cand)],
   ] as const;
   const all = curves.flatMap(([, pts]) => pts.map(([, v]) => v));
-  if (all.length === 0) return card(id, title, hint, `<div id="chart-${id}" class="chart chart-empty">No samples.</div>`);
+  if (all.length === 0)
+    return card(id, title, hint, `<div id="chart-${id}" class="chart chart-empty">No samples.</div>`);
   const [lo, hi] = decadeBounds(all);
   const y = logScale(lo, hi, F.height - F.bottom, F.top, formatUs);
   const maxDecades = Math.max(1, ...curves.map(([, pts]) => pts[pts.length - 1]?.[0] ?? 1));
   const xs = ((v: number) => X0 + (v / maxDecades) * (X1 - X0)) as Scale;
-  xs.ticks = ['0%', '90%', '99%', '99.9%', '99.99%', '99.999%'].slice(0, Math.floor(maxDecades + 1e-9) + 1).map((label, i) => ({ value: i, label }));
+  xs.ticks = ['0%', '90%', '99%', '99.9%', '99.99%', '99.999%']
+    .slice(0, Math.floor(maxDecades + 1e-9) + 1)
+    .map((label, i) => ({ value: i, label }));
   const parts = [svgOpen(`chart-${id}`, F, title), axes(F, xs, y, 'percentile', 'latency')];
   for (const [side, pts] of curves) parts.push(line(side, series, 0, linePath(pts, xs, y), pts.length));
   parts.push('</svg>');

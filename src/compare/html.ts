@@ -24,8 +24,23 @@ function rowsTable(id: string, rows: readonly CompareRow[], withReason: boolean)
   const body = rows
     .map((r) => {
       const ch = formatChange(r);
-      const cells = [`<code>${esc(r.key)}</code>`, esc(shownValue(r, 'base')), esc(shownValue(r, 'candidate')), esc(ch.abs), esc(ch.rel), esc(statusText(r)), ...(withReason ? [esc(r.reason)] : [])];
-      const cls = r.status === 'worse' ? 'worse' : r.status === 'better' ? 'better' : r.status === 'info' || r.status === 'n/a' ? 'quiet' : '';
+      const cells = [
+        `<code>${esc(r.key)}</code>`,
+        esc(shownValue(r, 'base')),
+        esc(shownValue(r, 'candidate')),
+        esc(ch.abs),
+        esc(ch.rel),
+        esc(statusText(r)),
+        ...(withReason ? [esc(r.reason)] : []),
+      ];
+      const cls =
+        r.status === 'worse'
+          ? 'worse'
+          : r.status === 'better'
+            ? 'better'
+            : r.status === 'info' || r.status === 'n/a'
+              ? 'quiet'
+              : '';
       return `<tr data-metric="${esc(r.key)}" data-status="${r.status}"${cls ? ` class="${cls}"` : ''}>${cells.map((c, i) => `<td${num[i] ? ' class="num"' : ''}>${c}</td>`).join('')}</tr>`;
     })
     .join('');
@@ -35,19 +50,30 @@ function rowsTable(id: string, rows: readonly CompareRow[], withReason: boolean)
 function configCard(c: Comparison): string {
   const items = c.configuration
     .filter((i) => !i.same)
-    .map((i) => `<li class="differs" data-field="${esc(i.field)}">${esc(i.field)}: ${esc(i.base)} → ${esc(i.candidate)}</li>`);
+    .map(
+      (i) =>
+        `<li class="differs" data-field="${esc(i.field)}">${esc(i.field)}: ${esc(i.base)} → ${esc(i.candidate)}</li>`,
+    );
   // Unchanged knobs of the embedded target are its profile's: naming the profile says them.
   const same = c.configuration.filter((i) => i.same && !i.field.startsWith('target.'));
-  if (same.length > 0) items.push(`<li class="same">same: ${same.map((i) => `${esc(i.field)} ${esc(i.base)}`).join(' · ')}</li>`);
-  const notes = [...c.scenarioDifferences.map((d) => `${d} (compared anyway)`), ...c.notes].map((n) => `<li>${esc(n)}</li>`);
-  const title = c.configuration.some((i) => !i.same) ? 'Configuration (differences first)' : 'Configuration (the same on both sides)';
+  if (same.length > 0)
+    items.push(`<li class="same">same: ${same.map((i) => `${esc(i.field)} ${esc(i.base)}`).join(' · ')}</li>`);
+  const notes = [...c.scenarioDifferences.map((d) => `${d} (compared anyway)`), ...c.notes].map(
+    (n) => `<li>${esc(n)}</li>`,
+  );
+  const title = c.configuration.some((i) => !i.same)
+    ? 'Configuration (differences first)'
+    : 'Configuration (the same on both sides)';
   return `<section class="card" id="card-config"><h2>${title}</h2><ul class="config">${items.join('')}</ul>${notes.length > 0 ? `<div class="banner saturated"><ul>${notes.join('')}</ul></div>` : ''}</section>`;
 }
 
 /** Each latency series' samples, pooled over a side's runs. */
 function latencyCharts(base: readonly Results[], cand: readonly Results[]): string {
-  const keys = [...new Set([...base, ...cand].flatMap((r) => Object.keys(r.latency).filter((k) => (r.latency[k]?.count ?? 0) > 0)))];
-  const pooled = (runs: readonly Results[], key: string) => mergeDistributions(runs.map((r) => fromEncoded(r.latency[key]?.count ? (r.latency[key]?.histogram ?? '') : '')));
+  const keys = [
+    ...new Set([...base, ...cand].flatMap((r) => Object.keys(r.latency).filter((k) => (r.latency[k]?.count ?? 0) > 0))),
+  ];
+  const pooled = (runs: readonly Results[], key: string) =>
+    mergeDistributions(runs.map((r) => fromEncoded(r.latency[key]?.count ? (r.latency[key]?.histogram ?? '') : '')));
   return keys.map((k) => chartPercentiles(k, pooled(base, k), pooled(cand, k))).join('\n');
 }
 
@@ -55,12 +81,15 @@ export function renderCompareHtml(c: Comparison, base: readonly Results[], cand:
   const scenario = c.base[0]?.scenario ?? '';
   const regressed = c.verdict === 'regressed';
   const moved = movedRows(c);
-  const rest = c.rows.filter((r) => !moved.includes(r) && (r.status !== 'n/a' || r.base !== null || r.candidate !== null));
+  const rest = c.rows.filter(
+    (r) => !moved.includes(r) && (r.status !== 'n/a' || r.base !== null || r.candidate !== null),
+  );
   const sides = [
     { side: 'base' as const, runs: base },
     { side: 'cand' as const, runs: cand },
   ];
-  const runList = (label: string, refs: Comparison['base']): string => `${label} ${refs.map((r) => `<code>${esc(r.runId)}</code>`).join(', ')}`;
+  const runList = (label: string, refs: Comparison['base']): string =>
+    `${label} ${refs.map((r) => `<code>${esc(r.runId)}</code>`).join(', ')}`;
   return `<!DOCTYPE html>
 <html lang="en" data-verdict="${c.verdict}">
 <head>

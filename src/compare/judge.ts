@@ -68,11 +68,23 @@ function floorFor(base: SideMetric, cand: SideMetric, o: JudgeOptions): Floor {
   const values = [base.value ?? 0, cand.value ?? 0];
   const lag = base.group.startsWith('connect.') || base.group.startsWith('phase.') ? o.harnessLagUs?.[agg] : undefined;
   return largestFloor([
-    base.unit === 'us' ? { amount: precisionFloorUs(...values), why: 'histogram precision (3 significant digits)' } : null,
+    base.unit === 'us'
+      ? { amount: precisionFloorUs(...values), why: 'histogram precision (3 significant digits)' }
+      : null,
     staticFloor(base.unit, agg, recovery),
     lag === undefined ? null : { amount: lag, why: `harness schedule lag ${agg}` },
-    base.perRun.length > 1 ? { amount: spread(base.perRun.filter((v): v is number => v !== null)), why: `spread of the ${base.perRun.length} base runs` } : null,
-    cand.perRun.length > 1 ? { amount: spread(cand.perRun.filter((v): v is number => v !== null)), why: `spread of the ${cand.perRun.length} candidate runs` } : null,
+    base.perRun.length > 1
+      ? {
+          amount: spread(base.perRun.filter((v): v is number => v !== null)),
+          why: `spread of the ${base.perRun.length} base runs`,
+        }
+      : null,
+    cand.perRun.length > 1
+      ? {
+          amount: spread(cand.perRun.filter((v): v is number => v !== null)),
+          why: `spread of the ${cand.perRun.length} candidate runs`,
+        }
+      : null,
   ]);
 }
 
@@ -85,7 +97,13 @@ function adjusted(name: SignificanceTest['name'], z: number, c: Clustering): Sig
 }
 
 function testFor(base: SideMetric, cand: SideMetric, o: JudgeOptions): SignificanceTest | null {
-  if (base.kind === 'share' && base.x !== undefined && base.n !== undefined && cand.x !== undefined && cand.n !== undefined) {
+  if (
+    base.kind === 'share' &&
+    base.x !== undefined &&
+    base.n !== undefined &&
+    cand.x !== undefined &&
+    cand.n !== undefined
+  ) {
     const t = twoProportionTest(base.x, base.n, cand.x, cand.n);
     const c = ATTEMPT_GROUPS.has(base.group) ? o.clustering?.attempts : undefined;
     return t === null ? null : adjusted('two-proportion', t.z, c ?? NO_CLUSTERING);
@@ -115,28 +133,48 @@ function beyondTolerance(worseBy: number, reference: number, tol: Tolerance): bo
 export function judgeMetric(base: SideMetric, cand: SideMetric, o: JudgeOptions): Judgement {
   const none = { floor: null, test: null };
   if (base.never || cand.never) {
-    if (base.never && cand.never) return { change: null, relativeChange: null, status: 'same', ...none, reason: 'never reached in either' };
+    if (base.never && cand.never)
+      return { change: null, relativeChange: null, status: 'same', ...none, reason: 'never reached in either' };
     // "Never recovered" against a number is a change no tolerance covers.
     const worse = cand.never;
-    return { change: null, relativeChange: null, status: worse ? 'worse' : 'better', ...none, reason: worse ? 'the candidate never got there' : 'the base never got there' };
+    return {
+      change: null,
+      relativeChange: null,
+      status: worse ? 'worse' : 'better',
+      ...none,
+      reason: worse ? 'the candidate never got there' : 'the base never got there',
+    };
   }
   const b = base.value;
   const c = cand.value;
   if (b === null || c === null) {
-    return { change: null, relativeChange: null, status: 'n/a', ...none, reason: b === null && c === null ? 'no samples' : `no samples in the ${b === null ? 'base' : 'candidate'}` };
+    return {
+      change: null,
+      relativeChange: null,
+      status: 'n/a',
+      ...none,
+      reason: b === null && c === null ? 'no samples' : `no samples in the ${b === null ? 'base' : 'candidate'}`,
+    };
   }
   const change = c - b;
   const relativeChange = b === 0 ? (c === 0 ? 0 : null) : change / Math.abs(b);
   const at = { change, relativeChange };
   if (change === 0) return { ...at, status: 'same', ...none, reason: 'identical' };
-  if (base.direction === 'neutral') return { ...at, status: 'info', ...none, reason: `not judged: ${base.notJudged ?? 'neutral'}` };
+  if (base.direction === 'neutral')
+    return { ...at, status: 'info', ...none, reason: `not judged: ${base.notJudged ?? 'neutral'}` };
   if (base.kind === 'count') return { ...at, status: 'info', ...none, reason: 'not judged: context' };
-  if (base.kind === 'extreme' && !o.judgeMax) return { ...at, status: 'info', ...none, reason: 'not judged: a single sample (--judge-max judges it)' };
+  if (base.kind === 'extreme' && !o.judgeMax)
+    return { ...at, status: 'info', ...none, reason: 'not judged: a single sample (--judge-max judges it)' };
   if (base.kind === 'percentile') {
     const q = (base.percentile ?? 50) / 100;
     const tail = Math.floor(Math.min(base.samples, cand.samples) * (1 - q) + 1e-9);
     if (tail < MIN_TAIL_SAMPLES) {
-      return { ...at, status: 'info', ...none, reason: `not judged: only ${tail} samples beyond ${aggregationOf(base.key)} (needs ${MIN_TAIL_SAMPLES} on each side)` };
+      return {
+        ...at,
+        status: 'info',
+        ...none,
+        reason: `not judged: only ${tail} samples beyond ${aggregationOf(base.key)} (needs ${MIN_TAIL_SAMPLES} on each side)`,
+      };
     }
   }
   const worseBy = base.direction === 'lower' ? change : -change;
@@ -148,15 +186,29 @@ export function judgeMetric(base: SideMetric, cand: SideMetric, o: JudgeOptions)
   const reference = toleranceReference(base, b);
   if (!beyondTolerance(worseBy, reference, o.tolerance)) {
     const of = reference === b ? '' : ' of the failures';
-    const by = o.tolerance.kind === 'relative' && reference !== 0 ? `${pct(Math.abs(worseBy / reference))}${of}` : 'the change';
+    const by =
+      o.tolerance.kind === 'relative' && reference !== 0 ? `${pct(Math.abs(worseBy / reference))}${of}` : 'the change';
     return { ...judged, status: 'within', reason: `${word} by ${by}, within the ${o.tolerance.text} tolerance` };
   }
-  if (Math.abs(change) <= floor.amount) return { ...judged, status: 'within', reason: `${word}, but not beyond the ${floor.why}` };
+  if (Math.abs(change) <= floor.amount)
+    return { ...judged, status: 'within', reason: `${word}, but not beyond the ${floor.why}` };
   if (base.kind !== 'extreme') {
     if (test === null) return { ...judged, status: 'within', reason: `${word}, but there are no samples to test` };
-    if (!(test.p < alpha) || Math.sign(test.t) !== Math.sign(change)) return { ...judged, status: 'within', reason: `${word}, but not significant at ${pct(o.confidence)} (p = ${test.p.toPrecision(2)})` };
+    if (!(test.p < alpha) || Math.sign(test.t) !== Math.sign(change))
+      return {
+        ...judged,
+        status: 'within',
+        reason: `${word}, but not significant at ${pct(o.confidence)} (p = ${test.p.toPrecision(2)})`,
+      };
   }
   const amount = base.unit === 'us' ? formatUs(floor.amount) : `${(floor.amount * 100).toFixed(2)}pp`;
-  const significance = test === null ? '' : ` and ${pct(o.confidence)} significance (p ${test.p < 0.0001 ? '< 0.0001' : `= ${test.p.toPrecision(2)}`})`;
-  return { ...judged, status: worseBy > 0 ? 'worse' : 'better', reason: `${word} beyond the ${o.tolerance.text} tolerance, the ${floor.why} (${amount})${significance}` };
+  const significance =
+    test === null
+      ? ''
+      : ` and ${pct(o.confidence)} significance (p ${test.p < 0.0001 ? '< 0.0001' : `= ${test.p.toPrecision(2)}`})`;
+  return {
+    ...judged,
+    status: worseBy > 0 ? 'worse' : 'better',
+    reason: `${word} beyond the ${o.tolerance.text} tolerance, the ${floor.why} (${amount})${significance}`,
+  };
 }

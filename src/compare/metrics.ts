@@ -58,7 +58,8 @@ export const PERCENTILES = [
 /** The catalogue's facts for a metric compare shows; a key missing there is a programming error. */
 function facts(key: string): CompareFacts {
   const f = compareFacts(key);
-  if (f === undefined) throw new Error(`compare: ${key} is not in the metric catalogue (scenario/threshold-metrics.ts)`);
+  if (f === undefined)
+    throw new Error(`compare: ${key} is not in the metric catalogue (scenario/threshold-metrics.ts)`);
   return f;
 }
 
@@ -73,7 +74,11 @@ function lazy(encoded: string, extraNever = 0): () => Distribution {
       const decoded = fromEncoded(encoded);
       d =
         extraNever > 0
-          ? { valuesUs: [...decoded.valuesUs, Infinity], counts: [...decoded.counts, extraNever], total: decoded.total + extraNever }
+          ? {
+              valuesUs: [...decoded.valuesUs, Infinity],
+              counts: [...decoded.counts, extraNever],
+              total: decoded.total + extraNever,
+            }
           : decoded;
     }
     return d;
@@ -109,9 +114,22 @@ function latencyMetrics(r: Results): RunMetric[] {
     const samples = has ? s.count : 0;
     const common = { group: f.group, unit: 'us' as const, direction: f.direction, ...judged(f), dist, samples };
     for (const [agg, percentile, field] of PERCENTILES) {
-      out.push({ ...common, key: `${key}.${agg}`, kind: 'percentile', percentile, definition: `${agg} of ${key}`, value: has ? s[field] : null });
+      out.push({
+        ...common,
+        key: `${key}.${agg}`,
+        kind: 'percentile',
+        percentile,
+        definition: `${agg} of ${key}`,
+        value: has ? s[field] : null,
+      });
     }
-    out.push({ ...common, key: `${key}.max`, kind: 'extreme', definition: `slowest single ${key}`, value: has ? s.maxUs : null });
+    out.push({
+      ...common,
+      key: `${key}.max`,
+      kind: 'extreme',
+      definition: `slowest single ${key}`,
+      value: has ? s.maxUs : null,
+    });
   }
   return out;
 }
@@ -146,7 +164,8 @@ export function compareMetrics(r: Results): RunMetric[] {
   // Who lost them, over everything published (files before issue 24 have no split: not shown).
   const d = r.delivery;
   if (d && d.published > 0) {
-    for (const k of ['lostByCloud', 'neverAcknowledged', 'droppedByDevice'] as const) out.push(share(`delivery.${k}`, d[k], d.published));
+    for (const k of ['lostByCloud', 'neverAcknowledged', 'droppedByDevice'] as const)
+      out.push(share(`delivery.${k}`, d[k], d.published));
   }
   out.push(count('attempts.planned', a.planned));
   out.push(count('attempts.started', a.started));
@@ -158,12 +177,32 @@ export function compareMetrics(r: Results): RunMetric[] {
   for (const o of r.outages ?? []) {
     const group = `recovery.${o.name}`;
     const dist = lazy(o.recoveryHistogram, o.dropped - o.recovered);
-    const common = { group, unit: 'us' as const, direction: 'lower' as const, nullIsNever: true, dist, samples: o.dropped };
+    const common = {
+      group,
+      unit: 'us' as const,
+      direction: 'lower' as const,
+      nullIsNever: true,
+      dist,
+      samples: o.dropped,
+    };
     const has = o.dropped > 0;
     for (const [agg, percentile, field] of PERCENTILES) {
-      out.push({ ...common, key: `${group}.${agg}`, kind: 'percentile', percentile, definition: `time from the end of ${o.name} until ${percentile}% of the ${o.dropped} devices it hit were back`, value: has ? o.recovery[field] : null });
+      out.push({
+        ...common,
+        key: `${group}.${agg}`,
+        kind: 'percentile',
+        percentile,
+        definition: `time from the end of ${o.name} until ${percentile}% of the ${o.dropped} devices it hit were back`,
+        value: has ? o.recovery[field] : null,
+      });
     }
-    out.push({ ...common, key: `${group}.p100`, kind: 'extreme', definition: `time until all devices ${o.name} hit were back`, value: has ? o.recovery.p100Us : null });
+    out.push({
+      ...common,
+      key: `${group}.p100`,
+      kind: 'extreme',
+      definition: `time until all devices ${o.name} hit were back`,
+      value: has ? o.recovery.p100Us : null,
+    });
   }
   return out;
 }

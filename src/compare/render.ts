@@ -35,7 +35,11 @@ function range(row: CompareRow, side: 'base' | 'candidate'): string {
 }
 
 function floorText(row: CompareRow): string {
-  return row.floor === null ? '' : row.unit === 'ratio' ? `${(row.floor.amount * 100).toFixed(2)}pp` : formatValue(row.floor.amount, row.unit);
+  return row.floor === null
+    ? ''
+    : row.unit === 'ratio'
+      ? `${(row.floor.amount * 100).toFixed(2)}pp`
+      : formatValue(row.floor.amount, row.unit);
 }
 
 function pText(row: CompareRow): string {
@@ -45,7 +49,16 @@ function pText(row: CompareRow): string {
 
 function cellsOf(c: Comparison, r: CompareRow): string[] {
   const ch = formatChange(r);
-  const cells = [r.key, shownValue(r, 'base'), shownValue(r, 'candidate'), ch.abs, ch.rel, floorText(r), pText(r), statusText(r)];
+  const cells = [
+    r.key,
+    shownValue(r, 'base'),
+    shownValue(r, 'candidate'),
+    ch.abs,
+    ch.rel,
+    floorText(r),
+    pText(r),
+    statusText(r),
+  ];
   if (multi(c)) cells.splice(3, 0, range(r, 'base'), range(r, 'candidate'));
   return cells;
 }
@@ -61,14 +74,26 @@ function table(c: Comparison, rows: CompareRow[], p: Paint, withReason: boolean)
   const cells = rows.map((r) => cellsOf(c, r));
   const last = h.length - 1;
   const widths = h.map((x, i) => Math.max(x.length, ...cells.map((row) => (row[i] ?? '').length)));
-  const fmt = (row: string[]): string => row.map((v, i) => (i === 0 || i === last ? v.padEnd(widths[i] ?? 0) : v.padStart(widths[i] ?? 0))).join('  ').trimEnd();
+  const fmt = (row: string[]): string =>
+    row
+      .map((v, i) => (i === 0 || i === last ? v.padEnd(widths[i] ?? 0) : v.padStart(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
   const out = [p.dim(`  ${fmt(h)}`)];
   let group = '';
   rows.forEach((r, i) => {
     if (withReason && r.group !== group && group !== '') out.push('');
     group = r.group;
     const line = `  ${fmt(cells[i] ?? [])}${withReason && r.status !== 'same' ? p.dim(`  ${r.reason}`) : ''}`;
-    out.push(r.status === 'worse' ? p.bad(line) : r.status === 'better' ? p.ok(line) : r.status === 'within' || r.status === 'same' ? line : p.dim(line));
+    out.push(
+      r.status === 'worse'
+        ? p.bad(line)
+        : r.status === 'better'
+          ? p.ok(line)
+          : r.status === 'within' || r.status === 'same'
+            ? line
+            : p.dim(line),
+    );
   });
   return out;
 }
@@ -100,7 +125,14 @@ export function renderCompareText(unsafe: Comparison, p: Paint = PLAIN): string 
   out.push('');
   out.push('Everything else (why each is or is not judged)');
   const rest = visible(c).filter((r) => !moved.includes(r));
-  out.push(...table(c, rest.filter((r) => !zeroBoth(r)), p, true));
+  out.push(
+    ...table(
+      c,
+      rest.filter((r) => !zeroBoth(r)),
+      p,
+      true,
+    ),
+  );
   const zeros = rest.filter(zeroBoth);
   if (zeros.length > 0) out.push(p.dim(`  zero on both sides: ${zeros.map((r) => r.key).join(', ')}`));
   out.push('');
@@ -113,7 +145,10 @@ export function renderCompareText(unsafe: Comparison, p: Paint = PLAIN): string 
 function mdTable(c: Comparison, rows: CompareRow[], withReason: boolean): string[] {
   const h = head(c);
   const cols = withReason ? [...h.slice(0, -1), 'status', 'why'] : [...h.slice(0, -1), 'status'];
-  const out = [`| ${cols.join(' | ')} |`, `| ${cols.map((_, i) => (i === 0 || i >= cols.length - (withReason ? 2 : 1) ? '---' : '---:')).join(' | ')} |`];
+  const out = [
+    `| ${cols.join(' | ')} |`,
+    `| ${cols.map((_, i) => (i === 0 || i >= cols.length - (withReason ? 2 : 1) ? '---' : '---:')).join(' | ')} |`,
+  ];
   const icon = (r: CompareRow): string => (r.status === 'worse' ? '🔴 ' : r.status === 'better' ? '🟢 ' : '');
   for (const r of rows) {
     const cells = cellsOf(c, r).map(mdEscape);
@@ -130,23 +165,37 @@ export function renderCompareMarkdown(unsafe: Comparison): string {
   // Names come from users and files: their control characters are shown escaped, never raw.
   const c = escapeControlDeep(unsafe);
   const out: string[] = [];
-  out.push(`## herd compare · ${mdEscape(c.base[0]?.scenario ?? '')} — ${c.verdict === 'regressed' ? '❌ REGRESSED' : '✅ PASSED'}`, '');
+  out.push(
+    `## herd compare · ${mdEscape(c.base[0]?.scenario ?? '')} — ${c.verdict === 'regressed' ? '❌ REGRESSED' : '✅ PASSED'}`,
+    '',
+  );
   out.push(`**${mdEscape(headline(c))}**`, '');
-  out.push(`Base ${sides(c)} (candidate): ${c.base.map((r) => `\`${r.runId}\``).join(', ')} vs ${c.candidate.map((r) => `\`${r.runId}\``).join(', ')}.`, '');
+  out.push(
+    `Base ${sides(c)} (candidate): ${c.base.map((r) => `\`${r.runId}\``).join(', ')} vs ${c.candidate.map((r) => `\`${r.runId}\``).join(', ')}.`,
+    '',
+  );
   const differs = c.configuration.filter((i) => !i.same);
   if (differs.length > 0) {
     out.push('**Configuration that differs** (base → candidate):', '');
     for (const i of differs) out.push(`- ⚠ ${mdEscape(i.field)}: ${mdEscape(i.base)} → ${mdEscape(i.candidate)}`);
     out.push('');
   }
-  for (const d of [...c.scenarioDifferences.map((x) => `${x} (compared anyway)`), ...c.notes]) out.push(`> ⚠ ${mdEscape(d)}`);
+  for (const d of [...c.scenarioDifferences.map((x) => `${x} (compared anyway)`), ...c.notes])
+    out.push(`> ⚠ ${mdEscape(d)}`);
   if (c.scenarioDifferences.length + c.notes.length > 0) out.push('');
   const moved = movedRows(c);
   out.push(moved.length === 0 ? 'Nothing moved beyond noise.' : `### Moved beyond noise (${moved.length})`, '');
   if (moved.length > 0) out.push(...mdTable(c, moved, false), '');
   out.push('<details><summary>Everything else</summary>', '');
   const rest = visible(c).filter((r) => !moved.includes(r));
-  out.push(...mdTable(c, rest.filter((r) => !zeroBoth(r)), true), '');
+  out.push(
+    ...mdTable(
+      c,
+      rest.filter((r) => !zeroBoth(r)),
+      true,
+    ),
+    '',
+  );
   const zeros = rest.filter(zeroBoth);
   if (zeros.length > 0) out.push(`Zero on both sides: ${zeros.map((r) => `\`${r.key}\``).join(', ')}.`, '');
   for (const d of shareDefinitions(rest.filter((r) => !zeroBoth(r)))) out.push(`- ${mdEscape(d)}`);

@@ -195,6 +195,6 @@ export function clustering(base: readonly Block[], cand: readonly Block[]): Clus
   const none = { designEffect: 1, df: Infinity };
   if (a.k < MIN_BLOCKS || b.k < MIN_BLOCKS || a.iid + b.iid <= 0) return none;
   const designEffect = Math.max(1, (a.cluster + b.cluster) / (a.iid + b.iid));
-  const denom = (a.cluster ** 2) / (a.k - 1) + (b.cluster ** 2) / (b.k - 1);
+  const denom = a.cluster ** 2 / (a.k - 1) + b.cluster ** 2 / (b.k - 1);
   return { designEffect, df: denom > 0 ? (a.cluster + b.cluster) ** 2 / denom : Infinity };
 }

@@ -32,7 +32,10 @@ export function parseToleranceOverrides(entries: readonly string[]): Map<string,
   for (const e of entries) {
     const eq = e.indexOf('=');
     if (eq <= 0 || eq === e.length - 1) {
-      throw new HerdError('E_FLAG', `--tolerance: expected metric=tolerance like connect.total.p99=20%, got ${JSON.stringify(e)}`);
+      throw new HerdError(
+        'E_FLAG',
+        `--tolerance: expected metric=tolerance like connect.total.p99=20%, got ${JSON.stringify(e)}`,
+      );
     }
     const key = e.slice(0, eq).trim();
     out.set(key, parseTolerance(e.slice(eq + 1), `--tolerance ${key}`));
@@ -41,7 +44,12 @@ export function parseToleranceOverrides(entries: readonly string[]): Map<string,
 }
 
 /** The tolerance for a metric: an exact override, then its group's ("connect.total=20%"), then the default. */
-export function toleranceFor(key: string, group: string, overrides: ReadonlyMap<string, Tolerance>, fallback: Tolerance): Tolerance {
+export function toleranceFor(
+  key: string,
+  group: string,
+  overrides: ReadonlyMap<string, Tolerance>,
+  fallback: Tolerance,
+): Tolerance {
   return overrides.get(key) ?? overrides.get(group) ?? fallback;
 }
 
@@ -51,7 +59,10 @@ export function parseConfidence(text: string, where: string): number {
   const m = /^(\d+(?:\.\d+)?)(%?)$/.exec(t);
   const v = m ? Number(m[1]) / (m[2] === '%' ? 100 : 1) : NaN;
   if (!(v >= 0.5 && v <= 0.9999)) {
-    throw new HerdError('E_FLAG', `${where}: expected a confidence from 50% to 99.99% like 99% (or 0.99), got ${JSON.stringify(text)}`);
+    throw new HerdError(
+      'E_FLAG',
+      `${where}: expected a confidence from 50% to 99.99% like 99% (or 0.99), got ${JSON.stringify(text)}`,
+    );
   }
   return v;
 }

@@ -25,7 +25,10 @@ export function formatChange(row: CompareRow): { abs: string; rel: string } {
   const sign = row.change > 0 ? '+' : row.change < 0 ? '−' : '±';
   const mag = Math.abs(row.change);
   const abs = row.unit === 'ratio' ? `${sign}${(mag * 100).toFixed(2)}pp` : `${sign}${formatValue(mag, row.unit)}`;
-  const rel = row.relativeChange === null ? 'new' : `${row.relativeChange > 0 ? '+' : row.relativeChange < 0 ? '−' : '±'}${(Math.abs(row.relativeChange) * 100).toFixed(1)}%`;
+  const rel =
+    row.relativeChange === null
+      ? 'new'
+      : `${row.relativeChange > 0 ? '+' : row.relativeChange < 0 ? '−' : '±'}${(Math.abs(row.relativeChange) * 100).toFixed(1)}%`;
   return { abs, rel };
 }
 
@@ -33,7 +36,12 @@ export function formatChange(row: CompareRow): { abs: string; rel: string } {
 function rise(row: CompareRow): string {
   if (row.group === 'shedding') return 'shed more';
   if (row.group === 'harness') return 'herd dropped more';
-  if (row.unit === 'us') return row.group === 'connect.failed' ? 'failed later' : row.group === 'connect.scheduleLag' ? 'harness lagged more' : 'slower';
+  if (row.unit === 'us')
+    return row.group === 'connect.failed'
+      ? 'failed later'
+      : row.group === 'connect.scheduleLag'
+        ? 'harness lagged more'
+        : 'slower';
   if (row.key === 'connect.successRate') return 'higher success share';
   if (row.unit === 'ratio') return `more ${row.key === 'delivery.lossRate' ? 'lost' : 'errors'}`;
   return 'more';
@@ -42,7 +50,12 @@ function rise(row: CompareRow): string {
 function fall(row: CompareRow): string {
   if (row.group === 'shedding') return 'shed less';
   if (row.group === 'harness') return 'herd dropped fewer';
-  if (row.unit === 'us') return row.group === 'connect.failed' ? 'failed sooner' : row.group === 'connect.scheduleLag' ? 'harness lagged less' : 'faster';
+  if (row.unit === 'us')
+    return row.group === 'connect.failed'
+      ? 'failed sooner'
+      : row.group === 'connect.scheduleLag'
+        ? 'harness lagged less'
+        : 'faster';
   if (row.key === 'connect.successRate') return 'lower success share';
   if (row.unit === 'ratio') return `fewer ${row.key === 'delivery.lossRate' ? 'lost' : 'errors'}`;
   return 'fewer';

@@ -167,7 +167,9 @@ export class Coordinator extends EventEmitter {
             } else this.onWorkerMessage(w, m);
           });
           child.on('error', reject);
-          child.once('close', (code, signal) => reject(new Error(`worker ${i} exited before it was ready (${signal ?? `code ${code}`})`)));
+          child.once('close', (code, signal) =>
+            reject(new Error(`worker ${i} exited before it was ready (${signal ?? `code ${code}`})`)),
+          );
         }),
       );
       const init: ToWorker = {
@@ -246,13 +248,26 @@ export class Coordinator extends EventEmitter {
       : `exited unexpectedly (${signal ?? `code ${code}`}${w.fatal === null ? '' : `: ${w.fatal}`})`;
     this.workerFailures.push(`worker ${w.index} ${how} near t=${t}s: ${lost} of its attempts lost to the harness`);
     if (this.forced) return;
-    this.emit('notice', `worker ${w.index} ${how}; ${this.o.onWorkerFailure === 'abort' ? 'stopping the run' : 'carrying on without it'}`);
+    this.emit(
+      'notice',
+      `worker ${w.index} ${how}; ${this.o.onWorkerFailure === 'abort' ? 'stopping the run' : 'carrying on without it'}`,
+    );
     if (this.o.onWorkerFailure === 'abort') this.abort(`worker ${w.index} ${how}`, 'worker-failed');
   }
 
   /** Running totals for live views (the Prometheus endpoint). */
-  live(): { totals: Aggregate['totals']; errors: ReturnType<Aggregate['errorList']>; connectedNow: number; planned: number } {
-    return { totals: this.agg.totals, errors: this.agg.errorList(), connectedNow: this.agg.connectedNow(), planned: this.o.scenario.devices };
+  live(): {
+    totals: Aggregate['totals'];
+    errors: ReturnType<Aggregate['errorList']>;
+    connectedNow: number;
+    planned: number;
+  } {
+    return {
+      totals: this.agg.totals,
+      errors: this.agg.errorList(),
+      connectedNow: this.agg.connectedNow(),
+      planned: this.o.scenario.devices,
+    };
   }
 
   /** Stops the run early: workers stop scheduling and close their sessions (bounded). */
@@ -272,7 +287,8 @@ export class Coordinator extends EventEmitter {
     if (this.stopSent || !this.going) return;
     this.stopSent = true;
     for (const w of this.workers) {
-      if (w.child.connected) w.child.send({ type: 'stop', reason: this.abortInfo?.reason ?? 'stop' } satisfies ToWorker);
+      if (w.child.connected)
+        w.child.send({ type: 'stop', reason: this.abortInfo?.reason ?? 'stop' } satisfies ToWorker);
     }
   }
 

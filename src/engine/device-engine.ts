@@ -28,7 +28,9 @@ export function engineNotices(
       why.push(`cohort ${c.name}: target ${where} (the native core takes ${native?.carriesWhat})`);
     }
   });
-  return why.length === 0 ? [] : [`notice: device.engine native — these devices run on the JavaScript path: ${why.join('; ')}`];
+  return why.length === 0
+    ? []
+    : [`notice: device.engine native — these devices run on the JavaScript path: ${why.join('; ')}`];
 }
 
 /**

@@ -52,7 +52,9 @@ export class DeviceTable {
     // This worker's share of each outage and of the churn, by slot. The id → slot map is built only
     // for runs that have outages or churn: ~30 bytes per device otherwise held for nothing.
     this.slotOf = o.plan.outages.length > 0 || o.plan.churnIds.length > 0 ? slotsById(o.ids) : new Map();
-    this.outageMembers = o.plan.outages.map((out) => [...out.members].map((id) => this.slotOf.get(id)).filter((s): s is number => s !== undefined));
+    this.outageMembers = o.plan.outages.map((out) =>
+      [...out.members].map((id) => this.slotOf.get(id)).filter((s): s is number => s !== undefined),
+    );
     const rows = o.kinds ?? DEVICE_KIND_ROWS;
     const prep = (url: string, c: (typeof o.scenario.cohorts)[number]): PreparedTarget =>
       prepareTarget(c.device.protocol, url, (c.device.tls ?? undefined) as TlsSettings | undefined, 'target', rows);
@@ -128,7 +130,9 @@ export class DeviceTable {
   reconnectDelayUs(slot: number): number | null {
     const attempt = this.retries[slot] as number;
     // One seeded draw per (device, attempt): reproducible from the run seed, independent of timing.
-    const random = createRng(deriveSeed(this.o.scenario.seed, 4, this.id(slot), attempt, this.attemptsSinceDrop[slot] as number));
+    const random = createRng(
+      deriveSeed(this.o.scenario.seed, 4, this.id(slot), attempt, this.attemptsSinceDrop[slot] as number),
+    );
     const delay = reconnectDelayUs(this.cohortDef(slot).reconnect, attempt, this.prevDelayUs[slot] as number, random);
     if (delay !== null) {
       this.prevDelayUs[slot] = delay;

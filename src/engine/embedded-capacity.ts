@@ -23,7 +23,11 @@ export function embeddedCapacityPerProcess(fdSoft: number | null): number {
   return Math.max(1, (fdSoft ?? 1_000_000) - EMBEDDED_FD_HEADROOM);
 }
 
-export function sizeEmbeddedTarget(peakConcurrent: number, explicit: number | null, fdSoft: number | null): EmbeddedSizing {
+export function sizeEmbeddedTarget(
+  peakConcurrent: number,
+  explicit: number | null,
+  fdSoft: number | null,
+): EmbeddedSizing {
   const perProcessCapacity = embeddedCapacityPerProcess(fdSoft);
   const needed = Math.max(1, Math.ceil(peakConcurrent / perProcessCapacity));
   const processes = explicit ?? Math.min(needed, MAX_EMBEDDED_PROCESSES);
@@ -59,7 +63,11 @@ export const EMBEDDED_CONNECT_CPU_US = 400;
 export const HARNESS_CONNECT_CPU_US = 150;
 
 /** A warning when the plan's connect rate needs more CPU than this machine has for target and harness together. */
-export function embeddedRateCheck(peakConnectRatePerS: number, cores: number, handshakeCostMs: number): { check: EmbeddedSizing['check'] & { warning?: true }; advice: string | null } {
+export function embeddedRateCheck(
+  peakConnectRatePerS: number,
+  cores: number,
+  handshakeCostMs: number,
+): { check: EmbeddedSizing['check'] & { warning?: true }; advice: string | null } {
   const perConnectUs = EMBEDDED_CONNECT_CPU_US + handshakeCostMs * 1000 + HARNESS_CONNECT_CPU_US;
   const ceilingPerS = Math.floor((cores * 1e6) / perConnectUs);
   const over = peakConnectRatePerS > ceilingPerS;

@@ -67,10 +67,15 @@ export class Messaging {
     const cohorts = host.scenario.cohorts;
     const requests = cohorts.map((c) => c.device.requests).find((r) => r !== null);
     if (requests !== undefined || cohorts.some((c) => c.device.downlink !== null)) {
-      for (const target of host.cloudTargets) this.requesters.push(new Requester(host.cloud, target, requests?.qos ?? 1));
+      for (const target of host.cloudTargets)
+        this.requesters.push(new Requester(host.cloud, target, requests?.qos ?? 1));
     }
     this.downlink = new Downlink(
-      { ...host, schedule: (slot, atUs) => host.scheduleDownlink(slot, atUs), senderFor: (slot) => this.requesterFor(slot) },
+      {
+        ...host,
+        schedule: (slot, atUs) => host.scheduleDownlink(slot, atUs),
+        senderFor: (slot) => this.requesterFor(slot),
+      },
       rec,
     );
   }
@@ -97,7 +102,11 @@ export class Messaging {
     let t = this.topics[slot];
     if (t === undefined) {
       const c = this.host.scenario.cohorts[this.host.cohortOf(slot)];
-      t = expandTemplate(c?.device.publish?.topic ?? '', { id: this.host.ids[slot] as number, run: this.host.runId, cohort: c?.name ?? '' });
+      t = expandTemplate(c?.device.publish?.topic ?? '', {
+        id: this.host.ids[slot] as number,
+        run: this.host.runId,
+        cohort: c?.name ?? '',
+      });
       this.topics[slot] = t;
     }
     return t;
@@ -116,11 +125,16 @@ export class Messaging {
     // A persistent session the target kept still holds every subscription of this device.
     const resubscribe = this.downlink.onConnected(slot, c.sessionPresent, nowUs);
     const id = this.host.ids[slot] as number;
-    const topics = [...(p?.echo ? [this.topic(slot)] : []), ...(r !== null ? [requestTopic(this.host.runId, id)] : []), ...(dl !== null ? [this.downlink.topic(slot)] : [])];
+    const topics = [
+      ...(p?.echo ? [this.topic(slot)] : []),
+      ...(r !== null ? [requestTopic(this.host.runId, id)] : []),
+      ...(dl !== null ? [this.downlink.topic(slot)] : []),
+    ];
     if (topics.length > 0 && !resubscribe) this.subscribedNow(slot, nowUs);
     else if (topics.length > 0) {
       // One SUBSCRIBE for telemetry echo, requests and downlink; all start on its SUBACK.
-      if (c.subscribe(topics, Math.max(p?.qos ?? 0, r?.qos ?? 0, dl?.qos ?? 0) as 0 | 1 | 2) === SEND_REFUSED) this.rec.counters.messagesRefused++;
+      if (c.subscribe(topics, Math.max(p?.qos ?? 0, r?.qos ?? 0, dl?.qos ?? 0) as 0 | 1 | 2) === SEND_REFUSED)
+        this.rec.counters.messagesRefused++;
     } else if (p !== null) this.startPublishing(slot, p, nowUs);
   }
 
@@ -128,7 +142,11 @@ export class Messaging {
     this.rec.record('message.subscribeAck', latencyUs);
     if (this.publishOf(slot) === null && this.requestsOf(slot) === null && this.downlink.of(slot) === null) return;
     if (granted.some((g) => g >= 0x80)) {
-      this.rec.error({ origin: 'protocol', phase: 'subscribe', code: `SUBACK_${(granted.find((g) => g >= 0x80) as number).toString(16).toUpperCase()}` });
+      this.rec.error({
+        origin: 'protocol',
+        phase: 'subscribe',
+        code: `SUBACK_${(granted.find((g) => g >= 0x80) as number).toString(16).toUpperCase()}`,
+      });
       return;
     }
     this.downlink.onSubscribed(slot, nowUs);

@@ -142,7 +142,12 @@ export class OutagePlayer {
     }
     const out = this.h.plan.outages[outage];
     // Back before a target outage ended (a partial one): recovery 0, clamped, not negative.
-    if (out) this.h.rec.outageRecovered(outage, Math.max(0, nowUs - (out.atUs + out.offlineUs)), d.attemptsSinceDrop[slot] as number);
+    if (out)
+      this.h.rec.outageRecovered(
+        outage,
+        Math.max(0, nowUs - (out.atUs + out.offlineUs)),
+        d.attemptsSinceDrop[slot] as number,
+      );
     d.outageOf[slot] = NO_OUTAGE;
   }
 

@@ -71,7 +71,9 @@ export function preflight(i: PreflightInput): PreflightResult {
     );
   }
   if (i.workers !== null && workers > f.cores) {
-    advice.push(`--workers ${workers} on ${f.cores} cores: workers sharing cores lag sooner, and the run will say if that decided a threshold`);
+    advice.push(
+      `--workers ${workers} on ${f.cores} cores: workers sharing cores lag sooner, and the run will say if that decided a threshold`,
+    );
   }
   const perWorker = Math.ceil(i.peakConcurrent / workers);
   const fdOk = perWorker <= perWorkerCap;
@@ -94,11 +96,14 @@ export function preflight(i: PreflightInput): PreflightResult {
     // address whatever the destination, and binding gets slow past ~6,000 per address.
     const want = Math.min(MAX_AUTO_SOURCES, Math.ceil(i.peakConcurrent / CHEAP_BOUND_PER_ADDRESS));
     sourceIps = freshLoopbackSources(want, f.timeWaitByIp);
-    advice.push(`spreading connections over ${sourceIps.length} loopback source addresses (${sourceIps[0]}…${sourceIps.at(-1)}) to keep ephemeral ports cheap`);
+    advice.push(
+      `spreading connections over ${sourceIps.length} loopback source addresses (${sourceIps[0]}…${sourceIps.at(-1)}) to keep ephemeral ports cheap`,
+    );
   }
   // Node binds before connecting when given a source address, so each socket holds a port on its
   // source address whatever the destination (libuv sets no IP_BIND_ADDRESS_NO_PORT).
-  const perSource = sourceIps.length > 0 ? Math.ceil(i.peakConcurrent / sourceIps.length) : Math.ceil(i.peakConcurrent / pairs(1));
+  const perSource =
+    sourceIps.length > 0 ? Math.ceil(i.peakConcurrent / sourceIps.length) : Math.ceil(i.peakConcurrent / pairs(1));
   const portOk = perSource <= portsPerAddress;
   checks.push({
     name: sourceIps.length > 0 ? 'ephemeral ports per source address' : 'ephemeral ports per source/destination pair',
@@ -110,7 +115,9 @@ export function preflight(i: PreflightInput): PreflightResult {
     const want = Math.ceil(i.peakConcurrent / CHEAP_BOUND_PER_ADDRESS);
     problems.push(
       `${perSource} connections per source address exceed the ${portsPerAddress} ephemeral ports: ` +
-        (loopback ? `use --source-ips 127.0.0.2-127.0.0.${Math.min(254, want + 1)}` : `add source addresses with --source-ips`),
+        (loopback
+          ? `use --source-ips 127.0.0.2-127.0.0.${Math.min(254, want + 1)}`
+          : `add source addresses with --source-ips`),
     );
   } else if (sourceIps.length > 0 && perSource > CHEAP_BOUND_PER_ADDRESS) {
     advice.push(
@@ -118,7 +125,9 @@ export function preflight(i: PreflightInput): PreflightResult {
         `use ${Math.ceil(i.peakConcurrent / CHEAP_BOUND_PER_ADDRESS)} or more --source-ips`,
     );
   } else if (perSource > CHEAP_PORTS_PER_PAIR) {
-    advice.push(`${perSource} connections per source address: past ~${CHEAP_PORTS_PER_PAIR} Linux connect() scans for free ports and slows down; more --source-ips helps`);
+    advice.push(
+      `${perSource} connections per source address: past ~${CHEAP_PORTS_PER_PAIR} Linux connect() scans for free ports and slows down; more --source-ips helps`,
+    );
   }
 
   // TIME_WAIT left by earlier runs poisons a source address herd binds (measured: ~3 ms CPU per
@@ -130,13 +139,20 @@ export function preflight(i: PreflightInput): PreflightResult {
   checks.push({
     name: 'TIME_WAIT on source addresses',
     need: `< ${TIME_WAIT_WARN_PER_ADDRESS} each`,
-    have: checkedSources.length === 0 ? 'ok (no source address bound)' : poisoned.length === 0 ? 'ok' : poisoned.map((ip) => `${ip}: ${f.timeWaitByIp.get(ip)}`).join(', '),
+    have:
+      checkedSources.length === 0
+        ? 'ok (no source address bound)'
+        : poisoned.length === 0
+          ? 'ok'
+          : poisoned.map((ip) => `${ip}: ${f.timeWaitByIp.get(ip)}`).join(', '),
     ok: true,
     ...(poisoned.length > 0 ? { warning: true } : {}),
   });
   if (poisoned.length > 0) {
     const counts = poisoned.map((ip) => `${ip} holds ${(f.timeWaitByIp.get(ip) ?? 0).toLocaleString('en')}`).join(', ');
-    const fresh = loopback ? freshLoopbackSources(Math.max(1, Math.ceil(i.peakConcurrent / CHEAP_BOUND_PER_ADDRESS)), f.timeWaitByIp) : [];
+    const fresh = loopback
+      ? freshLoopbackSources(Math.max(1, Math.ceil(i.peakConcurrent / CHEAP_BOUND_PER_ADDRESS)), f.timeWaitByIp)
+      : [];
     advice.push(
       `warning: ${counts} TIME_WAIT sockets from earlier connections (they clear within ~60 s); connects from ${poisoned.length === 1 ? 'it' : 'them'} are slower: ` +
         (fresh.length > 0 ? `use --source-ips ${sourceIpsSpec(fresh)}` : 'wait a minute or pick other --source-ips'),
@@ -147,8 +163,17 @@ export function preflight(i: PreflightInput): PreflightResult {
   const memNeed = i.peakConcurrent * BYTES_PER_CONNECTION + workers * 60 * 1024 * 1024;
   const memOk = memNeed < f.freeMemoryBytes * 0.8;
   // Advice, not a refusal (free memory is a moment's reading): a warning, never a ✗ beside "Ready to run".
-  checks.push({ name: 'memory', need: `${Math.ceil(memNeed / 1048576)} MiB`, have: `${Math.floor(f.freeMemoryBytes / 1048576)} MiB free`, ok: true, ...(memOk ? {} : { warning: true as const }) });
-  if (!memOk) advice.push(`the run may need ~${Math.ceil(memNeed / 1048576)} MiB but ${Math.floor(f.freeMemoryBytes / 1048576)} MiB are free`);
+  checks.push({
+    name: 'memory',
+    need: `${Math.ceil(memNeed / 1048576)} MiB`,
+    have: `${Math.floor(f.freeMemoryBytes / 1048576)} MiB free`,
+    ok: true,
+    ...(memOk ? {} : { warning: true as const }),
+  });
+  if (!memOk)
+    advice.push(
+      `the run may need ~${Math.ceil(memNeed / 1048576)} MiB but ${Math.floor(f.freeMemoryBytes / 1048576)} MiB are free`,
+    );
 
   checks.push({
     name: 'peak connect rate',
@@ -158,7 +183,9 @@ export function preflight(i: PreflightInput): PreflightResult {
     ...(i.peakConnectRatePerS > workers * 5_000 ? { warning: true as const } : {}),
   });
   if (i.peakConnectRatePerS > workers * 5_000) {
-    advice.push(`peak of ${i.peakConnectRatePerS} connects/s is above what ${workers} worker${workers === 1 ? '' : 's'} usually open; watch for schedule lag (the run will say if herd was the bottleneck)`);
+    advice.push(
+      `peak of ${i.peakConnectRatePerS} connects/s is above what ${workers} worker${workers === 1 ? '' : 's'} usually open; watch for schedule lag (the run will say if herd was the bottleneck)`,
+    );
   }
   return { workers, sourceIps, problems, advice, checks };
 }

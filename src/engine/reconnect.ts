@@ -5,7 +5,12 @@
  */
 import type { ResolvedReconnect } from '../results/resolved-scenario.js';
 
-export function reconnectDelayUs(p: ResolvedReconnect, attempt: number, previousDelayUs: number, random: () => number): number | null {
+export function reconnectDelayUs(
+  p: ResolvedReconnect,
+  attempt: number,
+  previousDelayUs: number,
+  random: () => number,
+): number | null {
   if (p.policy === 'none') return null;
   if (p.maxAttempts !== null && attempt >= p.maxAttempts) return null;
   let base: number;

@@ -71,7 +71,14 @@ export class Requester implements DeviceOwner {
         localAddress: undefined,
         connectTimeoutMs: 10_000,
         maxPacketBytes: this.host.maxPacketBytes,
-        connectPacket: buildConnect({ clientId, username: null, password: null, keepaliveS: KEEPALIVE_S, clean: true, protocolVersion: 4 }),
+        connectPacket: buildConnect({
+          clientId,
+          username: null,
+          password: null,
+          keepaliveS: KEEPALIVE_S,
+          clean: true,
+          protocolVersion: 4,
+        }),
       },
       this,
     );

@@ -25,7 +25,9 @@ export class DeviceSteering {
     private readonly rec: Recorder,
     private readonly dev: DeviceTable,
   ) {
-    this.rules = scenario.cohorts.map((c) => (c.reconnect.policy === 'none' ? undefined : c.reconnect.serverSignals) ?? SPEC_STEERING);
+    this.rules = scenario.cohorts.map(
+      (c) => (c.reconnect.policy === 'none' ? undefined : c.reconnect.serverSignals) ?? SPEC_STEERING,
+    );
     this.adoptedUs = new Float64Array(dev.session.length);
   }
 
@@ -68,7 +70,12 @@ export class DeviceSteering {
     this.adoptedUs[slot] = 0;
     if (sig === null) return false;
     const s = steer(sig, this.rules[cohort] ?? SPEC_STEERING, []);
-    const notable = sig.serverKeepAliveS !== null || sig.serverReference !== null || sig.sessionExpiryS !== null || sig.maximumQoS !== null || sig.retainAvailable !== null;
+    const notable =
+      sig.serverKeepAliveS !== null ||
+      sig.serverReference !== null ||
+      sig.sessionExpiryS !== null ||
+      sig.maximumQoS !== null ||
+      sig.retainAvailable !== null;
     if (notable) this.rec.signal(s.key);
     const own = this.scenario.cohorts[cohort]?.device.keepaliveUs;
     if (s.keepaliveUs === null || s.keepaliveUs === own || s.keepaliveUs === 0) return false;
@@ -79,7 +86,12 @@ export class DeviceSteering {
   }
 
   /** Pings devices on adopted keepalives by the same rule as the cohort wheels; `dead` as for them. */
-  keepaliveDue(nowUs: number, device: (slot: number) => Device | null, session: (slot: number) => number, dead: (slot: number) => void): void {
+  keepaliveDue(
+    nowUs: number,
+    device: (slot: number) => Device | null,
+    session: (slot: number) => number,
+    dead: (slot: number) => void,
+  ): void {
     for (const [us, wheel] of this.wheels) {
       // A slot that reconnected without the signal since (or adopted another value) is not this wheel's.
       const mine = (slot: number): Device | null => (this.adoptedUs[slot] === us ? device(slot) : null);

@@ -52,7 +52,16 @@ export async function warmConnectPath(handshakes = DEFAULT_HANDSHAKES): Promise<
   const port = (server.address() as net.AddressInfo).port;
   const target = prepareTarget('mqtt', `mqtt://127.0.0.1:${port}`);
   const rec = new Recorder(['warm-up']);
-  const packets = Array.from({ length: IN_FLIGHT }, (_, i) => buildConnect({ clientId: `herd-warm-${i}`, username: null, password: null, keepaliveS: 0, clean: true, protocolVersion: 4 }));
+  const packets = Array.from({ length: IN_FLIGHT }, (_, i) =>
+    buildConnect({
+      clientId: `herd-warm-${i}`,
+      username: null,
+      password: null,
+      keepaliveS: 0,
+      clean: true,
+      protocolVersion: 4,
+    }),
+  );
   let opened = 0;
   let finished = 0;
   let stopped = false;

@@ -34,7 +34,8 @@ process.on('message', (raw: unknown) => {
       if (msg.warmUp && ids.length > 0) {
         void warmConnectPath().then(
           (w) => send({ type: 'ready', devices: ids.length, warmUp: w }),
-          (err: unknown) => send({ type: 'fatal', message: `warm-up failed: ${err instanceof Error ? err.message : String(err)}` }),
+          (err: unknown) =>
+            send({ type: 'fatal', message: `warm-up failed: ${err instanceof Error ? err.message : String(err)}` }),
         );
       } else send({ type: 'ready', devices: ids.length, warmUp: null });
     } else if (msg.type === 'go') {
@@ -56,7 +57,14 @@ process.on('message', (raw: unknown) => {
       runner = r;
       if (stopRequested) r.stop();
       void r.run().then((end) => {
-        send({ type: 'done', delta: end.delta, health: end.health, planned: ids.length, inFlightAtEnd: end.inFlightAtEnd, delivery: end.delivery });
+        send({
+          type: 'done',
+          delta: end.delta,
+          health: end.health,
+          planned: ids.length,
+          inFlightAtEnd: end.inFlightAtEnd,
+          delivery: end.delivery,
+        });
         // Stay until the coordinator says it has the final message ('bye'); leaving right after
         // send() can lose it, or race the coordinator's exit handling.
       });
@@ -69,7 +77,10 @@ process.on('message', (raw: unknown) => {
   } catch (err) {
     process.exitCode = 3;
     // Disconnect only once the message is written: disconnecting with messages queued loses them.
-    process.send?.({ type: 'fatal', message: err instanceof Error ? err.stack ?? err.message : String(err) } satisfies FromWorker, () => process.disconnect?.());
+    process.send?.(
+      { type: 'fatal', message: err instanceof Error ? (err.stack ?? err.message) : String(err) } satisfies FromWorker,
+      () => process.disconnect?.(),
+    );
   }
 });
 

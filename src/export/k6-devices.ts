@@ -38,7 +38,8 @@ function mqttDevice(d: ResolvedDevice): DeviceCode {
   // MQTT 5 and persistent sessions are gaps (k6-gaps.ts); only approximations are noted here.
   const notes: string[] = [];
   const keepaliveS = Math.round(d.keepaliveUs / 1e6);
-  if (keepaliveS * 1e6 !== d.keepaliveUs) notes.push(`device.keepalive: xk6-mqtt takes whole seconds; ${d.keepaliveUs / 1e6}s becomes ${keepaliveS}s`);
+  if (keepaliveS * 1e6 !== d.keepaliveUs)
+    notes.push(`device.keepalive: xk6-mqtt takes whole seconds; ${d.keepaliveUs / 1e6}s becomes ${keepaliveS}s`);
   const clientOptions = [`client_id: expand(${js(d.clientId)}, d)`];
   if (d.username !== null) clientOptions.push(`username: expand(${js(d.username)}, d)`);
   if (d.password !== null) clientOptions.push(`password: expand(${js(d.password)}, d)`);

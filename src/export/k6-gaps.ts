@@ -25,10 +25,22 @@ const DEVICE_FIELD: Readonly<Record<string, string>> = {
 
 const CONNECT_WAVES: readonly string[] = ['ramp', 'spike', 'steps', 'rate'];
 const KNOWN_SCENARIO = [
-  'version', 'name', 'description', 'target', 'seed', 'scale', 'devices', 'device', 'cohorts', 'waves', 'holdUs',
-  'durationUs', 'thresholds',
+  'version',
+  'name',
+  'description',
+  'target',
+  'seed',
+  'scale',
+  'devices',
+  'device',
+  'cohorts',
+  'waves',
+  'holdUs',
+  'durationUs',
+  'thresholds',
   // Derived from outage waves (listed under waves[i]) and the embedded target's options (target.embedded).
-  'outageWindows', 'embeddedTarget',
+  'outageWindows',
+  'embeddedTarget',
   // How herd reads what happened, not load a script makes: nothing to map.
   'observedOutages',
 ];
@@ -46,7 +58,8 @@ export function k6Gaps(s: ResolvedScenario, thresholds: readonly Threshold[]): K
   if (s.target === 'embedded' && s.embeddedTarget !== null && Object.keys(s.embeddedTarget).length > 0) {
     gaps.push({
       field: 'target.embedded',
-      why: `the embedded target's options (${Object.keys(s.embeddedTarget).join(', ')}) belong to herd's target, ` +
+      why:
+        `the embedded target's options (${Object.keys(s.embeddedTarget).join(', ')}) belong to herd's target, ` +
         'not to a k6 script; run `herd target` with them and pass its URL',
     });
   }
@@ -60,13 +73,15 @@ export function k6Gaps(s: ResolvedScenario, thresholds: readonly Threshold[]): K
       const who = w.cohort === null ? 'the fleet' : `cohort "${w.cohort}"`;
       gaps.push({
         field: at,
-        why: `"${w.name}": ${w.mode}, ${pct(w.share)} of ${who}, offline ${w.offlineUs / 1e6}s — ` +
+        why:
+          `"${w.name}": ${w.mode}, ${pct(w.share)} of ${who}, offline ${w.offlineUs / 1e6}s — ` +
           'k6 cannot cut connections it holds from outside an iteration; the script skips it',
       });
     } else if (w.type === 'churn') {
       gaps.push({
         field: at,
-        why: `"${w.name}": ${pct(w.perMinute)}/min over ${w.overUs / 1e6}s — ` +
+        why:
+          `"${w.name}": ${pct(w.perMinute)}/min over ${w.overUs / 1e6}s — ` +
           'devices do not drop and reconnect in the script',
       });
     } else if (!CONNECT_WAVES.includes(type)) {
@@ -74,7 +89,8 @@ export function k6Gaps(s: ResolvedScenario, thresholds: readonly Threshold[]): K
     } else if (w.type === 'rate' && w.arrival === 'poisson') {
       gaps.push({
         field: `waves[${i}].arrival`,
-        why: `poisson: k6 arrival-rate executors are deterministic; the script starts the ${w.devices} devices ` +
+        why:
+          `poisson: k6 arrival-rate executors are deterministic; the script starts the ${w.devices} devices ` +
           `evenly at the mean rate ${Math.round(w.rate * 1000) / 1000}/s`,
       });
     }
@@ -124,8 +140,23 @@ function deviceGaps(d: ResolvedDevice, prefix: string): K6Gap[] {
 
 // engine picks herd's own connect path (JS or its native core): a k6 script has its own client, nothing to map.
 const KNOWN_DEVICE = [
-  'protocol', 'mqttVersion', 'clientId', 'username', 'password', 'keepaliveUs', 'cleanSession', 'connectTimeoutUs',
-  'transport', 'engine', 'tls', 'hello', 'subprotocol', 'sessionExpiryS', 'publish', 'requests', 'downlink',
+  'protocol',
+  'mqttVersion',
+  'clientId',
+  'username',
+  'password',
+  'keepaliveUs',
+  'cleanSession',
+  'connectTimeoutUs',
+  'transport',
+  'engine',
+  'tls',
+  'hello',
+  'subprotocol',
+  'sessionExpiryS',
+  'publish',
+  'requests',
+  'downlink',
 ];
 
 function cohortGaps(cohorts: readonly ResolvedCohort[], base: ResolvedDevice): K6Gap[] {

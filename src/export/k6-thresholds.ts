@@ -22,25 +22,70 @@ export interface K6Metric {
  * errors by origin) have no k6 counterpart: thresholds on them are listed as not expressible.
  */
 export const K6_METRICS: Readonly<Record<string, K6Metric>> = {
-  'connect.total': { name: 'herd_connect_total', type: 'Trend', custom: true, how: "herd's intended start → connected (ms)" },
-  'connect.service': { name: 'herd_connect_service', type: 'Trend', custom: true, how: 'connect call → connected (ms)' },
-  'connect.scheduleLag': { name: 'herd_connect_schedule_lag', type: 'Trend', custom: true, how: "herd's intended start → connect call (ms)" },
-  'connect.failed': { name: 'herd_connect_failed', type: 'Trend', custom: true, how: "herd's intended start → failure, failed attempts only (ms)" },
+  'connect.total': {
+    name: 'herd_connect_total',
+    type: 'Trend',
+    custom: true,
+    how: "herd's intended start → connected (ms)",
+  },
+  'connect.service': {
+    name: 'herd_connect_service',
+    type: 'Trend',
+    custom: true,
+    how: 'connect call → connected (ms)',
+  },
+  'connect.scheduleLag': {
+    name: 'herd_connect_schedule_lag',
+    type: 'Trend',
+    custom: true,
+    how: "herd's intended start → connect call (ms)",
+  },
+  'connect.failed': {
+    name: 'herd_connect_failed',
+    type: 'Trend',
+    custom: true,
+    how: "herd's intended start → failure, failed attempts only (ms)",
+  },
   'errors.rate': { name: 'herd_errors', type: 'Rate', custom: true, how: 'failed or timed out / started attempts' },
-  'connect.successRate': { name: 'herd_connect_success', type: 'Rate', custom: true, how: 'succeeded / started attempts' },
-  'attempts.succeeded': { name: 'herd_attempts_succeeded', type: 'Counter', custom: true, how: 'attempts that connected' },
-  'attempts.failed': { name: 'herd_attempts_failed', type: 'Counter', custom: true, how: 'attempts that failed before the connect timeout' },
-  'attempts.timedOut': { name: 'herd_attempts_timed_out', type: 'Counter', custom: true, how: 'attempts that took the whole connect timeout' },
-  'attempts.dropped': { name: 'dropped_iterations', type: 'Counter', custom: false, how: "k6's own count of iterations it could not start" },
+  'connect.successRate': {
+    name: 'herd_connect_success',
+    type: 'Rate',
+    custom: true,
+    how: 'succeeded / started attempts',
+  },
+  'attempts.succeeded': {
+    name: 'herd_attempts_succeeded',
+    type: 'Counter',
+    custom: true,
+    how: 'attempts that connected',
+  },
+  'attempts.failed': {
+    name: 'herd_attempts_failed',
+    type: 'Counter',
+    custom: true,
+    how: 'attempts that failed before the connect timeout',
+  },
+  'attempts.timedOut': {
+    name: 'herd_attempts_timed_out',
+    type: 'Counter',
+    custom: true,
+    how: 'attempts that took the whole connect timeout',
+  },
+  'attempts.dropped': {
+    name: 'dropped_iterations',
+    type: 'Counter',
+    custom: false,
+    how: "k6's own count of iterations it could not start",
+  },
 };
 
 /** Why a herd metric has no k6 counterpart. */
 const UNMEASURABLE: Readonly<Record<string, string>> = {
   'phase.tcpConnect': 'k6 exposes no per-phase timing of an MQTT or WebSocket connect to scripts',
   'phase.mqttConnack': 'xk6-mqtt connects in one blocking call; CONNECT→CONNACK is not timed separately',
-  'errors.local': 'k6 and xk6-mqtt report errors as text, without herd\'s origin classification',
-  'errors.protocol': 'k6 and xk6-mqtt report errors as text, without herd\'s origin classification',
-  'errors.network': 'k6 and xk6-mqtt report errors as text, without herd\'s origin classification',
+  'errors.local': "k6 and xk6-mqtt report errors as text, without herd's origin classification",
+  'errors.protocol': "k6 and xk6-mqtt report errors as text, without herd's origin classification",
+  'errors.network': "k6 and xk6-mqtt report errors as text, without herd's origin classification",
 };
 
 /** k6 fails a run with dropped iterations only if told to; herd never drops silently. */
@@ -69,7 +114,9 @@ export function mapThresholds(list: readonly Threshold[]): ThresholdMapping {
     notes.push('herd fails a threshold whose metric got no samples; k6 may pass it (grafana/k6#4283)');
   }
   if (list.some((t) => t.metric === 'connect.successRate')) {
-    notes.push("connect.successRate: k6's denominator is started attempts, herd's is planned; dropped_iterations covers the rest");
+    notes.push(
+      "connect.successRate: k6's denominator is started attempts, herd's is planned; dropped_iterations covers the rest",
+    );
   }
   return { thresholds, notes };
 }
@@ -77,7 +124,7 @@ export function mapThresholds(list: readonly Threshold[]): ThresholdMapping {
 /** One threshold → a k6 expression, or why it cannot be written. */
 export function mapThreshold(t: Threshold): { metric: string; expression: string } | string {
   const m = K6_METRICS[t.metric];
-  if (!m) return UNMEASURABLE[t.metric] ?? 'herd\'s exporter does not map this metric yet';
+  if (!m) return UNMEASURABLE[t.metric] ?? "herd's exporter does not map this metric yet";
   const agg = k6Aggregation(t.aggregation, m.type);
   if (agg === null) return `k6 ${m.type} metrics have no "${t.aggregation.kind}" aggregation`;
   const bound = m.type === 'Trend' ? t.bound / 1000 : t.bound;

@@ -94,7 +94,14 @@ export function mapWave(w: ConnectWave, ctx: WaveContext): WaveMapping | null {
   }
 }
 
-function evenWave(atUs: number, devices: number, spanUs: number, ctx: WaveContext, notes: string[], name: string): WaveMapping {
+function evenWave(
+  atUs: number,
+  devices: number,
+  spanUs: number,
+  ctx: WaveContext,
+  notes: string[],
+  name: string,
+): WaveMapping {
   // Stop half a period after the last start so the executor's stop never races iteration n.
   const spanNs = Math.round(spanUs * 1000);
   const durationNs = Math.round(spanNs - spanNs / (2 * devices));
@@ -138,7 +145,14 @@ function spikeWave(atUs: number, devices: number, ctx: WaveContext): WaveMapping
   };
 }
 
-function stepsWave(atUs: number, devices: number, steps: number, everyUs: number, name: string, ctx: WaveContext): WaveMapping {
+function stepsWave(
+  atUs: number,
+  devices: number,
+  steps: number,
+  everyUs: number,
+  name: string,
+  ctx: WaveContext,
+): WaveMapping {
   const windowUs = Math.min(BURST_WINDOW_US, everyUs);
   const stages: K6Stage[] = [];
   for (let k = 0; k < steps; k++) {
@@ -216,7 +230,11 @@ export function wavesOverlap(waves: readonly ConnectWave[], lengthUs: (w: Connec
 }
 
 function formatDrift(devices: number): string {
-  return devices < 1000 ? `${devices} ns` : devices < 1e6 ? `${round3(devices / 1e3)} µs` : `${round3(devices / 1e6)} ms`;
+  return devices < 1000
+    ? `${devices} ns`
+    : devices < 1e6
+      ? `${round3(devices / 1e3)} µs`
+      : `${round3(devices / 1e6)} ms`;
 }
 
 function round3(n: number): number {

@@ -35,7 +35,6 @@ export function exportK6(s: ResolvedScenario, thresholds: readonly Threshold[], 
   notes.push(...device.notes);
   const ctx = { teardownUs: s.durationUs, graceUs: s.device.connectTimeoutUs + CLOSE_MARGIN_US };
 
-
   const scenarios: Record<string, K6Scenario> = {};
   const entries: WaveEntry[] = [];
   const connectWaves: ConnectWave[] = [];
@@ -61,7 +60,8 @@ export function exportK6(s: ResolvedScenario, thresholds: readonly Threshold[], 
     notes.push('device ids ({id}) are numbered wave by wave; herd numbers overlapping waves in order of intended time');
   }
   const templates = [s.device.clientId, s.device.username ?? '', s.device.password ?? ''];
-  if (templates.some((t) => t.includes('{worker}'))) notes.push('{worker} in identity templates expands to the k6 VU id');
+  if (templates.some((t) => t.includes('{worker}')))
+    notes.push('{worker} in identity templates expands to the k6 VU id');
 
   const t = mapThresholds(thresholds);
   notes.push(...t.notes);
@@ -135,7 +135,7 @@ function headerComment(
     `  run with:      ${runCommand}`,
     ...(s.target === 'embedded' ? ['                 (after `herd target --port 1883` in another terminal)'] : []),
     '',
-    'Each k6 iteration is one device: it connects at herd\'s intended time, holds until teardown and',
+    "Each k6 iteration is one device: it connects at herd's intended time, holds until teardown and",
     `disconnects. k6 needs one VU per held connection: ${vus} VUs. Metrics: herd_* (see docs/k6.md).`,
     '',
     'Requires:',
@@ -143,7 +143,9 @@ function headerComment(
     ...requires.map((r) => `  ${r}`),
     '',
     'not expressible in k6 (left out of the script; `herd export k6 --strict` refuses them):',
-    ...(gaps.length === 0 ? ['  (nothing: every feature of this scenario is in the script)'] : list(gaps.map((g) => `${g.field}: ${g.why}`))),
+    ...(gaps.length === 0
+      ? ['  (nothing: every feature of this scenario is in the script)']
+      : list(gaps.map((g) => `${g.field}: ${g.why}`))),
     '',
     'approximated:',
     ...(notes.length === 0 ? ['  (nothing)'] : list(notes)),

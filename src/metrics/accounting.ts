@@ -7,7 +7,8 @@ import type { Attempts, PercentilesUs } from '../results/types.js';
 
 export function checkAccounting(a: Attempts): { balanced: boolean; detail: string } {
   // Attempts a device made while its simulated network was down are outcomes too ("offline").
-  const accounted = a.succeeded + a.failed + a.timedOut + a.dropped + a.inFlightAtEnd + (a.lostToHarness ?? 0) + (a.offline ?? 0);
+  const accounted =
+    a.succeeded + a.failed + a.timedOut + a.dropped + a.inFlightAtEnd + (a.lostToHarness ?? 0) + (a.offline ?? 0);
   // A dead worker's started attempts have no outcome; they are inside lostToHarness.
   const startedOk = (a.lostToHarness ?? 0) > 0 || a.started === a.succeeded + a.failed + a.timedOut + a.inFlightAtEnd;
   const total = a.planned + a.reconnects;

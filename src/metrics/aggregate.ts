@@ -3,11 +3,24 @@
  * summed per aligned one-second bucket, percentiles computed once at the end. Also used by
  * `herd merge` over shards.
  */
-import { ERROR_ORIGINS, type ErrorCount, type ErrorOrigin, type LatencySummary, type TimelineBucket } from '../results/types.js';
+import {
+  ERROR_ORIGINS,
+  type ErrorCount,
+  type ErrorOrigin,
+  type LatencySummary,
+  type TimelineBucket,
+} from '../results/types.js';
 import { addEncoded, createHistogram, encodeHistogram, summarize, type Histogram } from './histogram.js';
 import { LATENCY_KEYS, type LatencyKey } from './names.js';
 import type { ObservedPart } from './observed-merge.js';
-import { emptyCounters, parseErrorKey, type CohortDelta, type CounterDelta, type MetricsDelta, type OutageDelta } from './recorder.js';
+import {
+  emptyCounters,
+  parseErrorKey,
+  type CohortDelta,
+  type CounterDelta,
+  type MetricsDelta,
+  type OutageDelta,
+} from './recorder.js';
 
 interface Bucket {
   counters: CounterDelta;
@@ -159,7 +172,12 @@ export class Aggregate {
     return out;
   }
 
-  private render(t: number, conn: Map<number, number>, hs: Map<number, number>, rss: Map<number, number> = new Map()): TimelineBucket {
+  private render(
+    t: number,
+    conn: Map<number, number>,
+    hs: Map<number, number>,
+    rss: Map<number, number> = new Map(),
+  ): TimelineBucket {
     const b = this.buckets.get(t);
     if (b) {
       for (const [s, v] of b.rss) rss.set(s, v);

@@ -79,7 +79,8 @@ export class DeliveryTracker {
   private latency: Histogram | null = null;
 
   constructor(window = DEFAULT_WINDOW) {
-    if (!Number.isInteger(window) || window < 32 || window % 32 !== 0) throw new Error('window must be a positive multiple of 32');
+    if (!Number.isInteger(window) || window < 32 || window % 32 !== 0)
+      throw new Error('window must be a positive multiple of 32');
     this.window = window;
   }
 
@@ -173,9 +174,18 @@ export class DeliveryTracker {
   /** Totals. A stream without a sent count assumes its highest seq + 1 were sent (tail losses unseen). */
   summary(): DeliverySummary {
     const out: DeliverySummary = {
-      streams: 0, published: 0, sent: 0, delivered: 0, lost: 0,
-      lostByCloud: 0, neverAcknowledged: 0, droppedByDevice: 0,
-      duplicated: 0, outOfOrder: 0, tooLate: 0, foreign: this.foreign,
+      streams: 0,
+      published: 0,
+      sent: 0,
+      delivered: 0,
+      lost: 0,
+      lostByCloud: 0,
+      neverAcknowledged: 0,
+      droppedByDevice: 0,
+      duplicated: 0,
+      outOfOrder: 0,
+      tooLate: 0,
+      foreign: this.foreign,
     };
     const keys = new Set([...this.streams.keys(), ...this.sentBy.keys(), ...this.droppedBy.keys()]);
     for (const k of keys) {

@@ -78,9 +78,24 @@ export interface MetricsDelta {
 
 export function emptyCounters(): CounterDelta {
   return {
-    started: 0, succeeded: 0, failed: 0, timedOut: 0, dropped: 0, reconnects: 0, offlineAttempts: 0,
-    gaveUp: 0, outageDrops: 0, disconnects: 0, reconnectsCancelled: 0, clampedNegative: 0,
-    messagesSent: 0, messagesDelivered: 0, messagesRefused: 0, sessionPresent: 0, requestsSent: 0, requestsAnswered: 0,
+    started: 0,
+    succeeded: 0,
+    failed: 0,
+    timedOut: 0,
+    dropped: 0,
+    reconnects: 0,
+    offlineAttempts: 0,
+    gaveUp: 0,
+    outageDrops: 0,
+    disconnects: 0,
+    reconnectsCancelled: 0,
+    clampedNegative: 0,
+    messagesSent: 0,
+    messagesDelivered: 0,
+    messagesRefused: 0,
+    sessionPresent: 0,
+    requestsSent: 0,
+    requestsAnswered: 0,
   };
 }
 
@@ -135,7 +150,10 @@ export class Recorder {
   private tallies = new Map<string, number>();
   private readonly cohorts: CohortRecorder[];
   private readonly cohortNames: readonly string[];
-  private outages = new Map<number, { dropped: number; recovered: number; rec: HistogramSet<'recoveryUs' | 'attempts'> }>();
+  private outages = new Map<
+    number,
+    { dropped: number; recovered: number; rec: HistogramSet<'recoveryUs' | 'attempts'> }
+  >();
   readonly observed = new ObservedRecorder();
   private peakHandshaking = 0;
   /** The second events are currently attributed to, and finished seconds waiting to be sent. */
@@ -227,7 +245,11 @@ export class Recorder {
     const cohorts: Record<string, CohortDelta> = {};
     this.cohorts.forEach((c, i) => {
       if (c.counters.started === 0 && c.errors.size === 0 && c.counters.succeeded === 0) return;
-      cohorts[this.cohortNames[i] as string] = { counters: c.counters, histograms: c.hist.flush(), errors: Object.fromEntries(c.errors) };
+      cohorts[this.cohortNames[i] as string] = {
+        counters: c.counters,
+        histograms: c.hist.flush(),
+        errors: Object.fromEntries(c.errors),
+      };
       c.counters = { started: 0, succeeded: 0, failed: 0, timedOut: 0 };
       c.errors = new Map();
     });

@@ -73,9 +73,15 @@ function describeExcess(points: readonly HealthPoint[], l: SaturationLimits): st
   const parts: string[] = [];
   const worst = (f: (s: HealthSample) => number): number => Math.max(...points.map((p) => f(p.sample)));
   const kinds = new Set(points.flatMap((p) => excesses(p.sample, l)));
-  if (kinds.has('delay')) parts.push(`event-loop delay p99 up to ${formatUs(worst((s) => s.loopDelayP99Us))} (limit ${formatUs(l.loopDelayP99Us)})`);
+  if (kinds.has('delay'))
+    parts.push(
+      `event-loop delay p99 up to ${formatUs(worst((s) => s.loopDelayP99Us))} (limit ${formatUs(l.loopDelayP99Us)})`,
+    );
   if (kinds.has('busy')) parts.push(`event loop ≥${Math.round(l.loopUtilisation * 100)}% busy`);
-  if (kinds.has('lag')) parts.push(`attempts started up to ${formatUs(worst((s) => s.scheduleLagMaxUs))} late (limit ${formatUs(l.scheduleLagUs)})`);
+  if (kinds.has('lag'))
+    parts.push(
+      `attempts started up to ${formatUs(worst((s) => s.scheduleLagMaxUs))} late (limit ${formatUs(l.scheduleLagUs)})`,
+    );
   return parts.join(', ');
 }
 
@@ -86,7 +92,11 @@ function span(points: readonly HealthPoint[]): string {
 }
 
 /** Finds sustained evidence per worker among the judged seconds (startup second and teardown excluded). */
-export function findEvidence(samples: readonly HealthPoint[], window: JudgedWindow, limits: SaturationLimits = DEFAULT_LIMITS): SaturationEvidence {
+export function findEvidence(
+  samples: readonly HealthPoint[],
+  window: JudgedWindow,
+  limits: SaturationLimits = DEFAULT_LIMITS,
+): SaturationEvidence {
   const judged = samples.filter((s) => s.t >= window.fromS && s.t < window.toS);
   const seconds = Math.max(1, window.toS - window.fromS);
   const reasons: string[] = [];
@@ -107,11 +117,17 @@ export function findEvidence(samples: readonly HealthPoint[], window: JudgedWind
     const share = over.length / seconds;
     const byShare = over.length >= limits.sustainedSeconds && share >= limits.shareOfRun;
     if (inARow) {
-      reasons.push(`worker ${worker}: ${longest.length}s in a row (${span(longest)}) past a limit: ${describeExcess(longest, limits)}`);
+      reasons.push(
+        `worker ${worker}: ${longest.length}s in a row (${span(longest)}) past a limit: ${describeExcess(longest, limits)}`,
+      );
     } else if (byShare) {
-      reasons.push(`worker ${worker}: ${over.length} of ${seconds} judged seconds (${Math.round(share * 100)}%) past a limit: ${describeExcess(over, limits)}`);
+      reasons.push(
+        `worker ${worker}: ${over.length} of ${seconds} judged seconds (${Math.round(share * 100)}%) past a limit: ${describeExcess(over, limits)}`,
+      );
     } else {
-      transient.push(`worker ${worker}: ${over.length}s past a limit (${over.map((s) => `${s.t}s`).join(', ')}; not sustained, not counted): ${describeExcess(over, limits)}`);
+      transient.push(
+        `worker ${worker}: ${over.length}s past a limit (${over.map((s) => `${s.t}s`).join(', ')}; not sustained, not counted): ${describeExcess(over, limits)}`,
+      );
     }
   }
   const worst = (f: (s: HealthSample) => number): number => judged.reduce((m, s) => Math.max(m, f(s.sample)), 0);
@@ -165,14 +181,21 @@ export function judgeSaturation(i: SaturationInput): SaturationJudgement {
     reasons.push(`${e.count}× ${e.code} in the harness: ${LOCAL_ADVICE[e.code] ?? 'a local resource ran out'}`);
   }
   const localCount = local.reduce((a, e) => a + e.count, 0);
-  if (localCount > 0) effects.push(`the accounting counts ${localCount} failure${localCount === 1 ? '' : 's'} that ${localCount === 1 ? 'was' : 'were'} the harness’s own (origin local)`);
+  if (localCount > 0)
+    effects.push(
+      `the accounting counts ${localCount} failure${localCount === 1 ? '' : 's'} that ${localCount === 1 ? 'was' : 'were'} the harness’s own (origin local)`,
+    );
   if (i.droppedAttempts > 0) {
     const one = i.droppedAttempts === 1;
-    effects.push(`${i.droppedAttempts} attempt${one ? '' : 's'} never started: the harness reached ${one ? 'it only after its' : 'them only after their'} connect timeout`);
+    effects.push(
+      `${i.droppedAttempts} attempt${one ? '' : 's'} never started: the harness reached ${one ? 'it only after its' : 'them only after their'} connect timeout`,
+    );
   }
   if (i.evidence.sustained) {
     for (const f of i.flipped) {
-      effects.push(`threshold ${f.metric} ${f.expression} failed (observed ${f.observedText}) but could pass: ${f.withoutHarnessText}`);
+      effects.push(
+        `threshold ${f.metric} ${f.expression} failed (observed ${f.observedText}) but could pass: ${f.withoutHarnessText}`,
+      );
     }
     if (i.flipped.length === 0) {
       effects.push(
@@ -183,13 +206,22 @@ export function judgeSaturation(i: SaturationInput): SaturationJudgement {
   }
   const affectsVerdict = localCount > 0 || i.droppedAttempts > 0 || (i.evidence.sustained && i.flipped.length > 0);
   const saturated = i.evidence.sustained || localCount > 0 || i.droppedAttempts > 0;
-  return { saturated, affectsVerdict, reasons, effects, advice: saturated || i.evidence.transient.length > 0 ? saturationAdvice(i) : [] };
+  return {
+    saturated,
+    affectsVerdict,
+    reasons,
+    effects,
+    advice: saturated || i.evidence.transient.length > 0 ? saturationAdvice(i) : [],
+  };
 }
 
 /** What to change so the harness stops deciding the verdict. */
 export function saturationAdvice(i: Pick<SaturationInput, 'workers' | 'cores' | 'maxHandshakesPerWorker'>): string[] {
   const out: string[] = [];
-  if (i.workers > i.cores) out.push(`${i.workers} workers share ${i.cores} cores: use --workers ${i.cores} (raise \`ulimit -n\` if the file limit forced more)`);
+  if (i.workers > i.cores)
+    out.push(
+      `${i.workers} workers share ${i.cores} cores: use --workers ${i.cores} (raise \`ulimit -n\` if the file limit forced more)`,
+    );
   else if (i.workers < i.cores) out.push(`--workers ${i.cores} spreads the devices over all ${i.cores} cores`);
   out.push(
     i.maxHandshakesPerWorker > 0

@@ -5,7 +5,12 @@
  * devices they hit. Device ids are assigned in order of intended time, so id 0 connects first.
  */
 import { createRng, deriveSeed, type Rng } from '../util/rng.js';
-import { isConnectWave, type ConnectWave, type OutageMode, type ResolvedScenario } from '../results/resolved-scenario.js';
+import {
+  isConnectWave,
+  type ConnectWave,
+  type OutageMode,
+  type ResolvedScenario,
+} from '../results/resolved-scenario.js';
 
 export interface PlannedOutage {
   name: string;
@@ -73,7 +78,15 @@ export function buildPlan(s: ResolvedScenario): Plan {
     }
   });
   for (const win of s.outageWindows) {
-    if (win.side === 'target') outages.push({ name: win.name, side: 'target', atUs: win.atUs, offlineUs: win.offlineUs, mode: 'reset', members: new Uint32Array(0) });
+    if (win.side === 'target')
+      outages.push({
+        name: win.name,
+        side: 'target',
+        atUs: win.atUs,
+        offlineUs: win.offlineUs,
+        mode: 'reset',
+        members: new Uint32Array(0),
+      });
   }
   churn.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   return {
@@ -160,7 +173,11 @@ export function sliceIds(devices: number, index: number, count: number): Uint32A
 }
 
 /** Worker `w` of `workers` inside shard `shard` of `shards`: a slice of a slice, still exact. */
-export function idsFor(devices: number, shard: { index: number; count: number }, worker: { index: number; count: number }): Uint32Array {
+export function idsFor(
+  devices: number,
+  shard: { index: number; count: number },
+  worker: { index: number; count: number },
+): Uint32Array {
   const shardIds = sliceIds(devices, shard.index, shard.count);
   const local = sliceIds(shardIds.length, worker.index, worker.count);
   return local.map((k) => shardIds[k] as number);

@@ -13,15 +13,36 @@ export { LOAD_SHEDDING_CODES, isLoadShedding };
 export type { Failure };
 
 const LOCAL = new Set([
-  'EMFILE', 'ENFILE', 'EADDRNOTAVAIL', 'ENOBUFS', 'ENOMEM', 'EADDRINUSE', 'EAGAIN',
+  'EMFILE',
+  'ENFILE',
+  'EADDRNOTAVAIL',
+  'ENOBUFS',
+  'ENOMEM',
+  'EADDRINUSE',
+  'EAGAIN',
   // A harness misconfigured (a source address of the wrong family, an option Node refuses): never the target's.
-  'EINVAL', 'EAFNOSUPPORT', 'ERR_INVALID_ARG_VALUE', 'ERR_INVALID_ARG_TYPE', 'ERR_INVALID_IP_ADDRESS', 'ERR_INVALID_CHAR', 'ERR_SOCKET_BAD_PORT',
+  'EINVAL',
+  'EAFNOSUPPORT',
+  'ERR_INVALID_ARG_VALUE',
+  'ERR_INVALID_ARG_TYPE',
+  'ERR_INVALID_IP_ADDRESS',
+  'ERR_INVALID_CHAR',
+  'ERR_SOCKET_BAD_PORT',
 ]);
 const NETWORK = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN',
-  'ECONNABORTED', 'EHOSTDOWN', 'ENOTFOUND', 'EAI_AGAIN', 'ECANCELED',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'ECONNABORTED',
+  'EHOSTDOWN',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECANCELED',
 ]);
-
 
 export function classifyError(err: unknown, phase: string): Failure {
   const e = err as { code?: unknown; message?: unknown } | null;
@@ -29,7 +50,8 @@ export function classifyError(err: unknown, phase: string): Failure {
   if (LOCAL.has(code)) return { origin: 'local', phase, code };
   // A library refusing herd's own options before anything is sent (ws: "invalid subprotocol").
   if (code === 'EUNKNOWN' && err instanceof SyntaxError) return { origin: 'local', phase, code: 'EINVAL' };
-  if (NETWORK.has(code)) return { origin: 'network', phase: code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? 'dns' : phase, code };
+  if (NETWORK.has(code))
+    return { origin: 'network', phase: code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? 'dns' : phase, code };
   if (isTlsCode(code)) return { origin: 'tls', phase: 'tlsHandshake', code };
   // ws's own framing errors and Node's HTTP parser errors: the peer broke the protocol.
   if (code.startsWith('WS_ERR_') || code.startsWith('HPE_')) return { origin: 'protocol', phase, code };
@@ -80,7 +102,6 @@ export const CONNACK_NAMES: Record<number, string> = {
   0x97: 'quota exceeded',
   0x9f: 'connection rate exceeded',
 };
-
 
 export function connackFailure(returnCode: number): Failure {
   return { origin: 'protocol', phase: 'mqttConnack', code: `CONNACK_${hex2(returnCode)}` };

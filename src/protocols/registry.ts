@@ -44,6 +44,10 @@ function needTls(c: LinkContext): ResolvedTls {
   return c.tls;
 }
 
-function wsOpts(c: LinkContext): { subprotocol: string | undefined; maxMessageBytes: number; headers: Record<string, string> | undefined } {
+function wsOpts(c: LinkContext): {
+  subprotocol: string | undefined;
+  maxMessageBytes: number;
+  headers: Record<string, string> | undefined;
+} {
   return { subprotocol: c.subprotocol, maxMessageBytes: c.maxMessageBytes, headers: c.headers };
 }

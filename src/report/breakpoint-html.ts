@@ -8,7 +8,19 @@ import type { BreakpointReport, LevelReport } from '../results/breakpoint-types.
 import { formatUs } from '../util/duration.js';
 import { xmlEscape as esc } from './junit.js';
 import { REPORT_CSS } from './html-style.js';
-import { FRAME as F, axes, decadeBounds, formatCount, legend, linearScale, linePath, logScale, n, svgOpen, type Scale } from './html-svg.js';
+import {
+  FRAME as F,
+  axes,
+  decadeBounds,
+  formatCount,
+  legend,
+  linearScale,
+  linePath,
+  logScale,
+  n,
+  svgOpen,
+  type Scale,
+} from './html-svg.js';
 
 const X0 = F.left;
 const X1 = F.width - F.right;
@@ -42,9 +54,19 @@ function series(name: string, d: string, points: number): string {
   return `<path class="series line c-${name}" data-series="${name}" data-points="${points}" d="${d}"/>`;
 }
 
-function dots(name: string, pts: readonly Point[], x: Scale, y: (v: number) => number, levels: readonly LevelReport[]): string {
+function dots(
+  name: string,
+  pts: readonly Point[],
+  x: Scale,
+  y: (v: number) => number,
+  levels: readonly LevelReport[],
+): string {
   const circles = pts
-    .map(([px, py], i) => (py === null ? '' : `<circle class="level-dot ${levels[i]?.verdict ?? ''}" cx="${n(x(px))}" cy="${n(y(py))}" r="3.5"><title>${esc(`${px}/s: ${levels[i]?.verdict ?? ''}`)}</title></circle>`))
+    .map(([px, py], i) =>
+      py === null
+        ? ''
+        : `<circle class="level-dot ${levels[i]?.verdict ?? ''}" cx="${n(x(px))}" cy="${n(y(py))}" r="3.5"><title>${esc(`${px}/s: ${levels[i]?.verdict ?? ''}`)}</title></circle>`,
+    )
     .join('');
   return `<g class="dots" data-dots-for="${name}">${circles}</g>`;
 }
@@ -55,11 +77,15 @@ function markers(r: BreakpointReport, x: Scale): string {
   const parts: string[] = [];
   if (o.rate !== null && (o.failedAt !== null || o.end === 'found')) {
     const xx = n(x(o.rate));
-    parts.push(`<g class="marker marker-knee" data-rate="${o.rate}"><line x1="${xx}" x2="${xx}" y1="${Y1}" y2="${Y0}"/><text x="${xx}" y="${Y1 + 10}" dx="4">knee ${o.rate}${unit(r)}</text></g>`);
+    parts.push(
+      `<g class="marker marker-knee" data-rate="${o.rate}"><line x1="${xx}" x2="${xx}" y1="${Y1}" y2="${Y0}"/><text x="${xx}" y="${Y1 + 10}" dx="4">knee ${o.rate}${unit(r)}</text></g>`,
+    );
   }
   if (o.harnessAt !== null) {
     const xx = n(x(o.harnessAt));
-    parts.push(`<g class="marker marker-harness" data-rate="${o.harnessAt}"><line x1="${xx}" x2="${xx}" y1="${Y1}" y2="${Y0}"/><text x="${xx}" y="${Y1 + 24}" dx="4">harness limit ${o.harnessAt}${unit(r)}</text></g>`);
+    parts.push(
+      `<g class="marker marker-harness" data-rate="${o.harnessAt}"><line x1="${xx}" x2="${xx}" y1="${Y1}" y2="${Y0}"/><text x="${xx}" y="${Y1 + 24}" dx="4">harness limit ${o.harnessAt}${unit(r)}</text></g>`,
+    );
   }
   return parts.join('');
 }
@@ -82,7 +108,10 @@ function chartRates(r: BreakpointReport): string {
   const top = Math.max(1, ...levels.map((l) => Math.max(l.offeredPerS, l.achievedPerS)));
   const y = linearScale(0, top * 1.05, Y0, Y1, 6, formatCount);
   const offered: Point[] = levels.map((l) => [l.rate, l.offeredPerS]);
-  const achieved: Point[] = levels.map((l) => [l.rate, l.verdict === 'harness' && l.runId === '' ? null : l.achievedPerS]);
+  const achieved: Point[] = levels.map((l) => [
+    l.rate,
+    l.verdict === 'harness' && l.runId === '' ? null : l.achievedPerS,
+  ]);
   const body = [
     svgOpen('chart-rates', F, 'offered vs achieved connect rate'),
     axes(F, x, y, xTitle(r), 'connects/s'),
@@ -96,7 +125,12 @@ function chartRates(r: BreakpointReport): string {
     { series: 'offered', label: 'offered (the level’s rate)', style: 'dash' },
     { series: 'achieved', label: 'achieved (connected per second, measured window)', style: 'line' },
   ]);
-  return card('rates', 'Offered vs achieved rate', 'Where achieved falls away from offered, the target stopped keeping up. Dots: green passed, red failed, amber harness-limited.', leg + body);
+  return card(
+    'rates',
+    'Offered vs achieved rate',
+    'Where achieved falls away from offered, the target stopped keeping up. Dots: green passed, red failed, amber harness-limited.',
+    leg + body,
+  );
 }
 
 function chartLatency(r: BreakpointReport): string {
@@ -120,7 +154,12 @@ function chartLatency(r: BreakpointReport): string {
     { series: 'p50', label: 'p50', style: 'line' },
     { series: 'p99', label: 'p99', style: 'line' },
   ]);
-  return card('latency', 'Connect latency per level', 'connect.total from intended start times, measured window only (settle excluded), log scale.', leg + body);
+  return card(
+    'latency',
+    'Connect latency per level',
+    'connect.total from intended start times, measured window only (settle excluded), log scale.',
+    leg + body,
+  );
 }
 
 function chartShares(r: BreakpointReport): string {
@@ -144,28 +183,69 @@ function chartShares(r: BreakpointReport): string {
     { series: 'errors', label: 'errors (failed + timed out)', style: 'line' },
     { series: 'shed', label: 'shed by the target (0x89/0x9F/CONNACK 3/HTTP 503)', style: 'line' },
   ]);
-  return card('shares', 'Errors and shedding per level', 'Share of the attempts that ended in each level’s measured window.', leg + body);
+  return card(
+    'shares',
+    'Errors and shedding per level',
+    'Share of the attempts that ended in each level’s measured window.',
+    leg + body,
+  );
 }
 
 function levelTable(r: BreakpointReport): string {
   const pct = (v: number | null): string => (v === null ? '–' : `${(v * 100).toFixed(1)}%`);
   const us = (v: number | null): string => (v === null ? '–' : formatUs(v));
   const rows = r.levels.map((l) => {
-    const link = l.resultsPath === '' ? '' : ` <a href="${esc(l.resultsPath.replace(/results\.json$/, 'report.html'))}">report</a>`;
+    const link =
+      l.resultsPath === ''
+        ? ''
+        : ` <a href="${esc(l.resultsPath.replace(/results\.json$/, 'report.html'))}">report</a>`;
     const why = l.verdict === 'harness' ? l.harness.reasons.slice(0, 2).join('; ') : l.brokenBy.join(', ');
     const signs = l.tipping.map((t) => `${t.signal}${t.firstAtS === null ? '' : `@${t.firstAtS}s`}`).join(' → ');
-    const cells = [String(l.index + 1), l.phase, `${l.rate}${unit(r)}`, `${l.achievedPerS}/s`, us(l.connectP50Us), us(l.connectP99Us), pct(l.errorRate), pct(l.shedRate), l.verdict, why, signs];
+    const cells = [
+      String(l.index + 1),
+      l.phase,
+      `${l.rate}${unit(r)}`,
+      `${l.achievedPerS}/s`,
+      us(l.connectP50Us),
+      us(l.connectP99Us),
+      pct(l.errorRate),
+      pct(l.shedRate),
+      l.verdict,
+      why,
+      signs,
+    ];
     return `<tr class="level-row ${l.verdict === 'passed' ? '' : 'fail'}" data-rate="${l.rate}" data-verdict="${l.verdict}">${cells.map((c) => `<td>${esc(c)}</td>`).join('')}<td>${link}</td></tr>`;
   });
-  const head = ['#', 'phase', 'offered', 'achieved', 'p50', 'p99', 'errors', 'shed', 'verdict', 'broke', 'signs (first first)', ''];
+  const head = [
+    '#',
+    'phase',
+    'offered',
+    'achieved',
+    'p50',
+    'p99',
+    'errors',
+    'shed',
+    'verdict',
+    'broke',
+    'signs (first first)',
+    '',
+  ];
   return `<section class="card"><h2>Levels, in the order they ran</h2><table id="levels"><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table></section>`;
 }
 
 export function renderBreakpointHtml(r: BreakpointReport): string {
   const o = r.outcome;
   const s = r.settings;
-  const advice = o.advice.length > 0 ? `<div class="banner saturated"><strong>Harness</strong><ul>${o.advice.map((a) => `<li>${esc(a)}</li>`).join('')}</ul></div>` : '';
-  const thresholds = [...r.thresholds.filter((t) => !t.passed), ...r.thresholds.filter((t) => t.passed)].map((t) => `<li class="${t.passed ? 'mark-ok' : 'mark-bad'}">${esc(`${t.metric} ${t.expression}: ${t.observedText} — ${t.passed ? 'passed' : 'failed'}`)}</li>`).join('');
+  const advice =
+    o.advice.length > 0
+      ? `<div class="banner saturated"><strong>Harness</strong><ul>${o.advice.map((a) => `<li>${esc(a)}</li>`).join('')}</ul></div>`
+      : '';
+  const thresholds = [...r.thresholds.filter((t) => !t.passed), ...r.thresholds.filter((t) => t.passed)]
+    .map(
+      (t) =>
+        `<li class="${t.passed ? 'mark-ok' : 'mark-bad'}">${esc(`${t.metric} ${t.expression}: ${t.observedText} — ${t.passed ? 'passed' : 'failed'}`)}</li>`,
+    )
+    .join('');
   const stops = s.stopWhen.map((c) => `<code>${esc(`${c.metric} ${c.expression}`)}</code>`).join(', ');
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>herd breakpoint · ${esc(r.scenario)}</title><style>${REPORT_CSS}${EXTRA_CSS}</style></head><body><main>

@@ -8,7 +8,11 @@ const pct = (v: number | null): string => (v === null ? '–' : `${(v * 100).toF
 const us = (v: number | null): string => (v === null ? '–' : formatUs(v));
 
 /** One level as printed while the search runs and in the summary. */
-export function renderLevelLine(unsafe: LevelReport, p: Paint = PLAIN, mode: BreakpointReport['mode'] = 'connect-rate'): string {
+export function renderLevelLine(
+  unsafe: LevelReport,
+  p: Paint = PLAIN,
+  mode: BreakpointReport['mode'] = 'connect-rate',
+): string {
   // Names come from users and files: their control characters are shown escaped, never raw.
   const l = escapeControlDeep(unsafe);
   const level = mode === 'held-devices' ? `${l.rate} dev` : `${l.rate}/s`;
@@ -39,9 +43,12 @@ export function renderBreakpointSummary(unsafe: BreakpointReport, p: Paint = PLA
   lines.push(p.dim(`${shape}, ×${st.factor} then bisection to ${Math.round(st.resolution * 100)}%`));
   // Why first: the finding, the thresholds that failed (then the rest), the harness's note, then the levels.
   const o = r.outcome;
-  lines.push(r.verdict === 'passed' ? p.ok(o.headline) : r.verdict === 'failed' ? p.bad(o.headline) : p.warn(o.headline));
+  lines.push(
+    r.verdict === 'passed' ? p.ok(o.headline) : r.verdict === 'failed' ? p.bad(o.headline) : p.warn(o.headline),
+  );
   const first = o.failedAt === null ? undefined : r.levels.find((l) => l.rate === o.failedAt && l.verdict === 'failed');
-  for (const t of first?.tipping ?? []) lines.push(p.dim(`  ${t.signal}${t.firstAtS === null ? '' : ` (from ${t.firstAtS}s)`}: ${t.detail}`));
+  for (const t of first?.tipping ?? [])
+    lines.push(p.dim(`  ${t.signal}${t.firstAtS === null ? '' : ` (from ${t.firstAtS}s)`}: ${t.detail}`));
   for (const t of [...r.thresholds.filter((x) => !x.passed), ...r.thresholds.filter((x) => x.passed)]) {
     const line = `threshold ${t.metric} ${t.expression}: ${t.observedText} — ${t.passed ? 'passed' : 'failed'}`;
     lines.push(t.passed ? p.ok(line) : p.bad(line));

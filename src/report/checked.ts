@@ -12,7 +12,10 @@ import { escapeControlDeep } from '../util/control-chars.js';
 export function withCheckedAccounting(r: Results): Results {
   const again = checkAccounting(r.attempts);
   if (again.balanced && r.accounting.balanced) return r;
-  return { ...r, accounting: { ...r.accounting, balanced: false, detail: again.balanced ? r.accounting.detail : again.detail } };
+  return {
+    ...r,
+    accounting: { ...r.accounting, balanced: false, detail: again.balanced ? r.accounting.detail : again.detail },
+  };
 }
 
 /** The view every text report renders: accounting re-checked, control characters escaped. */

@@ -50,8 +50,10 @@ function timing(r: Results): string {
   const drain = r.latency['replay.drain'];
   const dur = r.latency['replay.duration'];
   if (!drain || drain.count === 0) return '';
-  return `backlog drained (CONNACK → last queued message) p50 ${formatUs(drain.p50Us)} · p99 ${formatUs(drain.p99Us)} · max ${formatUs(drain.maxUs)}` +
-    (dur && dur.count > 0 ? `; replay (first → last) p99 ${formatUs(dur.p99Us)}` : '');
+  return (
+    `backlog drained (CONNACK → last queued message) p50 ${formatUs(drain.p50Us)} · p99 ${formatUs(drain.p99Us)} · max ${formatUs(drain.maxUs)}` +
+    (dur && dur.count > 0 ? `; replay (first → last) p99 ${formatUs(dur.p99Us)}` : '')
+  );
 }
 
 const line = (x: DownlinkRow) =>
@@ -80,7 +82,10 @@ export function downlinkMarkdown(r: Results): string[] {
     '',
     '| cohort | sent | received | lost | duplicated | sessions resumed | sessions lost | replayed / queued | per session | drained |',
     '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
-    ...rows.map((x) => `| ${x.cohort} | ${x.sent} | ${x.received} | ${x.lost} | ${x.duplicated} | ${x.resumed} | ${x.sessionsLost} | ${x.replayed} / ${x.backlog} | ${x.perSession} | ${x.drained} |`),
+    ...rows.map(
+      (x) =>
+        `| ${x.cohort} | ${x.sent} | ${x.received} | ${x.lost} | ${x.duplicated} | ${x.resumed} | ${x.sessionsLost} | ${x.replayed} / ${x.backlog} | ${x.perSession} | ${x.drained} |`,
+    ),
     '',
     ...(t ? [t, ''] : []),
   ];
@@ -90,7 +95,19 @@ export function downlinkHtml(r: Results, esc: (s: string) => string): string {
   const rows = downlinkRows(r);
   if (rows.length === 0) return '';
   const cells = (x: DownlinkRow) =>
-    [x.sent, x.received, x.lost, x.duplicated, x.resumed, x.sessionsLost, `${x.replayed} / ${x.backlog}`, x.perSession, x.drained].map((v) => `<td class="num">${esc(String(v))}</td>`).join('');
+    [
+      x.sent,
+      x.received,
+      x.lost,
+      x.duplicated,
+      x.resumed,
+      x.sessionsLost,
+      `${x.replayed} / ${x.backlog}`,
+      x.perSession,
+      x.drained,
+    ]
+      .map((v) => `<td class="num">${esc(String(v))}</td>`)
+      .join('');
   const body = rows.map((x) => `<tr><td>${esc(x.cohort)}</td>${cells(x)}</tr>`).join('');
   const t = timing(r);
   return `<section class="card" id="card-downlink"><h2>Downlink &amp; session replay</h2><table id="downlink-table"><thead><tr><th>cohort</th><th>sent</th><th>received</th><th>lost</th><th>duplicated</th><th>sessions resumed</th><th>sessions lost</th><th>replayed / queued</th><th>per session</th><th>drained</th></tr></thead><tbody>${body}</tbody></table>${t ? `<p>${esc(t)}</p>` : ''}</section>`;

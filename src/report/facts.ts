@@ -55,7 +55,10 @@ export interface RunFacts {
 
 export function successText(r: Results): string {
   const a = r.attempts;
-  return `succeeded ${a.succeeded} of ${a.started} started` + (a.started === 0 ? '' : ` (${percentOf(a.succeeded, a.started)})`);
+  return (
+    `succeeded ${a.succeeded} of ${a.started} started` +
+    (a.started === 0 ? '' : ` (${percentOf(a.succeeded, a.started)})`)
+  );
 }
 
 /** Peaks read from the timeline buckets (so files written before results 1.1 show them too). */
@@ -85,7 +88,10 @@ export function outageText(o: OutageResult, peakAfterEnd: number = o.peakSucceed
 function outageWindowText(o: OutageResult): string {
   if (o.side !== 'observed') return `${o.mode} at ${formatUs(o.atUs)} for ${formatUs(o.offlineUs)}`;
   // Not planned: say so, and what ended it (the target accepting a connect again), or that nothing did.
-  const ended = o.targetAcceptedAgain === false ? 'the target never accepted a connect again' : `the target accepted again ${formatUs(o.offlineUs)} later`;
+  const ended =
+    o.targetAcceptedAgain === false
+      ? 'the target never accepted a connect again'
+      : `the target accepted again ${formatUs(o.offlineUs)} later`;
   return `outage herd did not cause, from ${formatUs(o.atUs)}; ${ended}`;
 }
 
@@ -147,9 +153,10 @@ export function runFacts(r: Results): RunFacts {
   return {
     success: successText(r),
     connectFailures: `connects failed ${a.failed} · timed out ${a.timedOut}`,
-    errorsRate:
-      `errors.rate ${percentOf(a.failed + a.timedOut, a.started, 2)} = (failed ${a.failed} + timed out ${a.timedOut}) / ${a.started} started`,
-    sessionsLost: `sessions lost ${lost} of ${a.succeeded} established` + (a.succeeded === 0 ? '' : ` (${percentOf(lost, a.succeeded)})`),
+    errorsRate: `errors.rate ${percentOf(a.failed + a.timedOut, a.started, 2)} = (failed ${a.failed} + timed out ${a.timedOut}) / ${a.started} started`,
+    sessionsLost:
+      `sessions lost ${lost} of ${a.succeeded} established` +
+      (a.succeeded === 0 ? '' : ` (${percentOf(lost, a.succeeded)})`),
     peaks: `peak ${peaks.succeededPerS} successes/s · ${peaks.attemptsPerS} attempts/s · ${peaks.handshaking} handshakes in flight`,
     shedding:
       shedParts.length === 0
@@ -173,7 +180,12 @@ export function saturationLines(r: Results): { title: string; lines: string[] } 
       : 'The harness was saturated, but no threshold or count depends on it (a warning, not a failure):';
   // Advice to give --allow-saturated is not advice when it was given.
   const advice = r.run.allowSaturated ? h.advice.filter((x) => !x.startsWith('--allow-saturated')) : h.advice;
-  const lines = [...h.reasons, ...h.notCounted, ...h.effects.map((e) => `effect: ${e}`), ...advice.map((x) => `to change: ${x}`)];
+  const lines = [
+    ...h.reasons,
+    ...h.notCounted,
+    ...h.effects.map((e) => `effect: ${e}`),
+    ...advice.map((x) => `to change: ${x}`),
+  ];
   return { title, lines };
 }
 
@@ -197,7 +209,9 @@ export function engineText(r: Results): string | null {
   const kinds = [...new Set(Object.values(e))];
   if (kinds.length === 0) return null;
   if (kinds.length === 1) return `engine ${kinds[0]}`;
-  return `engine ${Object.entries(e).map(([cohort, k]) => `${k} (cohort ${cohort})`).join(' · ')}`;
+  return `engine ${Object.entries(e)
+    .map(([cohort, k]) => `${k} (cohort ${cohort})`)
+    .join(' · ')}`;
 }
 
 /**

@@ -66,7 +66,8 @@ function timeScale(r: Results): Scale {
 /** Transparent per-second columns carrying a tooltip: cheap interactivity with no script. */
 function hoverColumns(buckets: readonly TimelineBucket[], x: Scale, text: (b: TimelineBucket) => string): string {
   const cols = buckets.map(
-    (b) => `<rect x="${n(x(b.t))}" y="${Y1}" width="${n(x(b.t + 1) - x(b.t))}" height="${Y0 - Y1}"><title>${esc(text(b))}</title></rect>`,
+    (b) =>
+      `<rect x="${n(x(b.t))}" y="${Y1}" width="${n(x(b.t + 1) - x(b.t))}" height="${Y0 - Y1}"><title>${esc(text(b))}</title></rect>`,
   );
   return `<g class="hover">${cols.join('')}</g>`;
 }
@@ -75,7 +76,8 @@ export function chartConnected(r: Results): string {
   const id = 'chart-connected';
   const buckets = r.timeline.buckets;
   const title = 'Connected devices';
-  const hint = 'Devices connected at the end of each second; connect waves marked in purple where they start and shaded while they last, outages in red; pale red columns are seconds with disconnects.';
+  const hint =
+    'Devices connected at the end of each second; connect waves marked in purple where they start and shaded while they last, outages in red; pale red columns are seconds with disconnects.';
   if (buckets.length === 0) return card('connected', title, hint, empty(id, 'No timeline data in this run.'));
   const x = timeScale(r);
   const yMax = Math.max(1, r.scenario.devices, ...buckets.map((b) => Math.max(b.connected, b.handshaking)));
@@ -83,7 +85,9 @@ export function chartConnected(r: Results): string {
   const parts: string[] = [svgOpen(id, F, `${title} over time`), axes(F, x, y, 'seconds since start', 'devices')];
   for (const b of buckets) {
     if (b.disconnects > 0) {
-      parts.push(`<rect class="outage" data-t="${b.t}" x="${n(x(b.t))}" y="${Y1}" width="${n(x(b.t + 1) - x(b.t))}" height="${Y0 - Y1}"/>`);
+      parts.push(
+        `<rect class="outage" data-t="${b.t}" x="${n(x(b.t))}" y="${Y1}" width="${n(x(b.t + 1) - x(b.t))}" height="${Y0 - Y1}"/>`,
+      );
     }
   }
   for (const w of r.scenario.waves) {
@@ -92,7 +96,9 @@ export function chartConnected(r: Results): string {
     const startS = w.atUs / 1e6;
     const endS = startS + waveLengthUs(w) / 1e6;
     if (endS > startS) {
-      parts.push(`<rect class="wave-span wave-span-${kind}" x="${n(x(startS))}" y="${Y1}" width="${n(x(endS) - x(startS))}" height="${Y0 - Y1}"/>`);
+      parts.push(
+        `<rect class="wave-span wave-span-${kind}" x="${n(x(startS))}" y="${Y1}" width="${n(x(endS) - x(startS))}" height="${Y0 - Y1}"/>`,
+      );
     }
     parts.push(
       `<g class="marker marker-wave marker-${kind}" data-wave="${esc(w.name)}" data-wave-type="${w.type}" data-at-s="${startS}">` +
@@ -106,24 +112,45 @@ export function chartConnected(r: Results): string {
       `<text x="${n(x(td) - 4)}" y="${Y1 + 12}" text-anchor="end">teardown</text></g>`,
   );
   const planY = n(y(r.scenario.devices));
-  parts.push(`<g class="marker marker-planned"><line x1="${X0}" x2="${X1}" y1="${planY}" y2="${planY}"/><text x="${X1 - 4}" y="${Number(planY) - 4}" text-anchor="end">${r.scenario.devices} devices</text></g>`);
+  parts.push(
+    `<g class="marker marker-planned"><line x1="${X0}" x2="${X1}" y1="${planY}" y2="${planY}"/><text x="${X1 - 4}" y="${Number(planY) - 4}" text-anchor="end">${r.scenario.devices} devices</text></g>`,
+  );
   const connectedPts: [number, number][] = [[0, 0], ...buckets.map((b): [number, number] => [b.t + 1, b.connected])];
   const line = linePath(connectedPts, x, y);
   const area = `${line}L${n(x(buckets.length))} ${Y0}L${X0} ${Y0}Z`;
   parts.push(`<path class="area-fill c-connected" d="${area}"/>`);
-  parts.push(series('connected', 'line', line, connectedPts.length, ` data-max="${Math.max(...buckets.map((b) => b.connected))}"`));
+  parts.push(
+    series(
+      'connected',
+      'line',
+      line,
+      connectedPts.length,
+      ` data-max="${Math.max(...buckets.map((b) => b.connected))}"`,
+    ),
+  );
   const hs = buckets.map((b): [number, number] => [b.t + 1, b.handshaking]);
   parts.push(series('handshaking', 'line', linePath(hs, x, y), hs.length));
-  const disc = buckets.filter((b) => b.disconnects > 0).map((b) => ({ x0: b.t, x1: b.t + 1, y0: 0, y1: b.disconnects }));
+  const disc = buckets
+    .filter((b) => b.disconnects > 0)
+    .map((b) => ({ x0: b.t, x1: b.t + 1, y0: 0, y1: b.disconnects }));
   parts.push(series('disconnects', 'bars', barsPath(disc, x, y), disc.length));
-  parts.push(hoverColumns(buckets, x, (b) => `${b.t}–${b.t + 1}s · connected ${b.connected} · handshaking ${b.handshaking} · disconnects ${b.disconnects}`));
+  parts.push(
+    hoverColumns(
+      buckets,
+      x,
+      (b) =>
+        `${b.t}–${b.t + 1}s · connected ${b.connected} · handshaking ${b.handshaking} · disconnects ${b.disconnects}`,
+    ),
+  );
   parts.push('</svg>');
   const leg = legend([
     { series: 'connected', label: 'connected', style: 'line' },
     { series: 'handshaking', label: 'handshaking', style: 'line' },
     { series: 'disconnects', label: 'disconnects' },
     { series: 'wave', label: 'wave start', style: 'dash' },
-    ...(r.scenario.waves.some((w) => w.type === 'outage' || w.type === 'churn') ? [{ series: 'outage', label: 'outage / churn', style: 'dash' as const }] : []),
+    ...(r.scenario.waves.some((w) => w.type === 'outage' || w.type === 'churn')
+      ? [{ series: 'outage', label: 'outage / churn', style: 'dash' as const }]
+      : []),
   ]);
   return card('connected', title, hint, leg + parts.join(''));
 }
@@ -135,7 +162,15 @@ export function chartOutcomes(r: Results): string {
   const hint = 'Outcomes of attempts finishing in each second, stacked by error origin; the line is attempts started.';
   if (buckets.length === 0) return card('outcomes', title, hint, empty(id, 'No timeline data in this run.'));
   const x = timeScale(r);
-  const stackMax = Math.max(1, ...buckets.map((b) => Math.max(b.attempts, OUTCOMES.reduce((a, [s]) => a + outcomeValue(b, s), 0))));
+  const stackMax = Math.max(
+    1,
+    ...buckets.map((b) =>
+      Math.max(
+        b.attempts,
+        OUTCOMES.reduce((a, [s]) => a + outcomeValue(b, s), 0),
+      ),
+    ),
+  );
   const y = linearScale(0, stackMax * 1.05, Y0, Y1, 5, formatCount);
   const parts: string[] = [svgOpen(id, F, title), axes(F, x, y, 'seconds since start', 'per second')];
   const base = buckets.map(() => 0);
@@ -147,17 +182,37 @@ export function chartOutcomes(r: Results): string {
       return { x0: b.t, x1: b.t + 1, y0, y1: y0 + v };
     });
     const total = buckets.reduce((a, b) => a + outcomeValue(b, s), 0);
-    parts.push(series(s, 'bars', barsPath(bars, x, y), bars.filter((b) => b.y1 > b.y0).length, ` data-total="${total}"`));
+    parts.push(
+      series(s, 'bars', barsPath(bars, x, y), bars.filter((b) => b.y1 > b.y0).length, ` data-total="${total}"`),
+    );
   }
-  const step: [number, number][] = buckets.flatMap((b): [number, number][] => [[b.t, b.attempts], [b.t + 1, b.attempts]]);
-  parts.push(series('attempts', 'line', linePath(step, x, y), buckets.length, ` data-total="${buckets.reduce((a, b) => a + b.attempts, 0)}"`));
+  const step: [number, number][] = buckets.flatMap((b): [number, number][] => [
+    [b.t, b.attempts],
+    [b.t + 1, b.attempts],
+  ]);
   parts.push(
-    hoverColumns(buckets, x, (b) =>
-      `${b.t}–${b.t + 1}s · started ${b.attempts} · ` + OUTCOMES.map(([s]) => `${s} ${outcomeValue(b, s)}`).join(' · '),
+    series(
+      'attempts',
+      'line',
+      linePath(step, x, y),
+      buckets.length,
+      ` data-total="${buckets.reduce((a, b) => a + b.attempts, 0)}"`,
+    ),
+  );
+  parts.push(
+    hoverColumns(
+      buckets,
+      x,
+      (b) =>
+        `${b.t}–${b.t + 1}s · started ${b.attempts} · ` +
+        OUTCOMES.map(([s]) => `${s} ${outcomeValue(b, s)}`).join(' · '),
     ),
   );
   parts.push('</svg>');
-  const leg = legend([...OUTCOMES.map(([s, label]) => ({ series: s, label })), { series: 'attempts', label: 'attempts started', style: 'line' as const }]);
+  const leg = legend([
+    ...OUTCOMES.map(([s, label]) => ({ series: s, label })),
+    { series: 'attempts', label: 'attempts started', style: 'line' as const },
+  ]);
   return card('outcomes', title, hint, leg + parts.join(''));
 }
 
@@ -173,7 +228,8 @@ export function chartLatencyOverTime(r: Results): string {
   const id = 'chart-latency-time';
   const buckets = r.timeline.buckets;
   const title = 'Handshake latency over time';
-  const hint = 'connect.total (from the intended start) percentiles of attempts finishing in each second, log scale. The dashed line is the harness’s own event-loop delay: when it climbs with the others, suspect herd.';
+  const hint =
+    'connect.total (from the intended start) percentiles of attempts finishing in each second, log scale. The dashed line is the harness’s own event-loop delay: when it climbs with the others, suspect herd.';
   const all = buckets.flatMap((b) => PCT_SERIES.map(([, k]) => b[k]).filter((v): v is number => v !== null));
   if (all.length === 0) return card('latency-time', title, hint, empty(id, 'No successful handshakes to plot.'));
   const x = timeScale(r);
@@ -185,17 +241,29 @@ export function chartLatencyOverTime(r: Results): string {
     const count = pts.filter(([, v]) => v !== null).length;
     parts.push(series(name, 'line', linePath(pts, x, y), count));
     if (name !== 'loopdelay' && count <= 120) {
-      const dots = pts.filter((p): p is [number, number] => p[1] !== null).map(([px, py]) => `<circle cx="${n(x(px))}" cy="${n(y(py))}" r="2.2"/>`);
+      const dots = pts
+        .filter((p): p is [number, number] => p[1] !== null)
+        .map(([px, py]) => `<circle cx="${n(x(px))}" cy="${n(y(py))}" r="2.2"/>`);
       parts.push(`<g class="dots c-${name}" data-dots-for="${name}">${dots.join('')}</g>`);
     }
   }
   parts.push(
-    hoverColumns(buckets, x, (b) =>
-      `${b.t}–${b.t + 1}s · ` + PCT_SERIES.map(([name, key]) => `${name} ${b[key] === null ? '–' : formatUs(b[key])}`).join(' · '),
+    hoverColumns(
+      buckets,
+      x,
+      (b) =>
+        `${b.t}–${b.t + 1}s · ` +
+        PCT_SERIES.map(([name, key]) => `${name} ${b[key] === null ? '–' : formatUs(b[key])}`).join(' · '),
     ),
   );
   parts.push('</svg>');
-  const leg = legend(PCT_SERIES.map(([s, , label]) => ({ series: s, label, style: s === 'loopdelay' ? ('dash' as const) : ('line' as const) })));
+  const leg = legend(
+    PCT_SERIES.map(([s, , label]) => ({
+      series: s,
+      label,
+      style: s === 'loopdelay' ? ('dash' as const) : ('line' as const),
+    })),
+  );
   return card('latency-time', title, hint, leg + parts.join(''));
 }
 
@@ -217,7 +285,8 @@ export function percentileCurve(encoded: string, count: number): [number, number
 export function chartDistribution(r: Results): string {
   const id = 'chart-distribution';
   const title = 'Latency distribution per phase';
-  const hint = 'Value at each percentile, from the full HDR histograms (log scales; the right end of each line is its maximum).';
+  const hint =
+    'Value at each percentile, from the full HDR histograms (log scales; the right end of each line is its maximum).';
   const rows = latencyRows(r);
   if (rows.length === 0) return card('distribution', title, hint, empty(id, 'No latency samples in this run.'));
   const curves = rows.map(([key, label, s]) => ({ key, label, s, pts: percentileCurve(s.histogram, s.count) }));
@@ -236,6 +305,8 @@ export function chartDistribution(r: Results): string {
     );
   }
   parts.push('</svg>');
-  const leg = legend(curves.map((c) => ({ series: c.key.replace(/[^A-Za-z0-9]+/g, '-'), label: c.label, style: 'line' as const })));
+  const leg = legend(
+    curves.map((c) => ({ series: c.key.replace(/[^A-Za-z0-9]+/g, '-'), label: c.label, style: 'line' as const })),
+  );
   return card('distribution', title, hint, leg + parts.join(''));
 }

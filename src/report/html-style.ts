@@ -47,9 +47,35 @@ svg.chart{width:100%;height:auto;display:block}
 .marker-teardown line{stroke:var(--muted)}.marker-teardown text{fill:var(--muted);font-size:11px}
 .marker-planned line{stroke:var(--muted);stroke-dasharray:2 4;stroke-width:1}.marker-planned text{fill:var(--muted);font-size:11px}
 .hover rect{fill:transparent}.hover rect:hover{fill:var(--fg);opacity:.06}
-${['connected', 'handshaking', 'disconnects', 'wave', 'outage', 'succeeded', 'timeout', 'protocol', 'network', 'tls', 'local', 'dropped', 'attempts',
-  'p50', 'p90', 'p99', 'max', 'loopdelay', 'connect-total', 'connect-service', 'connect-scheduleLag', 'phase-tcpConnect', 'phase-mqttConnack',
-  'phase-tlsHandshake', 'phase-wsUpgrade', 'phase-dns', 'connect-failed']
+${[
+  'connected',
+  'handshaking',
+  'disconnects',
+  'wave',
+  'outage',
+  'succeeded',
+  'timeout',
+  'protocol',
+  'network',
+  'tls',
+  'local',
+  'dropped',
+  'attempts',
+  'p50',
+  'p90',
+  'p99',
+  'max',
+  'loopdelay',
+  'connect-total',
+  'connect-service',
+  'connect-scheduleLag',
+  'phase-tcpConnect',
+  'phase-mqttConnack',
+  'phase-tlsHandshake',
+  'phase-wsUpgrade',
+  'phase-dns',
+  'connect-failed',
+]
   .map((s) => `.c-${s}{--c:var(--c-${s})}`)
   .join('')}
 .c-connect-failed.line{stroke-dasharray:4 3}

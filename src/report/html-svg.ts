@@ -35,12 +35,20 @@ export function niceStep(max: number, count: number): number {
   return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10) * pow;
 }
 
-export function linearScale(d0: number, d1: number, r0: number, r1: number, tickCount: number, label: (v: number) => string): Scale {
+export function linearScale(
+  d0: number,
+  d1: number,
+  r0: number,
+  r1: number,
+  tickCount: number,
+  label: (v: number) => string,
+): Scale {
   const span = d1 - d0 || 1;
   const f = ((v: number) => r0 + ((v - d0) / span) * (r1 - r0)) as Scale;
   const step = niceStep(d1 - d0, tickCount);
   f.ticks = [];
-  for (let v = Math.ceil(d0 / step) * step; v <= d1 + step * 1e-9; v += step) f.ticks.push({ value: v, label: label(v) });
+  for (let v = Math.ceil(d0 / step) * step; v <= d1 + step * 1e-9; v += step)
+    f.ticks.push({ value: v, label: label(v) });
   return f;
 }
 
@@ -72,7 +80,9 @@ export function axes(f: Frame, x: Scale, y: Scale, xTitle: string, yTitle: strin
   for (const t of y.ticks) {
     const yy = n(y(t.value));
     parts.push(`<line class="grid" x1="${x0}" x2="${x1}" y1="${yy}" y2="${yy}"/>`);
-    parts.push(`<text class="tick tick-y" x="${x0 - 6}" y="${yy}" dy="0.32em" text-anchor="end">${esc(t.label)}</text>`);
+    parts.push(
+      `<text class="tick tick-y" x="${x0 - 6}" y="${yy}" dy="0.32em" text-anchor="end">${esc(t.label)}</text>`,
+    );
   }
   for (const t of x.ticks) {
     const xx = n(x(t.value));
@@ -81,7 +91,9 @@ export function axes(f: Frame, x: Scale, y: Scale, xTitle: string, yTitle: strin
   }
   parts.push(`<line class="axis" x1="${x0}" x2="${x1}" y1="${y0}" y2="${y0}"/>`);
   parts.push(`<line class="axis" x1="${x0}" x2="${x0}" y1="${y1}" y2="${y0}"/>`);
-  parts.push(`<text class="axis-title" x="${(x0 + x1) / 2}" y="${f.height - 4}" text-anchor="middle">${esc(xTitle)}</text>`);
+  parts.push(
+    `<text class="axis-title" x="${(x0 + x1) / 2}" y="${f.height - 4}" text-anchor="middle">${esc(xTitle)}</text>`,
+  );
   parts.push(
     `<text class="axis-title" transform="translate(12 ${(y0 + y1) / 2}) rotate(-90)" text-anchor="middle">${esc(yTitle)}</text>`,
   );
@@ -90,7 +102,11 @@ export function axes(f: Frame, x: Scale, y: Scale, xTitle: string, yTitle: strin
 }
 
 /** A path through points; null values break the line. Returns the `d` attribute ('' when empty). */
-export function linePath(points: readonly (readonly [number, number | null])[], x: (v: number) => number, y: (v: number) => number): string {
+export function linePath(
+  points: readonly (readonly [number, number | null])[],
+  x: (v: number) => number,
+  y: (v: number) => number,
+): string {
   let d = '';
   let pen = false;
   for (const [px, py] of points) {
@@ -105,7 +121,11 @@ export function linePath(points: readonly (readonly [number, number | null])[], 
 }
 
 /** Bars as one path: each bar spans [x0, x1] from y0 to y1 (values, not pixels). */
-export function barsPath(bars: readonly { x0: number; x1: number; y0: number; y1: number }[], x: (v: number) => number, y: (v: number) => number): string {
+export function barsPath(
+  bars: readonly { x0: number; x1: number; y0: number; y1: number }[],
+  x: (v: number) => number,
+  y: (v: number) => number,
+): string {
   let d = '';
   for (const b of bars) {
     if (b.y1 <= b.y0) continue;

@@ -32,10 +32,19 @@ function kpi(label: string, value: string, tone: '' | 'ok' | 'bad' = ''): string
   return `<div class="kpi ${tone}"><div class="v">${esc(value)}</div><div class="l">${esc(label)}</div></div>`;
 }
 
-function tableHtml(id: string, head: string[], rows: string[][], numeric: boolean[] = [], rowClass: (i: number) => string = () => ''): string {
+function tableHtml(
+  id: string,
+  head: string[],
+  rows: string[][],
+  numeric: boolean[] = [],
+  rowClass: (i: number) => string = () => '',
+): string {
   const th = head.map((h, i) => `<th${numeric[i] ? ' class="num"' : ''}>${esc(h)}</th>`).join('');
   const body = rows
-    .map((r, ri) => `<tr${rowClass(ri) ? ` class="${rowClass(ri)}"` : ''}>${r.map((c, i) => `<td${numeric[i] ? ' class="num"' : ''}>${c}</td>`).join('')}</tr>`)
+    .map(
+      (r, ri) =>
+        `<tr${rowClass(ri) ? ` class="${rowClass(ri)}"` : ''}>${r.map((c, i) => `<td${numeric[i] ? ' class="num"' : ''}>${c}</td>`).join('')}</tr>`,
+    )
     .join('');
   return `<table id="${id}"><thead><tr>${th}</tr></thead><tbody>${body}</tbody></table>`;
 }
@@ -43,7 +52,8 @@ function tableHtml(id: string, head: string[], rows: string[][], numeric: boolea
 /** Why first: the verdict and the thresholds that failed, before the harness's note. */
 function whyCard(r: Results): string {
   const failed = failedThresholdLines(r);
-  const list = failed.length === 0 ? '' : `<ul>${failed.map((x) => `<li class="mark-bad">${esc(x)}</li>`).join('')}</ul>`;
+  const list =
+    failed.length === 0 ? '' : `<ul>${failed.map((x) => `<li class="mark-bad">${esc(x)}</li>`).join('')}</ul>`;
   return `<section class="card" id="why"><h2>${esc(verdictText(r))}</h2>${list}</section>`;
 }
 
@@ -58,12 +68,17 @@ function banners(r: Results): string {
     );
   }
   const lost = fleetLostText(r);
-  if (lost !== null) out.push(`<div class="banner aborted" id="fleet-lost-banner" role="alert"><strong>${esc(lost)}</strong></div>`);
+  if (lost !== null)
+    out.push(`<div class="banner aborted" id="fleet-lost-banner" role="alert"><strong>${esc(lost)}</strong></div>`);
   if (r.run.status === 'aborted') {
-    out.push(`<div class="banner aborted" id="aborted-banner" role="alert"><strong>Aborted:</strong> ${esc(r.run.abortReason ?? 'interrupted')} — a partial report.</div>`);
+    out.push(
+      `<div class="banner aborted" id="aborted-banner" role="alert"><strong>Aborted:</strong> ${esc(r.run.abortReason ?? 'interrupted')} — a partial report.</div>`,
+    );
   }
   if (!r.accounting.balanced) {
-    out.push(`<div class="banner aborted" id="accounting-banner" role="alert"><strong>Accounting mismatch:</strong> ${esc(r.accounting.detail)} — the run is invalid.</div>`);
+    out.push(
+      `<div class="banner aborted" id="accounting-banner" role="alert"><strong>Accounting mismatch:</strong> ${esc(r.accounting.detail)} — the run is invalid.</div>`,
+    );
   }
   return out.join('');
 }
@@ -75,9 +90,17 @@ function kpis(r: Results): string {
   const connectBad = a.failed + a.timedOut;
   return (
     '<div class="kpis" id="kpis">' +
-    kpi(`of ${a.started} started`, `${percentOf(a.succeeded, a.started)} succeeded`, a.succeeded === a.started ? 'ok' : '') +
+    kpi(
+      `of ${a.started} started`,
+      `${percentOf(a.succeeded, a.started)} succeeded`,
+      a.succeeded === a.started ? 'ok' : '',
+    ) +
     kpi('connects failed · timed out', `${a.failed} · ${a.timedOut}`, connectBad > 0 ? 'bad' : '') +
-    kpi(`sessions lost of ${a.succeeded} established`, String(r.storm.disconnects), r.storm.disconnects > 0 ? 'bad' : '') +
+    kpi(
+      `sessions lost of ${a.succeeded} established`,
+      String(r.storm.disconnects),
+      r.storm.disconnects > 0 ? 'bad' : '',
+    ) +
     kpi('dropped', String(a.dropped), a.dropped > 0 ? 'bad' : '') +
     kpi('connect p99', total && total.count > 0 ? formatUs(total.p99Us) : '–') +
     kpi('peak successes/s', String(timelinePeaks(r).succeededPerS)) +
@@ -116,7 +139,20 @@ function latencyCard(r: Results): string {
     String(s.count),
     ...[s.minUs, s.meanUs, s.p50Us, s.p90Us, s.p99Us, s.p999Us, s.maxUs].map(formatUs),
   ]);
-  const body = rows.length === 0 ? '<p class="hint">No latency samples.</p>' : tableHtml('latency-table', ['phase', 'count', 'min', 'mean', 'p50', 'p90', 'p99', 'p99.9', 'max'], rows, [false, true, true, true, true, true, true, true, true]);
+  const body =
+    rows.length === 0
+      ? '<p class="hint">No latency samples.</p>'
+      : tableHtml('latency-table', ['phase', 'count', 'min', 'mean', 'p50', 'p90', 'p99', 'p99.9', 'max'], rows, [
+          false,
+          true,
+          true,
+          true,
+          true,
+          true,
+          true,
+          true,
+          true,
+        ]);
   return `<section class="card" id="card-latency"><h2>Latency per phase</h2>${body}</section>`;
 }
 
@@ -125,7 +161,9 @@ function errorsCard(r: Results): string {
     r.errors.length === 0
       ? '<p class="hint">No errors.</p>'
       : `<p class="hint">Connect attempts: ${esc(runFacts(r).errorsRate)}. Sessions: ${esc(runFacts(r).sessionsLost)}. <em>local</em> errors are the harness’s own, never the target’s.</p>` +
-        (runFacts(r).shedding ? `<p class="hint" id="shedding">Load shedding: ${esc(runFacts(r).shedding ?? '')}.</p>` : '') +
+        (runFacts(r).shedding
+          ? `<p class="hint" id="shedding">Load shedding: ${esc(runFacts(r).shedding ?? '')}.</p>`
+          : '') +
         tableHtml(
           'errors-table',
           ['origin', 'phase', 'code', 'count', 'of'],
@@ -134,7 +172,11 @@ function errorsCard(r: Results): string {
             esc(e.phase),
             `<code>${esc(e.code)}</code>`,
             String(e.count),
-            isConnectError(e) ? `${percentOf(e.count, r.attempts.started, 2)} of started` : e.phase === 'held' ? `${percentOf(e.count, r.attempts.succeeded, 2)} of established` : '',
+            isConnectError(e)
+              ? `${percentOf(e.count, r.attempts.started, 2)} of started`
+              : e.phase === 'held'
+                ? `${percentOf(e.count, r.attempts.succeeded, 2)} of established`
+                : '',
           ]),
           [false, false, false, true, true],
         );
@@ -147,7 +189,21 @@ function outagesCard(r: Results): string {
   const never = (v: number | null): string => (v === null ? '<span class="mark-bad">never</span>' : formatUs(v));
   const table = tableHtml(
     'outages-table',
-    ['outage', 'at', 'offline', 'mode', 'hit', 'recovered', 'recovery p50', 'p90', 'p99', 'all', 'attempts/device p50 · p99 · max', 'peak attempts/s', 'peak successes/s after it ended'],
+    [
+      'outage',
+      'at',
+      'offline',
+      'mode',
+      'hit',
+      'recovered',
+      'recovery p50',
+      'p90',
+      'p99',
+      'all',
+      'attempts/device p50 · p99 · max',
+      'peak attempts/s',
+      'peak successes/s after it ended',
+    ],
     outages.map((o) => [
       esc(o.name),
       formatUs(o.atUs),
@@ -155,14 +211,18 @@ function outagesCard(r: Results): string {
       esc(o.mode),
       String(o.dropped),
       String(o.recovered),
-      ...[o.recovery.p50Us, o.recovery.p90Us, o.recovery.p99Us, o.recovery.p100Us].map((v) => (o.dropped === 0 ? '–' : never(v))),
+      ...[o.recovery.p50Us, o.recovery.p90Us, o.recovery.p99Us, o.recovery.p100Us].map((v) =>
+        o.dropped === 0 ? '–' : never(v),
+      ),
       `${o.reconnectAttempts.p50} · ${o.reconnectAttempts.p99} · ${o.reconnectAttempts.max}`,
       String(o.peakAttemptsPerS),
       String(outagePeakAfterEnd(r, o)),
     ]),
     [false, true, true, false, true, true, true, true, true, true, true, true, true],
   );
-  const lines = runFacts(r).outages.map((x) => `<li>${esc(x)}</li>`).join('');
+  const lines = runFacts(r)
+    .outages.map((x) => `<li>${esc(x)}</li>`)
+    .join('');
   return `<section class="card" id="card-outages"><h2>Outages and recovery</h2><p class="hint">Recovery: time from the end of each outage until that share of the devices it hit was connected again; peak attempts/s from the outage’s start, peak successes/s from its end.</p>${table}<ul id="outage-lines">${lines}</ul></section>`;
 }
 
@@ -181,7 +241,10 @@ function metaCard(r: Results): string {
     ['connect path', engineText(r)?.replace(/^engine /, '') ?? 'not recorded'],
     ['--allow-saturated', r.run.allowSaturated ? 'given' : 'not given'],
     ['scenario', `${s.name}${s.description ? ` — ${s.description}` : ''}`],
-    ['devices', `${s.devices}${s.scale !== 1 ? ` (scale ${s.scale})` : ''}, MQTT ${s.device.mqttVersion === 4 ? '3.1.1' : '5'}, keepalive ${formatUs(s.device.keepaliveUs)}, timeout ${formatUs(s.device.connectTimeoutUs)}`],
+    [
+      'devices',
+      `${s.devices}${s.scale !== 1 ? ` (scale ${s.scale})` : ''}, MQTT ${s.device.mqttVersion === 4 ? '3.1.1' : '5'}, keepalive ${formatUs(s.device.keepaliveUs)}, timeout ${formatUs(s.device.connectTimeoutUs)}`,
+    ],
     ['waves', s.waves.map((w) => `${w.name}: ${describeWave(w)}`).join('; ')],
     ['teardown at', formatUs(s.durationUs)],
     ['seed', String(s.seed)],

@@ -48,7 +48,9 @@ export function junitCases(r: Results): JunitCase[] {
   cases.push({
     classname: 'herd.run',
     name: 'the harness did not decide the verdict',
-    failure: decided ? `${sat?.title ?? 'the harness was saturated'} ${[...r.health.reasons, ...r.health.effects].join('; ')}` : null,
+    failure: decided
+      ? `${sat?.title ?? 'the harness was saturated'} ${[...r.health.reasons, ...r.health.effects].join('; ')}`
+      : null,
     detail: sat ? [sat.title, ...sat.lines].join('\n') : 'no saturation signs in any worker',
   });
   cases.push({

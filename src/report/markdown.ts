@@ -7,12 +7,25 @@ import { downlinkMarkdown } from './downlink.js';
 import type { Results } from '../results/types.js';
 import { formatUs } from '../util/duration.js';
 import { describeWave, latencyRows, percentOf } from './labels.js';
-import { engineText, fleetLostText, failedThresholdLines, isConnectError, outagePeakAfterEnd, runFacts, saturationLines, verdictText } from './facts.js';
+import {
+  engineText,
+  fleetLostText,
+  failedThresholdLines,
+  isConnectError,
+  outagePeakAfterEnd,
+  runFacts,
+  saturationLines,
+  verdictText,
+} from './facts.js';
 import { checkedForText } from './checked.js';
 
 /** Escapes text for a Markdown table cell or inline text. */
 export function mdEscape(s: string): string {
-  return s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/([*_`<>[\]])/g, '\\$1').replace(/\r?\n/g, ' ');
+  return s
+    .replace(/\\/g, '\\\\')
+    .replace(/\|/g, '\\|')
+    .replace(/([*_`<>[\]])/g, '\\$1')
+    .replace(/\r?\n/g, ' ');
 }
 
 function table(header: string[], rows: string[][], align: ('l' | 'r' | 'c')[] = []): string[] {
@@ -40,7 +53,8 @@ export function renderMarkdown(unsafe: Results): string {
   const f = runFacts(r);
   const lost = fleetLostText(r);
   if (lost !== null) out.push('> [!CAUTION]', `> **${mdEscape(lost)}**`, '');
-  if (r.run.status === 'aborted') out.push(`> **Aborted:** ${mdEscape(r.run.abortReason ?? 'interrupted')} — a partial report.`, '');
+  if (r.run.status === 'aborted')
+    out.push(`> **Aborted:** ${mdEscape(r.run.abortReason ?? 'interrupted')} — a partial report.`, '');
 
   const s = r.scenario;
   out.push(
@@ -62,9 +76,20 @@ export function renderMarkdown(unsafe: Results): string {
   );
   const engine = engineText(r);
   if (engine !== null) out.push(`Connect path: ${mdEscape(engine)}`, '');
-  if (r.run.shard) out.push(`Shard ${r.run.shard.index} of ${r.run.shard.count} — one slice of the plan; \`herd merge\` combines the shards.`, '');
-  if (r.run.mergedFrom) out.push(`Merged from ${r.run.mergedFrom.length} shards: ${r.run.mergedFrom.map((id) => `\`${id}\``).join(', ')}.`, '');
-  out.push(`Waves: ${s.waves.map((w) => `**${mdEscape(w.name)}** ${describeWave(w)}`).join(' · ')}; teardown at ${formatUs(s.durationUs)}.`, '');
+  if (r.run.shard)
+    out.push(
+      `Shard ${r.run.shard.index} of ${r.run.shard.count} — one slice of the plan; \`herd merge\` combines the shards.`,
+      '',
+    );
+  if (r.run.mergedFrom)
+    out.push(
+      `Merged from ${r.run.mergedFrom.length} shards: ${r.run.mergedFrom.map((id) => `\`${id}\``).join(', ')}.`,
+      '',
+    );
+  out.push(
+    `Waves: ${s.waves.map((w) => `**${mdEscape(w.name)}** ${describeWave(w)}`).join(' · ')}; teardown at ${formatUs(s.durationUs)}.`,
+    '',
+  );
 
   const a = r.attempts;
   out.push('### Attempts', '');
@@ -72,8 +97,30 @@ export function renderMarkdown(unsafe: Results): string {
   out.push(`${mdEscape(f.peaks)} · ${r.storm.outageDrops} dropped by outage waves`, '');
   out.push(
     ...table(
-      ['planned', 'reconnects', 'offline (never sent)', 'started', 'succeeded', 'connects failed', 'timed out', 'dropped', 'in flight at end'],
-      [[a.planned, a.reconnects ?? 0, a.offline ?? 0, a.started, a.succeeded, a.failed, a.timedOut, a.dropped, a.inFlightAtEnd].map(String)],
+      [
+        'planned',
+        'reconnects',
+        'offline (never sent)',
+        'started',
+        'succeeded',
+        'connects failed',
+        'timed out',
+        'dropped',
+        'in flight at end',
+      ],
+      [
+        [
+          a.planned,
+          a.reconnects ?? 0,
+          a.offline ?? 0,
+          a.started,
+          a.succeeded,
+          a.failed,
+          a.timedOut,
+          a.dropped,
+          a.inFlightAtEnd,
+        ].map(String),
+      ],
       ['r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
     ),
     '',
@@ -112,7 +159,11 @@ export function renderMarkdown(unsafe: Results): string {
           mdEscape(e.phase),
           `\`${e.code.replace(/`/g, "'")}\``,
           String(e.count),
-          isConnectError(e) ? `${percentOf(e.count, a.started, 2)} of started` : e.phase === 'held' ? `${percentOf(e.count, a.succeeded, 2)} of established` : '',
+          isConnectError(e)
+            ? `${percentOf(e.count, a.started, 2)} of started`
+            : e.phase === 'held'
+              ? `${percentOf(e.count, a.succeeded, 2)} of established`
+              : '',
         ]),
         ['l', 'l', 'l', 'r', 'r'],
       ),
@@ -125,7 +176,20 @@ export function renderMarkdown(unsafe: Results): string {
     out.push('### Outages and recovery', '');
     out.push(
       ...table(
-        ['outage', 'at', 'offline', 'mode', 'hit', 'recovered', 'recovery p50', 'p90', 'p99', 'all', 'peak successes/s after it ended', 'attempts/device p50 · p99 · max'],
+        [
+          'outage',
+          'at',
+          'offline',
+          'mode',
+          'hit',
+          'recovered',
+          'recovery p50',
+          'p90',
+          'p99',
+          'all',
+          'peak successes/s after it ended',
+          'attempts/device p50 · p99 · max',
+        ],
         outages.map((o) => [
           mdEscape(o.name),
           formatUs(o.atUs),
@@ -133,7 +197,9 @@ export function renderMarkdown(unsafe: Results): string {
           mdEscape(o.mode),
           String(o.dropped),
           String(o.recovered),
-          ...[o.recovery.p50Us, o.recovery.p90Us, o.recovery.p99Us, o.recovery.p100Us].map((v) => (o.dropped === 0 ? '–' : v === null ? 'never' : formatUs(v))),
+          ...[o.recovery.p50Us, o.recovery.p90Us, o.recovery.p99Us, o.recovery.p100Us].map((v) =>
+            o.dropped === 0 ? '–' : v === null ? 'never' : formatUs(v),
+          ),
           String(outagePeakAfterEnd(r, o)),
           `${o.reconnectAttempts.p50} · ${o.reconnectAttempts.p99} · ${o.reconnectAttempts.max}`,
         ]),
@@ -150,7 +216,12 @@ export function renderMarkdown(unsafe: Results): string {
     out.push(
       ...table(
         ['', 'metric', 'expression', 'observed'],
-        r.thresholds.map((t) => [t.passed ? '✓' : '✗', `\`${t.metric}\``, `\`${t.expression.replace(/`/g, "'")}\``, mdEscape(t.observedText)]),
+        r.thresholds.map((t) => [
+          t.passed ? '✓' : '✗',
+          `\`${t.metric}\``,
+          `\`${t.expression.replace(/`/g, "'")}\``,
+          mdEscape(t.observedText),
+        ]),
         ['c', 'l', 'l', 'r'],
       ),
       '',

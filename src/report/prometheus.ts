@@ -52,7 +52,9 @@ export function renderPrometheus(s: LiveSnapshot): string {
   ]);
   const b = s.last;
   if (b !== null) {
-    metric('herd_handshakes_in_flight', 'gauge', 'Handshakes started but not finished (last complete second).', [['', b.handshaking]]);
+    metric('herd_handshakes_in_flight', 'gauge', 'Handshakes started but not finished (last complete second).', [
+      ['', b.handshaking],
+    ]);
     metric('herd_attempts_per_second', 'gauge', 'Attempts started in the last complete second.', [['', b.attempts]]);
     const q: [string, number | null][] = [
       ['0.5', b.connectP50Us],
@@ -67,7 +69,12 @@ export function renderPrometheus(s: LiveSnapshot): string {
       q.filter((x): x is [string, number] => x[1] !== null).map(([k, v]) => [`{quantile="${k}"}`, v / 1e6]),
     );
     if (b.loopDelayP99Us !== null) {
-      metric('herd_harness_loop_delay_seconds', 'gauge', "Worst worker event-loop delay p99 in the last second: the harness's own health.", [['', b.loopDelayP99Us / 1e6]]);
+      metric(
+        'herd_harness_loop_delay_seconds',
+        'gauge',
+        "Worst worker event-loop delay p99 in the last second: the harness's own health.",
+        [['', b.loopDelayP99Us / 1e6]],
+      );
     }
   }
   return out.join('\n') + '\n';

@@ -23,24 +23,41 @@ const MEANING: Readonly<Record<string, string>> = {
 };
 
 export function signalRows(r: Results): { key: string; count: number; meaning: string }[] {
-  return Object.entries(r.serverSignals ?? {}).map(([key, count]) => ({ key, count, meaning: MEANING[key] ?? (key.startsWith('CONNACK_00') ? 'accepted, with server properties' : '') }));
+  return Object.entries(r.serverSignals ?? {}).map(([key, count]) => ({
+    key,
+    count,
+    meaning: MEANING[key] ?? (key.startsWith('CONNACK_00') ? 'accepted, with server properties' : ''),
+  }));
 }
 
 export function signalsSummaryLines(r: Results): string[] {
   const rows = signalRows(r);
   if (rows.length === 0) return [];
-  return ['Server signals (MQTT 5: what the target told the devices, and what they did)', `  ${rows.map((x) => `${x.key} ${x.count}`).join(' · ')}`, ''];
+  return [
+    'Server signals (MQTT 5: what the target told the devices, and what they did)',
+    `  ${rows.map((x) => `${x.key} ${x.count}`).join(' · ')}`,
+    '',
+  ];
 }
 
 export function signalsMarkdown(r: Results): string[] {
   const rows = signalRows(r);
   if (rows.length === 0) return [];
-  return ['### Server signals', '', '| signal | count | meaning |', '|---|--:|---|', ...rows.map((x) => `| \`${x.key}\` | ${x.count} | ${x.meaning} |`), ''];
+  return [
+    '### Server signals',
+    '',
+    '| signal | count | meaning |',
+    '|---|--:|---|',
+    ...rows.map((x) => `| \`${x.key}\` | ${x.count} | ${x.meaning} |`),
+    '',
+  ];
 }
 
 export function signalsHtml(r: Results, esc: (s: string) => string): string {
   const rows = signalRows(r);
   if (rows.length === 0) return '';
-  const body = rows.map((x) => `<tr><td><code>${esc(x.key)}</code></td><td class="num">${x.count}</td><td>${esc(x.meaning)}</td></tr>`).join('');
+  const body = rows
+    .map((x) => `<tr><td><code>${esc(x.key)}</code></td><td class="num">${x.count}</td><td>${esc(x.meaning)}</td></tr>`)
+    .join('');
   return `<section class="card" id="card-server-signals"><h2>Server signals</h2><table id="server-signals-table"><thead><tr><th>signal</th><th>count</th><th>meaning</th></tr></thead><tbody>${body}</tbody></table></section>`;
 }

@@ -55,7 +55,9 @@ function notBackText(o: Results['outages'][number]): string {
 
 function renderOutages(r: Results, p: Paint): string[] {
   if (!r.outages || r.outages.length === 0) return [];
-  const out = [p.bold('Recovery') + p.dim(' (time from the end of the outage until that share of hit devices is back)')];
+  const out = [
+    p.bold('Recovery') + p.dim(' (time from the end of the outage until that share of hit devices is back)'),
+  ];
   for (const o of r.outages) {
     out.push(`  ${outageText(o, outagePeakAfterEnd(r, o))}`);
     out.push(
@@ -104,7 +106,11 @@ function renderWebhook(r: Results, p: Paint): string[] {
     (w.malformed > 0 ? ` · malformed ${w.malformed}` : '') +
     (w.rejected > 0 ? ` · rejected ${w.rejected}` : '') +
     (w.latency ? ` · latency p50 ${formatUs(w.latency.p50Us)} p99 ${formatUs(w.latency.p99Us)}` : '');
-  return [p.bold('Webhook') + p.dim(' (messages the target forwarded to --webhook-sink)'), w.lost > 0 || w.duplicated > 0 ? p.bad(line) : line, ''];
+  return [
+    p.bold('Webhook') + p.dim(' (messages the target forwarded to --webhook-sink)'),
+    w.lost > 0 || w.duplicated > 0 ? p.bad(line) : line,
+    '',
+  ];
 }
 
 function renderCohorts(r: Results, p: Paint): string[] {
@@ -157,7 +163,9 @@ export function renderSummary(unsafe: Results, p: Paint = PLAIN): string {
   out.push(p.bold('Attempts'));
   out.push(`  planned ${a.planned} · started ${a.started} · ${p.ok(f.success)}`);
   const bad = (text: string, n: number): string => (n > 0 ? p.bad(text) : text);
-  out.push(`  ${bad(f.connectFailures, a.failed + a.timedOut)} · ${bad(`dropped ${a.dropped}`, a.dropped)} · in flight at end ${a.inFlightAtEnd}`);
+  out.push(
+    `  ${bad(f.connectFailures, a.failed + a.timedOut)} · ${bad(`dropped ${a.dropped}`, a.dropped)} · in flight at end ${a.inFlightAtEnd}`,
+  );
   if (a.reconnects > 0 || a.offline > 0 || a.gaveUp > 0) {
     out.push(`  reconnects ${a.reconnects} · attempts while offline (never sent) ${a.offline} · gave up ${a.gaveUp}`);
   }
@@ -170,14 +178,21 @@ export function renderSummary(unsafe: Results, p: Paint = PLAIN): string {
     const m = deliveryFacts(d);
     const line =
       `  ${m.headline} · lost ${d.lost} of ${d.sent} sent (${(d.lossRate * 100).toFixed(3)}%) · duplicated ${d.duplicated}` +
-      ` · out of order ${d.outOfOrder} · too late ${d.tooLate}` + (d.foreign > 0 ? ` · foreign ${d.foreign}` : '') + (d.refused > 0 ? ` · refused on device ${d.refused}` : '');
+      ` · out of order ${d.outOfOrder} · too late ${d.tooLate}` +
+      (d.foreign > 0 ? ` · foreign ${d.foreign}` : '') +
+      (d.refused > 0 ? ` · refused on device ${d.refused}` : '');
     out.push(p.bold('Messages') + p.dim(' (end to end: each device receives its own telemetry back)'));
     out.push(d.lost > 0 || d.duplicated > 0 || d.droppedByDevice > 0 ? p.bad(line) : line);
     // Files from before the split have no published count: no identity to check.
     if (d.published > 0) out.push(m.balanced ? p.dim(`  ✓ ${m.identity}`) : p.bad(`  ✗ ${m.identity}`));
     const cohorts = Object.entries(d.byCohort);
     if (cohorts.length > 1) {
-      for (const [n, c] of cohorts) out.push(p.dim(`    ${n}: sent ${c.sent} · lost ${c.lost} (by the cloud ${c.lostByCloud}) · duplicated ${c.duplicated}`));
+      for (const [n, c] of cohorts)
+        out.push(
+          p.dim(
+            `    ${n}: sent ${c.sent} · lost ${c.lost} (by the cloud ${c.lostByCloud}) · duplicated ${c.duplicated}`,
+          ),
+        );
     }
     out.push('');
   }
@@ -202,7 +217,9 @@ export function renderSummary(unsafe: Results, p: Paint = PLAIN): string {
   out.push('');
   out.push(...renderErrors(r, p));
   if ((r.health.workerFailures ?? []).length > 0) {
-    out.push(p.bad(p.bold('✗ Worker processes died — their devices are lost to the harness, not counted against the target:')));
+    out.push(
+      p.bad(p.bold('✗ Worker processes died — their devices are lost to the harness, not counted against the target:')),
+    );
     for (const f of r.health.workerFailures) out.push(p.bad(`  - ${f}`));
     out.push('');
   }

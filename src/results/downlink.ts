@@ -38,7 +38,20 @@ export interface DownlinkResult extends DownlinkCounts {
   byCohort: Record<string, DownlinkCounts>;
 }
 
-const TALLIES = ['downlink.sent', 'downlink.received', 'downlink.duplicated', 'downlink.tooLate', 'downlink.notSent', 'sessions.resumed', 'sessions.lost', 'replay.sessions', 'replay.backlog', 'replay.messages', 'replay.drained', 'replay.undrained'] as const;
+const TALLIES = [
+  'downlink.sent',
+  'downlink.received',
+  'downlink.duplicated',
+  'downlink.tooLate',
+  'downlink.notSent',
+  'sessions.resumed',
+  'sessions.lost',
+  'replay.sessions',
+  'replay.backlog',
+  'replay.messages',
+  'replay.drained',
+  'replay.undrained',
+] as const;
 
 function countsOf(t: (name: (typeof TALLIES)[number]) => number): DownlinkCounts {
   const sent = t('downlink.sent');
@@ -53,12 +66,22 @@ function countsOf(t: (name: (typeof TALLIES)[number]) => number): DownlinkCounts
     tooLate: t('downlink.tooLate'),
     notSent: t('downlink.notSent'),
     sessions: { resumed: t('sessions.resumed'), lost: t('sessions.lost') },
-    replay: { sessions, backlog: t('replay.backlog'), messages, drained: t('replay.drained'), undrained: t('replay.undrained'), meanPerSession: sessions === 0 ? null : messages / sessions },
+    replay: {
+      sessions,
+      backlog: t('replay.backlog'),
+      messages,
+      drained: t('replay.drained'),
+      undrained: t('replay.undrained'),
+      meanPerSession: sessions === 0 ? null : messages / sessions,
+    },
   };
 }
 
 /** results.downlink from tallies keyed "name|cohort"; null when no cohort takes downlink messages. */
-export function downlinkResult(tallies: ReadonlyMap<string, number>, cohortsWithDownlink: readonly string[]): DownlinkResult | null {
+export function downlinkResult(
+  tallies: ReadonlyMap<string, number>,
+  cohortsWithDownlink: readonly string[],
+): DownlinkResult | null {
   if (cohortsWithDownlink.length === 0) return null;
   const byCohort: Record<string, DownlinkCounts> = {};
   for (const c of cohortsWithDownlink) byCohort[c] = countsOf((name) => tallies.get(`${name}|${c}`) ?? 0);
@@ -69,43 +92,72 @@ export function downlinkResult(tallies: ReadonlyMap<string, number>, cohortsWith
 /** The tallies behind a results.downlink, keyed "name|cohort" as downlinkResult reads them (herd merge). */
 export function downlinkTallies(d: DownlinkResult | null): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const [c, k] of Object.entries(d?.byCohort ?? {})) for (const [name, v] of tallyPairs(k)) out[`${name}|${c}`] = v;
+  for (const [c, k] of Object.entries(d?.byCohort ?? {}))
+    for (const [name, v] of tallyPairs(k)) out[`${name}|${c}`] = v;
   return out;
 }
 
 function tallyPairs(k: DownlinkCounts): [string, number][] {
   return [
-    ['downlink.sent', k.sent], ['downlink.received', k.received], ['downlink.duplicated', k.duplicated], ['downlink.tooLate', k.tooLate], ['downlink.notSent', k.notSent],
-    ['sessions.resumed', k.sessions.resumed], ['sessions.lost', k.sessions.lost],
-    ['replay.sessions', k.replay.sessions], ['replay.backlog', k.replay.backlog], ['replay.messages', k.replay.messages], ['replay.drained', k.replay.drained], ['replay.undrained', k.replay.undrained],
+    ['downlink.sent', k.sent],
+    ['downlink.received', k.received],
+    ['downlink.duplicated', k.duplicated],
+    ['downlink.tooLate', k.tooLate],
+    ['downlink.notSent', k.notSent],
+    ['sessions.resumed', k.sessions.resumed],
+    ['sessions.lost', k.sessions.lost],
+    ['replay.sessions', k.replay.sessions],
+    ['replay.backlog', k.replay.backlog],
+    ['replay.messages', k.replay.messages],
+    ['replay.drained', k.replay.drained],
+    ['replay.undrained', k.replay.undrained],
   ];
 }
 
 const downlinkCounts = {
   sent: count('Messages the cloud’s side handed to the target for these devices.'),
   received: count('Distinct messages the devices received.'),
-  lost: count('sent − received: sent while the device had no subscription (clean sessions offline), or dropped by the target.'),
+  lost: count(
+    'sent − received: sent while the device had no subscription (clean sessions offline), or dropped by the target.',
+  ),
   duplicated: count('Messages received more than once.'),
   tooLate: count('Messages so late they cannot be told from duplicates (counted lost).'),
   notSent: count('Sends skipped because the cloud’s connection was down or full (never sent).'),
   sessions: z
-    .object({ resumed: count('Reconnects of persistent devices whose session the target kept.'), lost: count('Reconnects of persistent devices whose session the target did not keep.') })
-    .meta({ description: 'Persistent sessions across reconnects (devices with clean session off or an MQTT 5 session expiry).' }),
+    .object({
+      resumed: count('Reconnects of persistent devices whose session the target kept.'),
+      lost: count('Reconnects of persistent devices whose session the target did not keep.'),
+    })
+    .meta({
+      description:
+        'Persistent sessions across reconnects (devices with clean session off or an MQTT 5 session expiry).',
+    }),
   replay: z
     .object({
       sessions: count('Resumed sessions that had messages waiting.'),
       backlog: count('Messages waiting at those sessions’ CONNACK.'),
       messages: count('Of those, received in the same session (the replay).'),
-      drained: count('Replays that delivered their whole backlog (time: latency["replay.drain"], latency["replay.duration"]).'),
+      drained: count(
+        'Replays that delivered their whole backlog (time: latency["replay.drain"], latency["replay.duration"]).',
+      ),
       undrained: count('Replays whose session (or the run) ended before the backlog was delivered.'),
-      meanPerSession: z.number().min(0).nullable().meta({ description: 'Replayed messages per resumed session with a backlog; null when none.' }),
+      meanPerSession: z
+        .number()
+        .min(0)
+        .nullable()
+        .meta({ description: 'Replayed messages per resumed session with a backlog; null when none.' }),
     })
     .meta({ description: 'What the target replayed on reconnect.' }),
 };
 
 export const downlinkResultSchema = z
-  .object({ ...downlinkCounts, byCohort: z.record(z.string(), z.object(downlinkCounts)).meta({ description: 'The same counts per cohort.' }) })
+  .object({
+    ...downlinkCounts,
+    byCohort: z.record(z.string(), z.object(downlinkCounts)).meta({ description: 'The same counts per cohort.' }),
+  })
   .nullable()
   .default(null)
-  .meta({ description: 'Cloud → device messages and persistent-session replay (issue 16); null when no cohort takes downlink messages.' });
-
+  .meta({
+    description:
+      'Cloud → device messages and persistent-session replay (issue 16); null when no cohort takes downlink messages.',
+  });

@@ -19,7 +19,9 @@ export function decodeHistogram(encoded: string): Histogram {
   try {
     h = hdr.decodeFromCompressedBase64(encoded, 32, false);
   } catch (err) {
-    throw new HistogramDecodeError(`not an encoded HDR histogram (${err instanceof Error ? err.message : String(err)})`);
+    throw new HistogramDecodeError(
+      `not an encoded HDR histogram (${err instanceof Error ? err.message : String(err)})`,
+    );
   }
   h.autoResize = true;
   return h;

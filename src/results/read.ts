@@ -28,20 +28,31 @@ export function readResults(path: string): Results {
 
 export function checkResults(data: unknown, path: string): Results {
   const d = data as { tool?: { name?: unknown }; schemaVersion?: unknown } | null;
-  if (typeof d !== 'object' || d === null || Array.isArray(d) || d.tool?.name !== 'herd' || typeof d.schemaVersion !== 'string') {
-    throw new HerdError('E_RESULTS_FILE', `${path}: not a herd results file (expected tool.name "herd" and a schemaVersion)`);
+  if (
+    typeof d !== 'object' ||
+    d === null ||
+    Array.isArray(d) ||
+    d.tool?.name !== 'herd' ||
+    typeof d.schemaVersion !== 'string'
+  ) {
+    throw new HerdError(
+      'E_RESULTS_FILE',
+      `${path}: not a herd results file (expected tool.name "herd" and a schemaVersion)`,
+    );
   }
   const major = d.schemaVersion.split('.')[0];
   const ours = RESULTS_SCHEMA_VERSION.split('.')[0] ?? '';
   if (major !== ours) {
     throw new HerdError(
       'E_RESULTS_VERSION',
-      `${path}: results schema version "${d.schemaVersion}"${d.schemaVersion.trim() === "" ? " (blank)" : ""} is not supported; this herd reads ${ours}.x results files (use the herd version that wrote it)`,
+      `${path}: results schema version "${d.schemaVersion}"${d.schemaVersion.trim() === '' ? ' (blank)' : ''} is not supported; this herd reads ${ours}.x results files (use the herd version that wrote it)`,
     );
   }
   const parsed = resultsSchema.safeParse(data);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.length === 0 ? '(top level)' : formatPath(i.path)}: ${i.message}`);
+    const problems = parsed.error.issues.map(
+      (i) => `${i.path.length === 0 ? '(top level)' : formatPath(i.path)}: ${i.message}`,
+    );
     const listed = problems.slice(0, MAX_LISTED_PROBLEMS);
     if (problems.length > listed.length) listed.push(`… and ${problems.length - listed.length} more`);
     throw new HerdError(

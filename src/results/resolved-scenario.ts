@@ -71,8 +71,22 @@ export interface PolicyExtras {
 export type ResolvedReconnect =
   | { policy: 'none' }
   | ({ policy: 'fixed'; delayUs: number; jitter: Jitter; maxAttempts: number | null } & PolicyExtras)
-  | ({ policy: 'linear'; initialUs: number; stepUs: number; maxUs: number; jitter: Jitter; maxAttempts: number | null } & PolicyExtras)
-  | ({ policy: 'exponential'; initialUs: number; multiplier: number; maxUs: number; jitter: Jitter; maxAttempts: number | null } & PolicyExtras);
+  | ({
+      policy: 'linear';
+      initialUs: number;
+      stepUs: number;
+      maxUs: number;
+      jitter: Jitter;
+      maxAttempts: number | null;
+    } & PolicyExtras)
+  | ({
+      policy: 'exponential';
+      initialUs: number;
+      multiplier: number;
+      maxUs: number;
+      jitter: Jitter;
+      maxAttempts: number | null;
+    } & PolicyExtras);
 
 export interface ResolvedCohort {
   name: string;
@@ -88,14 +102,30 @@ export type ConnectWave =
   | { type: 'ramp'; name: string; atUs: number; devices: number; overUs: number }
   | { type: 'spike'; name: string; atUs: number; devices: number }
   | { type: 'steps'; name: string; atUs: number; devices: number; steps: number; everyUs: number }
-  | { type: 'rate'; name: string; atUs: number; devices: number; rate: number; overUs: number; arrival: 'uniform' | 'poisson' };
+  | {
+      type: 'rate';
+      name: string;
+      atUs: number;
+      devices: number;
+      rate: number;
+      overUs: number;
+      arrival: 'uniform' | 'poisson';
+    };
 
 /** How herd drops a device in an outage wave: the one list the schemas, types and docs read. */
 export const OUTAGE_MODES = ['disconnect', 'reset', 'silent', 'reboot'] as const;
 export type OutageMode = (typeof OUTAGE_MODES)[number];
 
 export type EventWave =
-  | { type: 'outage'; name: string; atUs: number; share: number; cohort: string | null; mode: OutageMode; offlineUs: number }
+  | {
+      type: 'outage';
+      name: string;
+      atUs: number;
+      share: number;
+      cohort: string | null;
+      mode: OutageMode;
+      offlineUs: number;
+    }
   | { type: 'churn'; name: string; atUs: number; overUs: number; perMinute: number };
 
 export type ResolvedWave = ConnectWave | EventWave;

@@ -37,11 +37,17 @@ const eventWaves = [
     type: z.literal('outage'),
     name: waveCommon.name,
     atUs: waveCommon.atUs,
-    share: z.number().min(0).max(1).meta({ description: 'Fraction of the connected devices (or of the cohort) knocked offline (0–1).' }),
+    share: z
+      .number()
+      .min(0)
+      .max(1)
+      .meta({ description: 'Fraction of the connected devices (or of the cohort) knocked offline (0–1).' }),
     cohort: z.string().nullable().meta({ description: 'Only devices of this cohort, or null for all.' }),
     mode: z
       .enum(OUTAGE_MODES)
-      .meta({ description: `How the connection is lost: ${orList(OUTAGE_MODES)} (reboot: abandoned, left to the target to take over).` }),
+      .meta({
+        description: `How the connection is lost: ${orList(OUTAGE_MODES)} (reboot: abandoned, left to the target to take over).`,
+      }),
     offlineUs: us('How long the devices stay offline before their reconnect policy applies'),
   }),
   z.object({
@@ -55,13 +61,24 @@ const eventWaves = [
 
 const waveSchema = z
   .discriminatedUnion('type', [...connectWaves, ...eventWaves])
-  .meta({ description: 'One wave: connect waves (ramp, spike, steps, rate) add devices; outage and churn knock connected ones off. `type` decides the other fields.' });
+  .meta({
+    description:
+      'One wave: connect waves (ramp, spike, steps, rate) add devices; outage and churn knock connected ones off. `type` decides the other fields.',
+  });
 
 const deviceSchema = z
   .object({
     protocol: z.enum(DEVICE_KINDS).meta({ description: 'Wire protocol: MQTT devices or plain WebSocket devices.' }),
-    hello: z.string().nullable().default(null).meta({ description: 'websocket devices: the hello frame template, or null.' }),
-    subprotocol: z.string().nullable().default(null).meta({ description: 'websocket devices: the subprotocol offered, or null.' }),
+    hello: z
+      .string()
+      .nullable()
+      .default(null)
+      .meta({ description: 'websocket devices: the hello frame template, or null.' }),
+    subprotocol: z
+      .string()
+      .nullable()
+      .default(null)
+      .meta({ description: 'websocket devices: the subprotocol offered, or null.' }),
     mqttVersion: z.union([z.literal(4), z.literal(5)]).meta({ description: 'MQTT protocol level: 4 (3.1.1) or 5.' }),
     clientId: text('Client id template ({id}, {run}, {worker}).'),
     username: z.string().nullable().meta({ description: 'Username template, or null.' }),
@@ -69,17 +86,37 @@ const deviceSchema = z
     keepaliveUs: us('MQTT keepalive'),
     cleanSession: z.boolean().meta({ description: 'MQTT clean session / clean start.' }),
     connectTimeoutUs: us('Herd’s own handshake timer; attempts past it count as timed out'),
-    transport: z.enum(SCHEME_NAMES).default('mqtt').meta({ description: 'Listener of the embedded target used (a target URL decides it by its scheme).' }),
-    tls: z.record(z.string(), z.unknown()).nullable().default(null).meta({ description: 'TLS options as written (ca, insecure, servername, alpn, versions, clientCert, resume), or null.' }),
-    sessionExpiryS: z.number().int().min(0).nullable().default(null).meta({ description: 'MQTT 5 session expiry interval in seconds, or null.' }),
-    engine: z.enum(['js', 'native', 'auto']).default('js').meta({ description: 'Connect path asked for: js, native (the native storm core where it applies) or auto.' }),
+    transport: z
+      .enum(SCHEME_NAMES)
+      .default('mqtt')
+      .meta({ description: 'Listener of the embedded target used (a target URL decides it by its scheme).' }),
+    tls: z
+      .record(z.string(), z.unknown())
+      .nullable()
+      .default(null)
+      .meta({
+        description: 'TLS options as written (ca, insecure, servername, alpn, versions, clientCert, resume), or null.',
+      }),
+    sessionExpiryS: z
+      .number()
+      .int()
+      .min(0)
+      .nullable()
+      .default(null)
+      .meta({ description: 'MQTT 5 session expiry interval in seconds, or null.' }),
+    engine: z
+      .enum(['js', 'native', 'auto'])
+      .default('js')
+      .meta({ description: 'Connect path asked for: js, native (the native storm core where it applies) or auto.' }),
     publish: z
       .object({
         everyUs: us('Interval between two publishes of one device'),
         qos: z.union([z.literal(0), z.literal(1), z.literal(2)]).meta({ description: 'QoS of the telemetry.' }),
         topic: text('Topic template.'),
         payloadBytes: count('Payload size in bytes.'),
-        echo: z.boolean().meta({ description: 'Devices subscribe to their own topic so delivery is counted end to end.' }),
+        echo: z
+          .boolean()
+          .meta({ description: 'Devices subscribe to their own topic so delivery is counted end to end.' }),
         stopBeforeEndUs: us('Publishing stops this long before teardown'),
       })
       .nullable()
@@ -98,40 +135,74 @@ const deviceSchema = z
     downlink: z
       .object({
         everyUs: us('Interval between two messages the cloud sends one device'),
-        qos: z.union([z.literal(0), z.literal(1), z.literal(2)]).meta({ description: 'QoS of the cloud’s messages and the device’s inbox subscription.' }),
+        qos: z
+          .union([z.literal(0), z.literal(1), z.literal(2)])
+          .meta({ description: 'QoS of the cloud’s messages and the device’s inbox subscription.' }),
         payloadBytes: count('Message payload size in bytes.'),
         stopBeforeEndUs: us('The cloud stops sending this long before teardown'),
         fromUs: us('The cloud sends only from this time after the run origin'),
-        untilUs: us('The cloud sends nothing at or after this time').nullable().meta({ description: 'The cloud sends nothing at or after this time (integer µs); null: until teardown − stopBeforeEndUs.' }),
+        untilUs: us('The cloud sends nothing at or after this time')
+          .nullable()
+          .meta({
+            description:
+              'The cloud sends nothing at or after this time (integer µs); null: until teardown − stopBeforeEndUs.',
+          }),
       })
       .nullable()
       .default(null)
-      .meta({ description: 'Cloud → device messages sent whether the device is online or not (persistent sessions replay them), or null.' }),
+      .meta({
+        description:
+          'Cloud → device messages sent whether the device is online or not (persistent sessions replay them), or null.',
+      }),
   })
   .meta({ description: 'How each device speaks to the target.' });
 
 const jitter = z
   .enum(['none', 'full', 'equal', 'decorrelated', 'proportional'])
-  .meta({ description: 'Randomisation of each delay: none, full, equal, decorrelated or proportional (±jitterShare).' });
+  .meta({
+    description: 'Randomisation of each delay: none, full, equal, decorrelated or proportional (±jitterShare).',
+  });
 // Written only when the scenario set them (issue 16: vendor SDK presets).
 const policyExtras = {
-  jitterShare: z.number().gt(0).max(1).optional().meta({ description: 'jitter proportional: ±this share of the delay; absent = 0.05.' }),
+  jitterShare: z
+    .number()
+    .gt(0)
+    .max(1)
+    .optional()
+    .meta({ description: 'jitter proportional: ±this share of the delay; absent = 0.05.' }),
   resetAfterUs: us('Connected time after which the backoff restarts; absent = on every connect').optional(),
   serverSignals: z
     .object({
-      backoffOn: z.array(z.number().int()).meta({ description: 'Reason codes after which the backoff takes one extra step.' }),
-      followServerReference: z.boolean().meta({ description: 'Moves to a Server Reference that names one of its loopback targets.' }),
+      backoffOn: z
+        .array(z.number().int())
+        .meta({ description: 'Reason codes after which the backoff takes one extra step.' }),
+      followServerReference: z
+        .boolean()
+        .meta({ description: 'Moves to a Server Reference that names one of its loopback targets.' }),
       adoptServerKeepAlive: z.boolean().meta({ description: 'Uses the CONNACK Server Keep Alive.' }),
     })
     .optional()
-    .meta({ description: 'What the device does when an MQTT 5 server steers it; absent = adopt Server Keep Alive only.' }),
+    .meta({
+      description: 'What the device does when an MQTT 5 server steers it; absent = adopt Server Keep Alive only.',
+    }),
 };
-const maxAttempts = z.number().int().min(0).nullable().meta({ description: 'Reconnect attempts before giving up, or null for no limit.' });
+const maxAttempts = z
+  .number()
+  .int()
+  .min(0)
+  .nullable()
+  .meta({ description: 'Reconnect attempts before giving up, or null for no limit.' });
 
 const reconnectSchema = z
   .discriminatedUnion('policy', [
     z.object({ policy: z.literal('none') }),
-    z.object({ policy: z.literal('fixed'), delayUs: us('Delay before each reconnect'), jitter, maxAttempts, ...policyExtras }),
+    z.object({
+      policy: z.literal('fixed'),
+      delayUs: us('Delay before each reconnect'),
+      jitter,
+      maxAttempts,
+      ...policyExtras,
+    }),
     z.object({
       policy: z.literal('linear'),
       initialUs: us('First delay'),
@@ -160,7 +231,10 @@ const cohortSchema = z
     devices: count('Devices in this cohort.'),
     device: deviceSchema,
     reconnect: reconnectSchema,
-    targets: z.array(z.string()).nullable().meta({ description: 'Failover target list, or null for the scenario target.' }),
+    targets: z
+      .array(z.string())
+      .nullable()
+      .meta({ description: 'Failover target list, or null for the scenario target.' }),
   })
   .meta({ description: 'A group of devices with its own options and reconnect policy (e.g. a firmware version).' });
 
@@ -174,7 +248,10 @@ export const resolvedScenarioSchema = z
       .record(z.string(), z.unknown())
       .nullable()
       .default(null)
-      .meta({ description: 'Options of the embedded target (profile and failure knobs) as written in the scenario; null = defaults or an outside target.' }),
+      .meta({
+        description:
+          'Options of the embedded target (profile and failure knobs) as written in the scenario; null = defaults or an outside target.',
+      }),
     seed: count('Seed of the deterministic plan.'),
     scale: z.number().positive().meta({ description: 'The --scale factor applied to devices and rates (1 = none).' }),
     devices: count('Devices in the run, after --devices and --scale.'),
@@ -188,19 +265,28 @@ export const resolvedScenarioSchema = z
       .array(
         z.object({
           name: text('Outage name.'),
-          side: z.enum(['device', 'target']).meta({ description: 'device: herd dropped the devices; target: the embedded target had the outage.' }),
+          side: z
+            .enum(['device', 'target'])
+            .meta({ description: 'device: herd dropped the devices; target: the embedded target had the outage.' }),
           atUs: us('Start, from the run origin'),
           offlineUs: us('Length of the outage'),
           mode: text('How connections were dropped.'),
         }),
       )
       .default([])
-      .meta({ description: 'Windows whose disconnected devices are tracked until back: outage waves, then embedded target outages.' }),
+      .meta({
+        description:
+          'Windows whose disconnected devices are tracked until back: outage waves, then embedded target outages.',
+      }),
     observedOutages: z
       .object({
         windowUs: us('How close together the losses must be'),
         minDevices: count('Fewest devices lost within the window, per worker process.'),
-        share: z.number().gt(0).lte(1).meta({ description: 'Least share of the connected devices lost within the window.' }),
+        share: z
+          .number()
+          .gt(0)
+          .lte(1)
+          .meta({ description: 'Least share of the connected devices lost within the window.' }),
       })
       .nullable()
       .default(null)

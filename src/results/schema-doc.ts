@@ -49,7 +49,8 @@ export function resultsFieldDocs(): FieldDoc[] {
       const items = inner.items as Node;
       if (items.type === 'object' || items.oneOf || items.anyOf) visit(items, `${path}[]`, false);
     } else if (inner.type === 'object') {
-      for (const [k, p] of Object.entries((inner.properties ?? {}) as Record<string, Node>)) visit(p, path === '' ? k : `${path}.${k}`, true);
+      for (const [k, p] of Object.entries((inner.properties ?? {}) as Record<string, Node>))
+        visit(p, path === '' ? k : `${path}.${k}`, true);
       const extra = inner.additionalProperties;
       // A map of anything (z.unknown(): `{}`) has nothing more to say than its own row.
       if (!inner.properties && extra && typeof extra === 'object' && Object.keys(extra).length > 0) {
@@ -99,6 +100,8 @@ function cell(s: string): string {
 }
 
 export function renderResultsDoc(): string {
-  const rows = resultsFieldDocs().map((f) => `| \`${f.path.replace(/\|/g, '\\|')}\` | ${f.type} | ${cell(f.description)} |`);
+  const rows = resultsFieldDocs().map(
+    (f) => `| \`${f.path.replace(/\|/g, '\\|')}\` | ${f.type} | ${cell(f.description)} |`,
+  );
   return INTRO + ['| field | type | meaning |', '| --- | --- | --- |', ...rows].join('\n') + '\n';
 }

@@ -8,8 +8,19 @@ import { decodeHistogram } from './histogram-codec.js';
 import { orList } from '../util/suggest.js';
 import { OUTAGE_MODES } from './resolved-scenario.js';
 
-export const us = (d: string) => z.number().int().min(0).meta({ description: `${d} (integer µs)` });
-export const usOrNull = (d: string) => z.number().int().min(0).nullable().meta({ description: `${d} (integer µs; null when no samples)` });
+export const us = (d: string) =>
+  z
+    .number()
+    .int()
+    .min(0)
+    .meta({ description: `${d} (integer µs)` });
+export const usOrNull = (d: string) =>
+  z
+    .number()
+    .int()
+    .min(0)
+    .nullable()
+    .meta({ description: `${d} (integer µs; null when no samples)` });
 export const count = (d: string) => z.number().int().min(0).meta({ description: d });
 export const text = (d: string) => z.string().meta({ description: d });
 export const isoTime = (d: string) => z.string().meta({ description: `${d} (ISO 8601 wall-clock time, UTC)` });
@@ -28,7 +39,8 @@ const HISTOGRAM_ERROR = { error: 'expected an encoded HDR histogram (compressed 
 
 // Spelled out (not ERROR_ORIGINS) so zod infers the literal union; the type guard below keeps them equal.
 const origin = z.enum(['local', 'network', 'tls', 'protocol', 'timeout']).meta({
-  description: 'Who failed: local (the harness itself), network, tls, protocol (the target rejected the handshake), timeout (herd’s own timer).',
+  description:
+    'Who failed: local (the harness itself), network, tls, protocol (the target rejected the handshake), timeout (herd’s own timer).',
 });
 
 export const latencySummary = z
@@ -41,7 +53,9 @@ export const latencySummary = z
     p99Us: us('99th percentile'),
     p999Us: us('99.9th percentile'),
     maxUs: us('Largest sample'),
-    histogram: text('HdrHistogram, compressed base64 (integer µs, 3 significant digits): mergeable and re-readable.').refine((s) => s !== '' && decodes(s), HISTOGRAM_ERROR),
+    histogram: text(
+      'HdrHistogram, compressed base64 (integer µs, 3 significant digits): mergeable and re-readable.',
+    ).refine((s) => s !== '' && decodes(s), HISTOGRAM_ERROR),
   })
   .meta({ description: 'One latency series.' });
 
@@ -81,8 +95,20 @@ export const timelineBucket = z
       .nullable()
       .refine(decodes, HISTOGRAM_ERROR)
       .default(null)
-      .meta({ description: 'This second’s connect.total HdrHistogram (compressed base64), for exact merging of shards; null when none.' }),
-    harnessRssBytes: z.number().int().min(0).nullable().default(null).meta({ description: 'Resident memory of all worker processes at the end of the second, bytes (null before any sample).' }),
+      .meta({
+        description:
+          'This second’s connect.total HdrHistogram (compressed base64), for exact merging of shards; null when none.',
+      }),
+    harnessRssBytes: z
+      .number()
+      .int()
+      .min(0)
+      .nullable()
+      .default(null)
+      .meta({
+        description:
+          'Resident memory of all worker processes at the end of the second, bytes (null before any sample).',
+      }),
     messagesSent: count('Telemetry messages published in this second.').default(0),
     messagesDelivered: count('Telemetry messages received back (end to end) in this second.').default(0),
   })
@@ -95,11 +121,15 @@ const deliveryCounts = {
   sent: count('Messages published with echo.'),
   delivered: count('Messages received back, once each.'),
   lost: count('Messages sent but never received back (sent − delivered) = lostByCloud + neverAcknowledged.'),
-  lostByCloud: count('Messages the target acknowledged (PUBACK / PUBCOMP) and never delivered by the end of the run.').default(0),
+  lostByCloud: count(
+    'Messages the target acknowledged (PUBACK / PUBCOMP) and never delivered by the end of the run.',
+  ).default(0),
   neverAcknowledged: count(
     'Messages sent, never acknowledged and never delivered: in flight when the session or the run ended, or QoS 0 (never acknowledged).',
   ).default(0),
-  droppedByDevice: count('Messages the device dropped itself, never sent (refused: in-flight cap or send buffer full).').default(0),
+  droppedByDevice: count(
+    'Messages the device dropped itself, never sent (refused: in-flight cap or send buffer full).',
+  ).default(0),
   duplicated: count('Messages received more than once.'),
   outOfOrder: count('Messages received after a later one of the same device.'),
   tooLate: count('Messages so late they fell out of the sequence window (never counted delivered).'),
@@ -117,7 +147,9 @@ export const deliveryResult = z
 
 export const webhookResult = z
   .object({
-    sent: count('Messages the devices report having sent (cohorts publishing with echo; other publishers: highest sequence + 1).'),
+    sent: count(
+      'Messages the devices report having sent (cohorts publishing with echo; other publishers: highest sequence + 1).',
+    ),
     received: count('Forwarded messages with herd’s stamp that reached the sink, duplicates included.'),
     delivered: count('Distinct messages forwarded to the sink.'),
     lost: count('Messages sent but never forwarded to the sink (sent − delivered, per publisher).'),
@@ -128,7 +160,11 @@ export const webhookResult = z
     malformed: count('Request bodies that were not the forward JSON (bad JSON, no base64 payload, cut short).'),
     rejected: count('Requests refused: not POST, body over the size cap (413), or over the connection cap.'),
     lossRate: z.number().min(0).meta({ description: 'lost / sent (0 when nothing was sent).' }),
-    latency: latencySummary.nullable().meta({ description: 'Publish (the device’s stamp) → the sink has the forwarded body; null before any delivery.' }),
+    latency: latencySummary
+      .nullable()
+      .meta({
+        description: 'Publish (the device’s stamp) → the sink has the forwarded body; null before any delivery.',
+      }),
   })
   .meta({ description: 'What `herd run --webhook-sink` counted: messages the target forwarded onward.' });
 
@@ -146,7 +182,13 @@ export const workerHealth = z
   })
   .meta({ description: 'What one worker process saw of itself.' });
 
-const nullableUs = (d: string) => z.number().int().min(0).nullable().meta({ description: `${d} (integer µs; null = never reached)` });
+const nullableUs = (d: string) =>
+  z
+    .number()
+    .int()
+    .min(0)
+    .nullable()
+    .meta({ description: `${d} (integer µs; null = never reached)` });
 
 export const outageResult = z
   .object({
@@ -154,11 +196,23 @@ export const outageResult = z
     side: z
       .enum(['device', 'target', 'observed'])
       .default('device')
-      .meta({ description: 'device: herd dropped the devices; target: the embedded target had the outage; observed: a fleet-wide loss herd did not cause (1.3).' }),
+      .meta({
+        description:
+          'device: herd dropped the devices; target: the embedded target had the outage; observed: a fleet-wide loss herd did not cause (1.3).',
+      }),
     atUs: us('When the outage started, from the run origin (observed: its first loss or failed connect)'),
-    offlineUs: us('How long the devices were kept offline (observed: until the target accepted a connect again, or the run ended)'),
-    mode: text(`How the connection was lost: ${orList(OUTAGE_MODES)} (a target outage: reset; an observed outage: observed).`),
-    targetAcceptedAgain: z.boolean().optional().meta({ description: 'Observed outages: false when the target never accepted a connect again before the run ended.' }),
+    offlineUs: us(
+      'How long the devices were kept offline (observed: until the target accepted a connect again, or the run ended)',
+    ),
+    mode: text(
+      `How the connection was lost: ${orList(OUTAGE_MODES)} (a target outage: reset; an observed outage: observed).`,
+    ),
+    targetAcceptedAgain: z
+      .boolean()
+      .optional()
+      .meta({
+        description: 'Observed outages: false when the target never accepted a connect again before the run ended.',
+      }),
     dropped: count('Devices the outage hit (connected or not at the time).'),
     recovered: count('Hit devices connected again by the end of the run.'),
     recovery: z
@@ -179,11 +233,19 @@ export const outageResult = z
         description:
           'Real attempts per hit device: until it was back, or, for a device not back at the end of the run, the attempts it made so far.',
       }),
-    recoveryHistogram: text('HdrHistogram (compressed base64, µs) of recovery times behind `recovery`, for exact merging of shards.').refine(decodes, HISTOGRAM_ERROR).default(''),
-    attemptsHistogram: text('HdrHistogram (compressed base64) of attempts per hit device behind `reconnectAttempts`.').refine(decodes, HISTOGRAM_ERROR).default(''),
+    recoveryHistogram: text(
+      'HdrHistogram (compressed base64, µs) of recovery times behind `recovery`, for exact merging of shards.',
+    )
+      .refine(decodes, HISTOGRAM_ERROR)
+      .default(''),
+    attemptsHistogram: text('HdrHistogram (compressed base64) of attempts per hit device behind `reconnectAttempts`.')
+      .refine(decodes, HISTOGRAM_ERROR)
+      .default(''),
     peakAttemptsPerS: count('Most attempts per second from the outage’s start to the end of the run.'),
     peakHandshaking: count('Most handshakes in flight from the outage’s start to the end of the run.'),
-    peakSucceededPerSAfterEnd: count('Most successful connects in one second from the first whole second after the outage ended (0 in files before 1.1).').default(0),
+    peakSucceededPerSAfterEnd: count(
+      'Most successful connects in one second from the first whole second after the outage ended (0 in files before 1.1).',
+    ).default(0),
   })
   .meta({ description: 'What one outage did and how fast the fleet came back.' });
 
@@ -199,30 +261,60 @@ export const cohortResult = z
         timedOut: count('Attempts ended by the connect timeout.'),
       })
       .meta({ description: 'The cohort’s attempts.' }),
-    latency: z.record(z.string(), latencySummary).meta({ description: 'The cohort’s latency series, keyed like latency.' }),
+    latency: z
+      .record(z.string(), latencySummary)
+      .meta({ description: 'The cohort’s latency series, keyed like latency.' }),
     errors: z.array(errorCount).meta({ description: 'The cohort’s failures.' }),
   })
   .meta({ description: 'One device cohort’s results.' });
 
 export const healthSchema = z
   .object({
-    saturated: z.boolean().meta({ description: 'Sustained evidence that the harness was a bottleneck (≥ 3 s in a row or ≥ 20% of the judged seconds past a limit, startup second and teardown excluded), or it failed or dropped attempts itself.' }),
-    affectsVerdict: z.boolean().default(false).meta({ description: 'What the harness added could have changed a threshold’s outcome or the accounting: exit 3 unless --allow-saturated (files before 1.1: read as false).' }),
+    saturated: z
+      .boolean()
+      .meta({
+        description:
+          'Sustained evidence that the harness was a bottleneck (≥ 3 s in a row or ≥ 20% of the judged seconds past a limit, startup second and teardown excluded), or it failed or dropped attempts itself.',
+      }),
+    affectsVerdict: z
+      .boolean()
+      .default(false)
+      .meta({
+        description:
+          'What the harness added could have changed a threshold’s outcome or the accounting: exit 3 unless --allow-saturated (files before 1.1: read as false).',
+      }),
     reasons: z.array(z.string()).meta({ description: 'The evidence, with figures.' }),
-    effects: z.array(z.string()).default([]).meta({ description: 'What the harness did, or could have done, to the numbers and thresholds.' }),
-    notCounted: z.array(z.string()).default([]).meta({ description: 'Excursions past a limit too short to count as evidence.' }),
-    advice: z.array(z.string()).default([]).meta({ description: 'What to change: --workers, --max-handshakes, a quieter runner, --allow-saturated.' }),
-    workerFailures: z.array(z.string()).default([]).meta({ description: 'Worker processes that died during the run, with what was lost.' }),
+    effects: z
+      .array(z.string())
+      .default([])
+      .meta({ description: 'What the harness did, or could have done, to the numbers and thresholds.' }),
+    notCounted: z
+      .array(z.string())
+      .default([])
+      .meta({ description: 'Excursions past a limit too short to count as evidence.' }),
+    advice: z
+      .array(z.string())
+      .default([])
+      .meta({ description: 'What to change: --workers, --max-handshakes, a quieter runner, --allow-saturated.' }),
+    workerFailures: z
+      .array(z.string())
+      .default([])
+      .meta({ description: 'Worker processes that died during the run, with what was lost.' }),
     workers: z.array(workerHealth).meta({ description: 'Per worker process.' }),
     evidence: z
       .object({
-        sustained: z.array(z.string()).meta({ description: 'Sustained excursions past a limit, one line per worker (also in reasons).' }),
+        sustained: z
+          .array(z.string())
+          .meta({ description: 'Sustained excursions past a limit, one line per worker (also in reasons).' }),
         loopDelayUs: us('Worst event-loop delay p99 among the judged seconds'),
         scheduleLagUs: us('Worst schedule lag among the judged seconds'),
       })
       .nullable()
       .default(null)
-      .meta({ description: 'What the health samples showed over the judged seconds, kept so herd merge judges shards again exactly (null in files before 1.3).' }),
+      .meta({
+        description:
+          'What the health samples showed over the judged seconds, kept so herd merge judges shards again exactly (null in files before 1.3).',
+      }),
   })
   .meta({ description: 'The harness watching itself.' });
 
@@ -231,8 +323,12 @@ export const stormSchema = z
     peakAttemptsPerS: count('Most attempts started in one second.'),
     peakSucceededPerS: count('Most successful connects in one second (0 in files before 1.1).').default(0),
     peakHandshaking: count('Most handshakes in flight at once.'),
-    disconnects: count('Sessions lost after connecting, without herd asking (peer close, reset, keepalive timeout, server DISCONNECT); clean teardowns and device-side outage drops excluded.'),
+    disconnects: count(
+      'Sessions lost after connecting, without herd asking (peer close, reset, keepalive timeout, server DISCONNECT); clean teardowns and device-side outage drops excluded.',
+    ),
     outageDrops: count('Devices knocked offline by outage waves.'),
   })
   .default({ peakAttemptsPerS: 0, peakSucceededPerS: 0, peakHandshaking: 0, disconnects: 0, outageDrops: 0 })
-  .meta({ description: 'The storm as a whole: the busiest seconds (absent in files from before it existed; read as zeros).' });
+  .meta({
+    description: 'The storm as a whole: the busiest seconds (absent in files from before it existed; read as zeros).',
+  });

@@ -31,7 +31,9 @@ export const resultsSchema = z
     schemaVersion: z
       .string()
       .regex(/^\d+\.\d+\.\d+$/)
-      .meta({ description: `Semantic version of this format (this herd writes ${RESULTS_SCHEMA_VERSION}); readers refuse another major version.` }),
+      .meta({
+        description: `Semantic version of this format (this herd writes ${RESULTS_SCHEMA_VERSION}); readers refuse another major version.`,
+      }),
     tool: z
       .object({
         name: z.literal('herd').meta({ description: 'Always "herd".' }),
@@ -41,9 +43,23 @@ export const resultsSchema = z
     run: z
       .object({
         id: text('Run id: UTC start time and a random suffix; also the report folder name.'),
-        status: z.enum(['completed', 'aborted']).meta({ description: 'completed, or aborted (interrupted or stopped by a failure).' }),
-        verdict: z.enum(['passed', 'failed']).meta({ description: 'passed when every threshold passed, accounting balanced, the run completed and the harness could not have changed a threshold or the accounting (or --allow-saturated was given).' }),
-        exitCode: z.number().int().min(0).meta({ description: 'Exit code of `herd run`: 0 passed, 1 threshold failed, 3 run failed or the harness could have decided the verdict, 130 interrupted.' }),
+        status: z
+          .enum(['completed', 'aborted'])
+          .meta({ description: 'completed, or aborted (interrupted or stopped by a failure).' }),
+        verdict: z
+          .enum(['passed', 'failed'])
+          .meta({
+            description:
+              'passed when every threshold passed, accounting balanced, the run completed and the harness could not have changed a threshold or the accounting (or --allow-saturated was given).',
+          }),
+        exitCode: z
+          .number()
+          .int()
+          .min(0)
+          .meta({
+            description:
+              'Exit code of `herd run`: 0 passed, 1 threshold failed, 3 run failed or the harness could have decided the verdict, 130 interrupted.',
+          }),
         startedAt: isoTime('Run start'),
         endedAt: isoTime('Run end'),
         abortedAt: isoTime('When the run was interrupted').nullable(),
@@ -52,7 +68,10 @@ export const resultsSchema = z
           .enum(ABORT_KINDS)
           .nullable()
           .default(null)
-          .meta({ description: 'Why the run was aborted: interrupted (exit 130) or worker-failed (a worker process died, exit 3); null when completed (and in files before 1.3).' }),
+          .meta({
+            description:
+              'Why the run was aborted: interrupted (exit 130) or worker-failed (a worker process died, exit 3); null when completed (and in files before 1.3).',
+          }),
         durationMs: count('Wall-clock run length (ms).'),
         workers: count('Worker processes used.'),
         target: text('Resolved target URL the devices connected to.'),
@@ -65,11 +84,36 @@ export const resultsSchema = z
           .nullable()
           .default(null)
           .meta({ description: 'Which slice of the plan this run carried (--shard), or null for a whole run.' }),
-        startAt: z.string().nullable().default(null).meta({ description: 'The agreed start time (--start-at, ISO 8601), or null.' }),
-        clockOffsetMs: z.number().nullable().default(null).meta({ description: 'How far the actual origin was from --start-at (ms), or null.' }),
-        mergedFrom: z.array(z.string()).nullable().default(null).meta({ description: 'For a merged result (herd merge): the run ids of its shards; otherwise null.' }),
-        allowSaturated: z.boolean().default(false).meta({ description: '`--allow-saturated` was given: the exit code follows the thresholds even where the harness could have decided them (false in files before 1.1).' }),
-        embeddedTargetKnobs: z.string().nullable().default(null).meta({ description: 'The embedded target’s profile and knobs in words, e.g. "profile protected: …"; null for another target (and in files before 1.1).' }),
+        startAt: z
+          .string()
+          .nullable()
+          .default(null)
+          .meta({ description: 'The agreed start time (--start-at, ISO 8601), or null.' }),
+        clockOffsetMs: z
+          .number()
+          .nullable()
+          .default(null)
+          .meta({ description: 'How far the actual origin was from --start-at (ms), or null.' }),
+        mergedFrom: z
+          .array(z.string())
+          .nullable()
+          .default(null)
+          .meta({ description: 'For a merged result (herd merge): the run ids of its shards; otherwise null.' }),
+        allowSaturated: z
+          .boolean()
+          .default(false)
+          .meta({
+            description:
+              '`--allow-saturated` was given: the exit code follows the thresholds even where the harness could have decided them (false in files before 1.1).',
+          }),
+        embeddedTargetKnobs: z
+          .string()
+          .nullable()
+          .default(null)
+          .meta({
+            description:
+              'The embedded target’s profile and knobs in words, e.g. "profile protected: …"; null for another target (and in files before 1.1).',
+          }),
         sharesMachine: z
           .boolean()
           .default(false)
@@ -93,7 +137,10 @@ export const resultsSchema = z
           }),
         maxHandshakesPerWorker: count('--max-handshakes per worker, 0 for no cap (0 in files before 1.3).').default(0),
         engines: z
-          .record(z.string(), z.enum(['js', 'native', 'mixed']).meta({ description: 'The connect path of that cohort’s devices.' }))
+          .record(
+            z.string(),
+            z.enum(['js', 'native', 'mixed']).meta({ description: 'The connect path of that cohort’s devices.' }),
+          )
           .nullable()
           .default(null)
           .meta({
@@ -129,8 +176,12 @@ export const resultsSchema = z
     attempts: z
       .object({
         planned: count('First attempts from the plan (one per device).'),
-        reconnects: count('Further attempts: after a failure or a drop (by the reconnect policy) and churn.').default(0),
-        offline: count('Attempts made while the device’s simulated network was down: never sent to the target.').default(0),
+        reconnects: count('Further attempts: after a failure or a drop (by the reconnect policy) and churn.').default(
+          0,
+        ),
+        offline: count(
+          'Attempts made while the device’s simulated network was down: never sent to the target.',
+        ).default(0),
         gaveUp: count('Devices whose reconnect policy gave up.').default(0),
         started: count('Attempts whose socket was opened.'),
         succeeded: count('Attempts that connected.'),
@@ -138,7 +189,9 @@ export const resultsSchema = z
         timedOut: count('Attempts ended by the connect timeout.'),
         dropped: count('Attempts never started (the harness could not keep up or the run stopped).'),
         inFlightAtEnd: count('Attempts still handshaking when the run ended.'),
-        lostToHarness: count('Attempts of worker processes that died: outcome unknown, never the target’s fault.').default(0),
+        lostToHarness: count(
+          'Attempts of worker processes that died: outcome unknown, never the target’s fault.',
+        ).default(0),
       })
       .meta({ description: 'Every planned attempt, accounted for.' }),
     accounting: z
@@ -149,14 +202,17 @@ export const resultsSchema = z
       .meta({ description: 'The accounting check; a mismatch makes the run invalid.' }),
     latency: z
       .record(z.string(), latencySummary)
-      .meta({ description: 'Latency series by key: connect.total, connect.service, connect.scheduleLag, connect.failed, phase.tcpConnect, phase.mqttConnack, …' }),
-    errors: z
-      .array(errorCount)
-      .meta({ description: 'Failures by origin, phase and code, most frequent first.' }),
+      .meta({
+        description:
+          'Latency series by key: connect.total, connect.service, connect.scheduleLag, connect.failed, phase.tcpConnect, phase.mqttConnack, …',
+      }),
+    errors: z.array(errorCount).meta({ description: 'Failures by origin, phase and code, most frequent first.' }),
     timeline: z
       .object({
         bucketMs: z.number().int().positive().meta({ description: 'Bucket width (ms); 1000.' }),
-        buckets: z.array(timelineBucket).meta({ description: 'One bucket per second from 0 to the end, without gaps.' }),
+        buckets: z
+          .array(timelineBucket)
+          .meta({ description: 'One bucket per second from 0 to the end, without gaps.' }),
       })
       .meta({ description: 'Per-second series.' }),
     health: healthSchema,
@@ -165,7 +221,10 @@ export const resultsSchema = z
       .record(z.string(), cohortResult)
       .default({})
       .meta({ description: 'Per device cohort, by cohort name (absent in older files; read as {}).' }),
-    outages: z.array(outageResult).default([]).meta({ description: 'One entry per outage wave, in scenario order (absent in older files; read as []).' }),
+    outages: z
+      .array(outageResult)
+      .default([])
+      .meta({ description: 'One entry per outage wave, in scenario order (absent in older files; read as []).' }),
     requests: z
       .object({
         sent: count('Requests the cloud side sent to connected devices.'),
@@ -174,7 +233,10 @@ export const resultsSchema = z
       })
       .nullable()
       .default(null)
-      .meta({ description: 'Cloud → device requests; null when no cohort takes requests. Round trip: latency["request.roundTrip"].' }),
+      .meta({
+        description:
+          'Cloud → device requests; null when no cohort takes requests. Round trip: latency["request.roundTrip"].',
+      }),
     downlink: downlinkResultSchema,
     sessions: z
       .object({
@@ -184,14 +246,23 @@ export const resultsSchema = z
       .default({ present: 0, presentRate: 0 })
       .meta({ description: 'Persistent sessions found on reconnect (MQTT clean start off).' }),
     serverSignals: z
-      .record(z.string(), z.number().int().min(0).meta({ description: 'Times this signal came (or the device did this).' }))
+      .record(
+        z.string(),
+        z.number().int().min(0).meta({ description: 'Times this signal came (or the device did this).' }),
+      )
       .default({})
       .meta({
         description:
           'MQTT 5 server signals devices acted on, by key: CONNACK_xx / DISCONNECT_xx (reason code), takenOver (client id taken over), referenceFollowed, referenceRefused, keepaliveAdopted.',
       }),
-    delivery: deliveryResult.nullable().default(null).meta({ description: 'End-to-end message accounting; null when no cohort publishes with echo.' }),
-    webhook: webhookResult.nullable().default(null).meta({ description: 'Messages the target forwarded to `herd run --webhook-sink`; null when no sink ran.' }),
+    delivery: deliveryResult
+      .nullable()
+      .default(null)
+      .meta({ description: 'End-to-end message accounting; null when no cohort publishes with echo.' }),
+    webhook: webhookResult
+      .nullable()
+      .default(null)
+      .meta({ description: 'Messages the target forwarded to `herd run --webhook-sink`; null when no sink ran.' }),
     thresholds: z
       .array(
         z
@@ -199,7 +270,13 @@ export const resultsSchema = z
             metric: text('Metric name, e.g. connect.total.'),
             expression: text('Expression as written, e.g. "p(99) < 2s".'),
             passed: z.boolean().meta({ description: 'The threshold held (no samples = failed).' }),
-            observed: z.number().nullable().meta({ description: 'Observed value in the metric’s base unit (µs for latency, a fraction for rates), or null when no samples.' }),
+            observed: z
+              .number()
+              .nullable()
+              .meta({
+                description:
+                  'Observed value in the metric’s base unit (µs for latency, a fraction for rates), or null when no samples.',
+              }),
             observedText: text('The observed value for humans, e.g. "16.1ms".'),
           })
           .meta({ description: 'One threshold evaluated on the final data.' }),

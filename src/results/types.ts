@@ -319,7 +319,13 @@ export interface Results {
   timeline: { bucketMs: number; buckets: TimelineBucket[] };
   health: Health;
   /** The storm as a whole: the busiest seconds. `disconnects` are sessions lost after connecting. */
-  storm: { peakAttemptsPerS: number; peakSucceededPerS: number; peakHandshaking: number; disconnects: number; outageDrops: number };
+  storm: {
+    peakAttemptsPerS: number;
+    peakSucceededPerS: number;
+    peakHandshaking: number;
+    disconnects: number;
+    outageDrops: number;
+  };
   cohorts: Record<string, CohortResult>;
   outages: OutageResult[];
   /** End-to-end message accounting; null when no cohort publishes with echo. */

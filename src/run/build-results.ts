@@ -158,8 +158,17 @@ function deliveryResult(outcome: Outcome): DeliveryResult | null {
   if (cohorts.length === 0) return null;
   const byCohort: Record<string, DeliveryCounts> = {};
   const total: DeliveryCounts = {
-    published: 0, sent: 0, delivered: 0, lost: 0, lostByCloud: 0, neverAcknowledged: 0, droppedByDevice: 0,
-    duplicated: 0, outOfOrder: 0, tooLate: 0, foreign: 0,
+    published: 0,
+    sent: 0,
+    delivered: 0,
+    lost: 0,
+    lostByCloud: 0,
+    neverAcknowledged: 0,
+    droppedByDevice: 0,
+    duplicated: 0,
+    outOfOrder: 0,
+    tooLate: 0,
+    foreign: 0,
   };
   for (const name of cohorts) {
     const c = outcome.delivery[name] as DeliveryCounts;

@@ -58,7 +58,10 @@ export interface RunRequest {
 
 export interface RunHooks {
   /** Called once the run is under way with a function that stops it (first call) or forces it (second). */
-  onStart?(stop: (reason: string) => void, info: { runId: string; target: string; devices: number; workers: number }): void;
+  onStart?(
+    stop: (reason: string) => void,
+    info: { runId: string; target: string; devices: number; workers: number },
+  ): void;
   onSecond?(ev: SecondEvent): void;
   onNotice?(message: string): void;
 }
@@ -83,10 +86,17 @@ export async function executeRun(req: RunRequest, hooks: RunHooks = {}): Promise
   const runId = newRunId();
 
   // Everything that can be known before a socket opens is checked first (exit 2/3, nothing written).
-  const remote = s.target === 'embedded' ? null : parseTargetUrl(s.target, req.overrides.target !== undefined ? '--target' : 'target');
+  const remote =
+    s.target === 'embedded'
+      ? null
+      : parseTargetUrl(s.target, req.overrides.target !== undefined ? '--target' : 'target');
   const pre = runPreflight(s, req, req.shard.count);
   if (pre.problems.length > 0 && !req.skipPreflight) {
-    throw new HerdError('E_PREFLIGHT', 'this machine cannot carry the plan as configured (--no-preflight runs it anyway)', pre.problems);
+    throw new HerdError(
+      'E_PREFLIGHT',
+      'this machine cannot carry the plan as configured (--no-preflight runs it anyway)',
+      pre.problems,
+    );
   }
   if (pre.problems.length > 0) for (const p of pre.problems) hooks.onNotice?.(`preflight (ignored): ${p}`);
   for (const w of loaded.warnings) hooks.onNotice?.(`warning: ${w}`);
@@ -126,13 +136,20 @@ interface Prepared {
 }
 
 /** Starts the target and the sinks, runs the coordinator, writes the reports into runDir. */
-async function carryOut(req: RunRequest, hooks: RunHooks, { loaded, remote, pre, runId, runDir }: Prepared): Promise<RunReport> {
+async function carryOut(
+  req: RunRequest,
+  hooks: RunHooks,
+  { loaded, remote, pre, runId, runDir }: Prepared,
+): Promise<RunReport> {
   const s = loaded.resolved;
   const workers = pre.workers;
   let embedded: EmbeddedTarget | null = null;
   let targetUrl: string;
   if (remote === null) {
-    embedded = await spawnEmbeddedTarget({ ...embeddedOptionsFor(s), processes: pre.embedded?.processes ?? 1 } as TargetOptionsInput);
+    embedded = await spawnEmbeddedTarget({
+      ...embeddedOptionsFor(s),
+      processes: pre.embedded?.processes ?? 1,
+    } as TargetOptionsInput);
     targetUrl = embedded.url;
   } else {
     targetUrl = remote.url;
@@ -143,7 +160,10 @@ async function carryOut(req: RunRequest, hooks: RunHooks, { loaded, remote, pre,
           'to storm it anyway (devices hammering a dead cloud), add --allow-unreachable; every attempt is then counted as a failure and the report is written',
         ]);
       }
-      if (!probe.reachable) hooks.onNotice?.(`warning: target ${targetUrl} is unreachable (${probe.why}); running anyway (--allow-unreachable)`);
+      if (!probe.reachable)
+        hooks.onNotice?.(
+          `warning: target ${targetUrl} is unreachable (${probe.why}); running anyway (--allow-unreachable)`,
+        );
     }
   }
 
@@ -154,7 +174,9 @@ async function carryOut(req: RunRequest, hooks: RunHooks, { loaded, remote, pre,
   const supervise = (t: EmbeddedTarget): void => {
     void t.firstExit.then(async (ex) => {
       if (!running || embedded !== t) return;
-      hooks.onNotice?.(`the embedded target (process ${ex.index}) exited (${ex.signal ?? `code ${ex.code}`}) mid-run; restarting it on the same ports`);
+      hooks.onNotice?.(
+        `the embedded target (process ${ex.index}) exited (${ex.signal ?? `code ${ex.code}`}) mid-run; restarting it on the same ports`,
+      );
       try {
         const next = await restartEmbeddedTarget(t);
         embedded = next;
@@ -172,11 +194,19 @@ async function carryOut(req: RunRequest, hooks: RunHooks, { loaded, remote, pre,
 
   try {
     // Devices spread over the embedded target's processes, each with its own open-file limit.
-    const { scenario: runScenario, perCohort } = resolveRunTargets(withEmbeddedProcesses(s, pre), embedded, remote?.url ?? null);
+    const { scenario: runScenario, perCohort } = resolveRunTargets(
+      withEmbeddedProcesses(s, pre),
+      embedded,
+      remote?.url ?? null,
+    );
     // Name the endpoint the devices really use (an embedded target has several listeners).
     if (embedded !== null) targetUrl = perCohort[0]?.[0] ?? targetUrl;
     // Said once, before the origin: which devices that asked for the native core stay on JavaScript.
-    const prepared = runScenario.cohorts.map((c, i) => [...(perCohort[i] ?? []), ...(c.targets ?? [])].map((u) => prepareTarget(c.device.protocol, u, (c.device.tls ?? undefined) as TlsSettings | undefined)));
+    const prepared = runScenario.cohorts.map((c, i) =>
+      [...(perCohort[i] ?? []), ...(c.targets ?? [])].map((u) =>
+        prepareTarget(c.device.protocol, u, (c.device.tls ?? undefined) as TlsSettings | undefined),
+      ),
+    );
     for (const n of engineNotices(runScenario.cohorts, prepared)) hooks.onNotice?.(n);
     const engines = enginesUsed(runScenario.cohorts, prepared);
     const coordinator = new Coordinator({
@@ -266,4 +296,3 @@ async function carryOut(req: RunRequest, hooks: RunHooks, { loaded, remote, pre,
     await (embedded as EmbeddedTarget | null)?.stop();
   }
 }
-

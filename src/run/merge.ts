@@ -38,7 +38,10 @@ export function checkShards(inputs: readonly ShardFile[]): void {
   const key = (r: Results): string =>
     JSON.stringify([r.scenario.name, r.scenario.seed, r.scenario.devices, r.scenario.scale, r.run.shard?.count ?? 1]);
   if (inputs.some((x) => key(x.results) !== key(first.results))) {
-    problem('the files are not shards of the same run (scenario, seed, devices, scale and shard count must match)', inputs.map(describeShard));
+    problem(
+      'the files are not shards of the same run (scenario, seed, devices, scale and shard count must match)',
+      inputs.map(describeShard),
+    );
   }
   const count = first.results.run.shard?.count ?? 1;
   const seen = new Map<number, string>();
@@ -72,7 +75,8 @@ export function mergeResults(inputs: readonly ShardFile[], mergedId: string): Re
   const all = sorted.map((x) => x.results);
   const first = all[0] as Results;
   const parsed = parseThresholds(first.scenario.thresholds);
-  if (parsed.problems.length > 0) problem(`${sorted[0]?.path}: the scenario's thresholds do not parse`, parsed.problems);
+  if (parsed.problems.length > 0)
+    problem(`${sorted[0]?.path}: the scenario's thresholds do not parse`, parsed.problems);
   return buildResults({
     runId: mergedId,
     shard: null,
@@ -97,7 +101,8 @@ export function mergedEngines(shards: readonly Results['run']['engines'][]): Res
   const out: NonNullable<Results['run']['engines']> = {};
   for (const e of shards) {
     if (e === null) return null;
-    for (const [cohort, k] of Object.entries(e)) out[cohort] = out[cohort] === undefined || out[cohort] === k ? k : 'mixed';
+    for (const [cohort, k] of Object.entries(e))
+      out[cohort] = out[cohort] === undefined || out[cohort] === k ? k : 'mixed';
   }
   return out;
 }
@@ -119,7 +124,11 @@ export interface MergeReport {
 export function mergeShards(req: MergeRequest): MergeReport {
   const outPath = resolve(req.cwd, req.output);
   assertNotFolder(outPath, '-o');
-  refuseOwnInput(outPath, req.files.map((path) => resolve(req.cwd, path)), 'merged');
+  refuseOwnInput(
+    outPath,
+    req.files.map((path) => resolve(req.cwd, path)),
+    'merged',
+  );
   const inputs = req.files.map((path) => ({ path, results: readResults(resolve(req.cwd, path)) }));
   const results = mergeResults(inputs, `merged-${newRunId()}`);
   ensureWritableFile(outPath, '-o');

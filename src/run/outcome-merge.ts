@@ -63,7 +63,8 @@ export function mergeWith<T extends object>(rules: Rules<T>, what: string): Rule
   return (xs) => {
     for (const x of xs) {
       const missing = Object.keys(x).filter((k) => !Object.hasOwn(rules, k));
-      if (missing.length > 0) throw new HerdError('E_INTERNAL', `no merge rule for ${what}.${missing.join(`, ${what}.`)}`);
+      if (missing.length > 0)
+        throw new HerdError('E_INTERNAL', `no merge rule for ${what}.${missing.join(`, ${what}.`)}`);
     }
     const out = {} as T;
     for (const k of Object.keys(rules) as (keyof T)[]) out[k] = rules[k](xs.map((x) => x[k]));
@@ -145,7 +146,8 @@ function mergeTimeline(xs: readonly OutcomeBucket[][]): OutcomeBucket[] {
   }
   for (const b of parts.flat()) {
     const missing = Object.keys(b).filter((k) => !Object.hasOwn(BUCKET_RULES, k));
-    if (missing.length > 0) throw new HerdError('E_INTERNAL', `no merge rule for timeline bucket field ${missing.join(', ')}`);
+    if (missing.length > 0)
+      throw new HerdError('E_INTERNAL', `no merge rule for timeline bucket field ${missing.join(', ')}`);
   }
   return out;
 }
@@ -154,7 +156,8 @@ function mergeTimeline(xs: readonly OutcomeBucket[][]): OutcomeBucket[] {
 export function mergeWebhookResults(parts: readonly (WebhookResult | null | undefined)[]): WebhookResult | null {
   const present = parts.filter((p): p is WebhookResult => p !== null && p !== undefined);
   if (present.length === 0) return null;
-  const add = (k: Exclude<keyof WebhookResult, 'latency' | 'lossRate'>): number => present.reduce((a, p) => a + p[k], 0);
+  const add = (k: Exclude<keyof WebhookResult, 'latency' | 'lossRate'>): number =>
+    present.reduce((a, p) => a + p[k], 0);
   const h = createHistogram();
   for (const p of present) if (p.latency !== null && p.latency.count > 0) addEncoded(h, p.latency.histogram);
   const sent = add('sent');

@@ -74,7 +74,19 @@ function bucketOf(b: TimelineBucket): OutcomeBucket {
 function deliveryOf(c: DeliveryCounts): DeliveryCounts {
   const { published, sent, delivered, lost, lostByCloud, neverAcknowledged, droppedByDevice } = c;
   const { duplicated, outOfOrder, tooLate, foreign } = c;
-  return { published, sent, delivered, lost, lostByCloud, neverAcknowledged, droppedByDevice, duplicated, outOfOrder, tooLate, foreign };
+  return {
+    published,
+    sent,
+    delivered,
+    lost,
+    lostByCloud,
+    neverAcknowledged,
+    droppedByDevice,
+    duplicated,
+    outOfOrder,
+    tooLate,
+    foreign,
+  };
 }
 
 function workerOf(w: WorkerHealth, first: number): WorkerHealth {
@@ -100,7 +112,8 @@ function webhookOf(w: WebhookResult): WebhookResult {
 export function outcomeOfResults(r: Results): Outcome {
   const shard = r.run.shard;
   const firstWorker = shard === null ? 0 : (shard.index - 1) * WORKERS_PER_SHARD;
-  const note = (line: string): string => line.replace(NAMES_A_WORKER, (_m, n: string) => `worker ${firstWorker + Number(n)}`);
+  const note = (line: string): string =>
+    line.replace(NAMES_A_WORKER, (_m, n: string) => `worker ${firstWorker + Number(n)}`);
   const evidence = evidenceOf(r);
   const cohorts: Record<string, CohortOutcome> = {};
   for (const [name, c] of Object.entries(r.cohorts)) {

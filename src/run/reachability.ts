@@ -24,7 +24,10 @@ export async function probeReachable(host: string, port: number, timeoutMs = 3_0
       s.destroy();
       resolve(r);
     };
-    const timer = setTimeout(() => finish({ reachable: false, why: `no answer within ${timeoutMs / 1000}s` }), timeoutMs);
+    const timer = setTimeout(
+      () => finish({ reachable: false, why: `no answer within ${timeoutMs / 1000}s` }),
+      timeoutMs,
+    );
     // Stays registered: a reset arriving after the verdict must not become an unhandled error.
     s.on('error', (err: NodeJS.ErrnoException) => {
       const code = err.code ?? err.message;

@@ -42,7 +42,8 @@ export function runPreflight(
   // Every device is held until teardown, so the peak is the whole fleet (this shard's share of it).
   const peakConcurrent = Math.ceil(plan.devices / shards);
   const remote = s.target === 'embedded' ? null : parseTargetUrl(s.target);
-  const embedded = remote === null ? sizeEmbeddedTarget(peakConcurrent, writtenEmbeddedProcesses(s), facts.openFileLimit.soft) : null;
+  const embedded =
+    remote === null ? sizeEmbeddedTarget(peakConcurrent, writtenEmbeddedProcesses(s), facts.openFileLimit.soft) : null;
   const r = preflight({
     peakConcurrent,
     peakConnectRatePerS: Math.ceil(peakConnectRatePerS(plan) / shards),
@@ -55,13 +56,19 @@ export function runPreflight(
   });
   if (embedded !== null) {
     const cost = (s.embeddedTarget as { handshakeCostMs?: unknown } | null)?.handshakeCostMs;
-    const rate = embeddedRateCheck(Math.ceil(peakConnectRatePerS(plan) / shards), facts.cores, typeof cost === 'number' ? cost : 0);
+    const rate = embeddedRateCheck(
+      Math.ceil(peakConnectRatePerS(plan) / shards),
+      facts.cores,
+      typeof cost === 'number' ? cost : 0,
+    );
     r.checks.push(rate.check);
     if (rate.advice !== null) r.advice.push(rate.advice);
     r.checks.unshift(embedded.check);
     if (embedded.problem !== null) r.problems.unshift(embedded.problem);
     else if (embedded.chosen && embedded.processes > 1) {
-      r.advice.unshift(`the embedded target runs ${embedded.processes} broker processes (at most ${embedded.perProcessCapacity} connections each)`);
+      r.advice.unshift(
+        `the embedded target runs ${embedded.processes} broker processes (at most ${embedded.perProcessCapacity} connections each)`,
+      );
     }
   }
   return { ...r, embedded };

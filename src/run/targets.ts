@@ -31,10 +31,15 @@ export function transportsUsed(s: ResolvedScenario): Set<TransportScheme> {
  * Returns the scenario with embedded defaults filled in (the fixture CA for TLS devices) and the
  * target URLs per cohort.
  */
-export function resolveRunTargets(s: ResolvedScenario, embedded: EmbeddedTarget | null, remoteUrl: string | null): { scenario: ResolvedScenario; perCohort: string[][] } {
+export function resolveRunTargets(
+  s: ResolvedScenario,
+  embedded: EmbeddedTarget | null,
+  remoteUrl: string | null,
+): { scenario: ResolvedScenario; perCohort: string[][] } {
   const problems: string[] = [];
   const cohorts = s.cohorts.map((c) => {
-    if (embedded === null || !SCHEMES[c.device.transport].secure || (c.device.tls as { ca?: string } | null)?.ca) return c;
+    if (embedded === null || !SCHEMES[c.device.transport].secure || (c.device.tls as { ca?: string } | null)?.ca)
+      return c;
     return { ...c, device: { ...c.device, tls: { ...(c.device.tls ?? {}), ca: EMBEDDED_CA } } };
   });
   const perCohort = cohorts.map((c, i) => {
@@ -44,12 +49,19 @@ export function resolveRunTargets(s: ResolvedScenario, embedded: EmbeddedTarget 
       const kind = EMBEDDED_KIND[c.device.protocol][c.device.transport];
       urls = embedded.endpoints.filter((e) => e.kind === kind).map((e) => e.url);
       if (urls.length === 0) {
-        problems.push(`cohorts[${i}].device.transport: the embedded target has no ${c.device.transport}:// listener for ${c.device.protocol} devices (set target.embedded.tls: true for mqtts/wss)`);
+        problems.push(
+          `cohorts[${i}].device.transport: the embedded target has no ${c.device.transport}:// listener for ${c.device.protocol} devices (set target.embedded.tls: true for mqtts/wss)`,
+        );
       }
     }
     for (const url of [...urls, ...(c.targets ?? [])]) {
       try {
-        prepareTarget(c.device.protocol, url, (c.device.tls ?? undefined) as TlsSettings | undefined, c.targets?.includes(url) ? `cohorts[${i}].targets` : 'target');
+        prepareTarget(
+          c.device.protocol,
+          url,
+          (c.device.tls ?? undefined) as TlsSettings | undefined,
+          c.targets?.includes(url) ? `cohorts[${i}].targets` : 'target',
+        );
       } catch (err) {
         if (err instanceof HerdError) problems.push(err.message, ...err.details);
         else throw err;
@@ -57,7 +69,10 @@ export function resolveRunTargets(s: ResolvedScenario, embedded: EmbeddedTarget 
     }
     return urls;
   });
-  if (problems.length > 0) throw new HerdError('E_SCENARIO_INVALID', 'the scenario cannot reach its target as configured', [...new Set(problems)]);
+  if (problems.length > 0)
+    throw new HerdError('E_SCENARIO_INVALID', 'the scenario cannot reach its target as configured', [
+      ...new Set(problems),
+    ]);
   return { scenario: { ...s, cohorts }, perCohort };
 }
 
@@ -85,12 +100,20 @@ export function checkRunTargets(s: ResolvedScenario): void {
     const tls = { ...(SCHEMES[c.device.transport].secure ? { ca: EMBEDDED_CA } : {}), ...(c.device.tls ?? {}) };
     for (const url of [`${c.device.transport}://127.0.0.1:1`, ...(c.targets ?? [])]) {
       try {
-        prepareTarget(c.device.protocol, url, tls as TlsSettings, c.targets?.includes(url) ? 'cohorts[].targets' : 'target');
+        prepareTarget(
+          c.device.protocol,
+          url,
+          tls as TlsSettings,
+          c.targets?.includes(url) ? 'cohorts[].targets' : 'target',
+        );
       } catch (err) {
         if (err instanceof HerdError) problems.push(err.message, ...err.details);
         else throw err;
       }
     }
   });
-  if (problems.length > 0) throw new HerdError('E_SCENARIO_INVALID', 'the scenario cannot reach its target as configured', [...new Set(problems)]);
+  if (problems.length > 0)
+    throw new HerdError('E_SCENARIO_INVALID', 'the scenario cannot reach its target as configured', [
+      ...new Set(problems),
+    ]);
 }

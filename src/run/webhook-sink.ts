@@ -58,7 +58,12 @@ export function sentFromDelivery(delivery: ReadonlyMap<string, DeliveryTracker>)
 }
 
 /** The sink's counts as results.json holds them, given the devices' sent counts (pure). */
-export function webhookResult(tracker: DeliveryTracker, sent: Readonly<Record<string, number>>, malformed: number, rejected: number): WebhookResult {
+export function webhookResult(
+  tracker: DeliveryTracker,
+  sent: Readonly<Record<string, number>>,
+  malformed: number,
+  rejected: number,
+): WebhookResult {
   const t = DeliveryTracker.fromJSON(tracker.toJSON());
   for (const [k, n] of Object.entries(sent)) t.recordSent(k, n);
   const s = t.summary();
@@ -107,11 +112,18 @@ export class WebhookSink {
     server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) =>
-        reject(new HerdError('E_FLAG', `--webhook-sink: cannot listen on ${host}:${port} (${err.code ?? err.message})`)),
+        reject(
+          new HerdError('E_FLAG', `--webhook-sink: cannot listen on ${host}:${port} (${err.code ?? err.message})`),
+        ),
       );
       server.listen({ host, port }, () => resolve());
     });
-    const sink = new WebhookSink(server, host, (server.address() as { port: number }).port, o.maxBodyBytes ?? WEBHOOK_MAX_BODY_BYTES);
+    const sink = new WebhookSink(
+      server,
+      host,
+      (server.address() as { port: number }).port,
+      o.maxBodyBytes ?? WEBHOOK_MAX_BODY_BYTES,
+    );
     server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => sink.onRequest(req, res));
     // Connections over maxConnections are closed by Node before any request: count them.
     server.on('drop', () => sink.rejected++);
@@ -195,7 +207,9 @@ export class WebhookSink {
     this.rejected++;
     // Closing the connection stops a sender streaming the rest of an oversized body into us.
     res.on('finish', () => res.socket?.destroy());
-    res.writeHead(413, { connection: 'close', 'content-type': 'text/plain' }).end(`body over ${this.maxBodyBytes} bytes\n`);
+    res
+      .writeHead(413, { connection: 'close', 'content-type': 'text/plain' })
+      .end(`body over ${this.maxBodyBytes} bytes\n`);
   }
 
   /** Counts one body; false when it was not a forward. */

@@ -30,7 +30,10 @@ export const breakpointSchema = z
     mode: z
       .enum(['connect-rate', 'held-devices'], { error: 'expected connect-rate or held-devices' })
       .default('connect-rate')
-      .meta({ description: 'connect-rate: search the connect rate. held-devices: search how many devices the target holds at once, connecting at arrivalRate. Default connect-rate.' }),
+      .meta({
+        description:
+          'connect-rate: search the connect rate. held-devices: search how many devices the target holds at once, connecting at arrivalRate. Default connect-rate.',
+      }),
     startRate: rate.default(50).meta({ description: 'Connect rate of the first level, per second. Default 50.' }),
     factor: z
       .number({ error: 'expected a number greater than 1' })
@@ -43,30 +46,62 @@ export const breakpointSchema = z
       .gt(0, { error: 'expected a fraction greater than 0' })
       .max(1)
       .default(0.1)
-      .meta({ description: 'Bisection stops when (first failing − last passing) ≤ resolution × last passing. Default 0.1.' }),
+      .meta({
+        description: 'Bisection stops when (first failing − last passing) ≤ resolution × last passing. Default 0.1.',
+      }),
     minRate: rate.default(5).meta({ description: 'Lowest rate tried when even the first level fails. Default 5.' }),
-    maxRate: rate.default(20_000).meta({ description: 'Highest rate tried; a target that holds it has no breakpoint below it. Default 20000.' }),
-    maxLevels: z.number().int().min(1).max(100).default(14).meta({ description: 'Most levels one search runs. Default 14.' }),
+    maxRate: rate
+      .default(20_000)
+      .meta({ description: 'Highest rate tried; a target that holds it has no breakpoint below it. Default 20000.' }),
+    maxLevels: z
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .default(14)
+      .meta({ description: 'Most levels one search runs. Default 14.' }),
     startDevices: devices.default(500).meta({ description: 'held-devices: devices of the first level. Default 500.' }),
-    minDevices: devices.default(50).meta({ description: 'held-devices: fewest devices tried when the first level fails. Default 50.' }),
+    minDevices: devices
+      .default(50)
+      .meta({ description: 'held-devices: fewest devices tried when the first level fails. Default 50.' }),
     maxDevices: devices.default(20_000).meta({ description: 'held-devices: most devices tried. Default 20000.' }),
-    arrivalRate: rate.default(200).meta({ description: 'held-devices: devices connect at this rate, per second. Default 200.' }),
-    hold: duration.default('5s').meta({ description: 'held-devices: how long the whole fleet is held after the last connect, inside the verdict. Default 5s.' }),
-    settle: wholeSeconds('a level is judged on per-second counts', durationAtLeast('1s')).default('2s').meta({ description: 'Start of each level excluded from its verdict (labelled "settle"). Default 2s.' }),
-    measure: wholeSeconds('a level is judged on per-second counts', durationAtLeast('1s')).default('5s').meta({ description: 'Part of each level its verdict is taken on. Default 5s.' }),
+    arrivalRate: rate
+      .default(200)
+      .meta({ description: 'held-devices: devices connect at this rate, per second. Default 200.' }),
+    hold: duration
+      .default('5s')
+      .meta({
+        description:
+          'held-devices: how long the whole fleet is held after the last connect, inside the verdict. Default 5s.',
+      }),
+    settle: wholeSeconds('a level is judged on per-second counts', durationAtLeast('1s'))
+      .default('2s')
+      .meta({ description: 'Start of each level excluded from its verdict (labelled "settle"). Default 2s.' }),
+    measure: wholeSeconds('a level is judged on per-second counts', durationAtLeast('1s'))
+      .default('5s')
+      .meta({ description: 'Part of each level its verdict is taken on. Default 5s.' }),
     drain: duration
       .optional()
-      .meta({ description: "Devices stay after the last connect so every attempt ends. Default: the device connectTimeout + 0.5s." }),
+      .meta({
+        description:
+          'Devices stay after the last connect so every attempt ends. Default: the device connectTimeout + 0.5s.',
+      }),
     stopWhen: z
       .record(z.string().min(1).max(100), expressions)
       .optional()
-      .meta({ description: 'A level passes while all of these hold (herd threshold grammar, plus shed.rate). Default: errors.rate < 1%, connect.total p(99) < 1s, attempts.timedOut == 0, shed.rate < 5%.' }),
+      .meta({
+        description:
+          'A level passes while all of these hold (herd threshold grammar, plus shed.rate). Default: errors.rate < 1%, connect.total p(99) < 1s, attempts.timedOut == 0, shed.rate < 5%.',
+      }),
     thresholds: z
       .record(z.string().min(1).max(100), expressions)
       .optional()
       .meta({ description: 'CI thresholds on the search, e.g. breakpoint.rate: ">= 2000" (exit 1 when one fails).' }),
   })
-  .meta({ description: '`herd breakpoint`: step the connect rate up geometrically, then bisect, to find the rate the target sustains.' });
+  .meta({
+    description:
+      '`herd breakpoint`: step the connect rate up geometrically, then bisect, to find the rate the target sustains.',
+  });
 
 /** held-devices levels also fail when a held session is lost. */
 export const DEFAULT_HELD_STOP_WHEN: Readonly<Record<string, string>> = { ...DEFAULT_STOP_WHEN, disconnects: '== 0' };

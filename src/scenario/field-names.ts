@@ -9,7 +9,11 @@ type Node = Record<string, unknown>;
 let cached: Node | null = null;
 
 function branches(n: Node): Node[] {
-  const alts = [...((n.anyOf as Node[] | undefined) ?? []), ...((n.oneOf as Node[] | undefined) ?? []), ...((n.allOf as Node[] | undefined) ?? [])];
+  const alts = [
+    ...((n.anyOf as Node[] | undefined) ?? []),
+    ...((n.oneOf as Node[] | undefined) ?? []),
+    ...((n.allOf as Node[] | undefined) ?? []),
+  ];
   return alts.length === 0 ? [n] : alts.flatMap(branches);
 }
 
@@ -30,6 +34,7 @@ export function fieldNamesAt(path: readonly PropertyKey[]): string[] {
     nodes = next;
   }
   const names = new Set<string>();
-  for (const n of nodes.flatMap(branches)) for (const k of Object.keys((n.properties as Node | undefined) ?? {})) names.add(k);
+  for (const n of nodes.flatMap(branches))
+    for (const k of Object.keys((n.properties as Node | undefined) ?? {})) names.add(k);
   return [...names];
 }

@@ -20,7 +20,11 @@ function unreadable(path: string, wantDir: boolean): string | null {
     return null;
   } catch (err) {
     const code = (err as { code?: string }).code;
-    return code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : `cannot be read (${code ?? 'error'})`;
+    return code === 'ENOENT'
+      ? 'no such file'
+      : code === 'EACCES'
+        ? 'permission denied'
+        : `cannot be read (${code ?? 'error'})`;
   }
 }
 

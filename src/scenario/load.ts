@@ -35,12 +35,18 @@ export function parseScenarioText(text: string, path: string): unknown {
     const e = doc.errors[0];
     if (isStackOverflow(e?.message ?? '')) throw nestingError(path);
     const where = e?.linePos?.[0] ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '';
-    throw new HerdError('E_SCENARIO_PARSE', `${path}: not valid YAML or JSON${where}: ${e?.message.split('\n')[0] ?? 'parse error'}`);
+    throw new HerdError(
+      'E_SCENARIO_PARSE',
+      `${path}: not valid YAML or JSON${where}: ${e?.message.split('\n')[0] ?? 'parse error'}`,
+    );
   }
   const dup = firstDuplicateKey(doc);
   if (dup !== null) {
     const at = lines.linePos(dup.offset);
-    throw new HerdError('E_SCENARIO_PARSE', `${path}: not valid YAML or JSON at line ${at.line}, column ${at.col}: Map keys must be unique (${JSON.stringify(dup.key)} is given twice)`);
+    throw new HerdError(
+      'E_SCENARIO_PARSE',
+      `${path}: not valid YAML or JSON at line ${at.line}, column ${at.col}: Map keys must be unique (${JSON.stringify(dup.key)} is given twice)`,
+    );
   }
   try {
     const value = doc.toJS({ maxAliasCount: 100 }) as unknown;
@@ -50,7 +56,10 @@ export function parseScenarioText(text: string, path: string): unknown {
     if (err instanceof HerdError) throw err;
     if (err instanceof Error && isStackOverflow(err.message)) throw nestingError(path);
     // Alias bombs ("billion laughs") and unresolved aliases end here, never as a crash.
-    throw new HerdError('E_SCENARIO_PARSE', `${path}: not valid YAML: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+    throw new HerdError(
+      'E_SCENARIO_PARSE',
+      `${path}: not valid YAML: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`,
+    );
   }
 }
 
@@ -78,4 +87,3 @@ function firstDuplicateKey(doc: Document): { key: string; offset: number } | nul
 export function loadScenario(path: string, overrides: Overrides = {}): LoadedScenario {
   return validateScenario(parseScenarioText(readScenarioText(path), path), path, overrides);
 }
-

@@ -7,24 +7,46 @@ import { BOUNDS, duration, durationAtLeast, topicTemplate } from './schema-field
 
 export const publishSchema = z
   .strictObject({
-    every: durationAtLeast(BOUNDS.minEvery).meta({ description: 'Each connected device publishes once per this interval (at least 1ms).' }),
+    every: durationAtLeast(BOUNDS.minEvery).meta({
+      description: 'Each connected device publishes once per this interval (at least 1ms).',
+    }),
     qos: z.literal([0, 1, 2], { error: 'expected 0, 1 or 2' }).default(0),
     topic: topicTemplate.default('herd/{run}/{id}').meta({ description: 'Topic template; {id}, {run}, {cohort}.' }),
-    payloadBytes: z.number().int().min(20).max(256 * 1024).default(64).meta({ description: 'Payload size (at least 20: the id/sequence/time stamp).' }),
+    payloadBytes: z
+      .number()
+      .int()
+      .min(20)
+      .max(256 * 1024)
+      .default(64)
+      .meta({ description: 'Payload size (at least 20: the id/sequence/time stamp).' }),
     echo: z
       .boolean()
       .default(true)
-      .meta({ description: 'Each device subscribes to its own topic, so every message is counted end to end: delivered, lost, duplicated, out of order.' }),
-    stopBeforeEnd: duration.default('2s').meta({ description: 'Publishing stops this long before teardown so messages in flight can arrive.' }),
+      .meta({
+        description:
+          'Each device subscribes to its own topic, so every message is counted end to end: delivered, lost, duplicated, out of order.',
+      }),
+    stopBeforeEnd: duration
+      .default('2s')
+      .meta({ description: 'Publishing stops this long before teardown so messages in flight can arrive.' }),
   })
   .meta({ description: 'Telemetry each device publishes while connected.' });
 
 export const requestsSchema = z
   .strictObject({
-    every: durationAtLeast(BOUNDS.minEvery).meta({ description: 'The cloud sends each connected device one request per this interval (at least 1ms).' }),
+    every: durationAtLeast(BOUNDS.minEvery).meta({
+      description: 'The cloud sends each connected device one request per this interval (at least 1ms).',
+    }),
     qos: z.literal([0, 1, 2], { error: 'expected 0, 1 or 2' }).default(1),
-    payloadBytes: z.number().int().min(20).max(256 * 1024).default(32),
-    stopBeforeEnd: duration.default('2s').meta({ description: 'Requests stop this long before teardown so answers in flight can arrive.' }),
+    payloadBytes: z
+      .number()
+      .int()
+      .min(20)
+      .max(256 * 1024)
+      .default(32),
+    stopBeforeEnd: duration
+      .default('2s')
+      .meta({ description: 'Requests stop this long before teardown so answers in flight can arrive.' }),
   })
   .meta({
     description:
@@ -33,12 +55,37 @@ export const requestsSchema = z
 
 export const downlinkSchema = z
   .strictObject({
-    every: durationAtLeast(BOUNDS.minEvery).meta({ description: 'The cloud sends each device one message per this interval, online or not (at least 1ms).' }),
-    qos: z.literal([0, 1, 2], { error: 'expected 0, 1 or 2' }).default(1).meta({ description: 'QoS of the messages and of the inbox subscription; targets queue QoS 1 and 2 for offline persistent sessions.' }),
-    payloadBytes: z.number().int().min(20).max(256 * 1024).default(32),
-    stopBeforeEnd: duration.default('3s').meta({ description: 'The cloud stops sending this long before teardown so queued messages can arrive.' }),
-    from: duration.optional().meta({ description: 'The cloud sends only from this time after the run origin (e.g. a configuration push while the fleet is offline); default: from each device’s first subscription.' }),
-    until: duration.optional().meta({ description: 'The cloud sends nothing at or after this time from the run origin; default: until teardown − stopBeforeEnd.' }),
+    every: durationAtLeast(BOUNDS.minEvery).meta({
+      description: 'The cloud sends each device one message per this interval, online or not (at least 1ms).',
+    }),
+    qos: z
+      .literal([0, 1, 2], { error: 'expected 0, 1 or 2' })
+      .default(1)
+      .meta({
+        description:
+          'QoS of the messages and of the inbox subscription; targets queue QoS 1 and 2 for offline persistent sessions.',
+      }),
+    payloadBytes: z
+      .number()
+      .int()
+      .min(20)
+      .max(256 * 1024)
+      .default(32),
+    stopBeforeEnd: duration
+      .default('3s')
+      .meta({ description: 'The cloud stops sending this long before teardown so queued messages can arrive.' }),
+    from: duration
+      .optional()
+      .meta({
+        description:
+          'The cloud sends only from this time after the run origin (e.g. a configuration push while the fleet is offline); default: from each device’s first subscription.',
+      }),
+    until: duration
+      .optional()
+      .meta({
+        description:
+          'The cloud sends nothing at or after this time from the run origin; default: until teardown − stopBeforeEnd.',
+      }),
   })
   .meta({
     description:

@@ -9,7 +9,10 @@ import { HerdError } from '../errors.js';
 export const MAX_NESTING = 64;
 
 function tooDeep(path: string, line: number | null): HerdError {
-  return new HerdError('E_SCENARIO_PARSE', `${path}: nesting deeper than ${MAX_NESTING} levels${line === null ? '' : ` at line ${line}`}; a scenario is a few levels deep`);
+  return new HerdError(
+    'E_SCENARIO_PARSE',
+    `${path}: nesting deeper than ${MAX_NESTING} levels${line === null ? '' : ` at line ${line}`}; a scenario is a few levels deep`,
+  );
 }
 
 /**

@@ -48,7 +48,14 @@ export const PRESETS: Readonly<Record<PresetName, Preset>> = {
   // azure-iot-sdk-csharp v2: IotHubClientOptions.RetryPolicy =
   // IotHubClientExponentialBackoffRetryPolicy(0, 12 h, useJitter: true): 2^(n+7) ms, 95–105 %.
   'azure-iot-sdk': {
-    reconnect: { policy: 'exponential', initial: '128ms', multiplier: 2, max: '12h', jitter: 'proportional', jitterShare: 0.05 },
+    reconnect: {
+      policy: 'exponential',
+      initial: '128ms',
+      multiplier: 2,
+      max: '12h',
+      jitter: 'proportional',
+      jitterShare: 0.05,
+    },
     device: {},
     source: 'Azure IoT device SDK for .NET v2 default retry policy',
   },
@@ -85,14 +92,17 @@ const presetObject = z.strictObject({
   deviceDefaults: z
     .boolean({ error: 'expected true or false' })
     .default(true)
-    .meta({ description: "Also apply the SDK's default keepalive, connect timeout and clean session to the cohort's devices (its own device fields still win)." }),
-  delay: override('Overrides the preset policy\'s delay (fixed).'),
-  initial: override('Overrides the preset policy\'s initial delay.'),
-  step: override('Overrides the preset policy\'s step (linear).'),
-  multiplier: override('Overrides the preset policy\'s multiplier (exponential).'),
-  max: override('Overrides the preset policy\'s largest delay.'),
-  jitter: override('Overrides the preset policy\'s jitter.'),
-  jitterShare: override('Overrides the preset policy\'s jitter share (proportional).'),
+    .meta({
+      description:
+        "Also apply the SDK's default keepalive, connect timeout and clean session to the cohort's devices (its own device fields still win).",
+    }),
+  delay: override("Overrides the preset policy's delay (fixed)."),
+  initial: override("Overrides the preset policy's initial delay."),
+  step: override("Overrides the preset policy's step (linear)."),
+  multiplier: override("Overrides the preset policy's multiplier (exponential)."),
+  max: override("Overrides the preset policy's largest delay."),
+  jitter: override("Overrides the preset policy's jitter."),
+  jitterShare: override("Overrides the preset policy's jitter share (proportional)."),
   resetAfter: override('Overrides when the backoff restarts.'),
   maxAttempts: override('Gives up after this many consecutive failed attempts.'),
   serverSignals: override('What the device does when an MQTT 5 server steers it (reconnect.serverSignals).'),
@@ -124,9 +134,19 @@ export function presetDeviceDefaults(p: PresetInput): PresetDevice {
 export function withPresets<P extends z.ZodType>(policySchema: P) {
   const preset = presetObject.superRefine((p, ctx) => {
     const policy = PRESETS[p.preset].reconnect.policy;
-    const foreign = Object.keys(p).filter((k) => p[k as keyof PresetInput] !== undefined && k !== 'preset' && k !== 'deviceDefaults' && !POLICY_FIELDS[policy].includes(k));
+    const foreign = Object.keys(p).filter(
+      (k) =>
+        p[k as keyof PresetInput] !== undefined &&
+        k !== 'preset' &&
+        k !== 'deviceDefaults' &&
+        !POLICY_FIELDS[policy].includes(k),
+    );
     for (const k of foreign) {
-      ctx.addIssue({ code: 'custom', path: [k], message: `${p.preset} is a ${policy} policy; it takes ${POLICY_FIELDS[policy].join(', ')}` });
+      ctx.addIssue({
+        code: 'custom',
+        path: [k],
+        message: `${p.preset} is a ${policy} policy; it takes ${POLICY_FIELDS[policy].join(', ')}`,
+      });
     }
     if (foreign.length > 0) return;
     const r = policySchema.safeParse(expandPresetPolicy(p));

@@ -35,7 +35,10 @@ export function parseShare(v: number | string): number {
 export type WaveInput = Scenario['waves'][number];
 
 /** The fleet after --devices and --scale; waveScale scales the waves' own counts and rates. */
-export function fleetSize(scenarioDevices: number, o: Overrides): { devices: number; scale: number; waveScale: number } {
+export function fleetSize(
+  scenarioDevices: number,
+  o: Overrides,
+): { devices: number; scale: number; waveScale: number } {
   const scale = o.scale ?? 1;
   // --devices sets the fleet size before scaling, so `--devices 200 --scale 5` means 1,000 devices.
   const devices = Math.round((o.devices ?? scenarioDevices) * scale);
@@ -63,7 +66,15 @@ export function resolveWaves(inputs: readonly WaveInput[], devices: number, wave
     const atUs = w.at === undefined ? cursorUs : mustParseDurationUs(w.at);
     let rw: ResolvedWave;
     if (w.type === 'outage') {
-      rw = { type: 'outage', name, atUs, share: parseShare(w.share), cohort: w.cohort ?? null, mode: w.mode, offlineUs: mustParseDurationUs(w.offline) };
+      rw = {
+        type: 'outage',
+        name,
+        atUs,
+        share: parseShare(w.share),
+        cohort: w.cohort ?? null,
+        mode: w.mode,
+        offlineUs: mustParseDurationUs(w.offline),
+      };
     } else if (w.type === 'churn') {
       rw = { type: 'churn', name, atUs, overUs: mustParseDurationUs(w.over), perMinute: parseShare(w.perMinute) };
     } else {
@@ -80,7 +91,15 @@ export function resolveWaves(inputs: readonly WaveInput[], devices: number, wave
           rw = { type: 'steps', name, atUs, devices: n, steps: w.steps, everyUs: mustParseDurationUs(w.every) };
           break;
         case 'rate':
-          rw = { type: 'rate', name, atUs, devices: n, rate: w.rate * waveScale, overUs: mustParseDurationUs(w.over), arrival: w.arrival };
+          rw = {
+            type: 'rate',
+            name,
+            atUs,
+            devices: n,
+            rate: w.rate * waveScale,
+            overUs: mustParseDurationUs(w.over),
+            arrival: w.arrival,
+          };
           break;
       }
       cursorUs = Math.max(cursorUs, atUs + waveLengthUs(rw));
@@ -136,7 +155,8 @@ function resolveEmbedded(s: Scenario, o: Overrides): Record<string, unknown> | n
 function outageWindows(waves: ResolvedWave[], embedded: Record<string, unknown> | null): OutageWindow[] {
   const out: OutageWindow[] = [];
   for (const w of waves) {
-    if (w.type === 'outage') out.push({ name: w.name, side: 'device', atUs: w.atUs, offlineUs: w.offlineUs, mode: w.mode });
+    if (w.type === 'outage')
+      out.push({ name: w.name, side: 'device', atUs: w.atUs, offlineUs: w.offlineUs, mode: w.mode });
   }
   const targetOutages = (embedded?.outages ?? []) as { at: string; duration: string; mode?: string }[];
   targetOutages.forEach((o, i) => {
@@ -232,7 +252,8 @@ function policyExtras(r: {
   serverSignals?: PolicyExtras['serverSignals'];
 }): PolicyExtras {
   const out: PolicyExtras = {};
-  if (r.serverSignals !== undefined) out.serverSignals = { ...r.serverSignals, backoffOn: [...r.serverSignals.backoffOn] };
+  if (r.serverSignals !== undefined)
+    out.serverSignals = { ...r.serverSignals, backoffOn: [...r.serverSignals.backoffOn] };
   if (r.jitterShare !== undefined) out.jitterShare = r.jitterShare;
   if (r.resetAfter !== undefined) out.resetAfterUs = mustParseDurationUs(r.resetAfter);
   return out;
@@ -243,7 +264,12 @@ function resolvePolicy(r: ReconnectPolicyInput): ResolvedReconnect {
     case 'none':
       return { policy: 'none' };
     case 'fixed':
-      return { policy: 'fixed', delayUs: mustParseDurationUs(r.delay), jitter: r.jitter, maxAttempts: r.maxAttempts ?? null };
+      return {
+        policy: 'fixed',
+        delayUs: mustParseDurationUs(r.delay),
+        jitter: r.jitter,
+        maxAttempts: r.maxAttempts ?? null,
+      };
     case 'linear':
       return {
         policy: 'linear',
@@ -265,10 +291,24 @@ function resolvePolicy(r: ReconnectPolicyInput): ResolvedReconnect {
   }
 }
 
-function resolveCohorts(inputs: CohortInput[] | undefined, base: DeviceOptions, reconnectInput: ReconnectInput, devices: number): ResolvedCohort[] {
+function resolveCohorts(
+  inputs: CohortInput[] | undefined,
+  base: DeviceOptions,
+  reconnectInput: ReconnectInput,
+  devices: number,
+): ResolvedCohort[] {
   const reconnect = resolveReconnect(reconnectInput);
   if (inputs === undefined) {
-    return [{ name: 'default', share: 1, devices, device: resolveDevice({ ...base, ...sdkDeviceDefaults(reconnectInput) }), reconnect, targets: null }];
+    return [
+      {
+        name: 'default',
+        share: 1,
+        devices,
+        device: resolveDevice({ ...base, ...sdkDeviceDefaults(reconnectInput) }),
+        reconnect,
+        targets: null,
+      },
+    ];
   }
   const shares = inputs.map((c) => parseShare(c.share));
   const total = shares.reduce((a, b) => a + b, 0);
@@ -296,8 +336,16 @@ function resolveCohorts(inputs: CohortInput[] | undefined, base: DeviceOptions, 
  * A cohort's device options: the scenario-wide ones, then what its reconnect preset's SDK defaults
  * (keepalive, CONNACK timeout, clean session), then the cohort's own on top.
  */
-export function cohortDeviceOptions(base: DeviceOptions, c: CohortInput, reconnectInput?: ReconnectInput): DeviceOptions {
-  return { ...base, ...sdkDeviceDefaults(c.reconnect ?? reconnectInput), ...stripUndefined(c.device ?? {}) } as DeviceOptions;
+export function cohortDeviceOptions(
+  base: DeviceOptions,
+  c: CohortInput,
+  reconnectInput?: ReconnectInput,
+): DeviceOptions {
+  return {
+    ...base,
+    ...sdkDeviceDefaults(c.reconnect ?? reconnectInput),
+    ...stripUndefined(c.device ?? {}),
+  } as DeviceOptions;
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

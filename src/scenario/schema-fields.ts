@@ -3,7 +3,13 @@
  * measurable, identity templates.
  */
 import { z } from 'zod';
-import { IDENTITY_NAMES, TOPIC_NAMES, mqttStringProblem, placeholderProblem, topicNameProblem } from './template-rules.js';
+import {
+  IDENTITY_NAMES,
+  TOPIC_NAMES,
+  mqttStringProblem,
+  placeholderProblem,
+  topicNameProblem,
+} from './template-rules.js';
 import { DURATION_HINT, DURATION_RE, DURATION_TOO_LONG, parseDurationUs } from '../util/duration.js';
 
 export const duration = z
@@ -52,7 +58,8 @@ function templateOf(names: readonly string[], text?: (t: string) => string | nul
   });
 }
 
-const IDENTITY_HELP = 'Placeholders: {id} device index, {run} run id, {worker} worker index, {cohort}; {id/N} and {id%N} make devices share ids (N devices per id / N ids in all). Any other {name} is an error.';
+const IDENTITY_HELP =
+  'Placeholders: {id} device index, {run} run id, {worker} worker index, {cohort}; {id/N} and {id%N} make devices share ids (N devices per id / N ids in all). Any other {name} is an error.';
 
 /** A client id or user name: an MQTT UTF-8 string. */
 export const template = templateOf(IDENTITY_NAMES, mqttStringProblem).meta({ description: IDENTITY_HELP });

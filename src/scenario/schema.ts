@@ -12,7 +12,15 @@ import { redactUrl, targetUrlProblem } from './url-credentials.js';
 import { targetOptionsSchema } from './target-options.js';
 import { PRESET_NAMES, withPresets } from './presets.js';
 import { breakpointSchema } from './breakpoint-schema.js';
-import { BOUNDS, duration, durationAtLeast, helloTemplate, secretTemplate, template, wholeSeconds } from './schema-fields.js';
+import {
+  BOUNDS,
+  duration,
+  durationAtLeast,
+  helloTemplate,
+  secretTemplate,
+  template,
+  wholeSeconds,
+} from './schema-fields.js';
 import { subprotocolProblem } from './template-rules.js';
 import { downlinkSchema, publishSchema, requestsSchema } from './messaging-schema.js';
 import { observedOutagesSchema } from './observed-schema.js';
@@ -27,7 +35,10 @@ const count = z
   .positive({ error: 'expected a number greater than 0' })
   .max(10_000_000, { error: 'expected at most 10,000,000' });
 
-const nameText = z.string({ error: 'expected text' }).min(1, { error: 'expected non-empty text' }).max(200, { error: 'expected at most 200 characters' });
+const nameText = z
+  .string({ error: 'expected text' })
+  .min(1, { error: 'expected non-empty text' })
+  .max(200, { error: 'expected at most 200 characters' });
 
 const targetUrl = z
   .string({ error: 'expected "embedded" or a URL like "mqtt://127.0.0.1:1883"' })
@@ -52,10 +63,18 @@ const share = z
   .meta({ description: 'A share of the fleet: 0.25 or "25%".' });
 
 const jitter = z
-  .enum(['none', 'full', 'equal', 'decorrelated', 'proportional'], { error: 'expected none, full, equal, decorrelated or proportional' })
-  .meta({ description: 'none: exact delay; full: U(0, d); equal: d/2 + U(0, d/2); decorrelated: min(max, U(initial, 3 × previous)); proportional: d × U(1 − jitterShare, 1 + jitterShare).' });
+  .enum(['none', 'full', 'equal', 'decorrelated', 'proportional'], {
+    error: 'expected none, full, equal, decorrelated or proportional',
+  })
+  .meta({
+    description:
+      'none: exact delay; full: U(0, d); equal: d/2 + U(0, d/2); decorrelated: min(max, U(initial, 3 × previous)); proportional: d × U(1 − jitterShare, 1 + jitterShare).',
+  });
 
-const maxAttempts = count.max(1_000_000).optional().meta({ description: 'Give up after this many consecutive failed attempts; default: never.' });
+const maxAttempts = count
+  .max(1_000_000)
+  .optional()
+  .meta({ description: 'Give up after this many consecutive failed attempts; default: never.' });
 // Fields every retrying policy takes (issue 16: what vendor SDKs do that the policies alone could not say).
 const policyExtras = {
   jitterShare: z
@@ -66,54 +85,93 @@ const policyExtras = {
     .meta({ description: 'jitter proportional: the delay is d × U(1 − share, 1 + share); default 0.05 (±5%).' }),
   resetAfter: duration
     .optional()
-    .meta({ description: 'The backoff restarts from its first delay only after the device stayed connected this long; default: on every connect.' }),
+    .meta({
+      description:
+        'The backoff restarts from its first delay only after the device stayed connected this long; default: on every connect.',
+    }),
   serverSignals: z
     .strictObject({
       backoffOn: z
-        .array(z.number().int().min(0x80, { error: 'expected an MQTT 5 error reason code (0x80–0xFF)' }).max(0xff, { error: 'expected an MQTT 5 error reason code (0x80–0xFF)' }))
+        .array(
+          z
+            .number()
+            .int()
+            .min(0x80, { error: 'expected an MQTT 5 error reason code (0x80–0xFF)' })
+            .max(0xff, { error: 'expected an MQTT 5 error reason code (0x80–0xFF)' }),
+        )
         .max(64)
         .default([])
-        .meta({ description: 'CONNACK/DISCONNECT reason codes after which the backoff takes one extra step, e.g. [0x96, 0x97, 0x9F]. Default [].' }),
+        .meta({
+          description:
+            'CONNACK/DISCONNECT reason codes after which the backoff takes one extra step, e.g. [0x96, 0x97, 0x9F]. Default [].',
+        }),
       followServerReference: z
         .boolean()
         .default(false)
-        .meta({ description: "On DISCONNECT/CONNACK 0x9C/0x9D move to the Server Reference, if it is one of the device's loopback targets. Default false." }),
-      adoptServerKeepAlive: z.boolean().default(true).meta({ description: 'Use the CONNACK Server Keep Alive instead of the own keepalive (MQTT 5 requires it). Default true.' }),
+        .meta({
+          description:
+            "On DISCONNECT/CONNACK 0x9C/0x9D move to the Server Reference, if it is one of the device's loopback targets. Default false.",
+        }),
+      adoptServerKeepAlive: z
+        .boolean()
+        .default(true)
+        .meta({
+          description:
+            'Use the CONNACK Server Keep Alive instead of the own keepalive (MQTT 5 requires it). Default true.',
+        }),
     })
     .optional()
-    .meta({ description: 'What the device does when an MQTT 5 server steers it (issue 16); default: only adopt Server Keep Alive.' }),
+    .meta({
+      description:
+        'What the device does when an MQTT 5 server steers it (issue 16); default: only adopt Server Keep Alive.',
+    }),
 };
 
-export const reconnectPolicySchema = z
-  .discriminatedUnion(
-    'policy',
-    [
-      z.strictObject({ policy: z.literal('none') }),
-      z.strictObject({ policy: z.literal('fixed'), delay: duration, jitter: jitter.default('none'), maxAttempts, ...policyExtras }),
-      z.strictObject({
-        policy: z.literal('linear'),
-        initial: duration,
-        step: duration,
-        max: duration,
-        jitter: jitter.default('none'),
-        maxAttempts,
-        ...policyExtras,
-      }),
-      z.strictObject({
-        policy: z.literal('exponential'),
-        initial: duration,
-        multiplier: z.number({ error: 'expected a number above 1' }).gt(1, { error: 'expected a number above 1' }).max(100).default(2),
-        max: duration,
-        jitter: jitter.default('full'),
-        maxAttempts,
-        ...policyExtras,
-      }),
-    ],
-    { error: (i) => (i.code === 'invalid_union' ? `expected a reconnect policy (none, fixed, linear or exponential) or a preset (${PRESET_NAMES.join(', ')})` : undefined) },
-  );
+export const reconnectPolicySchema = z.discriminatedUnion(
+  'policy',
+  [
+    z.strictObject({ policy: z.literal('none') }),
+    z.strictObject({
+      policy: z.literal('fixed'),
+      delay: duration,
+      jitter: jitter.default('none'),
+      maxAttempts,
+      ...policyExtras,
+    }),
+    z.strictObject({
+      policy: z.literal('linear'),
+      initial: duration,
+      step: duration,
+      max: duration,
+      jitter: jitter.default('none'),
+      maxAttempts,
+      ...policyExtras,
+    }),
+    z.strictObject({
+      policy: z.literal('exponential'),
+      initial: duration,
+      multiplier: z
+        .number({ error: 'expected a number above 1' })
+        .gt(1, { error: 'expected a number above 1' })
+        .max(100)
+        .default(2),
+      max: duration,
+      jitter: jitter.default('full'),
+      maxAttempts,
+      ...policyExtras,
+    }),
+  ],
+  {
+    error: (i) =>
+      i.code === 'invalid_union'
+        ? `expected a reconnect policy (none, fixed, linear or exponential) or a preset (${PRESET_NAMES.join(', ')})`
+        : undefined,
+  },
+);
 
 export const reconnectSchema = withPresets(reconnectPolicySchema).meta({
-  description: 'What a device does after a drop or a failed connect: a policy, or a vendor SDK preset with overrides (docs/presets.md). Default: none (no hidden retries).',
+  description:
+    'What a device does after a drop or a failed connect: a policy, or a vendor SDK preset with overrides (docs/presets.md). Default: none (no hidden retries).',
 });
 
 const tlsSchema = z
@@ -124,8 +182,20 @@ const tlsSchema = z
     alpn: z.array(z.string().min(1)).min(1).optional().meta({ description: 'ALPN protocols offered, e.g. ["mqtt"].' }),
     minVersion: z.enum(['TLSv1.2', 'TLSv1.3']).optional(),
     maxVersion: z.enum(['TLSv1.2', 'TLSv1.3']).optional(),
-    clientCert: z.string().min(1).optional().meta({ description: 'Client certificates (mTLS): a folder of NAME.crt/NAME.key pairs or a template like "certs/device-{id}.crt".' }),
-    resume: z.number().min(0).max(1).optional().meta({ description: 'Share of reconnects that offer the cached TLS session (0–1). Default 0.' }),
+    clientCert: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({
+        description:
+          'Client certificates (mTLS): a folder of NAME.crt/NAME.key pairs or a template like "certs/device-{id}.crt".',
+      }),
+    resume: z
+      .number()
+      .min(0)
+      .max(1)
+      .optional()
+      .meta({ description: 'Share of reconnects that offer the cached TLS session (0–1). Default 0.' }),
   })
   .meta({ description: 'TLS options for mqtts:// and wss:// targets.' });
 
@@ -134,39 +204,49 @@ export const deviceSchema = z
     protocol: z
       .enum(DEVICE_KINDS, { error: `expected ${orList(DEVICE_KINDS.map((k) => `"${k}"`))}` })
       .default('mqtt')
-      .meta({ description: 'mqtt: MQTT devices; websocket: plain WebSocket devices (upgrade, optional hello frame, ping/pong keepalive).' }),
-    hello: helloTemplate.optional().meta({ description: 'websocket devices: a text frame sent right after the upgrade ({id}, {run}, {cohort}).' }),
+      .meta({
+        description:
+          'mqtt: MQTT devices; websocket: plain WebSocket devices (upgrade, optional hello frame, ping/pong keepalive).',
+      }),
+    hello: helloTemplate
+      .optional()
+      .meta({ description: 'websocket devices: a text frame sent right after the upgrade ({id}, {run}, {cohort}).' }),
     subprotocol: z
       .string()
       .min(1)
       .max(200)
       .refine((v) => subprotocolProblem(v) === null, { error: (i) => subprotocolProblem(String(i.input)) ?? '' })
-      .optional().meta({ description: 'websocket devices: the Sec-WebSocket-Protocol offered.' }),
+      .optional()
+      .meta({ description: 'websocket devices: the Sec-WebSocket-Protocol offered.' }),
     mqttVersion: mqttVersionSchema.default('3.1.1'),
     clientId: template.default('herd-{run}-{id}'),
     username: template.optional(),
     password: secretTemplate.optional(),
     keepalive: wholeSeconds("MQTT's keepalive is a count of seconds; 0 turns it off")
-      .refine((v) => (parseDurationUs(v) ?? 0) <= BOUNDS.maxKeepaliveS * 1e6, { error: `expected at most ${BOUNDS.maxKeepaliveS}s (MQTT's 16-bit keepalive field)` })
+      .refine((v) => (parseDurationUs(v) ?? 0) <= BOUNDS.maxKeepaliveS * 1e6, {
+        error: `expected at most ${BOUNDS.maxKeepaliveS}s (MQTT's 16-bit keepalive field)`,
+      })
       .default('60s'),
     cleanSession: z.boolean({ error: 'expected true or false' }).default(true),
     connectTimeout: durationAtLeast(BOUNDS.minConnectTimeout).default('10s'),
     transport: z
       .enum(SCHEME_NAMES, { error: `expected one of ${SCHEME_NAMES.join(', ')}` })
       .default('mqtt')
-      .meta({ description: 'Which listener of the embedded target to use (MQTT over TCP, TLS, WebSocket, secure WebSocket). A target URL sets it by its scheme.' }),
+      .meta({
+        description:
+          'Which listener of the embedded target to use (MQTT over TCP, TLS, WebSocket, secure WebSocket). A target URL sets it by its scheme.',
+      }),
     tls: tlsSchema.optional(),
-    sessionExpiry: duration.optional().meta({ description: 'MQTT 5 session expiry interval (persistent sessions); default: none.' }),
+    sessionExpiry: duration
+      .optional()
+      .meta({ description: 'MQTT 5 session expiry interval (persistent sessions); default: none.' }),
     publish: publishSchema.optional(),
     requests: requestsSchema.optional(),
     downlink: downlinkSchema.optional(),
-    engine: z
-      .enum(['js', 'native', 'auto'], { error: 'expected "js", "native" or "auto"' })
-      .default('js')
-      .meta({
-        description:
-          'Which connect path carries the devices: js (Node sockets), native (the optional native storm core: plain mqtt:// to an IP address, no publish or requests; other devices stay on js) or auto (native where it applies and the addon is built, silently).',
-      }),
+    engine: z.enum(['js', 'native', 'auto'], { error: 'expected "js", "native" or "auto"' }).default('js').meta({
+      description:
+        'Which connect path carries the devices: js (Node sockets), native (the optional native storm core: plain mqtt:// to an IP address, no publish or requests; other devices stay on js) or auto (native where it applies and the addon is built, silently).',
+    }),
   })
   .meta({ description: 'How each device speaks to the target.' });
 
@@ -219,8 +299,13 @@ const outageWave = z.strictObject({
   mode: z
     .enum(OUTAGE_MODES, { error: `expected ${orList(OUTAGE_MODES)}` })
     .default('reset')
-    .meta({ description: 'disconnect: clean MQTT DISCONNECT; reset: TCP reset; silent: no traffic, found only by keepalive; reboot: the device abandons its connection without a word (the target still holds it) and reconnects when its network is back — a second connection per client id, which the target must take over.' }),
-  offline: duration.meta({ description: 'How long the devices have no network; their reconnect attempts during it fail locally.' }),
+    .meta({
+      description:
+        'disconnect: clean MQTT DISCONNECT; reset: TCP reset; silent: no traffic, found only by keepalive; reboot: the device abandons its connection without a word (the target still holds it) and reconnects when its network is back — a second connection per client id, which the target must take over.',
+    }),
+  offline: duration.meta({
+    description: 'How long the devices have no network; their reconnect attempts during it fail locally.',
+  }),
 });
 
 const churnWave = z.strictObject({
@@ -230,10 +315,16 @@ const churnWave = z.strictObject({
   perMinute: share.meta({ description: 'Share of the fleet that disconnects cleanly and reconnects, per minute.' }),
 });
 
-export const waveSchema = z.discriminatedUnion('type', [rampWave, spikeWave, stepsWave, rateWave, outageWave, churnWave], {
-  error: (issue) =>
-    issue.code === 'invalid_union' ? 'expected a wave with type ramp, spike, steps, rate, outage or churn' : undefined,
-});
+export const waveSchema = z.discriminatedUnion(
+  'type',
+  [rampWave, spikeWave, stepsWave, rateWave, outageWave, churnWave],
+  {
+    error: (issue) =>
+      issue.code === 'invalid_union'
+        ? 'expected a wave with type ramp, spike, steps, rate, outage or churn'
+        : undefined,
+  },
+);
 
 /**
  * A cohort's device options: the same fields without defaults, so a field left out inherits the
@@ -241,14 +332,23 @@ export const waveSchema = z.discriminatedUnion('type', [rampWave, spikeWave, ste
  */
 const deviceOverrideSchema = z.strictObject(
   Object.fromEntries(
-    Object.entries(deviceSchema.shape).map(([k, s]) => [k, (s instanceof z.ZodDefault ? (s.unwrap() as z.ZodType) : (s as z.ZodType)).optional()]),
-  ) as { [K in keyof typeof deviceSchema.shape]: z.ZodOptional<z.ZodType<z.output<(typeof deviceSchema.shape)[K]>, z.input<(typeof deviceSchema.shape)[K]>>> },
+    Object.entries(deviceSchema.shape).map(([k, s]) => [
+      k,
+      (s instanceof z.ZodDefault ? (s.unwrap() as z.ZodType) : (s as z.ZodType)).optional(),
+    ]),
+  ) as {
+    [K in keyof typeof deviceSchema.shape]: z.ZodOptional<
+      z.ZodType<z.output<(typeof deviceSchema.shape)[K]>, z.input<(typeof deviceSchema.shape)[K]>>
+    >;
+  },
 );
 
 export const cohortSchema = z.strictObject({
   name: nameText,
   share: share,
-  device: deviceOverrideSchema.optional().meta({ description: 'Overrides of the scenario-wide device options; fields left out inherit them.' }),
+  device: deviceOverrideSchema
+    .optional()
+    .meta({ description: 'Overrides of the scenario-wide device options; fields left out inherit them.' }),
   reconnect: reconnectSchema.optional().meta({ description: "Default: the scenario's reconnect policy." }),
   targets: z
     .array(z.string({ error: 'expected a target URL' }), { error: 'expected a list of target URLs' })
@@ -266,14 +366,25 @@ export const scenarioSchema = z
     $schema: z.string().optional(),
     version: z.literal(SCENARIO_VERSION, { error: `expected ${SCENARIO_VERSION}` }).default(SCENARIO_VERSION),
     name: nameText,
-    description: z.string({ error: 'expected text' }).max(10_000, { error: 'expected at most 10,000 characters' }).optional(),
+    description: z
+      .string({ error: 'expected text' })
+      .max(10_000, { error: 'expected at most 10,000 characters' })
+      .optional(),
     target: z
       .union([targetUrl, z.strictObject({ embedded: targetOptionsSchema })], {
         error: 'expected "embedded", a URL like "mqtt://127.0.0.1:1883", or { embedded: { profile: fragile, … } }',
       })
       .default('embedded')
-      .meta({ description: 'Where the devices connect: the embedded reference target (optionally with its failure knobs) or a URL.' }),
-    seed: z.number({ error: 'expected a whole number' }).int().min(0).max(2 ** 32 - 1).optional(),
+      .meta({
+        description:
+          'Where the devices connect: the embedded reference target (optionally with its failure knobs) or a URL.',
+      }),
+    seed: z
+      .number({ error: 'expected a whole number' })
+      .int()
+      .min(0)
+      .max(2 ** 32 - 1)
+      .optional(),
     devices: count,
     device: deviceSchema.default(() => deviceSchema.parse({})),
     reconnect: reconnectSchema.default({ policy: 'none' }),
@@ -285,7 +396,9 @@ export const scenarioSchema = z
       .meta({ description: 'Total run time before teardown; default: end of the last wave + hold.' }),
     thresholds: z.record(nameText, thresholdList).optional(),
     observedOutages: observedOutagesSchema,
-    breakpoint: breakpointSchema.optional().meta({ description: 'Settings of `herd breakpoint` (ignored by herd run).' }),
+    breakpoint: breakpointSchema
+      .optional()
+      .meta({ description: 'Settings of `herd breakpoint` (ignored by herd run).' }),
   })
   .meta({ title: 'herd scenario', description: 'A herd load-test scenario (version 1).' });
 

@@ -15,7 +15,11 @@ const share = z
   .min(0, { error: 'expected a number from 0 to 1' })
   .max(1, { error: 'expected a number from 0 to 1' });
 
-const seed = z.number({ error: 'expected a whole number' }).int().min(0).max(2 ** 32 - 1);
+const seed = z
+  .number({ error: 'expected a whole number' })
+  .int()
+  .min(0)
+  .max(2 ** 32 - 1);
 
 const loopbackHost = z
   .string({ error: 'expected a loopback address' })
@@ -37,7 +41,10 @@ const loopbackHttpUrl = z.string({ error: 'expected an http:// URL on loopback' 
 
 export const admissionSchema = z
   .strictObject({
-    ratePerS: z.number({ error: 'expected CONNECTs per second' }).positive({ error: 'expected a rate greater than 0' }).max(1_000_000),
+    ratePerS: z
+      .number({ error: 'expected CONNECTs per second' })
+      .positive({ error: 'expected a rate greater than 0' })
+      .max(1_000_000),
     burst: z.number({ error: 'expected a whole number' }).int().min(1, { error: 'expected at least 1' }).max(1_000_000),
     queue: z
       .number({ error: 'expected a whole number' })
@@ -63,7 +70,9 @@ export type TargetOutageMode = (typeof TARGET_OUTAGE_MODES)[number];
 export const outageSchema = z.strictObject({
   at: duration.meta({ description: 'Start, from the run origin (or the target start when no origin was sent).' }),
   duration: duration.meta({ description: 'How long new connections are refused.' }),
-  share: share.default(1).meta({ description: 'Share of open connections dropped and of new ones refused. Default 1.' }),
+  share: share
+    .default(1)
+    .meta({ description: 'Share of open connections dropped and of new ones refused. Default 1.' }),
   mode: z
     .enum(TARGET_OUTAGE_MODES, { error: `expected ${orList(TARGET_OUTAGE_MODES)}` })
     .default('close')
@@ -80,10 +89,15 @@ export const webhookSchema = z.strictObject({
     .min(0)
     .max(1_000_000)
     .default(10_000)
-    .meta({ description: 'POSTs waiting for a slot; beyond it they are counted as overflow and dropped. Default 10000.' }),
+    .meta({
+      description: 'POSTs waiting for a slot; beyond it they are counted as overflow and dropped. Default 10000.',
+    }),
 });
 
-const perSecond = z.number({ error: 'expected a rate per second' }).positive({ error: 'expected a rate greater than 0' }).max(1_000_000);
+const perSecond = z
+  .number({ error: 'expected a rate per second' })
+  .positive({ error: 'expected a rate greater than 0' })
+  .max(1_000_000);
 
 /** How a real cloud pushes back (issue 16): the knobs behind the aws-like profile. */
 export const throttleSchema = z
@@ -91,16 +105,27 @@ export const throttleSchema = z
     connectsPerS: perSecond
       .nullable()
       .default(null)
-      .meta({ description: 'Account-wide CONNECTs per second (split evenly over the processes); beyond it refused with 0x9F / code 3. Default null (none).' }),
+      .meta({
+        description:
+          'Account-wide CONNECTs per second (split evenly over the processes); beyond it refused with 0x9F / code 3. Default null (none).',
+      }),
     clientConnectsPerS: perSecond
       .nullable()
       .default(null)
-      .meta({ description: 'CONNECTs per second per client id; beyond it refused with 0x9F / code 3. Default null (none).' }),
-    publishesPerS: perSecond.nullable().default(null).meta({ description: 'PUBLISH packets per second per connection. Default null (none).' }),
+      .meta({
+        description: 'CONNECTs per second per client id; beyond it refused with 0x9F / code 3. Default null (none).',
+      }),
+    publishesPerS: perSecond
+      .nullable()
+      .default(null)
+      .meta({ description: 'PUBLISH packets per second per connection. Default null (none).' }),
     publishThrottle: z
       .enum(['drop', 'disconnect'], { error: 'expected drop or disconnect' })
       .default('drop')
-      .meta({ description: 'Over publishesPerS: drop (QoS 0 dropped, QoS 1 PUBACK withheld) or disconnect (MQTT 5 DISCONNECT 0x96; 3.1.1 clients: drop). Default drop.' }),
+      .meta({
+        description:
+          'Over publishesPerS: drop (QoS 0 dropped, QoS 1 PUBACK withheld) or disconnect (MQTT 5 DISCONNECT 0x96; 3.1.1 clients: drop). Default drop.',
+      }),
     keepaliveMaxS: z
       .number({ error: 'expected seconds' })
       .int()
@@ -108,9 +133,15 @@ export const throttleSchema = z
       .max(65_535)
       .nullable()
       .default(null)
-      .meta({ description: 'A keepalive above this (or 0) is cut to it and MQTT 5 clients get it as Server Keep Alive. Default null (any).' }),
+      .meta({
+        description:
+          'A keepalive above this (or 0) is cut to it and MQTT 5 clients get it as Server Keep Alive. Default null (any).',
+      }),
   })
-  .meta({ description: 'Cloud-style throttling: account and per-client CONNECT rates, per-connection publish rate, keepalive cap.' });
+  .meta({
+    description:
+      'Cloud-style throttling: account and per-client CONNECT rates, per-connection publish rate, keepalive cap.',
+  });
 
 /** Ports one target process takes from `port` on: a listener per (plain, or every) scheme and metrics. */
 export function portsPerProcess(tls: boolean): number {
@@ -125,7 +156,9 @@ export const targetOptionsSchema = z
     profile: z
       .enum(TARGET_PROFILE_NAMES, { error: 'expected default, fragile, protected or aws-like' })
       .default('default')
-      .meta({ description: 'Bundle of failure knobs; explicit knobs below override it. Default "default" (no knobs).' }),
+      .meta({
+        description: 'Bundle of failure knobs; explicit knobs below override it. Default "default" (no knobs).',
+      }),
     host: loopbackHost.optional().meta({ description: 'Listen address. Default 127.0.0.1.' }),
     port: z
       .number({ error: 'expected a port number' })
@@ -142,8 +175,16 @@ export const targetOptionsSchema = z
       .optional()
       .meta({ description: 'Broker processes, each a separate broker on its own ports. Default 1.' }),
     backlog: z.number().int().min(1).max(65535).optional().meta({ description: 'Listen backlog. Default 4096.' }),
-    tls: z.boolean().optional().meta({ description: 'Also listen on mqtts:// and wss:// (fixtures/tls certificates). Default false.' }),
-    mtls: z.boolean().optional().meta({ description: 'TLS listeners require a client certificate signed by fixtures/tls/ca.crt. Default false.' }),
+    tls: z
+      .boolean()
+      .optional()
+      .meta({ description: 'Also listen on mqtts:// and wss:// (fixtures/tls certificates). Default false.' }),
+    mtls: z
+      .boolean()
+      .optional()
+      .meta({
+        description: 'TLS listeners require a client certificate signed by fixtures/tls/ca.crt. Default false.',
+      }),
     handshakeCostMs: z
       .number({ error: 'expected milliseconds' })
       .min(0)
@@ -170,19 +211,29 @@ export const targetOptionsSchema = z
       .max(1_000_000)
       .nullable()
       .optional()
-      .meta({ description: 'Open connections per process; beyond it a new one is accepted and closed at once. Default null (none); fragile 3000.' }),
+      .meta({
+        description:
+          'Open connections per process; beyond it a new one is accepted and closed at once. Default null (none); fragile 3000.',
+      }),
     admission: admissionSchema
       .nullable()
       .optional()
-      .meta({ description: 'Default null (none); protected {ratePerS: 300, burst: 50, queue: 150, queueTimeoutMs: 1000}.' }),
+      .meta({
+        description: 'Default null (none); protected {ratePerS: 300, burst: 50, queue: 150, queueTimeoutMs: 1000}.',
+      }),
     throttle: throttleSchema
       .nullable()
       .optional()
       .meta({ description: 'Default null (none); aws-like: AWS IoT Core limits (docs/target.md).' }),
     outages: z.array(outageSchema).max(1_000).optional().meta({ description: 'Default [].' }),
-    messageLossRate: share.optional().meta({ description: 'Share of deliveries to subscribers silently dropped. Default 0.' }),
+    messageLossRate: share
+      .optional()
+      .meta({ description: 'Share of deliveries to subscribers silently dropped. Default 0.' }),
     lossSeed: seed.optional().meta({ description: 'Seed of the deterministic loss choices. Default 1.' }),
-    webhook: webhookSchema.nullable().optional().meta({ description: 'Forward publishes as HTTP POSTs. Default null.' }),
+    webhook: webhookSchema
+      .nullable()
+      .optional()
+      .meta({ description: 'Forward publishes as HTTP POSTs. Default null.' }),
     connectTimeoutMs: z
       .number()
       .int()

@@ -27,7 +27,8 @@ export function placeholderProblem(text: string, names: readonly string[]): stri
     }
     if (rest === '') continue;
     if (!NUMERIC.has(name)) return `${whole}: {${name}} takes no operator; only {id} and {worker} take /N or %N`;
-    if (!/^[/%][1-9]\d{0,8}$/.test(rest)) return `${whole}: expected {${name}/N} or {${name}%N} with N a whole number from 1`;
+    if (!/^[/%][1-9]\d{0,8}$/.test(rest))
+      return `${whole}: expected {${name}/N} or {${name}%N} with N a whole number from 1`;
   }
   return null;
 }
@@ -38,14 +39,16 @@ export function placeholderProblem(text: string, names: readonly string[]): stri
  */
 export function mqttStringProblem(text: string): string | null {
   const m = /[\u0000-\u001f\u007f-\u009f]/.exec(text);
-  if (m !== null) return `contains the control character U+${m[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}; MQTT strings may not carry it`;
+  if (m !== null)
+    return `contains the control character U+${m[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}; MQTT strings may not carry it`;
   if (/\p{Cs}/u.test(text)) return 'contains a lone surrogate: not valid UTF-8';
   return null;
 }
 
 /** A topic name a device may publish to (MQTT §4.7): no wildcard, a valid MQTT string. */
 export function topicNameProblem(text: string): string | null {
-  if (/[+#]/.test(text)) return `contains the wildcard "${/[+#]/.exec(text)?.[0]}"; a publish topic may not (wildcards are for subscriptions)`;
+  if (/[+#]/.test(text))
+    return `contains the wildcard "${/[+#]/.exec(text)?.[0]}"; a publish topic may not (wildcards are for subscriptions)`;
   return mqttStringProblem(text);
 }
 

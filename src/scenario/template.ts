@@ -5,13 +5,16 @@
  * share client ids, the firmware bug behind session-takeover storms.
  */
 export function expandTemplate(template: string, vars: Record<string, string | number>): string {
-  return template.replace(/\{(\w+)(?:([/%])(\d+))?\}/g, (whole, name: string, op: string | undefined, arg: string | undefined) => {
-    const v = vars[name];
-    if (v === undefined) return whole;
-    if (op === undefined) return String(v);
-    const n = Number(v);
-    const by = Number(arg);
-    if (!Number.isInteger(n) || by === 0) return whole;
-    return String(op === '/' ? Math.floor(n / by) : n % by);
-  });
+  return template.replace(
+    /\{(\w+)(?:([/%])(\d+))?\}/g,
+    (whole, name: string, op: string | undefined, arg: string | undefined) => {
+      const v = vars[name];
+      if (v === undefined) return whole;
+      if (op === undefined) return String(v);
+      const n = Number(v);
+      const by = Number(arg);
+      if (!Number.isInteger(n) || by === 0) return whole;
+      return String(op === '/' ? Math.floor(n / by) : n % by);
+    },
+  );
 }

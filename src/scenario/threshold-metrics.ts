@@ -52,7 +52,10 @@ const count = (description: string, read: (r: Results) => number): MetricDef => 
 });
 
 /** A count from results.downlink (issue 16): [value, samples]. */
-const downlinkCount = (description: string, pick: (d: NonNullable<Results['downlink']>) => [number, number]): MetricDef => ({
+const downlinkCount = (
+  description: string,
+  pick: (d: NonNullable<Results['downlink']>) => [number, number],
+): MetricDef => ({
   kind: 'count',
   description,
   read: (r) => {
@@ -87,13 +90,20 @@ export const METRICS: Record<string, MetricDef> = {
   'message.publishAck': latency('message.publishAck', 'PUBLISH sent → PUBACK (QoS 1) or PUBCOMP (QoS 2).'),
   'request.roundTrip': latency('request.roundTrip', 'Cloud sends a request → the device’s answer arrives back.'),
   'delivery.latency': latency('delivery.latency', 'PUBLISH sent → the same message received back (end to end).'),
-  'downlink.latency': latency('downlink.latency', 'The cloud sends a downlink message → the device receives it (time queued while offline included).'),
-  'replay.drain': latency('replay.drain', 'A resumed persistent session’s CONNACK → the last message queued before it received (backlog drained).'),
+  'downlink.latency': latency(
+    'downlink.latency',
+    'The cloud sends a downlink message → the device receives it (time queued while offline included).',
+  ),
+  'replay.drain': latency(
+    'replay.drain',
+    'A resumed persistent session’s CONNACK → the last message queued before it received (backlog drained).',
+  ),
   'replay.duration': latency('replay.duration', 'First → last replayed message of a resumed session.'),
   'errors.rate': {
     kind: 'rate',
     denominator: 'attempts started',
-    description: 'Connect attempts that failed or timed out / started attempts (load shedding included; lost sessions are sessions.lostRate).',
+    description:
+      'Connect attempts that failed or timed out / started attempts (load shedding included; lost sessions are sessions.lostRate).',
     read: (r) => {
       const started = r.attempts.started;
       return started === 0 ? null : { value: (r.attempts.failed + r.attempts.timedOut) / started, samples: started };
@@ -103,13 +113,18 @@ export const METRICS: Record<string, MetricDef> = {
     kind: 'rate',
     denominator: 'attempts started',
     description: 'succeeded / started attempts (the share every report shows; offline attempts were never sent).',
-    read: (r) => (r.attempts.started === 0 ? null : { value: r.attempts.succeeded / r.attempts.started, samples: r.attempts.started }),
+    read: (r) =>
+      r.attempts.started === 0
+        ? null
+        : { value: r.attempts.succeeded / r.attempts.started, samples: r.attempts.started },
   },
   'attempts.succeeded': count('Attempts that connected.', (r) => r.attempts.succeeded),
   'attempts.failed': count('Attempts the target refused, reset or that failed locally.', (r) => r.attempts.failed),
   'attempts.timedOut': count("Attempts ended by herd's own connect timeout.", (r) => r.attempts.timedOut),
   'attempts.dropped': count('Attempts the harness could not start in time.', (r) => r.attempts.dropped),
-  'errors.local': count('Failures caused by the harness itself (EMFILE, EADDRNOTAVAIL…).', (r) => sumErrors(r, 'local')),
+  'errors.local': count('Failures caused by the harness itself (EMFILE, EADDRNOTAVAIL…).', (r) =>
+    sumErrors(r, 'local'),
+  ),
   'errors.protocol': count('Handshakes the target rejected (CONNACK codes…).', (r) => sumErrors(r, 'protocol')),
   'errors.network': count('Refused, reset, unreachable.', (r) => sumErrors(r, 'network')),
 };
@@ -126,14 +141,19 @@ const recovery = (key: 'p50Us' | 'p90Us' | 'p99Us' | 'p100Us', share: string): M
         : 'no outage in this run (none declared, and herd observed no fleet-wide loss)';
     }
     if (outages.length === 0) return 'no outage hit a device, so there was nothing to recover';
-    const stuck = outages.filter((o) => o.recovery[key] === null).map((o) => `${o.name}: ${o.dropped - o.recovered} of ${o.dropped} devices never came back`);
+    const stuck = outages
+      .filter((o) => o.recovery[key] === null)
+      .map((o) => `${o.name}: ${o.dropped - o.recovered} of ${o.dropped} devices never came back`);
     return `never reached (${stuck.join('; ')})`;
   },
   read: (r) => {
     // An outage that hit nobody has nothing to recover: it neither passes nor fails a recovery threshold.
     const outages = (r.outages ?? []).filter((o) => o.dropped > 0);
     if (outages.length === 0 || outages.some((o) => o.recovery[key] === null)) return null;
-    return { value: Math.max(...outages.map((o) => o.recovery[key] as number)), samples: outages.reduce((a, o) => a + o.dropped, 0) };
+    return {
+      value: Math.max(...outages.map((o) => o.recovery[key] as number)),
+      samples: outages.reduce((a, o) => a + o.dropped, 0),
+    };
   },
 });
 
@@ -146,7 +166,8 @@ const worstOutage = (description: string, read: (o: Results['outages'][number]) 
   },
 });
 
-type DeliveryKey = 'lost' | 'lostByCloud' | 'neverAcknowledged' | 'droppedByDevice' | 'duplicated' | 'outOfOrder' | 'sent' | 'published';
+type DeliveryKey =
+  'lost' | 'lostByCloud' | 'neverAcknowledged' | 'droppedByDevice' | 'duplicated' | 'outOfOrder' | 'sent' | 'published';
 function deliveryCount(description: string, key: DeliveryKey): MetricDef {
   return {
     kind: 'count',
@@ -161,17 +182,35 @@ Object.assign(METRICS, {
   'recovery.p90': recovery('p90Us', '90%'),
   'recovery.p99': recovery('p99Us', '99%'),
   'recovery.p100': recovery('p100Us', 'all'),
-  'reconnect.attempts.max': worstOutage('Most real attempts of one hit device after an outage (one not back: attempts so far).', (o) => o.reconnectAttempts.max),
-  'reconnect.attempts.p99': worstOutage('p99 of real attempts per hit device after an outage (devices not back included).', (o) => o.reconnectAttempts.p99),
+  'reconnect.attempts.max': worstOutage(
+    'Most real attempts of one hit device after an outage (one not back: attempts so far).',
+    (o) => o.reconnectAttempts.max,
+  ),
+  'reconnect.attempts.p99': worstOutage(
+    'p99 of real attempts per hit device after an outage (devices not back included).',
+    (o) => o.reconnectAttempts.p99,
+  ),
   'attempts.peakPerS': count('Most connection attempts started in one second.', (r) => r.storm?.peakAttemptsPerS ?? 0),
   'handshakes.peak': count('Most handshakes in flight at once.', (r) => r.storm?.peakHandshaking ?? 0),
-  'attempts.reconnects': count('Attempts after the first per device (retries, reconnects, churn).', (r) => r.attempts.reconnects ?? 0),
+  'attempts.reconnects': count(
+    'Attempts after the first per device (retries, reconnects, churn).',
+    (r) => r.attempts.reconnects ?? 0,
+  ),
   'attempts.gaveUp': count('Devices whose reconnect policy gave up.', (r) => r.attempts.gaveUp ?? 0),
   'delivery.lost': deliveryCount('Messages sent but never received back (lostByCloud + neverAcknowledged).', 'lost'),
-  'delivery.lostByCloud': deliveryCount('Messages the target acknowledged (PUBACK / PUBCOMP) and never delivered by the end of the run.', 'lostByCloud'),
-  'delivery.neverAcknowledged': deliveryCount('Messages sent that were never acknowledged nor delivered (in flight when the session or run ended; QoS 0).', 'neverAcknowledged'),
+  'delivery.lostByCloud': deliveryCount(
+    'Messages the target acknowledged (PUBACK / PUBCOMP) and never delivered by the end of the run.',
+    'lostByCloud',
+  ),
+  'delivery.neverAcknowledged': deliveryCount(
+    'Messages sent that were never acknowledged nor delivered (in flight when the session or run ended; QoS 0).',
+    'neverAcknowledged',
+  ),
   'delivery.droppedByDevice': deliveryCount('Messages the device dropped itself and never sent.', 'droppedByDevice'),
-  'delivery.published': deliveryCount('Every message devices meant to publish (with echo): the four buckets add up to it.', 'published'),
+  'delivery.published': deliveryCount(
+    'Every message devices meant to publish (with echo): the four buckets add up to it.',
+    'published',
+  ),
   'delivery.duplicated': deliveryCount('Messages received more than once.', 'duplicated'),
   'delivery.outOfOrder': deliveryCount('Messages received after a later one from the same device.', 'outOfOrder'),
   'delivery.sent': deliveryCount('Messages published (with echo).', 'sent'),
@@ -182,9 +221,18 @@ Object.assign(METRICS, {
     read: (r) => (r.delivery && r.delivery.sent > 0 ? { value: r.delivery.lossRate, samples: r.delivery.sent } : null),
     missing: (r) => (r.delivery ? 'no messages sent' : 'no telemetry with echo in this scenario'),
   },
-  'downlink.lost': downlinkCount('Cloud → device messages never received (sent while a clean-session device was offline, or dropped by the target).', (d) => [d.lost, d.sent]),
-  'replay.undrained': downlinkCount('Resumed sessions whose queued messages were not all delivered before the session (or the run) ended.', (d) => [d.replay.undrained, d.replay.sessions]),
-  'replay.sessionsLost': downlinkCount('Reconnects of persistent-session devices whose session the target did not keep (their queued messages are gone).', (d) => [d.sessions.lost, d.sessions.resumed + d.sessions.lost]),
+  'downlink.lost': downlinkCount(
+    'Cloud → device messages never received (sent while a clean-session device was offline, or dropped by the target).',
+    (d) => [d.lost, d.sent],
+  ),
+  'replay.undrained': downlinkCount(
+    'Resumed sessions whose queued messages were not all delivered before the session (or the run) ended.',
+    (d) => [d.replay.undrained, d.replay.sessions],
+  ),
+  'replay.sessionsLost': downlinkCount(
+    'Reconnects of persistent-session devices whose session the target did not keep (their queued messages are gone).',
+    (d) => [d.sessions.lost, d.sessions.resumed + d.sessions.lost],
+  ),
   'requests.lost': {
     kind: 'count',
     description: 'Cloud → device requests never answered.',
@@ -195,19 +243,27 @@ Object.assign(METRICS, {
     kind: 'rate',
     denominator: 'successful connects',
     description: 'Share of successful MQTT connects that found their session present.',
-    read: (r) => (r.attempts.succeeded === 0 ? null : { value: r.sessions?.presentRate ?? 0, samples: r.attempts.succeeded }),
+    read: (r) =>
+      r.attempts.succeeded === 0 ? null : { value: r.sessions?.presentRate ?? 0, samples: r.attempts.succeeded },
   },
-  'disconnects': count('Connected sessions lost without herd asking (the same number as sessions.lost).', (r) => r.storm?.disconnects ?? 0),
+  disconnects: count(
+    'Connected sessions lost without herd asking (the same number as sessions.lost).',
+    (r) => r.storm?.disconnects ?? 0,
+  ),
   'sessions.lost': {
     kind: 'count',
-    description: 'Sessions killed after connecting, without herd asking (peer close or reset, server DISCONNECT, keepalive timeout).',
+    description:
+      'Sessions killed after connecting, without herd asking (peer close or reset, server DISCONNECT, keepalive timeout).',
     read: (r) => ({ value: r.storm?.disconnects ?? 0, samples: r.attempts.succeeded }),
   },
   'sessions.lostRate': {
     kind: 'rate',
     denominator: 'sessions established',
     description: 'sessions.lost / succeeded attempts (sessions established).',
-    read: (r) => (r.attempts.succeeded === 0 ? null : { value: (r.storm?.disconnects ?? 0) / r.attempts.succeeded, samples: r.attempts.succeeded }),
+    read: (r) =>
+      r.attempts.succeeded === 0
+        ? null
+        : { value: (r.storm?.disconnects ?? 0) / r.attempts.succeeded, samples: r.attempts.succeeded },
     missing: () => 'no session was established',
   },
   'webhook.lost': {
@@ -230,7 +286,12 @@ function sumErrors(r: Results, origin: string): number {
 }
 
 /** Compare's attempt counts are context: shown per run, never judged (the shares are). */
-const context = (definition: string): CompareFacts => ({ group: 'attempts', direction: 'neutral', definition, notJudged: 'context: the shares are judged' });
+const context = (definition: string): CompareFacts => ({
+  group: 'attempts',
+  direction: 'neutral',
+  definition,
+  notJudged: 'context: the shares are judged',
+});
 const errorShare = (definition: string): CompareFacts => ({ group: 'errors', direction: 'lower', definition });
 
 /** How compare judges the metrics a threshold can name too. */
@@ -246,9 +307,21 @@ const COMPARED: Record<string, CompareFacts> = {
     notJudged: 'the harness’s own shortfall, not the target’s: see the notes',
   },
   'delivery.lossRate': { group: 'delivery', direction: 'lower', definition: 'messages lost / sent' },
-  'delivery.lostByCloud': { group: 'delivery', direction: 'lower', definition: 'messages the target acknowledged and never delivered / published' },
-  'delivery.neverAcknowledged': { group: 'delivery', direction: 'lower', definition: 'messages never acknowledged nor delivered / published' },
-  'delivery.droppedByDevice': { group: 'delivery', direction: 'lower', definition: 'messages the device dropped itself / published' },
+  'delivery.lostByCloud': {
+    group: 'delivery',
+    direction: 'lower',
+    definition: 'messages the target acknowledged and never delivered / published',
+  },
+  'delivery.neverAcknowledged': {
+    group: 'delivery',
+    direction: 'lower',
+    definition: 'messages never acknowledged nor delivered / published',
+  },
+  'delivery.droppedByDevice': {
+    group: 'delivery',
+    direction: 'lower',
+    definition: 'messages the device dropped itself / published',
+  },
   'attempts.succeeded': context('attempts that connected'),
   'attempts.failed': context('attempts the target refused or reset, shedding included'),
   'attempts.timedOut': context('attempts ended by herd’s connect timeout'),
@@ -258,13 +331,20 @@ for (const [key, facts] of Object.entries(COMPARED)) (METRICS[key] as MetricDef)
 
 /** Metrics only compare shows (no threshold names them). */
 export const COMPARE_ONLY: Record<string, CompareFacts> = {
-  ...Object.fromEntries(ERROR_ORIGINS.map((o) => [`errors.${o}`, errorShare(`${o} errors (any phase, shedding excluded) / started attempts`)])),
+  ...Object.fromEntries(
+    ERROR_ORIGINS.map((o) => [
+      `errors.${o}`,
+      errorShare(`${o} errors (any phase, shedding excluded) / started attempts`),
+    ]),
+  ),
   'attempts.inFlightAtEnd': errorShare('attempts unanswered at teardown / started attempts'),
   'shed.rate': {
     group: 'shedding',
     direction: 'neutral',
-    definition: 'attempts the target refused by deliberate shedding (CONNACK 0x89/0x9F, HTTP 429/503; CONNACK 3 from the embedded target) / started attempts',
-    notJudged: 'deliberate shedding is the target protecting itself: its cost shows in the success share and recovery, which are judged',
+    definition:
+      'attempts the target refused by deliberate shedding (CONNACK 0x89/0x9F, HTTP 429/503; CONNACK 3 from the embedded target) / started attempts',
+    notJudged:
+      'deliberate shedding is the target protecting itself: its cost shows in the success share and recovery, which are judged',
   },
   'shed.sessions': {
     group: 'shedding',

@@ -12,8 +12,7 @@ import { didYouMean } from '../util/suggest.js';
 
 export type Op = '<' | '<=' | '>' | '>=' | '==' | '!=';
 export type Aggregation =
-  | { kind: 'percentile'; p: number }
-  | { kind: 'avg' | 'min' | 'max' | 'med' | 'count' | 'value' };
+  { kind: 'percentile'; p: number } | { kind: 'avg' | 'min' | 'max' | 'med' | 'count' | 'value' };
 
 export interface Threshold {
   metric: string;
@@ -24,7 +23,8 @@ export interface Threshold {
   bound: number;
 }
 
-const EXPR_RE = /^\s*(?:(p\(\s*\d+(?:\.\d+)?\s*\)|avg|min|max|med|count|value)\s*)?(<=|>=|==|!=|<|>)\s*(-?\d+(?:\.\d+)?)\s*(us|µs|ms|s|m|h|%)?\s*$/;
+const EXPR_RE =
+  /^\s*(?:(p\(\s*\d+(?:\.\d+)?\s*\)|avg|min|max|med|count|value)\s*)?(<=|>=|==|!=|<|>)\s*(-?\d+(?:\.\d+)?)\s*(us|µs|ms|s|m|h|%)?\s*$/;
 const UNIT_US: Record<string, number> = { us: 1, µs: 1, ms: 1e3, s: 1e6, m: 6e7, h: 3.6e9 };
 
 export interface ParseOutcome {
@@ -39,7 +39,9 @@ export function parseThresholds(spec: Record<string, readonly string[]>): ParseO
   for (const [metric, expressions] of Object.entries(spec)) {
     const def = Object.hasOwn(METRICS, metric) ? METRICS[metric] : undefined;
     if (!def) {
-      problems.push(`thresholds.${metric}: unknown metric${didYouMean(metric, Object.keys(METRICS)) || ' (docs/metrics.md lists the metrics)'}`);
+      problems.push(
+        `thresholds.${metric}: unknown metric${didYouMean(metric, Object.keys(METRICS)) || ' (docs/metrics.md lists the metrics)'}`,
+      );
       continue;
     }
     expressions.forEach((expression, i) => {
@@ -62,7 +64,8 @@ function parseOne(metric: string, def: MetricDef, expression: string): Threshold
   let bound: number;
   const measuresTime = (def.kind === 'duration' && aggregation.kind !== 'count') || def.kind === 'time';
   if (measuresTime) {
-    if (unit === undefined || unit === '%') return `${JSON.stringify(expression)}: a duration needs a unit (us, ms, s, m, h), e.g. ${example(def.kind)}`;
+    if (unit === undefined || unit === '%')
+      return `${JSON.stringify(expression)}: a duration needs a unit (us, ms, s, m, h), e.g. ${example(def.kind)}`;
     bound = n * (UNIT_US[unit] ?? NaN);
   } else if (def.kind === 'rate') {
     const r = rateBound(expression, n, unit);
@@ -99,8 +102,14 @@ function exact(n: number): string {
   return String(Number(n.toPrecision(12)));
 }
 
-const AGG_TEXT = (a: Aggregation): string => (a.kind === 'percentile' ? `p(${a.p}) ` : a.kind === 'value' ? '' : `${a.kind} `);
-const TIME_UNITS: [string, number][] = [['h', 3.6e9], ['m', 6e7], ['s', 1e6], ['ms', 1e3]];
+const AGG_TEXT = (a: Aggregation): string =>
+  a.kind === 'percentile' ? `p(${a.p}) ` : a.kind === 'value' ? '' : `${a.kind} `;
+const TIME_UNITS: [string, number][] = [
+  ['h', 3.6e9],
+  ['m', 6e7],
+  ['s', 1e6],
+  ['ms', 1e3],
+];
 
 /**
  * How a threshold was read, in the metric's unit, as `herd validate` echoes it:
@@ -135,7 +144,8 @@ function parseAggregation(text: string | undefined, kind: MetricKind): Aggregati
     return { kind: 'percentile', p };
   }
   if (text === 'value') return { kind: 'value' };
-  if (kind !== 'duration') return `"${text}" applies only to latency metrics; write the comparison alone, e.g. ${example(kind)}`;
+  if (kind !== 'duration')
+    return `"${text}" applies only to latency metrics; write the comparison alone, e.g. ${example(kind)}`;
   return { kind: text as 'avg' | 'min' | 'max' | 'med' | 'count' };
 }
 

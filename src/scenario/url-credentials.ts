@@ -80,15 +80,20 @@ export function splitUrlCredentials(text: string): SplitUrl {
 export function applyUrlCredentials(s: ResolvedScenario): { scenario: ResolvedScenario; warnings: string[] } {
   const warnings: string[] = [];
   const problems: string[] = [];
-  const main = s.target === 'embedded' ? { url: 'embedded', username: null, password: null } : splitUrlCredentials(s.target);
+  const main =
+    s.target === 'embedded' ? { url: 'embedded', username: null, password: null } : splitUrlCredentials(s.target);
   const withCreds = (d: ResolvedDevice, c: SplitUrl, where: string): ResolvedDevice => {
     if (c.username === null && c.password === null) return d;
     if (d.protocol === 'websocket') {
-      problems.push(`${where}: credentials in the URL are for MQTT devices; websocket devices have no username/password`);
+      problems.push(
+        `${where}: credentials in the URL are for MQTT devices; websocket devices have no username/password`,
+      );
       return d;
     }
     if ((d.username !== null && c.username !== null) || (d.password !== null && c.password !== null)) {
-      warnings.push(`${where}: device.username/password in the scenario take precedence over the credentials in the target URL`);
+      warnings.push(
+        `${where}: device.username/password in the scenario take precedence over the credentials in the target URL`,
+      );
     }
     return { ...d, username: d.username ?? c.username, password: d.password ?? c.password };
   };
@@ -97,10 +102,14 @@ export function applyUrlCredentials(s: ResolvedScenario): { scenario: ResolvedSc
   const needsUser = (d: ResolvedDevice, c: SplitUrl, urlWhere: string, i: number): void => {
     if (d.protocol === 'websocket' || d.username !== null || c.username !== null) return;
     if (d.password === null && c.password !== null) {
-      problems.push(`${urlWhere}: the URL has a password but no user name; expected a user name before it in the URL (MQTT sends no password without a user name)`);
+      problems.push(
+        `${urlWhere}: the URL has a password but no user name; expected a user name before it in the URL (MQTT sends no password without a user name)`,
+      );
     } else if (d.password !== null) {
       const field = d.password === s.device.password ? 'device' : `cohorts[${i}].device`;
-      problems.push(`${field}.password: a password needs a user name; expected ${field}.username too (MQTT sends no password without one)`);
+      problems.push(
+        `${field}.password: a password needs a user name; expected ${field}.username too (MQTT sends no password without one)`,
+      );
     }
   };
   const cohorts = s.cohorts.map((c, i) => {
@@ -110,16 +119,32 @@ export function applyUrlCredentials(s: ResolvedScenario): { scenario: ResolvedSc
     }
     const split = c.targets.map(splitUrlCredentials);
     const keys = new Set(split.map((t) => `${t.username ?? ''}\u0000${t.password ?? ''}`));
-    if (keys.size > 1) problems.push(`cohorts[${i}].targets: the URLs carry different credentials; a device sends one username/password to every target`);
+    if (keys.size > 1)
+      problems.push(
+        `cohorts[${i}].targets: the URLs carry different credentials; a device sends one username/password to every target`,
+      );
     needsUser(c.device, split[0] as SplitUrl, `cohorts[${i}].targets`, i);
-    return { ...c, targets: split.map((t) => t.url), device: withCreds(c.device, split[0] as SplitUrl, `cohorts[${i}].targets`) };
+    return {
+      ...c,
+      targets: split.map((t) => t.url),
+      device: withCreds(c.device, split[0] as SplitUrl, `cohorts[${i}].targets`),
+    };
   });
-  if (problems.length > 0) throw new HerdError('E_SCENARIO_INVALID', `scenario "${s.name}" is not valid`, [...new Set(problems)]);
-  return { scenario: { ...s, target: main.url, device: withCreds(s.device, main, 'target'), cohorts }, warnings: [...new Set(warnings)] };
+  if (problems.length > 0)
+    throw new HerdError('E_SCENARIO_INVALID', `scenario "${s.name}" is not valid`, [...new Set(problems)]);
+  return {
+    scenario: { ...s, target: main.url, device: withCreds(s.device, main, 'target'), cohorts },
+    warnings: [...new Set(warnings)],
+  };
 }
 
 /** The scenario as results.json records it: device passwords (from a URL or the file) never written. */
 export function redactScenarioSecrets(s: ResolvedScenario): ResolvedScenario {
   const hide = (d: ResolvedDevice): ResolvedDevice => (d.password === null ? d : { ...d, password: REDACTED });
-  return { ...s, target: redactUrl(s.target), device: hide(s.device), cohorts: s.cohorts.map((c) => ({ ...c, device: hide(c.device), targets: c.targets?.map(redactUrl) ?? null })) };
+  return {
+    ...s,
+    target: redactUrl(s.target),
+    device: hide(s.device),
+    cohorts: s.cohorts.map((c) => ({ ...c, device: hide(c.device), targets: c.targets?.map(redactUrl) ?? null })),
+  };
 }

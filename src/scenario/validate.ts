@@ -56,34 +56,48 @@ export function formatPath(path: readonly PropertyKey[]): string {
 }
 
 export function formatIssues(issues: readonly z.core.$ZodIssue[], prefix: readonly PropertyKey[] = []): string[] {
-  return issues.map((raw) => {
-    const i = { ...raw, path: [...prefix, ...raw.path] } as z.core.$ZodIssue;
-    if (i.code === 'invalid_union' && i.errors.length > 0) {
-      // Report the branch the input was meant for: one that got past the type check (a branch that
-      // failed only on the value itself, a literal, was not "meant": the union's message says it),
-      // and of those the one with the fewest problems, a problem of the whole value counting a
-      // little more (a reconnect preset vs a policy object: each finds the other's key unknown).
-      const wrongAtRoot = (x: z.core.$ZodIssue): boolean => x.path.length === 0 && (x.code === 'invalid_type' || x.code === 'invalid_value');
-      const weight = (b: readonly z.core.$ZodIssue[]): number => b.length + (b.some((x) => x.path.length === 0) ? 0.5 : 0);
-      const branch = i.errors
-        .filter((b) => b.length > 0 && !b.some(wrongAtRoot))
-        .reduce<readonly z.core.$ZodIssue[] | undefined>((best, b) => (best === undefined || weight(b) < weight(best) ? b : best), undefined);
-      if (branch) return formatIssues(branch, i.path).join('\n');
-    }
-    if (i.code === 'unrecognized_keys') {
-      // Suggestions cost an edit distance per known name: only the first keys get one (a file with
-      // 40,000 unknown keys is answered in a moment, and only the first lines are printed anyway).
-      const names = fieldNamesAt(i.path);
-      return i.keys.map((k, n) => `${formatPath([...i.path, k])}: unknown field${n < 100 ? didYouMean(k, names) : ''}`).join('\n');
-    }
-    if (i.code === 'invalid_type' && i.input === undefined) return `${formatPath(i.path)}: required`;
-    return `${formatPath(i.path)}: ${i.message}`;
-  }).flatMap((s) => s.split('\n'));
+  return issues
+    .map((raw) => {
+      const i = { ...raw, path: [...prefix, ...raw.path] } as z.core.$ZodIssue;
+      if (i.code === 'invalid_union' && i.errors.length > 0) {
+        // Report the branch the input was meant for: one that got past the type check (a branch that
+        // failed only on the value itself, a literal, was not "meant": the union's message says it),
+        // and of those the one with the fewest problems, a problem of the whole value counting a
+        // little more (a reconnect preset vs a policy object: each finds the other's key unknown).
+        const wrongAtRoot = (x: z.core.$ZodIssue): boolean =>
+          x.path.length === 0 && (x.code === 'invalid_type' || x.code === 'invalid_value');
+        const weight = (b: readonly z.core.$ZodIssue[]): number =>
+          b.length + (b.some((x) => x.path.length === 0) ? 0.5 : 0);
+        const branch = i.errors
+          .filter((b) => b.length > 0 && !b.some(wrongAtRoot))
+          .reduce<readonly z.core.$ZodIssue[] | undefined>(
+            (best, b) => (best === undefined || weight(b) < weight(best) ? b : best),
+            undefined,
+          );
+        if (branch) return formatIssues(branch, i.path).join('\n');
+      }
+      if (i.code === 'unrecognized_keys') {
+        // Suggestions cost an edit distance per known name: only the first keys get one (a file with
+        // 40,000 unknown keys is answered in a moment, and only the first lines are printed anyway).
+        const names = fieldNamesAt(i.path);
+        return i.keys
+          .map((k, n) => `${formatPath([...i.path, k])}: unknown field${n < 100 ? didYouMean(k, names) : ''}`)
+          .join('\n');
+      }
+      if (i.code === 'invalid_type' && i.input === undefined) return `${formatPath(i.path)}: required`;
+      return `${formatPath(i.path)}: ${i.message}`;
+    })
+    .flatMap((s) => s.split('\n'));
 }
 
 export function validateScenario(data: unknown, path: string, overrides: Overrides = {}): LoadedScenario {
   const proto = typeof data === 'object' && data !== null ? Object.getPrototypeOf(data) : undefined;
-  if (typeof data !== 'object' || data === null || Array.isArray(data) || (proto !== Object.prototype && proto !== null)) {
+  if (
+    typeof data !== 'object' ||
+    data === null ||
+    Array.isArray(data) ||
+    (proto !== Object.prototype && proto !== null)
+  ) {
     throw new HerdError('E_SCENARIO_INVALID', `${path}: expected a mapping of scenario fields at the top level`);
   }
   // A bad --target is named as the flag, whichever command passed it.
@@ -95,14 +109,22 @@ export function validateScenario(data: unknown, path: string, overrides: Overrid
   const fields = parsed.success ? parsed.data : fieldsThatParse(data as Record<string, unknown>);
   problems.push(...crossFieldProblems(fields, overrides));
   if (!parsed.success || problems.length > 0) {
-    throw new HerdError('E_SCENARIO_INVALID', `${path}: the scenario has ${problems.length} problem${problems.length === 1 ? '' : 's'}`, problems);
+    throw new HerdError(
+      'E_SCENARIO_INVALID',
+      `${path}: the scenario has ${problems.length} problem${problems.length === 1 ? '' : 's'}`,
+      problems,
+    );
   }
   checkFleetNotEmpty(parsed.data.devices, overrides);
   const withCreds = namedAfter(path, () => applyUrlCredentials(resolveScenario(parsed.data, overrides)));
   const resolved = withCreds.scenario;
   const missing = scenarioFileProblems(resolved, parsed.data.cohorts !== undefined);
   if (missing.length > 0) {
-    throw new HerdError('E_SCENARIO_INVALID', `${path}: the scenario has ${missing.length} problem${missing.length === 1 ? '' : 's'}`, missing);
+    throw new HerdError(
+      'E_SCENARIO_INVALID',
+      `${path}: the scenario has ${missing.length} problem${missing.length === 1 ? '' : 's'}`,
+      missing,
+    );
   }
   const warnings = [...withCreds.warnings, ...scenarioWarnings(resolved), ...recoveryWarnings(resolved)];
   return { path, scenario: parsed.data, resolved, thresholds: t.thresholds, warnings };
@@ -115,7 +137,11 @@ function namedAfter<T>(path: string, fn: () => T): T {
   } catch (err) {
     if (!(err instanceof HerdError) || err.code !== 'E_SCENARIO_INVALID') throw err;
     const n = err.details.length;
-    throw new HerdError('E_SCENARIO_INVALID', `${path}: the scenario has ${n} problem${n === 1 ? '' : 's'}`, err.details);
+    throw new HerdError(
+      'E_SCENARIO_INVALID',
+      `${path}: the scenario has ${n} problem${n === 1 ? '' : 's'}`,
+      err.details,
+    );
   }
 }
 
@@ -125,28 +151,39 @@ function checkFleetNotEmpty(scenarioDevices: number, o: Overrides): void {
   const scale = o.scale ?? 1;
   if (Math.round(base * scale) >= 1) return;
   const minScale = Math.ceil((0.5 / base) * 1e6) / 1e6;
-  throw new HerdError('E_FLAG', `--scale ${scale}: ${base} devices × ${scale} rounds to 0 devices; expected a scale of at least ${minScale}`);
+  throw new HerdError(
+    'E_FLAG',
+    `--scale ${scale}: ${base} devices × ${scale} rounds to 0 devices; expected a scale of at least ${minScale}`,
+  );
 }
 
-
-function thresholdProblems(raw: Record<string, unknown>, parsed: Scenario | null): { thresholds: Threshold[]; problems: string[] } {
+function thresholdProblems(
+  raw: Record<string, unknown>,
+  parsed: Scenario | null,
+): { thresholds: Threshold[]; problems: string[] } {
   const problems: string[] = [];
   const given = raw.thresholds;
   // Keys such as "__proto__" do not survive into a parsed record: check the raw object's own keys.
   if (given !== null && typeof given === 'object' && !Array.isArray(given)) {
     for (const key of Object.keys(given)) {
-      if (key === '__proto__' && !Object.hasOwn(METRICS, key)) problems.push(`thresholds.${key}: unknown metric${didYouMean(key, Object.keys(METRICS))}`);
+      if (key === '__proto__' && !Object.hasOwn(METRICS, key))
+        problems.push(`thresholds.${key}: unknown metric${didYouMean(key, Object.keys(METRICS))}`);
     }
   }
   if (parsed !== null) {
-    const spec = Object.fromEntries(Object.entries(parsed.thresholds ?? {}).map(([k, v]) => [k, Array.isArray(v) ? v : [v]]));
+    const spec = Object.fromEntries(
+      Object.entries(parsed.thresholds ?? {}).map(([k, v]) => [k, Array.isArray(v) ? v : [v]]),
+    );
     const t = parseThresholds(spec);
     return { thresholds: t.thresholds, problems: [...problems, ...t.problems] };
   }
   if (given && typeof given === 'object') {
     // Still check threshold expressions so every problem is reported at once.
     const spec = Object.fromEntries(
-      Object.entries(given as Record<string, unknown>).map(([k, v]) => [k, (Array.isArray(v) ? v : [v]).filter((x): x is string => typeof x === 'string')]),
+      Object.entries(given as Record<string, unknown>).map(([k, v]) => [
+        k,
+        (Array.isArray(v) ? v : [v]).filter((x): x is string => typeof x === 'string'),
+      ]),
     );
     problems.push(...parseThresholds(spec).problems);
   }
@@ -178,7 +215,8 @@ function waveProblems(waves: readonly WaveInput[], s: Partial<Scenario>, overrid
   const isOpen = (w: WaveInput): boolean => w.type !== 'rate' && (w as { devices?: number }).devices === undefined;
   const openIndex = connect.find(({ w }) => isOpen(w))?.i ?? -1;
   for (const { w, i } of connect) {
-    if (isOpen(w) && i !== openIndex) problems.push(`waves[${i}].devices: only one wave may leave its device count out (it takes the devices left)`);
+    if (isOpen(w) && i !== openIndex)
+      problems.push(`waves[${i}].devices: only one wave may leave its device count out (it takes the devices left)`);
   }
   const fleet = s.devices === undefined ? null : fleetSize(s.devices, overrides);
   // Wave timing does not depend on the fleet; counts do, and are checked only when devices is valid.
@@ -190,7 +228,9 @@ function waveProblems(waves: readonly WaveInput[], s: Partial<Scenario>, overrid
     if (w.type === 'churn' && fleet !== null) {
       const events = w.perMinute * fleet.devices * (w.overUs / 60e6);
       if (events > MAX_CHURN_EVENTS) {
-        problems.push(`waves[${i}]: this churn would disconnect ${Math.round(events).toLocaleString('en')} devices; at most ${MAX_CHURN_EVENTS.toLocaleString('en')} per wave`);
+        problems.push(
+          `waves[${i}]: this churn would disconnect ${Math.round(events).toLocaleString('en')} devices; at most ${MAX_CHURN_EVENTS.toLocaleString('en')} per wave`,
+        );
       }
     }
   });
@@ -206,9 +246,14 @@ function waveProblems(waves: readonly WaveInput[], s: Partial<Scenario>, overrid
     problems.push(`duration: ${s.duration} ends before the last wave does (at ${r.lastEventUs / 1e6}s)`);
   }
   // Each duration is capped, but waves add up: the run as a whole must fit a timer too.
-  const endUs = s.duration !== undefined ? mustParseDurationUs(s.duration) : r.lastEventUs + (s.hold === undefined ? 0 : mustParseDurationUs(s.hold));
+  const endUs =
+    s.duration !== undefined
+      ? mustParseDurationUs(s.duration)
+      : r.lastEventUs + (s.hold === undefined ? 0 : mustParseDurationUs(s.hold));
   if (endUs > MAX_DURATION_US) {
-    problems.push(`${s.duration !== undefined ? 'duration' : 'waves'}: the run would last ${formatUs(endUs)} (waves end at ${formatUs(r.lastEventUs)}, then hold); ${DURATION_TOO_LONG}`);
+    problems.push(
+      `${s.duration !== undefined ? 'duration' : 'waves'}: the run would last ${formatUs(endUs)} (waves end at ${formatUs(r.lastEventUs)}, then hold); ${DURATION_TOO_LONG}`,
+    );
   }
   return problems;
 }
@@ -216,7 +261,8 @@ function waveProblems(waves: readonly WaveInput[], s: Partial<Scenario>, overrid
 function cohortProblems(cohorts: NonNullable<Scenario['cohorts']>): string[] {
   const problems: string[] = [];
   const total = cohorts.reduce((a, c) => a + parseShare(c.share), 0);
-  if (Math.abs(total - 1) > 1e-9) problems.push(`cohorts: the shares add up to ${Math.round(total * 10_000) / 100}%, expected 100%`);
+  if (Math.abs(total - 1) > 1e-9)
+    problems.push(`cohorts: the shares add up to ${Math.round(total * 10_000) / 100}%, expected 100%`);
   const names = new Set<string>();
   cohorts.forEach((c, i) => {
     if (names.has(c.name)) problems.push(`cohorts[${i}].name: "${c.name}" is used twice`);
@@ -238,11 +284,17 @@ function deviceProblems(base: Scenario['device'], cohorts: Scenario['cohorts']):
   const each =
     cohorts === undefined
       ? [{ where: 'device', d: resolveDevice(base), ownTargets: false, i: -1 }]
-      : cohorts.map((c, i) => ({ where: `cohorts[${i}].device`, d: resolveDevice(cohortDeviceOptions(base, c)), ownTargets: c.targets !== undefined, i }));
+      : cohorts.map((c, i) => ({
+          where: `cohorts[${i}].device`,
+          d: resolveDevice(cohortDeviceOptions(base, c)),
+          ownTargets: c.targets !== undefined,
+          i,
+        }));
   for (const { where, d } of each) {
     if (d.protocol !== 'websocket') continue;
     if (d.transport === 'mqtts') problems.push(`${where}.transport: websocket devices use ws or wss, not mqtts`);
-    if (d.publish !== null) problems.push(`${where}.publish: telemetry is for MQTT devices; websocket devices do not publish`);
+    if (d.publish !== null)
+      problems.push(`${where}.publish: telemetry is for MQTT devices; websocket devices do not publish`);
     if (d.requests !== null) problems.push(`${where}.requests: requests are for MQTT devices`);
     if (d.downlink !== null) problems.push(`${where}.downlink: downlink messages are for MQTT devices`);
   }
@@ -250,14 +302,26 @@ function deviceProblems(base: Scenario['device'], cohorts: Scenario['cohorts']):
   (cohorts ?? []).forEach((c, i) => {
     const d = resolveDevice(cohortDeviceOptions(base, c));
     const uses = (t: string | null | undefined): boolean => t?.includes('{cohort}') === true;
-    const problem = d.protocol !== 'mqtt' ? null
-      : uses(d.publish?.topic) ? topicNameProblem(c.name)
-      : uses(d.clientId) || uses(d.username) ? mqttStringProblem(c.name) : null;
-    if (problem !== null) problems.push(`cohorts[${i}].name: ${problem} (the name fills {cohort} in its MQTT identity or topic)`);
+    const problem =
+      d.protocol !== 'mqtt'
+        ? null
+        : uses(d.publish?.topic)
+          ? topicNameProblem(c.name)
+          : uses(d.clientId) || uses(d.username)
+            ? mqttStringProblem(c.name)
+            : null;
+    if (problem !== null)
+      problems.push(`cohorts[${i}].name: ${problem} (the name fills {cohort} in its MQTT identity or topic)`);
   });
   for (const { d, ownTargets, i } of each) {
-    if (d.requests !== null && ownTargets) problems.push(`cohorts[${i}].requests: requests go through the run's target; a cohort with its own targets cannot take them`);
-    if (d.downlink !== null && ownTargets) problems.push(`cohorts[${i}].downlink: the cloud's messages go through the run's target; a cohort with its own targets cannot take them`);
+    if (d.requests !== null && ownTargets)
+      problems.push(
+        `cohorts[${i}].requests: requests go through the run's target; a cohort with its own targets cannot take them`,
+      );
+    if (d.downlink !== null && ownTargets)
+      problems.push(
+        `cohorts[${i}].downlink: the cloud's messages go through the run's target; a cohort with its own targets cannot take them`,
+      );
   }
   return problems;
 }

@@ -13,7 +13,9 @@ export const BUSY_MESSAGE_RATE_PER_S = 100_000;
 export function scenarioWarnings(s: ResolvedScenario): string[] {
   const out: string[] = [];
   const ratePerS = s.cohorts.reduce((sum, c) => {
-    const every = [c.device.publish?.everyUs, c.device.requests?.everyUs, c.device.downlink?.everyUs].filter((v): v is number => v !== undefined);
+    const every = [c.device.publish?.everyUs, c.device.requests?.everyUs, c.device.downlink?.everyUs].filter(
+      (v): v is number => v !== undefined,
+    );
     return sum + every.reduce((a, us) => a + (c.devices * 1e6) / us, 0);
   }, 0);
   if (ratePerS > BUSY_MESSAGE_RATE_PER_S) {
@@ -28,9 +30,13 @@ export function scenarioWarnings(s: ResolvedScenario): string[] {
     const where = s.cohorts.length === 1 && c.name === 'default' ? 'device' : `cohorts[${i}].device`;
     // MQTT 5 splits 3.1.1's clean session in two: Clean Start (resume or not) and Session Expiry (keep or not).
     if ((d.sessionExpiryS ?? 0) > 0 && d.cleanSession) {
-      out.push(`${where}.sessionExpiry: with cleanSession true (MQTT 5 Clean Start) every connect discards the session the target kept; set cleanSession: false to resume it`);
+      out.push(
+        `${where}.sessionExpiry: with cleanSession true (MQTT 5 Clean Start) every connect discards the session the target kept; set cleanSession: false to resume it`,
+      );
     } else if (!d.cleanSession && (d.sessionExpiryS ?? 0) === 0) {
-      out.push(`${where}.cleanSession: false without a sessionExpiry: an MQTT 5 target ends the session when the connection closes, so there is nothing to resume; set sessionExpiry (e.g. 1h)`);
+      out.push(
+        `${where}.cleanSession: false without a sessionExpiry: an MQTT 5 target ends the session when the connection closes, so there is nothing to resume; set sessionExpiry (e.g. 1h)`,
+      );
     }
   });
   return out;

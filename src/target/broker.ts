@@ -65,6 +65,8 @@ function tolerateGoneMessages(aedes: Aedes): void {
   const gone = (err: unknown): boolean => err instanceof Error && err.message === 'no such packet';
   const update = store.outgoingUpdate.bind(store);
   const clear = store.outgoingClearMessageId.bind(store);
-  store.outgoingUpdate = (client, packet) => update(client, packet).catch((err: unknown) => (gone(err) ? packet : Promise.reject(err)));
-  store.outgoingClearMessageId = (client, packet) => clear(client, packet).catch((err: unknown) => (gone(err) ? packet : Promise.reject(err)));
+  store.outgoingUpdate = (client, packet) =>
+    update(client, packet).catch((err: unknown) => (gone(err) ? packet : Promise.reject(err)));
+  store.outgoingClearMessageId = (client, packet) =>
+    clear(client, packet).catch((err: unknown) => (gone(err) ? packet : Promise.reject(err)));
 }

@@ -107,10 +107,30 @@ const single =
   (s: TargetMetricsSnapshot): Array<[Record<string, string>, number]> => [[{}, pick(s)]];
 
 const FAMILIES: Family[] = [
-  { name: 'herd_target_connections', type: 'gauge', help: 'Open TCP connections by listener.', samples: byKey('listener', (s) => s.connections) },
-  { name: 'herd_target_accepts_total', type: 'counter', help: 'TCP connections accepted by listener (including those then refused).', samples: byKey('listener', (s) => s.acceptsTotal) },
-  { name: 'herd_target_refusals_total', type: 'counter', help: 'Connections or handshakes refused, by reason.', samples: byKey('reason', (s) => s.refusalsTotal) },
-  { name: 'herd_target_handshakes_queued', type: 'gauge', help: 'CONNECTs / upgrades waiting for an admission token.', samples: single((s) => s.handshakesQueued) },
+  {
+    name: 'herd_target_connections',
+    type: 'gauge',
+    help: 'Open TCP connections by listener.',
+    samples: byKey('listener', (s) => s.connections),
+  },
+  {
+    name: 'herd_target_accepts_total',
+    type: 'counter',
+    help: 'TCP connections accepted by listener (including those then refused).',
+    samples: byKey('listener', (s) => s.acceptsTotal),
+  },
+  {
+    name: 'herd_target_refusals_total',
+    type: 'counter',
+    help: 'Connections or handshakes refused, by reason.',
+    samples: byKey('reason', (s) => s.refusalsTotal),
+  },
+  {
+    name: 'herd_target_handshakes_queued',
+    type: 'gauge',
+    help: 'CONNECTs / upgrades waiting for an admission token.',
+    samples: single((s) => s.handshakesQueued),
+  },
   {
     name: 'herd_target_handshakes_in_service',
     type: 'gauge',
@@ -135,25 +155,102 @@ const FAMILIES: Family[] = [
     help: 'Seconds the event loop was over 90% busy: the host did not give the target the CPU its I/O needed.',
     samples: single((s) => s.lagBusySeconds),
   },
-  { name: 'herd_target_handshakes_in_progress', type: 'gauge', help: 'Accepted connections whose CONNECT or upgrade has not been answered yet (queued ones included).', samples: single((s) => s.handshakesInProgress) },
-  { name: 'herd_target_mqtt_sessions', type: 'gauge', help: 'MQTT clients with an established session.', samples: single((s) => s.mqttSessions) },
-  { name: 'herd_target_ws_device_sessions', type: 'gauge', help: 'Plain WebSocket devices connected on /ws.', samples: single((s) => s.wsDeviceSessions) },
-  { name: 'herd_target_outages_active', type: 'gauge', help: 'Scheduled outages in progress.', samples: single((s) => s.outagesActive) },
-  { name: 'herd_target_outage_drops_total', type: 'counter', help: 'Open connections dropped by an outage.', samples: single((s) => s.outageDropsTotal) },
-  { name: 'herd_target_publishes_received_total', type: 'counter', help: 'PUBLISH packets received from clients.', samples: single((s) => s.publishesReceivedTotal) },
-  { name: 'herd_target_deliveries_dropped_total', type: 'counter', help: 'Deliveries to subscribers silently dropped by messageLossRate.', samples: single((s) => s.deliveriesDroppedTotal) },
-  { name: 'herd_target_webhook_posts_total', type: 'counter', help: 'Webhook forwards by result (lost = dropped on purpose by webhook.lossRate).', samples: byKey('result', (s) => s.webhookPostsTotal) },
-  { name: 'herd_target_duplicate_acks_dropped_total', type: 'counter', help: 'PUBACKs for messages already acknowledged (a resent message acked twice), kept from aedes.', samples: single((s) => s.duplicateAcksDroppedTotal) },
-  { name: 'herd_target_publishes_throttled_total', type: 'counter', help: 'PUBLISH packets over the per-connection rate (throttle.publishesPerS).', samples: single((s) => s.publishesThrottledTotal) },
-  { name: 'herd_target_pubacks_withheld_total', type: 'counter', help: 'Throttled QoS 1/2 publishes never acknowledged.', samples: single((s) => s.pubacksWithheldTotal) },
-  { name: 'herd_target_takeovers_total', type: 'counter', help: 'Connections closed because a new CONNECT came with their client id.', samples: single((s) => s.takeoversTotal) },
-  { name: 'herd_target_server_disconnects_total', type: 'counter', help: 'MQTT 5 DISCONNECTs sent by the target, by reason code.', samples: byKey('reason', (s) => s.serverDisconnectsTotal) },
-  { name: 'herd_target_cpu_seconds_total', type: 'counter', help: 'CPU time (user + system) of the target process.', samples: single((s) => s.cpuSecondsTotal) },
-  { name: 'herd_target_uptime_seconds', type: 'gauge', help: 'Seconds since the target process started.', samples: single((s) => s.uptimeSeconds) },
+  {
+    name: 'herd_target_handshakes_in_progress',
+    type: 'gauge',
+    help: 'Accepted connections whose CONNECT or upgrade has not been answered yet (queued ones included).',
+    samples: single((s) => s.handshakesInProgress),
+  },
+  {
+    name: 'herd_target_mqtt_sessions',
+    type: 'gauge',
+    help: 'MQTT clients with an established session.',
+    samples: single((s) => s.mqttSessions),
+  },
+  {
+    name: 'herd_target_ws_device_sessions',
+    type: 'gauge',
+    help: 'Plain WebSocket devices connected on /ws.',
+    samples: single((s) => s.wsDeviceSessions),
+  },
+  {
+    name: 'herd_target_outages_active',
+    type: 'gauge',
+    help: 'Scheduled outages in progress.',
+    samples: single((s) => s.outagesActive),
+  },
+  {
+    name: 'herd_target_outage_drops_total',
+    type: 'counter',
+    help: 'Open connections dropped by an outage.',
+    samples: single((s) => s.outageDropsTotal),
+  },
+  {
+    name: 'herd_target_publishes_received_total',
+    type: 'counter',
+    help: 'PUBLISH packets received from clients.',
+    samples: single((s) => s.publishesReceivedTotal),
+  },
+  {
+    name: 'herd_target_deliveries_dropped_total',
+    type: 'counter',
+    help: 'Deliveries to subscribers silently dropped by messageLossRate.',
+    samples: single((s) => s.deliveriesDroppedTotal),
+  },
+  {
+    name: 'herd_target_webhook_posts_total',
+    type: 'counter',
+    help: 'Webhook forwards by result (lost = dropped on purpose by webhook.lossRate).',
+    samples: byKey('result', (s) => s.webhookPostsTotal),
+  },
+  {
+    name: 'herd_target_duplicate_acks_dropped_total',
+    type: 'counter',
+    help: 'PUBACKs for messages already acknowledged (a resent message acked twice), kept from aedes.',
+    samples: single((s) => s.duplicateAcksDroppedTotal),
+  },
+  {
+    name: 'herd_target_publishes_throttled_total',
+    type: 'counter',
+    help: 'PUBLISH packets over the per-connection rate (throttle.publishesPerS).',
+    samples: single((s) => s.publishesThrottledTotal),
+  },
+  {
+    name: 'herd_target_pubacks_withheld_total',
+    type: 'counter',
+    help: 'Throttled QoS 1/2 publishes never acknowledged.',
+    samples: single((s) => s.pubacksWithheldTotal),
+  },
+  {
+    name: 'herd_target_takeovers_total',
+    type: 'counter',
+    help: 'Connections closed because a new CONNECT came with their client id.',
+    samples: single((s) => s.takeoversTotal),
+  },
+  {
+    name: 'herd_target_server_disconnects_total',
+    type: 'counter',
+    help: 'MQTT 5 DISCONNECTs sent by the target, by reason code.',
+    samples: byKey('reason', (s) => s.serverDisconnectsTotal),
+  },
+  {
+    name: 'herd_target_cpu_seconds_total',
+    type: 'counter',
+    help: 'CPU time (user + system) of the target process.',
+    samples: single((s) => s.cpuSecondsTotal),
+  },
+  {
+    name: 'herd_target_uptime_seconds',
+    type: 'gauge',
+    help: 'Seconds since the target process started.',
+    samples: single((s) => s.uptimeSeconds),
+  },
 ];
 
 function labelText(labels: Record<string, string>): string {
-  const parts = Object.entries(labels).map(([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`);
+  const parts = Object.entries(labels).map(
+    ([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`,
+  );
   return parts.length === 0 ? '' : `{${parts.join(',')}}`;
 }
 
@@ -164,7 +261,9 @@ export function renderExposition(snapshots: readonly TargetMetricsSnapshot[]): s
     lines.push(`# HELP ${f.name} ${f.help}`, `# TYPE ${f.name} ${f.type}`);
     for (const s of snapshots) {
       for (const [labels, value] of f.samples(s)) {
-        lines.push(`${f.name}${labelText({ process: String(s.process), ...labels })} ${Number.isFinite(value) ? value : 0}`);
+        lines.push(
+          `${f.name}${labelText({ process: String(s.process), ...labels })} ${Number.isFinite(value) ? value : 0}`,
+        );
       }
     }
   }

@@ -46,10 +46,18 @@ export function connectForAedes(c: mqtt.IConnectPacket, keepaliveS: number): mqt
   // session expiry; 3.1.1 does both with clean=false. Clean Start on with an expiry (a fresh session
   // kept after this connection) has no 3.1.1 form: it is a clean session here (target.md).
   const clean = c.protocolVersion === 5 ? !(c.clean === false && expiry > 0) : c.clean !== false;
-  const out: mqtt.IConnectPacket = { cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: c.clientId, clean, keepalive: keepaliveS };
+  const out: mqtt.IConnectPacket = {
+    cmd: 'connect',
+    protocolId: 'MQTT',
+    protocolVersion: 4,
+    clientId: c.clientId,
+    clean,
+    keepalive: keepaliveS,
+  };
   if (c.username !== undefined) out.username = c.username;
   if (c.password !== undefined) out.password = c.password;
-  if (c.will) out.will = { topic: c.will.topic, payload: c.will.payload, qos: c.will.qos ?? 0, retain: c.will.retain ?? false };
+  if (c.will)
+    out.will = { topic: c.will.topic, payload: c.will.payload, qos: c.will.qos ?? 0, retain: c.will.retain ?? false };
   return out;
 }
 
@@ -57,14 +65,26 @@ export function connectForAedes(c: mqtt.IConnectPacket, keepaliveS: number): mqt
 export function packetForAedes(p: mqtt.Packet): mqtt.Packet | null {
   switch (p.cmd) {
     case 'publish':
-      return { cmd: 'publish', topic: p.topic, payload: p.payload, qos: p.qos, retain: p.retain, dup: p.dup, ...(p.qos > 0 ? { messageId: p.messageId } : {}) } as mqtt.IPublishPacket;
+      return {
+        cmd: 'publish',
+        topic: p.topic,
+        payload: p.payload,
+        qos: p.qos,
+        retain: p.retain,
+        dup: p.dup,
+        ...(p.qos > 0 ? { messageId: p.messageId } : {}),
+      } as mqtt.IPublishPacket;
     case 'puback':
     case 'pubrec':
     case 'pubrel':
     case 'pubcomp':
       return { cmd: p.cmd, messageId: p.messageId } as mqtt.Packet;
     case 'subscribe':
-      return { cmd: 'subscribe', messageId: p.messageId ?? 0, subscriptions: p.subscriptions.map((s) => ({ topic: s.topic, qos: s.qos })) };
+      return {
+        cmd: 'subscribe',
+        messageId: p.messageId ?? 0,
+        subscriptions: p.subscriptions.map((s) => ({ topic: s.topic, qos: s.qos })),
+      };
     case 'unsubscribe':
       return { cmd: 'unsubscribe', messageId: p.messageId ?? 0, unsubscriptions: p.unsubscriptions };
     case 'pingreq':
@@ -78,7 +98,11 @@ export function packetForAedes(p: mqtt.Packet): mqtt.Packet | null {
 /** An aedes packet rewritten in MQTT 5 for the client. */
 export function packetForV5Client(p: mqtt.Packet, serverKeepAliveS: number | null): mqtt.Packet {
   if (p.cmd === 'connack') {
-    const out: mqtt.IConnackPacket = { cmd: 'connack', sessionPresent: p.sessionPresent, reasonCode: V4_TO_V5_CONNACK[p.returnCode ?? 0] ?? 0x80 };
+    const out: mqtt.IConnackPacket = {
+      cmd: 'connack',
+      sessionPresent: p.sessionPresent,
+      reasonCode: V4_TO_V5_CONNACK[p.returnCode ?? 0] ?? 0x80,
+    };
     if (serverKeepAliveS !== null) out.properties = { serverKeepAlive: serverKeepAliveS };
     return out;
   }
@@ -116,7 +140,10 @@ export class MqttBridge {
     const asked = connect.keepalive ?? 0;
     const max = policy.keepaliveMaxS;
     this.serverKeepAliveS = this.version === 5 && max !== null && (asked === 0 || asked > max) ? max : null;
-    this.bucket = policy.publishesPerS === null ? null : new TokenBucket(policy.publishesPerS, Math.max(1, policy.publishesPerS), hooks.nowMs());
+    this.bucket =
+      policy.publishesPerS === null
+        ? null
+        : new TokenBucket(policy.publishesPerS, Math.max(1, policy.publishesPerS), hooks.nowMs());
     this.clientParser = mqtt.parser({ protocolVersion: this.version });
     this.aedesParser = mqtt.parser({ protocolVersion: 4 });
     this.aedesSide = new AedesSide(

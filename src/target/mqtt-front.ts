@@ -50,7 +50,10 @@ export function refusalConnack(protocolVersion: number, reason: ShedReason | 'un
           : MQTT5_REASON.unsupportedProtocolVersion;
     return mqtt.generate({ cmd: 'connack', reasonCode, sessionPresent: false }, { protocolVersion: 5 });
   }
-  return mqtt.generate({ cmd: 'connack', returnCode: MQTT3_SERVER_UNAVAILABLE, sessionPresent: false }, { protocolVersion: 4 });
+  return mqtt.generate(
+    { cmd: 'connack', returnCode: MQTT3_SERVER_UNAVAILABLE, sessionPresent: false },
+    { protocolVersion: 4 },
+  );
 }
 
 export function handleMqttStream(stream: Duplex, ctx: FrontContext): void {
@@ -153,7 +156,11 @@ export function handleMqttStream(stream: Duplex, ctx: FrontContext): void {
  */
 function startSession(stream: Duplex, packet: mqtt.IConnectPacket, firstBytes: Buffer, ctx: FrontContext): void {
   // Persistent 3.1.1 sessions go through the bridge too: it keeps a duplicate PUBACK from aedes.
-  const bridged = packet.protocolVersion === 5 || packet.clean === false || ctx.bridge.publishesPerS !== null || ctx.bridge.keepaliveMaxS !== null;
+  const bridged =
+    packet.protocolVersion === 5 ||
+    packet.clean === false ||
+    ctx.bridge.publishesPerS !== null ||
+    ctx.bridge.keepaliveMaxS !== null;
   let bridge: MqttBridge | null = null;
   let started = false;
   /** A takeover that came while this session waited for its own predecessor to go: it follows the start. */

@@ -97,7 +97,13 @@ export const TARGET_PROFILES: Readonly<Record<TargetProfileName, Partial<Knobs>>
   // takes thousands of CONNECTs/s with no handshake cost, so 500/s binds first. The duplicate
   // client-id takeover is aedes' own behaviour in every profile; MQTT 5 clients get DISCONNECT 0x8E.
   'aws-like': {
-    throttle: { connectsPerS: 500, clientConnectsPerS: 1, publishesPerS: 100, publishThrottle: 'drop', keepaliveMaxS: 1_200 },
+    throttle: {
+      connectsPerS: 500,
+      clientConnectsPerS: 1,
+      publishesPerS: 100,
+      publishThrottle: 'drop',
+      keepaliveMaxS: 1_200,
+    },
   },
 };
 
@@ -168,7 +174,10 @@ export function describeTargetKnobs(o: ResolvedTargetOptions): string {
     `${o.processes} process${o.processes === 1 ? '' : 'es'}`,
   ];
   if (o.tls) parts.push(o.mtls ? 'mutual TLS' : 'TLS');
-  for (const x of o.outages) parts.push(`outage at ${x.atMs / 1000}s for ${x.durationMs / 1000}s (${x.mode}${x.share < 1 ? `, ${Math.round(x.share * 100)}%` : ''})`);
+  for (const x of o.outages)
+    parts.push(
+      `outage at ${x.atMs / 1000}s for ${x.durationMs / 1000}s (${x.mode}${x.share < 1 ? `, ${Math.round(x.share * 100)}%` : ''})`,
+    );
   if (o.messageLossRate > 0) parts.push(`loses ${o.messageLossRate * 100}% of messages`);
   return `profile ${o.profile}: ${parts.join(', ')}`;
 }

@@ -15,7 +15,13 @@ import { PACKAGE_ROOT } from '../util/paths.js';
 import { Admission } from './admission.js';
 import { createBroker } from './broker.js';
 import { ConnectionGate, type Tracked } from './gate.js';
-import { emptySnapshot, LISTENERS, renderExposition, type ListenerName, type TargetMetricsSnapshot } from './metrics.js';
+import {
+  emptySnapshot,
+  LISTENERS,
+  renderExposition,
+  type ListenerName,
+  type TargetMetricsSnapshot,
+} from './metrics.js';
 import { SCHEMES } from '../util/target-url.js';
 import { handleMqttStream } from './mqtt-front.js';
 import { ClientRegistry, ConnectThrottle } from './throttle.js';
@@ -63,7 +69,11 @@ export function listenerSlots(o: Pick<ResolvedTargetOptions, 'tls'>): Array<List
   return [...plain, ...(o.tls ? LISTENERS.filter((s) => SCHEMES[s].secure) : []), 'metrics'];
 }
 
-export function portFor(o: Pick<ResolvedTargetOptions, 'tls' | 'port' | 'fixedPorts'>, index: number, slot: ListenerName | 'metrics'): number {
+export function portFor(
+  o: Pick<ResolvedTargetOptions, 'tls' | 'port' | 'fixedPorts'>,
+  index: number,
+  slot: ListenerName | 'metrics',
+): number {
   const fixed = o.fixedPorts?.[index]?.[slot as 'mqtt'];
   if (fixed !== undefined) return fixed;
   if (o.port === 0) return 0;
@@ -105,9 +115,20 @@ export async function startTargetProcess(o: ResolvedTargetOptions, index: number
     },
     timers,
   );
-  gate = new ConnectionGate({ maxConnections: o.maxConnections, metrics, silenced, refusingOutage: () => outages.refusing() });
+  gate = new ConnectionGate({
+    maxConnections: o.maxConnections,
+    metrics,
+    silenced,
+    refusingOutage: () => outages.refusing(),
+  });
   const webhook = o.webhook === null ? null : new WebhookForwarder(o.webhook, o.lossSeed, metrics);
-  const aedes = await createBroker({ messageLossRate: o.messageLossRate, lossSeed: o.lossSeed, metrics, silenced, webhook });
+  const aedes = await createBroker({
+    messageLossRate: o.messageLossRate,
+    lossSeed: o.lossSeed,
+    metrics,
+    silenced,
+    webhook,
+  });
   const tracked = new WeakMap<net.Socket, Tracked>();
 
   const front = {
@@ -158,7 +179,9 @@ export async function startTargetProcess(o: ResolvedTargetOptions, index: number
     return t;
   };
   const notFound = (_req: http.IncomingMessage, res: http.ServerResponse): void => {
-    res.writeHead(426, { 'content-type': 'text/plain', connection: 'close' }).end('WebSocket only: /mqtt (MQTT) or /ws (device)\n');
+    res
+      .writeHead(426, { 'content-type': 'text/plain', connection: 'close' })
+      .end('WebSocket only: /mqtt (MQTT) or /ws (device)\n');
   };
   const host = o.host;
   const http1 = http.createServer(notFound);
@@ -178,7 +201,9 @@ export async function startTargetProcess(o: ResolvedTargetOptions, index: number
     const creds = {
       key: readFileSync(join(TLS_FIXTURES, 'server.key')),
       cert: readFileSync(join(TLS_FIXTURES, 'server.crt')),
-      ...(o.mtls ? { ca: readFileSync(join(TLS_FIXTURES, 'ca.crt')), requestCert: true, rejectUnauthorized: true } : {}),
+      ...(o.mtls
+        ? { ca: readFileSync(join(TLS_FIXTURES, 'ca.crt')), requestCert: true, rejectUnauthorized: true }
+        : {}),
     };
     tlsServer = tls.createServer(creds, (sock) => {
       const t = tracked.get((sock as { _parent?: net.Socket })._parent as net.Socket);
@@ -194,8 +219,18 @@ export async function startTargetProcess(o: ResolvedTargetOptions, index: number
     httpsServer.on('tlsClientError', () => {});
     const tlsS = tlsServer;
     const httpsS = httpsServer;
-    ports.mqtts = await listen(gated('mqtts', (raw) => tlsS.emit('connection', raw)), host, portFor(o, index, 'mqtts'), o.backlog);
-    ports.wss = await listen(gated('wss', (raw) => httpsS.emit('connection', raw)), host, portFor(o, index, 'wss'), o.backlog);
+    ports.mqtts = await listen(
+      gated('mqtts', (raw) => tlsS.emit('connection', raw)),
+      host,
+      portFor(o, index, 'mqtts'),
+      o.backlog,
+    );
+    ports.wss = await listen(
+      gated('wss', (raw) => httpsS.emit('connection', raw)),
+      host,
+      portFor(o, index, 'wss'),
+      o.backlog,
+    );
   }
 
   const snapshot = (): TargetMetricsSnapshot => {
@@ -225,7 +260,9 @@ export async function startTargetProcess(o: ResolvedTargetOptions, index: number
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(snapshot()));
     } else if (path === '/metrics') {
       void scrapePeers(peers).then((others) => {
-        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(renderExposition([snapshot(), ...others]));
+        res
+          .writeHead(200, { 'content-type': 'text/plain; version=0.0.4' })
+          .end(renderExposition([snapshot(), ...others]));
       });
     } else {
       res.writeHead(404).end();
@@ -239,7 +276,11 @@ export async function startTargetProcess(o: ResolvedTargetOptions, index: number
     mqttWs: `ws://${h}:${ports.ws}/mqtt`,
     ws: `ws://${h}:${ports.ws}/ws`,
     ...(o.tls
-      ? { mqtts: `mqtts://${h}:${ports.mqtts}`, mqttWss: `wss://${h}:${ports.wss}/mqtt`, wss: `wss://${h}:${ports.wss}/ws` }
+      ? {
+          mqtts: `mqtts://${h}:${ports.mqtts}`,
+          mqttWss: `wss://${h}:${ports.wss}/mqtt`,
+          wss: `wss://${h}:${ports.wss}/ws`,
+        }
       : {}),
   };
   return {
@@ -273,7 +314,9 @@ async function scrapePeers(urls: string[]): Promise<TargetMetricsSnapshot[]> {
   const got = await Promise.all(
     urls.map(async (u) => {
       try {
-        const res = await fetch(u.replace(/\/metrics$/, '/metrics.json'), { signal: AbortSignal.timeout(PEER_SCRAPE_TIMEOUT_MS) });
+        const res = await fetch(u.replace(/\/metrics$/, '/metrics.json'), {
+          signal: AbortSignal.timeout(PEER_SCRAPE_TIMEOUT_MS),
+        });
         return res.ok ? ((await res.json()) as TargetMetricsSnapshot) : null;
       } catch {
         return null;

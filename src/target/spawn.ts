@@ -22,9 +22,7 @@ export interface TargetMessage {
 }
 
 export type ParentMessage =
-  | { type: 'origin'; originNs: string }
-  | { type: 'peers'; metricsUrls: string[] }
-  | { type: 'lag' };
+  { type: 'origin'; originNs: string } | { type: 'peers'; metricsUrls: string[] } | { type: 'lag' };
 
 /** A target process's answer to { type: 'lag' }. */
 export interface LagMessage {
@@ -84,7 +82,10 @@ interface Child {
 function startChild(index: number, options: ResolvedTargetOptions): Promise<Child> {
   const script = compiledSibling(import.meta.url, './main.js');
   // execArgv: [] so flags of the parent (--input-type, --inspect…) never break the target.
-  const child = fork(script, [JSON.stringify({ index, options })], { execArgv: [], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+  const child = fork(script, [JSON.stringify({ index, options })], {
+    execArgv: [],
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+  });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
     if (stderr.length < 4096) stderr += d.toString();
@@ -96,7 +97,12 @@ function startChild(index: number, options: ResolvedTargetOptions): Promise<Chil
   return new Promise<Child>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new HerdError('E_TARGET_START', `the embedded target (process ${index}) did not start within ${START_TIMEOUT_MS / 1000}s`));
+      reject(
+        new HerdError(
+          'E_TARGET_START',
+          `the embedded target (process ${index}) did not start within ${START_TIMEOUT_MS / 1000}s`,
+        ),
+      );
     }, START_TIMEOUT_MS);
     child.once('message', (m: TargetMessage) => {
       clearTimeout(timer);
@@ -125,7 +131,10 @@ async function stopChild(c: ChildProcess, exited: Promise<void>): Promise<void> 
 }
 
 /** Validates `input` (throws HerdError E_SCENARIO_INVALID naming the field) and starts the target. */
-export async function spawnEmbeddedTarget(input: TargetOptionsInput = {}, where = 'target.embedded'): Promise<EmbeddedTarget> {
+export async function spawnEmbeddedTarget(
+  input: TargetOptionsInput = {},
+  where = 'target.embedded',
+): Promise<EmbeddedTarget> {
   return spawnResolvedTarget(parseTargetOptions(input, where));
 }
 
@@ -147,9 +156,18 @@ export async function spawnResolvedTarget(options: ResolvedTargetOptions): Promi
     port: first.msg.port,
     pid: first.msg.pid,
     pids: children.map((c) => c.msg.pid),
-    processes: children.map((c) => ({ index: c.msg.index, pid: c.msg.pid, endpoints: c.msg.endpoints, metricsUrl: c.msg.metricsUrl })),
+    processes: children.map((c) => ({
+      index: c.msg.index,
+      pid: c.msg.pid,
+      endpoints: c.msg.endpoints,
+      metricsUrl: c.msg.metricsUrl,
+    })),
     endpoints: children.flatMap((c) =>
-      Object.entries(c.msg.endpoints).map(([kind, url]) => ({ process: c.msg.index, kind: kind as EndpointKind, url: url as string })),
+      Object.entries(c.msg.endpoints).map(([kind, url]) => ({
+        process: c.msg.index,
+        kind: kind as EndpointKind,
+        url: url as string,
+      })),
     ),
     metricsUrl: first.msg.metricsUrl,
     options,
@@ -157,13 +175,15 @@ export async function spawnResolvedTarget(options: ResolvedTargetOptions): Promi
       children.map(
         (c) =>
           new Promise<{ index: number; code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-            if (c.child.exitCode !== null || c.child.signalCode !== null) resolve({ index: c.msg.index, code: c.child.exitCode, signal: c.child.signalCode });
+            if (c.child.exitCode !== null || c.child.signalCode !== null)
+              resolve({ index: c.msg.index, code: c.child.exitCode, signal: c.child.signalCode });
             else c.child.once('exit', (code, signal) => resolve({ index: c.msg.index, code, signal }));
           }),
       ),
     ),
     setOrigin(originNs) {
-      for (const c of children) if (c.child.connected) c.child.send({ type: 'origin', originNs: originNs.toString() } satisfies ParentMessage);
+      for (const c of children)
+        if (c.child.connected) c.child.send({ type: 'origin', originNs: originNs.toString() } satisfies ParentMessage);
     },
     lag: async () => {
       const answers = await Promise.all(children.map((c) => askLag(c.child)));
@@ -198,7 +218,8 @@ function askLag(c: ChildProcess): Promise<TargetLag | null> {
  */
 export async function restartEmbeddedTarget(t: EmbeddedTarget): Promise<EmbeddedTarget> {
   await t.stop();
-  const port = (url: string | undefined): number | undefined => (url === undefined ? undefined : Number(new URL(url).port));
+  const port = (url: string | undefined): number | undefined =>
+    url === undefined ? undefined : Number(new URL(url).port);
   const fixedPorts = t.processes.map((p) => {
     const e = p.endpoints as unknown as Record<string, string | undefined>;
     const out: Partial<Record<ListenerName | 'metrics', number>> = {};

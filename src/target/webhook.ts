@@ -45,7 +45,13 @@ export class WebhookForwarder {
       this.metrics.webhookPostsTotal.lost++;
       return;
     }
-    const body = JSON.stringify({ topic: m.topic, payload: m.payload.toString('base64'), qos: m.qos, retain: m.retain, clientId: m.clientId });
+    const body = JSON.stringify({
+      topic: m.topic,
+      payload: m.payload.toString('base64'),
+      qos: m.qos,
+      retain: m.retain,
+      clientId: m.clientId,
+    });
     if (this.inFlight < this.options.maxInFlight) this.post(body);
     else if (this.waiting.length < this.options.maxQueue) this.waiting.push(body);
     else this.metrics.webhookPostsTotal.overflow++;

@@ -60,7 +60,13 @@ export function evaluateThresholds(list: readonly Threshold[], r: Omit<Results, 
     const observed = observe(t, r);
     const passed = observed !== null && compareOp(observed, t.op, t.bound);
     const missing = observed === null ? METRICS[t.metric]?.missing?.(r as Results) : undefined;
-    return { metric: t.metric, expression: t.expression, passed, observed, observedText: missing ?? formatObserved(t, observed) };
+    return {
+      metric: t.metric,
+      expression: t.expression,
+      passed,
+      observed,
+      observedText: missing ?? formatObserved(t, observed),
+    };
   });
 }
 

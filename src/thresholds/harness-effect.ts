@@ -34,7 +34,11 @@ function shortestConnectTimeoutUs(r: Omit<Results, 'thresholds'>): number {
   return Math.min(...all);
 }
 
-function without(t: Threshold, r: Omit<Results, 'thresholds'>, h: HarnessDelay): { value: number; text: string } | null {
+function without(
+  t: Threshold,
+  r: Omit<Results, 'thresholds'>,
+  h: HarnessDelay,
+): { value: number; text: string } | null {
   const def = METRICS[t.metric];
   if (!def || t.metric === 'connect.scheduleLag') return null;
   if (def.kind === 'duration') {
@@ -43,14 +47,19 @@ function without(t: Threshold, r: Omit<Results, 'thresholds'>, h: HarnessDelay):
     const base = fromService ? observe({ ...t, metric: 'connect.service' }, r) : observe(t, r);
     if (base === null) return null;
     const value = Math.max(0, base - h.loopDelayUs);
-    const what = fromService ? `the schedule lag and ${formatUs(h.loopDelayUs)} of event-loop delay` : `${formatUs(h.loopDelayUs)} of event-loop delay`;
+    const what = fromService
+      ? `the schedule lag and ${formatUs(h.loopDelayUs)} of event-loop delay`
+      : `${formatUs(h.loopDelayUs)} of event-loop delay`;
     return { value, text: `would be ${formatUs(value)} without ${what}` };
   }
   if (def.kind === 'time') {
     const v = observe(t, r);
     if (v === null) return null;
     const value = Math.max(0, v - h.loopDelayUs - h.scheduleLagUs);
-    return { value, text: `would be ${formatUs(value)} without ${formatUs(h.loopDelayUs)} of event-loop delay and ${formatUs(h.scheduleLagUs)} of schedule lag` };
+    return {
+      value,
+      text: `would be ${formatUs(value)} without ${formatUs(h.loopDelayUs)} of event-loop delay and ${formatUs(h.scheduleLagUs)} of schedule lag`,
+    };
   }
   if (TIMEOUT_MOVED.has(t.metric) && r.attempts.timedOut > 0) {
     const service = r.latency['connect.service'];
@@ -81,7 +90,12 @@ export function thresholdsTheHarnessCouldFlip(
     if (w === null) return;
     // NaN: a count the harness may have moved by an amount it cannot know.
     if (Number.isNaN(w.value) || compareOp(w.value, t.op, t.bound)) {
-      out.push({ metric: t.metric, expression: t.expression, observedText: e.observedText, withoutHarnessText: w.text });
+      out.push({
+        metric: t.metric,
+        expression: t.expression,
+        observedText: e.observedText,
+        withoutHarnessText: w.text,
+      });
     }
   });
   return out;

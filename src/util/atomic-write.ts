@@ -1,6 +1,18 @@
 import {
-  accessSync, closeSync, constants, mkdirSync, openSync, realpathSync, renameSync, rmdirSync, rmSync, statSync, statfsSync,
-  writeFileSync, writeSync, type Stats,
+  accessSync,
+  closeSync,
+  constants,
+  mkdirSync,
+  openSync,
+  realpathSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+  statSync,
+  statfsSync,
+  writeFileSync,
+  writeSync,
+  type Stats,
 } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { HerdError } from '../errors.js';
@@ -40,7 +52,10 @@ export function outputKind(path: string, flag = '-o'): OutputKind {
   if (st.isFile()) return 'file';
   if (st.isCharacterDevice() || st.isFIFO()) return 'in-place';
   const what = st.isDirectory() ? 'a folder' : st.isBlockDevice() ? 'a block device' : 'a socket';
-  throw new HerdError('E_OUT_DIR', `${flag}: ${path} is ${what}; expected a file name (or a character device or FIFO, written in place)`);
+  throw new HerdError(
+    'E_OUT_DIR',
+    `${flag}: ${path} is ${what}; expected a file name (or a character device or FIFO, written in place)`,
+  );
 }
 
 /**
@@ -96,7 +111,7 @@ function writeInPlace(path: string, content: string, append: boolean): void {
     if (probe !== null) closeSync(probe);
     probe = null;
     const bytes = Buffer.from(content, 'utf8');
-    for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
+    for (let off = 0; off < bytes.length;) off += writeSync(fd, bytes, off, bytes.length - off);
   } catch (err) {
     throw writeError(path, err);
   } finally {
@@ -111,7 +126,11 @@ function writeInPlace(path: string, content: string, append: boolean): void {
  */
 export function ensureWritableDir(dir: string, flag = '--out'): string | null {
   const kernelFs = kernelFilesystemOf(dir);
-  if (kernelFs !== null) throw new HerdError('E_OUT_DIR', `${flag}: ${dir} is on ${kernelFs}, a kernel file system that holds no reports; expected a folder on a disk`);
+  if (kernelFs !== null)
+    throw new HerdError(
+      'E_OUT_DIR',
+      `${flag}: ${dir} is on ${kernelFs}, a kernel file system that holds no reports; expected a folder on a disk`,
+    );
   let created: string | null = null;
   try {
     created = makeDirs(dir);
@@ -171,7 +190,10 @@ export function ensureWritableFile(path: string, flag = '-o'): void {
     try {
       accessSync(path, constants.W_OK);
     } catch (err) {
-      throw new HerdError('E_OUT_DIR', `${flag}: cannot write to ${path} (${(err as { code?: string }).code ?? 'error'})`);
+      throw new HerdError(
+        'E_OUT_DIR',
+        `${flag}: cannot write to ${path} (${(err as { code?: string }).code ?? 'error'})`,
+      );
     }
     return;
   }
@@ -186,11 +208,22 @@ export function assertNotFolder(path: string, flag = '-o'): void {
   } catch {
     // Absent: it will be created.
   }
-  if (isDir) throw new HerdError('E_OUT_DIR', `${flag}: ${path} is a folder; expected a file name (e.g. ${join(path, 'results.json')})`);
+  if (isDir)
+    throw new HerdError(
+      'E_OUT_DIR',
+      `${flag}: ${path} is a folder; expected a file name (e.g. ${join(path, 'results.json')})`,
+    );
 }
 
 /** statfs magic numbers of file systems that are views of the kernel, not storage. */
-const KERNEL_FS: Record<number, string> = { 0x9fa0: 'procfs', 0x62656572: 'sysfs', 0x64626720: 'debugfs', 0x27e0eb: 'cgroupfs', 0x63677270: 'cgroup2fs', 0x73636673: 'securityfs' };
+const KERNEL_FS: Record<number, string> = {
+  0x9fa0: 'procfs',
+  0x62656572: 'sysfs',
+  0x64626720: 'debugfs',
+  0x27e0eb: 'cgroupfs',
+  0x63677270: 'cgroup2fs',
+  0x73636673: 'securityfs',
+};
 
 /** The kernel file system the nearest existing ancestor of `dir` lives on, or null. */
 function kernelFilesystemOf(dir: string): string | null {

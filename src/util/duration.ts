@@ -12,7 +12,8 @@ export const MAX_TIMER_MS = 2 ** 31 - 1;
  * any timer herd arms for it — and a run's end plus its teardown — fits MAX_TIMER_MS.
  */
 export const MAX_DURATION_US = 24 * 24 * 3_600_000_000;
-export const DURATION_TOO_LONG = "expected a duration of at most 24 days (576h): Node's timers hold at most 2^31 − 1 ms";
+export const DURATION_TOO_LONG =
+  "expected a duration of at most 24 days (576h): Node's timers hold at most 2^31 − 1 ms";
 
 /** What is wrong with a duration text, or null when it parses within the cap. */
 export function durationProblem(text: string): string | null {

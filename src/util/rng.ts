@@ -17,7 +17,7 @@ export function createRng(seed: number): Rng {
 
 /** Derives an independent stream for a sub-purpose (a device, a wave) from the run seed. */
 export function deriveSeed(seed: number, ...salt: number[]): number {
-  let h = seed >>> 0 ^ 0x9e3779b9;
+  let h = (seed >>> 0) ^ 0x9e3779b9;
   for (const s of salt) {
     h = Math.imul(h ^ (s >>> 0), 0x85ebca6b) >>> 0;
     h ^= h >>> 13;

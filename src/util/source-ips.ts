@@ -18,14 +18,21 @@ function toIp(n: number): string {
 
 export function parseSourceIps(spec: string, flag = '--source-ips'): string[] {
   const out: string[] = [];
-  for (const part of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const bad = (why: string): never => {
-      throw new HerdError('E_FLAG', `${flag}: ${JSON.stringify(part)} ${why}; expected a list, a range (127.0.0.2-127.0.0.20) or a CIDR (127.0.1.0/28)`);
+      throw new HerdError(
+        'E_FLAG',
+        `${flag}: ${JSON.stringify(part)} ${why}; expected a list, a range (127.0.0.2-127.0.0.20) or a CIDR (127.0.1.0/28)`,
+      );
     };
     if (part.includes('/')) {
       const [base, bitsText] = part.split('/');
       const bits = Number(bitsText);
-      if (base === undefined || !isIPv4(base) || !Number.isInteger(bits) || bits < 16 || bits > 32) bad('is not an IPv4 CIDR of /16 to /32');
+      if (base === undefined || !isIPv4(base) || !Number.isInteger(bits) || bits < 16 || bits > 32)
+        bad('is not an IPv4 CIDR of /16 to /32');
       const size = 2 ** (32 - bits);
       const start = Math.floor(toInt(base as string) / size) * size;
       // Skip network and broadcast addresses for real subnets; on loopback every address works.
@@ -58,20 +65,34 @@ export function localAddresses(): Set<string> {
  * A source address must belong to this machine: binding another fails every connect with
  * EADDRNOTAVAIL, which would look like running out of ports. Nothing is sent to the address.
  */
-export function assertLocalSourceIps(ips: readonly string[], local: ReadonlySet<string> = localAddresses(), flag = '--source-ips'): void {
+export function assertLocalSourceIps(
+  ips: readonly string[],
+  local: ReadonlySet<string> = localAddresses(),
+  flag = '--source-ips',
+): void {
   const foreign = ips.filter((ip) => !/^127\./.test(ip) && !local.has(ip));
   if (foreign.length === 0) return;
   const shown = foreign.slice(0, 3).join(', ') + (foreign.length > 3 ? ` and ${foreign.length - 3} more` : '');
-  throw new HerdError('E_FLAG', `${flag}: ${shown} ${foreign.length === 1 ? 'is not an address' : 'are not addresses'} of this machine; expected loopback addresses (127.0.0.2-127.0.0.20) or addresses of its interfaces`);
+  throw new HerdError(
+    'E_FLAG',
+    `${flag}: ${shown} ${foreign.length === 1 ? 'is not an address' : 'are not addresses'} of this machine; expected loopback addresses (127.0.0.2-127.0.0.20) or addresses of its interfaces`,
+  );
 }
 
 /**
  * Source addresses are IPv4 (parseSourceIps takes no other): a target at an IPv6 address cannot be
  * reached from them — every connect would fail locally. Host names are left to the resolver.
  */
-export function assertSourceFamily(ips: readonly string[], targetHosts: readonly string[], flag = '--source-ips'): void {
+export function assertSourceFamily(
+  ips: readonly string[],
+  targetHosts: readonly string[],
+  flag = '--source-ips',
+): void {
   if (ips.length === 0) return;
   const v6 = targetHosts.map((h) => h.replace(/^\[|\]$/g, '')).find((h) => isIPv6(h));
   if (v6 === undefined) return;
-  throw new HerdError('E_FLAG', `${flag}: IPv4 source addresses cannot reach the IPv6 target ${v6}; expected an IPv4 target (e.g. 127.0.0.1), or no ${flag}`);
+  throw new HerdError(
+    'E_FLAG',
+    `${flag}: IPv4 source addresses cannot reach the IPv6 target ${v6}; expected an IPv4 target (e.g. 127.0.0.1), or no ${flag}`,
+  );
 }

@@ -69,7 +69,10 @@ export function parseTargetUrl(text: string, field = 'target', kind?: KindUrls &
   try {
     u = new URL(text);
   } catch {
-    throw new HerdError('E_TARGET_URL', `${field}: expected a URL like "mqtt://127.0.0.1:1883", got ${JSON.stringify(text)}`);
+    throw new HerdError(
+      'E_TARGET_URL',
+      `${field}: expected a URL like "mqtt://127.0.0.1:1883", got ${JSON.stringify(text)}`,
+    );
   }
   const scheme = u.protocol.replace(/:$/, '');
   const allowed = kind === undefined ? SCHEME_NAMES : kind.schemes;
@@ -82,10 +85,22 @@ export function parseTargetUrl(text: string, field = 'target', kind?: KindUrls &
   const host = u.hostname.replace(/^\[|\]$/g, '');
   if (host === '') throw new HerdError('E_TARGET_URL', `${field}: the URL has no host: ${JSON.stringify(text)}`);
   const port = u.port === '' ? info.defaultPort : Number(u.port);
-  if (port === 0) throw new HerdError('E_TARGET_URL', `${field}: port 0 is not a port a device can connect to: ${JSON.stringify(text)}`);
+  if (port === 0)
+    throw new HerdError(
+      'E_TARGET_URL',
+      `${field}: port 0 is not a port a device can connect to: ${JSON.stringify(text)}`,
+    );
   const defaultPath = kind?.wsPath ?? '/mqtt';
   const path = info.websocket ? (u.pathname === '/' && u.search === '' ? defaultPath : u.pathname + u.search) : '';
-  return { url: text, scheme: scheme as TransportScheme, host, port, path, secure: info.secure, hostIsIp: isIP(host) !== 0 };
+  return {
+    url: text,
+    scheme: scheme as TransportScheme,
+    host,
+    port,
+    path,
+    secure: info.secure,
+    hostIsIp: isIP(host) !== 0,
+  };
 }
 
 /** A loopback host: 127.0.0.0/8, ::1 (with or without brackets) or localhost. */

@@ -9,7 +9,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import type { Failure } from '../../src/protocols/classify.js';
 import { LinkedDevice } from '../../src/protocols/device-base.js';
-import type { CohortSpec, Device, DeviceKindRow, DeviceOpenOptions, DeviceOwner, PreparedTarget } from '../../src/protocols/device.js';
+import type {
+  CohortSpec,
+  Device,
+  DeviceKindRow,
+  DeviceOpenOptions,
+  DeviceOwner,
+  PreparedTarget,
+} from '../../src/protocols/device.js';
 import { DEVICE_KIND_ROWS, prepareTarget, type DeviceKindTable } from '../../src/protocols/kinds.js';
 import { Runner } from '../../src/engine/runner.js';
 import { decodeHistogram } from '../../src/metrics/histogram.js';
@@ -40,7 +47,13 @@ class EchoDevice extends LinkedDevice implements Device {
     super(owner, o.deviceId, t.endpoint.scheme);
     this.owner = owner;
     this.word = o.word;
-    const ctx = { tls: t.tls, deviceKey: o.deviceId, subprotocol: undefined, maxMessageBytes: o.maxPacketBytes, headers: undefined };
+    const ctx = {
+      tls: t.tls,
+      deviceKey: o.deviceId,
+      subprotocol: undefined,
+      maxMessageBytes: o.maxPacketBytes,
+      headers: undefined,
+    };
     const { scheme, host, port, path } = t.endpoint;
     this.start({ scheme, host, port, path, localAddress: o.localAddress, connectTimeoutMs: o.connectTimeoutMs, ctx });
   }
@@ -86,7 +99,9 @@ class EchoDevice extends LinkedDevice implements Device {
 const ECHO_KIND = {
   schemes: ['ws'],
   wsPath: '/echo',
-  prepare: ({ fixed }: CohortSpec) => (id: number) => ({ word: `${fixed.cohort}-${id}` }),
+  prepare:
+    ({ fixed }: CohortSpec) =>
+    (id: number) => ({ word: `${fixed.cohort}-${id}` }),
   open: (t: PreparedTarget, o: DeviceOpenOptions & EchoOpenOptions, owner: DeviceOwner) => new EchoDevice(owner, t, o),
 } as const satisfies DeviceKindRow<EchoOpenOptions>;
 
@@ -131,16 +146,27 @@ function histogramCount(deltas: readonly MetricsDelta[], key: LatencyKey): numbe
 describe('a device kind added by a test (echo)', () => {
   it('validates its targets by its own row: schemes and default path', () => {
     expect(prepareTarget(ECHO, `ws://127.0.0.1:${port}`, undefined, 'target', KINDS).endpoint.path).toBe('/echo');
-    expect(() => prepareTarget(ECHO, 'mqtt://127.0.0.1:1', undefined, 'target', KINDS)).toThrow(/a echo device cannot use "mqtt:\/\/"; supported: ws:\/\//);
+    expect(() => prepareTarget(ECHO, 'mqtt://127.0.0.1:1', undefined, 'target', KINDS)).toThrow(
+      /a echo device cannot use "mqtt:\/\/"; supported: ws:\/\//,
+    );
   });
 
   it('runs through the unchanged engine: every device connects once, echoed, with only the phases it has', async () => {
     const devices = 25;
     const v = validateScenario(
-      { name: 'echo-kind', devices, reconnect: { policy: 'none' }, waves: [{ type: 'ramp', over: '200ms' }], hold: '500ms' },
+      {
+        name: 'echo-kind',
+        devices,
+        reconnect: { policy: 'none' },
+        waves: [{ type: 'ramp', over: '200ms' }],
+        hold: '500ms',
+      },
       'echo-kind.yaml',
     );
-    const scenario = { ...v.resolved, cohorts: v.resolved.cohorts.map((c) => ({ ...c, device: { ...c.device, protocol: ECHO } })) };
+    const scenario = {
+      ...v.resolved,
+      cohorts: v.resolved.cohorts.map((c) => ({ ...c, device: { ...c.device, protocol: ECHO } })),
+    };
     const plan = buildPlan(scenario);
     const deltas: MetricsDelta[] = [];
     const runner = new Runner({

@@ -39,16 +39,32 @@ async function hostile(behave: (s: net.Socket) => void, onAccept?: (s: net.Socke
 
 let nextId = 0;
 let engine: 'js' | 'native' = 'js';
-function connect(port: number, owner: RecordingOwner, version: 4 | 5 = 4, connectTimeoutMs = 2_000): MqttConnection | NativeDevice {
+function connect(
+  port: number,
+  owner: RecordingOwner,
+  version: 4 | 5 = 4,
+  connectTimeoutMs = 2_000,
+): MqttConnection | NativeDevice {
   const t = prepareTarget('mqtt', `mqtt://127.0.0.1:${port}`);
-  return DEVICE_KIND_ROWS.mqtt.open(t, {
-    engine,
-    deviceId: nextId++,
-    localAddress: undefined,
-    connectTimeoutMs,
-    maxPacketBytes: MAX_PACKET_BYTES,
-    connectPacket: buildConnect({ clientId: `hostile-${nextId}`, username: null, password: null, keepaliveS: 30, clean: true, protocolVersion: version }),
-  }, owner);
+  return DEVICE_KIND_ROWS.mqtt.open(
+    t,
+    {
+      engine,
+      deviceId: nextId++,
+      localAddress: undefined,
+      connectTimeoutMs,
+      maxPacketBytes: MAX_PACKET_BYTES,
+      connectPacket: buildConnect({
+        clientId: `hostile-${nextId}`,
+        username: null,
+        password: null,
+        keepaliveS: 30,
+        clean: true,
+        protocolVersion: version,
+      }),
+    },
+    owner,
+  );
 }
 
 const CONNACK_OK = Buffer.from([0x20, 0x02, 0x00, 0x00]);
@@ -159,10 +175,14 @@ describe.each(engines())('hostile MQTT servers (%s)', (e) => {
       return;
     }
     let maxBuffered = 0;
-    await owner.waitFor(() => {
-      if (c.state === 'connected') maxBuffered = Math.max(maxBuffered, c.bufferedBytes);
-      return owner.of('lost', c.deviceId).length > 0;
-    }, 20_000, 'every message read, then the close');
+    await owner.waitFor(
+      () => {
+        if (c.state === 'connected') maxBuffered = Math.max(maxBuffered, c.bufferedBytes);
+        return owner.of('lost', c.deviceId).length > 0;
+      },
+      20_000,
+      'every message read, then the close',
+    );
     expect(sends).toBe(200);
     expect(owner.of('lost', c.deviceId)[0]?.failure).toEqual({ origin: 'network', phase: 'held', code: 'PEER_CLOSED' });
     expect(maxBuffered).toBeLessThan(one.length);
@@ -171,7 +191,10 @@ describe.each(engines())('hostile MQTT servers (%s)', (e) => {
   it('a mid-packet malformed frame after CONNACK loses the session as a protocol error', async () => {
     const owner = new RecordingOwner();
     // SUBACK with a QoS-bits violation in the fixed header flags (must be 0b0000).
-    const c = connect(await hostile((s) => s.write(Buffer.concat([CONNACK_OK, Buffer.from([0x9f, 0x03, 0x00, 0x01, 0x00])]))), owner);
+    const c = connect(
+      await hostile((s) => s.write(Buffer.concat([CONNACK_OK, Buffer.from([0x9f, 0x03, 0x00, 0x01, 0x00])]))),
+      owner,
+    );
     const [lost] = await owner.waitKind('lost', c.deviceId);
     expect(lost?.failure).toEqual({ origin: 'protocol', phase: 'held', code: 'MQTT_MALFORMED_PACKET' });
   });
@@ -182,7 +205,11 @@ describe.each(engines())('hostile MQTT servers (%s)', (e) => {
       // CONNACK v5: flags, reason code, property length 0.
       const c = connect(await hostile((s) => s.write(Buffer.from([0x20, 0x03, 0x00, rc, 0x00]))), owner, 5);
       const r = await owner.outcome(c.deviceId);
-      expect(r.failure).toEqual({ origin: 'protocol', phase: 'mqttConnack', code: `CONNACK_${rc.toString(16).toUpperCase()}` });
+      expect(r.failure).toEqual({
+        origin: 'protocol',
+        phase: 'mqttConnack',
+        code: `CONNACK_${rc.toString(16).toUpperCase()}`,
+      });
       expect(isLoadShedding(r.failure!)).toBe(true);
     }
   });
@@ -190,10 +217,18 @@ describe.each(engines())('hostile MQTT servers (%s)', (e) => {
   it('an MQTT 5 server DISCONNECT carries its reason code; 0x89 is load shedding, 0x8B is not', async () => {
     for (const rc of [0x89, 0x8b]) {
       const owner = new RecordingOwner();
-      const c = connect(await hostile((s) => s.write(Buffer.from([0x20, 0x03, 0x00, 0x00, 0x00, 0xe0, 0x02, rc, 0x00]))), owner, 5);
+      const c = connect(
+        await hostile((s) => s.write(Buffer.from([0x20, 0x03, 0x00, 0x00, 0x00, 0xe0, 0x02, rc, 0x00]))),
+        owner,
+        5,
+      );
       expect((await owner.outcome(c.deviceId)).kind).toBe('connected');
       const [lost] = await owner.waitKind('lost', c.deviceId);
-      expect(lost?.failure).toEqual({ origin: 'protocol', phase: 'held', code: `DISCONNECT_${rc.toString(16).toUpperCase()}` });
+      expect(lost?.failure).toEqual({
+        origin: 'protocol',
+        phase: 'held',
+        code: `DISCONNECT_${rc.toString(16).toUpperCase()}`,
+      });
       expect(isLoadShedding(lost!.failure!)).toBe(rc === 0x89);
     }
   });

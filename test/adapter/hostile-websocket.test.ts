@@ -41,15 +41,31 @@ async function refusing(status: number): Promise<number> {
 }
 
 let nextId = 0;
-function device(url: string, owner: RecordingOwner, kind: 'websocket' | 'mqtt' = 'websocket', connectTimeoutMs = 3_000) {
+function device(
+  url: string,
+  owner: RecordingOwner,
+  kind: 'websocket' | 'mqtt' = 'websocket',
+  connectTimeoutMs = 3_000,
+) {
   const t: PreparedTarget = prepareTarget(kind, url);
-  return DEVICE_KIND_ROWS[kind].open(t, {
-    deviceId: nextId++,
-    localAddress: undefined,
-    connectTimeoutMs,
-    maxPacketBytes: 1024,
-    connectPacket: buildConnect({ clientId: `ws-hostile-${nextId}`, username: null, password: null, keepaliveS: 30, clean: true, protocolVersion: 4 }),
-  }, owner);
+  return DEVICE_KIND_ROWS[kind].open(
+    t,
+    {
+      deviceId: nextId++,
+      localAddress: undefined,
+      connectTimeoutMs,
+      maxPacketBytes: 1024,
+      connectPacket: buildConnect({
+        clientId: `ws-hostile-${nextId}`,
+        username: null,
+        password: null,
+        keepaliveS: 30,
+        clean: true,
+        protocolVersion: 4,
+      }),
+    },
+    owner,
+  );
 }
 
 describe('hostile WebSocket servers', () => {
@@ -67,7 +83,9 @@ describe('hostile WebSocket servers', () => {
   it('a 101 with a wrong Sec-WebSocket-Accept is a protocol failure in wsUpgrade', async () => {
     const server = http.createServer();
     server.on('upgrade', (_req, socket: net.Socket) => {
-      socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: bm9wZQ==\r\n\r\n');
+      socket.write(
+        'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: bm9wZQ==\r\n\r\n',
+      );
     });
     const owner = new RecordingOwner();
     const d = device(`ws://127.0.0.1:${await serve(server)}/`, owner);

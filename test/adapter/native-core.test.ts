@@ -38,17 +38,32 @@ function owner(): RecordingOwner {
   return o;
 }
 
-function open(port: number, o: RecordingOwner, opts: { localAddress?: string; timeoutMs?: number; slot?: number } = {}): Device {
+function open(
+  port: number,
+  o: RecordingOwner,
+  opts: { localAddress?: string; timeoutMs?: number; slot?: number } = {},
+): Device {
   const t = prepareTarget('mqtt', `mqtt://127.0.0.1:${port}`);
   const id = opts.slot ?? nextId++;
-  return DEVICE_KIND_ROWS.mqtt.open(t, {
-    engine: 'native',
-    deviceId: id,
-    localAddress: opts.localAddress,
-    connectTimeoutMs: opts.timeoutMs ?? 5_000,
-    maxPacketBytes: 4096,
-    connectPacket: buildConnect({ clientId: `native-${id}`, username: null, password: null, keepaliveS: 30, clean: true, protocolVersion: 4 }),
-  }, o);
+  return DEVICE_KIND_ROWS.mqtt.open(
+    t,
+    {
+      engine: 'native',
+      deviceId: id,
+      localAddress: opts.localAddress,
+      connectTimeoutMs: opts.timeoutMs ?? 5_000,
+      maxPacketBytes: 4096,
+      connectPacket: buildConnect({
+        clientId: `native-${id}`,
+        username: null,
+        password: null,
+        keepaliveS: 30,
+        clean: true,
+        protocolVersion: 4,
+      }),
+    },
+    o,
+  );
 }
 
 afterEach(async () => {

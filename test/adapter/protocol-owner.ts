@@ -64,7 +64,11 @@ export class RecordingOwner implements DeviceOwner {
       const t = setTimeout(() => {
         clearInterval(poll);
         this.waiters = this.waiters.filter((w) => w.resolve !== done);
-        reject(new Error(`timed out waiting for ${what}; saw ${JSON.stringify(this.events.slice(-20).map((e) => [e.kind, e.deviceId, e.failure?.code]))}`));
+        reject(
+          new Error(
+            `timed out waiting for ${what}; saw ${JSON.stringify(this.events.slice(-20).map((e) => [e.kind, e.deviceId, e.failure?.code]))}`,
+          ),
+        );
       }, timeoutMs);
       const poll = setInterval(() => {
         if (pred(this.events)) {
@@ -82,15 +86,23 @@ export class RecordingOwner implements DeviceOwner {
   }
 
   waitKind(kind: Recorded['kind'], deviceId: number, count = 1, timeoutMs = 10_000): Promise<Recorded[]> {
-    return this.waitFor((ev) => ev.filter((e) => e.kind === kind && e.deviceId === deviceId).length >= count, timeoutMs, `${count}× ${kind} of device ${deviceId}`).then(() =>
-      this.of(kind, deviceId),
-    );
+    return this.waitFor(
+      (ev) => ev.filter((e) => e.kind === kind && e.deviceId === deviceId).length >= count,
+      timeoutMs,
+      `${count}× ${kind} of device ${deviceId}`,
+    ).then(() => this.of(kind, deviceId));
   }
 
   /** The first terminal outcome of an attempt (connected or failed). */
   async outcome(deviceId: number, timeoutMs = 10_000): Promise<Recorded> {
-    await this.waitFor((ev) => ev.some((e) => e.deviceId === deviceId && (e.kind === 'connected' || e.kind === 'failed')), timeoutMs, `outcome of ${deviceId}`);
-    return this.events.find((e) => e.deviceId === deviceId && (e.kind === 'connected' || e.kind === 'failed')) as Recorded;
+    await this.waitFor(
+      (ev) => ev.some((e) => e.deviceId === deviceId && (e.kind === 'connected' || e.kind === 'failed')),
+      timeoutMs,
+      `outcome of ${deviceId}`,
+    );
+    return this.events.find(
+      (e) => e.deviceId === deviceId && (e.kind === 'connected' || e.kind === 'failed'),
+    ) as Recorded;
   }
 
   private push(e: Recorded): void {

@@ -36,15 +36,21 @@ afterEach(async () => {
 /** A TLS server that answers CONNECT with CONNACK and closes on DISCONNECT; records each handshake. */
 async function mqttTlsServer(o: tls.TlsOptions = {}): Promise<{ port: number; seen: Seen[] }> {
   const seen: Seen[] = [];
-  const srv = tls.createServer({ key: readFileSync(`${TLS_DIR}server.key`), cert: readFileSync(`${TLS_DIR}server.crt`), ...o }, (s) => {
-    const peer = s.getPeerCertificate();
-    seen.push({ resumed: s.isSessionReused(), peerCn: typeof peer?.subject?.CN === 'string' ? peer.subject.CN : null });
-    s.on('data', (d) => {
-      if (d[0] === 0x10) s.write(CONNACK);
-      if (d.includes(0xe0)) s.end();
-    });
-    s.on('error', () => {});
-  });
+  const srv = tls.createServer(
+    { key: readFileSync(`${TLS_DIR}server.key`), cert: readFileSync(`${TLS_DIR}server.crt`), ...o },
+    (s) => {
+      const peer = s.getPeerCertificate();
+      seen.push({
+        resumed: s.isSessionReused(),
+        peerCn: typeof peer?.subject?.CN === 'string' ? peer.subject.CN : null,
+      });
+      s.on('data', (d) => {
+        if (d[0] === 0x10) s.write(CONNACK);
+        if (d.includes(0xe0)) s.end();
+      });
+      s.on('error', () => {});
+    },
+  );
   servers.push(srv);
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
   return { port: (srv.address() as net.AddressInfo).port, seen };
@@ -53,13 +59,24 @@ async function mqttTlsServer(o: tls.TlsOptions = {}): Promise<{ port: number; se
 /** One attempt of device `id`; ends the session cleanly when it connected. */
 async function once(t: PreparedTarget, id: number): Promise<{ c: MqttConnection; failure: unknown }> {
   const owner = new RecordingOwner();
-  const c = openMqtt(t, {
-    deviceId: id,
-    localAddress: undefined,
-    connectTimeoutMs: 5_000,
-    maxPacketBytes: 64 * 1024,
-    connectPacket: buildConnect({ clientId: `tls-node-${id}`, username: null, password: null, keepaliveS: 30, clean: true, protocolVersion: 4 }),
-  }, owner);
+  const c = openMqtt(
+    t,
+    {
+      deviceId: id,
+      localAddress: undefined,
+      connectTimeoutMs: 5_000,
+      maxPacketBytes: 64 * 1024,
+      connectPacket: buildConnect({
+        clientId: `tls-node-${id}`,
+        username: null,
+        password: null,
+        keepaliveS: 30,
+        clean: true,
+        protocolVersion: 4,
+      }),
+    },
+    owner,
+  );
   const r = await owner.outcome(id);
   if (r.kind === 'connected') {
     c.end();
@@ -68,13 +85,17 @@ async function once(t: PreparedTarget, id: number): Promise<{ c: MqttConnection;
   return { c, failure: r.failure ?? null };
 }
 
-const target = (port: number, s: TlsSettings, host = '127.0.0.1'): PreparedTarget => prepareTarget('mqtt', `mqtts://${host}:${port}`, s);
+const target = (port: number, s: TlsSettings, host = '127.0.0.1'): PreparedTarget =>
+  prepareTarget('mqtt', `mqtts://${host}:${port}`, s);
 
 describe('TLS against node:tls on loopback', () => {
   for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
     it(`${version}: a full handshake is reported as full and a resumed one as resumed, as the server saw them`, async () => {
       // The server allows resumption without (EC)DHE; herd offers psk_ke because this fleet resumes.
-      const { port, seen } = await mqttTlsServer({ maxVersion: version, secureOptions: constants.SSL_OP_ALLOW_NO_DHE_KEX });
+      const { port, seen } = await mqttTlsServer({
+        maxVersion: version,
+        secureOptions: constants.SSL_OP_ALLOW_NO_DHE_KEX,
+      });
       const t = target(port, { ca: CA, resume: 1, minVersion: version, maxVersion: version });
       const first = await once(t, 3);
       const second = await once(t, 3);
@@ -94,7 +115,9 @@ describe('TLS against node:tls on loopback', () => {
     const t = target(port, { ca: CA });
     for (let i = 0; i < 3; i++) expect((await once(t, 1)).failure).toBeNull();
     expect(seen.map((s) => s.resumed)).toEqual([false, false, false]);
-    expect([t.tls!.sessions.fullHandshakes, t.tls!.sessions.resumedHandshakes, t.tls!.sessions.size]).toEqual([3, 0, 0]);
+    expect([t.tls!.sessions.fullHandshakes, t.tls!.sessions.resumedHandshakes, t.tls!.sessions.size]).toEqual([
+      3, 0, 0,
+    ]);
   });
 
   it('one SecureContext per setting, one per client certificate pair: device n presents pair n mod 4', async () => {
@@ -111,8 +134,14 @@ describe('TLS against node:tls on loopback', () => {
 
   it('the certificate is still verified: its names, its CA, and insecure only when asked', async () => {
     const { port } = await mqttTlsServer();
-    expect((await once(target(port, { ca: CA, servername: 'not-this-host.example' }), 0)).failure).toMatchObject({ origin: 'tls', code: 'ERR_TLS_CERT_ALTNAME_INVALID' });
-    expect((await once(target(port, { ca: `${TLS_DIR}other-ca.crt` }), 0)).failure).toMatchObject({ origin: 'tls', phase: 'tlsHandshake' });
+    expect((await once(target(port, { ca: CA, servername: 'not-this-host.example' }), 0)).failure).toMatchObject({
+      origin: 'tls',
+      code: 'ERR_TLS_CERT_ALTNAME_INVALID',
+    });
+    expect((await once(target(port, { ca: `${TLS_DIR}other-ca.crt` }), 0)).failure).toMatchObject({
+      origin: 'tls',
+      phase: 'tlsHandshake',
+    });
     expect((await once(target(port, { ca: `${TLS_DIR}other-ca.crt`, insecure: true }), 0)).failure).toBeNull();
     expect((await once(target(port, { ca: CA, servername: 'localhost' }), 0)).failure).toBeNull();
   });
@@ -157,7 +186,7 @@ function extension(record: Buffer, type: number): Buffer {
   at += 2 + record.readUInt16BE(at); // cipher_suites
   at += 1 + (record[at] as number); // legacy_compression_methods
   const end = at + 2 + record.readUInt16BE(at);
-  for (at += 2; at < end; ) {
+  for (at += 2; at < end;) {
     const t = record.readUInt16BE(at);
     const len = record.readUInt16BE(at + 2);
     if (t === type) return record.subarray(at + 4, at + 4 + len);

@@ -20,13 +20,24 @@ const CA = `${TLS_DIR}ca.crt`;
 const mosquitto = externalProgram('mosquitto');
 
 function attempt(t: PreparedTarget, owner: RecordingOwner, deviceId: number): MqttConnection {
-  return openMqtt(t, {
-    deviceId,
-    localAddress: undefined,
-    connectTimeoutMs: 5_000,
-    maxPacketBytes: 64 * 1024,
-    connectPacket: buildConnect({ clientId: `herd-tls-${process.pid}-${deviceId}-${Math.random()}`, username: null, password: null, keepaliveS: 30, clean: true, protocolVersion: 4 }),
-  }, owner);
+  return openMqtt(
+    t,
+    {
+      deviceId,
+      localAddress: undefined,
+      connectTimeoutMs: 5_000,
+      maxPacketBytes: 64 * 1024,
+      connectPacket: buildConnect({
+        clientId: `herd-tls-${process.pid}-${deviceId}-${Math.random()}`,
+        username: null,
+        password: null,
+        keepaliveS: 30,
+        clean: true,
+        protocolVersion: 4,
+      }),
+    },
+    owner,
+  );
 }
 
 /** Connects, then ends cleanly; returns the connection (with its timings) and its outcome. */
@@ -49,7 +60,8 @@ function p50(values: number[]): number {
 describe.skipIf(!mosquitto)('TLS against Mosquitto', () => {
   let m: MosquittoMulti;
   const url = (name: string, host = '127.0.0.1'): string => `mqtts://${host}:${m.ports[name]}`;
-  const target = (name: string, s: TlsSettings, host?: string): PreparedTarget => prepareTarget('mqtt', url(name, host), s);
+  const target = (name: string, s: TlsSettings, host?: string): PreparedTarget =>
+    prepareTarget('mqtt', url(name, host), s);
 
   beforeAll(async () => {
     const files = { cafile: CA, certfile: `${TLS_DIR}server.crt`, keyfile: `${TLS_DIR}server.key` };
@@ -92,7 +104,10 @@ describe.skipIf(!mosquitto)('TLS against Mosquitto', () => {
   });
 
   it('version bounds are applied (TLSv1.2 only) and ALPN is offered', async () => {
-    const { c, failure } = await once(target('tls', { ca: CA, minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2', alpn: ['mqtt'] }), 0);
+    const { c, failure } = await once(
+      target('tls', { ca: CA, minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2', alpn: ['mqtt'] }),
+      0,
+    );
     expect(failure).toBeNull();
     expect(c.tlsResumed).toBe(false);
   });
@@ -129,7 +144,9 @@ describe.skipIf(!mosquitto)('TLS against Mosquitto', () => {
         const r = (await once(resumed, 1)).c;
         if (r.tlsResumed) resumedUs.push(r.phaseTimes().tlsHandshakeUs as number);
       }
-      console.log(`[herd] Mosquitto ${maxVersion} handshake p50 over ${rounds}: full ${p50(fullUs)} µs, resumed ${p50(resumedUs)} µs (${resumedUs.length} resumed)`);
+      console.log(
+        `[herd] Mosquitto ${maxVersion} handshake p50 over ${rounds}: full ${p50(fullUs)} µs, resumed ${p50(resumedUs)} µs (${resumedUs.length} resumed)`,
+      );
       expect(resumedUs.length).toBe(rounds);
     }
   });

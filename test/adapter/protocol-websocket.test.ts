@@ -58,13 +58,17 @@ async function echoServer(secure: boolean): Promise<EchoServer> {
 
 let nextId = 0;
 function open(t: PreparedTarget, owner: RecordingOwner, hello?: string): WsDevice {
-  return openWebSocket(t, {
-    deviceId: nextId++,
-    localAddress: undefined,
-    connectTimeoutMs: 5_000,
-    maxPacketBytes: 64 * 1024,
-    ...(hello !== undefined ? { hello } : {}),
-  }, owner);
+  return openWebSocket(
+    t,
+    {
+      deviceId: nextId++,
+      localAddress: undefined,
+      connectTimeoutMs: 5_000,
+      maxPacketBytes: 64 * 1024,
+      ...(hello !== undefined ? { hello } : {}),
+    },
+    owner,
+  );
 }
 
 describe.each([false, true])('plain WebSocket device (secure: %s)', (secure) => {
@@ -72,7 +76,11 @@ describe.each([false, true])('plain WebSocket device (secure: %s)', (secure) => 
   let target: PreparedTarget;
   beforeAll(async () => {
     srv = await echoServer(secure);
-    target = prepareTarget('websocket', `${secure ? 'wss' : 'ws'}://127.0.0.1:${srv.port}/devices?v=1`, secure ? { ca: `${TLS_DIR}ca.crt` } : undefined);
+    target = prepareTarget(
+      'websocket',
+      `${secure ? 'wss' : 'ws'}://127.0.0.1:${srv.port}/devices?v=1`,
+      secure ? { ca: `${TLS_DIR}ca.crt` } : undefined,
+    );
   });
   afterAll(async () => srv?.close());
 

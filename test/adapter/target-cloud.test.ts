@@ -20,7 +20,12 @@ afterEach(async () => {
 });
 
 /** A raw client that records every packet it gets, for exact assertions. */
-async function client(port: number, version: 4 | 5, clientId: string, keepalive = 60): Promise<{ sock: net.Socket; packets: mqtt.Packet[]; send(p: mqtt.Packet): void; closed: Promise<void> }> {
+async function client(
+  port: number,
+  version: 4 | 5,
+  clientId: string,
+  keepalive = 60,
+): Promise<{ sock: net.Socket; packets: mqtt.Packet[]; send(p: mqtt.Packet): void; closed: Promise<void> }> {
   const sock = net.connect({ host: '127.0.0.1', port });
   open.push(sock);
   const packets: mqtt.Packet[] = [];
@@ -43,7 +48,15 @@ describe('MQTT 5 on the embedded target', () => {
     expect(c.packets[0]).toMatchObject({ cmd: 'connack', reasonCode: 0 });
     c.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 't/v5', qos: 1 }] });
     await waitFor(() => c.packets.some((p) => p.cmd === 'suback'));
-    c.send({ cmd: 'publish', topic: 't/v5', payload: Buffer.from('x'), qos: 1, messageId: 2, retain: false, dup: false });
+    c.send({
+      cmd: 'publish',
+      topic: 't/v5',
+      payload: Buffer.from('x'),
+      qos: 1,
+      messageId: 2,
+      retain: false,
+      dup: false,
+    });
     await waitFor(() => c.packets.some((p) => p.cmd === 'puback') && c.packets.some((p) => p.cmd === 'publish'));
     expect(c.packets.find((p) => p.cmd === 'suback')).toMatchObject({ granted: [1] });
     expect(c.packets.find((p) => p.cmd === 'publish')).toMatchObject({ topic: 't/v5', qos: 1 });
@@ -75,11 +88,19 @@ describe('CONNECT limits', () => {
   it('per client id: a second CONNECT with the same id within 1/rate is refused 0x9F / code 3', async () => {
     target = await spawnEmbeddedTarget({ throttle: { clientConnectsPerS: 0.01 } });
     const held: net.Socket[] = [];
-    expect(await rawConnect(target.port, { version: 5, clientId: 'same', keep: (s) => held.push(s) })).toEqual({ kind: 'connack', code: 0 });
+    expect(await rawConnect(target.port, { version: 5, clientId: 'same', keep: (s) => held.push(s) })).toEqual({
+      kind: 'connack',
+      code: 0,
+    });
     expect(await rawConnect(target.port, { version: 5, clientId: 'same' })).toEqual({ kind: 'connack', code: 0x9f });
     expect(await rawConnect(target.port, { version: 4, clientId: 'same' })).toEqual({ kind: 'connack', code: 3 });
-    expect(await rawConnect(target.port, { version: 4, clientId: 'other', keep: (s) => held.push(s) })).toEqual({ kind: 'connack', code: 0 });
-    expect(sample(await getText(target.metricsUrl), 'herd_target_refusals_total', { reason: 'client_connect_rate' })).toBe(2);
+    expect(await rawConnect(target.port, { version: 4, clientId: 'other', keep: (s) => held.push(s) })).toEqual({
+      kind: 'connack',
+      code: 0,
+    });
+    expect(
+      sample(await getText(target.metricsUrl), 'herd_target_refusals_total', { reason: 'client_connect_rate' }),
+    ).toBe(2);
     open.push(...held);
   });
 
@@ -102,10 +123,26 @@ describe('publish throttling', () => {
   it('drop: QoS 0 over the rate is dropped and QoS 1 never acknowledged (3.1.1 client, bridged)', async () => {
     target = await spawnEmbeddedTarget({ throttle: { publishesPerS: 0.001 } });
     const c = await client(target.port, 4, 'pub-drop');
-    c.send({ cmd: 'publish', topic: 't/p', payload: Buffer.from('1'), qos: 1, messageId: 1, retain: false, dup: false });
+    c.send({
+      cmd: 'publish',
+      topic: 't/p',
+      payload: Buffer.from('1'),
+      qos: 1,
+      messageId: 1,
+      retain: false,
+      dup: false,
+    });
     await waitFor(() => c.packets.some((p) => p.cmd === 'puback'));
     c.send({ cmd: 'publish', topic: 't/p', payload: Buffer.from('2'), qos: 0, retain: false, dup: false });
-    c.send({ cmd: 'publish', topic: 't/p', payload: Buffer.from('3'), qos: 1, messageId: 3, retain: false, dup: false });
+    c.send({
+      cmd: 'publish',
+      topic: 't/p',
+      payload: Buffer.from('3'),
+      qos: 1,
+      messageId: 3,
+      retain: false,
+      dup: false,
+    });
     c.send({ cmd: 'pingreq' });
     await waitFor(() => c.packets.some((p) => p.cmd === 'pingresp'));
     expect(c.packets.map((p) => p.cmd)).toEqual(['connack', 'puback', 'pingresp']);

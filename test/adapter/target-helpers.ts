@@ -3,13 +3,13 @@ import * as net from 'node:net';
 import * as mqtt from 'mqtt-packet';
 
 export type ConnectOutcome =
-  | { kind: 'connack'; code: number }
-  | { kind: 'closed' }
-  | { kind: 'reset' }
-  | { kind: 'timeout' };
+  { kind: 'connack'; code: number } | { kind: 'closed' } | { kind: 'reset' } | { kind: 'timeout' };
 
 /** Opens a TCP connection, sends one CONNECT and reports what came back. */
-export function rawConnect(port: number, opts: { version: 4 | 5; clientId: string; timeoutMs?: number; keep?: (s: net.Socket) => void }): Promise<ConnectOutcome> {
+export function rawConnect(
+  port: number,
+  opts: { version: 4 | 5; clientId: string; timeoutMs?: number; keep?: (s: net.Socket) => void },
+): Promise<ConnectOutcome> {
   return new Promise((resolve) => {
     const sock = net.connect({ host: '127.0.0.1', port });
     const parser = mqtt.parser({ protocolVersion: opts.version });
@@ -24,13 +24,28 @@ export function rawConnect(port: number, opts: { version: 4 | 5; clientId: strin
     };
     const timer = setTimeout(() => finish({ kind: 'timeout' }), opts.timeoutMs ?? 5_000);
     parser.on('packet', (p: mqtt.Packet) => {
-      if (p.cmd === 'connack') finish({ kind: 'connack', code: opts.version === 5 ? (p.reasonCode ?? 0) : (p.returnCode ?? 0) });
+      if (p.cmd === 'connack')
+        finish({ kind: 'connack', code: opts.version === 5 ? (p.reasonCode ?? 0) : (p.returnCode ?? 0) });
     });
     sock.on('data', (d) => parser.parse(d));
-    sock.on('error', (e: NodeJS.ErrnoException) => finish(e.code === 'ECONNRESET' ? { kind: 'reset' } : { kind: 'closed' }));
+    sock.on('error', (e: NodeJS.ErrnoException) =>
+      finish(e.code === 'ECONNRESET' ? { kind: 'reset' } : { kind: 'closed' }),
+    );
     sock.on('close', () => finish({ kind: 'closed' }));
     sock.on('connect', () => {
-      sock.write(mqtt.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: opts.version, clientId: opts.clientId, clean: true, keepalive: 60 }, { protocolVersion: opts.version }));
+      sock.write(
+        mqtt.generate(
+          {
+            cmd: 'connect',
+            protocolId: 'MQTT',
+            protocolVersion: opts.version,
+            clientId: opts.clientId,
+            clean: true,
+            keepalive: 60,
+          },
+          { protocolVersion: opts.version },
+        ),
+      );
     });
   });
 }
@@ -54,7 +69,11 @@ export function sample(page: string, name: string, labels: Record<string, string
   return total;
 }
 
-export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+export async function waitFor(
+  cond: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
     if (await cond()) return;

@@ -34,7 +34,10 @@ describe('admission control', () => {
     // One token and no refill worth mentioning: the first CONNECT passes, the rest are excess.
     target = await spawnEmbeddedTarget({ admission: { ratePerS: 0.001, burst: 1, queue: 0 } });
     const held: net.Socket[] = [];
-    expect(await rawConnect(target.port, { version: 4, clientId: 'a', keep: (s) => held.push(s) })).toEqual({ kind: 'connack', code: 0 });
+    expect(await rawConnect(target.port, { version: 4, clientId: 'a', keep: (s) => held.push(s) })).toEqual({
+      kind: 'connack',
+      code: 0,
+    });
     expect(await rawConnect(target.port, { version: 4, clientId: 'b' })).toEqual({ kind: 'connack', code: 3 });
     expect(await rawConnect(target.port, { version: 5, clientId: 'c' })).toEqual({ kind: 'connack', code: 0x9f });
     expect(await wsUpgradeStatus(target.processes[0]!.endpoints.ws)).toBe(503);
@@ -46,7 +49,10 @@ describe('admission control', () => {
   it('a CONNECT that waits in the queue past queueTimeoutMs is refused as server busy (0x89)', async () => {
     target = await spawnEmbeddedTarget({ admission: { ratePerS: 0.001, burst: 1, queue: 5, queueTimeoutMs: 300 } });
     const held: net.Socket[] = [];
-    expect(await rawConnect(target.port, { version: 5, clientId: 'first', keep: (s) => held.push(s) })).toEqual({ kind: 'connack', code: 0 });
+    expect(await rawConnect(target.port, { version: 5, clientId: 'first', keep: (s) => held.push(s) })).toEqual({
+      kind: 'connack',
+      code: 0,
+    });
     expect(await rawConnect(target.port, { version: 5, clientId: 'waits' })).toEqual({ kind: 'connack', code: 0x89 });
     expect(await rawConnect(target.port, { version: 4, clientId: 'waits-too' })).toEqual({ kind: 'connack', code: 3 });
     expect(sample(await getText(target.metricsUrl), 'herd_target_refusals_total', { reason: 'server_busy' })).toBe(2);
@@ -56,7 +62,9 @@ describe('admission control', () => {
   it('a queued CONNECT is admitted when a token arrives', async () => {
     target = await spawnEmbeddedTarget({ admission: { ratePerS: 5, burst: 1, queue: 5, queueTimeoutMs: 5_000 } });
     const held: net.Socket[] = [];
-    const outcomes = await Promise.all([0, 1, 2].map((i) => rawConnect(target!.port, { version: 4, clientId: `q${i}`, keep: (s) => held.push(s) })));
+    const outcomes = await Promise.all(
+      [0, 1, 2].map((i) => rawConnect(target!.port, { version: 4, clientId: `q${i}`, keep: (s) => held.push(s) })),
+    );
     expect(outcomes).toEqual([0, 1, 2].map(() => ({ kind: 'connack', code: 0 })));
     for (const s of held) s.destroy();
   });
@@ -66,14 +74,25 @@ describe('maxConnections', () => {
   it('accepts and closes connections beyond the cap, before any CONNACK', async () => {
     target = await spawnEmbeddedTarget({ maxConnections: 2 });
     const held: net.Socket[] = [];
-    for (const id of ['m1', 'm2']) expect(await rawConnect(target.port, { version: 4, clientId: id, keep: (s) => held.push(s) })).toEqual({ kind: 'connack', code: 0 });
+    for (const id of ['m1', 'm2'])
+      expect(await rawConnect(target.port, { version: 4, clientId: id, keep: (s) => held.push(s) })).toEqual({
+        kind: 'connack',
+        code: 0,
+      });
     const third = await rawConnect(target.port, { version: 4, clientId: 'm3' });
     expect(['closed', 'reset']).toContain(third.kind);
-    expect(sample(await getText(target.metricsUrl), 'herd_target_refusals_total', { reason: 'max_connections' })).toBe(1);
+    expect(sample(await getText(target.metricsUrl), 'herd_target_refusals_total', { reason: 'max_connections' })).toBe(
+      1,
+    );
     // A slot freed is a slot usable again.
     held.pop()!.destroy();
-    await waitFor(async () => sample(await getText(target!.metricsUrl), 'herd_target_connections', { listener: 'mqtt' }) === 1);
-    expect(await rawConnect(target.port, { version: 4, clientId: 'm4', keep: (s) => held.push(s) })).toEqual({ kind: 'connack', code: 0 });
+    await waitFor(
+      async () => sample(await getText(target!.metricsUrl), 'herd_target_connections', { listener: 'mqtt' }) === 1,
+    );
+    expect(await rawConnect(target.port, { version: 4, clientId: 'm4', keep: (s) => held.push(s) })).toEqual({
+      kind: 'connack',
+      code: 0,
+    });
     for (const s of held) s.destroy();
   });
 });
@@ -103,7 +122,11 @@ describe('outages', () => {
     const page = await getText(target.metricsUrl);
     expect(sample(page, 'herd_target_outages_active')).toBe(1);
     expect(sample(page, 'herd_target_outage_drops_total')).toBe(2);
-    await waitFor(async () => sample(await getText(target!.metricsUrl), 'herd_target_outages_active') === 0, 5_000, 'outage end');
+    await waitFor(
+      async () => sample(await getText(target!.metricsUrl), 'herd_target_outages_active') === 0,
+      5_000,
+      'outage end',
+    );
     expect(await rawConnect(target.port, { version: 4, clientId: 'after' })).toEqual({ kind: 'connack', code: 0 });
   });
 
@@ -113,9 +136,20 @@ describe('outages', () => {
     const closed: number[] = [];
     const held: net.Socket[] = [];
     for (let i = 0; i < 6; i++) {
-      await rawConnect(target.port, { version: 4, clientId: `s${i}`, keep: (s) => { held.push(s); s.on('end', () => closed.push(i)); } });
+      await rawConnect(target.port, {
+        version: 4,
+        clientId: `s${i}`,
+        keep: (s) => {
+          held.push(s);
+          s.on('end', () => closed.push(i));
+        },
+      });
     }
-    await waitFor(async () => sample(await getText(target!.metricsUrl), 'herd_target_outage_drops_total') === 3, 5_000, 'drops');
+    await waitFor(
+      async () => sample(await getText(target!.metricsUrl), 'herd_target_outage_drops_total') === 3,
+      5_000,
+      'drops',
+    );
     await waitFor(() => closed.length === 3, 5_000, 'three FINs');
     for (const s of held) s.destroy();
   });
@@ -130,13 +164,21 @@ describe('silent outage', () => {
     const s = sock as unknown as net.Socket;
     let pingresps = 0;
     let reset = false;
-    s.on('data', (d: Buffer) => { if (d[0] === 0xd0) pingresps++; });
+    s.on('data', (d: Buffer) => {
+      if (d[0] === 0xd0) pingresps++;
+    });
     s.on('error', () => (reset = true));
     s.write(Buffer.from([0xc0, 0x00]));
     await waitFor(() => pingresps === 1, 2_000, 'PINGRESP before the outage');
-    await waitFor(async () => sample(await getText(target!.metricsUrl), 'herd_target_outages_active') === 1, 3_000, 'outage start');
+    await waitFor(
+      async () => sample(await getText(target!.metricsUrl), 'herd_target_outages_active') === 1,
+      3_000,
+      'outage start',
+    );
     s.write(Buffer.from([0xc0, 0x00]));
-    expect((await rawConnect(target.port, { version: 4, clientId: 'unanswered', timeoutMs: 400 })).kind).toBe('timeout');
+    expect((await rawConnect(target.port, { version: 4, clientId: 'unanswered', timeoutMs: 400 })).kind).toBe(
+      'timeout',
+    );
     expect(pingresps).toBe(1);
     await waitFor(() => reset, 5_000, 'reset at the end of the outage');
   });
@@ -155,7 +197,11 @@ describe('message loss', () => {
     await sub.subscribeAsync('loss/#', { qos: 1 });
     for (let i = 0; i < n; i++) await pub.publishAsync(`loss/${i}`, String(i), { qos: 1 });
     const expectedDropped = seededShareCount(rate, seed, LOSS_SALT.delivery, n);
-    await waitFor(async () => sample(await getText(target!.metricsUrl), 'herd_target_deliveries_dropped_total') === expectedDropped, 5_000, 'drops');
+    await waitFor(
+      async () => sample(await getText(target!.metricsUrl), 'herd_target_deliveries_dropped_total') === expectedDropped,
+      5_000,
+      'drops',
+    );
     await waitFor(() => received === n - expectedDropped, 5_000, 'deliveries');
     expect(expectedDropped).toBeGreaterThan(0);
     expect(sample(await getText(target.metricsUrl), 'herd_target_publishes_received_total')).toBe(n);
@@ -177,7 +223,10 @@ describe('webhook forwarding', () => {
     await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
     const port = (sink.address() as net.AddressInfo).port;
     const n = 40;
-    target = await spawnEmbeddedTarget({ webhook: { url: `http://127.0.0.1:${port}/hook`, lossRate: 0.25 }, lossSeed: 3 });
+    target = await spawnEmbeddedTarget({
+      webhook: { url: `http://127.0.0.1:${port}/hook`, lossRate: 0.25 },
+      lossSeed: 3,
+    });
     const pub = await mqtt.connectAsync(target.url, { reconnectPeriod: 0, clientId: 'hook-pub' });
     for (let i = 0; i < n; i++) await pub.publishAsync(`hook/${i}`, `m${i}`, { qos: 1 });
     const lost = seededShareCount(0.25, 3, LOSS_SALT.webhook, n);

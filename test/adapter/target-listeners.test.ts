@@ -12,7 +12,13 @@ const TLS_DIR = join(ROOT, 'fixtures', 'tls');
 const ca = readFileSync(join(TLS_DIR, 'ca.crt'));
 
 async function mqttRoundTrip(url: string, extra: mqtt.IClientOptions = {}): Promise<string> {
-  const client = await mqtt.connectAsync(url, { reconnectPeriod: 0, connectTimeout: 5_000, clientId: `t-${Math.random()}`, ca, ...extra });
+  const client = await mqtt.connectAsync(url, {
+    reconnectPeriod: 0,
+    connectTimeout: 5_000,
+    clientId: `t-${Math.random()}`,
+    ca,
+    ...extra,
+  });
   try {
     const got = new Promise<string>((resolve) => client.on('message', (_t, p) => resolve(p.toString())));
     await client.subscribeAsync('herd/test', { qos: 1 });
@@ -92,6 +98,8 @@ describe('embedded target with mTLS', () => {
     const cert = readFileSync(join(TLS_DIR, 'clients', 'device-0.crt'));
     const key = readFileSync(join(TLS_DIR, 'clients', 'device-0.key'));
     expect(await mqttRoundTrip(url, { cert, key, servername: 'localhost' })).toBe('hello');
-    await expect(mqtt.connectAsync(url, { reconnectPeriod: 0, connectTimeout: 3_000, ca, servername: 'localhost' })).rejects.toThrow();
+    await expect(
+      mqtt.connectAsync(url, { reconnectPeriod: 0, connectTimeout: 3_000, ca, servername: 'localhost' }),
+    ).rejects.toThrow();
   });
 });

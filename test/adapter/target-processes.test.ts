@@ -25,7 +25,8 @@ describe('scale-out over processes', () => {
       expect(await rawConnect(port, { version: 4, clientId: `p${i}` })).toEqual({ kind: 'connack', code: 0 });
     }
     const page = await getText(target.metricsUrl);
-    for (const i of [0, 1, 2]) expect(sample(page, 'herd_target_accepts_total', { process: String(i), listener: 'mqtt' })).toBe(1);
+    for (const i of [0, 1, 2])
+      expect(sample(page, 'herd_target_accepts_total', { process: String(i), listener: 'mqtt' })).toBe(1);
     expect(pids.every(pidAlive)).toBe(true);
     await target.stop();
     expect(pids.filter(pidAlive)).toEqual([]);
@@ -35,7 +36,11 @@ describe('scale-out over processes', () => {
     const spawnJs = pathToFileURL(join(ROOT, 'dist', 'target', 'spawn.js')).href;
     const parent = spawn(
       process.execPath,
-      ['--input-type=module', '-e', `import { spawnEmbeddedTarget } from ${JSON.stringify(spawnJs)}; const t = await spawnEmbeddedTarget({ processes: 2 }); console.log(JSON.stringify(t.pids)); setInterval(() => {}, 1000);`],
+      [
+        '--input-type=module',
+        '-e',
+        `import { spawnEmbeddedTarget } from ${JSON.stringify(spawnJs)}; const t = await spawnEmbeddedTarget({ processes: 2 }); console.log(JSON.stringify(t.pids)); setInterval(() => {}, 1000);`,
+      ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     const pids = await new Promise<number[]>((resolve, reject) => {

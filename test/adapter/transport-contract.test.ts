@@ -32,7 +32,12 @@ const SERVER_KEY = readFileSync(`${TLS_DIR}server.key`);
 const SCHEMES: TransportScheme[] = ['mqtt', 'mqtts', 'ws', 'wss'];
 type Engine = 'js' | 'native';
 /** Every transport on the JavaScript path, and plain TCP on the native core when it is built. */
-const LANES: [TransportScheme, Engine][] = [...SCHEMES.map((s): [TransportScheme, Engine] => [s, 'js']), ...engines().filter((e) => e === 'native').map((e): [TransportScheme, Engine] => ['mqtt', e])];
+const LANES: [TransportScheme, Engine][] = [
+  ...SCHEMES.map((s): [TransportScheme, Engine] => [s, 'js']),
+  ...engines()
+    .filter((e) => e === 'native')
+    .map((e): [TransportScheme, Engine] => ['mqtt', e]),
+];
 
 interface Servers {
   ports: Record<TransportScheme, number>;
@@ -81,7 +86,12 @@ async function startAedes(): Promise<Servers> {
       aedes.handle(stream as unknown as net.Socket);
     });
   }
-  const ports = { mqtt: await listen(tcp), mqtts: await listen(secure), ws: await listen(web), wss: await listen(webs) };
+  const ports = {
+    mqtt: await listen(tcp),
+    mqtts: await listen(secure),
+    ws: await listen(web),
+    wss: await listen(webs),
+  };
   return {
     ports,
     stop: async () => {
@@ -96,12 +106,25 @@ let nextId = 0;
 
 /** A CONNECT with credentials the servers here refuse (aedes: authenticate hook; Mosquitto: no password file). */
 function refusedConnect(version: 4 | 5): Buffer {
-  return buildConnect({ clientId: `herd-refused-${process.pid}-${nextId}`, username: 'refuse-me', password: 'x', keepaliveS: 30, clean: true, protocolVersion: version });
+  return buildConnect({
+    clientId: `herd-refused-${process.pid}-${nextId}`,
+    username: 'refuse-me',
+    password: 'x',
+    keepaliveS: 30,
+    clean: true,
+    protocolVersion: version,
+  });
 }
 
 type Opened = MqttConnection | NativeDevice;
 
-function open(target: PreparedTarget, owner: RecordingOwner, version: 4 | 5, connectPacket?: Buffer, engine: Engine = 'js'): Opened {
+function open(
+  target: PreparedTarget,
+  owner: RecordingOwner,
+  version: 4 | 5,
+  connectPacket?: Buffer,
+  engine: Engine = 'js',
+): Opened {
   const id = nextId++;
   return DEVICE_KIND_ROWS.mqtt.open(
     target,
@@ -113,13 +136,25 @@ function open(target: PreparedTarget, owner: RecordingOwner, version: 4 | 5, con
       maxPacketBytes: 64 * 1024,
       connectPacket:
         connectPacket ??
-        buildConnect({ clientId: `herd-contract-${process.pid}-${id}`, username: null, password: null, keepaliveS: 30, clean: true, protocolVersion: version }),
+        buildConnect({
+          clientId: `herd-contract-${process.pid}-${id}`,
+          username: null,
+          password: null,
+          keepaliveS: 30,
+          clean: true,
+          protocolVersion: version,
+        }),
     },
     owner,
   );
 }
 
-async function connected(target: PreparedTarget, owner: RecordingOwner, version: 4 | 5, engine: Engine = 'js'): Promise<Opened> {
+async function connected(
+  target: PreparedTarget,
+  owner: RecordingOwner,
+  version: 4 | 5,
+  engine: Engine = 'js',
+): Promise<Opened> {
   const c = open(target, owner, version, undefined, engine);
   const r = await owner.outcome(c.deviceId);
   expect(r.failure).toBeUndefined();
@@ -163,7 +198,12 @@ function contract(
       // Only the JavaScript path has TLS and WebSocket lanes (the native core takes plain TCP).
       const js = c instanceof MqttConnection ? c : null;
       expect(js === null).toBe(engine === 'native');
-      const steps = [c.tcpConnectedUs, ...(secure ? [js!.tlsDoneUs] : []), ...(web ? [js!.wsUpgradedUs] : []), c.connackUs];
+      const steps = [
+        c.tcpConnectedUs,
+        ...(secure ? [js!.tlsDoneUs] : []),
+        ...(web ? [js!.wsUpgradedUs] : []),
+        c.connackUs,
+      ];
       for (let i = 1; i < steps.length; i++) expect(steps[i]).toBeGreaterThanOrEqual(steps[i - 1] as number);
       expect(p.serviceUs).toBe(c.connackUs - c.socketOpenUs);
       expect(c.tlsResumed === null).toBe(!secure);
@@ -179,43 +219,50 @@ function contract(
       await endAndWait(owner, c);
     });
 
-    it.skipIf(engine === 'native')('round-trips publish/subscribe at QoS 0, 1 and 2 with acknowledgement latencies', async () => {
-      const owner = new RecordingOwner();
-      const t = targetFor(scheme);
-      const sub = await connectedJs(t, owner, version);
-      const pub = await connectedJs(t, owner, version);
-      const topic = `herd/contract/${process.pid}/${sub.deviceId}`;
-      const sid = sub.subscribe([topic], 2);
-      expect(sid).toBeGreaterThan(0);
-      const [suback] = await owner.waitKind('subscribed', sub.deviceId);
-      expect(suback?.granted).toEqual([2]);
-      expect(suback?.latencyUs).toBeGreaterThanOrEqual(0);
-      const tracker = new DeliveryTracker();
-      for (const qos of [0, 1, 2] as const) {
-        const id = pub.publish(topic, encodePayload({ deviceId: pub.deviceId, seq: qos, sentUs: owner.now() }, 64), qos);
-        if (qos === 0) expect(id).toBe(0);
-        else expect(id).toBeGreaterThan(0);
-        tracker.recordSent(String(pub.deviceId));
-      }
-      const acks = await owner.waitKind('published', pub.deviceId, 2);
-      expect(acks.map((a) => [a.qos, a.reasonCode])).toEqual([
-        [1, 0],
-        [2, 0],
-      ]);
-      const msgs = await owner.waitKind('message', sub.deviceId, 3);
-      for (const m of msgs) {
-        const stamp = decodePayload(m.message!.payload);
-        expect(stamp).not.toBeNull();
-        tracker.recordReceived(String(stamp!.deviceId), stamp!.seq, m.message!.receivedUs - stamp!.sentUs);
-      }
-      expect(msgs.map((m) => m.message!.qos).sort()).toEqual([0, 1, 2]);
-      // MQTT orders messages per QoS level only, so out-of-order across levels is allowed here.
-      expect(tracker.summary()).toMatchObject({ sent: 3, delivered: 3, lost: 0, duplicated: 0, tooLate: 0 });
-      expect(pub.inflight?.outboundCount).toBe(0);
-      // PUBREL releases the inbound QoS 2 id (it may trail the PUBLISH a little).
-      await owner.waitFor(() => sub.inflight?.inboundCount === 0, 5_000, 'PUBREL');
-      await endAndWait(owner, sub, pub);
-    });
+    it.skipIf(engine === 'native')(
+      'round-trips publish/subscribe at QoS 0, 1 and 2 with acknowledgement latencies',
+      async () => {
+        const owner = new RecordingOwner();
+        const t = targetFor(scheme);
+        const sub = await connectedJs(t, owner, version);
+        const pub = await connectedJs(t, owner, version);
+        const topic = `herd/contract/${process.pid}/${sub.deviceId}`;
+        const sid = sub.subscribe([topic], 2);
+        expect(sid).toBeGreaterThan(0);
+        const [suback] = await owner.waitKind('subscribed', sub.deviceId);
+        expect(suback?.granted).toEqual([2]);
+        expect(suback?.latencyUs).toBeGreaterThanOrEqual(0);
+        const tracker = new DeliveryTracker();
+        for (const qos of [0, 1, 2] as const) {
+          const id = pub.publish(
+            topic,
+            encodePayload({ deviceId: pub.deviceId, seq: qos, sentUs: owner.now() }, 64),
+            qos,
+          );
+          if (qos === 0) expect(id).toBe(0);
+          else expect(id).toBeGreaterThan(0);
+          tracker.recordSent(String(pub.deviceId));
+        }
+        const acks = await owner.waitKind('published', pub.deviceId, 2);
+        expect(acks.map((a) => [a.qos, a.reasonCode])).toEqual([
+          [1, 0],
+          [2, 0],
+        ]);
+        const msgs = await owner.waitKind('message', sub.deviceId, 3);
+        for (const m of msgs) {
+          const stamp = decodePayload(m.message!.payload);
+          expect(stamp).not.toBeNull();
+          tracker.recordReceived(String(stamp!.deviceId), stamp!.seq, m.message!.receivedUs - stamp!.sentUs);
+        }
+        expect(msgs.map((m) => m.message!.qos).sort()).toEqual([0, 1, 2]);
+        // MQTT orders messages per QoS level only, so out-of-order across levels is allowed here.
+        expect(tracker.summary()).toMatchObject({ sent: 3, delivered: 3, lost: 0, duplicated: 0, tooLate: 0 });
+        expect(pub.inflight?.outboundCount).toBe(0);
+        // PUBREL releases the inbound QoS 2 id (it may trail the PUBLISH a little).
+        await owner.waitFor(() => sub.inflight?.inboundCount === 0, 5_000, 'PUBREL');
+        await endAndWait(owner, sub, pub);
+      },
+    );
 
     it('ends cleanly: DISCONNECT, and the server closes first', async () => {
       const owner = new RecordingOwner();
@@ -243,7 +290,14 @@ describe('aedes (MQTT 3.1.1)', () => {
   beforeAll(async () => {
     servers = await startAedes();
     for (const s of SCHEMES) {
-      targets.set(s, prepareTarget('mqtt', `${s}://127.0.0.1:${servers.ports[s]}/mqtt`, s === 'mqtts' || s === 'wss' ? { ca: CA } : undefined));
+      targets.set(
+        s,
+        prepareTarget(
+          'mqtt',
+          `${s}://127.0.0.1:${servers.ports[s]}/mqtt`,
+          s === 'mqtts' || s === 'wss' ? { ca: CA } : undefined,
+        ),
+      );
     }
   });
   afterAll(async () => servers?.stop());
@@ -273,7 +327,14 @@ describe.skipIf(!mosquitto)('Mosquitto', () => {
     );
     for (const s of SCHEMES) {
       for (const name of [s, `${s}-closed`]) {
-        targets.set(name, prepareTarget('mqtt', `${s}://127.0.0.1:${m.ports[name]}/mqtt`, s === 'mqtts' || s === 'wss' ? { ca: CA } : undefined));
+        targets.set(
+          name,
+          prepareTarget(
+            'mqtt',
+            `${s}://127.0.0.1:${m.ports[name]}/mqtt`,
+            s === 'mqtts' || s === 'wss' ? { ca: CA } : undefined,
+          ),
+        );
       }
     }
   });

@@ -25,7 +25,9 @@ waves:
 hold: 20s
 `,
   );
-  const r = await runHerd(['run', file, '--out', join(dir, 'out'), '--workers', '1', '--allow-saturated'], { timeoutMs: 90_000 });
+  const r = await runHerd(['run', file, '--out', join(dir, 'out'), '--workers', '1', '--allow-saturated'], {
+    timeoutMs: 90_000,
+  });
   expect(r.stderr).not.toMatch(/internal error/);
   expectExit(r, 0);
   const [run] = readdirSync(join(dir, 'out'));

@@ -36,7 +36,8 @@ function expectPromisedExit(label: string, run: { res: CliResult; r: Results }, 
   expectExit(run.res, code);
 }
 
-const refusals = (r: Results): number => r.errors.filter((e) => e.origin === 'protocol').reduce((a, e) => a + e.count, 0);
+const refusals = (r: Results): number =>
+  r.errors.filter((e) => e.origin === 'protocol').reduce((a, e) => a + e.count, 0);
 const failedThresholds = (r: Results): string[] => r.thresholds.filter((t) => !t.passed).map((t) => t.metric);
 /** Recovery p99 in µs, "never" as infinity. */
 const recoveryP99 = (r: Results): number => r.outages[0]?.recovery.p99Us ?? Number.POSITIVE_INFINITY;

@@ -4,7 +4,16 @@
  * message naming the flag or file, without a stack trace, and leaves no report directory behind.
  * Only loopback addresses are used; the "unreachable" target is a loopback port nobody listens on.
  */
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -117,11 +126,23 @@ describe('herd run: bad scenarios and output folders', () => {
     ['negative rate', 'name: x\ndevices: 5\nwaves: [{type: rate, rate: -10, over: 1s}]\n', 'waves[0].rate'],
     ['zero devices', 'name: x\ndevices: 0\nwaves: [{type: ramp, over: 1s}]\n', 'devices'],
     ['negative devices', 'name: x\ndevices: -5\nwaves: [{type: ramp, over: 1s}]\n', 'devices'],
-    ['embedded port out of range', 'name: x\ndevices: 5\ntarget: {embedded: {port: 70000}}\nwaves: [{type: ramp, over: 1s}]\n', 'target.embedded.port'],
-    ['target URL with a bad port', 'name: x\ndevices: 5\ntarget: "mqtt://127.0.0.1:99999"\nwaves: [{type: ramp, over: 1s}]\n', 'target'],
+    [
+      'embedded port out of range',
+      'name: x\ndevices: 5\ntarget: {embedded: {port: 70000}}\nwaves: [{type: ramp, over: 1s}]\n',
+      'target.embedded.port',
+    ],
+    [
+      'target URL with a bad port',
+      'name: x\ndevices: 5\ntarget: "mqtt://127.0.0.1:99999"\nwaves: [{type: ramp, over: 1s}]\n',
+      'target',
+    ],
     ['truncated scenario', VALID.slice(0, VALID.indexOf('over')) + 'ov', 'line 5'],
     ['not YAML', 'name: [unclosed\n', 'not valid YAML'],
-    ['alias bomb', 'a: &a ["x","x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n', 'alias'],
+    [
+      'alias bomb',
+      'a: &a ["x","x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n',
+      'alias',
+    ],
     ['unknown field', VALID + 'colour: blue\n', 'colour: unknown field'],
   ];
   for (const [label, text, mention] of scenarios) {
@@ -159,7 +180,9 @@ describe('herd run: bad scenarios and output folders', () => {
   it('an unreachable target (a free loopback port) exits 3 naming it, with no report', async () => {
     const port = await freeLoopbackPort();
     const out = freshOut();
-    const r = await runHerd(['run', scenario, '-q', '--out', out, '--target', `mqtt://127.0.0.1:${port}`], { timeoutMs: 60_000 });
+    const r = await runHerd(['run', scenario, '-q', '--out', out, '--target', `mqtt://127.0.0.1:${port}`], {
+      timeoutMs: 60_000,
+    });
     expectBadInput(r, `127.0.0.1:${port}`, 3);
     noReportLeft(out);
   });
@@ -177,9 +200,15 @@ describe('herd validate', () => {
 
   it('a churn wave over an absurd span is bad input, not an out-of-memory crash', async () => {
     const file = join(dir, 'churn.yaml');
-    writeFileSync(file, 'name: x\ndevices: 10\nwaves: [{type: ramp, over: 1s}, {type: churn, over: 99999999h, perMinute: 1}]\n');
+    writeFileSync(
+      file,
+      'name: x\ndevices: 10\nwaves: [{type: ramp, over: 1s}, {type: churn, over: 99999999h, perMinute: 1}]\n',
+    );
     // A small heap keeps the failure quick and cheap if the plan is still built in full.
-    const r = await runHerd(['validate', file], { env: { NODE_OPTIONS: '--max-old-space-size=256' }, timeoutMs: 60_000 });
+    const r = await runHerd(['validate', file], {
+      env: { NODE_OPTIONS: '--max-old-space-size=256' },
+      timeoutMs: 60_000,
+    });
     expectBadInput(r, file);
     expect(r.stderr).toContain('waves[1]');
   });
@@ -230,7 +259,10 @@ describe('herd compare / merge / report: broken, foreign and other-version resul
 
   it('compare: each bad file as base and as candidate', async () => {
     for (const [label, file, why] of kinds()) {
-      for (const args of [[file, fixture], [fixture, file]]) {
+      for (const args of [
+        [file, fixture],
+        [fixture, file],
+      ]) {
         const r = await runHerd(['compare', ...args]);
         expectBadInput(r, file);
         expect(r.stderr, label).toContain(why);

@@ -81,14 +81,21 @@ describe('herd compare', () => {
     const r = await runHerd(['compare', base, base]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/connect\.total\.p99\s+\S+\s+\S+\s+±0µs\s+±0\.0%\s+same/);
-    expect(r.stdout.split('\n')[1]).toBe('Verdict: PASSED: no metric worse beyond noise — tolerance 10%, noise floors, 99% significance');
+    expect(r.stdout.split('\n')[1]).toBe(
+      'Verdict: PASSED: no metric worse beyond noise — tolerance 10%, noise floors, 99% significance',
+    );
     expect(r.stdout).toContain('Configuration: the same');
     expect(r.stdout).toContain('Nothing moved beyond noise.');
   });
 
   it('several runs per side: both base runs pooled, their spread in the floors, exit code from the verdict', async () => {
     const r = await runHerd(['compare', base, base2, '--candidate', flaky, '--format', 'json']);
-    const c = JSON.parse(r.stdout) as { verdict: string; base: { path: string }[]; candidate: { path: string }[]; rows: { key: string; baseRuns: number[]; floor: { why: string } | null }[] };
+    const c = JSON.parse(r.stdout) as {
+      verdict: string;
+      base: { path: string }[];
+      candidate: { path: string }[];
+      rows: { key: string; baseRuns: number[]; floor: { why: string } | null }[];
+    };
     expect(r.code, r.stderr).toBe(c.verdict === 'regressed' ? 1 : 0);
     expect(c.base.map((x) => x.path)).toEqual([base, base2]);
     expect(c.candidate.map((x) => x.path)).toEqual([flaky]);
@@ -105,11 +112,22 @@ describe('herd compare', () => {
       verdict: string;
       regressions: string[];
       configuration: { field: string; base: string; candidate: string; same: boolean }[];
-      rows: { key: string; base: number | null; candidate: number | null; status: string; test: { name: string; p: number } | null }[];
+      rows: {
+        key: string;
+        base: number | null;
+        candidate: number | null;
+        status: string;
+        test: { name: string; p: number } | null;
+      }[];
     };
     expect(c.verdict).toBe('regressed');
     const row = (k: string) => c.rows.find((x) => x.key === k);
-    expect(row('errors.rate')).toMatchObject({ base: 0, candidate: 0.5, status: 'worse', test: { name: 'two-proportion' } });
+    expect(row('errors.rate')).toMatchObject({
+      base: 0,
+      candidate: 0.5,
+      status: 'worse',
+      test: { name: 'two-proportion' },
+    });
     expect(row('errors.rate')?.test?.p).toBeLessThan(0.01);
     expect(row('connect.successRate')).toMatchObject({ base: 1, candidate: 0.5, status: 'worse' });
     // Counts are context; the shares over started attempts are what is judged.
@@ -121,7 +139,9 @@ describe('herd compare', () => {
 
     const text = await runHerd(['compare', base, flaky]);
     expect(text.code, text.stderr).toBe(1);
-    expect(text.stdout).toMatch(/errors\.rate\s+0\.00%\s+50\.00%\s+\+50\.00pp\s+new\s+0\.10pp\s+<0\.0001\s+WORSE: more errors/);
+    expect(text.stdout).toMatch(
+      /errors\.rate\s+0\.00%\s+50\.00%\s+\+50\.00pp\s+new\s+0\.10pp\s+<0\.0001\s+WORSE: more errors/,
+    );
     const md = await runHerd(['compare', base, flaky, '--format', 'md']);
     expect(md.code, md.stderr).toBe(1);
     expect(md.stdout.split('\n')[0]).toBe('## herd compare · e2e-compare — ❌ REGRESSED');
@@ -139,7 +159,11 @@ describe('herd compare', () => {
 
   it('compares them anyway when allowed; the exit code follows the verdict', async () => {
     const r = await runHerd(['compare', base, bigger, '--allow-different-scenarios', '--format', 'json']);
-    const c = JSON.parse(r.stdout) as { verdict: string; scenarioDifferences: string[]; rows: { key: string; base: number | null; candidate: number | null }[] };
+    const c = JSON.parse(r.stdout) as {
+      verdict: string;
+      scenarioDifferences: string[];
+      rows: { key: string; base: number | null; candidate: number | null }[];
+    };
     expect(r.code, r.stderr).toBe(c.verdict === 'regressed' ? 1 : 0);
     expect(c.scenarioDifferences[0]).toBe('device count differs: 100 vs 200');
     expect(c.rows.find((x) => x.key === 'attempts.planned')).toMatchObject({ base: 100, candidate: 200 });

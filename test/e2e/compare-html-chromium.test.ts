@@ -25,12 +25,28 @@ hold: 1s
 `;
 
 function chrome(args: string[], profile: string): Promise<string> {
-  const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--hide-scrollbars', `--user-data-dir=${profile}`];
+  const flags = [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--hide-scrollbars',
+    `--user-data-dir=${profile}`,
+  ];
   return new Promise((resolve, reject) => {
-    execFile(chromium as string, [...flags, ...args], { timeout: 60_000, maxBuffer: 32 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`chromium failed: ${err.message}\n${stderr}`));
-      else resolve(stdout);
-    });
+    execFile(
+      chromium as string,
+      [...flags, ...args],
+      { timeout: 60_000, maxBuffer: 32 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        if (err) reject(new Error(`chromium failed: ${err.message}\n${stderr}`));
+        else resolve(stdout);
+      },
+    );
   });
 }
 
@@ -69,7 +85,9 @@ describe.skipIf(!chromium)('compare.html in headless Chromium', () => {
     const rendered = /<html[^>]* data-charts-rendered="(\d+)"/.exec(dom);
     expect(rendered, 'the inline render check did not run').not.toBeNull();
     const boxes = new Map(
-      [...dom.matchAll(/<path class="series[^"]*" data-series="([^"]+)"[^>]*data-rendered-box="(\d+)x(\d+)"/g)].map((m) => [m[1] as string, { w: Number(m[2]), h: Number(m[3]) }]),
+      [...dom.matchAll(/<path class="series[^"]*" data-series="([^"]+)"[^>]*data-rendered-box="(\d+)x(\d+)"/g)].map(
+        (m) => [m[1] as string, { w: Number(m[2]), h: Number(m[3]) }],
+      ),
     );
     // 150 devices ramp up over 2 s on each side: wide, tall lines.
     for (const side of ['base', 'cand']) {
@@ -91,7 +109,10 @@ describe.skipIf(!chromium)('compare.html in headless Chromium', () => {
 
   it('renders a screenshot that is a real picture', async () => {
     const png = join(dir, 'compare.png');
-    await chrome(['--window-size=1200,2400', `--screenshot=${png}`, pathToFileURL(html).href], join(dir, 'profile-shot'));
+    await chrome(
+      ['--window-size=1200,2400', `--screenshot=${png}`, pathToFileURL(html).href],
+      join(dir, 'profile-shot'),
+    );
     const buf = readFileSync(png);
     expect(buf.subarray(1, 4).toString('latin1')).toBe('PNG');
     expect(buf.readUInt32BE(16)).toBe(1200);

@@ -26,7 +26,17 @@ breakpoint:
   drain: 500ms
 `;
 
-const NAMES = ['scenario.yaml', 'shard-1', 'shard-2', 'merged.json', 'report.md', 'compare.md', 'storm.ts', 'xk6-mqtt.d.ts', 'bp'];
+const NAMES = [
+  'scenario.yaml',
+  'shard-1',
+  'shard-2',
+  'merged.json',
+  'report.md',
+  'compare.md',
+  'storm.ts',
+  'xk6-mqtt.d.ts',
+  'bp',
+];
 
 describe('commands resolve paths against ctx.cwd', () => {
   let cwd = '';
@@ -52,7 +62,16 @@ describe('commands resolve paths against ctx.cwd', () => {
 
   it('run reads the scenario and writes --out under ctx.cwd; merge, report and compare read and write there', async () => {
     for (const i of [1, 2]) {
-      const r = await inCwd(['run', 'scenario.yaml', '--shard', `${i}/2`, '--out', `shard-${i}`, '-q', '--allow-saturated']);
+      const r = await inCwd([
+        'run',
+        'scenario.yaml',
+        '--shard',
+        `${i}/2`,
+        '--out',
+        `shard-${i}`,
+        '-q',
+        '--allow-saturated',
+      ]);
       expect(r.code, r.stderr).toBe(0);
       expect(existsSync(join(cwd, results(`shard-${i}`)))).toBe(true);
     }

@@ -31,7 +31,16 @@ thresholds:
 async function run(lossRate: number): Promise<{ res: CliResult; r: Results }> {
   const dir = mkdtempSync(join(tmpdir(), 'herd-loss-'));
   writeFileSync(join(dir, 's.yaml'), scenario(lossRate));
-  const res = await runHerd(['run', join(dir, 's.yaml'), '--out', join(dir, 'out'), '--workers', '1', '-q', '--allow-saturated']);
+  const res = await runHerd([
+    'run',
+    join(dir, 's.yaml'),
+    '--out',
+    join(dir, 'out'),
+    '--workers',
+    '1',
+    '-q',
+    '--allow-saturated',
+  ]);
   const [id] = readdirSync(join(dir, 'out'));
   return { res, r: JSON.parse(readFileSync(join(dir, 'out', id as string, 'results.json'), 'utf8')) as Results };
 }

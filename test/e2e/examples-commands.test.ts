@@ -6,7 +6,17 @@
  * with the exit codes the examples promise.
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,7 +29,9 @@ type Obj = Record<string, unknown>;
 const EXAMPLES = join(ROOT, 'examples');
 
 function walk(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)],
+  );
 }
 
 function yamlDocs(path: string): Obj[] {
@@ -73,7 +85,9 @@ function herdCommands(script: string): { sub: string; flags: string[]; line: str
   const found: { sub: string; flags: string[]; line: string }[] = [];
   for (const line of lines) {
     // `herd export k6 …`: export's options are those of its k6 subcommand.
-    for (const m of line.matchAll(/(?:^|[\s;&|(=])(?:\S*bin\/herd\.js|herd)\s+((?:export\s+)?[a-z][a-z0-9]*)\b([^;&|>]*)/g)) {
+    for (const m of line.matchAll(
+      /(?:^|[\s;&|(=])(?:\S*bin\/herd\.js|herd)\s+((?:export\s+)?[a-z][a-z0-9]*)\b([^;&|>]*)/g,
+    )) {
       const flags = (m[2] as string)
         .split(/\s+/)
         .filter((t) => /^--?[A-Za-z]/.test(t))
@@ -89,10 +103,12 @@ function sources(): { where: string; script: string }[] {
   for (const d of k8sDocs) {
     if (d.kind !== 'Job' && d.kind !== 'Pod') continue;
     const spec = d.kind === 'Job' ? (((d.spec as Obj).template as Obj).spec as Obj) : (d.spec as Obj);
-    for (const c of spec.containers as Obj[]) out.push({ where: `${String(d.kind)}/${String((d.metadata as Obj).name)}`, script: containerScript(c) });
+    for (const c of spec.containers as Obj[])
+      out.push({ where: `${String(d.kind)}/${String((d.metadata as Obj).name)}`, script: containerScript(c) });
   }
   for (const [job, def] of Object.entries(workflow.jobs as Obj)) {
-    for (const s of (def as Obj).steps as Obj[]) if (typeof s.run === 'string') out.push({ where: `nightly.yml ${job}: ${String(s.name)}`, script: s.run });
+    for (const s of (def as Obj).steps as Obj[])
+      if (typeof s.run === 'string') out.push({ where: `nightly.yml ${job}: ${String(s.name)}`, script: s.run });
   }
   for (const md of [...walk(EXAMPLES).filter((f) => f.endsWith('.md')), join(ROOT, 'docs', 'scale.md')]) {
     for (const block of markdownShell(md)) out.push({ where: md.slice(ROOT.length), script: block });
@@ -164,7 +180,11 @@ interface ScriptResult {
 
 function runScript(shell: string[], script: string, cwd: string, env: Record<string, string>): Promise<ScriptResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(shell[0] as string, [...shell.slice(1), script], { cwd, env: { ...process.env, NO_COLOR: '1', GITHUB_STEP_SUMMARY: '', GITHUB_OUTPUT: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(shell[0] as string, [...shell.slice(1), script], {
+      cwd,
+      env: { ...process.env, NO_COLOR: '1', GITHUB_STEP_SUMMARY: '', GITHUB_OUTPUT: '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -210,7 +230,8 @@ describe('the example scripts, run locally against a loopback target', () => {
     mkdirSync(etc, { recursive: true });
     writeFileSync(join(etc, 'scenario.yaml'), PASSING);
     // Absolute mount paths only: `shards/*/*/results.json` stays relative.
-    const mapPaths = (s: string): string => s.replace(/(?<=^|[\s"'=])\/etc\/herd\//g, `${etc}/`).replace(/(?<=^|[\s"'=])\/results(?=[/"'\s]|$)/g, results);
+    const mapPaths = (s: string): string =>
+      s.replace(/(?<=^|[\s"'=])\/etc\/herd\//g, `${etc}/`).replace(/(?<=^|[\s"'=])\/results(?=[/"'\s]|$)/g, results);
 
     const shard = jobContainer('herd-shards');
     const shardCommand = shard.command as string[];
@@ -240,7 +261,12 @@ describe('the example scripts, run locally against a loopback target', () => {
     }
 
     const merge = jobContainer('herd-merge');
-    const m = await runScript(merge.command as string[], mapPaths((merge.args as string[])[0] as string), mapPaths(merge.workingDir as string), { PATH: `${shim}:${process.env.PATH ?? ''}` });
+    const m = await runScript(
+      merge.command as string[],
+      mapPaths((merge.args as string[])[0] as string),
+      mapPaths(merge.workingDir as string),
+      { PATH: `${shim}:${process.env.PATH ?? ''}` },
+    );
     expect(m.code, m.stderr).toBe(0);
     const merged = JSON.parse(readFileSync(join(results, 'merged', 'results.json'), 'utf8')) as Results;
     expect(merged.run.mergedFrom).toHaveLength(n);
@@ -250,7 +276,13 @@ describe('the example scripts, run locally against a loopback target', () => {
     expect(readFileSync(join(results, 'merged', 'summary.md'), 'utf8')).toContain('examples-e2e');
 
     // Without the start time from the herd-run ConfigMap a pod stops before sending anything.
-    const unset = await runScript(shardCommand, shardScript, base, { ...env, PATH: `${shim}:${process.env.PATH ?? ''}`, JOB_COMPLETION_INDEX: '0', HERD_TARGET_URL: url, HERD_START_AT: '' });
+    const unset = await runScript(shardCommand, shardScript, base, {
+      ...env,
+      PATH: `${shim}:${process.env.PATH ?? ''}`,
+      JOB_COMPLETION_INDEX: '0',
+      HERD_TARGET_URL: url,
+      HERD_START_AT: '',
+    });
     expect(unset.code).not.toBe(0);
     expect(unset.stderr).toContain('set start-at in the herd-run ConfigMap');
     expect(resultsUnder(join(results, 'shards', '0'))).toHaveLength(1);
@@ -295,7 +327,13 @@ describe('the example scripts, run locally against a loopback target', () => {
         const ws = workspace(`shard-${i}`);
         const summary = join(ws, 'step-summary.md');
         writeFileSync(summary, '');
-        const r = await runScript(bash, String(runStep.run), ws, { ...wfEnv, SHARD: String(i), HERD_TARGET_URL: url, HERD_START_AT: startAt, GITHUB_STEP_SUMMARY: summary });
+        const r = await runScript(bash, String(runStep.run), ws, {
+          ...wfEnv,
+          SHARD: String(i),
+          HERD_TARGET_URL: url,
+          HERD_START_AT: startAt,
+          GITHUB_STEP_SUMMARY: summary,
+        });
         return { i, ws, r, summary: readFileSync(summary, 'utf8') };
       }),
     );
@@ -312,7 +350,11 @@ describe('the example scripts, run locally against a loopback target', () => {
     const summary = join(base, 'merge-summary.md');
     writeFileSync(output, '');
     writeFileSync(summary, '');
-    const m = await runScript(bash, String(workflowStep('merge', 'merge').run), mergeWs, { ...wfEnv, GITHUB_OUTPUT: output, GITHUB_STEP_SUMMARY: summary });
+    const m = await runScript(bash, String(workflowStep('merge', 'merge').run), mergeWs, {
+      ...wfEnv,
+      GITHUB_OUTPUT: output,
+      GITHUB_STEP_SUMMARY: summary,
+    });
     expect(m.code, m.stderr).toBe(0);
     expect(readFileSync(output, 'utf8')).toContain('code=1\n');
     const md = readFileSync(join(mergeWs, 'merged', 'summary.md'), 'utf8');

@@ -24,7 +24,10 @@ interface Started {
 }
 
 function start(args: string[], env: Record<string, string> = {}): Started {
-  const child = spawn(process.execPath, [HERD_BIN, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', CI: '1', ...env } });
+  const child = spawn(process.execPath, [HERD_BIN, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, NO_COLOR: '1', CI: '1', ...env },
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -95,41 +98,67 @@ async function expectAbortedRun(run: Started, out: string, kids: () => number[])
   expect(results.run.exitCode).toBe(130);
   expect(results.accounting.balanced, results.accounting.detail).toBe(true);
   expect(readdirSync(dir).sort()).toEqual(['junit.xml', 'report.html', 'results.json', 'summary.md', 'timeline.csv']);
-  expect(await waitFor(() => before.every((p) => !isAlive(p)), 10_000), 'a process herd started outlived it').toBe(true);
+  expect(await waitFor(() => before.every((p) => !isAlive(p)), 10_000), 'a process herd started outlived it').toBe(
+    true,
+  );
   return results;
 }
 
 /** [moment, wait for it, then what to do]. Each run is started anew; SIGINT once unless said. */
 const RUN_MOMENTS: [string, string[], (run: Started) => Promise<void>][] = [
-  ['while the embedded target starts (before the run line)', [], async (run) => {
-    await until(run, 'the target process', () => hasChild(run, 'target/main.js'));
-  }],
-  ['right after the run line (workers starting)', [], async (run) => {
-    await until(run, 'the run line', () => /herd run \S+: 40 devices/.test(run.stderr()));
-  }],
-  ['waiting for a --start-at origin 5 minutes ahead', ['--start-at', new Date(Date.now() + 300_000).toISOString()], async (run) => {
-    await until(run, 'both workers', () => /herd run \S+:/.test(run.stderr()) && workerCount(run) === 2);
-  }],
-  ['mid-ramp (first second printed)', [], async (run) => {
-    await until(run, 'the first second', () => /t=\s+\d+s/.test(run.stderr()));
-  }],
-  ['holding the fleet (all 40 connected)', [], async (run) => {
-    await until(run, 'every device connected', () => /connected 40\/40/.test(run.stderr()));
-  }],
+  [
+    'while the embedded target starts (before the run line)',
+    [],
+    async (run) => {
+      await until(run, 'the target process', () => hasChild(run, 'target/main.js'));
+    },
+  ],
+  [
+    'right after the run line (workers starting)',
+    [],
+    async (run) => {
+      await until(run, 'the run line', () => /herd run \S+: 40 devices/.test(run.stderr()));
+    },
+  ],
+  [
+    'waiting for a --start-at origin 5 minutes ahead',
+    ['--start-at', new Date(Date.now() + 300_000).toISOString()],
+    async (run) => {
+      await until(run, 'both workers', () => /herd run \S+:/.test(run.stderr()) && workerCount(run) === 2);
+    },
+  ],
+  [
+    'mid-ramp (first second printed)',
+    [],
+    async (run) => {
+      await until(run, 'the first second', () => /t=\s+\d+s/.test(run.stderr()));
+    },
+  ],
+  [
+    'holding the fleet (all 40 connected)',
+    [],
+    async (run) => {
+      await until(run, 'every device connected', () => /connected 40\/40/.test(run.stderr()));
+    },
+  ],
 ];
 
 describe('Ctrl-C during herd run: a report marked aborted, exit 130, nothing left running', () => {
   for (const [moment, extra, wait] of RUN_MOMENTS) {
-    it(moment, async () => {
-      const d = folder('run');
-      const out = join(d, 'out');
-      const run = start(['run', file(d, RUN), '--out', out, '--workers', '2', ...extra]);
-      await wait(run);
-      const kids = descendants(run.pid);
-      process.kill(run.pid, 'SIGINT');
-      const res = await expectAbortedRun(run, out, () => kids);
-      if (moment.includes('--start-at') || moment.includes('target starts')) expect(res.attempts.succeeded).toBe(0);
-    }, 90_000);
+    it(
+      moment,
+      async () => {
+        const d = folder('run');
+        const out = join(d, 'out');
+        const run = start(['run', file(d, RUN), '--out', out, '--workers', '2', ...extra]);
+        await wait(run);
+        const kids = descendants(run.pid);
+        process.kill(run.pid, 'SIGINT');
+        const res = await expectAbortedRun(run, out, () => kids);
+        if (moment.includes('--start-at') || moment.includes('target starts')) expect(res.attempts.succeeded).toBe(0);
+      },
+      90_000,
+    );
   }
 
   it('twice (the second forces the stop)', async () => {
@@ -154,18 +183,34 @@ breakpoint: { startRate: 20, factor: 2, maxRate: 160, maxLevels: 4, settle: 1s, 
 
 /** [moment, levels judged before it, wait for it]. */
 const BREAKPOINT_MOMENTS: [string, number, (run: Started) => Promise<void>][] = [
-  ['as level 1 is announced (its run not started)', 0, async (run) => {
-    await until(run, 'level 1', () => run.stderr().includes('level 1: step-up 20/s'));
-  }],
-  ['while level 1 runs (its workers up)', 0, async (run) => {
-    await until(run, "level 1's workers", () => workerCount(run) > 0);
-  }],
-  ['as level 2 is announced', 1, async (run) => {
-    await until(run, 'level 2', () => run.stderr().includes('level 2: step-up 40/s'));
-  }],
-  ['while level 2 runs (its workers up)', 1, async (run) => {
-    await until(run, "level 2's workers", () => run.stderr().includes('level 2: step-up') && workerCount(run) > 0);
-  }],
+  [
+    'as level 1 is announced (its run not started)',
+    0,
+    async (run) => {
+      await until(run, 'level 1', () => run.stderr().includes('level 1: step-up 20/s'));
+    },
+  ],
+  [
+    'while level 1 runs (its workers up)',
+    0,
+    async (run) => {
+      await until(run, "level 1's workers", () => workerCount(run) > 0);
+    },
+  ],
+  [
+    'as level 2 is announced',
+    1,
+    async (run) => {
+      await until(run, 'level 2', () => run.stderr().includes('level 2: step-up 40/s'));
+    },
+  ],
+  [
+    'while level 2 runs (its workers up)',
+    1,
+    async (run) => {
+      await until(run, "level 2's workers", () => run.stderr().includes('level 2: step-up') && workerCount(run) > 0);
+    },
+  ],
 ];
 
 function breakpointJson(out: string): BreakpointReport {
@@ -179,29 +224,35 @@ describe('Ctrl-C during herd breakpoint: breakpoint.json with the levels done, m
     ['twice while level 1 runs (the second forces it)', 0, BREAKPOINT_MOMENTS[1]![2], 2],
   ];
   for (const [moment, judged, wait, signals] of cases) {
-    it(moment, async () => {
-      const d = folder('bp');
-      const out = join(d, 'out');
-      const run = start(['breakpoint', file(d, BREAKPOINT), '--out', out, '--workers', '1']);
-      await wait(run);
-      const kids = descendants(run.pid);
-      process.kill(run.pid, 'SIGINT');
-      if (signals === 2) {
-        await until(run, 'the stopping notice', () => run.stderr().includes('SIGINT received: stopping the search'));
+    it(
+      moment,
+      async () => {
+        const d = folder('bp');
+        const out = join(d, 'out');
+        const run = start(['breakpoint', file(d, BREAKPOINT), '--out', out, '--workers', '1']);
+        await wait(run);
+        const kids = descendants(run.pid);
         process.kill(run.pid, 'SIGINT');
-      }
-      const r = await run.done;
-      expectExit(r, 130);
-      const report = breakpointJson(out);
-      expect(report.status).toBe('aborted');
-      expect(report.abortReason).toBe('interrupted by SIGINT');
-      expect(report.verdict).toBe('aborted');
-      expect(report.exitCode).toBe(130);
-      expect(report.outcome.end).toBe('aborted');
-      expect(report.levels).toHaveLength(judged);
-      expect(r.stdout).toContain(`search interrupted by SIGINT after ${judged} level`);
-      expect(await waitFor(() => kids.every((p) => !isAlive(p)), 10_000), 'a process herd started outlived it').toBe(true);
-    }, 120_000);
+        if (signals === 2) {
+          await until(run, 'the stopping notice', () => run.stderr().includes('SIGINT received: stopping the search'));
+          process.kill(run.pid, 'SIGINT');
+        }
+        const r = await run.done;
+        expectExit(r, 130);
+        const report = breakpointJson(out);
+        expect(report.status).toBe('aborted');
+        expect(report.abortReason).toBe('interrupted by SIGINT');
+        expect(report.verdict).toBe('aborted');
+        expect(report.exitCode).toBe(130);
+        expect(report.outcome.end).toBe('aborted');
+        expect(report.levels).toHaveLength(judged);
+        expect(r.stdout).toContain(`search interrupted by SIGINT after ${judged} level`);
+        expect(await waitFor(() => kids.every((p) => !isAlive(p)), 10_000), 'a process herd started outlived it').toBe(
+          true,
+        );
+      },
+      120_000,
+    );
   }
 });
 
@@ -215,7 +266,10 @@ describe('other faults', () => {
     expect(kids.length).toBeGreaterThanOrEqual(3);
     process.kill(run.pid, 'SIGKILL');
     await run.done;
-    expect(await waitFor(() => kids.every((p) => !isAlive(p)), 15_000), 'a worker or the target outlived the coordinator').toBe(true);
+    expect(
+      await waitFor(() => kids.every((p) => !isAlive(p)), 15_000),
+      'a worker or the target outlived the coordinator',
+    ).toBe(true);
     // The --out folder it checked at the start, and nothing in it: the run's folder is made only to write.
     expect(readdirSync(out)).toEqual([]);
   }, 90_000);
@@ -224,13 +278,18 @@ describe('other faults', () => {
     const d = folder('summary');
     const out = join(d, 'out');
     const summary = join(d, 'no-such-folder', 'summary.md');
-    const run = start(['run', file(d, RUN.replace('hold: 30s', 'hold: 1s')), '--out', out, '--workers', '1', '-q', '--allow-saturated'], {
-      GITHUB_STEP_SUMMARY: summary,
-    });
+    const run = start(
+      ['run', file(d, RUN.replace('hold: 30s', 'hold: 1s')), '--out', out, '--workers', '1', '-q', '--allow-saturated'],
+      {
+        GITHUB_STEP_SUMMARY: summary,
+      },
+    );
     const r = await run.done;
     const { results } = onlyRun(out);
     expectExit(r, results.run.exitCode);
-    expect(r.stderr).toContain(`warning: GITHUB_STEP_SUMMARY: cannot write ${summary} (ENOENT); the run's own reports are written`);
+    expect(r.stderr).toContain(
+      `warning: GITHUB_STEP_SUMMARY: cannot write ${summary} (ENOENT); the run's own reports are written`,
+    );
     expect(r.stderr).not.toMatch(/internal error/);
     expect(existsSync(summary)).toBe(false);
   }, 90_000);
@@ -251,7 +310,16 @@ describe('other faults', () => {
       // 8 KiB left: the folder check at the start passes, the reports (tens of KiB) do not fit.
       writeFileSync(join(mnt, 'filler'), Buffer.alloc(56 * 1024));
       const out = join(mnt, 'reports');
-      const run = start(['run', file(d, RUN.replace('hold: 30s', 'hold: 1s')), '--out', out, '--workers', '1', '-q', '--allow-saturated']);
+      const run = start([
+        'run',
+        file(d, RUN.replace('hold: 30s', 'hold: 1s')),
+        '--out',
+        out,
+        '--workers',
+        '1',
+        '-q',
+        '--allow-saturated',
+      ]);
       const r = await run.done;
       expectExit(r, 3);
       expect(r.stderr).toMatch(/^error E_OUT_WRITE: cannot write .+: no space left on the device \(ENOSPC\)$/m);

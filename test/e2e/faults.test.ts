@@ -21,7 +21,10 @@ interface Run {
 function start(args: string[], shell?: string): Run {
   const argv = [HERD_BIN, ...args];
   const child = shell
-    ? spawn('sh', ['-c', `${shell} && exec "${process.execPath}" ${argv.map((a) => `'${a}'`).join(' ')}`], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', CI: '1' } })
+    ? spawn('sh', ['-c', `${shell} && exec "${process.execPath}" ${argv.map((a) => `'${a}'`).join(' ')}`], {
+        cwd: ROOT,
+        env: { ...process.env, NO_COLOR: '1', CI: '1' },
+      })
     : spawn(process.execPath, argv, { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', CI: '1' } });
   let stdout = '';
   let stderr = '';
@@ -83,14 +86,24 @@ describe('faults', () => {
     expect(res.accounting.balanced).toBe(true);
     expect(res.attempts.succeeded).toBeGreaterThan(0);
     const [id] = readdirSync(out);
-    for (const f of ['report.html', 'junit.xml', 'summary.md', 'timeline.csv']) expect(existsSync(join(out, id as string, f))).toBe(true);
+    for (const f of ['report.html', 'junit.xml', 'summary.md', 'timeline.csv'])
+      expect(existsSync(join(out, id as string, f))).toBe(true);
     expect(await waitFor(() => kids.every((k) => !isAlive(k.pid)), 5_000)).toBe(true);
   }, 60_000);
 
   it('a worker process killed mid-run: noticed at once, its devices lost to the harness, not the target', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'herd-worker-'));
     const out = join(dir, 'out');
-    const run = start(['run', scenario(dir, LONG.replace('hold: 40s', 'hold: 8s')), '--out', out, '--workers', '2', '--on-worker-failure', 'continue']);
+    const run = start([
+      'run',
+      scenario(dir, LONG.replace('hold: 40s', 'hold: 8s')),
+      '--out',
+      out,
+      '--workers',
+      '2',
+      '--on-worker-failure',
+      'continue',
+    ]);
     expect(await waitFor(() => /t=\s+\d+s/.test(run.stderr()), 20_000), run.stderr()).toBe(true);
     const worker = childrenOf(run.pid).find((k) => k.cmdline.includes('worker.js'));
     expect(worker).toBeDefined();
@@ -131,7 +144,8 @@ describe('faults', () => {
     // --allow-saturated: the exit code is tested, not how quiet the shared cores were.
     const shard1 = start(['run', file, '--shard', '1/2', '--out', out1, '--workers', '2', '--allow-saturated']);
     const shard2 = start(['run', file, '--shard', '2/2', '--out', out2, '--workers', '1', '--allow-saturated']);
-    const workerOf = (): { pid: number } | undefined => childrenOf(shard1.pid).find((k) => k.cmdline.includes('worker.js'));
+    const workerOf = (): { pid: number } | undefined =>
+      childrenOf(shard1.pid).find((k) => k.cmdline.includes('worker.js'));
     try {
       expect(await waitFor(() => /t=\s+\d+s/.test(shard1.stderr()) && workerOf() !== undefined, 60_000)).toBe(true);
       process.kill((workerOf() as { pid: number }).pid, 'SIGKILL');
@@ -142,12 +156,19 @@ describe('faults', () => {
     }
     expectExit(await shard1.done, 3);
     expectExit(await shard2.done, 0);
-    const files = [out1, out2].map((o) => join(o, readdirSync(o).filter((d) => !d.startsWith('.'))[0] as string, 'results.json'));
+    const files = [out1, out2].map((o) =>
+      join(o, readdirSync(o).filter((d) => !d.startsWith('.'))[0] as string, 'results.json'),
+    );
     const merged = join(dir, 'merged.json');
     const m = await herdInProcess(['merge', ...files, '-o', merged]);
     expectExit(m, 3);
     const res = JSON.parse(readFileSync(merged, 'utf8')) as Results;
-    expect([res.run.status, res.run.abortKind, res.run.exitCode, res.run.verdict]).toEqual(['aborted', 'worker-failed', 3, 'failed']);
+    expect([res.run.status, res.run.abortKind, res.run.exitCode, res.run.verdict]).toEqual([
+      'aborted',
+      'worker-failed',
+      3,
+      'failed',
+    ]);
     // Shard 1's workers keep their numbers (0 and 1) in the merged run.
     expect(res.run.abortReason).toMatch(/^worker [01] exited unexpectedly \(SIGKILL\)$/);
     expect(res.accounting.balanced).toBe(true);
@@ -157,7 +178,15 @@ describe('faults', () => {
     const dir = mkdtempSync(join(tmpdir(), 'herd-target-'));
     const out = join(dir, 'out');
     // --allow-saturated: the target's death and the recovery are tested, not how quiet the cores were.
-    const run = start(['run', scenario(dir, LONG.replace('hold: 40s', 'hold: 14s')), '--out', out, '--workers', '1', '--allow-saturated']);
+    const run = start([
+      'run',
+      scenario(dir, LONG.replace('hold: 40s', 'hold: 14s')),
+      '--out',
+      out,
+      '--workers',
+      '1',
+      '--allow-saturated',
+    ]);
     // Kill it once the whole fleet is connected (the ramp can run late on busy cores), so every
     // one of the 400 sessions is lost.
     expect(await waitFor(() => /connected 400\/400/.test(run.stderr()), 30_000)).toBe(true);
@@ -165,7 +194,9 @@ describe('faults', () => {
     expect(target).toBeDefined();
     process.kill(target!.pid, 'SIGKILL');
     const r = await run.done;
-    expect(r.stderr).toMatch(/the embedded target \(process 0\) exited \(SIGKILL\) mid-run; restarting it on the same ports/);
+    expect(r.stderr).toMatch(
+      /the embedded target \(process 0\) exited \(SIGKILL\) mid-run; restarting it on the same ports/,
+    );
     const res = results(out);
     expect(res.run.status).toBe('completed');
     expect(res.accounting.balanced).toBe(true);
@@ -178,7 +209,11 @@ describe('faults', () => {
     expect(buckets[gap]?.disconnects).toBe(400);
     expect(buckets[gap]?.errorsByOrigin.network).toBeGreaterThanOrEqual(400);
     expect(buckets.slice(gap + 1).some((b) => b.connected === 400)).toBe(true);
-    expect(res.errors.find((e) => e.code === 'PEER_CLOSED')).toMatchObject({ origin: 'network', phase: 'held', count: 400 });
+    expect(res.errors.find((e) => e.code === 'PEER_CLOSED')).toMatchObject({
+      origin: 'network',
+      phase: 'held',
+      count: 400,
+    });
     expect(res.attempts.reconnects).toBeGreaterThanOrEqual(400);
     expectExit(r, 0);
   }, 60_000);
@@ -195,7 +230,10 @@ hold: 2s
     // The target runs apart, with the normal limit: only the harness is starved of files.
     const target = await startHerdTarget();
     try {
-      const run = start(['run', scenario(dir, body), '--target', target.url, '--out', out, '--workers', '1', '--no-preflight', '-q'], 'ulimit -n 300');
+      const run = start(
+        ['run', scenario(dir, body), '--target', target.url, '--out', out, '--workers', '1', '--no-preflight', '-q'],
+        'ulimit -n 300',
+      );
       const r = await run.done;
       checkEmfile(r, out);
     } finally {
@@ -204,9 +242,14 @@ hold: 2s
   }, 60_000);
 });
 
-function checkEmfile(r: { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }, out: string): void {
+function checkEmfile(
+  r: { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string },
+  out: string,
+): void {
   {
-    expect(r.stderr).toContain('preflight (ignored): each of 1 worker would hold 600 connections but a process may open 300 files');
+    expect(r.stderr).toContain(
+      'preflight (ignored): each of 1 worker would hold 600 connections but a process may open 300 files',
+    );
     // The harness's own failures change the accounting: exit 3 whatever the load on the machine.
     expectExit(r, 3);
     const res = results(out);
@@ -214,7 +257,9 @@ function checkEmfile(r: { code: number | null; signal: NodeJS.Signals | null; st
     expect(emfile?.origin).toBe('local');
     expect(res.health.saturated).toBe(true);
     expect(res.health.affectsVerdict).toBe(true);
-    expect(res.health.effects.some((x) => /the accounting counts \d+ failures that were the harness’s own/.test(x))).toBe(true);
+    expect(
+      res.health.effects.some((x) => /the accounting counts \d+ failures that were the harness’s own/.test(x)),
+    ).toBe(true);
     expect(res.health.reasons.some((x) => x.includes('EMFILE') && x.includes('ulimit -n'))).toBe(true);
     expect(r.stdout).toContain('← the harness, not the target');
     // The target was never short of anything: every failure is the harness's own.

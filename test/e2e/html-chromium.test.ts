@@ -43,10 +43,15 @@ function chrome(args: string[], profile: string): Promise<{ stdout: string; stde
     `--user-data-dir=${profile}`,
   ];
   return new Promise((resolve, reject) => {
-    execFile(chromium as string, [...flags, ...args], { timeout: 60_000, maxBuffer: 32 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`chromium failed: ${err.message}\n${stderr}`));
-      else resolve({ stdout, stderr });
-    });
+    execFile(
+      chromium as string,
+      [...flags, ...args],
+      { timeout: 60_000, maxBuffer: 32 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        if (err) reject(new Error(`chromium failed: ${err.message}\n${stderr}`));
+        else resolve({ stdout, stderr });
+      },
+    );
   });
 }
 
@@ -57,7 +62,14 @@ describe.skipIf(!chromium)('report.html in headless Chromium', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'herd-html-e2e-'));
     writeFileSync(join(dir, 'scenario.yaml'), SCENARIO);
-    const run = await runHerd(['run', join(dir, 'scenario.yaml'), '--out', join(dir, 'out'), '-q', '--allow-saturated']);
+    const run = await runHerd([
+      'run',
+      join(dir, 'scenario.yaml'),
+      '--out',
+      join(dir, 'out'),
+      '-q',
+      '--allow-saturated',
+    ]);
     expectExit(run, 0);
     const results = join(dir, 'out', readdirSync(join(dir, 'out'))[0] ?? '', 'results.json');
     html = join(dir, 'report.html');
@@ -74,10 +86,9 @@ describe.skipIf(!chromium)('report.html in headless Chromium', () => {
     const rendered = /<html[^>]* data-charts-rendered="(\d+)"/.exec(dom);
     expect(rendered, 'the inline render check did not run').not.toBeNull();
     const boxes = new Map(
-      [...dom.matchAll(/<path class="series[^"]*" data-series="([^"]+)"[^>]*data-rendered-box="(\d+)x(\d+)"/g)].map((m) => [
-        m[1] as string,
-        { w: Number(m[2]), h: Number(m[3]) },
-      ]),
+      [...dom.matchAll(/<path class="series[^"]*" data-series="([^"]+)"[^>]*data-rendered-box="(\d+)x(\d+)"/g)].map(
+        (m) => [m[1] as string, { w: Number(m[2]), h: Number(m[3]) }],
+      ),
     );
     // connected devices rise from 0 to 150: a wide and tall line
     expect(boxes.get('connected')?.w).toBeGreaterThan(200);
@@ -90,7 +101,9 @@ describe.skipIf(!chromium)('report.html in headless Chromium', () => {
     // Latency over time: seconds without completions break the lines, so a short run may draw
     // some percentiles only as dots; each must have drawn something.
     const dots = new Map(
-      [...dom.matchAll(/<g class="dots[^"]*" data-dots-for="([^"]+)"[^>]*data-rendered-box="(\d+)x(\d+)"/g)].map((m) => [m[1] as string, Number(m[2]) + Number(m[3])]),
+      [...dom.matchAll(/<g class="dots[^"]*" data-dots-for="([^"]+)"[^>]*data-rendered-box="(\d+)x(\d+)"/g)].map(
+        (m) => [m[1] as string, Number(m[2]) + Number(m[3])],
+      ),
     );
     for (const s of ['p50', 'p90', 'p99', 'max']) {
       const line = boxes.get(s);
@@ -104,7 +117,10 @@ describe.skipIf(!chromium)('report.html in headless Chromium', () => {
 
   it('renders a screenshot that is a real picture', async () => {
     const png = join(dir, 'report.png');
-    await chrome(['--window-size=1200,2600', `--screenshot=${png}`, pathToFileURL(html).href], join(dir, 'profile-shot'));
+    await chrome(
+      ['--window-size=1200,2600', `--screenshot=${png}`, pathToFileURL(html).href],
+      join(dir, 'profile-shot'),
+    );
     const buf = readFileSync(png);
     expect(buf.subarray(1, 4).toString('latin1')).toBe('PNG');
     expect(buf.readUInt32BE(16)).toBe(1200);

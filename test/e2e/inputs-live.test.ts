@@ -59,7 +59,11 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-function tracked(handler: (s: net.Socket) => void): { server: net.Server; accepted: () => number; close: () => Promise<void> } {
+function tracked(handler: (s: net.Socket) => void): {
+  server: net.Server;
+  accepted: () => number;
+  close: () => Promise<void>;
+} {
   let accepted = 0;
   const sockets = new Set<net.Socket>();
   const server = net.createServer((s) => {
@@ -96,26 +100,66 @@ describe('URL credentials', () => {
     const broker = tracked((s) => aedes.handle(s));
     const port = await listen(broker.server);
     try {
-      const body = 'name: creds\ndevices: 4\nwaves: [{type: ramp, over: 300ms}]\nhold: 500ms\nthresholds: {attempts.failed: ["== 0"]}\n';
+      const body =
+        'name: creds\ndevices: 4\nwaves: [{type: ramp, over: 300ms}]\nhold: 500ms\nthresholds: {attempts.failed: ["== 0"]}\n';
       // 1) credentials in the URL (with a path, as users write them).
       const outUrl = join(dir, 'out-url');
-      const r1 = await runHerd(['run', scenario('creds-url', body), '--target', `mqtt://alice:${SECRET}@127.0.0.1:${port}/x`, '--out', outUrl, '--quiet'], { timeoutMs: 90_000 });
+      const r1 = await runHerd(
+        [
+          'run',
+          scenario('creds-url', body),
+          '--target',
+          `mqtt://alice:${SECRET}@127.0.0.1:${port}/x`,
+          '--out',
+          outUrl,
+          '--quiet',
+        ],
+        { timeoutMs: 90_000 },
+      );
       expect(r1.code, failMsg(r1)).toBe(0);
       expect(seen.filter((s) => s.user === 'alice' && s.pass === SECRET)).toHaveLength(4);
       expect(resultsIn(outUrl).run.target).toBe(`mqtt://127.0.0.1:${port}/x`);
       // 2) a password template in the scenario file, which also wins over a URL's.
       const outFile = join(dir, 'out-file');
-      const fileBody = body.replace('devices: 4', `devices: 3\ndevice: {username: bob, password: "${FILE_SECRET}-{id}"}`);
-      const r2 = await runHerd(['run', scenario('creds-file', fileBody), '--target', `mqtt://alice:${SECRET}@127.0.0.1:${port}`, '--out', outFile, '--quiet'], { timeoutMs: 90_000 });
+      const fileBody = body.replace(
+        'devices: 4',
+        `devices: 3\ndevice: {username: bob, password: "${FILE_SECRET}-{id}"}`,
+      );
+      const r2 = await runHerd(
+        [
+          'run',
+          scenario('creds-file', fileBody),
+          '--target',
+          `mqtt://alice:${SECRET}@127.0.0.1:${port}`,
+          '--out',
+          outFile,
+          '--quiet',
+        ],
+        { timeoutMs: 90_000 },
+      );
       expect(r2.code, failMsg(r2)).toBe(0);
-      expect(r2.stderr).toContain('device.username/password in the scenario take precedence over the credentials in the target URL');
+      expect(r2.stderr).toContain(
+        'device.username/password in the scenario take precedence over the credentials in the target URL',
+      );
       expect(seen.filter((s) => s.user === 'bob')).toHaveLength(3);
       // Every output: console, results.json, summary.md, junit.xml, report.html, timeline.csv.
       const files = [...allOutputs(outUrl), ...allOutputs(outFile)];
-      expect(files.map((f) => f.path.split('/').pop()).sort()).toEqual(
-        ['junit.xml', 'junit.xml', 'report.html', 'report.html', 'results.json', 'results.json', 'summary.md', 'summary.md', 'timeline.csv', 'timeline.csv'],
-      );
-      for (const { path, text } of [...files, { path: 'console', text: r1.stdout + r1.stderr + r2.stdout + r2.stderr }]) {
+      expect(files.map((f) => f.path.split('/').pop()).sort()).toEqual([
+        'junit.xml',
+        'junit.xml',
+        'report.html',
+        'report.html',
+        'results.json',
+        'results.json',
+        'summary.md',
+        'summary.md',
+        'timeline.csv',
+        'timeline.csv',
+      ]);
+      for (const { path, text } of [
+        ...files,
+        { path: 'console', text: r1.stdout + r1.stderr + r2.stdout + r2.stderr },
+      ]) {
         expect(text.includes(SECRET), `${path} contains the URL password`).toBe(false);
         expect(text.includes(FILE_SECRET), `${path} contains the scenario password`).toBe(false);
       }
@@ -147,7 +191,10 @@ describe('reachability', () => {
     const port = await listen(t.server);
     try {
       const out = join(dir, 'out-reset');
-      const r = await runHerd(['run', scenario('reset', body), '--target', `mqtt://127.0.0.1:${port}`, '--out', out, '--quiet'], { timeoutMs: 90_000 });
+      const r = await runHerd(
+        ['run', scenario('reset', body), '--target', `mqtt://127.0.0.1:${port}`, '--out', out, '--quiet'],
+        { timeoutMs: 90_000 },
+      );
       // No thresholds, so every reset attempt is counted data and the run itself passes: exit 0.
       expect(r.code, failMsg(r)).toBe(0);
       const res = resultsIn(out);
@@ -167,7 +214,10 @@ describe('reachability', () => {
       const port = await listen(t.server);
       try {
         const out = join(dir, `out-silent-${flags.length}`);
-        const r = await runHerd(['run', scenario('silent', body), '--target', `mqtt://127.0.0.1:${port}`, '--out', out, '--quiet', ...flags], { timeoutMs: 90_000 });
+        const r = await runHerd(
+          ['run', scenario('silent', body), '--target', `mqtt://127.0.0.1:${port}`, '--out', out, '--quiet', ...flags],
+          { timeoutMs: 90_000 },
+        );
         expect(existsSync(out) && resultsIn(out).attempts.timedOut, failMsg(r)).toBe(3);
         counts.push(t.accepted());
       } finally {
@@ -180,13 +230,32 @@ describe('reachability', () => {
   it('a target that refuses everything: exit 3 naming it unreachable, or a report with --allow-unreachable', async () => {
     const port = await closedPort();
     const out = join(dir, 'out-refused');
-    const refused = await runHerd(['run', scenario('refused', body), '--target', `mqtt://127.0.0.1:${port}`, '--out', out, '--quiet'], { timeoutMs: 60_000 });
+    const refused = await runHerd(
+      ['run', scenario('refused', body), '--target', `mqtt://127.0.0.1:${port}`, '--out', out, '--quiet'],
+      { timeoutMs: 60_000 },
+    );
     expect(refused.code, failMsg(refused)).toBe(3);
-    expect(refused.stderr).toContain(`error E_TARGET_UNREACHABLE: target mqtt://127.0.0.1:${port} is unreachable: connection refused`);
+    expect(refused.stderr).toContain(
+      `error E_TARGET_UNREACHABLE: target mqtt://127.0.0.1:${port} is unreachable: connection refused`,
+    );
     expect(refused.stderr).toContain('--allow-unreachable');
     expect(existsSync(out) ? readdirSync(out) : []).toEqual([]);
-    const anyway = await runHerd(['run', scenario('refused', body), '--target', `mqtt://127.0.0.1:${port}`, '--out', out, '--quiet', '--allow-unreachable'], { timeoutMs: 90_000 });
-    expect(anyway.stderr).toContain('is unreachable (connection refused (nothing listens on that port)); running anyway');
+    const anyway = await runHerd(
+      [
+        'run',
+        scenario('refused', body),
+        '--target',
+        `mqtt://127.0.0.1:${port}`,
+        '--out',
+        out,
+        '--quiet',
+        '--allow-unreachable',
+      ],
+      { timeoutMs: 90_000 },
+    );
+    expect(anyway.stderr).toContain(
+      'is unreachable (connection refused (nothing listens on that port)); running anyway',
+    );
     const res = resultsIn(out);
     expect(res.attempts.failed, failMsg(anyway)).toBe(3);
     expect(res.accounting.balanced).toBe(true);
@@ -196,8 +265,14 @@ describe('reachability', () => {
 describe('Ctrl-C', () => {
   it('ends a run publishing every 1ms on the first SIGINT, within the stated 10 s, with a report', async () => {
     const out = join(dir, 'out-sigint');
-    const file = scenario('busy', 'name: busy\ndevices: 50\nwaves: [{type: ramp, over: 1s}]\nhold: 60s\ndevice: {publish: {every: 1ms}}\n');
-    const child = spawn(process.execPath, [HERD_BIN, 'run', file, '--out', out], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', CI: '1' } });
+    const file = scenario(
+      'busy',
+      'name: busy\ndevices: 50\nwaves: [{type: ramp, over: 1s}]\nhold: 60s\ndevice: {publish: {every: 1ms}}\n',
+    );
+    const child = spawn(process.execPath, [HERD_BIN, 'run', file, '--out', out], {
+      cwd: ROOT,
+      env: { ...process.env, NO_COLOR: '1', CI: '1' },
+    });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));

@@ -43,7 +43,10 @@ describe('keepalive against a broker that never answers PINGREQ', () => {
     const file = join(dir, 's.yaml');
     writeFileSync(file, SCENARIO);
     const out = join(dir, 'out');
-    const r = await runHerd(['run', file, '--target', broker.url, '--out', out, '--quiet', '--allow-saturated', '--no-preflight'], { timeoutMs: 110_000 });
+    const r = await runHerd(
+      ['run', file, '--target', broker.url, '--out', out, '--quiet', '--allow-saturated', '--no-preflight'],
+      { timeoutMs: 110_000 },
+    );
     if (r.code !== 0) console.error(r.stderr);
     expect(r.code).toBe(0);
     const [id] = readdirSync(out).filter((d) => !d.startsWith('.'));
@@ -55,7 +58,9 @@ describe('keepalive against a broker that never answers PINGREQ', () => {
     expect(res.storm.disconnects).toBe(DEVICES);
     expect(res.attempts.gaveUp).toBe(DEVICES);
     for (const name of ['k5', 'k30']) {
-      expect(res.cohorts[name]?.errors).toEqual([{ origin: 'network', phase: 'held', code: 'KEEPALIVE_TIMEOUT', count: DEVICES / 2 }]);
+      expect(res.cohorts[name]?.errors).toEqual([
+        { origin: 'network', phase: 'held', code: 'KEEPALIVE_TIMEOUT', count: DEVICES / 2 },
+      ]);
     }
 
     // The broker's side: one PINGREQ per connection, at most K after CONNACK, and the close
@@ -69,7 +74,9 @@ describe('keepalive against a broker that never answers PINGREQ', () => {
       byK.set(c.keepaliveS as number, (byK.get(c.keepaliveS as number) ?? 0) + 1);
       expect(c.pingreqAtMs, `${c.clientId}: PINGREQs`).toHaveLength(1);
       const pingAt = c.pingreqAtMs[0] as number;
-      expect(pingAt - (c.connackAtMs as number), `${c.clientId}: first PINGREQ after CONNACK`).toBeLessThanOrEqual(kMs + SLACK_MS);
+      expect(pingAt - (c.connackAtMs as number), `${c.clientId}: first PINGREQ after CONNACK`).toBeLessThanOrEqual(
+        kMs + SLACK_MS,
+      );
       expect(c.closedAtMs, `${c.clientId}: closed by the device`).not.toBeNull();
       const deadAfterMs = (c.closedAtMs as number) - pingAt;
       // Both ends fall on the run's whole seconds: a PINGREQ sent late in its second makes the gap

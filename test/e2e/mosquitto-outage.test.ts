@@ -54,7 +54,11 @@ async function runThroughCrash(broker: LoggedMosquitto, runs: string[][]): Promi
   const gone = new Set<number>();
   const children: ReturnType<typeof spawn>[] = [];
   const procs = runs.map((args, i) => {
-    const herd = spawn(process.execPath, [HERD_BIN, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', CI: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const herd = spawn(process.execPath, [HERD_BIN, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, NO_COLOR: '1', CI: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     children.push(herd);
     let stdout = '';
     const progress: string[] = [];
@@ -97,8 +101,15 @@ function brokerRecoveryUs(broker: LoggedMosquitto): number[] {
 function expectRecoveryAsLogged(o: Results['outages'][number], broker: LoggedMosquitto): void {
   const herdSays = [o.recovery.p50Us, o.recovery.p90Us, o.recovery.p99Us, o.recovery.p100Us] as number[];
   const brokerSays = brokerRecoveryUs(broker);
-  if (process.env.HERD_SHOW_FIGURES === '1') console.log(`recovery p50/p90/p99/all µs: herd ${herdSays.join(' ')} · broker log ${brokerSays.map(Math.round).join(' ')}`);
-  herdSays.forEach((us, i) => expect(Math.abs(us - (brokerSays[i] as number)), `herd ${herdSays} vs broker ${brokerSays} (µs)`).toBeLessThan(1_000_000));
+  if (process.env.HERD_SHOW_FIGURES === '1')
+    console.log(
+      `recovery p50/p90/p99/all µs: herd ${herdSays.join(' ')} · broker log ${brokerSays.map(Math.round).join(' ')}`,
+    );
+  herdSays.forEach((us, i) =>
+    expect(Math.abs(us - (brokerSays[i] as number)), `herd ${herdSays} vs broker ${brokerSays} (µs)`).toBeLessThan(
+      1_000_000,
+    ),
+  );
 }
 
 describe.skipIf(mosquittoBin === null)('an outage of a real broker that herd did not cause', () => {
@@ -114,7 +125,9 @@ describe.skipIf(mosquittoBin === null)('an outage of a real broker that herd did
     const file = scenarioFile(b.url);
     const [path] = await runThroughCrash(b, [['run', file, '--out', join(file, '..', 'out')]]);
     const r = JSON.parse(readFileSync(path as string, 'utf8')) as Results;
-    expect(r.outages.map((o) => [o.name, o.side, o.dropped, o.recovered])).toEqual([['observed-1', 'observed', DEVICES, DEVICES]]);
+    expect(r.outages.map((o) => [o.name, o.side, o.dropped, o.recovered])).toEqual([
+      ['observed-1', 'observed', DEVICES, DEVICES],
+    ]);
     const o = r.outages[0] as Results['outages'][number];
     expect(o.targetAcceptedAgain).toBe(true);
     expectRecoveryAsLogged(o, b);
@@ -133,16 +146,34 @@ describe.skipIf(mosquittoBin === null)('an outage of a real broker that herd did
     const file = scenarioFile(b.url);
     const dir = join(file, '..');
     const startAt = new Date(Date.now() + 10_000).toISOString();
-    const shard = (i: number) => ['run', file, '--shard', `${i}/4`, '--start-at', startAt, '--workers', '1', '--out', join(dir, `shard-${i}`), '--allow-saturated'];
+    const shard = (i: number) => [
+      'run',
+      file,
+      '--shard',
+      `${i}/4`,
+      '--start-at',
+      startAt,
+      '--workers',
+      '1',
+      '--out',
+      join(dir, `shard-${i}`),
+      '--allow-saturated',
+    ];
     const paths = await runThroughCrash(b, [1, 2, 3, 4].map(shard));
     const parts = paths.map((p) => JSON.parse(readFileSync(p, 'utf8')) as Results);
-    expect(parts.map((p) => p.outages.map((o) => [o.side, o.dropped]))).toEqual([1, 2, 3, 4].map(() => [['observed', DEVICES / 4]]));
+    expect(parts.map((p) => p.outages.map((o) => [o.side, o.dropped]))).toEqual(
+      [1, 2, 3, 4].map(() => [['observed', DEVICES / 4]]),
+    );
     const out = join(dir, 'merged.json');
     expectExit(await herdInProcess(['merge', ...paths, '-o', out]), 0);
     const m = JSON.parse(readFileSync(out, 'utf8')) as Results;
-    expect(m.outages.map((o) => [o.name, o.side, o.dropped, o.recovered])).toEqual([['observed-1', 'observed', DEVICES, DEVICES]]);
+    expect(m.outages.map((o) => [o.name, o.side, o.dropped, o.recovered])).toEqual([
+      ['observed-1', 'observed', DEVICES, DEVICES],
+    ]);
     // Its start: the earliest shard's, on the agreed start time (each shard's origin fell a little off it).
-    expect(m.outages[0]?.atUs).toBe(Math.min(...parts.map((p) => (p.outages[0]?.atUs as number) + (p.run.clockOffsetMs as number) * 1000)));
+    expect(m.outages[0]?.atUs).toBe(
+      Math.min(...parts.map((p) => (p.outages[0]?.atUs as number) + (p.run.clockOffsetMs as number) * 1000)),
+    );
     expectRecoveryAsLogged(m.outages[0] as Results['outages'][number], b);
   }, 120_000);
 });

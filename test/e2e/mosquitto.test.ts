@@ -20,7 +20,19 @@ describe.skipIf(mosquittoBin === null)('herd run against Mosquitto (an independe
 
   it('connects, holds and cleanly disconnects every device', async () => {
     const out = mkdtempSync(join(tmpdir(), 'herd-mosq-e2e-'));
-    const r = await runHerd(['run', 'scenarios/quickstart.yaml', '--target', broker.url, '--devices', '500', '--out', out, '--seed', '7', '--allow-saturated']);
+    const r = await runHerd([
+      'run',
+      'scenarios/quickstart.yaml',
+      '--target',
+      broker.url,
+      '--devices',
+      '500',
+      '--out',
+      out,
+      '--seed',
+      '7',
+      '--allow-saturated',
+    ]);
     expectExit(r, 0);
     const [run] = readdirSync(out);
     const res = JSON.parse(readFileSync(join(out, run as string, 'results.json'), 'utf8')) as Results;

@@ -11,10 +11,25 @@ describe('live Prometheus metrics', () => {
   it('serves the run while it runs, and stops serving when it ends', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'herd-prom-'));
     writeFileSync(join(dir, 's.yaml'), 'name: prom\ndevices: 300\nwaves:\n  - { type: ramp, over: 2s }\nhold: 5s\n');
-    const child = spawn(process.execPath, [HERD_BIN, 'run', join(dir, 's.yaml'), '--metrics-port', '0', '--out', join(dir, 'out'), '--workers', '1', '--allow-saturated'], {
-      cwd: ROOT,
-      env: { ...process.env, CI: '1', NO_COLOR: '1' },
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        HERD_BIN,
+        'run',
+        join(dir, 's.yaml'),
+        '--metrics-port',
+        '0',
+        '--out',
+        join(dir, 'out'),
+        '--workers',
+        '1',
+        '--allow-saturated',
+      ],
+      {
+        cwd: ROOT,
+        env: { ...process.env, CI: '1', NO_COLOR: '1' },
+      },
+    );
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));

@@ -75,13 +75,18 @@ describe('herd report', () => {
     const r = await herdInProcess(['report', resultsPath, '--format', 'junit']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('<testsuite name="herd.e2e-report" tests="5" failures="1"');
-    expect(r.stdout).toMatch(/<failure message="connect\.total: observed [\d.]+(µs|ms|s), expected p\(99\) &lt; 1us" type="threshold">/);
+    expect(r.stdout).toMatch(
+      /<failure message="connect\.total: observed [\d.]+(µs|ms|s), expected p\(99\) &lt; 1us" type="threshold">/,
+    );
   });
 
   it('csv: one row per second of the run, every attempt counted once', async () => {
     const r = await herdInProcess(['report', resultsPath, '--format', 'csv']);
     expect(r.code).toBe(0);
-    const results = JSON.parse(readFileSync(resultsPath, 'utf8')) as { timeline: { buckets: unknown[] }; attempts: { started: number } };
+    const results = JSON.parse(readFileSync(resultsPath, 'utf8')) as {
+      timeline: { buckets: unknown[] };
+      attempts: { started: number };
+    };
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines).toHaveLength(results.timeline.buckets.length + 1);
     const header = (lines[0] ?? '').split(',');
@@ -97,7 +102,8 @@ describe('herd report', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('');
     const html = readFileSync(out, 'utf8');
-    for (const id of ['chart-connected', 'chart-outcomes', 'chart-latency-time', 'chart-distribution']) expect(html).toContain(`id="${id}"`);
+    for (const id of ['chart-connected', 'chart-outcomes', 'chart-latency-time', 'chart-distribution'])
+      expect(html).toContain(`id="${id}"`);
     expect(html).toContain('data-wave="storm" data-wave-type="spike" data-at-s="2"');
     expect(readdirSync(join(dir, 'sub'))).toEqual(['report.html']);
   });
@@ -123,10 +129,14 @@ describe('herd report', () => {
     expect(a.stderr).toBe(`error E_RESULTS_FILE: ${cut}: not valid JSON (truncated or not a herd results file)\n`);
     const b = await herdInProcess(['report', foreign]);
     expect(b.code).toBe(2);
-    expect(b.stderr).toBe(`error E_RESULTS_FILE: ${foreign}: not a herd results file (expected tool.name "herd" and a schemaVersion)\n`);
+    expect(b.stderr).toBe(
+      `error E_RESULTS_FILE: ${foreign}: not a herd results file (expected tool.name "herd" and a schemaVersion)\n`,
+    );
     const c = await herdInProcess(['report', v2, '--format', 'md']);
     expect(c.code).toBe(2);
-    expect(c.stderr).toContain(`error E_RESULTS_VERSION: ${v2}: results schema version "2.0.0" is not supported; this herd reads 1.x results files`);
+    expect(c.stderr).toContain(
+      `error E_RESULTS_VERSION: ${v2}: results schema version "2.0.0" is not supported; this herd reads 1.x results files`,
+    );
   });
 
   it('refuses an unknown format and names the flag', async () => {

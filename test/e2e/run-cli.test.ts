@@ -30,12 +30,26 @@ describe('herd run against the embedded target', () => {
     expectExit(r, res.thresholds.every((t) => t.passed) ? 0 : 1);
     expect(res.schemaVersion).toBe('1.3.0');
     expect(res.run.allowSaturated).toBe(true);
-    expect(res.run.embeddedTargetKnobs).toBe('profile default: no CONNECT cost, no admission control, no connection cap, 1 process');
+    expect(res.run.embeddedTargetKnobs).toBe(
+      'profile default: no CONNECT cost, no admission control, no connection cap, 1 process',
+    );
     expect(res.run.status).toBe('completed');
     expect(res.run.verdict).toBe('passed');
     expect(res.run.embeddedTarget).toBe(true);
     expect(res.run.target).toMatch(/^mqtt:\/\/127\.0\.0\.1:\d+$/);
-    expect(res.attempts).toEqual({ planned: 1000, reconnects: 0, offline: 0, gaveUp: 0, started: 1000, succeeded: 1000, failed: 0, timedOut: 0, dropped: 0, inFlightAtEnd: 0, lostToHarness: 0 });
+    expect(res.attempts).toEqual({
+      planned: 1000,
+      reconnects: 0,
+      offline: 0,
+      gaveUp: 0,
+      started: 1000,
+      succeeded: 1000,
+      failed: 0,
+      timedOut: 0,
+      dropped: 0,
+      inFlightAtEnd: 0,
+      lostToHarness: 0,
+    });
     expect(res.accounting.balanced).toBe(true);
     expect(res.errors).toEqual([]);
     expect(res.latency['connect.total']?.count).toBe(1000);
@@ -43,7 +57,12 @@ describe('herd run against the embedded target', () => {
     expect(res.latency['phase.mqttConnack']?.count).toBe(1000);
     // total = service + schedule lag per attempt, so its median can never be below the service median.
     expect(res.latency['connect.total']!.p50Us).toBeGreaterThanOrEqual(res.latency['connect.service']!.p50Us);
-    expect(res.thresholds.map((t) => t.metric)).toEqual(['connect.total', 'errors.rate', 'sessions.lostRate', 'attempts.dropped']);
+    expect(res.thresholds.map((t) => t.metric)).toEqual([
+      'connect.total',
+      'errors.rate',
+      'sessions.lostRate',
+      'attempts.dropped',
+    ]);
     expect(res.thresholds.filter((t) => t.metric !== 'connect.total').every((t) => t.passed)).toBe(true);
     expect(res.environment.openFileLimit.soft).toBeGreaterThan(0);
     // The timeline ramps up to the whole fleet and back to zero after teardown.
@@ -61,7 +80,9 @@ describe('herd run against the embedded target', () => {
     const port = await freePort();
     const r = await runHerd(['run', 'scenarios/quickstart.yaml', '--target', `mqtt://127.0.0.1:${port}`, '--out', out]);
     expectExit(r, 3);
-    expect(r.stderr).toContain(`E_TARGET_UNREACHABLE: target mqtt://127.0.0.1:${port} is unreachable: connection refused`);
+    expect(r.stderr).toContain(
+      `E_TARGET_UNREACHABLE: target mqtt://127.0.0.1:${port} is unreachable: connection refused`,
+    );
     expect(readdirSync(out)).toEqual([]);
   });
 });
@@ -71,8 +92,16 @@ describe('bad input: one clear message, exit 2, nothing written', () => {
     ['missing file', '', /E_SCENARIO_FILE: .*nope\.yaml: cannot read the scenario file \(no such file\)/],
     ['invalid YAML', 'name: [unclosed\n', /E_SCENARIO_PARSE: .*: not valid YAML or JSON at line/],
     ['unknown field', 'name: x\ndevices: 1\nwaves: [{type: spike}]\ncolour: red\n', /colour: unknown field/],
-    ['negative device count', 'name: x\ndevices: -1\nwaves: [{type: spike}]\n', /devices: expected a number greater than 0/],
-    ['unsupported scheme', 'name: x\ndevices: 1\ntarget: "http://127.0.0.1:1"\nwaves: [{type: spike}]\n', /target: unsupported scheme "http:\/\/"; supported: mqtt:\/\//],
+    [
+      'negative device count',
+      'name: x\ndevices: -1\nwaves: [{type: spike}]\n',
+      /devices: expected a number greater than 0/,
+    ],
+    [
+      'unsupported scheme',
+      'name: x\ndevices: 1\ntarget: "http://127.0.0.1:1"\nwaves: [{type: spike}]\n',
+      /target: unsupported scheme "http:\/\/"; supported: mqtt:\/\//,
+    ],
   ];
   for (const [label, content, message] of cases) {
     it(label, async () => {
@@ -127,13 +156,17 @@ describe('a run whose thresholds fail', () => {
     writeFileSync(summaryPath, '');
     // A 1 µs p99 could pass with the harness's delay taken out, so a sustained slow second on shared
     // cores would make this exit 3: --allow-saturated keeps the test about the threshold.
-    const r = await runHerd(['run', file, '--out', join(dir, 'out'), '-q', '--allow-saturated'], { env: { GITHUB_STEP_SUMMARY: summaryPath } });
+    const r = await runHerd(['run', file, '--out', join(dir, 'out'), '-q', '--allow-saturated'], {
+      env: { GITHUB_STEP_SUMMARY: summaryPath },
+    });
     expectExit(r, 1);
     const [id] = readdirSync(join(dir, 'out'));
     const junit = readFileSync(join(dir, 'out', id as string, 'junit.xml'), 'utf8');
     expect(junit).toMatch(/<testcase [^>]*name="connect\.total: p\(99\) &lt; 1us"[^>]*>\s*<failure/);
     expect(junit).toContain('tests="5" failures="1"');
-    expect(junit).toMatch(/<testcase [^>]*name="errors\.rate: &lt; 1%"[^>]*>\s*<system-out>observed 0\.00%<\/system-out>\s*<\/testcase>/);
+    expect(junit).toMatch(
+      /<testcase [^>]*name="errors\.rate: &lt; 1%"[^>]*>\s*<system-out>observed 0\.00%<\/system-out>\s*<\/testcase>/,
+    );
     const md = readFileSync(join(dir, 'out', id as string, 'summary.md'), 'utf8');
     expect(md).toContain('connect.total');
     expect(md).toMatch(/✗/);

@@ -81,7 +81,8 @@ cohorts:
 waves: [{ type: spike }]
 hold: 8s
 `);
-    const errs = (c: string) => r.cohorts[c]?.errors.filter((e) => e.code === 'DISCONNECT_96').reduce((a, e) => a + e.count, 0) ?? 0;
+    const errs = (c: string) =>
+      r.cohorts[c]?.errors.filter((e) => e.code === 'DISCONNECT_96').reduce((a, e) => a + e.count, 0) ?? 0;
     expect(r.serverSignals.DISCONNECT_96).toBe(errs('backs-off') + errs('plain'));
     expect(errs('backs-off')).toBeGreaterThanOrEqual(10);
     // Each cycle: connect, second publish at ~0.6 s → 0x96, then 3 s (backs off: n = 1) vs 1 s.
@@ -111,8 +112,12 @@ describe('DISCONNECT 0x9C use another server, with a Server Reference', () => {
 
   it('devices move to the referenced server only when it is one of their loopback targets; other references are counted, never contacted', async () => {
     const b = await startSteeringServer({});
-    const a = await startSteeringServer({ disconnect: { afterMs: 300, reasonCode: 0x9c, serverReference: `127.0.0.1:${b.port}` } });
-    const elsewhere = await startSteeringServer({ disconnect: { afterMs: 300, reasonCode: 0x9c, serverReference: 'broker.invalid:1883' } });
+    const a = await startSteeringServer({
+      disconnect: { afterMs: 300, reasonCode: 0x9c, serverReference: `127.0.0.1:${b.port}` },
+    });
+    const elsewhere = await startSteeringServer({
+      disconnect: { afterMs: 300, reasonCode: 0x9c, serverReference: 'broker.invalid:1883' },
+    });
     servers.push(a, b, elsewhere);
     const r = await run(`
 name: use-another-server

@@ -53,13 +53,31 @@ describe('persistent-session replay', () => {
     for (const name of ['persistent', 'persistent-v5']) {
       const c = d.byCohort[name]!;
       const n = r.cohorts[name]!.devices;
-      expect({ name, sent: c.sent, received: c.received, lost: c.lost, duplicated: c.duplicated }).toEqual({ name, sent: QUEUED * n, received: QUEUED * n, lost: 0, duplicated: 0 });
+      expect({ name, sent: c.sent, received: c.received, lost: c.lost, duplicated: c.duplicated }).toEqual({
+        name,
+        sent: QUEUED * n,
+        received: QUEUED * n,
+        lost: 0,
+        duplicated: 0,
+      });
       expect(c.sessions).toEqual({ resumed: n, lost: 0 });
-      expect(c.replay).toEqual({ sessions: n, backlog: QUEUED * n, messages: QUEUED * n, drained: n, undrained: 0, meanPerSession: QUEUED });
+      expect(c.replay).toEqual({
+        sessions: n,
+        backlog: QUEUED * n,
+        messages: QUEUED * n,
+        drained: n,
+        undrained: 0,
+        meanPerSession: QUEUED,
+      });
     }
     const clean = d.byCohort.clean!;
     const nClean = r.cohorts.clean!.devices;
-    expect(clean).toMatchObject({ sent: QUEUED * nClean, received: 0, lost: QUEUED * nClean, sessions: { resumed: 0, lost: 0 } });
+    expect(clean).toMatchObject({
+      sent: QUEUED * nClean,
+      received: 0,
+      lost: QUEUED * nClean,
+      sessions: { resumed: 0, lost: 0 },
+    });
     expect(clean.replay.sessions).toBe(0);
     // One drain time and one replay duration per resumed session; one latency per message received.
     const resumed = d.sessions.resumed;
@@ -71,26 +89,49 @@ describe('persistent-session replay', () => {
   });
 
   const mosquitto = externalProgram('mosquitto');
-  it.skipIf(mosquitto === null)('Mosquitto 2 (MQTT 5): a session expiry shorter than the outage loses every session and its messages; a longer one replays them', async () => {
-    const broker = await startMosquitto(mosquitto as string);
-    try {
-      const { res, r } = await run(
-        scenario(
-          ['  - { name: expires, share: 50%, device: { mqttVersion: 5, cleanSession: false, sessionExpiry: 2s } }', '  - { name: keeps, share: 50%, device: { mqttVersion: 5, cleanSession: false, sessionExpiry: 1h } }'].join('\n'),
-        ),
-        ['--target', `mqtt://127.0.0.1:${broker.port}`],
-      );
-      expectExit(res, 0);
-      const expires = r.downlink!.byCohort.expires!;
-      const keeps = r.downlink!.byCohort.keeps!;
-      const n = r.cohorts.expires!.devices;
-      expect(expires).toMatchObject({ sent: QUEUED * n, received: 0, lost: QUEUED * n, sessions: { resumed: 0, lost: n } });
-      expect(keeps).toMatchObject({ sent: QUEUED * n, received: QUEUED * n, lost: 0, sessions: { resumed: n, lost: 0 } });
-      expect(keeps.replay).toEqual({ sessions: n, backlog: QUEUED * n, messages: QUEUED * n, drained: n, undrained: 0, meanPerSession: QUEUED });
-    } finally {
-      await broker.stop();
-    }
-  });
+  it.skipIf(mosquitto === null)(
+    'Mosquitto 2 (MQTT 5): a session expiry shorter than the outage loses every session and its messages; a longer one replays them',
+    async () => {
+      const broker = await startMosquitto(mosquitto as string);
+      try {
+        const { res, r } = await run(
+          scenario(
+            [
+              '  - { name: expires, share: 50%, device: { mqttVersion: 5, cleanSession: false, sessionExpiry: 2s } }',
+              '  - { name: keeps, share: 50%, device: { mqttVersion: 5, cleanSession: false, sessionExpiry: 1h } }',
+            ].join('\n'),
+          ),
+          ['--target', `mqtt://127.0.0.1:${broker.port}`],
+        );
+        expectExit(res, 0);
+        const expires = r.downlink!.byCohort.expires!;
+        const keeps = r.downlink!.byCohort.keeps!;
+        const n = r.cohorts.expires!.devices;
+        expect(expires).toMatchObject({
+          sent: QUEUED * n,
+          received: 0,
+          lost: QUEUED * n,
+          sessions: { resumed: 0, lost: n },
+        });
+        expect(keeps).toMatchObject({
+          sent: QUEUED * n,
+          received: QUEUED * n,
+          lost: 0,
+          sessions: { resumed: n, lost: 0 },
+        });
+        expect(keeps.replay).toEqual({
+          sessions: n,
+          backlog: QUEUED * n,
+          messages: QUEUED * n,
+          drained: n,
+          undrained: 0,
+          meanPerSession: QUEUED,
+        });
+      } finally {
+        await broker.stop();
+      }
+    },
+  );
 
   it('scenarios/session-replay.yaml: every device is back, persistent sessions get their commands, clean ones lose them (FAILED on downlink.lost)', async () => {
     const { res, r } = await runScenario({ file: join(ROOT, 'scenarios', 'session-replay.yaml') });
@@ -101,8 +142,18 @@ describe('persistent-session replay', () => {
     for (const name of ['persistent', 'persistent-v5']) {
       const c = d.byCohort[name]!;
       const n = r.cohorts[name]!.devices;
-      expect({ name, lost: c.lost, resumed: c.sessions.resumed, sessionsLost: c.sessions.lost }).toEqual({ name, lost: 0, resumed: n, sessionsLost: 0 });
-      expect({ name, sessions: c.replay.sessions, drained: c.replay.drained, replayed: c.replay.messages }).toEqual({ name, sessions: n, drained: n, replayed: c.replay.backlog });
+      expect({ name, lost: c.lost, resumed: c.sessions.resumed, sessionsLost: c.sessions.lost }).toEqual({
+        name,
+        lost: 0,
+        resumed: n,
+        sessionsLost: 0,
+      });
+      expect({ name, sessions: c.replay.sessions, drained: c.replay.drained, replayed: c.replay.messages }).toEqual({
+        name,
+        sessions: n,
+        drained: n,
+        replayed: c.replay.backlog,
+      });
       // 20 s offline at one command per 2 s, plus the backoff until the device is back.
       expect(c.replay.meanPerSession).toBeGreaterThanOrEqual(9);
       expect(c.replay.meanPerSession).toBeLessThanOrEqual(15);

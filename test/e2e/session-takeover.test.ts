@@ -51,7 +51,8 @@ hold: 5s
       broker.preConnect = (client, packet, done) => {
         if (packet.cmd === 'connect' && packet.clientId.includes('-dev-')) {
           seen.connects++;
-          if ((broker as unknown as { clients: Record<string, unknown> }).clients[packet.clientId] !== undefined) seen.heldAtConnect++;
+          if ((broker as unknown as { clients: Record<string, unknown> }).clients[packet.clientId] !== undefined)
+            seen.heldAtConnect++;
         }
         done(null, true);
       };

@@ -50,11 +50,30 @@ describe('sharded runs and herd merge', () => {
     // Far enough ahead that four processes starting on busy cores are all waiting when it comes.
     const startAt = new Date(Date.now() + 20_000).toISOString();
     const shards = await Promise.all(
-      [1, 2, 3, 4].map((i) => runHerd(['run', file, '--target', url, '--shard', `${i}/4`, '--start-at', startAt, '--workers', '1', '--out', join(dir, `shard-${i}`), '-q', '--allow-saturated'])),
+      [1, 2, 3, 4].map((i) =>
+        runHerd([
+          'run',
+          file,
+          '--target',
+          url,
+          '--shard',
+          `${i}/4`,
+          '--start-at',
+          startAt,
+          '--workers',
+          '1',
+          '--out',
+          join(dir, `shard-${i}`),
+          '-q',
+          '--allow-saturated',
+        ]),
+      ),
     );
     for (const s of shards) expectExit(s, 0);
     const parts = [1, 2, 3, 4].map((i) => readOne(join(dir, `shard-${i}`)));
-    expect(parts.map((p) => [p.run.shard, p.attempts.planned])).toEqual([1, 2, 3, 4].map((i) => [{ index: i, count: 4 }, 200]));
+    expect(parts.map((p) => [p.run.shard, p.attempts.planned])).toEqual(
+      [1, 2, 3, 4].map((i) => [{ index: i, count: 4 }, 200]),
+    );
     // Each shard records how far its origin fell from --start-at. No timer waits for it: a shard
     // ready in time places its origin on the agreed instant of the monotonic clock, so it is 0
     // exactly (only a shard still starting at that instant would record how late it was).

@@ -45,7 +45,7 @@ hold: 14s
     expect(r.attempts.succeeded).toBe(200);
   });
 
-  it("embedded target: the sessions it silenced are counted as hit, and recover after it", async () => {
+  it('embedded target: the sessions it silenced are counted as hit, and recover after it', async () => {
     const r = await run(`name: target-silent
 devices: 100
 target:

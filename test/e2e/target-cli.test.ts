@@ -4,20 +4,28 @@ import { describe, expect, it } from 'vitest';
 import { HERD_BIN, ROOT, runHerd } from '../helpers/cli.js';
 import { pidAlive, rawConnect, waitFor } from '../adapter/target-helpers.js';
 
-function startTargetCli(args: string[]): Promise<{ out: () => string; stop: () => Promise<number | null>; pid: number }> {
-  const child = spawn(process.execPath, [HERD_BIN, 'target', ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+function startTargetCli(
+  args: string[],
+): Promise<{ out: () => string; stop: () => Promise<number | null>; pid: number }> {
+  const child = spawn(process.execPath, [HERD_BIN, 'target', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  return waitFor(() => out.includes('Ctrl-C to stop') || child.exitCode !== null, 20_000, 'herd target to start').then(() => ({
-    out: () => out,
-    pid: child.pid ?? -1,
-    stop: async () => {
-      child.kill('SIGINT');
-      return exited;
-    },
-  }));
+  return waitFor(() => out.includes('Ctrl-C to stop') || child.exitCode !== null, 20_000, 'herd target to start').then(
+    () => ({
+      out: () => out,
+      pid: child.pid ?? -1,
+      stop: async () => {
+        child.kill('SIGINT');
+        return exited;
+      },
+    }),
+  );
 }
 
 describe('herd target', () => {

@@ -13,15 +13,29 @@ async function run(body: string): Promise<{ code: number | null; r: Results }> {
   const dir = mkdtempSync(join(tmpdir(), 'herd-transport-'));
   writeFileSync(join(dir, 's.yaml'), body);
   // A TLS reconnect burst on a busy 2-core machine may flag the harness; these tests check phases.
-  const res = await runHerd(['run', join(dir, 's.yaml'), '--out', join(dir, 'out'), '--workers', '1', '--allow-saturated', '-q']);
+  const res = await runHerd([
+    'run',
+    join(dir, 's.yaml'),
+    '--out',
+    join(dir, 'out'),
+    '--workers',
+    '1',
+    '--allow-saturated',
+    '-q',
+  ]);
   expect(res.stderr).not.toMatch(/internal error/);
   const [id] = readdirSync(join(dir, 'out'));
-  return { code: res.code, r: JSON.parse(readFileSync(join(dir, 'out', id as string, 'results.json'), 'utf8')) as Results };
+  return {
+    code: res.code,
+    r: JSON.parse(readFileSync(join(dir, 'out', id as string, 'results.json'), 'utf8')) as Results,
+  };
 }
 
 describe('transports through herd run', () => {
   it('plain WebSocket devices upgrade, say hello, keep alive with ping/pong and close cleanly', async () => {
-    const { code, r } = await run('name: ws-fleet\ndevices: 200\ndevice: { protocol: websocket, hello: "hello {id}", keepalive: 1s }\nwaves:\n  - { type: ramp, over: 1s }\nhold: 3s\n');
+    const { code, r } = await run(
+      'name: ws-fleet\ndevices: 200\ndevice: { protocol: websocket, hello: "hello {id}", keepalive: 1s }\nwaves:\n  - { type: ramp, over: 1s }\nhold: 3s\n',
+    );
     expect(code).toBe(0);
     expect(r.attempts).toMatchObject({ planned: 200, succeeded: 200, failed: 0, timedOut: 0 });
     expect(r.latency['phase.wsUpgrade']?.count).toBe(200);
@@ -54,7 +68,9 @@ hold: 3s
 
 describe('cloud → device requests', () => {
   it('every request a connected device gets is answered, and the round trip is timed', async () => {
-    const { code, r } = await run('name: requests\ndevices: 100\ndevice: { keepalive: 30s, requests: { every: 500ms, qos: 1 } }\nwaves:\n  - { type: ramp, over: 1s }\nhold: 4s\nthresholds:\n  requests.lost: ["== 0"]\n  request.roundTrip: ["p(99) < 5s"]\n');
+    const { code, r } = await run(
+      'name: requests\ndevices: 100\ndevice: { keepalive: 30s, requests: { every: 500ms, qos: 1 } }\nwaves:\n  - { type: ramp, over: 1s }\nhold: 4s\nthresholds:\n  requests.lost: ["== 0"]\n  request.roundTrip: ["p(99) < 5s"]\n',
+    );
     expect(code).toBe(0);
     expect(r.requests?.sent).toBeGreaterThan(300);
     expect(r.requests?.answered).toBe(r.requests?.sent);

@@ -35,7 +35,18 @@ async function run(lossRate: number): Promise<{ res: CliResult; r: Results }> {
   const port = await freePort();
   writeFileSync(join(dir, 's.yaml'), scenario(port, lossRate));
   // --allow-saturated: the exit code follows webhook.lost, whatever else runs on the cores.
-  const res = await runHerd(['run', join(dir, 's.yaml'), '--out', join(dir, 'out'), '--workers', '1', '-q', '--allow-saturated', '--webhook-sink', String(port)]);
+  const res = await runHerd([
+    'run',
+    join(dir, 's.yaml'),
+    '--out',
+    join(dir, 'out'),
+    '--workers',
+    '1',
+    '-q',
+    '--allow-saturated',
+    '--webhook-sink',
+    String(port),
+  ]);
   const [id] = readdirSync(join(dir, 'out'));
   return { res, r: JSON.parse(readFileSync(join(dir, 'out', id as string, 'results.json'), 'utf8')) as Results };
 }
@@ -59,7 +70,9 @@ describe('herd run --webhook-sink', () => {
     // The target's own echo path lost nothing: the loss is the integrations path's alone.
     expect(r.delivery?.lost).toBe(0);
     expect(r.thresholds[0]).toMatchObject({ metric: 'webhook.lost', passed: false, observed: w.lost });
-    expect(res.stdout).toMatch(new RegExp(`Webhook[^\\n]*\\n  sent ${w.sent} · delivered ${w.delivered} · lost ${w.lost} `));
+    expect(res.stdout).toMatch(
+      new RegExp(`Webhook[^\\n]*\\n  sent ${w.sent} · delivered ${w.delivered} · lost ${w.lost} `),
+    );
     expectExit(res, 1);
   });
 

@@ -14,7 +14,10 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runHerd(args: string[], opts: { cwd?: string; env?: Record<string, string>; timeoutMs?: number; onSpawn?: (pid: number) => void } = {}): Promise<CliResult> {
+export function runHerd(
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string>; timeoutMs?: number; onSpawn?: (pid: number) => void } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [HERD_BIN, ...args], {
       cwd: opts.cwd ?? ROOT,
@@ -41,7 +44,13 @@ function verdictEvidence(stdout: string): string {
   if (path === undefined || !existsSync(path)) return '(no results.json written)';
   try {
     const r = JSON.parse(readFileSync(path, 'utf8')) as {
-      health?: { saturated?: boolean; affectsVerdict?: boolean; reasons?: string[]; effects?: string[]; notCounted?: string[] };
+      health?: {
+        saturated?: boolean;
+        affectsVerdict?: boolean;
+        reasons?: string[];
+        effects?: string[];
+        notCounted?: string[];
+      };
       thresholds?: { metric: string; expression: string; passed: boolean; observedText: string }[];
       accounting?: { balanced: boolean; detail: string };
     };
@@ -50,7 +59,9 @@ function verdictEvidence(stdout: string): string {
       `results: ${path}`,
       `saturated ${h.saturated} · affects verdict ${h.affectsVerdict}`,
       ...[...(h.reasons ?? []), ...(h.effects ?? []), ...(h.notCounted ?? [])].map((x) => `  saturation: ${x}`),
-      ...(r.thresholds ?? []).filter((t) => !t.passed).map((t) => `  failed threshold: ${t.metric} ${t.expression} observed ${t.observedText}`),
+      ...(r.thresholds ?? [])
+        .filter((t) => !t.passed)
+        .map((t) => `  failed threshold: ${t.metric} ${t.expression} observed ${t.observedText}`),
       ...(r.accounting && !r.accounting.balanced ? [`  accounting: ${r.accounting.detail}`] : []),
     ];
     return lines.join('\n');
@@ -79,8 +90,12 @@ export function expectExit(r: CliResult, code: number): void {
  * prints. Choosing a free port here and passing it would race: the target takes consecutive ports,
  * and the neighbours may meanwhile be another test's ephemeral ports (the target then dies).
  */
-export async function startHerdTarget(extraArgs: string[] = []): Promise<{ url: string; port: number; child: ChildProcess; stop(): void }> {
-  const child = spawn(process.execPath, [HERD_BIN, 'target', '--port', '0', ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startHerdTarget(
+  extraArgs: string[] = [],
+): Promise<{ url: string; port: number; child: ChildProcess; stop(): void }> {
+  const child = spawn(process.execPath, [HERD_BIN, 'target', '--port', '0', ...extraArgs], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => fail(new Error(`herd target printed no MQTT URL within 10 s:\n${out}`)), 10_000);

@@ -51,8 +51,7 @@ export function dtsApi(source: string): Record<string, ApiDecl> {
         api[s.name.text] = { kind: 'interface', extends: ext, members: members(s.members, sf) };
       } else if (ts.isClassDeclaration(s) && s.name) {
         api[s.name.text] = { kind: 'class', members: members(s.members, sf) };
-      }
-      else if (ts.isTypeAliasDeclaration(s)) api[s.name.text] = { kind: 'type', type: text(s.type, sf) };
+      } else if (ts.isTypeAliasDeclaration(s)) api[s.name.text] = { kind: 'type', type: text(s.type, sf) };
       else if (ts.isEnumDeclaration(s)) {
         api[s.name.text] = {
           kind: 'enum',
@@ -79,7 +78,9 @@ export function dtsFromApi(name: string, api: Record<string, ApiDecl>): string {
       case 'interface':
       case 'class': {
         const ext = d.kind === 'interface' && d.extends.length > 0 ? ` extends ${d.extends.join(', ')}` : '';
-        const body = Object.values(d.members).flat().map((m) => `    ${m};`);
+        const body = Object.values(d.members)
+          .flat()
+          .map((m) => `    ${m};`);
         return `  export ${d.kind} ${id}${ext} {\n${body.join('\n')}\n  }`;
       }
     }

@@ -54,8 +54,18 @@ export class FakeDevice implements Device {
     this.socketOpenUs = clock.nowUs();
     const refused = target.refusedUs?.(deviceId, attempt) ?? null;
     const hs = target.handshakeUs(deviceId, attempt);
-    if (refused !== null) clock.setTimeout((d) => d.failAttempt({ origin: 'network', phase: 'tcpConnect', code: 'ECONNREFUSED' }), refused / 1000, this);
-    else if (hs === null) clock.setTimeout((d) => d.failAttempt({ origin: 'timeout', phase: 'mqttConnack', code: 'CONNECT_TIMEOUT' }), connectTimeoutUs / 1000, this);
+    if (refused !== null)
+      clock.setTimeout(
+        (d) => d.failAttempt({ origin: 'network', phase: 'tcpConnect', code: 'ECONNREFUSED' }),
+        refused / 1000,
+        this,
+      );
+    else if (hs === null)
+      clock.setTimeout(
+        (d) => d.failAttempt({ origin: 'timeout', phase: 'mqttConnack', code: 'CONNECT_TIMEOUT' }),
+        connectTimeoutUs / 1000,
+        this,
+      );
     else if (hs === 0) clock.setImmediate((d) => d.connect(), this);
     else clock.setTimeout((d) => d.connect(), hs / 1000, this);
   }
@@ -148,7 +158,19 @@ export interface EngineRun {
   errors(): Record<string, number>;
 }
 
-const ZERO_HEALTH = { start(): void {}, stop(): void {}, sample: (): HealthSample => ({ loopDelayP99Us: 0, loopDelayMaxUs: 0, loopUtilisation: 0, cpuPercent: 0, rssBytes: 0, openFiles: null, scheduleLagMaxUs: 0 }) };
+const ZERO_HEALTH = {
+  start(): void {},
+  stop(): void {},
+  sample: (): HealthSample => ({
+    loopDelayP99Us: 0,
+    loopDelayMaxUs: 0,
+    loopUtilisation: 0,
+    cpuPercent: 0,
+    rssBytes: 0,
+    openFiles: null,
+    scheduleLagMaxUs: 0,
+  }),
+};
 
 /** Starts a Runner over every device of `scenario` (one worker), at fake time 0. */
 export function startEngine(

@@ -104,7 +104,8 @@ export class FakeClock implements EngineClock {
   private nextTimer(): Entry | null {
     this.timers = this.timers.filter((e) => e.live);
     let best: Entry | null = null;
-    for (const e of this.timers) if (best === null || e.atUs < best.atUs || (e.atUs === best.atUs && e.seq < best.seq)) best = e;
+    for (const e of this.timers)
+      if (best === null || e.atUs < best.atUs || (e.atUs === best.atUs && e.seq < best.seq)) best = e;
     return best;
   }
 }

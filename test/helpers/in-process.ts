@@ -46,7 +46,10 @@ export async function herdInProcess(args: string[], opts: InProcessOptions = {})
  * `herd run` in process on a scenario (YAML text, or an existing file's path) into a fresh folder;
  * returns the command's result and the results.json it wrote (throws with herd's stderr when none).
  */
-export async function runScenario(scenario: { yaml: string } | { file: string }, extraArgs: string[] = []): Promise<{ res: CliResult; r: Results }> {
+export async function runScenario(
+  scenario: { yaml: string } | { file: string },
+  extraArgs: string[] = [],
+): Promise<{ res: CliResult; r: Results }> {
   const dir = mkdtempSync(join(tmpdir(), 'herd-run-'));
   let file: string;
   if ('file' in scenario) file = scenario.file;

@@ -35,7 +35,16 @@ export class LoggedMosquitto {
     const conf = join(this.dir, 'mosquitto.conf');
     writeFileSync(
       conf,
-      [`listener ${this.port} ${this.host}`, 'allow_anonymous true', 'max_connections -1', 'log_dest stderr', 'log_type all', 'connection_messages true', 'log_timestamp_format %Y-%m-%dT%H:%M:%S', ''].join('\n'),
+      [
+        `listener ${this.port} ${this.host}`,
+        'allow_anonymous true',
+        'max_connections -1',
+        'log_dest stderr',
+        'log_type all',
+        'connection_messages true',
+        'log_timestamp_format %Y-%m-%dT%H:%M:%S',
+        '',
+      ].join('\n'),
     );
     const life: Connect[] = [];
     this.lives.push(life);

@@ -69,7 +69,17 @@ async function startMosquittoOnce(binary: string, extraConfig: string[]): Promis
   const port = await freePort(host);
   const dir = mkdtempSync(join(tmpdir(), 'herd-mosq-'));
   const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(conf, [`listener ${port} ${host}`, 'allow_anonymous true', 'max_connections -1', 'log_dest none', ...extraConfig, ''].join('\n'));
+  writeFileSync(
+    conf,
+    [
+      `listener ${port} ${host}`,
+      'allow_anonymous true',
+      'max_connections -1',
+      'log_dest none',
+      ...extraConfig,
+      '',
+    ].join('\n'),
+  );
   // Output ignored: an unread pipe would fill up and stall the broker.
   const child = spawn(binary, ['-c', conf], { stdio: 'ignore' });
   try {
@@ -110,7 +120,11 @@ export interface MosquittoMulti {
  * loopback port. Note: Debian's libwebsockets binds websockets listeners on all interfaces even
  * when an address is given; tests still connect only to 127.0.0.1.
  */
-export async function startMosquittoListeners(binary: string, listeners: MosquittoListenerSpec[], extraConfig: string[] = []): Promise<MosquittoMulti> {
+export async function startMosquittoListeners(
+  binary: string,
+  listeners: MosquittoListenerSpec[],
+  extraConfig: string[] = [],
+): Promise<MosquittoMulti> {
   // A free port can be taken by another test between our probe and Mosquitto's bind (and
   // Debian's websockets listeners bind every interface): try again on fresh ports.
   let last: unknown;
@@ -124,7 +138,11 @@ export async function startMosquittoListeners(binary: string, listeners: Mosquit
   throw last;
 }
 
-async function startMosquittoListenersOnce(binary: string, listeners: MosquittoListenerSpec[], extraConfig: string[]): Promise<MosquittoMulti> {
+async function startMosquittoListenersOnce(
+  binary: string,
+  listeners: MosquittoListenerSpec[],
+  extraConfig: string[],
+): Promise<MosquittoMulti> {
   const host = '127.0.0.1';
   const dir = mkdtempSync(join(tmpdir(), 'herd-mosq-'));
   const conf = join(dir, 'mosquitto.conf');

@@ -31,7 +31,13 @@ export async function startSilentBroker(host = '127.0.0.1'): Promise<SilentBroke
   const connections: SilentConnection[] = [];
   const sockets: net.Socket[] = [];
   const server = net.createServer((socket) => {
-    const conn: SilentConnection = { clientId: null, keepaliveS: null, connackAtMs: null, pingreqAtMs: [], closedAtMs: null };
+    const conn: SilentConnection = {
+      clientId: null,
+      keepaliveS: null,
+      connackAtMs: null,
+      pingreqAtMs: [],
+      closedAtMs: null,
+    };
     connections.push(conn);
     sockets.push(socket);
     const parser = mqtt.parser({ protocolVersion: 4 });

@@ -35,12 +35,21 @@ export async function startSteeringServer(o: SteeringServerOptions): Promise<Ste
     parser.on('packet', (p: mqtt.Packet) => {
       if (p.cmd === 'connect') {
         connects.set(p.clientId, (connects.get(p.clientId) ?? 0) + 1);
-        send({ cmd: 'connack', sessionPresent: false, reasonCode: 0, ...(o.serverKeepAliveS === undefined ? {} : { properties: { serverKeepAlive: o.serverKeepAliveS } }) });
+        send({
+          cmd: 'connack',
+          sessionPresent: false,
+          reasonCode: 0,
+          ...(o.serverKeepAliveS === undefined ? {} : { properties: { serverKeepAlive: o.serverKeepAliveS } }),
+        });
         const d = o.disconnect;
         if (d) {
           const t = setTimeout(() => {
             timers.delete(t);
-            send({ cmd: 'disconnect', reasonCode: d.reasonCode, ...(d.serverReference === undefined ? {} : { properties: { serverReference: d.serverReference } }) });
+            send({
+              cmd: 'disconnect',
+              reasonCode: d.reasonCode,
+              ...(d.serverReference === undefined ? {} : { properties: { serverReference: d.serverReference } }),
+            });
             sock.end();
           }, d.afterMs);
           timers.add(t);

@@ -13,9 +13,19 @@ process.on('message', (m) => {
     if (silent) process.exit(0);
     const rec = new Recorder(m.cohorts ?? ['default']);
     const delta = rec.finishCurrent(0, 0);
-    const health = { loopDelayP99Us: 0, loopDelayMaxUs: 0, loopUtilisation: 0, cpuPercent: 0, rssBytes: 0, openFiles: 0, scheduleLagMaxUs: 0 };
+    const health = {
+      loopDelayP99Us: 0,
+      loopDelayMaxUs: 0,
+      loopUtilisation: 0,
+      cpuPercent: 0,
+      rssBytes: 0,
+      openFiles: 0,
+      scheduleLagMaxUs: 0,
+    };
     // A final message as large as a real one with many histograms: it takes several reads.
     const padding = 'x'.repeat(256 * 1024);
-    process.send({ type: 'done', delta, health, planned: devices, inFlightAtEnd: 0, delivery: {}, padding }, () => process.exit(0));
+    process.send({ type: 'done', delta, health, planned: devices, inFlightAtEnd: 0, delivery: {}, padding }, () =>
+      process.exit(0),
+    );
   }
 });

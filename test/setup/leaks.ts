@@ -7,7 +7,15 @@ import { afterAll, beforeAll, expect } from 'vitest';
 import { childrenOf, isAlive } from '../helpers/procs.js';
 
 /** Handle kinds a test can leak; others (the runner's own pipes, fs requests) are not counted. */
-const WATCHED = new Set(['TCPSocketWrap', 'TCPServerWrap', 'TCPWRAP', 'TLSWrap', 'UDPWrap', 'ProcessWrap', 'PipeServerWrap']);
+const WATCHED = new Set([
+  'TCPSocketWrap',
+  'TCPServerWrap',
+  'TCPWRAP',
+  'TLSWrap',
+  'UDPWrap',
+  'ProcessWrap',
+  'PipeServerWrap',
+]);
 const SETTLE_MS = 2_000;
 
 function watched(): Map<string, number> {
@@ -24,7 +32,8 @@ function leftovers(before: Map<string, number>): string[] {
     const extra = n - (before.get(kind) ?? 0);
     if (extra > 0) out.push(`${extra} × ${kind}`);
   }
-  for (const c of childrenOf(process.pid)) if (isAlive(c.pid)) out.push(`child process ${c.pid}: ${c.cmdline.slice(0, 120)}`);
+  for (const c of childrenOf(process.pid))
+    if (isAlive(c.pid)) out.push(`child process ${c.pid}: ${c.cmdline.slice(0, 120)}`);
   out.push(...timerLeftovers());
   return out;
 }
@@ -40,14 +49,21 @@ const realClearTimeout = globalThis.clearTimeout;
 const realSetInterval = globalThis.setInterval;
 const realClearInterval = globalThis.clearInterval;
 function where(): string {
-  const line = new Error().stack?.split('\n').slice(3).find((l) => !l.includes('node:internal') && !l.includes('/node_modules/'));
+  const line = new Error().stack
+    ?.split('\n')
+    .slice(3)
+    .find((l) => !l.includes('node:internal') && !l.includes('/node_modules/'));
   return line?.trim() ?? 'unknown';
 }
 globalThis.setTimeout = ((fn: (...a: unknown[]) => void, ms?: number, ...args: unknown[]) => {
-  const t = realSetTimeout((...a: unknown[]) => {
-    pendingTimers.delete(t);
-    fn(...a);
-  }, ms, ...args);
+  const t = realSetTimeout(
+    (...a: unknown[]) => {
+      pendingTimers.delete(t);
+      fn(...a);
+    },
+    ms,
+    ...args,
+  );
   pendingTimers.set(t, `setTimeout(${ms ?? 0} ms) ${where()}`);
   return t;
 }) as typeof setTimeout;

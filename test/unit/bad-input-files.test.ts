@@ -8,8 +8,21 @@
  */
 import { execFileSync } from 'node:child_process';
 import {
-  closeSync, constants, copyFileSync, lstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, rmSync,
-  statSync, symlinkSync, truncateSync, writeFileSync,
+  closeSync,
+  constants,
+  copyFileSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  truncateSync,
+  writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,7 +54,17 @@ const canMknod = ((): boolean => {
 })();
 const kind = (p: string): string => {
   const st = lstatSync(p);
-  return st.isCharacterDevice() ? 'char' : st.isFIFO() ? 'fifo' : st.isBlockDevice() ? 'block' : st.isSymbolicLink() ? 'link' : st.isFile() ? 'file' : 'other';
+  return st.isCharacterDevice()
+    ? 'char'
+    : st.isFIFO()
+      ? 'fifo'
+      : st.isBlockDevice()
+        ? 'block'
+        : st.isSymbolicLink()
+          ? 'link'
+          : st.isFile()
+            ? 'file'
+            : 'other';
 };
 
 function expectBad(r: CliResult, ...names: string[]): void {
@@ -139,8 +162,14 @@ describe('outputs: files and links', () => {
     const a = fresh('c.json');
     copyFileSync(RESULTS, a);
     const before = readFileSync(a, 'utf8');
-    expectBad(await herdInProcess(['report', a, '-f', 'md', '-o', a]), `-o: ${a} is one of the files being rendered (${a})`);
-    expectBad(await herdInProcess(['compare', RESULTS, a, '-o', a]), `-o: ${a} is one of the files being compared (${a})`);
+    expectBad(
+      await herdInProcess(['report', a, '-f', 'md', '-o', a]),
+      `-o: ${a} is one of the files being rendered (${a})`,
+    );
+    expectBad(
+      await herdInProcess(['compare', RESULTS, a, '-o', a]),
+      `-o: ${a} is one of the files being compared (${a})`,
+    );
     expect(readFileSync(a, 'utf8')).toBe(before);
   });
 
@@ -173,11 +202,15 @@ const SCENARIO_READERS: [string, (f: string) => string[]][] = [
 const ODD_INPUTS: [string, () => string, string][] = [
   ['a FIFO with no writer', () => node('p'), 'is a FIFO (named pipe), expected a regular file'],
   ['a character device like /dev/zero', () => node('c', 1, 5), 'is a character device, expected a regular file'],
-  ['a folder', () => {
-    const d = fresh('dir');
-    mkdirSync(d);
-    return d;
-  }, 'is a directory'],
+  [
+    'a folder',
+    () => {
+      const d = fresh('dir');
+      mkdirSync(d);
+      return d;
+    },
+    'is a directory',
+  ],
 ];
 
 describe.skipIf(!canMknod)('inputs: only regular files of bounded size are read', () => {
@@ -202,7 +235,10 @@ describe.skipIf(!canMknod)('inputs: only regular files of bounded size are read'
     it(`validate with device.tls.ca ${what}: exit 2 naming the field`, async () => {
       const ca = make();
       const s = fresh('tls.yaml');
-      writeFileSync(s, `name: t\ndevices: 5\ntarget: mqtts://127.0.0.1:8883\ndevice: {tls: {ca: ${ca}}}\nwaves: [{type: ramp, over: 1s}]\n`);
+      writeFileSync(
+        s,
+        `name: t\ndevices: 5\ntarget: mqtts://127.0.0.1:8883\ndevice: {tls: {ca: ${ca}}}\nwaves: [{type: ramp, over: 1s}]\n`,
+      );
       const r = await herdInProcess(['validate', s]);
       expectBad(r, `device.tls.ca: ${ca}: ${what === 'a folder' ? 'is a folder, expected a PEM file' : words}`);
     });
@@ -212,14 +248,20 @@ describe.skipIf(!canMknod)('inputs: only regular files of bounded size are read'
     const f = fresh('big.yaml');
     writeFileSync(f, '');
     truncateSync(f, 1024 * 1024 + 1);
-    expectBad(await herdInProcess(['validate', f]), `${f}: cannot read the scenario file (is 1048577 bytes, larger than the 1 MiB accepted)`);
+    expectBad(
+      await herdInProcess(['validate', f]),
+      `${f}: cannot read the scenario file (is 1048577 bytes, larger than the 1 MiB accepted)`,
+    );
   });
 
   it('a sparse 256 MiB + 1 results file: refused by its size, not read', async () => {
     const f = fresh('big.json');
     writeFileSync(f, '');
     truncateSync(f, 256 * 1024 * 1024 + 1);
-    expectBad(await herdInProcess(['report', f]), `${f}: cannot read the results file (is 268435457 bytes, larger than the 256 MiB accepted)`);
+    expectBad(
+      await herdInProcess(['report', f]),
+      `${f}: cannot read the results file (is 268435457 bytes, larger than the 256 MiB accepted)`,
+    );
   });
 
   it('a sparse 4 MiB + 1 CA file: refused by its size', async () => {
@@ -227,7 +269,13 @@ describe.skipIf(!canMknod)('inputs: only regular files of bounded size are read'
     writeFileSync(ca, '');
     truncateSync(ca, 4 * 1024 * 1024 + 1);
     const s = fresh('tls.yaml');
-    writeFileSync(s, `name: t\ndevices: 5\ntarget: mqtts://127.0.0.1:8883\ndevice: {tls: {ca: ${ca}}}\nwaves: [{type: ramp, over: 1s}]\n`);
-    expectBad(await herdInProcess(['validate', s]), `device.tls.ca: ${ca}: is 4194305 bytes, larger than the 4 MiB accepted`);
+    writeFileSync(
+      s,
+      `name: t\ndevices: 5\ntarget: mqtts://127.0.0.1:8883\ndevice: {tls: {ca: ${ca}}}\nwaves: [{type: ramp, over: 1s}]\n`,
+    );
+    expectBad(
+      await herdInProcess(['validate', s]),
+      `device.tls.ca: ${ca}: is 4194305 bytes, larger than the 4 MiB accepted`,
+    );
   });
 });

@@ -26,26 +26,70 @@ function summary(values: Record<number, number>): Results['latency'][string] {
 function bucket(t: number, b: Partial<TimelineBucket> & { lat?: Record<number, number> }): TimelineBucket {
   const { lat, ...rest } = b;
   return {
-    t, attempts: 0, succeeded: 0, failed: 0, timedOut: 0, dropped: 0, disconnects: 0, connected: 0, handshaking: 0,
+    t,
+    attempts: 0,
+    succeeded: 0,
+    failed: 0,
+    timedOut: 0,
+    dropped: 0,
+    disconnects: 0,
+    connected: 0,
+    handshaking: 0,
     errorsByOrigin: { local: 0, network: 0, tls: 0, protocol: 0, timeout: 0 },
-    connectP50Us: null, connectP90Us: null, connectP99Us: null, connectMaxUs: null, loopDelayP99Us: null,
-    reconnects: 0, offlineAttempts: 0, peakHandshaking: 0, connectHistogram: lat ? hist(lat) : null, harnessRssBytes: null,
-    messagesSent: 0, messagesDelivered: 0, ...rest,
+    connectP50Us: null,
+    connectP90Us: null,
+    connectP99Us: null,
+    connectMaxUs: null,
+    loopDelayP99Us: null,
+    reconnects: 0,
+    offlineAttempts: 0,
+    peakHandshaking: 0,
+    connectHistogram: lat ? hist(lat) : null,
+    harnessRssBytes: null,
+    messagesSent: 0,
+    messagesDelivered: 0,
+    ...rest,
   };
 }
 
-function results(buckets: TimelineBucket[], errors: ErrorCount[] = [], extra: { saturated?: boolean; dropped?: number; latency?: Results['latency'] } = {}): Results {
+function results(
+  buckets: TimelineBucket[],
+  errors: ErrorCount[] = [],
+  extra: { saturated?: boolean; dropped?: number; latency?: Results['latency'] } = {},
+): Results {
   return {
     run: { status: 'completed', abortReason: null },
-    attempts: { planned: 0, reconnects: 0, offline: 0, gaveUp: 0, started: 0, succeeded: 0, failed: 0, timedOut: 0, dropped: extra.dropped ?? 0, inFlightAtEnd: 0, lostToHarness: 0 },
+    attempts: {
+      planned: 0,
+      reconnects: 0,
+      offline: 0,
+      gaveUp: 0,
+      started: 0,
+      succeeded: 0,
+      failed: 0,
+      timedOut: 0,
+      dropped: extra.dropped ?? 0,
+      inFlightAtEnd: 0,
+      lostToHarness: 0,
+    },
     latency: extra.latency ?? {},
     errors,
     timeline: { bucketMs: 1000, buckets },
-    health: { saturated: extra.saturated ?? false, reasons: extra.saturated ? ['worker 0: event-loop delay p99 reached 250ms in 1s (limit 200ms)'] : [], workerFailures: [], workers: [] },
+    health: {
+      saturated: extra.saturated ?? false,
+      reasons: extra.saturated ? ['worker 0: event-loop delay p99 reached 250ms in 1s (limit 200ms)'] : [],
+      workerFailures: [],
+      workers: [],
+    },
   } as unknown as Results;
 }
 
-const STOP = parseStopWhen({ 'errors.rate': '< 1%', 'connect.total': 'p(99) < 1500us', 'attempts.timedOut': '== 0', 'shed.rate': '< 5%' });
+const STOP = parseStopWhen({
+  'errors.rate': '< 1%',
+  'connect.total': 'p(99) < 1500us',
+  'attempts.timedOut': '== 0',
+  'shed.rate': '< 5%',
+});
 const W = { rate: 50, settleS: 2, measureS: 2 };
 
 describe('judging one breakpoint level', () => {
@@ -74,7 +118,13 @@ describe('judging one breakpoint level', () => {
       [
         bucket(1, { succeeded: 50, lat: { 1000: 50 } }),
         bucket(2, { succeeded: 50, lat: { 1000: 50 } }),
-        bucket(3, { succeeded: 50, failed: 2, timedOut: 3, lat: { 1000: 49, 2000: 1 }, errorsByOrigin: { local: 0, network: 0, tls: 0, protocol: 2, timeout: 3 } }),
+        bucket(3, {
+          succeeded: 50,
+          failed: 2,
+          timedOut: 3,
+          lat: { 1000: 49, 2000: 1 },
+          errorsByOrigin: { local: 0, network: 0, tls: 0, protocol: 2, timeout: 3 },
+        }),
       ],
       [
         { origin: 'protocol', phase: 'mqttConnack', code: 'CONNACK_03', count: 2 },
@@ -102,9 +152,14 @@ describe('judging one breakpoint level', () => {
   });
 
   it('names a listen-queue overflow: timeouts before TCP connected, or tcpConnect on the 1 s step', () => {
-    const syn = results([bucket(2, { succeeded: 10, timedOut: 1, lat: { 1000: 10 } })], [{ origin: 'timeout', phase: 'tcpConnect', code: 'CONNECT_TIMEOUT', count: 1 }]);
+    const syn = results(
+      [bucket(2, { succeeded: 10, timedOut: 1, lat: { 1000: 10 } })],
+      [{ origin: 'timeout', phase: 'tcpConnect', code: 'CONNECT_TIMEOUT', count: 1 }],
+    );
     expect(judgeLevel(syn, W, STOP.thresholds).tipping.map((t) => t.signal)).toEqual(['listen-queue', 'timeouts']);
-    const step = results([bucket(2, { succeeded: 10, lat: { 1000: 10 } })], [], { latency: { 'phase.tcpConnect': summary({ 1000: 90, 1_003_000: 10 }) } });
+    const step = results([bucket(2, { succeeded: 10, lat: { 1000: 10 } })], [], {
+      latency: { 'phase.tcpConnect': summary({ 1000: 90, 1_003_000: 10 }) },
+    });
     const j = judgeLevel(step, W, STOP.thresholds);
     expect(j.tipping.map((t) => t.signal)).toEqual(['listen-queue']);
     expect(j.tcpConnectP99Us).toBeGreaterThanOrEqual(1_000_000);
@@ -119,10 +174,18 @@ describe('judging one breakpoint level', () => {
     expect(passed.harness.limited).toBe(false);
     // Failed on latency that the target's own service time does not have: the harness's lag decided it.
     const slow = [bucket(2, { succeeded: 50, lat: { 1000: 40, 1900: 10 } })];
-    const lagged = judgeLevel(results(slow, [], { saturated: true, latency: { 'connect.service': summary({ 1000: 50 }) } }), W, STOP.thresholds);
+    const lagged = judgeLevel(
+      results(slow, [], { saturated: true, latency: { 'connect.service': summary({ 1000: 50 }) } }),
+      W,
+      STOP.thresholds,
+    );
     expect(lagged.verdict).toBe('harness');
     // Failed on the target's own service time too: the target's failure.
-    const own = judgeLevel(results(slow, [], { saturated: true, latency: { 'connect.service': summary({ 1900: 50 }) } }), W, STOP.thresholds);
+    const own = judgeLevel(
+      results(slow, [], { saturated: true, latency: { 'connect.service': summary({ 1900: 50 }) } }),
+      W,
+      STOP.thresholds,
+    );
     expect(own.verdict).toBe('failed');
     expect(own.harness.flagged).toBe(true);
     // Attempts the harness never started always make it the harness's level.
@@ -163,7 +226,10 @@ describe('the scenario of one level', () => {
     // It is a valid scenario with exactly that plan.
     const { resolved } = validateScenario(s, 'level');
     expect(resolved.devices).toBe(1800);
-    expect(resolved.waves.map((w) => [w.name, w.atUs])).toEqual([['settle', 0], ['measure', 2_000_000]]);
+    expect(resolved.waves.map((w) => [w.name, w.atUs])).toEqual([
+      ['settle', 0],
+      ['measure', 2_000_000],
+    ]);
   });
 
   it('held-devices: that many devices arriving at the fixed rate, all held', () => {

@@ -29,12 +29,23 @@ describe('breakpoint planner', () => {
 
   it('names the phase of each level', () => {
     expect(nextLevel([{ rate: 50, verdict: 'passed' }], S)).toEqual({ done: false, rate: 100, phase: 'step-up' });
-    expect(nextLevel([{ rate: 50, verdict: 'passed' }, { rate: 100, verdict: 'failed' }], S)).toEqual({ done: false, rate: 75, phase: 'bisect' });
+    expect(
+      nextLevel(
+        [
+          { rate: 50, verdict: 'passed' },
+          { rate: 100, verdict: 'failed' },
+        ],
+        S,
+      ),
+    ).toEqual({ done: false, rate: 75, phase: 'bisect' });
     expect(nextLevel([{ rate: 50, verdict: 'failed' }], S)).toEqual({ done: false, rate: 25, phase: 'step-down' });
   });
 
   it('steps down when the first level fails, and stops at minRate', () => {
-    expect(search(30)).toEqual({ rates: [50, 25, 38, 32, 29, 31], end: { done: true, end: 'found', rate: 29, failedAt: 31, harnessAt: null } });
+    expect(search(30)).toEqual({
+      rates: [50, 25, 38, 32, 29, 31],
+      end: { done: true, end: 'found', rate: 29, failedAt: 31, harnessAt: null },
+    });
     const none = search(1);
     expect(none.rates).toEqual([50, 25, 13, 7, 5]);
     expect(none.end).toEqual({ done: true, end: 'below-min', rate: null, failedAt: 5, harnessAt: null });
@@ -42,7 +53,10 @@ describe('breakpoint planner', () => {
 
   it('a target that holds maxRate has no breakpoint below it', () => {
     const s = { ...S, maxRate: 300 };
-    expect(search(10_000, s)).toEqual({ rates: [50, 100, 200, 300], end: { done: true, end: 'held-max', rate: 300, failedAt: null, harnessAt: null } });
+    expect(search(10_000, s)).toEqual({
+      rates: [50, 100, 200, 300],
+      end: { done: true, end: 'held-max', rate: 300, failedAt: null, harnessAt: null },
+    });
   });
 
   it('never takes a harness-limited level as the breakpoint', () => {
@@ -68,19 +82,25 @@ describe('breakpoint planner', () => {
 
   it('invariants: the bracket holds the true limit, within the resolution, every level is in range', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 10, max: 15_000 }), fc.integer({ min: 1, max: 500 }), fc.double({ min: 1.2, max: 4, noNaN: true }), (limit, start, factor) => {
-        const s = { ...S, startRate: start, factor, maxLevels: 100 };
-        const { rates, end } = search(limit, s);
-        if (!end.done) return false;
-        for (const r of rates) expect(Number.isInteger(r) && r >= Math.min(start, s.minRate) && r <= s.maxRate).toBe(true);
-        expect(new Set(rates).size).toBe(rates.length);
-        expect(end.end).toBe('found');
-        const lo = end.rate as number;
-        const hi = end.failedAt as number;
-        expect(lo <= limit && limit < hi).toBe(true);
-        expect(hi - lo <= Math.max(1, s.resolution * lo)).toBe(true);
-        return true;
-      }),
+      fc.property(
+        fc.integer({ min: 10, max: 15_000 }),
+        fc.integer({ min: 1, max: 500 }),
+        fc.double({ min: 1.2, max: 4, noNaN: true }),
+        (limit, start, factor) => {
+          const s = { ...S, startRate: start, factor, maxLevels: 100 };
+          const { rates, end } = search(limit, s);
+          if (!end.done) return false;
+          for (const r of rates)
+            expect(Number.isInteger(r) && r >= Math.min(start, s.minRate) && r <= s.maxRate).toBe(true);
+          expect(new Set(rates).size).toBe(rates.length);
+          expect(end.end).toBe('found');
+          const lo = end.rate as number;
+          const hi = end.failedAt as number;
+          expect(lo <= limit && limit < hi).toBe(true);
+          expect(hi - lo <= Math.max(1, s.resolution * lo)).toBe(true);
+          return true;
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -88,7 +88,11 @@ describe('compareBreakpoints: moved only when the brackets do not overlap', () =
     expect(compareBreakpoints(report({}), report({ end: 'harness', harnessAt: 800 }), paths).verdict).toBe(
       'not-comparable',
     );
-    const aborted = compareBreakpoints(report({}), report({}, { status: 'aborted', abortReason: 'interrupted' }), paths);
+    const aborted = compareBreakpoints(
+      report({}),
+      report({}, { status: 'aborted', abortReason: 'interrupted' }),
+      paths,
+    );
     expect(aborted.verdict).toBe('not-comparable');
     expect(aborted.reason).toBe('b/breakpoint.json: the search was aborted (interrupted) before it finished');
     expect(() => compareBreakpoints(report({}), report({}, { scenario: 'other' }), paths)).toThrow(

@@ -25,7 +25,8 @@ function encoded(values: number[]): string {
   return out;
 }
 
-const range = (from: number, count: number, step = 1): number[] => Array.from({ length: count }, (_, i) => from + i * step);
+const range = (from: number, count: number, step = 1): number[] =>
+  Array.from({ length: count }, (_, i) => from + i * step);
 
 describe('compare statistics', () => {
   it('percentiles follow HdrHistogram: the smallest value with ceil(q·n) samples at or below it', () => {
@@ -36,7 +37,13 @@ describe('compare statistics', () => {
     expect(percentileUs(d, 99.5)).toBe(100);
     expect(percentileUs(distribution([]), 50)).toBeNull();
     // Equal values add up, order does not matter.
-    expect(distribution([[5, 1], [3, 2], [5, 4]])).toEqual({ valuesUs: [3, 5], counts: [2, 5], total: 7 });
+    expect(
+      distribution([
+        [5, 1],
+        [3, 2],
+        [5, 4],
+      ]),
+    ).toEqual({ valuesUs: [3, 5], counts: [2, 5], total: 7 });
     expect(countAbove(d, 90)).toBe(10);
   });
 
@@ -82,7 +89,12 @@ describe('compare statistics', () => {
   });
 
   it('block variance and the design effect of samples grouped in seconds', () => {
-    expect(blockVariance([{ x: 1, n: 10 }, { x: 3, n: 10 }])).toEqual({ share: 0.2, cluster: (2 * 2) / 400, iid: (0.2 * 0.8) / 20, k: 2 });
+    expect(
+      blockVariance([
+        { x: 1, n: 10 },
+        { x: 3, n: 10 },
+      ]),
+    ).toEqual({ share: 0.2, cluster: (2 * 2) / 400, iid: (0.2 * 0.8) / 20, k: 2 });
     // Evenly spread: no more variance than independent samples (never less: clamped to 1).
     const even = Array.from({ length: 10 }, () => ({ x: 2, n: 100 }));
     expect(clustering(even, even)).toEqual({ designEffect: 1, df: Infinity });

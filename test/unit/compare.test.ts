@@ -31,7 +31,15 @@ function run(seconds: number[][], lagUs = 100): Results {
       recordUs(h, v);
       recordUs(all, v);
     }
-    const b = { ...(r.timeline.buckets[0] as Results['timeline']['buckets'][number]), t, attempts: vs.length, succeeded: vs.length, failed: 0, timedOut: 0, connectHistogram: encodeHistogram(h) };
+    const b = {
+      ...(r.timeline.buckets[0] as Results['timeline']['buckets'][number]),
+      t,
+      attempts: vs.length,
+      succeeded: vs.length,
+      failed: 0,
+      timedOut: 0,
+      connectHistogram: encodeHistogram(h),
+    };
     h.destroy();
     return b;
   });
@@ -39,12 +47,27 @@ function run(seconds: number[][], lagUs = 100): Results {
   const lag = createHistogram();
   for (let i = 0; i < s.count; i++) recordUs(lag, lagUs);
   const none = createHistogram();
-  r.latency = { 'connect.total': s, 'connect.service': s, 'phase.mqttConnack': s, 'connect.scheduleLag': summarize(lag), 'connect.failed': summarize(none) };
+  r.latency = {
+    'connect.total': s,
+    'connect.service': s,
+    'phase.mqttConnack': s,
+    'connect.scheduleLag': summarize(lag),
+    'connect.failed': summarize(none),
+  };
   none.destroy();
   all.destroy();
   lag.destroy();
   const n = s.count;
-  r.attempts = { ...r.attempts, planned: n, started: n, succeeded: n, failed: 0, timedOut: 0, dropped: 0, inFlightAtEnd: 0 };
+  r.attempts = {
+    ...r.attempts,
+    planned: n,
+    started: n,
+    succeeded: n,
+    failed: 0,
+    timedOut: 0,
+    dropped: 0,
+    inFlightAtEnd: 0,
+  };
   r.scenario.devices = n;
   r.scenario.waves = [];
   r.errors = [];
@@ -97,24 +120,44 @@ describe('compare: latency percentiles', () => {
     const c = compareRuns([run(steady())], [run(steady(2000))], opts());
     const r = row(c, 'connect.total.p50');
     // 3000–3990 µs sit in 2 µs HDR buckets: 3490 reads as 3491.
-    expect(r).toMatchObject({ base: 1490, candidate: 3491, change: 2001, status: 'worse', floor: { amount: 250, why: 'p50 noise floor' } });
+    expect(r).toMatchObject({
+      base: 1490,
+      candidate: 3491,
+      change: 2001,
+      status: 'worse',
+      floor: { amount: 250, why: 'p50 noise floor' },
+    });
     // Every base sample is below every candidate sample: 0 of 1000 vs 1000 of 1000 above the pooled median.
     expect(r.test).toMatchObject({ name: 'quantile', designEffect: 1, df: Infinity });
     expect(r.test?.z).toBeCloseTo(1 / Math.sqrt(0.25 * 0.002), 8);
     expect(statusText(r)).toBe('WORSE: slower');
-    expect(r.reason).toBe('worse beyond the 10% tolerance, the p50 noise floor (250µs) and 99.0% significance (p < 0.0001)');
+    expect(r.reason).toBe(
+      'worse beyond the 10% tolerance, the p50 noise floor (250µs) and 99.0% significance (p < 0.0001)',
+    );
     expect(c.regressions).toEqual([
-      'connect.service.p50', 'connect.service.p90', 'connect.total.p50', 'connect.total.p90', 'phase.mqttConnack.p50', 'phase.mqttConnack.p90',
+      'connect.service.p50',
+      'connect.service.p90',
+      'connect.total.p50',
+      'connect.total.p90',
+      'phase.mqttConnack.p50',
+      'phase.mqttConnack.p90',
     ]);
     // p99 of 1,000 rests on 10 samples, the max on one: shown, not judged.
-    expect(row(c, 'connect.total.p99')).toMatchObject({ status: 'info', reason: 'not judged: only 10 samples beyond p99 (needs 20 on each side)' });
+    expect(row(c, 'connect.total.p99')).toMatchObject({
+      status: 'info',
+      reason: 'not judged: only 10 samples beyond p99 (needs 20 on each side)',
+    });
     expect(row(c, 'connect.total.max').status).toBe('info');
     // --judge-max judges it: 2 ms is inside the 50 ms floor of a single sample.
-    expect(row(compareRuns([run(steady())], [run(steady(2000))], opts({ judgeMax: true })), 'connect.total.max')).toMatchObject({
+    expect(
+      row(compareRuns([run(steady())], [run(steady(2000))], opts({ judgeMax: true })), 'connect.total.max'),
+    ).toMatchObject({
       status: 'within',
       reason: 'worse, but not beyond the max noise floor',
     });
-    expect(compareRuns([run(steady())], [run(steady(60_000))], opts({ judgeMax: true })).regressions).toContain('connect.total.max');
+    expect(compareRuns([run(steady())], [run(steady(60_000))], opts({ judgeMax: true })).regressions).toContain(
+      'connect.total.max',
+    );
     // Faster by as much is better, and never fails the verdict.
     const back = compareRuns([run(steady(2000))], [run(steady())], opts());
     expect(back.verdict).toBe('passed');
@@ -123,9 +166,17 @@ describe('compare: latency percentiles', () => {
 
   it('a change below the noise floor is noise, whatever the tolerance and the test say', () => {
     const c = compareRuns([run(steady())], [run(steady(200))], opts({ maxRegression: parseTolerance('1%', 't') }));
-    expect(row(c, 'connect.total.p50')).toMatchObject({ change: 200, status: 'within', reason: 'worse, but not beyond the p50 noise floor' });
+    expect(row(c, 'connect.total.p50')).toMatchObject({
+      change: 200,
+      status: 'within',
+      reason: 'worse, but not beyond the p50 noise floor',
+    });
     const tol = compareRuns([run(steady())], [run(steady(100))], opts());
-    expect(row(tol, 'connect.total.p50')).toMatchObject({ change: 100, status: 'within', reason: 'worse by 6.7%, within the 10% tolerance' });
+    expect(row(tol, 'connect.total.p50')).toMatchObject({
+      change: 100,
+      status: 'within',
+      reason: 'worse by 6.7%, within the 10% tolerance',
+    });
     // 300 µs (20.1%) clears the tolerance and the 250 µs floor.
     expect(row(compareRuns([run(steady())], [run(steady(300))], opts()), 'connect.total.p50').status).toBe('worse');
   });
@@ -146,7 +197,9 @@ describe('compare: latency percentiles', () => {
     expect(r.status).toBe('within');
     expect(r.reason).toMatch(/^worse, but not significant at 99\.0% \(p = 0\.02\d\)$/);
     // At 95% the same evidence is enough.
-    expect(row(compareRuns([run(steady())], [run(cand)], opts({ confidence: 0.95 })), 'connect.total.p50').status).toBe('worse');
+    expect(row(compareRuns([run(steady())], [run(cand)], opts({ confidence: 0.95 })), 'connect.total.p50').status).toBe(
+      'worse',
+    );
   });
 
   it('several runs per side: pooled histograms, and their spread raises the floor', () => {
@@ -164,9 +217,18 @@ describe('compare: latency percentiles', () => {
 });
 
 describe('compare: shares, shedding and recovery', () => {
-  function withErrors(r: Results, perSecond: number[], code = 'ECONNRESET', origin: 'network' | 'protocol' = 'network'): Results {
+  function withErrors(
+    r: Results,
+    perSecond: number[],
+    code = 'ECONNRESET',
+    origin: 'network' | 'protocol' = 'network',
+  ): Results {
     const failed = perSecond.reduce((a, b) => a + b, 0);
-    r.timeline.buckets = r.timeline.buckets.map((b, i) => ({ ...b, failed: perSecond[i] ?? 0, attempts: b.attempts + (perSecond[i] ?? 0) }));
+    r.timeline.buckets = r.timeline.buckets.map((b, i) => ({
+      ...b,
+      failed: perSecond[i] ?? 0,
+      attempts: b.attempts + (perSecond[i] ?? 0),
+    }));
     r.attempts = { ...r.attempts, started: r.attempts.started + failed, failed };
     r.errors = [{ origin, phase: origin === 'protocol' ? 'mqttConnack' : 'tcpConnect', code, count: failed }];
     return r;
@@ -175,7 +237,12 @@ describe('compare: shares, shedding and recovery', () => {
   it('2% of attempts refused, spread evenly: a regression with its z-test', () => {
     const c = compareRuns([run(steady())], [withErrors(run(steady()), Array(10).fill(2) as number[])], opts());
     const r = row(c, 'errors.rate');
-    expect(r).toMatchObject({ base: 0, candidate: 20 / 1020, status: 'worse', definition: '(failed + timed out − shed) / started attempts: failures other than deliberate shedding' });
+    expect(r).toMatchObject({
+      base: 0,
+      candidate: 20 / 1020,
+      status: 'worse',
+      definition: '(failed + timed out − shed) / started attempts: failures other than deliberate shedding',
+    });
     expect(r.test).toMatchObject({ name: 'two-proportion', designEffect: 1 });
     expect(statusText(r)).toBe('WORSE: more errors');
     // A success share's tolerance applies to its complement: failures from 0% are beyond any relative tolerance.
@@ -200,7 +267,11 @@ describe('compare: shares, shedding and recovery', () => {
     expect(row(c, 'shed.rate')).toMatchObject({ base: 0, candidate: 300 / 1300, status: 'info' });
     expect(statusText(row(c, 'shed.rate'))).toBe('shown: shed more');
     // Fewer connected per attempt is still a worse success share, stated with its denominator.
-    expect(row(c, 'connect.successRate')).toMatchObject({ candidate: 1000 / 1300, status: 'worse', definition: 'succeeded / started attempts' });
+    expect(row(c, 'connect.successRate')).toMatchObject({
+      candidate: 1000 / 1300,
+      status: 'worse',
+      definition: 'succeeded / started attempts',
+    });
     // The other way round: shedding stopping is not "fewer errors".
     const back = compareRuns([shedding], [run(steady())], opts());
     expect(statusText(row(back, 'shed.rate'))).toBe('shown: shed less');
@@ -219,17 +290,32 @@ describe('compare: shares, shedding and recovery', () => {
 
   it('a recovery that never completes is worse than any time', () => {
     const outage = (p99Us: number | null): OutageResult => ({
-      name: 'broker-failover', side: 'device', atUs: 5_000_000, offlineUs: 2_000_000, mode: 'reset', dropped: 100,
+      name: 'broker-failover',
+      side: 'device',
+      atUs: 5_000_000,
+      offlineUs: 2_000_000,
+      mode: 'reset',
+      dropped: 100,
       recovered: p99Us === null ? 90 : 100,
       recovery: { p50Us: 400_000, p90Us: 900_000, p99Us, p100Us: p99Us },
-      reconnectAttempts: { p50: 1, p99: 3, max: 4 }, recoveryHistogram: '', attemptsHistogram: '', peakAttemptsPerS: 100, peakHandshaking: 40, peakSucceededPerSAfterEnd: 0,
+      reconnectAttempts: { p50: 1, p99: 3, max: 4 },
+      recoveryHistogram: '',
+      attemptsHistogram: '',
+      peakAttemptsPerS: 100,
+      peakHandshaking: 40,
+      peakSucceededPerSAfterEnd: 0,
     });
     const base = run(steady());
     base.outages = [outage(1_500_000)];
     const cand = run(steady());
     cand.outages = [outage(null)];
     const c = compareRuns([base], [cand], opts());
-    expect(row(c, 'recovery.broker-failover.p99')).toMatchObject({ base: 1_500_000, candidate: null, candidateNever: true, status: 'worse' });
+    expect(row(c, 'recovery.broker-failover.p99')).toMatchObject({
+      base: 1_500_000,
+      candidate: null,
+      candidateNever: true,
+      status: 'worse',
+    });
     expect(statusText(row(c, 'recovery.broker-failover.p99'))).toBe('WORSE: never recovered');
     expect(row(c, 'recovery.broker-failover.p50')).toMatchObject({ status: 'same' });
     expect(c.verdict).toBe('regressed');
@@ -237,16 +323,33 @@ describe('compare: shares, shedding and recovery', () => {
 
   it('an observed outage (herd did not cause it) is compared like an injected one, by its name', () => {
     const observed = (p99Us: number): OutageResult => ({
-      name: 'observed-1', side: 'observed', atUs: 40_120_000, offlineUs: 20_480_000, mode: 'observed', targetAcceptedAgain: true, dropped: 5000, recovered: 5000,
+      name: 'observed-1',
+      side: 'observed',
+      atUs: 40_120_000,
+      offlineUs: 20_480_000,
+      mode: 'observed',
+      targetAcceptedAgain: true,
+      dropped: 5000,
+      recovered: 5000,
       recovery: { p50Us: 7_200_000, p90Us: 21_700_000, p99Us, p100Us: p99Us + 1_000_000 },
-      reconnectAttempts: { p50: 3, p99: 6, max: 7 }, recoveryHistogram: '', attemptsHistogram: '', peakAttemptsPerS: 900, peakHandshaking: 40, peakSucceededPerSAfterEnd: 700,
+      reconnectAttempts: { p50: 3, p99: 6, max: 7 },
+      recoveryHistogram: '',
+      attemptsHistogram: '',
+      peakAttemptsPerS: 900,
+      peakHandshaking: 40,
+      peakSucceededPerSAfterEnd: 700,
     });
     const base = run(steady());
     base.outages = [observed(27_400_000)];
     const cand = run(steady());
     cand.outages = [observed(54_800_000)];
     const c = compareRuns([base], [cand], opts());
-    expect(row(c, 'recovery.observed-1.p99')).toMatchObject({ base: 27_400_000, candidate: 54_800_000, unit: 'us', direction: 'lower' });
+    expect(row(c, 'recovery.observed-1.p99')).toMatchObject({
+      base: 27_400_000,
+      candidate: 54_800_000,
+      unit: 'us',
+      direction: 'lower',
+    });
     expect(row(c, 'recovery.observed-1.p50')).toMatchObject({ status: 'same' });
   });
 });
@@ -268,7 +371,10 @@ describe('compare: configuration and input', () => {
       { field: 'workers', base: '2', candidate: '1', same: false },
     ]);
     const text = renderCompareText(compareRuns([a], [b], opts()));
-    expect(text.split('\n').slice(3, 5)).toEqual(['Configuration that differs (base → candidate)', '  ⚠ target: embedded, profile default → embedded, profile fragile']);
+    expect(text.split('\n').slice(3, 5)).toEqual([
+      'Configuration that differs (base → candidate)',
+      '  ⚠ target: embedded, profile default → embedded, profile fragile',
+    ]);
   });
 
   it('says when the machine was much busier for one side, by herd’s own schedule lag', () => {
@@ -278,7 +384,11 @@ describe('compare: configuration and input', () => {
     );
     // The harness lag is also a floor: 900 µs at p50 covers a 700 µs change (2190 reads as 2191).
     const floor = compareRuns([run(steady(), 900)], [run(steady(700), 900)], opts());
-    expect(row(floor, 'connect.total.p50')).toMatchObject({ change: 701, status: 'within', floor: { amount: 900, why: 'harness schedule lag p50' } });
+    expect(row(floor, 'connect.total.p50')).toMatchObject({
+      change: 701,
+      status: 'within',
+      floor: { amount: 900, why: 'harness schedule lag p50' },
+    });
     expect(compareRuns([run(steady())], [run(steady(), 400)], opts()).notes).toEqual([]);
   });
 
@@ -298,7 +408,9 @@ describe('compare: configuration and input', () => {
     expect(err.code).toBe('E_COMPARE_SCENARIO');
     expect(err.exitCode).toBe(2);
     expect(err.message).toContain('a.json and b.json are runs of different scenarios');
-    expect(compareRuns([fixture()], [cand], opts({ allowDifferentScenarios: true })).scenarioDifferences).toHaveLength(3);
+    expect(compareRuns([fixture()], [cand], opts({ allowDifferentScenarios: true })).scenarioDifferences).toHaveLength(
+      3,
+    );
   });
 
   it('rejects bad tolerances, confidences and unknown metric names', () => {
@@ -306,13 +418,19 @@ describe('compare: configuration and input', () => {
     expect(parseTolerance('0.5pp', 'x')).toEqual({ kind: 'absolute', unit: 'ratio', amount: 0.005, text: '0.5pp' });
     expect(parseConfidence('99%', 'x')).toBe(0.99);
     expect(parseConfidence('0.995', 'x')).toBe(0.995);
-    expect(herdError(() => parseConfidence('100%', '--confidence')).message).toBe('--confidence: expected a confidence from 50% to 99.99% like 99% (or 0.99), got "100%"');
-    expect(herdError(() => compareRuns([fixture()], [fixture()], opts({ overrides: parseToleranceOverrides(['connect.totl.p99=5%']) }))).message).toBe(
-      '--tolerance: unknown metric "connect.totl.p99"',
+    expect(herdError(() => parseConfidence('100%', '--confidence')).message).toBe(
+      '--confidence: expected a confidence from 50% to 99.99% like 99% (or 0.99), got "100%"',
     );
-    expect(herdError(() => compareRuns([fixture()], [fixture()], opts({ overrides: parseToleranceOverrides(['errors.rate=5ms']) }))).message).toBe(
-      '--tolerance errors.rate: "5ms" does not fit this metric; use a percentage or percentage points like 0.5pp',
-    );
+    expect(
+      herdError(() =>
+        compareRuns([fixture()], [fixture()], opts({ overrides: parseToleranceOverrides(['connect.totl.p99=5%']) })),
+      ).message,
+    ).toBe('--tolerance: unknown metric "connect.totl.p99"');
+    expect(
+      herdError(() =>
+        compareRuns([fixture()], [fixture()], opts({ overrides: parseToleranceOverrides(['errors.rate=5ms']) })),
+      ).message,
+    ).toBe('--tolerance errors.rate: "5ms" does not fit this metric; use a percentage or percentage points like 0.5pp');
   });
 
   it('renders the verdict first, then what moved, in text, Markdown and JSON', () => {
@@ -322,10 +440,14 @@ describe('compare: configuration and input', () => {
       'Verdict: REGRESSED: 6 metrics worse beyond noise (connect.service.p50, connect.service.p90, connect.total.p50, connect.total.p90, phase.mqttConnack.p50, phase.mqttConnack.p90) — tolerance 10%, noise floors, 99% significance',
     );
     expect(lines[6]).toBe('Moved beyond noise (6)');
-    expect(lines.join('\n')).toMatch(/connect\.total\.p50\s+1\.49ms\s+3\.49ms\s+\+2ms\s+\+134\.3%\s+250µs\s+<0\.0001\s+WORSE: slower/);
+    expect(lines.join('\n')).toMatch(
+      /connect\.total\.p50\s+1\.49ms\s+3\.49ms\s+\+2ms\s+\+134\.3%\s+250µs\s+<0\.0001\s+WORSE: slower/,
+    );
     const md = renderCompareMarkdown(c);
     expect(md.split('\n')[0]).toBe('## herd compare · quickstart — ❌ REGRESSED');
-    expect(md).toContain('| `connect.total.p50` | 1.49ms | 3.49ms | +2ms | +134.3% | 250µs | \\<0.0001 | **🔴 WORSE: slower** |');
+    expect(md).toContain(
+      '| `connect.total.p50` | 1.49ms | 3.49ms | +2ms | +134.3% | 250µs | \\<0.0001 | **🔴 WORSE: slower** |',
+    );
     const json = JSON.parse(renderComparison(c, 'json')) as Comparison;
     expect(json.verdict).toBe('regressed');
     expect(json.rows.find((x) => x.key === 'connect.total.p50')?.test?.df).toBeNull();
@@ -336,7 +458,15 @@ describe('herd compare (in-process CLI)', () => {
   async function cli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
     let stdout = '';
     let stderr = '';
-    const code = await runCli({ argv, env: {}, cwd: process.cwd(), stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) }, wallClockMs: () => 0, onSignal: () => () => undefined });
+    const code = await runCli({
+      argv,
+      env: {},
+      cwd: process.cwd(),
+      stdout: { write: (s: string) => (stdout += s) },
+      stderr: { write: (s: string) => (stderr += s) },
+      wallClockMs: () => 0,
+      onSignal: () => () => undefined,
+    });
     return { code, stdout, stderr };
   }
 
@@ -363,7 +493,9 @@ describe('herd compare (in-process CLI)', () => {
       expect(same.stdout).toContain('Verdict: PASSED: no metric worse beyond noise');
       const three = await cli(['compare', b1, b2, c1]);
       expect(three.code).toBe(2);
-      expect(three.stderr).toContain('error E_FLAG: herd compare: expected two results files (base, candidate) or several base files followed by --candidate and the candidate files; got 3 files without --candidate');
+      expect(three.stderr).toContain(
+        'error E_FLAG: herd compare: expected two results files (base, candidate) or several base files followed by --candidate and the candidate files; got 3 files without --candidate',
+      );
       const future = JSON.parse(readFileSync(b1, 'utf8')) as { schemaVersion: string };
       future.schemaVersion = '2.0.0';
       const f = join(dir, 'future.json');
@@ -373,7 +505,9 @@ describe('herd compare (in-process CLI)', () => {
       expect(v.stderr).toContain('E_RESULTS_VERSION');
       const html = await cli(['compare', b1, c1, '--format', 'html', '-o', join(dir, 'c.html')]);
       expect(html.code, html.stderr).toBe(1);
-      expect(readFileSync(join(dir, 'c.html'), 'utf8')).toContain('<span class="badge regressed" id="verdict">REGRESSED</span>');
+      expect(readFileSync(join(dir, 'c.html'), 'utf8')).toContain(
+        '<span class="badge regressed" id="verdict">REGRESSED</span>',
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -9,8 +9,31 @@ describe('DeliveryTracker', () => {
     // 0..9 sent; 3 and 7 never arrive, 5 arrives twice, 2 arrives after 4.
     const arrivals = [0, 1, 4, 2, 5, 5, 6, 8, 9];
     const kinds = arrivals.map((seq, i) => t.recordReceived('dev-1', seq, 1000 + i));
-    expect(kinds).toEqual(['delivered', 'delivered', 'delivered', 'outOfOrder', 'delivered', 'duplicate', 'delivered', 'delivered', 'delivered']);
-    expect(t.summary()).toEqual({ streams: 1, published: 10, sent: 10, delivered: 8, lost: 2, lostByCloud: 0, neverAcknowledged: 2, droppedByDevice: 0, duplicated: 1, outOfOrder: 1, tooLate: 0, foreign: 0 });
+    expect(kinds).toEqual([
+      'delivered',
+      'delivered',
+      'delivered',
+      'outOfOrder',
+      'delivered',
+      'duplicate',
+      'delivered',
+      'delivered',
+      'delivered',
+    ]);
+    expect(t.summary()).toEqual({
+      streams: 1,
+      published: 10,
+      sent: 10,
+      delivered: 8,
+      lost: 2,
+      lostByCloud: 0,
+      neverAcknowledged: 2,
+      droppedByDevice: 0,
+      duplicated: 1,
+      outOfOrder: 1,
+      tooLate: 0,
+      foreign: 0,
+    });
     const lat = summarize(t.latencyHistogram()!);
     // The duplicate (index 5, 1005 µs) is not a delivery; 8 latencies recorded.
     expect(lat.count).toBe(8);
@@ -27,7 +50,20 @@ describe('DeliveryTracker', () => {
     expect(t.recordReceived('p', 500, 10)).toBe('tooLate');
     expect(t.recordReceived('p', 990, 10)).toBe('duplicate');
     t.recordSent('p', 1000);
-    expect(t.summary()).toEqual({ streams: 1, published: 1000, sent: 1000, delivered: 999, lost: 1, lostByCloud: 0, neverAcknowledged: 1, droppedByDevice: 0, duplicated: 1, outOfOrder: 0, tooLate: 1, foreign: 0 });
+    expect(t.summary()).toEqual({
+      streams: 1,
+      published: 1000,
+      sent: 1000,
+      delivered: 999,
+      lost: 1,
+      lostByCloud: 0,
+      neverAcknowledged: 1,
+      droppedByDevice: 0,
+      duplicated: 1,
+      outOfOrder: 0,
+      tooLate: 1,
+      foreign: 0,
+    });
   });
 
   it('a jump beyond the window clears it and keeps counting', () => {
@@ -45,7 +81,20 @@ describe('DeliveryTracker', () => {
     t.recordReceived('a', 3, 1);
     t.recordSent('b', 2); // b sent 2, none arrived
     t.recordForeign();
-    expect(t.summary()).toEqual({ streams: 2, published: 6, sent: 6, delivered: 2, lost: 4, lostByCloud: 0, neverAcknowledged: 4, droppedByDevice: 0, duplicated: 0, outOfOrder: 0, tooLate: 0, foreign: 1 });
+    expect(t.summary()).toEqual({
+      streams: 2,
+      published: 6,
+      sent: 6,
+      delivered: 2,
+      lost: 4,
+      lostByCloud: 0,
+      neverAcknowledged: 4,
+      droppedByDevice: 0,
+      duplicated: 0,
+      outOfOrder: 0,
+      tooLate: 0,
+      foreign: 1,
+    });
   });
 
   it('merges workers through plain JSON exactly; a seq seen by both is one delivery and one duplicate', () => {
@@ -58,7 +107,20 @@ describe('DeliveryTracker', () => {
     b.recordSent('y', 1);
     const merged = DeliveryTracker.fromJSON(JSON.parse(JSON.stringify(a.toJSON())));
     merged.mergeState(JSON.parse(JSON.stringify(b.toJSON())));
-    expect(merged.summary()).toEqual({ streams: 2, published: 7, sent: 7, delivered: 6, lost: 1, lostByCloud: 0, neverAcknowledged: 1, droppedByDevice: 0, duplicated: 1, outOfOrder: 0, tooLate: 0, foreign: 0 });
+    expect(merged.summary()).toEqual({
+      streams: 2,
+      published: 7,
+      sent: 7,
+      delivered: 6,
+      lost: 1,
+      lostByCloud: 0,
+      neverAcknowledged: 1,
+      droppedByDevice: 0,
+      duplicated: 1,
+      outOfOrder: 0,
+      tooLate: 0,
+      foreign: 0,
+    });
     expect(summarize(merged.latencyHistogram()!).count).toBe(7);
   });
 
@@ -77,7 +139,7 @@ describe('DeliveryTracker', () => {
     expect(fwd.summary()).toMatchObject({ sent: 15, delivered: 12, lost: 3 });
   });
 
-  it('says who lost each message: acknowledged and never delivered is the cloud\'s; the buckets add up to published', () => {
+  it("says who lost each message: acknowledged and never delivered is the cloud's; the buckets add up to published", () => {
     const t = new DeliveryTracker(64);
     t.recordSent('d', 10);
     t.recordDropped('d', 2); // two publishes the device refused (never sent, no seq)
@@ -87,7 +149,15 @@ describe('DeliveryTracker', () => {
     for (const seq of [0, 1, 2, 3, 7]) t.recordReceived('d', seq, 100);
     for (const seq of [2, 3, 4, 5, 6, 6]) t.recordAcked('d', seq); // 6 twice: a resend acked again, once
     const s = t.summary();
-    expect(s).toMatchObject({ published: 12, sent: 10, delivered: 5, lost: 5, lostByCloud: 3, neverAcknowledged: 2, droppedByDevice: 2 });
+    expect(s).toMatchObject({
+      published: 12,
+      sent: 10,
+      delivered: 5,
+      lost: 5,
+      lostByCloud: 3,
+      neverAcknowledged: 2,
+      droppedByDevice: 2,
+    });
     expect(s.delivered + s.lostByCloud + s.neverAcknowledged + s.droppedByDevice).toBe(s.published);
   });
 
@@ -102,7 +172,14 @@ describe('DeliveryTracker', () => {
     a.recordDropped('d');
     const merged = DeliveryTracker.fromJSON(JSON.parse(JSON.stringify(a.toJSON())));
     merged.mergeState(JSON.parse(JSON.stringify(b.toJSON())));
-    expect(merged.summary()).toMatchObject({ published: 5, delivered: 3, lost: 1, lostByCloud: 1, neverAcknowledged: 0, droppedByDevice: 1 });
+    expect(merged.summary()).toMatchObject({
+      published: 5,
+      delivered: 3,
+      lost: 1,
+      lostByCloud: 1,
+      neverAcknowledged: 0,
+      droppedByDevice: 1,
+    });
   });
 
   it('refuses to merge different window sizes', () => {

@@ -113,7 +113,10 @@ function tableRows(text: string, header: string): DocRow[] {
       inTable = false;
       return;
     }
-    const cells = line.slice(1, line.endsWith('|') ? -1 : undefined).split(/(?<!\\)\|/).map((c) => c.trim());
+    const cells = line
+      .slice(1, line.endsWith('|') ? -1 : undefined)
+      .split(/(?<!\\)\|/)
+      .map((c) => c.trim());
     if (cells.join(' | ').startsWith(header)) {
       inTable = true;
       return;
@@ -150,7 +153,14 @@ describe('docs/scenario-reference.md', () => {
 
   it('walks a schema that has every kind of field (guards the walker itself)', () => {
     const paths = new Set(fields.map((f) => f.path));
-    for (const p of ['device.keepalive', 'waves[] (type=ramp).over', 'reconnect (policy=exponential).multiplier', 'target.embedded.admission.ratePerS', 'cohorts[].device.publish.every', 'waves[].type']) {
+    for (const p of [
+      'device.keepalive',
+      'waves[] (type=ramp).over',
+      'reconnect (policy=exponential).multiplier',
+      'target.embedded.admission.ratePerS',
+      'cohorts[].device.publish.every',
+      'waves[].type',
+    ]) {
       expect(paths, p).toContain(p);
     }
     expect(fields.length).toBeGreaterThan(100);
@@ -165,7 +175,9 @@ describe('docs/scenario-reference.md', () => {
   });
 
   it('documents no field the schema does not have', () => {
-    const known = new Set(fields.flatMap((f) => [f.path, alias(f.path), ...(f.generic === null ? [] : [alias(f.generic)])]));
+    const known = new Set(
+      fields.flatMap((f) => [f.path, alias(f.path), ...(f.generic === null ? [] : [alias(f.generic)])]),
+    );
     expect(rows.filter((r) => !known.has(r.path)).map((r) => `line ${r.line}: ${r.path}`)).toEqual([]);
   });
 
@@ -179,7 +191,8 @@ describe('docs/scenario-reference.md', () => {
       if (row === undefined) continue; // reported by "documents every field"
       checked++;
       const ticked = [...(row.cells[1] ?? '').matchAll(/`([^`]+)`/g)].map((m) => m[1] as string);
-      if (ticked.join(', ') !== values.join(', ')) problems.push(`${f.path}: reference ${ticked.join(', ')}; schema ${values.join(', ')}`);
+      if (ticked.join(', ') !== values.join(', '))
+        problems.push(`${f.path}: reference ${ticked.join(', ')}; schema ${values.join(', ')}`);
     }
     expect(checked).toBeGreaterThan(10);
     expect(problems).toEqual([]);
@@ -188,7 +201,10 @@ describe('docs/scenario-reference.md', () => {
   it('docs/transports.md offers the TLS versions a scenario accepts, no others', () => {
     const versions = fields.find((f) => f.path === 'device.tls.minVersion')?.node.enum as string[] | undefined;
     expect(versions?.length).toBeGreaterThan(0);
-    const row = doc('transports.md').split('\n').find((l) => l.startsWith('| `minVersion` / `maxVersion` |')) ?? '';
+    const row =
+      doc('transports.md')
+        .split('\n')
+        .find((l) => l.startsWith('| `minVersion` / `maxVersion` |')) ?? '';
     const offered = [...(row.split('|')[3] ?? '').matchAll(/`([^`]+)`/g)].map((m) => m[1]);
     expect(offered).toEqual(versions);
   });
@@ -207,24 +223,33 @@ describe('docs/scenario-reference.md', () => {
       const lit = literal(cell);
       if (f.hasDefault) {
         if (cell.startsWith(EACH_FIELD)) {
-          const children = Object.entries((f.node.properties ?? {}) as Record<string, Json>).filter(([, v]) => 'default' in v);
+          const children = Object.entries((f.node.properties ?? {}) as Record<string, Json>).filter(
+            ([, v]) => 'default' in v,
+          );
           const expected = Object.fromEntries(children.map(([k, v]) => [k, v.default]));
-          if (JSON.stringify(f.default) !== JSON.stringify(expected)) problems.push(`${where}: the default is not just its fields' defaults`);
-        } else if (lit === undefined) problems.push(`${where}: the code's default ${JSON.stringify(f.default)} is not written`);
+          if (JSON.stringify(f.default) !== JSON.stringify(expected))
+            problems.push(`${where}: the default is not just its fields' defaults`);
+        } else if (lit === undefined)
+          problems.push(`${where}: the code's default ${JSON.stringify(f.default)} is not written`);
         else if (JSON.stringify(lit.value) !== JSON.stringify(f.default)) {
           problems.push(`${where}: the doc says ${JSON.stringify(lit.value)}, the schema ${JSON.stringify(f.default)}`);
         }
       } else if (lit !== undefined) {
         const p = alias(f.path);
-        if (!extra.has(p)) problems.push(`${where}: the doc writes default ${JSON.stringify(lit.value)} but the code has none`);
+        if (!extra.has(p))
+          problems.push(`${where}: the doc writes default ${JSON.stringify(lit.value)} but the code has none`);
         else if (JSON.stringify(lit.value) !== JSON.stringify(extra.get(p))) {
-          problems.push(`${where}: the doc says ${JSON.stringify(lit.value)}, the code ${JSON.stringify(extra.get(p))}`);
+          problems.push(
+            `${where}: the doc says ${JSON.stringify(lit.value)}, the code ${JSON.stringify(extra.get(p))}`,
+          );
         }
       }
       const saysRequired = cell.includes('**required**');
       // Cohort device fields are optional versions of device fields: only the original decides.
       if (!f.path.startsWith('cohorts[].device.') && saysRequired !== (f.required && !f.hasDefault)) {
-        problems.push(`${where}: required is ${f.required && !f.hasDefault}, the doc ${saysRequired ? 'says required' : 'does not say required'}`);
+        problems.push(
+          `${where}: required is ${f.required && !f.hasDefault}, the doc ${saysRequired ? 'says required' : 'does not say required'}`,
+        );
       }
     }
     expect(problems).toEqual([]);
@@ -245,7 +270,8 @@ describe('docs/scenario-reference.md', () => {
         const set = (TARGET_PROFILES[p] as Record<string, unknown>)[knob];
         const lit = literal(row.cells[i + 1] ?? '');
         const written = lit === undefined ? undefined : lit.value;
-        if (JSON.stringify(written) !== JSON.stringify(set)) problems.push(`${knob}/${p}: doc ${JSON.stringify(written)}, code ${JSON.stringify(set)}`);
+        if (JSON.stringify(written) !== JSON.stringify(set))
+          problems.push(`${knob}/${p}: doc ${JSON.stringify(written)}, code ${JSON.stringify(set)}`);
       });
     }
     for (const r of profileRows.keys()) if (!knobs.has(r)) problems.push(`${r}: no profile sets it`);
@@ -257,15 +283,25 @@ describe('docs/scenario-reference.md', () => {
       // [field, what the reference must say, a value just outside, the bound itself]
       ['device.publish.every', `at least ${BOUNDS.minEvery}`, '999us', BOUNDS.minEvery],
       ['device.requests.every', `at least ${BOUNDS.minEvery}`, '999us', BOUNDS.minEvery],
-      ['device.keepalive', `at most ${BOUNDS.maxKeepaliveS}s`, `${BOUNDS.maxKeepaliveS + 1}s`, `${BOUNDS.maxKeepaliveS}s`],
+      [
+        'device.keepalive',
+        `at most ${BOUNDS.maxKeepaliveS}s`,
+        `${BOUNDS.maxKeepaliveS + 1}s`,
+        `${BOUNDS.maxKeepaliveS}s`,
+      ],
       ['device.connectTimeout', `at least ${BOUNDS.minConnectTimeout}`, '9999us', BOUNDS.minConnectTimeout],
     ];
     for (const [field, says, outside, bound] of bounds) {
       expect(byPath.get(field)?.cells[1], field).toContain(says);
       const leaf = field.split('.').at(-1) as string;
       const device = (v: string): Record<string, unknown> =>
-        field.includes('publish') ? { publish: { every: v } } : field.includes('requests') ? { requests: { every: v } } : { [leaf]: v };
-      const at = (v: string): unknown => validateScenario({ name: 'x', devices: 1, device: device(v), waves: [{ type: 'spike' }] }, 't');
+        field.includes('publish')
+          ? { publish: { every: v } }
+          : field.includes('requests')
+            ? { requests: { every: v } }
+            : { [leaf]: v };
+      const at = (v: string): unknown =>
+        validateScenario({ name: 'x', devices: 1, device: device(v), waves: [{ type: 'spike' }] }, 't');
       expect(() => at(bound), `${field}: ${bound}`).not.toThrow();
       expect(() => at(outside), `${field}: ${outside}`).toThrow(HerdError);
     }
@@ -314,9 +350,13 @@ describe('docs/scenario-reference.md', () => {
     expect(blocks.length).toBeGreaterThan(5);
     for (const b of blocks) {
       const d = parseDocument(b, { uniqueKeys: true });
-      expect(d.errors.map((e) => e.message), b).toEqual([]);
+      expect(
+        d.errors.map((e) => e.message),
+        b,
+      ).toEqual([]);
       const data = d.toJS() as Record<string, unknown> | null;
-      if (data && 'name' in data && 'devices' in data && 'waves' in data) expect(() => validateScenario(data, 'doc')).not.toThrow();
+      if (data && 'name' in data && 'devices' in data && 'waves' in data)
+        expect(() => validateScenario(data, 'doc')).not.toThrow();
     }
   });
 });
@@ -334,7 +374,8 @@ describe('docs/metrics.md', () => {
       if (!row) problems.push(`${name}: not in the threshold table`);
       else if (row.cells[1] !== def.kind) problems.push(`${name}: doc kind ${row.cells[1]}, code ${def.kind}`);
     }
-    for (const name of thresholdRows.keys()) if (!(name in METRICS)) problems.push(`${name}: documented but not a metric`);
+    for (const name of thresholdRows.keys())
+      if (!(name in METRICS)) problems.push(`${name}: documented but not a metric`);
     expect(problems).toEqual([]);
   });
 
@@ -382,7 +423,9 @@ describe('docs/reports.md', () => {
       for (const m of (r.cells[0] ?? '').matchAll(/`([^`]+)`/g)) better.set(m[1] as string, r.cells[2] ?? '');
     }
     const shares: [string, CompareFacts][] = [
-      ...Object.entries(METRICS).flatMap(([k, d]): [string, CompareFacts][] => (d.compare && d.kind !== 'duration' ? [[k, d.compare]] : [])),
+      ...Object.entries(METRICS).flatMap(([k, d]): [string, CompareFacts][] =>
+        d.compare && d.kind !== 'duration' ? [[k, d.compare]] : [],
+      ),
       ...Object.entries(COMPARE_ONLY),
     ].filter(([, f]) => f.group !== 'attempts'); // counts: context, described in prose
     expect(shares.length).toBeGreaterThan(10);
@@ -395,10 +438,12 @@ describe('docs/reports.md', () => {
     }
     for (const key of better.keys()) {
       const pattern = key.includes('<') || key.startsWith('.');
-      if (!pattern && METRICS[key]?.compare === undefined && COMPARE_ONLY[key] === undefined) problems.push(`${key}: documented, compare does not show it`);
+      if (!pattern && METRICS[key]?.compare === undefined && COMPARE_ONLY[key] === undefined)
+        problems.push(`${key}: documented, compare does not show it`);
     }
     for (const [key, d] of Object.entries(METRICS)) {
-      if (d.compare?.notJudged !== undefined && d.kind === 'duration' && !text.includes(`**${key}**`)) problems.push(`${key}: not judged, not said`);
+      if (d.compare?.notJudged !== undefined && d.kind === 'duration' && !text.includes(`**${key}**`))
+        problems.push(`${key}: not judged, not said`);
     }
     expect(problems).toEqual([]);
   });
@@ -406,7 +451,8 @@ describe('docs/reports.md', () => {
 
 describe('outage modes', () => {
   const reference = new Map(tableRows(doc('scenario-reference.md'), 'field | type | default').map((r) => [r.path, r]));
-  const ticked = (cell: string | undefined): string[] => [...(cell ?? '').matchAll(/`([^`]+)`/g)].map((m) => m[1] as string);
+  const ticked = (cell: string | undefined): string[] =>
+    [...(cell ?? '').matchAll(/`([^`]+)`/g)].map((m) => m[1] as string);
 
   it('the scenario reference lists exactly the modes the code has, for devices and for the embedded target', () => {
     expect(ticked(reference.get('waves[] (type=outage).mode')?.cells[1])).toEqual([...OUTAGE_MODES]);
@@ -414,14 +460,22 @@ describe('outage modes', () => {
   });
 
   it('no page lists some of the device outage modes and leaves others out', () => {
-    const pages = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+    const pages = [
+      'README.md',
+      ...readdirSync(join(ROOT, 'docs'))
+        .filter((f) => f.endsWith('.md'))
+        .map((f) => `docs/${f}`),
+    ];
     const partial: string[] = [];
     for (const page of pages) {
-      src(page).split('\n').forEach((line, i) => {
-        const named = OUTAGE_MODES.filter((m) => new RegExp(`\\b${m}\\b`).test(line));
-        // A line naming three modes or more is a list of them; it must be whole.
-        if (named.length >= 3 && named.length < OUTAGE_MODES.length) partial.push(`${page}:${i + 1}: ${named.join(', ')}`);
-      });
+      src(page)
+        .split('\n')
+        .forEach((line, i) => {
+          const named = OUTAGE_MODES.filter((m) => new RegExp(`\\b${m}\\b`).test(line));
+          // A line naming three modes or more is a list of them; it must be whole.
+          if (named.length >= 3 && named.length < OUTAGE_MODES.length)
+            partial.push(`${page}:${i + 1}: ${named.join(', ')}`);
+        });
     }
     expect(partial).toEqual([]);
   });
@@ -429,7 +483,18 @@ describe('outage modes', () => {
 
 // ---- the README's commands against their --help ----
 
-const COMMANDS = ['run', 'breakpoint', 'validate', 'doctor', 'target', 'report', 'compare', 'merge', 'export k6', 'schema'];
+const COMMANDS = [
+  'run',
+  'breakpoint',
+  'validate',
+  'doctor',
+  'target',
+  'report',
+  'compare',
+  'merge',
+  'export k6',
+  'schema',
+];
 /** README rows that list every flag of their command (the others name a few). */
 const COMPLETE_ROWS = ['run', 'validate', 'doctor'];
 
@@ -443,7 +508,8 @@ async function helpOptions(command: string): Promise<string[][]> {
     .filter((aliases) => !aliases.includes('--help'));
 }
 
-const flagsIn = (text: string): string[] => [...text.matchAll(/(?<![\w-])(--[a-z][a-z-]*|-[a-zA-Z])(?![\w-])/g)].map((m) => m[1] as string);
+const flagsIn = (text: string): string[] =>
+  [...text.matchAll(/(?<![\w-])(--[a-z][a-z-]*|-[a-zA-Z])(?![\w-])/g)].map((m) => m[1] as string);
 
 /** Flags the README shows for each command: in its row of the commands table, and after `herd <command>`. */
 function readmeFlags(readme: string): { shown: Map<string, Set<string>>; rows: Map<string, string[]> } {
@@ -471,10 +537,13 @@ describe('README commands', () => {
     for (const command of COMMANDS) {
       const options = await helpOptions(command);
       const known = new Set(options.flat());
-      for (const f of shown.get(command) ?? []) if (!known.has(f)) problems.push(`herd ${command}: README shows ${f}, --help has no such flag`);
+      for (const f of shown.get(command) ?? [])
+        if (!known.has(f)) problems.push(`herd ${command}: README shows ${f}, --help has no such flag`);
       if (!COMPLETE_ROWS.includes(command)) continue;
       const row = new Set(rows.get(command));
-      for (const aliases of options) if (!aliases.some((a) => row.has(a))) problems.push(`herd ${command}: ${aliases.join(', ')} missing from the README row`);
+      for (const aliases of options)
+        if (!aliases.some((a) => row.has(a)))
+          problems.push(`herd ${command}: ${aliases.join(', ')} missing from the README row`);
     }
     expect(problems).toEqual([]);
   });
@@ -502,7 +571,8 @@ function failureCodes(): string[] {
   const classify = src('src/protocols/classify.ts');
   for (const m of classify.matchAll(/'(E[A-Z_]{3,}|[A-Z]+_[A-Z0-9_]+)'/g)) codes.add(m[1] as string);
   const frames = src('src/protocols/mqtt/frames.ts');
-  for (const m of /type FrameError = ([^;]+);/.exec(frames)?.[1]?.matchAll(/'([A-Z_]+)'/g) ?? []) codes.add(m[1] as string);
+  for (const m of /type FrameError = ([^;]+);/.exec(frames)?.[1]?.matchAll(/'([A-Z_]+)'/g) ?? [])
+    codes.add(m[1] as string);
   const base = src('src/protocols/device-base.ts');
   const closedIn = /const CLOSED_IN[^{]*\{([^}]*)\}/.exec(base)?.[1] ?? '';
   for (const m of closedIn.matchAll(/'([A-Z_]+)'/g)) codes.add(m[1] as string);
@@ -526,13 +596,24 @@ describe('docs/errors.md', () => {
       else if (row.cells[1] !== String(exit)) problems.push(`${c}: doc exit ${row.cells[1]}, code ${exit}`);
       else if (!/`[^`]+`/.test(row.cells[3] ?? '')) problems.push(`${c}: no example message`);
     }
-    for (const c of rows.keys()) if (!codes.includes(c as HerdErrorCode)) problems.push(`${c}: documented but not a HerdErrorCode`);
+    for (const c of rows.keys())
+      if (!codes.includes(c as HerdErrorCode)) problems.push(`${c}: documented but not a HerdErrorCode`);
     expect(problems).toEqual([]);
   });
 
   it('documents every failure code the protocols and the engine report', () => {
     const codes = failureCodes();
-    for (const c of ['CONNECT_TIMEOUT', 'KEEPALIVE_TIMEOUT', 'CLOSED_BEFORE_CONNACK', 'PEER_CLOSED', 'CONNACK_', 'WS_HTTP_', 'MQTT_PACKET_TOO_LARGE', 'EMFILE', 'CLOSED']) {
+    for (const c of [
+      'CONNECT_TIMEOUT',
+      'KEEPALIVE_TIMEOUT',
+      'CLOSED_BEFORE_CONNACK',
+      'PEER_CLOSED',
+      'CONNACK_',
+      'WS_HTTP_',
+      'MQTT_PACKET_TOO_LARGE',
+      'EMFILE',
+      'CLOSED',
+    ]) {
       expect(codes, c).toContain(c);
     }
     expect(codes.filter((c) => !new RegExp(`\`${c}`).test(text))).toEqual([]);
@@ -543,8 +624,10 @@ describe('docs/errors.md', () => {
     const { LOCAL_ADVICE } = await import('../../src/metrics/local-advice.js');
     const hex = (n: number): string => n.toString(16).padStart(2, '0').toUpperCase();
     const flat = text.replace(/\s+/g, ' ');
-    for (const [n, name] of Object.entries(CONNACK_NAMES)) expect(flat).toContain(`\`CONNACK_${hex(Number(n))}\` ${name}`);
-    for (const [n, name] of Object.entries(DISCONNECT_NAMES)) if (Number(n) !== 0) expect(flat).toContain(`\`${hex(Number(n))}\` ${name}`);
+    for (const [n, name] of Object.entries(CONNACK_NAMES))
+      expect(flat).toContain(`\`CONNACK_${hex(Number(n))}\` ${name}`);
+    for (const [n, name] of Object.entries(DISCONNECT_NAMES))
+      if (Number(n) !== 0) expect(flat).toContain(`\`${hex(Number(n))}\` ${name}`);
     for (const n of LOAD_SHEDDING_CODES) {
       expect(text).toContain(`\`CONNACK_${hex(n)}\``);
       expect(text).toContain(`\`DISCONNECT_${hex(n)}\``);
@@ -558,7 +641,9 @@ describe('docs/errors.md', () => {
 
 describe('docs/adr', () => {
   it('has the decision records, each with context, decision and consequences', () => {
-    const files = readdirSync(join(ROOT, 'docs/adr')).filter((f) => /^\d{4}-.*\.md$/.test(f)).sort();
+    const files = readdirSync(join(ROOT, 'docs/adr'))
+      .filter((f) => /^\d{4}-.*\.md$/.test(f))
+      .sort();
     expect(files).toEqual([
       '0001-lean-raw-socket-client.md',
       '0002-open-model-absolute-plan.md',
@@ -577,7 +662,12 @@ describe('docs/adr', () => {
 
   it('links only to documentation files that exist', () => {
     const problems: string[] = [];
-    const pages = ['scenario-reference.md', 'metrics.md', 'errors.md', ...readdirSync(join(ROOT, 'docs/adr')).map((f) => `adr/${f}`)];
+    const pages = [
+      'scenario-reference.md',
+      'metrics.md',
+      'errors.md',
+      ...readdirSync(join(ROOT, 'docs/adr')).map((f) => `adr/${f}`),
+    ];
     for (const page of pages) {
       const dir = join(ROOT, 'docs', page, '..');
       for (const m of doc(page).matchAll(/\]\(([^)#:]+)(#[^)]*)?\)/g)) {

@@ -8,7 +8,24 @@ import { compileIdTemplate } from '../../src/protocols/identity.js';
 import { expandTemplate } from '../../src/scenario/template.js';
 
 const fixed = { run: 'r-20261130', worker: 1, cohort: 'meters' };
-const piece = fc.oneof(fc.constantFrom('{id}', '{run}', '{worker}', '{cohort}', '{nope}', '{', '}', '{{id}}', '-', '{id/2}', '{id%10}', '{id/0}', '{run%3}'), fc.string({ maxLength: 6 }));
+const piece = fc.oneof(
+  fc.constantFrom(
+    '{id}',
+    '{run}',
+    '{worker}',
+    '{cohort}',
+    '{nope}',
+    '{',
+    '}',
+    '{{id}}',
+    '-',
+    '{id/2}',
+    '{id%10}',
+    '{id/0}',
+    '{run%3}',
+  ),
+  fc.string({ maxLength: 6 }),
+);
 
 describe('compiled identity templates', () => {
   it('give what expandTemplate gives, for any template and device id', () => {

@@ -27,7 +27,16 @@ const RESET: Failure = { origin: 'network', phase: 'held', code: 'ECONNRESET' };
 describe('engine: keepalive', () => {
   it('a PINGREQ at 27.0 s unanswered → KEEPALIVE_TIMEOUT at exactly 57.0 s (K = 30 s)', async () => {
     // Connected at 26.0 s; slot 0's first turn is 1 s after CONNECT.
-    const e = startEngine({ devices: 1, device: { keepalive: '30s' }, reconnect: { policy: 'none' }, waves: [{ type: 'spike', at: '26s' }], hold: '40s' }, SILENT);
+    const e = startEngine(
+      {
+        devices: 1,
+        device: { keepalive: '30s' },
+        reconnect: { policy: 'none' },
+        waves: [{ type: 'spike', at: '26s' }],
+        hold: '40s',
+      },
+      SILENT,
+    );
     e.to(56_999_999);
     const d = e.opened[0]?.[0];
     expect(d?.readyUs).toBe(26_000_000);
@@ -47,7 +56,10 @@ describe('engine: keepalive', () => {
   });
 
   it('an answered session pings exactly once every K (K = 5 s), from 1 s after CONNECT', async () => {
-    const e = startEngine({ devices: 1, device: { keepalive: '5s' }, waves: [{ type: 'spike' }], hold: '30s' }, ANSWERS);
+    const e = startEngine(
+      { devices: 1, device: { keepalive: '5s' }, waves: [{ type: 'spike' }], hold: '30s' },
+      ANSWERS,
+    );
     e.to(40e6);
     await e.end;
     expect(e.clock.pending).toBe(0); // nothing left scheduled
@@ -57,7 +69,13 @@ describe('engine: keepalive', () => {
 
   it('after 20 reconnects a device still sends exactly one PINGREQ per interval', async () => {
     const e = startEngine(
-      { devices: 1, device: { keepalive: '5s' }, reconnect: { policy: 'fixed', delay: '100ms', jitter: 'none' }, waves: [{ type: 'spike' }], hold: '60s' },
+      {
+        devices: 1,
+        device: { keepalive: '5s' },
+        reconnect: { policy: 'fixed', delay: '100ms', jitter: 'none' },
+        waves: [{ type: 'spike' }],
+        hold: '60s',
+      },
       ANSWERS,
     );
     // The peer drops the session at 2.5 s, 3.5 s … 21.5 s; each time the device is back 100 ms later.
@@ -78,7 +96,10 @@ describe('engine: keepalive', () => {
   });
 
   it('keepalive 0 s: no pings and no timeout', async () => {
-    const e = startEngine({ devices: 2, device: { keepalive: '0s' }, waves: [{ type: 'spike' }], hold: '120s' }, SILENT);
+    const e = startEngine(
+      { devices: 2, device: { keepalive: '0s' }, waves: [{ type: 'spike' }], hold: '120s' },
+      SILENT,
+    );
     e.to(130e6);
     await e.end;
     expect(e.clock.pending).toBe(0); // nothing left scheduled
@@ -97,23 +118,49 @@ describe('engine: keepalive through a real MqttConnection', () => {
     await broker.close();
   });
 
-
   it('against a loopback server that never answers PINGREQ: one PINGREQ, KEEPALIVE_TIMEOUT K later on the fake clock', async () => {
     const target = prepareTarget('mqtt', broker.url);
     let device: Device | null = null;
     let lost: { atUs: number; f: Failure } | null = null;
-    const e = startEngine({ devices: 1, device: { keepalive: '5s' }, reconnect: { policy: 'none' }, waves: [{ type: 'spike' }], hold: '20s' }, SILENT, {
-      open: (slot, owner, clock) => {
-        // The real device, reporting to the engine through a tap that notes what it reported.
-        const tap = Object.create(owner) as typeof owner;
-        tap.onLost = (c, f) => {
-          lost = { atUs: clock.nowUs(), f };
-          owner.onLost(c, f);
-        };
-        device = openMqtt(target, { deviceId: slot, localAddress: undefined, connectTimeoutMs: 5_000, maxPacketBytes: 65_536, connectPacket: buildConnect({ clientId: 'ka-real', username: null, password: null, keepaliveS: 5, clean: true, protocolVersion: 4 }) }, tap);
-        return device;
+    const e = startEngine(
+      {
+        devices: 1,
+        device: { keepalive: '5s' },
+        reconnect: { policy: 'none' },
+        waves: [{ type: 'spike' }],
+        hold: '20s',
       },
-    });
+      SILENT,
+      {
+        open: (slot, owner, clock) => {
+          // The real device, reporting to the engine through a tap that notes what it reported.
+          const tap = Object.create(owner) as typeof owner;
+          tap.onLost = (c, f) => {
+            lost = { atUs: clock.nowUs(), f };
+            owner.onLost(c, f);
+          };
+          device = openMqtt(
+            target,
+            {
+              deviceId: slot,
+              localAddress: undefined,
+              connectTimeoutMs: 5_000,
+              maxPacketBytes: 65_536,
+              connectPacket: buildConnect({
+                clientId: 'ka-real',
+                username: null,
+                password: null,
+                keepaliveS: 5,
+                clean: true,
+                protocolVersion: 4,
+              }),
+            },
+            tap,
+          );
+          return device;
+        },
+      },
+    );
     await until('CONNACK', () => device?.state === 'connected');
     expect(device!.readyUs).toBe(0); // the fake clock has not moved
     const conn = broker.connections.find((c) => c.clientId === 'ka-real');
@@ -147,12 +194,26 @@ describe('engine: keepalive through a real plain WebSocket device', () => {
     try {
       const target = prepareTarget('websocket', `ws://127.0.0.1:${(wss.address() as AddressInfo).port}/`);
       let device: Device | null = null;
-      const e = startEngine({ devices: 1, device: { keepalive: '3s' }, reconnect: { policy: 'none' }, waves: [{ type: 'spike' }], hold: '20s' }, SILENT, {
-        open: (slot, owner) => {
-          device = openWebSocket(target, { deviceId: slot, localAddress: undefined, connectTimeoutMs: 5_000, maxPacketBytes: 65_536 }, owner);
-          return device;
+      const e = startEngine(
+        {
+          devices: 1,
+          device: { keepalive: '3s' },
+          reconnect: { policy: 'none' },
+          waves: [{ type: 'spike' }],
+          hold: '20s',
         },
-      });
+        SILENT,
+        {
+          open: (slot, owner) => {
+            device = openWebSocket(
+              target,
+              { deviceId: slot, localAddress: undefined, connectTimeoutMs: 5_000, maxPacketBytes: 65_536 },
+              owner,
+            );
+            return device;
+          },
+        },
+      );
       await until('the upgrade', () => device?.state === 'connected');
       e.to(1_000_000);
       await until('the ping frame', () => pingsAt.length === 1);
@@ -164,7 +225,7 @@ describe('engine: keepalive through a real plain WebSocket device', () => {
       await until('the close at the server', () => closed);
       e.to(30e6);
       await e.end;
-    expect(e.clock.pending).toBe(0); // nothing left scheduled
+      expect(e.clock.pending).toBe(0); // nothing left scheduled
       expect(pingsAt).toHaveLength(1);
       expect(e.errors()).toEqual({ 'network|held|KEEPALIVE_TIMEOUT': 1 });
     } finally {
@@ -181,11 +242,17 @@ async function until(what: string, cond: () => boolean, limitMs = 5_000): Promis
   }
 }
 
-
 describe('keepalive: what CONNECT carries is what the wheel times (issue 22)', () => {
   // The CONNECT of MQTT 3.1.1: fixed header (2 bytes here), "MQTT" (6), level, flags, then Keep Alive.
   const wireS = (keepaliveUs: number): number =>
-    buildConnect({ clientId: 'k', username: null, password: null, keepaliveS: keepaliveSeconds(keepaliveUs), clean: true, protocolVersion: 4 }).readUInt16BE(10);
+    buildConnect({
+      clientId: 'k',
+      username: null,
+      password: null,
+      keepaliveS: keepaliveSeconds(keepaliveUs),
+      clean: true,
+      protocolVersion: 4,
+    }).readUInt16BE(10);
 
   it('K = 3 s: CONNECT says 3 and the device pings at exactly 1 s, 4 s, 7 s after a CONNECT at 0', async () => {
     expect(wireS(3e6)).toBe(3);

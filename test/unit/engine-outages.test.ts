@@ -43,7 +43,11 @@ function attemptsPerDevice(deltas: MetricsDelta[], i: number): [number, number, 
 describe('engine: outage player', () => {
   it('a device still retrying when the run ends counts in attempts per device with its attempts so far', async () => {
     // Slot 2 never gets a CONNACK after the outage; slots 0 and 1 come back at their first attempt.
-    const target: FakeTarget = { handshakeUs: (slot, attempt) => (slot === 2 && attempt > 0 ? null : 10_000), pingAnswerUs: () => 5_000, closeUs: 1_000 };
+    const target: FakeTarget = {
+      handshakeUs: (slot, attempt) => (slot === 2 && attempt > 0 ? null : 10_000),
+      pingAnswerUs: () => 5_000,
+      closeUs: 1_000,
+    };
     const e = startEngine(
       {
         devices: 3,
@@ -64,7 +68,6 @@ describe('engine: outage player', () => {
     // Three hit devices in the sample: 1, 1 and 4 (not only the two that came back, max 1).
     expect(attemptsPerDevice(e.deltas, 0)).toEqual([3, 1, 4]);
   });
-
 
   it('device-side reset: offline attempts until the window ends, then back; recovery from the end', async () => {
     const e = startEngine({
@@ -124,7 +127,11 @@ describe('engine: outage player', () => {
   it('target-side: sessions lost in the window, or found dead after a PINGREQ sent in it, are hit', async () => {
     // The target silences slots 1 and 2 for the window; slot 3 stays answered.
     let silentTarget = false;
-    const target: FakeTarget = { handshakeUs: () => 0, pingAnswerUs: (slot) => (silentTarget && (slot === 1 || slot === 2) ? null : 5_000), closeUs: 1_000 };
+    const target: FakeTarget = {
+      handshakeUs: () => 0,
+      pingAnswerUs: (slot) => (silentTarget && (slot === 1 || slot === 2) ? null : 5_000),
+      closeUs: 1_000,
+    };
     const e = startEngine(
       {
         devices: 4,

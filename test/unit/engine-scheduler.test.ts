@@ -15,7 +15,9 @@ describe('engine: scheduler', () => {
     await e.end;
     expect(e.clock.pending).toBe(0); // nothing left scheduled
     expect(opens(e)).toEqual([0, 100_000, 200_000, 300_000, 400_000, 500_000, 600_000, 700_000, 800_000, 900_000]);
-    expect(e.opened.map((l) => l[0]?.readyUs)).toEqual([10_000, 110_000, 210_000, 310_000, 410_000, 510_000, 610_000, 710_000, 810_000, 910_000]);
+    expect(e.opened.map((l) => l[0]?.readyUs)).toEqual([
+      10_000, 110_000, 210_000, 310_000, 410_000, 510_000, 610_000, 710_000, 810_000, 910_000,
+    ]);
     expect(e.counter('started')).toBe(10);
     expect(e.counter('succeeded')).toBe(10);
     expect(e.clock.pending).toBe(0);
@@ -23,7 +25,9 @@ describe('engine: scheduler', () => {
 
   it('the handshake cap admits the next attempts only as handshakes finish', async () => {
     // 6 at once, at most 2 in flight, 10 ms each: pairs at 0, 10 ms and 20 ms.
-    const e = startEngine({ devices: 6, waves: [{ type: 'spike' }], hold: '1s' }, undefined, { maxHandshakesInFlight: 2 });
+    const e = startEngine({ devices: 6, waves: [{ type: 'spike' }], hold: '1s' }, undefined, {
+      maxHandshakesInFlight: 2,
+    });
     e.to(3e6);
     await e.end;
     expect(e.clock.pending).toBe(0); // nothing left scheduled
@@ -46,7 +50,11 @@ describe('engine: scheduler', () => {
     // Cap 1, 600 ms handshakes, connectTimeout 1 s: the second starts 600 ms late (allowed),
     // the third would start 1.2 s late at 1.2 s → dropped, never opened.
     const slow: FakeTarget = { handshakeUs: () => 600_000, pingAnswerUs: () => 1_000, closeUs: 1_000 };
-    const e = startEngine({ devices: 3, device: { connectTimeout: '1s' }, waves: [{ type: 'spike' }], hold: '3s' }, slow, { maxHandshakesInFlight: 1 });
+    const e = startEngine(
+      { devices: 3, device: { connectTimeout: '1s' }, waves: [{ type: 'spike' }], hold: '3s' },
+      slow,
+      { maxHandshakesInFlight: 1 },
+    );
     e.to(1_199_999);
     expect(e.counter('dropped')).toBe(0);
     e.to(6e6);

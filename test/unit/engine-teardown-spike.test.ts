@@ -6,9 +6,16 @@
 import { describe, expect, it } from 'vitest';
 import { startEngine } from '../helpers/engine.js';
 
-describe('engine: an attempt intended at the run\'s last instant', () => {
+describe("engine: an attempt intended at the run's last instant", () => {
   it('is started at exactly 2.4 s, not dropped, when teardown is due at the same instant', async () => {
-    const e = startEngine({ devices: 2, waves: [{ type: 'spike', at: '2200ms', devices: 1 }, { type: 'spike', at: '2400ms' }], duration: '2400ms' });
+    const e = startEngine({
+      devices: 2,
+      waves: [
+        { type: 'spike', at: '2200ms', devices: 1 },
+        { type: 'spike', at: '2400ms' },
+      ],
+      duration: '2400ms',
+    });
     e.to(20e6);
     await e.end;
     expect(e.opened.map((o) => o.map((d) => d.socketOpenUs))).toEqual([[2_200_000], [2_400_000]]);
@@ -20,7 +27,14 @@ describe('engine: an attempt intended at the run\'s last instant', () => {
   it('the handshake cap still applies: with the cap full, the attempt at teardown is dropped', async () => {
     // The first device's handshake never completes; with at most one in flight the second cannot start.
     const e = startEngine(
-      { devices: 2, waves: [{ type: 'spike', at: '2200ms', devices: 1 }, { type: 'spike', at: '2400ms' }], duration: '2400ms' },
+      {
+        devices: 2,
+        waves: [
+          { type: 'spike', at: '2200ms', devices: 1 },
+          { type: 'spike', at: '2400ms' },
+        ],
+        duration: '2400ms',
+      },
       { handshakeUs: () => null, pingAnswerUs: () => null, closeUs: 1_000 },
       { maxHandshakesInFlight: 1 },
     );

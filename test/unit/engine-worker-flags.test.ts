@@ -7,7 +7,10 @@ import { workerEnv, workerExecArgv } from '../../src/engine/coordinator.js';
 
 describe('worker V8 flags', () => {
   it('adds --max-semi-space-size=1 after what the coordinator was started with', () => {
-    expect(workerExecArgv(['--enable-source-maps'], undefined)).toEqual(['--enable-source-maps', '--max-semi-space-size=1']);
+    expect(workerExecArgv(['--enable-source-maps'], undefined)).toEqual([
+      '--enable-source-maps',
+      '--max-semi-space-size=1',
+    ]);
     expect(workerExecArgv([], '--import=/x/probe.js --expose-gc')).toEqual(['--max-semi-space-size=1']);
   });
 

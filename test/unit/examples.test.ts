@@ -19,7 +19,9 @@ const EXAMPLES = join(ROOT, 'examples');
 type Obj = Record<string, unknown>;
 
 function walk(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)],
+  );
 }
 
 function obj(v: unknown, what: string): Obj {
@@ -69,15 +71,21 @@ function script(c: Obj): string {
 }
 
 function envValue(c: Obj, name: string): Obj {
-  const e = arr(c.env, 'env').map((x) => obj(x, 'env entry')).find((x) => x.name === name);
+  const e = arr(c.env, 'env')
+    .map((x) => obj(x, 'env entry'))
+    .find((x) => x.name === name);
   if (e === undefined) throw new Error(`env ${name} is not set`);
   return e;
 }
 
 function mountOf(job: Obj, c: Obj, mountPath: string): Obj {
-  const m = arr(c.volumeMounts, 'volumeMounts').map((x) => obj(x, 'mount')).find((x) => x.mountPath === mountPath);
+  const m = arr(c.volumeMounts, 'volumeMounts')
+    .map((x) => obj(x, 'mount'))
+    .find((x) => x.mountPath === mountPath);
   if (m === undefined) throw new Error(`nothing is mounted at ${mountPath}`);
-  const v = arr(podSpec(job).volumes, 'volumes').map((x) => obj(x, 'volume')).find((x) => x.name === m.name);
+  const v = arr(podSpec(job).volumes, 'volumes')
+    .map((x) => obj(x, 'volume'))
+    .find((x) => x.name === m.name);
   if (v === undefined) throw new Error(`volume ${String(m.name)} is not declared`);
   return v;
 }
@@ -86,7 +94,13 @@ describe('every YAML file under examples/', () => {
   const files = walk(EXAMPLES).filter((f) => /\.ya?ml$/.test(f));
   it('finds the manifests and the workflow', () => {
     expect(files.map((f) => relative(EXAMPLES, f)).sort()).toEqual(
-      expect.arrayContaining(['github-actions/nightly.yml', 'kubernetes/shard-job.yaml', 'kubernetes/merge-job.yaml', 'kubernetes/configmap.yaml', 'kubernetes/pvc.yaml']),
+      expect.arrayContaining([
+        'github-actions/nightly.yml',
+        'kubernetes/shard-job.yaml',
+        'kubernetes/merge-job.yaml',
+        'kubernetes/configmap.yaml',
+        'kubernetes/pvc.yaml',
+      ]),
     );
   });
   it.each(files.map((f) => relative(EXAMPLES, f)))('%s parses without errors', (f) => {
@@ -115,7 +129,10 @@ describe('examples/kubernetes', () => {
 
   it('takes the target and the shared start time from the herd-run ConfigMap, which has both keys', () => {
     const run = obj(resource('ConfigMap', 'herd-run').data, 'herd-run data');
-    for (const [env, flag] of [['HERD_TARGET_URL', '--target'], ['HERD_START_AT', '--start-at']] as const) {
+    for (const [env, flag] of [
+      ['HERD_TARGET_URL', '--target'],
+      ['HERD_START_AT', '--start-at'],
+    ] as const) {
       const ref = obj(obj(envValue(shardContainer, env).valueFrom, 'valueFrom').configMapKeyRef, 'configMapKeyRef');
       expect(ref.name).toBe('herd-run');
       expect(Object.keys(run)).toContain(ref.key);
@@ -172,7 +189,9 @@ describe('examples/kubernetes', () => {
     expect(dockerfile).toMatch(/^RUN npm ci\b/m);
     expect(dockerfile).toMatch(/^RUN npm run build$/m);
     expect(dockerfile).toMatch(/^ENTRYPOINT \["herd"\]$/m);
-    const copied = [...dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((x) => (x[1] as string).split(/\s+/));
+    const copied = [...dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((x) =>
+      (x[1] as string).split(/\s+/),
+    );
     expect(copied).toEqual(expect.arrayContaining(['package.json', 'package-lock.json', 'src', 'bin']));
     for (const p of copied) expect(existsSync(join(ROOT, p)), p).toBe(true);
     // Every pod uses the same image.
@@ -186,7 +205,10 @@ describe('examples/github-actions/nightly.yml', () => {
   const env = obj(wf.env, 'env');
   const jobs = obj(wf.jobs, 'jobs');
   const steps = (job: string): Obj[] => arr(obj(jobs[job], job).steps, `${job}.steps`).map((s) => obj(s, 'step'));
-  const runs = (job: string): string => steps(job).map((s) => String(s.run ?? '')).join('\n');
+  const runs = (job: string): string =>
+    steps(job)
+      .map((s) => String(s.run ?? ''))
+      .join('\n');
 
   it('runs nightly and on demand', () => {
     const on = obj(wf.on, 'on');
@@ -212,7 +234,13 @@ describe('examples/github-actions/nightly.yml', () => {
     expect(stepEnv.HERD_START_AT).toBe('${{ needs.plan.outputs.start-at }}');
     expect(stepEnv.HERD_TARGET_URL).toBe('${{ secrets.HERD_TARGET_URL }}');
     const run = String((runStep as Obj).run);
-    for (const part of ['"$HERD_SCENARIO"', '--scale "$HERD_SCALE"', '--shard "${SHARD}/${HERD_SHARDS}"', '--start-at "$HERD_START_AT"', '--target "$HERD_TARGET_URL"']) {
+    for (const part of [
+      '"$HERD_SCENARIO"',
+      '--scale "$HERD_SCALE"',
+      '--shard "${SHARD}/${HERD_SHARDS}"',
+      '--start-at "$HERD_START_AT"',
+      '--target "$HERD_TARGET_URL"',
+    ]) {
       expect(run).toContain(part);
     }
     expect(obj(jobs.plan, 'plan').outputs).toEqual({ 'start-at': '${{ steps.start.outputs.start-at }}' });
@@ -237,7 +265,9 @@ describe('examples/github-actions/nightly.yml', () => {
     expect(r).toContain('--format html -o merged/report.html');
     expect(r).toContain('--format md -o merged/summary.md');
     expect(r).toContain('cat merged/summary.md >> "$GITHUB_STEP_SUMMARY"');
-    const upload = steps('merge').find((s) => String(s.uses ?? '').startsWith('actions/upload-artifact@') && obj(s.with, 'with').name === 'herd-report');
+    const upload = steps('merge').find(
+      (s) => String(s.uses ?? '').startsWith('actions/upload-artifact@') && obj(s.with, 'with').name === 'herd-report',
+    );
     expect(upload).toBeDefined();
     const verdict = steps('merge').at(-1) as Obj;
     expect(obj(verdict.env, 'verdict env').CODE).toBe('${{ steps.merge.outputs.code }}');
@@ -265,12 +295,19 @@ describe('addresses in the examples', () => {
     const long = ['1', '2', '3', '4', '5'].join('.');
     const bad = ['256', '1', '1', '1'].join('.');
     expect(foreignIpv4(`mqtt://${foreign}:1883 v1.2.3 127.0.0.1 ${long} ${bad}`)).toEqual([foreign]);
-    expect(targetHosts('mqtt://, wss://a.example.invalid:443/x "mqtts://broker.internal"')).toEqual(['a.example.invalid', 'broker.internal']);
+    expect(targetHosts('mqtt://, wss://a.example.invalid:443/x "mqtts://broker.internal"')).toEqual([
+      'a.example.invalid',
+      'broker.internal',
+    ]);
   });
   const files = [...walk(EXAMPLES), join(ROOT, 'docs', 'scale.md')];
-  it.each(files.map((f) => relative(ROOT, f)))('%s has no IPv4 address outside 127.0.0.0/8 and no real target host', (f) => {
-    const text = readFileSync(join(ROOT, f), 'utf8');
-    expect(foreignIpv4(text)).toEqual([]);
-    for (const h of targetHosts(text)) expect(h, `${f}: ${h}`).toMatch(/^(127\.\d+\.\d+\.\d+|localhost|[\w.-]+\.example\.invalid)$/);
-  });
+  it.each(files.map((f) => relative(ROOT, f)))(
+    '%s has no IPv4 address outside 127.0.0.0/8 and no real target host',
+    (f) => {
+      const text = readFileSync(join(ROOT, f), 'utf8');
+      expect(foreignIpv4(text)).toEqual([]);
+      for (const h of targetHosts(text))
+        expect(h, `${f}: ${h}`).toMatch(/^(127\.\d+\.\d+\.\d+|localhost|[\w.-]+\.example\.invalid)$/);
+    },
+  );
 });

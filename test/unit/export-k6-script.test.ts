@@ -9,7 +9,12 @@ import { validateScenario } from '../../src/scenario/validate.js';
 import type { ResolvedScenario } from '../../src/results/resolved-scenario.js';
 import { parseThresholds } from '../../src/scenario/threshold-parse.js';
 
-const OPTIONS = { herdVersion: '9.9.9', scenarioPath: 'scenarios/q.yaml', exportCommand: 'herd export k6 scenarios/q.yaml -o storm.ts', scriptName: 'storm.ts' };
+const OPTIONS = {
+  herdVersion: '9.9.9',
+  scenarioPath: 'scenarios/q.yaml',
+  exportCommand: 'herd export k6 scenarios/q.yaml -o storm.ts',
+  scriptName: 'storm.ts',
+};
 
 function scenario(extra: Record<string, unknown> = {}): ReturnType<typeof validateScenario> {
   return validateScenario(
@@ -53,7 +58,9 @@ describe('exportK6: header', () => {
   });
 
   it('lists what is left out (nothing here) apart from what is approximated', () => {
-    expect(header(script)).toMatch(/not expressible in k6 \(left out of the script; [^\n]*\n \*   \(nothing: every feature/);
+    expect(header(script)).toMatch(
+      /not expressible in k6 \(left out of the script; [^\n]*\n \*   \(nothing: every feature/,
+    );
     expect(header(script)).toMatch(/approximated:\n \*   - a failed MQTT connect keeps its k6 iteration open/);
   });
 
@@ -93,7 +100,9 @@ describe('exportK6: options', () => {
         dropped_iterations: ['count==0'],
       },
     });
-    expect(script).toContain(`"ramp-up": { firstId: 0, devices: 1000, kind: 'even', atUs: 0, spanUs: 10000000, everyUs: 0, steps: 1 },`);
+    expect(script).toContain(
+      `"ramp-up": { firstId: 0, devices: 1000, kind: 'even', atUs: 0, spanUs: 10000000, everyUs: 0, steps: 1 },`,
+    );
     expect(script).toContain('const TEARDOWN_US = 15000000;');
     expect(script).toContain('new Trend("herd_connect_total", true)');
   });
@@ -118,7 +127,8 @@ describe('exportK6: options', () => {
   });
 });
 
-const gapFields = (r: ResolvedScenario, t: Parameters<typeof k6Gaps>[1] = []): string[] => k6Gaps(r, t).map((g) => g.field);
+const gapFields = (r: ResolvedScenario, t: Parameters<typeof k6Gaps>[1] = []): string[] =>
+  k6Gaps(r, t).map((g) => g.field);
 
 describe('constructs the exporter does not know are listed by field, never dropped', () => {
   it('lists unknown scenario, device and wave fields', () => {
@@ -158,27 +168,48 @@ describe('constructs the exporter does not know are listed by field, never dropp
     const l = scenario({
       target: 'mqtts://127.0.0.1:8883',
       device: {
-        mqttVersion: 5, cleanSession: false, sessionExpiry: '1h', clientId: 'd-{cohort}-{id}', tls: { insecure: true },
-        publish: { every: '1s' }, downlink: { every: '2s' },
+        mqttVersion: 5,
+        cleanSession: false,
+        sessionExpiry: '1h',
+        clientId: 'd-{cohort}-{id}',
+        tls: { insecure: true },
+        publish: { every: '1s' },
+        downlink: { every: '2s' },
       },
     });
     expect(gapFields(l.resolved)).toEqual([
-      'device.mqttVersion', 'device.cleanSession', 'device.sessionExpiry', 'device.clientId', 'device.tls',
-      'device.publish', 'device.downlink',
+      'device.mqttVersion',
+      'device.cleanSession',
+      'device.sessionExpiry',
+      'device.clientId',
+      'device.tls',
+      'device.publish',
+      'device.downlink',
     ]);
   });
 
   it('the bundled carrier-outage and session-replay scenarios: every dropped feature by field', () => {
     const load = (f: string): ReturnType<typeof loadScenario> => loadScenario(join(ROOT, 'scenarios', f));
     const co = load('carrier-outage.yaml');
-    expect(gapFields(co.resolved, co.thresholds)).toEqual(['target.embedded', 'reconnect', 'waves[1] (outage)', 'thresholds.recovery.p99']);
+    expect(gapFields(co.resolved, co.thresholds)).toEqual([
+      'target.embedded',
+      'reconnect',
+      'waves[1] (outage)',
+      'thresholds.recovery.p99',
+    ]);
     const sr = load('session-replay.yaml');
     expect(gapFields(sr.resolved, sr.thresholds)).toEqual([
-      'device.clientId', 'device.downlink', 'reconnect',
+      'device.clientId',
+      'device.downlink',
+      'reconnect',
       'cohorts[0].device.cleanSession',
-      'cohorts[1].device.mqttVersion', 'cohorts[1].device.cleanSession', 'cohorts[1].device.sessionExpiry',
+      'cohorts[1].device.mqttVersion',
+      'cohorts[1].device.cleanSession',
+      'cohorts[1].device.sessionExpiry',
       'waves[1] (outage)',
-      'thresholds.downlink.lost', 'thresholds.replay.undrained', 'thresholds.replay.drain',
+      'thresholds.downlink.lost',
+      'thresholds.replay.undrained',
+      'thresholds.replay.drain',
     ]);
   });
 
@@ -222,19 +253,34 @@ describe('thresholds', () => {
   });
 
   it('always requires dropped_iterations count==0, once', () => {
-    expect(mapThresholds(parse({ 'attempts.dropped': ['== 0'] })).thresholds).toEqual({ dropped_iterations: ['count==0'] });
+    expect(mapThresholds(parse({ 'attempts.dropped': ['== 0'] })).thresholds).toEqual({
+      dropped_iterations: ['count==0'],
+    });
     expect(mapThresholds([]).thresholds).toEqual({ dropped_iterations: ['count==0'] });
   });
 
   it('says why a threshold cannot be written', () => {
-    const m = mapThresholds(parse({ 'phase.tcpConnect': ['p(99) < 10ms'], 'connect.total': ['count > 5'], 'errors.network': ['== 0'] }));
+    const m = mapThresholds(
+      parse({ 'phase.tcpConnect': ['p(99) < 10ms'], 'connect.total': ['count > 5'], 'errors.network': ['== 0'] }),
+    );
     expect(m.thresholds).toEqual({ dropped_iterations: ['count==0'] });
     expect(m.notes).toEqual([]);
     const l = scenario();
-    expect(k6Gaps(l.resolved, parse({ 'phase.tcpConnect': ['p(99) < 10ms'], 'connect.total': ['count > 5'], 'errors.network': ['== 0'] }))).toEqual([
-      { field: 'thresholds.phase.tcpConnect', why: '"p(99) < 10ms" — k6 exposes no per-phase timing of an MQTT or WebSocket connect to scripts' },
+    expect(
+      k6Gaps(
+        l.resolved,
+        parse({ 'phase.tcpConnect': ['p(99) < 10ms'], 'connect.total': ['count > 5'], 'errors.network': ['== 0'] }),
+      ),
+    ).toEqual([
+      {
+        field: 'thresholds.phase.tcpConnect',
+        why: '"p(99) < 10ms" — k6 exposes no per-phase timing of an MQTT or WebSocket connect to scripts',
+      },
       { field: 'thresholds.connect.total', why: '"count > 5" — k6 Trend metrics have no "count" aggregation' },
-      { field: 'thresholds.errors.network', why: '"== 0" — k6 and xk6-mqtt report errors as text, without herd\'s origin classification' },
+      {
+        field: 'thresholds.errors.network',
+        why: '"== 0" — k6 and xk6-mqtt report errors as text, without herd\'s origin classification',
+      },
     ]);
   });
 });
@@ -258,18 +304,36 @@ describe('cohorts and event waves', () => {
       ],
       waves: [
         ...l.resolved.waves,
-        { type: 'outage', name: 'blackout', atUs: 12_000_000, share: 0.5, cohort: 'old', mode: 'reset', offlineUs: 2_000_000 },
+        {
+          type: 'outage',
+          name: 'blackout',
+          atUs: 12_000_000,
+          share: 0.5,
+          cohort: 'old',
+          mode: 'reset',
+          offlineUs: 2_000_000,
+        },
         { type: 'churn', name: 'churn', atUs: 0, overUs: 10_000_000, perMinute: 0.3 },
       ],
     } as unknown as ResolvedScenario;
     expect(gapFields(grown)).toEqual([
-      'cohorts[1].device.keepalive', 'cohorts[1].reconnect', 'cohorts[1].targets', 'waves[1] (outage)', 'waves[2] (churn)',
+      'cohorts[1].device.keepalive',
+      'cohorts[1].reconnect',
+      'cohorts[1].targets',
+      'waves[1] (outage)',
+      'waves[2] (churn)',
     ]);
     const h = header(exportK6(grown, l.thresholds, OPTIONS)).replace(/\n \*     /g, ' ');
-    expect(h).toContain('cohorts[1].device.keepalive: cohort "old": the script gives every device the scenario-wide value');
-    expect(h).toContain('cohorts[1].reconnect: policy "fixed" — a k6 iteration is one connect; the script never reconnects');
+    expect(h).toContain(
+      'cohorts[1].device.keepalive: cohort "old": the script gives every device the scenario-wide value',
+    );
+    expect(h).toContain(
+      'cohorts[1].reconnect: policy "fixed" — a k6 iteration is one connect; the script never reconnects',
+    );
     expect(h).toContain('cohorts[1].targets: failover to mqtt://127.0.0.1:1884 is not reproduced');
-    expect(h).toContain('waves[1] (outage): "blackout": reset, 50% of cohort "old", offline 2s — k6 cannot cut connections');
+    expect(h).toContain(
+      'waves[1] (outage): "blackout": reset, 50% of cohort "old", offline 2s — k6 cannot cut connections',
+    );
     expect(h).toContain('waves[2] (churn): "churn": 30%/min over 10s');
   });
 

@@ -42,23 +42,35 @@ function typeCheck(files: Record<string, string>): string[] {
   host.readFile = (f) => virtual.get(f) ?? readFile.call(host, f);
   host.getSourceFile = (f, lang, onError, create) => {
     const text = virtual.get(f);
-    return text === undefined ? getSourceFile.call(host, f, lang, onError, create) : ts.createSourceFile(f, text, lang, true);
+    return text === undefined
+      ? getSourceFile.call(host, f, lang, onError, create)
+      : ts.createSourceFile(f, text, lang, true);
   };
   const entry = join(VIRTUAL_DIR, Object.keys(files)[0] as string);
   const program = ts.createProgram([entry], COMPILER_OPTIONS, host);
   return ts.getPreEmitDiagnostics(program).map((d) => {
-    const where = d.file && d.start !== undefined ? `${d.file.fileName.replace(VIRTUAL_DIR + '/', '')}:${d.file.getLineAndCharacterOfPosition(d.start).line + 1}: ` : '';
+    const where =
+      d.file && d.start !== undefined
+        ? `${d.file.fileName.replace(VIRTUAL_DIR + '/', '')}:${d.file.getLineAndCharacterOfPosition(d.start).line + 1}: `
+        : '';
     return where + ts.flattenDiagnosticMessageText(d.messageText, '\n');
   });
 }
 
 function exportFiles(s: ResolvedScenario, thresholds: readonly Threshold[], path: string): Record<string, string> {
-  const script = exportK6(s, thresholds, { herdVersion: '0.0.0-test', scenarioPath: path, exportCommand: `herd export k6 ${path}`, scriptName: 'storm.ts' });
+  const script = exportK6(s, thresholds, {
+    herdVersion: '0.0.0-test',
+    scenarioPath: path,
+    exportCommand: `herd export k6 ${path}`,
+    scriptName: 'storm.ts',
+  });
   return { 'storm.ts': script, ...k6Sidecars(s) };
 }
 
 const scenarioDir = join(ROOT, 'scenarios');
-const bundled = readdirSync(scenarioDir).filter((f) => /\.ya?ml$/.test(f)).sort();
+const bundled = readdirSync(scenarioDir)
+  .filter((f) => /\.ya?ml$/.test(f))
+  .sort();
 
 describe('every bundled scenario exports to a script that type-checks against @types/k6', () => {
   it('finds the bundled scenarios', () => {
@@ -78,7 +90,14 @@ describe('synthetic scenarios covering every mapping type-check too', () => {
     target: 'mqtt://127.0.0.1:1883',
     seed: 7,
     devices: 100,
-    device: { mqttVersion: 5, cleanSession: false, keepalive: '2s', username: 'u-{id}', password: 'p-{run}', clientId: 'c-{worker}-{id}' },
+    device: {
+      mqttVersion: 5,
+      cleanSession: false,
+      keepalive: '2s',
+      username: 'u-{id}',
+      password: 'p-{run}',
+      clientId: 'c-{worker}-{id}',
+    },
     waves: [
       { type: 'ramp', name: 'ramp', devices: 20, over: '2s' },
       { type: 'spike', name: 'spike wave!', devices: 20 },
@@ -106,7 +125,11 @@ describe('synthetic scenarios covering every mapping type-check too', () => {
 
   it('WebSocket devices (k6/websockets)', () => {
     const loaded = validateScenario(base, 'ws.yaml');
-    const ws = { ...loaded.resolved, target: 'ws://127.0.0.1:8080/devices', device: { ...loaded.resolved.device, protocol: 'ws' } } as unknown as ResolvedScenario;
+    const ws = {
+      ...loaded.resolved,
+      target: 'ws://127.0.0.1:8080/devices',
+      device: { ...loaded.resolved.device, protocol: 'ws' },
+    } as unknown as ResolvedScenario;
     const files = exportFiles(ws, loaded.thresholds, 'ws.yaml');
     expect(Object.keys(files)).toEqual(['storm.ts']);
     expect(files['storm.ts']).toContain("import { WebSocket } from 'k6/websockets';");
@@ -115,7 +138,10 @@ describe('synthetic scenarios covering every mapping type-check too', () => {
 
   it('an unknown protocol still type-checks (and throws at run time)', () => {
     const loaded = validateScenario(base, 'x.yaml');
-    const odd = { ...loaded.resolved, device: { ...loaded.resolved.device, protocol: 'coap' } } as unknown as ResolvedScenario;
+    const odd = {
+      ...loaded.resolved,
+      device: { ...loaded.resolved.device, protocol: 'coap' },
+    } as unknown as ResolvedScenario;
     expect(typeCheck(exportFiles(odd, loaded.thresholds, 'x.yaml'))).toEqual([]);
   });
 });
@@ -124,7 +150,10 @@ describe('the type check is real', () => {
   it('reports a script that does not type-check', () => {
     const loaded = loadScenario(join(scenarioDir, bundled[0] as string));
     const files = exportFiles(loaded.resolved, loaded.thresholds, 'q.yaml');
-    const broken = (files['storm.ts'] as string).replace('"executor": "constant-arrival-rate"', '"executor": "constant-arrival-rat"');
+    const broken = (files['storm.ts'] as string).replace(
+      '"executor": "constant-arrival-rate"',
+      '"executor": "constant-arrival-rat"',
+    );
     expect(broken).not.toBe(files['storm.ts']);
     expect(typeCheck({ ...files, 'storm.ts': broken }).join('\n')).toMatch(/constant-arrival-rat/);
   });
@@ -138,14 +167,21 @@ describe('the type check is real', () => {
   it('reports a wrong k6 API use', () => {
     const loaded = loadScenario(join(scenarioDir, bundled[0] as string));
     const files = exportFiles(loaded.resolved, loaded.thresholds, 'q.yaml');
-    const broken = (files['storm.ts'] as string).replace('exec.scenario.iterationInTest', 'exec.scenario.iterationInTests');
+    const broken = (files['storm.ts'] as string).replace(
+      'exec.scenario.iterationInTest',
+      'exec.scenario.iterationInTests',
+    );
     expect(typeCheck({ ...files, 'storm.ts': broken }).join('\n')).toMatch(/iterationInTests/);
   });
 });
 
 describe("every bundled scenario's script type-checks against upstream xk6-mqtt's own API (not herd's copy)", () => {
   // The surface of xk6-mqtt's published index.d.ts at the pinned version (fixtures/xk6-mqtt-api.json).
-  const upstream = dtsFromApi('k6/x/mqtt', (JSON.parse(readFileSync(join(ROOT, 'fixtures', 'xk6-mqtt-api.json'), 'utf8')) as { api: Record<string, ApiDecl> }).api);
+  const upstream = dtsFromApi(
+    'k6/x/mqtt',
+    (JSON.parse(readFileSync(join(ROOT, 'fixtures', 'xk6-mqtt-api.json'), 'utf8')) as { api: Record<string, ApiDecl> })
+      .api,
+  );
 
   it.each(bundled)('%s', (file) => {
     const loaded = loadScenario(join(scenarioDir, file));

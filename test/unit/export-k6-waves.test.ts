@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { BURST_WINDOW_US, firstIds, k6Duration, mapWave, wavesOverlap, type K6Stage } from '../../src/export/k6-waves.js';
+import {
+  BURST_WINDOW_US,
+  firstIds,
+  k6Duration,
+  mapWave,
+  wavesOverlap,
+  type K6Stage,
+} from '../../src/export/k6-waves.js';
 import { waveTimesUs } from '../../src/plan/plan.js';
 import { waveLengthUs, type ConnectWave as ResolvedWave } from '../../src/results/resolved-scenario.js';
 
@@ -82,7 +89,9 @@ describe('mapWave: ramp', () => {
   it("starts exactly herd's planned times", () => {
     const m = mapWave(w, ctx);
     if (m?.scenario.executor !== 'constant-arrival-rate') throw new Error('expected constant-arrival-rate');
-    const k6Us = constantArrivalStartsNs(m.scenario.rate, m.scenario.timeUnit, m.scenario.duration).map((ns) => w.atUs + ns / 1000);
+    const k6Us = constantArrivalStartsNs(m.scenario.rate, m.scenario.timeUnit, m.scenario.duration).map(
+      (ns) => w.atUs + ns / 1000,
+    );
     expect(k6Us).toEqual(waveTimesUs(w, noRng));
     expect(m.notes).toEqual([]);
   });
@@ -94,7 +103,15 @@ describe('mapWave: ramp', () => {
 
 describe('mapWave: rate', () => {
   it('uniform: the same even spread, within a microsecond', () => {
-    const w: ResolvedWave = { type: 'rate', name: 'r', atUs: 0, devices: 7, rate: 3, overUs: 2_333_333, arrival: 'uniform' };
+    const w: ResolvedWave = {
+      type: 'rate',
+      name: 'r',
+      atUs: 0,
+      devices: 7,
+      rate: 3,
+      overUs: 2_333_333,
+      arrival: 'uniform',
+    };
     const m = mapWave(w, ctx);
     expect(m?.scenario).toEqual({
       executor: 'constant-arrival-rate',
@@ -112,13 +129,29 @@ describe('mapWave: rate', () => {
     const herdUs = waveTimesUs(w, noRng);
     expect(k6Ns).toHaveLength(herdUs.length);
     k6Ns.forEach((ns, k) => expect(Math.abs(ns / 1000 - (herdUs[k] as number))).toBeLessThan(1));
-    expect(m.notes).toEqual(['wave "r": k6 truncates the start period to whole nanoseconds: start k is up to k ns early (at most 7 ns)']);
+    expect(m.notes).toEqual([
+      'wave "r": k6 truncates the start period to whole nanoseconds: start k is up to k ns early (at most 7 ns)',
+    ]);
   });
 
   it('poisson: uniform at the mean rate (the gap is listed by k6Gaps as waves[i].arrival)', () => {
-    const w: ResolvedWave = { type: 'rate', name: 'storm', atUs: 1_000_000, devices: 500, rate: 100, overUs: 5_000_000, arrival: 'poisson' };
+    const w: ResolvedWave = {
+      type: 'rate',
+      name: 'storm',
+      atUs: 1_000_000,
+      devices: 500,
+      rate: 100,
+      overUs: 5_000_000,
+      arrival: 'poisson',
+    };
     const m = mapWave(w, ctx);
-    expect(m?.scenario).toMatchObject({ executor: 'constant-arrival-rate', startTime: '1s', rate: 500, timeUnit: '5s', duration: '4995ms' });
+    expect(m?.scenario).toMatchObject({
+      executor: 'constant-arrival-rate',
+      startTime: '1s',
+      rate: 500,
+      timeUnit: '5s',
+      duration: '4995ms',
+    });
     expect(m?.notes).toEqual([]);
   });
 });
@@ -180,7 +213,9 @@ describe('mapWave: steps', () => {
   it("k6's cal() starts each step's devices within the window after herd's instant", () => {
     const m = mapWave(w, ctx);
     if (m?.scenario.executor !== 'ramping-arrival-rate') throw new Error('expected ramping-arrival-rate');
-    const k6Us = rampingArrivalStartsNs(m.scenario.startRate, m.scenario.timeUnit, m.scenario.stages).map((ns) => w.atUs + ns / 1000);
+    const k6Us = rampingArrivalStartsNs(m.scenario.startRate, m.scenario.timeUnit, m.scenario.stages).map(
+      (ns) => w.atUs + ns / 1000,
+    );
     const herdUs = waveTimesUs(w, noRng);
     expect(k6Us).toHaveLength(herdUs.length);
     k6Us.forEach((t, i) => {
@@ -219,6 +254,8 @@ describe('device ids', () => {
     ];
     expect(firstIds(waves)).toEqual([0, 5, 12]);
     expect(wavesOverlap(waves, waveLengthUs)).toBe(false);
-    expect(wavesOverlap([waves[1] as ResolvedWave, { type: 'spike', name: 'd', atUs: 500_000, devices: 1 }], waveLengthUs)).toBe(true);
+    expect(
+      wavesOverlap([waves[1] as ResolvedWave, { type: 'spike', name: 'd', atUs: 500_000, devices: 1 }], waveLengthUs),
+    ).toBe(true);
   });
 });

@@ -1,18 +1,27 @@
 import { describe, expect, it } from 'vitest';
 import { FrameSplitter, type FrameError } from '../../src/protocols/mqtt/frames.js';
 
-function collect(chunks: Buffer[], max = 1024): { packets: [number, string][]; errors: FrameError[]; buffered: number } {
+function collect(
+  chunks: Buffer[],
+  max = 1024,
+): { packets: [number, string][]; errors: FrameError[]; buffered: number } {
   const s = new FrameSplitter(max);
   const packets: [number, string][] = [];
   const errors: FrameError[] = [];
-  const sink = { onPacket: (b: number, body: Buffer) => packets.push([b, body.toString('hex')]), onFrameError: (e: FrameError) => errors.push(e) };
+  const sink = {
+    onPacket: (b: number, body: Buffer) => packets.push([b, body.toString('hex')]),
+    onFrameError: (e: FrameError) => errors.push(e),
+  };
   for (const c of chunks) s.push(c, sink);
   return { packets, errors, buffered: s.bufferedBytes };
 }
 
 describe('MQTT frame splitting', () => {
   it('splits several packets in one chunk', () => {
-    expect(collect([Buffer.from('20020000d000', 'hex')]).packets).toEqual([[0x20, '0000'], [0xd0, '']]);
+    expect(collect([Buffer.from('20020000d000', 'hex')]).packets).toEqual([
+      [0x20, '0000'],
+      [0xd0, ''],
+    ]);
   });
 
   it('joins a packet split across chunks at any byte', () => {

@@ -26,7 +26,9 @@ function flips(spec: Record<string, string[]>, r: Results, loopDelayUs: number, 
   const { thresholds, problems } = parseThresholds(spec);
   expect(problems).toEqual([]);
   const evaluated = evaluateThresholds(thresholds, r);
-  return thresholdsTheHarnessCouldFlip(thresholds, evaluated, r, { loopDelayUs, scheduleLagUs }).map((f) => `${f.metric} ${f.expression}: ${f.observedText}; ${f.withoutHarnessText}`);
+  return thresholdsTheHarnessCouldFlip(thresholds, evaluated, r, { loopDelayUs, scheduleLagUs }).map(
+    (f) => `${f.metric} ${f.expression}: ${f.observedText}; ${f.withoutHarnessText}`,
+  );
 }
 
 describe('thresholds the harness could flip', () => {
@@ -40,7 +42,9 @@ describe('thresholds the harness could flip', () => {
 
   it('flips a threshold the schedule lag alone decided', () => {
     const r = run(series(1_200_000), series(900_000));
-    expect(flips({ 'connect.total': ['p(99) < 1s'] }, r, 0)).toEqual(['connect.total p(99) < 1s: 1.2s; would be 900ms without the schedule lag and 0µs of event-loop delay']);
+    expect(flips({ 'connect.total': ['p(99) < 1s'] }, r, 0)).toEqual([
+      'connect.total p(99) < 1s: 1.2s; would be 900ms without the schedule lag and 0µs of event-loop delay',
+    ]);
   });
 
   it('never flips a passing threshold (the harness only adds time)', () => {
@@ -51,7 +55,9 @@ describe('thresholds the harness could flip', () => {
   it('takes only the event-loop delay off other latencies', () => {
     const r = run(series(1_200_000), series(1_050_000));
     expect(flips({ 'connect.service': ['p(99) < 1s'] }, r, 40_000)).toEqual([]);
-    expect(flips({ 'connect.service': ['p(99) < 1s'] }, r, 60_000)).toEqual(['connect.service p(99) < 1s: 1.05s; would be 991ms without 60ms of event-loop delay']);
+    expect(flips({ 'connect.service': ['p(99) < 1s'] }, r, 60_000)).toEqual([
+      'connect.service p(99) < 1s: 1.05s; would be 991ms without 60ms of event-loop delay',
+    ]);
   });
 
   it('counts timeouts as the harness’s when successes came within the event-loop delay of the connect timeout', () => {
@@ -70,12 +76,25 @@ describe('thresholds the harness could flip', () => {
   it('takes delay and lag off recovery times', () => {
     const r0 = readResults(FIXTURE);
     const outage = {
-      name: 'blip', side: 'device' as const, atUs: 5e6, offlineUs: 1e6, mode: 'reset', dropped: 10, recovered: 10,
-      recovery: { p50Us: 1e6, p90Us: 2e6, p99Us: 10_100_000, p100Us: 10_100_000 }, reconnectAttempts: { p50: 1, p99: 1, max: 1 },
-      recoveryHistogram: '', attemptsHistogram: '', peakAttemptsPerS: 10, peakHandshaking: 10, peakSucceededPerSAfterEnd: 10,
+      name: 'blip',
+      side: 'device' as const,
+      atUs: 5e6,
+      offlineUs: 1e6,
+      mode: 'reset',
+      dropped: 10,
+      recovered: 10,
+      recovery: { p50Us: 1e6, p90Us: 2e6, p99Us: 10_100_000, p100Us: 10_100_000 },
+      reconnectAttempts: { p50: 1, p99: 1, max: 1 },
+      recoveryHistogram: '',
+      attemptsHistogram: '',
+      peakAttemptsPerS: 10,
+      peakHandshaking: 10,
+      peakSucceededPerSAfterEnd: 10,
     };
     const r = { ...r0, outages: [outage] };
     expect(flips({ 'recovery.p99': ['< 10s'] }, r, 50_000, 40_000)).toEqual([]);
-    expect(flips({ 'recovery.p99': ['< 10s'] }, r, 60_000, 50_000)).toEqual(['recovery.p99 < 10s: 10.1s; would be 9.99s without 60ms of event-loop delay and 50ms of schedule lag']);
+    expect(flips({ 'recovery.p99': ['< 10s'] }, r, 60_000, 50_000)).toEqual([
+      'recovery.p99 < 10s: 10.1s; would be 9.99s without 60ms of event-loop delay and 50ms of schedule lag',
+    ]);
   });
 });

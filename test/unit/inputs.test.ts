@@ -15,7 +15,13 @@ import { embeddedCapacityPerProcess } from '../../src/engine/embedded-capacity.j
 import { readOpenFileLimit } from '../../src/engine/system.js';
 import { validateScenario } from '../../src/scenario/validate.js';
 import { checkTextNesting, checkValueNesting } from '../../src/scenario/nesting.js';
-import { redactScenarioSecrets, redactText, redactUrl, splitUrlCredentials, targetUrlProblem } from '../../src/scenario/url-credentials.js';
+import {
+  redactScenarioSecrets,
+  redactText,
+  redactUrl,
+  splitUrlCredentials,
+  targetUrlProblem,
+} from '../../src/scenario/url-credentials.js';
 import { closestNames, editDistance } from '../../src/util/suggest.js';
 import { ROOT } from '../helpers/cli.js';
 
@@ -40,17 +46,39 @@ async function cli(argv: string[]): Promise<{ code: number; out: string; err: st
 
 describe('URL credentials', () => {
   it('splits user and password out of the URL, decoding them and keeping the rest as written', () => {
-    expect(splitUrlCredentials('mqtt://alice:s3cret@127.0.0.1:1883/x')).toEqual({ url: 'mqtt://127.0.0.1:1883/x', username: 'alice', password: 's3cret' });
-    expect(splitUrlCredentials('mqtts://a%40b:p%3Aw%2Fd@host:8883')).toEqual({ url: 'mqtts://host:8883', username: 'a@b', password: 'p:w/d' });
-    expect(splitUrlCredentials('ws://token@127.0.0.1:80')).toEqual({ url: 'ws://127.0.0.1:80', username: 'token', password: null });
-    expect(splitUrlCredentials('mqtt://127.0.0.1:1883')).toEqual({ url: 'mqtt://127.0.0.1:1883', username: null, password: null });
+    expect(splitUrlCredentials('mqtt://alice:s3cret@127.0.0.1:1883/x')).toEqual({
+      url: 'mqtt://127.0.0.1:1883/x',
+      username: 'alice',
+      password: 's3cret',
+    });
+    expect(splitUrlCredentials('mqtts://a%40b:p%3Aw%2Fd@host:8883')).toEqual({
+      url: 'mqtts://host:8883',
+      username: 'a@b',
+      password: 'p:w/d',
+    });
+    expect(splitUrlCredentials('ws://token@127.0.0.1:80')).toEqual({
+      url: 'ws://127.0.0.1:80',
+      username: 'token',
+      password: null,
+    });
+    expect(splitUrlCredentials('mqtt://127.0.0.1:1883')).toEqual({
+      url: 'mqtt://127.0.0.1:1883',
+      username: null,
+      password: null,
+    });
   });
 
   it('redacts passwords in URLs and in free text', () => {
     expect(redactUrl('mqtt://alice:s3cret@127.0.0.1:1883')).toBe('mqtt://alice:***@127.0.0.1:1883');
-    expect(redactText('cannot use "mqtt://a:pw@h:0" or wss://u:x@y:1/p')).toBe('cannot use "mqtt://a:***@h:0" or wss://u:***@y:1/p');
-    expect(targetUrlProblem('mqtt://alice:s3cret@127.0.0.1:0')).toBe('port "0" is not a port: expected a number from 1 to 65535');
-    expect(targetUrlProblem('ftp://alice:s3cret@127.0.0.1:21')).toBe('unsupported scheme "ftp://"; supported: mqtt://, mqtts://, ws://, wss://');
+    expect(redactText('cannot use "mqtt://a:pw@h:0" or wss://u:x@y:1/p')).toBe(
+      'cannot use "mqtt://a:***@h:0" or wss://u:***@y:1/p',
+    );
+    expect(targetUrlProblem('mqtt://alice:s3cret@127.0.0.1:0')).toBe(
+      'port "0" is not a port: expected a number from 1 to 65535',
+    );
+    expect(targetUrlProblem('ftp://alice:s3cret@127.0.0.1:21')).toBe(
+      'unsupported scheme "ftp://"; supported: mqtt://, mqtts://, ws://, wss://',
+    );
     expect(targetUrlProblem('mqtt://127.0.0.1:1883')).toBeNull();
   });
 
@@ -62,9 +90,14 @@ describe('URL credentials', () => {
     expect(fromUrl.warnings).toEqual([]);
     expect(redactScenarioSecrets(fromUrl.resolved).cohorts[0]?.device.password).toBe('(redacted)');
     expect(JSON.stringify(redactScenarioSecrets(fromUrl.resolved))).not.toContain('s3cret');
-    const own = validateScenario({ ...base, target: 'mqtt://alice:s3cret@127.0.0.1:1883', device: { username: 'dev-{id}', password: 'pw-{id}' } }, 't');
+    const own = validateScenario(
+      { ...base, target: 'mqtt://alice:s3cret@127.0.0.1:1883', device: { username: 'dev-{id}', password: 'pw-{id}' } },
+      't',
+    );
     expect(own.resolved.cohorts[0]?.device).toMatchObject({ username: 'dev-{id}', password: 'pw-{id}' });
-    expect(own.warnings).toEqual(['target: device.username/password in the scenario take precedence over the credentials in the target URL']);
+    expect(own.warnings).toEqual([
+      'target: device.username/password in the scenario take precedence over the credentials in the target URL',
+    ]);
     const flag = validateScenario(base, 't', { target: 'mqtt://bob:pw2@127.0.0.1:1884' });
     expect(flag.resolved.target).toBe('mqtt://127.0.0.1:1884');
     expect(flag.resolved.cohorts[0]?.device).toMatchObject({ username: 'bob', password: 'pw2' });
@@ -73,29 +106,49 @@ describe('URL credentials', () => {
 
 describe('URL credentials, property: a password in any target URL never reaches a message or the recorded scenario', () => {
   it('holds for URLs near the grammar, valid or not', () => {
-    const password = fc.string({ unit: fc.constantFrom(...'abcdefghijkXYZ0123456789-_.~%21'.split('')), minLength: 4, maxLength: 12 }).map((p) => `PW${p}`);
-    const host = fc.constantFrom('127.0.0.1', '', '[::1]', 'localhost', 'h.invalid', '127.0.0.1:', '127.0.0.1:0', '127.0.0.1:99999', '127.0.0.1:abc', '127.0.0.1:1883');
+    const password = fc
+      .string({ unit: fc.constantFrom(...'abcdefghijkXYZ0123456789-_.~%21'.split('')), minLength: 4, maxLength: 12 })
+      .map((p) => `PW${p}`);
+    const host = fc.constantFrom(
+      '127.0.0.1',
+      '',
+      '[::1]',
+      'localhost',
+      'h.invalid',
+      '127.0.0.1:',
+      '127.0.0.1:0',
+      '127.0.0.1:99999',
+      '127.0.0.1:abc',
+      '127.0.0.1:1883',
+    );
     const scheme = fc.constantFrom('mqtt', 'mqtts', 'ws', 'wss', 'http', 'ftp', 'MQTT');
     fc.assert(
-      fc.property(scheme, fc.constantFrom('alice', '', 'a%40b'), password, host, fc.constantFrom('', '/x', '/a/b?q=1'), (sch, user, pw, h, path) => {
-        const url = `${sch}://${user}:${pw}@${h}${path}`;
-        const texts: string[] = [];
-        for (const [data, overrides] of [
-          [{ name: 'x', devices: 1, target: url, waves: [{ type: 'spike' }] }, {}],
-          [{ name: 'x', devices: 1, waves: [{ type: 'spike' }] }, { target: url }],
-        ] as const) {
-          try {
-            const l = validateScenario(data, 't', overrides);
-            texts.push(JSON.stringify(redactScenarioSecrets(l.resolved)), ...l.warnings, l.resolved.target);
-          } catch (err) {
-            if (!(err instanceof HerdError)) throw err;
-            expect(err.exitCode).toBe(2);
-            // printError redacts again on the way out; the property is on what reaches it.
-            texts.push(redactText(err.message), ...err.details.map(redactText));
+      fc.property(
+        scheme,
+        fc.constantFrom('alice', '', 'a%40b'),
+        password,
+        host,
+        fc.constantFrom('', '/x', '/a/b?q=1'),
+        (sch, user, pw, h, path) => {
+          const url = `${sch}://${user}:${pw}@${h}${path}`;
+          const texts: string[] = [];
+          for (const [data, overrides] of [
+            [{ name: 'x', devices: 1, target: url, waves: [{ type: 'spike' }] }, {}],
+            [{ name: 'x', devices: 1, waves: [{ type: 'spike' }] }, { target: url }],
+          ] as const) {
+            try {
+              const l = validateScenario(data, 't', overrides);
+              texts.push(JSON.stringify(redactScenarioSecrets(l.resolved)), ...l.warnings, l.resolved.target);
+            } catch (err) {
+              if (!(err instanceof HerdError)) throw err;
+              expect(err.exitCode).toBe(2);
+              // printError redacts again on the way out; the property is on what reaches it.
+              texts.push(redactText(err.message), ...err.details.map(redactText));
+            }
           }
-        }
-        for (const t of texts) expect(t.includes(pw), `${url} → ${t}`).toBe(false);
-      }),
+          for (const t of texts) expect(t.includes(pw), `${url} → ${t}`).toBe(false);
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -114,12 +167,20 @@ describe('did you mean', () => {
 describe('nesting', () => {
   it('refuses deep text before parsing and deep values after, at 64 levels', () => {
     expect(() => checkTextNesting(`a: ${'['.repeat(64)}${']'.repeat(64)}`, 'f')).not.toThrow();
-    expect(() => checkTextNesting(`a: ${'['.repeat(65)}${']'.repeat(65)}`, 'f')).toThrow('f: nesting deeper than 64 levels at line 1');
+    expect(() => checkTextNesting(`a: ${'['.repeat(65)}${']'.repeat(65)}`, 'f')).toThrow(
+      'f: nesting deeper than 64 levels at line 1',
+    );
     // Brackets inside quotes and comments are text, not nesting.
-    expect(() => checkTextNesting(`a: "${'['.repeat(100)}" # ${'{'.repeat(100)}\nb: '${'['.repeat(100)}'`, 'f')).not.toThrow();
+    expect(() =>
+      checkTextNesting(`a: "${'['.repeat(100)}" # ${'{'.repeat(100)}\nb: '${'['.repeat(100)}'`, 'f'),
+    ).not.toThrow();
     // Nor is a block scalar's text, however many brackets it holds.
-    expect(() => checkTextNesting(`description: |\n  ${'['.repeat(100)}\n  ${'- '.repeat(100)}\nname: x\n`, 'f')).not.toThrow();
-    expect(() => checkTextNesting(`description: >-\n  ${'{'.repeat(100)}\nx: ${'['.repeat(65)}`, 'f')).toThrow('at line 3');
+    expect(() =>
+      checkTextNesting(`description: |\n  ${'['.repeat(100)}\n  ${'- '.repeat(100)}\nname: x\n`, 'f'),
+    ).not.toThrow();
+    expect(() => checkTextNesting(`description: >-\n  ${'{'.repeat(100)}\nx: ${'['.repeat(65)}`, 'f')).toThrow(
+      'at line 3',
+    );
     let deep: unknown = 1;
     for (let i = 0; i < 70; i++) deep = { k: deep };
     expect(() => checkValueNesting(deep, 'f')).toThrow('f: nesting deeper than 64 levels');
@@ -156,12 +217,20 @@ describe('validate and doctor size the run as run --scale will', () => {
     writeFileSync(file, 'name: v5\ndevices: 3\ndevice: {mqttVersion: 5, sessionExpiry: 1h}\nwaves: [{type: spike}]\n');
     const r = await cli(['validate', file]);
     expect(r.code, r.err).toBe(0);
-    expect(r.err).toContain('warning: device.sessionExpiry: with cleanSession true (MQTT 5 Clean Start) every connect discards the session');
-    writeFileSync(file, 'name: v5\ndevices: 3\ndevice: {mqttVersion: 5, cleanSession: false}\nwaves: [{type: spike}]\n');
+    expect(r.err).toContain(
+      'warning: device.sessionExpiry: with cleanSession true (MQTT 5 Clean Start) every connect discards the session',
+    );
+    writeFileSync(
+      file,
+      'name: v5\ndevices: 3\ndevice: {mqttVersion: 5, cleanSession: false}\nwaves: [{type: spike}]\n',
+    );
     const r2 = await cli(['validate', file]);
     expect(r2.code, r2.err).toBe(0);
     expect(r2.err).toContain('warning: device.cleanSession: false without a sessionExpiry');
-    writeFileSync(file, 'name: v5\ndevices: 3\ndevice: {mqttVersion: 5, cleanSession: false, sessionExpiry: 1h}\nwaves: [{type: spike}]\n');
+    writeFileSync(
+      file,
+      'name: v5\ndevices: 3\ndevice: {mqttVersion: 5, cleanSession: false, sessionExpiry: 1h}\nwaves: [{type: spike}]\n',
+    );
     const r3 = await cli(['validate', file]);
     expect(r3.code, r3.err).toBe(0);
     expect(r3.err).not.toContain('warning');
@@ -180,13 +249,18 @@ describe('validate and doctor size the run as run --scale will', () => {
   it('doctor --scale 40 chooses the embedded processes the run will start', async () => {
     const r = await cli(['doctor', quickstart, '--scale', '40']);
     const need = Math.ceil(40_000 / perProcess);
-    expect(r.out).toMatch(new RegExp(`embedded target processes\\s+need ${need}\\s+have ${need} \\(chosen\\) × ${perProcess} connections`));
+    expect(r.out).toMatch(
+      new RegExp(`embedded target processes\\s+need ${need}\\s+have ${need} \\(chosen\\) × ${perProcess} connections`),
+    );
     expect(r.out).toContain('40000 devices → embedded');
   });
 
   it('doctor refuses an explicit processes count too small for the plan, naming the setting', async () => {
     const file = join(DIR, 'one-process.yaml');
-    writeFileSync(file, 'name: one\ndevices: 1000\ntarget: {embedded: {processes: 1}}\nwaves: [{type: ramp, over: 10s}]\n');
+    writeFileSync(
+      file,
+      'name: one\ndevices: 1000\ntarget: {embedded: {processes: 1}}\nwaves: [{type: ramp, over: 10s}]\n',
+    );
     const devices = perProcess + 1;
     const r = await cli(['doctor', file, '--devices', String(devices)]);
     expect(r.code).toBe(3);

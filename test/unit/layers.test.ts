@@ -16,7 +16,10 @@ const dirs: string[] = [];
 function check(files: Record<string, string>): { status: number | null; output: string } {
   const dir = mkdtempSync(join(tmpdir(), 'herd-layers-'));
   dirs.push(dir);
-  const all = { 'tsconfig.json': JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext' } }), ...files };
+  const all = {
+    'tsconfig.json': JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext' } }),
+    ...files,
+  };
   for (const [path, text] of Object.entries(all)) {
     mkdirSync(dirname(join(dir, path)), { recursive: true });
     writeFileSync(join(dir, path), text);
@@ -38,8 +41,10 @@ describe('layer rules', { timeout: 60_000 }, () => {
   it('pass imports that point down (run → engine → metrics → results)', () => {
     const r = check({
       'src/results/types.ts': 'export type Results = { ok: boolean };\n',
-      'src/metrics/count.ts': "import type { Results } from '../results/types.js';\nexport const count = (r: Results): number => (r.ok ? 1 : 0);\n",
-      'src/engine/runner.ts': "import { count } from '../metrics/count.js';\nexport const run = (): number => count({ ok: true });\n",
+      'src/metrics/count.ts':
+        "import type { Results } from '../results/types.js';\nexport const count = (r: Results): number => (r.ok ? 1 : 0);\n",
+      'src/engine/runner.ts':
+        "import { count } from '../metrics/count.js';\nexport const run = (): number => count({ ok: true });\n",
       'src/run/execute.ts': "import { run } from '../engine/runner.js';\nexport const execute = (): number => run();\n",
     });
     expect(r.output).not.toMatch(/error/);
@@ -49,7 +54,8 @@ describe('layer rules', { timeout: 60_000 }, () => {
   it('fail an upward import, even a type-only one, and name the rule and both files', () => {
     const r = check({
       'src/report/render.ts': 'export type Rendered = string;\n',
-      'src/metrics/count.ts': "import type { Rendered } from '../report/render.js';\nexport const label: Rendered = 'x';\n",
+      'src/metrics/count.ts':
+        "import type { Rendered } from '../report/render.js';\nexport const label: Rendered = 'x';\n",
     });
     expect(r.status).not.toBe(0);
     expect(r.output).toContain('metrics-points-down: src/metrics/count.ts → src/report/render.ts');
@@ -58,7 +64,8 @@ describe('layer rules', { timeout: 60_000 }, () => {
   it('fail a sideways import between engine/ and report/', () => {
     const r = check({
       'src/report/render.ts': 'export const render = (): string => "";\n',
-      'src/engine/runner.ts': "import { render } from '../report/render.js';\nexport const run = (): string => render();\n",
+      'src/engine/runner.ts':
+        "import { render } from '../report/render.js';\nexport const run = (): string => render();\n",
     });
     expect(r.status).not.toBe(0);
     expect(r.output).toContain('engine-points-down: src/engine/runner.ts → src/report/render.ts');

@@ -61,16 +61,47 @@ const OUTAGES = loaded.resolved.outageWindows.length;
 const DURATION_S = Math.floor(loaded.resolved.durationUs / 1e6);
 
 const ENVIRONMENT: Environment = {
-  herdVersion: 'test', node: 'v20', platform: 'linux', release: '6', arch: 'x64', cpus: 2, cpuModel: 'test',
-  totalMemoryBytes: 8e9, openFileLimit: { soft: 1024, hard: 4096 }, ephemeralPortRange: [32768, 60999],
+  herdVersion: 'test',
+  node: 'v20',
+  platform: 'linux',
+  release: '6',
+  arch: 'x64',
+  cpus: 2,
+  cpuModel: 'test',
+  totalMemoryBytes: 8e9,
+  openFileLimit: { soft: 1024, hard: 4096 },
+  ephemeralPortRange: [32768, 60999],
 };
-const ERROR_KEYS = ['network|tcpConnect|ECONNREFUSED', 'network|held|ECONNRESET', 'timeout|mqttConnack|TIMEOUT', 'protocol|mqttConnack|CONNACK_5', 'local|tcpConnect|EMFILE'];
+const ERROR_KEYS = [
+  'network|tcpConnect|ECONNREFUSED',
+  'network|held|ECONNRESET',
+  'timeout|mqttConnack|TIMEOUT',
+  'protocol|mqttConnack|CONNACK_5',
+  'local|tcpConnect|EMFILE',
+];
 const SIGNALS = ['CONNACK_87', 'DISCONNECT_142', 'takenOver', 'keepaliveAdopted'];
-const TALLIES = ['downlink.sent', 'downlink.received', 'downlink.duplicated', 'downlink.tooLate', 'downlink.notSent', 'sessions.resumed', 'sessions.lost', 'replay.sessions', 'replay.backlog', 'replay.messages', 'replay.drained', 'replay.undrained'];
+const TALLIES = [
+  'downlink.sent',
+  'downlink.received',
+  'downlink.duplicated',
+  'downlink.tooLate',
+  'downlink.notSent',
+  'sessions.resumed',
+  'sessions.lost',
+  'replay.sessions',
+  'replay.backlog',
+  'replay.messages',
+  'replay.drained',
+  'replay.undrained',
+];
 const PER_SHARD = 1000;
 
 /** mulberry32: the run is drawn from one seed fast-check picks (and reports when a run fails). */
-function rng(seed: number): { int(lo: number, hi: number): number; chance(p: number): boolean; pick<T>(xs: readonly T[]): T } {
+function rng(seed: number): {
+  int(lo: number, hi: number): number;
+  chance(p: number): boolean;
+  pick<T>(xs: readonly T[]): T;
+} {
   let a = seed >>> 0;
   const next = (): number => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -147,10 +178,15 @@ function delta(r: Rng, t: number, calm: boolean): MetricsDelta {
   for (const name of COHORTS) {
     if (!r.chance(0.7)) continue;
     const h: MetricsDelta['histograms'] = {};
-    for (const k of ['connect.total', 'phase.mqttConnack', 'connect.failed'] as const) if (r.chance(0.25)) h[k] = encoded(r, 500_000);
+    for (const k of ['connect.total', 'phase.mqttConnack', 'connect.failed'] as const)
+      if (r.chance(0.25)) h[k] = encoded(r, 500_000);
     const e: Record<string, number> = {};
     for (const k of ERROR_KEYS) if (r.chance(0.2)) e[k] = r.int(1, 3);
-    cohorts[name] = { counters: { started: r.int(0, 5), succeeded: r.int(0, 5), failed: r.int(0, 2), timedOut: r.int(0, 1) }, histograms: h, errors: e };
+    cohorts[name] = {
+      counters: { started: r.int(0, 5), succeeded: r.int(0, 5), failed: r.int(0, 2), timedOut: r.int(0, 1) },
+      histograms: h,
+      errors: e,
+    };
   }
   const outages: MetricsDelta['outages'] = {};
   for (let i = 0; i < OUTAGES; i++) {
@@ -169,8 +205,17 @@ function delta(r: Rng, t: number, calm: boolean): MetricsDelta {
   if (calm) for (const c of COHORTS) tallies[`downlink.received|${c}`] = (tallies[`downlink.sent|${c}`] ?? 0) + 1;
   const handshaking = r.int(0, 8);
   return {
-    t, counters: counters(r, calm), histograms, errors, cohorts, outages, signals, tallies,
-    connected: r.int(0, 40), handshaking, peakHandshaking: handshaking + r.int(0, 5),
+    t,
+    counters: counters(r, calm),
+    histograms,
+    errors,
+    cohorts,
+    outages,
+    signals,
+    tallies,
+    connected: r.int(0, 40),
+    handshaking,
+    peakHandshaking: handshaking + r.int(0, 5),
   };
 }
 
@@ -193,7 +238,9 @@ function workerRun(r: Rng, shard: number, local: number, calm: boolean): WorkerR
   for (const c of COHORTS) {
     streams[c] = Array.from({ length: r.int(0, 3) }, (_v, d) => {
       const sent = r.int(0, 8);
-      const received = calm ? Array.from({ length: sent }, (_x, i) => i) : Array.from({ length: r.int(0, sent + 2) }, () => r.int(0, Math.max(0, sent)));
+      const received = calm
+        ? Array.from({ length: sent }, (_x, i) => i)
+        : Array.from({ length: r.int(0, sent + 2) }, () => r.int(0, Math.max(0, sent)));
       return [`s${shard}-w${local}-d${d}`, sent, received];
     });
   }
@@ -206,15 +253,28 @@ function workerRun(r: Rng, shard: number, local: number, calm: boolean): WorkerR
   const inFlightAtEnd = r.int(0, 3);
   (deltas.at(-1) as (typeof deltas)[number]).delta.counters.started += inFlightAtEnd;
   const sum = (k: keyof CounterDelta): number => deltas.reduce((a, d) => a + d.delta.counters[k], 0);
-  const planned = sum('succeeded') + sum('failed') + sum('timedOut') + sum('dropped') + sum('offlineAttempts') + inFlightAtEnd - sum('reconnects');
+  const planned =
+    sum('succeeded') +
+    sum('failed') +
+    sum('timedOut') +
+    sum('dropped') +
+    sum('offlineAttempts') +
+    inFlightAtEnd -
+    sum('reconnects');
   return {
     shard,
     local,
     deltas,
     samples: Array.from({ length: seconds }, (_v, t) => ({ t, sample: sample(r, calm) })),
     health: {
-      devices: r.int(1, 60), peakLoopDelayP99Us: r.int(0, 300_000), peakLoopUtilisation: r.int(0, 100) / 100, peakCpuPercent: r.int(0, 100),
-      peakRssBytes: r.int(1, 9) * 1e7, peakOpenFiles: r.int(10, 500), peakScheduleLagUs: r.int(0, 2_000_000), exitedEarly: false,
+      devices: r.int(1, 60),
+      peakLoopDelayP99Us: r.int(0, 300_000),
+      peakLoopUtilisation: r.int(0, 100) / 100,
+      peakCpuPercent: r.int(0, 100),
+      peakRssBytes: r.int(1, 9) * 1e7,
+      peakOpenFiles: r.int(10, 500),
+      peakScheduleLagUs: r.int(0, 2_000_000),
+      exitedEarly: false,
     },
     planned,
     inFlightAtEnd,
@@ -222,7 +282,10 @@ function workerRun(r: Rng, shard: number, local: number, calm: boolean): WorkerR
     streams,
     foreign: !calm && r.chance(0.2) ? r.int(1, 3) : 0,
     failure: null,
-    webhook: { counts: Array.from({ length: 9 }, () => r.int(0, 20)), latencyUs: Array.from({ length: r.int(0, 5) }, () => r.int(1, 800_000)) },
+    webhook: {
+      counts: Array.from({ length: 9 }, () => r.int(0, 20)),
+      latencyUs: Array.from({ length: r.int(0, 5) }, () => r.int(1, 800_000)),
+    },
   };
 }
 
@@ -230,11 +293,22 @@ function webhookOf(ws: readonly WorkerRun[]): WebhookResult {
   const sum = (i: number): number => ws.reduce((a, w) => a + (w.webhook.counts[i] as number), 0);
   const h = createHistogram();
   for (const w of ws) for (const v of w.webhook.latencyUs) h.recordValue(v);
-  const [sent, received, delivered, lost, duplicated, outOfOrder, tooLate, foreign, malformed] = [0, 1, 2, 3, 4, 5, 6, 7, 8].map(sum) as number[];
+  const [sent, received, delivered, lost, duplicated, outOfOrder, tooLate, foreign, malformed] = [
+    0, 1, 2, 3, 4, 5, 6, 7, 8,
+  ].map(sum) as number[];
   const out: WebhookResult = {
-    sent: sent as number, received: received as number, delivered: delivered as number, lost: lost as number, duplicated: duplicated as number,
-    outOfOrder: outOfOrder as number, tooLate: tooLate as number, foreign: foreign as number, malformed: malformed as number, rejected: 0,
-    lossRate: sent === 0 ? 0 : (lost as number) / (sent as number), latency: h.totalCount === 0 ? null : summarize(h),
+    sent: sent as number,
+    received: received as number,
+    delivered: delivered as number,
+    lost: lost as number,
+    duplicated: duplicated as number,
+    outOfOrder: outOfOrder as number,
+    tooLate: tooLate as number,
+    foreign: foreign as number,
+    malformed: malformed as number,
+    rejected: 0,
+    lossRate: sent === 0 ? 0 : (lost as number) / (sent as number),
+    latency: h.totalCount === 0 ? null : summarize(h),
   };
   h.destroy();
   return out;
@@ -251,7 +325,8 @@ interface Part {
 
 function runOutcome(p: Part, startAtMs: number | null, shard: { index: number; count: number }): RunOutcome {
   const aggregate = new Aggregate();
-  for (const w of p.workers) for (const d of w.deltas) aggregate.add(p.id(w), structuredClone(d.delta), d.loopDelayP99Us, d.rssBytes);
+  for (const w of p.workers)
+    for (const d of w.deltas) aggregate.add(p.id(w), structuredClone(d.delta), d.loopDelayP99Us, d.rssBytes);
   const delivery = new Map<string, DeliveryTracker>();
   for (const c of ['telemetry']) {
     const tracker = new DeliveryTracker();
@@ -299,10 +374,11 @@ function draw(seed: number): { whole: Results; shards: Results[] } {
   const abortKind: AbortKind | null = dead && r.chance(0.5) ? 'worker-failed' : r.chance(0.15) ? 'interrupted' : null;
   const abortShard = abortKind === 'worker-failed' ? (dead as WorkerRun).shard : r.int(1, count);
   const startAtMs = r.chance(0.5) ? 1_800_000_000_000 : null;
-  const started = Array.from({ length: count }, () => (startAtMs ?? 1_800_000_000_000 + r.int(0, 900)));
+  const started = Array.from({ length: count }, () => startAtMs ?? 1_800_000_000_000 + r.int(0, 900));
   const ended = started.map((s) => s + r.int(DURATION_S * 1000, DURATION_S * 1000 + 3000));
   const abortAt = Math.min(...started) + r.int(500, DURATION_S * 1000);
-  const reason = (id: number): string => (abortKind === 'worker-failed' ? `worker ${id} exited unexpectedly (SIGKILL)` : 'SIGINT');
+  const reason = (id: number): string =>
+    abortKind === 'worker-failed' ? `worker ${id} exited unexpectedly (SIGKILL)` : 'SIGINT';
   const deadGlobal = dead ? (dead.shard - 1) * PER_SHARD + dead.local : 0;
   const wholePart: Part = {
     workers,
@@ -316,19 +392,55 @@ function draw(seed: number): { whole: Results; shards: Results[] } {
     id: (w) => w.local,
     startedAtMs: started[i] as number,
     endedAtMs: ended[i] as number,
-    abort: abortKind !== null && abortShard === i + 1 ? { atMs: abortAt, kind: abortKind, reason: reason(dead?.local ?? 0) } : null,
+    abort:
+      abortKind !== null && abortShard === i + 1
+        ? { atMs: abortAt, kind: abortKind, reason: reason(dead?.local ?? 0) }
+        : null,
   }));
   const withWebhook = r.chance(0.5);
-  const settings = { allowSaturated: r.chance(0.3), maxHandshakesPerWorker: r.pick([0, 50]), sharesMachine: r.chance(0.5) };
-  const input = (runId: string, shard: BuildInput['shard'], o: RunOutcome, webhook: WebhookResult | null): BuildInput => ({
-    runId, shard, mergedFrom: null, scenario: loaded.resolved, thresholds: loaded.thresholds, environment: ENVIRONMENT,
-    outcome: outcomeOfRun(o, loaded.resolved, webhook), target: 'mqtt://127.0.0.1:1883', embeddedTarget: false,
-    embeddedTargetKnobs: null, targetLag: null, engines: null, ...settings,
+  const settings = {
+    allowSaturated: r.chance(0.3),
+    maxHandshakesPerWorker: r.pick([0, 50]),
+    sharesMachine: r.chance(0.5),
+  };
+  const input = (
+    runId: string,
+    shard: BuildInput['shard'],
+    o: RunOutcome,
+    webhook: WebhookResult | null,
+  ): BuildInput => ({
+    runId,
+    shard,
+    mergedFrom: null,
+    scenario: loaded.resolved,
+    thresholds: loaded.thresholds,
+    environment: ENVIRONMENT,
+    outcome: outcomeOfRun(o, loaded.resolved, webhook),
+    target: 'mqtt://127.0.0.1:1883',
+    embeddedTarget: false,
+    embeddedTargetKnobs: null,
+    targetLag: null,
+    engines: null,
+    ...settings,
   });
-  const whole = buildResults(input('whole', null, runOutcome(wholePart, startAtMs, { index: 0, count: 1 }), withWebhook ? webhookOf(workers) : null));
+  const whole = buildResults(
+    input(
+      'whole',
+      null,
+      runOutcome(wholePart, startAtMs, { index: 0, count: 1 }),
+      withWebhook ? webhookOf(workers) : null,
+    ),
+  );
   const shards = shardParts.map((p, i) => {
     const shard = { index: i, count };
-    const results = buildResults(input(`shard-${i + 1}`, count > 1 ? { index: i + 1, count } : null, runOutcome(p, startAtMs, shard), withWebhook ? webhookOf(p.workers) : null));
+    const results = buildResults(
+      input(
+        `shard-${i + 1}`,
+        count > 1 ? { index: i + 1, count } : null,
+        runOutcome(p, startAtMs, shard),
+        withWebhook ? webhookOf(p.workers) : null,
+      ),
+    );
     // Written and read back as `herd merge` reads a shard's file.
     return checkResults(JSON.parse(JSON.stringify(results)), `shard-${i + 1}.json`);
   });
@@ -336,27 +448,47 @@ function draw(seed: number): { whole: Results; shards: Results[] } {
 }
 
 describe('herd merge equals the unsharded run', () => {
-  it(`over ${RUNS} random splits of a run into shards, every field`, () => {
-    let checked = 0;
-    const kinds = new Set<string>();
-    fc.assert(
-      fc.property(fc.integer({ min: 0, max: 2 ** 31 - 1 }), (seed) => {
-        const { whole, shards } = draw(seed);
-        const merged = mergeResults(shards.map((s, i) => ({ path: `shard-${i + 1}.json`, results: s })), 'merged');
-        const expected = structuredClone({ ...whole, run: { ...whole.run, id: 'merged', mergedFrom: shards.map((s) => s.run.id) } });
-        const got: unknown = JSON.parse(JSON.stringify(merged));
-        const want: unknown = JSON.parse(JSON.stringify(expected));
-        // node's deep equality is the fast check; vitest's gives the readable difference when it fails.
-        if (!isDeepStrictEqual(got, want)) expect(got).toEqual(want);
-        checked++;
-        kinds.add(`${shards.length}:${whole.run.exitCode}`);
-      }),
-      { numRuns: RUNS },
-    );
-    // The draws reach every shard count and every exit code a run can have.
-    expect(checked).toBe(RUNS);
-    for (const n of [1, 2, 3, 4]) expect([...kinds].some((k) => k.startsWith(`${n}:`)), `${n} shards`).toBe(true);
-    for (const code of [0, 1, 3, 130]) expect([...kinds].some((k) => k.endsWith(`:${code}`)), `exit ${code}`).toBe(true);
-    process.stdout.write(`merge property: ${checked} random splits, merged results deep-equal the unsharded run (${[...kinds].sort().join(' ')})\n`);
-  }, RUNS * 2_000);
+  it(
+    `over ${RUNS} random splits of a run into shards, every field`,
+    () => {
+      let checked = 0;
+      const kinds = new Set<string>();
+      fc.assert(
+        fc.property(fc.integer({ min: 0, max: 2 ** 31 - 1 }), (seed) => {
+          const { whole, shards } = draw(seed);
+          const merged = mergeResults(
+            shards.map((s, i) => ({ path: `shard-${i + 1}.json`, results: s })),
+            'merged',
+          );
+          const expected = structuredClone({
+            ...whole,
+            run: { ...whole.run, id: 'merged', mergedFrom: shards.map((s) => s.run.id) },
+          });
+          const got: unknown = JSON.parse(JSON.stringify(merged));
+          const want: unknown = JSON.parse(JSON.stringify(expected));
+          // node's deep equality is the fast check; vitest's gives the readable difference when it fails.
+          if (!isDeepStrictEqual(got, want)) expect(got).toEqual(want);
+          checked++;
+          kinds.add(`${shards.length}:${whole.run.exitCode}`);
+        }),
+        { numRuns: RUNS },
+      );
+      // The draws reach every shard count and every exit code a run can have.
+      expect(checked).toBe(RUNS);
+      for (const n of [1, 2, 3, 4])
+        expect(
+          [...kinds].some((k) => k.startsWith(`${n}:`)),
+          `${n} shards`,
+        ).toBe(true);
+      for (const code of [0, 1, 3, 130])
+        expect(
+          [...kinds].some((k) => k.endsWith(`:${code}`)),
+          `exit ${code}`,
+        ).toBe(true);
+      process.stdout.write(
+        `merge property: ${checked} random splits, merged results deep-equal the unsharded run (${[...kinds].sort().join(' ')})\n`,
+      );
+    },
+    RUNS * 2_000,
+  );
 });

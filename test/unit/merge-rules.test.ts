@@ -16,7 +16,10 @@ import { outcomeOfResults } from '../../src/run/outcome-of-results.js';
 import type { OutcomeBucket } from '../../src/run/outcome.js';
 import { ROOT } from '../helpers/cli.js';
 
-const FIXTURE = checkResults(JSON.parse(readFileSync(join(ROOT, 'fixtures', 'results-quickstart.json'), 'utf8')), 'results-quickstart.json');
+const FIXTURE = checkResults(
+  JSON.parse(readFileSync(join(ROOT, 'fixtures', 'results-quickstart.json'), 'utf8')),
+  'results-quickstart.json',
+);
 
 function shardOf(r: Results, index: number, count: number, edit: (r: Results) => void = () => {}): Results {
   const copy = structuredClone(r);
@@ -38,21 +41,49 @@ describe('merge rules', () => {
     const extra = { ...outcome, newCounter: 3 } as unknown as typeof outcome;
     expect(() => mergeOutcomes([outcome, extra])).toThrow(HerdError);
     expect(() => mergeOutcomes([outcome, extra])).toThrow('no merge rule for outcome.newCounter');
-    const bucket = { ...outcome, timeline: [{ ...(outcome.timeline[0] as OutcomeBucket), newGauge: 1 }] } as unknown as typeof outcome;
+    const bucket = {
+      ...outcome,
+      timeline: [{ ...(outcome.timeline[0] as OutcomeBucket), newGauge: 1 }],
+    } as unknown as typeof outcome;
     expect(() => mergeOutcomes([outcome, bucket])).toThrow('no merge rule for timeline bucket field newGauge');
   });
 
   it('a shard whose timeline ended keeps its last gauges in later seconds; its counters stop', () => {
     const bucket = (t: number, connected: number, attempts: number, rss: number | null): OutcomeBucket => ({
-      t, attempts, succeeded: attempts, failed: 0, timedOut: 0, dropped: 0, disconnects: 0, connected, handshaking: 1,
-      errorsByOrigin: { local: 0, network: 0, tls: 0, protocol: 0, timeout: 0 }, loopDelayP99Us: 5, reconnects: 0,
-      offlineAttempts: 0, peakHandshaking: 2, connectHistogram: null, harnessRssBytes: rss, messagesSent: 0, messagesDelivered: 0,
+      t,
+      attempts,
+      succeeded: attempts,
+      failed: 0,
+      timedOut: 0,
+      dropped: 0,
+      disconnects: 0,
+      connected,
+      handshaking: 1,
+      errorsByOrigin: { local: 0, network: 0, tls: 0, protocol: 0, timeout: 0 },
+      loopDelayP99Us: 5,
+      reconnects: 0,
+      offlineAttempts: 0,
+      peakHandshaking: 2,
+      connectHistogram: null,
+      harnessRssBytes: rss,
+      messagesSent: 0,
+      messagesDelivered: 0,
     });
     const base = outcomeOfResults(FIXTURE);
     const a = { ...base, timeline: [bucket(0, 10, 4, 100), bucket(1, 7, 3, 120)] };
     const b = { ...base, timeline: [bucket(0, 5, 2, null), bucket(1, 6, 1, 50), bucket(2, 8, 6, 60)] };
     const m = mergeOutcomes([a, b]).timeline;
-    expect(m.map((x) => [x.t, x.attempts, x.connected, x.handshaking, x.peakHandshaking, x.harnessRssBytes, x.loopDelayP99Us])).toEqual([
+    expect(
+      m.map((x) => [
+        x.t,
+        x.attempts,
+        x.connected,
+        x.handshaking,
+        x.peakHandshaking,
+        x.harnessRssBytes,
+        x.loopDelayP99Us,
+      ]),
+    ).toEqual([
       [0, 6, 15, 2, 4, 100, 5],
       [1, 4, 13, 2, 4, 170, 5],
       // Second 2: shard a has ended — 7 connected and 120 bytes carried, no attempts, peaks or loop delay of its own.
@@ -62,7 +93,13 @@ describe('merge rules', () => {
 });
 
 describe('decideExit', () => {
-  const ok: ExitFacts = { aborted: null, balanced: true, workerFailed: false, harnessDecided: false, thresholdsPassed: true };
+  const ok: ExitFacts = {
+    aborted: null,
+    balanced: true,
+    workerFailed: false,
+    harnessDecided: false,
+    thresholdsPassed: true,
+  };
   it('orders abort, trust, thresholds', () => {
     expect(decideExit(ok)).toEqual({ exitCode: 0, verdict: 'passed' });
     expect(decideExit({ ...ok, thresholdsPassed: false })).toEqual({ exitCode: 1, verdict: 'failed' });
@@ -91,14 +128,37 @@ describe('herd merge: how shards ended', () => {
   };
 
   it('a shard whose worker died makes the merged run exit 3, also beside an interrupted shard', () => {
-    const m = mergeResults([{ path: 'a', results: shardOf(FIXTURE, 1, 2, killed) }, { path: 'b', results: shardOf(FIXTURE, 2, 2) }], 'm');
-    expect([m.run.status, m.run.abortKind, m.run.exitCode, m.run.verdict]).toEqual(['aborted', 'worker-failed', 3, 'failed']);
+    const m = mergeResults(
+      [
+        { path: 'a', results: shardOf(FIXTURE, 1, 2, killed) },
+        { path: 'b', results: shardOf(FIXTURE, 2, 2) },
+      ],
+      'm',
+    );
+    expect([m.run.status, m.run.abortKind, m.run.exitCode, m.run.verdict]).toEqual([
+      'aborted',
+      'worker-failed',
+      3,
+      'failed',
+    ]);
     expect(m.run.abortReason).toBe('worker 1 exited unexpectedly (SIGKILL)');
-    const both = mergeResults([{ path: 'a', results: shardOf(FIXTURE, 1, 2, interrupted) }, { path: 'b', results: shardOf(FIXTURE, 2, 2, killed) }], 'm');
+    const both = mergeResults(
+      [
+        { path: 'a', results: shardOf(FIXTURE, 1, 2, interrupted) },
+        { path: 'b', results: shardOf(FIXTURE, 2, 2, killed) },
+      ],
+      'm',
+    );
     expect([both.run.abortKind, both.run.exitCode]).toEqual(['worker-failed', 3]);
     // Shard 2's worker 1 is worker 1001 of the merged run.
     expect(both.run.abortReason).toBe('SIGINT; worker 1001 exited unexpectedly (SIGKILL)');
-    const onlyInterrupted = mergeResults([{ path: 'a', results: shardOf(FIXTURE, 1, 2, interrupted) }, { path: 'b', results: shardOf(FIXTURE, 2, 2) }], 'm');
+    const onlyInterrupted = mergeResults(
+      [
+        { path: 'a', results: shardOf(FIXTURE, 1, 2, interrupted) },
+        { path: 'b', results: shardOf(FIXTURE, 2, 2) },
+      ],
+      'm',
+    );
     expect([onlyInterrupted.run.abortKind, onlyInterrupted.run.exitCode]).toEqual(['interrupted', 130]);
   });
 
@@ -110,7 +170,13 @@ describe('herd merge: how shards ended', () => {
     };
     const shard = checkResults(JSON.parse(JSON.stringify(shardOf(FIXTURE, 1, 2, old))), 'old.json');
     expect(shard.run.abortKind).toBeNull();
-    const m = mergeResults([{ path: 'old.json', results: shard }, { path: 'b', results: shardOf(FIXTURE, 2, 2) }], 'm');
+    const m = mergeResults(
+      [
+        { path: 'old.json', results: shard },
+        { path: 'b', results: shardOf(FIXTURE, 2, 2) },
+      ],
+      'm',
+    );
     expect([m.run.abortKind, m.run.exitCode]).toEqual(['worker-failed', 3]);
   });
 });

@@ -49,7 +49,12 @@ describe('merging worker deltas', () => {
     ]);
     const tl = agg.timeline();
     expect(tl).toHaveLength(1);
-    expect(tl[0]).toMatchObject({ t: 0, connected: 1000, handshaking: 2, errorsByOrigin: { network: 2, local: 1, tls: 0, protocol: 0, timeout: 0 } });
+    expect(tl[0]).toMatchObject({
+      t: 0,
+      connected: 1000,
+      handshaking: 2,
+      errorsByOrigin: { network: 2, local: 1, tls: 0, protocol: 0, timeout: 0 },
+    });
   });
 
   it('carries each worker’s connected gauge through seconds it did not report', () => {
@@ -65,11 +70,24 @@ describe('merging worker deltas', () => {
 
 describe('accounting', () => {
   it('balances when every planned attempt has one outcome', () => {
-    const a = { planned: 10, reconnects: 0, offline: 0, gaveUp: 0, lostToHarness: 0, started: 8, succeeded: 5, failed: 1, timedOut: 1, dropped: 2, inFlightAtEnd: 1 };
+    const a = {
+      planned: 10,
+      reconnects: 0,
+      offline: 0,
+      gaveUp: 0,
+      lostToHarness: 0,
+      started: 8,
+      succeeded: 5,
+      failed: 1,
+      timedOut: 1,
+      dropped: 2,
+      inFlightAtEnd: 1,
+    };
     expect(checkAccounting(a).balanced).toBe(true);
     expect(checkAccounting({ ...a, succeeded: 6 })).toEqual({
       balanced: false,
-      detail: 'planned 10 = succeeded 6 + failed 1 + timed out 1 + dropped 2 + in flight 1 → MISMATCH (accounted 11, started 8)',
+      detail:
+        'planned 10 = succeeded 6 + failed 1 + timed out 1 + dropped 2 + in flight 1 → MISMATCH (accounted 11, started 8)',
     });
   });
 });

@@ -80,8 +80,22 @@ describe('observed outages: the engine', () => {
   it('a broker crash at 5 s, refusing until 8 s: hit = the connected devices, recovery from the first accept', async () => {
     const down = (now: number): boolean => now >= 5e6 && now < 8e6;
     let now = 0;
-    const target: FakeTarget = { handshakeUs: () => 10_000, pingAnswerUs: () => 5_000, closeUs: 1_000, refusedUs: () => (down(now) ? 1_000 : null) };
-    const e = startEngine({ devices: 10, device: { keepalive: '60s' }, reconnect: { policy: 'fixed', delay: '1s', jitter: 'none' }, waves: [{ type: 'spike' }], hold: '15s' }, target);
+    const target: FakeTarget = {
+      handshakeUs: () => 10_000,
+      pingAnswerUs: () => 5_000,
+      closeUs: 1_000,
+      refusedUs: () => (down(now) ? 1_000 : null),
+    };
+    const e = startEngine(
+      {
+        devices: 10,
+        device: { keepalive: '60s' },
+        reconnect: { policy: 'fixed', delay: '1s', jitter: 'none' },
+        waves: [{ type: 'spike' }],
+        hold: '15s',
+      },
+      target,
+    );
     e.to(5e6);
     // The crash reaches device k k ms after 5 s.
     for (let k = 0; k < 10; k++) {
@@ -95,7 +109,13 @@ describe('observed outages: the engine', () => {
       e.to(t);
     }
     await e.end;
-    for (let k = 0; k < 10; k++) expect(e.opened[k]?.map((d) => d.socketOpenUs)).toEqual([0, 6e6 + k * 1_000, 7_001_000 + k * 1_000, 8_002_000 + k * 1_000]);
+    for (let k = 0; k < 10; k++)
+      expect(e.opened[k]?.map((d) => d.socketOpenUs)).toEqual([
+        0,
+        6e6 + k * 1_000,
+        7_001_000 + k * 1_000,
+        8_002_000 + k * 1_000,
+      ]);
     const parts = e.deltas.flatMap((d) => Object.entries(d.observed ?? {}));
     expect(new Set(parts.map(([k]) => k))).toEqual(new Set(['0']));
     const last = parts.at(-1)?.[1];
@@ -119,9 +139,23 @@ describe('observed outages: the engine', () => {
   it('devices whose first connect fails in the outage are not hits (they were never connected)', async () => {
     const down = (now: number): boolean => now >= 5e6 && now < 8e6;
     let now = 0;
-    const target: FakeTarget = { handshakeUs: () => 10_000, pingAnswerUs: () => 5_000, closeUs: 1_000, refusedUs: () => (down(now) ? 1_000 : null) };
+    const target: FakeTarget = {
+      handshakeUs: () => 10_000,
+      pingAnswerUs: () => 5_000,
+      closeUs: 1_000,
+      refusedUs: () => (down(now) ? 1_000 : null),
+    };
     const e = startEngine(
-      { devices: 15, device: { keepalive: '60s' }, reconnect: { policy: 'fixed', delay: '1s', jitter: 'none' }, waves: [{ type: 'spike', devices: 10 }, { type: 'spike', at: '6s', devices: 5 }], hold: '10s' },
+      {
+        devices: 15,
+        device: { keepalive: '60s' },
+        reconnect: { policy: 'fixed', delay: '1s', jitter: 'none' },
+        waves: [
+          { type: 'spike', devices: 10 },
+          { type: 'spike', at: '6s', devices: 5 },
+        ],
+        hold: '10s',
+      },
       target,
     );
     e.to(5e6);
@@ -140,7 +174,13 @@ describe('observed outages: the engine', () => {
   });
 
   it('observedOutages: false switches it off', async () => {
-    const e = startEngine({ devices: 10, observedOutages: false, reconnect: { policy: 'fixed', delay: '1s', jitter: 'none' }, waves: [{ type: 'spike' }], hold: '5s' });
+    const e = startEngine({
+      devices: 10,
+      observedOutages: false,
+      reconnect: { policy: 'fixed', delay: '1s', jitter: 'none' },
+      waves: [{ type: 'spike' }],
+      hold: '5s',
+    });
     e.to(2e6);
     for (let k = 0; k < 10; k++) e.opened[k]?.[0]?.lose(CRASHED);
     e.to(10e6);
@@ -149,7 +189,12 @@ describe('observed outages: the engine', () => {
   });
 });
 
-function part(atUs: number, acceptedUs: number | null, recoveriesUs: number[], dropped = recoveriesUs.length): ObservedPart {
+function part(
+  atUs: number,
+  acceptedUs: number | null,
+  recoveriesUs: number[],
+  dropped = recoveriesUs.length,
+): ObservedPart {
   const recoveryUs = createHistogram();
   const attempts = createHistogram();
   for (const r of recoveriesUs) {
@@ -162,19 +207,31 @@ function part(atUs: number, acceptedUs: number | null, recoveriesUs: number[], d
 describe('observed outages: joining workers and shards', () => {
   it('one event seen by four shards is one outage; recovery from the earliest first accept', () => {
     const joined = mergeObservedOutages(
-      [part(40_000_300, 60_600_000, [0, 500]), part(40_000_100, 60_600_200, [0, 100]), part(40_001_000, 60_601_000, [0]), part(40_000_000, null, [], 3)],
+      [
+        part(40_000_300, 60_600_000, [0, 500]),
+        part(40_000_100, 60_600_200, [0, 100]),
+        part(40_001_000, 60_601_000, [0]),
+        part(40_000_000, null, [], 3),
+      ],
       2_000_000,
     );
     expect(joined).toHaveLength(1);
     const j = joined[0] as ObservedPart;
     expect([j.atUs, j.acceptedUs, j.dropped, j.recovered]).toEqual([40_000_000, 60_600_000, 8, 5]);
     // Shifted by each shard's own first accept: 0, 500; 200, 300; 1000.
-    expect([j.recoveryUs.getValueAtPercentile(0), j.recoveryUs.getValueAtPercentile(50), j.recoveryUs.maxValue]).toEqual([0, 300, 1_000]);
+    expect([
+      j.recoveryUs.getValueAtPercentile(0),
+      j.recoveryUs.getValueAtPercentile(50),
+      j.recoveryUs.maxValue,
+    ]).toEqual([0, 300, 1_000]);
     expect(j.attempts.totalCount).toBe(5);
   });
 
   it('a part starting within the tolerance after the first accept joins; one starting later is another event', () => {
-    const joined = mergeObservedOutages([part(10e6, 12e6, [0]), part(16_500_001, 17e6, [0]), part(14e6, 14_500_000, [0])], 2_000_000);
+    const joined = mergeObservedOutages(
+      [part(10e6, 12e6, [0]), part(16_500_001, 17e6, [0]), part(14e6, 14_500_000, [0])],
+      2_000_000,
+    );
     expect(joined.map((j) => [j.atUs, j.acceptedUs, j.dropped])).toEqual([
       [10e6, 12e6, 2],
       [16_500_001, 17e6, 1],
@@ -184,10 +241,19 @@ describe('observed outages: joining workers and shards', () => {
 
 describe('observed outages: results', () => {
   it('an outage the target never ended lasts until the run ended (its timeline, if stopped early); recovery never', () => {
-    const bucket = (t: number) => ({ t, attempts: 10, succeeded: t < 12 ? 5 : 0, peakHandshaking: 3 }) as unknown as TimelineBucket;
+    const bucket = (t: number) =>
+      ({ t, attempts: 10, succeeded: t < 12 ? 5 : 0, peakHandshaking: 3 }) as unknown as TimelineBucket;
     const timeline = Array.from({ length: 21 }, (_, t) => bucket(t));
     const [o] = observedOutageResults([part(12_500_000, null, [], 25)], 2e6, timeline, 100e6);
-    expect(o).toMatchObject({ name: 'observed-1', side: 'observed', atUs: 12_500_000, offlineUs: 8_500_000, targetAcceptedAgain: false, dropped: 25, recovered: 0 });
+    expect(o).toMatchObject({
+      name: 'observed-1',
+      side: 'observed',
+      atUs: 12_500_000,
+      offlineUs: 8_500_000,
+      targetAcceptedAgain: false,
+      dropped: 25,
+      recovered: 0,
+    });
     expect(o?.recovery).toEqual({ p50Us: null, p90Us: null, p99Us: null, p100Us: null });
     expect([o?.peakAttemptsPerS, o?.peakHandshaking, o?.peakSucceededPerSAfterEnd]).toEqual([10, 3, 0]);
   });

@@ -10,25 +10,36 @@ function resolved(input: Record<string, unknown>, overrides = {}) {
 
 describe('wave times', () => {
   it('ramp spreads devices evenly from its start', () => {
-    expect(waveTimesUs({ type: 'ramp', name: 'r', atUs: 1_000_000, devices: 4, overUs: 2_000_000 }, createRng(1))).toEqual([
-      1_000_000, 1_500_000, 2_000_000, 2_500_000,
-    ]);
+    expect(
+      waveTimesUs({ type: 'ramp', name: 'r', atUs: 1_000_000, devices: 4, overUs: 2_000_000 }, createRng(1)),
+    ).toEqual([1_000_000, 1_500_000, 2_000_000, 2_500_000]);
   });
   it('spike puts every device at the same instant', () => {
     expect(waveTimesUs({ type: 'spike', name: 's', atUs: 5, devices: 3 }, createRng(1))).toEqual([5, 5, 5]);
   });
   it('steps split devices into equal spikes, the remainder spread', () => {
-    expect(waveTimesUs({ type: 'steps', name: 's', atUs: 0, devices: 7, steps: 3, everyUs: 10 }, createRng(1))).toEqual([
-      0, 0, 10, 10, 20, 20, 20,
-    ]);
+    expect(waveTimesUs({ type: 'steps', name: 's', atUs: 0, devices: 7, steps: 3, everyUs: 10 }, createRng(1))).toEqual(
+      [0, 0, 10, 10, 20, 20, 20],
+    );
   });
   it('uniform rate spaces connects at 1/rate', () => {
-    expect(waveTimesUs({ type: 'rate', name: 'r', atUs: 0, devices: 4, rate: 4, overUs: 1_000_000, arrival: 'uniform' }, createRng(1))).toEqual([
-      0, 250_000, 500_000, 750_000,
-    ]);
+    expect(
+      waveTimesUs(
+        { type: 'rate', name: 'r', atUs: 0, devices: 4, rate: 4, overUs: 1_000_000, arrival: 'uniform' },
+        createRng(1),
+      ),
+    ).toEqual([0, 250_000, 500_000, 750_000]);
   });
   it('poisson arrivals are sorted, inside the wave, and fixed by the seed', () => {
-    const w = { type: 'rate' as const, name: 'p', atUs: 100, devices: 1000, rate: 100, overUs: 10_000_000, arrival: 'poisson' as const };
+    const w = {
+      type: 'rate' as const,
+      name: 'p',
+      atUs: 100,
+      devices: 1000,
+      rate: 100,
+      overUs: 10_000_000,
+      arrival: 'poisson' as const,
+    };
     const a = waveTimesUs(w, createRng(42));
     const b = waveTimesUs(w, createRng(42));
     const c = waveTimesUs(w, createRng(43));
@@ -59,14 +70,25 @@ describe('plan', () => {
   });
 
   it('reports the peak connect rate over any one-second window', () => {
-    const s = resolved({ devices: 150, waves: [{ type: 'ramp', devices: 100, over: '10s' }, { type: 'spike', at: '20s' }] });
+    const s = resolved({
+      devices: 150,
+      waves: [
+        { type: 'ramp', devices: 100, over: '10s' },
+        { type: 'spike', at: '20s' },
+      ],
+    });
     expect(peakConnectRatePerS(buildPlan(s))).toBe(50);
   });
 });
 
 describe('splitting the plan', () => {
   it('slices are disjoint and their union is every id', () => {
-    for (const [devices, count] of [[10, 3], [7, 7], [5, 8], [1000, 4]] as const) {
+    for (const [devices, count] of [
+      [10, 3],
+      [7, 7],
+      [5, 8],
+      [1000, 4],
+    ] as const) {
       const all: number[] = [];
       for (let i = 0; i < count; i++) all.push(...sliceIds(devices, i, count));
       expect(all.sort((a, b) => a - b)).toEqual(Array.from({ length: devices }, (_, i) => i));
@@ -74,7 +96,11 @@ describe('splitting the plan', () => {
   });
 
   it('shards × workers reproduce the unsplit schedule exactly', () => {
-    const s = resolved({ devices: 1003, seed: 3, waves: [{ type: 'rate', rate: 100, over: '5s', arrival: 'poisson' }, { type: 'spike' }] });
+    const s = resolved({
+      devices: 1003,
+      seed: 3,
+      waves: [{ type: 'rate', rate: 100, over: '5s', arrival: 'poisson' }, { type: 'spike' }],
+    });
     const plan = buildPlan(s);
     const union: [number, number][] = [];
     for (let shard = 0; shard < 4; shard++) {

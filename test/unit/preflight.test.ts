@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { freshLoopbackSources, preflight, sourceIpsSpec, TIME_WAIT_WARN_PER_ADDRESS, type PreflightInput } from '../../src/engine/preflight.js';
+import {
+  freshLoopbackSources,
+  preflight,
+  sourceIpsSpec,
+  TIME_WAIT_WARN_PER_ADDRESS,
+  type PreflightInput,
+} from '../../src/engine/preflight.js';
 import { embeddedRateCheck, sizeEmbeddedTarget } from '../../src/engine/embedded-capacity.js';
 import { assertLocalSourceIps } from '../../src/util/source-ips.js';
 import { hexToIpv4 } from '../../src/engine/system.js';
@@ -35,7 +41,9 @@ describe('preflight', () => {
     expect(r.sourceIps).toHaveLength(20); // ⌈100,000 / 5,000⌉: binding stays cheap up to ~6,000 per address
     expect(r.sourceIps[0]).toBe('127.0.0.2');
     expect(r.problems).toEqual([]);
-    expect(r.advice).toContain('--workers 6 on 2 cores: workers sharing cores lag sooner, and the run will say if that decided a threshold');
+    expect(r.advice).toContain(
+      '--workers 6 on 2 cores: workers sharing cores lag sooner, and the run will say if that decided a threshold',
+    );
   });
 
   it('never picks more workers than cores: a file limit that would need more is a problem naming both fixes', () => {
@@ -53,7 +61,9 @@ describe('preflight', () => {
       'the plan holds 100000 connections but `ulimit -n` 20000 allows 19800 per worker, 39600 for 2 workers (one per core): ' +
         'raise `ulimit -n` to 50200, or pass --workers 6 (workers sharing cores lag sooner)',
     );
-    expect(preflight({ ...base, workers: 4 }).advice).toEqual(['--workers 4 on 2 cores: workers sharing cores lag sooner, and the run will say if that decided a threshold']);
+    expect(preflight({ ...base, workers: 4 }).advice).toEqual([
+      '--workers 4 on 2 cores: workers sharing cores lag sooner, and the run will say if that decided a threshold',
+    ]);
   });
 
   it('refuses explicit settings that cannot work, saying what to change', () => {
@@ -66,7 +76,11 @@ describe('preflight', () => {
 
   it('avoids source addresses poisoned by TIME_WAIT and warns about explicit ones', () => {
     expect(freshLoopbackSources(3, new Map([['127.0.0.3', 18_700]]))).toEqual(['127.0.0.2', '127.0.0.4', '127.0.0.5']);
-    const r = preflight({ ...base, sourceIps: ['127.0.0.9'], facts: { ...facts, timeWaitByIp: new Map([['127.0.0.9', 18_700]]) } });
+    const r = preflight({
+      ...base,
+      sourceIps: ['127.0.0.9'],
+      facts: { ...facts, timeWaitByIp: new Map([['127.0.0.9', 18_700]]) },
+    });
     expect(r.advice).toContain(
       'warning: 127.0.0.9 holds 18,700 TIME_WAIT sockets from earlier connections (they clear within ~60 s); connects from it are slower: use --source-ips 127.0.0.2',
     );
@@ -75,37 +89,70 @@ describe('preflight', () => {
   });
 
   it('stays quiet about TIME_WAIT below thousands per address, and suggests a contiguous fresh range', () => {
-    const quiet = preflight({ ...base, sourceIps: ['127.0.0.9'], facts: { ...facts, timeWaitByIp: new Map([['127.0.0.9', TIME_WAIT_WARN_PER_ADDRESS - 1]]) } });
+    const quiet = preflight({
+      ...base,
+      sourceIps: ['127.0.0.9'],
+      facts: { ...facts, timeWaitByIp: new Map([['127.0.0.9', TIME_WAIT_WARN_PER_ADDRESS - 1]]) },
+    });
     expect(quiet.advice.filter((a) => a.includes('TIME_WAIT'))).toEqual([]);
     expect(quiet.checks.find((c) => c.name === 'TIME_WAIT on source addresses')?.warning).toBeUndefined();
     // Unbound connects from 127.0.0.1 share ports with TIME_WAIT sockets to other destinations.
     const unbound = preflight({ ...base, facts: { ...facts, timeWaitByIp: new Map([['127.0.0.1', 30_000]]) } });
     expect(unbound.advice.filter((a) => a.includes('TIME_WAIT'))).toEqual([]);
-    expect(unbound.checks.find((c) => c.name === 'TIME_WAIT on source addresses')?.have).toBe('ok (no source address bound)');
-    const loud = preflight({ ...base, peakConcurrent: 12_000, sourceIps: ['127.0.0.9'], facts: { ...facts, timeWaitByIp: new Map([['127.0.0.9', 9_000], ['127.0.0.3', 400]]) } });
-    expect(loud.advice.at(-1)).toMatch(/^warning: 127\.0\.0\.9 holds 9,000 TIME_WAIT sockets .* use --source-ips 127\.0\.0\.2,127\.0\.0\.4,127\.0\.0\.5$/);
+    expect(unbound.checks.find((c) => c.name === 'TIME_WAIT on source addresses')?.have).toBe(
+      'ok (no source address bound)',
+    );
+    const loud = preflight({
+      ...base,
+      peakConcurrent: 12_000,
+      sourceIps: ['127.0.0.9'],
+      facts: {
+        ...facts,
+        timeWaitByIp: new Map([
+          ['127.0.0.9', 9_000],
+          ['127.0.0.3', 400],
+        ]),
+      },
+    });
+    expect(loud.advice.at(-1)).toMatch(
+      /^warning: 127\.0\.0\.9 holds 9,000 TIME_WAIT sockets .* use --source-ips 127\.0\.0\.2,127\.0\.0\.4,127\.0\.0\.5$/,
+    );
     expect(sourceIpsSpec(['127.0.0.2', '127.0.0.3', '127.0.0.4'])).toBe('127.0.0.2-127.0.0.4');
   });
 
   it('sizes the embedded target by its open-file limit, or names the exact setting', () => {
-    expect(sizeEmbeddedTarget(40_000, null, 20_000)).toMatchObject({ processes: 3, perProcessCapacity: 19_000, chosen: true, problem: null });
+    expect(sizeEmbeddedTarget(40_000, null, 20_000)).toMatchObject({
+      processes: 3,
+      perProcessCapacity: 19_000,
+      chosen: true,
+      problem: null,
+    });
     expect(sizeEmbeddedTarget(19_000, null, 20_000).processes).toBe(1);
     expect(sizeEmbeddedTarget(19_001, null, 20_000).processes).toBe(2);
     expect(sizeEmbeddedTarget(40_000, 1, 20_000).problem).toBe(
       'target.embedded.processes: 1 broker process holds at most 19000 connections (19000 each, open-file limit 20000) but the plan holds 40000: set target.embedded.processes: 3 or more, or leave it out and herd chooses',
     );
-    expect(sizeEmbeddedTarget(2_000_000, null, 20_000).problem).toMatch(/would need 106 broker processes .* runs at most 64/);
+    expect(sizeEmbeddedTarget(2_000_000, null, 20_000).problem).toMatch(
+      /would need 106 broker processes .* runs at most 64/,
+    );
   });
 
   it('warns when the embedded target and herd together cannot keep up with the plan on these cores', () => {
     // ~0.4 ms aedes + ~0.15 ms herd per connect: 2 cores manage ~3,636/s.
     expect(embeddedRateCheck(1_000, 2, 0)).toEqual({
-      check: { name: 'connect rate (embedded target + herd)', need: '1000/s', have: '~3,636/s on 2 cores (~0.55 ms CPU per connect)', ok: true },
+      check: {
+        name: 'connect rate (embedded target + herd)',
+        need: '1000/s',
+        have: '~3,636/s on 2 cores (~0.55 ms CPU per connect)',
+        ok: true,
+      },
       advice: null,
     });
     const fast = embeddedRateCheck(4_000, 2, 0);
     expect(fast.check.warning).toBe(true);
-    expect(fast.advice).toMatch(/^warning: the plan peaks at 4,000 connects\/s, but the embedded target and herd share 2 cores and together manage ~3,636\/s/);
+    expect(fast.advice).toMatch(
+      /^warning: the plan peaks at 4,000 connects\/s, but the embedded target and herd share 2 cores and together manage ~3,636\/s/,
+    );
     // A profile that burns CPU per CONNECT lowers the ceiling: 2 ms more → ~784/s.
     expect(embeddedRateCheck(1_000, 2, 2).check.have).toBe('~784/s on 2 cores (~2.55 ms CPU per connect)');
   });

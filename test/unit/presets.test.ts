@@ -10,7 +10,8 @@ import { reconnectDelayUs, restartsBackoff } from '../../src/engine/reconnect.js
 import { HerdError } from '../../src/errors.js';
 
 function resolve(reconnect: unknown, extra: Record<string, unknown> = {}) {
-  return validateScenario({ name: 'p', devices: 4, reconnect, waves: [{ type: 'spike' }], ...extra }, 'p.yaml').resolved;
+  return validateScenario({ name: 'p', devices: 4, reconnect, waves: [{ type: 'spike' }], ...extra }, 'p.yaml')
+    .resolved;
 }
 
 function problems(reconnect: unknown): string[] {
@@ -65,7 +66,14 @@ describe('reconnect presets expand to their documented source values', () => {
 
   it('paho-default: Paho Java automatic reconnect (1 s doubling to 128 s, no jitter); keepalive 60 s, timeout 30 s', () => {
     const r = resolve({ preset: 'paho-default' });
-    expect(r.cohorts[0]?.reconnect).toEqual({ policy: 'exponential', initialUs: 1_000_000, multiplier: 2, maxUs: 128_000_000, jitter: 'none', maxAttempts: null });
+    expect(r.cohorts[0]?.reconnect).toEqual({
+      policy: 'exponential',
+      initialUs: 1_000_000,
+      multiplier: 2,
+      maxUs: 128_000_000,
+      jitter: 'none',
+      maxAttempts: null,
+    });
     expect([r.cohorts[0]?.device.keepaliveUs, r.cohorts[0]?.device.connectTimeoutUs]).toEqual([60_000_000, 30_000_000]);
     const delays = [0, 1, 2, 6, 7, 8].map((n) => reconnectDelayUs(r.cohorts[0]!.reconnect, n, 0, () => 0.5));
     expect(delays).toEqual([1e6, 2e6, 4e6, 64e6, 128e6, 128e6]);
@@ -79,7 +87,13 @@ describe('reconnect presets expand to their documented source values', () => {
 describe('overrides and device options', () => {
   it('overrides any field of the expansion, one at a time', () => {
     const r = resolve({ preset: 'aws-iot-sdk', max: '30s', jitter: 'decorrelated', maxAttempts: 5 });
-    expect(r.cohorts[0]?.reconnect).toMatchObject({ initialUs: 1_000_000, maxUs: 30_000_000, jitter: 'decorrelated', maxAttempts: 5, resetAfterUs: 30_000_000 });
+    expect(r.cohorts[0]?.reconnect).toMatchObject({
+      initialUs: 1_000_000,
+      maxUs: 30_000_000,
+      jitter: 'decorrelated',
+      maxAttempts: 5,
+      resetAfterUs: 30_000_000,
+    });
   });
 
   it("a cohort's own device fields win over the preset's; deviceDefaults: false keeps the scenario's", () => {
@@ -95,13 +109,20 @@ describe('overrides and device options', () => {
     );
     const [aws, js, plain] = r.cohorts;
     expect([aws?.device.keepaliveUs, aws?.device.connectTimeoutUs]).toEqual([45_000_000, 20_000_000]);
-    expect([js?.device.keepaliveUs, js?.device.connectTimeoutUs, js?.reconnect.policy]).toEqual([60_000_000, 10_000_000, 'fixed']);
+    expect([js?.device.keepaliveUs, js?.device.connectTimeoutUs, js?.reconnect.policy]).toEqual([
+      60_000_000,
+      10_000_000,
+      'fixed',
+    ]);
     expect([plain?.device.connectTimeoutUs, plain?.reconnect.policy]).toEqual([10_000_000, 'none']);
   });
 
   it('a cohort without its own reconnect inherits the scenario preset and its device options', () => {
     const r = resolve({ preset: 'paho-default' }, { cohorts: [{ name: 'a', share: 1 }] });
-    expect([r.cohorts[0]?.reconnect.policy, r.cohorts[0]?.device.connectTimeoutUs]).toEqual(['exponential', 30_000_000]);
+    expect([r.cohorts[0]?.reconnect.policy, r.cohorts[0]?.device.connectTimeoutUs]).toEqual([
+      'exponential',
+      30_000_000,
+    ]);
   });
 });
 
@@ -119,13 +140,19 @@ describe('bad presets are named by their path', () => {
   });
 
   it('an override is checked like the policy field it replaces', () => {
-    expect(problems({ preset: 'aws-iot-sdk', multiplier: 1 })).toEqual(['reconnect.multiplier: expected a number above 1']);
-    expect(problems({ preset: 'aws-iot-sdk', max: 'soon' })).toEqual(['reconnect.max: expected a duration like "30s" (units: us, ms, s, m, h)']);
+    expect(problems({ preset: 'aws-iot-sdk', multiplier: 1 })).toEqual([
+      'reconnect.multiplier: expected a number above 1',
+    ]);
+    expect(problems({ preset: 'aws-iot-sdk', max: 'soon' })).toEqual([
+      'reconnect.max: expected a duration like "30s" (units: us, ms, s, m, h)',
+    ]);
   });
 
   it('policy objects keep their own precise messages', () => {
     expect(problems({ policy: 'fixed' })).toEqual(['reconnect.delay: required']);
-    expect(problems({ policy: "sometimes" })[0]).toMatch(/^reconnect.policy: expected a reconnect policy \(none, fixed, linear or exponential\) or a preset/);
+    expect(problems({ policy: 'sometimes' })[0]).toMatch(
+      /^reconnect.policy: expected a reconnect policy \(none, fixed, linear or exponential\) or a preset/,
+    );
   });
 });
 
@@ -140,7 +167,11 @@ describe('the policy fields presets need', () => {
 
   it('resetAfter: the backoff restarts only after a session that long (AWS: 30 s)', () => {
     const aws = resolve({ preset: 'aws-iot-sdk' }).cohorts[0]!.reconnect;
-    expect([restartsBackoff(aws, 0), restartsBackoff(aws, 29_999_999), restartsBackoff(aws, 30_000_000)]).toEqual([false, false, true]);
+    expect([restartsBackoff(aws, 0), restartsBackoff(aws, 29_999_999), restartsBackoff(aws, 30_000_000)]).toEqual([
+      false,
+      false,
+      true,
+    ]);
     expect(restartsBackoff(aws, NaN)).toBe(false);
     // Without resetAfter every connect restarts it, as before.
     expect(restartsBackoff(resolve({ preset: 'paho-default' }).cohorts[0]!.reconnect, 0)).toBe(true);

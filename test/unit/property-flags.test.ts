@@ -26,7 +26,9 @@ function attempt<T>(fn: () => T): { ok: true; value: T } | { ok: false; error: H
     return { ok: true, value: fn() };
   } catch (err) {
     if (err instanceof HerdError) return { ok: false, error: err };
-    throw new Error(`threw ${(err as Error)?.name ?? typeof err} instead of a HerdError: ${(err as Error)?.message ?? String(err)}`);
+    throw new Error(
+      `threw ${(err as Error)?.name ?? typeof err} instead of a HerdError: ${(err as Error)?.message ?? String(err)}`,
+    );
   }
 }
 
@@ -41,19 +43,48 @@ const numberish = fc.oneof(
   fc.string({ unit: fc.constantFrom(...'0123456789.-+e/ xX_,:%'.split('')), maxLength: 14 }),
   fc.integer().map(String),
   fc.double().map(String),
-  fc.constantFrom('', ' ', '0', '-0', '00', '1e3', '0x10', '1_000', 'Infinity', 'NaN', '9007199254740993', '1.0', '١٢', '１２', '5/4', '0/4', '1/0', '-1/4'),
+  fc.constantFrom(
+    '',
+    ' ',
+    '0',
+    '-0',
+    '00',
+    '1e3',
+    '0x10',
+    '1_000',
+    'Infinity',
+    'NaN',
+    '9007199254740993',
+    '1.0',
+    '١٢',
+    '１２',
+    '5/4',
+    '0/4',
+    '1/0',
+    '-1/4',
+  ),
 );
 
 describe('threshold parser', () => {
-  const metricName = fc.oneof(
-    fc.constantFrom(...Object.keys(METRICS)),
-    fc.string({ maxLength: 20 }),
-  );
+  const metricName = fc.oneof(fc.constantFrom(...Object.keys(METRICS)), fc.string({ maxLength: 20 }));
   const expression = fc.oneof(
     fc.string({ maxLength: 30 }),
     fc
       .tuple(
-        fc.constantFrom('', 'p(99) ', 'p(99.9)', 'p(101) ', 'p(-1) ', 'avg ', 'min', 'max ', 'med ', 'count ', 'value ', 'rate '),
+        fc.constantFrom(
+          '',
+          'p(99) ',
+          'p(99.9)',
+          'p(101) ',
+          'p(-1) ',
+          'avg ',
+          'min',
+          'max ',
+          'med ',
+          'count ',
+          'value ',
+          'rate ',
+        ),
         fc.constantFrom('<', '<=', '>', '>=', '==', '!=', '=', '=<', ''),
         fc.oneof(fc.nat().map(String), fc.double({ noNaN: true }).map(String)),
         fc.constantFrom('', 'us', 'µs', 'ms', 's', 'm', 'h', '%', 'd', 'pp'),
@@ -62,22 +93,33 @@ describe('threshold parser', () => {
   );
 
   // Prototype member names and 400-digit bounds have their own tests below.
-  it('never throws; every problem starts with its thresholds path; every threshold is on a real metric with a finite bound', { timeout: TIME_MS }, () => {
-    fc.assert(
-      fc.property(fc.dictionary(metricName, fc.array(expression, { maxLength: 3 }), { maxKeys: 4 }), (spec) => {
-        const r = parseThresholds(spec);
-        for (const p of r.problems) {
-          const ok = Object.keys(spec).some((m) => p.startsWith(`thresholds.${m}:`) || p.startsWith(`thresholds.${m}[`));
-          expect(ok, `problem without a path: ${p}`).toBe(true);
-        }
-        for (const t of r.thresholds) {
-          expect(Object.hasOwn(METRICS, t.metric), `threshold accepted on unknown metric ${JSON.stringify(t.metric)}`).toBe(true);
-          expect(Number.isFinite(t.bound), `${t.metric}: ${JSON.stringify(t.expression)} has bound ${t.bound}`).toBe(true);
-        }
-      }),
-      { numRuns: RUNS },
-    );
-  });
+  it(
+    'never throws; every problem starts with its thresholds path; every threshold is on a real metric with a finite bound',
+    { timeout: TIME_MS },
+    () => {
+      fc.assert(
+        fc.property(fc.dictionary(metricName, fc.array(expression, { maxLength: 3 }), { maxKeys: 4 }), (spec) => {
+          const r = parseThresholds(spec);
+          for (const p of r.problems) {
+            const ok = Object.keys(spec).some(
+              (m) => p.startsWith(`thresholds.${m}:`) || p.startsWith(`thresholds.${m}[`),
+            );
+            expect(ok, `problem without a path: ${p}`).toBe(true);
+          }
+          for (const t of r.thresholds) {
+            expect(
+              Object.hasOwn(METRICS, t.metric),
+              `threshold accepted on unknown metric ${JSON.stringify(t.metric)}`,
+            ).toBe(true);
+            expect(Number.isFinite(t.bound), `${t.metric}: ${JSON.stringify(t.expression)} has bound ${t.bound}`).toBe(
+              true,
+            );
+          }
+        }),
+        { numRuns: RUNS },
+      );
+    },
+  );
 
   it('names of Object.prototype members are unknown metrics', () => {
     for (const m of ['toString', 'constructor', 'hasOwnProperty', 'valueOf', 'isPrototypeOf']) {
@@ -121,9 +163,12 @@ describe('command-line flag parsers', () => {
   });
 
   it('parseFlagNumber: every whole number in range is accepted as itself', { timeout: TIME_MS }, () => {
-    fc.assert(fc.property(fc.integer({ min: 1, max: 256 }), (n) => {
-      expect(parseFlagNumber(String(n), '--workers', { min: 1, max: 256 })).toBe(n);
-    }), { numRuns: RUNS });
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 256 }), (n) => {
+        expect(parseFlagNumber(String(n), '--workers', { min: 1, max: 256 })).toBe(n);
+      }),
+      { numRuns: RUNS },
+    );
   });
 
   it('parseFlagScale: a number in (0, 1000] or E_FLAG naming --scale', { timeout: TIME_MS }, () => {
@@ -135,11 +180,15 @@ describe('command-line flag parsers', () => {
       }),
       { numRuns: RUNS },
     );
-    for (const bad of ['0', '-1', '0.0', '1001', '', 'x', 'NaN', 'Infinity']) expectFlagError((attempt(() => parseFlagScale(bad)) as { error: HerdError }).error, '--scale');
+    for (const bad of ['0', '-1', '0.0', '1001', '', 'x', 'NaN', 'Infinity'])
+      expectFlagError((attempt(() => parseFlagScale(bad)) as { error: HerdError }).error, '--scale');
   });
 
   it('parseFlagShard: 1 ≤ I ≤ N or E_FLAG naming --shard', { timeout: TIME_MS }, () => {
-    const shardish = fc.oneof(numberish, fc.tuple(fc.integer({ min: -2, max: 12 }), fc.integer({ min: -2, max: 12 })).map(([i, n]) => `${i}/${n}`));
+    const shardish = fc.oneof(
+      numberish,
+      fc.tuple(fc.integer({ min: -2, max: 12 }), fc.integer({ min: -2, max: 12 })).map(([i, n]) => `${i}/${n}`),
+    );
     fc.assert(
       fc.property(shardish, (text) => {
         const r = attempt(() => parseFlagShard(text));
@@ -148,15 +197,25 @@ describe('command-line flag parsers', () => {
       }),
       { numRuns: RUNS },
     );
-    for (const bad of ['5/4', '0/4', '1/0', '0/0', '-1/4', '4', '/4', '1/4/2']) expectFlagError((attempt(() => parseFlagShard(bad)) as { error: HerdError }).error, '--shard');
+    for (const bad of ['5/4', '0/4', '1/0', '0/0', '-1/4', '4', '/4', '1/4/2'])
+      expectFlagError((attempt(() => parseFlagShard(bad)) as { error: HerdError }).error, '--shard');
   });
 
   it('parseFlagStartAt: a time within 24 h or E_FLAG naming --start-at', { timeout: TIME_MS }, () => {
     const now = Date.parse('2026-01-01T00:00:00Z');
     const timeish = fc.oneof(
       fc.string({ maxLength: 30 }),
-      fc.date({ min: new Date('1970-01-01'), max: new Date('2100-01-01'), noInvalidDate: true }).map((d) => d.toISOString()),
-      fc.constantFrom('2026-01-01T01:00:00Z', '2026-01-01T01:00:00+25:00', '2026-13-01T00:00:00Z', '2026-01-01T00:00:00', 'T Z', '2026-01-01T99:99:99Z'),
+      fc
+        .date({ min: new Date('1970-01-01'), max: new Date('2100-01-01'), noInvalidDate: true })
+        .map((d) => d.toISOString()),
+      fc.constantFrom(
+        '2026-01-01T01:00:00Z',
+        '2026-01-01T01:00:00+25:00',
+        '2026-13-01T00:00:00Z',
+        '2026-01-01T00:00:00',
+        'T Z',
+        '2026-01-01T99:99:99Z',
+      ),
     );
     fc.assert(
       fc.property(timeish, (text) => {
@@ -177,26 +236,41 @@ describe('--source-ips', () => {
     fc.tuple(ip, ip).map(([a, b]) => `${a}-${b}`),
     fc.tuple(ip, fc.integer({ min: -1, max: 40 })).map(([a, n]) => `${a}/${n}`),
     fc.string({ maxLength: 15 }),
-    fc.constantFrom('127.0.0.9-127.0.0.2', '127.0.0.0/16', '0.0.0.0-255.255.255.255', '::1', '127.0.0.1/', '-', '/', ',', '127.0.0.1-', '127.1.2.3/32/1'),
+    fc.constantFrom(
+      '127.0.0.9-127.0.0.2',
+      '127.0.0.0/16',
+      '0.0.0.0-255.255.255.255',
+      '::1',
+      '127.0.0.1/',
+      '-',
+      '/',
+      ',',
+      '127.0.0.1-',
+      '127.1.2.3/32/1',
+    ),
   );
   const spec = fc.array(part, { minLength: 0, maxLength: 4 }).map((a) => a.join(','));
 
-  it('a list of distinct IPv4 addresses (at most 4096) or E_FLAG naming --source-ips, quickly', { timeout: TIME_MS }, () => {
-    fc.assert(
-      fc.property(spec, (text) => {
-        const started = Date.now();
-        const r = attempt(() => parseSourceIps(text));
-        expect(Date.now() - started).toBeLessThan(2_000);
-        if (r.ok) {
-          expect(r.value.length).toBeGreaterThan(0);
-          expect(r.value.length).toBeLessThanOrEqual(4096);
-          expect(new Set(r.value).size).toBe(r.value.length);
-          for (const a of r.value) expect(isIPv4(a), a).toBe(true);
-        } else expectFlagError(r.error, '--source-ips');
-      }),
-      { numRuns: RUNS },
-    );
-  });
+  it(
+    'a list of distinct IPv4 addresses (at most 4096) or E_FLAG naming --source-ips, quickly',
+    { timeout: TIME_MS },
+    () => {
+      fc.assert(
+        fc.property(spec, (text) => {
+          const started = Date.now();
+          const r = attempt(() => parseSourceIps(text));
+          expect(Date.now() - started).toBeLessThan(2_000);
+          if (r.ok) {
+            expect(r.value.length).toBeGreaterThan(0);
+            expect(r.value.length).toBeLessThanOrEqual(4096);
+            expect(new Set(r.value).size).toBe(r.value.length);
+            for (const a of r.value) expect(isIPv4(a), a).toBe(true);
+          } else expectFlagError(r.error, '--source-ips');
+        }),
+        { numRuns: RUNS },
+      );
+    },
+  );
 
   it('a range that ends before it starts is named as such', () => {
     const r = attempt(() => parseSourceIps('127.0.0.9-127.0.0.2'));
@@ -224,7 +298,11 @@ describe('target URLs', () => {
     fc.string({ maxLength: 40 }),
     fc.webUrl().map((u) => u.replace(/^https?/, 'mqtt')),
     fc
-      .tuple(fc.constantFrom('mqtt', 'mqtts', 'ws', 'wss', 'http', 'tcp', 'MQTT', ''), fc.constantFrom('127.0.0.1', '[::1]', 'localhost', '', ' ', '%'), fc.constantFrom('', ':1', ':65535', ':65536', ':70000', ':-1', ':x', ':'))
+      .tuple(
+        fc.constantFrom('mqtt', 'mqtts', 'ws', 'wss', 'http', 'tcp', 'MQTT', ''),
+        fc.constantFrom('127.0.0.1', '[::1]', 'localhost', '', ' ', '%'),
+        fc.constantFrom('', ':1', ':65535', ':65536', ':70000', ':-1', ':x', ':'),
+      )
       .map(([s, h, p]) => `${s}://${h}${p}`),
   );
 
@@ -252,7 +330,12 @@ describe('target URLs', () => {
 });
 
 describe('compare tolerances', () => {
-  const tolish = fc.oneof(numberish, fc.tuple(fc.nat(1000), fc.constantFrom('%', 'ms', 'us', 'µs', 's', 'pp', '', 'x', '%%')).map(([n, u]) => `${n}${u}`));
+  const tolish = fc.oneof(
+    numberish,
+    fc
+      .tuple(fc.nat(1000), fc.constantFrom('%', 'ms', 'us', 'µs', 's', 'pp', '', 'x', '%%'))
+      .map(([n, u]) => `${n}${u}`),
+  );
   it('a tolerance or E_FLAG naming --max-regression', { timeout: TIME_MS }, () => {
     fc.assert(
       fc.property(tolish, (text) => {
@@ -266,10 +349,19 @@ describe('compare tolerances', () => {
 
   it('--tolerance entries: a map or E_FLAG naming --tolerance', { timeout: TIME_MS }, () => {
     fc.assert(
-      fc.property(fc.array(fc.oneof(fc.string({ maxLength: 20 }), tolish.map((t) => `connect.total.p99=${t}`)), { maxLength: 3 }), (entries) => {
-        const r = attempt(() => parseToleranceOverrides(entries));
-        if (!r.ok) expect(r.error.message.startsWith('--tolerance'), r.error.message).toBe(true);
-      }),
+      fc.property(
+        fc.array(
+          fc.oneof(
+            fc.string({ maxLength: 20 }),
+            tolish.map((t) => `connect.total.p99=${t}`),
+          ),
+          { maxLength: 3 },
+        ),
+        (entries) => {
+          const r = attempt(() => parseToleranceOverrides(entries));
+          if (!r.ok) expect(r.error.message.startsWith('--tolerance'), r.error.message).toBe(true);
+        },
+      ),
       { numRuns: RUNS },
     );
   });
@@ -280,10 +372,17 @@ describe('herd target flags', () => {
   it('--port and --processes: options in range or E_FLAG', { timeout: TIME_MS }, () => {
     fc.assert(
       fc.property(numberish, numberish, (port, processes) => {
-        const r = attempt(() => parseTargetOptions(targetInputFromFlags({ ...base, port, processes }), 'herd target', 'E_FLAG'));
+        const r = attempt(() =>
+          parseTargetOptions(targetInputFromFlags({ ...base, port, processes }), 'herd target', 'E_FLAG'),
+        );
         if (r.ok) {
-          expect(Number.isInteger(r.value.port) && r.value.port >= 0 && r.value.port <= 65535, `port ${r.value.port}`).toBe(true);
-          expect(Number.isInteger(r.value.processes) && r.value.processes >= 1, `processes ${r.value.processes}`).toBe(true);
+          expect(
+            Number.isInteger(r.value.port) && r.value.port >= 0 && r.value.port <= 65535,
+            `port ${r.value.port}`,
+          ).toBe(true);
+          expect(Number.isInteger(r.value.processes) && r.value.processes >= 1, `processes ${r.value.processes}`).toBe(
+            true,
+          );
         } else {
           expect(r.error.code).toBe('E_FLAG');
           expect(r.error.exitCode).toBe(2);

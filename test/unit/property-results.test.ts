@@ -67,12 +67,14 @@ function checkOutcome(o: Outcome, file = FILE): void {
       renderCompareText(c);
       renderCompareHtml(c, [FIXTURE as unknown as Results], [o.results]);
     } catch (err) {
-      if (!(err instanceof HerdError)) throw new Error(`accepted results could not be compared: ${(err as Error).message}`);
+      if (!(err instanceof HerdError))
+        throw new Error(`accepted results could not be compared: ${(err as Error).message}`);
     }
     try {
       mergeResults([{ path: 'a.json', results: o.results }], 'merged-test');
     } catch (err) {
-      if (!(err instanceof HerdError)) throw new Error(`accepted results could not be merged: ${(err as Error).message}`);
+      if (!(err instanceof HerdError))
+        throw new Error(`accepted results could not be merged: ${(err as Error).message}`);
     }
     return;
   }
@@ -87,7 +89,8 @@ function checkOutcome(o: Outcome, file = FILE): void {
 function allPaths(v: unknown, prefix: (string | number)[] = []): (string | number)[][] {
   const out: (string | number)[][] = prefix.length > 0 ? [prefix] : [];
   if (Array.isArray(v)) v.forEach((x, i) => out.push(...allPaths(x, [...prefix, i])));
-  else if (typeof v === 'object' && v !== null) for (const [k, x] of Object.entries(v)) out.push(...allPaths(x, [...prefix, k]));
+  else if (typeof v === 'object' && v !== null)
+    for (const [k, x] of Object.entries(v)) out.push(...allPaths(x, [...prefix, k]));
   return out;
 }
 
@@ -103,7 +106,26 @@ function setAt(root: unknown, path: readonly (string | number)[], value: unknown
   return copy;
 }
 
-const HOSTILE: unknown[] = [null, true, 0, -0, -1, 0.5, 1e308, -1e308, 2 ** 53 + 1, '', 'x', 'AAAA', '1.0.0', '∞ 🐄', [], [null], {}, { a: 1 }];
+const HOSTILE: unknown[] = [
+  null,
+  true,
+  0,
+  -0,
+  -1,
+  0.5,
+  1e308,
+  -1e308,
+  2 ** 53 + 1,
+  '',
+  'x',
+  'AAAA',
+  '1.0.0',
+  '∞ 🐄',
+  [],
+  [null],
+  {},
+  { a: 1 },
+];
 const hostileValue = fc.oneof(fc.constantFrom(...HOSTILE), fc.jsonValue({ maxDepth: 2 }));
 
 describe('results reader', () => {
@@ -117,7 +139,10 @@ describe('results reader', () => {
   });
 
   it('arbitrary JSON values', { timeout: TIME_MS }, () => {
-    fc.assert(fc.property(fc.jsonValue({ maxDepth: 5 }), (v) => checkOutcome(check(v))), { numRuns: RUNS });
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 5 }), (v) => checkOutcome(check(v))),
+      { numRuns: RUNS },
+    );
   });
 
   it('arbitrary JSON objects that claim to be herd 1.x', { timeout: TIME_MS }, () => {
@@ -129,34 +154,46 @@ describe('results reader', () => {
     );
   });
 
-  it('truncations of fixtures/results-quickstart.json at many cut points, through the file reader', { timeout: TIME_MS }, () => {
-    const p = join(dir, 'truncated.json');
-    fc.assert(
-      fc.property(fc.integer({ min: 0, max: FIXTURE_TEXT.trimEnd().length - 1 }), (cut) => {
-        writeFileSync(p, FIXTURE_TEXT.slice(0, cut));
-        let o: Outcome;
-        try {
-          o = { ok: true, results: readResults(p) };
-        } catch (err) {
-          o = { ok: false, error: asHerdError(err) };
-        }
-        // Any cut before the closing brace loses data: it must never be accepted.
-        expect(o.ok, `cut at ${cut} was accepted`).toBe(false);
-        checkOutcome(o, p);
-      }),
-      { numRuns: RUNS },
-    );
-  });
+  it(
+    'truncations of fixtures/results-quickstart.json at many cut points, through the file reader',
+    { timeout: TIME_MS },
+    () => {
+      const p = join(dir, 'truncated.json');
+      fc.assert(
+        fc.property(fc.integer({ min: 0, max: FIXTURE_TEXT.trimEnd().length - 1 }), (cut) => {
+          writeFileSync(p, FIXTURE_TEXT.slice(0, cut));
+          let o: Outcome;
+          try {
+            o = { ok: true, results: readResults(p) };
+          } catch (err) {
+            o = { ok: false, error: asHerdError(err) };
+          }
+          // Any cut before the closing brace loses data: it must never be accepted.
+          expect(o.ok, `cut at ${cut} was accepted`).toBe(false);
+          checkOutcome(o, p);
+        }),
+        { numRuns: RUNS },
+      );
+    },
+  );
 
   it('any field replaced by a hostile value', { timeout: TIME_MS }, () => {
     // Histogram texts have their own test below, so a failure here points at another field.
     const paths = allPaths(FIXTURE).filter((p) => !p.some((seg) => seg === 'histogram' || seg === 'connectHistogram'));
-    fc.assert(fc.property(fc.constantFrom(...paths), hostileValue, (path, value) => checkOutcome(check(setAt(FIXTURE, path, value)))), { numRuns: RUNS });
+    fc.assert(
+      fc.property(fc.constantFrom(...paths), hostileValue, (path, value) =>
+        checkOutcome(check(setAt(FIXTURE, path, value))),
+      ),
+      { numRuns: RUNS },
+    );
   });
 
   it('any field removed', { timeout: TIME_MS }, () => {
     const paths = allPaths(FIXTURE);
-    fc.assert(fc.property(fc.constantFrom(...paths), (path) => checkOutcome(check(setAt(FIXTURE, path, undefined, true)))), { numRuns: RUNS });
+    fc.assert(
+      fc.property(fc.constantFrom(...paths), (path) => checkOutcome(check(setAt(FIXTURE, path, undefined, true)))),
+      { numRuns: RUNS },
+    );
   });
 
   it('every top-level field replaced by each hostile value', { timeout: TIME_MS }, () => {
@@ -164,12 +201,18 @@ describe('results reader', () => {
   });
 
   it('the latency histograms replaced by arbitrary text still render or are refused', { timeout: TIME_MS }, () => {
-    const paths = allPaths(FIXTURE).filter((p) => p[p.length - 1] === 'histogram' || p[p.length - 1] === 'connectHistogram');
+    const paths = allPaths(FIXTURE).filter(
+      (p) => p[p.length - 1] === 'histogram' || p[p.length - 1] === 'connectHistogram',
+    );
     expect(paths.length).toBeGreaterThan(0);
     fc.assert(
-      fc.property(fc.constantFrom(...paths), fc.oneof(fc.string(), fc.base64String(), fc.constant('HISTFAAAACR42pNpmSzMwMDAwQABzFAaxmey/wSxGQA=')), (path, text) => {
-        checkOutcome(check(setAt(FIXTURE, path, text)));
-      }),
+      fc.property(
+        fc.constantFrom(...paths),
+        fc.oneof(fc.string(), fc.base64String(), fc.constant('HISTFAAAACR42pNpmSzMwMDAwQABzFAaxmey/wSxGQA=')),
+        (path, text) => {
+          checkOutcome(check(setAt(FIXTURE, path, text)));
+        },
+      ),
       { numRuns: RUNS },
     );
   });
@@ -186,11 +229,16 @@ describe('results reader', () => {
       }
     }
     fc.assert(
-      fc.property(fc.nat(1000).filter((m) => m !== 1), fc.nat(100), fc.nat(100), (a, b, c) => {
-        const o = check({ ...FIXTURE, schemaVersion: `${a}.${b}.${c}` });
-        checkOutcome(o);
-        expect(o.ok).toBe(false);
-      }),
+      fc.property(
+        fc.nat(1000).filter((m) => m !== 1),
+        fc.nat(100),
+        fc.nat(100),
+        (a, b, c) => {
+          const o = check({ ...FIXTURE, schemaVersion: `${a}.${b}.${c}` });
+          checkOutcome(o);
+          expect(o.ok).toBe(false);
+        },
+      ),
       { numRuns: RUNS },
     );
   });

@@ -4,11 +4,19 @@ import { decodeFrame, parserIsIdle } from '../../src/protocols/mqtt/decode.js';
 import { FrameSplitter } from '../../src/protocols/mqtt/frames.js';
 
 const publish = (version: 4 | 5, topic: string, id: number): Buffer =>
-  mqtt.generate({ cmd: 'publish', topic, payload: Buffer.from(topic), qos: 1, messageId: id, dup: false, retain: false }, { protocolVersion: version });
+  mqtt.generate(
+    { cmd: 'publish', topic, payload: Buffer.from(topic), qos: 1, messageId: id, dup: false, retain: false },
+    { protocolVersion: version },
+  );
 
 describe('shared mqtt-packet parser', () => {
   it('holds no state between whole frames, across versions and interleaved connections', () => {
-    const frames = [publish(4, 'a', 1), publish(5, 'b', 2), mqtt.generate({ cmd: 'suback', messageId: 3, granted: [1] }, { protocolVersion: 4 }), publish(4, 'c', 4)];
+    const frames = [
+      publish(4, 'a', 1),
+      publish(5, 'b', 2),
+      mqtt.generate({ cmd: 'suback', messageId: 3, granted: [1] }, { protocolVersion: 4 }),
+      publish(4, 'c', 4),
+    ];
     const versions = [4, 5, 4, 4] as const;
     frames.forEach((f, i) => {
       const d = decodeFrame(f, versions[i] as 4 | 5);
@@ -36,7 +44,8 @@ describe('shared mqtt-packet parser', () => {
       const topics: string[] = [];
       const s = new FrameSplitter(1024);
       const sink = {
-        onPacket: (_fb: number, _body: Buffer, frame: Buffer) => topics.push((decodeFrame(frame, 4).packet as mqtt.IPublishPacket).topic),
+        onPacket: (_fb: number, _body: Buffer, frame: Buffer) =>
+          topics.push((decodeFrame(frame, 4).packet as mqtt.IPublishPacket).topic),
         onFrameError: () => topics.push('error'),
       };
       for (let i = 0; i < stream.length; i += step) s.push(stream.subarray(i, i + step), sink);

@@ -33,7 +33,16 @@ describe('TLS settings', () => {
 
   it('reports every bad setting at once, naming the field and the file', () => {
     const p = problems(() =>
-      resolveTls({ ca: '/nonexistent/ca.pem', clientCert: `${TLS_DIR}nothing-{id}.crt`, resume: 1.5, minVersion: 'TLSv1.3', maxVersion: 'TLSv1.2' }, 'device.tls'),
+      resolveTls(
+        {
+          ca: '/nonexistent/ca.pem',
+          clientCert: `${TLS_DIR}nothing-{id}.crt`,
+          resume: 1.5,
+          minVersion: 'TLSv1.3',
+          maxVersion: 'TLSv1.2',
+        },
+        'device.tls',
+      ),
     );
     expect(p).toEqual([
       'device.tls.ca: cannot read /nonexistent/ca.pem (ENOENT)',
@@ -41,7 +50,9 @@ describe('TLS settings', () => {
       'device.tls.resume: expected a share between 0 and 1, got 1.5',
       `device.tls.clientCert: no certificate files match ${TLS_DIR}nothing-{id}.crt (expected <name>.crt with a <name>.key beside it)`,
     ]);
-    expect(problems(() => resolveTls({ ca: `${TLS_DIR}README.md` }))).toEqual([`device.tls.ca: ${TLS_DIR}README.md is not a PEM file (no -----BEGIN line)`]);
+    expect(problems(() => resolveTls({ ca: `${TLS_DIR}README.md` }))).toEqual([
+      `device.tls.ca: ${TLS_DIR}README.md is not a PEM file (no -----BEGIN line)`,
+    ]);
   });
 
   it('session store: exactly share × eligible reconnects offer a session; memory capped', () => {
@@ -61,7 +72,13 @@ describe('SecureContexts', () => {
   it('one context per client certificate pair, built once; pairs past the cap are built per connection', () => {
     const pair = resolveTls({ clientCert: `${TLS_DIR}clients/device-{id}.crt` }).clientCerts[0]!;
     const pairs = Array.from({ length: MAX_CACHED_CONTEXTS + 1 }, () => pair);
-    const c = new SecureContexts({ ca: undefined, minVersion: undefined, maxVersion: undefined, clientCerts: pairs, offerPskWithoutKeyExchange: false });
+    const c = new SecureContexts({
+      ca: undefined,
+      minVersion: undefined,
+      maxVersion: undefined,
+      clientCerts: pairs,
+      offerPskWithoutKeyExchange: false,
+    });
     expect(c.forDevice(5)).toBe(c.forDevice(5 + pairs.length));
     expect(c.forDevice(5)).not.toBe(c.forDevice(6));
     expect(c.forDevice(MAX_CACHED_CONTEXTS)).not.toBe(c.forDevice(MAX_CACHED_CONTEXTS));
@@ -74,21 +91,52 @@ describe('SecureContexts', () => {
 
 describe('endpoints and classification', () => {
   it('parses each scheme with its default port and path', () => {
-    expect(parseTargetUrl('mqtt://127.0.0.1', 'target', { name: 'mqtt', ...DEVICE_KIND_ROWS.mqtt })).toMatchObject({ scheme: 'mqtt', port: 1883, path: '', secure: false, hostIsIp: true });
-    expect(parseTargetUrl('mqtts://broker.local', 'target', { name: 'mqtt', ...DEVICE_KIND_ROWS.mqtt })).toMatchObject({ port: 8883, secure: true, hostIsIp: false });
-    expect(parseTargetUrl('ws://127.0.0.1:9001', 'target', { name: 'mqtt', ...DEVICE_KIND_ROWS.mqtt })).toMatchObject({ port: 9001, path: '/mqtt' });
-    expect(parseTargetUrl('wss://[::1]/x?y=1', 'target', { name: 'websocket', ...DEVICE_KIND_ROWS.websocket })).toMatchObject({ host: '::1', port: 443, path: '/x?y=1' });
-    expect(() => parseTargetUrl('mqtt://127.0.0.1', 'target', { name: 'websocket', ...DEVICE_KIND_ROWS.websocket })).toThrow(/websocket device cannot use "mqtt:\/\/"/);
-    expect(() => parseTargetUrl('http://127.0.0.1', 'target', { name: 'mqtt', ...DEVICE_KIND_ROWS.mqtt })).toThrow(HerdError);
+    expect(parseTargetUrl('mqtt://127.0.0.1', 'target', { name: 'mqtt', ...DEVICE_KIND_ROWS.mqtt })).toMatchObject({
+      scheme: 'mqtt',
+      port: 1883,
+      path: '',
+      secure: false,
+      hostIsIp: true,
+    });
+    expect(parseTargetUrl('mqtts://broker.local', 'target', { name: 'mqtt', ...DEVICE_KIND_ROWS.mqtt })).toMatchObject({
+      port: 8883,
+      secure: true,
+      hostIsIp: false,
+    });
+    expect(parseTargetUrl('ws://127.0.0.1:9001', 'target', { name: 'mqtt', ...DEVICE_KIND_ROWS.mqtt })).toMatchObject({
+      port: 9001,
+      path: '/mqtt',
+    });
+    expect(
+      parseTargetUrl('wss://[::1]/x?y=1', 'target', { name: 'websocket', ...DEVICE_KIND_ROWS.websocket }),
+    ).toMatchObject({ host: '::1', port: 443, path: '/x?y=1' });
+    expect(() =>
+      parseTargetUrl('mqtt://127.0.0.1', 'target', { name: 'websocket', ...DEVICE_KIND_ROWS.websocket }),
+    ).toThrow(/websocket device cannot use "mqtt:\/\/"/);
+    expect(() => parseTargetUrl('http://127.0.0.1', 'target', { name: 'mqtt', ...DEVICE_KIND_ROWS.mqtt })).toThrow(
+      HerdError,
+    );
     expect(() => prepareTarget('mqtt', 'mqtt://127.0.0.1', { insecure: true })).toThrow(/not a TLS URL/);
     expect(prepareTarget('mqtt', 'mqtts://127.0.0.1').tls?.rejectUnauthorized).toBe(true);
   });
 
   it('classifies TLS, WebSocket and local errors by origin', () => {
-    expect(classifyError({ code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' }, 'tlsHandshake')).toEqual({ origin: 'tls', phase: 'tlsHandshake', code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
+    expect(classifyError({ code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' }, 'tlsHandshake')).toEqual({
+      origin: 'tls',
+      phase: 'tlsHandshake',
+      code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+    });
     expect(classifyError({ code: 'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA' }, 'mqttConnack').origin).toBe('tls');
-    expect(classifyError({ code: 'WS_ERR_INVALID_OPCODE' }, 'held')).toEqual({ origin: 'protocol', phase: 'held', code: 'WS_ERR_INVALID_OPCODE' });
-    expect(classifyError(new Error('Invalid Sec-WebSocket-Accept header'), 'wsUpgrade')).toEqual({ origin: 'protocol', phase: 'wsUpgrade', code: 'WS_HANDSHAKE_INVALID' });
+    expect(classifyError({ code: 'WS_ERR_INVALID_OPCODE' }, 'held')).toEqual({
+      origin: 'protocol',
+      phase: 'held',
+      code: 'WS_ERR_INVALID_OPCODE',
+    });
+    expect(classifyError(new Error('Invalid Sec-WebSocket-Accept header'), 'wsUpgrade')).toEqual({
+      origin: 'protocol',
+      phase: 'wsUpgrade',
+      code: 'WS_HANDSHAKE_INVALID',
+    });
     expect(classifyError({ code: 'EMFILE' }, 'tcpConnect').origin).toBe('local');
     expect(isLoadShedding(wsHttpFailure(503))).toBe(true);
     expect(isLoadShedding(wsHttpFailure(500))).toBe(false);

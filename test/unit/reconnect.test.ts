@@ -4,7 +4,10 @@ import { EventHeap, EV_RECONNECT, EV_OUTAGE } from '../../src/engine/event-heap.
 import type { ResolvedReconnect } from '../../src/results/resolved-scenario.js';
 
 const half = (): number => 0.5;
-const exp = (jitter: 'none' | 'full' | 'equal' | 'decorrelated', maxAttempts: number | null = null): ResolvedReconnect => ({
+const exp = (
+  jitter: 'none' | 'full' | 'equal' | 'decorrelated',
+  maxAttempts: number | null = null,
+): ResolvedReconnect => ({
   policy: 'exponential',
   initialUs: 1_000_000,
   multiplier: 2,
@@ -24,7 +27,14 @@ describe('reconnect policies', () => {
   });
 
   it('linear grows by its step up to the cap', () => {
-    const p: ResolvedReconnect = { policy: 'linear', initialUs: 1e6, stepUs: 2e6, maxUs: 6e6, jitter: 'none', maxAttempts: null };
+    const p: ResolvedReconnect = {
+      policy: 'linear',
+      initialUs: 1e6,
+      stepUs: 2e6,
+      maxUs: 6e6,
+      jitter: 'none',
+      maxAttempts: null,
+    };
     expect([0, 1, 2, 3].map((a) => reconnectDelayUs(p, a, 0, half))).toEqual([1e6, 3e6, 5e6, 6e6]);
   });
 

@@ -2,8 +2,15 @@
 import { describe, expect, it } from 'vitest';
 import { validateScenario } from '../../src/scenario/validate.js';
 
-const base = { name: 'w', devices: 100, reconnect: { policy: 'fixed', delay: '1s' }, waves: [{ type: 'ramp', over: '1s' }], thresholds: { 'recovery.p99': '< 30s' } };
-const warnings = (extra: Record<string, unknown>): string[] => validateScenario({ ...base, ...extra }, 'w.yaml').warnings;
+const base = {
+  name: 'w',
+  devices: 100,
+  reconnect: { policy: 'fixed', delay: '1s' },
+  waves: [{ type: 'ramp', over: '1s' }],
+  thresholds: { 'recovery.p99': '< 30s' },
+};
+const warnings = (extra: Record<string, unknown>): string[] =>
+  validateScenario({ ...base, ...extra }, 'w.yaml').warnings;
 
 describe('recovery thresholds that can get no sample', () => {
   it('no outage wave, no embedded target outage and observed outages off', () => {
@@ -26,6 +33,14 @@ describe('recovery thresholds that can get no sample', () => {
 
   it('nothing to say when an outage can be observed, or one is declared', () => {
     expect(warnings({})).toEqual([]);
-    expect(warnings({ observedOutages: false, waves: [{ type: 'ramp', over: '1s' }, { type: 'outage', at: '5s', offline: '2s' }] })).toEqual([]);
+    expect(
+      warnings({
+        observedOutages: false,
+        waves: [
+          { type: 'ramp', over: '1s' },
+          { type: 'outage', at: '5s', offline: '2s' },
+        ],
+      }),
+    ).toEqual([]);
   });
 });

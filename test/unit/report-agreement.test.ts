@@ -57,7 +57,9 @@ describe('every output of one run agrees', () => {
 
   it('states one success share, of attempts started, everywhere', () => {
     const a = r.attempts;
-    expect(facts.success).toBe(`succeeded ${a.succeeded} of ${a.started} started (${((a.succeeded / a.started) * 100).toFixed(1)}%)`);
+    expect(facts.success).toBe(
+      `succeeded ${a.succeeded} of ${a.started} started (${((a.succeeded / a.started) * 100).toFixed(1)}%)`,
+    );
     for (const [name, text, escape] of humanFormats(r)) {
       expect(text, name).toContain(escape(facts.success));
       // No second share: nothing of planned attempts, or of attempts that include the offline ones never sent.
@@ -85,7 +87,9 @@ describe('every output of one run agrees', () => {
     expect(Math.max(...csvColumn(csv, 'attempts'))).toBe(peaks.attemptsPerS);
     expect(r.storm.peakSucceededPerS).toBe(peaks.succeededPerS);
     expect(r.storm.peakAttemptsPerS).toBe(peaks.attemptsPerS);
-    expect(facts.peaks).toBe(`peak ${peaks.succeededPerS} successes/s · ${peaks.attemptsPerS} attempts/s · ${peaks.handshaking} handshakes in flight`);
+    expect(facts.peaks).toBe(
+      `peak ${peaks.succeededPerS} successes/s · ${peaks.attemptsPerS} attempts/s · ${peaks.handshaking} handshakes in flight`,
+    );
     for (const [name, text, escape] of humanFormats(r)) expect(text, name).toContain(escape(facts.peaks));
   });
 
@@ -101,11 +105,14 @@ describe('every output of one run agrees', () => {
     expect(facts.outages).toHaveLength(1);
     expect(facts.outages[0]).toContain(`hit 3000 · back ${o.recovered}`);
     expect(facts.outages[0]).toContain(`peak ${o.peakSucceededPerSAfterEnd} successes/s after it ended`);
-    for (const [name, text, escape] of humanFormats(r)) expect(text, name).toContain(escape(facts.outages[0] as string));
+    for (const [name, text, escape] of humanFormats(r))
+      expect(text, name).toContain(escape(facts.outages[0] as string));
   });
 
   it('names the embedded target’s profile and knobs in every header', () => {
-    expect(facts.target).toMatch(/^mqtt:\/\/127\.0\.0\.1:\d+ \(embedded target, profile fragile: CONNECT costs 2ms CPU, no admission control, cap 3000 connections per process, 1 process\)$/);
+    expect(facts.target).toMatch(
+      /^mqtt:\/\/127\.0\.0\.1:\d+ \(embedded target, profile fragile: CONNECT costs 2ms CPU, no admission control, cap 3000 connections per process, 1 process\)$/,
+    );
     for (const [name, text, escape] of humanFormats(r)) expect(text, name).toContain(escape(facts.target));
   });
 
@@ -129,7 +136,9 @@ describe('every output of one run agrees', () => {
     );
     for (const [name, text, escape] of humanFormats(shed)) expect(text, name).toContain(escape(f.shedding as string));
     const remote: Results = { ...shed, run: { ...shed.run, embeddedTarget: false } };
-    expect(runFacts(remote).shedding).toBe('the target shed load (MQTT 5 server busy / connection rate exceeded, HTTP 429/503): 150 connect attempts refused, 7 sessions ended');
+    expect(runFacts(remote).shedding).toBe(
+      'the target shed load (MQTT 5 server busy / connection rate exceeded, HTTP 429/503): 150 connect attempts refused, 7 sessions ended',
+    );
     expect(runFacts(r).shedding).toBeNull();
     for (const [name, text] of humanFormats(r)) expect(text, name).not.toContain('the target shed load');
   });
@@ -137,7 +146,12 @@ describe('every output of one run agrees', () => {
   it('a 0-second outage that hit nobody says so instead of "99% 0µs"', () => {
     const o = r.outages[0];
     if (!o) throw new Error('no outage');
-    const none: Results = { ...r, outages: [{ ...o, offlineUs: 0, dropped: 0, recovered: 0, recovery: { p50Us: 0, p90Us: 0, p99Us: 0, p100Us: 0 } }] };
+    const none: Results = {
+      ...r,
+      outages: [
+        { ...o, offlineUs: 0, dropped: 0, recovered: 0, recovery: { p50Us: 0, p90Us: 0, p99Us: 0, p100Us: 0 } },
+      ],
+    };
     const line = runFacts(none).outages[0] as string;
     expect(line).toBe('carrier-outage: reset at 12s for 0µs · hit 0 · back 0 · no device was hit, nothing to recover');
     for (const [name, text, escape] of humanFormats(none)) {

@@ -17,12 +17,26 @@ const load = (): Results => checkResults(JSON.parse(readFileSync(FIXTURE, 'utf8'
 function failing(): Results {
   const r = load();
   r.scenario.name = 'a<b>&"c"|d';
-  r.thresholds[0] = { metric: 'connect.total', expression: 'p(99) < 1ms', passed: false, observed: 16079, observedText: '16.1ms' };
-  r.thresholds.push({ metric: 'attempts.failed', expression: '== 0', passed: false, observed: null, observedText: 'no samples' });
+  r.thresholds[0] = {
+    metric: 'connect.total',
+    expression: 'p(99) < 1ms',
+    passed: false,
+    observed: 16079,
+    observedText: '16.1ms',
+  };
+  r.thresholds.push({
+    metric: 'attempts.failed',
+    expression: '== 0',
+    passed: false,
+    observed: null,
+    observedText: 'no samples',
+  });
   r.health.saturated = true;
   r.health.affectsVerdict = true;
   r.health.reasons = ['worker 1: 3s in a row (4s–6s) past a limit: event-loop delay p99 up to 250ms (limit 200ms)'];
-  r.health.effects = ['threshold connect.total p(99) < 1ms failed (observed 16.1ms) but could pass: would be 900µs without the schedule lag and 250ms of event-loop delay'];
+  r.health.effects = [
+    'threshold connect.total p(99) < 1ms failed (observed 16.1ms) but could pass: would be 900µs without the schedule lag and 250ms of event-loop delay',
+  ];
   r.health.advice = ['--allow-saturated exits by the thresholds alone (results.json records that it was given)'];
   r.errors = [
     { origin: 'protocol', phase: 'mqttConnack', code: 'CONNACK_03', count: 40 },
@@ -75,8 +89,12 @@ describe('JUnit XML', () => {
     const xml = renderJunit(failing());
     expect(xml).toContain('tests="7" failures="3"');
     expect(xml).toContain('<testsuite name="herd.a&lt;b&gt;&amp;&quot;c&quot;|d"');
-    expect(xml).toContain('<failure message="connect.total: observed 16.1ms, expected p(99) &lt; 1ms" type="threshold">observed 16.1ms</failure>');
-    expect(xml).toContain('<failure message="attempts.failed: no samples, so &quot;== 0&quot; cannot hold" type="threshold">');
+    expect(xml).toContain(
+      '<failure message="connect.total: observed 16.1ms, expected p(99) &lt; 1ms" type="threshold">observed 16.1ms</failure>',
+    );
+    expect(xml).toContain(
+      '<failure message="attempts.failed: no samples, so &quot;== 0&quot; cannot hold" type="threshold">',
+    );
     expect(xml).toContain(
       '<failure message="The harness was saturated and could have decided the verdict (exit 3): worker 1: 3s in a row (4s–6s) past a limit: event-loop delay p99 up to 250ms (limit 200ms); ' +
         'threshold connect.total p(99) &lt; 1ms failed (observed 16.1ms) but could pass: would be 900µs without the schedule lag and 250ms of event-loop delay" type="run">',
@@ -94,10 +112,16 @@ describe('Markdown summary', () => {
   it('shows run meta, attempts, latency per phase, thresholds and the verdict', () => {
     const md = renderMarkdown(load());
     expect(md.split('\n')[0]).toBe('## herd · quickstart — ✅ PASSED');
-    expect(md).toContain('| `20261121-054837-0e4c` | mqtt://127.0.0.1:37729 (embedded target, profile default) | 1000 | 2 | 15.1s | 1 | 0.1.0 |');
-    expect(md).toContain('**succeeded 1000 of 1000 started (100.0%)** · connects failed 0 · timed out 0 · sessions lost 0 of 1000 established (0.0%)');
+    expect(md).toContain(
+      '| `20261121-054837-0e4c` | mqtt://127.0.0.1:37729 (embedded target, profile default) | 1000 | 2 | 15.1s | 1 | 0.1.0 |',
+    );
+    expect(md).toContain(
+      '**succeeded 1000 of 1000 started (100.0%)** · connects failed 0 · timed out 0 · sessions lost 0 of 1000 established (0.0%)',
+    );
     expect(md).toContain('| 1000 | 0 | 0 | 1000 | 1000 | 0 | 0 | 0 | 0 |');
-    expect(md).toContain('| total (from intended) <sub>`connect.total`</sub> | 1000 | 511µs | 1.54ms | 2.35ms | 16.1ms | 73.9ms | 87.6ms |');
+    expect(md).toContain(
+      '| total (from intended) <sub>`connect.total`</sub> | 1000 | 511µs | 1.54ms | 2.35ms | 16.1ms | 73.9ms | 87.6ms |',
+    );
     expect(md).toContain('| ✓ | `connect.total` | `p(99) < 1s` | 16.1ms |');
     expect(md).toContain('No errors.');
     expect(md.split('\n')[2]).toBe('**Verdict: PASSED** (exit 0)');
@@ -108,7 +132,9 @@ describe('Markdown summary', () => {
     expect(md.split('\n')[0]).toBe('## herd · a\\<b\\>&"c"\\|d — ❌ FAILED');
     expect(md).toContain('> [!CAUTION]\n> **The harness was saturated and could have decided the verdict (exit 3):**');
     expect(md).toContain('> - effect: threshold connect.total p(99) \\< 1ms failed (observed 16.1ms) but could pass');
-    expect(md).toContain('> - to change: --allow-saturated exits by the thresholds alone (results.json records that it was given)');
+    expect(md).toContain(
+      '> - to change: --allow-saturated exits by the thresholds alone (results.json records that it was given)',
+    );
     expect(md).toContain('| protocol | mqttConnack | `CONNACK_03` | 40 | 4.00% of started |');
     expect(md).toContain('| **local** (the harness, not the target) | tcpConnect | `EMFILE` | 2 | 0.20% of started |');
     expect(md).toContain('| ✗ | `connect.total` | `p(99) < 1ms` | 16.1ms |');
@@ -128,8 +154,14 @@ describe('HTML report', () => {
   it('draws the four charts with their data series, wave markers and tables', () => {
     const r = load();
     const html = renderHtml(r);
-    for (const id of ['chart-connected', 'chart-outcomes', 'chart-latency-time', 'chart-distribution']) expect(html).toContain(`<svg id="${id}"`);
-    const series = new Map([...html.matchAll(/data-series="([^"]+)" data-points="(\d+)"[^>]* d="([^"]*)"/g)].map((m) => [m[1], { points: Number(m[2]), d: m[3] ?? '' }]));
+    for (const id of ['chart-connected', 'chart-outcomes', 'chart-latency-time', 'chart-distribution'])
+      expect(html).toContain(`<svg id="${id}"`);
+    const series = new Map(
+      [...html.matchAll(/data-series="([^"]+)" data-points="(\d+)"[^>]* d="([^"]*)"/g)].map((m) => [
+        m[1],
+        { points: Number(m[2]), d: m[3] ?? '' },
+      ]),
+    );
     expect(series.get('connected')?.points).toBe(r.timeline.buckets.length + 1);
     expect(series.get('succeeded')?.points).toBe(10);
     expect(series.get('p99')?.points).toBe(r.timeline.buckets.filter((b) => b.connectP99Us !== null).length);
@@ -159,7 +191,8 @@ describe('HTML report', () => {
     expect(pts[pts.length - 1]).toEqual([3, s.maxUs]);
     // 1 − 10^−2 = the 99th percentile, at x = 2 decades
     expect(pts.find(([d]) => Math.abs(d - 2) < 1e-9)?.[1]).toBe(s.p99Us);
-    for (let i = 1; i < pts.length; i++) expect((pts[i] as [number, number])[1]).toBeGreaterThanOrEqual((pts[i - 1] as [number, number])[1]);
+    for (let i = 1; i < pts.length; i++)
+      expect((pts[i] as [number, number])[1]).toBeGreaterThanOrEqual((pts[i - 1] as [number, number])[1]);
   });
 });
 

@@ -40,15 +40,24 @@ describe('observed outages in the reports', () => {
     r.outages = [observed({})];
     for (const format of ['summary', 'md', 'html', 'junit'] as const) {
       const text = renderFormat(r, format);
-      expect(text, format).toContain('observed-1: outage herd did not cause, from 40.1s; the target accepted again 20.5s later · hit 5000 · back 5000');
+      expect(text, format).toContain(
+        'observed-1: outage herd did not cause, from 40.1s; the target accepted again 20.5s later · hit 5000 · back 5000',
+      );
     }
     expect(fleetLostText(r)).toBeNull();
   });
 
   it('a target that never accepted again is the headline of the summary, Markdown and HTML', () => {
     const r = load();
-    r.outages = [observed({ targetAcceptedAgain: false, recovered: 0, recovery: { p50Us: null, p90Us: null, p99Us: null, p100Us: null } })];
-    const line = 'The target went away at 40.1s and never accepted a connect again: 5000 devices lost, 0 back by the end (observed-1).';
+    r.outages = [
+      observed({
+        targetAcceptedAgain: false,
+        recovered: 0,
+        recovery: { p50Us: null, p90Us: null, p99Us: null, p100Us: null },
+      }),
+    ];
+    const line =
+      'The target went away at 40.1s and never accepted a connect again: 5000 devices lost, 0 back by the end (observed-1).';
     expect(fleetLostText(r)).toBe(line);
     const summary = renderFormat(r, 'summary').split('\n');
     expect(summary[2]).toBe(`  ${line}`);

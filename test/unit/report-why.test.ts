@@ -67,7 +67,11 @@ describe('reports lead with why', () => {
     const text = renderSummary(r);
     expect(text).not.toContain('--allow-saturated exits');
     const lines = text.split('\n');
-    expect(lines.slice(2, 5)).toEqual(['  engine native (cohort fleet) · js (cohort legacy)', '', 'Verdict: FAILED (exit 1)']);
+    expect(lines.slice(2, 5)).toEqual([
+      '  engine native (cohort fleet) · js (cohort legacy)',
+      '',
+      'Verdict: FAILED (exit 1)',
+    ]);
   });
 
   it('a results file without the engine (written before it was recorded) reads and renders without an engine line', () => {

@@ -34,7 +34,14 @@ describe('results schema', () => {
   it('documents every field with a description, units included for µs fields', () => {
     const docs = resultsFieldDocs();
     const paths = docs.map((d) => d.path);
-    for (const p of ['run.exitCode', 'attempts.planned', 'latency.<key>.p99Us', 'timeline.buckets[].connectP99Us', 'scenario.waves[] (type=ramp).overUs', 'thresholds[].observed']) {
+    for (const p of [
+      'run.exitCode',
+      'attempts.planned',
+      'latency.<key>.p99Us',
+      'timeline.buckets[].connectP99Us',
+      'scenario.waves[] (type=ramp).overUs',
+      'thresholds[].observed',
+    ]) {
       expect(paths).toContain(p);
     }
     expect(docs.filter((d) => d.description === '').map((d) => d.path)).toEqual([]);
@@ -62,7 +69,9 @@ describe('results schema', () => {
   it('refuses a foreign JSON file and another major version with clear messages', () => {
     const foreign = herdError(() => checkResults({ name: 'my-app', version: '1.0.0' }, 'package.json'));
     expect(foreign.code).toBe('E_RESULTS_FILE');
-    expect(foreign.message).toBe('package.json: not a herd results file (expected tool.name "herd" and a schemaVersion)');
+    expect(foreign.message).toBe(
+      'package.json: not a herd results file (expected tool.name "herd" and a schemaVersion)',
+    );
     const data = fixture();
     data.schemaVersion = '2.0.0';
     const v2 = herdError(() => checkResults(data, 'new.json'));
@@ -93,8 +102,12 @@ describe('results schema', () => {
       const text = readFileSync(FIXTURE, 'utf8');
       const cut = join(dir, 'cut.json');
       writeFileSync(cut, text.slice(0, Math.floor(text.length / 2)));
-      expect(herdError(() => readResults(cut)).message).toBe(`${cut}: not valid JSON (truncated or not a herd results file)`);
-      expect(herdError(() => readResults(join(dir, 'none.json'))).message).toBe(`${join(dir, 'none.json')}: cannot read the results file (no such file)`);
+      expect(herdError(() => readResults(cut)).message).toBe(
+        `${cut}: not valid JSON (truncated or not a herd results file)`,
+      );
+      expect(herdError(() => readResults(join(dir, 'none.json'))).message).toBe(
+        `${join(dir, 'none.json')}: cannot read the results file (no such file)`,
+      );
       expect(readResults(FIXTURE).run.id).toBe('20261121-054837-0e4c');
     } finally {
       rmSync(dir, { recursive: true, force: true });

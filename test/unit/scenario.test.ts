@@ -30,7 +30,13 @@ describe('scenario validation', () => {
     const { resolved } = validateScenario(minimal, 't');
     expect(resolved.target).toBe('embedded');
     expect(resolved.seed).toBe(1);
-    expect(resolved.device).toMatchObject({ mqttVersion: 4, keepaliveUs: 60_000_000, connectTimeoutUs: 10_000_000, cleanSession: true, clientId: 'herd-{run}-{id}' });
+    expect(resolved.device).toMatchObject({
+      mqttVersion: 4,
+      keepaliveUs: 60_000_000,
+      connectTimeoutUs: 10_000_000,
+      cleanSession: true,
+      clientId: 'herd-{run}-{id}',
+    });
     expect(resolved.holdUs).toBe(0);
     expect(resolved.durationUs).toBe(1_000_000);
   });
@@ -58,14 +64,27 @@ describe('scenario validation', () => {
   });
 
   it('rejects an unsupported target scheme', () => {
-    expect(problems({ ...minimal, target: 'http://127.0.0.1:80' })[0]).toMatch(/^target: unsupported scheme "http:\/\/"; supported: mqtt:\/\//);
+    expect(problems({ ...minimal, target: 'http://127.0.0.1:80' })[0]).toMatch(
+      /^target: unsupported scheme "http:\/\/"; supported: mqtt:\/\//,
+    );
   });
 
   it('checks that the waves connect exactly the fleet', () => {
-    expect(problems({ name: 'x', devices: 10, waves: [{ type: 'spike', devices: 4 }, { type: 'spike', devices: 4 }] })).toEqual([
+    expect(
+      problems({
+        name: 'x',
+        devices: 10,
+        waves: [
+          { type: 'spike', devices: 4 },
+          { type: 'spike', devices: 4 },
+        ],
+      }),
+    ).toEqual([
       'waves: the waves connect 8 devices but devices is 10; give one wave no device count to take the rest, or make the counts add up',
     ]);
-    expect(problems({ name: 'x', devices: 10, waves: [{ type: 'spike' }, { type: 'spike' }] })[0]).toMatch(/^waves\[1\]\.devices: only one wave/);
+    expect(problems({ name: 'x', devices: 10, waves: [{ type: 'spike' }, { type: 'spike' }] })[0]).toMatch(
+      /^waves\[1\]\.devices: only one wave/,
+    );
   });
 
   it('reports schema, threshold and cross-field problems in one list', () => {
@@ -73,7 +92,10 @@ describe('scenario validation', () => {
       name: 'x',
       devices: 10,
       colour: 'blue',
-      waves: [{ type: 'spike', devices: 4 }, { type: 'outage', at: '1s', cohort: 'ghosts', offline: '5s' }],
+      waves: [
+        { type: 'spike', devices: 4 },
+        { type: 'outage', at: '1s', cohort: 'ghosts', offline: '5s' },
+      ],
       cohorts: [
         { name: 'a', share: 0.5 },
         { name: 'a', share: '30%' },
@@ -132,7 +154,9 @@ describe('scenario validation', () => {
   });
 
   it('names a missing file', () => {
-    expect(() => loadScenario('/nonexistent/s.yaml')).toThrow('/nonexistent/s.yaml: cannot read the scenario file (no such file)');
+    expect(() => loadScenario('/nonexistent/s.yaml')).toThrow(
+      '/nonexistent/s.yaml: cannot read the scenario file (no such file)',
+    );
   });
 
   it('keeps schemas/scenario.schema.json in step with the schema (regenerate: node bin/herd.js schema > schemas/scenario.schema.json)', () => {
@@ -153,12 +177,29 @@ describe('identity templates', () => {
   });
 
   it('accepts the downlink block and the reboot outage mode, and names bad values', () => {
-    expect(problems({ name: 'd', devices: 2, device: { downlink: { every: '1s', from: '2s', until: '4s' } }, waves: [{ type: 'spike' }, { type: 'outage', at: '1s', offline: '1s', mode: 'reboot' }] })).toEqual([]);
-    const bad = problems({ name: 'd', devices: 2, device: { downlink: { every: '0s', qos: 3 } }, waves: [{ type: 'spike' }] });
+    expect(
+      problems({
+        name: 'd',
+        devices: 2,
+        device: { downlink: { every: '1s', from: '2s', until: '4s' } },
+        waves: [{ type: 'spike' }, { type: 'outage', at: '1s', offline: '1s', mode: 'reboot' }],
+      }),
+    ).toEqual([]);
+    const bad = problems({
+      name: 'd',
+      devices: 2,
+      device: { downlink: { every: '0s', qos: 3 } },
+      waves: [{ type: 'spike' }],
+    });
     expect(bad.some((p) => p.includes('device.downlink.every'))).toBe(true);
     expect(bad.some((p) => p.includes('device.downlink.qos'))).toBe(true);
-    expect(problems({ name: 'd', devices: 2, device: { protocol: 'websocket', downlink: { every: '1s' } }, waves: [{ type: 'spike' }] })).toContain(
-      'device.downlink: downlink messages are for MQTT devices',
-    );
+    expect(
+      problems({
+        name: 'd',
+        devices: 2,
+        device: { protocol: 'websocket', downlink: { every: '1s' } },
+        waves: [{ type: 'spike' }],
+      }),
+    ).toContain('device.downlink: downlink messages are for MQTT devices');
   });
 });

@@ -15,13 +15,28 @@ const obey = { backoffOn: [0x96, 0x97, 0x9f], followServerReference: true, adopt
 describe('reading MQTT 5 server signals', () => {
   it('CONNACK: reason code and the properties a server imposes', () => {
     const s = readServerSignal(
-      v5({ cmd: 'connack', sessionPresent: false, reasonCode: 0, properties: { serverKeepAlive: 7, sessionExpiryInterval: 30, maximumQoS: 0, retainAvailable: false } }),
+      v5({
+        cmd: 'connack',
+        sessionPresent: false,
+        reasonCode: 0,
+        properties: { serverKeepAlive: 7, sessionExpiryInterval: 30, maximumQoS: 0, retainAvailable: false },
+      }),
     );
-    expect(s).toEqual({ packet: 'connack', reasonCode: 0, serverKeepAliveS: 7, sessionExpiryS: 30, serverReference: null, maximumQoS: 0, retainAvailable: false });
+    expect(s).toEqual({
+      packet: 'connack',
+      reasonCode: 0,
+      serverKeepAliveS: 7,
+      sessionExpiryS: 30,
+      serverReference: null,
+      maximumQoS: 0,
+      retainAvailable: false,
+    });
   });
 
   it('DISCONNECT: reason code and Server Reference', () => {
-    const s = readServerSignal(v5({ cmd: 'disconnect', reasonCode: 0x9c, properties: { serverReference: '127.0.0.1:1884' } }));
+    const s = readServerSignal(
+      v5({ cmd: 'disconnect', reasonCode: 0x9c, properties: { serverReference: '127.0.0.1:1884' } }),
+    );
     expect(s).toMatchObject({ packet: 'disconnect', reasonCode: 0x9c, serverReference: '127.0.0.1:1884' });
   });
 
@@ -43,20 +58,34 @@ describe('steering', () => {
   });
 
   it('backs off one extra step on the codes the rules name, not on others', () => {
-    expect(steer(sig(0x96), obey, targets)).toMatchObject({ key: 'DISCONNECT_96', backoffSteps: 1, moveTo: null, referenceRefused: false });
+    expect(steer(sig(0x96), obey, targets)).toMatchObject({
+      key: 'DISCONNECT_96',
+      backoffSteps: 1,
+      moveTo: null,
+      referenceRefused: false,
+    });
     expect(steer(sig(0x8e), obey, targets)).toMatchObject({ key: 'DISCONNECT_8E', backoffSteps: 0 });
     expect(steer(sig(0x96), SPEC_STEERING, targets).backoffSteps).toBe(0);
   });
 
   it('moves to a Server Reference that is one of its loopback targets; counts any other as refused', () => {
-    expect(steer(sig(0x9c, { serverReference: '127.0.0.1:1884' }), obey, targets)).toMatchObject({ moveTo: 1, referenceRefused: false });
+    expect(steer(sig(0x9c, { serverReference: '127.0.0.1:1884' }), obey, targets)).toMatchObject({
+      moveTo: 1,
+      referenceRefused: false,
+    });
     expect(steer(sig(0x9d, { serverReference: 'mqtt://127.0.0.1:1883' }), obey, targets)).toMatchObject({ moveTo: 0 });
     // Not in the targets, not on loopback, or a policy that does not move: never followed.
     // 192.0.2.1 is a documentation address (RFC 5737): steer() is pure, nothing is ever contacted.
     for (const ref of ['127.0.0.1:9999', 'broker.invalid:1883', '192.0.2.1:1883']) {
-      expect(steer(sig(0x9c, { serverReference: ref }), obey, targets), ref).toMatchObject({ moveTo: null, referenceRefused: true });
+      expect(steer(sig(0x9c, { serverReference: ref }), obey, targets), ref).toMatchObject({
+        moveTo: null,
+        referenceRefused: true,
+      });
     }
-    expect(steer(sig(0x9c, { serverReference: '127.0.0.1:1884' }), SPEC_STEERING, targets)).toMatchObject({ moveTo: null, referenceRefused: true });
+    expect(steer(sig(0x9c, { serverReference: '127.0.0.1:1884' }), SPEC_STEERING, targets)).toMatchObject({
+      moveTo: null,
+      referenceRefused: true,
+    });
   });
 
   it('a reference to a non-loopback address is refused even when a target has that address', () => {

@@ -8,8 +8,13 @@ import type { Plan, PlannedOutage } from '../../src/plan/plan.js';
 function player(outage: Pick<PlannedOutage, 'atUs' | 'offlineUs'>, devices: number) {
   let nowUs = 0;
   const rec = new Recorder();
-  const dev = { outageOf: new Uint16Array(devices).fill(NO_OUTAGE), attemptsSinceDrop: new Uint32Array(devices).fill(3) } as unknown as DeviceTable;
-  const plan = { outages: [{ name: 'target-outage-1', side: 'target', mode: 'reset', members: new Uint32Array(0), ...outage }] } as unknown as Plan;
+  const dev = {
+    outageOf: new Uint16Array(devices).fill(NO_OUTAGE),
+    attemptsSinceDrop: new Uint32Array(devices).fill(3),
+  } as unknown as DeviceTable;
+  const plan = {
+    outages: [{ name: 'target-outage-1', side: 'target', mode: 'reset', members: new Uint32Array(0), ...outage }],
+  } as unknown as Plan;
   const host: OutageHost = {
     dev,
     rec,

@@ -9,7 +9,16 @@ function results(latencies: number[], attempts: Partial<Results['attempts']> = {
   const h = createHistogram();
   for (const v of latencies) h.recordValue(v);
   return {
-    attempts: { planned: 100, started: 100, succeeded: 98, failed: 1, timedOut: 1, dropped: 0, inFlightAtEnd: 0, ...attempts },
+    attempts: {
+      planned: 100,
+      started: 100,
+      succeeded: 98,
+      failed: 1,
+      timedOut: 1,
+      dropped: 0,
+      inFlightAtEnd: 0,
+      ...attempts,
+    },
     latency: { 'connect.total': summarize(h), 'connect.failed': summarize(createHistogram()) },
     errors: [{ origin: 'local', phase: 'tcpConnect', code: 'EMFILE', count: 2 }],
   } as unknown as Omit<Results, 'thresholds'>;
@@ -90,7 +99,9 @@ describe('rates say their unit (issue 24)', () => {
   });
 
   it('every rate in the catalogue names its denominator', () => {
-    const missing = Object.entries(METRICS).filter(([, d]) => d.kind === 'rate' && !d.denominator).map(([k]) => k);
+    const missing = Object.entries(METRICS)
+      .filter(([, d]) => d.kind === 'rate' && !d.denominator)
+      .map(([k]) => k);
     expect(missing).toEqual([]);
   });
 });
@@ -127,16 +138,26 @@ describe('threshold evaluation', () => {
 });
 
 describe('session and success metrics', () => {
-  const evalOne = (spec: Record<string, string[]>, r: Omit<Results, 'thresholds'>) => evaluateThresholds(parseThresholds(spec).thresholds, r);
+  const evalOne = (spec: Record<string, string[]>, r: Omit<Results, 'thresholds'>) =>
+    evaluateThresholds(parseThresholds(spec).thresholds, r);
 
   it('gates sessions killed after connecting, of the sessions established', () => {
-    const r = { ...results([1000], { succeeded: 300 }), storm: { peakAttemptsPerS: 0, peakSucceededPerS: 0, peakHandshaking: 0, disconnects: 300, outageDrops: 0 } };
-    expect(evalOne({ 'sessions.lost': ['== 0'], 'sessions.lostRate': ['< 1%'] }, r).map((t) => [t.passed, t.observedText])).toEqual([
+    const r = {
+      ...results([1000], { succeeded: 300 }),
+      storm: { peakAttemptsPerS: 0, peakSucceededPerS: 0, peakHandshaking: 0, disconnects: 300, outageDrops: 0 },
+    };
+    expect(
+      evalOne({ 'sessions.lost': ['== 0'], 'sessions.lostRate': ['< 1%'] }, r).map((t) => [t.passed, t.observedText]),
+    ).toEqual([
       [false, '300'],
       [false, '100.00%'],
     ]);
     const none = { ...r, attempts: { ...r.attempts, succeeded: 0 } };
-    expect(evalOne({ 'sessions.lostRate': ['< 1%'] }, none)[0]).toMatchObject({ passed: false, observed: null, observedText: 'no session was established' });
+    expect(evalOne({ 'sessions.lostRate': ['< 1%'] }, none)[0]).toMatchObject({
+      passed: false,
+      observed: null,
+      observedText: 'no session was established',
+    });
   });
 
   it('connect.successRate is succeeded of started, the share the reports show', () => {
@@ -146,22 +167,38 @@ describe('session and success metrics', () => {
 
   it('recovery thresholds leave out an outage that hit nobody, and fail when none hit anyone', () => {
     const outage = (dropped: number, p99Us: number) => ({
-      name: 'o', side: 'target', atUs: 0, offlineUs: 0, mode: 'close', dropped, recovered: dropped,
+      name: 'o',
+      side: 'target',
+      atUs: 0,
+      offlineUs: 0,
+      mode: 'close',
+      dropped,
+      recovered: dropped,
       recovery: { p50Us: p99Us, p90Us: p99Us, p99Us, p100Us: p99Us },
     });
     const hitNobody = { ...results([1000]), outages: [outage(0, 0)] } as unknown as Omit<Results, 'thresholds'>;
-    expect(evalOne({ 'recovery.p99': ['< 60s'] }, hitNobody)[0]).toMatchObject({ passed: false, observed: null, observedText: 'no outage hit a device, so there was nothing to recover' });
-    const one = { ...results([1000]), outages: [outage(0, 0), outage(200, 260_000)] } as unknown as Omit<Results, 'thresholds'>;
+    expect(evalOne({ 'recovery.p99': ['< 60s'] }, hitNobody)[0]).toMatchObject({
+      passed: false,
+      observed: null,
+      observedText: 'no outage hit a device, so there was nothing to recover',
+    });
+    const one = { ...results([1000]), outages: [outage(0, 0), outage(200, 260_000)] } as unknown as Omit<
+      Results,
+      'thresholds'
+    >;
     expect(evalOne({ 'recovery.p99': ['< 60s'] }, one)[0]).toMatchObject({ passed: true, observed: 260_000 });
   });
 
   it('with no outage at all, a recovery threshold says whether herd was looking for one it did not cause', () => {
-    const run = (observedOutages: unknown) => ({ ...results([1000]), outages: [], scenario: { observedOutages } }) as unknown as Omit<Results, 'thresholds'>;
+    const run = (observedOutages: unknown) =>
+      ({ ...results([1000]), outages: [], scenario: { observedOutages } }) as unknown as Omit<Results, 'thresholds'>;
     const looked = run({ windowUs: 2e6, minDevices: 5, share: 0.1 });
     expect(evalOne({ 'recovery.p99': ['< 60s'] }, looked)[0]).toMatchObject({
       passed: false,
       observedText: 'no outage in this run (none declared, and herd observed no fleet-wide loss)',
     });
-    expect(evalOne({ 'recovery.p99': ['< 60s'] }, run(null))[0]).toMatchObject({ observedText: 'no outage in this run (none declared, and observedOutages is off)' });
+    expect(evalOne({ 'recovery.p99': ['< 60s'] }, run(null))[0]).toMatchObject({
+      observedText: 'no outage in this run (none declared, and observedOutages is off)',
+    });
   });
 });

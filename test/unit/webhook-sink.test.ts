@@ -27,7 +27,13 @@ async function startSink(o: { maxBodyBytes?: number; maxConnections?: number } =
 }
 
 function forwardBody(deviceId: number, seq: number, sentUs: number): string {
-  return JSON.stringify({ topic: `herd/r/${deviceId}`, payload: encodePayload({ deviceId, seq, sentUs }, 64).toString('base64'), qos: 1, retain: false, clientId: `d${deviceId}` });
+  return JSON.stringify({
+    topic: `herd/r/${deviceId}`,
+    payload: encodePayload({ deviceId, seq, sentUs }, 64).toString('base64'),
+    qos: 1,
+    retain: false,
+    clientId: `d${deviceId}`,
+  });
 }
 
 function post(url: string, body: string | Buffer, method = 'POST'): Promise<number> {
@@ -44,9 +50,25 @@ function post(url: string, body: string | Buffer, method = 'POST'): Promise<numb
 
 describe('classifyForwardBody', () => {
   it('tells stamped, foreign and malformed bodies apart', () => {
-    expect(classifyForwardBody(Buffer.from(forwardBody(7, 3, 1500)))).toEqual({ kind: 'stamped', stamp: { deviceId: 7, seq: 3, sentUs: 1500 } });
-    expect(classifyForwardBody(Buffer.from(JSON.stringify({ payload: Buffer.from('hello world, not herd').toString('base64') })))).toEqual({ kind: 'foreign' });
-    for (const bad of ['{', '[]', 'null', '{"topic":"t"}', '{"payload":42}', '{"payload":"@@@@"}', '{"payload":"abc"}', '\u0000\u0001']) {
+    expect(classifyForwardBody(Buffer.from(forwardBody(7, 3, 1500)))).toEqual({
+      kind: 'stamped',
+      stamp: { deviceId: 7, seq: 3, sentUs: 1500 },
+    });
+    expect(
+      classifyForwardBody(
+        Buffer.from(JSON.stringify({ payload: Buffer.from('hello world, not herd').toString('base64') })),
+      ),
+    ).toEqual({ kind: 'foreign' });
+    for (const bad of [
+      '{',
+      '[]',
+      'null',
+      '{"topic":"t"}',
+      '{"payload":42}',
+      '{"payload":"@@@@"}',
+      '{"payload":"abc"}',
+      '\u0000\u0001',
+    ]) {
       expect(classifyForwardBody(Buffer.from(bad)), bad).toEqual({ kind: 'malformed' });
     }
   });
@@ -60,11 +82,31 @@ describe('WebhookSink', () => {
     const origin = monotonicNowNs();
     sink.setOrigin(origin);
     // Device 1 sent 0..4: 2 is never forwarded, 3 arrives after 4 and twice. Device 2 sent 0..2, all forwarded.
-    const arrivals: [number, number][] = [[1, 0], [1, 1], [1, 4], [1, 3], [1, 3], [2, 0], [2, 1], [2, 2]];
+    const arrivals: [number, number][] = [
+      [1, 0],
+      [1, 1],
+      [1, 4],
+      [1, 3],
+      [1, 3],
+      [2, 0],
+      [2, 1],
+      [2, 2],
+    ];
     for (const [dev, seq] of arrivals) expect(await post(sink.url, forwardBody(dev, seq, -1000))).toBe(204);
     await sink.settle(0, 1000);
     const r = sink.result({ '1': 5, '2': 3 });
-    expect(r).toMatchObject({ sent: 8, received: 8, delivered: 7, lost: 1, duplicated: 1, outOfOrder: 1, tooLate: 0, foreign: 0, malformed: 0, rejected: 0 });
+    expect(r).toMatchObject({
+      sent: 8,
+      received: 8,
+      delivered: 7,
+      lost: 1,
+      duplicated: 1,
+      outOfOrder: 1,
+      tooLate: 0,
+      foreign: 0,
+      malformed: 0,
+      rejected: 0,
+    });
     expect(r.lossRate).toBeCloseTo(1 / 8, 12);
     // Stamped 1 ms before the origin, received after it: every latency is at least 1 ms.
     expect(r.latency?.count).toBe(7);
@@ -78,7 +120,9 @@ describe('WebhookSink', () => {
     sink.setOrigin(monotonicNowNs());
     expect(await post(sink.url, '{not json')).toBe(400);
     expect(await post(sink.url, JSON.stringify({ payload: 'not base64!' }))).toBe(400);
-    expect(await post(sink.url, JSON.stringify({ topic: 't', payload: Buffer.from('someone else').toString('base64') }))).toBe(204);
+    expect(
+      await post(sink.url, JSON.stringify({ topic: 't', payload: Buffer.from('someone else').toString('base64') })),
+    ).toBe(204);
     expect(await post(sink.url, '', 'GET')).toBe(405);
     expect(await post(sink.url, JSON.stringify({ payload: 'A'.repeat(8192) }))).toBe(413);
     // Still answering after all that.
@@ -142,14 +186,23 @@ describe('WebhookSink', () => {
     const perDevice = 50;
     for (let seq = 0; seq < perDevice; seq++) {
       for (let d = 0; d < devices; d++) {
-        fwd.forward({ topic: `herd/r/${d}`, payload: encodePayload({ deviceId: d, seq, sentUs: 0 }, 32), qos: 1, retain: false, clientId: `d${d}` });
+        fwd.forward({
+          topic: `herd/r/${d}`,
+          payload: encodePayload({ deviceId: d, seq, sentUs: 0 }, 32),
+          qos: 1,
+          retain: false,
+          clientId: `d${d}`,
+        });
         sent[String(d)] = (sent[String(d)] ?? 0) + 1;
       }
     }
     const total = devices * perDevice;
     const expectedLost = seededShareCount(0.05, 7, LOSS_SALT.webhook, total);
     const deadline = Date.now() + 20_000;
-    while (metrics.webhookPostsTotal.ok + metrics.webhookPostsTotal.failed < total - expectedLost && Date.now() < deadline) {
+    while (
+      metrics.webhookPostsTotal.ok + metrics.webhookPostsTotal.failed < total - expectedLost &&
+      Date.now() < deadline
+    ) {
       await new Promise((r) => setTimeout(r, 20));
     }
     fwd.close();

@@ -42,7 +42,10 @@ function durationFlag(v: string | undefined, flag: string): string | undefined {
   // A level is judged on per-second counts: a fraction of a second would be misjudged.
   const us = parseDurationUs(v) as number;
   if (us < 1_000_000 || us % 1_000_000 !== 0) {
-    throw new HerdError('E_FLAG', `${flag}: expected whole seconds of at least 1s (a level is judged on per-second counts), got ${JSON.stringify(v)}`);
+    throw new HerdError(
+      'E_FLAG',
+      `${flag}: expected whole seconds of at least 1s (a level is judged on per-second counts), got ${JSON.stringify(v)}`,
+    );
   }
   return v;
 }
@@ -50,10 +53,15 @@ function durationFlag(v: string | undefined, flag: string): string | undefined {
 export function registerBreakpoint(program: Command, ctx: CliContext, setExit: (code: number) => void): void {
   program
     .command('breakpoint')
-    .description('find the connect rate the target sustains: step up, then bisect; write breakpoint.json and breakpoint.html')
+    .description(
+      'find the connect rate the target sustains: step up, then bisect; write breakpoint.json and breakpoint.html',
+    )
     .argument('<scenario>', 'scenario file (YAML or JSON); its device settings and target are used, its waves are not')
     .option('--target <url>', 'target URL, overriding the scenario (e.g. mqtt://127.0.0.1:1883)')
-    .option('--target-profile <name>', `embedded target profile: ${TARGET_PROFILE_NAMES.join(', ')} (overrides the scenario)`)
+    .option(
+      '--target-profile <name>',
+      `embedded target profile: ${TARGET_PROFILE_NAMES.join(', ')} (overrides the scenario)`,
+    )
     .option('--out <dir>', 'folder for reports', 'reports')
     .option('--seed <n>', 'seed for reproducible plans')
     .option('--workers <n>', 'worker processes per level (default: one per core, fewer for small fleets)')
@@ -69,7 +77,12 @@ export function registerBreakpoint(program: Command, ctx: CliContext, setExit: (
     .option('--max-levels <n>', 'most levels to run')
     .option('--settle <d>', 'start of each level excluded from its verdict, e.g. 2s')
     .option('--measure <d>', 'measured part of each level, e.g. 5s')
-    .option('--threshold <expr>', 'CI threshold on the search, e.g. "breakpoint.rate >= 2000" (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option(
+      '--threshold <expr>',
+      'CI threshold on the search, e.g. "breakpoint.rate >= 2000" (repeatable)',
+      (v: string, acc: string[]) => [...acc, v],
+      [] as string[],
+    )
     .option('--no-preflight', 'run levels even when preflight finds they do not fit this machine')
     .option('-q, --quiet', 'no per-level lines, summary only')
     .addHelpText(
@@ -93,26 +106,44 @@ Exit codes: 0 passed · 1 a threshold failed · 2 bad input · 3 the harness was
       }
       if (f.targetProfile !== undefined) {
         if (!(TARGET_PROFILE_NAMES as readonly string[]).includes(f.targetProfile)) {
-          throw new HerdError('E_FLAG', `--target-profile: expected ${TARGET_PROFILE_NAMES.join(', ')}, got ${JSON.stringify(f.targetProfile)}`);
+          throw new HerdError(
+            'E_FLAG',
+            `--target-profile: expected ${TARGET_PROFILE_NAMES.join(', ')}, got ${JSON.stringify(f.targetProfile)}`,
+          );
         }
-        if (f.target !== undefined && f.target !== 'embedded') throw new HerdError('E_FLAG', '--target-profile: applies only to the embedded target, but --target names another one');
+        if (f.target !== undefined && f.target !== 'embedded')
+          throw new HerdError(
+            'E_FLAG',
+            '--target-profile: applies only to the embedded target, but --target names another one',
+          );
         overrides.targetProfile = f.targetProfile;
       }
       if (f.seed !== undefined) overrides.seed = parseFlagNumber(f.seed, '--seed', { min: 0, max: 2 ** 32 - 1 });
       const settings: BreakpointRequest['settings'] = {};
       if (f.mode !== undefined) {
-        if (f.mode !== 'connect-rate' && f.mode !== 'held-devices') throw new HerdError('E_FLAG', `--mode: expected connect-rate or held-devices, got ${JSON.stringify(f.mode)}`);
+        if (f.mode !== 'connect-rate' && f.mode !== 'held-devices')
+          throw new HerdError('E_FLAG', `--mode: expected connect-rate or held-devices, got ${JSON.stringify(f.mode)}`);
         settings.mode = f.mode;
       }
-      if (f.startDevices !== undefined) settings.startDevices = parseFlagNumber(f.startDevices, '--start-devices', { min: 1, max: 10_000_000 });
-      if (f.maxDevices !== undefined) settings.maxDevices = parseFlagNumber(f.maxDevices, '--max-devices', { min: 1, max: 10_000_000 });
-      if (f.arrivalRate !== undefined) settings.arrivalRate = parseFlagNumber(f.arrivalRate, '--arrival-rate', { min: 1, max: 1_000_000 });
-      if (f.startRate !== undefined) settings.startRate = parseFlagNumber(f.startRate, '--start-rate', { min: 1, max: 1_000_000 });
-      if (f.maxRate !== undefined) settings.maxRate = parseFlagNumber(f.maxRate, '--max-rate', { min: 1, max: 1_000_000 });
-      if (f.maxLevels !== undefined) settings.maxLevels = parseFlagNumber(f.maxLevels, '--max-levels', { min: 1, max: 100 });
+      if (f.startDevices !== undefined)
+        settings.startDevices = parseFlagNumber(f.startDevices, '--start-devices', { min: 1, max: 10_000_000 });
+      if (f.maxDevices !== undefined)
+        settings.maxDevices = parseFlagNumber(f.maxDevices, '--max-devices', { min: 1, max: 10_000_000 });
+      if (f.arrivalRate !== undefined)
+        settings.arrivalRate = parseFlagNumber(f.arrivalRate, '--arrival-rate', { min: 1, max: 1_000_000 });
+      if (f.startRate !== undefined)
+        settings.startRate = parseFlagNumber(f.startRate, '--start-rate', { min: 1, max: 1_000_000 });
+      if (f.maxRate !== undefined)
+        settings.maxRate = parseFlagNumber(f.maxRate, '--max-rate', { min: 1, max: 1_000_000 });
+      if (f.maxLevels !== undefined)
+        settings.maxLevels = parseFlagNumber(f.maxLevels, '--max-levels', { min: 1, max: 100 });
       if (f.resolution !== undefined) {
         const r = Number(f.resolution);
-        if (!(r > 0 && r <= 1)) throw new HerdError('E_FLAG', `--resolution: expected a fraction greater than 0 and at most 1, got ${JSON.stringify(f.resolution)}`);
+        if (!(r > 0 && r <= 1))
+          throw new HerdError(
+            'E_FLAG',
+            `--resolution: expected a fraction greater than 0 and at most 1, got ${JSON.stringify(f.resolution)}`,
+          );
         settings.resolution = r;
       }
       const settle = durationFlag(f.settle, '--settle');
@@ -122,7 +153,11 @@ Exit codes: 0 passed · 1 a threshold failed · 2 bad input · 3 the harness was
       const thresholds: Spec = {};
       for (const t of f.threshold) {
         const s = splitThresholdFlag(t);
-        if (s === null) throw new HerdError('E_FLAG', `--threshold: expected e.g. "breakpoint.rate >= 2000", got ${JSON.stringify(t)}`);
+        if (s === null)
+          throw new HerdError(
+            'E_FLAG',
+            `--threshold: expected e.g. "breakpoint.rate >= 2000", got ${JSON.stringify(t)}`,
+          );
         thresholds[s.metric] = [...((thresholds[s.metric] as string[] | undefined) ?? []), s.expression];
       }
       const p = painter(ctx);
@@ -142,9 +177,13 @@ Exit codes: 0 passed · 1 a threshold failed · 2 bad input · 3 the harness was
             settings,
             thresholds,
             run: {
-              workers: f.workers === undefined ? undefined : parseFlagNumber(f.workers, '--workers', { min: 1, max: 256 }),
+              workers:
+                f.workers === undefined ? undefined : parseFlagNumber(f.workers, '--workers', { min: 1, max: 256 }),
               sourceIps: f.sourceIps === undefined ? [] : parseSourceIps(f.sourceIps),
-              maxHandshakesInFlight: f.maxHandshakes === undefined ? 0 : parseFlagNumber(f.maxHandshakes, '--max-handshakes', { min: 1, max: 1_000_000 }),
+              maxHandshakesInFlight:
+                f.maxHandshakes === undefined
+                  ? 0
+                  : parseFlagNumber(f.maxHandshakes, '--max-handshakes', { min: 1, max: 1_000_000 }),
               skipPreflight: !f.preflight,
             },
             wallClock: () => new Date(ctx.wallClockMs()),
@@ -152,7 +191,8 @@ Exit codes: 0 passed · 1 a threshold failed · 2 bad input · 3 the harness was
           },
           {
             onLevelStart: (i, rate, phase, mode) => {
-              if (!f.quiet) ctx.stderr.write(`level ${i + 1}: ${phase} ${rate}${mode === 'held-devices' ? ' devices' : '/s'} …\n`);
+              if (!f.quiet)
+                ctx.stderr.write(`level ${i + 1}: ${phase} ${rate}${mode === 'held-devices' ? ' devices' : '/s'} …\n`);
             },
             onLevel: (l, mode) => {
               if (!f.quiet) ctx.stderr.write(renderLevelLine(l, undefined, mode) + '\n');

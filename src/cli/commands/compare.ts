@@ -2,7 +2,12 @@ import type { Command } from 'commander';
 import { HerdError } from '../../errors.js';
 import { readResults } from '../../compare/results.js';
 import { compareRuns } from '../../compare/compare.js';
-import { compareBreakpoints, looksLikeBreakpoint, readBreakpoint, renderBreakpointComparison } from '../../compare/breakpoint.js';
+import {
+  compareBreakpoints,
+  looksLikeBreakpoint,
+  readBreakpoint,
+  renderBreakpointComparison,
+} from '../../compare/breakpoint.js';
 import { COMPARE_FORMATS, renderCompareHtml, renderComparison, type CompareFormat } from '../../compare/render.js';
 import { parseConfidence, parseTolerance, parseToleranceOverrides } from '../../compare/tolerance.js';
 import { PLAIN } from '../../report/summary.js';
@@ -26,7 +31,8 @@ const collect = (value: string, previous: string[]): string[] => [...previous, v
 /** `a b` → base a, candidate b; `a b --candidate c d` → base a b, candidate c d. */
 function sidesOf(files: string[], candidate: string[] | undefined): { basePaths: string[]; candidatePaths: string[] } {
   if (candidate !== undefined) {
-    if (candidate.length === 0) throw new HerdError('E_FLAG', '--candidate: expected one or more results.json files of the candidate runs');
+    if (candidate.length === 0)
+      throw new HerdError('E_FLAG', '--candidate: expected one or more results.json files of the candidate runs');
     return { basePaths: files, candidatePaths: candidate };
   }
   if (files.length !== 2) {
@@ -42,12 +48,27 @@ export function registerCompare(program: Command, ctx: CliContext, setExit: (cod
   program
     .command('compare')
     .description('compare runs of the same scenario: what moved beyond noise, with a verdict')
-    .argument('<results...>', 'base.json candidate.json — or several base runs followed by --candidate and several candidate runs')
-    .option('--candidate <results...>', 'results.json files of the candidate runs (the positional files are then all base runs)')
+    .argument(
+      '<results...>',
+      'base.json candidate.json — or several base runs followed by --candidate and several candidate runs',
+    )
+    .option(
+      '--candidate <results...>',
+      'results.json files of the candidate runs (the positional files are then all base runs)',
+    )
     .option('-f, --format <format>', `output format: ${COMPARE_FORMATS.join(', ')}`, 'text')
     .option('-o, --output <file>', 'write to this file (atomically) instead of stdout')
-    .option('--max-regression <tolerance>', 'how much worse any metric may get: 10% relative, or an absolute like 5ms', '10%')
-    .option('--tolerance <metric=tolerance>', 'per-metric override, repeatable (e.g. connect.total.p99=20%, connect.total=5ms, errors.rate=0.5pp)', collect, [])
+    .option(
+      '--max-regression <tolerance>',
+      'how much worse any metric may get: 10% relative, or an absolute like 5ms',
+      '10%',
+    )
+    .option(
+      '--tolerance <metric=tolerance>',
+      'per-metric override, repeatable (e.g. connect.total.p99=20%, connect.total=5ms, errors.rate=0.5pp)',
+      collect,
+      [],
+    )
     .option('--confidence <percent>', 'confidence of the significance tests (two-sided)', '99%')
     .option('--judge-max', 'also judge single-sample extremes (max, all recovered), which are otherwise shown only')
     .option('--allow-different-scenarios', 'compare runs whose scenario name, device count or waves differ')
@@ -70,7 +91,10 @@ different scenarios without --allow-different-scenarios)`,
     )
     .action((files: string[], f: CompareFlags) => {
       if (!(COMPARE_FORMATS as readonly string[]).includes(f.format)) {
-        throw new HerdError('E_FLAG', `--format: expected one of ${COMPARE_FORMATS.join(', ')}, got ${JSON.stringify(f.format)}`);
+        throw new HerdError(
+          'E_FLAG',
+          `--format: expected one of ${COMPARE_FORMATS.join(', ')}, got ${JSON.stringify(f.format)}`,
+        );
       }
       const format = f.format as CompareFormat;
       const { basePaths, candidatePaths } = sidesOf(files, f.candidate);
@@ -82,7 +106,11 @@ different scenarios without --allow-different-scenarios)`,
         if (f.output === undefined) ctx.stdout.write(text);
         else {
           const out = pathIn(ctx, f.output);
-          refuseOwnInput(out, files.map((p) => pathIn(ctx, p)), 'compared');
+          refuseOwnInput(
+            out,
+            files.map((p) => pathIn(ctx, p)),
+            'compared',
+          );
           ensureWritableFile(out, '-o');
           writeFileAtomic(out, text);
           ctx.stderr.write(`wrote the breakpoint comparison to ${out}\n`);
@@ -105,12 +133,18 @@ different scenarios without --allow-different-scenarios)`,
         allowDifferentScenarios: f.allowDifferentScenarios === true,
       });
       const render = (plain: boolean): string =>
-        format === 'html' ? renderCompareHtml(comparison, base, candidate) : renderComparison(comparison, format, plain ? PLAIN : painter(ctx));
+        format === 'html'
+          ? renderCompareHtml(comparison, base, candidate)
+          : renderComparison(comparison, format, plain ? PLAIN : painter(ctx));
       if (f.output === undefined) {
         ctx.stdout.write(render(false));
       } else {
         const out = pathIn(ctx, f.output);
-        refuseOwnInput(out, [...basePaths, ...candidatePaths].map((p) => pathIn(ctx, p)), 'compared');
+        refuseOwnInput(
+          out,
+          [...basePaths, ...candidatePaths].map((p) => pathIn(ctx, p)),
+          'compared',
+        );
         ensureWritableFile(out, '-o');
         writeFileAtomic(out, render(true));
         ctx.stderr.write(`wrote ${format} comparison to ${out}\n`);

@@ -18,32 +18,54 @@ export function registerDoctor(program: Command, ctx: CliContext, setExit: (code
     .option('--scale <x>', 'multiply devices and rates, as `herd run --scale` will')
     .option('--workers <n>', 'worker processes you intend to use')
     .option('--source-ips <spec>', 'source addresses you intend to use')
-    .addHelpText('after', '\nExample:\n  $ herd doctor scenarios/quickstart.yaml --devices 100000\n  $ herd doctor scenarios/nightly-5x.yaml --scale 5')
-    .action((path: string | undefined, f: { devices?: string; scale?: string; workers?: string; sourceIps?: string }) => {
-      // Flags and the scenario first: bad input gets its one message before any report starts.
-      const loaded = path === undefined ? null : loadScenario(pathIn(ctx, path), sizeOverrides(f));
-      const workers = f.workers === undefined ? undefined : parseFlagNumber(f.workers, '--workers', { min: 1, max: 256 });
-      const sourceIps = f.sourceIps === undefined ? [] : parseSourceIps(f.sourceIps);
-      assertLocalSourceIps(sourceIps);
-      if (loaded !== null) assertSourceFamily(sourceIps, targetHostsOf(loaded.resolved));
-      const p = painter(ctx);
-      const facts = readSystemFacts();
-      const out = (s: string): void => void ctx.stdout.write(s + '\n');
-      out(p.bold('Machine'));
-      out(`  cores ${facts.cores} · free memory ${Math.floor(facts.freeMemoryBytes / 1048576)} MiB · open files ${facts.openFileLimit.soft ?? 'unlimited'} (hard ${facts.openFileLimit.hard ?? 'unlimited'})`);
-      out(`  ephemeral ports ${facts.ephemeralPortRange ? facts.ephemeralPortRange.join('–') : 'unknown'} · TIME_WAIT sockets ${[...facts.timeWaitByIp.values()].reduce((a, b) => a + b, 0)}`);
-      if (loaded === null) return;
-      const { resolved: s, warnings } = loaded;
-      const r = runPreflight(s, { workers, sourceIps }, 1, facts);
-      out('');
-      out(p.bold(`Plan: ${s.name}`) + ` — ${s.devices} devices → ${s.target}, ${r.workers} worker${r.workers === 1 ? '' : 's'}` +
-        (r.sourceIps.length > 0 ? `, ${r.sourceIps.length} source addresses` : ''));
-      for (const c of r.checks) out(`  ${!c.ok ? p.bad('✗') : c.warning ? p.warn('!') : p.ok('✓')} ${c.name.padEnd(44)} need ${c.need.padEnd(10)} have ${c.have}`);
-      for (const w of warnings) out(p.warn(`  warning: ${w}`));
-      for (const a of r.advice) out(p.warn(`  → ${a}`));
-      for (const x of r.problems) out(p.bad(`  ✗ ${x}`));
-      const warned = warnings.length > 0 || r.checks.some((c) => c.warning);
-      out(r.problems.length > 0 ? p.bad('Not ready: fix the problems above.') : warned ? p.warn('Ready to run, with the warnings above.') : p.ok('Ready to run.'));
-      setExit(r.problems.length === 0 ? EXIT.ok : EXIT.runFailed);
-    });
+    .addHelpText(
+      'after',
+      '\nExample:\n  $ herd doctor scenarios/quickstart.yaml --devices 100000\n  $ herd doctor scenarios/nightly-5x.yaml --scale 5',
+    )
+    .action(
+      (path: string | undefined, f: { devices?: string; scale?: string; workers?: string; sourceIps?: string }) => {
+        // Flags and the scenario first: bad input gets its one message before any report starts.
+        const loaded = path === undefined ? null : loadScenario(pathIn(ctx, path), sizeOverrides(f));
+        const workers =
+          f.workers === undefined ? undefined : parseFlagNumber(f.workers, '--workers', { min: 1, max: 256 });
+        const sourceIps = f.sourceIps === undefined ? [] : parseSourceIps(f.sourceIps);
+        assertLocalSourceIps(sourceIps);
+        if (loaded !== null) assertSourceFamily(sourceIps, targetHostsOf(loaded.resolved));
+        const p = painter(ctx);
+        const facts = readSystemFacts();
+        const out = (s: string): void => void ctx.stdout.write(s + '\n');
+        out(p.bold('Machine'));
+        out(
+          `  cores ${facts.cores} · free memory ${Math.floor(facts.freeMemoryBytes / 1048576)} MiB · open files ${facts.openFileLimit.soft ?? 'unlimited'} (hard ${facts.openFileLimit.hard ?? 'unlimited'})`,
+        );
+        out(
+          `  ephemeral ports ${facts.ephemeralPortRange ? facts.ephemeralPortRange.join('–') : 'unknown'} · TIME_WAIT sockets ${[...facts.timeWaitByIp.values()].reduce((a, b) => a + b, 0)}`,
+        );
+        if (loaded === null) return;
+        const { resolved: s, warnings } = loaded;
+        const r = runPreflight(s, { workers, sourceIps }, 1, facts);
+        out('');
+        out(
+          p.bold(`Plan: ${s.name}`) +
+            ` — ${s.devices} devices → ${s.target}, ${r.workers} worker${r.workers === 1 ? '' : 's'}` +
+            (r.sourceIps.length > 0 ? `, ${r.sourceIps.length} source addresses` : ''),
+        );
+        for (const c of r.checks)
+          out(
+            `  ${!c.ok ? p.bad('✗') : c.warning ? p.warn('!') : p.ok('✓')} ${c.name.padEnd(44)} need ${c.need.padEnd(10)} have ${c.have}`,
+          );
+        for (const w of warnings) out(p.warn(`  warning: ${w}`));
+        for (const a of r.advice) out(p.warn(`  → ${a}`));
+        for (const x of r.problems) out(p.bad(`  ✗ ${x}`));
+        const warned = warnings.length > 0 || r.checks.some((c) => c.warning);
+        out(
+          r.problems.length > 0
+            ? p.bad('Not ready: fix the problems above.')
+            : warned
+              ? p.warn('Ready to run, with the warnings above.')
+              : p.ok('Ready to run.'),
+        );
+        setExit(r.problems.length === 0 ? EXIT.ok : EXIT.runFailed);
+      },
+    );
 }

@@ -44,7 +44,8 @@ Run the script with a k6 built with xk6-mqtt (see the script's header and docs/k
     .action((scenario: string, f: ExportFlags) => {
       const overrides: Overrides = {};
       if (f.target !== undefined && f.target !== 'embedded') overrides.target = f.target;
-      if (f.devices !== undefined) overrides.devices = parseFlagNumber(f.devices, '--devices', { min: 1, max: 10_000_000 });
+      if (f.devices !== undefined)
+        overrides.devices = parseFlagNumber(f.devices, '--devices', { min: 1, max: 10_000_000 });
       if (f.seed !== undefined) overrides.seed = parseFlagNumber(f.seed, '--seed', { min: 0, max: 2 ** 32 - 1 });
       if (f.scale !== undefined) overrides.scale = parseFlagScale(f.scale);
       if (f.output !== undefined && f.output.trim() === '') throw new HerdError('E_FLAG', '-o: expected a file name');
@@ -58,8 +59,10 @@ Run the script with a k6 built with xk6-mqtt (see the script's header and docs/k
         throw new HerdError('E_EXPORT_GAPS', `${scenario}: ${what} (--strict): ${fields}`, lines);
       }
       if (gaps.length > 0) {
-        ctx.stderr.write(`herd export k6: left out of the script (k6 cannot express them; --strict refuses):\n` +
-          lines.map((l) => `  ${l}\n`).join(''));
+        ctx.stderr.write(
+          `herd export k6: left out of the script (k6 cannot express them; --strict refuses):\n` +
+            lines.map((l) => `  ${l}\n`).join(''),
+        );
       }
       const script = exportK6(loaded.resolved, loaded.thresholds, {
         herdVersion: HERD_VERSION,
@@ -80,7 +83,11 @@ Run the script with a k6 built with xk6-mqtt (see the script's header and docs/k
       // Sidecars first: the script references them, so it is never on disk without its types.
       for (const [name, content] of Object.entries(sidecars)) writeFileAtomic(join(dir, name), content);
       writeFileAtomic(out, script);
-      ctx.stderr.write(`wrote ${out}${Object.keys(sidecars).map((n) => ` and ${join(dir, n)}`).join('')}\n`);
+      ctx.stderr.write(
+        `wrote ${out}${Object.keys(sidecars)
+          .map((n) => ` and ${join(dir, n)}`)
+          .join('')}\n`,
+      );
     });
 }
 

@@ -33,7 +33,10 @@ Exit codes: 0 rendered · 2 bad input (unreadable, foreign or unsupported result
     )
     .action((path: string, f: ReportFlags) => {
       if (!isReportFormat(f.format)) {
-        throw new HerdError('E_FLAG', `--format: expected one of ${REPORT_FORMATS.join(', ')}, got ${JSON.stringify(f.format)}`);
+        throw new HerdError(
+          'E_FLAG',
+          `--format: expected one of ${REPORT_FORMATS.join(', ')}, got ${JSON.stringify(f.format)}`,
+        );
       }
       const results = readResults(pathIn(ctx, path));
       if (f.output === undefined) {

@@ -38,7 +38,10 @@ export function registerRun(program: Command, ctx: CliContext, setExit: (code: n
     .description('run a scenario and write reports/<run-id>/results.json')
     .argument('<scenario>', 'scenario file (YAML or JSON)')
     .option('--target <url>', 'target URL, overriding the scenario (e.g. mqtt://127.0.0.1:1883)')
-    .option('--target-profile <name>', `embedded target profile: ${TARGET_PROFILE_NAMES.join(', ')} (overrides the scenario)`)
+    .option(
+      '--target-profile <name>',
+      `embedded target profile: ${TARGET_PROFILE_NAMES.join(', ')} (overrides the scenario)`,
+    )
     .option('--devices <n>', 'number of devices, overriding the scenario (before --scale)')
     .option('--out <dir>', 'folder for reports', 'reports')
     .option('--seed <n>', 'seed for a reproducible plan (default: the scenario seed, or 1)')
@@ -47,12 +50,27 @@ export function registerRun(program: Command, ctx: CliContext, setExit: (code: n
     .option('--source-ips <spec>', 'source addresses to spread connections over: list, range or CIDR')
     .option('--max-handshakes <n>', 'cap on handshakes in flight per worker (default: no cap, open model)')
     .option('--shard <i/n>', 'run only the i-th of n disjoint slices of the plan (merge them with herd merge)')
-    .option('--start-at <time>', 'ISO 8601 time at which the run origin falls, so shards on several machines start together')
+    .option(
+      '--start-at <time>',
+      'ISO 8601 time at which the run origin falls, so shards on several machines start together',
+    )
     .option('--on-worker-failure <what>', 'when a worker process dies: abort or continue', 'abort')
-    .option('--no-preflight', 'run even when preflight finds the plan does not fit this machine, and skip the one-connection reachability probe')
-    .option('--allow-unreachable', 'storm a target that refuses every connection anyway (the report counts the failures)')
-    .option('--metrics-port <[host:]port>', 'serve live Prometheus metrics at http://127.0.0.1:PORT/metrics while running (0 = a free port)')
-    .option('--webhook-sink <[host:]port>', 'count the messages the target forwards as HTTP POSTs to http://127.0.0.1:PORT/hook (the integrations path)')
+    .option(
+      '--no-preflight',
+      'run even when preflight finds the plan does not fit this machine, and skip the one-connection reachability probe',
+    )
+    .option(
+      '--allow-unreachable',
+      'storm a target that refuses every connection anyway (the report counts the failures)',
+    )
+    .option(
+      '--metrics-port <[host:]port>',
+      'serve live Prometheus metrics at http://127.0.0.1:PORT/metrics while running (0 = a free port)',
+    )
+    .option(
+      '--webhook-sink <[host:]port>',
+      'count the messages the target forwards as HTTP POSTs to http://127.0.0.1:PORT/hook (the integrations path)',
+    )
     .option('--allow-saturated', 'exit by thresholds even when the harness was the bottleneck')
     .option('-q, --quiet', 'no live progress, summary only')
     .addHelpText(
@@ -75,14 +93,21 @@ Exit codes: 0 passed · 1 a threshold failed · 2 bad input · 3 run failed or h
       if (f.target !== undefined) overrides.target = f.target;
       if (f.targetProfile !== undefined) {
         if (!(TARGET_PROFILE_NAMES as readonly string[]).includes(f.targetProfile)) {
-          throw new HerdError('E_FLAG', `--target-profile: expected ${TARGET_PROFILE_NAMES.join(', ')}, got ${JSON.stringify(f.targetProfile)}`);
+          throw new HerdError(
+            'E_FLAG',
+            `--target-profile: expected ${TARGET_PROFILE_NAMES.join(', ')}, got ${JSON.stringify(f.targetProfile)}`,
+          );
         }
         if (f.target !== undefined && f.target !== 'embedded') {
-          throw new HerdError('E_FLAG', '--target-profile: applies only to the embedded target, but --target names another one');
+          throw new HerdError(
+            'E_FLAG',
+            '--target-profile: applies only to the embedded target, but --target names another one',
+          );
         }
         overrides.targetProfile = f.targetProfile;
       }
-      if (f.devices !== undefined) overrides.devices = parseFlagNumber(f.devices, '--devices', { min: 1, max: 10_000_000 });
+      if (f.devices !== undefined)
+        overrides.devices = parseFlagNumber(f.devices, '--devices', { min: 1, max: 10_000_000 });
       if (f.seed !== undefined) overrides.seed = parseFlagNumber(f.seed, '--seed', { min: 0, max: 2 ** 32 - 1 });
       if (f.scale !== undefined) overrides.scale = parseFlagScale(f.scale);
       if (f.target !== undefined && f.target !== 'embedded') {
@@ -90,11 +115,18 @@ Exit codes: 0 passed · 1 a threshold failed · 2 bad input · 3 run failed or h
         const { parseTargetUrl } = await import('../../util/target-url.js');
         parseTargetUrl(f.target, '--target');
       }
-      const workers = f.workers === undefined ? undefined : parseFlagNumber(f.workers, '--workers', { min: 1, max: 256 });
-      const maxHandshakes = f.maxHandshakes === undefined ? 0 : parseFlagNumber(f.maxHandshakes, '--max-handshakes', { min: 1, max: 1_000_000 });
+      const workers =
+        f.workers === undefined ? undefined : parseFlagNumber(f.workers, '--workers', { min: 1, max: 256 });
+      const maxHandshakes =
+        f.maxHandshakes === undefined
+          ? 0
+          : parseFlagNumber(f.maxHandshakes, '--max-handshakes', { min: 1, max: 1_000_000 });
       const sourceIps = f.sourceIps === undefined ? [] : parseSourceIps(f.sourceIps);
       if (f.onWorkerFailure !== 'abort' && f.onWorkerFailure !== 'continue') {
-        throw new HerdError('E_FLAG', `--on-worker-failure: expected abort or continue, got ${JSON.stringify(f.onWorkerFailure)}`);
+        throw new HerdError(
+          'E_FLAG',
+          `--on-worker-failure: expected abort or continue, got ${JSON.stringify(f.onWorkerFailure)}`,
+        );
       }
       const onWorkerFailure: 'abort' | 'continue' = f.onWorkerFailure;
       const shard = f.shard === undefined ? { index: 0, count: 1 } : parseFlagShard(f.shard);

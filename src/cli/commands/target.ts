@@ -41,7 +41,12 @@ const num = (v: string): number => (/^\s*-?\d+(\.\d+)?\s*$/.test(v) ? Number(v) 
 
 /** Pure: flags → the same options object a scenario's `target: { embedded: … }` holds. */
 export function targetInputFromFlags(f: TargetFlags): TargetOptionsInput {
-  const input: Record<string, unknown> = { profile: f.profile, host: f.host, port: num(f.port), processes: num(f.processes) };
+  const input: Record<string, unknown> = {
+    profile: f.profile,
+    host: f.host,
+    port: num(f.port),
+    processes: num(f.processes),
+  };
   if (f.tls) input.tls = true;
   if (f.mtls) input.mtls = true;
   if (f.handshakeCostMs !== undefined) input.handshakeCostMs = num(f.handshakeCostMs);
@@ -57,12 +62,20 @@ export function targetInputFromFlags(f: TargetFlags): TargetOptionsInput {
   if (f.outage !== undefined) {
     input.outages = f.outage.map((text) => {
       const [at, duration, share, mode] = text.split(',');
-      return { at, duration, ...(share !== undefined ? { share: num(share) } : {}), ...(mode !== undefined ? { mode } : {}) };
+      return {
+        at,
+        duration,
+        ...(share !== undefined ? { share: num(share) } : {}),
+        ...(mode !== undefined ? { mode } : {}),
+      };
     });
   }
   if (f.messageLossRate !== undefined) input.messageLossRate = num(f.messageLossRate);
   if (f.webhook !== undefined) {
-    input.webhook = { url: f.webhook, ...(f.webhookLossRate !== undefined ? { lossRate: num(f.webhookLossRate) } : {}) };
+    input.webhook = {
+      url: f.webhook,
+      ...(f.webhookLossRate !== undefined ? { lossRate: num(f.webhookLossRate) } : {}),
+    };
   }
   return input as TargetOptionsInput;
 }
@@ -92,7 +105,9 @@ function describeThrottle(t: NonNullable<ResolvedTargetOptions['throttle']>): st
 
 export function describeTarget(t: EmbeddedTarget): string {
   const o = t.options;
-  const lines = [`herd target listening (profile ${o.profile}, ${o.processes} process${o.processes === 1 ? '' : 'es'}; ${describeKnobs(o)})`];
+  const lines = [
+    `herd target listening (profile ${o.profile}, ${o.processes} process${o.processes === 1 ? '' : 'es'}; ${describeKnobs(o)})`,
+  ];
   for (const p of t.processes) {
     lines.push(`  process ${p.index} (pid ${p.pid})`);
     for (const [kind, url] of Object.entries(p.endpoints)) lines.push(`    ${kind.padEnd(8)} ${url}`);
@@ -106,7 +121,9 @@ export function registerTarget(program: Command, ctx: CliContext): void {
   program
     .command('target')
     .description('run the embedded reference target (MQTT, MQTT over WebSocket, plain WebSocket) until Ctrl-C')
-    .addOption(new Option('--profile <name>', 'bundle of failure knobs').choices([...TARGET_PROFILE_NAMES]).default('default'))
+    .addOption(
+      new Option('--profile <name>', 'bundle of failure knobs').choices([...TARGET_PROFILE_NAMES]).default('default'),
+    )
     .option('--host <address>', 'loopback address to listen on', '127.0.0.1')
     .option('--port <n>', 'first port; listeners take consecutive ports (0 picks free ones)', '0')
     .option('--processes <n>', 'broker processes, each on its own ports', '1')
@@ -116,7 +133,11 @@ export function registerTarget(program: Command, ctx: CliContext): void {
     .option('--handshake-burns-cpu', 'spend --handshake-cost-ms as a busy loop instead (capacity = the CPU left)')
     .option('--max-connections <n|none>', 'open connections per process (overrides the profile)')
     .option('--admission <rate,burst,queue|none>', 'token-bucket admission per process (overrides the profile)')
-    .option('--outage <at,duration[,share[,mode]]>', 'scheduled outage, e.g. 30s,10s,1,reset (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+    .option(
+      '--outage <at,duration[,share[,mode]]>',
+      'scheduled outage, e.g. 30s,10s,1,reset (repeatable)',
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
     .option('--message-loss-rate <share>', 'share of deliveries silently dropped')
     .option('--webhook <url>', 'forward publishes as HTTP POSTs to this loopback URL')
     .option('--webhook-loss-rate <share>', 'share of webhook forwards silently dropped')
@@ -146,7 +167,10 @@ export function registerTarget(program: Command, ctx: CliContext): void {
       off();
       await target.stop();
       if (ended !== null) {
-        throw new HerdError('E_TARGET_START', `target process ${ended.index} exited unexpectedly (${ended.signal ?? `code ${ended.code}`})`);
+        throw new HerdError(
+          'E_TARGET_START',
+          `target process ${ended.index} exited unexpectedly (${ended.signal ?? `code ${ended.code}`})`,
+        );
       }
       ctx.stdout.write('herd target stopped\n');
     });

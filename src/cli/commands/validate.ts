@@ -16,17 +16,24 @@ export function registerValidate(program: Command, ctx: CliContext): void {
     .argument('<scenario>', 'scenario file (YAML or JSON)')
     .option('--devices <n>', 'number of devices, overriding the scenario (before --scale)')
     .option('--scale <x>', 'multiply devices and rates, as `herd run --scale` will')
-    .addHelpText('after', '\nExamples:\n  $ herd validate scenarios/quickstart.yaml\n  $ herd validate scenarios/nightly-5x.yaml --scale 5')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ herd validate scenarios/quickstart.yaml\n  $ herd validate scenarios/nightly-5x.yaml --scale 5',
+    )
     .action((path: string, f: { devices?: string; scale?: string }) => {
       const { resolved: s, thresholds, warnings } = loadScenario(pathIn(ctx, path), sizeOverrides(f));
       // TLS files and versions, device kind against scheme: what `herd run` checks before --out.
       checkRunTargets(s);
       const plan = buildPlan(s);
       const p = painter(ctx);
-      ctx.stdout.write(`${p.ok('✓')} ${escapeControl(path, false)}: scenario "${escapeControl(s.name, false)}" is valid\n`);
+      ctx.stdout.write(
+        `${p.ok('✓')} ${escapeControl(path, false)}: scenario "${escapeControl(s.name, false)}" is valid\n`,
+      );
       for (const w of warnings) ctx.stderr.write(`${p.warn('warning:')} ${escapeControl(w, false)}\n`);
-      ctx.stdout.write(`  ${s.devices} devices → ${s.target}, ${s.waves.length} wave${s.waves.length === 1 ? '' : 's'}, ` +
-        `teardown at ${formatUs(s.durationUs)}, peak ${peakConnectRatePerS(plan)} connects/s, ${thresholds.length} threshold${thresholds.length === 1 ? '' : 's'}\n`);
+      ctx.stdout.write(
+        `  ${s.devices} devices → ${s.target}, ${s.waves.length} wave${s.waves.length === 1 ? '' : 's'}, ` +
+          `teardown at ${formatUs(s.durationUs)}, peak ${peakConnectRatePerS(plan)} connects/s, ${thresholds.length} threshold${thresholds.length === 1 ? '' : 's'}\n`,
+      );
       // Each threshold as herd read it, so "< 1" meaning 1% or 100% is never a guess.
       for (const t of thresholds) ctx.stdout.write(`    ${describeThreshold(t)}\n`);
     });

@@ -31,12 +31,22 @@ export function buildConnect(f: ConnectFields): Buffer {
   const propsBytes = v5 ? propertiesLength(f) : 0;
   const valid =
     (f.clientId !== '' || f.clean) &&
-    Number.isInteger(f.keepaliveS) && f.keepaliveS >= 0 && f.keepaliveS <= 0xffff &&
+    Number.isInteger(f.keepaliveS) &&
+    f.keepaliveS >= 0 &&
+    f.keepaliveS <= 0xffff &&
     (f.password === null || f.username !== null) &&
-    idBytes <= 0xffff && userBytes <= 0xffff && passBytes <= 0xffff &&
+    idBytes <= 0xffff &&
+    userBytes <= 0xffff &&
+    passBytes <= 0xffff &&
     propsBytes >= 0;
   if (!valid) return generateConnect(f);
-  const remaining = 10 + (v5 ? varIntBytes(propsBytes) + propsBytes : 0) + 2 + idBytes + (userBytes < 0 ? 0 : 2 + userBytes) + (passBytes < 0 ? 0 : 2 + passBytes);
+  const remaining =
+    10 +
+    (v5 ? varIntBytes(propsBytes) + propsBytes : 0) +
+    2 +
+    idBytes +
+    (userBytes < 0 ? 0 : 2 + userBytes) +
+    (passBytes < 0 ? 0 : 2 + passBytes);
   const out = Buffer.allocUnsafe(1 + varIntBytes(remaining) + remaining);
   out[0] = 0x10;
   let o = writeVarInt(out, 1, remaining);
@@ -48,7 +58,8 @@ export function buildConnect(f: ConnectFields): Buffer {
   if (v5) {
     o = writeVarInt(out, o, propsBytes);
     // In the order generate() writes them (the order generateConnect sets them in).
-    if (f.sessionExpiryIntervalS !== undefined) o = out.writeUInt32BE(f.sessionExpiryIntervalS, out.writeUInt8(0x11, o));
+    if (f.sessionExpiryIntervalS !== undefined)
+      o = out.writeUInt32BE(f.sessionExpiryIntervalS, out.writeUInt8(0x11, o));
     if (f.receiveMaximum !== undefined) o = out.writeUInt16BE(f.receiveMaximum, out.writeUInt8(0x21, o));
     if (f.maximumPacketBytes !== undefined) o = out.writeUInt32BE(f.maximumPacketBytes, out.writeUInt8(0x27, o));
   }

@@ -12,7 +12,16 @@ import type { TransportScheme } from '../registry.js';
 import type { ResolvedTls } from '../transports/tls-options.js';
 import { connectProtocolVersion } from './connect-packet.js';
 import { decodeFrame } from './decode.js';
-import { DISCONNECT_V4, FRAMES_FAILED, PACKET, PINGREQ, splitFrames, type FrameError, type FrameGuard, type FrameSink } from './frames.js';
+import {
+  DISCONNECT_V4,
+  FRAMES_FAILED,
+  PACKET,
+  PINGREQ,
+  splitFrames,
+  type FrameError,
+  type FrameGuard,
+  type FrameSink,
+} from './frames.js';
 import { handleMessagingPacket, publish, subscribe } from './messaging.js';
 import { Inflight } from './inflight.js';
 import { readServerSignal, signalOf, type ServerSignal } from './server-signals.js';
@@ -187,7 +196,12 @@ export class MqttConnection extends LinkedDevice implements Device, MqttSession,
     if (this.framesStopped) return;
     const pending = this.framesPending;
     this.framesPending = null;
-    const rest = splitFrames(pending === null ? chunk : Buffer.concat([pending, chunk]), this.maxPacketBytes, this, this);
+    const rest = splitFrames(
+      pending === null ? chunk : Buffer.concat([pending, chunk]),
+      this.maxPacketBytes,
+      this,
+      this,
+    );
     if (rest !== FRAMES_FAILED && !this.framesStopped) this.framesPending = rest;
   }
 

@@ -30,7 +30,12 @@ export const FRAMES_FAILED = Symbol('frames failed');
  * leftover does not pin a large chunk), null when nothing is left, or FRAMES_FAILED after a frame
  * error was reported. Stateless: a connection keeps only its partial packet, and only while it has one.
  */
-export function splitFrames(buf: Buffer, maxPacketBytes: number, sink: FrameSink, guard: FrameGuard): Buffer | null | typeof FRAMES_FAILED {
+export function splitFrames(
+  buf: Buffer,
+  maxPacketBytes: number,
+  sink: FrameSink,
+  guard: FrameGuard,
+): Buffer | null | typeof FRAMES_FAILED {
   let off = 0;
   while (off < buf.length) {
     if (buf.length - off < 2) break;

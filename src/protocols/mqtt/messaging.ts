@@ -108,7 +108,14 @@ function onPublish(c: MessagingSession, p: mqtt.IPublishPacket): void {
   // Copied: the bytes live in the process-wide read buffer (transports/tcp.ts), which the next read
   // overwrites; an owner may keep a message past this call.
   const payload = Buffer.from(typeof p.payload === 'string' ? Buffer.from(p.payload) : p.payload);
-  c.ownerRef.onMessage?.(c, { topic: p.topic, payload, qos: p.qos, retain: p.retain, dup: p.dup, receivedUs: c.clock.now() });
+  c.ownerRef.onMessage?.(c, {
+    topic: p.topic,
+    payload,
+    qos: p.qos,
+    retain: p.retain,
+    dup: p.dup,
+    receivedUs: c.clock.now(),
+  });
 }
 
 function onPubrel(c: MessagingSession, id: number): void {

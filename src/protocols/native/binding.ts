@@ -10,7 +10,15 @@ import { fileURLToPath } from 'node:url';
 export interface NativeBinding {
   create(onBatch: (events: Float64Array) => void, maxPacketBytes: number): NativeHandle;
   /** 0, or the errno of a failure before anything was sent. */
-  open(core: NativeHandle, id: number, ip: string, port: number, sourceIp: string | null, connectPacket: Buffer, protocolVersion: number): number;
+  open(
+    core: NativeHandle,
+    id: number,
+    ip: string,
+    port: number,
+    sourceIp: string | null,
+    connectPacket: Buffer,
+    protocolVersion: number,
+  ): number;
   ping(core: NativeHandle, id: number): void;
   end(core: NativeHandle, id: number): void;
   abort(core: NativeHandle, id: number): void;
@@ -39,7 +47,8 @@ export function loadNative(): NativeBinding | null {
   if (loaded !== undefined) return loaded;
   loaded = null;
   if (process.platform !== 'linux') reason = 'the native core uses epoll and is built on Linux only';
-  else if (!existsSync(ADDON_PATH)) reason = `${ADDON_PATH} is not built (npm install builds it when a C toolchain and Node headers are present; see docs/performance.md)`;
+  else if (!existsSync(ADDON_PATH))
+    reason = `${ADDON_PATH} is not built (npm install builds it when a C toolchain and Node headers are present; see docs/performance.md)`;
   else {
     try {
       loaded = createRequire(import.meta.url)(ADDON_PATH) as NativeBinding;

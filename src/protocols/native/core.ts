@@ -123,8 +123,12 @@ export class NativeCore implements NativeRows {
       const d = this.devices[slot];
       // An event of an attempt that was since aborted, or of one before a reopen in this very batch.
       if (d === undefined || this.openedInBatch[slot] === seq) continue;
-      d.onEvent(ev[k + 1] as number, ev[k + 2] as number, (ev[k + 3] as number) + offsetUs, (ev[k + 4] as number) + offsetUs);
+      d.onEvent(
+        ev[k + 1] as number,
+        ev[k + 2] as number,
+        (ev[k + 3] as number) + offsetUs,
+        (ev[k + 4] as number) + offsetUs,
+      );
     }
   }
 }
-

@@ -18,7 +18,13 @@ export class StreamLink implements Link {
   readonly deviceKey: number;
   private dark = false;
 
-  constructor(socket: net.Socket, handler: LinkHandler, tlsSettings: ResolvedTls | null, deviceKey: number, sharedRead = false) {
+  constructor(
+    socket: net.Socket,
+    handler: LinkHandler,
+    tlsSettings: ResolvedTls | null,
+    deviceKey: number,
+    sharedRead = false,
+  ) {
     const s = socket as Tagged;
     s[LINK] = this;
     this.socket = s;
@@ -88,7 +94,10 @@ export function openTcpLink(t: LinkTarget, h: LinkHandler): StreamLink {
     host: t.address,
     port: t.port,
     noDelay: true,
-    onread: { buffer: SHARED_READ_BUFFER, callback: onSharedRead as unknown as (bytesWritten: number, buf: Uint8Array) => boolean },
+    onread: {
+      buffer: SHARED_READ_BUFFER,
+      callback: onSharedRead as unknown as (bytesWritten: number, buf: Uint8Array) => boolean,
+    },
   };
   if (t.localAddress !== undefined) opts.localAddress = t.localAddress;
   return new StreamLink(net.connect(opts), h, null, 0, true);

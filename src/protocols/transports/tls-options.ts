@@ -69,19 +69,27 @@ export function resolveTls(s: TlsSettings, field = 'device.tls'): ResolvedTls {
   const ca = s.ca === undefined ? undefined : read(s.ca, `${field}.ca`);
   for (const k of ['minVersion', 'maxVersion'] as const) {
     const v = s[k];
-    if (v !== undefined && !VERSIONS.includes(v)) problems.push(`${field}.${k}: expected one of ${VERSIONS.join(', ')}, got ${JSON.stringify(v)}`);
+    if (v !== undefined && !VERSIONS.includes(v))
+      problems.push(`${field}.${k}: expected one of ${VERSIONS.join(', ')}, got ${JSON.stringify(v)}`);
   }
-  if (s.minVersion !== undefined && s.maxVersion !== undefined && VERSIONS.indexOf(s.minVersion) > VERSIONS.indexOf(s.maxVersion)) {
+  if (
+    s.minVersion !== undefined &&
+    s.maxVersion !== undefined &&
+    VERSIONS.indexOf(s.minVersion) > VERSIONS.indexOf(s.maxVersion)
+  ) {
     problems.push(`${field}.minVersion: ${s.minVersion} is above maxVersion ${s.maxVersion}`);
   }
   const resume = s.resume ?? 0;
-  if (!(resume >= 0 && resume <= 1)) problems.push(`${field}.resume: expected a share between 0 and 1, got ${String(s.resume)}`);
+  if (!(resume >= 0 && resume <= 1))
+    problems.push(`${field}.resume: expected a share between 0 and 1, got ${String(s.resume)}`);
   const maxCached = s.maxCachedSessions ?? 100_000;
-  if (!Number.isInteger(maxCached) || maxCached < 0) problems.push(`${field}.maxCachedSessions: expected a whole number >= 0`);
+  if (!Number.isInteger(maxCached) || maxCached < 0)
+    problems.push(`${field}.maxCachedSessions: expected a whole number >= 0`);
   if (s.alpn !== undefined && (s.alpn.length === 0 || s.alpn.some((p) => p.length === 0 || p.length > 255))) {
     problems.push(`${field}.alpn: expected a non-empty list of protocol names of 1..255 characters`);
   }
-  const clientCerts = s.clientCert === undefined ? [] : loadClientCerts(s.clientCert, `${field}.clientCert`, read, problems);
+  const clientCerts =
+    s.clientCert === undefined ? [] : loadClientCerts(s.clientCert, `${field}.clientCert`, read, problems);
   if (problems.length > 0) throw new HerdError('E_SCENARIO_INVALID', `${field}: invalid TLS settings`, problems);
   const sessions = new TlsSessionStore(resume, maxCached);
   return {
@@ -93,7 +101,13 @@ export function resolveTls(s: TlsSettings, field = 'device.tls'): ResolvedTls {
     maxVersion: s.maxVersion,
     clientCerts,
     sessions,
-    contexts: new SecureContexts({ ca, minVersion: s.minVersion, maxVersion: s.maxVersion, clientCerts, offerPskWithoutKeyExchange: sessions.savesSessions }),
+    contexts: new SecureContexts({
+      ca,
+      minVersion: s.minVersion,
+      maxVersion: s.maxVersion,
+      clientCerts,
+      offerPskWithoutKeyExchange: sessions.savesSessions,
+    }),
   };
 }
 

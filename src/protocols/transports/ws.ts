@@ -127,7 +127,13 @@ export class WsLink implements Link {
   }
 }
 
-export function openWsLink(t: LinkTarget, tlsSettings: ResolvedTls | null, deviceKey: number, o: WsLinkOptions, h: LinkHandler): WsLink {
+export function openWsLink(
+  t: LinkTarget,
+  tlsSettings: ResolvedTls | null,
+  deviceKey: number,
+  o: WsLinkOptions,
+  h: LinkHandler,
+): WsLink {
   return new WsLink(t, tlsSettings, deviceKey, o, h);
 }
 

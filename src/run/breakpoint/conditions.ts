@@ -10,13 +10,20 @@ import { parseThresholds, type Threshold, type ThresholdResult } from './deps.js
 /** Extra metric → a herd metric of the same kind, used only to parse its expression. */
 const STOP_EXTRAS: Record<string, string> = { 'shed.rate': 'errors.rate' };
 const SEARCH_METRICS: Record<string, { standIn: string; description: string }> = {
-  'breakpoint.rate': { standIn: 'attempts.succeeded', description: 'highest connect rate the target sustained, per second' },
+  'breakpoint.rate': {
+    standIn: 'attempts.succeeded',
+    description: 'highest connect rate the target sustained, per second',
+  },
   'breakpoint.levels': { standIn: 'attempts.succeeded', description: 'levels the search ran' },
 };
 
 export type Spec = Record<string, string | string[]>;
 
-function parseWith(spec: Spec, extras: Record<string, string>, where: string): { thresholds: Threshold[]; problems: string[] } {
+function parseWith(
+  spec: Spec,
+  extras: Record<string, string>,
+  where: string,
+): { thresholds: Threshold[]; problems: string[] } {
   const thresholds: Threshold[] = [];
   const problems: string[] = [];
   for (const [metric, raw] of Object.entries(spec)) {
@@ -38,9 +45,16 @@ export function parseStopWhen(spec: Spec): { thresholds: Threshold[]; problems: 
 export function parseSearchThresholds(spec: Spec): { thresholds: Threshold[]; problems: string[] } {
   const unknown = Object.keys(spec).filter((k) => !Object.hasOwn(SEARCH_METRICS, k));
   const known = Object.fromEntries(Object.entries(spec).filter(([k]) => Object.hasOwn(SEARCH_METRICS, k)));
-  const r = parseWith(known, Object.fromEntries(Object.entries(SEARCH_METRICS).map(([k, v]) => [k, v.standIn])), 'breakpoint.thresholds');
+  const r = parseWith(
+    known,
+    Object.fromEntries(Object.entries(SEARCH_METRICS).map(([k, v]) => [k, v.standIn])),
+    'breakpoint.thresholds',
+  );
   const names = Object.keys(SEARCH_METRICS).join(', ');
-  return { thresholds: r.thresholds, problems: [...unknown.map((k) => `breakpoint.thresholds.${k}: unknown metric; known: ${names}`), ...r.problems] };
+  return {
+    thresholds: r.thresholds,
+    problems: [...unknown.map((k) => `breakpoint.thresholds.${k}: unknown metric; known: ${names}`), ...r.problems],
+  };
 }
 
 /** `--threshold "breakpoint.rate >= 2000"`: the metric, then the expression. */
@@ -49,10 +63,19 @@ export function splitThresholdFlag(text: string): { metric: string; expression: 
   return m ? { metric: m[1] as string, expression: (m[2] as string).trim() } : null;
 }
 
-export function evaluateSearchThresholds(list: readonly Threshold[], values: Record<string, number | null>): ThresholdResult[] {
+export function evaluateSearchThresholds(
+  list: readonly Threshold[],
+  values: Record<string, number | null>,
+): ThresholdResult[] {
   return list.map((t) => {
     const observed = values[t.metric] ?? null;
     const passed = observed !== null && compareOp(observed, t.op, t.bound);
-    return { metric: t.metric, expression: t.expression, passed, observed, observedText: observed === null ? 'no breakpoint found' : String(observed) };
+    return {
+      metric: t.metric,
+      expression: t.expression,
+      passed,
+      observed,
+      observedText: observed === null ? 'no breakpoint found' : String(observed),
+    };
   });
 }

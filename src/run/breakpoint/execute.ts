@@ -11,7 +11,12 @@ import { HerdError } from '../../errors.js';
 import { parseScenarioText, readScenarioText } from '../../scenario/load.js';
 import { validateScenario } from '../../scenario/validate.js';
 import type { Overrides } from '../../scenario/resolve.js';
-import { breakpointSchema, DEFAULT_HELD_STOP_WHEN, DEFAULT_STOP_WHEN, type BreakpointInput } from '../../scenario/breakpoint-schema.js';
+import {
+  breakpointSchema,
+  DEFAULT_HELD_STOP_WHEN,
+  DEFAULT_STOP_WHEN,
+  type BreakpointInput,
+} from '../../scenario/breakpoint-schema.js';
 import { mustParseDurationUs } from '../../util/duration.js';
 import { ensureWritableDir, removeOutput, writeError, writeFileAtomic } from '../../util/atomic-write.js';
 import type { Interrupt } from '../interrupt.js';
@@ -34,7 +39,21 @@ export interface BreakpointRequest {
   overrides: Pick<Overrides, 'target' | 'targetProfile' | 'seed'>;
   outDir: string;
   /** Flags over the scenario's `breakpoint:` section. */
-  settings: Partial<Pick<BreakpointInput, 'mode' | 'startRate' | 'maxRate' | 'resolution' | 'maxLevels' | 'settle' | 'measure' | 'startDevices' | 'maxDevices' | 'arrivalRate'>>;
+  settings: Partial<
+    Pick<
+      BreakpointInput,
+      | 'mode'
+      | 'startRate'
+      | 'maxRate'
+      | 'resolution'
+      | 'maxLevels'
+      | 'settle'
+      | 'measure'
+      | 'startDevices'
+      | 'maxDevices'
+      | 'arrivalRate'
+    >
+  >;
   /** --threshold flags: added to the section's thresholds. */
   thresholds: Spec;
   run: Pick<RunRequest, 'workers' | 'sourceIps' | 'maxHandshakesInFlight' | 'skipPreflight'>;
@@ -54,7 +73,10 @@ export interface BreakpointOutcome {
   dir: string;
 }
 
-export async function executeBreakpoint(req: BreakpointRequest, hooks: BreakpointHooks = {}): Promise<BreakpointOutcome> {
+export async function executeBreakpoint(
+  req: BreakpointRequest,
+  hooks: BreakpointHooks = {},
+): Promise<BreakpointOutcome> {
   const now = req.wallClock ?? (() => new Date());
   const data = parseScenarioText(readScenarioText(req.scenarioPath), req.scenarioPath);
   const loaded = validateScenario(data, req.scenarioPath, req.overrides);
@@ -63,14 +85,29 @@ export async function executeBreakpoint(req: BreakpointRequest, hooks: Breakpoin
   const stop = parseStopWhen(section.stopWhen ?? (held ? DEFAULT_HELD_STOP_WHEN : DEFAULT_STOP_WHEN));
   const ci = parseSearchThresholds({ ...(section.thresholds ?? {}), ...req.thresholds });
   const problems = [...stop.problems, ...ci.problems];
-  if (section.minRate > section.maxRate) problems.push(`breakpoint.minRate: ${section.minRate} is above maxRate ${section.maxRate}`);
-  if (section.minDevices > section.maxDevices) problems.push(`breakpoint.minDevices: ${section.minDevices} is above maxDevices ${section.maxDevices}`);
-  if (problems.length > 0) throw new HerdError('E_SCENARIO_INVALID', `${req.scenarioPath}: the breakpoint settings have ${problems.length} problem${problems.length === 1 ? '' : 's'}`, problems);
+  if (section.minRate > section.maxRate)
+    problems.push(`breakpoint.minRate: ${section.minRate} is above maxRate ${section.maxRate}`);
+  if (section.minDevices > section.maxDevices)
+    problems.push(`breakpoint.minDevices: ${section.minDevices} is above maxDevices ${section.maxDevices}`);
+  if (problems.length > 0)
+    throw new HerdError(
+      'E_SCENARIO_INVALID',
+      `${req.scenarioPath}: the breakpoint settings have ${problems.length} problem${problems.length === 1 ? '' : 's'}`,
+      problems,
+    );
 
   const settleS = mustParseDurationUs(section.settle) / 1e6;
   const measureS = mustParseDurationUs(section.measure) / 1e6;
-  if (settleS <= 0 || measureS < 1) throw new HerdError('E_SCENARIO_INVALID', `${req.scenarioPath}: breakpoint.measure must be at least 1s and settle more than 0s`);
-  const connectTimeoutS = Math.max(loaded.resolved.device.connectTimeoutUs, ...loaded.resolved.cohorts.map((c) => c.device.connectTimeoutUs)) / 1e6;
+  if (settleS <= 0 || measureS < 1)
+    throw new HerdError(
+      'E_SCENARIO_INVALID',
+      `${req.scenarioPath}: breakpoint.measure must be at least 1s and settle more than 0s`,
+    );
+  const connectTimeoutS =
+    Math.max(
+      loaded.resolved.device.connectTimeoutUs,
+      ...loaded.resolved.cohorts.map((c) => c.device.connectTimeoutUs),
+    ) / 1e6;
   const drainS = section.drain !== undefined ? mustParseDurationUs(section.drain) / 1e6 : connectTimeoutS + 0.5;
   const holdS = mustParseDurationUs(section.hold) / 1e6;
   // The planner searches one number: connects/s, or devices held at once.
@@ -82,7 +119,9 @@ export async function executeBreakpoint(req: BreakpointRequest, hooks: Breakpoin
     maxRate: held ? section.maxDevices : section.maxRate,
     maxLevels: section.maxLevels,
   };
-  const shape: LevelShape = held ? { mode: 'held-devices', arrivalRate: section.arrivalRate, holdS, drainS } : { mode: 'connect-rate', settleS, measureS, drainS };
+  const shape: LevelShape = held
+    ? { mode: 'held-devices', arrivalRate: section.arrivalRate, holdS, drainS }
+    : { mode: 'connect-rate', settleS, measureS, drainS };
 
   const outDir = resolve(req.outDir);
   const createdOut = ensureWritableDir(outDir);
@@ -109,7 +148,10 @@ export async function executeBreakpoint(req: BreakpointRequest, hooks: Breakpoin
       if (step.done) break;
       const index = levels.length;
       hooks.onLevelStart?.(index, step.rate, step.phase, section.mode);
-      const scenarioPath = join(levelsDir, `${String(index + 1).padStart(2, '0')}-${step.rate}${held ? 'devices' : 'per-s'}.yaml`);
+      const scenarioPath = join(
+        levelsDir,
+        `${String(index + 1).padStart(2, '0')}-${step.rate}${held ? 'devices' : 'per-s'}.yaml`,
+      );
       writeFileAtomic(scenarioPath, stringify(levelScenario(data as Record<string, unknown>, step.rate, shape, index)));
       const runReq: RunRequest = {
         scenarioPath,
@@ -144,10 +186,18 @@ export async function executeBreakpoint(req: BreakpointRequest, hooks: Breakpoin
         // A level cut short by Ctrl-C is not judged: its partial results stay in levels/.
         if (run.results.run.status === 'aborted' && req.interrupt?.reason != null) continue;
         // held-devices: the whole level is the window (no settle); achieved is connects/s over the arrival period.
-        const win = held ? { rate: step.rate, settleS: 0, measureS: step.rate / section.arrivalRate } : { rate: step.rate, settleS, measureS };
+        const win = held
+          ? { rate: step.rate, settleS: 0, measureS: step.rate / section.arrivalRate }
+          : { rate: step.rate, settleS, measureS };
         const judged = judgeLevel(run.results, win, stop.thresholds);
         if (held) judged.offeredPerS = section.arrivalRate;
-        level = { index, phase: step.phase, runId: run.results.run.id, resultsPath: relative(dir, run.resultsPath), ...judged };
+        level = {
+          index,
+          phase: step.phase,
+          runId: run.results.run.id,
+          resultsPath: relative(dir, run.resultsPath),
+          ...judged,
+        };
       } catch (err) {
         detach();
         // A level this machine cannot carry (preflight: open files, ports) is the harness's limit, not the target's.
@@ -160,7 +210,8 @@ export async function executeBreakpoint(req: BreakpointRequest, hooks: Breakpoin
     }
 
     const end = nextLevel(levels, search);
-    if (!end.done && interrupted === null) throw new HerdError('E_INTERNAL', 'the breakpoint search stopped before it was done');
+    if (!end.done && interrupted === null)
+      throw new HerdError('E_INTERNAL', 'the breakpoint search stopped before it was done');
     const unit = held ? 'devices' : '/s';
     const outcome = end.done
       ? describeOutcome(end, levels, req.run.workers, req.run.maxHandshakesInFlight, unit)
@@ -168,14 +219,24 @@ export async function executeBreakpoint(req: BreakpointRequest, hooks: Breakpoin
     // A rate found with the target on herd's own cores describes the target on this box: say so.
     const host = hostFrom === null ? null : hostText(hostFrom);
     if (host !== null) outcome.headline = `${outcome.headline} (the target ${host})`;
-    const values = { 'breakpoint.rate': outcome.end === 'harness' && outcome.rate === null ? null : outcome.rate, 'breakpoint.levels': levels.length };
+    const values = {
+      'breakpoint.rate': outcome.end === 'harness' && outcome.rate === null ? null : outcome.rate,
+      'breakpoint.levels': levels.length,
+    };
     const thresholds = evaluateSearchThresholds(ci.thresholds, values);
     const failed = thresholds.some((t) => !t.passed);
     const harnessLimited = outcome.end === 'harness';
     // A claim the thresholds still prove (e.g. ≥ 2000/s held before the harness gave out) stands.
-    const verdict: BreakpointReport['verdict'] = interrupted !== null
-      ? 'aborted'
-      : failed ? (harnessLimited ? 'harness-limited' : 'failed') : harnessLimited && thresholds.length === 0 ? 'harness-limited' : 'passed';
+    const verdict: BreakpointReport['verdict'] =
+      interrupted !== null
+        ? 'aborted'
+        : failed
+          ? harnessLimited
+            ? 'harness-limited'
+            : 'failed'
+          : harnessLimited && thresholds.length === 0
+            ? 'harness-limited'
+            : 'passed';
     const { exitCode } = decideExit({
       aborted: interrupted !== null ? 'interrupted' : null,
       balanced: true,
@@ -194,7 +255,15 @@ export async function executeBreakpoint(req: BreakpointRequest, hooks: Breakpoin
       target,
       startedAt: startedAt.toISOString(),
       endedAt: now().toISOString(),
-      settings: { ...search, settleS: held ? 0 : settleS, measureS: held ? 0 : measureS, drainS, arrivalRate: held ? section.arrivalRate : null, holdS: held ? holdS : null, stopWhen: stop.thresholds.map((t) => ({ metric: t.metric, expression: t.expression })) },
+      settings: {
+        ...search,
+        settleS: held ? 0 : settleS,
+        measureS: held ? 0 : measureS,
+        drainS,
+        arrivalRate: held ? section.arrivalRate : null,
+        holdS: held ? holdS : null,
+        stopWhen: stop.thresholds.map((t) => ({ metric: t.metric, expression: t.expression })),
+      },
       levels,
       outcome,
       thresholds,
@@ -221,7 +290,12 @@ export type LevelShape =
  * a settle and a measure wave at `value` connects/s. held-devices: `value` devices arriving at
  * the fixed rate, all held for holdS.
  */
-export function levelScenario(data: Record<string, unknown>, value: number, shape: LevelShape, index: number): Record<string, unknown> {
+export function levelScenario(
+  data: Record<string, unknown>,
+  value: number,
+  shape: LevelShape,
+  index: number,
+): Record<string, unknown> {
   const out: Record<string, unknown> = { ...data };
   delete out.breakpoint;
   delete out.duration;
@@ -229,11 +303,14 @@ export function levelScenario(data: Record<string, unknown>, value: number, shap
   delete out.$schema;
   // Each level asks about first attempts; retry amplification is another scenario's question.
   out.reconnect = { policy: 'none' };
-  if (Array.isArray(data.cohorts)) out.cohorts = (data.cohorts as Record<string, unknown>[]).map(({ reconnect: _r, ...c }) => c);
+  if (Array.isArray(data.cohorts))
+    out.cohorts = (data.cohorts as Record<string, unknown>[]).map(({ reconnect: _r, ...c }) => c);
   if (shape.mode === 'held-devices') {
     out.name = `${String(data.name)} level ${index + 1} holding ${value} devices`;
     out.devices = value;
-    out.waves = [{ type: 'ramp', name: 'connect', devices: value, over: `${Math.round((value / shape.arrivalRate) * 1000)}ms` }];
+    out.waves = [
+      { type: 'ramp', name: 'connect', devices: value, over: `${Math.round((value / shape.arrivalRate) * 1000)}ms` },
+    ];
     out.hold = `${Math.round((shape.holdS + shape.drainS) * 1000)}ms`;
     return out;
   }
@@ -249,12 +326,32 @@ export function levelScenario(data: Record<string, unknown>, value: number, shap
   return out;
 }
 
-function harnessLevel(index: number, rate: number, phase: LevelReport['phase'], settleS: number, reasons: string[]): LevelReport {
+function harnessLevel(
+  index: number,
+  rate: number,
+  phase: LevelReport['phase'],
+  settleS: number,
+  reasons: string[],
+): LevelReport {
   return {
-    index, rate, phase, verdict: 'harness', runId: '', resultsPath: '',
-    window: { settleS, endS: settleS }, offeredPerS: rate, achievedPerS: 0,
+    index,
+    rate,
+    phase,
+    verdict: 'harness',
+    runId: '',
+    resultsPath: '',
+    window: { settleS, endS: settleS },
+    offeredPerS: rate,
+    achievedPerS: 0,
     ended: { succeeded: 0, failed: 0, timedOut: 0, shed: 0 },
-    errorRate: null, shedRate: null, connectP50Us: null, connectP99Us: null, tcpConnectP99Us: null,
-    stopConditions: [], brokenBy: [], tipping: [], harness: { limited: true, flagged: true, reasons },
+    errorRate: null,
+    shedRate: null,
+    connectP50Us: null,
+    connectP99Us: null,
+    tcpConnectP99Us: null,
+    stopConditions: [],
+    brokenBy: [],
+    tipping: [],
+    harness: { limited: true, flagged: true, reasons },
   };
 }

@@ -59,7 +59,11 @@ export function judgeLevel(r: Results, w: LevelWindow, stopWhen: readonly Thresh
   } else delete windowLatency['connect.total'];
   h.destroy();
 
-  const windowResults = { ...r, attempts: { ...r.attempts, started: ended, succeeded, failed, timedOut }, latency: windowLatency };
+  const windowResults = {
+    ...r,
+    attempts: { ...r.attempts, started: ended, succeeded, failed, timedOut },
+    latency: windowLatency,
+  };
   const conditions = evaluateWindow(stopWhen, windowResults, ended, shed);
   const brokenBy = [...new Set(conditions.filter((c) => !c.passed).map((c) => c.metric))];
   const tcpP99 = r.latency['phase.tcpConnect'];
@@ -106,12 +110,17 @@ function evaluateWindow(stopWhen: readonly Threshold[], wr: Results, ended: numb
   const out = evaluateThresholds(plain, wr);
   for (const t of stopWhen.filter((x) => x.metric === 'shed.rate')) {
     const observed = ended === 0 ? null : shed / ended;
-    const [res] = evaluateThresholds([{ ...t, metric: 'errors.rate' }], { ...wr, attempts: { ...wr.attempts, started: ended, failed: shed, timedOut: 0 } });
+    const [res] = evaluateThresholds([{ ...t, metric: 'errors.rate' }], {
+      ...wr,
+      attempts: { ...wr.attempts, started: ended, failed: shed, timedOut: 0 },
+    });
     out.push({ ...(res as ThresholdResult), metric: 'shed.rate', observed });
   }
   // Listed in the user's order, so "brokenBy" reads as written.
   const order = new Map(stopWhen.map((t, i) => [`${t.metric} ${t.expression}`, i]));
-  return out.sort((a, b) => (order.get(`${a.metric} ${a.expression}`) ?? 0) - (order.get(`${b.metric} ${b.expression}`) ?? 0));
+  return out.sort(
+    (a, b) => (order.get(`${a.metric} ${a.expression}`) ?? 0) - (order.get(`${b.metric} ${b.expression}`) ?? 0),
+  );
 }
 
 /**
@@ -130,21 +139,43 @@ function harnessEffect(
   failed: boolean,
 ): { limited: boolean; flagged: boolean; reasons: string[] } {
   const reasons: string[] = [];
-  if (r.attempts.dropped > 0) reasons.push(`${r.attempts.dropped} attempts could not be started in time by the harness`);
+  if (r.attempts.dropped > 0)
+    reasons.push(`${r.attempts.dropped} attempts could not be started in time by the harness`);
   if (r.attempts.lostToHarness > 0) reasons.push(`${r.attempts.lostToHarness} attempts lost to a failed worker`);
-  if (r.run.status !== 'completed') reasons.push(`the level run was ${r.run.status}: ${r.run.abortReason ?? 'no reason given'}`);
+  if (r.run.status !== 'completed')
+    reasons.push(`the level run was ${r.run.status}: ${r.run.abortReason ?? 'no reason given'}`);
   const local = r.errors.filter((e) => e.origin === 'local').reduce((a, e) => a + e.count, 0);
-  if (local > 0) reasons.push(`${local} attempts failed on a harness resource (${topCodes(r.errors.filter((e) => e.origin === 'local'))})`);
+  if (local > 0)
+    reasons.push(
+      `${local} attempts failed on a harness resource (${topCodes(r.errors.filter((e) => e.origin === 'local'))})`,
+    );
   const lag = r.latency['connect.scheduleLag'];
-  if (lag && lag.count > 0 && lag.p99Us > SCHEDULE_LAG_LIMIT_US) reasons.push(`attempts started up to ${formatUs(lag.p99Us)} (p99) after their intended time: the offered rate was not delivered`);
+  if (lag && lag.count > 0 && lag.p99Us > SCHEDULE_LAG_LIMIT_US)
+    reasons.push(
+      `attempts started up to ${formatUs(lag.p99Us)} (p99) after their intended time: the offered rate was not delivered`,
+    );
   const flagged = r.health.saturated;
   if (reasons.length > 0) return { limited: true, flagged, reasons: [...reasons, ...r.health.reasons] };
-  if (!flagged || !failed) return { limited: false, flagged, reasons: flagged ? r.health.reasons.map((x) => `flagged, no effect on the verdict: ${x}`) : [] };
+  if (!flagged || !failed)
+    return {
+      limited: false,
+      flagged,
+      reasons: flagged ? r.health.reasons.map((x) => `flagged, no effect on the verdict: ${x}`) : [],
+    };
   const service = r.latency['connect.service'];
   const withoutLag = { ...wr, latency: { ...wr.latency, ...(service ? { 'connect.total': service } : {}) } } as Results;
   const stillFails = evaluateWindow(stopWhen, withoutLag, ended, shed).some((c) => !c.passed);
-  if (stillFails) return { limited: false, flagged, reasons: r.health.reasons.map((x) => `flagged, but the level fails on the target's own service time too: ${x}`) };
-  return { limited: true, flagged, reasons: [`without the harness's own lag the level would pass`, ...r.health.reasons] };
+  if (stillFails)
+    return {
+      limited: false,
+      flagged,
+      reasons: r.health.reasons.map((x) => `flagged, but the level fails on the target's own service time too: ${x}`),
+    };
+  return {
+    limited: true,
+    flagged,
+    reasons: [`without the harness's own lag the level would pass`, ...r.health.reasons],
+  };
 }
 
 /** The same limit as the run's saturation judgement. */
@@ -165,15 +196,38 @@ function tippingSigns(
   const first = (pred: (b: TimelineBucket) => boolean): number | null => window.find(pred)?.t ?? null;
   const signs: TipEvidence[] = [];
   const timeoutsAt = first((b) => b.timedOut > 0);
-  if (timeoutsAt !== null) signs.push({ signal: 'timeouts', firstAtS: timeoutsAt, detail: "attempts ended by herd's connect timeout" });
+  if (timeoutsAt !== null)
+    signs.push({ signal: 'timeouts', firstAtS: timeoutsAt, detail: "attempts ended by herd's connect timeout" });
   const shedAt = shedShare > 0 ? first((b) => b.errorsByOrigin.protocol > 0) : null;
-  if (shedAt !== null) signs.push({ signal: 'shedding', firstAtS: shedAt, detail: `target shed load (${topCodes(errors.filter(isShed))})` });
+  if (shedAt !== null)
+    signs.push({
+      signal: 'shedding',
+      firstAtS: shedAt,
+      detail: `target shed load (${topCodes(errors.filter(isShed))})`,
+    });
   const hard = errors.filter((e) => e.origin !== 'timeout' && e.origin !== 'local' && !isShed(e));
-  const errorsAt = hard.length > 0 ? first((b) => b.errorsByOrigin.network + b.errorsByOrigin.tls + (shedShare < 1 ? b.errorsByOrigin.protocol : 0) > 0) : null;
-  if (errorsAt !== null) signs.push({ signal: 'errors', firstAtS: errorsAt, detail: `target refused or broke connections (${topCodes(hard)})` });
+  const errorsAt =
+    hard.length > 0
+      ? first(
+          (b) => b.errorsByOrigin.network + b.errorsByOrigin.tls + (shedShare < 1 ? b.errorsByOrigin.protocol : 0) > 0,
+        )
+      : null;
+  if (errorsAt !== null)
+    signs.push({
+      signal: 'errors',
+      firstAtS: errorsAt,
+      detail: `target refused or broke connections (${topCodes(hard)})`,
+    });
   const latencyAt = first((b) => b.connectP99Us !== null && b.connectP99Us > boundUs);
-  if (latencyAt !== null) signs.push({ signal: 'latency', firstAtS: latencyAt, detail: `connect p99 within a second passed ${formatUs(boundUs)}` });
-  const synTimeouts = errors.filter((e) => e.origin === 'timeout' && e.phase === 'tcpConnect').reduce((a, e) => a + e.count, 0);
+  if (latencyAt !== null)
+    signs.push({
+      signal: 'latency',
+      firstAtS: latencyAt,
+      detail: `connect p99 within a second passed ${formatUs(boundUs)}`,
+    });
+  const synTimeouts = errors
+    .filter((e) => e.origin === 'timeout' && e.phase === 'tcpConnect')
+    .reduce((a, e) => a + e.count, 0);
   if (tcpConnectP99Us !== null && tcpConnectP99Us >= SYN_RETRANSMIT_US) {
     signs.push({
       signal: 'listen-queue',
@@ -188,12 +242,17 @@ function tippingSigns(
       detail: `${synTimeouts} attempts timed out before TCP connected (no SYN-ACK: the target's listen queue was full)`,
     });
   }
-  const rank = (s: TipEvidence): number => (s.firstAtS ?? Number.MAX_SAFE_INTEGER) * 10 + SIGNAL_ORDER.indexOf(s.signal);
+  const rank = (s: TipEvidence): number =>
+    (s.firstAtS ?? Number.MAX_SAFE_INTEGER) * 10 + SIGNAL_ORDER.indexOf(s.signal);
   return signs.sort((a, b) => rank(a) - rank(b));
 }
 
 function topCodes(list: readonly ErrorCount[]): string {
   const by = new Map<string, number>();
   for (const e of list) by.set(e.code, (by.get(e.code) ?? 0) + e.count);
-  return [...by.entries()].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([c, n]) => `${n}× ${c}`).join(', ');
+  return [...by.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 3)
+    .map(([c, n]) => `${n}× ${c}`)
+    .join(', ');
 }

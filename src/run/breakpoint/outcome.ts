@@ -24,7 +24,8 @@ export function describeOutcome(
   unit: '/s' | 'devices' = '/s',
 ): BreakpointReport['outcome'] {
   const u = unit === '/s' ? '/s' : ' devices';
-  const firstFail = end.failedAt === null ? undefined : levels.find((l) => l.rate === end.failedAt && l.verdict === 'failed');
+  const firstFail =
+    end.failedAt === null ? undefined : levels.find((l) => l.rate === end.failedAt && l.verdict === 'failed');
   const tippedBy = firstFail?.tipping[0]?.signal ?? null;
   const brokenBy = firstFail?.brokenBy ?? [];
   const advice: string[] = [];
@@ -64,16 +65,31 @@ export function describeOutcome(
       `to search past ${end.harnessAt}${u}: run with ${more} (up to the cores free beside the target), spread sources with --source-ips, or shard the load over machines (--shard with --start-at)${maxHandshakes > 0 ? `; lift --max-handshakes ${maxHandshakes}, which holds the harness back` : ''}`,
     );
   }
-  return { end: end.end, rate: end.rate, failedAt: end.failedAt, harnessAt: end.harnessAt, tippedBy, brokenBy, headline, advice };
+  return {
+    end: end.end,
+    rate: end.rate,
+    failedAt: end.failedAt,
+    harnessAt: end.harnessAt,
+    tippedBy,
+    brokenBy,
+    headline,
+    advice,
+  };
 }
 
 /** The search was interrupted: what the levels judged so far show, said as no more than that. */
-export function abortedOutcome(levels: readonly LevelReport[], reason: string, unit: '/s' | 'devices' = '/s'): BreakpointReport['outcome'] {
+export function abortedOutcome(
+  levels: readonly LevelReport[],
+  reason: string,
+  unit: '/s' | 'devices' = '/s',
+): BreakpointReport['outcome'] {
   const u = unit === '/s' ? '/s' : ' devices';
   const lowest = (xs: number[]): number | null => (xs.length === 0 ? null : Math.min(...xs));
   const passed = levels.filter((l) => l.verdict === 'passed').map((l) => l.rate);
   const rate = passed.length === 0 ? null : Math.max(...passed);
-  const failedAt = lowest(levels.filter((l) => l.verdict === 'failed' && (rate === null || l.rate > rate)).map((l) => l.rate));
+  const failedAt = lowest(
+    levels.filter((l) => l.verdict === 'failed' && (rate === null || l.rate > rate)).map((l) => l.rate),
+  );
   const harnessAt = lowest(levels.filter((l) => l.verdict === 'harness').map((l) => l.rate));
   const so = rate === null ? '' : `: sustained ${rate}${u} so far`;
   const fail = failedAt === null ? '' : `, failed at ${failedAt}${u}`;

@@ -48,7 +48,13 @@ export function nextLevel(levels: readonly MeasuredLevel[], s: SearchSettings): 
     if (failedAt !== null && failedAt < harnessAt && best !== null) {
       return bracketOrBisect(best, failedAt, levels.length, s, harnessAt);
     }
-    return { done: true, end: 'harness', rate: best !== null && best < harnessAt ? best : null, failedAt: null, harnessAt };
+    return {
+      done: true,
+      end: 'harness',
+      rate: best !== null && best < harnessAt ? best : null,
+      failedAt: null,
+      harnessAt,
+    };
   }
   if (levels.length === 0) return { done: false, rate: whole(Math.min(s.startRate, s.maxRate)), phase: 'step-up' };
 
@@ -57,12 +63,20 @@ export function nextLevel(levels: readonly MeasuredLevel[], s: SearchSettings): 
     if (top >= s.maxRate) return { done: true, end: 'held-max', rate: top, failedAt: null, harnessAt: null };
     if (levels.length >= s.maxLevels) return { done: true, end: 'budget', rate: top, failedAt: null, harnessAt: null };
     // At least one more per second, so a small rate times a small factor still moves.
-    return { done: false, rate: Math.min(whole(s.maxRate), Math.max(top + 1, whole(top * s.factor))), phase: 'step-up' };
+    return {
+      done: false,
+      rate: Math.min(whole(s.maxRate), Math.max(top + 1, whole(top * s.factor))),
+      phase: 'step-up',
+    };
   }
   if (best === null) {
     if (failedAt <= s.minRate) return { done: true, end: 'below-min', rate: null, failedAt, harnessAt: null };
     if (levels.length >= s.maxLevels) return { done: true, end: 'budget', rate: null, failedAt, harnessAt: null };
-    return { done: false, rate: Math.min(failedAt - 1, whole(Math.max(s.minRate, failedAt / s.factor))), phase: 'step-down' };
+    return {
+      done: false,
+      rate: Math.min(failedAt - 1, whole(Math.max(s.minRate, failedAt / s.factor))),
+      phase: 'step-down',
+    };
   }
   return bracketOrBisect(best, failedAt, levels.length, s, null);
 }
