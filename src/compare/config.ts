@@ -56,7 +56,9 @@ function loadFieldsThatDiffer(a: Results, b: Results): string[] {
   return LOAD_FIELDS.filter((f) => canonical(sa[f]) !== canonical(sb[f]));
 }
 
-/** Why two runs are not runs of the same scenario (refused without --allow-different-scenarios); empty when they are. */
+/**
+ * Why two runs are not runs of the same scenario (refused without --allow-different-scenarios); empty when they are.
+ */
 export function scenarioDifferences(base: Results, cand: Results): string[] {
   const out: string[] = [];
   const a = base.scenario;

@@ -78,7 +78,10 @@ export function twoSidedP(z: number): number {
 }
 
 export interface ProportionTest {
-  /** Candidate share minus base share, in units of its standard error under "no change"; > 0: the candidate's share is higher. */
+  /**
+   * Candidate share minus base share, in units of its standard error under "no change"; > 0: the candidate's share is
+   * higher.
+   */
   z: number;
   /** Two-sided. */
   p: number;
@@ -164,7 +167,9 @@ export interface Block {
 }
 
 export interface Clustering {
-  /** Variance of the shares with blocks taken into account, over the variance if every sample were independent (≥ 1). */
+  /**
+   * Variance of the shares with blocks taken into account, over the variance if every sample were independent (≥ 1).
+   */
   designEffect: number;
   /** Welch–Satterthwaite degrees of freedom of that variance; Infinity when the blocks say nothing. */
   df: number;

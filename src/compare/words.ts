@@ -61,7 +61,10 @@ function fall(row: CompareRow): string {
   return 'fewer';
 }
 
-/** The status in words, with the direction: "WORSE: slower", "better: fewer errors", "noise: slower", "shown: shed more". */
+/**
+ * The status in words, with the direction: "WORSE: slower", "better: fewer errors", "noise: slower", "shown: shed
+ * more".
+ */
 export function statusText(row: CompareRow): string {
   const dir = row.change === null ? '' : row.change > 0 ? rise(row) : row.change < 0 ? fall(row) : '';
   switch (row.status) {

@@ -38,7 +38,10 @@ export function sizeEmbeddedTarget(
     problem =
       needed > MAX_EMBEDDED_PROCESSES
         ? `the embedded target would need ${needed} broker processes for ${peakConcurrent} connections (at most ${perProcessCapacity} each, ${limit}) but runs at most ${MAX_EMBEDDED_PROCESSES}: raise \`ulimit -n\`, shard the run (--shard) or use an external target (--target)`
-        : `target.embedded.processes: ${processes} broker process${processes === 1 ? '' : 'es'} hold${processes === 1 ? 's' : ''} at most ${processes * perProcessCapacity} connections (${perProcessCapacity} each, ${limit}) but the plan holds ${peakConcurrent}: set target.embedded.processes: ${needed} or more, or leave it out and herd chooses`;
+        : `target.embedded.processes: ${processes} broker process${processes === 1 ? '' : 'es'} ` +
+          `hold${processes === 1 ? 's' : ''} at most ${processes * perProcessCapacity} connections ` +
+          `(${perProcessCapacity} each, ${limit}) but the plan holds ${peakConcurrent}: ` +
+          `set target.embedded.processes: ${needed} or more, or leave it out and herd chooses`;
   }
   return {
     processes,

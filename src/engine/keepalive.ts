@@ -1,5 +1,6 @@
 /**
- * Keepalive as MQTT 3.1.1 asks of a client (Keep Alive, in CONNECT's variable header), for 100k held sessions without a timer each.
+ * Keepalive as MQTT 3.1.1 asks of a client (Keep Alive, in CONNECT's variable header), for 100k held sessions without
+ * a timer each.
  *
  * The rule (docs/metrics.md, "Keepalive"): with keepalive K (whole seconds), a session sends one
  * PINGREQ every K; only one is ever outstanding. Any byte received answers it. When the next turn

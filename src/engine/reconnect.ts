@@ -1,7 +1,8 @@
 /**
  * Reconnect policies of device firmware (pure). `attempt` counts the retries since the device was
  * last connected: 0 for the first retry after a drop or a failed attempt, then 1, 2, … Jitter follows
- * the AWS "Exponential Backoff and Jitter" definitions, plus Azure's proportional ±share. Returns null when the device gives up.
+ * the AWS "Exponential Backoff and Jitter" definitions, plus Azure's proportional ±share. Returns null when the
+ * device gives up.
  */
 import type { ResolvedReconnect } from '../results/resolved-scenario.js';
 

@@ -1,4 +1,7 @@
-/** Every /proc probe herd makes on the device side: the machine facts preflight and results need (Linux; null elsewhere). */
+/**
+ * Every /proc probe herd makes on the device side: the machine facts preflight and results need (Linux; null
+ * elsewhere).
+ */
 import { readFileSync } from 'node:fs';
 import * as os from 'node:os';
 

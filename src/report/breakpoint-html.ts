@@ -251,8 +251,13 @@ export function renderBreakpointHtml(r: BreakpointReport): string {
 <title>herd breakpoint · ${esc(r.scenario)}</title><style>${REPORT_CSS}${EXTRA_CSS}</style></head><body><main>
 <h1>Breakpoint · ${esc(r.scenario)}<span class="badge ${esc(r.verdict)}" id="verdict">${esc(r.verdict)}</span></h1>
 <p class="sub">${esc(r.target)} · ${esc(r.startedAt)} · ${r.levels.length} levels · herd ${esc(r.tool.version)}</p>
-<section class="card" id="headline" data-end="${esc(o.end)}" data-rate="${o.rate ?? ''}" data-failed-at="${o.failedAt ?? ''}" data-harness-at="${o.harnessAt ?? ''}"><h2>${esc(o.headline)}</h2>
-<p class="hint">${r.mode === 'held-devices' ? `Each level: that many fresh devices arriving at ${s.arrivalRate ?? ''}/s, all held ${s.holdS ?? ''}s, then ${s.drainS}s; the whole level is judged.` : `Each level: ${s.settleS}s settle (excluded) + ${s.measureS}s measured at the level’s rate, fresh devices, open model, then ${s.drainS}s for the last attempts to end.`} Step-up ×${s.factor} from ${s.startRate}${unit(r)}, then bisection to ${Math.round(s.resolution * 100)}%. A level passes while ${stops} hold.</p>
+<section class="card" id="headline" data-end="${esc(o.end)}" data-rate="${o.rate ?? ''}"
+ data-failed-at="${o.failedAt ?? ''}" data-harness-at="${o.harnessAt ?? ''}"><h2>${esc(o.headline)}</h2>
+<p class="hint">${
+    r.mode === 'held-devices'
+      ? `Each level: that many fresh devices arriving at ${s.arrivalRate ?? ''}/s, all held ${s.holdS ?? ''}s, then ${s.drainS}s; the whole level is judged.`
+      : `Each level: ${s.settleS}s settle (excluded) + ${s.measureS}s measured at the level’s rate, fresh devices, open model, then ${s.drainS}s for the last attempts to end.`
+  } Step-up ×${s.factor} from ${s.startRate}${unit(r)}, then bisection to ${Math.round(s.resolution * 100)}%. A level passes while ${stops} hold.</p>
 ${thresholds === '' ? '' : `<ul>${thresholds}</ul>`}</section>
 ${advice}${chartRates(r)}${chartLatency(r)}${chartShares(r)}${levelTable(r)}
 <footer>breakpoint.json schema ${esc(r.schemaVersion)}</footer></main><script>${RENDER_CHECK}</script></body></html>

@@ -26,7 +26,8 @@ export function renderLevelLine(
   const flagged = l.harness.flagged && !l.harness.limited ? p.dim('  (harness flagged, no effect on the verdict)') : '';
   return (
     `${String(l.index + 1).padStart(2)} ${l.phase.padEnd(9)} ${level.padStart(9)} → ${`${l.achievedPerS}/s`.padStart(9)}` +
-    `  p50 ${us(l.connectP50Us).padStart(8)}  p99 ${us(l.connectP99Us).padStart(8)}  err ${pct(l.errorRate).padStart(6)}  shed ${pct(l.shedRate).padStart(6)}  ${mark}${why}${flagged}`
+    `  p50 ${us(l.connectP50Us).padStart(8)}  p99 ${us(l.connectP99Us).padStart(8)}` +
+    `  err ${pct(l.errorRate).padStart(6)}  shed ${pct(l.shedRate).padStart(6)}  ${mark}${why}${flagged}`
   );
 }
 

@@ -243,7 +243,8 @@ function metaCard(r: Results): string {
     ['scenario', `${s.name}${s.description ? ` — ${s.description}` : ''}`],
     [
       'devices',
-      `${s.devices}${s.scale !== 1 ? ` (scale ${s.scale})` : ''}, MQTT ${s.device.mqttVersion === 4 ? '3.1.1' : '5'}, keepalive ${formatUs(s.device.keepaliveUs)}, timeout ${formatUs(s.device.connectTimeoutUs)}`,
+      `${s.devices}${s.scale !== 1 ? ` (scale ${s.scale})` : ''}, MQTT ${s.device.mqttVersion === 4 ? '3.1.1' : '5'}` +
+        `, keepalive ${formatUs(s.device.keepaliveUs)}, timeout ${formatUs(s.device.connectTimeoutUs)}`,
     ],
     ['waves', s.waves.map((w) => `${w.name}: ${describeWave(w)}`).join('; ')],
     ['teardown at', formatUs(s.durationUs)],
@@ -304,7 +305,8 @@ export function renderHtml(unsafe: Results): string {
 <body>
 <main>
 <header><h1>herd · ${esc(r.scenario.name)}<span class="badge ${passed ? 'passed' : 'failed'}" id="verdict">${passed ? 'PASSED' : 'FAILED'}</span></h1>
-<p class="sub" id="header-sub">run ${esc(r.run.id)} · ${esc(r.run.startedAt)} · ${r.scenario.devices} devices → ${esc(runFacts(r).target)} · ${(r.run.durationMs / 1000).toFixed(1)}s${engine === null ? '' : ` · ${esc(engine)}`}</p></header>
+<p class="sub" id="header-sub">run ${esc(r.run.id)} · ${esc(r.run.startedAt)} · ${r.scenario.devices} devices
+ → ${esc(runFacts(r).target)} · ${(r.run.durationMs / 1000).toFixed(1)}s${engine === null ? '' : ` · ${esc(engine)}`}</p></header>
 ${whyCard(r)}
 ${banners(r)}
 ${kpis(r)}

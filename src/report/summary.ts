@@ -122,8 +122,10 @@ function renderCohorts(r: Results, p: Paint): string[] {
     if (!c) continue;
     const p99 = c.latency['connect.total']?.p99Us;
     out.push(
-      `  ${n.padEnd(16)}${String(c.devices).padStart(7)}${String(c.attempts.started).padStart(9)}${String(c.attempts.succeeded).padStart(11)}` +
-        `${String(c.attempts.failed).padStart(8)}${String(c.attempts.timedOut).padStart(9)}${(p99 === undefined ? '–' : formatUs(p99)).padStart(13)}  ${c.reconnectPolicy}`,
+      `  ${n.padEnd(16)}${String(c.devices).padStart(7)}${String(c.attempts.started).padStart(9)}` +
+        `${String(c.attempts.succeeded).padStart(11)}${String(c.attempts.failed).padStart(8)}` +
+        `${String(c.attempts.timedOut).padStart(9)}${(p99 === undefined ? '–' : formatUs(p99)).padStart(13)}` +
+        `  ${c.reconnectPolicy}`,
     );
   }
   out.push('');

@@ -1,6 +1,7 @@
 /**
  * breakpoint.json — what `herd breakpoint` found, level by level. Plain JSON data; versioned
- * (semver) like results.json; documented in docs/breakpoint.md. A leaf: every layer may import it. Each level also has its own
+ * (semver) like results.json; documented in docs/breakpoint.md. A leaf: every layer may import it. Each level also
+ * has its own
  * complete results.json (its `resultsPath`), so every report format works on it.
  */
 import type { ThresholdResult } from './types.js';
@@ -57,7 +58,10 @@ export interface LevelReport {
   brokenBy: string[];
   /** Every tipping sign seen in the window, earliest first. */
   tipping: TipEvidence[];
-  /** limited: the harness decided the level; flagged: the run's saturation judgement flagged it (with or without effect). */
+  /**
+   * limited: the harness decided the level; flagged: the run's saturation judgement flagged it (with or without
+   * effect).
+   */
   harness: { limited: boolean; flagged: boolean; reasons: string[] };
 }
 

@@ -44,7 +44,10 @@ export interface RunRequest {
   shard: { index: number; count: number };
   startAtMs: number | null;
   onWorkerFailure: 'abort' | 'continue';
-  /** Run even when preflight finds the plan does not fit this machine (what ran out is then recorded); also skips the reachability probe. */
+  /**
+   * Run even when preflight finds the plan does not fit this machine (what ran out is then recorded); also skips the
+   * reachability probe.
+   */
   skipPreflight: boolean;
   /** Run the storm even when the reachability probe finds nothing listening. */
   allowUnreachable?: boolean;

@@ -23,8 +23,11 @@ export interface Threshold {
   bound: number;
 }
 
-const EXPR_RE =
-  /^\s*(?:(p\(\s*\d+(?:\.\d+)?\s*\)|avg|min|max|med|count|value)\s*)?(<=|>=|==|!=|<|>)\s*(-?\d+(?:\.\d+)?)\s*(us|µs|ms|s|m|h|%)?\s*$/;
+/** [aggregation] operator number [unit]: "p(99) < 2s", "< 1%", "count >= 10". */
+const EXPR_RE = new RegExp(
+  String.raw`^\s*(?:(p\(\s*\d+(?:\.\d+)?\s*\)|avg|min|max|med|count|value)\s*)?` +
+    String.raw`(<=|>=|==|!=|<|>)\s*(-?\d+(?:\.\d+)?)\s*(us|µs|ms|s|m|h|%)?\s*$`,
+);
 const UNIT_US: Record<string, number> = { us: 1, µs: 1, ms: 1e3, s: 1e6, m: 6e7, h: 3.6e9 };
 
 export interface ParseOutcome {

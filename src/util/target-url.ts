@@ -53,7 +53,10 @@ export interface TargetAddress {
   /** Host name or IP, without IPv6 brackets. */
   host: string;
   port: number;
-  /** WebSocket path with query: "/mqtt" by default for MQTT over WebSocket, "/" for websocket devices; "" without WebSocket. */
+  /**
+   * WebSocket path with query: "/mqtt" by default for MQTT over WebSocket, "/" for websocket devices; "" without
+   * WebSocket.
+   */
   path: string;
   secure: boolean;
   /** False when a name was given: each attempt then has a dns phase. */

@@ -36,10 +36,12 @@ export function registerDoctor(program: Command, ctx: CliContext, setExit: (code
         const out = (s: string): void => void ctx.stdout.write(s + '\n');
         out(p.bold('Machine'));
         out(
-          `  cores ${facts.cores} · free memory ${Math.floor(facts.freeMemoryBytes / 1048576)} MiB · open files ${facts.openFileLimit.soft ?? 'unlimited'} (hard ${facts.openFileLimit.hard ?? 'unlimited'})`,
+          `  cores ${facts.cores} · free memory ${Math.floor(facts.freeMemoryBytes / 1048576)} MiB` +
+            ` · open files ${facts.openFileLimit.soft ?? 'unlimited'} (hard ${facts.openFileLimit.hard ?? 'unlimited'})`,
         );
         out(
-          `  ephemeral ports ${facts.ephemeralPortRange ? facts.ephemeralPortRange.join('–') : 'unknown'} · TIME_WAIT sockets ${[...facts.timeWaitByIp.values()].reduce((a, b) => a + b, 0)}`,
+          `  ephemeral ports ${facts.ephemeralPortRange ? facts.ephemeralPortRange.join('–') : 'unknown'}` +
+            ` · TIME_WAIT sockets ${[...facts.timeWaitByIp.values()].reduce((a, b) => a + b, 0)}`,
         );
         if (loaded === null) return;
         const { resolved: s, warnings } = loaded;

@@ -44,7 +44,10 @@ export class NativeCore implements NativeRows {
   state = new Uint8Array(0);
   endedBy = new Uint8Array(0);
   sessionPresent = new Uint8Array(0);
-  /** Per slot: the attempt number (a close queued for an earlier attempt leaves a later one alone) and the batch it opened in. */
+  /**
+   * Per slot: the attempt number (a close queued for an earlier attempt leaves a later one alone) and the batch it
+   * opened in.
+   */
   attempt = new Uint32Array(0);
   openedInBatch = new Uint32Array(0);
   /** Per slot, TIMES µs stamps on the owner's clock (NaN until reached). */
