@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { judgeLevel } from '../../src/run/breakpoint/level.js';
-import { levelScenario } from '../../src/run/breakpoint/execute.js';
+import { levelScenario } from '../../src/run/breakpoint/level-run.js';
 import { validateScenario } from '../../src/scenario/validate.js';
 import { parseStopWhen } from '../../src/run/breakpoint/conditions.js';
 import { createHistogram, encodeHistogram, recordUs, summarize } from '../../src/metrics/histogram.js';

@@ -6,7 +6,6 @@
  */
 import { join, relative, resolve } from 'node:path';
 import { mkdirSync } from 'node:fs';
-import { stringify } from 'yaml';
 import { HerdError } from '../../errors.js';
 import { parseScenarioText, readScenarioText } from '../../scenario/load.js';
 import { validateScenario } from '../../scenario/validate.js';
@@ -22,6 +21,7 @@ import { ensureWritableDir, removeOutput, writeError, writeFileAtomic } from '..
 import type { Interrupt } from '../interrupt.js';
 import { HERD_VERSION } from '../../version.js';
 import { executeRun, type RunRequest } from './deps.js';
+import { prepareLevelRun, type LevelShape } from './level-run.js';
 import { evaluateSearchThresholds, parseSearchThresholds, parseStopWhen, type Spec } from './conditions.js';
 import { judgeLevel } from './level.js';
 import { nextLevel, type SearchSettings } from './planner.js';
@@ -148,28 +148,7 @@ export async function executeBreakpoint(
       if (step.done) break;
       const index = levels.length;
       hooks.onLevelStart?.(index, step.rate, step.phase, section.mode);
-      const scenarioPath = join(
-        levelsDir,
-        `${String(index + 1).padStart(2, '0')}-${step.rate}${held ? 'devices' : 'per-s'}.yaml`,
-      );
-      writeFileAtomic(scenarioPath, stringify(levelScenario(data as Record<string, unknown>, step.rate, shape, index)));
-      const runReq: RunRequest = {
-        scenarioPath,
-        overrides: req.overrides,
-        outDir: levelsDir,
-        workers: req.run.workers,
-        sourceIps: req.run.sourceIps,
-        maxHandshakesInFlight: req.run.maxHandshakesInFlight,
-        // The level is judged here, saturation included: a saturated level is a harness-limited level.
-        allowSaturated: true,
-        shard: { index: 0, count: 1 },
-        startAtMs: null,
-        onWorkerFailure: 'abort',
-        skipPreflight: req.run.skipPreflight,
-        metrics: null,
-        webhookSink: null,
-        stepSummaryPath: null,
-      };
+      const runReq = prepareLevelRun(data as Record<string, unknown>, step.rate, shape, index, levelsDir, req);
       let level: LevelReport;
       let detach = (): void => {};
       try {
@@ -279,51 +258,6 @@ export async function executeBreakpoint(
     if (err instanceof HerdError && err.code === 'E_OUT_WRITE') removeOutput(dir, outDir, createdOut);
     throw err;
   }
-}
-
-export type LevelShape =
-  | { mode: 'connect-rate'; settleS: number; measureS: number; drainS: number }
-  | { mode: 'held-devices'; arrivalRate: number; holdS: number; drainS: number };
-
-/**
- * The level's scenario: the user's devices and target, fresh devices, no retries. connect-rate:
- * a settle and a measure wave at `value` connects/s. held-devices: `value` devices arriving at
- * the fixed rate, all held for holdS.
- */
-export function levelScenario(
-  data: Record<string, unknown>,
-  value: number,
-  shape: LevelShape,
-  index: number,
-): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...data };
-  delete out.breakpoint;
-  delete out.duration;
-  delete out.thresholds;
-  delete out.$schema;
-  // Each level asks about first attempts; retry amplification is another scenario's question.
-  out.reconnect = { policy: 'none' };
-  if (Array.isArray(data.cohorts))
-    out.cohorts = (data.cohorts as Record<string, unknown>[]).map(({ reconnect: _r, ...c }) => c);
-  if (shape.mode === 'held-devices') {
-    out.name = `${String(data.name)} level ${index + 1} holding ${value} devices`;
-    out.devices = value;
-    out.waves = [
-      { type: 'ramp', name: 'connect', devices: value, over: `${Math.round((value / shape.arrivalRate) * 1000)}ms` },
-    ];
-    out.hold = `${Math.round((shape.holdS + shape.drainS) * 1000)}ms`;
-    return out;
-  }
-  const settle = Math.round(value * shape.settleS);
-  const measure = Math.round(value * shape.measureS);
-  out.name = `${String(data.name)} level ${index + 1} at ${value}/s`;
-  out.devices = settle + measure;
-  out.waves = [
-    { type: 'rate', name: 'settle', rate: value, over: `${shape.settleS}s` },
-    { type: 'rate', name: 'measure', rate: value, over: `${shape.measureS}s` },
-  ];
-  out.hold = `${Math.round(shape.drainS * 1000)}ms`;
-  return out;
 }
 
 function harnessLevel(
