@@ -11,7 +11,8 @@
  * (scenario/threshold-metrics.ts); this file computes the values.
  */
 import { isLoadShedding } from '../results/shedding.js';
-import { compareFacts, type CompareFacts } from '../scenario/threshold-metrics.js';
+import type { CompareFacts } from '../scenario/metric-def.js';
+import { compareFacts } from '../scenario/threshold-metrics.js';
 import { ERROR_ORIGINS, type Results } from './results.js';
 import { fromEncoded, type Distribution } from './stats.js';
 

@@ -5,16 +5,13 @@
  * which also uses the wave and cohort helpers here so both agree on every count.
  */
 import { mustParseDurationUs } from '../util/duration.js';
-import type { CohortInput, DeviceOptions, ReconnectInput, ReconnectPolicyInput, Scenario } from './schema.js';
-import { reconnectPolicySchema } from './schema.js';
-import { expandPresetPolicy, isPresetInput, presetDeviceDefaults } from './presets.js';
+import type { CohortInput, DeviceOptions, ReconnectInput, Scenario } from './schema.js';
+import { resolveReconnect, sdkDeviceDefaults } from './resolve-reconnect.js';
 import {
   waveLengthUs,
   type OutageWindow,
-  type PolicyExtras,
   type ResolvedCohort,
   type ResolvedDevice,
-  type ResolvedReconnect,
   type ResolvedScenario,
   type ResolvedWave,
 } from '../results/resolved-scenario.js';
@@ -232,63 +229,6 @@ export function resolveDevice(d: DeviceOptions): ResolvedDevice {
     connectTimeoutUs: mustParseDurationUs(d.connectTimeout),
     engine: d.engine,
   };
-}
-
-/** A preset (issue 16) is expanded here into the policy it stands for, overrides laid over it. */
-export function resolveReconnect(input: ReconnectInput): ResolvedReconnect {
-  const r: ReconnectPolicyInput = isPresetInput(input) ? reconnectPolicySchema.parse(expandPresetPolicy(input)) : input;
-  if (r.policy === 'none') return { policy: 'none' };
-  return { ...resolvePolicy(r), ...policyExtras(r) };
-}
-
-/** The device options a preset sets; the cohort's own device fields are laid over them. */
-function sdkDeviceDefaults(r: ReconnectInput | undefined): Partial<DeviceOptions> {
-  return r !== undefined && isPresetInput(r) ? presetDeviceDefaults(r) : {};
-}
-
-function policyExtras(r: {
-  jitterShare?: number | undefined;
-  resetAfter?: string | undefined;
-  serverSignals?: PolicyExtras['serverSignals'];
-}): PolicyExtras {
-  const out: PolicyExtras = {};
-  if (r.serverSignals !== undefined)
-    out.serverSignals = { ...r.serverSignals, backoffOn: [...r.serverSignals.backoffOn] };
-  if (r.jitterShare !== undefined) out.jitterShare = r.jitterShare;
-  if (r.resetAfter !== undefined) out.resetAfterUs = mustParseDurationUs(r.resetAfter);
-  return out;
-}
-
-function resolvePolicy(r: ReconnectPolicyInput): ResolvedReconnect {
-  switch (r.policy) {
-    case 'none':
-      return { policy: 'none' };
-    case 'fixed':
-      return {
-        policy: 'fixed',
-        delayUs: mustParseDurationUs(r.delay),
-        jitter: r.jitter,
-        maxAttempts: r.maxAttempts ?? null,
-      };
-    case 'linear':
-      return {
-        policy: 'linear',
-        initialUs: mustParseDurationUs(r.initial),
-        stepUs: mustParseDurationUs(r.step),
-        maxUs: mustParseDurationUs(r.max),
-        jitter: r.jitter,
-        maxAttempts: r.maxAttempts ?? null,
-      };
-    case 'exponential':
-      return {
-        policy: 'exponential',
-        initialUs: mustParseDurationUs(r.initial),
-        multiplier: r.multiplier,
-        maxUs: mustParseDurationUs(r.max),
-        jitter: r.jitter,
-        maxAttempts: r.maxAttempts ?? null,
-      };
-  }
 }
 
 function resolveCohorts(

@@ -4,26 +4,15 @@
  * Every default is written here and in docs/scenario-reference.md (a test keeps them in step).
  */
 import { z } from 'zod';
-import { parseDurationUs } from '../util/duration.js';
-import { DEVICE_KINDS, SCHEME_NAMES } from '../util/target-url.js';
 import { orList } from '../util/suggest.js';
 import { OUTAGE_MODES } from '../results/resolved-scenario.js';
 import { redactUrl, targetUrlProblem } from './url-credentials.js';
 import { targetOptionsSchema } from './target-options.js';
 import { PRESET_NAMES, withPresets } from './presets.js';
 import { breakpointSchema } from './breakpoint-schema.js';
-import {
-  BOUNDS,
-  duration,
-  durationAtLeast,
-  helloTemplate,
-  secretTemplate,
-  template,
-  wholeSeconds,
-} from './schema-fields.js';
-import { subprotocolProblem } from './template-rules.js';
-import { downlinkSchema, publishSchema, requestsSchema } from './messaging-schema.js';
+import { BOUNDS, duration } from './schema-fields.js';
 import { observedOutagesSchema } from './observed-schema.js';
+import { deviceOverrideSchema, deviceSchema } from './device-schema.js';
 
 export { BOUNDS };
 
@@ -47,10 +36,6 @@ const targetUrl = z
     const problem = v === 'embedded' ? null : targetUrlProblem(v);
     if (problem !== null) ctx.addIssue({ code: 'custom', message: problem, input: redactUrl(v) });
   });
-
-export const mqttVersionSchema = z
-  .union([z.literal('3.1.1'), z.literal(5), z.literal('5')], { error: 'expected 3.1.1 or 5' })
-  .meta({ description: 'MQTT protocol version: "3.1.1" or 5.' });
 
 const share = z
   .union(
@@ -83,12 +68,10 @@ const policyExtras = {
     .max(1, { error: 'expected a share of at most 1' })
     .optional()
     .meta({ description: 'jitter proportional: the delay is d × U(1 − share, 1 + share); default 0.05 (±5%).' }),
-  resetAfter: duration
-    .optional()
-    .meta({
-      description:
-        'The backoff restarts from its first delay only after the device stayed connected this long; default: on every connect.',
-    }),
+  resetAfter: duration.optional().meta({
+    description:
+      'The backoff restarts from its first delay only after the device stayed connected this long; default: on every connect.',
+  }),
   serverSignals: z
     .strictObject({
       backoffOn: z
@@ -105,20 +88,14 @@ const policyExtras = {
           description:
             'CONNACK/DISCONNECT reason codes after which the backoff takes one extra step, e.g. [0x96, 0x97, 0x9F]. Default [].',
         }),
-      followServerReference: z
-        .boolean()
-        .default(false)
-        .meta({
-          description:
-            "On DISCONNECT/CONNACK 0x9C/0x9D move to the Server Reference, if it is one of the device's loopback targets. Default false.",
-        }),
-      adoptServerKeepAlive: z
-        .boolean()
-        .default(true)
-        .meta({
-          description:
-            'Use the CONNACK Server Keep Alive instead of the own keepalive (MQTT 5 requires it). Default true.',
-        }),
+      followServerReference: z.boolean().default(false).meta({
+        description:
+          "On DISCONNECT/CONNACK 0x9C/0x9D move to the Server Reference, if it is one of the device's loopback targets. Default false.",
+      }),
+      adoptServerKeepAlive: z.boolean().default(true).meta({
+        description:
+          'Use the CONNACK Server Keep Alive instead of the own keepalive (MQTT 5 requires it). Default true.',
+      }),
     })
     .optional()
     .meta({
@@ -173,82 +150,6 @@ export const reconnectSchema = withPresets(reconnectPolicySchema).meta({
   description:
     'What a device does after a drop or a failed connect: a policy, or a vendor SDK preset with overrides (docs/presets.md). Default: none (no hidden retries).',
 });
-
-const tlsSchema = z
-  .strictObject({
-    ca: z.string().min(1).optional().meta({ description: 'PEM file of the CA to trust; default: the system store.' }),
-    insecure: z.boolean().optional().meta({ description: 'Accept any server certificate. Default false.' }),
-    servername: z.string().min(1).optional().meta({ description: 'SNI name; default: the target host name.' }),
-    alpn: z.array(z.string().min(1)).min(1).optional().meta({ description: 'ALPN protocols offered, e.g. ["mqtt"].' }),
-    minVersion: z.enum(['TLSv1.2', 'TLSv1.3']).optional(),
-    maxVersion: z.enum(['TLSv1.2', 'TLSv1.3']).optional(),
-    clientCert: z
-      .string()
-      .min(1)
-      .optional()
-      .meta({
-        description:
-          'Client certificates (mTLS): a folder of NAME.crt/NAME.key pairs or a template like "certs/device-{id}.crt".',
-      }),
-    resume: z
-      .number()
-      .min(0)
-      .max(1)
-      .optional()
-      .meta({ description: 'Share of reconnects that offer the cached TLS session (0–1). Default 0.' }),
-  })
-  .meta({ description: 'TLS options for mqtts:// and wss:// targets.' });
-
-export const deviceSchema = z
-  .strictObject({
-    protocol: z
-      .enum(DEVICE_KINDS, { error: `expected ${orList(DEVICE_KINDS.map((k) => `"${k}"`))}` })
-      .default('mqtt')
-      .meta({
-        description:
-          'mqtt: MQTT devices; websocket: plain WebSocket devices (upgrade, optional hello frame, ping/pong keepalive).',
-      }),
-    hello: helloTemplate
-      .optional()
-      .meta({ description: 'websocket devices: a text frame sent right after the upgrade ({id}, {run}, {cohort}).' }),
-    subprotocol: z
-      .string()
-      .min(1)
-      .max(200)
-      .refine((v) => subprotocolProblem(v) === null, { error: (i) => subprotocolProblem(String(i.input)) ?? '' })
-      .optional()
-      .meta({ description: 'websocket devices: the Sec-WebSocket-Protocol offered.' }),
-    mqttVersion: mqttVersionSchema.default('3.1.1'),
-    clientId: template.default('herd-{run}-{id}'),
-    username: template.optional(),
-    password: secretTemplate.optional(),
-    keepalive: wholeSeconds("MQTT's keepalive is a count of seconds; 0 turns it off")
-      .refine((v) => (parseDurationUs(v) ?? 0) <= BOUNDS.maxKeepaliveS * 1e6, {
-        error: `expected at most ${BOUNDS.maxKeepaliveS}s (MQTT's 16-bit keepalive field)`,
-      })
-      .default('60s'),
-    cleanSession: z.boolean({ error: 'expected true or false' }).default(true),
-    connectTimeout: durationAtLeast(BOUNDS.minConnectTimeout).default('10s'),
-    transport: z
-      .enum(SCHEME_NAMES, { error: `expected one of ${SCHEME_NAMES.join(', ')}` })
-      .default('mqtt')
-      .meta({
-        description:
-          'Which listener of the embedded target to use (MQTT over TCP, TLS, WebSocket, secure WebSocket). A target URL sets it by its scheme.',
-      }),
-    tls: tlsSchema.optional(),
-    sessionExpiry: duration
-      .optional()
-      .meta({ description: 'MQTT 5 session expiry interval (persistent sessions); default: none.' }),
-    publish: publishSchema.optional(),
-    requests: requestsSchema.optional(),
-    downlink: downlinkSchema.optional(),
-    engine: z.enum(['js', 'native', 'auto'], { error: 'expected "js", "native" or "auto"' }).default('js').meta({
-      description:
-        'Which connect path carries the devices: js (Node sockets), native (the optional native storm core: plain mqtt:// to an IP address, no publish or requests; other devices stay on js) or auto (native where it applies and the addon is built, silently).',
-    }),
-  })
-  .meta({ description: 'How each device speaks to the target.' });
 
 const waveBase = {
   name: nameText.optional(),
@@ -323,23 +224,6 @@ export const waveSchema = z.discriminatedUnion(
       issue.code === 'invalid_union'
         ? 'expected a wave with type ramp, spike, steps, rate, outage or churn'
         : undefined,
-  },
-);
-
-/**
- * A cohort's device options: the same fields without defaults, so a field left out inherits the
- * scenario-wide value instead of being reset to the schema default.
- */
-const deviceOverrideSchema = z.strictObject(
-  Object.fromEntries(
-    Object.entries(deviceSchema.shape).map(([k, s]) => [
-      k,
-      (s instanceof z.ZodDefault ? (s.unwrap() as z.ZodType) : (s as z.ZodType)).optional(),
-    ]),
-  ) as {
-    [K in keyof typeof deviceSchema.shape]: z.ZodOptional<
-      z.ZodType<z.output<(typeof deviceSchema.shape)[K]>, z.input<(typeof deviceSchema.shape)[K]>>
-    >;
   },
 );
 

@@ -7,7 +7,8 @@
  *
  * Parsed and validated before a run: an unknown metric or aggregation is bad input (exit 2).
  */
-import { METRICS, type MetricKind, type MetricDef } from './threshold-metrics.js';
+import type { MetricDef, MetricKind } from './metric-def.js';
+import { METRICS } from './threshold-metrics.js';
 import { didYouMean } from '../util/suggest.js';
 
 export type Op = '<' | '<=' | '>' | '>=' | '==' | '!=';

@@ -13,7 +13,8 @@ import { stringify } from 'yaml';
 import { HerdError } from '../../src/errors.js';
 import { loadScenario, parseScenarioText } from '../../src/scenario/load.js';
 import { validateScenario, type LoadedScenario } from '../../src/scenario/validate.js';
-import { deviceSchema, scenarioSchema } from '../../src/scenario/schema.js';
+import { deviceSchema } from '../../src/scenario/device-schema.js';
+import { scenarioSchema } from '../../src/scenario/schema.js';
 import { ROOT } from '../helpers/cli.js';
 
 const FILE = 'prop.yaml';
