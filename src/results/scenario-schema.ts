@@ -43,11 +43,9 @@ const eventWaves = [
       .max(1)
       .meta({ description: 'Fraction of the connected devices (or of the cohort) knocked offline (0–1).' }),
     cohort: z.string().nullable().meta({ description: 'Only devices of this cohort, or null for all.' }),
-    mode: z
-      .enum(OUTAGE_MODES)
-      .meta({
-        description: `How the connection is lost: ${orList(OUTAGE_MODES)} (reboot: abandoned, left to the target to take over).`,
-      }),
+    mode: z.enum(OUTAGE_MODES).meta({
+      description: `How the connection is lost: ${orList(OUTAGE_MODES)} (reboot: abandoned, left to the target to take over).`,
+    }),
     offlineUs: us('How long the devices stay offline before their reconnect policy applies'),
   }),
   z.object({
@@ -59,12 +57,10 @@ const eventWaves = [
   }),
 ] as const;
 
-const waveSchema = z
-  .discriminatedUnion('type', [...connectWaves, ...eventWaves])
-  .meta({
-    description:
-      'One wave: connect waves (ramp, spike, steps, rate) add devices; outage and churn knock connected ones off. `type` decides the other fields.',
-  });
+const waveSchema = z.discriminatedUnion('type', [...connectWaves, ...eventWaves]).meta({
+  description:
+    'One wave: connect waves (ramp, spike, steps, rate) add devices; outage and churn knock connected ones off. `type` decides the other fields.',
+});
 
 const deviceSchema = z
   .object({
@@ -90,13 +86,9 @@ const deviceSchema = z
       .enum(SCHEME_NAMES)
       .default('mqtt')
       .meta({ description: 'Listener of the embedded target used (a target URL decides it by its scheme).' }),
-    tls: z
-      .record(z.string(), z.unknown())
-      .nullable()
-      .default(null)
-      .meta({
-        description: 'TLS options as written (ca, insecure, servername, alpn, versions, clientCert, resume), or null.',
-      }),
+    tls: z.record(z.string(), z.unknown()).nullable().default(null).meta({
+      description: 'TLS options as written (ca, insecure, servername, alpn, versions, clientCert, resume), or null.',
+    }),
     sessionExpiryS: z
       .number()
       .int()
@@ -141,12 +133,10 @@ const deviceSchema = z
         payloadBytes: count('Message payload size in bytes.'),
         stopBeforeEndUs: us('The cloud stops sending this long before teardown'),
         fromUs: us('The cloud sends only from this time after the run origin'),
-        untilUs: us('The cloud sends nothing at or after this time')
-          .nullable()
-          .meta({
-            description:
-              'The cloud sends nothing at or after this time (integer µs); null: until teardown − stopBeforeEndUs.',
-          }),
+        untilUs: us('The cloud sends nothing at or after this time').nullable().meta({
+          description:
+            'The cloud sends nothing at or after this time (integer µs); null: until teardown − stopBeforeEndUs.',
+        }),
       })
       .nullable()
       .default(null)
@@ -157,11 +147,9 @@ const deviceSchema = z
   })
   .meta({ description: 'How each device speaks to the target.' });
 
-const jitter = z
-  .enum(['none', 'full', 'equal', 'decorrelated', 'proportional'])
-  .meta({
-    description: 'Randomisation of each delay: none, full, equal, decorrelated or proportional (±jitterShare).',
-  });
+const jitter = z.enum(['none', 'full', 'equal', 'decorrelated', 'proportional']).meta({
+  description: 'Randomisation of each delay: none, full, equal, decorrelated or proportional (±jitterShare).',
+});
 // Written only when the scenario set them (issue 16: vendor SDK presets).
 const policyExtras = {
   jitterShare: z
@@ -244,14 +232,10 @@ export const resolvedScenarioSchema = z
     name: text('Scenario name; `herd compare` refuses runs of different names.'),
     description: z.string().nullable().meta({ description: 'Free text from the scenario, or null.' }),
     target: text('Target as written in the scenario or --target ("embedded" or a URL).'),
-    embeddedTarget: z
-      .record(z.string(), z.unknown())
-      .nullable()
-      .default(null)
-      .meta({
-        description:
-          'Options of the embedded target (profile and failure knobs) as written in the scenario; null = defaults or an outside target.',
-      }),
+    embeddedTarget: z.record(z.string(), z.unknown()).nullable().default(null).meta({
+      description:
+        'Options of the embedded target (profile and failure knobs) as written in the scenario; null = defaults or an outside target.',
+    }),
     seed: count('Seed of the deterministic plan.'),
     scale: z.number().positive().meta({ description: 'The --scale factor applied to devices and rates (1 = none).' }),
     devices: count('Devices in the run, after --devices and --scale.'),

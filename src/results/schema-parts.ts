@@ -90,25 +90,13 @@ export const timelineBucket = z
     reconnects: count('Attempts after a device’s first (retries after failures, drops or churn).').default(0),
     offlineAttempts: count('Attempts made while a device’s simulated network was down (never sent).').default(0),
     peakHandshaking: count('Most handshakes in flight at once within the second (sum of per-worker peaks).').default(0),
-    connectHistogram: z
-      .string()
-      .nullable()
-      .refine(decodes, HISTOGRAM_ERROR)
-      .default(null)
-      .meta({
-        description:
-          'This second’s connect.total HdrHistogram (compressed base64), for exact merging of shards; null when none.',
-      }),
-    harnessRssBytes: z
-      .number()
-      .int()
-      .min(0)
-      .nullable()
-      .default(null)
-      .meta({
-        description:
-          'Resident memory of all worker processes at the end of the second, bytes (null before any sample).',
-      }),
+    connectHistogram: z.string().nullable().refine(decodes, HISTOGRAM_ERROR).default(null).meta({
+      description:
+        'This second’s connect.total HdrHistogram (compressed base64), for exact merging of shards; null when none.',
+    }),
+    harnessRssBytes: z.number().int().min(0).nullable().default(null).meta({
+      description: 'Resident memory of all worker processes at the end of the second, bytes (null before any sample).',
+    }),
     messagesSent: count('Telemetry messages published in this second.').default(0),
     messagesDelivered: count('Telemetry messages received back (end to end) in this second.').default(0),
   })
@@ -160,11 +148,9 @@ export const webhookResult = z
     malformed: count('Request bodies that were not the forward JSON (bad JSON, no base64 payload, cut short).'),
     rejected: count('Requests refused: not POST, body over the size cap (413), or over the connection cap.'),
     lossRate: z.number().min(0).meta({ description: 'lost / sent (0 when nothing was sent).' }),
-    latency: latencySummary
-      .nullable()
-      .meta({
-        description: 'Publish (the device’s stamp) → the sink has the forwarded body; null before any delivery.',
-      }),
+    latency: latencySummary.nullable().meta({
+      description: 'Publish (the device’s stamp) → the sink has the forwarded body; null before any delivery.',
+    }),
   })
   .meta({ description: 'What `herd run --webhook-sink` counted: messages the target forwarded onward.' });
 
@@ -193,13 +179,10 @@ const nullableUs = (d: string) =>
 export const outageResult = z
   .object({
     name: text('Outage wave name (observed outages: observed-1, observed-2… in time order).'),
-    side: z
-      .enum(['device', 'target', 'observed'])
-      .default('device')
-      .meta({
-        description:
-          'device: herd dropped the devices; target: the embedded target had the outage; observed: a fleet-wide loss herd did not cause (1.3).',
-      }),
+    side: z.enum(['device', 'target', 'observed']).default('device').meta({
+      description:
+        'device: herd dropped the devices; target: the embedded target had the outage; observed: a fleet-wide loss herd did not cause (1.3).',
+    }),
     atUs: us('When the outage started, from the run origin (observed: its first loss or failed connect)'),
     offlineUs: us(
       'How long the devices were kept offline (observed: until the target accepted a connect again, or the run ended)',
@@ -207,12 +190,9 @@ export const outageResult = z
     mode: text(
       `How the connection was lost: ${orList(OUTAGE_MODES)} (a target outage: reset; an observed outage: observed).`,
     ),
-    targetAcceptedAgain: z
-      .boolean()
-      .optional()
-      .meta({
-        description: 'Observed outages: false when the target never accepted a connect again before the run ended.',
-      }),
+    targetAcceptedAgain: z.boolean().optional().meta({
+      description: 'Observed outages: false when the target never accepted a connect again before the run ended.',
+    }),
     dropped: count('Devices the outage hit (connected or not at the time).'),
     recovered: count('Hit devices connected again by the end of the run.'),
     recovery: z
@@ -270,19 +250,14 @@ export const cohortResult = z
 
 export const healthSchema = z
   .object({
-    saturated: z
-      .boolean()
-      .meta({
-        description:
-          'Sustained evidence that the harness was a bottleneck (≥ 3 s in a row or ≥ 20% of the judged seconds past a limit, startup second and teardown excluded), or it failed or dropped attempts itself.',
-      }),
-    affectsVerdict: z
-      .boolean()
-      .default(false)
-      .meta({
-        description:
-          'What the harness added could have changed a threshold’s outcome or the accounting: exit 3 unless --allow-saturated (files before 1.1: read as false).',
-      }),
+    saturated: z.boolean().meta({
+      description:
+        'Sustained evidence that the harness was a bottleneck (≥ 3 s in a row or ≥ 20% of the judged seconds past a limit, startup second and teardown excluded), or it failed or dropped attempts itself.',
+    }),
+    affectsVerdict: z.boolean().default(false).meta({
+      description:
+        'What the harness added could have changed a threshold’s outcome or the accounting: exit 3 unless --allow-saturated (files before 1.1: read as false).',
+    }),
     reasons: z.array(z.string()).meta({ description: 'The evidence, with figures.' }),
     effects: z
       .array(z.string())

@@ -46,32 +46,22 @@ export const resultsSchema = z
         status: z
           .enum(['completed', 'aborted'])
           .meta({ description: 'completed, or aborted (interrupted or stopped by a failure).' }),
-        verdict: z
-          .enum(['passed', 'failed'])
-          .meta({
-            description:
-              'passed when every threshold passed, accounting balanced, the run completed and the harness could not have changed a threshold or the accounting (or --allow-saturated was given).',
-          }),
-        exitCode: z
-          .number()
-          .int()
-          .min(0)
-          .meta({
-            description:
-              'Exit code of `herd run`: 0 passed, 1 threshold failed, 3 run failed or the harness could have decided the verdict, 130 interrupted.',
-          }),
+        verdict: z.enum(['passed', 'failed']).meta({
+          description:
+            'passed when every threshold passed, accounting balanced, the run completed and the harness could not have changed a threshold or the accounting (or --allow-saturated was given).',
+        }),
+        exitCode: z.number().int().min(0).meta({
+          description:
+            'Exit code of `herd run`: 0 passed, 1 threshold failed, 3 run failed or the harness could have decided the verdict, 130 interrupted.',
+        }),
         startedAt: isoTime('Run start'),
         endedAt: isoTime('Run end'),
         abortedAt: isoTime('When the run was interrupted').nullable(),
         abortReason: z.string().nullable().meta({ description: 'Why the run was aborted, or null.' }),
-        abortKind: z
-          .enum(ABORT_KINDS)
-          .nullable()
-          .default(null)
-          .meta({
-            description:
-              'Why the run was aborted: interrupted (exit 130) or worker-failed (a worker process died, exit 3); null when completed (and in files before 1.3).',
-          }),
+        abortKind: z.enum(ABORT_KINDS).nullable().default(null).meta({
+          description:
+            'Why the run was aborted: interrupted (exit 130) or worker-failed (a worker process died, exit 3); null when completed (and in files before 1.3).',
+        }),
         durationMs: count('Wall-clock run length (ms).'),
         workers: count('Worker processes used.'),
         target: text('Resolved target URL the devices connected to.'),
@@ -99,21 +89,14 @@ export const resultsSchema = z
           .nullable()
           .default(null)
           .meta({ description: 'For a merged result (herd merge): the run ids of its shards; otherwise null.' }),
-        allowSaturated: z
-          .boolean()
-          .default(false)
-          .meta({
-            description:
-              '`--allow-saturated` was given: the exit code follows the thresholds even where the harness could have decided them (false in files before 1.1).',
-          }),
-        embeddedTargetKnobs: z
-          .string()
-          .nullable()
-          .default(null)
-          .meta({
-            description:
-              'The embedded target’s profile and knobs in words, e.g. "profile protected: …"; null for another target (and in files before 1.1).',
-          }),
+        allowSaturated: z.boolean().default(false).meta({
+          description:
+            '`--allow-saturated` was given: the exit code follows the thresholds even where the harness could have decided them (false in files before 1.1).',
+        }),
+        embeddedTargetKnobs: z.string().nullable().default(null).meta({
+          description:
+            'The embedded target’s profile and knobs in words, e.g. "profile protected: …"; null for another target (and in files before 1.1).',
+        }),
         sharesMachine: z
           .boolean()
           .default(false)
@@ -200,12 +183,10 @@ export const resultsSchema = z
         detail: text('The sum written out.'),
       })
       .meta({ description: 'The accounting check; a mismatch makes the run invalid.' }),
-    latency: z
-      .record(z.string(), latencySummary)
-      .meta({
-        description:
-          'Latency series by key: connect.total, connect.service, connect.scheduleLag, connect.failed, phase.tcpConnect, phase.mqttConnack, …',
-      }),
+    latency: z.record(z.string(), latencySummary).meta({
+      description:
+        'Latency series by key: connect.total, connect.service, connect.scheduleLag, connect.failed, phase.tcpConnect, phase.mqttConnack, …',
+    }),
     errors: z.array(errorCount).meta({ description: 'Failures by origin, phase and code, most frequent first.' }),
     timeline: z
       .object({
@@ -270,13 +251,10 @@ export const resultsSchema = z
             metric: text('Metric name, e.g. connect.total.'),
             expression: text('Expression as written, e.g. "p(99) < 2s".'),
             passed: z.boolean().meta({ description: 'The threshold held (no samples = failed).' }),
-            observed: z
-              .number()
-              .nullable()
-              .meta({
-                description:
-                  'Observed value in the metric’s base unit (µs for latency, a fraction for rates), or null when no samples.',
-              }),
+            observed: z.number().nullable().meta({
+              description:
+                'Observed value in the metric’s base unit (µs for latency, a fraction for rates), or null when no samples.',
+            }),
             observedText: text('The observed value for humans, e.g. "16.1ms".'),
           })
           .meta({ description: 'One threshold evaluated on the final data.' }),

@@ -68,31 +68,24 @@ export const breakpointSchema = z
     arrivalRate: rate
       .default(200)
       .meta({ description: 'held-devices: devices connect at this rate, per second. Default 200.' }),
-    hold: duration
-      .default('5s')
-      .meta({
-        description:
-          'held-devices: how long the whole fleet is held after the last connect, inside the verdict. Default 5s.',
-      }),
+    hold: duration.default('5s').meta({
+      description:
+        'held-devices: how long the whole fleet is held after the last connect, inside the verdict. Default 5s.',
+    }),
     settle: wholeSeconds('a level is judged on per-second counts', durationAtLeast('1s'))
       .default('2s')
       .meta({ description: 'Start of each level excluded from its verdict (labelled "settle"). Default 2s.' }),
     measure: wholeSeconds('a level is judged on per-second counts', durationAtLeast('1s'))
       .default('5s')
       .meta({ description: 'Part of each level its verdict is taken on. Default 5s.' }),
-    drain: duration
-      .optional()
-      .meta({
-        description:
-          'Devices stay after the last connect so every attempt ends. Default: the device connectTimeout + 0.5s.',
-      }),
-    stopWhen: z
-      .record(z.string().min(1).max(100), expressions)
-      .optional()
-      .meta({
-        description:
-          'A level passes while all of these hold (herd threshold grammar, plus shed.rate). Default: errors.rate < 1%, connect.total p(99) < 1s, attempts.timedOut == 0, shed.rate < 5%.',
-      }),
+    drain: duration.optional().meta({
+      description:
+        'Devices stay after the last connect so every attempt ends. Default: the device connectTimeout + 0.5s.',
+    }),
+    stopWhen: z.record(z.string().min(1).max(100), expressions).optional().meta({
+      description:
+        'A level passes while all of these hold (herd threshold grammar, plus shed.rate). Default: errors.rate < 1%, connect.total p(99) < 1s, attempts.timedOut == 0, shed.rate < 5%.',
+    }),
     thresholds: z
       .record(z.string().min(1).max(100), expressions)
       .optional()

@@ -19,13 +19,10 @@ export const publishSchema = z
       .max(256 * 1024)
       .default(64)
       .meta({ description: 'Payload size (at least 20: the id/sequence/time stamp).' }),
-    echo: z
-      .boolean()
-      .default(true)
-      .meta({
-        description:
-          'Each device subscribes to its own topic, so every message is counted end to end: delivered, lost, duplicated, out of order.',
-      }),
+    echo: z.boolean().default(true).meta({
+      description:
+        'Each device subscribes to its own topic, so every message is counted end to end: delivered, lost, duplicated, out of order.',
+    }),
     stopBeforeEnd: duration
       .default('2s')
       .meta({ description: 'Publishing stops this long before teardown so messages in flight can arrive.' }),
@@ -58,13 +55,10 @@ export const downlinkSchema = z
     every: durationAtLeast(BOUNDS.minEvery).meta({
       description: 'The cloud sends each device one message per this interval, online or not (at least 1ms).',
     }),
-    qos: z
-      .literal([0, 1, 2], { error: 'expected 0, 1 or 2' })
-      .default(1)
-      .meta({
-        description:
-          'QoS of the messages and of the inbox subscription; targets queue QoS 1 and 2 for offline persistent sessions.',
-      }),
+    qos: z.literal([0, 1, 2], { error: 'expected 0, 1 or 2' }).default(1).meta({
+      description:
+        'QoS of the messages and of the inbox subscription; targets queue QoS 1 and 2 for offline persistent sessions.',
+    }),
     payloadBytes: z
       .number()
       .int()
@@ -74,18 +68,14 @@ export const downlinkSchema = z
     stopBeforeEnd: duration
       .default('3s')
       .meta({ description: 'The cloud stops sending this long before teardown so queued messages can arrive.' }),
-    from: duration
-      .optional()
-      .meta({
-        description:
-          'The cloud sends only from this time after the run origin (e.g. a configuration push while the fleet is offline); default: from each device’s first subscription.',
-      }),
-    until: duration
-      .optional()
-      .meta({
-        description:
-          'The cloud sends nothing at or after this time from the run origin; default: until teardown − stopBeforeEnd.',
-      }),
+    from: duration.optional().meta({
+      description:
+        'The cloud sends only from this time after the run origin (e.g. a configuration push while the fleet is offline); default: from each device’s first subscription.',
+    }),
+    until: duration.optional().meta({
+      description:
+        'The cloud sends nothing at or after this time from the run origin; default: until teardown − stopBeforeEnd.',
+    }),
   })
   .meta({
     description:

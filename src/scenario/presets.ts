@@ -89,13 +89,10 @@ const presetObject = z.strictObject({
   preset: z
     .enum(PRESET_NAMES, { error: `expected a preset: ${PRESET_NAMES.join(', ')}` })
     .meta({ description: `A vendor SDK's default reconnect behaviour (docs/presets.md): ${PRESET_NAMES.join(', ')}.` }),
-  deviceDefaults: z
-    .boolean({ error: 'expected true or false' })
-    .default(true)
-    .meta({
-      description:
-        "Also apply the SDK's default keepalive, connect timeout and clean session to the cohort's devices (its own device fields still win).",
-    }),
+  deviceDefaults: z.boolean({ error: 'expected true or false' }).default(true).meta({
+    description:
+      "Also apply the SDK's default keepalive, connect timeout and clean session to the cohort's devices (its own device fields still win).",
+  }),
   delay: override("Overrides the preset policy's delay (fixed)."),
   initial: override("Overrides the preset policy's initial delay."),
   step: override("Overrides the preset policy's step (linear)."),

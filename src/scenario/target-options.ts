@@ -83,15 +83,9 @@ export const webhookSchema = z.strictObject({
   url: loopbackHttpUrl,
   lossRate: share.default(0).meta({ description: 'Share of publishes silently not forwarded. Default 0.' }),
   maxInFlight: z.number().int().min(1).max(10_000).default(64).meta({ description: 'Concurrent POSTs. Default 64.' }),
-  maxQueue: z
-    .number()
-    .int()
-    .min(0)
-    .max(1_000_000)
-    .default(10_000)
-    .meta({
-      description: 'POSTs waiting for a slot; beyond it they are counted as overflow and dropped. Default 10000.',
-    }),
+  maxQueue: z.number().int().min(0).max(1_000_000).default(10_000).meta({
+    description: 'POSTs waiting for a slot; beyond it they are counted as overflow and dropped. Default 10000.',
+  }),
 });
 
 const perSecond = z
@@ -102,41 +96,25 @@ const perSecond = z
 /** How a real cloud pushes back (issue 16): the knobs behind the aws-like profile. */
 export const throttleSchema = z
   .strictObject({
-    connectsPerS: perSecond
-      .nullable()
-      .default(null)
-      .meta({
-        description:
-          'Account-wide CONNECTs per second (split evenly over the processes); beyond it refused with 0x9F / code 3. Default null (none).',
-      }),
-    clientConnectsPerS: perSecond
-      .nullable()
-      .default(null)
-      .meta({
-        description: 'CONNECTs per second per client id; beyond it refused with 0x9F / code 3. Default null (none).',
-      }),
+    connectsPerS: perSecond.nullable().default(null).meta({
+      description:
+        'Account-wide CONNECTs per second (split evenly over the processes); beyond it refused with 0x9F / code 3. Default null (none).',
+    }),
+    clientConnectsPerS: perSecond.nullable().default(null).meta({
+      description: 'CONNECTs per second per client id; beyond it refused with 0x9F / code 3. Default null (none).',
+    }),
     publishesPerS: perSecond
       .nullable()
       .default(null)
       .meta({ description: 'PUBLISH packets per second per connection. Default null (none).' }),
-    publishThrottle: z
-      .enum(['drop', 'disconnect'], { error: 'expected drop or disconnect' })
-      .default('drop')
-      .meta({
-        description:
-          'Over publishesPerS: drop (QoS 0 dropped, QoS 1 PUBACK withheld) or disconnect (MQTT 5 DISCONNECT 0x96; 3.1.1 clients: drop). Default drop.',
-      }),
-    keepaliveMaxS: z
-      .number({ error: 'expected seconds' })
-      .int()
-      .min(1)
-      .max(65_535)
-      .nullable()
-      .default(null)
-      .meta({
-        description:
-          'A keepalive above this (or 0) is cut to it and MQTT 5 clients get it as Server Keep Alive. Default null (any).',
-      }),
+    publishThrottle: z.enum(['drop', 'disconnect'], { error: 'expected drop or disconnect' }).default('drop').meta({
+      description:
+        'Over publishesPerS: drop (QoS 0 dropped, QoS 1 PUBACK withheld) or disconnect (MQTT 5 DISCONNECT 0x96; 3.1.1 clients: drop). Default drop.',
+    }),
+    keepaliveMaxS: z.number({ error: 'expected seconds' }).int().min(1).max(65_535).nullable().default(null).meta({
+      description:
+        'A keepalive above this (or 0) is cut to it and MQTT 5 clients get it as Server Keep Alive. Default null (any).',
+    }),
   })
   .meta({
     description:
@@ -179,12 +157,9 @@ export const targetOptionsSchema = z
       .boolean()
       .optional()
       .meta({ description: 'Also listen on mqtts:// and wss:// (fixtures/tls certificates). Default false.' }),
-    mtls: z
-      .boolean()
-      .optional()
-      .meta({
-        description: 'TLS listeners require a client certificate signed by fixtures/tls/ca.crt. Default false.',
-      }),
+    mtls: z.boolean().optional().meta({
+      description: 'TLS listeners require a client certificate signed by fixtures/tls/ca.crt. Default false.',
+    }),
     handshakeCostMs: z
       .number({ error: 'expected milliseconds' })
       .min(0)
@@ -215,12 +190,9 @@ export const targetOptionsSchema = z
         description:
           'Open connections per process; beyond it a new one is accepted and closed at once. Default null (none); fragile 3000.',
       }),
-    admission: admissionSchema
-      .nullable()
-      .optional()
-      .meta({
-        description: 'Default null (none); protected {ratePerS: 300, burst: 50, queue: 150, queueTimeoutMs: 1000}.',
-      }),
+    admission: admissionSchema.nullable().optional().meta({
+      description: 'Default null (none); protected {ratePerS: 300, burst: 50, queue: 150, queueTimeoutMs: 1000}.',
+    }),
     throttle: throttleSchema
       .nullable()
       .optional()
