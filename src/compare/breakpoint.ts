@@ -7,7 +7,7 @@
  * breakpoint moved only when the two brackets do not overlap: any overlap is within the searches'
  * resolution, whatever the two `rate` figures say.
  */
-import { readFileSync } from 'node:fs';
+import { MIB, readInputFile } from '../util/input-file.js';
 import { HerdError } from '../errors.js';
 import type { BreakpointReport } from '../results/breakpoint-types.js';
 
@@ -32,6 +32,9 @@ export interface BreakpointComparison {
   reason: string | null;
 }
 
+/** A breakpoint.json holds one summary per level: far below the results files' cap. */
+const MAX_BREAKPOINT_BYTES = 64 * MIB;
+
 /** True when a parsed JSON document is a breakpoint.json rather than a results.json. */
 export function isBreakpointReport(doc: unknown): doc is BreakpointReport {
   return typeof doc === 'object' && doc !== null && 'levels' in doc && 'outcome' in doc && 'settings' in doc;
@@ -39,20 +42,24 @@ export function isBreakpointReport(doc: unknown): doc is BreakpointReport {
 
 /** Whether a file is a breakpoint.json (false for anything unreadable: readResults then says why). */
 export function looksLikeBreakpoint(path: string): boolean {
+  // Read as every input is: a regular file under the cap (a FIFO or device is never opened here).
+  const r = readInputFile(path, MAX_BREAKPOINT_BYTES);
+  if (!r.ok) return false;
   try {
-    return isBreakpointReport(JSON.parse(readFileSync(path, 'utf8')));
+    return isBreakpointReport(JSON.parse(r.bytes.toString('utf8')));
   } catch {
     return false;
   }
 }
 
 export function readBreakpoint(path: string): BreakpointReport {
+  const r = readInputFile(path, MAX_BREAKPOINT_BYTES);
+  if (!r.ok) throw new HerdError('E_RESULTS_FILE', `${path}: cannot read the breakpoint file (${r.why})`);
   let doc: unknown;
   try {
-    doc = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    const why = (err as { code?: string }).code === 'ENOENT' ? 'no such file' : 'not valid JSON';
-    throw new HerdError('E_RESULTS_FILE', `${path}: cannot read the breakpoint file (${why})`);
+    doc = JSON.parse(r.bytes.toString('utf8'));
+  } catch {
+    throw new HerdError('E_RESULTS_FILE', `${path}: cannot read the breakpoint file (not valid JSON)`);
   }
   if (!isBreakpointReport(doc)) throw new HerdError('E_RESULTS_FILE', `${path}: not a herd breakpoint.json`);
   if (!String(doc.schemaVersion).startsWith('1.')) {

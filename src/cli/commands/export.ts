@@ -58,12 +58,14 @@ Run the script with a k6 built with xk6-mqtt (see the script's header and docs/k
         const fields = gaps.map((g) => g.field).join(', ');
         throw new HerdError('E_EXPORT_GAPS', `${scenario}: ${what} (--strict): ${fields}`, lines);
       }
-      if (gaps.length > 0) {
+      // Said once the script is out: a bad -o or a full disk is then the only thing on stderr.
+      const sayGaps = (): void => {
+        if (gaps.length === 0) return;
         ctx.stderr.write(
           `herd export k6: left out of the script (k6 cannot express them; --strict refuses):\n` +
             lines.map((l) => `  ${l}\n`).join(''),
         );
-      }
+      };
       const script = exportK6(loaded.resolved, loaded.thresholds, {
         herdVersion: HERD_VERSION,
         scenarioPath: scenario,
@@ -73,6 +75,7 @@ Run the script with a k6 built with xk6-mqtt (see the script's header and docs/k
       });
       if (f.output === undefined) {
         ctx.stdout.write(script);
+        sayGaps();
         return;
       }
       const out = pathIn(ctx, f.output);
@@ -83,6 +86,7 @@ Run the script with a k6 built with xk6-mqtt (see the script's header and docs/k
       // Sidecars first: the script references them, so it is never on disk without its types.
       for (const [name, content] of Object.entries(sidecars)) writeFileAtomic(join(dir, name), content);
       writeFileAtomic(out, script);
+      sayGaps();
       ctx.stderr.write(
         `wrote ${out}${Object.keys(sidecars)
           .map((n) => ` and ${join(dir, n)}`)
