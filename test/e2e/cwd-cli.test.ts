@@ -21,7 +21,7 @@ hold: 500ms
 breakpoint:
   startRate: 20
   maxLevels: 1
-  settle: 500ms
+  settle: 1s
   measure: 1s
   drain: 500ms
 `;
