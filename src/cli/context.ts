@@ -3,6 +3,7 @@
  * in-process in a test with its own argv, env, working directory, output streams and signals.
  */
 import { resolve } from 'node:path';
+import type { SignalRouter } from './signal-router.js';
 
 export interface OutStream {
   write(chunk: string): unknown;
@@ -28,11 +29,10 @@ export function pathIn(ctx: CliContext, path: string): string {
 }
 
 /**
- * The real process. `early` holds signals that arrived while herd was still loading (bin/herd.js
- * keeps them): they are delivered to the first command that listens, so a Ctrl-C in the first
- * moments of `herd run` still ends in a report marked aborted.
+ * The real process. Signals come through the router bin/herd.js installs on its first line
+ * (signal-router.ts): nothing here adds or removes a process listener.
  */
-export function processContext(early: ('SIGINT' | 'SIGTERM')[] = []): CliContext {
+export function processContext(signals: SignalRouter): CliContext {
   // `herd … | head` closes the pipe early: that is not an error worth a stack trace.
   for (const s of [process.stdout, process.stderr]) {
     s.on('error', (err: NodeJS.ErrnoException) => {
@@ -47,16 +47,6 @@ export function processContext(early: ('SIGINT' | 'SIGTERM')[] = []): CliContext
     stdout: process.stdout,
     stderr: process.stderr,
     wallClockMs: () => Date.now(),
-    onSignal(handler) {
-      const int = (): void => handler('SIGINT');
-      const term = (): void => handler('SIGTERM');
-      process.on('SIGINT', int);
-      process.on('SIGTERM', term);
-      for (const sig of early.splice(0)) handler(sig);
-      return () => {
-        process.off('SIGINT', int);
-        process.off('SIGTERM', term);
-      };
-    },
+    onSignal: (handler) => signals.subscribe(handler),
   };
 }

@@ -15,9 +15,8 @@ import { restartEmbeddedTarget, spawnEmbeddedTarget, type EmbeddedTarget } from 
 import type { TargetOptionsInput } from '../scenario/target-options.js';
 import { describeTargetKnobs } from '../target/options.js';
 import { Coordinator, type SecondEvent } from '../engine/coordinator.js';
-import { startMetricsServer, type MetricsServer } from './metrics-server.js';
-import { sentFromDelivery, WebhookSink } from './webhook-sink.js';
-import { probeReachable } from './reachability.js';
+import { sentFromDelivery } from './webhook-sink.js';
+import { checkReachable, openRunSinks, type RunSinks } from './run-sinks.js';
 import { checkRunTargets, embeddedOptionsFor, resolveRunTargets } from './targets.js';
 import { engineNotices, enginesUsed } from '../engine/device-engine.js';
 import { prepareTarget } from '../protocols/kinds.js';
@@ -104,17 +103,23 @@ export async function executeRun(req: RunRequest, hooks: RunHooks = {}): Promise
   if (pre.problems.length > 0) for (const p of pre.problems) hooks.onNotice?.(`preflight (ignored): ${p}`);
   for (const w of loaded.warnings) hooks.onNotice?.(`warning: ${w}`);
   checkRunTargets(s); // bad TLS settings, a device kind its URL cannot carry: exit 2 before anything starts
-  // After every input check, so bad input leaves not even an empty folder behind.
-  const createdOut = ensureWritableDir(outDir);
-  for (const a of pre.advice) hooks.onNotice?.(a);
+  // A target that never answers and a port that cannot be bound are found before --out exists too.
+  const unreachable = remote === null ? null : await checkReachable(remote, { allowUnreachable: false, ...req });
+  const sinks = await openRunSinks(req.metrics, req.webhookSink);
+  let createdOut: string | null = null;
   const runDir = join(outDir, runId);
   let written = false;
   try {
-    const report = await carryOut(req, hooks, { loaded, remote, pre, runId, runDir });
+    // After every input check, so bad input leaves not even an empty folder behind.
+    createdOut = ensureWritableDir(outDir);
+    if (unreachable !== null) hooks.onNotice?.(unreachable);
+    for (const a of pre.advice) hooks.onNotice?.(a);
+    const report = await carryOut(req, hooks, { loaded, remote, pre, runId, runDir, sinks });
     written = true;
     if (req.stepSummaryPath) writeStepSummary(req.stepSummaryPath, report.results, hooks);
     return report;
   } finally {
+    await sinks.close();
     // A run that ends without its results.json (a full disk, a target that did not start) leaves nothing.
     if (!written) removeOutput(runDir, outDir, createdOut);
   }
@@ -136,13 +141,14 @@ interface Prepared {
   pre: ReturnType<typeof runPreflight>;
   runId: string;
   runDir: string;
+  sinks: RunSinks;
 }
 
 /** Starts the target and the sinks, runs the coordinator, writes the reports into runDir. */
 async function carryOut(
   req: RunRequest,
   hooks: RunHooks,
-  { loaded, remote, pre, runId, runDir }: Prepared,
+  { loaded, remote, pre, runId, runDir, sinks }: Prepared,
 ): Promise<RunReport> {
   const s = loaded.resolved;
   const workers = pre.workers;
@@ -156,18 +162,6 @@ async function carryOut(
     targetUrl = embedded.url;
   } else {
     targetUrl = remote.url;
-    if (!req.skipPreflight) {
-      const probe = await probeReachable(remote.host, remote.port);
-      if (!probe.reachable && !req.allowUnreachable) {
-        throw new HerdError('E_TARGET_UNREACHABLE', `target ${targetUrl} is unreachable: ${probe.why}`, [
-          'to storm it anyway (devices hammering a dead cloud), add --allow-unreachable; every attempt is then counted as a failure and the report is written',
-        ]);
-      }
-      if (!probe.reachable)
-        hooks.onNotice?.(
-          `warning: target ${targetUrl} is unreachable (${probe.why}); running anyway (--allow-unreachable)`,
-        );
-    }
   }
 
   // The embedded target is supervised: if it dies mid-run it comes back on the same ports, and the
@@ -192,8 +186,7 @@ async function carryOut(
     });
   };
   if (embedded !== null) supervise(embedded);
-  let metricsServer: MetricsServer | null = null;
-  let webhookSink: WebhookSink | null = null;
+  const webhookSink = sinks.webhook;
 
   try {
     // Devices spread over the embedded target's processes, each with its own open-file limit.
@@ -234,19 +227,11 @@ async function carryOut(
     coordinator.on('second', (ev: SecondEvent) => {
       last = ev.bucket;
     });
-    if (req.metrics !== null) {
-      metricsServer = await startMetricsServer(req.metrics.host, req.metrics.port, () => ({
-        runId,
-        scenario: s.name,
-        ...coordinator.live(),
-        last,
-      }));
-      hooks.onNotice?.(`metrics: ${metricsServer.url}`);
+    if (sinks.metrics !== null) {
+      sinks.metrics.serve(() => ({ runId, scenario: s.name, ...coordinator.live(), last }));
+      hooks.onNotice?.(`metrics: ${sinks.metrics.url}`);
     }
-    if (req.webhookSink) {
-      webhookSink = await WebhookSink.start(req.webhookSink.host, req.webhookSink.port);
-      hooks.onNotice?.(`webhook sink: ${webhookSink.url}`);
-    }
+    if (webhookSink !== null) hooks.onNotice?.(`webhook sink: ${webhookSink.url}`);
     if (hooks.onSecond) coordinator.on('second', hooks.onSecond);
     let stops = 0;
     hooks.onStart?.(
@@ -294,8 +279,6 @@ async function carryOut(
     return { results, resultsPath, loaded };
   } finally {
     running = false;
-    await metricsServer?.close();
-    await (webhookSink as WebhookSink | null)?.close();
     await (embedded as EmbeddedTarget | null)?.stop();
   }
 }

@@ -5,17 +5,21 @@ import { renderPrometheus, type LiveSnapshot } from '../report/prometheus.js';
 
 export interface MetricsServer {
   url: string;
+  /** Starts answering /metrics from `snapshot`; until then a scrape gets 503 (the run has not started). */
+  serve(snapshot: () => LiveSnapshot): void;
   close(): Promise<void>;
 }
 
-export async function startMetricsServer(
-  host: string,
-  port: number,
-  snapshot: () => LiveSnapshot,
-): Promise<MetricsServer> {
+/** Binds the listener first (before the run creates --out), so a port that cannot be bound leaves nothing. */
+export async function startMetricsServer(host: string, port: number): Promise<MetricsServer> {
+  let snapshot: (() => LiveSnapshot) | null = null;
   const server = http.createServer((req, res) => {
     if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('GET /metrics\n');
+      return;
+    }
+    if (snapshot === null) {
+      res.writeHead(503, { 'content-type': 'text/plain', 'retry-after': '1' }).end('the run has not started\n');
       return;
     }
     res
@@ -31,6 +35,9 @@ export async function startMetricsServer(
   const addr = server.address() as { port: number };
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${addr.port}/metrics`,
+    serve: (s) => {
+      snapshot = s;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

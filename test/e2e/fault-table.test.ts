@@ -161,6 +161,23 @@ describe('Ctrl-C during herd run: a report marked aborted, exit 130, nothing lef
     );
   }
 
+  it('while the CLI loads (held there by a module hook, after bin/herd.js listens)', async () => {
+    const d = folder('run-loading');
+    const out = join(d, 'out');
+    const hold = join(d, 'hold');
+    mkdirSync(hold);
+    const preload = join(ROOT, 'test/helpers/hold-cli-load.mjs');
+    const run = start(['run', file(d, RUN), '--out', out, '--workers', '2'], {
+      NODE_OPTIONS: `--import ${preload}`,
+      HERD_TEST_HOLD: hold,
+    });
+    await until(run, 'herd held while loading', () => existsSync(join(hold, 'loading')));
+    process.kill(run.pid, 'SIGINT');
+    writeFileSync(join(hold, 'go'), '');
+    const res = await expectAbortedRun(run, out, () => descendants(run.pid));
+    expect(res.attempts.succeeded).toBe(0);
+  }, 90_000);
+
   it('twice (the second forces the stop)', async () => {
     const d = folder('run-twice');
     const out = join(d, 'out');

@@ -227,6 +227,25 @@ describe('reachability', () => {
     expect(counts).toEqual([3, 4]);
   }, 120_000);
 
+  it('a --metrics-port or --webhook-sink port already taken: exit 2 naming the flag, before --out exists', async () => {
+    const busy = net.createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', () => r()));
+    const port = (busy.address() as net.AddressInfo).port;
+    try {
+      for (const flag of ['--metrics-port', '--webhook-sink']) {
+        const out = join(dir, `out-busy${flag}`);
+        const r = await runHerd(['run', scenario('busy-port', body), '--out', out, '--quiet', flag, String(port)], {
+          timeoutMs: 60_000,
+        });
+        expect(r.code, failMsg(r)).toBe(2);
+        expect(r.stderr).toContain(`error E_FLAG: ${flag}: cannot listen on 127.0.0.1:${port} (EADDRINUSE)`);
+        expect(existsSync(out), failMsg(r)).toBe(false);
+      }
+    } finally {
+      await new Promise<void>((r) => busy.close(() => r()));
+    }
+  }, 120_000);
+
   it('a target that refuses everything: exit 3 naming it unreachable, or a report with --allow-unreachable', async () => {
     const port = await closedPort();
     const out = join(dir, 'out-refused');
@@ -239,7 +258,8 @@ describe('reachability', () => {
       `error E_TARGET_UNREACHABLE: target mqtt://127.0.0.1:${port} is unreachable: connection refused`,
     );
     expect(refused.stderr).toContain('--allow-unreachable');
-    expect(existsSync(out) ? readdirSync(out) : []).toEqual([]);
+    // The probe runs before --out is created: not even an empty folder is left.
+    expect(existsSync(out)).toBe(false);
     const anyway = await runHerd(
       [
         'run',
