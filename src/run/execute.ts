@@ -33,6 +33,8 @@ import { redactScenarioSecrets } from '../scenario/url-credentials.js';
 
 export interface RunRequest {
   scenarioPath: string;
+  /** The command's working directory: relative TLS paths in the scenario are read against it. */
+  cwd?: string;
   overrides: Overrides;
   outDir: string;
   workers: number | undefined;
@@ -82,7 +84,7 @@ export function newRunId(now = new Date()): string {
 }
 
 export async function executeRun(req: RunRequest, hooks: RunHooks = {}): Promise<RunReport> {
-  const loaded = loadScenario(req.scenarioPath, req.overrides);
+  const loaded = loadScenario(req.scenarioPath, req.overrides, req.cwd);
   const s = loaded.resolved;
   const outDir = resolve(req.outDir);
   const runId = newRunId();
@@ -106,12 +108,12 @@ export async function executeRun(req: RunRequest, hooks: RunHooks = {}): Promise
   // A target that never answers and a port that cannot be bound are found before --out exists too.
   const unreachable = remote === null ? null : await checkReachable(remote, { allowUnreachable: false, ...req });
   const sinks = await openRunSinks(req.metrics, req.webhookSink);
-  let createdOut: string | null = null;
+  let out: { created: string | null } | null = null;
   const runDir = join(outDir, runId);
   let written = false;
   try {
     // After every input check, so bad input leaves not even an empty folder behind.
-    createdOut = ensureWritableDir(outDir);
+    out = { created: ensureWritableDir(outDir) };
     if (unreachable !== null) hooks.onNotice?.(unreachable);
     for (const a of pre.advice) hooks.onNotice?.(a);
     const report = await carryOut(req, hooks, { loaded, remote, pre, runId, runDir, sinks });
@@ -121,7 +123,7 @@ export async function executeRun(req: RunRequest, hooks: RunHooks = {}): Promise
   } finally {
     await sinks.close();
     // A run that ends without its results.json (a full disk, a target that did not start) leaves nothing.
-    if (!written) removeOutput(runDir, outDir, createdOut);
+    if (!written && out !== null) removeOutput(runDir, outDir, out.created);
   }
 }
 

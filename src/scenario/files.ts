@@ -3,7 +3,7 @@
  * when a run gets as far as opening a socket: `herd validate` names the missing file.
  */
 import { accessSync, constants, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { inputFileProblem, MAX_PEM_BYTES } from '../util/input-file.js';
 import type { ResolvedScenario } from '../results/resolved-scenario.js';
 
@@ -47,4 +47,21 @@ export function scenarioFileProblems(s: ResolvedScenario, hasCohorts: boolean): 
     }
   });
   return [...problems];
+}
+
+/**
+ * A relative TLS path (ca, clientCert) is relative to the working directory of the command that
+ * reads the scenario, as every path given on the command line is; it is made absolute once here.
+ */
+export function tlsFilesIn(s: ResolvedScenario, cwd: string): ResolvedScenario {
+  const abs = (p: unknown): unknown => (typeof p === 'string' && !isAbsolute(p) ? resolve(cwd, p) : p);
+  const cohorts = s.cohorts.map((c) => {
+    const tls = c.device.tls as { ca?: string; clientCert?: string } | null | undefined;
+    if (tls === null || tls === undefined) return c;
+    const withPaths = { ...tls };
+    if (tls.ca !== undefined) withPaths.ca = abs(tls.ca) as string;
+    if (tls.clientCert !== undefined) withPaths.clientCert = abs(tls.clientCert) as string;
+    return { ...c, device: { ...c.device, tls: withPaths } };
+  });
+  return { ...s, cohorts } as ResolvedScenario;
 }

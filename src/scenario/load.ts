@@ -84,6 +84,6 @@ function firstDuplicateKey(doc: Document): { key: string; offset: number } | nul
   return found;
 }
 
-export function loadScenario(path: string, overrides: Overrides = {}): LoadedScenario {
-  return validateScenario(parseScenarioText(readScenarioText(path), path), path, overrides);
+export function loadScenario(path: string, overrides: Overrides = {}, cwd?: string): LoadedScenario {
+  return validateScenario(parseScenarioText(readScenarioText(path), path), path, overrides, cwd);
 }

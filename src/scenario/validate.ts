@@ -29,7 +29,7 @@ import { fieldNamesAt } from './field-names.js';
 import { applyUrlCredentials } from './url-credentials.js';
 import { scenarioWarnings } from './warnings.js';
 import { recoveryWarnings } from './recovery-warnings.js';
-import { scenarioFileProblems } from './files.js';
+import { scenarioFileProblems, tlsFilesIn } from './files.js';
 import { mqttStringProblem, topicNameProblem } from './template-rules.js';
 
 export interface LoadedScenario {
@@ -90,7 +90,8 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[], prefix: readon
     .flatMap((s) => s.split('\n'));
 }
 
-export function validateScenario(data: unknown, path: string, overrides: Overrides = {}): LoadedScenario {
+/** `cwd`: the command's working directory, against which relative TLS paths are read. */
+export function validateScenario(data: unknown, path: string, overrides: Overrides = {}, cwd?: string): LoadedScenario {
   const proto = typeof data === 'object' && data !== null ? Object.getPrototypeOf(data) : undefined;
   if (
     typeof data !== 'object' ||
@@ -117,7 +118,7 @@ export function validateScenario(data: unknown, path: string, overrides: Overrid
   }
   checkFleetNotEmpty(parsed.data.devices, overrides);
   const withCreds = namedAfter(path, () => applyUrlCredentials(resolveScenario(parsed.data, overrides)));
-  const resolved = withCreds.scenario;
+  const resolved = cwd === undefined ? withCreds.scenario : tlsFilesIn(withCreds.scenario, cwd);
   const missing = scenarioFileProblems(resolved, parsed.data.cohorts !== undefined);
   if (missing.length > 0) {
     throw new HerdError(

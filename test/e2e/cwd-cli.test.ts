@@ -3,7 +3,7 @@
  * never the process's: each command runs in-process with ctx.cwd a fresh temp folder,
  * relative paths only, and its files must land under that folder (and none under process.cwd()).
  */
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -36,6 +36,7 @@ const NAMES = [
   'storm.ts',
   'xk6-mqtt.d.ts',
   'bp',
+  'tls.yaml',
 ];
 
 describe('commands resolve paths against ctx.cwd', () => {
@@ -58,6 +59,25 @@ describe('commands resolve paths against ctx.cwd', () => {
     const r = await inCwd(['validate', 'scenario.yaml']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
+  });
+
+  it('validate reads a relative device.tls.ca against ctx.cwd, not the process working directory', async () => {
+    // fixtures/tls/ca.crt exists under process.cwd() (the repository) but not under ctx.cwd.
+    const tls = `name: e2e-cwd-tls
+target: mqtts://127.0.0.1:8883
+devices: 2
+device: { tls: { ca: fixtures/tls/ca.crt } }
+waves: [{ type: spike }]
+`;
+    writeFileSync(join(cwd, 'tls.yaml'), tls);
+    const missing = await inCwd(['validate', 'tls.yaml']);
+    expect(missing.code, missing.stderr).toBe(2);
+    expect(missing.stderr).toContain(`device.tls.ca: ${join(cwd, 'fixtures/tls/ca.crt')}: no such file`);
+    mkdirSync(join(cwd, 'fixtures/tls'), { recursive: true });
+    copyFileSync(join(process.cwd(), 'fixtures/tls/ca.crt'), join(cwd, 'fixtures/tls/ca.crt'));
+    const found = await inCwd(['validate', 'tls.yaml']);
+    expect(found.stderr).toBe('');
+    expect(found.code).toBe(0);
   });
 
   it('run reads the scenario and writes --out under ctx.cwd; merge, report and compare read and write there', async () => {

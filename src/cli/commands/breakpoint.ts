@@ -172,6 +172,7 @@ Exit codes: 0 passed · 1 a threshold failed · 2 bad input · 3 the harness was
         outcome = await executeBreakpoint(
           {
             scenarioPath: pathIn(ctx, scenario),
+            cwd: ctx.cwd,
             overrides,
             outDir: pathIn(ctx, f.out),
             settings,

@@ -25,7 +25,7 @@ export function registerDoctor(program: Command, ctx: CliContext, setExit: (code
     .action(
       (path: string | undefined, f: { devices?: string; scale?: string; workers?: string; sourceIps?: string }) => {
         // Flags and the scenario first: bad input gets its one message before any report starts.
-        const loaded = path === undefined ? null : loadScenario(pathIn(ctx, path), sizeOverrides(f));
+        const loaded = path === undefined ? null : loadScenario(pathIn(ctx, path), sizeOverrides(f), ctx.cwd);
         const workers =
           f.workers === undefined ? undefined : parseFlagNumber(f.workers, '--workers', { min: 1, max: 256 });
         const sourceIps = f.sourceIps === undefined ? [] : parseSourceIps(f.sourceIps);

@@ -49,7 +49,7 @@ Run the script with a k6 built with xk6-mqtt (see the script's header and docs/k
       if (f.seed !== undefined) overrides.seed = parseFlagNumber(f.seed, '--seed', { min: 0, max: 2 ** 32 - 1 });
       if (f.scale !== undefined) overrides.scale = parseFlagScale(f.scale);
       if (f.output !== undefined && f.output.trim() === '') throw new HerdError('E_FLAG', '-o: expected a file name');
-      const loaded = loadScenario(pathIn(ctx, scenario), overrides);
+      const loaded = loadScenario(pathIn(ctx, scenario), overrides, ctx.cwd);
       // What the script leaves out, by scenario field, on stderr: a lossy export never passes silently.
       const gaps = k6Gaps(loaded.resolved, loaded.thresholds);
       const lines = gaps.map((g) => `${g.field}: ${g.why}`);

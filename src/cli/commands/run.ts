@@ -143,6 +143,7 @@ Exit codes: 0 passed · 1 a threshold failed · 2 bad input · 3 run failed or h
         const report = await executeRun(
           {
             scenarioPath: pathIn(ctx, scenario),
+            cwd: ctx.cwd,
             overrides,
             outDir: pathIn(ctx, f.out),
             workers,

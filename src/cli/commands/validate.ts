@@ -21,7 +21,7 @@ export function registerValidate(program: Command, ctx: CliContext): void {
       '\nExamples:\n  $ herd validate scenarios/quickstart.yaml\n  $ herd validate scenarios/nightly-5x.yaml --scale 5',
     )
     .action((path: string, f: { devices?: string; scale?: string }) => {
-      const { resolved: s, thresholds, warnings } = loadScenario(pathIn(ctx, path), sizeOverrides(f));
+      const { resolved: s, thresholds, warnings } = loadScenario(pathIn(ctx, path), sizeOverrides(f), ctx.cwd);
       // TLS files and versions, device kind against scheme: what `herd run` checks before --out.
       checkRunTargets(s);
       const plan = buildPlan(s);

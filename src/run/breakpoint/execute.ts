@@ -35,6 +35,8 @@ import type { Results } from '../../results/types.js';
 
 export interface BreakpointRequest {
   scenarioPath: string;
+  /** The command's working directory: relative TLS paths in the scenario are read against it. */
+  cwd?: string;
   /** target, targetProfile, seed only: the search sets rates and device counts itself. */
   overrides: Pick<Overrides, 'target' | 'targetProfile' | 'seed'>;
   outDir: string;
@@ -79,7 +81,7 @@ export async function executeBreakpoint(
 ): Promise<BreakpointOutcome> {
   const now = req.wallClock ?? (() => new Date());
   const data = parseScenarioText(readScenarioText(req.scenarioPath), req.scenarioPath);
-  const loaded = validateScenario(data, req.scenarioPath, req.overrides);
+  const loaded = validateScenario(data, req.scenarioPath, req.overrides, req.cwd);
   const section: BreakpointInput = { ...(loaded.scenario.breakpoint ?? breakpointSchema.parse({})), ...req.settings };
   const held = section.mode === 'held-devices';
   const stop = parseStopWhen(section.stopWhen ?? (held ? DEFAULT_HELD_STOP_WHEN : DEFAULT_STOP_WHEN));

@@ -60,6 +60,7 @@ export function prepareLevelRun(
   index: number,
   levelsDir: string,
   req: {
+    cwd?: string;
     overrides: RunRequest['overrides'];
     run: Pick<RunRequest, 'workers' | 'sourceIps' | 'maxHandshakesInFlight' | 'skipPreflight'>;
   },
@@ -69,6 +70,7 @@ export function prepareLevelRun(
   writeFileAtomic(scenarioPath, stringify(levelScenario(data, value, shape, index)));
   return {
     scenarioPath,
+    ...(req.cwd === undefined ? {} : { cwd: req.cwd }),
     overrides: req.overrides,
     outDir: levelsDir,
     workers: req.run.workers,
