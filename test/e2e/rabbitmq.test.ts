@@ -89,6 +89,30 @@ function brokerRecoveryUs(broker: LoggedRabbitMQ): number[] {
   return [at(0.5), at(0.9), at(0.99), at(1)];
 }
 
+/** A short run at MQTT level `mqttVersion` (4 = 3.1.1) whose devices' ids start with `ids`. */
+function shortRun(url: string, devices: number, mqttVersion: 4 | 5, ids: string): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'herd-rabbit-e2e-')), 'run.yaml');
+  writeFileSync(
+    file,
+    [
+      `name: rabbitmq-mqtt${mqttVersion}`,
+      `target: ${url}`,
+      'seed: 7',
+      `devices: ${devices}`,
+      `device: { mqttVersion: ${mqttVersion === 4 ? '3.1.1' : 5}, clientId: "${ids}{id}", connectTimeout: 10s }`,
+      'waves:',
+      '  - { type: ramp, name: up, over: 3s }',
+      'hold: 2s',
+      'thresholds:',
+      '  errors.rate: ["< 1%"]',
+      '  sessions.lostRate: ["< 1%"]',
+      '  attempts.dropped: ["== 0"]',
+      '',
+    ].join('\n'),
+  );
+  return file;
+}
+
 function resultsIn(out: string): Results {
   const [run] = readdirSync(out);
   return JSON.parse(readFileSync(join(out, run as string, 'results.json'), 'utf8')) as Results;
@@ -106,11 +130,9 @@ describe.skipIf(rabbitScript === null)("herd against RabbitMQ's MQTT plugin (an 
 
   it('MQTT 3.1.1: connects, holds and cleanly disconnects every device', async () => {
     const b = broker as LoggedRabbitMQ;
-    const out = mkdtempSync(join(tmpdir(), 'herd-rabbit-e2e-'));
-    const r = await runHerd(
-      ['run', 'scenarios/quickstart.yaml', '--target', b.url, '--devices', '300', '--out', out, '--seed', '7'],
-      { timeoutMs: 60_000 },
-    );
+    const file = shortRun(b.url, 300, 4, 'rabbit-v4-');
+    const out = join(file, '..', 'out');
+    const r = await runHerd(['run', file, '--out', out], { timeoutMs: 60_000 });
     expectExit(r, 0);
     const res = resultsIn(out);
     expect(res.run.embeddedTarget).toBe(false);
@@ -118,31 +140,15 @@ describe.skipIf(rabbitScript === null)("herd against RabbitMQ's MQTT plugin (an 
     expect(res.errors).toEqual([]);
     expect(res.latency['phase.mqttConnack']?.count).toBe(300);
     // The broker's own log: every device accepted once.
-    expect(b.distinct(0, `herd-${res.run.id}-`).length).toBe(300);
+    expect(b.distinct(0, 'rabbit-v4-').length).toBe(300);
   }, 90_000);
 
   it('MQTT 5: a plugin before RabbitMQ 3.13 closes the connection, which herd reports as such', async () => {
     const b = broker as LoggedRabbitMQ;
     const [major, minor] = b.version.split('.').map(Number) as [number, number];
     const speaks5 = major > 3 || (major === 3 && minor >= 13);
-    const dir = mkdtempSync(join(tmpdir(), 'herd-rabbit-v5-'));
-    const file = join(dir, 'v5.yaml');
-    writeFileSync(
-      file,
-      [
-        'name: mqtt5-against-rabbitmq',
-        `target: ${b.url}`,
-        'devices: 20',
-        'device: { mqttVersion: 5, clientId: "rabbit-v5-{id}", connectTimeout: 5s }',
-        'waves:',
-        '  - { type: ramp, name: up, over: 1s }',
-        'hold: 1s',
-        'thresholds:',
-        '  errors.rate: ["< 1%"]',
-        '',
-      ].join('\n'),
-    );
-    const out = join(dir, 'out');
+    const file = shortRun(b.url, 20, 5, 'rabbit-v5-');
+    const out = join(file, '..', 'out');
     const r = await runHerd(['run', file, '--out', out], { timeoutMs: 60_000 });
     const res = resultsIn(out);
     expect(res.scenario.device.mqttVersion).toBe(5);
