@@ -77,7 +77,11 @@ export function outagePeakAfterEnd(r: Results, o: OutageResult): number {
 
 export function outageText(o: OutageResult, peakAfterEnd: number = o.peakSucceededPerSAfterEnd): string {
   const fmt = (v: number | null): string => (v === null ? 'never' : formatUs(v));
-  const head = `${o.name}: ${outageWindowText(o)} · hit ${o.dropped} · back ${o.recovered}`;
+  // Devices still out when the run ended are named, not left for the reader to subtract.
+  const notBack = o.dropped - o.recovered;
+  const head =
+    `${o.name}: ${outageWindowText(o)} · hit ${o.dropped} · back ${o.recovered}` +
+    (notBack > 0 ? ` · ${notBack} not back by the end` : '');
   if (o.dropped === 0) return `${head} · no device was hit, nothing to recover`;
   return (
     `${head} · 50% ${fmt(o.recovery.p50Us)} · 90% ${fmt(o.recovery.p90Us)} · 99% ${fmt(o.recovery.p99Us)} · all ${fmt(o.recovery.p100Us)}` +

@@ -1,5 +1,5 @@
 /**
- * Tests that need an outside program (Mosquitto, Chromium) skip with a visible reason when it is
+ * Tests that need an outside program (Mosquitto, Chromium, RabbitMQ) skip with a visible reason when it is
  * absent — unless HERD_REQUIRE_EXTERNAL=1 (set by .ci/run), which turns the skip into a failure.
  */
 import { execFileSync } from 'node:child_process';
@@ -14,6 +14,12 @@ const CANDIDATES: Record<string, string[]> = {
     '/opt/homebrew/sbin/mosquitto',
   ],
   chromium: ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'],
+  // RabbitMQ's own start script: Debian's /usr/sbin/rabbitmq-server wrapper switches to the rabbitmq user.
+  'rabbitmq-server': [
+    '/usr/lib/rabbitmq/bin/rabbitmq-server',
+    '/opt/homebrew/opt/rabbitmq/sbin/rabbitmq-server',
+    '/usr/local/opt/rabbitmq/sbin/rabbitmq-server',
+  ],
 };
 
 export function findProgram(name: string): string | null {
