@@ -100,11 +100,16 @@ function outageWindowText(o: OutageResult): string {
 }
 
 /**
- * The headline when the target took the fleet away for good: an observed outage the target never
- * accepted a connect after, or (observed outages off) a run whose sessions were lost and that had
+ * The headline when no device ever connected, or the target took the fleet away for good: an
+ * observed outage the target never accepted a connect after, or (observed outages off) a run whose sessions were lost and that had
  * no device connected when teardown began. Null otherwise.
  */
 export function fleetLostText(r: Results): string | null {
+  if (r.attempts.started > 0 && r.attempts.succeeded === 0) {
+    const top = [...r.errors].sort((a, b) => b.count - a.count)[0];
+    const cause = top === undefined ? '' : ` (most: ${top.code} at ${top.phase}, ${top.count})`;
+    return `No device ever connected: all ${r.attempts.started} attempts failed or timed out${cause}.`;
+  }
   const gone = r.outages.find((o) => o.side === 'observed' && o.targetAcceptedAgain === false);
   if (gone) {
     return `The target went away at ${formatUs(gone.atUs)} and never accepted a connect again: ${gone.dropped} devices lost, ${gone.recovered} back by the end (${gone.name}).`;

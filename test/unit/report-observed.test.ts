@@ -64,4 +64,17 @@ describe('observed outages in the reports', () => {
     expect(renderFormat(r, 'md')).toContain(`> [!CAUTION]\n> **${line}**`);
     expect(renderFormat(r, 'html')).toContain(`id="fleet-lost-banner" role="alert"><strong>${line}</strong>`);
   });
+
+  it('a run in which no device ever connected says so first, naming the commonest error', () => {
+    const r = load();
+    r.attempts = { ...r.attempts, started: 20, succeeded: 0, failed: 20 };
+    r.errors = [
+      { origin: 'network', phase: 'tcpConnect', code: 'ECONNRESET', count: 2 },
+      { origin: 'protocol', phase: 'mqttConnack', code: 'CLOSED_BEFORE_CONNACK', count: 18 },
+    ];
+    const line =
+      'No device ever connected: all 20 attempts failed or timed out (most: CLOSED_BEFORE_CONNACK at mqttConnack, 18).';
+    expect(fleetLostText(r)).toBe(line);
+    expect(renderFormat(r, 'summary').split('\n')[2]).toBe(`  ${line}`);
+  });
 });
