@@ -101,8 +101,8 @@ function outageWindowText(o: OutageResult): string {
 
 /**
  * The headline when no device ever connected, or the target took the fleet away for good: an
- * observed outage the target never accepted a connect after, or (observed outages off) a run whose sessions were lost and that had
- * no device connected when teardown began. Null otherwise.
+ * observed outage the target never accepted a connect after, or (observed outages off) a run whose
+ * sessions were lost and that had no device connected when teardown began. Null otherwise.
  */
 export function fleetLostText(r: Results): string | null {
   if (r.attempts.started > 0 && r.attempts.succeeded === 0) {
