@@ -72,7 +72,10 @@ describe('cloud → device requests', () => {
       'name: requests\ndevices: 100\ndevice: { keepalive: 30s, requests: { every: 500ms, qos: 1 } }\nwaves:\n  - { type: ramp, over: 1s }\nhold: 4s\nthresholds:\n  requests.lost: ["== 0"]\n  request.roundTrip: ["p(99) < 5s"]\n',
     );
     expect(code).toBe(0);
-    expect(r.requests?.sent).toBeGreaterThan(300);
+    // How many requests the target's timers sent in 4 s depends on how busy the machine is (273 to
+    // ~800 seen); what this test claims does not: requests flowed (at least one per device's worth)
+    // and every one sent was answered and timed.
+    expect(r.requests?.sent).toBeGreaterThanOrEqual(100);
     expect(r.requests?.answered).toBe(r.requests?.sent);
     expect(r.latency['request.roundTrip']?.count).toBe(r.requests?.answered);
     expect(r.thresholds.every((t) => t.passed)).toBe(true);
