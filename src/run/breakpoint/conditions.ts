@@ -79,3 +79,28 @@ export function evaluateSearchThresholds(
     };
   });
 }
+
+/**
+ * Whether a failed search threshold could have passed had the harness not ended the search: the
+ * target's real breakpoint then lies between the rate held (`observed`, or nothing) and `maxRate`,
+ * so `breakpoint.rate >= 1000000` with maxRate 80 fails whatever herd's machine did (exit 1, not
+ * 3), and an upper bound the held rate already broke stays broken. Any other metric: it could.
+ */
+export function harnessCouldFlip(t: Threshold, observed: number | null, maxRate: number): boolean {
+  if (t.metric !== 'breakpoint.rate') return true;
+  const lo = observed ?? 0;
+  switch (t.op) {
+    case '>=':
+      return maxRate >= t.bound;
+    case '>':
+      return maxRate > t.bound;
+    case '<':
+      return lo < t.bound;
+    case '<=':
+      return lo <= t.bound;
+    case '==':
+      return lo <= t.bound && t.bound <= maxRate;
+    default:
+      return true;
+  }
+}

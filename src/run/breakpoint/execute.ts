@@ -22,7 +22,13 @@ import type { Interrupt } from '../interrupt.js';
 import { HERD_VERSION } from '../../version.js';
 import { executeRun, type RunRequest } from './deps.js';
 import { prepareLevelRun, type LevelShape } from './level-run.js';
-import { evaluateSearchThresholds, parseSearchThresholds, parseStopWhen, type Spec } from './conditions.js';
+import {
+  evaluateSearchThresholds,
+  harnessCouldFlip,
+  parseSearchThresholds,
+  parseStopWhen,
+  type Spec,
+} from './conditions.js';
 import { judgeLevel } from './level.js';
 import { nextLevel, type SearchSettings } from './planner.js';
 import { abortedOutcome, describeOutcome } from './outcome.js';
@@ -207,12 +213,16 @@ export async function executeBreakpoint(
     const thresholds = evaluateSearchThresholds(ci.thresholds, values);
     const failed = thresholds.some((t) => !t.passed);
     const harnessLimited = outcome.end === 'harness';
-    // A claim the thresholds still prove (e.g. ≥ 2000/s held before the harness gave out) stands.
+    // A claim the thresholds still prove (e.g. ≥ 2000/s held before the harness gave out) stands,
+    // and so does a failure no search could have turned (a bound above maxRate).
+    const flippable = ci.thresholds.some(
+      (t, i) => thresholds[i]?.passed === false && harnessCouldFlip(t, values['breakpoint.rate'], search.maxRate),
+    );
     const verdict: BreakpointReport['verdict'] =
       interrupted !== null
         ? 'aborted'
         : failed
-          ? harnessLimited
+          ? harnessLimited && flippable
             ? 'harness-limited'
             : 'failed'
           : harnessLimited && thresholds.length === 0
