@@ -96,7 +96,9 @@ describe('herd compare', () => {
       candidate: { path: string }[];
       rows: { key: string; baseRuns: number[]; floor: { why: string } | null }[];
     };
-    expect(r.code, r.stderr).toBe(c.verdict === 'regressed' ? 1 : 0);
+    // The candidate's broker resets every other CONNECT: half its attempts fail, whatever the noise.
+    expect(c.verdict).toBe('regressed');
+    expect(r.code, r.stderr).toBe(1);
     expect(c.base.map((x) => x.path)).toEqual([base, base2]);
     expect(c.candidate.map((x) => x.path)).toEqual([flaky]);
     expect(c.rows.find((x) => x.key === 'connect.total.p50')?.baseRuns).toHaveLength(2);
@@ -157,19 +159,26 @@ describe('herd compare', () => {
     expect(r.stderr).toContain('  - waves differ: ramp-1: ramp 100 over 1s at 0s vs ramp-1: ramp 200 over 1s at 0s\n');
   });
 
-  it('compares them anyway when allowed; the exit code follows the verdict', async () => {
-    const r = await runHerd(['compare', base, bigger, '--allow-different-scenarios', '--format', 'json']);
+  it('compares them anyway when allowed; with tolerances wide enough for any noise, the bigger clean run passes', async () => {
+    const r = await runHerd([
+      'compare',
+      base,
+      bigger,
+      '--allow-different-scenarios',
+      '--max-regression',
+      '100000%',
+      '--format',
+      'json',
+    ]);
     const c = JSON.parse(r.stdout) as {
       verdict: string;
       scenarioDifferences: string[];
       rows: { key: string; base: number | null; candidate: number | null }[];
     };
-    expect(r.code, r.stderr).toBe(c.verdict === 'regressed' ? 1 : 0);
+    expect(c.verdict).toBe('passed');
+    expect(r.code, r.stderr).toBe(0);
     expect(c.scenarioDifferences[0]).toBe('device count differs: 100 vs 200');
     expect(c.rows.find((x) => x.key === 'attempts.planned')).toMatchObject({ base: 100, candidate: 200 });
-    // With tolerances wide enough for any latency noise, the bigger clean run passes.
-    const wide = await runHerd(['compare', base, bigger, '--allow-different-scenarios', '--max-regression', '100000%']);
-    expect(wide.code, wide.stderr).toBe(0);
   });
 
   it('rejects a bad tolerance flag with exit 2', async () => {

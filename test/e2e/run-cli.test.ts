@@ -20,14 +20,18 @@ describe('herd run against the embedded target', () => {
   it('runs the quickstart: 1,000 planned → 1,000 succeeded, 0 errors, exit 0', async () => {
     const out = tmp();
     // What is tested is the target's answer and the accounting, not whether the shared cores were
-    // quiet: --allow-saturated keeps the harness's verdict on itself out of the exit code.
-    const r = await runHerd(['run', 'scenarios/quickstart.yaml', '--out', out, '--allow-saturated']);
+    // quiet: the quickstart runs as bundled but for its one latency threshold (connect.total
+    // p(99) < 1s measures the machine as much as the target), and --allow-saturated keeps the
+    // harness's verdict on itself out of the exit code. Every threshold left must pass: exit 0.
+    const bundled = readFileSync('scenarios/quickstart.yaml', 'utf8');
+    const latencyLine = '  connect.total: ["p(99) < 1s"]\n';
+    expect(bundled).toContain(latencyLine);
+    const scenario = join(out, 'quickstart.yaml');
+    writeFileSync(scenario, bundled.replace(latencyLine, ''));
+    const r = await runHerd(['run', scenario, '--out', join(out, 'reports'), '--allow-saturated']);
     expect(r.stderr).not.toMatch(/internal error/);
-    const res = onlyResults(out);
-    // The embedded target shares the cores with whatever else runs: its latency (connect.total
-    // p(99) < 1s) is not what this test is about, so the exit code must follow the thresholds as
-    // results.json records them, and every threshold that does not measure speed must pass.
-    expectExit(r, res.thresholds.every((t) => t.passed) ? 0 : 1);
+    const res = onlyResults(join(out, 'reports'));
+    expectExit(r, 0);
     expect(res.schemaVersion).toBe('1.3.0');
     expect(res.run.allowSaturated).toBe(true);
     expect(res.run.embeddedTargetKnobs).toBe(
@@ -57,19 +61,17 @@ describe('herd run against the embedded target', () => {
     expect(res.latency['phase.mqttConnack']?.count).toBe(1000);
     // total = service + schedule lag per attempt, so its median can never be below the service median.
     expect(res.latency['connect.total']!.p50Us).toBeGreaterThanOrEqual(res.latency['connect.service']!.p50Us);
-    expect(res.thresholds.map((t) => t.metric)).toEqual([
-      'connect.total',
-      'errors.rate',
-      'sessions.lostRate',
-      'attempts.dropped',
+    expect(res.thresholds.map((t) => [t.metric, t.passed])).toEqual([
+      ['errors.rate', true],
+      ['sessions.lostRate', true],
+      ['attempts.dropped', true],
     ]);
-    expect(res.thresholds.filter((t) => t.metric !== 'connect.total').every((t) => t.passed)).toBe(true);
     expect(res.environment.openFileLimit.soft).toBeGreaterThan(0);
     // The timeline ramps up to the whole fleet and back to zero after teardown.
     const peak = Math.max(...res.timeline.buckets.map((b) => b.connected));
     expect(peak).toBe(1000);
     expect(res.timeline.buckets.reduce((a, b) => a + b.attempts, 0)).toBe(1000);
-    expect(r.stdout).toContain(res.run.exitCode === 0 ? 'Verdict: PASSED (exit 0)' : 'Verdict: FAILED (exit 1)');
+    expect(r.stdout).toContain('Verdict: PASSED (exit 0)');
     expect(r.stdout).toContain('succeeded 1000 of 1000 started (100.0%)');
     expect(r.stdout).toContain('sessions lost 0 of 1000 established (0.0%)');
     expect(r.stdout).toContain('planned 1000 = succeeded 1000 + failed 0 + timed out 0 + dropped 0 + in flight 0');
