@@ -2,7 +2,7 @@
  * Node-API face of the native storm core. Design choice (docs/adr/0006): no thread of its own.
  * The core's epoll fd is watched by one uv_poll handle on Node's own loop; when it is readable the
  * core drains up to 256 socket events per epoll_wait and hands their outcomes to JavaScript as ONE
- * Float64Array call (5 numbers per outcome). No locks, no cross-thread queues, and the engine sees
+ * Float64Array call (5 numbers per outcome; with the batch's Server References as strings beside it). No locks, no cross-thread queues, and the engine sees
  * outcomes in the same turn-by-turn order as the JavaScript path.
  */
 #define _GNU_SOURCE
@@ -15,6 +15,7 @@
 #include <sys/epoll.h>
 #include <uv.h>
 
+#include "signal.h"
 #include "wire.h"
 
 #define EPOLL_BATCH 256
@@ -49,6 +50,20 @@ static void update_ref(struct core *c) {
   c->referenced = want;
 }
 
+struct refs_out {
+  napi_env env;
+  napi_value arr;
+  uint32_t n;
+};
+
+/* A Server Reference as a JavaScript string (signal.c checked it is UTF-8). */
+static void take_ref(void *ctx, const uint8_t *s, uint32_t n) {
+  struct refs_out *o = ctx;
+  napi_value v;
+  if (napi_create_string_utf8(o->env, n > 0 ? (const char *)s : "", n, &v) == napi_ok) napi_set_element(o->env, o->arr, o->n, v);
+  o->n++;
+}
+
 static void deliver(struct core *c) {
   if (c->w.nev == 0) return;
   napi_env env = c->env;
@@ -56,14 +71,18 @@ static void deliver(struct core *c) {
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;
   size_t bytes = (size_t)c->w.nev * sizeof(struct wire_event);
   void *data;
-  napi_value ab, arr, fn, recv, result;
+  napi_value ab, args[2], fn, recv, result;
   if (napi_create_arraybuffer(env, bytes, &data, &ab) == napi_ok) {
     memcpy(data, c->w.evs, bytes);
     c->w.nev = 0;
-    napi_create_typedarray(env, napi_float64_array, bytes / sizeof(double), ab, 0, &arr);
+    napi_create_typedarray(env, napi_float64_array, bytes / sizeof(double), ab, 0, &args[0]);
+    struct refs_out refs = {env, NULL, 0};
+    napi_create_array_with_length(env, c->w.nref, &refs.arr);
+    wire_take_refs(&c->w, take_ref, &refs);
+    args[1] = refs.arr;
     napi_get_reference_value(env, c->on_batch, &fn);
     napi_get_global(env, &recv); /* napi_make_callback needs an object receiver */
-    if (napi_make_callback(env, c->async, recv, fn, 1, &arr, &result) == napi_pending_exception) {
+    if (napi_make_callback(env, c->async, recv, fn, 2, args, &result) == napi_pending_exception) {
       napi_value err;
       napi_get_and_clear_last_exception(env, &err);
       napi_fatal_exception(env, err); /* a bug in the engine's handler: surface it, never swallow it */
@@ -256,6 +275,47 @@ static napi_value now_us(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/*
+ * parseSignal(body, packetType, pieceBytes) → [code, t1, t2, reference | null], or null when
+ * malformed: the reader wire.c runs, fed `body` in pieces of `pieceBytes`, for tests
+ * (test/unit/native-signal.test.ts) to hold against the JavaScript path's reader.
+ */
+static napi_value parse_signal(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3], out, v;
+  uint32_t type, piece;
+  void *body;
+  size_t len;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  CHECK(napi_get_buffer_info(env, argv[0], &body, &len));
+  CHECK(napi_get_value_uint32(env, argv[1], &type));
+  CHECK(napi_get_value_uint32(env, argv[2], &piece));
+  struct sig_reader r;
+  sig_begin(&r, (uint8_t)type, (uint32_t)len);
+  int res = r.result;
+  for (size_t off = 0; res == SIG_MORE && off < len; off += piece > 0 ? piece : len) {
+    size_t n = piece > 0 && piece < len - off ? piece : len - off;
+    res = sig_feed(&r, (const uint8_t *)body + off, (uint32_t)n);
+  }
+  if (res != SIG_OK) {
+    sig_free(&r);
+    CHECK(napi_get_null(env, &out));
+    return out;
+  }
+  double num[3];
+  sig_event(&r, &num[0], &num[1], &num[2]);
+  CHECK(napi_create_array_with_length(env, 4, &out));
+  for (uint32_t i = 0; i < 3; i++) {
+    CHECK(napi_create_double(env, num[i], &v));
+    CHECK(napi_set_element(env, out, i, v));
+  }
+  if (r.has & HAS_REFERENCE) napi_create_string_utf8(env, r.ref_len > 0 ? (const char *)r.ref : "", r.ref_len, &v);
+  else napi_get_null(env, &v);
+  sig_free(&r);
+  CHECK(napi_set_element(env, out, 3, v));
+  return out;
+}
+
 /* mallinfo() → [arena bytes (brk), mmapped bytes, bytes in use, bytes free]: glibc's malloc, all
  * arenas, for the memory bench (bench/memory.js) to tell malloc's share of RSS from V8's. */
 static napi_value mallinfo_js(napi_env env, napi_callback_info info) {
@@ -285,6 +345,7 @@ NAPI_MODULE_INIT() {
       {"stats", NULL, stats, NULL, NULL, NULL, napi_default, NULL},
       {"nowUs", NULL, now_us, NULL, NULL, NULL, napi_default, NULL},
       {"mallinfo", NULL, mallinfo_js, NULL, NULL, NULL, napi_default, NULL},
+      {"parseSignal", NULL, parse_signal, NULL, NULL, NULL, napi_default, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

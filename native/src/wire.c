@@ -5,6 +5,8 @@
 #define _GNU_SOURCE
 #include "wire.h"
 
+#include "signal.h"
+
 #include <errno.h>
 #include <math.h>
 #include <netinet/in.h>
@@ -24,7 +26,8 @@ enum { P_TYPE = 0, P_LEN, P_BODY };
 #define HEAD_BYTES 6
 /* Bounded work per readiness event, so one chatty peer cannot starve the others. */
 #define READS_PER_EVENT 4
-#define EVENT_CAP 1024
+/* ≤ 4 events per epoll event (a signal and its outcome, twice: CONNACK then DISCONNECT), 256 per round. */
+#define EVENT_CAP 2048
 
 struct conn {
   int32_t fd;
@@ -35,6 +38,7 @@ struct conn {
   uint32_t rem, pos;        /* remaining length and body bytes consumed */
   uint32_t out_len, out_off;
   uint8_t *out; /* the unsent part of CONNECT; freed once written */
+  struct sig_reader *sig; /* an MQTT 5 CONNACK/DISCONNECT being read across reads; else NULL */
   double tcp_us;
 };
 
@@ -51,7 +55,9 @@ int wire_init(struct wire *w, uint32_t max_packet_bytes) {
   if (w->epfd < 0) return errno;
   w->evcap = EVENT_CAP;
   w->evs = calloc(EVENT_CAP, sizeof *w->evs);
-  return w->evs == NULL ? ENOMEM : 0;
+  w->refs = calloc(EVENT_CAP, sizeof *w->refs);
+  w->ref_lens = calloc(EVENT_CAP, sizeof *w->ref_lens);
+  return w->evs == NULL || w->refs == NULL || w->ref_lens == NULL ? ENOMEM : 0;
 }
 
 static void drop_fd(struct wire *w, struct conn *c, int rst) {
@@ -67,6 +73,11 @@ static void drop_fd(struct wire *w, struct conn *c, int rst) {
     free(c->out);
     c->out = NULL;
   }
+  if (c->sig != NULL) {
+    sig_free(c->sig);
+    free(c->sig);
+    c->sig = NULL;
+  }
   w->live--;
 }
 
@@ -75,6 +86,12 @@ void wire_free(struct wire *w) {
     if (w->conns[i].state != ST_FREE) drop_fd(w, &w->conns[i], 0);
   free(w->conns);
   free(w->evs);
+  for (uint32_t i = 0; i < w->nref; i++) free(w->refs[i]);
+  free(w->refs);
+  free(w->ref_lens);
+  w->refs = NULL;
+  w->ref_lens = NULL;
+  w->nref = 0;
   if (w->epfd >= 0) close(w->epfd);
   w->epfd = -1;
   w->conns = NULL;
@@ -83,7 +100,19 @@ void wire_free(struct wire *w) {
 }
 
 uint64_t wire_bytes(const struct wire *w) {
-  return (uint64_t)w->cap * sizeof(struct conn) + w->out_bytes + (uint64_t)w->evcap * sizeof(struct wire_event);
+  uint64_t refs = 0;
+  for (uint32_t i = 0; i < w->nref; i++) refs += w->ref_lens[i];
+  return (uint64_t)w->cap * sizeof(struct conn) + w->out_bytes +
+         (uint64_t)w->evcap * (sizeof(struct wire_event) + sizeof *w->refs + sizeof *w->ref_lens) + refs;
+}
+
+void wire_take_refs(struct wire *w, void (*take)(void *ctx, const uint8_t *s, uint32_t n), void *ctx) {
+  for (uint32_t i = 0; i < w->nref; i++) {
+    take(ctx, w->refs[i], w->ref_lens[i]);
+    free(w->refs[i]);
+    w->refs[i] = NULL;
+  }
+  w->nref = 0;
 }
 
 static void emit(struct wire *w, uint32_t id, int kind, int code, double t1, double t2) {
@@ -94,6 +123,21 @@ static void emit(struct wire *w, uint32_t id, int kind, int code, double t1, dou
   e->code = code;
   e->t1_us = t1;
   e->t2_us = t2;
+}
+
+/* Queues a signal the reader read whole (SIG_OK); its Server Reference moves to the batch's list. */
+static void emit_signal(struct wire *w, uint32_t id, struct sig_reader *r) {
+  double code, t1, t2;
+  if (w->nev >= w->evcap) return;
+  sig_event(r, &code, &t1, &t2);
+  if (r->has & HAS_REFERENCE) {
+    if (w->nref >= w->evcap) return;
+    w->refs[w->nref] = r->ref; /* NULL for an empty reference: length 0 */
+    w->ref_lens[w->nref++] = r->ref_len;
+    r->ref = NULL;
+  }
+  emit(w, id, EV_SIGNAL, 0, t1, t2);
+  w->evs[w->nev - 1].code = code;
 }
 
 /* Ends the connection and reports it: failed before CONNACK, lost when held, closed when ending. */
@@ -183,16 +227,6 @@ static int flush_out(struct wire *w, uint32_t id, struct conn *c) {
   return watch(w, id, c, EPOLL_CTL_MOD, EPOLLIN);
 }
 
-/* MQTT 5 CONNACK: the property length (a variable byte integer) must account for the rest exactly. */
-static int v5_connack_ok(const struct conn *c) {
-  uint32_t plen = 0;
-  for (uint32_t i = 2; i < c->nhead && i < 6; i++) {
-    plen |= (uint32_t)(c->head[i] & 0x7f) << (7 * (i - 2));
-    if ((c->head[i] & 0x80) == 0) return (uint64_t)i + 1 + plen == c->rem;
-  }
-  return 0;
-}
-
 /* Fixed-header flags the spec reserves (MQTT 3.1.1 §2.2.2): a peer that breaks them is malformed,
  * as the JavaScript path's decoder says too. */
 static int flags_ok(uint8_t first) {
@@ -203,14 +237,30 @@ static int flags_ok(uint8_t first) {
   return flags == 0;
 }
 
-/* A whole packet was read; returns 0 when the connection ended. */
-static int on_packet(struct wire *w, uint32_t id, struct conn *c) {
+/* Whether the packet starting now is one whose MQTT 5 signal the engine reads (CONNACK, DISCONNECT). */
+static int wants_signal(const struct conn *c) {
+  if (c->version != 5) return 0;
+  return (c->state == ST_HANDSHAKING && c->ptype >> 4 == 2) || (c->state == ST_HELD && c->ptype == 0xe0);
+}
+
+/*
+ * A whole packet was read; returns 0 when the connection ended. `r`: its signal, read whole, for an
+ * MQTT 5 CONNACK or DISCONNECT (else NULL). A malformed one is no signal; an accepting CONNACK that
+ * is malformed fails the attempt, as on the JavaScript path (src/protocols/mqtt/connection.ts).
+ */
+static int on_packet(struct wire *w, uint32_t id, struct conn *c, struct sig_reader *r) {
   int type = c->ptype >> 4;
+  int ok = r != NULL && r->result == SIG_OK;
   c->stage = P_TYPE;
   if (c->state == ST_HANDSHAKING) {
     if (type != 2 || c->rem < 2) return finish(w, id, c, CODE_UNEXPECTED_PACKET), 0;
-    if (c->head[1] != 0) return finish(w, id, c, CODE_CONNACK + c->head[1]), 0;
-    if (c->version == 5 && !v5_connack_ok(c)) return finish(w, id, c, CODE_MALFORMED_PACKET), 0;
+    if (c->head[1] != 0) {
+      if (ok) emit_signal(w, id, r);
+      return finish(w, id, c, CODE_CONNACK + c->head[1]), 0;
+    }
+    if (c->version == 5 && !ok) return finish(w, id, c, CODE_MALFORMED_PACKET), 0;
+    /* A signal with no property changes nothing (steering-state.ts): the storm's CONNACKs skip it. */
+    if (ok && r->has != 0) emit_signal(w, id, r);
     c->state = ST_HELD;
     emit(w, id, EV_READY, c->head[0] & 1, c->tcp_us, wire_now_us());
     return 1;
@@ -218,9 +268,20 @@ static int on_packet(struct wire *w, uint32_t id, struct conn *c) {
   if (c->state == ST_HELD && !flags_ok(c->ptype)) return finish(w, id, c, CODE_MALFORMED_PACKET), 0;
   if (c->state == ST_HELD && type == 14) {
     /* A server DISCONNECT: in MQTT 5 its reason code says why (0x89/0x9F = shedding). */
+    if (ok) emit_signal(w, id, r);
     return finish(w, id, c, CODE_DISCONNECT + (c->rem > 0 ? c->head[0] : 0)), 0;
   }
   return 1; /* PINGRESP, or a packet a connect-only device has no use for */
+}
+
+/* The body (or its last part) has been fed to c->sig: the packet with its signal, reader freed. */
+static int on_signal_packet(struct wire *w, uint32_t id, struct conn *c) {
+  struct sig_reader *r = c->sig;
+  c->sig = NULL;
+  int alive = on_packet(w, id, c, r);
+  sig_free(r);
+  free(r);
+  return alive;
 }
 
 /* Streams bytes through the MQTT frame reader; returns 0 when the connection ended. */
@@ -243,16 +304,39 @@ static int feed(struct wire *w, uint32_t id, struct conn *c, const uint8_t *b, s
       c->pos = 0;
       c->nhead = 0;
       c->stage = P_BODY;
-      if (c->rem == 0 && !on_packet(w, id, c)) return 0;
+      if (c->rem == 0) {
+        struct sig_reader r;
+        int want = wants_signal(c);
+        if (want) sig_begin(&r, (uint8_t)(c->ptype >> 4), 0);
+        if (!on_packet(w, id, c, want ? &r : NULL)) return 0;
+      }
     } else {
       size_t take = n - i < c->rem - c->pos ? n - i : c->rem - c->pos;
       while (c->nhead < HEAD_BYTES && c->nhead < c->pos + take) {
         c->head[c->nhead] = b[i + c->nhead - c->pos];
         c->nhead++;
       }
+      if (c->pos == 0 && take == c->rem && wants_signal(c)) {
+        /* The whole body is in this read (the usual case): read its signal on the stack. */
+        struct sig_reader r;
+        sig_begin(&r, (uint8_t)(c->ptype >> 4), c->rem);
+        sig_feed(&r, b + i, (uint32_t)take);
+        c->pos += (uint32_t)take;
+        i += take;
+        int alive = on_packet(w, id, c, &r);
+        sig_free(&r);
+        if (!alive) return 0;
+        continue;
+      }
+      if (c->pos == 0 && wants_signal(c)) {
+        c->sig = malloc(sizeof *c->sig);
+        if (c->sig == NULL) return finish(w, id, c, ENOMEM), 0;
+        sig_begin(c->sig, (uint8_t)(c->ptype >> 4), c->rem);
+      }
+      if (c->sig != NULL) sig_feed(c->sig, b + i, (uint32_t)take);
       c->pos += (uint32_t)take;
       i += take;
-      if (c->pos == c->rem && !on_packet(w, id, c)) return 0;
+      if (c->pos == c->rem && !(c->sig != NULL ? on_signal_packet(w, id, c) : on_packet(w, id, c, NULL))) return 0;
     }
   }
   return 1;
@@ -335,7 +419,8 @@ void wire_abort(struct wire *w, uint32_t id, int rst) {
 uint32_t wire_buffered(const struct wire *w, uint32_t id) {
   if (id >= w->cap || w->conns[id].state == ST_FREE) return 0;
   const struct conn *c = &w->conns[id];
-  return (c->out != NULL ? c->out_len - c->out_off : 0) + (c->stage == P_BODY ? c->nhead : 0);
+  uint32_t sig = c->sig != NULL ? (uint32_t)sizeof *c->sig + c->sig->ref_cap : 0;
+  return (c->out != NULL ? c->out_len - c->out_off : 0) + (c->stage == P_BODY ? c->nhead : 0) + sig;
 }
 
 int wire_tcp_connected(const struct wire *w, uint32_t id) {

@@ -1,8 +1,10 @@
 /*
  * The native storm core's socket side, free of Node: per-device connections on one epoll set,
  * each a ~48-byte record indexed by the engine's slot, and a streaming MQTT reader that keeps at
- * most 6 bytes of any packet (so a peer sending garbage, huge packets or nothing cannot grow memory).
- * Outcomes are queued as fixed-size events; binding.c hands them to JavaScript in batches.
+ * most 6 bytes of any packet (so a peer sending garbage, huge packets or nothing cannot grow memory)
+ * — but for an MQTT 5 CONNACK or DISCONNECT, whose properties signal.c reads as they stream by,
+ * keeping only a Server Reference's bytes. Outcomes are queued as fixed-size events; binding.c hands
+ * them to JavaScript in batches, with the Server References of the batch's signals beside them.
  */
 #ifndef HERD_WIRE_H
 #define HERD_WIRE_H
@@ -10,7 +12,8 @@
 #include <sys/socket.h>
 
 /* Event kinds, mirrored in src/protocols/native/codes.ts. */
-enum { EV_READY = 1, EV_FAILED = 2, EV_LOST = 3, EV_CLOSED = 4, EV_PONG = 5 };
+/* EV_SIGNAL: the MQTT 5 CONNACK/DISCONNECT signal (sig_event()) of the event that follows it. */
+enum { EV_READY = 1, EV_FAILED = 2, EV_LOST = 3, EV_CLOSED = 4, EV_PONG = 5, EV_SIGNAL = 6 };
 
 /* Outcome codes beyond errno values (< 1000), mirrored in codes.ts. */
 #define CODE_CONNACK 1000 /* + return/reason code */
@@ -41,6 +44,10 @@ struct wire {
   uint64_t out_bytes; /* CONNECT bytes not yet written, all connections */
   struct wire_event *evs;
   uint32_t nev, evcap;
+  /* The Server References of the queued EV_SIGNAL events that carry one, in event order. */
+  uint8_t **refs;
+  uint32_t *ref_lens;
+  uint32_t nref;
 };
 
 double wire_now_us(void);
@@ -59,6 +66,8 @@ void wire_silence(struct wire *w, uint32_t id);
 int wire_tcp_connected(const struct wire *w, uint32_t id);
 /* Bytes one connection holds beyond its fixed record: unsent CONNECT and kept packet-head bytes (≤ 6). */
 uint32_t wire_buffered(const struct wire *w, uint32_t id);
+/* Hands the queued Server References to `take` (in order) and empties the list. */
+void wire_take_refs(struct wire *w, void (*take)(void *ctx, const uint8_t *s, uint32_t n), void *ctx);
 /* Bytes the core itself holds: the connection table, unsent CONNECTs and the event queue. */
 uint64_t wire_bytes(const struct wire *w);
 #endif

@@ -45,7 +45,7 @@ export class DeviceSteering {
   /** An attempt failed or a session ended on the server's word: count it, back off, maybe move. */
   onEnded(slot: number, c: Device): void {
     const dev = this.dev;
-    const sig = c.mqtt?.serverSignal ?? null;
+    const sig = c.serverSignal ?? null;
     // The accepting CONNACK was counted on connect; a session lost without a word has no signal.
     if (sig === null || (sig.packet === 'connack' && sig.reasonCode === 0)) return;
     const cohort = dev.cohort(slot);
@@ -66,7 +66,7 @@ export class DeviceSteering {
 
   /** On connect: true when the device pings on a Server Keep Alive (its own wheel, not the cohort's). */
   onConnected(slot: number, c: Device, cohort: number, session: number, nowUs: number): boolean {
-    const sig = c.mqtt?.serverSignal ?? null;
+    const sig = c.serverSignal ?? null;
     this.adoptedUs[slot] = 0;
     if (sig === null) return false;
     const s = steer(sig, this.rules[cohort] ?? SPEC_STEERING, []);

@@ -68,6 +68,11 @@ export interface Device {
   readonly sessionPresent: boolean;
   /** The MQTT session for telemetry and requests; null for devices without one (native, plain WebSocket). */
   readonly mqtt: MqttSession | null;
+  /**
+   * MQTT 5: the last CONNACK/DISCONNECT signal of this attempt (issue 16), on either connect path;
+   * null or absent without one.
+   */
+  readonly serverSignal?: ServerSignal | null;
   phaseTimes(): PhaseTimes;
   /** A keepalive ping unless one is outstanding. */
   ping(): void;

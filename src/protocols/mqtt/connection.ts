@@ -4,7 +4,6 @@
  * mqtt-packet parser, and shared handler functions instead of per-socket closures. It reports to
  * its owner; it never throws on wire failures and never retries on its own.
  */
-import type * as mqtt from 'mqtt-packet';
 import { connackFailure, disconnectFailure, type Failure } from '../classify.js';
 import { LinkedDevice, type ConnState } from '../device-base.js';
 import type { Device, DeviceOwner, InboundMessage, MqttSession } from '../device.js';
@@ -24,7 +23,7 @@ import {
 } from './frames.js';
 import { handleMessagingPacket, publish, subscribe } from './messaging.js';
 import { Inflight } from './inflight.js';
-import { readServerSignal, signalOf, type ServerSignal } from './server-signals.js';
+import { readSignalBody, type ServerSignal } from './server-signals.js';
 
 export type { ConnState };
 export type { InboundMessage };
@@ -212,14 +211,16 @@ export class MqttConnection extends LinkedDevice implements Device, MqttSession,
 
   onPacket(firstByte: number, body: Buffer, frame: Buffer): void {
     const type = firstByte >> 4;
-    if (this.state === 'handshaking') return this.onHandshakePacket(type, body, frame);
+    if (this.state === 'handshaking') return this.onHandshakePacket(type, body);
     if (this.state !== 'connected' && this.state !== 'closing') return;
     if (type === PACKET.PINGRESP) return; // linkData already took it as an answer
     if (type === PACKET.DISCONNECT) {
       // Server-initiated DISCONNECT: in MQTT 5 the reason code says why (0x89/0x9F = shedding).
       if (this.state !== 'connected') return;
+      // Reserved flags set (§2.2.2): malformed, as the native core says too.
+      if (firstByte !== 0xe0) return this.violate('MQTT_MALFORMED_PACKET');
       const rc = body.length > 0 ? (body[0] as number) : 0;
-      if (this.protocolVersion === 5) this.serverSignal = readServerSignal(frame); // issue 16
+      if (this.protocolVersion === 5) this.serverSignal = readSignalBody(14, body)?.signal ?? null; // issue 16
       this.lose(disconnectFailure(rc));
       return;
     }
@@ -232,21 +233,22 @@ export class MqttConnection extends LinkedDevice implements Device, MqttSession,
     this.protocolFailure(code);
   }
 
-  private onHandshakePacket(type: number, body: Buffer, frame: Buffer): void {
+  private onHandshakePacket(type: number, body: Buffer): void {
     if (type !== PACKET.CONNACK || body.length < 2) return this.violate('MQTT_UNEXPECTED_PACKET');
     const rc = body[1] as number;
+    // issue 16: the signal, read by the rules the native core's reader follows too (server-signals.ts).
+    const read = this.protocolVersion === 5 ? readSignalBody(2, body) : null;
     if (rc !== 0) {
-      if (this.protocolVersion === 5) this.serverSignal = readServerSignal(frame); // issue 16
+      this.serverSignal = read?.signal ?? null;
       this.failAttempt(connackFailure(rc));
       return;
     }
     if (this.protocolVersion === 5) {
-      const d = decodeFrame(frame, 5);
-      if (d.error !== null) return this.violate('MQTT_MALFORMED_PACKET');
-      this.serverSignal = signalOf(d.packet); // issue 16
-      const rm = (d.packet as mqtt.IConnackPacket).properties?.receiveMaximum;
+      if (read === null) return this.violate('MQTT_MALFORMED_PACKET');
+      this.serverSignal = read.signal;
+      const rm = read.receiveMaximum;
       // The server's Receive Maximum bounds how many QoS 1/2 publishes we may have in flight.
-      if (rm !== undefined && rm > 0 && rm < this.inflightCap) this.inflightCap = rm;
+      if (rm !== null && rm < this.inflightCap) this.inflightCap = rm;
     }
     this.sessionPresent = ((body[0] as number) & 1) === 1;
     this.markReady();

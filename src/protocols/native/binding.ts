@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 
 /** The addon's surface (native/src/binding.c). `core` is an opaque handle. */
 export interface NativeBinding {
-  create(onBatch: (events: Float64Array) => void, maxPacketBytes: number): NativeHandle;
+  /** `refs`: the Server References of the batch's EV_SIGNAL events that carry one, in order. */
+  create(onBatch: (events: Float64Array, refs: string[]) => void, maxPacketBytes: number): NativeHandle;
   /** 0, or the errno of a failure before anything was sent. */
   open(
     core: NativeHandle,
@@ -33,6 +34,11 @@ export interface NativeBinding {
   stats(core: NativeHandle): [number, number];
   /** CLOCK_MONOTONIC in µs: the clock of the timestamps in a batch. */
   nowUs(): number;
+  /**
+   * Tests: the core's MQTT 5 signal reader run on one CONNACK (2) or DISCONNECT (14) body fed in
+   * pieces of `pieceBytes` (0: whole): an EV_SIGNAL's code, t1, t2 and Server Reference, or null if malformed.
+   */
+  parseSignal(body: Buffer, packetType: number, pieceBytes: number): [number, number, number, string | null] | null;
 }
 export type NativeHandle = { readonly __brand: 'herd-native-core' };
 

@@ -4,12 +4,15 @@
  */
 import { constants } from 'node:os';
 import { classifyError, connackFailure, disconnectFailure, type Failure } from '../classify.js';
+import type { ServerSignal } from '../mqtt/server-signals.js';
 
 export const EV_READY = 1;
 export const EV_FAILED = 2;
 export const EV_LOST = 3;
 export const EV_CLOSED = 4;
 export const EV_PONG = 5;
+/** The MQTT 5 CONNACK/DISCONNECT signal of the slot's next event (native/src/signal.h sig_event). */
+export const EV_SIGNAL = 6;
 /** Numbers per event in a batch: id, kind, code, t1Us, t2Us. */
 export const EVENT_STRIDE = 5;
 
@@ -33,4 +36,30 @@ export function nativeFailure(code: number, phase: string): Failure {
   const special = NATIVE_CODES[code];
   if (special !== undefined) return special(phase);
   return classifyError({ code: ERRNO_NAMES.get(code) ?? `ERRNO_${code}` }, phase);
+}
+
+/** Bits of an EV_SIGNAL code above the reason code (native/src/signal.h). */
+const DISCONNECT_BIT = 1 << 8;
+const HAS_SHIFT = 9;
+const HAS_MAX_QOS = 4;
+const HAS_RETAIN = 8;
+const HAS_REFERENCE = 16;
+
+/** Whether an EV_SIGNAL with this code takes the next Server Reference of its batch. */
+export function signalHasReference(code: number): boolean {
+  return ((code >> HAS_SHIFT) & HAS_REFERENCE) !== 0;
+}
+
+/** An EV_SIGNAL as the signal the JavaScript path reads from the same packet (server-signals.ts). */
+export function nativeSignal(code: number, t1: number, t2: number, reference: string | null): ServerSignal {
+  const has = (code >> HAS_SHIFT) & 63;
+  return {
+    packet: (code & DISCONNECT_BIT) !== 0 ? 'disconnect' : 'connack',
+    reasonCode: code & 0xff,
+    serverKeepAliveS: Number.isNaN(t1) ? null : t1,
+    sessionExpiryS: Number.isNaN(t2) ? null : t2,
+    serverReference: (has & HAS_REFERENCE) !== 0 ? reference : null,
+    maximumQoS: (has & HAS_MAX_QOS) !== 0 ? (code >> 15) & 1 : null,
+    retainAvailable: (has & HAS_RETAIN) !== 0 ? ((code >> 16) & 1) === 1 : null,
+  };
 }

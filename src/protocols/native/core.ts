@@ -5,7 +5,8 @@
  */
 import type { DeviceOwner } from '../device.js';
 import { loadNative, type NativeBinding, type NativeHandle } from './binding.js';
-import { EVENT_STRIDE } from './codes.js';
+import type { ServerSignal } from '../mqtt/server-signals.js';
+import { EV_SIGNAL, EVENT_STRIDE, nativeSignal, signalHasReference } from './codes.js';
 import { NativeDevice, type NativeOpenOptions } from './device.js';
 import { CLOSED, CONNECTING, TIMES, type NativeRows } from './rows.js';
 
@@ -56,11 +57,13 @@ export class NativeCore implements NativeRows {
   timers: (NodeJS.Timeout | null)[] = [];
   /** Increments per delivered batch: a device opened during a batch ignores that batch's older events. */
   batch = 0;
+  /** The last MQTT 5 signal of the slots whose current attempt had one (most never do: no entry). */
+  readonly signals = new Map<number, ServerSignal>();
 
   constructor(b: NativeBinding, owner: DeviceOwner, maxPacketBytes: number) {
     this.b = b;
     this.owner = owner;
-    this.h = b.create((ev) => this.onBatch(ev), maxPacketBytes);
+    this.h = b.create((ev, refs) => this.onBatch(ev, refs), maxPacketBytes);
   }
 
   open(o: NativeOpenOptions): NativeDevice {
@@ -77,6 +80,7 @@ export class NativeCore implements NativeRows {
     this.state[slot] = CONNECTING;
     this.endedBy[slot] = 0;
     this.sessionPresent[slot] = 0;
+    if (this.signals.size > 0) this.signals.delete(slot);
     this.times.fill(NaN, slot * TIMES, slot * TIMES + TIMES);
     d.start(o);
     return d;
@@ -118,20 +122,24 @@ export class NativeCore implements NativeRows {
     while (this.timers.length < cap) this.timers.push(null);
   }
 
-  private onBatch(ev: Float64Array): void {
+  private onBatch(ev: Float64Array, refs: string[]): void {
     const seq = ++this.batch;
     const offsetUs = this.owner.now() - this.b.nowUs();
+    let ref = 0;
     for (let k = 0; k + EVENT_STRIDE <= ev.length; k += EVENT_STRIDE) {
       const slot = ev[k] as number;
       const d = this.devices[slot];
+      const kind = ev[k + 1] as number;
+      // Taken in order whether or not the event counts, so the next signal gets its own.
+      const reference = kind === EV_SIGNAL && signalHasReference(ev[k + 2] as number) ? (refs[ref++] ?? null) : null;
       // An event of an attempt that was since aborted, or of one before a reopen in this very batch.
       if (d === undefined || this.openedInBatch[slot] === seq) continue;
-      d.onEvent(
-        ev[k + 1] as number,
-        ev[k + 2] as number,
-        (ev[k + 3] as number) + offsetUs,
-        (ev[k + 4] as number) + offsetUs,
-      );
+      if (kind === EV_SIGNAL) {
+        // Read by the engine when the outcome that follows it is reported (steering-state.ts).
+        this.signals.set(slot, nativeSignal(ev[k + 2] as number, ev[k + 3] as number, ev[k + 4] as number, reference));
+        continue;
+      }
+      d.onEvent(kind, ev[k + 2] as number, (ev[k + 3] as number) + offsetUs, (ev[k + 4] as number) + offsetUs);
     }
   }
 }

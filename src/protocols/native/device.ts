@@ -16,6 +16,7 @@
  */
 import type { Failure } from '../classify.js';
 import type { ConnState, Device, PhaseTimes } from '../device.js';
+import type { ServerSignal } from '../mqtt/server-signals.js';
 import { CLOSE_GRACE_MS } from '../mqtt/connection.js';
 import { EV_CLOSED, EV_FAILED, EV_LOST, EV_PONG, EV_READY, nativeFailure } from './codes.js';
 import { CLOSED, CLOSING, CONNECTED, CONNECTING, TIMES, type NativeRows } from './rows.js';
@@ -80,6 +81,10 @@ export class NativeDevice implements Device {
   }
   get mqtt(): null {
     return null;
+  }
+  /** The MQTT 5 CONNACK/DISCONNECT signal of this attempt (the core read it: native/src/signal.c). */
+  get serverSignal(): ServerSignal | null {
+    return this.core.signals.get(this.deviceId) ?? null;
   }
 
   /** Bytes the addon holds for this connection beyond its fixed ~56-byte record. */

@@ -3,6 +3,7 @@
  * writes a slot's): apart from both so neither imports the other's class.
  */
 import type { DeviceOwner } from '../device.js';
+import type { ServerSignal } from '../mqtt/server-signals.js';
 import type { NativeBinding, NativeHandle } from './binding.js';
 
 export const CONNECTING = 0;
@@ -30,5 +31,7 @@ export interface NativeRows {
   readonly times: Float64Array;
   /** Per slot: the connect-timeout or close-grace timer, while one runs. */
   readonly timers: (NodeJS.Timeout | null)[];
+  /** The last MQTT 5 CONNACK/DISCONNECT signal of a slot's current attempt, for slots that had one. */
+  readonly signals: Map<number, ServerSignal>;
   clearTimer(slot: number): void;
 }
