@@ -4,6 +4,7 @@
  * path and on the native storm core (when built): both give the same classified outcomes.
  */
 import * as net from 'node:net';
+import * as mqtt from 'mqtt-packet';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isLoadShedding } from '../../src/protocols/classify.js';
 import { DEVICE_KIND_ROWS, prepareTarget } from '../../src/protocols/kinds.js';
@@ -68,6 +69,8 @@ function connect(
 }
 
 const CONNACK_OK = Buffer.from([0x20, 0x02, 0x00, 0x00]);
+/** MQTT 5: flags, reason code 0, property length 0. */
+const CONNACK_V5 = Buffer.from([0x20, 0x03, 0x00, 0x00, 0x00]);
 
 describe.each(engines())('hostile MQTT servers (%s)', (e) => {
   beforeEach(() => {
@@ -231,6 +234,131 @@ describe.each(engines())('hostile MQTT servers (%s)', (e) => {
       });
       expect(isLoadShedding(lost!.failure!)).toBe(rc === 0x89);
     }
+  });
+
+  // issue 22: the MQTT 5 signals the engine steers by, read alike on both paths (server-signals.ts, signal.c).
+  const v5 = (p: mqtt.Packet): Buffer => mqtt.generate(p, { protocolVersion: 5 });
+  const NO_SIGNAL = {
+    serverKeepAliveS: null,
+    sessionExpiryS: null,
+    serverReference: null,
+    maximumQoS: null,
+    retainAvailable: null,
+  };
+
+  it('MQTT 5 CONNACK properties become the server signal of the attempt', async () => {
+    const owner = new RecordingOwner();
+    const connack = v5({
+      cmd: 'connack',
+      sessionPresent: false,
+      reasonCode: 0,
+      properties: { serverKeepAlive: 7, sessionExpiryInterval: 90, maximumQoS: 0, retainAvailable: false },
+    });
+    const c = connect(await hostile((s) => s.write(connack)), owner, 5);
+    expect((await owner.outcome(c.deviceId)).kind).toBe('connected');
+    expect(c.serverSignal).toEqual({
+      ...NO_SIGNAL,
+      packet: 'connack',
+      reasonCode: 0,
+      serverKeepAliveS: 7,
+      sessionExpiryS: 90,
+      maximumQoS: 0,
+      retainAvailable: false,
+    });
+    c.abort();
+  });
+
+  it('a refusing MQTT 5 CONNACK with a Server Reference: the refusal, and the reference as its signal', async () => {
+    const owner = new RecordingOwner();
+    const refusal = v5({
+      cmd: 'connack',
+      sessionPresent: false,
+      reasonCode: 0x9c,
+      properties: { serverReference: '127.0.0.1:1884', reasonString: 'go elsewhere' },
+    });
+    const c = connect(await hostile((s) => s.write(refusal)), owner, 5);
+    expect((await owner.outcome(c.deviceId)).failure).toEqual({
+      origin: 'protocol',
+      phase: 'mqttConnack',
+      code: 'CONNACK_9C',
+    });
+    expect(c.serverSignal).toEqual({
+      ...NO_SIGNAL,
+      packet: 'connack',
+      reasonCode: 0x9c,
+      serverReference: '127.0.0.1:1884',
+    });
+  });
+
+  it('a server DISCONNECT that arrives in pieces is read as it streams: reason code and Server Reference', async () => {
+    const owner = new RecordingOwner();
+    const disconnect = v5({ cmd: 'disconnect', reasonCode: 0x9d, properties: { serverReference: '127.0.0.2:1883' } });
+    let server: net.Socket | undefined;
+    const c = connect(
+      await hostile((s) => {
+        server = s;
+        s.write(Buffer.concat([CONNACK_V5, disconnect.subarray(0, 6)]));
+      }),
+      owner,
+      5,
+    );
+    // The first part is held (bufferedBytes counts it on both paths) before the rest is sent.
+    await owner.waitFor(() => c.state === 'connected' && c.bufferedBytes > 0, 5_000, 'the first part read');
+    server!.write(disconnect.subarray(6));
+    const [lost] = await owner.waitKind('lost', c.deviceId);
+    expect(lost?.failure).toEqual({ origin: 'protocol', phase: 'held', code: 'DISCONNECT_9D' });
+    expect(c.serverSignal).toEqual({
+      ...NO_SIGNAL,
+      packet: 'disconnect',
+      reasonCode: 0x9d,
+      serverReference: '127.0.0.2:1883',
+    });
+  });
+
+  it('an accepting MQTT 5 CONNACK whose property length overruns the packet is a protocol failure', async () => {
+    const owner = new RecordingOwner();
+    // Property length 9, but only Server Keep Alive (3 bytes) follows.
+    const bad = Buffer.from([0x20, 0x06, 0x00, 0x00, 0x09, 0x13, 0x00, 0x07]);
+    const c = connect(await hostile((s) => s.write(bad)), owner, 5);
+    expect((await owner.outcome(c.deviceId)).failure).toEqual({
+      origin: 'protocol',
+      phase: 'mqttConnack',
+      code: 'MQTT_MALFORMED_PACKET',
+    });
+    expect(c.serverSignal ?? null).toBeNull();
+  });
+
+  it('malformed properties on a refusal or a DISCONNECT: the reason code is reported, no signal is taken', async () => {
+    for (const [name, packets, kind, code] of [
+      // Server Keep Alive may not be sent on DISCONNECT.
+      ['DISCONNECT', [CONNACK_V5, Buffer.from([0xe0, 0x05, 0x89, 0x03, 0x13, 0x00, 0x07])], 'lost', 'DISCONNECT_89'],
+      // A Server Reference whose string length runs past the packet.
+      ['CONNACK', [Buffer.from([0x20, 0x06, 0x00, 0x9f, 0x03, 0x1c, 0x00, 0x40])], 'failed', 'CONNACK_9F'],
+    ] as const) {
+      const owner = new RecordingOwner();
+      const c = connect(await hostile((s) => s.write(Buffer.concat(packets))), owner, 5);
+      const [r] = await owner.waitKind(kind, c.deviceId);
+      expect(r?.failure?.code, name).toBe(code);
+      expect(c.serverSignal ?? null, name).toBeNull();
+    }
+  });
+
+  it('a Server Reference announced long and never sent holds only what arrived', async () => {
+    const owner = new RecordingOwner();
+    // DISCONNECT 0x9C announcing a 3,000-byte Server Reference; 16 bytes of it are sent, then nothing.
+    const plen = 1 + 2 + 3000;
+    const rem = 1 + 2 + plen;
+    const vbi = (n: number): number[] => [(n & 0x7f) | 0x80, n >> 7];
+    const head = Buffer.from([0xe0, ...vbi(rem), 0x9c, ...vbi(plen), 0x1c, 3000 >> 8, 3000 & 0xff]);
+    const c = connect(
+      await hostile((s) => s.write(Buffer.concat([CONNACK_V5, head, Buffer.alloc(16, 0x61)]))),
+      owner,
+      5,
+    );
+    await owner.waitFor(() => c.state === 'connected' && c.bufferedBytes > 0, 5_000, 'the first part read');
+    expect(c.bufferedBytes).toBeLessThanOrEqual(256);
+    c.abort();
+    await owner.waitKind('closed', c.deviceId);
   });
 
   it('a refused connection is a network failure in tcpConnect', async () => {

@@ -1,8 +1,12 @@
 /**
  * Devices obeying MQTT 5 servers (issue 16), end to end through the real CLI: Server Keep Alive
- * from the embedded target and from Mosquitto (max_keepalive), DISCONNECT 0x96 from the embedded
- * target's publish throttle, DISCONNECT 0x9C with a Server Reference from a purpose-built loopback
- * server. Every assertion reads results.json; a failing run prints herd's stderr.
+ * from the embedded target and from Mosquitto (max_keepalive), CONNACK 0x9F with `backoffOn`,
+ * DISCONNECT 0x8E on a session takeover, DISCONNECT 0x9C with a Server Reference from a
+ * purpose-built loopback server — each on both connect paths (issue 22: the native core records
+ * and obeys the same signals; its half skips with the reason when the addon is not built), and
+ * DISCONNECT 0x96 from the embedded target's publish throttle on the JavaScript path (the native
+ * core carries no publishing devices). Every assertion reads results.json; a failing run prints
+ * herd's stderr.
  */
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,26 +16,35 @@ import type { Results } from '../../src/results/types.js';
 import { runHerd } from '../helpers/cli.js';
 import { externalProgram } from '../helpers/external.js';
 import { startMosquitto } from '../helpers/mosquitto.js';
+import { engines } from '../helpers/native.js';
 import { startSteeringServer, type SteeringServer } from '../helpers/steering-server.js';
 
-async function run(scenario: string, extra: string[] = []): Promise<Results> {
+const ENGINES = engines();
+
+/** Runs the scenario; with `engine`, every cohort must have run on that connect path, with no notice. */
+async function run(scenario: string, engine?: 'js' | 'native'): Promise<Results> {
   const dir = mkdtempSync(join(tmpdir(), 'herd-signals-'));
   const file = join(dir, 's.yaml');
   writeFileSync(file, scenario);
   const out = join(dir, 'out');
   // Saturation is not what these tests assert: a busy shared machine must not turn them red.
-  const r = await runHerd(['run', file, '--out', out, '--allow-saturated', '--quiet', '--no-preflight', ...extra]);
+  const r = await runHerd(['run', file, '--out', out, '--allow-saturated', '--quiet', '--no-preflight']);
   if (r.code !== 0) process.stderr.write(r.stderr);
   expect(r.code).toBe(0);
   const [id] = readdirSync(out);
-  return JSON.parse(readFileSync(join(out, id as string, 'results.json'), 'utf8')) as Results;
+  const res = JSON.parse(readFileSync(join(out, id as string, 'results.json'), 'utf8')) as Results;
+  if (engine !== undefined) {
+    expect(new Set(Object.values(res.run.engines ?? {}))).toEqual(new Set([engine]));
+    expect(r.stderr).not.toContain('device.engine native');
+  }
+  return res;
 }
 
-const keepaliveScenario = (target: string, holdS: number) => `
+const keepaliveScenario = (target: string, holdS: number, engine: string) => `
 name: server-keepalive
 devices: 20
 target: ${target}
-device: { mqttVersion: 5, keepalive: 60s }
+device: { mqttVersion: 5, keepalive: 60s, engine: ${engine} }
 reconnect: { policy: fixed, delay: 30s }
 cohorts:
   - { name: obeys, share: 50% }
@@ -40,9 +53,9 @@ waves: [{ type: ramp, over: 1s }]
 hold: ${holdS}s
 `;
 
-describe('Server Keep Alive', () => {
+describe.each(ENGINES)('Server Keep Alive (%s)', (engine) => {
   it('embedded target (keepaliveMaxS 2): devices that adopt it keep their sessions, those that ignore it are dropped', async () => {
-    const r = await run(keepaliveScenario('{ embedded: { throttle: { keepaliveMaxS: 2 } } }', 6));
+    const r = await run(keepaliveScenario('{ embedded: { throttle: { keepaliveMaxS: 2 } } }', 6, engine), engine);
     expect(r.serverSignals, JSON.stringify(r.serverSignals)).toEqual({ CONNACK_00: 20, keepaliveAdopted: 10 });
     // The target drops a client silent for 1.5 × 2 s; a device pinging every 54 s is dropped once.
     expect(r.cohorts.obeys?.errors).toEqual([]);
@@ -55,7 +68,7 @@ describe('Server Keep Alive', () => {
   it.skipIf(mosquitto === null)('Mosquitto 2 (max_keepalive 10, MQTT 5): the same', async () => {
     const broker = await startMosquitto(mosquitto as string, ['max_keepalive 10']);
     try {
-      const r = await run(keepaliveScenario(JSON.stringify(broker.url), 24));
+      const r = await run(keepaliveScenario(JSON.stringify(broker.url), 24, engine), engine);
       expect(r.serverSignals.keepaliveAdopted).toBe(10);
       expect(r.cohorts.obeys?.errors).toEqual([]);
       // Mosquitto 2.0.11 enforces keepalive on a coarse loop: some ignorers outlive 1.5 × 10 s, none of the obeying devices is dropped.
@@ -67,7 +80,41 @@ describe('Server Keep Alive', () => {
   });
 });
 
-describe('DISCONNECT 0x96 message rate too high (embedded target publish throttle)', () => {
+describe.each(ENGINES)('CONNACK 0x9F connection rate exceeded, with backoffOn (%s)', (engine) => {
+  const servers: SteeringServer[] = [];
+  afterAll(async () => {
+    for (const s of servers) await s.stop();
+  });
+
+  it('every refusal is counted by code, and devices told to back off on it try less often, by the policy', async () => {
+    const server = await startSteeringServer({ refuseWith: 0x9f });
+    servers.push(server);
+    const policy = 'policy: exponential, initial: 200ms, multiplier: 3, max: 30s, jitter: none';
+    const r = await run(
+      `
+name: connection-rate-exceeded
+devices: 10
+target: ${server.url}
+device: { mqttVersion: 5, engine: ${engine} }
+reconnect: { ${policy} }
+cohorts:
+  - { name: backs-off, share: 50%, reconnect: { ${policy}, serverSignals: { backoffOn: [0x9f] } } }
+  - { name: plain, share: 50% }
+waves: [{ type: spike }]
+hold: 4s
+`,
+      engine,
+    );
+    // plain: retries after 0.2, 0.6, 1.8 s (then 5.4 s, past the end) → 4 attempts a device.
+    // backs-off: each 0x9F adds a step: 0.6 s, then 5.4 s → 2 attempts a device.
+    expect(r.cohorts.plain?.attempts.started).toBe(20);
+    expect(r.cohorts['backs-off']?.attempts.started).toBe(10);
+    expect(r.serverSignals).toEqual({ CONNACK_9F: 30 });
+    expect(r.errors).toEqual([expect.objectContaining({ code: 'CONNACK_9F', count: 30 })]);
+  });
+});
+
+describe('DISCONNECT 0x96 message rate too high (embedded target publish throttle; JavaScript path)', () => {
   it('is counted by code, and devices told to back off on it reconnect less often', async () => {
     const r = await run(`
 name: rate-too-high
@@ -90,21 +137,27 @@ hold: 8s
   });
 });
 
-describe('DISCONNECT 0x8E session taken over (duplicate client ids on the embedded target)', () => {
-  it('each new connection with the same client id takes the previous one over: counted apart as takenOver', async () => {
-    const r = await run(`
+describe.each(ENGINES)(
+  'DISCONNECT 0x8E session taken over (duplicate client ids on the embedded target; %s)',
+  (engine) => {
+    it('each new connection with the same client id takes the previous one over: counted apart as takenOver', async () => {
+      const r = await run(
+        `
 name: duplicate-client-ids
 devices: 10
-device: { mqttVersion: 5, clientId: "shared" }
+device: { mqttVersion: 5, clientId: "shared", engine: ${engine} }
 waves: [{ type: ramp, over: 2s }]
 hold: 1s
-`);
-    expect(r.serverSignals).toEqual({ DISCONNECT_8E: 9, takenOver: 9 });
-    expect(r.errors).toEqual([expect.objectContaining({ code: 'DISCONNECT_8E', count: 9 })]);
-  });
-});
+`,
+        engine,
+      );
+      expect(r.serverSignals).toEqual({ DISCONNECT_8E: 9, takenOver: 9 });
+      expect(r.errors).toEqual([expect.objectContaining({ code: 'DISCONNECT_8E', count: 9 })]);
+    });
+  },
+);
 
-describe('DISCONNECT 0x9C use another server, with a Server Reference', () => {
+describe.each(ENGINES)('DISCONNECT 0x9C use another server, with a Server Reference (%s)', (engine) => {
   const servers: SteeringServer[] = [];
   afterAll(async () => {
     for (const s of servers) await s.stop();
@@ -119,16 +172,19 @@ describe('DISCONNECT 0x9C use another server, with a Server Reference', () => {
       disconnect: { afterMs: 300, reasonCode: 0x9c, serverReference: 'broker.invalid:1883' },
     });
     servers.push(a, b, elsewhere);
-    const r = await run(`
+    const r = await run(
+      `
 name: use-another-server
 devices: 10
-device: { mqttVersion: 5, clientId: "dev-{cohort}-{id}" }
+device: { mqttVersion: 5, clientId: "dev-{cohort}-{id}", engine: ${engine} }
 cohorts:
   - { name: movers, share: 50%, targets: ["${a.url}", "${b.url}"], reconnect: { policy: fixed, delay: 200ms, serverSignals: { followServerReference: true } } }
   - { name: stayers, share: 50%, targets: ["${elsewhere.url}", "${b.url}"], reconnect: { policy: fixed, delay: 200ms, serverSignals: { followServerReference: true } } }
 waves: [{ type: spike }]
 hold: 3s
-`);
+`,
+      engine,
+    );
     const onB = [...b.connects.keys()];
     expect(onB.length).toBe(5);
     expect(onB.every((id) => id.startsWith('dev-movers-'))).toBe(true);

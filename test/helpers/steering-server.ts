@@ -2,7 +2,8 @@
  * A purpose-built MQTT 5 server on a free loopback port that steers its clients the way a managed
  * cloud does and neither the embedded target nor Mosquitto can be told to: it accepts every
  * CONNECT (optionally with a Server Keep Alive) and, after `disconnectAfterMs`, sends DISCONNECT
- * with a chosen reason code and Server Reference. It counts the CONNECTs it saw.
+ * with a chosen reason code and Server Reference — or refuses every CONNECT with a chosen CONNACK
+ * reason code and closes. It counts the CONNECTs it saw.
  */
 import * as net from 'node:net';
 import * as mqtt from 'mqtt-packet';
@@ -10,6 +11,8 @@ import * as mqtt from 'mqtt-packet';
 export interface SteeringServerOptions {
   disconnect?: { afterMs: number; reasonCode: number; serverReference?: string };
   serverKeepAliveS?: number;
+  /** Refuse every CONNECT with this CONNACK reason code (≥ 0x80), then close. */
+  refuseWith?: number;
 }
 
 export interface SteeringServer {
@@ -35,6 +38,11 @@ export async function startSteeringServer(o: SteeringServerOptions): Promise<Ste
     parser.on('packet', (p: mqtt.Packet) => {
       if (p.cmd === 'connect') {
         connects.set(p.clientId, (connects.get(p.clientId) ?? 0) + 1);
+        if (o.refuseWith !== undefined) {
+          send({ cmd: 'connack', sessionPresent: false, reasonCode: o.refuseWith });
+          sock.end();
+          return;
+        }
         send({
           cmd: 'connack',
           sessionPresent: false,
