@@ -70,7 +70,8 @@ export interface Device {
   readonly mqtt: MqttSession | null;
   /**
    * MQTT 5: the last CONNACK/DISCONNECT signal of this attempt (issue 16), on either connect path;
-   * null or absent without one.
+   * null or absent without one. An accepting CONNACK without properties is a signal with every
+   * property null on the JavaScript path and no signal on the native core: steering treats both alike.
    */
   readonly serverSignal?: ServerSignal | null;
   phaseTimes(): PhaseTimes;

@@ -343,6 +343,19 @@ describe.each(engines())('hostile MQTT servers (%s)', (e) => {
     }
   });
 
+  it('a DISCONNECT with reserved flag bits set is malformed, not a reason code', async () => {
+    const owner = new RecordingOwner();
+    const c = connect(
+      await hostile((s) => s.write(Buffer.concat([CONNACK_V5, Buffer.from([0xe1, 0x01, 0x89])]))),
+      owner,
+      5,
+    );
+    const [lost] = await owner.waitKind('lost', c.deviceId);
+    expect(lost?.failure).toEqual({ origin: 'protocol', phase: 'held', code: 'MQTT_MALFORMED_PACKET' });
+    // No DISCONNECT signal was taken (the accepting CONNACK without properties may stand: see Device.serverSignal).
+    expect(c.serverSignal?.packet).not.toBe('disconnect');
+  });
+
   it('a Server Reference announced long and never sent holds only what arrived', async () => {
     const owner = new RecordingOwner();
     // DISCONNECT 0x9C announcing a 3,000-byte Server Reference; 16 bytes of it are sent, then nothing.
