@@ -84,6 +84,7 @@ void sig_begin(struct sig_reader *r, uint8_t packet, uint32_t rem) {
   r->step = packet == 2 ? ST_FLAGS : ST_RC;
   /* A DISCONNECT with no body is reason 0x00 without properties (§3.14.2.1). */
   if (packet != 2 && rem == 0) r->step = ST_DONE, r->result = SIG_OK;
+  if (packet == 2 && rem == 0) r->step = ST_DONE, r->result = SIG_BAD;
 }
 
 void sig_free(struct sig_reader *r) {
