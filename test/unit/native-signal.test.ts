@@ -12,7 +12,10 @@ import fc from 'fast-check';
 import * as mqtt from 'mqtt-packet';
 import { describe, expect, it } from 'vitest';
 import { readServerSignal, readSignalBody, type ServerSignal } from '../../src/protocols/mqtt/server-signals.js';
-import { loadNative } from '../../src/protocols/native/binding.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ADDON_PATH, loadAddon, loadNative } from '../../src/protocols/native/binding.js';
 import { nativeSignal } from '../../src/protocols/native/codes.js';
 import { nativeBuilt } from '../helpers/native.js';
 
@@ -210,5 +213,18 @@ describe('MQTT 5 signal readers, both connect paths', () => {
       }),
       { numRuns: 3_000 },
     );
+  });
+
+  it('an addon built before the signal reader is refused with the reason (its devices go to the JavaScript path)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'herd-old-addon-'));
+    const old = join(dir, 'old-addon.cjs');
+    writeFileSync(old, 'module.exports = { create() {}, open() {}, nowUs() { return 0; } };\n');
+    const r = loadAddon(old);
+    expect(r.binding).toBeNull();
+    expect(r.reason).toBe(
+      `${old} is out of date (built before it read MQTT 5 server signals; rebuild it with \`node scripts/build-native.js\`)`,
+    );
+    expect(loadAddon(join(dir, 'missing.node')).reason).toMatch(/^\/.*missing\.node does not load: /);
+    if (native !== null) expect(loadAddon(ADDON_PATH).binding).not.toBeNull();
   });
 });

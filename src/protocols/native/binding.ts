@@ -45,6 +45,8 @@ export type NativeHandle = { readonly __brand: 'herd-native-core' };
 // src/protocols/native and dist/protocols/native sit at the same depth below the package root.
 export const ADDON_PATH = fileURLToPath(new URL('../../../native/build/Release/herd_native.node', import.meta.url));
 
+const OUTDATED = 'built before it read MQTT 5 server signals; rebuild it with `node scripts/build-native.js`';
+
 let loaded: NativeBinding | null | undefined;
 let reason = '';
 
@@ -55,14 +57,20 @@ export function loadNative(): NativeBinding | null {
   if (process.platform !== 'linux') reason = 'the native core uses epoll and is built on Linux only';
   else if (!existsSync(ADDON_PATH))
     reason = `${ADDON_PATH} is not built (npm install builds it when a C toolchain and Node headers are present; see docs/performance.md)`;
-  else {
-    try {
-      loaded = createRequire(import.meta.url)(ADDON_PATH) as NativeBinding;
-    } catch (err) {
-      reason = `${ADDON_PATH} does not load: ${(err as Error).message.split('\n')[0] ?? ''}`;
-    }
-  }
+  else ({ binding: loaded, reason } = loadAddon(ADDON_PATH));
   return loaded;
+}
+
+/** Loads the addon at `path`: the binding, or null and why (it does not load, or it is out of date). */
+export function loadAddon(path: string): { binding: NativeBinding | null; reason: string } {
+  try {
+    const b = createRequire(import.meta.url)(path) as Partial<NativeBinding>;
+    // An addon built from older sources would ignore MQTT 5 server signals: the JS path, said once, instead.
+    if (typeof b.parseSignal !== 'function') return { binding: null, reason: `${path} is out of date (${OUTDATED})` };
+    return { binding: b as NativeBinding, reason: '' };
+  } catch (err) {
+    return { binding: null, reason: `${path} does not load: ${(err as Error).message.split('\n')[0] ?? ''}` };
+  }
 }
 
 /** Why the native core is not available; '' when it is. */
