@@ -41,7 +41,7 @@ function owner(): RecordingOwner {
 function open(
   port: number,
   o: RecordingOwner,
-  opts: { localAddress?: string; timeoutMs?: number; slot?: number } = {},
+  opts: { localAddress?: string; timeoutMs?: number; slot?: number; version?: 4 | 5 } = {},
 ): Device {
   const t = prepareTarget('mqtt', `mqtt://127.0.0.1:${port}`);
   const id = opts.slot ?? nextId++;
@@ -59,7 +59,7 @@ function open(
         password: null,
         keepaliveS: 30,
         clean: true,
-        protocolVersion: 4,
+        protocolVersion: opts.version ?? 4,
       }),
     },
     o,
@@ -155,6 +155,26 @@ describe.skipIf(!built)('the native storm core', () => {
     expect(p.serviceUs).toBe(second.readyUs - second.socketOpenUs);
     expect(p.serviceUs).toBe((p.tcpConnectUs as number) + (p.mqttConnackUs as number));
     expect(nativeCoreStats(o)[0]).toBe(1);
+  });
+
+  it('a slot opened again forgets the MQTT 5 signal of its previous attempt', async () => {
+    let n = 0;
+    const port = await server((s) => {
+      // First attempt: CONNACK 0x9C with a Server Reference; then an accepting CONNACK without properties.
+      const refused = Buffer.from([0x20, 0x09, 0x00, 0x9c, 0x06, 0x1c, 0x00, 0x03, 0x61, 0x3a, 0x31]);
+      const accepted = Buffer.from([0x20, 0x03, 0x00, 0x00, 0x00]);
+      s.once('data', () => s.write(n++ === 0 ? refused : accepted));
+    });
+    const o = owner();
+    const first = open(port, o, { slot: 7, version: 5 });
+    expect((await o.outcome(7)).failure?.code).toBe('CONNACK_9C');
+    expect(first.serverSignal).toMatchObject({ packet: 'connack', reasonCode: 0x9c, serverReference: 'a:1' });
+    const second = open(port, o, { slot: 7, version: 5 });
+    expect(second.serverSignal).toBeNull();
+    await o.waitKind('connected', 7);
+    expect(second.serverSignal).toBeNull();
+    second.abort();
+    await o.waitKind('closed', 7);
   });
 
   it('abort of a pending attempt reports nothing more and frees the socket', async () => {
