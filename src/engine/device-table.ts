@@ -117,8 +117,7 @@ export class DeviceTable {
     const ips = this.o.sourceIps;
     const opts: DeviceOpenOptions = {
       deviceId: slot,
-      // Source address from id / targets, so every (source, target) pair gets an equal share.
-      localAddress: ips.length === 0 ? undefined : ips[Math.floor(id / run.length) % ips.length],
+      localAddress: ips.length === 0 ? undefined : ips[sourceIndex(id, this.o.shardCount ?? 1, run.length, ips.length)],
       connectTimeoutMs: Math.max(1, Math.round(this.cohortDef(slot).device.connectTimeoutUs / 1000)),
       maxPacketBytes: this.o.maxPacketBytes,
       slotCount: this.o.ids.length,
@@ -152,4 +151,16 @@ function slotsById(ids: Uint32Array): Map<number, number> {
   const m = new Map<number, number>();
   ids.forEach((id, slot) => m.set(id, slot));
   return m;
+}
+
+/**
+ * Which of a shard's `ipCount` source addresses device `id` connects from. Counted by the device's
+ * rank within its shard (shard i/N holds ids i−1, i−1+N, …), not by its id: every shard runs on a
+ * machine of its own with addresses of its own, and by id a shard whose N shares a factor with
+ * ipCount would use only some of them (shard 1/2 over 2 addresses: only the first). Blocks of
+ * `targetCount` ranks share an address, so every (source, target) pair gets an equal share.
+ */
+export function sourceIndex(id: number, shardCount: number, targetCount: number, ipCount: number): number {
+  const rank = Math.floor(id / shardCount);
+  return Math.floor(rank / targetCount) % ipCount;
 }

@@ -20,6 +20,8 @@ export interface RunnerOptions {
   ids: Uint32Array;
   targets: readonly (readonly string[])[];
   sourceIps: readonly string[];
+  /** N of --shard i/N (default 1): source addresses are spread by a device's rank in its shard. */
+  shardCount?: number;
   maxHandshakesInFlight: number;
   maxPacketBytes: number;
   /** The run clock and timers (a fake one in tests). */

@@ -49,6 +49,7 @@ process.on('message', (raw: unknown) => {
         ids,
         targets: init.targets,
         sourceIps: init.sourceIps,
+        shardCount: init.shard.count,
         maxHandshakesInFlight: init.maxHandshakesInFlight,
         maxPacketBytes: init.maxPacketBytes,
         clock: engineClock(clockFromOrigin(BigInt(msg.originNs))),
