@@ -116,8 +116,9 @@ describe.skipIf(unavailable !== null)('shards on two namespace hosts against a b
     expectExit(whole, 0);
     const logAfterWhole = readFileSync(join(dir, 'mosquitto.log'), 'utf8');
 
-    // Far enough ahead that both hosts' processes are waiting when it comes on a busy machine.
-    const startAt = new Date(Date.now() + 15_000).toISOString();
+    // Far enough ahead that both hosts' processes are waiting when it comes on a busy machine
+    // (15 s was not: at a load of 13 on 2 cores one shard was ready 1.3 s after it).
+    const startAt = new Date(Date.now() + 30_000).toISOString();
     const shardArgs = (i: number) => ['--shard', `${i}/2`, '--start-at', startAt, '--workers', '1'];
     const [s1, s2] = await Promise.all([
       herd(ns.a as string, [...shardArgs(1), '--out', join(dir, 'shard-1'), '--source-ips', `${a},${a2}`]),
