@@ -238,7 +238,9 @@ describe('the example scripts, run locally against a loopback target', () => {
     const shardScript = mapPaths((shard.args as string[])[0] as string);
     const env = literalEnv(shard);
     const n = Number(env.HERD_SHARDS);
-    const startAt = new Date(Date.now() + 4000).toISOString();
+    // Far enough ahead that every shard, starting at once on busy cores, is waiting when it comes
+    // (a 4 s lead was 1-9 s in the past at a load of 12).
+    const startAt = new Date(Date.now() + 20_000).toISOString();
     const pods = await Promise.all(
       Array.from({ length: n }, (_, index) =>
         runScript(shardCommand, shardScript, base, {
@@ -319,7 +321,9 @@ describe('the example scripts, run locally against a loopback target', () => {
 
     // shard matrix: the planned time is minutes away, so these use one a few seconds ahead.
     const runStep = workflowStep('shard', 'Run shard ${{ matrix.shard }}');
-    const startAt = new Date(Date.now() + 4000).toISOString();
+    // Far enough ahead that every shard, starting at once on busy cores, is waiting when it comes
+    // (a 4 s lead was 1-9 s in the past at a load of 12).
+    const startAt = new Date(Date.now() + 20_000).toISOString();
     const matrix = ((((workflow.jobs as Obj).shard as Obj).strategy as Obj).matrix as Obj).shard as number[];
     const mergeWs = workspace('merge');
     const shards = await Promise.all(

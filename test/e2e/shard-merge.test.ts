@@ -21,7 +21,9 @@ waves:
   - { type: ramp, over: 2s }
 hold: 2s
 thresholds:
-  connect.total: ["p(99) < 5s"]
+  # A count, not a latency: each shard's 200 and the merge's 800 pass on any machine, so the
+  # merge's own evaluation of the summed histogram is what the test sees.
+  connect.total: ["count >= 200"]
 `;
 
 function readOne(dir: string): Results {
