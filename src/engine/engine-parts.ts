@@ -88,7 +88,7 @@ export function buildEngine(o: RunnerOptions, runner: RunnerSide): Engine {
     },
   );
   const steering = new DeviceSteering(o.scenario, o.targets, rec, dev);
-  const messaging = newMessaging(o, rec, dev, scheduler, runner);
+  const messaging = newMessaging(o, rec, dev, scheduler, runner, fleet);
   const outages = new OutagePlayer({
     dev,
     fleet,
@@ -131,6 +131,7 @@ function newMessaging(
   dev: DeviceTable,
   scheduler: Scheduler,
   runner: RunnerSide,
+  fleet: Fleet,
 ): Messaging {
   return new Messaging(
     {
@@ -140,6 +141,11 @@ function newMessaging(
       ids: o.ids,
       durationUs: o.plan.durationUs,
       cohortOf: (slot) => dev.cohort(slot),
+      comingBack: (slot) => {
+        const c = fleet.device(slot);
+        return dev.pending[slot] === 1 || (c !== null && c.state !== 'closing' && c.state !== 'closed');
+      },
+      sessionOf: (slot) => fleet.device(slot)?.mqtt ?? null,
       schedulePublish: (slot, atUs) => scheduler.push(atUs, slot, EV_PUBLISH),
       scheduleRequest: (slot, atUs) => scheduler.push(atUs, slot, EV_REQUEST),
       scheduleDownlink: (slot, atUs) => scheduler.push(atUs, slot, EV_DOWNLINK),

@@ -7,7 +7,7 @@
  * (its event heap); this module owns what a publish, a subscription and a receipt mean.
  */
 import { SEND_REFUSED } from '../protocols/mqtt/connection.js';
-import { decodePayload, encodePayload } from '../protocols/payload.js';
+import { decodePayload } from '../protocols/payload.js';
 import { DeliveryTracker, type DeliveryState } from '../metrics/delivery.js';
 import type { Recorder } from '../metrics/recorder.js';
 import type { ResolvedPublish, ResolvedRequests, ResolvedScenario } from '../results/resolved-scenario.js';
@@ -15,6 +15,7 @@ import type { Device, InboundMessage, MqttSession, PreparedTarget } from '../pro
 import { Downlink } from './downlink.js';
 import { Requester, replyTopic, requestTopic, type RequesterHost } from './requester.js';
 import { expandTemplate } from '../scenario/template.js';
+import { Telemetry } from './telemetry.js';
 
 export interface RequestSender {
   readonly isReady: boolean;
@@ -35,15 +36,17 @@ export interface MessagingHost {
   readonly cloud: RequesterHost;
   /** When publishing stops: teardown minus the cohort's stopBeforeEnd. */
   readonly durationUs: number;
+  /** The device has a session or will have one again: one is open or opening, or its reconnect is scheduled. */
+  comingBack(slot: number): boolean;
+  /** The device's MQTT session, if it has one now. */
+  sessionOf(slot: number): MqttSession | null;
 }
 
 export class Messaging {
   private readonly host: MessagingHost;
   private readonly rec: Recorder;
   private readonly trackers: DeliveryTracker[];
-  private readonly seq: Uint32Array;
-  /** 1 = a publish event for the slot is in the runner's heap. */
-  private readonly pending: Uint8Array;
+  private readonly telemetry: Telemetry;
   /** 1 = the current session's echo subscription is acknowledged. */
   private readonly subscribed: Uint8Array;
   private readonly topics: (string | undefined)[];
@@ -58,8 +61,7 @@ export class Messaging {
     this.rec = rec;
     const n = host.ids.length;
     this.trackers = host.scenario.cohorts.map(() => new DeliveryTracker());
-    this.seq = new Uint32Array(n);
-    this.pending = new Uint8Array(n);
+    this.telemetry = new Telemetry(host, rec, this.trackers, (slot) => this.topic(slot));
     this.subscribed = new Uint8Array(n);
     this.topics = new Array<string | undefined>(n);
     this.reqSeq = new Uint32Array(n);
@@ -135,7 +137,7 @@ export class Messaging {
       // One SUBSCRIBE for telemetry echo, requests and downlink; all start on its SUBACK.
       if (c.subscribe(topics, Math.max(p?.qos ?? 0, r?.qos ?? 0, dl?.qos ?? 0) as 0 | 1 | 2) === SEND_REFUSED)
         this.rec.counters.messagesRefused++;
-    } else if (p !== null) this.startPublishing(slot, p, nowUs);
+    } else if (p !== null) this.telemetry.ready(slot, c, nowUs);
   }
 
   onSubscribed(slot: number, granted: readonly number[], latencyUs: number, nowUs: number): void {
@@ -157,7 +159,8 @@ export class Messaging {
   private subscribedNow(slot: number, nowUs: number): void {
     const p = this.publishOf(slot);
     this.subscribed[slot] = 1;
-    if (p !== null) this.startPublishing(slot, p, nowUs);
+    const c = this.host.sessionOf(slot);
+    if (p !== null && c !== null) this.telemetry.ready(slot, c, nowUs);
     const r = this.requestsOf(slot);
     if (r !== null && this.reqPending[slot] === 0) {
       const id = this.host.ids[slot] as number;
@@ -181,42 +184,17 @@ export class Messaging {
     this.host.scheduleRequest(slot, nowUs + r.everyUs);
   }
 
-  private startPublishing(slot: number, p: ResolvedPublish, nowUs: number): void {
-    if (this.pending[slot] === 1) return; // the chain from an earlier session carries on
-    // Spread first publishes over one interval so a fleet that connected together does not publish together.
-    const id = this.host.ids[slot] as number;
-    const offset = ((id * 0.618033988749895) % 1) * p.everyUs;
-    this.pending[slot] = 1;
-    this.host.schedulePublish(slot, nowUs + offset);
-  }
-
-  /** A publish event fired: publish if the session allows, and schedule the next one. */
+  /** A publish event fired: the device's next message (telemetry.ts). */
   publishDue(slot: number, c: MqttSession | null, nowUs: number): void {
-    this.pending[slot] = 0;
     const p = this.publishOf(slot);
-    if (p === null || c === null || c.state !== 'connected') return;
-    if (nowUs >= this.host.durationUs - p.stopBeforeEndUs) return;
-    if (!p.echo || this.subscribed[slot] === 1) {
-      const seq = this.seq[slot] as number;
-      const id = this.host.ids[slot] as number;
-      const payload = encodePayload({ deviceId: id, seq, sentUs: nowUs }, p.payloadBytes);
-      // The tag (seq + 1) comes back with the PUBACK / PUBCOMP: who lost a message is then known.
-      if (c.publish(this.topic(slot), payload, p.qos, false, seq + 1) === SEND_REFUSED) {
-        this.rec.counters.messagesRefused++;
-        if (p.echo) this.trackers[this.host.cohortOf(slot)]?.recordDropped(String(id));
-      } else {
-        this.seq[slot] = seq + 1;
-        this.rec.counters.messagesSent++;
-        if (p.echo) this.trackers[this.host.cohortOf(slot)]?.recordSent(String(id));
-      }
-    }
-    this.pending[slot] = 1;
-    this.host.schedulePublish(slot, nowUs + p.everyUs);
+    this.telemetry.due(slot, c, p !== null && (!p.echo || this.subscribed[slot] === 1), nowUs);
   }
 
   /** A PUBACK / PUBCOMP for a publish of `slot`; `tag` = telemetry seq + 1 (0: not telemetry). */
   onPublished(slot: number, tag: number, latencyUs: number, reasonCode: number): void {
     this.rec.record('message.publishAck', latencyUs);
+    // Refused or accepted, the exchange is over: the message leaves the device's store.
+    if (tag !== 0) this.telemetry.acked(slot, tag - 1, this.host.sessionOf(slot));
     if (reasonCode >= 0x80) {
       this.rec.error({ origin: 'protocol', phase: 'publish', code: `PUBACK_${reasonCode.toString(16).toUpperCase()}` });
       return; // refused, not accepted: a loss the target did not take on
@@ -264,6 +242,7 @@ export class Messaging {
   /** Per cohort name: the delivery state to merge in the coordinator. Ends replays still going. */
   state(): Record<string, DeliveryState> {
     this.downlink.finish();
+    this.telemetry.finish();
     const out: Record<string, DeliveryState> = {};
     this.host.scenario.cohorts.forEach((c, i) => {
       if (c.device.publish?.echo) out[c.name] = (this.trackers[i] as DeliveryTracker).toJSON();

@@ -6,8 +6,11 @@
  *
  * Who lost a message (issue 24): the publisher reports each PUBACK/PUBCOMP (`recordAcked`) and each
  * publish it dropped itself (`recordDropped`). A lost message the target acknowledged was lost by the
- * cloud; one it never acknowledged (in flight when the session died, or QoS 0) is counted apart, so
- * published = delivered + lostByCloud + neverAcknowledged + droppedByDevice, per stream.
+ * cloud; one it never acknowledged (in flight when the session died, or QoS 0, or still in the
+ * device's offline queue at the end) is counted apart, so
+ * published = delivered + lostByCloud + neverAcknowledged + droppedByDevice, per stream. A resend
+ * (`recordResent`) is the same message again: a copy of it delivered twice is the device's
+ * duplicate (duplicatedByResend), any other the cloud's (duplicatedByCloud).
  *
  * A message whose sequence is older than the window (windowSize below the highest seen) cannot be
  * told apart from a duplicate; it is counted `tooLate` and never as delivered — for a device cloud a
@@ -15,26 +18,21 @@
  */
 import type { DeliveryCounts } from '../results/types.js';
 import { createHistogram, decodeHistogram, encodeHistogram, recordUs, type Histogram } from './histogram.js';
+import {
+  ack,
+  acksOf,
+  arrive,
+  markResent,
+  mergeStreams,
+  newStream,
+  resendsOf,
+  type Arrival,
+  type StreamState,
+} from './delivery-window.js';
+
+export type { Arrival, StreamState };
 
 export const DEFAULT_WINDOW = 1024;
-
-/** One stream's state; `words` hold a ring of bits (seq mod window) for seqs [base, base + window). */
-export interface StreamState {
-  /** Highest seq received; -1 before any. */
-  highest: number;
-  base: number;
-  words: number[];
-  /** Acknowledged seqs, the same ring as `words` (absent in states from before issue 24). */
-  acks?: number[];
-  /** Seqs the target acknowledged (PUBACK / PUBCOMP), once each. */
-  acked?: number;
-  /** Of those, delivered too. */
-  ackedDelivered?: number;
-  delivered: number;
-  duplicated: number;
-  outOfOrder: number;
-  tooLate: number;
-}
 
 export interface DeliveryState {
   window: number;
@@ -43,6 +41,8 @@ export interface DeliveryState {
   sent: Record<string, number>;
   /** Publishes the device dropped itself (never sent), per stream key. */
   dropped?: Record<string, number>;
+  /** Publishes still in the device's offline queue when the run ended (never sent), per stream key. */
+  queuedAtEnd?: Record<string, number>;
   /** Payloads that were not herd's (no stamp): a target that rewrites or injects messages. */
   foreign: number;
   /** Latencies that came out negative (clock skew) and were clamped to 0. */
@@ -54,26 +54,12 @@ export interface DeliveryState {
 /** The counts results.json reports, plus how many streams (publishers) they cover. */
 export type DeliverySummary = DeliveryCounts & { streams: number };
 
-const newStream = (window: number): StreamState => ({
-  highest: -1,
-  base: 0,
-  words: new Array<number>(window / 32).fill(0),
-  delivered: 0,
-  duplicated: 0,
-  outOfOrder: 0,
-  tooLate: 0,
-  acks: new Array<number>(window / 32).fill(0),
-  acked: 0,
-  ackedDelivered: 0,
-});
-
-export type Arrival = 'delivered' | 'duplicate' | 'outOfOrder' | 'tooLate';
-
 export class DeliveryTracker {
   readonly window: number;
   private readonly streams = new Map<string, StreamState>();
   private readonly sentBy = new Map<string, number>();
   private readonly droppedBy = new Map<string, number>();
+  private readonly queuedBy = new Map<string, number>();
   private foreign = 0;
   private negativeLatency = 0;
   private latency: Histogram | null = null;
@@ -99,12 +85,26 @@ export class DeliveryTracker {
    * cannot be matched with its delivery any more: it counts acknowledged, not delivered.
    */
   recordAcked(stream: string, seq: number): void {
-    let s = this.streams.get(stream);
+    ack(this.stream(stream), seq, this.window);
+  }
+
+  /** The device resent `seq` of `stream` after a reconnect (DUP set): not a new message. */
+  recordResent(stream: string, seq: number): void {
+    markResent(this.stream(stream), seq, this.window);
+  }
+
+  /** The run ended with `count` messages of `stream` still in the device's offline queue. */
+  recordQueuedAtEnd(stream: string, count: number): void {
+    if (count > 0) this.queuedBy.set(stream, (this.queuedBy.get(stream) ?? 0) + count);
+  }
+
+  private stream(key: string): StreamState {
+    let s = this.streams.get(key);
     if (s === undefined) {
       s = newStream(this.window);
-      this.streams.set(stream, s);
+      this.streams.set(key, s);
     }
-    ack(s, seq, this.window);
+    return s;
   }
 
   recordForeign(): void {
@@ -113,12 +113,7 @@ export class DeliveryTracker {
 
   /** One received message; `latencyUs` = receive time − stamped send time. */
   recordReceived(stream: string, seq: number, latencyUs: number): Arrival {
-    let s = this.streams.get(stream);
-    if (s === undefined) {
-      s = newStream(this.window);
-      this.streams.set(stream, s);
-    }
-    const r = arrive(s, seq, this.window);
+    const r = arrive(this.stream(stream), seq, this.window);
     if (r === 'delivered' || r === 'outOfOrder') {
       if (this.latency === null) this.latency = createHistogram();
       if (!recordUs(this.latency, latencyUs)) this.negativeLatency++;
@@ -128,12 +123,19 @@ export class DeliveryTracker {
 
   toJSON(): DeliveryState {
     const streams: Record<string, StreamState> = {};
-    for (const [k, s] of this.streams) streams[k] = { ...s, words: [...s.words], acks: [...acksOf(s, this.window)] };
+    for (const [k, s] of this.streams)
+      streams[k] = {
+        ...s,
+        words: [...s.words],
+        acks: [...acksOf(s, this.window)],
+        resends: [...resendsOf(s, this.window)],
+      };
     return {
       window: this.window,
       streams,
       sent: Object.fromEntries(this.sentBy),
       dropped: Object.fromEntries(this.droppedBy),
+      queuedAtEnd: Object.fromEntries(this.queuedBy),
       foreign: this.foreign,
       negativeLatency: this.negativeLatency,
       latencyHistogram: this.latency === null ? null : encodeHistogram(this.latency),
@@ -154,9 +156,15 @@ export class DeliveryTracker {
     if (o.window !== this.window) throw new Error(`cannot merge delivery windows ${o.window} and ${this.window}`);
     for (const [k, n] of Object.entries(o.sent)) this.sentBy.set(k, (this.sentBy.get(k) ?? 0) + n);
     for (const [k, n] of Object.entries(o.dropped ?? {})) this.droppedBy.set(k, (this.droppedBy.get(k) ?? 0) + n);
+    for (const [k, n] of Object.entries(o.queuedAtEnd ?? {})) this.queuedBy.set(k, (this.queuedBy.get(k) ?? 0) + n);
     for (const [k, other] of Object.entries(o.streams)) {
       const mine = this.streams.get(k);
-      const copy = { ...other, words: [...other.words], acks: [...acksOf(other, this.window)] };
+      const copy = {
+        ...other,
+        words: [...other.words],
+        acks: [...acksOf(other, this.window)],
+        resends: [...resendsOf(other, this.window)],
+      };
       this.streams.set(k, mine === undefined ? copy : mergeStreams(mine, other, this.window));
     }
     this.foreign += o.foreign;
@@ -182,29 +190,47 @@ export class DeliveryTracker {
       lostByCloud: 0,
       neverAcknowledged: 0,
       droppedByDevice: 0,
+      queuedAtEnd: 0,
+      resent: 0,
       duplicated: 0,
+      duplicatedByResend: 0,
+      duplicatedByCloud: 0,
       outOfOrder: 0,
       tooLate: 0,
       foreign: this.foreign,
     };
-    const keys = new Set([...this.streams.keys(), ...this.sentBy.keys(), ...this.droppedBy.keys()]);
+    const keys = new Set([
+      ...this.streams.keys(),
+      ...this.sentBy.keys(),
+      ...this.droppedBy.keys(),
+      ...this.queuedBy.keys(),
+    ]);
     for (const k of keys) {
       const s = this.streams.get(k);
       const sent = this.sentBy.get(k) ?? (s === undefined ? 0 : s.highest + 1);
       const dropped = this.droppedBy.get(k) ?? 0;
+      const queued = this.queuedBy.get(k) ?? 0;
       const delivered = s?.delivered ?? 0;
-      const lost = Math.max(0, sent - delivered);
-      // Acknowledged and never delivered: the cloud's loss. The rest of the loss was never acknowledged.
-      const lostByCloud = Math.min(lost, Math.max(0, (s?.acked ?? 0) - (s?.ackedDelivered ?? 0)));
+      const sentLost = Math.max(0, sent - delivered);
+      // Acknowledged and never delivered: the cloud's loss. The rest of the loss was never acknowledged,
+      // and so were the messages still waiting in the device's offline queue at the end.
+      const lostByCloud = Math.min(sentLost, Math.max(0, (s?.acked ?? 0) - (s?.ackedDelivered ?? 0)));
+      const lost = sentLost + queued;
+      const duplicated = s?.duplicated ?? 0;
+      const byResend = Math.min(duplicated, s?.duplicatedByResend ?? 0);
       out.streams++;
-      out.published += sent + dropped;
+      out.published += sent + dropped + queued;
+      out.queuedAtEnd += queued;
+      out.resent += s?.resent ?? 0;
+      out.duplicatedByResend += byResend;
+      out.duplicatedByCloud += duplicated - byResend;
       out.sent += sent;
       out.delivered += delivered;
       out.lost += lost;
       out.lostByCloud += lostByCloud;
       out.neverAcknowledged += lost - lostByCloud;
       out.droppedByDevice += dropped;
-      out.duplicated += s?.duplicated ?? 0;
+      out.duplicated += duplicated;
       out.outOfOrder += s?.outOfOrder ?? 0;
       out.tooLate += s?.tooLate ?? 0;
     }
@@ -215,117 +241,4 @@ export class DeliveryTracker {
   latencyHistogram(): Histogram | null {
     return this.latency;
   }
-}
-
-/** Bits live at seq mod window (a ring): moving the base only clears the seqs that leave. */
-function bit(s: StreamState, seq: number, window: number): boolean {
-  const i = seq % window;
-  return (((s.words[i >> 5] as number) >>> (i & 31)) & 1) === 1;
-}
-
-function setBit(s: StreamState, seq: number, window: number): void {
-  const i = seq % window;
-  s.words[i >> 5] = ((s.words[i >> 5] as number) | (1 << (i & 31))) >>> 0;
-}
-
-function bitIn(words: number[], seq: number, window: number): boolean {
-  const i = seq % window;
-  return (((words[i >> 5] as number) >>> (i & 31)) & 1) === 1;
-}
-
-/** The ack ring of a stream, created for states from before issue 24 (no acks recorded). */
-function acksOf(s: StreamState, window: number): number[] {
-  if (s.acks === undefined) s.acks = new Array<number>(window / 32).fill(0);
-  return s.acks;
-}
-
-function ack(s: StreamState, seq: number, window: number): void {
-  const acks = acksOf(s, window);
-  if (seq < s.base) {
-    s.acked = (s.acked ?? 0) + 1;
-    return;
-  }
-  if (seq >= s.base + window) slideTo(s, seq, window);
-  const i = seq % window;
-  if (bitIn(acks, seq, window)) return; // a second PUBACK for a resent message: acknowledged once
-  acks[i >> 5] = ((acks[i >> 5] as number) | (1 << (i & 31))) >>> 0;
-  s.acked = (s.acked ?? 0) + 1;
-  if (bit(s, seq, window)) s.ackedDelivered = (s.ackedDelivered ?? 0) + 1;
-}
-
-/** Moves the window so `seq` is its newest slot; each seq is cleared once, so this is O(1) amortised. */
-function slideTo(s: StreamState, seq: number, window: number): void {
-  const newBase = seq - window + 1;
-  if (newBase <= s.base) return;
-  if (newBase - s.base >= window) {
-    s.words.fill(0);
-    s.acks?.fill(0);
-  } else {
-    for (let q = s.base; q < newBase; q++) {
-      const i = q % window;
-      s.words[i >> 5] = ((s.words[i >> 5] as number) & ~(1 << (i & 31))) >>> 0;
-      if (s.acks !== undefined) s.acks[i >> 5] = ((s.acks[i >> 5] as number) & ~(1 << (i & 31))) >>> 0;
-    }
-  }
-  s.base = newBase;
-}
-
-function arrive(s: StreamState, seq: number, window: number): Arrival {
-  if (seq < s.base) {
-    s.tooLate++;
-    return 'tooLate';
-  }
-  if (seq >= s.base + window) slideTo(s, seq, window);
-  if (bit(s, seq, window)) {
-    s.duplicated++;
-    return 'duplicate';
-  }
-  setBit(s, seq, window);
-  s.delivered++;
-  if (s.acks !== undefined && bitIn(s.acks, seq, window)) s.ackedDelivered = (s.ackedDelivered ?? 0) + 1;
-  if (seq < s.highest) {
-    s.outOfOrder++;
-    return 'outOfOrder';
-  }
-  s.highest = seq;
-  return 'delivered';
-}
-
-function mergeStreams(a: StreamState, b: StreamState, window: number): StreamState {
-  const out: StreamState = { ...a, words: [...a.words], acks: [...acksOf(a, window)] };
-  const bAcks = acksOf(b, window);
-  // Acks come from the publisher's worker, deliveries may come to another's: a seq acknowledged on
-  // one side and delivered on the other (within both windows) is acknowledged and delivered.
-  let cross = 0;
-  for (let q = Math.max(a.base, b.base); q < Math.min(a.base, b.base) + window; q++) {
-    const aAck = bitIn(out.acks as number[], q, window);
-    const bAck = bitIn(bAcks, q, window);
-    const aDel = bit(a, q, window);
-    const bDel = bit(b, q, window);
-    if ((aAck && !aDel && bDel && !bAck) || (bAck && !bDel && aDel && !aAck)) cross++;
-  }
-  out.acked = (a.acked ?? 0) + (b.acked ?? 0);
-  out.ackedDelivered = (a.ackedDelivered ?? 0) + (b.ackedDelivered ?? 0) + cross;
-  const top = Math.max(a.highest, b.highest);
-  if (top >= out.base + window) slideTo(out, top, window);
-  out.highest = top;
-  out.duplicated += b.duplicated;
-  out.outOfOrder += b.outOfOrder;
-  out.tooLate += b.tooLate;
-  out.delivered += b.delivered;
-  for (let q = Math.max(b.base, out.base); q < b.base + window; q++) {
-    if (!bit(b, q, window)) continue;
-    if (bit(out, q, window)) {
-      // Both workers received it: one delivery, one duplicate.
-      out.delivered--;
-      out.duplicated++;
-    } else setBit(out, q, window);
-  }
-  for (let q = Math.max(b.base, out.base); q < b.base + window; q++) {
-    if (!bitIn(bAcks, q, window)) continue;
-    const i = q % window;
-    const acks = out.acks as number[];
-    acks[i >> 5] = ((acks[i >> 5] as number) | (1 << (i & 31))) >>> 0;
-  }
-  return out;
 }

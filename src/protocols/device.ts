@@ -48,9 +48,10 @@ export interface MqttSession {
   subscribe(topics: readonly string[], qos: 0 | 1 | 2): number;
   /**
    * PUBLISH: 0 for QoS 0, the packet id for QoS 1/2, or -1 when it could not be sent. `tag` (the
-   * owner's number for the message) comes back with its PUBACK / PUBCOMP in owner.onPublished.
+   * owner's number for the message) comes back with its PUBACK / PUBCOMP in owner.onPublished;
+   * `dup` marks a resend of a message an earlier session never had acknowledged.
    */
-  publish(topic: string, payload: Buffer, qos: 0 | 1 | 2, retain?: boolean, tag?: number): number;
+  publish(topic: string, payload: Buffer, qos: 0 | 1 | 2, retain?: boolean, tag?: number, dup?: boolean): number;
 }
 
 /** A device as the engine drives it, whatever its kind (tests put small in-process devices behind it). */

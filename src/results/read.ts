@@ -63,7 +63,18 @@ export function checkResults(data: unknown, path: string): Results {
   }
   // zod's copy has the defaults of fields added in later 1.x versions filled in, but drops fields this
   // reader does not know; a later 1.y file may carry some, and `--format json` must not lose them.
-  return overlay(data, parsed.data) as Results;
+  const r = overlay(data, parsed.data) as Results;
+  splitOldDuplicates(r);
+  return r;
+}
+
+/** Files before 1.4.0 did not tell duplicates apart: the ones they counted are read as the cloud's. */
+function splitOldDuplicates(r: Results): void {
+  const d = r.delivery;
+  if (d === null) return;
+  for (const c of [d, ...Object.values(d.byCohort)])
+    if (c.duplicatedByCloud + c.duplicatedByResend < c.duplicated)
+      c.duplicatedByCloud = c.duplicated - c.duplicatedByResend;
 }
 
 /** `known` laid over `original`: known values win, unknown keys of `original` are kept. */

@@ -12,7 +12,29 @@ export interface ResolvedPublish {
   payloadBytes: number;
   echo: boolean;
   stopBeforeEndUs: number;
+  /** How the device keeps its telemetry across sessions (issue 24; files before 1.4.0 read as none). */
+  store: ResolvedStore;
 }
+
+/** A device's message store (engine/message-store.ts): `publish.store` or its SDK preset's default. */
+export interface ResolvedStore {
+  /** Unacknowledged QoS 1/2 publishes resent after a reconnect: in any new session, a resumed one only, never. */
+  resend: 'always' | 'session' | 'never';
+  /** Publishes held while offline; null = no limit, 0 = none (dropped by the device). */
+  offlineQueue: number | null;
+  /** Which message the device drops when the queue is full. */
+  overflow: 'dropOldest' | 'dropNewest';
+  /** QoS 0 publishes are queued offline too (MQTT.js queueQoSZero); false: dropped. */
+  queueQos0: boolean;
+}
+
+/** `publish.store: none`, herd's default: firmware that keeps nothing (no resend, no offline queue). */
+export const STORE_NONE: Readonly<ResolvedStore> = {
+  resend: 'never',
+  offlineQueue: 0,
+  overflow: 'dropNewest',
+  queueQos0: false,
+};
 
 export interface ResolvedRequests {
   everyUs: number;

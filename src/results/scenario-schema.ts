@@ -110,6 +110,25 @@ const deviceSchema = z
           .boolean()
           .meta({ description: 'Devices subscribe to their own topic so delivery is counted end to end.' }),
         stopBeforeEndUs: us('Publishing stops this long before teardown'),
+        store: z
+          .object({
+            resend: z.enum(['always', 'session', 'never']).meta({
+              description:
+                'Unacknowledged QoS 1/2 publishes resent (DUP set) after a reconnect: in any new session, only a resumed one, never.',
+            }),
+            offlineQueue: z
+              .number()
+              .int()
+              .min(0)
+              .nullable()
+              .meta({ description: 'Publishes held while offline; null: no limit; 0: none (dropped by the device).' }),
+            overflow: z
+              .enum(['dropOldest', 'dropNewest'])
+              .meta({ description: 'Which message the device drops when its offline queue is full.' }),
+            queueQos0: z.boolean().meta({ description: 'QoS 0 publishes are queued offline too.' }),
+          })
+          .default({ resend: 'never', offlineQueue: 0, overflow: 'dropNewest', queueQos0: false })
+          .meta({ description: 'The device message store (absent in files before 1.4.0: none).' }),
       })
       .nullable()
       .default(null)

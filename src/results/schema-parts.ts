@@ -108,17 +108,25 @@ const deliveryCounts = {
   ).default(0),
   sent: count('Messages published with echo.'),
   delivered: count('Messages received back, once each.'),
-  lost: count('Messages sent but never received back (sent − delivered) = lostByCloud + neverAcknowledged.'),
+  lost: count('Messages never received back = lostByCloud + neverAcknowledged (sent − delivered, plus queuedAtEnd).'),
   lostByCloud: count(
     'Messages the target acknowledged (PUBACK / PUBCOMP) and never delivered by the end of the run.',
   ).default(0),
   neverAcknowledged: count(
-    'Messages sent, never acknowledged and never delivered: in flight when the session or the run ended, or QoS 0 (never acknowledged).',
+    'Messages never acknowledged and never delivered: in flight when a session ended and not resent (or resent and unacknowledged at the end), QoS 0, or still in the offline queue at the end.',
   ).default(0),
   droppedByDevice: count(
-    'Messages the device dropped itself, never sent (refused: in-flight cap or send buffer full).',
+    'Messages the device dropped itself, never sent: offline queue full, publish.store none, or refused (in-flight cap, send buffer).',
   ).default(0),
-  duplicated: count('Messages received more than once.'),
+  queuedAtEnd: count(
+    'Of neverAcknowledged: still in the device’s offline queue when the run ended (0 in files before 1.4.0).',
+  ).default(0),
+  resent: count('Resends after a reconnect (DUP set): the same messages again (0 in files before 1.4.0).').default(0),
+  duplicated: count('Messages received more than once = duplicatedByResend + duplicatedByCloud.'),
+  duplicatedByResend: count('Duplicates of a message its device had resent (0 in files before 1.4.0).').default(0),
+  duplicatedByCloud: count(
+    'Duplicates the cloud made up, of messages sent once (files before 1.4.0: read as 0; see duplicated).',
+  ).default(0),
   outOfOrder: count('Messages received after a later one of the same device.'),
   tooLate: count('Messages so late they fell out of the sequence window (never counted delivered).'),
   foreign: count('Payloads that were not herd’s (a target that rewrites or injects messages).'),

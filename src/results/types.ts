@@ -5,9 +5,12 @@
  * schemas/results.schema.json.
  */
 import type { DownlinkResult } from './downlink.js';
+import type { DeliveryResult } from './delivery.js';
+
+export type { DeliveryCounts, DeliveryResult } from './delivery.js';
 import type { ResolvedScenario } from './resolved-scenario.js';
 
-export const RESULTS_SCHEMA_VERSION = '1.3.0';
+export const RESULTS_SCHEMA_VERSION = '1.4.0';
 
 export type RunStatus = 'completed' | 'aborted';
 export type Verdict = 'passed' | 'failed';
@@ -218,32 +221,6 @@ export interface CohortResult {
   attempts: { started: number; succeeded: number; failed: number; timedOut: number };
   latency: Record<string, LatencySummary>;
   errors: ErrorCount[];
-}
-
-export interface DeliveryCounts {
-  /** Every message a device meant to publish: delivered + lostByCloud + neverAcknowledged + droppedByDevice. */
-  published: number;
-  sent: number;
-  delivered: number;
-  lost: number;
-  /** Acknowledged by the target (PUBACK / PUBCOMP), never delivered by the end of the run. */
-  lostByCloud: number;
-  /** Sent, never acknowledged and never delivered (in flight when the session or run ended; QoS 0). */
-  neverAcknowledged: number;
-  /** Dropped by the device itself, never sent (refused: in-flight cap or send buffer full). */
-  droppedByDevice: number;
-  duplicated: number;
-  outOfOrder: number;
-  tooLate: number;
-  foreign: number;
-}
-
-export interface DeliveryResult extends DeliveryCounts {
-  /** lost / sent (0 when nothing was sent). */
-  lossRate: number;
-  /** Publishes refused on the device (send buffer or in-flight cap full): never sent. */
-  refused: number;
-  byCohort: Record<string, DeliveryCounts>;
 }
 
 /** What --webhook-sink counted: messages the target forwarded onward (its integrations path). */

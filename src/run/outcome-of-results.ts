@@ -73,7 +73,7 @@ function bucketOf(b: TimelineBucket): OutcomeBucket {
 
 function deliveryOf(c: DeliveryCounts): DeliveryCounts {
   const { published, sent, delivered, lost, lostByCloud, neverAcknowledged, droppedByDevice } = c;
-  const { duplicated, outOfOrder, tooLate, foreign } = c;
+  const { queuedAtEnd, resent, duplicated, duplicatedByResend, duplicatedByCloud, outOfOrder, tooLate, foreign } = c;
   return {
     published,
     sent,
@@ -82,7 +82,11 @@ function deliveryOf(c: DeliveryCounts): DeliveryCounts {
     lostByCloud,
     neverAcknowledged,
     droppedByDevice,
+    queuedAtEnd,
+    resent,
     duplicated,
+    duplicatedByResend,
+    duplicatedByCloud,
     outOfOrder,
     tooLate,
     foreign,

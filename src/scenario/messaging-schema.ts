@@ -5,6 +5,44 @@
 import { z } from 'zod';
 import { BOUNDS, duration, durationAtLeast, topicTemplate } from './schema-fields.js';
 
+/** `publish.store` written out: each field falls back to the preset's (or herd's) default. */
+export const storeObjectSchema = z
+  .strictObject({
+    resend: z.enum(['always', 'session', 'never'], { error: 'expected always, session or never' }).optional().meta({
+      description:
+        'Unacknowledged QoS 1/2 publishes are resent with DUP set after a reconnect: in any new session (always), only when the server resumed the session (session), or never.',
+    }),
+    offlineQueue: z
+      .union([z.number().int().min(0).max(1_000_000), z.literal('unbounded')], {
+        error: 'expected a whole number of messages (0 to 1000000) or unbounded',
+      })
+      .optional()
+      .meta({
+        description:
+          'How many publishes due while offline the device holds and sends in order once back; 0: none (dropped by the device); unbounded: no limit.',
+      }),
+    overflow: z
+      .enum(['dropOldest', 'dropNewest'], { error: 'expected dropOldest or dropNewest' })
+      .optional()
+      .meta({ description: 'Which message the device drops when its offline queue is full.' }),
+    queueQos0: z
+      .boolean({ error: 'expected true or false' })
+      .optional()
+      .meta({ description: 'QoS 0 publishes are queued offline too (false: dropped by the device).' }),
+  })
+  .meta({ description: 'A device message store, field by field.' });
+
+export const storeSchema = z
+  .union([z.literal('none'), storeObjectSchema], {
+    error: 'expected none or an object { resend, offlineQueue, overflow, queueQos0 }',
+  })
+  .meta({
+    description:
+      "How the device keeps its telemetry across sessions (docs/presets.md): none (firmware that drops: no resend, no offline queue) or the fields to change. Default: the reconnect preset's SDK store, else none.",
+  });
+
+export type StoreInput = z.output<typeof storeSchema>;
+
 export const publishSchema = z
   .strictObject({
     every: durationAtLeast(BOUNDS.minEvery).meta({
@@ -26,6 +64,7 @@ export const publishSchema = z
     stopBeforeEnd: duration
       .default('2s')
       .meta({ description: 'Publishing stops this long before teardown so messages in flight can arrive.' }),
+    store: storeSchema.optional(),
   })
   .meta({ description: 'Telemetry each device publishes while connected.' });
 

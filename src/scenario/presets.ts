@@ -6,6 +6,7 @@
  * This module imports nothing from schema.ts (which imports it): the policy schema is passed in.
  */
 import { z } from 'zod';
+import type { ResolvedStore } from '../results/resolved-scenario.js';
 
 export const PRESET_NAMES = ['aws-iot-sdk', 'azure-iot-sdk', 'mqttjs-default', 'paho-default'] as const;
 export type PresetName = (typeof PRESET_NAMES)[number];
@@ -33,6 +34,8 @@ export interface PresetDevice {
 export interface Preset {
   reconnect: PresetPolicy;
   device: PresetDevice;
+  /** The SDK's message store (issue 24), or null when the preset leaves herd's default (none). */
+  store: ResolvedStore | null;
   /** Where each value comes from (docs/presets.md says it at length). */
   source: string;
 }
@@ -43,6 +46,10 @@ export const PRESETS: Readonly<Record<PresetName, Preset>> = {
   'aws-iot-sdk': {
     reconnect: { policy: 'exponential', initial: '1s', multiplier: 2, max: '120s', jitter: 'full', resetAfter: '30s' },
     device: { keepalive: '1200s', connectTimeout: '20s', cleanSession: true },
+    // Offline queue behaviour DEFAULT = FAIL_QOS0_PUBLISH_ON_DISCONNECT: unacknowledged QoS 1+
+    // publishes go back to the head of the queue (DUP set), even in a new clean session; QoS 0
+    // publishes are failed while offline; the operation queue has no size limit.
+    store: { resend: 'always', offlineQueue: null, overflow: 'dropNewest', queueQos0: false },
     source: 'aws-c-mqtt MQTT 5 client defaults (AWS IoT device SDKs v2)',
   },
   // azure-iot-sdk-csharp v2: IotHubClientOptions.RetryPolicy =
@@ -57,12 +64,16 @@ export const PRESETS: Readonly<Record<PresetName, Preset>> = {
       jitterShare: 0.05,
     },
     device: {},
+    store: null,
     source: 'Azure IoT device SDK for .NET v2 default retry policy',
   },
   // MQTT.js README: reconnectPeriod 1000 ms, connectTimeout 30 s, keepalive 60 s, clean true.
   'mqttjs-default': {
     reconnect: { policy: 'fixed', delay: '1s', jitter: 'none' },
     device: { keepalive: '60s', connectTimeout: '30s', cleanSession: true },
+    // MQTT.js 5: the outgoing store (in memory, no limit) is replayed on every connect; publishes
+    // while offline are stored (QoS 1/2) or queued (QoS 0, queueQoSZero: true).
+    store: { resend: 'always', offlineQueue: null, overflow: 'dropNewest', queueQos0: true },
     source: 'MQTT.js client defaults',
   },
   // Eclipse Paho Java MqttConnectOptions with setAutomaticReconnect(true): 1 s doubling to
@@ -70,6 +81,9 @@ export const PRESETS: Readonly<Record<PresetName, Preset>> = {
   'paho-default': {
     reconnect: { policy: 'exponential', initial: '1s', multiplier: 2, max: '128s', jitter: 'none' },
     device: { keepalive: '60s', connectTimeout: '30s', cleanSession: true },
+    // ClientState: in-flight messages are resent with DUP set only when the session is kept
+    // (cleanSession false); the disconnected buffer (DisconnectedBufferOptions) is off by default.
+    store: { resend: 'session', offlineQueue: 0, overflow: 'dropNewest', queueQos0: false },
     source: 'Eclipse Paho Java client defaults, automatic reconnect on',
   },
 };
@@ -91,7 +105,7 @@ const presetObject = z.strictObject({
     .meta({ description: `A vendor SDK's default reconnect behaviour (docs/presets.md): ${PRESET_NAMES.join(', ')}.` }),
   deviceDefaults: z.boolean({ error: 'expected true or false' }).default(true).meta({
     description:
-      "Also apply the SDK's default keepalive, connect timeout and clean session to the cohort's devices (its own device fields still win).",
+      "Also apply the SDK's default keepalive, connect timeout, clean session and message store (publish.store) to the cohort's devices (its own device fields still win).",
   }),
   delay: override("Overrides the preset policy's delay (fixed)."),
   initial: override("Overrides the preset policy's initial delay."),
@@ -116,6 +130,11 @@ export function expandPresetPolicy(p: PresetInput): Record<string, unknown> {
   const out: Record<string, unknown> = { ...PRESETS[p.preset].reconnect };
   for (const [k, v] of Object.entries(p)) if (k !== 'preset' && k !== 'deviceDefaults' && v !== undefined) out[k] = v;
   return out;
+}
+
+/** The message store a preset's SDK keeps, or null (none set, or the scenario turned SDK defaults off). */
+export function presetStore(p: PresetInput): ResolvedStore | null {
+  return p.deviceDefaults ? PRESETS[p.preset].store : null;
 }
 
 /** The device options a preset sets, or none when the scenario turned them off. */

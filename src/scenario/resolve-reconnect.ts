@@ -6,8 +6,8 @@
 import { mustParseDurationUs } from '../util/duration.js';
 import type { DeviceOptions, ReconnectInput, ReconnectPolicyInput } from './schema.js';
 import { reconnectPolicySchema } from './schema.js';
-import { expandPresetPolicy, isPresetInput, presetDeviceDefaults } from './presets.js';
-import type { PolicyExtras, ResolvedReconnect } from '../results/resolved-scenario.js';
+import { expandPresetPolicy, isPresetInput, presetDeviceDefaults, presetStore } from './presets.js';
+import type { PolicyExtras, ResolvedReconnect, ResolvedStore } from '../results/resolved-scenario.js';
 
 /** A preset (issue 16) is expanded here into the policy it stands for, overrides laid over it. */
 export function resolveReconnect(input: ReconnectInput): ResolvedReconnect {
@@ -19,6 +19,11 @@ export function resolveReconnect(input: ReconnectInput): ResolvedReconnect {
 /** The device options a preset sets; the cohort's own device fields are laid over them. */
 export function sdkDeviceDefaults(r: ReconnectInput | undefined): Partial<DeviceOptions> {
   return r !== undefined && isPresetInput(r) ? presetDeviceDefaults(r) : {};
+}
+
+/** The message store a preset's SDK keeps (laid under `publish.store`), or null. */
+export function sdkStore(r: ReconnectInput | undefined): ResolvedStore | null {
+  return r !== undefined && isPresetInput(r) ? presetStore(r) : null;
 }
 
 function policyExtras(r: {

@@ -6,7 +6,9 @@
  */
 import { mustParseDurationUs } from '../util/duration.js';
 import type { CohortInput, DeviceOptions, ReconnectInput, Scenario } from './schema.js';
-import { resolveReconnect, sdkDeviceDefaults } from './resolve-reconnect.js';
+import { resolveReconnect, sdkDeviceDefaults, sdkStore } from './resolve-reconnect.js';
+import type { StoreInput } from './messaging-schema.js';
+import { STORE_NONE, type ResolvedStore } from '../results/resolved-scenario.js';
 import {
   waveLengthUs,
   type OutageWindow,
@@ -178,7 +180,20 @@ function fixedCount(w: WaveInput, waveScale: number): number | undefined {
   return w.devices === undefined ? undefined : Math.round(w.devices * waveScale);
 }
 
-export function resolveDevice(d: DeviceOptions): ResolvedDevice {
+/** `publish.store` over the SDK's store (a preset's) over herd's default, none. */
+export function resolveStore(input: StoreInput | undefined, sdk: ResolvedStore | null): ResolvedStore {
+  const base = sdk ?? STORE_NONE;
+  if (input === undefined) return { ...base };
+  if (input === 'none') return { ...STORE_NONE };
+  return {
+    resend: input.resend ?? base.resend,
+    offlineQueue: input.offlineQueue === 'unbounded' ? null : (input.offlineQueue ?? base.offlineQueue),
+    overflow: input.overflow ?? base.overflow,
+    queueQos0: input.queueQos0 ?? base.queueQos0,
+  };
+}
+
+export function resolveDevice(d: DeviceOptions, sdk: ResolvedStore | null = null): ResolvedDevice {
   const p = d.publish;
   // A websocket device speaks plain WebSocket: the default transport (mqtt) means ws for it.
   const transport = d.protocol === 'websocket' && d.transport === 'mqtt' ? 'ws' : d.transport;
@@ -218,6 +233,7 @@ export function resolveDevice(d: DeviceOptions): ResolvedDevice {
             payloadBytes: p.payloadBytes,
             echo: p.echo,
             stopBeforeEndUs: mustParseDurationUs(p.stopBeforeEnd),
+            store: resolveStore(p.store, sdk),
           },
     protocol: d.protocol,
     mqttVersion: d.mqttVersion === '3.1.1' ? 4 : 5,
@@ -244,7 +260,7 @@ function resolveCohorts(
         name: 'default',
         share: 1,
         devices,
-        device: resolveDevice({ ...base, ...sdkDeviceDefaults(reconnectInput) }),
+        device: resolveDevice({ ...base, ...sdkDeviceDefaults(reconnectInput) }, sdkStore(reconnectInput)),
         reconnect,
         targets: null,
       },
@@ -266,7 +282,7 @@ function resolveCohorts(
     name: c.name,
     share: shares[i] as number,
     devices: sizes[i] as number,
-    device: resolveDevice(cohortDeviceOptions(base, c, reconnectInput)),
+    device: resolveDevice(cohortDeviceOptions(base, c, reconnectInput), sdkStore(c.reconnect ?? reconnectInput)),
     reconnect: c.reconnect === undefined ? reconnect : resolveReconnect(c.reconnect),
     targets: c.targets ?? null,
   }));

@@ -151,8 +151,8 @@ export class MqttConnection extends LinkedDevice implements Device, MqttSession,
    * PUBLISH: 0 for QoS 0, the packet id for QoS 1/2 (PUBACK/PUBCOMP → owner.onPublished), or
    * SEND_REFUSED when not connected, at the in-flight cap, or the send buffer is full.
    */
-  publish(topic: string, payload: Buffer, qos: 0 | 1 | 2, retain = false, tag = 0): number {
-    return publish(this, topic, payload, qos, retain, tag);
+  publish(topic: string, payload: Buffer, qos: 0 | 1 | 2, retain = false, tag = 0, dup = false): number {
+    return publish(this, topic, payload, qos, retain, tag, dup);
   }
 
   /** Writes bytes for the messaging layer; false (and nothing written) past the send-buffer cap. */

@@ -44,7 +44,10 @@ export function subscribe(c: MessagingSession, topics: readonly string[], qos: 0
   return id;
 }
 
-/** PUBLISH; returns 0 for QoS 0, the packet id for QoS 1/2, or -1 when it could not be sent. */
+/**
+ * PUBLISH; returns 0 for QoS 0, the packet id for QoS 1/2, or -1 when it could not be sent. `dup`:
+ * a resend of a message an earlier session sent and never had acknowledged (MQTT §4.4).
+ */
 export function publish(
   c: MessagingSession,
   topic: string,
@@ -52,6 +55,7 @@ export function publish(
   qos: 0 | 1 | 2,
   retain = false,
   tag = 0,
+  dup = false,
 ): number {
   if (c.state !== 'connected') return REFUSED;
   let id = 0;
@@ -59,7 +63,7 @@ export function publish(
     id = c.table().allocate(qos === 1 ? AWAIT.PUBACK : AWAIT.PUBREC, qos, c.clock.now(), tag);
     if (id === 0) return REFUSED;
   }
-  const packet: mqtt.IPublishPacket = { cmd: 'publish', topic, payload, qos, dup: false, retain };
+  const packet: mqtt.IPublishPacket = { cmd: 'publish', topic, payload, qos, dup: dup && qos > 0, retain };
   if (id !== 0) packet.messageId = id;
   const bytes = mqtt.generate(packet, { protocolVersion: c.protocolVersion });
   if (!c.send(bytes)) {

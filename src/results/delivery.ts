@@ -1,0 +1,34 @@
+/** End-to-end message accounting in results.json (issue 24: who lost each message). */
+
+export interface DeliveryCounts {
+  /** Every message a device meant to publish: delivered + lostByCloud + neverAcknowledged + droppedByDevice. */
+  published: number;
+  sent: number;
+  delivered: number;
+  lost: number;
+  /** Acknowledged by the target (PUBACK / PUBCOMP), never delivered by the end of the run. */
+  lostByCloud: number;
+  /** Never acknowledged, never delivered: in flight when a session ended and not resent, QoS 0, still queued. */
+  neverAcknowledged: number;
+  /** Never sent, dropped by the device: offline queue full, store none, refused (in-flight cap, send buffer). */
+  droppedByDevice: number;
+  /** Of neverAcknowledged: still in the device's offline queue at the end. */
+  queuedAtEnd: number;
+  /** Resends after a reconnect (DUP set): the same messages again. */
+  resent: number;
+  /** = duplicatedByResend (of a message its device resent) + duplicatedByCloud (the cloud made them up). */
+  duplicated: number;
+  duplicatedByResend: number;
+  duplicatedByCloud: number;
+  outOfOrder: number;
+  tooLate: number;
+  foreign: number;
+}
+
+export interface DeliveryResult extends DeliveryCounts {
+  /** lost / sent (0 when nothing was sent). */
+  lossRate: number;
+  /** Publishes refused on the device (send buffer or in-flight cap full): never sent. */
+  refused: number;
+  byCohort: Record<string, DeliveryCounts>;
+}
