@@ -167,6 +167,8 @@ export function compareMetrics(r: Results): RunMetric[] {
   if (d && d.published > 0) {
     for (const k of ['lostByCloud', 'neverAcknowledged', 'droppedByDevice'] as const)
       out.push(share(`delivery.${k}`, d[k], d.published));
+    // Duplicates the cloud made up weigh against it; the devices' own resends are context.
+    out.push(share('delivery.duplicatedByCloud', d.duplicatedByCloud, d.published));
   }
   out.push(count('attempts.planned', a.planned));
   out.push(count('attempts.started', a.started));

@@ -5,6 +5,7 @@
  */
 import { signalsHtml } from './server-signals.js';
 import { downlinkHtml } from './downlink.js';
+import { deliveryHtml } from './delivery.js';
 import type { Results } from '../results/types.js';
 import { formatUs } from '../util/duration.js';
 import { xmlEscape as esc } from './junit.js';
@@ -318,6 +319,7 @@ ${thresholdsCard(r)}
 ${latencyCard(r)}
 ${errorsCard(r)}
 ${signalsHtml(r, esc)}
+${deliveryHtml(r, esc)}
 ${downlinkHtml(r, esc)}
 ${outagesCard(r)}
 ${metaCard(r)}

@@ -4,6 +4,7 @@
  */
 import { signalsMarkdown } from './server-signals.js';
 import { downlinkMarkdown } from './downlink.js';
+import { deliveryMarkdown } from './delivery.js';
 import type { Results } from '../results/types.js';
 import { formatUs } from '../util/duration.js';
 import { describeWave, latencyRows, percentOf } from './labels.js';
@@ -145,6 +146,7 @@ export function renderMarkdown(unsafe: Results): string {
   }
 
   out.push(...signalsMarkdown(r)); // issue 16
+  out.push(...deliveryMarkdown(r)); // issue 24
   out.push(...downlinkMarkdown(r));
   out.push('### Errors', '');
   if (r.errors.length === 0) out.push('No errors.', '');

@@ -1,10 +1,10 @@
 /** The terminal summary, rendered from results.json alone (pure; colour through the given painter). */
 import { signalsSummaryLines } from './server-signals.js';
 import { downlinkSummaryLines } from './downlink.js';
+import { deliverySummaryLines } from './delivery.js';
 import type { Results } from '../results/types.js';
 import { formatUs } from '../util/duration.js';
 import {
-  deliveryFacts,
   engineText,
   fleetLostText,
   failedThresholdLines,
@@ -175,29 +175,7 @@ export function renderSummary(unsafe: Results, p: Paint = PLAIN): string {
   out.push(`  ${f.peaks}`);
   out.push(`  ${bad(f.sessionsLost, r.storm.disconnects)} · ${r.storm.outageDrops} dropped by outage waves`);
   out.push('');
-  if (r.delivery) {
-    const d = r.delivery;
-    const m = deliveryFacts(d);
-    const line =
-      `  ${m.headline} · lost ${d.lost} of ${d.sent} sent (${(d.lossRate * 100).toFixed(3)}%) · duplicated ${d.duplicated}` +
-      ` · out of order ${d.outOfOrder} · too late ${d.tooLate}` +
-      (d.foreign > 0 ? ` · foreign ${d.foreign}` : '') +
-      (d.refused > 0 ? ` · refused on device ${d.refused}` : '');
-    out.push(p.bold('Messages') + p.dim(' (end to end: each device receives its own telemetry back)'));
-    out.push(d.lost > 0 || d.duplicated > 0 || d.droppedByDevice > 0 ? p.bad(line) : line);
-    // Files from before the split have no published count: no identity to check.
-    if (d.published > 0) out.push(m.balanced ? p.dim(`  ✓ ${m.identity}`) : p.bad(`  ✗ ${m.identity}`));
-    const cohorts = Object.entries(d.byCohort);
-    if (cohorts.length > 1) {
-      for (const [n, c] of cohorts)
-        out.push(
-          p.dim(
-            `    ${n}: sent ${c.sent} · lost ${c.lost} (by the cloud ${c.lostByCloud}) · duplicated ${c.duplicated}`,
-          ),
-        );
-    }
-    out.push('');
-  }
+  out.push(...deliverySummaryLines(r, p)); // issue 24
   out.push(...renderWebhook(r, p));
   out.push(...signalsSummaryLines(r)); // issue 16
   out.push(...downlinkSummaryLines(r, p.bad));

@@ -30,5 +30,7 @@ export interface DeliveryResult extends DeliveryCounts {
   lossRate: number;
   /** Publishes refused on the device (send buffer or in-flight cap full): never sent. */
   refused: number;
+  /** Deliveries the embedded target dropped on purpose (its own count); null for another target. */
+  targetDropped: number | null;
   byCohort: Record<string, DeliveryCounts>;
 }

@@ -137,6 +137,11 @@ export const deliveryResult = z
     ...deliveryCounts,
     lossRate: z.number().min(0).meta({ description: 'lost / sent (0 when nothing was sent).' }),
     refused: count('Publishes refused on the device (send buffer or in-flight cap full): never sent.'),
+    targetDropped: count(
+      'Deliveries the embedded target dropped on purpose (messageLossRate, blackhole outages), by its own count: messages it acknowledged. null for another target.',
+    )
+      .nullable()
+      .default(null),
     byCohort: z.record(z.string(), z.object(deliveryCounts)).meta({ description: 'The same counts per cohort.' }),
   })
   .meta({ description: 'End-to-end message accounting.' });

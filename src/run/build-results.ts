@@ -53,6 +53,8 @@ export interface BuildInput {
   sharesMachine: boolean;
   /** The embedded target's report of its own lag. */
   targetLag: TargetLag | null;
+  /** Deliveries the embedded target dropped on purpose, by its own count (null: another target, or no answer). */
+  targetDropped?: number | null;
   /** Which connect path each cohort ran on (js / native / mixed), or null when not known. */
   engines: Record<string, 'js' | 'native' | 'mixed'> | null;
 }
@@ -153,7 +155,7 @@ function cohortResults(s: ResolvedScenario, outcome: Outcome): Record<string, Co
   return out;
 }
 
-function deliveryResult(outcome: Outcome): DeliveryResult | null {
+function deliveryResult(outcome: Outcome, targetDropped: number | null): DeliveryResult | null {
   const cohorts = Object.keys(outcome.delivery).sort();
   if (cohorts.length === 0) return null;
   const byCohort: Record<string, DeliveryCounts> = {};
@@ -180,7 +182,7 @@ function deliveryResult(outcome: Outcome): DeliveryResult | null {
     for (const k of Object.keys(total) as (keyof DeliveryCounts)[]) total[k] += c[k];
   }
   const lossRate = total.sent === 0 ? 0 : total.lost / total.sent;
-  return { ...total, lossRate, refused: outcome.counts.messagesRefused, byCohort };
+  return { ...total, lossRate, refused: outcome.counts.messagesRefused, targetDropped, byCohort };
 }
 
 /** In a stable order, so the file does not depend on which signal came first. */
@@ -284,7 +286,7 @@ export function buildResults(i: BuildInput): Results {
         i.scenario.durationUs,
       ),
     ],
-    delivery: deliveryResult(outcome),
+    delivery: deliveryResult(outcome, i.targetDropped ?? null),
     requests: i.scenario.cohorts.some((x) => x.device.requests !== null)
       ? {
           sent: c.requestsSent,

@@ -250,6 +250,8 @@ async function carryOut(
     const webhook = webhookSink?.result(sentFromDelivery(outcome.delivery)) ?? null;
     // The target's own account of how late its host ran its model (null when it did not answer).
     const targetLag = embedded === null ? null : await (embedded as EmbeddedTarget).lag();
+    // And its own count of the acknowledged messages it dropped on purpose (issue 24).
+    const targetDropped = embedded === null ? null : await (embedded as EmbeddedTarget).deliveriesDropped();
     const results = buildResults({
       runId,
       shard: req.shard.count > 1 ? { index: req.shard.index + 1, count: req.shard.count } : null,
@@ -266,6 +268,7 @@ async function carryOut(
       embeddedTargetKnobs: embedded === null ? null : describeTargetKnobs((embedded as EmbeddedTarget).options),
       sharesMachine: embedded !== null || (remote !== null && isLoopbackHost(remote.host)),
       targetLag,
+      targetDropped,
       engines,
     });
     const resultsPath = join(runDir, 'results.json');

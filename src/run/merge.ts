@@ -92,6 +92,10 @@ export function mergeResults(inputs: readonly ShardFile[], mergedId: string): Re
     embeddedTargetKnobs: first.run.embeddedTargetKnobs,
     sharesMachine: all.some((r) => r.run.sharesMachine),
     targetLag: worstLag(all.map((r) => r.run.targetLag)),
+    // Each shard's embedded target counted its own drops: together they dropped the sum.
+    targetDropped: all.some((r) => (r.delivery?.targetDropped ?? null) === null)
+      ? null
+      : all.reduce((n, r) => n + (r.delivery?.targetDropped ?? 0), 0),
     engines: mergedEngines(all.map((r) => r.run.engines)),
   });
 }

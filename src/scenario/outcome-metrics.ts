@@ -59,7 +59,17 @@ const worstOutage = (description: string, read: (o: Results['outages'][number]) 
 });
 
 type DeliveryKey =
-  'lost' | 'lostByCloud' | 'neverAcknowledged' | 'droppedByDevice' | 'duplicated' | 'outOfOrder' | 'sent' | 'published';
+  | 'lost'
+  | 'lostByCloud'
+  | 'neverAcknowledged'
+  | 'droppedByDevice'
+  | 'duplicated'
+  | 'duplicatedByCloud'
+  | 'duplicatedByResend'
+  | 'resent'
+  | 'outOfOrder'
+  | 'sent'
+  | 'published';
 function deliveryCount(description: string, key: DeliveryKey): MetricDef {
   return {
     kind: 'count',
@@ -95,15 +105,30 @@ export const OUTCOME_METRICS = {
     'lostByCloud',
   ),
   'delivery.neverAcknowledged': deliveryCount(
-    'Messages sent that were never acknowledged nor delivered (in flight when the session or run ended; QoS 0).',
+    'Messages never acknowledged nor delivered: in flight when a session ended and not resent (publish.store), QoS 0, or still queued on the device at the end.',
     'neverAcknowledged',
   ),
-  'delivery.droppedByDevice': deliveryCount('Messages the device dropped itself and never sent.', 'droppedByDevice'),
+  'delivery.droppedByDevice': deliveryCount(
+    'Messages the device dropped itself and never sent: offline queue full, publish.store none, or refused.',
+    'droppedByDevice',
+  ),
+  'delivery.duplicatedByCloud': deliveryCount(
+    'Duplicates the cloud made up (of messages the device sent once).',
+    'duplicatedByCloud',
+  ),
+  'delivery.duplicatedByResend': deliveryCount(
+    'Duplicates of messages their device resent after a reconnect (DUP set).',
+    'duplicatedByResend',
+  ),
+  'delivery.resent': deliveryCount('Resends after a reconnect (DUP set): the same messages again.', 'resent'),
   'delivery.published': deliveryCount(
     'Every message devices meant to publish (with echo): the four buckets add up to it.',
     'published',
   ),
-  'delivery.duplicated': deliveryCount('Messages received more than once.', 'duplicated'),
+  'delivery.duplicated': deliveryCount(
+    'Messages received more than once (duplicatedByCloud + duplicatedByResend).',
+    'duplicated',
+  ),
   'delivery.outOfOrder': deliveryCount('Messages received after a later one from the same device.', 'outOfOrder'),
   'delivery.sent': deliveryCount('Messages published (with echo).', 'sent'),
   'delivery.lossRate': {

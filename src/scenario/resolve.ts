@@ -159,6 +159,8 @@ function outageWindows(waves: ResolvedWave[], embedded: Record<string, unknown> 
   }
   const targetOutages = (embedded?.outages ?? []) as { at: string; duration: string; mode?: string }[];
   targetOutages.forEach((o, i) => {
+    // A blackhole drops no connection: nothing for herd to see come back (its loss is lostByCloud).
+    if (o.mode === 'blackhole') return;
     out.push({
       name: `target-outage-${i + 1}`,
       side: 'target',

@@ -64,7 +64,7 @@ export const admissionSchema = z
   .meta({ description: 'Token-bucket admission control per target process: ratePerS tokens/s, bucket size burst.' });
 
 /** How the embedded target drops connections in one of its outages. */
-export const TARGET_OUTAGE_MODES = ['close', 'reset', 'silent'] as const;
+export const TARGET_OUTAGE_MODES = ['close', 'reset', 'silent', 'blackhole'] as const;
 export type TargetOutageMode = (typeof TARGET_OUTAGE_MODES)[number];
 
 export const outageSchema = z.strictObject({
@@ -76,7 +76,10 @@ export const outageSchema = z.strictObject({
   mode: z
     .enum(TARGET_OUTAGE_MODES, { error: `expected ${orList(TARGET_OUTAGE_MODES)}` })
     .default('close')
-    .meta({ description: 'close: FIN; reset: RST; silent: stop reading and answering. Default close.' }),
+    .meta({
+      description:
+        'close: FIN; reset: RST; silent: stop reading and answering; blackhole: connections stay and publishes are acknowledged, but a share of them is never delivered (counted by the target). Default close.',
+    }),
 });
 
 export const webhookSchema = z.strictObject({

@@ -124,6 +124,11 @@ const COMPARED: Record<string, CompareFacts> = {
     direction: 'lower',
     definition: 'messages the device dropped itself / published',
   },
+  'delivery.duplicatedByCloud': {
+    group: 'delivery',
+    direction: 'lower',
+    definition: 'duplicates the cloud made up (not the devices’ resends) / published',
+  },
   'attempts.succeeded': context('attempts that connected'),
   'attempts.failed': context('attempts the target refused or reset, shedding included'),
   'attempts.timedOut': context('attempts ended by herd’s connect timeout'),

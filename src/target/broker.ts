@@ -1,8 +1,9 @@
 /**
  * The aedes broker at the heart of the embedded target, with the hooks that implement silent
  * message loss (deliveries dropped on the way to subscribers, the publisher still gets its
- * PUBACK), silenced connections (an outage in "silent" mode) and the webhook forwarder. Its
- * persistence forgives a message that is no longer stored (see tolerateGoneMessages).
+ * PUBACK: messageLossRate, and blackhole outages), silenced connections (an outage in "silent"
+ * mode) and the webhook forwarder. Its persistence forgives a message that is no longer stored
+ * (see tolerateGoneMessages).
  */
 import { Aedes } from 'aedes';
 import type { TargetMetricsSnapshot } from './metrics.js';
@@ -15,6 +16,8 @@ export interface BrokerHooks {
   metrics: TargetMetricsSnapshot;
   /** Streams an outage has silenced: nothing is delivered to them any more. */
   silenced: WeakSet<object>;
+  /** A blackhole outage takes this delivery: acknowledged to its publisher, never delivered. */
+  swallowing(): boolean;
   webhook: WebhookForwarder | null;
 }
 
@@ -25,7 +28,7 @@ export async function createBroker(h: BrokerHooks): Promise<Aedes> {
     if (client && h.silenced.has(client.conn)) return null;
     // $SYS heartbeats are the broker's own; loss applies to device traffic only.
     if (packet.topic.startsWith('$SYS/')) return packet;
-    if (h.messageLossRate > 0 && lose()) {
+    if ((h.messageLossRate > 0 && lose()) || h.swallowing()) {
       h.metrics.deliveriesDroppedTotal++;
       return null;
     }

@@ -58,7 +58,8 @@ export class ConnectionGate {
         this.heldSilent.add(raw);
         raw.once('close', () => this.heldSilent.delete(raw));
       } else {
-        dropSocket(raw, outage.mode);
+        // refusingOutage never answers with a blackhole (it refuses nobody).
+        dropSocket(raw, outage.mode === 'reset' ? 'reset' : 'close');
       }
       return null;
     }
@@ -80,6 +81,7 @@ export class ConnectionGate {
 
   /** An outage starts: drop exactly floor(open × share) connections, oldest first in order. */
   startOutage(outage: OutageSpec): void {
+    if (outage.mode === 'blackhole') return; // connections stay; the broker swallows deliveries
     const choose = evenShare(outage.share);
     const victims = [...this.open].filter(() => choose());
     this.o.metrics.outageDropsTotal += victims.length;

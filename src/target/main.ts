@@ -28,7 +28,12 @@ process.on('message', (m: ParentMessage) => {
   } else if (m.type === 'peers') {
     running.setPeers(m.metricsUrls.filter((u) => u !== running.metricsUrl));
   } else if (m.type === 'lag') {
-    process.send?.({ type: 'lag', index: running.index, lag: running.lag() } satisfies LagMessage);
+    process.send?.({
+      type: 'lag',
+      index: running.index,
+      lag: running.lag(),
+      deliveriesDropped: running.snapshot().deliveriesDroppedTotal,
+    } satisfies LagMessage);
   }
 });
 process.on('disconnect', stop);

@@ -194,7 +194,7 @@ const FAMILIES: Family[] = [
   {
     name: 'herd_target_deliveries_dropped_total',
     type: 'counter',
-    help: 'Deliveries to subscribers silently dropped by messageLossRate.',
+    help: 'Deliveries to subscribers silently dropped (messageLossRate, blackhole outages); their publishes were acknowledged.',
     samples: single((s) => s.deliveriesDroppedTotal),
   },
   {

@@ -51,11 +51,18 @@ export class OutageSchedule {
     return n;
   }
 
-  /** The outage that decides about a new connection now, if any refuses it. */
+  /** The outage that decides about a new connection now, if any refuses it (a blackhole refuses none). */
   refusing(): OutageSpec | null {
     this.fireDue();
-    for (const s of this.states) if (s.started && !s.ended && s.refuse()) return s.spec;
+    for (const s of this.states) if (s.started && !s.ended && s.spec.mode !== 'blackhole' && s.refuse()) return s.spec;
     return null;
+  }
+
+  /** A blackhole outage is on and takes this delivery (its share of them, evenly): it is dropped. */
+  swallowing(): boolean {
+    this.fireDue();
+    for (const s of this.states) if (s.started && !s.ended && s.spec.mode === 'blackhole' && s.refuse()) return true;
+    return false;
   }
 
   close(): void {

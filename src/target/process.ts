@@ -127,6 +127,7 @@ export async function startTargetProcess(o: ResolvedTargetOptions, index: number
     lossSeed: o.lossSeed,
     metrics,
     silenced,
+    swallowing: () => outages.swallowing(),
     webhook,
   });
   const tracked = new WeakMap<net.Socket, Tracked>();

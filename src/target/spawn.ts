@@ -24,11 +24,13 @@ export interface TargetMessage {
 export type ParentMessage =
   { type: 'origin'; originNs: string } | { type: 'peers'; metricsUrls: string[] } | { type: 'lag' };
 
-/** A target process's answer to { type: 'lag' }. */
+/** A target process's answer to { type: 'lag' }: its lag, and its own count of deliveries it dropped on purpose. */
 export interface LagMessage {
   type: 'lag';
   index: number;
   lag: TargetLag;
+  /** Deliveries dropped on purpose (messageLossRate, blackhole outages): publishes it acknowledged. */
+  deliveriesDropped: number;
 }
 
 export type EndpointKind = keyof ProcessEndpoints;
@@ -66,6 +68,8 @@ export interface EmbeddedTarget {
   setOrigin(originNs: bigint): void;
   /** How late the host ran the target's model, all processes together; null if a process did not answer. */
   lag(): Promise<TargetLag | null>;
+  /** Deliveries the target dropped on purpose, by its own count (null when a process did not answer). */
+  deliveriesDropped(): Promise<number | null>;
   stop(): Promise<void>;
 }
 
@@ -187,7 +191,13 @@ export async function spawnResolvedTarget(options: ResolvedTargetOptions): Promi
     },
     lag: async () => {
       const answers = await Promise.all(children.map((c) => askLag(c.child)));
-      return answers.some((a) => a === null) ? null : mergeLag(answers as TargetLag[]);
+      return answers.some((a) => a === null) ? null : mergeLag(answers.map((a) => (a as LagMessage).lag));
+    },
+    deliveriesDropped: async () => {
+      const answers = await Promise.all(children.map((c) => askLag(c.child)));
+      return answers.some((a) => a === null)
+        ? null
+        : answers.reduce((n, a) => n + (a as LagMessage).deliveriesDropped, 0);
     },
     stop: async () => {
       await Promise.all(children.map((c) => stopChild(c.child, c.exited)));
@@ -195,16 +205,16 @@ export async function spawnResolvedTarget(options: ResolvedTargetOptions): Promi
   };
 }
 
-function askLag(c: ChildProcess): Promise<TargetLag | null> {
+function askLag(c: ChildProcess): Promise<LagMessage | null> {
   if (!c.connected) return Promise.resolve(null);
   return new Promise((resolve) => {
-    const done = (v: TargetLag | null): void => {
+    const done = (v: LagMessage | null): void => {
       clearTimeout(timer);
       c.off('message', onMessage);
       resolve(v);
     };
     const onMessage = (m: LagMessage): void => {
-      if (m.type === 'lag') done(m.lag);
+      if (m.type === 'lag') done(m);
     };
     const timer = setTimeout(() => done(null), LAG_ANSWER_TIMEOUT_MS);
     c.on('message', onMessage);

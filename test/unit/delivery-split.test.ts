@@ -41,6 +41,7 @@ function shard(index: number, c: DeliveryCounts): Results {
     ...c,
     lossRate: c.sent === 0 ? 0 : c.lost / c.sent,
     refused: c.droppedByDevice,
+    targetDropped: null,
     byCohort: { default: c },
   };
   return r;
