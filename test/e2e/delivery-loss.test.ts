@@ -45,7 +45,50 @@ async function run(lossRate: number): Promise<{ res: CliResult; r: Results }> {
   return { res, r: JSON.parse(readFileSync(join(dir, 'out', id as string, 'results.json'), 'utf8')) as Results };
 }
 
+/** Issue 24: a blackhole outage acknowledges every publish and delivers none for 2 s. */
+const BLACKHOLE = `name: blackhole
+devices: 100
+target:
+  embedded: { outages: [{ at: 3s, duration: 2s, mode: blackhole }] }
+device:
+  keepalive: 30s
+  publish: { every: 200ms, qos: 1, payloadBytes: 64 }
+waves:
+  - { type: ramp, over: 1s }
+hold: 8s
+thresholds:
+  delivery.lostByCloud: ["== 0"]
+`;
+
 describe('end-to-end message accounting', () => {
+  it('a blackhole outage: lost by the cloud is exactly what the target says it dropped, nothing else is lost', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'herd-blackhole-'));
+    writeFileSync(join(dir, 's.yaml'), BLACKHOLE);
+    const res = await runHerd(['run', join(dir, 's.yaml'), '--out', join(dir, 'out'), '-q', '--allow-saturated']);
+    const [id] = readdirSync(join(dir, 'out'));
+    const r = JSON.parse(readFileSync(join(dir, 'out', id as string, 'results.json'), 'utf8')) as Results;
+    const d = r.delivery!;
+    if (process.env.HERD_SHOW_FIGURES === '1')
+      console.log(
+        `blackhole: target dropped ${d.targetDropped} · herd lost by cloud ${d.lostByCloud} of ${d.published}`,
+      );
+    // The target's own count (its process, over IPC), not herd's.
+    expect(d.targetDropped).toBeGreaterThan(0);
+    expect(d.lostByCloud).toBe(d.targetDropped);
+    expect(d.neverAcknowledged).toBe(0);
+    expect(d.droppedByDevice).toBe(0);
+    expect(d.delivered + d.lostByCloud).toBe(d.published);
+    expect(d.duplicated).toBe(0);
+    // No connection was dropped: herd sees no outage to recover from.
+    expect(r.outages).toEqual([]);
+    expect(r.thresholds[0]).toMatchObject({ metric: 'delivery.lostByCloud', passed: false, observed: d.targetDropped });
+    expectExit(res, 1);
+    const summary = await runHerd(['report', join(dir, 'out', id as string, 'results.json'), '--format', 'summary']);
+    expect(summary.stdout).toContain(
+      `lost by the cloud ${d.lostByCloud} · never acknowledged 0 · dropped by the device 0 · delivered ${d.delivered} of ${d.published} published (the embedded target says it dropped ${d.targetDropped} on purpose)`,
+    );
+  });
+
   it('counts exactly the messages the target silently dropped', async () => {
     const { res, r } = await run(0.05);
     const d = r.delivery!;
