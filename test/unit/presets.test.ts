@@ -177,3 +177,67 @@ describe('the policy fields presets need', () => {
     expect(restartsBackoff(resolve({ preset: 'paho-default' }).cohorts[0]!.reconnect, 0)).toBe(true);
   });
 });
+
+describe('message stores (issue 24): each preset gives its SDK store, the scenario can change it', () => {
+  const publish = { every: '1s', qos: 1 };
+  const storeOf = (reconnect: unknown, store?: unknown, cohort?: Record<string, unknown>) =>
+    resolve(reconnect, {
+      device: { publish: store === undefined ? publish : { ...publish, store } },
+      ...(cohort ? { cohorts: [{ name: 'c', share: 1, ...cohort }] } : {}),
+    }).cohorts[0]?.device.publish?.store;
+
+  it('MQTT.js, AWS CRT and Paho as their sources say; Azure and no preset keep nothing (none)', () => {
+    const none = { resend: 'never', offlineQueue: 0, overflow: 'dropNewest', queueQos0: false };
+    expect(storeOf({ preset: 'mqttjs-default' })).toEqual({
+      resend: 'always',
+      offlineQueue: null,
+      overflow: 'dropNewest',
+      queueQos0: true,
+    });
+    expect(storeOf({ preset: 'aws-iot-sdk' })).toEqual({
+      resend: 'always',
+      offlineQueue: null,
+      overflow: 'dropNewest',
+      queueQos0: false,
+    });
+    expect(storeOf({ preset: 'paho-default' })).toEqual({ ...none, resend: 'session' });
+    expect(storeOf({ preset: 'azure-iot-sdk' })).toEqual(none);
+    expect(storeOf({ policy: 'fixed', delay: '1s' })).toEqual(none);
+    expect(storeOf({ preset: 'mqttjs-default', deviceDefaults: false })).toEqual(none);
+  });
+
+  it('publish.store: none or fields laid over the preset; a cohort preset applies to its own devices', () => {
+    expect(storeOf({ preset: 'mqttjs-default' }, 'none')).toEqual({
+      resend: 'never',
+      offlineQueue: 0,
+      overflow: 'dropNewest',
+      queueQos0: false,
+    });
+    expect(storeOf({ preset: 'mqttjs-default' }, { offlineQueue: 100, overflow: 'dropOldest' })).toEqual({
+      resend: 'always',
+      offlineQueue: 100,
+      overflow: 'dropOldest',
+      queueQos0: true,
+    });
+    expect(storeOf({ policy: 'none' }, undefined, { reconnect: { preset: 'paho-default' } })?.resend).toBe('session');
+  });
+
+  it('a bad store is exit 2 naming the field and what was expected', () => {
+    const bad = (store: unknown): string[] => {
+      try {
+        resolve({ policy: 'none' }, { device: { publish: { ...publish, store } } });
+      } catch (err) {
+        if (err instanceof HerdError) return [...err.details];
+        throw err;
+      }
+      return [];
+    };
+    expect(bad('keep')).toEqual([
+      'device.publish.store: expected none or an object { resend, offlineQueue, overflow, queueQos0 }',
+    ]);
+    expect(bad({ offlineQueue: -1 }).join('\n')).toContain('device.publish.store.offlineQueue');
+    expect(bad({ overflow: 'oldest' }).join('\n')).toContain(
+      'device.publish.store.overflow: expected dropOldest or dropNewest',
+    );
+  });
+});
