@@ -20,8 +20,8 @@ import { encodePayload } from '../protocols/payload.js';
 
 export interface DownlinkSender {
   readonly isReady: boolean;
-  /** Publishes one message to device `id`'s inbox; false when it could not be sent. */
-  send(topic: string, payload: Buffer, qos: 0 | 1 | 2): boolean;
+  /** Publishes one message to device `id`'s inbox; false when it could not be sent. `tag` comes back on its ack. */
+  send(topic: string, payload: Buffer, qos: 0 | 1 | 2, tag: number): boolean;
 }
 
 export interface DownlinkHost {
@@ -46,7 +46,11 @@ const REPLAYING = 1;
 export class Downlink {
   private readonly host: DownlinkHost;
   private readonly rec: Recorder;
-  private readonly tracker = new DeliveryTracker();
+  /** Per cohort: what the cloud sent, what the target acknowledged, what the devices received. */
+  private readonly trackers: DeliveryTracker[];
+  /** Sent QoS 1/2 messages awaiting their acknowledgement: tag → [slot, seq]. */
+  private readonly awaiting = new Map<number, [number, number]>();
+  private nextTag = 1;
   /** Messages the cloud sent to each device (the next sequence number). */
   private readonly sent: Uint32Array;
   /** Distinct messages each device received. */
@@ -73,6 +77,7 @@ export class Downlink {
     this.host = host;
     this.rec = rec;
     const n = host.ids.length;
+    this.trackers = host.scenario.cohorts.map(() => new DeliveryTracker());
     this.sent = new Uint32Array(n);
     this.received = new Uint32Array(n);
     this.feeding = new Uint8Array(n);
@@ -172,9 +177,15 @@ export class Downlink {
     const seq = this.sent[slot] as number;
     const id = this.host.ids[slot] as number;
     const payload = encodePayload({ deviceId: id, seq, sentUs: nowUs }, d.payloadBytes);
-    if (sender?.isReady && sender.send(this.topic(slot), payload, d.qos)) {
+    const tag = d.qos > 0 ? this.nextTag : 0;
+    if (sender?.isReady && sender.send(this.topic(slot), payload, d.qos, tag)) {
       this.sent[slot] = seq + 1;
       this.rec.tally('downlink.sent', cohort);
+      this.trackers[cohort]?.recordSent(String(id));
+      if (tag !== 0) {
+        this.awaiting.set(tag, [slot, seq]);
+        this.nextTag = (this.nextTag % 0x7fffffff) + 1;
+      }
     } else this.rec.tally('downlink.notSent', cohort);
     if (atUs + d.everyUs < this.untilUs(d)) this.host.schedule(slot, atUs + d.everyUs);
   }
@@ -182,7 +193,11 @@ export class Downlink {
   /** A message arrived on the device's inbox. */
   onMessage(slot: number, seq: number, sentUs: number, receivedUs: number): void {
     const cohort = this.host.cohortOf(slot);
-    const arrival = this.tracker.recordReceived(String(this.host.ids[slot]), seq, receivedUs - sentUs);
+    const arrival = (this.trackers[cohort] as DeliveryTracker).recordReceived(
+      String(this.host.ids[slot]),
+      seq,
+      receivedUs - sentUs,
+    );
     if (arrival === 'duplicate' || arrival === 'tooLate') {
       this.rec.tally(`downlink.${arrival === 'duplicate' ? 'duplicated' : 'tooLate'}`, cohort);
       return;
@@ -208,9 +223,26 @@ export class Downlink {
     if (this.replay[slot] === REPLAYING) this.endReplay(slot, 'replay.undrained');
   }
 
+  /** The target acknowledged the message sent with `tag`: if it never arrives, the cloud lost it. */
+  acked(tag: number): void {
+    const a = this.awaiting.get(tag);
+    if (a === undefined) return;
+    this.awaiting.delete(tag);
+    const [slot, seq] = a;
+    this.trackers[this.host.cohortOf(slot)]?.recordAcked(String(this.host.ids[slot]), seq);
+  }
+
   /** End of run: every replay still going is undrained. */
   finish(): void {
     for (let slot = 0; slot < this.replay.length; slot++) this.sessionEnded(slot);
+  }
+
+  /** The run is ending (before its last metrics): each cohort's losses the target had acknowledged. */
+  countCloudLosses(): void {
+    this.trackers.forEach((t, cohort) => {
+      const byCloud = t.summary().lostByCloud;
+      if (byCloud > 0) this.rec.tally('downlink.lostByCloud', cohort, byCloud);
+    });
   }
 
   private endReplay(slot: number, how: 'replay.drained' | 'replay.undrained'): void {

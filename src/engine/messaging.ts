@@ -70,7 +70,9 @@ export class Messaging {
     const requests = cohorts.map((c) => c.device.requests).find((r) => r !== null);
     if (requests !== undefined || cohorts.some((c) => c.device.downlink !== null)) {
       for (const target of host.cloudTargets)
-        this.requesters.push(new Requester(host.cloud, target, requests?.qos ?? 1));
+        this.requesters.push(
+          new Requester({ ...host.cloud, onAcked: (tag) => this.downlink.acked(tag) }, target, requests?.qos ?? 1),
+        );
     }
     this.downlink = new Downlink(
       {
@@ -237,6 +239,11 @@ export class Messaging {
     tracker.recordReceived(String(stamp.deviceId), stamp.seq, latencyUs);
     this.rec.counters.messagesDelivered++;
     this.rec.record('delivery.latency', latencyUs);
+  }
+
+  /** The run is ending, before its last metrics: downlink losses are split by who lost them. */
+  ending(): void {
+    this.downlink.countCloudLosses();
   }
 
   /** Per cohort name: the delivery state to merge in the coordinator. Ends replays still going. */

@@ -27,6 +27,8 @@ export interface RequesterHost {
   at(nowUs: number): void;
   /** Called once the requester is subscribed to replies: requests may flow. */
   onReady(): void;
+  /** The target acknowledged (PUBACK / PUBCOMP) the downlink message sent with `tag`. */
+  onAcked?(tag: number): void;
 }
 
 /** Topics of one device: where the cloud asks and where the device answers. */
@@ -95,10 +97,14 @@ export class Requester implements DeviceOwner {
     return this.conn.publish(requestTopic(this.host.runId, id), payload, this.qos) !== SEND_REFUSED;
   }
 
-  /** Publishes one downlink message; false when it could not be sent. */
-  send(topic: string, payload: Buffer, qos: 0 | 1 | 2): boolean {
+  /** Publishes one downlink message; false when it could not be sent. `tag` comes back on its acknowledgement. */
+  send(topic: string, payload: Buffer, qos: 0 | 1 | 2, tag = 0): boolean {
     if (!this.isReady || this.conn === null) return false;
-    return this.conn.publish(topic, payload, qos) !== SEND_REFUSED;
+    return this.conn.publish(topic, payload, qos, false, tag) !== SEND_REFUSED;
+  }
+
+  onPublished(_d: Device, _id: number, _qos: 1 | 2, _latencyUs: number, reasonCode: number, tag = 0): void {
+    if (tag !== 0 && reasonCode < 0x80) this.host.onAcked?.(tag);
   }
 
   stop(): void {

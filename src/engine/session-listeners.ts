@@ -158,6 +158,7 @@ export function telemetry(messaging: Messaging): SessionListener {
     lost: (slot) => messaging.sessionEnded(slot),
     closed: (slot) => messaging.sessionEnded(slot),
     teardown: () => messaging.stop(),
+    ending: () => messaging.ending(),
     finish: (kept) => {
       kept.delivery = messaging.state();
     },

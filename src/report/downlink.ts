@@ -12,6 +12,8 @@ export interface DownlinkRow {
   sent: number;
   received: number;
   lost: number;
+  lostByCloud: number;
+  neverAcknowledged: number;
   duplicated: number;
   resumed: number;
   sessionsLost: number;
@@ -28,6 +30,8 @@ function row(cohort: string, c: DownlinkCounts): DownlinkRow {
     sent: c.sent,
     received: c.received,
     lost: c.lost,
+    lostByCloud: c.lostByCloud,
+    neverAcknowledged: c.neverAcknowledged,
     duplicated: c.duplicated,
     resumed: c.sessions.resumed,
     sessionsLost: c.sessions.lost,
@@ -57,7 +61,10 @@ function timing(r: Results): string {
 }
 
 const line = (x: DownlinkRow) =>
-  `sent ${x.sent} · received ${x.received} · lost ${x.lost} · duplicated ${x.duplicated} · sessions resumed ${x.resumed} · sessions lost ${x.sessionsLost} · replayed ${x.replayed}/${x.backlog} queued (${x.perSession} per session) · drained ${x.drained}`;
+  `sent ${x.sent} · received ${x.received} · lost ${x.lost}` +
+  ` (by the cloud ${x.lostByCloud} · never acknowledged ${x.neverAcknowledged}) · duplicated ${x.duplicated}` +
+  ` · sessions resumed ${x.resumed} · sessions lost ${x.sessionsLost}` +
+  ` · replayed ${x.replayed}/${x.backlog} queued (${x.perSession} per session) · drained ${x.drained}`;
 
 export function downlinkSummaryLines(r: Results, bad: (s: string) => string): string[] {
   const rows = downlinkRows(r);
@@ -80,11 +87,13 @@ export function downlinkMarkdown(r: Results): string[] {
   return [
     '### Downlink & session replay',
     '',
-    '| cohort | sent | received | lost | duplicated | sessions resumed | sessions lost | replayed / queued | per session | drained |',
-    '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+    '| cohort | sent | received | lost | lost by the cloud | never acknowledged | duplicated | sessions resumed | sessions lost | replayed / queued | per session | drained |',
+    '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
     ...rows.map(
       (x) =>
-        `| ${x.cohort} | ${x.sent} | ${x.received} | ${x.lost} | ${x.duplicated} | ${x.resumed} | ${x.sessionsLost} | ${x.replayed} / ${x.backlog} | ${x.perSession} | ${x.drained} |`,
+        `| ${x.cohort} | ${x.sent} | ${x.received} | ${x.lost} | ${x.lostByCloud} | ${x.neverAcknowledged}` +
+        ` | ${x.duplicated} | ${x.resumed} | ${x.sessionsLost} | ${x.replayed} / ${x.backlog} | ${x.perSession}` +
+        ` | ${x.drained} |`,
     ),
     '',
     ...(t ? [t, ''] : []),
@@ -99,6 +108,8 @@ export function downlinkHtml(r: Results, esc: (s: string) => string): string {
       x.sent,
       x.received,
       x.lost,
+      x.lostByCloud,
+      x.neverAcknowledged,
       x.duplicated,
       x.resumed,
       x.sessionsLost,
@@ -110,5 +121,5 @@ export function downlinkHtml(r: Results, esc: (s: string) => string): string {
       .join('');
   const body = rows.map((x) => `<tr><td>${esc(x.cohort)}</td>${cells(x)}</tr>`).join('');
   const t = timing(r);
-  return `<section class="card" id="card-downlink"><h2>Downlink &amp; session replay</h2><table id="downlink-table"><thead><tr><th>cohort</th><th>sent</th><th>received</th><th>lost</th><th>duplicated</th><th>sessions resumed</th><th>sessions lost</th><th>replayed / queued</th><th>per session</th><th>drained</th></tr></thead><tbody>${body}</tbody></table>${t ? `<p>${esc(t)}</p>` : ''}</section>`;
+  return `<section class="card" id="card-downlink"><h2>Downlink &amp; session replay</h2><table id="downlink-table"><thead><tr><th>cohort</th><th>sent</th><th>received</th><th>lost</th><th>lost by the cloud</th><th>never acknowledged</th><th>duplicated</th><th>sessions resumed</th><th>sessions lost</th><th>replayed / queued</th><th>per session</th><th>drained</th></tr></thead><tbody>${body}</tbody></table>${t ? `<p>${esc(t)}</p>` : ''}</section>`;
 }

@@ -12,6 +12,10 @@ export interface DownlinkCounts {
   received: number;
   /** sent − received: never received (sent while no subscription existed, or dropped by the target). */
   lost: number;
+  /** Of lost: the target acknowledged them (PUBACK / PUBCOMP) and never delivered them. */
+  lostByCloud: number;
+  /** Of lost: never acknowledged (the cloud side's connection died with them in flight, or QoS 0). */
+  neverAcknowledged: number;
   duplicated: number;
   /** Arrived so late (past the sequence window) they cannot be told from duplicates: counted lost. */
   tooLate: number;
@@ -44,6 +48,7 @@ const TALLIES = [
   'downlink.duplicated',
   'downlink.tooLate',
   'downlink.notSent',
+  'downlink.lostByCloud',
   'sessions.resumed',
   'sessions.lost',
   'replay.sessions',
@@ -58,10 +63,14 @@ function countsOf(t: (name: (typeof TALLIES)[number]) => number): DownlinkCounts
   const received = t('downlink.received');
   const sessions = t('replay.sessions');
   const messages = t('replay.messages');
+  const lost = Math.max(0, sent - received);
+  const lostByCloud = Math.min(lost, t('downlink.lostByCloud'));
   return {
     sent,
     received,
-    lost: Math.max(0, sent - received),
+    lost,
+    lostByCloud,
+    neverAcknowledged: lost - lostByCloud,
     duplicated: t('downlink.duplicated'),
     tooLate: t('downlink.tooLate'),
     notSent: t('downlink.notSent'),
@@ -104,6 +113,7 @@ function tallyPairs(k: DownlinkCounts): [string, number][] {
     ['downlink.duplicated', k.duplicated],
     ['downlink.tooLate', k.tooLate],
     ['downlink.notSent', k.notSent],
+    ['downlink.lostByCloud', k.lostByCloud],
     ['sessions.resumed', k.sessions.resumed],
     ['sessions.lost', k.sessions.lost],
     ['replay.sessions', k.replay.sessions],
@@ -120,6 +130,12 @@ const downlinkCounts = {
   lost: count(
     'sent − received: sent while the device had no subscription (clean sessions offline), or dropped by the target.',
   ),
+  lostByCloud: count(
+    'Of lost: acknowledged by the target (PUBACK / PUBCOMP) and never delivered (0 in files before 1.4.0).',
+  ).default(0),
+  neverAcknowledged: count(
+    'Of lost: never acknowledged (the cloud side’s connection died with them in flight, or QoS 0); files before 1.4.0 read as lost.',
+  ).default(0),
   duplicated: count('Messages received more than once.'),
   tooLate: count('Messages so late they cannot be told from duplicates (counted lost).'),
   notSent: count('Sends skipped because the cloud’s connection was down or full (never sent).'),

@@ -142,6 +142,10 @@ export const OUTCOME_METRICS = {
     'Cloud → device messages never received (sent while a clean-session device was offline, or dropped by the target).',
     (d) => [d.lost, d.sent],
   ),
+  'downlink.lostByCloud': downlinkCount(
+    'Cloud → device messages the target acknowledged to the cloud’s side and never delivered to the device.',
+    (d) => [d.lostByCloud, d.sent],
+  ),
   'replay.undrained': downlinkCount(
     'Resumed sessions whose queued messages were not all delivered before the session (or the run) ended.',
     (d) => [d.replay.undrained, d.replay.sessions],

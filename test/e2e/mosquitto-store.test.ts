@@ -94,7 +94,9 @@ function subscriber(url: string) {
     });
   });
   client.on('error', () => {});
-  client.on('message', (_t, payload) => {
+  let drained: (() => void) | null = null;
+  client.on('message', (topic, payload) => {
+    if (topic === 'herd/test/sentinel') drained?.();
     const s = decodePayload(payload);
     if (s !== null) seen.add(`${s.deviceId}:${s.seq}`);
     wake();
@@ -106,6 +108,15 @@ function subscriber(url: string) {
       new Promise<void>((resolve) => {
         waiters.push({ n, subs, resolve });
         wake();
+      }),
+    /**
+     * Everything Mosquitto queued for the subscriber has arrived: a message of ours published after
+     * the run comes back behind them (one outgoing queue per client, delivered in order).
+     */
+    drain: () =>
+      new Promise<void>((resolve) => {
+        drained = resolve;
+        client.publish('herd/test/sentinel', 'end', { qos: 1 });
       }),
     end: () => new Promise<void>((r) => client.end(true, {}, () => r())),
   };
@@ -148,6 +159,7 @@ async function runThroughKill(store: string): Promise<{ d: NonNullable<Results['
   g.open();
   const res = await run;
   expectExit(res, 0);
+  await sub.drain();
   await sub.end();
   const path = /^results: (.+)$/m.exec(res.stdout)?.[1] as string;
   const r = JSON.parse(readFileSync(path, 'utf8')) as Results;
