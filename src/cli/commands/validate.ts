@@ -36,5 +36,16 @@ export function registerValidate(program: Command, ctx: CliContext): void {
       );
       // Each threshold as herd read it, so "< 1" meaning 1% or 100% is never a guess.
       for (const t of thresholds) ctx.stdout.write(`    ${describeThreshold(t)}\n`);
+      // How each publishing cohort keeps its messages (issue 24): what a preset chose is visible.
+      for (const c of s.cohorts) {
+        const st = c.device.publish?.store;
+        if (st === undefined) continue;
+        const queue = st.offlineQueue === null ? 'unbounded' : String(st.offlineQueue);
+        ctx.stdout.write(
+          `  cohort ${escapeControl(c.name, false)}: publish.store resend ${st.resend} · offline queue ${queue}` +
+            (st.offlineQueue === 0 ? '' : ` (${st.overflow})`) +
+            ` · QoS 0 offline ${st.queueQos0 ? 'queued' : 'dropped'}\n`,
+        );
+      }
     });
 }
