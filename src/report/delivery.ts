@@ -10,9 +10,11 @@ import { deliveryFacts } from './facts.js';
 
 const pct = (n: number, of: number): string => (of === 0 ? '0%' : `${((n / of) * 100).toFixed(3)}%`);
 
-/** The target's own count beside the cloud's losses, when the embedded target kept one. */
-function targetSays(d: DeliveryResult): string {
-  return d.targetDropped === null ? '' : ` (the embedded target says it dropped ${d.targetDropped} on purpose)`;
+/** The target's own count beside the cloud's losses, when the embedded target kept one (downlink's included). */
+function targetSays(d: DeliveryResult, r: Results): string {
+  if (d.targetDropped === null) return '';
+  const dl = r.downlink ? `, downlink's ${r.downlink.lostByCloud} included` : '';
+  return ` (the embedded target says it dropped ${d.targetDropped} on purpose${dl})`;
 }
 
 function duplicates(c: DeliveryCounts): string {
@@ -27,7 +29,7 @@ export function deliverySummaryLines(
   if (!d) return [];
   const m = deliveryFacts(d);
   const line =
-    `  ${m.headline}${targetSays(d)} · lost ${d.lost} of ${d.sent} sent (${pct(d.lost, d.sent)}) · ${duplicates(d)}` +
+    `  ${m.headline}${targetSays(d, r)} · lost ${d.lost} of ${d.sent} sent (${pct(d.lost, d.sent)}) · ${duplicates(d)}` +
     ` · resent ${d.resent} · out of order ${d.outOfOrder} · too late ${d.tooLate}` +
     (d.queuedAtEnd > 0 ? ` · still queued on devices at the end ${d.queuedAtEnd}` : '') +
     (d.foreign > 0 ? ` · foreign ${d.foreign}` : '') +
@@ -86,7 +88,7 @@ export function deliveryMarkdown(r: Results): string[] {
   return [
     '### Messages',
     '',
-    `${m.headline}${targetSays(d)}.`,
+    `${m.headline}${targetSays(d, r)}.`,
     '',
     `| ${HEAD.join(' | ')} |`,
     `|---|${HEAD.slice(1)
@@ -112,5 +114,5 @@ export function deliveryHtml(r: Results, esc: (s: string) => string): string {
     )
     .join('');
   const identity = d.published > 0 ? `<p>${m.balanced ? '✓' : '✗'} ${esc(m.identity)}</p>` : '';
-  return `<section class="card" id="card-delivery"><h2>Messages</h2><p>${esc(m.headline + targetSays(d))}</p><table id="delivery-table"><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>${identity}</section>`;
+  return `<section class="card" id="card-delivery"><h2>Messages</h2><p>${esc(m.headline + targetSays(d, r))}</p><table id="delivery-table"><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>${identity}</section>`;
 }

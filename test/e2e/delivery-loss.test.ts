@@ -53,6 +53,7 @@ target:
 device:
   keepalive: 30s
   publish: { every: 200ms, qos: 1, payloadBytes: 64 }
+  downlink: { every: 300ms, qos: 1 }
 waves:
   - { type: ramp, over: 1s }
 hold: 8s
@@ -70,22 +71,27 @@ describe('end-to-end message accounting', () => {
     const d = r.delivery!;
     if (process.env.HERD_SHOW_FIGURES === '1')
       console.log(
-        `blackhole: target dropped ${d.targetDropped} · herd lost by cloud ${d.lostByCloud} of ${d.published}`,
+        `blackhole: target dropped ${d.targetDropped} · lost by cloud: telemetry ${d.lostByCloud} of ${d.published}, downlink ${r.downlink?.lostByCloud} of ${r.downlink?.sent}`,
       );
-    // The target's own count (its process, over IPC), not herd's.
+    const dl = r.downlink!;
+    // The target's own count (its process, over IPC), not herd's: telemetry's and downlink's deliveries.
     expect(d.targetDropped).toBeGreaterThan(0);
-    expect(d.lostByCloud).toBe(d.targetDropped);
+    expect(d.lostByCloud).toBeGreaterThan(0);
+    expect(dl.lostByCloud).toBeGreaterThan(0);
+    expect(d.lostByCloud + dl.lostByCloud).toBe(d.targetDropped);
+    expect(dl.neverAcknowledged).toBe(0);
+    expect(dl.received + dl.lostByCloud).toBe(dl.sent);
     expect(d.neverAcknowledged).toBe(0);
     expect(d.droppedByDevice).toBe(0);
     expect(d.delivered + d.lostByCloud).toBe(d.published);
     expect(d.duplicated).toBe(0);
     // No connection was dropped: herd sees no outage to recover from.
     expect(r.outages).toEqual([]);
-    expect(r.thresholds[0]).toMatchObject({ metric: 'delivery.lostByCloud', passed: false, observed: d.targetDropped });
+    expect(r.thresholds[0]).toMatchObject({ metric: 'delivery.lostByCloud', passed: false, observed: d.lostByCloud });
     expectExit(res, 1);
     const summary = await runHerd(['report', join(dir, 'out', id as string, 'results.json'), '--format', 'summary']);
     expect(summary.stdout).toContain(
-      `lost by the cloud ${d.lostByCloud} · never acknowledged 0 · dropped by the device 0 · delivered ${d.delivered} of ${d.published} published (the embedded target says it dropped ${d.targetDropped} on purpose)`,
+      `lost by the cloud ${d.lostByCloud} · never acknowledged 0 · dropped by the device 0 · delivered ${d.delivered} of ${d.published} published (the embedded target says it dropped ${d.targetDropped} on purpose, downlink's ${dl.lostByCloud} included)`,
     );
   });
 
