@@ -30,6 +30,7 @@ import { mkdirSync } from 'node:fs';
 import { renderFormat, renderRunFiles } from '../report/render.js';
 import { runPreflight, withEmbeddedProcesses } from './run-preflight.js';
 import { redactScenarioSecrets } from '../scenario/url-credentials.js';
+import { commandsAllowedProblem, DeclaredCommands } from './declared-commands.js';
 
 export interface RunRequest {
   scenarioPath: string;
@@ -58,6 +59,8 @@ export interface RunRequest {
   webhookSink?: { host: string; port: number } | null;
   /** $GITHUB_STEP_SUMMARY: the Markdown summary is appended there when set. */
   stepSummaryPath: string | null;
+  /** --allow-commands: run the scenario's declared-outage commands (shard 1 only). */
+  allowCommands?: boolean;
 }
 
 export interface RunHooks {
@@ -94,6 +97,8 @@ export async function executeRun(req: RunRequest, hooks: RunHooks = {}): Promise
     s.target === 'embedded'
       ? null
       : parseTargetUrl(s.target, req.overrides.target !== undefined ? '--target' : 'target');
+  const refused = commandsAllowedProblem(s.declaredOutages, req.shard.index === 0, req.allowCommands === true);
+  if (refused !== null) throw new HerdError('E_COMMANDS_NOT_ALLOWED', `${req.scenarioPath}: ${refused}`);
   const pre = runPreflight(s, req, req.shard.count);
   if (pre.problems.length > 0 && !req.skipPreflight) {
     throw new HerdError(
@@ -189,6 +194,8 @@ async function carryOut(
   };
   if (embedded !== null) supervise(embedded);
   const webhookSink = sinks.webhook;
+  const notice = (m: string): void => hooks.onNotice?.(m);
+  const commands = new DeclaredCommands(s.declaredOutages, req.shard.index === 0, notice);
 
   try {
     // Devices spread over the embedded target's processes, each with its own open-file limit.
@@ -214,6 +221,7 @@ async function carryOut(
       workers,
       onOrigin: (ns) => {
         originNs = ns;
+        commands.start(ns);
         embedded?.setOrigin(ns);
         webhookSink?.setOrigin(ns);
       },
@@ -239,12 +247,14 @@ async function carryOut(
     hooks.onStart?.(
       (reason) => {
         stops++;
+        commands.interrupt();
         if (stops === 1) coordinator.abort(reason);
         else coordinator.forceStop();
       },
       { runId, target: targetUrl, devices: s.devices, workers },
     );
     const outcome = await coordinator.run();
+    const commandRecords = await commands.finish();
     // Forwards still in flight when the devices stopped get a bounded moment to arrive.
     await webhookSink?.settle();
     const webhook = webhookSink?.result(sentFromDelivery(outcome.delivery)) ?? null;
@@ -267,6 +277,7 @@ async function carryOut(
       sharesMachine: embedded !== null || (remote !== null && isLoopbackHost(remote.host)),
       targetLag,
       engines,
+      commands: commandRecords,
     });
     const resultsPath = join(runDir, 'results.json');
     try {
@@ -281,6 +292,8 @@ async function carryOut(
     return { results, resultsPath, loaded };
   } finally {
     running = false;
+    commands.interrupt(); // a run that failed mid-way leaves no command running
+    await commands.finish();
     await (embedded as EmbeddedTarget | null)?.stop();
   }
 }

@@ -7,7 +7,7 @@
 import { resolve } from 'node:path';
 import { HerdError } from '../errors.js';
 import { readResults } from '../results/read.js';
-import type { Results, TargetLag } from '../results/types.js';
+import type { CommandRecord, Results, TargetLag } from '../results/types.js';
 import { parseThresholds } from '../scenario/threshold-parse.js';
 import { assertNotFolder, ensureWritableFile, refuseOwnInput, writeFileAtomic } from '../util/atomic-write.js';
 import { buildResults } from './build-results.js';
@@ -93,7 +93,20 @@ export function mergeResults(inputs: readonly ShardFile[], mergedId: string): Re
     sharesMachine: all.some((r) => r.run.sharesMachine),
     targetLag: worstLag(all.map((r) => r.run.targetLag)),
     engines: mergedEngines(all.map((r) => r.run.engines)),
+    commands: mergedCommands(all),
   });
+}
+
+/** Each declared outage's command records from the shard that ran them (shard 1); else as the shards recorded them. */
+export function mergedCommands(shards: readonly Results[]): Record<string, CommandRecord[]> {
+  const out: Record<string, CommandRecord[]> = {};
+  for (const r of shards)
+    for (const o of r.outages) {
+      if (o.side !== 'declared' || o.commands === undefined) continue;
+      const ran = o.commands.some((c) => c.outcome !== 'other-shard');
+      if (out[o.name] === undefined || ran) out[o.name] = o.commands;
+    }
+  return out;
 }
 
 /** Each cohort's connect path over the shards: the same everywhere, else mixed; null when a shard did not record it. */

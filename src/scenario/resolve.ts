@@ -7,8 +7,10 @@
 import { mustParseDurationUs } from '../util/duration.js';
 import type { CohortInput, DeviceOptions, ReconnectInput, Scenario } from './schema.js';
 import { resolveReconnect, sdkDeviceDefaults } from './resolve-reconnect.js';
+import { declaredName, type DeclaredOutageInput } from './declared-schema.js';
 import {
   waveLengthUs,
+  type DeclaredOutage,
   type OutageWindow,
   type ResolvedCohort,
   type ResolvedDevice,
@@ -117,6 +119,7 @@ export function resolveScenario(s: Scenario, overrides: Overrides = {}, defaultS
   const holdUs = mustParseDurationUs(s.hold);
   const durationUs = s.duration === undefined ? lastEventUs + holdUs : mustParseDurationUs(s.duration);
   const embeddedTarget = resolveEmbedded(s, overrides);
+  const declared = (s.declaredOutages ?? []).map(resolveDeclared);
   return {
     version: s.version,
     name: s.name,
@@ -129,7 +132,8 @@ export function resolveScenario(s: Scenario, overrides: Overrides = {}, defaultS
     device: resolveDevice(s.cohorts === undefined ? { ...s.device, ...sdkDeviceDefaults(s.reconnect) } : s.device),
     cohorts: resolveCohorts(s.cohorts, s.device, s.reconnect, devices),
     waves,
-    outageWindows: outageWindows(waves, embeddedTarget),
+    outageWindows: [...outageWindows(waves, embeddedTarget), ...declared.map(declaredWindow)],
+    declaredOutages: declared,
     observedOutages: observedRule(s.observedOutages),
     holdUs,
     durationUs,
@@ -140,6 +144,21 @@ export function resolveScenario(s: Scenario, overrides: Overrides = {}, defaultS
 function observedRule(o: Scenario['observedOutages']): ResolvedScenario['observedOutages'] {
   if (o === false) return null;
   return { windowUs: mustParseDurationUs(o.window), minDevices: o.minDevices, share: parseShare(o.share) };
+}
+
+function resolveDeclared(o: DeclaredOutageInput, i: number): DeclaredOutage {
+  return {
+    name: declaredName(o, i),
+    atUs: mustParseDurationUs(o.at),
+    offlineUs: mustParseDurationUs(o.duration),
+    break: o.break,
+    restore: o.restore ?? null,
+    timeoutUs: mustParseDurationUs(o.timeout),
+  };
+}
+
+function declaredWindow(o: DeclaredOutage): OutageWindow {
+  return { name: o.name, side: 'declared', atUs: o.atUs, offlineUs: o.offlineUs, mode: 'declared' };
 }
 
 function resolveEmbedded(s: Scenario, o: Overrides): Record<string, unknown> | null {
