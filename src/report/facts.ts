@@ -91,7 +91,7 @@ export function outageText(o: OutageResult, peakAfterEnd: number = o.peakSucceed
 
 function outageWindowText(o: OutageResult): string {
   if (o.side === 'declared')
-    return `declared (the scenario's commands) at ${formatUs(o.atUs)} for ${formatUs(o.offlineUs)} · ${commandsText(o)}`;
+    return `declared (scenario commands) at ${formatUs(o.atUs)} for ${formatUs(o.offlineUs)} · ${commandsText(o)}`;
   if (o.side !== 'observed') return `${o.mode} at ${formatUs(o.atUs)} for ${formatUs(o.offlineUs)}`;
   // Not planned: say so, and what ended it (the target accepting a connect again), or that nothing did.
   const ended =
