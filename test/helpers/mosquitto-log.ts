@@ -26,10 +26,10 @@ export class LoggedMosquitto {
   port = 0;
   /** One list of connects per broker life (start → kill). */
   readonly lives: Connect[][] = [];
-  /** When each life logged "mosquitto version … starting" (test clock, ms). */
-  readonly startedAtMs: number[] = [];
   private child: ChildProcess | null = null;
   private fifo: Socket | null = null;
+  /** Date.now() − performance.now(): turns a wall-clock time a command wrote into the test's clock. */
+  private readonly wallMinusMonotonicMs = Date.now() - performance.now();
   private waiters: { life: number; n: number; resolve: () => void }[] = [];
 
   constructor(private readonly binary: string) {}
@@ -65,7 +65,14 @@ export class LoggedMosquitto {
     this.readLife(this.fifo);
     const pidFile = join(this.dir, 'restored.pid');
     const inner = `echo $$ > ${pidFile}; exec ${this.binary} -c ${this.writeConf()} 2> ${fifo}`;
-    return `setsid -f sh -c '${inner}' > /dev/null 2>&1`;
+    // First the wall-clock time the command began (ns): the outage's end, as the broker's account sees it.
+    return `date +%s%N > ${join(this.dir, 'restore-began')}; setsid -f sh -c '${inner}' > /dev/null 2>&1`;
+  }
+
+  /** When the restore command began, on the test's clock (ms), from the time it wrote. */
+  restoreBeganMs(): number {
+    const wallMs = Number(readFileSync(join(this.dir, 'restore-began'), 'utf8').trim()) / 1e6;
+    return wallMs - this.wallMinusMonotonicMs;
   }
 
   private writeConf(): string {
@@ -88,10 +95,9 @@ export class LoggedMosquitto {
 
   private readLife(input: NodeJS.ReadableStream): void {
     const life: Connect[] = [];
-    const index = this.lives.push(life) - 1;
+    this.lives.push(life);
     createInterface({ input }).on('line', (line) => {
       const atMs = performance.now();
-      if (/ mosquitto version \S+ starting/.test(line)) this.startedAtMs[index] = atMs;
       const m = / New client connected from \S+ as (\S+) /.exec(line);
       if (!m) return;
       life.push({ clientId: m[1] as string, atMs });
