@@ -6,6 +6,7 @@
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { HerdError } from '../errors.js';
+import { formatUs } from '../util/duration.js';
 import { loadScenario } from '../scenario/load.js';
 import { type LoadedScenario } from '../scenario/validate.js';
 import type { Overrides } from '../scenario/resolve.js';
@@ -80,6 +81,8 @@ export interface RunReport {
 }
 
 export const MAX_PACKET_BYTES = 256 * 1024;
+/** A shard later than this after --start-at may see a declared outage's losses outside its window. */
+const DECLARED_LATE_MS = 500;
 
 export function newRunId(now = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
@@ -255,6 +258,11 @@ async function carryOut(
     );
     const outcome = await coordinator.run();
     const commandRecords = await commands.finish();
+    const lateMs = outcome.startAtMs === null ? 0 : outcome.startedAtMs - outcome.startAtMs;
+    if (s.declaredOutages.length > 0 && req.shard.count > 1 && lateMs > DECLARED_LATE_MS)
+      hooks.onNotice?.(
+        `warning: this shard started ${formatUs(lateMs * 1000)} after --start-at; it measured the declared outages on its own origin, off from the commands shard 1 ran (start shards further ahead)`,
+      );
     // Forwards still in flight when the devices stopped get a bounded moment to arrive.
     await webhookSink?.settle();
     const webhook = webhookSink?.result(sentFromDelivery(outcome.delivery)) ?? null;

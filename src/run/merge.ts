@@ -14,6 +14,7 @@ import { buildResults } from './build-results.js';
 import { newRunId } from './execute.js';
 import { mergeOutcomes } from './outcome-merge.js';
 import { outcomeOfResults } from './outcome-of-results.js';
+import { alignDeclared, commandShardOffsetMs } from './merge-declared.js';
 
 export interface ShardFile {
   path: string;
@@ -77,6 +78,7 @@ export function mergeResults(inputs: readonly ShardFile[], mergedId: string): Re
   const parsed = parseThresholds(first.scenario.thresholds);
   if (parsed.problems.length > 0)
     problem(`${sorted[0]?.path}: the scenario's thresholds do not parse`, parsed.problems);
+  const refOffsetMs = commandShardOffsetMs(all);
   return buildResults({
     runId: mergedId,
     shard: null,
@@ -84,7 +86,7 @@ export function mergeResults(inputs: readonly ShardFile[], mergedId: string): Re
     scenario: first.scenario,
     thresholds: parsed.thresholds,
     environment: first.environment,
-    outcome: mergeOutcomes(all.map(outcomeOfResults)),
+    outcome: mergeOutcomes(all.map((r) => alignDeclared(outcomeOfResults(r), r, refOffsetMs))),
     target: first.run.target,
     embeddedTarget: first.run.embeddedTarget,
     allowSaturated: all.every((r) => r.run.allowSaturated),

@@ -89,4 +89,54 @@ describe.skipIf(mosquittoBin === null)('an outage the scenario causes with its o
       expect(rendered.stdout, format).toContain('broker-kill: declared (scenario commands) at 5s for 3s');
     }
   }, 90_000);
+
+  it('4 shards: shard 1 alone runs the commands (only it has --allow-commands), merge gives one declared outage with every connected device hit', async () => {
+    const b = (broker = new LoggedMosquitto(mosquittoBin as string));
+    await b.start();
+    const file = scenarioFile(b);
+    const dir = join(file, '..');
+    // Far enough ahead that every shard is ready on time on a busy machine: the shards measure the
+    // window on their own origins, which must fall together for the kill to land inside each window.
+    const startAt = new Date(Date.now() + 30_000).toISOString();
+    const runs = await Promise.all(
+      [1, 2, 3, 4].map((i) =>
+        runHerd([
+          'run',
+          file,
+          '--shard',
+          `${i}/4`,
+          '--start-at',
+          startAt,
+          '--workers',
+          '1',
+          '--out',
+          join(dir, `shard-${i}`),
+          '--allow-saturated',
+          ...(i === 1 ? ['--allow-commands'] : []),
+        ]),
+      ),
+    );
+    const paths = runs.map((r) => {
+      expectExit(r, 0);
+      return /^results: (.+)$/m.exec(r.stdout)?.[1] as string;
+    });
+    const parts = paths.map((p) => JSON.parse(readFileSync(p, 'utf8')) as Results);
+    expect(parts.map((p) => p.outages.map((o) => [o.side, o.dropped, o.commands?.map((c) => c.outcome)]))).toEqual([
+      [['declared', DEVICES / 4, ['ok', 'ok']]],
+      ...[2, 3, 4].map(() => [['declared', DEVICES / 4, ['other-shard', 'other-shard']]]),
+    ]);
+    const out = join(dir, 'merged.json');
+    expectExit(await runHerd(['merge', ...paths, '-o', out]), 0);
+    const m = JSON.parse(readFileSync(out, 'utf8')) as Results;
+    // Every device the broker had connected when it was killed: the unsharded run's hit count.
+    expect(b.distinct(0).length).toBe(DEVICES);
+    expect(m.outages.map((o) => [o.name, o.side, o.dropped, o.recovered, o.commandsOk])).toEqual([
+      ['broker-kill', 'declared', DEVICES, DEVICES, true],
+    ]);
+    expect(m.outages[0]?.commands?.map((c) => [c.role, c.outcome])).toEqual([
+      ['break', 'ok'],
+      ['restore', 'ok'],
+    ]);
+    expectRecoveryAsLogged(m.outages[0] as Results['outages'][number], b, DEVICES, 1, b.restoreBeganMs());
+  }, 150_000);
 });

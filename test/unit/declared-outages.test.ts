@@ -12,6 +12,10 @@ import { commandWords, maskSecrets, OutputTail, OUTPUT_TAIL_BYTES } from '../../
 import { commandsAllowedProblem } from '../../src/run/declared-commands.js';
 import { mergedCommands } from '../../src/run/merge.js';
 import type { CommandRecord, Results } from '../../src/results/types.js';
+import { alignDeclared, commandShardOffsetMs } from '../../src/run/merge-declared.js';
+import type { Outcome } from '../../src/run/outcome.js';
+import { createHistogram, encodeHistogram, recordUs } from '../../src/metrics/histogram.js';
+import { histogramOf } from '../../src/run/outcome.js';
 
 const base = { name: 'x', devices: 10, waves: [{ type: 'ramp', over: '1s' }], hold: '20s' };
 const outage = { at: '5s', duration: '3s', break: 'docker kill broker', restore: 'docker start broker' };
@@ -153,5 +157,45 @@ describe('merge keeps the commands of the shard that ran them', () => {
   it('shard 1’s records whatever the order of the files', () => {
     expect(mergedCommands([shard('other-shard'), shard('ok'), shard('other-shard')])).toEqual({ k: [rec('ok')] });
     expect(mergedCommands([shard('other-shard')])).toEqual({ k: [rec('other-shard')] });
+  });
+});
+
+describe('merge moves a late shard’s declared recovery onto the commanding shard’s clock', () => {
+  const encoded = (values: number[]): string => {
+    const h = createHistogram();
+    for (const v of values) recordUs(h, v);
+    const e = encodeHistogram(h);
+    h.destroy();
+    return e;
+  };
+  const shard = (offsetMs: number, outcome: CommandRecord['outcome']) =>
+    ({
+      run: { clockOffsetMs: offsetMs },
+      scenario: { outageWindows: [{ side: 'target' }, { side: 'declared' }] },
+      outages: [
+        { side: 'target', commands: undefined },
+        { side: 'declared', commands: [{ outcome }] },
+      ],
+    }) as unknown as Results;
+  const outcome = {
+    outages: [
+      { dropped: 1, recovered: 1, recoveryUs: encoded([2_000_000]), attempts: '' },
+      { dropped: 2, recovered: 2, recoveryUs: encoded([1_000_000, 3_000_000]), attempts: '' },
+    ],
+  } as unknown as Outcome;
+
+  it('by its offset minus the commanding shard’s; other outages untouched; below 0 is 0', () => {
+    const shards = [shard(3000, 'ok'), shard(2000, 'other-shard')];
+    expect(commandShardOffsetMs(shards)).toBe(3000);
+    // Shard 2 started 1 s before shard 1, whose commands ran: it measured from 1 s too early.
+    const aligned = alignDeclared(outcome, shards[1] as Results, 3000);
+    expect(aligned.outages[0]).toBe(outcome.outages[0]);
+    const h = histogramOf(aligned.outages[1]?.recoveryUs as string);
+    // 1 s − 1 s = 0; 3 s − 1 s = 2 s, to HDR's 3 significant digits (each value its bucket's lowest, moved).
+    expect(h.totalCount).toBe(2);
+    expect(h.getValueAtPercentile(50)).toBe(0);
+    expect(Math.abs(h.maxValue - 2_000_000)).toBeLessThanOrEqual(2_000_000 / 1000);
+    h.destroy();
+    expect(alignDeclared(outcome, shards[0] as Results, 3000)).toBe(outcome);
   });
 });

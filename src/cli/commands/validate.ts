@@ -36,5 +36,12 @@ export function registerValidate(program: Command, ctx: CliContext): void {
       );
       // Each threshold as herd read it, so "< 1" meaning 1% or 100% is never a guess.
       for (const t of thresholds) ctx.stdout.write(`    ${describeThreshold(t)}\n`);
+      // When its commands would run, never the lines themselves (validate output ends up in CI logs).
+      for (const o of s.declaredOutages)
+        ctx.stdout.write(
+          `  declared outage ${o.name}: break at ${formatUs(o.atUs)}` +
+            (o.restore === null ? '' : `, restore at ${formatUs(o.atUs + o.offlineUs)}`) +
+            ' (herd run runs them only with --allow-commands)\n',
+        );
     });
 }
