@@ -32,7 +32,7 @@ describe('herd run against the embedded target', () => {
     expect(r.stderr).not.toMatch(/internal error/);
     const res = onlyResults(join(out, 'reports'));
     expectExit(r, 0);
-    expect(res.schemaVersion).toBe('1.3.0');
+    expect(res.schemaVersion).toBe('1.4.0');
     expect(res.run.allowSaturated).toBe(true);
     expect(res.run.embeddedTargetKnobs).toBe(
       'profile default: no CONNECT cost, no admission control, no connection cap, 1 process',
