@@ -29,6 +29,7 @@ export type HerdErrorCode =
   | 'E_WORKER' // a worker process failed in a way that stops the run
   | 'E_COMPARE_SCENARIO' // compare was given runs of different scenarios
   | 'E_EXPORT_GAPS' // export --strict: the scenario has features the other engine cannot express
+  | 'E_COMMANDS_NOT_ALLOWED' // the scenario runs commands (declaredOutages) and --allow-commands was not given
   | 'E_INTERNAL';
 
 const EXIT_FOR: Record<HerdErrorCode, ExitCode> = {
@@ -47,6 +48,7 @@ const EXIT_FOR: Record<HerdErrorCode, ExitCode> = {
   E_WORKER: EXIT.runFailed,
   E_COMPARE_SCENARIO: EXIT.badInput,
   E_EXPORT_GAPS: EXIT.badInput,
+  E_COMMANDS_NOT_ALLOWED: EXIT.badInput,
   E_INTERNAL: EXIT.runFailed,
 };
 

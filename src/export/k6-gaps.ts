@@ -43,6 +43,8 @@ const KNOWN_SCENARIO = [
   'embeddedTarget',
   // How herd reads what happened, not load a script makes: nothing to map.
   'observedOutages',
+  // Listed on their own below when there are any.
+  'declaredOutages',
 ];
 const KNOWN_WAVE: Record<string, readonly string[]> = {
   outage: ['type', 'name', 'atUs', 'share', 'cohort', 'mode', 'offlineUs'],
@@ -64,6 +66,11 @@ export function k6Gaps(s: ResolvedScenario, thresholds: readonly Threshold[]): K
     });
   }
   gaps.push(...unknownFields(s, KNOWN_SCENARIO, ''));
+  if (s.declaredOutages.length > 0)
+    gaps.push({
+      field: 'declaredOutages',
+      why: `${s.declaredOutages.length} declared outage(s): the script runs no commands; break and restore the target yourself`,
+    });
   gaps.push(...deviceGaps(s.device, 'device.'));
   gaps.push(...cohortGaps(s.cohorts, s.device));
   s.waves.forEach((w, i) => {

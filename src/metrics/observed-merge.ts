@@ -69,7 +69,7 @@ interface Iterable {
   lowestEquivalentValue(v: number): number;
 }
 
-/** Adds `from` into `into` with every value `deltaUs` later (0: an exact add). */
+/** Adds `from` into `into` with every value `deltaUs` later (0: an exact add; a value moved below 0 is 0). */
 export function addShifted(into: Histogram, from: Histogram, deltaUs: number): void {
   if (deltaUs === 0) {
     into.add(from);
@@ -80,6 +80,7 @@ export function addShifted(into: Histogram, from: Histogram, deltaUs: number): v
   it.reset();
   while (it.hasNext()) {
     const v = it.next();
-    into.recordValueWithCount(h.lowestEquivalentValue(v.valueIteratedTo) + deltaUs, v.countAtValueIteratedTo);
+    const moved = Math.max(0, h.lowestEquivalentValue(v.valueIteratedTo) + deltaUs);
+    into.recordValueWithCount(moved, v.countAtValueIteratedTo);
   }
 }

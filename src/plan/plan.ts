@@ -78,7 +78,8 @@ export function buildPlan(s: ResolvedScenario): Plan {
     }
   });
   for (const win of s.outageWindows) {
-    if (win.side === 'target')
+    // A declared outage is a target outage the user's commands cause: the engine attributes it alike.
+    if (win.side === 'target' || win.side === 'declared')
       outages.push({
         name: win.name,
         side: 'target',

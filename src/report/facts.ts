@@ -90,6 +90,8 @@ export function outageText(o: OutageResult, peakAfterEnd: number = o.peakSucceed
 }
 
 function outageWindowText(o: OutageResult): string {
+  if (o.side === 'declared')
+    return `declared (scenario commands) at ${formatUs(o.atUs)} for ${formatUs(o.offlineUs)} · ${commandsText(o)}`;
   if (o.side !== 'observed') return `${o.mode} at ${formatUs(o.atUs)} for ${formatUs(o.offlineUs)}`;
   // Not planned: say so, and what ended it (the target accepting a connect again), or that nothing did.
   const ended =
@@ -97,6 +99,33 @@ function outageWindowText(o: OutageResult): string {
       ? 'the target never accepted a connect again'
       : `the target accepted again ${formatUs(o.offlineUs)} later`;
   return `outage herd did not cause, from ${formatUs(o.atUs)}; ${ended}`;
+}
+
+/** What a declared outage's commands did, one clause each; a failed one in capitals, so no one reads past it. */
+export function commandsText(o: OutageResult): string {
+  const list = o.commands ?? [];
+  if (list.length === 0) return 'commands not recorded';
+  return list
+    .map((c) => {
+      const took = c.durationUs === null ? '' : ` after ${formatUs(c.durationUs)}`;
+      switch (c.outcome) {
+        case 'ok':
+          return `${c.role} ok${took}`;
+        case 'other-shard':
+          return `${c.role} run by shard 1`;
+        case 'not-run':
+          return `${c.role} NOT RUN (the run stopped first)`;
+        case 'failed':
+          return `${c.role} FAILED (${c.signal !== null ? `ended by ${c.signal}` : `exit code ${c.exitCode}`}${took})`;
+        case 'timeout':
+          return `${c.role} TIMED OUT${took}`;
+        case 'interrupted':
+          return `${c.role} INTERRUPTED${took}`;
+        case 'spawn-error':
+          return `${c.role} COULD NOT START (${c.note ?? 'no shell'})`;
+      }
+    })
+    .join(', ');
 }
 
 /**

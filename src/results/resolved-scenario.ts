@@ -154,14 +154,37 @@ export type ResolvedWave = ConnectWave | EventWave;
 
 /**
  * A time window whose disconnected devices are tracked until they are back: a device-side outage
- * wave (herd drops the devices) or an outage of the embedded target (the target drops them).
+ * wave (herd drops the devices), an outage of the embedded target (the target drops them) or a
+ * declared outage (the scenario's own commands break and restore the target).
  */
 export interface OutageWindow {
   name: string;
-  side: 'device' | 'target';
+  side: 'device' | 'target' | 'declared';
   atUs: number;
   offlineUs: number;
   mode: string;
+}
+
+/** What became of a declared outage's command (results.json `outages[].commands[].outcome`). */
+export const COMMAND_OUTCOMES = [
+  'ok',
+  'failed',
+  'timeout',
+  'interrupted',
+  'not-run',
+  'spawn-error',
+  'other-shard',
+] as const;
+export type CommandOutcome = (typeof COMMAND_OUTCOMES)[number];
+
+/** A declared outage: `break` runs at atUs, `restore` (if any) at atUs + offlineUs, by /bin/sh -c. */
+export interface DeclaredOutage {
+  name: string;
+  atUs: number;
+  offlineUs: number;
+  break: string;
+  restore: string | null;
+  timeoutUs: number;
 }
 
 export interface ResolvedScenario {
@@ -181,6 +204,8 @@ export interface ResolvedScenario {
   waves: ResolvedWave[];
   /** Device outage waves in order, then the embedded target's outages. */
   outageWindows: OutageWindow[];
+  /** Commands that break and restore the target (scenario `declaredOutages`), in list order. */
+  declaredOutages: DeclaredOutage[];
   /** The rule for outages herd did not cause (metrics/observed-outages.ts); null = off. */
   observedOutages: { windowUs: number; minDevices: number; share: number } | null;
   holdUs: number;

@@ -268,9 +268,10 @@ export const resolvedScenarioSchema = z
       .array(
         z.object({
           name: text('Outage name.'),
-          side: z
-            .enum(['device', 'target'])
-            .meta({ description: 'device: herd dropped the devices; target: the embedded target had the outage.' }),
+          side: z.enum(['device', 'target', 'declared']).meta({
+            description:
+              'device: herd dropped the devices; target: the embedded target had the outage; declared: the scenario’s commands caused it (1.4).',
+          }),
           atUs: us('Start, from the run origin'),
           offlineUs: us('Length of the outage'),
           mode: text('How connections were dropped.'),
@@ -281,6 +282,19 @@ export const resolvedScenarioSchema = z
         description:
           'Windows whose disconnected devices are tracked until back: outage waves, then embedded target outages.',
       }),
+    declaredOutages: z
+      .array(
+        z.object({
+          name: text('Outage name.'),
+          atUs: us('When the break command was to run, from the run origin'),
+          offlineUs: us('How long after it the restore command was to run'),
+          break: text('Not recorded: "(not recorded)" (a command line can hold a password).'),
+          restore: text('Not recorded, as break; null when the outage had no restore command.').nullable(),
+          timeoutUs: us('Each command’s timeout'),
+        }),
+      )
+      .default([])
+      .meta({ description: 'Outages caused by the scenario’s own commands (1.4; [] before).' }),
     observedOutages: z
       .object({
         windowUs: us('How close together the losses must be'),

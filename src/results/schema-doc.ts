@@ -79,7 +79,9 @@ them later, \`herd compare\` diffs two of them and \`herd merge\` combines shard
   \`run.abortKind\`, \`run.maxHandshakesPerWorker\` and \`health.evidence\`, which \`herd merge\` needs to
   judge shards again (older files are merged with the kind told by their exit code and the evidence
   lines of \`health.reasons\`); 1.3 also added observed outages (\`outages[].side\` "observed",
-  \`outages[].targetAcceptedAgain\`, \`scenario.observedOutages\`).
+  \`outages[].targetAcceptedAgain\`, \`scenario.observedOutages\`); 1.4 added declared outages
+  (\`outages[].side\` "declared", \`outages[].commands\`, \`outages[].commandsOk\`,
+  \`scenario.declaredOutages\`, whose command lines are recorded as "(not recorded)").
 - **Units** are in the field names: \`…Us\` integer microseconds, \`…Ms\` milliseconds, \`…Bytes\` bytes;
   rates are fractions (0.01 = 1%); \`t\` is whole seconds since the run origin.
 - **Validation**: \`herd report\`/\`herd compare\` check every file against the schema and name each bad

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { decodeHistogram } from './histogram-codec.js';
 import { orList } from '../util/suggest.js';
 import { OUTAGE_MODES } from './resolved-scenario.js';
+import { commandRecord } from './command-schema.js';
 
 export const us = (d: string) =>
   z
@@ -192,16 +193,16 @@ const nullableUs = (d: string) =>
 export const outageResult = z
   .object({
     name: text('Outage wave name (observed outages: observed-1, observed-2… in time order).'),
-    side: z.enum(['device', 'target', 'observed']).default('device').meta({
+    side: z.enum(['device', 'target', 'observed', 'declared']).default('device').meta({
       description:
-        'device: herd dropped the devices; target: the embedded target had the outage; observed: a fleet-wide loss herd did not cause (1.3).',
+        'device: herd dropped the devices; target: the embedded target had the outage; observed: a fleet-wide loss herd did not cause (1.3); declared: the scenario’s own commands broke and restored the target (1.4).',
     }),
     atUs: us('When the outage started, from the run origin (observed: its first loss or failed connect)'),
     offlineUs: us(
       'How long the devices were kept offline (observed: until the target accepted a connect again, or the run ended)',
     ),
     mode: text(
-      `How the connection was lost: ${orList(OUTAGE_MODES)} (a target outage: reset; an observed outage: observed).`,
+      `How the connection was lost: ${orList(OUTAGE_MODES)} (a target outage: reset; an observed outage: observed; a declared outage: declared).`,
     ),
     targetAcceptedAgain: z.boolean().optional().meta({
       description: 'Observed outages: false when the target never accepted a connect again before the run ended.',
@@ -239,6 +240,13 @@ export const outageResult = z
     peakSucceededPerSAfterEnd: count(
       'Most successful connects in one second from the first whole second after the outage ended (0 in files before 1.1).',
     ).default(0),
+    commands: z
+      .array(commandRecord)
+      .optional()
+      .meta({ description: 'Declared outages: the break and restore commands.' }),
+    commandsOk: z.boolean().optional().meta({
+      description: 'Declared outages: false when a command failed, timed out, was interrupted or never ran.',
+    }),
   })
   .meta({ description: 'What one outage did and how fast the fleet came back.' });
 

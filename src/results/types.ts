@@ -9,6 +9,8 @@ import type { DeliveryResult } from './delivery.js';
 
 export type { DeliveryCounts, DeliveryResult } from './delivery.js';
 import type { ResolvedScenario } from './resolved-scenario.js';
+import type { CommandRecord } from './command-schema.js';
+import type { OutageResult, PercentilesUs } from './outage-types.js';
 
 export const RESULTS_SCHEMA_VERSION = '1.4.0';
 
@@ -178,42 +180,7 @@ export interface Environment {
   ephemeralPortRange: [number, number] | null;
 }
 
-export interface PercentilesUs {
-  p50Us: number | null;
-  p90Us: number | null;
-  p99Us: number | null;
-  p100Us: number | null;
-}
-
-export interface OutageResult {
-  name: string;
-  /**
-   * device: herd dropped the devices; target: the embedded target had the outage; observed: herd
-   * found a loss it did not cause (atUs: its first loss or failed connect; offlineUs: until the
-   * target accepted a connect again, or until the run ended when it never did).
-   */
-  side: 'device' | 'target' | 'observed';
-  atUs: number;
-  offlineUs: number;
-  mode: string;
-  /** Observed outages only: false when the target never accepted a connect again in the run. */
-  targetAcceptedAgain?: boolean | undefined;
-  /** Devices the outage hit (connected or not at the time). */
-  dropped: number;
-  recovered: number;
-  /** Time from the end of the outage until that share of the hit devices was connected again; null = never reached. */
-  recovery: PercentilesUs;
-  /** Real attempts per recovered device. */
-  reconnectAttempts: { p50: number; p99: number; max: number };
-  /** Encoded histograms behind the two figures above, for exact merging of shards. */
-  recoveryHistogram: string;
-  attemptsHistogram: string;
-  /** Highest attempts per second and handshakes in flight from the outage's start to the end of the run. */
-  peakAttemptsPerS: number;
-  peakHandshaking: number;
-  /** Most successful connects in one second from the outage's end on (the first whole second after it). */
-  peakSucceededPerSAfterEnd: number;
-}
+export type { CommandRecord, OutageResult, PercentilesUs };
 
 export interface CohortResult {
   devices: number;

@@ -18,6 +18,7 @@ import {
   type Environment,
   type ErrorCount,
   type LatencySummary,
+  type CommandRecord,
   type OutageResult,
   type Results,
   type TargetLag,
@@ -57,6 +58,8 @@ export interface BuildInput {
   targetDropped?: number | null;
   /** Which connect path each cohort ran on (js / native / mixed), or null when not known. */
   engines: Record<string, 'js' | 'native' | 'mixed'> | null;
+  /** What the commands of each declared outage did, by outage name. */
+  commands?: Record<string, CommandRecord[]>;
 }
 
 let empty: { encoded: string; summary: LatencySummary } | null = null;
@@ -107,7 +110,17 @@ function timelineBucket(b: OutcomeBucket): TimelineBucket {
   return out;
 }
 
-function outageResults(s: ResolvedScenario, outcome: Outcome, timeline: TimelineBucket[]): OutageResult[] {
+/** A declared outage's commands all did their job (another shard's are not judged here). */
+function commandsOk(list: readonly CommandRecord[]): boolean {
+  return list.every((c) => c.outcome === 'ok' || c.outcome === 'other-shard');
+}
+
+function outageResults(
+  s: ResolvedScenario,
+  outcome: Outcome,
+  timeline: TimelineBucket[],
+  commands: Record<string, CommandRecord[]>,
+): OutageResult[] {
   return s.outageWindows.map((w, i) => {
     const o = outcome.outages[i] ?? { dropped: 0, recovered: 0, recoveryUs: '', attempts: '' };
     const recoveryUs = histogramOf(o.recoveryUs);
@@ -134,6 +147,10 @@ function outageResults(s: ResolvedScenario, outcome: Outcome, timeline: Timeline
       peakHandshaking: Math.max(0, ...after.map((b) => b.peakHandshaking)),
       peakSucceededPerSAfterEnd: peakSucceededPerS(timeline, firstSecondAfter(w.atUs + w.offlineUs)),
     };
+    if (w.side === 'declared') {
+      out.commands = commands[w.name] ?? [];
+      out.commandsOk = commandsOk(out.commands);
+    }
     recoveryUs.destroy();
     attempts.destroy();
     return out;
@@ -273,7 +290,7 @@ export function buildResults(i: BuildInput): Results {
     },
     cohorts: cohortResults(i.scenario, outcome),
     outages: [
-      ...outageResults(i.scenario, outcome, timeline),
+      ...outageResults(i.scenario, outcome, timeline, i.commands ?? {}),
       ...observedOutageResults(
         outcome.observed.map((p) => ({
           ...p,

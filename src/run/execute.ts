@@ -6,6 +6,7 @@
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { HerdError } from '../errors.js';
+import { formatUs } from '../util/duration.js';
 import { loadScenario } from '../scenario/load.js';
 import { type LoadedScenario } from '../scenario/validate.js';
 import type { Overrides } from '../scenario/resolve.js';
@@ -30,6 +31,7 @@ import { mkdirSync } from 'node:fs';
 import { renderFormat, renderRunFiles } from '../report/render.js';
 import { runPreflight, withEmbeddedProcesses } from './run-preflight.js';
 import { redactScenarioSecrets } from '../scenario/url-credentials.js';
+import { commandsAllowedProblem, DeclaredCommands } from './declared-commands.js';
 
 export interface RunRequest {
   scenarioPath: string;
@@ -58,6 +60,8 @@ export interface RunRequest {
   webhookSink?: { host: string; port: number } | null;
   /** $GITHUB_STEP_SUMMARY: the Markdown summary is appended there when set. */
   stepSummaryPath: string | null;
+  /** --allow-commands: run the scenario's declared-outage commands (shard 1 only). */
+  allowCommands?: boolean;
 }
 
 export interface RunHooks {
@@ -77,6 +81,8 @@ export interface RunReport {
 }
 
 export const MAX_PACKET_BYTES = 256 * 1024;
+/** A shard later than this after --start-at may see a declared outage's losses outside its window. */
+const DECLARED_LATE_MS = 500;
 
 export function newRunId(now = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
@@ -94,6 +100,8 @@ export async function executeRun(req: RunRequest, hooks: RunHooks = {}): Promise
     s.target === 'embedded'
       ? null
       : parseTargetUrl(s.target, req.overrides.target !== undefined ? '--target' : 'target');
+  const refused = commandsAllowedProblem(s.declaredOutages, req.shard.index === 0, req.allowCommands === true);
+  if (refused !== null) throw new HerdError('E_COMMANDS_NOT_ALLOWED', `${req.scenarioPath}: ${refused}`);
   const pre = runPreflight(s, req, req.shard.count);
   if (pre.problems.length > 0 && !req.skipPreflight) {
     throw new HerdError(
@@ -189,6 +197,8 @@ async function carryOut(
   };
   if (embedded !== null) supervise(embedded);
   const webhookSink = sinks.webhook;
+  const notice = (m: string): void => hooks.onNotice?.(m);
+  const commands = new DeclaredCommands(s.declaredOutages, req.shard.index === 0, notice);
 
   try {
     // Devices spread over the embedded target's processes, each with its own open-file limit.
@@ -214,6 +224,7 @@ async function carryOut(
       workers,
       onOrigin: (ns) => {
         originNs = ns;
+        commands.start(ns);
         embedded?.setOrigin(ns);
         webhookSink?.setOrigin(ns);
       },
@@ -239,12 +250,19 @@ async function carryOut(
     hooks.onStart?.(
       (reason) => {
         stops++;
+        commands.interrupt();
         if (stops === 1) coordinator.abort(reason);
         else coordinator.forceStop();
       },
       { runId, target: targetUrl, devices: s.devices, workers },
     );
     const outcome = await coordinator.run();
+    const commandRecords = await commands.finish();
+    const lateMs = outcome.startAtMs === null ? 0 : outcome.startedAtMs - outcome.startAtMs;
+    if (s.declaredOutages.length > 0 && req.shard.count > 1 && lateMs > DECLARED_LATE_MS)
+      hooks.onNotice?.(
+        `warning: this shard started ${formatUs(lateMs * 1000)} after --start-at; it measured the declared outages on its own origin, off from the commands shard 1 ran (start shards further ahead)`,
+      );
     // Forwards still in flight when the devices stopped get a bounded moment to arrive.
     await webhookSink?.settle();
     const webhook = webhookSink?.result(sentFromDelivery(outcome.delivery)) ?? null;
@@ -270,6 +288,7 @@ async function carryOut(
       targetLag,
       targetDropped,
       engines,
+      commands: commandRecords,
     });
     const resultsPath = join(runDir, 'results.json');
     try {
@@ -284,6 +303,8 @@ async function carryOut(
     return { results, resultsPath, loaded };
   } finally {
     running = false;
+    commands.interrupt(); // a run that failed mid-way leaves no command running
+    await commands.finish();
     await (embedded as EmbeddedTarget | null)?.stop();
   }
 }

@@ -7,13 +7,14 @@
 import { resolve } from 'node:path';
 import { HerdError } from '../errors.js';
 import { readResults } from '../results/read.js';
-import type { Results, TargetLag } from '../results/types.js';
+import type { CommandRecord, Results, TargetLag } from '../results/types.js';
 import { parseThresholds } from '../scenario/threshold-parse.js';
 import { assertNotFolder, ensureWritableFile, refuseOwnInput, writeFileAtomic } from '../util/atomic-write.js';
 import { buildResults } from './build-results.js';
 import { newRunId } from './execute.js';
 import { mergeOutcomes } from './outcome-merge.js';
 import { outcomeOfResults } from './outcome-of-results.js';
+import { alignDeclared, commandShardOffsetMs } from './merge-declared.js';
 
 export interface ShardFile {
   path: string;
@@ -77,6 +78,7 @@ export function mergeResults(inputs: readonly ShardFile[], mergedId: string): Re
   const parsed = parseThresholds(first.scenario.thresholds);
   if (parsed.problems.length > 0)
     problem(`${sorted[0]?.path}: the scenario's thresholds do not parse`, parsed.problems);
+  const refOffsetMs = commandShardOffsetMs(all);
   return buildResults({
     runId: mergedId,
     shard: null,
@@ -84,7 +86,7 @@ export function mergeResults(inputs: readonly ShardFile[], mergedId: string): Re
     scenario: first.scenario,
     thresholds: parsed.thresholds,
     environment: first.environment,
-    outcome: mergeOutcomes(all.map(outcomeOfResults)),
+    outcome: mergeOutcomes(all.map((r) => alignDeclared(outcomeOfResults(r), r, refOffsetMs))),
     target: first.run.target,
     embeddedTarget: first.run.embeddedTarget,
     allowSaturated: all.every((r) => r.run.allowSaturated),
@@ -97,7 +99,20 @@ export function mergeResults(inputs: readonly ShardFile[], mergedId: string): Re
       ? null
       : all.reduce((n, r) => n + (r.delivery?.targetDropped ?? 0), 0),
     engines: mergedEngines(all.map((r) => r.run.engines)),
+    commands: mergedCommands(all),
   });
+}
+
+/** Each declared outage's command records from the shard that ran them (shard 1); else as the shards recorded them. */
+export function mergedCommands(shards: readonly Results[]): Record<string, CommandRecord[]> {
+  const out: Record<string, CommandRecord[]> = {};
+  for (const r of shards)
+    for (const o of r.outages) {
+      if (o.side !== 'declared' || o.commands === undefined) continue;
+      const ran = o.commands.some((c) => c.outcome !== 'other-shard');
+      if (out[o.name] === undefined || ran) out[o.name] = o.commands;
+    }
+  return out;
 }
 
 /** Each cohort's connect path over the shards: the same everywhere, else mixed; null when a shard did not record it. */

@@ -13,12 +13,12 @@ export function recoveryWarnings(s: ResolvedScenario): string[] {
   const o = s.observedOutages;
   if (s.outageWindows.length === 0 && o === null) {
     return [
-      `${which}: can get no sample — the scenario has no outage wave and no target.embedded.outages, and observedOutages is false, so no outage will be measured`,
+      `${which}: can get no sample — the scenario has no outage wave, no target.embedded.outages and no declaredOutages, and observedOutages is false, so no outage will be measured`,
     ];
   }
   if (s.outageWindows.length === 0 && o !== null && s.devices < o.minDevices) {
     return [
-      `${which}: can get no sample — no outage wave or target.embedded.outages, and observedOutages.minDevices ${o.minDevices} is more than the ${s.devices} devices, so no outage can be observed`,
+      `${which}: can get no sample — no outage wave, target.embedded.outages or declaredOutages, and observedOutages.minDevices ${o.minDevices} is more than the ${s.devices} devices, so no outage can be observed`,
     ];
   }
   if (s.cohorts.every((c) => c.reconnect.policy === 'none')) {

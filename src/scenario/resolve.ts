@@ -9,8 +9,10 @@ import type { CohortInput, DeviceOptions, ReconnectInput, Scenario } from './sch
 import { resolveReconnect, sdkDeviceDefaults, sdkStore } from './resolve-reconnect.js';
 import type { StoreInput } from './messaging-schema.js';
 import { STORE_NONE, type ResolvedStore } from '../results/resolved-scenario.js';
+import { declaredName, type DeclaredOutageInput } from './declared-schema.js';
 import {
   waveLengthUs,
+  type DeclaredOutage,
   type OutageWindow,
   type ResolvedCohort,
   type ResolvedDevice,
@@ -119,6 +121,7 @@ export function resolveScenario(s: Scenario, overrides: Overrides = {}, defaultS
   const holdUs = mustParseDurationUs(s.hold);
   const durationUs = s.duration === undefined ? lastEventUs + holdUs : mustParseDurationUs(s.duration);
   const embeddedTarget = resolveEmbedded(s, overrides);
+  const declared = (s.declaredOutages ?? []).map(resolveDeclared);
   return {
     version: s.version,
     name: s.name,
@@ -131,7 +134,8 @@ export function resolveScenario(s: Scenario, overrides: Overrides = {}, defaultS
     device: resolveDevice(s.cohorts === undefined ? { ...s.device, ...sdkDeviceDefaults(s.reconnect) } : s.device),
     cohorts: resolveCohorts(s.cohorts, s.device, s.reconnect, devices),
     waves,
-    outageWindows: outageWindows(waves, embeddedTarget),
+    outageWindows: [...outageWindows(waves, embeddedTarget), ...declared.map(declaredWindow)],
+    declaredOutages: declared,
     observedOutages: observedRule(s.observedOutages),
     holdUs,
     durationUs,
@@ -142,6 +146,21 @@ export function resolveScenario(s: Scenario, overrides: Overrides = {}, defaultS
 function observedRule(o: Scenario['observedOutages']): ResolvedScenario['observedOutages'] {
   if (o === false) return null;
   return { windowUs: mustParseDurationUs(o.window), minDevices: o.minDevices, share: parseShare(o.share) };
+}
+
+function resolveDeclared(o: DeclaredOutageInput, i: number): DeclaredOutage {
+  return {
+    name: declaredName(o, i),
+    atUs: mustParseDurationUs(o.at),
+    offlineUs: mustParseDurationUs(o.duration),
+    break: o.break,
+    restore: o.restore ?? null,
+    timeoutUs: mustParseDurationUs(o.timeout),
+  };
+}
+
+function declaredWindow(o: DeclaredOutage): OutageWindow {
+  return { name: o.name, side: 'declared', atUs: o.atUs, offlineUs: o.offlineUs, mode: 'declared' };
 }
 
 function resolveEmbedded(s: Scenario, o: Overrides): Record<string, unknown> | null {

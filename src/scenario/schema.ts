@@ -12,6 +12,7 @@ import { PRESET_NAMES, withPresets } from './presets.js';
 import { breakpointSchema } from './breakpoint-schema.js';
 import { BOUNDS, duration } from './schema-fields.js';
 import { observedOutagesSchema } from './observed-schema.js';
+import { declaredOutagesSchema } from './declared-schema.js';
 import { deviceOverrideSchema, deviceSchema } from './device-schema.js';
 
 export { BOUNDS };
@@ -279,6 +280,7 @@ export const scenarioSchema = z
       .optional()
       .meta({ description: 'Total run time before teardown; default: end of the last wave + hold.' }),
     thresholds: z.record(nameText, thresholdList).optional(),
+    declaredOutages: declaredOutagesSchema,
     observedOutages: observedOutagesSchema,
     breakpoint: breakpointSchema
       .optional()

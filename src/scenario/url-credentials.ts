@@ -138,7 +138,10 @@ export function applyUrlCredentials(s: ResolvedScenario): { scenario: ResolvedSc
   };
 }
 
-/** The scenario as results.json records it: device passwords (from a URL or the file) never written. */
+/**
+ * The scenario as results.json records it: device passwords (from a URL or the file) and command
+ * lines never written.
+ */
 export function redactScenarioSecrets(s: ResolvedScenario): ResolvedScenario {
   const hide = (d: ResolvedDevice): ResolvedDevice => (d.password === null ? d : { ...d, password: REDACTED });
   return {
@@ -146,5 +149,13 @@ export function redactScenarioSecrets(s: ResolvedScenario): ResolvedScenario {
     target: redactUrl(s.target),
     device: hide(s.device),
     cohorts: s.cohorts.map((c) => ({ ...c, device: hide(c.device), targets: c.targets?.map(redactUrl) ?? null })),
+    // A command line can hold a password (`mosquitto_ctrl -P …`): never written, not even masked.
+    declaredOutages: s.declaredOutages.map((o) => ({
+      ...o,
+      break: NOT_RECORDED,
+      restore: o.restore === null ? null : NOT_RECORDED,
+    })),
   };
 }
+
+export const NOT_RECORDED = '(not recorded)';

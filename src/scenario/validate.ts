@@ -30,6 +30,7 @@ import { applyUrlCredentials } from './url-credentials.js';
 import { scenarioWarnings } from './warnings.js';
 import { recoveryWarnings } from './recovery-warnings.js';
 import { scenarioFileProblems, tlsFilesIn } from './files.js';
+import { declaredProblems } from './declared-schema.js';
 import { mqttStringProblem, topicNameProblem } from './template-rules.js';
 
 export interface LoadedScenario {
@@ -207,7 +208,15 @@ export function crossFieldProblems(s: Partial<Scenario>, overrides: Overrides = 
   if (s.waves !== undefined) problems.push(...waveProblems(s.waves, s, overrides));
   if (s.cohorts !== undefined) problems.push(...cohortProblems(s.cohorts));
   if (s.device !== undefined) problems.push(...deviceProblems(s.device, s.cohorts));
+  if (s.declaredOutages !== undefined) problems.push(...declaredProblems(s.declaredOutages, runEndUs(s)));
   return problems;
+}
+
+/** When teardown starts, as resolve.ts computes it; null when the fields it needs are not valid. */
+function runEndUs(s: Partial<Scenario>): number | null {
+  if (s.duration !== undefined) return mustParseDurationUs(s.duration);
+  if (s.waves === undefined) return null;
+  return resolveWaves(s.waves, 0, 1).lastEventUs + (s.hold === undefined ? 0 : mustParseDurationUs(s.hold));
 }
 
 function waveProblems(waves: readonly WaveInput[], s: Partial<Scenario>, overrides: Overrides): string[] {

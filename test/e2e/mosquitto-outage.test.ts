@@ -13,7 +13,7 @@ import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Results } from '../../src/results/types.js';
 import { externalProgram } from '../helpers/external.js';
-import { LoggedMosquitto } from '../helpers/mosquitto-log.js';
+import { expectRecoveryAsLogged, LoggedMosquitto } from '../helpers/mosquitto-log.js';
 import { HERD_BIN, ROOT, runHerd, expectExit } from '../helpers/cli.js';
 import { herdInProcess } from '../helpers/in-process.js';
 
@@ -89,29 +89,6 @@ async function runThroughCrash(broker: LoggedMosquitto, runs: string[][]): Promi
   }
 }
 
-/** The broker's account: its second life's first connect is the target accepting again; the k-th distinct client back is k devices back. */
-function brokerRecoveryUs(broker: LoggedMosquitto): number[] {
-  const back = broker.distinct(1);
-  expect(back.length).toBe(DEVICES);
-  const t0 = (back[0] as { atMs: number }).atMs;
-  const at = (share: number): number => ((back[Math.ceil(share * DEVICES) - 1] as { atMs: number }).atMs - t0) * 1000;
-  return [at(0.5), at(0.9), at(0.99), at(1)];
-}
-
-function expectRecoveryAsLogged(o: Results['outages'][number], broker: LoggedMosquitto): void {
-  const herdSays = [o.recovery.p50Us, o.recovery.p90Us, o.recovery.p99Us, o.recovery.p100Us] as number[];
-  const brokerSays = brokerRecoveryUs(broker);
-  if (process.env.HERD_SHOW_FIGURES === '1')
-    console.log(
-      `recovery p50/p90/p99/all µs: herd ${herdSays.join(' ')} · broker log ${brokerSays.map(Math.round).join(' ')}`,
-    );
-  herdSays.forEach((us, i) =>
-    expect(Math.abs(us - (brokerSays[i] as number)), `herd ${herdSays} vs broker ${brokerSays} (µs)`).toBeLessThan(
-      1_000_000,
-    ),
-  );
-}
-
 describe.skipIf(mosquittoBin === null)('an outage of a real broker that herd did not cause', () => {
   let broker: LoggedMosquitto | null = null;
   afterEach(async () => {
@@ -130,7 +107,7 @@ describe.skipIf(mosquittoBin === null)('an outage of a real broker that herd did
     ]);
     const o = r.outages[0] as Results['outages'][number];
     expect(o.targetAcceptedAgain).toBe(true);
-    expectRecoveryAsLogged(o, b);
+    expectRecoveryAsLogged(o, b, DEVICES);
     expect(r.thresholds.find((t) => t.metric === 'recovery.p99')?.passed).toBe(true);
     // The file re-reads (schema) and every format names it.
     for (const format of ['summary', 'md', 'html', 'junit']) {
@@ -174,6 +151,6 @@ describe.skipIf(mosquittoBin === null)('an outage of a real broker that herd did
     expect(m.outages[0]?.atUs).toBe(
       Math.min(...parts.map((p) => (p.outages[0]?.atUs as number) + (p.run.clockOffsetMs as number) * 1000)),
     );
-    expectRecoveryAsLogged(m.outages[0] as Results['outages'][number], b);
+    expectRecoveryAsLogged(m.outages[0] as Results['outages'][number], b, DEVICES);
   }, 120_000);
 });

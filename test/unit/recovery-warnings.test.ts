@@ -15,13 +15,13 @@ const warnings = (extra: Record<string, unknown>): string[] =>
 describe('recovery thresholds that can get no sample', () => {
   it('no outage wave, no embedded target outage and observed outages off', () => {
     expect(warnings({ observedOutages: false })).toEqual([
-      'thresholds recovery.p99: can get no sample — the scenario has no outage wave and no target.embedded.outages, and observedOutages is false, so no outage will be measured',
+      'thresholds recovery.p99: can get no sample — the scenario has no outage wave, no target.embedded.outages and no declaredOutages, and observedOutages is false, so no outage will be measured',
     ]);
   });
 
   it('observed outages on, but the fleet is smaller than minDevices', () => {
     expect(warnings({ devices: 4, thresholds: { 'recovery.p50': '< 5s', 'reconnect.attempts.max': '< 9' } })).toEqual([
-      'thresholds recovery.p50, reconnect.attempts.max: can get no sample — no outage wave or target.embedded.outages, and observedOutages.minDevices 5 is more than the 4 devices, so no outage can be observed',
+      'thresholds recovery.p50, reconnect.attempts.max: can get no sample — no outage wave, target.embedded.outages or declaredOutages, and observedOutages.minDevices 5 is more than the 4 devices, so no outage can be observed',
     ]);
   });
 

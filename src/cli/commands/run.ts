@@ -30,6 +30,7 @@ interface RunFlags {
   allowUnreachable?: boolean;
   metricsPort?: string;
   webhookSink?: string;
+  allowCommands?: boolean;
 }
 
 export function registerRun(program: Command, ctx: CliContext, setExit: (code: number) => void): void {
@@ -70,6 +71,10 @@ export function registerRun(program: Command, ctx: CliContext, setExit: (code: n
     .option(
       '--webhook-sink <[host:]port>',
       'count the messages the target forwards as HTTP POSTs to http://127.0.0.1:PORT/hook (the integrations path)',
+    )
+    .option(
+      '--allow-commands',
+      "run the scenario's declaredOutages commands (break/restore the target); without it such a scenario is refused",
     )
     .option('--allow-saturated', 'exit by thresholds even when the harness was the bottleneck')
     .option('-q, --quiet', 'no live progress, summary only')
@@ -158,6 +163,7 @@ Exit codes: 0 passed · 1 a threshold failed · 2 bad input · 3 run failed or h
             allowUnreachable: f.allowUnreachable === true,
             metrics: f.metricsPort === undefined ? null : parseFlagListen(f.metricsPort, '--metrics-port'),
             webhookSink: f.webhookSink === undefined ? null : parseFlagListen(f.webhookSink, '--webhook-sink'),
+            allowCommands: f.allowCommands === true,
           },
           {
             onStart: (stop, info) => {

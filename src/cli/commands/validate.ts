@@ -47,5 +47,12 @@ export function registerValidate(program: Command, ctx: CliContext): void {
             ` · QoS 0 offline ${st.queueQos0 ? 'queued' : 'dropped'}\n`,
         );
       }
+      // When its commands would run, never the lines themselves (validate output ends up in CI logs).
+      for (const o of s.declaredOutages)
+        ctx.stdout.write(
+          `  declared outage ${o.name}: break at ${formatUs(o.atUs)}` +
+            (o.restore === null ? '' : `, restore at ${formatUs(o.atUs + o.offlineUs)}`) +
+            ' (herd run runs them only with --allow-commands)\n',
+        );
     });
 }

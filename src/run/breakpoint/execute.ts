@@ -93,6 +93,10 @@ export async function executeBreakpoint(
   const stop = parseStopWhen(section.stopWhen ?? (held ? DEFAULT_HELD_STOP_WHEN : DEFAULT_STOP_WHEN));
   const ci = parseSearchThresholds({ ...(section.thresholds ?? {}), ...req.thresholds });
   const problems = [...stop.problems, ...ci.problems];
+  if (loaded.resolved.declaredOutages.length > 0)
+    problems.push(
+      'declaredOutages: herd breakpoint runs no commands (each level would break the target again); use herd run',
+    );
   if (section.minRate > section.maxRate)
     problems.push(`breakpoint.minRate: ${section.minRate} is above maxRate ${section.maxRate}`);
   if (section.minDevices > section.maxDevices)
