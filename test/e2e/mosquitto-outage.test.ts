@@ -122,7 +122,7 @@ describe.skipIf(mosquittoBin === null)('an outage of a real broker that herd did
     await b.start();
     const file = scenarioFile(b.url);
     const dir = join(file, '..');
-    const startAt = new Date(Date.now() + 10_000).toISOString();
+    const startAt = new Date(Date.now() + 20_000).toISOString();
     const shard = (i: number) => [
       'run',
       file,
