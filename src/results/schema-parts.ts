@@ -24,7 +24,9 @@ export const usOrNull = (d: string) =>
     .meta({ description: `${d} (integer µs; null when no samples)` });
 export const count = (d: string) => z.number().int().min(0).meta({ description: d });
 export const text = (d: string) => z.string().meta({ description: d });
-export const isoTime = (d: string) => z.string().meta({ description: `${d} (ISO 8601 wall-clock time, UTC)` });
+/** A time herd wrote with toISOString(); anything else is refused, never turned into an Invalid Date later. */
+export const isoTime = (d: string) =>
+  z.iso.datetime({ offset: true }).meta({ description: `${d} (ISO 8601 wall-clock time, UTC)` });
 
 /** An encoded HDR histogram must decode: a hand-edited one is refused here, not crashed on later. */
 function decodes(s: string | null): boolean {

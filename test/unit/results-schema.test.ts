@@ -96,6 +96,14 @@ describe('results schema', () => {
     ]);
   });
 
+  it('refuses a run time that is not an ISO 8601 time (a merge turned "x" into an Invalid Date)', () => {
+    const data = fixture();
+    (data.run as Record<string, unknown>).endedAt = 'x';
+    const err = herdError(() => checkResults(data, 'bad.json'));
+    expect(err.code).toBe('E_RESULTS_FILE');
+    expect(err.details).toEqual(['run.endedAt: Invalid ISO datetime']);
+  });
+
   it('readResults reports a truncated file and a missing one', () => {
     const dir = mkdtempSync(join(tmpdir(), 'herd-read-'));
     try {
