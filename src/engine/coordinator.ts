@@ -266,8 +266,14 @@ export class Coordinator extends EventEmitter {
       totals: this.agg.totals,
       errors: this.agg.errorList(),
       connectedNow: this.agg.connectedNow(),
-      planned: this.o.scenario.devices,
+      planned: this.plannedHere(),
     };
+  }
+
+  /** Devices this run plans (a shard's slice, once its workers have said how many), not the whole scenario's. */
+  private plannedHere(): number {
+    const told = this.workers.reduce((a, w) => a + w.planned, 0);
+    return told > 0 ? told : this.o.scenario.devices;
   }
 
   /** Stops the run early: workers stop scheduling and close their sessions (bounded). */
@@ -319,7 +325,7 @@ export class Coordinator extends EventEmitter {
       this.reported.delete(m.delta.t);
       const bucket = this.agg.bucketAt(m.delta.t);
       if (bucket) {
-        const ev: SecondEvent = { bucket, connectedNow: this.agg.connectedNow(), planned: this.o.scenario.devices };
+        const ev: SecondEvent = { bucket, connectedNow: this.agg.connectedNow(), planned: this.plannedHere() };
         this.emit('second', ev);
       }
     }

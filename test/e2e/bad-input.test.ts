@@ -1,5 +1,5 @@
 /**
- * Bad input to the built CLI (issue 9): every command given bad flags, bad scenarios, broken or
+ * Bad input to the CLI (issue 9), each command once as the built process: every command given bad flags, bad scenarios, broken or
  * foreign results files and unusable output folders exits 2 (3 for an unreachable target) with a
  * message naming the flag or file, without a stack trace, and leaves no report directory behind.
  * Only loopback addresses are used; the "unreachable" target is a loopback port nobody listens on.
@@ -18,7 +18,8 @@ import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, runHerd, type CliResult } from '../helpers/cli.js';
+import { ROOT, runHerd as spawnHerd, type CliResult } from '../helpers/cli.js';
+import { herdInProcess } from '../helpers/in-process.js';
 
 const VALID = `name: bad-input
 devices: 5
@@ -42,6 +43,21 @@ function freshOut(): string {
 function noReportLeft(out: string): void {
   // The folder may have been created by the up-front writability check, but must hold no run.
   if (existsSync(out)) expect(readdirSync(out), `reports left in ${out}`).toEqual([]);
+}
+
+/**
+ * The first call of each command spawns the built CLI (bin/herd.js and dist), so every command's
+ * real process path is checked; later calls run the same command in this process (about a second
+ * of CPU less each, the same code from its argv on). A call with its own environment always spawns.
+ */
+const spawned = new Set<string>();
+function runHerd(args: string[], opts: Parameters<typeof spawnHerd>[1] = {}): Promise<CliResult> {
+  const command = args[0] ?? '';
+  if (opts.env !== undefined || !spawned.has(command)) {
+    spawned.add(command);
+    return spawnHerd(args, opts);
+  }
+  return herdInProcess(args);
 }
 
 function expectBadInput(r: CliResult, mention: string, code = 2): void {

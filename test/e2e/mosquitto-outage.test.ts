@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
+import { waitFor } from '../helpers/procs.js';
 import type { Results } from '../../src/results/types.js';
 import { externalProgram } from '../helpers/external.js';
 import { expectRecoveryAsLogged, LoggedMosquitto } from '../helpers/mosquitto-log.js';
@@ -52,6 +53,7 @@ async function runThroughCrash(broker: LoggedMosquitto, runs: string[][]): Promi
   let killed = false;
   let restarted: Promise<void> | null = null;
   const gone = new Set<number>();
+  const up = new Set<number>();
   const children: ReturnType<typeof spawn>[] = [];
   const procs = runs.map((args, i) => {
     const herd = spawn(process.execPath, [HERD_BIN, ...args], {
@@ -65,6 +67,8 @@ async function runThroughCrash(broker: LoggedMosquitto, runs: string[][]): Promi
     herd.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     createInterface({ input: herd.stderr }).on('line', (line) => {
       progress.push(line);
+      const m = / connected (\d+)\/(\d+)/.exec(line);
+      if (m !== null && m[1] === m[2]) up.add(i);
       if (killed && / connected 0\//.test(line)) gone.add(i);
       if (killed && restarted === null && gone.size === runs.length) restarted = broker.start();
     });
@@ -77,6 +81,10 @@ async function runThroughCrash(broker: LoggedMosquitto, runs: string[][]): Promi
   });
   try {
     await broker.clients(0, DEVICES);
+    // The broker logs a client at its CONNECT; herd counts it connected at the CONNACK. A kill in
+    // between makes that device a failed connect, not a hit one: wait for every herd's "N/N" too.
+    if (!(await waitFor(() => up.size === runs.length, 60_000, 20)))
+      throw new Error(`herd never showed every device connected`);
     await broker.kill();
     killed = true;
     const paths = await Promise.all(procs);

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Results } from '../../src/results/types.js';
 import { externalProgram } from '../helpers/external.js';
 import { LoggedRabbitMQ } from '../helpers/rabbitmq.js';
+import { waitFor } from '../helpers/procs.js';
 import { HERD_BIN, ROOT, runHerd, expectExit } from '../helpers/cli.js';
 
 const rabbitScript = externalProgram('rabbitmq-server');
@@ -68,6 +69,11 @@ async function runThroughCrash(broker: LoggedRabbitMQ, args: string[]): Promise<
   );
   try {
     await broker.clients(life, DEVICES, CRASH_IDS);
+    // The broker logs a client at its CONNECT; herd counts it connected at the CONNACK. A kill in
+    // between makes that device a failed connect, not a hit one: wait for herd's own "N/N" too.
+    const allUp = new RegExp(`connected ${DEVICES}/${DEVICES}`);
+    if (!(await waitFor(() => allUp.test(stderr), 60_000, 20)))
+      throw new Error(`herd never showed every device connected:\n${stderr}`);
     await broker.kill();
     await broker.start();
     return await done;
