@@ -1,5 +1,5 @@
 /**
- * Process globals reach commands through one context (STYLE.md #8), so a whole command can run
+ * Process globals reach commands through one context, so a whole command can run
  * in-process in a test with its own argv, env, working directory, output streams and signals.
  */
 import { resolve } from 'node:path';

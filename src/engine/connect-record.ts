@@ -1,5 +1,5 @@
 /**
- * The one place that records what a connect attempt measured (MEASUREMENT.md rules 2 and 5):
+ * The one place that records what a connect attempt measured:
  * totalUs from the intended time, serviceUs from the socket, every phase the transport had, and a
  * failure's time to failure — never in the success distribution.
  */

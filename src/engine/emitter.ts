@@ -1,6 +1,6 @@
 /**
  * What a worker sends out each second: every second the recorder has finished, the last of them
- * with one health sample (MEASUREMENT.md rule 4: the harness watches itself) that carries the
+ * with one health sample (the harness watches itself) that carries the
  * largest schedule lag — socket opened minus intended time — since the sample before.
  */
 import type { Device } from '../protocols/device.js';

@@ -1,5 +1,5 @@
 /**
- * The harness watching itself (MEASUREMENT.md rule 4): per second, event-loop delay (from a
+ * The harness watching itself: per second, event-loop delay (from a
  * drift sampler recorded into an HDR histogram, so a long block is one long sample and nothing is
  * missed after a reset), event-loop utilisation, CPU, RSS and open files.
  */

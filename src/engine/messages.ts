@@ -1,4 +1,4 @@
-/** What crosses the coordinator ↔ worker boundary: plain JSON data only (STYLE.md #7). */
+/** What crosses the coordinator ↔ worker boundary: plain JSON data only. */
 import type { ResolvedScenario } from '../results/resolved-scenario.js';
 import type { MetricsDelta } from '../metrics/recorder.js';
 import type { HealthSample } from './health.js';

@@ -1,5 +1,5 @@
 /**
- * Preflight (MEASUREMENT.md rule 4, pure): before a single socket opens, compare what the plan
+ * Preflight (pure): before a single socket opens, compare what the plan
  * needs — peak concurrency, connect rate — with the harness's ceilings: open files per worker
  * process, ephemeral ports per source/destination pair, memory, TIME_WAIT left by earlier runs.
  * Returns blocking problems, advice, and the workers / source addresses to use.

@@ -1,5 +1,5 @@
 /**
- * The open-model scheduler of one worker (MEASUREMENT.md rule 1): three time-ordered sources —
+ * The open-model scheduler of one worker: three time-ordered sources —
  * the plan's intended connect times (a cursor), the churn schedule (a cursor) and an event heap
  * (reconnects, outages, publishes, requests) — drained on an absolute clock: everything whose time
  * has come starts on each wake-up, a batch per event-loop turn, and past the handshake cap the

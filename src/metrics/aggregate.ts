@@ -1,5 +1,5 @@
 /**
- * The coordinator's merge of worker deltas (MEASUREMENT.md rule 8): histograms are added, counters
+ * The coordinator's merge of worker deltas: histograms are added, counters
  * summed per aligned one-second bucket, percentiles computed once at the end. Also used by
  * `herd merge` over shards.
  */

@@ -1,5 +1,5 @@
 /**
- * One worker's view of itself for one second (MEASUREMENT.md rule 4): what engine/health.ts
+ * One worker's view of itself for one second: what engine/health.ts
  * measures and what the saturation judgement reads.
  */
 export interface HealthSample {

@@ -1,5 +1,5 @@
 /**
- * One HDR histogram configuration everywhere (MEASUREMENT.md rule 7): integer microseconds,
+ * One HDR histogram configuration everywhere: integer microseconds,
  * 3 significant digits, auto-resizing. Values are rounded explicitly; negatives are clamped to 0
  * and counted by the caller. Histograms cross process boundaries only as compressed base64 text.
  */

@@ -1,4 +1,4 @@
-/** Latency series recorded for every attempt (MEASUREMENT.md rules 2 and 5); see docs/metrics.md. */
+/** Latency series recorded for every attempt; see docs/metrics.md. */
 export const LATENCY_KEYS = [
   'connect.total',
   'connect.service',

@@ -30,7 +30,7 @@ export class ObservedRecorder {
   clamped = 0;
 
   started(event: number, atUs: number): void {
-    // The engine clock has sub-µs fractions; results hold integer µs (MEASUREMENT.md rule 7).
+    // The engine clock has sub-µs fractions; results hold integer µs.
     const e = { atUs: Math.round(atUs), acceptedUs: null, dropped: 0, recovered: 0, recoveryUs: null, attempts: null };
     this.events[event] = { ...e, touched: true };
   }

@@ -1,7 +1,7 @@
 /**
  * A worker's metric recorder. It accumulates one second's worth of deltas (histograms, counters,
  * errors, per-cohort and per-outage data) and hands them out as plain JSON data to send to the
- * coordinator, which alone keeps totals. Percentiles are never computed here (MEASUREMENT.md rule 8).
+ * coordinator, which alone keeps totals. Percentiles are never computed here.
  */
 import type { ErrorOrigin, Failure } from '../results/types.js';
 import { createHistogram, encodeHistogram, recordUs, type Histogram } from './histogram.js';
@@ -35,7 +35,7 @@ export interface CounterDelta {
   /** Cloud → device requests sent by the requester, and answers that came back. */
   requestsSent: number;
   requestsAnswered: number;
-  /** Values below zero clamped to 0 before recording (counted, MEASUREMENT.md rule 7). */
+  /** Values below zero clamped to 0 before recording (counted). */
   clampedNegative: number;
 }
 

@@ -1,5 +1,5 @@
 /**
- * Decides whether the harness, not the target, was the bottleneck (MEASUREMENT.md rule 4), in two
+ * Decides whether the harness, not the target, was the bottleneck, in two
  * steps, both pure:
  * - evidence: a worker past a limit for several seconds in a row (or for a share of the run) —
  *   one slow second on shared cores is noise, not evidence (a worker's event loop exceeds 200 ms

@@ -1,6 +1,6 @@
 /**
  * The plan: a pure function of the resolved scenario (and its seed) giving every device's intended
- * connect time, measured from the run origin (MEASUREMENT.md rule 1: absolute, never "sleep after
+ * connect time, measured from the run origin (absolute, never "sleep after
  * the previous one"), its cohort, and the planned events — outages and churn — with the exact
  * devices they hit. Device ids are assigned in order of intended time, so id 0 connects first.
  */

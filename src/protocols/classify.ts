@@ -1,5 +1,5 @@
 /**
- * The one error taxonomy (MEASUREMENT.md rule 6). Wire failures become data: an origin (who
+ * The one error taxonomy. Wire failures become data: an origin (who
  * failed), the phase it happened in and a stable code. `local` is the harness's own resource
  * running out and is never blamed on the target.
  */

@@ -1,5 +1,5 @@
 /**
- * The transport registry, keyed by URL scheme (STYLE.md #4): mqtt:// (TCP), mqtts:// (TLS),
+ * The transport registry, keyed by URL scheme: mqtt:// (TCP), mqtts:// (TLS),
  * ws:// and wss:// (WebSocket, for MQTT-over-WebSocket and plain WebSocket devices). The schemes,
  * their ports and flags come from util/target-url.ts; this adds how each one opens a link.
  */

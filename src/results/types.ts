@@ -29,7 +29,7 @@ export interface TargetLag {
   busySeconds: number;
 }
 
-/** Where a failure came from (MEASUREMENT.md rule 6). `local` is always the harness's own fault. */
+/** Where a failure came from. `local` is always the harness's own fault. */
 export type ErrorOrigin = 'local' | 'network' | 'tls' | 'protocol' | 'timeout';
 export const ERROR_ORIGINS: readonly ErrorOrigin[] = ['local', 'network', 'tls', 'protocol', 'timeout'];
 

@@ -1,6 +1,6 @@
 /**
- * `herd merge`: combines the results of a run's shards into one results.json, exactly
- * (MEASUREMENT.md rule 8): each shard's outcome is read back from its file, the outcomes merge
+ * `herd merge`: combines the results of a run's shards into one results.json, exactly: each
+ * shard's outcome is read back from its file, the outcomes merge
  * (histograms add, counters add per aligned second) and the run's own builder turns the merged
  * outcome into results, thresholds, health judgement and exit code included.
  */

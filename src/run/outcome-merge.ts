@@ -1,5 +1,5 @@
 /**
- * How outcomes merge (herd merge over shards, MEASUREMENT.md rule 8): a rule per field, written as
+ * How outcomes merge (herd merge over shards): a rule per field, written as
  * records keyed by every field of the type, so a field added without a rule fails to compile and,
  * for data that reaches here with a field no rule knows, fails at run time. Counters add,
  * histograms add exactly, seconds line up (shards share one origin, --start-at), gauges of a shard

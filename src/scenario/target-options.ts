@@ -1,5 +1,5 @@
 /**
- * The schema of the embedded reference target's options, validated in one pass (STYLE.md #6). It
+ * The schema of the embedded reference target's options, validated in one pass. It
  * is transform-free so it can sit under a scenario's `target: { embedded: … }` key and appear in
  * the editor JSON Schema; it lives in scenario/ because a scenario embeds it, and target/options.ts
  * resolves it (defaults < profile < explicit knobs).

@@ -1,5 +1,5 @@
 /**
- * One validation pass over a scenario (STYLE.md #6): schema problems, threshold grammar problems and
+ * One validation pass over a scenario: schema problems, threshold grammar problems and
  * cross-field problems (wave counts against the fleet, cohort shares and names, websocket devices'
  * options…) are reported together, each with its path, in one E_SCENARIO_INVALID (exit 2). Cross-
  * field checks run on every top-level field that passed the schema on its own, so a typo elsewhere

@@ -26,7 +26,7 @@ export interface OutageSpec {
   mode: TargetOutageMode;
 }
 
-/** Everything a target process needs, plain JSON (it crosses the IPC boundary, STYLE.md #7). */
+/** Everything a target process needs, plain JSON (it crosses the IPC boundary). */
 export interface ResolvedTargetOptions {
   profile: TargetProfileName;
   host: string;

@@ -1,5 +1,5 @@
 /**
- * Time as the engine sees it. One time origin across processes (MEASUREMENT.md rule 9): the
+ * Time as the engine sees it. One time origin across processes: the
  * coordinator picks the origin on the system-wide monotonic clock (process.hrtime, CLOCK_MONOTONIC
  * on Linux); each worker maps it onto its own cheap performance.now() once, then reads µs since the
  * origin without allocating. Timers reach the engine through `EngineClock`, so a test can drive

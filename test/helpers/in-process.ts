@@ -1,5 +1,5 @@
 /**
- * Runs a whole herd command in this process through an injected context (STYLE.md #8): argv,
+ * Runs a whole herd command in this process through an injected context: argv,
  * env, cwd, output streams, wall clock and signals are the test's, and the exit code is the
  * return value. Same result shape as runHerd, without spawning a process.
  */

@@ -1,7 +1,7 @@
 /**
- * A test file fails when it leaves a socket, server, timer or child process behind (STYLE.md
- * #12): what was open before the file's first test must be all that is open after its last
- * hook. Closing is asynchronous, so leftovers get a short bounded wait before they count.
+ * A test file fails when it leaves a socket, server, timer or child process behind: what was open
+ * before the file's first test must be all that is open after its last hook. Closing is
+ * asynchronous, so leftovers get a short bounded wait before they count.
  */
 import { afterAll, beforeAll, expect } from 'vitest';
 import { childrenOf, isAlive } from '../helpers/procs.js';

@@ -1,5 +1,5 @@
 /**
- * Keeps the reference documentation true (STYLE.md #16): every scenario field of the generated
+ * Keeps the reference documentation true: every scenario field of the generated
  * JSON Schema is in docs/scenario-reference.md with the default the code uses, every metric is in
  * docs/metrics.md, every error code in docs/errors.md, and every decision record exists.
  */

@@ -1,5 +1,5 @@
 /**
- * herd merge is exact (MEASUREMENT.md rule 8), checked as a property: one random run — per-worker,
+ * herd merge is exact, checked as a property: one random run — per-worker,
  * per-second metric deltas, health samples, delivery streams, outages, downlink tallies, a dead
  * worker or an abort — is built the way `herd run` builds it (Aggregate → outcome → results), and
  * the same deltas split by worker into shards are built shard by shard, written as JSON, read back

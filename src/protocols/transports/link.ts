@@ -1,5 +1,5 @@
 /**
- * The one interface every transport adapter implements (STYLE.md #4): a byte pipe to the target
+ * The one interface every transport adapter implements: a byte pipe to the target
  * that reports its handshake milestones. A protocol (MQTT, plain WebSocket device) sits on top and
  * never knows whether the bytes travel over TCP, TLS or WebSocket frames.
  */

@@ -124,7 +124,7 @@ function evaluateWindow(stopWhen: readonly Threshold[], wr: Results, ended: numb
 }
 
 /**
- * Whether the harness, not the target, decided this level (MEASUREMENT.md rule 4, judged by its
+ * Whether the harness, not the target, decided this level (judged by its
  * effect): attempts it never started, lost or failed locally, a schedule lag past 1 s, or a run
  * that did not complete always count. A flagged harness (event-loop delay) otherwise counts only
  * when taking its lag out of the latency would turn the level's failure into a pass: a level that
