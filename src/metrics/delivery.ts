@@ -17,6 +17,7 @@
  * message that late is as good as lost.
  */
 import type { DeliveryCounts } from '../results/types.js';
+import { emptyDeliveryCounts } from '../results/delivery.js';
 import { createHistogram, decodeHistogram, encodeHistogram, recordUs, type Histogram } from './histogram.js';
 import {
   ack,
@@ -181,24 +182,7 @@ export class DeliveryTracker {
 
   /** Totals. A stream without a sent count assumes its highest seq + 1 were sent (tail losses unseen). */
   summary(): DeliverySummary {
-    const out: DeliverySummary = {
-      streams: 0,
-      published: 0,
-      sent: 0,
-      delivered: 0,
-      lost: 0,
-      lostByCloud: 0,
-      neverAcknowledged: 0,
-      droppedByDevice: 0,
-      queuedAtEnd: 0,
-      resent: 0,
-      duplicated: 0,
-      duplicatedByResend: 0,
-      duplicatedByCloud: 0,
-      outOfOrder: 0,
-      tooLate: 0,
-      foreign: this.foreign,
-    };
+    const out: DeliverySummary = { streams: 0, ...emptyDeliveryCounts(), foreign: this.foreign };
     const keys = new Set([
       ...this.streams.keys(),
       ...this.sentBy.keys(),

@@ -25,6 +25,27 @@ export interface DeliveryCounts {
   foreign: number;
 }
 
+/** Every count at zero: the start of a sum over streams or cohorts. */
+export function emptyDeliveryCounts(): DeliveryCounts {
+  return {
+    published: 0,
+    sent: 0,
+    delivered: 0,
+    lost: 0,
+    lostByCloud: 0,
+    neverAcknowledged: 0,
+    droppedByDevice: 0,
+    queuedAtEnd: 0,
+    resent: 0,
+    duplicated: 0,
+    duplicatedByResend: 0,
+    duplicatedByCloud: 0,
+    outOfOrder: 0,
+    tooLate: 0,
+    foreign: 0,
+  };
+}
+
 export interface DeliveryResult extends DeliveryCounts {
   /** lost / sent (0 when nothing was sent). */
   lossRate: number;

@@ -8,6 +8,7 @@ import type { ResolvedScenario } from '../results/resolved-scenario.js';
 import { evaluateThresholds } from '../thresholds/evaluate.js';
 import type { Threshold } from '../scenario/threshold-parse.js';
 import { downlinkResult } from '../results/downlink.js';
+import { emptyDeliveryCounts } from '../results/delivery.js';
 import { HERD_VERSION } from '../version.js';
 import {
   RESULTS_SCHEMA_VERSION,
@@ -176,23 +177,7 @@ function deliveryResult(outcome: Outcome, targetDropped: number | null): Deliver
   const cohorts = Object.keys(outcome.delivery).sort();
   if (cohorts.length === 0) return null;
   const byCohort: Record<string, DeliveryCounts> = {};
-  const total: DeliveryCounts = {
-    published: 0,
-    sent: 0,
-    delivered: 0,
-    lost: 0,
-    lostByCloud: 0,
-    neverAcknowledged: 0,
-    droppedByDevice: 0,
-    queuedAtEnd: 0,
-    resent: 0,
-    duplicated: 0,
-    duplicatedByResend: 0,
-    duplicatedByCloud: 0,
-    outOfOrder: 0,
-    tooLate: 0,
-    foreign: 0,
-  };
+  const total: DeliveryCounts = emptyDeliveryCounts();
   for (const name of cohorts) {
     const c = outcome.delivery[name] as DeliveryCounts;
     byCohort[name] = { ...c };

@@ -97,7 +97,7 @@ export function applyUrlCredentials(s: ResolvedScenario): { scenario: ResolvedSc
     }
     return { ...d, username: d.username ?? c.username, password: d.password ?? c.password };
   };
-  // MQTT 3.1.1 (§3.1.2.9) forbids a password without a user name, and herd's MQTT client sends none
+  // MQTT 3.1.1 (CONNECT, Password Flag) forbids a password without a user name, and herd's MQTT client sends none
   // alone in either version: caught here, not as a crash in every worker.
   const needsUser = (d: ResolvedDevice, c: SplitUrl, urlWhere: string, i: number): void => {
     if (d.protocol === 'websocket' || d.username !== null || c.username !== null) return;

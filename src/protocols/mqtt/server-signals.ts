@@ -6,10 +6,11 @@
  *
  * The rules are the spec's, and the native core's reader (native/src/signal.c) applies the very
  * same ones, so both connect paths see the same signals: the properties are the rest of the packet
- * exactly (§2.2.2.1); each property is one the packet may carry (§3.2.2.3, §3.14.2.2), at most once
- * (User Property aside), whole; a byte property is 0 or 1; Receive Maximum and Maximum Packet Size
- * are not 0; a Server Reference is well-formed UTF-8 without U+0000; CONNACK flags bits 7–1 are 0;
- * a DISCONNECT reason code is one §3.14.2.1 defines. Anything else is malformed: no signal.
+ * exactly (Property Length); each property is one the packet may carry (CONNACK / DISCONNECT
+ * Properties), at most once (User Property aside), whole; a byte property is 0 or 1; Receive
+ * Maximum and Maximum Packet Size are not 0; a Server Reference is well-formed UTF-8 without
+ * U+0000; CONNACK flags bits 7–1 are 0; a DISCONNECT reason code is one the spec's DISCONNECT
+ * Reason Code table defines. Anything else is malformed: no signal.
  */
 
 export interface ServerSignal {
