@@ -8,7 +8,7 @@
  */
 import type { Failure } from '../protocols/classify.js';
 import { CLOSE_GRACE_MS } from '../protocols/mqtt/connection.js';
-import type { Device, DeviceOwner, InboundMessage } from '../protocols/device.js';
+import type { Device, DeviceOwner } from '../protocols/device.js';
 import type { Recorder } from '../metrics/recorder.js';
 import type { EngineClock, TimerHandle } from '../util/clock.js';
 import type { DeviceTable } from './device-table.js';
@@ -16,7 +16,7 @@ import type { Emitter } from './emitter.js';
 import { buildEngine } from './engine-parts.js';
 import type { Fleet } from './fleet.js';
 import type { Scheduler } from './scheduler.js';
-import type { RunKept, SessionLife } from './session-life.js';
+import type { DeviceReport, RunKept, SessionLife } from './session-life.js';
 import type { RunEnd, RunnerOptions } from './runner-options.js';
 
 export type { RunEnd, RunnerOptions };
@@ -103,19 +103,21 @@ export class Runner implements DeviceOwner {
     else this.life.held(c.deviceId, c, now);
   }
 
-  onSubscribed(c: Device, _packetId: number, granted: number[], latencyUs: number): void {
-    this.life.subscribed(c.deviceId, granted, latencyUs, this.advance());
+  // Messaging reports reach the listeners with the device's own arguments (session-life.ts unpacks
+  // them): a report that gains an argument changes device.ts and its listener, not the runner.
+  onSubscribed(...a: DeviceReport<'onSubscribed'>): void {
+    this.life.deviceSubscribed(this.advance(), ...a);
   }
 
-  onPublished(c: Device, _packetId: number, _qos: 1 | 2, latencyUs: number, reasonCode: number, tag: number): void {
+  onPublished(...a: DeviceReport<'onPublished'>): void {
     this.advance();
-    this.life.published(c.deviceId, tag, latencyUs, reasonCode);
+    this.life.devicePublished(...a);
   }
 
   /** MQTT: an inbound PUBLISH. */
-  onMessage(c: Device, m: InboundMessage): void {
-    this.at(m.receivedUs);
-    this.life.message(c.deviceId, m, c);
+  onMessage(...a: DeviceReport<'onMessage'>): void {
+    this.at(a[1].receivedUs);
+    this.life.deviceMessage(...a);
   }
 
   onFailed(c: Device, f: Failure): void {

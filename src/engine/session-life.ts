@@ -6,7 +6,7 @@
  * listener does not have costs nothing (each hook's listeners are collected once, up front).
  */
 import type { Failure } from '../protocols/classify.js';
-import type { Device, InboundMessage } from '../protocols/device.js';
+import type { Device, DeviceOwner, InboundMessage } from '../protocols/device.js';
 import type { DeliveryState } from '../metrics/delivery.js';
 
 /** What the listeners kept for the run's end (SessionListener.finish adds it; RunEnd carries it). */
@@ -14,6 +14,9 @@ export interface RunKept {
   /** Per cohort with echo telemetry: end-to-end delivery state. */
   delivery: Record<string, DeliveryState>;
 }
+
+/** The arguments a device reports one of its DeviceOwner events with. */
+export type DeviceReport<K extends keyof DeviceOwner> = Parameters<NonNullable<DeviceOwner[K]>>;
 
 export interface SessionListener {
   /** The run starts, before the first attempt. */
@@ -126,6 +129,18 @@ export class SessionLife implements Required<SessionListener> {
   message(slot: number, m: InboundMessage, c: Device): void {
     const h = this.onMessage;
     for (let i = 0; i < h.length; i++) (h[i] as Hook<'message'>)(slot, m, c);
+  }
+  /** DeviceOwner.onSubscribed's arguments, heard at `nowUs`. */
+  deviceSubscribed(nowUs: number, ...[c, , granted, latencyUs]: DeviceReport<'onSubscribed'>): void {
+    this.subscribed(c.deviceId, granted, latencyUs, nowUs);
+  }
+  /** DeviceOwner.onPublished's arguments. */
+  devicePublished(...[c, , , latencyUs, reasonCode, tag]: DeviceReport<'onPublished'>): void {
+    this.published(c.deviceId, tag, latencyUs, reasonCode);
+  }
+  /** DeviceOwner.onMessage's arguments. */
+  deviceMessage(...[c, m]: DeviceReport<'onMessage'>): void {
+    this.message(c.deviceId, m, c);
   }
   failed(slot: number, c: Device, f: Failure, nowUs: number): void {
     const h = this.onFailed;
