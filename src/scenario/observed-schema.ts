@@ -3,19 +3,9 @@
  * holds the rule; docs/scenario-reference.md, "Observed outages", states it). On by default.
  */
 import { z } from 'zod';
-import { durationAtLeast } from './schema-fields.js';
+import { durationAtLeast, share } from './schema-fields.js';
 
 export const OBSERVED_DEFAULTS = { window: '2s', minDevices: 5, share: '10%' } as const;
-
-const share = z
-  .union(
-    [
-      z.number().gt(0, { error: 'expected a share above 0' }).lte(1, { error: 'expected a share of at most 1 (100%)' }),
-      z.string().regex(/^(100(\.0+)?|\d{1,2}(\.\d+)?)%$/, { error: 'expected a percentage like "25%"' }),
-    ],
-    { error: 'expected a share: a fraction like 0.25 or a percentage like "25%"' },
-  )
-  .meta({ description: 'A share of the fleet: 0.25 or "25%".' });
 
 const rule = z.strictObject({
   window: durationAtLeast('1ms')

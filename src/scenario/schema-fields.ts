@@ -75,3 +75,14 @@ export const helloTemplate = z
   });
 /** A topic a device publishes to: no wildcards. */
 export const topicTemplate = templateOf(TOPIC_NAMES, topicNameProblem);
+
+/** A share of the fleet: a fraction in (0, 1] or a percentage string. */
+export const share = z
+  .union(
+    [
+      z.number().gt(0, { error: 'expected a share above 0' }).lte(1, { error: 'expected a share of at most 1 (100%)' }),
+      z.string().regex(/^(100(\.0+)?|\d{1,2}(\.\d+)?)%$/, { error: 'expected a percentage like "25%"' }),
+    ],
+    { error: 'expected a share: a fraction like 0.25 or a percentage like "25%"' },
+  )
+  .meta({ description: 'A share of the fleet: 0.25 or "25%".' });

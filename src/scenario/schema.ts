@@ -10,7 +10,7 @@ import { redactUrl, targetUrlProblem } from './url-credentials.js';
 import { targetOptionsSchema } from './target-options.js';
 import { PRESET_NAMES, withPresets } from './presets.js';
 import { breakpointSchema } from './breakpoint-schema.js';
-import { BOUNDS, duration } from './schema-fields.js';
+import { BOUNDS, duration, share } from './schema-fields.js';
 import { observedOutagesSchema } from './observed-schema.js';
 import { declaredOutagesSchema } from './declared-schema.js';
 import { deviceOverrideSchema, deviceSchema } from './device-schema.js';
@@ -37,16 +37,6 @@ const targetUrl = z
     const problem = v === 'embedded' ? null : targetUrlProblem(v);
     if (problem !== null) ctx.addIssue({ code: 'custom', message: problem, input: redactUrl(v) });
   });
-
-const share = z
-  .union(
-    [
-      z.number().gt(0, { error: 'expected a share above 0' }).lte(1, { error: 'expected a share of at most 1 (100%)' }),
-      z.string().regex(/^(100(\.0+)?|\d{1,2}(\.\d+)?)%$/, { error: 'expected a percentage like "25%"' }),
-    ],
-    { error: 'expected a share: a fraction like 0.25 or a percentage like "25%"' },
-  )
-  .meta({ description: 'A share of the fleet: 0.25 or "25%".' });
 
 const jitter = z
   .enum(['none', 'full', 'equal', 'decorrelated', 'proportional'], {
