@@ -12,6 +12,8 @@ export interface SystemFacts {
   ephemeralPortRange: [number, number] | null;
   /** TIME_WAIT sockets per local IPv4 address. */
   timeWaitByIp: Map<string, number>;
+  /** The 1-minute load average: runnable work already on the machine (null where the OS gives none). */
+  loadAverage1m: number | null;
 }
 
 export function readSystemFacts(): SystemFacts {
@@ -21,6 +23,7 @@ export function readSystemFacts(): SystemFacts {
     openFileLimit: readOpenFileLimit(),
     ephemeralPortRange: readEphemeralPortRange(),
     timeWaitByIp: readTimeWait(),
+    loadAverage1m: process.platform === 'win32' ? null : (os.loadavg()[0] ?? null),
   };
 }
 

@@ -55,12 +55,14 @@ export function runPreflight(
     facts,
   });
   if (embedded !== null) {
-    const cost = (s.embeddedTarget as { handshakeCostMs?: unknown } | null)?.handshakeCostMs;
-    const rate = embeddedRateCheck(
-      Math.ceil(peakConnectRatePerS(plan) / shards),
-      facts.cores,
-      typeof cost === 'number' ? cost : 0,
-    );
+    const knobs = s.embeddedTarget as { handshakeCostMs?: unknown; handshakeBurnsCpu?: unknown } | null;
+    const rate = embeddedRateCheck({
+      peakConnectRatePerS: Math.ceil(peakConnectRatePerS(plan) / shards),
+      cores: facts.cores,
+      burnMs:
+        knobs?.handshakeBurnsCpu === true && typeof knobs.handshakeCostMs === 'number' ? knobs.handshakeCostMs : 0,
+      otherLoad: facts.loadAverage1m,
+    });
     r.checks.push(rate.check);
     if (rate.advice !== null) r.advice.push(rate.advice);
     r.checks.unshift(embedded.check);
