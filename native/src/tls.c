@@ -281,7 +281,10 @@ struct ssl_st *tls_conn_new(struct tls_cfg *cfg, uint32_t id, int fd, int offer,
 }
 
 void tls_conn_free(struct ssl_st *ssl) {
-  SSL_free(ssl); /* no close_notify: the socket closes now, as on the JavaScript path */
+  /* No close_notify: the socket closes now. Marked as shut down all the same, or OpenSSL would
+   * mark the slot's kept session not resumable (ssl_clear_bad_session). */
+  if (ssl != NULL) SSL_set_shutdown(ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+  SSL_free(ssl);
 }
 
 /* The outcome code of a failed call that returned `ret`; TLS_WANT_* to wait, 0 for a clean close. */
