@@ -88,13 +88,6 @@ static int on_new_session(SSL *ssl, SSL_SESSION *s) {
   return 1; /* the reference is ours */
 }
 
-static void err_text(char *err, size_t len, const char *what) {
-  unsigned long e = ERR_peek_last_error();
-  const char *r = e != 0 ? ERR_reason_error_string(e) : NULL;
-  snprintf(err, len, "%s%s%s", what, r != NULL ? ": " : "", r != NULL ? r : "");
-  ERR_clear_error();
-}
-
 static int load_ca(X509_STORE *store, const char *pem, size_t len) {
   BIO *bio = BIO_new_mem_buf(pem, (int)len);
   if (bio == NULL) return 0;

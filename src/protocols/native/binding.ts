@@ -71,7 +71,7 @@ export type NativeHandle = { readonly __brand: 'herd-native-core' };
 // src/protocols/native and dist/protocols/native sit at the same depth below the package root.
 export const ADDON_PATH = fileURLToPath(new URL('../../../native/build/Release/herd_native.node', import.meta.url));
 
-const OUTDATED = 'built before it spoke TLS; rebuild it with `node scripts/build-native.js`';
+const outdated = (what: string): string => `built before it ${what}; rebuild it with \`node scripts/build-native.js\``;
 
 let loaded: NativeBinding | null | undefined;
 let reason = '';
@@ -91,9 +91,14 @@ export function loadNative(): NativeBinding | null {
 export function loadAddon(path: string): { binding: NativeBinding | null; reason: string } {
   try {
     const b = createRequire(import.meta.url)(path) as Partial<NativeBinding>;
-    // An addon built from older sources would ignore MQTT 5 server signals: the JS path, said once, instead.
-    if (typeof b.parseSignal !== 'function' || typeof b.useTls !== 'function')
-      return { binding: null, reason: `${path} is out of date (${OUTDATED})` };
+    // An addon built from older sources would ignore MQTT 5 server signals or refuse TLS: the JS path, said once.
+    const missing =
+      typeof b.parseSignal !== 'function'
+        ? 'read MQTT 5 server signals'
+        : typeof b.useTls !== 'function'
+          ? 'spoke TLS'
+          : null;
+    if (missing !== null) return { binding: null, reason: `${path} is out of date (${outdated(missing)})` };
     return { binding: b as NativeBinding, reason: '' };
   } catch (err) {
     return { binding: null, reason: `${path} does not load: ${(err as Error).message.split('\n')[0] ?? ''}` };
