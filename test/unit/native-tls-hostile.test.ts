@@ -25,7 +25,13 @@ if (cc !== null && !sslHeaders)
 function build(sanitize: boolean): string | null {
   const out = join(dir, sanitize ? 'tls-hostile-asan' : 'tls-hostile');
   const flags = sanitize ? ['-fsanitize=address,undefined', '-fno-sanitize-recover=all', '-O1', '-g'] : ['-O1'];
-  const src = ['native/test/tls-hostile.c', 'native/src/wire.c', 'native/src/signal.c', 'native/src/tls.c'];
+  const src = [
+    'native/test/tls-hostile.c',
+    'native/src/wire.c',
+    'native/src/signal.c',
+    'native/src/tls.c',
+    'native/src/tls_codes.c',
+  ];
   const r = spawnSync(
     cc as string,
     [
