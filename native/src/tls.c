@@ -285,6 +285,15 @@ void tls_conn_free(struct ssl_st *ssl) {
   SSL_free(ssl);
 }
 
+/* In libssl since 1.1.0 and exported by Node, but not in OpenSSL 3.0's public header. */
+int SSL_free_buffers(SSL *ssl);
+
+void tls_idle(struct ssl_st *ssl) {
+  /* SSL_MODE_RELEASE_BUFFERS alone leaves the read buffer of the last record in place. Fails,
+   * harmlessly, while a buffer still holds data. */
+  if (SSL_pending(ssl) == 0) SSL_free_buffers(ssl);
+}
+
 /* The outcome code of a failed call that returned `ret`; TLS_WANT_* to wait, 0 for a clean close. */
 static int failure(SSL *ssl, int ret) {
   int saved = errno;

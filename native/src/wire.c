@@ -442,6 +442,7 @@ void wire_handle(struct wire *w, uint64_t data, uint32_t events) {
     if (err) return finish(w, id, c, err);
   }
   if (events & (EPOLLIN | EPOLLERR | EPOLLHUP)) on_readable(w, id, c);
+  if (c->ssl != NULL && c->state == ST_HELD && c->out == NULL) tls_idle(c->ssl); /* TLS hook */
 }
 
 static struct conn *held(struct wire *w, uint32_t id) {
