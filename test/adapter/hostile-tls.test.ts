@@ -10,6 +10,8 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Device } from '../../src/protocols/device.js';
+import type { MqttConnection } from '../../src/protocols/mqtt/connection.js';
+import type { NativeDevice } from '../../src/protocols/native/device.js';
 import { DEVICE_KIND_ROWS, prepareTarget } from '../../src/protocols/kinds.js';
 import { buildConnect } from '../../src/protocols/mqtt/connect-packet.js';
 import { closeNativeCore, nativeCoreStats } from '../../src/protocols/native/core.js';
@@ -69,7 +71,7 @@ function tlsServer(behave: (s: tls.TLSSocket) => void): Promise<number> {
   return listen(srv);
 }
 
-function connect(port: number, s: TlsSettings = { ca: CA }, connectTimeoutMs = 2_000): Device {
+function connect(port: number, s: TlsSettings = { ca: CA }, connectTimeoutMs = 2_000): MqttConnection | NativeDevice {
   const id = nextId++;
   return DEVICE_KIND_ROWS.mqtt.open(
     prepareTarget('mqtt', `mqtts://127.0.0.1:${port}`, s),
