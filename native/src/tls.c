@@ -188,7 +188,8 @@ static SSL_CTX *ctx_for(struct tls_cfg *cfg, uint32_t k, int *code) {
       if (*dst != '\0') strcat(dst, ":");
       strcat(dst, t);
     }
-    if (ok) ok = SSL_CTX_set_ciphersuites(ctx, suites) == 1 && (*list == '\0' || SSL_CTX_set_cipher_list(ctx, list) == 1);
+    if (ok && *suites != '\0') ok = SSL_CTX_set_ciphersuites(ctx, suites) == 1;
+    if (ok && *list != '\0') ok = SSL_CTX_set_cipher_list(ctx, list) == 1;
     free(suites);
     free(list);
     free(copy);
@@ -285,13 +286,10 @@ void tls_conn_free(struct ssl_st *ssl) {
   SSL_free(ssl);
 }
 
-/* In libssl since 1.1.0 and exported by Node, but not in OpenSSL 3.0's public header. */
-int SSL_free_buffers(SSL *ssl);
-
 void tls_idle(struct ssl_st *ssl) {
   /* SSL_MODE_RELEASE_BUFFERS alone leaves the read buffer of the last record in place. Fails,
    * harmlessly, while a buffer still holds data. */
-  if (SSL_pending(ssl) == 0) SSL_free_buffers(ssl);
+  if (SSL_pending(ssl) == 0) (void)!SSL_free_buffers(ssl);
 }
 
 /* The outcome code of a failed call that returned `ret`; TLS_WANT_* to wait, 0 for a clean close. */
@@ -336,9 +334,14 @@ int tls_handshake(struct ssl_st *ssl, int *info) {
   ERR_clear_error();
   if (cfg == NULL || !cfg->verify) return 0;
   long v = SSL_get_verify_result(ssl);
-  if (v != X509_V_OK) return CODE_TLS_VERIFY_BASE + (int)(v < 0 || v > 999 ? 1 : v);
-  if (!resumed && !name_ok(cfg, ssl)) return CODE_TLS_ALTNAME;
-  return 0;
+  int code = v != X509_V_OK ? CODE_TLS_VERIFY_BASE + (int)(v < 0 || v > 999 ? 1 : v)
+             : !resumed && !name_ok(cfg, ssl) ? CODE_TLS_ALTNAME
+                                              : 0;
+  /* A session from a server that failed the checks is never offered again (TLS 1.2 hands it over
+   * before they run): a resumption skips the name check. Node keeps it pending until verified. */
+  uint32_t id = (uint32_t)(uintptr_t)SSL_get_app_data(ssl);
+  if (code != 0 && tls_has_session(cfg, id) && cfg->sess[id] == SSL_get0_session(ssl)) unlink_session(cfg, id);
+  return code;
 }
 
 ssize_t tls_send(struct ssl_st *ssl, const void *b, size_t n, int *code) {

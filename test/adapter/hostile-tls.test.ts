@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Device } from '../../src/protocols/device.js';
+import type { Device, PreparedTarget } from '../../src/protocols/device.js';
 import type { MqttConnection } from '../../src/protocols/mqtt/connection.js';
 import type { NativeDevice } from '../../src/protocols/native/device.js';
 import { DEVICE_KIND_ROWS, prepareTarget } from '../../src/protocols/kinds.js';
@@ -72,9 +72,12 @@ function tlsServer(behave: (s: tls.TLSSocket) => void): Promise<number> {
 }
 
 function connect(port: number, s: TlsSettings = { ca: CA }, connectTimeoutMs = 2_000): MqttConnection | NativeDevice {
-  const id = nextId++;
+  return connectTo(prepareTarget('mqtt', `mqtts://127.0.0.1:${port}`, s), nextId++, connectTimeoutMs);
+}
+
+function connectTo(t: PreparedTarget, id: number, connectTimeoutMs = 2_000): MqttConnection | NativeDevice {
   return DEVICE_KIND_ROWS.mqtt.open(
-    prepareTarget('mqtt', `mqtts://127.0.0.1:${port}`, s),
+    t,
     {
       engine,
       deviceId: id,
@@ -157,6 +160,19 @@ describe.each(engines())('hostile TLS servers (%s)', (e) => {
       phase: 'tlsHandshake',
       code: 'ERR_TLS_CERT_ALTNAME_INVALID',
     });
+  });
+
+  it('a session from a server that failed the name check is never resumed into a connection', async () => {
+    const port = await tlsServer(() => {});
+    // TLS 1.2 hands the session over at the end of the handshake, before the checks run.
+    const t: TlsSettings = { ca: CA, servername: 'not-this-host.example', resume: 1, maxVersion: 'TLSv1.2' };
+    const target = prepareTarget('mqtt', `mqtts://127.0.0.1:${port}`, t);
+    for (let i = 0; i < 2; i++) {
+      owner.events.length = 0;
+      const c = connectTo(target, 7);
+      expect(await failure(c)).toEqual({ origin: 'tls', phase: 'tlsHandshake', code: 'ERR_TLS_CERT_ALTNAME_INVALID' });
+    }
+    expect(target.tls!.sessions.offeredCount).toBe(0);
   });
 
   it('garbage instead of CONNACK once TLS is up is a protocol failure', async () => {
