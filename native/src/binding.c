@@ -16,6 +16,7 @@
 #include <uv.h>
 
 #include "signal.h"
+#include "tls_binding.h" /* TLS hook */
 #include "wire.h"
 
 #define EPOLL_BATCH 256
@@ -30,6 +31,7 @@ struct core {
   uv_poll_t *poll;
   int referenced;
   int closed;
+  struct tls_cfgs tls; /* TLS hook: the core's TLS settings (tls_binding.c) */
 };
 
 #define CHECK(call)                                                                 \
@@ -117,6 +119,7 @@ static void shut(struct core *c) {
     c->poll = NULL;
   }
   wire_free(&c->w);
+  tls_cfgs_free(&c->tls); /* TLS hook: after every connection made from them */
 }
 
 static void finalize(napi_env env, void *data, void *hint) {
@@ -134,6 +137,18 @@ static struct core *core_arg(napi_env env, napi_value v) {
     return NULL;
   }
   return p;
+}
+
+/* TLS hooks (tls_binding.h): the open core behind a handle, and its ref after connections came or went. */
+struct wire *binding_core(napi_env env, napi_value v, struct tls_cfgs **tls, void **core) {
+  struct core *c = core_arg(env, v);
+  if (c == NULL) return NULL;
+  *tls = &c->tls;
+  *core = c;
+  return &c->w;
+}
+void binding_refresh(void *core) {
+  update_ref(core);
 }
 
 /* create(onBatch, maxPacketBytes) → core */
@@ -264,7 +279,7 @@ static napi_value stats(napi_env env, napi_callback_info info) {
   CHECK(napi_create_array_with_length(env, 2, &out));
   CHECK(napi_create_double(env, c->w.live, &v));
   CHECK(napi_set_element(env, out, 0, v));
-  CHECK(napi_create_double(env, (double)wire_bytes(&c->w), &v));
+  CHECK(napi_create_double(env, (double)(wire_bytes(&c->w) + tls_cfgs_bytes(&c->tls)), &v));
   CHECK(napi_set_element(env, out, 1, v));
   return out;
 }
@@ -346,6 +361,7 @@ NAPI_MODULE_INIT() {
       {"nowUs", NULL, now_us, NULL, NULL, NULL, napi_default, NULL},
       {"mallinfo", NULL, mallinfo_js, NULL, NULL, NULL, napi_default, NULL},
       {"parseSignal", NULL, parse_signal, NULL, NULL, NULL, napi_default, NULL},
+      TLS_BINDING_PROPS, /* TLS hook */
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

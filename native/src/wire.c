@@ -6,6 +6,7 @@
 #include "wire.h"
 
 #include "signal.h"
+#include "tls.h" /* TLS hook */
 
 #include <errno.h>
 #include <math.h>
@@ -21,7 +22,8 @@
 #define IP_BIND_ADDRESS_NO_PORT 24
 #endif
 
-enum { ST_FREE = 0, ST_CONNECTING, ST_HANDSHAKING, ST_HELD, ST_CLOSING, ST_DARK };
+/* ST_TLS (TLS hook): TCP connected, TLS handshake under way; CONNECT waits for it. */
+enum { ST_FREE = 0, ST_CONNECTING, ST_HANDSHAKING, ST_HELD, ST_CLOSING, ST_DARK, ST_TLS };
 enum { P_TYPE = 0, P_LEN, P_BODY };
 #define HEAD_BYTES 6
 /* Bounded work per readiness event, so one chatty peer cannot starve the others. */
@@ -40,6 +42,7 @@ struct conn {
   uint8_t *out; /* the unsent part of CONNECT; freed once written */
   struct sig_reader *sig; /* an MQTT 5 CONNACK/DISCONNECT being read across reads; else NULL */
   double tcp_us;
+  struct ssl_st *ssl; /* TLS hook (tls.c): the connection's TLS, NULL on plain TCP */
 };
 
 double wire_now_us(void) {
@@ -65,6 +68,8 @@ static void drop_fd(struct wire *w, struct conn *c, int rst) {
     struct linger l = {1, 0}; /* close with RST, as the JS path's reset() does */
     setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
   }
+  if (c->ssl != NULL) tls_conn_free(c->ssl); /* TLS hook */
+  c->ssl = NULL;
   close(c->fd); /* also leaves the epoll set */
   c->fd = -1;
   c->state = ST_FREE;
@@ -145,7 +150,7 @@ static void finish(struct wire *w, uint32_t id, struct conn *c, int code) {
   int st = c->state;
   double tcp = c->tcp_us;
   drop_fd(w, c, 0);
-  if (st == ST_CONNECTING || st == ST_HANDSHAKING) emit(w, id, EV_FAILED, code, tcp, NAN);
+  if (st == ST_CONNECTING || st == ST_HANDSHAKING || st == ST_TLS) emit(w, id, EV_FAILED, code, tcp, NAN);
   else if (st == ST_HELD || st == ST_DARK) emit(w, id, EV_LOST, code, NAN, NAN);
   else emit(w, id, EV_CLOSED, code, NAN, NAN);
 }
@@ -214,10 +219,14 @@ int wire_open(struct wire *w, uint32_t id, const struct sockaddr *dst, socklen_t
   return err;
 }
 
-/* Writes what is left of CONNECT; 0, or an errno. */
+/* Writes what is left of CONNECT (TLS: or of a PINGREQ/DISCONNECT OpenSSL must retry); 0, or an errno. */
 static int flush_out(struct wire *w, uint32_t id, struct conn *c) {
   while (c->out_off < c->out_len) {
-    ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
+    int code = 0;
+    ssize_t n = c->ssl != NULL ? tls_send(c->ssl, c->out + c->out_off, c->out_len - c->out_off, &code)
+                               : send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
+    if (n < 0 && c->ssl != NULL) /* TLS hook */
+      return code == TLS_WANT_READ || code == TLS_WANT_WRITE ? watch(w, id, c, EPOLL_CTL_MOD, EPOLLIN | EPOLLOUT) : code;
     if (n < 0) return errno == EAGAIN ? 0 : errno;
     c->out_off += (uint32_t)n;
     w->out_bytes -= (uint64_t)n;
@@ -345,9 +354,13 @@ static int feed(struct wire *w, uint32_t id, struct conn *c, const uint8_t *b, s
 static void on_readable(struct wire *w, uint32_t id, struct conn *c) {
   uint8_t buf[16384];
   for (int r = 0; r < READS_PER_EVENT; r++) {
-    ssize_t n = recv(c->fd, buf, sizeof buf, 0);
+    int code = 0;
+    ssize_t n = c->ssl != NULL ? tls_recv(c->ssl, buf, sizeof buf, &code) : recv(c->fd, buf, sizeof buf, 0);
     if (n < 0) {
-      if (errno != EAGAIN && errno != EINTR) finish(w, id, c, errno);
+      if (c->ssl == NULL) code = errno == EAGAIN || errno == EINTR ? 0 : errno;
+      /* TLS hook: a read that wants a write (a key update's answer) is retried on the next readable event. */
+      else if (code == TLS_WANT_READ || code == TLS_WANT_WRITE) code = 0;
+      if (code) finish(w, id, c, code);
       return;
     }
     if (n == 0) {
@@ -366,6 +379,48 @@ static void on_readable(struct wire *w, uint32_t id, struct conn *c) {
   }
 }
 
+/* ---- TLS hooks: the OpenSSL side is tls.c's ---- */
+
+int wire_use_tls(struct wire *w, uint32_t id, struct tls_cfg *cfg, int offer_session) {
+  if (id >= w->cap || w->conns[id].state != ST_CONNECTING) return EINVAL;
+  struct conn *c = &w->conns[id];
+  int code = ENOMEM;
+  c->ssl = tls_conn_new(cfg, id, c->fd, offer_session, &code);
+  if (c->ssl == NULL) drop_fd(w, c, 0);
+  return c->ssl == NULL ? code : 0;
+}
+
+/* One handshake step on readiness; once done, EV_TLS and CONNECT through TLS. */
+static void tls_progress(struct wire *w, uint32_t id, struct conn *c) {
+  int info = 0;
+  int r = tls_handshake(c->ssl, &info);
+  if (r == TLS_WANT_READ || r == TLS_WANT_WRITE) {
+    r = watch(w, id, c, EPOLL_CTL_MOD, r == TLS_WANT_WRITE ? EPOLLIN | EPOLLOUT : EPOLLIN);
+    if (r) finish(w, id, c, r);
+    return;
+  }
+  if (r) return finish(w, id, c, r);
+  c->state = ST_HANDSHAKING;
+  emit(w, id, EV_TLS, info, wire_now_us(), NAN);
+  r = flush_out(w, id, c);
+  if (r) finish(w, id, c, r);
+}
+
+/* PINGREQ/DISCONNECT through TLS: a write OpenSSL must retry waits in c->out (a few bytes). */
+static void tls_write_small(struct wire *w, uint32_t id, struct conn *c, const uint8_t *b, uint32_t n) {
+  int code = 0;
+  if (c->out == NULL && tls_send(c->ssl, b, n, &code) > 0) return;
+  if (c->out == NULL && code != TLS_WANT_READ && code != TLS_WANT_WRITE) return; /* reading will report it */
+  if (c->out == NULL) c->out_len = c->out_off = 0;
+  uint8_t *out = realloc(c->out, c->out_len + n);
+  if (out == NULL) return;
+  memcpy(out + c->out_len, b, n);
+  c->out = out;
+  c->out_len += n;
+  w->out_bytes += n;
+  (void)watch(w, id, c, EPOLL_CTL_MOD, EPOLLIN | EPOLLOUT);
+}
+
 void wire_handle(struct wire *w, uint64_t data, uint32_t events) {
   uint32_t id = (uint32_t)data;
   if (id >= w->cap) return;
@@ -379,13 +434,15 @@ void wire_handle(struct wire *w, uint64_t data, uint32_t events) {
     if (err == 0 && (events & EPOLLHUP)) err = CODE_CLOSED_DURING_CONNECT;
     if (err) return finish(w, id, c, err);
     c->tcp_us = wire_now_us();
-    c->state = ST_HANDSHAKING;
+    c->state = c->ssl != NULL ? ST_TLS : ST_HANDSHAKING; /* TLS hook */
   }
+  if (c->state == ST_TLS) return tls_progress(w, id, c); /* TLS hook */
   if (c->out != NULL) {
     int err = flush_out(w, id, c);
     if (err) return finish(w, id, c, err);
   }
   if (events & (EPOLLIN | EPOLLERR | EPOLLHUP)) on_readable(w, id, c);
+  if (c->ssl != NULL && c->state == ST_HELD && c->out == NULL) tls_idle(c->ssl); /* TLS hook */
 }
 
 static struct conn *held(struct wire *w, uint32_t id) {
@@ -398,7 +455,8 @@ void wire_ping(struct wire *w, uint32_t id) {
   static const uint8_t PINGREQ[2] = {0xc0, 0x00};
   /* Two bytes on an idle socket: a short write would mean a full send buffer, and then the missing
    * answer is what keepalive is for. */
-  (void)!send(c->fd, PINGREQ, 2, MSG_NOSIGNAL);
+  if (c->ssl != NULL) tls_write_small(w, id, c, PINGREQ, 2); /* TLS hook */
+  else (void)!send(c->fd, PINGREQ, 2, MSG_NOSIGNAL);
   c->ping = 1;
 }
 
@@ -408,7 +466,8 @@ void wire_end(struct wire *w, uint32_t id) {
   /* 0xE0 0x00: DISCONNECT in 3.1.1, reason 0 "normal" in 5. The server closes first, keeping
    * TIME_WAIT on its side; JavaScript forces the close after the grace period. */
   static const uint8_t DISCONNECT[2] = {0xe0, 0x00};
-  (void)!send(c->fd, DISCONNECT, 2, MSG_NOSIGNAL);
+  if (c->ssl != NULL) tls_write_small(w, id, c, DISCONNECT, 2); /* TLS hook */
+  else (void)!send(c->fd, DISCONNECT, 2, MSG_NOSIGNAL);
   c->state = ST_CLOSING;
 }
 
@@ -424,6 +483,7 @@ uint32_t wire_buffered(const struct wire *w, uint32_t id) {
 }
 
 int wire_tcp_connected(const struct wire *w, uint32_t id) {
+  if (id < w->cap && w->conns[id].state == ST_TLS) return 2; /* TLS hook */
   return id < w->cap && w->conns[id].state >= ST_HANDSHAKING && w->conns[id].state != ST_FREE;
 }
 

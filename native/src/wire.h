@@ -13,7 +13,8 @@
 
 /* Event kinds, mirrored in src/protocols/native/codes.ts. */
 /* EV_SIGNAL: the MQTT 5 CONNACK/DISCONNECT signal (sig_event()) of the event that follows it. */
-enum { EV_READY = 1, EV_FAILED = 2, EV_LOST = 3, EV_CLOSED = 4, EV_PONG = 5, EV_SIGNAL = 6 };
+/* EV_TLS (TLS hook): handshake done; code = TLS_RESUMED | TLS_KEY_EXCHANGE bits (tls.h), t1 = when. */
+enum { EV_READY = 1, EV_FAILED = 2, EV_LOST = 3, EV_CLOSED = 4, EV_PONG = 5, EV_SIGNAL = 6, EV_TLS = 7 };
 
 /* Outcome codes beyond errno values (< 1000), mirrored in codes.ts. */
 #define CODE_CONNACK 1000 /* + return/reason code */
@@ -56,13 +57,16 @@ void wire_free(struct wire *w);
 /* Starts an attempt; 0, or the errno of a failure before anything was sent (EMFILE, EADDRNOTAVAIL…). */
 int wire_open(struct wire *w, uint32_t id, const struct sockaddr *dst, socklen_t dlen, const struct sockaddr *src,
               socklen_t slen, const uint8_t *connect_pkt, uint32_t pkt_len, uint8_t version);
+/* TLS hook: makes the attempt just opened on `id` a TLS one (tls.c); 0, or an outcome code (the attempt dropped). */
+struct tls_cfg;
+int wire_use_tls(struct wire *w, uint32_t id, struct tls_cfg *cfg, int offer_session);
 /* Handles one epoll event (data = id | gen << 32). */
 void wire_handle(struct wire *w, uint64_t data, uint32_t events);
 void wire_ping(struct wire *w, uint32_t id);
 void wire_end(struct wire *w, uint32_t id);
 void wire_abort(struct wire *w, uint32_t id, int rst);
 void wire_silence(struct wire *w, uint32_t id);
-/* 1 once TCP connected (an attempt waiting for CONNACK, or later). */
+/* 1 once TCP connected (an attempt waiting for CONNACK, or later); 2 while its TLS handshake runs. */
 int wire_tcp_connected(const struct wire *w, uint32_t id);
 /* Bytes one connection holds beyond its fixed record: unsent CONNECT and kept packet-head bytes (≤ 6). */
 uint32_t wire_buffered(const struct wire *w, uint32_t id);

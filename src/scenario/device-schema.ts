@@ -89,7 +89,7 @@ export const deviceSchema = z
     downlink: downlinkSchema.optional(),
     engine: z.enum(['js', 'native', 'auto'], { error: 'expected "js", "native" or "auto"' }).default('js').meta({
       description:
-        'Which connect path carries the devices: js (Node sockets), native (the optional native storm core: plain mqtt:// to an IP address, no publish or requests; other devices stay on js) or auto (native where it applies and the addon is built, silently).',
+        'Which connect path carries the devices: js (Node sockets), native (the optional native storm core: mqtt:// and mqtts:// to an IP address, no publish or requests; other devices stay on js) or auto (native where it applies and the addon is built, silently).',
     }),
   })
   .meta({ description: 'How each device speaks to the target.' });

@@ -4,19 +4,20 @@
  * whether a resumption skipped the key exchange (TLS 1.2: yes; TLS 1.3 on OpenSSL 3.0: the server
  * takes psk_dhe_ke even when psk_ke is offered), one SecureContext shared per setting and per
  * client certificate pair, the identity check on the leaf certificate, and the ClientHello's PSK
- * key exchange modes.
+ * key exchange modes. Run on the JavaScript path and on the native core (when built): both clients
+ * make the same handshakes, counted in the same store by the same share rule.
  */
 import { readFileSync } from 'node:fs';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { constants } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { PreparedTarget } from '../../src/protocols/device.js';
-import { prepareTarget } from '../../src/protocols/kinds.js';
-import { openMqtt } from '../../src/protocols/mqtt/kind.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Device, PreparedTarget } from '../../src/protocols/device.js';
+import { DEVICE_KIND_ROWS, prepareTarget } from '../../src/protocols/kinds.js';
 import { buildConnect } from '../../src/protocols/mqtt/connect-packet.js';
-import type { MqttConnection } from '../../src/protocols/mqtt/connection.js';
+import { closeNativeCore } from '../../src/protocols/native/core.js';
 import type { TlsSettings } from '../../src/protocols/transports/tls-options.js';
+import { engines } from '../helpers/native.js';
 import { RecordingOwner } from './protocol-owner.js';
 
 const TLS_DIR = new URL('../../fixtures/tls/', import.meta.url).pathname;
@@ -29,7 +30,12 @@ interface Seen {
 }
 
 const servers: net.Server[] = [];
+let engine: 'js' | 'native' = 'js';
+/** One owner per test, as one engine runner owns a run: the native core (and its TLS sessions) is the owner's. */
+let owner = new RecordingOwner();
 afterEach(async () => {
+  closeNativeCore(owner);
+  owner = new RecordingOwner();
   await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
 });
 
@@ -56,12 +62,16 @@ async function mqttTlsServer(o: tls.TlsOptions = {}): Promise<{ port: number; se
   return { port: (srv.address() as net.AddressInfo).port, seen };
 }
 
-/** One attempt of device `id`; ends the session cleanly when it connected. */
-async function once(t: PreparedTarget, id: number): Promise<{ c: MqttConnection; failure: unknown }> {
-  const owner = new RecordingOwner();
-  const c = openMqtt(
+/**
+ * One attempt of device `id` on the engine under test; ends the session cleanly when it connected.
+ * `resumed` is read at once: a native slot's device is reused by its next attempt.
+ */
+async function once(t: PreparedTarget, id: number): Promise<{ c: Device; failure: unknown; resumed: boolean | null }> {
+  owner.events.length = 0; // this attempt's outcome only
+  const c = DEVICE_KIND_ROWS.mqtt.open(
     t,
     {
+      engine,
       deviceId: id,
       localAddress: undefined,
       connectTimeoutMs: 5_000,
@@ -78,17 +88,29 @@ async function once(t: PreparedTarget, id: number): Promise<{ c: MqttConnection;
     owner,
   );
   const r = await owner.outcome(id);
+  const resumed = c.tlsResumed;
   if (r.kind === 'connected') {
     c.end();
     await owner.waitKind('closed', id);
   } else await owner.waitFor(() => c.state === 'closed');
-  return { c, failure: r.failure ?? null };
+  return { c, failure: r.failure ?? null, resumed };
 }
 
 const target = (port: number, s: TlsSettings, host = '127.0.0.1'): PreparedTarget =>
   prepareTarget('mqtt', `mqtts://${host}:${port}`, s);
 
-describe('TLS against node:tls on loopback', () => {
+describe.each(engines())('TLS against node:tls on loopback (%s)', (e) => {
+  beforeEach(() => {
+    engine = e;
+  });
+
+  it('runs on the engine it names', async () => {
+    const { port } = await mqttTlsServer();
+    const { c, failure } = await once(target(port, { ca: CA }), 0);
+    expect(failure).toBeNull();
+    expect(c.mqtt === null).toBe(e === 'native');
+  });
+
   for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
     it(`${version}: a full handshake is reported as full and a resumed one as resumed, as the server saw them`, async () => {
       // The server allows resumption without (EC)DHE; herd offers psk_ke because this fleet resumes.
@@ -100,7 +122,7 @@ describe('TLS against node:tls on loopback', () => {
       const first = await once(t, 3);
       const second = await once(t, 3);
       expect([first.failure, second.failure]).toEqual([null, null]);
-      expect([first.c.tlsResumed, second.c.tlsResumed]).toEqual([false, true]);
+      expect([first.resumed, second.resumed]).toEqual([false, true]);
       expect(seen.map((s) => s.resumed)).toEqual([false, true]);
       const store = t.tls!.sessions;
       expect([store.fullHandshakes, store.resumedHandshakes]).toEqual([1, 1]);
@@ -125,11 +147,12 @@ describe('TLS against node:tls on loopback', () => {
     const mtls = target(port, { ca: CA, clientCert: `${TLS_DIR}clients/device-{id}.crt` });
     for (const id of [0, 1, 5, 6, 4]) expect((await once(mtls, id)).failure).toBeNull();
     expect(seen.map((s) => s.peerCn)).toEqual(['device-0', 'device-1', 'device-1', 'device-2', 'device-0']);
-    expect(mtls.tls!.contexts.size).toBe(3);
+    // Node SecureContexts on the JavaScript path; the native core builds its own SSL_CTXs in C instead.
+    expect(mtls.tls!.contexts.size).toBe(e === 'js' ? 3 : 0);
     const { port: plainPort } = await mqttTlsServer();
     const plain = target(plainPort, { ca: CA });
     for (const id of [0, 1, 2]) expect((await once(plain, id)).failure).toBeNull();
-    expect(plain.tls!.contexts.size).toBe(1);
+    expect(plain.tls!.contexts.size).toBe(e === 'js' ? 1 : 0);
   });
 
   it('the certificate is still verified: its names, its CA, and insecure only when asked', async () => {

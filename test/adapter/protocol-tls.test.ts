@@ -2,27 +2,38 @@
  * TLS options against Mosquitto's TLS listeners: CA file, wrong CA, insecure opt-in, SNI with a
  * host name (dns phase), version bounds, client certificates per device (mTLS), and session
  * resumption share with full vs resumed handshakes counted — and their p50 printed (not asserted).
+ * Run on the JavaScript path and on the native core (when built), which carries mqtts:// to an IP.
  */
 import { lookup } from 'node:dns/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PreparedTarget } from '../../src/protocols/device.js';
-import { prepareTarget } from '../../src/protocols/kinds.js';
-import { openMqtt } from '../../src/protocols/mqtt/kind.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Device, PreparedTarget } from '../../src/protocols/device.js';
+import { DEVICE_KIND_ROWS, prepareTarget } from '../../src/protocols/kinds.js';
 import { buildConnect } from '../../src/protocols/mqtt/connect-packet.js';
-import type { MqttConnection } from '../../src/protocols/mqtt/connection.js';
+import { MqttConnection } from '../../src/protocols/mqtt/connection.js';
+import { closeNativeCore } from '../../src/protocols/native/core.js';
 import type { TlsSettings } from '../../src/protocols/transports/tls-options.js';
 import { externalProgram } from '../helpers/external.js';
 import { startMosquittoListeners, type MosquittoMulti } from '../helpers/mosquitto.js';
+import { engines } from '../helpers/native.js';
 import { RecordingOwner } from './protocol-owner.js';
 
 const TLS_DIR = new URL('../../fixtures/tls/', import.meta.url).pathname;
 const CA = `${TLS_DIR}ca.crt`;
 const mosquitto = externalProgram('mosquitto');
 
-function attempt(t: PreparedTarget, owner: RecordingOwner, deviceId: number): MqttConnection {
-  return openMqtt(
+let engine: 'js' | 'native' = 'js';
+/** One owner per test, as one engine runner owns a run: the native core (and its TLS sessions) is the owner's. */
+let owner = new RecordingOwner();
+afterEach(() => {
+  closeNativeCore(owner);
+  owner = new RecordingOwner();
+});
+
+function attempt(t: PreparedTarget, deviceId: number): Device {
+  return DEVICE_KIND_ROWS.mqtt.open(
     t,
     {
+      engine,
       deviceId,
       localAddress: undefined,
       connectTimeoutMs: 5_000,
@@ -40,16 +51,25 @@ function attempt(t: PreparedTarget, owner: RecordingOwner, deviceId: number): Mq
   );
 }
 
-/** Connects, then ends cleanly; returns the connection (with its timings) and its outcome. */
-async function once(t: PreparedTarget, deviceId: number): Promise<{ c: MqttConnection; failure: unknown }> {
-  const owner = new RecordingOwner();
-  const c = attempt(t, owner, deviceId);
+interface Once {
+  c: Device;
+  failure: unknown;
+  /** Read when the attempt ended: a native slot's device is reused by its next attempt. */
+  resumed: boolean | null;
+  tlsUs: number | undefined;
+}
+
+/** Connects, then ends cleanly; returns the device, its outcome and its TLS handshake. */
+async function once(t: PreparedTarget, deviceId: number): Promise<Once> {
+  owner.events.length = 0; // this attempt's outcome only
+  const c = attempt(t, deviceId);
   const r = await owner.outcome(deviceId);
+  const got = { c, failure: r.failure ?? null, resumed: c.tlsResumed, tlsUs: c.phaseTimes().tlsHandshakeUs };
   if (r.kind === 'connected') {
     c.end();
     await owner.waitKind('closed', deviceId);
   } else await owner.waitFor(() => c.state === 'closed');
-  return { c, failure: r.failure ?? null };
+  return got;
 }
 
 function p50(values: number[]): number {
@@ -57,7 +77,7 @@ function p50(values: number[]): number {
   return s[Math.floor((s.length - 1) / 2)] as number;
 }
 
-describe.skipIf(!mosquitto)('TLS against Mosquitto', () => {
+describe.skipIf(!mosquitto).each(engines())('TLS against Mosquitto (%s)', (e) => {
   let m: MosquittoMulti;
   const url = (name: string, host = '127.0.0.1'): string => `mqtts://${host}:${m.ports[name]}`;
   const target = (name: string, s: TlsSettings, host?: string): PreparedTarget =>
@@ -71,12 +91,21 @@ describe.skipIf(!mosquitto)('TLS against Mosquitto', () => {
     ]);
   });
   afterAll(async () => m?.stop());
+  beforeAll(() => {
+    engine = e;
+  });
 
-  it('verifies the server against a CA file and times the handshake', async () => {
+  it('runs on the engine it names', async () => {
     const { c, failure } = await once(target('tls', { ca: CA }), 0);
     expect(failure).toBeNull();
-    expect(c.phaseTimes().tlsHandshakeUs).toBeGreaterThan(0);
-    expect(c.tlsResumed).toBe(false);
+    expect(c instanceof MqttConnection).toBe(e === 'js');
+  });
+
+  it('verifies the server against a CA file and times the handshake', async () => {
+    const { failure, tlsUs, resumed } = await once(target('tls', { ca: CA }), 0);
+    expect(failure).toBeNull();
+    expect(tlsUs).toBeGreaterThan(0);
+    expect(resumed).toBe(false);
   });
 
   it('a server certificate from an untrusted CA is a tls failure in tlsHandshake', async () => {
@@ -89,14 +118,19 @@ describe.skipIf(!mosquitto)('TLS against Mosquitto', () => {
     expect(failure).toBeNull();
   });
 
-  it('a host name gives a dns phase and is sent as SNI and checked against the certificate', async () => {
-    const resolved = await lookup('localhost').catch(() => null);
-    if (resolved?.address !== '127.0.0.1') return; // this host's "localhost" is not 127.0.0.1: nothing to test on loopback
-    const { c, failure } = await once(target('tls', { ca: CA }, 'localhost'), 0);
-    expect(failure).toBeNull();
-    expect(c.phaseTimes().dnsUs).toBeGreaterThanOrEqual(0);
-    expect(c.dnsDoneUs).toBeLessThanOrEqual(c.tcpConnectedUs);
-  });
+  // A host name is the JavaScript path's (the native core takes IP literals only).
+  it.skipIf(e === 'native')(
+    'a host name gives a dns phase and is sent as SNI and checked against the certificate',
+    async () => {
+      const resolved = await lookup('localhost').catch(() => null);
+      if (resolved?.address !== '127.0.0.1') return; // this host's "localhost" is not 127.0.0.1: nothing to test on loopback
+      const { c, failure } = await once(target('tls', { ca: CA }, 'localhost'), 0);
+      expect(failure).toBeNull();
+      const js = c as MqttConnection;
+      expect(js.phaseTimes().dnsUs).toBeGreaterThanOrEqual(0);
+      expect(js.dnsDoneUs).toBeLessThanOrEqual(js.tcpConnectedUs);
+    },
+  );
 
   it('a wrong servername fails the identity check', async () => {
     const { failure } = await once(target('tls', { ca: CA, servername: 'not-this-host.example' }), 0);
@@ -104,12 +138,12 @@ describe.skipIf(!mosquitto)('TLS against Mosquitto', () => {
   });
 
   it('version bounds are applied (TLSv1.2 only) and ALPN is offered', async () => {
-    const { c, failure } = await once(
+    const { failure, resumed } = await once(
       target('tls', { ca: CA, minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2', alpn: ['mqtt'] }),
       0,
     );
     expect(failure).toBeNull();
-    expect(c.tlsResumed).toBe(false);
+    expect(resumed).toBe(false);
   });
 
   it('mTLS: each device presents its own certificate from a template; none is refused', async () => {
@@ -140,12 +174,12 @@ describe.skipIf(!mosquitto)('TLS against Mosquitto', () => {
       const resumedUs: number[] = [];
       await once(resumed, 1); // prime the session cache
       for (let i = 0; i < rounds; i++) {
-        fullUs.push((await once(full, 1)).c.phaseTimes().tlsHandshakeUs as number);
-        const r = (await once(resumed, 1)).c;
-        if (r.tlsResumed) resumedUs.push(r.phaseTimes().tlsHandshakeUs as number);
+        fullUs.push((await once(full, 1)).tlsUs as number);
+        const r = await once(resumed, 1);
+        if (r.resumed === true) resumedUs.push(r.tlsUs as number);
       }
       console.log(
-        `[herd] Mosquitto ${maxVersion} handshake p50 over ${rounds}: full ${p50(fullUs)} µs, resumed ${p50(resumedUs)} µs (${resumedUs.length} resumed)`,
+        `[herd] ${e}: Mosquitto ${maxVersion} handshake p50 over ${rounds}: full ${p50(fullUs)} µs, resumed ${p50(resumedUs)} µs (${resumedUs.length} resumed)`,
       );
       expect(resumedUs.length).toBe(rounds);
     }

@@ -2,7 +2,7 @@
  * The one contract every transport keeps, run for mqtt://, mqtts://, ws:// and wss:// against an
  * aedes broker started here (MQTT 3.1.1) and against Mosquitto (MQTT 3.1.1 and 5), all on
  * loopback ports picked by the kernel. The native storm core (when built) keeps the same contract
- * over mqtt:// for everything it implements (it carries no telemetry).
+ * over mqtt:// and mqtts:// for everything it implements (it carries no telemetry).
  */
 import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
@@ -31,12 +31,15 @@ const SERVER_CERT = readFileSync(`${TLS_DIR}server.crt`);
 const SERVER_KEY = readFileSync(`${TLS_DIR}server.key`);
 const SCHEMES: TransportScheme[] = ['mqtt', 'mqtts', 'ws', 'wss'];
 type Engine = 'js' | 'native';
-/** Every transport on the JavaScript path, and plain TCP on the native core when it is built. */
+/** Every transport on the JavaScript path, and TCP and TLS on the native core when it is built. */
 const LANES: [TransportScheme, Engine][] = [
   ...SCHEMES.map((s): [TransportScheme, Engine] => [s, 'js']),
   ...engines()
     .filter((e) => e === 'native')
-    .map((e): [TransportScheme, Engine] => ['mqtt', e]),
+    .flatMap((e): [TransportScheme, Engine][] => [
+      ['mqtt', e],
+      ['mqtts', e],
+    ]),
 ];
 
 interface Servers {
@@ -195,18 +198,18 @@ function contract(
       expect(p.wsUpgradeUs === undefined).toBe(!web);
       expect(p.mqttConnackUs).toBeGreaterThanOrEqual(0);
       expect(c.socketOpenUs).toBeLessThanOrEqual(c.tcpConnectedUs);
-      // Only the JavaScript path has TLS and WebSocket lanes (the native core takes plain TCP).
+      // Only the JavaScript path has WebSocket lanes (the native core takes TCP and TLS).
       const js = c instanceof MqttConnection ? c : null;
       expect(js === null).toBe(engine === 'native');
       const steps = [
         c.tcpConnectedUs,
-        ...(secure ? [js!.tlsDoneUs] : []),
+        ...(secure ? [c.tlsDoneUs] : []),
         ...(web ? [js!.wsUpgradedUs] : []),
         c.connackUs,
       ];
       for (let i = 1; i < steps.length; i++) expect(steps[i]).toBeGreaterThanOrEqual(steps[i - 1] as number);
       expect(p.serviceUs).toBe(c.connackUs - c.socketOpenUs);
-      expect(c.tlsResumed === null).toBe(!secure);
+      expect(c.tlsResumed).toBe(secure ? false : null);
       await endAndWait(owner, c);
     });
 

@@ -2,7 +2,8 @@
  * The native storm core end to end: the same small scenario run by the real CLI on the JavaScript
  * path and on the native core, against the embedded target and against Mosquitto, gives the same
  * accounting identity, the same results shape and the same outcome counts. A cohort the native
- * core cannot carry (telemetry) stays on JavaScript, and the run says so once.
+ * core cannot carry (telemetry) stays on JavaScript, and the run says so once. Over mqtts:// the
+ * core's TLS handshakes are counted and timed as the JavaScript path's.
  */
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -99,6 +100,41 @@ describe.skipIf(!native)('device.engine: native end to end', () => {
     expect(stderr).toContain('cohort telemetry: devices that publish telemetry');
     expect(stderr).not.toContain('cohort plain');
     expect(res.run.engines).toEqual({ plain: 'native', telemetry: 'js' });
+  });
+
+  it('over mqtts:// (the embedded target with TLS): full and resumed handshakes timed apart, as on JavaScript', async () => {
+    const tlsScenario = (engine: string): string => {
+      const file = join(mkdtempSync(join(tmpdir(), 'herd-native-tls-')), 'scenario.yaml');
+      writeFileSync(
+        file,
+        [
+          'name: native-tls',
+          'target:',
+          '  embedded: { tls: true }',
+          'seed: 3',
+          'devices: 100',
+          `device: { transport: mqtts, keepalive: 30s, engine: ${engine}, tls: { resume: 1 } }`,
+          'reconnect: { policy: fixed, delay: 200ms }',
+          'waves:',
+          '  - { type: ramp, over: 1s }',
+          '  - { type: outage, at: 2s, offline: 1s, mode: reset }',
+          'hold: 3s',
+          '',
+        ].join('\n'),
+      );
+      return file;
+    };
+    const js = await run(tlsScenario('js'));
+    const nat = await run(tlsScenario('native'));
+    expect(nat.stderr).not.toContain(NOTICE);
+    expect(nat.res.run.engines).toEqual({ default: 'native' });
+    sameShape(js.res, nat.res);
+    expect(nat.res.attempts).toMatchObject({ planned: 100, succeeded: 200, failed: 0, timedOut: 0 });
+    // First connects are full handshakes; every reconnect offered (resume: 1) and resumed its session.
+    for (const r of [js.res, nat.res]) {
+      expect(r.latency['phase.tlsFull']?.count).toBe(100);
+      expect(r.latency['phase.tlsResumed']?.count).toBe(100);
+    }
   });
 
   describe.skipIf(mosquittoBin === null)('against Mosquitto', () => {

@@ -224,6 +224,11 @@ describe('MQTT 5 signal readers, both connect paths', () => {
     expect(r.reason).toBe(
       `${old} is out of date (built before it read MQTT 5 server signals; rebuild it with \`node scripts/build-native.js\`)`,
     );
+    const beforeTls = join(dir, 'before-tls.cjs');
+    writeFileSync(beforeTls, 'module.exports = { create() {}, open() {}, parseSignal() {}, nowUs() { return 0; } };\n');
+    expect(loadAddon(beforeTls).reason).toBe(
+      `${beforeTls} is out of date (built before it spoke TLS; rebuild it with \`node scripts/build-native.js\`)`,
+    );
     expect(loadAddon(join(dir, 'missing.node')).reason).toMatch(/^\/.*missing\.node does not load: /);
     if (native !== null) expect(loadAddon(ADDON_PATH).binding).not.toBeNull();
   });

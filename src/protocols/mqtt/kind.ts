@@ -1,7 +1,7 @@
 /**
  * The MQTT device kind: MQTT 3.1.1 or 5 over TCP, TLS or WebSocket, one pre-built CONNECT per
  * attempt. The native storm core is this kind's engine option (scenario `device.engine`): it carries
- * what it implements — connect / hold / keepalive / end over plain TCP to an IP address — and
+ * what it implements — connect / hold / keepalive / end over plain TCP or TLS to an IP address — and
  * everything else stays on the JavaScript path (MqttConnection). A run can mix.
  */
 import { isIP } from 'node:net';
@@ -38,9 +38,10 @@ export function nativeRefusal(d: ResolvedDevice): string | null {
   return null;
 }
 
-/** Whether the native core can carry devices to this target: plain mqtt:// to an IP literal. */
+/** Whether the native core can carry devices to this target: mqtt:// or mqtts:// to an IP literal. */
 export function nativeTarget(t: PreparedTarget): boolean {
-  return t.endpoint.scheme === 'mqtt' && isIP(t.endpoint.host) !== 0;
+  const s = t.endpoint.scheme;
+  return (s === 'mqtt' || (s === 'mqtts' && t.tls !== null)) && isIP(t.endpoint.host) !== 0;
 }
 
 /** Opens one MQTT attempt on the JavaScript path (the session is the device). */
@@ -74,6 +75,7 @@ function open(t: PreparedTarget, o: MqttOpen, owner: DeviceOwner): MqttConnectio
     protocolVersion: connectProtocolVersion(o.connectPacket),
     connectTimeoutMs: o.connectTimeoutMs,
     ...(o.slotCount !== undefined ? { slotCount: o.slotCount } : {}),
+    ...(t.endpoint.scheme === 'mqtts' && t.tls !== null ? { tls: t.tls } : {}),
   };
   return openNativeDevice(owner, native, o.maxPacketBytes);
 }
@@ -106,5 +108,5 @@ export const MQTT_KIND = {
   wsPath: '/mqtt',
   prepare,
   open,
-  native: { refusal: nativeRefusal, carries: nativeTarget, carriesWhat: 'plain mqtt:// to an IP address' },
+  native: { refusal: nativeRefusal, carries: nativeTarget, carriesWhat: 'mqtt:// and mqtts:// to an IP address' },
 } as const satisfies DeviceKindRow<MqttOpenOptions>;

@@ -25,7 +25,7 @@ export interface NativeBinding {
   abort(core: NativeHandle, id: number): void;
   reset(core: NativeHandle, id: number): void;
   silence(core: NativeHandle, id: number): void;
-  /** 1 once TCP is connected (the attempt waits for CONNACK), else 0. */
+  /** 1 once TCP is connected (the attempt waits for CONNACK), 2 during its TLS handshake, else 0. */
   tcpConnected(core: NativeHandle, id: number): number;
   /** Bytes one connection holds beyond its fixed record (unsent CONNECT, ≤ 6 kept header bytes). */
   bufferedBytes(core: NativeHandle, id: number): number;
@@ -39,13 +39,39 @@ export interface NativeBinding {
    * pieces of `pieceBytes` (0: whole): an EV_SIGNAL's code, t1, t2 and Server Reference, or null if malformed.
    */
   parseSignal(body: Buffer, packetType: number, pieceBytes: number): [number, number, number, string | null] | null;
+  /**
+   * A TLS setting of the core (native/src/tls_binding.c): its index (≥ 1). Versions as 0x0303…,
+   * `alpn` in wire format, `checkName` the name or IP the certificate must carry, `maxSessions` 0
+   * to keep none. Throws E_NATIVE when OpenSSL refuses a part of it.
+   */
+  tlsConfig(
+    core: NativeHandle,
+    ca: Buffer | null,
+    verify: boolean,
+    minVersion: number,
+    maxVersion: number,
+    ciphers: string,
+    alpn: Buffer | null,
+    servername: string | null,
+    checkName: string,
+    certs: Buffer[],
+    keys: Buffer[],
+    maxSessions: number,
+    pskWithoutKeyExchange: boolean,
+  ): number;
+  /** Makes the attempt just opened on `id` a TLS one: 0, or an outcome code (the attempt is dropped). */
+  useTls(core: NativeHandle, id: number, setting: number, offerSession: boolean): number;
+  /** Whether slot `id` has a TLS session of that setting to offer. */
+  tlsHasSession(core: NativeHandle, setting: number, id: number): boolean;
+  /** The JavaScript path's code for a TLS outcome code (a verification result's name, ERR_SSL_…). */
+  tlsCodeName(code: number): string;
 }
 export type NativeHandle = { readonly __brand: 'herd-native-core' };
 
 // src/protocols/native and dist/protocols/native sit at the same depth below the package root.
 export const ADDON_PATH = fileURLToPath(new URL('../../../native/build/Release/herd_native.node', import.meta.url));
 
-const OUTDATED = 'built before it read MQTT 5 server signals; rebuild it with `node scripts/build-native.js`';
+const outdated = (what: string): string => `built before it ${what}; rebuild it with \`node scripts/build-native.js\``;
 
 let loaded: NativeBinding | null | undefined;
 let reason = '';
@@ -65,8 +91,14 @@ export function loadNative(): NativeBinding | null {
 export function loadAddon(path: string): { binding: NativeBinding | null; reason: string } {
   try {
     const b = createRequire(import.meta.url)(path) as Partial<NativeBinding>;
-    // An addon built from older sources would ignore MQTT 5 server signals: the JS path, said once, instead.
-    if (typeof b.parseSignal !== 'function') return { binding: null, reason: `${path} is out of date (${OUTDATED})` };
+    // An addon built from older sources would ignore MQTT 5 server signals or refuse TLS: the JS path, said once.
+    const missing =
+      typeof b.parseSignal !== 'function'
+        ? 'read MQTT 5 server signals'
+        : typeof b.useTls !== 'function'
+          ? 'spoke TLS'
+          : null;
+    if (missing !== null) return { binding: null, reason: `${path} is out of date (${outdated(missing)})` };
     return { binding: b as NativeBinding, reason: '' };
   } catch (err) {
     return { binding: null, reason: `${path} does not load: ${(err as Error).message.split('\n')[0] ?? ''}` };

@@ -5,6 +5,7 @@
 import { constants } from 'node:os';
 import { classifyError, connackFailure, disconnectFailure, type Failure } from '../classify.js';
 import type { ServerSignal } from '../mqtt/server-signals.js';
+import { loadNative } from './binding.js';
 
 export const EV_READY = 1;
 export const EV_FAILED = 2;
@@ -13,6 +14,10 @@ export const EV_CLOSED = 4;
 export const EV_PONG = 5;
 /** The MQTT 5 CONNACK/DISCONNECT signal of the slot's next event (native/src/signal.h sig_event). */
 export const EV_SIGNAL = 6;
+/** The TLS handshake is done (native/src/tls.h): code bit 1 = resumed, bit 2 = a key exchange ran. */
+export const EV_TLS = 7;
+export const TLS_RESUMED = 1;
+export const TLS_KEY_EXCHANGE = 2;
 /** Numbers per event in a batch: id, kind, code, t1Us, t2Us. */
 export const EVENT_STRIDE = 5;
 
@@ -27,7 +32,15 @@ const NATIVE_CODES: Record<number, (phase: string) => Failure> = {
   3006: (phase) => ({ origin: 'protocol', phase, code: 'MQTT_UNEXPECTED_PACKET' }),
   // The JavaScript path reports a peer hanging up during TCP connect as a reset (device-base.ts).
   3007: () => ({ origin: 'network', phase: 'tcpConnect', code: 'ECONNRESET' }),
+  // Node's TLS client: "Client network socket disconnected before secure TLS connection was established".
+  3008: () => ({ origin: 'network', phase: 'tlsHandshake', code: 'ECONNRESET' }),
+  3009: () => ({ origin: 'tls', phase: 'tlsHandshake', code: 'ERR_TLS_CERT_ALTNAME_INVALID' }),
 };
+
+/** Certificate verification results (4000 + X509_V_ERR_*) and OpenSSL errors (packed, ≥ 2^23): named in C. */
+function isTlsOutcome(code: number): boolean {
+  return (code >= 4000 && code < 5000) || code >= 2 ** 23;
+}
 
 /** The failure for a native outcome code seen in `phase`. */
 export function nativeFailure(code: number, phase: string): Failure {
@@ -35,6 +48,8 @@ export function nativeFailure(code: number, phase: string): Failure {
   if (code >= 1000 && code < 1256) return connackFailure(code - 1000);
   const special = NATIVE_CODES[code];
   if (special !== undefined) return special(phase);
+  const b = isTlsOutcome(code) ? loadNative() : null;
+  if (b !== null) return classifyError({ code: b.tlsCodeName(code) }, phase);
   return classifyError({ code: ERRNO_NAMES.get(code) ?? `ERRNO_${code}` }, phase);
 }
 

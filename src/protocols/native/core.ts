@@ -9,6 +9,7 @@ import type { ServerSignal } from '../mqtt/server-signals.js';
 import { EV_SIGNAL, EVENT_STRIDE, nativeSignal, signalHasReference } from './codes.js';
 import { NativeDevice, type NativeOpenOptions } from './device.js';
 import { CLOSED, CONNECTING, TIMES, type NativeRows } from './rows.js';
+import { NativeTlsSettings } from './tls.js';
 
 const cores = new WeakMap<DeviceOwner, NativeCore>();
 
@@ -45,6 +46,9 @@ export class NativeCore implements NativeRows {
   state = new Uint8Array(0);
   endedBy = new Uint8Array(0);
   sessionPresent = new Uint8Array(0);
+  tlsSetting = new Uint16Array(0);
+  tlsResumed = new Uint8Array(0);
+  readonly tls: NativeTlsSettings;
   /**
    * Per slot: the attempt number (a close queued for an earlier attempt leaves a later one alone) and the batch it
    * opened in.
@@ -64,6 +68,7 @@ export class NativeCore implements NativeRows {
     this.b = b;
     this.owner = owner;
     this.h = b.create((ev, refs) => this.onBatch(ev, refs), maxPacketBytes);
+    this.tls = new NativeTlsSettings(b, this.h);
   }
 
   open(o: NativeOpenOptions): NativeDevice {
@@ -80,6 +85,8 @@ export class NativeCore implements NativeRows {
     this.state[slot] = CONNECTING;
     this.endedBy[slot] = 0;
     this.sessionPresent[slot] = 0;
+    this.tlsSetting[slot] = 0;
+    this.tlsResumed[slot] = 0;
     if (this.signals.size > 0) this.signals.delete(slot);
     this.times.fill(NaN, slot * TIMES, slot * TIMES + TIMES);
     d.start(o);
@@ -106,7 +113,12 @@ export class NativeCore implements NativeRows {
   /** Widens every per-slot row to `cap` slots (new slots closed, their times NaN). */
   private grow(cap: number): void {
     const was = this.state.length;
-    const widen = <T extends Uint8Array | Uint32Array | Float64Array>(a: T, n: T, fill: number, per = 1): T => {
+    const widen = <T extends Uint8Array | Uint16Array | Uint32Array | Float64Array>(
+      a: T,
+      n: T,
+      fill: number,
+      per = 1,
+    ): T => {
       n.set(a);
       n.fill(fill, was * per);
       return n;
@@ -114,6 +126,8 @@ export class NativeCore implements NativeRows {
     this.state = widen(this.state, new Uint8Array(cap), CLOSED);
     this.endedBy = widen(this.endedBy, new Uint8Array(cap), 0);
     this.sessionPresent = widen(this.sessionPresent, new Uint8Array(cap), 0);
+    this.tlsSetting = widen(this.tlsSetting, new Uint16Array(cap), 0);
+    this.tlsResumed = widen(this.tlsResumed, new Uint8Array(cap), 0);
     this.attempt = widen(this.attempt, new Uint32Array(cap), 0);
     this.openedInBatch = widen(this.openedInBatch, new Uint32Array(cap), 0);
     this.times = widen(this.times, new Float64Array(cap * TIMES), NaN, TIMES);

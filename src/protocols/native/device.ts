@@ -1,12 +1,12 @@
 /**
- * Devices on the native storm core: a connect-only MQTT device over plain TCP whose socket, CONNECT,
- * CONNACK parse, PINGREQ and DISCONNECT live in the addon (native/). It is a `Device` like any
+ * Devices on the native storm core: a connect-only MQTT device over plain TCP or TLS whose socket,
+ * TLS handshake, CONNECT, CONNACK parse, PINGREQ and DISCONNECT live in the addon (native/). It is a `Device` like any
  * other, so the engine's plans, measurement rules, accounting and reports do not know the
  * difference. One NativeCore per owner (core.ts) dispatches the addon's outcome batches to devices
  * by slot.
  *
- * Timing: the attempt start is the owner's clock, as on the JavaScript path; TCP connected and
- * CONNACK are stamped by the addon on CLOCK_MONOTONIC and moved onto the owner's clock with one
+ * Timing: the attempt start is the owner's clock, as on the JavaScript path; TCP connected, TLS done
+ * and CONNACK are stamped by the addon on CLOCK_MONOTONIC and moved onto the owner's clock with one
  * offset per batch.
  *
  * Memory (docs/performance.md, "Memory per held connection"): a device's state lives in rows of
@@ -14,13 +14,16 @@
  * time the slot opens and reused by every later attempt — a held session costs ~100 bytes of
  * JavaScript and an attempt allocates nothing that outlives it but its timer.
  */
+import { constants } from 'node:os';
 import type { Failure } from '../classify.js';
 import type { ConnState, Device, PhaseTimes } from '../device.js';
 import type { ServerSignal } from '../mqtt/server-signals.js';
 import { CLOSE_GRACE_MS } from '../mqtt/connection.js';
-import { EV_CLOSED, EV_FAILED, EV_LOST, EV_PONG, EV_READY, nativeFailure } from './codes.js';
+import type { ResolvedTls } from '../transports/tls-options.js';
+import { EV_CLOSED, EV_FAILED, EV_LOST, EV_PONG, EV_READY, EV_TLS, nativeFailure } from './codes.js';
+import { TLS_KEY_EXCHANGE, TLS_RESUMED } from './codes.js';
 import { CLOSED, CLOSING, CONNECTED, CONNECTING, TIMES, type NativeRows } from './rows.js';
-import { T_OPEN, T_PING, T_READY, T_TCP } from './rows.js';
+import { T_OPEN, T_PING, T_READY, T_TCP, T_TLS } from './rows.js';
 
 export interface NativeOpenOptions {
   deviceId: number;
@@ -33,8 +36,11 @@ export interface NativeOpenOptions {
   connectTimeoutMs: number;
   /** How many slots the owner has (sizes the per-slot rows once); grown on demand without it. */
   slotCount?: number;
+  /** mqtts://: the target's resolved TLS settings (the certificate must carry `ip` unless a servername is set). */
+  tls?: ResolvedTls;
 }
 
+const EINVAL = constants.errno.EINVAL;
 const STATES: readonly ConnState[] = ['connecting', 'connected', 'closing', 'closed'];
 const ENDED_BY: readonly ('peer' | 'us' | null)[] = [null, 'peer', 'us'];
 const BY_PEER = 1;
@@ -76,8 +82,14 @@ export class NativeDevice implements Device {
   get endedBy(): 'peer' | 'us' | null {
     return ENDED_BY[this.core.endedBy[this.deviceId] as number] ?? null;
   }
-  get tlsResumed(): null {
-    return null;
+  /** µs since origin when the TLS handshake finished; NaN before it and on plain TCP. */
+  get tlsDoneUs(): number {
+    return this.core.times[this.deviceId * TIMES + T_TLS] as number;
+  }
+  /** Whether the TLS handshake resumed a session; null on plain TCP or before it finished. */
+  get tlsResumed(): boolean | null {
+    const r = this.core.tlsResumed[this.deviceId] as number;
+    return r === 0 ? null : r === 2;
   }
   get mqtt(): null {
     return null;
@@ -96,7 +108,8 @@ export class NativeDevice implements Device {
     const c = this.core;
     const slot = this.deviceId;
     this.set(T_OPEN, c.owner.now());
-    const err = c.b.open(c.h, slot, o.ip, o.port, o.localAddress ?? null, o.connectPacket, o.protocolVersion);
+    let err = c.b.open(c.h, slot, o.ip, o.port, o.localAddress ?? null, o.connectPacket, o.protocolVersion);
+    if (err === 0 && o.tls !== undefined) err = this.useTls(o.tls, o.ip);
     if (err !== 0) {
       // EMFILE, EADDRNOTAVAIL…: still data, reported after the caller has the device (as on the JS path).
       c.state[slot] = CLOSED;
@@ -107,11 +120,28 @@ export class NativeDevice implements Device {
     c.timers[slot] = setTimeout(onConnectTimeout, o.connectTimeoutMs, this);
   }
 
+  /** TLS on the attempt just opened: 0, or the outcome code of a failure (the attempt was dropped). */
+  private useTls(t: ResolvedTls, ip: string): number {
+    const c = this.core;
+    const slot = this.deviceId;
+    let setting: number;
+    try {
+      setting = c.tls.settingFor(t, ip);
+    } catch {
+      c.b.abort(c.h, slot);
+      return EINVAL; // OpenSSL refused herd's own settings (resolveTls read the files): the harness's
+    }
+    c.tlsSetting[slot] = setting;
+    return c.b.useTls(c.h, slot, setting, c.tls.offers(setting, slot));
+  }
+
   phaseTimes(): PhaseTimes {
     const tcp = this.tcpConnectedUs;
     const ready = this.readyUs;
     const open = this.socketOpenUs;
-    return { tcpConnectUs: tcp - open, mqttConnackUs: ready - tcp, serviceUs: ready - open };
+    const tls = this.tlsDoneUs;
+    if (Number.isNaN(tls)) return { tcpConnectUs: tcp - open, mqttConnackUs: ready - tcp, serviceUs: ready - open };
+    return { tcpConnectUs: tcp - open, tlsHandshakeUs: tls - tcp, mqttConnackUs: ready - tls, serviceUs: ready - open };
   }
 
   ping(): void {
@@ -157,12 +187,19 @@ export class NativeDevice implements Device {
     const owner = c.owner;
     if (kind === EV_PONG) {
       this.set(T_PING, NaN);
+    } else if (kind === EV_TLS && this.is(CONNECTING)) {
+      this.set(T_TLS, t1Us);
+      const resumed = (code & TLS_RESUMED) !== 0;
+      c.tlsResumed[slot] = resumed ? 2 : 1;
+      c.tls.stores[c.tlsSetting[slot] as number]?.countHandshake(resumed, (code & TLS_KEY_EXCHANGE) !== 0);
     } else if (kind === EV_READY && this.is(CONNECTING)) {
       c.clearTimer(slot);
-      // Both stamps are the addon's; never before the attempt began on the owner's clock.
+      // Every stamp is the addon's; never before the attempt began on the owner's clock, and in order.
       const tcp = Math.max(t1Us, this.socketOpenUs);
       this.set(T_TCP, tcp);
-      this.set(T_READY, Math.max(t2Us, tcp));
+      const tls = this.tlsDoneUs;
+      if (!Number.isNaN(tls)) this.set(T_TLS, Math.max(tls, tcp));
+      this.set(T_READY, Math.max(t2Us, Number.isNaN(tls) ? tcp : this.tlsDoneUs));
       c.sessionPresent[slot] = code === 1 ? 1 : 0;
       c.state[slot] = CONNECTED;
       owner.onConnected(this);
@@ -170,7 +207,7 @@ export class NativeDevice implements Device {
       c.clearTimer(slot);
       c.state[slot] = CLOSED;
       if (!Number.isNaN(t1Us)) this.set(T_TCP, t1Us);
-      owner.onFailed(this, nativeFailure(code, Number.isNaN(t1Us) ? 'tcpConnect' : 'mqttConnack'));
+      owner.onFailed(this, nativeFailure(code, this.failedIn(t1Us)));
     } else if (kind === EV_LOST && this.is(CONNECTED)) {
       c.state[slot] = CLOSED;
       owner.onLost(this, nativeFailure(code, 'held'));
@@ -187,7 +224,8 @@ export class NativeDevice implements Device {
     const c = this.core;
     c.timers[this.deviceId] = null;
     if (!this.is(CONNECTING)) return;
-    const phase = c.b.tcpConnected(c.h, this.deviceId) === 1 ? 'mqttConnack' : 'tcpConnect';
+    const connected = c.b.tcpConnected(c.h, this.deviceId);
+    const phase = connected === 2 ? 'tlsHandshake' : connected === 1 ? 'mqttConnack' : 'tcpConnect';
     c.b.abort(c.h, this.deviceId);
     c.state[this.deviceId] = CLOSED;
     c.owner.onFailed(this, { origin: 'timeout', phase, code: 'CONNECT_TIMEOUT' });
@@ -222,6 +260,13 @@ export class NativeDevice implements Device {
       if (c.attempt[slot] === attempt) c.state[slot] = CLOSED;
       c.owner.onClosed(this);
     });
+  }
+
+  /** The phase a failed attempt was in: `tcpUs` NaN when TCP never connected. */
+  private failedIn(tcpUs: number): string {
+    if (Number.isNaN(tcpUs)) return 'tcpConnect';
+    const tlsPending = this.core.tlsSetting[this.deviceId] !== 0 && Number.isNaN(this.tlsDoneUs);
+    return tlsPending ? 'tlsHandshake' : 'mqttConnack';
   }
 
   private is(state: number): boolean {

@@ -5,17 +5,19 @@
 import type { DeviceOwner } from '../device.js';
 import type { ServerSignal } from '../mqtt/server-signals.js';
 import type { NativeBinding, NativeHandle } from './binding.js';
+import type { NativeTlsSettings } from './tls.js';
 
 export const CONNECTING = 0;
 export const CONNECTED = 1;
 export const CLOSING = 2;
 export const CLOSED = 3;
-/** Per-slot µs stamps in `times`, TIMES numbers per slot: open, TCP connected, ready, ping sent. */
+/** Per-slot µs stamps in `times`, TIMES numbers per slot: open, TCP connected, ready, ping sent, TLS done. */
 export const T_OPEN = 0;
 export const T_TCP = 1;
 export const T_READY = 2;
 export const T_PING = 3;
-export const TIMES = 4;
+export const T_TLS = 4;
+export const TIMES = 5;
 
 export interface NativeRows {
   readonly b: NativeBinding;
@@ -25,6 +27,10 @@ export interface NativeRows {
   readonly state: Uint8Array;
   readonly endedBy: Uint8Array;
   readonly sessionPresent: Uint8Array;
+  /** Per slot: the attempt's native TLS setting (0: plain TCP), and TLS resumed (0 not yet, 1 full, 2 resumed). */
+  readonly tlsSetting: Uint16Array;
+  readonly tlsResumed: Uint8Array;
+  readonly tls: NativeTlsSettings;
   /** Per slot: the attempt number (a close queued for an earlier attempt leaves a later one alone). */
   readonly attempt: Uint32Array;
   /** Per slot, TIMES µs stamps on the owner's clock (NaN until reached). */

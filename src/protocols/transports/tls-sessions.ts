@@ -6,7 +6,8 @@
 export class TlsSessionStore {
   private readonly sessions = new Map<number, Buffer>();
   private readonly share: number;
-  private readonly maxEntries: number;
+  /** Cap on sessions kept (oldest evicted). */
+  readonly maxEntries: number;
   private eligible = 0;
   private offered = 0;
   /** Handshakes that completed, by kind (tlsSocket.isSessionReused()). */
@@ -23,11 +24,19 @@ export class TlsSessionStore {
   /** The session device `key` should offer on this attempt, or undefined for a full handshake. */
   take(key: number): Buffer | undefined {
     const s = this.sessions.get(key);
-    if (s === undefined || this.share <= 0) return undefined;
+    return s !== undefined && this.offers(true) ? s : undefined;
+  }
+
+  /**
+   * The share rule alone, for a reconnect that has (`has`) or has not a session to offer: whether it
+   * offers it. The native core keeps its sessions in C and asks this for each attempt.
+   */
+  offers(has: boolean): boolean {
+    if (!has || this.share <= 0) return false;
     this.eligible++;
-    if (Math.floor(this.eligible * this.share) <= this.offered) return undefined;
+    if (Math.floor(this.eligible * this.share) <= this.offered) return false;
     this.offered++;
-    return s;
+    return true;
   }
 
   /**

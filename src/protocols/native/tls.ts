@@ -1,0 +1,78 @@
+/**
+ * TLS on the native core (native/src/tls.c): a target's resolved TLS settings become one native
+ * setting per core, made on first use — one SSL_CTX per client certificate pair, never one per
+ * connection — with what Node's own client would use where herd leaves a field unset: Node's
+ * bundled root certificates, its default cipher list and version bounds. Sessions stay in C, one
+ * per device slot; which reconnects offer theirs is the JavaScript path's own share rule
+ * (TlsSessionStore.offers), and handshakes are counted in the same store.
+ */
+import * as tls from 'node:tls';
+import type { ResolvedTls } from '../transports/tls-options.js';
+import type { TlsSessionStore } from '../transports/tls-sessions.js';
+import type { NativeBinding, NativeHandle } from './binding.js';
+
+const VERSIONS: Record<tls.SecureVersion, number> = {
+  TLSv1: 0x301,
+  'TLSv1.1': 0x302,
+  'TLSv1.2': 0x303,
+  'TLSv1.3': 0x304,
+};
+
+let bundledRoots: Buffer | undefined;
+
+/** ALPN protocol names in the wire format (RFC 7301: each name after its length byte). */
+export function alpnWire(names: readonly string[]): Buffer {
+  return Buffer.concat(names.map((n) => Buffer.concat([Buffer.from([Buffer.byteLength(n)]), Buffer.from(n)])));
+}
+
+/** One core's native TLS settings, by the resolved settings and target IP they were made for. */
+export class NativeTlsSettings {
+  private readonly made = new WeakMap<ResolvedTls, Map<string, number>>();
+  /** By setting index (1…): the store whose share rule and handshake counts the setting uses. */
+  readonly stores: (TlsSessionStore | undefined)[] = [undefined];
+  private readonly b: NativeBinding;
+  private readonly h: NativeHandle;
+
+  constructor(b: NativeBinding, h: NativeHandle) {
+    this.b = b;
+    this.h = h;
+  }
+
+  /** The native setting for `t` on a connection to `ip` (throws E_NATIVE when OpenSSL refuses it). */
+  settingFor(t: ResolvedTls, ip: string): number {
+    let byIp = this.made.get(t);
+    if (byIp === undefined) {
+      byIp = new Map();
+      this.made.set(t, byIp);
+    }
+    const known = byIp.get(ip);
+    if (known !== undefined) return known;
+    const saves = t.sessions.savesSessions;
+    const index = this.b.tlsConfig(
+      this.h,
+      t.ca ?? (bundledRoots ??= Buffer.from(tls.rootCertificates.join('\n'))),
+      t.rejectUnauthorized,
+      VERSIONS[t.minVersion ?? tls.DEFAULT_MIN_VERSION],
+      VERSIONS[t.maxVersion ?? tls.DEFAULT_MAX_VERSION],
+      tls.DEFAULT_CIPHERS,
+      t.alpn === undefined ? null : alpnWire(t.alpn),
+      // Node sends no SNI for an IP, and checks the certificate against the SNI name, else the IP.
+      t.servername ?? null,
+      t.servername ?? ip,
+      t.clientCerts.map((p) => p.cert),
+      t.clientCerts.map((p) => p.key),
+      saves ? t.sessions.maxEntries : 0,
+      saves,
+    );
+    byIp.set(ip, index);
+    this.stores[index] = t.sessions;
+    return index;
+  }
+
+  /** Whether device `slot` offers its session on this attempt (counted by the share rule). */
+  offers(index: number, slot: number): boolean {
+    const store = this.stores[index] as TlsSessionStore;
+    // The store's own map stays empty for native devices: ask C only when the rule could say yes.
+    return store.savesSessions && store.offers(this.b.tlsHasSession(this.h, index, slot));
+  }
+}
