@@ -19,8 +19,11 @@ const ROOT = resolve(import.meta.dirname, '../..');
 const dir = mkdtempSync(join(tmpdir(), 'herd-tls-hostile-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const sslHeaders = existsSync('/usr/include/openssl/ssl.h');
-if (cc !== null && !sslHeaders)
-  console.warn('SKIP: no system OpenSSL headers (libssl-dev): the C TLS harness is skipped');
+if (cc !== null && !sslHeaders) {
+  const why = 'no system OpenSSL headers (/usr/include/openssl/ssl.h, Debian libssl-dev)';
+  if (process.env['HERD_REQUIRE_EXTERNAL'] === '1') throw new Error(`HERD_REQUIRE_EXTERNAL=1 but ${why}`);
+  console.warn(`SKIP: ${why}: the C TLS harness is skipped`);
+}
 
 function build(sanitize: boolean): string | null {
   const out = join(dir, sanitize ? 'tls-hostile-asan' : 'tls-hostile');
