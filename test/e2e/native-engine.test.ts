@@ -55,10 +55,17 @@ function identity(res: Results): void {
   expect(a.started).toBe(a.succeeded + a.failed + a.timedOut + a.inFlightAtEnd + a.lostToHarness);
 }
 
-function sameShape(js: Results, nat: Results): void {
+/**
+ * Same accounting and results shape. `retries: 'timed'` when the plan has an outage: how many
+ * reconnects fall inside the offline window depends on when each loss is noticed, which is the
+ * machine's scheduling, so those two counts are compared by the accounting identity alone.
+ */
+function sameShape(js: Results, nat: Results, retries: 'exact' | 'timed' = 'exact'): void {
   identity(js);
   identity(nat);
-  expect(nat.attempts).toEqual(js.attempts);
+  const fixed = ({ reconnects, offline, started, ...rest }: Results['attempts']) =>
+    retries === 'exact' ? { reconnects, offline, started, ...rest } : rest;
+  expect(fixed(nat.attempts)).toEqual(fixed(js.attempts));
   expect(nat.errors).toEqual(js.errors);
   expect(Object.keys(nat).sort()).toEqual(Object.keys(js).sort());
   expect(Object.keys(nat.latency).sort()).toEqual(Object.keys(js.latency).sort());
@@ -128,7 +135,7 @@ describe.skipIf(!native)('device.engine: native end to end', () => {
     const nat = await run(tlsScenario('native'));
     expect(nat.stderr).not.toContain(NOTICE);
     expect(nat.res.run.engines).toEqual({ default: 'native' });
-    sameShape(js.res, nat.res);
+    sameShape(js.res, nat.res, 'timed');
     expect(nat.res.attempts).toMatchObject({ planned: 100, succeeded: 200, failed: 0, timedOut: 0 });
     // First connects are full handshakes; every reconnect offered (resume: 1) and resumed its session.
     for (const r of [js.res, nat.res]) {
