@@ -15,6 +15,7 @@
 #include <sys/epoll.h>
 #include <uv.h>
 
+#include "binding.h" /* msg: (npub) publish/subscribe live in msg_js.c; hooks marked "msg:" */
 #include "signal.h"
 #include "tls_binding.h" /* TLS hook */
 #include "wire.h"
@@ -22,6 +23,8 @@
 #define EPOLL_BATCH 256
 /* Rounds per libuv wakeup: bounded so timers and JavaScript keep their turn under a storm. */
 #define ROUNDS_PER_WAKEUP 8
+/* msg: deliver mid-round once this many events are queued (it grows past that only within one socket's reads). */
+#define EVENT_BATCH 1024
 
 struct core {
   struct wire w;
@@ -73,7 +76,7 @@ static void deliver(struct core *c) {
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;
   size_t bytes = (size_t)c->w.nev * sizeof(struct wire_event);
   void *data;
-  napi_value ab, args[2], fn, recv, result;
+  napi_value ab, args[3], fn, recv, result;
   if (napi_create_arraybuffer(env, bytes, &data, &ab) == napi_ok) {
     memcpy(data, c->w.evs, bytes);
     c->w.nev = 0;
@@ -82,9 +85,20 @@ static void deliver(struct core *c) {
     napi_create_array_with_length(env, c->w.nref, &refs.arr);
     wire_take_refs(&c->w, take_ref, &refs);
     args[1] = refs.arr;
+    /* msg: the batch's inbound bytes (EV_MESSAGE, EV_SUBACK point into them), or undefined */
+    void *copy;
+    if (c->w.blob_len == 0 || napi_create_buffer_copy(env, c->w.blob_len, c->w.blob, &copy, &args[2]) != napi_ok)
+      napi_get_undefined(env, &args[2]);
+    c->w.blob_len = 0;
+    wire_trim_events(&c->w);
+    if (c->w.blob_cap > (64u << 10)) { /* a burst of messages does not keep its buffer (one per worker) */
+      free(c->w.blob);
+      c->w.blob = NULL;
+      c->w.blob_cap = 0;
+    }
     napi_get_reference_value(env, c->on_batch, &fn);
     napi_get_global(env, &recv); /* napi_make_callback needs an object receiver */
-    if (napi_make_callback(env, c->async, recv, fn, 2, args, &result) == napi_pending_exception) {
+    if (napi_make_callback(env, c->async, recv, fn, 3, args, &result) == napi_pending_exception) {
       napi_value err;
       napi_get_and_clear_last_exception(env, &err);
       napi_fatal_exception(env, err); /* a bug in the engine's handler: surface it, never swallow it */
@@ -99,7 +113,11 @@ static void on_poll(uv_poll_t *h, int status, int events) {
   for (int round = 0; round < ROUNDS_PER_WAKEUP && !c->closed; round++) {
     int n = epoll_wait(c->w.epfd, evs, EPOLL_BATCH, 0);
     if (n <= 0) break;
-    for (int i = 0; i < n; i++) wire_handle(&c->w, evs[i].data.u64, evs[i].events);
+    for (int i = 0; i < n && !c->closed; i++) {
+      wire_handle(&c->w, evs[i].data.u64, evs[i].events);
+      if (c->w.nev >= EVENT_BATCH) deliver(c); /* msg: messages fill the queue faster */
+    }
+    if (c->closed) break;
     deliver(c);
     if (n < EPOLL_BATCH) break;
   }
@@ -128,6 +146,14 @@ static void finalize(napi_env env, void *data, void *hint) {
   napi_delete_reference(env, c->on_batch);
   napi_async_destroy(env, c->async);
   free(c);
+}
+
+static struct core *core_arg(napi_env env, napi_value v);
+
+/* msg: the core's wire for msg_js.c, or NULL with a JavaScript error thrown. */
+struct wire *core_wire(napi_env env, napi_value v) {
+  struct core *c = core_arg(env, v);
+  return c == NULL ? NULL : &c->w;
 }
 
 static struct core *core_arg(napi_env env, napi_value v) {
@@ -362,6 +388,8 @@ NAPI_MODULE_INIT() {
       {"mallinfo", NULL, mallinfo_js, NULL, NULL, NULL, napi_default, NULL},
       {"parseSignal", NULL, parse_signal, NULL, NULL, NULL, napi_default, NULL},
       TLS_BINDING_PROPS, /* TLS hook */
+      {"publish", NULL, msg_js_publish, NULL, NULL, NULL, napi_default, NULL}, /* msg: */
+      {"subscribe", NULL, msg_js_subscribe, NULL, NULL, NULL, napi_default, NULL}, /* msg: */
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include "wire.h"
 
+#include "msg.h" /* messaging (npub): hooks marked "msg:" */
 #include "signal.h"
 #include "tls.h" /* TLS hook */
 
@@ -41,6 +42,7 @@ struct conn {
   uint32_t out_len, out_off;
   uint8_t *out; /* the unsent part of CONNECT; freed once written */
   struct sig_reader *sig; /* an MQTT 5 CONNACK/DISCONNECT being read across reads; else NULL */
+  struct msg *msg;        /* msg: publish/subscribe state, once the connection messages; else NULL */
   double tcp_us;
   struct ssl_st *ssl; /* TLS hook (tls.c): the connection's TLS, NULL on plain TCP */
 };
@@ -83,6 +85,8 @@ static void drop_fd(struct wire *w, struct conn *c, int rst) {
     free(c->sig);
     c->sig = NULL;
   }
+  msg_free(w, c->msg); /* msg: */
+  c->msg = NULL;
   w->live--;
 }
 
@@ -94,6 +98,9 @@ void wire_free(struct wire *w) {
   for (uint32_t i = 0; i < w->nref; i++) free(w->refs[i]);
   free(w->refs);
   free(w->ref_lens);
+  free(w->blob); /* msg: */
+  w->blob = NULL;
+  w->blob_len = w->blob_cap = 0;
   w->refs = NULL;
   w->ref_lens = NULL;
   w->nref = 0;
@@ -108,7 +115,9 @@ uint64_t wire_bytes(const struct wire *w) {
   uint64_t refs = 0;
   for (uint32_t i = 0; i < w->nref; i++) refs += w->ref_lens[i];
   return (uint64_t)w->cap * sizeof(struct conn) + w->out_bytes +
-         (uint64_t)w->evcap * (sizeof(struct wire_event) + sizeof *w->refs + sizeof *w->ref_lens) + refs;
+         (uint64_t)w->evcap * sizeof(struct wire_event) +
+         (uint64_t)EVENT_CAP * (sizeof *w->refs + sizeof *w->ref_lens) + refs +
+         w->msg_bytes + w->blob_cap; /* msg: */
 }
 
 void wire_take_refs(struct wire *w, void (*take)(void *ctx, const uint8_t *s, uint32_t n), void *ctx) {
@@ -120,8 +129,15 @@ void wire_take_refs(struct wire *w, void (*take)(void *ctx, const uint8_t *s, ui
   w->nref = 0;
 }
 
-static void emit(struct wire *w, uint32_t id, int kind, int code, double t1, double t2) {
-  if (w->nev >= w->evcap) return; /* cannot happen: ≤ 2 events per epoll event, flushed every 256 */
+void wire_emit(struct wire *w, uint32_t id, int kind, double code, double t1, double t2) {
+  if (w->nev >= w->evcap) {
+    /* msg: a read full of small packets queues many events (≤ one per 4 bytes); binding.c delivers
+     * once 1,024 are queued and wire_trim_events() gives the growth back after delivery. */
+    struct wire_event *evs = w->evcap < (1u << 20) ? realloc(w->evs, (size_t)w->evcap * 2 * sizeof *evs) : NULL;
+    if (evs == NULL) return;
+    w->evs = evs;
+    w->evcap *= 2;
+  }
   struct wire_event *e = &w->evs[w->nev++];
   e->id = id;
   e->kind = kind;
@@ -130,13 +146,17 @@ static void emit(struct wire *w, uint32_t id, int kind, int code, double t1, dou
   e->t2_us = t2;
 }
 
+static void emit(struct wire *w, uint32_t id, int kind, int code, double t1, double t2) {
+  wire_emit(w, id, kind, code, t1, t2);
+}
+
 /* Queues a signal the reader read whole (SIG_OK); its Server Reference moves to the batch's list. */
 static void emit_signal(struct wire *w, uint32_t id, struct sig_reader *r) {
   double code, t1, t2;
   if (w->nev >= w->evcap) return;
   sig_event(r, &code, &t1, &t2);
   if (r->has & HAS_REFERENCE) {
-    if (w->nref >= w->evcap) return;
+    if (w->nref >= EVENT_CAP) return; /* ≤ 2 per handshake epoll event, 256 per round */
     w->refs[w->nref] = r->ref; /* NULL for an empty reference: length 0 */
     w->ref_lens[w->nref++] = r->ref_len;
     r->ref = NULL;
@@ -269,6 +289,7 @@ static int on_packet(struct wire *w, uint32_t id, struct conn *c, struct sig_rea
     }
     if (c->version == 5 && !ok) return finish(w, id, c, CODE_MALFORMED_PACKET), 0;
     /* A signal with no property changes nothing (steering-state.ts): the storm's CONNACKs skip it. */
+    if (ok && (r->has & HAS_RECV_MAX)) msg_connack(w, &c->msg, r->recv_max); /* msg: */
     if (ok && r->has != 0) emit_signal(w, id, r);
     c->state = ST_HELD;
     emit(w, id, EV_READY, c->head[0] & 1, c->tcp_us, wire_now_us());
@@ -280,7 +301,11 @@ static int on_packet(struct wire *w, uint32_t id, struct conn *c, struct sig_rea
     if (ok) emit_signal(w, id, r);
     return finish(w, id, c, CODE_DISCONNECT + (c->rem > 0 ? c->head[0] : 0)), 0;
   }
-  return 1; /* PINGRESP, or a packet a connect-only device has no use for */
+  /* msg: packets only a client sends, or a second CONNACK, as the JavaScript path's messaging says */
+  if (c->state == ST_HELD && (type == 1 || type == 2 || type == 8 || type == 10 || type == 12))
+    return finish(w, id, c, CODE_UNEXPECTED_PACKET), 0;
+  if (c->state == ST_HELD && type == 15 && c->version != 5) return finish(w, id, c, CODE_MALFORMED_PACKET), 0;
+  return 1; /* PINGRESP, or an MQTT 5 AUTH (herd's devices start no enhanced authentication) */
 }
 
 /* The body (or its last part) has been fed to c->sig: the packet with its signal, reader freed. */
@@ -291,6 +316,19 @@ static int on_signal_packet(struct wire *w, uint32_t id, struct conn *c) {
   sig_free(r);
   free(r);
   return alive;
+}
+
+/* msg: whether the packet being read is one messaging reads whole (PUBLISH … UNSUBACK on a held session). */
+static int msg_here(const struct conn *c) {
+  return c->state == ST_HELD && msg_wants(c->ptype);
+}
+
+/* msg: such a packet, read whole; returns 0 when the connection ended. */
+static int on_msg_packet(struct wire *w, uint32_t id, struct conn *c, const uint8_t *body, uint32_t len) {
+  c->stage = P_TYPE;
+  int code = flags_ok(c->ptype) ? msg_packet(w, id, &c->msg, c->version, c->ptype, body, len) : CODE_MALFORMED_PACKET;
+  if (code != 0) return finish(w, id, c, code), 0;
+  return 1;
 }
 
 /* Streams bytes through the MQTT frame reader; returns 0 when the connection ended. */
@@ -313,7 +351,9 @@ static int feed(struct wire *w, uint32_t id, struct conn *c, const uint8_t *b, s
       c->pos = 0;
       c->nhead = 0;
       c->stage = P_BODY;
-      if (c->rem == 0) {
+      if (c->rem == 0 && msg_here(c)) {
+        if (!on_msg_packet(w, id, c, b + i, 0)) return 0;
+      } else if (c->rem == 0) {
         struct sig_reader r;
         int want = wants_signal(c);
         if (want) sig_begin(&r, (uint8_t)(c->ptype >> 4), 0);
@@ -321,6 +361,16 @@ static int feed(struct wire *w, uint32_t id, struct conn *c, const uint8_t *b, s
       }
     } else {
       size_t take = n - i < c->rem - c->pos ? n - i : c->rem - c->pos;
+      if (msg_here(c)) { /* msg: the body whole, from this read or gathered (≤ maxPacketBytes) */
+        const uint8_t *body = b + i;
+        int err = 0;
+        if (!(c->pos == 0 && take == c->rem)) body = msg_gather(w, &c->msg, c->rem, b + i, (uint32_t)take, &err);
+        if (err) return finish(w, id, c, err), 0;
+        c->pos += (uint32_t)take;
+        i += take;
+        if (body != NULL && !on_msg_packet(w, id, c, body, c->rem)) return 0;
+        continue;
+      }
       while (c->nhead < HEAD_BYTES && c->nhead < c->pos + take) {
         c->head[c->nhead] = b[i + c->nhead - c->pos];
         c->nhead++;
@@ -406,21 +456,6 @@ static void tls_progress(struct wire *w, uint32_t id, struct conn *c) {
   if (r) finish(w, id, c, r);
 }
 
-/* PINGREQ/DISCONNECT through TLS: a write OpenSSL must retry waits in c->out (a few bytes). */
-static void tls_write_small(struct wire *w, uint32_t id, struct conn *c, const uint8_t *b, uint32_t n) {
-  int code = 0;
-  if (c->out == NULL && tls_send(c->ssl, b, n, &code) > 0) return;
-  if (c->out == NULL && code != TLS_WANT_READ && code != TLS_WANT_WRITE) return; /* reading will report it */
-  if (c->out == NULL) c->out_len = c->out_off = 0;
-  uint8_t *out = realloc(c->out, c->out_len + n);
-  if (out == NULL) return;
-  memcpy(out + c->out_len, b, n);
-  c->out = out;
-  c->out_len += n;
-  w->out_bytes += n;
-  (void)watch(w, id, c, EPOLL_CTL_MOD, EPOLLIN | EPOLLOUT);
-}
-
 void wire_handle(struct wire *w, uint64_t data, uint32_t events) {
   uint32_t id = (uint32_t)data;
   if (id >= w->cap) return;
@@ -453,10 +488,9 @@ void wire_ping(struct wire *w, uint32_t id) {
   struct conn *c = held(w, id);
   if (c == NULL || c->ping) return;
   static const uint8_t PINGREQ[2] = {0xc0, 0x00};
-  /* Two bytes on an idle socket: a short write would mean a full send buffer, and then the missing
-   * answer is what keepalive is for. */
-  if (c->ssl != NULL) tls_write_small(w, id, c, PINGREQ, 2); /* TLS hook */
-  else (void)!send(c->fd, PINGREQ, 2, MSG_NOSIGNAL);
+  /* Behind whatever publishes are still unsent (msg:), through TLS when the connection has it: a
+   * full send buffer delays the answer, and a missing answer is what keepalive is for. */
+  wire_send(w, id, PINGREQ, 2, UINT32_MAX);
   c->ping = 1;
 }
 
@@ -466,8 +500,7 @@ void wire_end(struct wire *w, uint32_t id) {
   /* 0xE0 0x00: DISCONNECT in 3.1.1, reason 0 "normal" in 5. The server closes first, keeping
    * TIME_WAIT on its side; JavaScript forces the close after the grace period. */
   static const uint8_t DISCONNECT[2] = {0xe0, 0x00};
-  if (c->ssl != NULL) tls_write_small(w, id, c, DISCONNECT, 2); /* TLS hook */
-  else (void)!send(c->fd, DISCONNECT, 2, MSG_NOSIGNAL);
+  wire_send(w, id, DISCONNECT, 2, UINT32_MAX); /* msg: in order behind unsent publishes; TLS when on */
   c->state = ST_CLOSING;
 }
 
@@ -479,7 +512,8 @@ uint32_t wire_buffered(const struct wire *w, uint32_t id) {
   if (id >= w->cap || w->conns[id].state == ST_FREE) return 0;
   const struct conn *c = &w->conns[id];
   uint32_t sig = c->sig != NULL ? (uint32_t)sizeof *c->sig + c->sig->ref_cap : 0;
-  return (c->out != NULL ? c->out_len - c->out_off : 0) + (c->stage == P_BODY ? c->nhead : 0) + sig;
+  return (c->out != NULL ? c->out_len - c->out_off : 0) + (c->stage == P_BODY ? c->nhead : 0) + sig +
+         msg_partial_bytes(c->msg);
 }
 
 int wire_tcp_connected(const struct wire *w, uint32_t id) {
@@ -492,4 +526,54 @@ void wire_silence(struct wire *w, uint32_t id) {
   if (c == NULL) return;
   epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->fd, NULL);
   c->state = ST_DARK;
+}
+
+/* ---- msg: what messaging (msg.c) uses of a connection ---- */
+
+int wire_send(struct wire *w, uint32_t id, const uint8_t *b, uint32_t n, uint32_t cap) {
+  if (id >= w->cap) return -1;
+  struct conn *c = &w->conns[id];
+  if (c->state == ST_DARK) return 0; /* the path is dark: bytes vanish, as on the JavaScript path */
+  if (c->state != ST_HELD) return -1;
+  uint32_t pending = c->out != NULL ? c->out_len - c->out_off : 0;
+  uint32_t sent = 0;
+  if ((uint64_t)pending + n > cap) return -1; /* as the JavaScript path's send() refuses */
+  if (c->out == NULL) {
+    int code = 0;
+    ssize_t k = c->ssl != NULL ? tls_send(c->ssl, b, n, &code) : send(c->fd, b, n, MSG_NOSIGNAL);
+    int again = c->ssl != NULL ? code == TLS_WANT_READ || code == TLS_WANT_WRITE
+                               : errno == EAGAIN || errno == EWOULDBLOCK;
+    /* A failed socket is reported by the read side (EPOLLERR/EPOLLHUP): here the bytes are gone.
+     * TLS: a write OpenSSL must retry is retried whole from c->out (flush_out). */
+    if (k < 0 && !again) return 0;
+    sent = k < 0 ? 0 : (uint32_t)k;
+    if (sent == n) return 0;
+  }
+  uint8_t *p = malloc((size_t)pending + n - sent);
+  if (p == NULL) return -1;
+  if (pending > 0) memcpy(p, c->out + c->out_off, pending);
+  memcpy(p + pending, b + sent, n - sent);
+  free(c->out);
+  c->out = p;
+  c->out_off = 0;
+  c->out_len = pending + n - sent;
+  w->out_bytes += n - sent;
+  if (pending == 0) watch(w, id, c, EPOLL_CTL_MOD, EPOLLIN | EPOLLOUT);
+  return 0;
+}
+
+struct msg **wire_msg(struct wire *w, uint32_t id, uint8_t *version) {
+  /* A dark session still takes publishes, whose bytes vanish (wire_send), as on the JavaScript path. */
+  struct conn *c = id < w->cap ? &w->conns[id] : NULL;
+  if (c == NULL || (c->state != ST_HELD && c->state != ST_DARK)) return NULL;
+  *version = c->version;
+  return &c->msg;
+}
+
+void wire_trim_events(struct wire *w) {
+  if (w->evcap <= EVENT_CAP || w->nev > 0) return;
+  struct wire_event *evs = realloc(w->evs, EVENT_CAP * sizeof *evs);
+  if (evs == NULL) return;
+  w->evs = evs;
+  w->evcap = EVENT_CAP;
 }

@@ -15,6 +15,11 @@
 /* EV_SIGNAL: the MQTT 5 CONNACK/DISCONNECT signal (sig_event()) of the event that follows it. */
 /* EV_TLS (TLS hook): handshake done; code = TLS_RESUMED | TLS_KEY_EXCHANGE bits (tls.h), t1 = when. */
 enum { EV_READY = 1, EV_FAILED = 2, EV_LOST = 3, EV_CLOSED = 4, EV_PONG = 5, EV_SIGNAL = 6, EV_TLS = 7 };
+/* msg.c (messaging): EV_PUBACK code = packet id | reason code << 16, t1 = µs since PUBLISH, t2 = tag;
+ * EV_SUBACK code = packet id + return codes × 65536, t1 = µs since SUBSCRIBE, t2 = their blob offset;
+ * EV_MESSAGE code = QoS | retain << 2 | dup << 3, t1 = received (µs), t2 = blob offset of
+ * [topic length u16][topic][payload length u32][payload]. */
+enum { EV_PUBACK = 8, EV_SUBACK = 9, EV_MESSAGE = 10 };
 
 /* Outcome codes beyond errno values (< 1000), mirrored in codes.ts. */
 #define CODE_CONNACK 1000 /* + return/reason code */
@@ -27,6 +32,8 @@ enum {
   CODE_MALFORMED_LENGTH = 3005,
   CODE_UNEXPECTED_PACKET = 3006,
   CODE_CLOSED_DURING_CONNECT = 3007,
+  CODE_SEND_BUFFER_FULL = 3010, /* msg.c: an acknowledgement did not fit the send buffer */
+  CODE_RECEIVE_MAXIMUM_EXCEEDED = 3011, /* msg.c: more inbound QoS 2 awaiting PUBREL than the cap */
 };
 
 /* One outcome: device slot, kind, code, and up to two µs timestamps (monotonic clock). */
@@ -49,6 +56,10 @@ struct wire {
   uint8_t **refs;
   uint32_t *ref_lens;
   uint32_t nref;
+  /* msg.c: the batch's inbound bytes (EV_MESSAGE, EV_SUBACK point into it), and what messaging holds. */
+  uint8_t *blob;
+  uint32_t blob_len, blob_cap;
+  uint64_t msg_bytes;
 };
 
 double wire_now_us(void);
@@ -72,6 +83,18 @@ int wire_tcp_connected(const struct wire *w, uint32_t id);
 uint32_t wire_buffered(const struct wire *w, uint32_t id);
 /* Hands the queued Server References to `take` (in order) and empties the list. */
 void wire_take_refs(struct wire *w, void (*take)(void *ctx, const uint8_t *s, uint32_t n), void *ctx);
+/* ---- for msg.c (messaging on held connections) ---- */
+void wire_emit(struct wire *w, uint32_t id, int kind, double code, double t1, double t2);
+/* Writes on held connection `id` in order, keeping what the socket does not take (≤ `cap` bytes
+ * pending); 0, or -1 when it would pass `cap` or the connection is not held (nothing written). */
+int wire_send(struct wire *w, uint32_t id, const uint8_t *b, uint32_t n, uint32_t cap);
+/* `n` bytes at the end of the batch's blob (NULL on ENOMEM; in msg.c); offsets stay valid until delivery. */
+uint8_t *wire_blob(struct wire *w, uint32_t n);
+/* A held (or silenced) connection's messaging state and MQTT version (NULL otherwise). */
+struct msg **wire_msg(struct wire *w, uint32_t id, uint8_t *version);
+/* After a delivery: an event queue a message flood grew goes back to its usual size. */
+void wire_trim_events(struct wire *w);
+
 /* Bytes the core itself holds: the connection table, unsent CONNECTs and the event queue. */
 uint64_t wire_bytes(const struct wire *w);
 #endif

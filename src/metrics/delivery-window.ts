@@ -38,7 +38,8 @@ export const newStream = (window: number): StreamState => ({
   acks: new Array<number>(window / 32).fill(0),
   acked: 0,
   ackedDelivered: 0,
-  resends: new Array<number>(window / 32).fill(0),
+  // The resend ring is made by resendsOf() on a stream's first resend: most streams never resend,
+  // and a telemetry fleet keeps one stream per device (window / 32 numbers each).
   resent: 0,
   duplicatedByResend: 0,
 });

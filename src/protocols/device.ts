@@ -67,7 +67,7 @@ export interface Device {
   readonly tlsResumed: boolean | null;
   /** MQTT: CONNACK session-present; false for devices without sessions. */
   readonly sessionPresent: boolean;
-  /** The MQTT session for telemetry and requests; null for devices without one (native, plain WebSocket). */
+  /** The MQTT session (telemetry, requests) on either connect path; null without one (plain WebSocket). */
   readonly mqtt: MqttSession | null;
   /**
    * MQTT 5: the last CONNACK/DISCONNECT signal of this attempt (issue 16), on either connect path;

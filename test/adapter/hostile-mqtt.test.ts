@@ -69,6 +69,24 @@ function connect(
 }
 
 const CONNACK_OK = Buffer.from([0x20, 0x02, 0x00, 0x00]);
+/** Reads what the client sends, as a server would (mqtt-packet), and hands over each packet. */
+function readClient(s: net.Socket, version: 4 | 5, on: (p: mqtt.Packet) => void): void {
+  const parser = mqtt.parser({ protocolVersion: version });
+  parser.on('packet', on);
+  s.on('data', (d: Buffer) => parser.parse(d));
+}
+
+/** Writes `b` one byte per write, each after the previous one was handed to the kernel. */
+async function byteByByte(s: net.Socket, b: Buffer): Promise<void> {
+  for (let i = 0; i < b.length && !s.destroyed; i++)
+    await new Promise<void>((r) => s.write(b.subarray(i, i + 1), () => r()));
+}
+
+/** A 3.1.1 PUBACK (version 4) for `id`. */
+function puback(_version: 4, id: number): Buffer {
+  return Buffer.from([0x40, 0x02, id >> 8, id & 0xff]);
+}
+
 /** MQTT 5: flags, reason code 0, property length 0. */
 const CONNACK_V5 = Buffer.from([0x20, 0x03, 0x00, 0x00, 0x00]);
 
@@ -162,33 +180,24 @@ describe.each(engines())('hostile MQTT servers (%s)', (e) => {
       const pump = (): void => {
         while (!s.destroyed && sends < 200 && s.write(burst)) sends++;
         if (!s.destroyed && sends < 200) s.once('drain', pump);
-        // The native core is connect-only and delivers no messages: the server closes after the
-        // last one, and the close reaches the device only once it has read every byte before it.
-        else if (e === 'native') s.end();
       };
       pump();
     });
     const c = connect(port, owner);
-    if (e === 'js') {
-      await owner.waitFor(() => messages >= 400_000, 20_000, '400k messages');
-      expect(c.bufferedBytes).toBeLessThan(one.length);
-      expect(c.state).toBe('connected');
-      c.abort();
-      await owner.waitKind('closed', c.deviceId);
-      return;
-    }
     let maxBuffered = 0;
     await owner.waitFor(
       () => {
         if (c.state === 'connected') maxBuffered = Math.max(maxBuffered, c.bufferedBytes);
-        return owner.of('lost', c.deviceId).length > 0;
+        return messages >= 400_000;
       },
       20_000,
-      'every message read, then the close',
+      '400k messages',
     );
-    expect(sends).toBe(200);
-    expect(owner.of('lost', c.deviceId)[0]?.failure).toEqual({ origin: 'network', phase: 'held', code: 'PEER_CLOSED' });
     expect(maxBuffered).toBeLessThan(one.length);
+    expect(c.bufferedBytes).toBeLessThan(one.length);
+    expect(c.state).toBe('connected');
+    c.abort();
+    await owner.waitKind('closed', c.deviceId);
   });
 
   it('a mid-packet malformed frame after CONNACK loses the session as a protocol error', async () => {
@@ -372,6 +381,221 @@ describe.each(engines())('hostile MQTT servers (%s)', (e) => {
     expect(c.bufferedBytes).toBeLessThanOrEqual(256);
     c.abort();
     await owner.waitKind('closed', c.deviceId);
+  });
+
+  // Issue 26: messaging on both paths — the native core reads these packets itself (native/src/msg.c).
+
+  it('a PUBACK without or with an unknown packet id is ignored; the right one completes the publish with its tag', async () => {
+    const owner = new RecordingOwner();
+    const port = await hostile(
+      () => {},
+      (s) =>
+        readClient(s, 4, (p) => {
+          if (p.cmd === 'connect') s.write(CONNACK_OK);
+          const id = p.cmd === 'publish' ? (p.messageId as number) : 0;
+          // A PUBACK without a packet id, one for an id never sent, then the right one.
+          if (id !== 0) s.write(Buffer.concat([Buffer.from([0x40, 0x00]), puback(4, (id % 65535) + 1), puback(4, id)]));
+        }),
+    );
+    const c = connect(port, owner);
+    expect((await owner.outcome(c.deviceId)).kind).toBe('connected');
+    const id = c.mqtt!.publish('t/1', Buffer.from('hello'), 1, false, 7);
+    expect(id).toBeGreaterThan(0);
+    const [pub] = await owner.waitKind('published', c.deviceId);
+    expect(pub).toMatchObject({ packetId: id, qos: 1, reasonCode: 0, tag: 7 });
+    // The others came first in the same write: they were read, and they changed nothing.
+    expect(owner.of('published', c.deviceId)).toHaveLength(1);
+    expect(c.state).toBe('connected');
+    c.abort();
+    await owner.waitKind('closed', c.deviceId);
+  });
+
+  it('a SUBACK with a return code its version does not define loses the session', async () => {
+    for (const [version, connack, suback] of [
+      [4, CONNACK_OK, [0x90, 0x03, 0x00, 0x01, 0x03]],
+      // MQTT 5: property length 0, then 0x05 (not a SUBACK reason code).
+      [5, CONNACK_V5, [0x90, 0x04, 0x00, 0x01, 0x00, 0x05]],
+    ] as const) {
+      const owner = new RecordingOwner();
+      const port = await hostile(
+        () => {},
+        (s) =>
+          readClient(s, version, (p) => {
+            if (p.cmd === 'connect') s.write(connack);
+            if (p.cmd === 'subscribe') s.write(Buffer.from(suback));
+          }),
+      );
+      const c = connect(port, owner, version);
+      expect((await owner.outcome(c.deviceId)).kind).toBe('connected');
+      expect(c.mqtt!.subscribe(['t/#'], 1)).toBe(1);
+      const [lost] = await owner.waitKind('lost', c.deviceId);
+      expect(lost?.failure, `MQTT ${version}`).toEqual({
+        origin: 'protocol',
+        phase: 'held',
+        code: 'MQTT_MALFORMED_PACKET',
+      });
+      expect(owner.of('subscribed', c.deviceId)).toEqual([]);
+    }
+  });
+
+  it('a PUBLISH of maxPacketBytes is delivered whole; one byte more loses the session', async () => {
+    const owner = new RecordingOwner();
+    // Frame = 1 type byte + 2 length bytes + body: body 4,093 → 4,096 bytes, body 4,094 → 4,097.
+    const publishOf = (body: number): Buffer =>
+      mqtt.generate({
+        cmd: 'publish',
+        topic: 'big',
+        payload: Buffer.alloc(body - 5, 0x62),
+        qos: 0,
+        dup: false,
+        retain: false,
+      });
+    const fits = publishOf(MAX_PACKET_BYTES - 3);
+    expect(fits.length).toBe(MAX_PACKET_BYTES);
+    const c = connect(
+      await hostile((s) => s.write(Buffer.concat([CONNACK_OK, fits, publishOf(MAX_PACKET_BYTES - 2)]))),
+      owner,
+    );
+    const [lost] = await owner.waitKind('lost', c.deviceId);
+    expect(lost?.failure).toEqual({ origin: 'protocol', phase: 'held', code: 'MQTT_PACKET_TOO_LARGE' });
+    const got = owner.of('message', c.deviceId).map((e) => [e.message?.topic, e.message?.payload.length]);
+    expect(got).toEqual([['big', MAX_PACKET_BYTES - 3 - 5]]);
+    expect(c.bufferedBytes).toBe(0);
+  });
+
+  it('a PUBLISH whose topic length runs past the packet is malformed', async () => {
+    const owner = new RecordingOwner();
+    // Topic length 9, 2 bytes of topic: the packet ends first.
+    const bad = Buffer.from([0x30, 0x04, 0x00, 0x09, 0x74, 0x74]);
+    const c = connect(await hostile((s) => s.write(Buffer.concat([CONNACK_OK, bad]))), owner);
+    const [lost] = await owner.waitKind('lost', c.deviceId);
+    expect(lost?.failure).toEqual({ origin: 'protocol', phase: 'held', code: 'MQTT_MALFORMED_PACKET' });
+    expect(owner.of('message', c.deviceId)).toEqual([]);
+  });
+
+  it('MQTT 5 SUBACK, PUBACK and PUBLISH with properties, every byte sent alone: read as one would read them whole', async () => {
+    const owner = new RecordingOwner();
+    const acked: number[] = [];
+    const inbound = v5({
+      cmd: 'publish',
+      topic: 'down/1',
+      payload: Buffer.from('payload-1'),
+      qos: 1,
+      messageId: 321,
+      dup: false,
+      retain: true,
+      properties: { payloadFormatIndicator: true, userProperties: { k: 'v' } },
+    });
+    const port = await hostile(
+      () => {},
+      (s) => {
+        s.setNoDelay(true);
+        readClient(s, 5, (p) => {
+          if (p.cmd === 'connect') void byteByByte(s, CONNACK_V5);
+          else if (p.cmd === 'subscribe')
+            void byteByByte(
+              s,
+              v5({ cmd: 'suback', messageId: p.messageId as number, granted: [1], properties: { reasonString: 'ok' } }),
+            );
+          else if (p.cmd === 'publish')
+            void byteByByte(
+              s,
+              Buffer.concat([
+                v5({
+                  cmd: 'puback',
+                  messageId: p.messageId as number,
+                  reasonCode: 0x10,
+                  properties: { reasonString: 'none' },
+                }),
+                inbound,
+              ]),
+            );
+          else if (p.cmd === 'puback') acked.push(p.messageId as number);
+        });
+      },
+    );
+    const c = connect(port, owner, 5);
+    expect((await owner.outcome(c.deviceId)).kind).toBe('connected');
+    const sub = c.mqtt!.subscribe(['down/1'], 1);
+    const [subscribed] = await owner.waitKind('subscribed', c.deviceId);
+    expect(subscribed).toMatchObject({ packetId: sub, granted: [1] });
+    const pub = c.mqtt!.publish('up/1', Buffer.from('x'), 1, false, 9);
+    const [published] = await owner.waitKind('published', c.deviceId);
+    expect(published).toMatchObject({ packetId: pub, qos: 1, reasonCode: 0x10, tag: 9 });
+    const [m] = await owner.waitKind('message', c.deviceId);
+    expect(m?.message).toMatchObject({ topic: 'down/1', qos: 1, retain: true, dup: false });
+    expect(m?.message?.payload.toString()).toBe('payload-1');
+    await owner.waitFor(() => acked.length === 1, 5_000, 'the PUBACK of the inbound PUBLISH');
+    expect(acked).toEqual([321]);
+    expect(c.state).toBe('connected');
+    c.abort();
+    await owner.waitKind('closed', c.deviceId);
+  });
+
+  it('a server that never acknowledges: QoS 1 publishes stop at the in-flight cap (64, or a lower Receive Maximum)', async () => {
+    for (const [version, connack, cap] of [
+      [4, CONNACK_OK, 64],
+      [5, v5({ cmd: 'connack', sessionPresent: false, reasonCode: 0, properties: { receiveMaximum: 3 } }), 3],
+    ] as const) {
+      const owner = new RecordingOwner();
+      const c = connect(await hostile((s) => s.write(connack)), owner, version);
+      expect((await owner.outcome(c.deviceId)).kind).toBe('connected');
+      const ids = Array.from({ length: cap + 1 }, () => c.mqtt!.publish('t', Buffer.from('x'), 1));
+      expect(ids.slice(0, cap), `MQTT ${version}`).toEqual(Array.from({ length: cap }, (_, i) => i + 1));
+      expect(ids[cap], `MQTT ${version}`).toBe(-1);
+      expect(c.mqtt!.publish('t', Buffer.from('x'), 0), 'QoS 0 takes no packet id').toBe(0);
+      c.abort();
+      await owner.waitKind('closed', c.deviceId);
+    }
+  });
+
+  it('a silenced session still takes publishes (their bytes vanish with the dark path), as a device would', async () => {
+    const owner = new RecordingOwner();
+    const c = connect(await hostile((s) => s.write(CONNACK_OK)), owner);
+    expect((await owner.outcome(c.deviceId)).kind).toBe('connected');
+    c.silence();
+    expect(c.mqtt!.publish('t', Buffer.from('x'), 1, false, 3)).toBe(1);
+    expect(c.mqtt!.publish('t', Buffer.from('x'), 0)).toBe(0);
+    expect(c.state).toBe('connected');
+    c.abort();
+    await owner.waitKind('closed', c.deviceId);
+  });
+
+  it('inbound QoS 2: one delivery per packet id until its PUBREL; past the in-flight cap unreleased, the session is lost', async () => {
+    const q2 = (id: number): Buffer =>
+      mqtt.generate({
+        cmd: 'publish',
+        topic: 'q2',
+        payload: Buffer.from([id]),
+        qos: 2,
+        messageId: id,
+        dup: false,
+        retain: false,
+      });
+    const pubrel = Buffer.from([0x62, 0x02, 0x00, 0x05]);
+    const owner = new RecordingOwner();
+    const answers: string[] = [];
+    const port = await hostile(
+      () => {},
+      (s) =>
+        readClient(s, 4, (p) => {
+          if (p.cmd === 'connect') s.write(Buffer.concat([CONNACK_OK, q2(5), q2(5), pubrel, q2(5)]));
+          if (p.cmd === 'pubrec' || p.cmd === 'pubcomp') answers.push(`${p.cmd} ${p.messageId}`);
+        }),
+    );
+    const c = connect(port, owner);
+    await owner.waitFor(() => answers.length === 4, 5_000, 'PUBREC ×3 and PUBCOMP');
+    expect(answers).toEqual(['pubrec 5', 'pubrec 5', 'pubcomp 5', 'pubrec 5']);
+    expect(owner.of('message', c.deviceId).map((e) => e.message?.qos)).toEqual([2, 2]);
+    c.abort();
+    await owner.waitKind('closed', c.deviceId);
+
+    const flood = new RecordingOwner();
+    const ids = Array.from({ length: 65 }, (_, i) => q2(i + 1));
+    const d = connect(await hostile((s) => s.write(Buffer.concat([CONNACK_OK, ...ids]))), flood);
+    const [lost] = await flood.waitKind('lost', d.deviceId);
+    expect(lost?.failure).toEqual({ origin: 'protocol', phase: 'held', code: 'MQTT_RECEIVE_MAXIMUM_EXCEEDED' });
+    expect(flood.of('message', d.deviceId)).toHaveLength(64);
   });
 
   it('a refused connection is a network failure in tcpConnect', async () => {

@@ -11,7 +11,7 @@ import * as tls from 'node:tls';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Device, PreparedTarget } from '../../src/protocols/device.js';
 import type { MqttConnection } from '../../src/protocols/mqtt/connection.js';
-import type { NativeDevice } from '../../src/protocols/native/device.js';
+import { NativeDevice } from '../../src/protocols/native/device.js';
 import { DEVICE_KIND_ROWS, prepareTarget } from '../../src/protocols/kinds.js';
 import { buildConnect } from '../../src/protocols/mqtt/connect-packet.js';
 import { closeNativeCore, nativeCoreStats } from '../../src/protocols/native/core.js';
@@ -113,7 +113,7 @@ describe.each(engines())('hostile TLS servers (%s)', (e) => {
   it('it runs on the engine it names', async () => {
     const c = connect(await tlsServer((s) => s.write(Buffer.from([0x20, 0x02, 0x00, 0x00]))));
     expect((await owner.outcome(c.deviceId)).kind).toBe('connected');
-    expect(c.mqtt === null).toBe(e === 'native');
+    expect(c instanceof NativeDevice).toBe(e === 'native');
     c.abort();
     await owner.waitKind('closed', c.deviceId);
   });

@@ -13,6 +13,8 @@ export interface Recorded {
   latencyUs?: number;
   qos?: number;
   reasonCode?: number;
+  /** onPublished: the tag given to publish(). */
+  tag?: number;
   message?: InboundMessage;
   data?: Buffer;
 }
@@ -40,8 +42,8 @@ export class RecordingOwner implements DeviceOwner {
   onSubscribed(c: Device, packetId: number, granted: number[], latencyUs: number): void {
     this.push({ kind: 'subscribed', deviceId: c.deviceId, packetId, granted, latencyUs });
   }
-  onPublished(c: Device, packetId: number, qos: 1 | 2, latencyUs: number, reasonCode: number): void {
-    this.push({ kind: 'published', deviceId: c.deviceId, packetId, qos, latencyUs, reasonCode });
+  onPublished(c: Device, packetId: number, qos: 1 | 2, latencyUs: number, reasonCode: number, tag: number): void {
+    this.push({ kind: 'published', deviceId: c.deviceId, packetId, qos, latencyUs, reasonCode, tag });
   }
   onMessage(c: Device, m: InboundMessage): void {
     this.push({ kind: 'message', deviceId: c.deviceId, message: m });

@@ -17,6 +17,7 @@ import { DEVICE_KIND_ROWS, prepareTarget } from '../../src/protocols/kinds.js';
 import { buildConnect } from '../../src/protocols/mqtt/connect-packet.js';
 import { closeNativeCore } from '../../src/protocols/native/core.js';
 import type { TlsSettings } from '../../src/protocols/transports/tls-options.js';
+import { NativeDevice } from '../../src/protocols/native/device.js';
 import { engines } from '../helpers/native.js';
 import { RecordingOwner } from './protocol-owner.js';
 
@@ -108,7 +109,7 @@ describe.each(engines())('TLS against node:tls on loopback (%s)', (e) => {
     const { port } = await mqttTlsServer();
     const { c, failure } = await once(target(port, { ca: CA }), 0);
     expect(failure).toBeNull();
-    expect(c.mqtt === null).toBe(e === 'native');
+    expect(c instanceof NativeDevice).toBe(e === 'native');
   });
 
   for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {

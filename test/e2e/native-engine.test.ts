@@ -2,8 +2,8 @@
  * The native storm core end to end: the same small scenario run by the real CLI on the JavaScript
  * path and on the native core, against the embedded target and against Mosquitto, gives the same
  * accounting identity, the same results shape and the same outcome counts. A cohort the native
- * core cannot carry (telemetry) stays on JavaScript, and the run says so once. Over mqtts:// the
- * core's TLS handshakes are counted and timed as the JavaScript path's.
+ * core cannot carry (telemetry at QoS 2) stays on JavaScript, and the run says so once. Over mqtts://
+ * the core's TLS handshakes are counted and timed as the JavaScript path's.
  */
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -98,13 +98,13 @@ describe.skipIf(!native)('device.engine: native end to end', () => {
       '    device: { engine: native }',
       '  - name: telemetry',
       '    share: 0.25',
-      '    device: { engine: native, publish: { every: 1s } }',
+      '    device: { engine: native, publish: { every: 1s, qos: 2 } }',
     ].join('\n');
     const { res, stderr } = await run(scenario('native', cohorts));
     identity(res);
     expect(res.attempts).toMatchObject({ planned: 200, succeeded: 200, failed: 0 });
     expect(stderr.split(NOTICE).length - 1).toBe(1);
-    expect(stderr).toContain('cohort telemetry: devices that publish telemetry');
+    expect(stderr).toContain('cohort telemetry: devices that publish telemetry at QoS 2');
     expect(stderr).not.toContain('cohort plain');
     expect(res.run.engines).toEqual({ plain: 'native', telemetry: 'js' });
   });

@@ -229,6 +229,11 @@ describe('MQTT 5 signal readers, both connect paths', () => {
     expect(loadAddon(beforeTls).reason).toBe(
       `${beforeTls} is out of date (built before it spoke TLS; rebuild it with \`node scripts/build-native.js\`)`,
     );
+    const beforeTelemetry = join(dir, 'before-telemetry.cjs');
+    writeFileSync(beforeTelemetry, 'module.exports = { create() {}, open() {}, parseSignal() {}, useTls() {} };\n');
+    expect(loadAddon(beforeTelemetry).reason).toBe(
+      `${beforeTelemetry} is out of date (built before it carried telemetry; rebuild it with \`node scripts/build-native.js\`)`,
+    );
     expect(loadAddon(join(dir, 'missing.node')).reason).toMatch(/^\/.*missing\.node does not load: /);
     if (native !== null) expect(loadAddon(ADDON_PATH).binding).not.toBeNull();
   });

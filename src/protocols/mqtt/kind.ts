@@ -1,8 +1,9 @@
 /**
  * The MQTT device kind: MQTT 3.1.1 or 5 over TCP, TLS or WebSocket, one pre-built CONNECT per
  * attempt. The native storm core is this kind's engine option (scenario `device.engine`): it carries
- * what it implements — connect / hold / keepalive / end over plain TCP or TLS to an IP address — and
- * everything else stays on the JavaScript path (MqttConnection). A run can mix.
+ * what it implements — connect / hold / keepalive / end, telemetry and requests at QoS 0/1, downlink
+ * (PUBLISH at QoS 0/1, SUBSCRIBE, inbound PUBLISH at any QoS), over plain TCP or TLS to an IP
+ * address — and everything else stays on the JavaScript path (MqttConnection). A run can mix.
  */
 import { isIP } from 'node:net';
 import type { CohortSpec, DeviceKindRow, DeviceOpenOptions, DeviceOwner, PreparedTarget } from '../device.js';
@@ -31,9 +32,8 @@ type MqttOpen = DeviceOpenOptions & MqttOpenOptions;
 
 /** Why this cohort's devices cannot go native (whatever the targets), or null when they can. */
 export function nativeRefusal(d: ResolvedDevice): string | null {
-  if (d.publish !== null) return 'devices that publish telemetry';
-  if (d.requests !== null) return 'devices that take requests';
-  if (d.downlink !== null) return 'devices that take downlink messages';
+  if (d.publish !== null && d.publish.qos === 2) return 'devices that publish telemetry at QoS 2';
+  if (d.requests !== null && d.requests.qos === 2) return 'devices that take requests at QoS 2';
   if (loadNative() === null) return nativeUnavailable();
   return null;
 }

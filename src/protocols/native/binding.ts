@@ -8,8 +8,11 @@ import { fileURLToPath } from 'node:url';
 
 /** The addon's surface (native/src/binding.c). `core` is an opaque handle. */
 export interface NativeBinding {
-  /** `refs`: the Server References of the batch's EV_SIGNAL events that carry one, in order. */
-  create(onBatch: (events: Float64Array, refs: string[]) => void, maxPacketBytes: number): NativeHandle;
+  /**
+   * `refs`: the Server References of the batch's EV_SIGNAL events that carry one, in order; `blob`:
+   * the inbound bytes its EV_MESSAGE and EV_SUBACK events point into (absent without any).
+   */
+  create(onBatch: (events: Float64Array, refs: string[], blob?: Buffer) => void, maxPacketBytes: number): NativeHandle;
   /** 0, or the errno of a failure before anything was sent. */
   open(
     core: NativeHandle,
@@ -21,6 +24,14 @@ export interface NativeBinding {
     protocolVersion: number,
   ): number;
   ping(core: NativeHandle, id: number): void;
+  /**
+   * PUBLISH on a held connection (`flags` = QoS | retain << 2 | dup << 3): 0 for QoS 0, the packet
+   * id for QoS 1 (its PUBACK comes back as EV_PUBACK with `tag`), -1 when refused (not held,
+   * in-flight cap, send buffer full, QoS 2).
+   */
+  publish(core: NativeHandle, id: number, topic: string, payload: Buffer, flags: number, tag: number): number;
+  /** SUBSCRIBE to `topics` at `qos` on a held connection: the packet id (EV_SUBACK), or -1 when refused. */
+  subscribe(core: NativeHandle, id: number, topics: readonly string[], qos: number): number;
   end(core: NativeHandle, id: number): void;
   abort(core: NativeHandle, id: number): void;
   reset(core: NativeHandle, id: number): void;
@@ -91,13 +102,16 @@ export function loadNative(): NativeBinding | null {
 export function loadAddon(path: string): { binding: NativeBinding | null; reason: string } {
   try {
     const b = createRequire(import.meta.url)(path) as Partial<NativeBinding>;
-    // An addon built from older sources would ignore MQTT 5 server signals or refuse TLS: the JS path, said once.
+    // An addon built from older sources would ignore MQTT 5 server signals, refuse TLS or telemetry:
+    // the JS path, said once.
     const missing =
       typeof b.parseSignal !== 'function'
         ? 'read MQTT 5 server signals'
         : typeof b.useTls !== 'function'
           ? 'spoke TLS'
-          : null;
+          : typeof b.publish !== 'function'
+            ? 'carried telemetry'
+            : null;
     if (missing !== null) return { binding: null, reason: `${path} is out of date (${outdated(missing)})` };
     return { binding: b as NativeBinding, reason: '' };
   } catch (err) {

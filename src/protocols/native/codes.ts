@@ -18,6 +18,12 @@ export const EV_SIGNAL = 6;
 export const EV_TLS = 7;
 export const TLS_RESUMED = 1;
 export const TLS_KEY_EXCHANGE = 2;
+/** A QoS 1 PUBACK: code = packet id | reason code << 16, t1 = µs since PUBLISH, t2 = the publish's tag. */
+export const EV_PUBACK = 8;
+/** A SUBACK: code = packet id + return codes × 65,536, t1 = µs since SUBSCRIBE, t2 = their offset in the blob. */
+export const EV_SUBACK = 9;
+/** An inbound PUBLISH: code = QoS | retain << 2 | dup << 3, t1 = received (µs), t2 = its offset in the blob. */
+export const EV_MESSAGE = 10;
 /** Numbers per event in a batch: id, kind, code, t1Us, t2Us. */
 export const EVENT_STRIDE = 5;
 
@@ -35,6 +41,9 @@ const NATIVE_CODES: Record<number, (phase: string) => Failure> = {
   // Node's TLS client: "Client network socket disconnected before secure TLS connection was established".
   3008: () => ({ origin: 'network', phase: 'tlsHandshake', code: 'ECONNRESET' }),
   3009: () => ({ origin: 'tls', phase: 'tlsHandshake', code: 'ERR_TLS_CERT_ALTNAME_INVALID' }),
+  // An acknowledgement the send buffer had no room for: the peer stopped reading (messaging.ts ack()).
+  3010: () => ({ origin: 'network', phase: 'held', code: 'SEND_BUFFER_FULL' }),
+  3011: (phase) => ({ origin: 'protocol', phase, code: 'MQTT_RECEIVE_MAXIMUM_EXCEEDED' }),
 };
 
 /** Certificate verification results (4000 + X509_V_ERR_*) and OpenSSL errors (packed, ≥ 2^23): named in C. */

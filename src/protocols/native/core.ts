@@ -8,6 +8,7 @@ import { loadNative, type NativeBinding, type NativeHandle } from './binding.js'
 import type { ServerSignal } from '../mqtt/server-signals.js';
 import { EV_SIGNAL, EVENT_STRIDE, nativeSignal, signalHasReference } from './codes.js';
 import { NativeDevice, type NativeOpenOptions } from './device.js';
+import { isMessagingEvent } from './messaging.js';
 import { CLOSED, CONNECTING, TIMES, type NativeRows } from './rows.js';
 import { NativeTlsSettings } from './tls.js';
 
@@ -67,7 +68,7 @@ export class NativeCore implements NativeRows {
   constructor(b: NativeBinding, owner: DeviceOwner, maxPacketBytes: number) {
     this.b = b;
     this.owner = owner;
-    this.h = b.create((ev, refs) => this.onBatch(ev, refs), maxPacketBytes);
+    this.h = b.create((ev, refs, blob) => this.onBatch(ev, refs, blob), maxPacketBytes);
     this.tls = new NativeTlsSettings(b, this.h);
   }
 
@@ -136,7 +137,7 @@ export class NativeCore implements NativeRows {
     while (this.timers.length < cap) this.timers.push(null);
   }
 
-  private onBatch(ev: Float64Array, refs: string[]): void {
+  private onBatch(ev: Float64Array, refs: string[], blob: Buffer | undefined): void {
     const seq = ++this.batch;
     const offsetUs = this.owner.now() - this.b.nowUs();
     let ref = 0;
@@ -151,6 +152,10 @@ export class NativeCore implements NativeRows {
       if (kind === EV_SIGNAL) {
         // Read by the engine when the outcome that follows it is reported (steering-state.ts).
         this.signals.set(slot, nativeSignal(ev[k + 2] as number, ev[k + 3] as number, ev[k + 4] as number, reference));
+        continue;
+      }
+      if (isMessagingEvent(kind)) {
+        d.onMessaging(kind, ev[k + 2] as number, ev[k + 3] as number, ev[k + 4] as number, blob, offsetUs);
         continue;
       }
       d.onEvent(kind, ev[k + 2] as number, (ev[k + 3] as number) + offsetUs, (ev[k + 4] as number) + offsetUs);

@@ -1,6 +1,8 @@
 /**
- * Devices on the native storm core: a connect-only MQTT device over plain TCP or TLS whose socket,
- * TLS handshake, CONNECT, CONNACK parse, PINGREQ and DISCONNECT live in the addon (native/). It is a `Device` like any
+ * Devices on the native storm core: an MQTT device over plain TCP or TLS whose socket, TLS
+ * handshake, CONNECT, CONNACK parse, PINGREQ, DISCONNECT and messaging (PUBLISH at QoS 0/1,
+ * SUBSCRIBE, their acknowledgements, inbound PUBLISH: native/src/msg.c, messaging.ts) live in the
+ * addon (native/). It is a `Device` like any
  * other, so the engine's plans, measurement rules, accounting and reports do not know the
  * difference. One NativeCore per owner (core.ts) dispatches the addon's outcome batches to devices
  * by slot.
@@ -16,12 +18,13 @@
  */
 import { constants } from 'node:os';
 import type { Failure } from '../classify.js';
-import type { ConnState, Device, PhaseTimes } from '../device.js';
+import type { ConnState, Device, MqttSession, PhaseTimes } from '../device.js';
 import type { ServerSignal } from '../mqtt/server-signals.js';
 import { CLOSE_GRACE_MS } from '../mqtt/connection.js';
 import type { ResolvedTls } from '../transports/tls-options.js';
 import { EV_CLOSED, EV_FAILED, EV_LOST, EV_PONG, EV_READY, EV_TLS, nativeFailure } from './codes.js';
 import { TLS_KEY_EXCHANGE, TLS_RESUMED } from './codes.js';
+import { deliverMessagingEvent } from './messaging.js';
 import { CLOSED, CLOSING, CONNECTED, CONNECTING, TIMES, type NativeRows } from './rows.js';
 import { T_OPEN, T_PING, T_READY, T_TCP, T_TLS } from './rows.js';
 
@@ -47,7 +50,7 @@ const BY_PEER = 1;
 const BY_US = 2;
 
 /** The `Device` of one slot: a handle onto the core's rows, reused by every attempt of the slot. */
-export class NativeDevice implements Device {
+export class NativeDevice implements Device, MqttSession {
   readonly deviceId: number;
   private readonly core: NativeRows;
 
@@ -91,8 +94,22 @@ export class NativeDevice implements Device {
     const r = this.core.tlsResumed[this.deviceId] as number;
     return r === 0 ? null : r === 2;
   }
-  get mqtt(): null {
-    return null;
+  /** The device's MQTT session: itself (publish and subscribe go to the addon). */
+  get mqtt(): NativeDevice {
+    return this;
+  }
+
+  /** PUBLISH at QoS 0 or 1: 0, the packet id, or -1 (SEND_REFUSED) when refused; QoS 2 is always refused. */
+  publish(topic: string, payload: Buffer, qos: 0 | 1 | 2, retain = false, tag = 0, dup = false): number {
+    if (!this.is(CONNECTED)) return -1;
+    const flags = qos | (retain ? 4 : 0) | (dup ? 8 : 0);
+    return this.core.b.publish(this.core.h, this.deviceId, topic, payload, flags, tag);
+  }
+
+  /** SUBSCRIBE: the packet id, or -1 (SEND_REFUSED). SUBACK → owner.onSubscribed. */
+  subscribe(topics: readonly string[], qos: 0 | 1 | 2): number {
+    if (!this.is(CONNECTED) || topics.length === 0) return -1;
+    return this.core.b.subscribe(this.core.h, this.deviceId, topics, qos);
   }
   /** The MQTT 5 CONNACK/DISCONNECT signal of this attempt (the core read it: native/src/signal.c). */
   get serverSignal(): ServerSignal | null {
@@ -218,6 +235,11 @@ export class NativeDevice implements Device {
       c.endedBy[slot] = BY_PEER;
       owner.onClosed(this);
     }
+  }
+
+  /** A PUBACK, SUBACK or inbound PUBLISH from the addon (messaging.ts); only a held session hears it. */
+  onMessaging(kind: number, code: number, t1: number, t2: number, blob: Buffer | undefined, offsetUs: number): void {
+    if (this.is(CONNECTED)) deliverMessagingEvent(this.core.owner, this, kind, code, t1, t2, blob, offsetUs);
   }
 
   handleConnectTimeout(): void {
