@@ -44,6 +44,7 @@ process.on('message', (raw: unknown) => {
       const r = new Runner({
         runId: init.runId,
         workerIndex: init.worker.index,
+        workerCount: init.worker.count,
         scenario: init.scenario,
         plan,
         ids,
