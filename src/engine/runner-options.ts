@@ -24,6 +24,8 @@ export interface RunnerOptions {
   workerCount?: number;
   /** The ports the workers split (default: the kernel's ip_local_port_range). */
   sourcePortRange?: readonly [number, number];
+  /** i − 1 of --shard i/N (default 0). */
+  shardIndex?: number;
   /** N of --shard i/N (default 1): source addresses are spread by a device's rank in its shard. */
   shardCount?: number;
   maxHandshakesInFlight: number;

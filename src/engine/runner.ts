@@ -22,6 +22,7 @@ import type { Emitter } from './emitter.js';
 import { buildEngine } from './engine-parts.js';
 import type { Fleet } from './fleet.js';
 import type { Scheduler } from './scheduler.js';
+import { workerSourceSlices } from './source-slices.js';
 import { readEphemeralPortRange } from './system.js';
 import type { DeviceReport, RunKept, SessionLife } from './session-life.js';
 import type { RunEnd, RunnerOptions } from './runner-options.js';
@@ -68,7 +69,20 @@ export class Runner implements DeviceOwner {
     // Spread over source addresses, the JS path binds explicit ports from this worker's slice.
     if (o.sourceIps.length > 0) {
       const range = o.sourcePortRange ?? readEphemeralPortRange() ?? DEFAULT_EPHEMERAL_RANGE;
-      useSourcePorts(new SourcePorts(workerPortSlice(range, o.workerIndex, o.workerCount ?? 1)));
+      const workers = o.workerCount ?? 1;
+      const slices = workerSourceSlices(
+        {
+          devices: o.plan.devices,
+          shardIndex: o.shardIndex ?? 0,
+          shardCount: o.shardCount ?? 1,
+          workerIndex: o.workerIndex,
+          workerCount: workers,
+          sourceIps: o.sourceIps,
+          targetCountOf: (id) => o.targets[o.plan.cohortOf[id] as number]?.length ?? 0,
+        },
+        range,
+      );
+      useSourcePorts(new SourcePorts(workerPortSlice(range, o.workerIndex, workers), slices));
     }
     this.out.start();
     this.life.start();

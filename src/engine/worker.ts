@@ -50,6 +50,7 @@ process.on('message', (raw: unknown) => {
         ids,
         targets: init.targets,
         sourceIps: init.sourceIps,
+        shardIndex: init.shard.index,
         shardCount: init.shard.count,
         maxHandshakesInFlight: init.maxHandshakesInFlight,
         maxPacketBytes: init.maxPacketBytes,

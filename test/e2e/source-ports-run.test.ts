@@ -1,7 +1,7 @@
 /**
- * Explicit source ports through the real CLI: a run spread over two loopback source addresses with
- * two workers binds each connection to the next port of its worker's slice of the ephemeral range
- * on its address, as the broker (aedes, in this process) sees them.
+ * Explicit source ports through the real CLI: a run spread over three loopback source addresses
+ * with two workers (so both workers bind every address) binds each connection to the next port of
+ * its worker's half of the ephemeral range on its address, as the broker (aedes, here) sees them.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
@@ -11,10 +11,9 @@ import { Aedes } from 'aedes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sourceIndex } from '../../src/engine/device-table.js';
 import { idsFor } from '../../src/plan/plan.js';
-import { workerPortSlice } from '../../src/protocols/transports/source-ports.js';
 import { runHerd } from '../helpers/cli.js';
 
-const SOURCES = ['127.0.0.61', '127.0.0.62'];
+const SOURCES = ['127.0.0.61', '127.0.0.62', '127.0.0.63'];
 const DEVICES = 40;
 const WORKERS = 2;
 
@@ -50,16 +49,18 @@ async function bindable(address: string, p: number): Promise<boolean> {
 }
 
 describe('source ports through herd run', () => {
-  it('each worker binds the next free ports of its own slice on each source address', async () => {
+  it('each worker binds the next free ports of its own half of the range on each source address', async () => {
     const [lo, hi] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
-    // Which ports each worker should take, in order, on each address: its slice's first free ones.
+    // Both workers bind each address: worker 0 from the first half of the range, worker 1 from the
+    // second, each taking its half's first free ports in order.
+    const half = Math.floor(((hi as number) - (lo as number) + 1) / 2);
     const expected = new Map<string, number[]>();
     for (let w = 0; w < WORKERS; w++) {
-      const slice = workerPortSlice([lo as number, hi as number], w, WORKERS);
+      const first = (lo as number) + w * half;
       const next = new Map<string, number>();
       for (const id of idsFor(DEVICES, { index: 0, count: 1 }, { index: w, count: WORKERS })) {
         const ip = SOURCES[sourceIndex(id, 1, 1, SOURCES.length)] as string;
-        let p = next.get(ip) ?? slice.first;
+        let p = next.get(ip) ?? first;
         while (!(await bindable(ip, p))) p++;
         next.set(ip, p + 1);
         expected.set(ip, [...(expected.get(ip) ?? []), p]);

@@ -28,7 +28,8 @@ export interface PortSlice {
 /**
  * Worker `index` of `count`'s slice of `range`: disjoint from every other worker's, contiguous, and
  * the sizes differ by at most one port. Shards run on machines of their own (with addresses of their
- * own), so only the workers of one machine split the range.
+ * own), so only the workers of one machine split the range (engine/source-slices.ts: per address,
+ * those that bind it).
  */
 export function workerPortSlice(range: readonly [number, number], index: number, count: number): PortSlice {
   if (!Number.isInteger(count) || count < 1 || !Number.isInteger(index) || index < 0 || index >= count)
@@ -103,17 +104,20 @@ export class AddressPorts {
 
 /** One worker's source ports: its slice on every source address it binds. */
 export class SourcePorts {
-  readonly slice: PortSlice;
+  private readonly slices: ReadonlyMap<string, PortSlice>;
+  private readonly otherwise: PortSlice;
   private readonly byAddress = new Map<string, AddressPorts>();
 
-  constructor(slice: PortSlice) {
-    this.slice = slice;
+  /** `slices` per source address; an address not in it gets `otherwise`. */
+  constructor(otherwise: PortSlice, slices: ReadonlyMap<string, PortSlice> = new Map()) {
+    this.otherwise = otherwise;
+    this.slices = slices;
   }
 
   address(address: string): AddressPorts {
     let a = this.byAddress.get(address);
     if (a === undefined) {
-      a = new AddressPorts(address, this.slice);
+      a = new AddressPorts(address, this.slices.get(address) ?? this.otherwise);
       this.byAddress.set(address, a);
     }
     return a;
