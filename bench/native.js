@@ -4,11 +4,11 @@
  * private Mosquitto on loopback, a fresh broker per measurement, everything in this one run:
  * - handshakes/s at 5k and 15k with 64 in flight (herd: --max-handshakes 32 × 2 workers; C: --inflight 64),
  *   herd counted to its last CONNACK as the C client counts;
- * - source addresses: fresh ones per measurement (never the previous run's), 2 for the C client and
- *   the native core (both connect with IP_BIND_ADDRESS_NO_PORT), and for herd-js as many as keep
- *   each at ≤ 5,000 connections (herd's own preflight rule): Node binds before connecting, with
- *   SO_REUSEADDR, and past ~7,000 sockets on one address every bind costs ~1.3 ms
- *   (bench/experiments/bind-reuseaddr.c) — at 15k over 2 addresses that was the JS path's collapse;
+ * - source addresses: fresh ones per measurement (never the previous run's), 2 for each client: the
+ *   C client and the native core connect with IP_BIND_ADDRESS_NO_PORT, herd-js binds explicit ports
+ *   from each worker's slice (before that, past ~7,000 sockets on one address every bind cost
+ *   ~1.3 ms of kernel port search — bench/experiments/bind-reuseaddr.c); `--js-per-address N`
+ *   gives herd-js one address per N connections instead;
  * - client CPU µs per connection over the connect phase;
  * - user-space bytes per held idle connection (RSS delta while all are held; herd after a forced GC);
  * - schedule lag p50/p99 of a 5,000-device spike at t = 0 (herd js vs native, warm start on).
@@ -16,19 +16,17 @@
  *
  *   npm run build && node scripts/build-native.js && node bench/native.js [--repeats 1] [--sizes 5000,15000]
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Coordinator } from '../dist/engine/coordinator.js';
 import { loadNative, nativeUnavailable } from '../dist/protocols/native/binding.js';
 import { loadScenario } from '../dist/scenario/load.js';
-import { buildReference, runReference } from './lib/cref.js';
-import { runHerd } from './lib/herd.js';
-import { median } from './lib/procs.js';
+import { buildReference } from './lib/cref.js';
+import { INFLIGHT, WORKERS, measurePlain, sourcesFor } from './lib/plain-storm.js';
 import { parsePool, SourcePool } from './lib/sources.js';
 import { findMosquitto, mosquittoFactory, withBroker } from './lib/targets.js';
-import { formatTimeWait, timeWaitBy } from './lib/tcp-state.js';
 import { arg, runMain, writeSummary } from './lib/main.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -36,40 +34,13 @@ const repeats = Number(arg('repeats', '1'));
 const sizes = String(arg('sizes', '5000,15000')).split(',').map(Number);
 const spikeDevices = Number(arg('spike', '5000'));
 const pool = new SourcePool(parsePool(String(arg('source-pool', '127.0.0.64-127.0.0.254'))));
-/** herd-js: at most this many bound sockets per source address (src/engine/preflight.ts CHEAP_BOUND_PER_ADDRESS). */
-const JS_PER_ADDRESS = 5_000;
-/** Fresh addresses for one measurement, with the TIME_WAIT already on them logged. */
-function sourcesFor(client, devices) {
-  const k = client === 'js' ? Math.max(2, Math.ceil(devices / JS_PER_ADDRESS)) : 2;
-  const out = [];
-  while (out.length < k) out.push(...pool.take(0).slice(0, k - out.length));
-  log(`  ${client}: ${out.join(', ')} — ${formatTimeWait(timeWaitBy(out))}`);
-  return out;
-}
-const INFLIGHT = 64;
-const WORKERS = 2;
+/**
+ * herd-js: at most this many connections per source address. Since the JS transports bind explicit
+ * ports (src/protocols/transports/source-ports.ts) there is no port search to dodge: 2 addresses
+ * like the others, unless --js-per-address asks for more.
+ */
+const JS_PER_ADDRESS = Number(arg('js-per-address', '100000'));
 const log = (m) => process.stderr.write(`${m}\n`);
-
-async function herdCeiling(factory, engine, devices, runDir) {
-  mkdirSync(runDir, { recursive: true });
-  return withBroker(factory, (t) =>
-    runHerd({
-      repoRoot,
-      probePath: join(repoRoot, 'bench/lib/probe.js'),
-      runDir,
-      target: t,
-      devices,
-      ratePerS: 100_000,
-      holdMs: 11_000,
-      workers: WORKERS,
-      maxHandshakes: INFLIGHT / WORKERS,
-      sources: sourcesFor(engine, devices),
-      timeoutMs: 180_000,
-      gcSamples: true,
-      engine,
-    }),
-  );
-}
 
 async function spikeLag(factory, engine) {
   return withBroker(factory, async (t) => {
@@ -86,7 +57,7 @@ async function spikeLag(factory, engine) {
       workers: WORKERS,
       shard: { index: 0, count: 1 },
       startAtMs: null,
-      sourceIps: sourcesFor(engine, spikeDevices),
+      sourceIps: sourcesFor(pool, engine, spikeDevices, JS_PER_ADDRESS),
       maxHandshakesInFlight: 0,
       maxPacketBytes: 64 * 1024,
       onWorkerFailure: 'abort',
@@ -102,10 +73,6 @@ async function spikeLag(factory, engine) {
   });
 }
 
-const med = (xs) => {
-  const ok = xs.filter((x) => typeof x === 'number' && Number.isFinite(x));
-  return ok.length ? median(ok) : null;
-};
 const f0 = (x) => (x === null ? 'n/a' : Math.round(x).toLocaleString('en-US'));
 const ratio = (a, b) => (a === null || b === null || b === 0 ? 'n/a' : (a / b).toFixed(2));
 
@@ -121,51 +88,16 @@ async function main() {
   const factory = mosquittoFactory(bin);
   const workDir = join(repoRoot, 'bench/out', `native-${new Date().toISOString().replace(/[:.]/g, '')}`);
   const load0 = loadavg()[0];
-  const rows = [];
-  for (const n of sizes) {
-    const runs = { c: [], js: [], native: [] };
-    for (let i = 0; i < repeats; i++) {
-      if ('binary' in ref) {
-        log(`[${n}] C reference ${i + 1}/${repeats}`);
-        runs.c.push(
-          await withBroker(factory, (t) =>
-            runReference(ref.binary, {
-              target: t,
-              count: n,
-              inflight: INFLIGHT,
-              sources: sourcesFor('c', n),
-              holdMs: 2_000,
-              prefix: `nref${n}-${i}`,
-              timeoutMs: 120_000,
-            }),
-          ),
-        );
-      }
-      for (const engine of loadNative() === null ? ['js'] : ['js', 'native']) {
-        log(`[${n}] herd-${engine} ${i + 1}/${repeats}`);
-        runs[engine].push(await herdCeiling(factory, engine, n, join(workDir, `${n}-${engine}-${i}`)));
-      }
-    }
-    const herdRow = (engine) => ({
-      client: `herd-${engine}`,
-      perS: med(runs[engine].map((r) => r.completedAllPerS)),
-      cpuUs: med(runs[engine].map((r) => r.cpu.usPerConnection)),
-      bytes: med(runs[engine].map((r) => r.memory.afterGc?.rssBytesPerConnection ?? r.memory.rssBytesPerConnection)),
-      // Live JavaScript heap after a forced GC: what the sessions themselves keep, free of the
-      // storm's garbage that RSS still carries (pages V8 and malloc have not returned).
-      heapBytes: med(runs[engine].map((r) => r.memory.afterGc?.heapUsedBytesPerConnection ?? null)),
-      ok: med(runs[engine].map((r) => r.attempts.succeeded)),
-    });
-    const c = {
-      client: 'C reference',
-      perS: med(runs.c.map((r) => r.handshakesPerS)),
-      cpuUs: med(runs.c.map((r) => r.cpuUsPerConnection)),
-      bytes: med(runs.c.map((r) => r.bytesPerHeldConnection)),
-      heapBytes: null,
-      ok: med(runs.c.map((r) => r.succeeded)),
-    };
-    rows.push({ n, c, js: herdRow('js'), native: runs.native.length ? herdRow('native') : null });
-  }
+  const rows = await measurePlain({
+    repoRoot,
+    factory,
+    ref,
+    pool,
+    sizes,
+    repeats,
+    jsPerAddress: JS_PER_ADDRESS,
+    workDir,
+  });
   const spikes = {};
   for (const engine of loadNative() === null ? ['js'] : ['js', 'native']) {
     log(`[spike ${spikeDevices}] herd-${engine}`);
@@ -174,7 +106,7 @@ async function main() {
   const load1 = loadavg()[0];
 
   console.log(
-    `\nnative storm core vs JavaScript path vs C reference — ${factory.label} ${factory.version}, loopback, ${INFLIGHT} in flight, fresh source addresses per run (C and native 2, js 1 per ${JS_PER_ADDRESS.toLocaleString('en-US')}), medians of ${repeats}`,
+    `\nnative storm core vs JavaScript path vs C reference — ${factory.label} ${factory.version}, loopback, ${INFLIGHT} in flight, fresh source addresses per run (C and native 2, js ${JS_PER_ADDRESS >= 100_000 ? '2' : `1 per ${JS_PER_ADDRESS.toLocaleString('en-US')}`}), medians of ${repeats}`,
   );
   console.log(
     `load average (1 min) ${load0.toFixed(2)} before, ${load1.toFixed(2)} after, on ${(await import('node:os')).cpus().length} cores`,

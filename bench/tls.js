@@ -16,16 +16,14 @@
  *
  *   npm run bench:tls [-- --sizes 300,2300 --rate 400 --stime-seconds 5 --floor-count 1500]
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { findMosquitto } from './lib/targets.js';
-import { runHerdTls } from './lib/tls-herd.js';
-import { runSTime } from './lib/tls-stime.js';
-import { makeCerts, startTlsMosquitto } from './lib/tls-target.js';
+import { measureVersion } from './lib/tls-measure.js';
+import { makeCerts } from './lib/tls-target.js';
 import { arg, runMain, writeSummary } from './lib/main.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -35,96 +33,6 @@ const stimeSeconds = Number(arg('stime-seconds', '5'));
 const floorCount = Number(arg('floor-count', '1500'));
 const versions = String(arg('versions', 'TLSv1.2,TLSv1.3')).split(',');
 const log = (m) => process.stderr.write(`${m}\n`);
-const execFileAsync = promisify(execFile);
-
-async function withBroker(bin, certs, version, fn) {
-  const t = await startTlsMosquitto(bin, certs, version);
-  try {
-    return await fn(t);
-  } finally {
-    await t.stop();
-  }
-}
-
-/** Not execFileSync: the brokers' stderr pipes must keep being read meanwhile. */
-async function nodeFloor(port, ca, version, mode, resume, ratePerS = 0) {
-  const spec = JSON.stringify({ port, ca, version, mode, resume, ratePerS, count: floorCount, timeoutMs: 120_000 });
-  const { stdout } = await execFileAsync(process.execPath, [join(repoRoot, 'bench/lib/tls-floor.js'), spec], {
-    encoding: 'utf8',
-    timeout: 150_000,
-  });
-  return JSON.parse(stdout.trim().split('\n').at(-1));
-}
-
-async function measureVersion(bin, certs, version, workDir) {
-  const v = { version };
-  log(`[${version}] openssl s_time`);
-  v.stime = await withBroker(bin, certs, version, (t) =>
-    runSTime({ port: t.port, ca: certs.ca, version, reuse: false, seconds: stimeSeconds }),
-  );
-  v.stimeReuse = await withBroker(bin, certs, version, (t) =>
-    runSTime({ port: t.port, ca: certs.ca, version, reuse: true, seconds: stimeSeconds }),
-  );
-  log(`[${version}] node floor`);
-  v.floorPlain = await withBroker(bin, certs, version, (t) => nodeFloor(t.port, certs.ca, version, 'plain', false));
-  v.floorTuned = await withBroker(bin, certs, version, (t) => nodeFloor(t.port, certs.ca, version, 'tuned', false));
-  v.floorResumed = await withBroker(bin, certs, version, (t) => nodeFloor(t.port, certs.ca, version, 'tuned', true));
-  v.floorPaced = await withBroker(bin, certs, version, (t) =>
-    nodeFloor(t.port, certs.ca, version, 'tuned', false, rate),
-  );
-  v.herd = {};
-  for (const devices of [small, large]) {
-    log(`[${version}] herd ${devices} devices, one handshake at a time`);
-    const runDir = join(workDir, `${version}-closed-${devices}`);
-    mkdirSync(runDir, { recursive: true });
-    v.herd[`closed-${devices}`] = await withBroker(bin, certs, version, (t) =>
-      runHerdTls({
-        repoRoot,
-        runDir,
-        url: t.url,
-        ca: certs.ca,
-        version,
-        devices,
-        ratePerS: rate,
-        resume: 0,
-        reconnectWave: false,
-        closedLoop: true,
-      }),
-    );
-  }
-  for (const resume of [0, 1]) {
-    for (const devices of [small, large]) {
-      log(`[${version}] herd ${devices} devices at ${rate}/s, tls.resume ${resume}`);
-      const runDir = join(workDir, `${version}-resume${resume}-${devices}`);
-      mkdirSync(runDir, { recursive: true });
-      v.herd[`${resume}-${devices}`] = await withBroker(bin, certs, version, (t) =>
-        runHerdTls({
-          repoRoot,
-          runDir,
-          url: t.url,
-          ca: certs.ca,
-          version,
-          devices,
-          ratePerS: rate,
-          resume,
-          reconnectWave: true,
-        }),
-      );
-    }
-  }
-  const marginal = (kind, cpuKey, countKey) => {
-    const a = v.herd[`${kind}-${small}`];
-    const b = v.herd[`${kind}-${large}`];
-    const n = countKey(b) - countKey(a);
-    return n > 0 ? (b[cpuKey] - a[cpuKey]) / n : null;
-  };
-  v.herdClosedUs = marginal('closed', 'waveCpuUs', (r) => r.devices);
-  v.herdFullUs = marginal(0, 'waveCpuUs', (r) => r.devices);
-  v.herdFullWithSessionsUs = marginal(1, 'waveCpuUs', (r) => r.devices);
-  v.herdReconnectFullUs = marginal(0, 'reconnectCpuUs', (r) => r.reconnects);
-  v.herdReconnectResumedUs = marginal(1, 'reconnectCpuUs', (r) => r.reconnects);
-  return v;
-}
 
 const us = (x) => (x === null || x === undefined ? 'n/a' : Math.round(x).toLocaleString('en-US'));
 const ratio = (a, b) =>
@@ -150,7 +58,7 @@ function render(rows, meta) {
   for (const v of rows) {
     const o = cpuOf(v.stime);
     out.push(
-      `| ${v.version} | ${us(o)} | ${us(v.floorPlain.cpuUsPerHandshake)} | ${us(v.floorTuned.cpuUsPerHandshake)} | ${us(v.herdClosedUs)} | ${ratio(v.herdClosedUs, o)} | ${ratio(v.herdClosedUs, v.floorPlain.cpuUsPerHandshake)} | ${ratio(v.herdClosedUs, v.floorTuned.cpuUsPerHandshake)} |`,
+      `| ${v.version} | ${us(o)} | ${us(v.floorPlain.cpuUsPerHandshake)} | ${us(v.floorTuned.cpuUsPerHandshake)} | ${us(v.engines.js.closedUs)} | ${ratio(v.engines.js.closedUs, o)} | ${ratio(v.engines.js.closedUs, v.floorPlain.cpuUsPerHandshake)} | ${ratio(v.engines.js.closedUs, v.floorTuned.cpuUsPerHandshake)} |`,
     );
   }
   out.push('');
@@ -163,7 +71,7 @@ function render(rows, meta) {
   out.push('|---|---:|---:|---:|---:|');
   for (const v of rows) {
     out.push(
-      `| ${v.version} | ${us(v.floorPaced.cpuUsPerHandshake)} | ${us(v.herdFullUs)} | ${ratio(v.herdFullUs, cpuOf(v.stime))} | ${ratio(v.herdFullUs, v.floorPaced.cpuUsPerHandshake)} |`,
+      `| ${v.version} | ${us(v.floorPaced.cpuUsPerHandshake)} | ${us(v.engines.js.fullUs)} | ${ratio(v.engines.js.fullUs, cpuOf(v.stime))} | ${ratio(v.engines.js.fullUs, v.floorPaced.cpuUsPerHandshake)} |`,
     );
   }
   out.push('');
@@ -178,17 +86,17 @@ function render(rows, meta) {
     const sr = v.stimeReuse;
     const stime = 'skipped' in sr ? 'n/a' : `${us(sr.cpuUsPerHandshake)} (${sr.resumed} of ${sr.connections})`;
     const f = v.floorResumed;
-    const hb = v.herd[`1-${large}`];
+    const hb = v.engines.js.herd[`1-${large}`];
     out.push(
-      `| ${v.version} | ${stime} | ${us(f.cpuUsPerHandshake)} (${f.resumed} of ${f.handshakes} · ${f.keyExchangeSkipped}) | ${us(v.herdReconnectFullUs)} | ${us(v.herdReconnectResumedUs)} (${hb.resumedHandshakes} of ${hb.reconnects}) | ${ratio(v.herdReconnectResumedUs, v.herdReconnectFullUs)} |`,
+      `| ${v.version} | ${stime} | ${us(f.cpuUsPerHandshake)} (${f.resumed} of ${f.handshakes} · ${f.keyExchangeSkipped}) | ${us(v.engines.js.reconnectFullUs)} | ${us(v.engines.js.reconnectResumedUs)} (${hb.resumedHandshakes} of ${hb.reconnects}) | ${ratio(v.engines.js.reconnectResumedUs, v.engines.js.reconnectFullUs)} |`,
     );
   }
   out.push('');
   for (const v of rows) {
     out.push(
-      `${v.version}: herd full handshake with tls.resume 1 (a 'session' listener saving each ticket): ${us(v.herdFullWithSessionsUs)} µs`,
+      `${v.version}: herd full handshake with tls.resume 1 (a 'session' listener saving each ticket): ${us(v.engines.js.fullWithSessionsUs)} µs`,
     );
-    for (const [k, r] of Object.entries(v.herd)) {
+    for (const [k, r] of Object.entries(v.engines.js.herd)) {
       if (r.problems > 0 || !r.balanced || r.saturated || r.exitCode !== 0) {
         out.push(
           `  note: herd run ${k} — exit ${r.exitCode}, ${r.problems} failed/timed out/dropped/offline, accounting ${r.balanced ? 'balanced' : 'UNBALANCED'}${r.saturated ? ', harness flagged saturated' : ''}`,
@@ -228,7 +136,20 @@ async function main() {
   const load0 = loadavg()[0];
   const rows = [];
   try {
-    for (const version of versions) rows.push(await measureVersion(bin, certs, version, workDir));
+    const o = {
+      repoRoot,
+      bin,
+      certs,
+      workDir,
+      small,
+      large,
+      rate,
+      stimeSeconds,
+      floorCount,
+      floors: true,
+      closed: true,
+    };
+    for (const version of versions) rows.push(await measureVersion(o, version, ['js']));
   } finally {
     rmSync(certs.dir, { recursive: true, force: true });
   }

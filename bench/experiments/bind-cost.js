@@ -2,8 +2,11 @@
 // How much a connect costs in Node's thread as sockets pile up on one source address.
 // Node binds the source address before connecting (no IP_BIND_ADDRESS_NO_PORT), so the kernel
 // searches for a free port on every bind. Prints µs per connect every 2,000 sockets, for one
-// source address and for the same count spread over four. Loopback only; bounded; ends what it
-// starts by PID. Usage: node bench/experiments/bind-cost.js [--count 18000]
+// source address, for the same count spread over four, and for one address with an explicit port
+// per socket (what herd's JS transports do since src/protocols/transports/source-ports.ts: the
+// ports handed out in order from the start of the ephemeral range; a port some other socket holds
+// fails that one connect, counted). Loopback only; bounded; ends what it starts by PID.
+// Usage: node bench/experiments/bind-cost.js [--count 18000]
 import { spawn } from 'node:child_process';
 import * as net from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -25,19 +28,28 @@ const port = await new Promise((resolve, reject) => {
   setTimeout(() => reject(new Error('herd target did not start')), 10_000).unref();
 });
 
-async function measure(label, sources) {
+const [firstPort] = (await import('node:fs'))
+  .readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
+  .trim()
+  .split(/\s+/)
+  .map(Number);
+
+async function measure(label, sources, explicitPorts = false) {
   const socks = [];
+  let failed = 0;
   for (let i = 0; i < count; i += 2000) {
     const t0 = process.hrtime.bigint();
     for (let k = 0; k < 2000; k++) {
-      const s = net.connect({ host: '127.0.0.1', port, localAddress: sources[socks.length % sources.length] });
-      s.on('error', () => {});
+      const o = { host: '127.0.0.1', port, localAddress: sources[socks.length % sources.length] };
+      if (explicitPorts) o.localPort = firstPort + socks.length;
+      const s = net.connect(o);
+      s.on('error', () => failed++);
       socks.push(s);
     }
     await new Promise((r) => setImmediate(r));
     const us = Number(process.hrtime.bigint() - t0) / 2000 / 1000;
     console.log(
-      `${label}: ${String(i + 2000).padStart(6)} sockets, ${Math.round((i + 2000) / sources.length)} per address: ${us.toFixed(1)} µs per connect`,
+      `${label}: ${String(i + 2000).padStart(6)} sockets, ${Math.round((i + 2000) / sources.length)} per address: ${us.toFixed(1)} µs per connect${failed > 0 ? ` (${failed} failed)` : ''}`,
     );
     await new Promise((r) => setTimeout(r, 300));
   }
@@ -53,4 +65,5 @@ await measure(
   'four addresses',
   [0, 1, 2, 3].map((k) => `127.0.4.${salt + k}`),
 );
+await measure('one address, explicit ports', [`127.0.5.${salt}`], true);
 target.kill('SIGTERM');

@@ -31,6 +31,7 @@ const GAP_MS = 1000;
  * @property {0 | 1} resume        device.tls.resume
  * @property {boolean} reconnectWave
  * @property {boolean} [closedLoop]
+ * @property {'js' | 'native'} [engine]  device.engine (default js)
  */
 
 /** @param {TlsHerdSpec} s */
@@ -50,6 +51,7 @@ export function tlsScenario(s) {
     // A closed loop starts its last device long after the spike's instant: never count it late.
     `  connectTimeout: ${s.closedLoop ? '60s' : '10s'}`,
     `  tls: { ca: ${JSON.stringify(s.ca)}, minVersion: ${s.version}, maxVersion: ${s.version}, resume: ${s.resume} }`,
+    `  engine: ${s.engine ?? 'js'}`,
   ];
   if (s.reconnectWave) lines.push(`reconnect: { policy: fixed, delay: ${overMs}ms, jitter: full }`);
   lines.push(
@@ -121,5 +123,7 @@ export async function runHerdTls(s) {
       ? cpuBetween(0, (results.latency['connect.total']?.maxUs ?? 0) / 1000 + 100)
       : cpuBetween(0, outageAtMs),
     reconnectCpuUs: s.reconnectWave ? cpuBetween(outageAtMs, reconnectEndMs) : null,
+    // The connect path the cohort took (herd falls back to js with a notice where native cannot go).
+    ranOn: Object.values(results.run.engines ?? {}).join('/') || 'js',
   };
 }

@@ -20,6 +20,12 @@ export interface RunnerOptions {
   ids: Uint32Array;
   targets: readonly (readonly string[])[];
   sourceIps: readonly string[];
+  /** Workers on this machine (default 1): each binds from its own slice of the ephemeral ports. */
+  workerCount?: number;
+  /** The ports the workers split (default: the kernel's ip_local_port_range). */
+  sourcePortRange?: readonly [number, number];
+  /** i − 1 of --shard i/N (default 0). */
+  shardIndex?: number;
   /** N of --shard i/N (default 1): source addresses are spread by a device's rank in its shard. */
   shardCount?: number;
   maxHandshakesInFlight: number;

@@ -44,11 +44,13 @@ process.on('message', (raw: unknown) => {
       const r = new Runner({
         runId: init.runId,
         workerIndex: init.worker.index,
+        workerCount: init.worker.count,
         scenario: init.scenario,
         plan,
         ids,
         targets: init.targets,
         sourceIps: init.sourceIps,
+        shardIndex: init.shard.index,
         shardCount: init.shard.count,
         maxHandshakesInFlight: init.maxHandshakesInFlight,
         maxPacketBytes: init.maxPacketBytes,

@@ -8,6 +8,8 @@ export const LOCAL_ADVICE: Record<string, string> = {
   EADDRNOTAVAIL:
     'no free ephemeral port for a source address: add source addresses (--source-ips) or wait for TIME_WAIT to clear',
   EADDRINUSE: 'a source port was still in use (often TIME_WAIT from an earlier run): rotate --source-ips',
+  ESOURCEPORTS:
+    'a worker found no free source port in its slice of the ephemeral range on a source address: add source addresses (--source-ips)',
   ENOBUFS: 'the kernel ran out of socket buffers: lower the rate or the device count',
   ENOMEM: 'out of memory: use more workers or fewer devices per machine',
   EAGAIN: 'the kernel refused a resource temporarily: lower the connect rate',

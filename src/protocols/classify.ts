@@ -19,6 +19,8 @@ const LOCAL = new Set([
   'ENOBUFS',
   'ENOMEM',
   'EADDRINUSE',
+  // No source port left in the worker's slice, or every port tried was taken (transports/source-ports.ts).
+  'ESOURCEPORTS',
   'EAGAIN',
   // A harness misconfigured (a source address of the wrong family, an option Node refuses): never the target's.
   'EINVAL',

@@ -6,40 +6,95 @@ import * as net from 'node:net';
 import type * as tls from 'node:tls';
 import type { Link, LinkHandler, LinkTarget } from './link.js';
 import { connectTls, ranKeyExchange } from './tls-context.js';
+import { PORT_TRIES, portTaken, sourcePortsOf, type AddressPorts } from './source-ports.js';
 import type { ResolvedTls } from './tls-options.js';
 
 const LINK = Symbol('herd.link');
 type Tagged = net.Socket & { [LINK]: StreamLink };
 
 export class StreamLink implements Link {
-  readonly socket: Tagged;
+  socket: Tagged;
   readonly handler: LinkHandler;
   readonly tls: ResolvedTls | null;
   readonly deviceKey: number;
   private dark = false;
+  /** The source address's ports when this worker hands them out (source-ports.ts); else null. */
+  private readonly ports: AddressPorts | null;
+  /** The explicit source port of the current socket; 0 when the kernel picked one. */
+  private localPort = 0;
+  /** Where to dial again when the port turns out taken; null once connected or without ports. */
+  private redialTo: LinkTarget | null;
+  private portTries = 1;
 
-  constructor(
-    socket: net.Socket,
-    handler: LinkHandler,
-    tlsSettings: ResolvedTls | null,
-    deviceKey: number,
-    sharedRead = false,
-  ) {
-    const s = socket as Tagged;
-    s[LINK] = this;
-    this.socket = s;
+  constructor(t: LinkTarget, handler: LinkHandler, tlsSettings: ResolvedTls | null, deviceKey: number) {
     this.handler = handler;
     this.tls = tlsSettings;
     this.deviceKey = deviceKey;
-    s.on('connect', onConnect);
-    if (tlsSettings !== null) {
-      s.on('secureConnect', onSecureConnect);
-      if (tlsSettings.sessions.savesSessions) s.on('session', onSession);
+    this.ports = sourcePortsOf(t.localAddress);
+    this.redialTo = this.ports === null ? null : t;
+    this.socket = this.attach(this.dial(t));
+  }
+
+  private dial(t: LinkTarget): net.Socket {
+    this.localPort = this.ports === null ? 0 : this.ports.take();
+    try {
+      return this.tls === null ? dialTcp(t, this.localPort) : connectTls(t, this.tls, this.deviceKey, this.localPort);
+    } catch (err) {
+      this.releasePort();
+      throw err;
     }
-    // Plain TCP links read into one shared buffer (see openTcpLink); the rest get 'data' events.
-    if (!sharedRead) s.on('data', onData);
+  }
+
+  private attach(socket: net.Socket): Tagged {
+    const s = socket as Tagged;
+    s[LINK] = this;
+    s.on('connect', onConnect);
+    if (this.tls !== null) {
+      s.on('secureConnect', onSecureConnect);
+      if (this.tls.sessions.savesSessions) s.on('session', onSession);
+    }
+    // Plain TCP links read into one shared buffer (see dialTcp); the rest get 'data' events.
+    if (this.tls !== null) s.on('data', onData);
     s.on('error', onError);
     s.on('close', onClose);
+    return s;
+  }
+
+  /**
+   * On a source port another socket holds, before anything reached the target: drops the socket and
+   * dials from the next port, up to PORT_TRIES ports; returns false when the error is the attempt's.
+   */
+  redial(err: unknown): boolean {
+    const t = this.redialTo;
+    const code = portTaken(err);
+    if (t === null || this.ports === null || code === null) return false;
+    const old = this.socket;
+    old.removeAllListeners();
+    old.on('error', ignore);
+    old.destroy();
+    this.ports.release(this.localPort);
+    this.localPort = 0;
+    try {
+      if (this.portTries >= PORT_TRIES) throw this.ports.exhausted(code);
+      this.portTries++;
+      this.socket = this.attach(this.dial(t));
+    } catch (e) {
+      this.redialTo = null;
+      this.handler.linkError(e, null);
+      this.handler.linkClose();
+    }
+    return true;
+  }
+
+  /** Called once the TCP handshake is done: the port is the connection's until it closes. */
+  connected(): void {
+    this.redialTo = null;
+  }
+
+  /** Gives the explicit source port back (the socket closed). */
+  releasePort(): void {
+    if (this.localPort !== 0) this.ports?.release(this.localPort);
+    this.localPort = 0;
   }
 
   write(bytes: Buffer): void {
@@ -90,6 +145,11 @@ export function resetSocket(s: net.Socket): void {
 const SHARED_READ_BUFFER = Buffer.alloc(64 * 1024);
 
 export function openTcpLink(t: LinkTarget, h: LinkHandler): StreamLink {
+  return new StreamLink(t, h, null, 0);
+}
+
+/** A plain TCP socket from `localPort` (0: the kernel picks one) on the target's source address. */
+function dialTcp(t: LinkTarget, localPort: number): net.Socket {
   const opts: net.NetConnectOpts = {
     host: t.address,
     port: t.port,
@@ -100,7 +160,8 @@ export function openTcpLink(t: LinkTarget, h: LinkHandler): StreamLink {
     },
   };
   if (t.localAddress !== undefined) opts.localAddress = t.localAddress;
-  return new StreamLink(net.connect(opts), h, null, 0, true);
+  if (localPort !== 0) opts.localPort = localPort;
+  return net.connect(opts);
 }
 
 function onSharedRead(this: Tagged, nread: number, buf: Buffer): void {
@@ -108,11 +169,12 @@ function onSharedRead(this: Tagged, nread: number, buf: Buffer): void {
 }
 
 export function openTlsLink(t: LinkTarget, settings: ResolvedTls, deviceKey: number, h: LinkHandler): StreamLink {
-  return new StreamLink(connectTls(t, settings, deviceKey), h, settings, deviceKey);
+  return new StreamLink(t, h, settings, deviceKey);
 }
 
 function onConnect(this: Tagged): void {
   const l = this[LINK];
+  l.connected();
   l.handler.linkTcpConnected();
   if (l.tls === null) l.handler.linkReady();
 }
@@ -132,10 +194,12 @@ function onData(this: Tagged, chunk: Buffer): void {
   this[LINK].handler.linkData(chunk);
 }
 function onError(this: Tagged, err: Error): void {
-  this[LINK].handler.linkError(err, null);
+  const l = this[LINK];
+  if (!l.redial(err)) l.handler.linkError(err, null);
 }
 function onClose(this: Tagged): void {
   const l = this[LINK];
+  l.releasePort();
   this.removeAllListeners();
   // A late 'error' after close must not become an uncaught exception.
   this.on('error', ignore);

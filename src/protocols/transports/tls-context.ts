@@ -82,16 +82,20 @@ export interface TlsConnectSettings {
   sessions: TlsSessionStore;
 }
 
-/** Opens one device's TLS socket (shared by the mqtts:// and wss:// adapters). */
-export function connectTls(t: LinkTarget, s: TlsConnectSettings, deviceKey: number): tls.TLSSocket {
-  // tls.connect hands these to net.Socket#connect, which honours localAddress.
-  const o: tls.ConnectionOptions & { localAddress?: string } = {
+/**
+ * Opens one device's TLS socket (shared by the mqtts:// and wss:// adapters), from `localPort` on
+ * the source address (0: the kernel picks one).
+ */
+export function connectTls(t: LinkTarget, s: TlsConnectSettings, deviceKey: number, localPort = 0): tls.TLSSocket {
+  // tls.connect hands these to net.Socket#connect, which honours localAddress and localPort.
+  const o: tls.ConnectionOptions & { localAddress?: string; localPort?: number } = {
     host: t.address,
     port: t.port,
     rejectUnauthorized: s.rejectUnauthorized,
     secureContext: s.contexts.forDevice(deviceKey),
   };
   if (t.localAddress !== undefined) o.localAddress = t.localAddress;
+  if (localPort !== 0) o.localPort = localPort;
   // Node refuses an IP as SNI. Node checks the certificate against the SNI name, else the IP.
   const sni = s.servername ?? (net.isIP(t.hostname) === 0 ? t.hostname : undefined);
   if (sni !== undefined) o.servername = sni;

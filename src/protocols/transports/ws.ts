@@ -11,6 +11,7 @@ import { wsHttpFailure } from '../classify.js';
 import type { Link, LinkHandler, LinkTarget } from './link.js';
 import { resetSocket } from './tcp.js';
 import { connectTls, ranKeyExchange } from './tls-context.js';
+import { PORT_TRIES, portTaken, sourcePortsOf, type AddressPorts } from './source-ports.js';
 import type { ResolvedTls } from './tls-options.js';
 
 export interface WsLinkOptions {
@@ -28,8 +29,8 @@ type TaggedWs = WebSocket & { [LINK]: WsLink };
 
 export class WsLink implements Link {
   readonly handler: LinkHandler;
-  readonly socket: TaggedSocket;
-  readonly ws: TaggedWs;
+  socket: TaggedSocket;
+  ws: TaggedWs;
   readonly tls: ResolvedTls | null;
   readonly deviceKey: number;
   upgraded = false;
@@ -37,30 +38,61 @@ export class WsLink implements Link {
   /** The close code the peer's close frame carried (1005 when it had none, 1006 without a frame). */
   closeCode = 0;
   private dark = false;
+  private readonly o: WsLinkOptions;
+  /** The source address's ports when this worker hands them out (source-ports.ts); else null. */
+  private readonly ports: AddressPorts | null;
+  /** The explicit source port of the current socket; 0 when the kernel picked one. */
+  private localPort = 0;
+  /** Where to dial again when the port turns out taken; null once connected or without ports. */
+  private redialTo: LinkTarget | null;
+  private portTries = 1;
+  /** Set when no source port could be had: reported instead of the last socket's error. */
+  portFailure: Error | null = null;
 
   constructor(t: LinkTarget, tlsSettings: ResolvedTls | null, deviceKey: number, o: WsLinkOptions, h: LinkHandler) {
     this.handler = h;
     this.tls = tlsSettings;
     this.deviceKey = deviceKey;
+    this.o = o;
+    this.ports = sourcePortsOf(t.localAddress);
+    this.redialTo = this.ports === null ? null : t;
+    this.socket = this.dial(t);
+    this.ws = this.upgrade(t);
+  }
+
+  private dial(t: LinkTarget): TaggedSocket {
+    this.localPort = this.ports === null ? 0 : this.ports.take();
     let raw: net.Socket;
-    if (tlsSettings === null) {
-      const no: net.NetConnectOpts = { host: t.address, port: t.port, noDelay: true };
-      if (t.localAddress !== undefined) no.localAddress = t.localAddress;
-      raw = net.connect(no);
-    } else {
-      raw = connectTls(t, tlsSettings, deviceKey);
+    try {
+      if (this.tls === null) {
+        const no: net.NetConnectOpts = { host: t.address, port: t.port, noDelay: true };
+        if (t.localAddress !== undefined) no.localAddress = t.localAddress;
+        if (this.localPort !== 0) no.localPort = this.localPort;
+        raw = net.connect(no);
+      } else {
+        raw = connectTls(t, this.tls, this.deviceKey, this.localPort);
+      }
+    } catch (err) {
+      this.releasePort();
+      throw err;
     }
     const s = raw as TaggedSocket;
     s[LINK] = this;
-    this.socket = s;
     s.on('connect', onSocketConnect);
-    if (tlsSettings !== null) {
+    if (this.tls !== null) {
       s.on('secureConnect', onSecureConnect);
-      if (tlsSettings.sessions.savesSessions) s.on('session', onSession);
+      if (this.tls.sessions.savesSessions) s.on('session', onSession);
     }
-    s.on('error', ignore); // errors reach us through ws (its request owns the socket)
+    // Errors reach us through ws (its request owns the socket), except a taken source port.
+    s.on('error', onSocketError);
     s.on('close', onSocketClose);
-    const scheme = tlsSettings === null ? 'ws' : 'wss';
+    return s;
+  }
+
+  private upgrade(t: LinkTarget): TaggedWs {
+    const s = this.socket;
+    const o = this.o;
+    const scheme = this.tls === null ? 'ws' : 'wss';
     const host = net.isIP(t.hostname) === 6 ? `[${t.hostname}]` : t.hostname;
     const url = `${scheme}://${host}:${t.port}${t.path}`;
     const wo: ConstructorParameters<typeof WebSocket>[2] & object = {
@@ -74,7 +106,6 @@ export class WsLink implements Link {
     if (o.headers !== undefined) wo.headers = o.headers;
     const ws = new WebSocket(url, o.subprotocol === undefined ? [] : [o.subprotocol], wo) as TaggedWs;
     ws[LINK] = this;
-    this.ws = ws;
     ws.on('upgrade', onUpgrade);
     ws.on('unexpected-response', onUnexpectedResponse);
     ws.on('open', onOpen);
@@ -82,6 +113,38 @@ export class WsLink implements Link {
     ws.on('pong', onPong);
     ws.on('error', onWsError);
     ws.on('close', onWsClose);
+    return ws;
+  }
+
+  /**
+   * On a source port another socket holds, before anything reached the target: dials from the next
+   * port with a new socket and upgrade request, up to PORT_TRIES ports. The old request still fails
+   * on its own; its events are ignored (they no longer come from this.ws / this.socket).
+   */
+  redial(err: unknown): void {
+    const t = this.redialTo;
+    const code = portTaken(err);
+    if (t === null || this.ports === null || code === null) return;
+    this.releasePort();
+    try {
+      if (this.portTries >= PORT_TRIES) throw this.ports.exhausted(code);
+      this.portTries++;
+      this.socket = this.dial(t);
+      this.ws = this.upgrade(t);
+    } catch (e) {
+      // The old request reports its failure and close through the usual handlers, with this error.
+      this.redialTo = null;
+      this.portFailure = e instanceof Error ? e : new Error(String(e));
+    }
+  }
+
+  connected(): void {
+    this.redialTo = null;
+  }
+
+  releasePort(): void {
+    if (this.localPort !== 0) this.ports?.release(this.localPort);
+    this.localPort = 0;
   }
 
   write(bytes: Buffer): void {
@@ -137,9 +200,14 @@ export function openWsLink(
   return new WsLink(t, tlsSettings, deviceKey, o, h);
 }
 
-function ignore(): void {}
 function onSocketConnect(this: TaggedSocket): void {
-  this[LINK].handler.linkTcpConnected();
+  const l = this[LINK];
+  l.connected();
+  l.handler.linkTcpConnected();
+}
+function onSocketError(this: TaggedSocket, err: Error): void {
+  const l = this[LINK];
+  if (this === l.socket) l.redial(err);
 }
 function onSecureConnect(this: TaggedSocket): void {
   const l = this[LINK];
@@ -154,6 +222,8 @@ function onSession(this: TaggedSocket, session: Buffer): void {
 }
 function onSocketClose(this: TaggedSocket): void {
   const l = this[LINK];
+  if (this !== l.socket) return; // a socket whose source port was taken (redial)
+  l.releasePort();
   // After the upgrade ws reports the close itself (after delivering any buffered messages).
   if (!l.upgraded) l.fireClose();
 }
@@ -181,10 +251,12 @@ function onPong(this: WebSocket): void {
   (this as TaggedWs)[LINK].handler.linkPong();
 }
 function onWsError(this: WebSocket, err: Error): void {
-  (this as TaggedWs)[LINK].handler.linkError(err, null);
+  const l = (this as TaggedWs)[LINK];
+  if (this === l.ws) l.handler.linkError(l.portFailure ?? err, null);
 }
 function onWsClose(this: WebSocket, code: number): void {
   const l = (this as TaggedWs)[LINK];
+  if (this !== l.ws) return;
   l.closeCode = code;
   l.upgraded = true;
   l.fireClose();

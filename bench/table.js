@@ -1,0 +1,228 @@
+#!/usr/bin/env node
+/**
+ * Issue 26's whole table in one run, every figure beside its reference measured in the same run:
+ * - plain TCP (bench/lib/plain-storm.js): the C epoll client (bench/c/mqtt_ref.c), herd
+ *   `engine: native` and herd `engine: js` against a fresh private Mosquitto per measurement, at
+ *   --sizes (default 15,000 and 5,000), 64 in flight, 2 fresh source addresses per client: conn/s
+ *   and its ratio to C, client CPU µs per connection and its ratio to C, bytes per held connection;
+ * - TLS 1.2 and 1.3 full handshakes (bench/lib/tls-measure.js), client CPU µs per handshake:
+ *   openssl s_time -new vs herd js vs herd native (marginal CPU of --tls-sizes A,B devices at
+ *   --rate/s, one worker), and resumed vs full: s_time -reuse / -new against herd's resumed / full
+ *   reconnects. The native column runs once the native core carries mqtts:// (the mqtt kind's native
+ *   row says so); until then it says why not ("not built", "no TLS").
+ * Prints the tables and the issue's goals with the load average; asserts nothing.
+ *
+ *   npm run bench:table [-- --sizes 15000,5000 --repeats 2 --tls-sizes 400,2800 --rate 400]
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadNative, nativeUnavailable } from '../dist/protocols/native/binding.js';
+import { DEVICE_KIND_ROWS, prepareTarget } from '../dist/protocols/kinds.js';
+import { buildReference } from './lib/cref.js';
+import { INFLIGHT, measurePlain } from './lib/plain-storm.js';
+import { parsePool, SourcePool } from './lib/sources.js';
+import { findMosquitto, mosquittoFactory } from './lib/targets.js';
+import { measureVersion } from './lib/tls-measure.js';
+import { makeCerts } from './lib/tls-target.js';
+import { arg, runMain, writeSummary } from './lib/main.js';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const sizes = String(arg('sizes', '15000,5000')).split(',').map(Number);
+const repeats = Number(arg('repeats', '2'));
+const [small, large] = String(arg('tls-sizes', '400,2800')).split(',').map(Number);
+const rate = Number(arg('rate', '400'));
+const stimeSeconds = Number(arg('stime-seconds', '5'));
+const versions = String(arg('versions', 'TLSv1.2,TLSv1.3')).split(',');
+const parts = String(arg('parts', 'plain,tls')).split(',');
+const pool = new SourcePool(parsePool(String(arg('source-pool', '127.0.0.64-127.0.0.254'))));
+const log = (m) => process.stderr.write(`${m}\n`);
+
+const n0 = (x) => (x === null || x === undefined ? 'n/a' : Math.round(x).toLocaleString('en-US'));
+const ratio = (a, b) =>
+  a === null || b === null || a === undefined || b === undefined || b === 0 ? 'n/a' : (a / b).toFixed(2);
+const k = (n) => (n % 1000 === 0 ? `${n / 1000}k` : n.toLocaleString('en-US'));
+
+/** Whether herd's native core carries mqtts:// now, or why the native TLS column stays empty. */
+function nativeTls(ca) {
+  if (loadNative() === null) return { runs: false, why: `not built (${nativeUnavailable()})` };
+  const row = DEVICE_KIND_ROWS.mqtt?.native;
+  const t = prepareTarget('mqtt', 'mqtts://127.0.0.1:8883', { ca });
+  if (row === undefined || !row.carries(t)) return { runs: false, why: 'no TLS' };
+  return { runs: true, why: null };
+}
+
+function renderPlain(rows, out) {
+  const [a, b] = sizes;
+  const at = (n) => rows.find((r) => r.n === n);
+  out.push(
+    `| client | conn/s at ${k(a)} | vs C | CPU µs/conn | vs C | bytes per held conn | ` +
+      (b === undefined ? '' : `conn/s at ${k(b)} | vs C |`),
+  );
+  out.push(`|---|---:|---:|---:|---:|---:|${b === undefined ? '' : '---:|---:|'}`);
+  const line = (label, pick) => {
+    const ra = at(a);
+    const rb = b === undefined ? null : at(b);
+    const x = pick(ra);
+    if (x === null) return out.push(`| ${label} | not run |  |  |  |  |${b === undefined ? '' : '  |  |'}`);
+    const y = rb ? pick(rb) : null;
+    out.push(
+      `| ${label} | ${n0(x.perS)} | ${ratio(x.perS, ra.c.perS)} | ${n0(x.cpuUs)} | ${ratio(x.cpuUs, ra.c.cpuUs)} | ` +
+        `${n0(x.bytes)} | ${b === undefined ? '' : `${n0(y?.perS)} | ${ratio(y?.perS, rb?.c.perS)} |`}`,
+    );
+  };
+  line('C epoll client, 2 source addresses', (r) => r.c);
+  line('herd `engine: native`', (r) => r.native);
+  line('herd `engine: js`', (r) => r.js);
+  for (const r of rows) {
+    for (const x of [r.c, r.js, r.native].filter(Boolean))
+      if (x.ok !== null && x.ok < r.n)
+        out.push(`  note: ${x.client} at ${k(r.n)}: ${n0(x.ok)} of ${n0(r.n)} connected`);
+  }
+}
+
+function renderTls(tlsRows, nt, out) {
+  const cpu = (r) => (r === undefined || 'skipped' in r ? null : r.cpuUsPerHandshake);
+  const nativeCell = (v, pick) => {
+    const e = v.engines.native;
+    if (e === undefined) return nt.why;
+    const x = pick(e);
+    return e.ranOn === 'native' ? x : `${x} (ran on ${e.ranOn})`;
+  };
+  out.push(
+    `TLS full handshake, client CPU µs per handshake — herd marginal over ${n0(small)} → ${n0(large)} devices at ` +
+      `${rate}/s, one worker; openssl s_time -new one at a time`,
+  );
+  out.push('| TLS | openssl s_time | herd js | js / openssl | herd native | native / openssl |');
+  out.push('|---|---:|---:|---:|---:|---:|');
+  for (const v of tlsRows) {
+    const o = cpu(v.stime);
+    const js = v.engines.js;
+    out.push(
+      `| ${v.version.replace('TLSv', '')} | ${n0(o)} | ${n0(js?.fullUs)} | ${ratio(js?.fullUs, o)} | ` +
+        `${nativeCell(v, (e) => n0(e.fullUs))} | ${nativeCell(v, (e) => ratio(e.fullUs, o))} |`,
+    );
+  }
+  out.push('');
+  out.push('Resumed vs full: CPU per resumed handshake ÷ CPU per full one (lower is cheaper; herd: reconnect waves)');
+  out.push('| TLS | openssl s_time -reuse / -new | herd js | herd native | resumed of reconnects (js) |');
+  out.push('|---|---:|---:|---:|---:|');
+  for (const v of tlsRows) {
+    const js = v.engines.js;
+    const hb = js?.herd[`1-${large}`];
+    out.push(
+      `| ${v.version.replace('TLSv', '')} | ${ratio(cpu(v.stimeReuse), cpu(v.stime))} | ` +
+        `${ratio(js?.reconnectResumedUs, js?.reconnectFullUs)} | ` +
+        `${nativeCell(v, (e) => ratio(e.reconnectResumedUs, e.reconnectFullUs))} | ` +
+        `${hb ? `${n0(hb.resumedHandshakes)} of ${n0(hb.reconnects)}` : 'n/a'} |`,
+    );
+  }
+  for (const v of tlsRows) {
+    for (const [engine, e] of Object.entries(v.engines))
+      for (const [key, r] of Object.entries(e.herd))
+        if (r.problems > 0 || !r.balanced || r.saturated || r.exitCode !== 0)
+          out.push(
+            `  note: ${v.version} herd-${engine} ${key}: exit ${r.exitCode}, ${r.problems} failed/timed out/dropped/offline, ` +
+              `accounting ${r.balanced ? 'balanced' : 'UNBALANCED'}${r.saturated ? ', harness flagged saturated' : ''}`,
+          );
+    for (const [name, r] of [
+      ['s_time -new', v.stime],
+      ['s_time -reuse', v.stimeReuse],
+    ])
+      if ('skipped' in r) out.push(`  note: ${v.version} ${name} not measured: ${r.skipped}`);
+  }
+}
+
+function renderGoals(rows, tlsRows, out) {
+  const goal = (label, ok) =>
+    out.push(`  ${ok === null ? 'not measured' : ok ? 'reached     ' : 'NOT reached '}  ${label}`);
+  const okRatio = (a, b, cmp) => (a === null || a === undefined || b === null || b === undefined ? null : cmp(a / b));
+  out.push('goals (issue 26, measured in this run):');
+  for (const r of rows) {
+    goal(
+      `plain TCP at ${k(r.n)}: native ≥ 0.85× the C client's conn/s`,
+      okRatio(r.native?.perS, r.c.perS, (x) => x >= 0.85),
+    );
+    goal(
+      `plain TCP at ${k(r.n)}: native CPU per connection ≤ 1.3× C's`,
+      okRatio(r.native?.cpuUs, r.c.cpuUs, (x) => x <= 1.3),
+    );
+  }
+  for (const v of tlsRows) {
+    const e = v.engines.native?.ranOn === 'native' ? v.engines.native : null;
+    const o = 'skipped' in v.stime ? null : v.stime.cpuUsPerHandshake;
+    const oReuse = 'skipped' in v.stimeReuse ? null : v.stimeReuse.cpuUsPerHandshake;
+    goal(
+      `${v.version} full handshake: native client CPU ≤ 1.3× openssl s_time`,
+      okRatio(e?.fullUs, o, (x) => x <= 1.3),
+    );
+    const sRatio = o === null || oReuse === null ? null : oReuse / o;
+    goal(
+      `${v.version} resumed cheaper than full by at least s_time's ratio (native)`,
+      sRatio === null ? null : okRatio(e?.reconnectResumedUs, e?.reconnectFullUs, (x) => x <= sRatio),
+    );
+  }
+}
+
+async function main() {
+  const bin = findMosquitto();
+  if (bin === null) {
+    log('bench/table: Mosquitto is not installed (apt-get install -y mosquitto): nothing to measure against');
+    return 2;
+  }
+  const workDir = join(repoRoot, 'bench/out', `table-${new Date().toISOString().replace(/[:.]/g, '')}`);
+  mkdirSync(workDir, { recursive: true });
+  const factory = mosquittoFactory(bin);
+  const load0 = loadavg()[0];
+  let rows = [];
+  if (parts.includes('plain')) {
+    if (loadNative() === null) log(`bench/table: SKIP herd-native: ${nativeUnavailable()}`);
+    const ref = buildReference(repoRoot);
+    if ('skipped' in ref) log(`bench/table: SKIP C reference: ${ref.skipped}`);
+    // 100,000 per address: every client over 2 addresses (herd-js binds explicit ports, no port search).
+    const o = { repoRoot, factory, ref, pool, sizes, repeats, jsPerAddress: 100_000, workDir, prefix: 'tref' };
+    rows = await measurePlain(o);
+  }
+  const tlsRows = [];
+  let nt = { runs: false, why: 'not run' };
+  if (parts.includes('tls')) {
+    const certs = makeCerts();
+    try {
+      nt = nativeTls(certs.ca);
+      log(`bench/table: herd-native TLS: ${nt.runs ? 'measured' : nt.why}`);
+      const o = { repoRoot, bin, certs, workDir, small, large, rate, stimeSeconds, floors: false, closed: false };
+      for (const version of versions)
+        tlsRows.push(await measureVersion(o, version, nt.runs ? ['js', 'native'] : ['js']));
+    } finally {
+      rmSync(certs.dir, { recursive: true, force: true });
+    }
+  }
+  const load1 = loadavg()[0];
+  const out = [];
+  out.push(
+    `issue 26 — ${factory.label} ${factory.version}, loopback, node ${process.versions.node} / OpenSSL ` +
+      `${process.versions.openssl}; load average (1 min) ${load0.toFixed(2)} before, ${load1.toFixed(2)} after, ` +
+      `on ${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown CPU'})`,
+  );
+  if (rows.length > 0) {
+    out.push('');
+    out.push(
+      `Plain TCP: ${INFLIGHT} in flight, 2 fresh source addresses per client, medians of ${repeats}; ` +
+        `CPU and bytes at ${k(sizes[0])}`,
+    );
+    renderPlain(rows, out);
+  }
+  if (tlsRows.length > 0) {
+    out.push('');
+    renderTls(tlsRows, nt, out);
+  }
+  out.push('');
+  renderGoals(rows, tlsRows, out);
+  console.log(`\n${out.join('\n')}`);
+  writeSummary(workDir, { load0, load1, rows, tlsRows, nativeTls: nt });
+  return 0;
+}
+
+runMain('table', main);
