@@ -23,6 +23,7 @@ import type { RunnerOptions } from './runner-options.js';
 import { Scheduler } from './scheduler.js';
 import { SessionLife } from './session-life.js';
 import * as on from './session-listeners.js';
+import { sourcePorts } from './source-port-listener.js';
 import { DeviceSteering } from './steering-state.js';
 
 /** What the runner lends the parts: its state as it is when they act, and its attempt. */
@@ -103,6 +104,7 @@ export function buildEngine(o: RunnerOptions, runner: RunnerSide): Engine {
     soon: (fn) => o.clock.setImmediate(fn, undefined),
   });
   const life = new SessionLife([
+    sourcePorts(o),
     on.fleetMoves(fleet),
     on.connectRecord(rec, dev),
     on.targetLosses(outages, rec, dev),

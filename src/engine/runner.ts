@@ -9,12 +9,6 @@
 import type { Failure } from '../protocols/classify.js';
 import { CLOSE_GRACE_MS } from '../protocols/mqtt/connection.js';
 import type { Device, DeviceOwner } from '../protocols/device.js';
-import {
-  DEFAULT_EPHEMERAL_RANGE,
-  SourcePorts,
-  useSourcePorts,
-  workerPortSlice,
-} from '../protocols/transports/source-ports.js';
 import type { Recorder } from '../metrics/recorder.js';
 import type { EngineClock, TimerHandle } from '../util/clock.js';
 import type { DeviceTable } from './device-table.js';
@@ -22,8 +16,6 @@ import type { Emitter } from './emitter.js';
 import { buildEngine } from './engine-parts.js';
 import type { Fleet } from './fleet.js';
 import type { Scheduler } from './scheduler.js';
-import { workerSourceSlices } from './source-slices.js';
-import { readEphemeralPortRange } from './system.js';
 import type { DeviceReport, RunKept, SessionLife } from './session-life.js';
 import type { RunEnd, RunnerOptions } from './runner-options.js';
 
@@ -65,25 +57,6 @@ export class Runner implements DeviceOwner {
 
   /** Runs until teardown completes; resolves with what was still in flight at the end. */
   run(): Promise<RunEnd> {
-    const o = this.o;
-    // Spread over source addresses, the JS path binds explicit ports from this worker's slice.
-    if (o.sourceIps.length > 0) {
-      const range = o.sourcePortRange ?? readEphemeralPortRange() ?? DEFAULT_EPHEMERAL_RANGE;
-      const workers = o.workerCount ?? 1;
-      const slices = workerSourceSlices(
-        {
-          devices: o.plan.devices,
-          shardIndex: o.shardIndex ?? 0,
-          shardCount: o.shardCount ?? 1,
-          workerIndex: o.workerIndex,
-          workerCount: workers,
-          sourceIps: o.sourceIps,
-          targetCountOf: (id) => o.targets[o.plan.cohortOf[id] as number]?.length ?? 0,
-        },
-        range,
-      );
-      useSourcePorts(new SourcePorts(workerPortSlice(range, o.workerIndex, workers), slices));
-    }
     this.out.start();
     this.life.start();
     this.scheduler.start();
@@ -237,7 +210,6 @@ export class Runner implements DeviceOwner {
     const delta = this.rec.finishCurrent(0, 0);
     const kept: RunKept = { delivery: {} };
     this.life.finish(kept);
-    useSourcePorts(null);
     done({ inFlightAtEnd, ...kept, delta, health: this.out.sample() });
   }
 }
