@@ -34,6 +34,8 @@ function build(sanitize: boolean): string | null {
     'native/src/signal.c',
     'native/src/tls.c',
     'native/src/tls_codes.c',
+    'native/src/msg.c',
+    'native/src/msg_in.c',
   ];
   const r = spawnSync(
     cc as string,
