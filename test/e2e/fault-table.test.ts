@@ -303,7 +303,9 @@ describe('other faults', () => {
     );
     const r = await run.done;
     const { results } = onlyRun(out);
-    expectExit(r, results.run.exitCode);
+    // No thresholds and --allow-saturated: PASSED whatever the machine, so exit 0 in both places.
+    expectExit(r, 0);
+    expect(results.run.exitCode).toBe(0);
     expect(r.stderr).toContain(
       `warning: GITHUB_STEP_SUMMARY: cannot write ${summary} (ENOENT); the run's own reports are written`,
     );
