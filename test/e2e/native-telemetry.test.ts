@@ -112,11 +112,13 @@ describe.skipIf(!native)('telemetry on the native core end to end', () => {
   });
 
   it('a persistent-session storm: both paths replay exactly the queued downlink and lose it for clean sessions', async () => {
-    // Downlink from 3 s to 6 s lies wholly inside the outage (offline 2 s → 8 s): 3 messages
-    // queued per device, nothing in flight when it drops or comes back.
+    // Downlink from 5 s to 8 s lies wholly inside the outage (offline 4 s → 10 s): 3 messages
+    // queued per device, nothing in flight when it drops or comes back. The outage starts 3 s after
+    // the 1 s ramp: every device must hold its session when it drops (a run with one core busy
+    // once had only 9 of 20 persistent devices connected when the outage started at 2 s).
     const file = (engine: string): string => {
       const path = join(mkdtempSync(join(tmpdir(), 'herd-native-replay-')), 'replay.yaml');
-      const device = `{ engine: ${engine}, clientId: "{run}-{cohort}-{id}", keepalive: 30s, downlink: { every: 1s, from: 3s, until: 6s } }`;
+      const device = `{ engine: ${engine}, clientId: "{run}-{cohort}-{id}", keepalive: 30s, downlink: { every: 1s, from: 5s, until: 8s } }`;
       writeFileSync(
         path,
         [
@@ -132,7 +134,7 @@ describe.skipIf(!native)('telemetry on the native core end to end', () => {
           'reconnect: { policy: fixed, delay: 500ms, jitter: none }',
           'waves:',
           '  - { type: ramp, over: 1s }',
-          '  - { type: outage, at: 2s, offline: 6s, mode: reset }',
+          '  - { type: outage, at: 4s, offline: 6s, mode: reset }',
           'hold: 4s',
           '',
         ].join('\n'),
