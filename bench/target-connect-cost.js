@@ -99,24 +99,34 @@ function connectPacket(clientId) {
 const DISCONNECT = Buffer.from([0xe0, 0]);
 
 let serial = 0;
-/** Connects and disconnects `n` devices at ratePerS; resolves with how many got a CONNACK. */
-function batch(port, n) {
+/**
+ * Connects and disconnects `n` devices on every port at once, ratePerS per port, the ports taking
+ * turns device by device (so every target meets the same machine at the same moment). Resolves with
+ * how many got a CONNACK per port and how long the batch took.
+ */
+function batch(ports, n) {
   return new Promise((resolveBatch, reject) => {
     let started = 0;
     let closed = 0;
-    let acked = 0;
+    const total = n * ports.length;
+    const acked = ports.map(() => 0);
     const t0 = performance.now();
-    const one = () => {
-      const s = net.connect({ host: HOST, port, localAddress: `127.0.0.${10 + (serial % 50)}`, noDelay: true });
+    const one = (i) => {
+      const s = net.connect({
+        host: HOST,
+        port: ports[i],
+        localAddress: `127.0.0.${10 + (serial % 50)}`,
+        noDelay: true,
+      });
       const packet = connectPacket(`cost-${process.pid}-${serial++}`);
       s.once('connect', () => s.write(packet));
       s.once('data', (d) => {
-        if (d[0] === 0x20 && d[3] === 0) acked++;
+        if (d[0] === 0x20 && d[3] === 0) acked[i]++;
         s.end(DISCONNECT);
       });
       s.on('error', () => {});
       s.once('close', () => {
-        if (++closed === n) {
+        if (++closed === total) {
           clearInterval(tick);
           clearTimeout(guard);
           resolveBatch({ acked, seconds: (performance.now() - t0) / 1000 });
@@ -124,90 +134,109 @@ function batch(port, n) {
       });
     };
     const tick = setInterval(() => {
-      const due = Math.min(n, Math.floor(((performance.now() - t0) * ratePerS) / 1000) + 1);
-      while (started < due) {
-        started++;
-        one();
-      }
+      const due = Math.min(total, (Math.floor(((performance.now() - t0) * ratePerS) / 1000) + 1) * ports.length);
+      while (started < due) one(started++ % ports.length);
     }, 5);
     const guard = setTimeout(() => {
       clearInterval(tick);
-      reject(new Error(`batch of ${n} did not finish in ${BATCH_TIMEOUT_MS / 1000} s (${closed} closed)`));
+      reject(new Error(`batch of ${n} per target did not finish in ${BATCH_TIMEOUT_MS / 1000} s (${closed} closed)`));
     }, BATCH_TIMEOUT_MS);
   });
 }
 
-/** Kernel-mode CPU (stime) of a process in µs: the share of the cost spent in system calls. */
-function procStimeUs(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[12]) * 1e4;
+/** utime + stime and stime alone of a process, in µs (10 ms resolution). */
+function cpuOf(pid) {
+  const rest = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = rest.slice(rest.lastIndexOf(')') + 2).split(' ');
+  return { cpuUs: (Number(f[11]) + Number(f[12])) * 1e4, sysUs: Number(f[12]) * 1e4 };
 }
 
-async function quietCpu(pid) {
-  let last = procCpuUs(pid);
+/** Waits until no target's CPU time moves for QUIET_MS (their cleanup after a batch is done). */
+async function quiet(pids) {
+  let last = pids.map((p) => procCpuUs(p)).join();
   for (let i = 0; i < 20; i++) {
     await sleep(QUIET_MS);
-    const now = procCpuUs(pid);
-    if (now === last) return now;
+    const now = pids.map((p) => procCpuUs(p)).join();
+    if (now === last) break;
     last = now;
   }
-  return last;
-}
-
-async function measure(kind) {
-  const t = await startTarget(kind);
-  try {
-    await batch(t.port, WARMUP);
-    const idleFrom = await quietCpu(t.pid);
-    await sleep(IDLE_MS);
-    const out = { idleUsPerS: ((procCpuUs(t.pid) - idleFrom) * 1000) / IDLE_MS };
-    for (const n of sizes) {
-      const before = await quietCpu(t.pid);
-      const sysBefore = procStimeUs(t.pid);
-      const r = await batch(t.port, n);
-      const after = await quietCpu(t.pid);
-      out[n] = { cpuUs: after - before, sysUs: procStimeUs(t.pid) - sysBefore, ...r };
-      log(`  ${kind} ${n}: ${((after - before) / 1e6).toFixed(2)} s CPU, ${r.acked} CONNACKs, ${r.seconds.toFixed(1)} s`);
-    }
-    return out;
-  } finally {
-    await t.stop();
-  }
+  return pids.map(cpuOf);
 }
 
 async function main() {
   const [small, large] = sizes;
-  const per = Object.fromEntries(kinds.map((k) => [k, []]));
-  const perBusy = Object.fromEntries(kinds.map((k) => [k, []]));
-  for (let r = 0; r < repeats; r++) {
-    for (const kind of kinds) {
-      const m = await measure(kind);
-      const marginal = (m[large].cpuUs - m[small].cpuUs) / (large - small);
-      const sys = (m[large].sysUs - m[small].sysUs) / (large - small);
-      // The longer batch also runs the target's timers longer: that share is not a connect's.
-      const idle = (m.idleUsPerS * (m[large].seconds - m[small].seconds)) / (large - small);
-      per[kind].push(marginal);
-      perBusy[kind].push(marginal - idle);
+  const targets = [];
+  try {
+    for (const kind of kinds) targets.push({ kind, ...(await startTarget(kind)) });
+    const ports = targets.map((t) => t.port);
+    const pids = targets.map((t) => t.pid);
+    await batch(ports, WARMUP);
+    const idleFrom = await quiet(pids);
+    await sleep(IDLE_MS);
+    const idleUsPerS = pids.map((p, i) => ((cpuOf(p).cpuUs - idleFrom[i].cpuUs) * 1000) / IDLE_MS);
+    log(`idle: ${kinds.map((k, i) => `${k} ${(idleUsPerS[i] / 1000).toFixed(1)} ms/s`).join(', ')}`);
+    /** Per repeat, per target: µs per connect (raw, less the idle share, kernel part). */
+    const rows = [];
+    for (let r = 0; r < repeats; r++) {
+      const got = {};
+      for (const n of sizes) {
+        const before = await quiet(pids);
+        const b = await batch(ports, n);
+        const after = await quiet(pids);
+        got[n] = {
+          seconds: b.seconds,
+          cpu: after.map((a, i) => ({ cpuUs: a.cpuUs - before[i].cpuUs, sysUs: a.sysUs - before[i].sysUs })),
+        };
+        log(
+          `  repeat ${r + 1}, ${n} per target in ${b.seconds.toFixed(1)} s: ` +
+            kinds
+              .map((k, i) => `${k} ${(got[n].cpu[i].cpuUs / 1e6).toFixed(2)} s CPU, ${b.acked[i]} CONNACKs`)
+              .join('; '),
+        );
+      }
+      const row = kinds.map((k, i) => {
+        const raw = (got[large].cpu[i].cpuUs - got[small].cpu[i].cpuUs) / (large - small);
+        const sys = (got[large].cpu[i].sysUs - got[small].cpu[i].sysUs) / (large - small);
+        // The longer batch also runs the target's timers longer: that share is not a connect's.
+        const idle = (idleUsPerS[i] * (got[large].seconds - got[small].seconds)) / (large - small);
+        return { raw, busy: raw - idle, sys };
+      });
       log(
-        `${kind} repeat ${r + 1}: ${marginal.toFixed(0)} µs CPU per connect+disconnect (kernel ${sys.toFixed(0)} µs); ` +
-          `idle ${(m.idleUsPerS / 1000).toFixed(1)} ms/s, less its share: ${(marginal - idle).toFixed(0)} µs`,
+        `repeat ${r + 1}: ` +
+          kinds.map((k, i) => `${k} ${row[i].raw.toFixed(0)} µs (kernel ${row[i].sys.toFixed(0)})`).join(', '),
       );
+      rows.push(row);
     }
+    report(rows, small, large);
+    return 0;
+  } finally {
+    for (const t of targets) await t.stop();
   }
-  console.log(`\ntarget CPU per MQTT connect + clean disconnect, marginal ${small}→${large} at ${ratePerS}/s:`);
+}
+
+function report(rows, small, large) {
   const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  const us = (xs) => xs.map((x) => `${x.toFixed(0)} µs`).join(', ');
-  for (const kind of kinds) {
-    console.log(`  ${kind.padEnd(9)} ${us(per[kind])}   (less the idle timers' share: ${us(perBusy[kind])})`);
+  const col = (i, key) => rows.map((row) => row[i][key]);
+  console.log(
+    `\ntarget CPU per MQTT connect + clean disconnect, marginal ${small}→${large} per target, ` +
+      `${ratePerS}/s each, targets side by side (${repeats} repeats):`,
+  );
+  kinds.forEach((k, i) => {
+    const us = (xs) => xs.map((x) => x.toFixed(0)).join(', ');
+    console.log(
+      `  ${k.padEnd(9)} median ${med(col(i, 'raw')).toFixed(0)} µs  [${us(col(i, 'raw'))}]` +
+        `  less the idle timers' share: ${med(col(i, 'busy')).toFixed(0)} µs  kernel: ${med(col(i, 'sys')).toFixed(0)} µs`,
+    );
+  });
+  const e = kinds.indexOf('embedded');
+  for (const ref of ['bare', 'baseline']) {
+    const j = kinds.indexOf(ref);
+    if (e === -1 || j === -1) continue;
+    const ratios = rows.map((row) => row[e].raw / row[j].raw);
+    console.log(
+      `  embedded / ${ref} (per repeat, then median): ${med(ratios).toFixed(2)}  [${ratios.map((x) => x.toFixed(2)).join(', ')}]`,
+    );
   }
-  if (per.embedded && per.bare) {
-    const ratio = (xs) => (med(xs.embedded) / med(xs.bare)).toFixed(2);
-    console.log(`  ratio embedded / bare aedes (median of each): ${ratio(per)} (idle share removed: ${ratio(perBusy)})`);
-  }
-  if (per.embedded && per.baseline) {
-    console.log(`  ratio embedded / baseline (median of each): ${(med(per.embedded) / med(per.baseline)).toFixed(2)}`);
-  }
-  return 0;
 }
 
 runMain('target-connect-cost', main);
