@@ -1,21 +1,29 @@
 #!/usr/bin/env node
 /**
  * The embedded target's own CPU per MQTT connect + clean disconnect (issue 25), in the same run as a
- * reference: aedes 1.2 bare (Aedes.createBroker() behind net.createServer, default in-memory
- * persistence, no gate, no front layer, no metrics), each in its own process on a loopback port.
+ * reference measured in the same batches, each target in its own process on a loopback port.
  *
  * The client is a minimal loop in this process: raw TCP, a prebuilt MQTT 3.1.1 clean-session
  * CONNECT (a fresh client id per device), DISCONNECT on the CONNACK, then end. Devices start at a
- * fixed rate, spread over source addresses 127.0.0.10-127.0.0.59 to keep TIME_WAIT tuples apart.
- * Each target process gets a warm-up batch, then batches of each size in turn; the CPU of a batch is
- * the target process's utime + stime from /proc/<pid>/stat (10 ms resolution) from just before the
- * first connect to once every connection has closed and the target has been quiet for a moment.
+ * fixed rate per target, spread over source addresses 127.0.0.10-127.0.0.59 to keep TIME_WAIT
+ * tuples apart. The targets run side by side: every batch goes to all of them at once, device by
+ * device in turn, so each meets the same machine at the same moment — on a shared machine the
+ * absolute CPU per connect moves with the load by a factor of 2 or more, their ratio far less.
+ * After a warm-up batch and a reading of each target's idle CPU, each repeat runs a batch of each
+ * size; the CPU of a batch is the target process's utime + stime from /proc/<pid>/stat (10 ms
+ * resolution) from just before the first connect to once every target has been quiet for a moment.
  * The cost per connect is marginal between the two sizes (what one more device costs, without the
- * fixed cost of a batch). CPU time is fair on a busy machine; the rate achieved is printed, not
- * judged. Prints figures and the ratio embedded / bare; asserts nothing.
+ * fixed cost of a batch); also shown less the idle timers' share of the longer batch (the target's
+ * 20 ms lag probe), and the kernel's part (stime). The ratio to each reference is taken per repeat,
+ * then the median. CPU time is fair on a busy machine; rates are not judged. Asserts nothing.
  *
- *   npx tsc -p tsconfig.build.json && node bench/target-connect-cost.js [--sizes 1000,3000] [--rate 300]
- *     [--repeats 2] [--targets embedded,bare] [--baseline <another built checkout, e.g. of main>]
+ * References: `bare` is aedes 1.2 alone (Aedes.createBroker() behind net.createServer, default
+ * in-memory persistence, no gate, no front layer, no metrics); `--baseline <dir>` adds the embedded
+ * target of another built checkout (e.g. the commit before a change: `git archive <commit> | tar -x`,
+ * link node_modules, `npx tsc -p tsconfig.build.json`).
+ *
+ *   npx tsc -p tsconfig.build.json && node bench/target-connect-cost.js [--sizes 2000,6000] [--rate 300]
+ *     [--repeats 3] [--targets embedded,bare] [--baseline <dir>]
  *
  * With HERD_BENCH_CPU_PROF=<dir> the embedded target writes a V8 CPU profile there when it stops.
  */
@@ -30,9 +38,9 @@ import { arg, runMain } from './lib/main.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const HOST = '127.0.0.1';
-const sizes = String(arg('sizes', '1000,3000')).split(',').map(Number);
+const sizes = String(arg('sizes', '2000,6000')).split(',').map(Number);
 const ratePerS = Number(arg('rate', '300'));
-const repeats = Number(arg('repeats', '2'));
+const repeats = Number(arg('repeats', '3'));
 const kinds = String(arg('targets', 'embedded,bare')).split(',');
 /** Another checkout (built), whose embedded target runs as 'baseline': the code before a change. */
 const baselineRoot = arg('baseline', null);
