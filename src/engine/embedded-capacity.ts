@@ -59,13 +59,15 @@ export function sizeEmbeddedTarget(
 
 /**
  * CPU one device's connect and clean disconnect cost the embedded target (aedes, mqtt-packet and the
- * socket work), measured on a 2-vCPU AMD EPYC at 2.1 GHz with `/proc/<pid>/stat` CPU time, marginal
- * between 1,000 and 3,000 devices at 300 connects/s: ~0.8 ms. Plus what it costs herd's worker
- * (~150 µs for an MQTT handshake on the JavaScript path). Both share the machine's cores on
+ * socket work): 0.84 ms measured on a 2-vCPU AMD EPYC at 2.1 GHz with `/proc/<pid>/stat` CPU time,
+ * marginal between 1,000 and 3,000 devices at 300 connects/s, before the target skipped aedes's
+ * offline-queue pipeline for clean sessions and framed the CONNECT itself; those cut it to 0.56–0.78
+ * of that (median 0.62), side by side with the previous code (bench/target-connect-cost.js): ~0.55 ms. Plus what
+ * it costs herd's worker (~150 µs for an MQTT handshake on the JavaScript path). Both share the machine's cores on
  * loopback. A profile's `handshakeCostMs` is modelled on the target's clock and costs no CPU,
  * unless `handshakeBurnsCpu` spends it as a busy loop.
  */
-export const EMBEDDED_CONNECT_CPU_US = 800;
+export const EMBEDDED_CONNECT_CPU_US = 550;
 export const HARNESS_CONNECT_CPU_US = 150;
 
 export interface RateCheckInput {

@@ -6,6 +6,7 @@
  * (see tolerateGoneMessages).
  */
 import { Aedes } from 'aedes';
+import { skipEmptyQueuePipeline } from './empty-queue.js';
 import type { TargetMetricsSnapshot } from './metrics.js';
 import { LOSS_SALT, seededShare } from './shares.js';
 import type { WebhookForwarder } from './webhook.js';
@@ -49,6 +50,7 @@ export async function createBroker(h: BrokerHooks): Promise<Aedes> {
   aedes.on('clientError', () => {});
   aedes.on('connectionError', () => {});
   tolerateGoneMessages(aedes);
+  skipEmptyQueuePipeline((aedes as unknown as { persistence: unknown }).persistence);
   return aedes;
 }
 

@@ -9,6 +9,7 @@ import type { Duplex } from 'node:stream';
 import * as mqtt from 'mqtt-packet';
 import type { Admission, ShedReason } from './admission.js';
 import type { RefusalReason, TargetMetricsSnapshot } from './metrics.js';
+import { connectFrameLength, NEED_MORE, NOT_A_CONNECT, parseConnect } from './first-packet.js';
 import { MqttBridge, type BridgePolicy } from './mqtt-bridge.js';
 import type { ServiceQueue } from './service.js';
 import type { ClientRegistry, ConnectThrottle, Session } from './throttle.js';
@@ -57,8 +58,7 @@ export function refusalConnack(protocolVersion: number, reason: ShedReason | 'un
 }
 
 export function handleMqttStream(stream: Duplex, ctx: FrontContext): void {
-  const parser = mqtt.parser();
-  const chunks: Buffer[] = [];
+  let chunks: Buffer[] = [];
   let bytes = 0;
   let settled = false;
   let gotFirst = false;
@@ -113,25 +113,19 @@ export function handleMqttStream(stream: Duplex, ctx: FrontContext): void {
             stream.destroy();
             return;
           }
-          startSession(stream, packet, Buffer.concat(chunks, bytes), ctx);
+          startSession(stream, packet, joined(), ctx);
         });
       },
     });
   };
 
-  parser.on('packet', (packet: mqtt.Packet) => {
-    if (settled || gotFirst) return;
-    if (packet.cmd !== 'connect') {
-      if (settle()) refuse('bad_first_packet', null);
-      return;
-    }
-    gotFirst = true;
-    onConnect(packet);
-  });
-  parser.on('error', () => {
-    if (settle()) refuse('bad_first_packet', null);
-  });
-
+  /** The bytes read so far as one buffer (the first packet and whatever came with it). */
+  const joined = (): Buffer => {
+    if (chunks.length > 1) chunks = [Buffer.concat(chunks, bytes)];
+    return chunks[0] as Buffer;
+  };
+  /** The first packet's whole length once its fixed header has arrived. */
+  let frameLength = NEED_MORE;
   function onReadable(): void {
     let chunk: Buffer | null;
     while (!gotFirst && !settled && (chunk = stream.read() as Buffer | null) !== null) {
@@ -141,7 +135,21 @@ export function handleMqttStream(stream: Duplex, ctx: FrontContext): void {
         if (settle()) refuse('bad_first_packet', null);
         return;
       }
-      parser.parse(chunk);
+      // Until the length is known the bytes are a few (a fixed header is at most 5): cheap to join.
+      if (frameLength === NEED_MORE) frameLength = connectFrameLength(joined());
+      if (frameLength === NOT_A_CONNECT) {
+        if (settle()) refuse('bad_first_packet', null);
+        return;
+      }
+      if (frameLength === NEED_MORE || bytes < frameLength) continue;
+      const all = joined();
+      const packet = parseConnect(bytes === frameLength ? all : all.subarray(0, frameLength));
+      if (packet === null) {
+        if (settle()) refuse('bad_first_packet', null);
+        return;
+      }
+      gotFirst = true;
+      onConnect(packet);
     }
   }
   stream.on('readable', onReadable);
