@@ -39,11 +39,14 @@ export const CHEAP_PORTS_PER_PAIR = 12_000;
 /** Rough user-space cost of one held connection in a worker (~6.9 KB measured for a raw socket + mqtt-packet). */
 const BYTES_PER_CONNECTION = 8 * 1024;
 /**
- * Sockets per source address once herd binds them (Node binds before connecting): measured on this
- * kind of machine, bind+connect costs ~50 µs up to ~6,000 sockets per address, then 0.8 ms at 8,000,
- * 1.5 ms at 10,000 and 5 ms at 18,000 (the kernel scans for a free port on every bind).
+ * Connections per automatic loopback source address. Binding no longer slows down with the count
+ * (the JavaScript transports bind explicit ports, the native core lets connect() pick), but a
+ * fresh address per 5,000 keeps the ports a run reuses few, so TIME_WAIT left by its own earlier
+ * connections rarely costs a retry.
  */
 export const CHEAP_BOUND_PER_ADDRESS = 5_000;
+/** Share of a source address's ephemeral ports past which a run is advised to add addresses. */
+const CROWDED_PORT_SHARE = 0.8;
 /** TIME_WAIT sockets on one source address from which connects that bind it measurably slow down. */
 export const TIME_WAIT_WARN_PER_ADDRESS = 5_000;
 /** Spread over at most this many automatic loopback source addresses. */
@@ -92,8 +95,7 @@ export function preflight(i: PreflightInput): PreflightResult {
   let sourceIps = [...i.sourceIps];
   const pairs = (sources: number): number => Math.max(1, sources) * Math.max(1, i.targetEndpoints);
   if (sourceIps.length === 0 && loopback && i.peakConcurrent / pairs(1) > CHEAP_PORTS_PER_PAIR) {
-    // Node binds the source address before connecting, so a port is held per socket per source
-    // address whatever the destination, and binding gets slow past ~6,000 per address.
+    // A bound source address holds a port per socket whatever the destination.
     const want = Math.min(MAX_AUTO_SOURCES, Math.ceil(i.peakConcurrent / CHEAP_BOUND_PER_ADDRESS));
     sourceIps = freshLoopbackSources(want, f.timeWaitByIp);
     advice.push(
@@ -119,9 +121,10 @@ export function preflight(i: PreflightInput): PreflightResult {
           ? `use --source-ips 127.0.0.2-127.0.0.${Math.min(254, want + 1)}`
           : `add source addresses with --source-ips`),
     );
-  } else if (sourceIps.length > 0 && perSource > CHEAP_BOUND_PER_ADDRESS) {
+  } else if (sourceIps.length > 0 && perSource > CROWDED_PORT_SHARE * portsPerAddress) {
     advice.push(
-      `${perSource} connections per source address: binding gets slow past ~6,000 per address (0.8 ms per connect at 8,000, 5 ms at 18,000); ` +
+      `${perSource} connections per source address use most of its ${portsPerAddress} ephemeral ports: a port another socket holds ` +
+        `(TIME_WAIT included) makes an attempt retry the next one, and a worker out of ports fails it (ESOURCEPORTS); ` +
         `use ${Math.ceil(i.peakConcurrent / CHEAP_BOUND_PER_ADDRESS)} or more --source-ips`,
     );
   } else if (perSource > CHEAP_PORTS_PER_PAIR) {

@@ -39,7 +39,7 @@ describe('preflight', () => {
   it('spreads loopback source addresses; with --workers enough for the open-file limit, runs them', () => {
     const r = preflight({ ...base, peakConcurrent: 100_000, workers: 6 });
     expect(r.workers).toBe(6); // 100,000 / (20,000 − 200 headroom) → 6 processes
-    expect(r.sourceIps).toHaveLength(20); // ⌈100,000 / 5,000⌉: binding stays cheap up to ~6,000 per address
+    expect(r.sourceIps).toHaveLength(20); // ⌈100,000 / 5,000⌉
     expect(r.sourceIps[0]).toBe('127.0.0.2');
     expect(r.problems).toEqual([]);
     expect(r.advice).toContain(
@@ -73,6 +73,20 @@ describe('preflight', () => {
       'each of 2 workers would hold 50000 connections but a process may open 20000 files: use --workers 6 or more, or raise `ulimit -n`',
       '100000 connections per source address exceed the 28232 ephemeral ports: use --source-ips 127.0.0.2-127.0.0.21',
     ]);
+  });
+
+  it('advises more source addresses only when their ephemeral ports run short, not for bind cost', () => {
+    const two = ['127.0.0.2', '127.0.0.3'];
+    // 10,000 per address: binding explicit ports costs what 2,000 did, so nothing to advise.
+    expect(preflight({ ...base, peakConcurrent: 20_000, workers: 2, sourceIps: two }).advice).toEqual([]);
+    // 23,000 per address: past 0.8 × 28,232 ports (22,585.6).
+    const full = preflight({ ...base, peakConcurrent: 46_000, workers: 3, sourceIps: two });
+    expect(full.problems).toEqual([]);
+    expect(full.advice).toContain(
+      '23000 connections per source address use most of its 28232 ephemeral ports: a port another socket holds ' +
+        '(TIME_WAIT included) makes an attempt retry the next one, and a worker out of ports fails it (ESOURCEPORTS); ' +
+        'use 10 or more --source-ips',
+    );
   });
 
   it('avoids source addresses poisoned by TIME_WAIT and warns about explicit ones', () => {
