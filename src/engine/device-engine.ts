@@ -5,7 +5,26 @@
  */
 import type { PreparedTarget } from '../protocols/device.js';
 import { DEVICE_KIND_ROWS, type DeviceKindTable } from '../protocols/kinds.js';
-import type { ResolvedDevice } from '../results/resolved-scenario.js';
+import type { ResolvedDevice, ResolvedScenario } from '../results/resolved-scenario.js';
+
+/**
+ * HERD_NATIVE=0: the scenario with every cohort on the JavaScript path, whatever it asked, and the
+ * notice naming the cohorts that asked for `native` (an `auto` cohort goes to js silently, as it
+ * does when the addon is not built).
+ */
+export function withoutNative(s: ResolvedScenario): { scenario: ResolvedScenario; notices: string[] } {
+  const js = (d: ResolvedDevice): ResolvedDevice => (d.engine === 'js' ? d : { ...d, engine: 'js' });
+  const asked = s.cohorts.filter((c) => c.device.engine === 'native').map((c) => c.name);
+  return {
+    scenario: { ...s, device: js(s.device), cohorts: s.cohorts.map((c) => ({ ...c, device: js(c.device) })) },
+    notices:
+      asked.length === 0
+        ? []
+        : [
+            `notice: HERD_NATIVE=0 — every device runs on the JavaScript path (device.engine native in cohort ${asked.join(', ')})`,
+          ],
+  };
+}
 
 /**
  * The one notice a run prints when cohorts asked for `native` and (some) stay on the JavaScript

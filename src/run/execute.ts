@@ -19,7 +19,7 @@ import { Coordinator, type SecondEvent } from '../engine/coordinator.js';
 import { sentFromDelivery } from './webhook-sink.js';
 import { checkReachable, openRunSinks, type RunSinks } from './run-sinks.js';
 import { checkRunTargets, embeddedOptionsFor, resolveRunTargets } from './targets.js';
-import { engineNotices, enginesUsed } from '../engine/device-engine.js';
+import { engineNotices, enginesUsed, withoutNative } from '../engine/device-engine.js';
 import { prepareTarget } from '../protocols/kinds.js';
 import type { TlsSettings } from '../protocols/transports/tls-options.js';
 import { buildResults } from './build-results.js';
@@ -62,6 +62,8 @@ export interface RunRequest {
   stepSummaryPath: string | null;
   /** --allow-commands: run the scenario's declared-outage commands (shard 1 only). */
   allowCommands?: boolean;
+  /** false (HERD_NATIVE=0 in the command's environment): every cohort on the JavaScript path. Default true. */
+  native?: boolean;
 }
 
 export interface RunHooks {
@@ -202,11 +204,13 @@ async function carryOut(
 
   try {
     // Devices spread over the embedded target's processes, each with its own open-file limit.
-    const { scenario: runScenario, perCohort } = resolveRunTargets(
+    const { scenario: targeted, perCohort } = resolveRunTargets(
       withEmbeddedProcesses(s, pre),
       embedded,
       remote?.url ?? null,
     );
+    const forced = req.native === false ? withoutNative(targeted) : { scenario: targeted, notices: [] };
+    const runScenario = forced.scenario;
     // Name the endpoint the devices really use (an embedded target has several listeners).
     if (embedded !== null) targetUrl = perCohort[0]?.[0] ?? targetUrl;
     // Said once, before the origin: which devices that asked for the native core stay on JavaScript.
@@ -215,7 +219,7 @@ async function carryOut(
         prepareTarget(c.device.protocol, u, (c.device.tls ?? undefined) as TlsSettings | undefined),
       ),
     );
-    for (const n of engineNotices(runScenario.cohorts, prepared)) hooks.onNotice?.(n);
+    for (const n of [...forced.notices, ...engineNotices(runScenario.cohorts, prepared)]) hooks.onNotice?.(n);
     const engines = enginesUsed(runScenario.cohorts, prepared);
     const coordinator = new Coordinator({
       runId,

@@ -186,6 +186,7 @@ Exit codes: 0 passed · 1 a threshold failed · 2 bad input · 3 the harness was
                   ? 0
                   : parseFlagNumber(f.maxHandshakes, '--max-handshakes', { min: 1, max: 1_000_000 }),
               skipPreflight: !f.preflight,
+              native: ctx.env.HERD_NATIVE !== '0',
             },
             wallClock: () => new Date(ctx.wallClockMs()),
             interrupt,

@@ -164,6 +164,7 @@ Exit codes: 0 passed · 1 a threshold failed · 2 bad input · 3 run failed or h
             metrics: f.metricsPort === undefined ? null : parseFlagListen(f.metricsPort, '--metrics-port'),
             webhookSink: f.webhookSink === undefined ? null : parseFlagListen(f.webhookSink, '--webhook-sink'),
             allowCommands: f.allowCommands === true,
+            native: ctx.env.HERD_NATIVE !== '0',
           },
           {
             onStart: (stop, info) => {

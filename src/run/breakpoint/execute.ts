@@ -64,7 +64,7 @@ export interface BreakpointRequest {
   >;
   /** --threshold flags: added to the section's thresholds. */
   thresholds: Spec;
-  run: Pick<RunRequest, 'workers' | 'sourceIps' | 'maxHandshakesInFlight' | 'skipPreflight'>;
+  run: Pick<RunRequest, 'workers' | 'sourceIps' | 'maxHandshakesInFlight' | 'skipPreflight' | 'native'>;
   wallClock?: () => Date;
   /** Ctrl-C: stops the level in progress; breakpoint.json is written with the levels done, marked aborted. */
   interrupt?: Interrupt;

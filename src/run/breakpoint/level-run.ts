@@ -62,7 +62,7 @@ export function prepareLevelRun(
   req: {
     cwd?: string;
     overrides: RunRequest['overrides'];
-    run: Pick<RunRequest, 'workers' | 'sourceIps' | 'maxHandshakesInFlight' | 'skipPreflight'>;
+    run: Pick<RunRequest, 'workers' | 'sourceIps' | 'maxHandshakesInFlight' | 'skipPreflight' | 'native'>;
   },
 ): RunRequest {
   const unit = shape.mode === 'held-devices' ? 'devices' : 'per-s';
@@ -82,6 +82,7 @@ export function prepareLevelRun(
     startAtMs: null,
     onWorkerFailure: 'abort',
     skipPreflight: req.run.skipPreflight,
+    ...(req.run.native !== undefined ? { native: req.run.native } : {}),
     metrics: null,
     webhookSink: null,
     stepSummaryPath: null,
