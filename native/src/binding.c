@@ -257,7 +257,7 @@ static napi_value open_conn(napi_env env, napi_callback_info info) {
   return out;
 }
 
-/* ping/end/abort/reset/silence(core, id): one call each, by the device's slot. */
+/* ping/end/abort/reset/silence/detach(core, id), closeDetached(core, k): one call each, by the device's slot. */
 static napi_value by_id(napi_env env, napi_callback_info info, int op) {
   size_t argc = 2;
   napi_value argv[2], out = NULL;
@@ -272,6 +272,8 @@ static napi_value by_id(napi_env env, napi_callback_info info, int op) {
   else if (op == 3) wire_abort(&c->w, id, 1);
   else if (op == 4) wire_silence(&c->w, id);
   else if (op == 5) CHECK(napi_create_int32(env, wire_tcp_connected(&c->w, id), &out));
+  else if (op == 7) CHECK(napi_create_int32(env, wire_detach(&c->w, id), &out));
+  else if (op == 8) wire_close_dark(&c->w, id);
   else CHECK(napi_create_uint32(env, wire_buffered(&c->w, id), &out));
   update_ref(c);
   return out;
@@ -283,6 +285,8 @@ static napi_value reset(napi_env env, napi_callback_info i) { return by_id(env, 
 static napi_value silence(napi_env env, napi_callback_info i) { return by_id(env, i, 4); }
 static napi_value tcp_connected(napi_env env, napi_callback_info i) { return by_id(env, i, 5); }
 static napi_value buffered(napi_env env, napi_callback_info i) { return by_id(env, i, 6); }
+static napi_value detach(napi_env env, napi_callback_info i) { return by_id(env, i, 7); }
+static napi_value close_detached(napi_env env, napi_callback_info i) { return by_id(env, i, 8); }
 
 /* close(core): every socket closed at once, the poll handle released. */
 static napi_value close_core(napi_env env, napi_callback_info info) {
@@ -380,6 +384,8 @@ NAPI_MODULE_INIT() {
       {"abort", NULL, abort_conn, NULL, NULL, NULL, napi_default, NULL},
       {"reset", NULL, reset, NULL, NULL, NULL, napi_default, NULL},
       {"silence", NULL, silence, NULL, NULL, NULL, napi_default, NULL},
+      {"detach", NULL, detach, NULL, NULL, NULL, napi_default, NULL},
+      {"closeDetached", NULL, close_detached, NULL, NULL, NULL, napi_default, NULL},
       {"tcpConnected", NULL, tcp_connected, NULL, NULL, NULL, napi_default, NULL},
       {"bufferedBytes", NULL, buffered, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, close_core, NULL, NULL, NULL, napi_default, NULL},

@@ -65,14 +65,10 @@ int wire_init(struct wire *w, uint32_t max_packet_bytes) {
   return w->evs == NULL || w->refs == NULL || w->ref_lens == NULL ? ENOMEM : 0;
 }
 
-static void drop_fd(struct wire *w, struct conn *c, int rst) {
-  if (rst) {
-    struct linger l = {1, 0}; /* close with RST, as the JS path's reset() does */
-    setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
-  }
+/* Frees everything a connection holds but its socket, which the caller closes or keeps; the slot is free. */
+static void release(struct wire *w, struct conn *c) {
   if (c->ssl != NULL) tls_conn_free(c->ssl); /* TLS hook */
   c->ssl = NULL;
-  close(c->fd); /* also leaves the epoll set */
   c->fd = -1;
   c->state = ST_FREE;
   if (c->out != NULL) {
@@ -87,12 +83,50 @@ static void drop_fd(struct wire *w, struct conn *c, int rst) {
   }
   msg_free(w, c->msg); /* msg: */
   c->msg = NULL;
+}
+
+static void drop_fd(struct wire *w, struct conn *c, int rst) {
+  int fd = c->fd;
+  if (rst) {
+    struct linger l = {1, 0}; /* close with RST, as the JS path's reset() does */
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+  }
+  release(w, c);
+  close(fd); /* also leaves the epoll set */
   w->live--;
+}
+
+int wire_detach(struct wire *w, uint32_t id) {
+  if (id >= w->cap || w->conns[id].state != ST_DARK) return -1;
+  if (w->ndark == w->darkcap) {
+    uint32_t cap = w->darkcap == 0 ? 64 : w->darkcap * 2;
+    int32_t *n = realloc(w->dark, (size_t)cap * sizeof *n);
+    if (n == NULL) return -1;
+    w->dark = n;
+    w->darkcap = cap;
+  }
+  struct conn *c = &w->conns[id];
+  w->dark[w->ndark] = c->fd;
+  release(w, c); /* not watched since wire_silence: only the open socket stays, for the peer to close */
+  w->open_dark++;
+  return (int)w->ndark++;
+}
+
+void wire_close_dark(struct wire *w, uint32_t k) {
+  if (k >= w->ndark || w->dark[k] < 0) return;
+  close(w->dark[k]);
+  w->dark[k] = -1;
+  w->live--;
+  if (--w->open_dark == 0) w->ndark = 0; /* every handle of them is closed: the list starts over */
 }
 
 void wire_free(struct wire *w) {
   for (uint32_t i = 0; i < w->cap; i++)
     if (w->conns[i].state != ST_FREE) drop_fd(w, &w->conns[i], 0);
+  for (uint32_t k = 0; k < w->ndark; k++) wire_close_dark(w, k);
+  free(w->dark);
+  w->dark = NULL;
+  w->ndark = w->darkcap = 0;
   free(w->conns);
   free(w->evs);
   for (uint32_t i = 0; i < w->nref; i++) free(w->refs[i]);
@@ -117,7 +151,7 @@ uint64_t wire_bytes(const struct wire *w) {
   return (uint64_t)w->cap * sizeof(struct conn) + w->out_bytes +
          (uint64_t)w->evcap * sizeof(struct wire_event) +
          (uint64_t)EVENT_CAP * (sizeof *w->refs + sizeof *w->ref_lens) + refs +
-         w->msg_bytes + w->blob_cap; /* msg: */
+         w->msg_bytes + w->blob_cap + (uint64_t)w->darkcap * sizeof *w->dark; /* msg: */
 }
 
 void wire_take_refs(struct wire *w, void (*take)(void *ctx, const uint8_t *s, uint32_t n), void *ctx) {

@@ -60,6 +60,9 @@ struct wire {
   uint8_t *blob;
   uint32_t blob_len, blob_cap;
   uint64_t msg_bytes;
+  /* Sockets of abandoned (dark) connections detached from their slot (wire_detach), -1 once closed. */
+  int32_t *dark;
+  uint32_t ndark, darkcap, open_dark;
 };
 
 double wire_now_us(void);
@@ -77,6 +80,11 @@ void wire_ping(struct wire *w, uint32_t id);
 void wire_end(struct wire *w, uint32_t id);
 void wire_abort(struct wire *w, uint32_t id, int rst);
 void wire_silence(struct wire *w, uint32_t id);
+/* A reboot: the silenced connection of `id` leaves its slot (free for the next attempt) with its
+ * socket still open, unread, for the peer to close or take over; its index for wire_close_dark, or
+ * -1 when the slot holds no silenced connection (or on ENOMEM: the caller's next open closes it). */
+int wire_detach(struct wire *w, uint32_t id);
+void wire_close_dark(struct wire *w, uint32_t k);
 /* 1 once TCP connected (an attempt waiting for CONNACK, or later); 2 while its TLS handshake runs. */
 int wire_tcp_connected(const struct wire *w, uint32_t id);
 /* Bytes one connection holds beyond its fixed record: unsent CONNECT and kept packet-head bytes (≤ 6). */

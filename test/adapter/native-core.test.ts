@@ -1,7 +1,8 @@
 /**
  * What only the native storm core has to prove, against real servers on loopback: it spreads
  * sources as told, goes dark on `silence` and is lost on `expire`, resets with RST, reuses a slot's
- * device for its next attempt with clean state, drops a pending attempt without a report, and holds
+ * device for its next attempt with clean state, keeps a rebooted (silenced) session's socket apart
+ * when its slot opens again, drops a pending attempt without a report, and holds
  * and releases many sessions with every socket accounted for.
  */
 import * as net from 'node:net';
@@ -175,6 +176,41 @@ describe.skipIf(!built)('the native storm core', () => {
     expect(second.serverSignal).toBeNull();
     second.abort();
     await o.waitKind('closed', 7);
+  });
+
+  it('a reboot: a silenced session whose slot opens again keeps its socket apart until it is aborted', async () => {
+    const closedByPeer: number[] = [];
+    let accepted = 0;
+    const port = await server((s) => {
+      const n = accepted++;
+      s.on('close', () => closedByPeer.push(n));
+      s.once('data', () => s.write(CONNACK_OK));
+    });
+    const o = owner();
+    const old = open(port, o, { slot: 5 });
+    expect((await o.outcome(5)).kind).toBe('connected');
+    old.silence();
+    const next = open(port, o, { slot: 5 });
+    expect(next).not.toBe(old);
+    await o.waitKind('connected', 5, 2);
+    // Both sockets open at the server; the old handle speaks for its dark socket only.
+    expect(sockets.size).toBe(2);
+    expect(closedByPeer).toEqual([]);
+    expect(nativeCoreStats(o)[0]).toBe(2);
+    expect(old.state).toBe('connected');
+    expect(next.state).toBe('connected');
+    old.abort();
+    expect(old.state).toBe('closed');
+    await o.waitFor(() => closedByPeer.length === 1, 5_000, 'the server to see the old socket close');
+    expect(closedByPeer).toEqual([0]);
+    expect(next.state).toBe('connected');
+    expect(nativeCoreStats(o)[0]).toBe(1);
+    // Its close is reported once; the new session is untouched.
+    await o.waitKind('closed', 5);
+    expect(o.events.filter((e) => e.kind === 'closed')).toHaveLength(1);
+    next.abort();
+    await o.waitKind('closed', 5, 2);
+    expect(nativeCoreStats(o)[0]).toBe(0);
   });
 
   it('abort of a pending attempt reports nothing more and frees the socket', async () => {

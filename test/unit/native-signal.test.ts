@@ -234,6 +234,12 @@ describe('MQTT 5 signal readers, both connect paths', () => {
     expect(loadAddon(beforeTelemetry).reason).toBe(
       `${beforeTelemetry} is out of date (built before it carried telemetry; rebuild it with \`node scripts/build-native.js\`)`,
     );
+    const beforeDetach = join(dir, 'before-detach.cjs');
+    const withTelemetry = 'create() {}, open() {}, parseSignal() {}, useTls() {}, publish() {}';
+    writeFileSync(beforeDetach, `module.exports = { ${withTelemetry} };\n`);
+    expect(loadAddon(beforeDetach).reason).toBe(
+      `${beforeDetach} is out of date (built before it kept a rebooted device’s old connection open; rebuild it with \`node scripts/build-native.js\`)`,
+    );
     expect(loadAddon(join(dir, 'missing.node')).reason).toMatch(/^\/.*missing\.node does not load: /);
     if (native !== null) expect(loadAddon(ADDON_PATH).binding).not.toBeNull();
   });

@@ -36,6 +36,12 @@ export interface NativeBinding {
   abort(core: NativeHandle, id: number): void;
   reset(core: NativeHandle, id: number): void;
   silence(core: NativeHandle, id: number): void;
+  /**
+   * A reboot: the silenced connection of slot `id` leaves the slot with its socket still open (for
+   * the target to close or take over); its index for closeDetached, or -1 when the slot holds none.
+   */
+  detach(core: NativeHandle, id: number): number;
+  closeDetached(core: NativeHandle, index: number): void;
   /** 1 once TCP is connected (the attempt waits for CONNACK), 2 during its TLS handshake, else 0. */
   tcpConnected(core: NativeHandle, id: number): number;
   /** Bytes one connection holds beyond its fixed record (unsent CONNECT, ≤ 6 kept header bytes). */
@@ -111,7 +117,9 @@ export function loadAddon(path: string): { binding: NativeBinding | null; reason
           ? 'spoke TLS'
           : typeof b.publish !== 'function'
             ? 'carried telemetry'
-            : null;
+            : typeof b.detach !== 'function'
+              ? 'kept a rebooted device’s old connection open'
+              : null;
     if (missing !== null) return { binding: null, reason: `${path} is out of date (${outdated(missing)})` };
     return { binding: b as NativeBinding, reason: '' };
   } catch (err) {

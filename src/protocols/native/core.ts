@@ -9,7 +9,7 @@ import type { ServerSignal } from '../mqtt/server-signals.js';
 import { EV_SIGNAL, EVENT_STRIDE, nativeSignal, signalHasReference } from './codes.js';
 import { NativeDevice, type NativeOpenOptions } from './device.js';
 import { isMessagingEvent } from './messaging.js';
-import { CLOSED, CONNECTING, TIMES, type NativeRows } from './rows.js';
+import { CLOSED, CONNECTED, CONNECTING, TIMES, type NativeRows } from './rows.js';
 import { NativeTlsSettings } from './tls.js';
 
 const cores = new WeakMap<DeviceOwner, NativeCore>();
@@ -76,6 +76,8 @@ export class NativeCore implements NativeRows {
     const slot = o.deviceId;
     if (slot >= this.state.length) this.grow(Math.max(slot + 1, o.slotCount ?? 0, this.state.length * 2, 256));
     let d = this.devices[slot];
+    // Reopened while held: a reboot abandoned the session (silenced), which keeps its socket apart.
+    if (d !== undefined && this.state[slot] === CONNECTED && d.detach()) d = undefined;
     if (d === undefined) {
       d = new NativeDevice(this, slot);
       this.devices[slot] = d;

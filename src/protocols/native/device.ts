@@ -46,6 +46,8 @@ export interface NativeOpenOptions {
 const EINVAL = constants.errno.EINVAL;
 const STATES: readonly ConnState[] = ['connecting', 'connected', 'closing', 'closed'];
 const ENDED_BY: readonly ('peer' | 'us' | null)[] = [null, 'peer', 'us'];
+const ATTACHED = -1;
+const DETACHED_CLOSED = -2;
 const BY_PEER = 1;
 const BY_US = 2;
 
@@ -53,6 +55,11 @@ const BY_US = 2;
 export class NativeDevice implements Device, MqttSession {
   readonly deviceId: number;
   private readonly core: NativeRows;
+  /**
+   * ATTACHED: the slot's handle. Else a reboot abandoned this session and the slot went on
+   * (NativeCore.open): the addon's index of its dark socket, DETACHED_CLOSED once closed.
+   */
+  private dark = ATTACHED;
 
   constructor(core: NativeRows, slot: number) {
     this.core = core;
@@ -60,6 +67,7 @@ export class NativeDevice implements Device, MqttSession {
   }
 
   get state(): ConnState {
+    if (this.dark !== ATTACHED) return this.dark === DETACHED_CLOSED ? 'closed' : 'connected';
     return STATES[this.core.state[this.deviceId] as number] as ConnState;
   }
   get socketOpenUs(): number {
@@ -118,7 +126,7 @@ export class NativeDevice implements Device, MqttSession {
 
   /** Bytes the addon holds for this connection beyond its fixed ~56-byte record. */
   get bufferedBytes(): number {
-    return this.is(CLOSED) ? 0 : this.core.b.bufferedBytes(this.core.h, this.deviceId);
+    return this.is(CLOSED) || this.dark !== ATTACHED ? 0 : this.core.b.bufferedBytes(this.core.h, this.deviceId);
   }
 
   start(o: NativeOpenOptions): void {
@@ -178,11 +186,33 @@ export class NativeDevice implements Device, MqttSession {
   }
 
   abort(): void {
-    this.closeNow(false);
+    if (this.dark !== ATTACHED) this.closeDetached();
+    else this.closeNow(false);
   }
 
   reset(): void {
-    this.closeNow(true);
+    if (this.dark !== ATTACHED) this.closeDetached();
+    else this.closeNow(true);
+  }
+
+  /**
+   * The slot opens again while this session, silenced by a reboot, is still held: its socket stays
+   * open on its own (as an abandoned JavaScript connection does) and this handle now speaks for it
+   * alone; the slot gets a new handle. False when the addon had no silenced connection there.
+   */
+  detach(): boolean {
+    const k = this.core.b.detach(this.core.h, this.deviceId);
+    if (k < 0) return false;
+    this.dark = k;
+    return true;
+  }
+
+  /** Closes the dark socket of a detached handle; its close is reported as a session's is. */
+  private closeDetached(): void {
+    if (this.dark === DETACHED_CLOSED) return;
+    this.core.b.closeDetached(this.core.h, this.dark);
+    this.dark = DETACHED_CLOSED;
+    queueMicrotask(() => this.core.owner.onClosed(this));
   }
 
   silence(): void {
@@ -291,8 +321,9 @@ export class NativeDevice implements Device, MqttSession {
     return tlsPending ? 'tlsHandshake' : 'mqttConnack';
   }
 
+  /** Whether the slot's current attempt is in `state` (never, for a detached handle: the slot went on). */
   private is(state: number): boolean {
-    return this.core.state[this.deviceId] === state;
+    return this.dark === ATTACHED && this.core.state[this.deviceId] === state;
   }
 
   private set(which: number, us: number): void {
