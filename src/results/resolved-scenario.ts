@@ -72,7 +72,7 @@ export interface ResolvedDevice {
   keepaliveUs: number;
   cleanSession: boolean;
   connectTimeoutUs: number;
-  /** Connect path asked for: js, native (the native storm core where it applies) or auto. */
+  /** Connect path asked for (default auto): js, native (the native storm core where it applies) or auto. */
   engine: 'js' | 'native' | 'auto';
 }
 

@@ -96,10 +96,10 @@ const deviceSchema = z
       .nullable()
       .default(null)
       .meta({ description: 'MQTT 5 session expiry interval in seconds, or null.' }),
-    engine: z
-      .enum(['js', 'native', 'auto'])
-      .default('js')
-      .meta({ description: 'Connect path asked for: js, native (the native storm core where it applies) or auto.' }),
+    engine: z.enum(['js', 'native', 'auto']).default('js').meta({
+      description:
+        'Connect path asked for: auto, js or native (the native storm core where it applies); run.engines says which ran. Files written before it was recorded ran on js.',
+    }),
     publish: z
       .object({
         everyUs: us('Interval between two publishes of one device'),

@@ -87,9 +87,9 @@ export const deviceSchema = z
     publish: publishSchema.optional(),
     requests: requestsSchema.optional(),
     downlink: downlinkSchema.optional(),
-    engine: z.enum(['js', 'native', 'auto'], { error: 'expected "js", "native" or "auto"' }).default('js').meta({
+    engine: z.enum(['js', 'native', 'auto'], { error: 'expected "js", "native" or "auto"' }).default('auto').meta({
       description:
-        'Which connect path carries the devices: js (Node sockets), native (the optional native storm core: mqtt:// and mqtts:// to an IP address, no publish or requests; other devices stay on js) or auto (native where it applies and the addon is built, silently).',
+        'Which connect path carries the devices: auto (default: the native storm core where it applies and the addon is built, silently; js otherwise), js (Node sockets) or native (as auto, but herd says once which devices stay on js and why). The native core takes mqtt:// and mqtts:// to an IP address, publish, requests and downlink at QoS 0/1; QoS 2 telemetry or requests stay on js. HERD_NATIVE=0 in the environment puts every cohort on js.',
     }),
   })
   .meta({ description: 'How each device speaks to the target.' });

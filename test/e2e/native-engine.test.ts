@@ -40,9 +40,14 @@ function scenario(engine: string, extraCohort = ''): string {
   return file;
 }
 
-async function run(file: string, target?: string): Promise<{ res: Results; stderr: string; stdout: string }> {
+async function run(
+  file: string,
+  target?: string,
+  env?: Record<string, string>,
+): Promise<{ res: Results; stderr: string; stdout: string }> {
   const out = mkdtempSync(join(tmpdir(), 'herd-native-out-'));
-  const r = await runHerd(['run', file, '--out', out, '--allow-saturated', ...(target ? ['--target', target] : [])]);
+  const args = ['run', file, '--out', out, '--allow-saturated', ...(target ? ['--target', target] : [])];
+  const r = await runHerd(args, env ? { env } : {});
   expectExit(r, 0);
   const [dir] = readdirSync(out);
   const res = JSON.parse(readFileSync(join(out, dir as string, 'results.json'), 'utf8')) as Results;
@@ -107,6 +112,31 @@ describe.skipIf(!native)('device.engine: native end to end', () => {
     expect(stderr).toContain('cohort telemetry: devices that publish telemetry at QoS 2');
     expect(stderr).not.toContain('cohort plain');
     expect(res.run.engines).toEqual({ plain: 'native', telemetry: 'js' });
+  });
+
+  it('by default (auto) every cohort it carries goes native silently; HERD_NATIVE=0 keeps all on JavaScript', async () => {
+    const cohorts = [
+      'cohorts:',
+      '  - name: unsaid',
+      '    share: 0.5',
+      '  - name: asked',
+      '    share: 0.5',
+      '    device: { engine: native }',
+    ].join('\n');
+    const file = scenario('native', cohorts);
+    const auto = await run(file);
+    expect(auto.res.scenario.cohorts.map((c) => c.device.engine)).toEqual(['auto', 'native']);
+    expect(auto.res.run.engines).toEqual({ unsaid: 'native', asked: 'native' });
+    expect(auto.stderr).not.toContain('notice:');
+    const off = await run(file, undefined, { HERD_NATIVE: '0' });
+    identity(off.res);
+    expect(off.res.attempts).toMatchObject({ planned: 200, succeeded: 200, failed: 0 });
+    expect(off.res.run.engines).toEqual({ unsaid: 'js', asked: 'js' });
+    expect(off.stdout.split('\n')[2]).toBe('  engine js');
+    const notice =
+      'notice: HERD_NATIVE=0 — every device runs on the JavaScript path (device.engine native in cohort asked)';
+    expect(off.stderr.split('\n').filter((l) => l.includes('HERD_NATIVE=0'))).toEqual([notice]);
+    expect(off.stderr).not.toContain(NOTICE);
   });
 
   it('over mqtts:// (the embedded target with TLS): full and resumed handshakes timed apart, as on JavaScript', async () => {
