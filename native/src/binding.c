@@ -37,14 +37,6 @@ struct core {
   struct tls_cfgs tls; /* TLS hook: the core's TLS settings (tls_binding.c) */
 };
 
-#define CHECK(call)                                                                 \
-  do {                                                                              \
-    if ((call) != napi_ok) {                                                        \
-      napi_throw_error(env, "E_NATIVE", "herd_native: " #call " failed");           \
-      return NULL;                                                                  \
-    }                                                                               \
-  } while (0)
-
 /* Keeps the process alive only while the core has connections, as sockets do on the JS path. */
 static void update_ref(struct core *c) {
   if (c->poll == NULL) return;
@@ -314,67 +306,6 @@ static napi_value stats(napi_env env, napi_callback_info info) {
   return out;
 }
 
-static napi_value now_us(napi_env env, napi_callback_info info) {
-  napi_value out;
-  CHECK(napi_create_double(env, wire_now_us(), &out));
-  return out;
-}
-
-/*
- * parseSignal(body, packetType, pieceBytes) → [code, t1, t2, reference | null], or null when
- * malformed: the reader wire.c runs, fed `body` in pieces of `pieceBytes`, for tests
- * (test/unit/native-signal.test.ts) to hold against the JavaScript path's reader.
- */
-static napi_value parse_signal(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3], out, v;
-  uint32_t type, piece;
-  void *body;
-  size_t len;
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  CHECK(napi_get_buffer_info(env, argv[0], &body, &len));
-  CHECK(napi_get_value_uint32(env, argv[1], &type));
-  CHECK(napi_get_value_uint32(env, argv[2], &piece));
-  struct sig_reader r;
-  sig_begin(&r, (uint8_t)type, (uint32_t)len);
-  int res = r.result;
-  for (size_t off = 0; res == SIG_MORE && off < len; off += piece > 0 ? piece : len) {
-    size_t n = piece > 0 && piece < len - off ? piece : len - off;
-    res = sig_feed(&r, (const uint8_t *)body + off, (uint32_t)n);
-  }
-  if (res != SIG_OK) {
-    sig_free(&r);
-    CHECK(napi_get_null(env, &out));
-    return out;
-  }
-  double num[3];
-  sig_event(&r, &num[0], &num[1], &num[2]);
-  CHECK(napi_create_array_with_length(env, 4, &out));
-  for (uint32_t i = 0; i < 3; i++) {
-    CHECK(napi_create_double(env, num[i], &v));
-    CHECK(napi_set_element(env, out, i, v));
-  }
-  if (r.has & HAS_REFERENCE) napi_create_string_utf8(env, r.ref_len > 0 ? (const char *)r.ref : "", r.ref_len, &v);
-  else napi_get_null(env, &v);
-  sig_free(&r);
-  CHECK(napi_set_element(env, out, 3, v));
-  return out;
-}
-
-/* mallinfo() → [arena bytes (brk), mmapped bytes, bytes in use, bytes free]: glibc's malloc, all
- * arenas, for the memory bench (bench/memory.js) to tell malloc's share of RSS from V8's. */
-static napi_value mallinfo_js(napi_env env, napi_callback_info info) {
-  struct mallinfo2 m = mallinfo2();
-  double v[4] = {(double)m.arena, (double)m.hblkhd, (double)m.uordblks, (double)m.fordblks};
-  napi_value out, x;
-  CHECK(napi_create_array_with_length(env, 4, &out));
-  for (uint32_t i = 0; i < 4; i++) {
-    CHECK(napi_create_double(env, v[i], &x));
-    CHECK(napi_set_element(env, out, i, x));
-  }
-  return out;
-}
-
 NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
       {"create", NULL, create, NULL, NULL, NULL, napi_default, NULL},
@@ -390,9 +321,9 @@ NAPI_MODULE_INIT() {
       {"bufferedBytes", NULL, buffered, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, close_core, NULL, NULL, NULL, napi_default, NULL},
       {"stats", NULL, stats, NULL, NULL, NULL, napi_default, NULL},
-      {"nowUs", NULL, now_us, NULL, NULL, NULL, napi_default, NULL},
-      {"mallinfo", NULL, mallinfo_js, NULL, NULL, NULL, napi_default, NULL},
-      {"parseSignal", NULL, parse_signal, NULL, NULL, NULL, napi_default, NULL},
+      {"nowUs", NULL, binding_now_us, NULL, NULL, NULL, napi_default, NULL},
+      {"mallinfo", NULL, binding_mallinfo, NULL, NULL, NULL, napi_default, NULL},
+      {"parseSignal", NULL, binding_parse_signal, NULL, NULL, NULL, napi_default, NULL},
       TLS_BINDING_PROPS, /* TLS hook */
       {"publish", NULL, msg_js_publish, NULL, NULL, NULL, napi_default, NULL}, /* msg: */
       {"subscribe", NULL, msg_js_subscribe, NULL, NULL, NULL, napi_default, NULL}, /* msg: */

@@ -5,14 +5,6 @@
 #include "msg.h"
 #include "wire.h"
 
-#define CHECK(call)                                                                 \
-  do {                                                                              \
-    if ((call) != napi_ok) {                                                        \
-      napi_throw_error(env, "E_NATIVE", "herd_native: " #call " failed");           \
-      return NULL;                                                                  \
-    }                                                                               \
-  } while (0)
-
 /* msg: publish(core, id, topic, payload, flags = qos | retain << 2 | dup << 3, tag) → 0 (QoS 0),
  * the packet id (QoS 1), or -1 when refused (not held, in-flight cap, send buffer full, QoS 2). */
 napi_value msg_js_publish(napi_env env, napi_callback_info info) {
