@@ -13,61 +13,18 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { prepareTarget } from '../../src/protocols/kinds.js';
 import { TRANSPORTS, type TransportScheme } from '../../src/protocols/registry.js';
-import type { Link, LinkHandler } from '../../src/protocols/transports/link.js';
+import type { Link } from '../../src/protocols/transports/link.js';
 import { SourcePorts, useSourcePorts } from '../../src/protocols/transports/source-ports.js';
+import { Handler, heldPortWithFreeNeighbours, listen } from '../helpers/links.js';
 
 const TLS_DIR = new URL('../../fixtures/tls/', import.meta.url).pathname;
 const SERVER = { cert: readFileSync(`${TLS_DIR}server.crt`), key: readFileSync(`${TLS_DIR}server.key`) };
 const SCHEMES: TransportScheme[] = ['mqtt', 'mqtts', 'ws', 'wss'];
 
-/** Records what a link reports; `next(kind)` resolves at that event. */
-class Handler implements LinkHandler {
-  readonly events: string[] = [];
-  error: unknown = null;
-  private waiters: { kind: string; resolve: () => void }[] = [];
-  private push(kind: string): void {
-    this.events.push(kind);
-    for (const w of this.waiters.filter((x) => x.kind === kind)) w.resolve();
-  }
-  next(kind: string): Promise<void> {
-    if (this.events.includes(kind)) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push({ kind, resolve }));
-  }
-  linkTcpConnected(): void {
-    this.push('tcp');
-  }
-  linkTlsDone(): void {
-    this.push('tls');
-  }
-  linkWsUpgraded(): void {
-    this.push('ws');
-  }
-  linkReady(): void {
-    this.push('ready');
-  }
-  linkData(): void {}
-  linkPong(): void {}
-  linkError(err: unknown): void {
-    this.error = err;
-    this.push('error');
-  }
-  linkClose(): void {
-    this.push('close');
-  }
-}
-
 const seen: string[] = [];
 const servers: net.Server[] = [];
 const ports = {} as Record<TransportScheme, number>;
 const accepted: net.Socket[] = [];
-
-async function listen(server: net.Server, host = '127.0.0.1', port = 0): Promise<number> {
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  });
-  return (server.address() as net.AddressInfo).port;
-}
 
 beforeAll(async () => {
   const web = http.createServer();
@@ -97,32 +54,6 @@ afterAll(async () => {
 });
 
 afterEach(() => useSourcePorts(null));
-
-/**
- * A port the kernel gives a listener of our own on `address` (held until closed), with the ports
- * either side free: the slice under test is [held − 1, held + 1]. Bounded: 20 tries.
- */
-async function heldPortWithFreeNeighbours(address: string): Promise<{ held: number; holder: net.Server }> {
-  for (let i = 0; i < 20; i++) {
-    const holder = net.createServer();
-    const held = await listen(holder, address);
-    const free = await Promise.all([held - 1, held + 1].map((p) => bindable(address, p)));
-    if (free.every(Boolean)) return { held, holder };
-    await new Promise((r) => holder.close(r));
-  }
-  throw new Error(`no port on ${address} with free neighbours in 20 tries`);
-}
-
-async function bindable(address: string, port: number): Promise<boolean> {
-  const s = net.createServer();
-  try {
-    await listen(s, address, port);
-    await new Promise((r) => s.close(r));
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe.each(SCHEMES.map((s, i) => [s, `127.0.0.${41 + i}`] as const))('%s from %s', (scheme, source) => {
   it('connects from the planned ports, moves past a held port, fails with ESOURCEPORTS, reuses a freed port', async () => {

@@ -25,11 +25,14 @@ export class StreamLink implements Link {
   /** Where to dial again when the port turns out taken; null once connected or without ports. */
   private redialTo: LinkTarget | null;
   private portTries = 1;
+  /** The TLS session this attempt offers, decided once: a redial offers the same. */
+  private readonly offer: Buffer | undefined;
 
   constructor(t: LinkTarget, handler: LinkHandler, tlsSettings: ResolvedTls | null, deviceKey: number) {
     this.handler = handler;
     this.tls = tlsSettings;
     this.deviceKey = deviceKey;
+    this.offer = tlsSettings?.sessions.take(deviceKey);
     this.ports = sourcePortsOf(t.localAddress);
     this.redialTo = this.ports === null ? null : t;
     this.socket = this.attach(this.dial(t));
@@ -38,7 +41,9 @@ export class StreamLink implements Link {
   private dial(t: LinkTarget): net.Socket {
     this.localPort = this.ports === null ? 0 : this.ports.take();
     try {
-      return this.tls === null ? dialTcp(t, this.localPort) : connectTls(t, this.tls, this.deviceKey, this.localPort);
+      return this.tls === null
+        ? dialTcp(t, this.localPort)
+        : connectTls(t, this.tls, this.deviceKey, this.localPort, this.offer);
     } catch (err) {
       this.releasePort();
       throw err;
@@ -48,7 +53,9 @@ export class StreamLink implements Link {
   private attach(socket: net.Socket): Tagged {
     const s = socket as Tagged;
     s[LINK] = this;
-    s.on('connect', onConnect);
+    // Ahead of Node's own TLS 'connect' listener, which builds and sends the ClientHello (~0.1 ms):
+    // the TCP handshake ends when the socket connects, and the ClientHello is the TLS handshake's.
+    s.prependListener('connect', onConnect);
     if (this.tls !== null) {
       s.on('secureConnect', onSecureConnect);
       if (this.tls.sessions.savesSessions) s.on('session', onSession);

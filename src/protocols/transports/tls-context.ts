@@ -84,9 +84,16 @@ export interface TlsConnectSettings {
 
 /**
  * Opens one device's TLS socket (shared by the mqtts:// and wss:// adapters), from `localPort` on
- * the source address (0: the kernel picks one).
+ * the source address (0: the kernel picks one), offering `session` (the attempt's, taken once from
+ * the store by the link: a redial from the next source port offers the same one).
  */
-export function connectTls(t: LinkTarget, s: TlsConnectSettings, deviceKey: number, localPort = 0): tls.TLSSocket {
+export function connectTls(
+  t: LinkTarget,
+  s: TlsConnectSettings,
+  deviceKey: number,
+  localPort: number,
+  session: Buffer | undefined,
+): tls.TLSSocket {
   // tls.connect hands these to net.Socket#connect, which honours localAddress and localPort.
   const o: tls.ConnectionOptions & { localAddress?: string; localPort?: number } = {
     host: t.address,
@@ -100,7 +107,6 @@ export function connectTls(t: LinkTarget, s: TlsConnectSettings, deviceKey: numb
   const sni = s.servername ?? (net.isIP(t.hostname) === 0 ? t.hostname : undefined);
   if (sni !== undefined) o.servername = sni;
   if (s.alpn !== undefined) o.ALPNProtocols = s.alpn;
-  const session = s.sessions.take(deviceKey);
   if (session !== undefined) o.session = session;
   const socket = tls.connect(o);
   // An own property wins over the prototype's for Node's `this.getPeerCertificate(true)` call; its

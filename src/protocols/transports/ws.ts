@@ -48,11 +48,14 @@ export class WsLink implements Link {
   private portTries = 1;
   /** Set when no source port could be had: reported instead of the last socket's error. */
   portFailure: Error | null = null;
+  /** The TLS session this attempt offers, decided once: a redial offers the same. */
+  private readonly offer: Buffer | undefined;
 
   constructor(t: LinkTarget, tlsSettings: ResolvedTls | null, deviceKey: number, o: WsLinkOptions, h: LinkHandler) {
     this.handler = h;
     this.tls = tlsSettings;
     this.deviceKey = deviceKey;
+    this.offer = tlsSettings?.sessions.take(deviceKey);
     this.o = o;
     this.ports = sourcePortsOf(t.localAddress);
     this.redialTo = this.ports === null ? null : t;
@@ -70,7 +73,7 @@ export class WsLink implements Link {
         if (this.localPort !== 0) no.localPort = this.localPort;
         raw = net.connect(no);
       } else {
-        raw = connectTls(t, this.tls, this.deviceKey, this.localPort);
+        raw = connectTls(t, this.tls, this.deviceKey, this.localPort, this.offer);
       }
     } catch (err) {
       this.releasePort();
@@ -78,7 +81,8 @@ export class WsLink implements Link {
     }
     const s = raw as TaggedSocket;
     s[LINK] = this;
-    s.on('connect', onSocketConnect);
+    // Ahead of Node's TLS 'connect' listener (it builds the ClientHello): see tcp.ts.
+    s.prependListener('connect', onSocketConnect);
     if (this.tls !== null) {
       s.on('secureConnect', onSecureConnect);
       if (this.tls.sessions.savesSessions) s.on('session', onSession);
