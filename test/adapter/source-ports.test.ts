@@ -15,14 +15,14 @@ import { prepareTarget } from '../../src/protocols/kinds.js';
 import { TRANSPORTS, type TransportScheme } from '../../src/protocols/registry.js';
 import type { Link } from '../../src/protocols/transports/link.js';
 import { SourcePorts, useSourcePorts } from '../../src/protocols/transports/source-ports.js';
-import { Handler, heldPortWithFreeNeighbours, listen } from '../helpers/links.js';
+import { Handler, heldPortWithFreeNeighbours, listenEach } from '../helpers/links.js';
 
 const TLS_DIR = new URL('../../fixtures/tls/', import.meta.url).pathname;
 const SERVER = { cert: readFileSync(`${TLS_DIR}server.crt`), key: readFileSync(`${TLS_DIR}server.key`) };
 const SCHEMES: TransportScheme[] = ['mqtt', 'mqtts', 'ws', 'wss'];
 
 const seen: string[] = [];
-const servers: net.Server[] = [];
+let closeAll: () => Promise<void> = async () => {};
 const ports = {} as Record<TransportScheme, number>;
 const accepted: net.Socket[] = [];
 
@@ -37,21 +37,15 @@ beforeAll(async () => {
     ['ws', web],
     ['wss', webs],
   ];
-  for (const [scheme, srv] of made) {
-    srv.on('connection', (s: net.Socket) => {
-      seen.push(`${s.remoteAddress}:${s.remotePort}`);
-      accepted.push(s);
-      s.on('error', () => {});
-    });
-    ports[scheme] = await listen(srv);
-    servers.push(srv);
-  }
+  const each = await listenEach(made, 'connection', (_scheme, s) => {
+    seen.push(`${s.remoteAddress}:${s.remotePort}`);
+    accepted.push(s);
+  });
+  Object.assign(ports, each.ports);
+  closeAll = each.close;
 });
 
-afterAll(async () => {
-  for (const s of accepted) s.destroy();
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-});
+afterAll(() => closeAll());
 
 afterEach(() => useSourcePorts(null));
 

@@ -16,7 +16,7 @@ import { prepareTarget } from '../../src/protocols/kinds.js';
 import { TRANSPORTS } from '../../src/protocols/registry.js';
 import type { Link } from '../../src/protocols/transports/link.js';
 import { SourcePorts, useSourcePorts } from '../../src/protocols/transports/source-ports.js';
-import { Handler, heldPortWithFreeNeighbours, listen } from '../helpers/links.js';
+import { Handler, heldPortWithFreeNeighbours, listenEach } from '../helpers/links.js';
 
 const TLS_DIR = new URL('../../fixtures/tls/', import.meta.url).pathname;
 const SERVER = {
@@ -30,11 +30,10 @@ const SCHEMES = [
 ] as const;
 type Scheme = (typeof SCHEMES)[number][0];
 
-const servers: net.Server[] = [];
+let closeAll: () => Promise<void> = async () => {};
 const ports = {} as Record<Scheme, number>;
 /** Per scheme, whether each accepted TLS session resumed, as the server saw it. */
 const serverSaw: Record<Scheme, boolean[]> = { mqtts: [], wss: [] };
-const accepted: tls.TLSSocket[] = [];
 const waiters: (() => void)[] = [];
 /** Resolves once the `scheme` server has seen `n` handshakes end (its side may end after the client's). */
 async function serverSawN(scheme: Scheme, n: number): Promise<boolean[]> {
@@ -46,25 +45,22 @@ beforeAll(async () => {
   const mqtts = tls.createServer(SERVER);
   const wss = https.createServer(SERVER);
   new WebSocketServer({ server: wss }).on('connection', (ws) => ws.on('error', () => {}));
-  for (const [scheme, srv] of [
-    ['mqtts', mqtts],
-    ['wss', wss],
-  ] as const) {
-    srv.on('secureConnection', (s: tls.TLSSocket) => {
-      serverSaw[scheme].push(s.isSessionReused());
+  const each = await listenEach(
+    [
+      ['mqtts', mqtts],
+      ['wss', wss],
+    ],
+    'secureConnection',
+    (scheme, s) => {
+      serverSaw[scheme].push((s as tls.TLSSocket).isSessionReused());
       for (const w of waiters.splice(0)) w();
-      accepted.push(s);
-      s.on('error', () => {});
-    });
-    ports[scheme] = await listen(srv);
-    servers.push(srv);
-  }
+    },
+  );
+  Object.assign(ports, each.ports);
+  closeAll = each.close;
 });
 
-afterAll(async () => {
-  for (const s of accepted) s.destroy();
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-});
+afterAll(() => closeAll());
 
 afterEach(() => useSourcePorts(null));
 

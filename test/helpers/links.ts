@@ -77,3 +77,29 @@ async function bindable(address: string, port: number): Promise<boolean> {
     return false;
   }
 }
+
+/**
+ * Listens each server on loopback port 0, calling `onSocket` for each socket it accepts (on `event`);
+ * `close()` destroys the accepted sockets and closes the servers.
+ */
+export async function listenEach<K extends string>(
+  made: readonly (readonly [K, net.Server])[],
+  event: 'connection' | 'secureConnection',
+  onSocket: (key: K, s: net.Socket) => void,
+): Promise<{ ports: Record<K, number>; close: () => Promise<void> }> {
+  const ports = {} as Record<K, number>;
+  const accepted: net.Socket[] = [];
+  for (const [key, srv] of made) {
+    srv.on(event, (s: net.Socket) => {
+      accepted.push(s);
+      s.on('error', () => {});
+      onSocket(key, s);
+    });
+    ports[key] = await listen(srv);
+  }
+  const close = async (): Promise<void> => {
+    for (const s of accepted) s.destroy();
+    await Promise.all(made.map(([, s]) => new Promise((r) => s.close(r))));
+  };
+  return { ports, close };
+}
