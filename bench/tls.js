@@ -66,13 +66,14 @@ function render(rows, meta) {
     out.push('');
     out.push("Full handshake, client CPU µs per handshake — one at a time (closed loop, s_time's shape)");
     out.push(
-      '| TLS | engine | openssl s_time -new | node floor plain | node floor tuned | herd --max-handshakes 1 | herd / openssl | herd / node tuned |',
+      '| TLS | engine | openssl s_time -new | node floor plain | node floor tuned | herd --max-handshakes 1 | herd / openssl | herd / node tuned | herd plain TCP one at a time | TLS share | share / openssl |',
     );
-    out.push('|---|---|---:|---:|---:|---:|---:|---:|');
+    out.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     each((v, engine, e) => {
       const o = cpuOf(v.stime);
+      const share = e.plainClosedUs === null || e.closedUs === null ? null : e.closedUs - e.plainClosedUs;
       out.push(
-        `| ${v.version} | ${engine} (ran on ${e.ranOn}) | ${us(o)} | ${us(v.floorPlain?.cpuUsPerHandshake)} | ${us(v.floorTuned?.cpuUsPerHandshake)} | ${us(e.closedUs)} | ${ratio(e.closedUs, o)} | ${ratio(e.closedUs, v.floorTuned?.cpuUsPerHandshake)} |`,
+        `| ${v.version} | ${engine} (ran on ${e.ranOn}) | ${us(o)} | ${us(v.floorPlain?.cpuUsPerHandshake)} | ${us(v.floorTuned?.cpuUsPerHandshake)} | ${us(e.closedUs)} | ${ratio(e.closedUs, o)} | ${ratio(e.closedUs, v.floorTuned?.cpuUsPerHandshake)} | ${us(e.plainClosedUs)} | ${us(share)} | ${ratio(share, o)} |`,
       );
     });
   }
@@ -122,6 +123,13 @@ function render(rows, meta) {
       }
     }
   });
+  const saturated = rows.some((v) =>
+    Object.values(v.engines).some((e) => Object.values(e.herd).some((r) => r.saturated)),
+  );
+  if (saturated)
+    out.push(
+      '  a saturated run lags its schedule: part of its wave falls outside the CPU window (the wave figure reads low, the reconnect figure high) — compare those figures with care',
+    );
   for (const v of rows) {
     for (const [k, r] of [
       ['s_time -new', v.stime],

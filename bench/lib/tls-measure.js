@@ -90,6 +90,19 @@ async function measureHerd(o, version, engine) {
       await run(`${resume}-${devices}`, { devices, ratePerS: rate, resume, reconnectWave: true });
     }
   }
+  if (o.plain && o.closed) {
+    for (const devices of [small, large]) {
+      log(`[${version}] herd-${engine} ${devices} devices, one at a time, plain TCP (baseline)`);
+      await run(`plainclosed-${devices}`, {
+        devices,
+        ratePerS: rate,
+        resume: 0,
+        reconnectWave: false,
+        closedLoop: true,
+        plain: true,
+      });
+    }
+  }
   if (o.plain) {
     for (const devices of [small, large]) {
       log(`[${version}] herd-${engine} ${devices} devices at ${rate}/s, plain TCP (baseline)`);
@@ -111,6 +124,7 @@ async function measureHerd(o, version, engine) {
     reconnectFullUs: marginal(0, 'reconnectCpuUs', (r) => r.reconnects),
     reconnectResumedUs: marginal(1, 'reconnectCpuUs', (r) => r.reconnects),
     plainUs: marginal('plain', 'waveCpuUs', (r) => r.devices),
+    plainClosedUs: marginal('plainclosed', 'waveCpuUs', (r) => r.devices),
     plainReconnectUs: marginal('plain', 'reconnectCpuUs', (r) => r.reconnects),
     // Which connect path the devices really took (results.json run.engines), per run.
     ranOn: [...new Set(Object.values(herd).map((r) => r.ranOn))].join('/'),
