@@ -32,6 +32,7 @@ const GAP_MS = 1000;
  * @property {boolean} reconnectWave
  * @property {boolean} [closedLoop]
  * @property {'js' | 'native'} [engine]  device.engine (default js)
+ * @property {boolean} [plain]     no TLS (the url is mqtt://): the same run's plain-TCP baseline
  */
 
 /** @param {TlsHerdSpec} s */
@@ -50,9 +51,12 @@ export function tlsScenario(s) {
     '  keepalive: 600s',
     // A closed loop starts its last device long after the spike's instant: never count it late.
     `  connectTimeout: ${s.closedLoop ? '60s' : '10s'}`,
-    `  tls: { ca: ${JSON.stringify(s.ca)}, minVersion: ${s.version}, maxVersion: ${s.version}, resume: ${s.resume} }`,
     `  engine: ${s.engine ?? 'js'}`,
   ];
+  if (!s.plain)
+    lines.push(
+      `  tls: { ca: ${JSON.stringify(s.ca)}, minVersion: ${s.version}, maxVersion: ${s.version}, resume: ${s.resume} }`,
+    );
   if (s.reconnectWave) lines.push(`reconnect: { policy: fixed, delay: ${overMs}ms, jitter: full }`);
   lines.push(
     'waves:',

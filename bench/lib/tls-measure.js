@@ -4,7 +4,10 @@
  * Node floors (bench/lib/tls-floor.js); and per herd engine (`js`, `native`) the marginal client
  * CPU of two `herd run`s of `small` and `large` devices at `rate`/s — full handshakes on the wave,
  * then full (tls.resume 0) or resumed (tls.resume 1) handshakes on the reconnect wave — and, with
- * `closed`, one handshake at a time (s_time's shape).
+ * `closed`, one handshake at a time (s_time's shape). With `plain`, the same open-model runs (wave
+ * and reconnect wave) against a plain-TCP listener of the same broker: what herd spends per
+ * connection besides TLS in that shape (MQTT, the engine, the event loop's wake-ups), so the TLS
+ * share — TLS run − plain run — can be set against s_time, which does nothing but TLS.
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -30,10 +33,11 @@ const execFileAsync = promisify(execFile);
  * @property {number} floorCount
  * @property {boolean} floors      measure the Node floors too
  * @property {boolean} closed      measure herd one handshake at a time too
+ * @property {boolean} [plain]     measure herd's plain-TCP baseline of the open-model runs too
  */
 
-async function withBroker(o, version, fn) {
-  const t = await startTlsMosquitto(o.bin, o.certs, version);
+async function withBroker(o, version, fn, plain = false) {
+  const t = await startTlsMosquitto(o.bin, o.certs, version, plain);
   try {
     return await fn(t);
   } finally {
@@ -67,8 +71,11 @@ async function measureHerd(o, version, engine) {
   const run = async (key, spec) => {
     const runDir = join(o.workDir, `${version}-${engine}-${key}`);
     mkdirSync(runDir, { recursive: true });
-    herd[key] = await withBroker(o, version, (t) =>
-      runHerdTls({ repoRoot: o.repoRoot, runDir, url: t.url, ca: o.certs.ca, version, rate, engine, ...spec }),
+    herd[key] = await withBroker(
+      o,
+      version,
+      (t) => runHerdTls({ repoRoot: o.repoRoot, runDir, url: t.url, ca: o.certs.ca, version, rate, engine, ...spec }),
+      spec.plain === true,
     );
   };
   if (o.closed) {
@@ -81,6 +88,25 @@ async function measureHerd(o, version, engine) {
     for (const devices of [small, large]) {
       log(`[${version}] herd-${engine} ${devices} devices at ${rate}/s, tls.resume ${resume}`);
       await run(`${resume}-${devices}`, { devices, ratePerS: rate, resume, reconnectWave: true });
+    }
+  }
+  if (o.plain && o.closed) {
+    for (const devices of [small, large]) {
+      log(`[${version}] herd-${engine} ${devices} devices, one at a time, plain TCP (baseline)`);
+      await run(`plainclosed-${devices}`, {
+        devices,
+        ratePerS: rate,
+        resume: 0,
+        reconnectWave: false,
+        closedLoop: true,
+        plain: true,
+      });
+    }
+  }
+  if (o.plain) {
+    for (const devices of [small, large]) {
+      log(`[${version}] herd-${engine} ${devices} devices at ${rate}/s, plain TCP (baseline)`);
+      await run(`plain-${devices}`, { devices, ratePerS: rate, resume: 0, reconnectWave: true, plain: true });
     }
   }
   const marginal = (kind, cpuKey, countKey) => {
@@ -97,6 +123,9 @@ async function measureHerd(o, version, engine) {
     fullWithSessionsUs: marginal(1, 'waveCpuUs', (r) => r.devices),
     reconnectFullUs: marginal(0, 'reconnectCpuUs', (r) => r.reconnects),
     reconnectResumedUs: marginal(1, 'reconnectCpuUs', (r) => r.reconnects),
+    plainUs: marginal('plain', 'waveCpuUs', (r) => r.devices),
+    plainClosedUs: marginal('plainclosed', 'waveCpuUs', (r) => r.devices),
+    plainReconnectUs: marginal('plain', 'reconnectCpuUs', (r) => r.reconnects),
     // Which connect path the devices really took (results.json run.engines), per run.
     ranOn: [...new Set(Object.values(herd).map((r) => r.ranOn))].join('/'),
   };

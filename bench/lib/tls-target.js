@@ -1,7 +1,8 @@
 /**
  * The TLS bench's target: a fresh ECDSA P-256 CA and server certificate made with the openssl CLI
  * in a temp folder (no network), and a private Mosquitto with one TLS listener on a free loopback
- * port (`set_tcp_nodelay true`, `tls_version` per measurement), ended by the PID we started.
+ * port (`set_tcp_nodelay true`, `tls_version` per measurement), ended by the PID we started — or,
+ * for the plain-TCP baseline of the same runs, the same broker with a plain listener.
  */
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
@@ -54,13 +55,14 @@ export function makeCerts() {
  * @param {string} binary
  * @param {Certs} certs
  * @param {'TLSv1.2' | 'TLSv1.3'} version
+ * @param {boolean} [plain]  a plain-TCP listener instead (mqtt://), everything else the same
  * @returns {Promise<{ host: string, port: number, url: string, pid: number, stop(): Promise<void> }>}
  */
-export async function startTlsMosquitto(binary, certs, version) {
+export async function startTlsMosquitto(binary, certs, version, plain = false) {
   let last;
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      return await startOnce(binary, certs, version);
+      return await startOnce(binary, certs, version, plain);
     } catch (err) {
       last = err; // the probed port was taken before Mosquitto bound it
     }
@@ -68,7 +70,7 @@ export async function startTlsMosquitto(binary, certs, version) {
   throw last;
 }
 
-async function startOnce(binary, certs, version) {
+async function startOnce(binary, certs, version, plain) {
   const port = await freePort(HOST);
   const dir = mkdtempSync(join(tmpdir(), 'herd-bench-mosq-tls-'));
   const conf = join(dir, 'mosquitto.conf');
@@ -84,13 +86,17 @@ async function startOnce(binary, certs, version) {
       'log_type error',
       'persistence false',
       `listener ${port} ${HOST}`,
-      `cafile ${certs.ca}`,
-      `certfile ${certs.cert}`,
-      `keyfile ${certs.key}`,
-      `tls_version ${version === 'TLSv1.3' ? 'tlsv1.3' : 'tlsv1.2'}`,
+      ...(plain
+        ? []
+        : [
+            `cafile ${certs.ca}`,
+            `certfile ${certs.cert}`,
+            `keyfile ${certs.key}`,
+            `tls_version ${version === 'TLSv1.3' ? 'tlsv1.3' : 'tlsv1.2'}`,
+          ]),
       '',
     ].join('\n'),
   );
   const broker = await spawnMosquitto(binary, conf, dir, port);
-  return { host: HOST, port, url: `mqtts://${HOST}:${port}`, ...broker };
+  return { host: HOST, port, url: `${plain ? 'mqtt' : 'mqtts'}://${HOST}:${port}`, ...broker };
 }

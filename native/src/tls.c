@@ -19,72 +19,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NO_SLOT UINT32_MAX
+#include "tls_int.h"
 
-struct tls_cfg {
-  X509_STORE *store;
-  SSL_CTX **ctx; /* one per client certificate pair (or one), built on first use */
-  uint32_t nctx;
-  char **certs, **keys; /* the pairs' PEMs until their context is built */
-  size_t *cert_lens, *key_lens;
-  int verify, min_version, max_version, psk_without_kx, check_ip;
-  char *ciphers, *sni, *check_name;
-  uint8_t *alpn;
-  size_t alpn_len;
-  /* Sessions by slot, in a doubly linked list oldest first (NO_SLOT ends it). */
-  SSL_SESSION **sess;
-  uint32_t *prev, *next;
-  uint32_t cap, count, max, head, tail;
-};
-
-static int cfg_index = -1; /* SSL_CTX ex_data slot holding its tls_cfg */
+int tls_cfg_index = -1;
 
 static char *dup_or_null(const char *s) {
   return s == NULL ? NULL : strdup(s);
-}
-
-static void unlink_session(struct tls_cfg *cfg, uint32_t id) {
-  uint32_t p = cfg->prev[id], n = cfg->next[id];
-  if (p != NO_SLOT) cfg->next[p] = n;
-  else cfg->head = n;
-  if (n != NO_SLOT) cfg->prev[n] = p;
-  else cfg->tail = p;
-  SSL_SESSION_free(cfg->sess[id]);
-  cfg->sess[id] = NULL;
-  cfg->count--;
-}
-
-static int grow_sessions(struct tls_cfg *cfg, uint32_t id) {
-  if (id < cfg->cap) return 1;
-  uint32_t cap = cfg->cap == 0 ? 1024 : cfg->cap;
-  while (cap <= id) cap *= 2;
-  SSL_SESSION **s = realloc(cfg->sess, (size_t)cap * sizeof *s);
-  if (s != NULL) cfg->sess = s;
-  uint32_t *p = s == NULL ? NULL : realloc(cfg->prev, (size_t)cap * sizeof *p);
-  if (p != NULL) cfg->prev = p;
-  uint32_t *n = p == NULL ? NULL : realloc(cfg->next, (size_t)cap * sizeof *n);
-  if (n == NULL) return 0; /* the arrays that grew stay valid at the old capacity */
-  cfg->next = n;
-  memset(s + cfg->cap, 0, (size_t)(cap - cfg->cap) * sizeof *s);
-  cfg->cap = cap;
-  return 1;
-}
-
-/* OpenSSL hands over each new session (TLS 1.3: each ticket): the slot's latest is kept. */
-static int on_new_session(SSL *ssl, SSL_SESSION *s) {
-  struct tls_cfg *cfg = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), cfg_index);
-  uint32_t id = (uint32_t)(uintptr_t)SSL_get_app_data(ssl);
-  if (cfg == NULL || cfg->max == 0 || !grow_sessions(cfg, id)) return 0;
-  if (cfg->sess[id] != NULL) unlink_session(cfg, id);
-  else if (cfg->count >= cfg->max) unlink_session(cfg, cfg->head);
-  cfg->sess[id] = s;
-  cfg->prev[id] = cfg->tail;
-  cfg->next[id] = NO_SLOT;
-  if (cfg->tail != NO_SLOT) cfg->next[cfg->tail] = id;
-  else cfg->head = id;
-  cfg->tail = id;
-  cfg->count++;
-  return 1; /* the reference is ours */
 }
 
 static int load_ca(X509_STORE *store, const char *pem, size_t len) {
@@ -103,7 +43,7 @@ static int load_ca(X509_STORE *store, const char *pem, size_t len) {
 
 struct tls_cfg *tls_cfg_new(const struct tls_cfg_opts *o, char *err, size_t errlen) {
   ERR_clear_error();
-  if (cfg_index < 0) cfg_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+  if (tls_cfg_index < 0) tls_cfg_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
   struct tls_cfg *cfg = calloc(1, sizeof *cfg);
   if (cfg == NULL) return snprintf(err, errlen, "out of memory"), NULL;
   cfg->head = cfg->tail = NO_SLOT;
@@ -169,9 +109,13 @@ static SSL_CTX *ctx_for(struct tls_cfg *cfg, uint32_t k, int *code) {
   if (ctx == NULL) return *code = ENOMEM, NULL;
   SSL_CTX_set1_cert_store(ctx, cfg->store);
   SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, verify_all);
-  SSL_CTX_set_ex_data(ctx, cfg_index, cfg);
+  SSL_CTX_set_ex_data(ctx, tls_cfg_index, cfg);
   /* Idle held sessions give their 16 KB+ record buffers back; EOF without close_notify is a close. */
   SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  /* One read takes what the socket holds (a whole server flight) instead of a header then a body
+   * per record: ~20 read calls per TLS 1.3 handshake and CONNACK become ~6. What it reads ahead
+   * is OpenSSL's until read: wire.c and wire_io.c ask tls_buffered() before waiting for the socket. */
+  SSL_CTX_set_read_ahead(ctx, 1);
   uint64_t ops = SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_COMPRESSION;
   if (cfg->psk_without_kx) ops |= SSL_OP_ALLOW_NO_DHE_KEX;
   SSL_CTX_set_options(ctx, ops);
@@ -197,7 +141,7 @@ static SSL_CTX *ctx_for(struct tls_cfg *cfg, uint32_t k, int *code) {
   if (ok && cfg->alpn != NULL) ok = SSL_CTX_set_alpn_protos(ctx, cfg->alpn, (unsigned)cfg->alpn_len) == 0;
   if (ok && cfg->max > 0) {
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
-    SSL_CTX_sess_set_new_cb(ctx, on_new_session);
+    SSL_CTX_sess_set_new_cb(ctx, tls_on_new_session);
   }
   if (ok && cfg->certs[k] != NULL) {
     BIO *cb = BIO_new_mem_buf(cfg->certs[k], (int)cfg->cert_lens[k]);
@@ -232,7 +176,7 @@ static SSL_CTX *ctx_for(struct tls_cfg *cfg, uint32_t k, int *code) {
 
 void tls_cfg_free(struct tls_cfg *cfg) {
   if (cfg == NULL) return;
-  while (cfg->head != NO_SLOT) unlink_session(cfg, cfg->head);
+  while (cfg->head != NO_SLOT) tls_unlink_session(cfg, cfg->head);
   for (uint32_t i = 0; i < cfg->nctx; i++) {
     if (cfg->ctx != NULL) SSL_CTX_free(cfg->ctx[i]);
     if (cfg->certs != NULL) free(cfg->certs[i]);
@@ -252,14 +196,6 @@ void tls_cfg_free(struct tls_cfg *cfg) {
   free(cfg->check_name);
   free(cfg->alpn);
   free(cfg);
-}
-
-int tls_has_session(const struct tls_cfg *cfg, uint32_t id) {
-  return id < cfg->cap && cfg->sess[id] != NULL;
-}
-
-uint64_t tls_cfg_bytes(const struct tls_cfg *cfg) {
-  return (uint64_t)cfg->cap * (sizeof *cfg->sess + sizeof *cfg->prev + sizeof *cfg->next);
 }
 
 struct ssl_st *tls_conn_new(struct tls_cfg *cfg, uint32_t id, int fd, int offer, int *code) {
@@ -284,6 +220,10 @@ void tls_conn_free(struct ssl_st *ssl) {
    * mark the slot's kept session not resumable (ssl_clear_bad_session). */
   if (ssl != NULL) SSL_set_shutdown(ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
   SSL_free(ssl);
+}
+
+int tls_buffered(struct ssl_st *ssl) {
+  return SSL_has_pending(ssl);
 }
 
 void tls_idle(struct ssl_st *ssl) {
@@ -321,7 +261,7 @@ int tls_handshake(struct ssl_st *ssl, int *info) {
     int f = failure(ssl, r);
     return f == 0 ? CODE_CLOSED_DURING_TLS : f;
   }
-  struct tls_cfg *cfg = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), cfg_index);
+  struct tls_cfg *cfg = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), tls_cfg_index);
   int resumed = SSL_session_reused(ssl);
   EVP_PKEY *kx = NULL;
   /* Node's getEphemeralKeyInfo(): no peer ephemeral key = a resumption without key exchange. */
@@ -340,7 +280,7 @@ int tls_handshake(struct ssl_st *ssl, int *info) {
   /* A session from a server that failed the checks is never offered again (TLS 1.2 hands it over
    * before they run): a resumption skips the name check. Node keeps it pending until verified. */
   uint32_t id = (uint32_t)(uintptr_t)SSL_get_app_data(ssl);
-  if (code != 0 && tls_has_session(cfg, id) && cfg->sess[id] == SSL_get0_session(ssl)) unlink_session(cfg, id);
+  if (code != 0 && tls_has_session(cfg, id) && cfg->sess[id] == SSL_get0_session(ssl)) tls_unlink_session(cfg, id);
   return code;
 }
 

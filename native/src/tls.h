@@ -64,6 +64,8 @@ uint64_t tls_cfg_bytes(const struct tls_cfg *cfg);
 /* A client connection on `fd` for slot `id`, offering its session when `offer`; NULL with *code set. */
 struct ssl_st *tls_conn_new(struct tls_cfg *cfg, uint32_t id, int fd, int offer, int *code);
 void tls_conn_free(struct ssl_st *ssl);
+/* Whether OpenSSL holds bytes read from the socket and not yet returned: read them before waiting. */
+int tls_buffered(struct ssl_st *ssl);
 /* A held connection went idle: its record buffers (~17 KB each way) are given back until next used. */
 void tls_idle(struct ssl_st *ssl);
 /* One handshake step: 0 done (`info`: TLS_RESUMED | TLS_KEY_EXCHANGE), TLS_WANT_*, or a failure code. */

@@ -271,7 +271,8 @@ static void tls_progress(struct wire *w, uint32_t id, struct conn *c) {
   c->state = ST_HANDSHAKING;
   emit(w, id, EV_TLS, info, wire_now_us(), NAN);
   r = flush_out(w, id, c);
-  if (r) wire_finish(w, id, c, r);
+  if (r) return wire_finish(w, id, c, r);
+  if (tls_buffered(c->ssl)) wire_on_readable(w, id, c); /* read ahead with the last flight */
 }
 
 void wire_handle(struct wire *w, uint64_t data, uint32_t events) {

@@ -177,9 +177,13 @@ static int feed(struct wire *w, uint32_t id, struct conn *c, const uint8_t *b, s
   return 1;
 }
 
+/* TLS hook: records OpenSSL read ahead get no readiness event of their own, so they are read now,
+ * up to this many calls per event (more than its read-ahead buffer holds of the smallest records). */
+#define TLS_DRAIN_CAP 1024
+
 void wire_on_readable(struct wire *w, uint32_t id, struct conn *c) {
   uint8_t buf[16384];
-  for (int r = 0; r < READS_PER_EVENT; r++) {
+  for (int r = 0; r < READS_PER_EVENT || (r < TLS_DRAIN_CAP && c->ssl != NULL && tls_buffered(c->ssl)); r++) {
     int code = 0;
     ssize_t n = c->ssl != NULL ? tls_recv(c->ssl, buf, sizeof buf, &code) : recv(c->fd, buf, sizeof buf, 0);
     if (n < 0) {
@@ -201,7 +205,7 @@ void wire_on_readable(struct wire *w, uint32_t id, struct conn *c) {
       emit(w, id, EV_PONG, 0, NAN, NAN);
     }
     if (!feed(w, id, c, buf, (size_t)n)) return;
-    if ((size_t)n < sizeof buf) return;
+    if ((size_t)n < sizeof buf && (c->ssl == NULL || !tls_buffered(c->ssl))) return; /* TLS hook */
   }
 }
 

@@ -4,7 +4,8 @@
  * The server runs on a thread of this process: garbage instead of a ServerHello, a close or a reset
  * mid-handshake, a stall (the caller's connect timeout then aborts, as device.ts does), a fatal
  * alert, random bytes after the ClientHello (ITERATIONS times), and a real TLS server (the fixture
- * certificate) for a full then a resumed handshake, CONNACK and a clean end. Each attempt must end
+ * certificate) for a full then a resumed handshake, CONNACK (the second time a byte per TLS record,
+ * all four in one segment) and a clean end. Each attempt must end
  * with the expected outcome, every connection must be closed after, and nothing may leak.
  *
  * It links the system's libssl (a test harness outside Node); the addon itself uses Node's.
@@ -15,6 +16,7 @@
 #include <errno.h>
 #include <math.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/ssl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -62,7 +64,13 @@ static void *serve(void *p) {
     if (SSL_accept(ssl) == 1) {
       int n = SSL_read(ssl, buf, sizeof buf); /* CONNECT */
       static const uint8_t CONNACK[4] = {0x20, 0x02, 0x00, 0x00};
-      if (n > 0 && buf[0] == 0x10) SSL_write(ssl, CONNACK, 4);
+      /* The resumed round sends CONNACK a byte per TLS record, the four in one segment: the client
+       * reads them ahead in one read and must take every record without a new readiness event. */
+      int split = SSL_session_reused(ssl), on = 1, off = 0;
+      if (split) setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof on);
+      for (int i = 0; n > 0 && buf[0] == 0x10 && i < (split ? 4 : 1); i++)
+        SSL_write(ssl, CONNACK + i, split ? 1 : 4);
+      if (split) setsockopt(fd, IPPROTO_TCP, TCP_CORK, &off, sizeof off);
       while ((n = SSL_read(ssl, buf, sizeof buf)) > 0)
         if (buf[0] == 0xe0) break; /* DISCONNECT: the server closes first */
     }

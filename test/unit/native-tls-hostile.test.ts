@@ -34,6 +34,7 @@ function build(sanitize: boolean): string | null {
     'native/src/wire_io.c',
     'native/src/signal.c',
     'native/src/tls.c',
+    'native/src/tls_sessions.c',
     'native/src/tls_codes.c',
     'native/src/msg.c',
     'native/src/msg_in.c',
