@@ -1,6 +1,7 @@
 /**
  * The delivery streams of one tracker, held compact (issue 26): a telemetry fleet keeps one stream
- * per device, so a stream is a slot — its counts in one row of a Float64Array, its received and
+ * per device, so a stream is a slot (delivery-keys.ts) — its counts in a row of a Float64Array, the
+ * rare ones in a row of another made when one of them first moves, its received and
  * acknowledged rings in one block of a shared Uint32Array slab — and not an object holding arrays.
  * A ring is window / 32 words once the window has slid; until then a stream's block has only the
  * words its highest bit needs (1, 2, 4 … words, a size class each, freed blocks reused), so a
@@ -10,22 +11,31 @@
  * This module knows slots, fields and bits; delivery-window.ts holds the accounting rules and
  * StreamState, the plain form that crosses processes, which toState / load convert exactly.
  */
+import { StreamKeys } from './delivery-keys.js';
 
-/** One stream's counts: the fields of a row. SENT, DROPPED and QUEUED are NaN until recorded. */
+/**
+ * One stream's counts. The first HOT_FIELDS are in every stream's row; the rest are most often
+ * never anything but their default (no duplicate, no resend, nothing dropped) and get a row of
+ * their own only once they are. SENT, DROPPED and QUEUED are NaN until recorded.
+ */
 export const HIGHEST = 0;
 export const BASE = 1;
-export const ACKED = 2;
-export const ACKED_DELIVERED = 3;
-export const RESENT = 4;
-export const DUPLICATED_BY_RESEND = 5;
-export const DELIVERED = 6;
-export const DUPLICATED = 7;
-export const OUT_OF_ORDER = 8;
-export const TOO_LATE = 9;
-export const SENT = 10;
+export const DELIVERED = 2;
+export const ACKED = 3;
+export const ACKED_DELIVERED = 4;
+export const SENT = 5;
+export const DUPLICATED = 6;
+export const OUT_OF_ORDER = 7;
+export const TOO_LATE = 8;
+export const RESENT = 9;
+export const DUPLICATED_BY_RESEND = 10;
 export const DROPPED = 11;
 export const QUEUED = 12;
-const FIELDS = 13;
+const HOT_FIELDS = 6;
+const HOT_DEFAULTS = [-1, 0, 0, 0, 0, NaN];
+const RARE_DEFAULTS = [0, 0, 0, 0, 0, NaN, NaN];
+const RARE_FIELDS = RARE_DEFAULTS.length;
+const NO_ROW = -1;
 
 /** Which ring of a stream: seqs received, acknowledged, resent. */
 export const RECEIVED = 0;
@@ -39,9 +49,12 @@ export class DeliveryStreams {
   readonly window: number;
   /** Words in a full ring. */
   readonly ringWords: number;
-  private readonly slotOf = new Map<string, number>();
-  private slotCount = 0;
-  private rows = new Float64Array(FIELDS * 64);
+  private readonly keys = new StreamKeys();
+  private rows = new Float64Array(HOT_FIELDS * 64);
+  /** Each slot's row of rare counts in `rareRows`; NO_ROW while they all have their defaults. */
+  private rareOf = new Int32Array(64).fill(NO_ROW);
+  private rareRows = new Float64Array(RARE_FIELDS * 16);
+  private rareCount = 0;
   /** Size class of each slot's block; NO_STREAM while only sent / dropped / queued counts exist. */
   private classOf = new Int8Array(64).fill(NO_STREAM);
   /** Offset of each slot's block in its class's slab: received ring, then acknowledged ring. */
@@ -67,37 +80,44 @@ export class DeliveryStreams {
 
   /** The slot of `key`, made (no counts, no stream yet) on first use. */
   slot(key: string): number {
-    const s = this.slotOf.get(key);
-    if (s !== undefined) return s;
-    const n = this.slotCount++;
+    const found = this.keys.find(key);
+    if (found !== -1) return found;
+    const n = this.keys.add(key);
     if (n === this.classOf.length) this.growSlots();
-    const row = n * FIELDS;
-    this.rows[row + HIGHEST] = -1;
-    this.rows[row + SENT] = NaN;
-    this.rows[row + DROPPED] = NaN;
-    this.rows[row + QUEUED] = NaN;
-    this.slotOf.set(key, n);
+    this.rows.set(HOT_DEFAULTS, n * HOT_FIELDS);
     return n;
   }
 
   /** Every key with its slot, in the order they were first used. */
-  entries(): IterableIterator<[string, number]> {
-    return this.slotOf.entries();
+  *entries(): IterableIterator<[string, number]> {
+    for (let s = 0; s < this.keys.size; s++) yield [this.keys.keyOf(s), s];
   }
 
   get(slot: number, field: number): number {
-    return this.rows[slot * FIELDS + field] as number;
+    if (field < HOT_FIELDS) return this.rows[slot * HOT_FIELDS + field] as number;
+    const r = this.rareOf[slot] as number;
+    const f = field - HOT_FIELDS;
+    return r === NO_ROW ? (RARE_DEFAULTS[f] as number) : (this.rareRows[r * RARE_FIELDS + f] as number);
   }
 
   set(slot: number, field: number, value: number): void {
-    this.rows[slot * FIELDS + field] = value;
+    if (field < HOT_FIELDS) {
+      this.rows[slot * HOT_FIELDS + field] = value;
+      return;
+    }
+    const f = field - HOT_FIELDS;
+    let r = this.rareOf[slot] as number;
+    if (r === NO_ROW) {
+      if (Object.is(value, RARE_DEFAULTS[f])) return;
+      r = this.newRareRow(slot);
+    }
+    this.rareRows[r * RARE_FIELDS + f] = value;
   }
 
   /** Adds to a count; a NaN (not recorded yet) count starts at 0. */
   add(slot: number, field: number, n: number): void {
-    const i = slot * FIELDS + field;
-    const v = this.rows[i] as number;
-    this.rows[i] = (Number.isNaN(v) ? 0 : v) + n;
+    const v = this.get(slot, field);
+    this.set(slot, field, (Number.isNaN(v) ? 0 : v) + n);
   }
 
   hasStream(slot: number): boolean {
@@ -255,11 +275,26 @@ export class DeliveryStreams {
     this.blockAt[slot] = at;
   }
 
+  private newRareRow(slot: number): number {
+    const r = this.rareCount++;
+    if ((r + 1) * RARE_FIELDS > this.rareRows.length) {
+      const rows = new Float64Array(this.rareRows.length * 2);
+      rows.set(this.rareRows);
+      this.rareRows = rows;
+    }
+    this.rareRows.set(RARE_DEFAULTS, r * RARE_FIELDS);
+    this.rareOf[slot] = r;
+    return r;
+  }
+
   private growSlots(): void {
     const n = this.classOf.length * 2;
-    const rows = new Float64Array(n * FIELDS);
+    const rows = new Float64Array(n * HOT_FIELDS);
     rows.set(this.rows);
     this.rows = rows;
+    const rareOf = new Int32Array(n).fill(NO_ROW);
+    rareOf.set(this.rareOf);
+    this.rareOf = rareOf;
     const classOf = new Int8Array(n).fill(NO_STREAM);
     classOf.set(this.classOf);
     this.classOf = classOf;

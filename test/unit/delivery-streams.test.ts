@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DeliveryTracker, type DeliveryState } from '../../src/metrics/delivery.js';
-import { DeliveryStreams } from '../../src/metrics/delivery-streams.js';
+import { idOfKey, StreamKeys } from '../../src/metrics/delivery-keys.js';
+import { DeliveryStreams, DROPPED, DUPLICATED, SENT } from '../../src/metrics/delivery-streams.js';
 import { ack, arrive, markResent } from '../../src/metrics/delivery-window.js';
 
 const zeros = (n: number): number[] => new Array<number>(n).fill(0);
@@ -147,5 +148,52 @@ describe('DeliveryStreams', () => {
     expect(t.toJSON().sent).toEqual({ x: 5 });
     expect(t.toJSON().dropped).toEqual({});
     expect(t.summary()).toMatchObject({ sent: 5, delivered: 4, lost: 1, lostByCloud: 1, neverAcknowledged: 0 });
+  });
+});
+
+describe('StreamKeys', () => {
+  it('holds canonical decimal ids as numbers and every other key as given', () => {
+    expect(['0', '7', '123456789', '1234567890', '007', '-1', '1e3', 'dev-1', ''].map(idOfKey)).toEqual([
+      0, 7, 123456789, -1, -1, -1, -1, -1, -1,
+    ]);
+    const k = new StreamKeys();
+    const given = ['5', 'dev-1', '007', '7', '1234567890', '0'];
+    expect(given.map((x) => k.add(x))).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(given.map((x) => k.find(x))).toEqual([0, 1, 2, 3, 4, 5]);
+    expect([0, 1, 2, 3, 4, 5].map((s) => k.keyOf(s))).toEqual(given);
+    expect(k.find('8')).toBe(-1);
+    expect(k.find('dev-2')).toBe(-1);
+  });
+
+  it('finds 5,000 ids (interleaved, as one worker of two holds them) after its table grew', () => {
+    const k = new StreamKeys();
+    for (let i = 0; i < 5000; i++) k.add(String(2 * i + 1));
+    expect(k.size).toBe(5000);
+    expect(k.find('1')).toBe(0);
+    expect(k.find('4001')).toBe(2000);
+    expect(k.find('9999')).toBe(4999);
+    expect(k.find('4000')).toBe(-1);
+    expect(k.keyOf(2000)).toBe('4001');
+  });
+});
+
+describe('DeliveryStreams counts', () => {
+  it('a rare count gets its row only when it leaves its default; a count recorded as 0 is recorded', () => {
+    const st = new DeliveryStreams(64);
+    const a = st.slot('1');
+    const b = st.slot('2');
+    expect([st.get(a, SENT), st.get(a, DROPPED), st.get(a, DUPLICATED)]).toEqual([NaN, NaN, 0]);
+    st.add(a, DUPLICATED, 0);
+    st.set(a, DROPPED, NaN);
+    expect(st.get(a, DROPPED)).toBeNaN();
+    st.add(b, DROPPED, 0);
+    st.add(b, DUPLICATED, 2);
+    expect([st.get(b, DROPPED), st.get(b, DUPLICATED), st.get(a, DUPLICATED)]).toEqual([0, 2, 0]);
+    const t = new DeliveryTracker(64);
+    t.recordDropped('x', 0);
+    t.recordDropped('y', 3);
+    expect(t.toJSON().dropped).toEqual({ x: 0, y: 3 });
+    expect(t.toJSON().sent).toEqual({});
+    expect(t.toJSON().streams).toEqual({});
   });
 });
