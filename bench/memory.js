@@ -12,11 +12,20 @@
  * before connecting and while holding. With two sizes, the marginal cost between them too: what
  * one more session costs without the fixed memory a run adds whatever its size.
  *
- * Source addresses are fresh per measurement (round-robin over --source-pool), and the TIME_WAIT
- * sockets on them are counted before each one. Prints figures and ratios; asserts nothing; does
- * not measure rates (bench/native.js does).
+ * Workloads (issue 26): `connect` holds every session idle; `telemetry` is the same storm with
+ * every device publishing QoS 1 once a second to its own topic with the echo subscription (the
+ * default `device.publish`: every message counted end to end, one delivery stream per device), the
+ * 'held' sample taken TELEMETRY_SETTLE_MS after every session is open, so every device has
+ * published. The C reference only connects. For each herd fleet the connect rate (handshakes
+ * completed over the wave and its p99 tail, as bench/native.js) and the CPU per connection are
+ * printed with the telemetry fleet's ratio to the connect-only one: taken on a shared machine they
+ * are noisy (the memory figures are not).
  *
- *   npm run build && npm run bench:memory -- [--sizes 5000,15000] [--clients c,js,native] [--repeats 1] [--snapshot]
+ * Source addresses are fresh per measurement (round-robin over --source-pool), and the TIME_WAIT
+ * sockets on them are counted before each one. Prints figures and ratios; asserts nothing.
+ *
+ *   npm run build && npm run bench:memory -- [--sizes 5000,15000] [--clients c,js,native]
+ *     [--workloads connect,telemetry] [--repeats 1] [--snapshot]
  */
 import { mkdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -36,17 +45,23 @@ const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const repeats = Number(arg('repeats', '1'));
 const sizes = String(arg('sizes', '5000,15000')).split(',').map(Number);
 const clients = String(arg('clients', 'c,js,native')).split(',');
+const workloads = String(arg('workloads', 'connect,telemetry')).split(',');
 const snapshot = process.argv.includes('--snapshot');
 const holdMs = Number(arg('hold-ms', '11000'));
 const pool = new SourcePool(parsePool(String(arg('source-pool', '127.0.0.64-127.0.0.254'))));
 const INFLIGHT = 64;
+/** The issue's telemetry fleet: QoS 1 once a second, echoed (device.publish's defaults otherwise). */
+const TELEMETRY = '{ every: 1s, qos: 1 }';
+/** Two publish intervals: every device has subscribed and published before the 'held' sample. */
+const TELEMETRY_SETTLE_MS = 2_000;
 const WORKERS = 2;
 const log = (m) => process.stderr.write(`${m}\n`);
 
 /** Fresh addresses: ≥ 2, ≤ 8,000 connections each (bench/lib/sources.js). */
 const takeSources = (n) => pool.take(n);
 
-async function measureHerd(factory, engine, devices, runDir) {
+async function measureHerd(factory, engine, devices, runDir, workload) {
+  const telemetry = workload === 'telemetry';
   mkdirSync(runDir, { recursive: true });
   const sources = takeSources(devices);
   const tw = timeWaitBy(sources);
@@ -59,7 +74,8 @@ async function measureHerd(factory, engine, devices, runDir) {
       target: t,
       devices,
       ratePerS: 100_000,
-      holdMs,
+      // The telemetry fleet's hold also covers the settle before its 'held' sample.
+      holdMs: telemetry ? holdMs + TELEMETRY_SETTLE_MS : holdMs,
       workers: WORKERS,
       maxHandshakes: INFLIGHT / WORKERS,
       sources,
@@ -67,6 +83,7 @@ async function measureHerd(factory, engine, devices, runDir) {
       gcSamples: true,
       engine,
       env: snapshot ? { HERD_BENCH_HEAP_SNAPSHOT: '1' } : {},
+      ...(telemetry ? { publish: TELEMETRY, heldDelayMs: TELEMETRY_SETTLE_MS } : {}),
     }),
   );
   const g = r.memory.afterGc;
@@ -99,6 +116,8 @@ async function measureHerd(factory, engine, devices, runDir) {
     succeeded: r.attempts.succeeded,
     // Context only (the machine may be shared): what the memory settings cost in CPU.
     cpuUs: r.cpu.usPerConnection,
+    connPerS: r.completedPerS,
+    delivery: r.delivery,
   };
 }
 
@@ -128,6 +147,14 @@ async function measureC(ref, factory, n, i) {
   };
 }
 
+/** Row keys: 'c', 'js', 'native' (connect only), 'js telemetry', 'native telemetry'. */
+const rowKey = (client, workload) => (workload === 'telemetry' ? `${client} telemetry` : client);
+const label = (key) => (key === 'c' ? 'C reference' : `herd-${key}`);
+const HERD_ROWS = ['js', 'native', 'js telemetry', 'native telemetry'];
+/** The telemetry fleet's connect rate over the connect-only fleet's (same client, same size). */
+const rateRatio = (t, a) => (t?.connPerS && a?.connPerS ? t.connPerS / a.connPerS : null);
+const cpu = (x) => (x === null || x === undefined ? '—' : x.toFixed(0));
+
 const med = (xs) => {
   const ok = xs.filter((x) => typeof x === 'number' && Number.isFinite(x));
   return ok.length ? median(ok) : null;
@@ -150,6 +177,7 @@ const KEYS = [
   'heapUsedTotal',
   'succeeded',
   'cpuUs',
+  'connPerS',
   'setupHeap',
   'setupExternal',
   'setupRss',
@@ -178,10 +206,16 @@ async function main() {
     const runs = {};
     for (let i = 0; i < repeats; i++) {
       for (const c of want) {
-        log(`[${n}] ${c === 'c' ? 'C reference' : `herd-${c}`} ${i + 1}/${repeats}`);
         if (c === 'c') {
+          log(`[${n}] C reference ${i + 1}/${repeats}`);
           if ('binary' in ref) (runs.c ??= []).push(await measureC(ref, factory, n, i));
-        } else (runs[c] ??= []).push(await measureHerd(factory, c, n, join(workDir, `${n}-${c}-${i}`)));
+          continue;
+        }
+        for (const w of workloads) {
+          const key = rowKey(c, w);
+          log(`[${n}] ${label(key)} ${i + 1}/${repeats}`);
+          (runs[key] ??= []).push(await measureHerd(factory, c, n, join(workDir, `${n}-${c}-${w}-${i}`), w));
+        }
       }
     }
     rows[n] = Object.fromEntries(
@@ -191,6 +225,7 @@ async function main() {
           ...Object.fromEntries(KEYS.map((k) => [k, med(rs.map((r) => r[k]))])),
           spaces: rs.at(-1).spaces ?? null,
           errors: rs.at(-1).errors ?? null,
+          delivery: rs.at(-1).delivery ?? null,
         },
       ]),
     );
@@ -214,7 +249,7 @@ async function main() {
   for (const n of sizes) {
     const r = rows[n];
     for (const [c, x] of Object.entries(r)) {
-      const name = c === 'c' ? 'C reference' : `herd-${c}`;
+      const name = label(c);
       console.log(
         `| ${n.toLocaleString('en-US')} | ${name} | ${f0(x.held)} | ${f0(x.rss)} | ${f0(x.endRss)} | ${f0(x.gcRss)} | ${ratio(x.gcRss, r.c?.gcRss ?? null)} | ${f0(x.heapUsed)} | ${f0(x.heapTotal)} | ${f0(x.external)} | ${f0(x.mallocInUse)} | ${f0(x.mallocHeld)} | ${f0(x.anon)} | ${x.cpuUs === null ? '—' : x.cpuUs.toFixed(0)} |`,
       );
@@ -233,29 +268,49 @@ async function main() {
       const dEnd = slope('endRssTotal');
       const dHeap = slope('heapUsedTotal');
       console.log(
-        `  ${(c === 'c' ? 'C reference' : `herd-${c}`).padEnd(12)} RSS after GC ${f0(slope('gcRssTotal'))} B${dEnd === null ? '' : ` · RSS at the hold’s end ${f0(dEnd)} B`}${dHeap === null ? '' : ` · live JS heap ${f0(dHeap)} B`}`,
+        `  ${label(c).padEnd(22)} RSS after GC ${f0(slope('gcRssTotal'))} B${dEnd === null ? '' : ` · RSS at the hold’s end ${f0(dEnd)} B`}${dHeap === null ? '' : ` · live JS heap ${f0(dHeap)} B`}`,
       );
     }
+  }
+  if (workloads.includes('telemetry')) {
+    console.log(
+      '\nconnect rate, connect-only vs telemetry fleet (completed over the wave and its p99 tail; wall-clock rates on a shared machine are noisy, CPU µs per connection less so):',
+    );
+    console.log(
+      '| devices | client | connect-only conn/s | telemetry conn/s | ratio | CPU µs/conn connect-only | telemetry | delivered / sent |',
+    );
+    console.log('|---:|---|---:|---:|---:|---:|---:|---:|');
+    for (const n of sizes)
+      for (const c of ['js', 'native']) {
+        const a = rows[n][c];
+        const t = rows[n][`${c} telemetry`];
+        if (!a || !t) continue;
+        const r = rateRatio(t, a);
+        const d = t.delivery;
+        console.log(
+          `| ${n.toLocaleString('en-US')} | herd-${c} | ${f0(a.connPerS)} | ${f0(t.connPerS)} | ${r === null ? 'n/a' : `${r.toFixed(2)}×`} | ${cpu(a.cpuUs)} | ${cpu(t.cpuUs)} | ${d === null ? '—' : `${f0(d.delivered)} / ${f0(d.sent)}`} |`,
+        );
+      }
   }
   console.log(
     '\nset up before the origin, per planned device (the runner: per-slot rows, fleet; not in the figures above):',
   );
   for (const n of sizes) {
-    for (const c of ['js', 'native']) {
+    for (const c of HERD_ROWS) {
       const x = rows[n][c];
       if (x)
         console.log(
-          `  ${n.toLocaleString('en-US')} herd-${c.padEnd(6)} live JS heap ${f0(x.setupHeap)} B · external ${f0(x.setupExternal)} B · RSS ${f0(x.setupRss)} B`,
+          `  ${n.toLocaleString('en-US')} ${label(c).padEnd(22)} live JS heap ${f0(x.setupHeap)} B · external ${f0(x.setupExternal)} B · RSS ${f0(x.setupRss)} B`,
         );
     }
   }
   const big = rows[sizes.at(-1)];
   console.log(`\nV8 heap spaces, resident bytes per held connection at ${sizes.at(-1).toLocaleString('en-US')}:`);
-  for (const c of ['js', 'native']) {
+  for (const c of HERD_ROWS) {
     const sp = big[c]?.spaces;
     if (sp)
       console.log(
-        `  herd-${c.padEnd(6)} ${Object.entries(sp)
+        `  ${label(c).padEnd(22)} ${Object.entries(sp)
           .filter(([, v]) => Math.abs(v) >= 1)
           .map(([k, v]) => `${k} ${f0(v)}`)
           .join(' · ')}`,
@@ -272,6 +327,14 @@ async function main() {
   console.log(`\ngoals (issue 17, at ${sizes.at(-1).toLocaleString('en-US')}, RSS after GC):`);
   goal('native ≤ 1 KB per held idle connection', big.native?.gcRss, 1024);
   goal('js ≤ 3 KB per held idle connection', big.js?.gcRss, 3072);
+  if (workloads.includes('telemetry')) {
+    console.log(`goals (issue 26, at ${sizes.at(-1).toLocaleString('en-US')}: the QoS 1 telemetry fleet):`);
+    goal('native telemetry ≤ 1 KB per held connection (RSS after GC)', big['native telemetry']?.gcRss, 1024);
+    const r = rateRatio(big['native telemetry'], big.native);
+    console.log(
+      `  ${r === null ? 'not measured' : r >= 0.9 ? 'reached    ' : 'NOT reached'}  native telemetry connect rate within 10% of connect-only${r === null ? '' : ` (${r.toFixed(2)}×; noisy on a shared machine)`}`,
+    );
+  }
   writeSummary(workDir, { load0, load1, sizes, rows, snapshots });
   return 0;
 }

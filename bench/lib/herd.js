@@ -35,10 +35,13 @@ const COL = { t: 0, user: 1, sys: 2, rss: 3, heapUsed: 4, heapTotal: 5, external
  * @property {boolean} [gcSamples]   force a GC for the 'go' and 'held' memory samples (memory runs)
  * @property {'js' | 'native'} [engine]  device.engine of the scenario (default js)
  * @property {Record<string, string>} [env]  extra environment for herd's processes (e.g. HERD_BENCH_HEAP_SNAPSHOT)
+ * @property {string} [publish]  device.publish of the scenario as a YAML flow map (a telemetry fleet), none unless given
+ * @property {number} [heldDelayMs]  the 'held' sample waits this long after every session is open (telemetry: a
+ *   publish interval or two, so every device has published and its delivery stream exists)
  */
 
 /** Scenario for one measurement: one `rate` wave of exactly `devices`, then an idle hold. */
-export function benchScenario(devices, ratePerS, holdMs, engine = 'js') {
+export function benchScenario(devices, ratePerS, holdMs, engine = 'js', publish = undefined) {
   // The schema derives devices = rate × over, so pick `over` and recompute devices from it.
   const overMs = Math.max(1, Math.round((devices / ratePerS) * 1000));
   const planned = Math.round(ratePerS * (overMs / 1000));
@@ -55,6 +58,7 @@ export function benchScenario(devices, ratePerS, holdMs, engine = 'js') {
     '  keepalive: 600s',
     '  connectTimeout: 10s',
     `  engine: ${engine}`,
+    ...(publish === undefined ? [] : [`  publish: ${publish}`]),
     'waves:',
     `  - type: rate`,
     `    rate: ${ratePerS}`,
@@ -67,7 +71,7 @@ export function benchScenario(devices, ratePerS, holdMs, engine = 'js') {
 
 /** @param {HerdRunSpec} s */
 export async function runHerd(s) {
-  const { yaml, overMs, planned } = benchScenario(s.devices, s.ratePerS, s.holdMs, s.engine ?? 'js');
+  const { yaml, overMs, planned } = benchScenario(s.devices, s.ratePerS, s.holdMs, s.engine ?? 'js', s.publish);
   const probeDir = join(s.runDir, 'probe');
   mkdirSync(probeDir, { recursive: true });
   const scenarioPath = join(s.runDir, 'scenario.yaml');
@@ -94,7 +98,7 @@ export async function runHerd(s) {
     .trim();
   const env = { ...process.env, ...(s.env ?? {}), NODE_OPTIONS: nodeOptions, HERD_BENCH_PROBE_DIR: probeDir };
   const targetCpu0 = procCpuUs(s.target.pid);
-  const watch = s.gcSamples ? watchHeld(probeDir, planned) : null;
+  const watch = s.gcSamples ? watchHeld(probeDir, planned, s.heldDelayMs ?? 0) : null;
   const { code, stdout, stderr } = await runChild(
     process.execPath,
     args,
@@ -145,14 +149,17 @@ export function runChild(cmd, args, env, timeoutMs) {
 /**
  * Signals the workers (SIGUSR2, read by the probe) once all `planned` sessions are open, or once
  * the open-socket count has stopped growing for a second after reaching 90% of them. It counts
- * the workers' descriptors from /proc, so the waiting costs herd nothing.
+ * the workers' descriptors from /proc, so the waiting costs herd nothing. With `delayMs`, that
+ * long later (a telemetry fleet publishes in between).
  */
-function watchHeld(probeDir, planned) {
+function watchHeld(probeDir, planned, delayMs) {
   /** @type {Map<number, number>} pid → descriptors at first sight (before connecting) */
   const baseline = new Map();
   let lastSum = -1;
   let stableSinceMs = 0;
   let sent = false;
+  /** @type {number | null} */
+  let signalAt = null;
   const countFds = (pid) => {
     try {
       return readdirSync(`/proc/${pid}/fd`).length;
@@ -160,7 +167,22 @@ function watchHeld(probeDir, planned) {
       return null;
     }
   };
+  /** @type {number[]} */
+  let heldPids = [];
+  const signal = () => {
+    for (const pid of heldPids) {
+      try {
+        process.kill(pid, 'SIGUSR2');
+      } catch {
+        // It has gone already: its probe has no 'held' sample and the bench says so.
+      }
+    }
+  };
   const timer = setInterval(() => {
+    if (signalAt !== null && Date.now() >= signalAt) {
+      signalAt = null;
+      signal();
+    }
     if (sent) return;
     let pids;
     try {
@@ -186,13 +208,9 @@ function watchHeld(probeDir, planned) {
     }
     if (sum >= planned || (sum >= 0.9 * planned && now - stableSinceMs >= 1000)) {
       sent = true;
-      for (const pid of pids) {
-        try {
-          process.kill(pid, 'SIGUSR2');
-        } catch {
-          // It has gone already: its probe has no 'held' sample and the bench says so.
-        }
-      }
+      heldPids = pids;
+      if (delayMs > 0) signalAt = now + delayMs;
+      else signal();
     }
   }, 200);
   return { stop: () => clearInterval(timer) };
@@ -361,6 +379,11 @@ function summarise({ results, probes, overMs, planned, code, targetCpuUs, spec }
               workers.reduce((n, p) => n + p.tagged.go[COL.external] - p.tagged['pre-go'][COL.external], 0) / planned,
           }
         : null,
+    // End-to-end counts of a telemetry fleet (null without device.publish).
+    delivery:
+      results.delivery === null || results.delivery === undefined
+        ? null
+        : { sent: results.delivery.sent, delivered: results.delivery.delivered, lost: results.delivery.lost },
     heapSnapshots: workers.map((p) => p.detail?.held?.heapSnapshot).filter((x) => typeof x === 'string'),
   };
 }

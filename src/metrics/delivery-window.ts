@@ -1,9 +1,27 @@
 /**
- * One delivery stream's sliding window (pure): rings of bits indexed by seq mod window for the
- * seqs received, acknowledged and resent, and the counts kept as they move. delivery.ts owns the
- * streams; this module owns what one arrival, acknowledgement or resend does to one of them.
+ * One delivery stream's sliding window (pure rules): what one arrival, acknowledgement or resend
+ * does to a stream — rings of bits indexed by seq mod window for the seqs received, acknowledged and
+ * resent, and the counts kept as they move — and how another process's stream merges into one.
+ * delivery-streams.ts holds the streams compact; StreamState is their plain form across processes.
  */
-/** One stream's state; `words` hold a ring of bits (seq mod window) for seqs [base, base + window). */
+import {
+  ACKED,
+  ACKED_DELIVERED,
+  ACKS,
+  BASE,
+  DELIVERED,
+  DUPLICATED,
+  DUPLICATED_BY_RESEND,
+  HIGHEST,
+  OUT_OF_ORDER,
+  RECEIVED,
+  RESENDS,
+  RESENT,
+  TOO_LATE,
+  type DeliveryStreams,
+} from './delivery-streams.js';
+
+/** One stream's plain state; `words` hold a ring of bits (seq mod window) for seqs [base, base + window). */
 export interface StreamState {
   /** Highest seq received; -1 before any. */
   highest: number;
@@ -27,168 +45,144 @@ export interface StreamState {
   tooLate: number;
 }
 
-export const newStream = (window: number): StreamState => ({
-  highest: -1,
-  base: 0,
-  words: new Array<number>(window / 32).fill(0),
-  delivered: 0,
-  duplicated: 0,
-  outOfOrder: 0,
-  tooLate: 0,
-  acks: new Array<number>(window / 32).fill(0),
-  acked: 0,
-  ackedDelivered: 0,
-  // The resend ring is made by resendsOf() on a stream's first resend: most streams never resend,
-  // and a telemetry fleet keeps one stream per device (window / 32 numbers each).
-  resent: 0,
-  duplicatedByResend: 0,
-});
-
 export type Arrival = 'delivered' | 'duplicate' | 'outOfOrder' | 'tooLate';
 
-/** Bits live at seq mod window (a ring): moving the base only clears the seqs that leave. */
-export function bit(s: StreamState, seq: number, window: number): boolean {
+/** A bit of a plain ring; an absent ring has none set. */
+export function bitIn(words: readonly number[] | undefined, seq: number, window: number): boolean {
+  if (words === undefined) return false;
   const i = seq % window;
-  return (((s.words[i >> 5] as number) >>> (i & 31)) & 1) === 1;
-}
-
-export function setBit(s: StreamState, seq: number, window: number): void {
-  const i = seq % window;
-  s.words[i >> 5] = ((s.words[i >> 5] as number) | (1 << (i & 31))) >>> 0;
-}
-
-export function bitIn(words: number[], seq: number, window: number): boolean {
-  const i = seq % window;
-  return (((words[i >> 5] as number) >>> (i & 31)) & 1) === 1;
-}
-
-/** The ack ring of a stream, created for states from before issue 24 (no acks recorded). */
-export function acksOf(s: StreamState, window: number): number[] {
-  if (s.acks === undefined) s.acks = new Array<number>(window / 32).fill(0);
-  return s.acks;
-}
-
-/** The resend ring of a stream, created for states from before resends were recorded. */
-export function resendsOf(s: StreamState, window: number): number[] {
-  if (s.resends === undefined) s.resends = new Array<number>(window / 32).fill(0);
-  return s.resends;
-}
-
-/** The device resent `seq`; a later copy of it is then the device's duplicate. */
-export function markResent(s: StreamState, seq: number, window: number): void {
-  s.resent = (s.resent ?? 0) + 1;
-  if (seq < s.base) return;
-  if (seq >= s.base + window) slideTo(s, seq, window);
-  const r = resendsOf(s, window);
-  const i = seq % window;
-  r[i >> 5] = ((r[i >> 5] as number) | (1 << (i & 31))) >>> 0;
-}
-
-export function ack(s: StreamState, seq: number, window: number): void {
-  const acks = acksOf(s, window);
-  if (seq < s.base) {
-    s.acked = (s.acked ?? 0) + 1;
-    return;
-  }
-  if (seq >= s.base + window) slideTo(s, seq, window);
-  const i = seq % window;
-  if (bitIn(acks, seq, window)) return; // a second PUBACK for a resent message: acknowledged once
-  acks[i >> 5] = ((acks[i >> 5] as number) | (1 << (i & 31))) >>> 0;
-  s.acked = (s.acked ?? 0) + 1;
-  if (bit(s, seq, window)) s.ackedDelivered = (s.ackedDelivered ?? 0) + 1;
+  return (((words[i >> 5] ?? 0) >>> (i & 31)) & 1) === 1;
 }
 
 /** Moves the window so `seq` is its newest slot; each seq is cleared once, so this is O(1) amortised. */
-export function slideTo(s: StreamState, seq: number, window: number): void {
+export function slideTo(st: DeliveryStreams, s: number, seq: number): void {
+  const window = st.window;
+  const base = st.get(s, BASE);
   const newBase = seq - window + 1;
-  if (newBase <= s.base) return;
-  if (newBase - s.base >= window) {
-    s.words.fill(0);
-    s.acks?.fill(0);
-    s.resends?.fill(0);
-  } else {
-    for (let q = s.base; q < newBase; q++) {
-      const i = q % window;
-      s.words[i >> 5] = ((s.words[i >> 5] as number) & ~(1 << (i & 31))) >>> 0;
-      if (s.acks !== undefined) s.acks[i >> 5] = ((s.acks[i >> 5] as number) & ~(1 << (i & 31))) >>> 0;
-      if (s.resends !== undefined) s.resends[i >> 5] = ((s.resends[i >> 5] as number) & ~(1 << (i & 31))) >>> 0;
-    }
-  }
-  s.base = newBase;
+  if (newBase <= base) return;
+  st.fullRings(s);
+  if (newBase - base >= window) st.clearAll(s);
+  else for (let q = base; q < newBase; q++) st.clearSeq(s, q);
+  st.set(s, BASE, newBase);
 }
 
-export function arrive(s: StreamState, seq: number, window: number): Arrival {
-  if (seq < s.base) {
-    s.tooLate++;
+/** The device resent `seq`; a later copy of it is then the device's duplicate. */
+export function markResent(st: DeliveryStreams, s: number, seq: number): void {
+  st.openStream(s);
+  st.add(s, RESENT, 1);
+  if (seq < st.get(s, BASE)) return;
+  if (seq >= st.get(s, BASE) + st.window) slideTo(st, s, seq);
+  st.setBit(s, RESENDS, seq);
+}
+
+export function ack(st: DeliveryStreams, s: number, seq: number): void {
+  st.openStream(s);
+  if (seq < st.get(s, BASE)) {
+    st.add(s, ACKED, 1);
+    return;
+  }
+  if (seq >= st.get(s, BASE) + st.window) slideTo(st, s, seq);
+  if (st.bit(s, ACKS, seq)) return; // a second PUBACK for a resent message: acknowledged once
+  st.setBit(s, ACKS, seq);
+  st.add(s, ACKED, 1);
+  if (st.bit(s, RECEIVED, seq)) st.add(s, ACKED_DELIVERED, 1);
+}
+
+export function arrive(st: DeliveryStreams, s: number, seq: number): Arrival {
+  st.openStream(s);
+  if (seq < st.get(s, BASE)) {
+    st.add(s, TOO_LATE, 1);
     return 'tooLate';
   }
-  if (seq >= s.base + window) slideTo(s, seq, window);
-  if (bit(s, seq, window)) {
-    s.duplicated++;
-    if (s.resends !== undefined && bitIn(s.resends, seq, window))
-      s.duplicatedByResend = (s.duplicatedByResend ?? 0) + 1;
+  if (seq >= st.get(s, BASE) + st.window) slideTo(st, s, seq);
+  if (st.bit(s, RECEIVED, seq)) {
+    st.add(s, DUPLICATED, 1);
+    if (st.bit(s, RESENDS, seq)) st.add(s, DUPLICATED_BY_RESEND, 1);
     return 'duplicate';
   }
-  setBit(s, seq, window);
-  s.delivered++;
-  if (s.acks !== undefined && bitIn(s.acks, seq, window)) s.ackedDelivered = (s.ackedDelivered ?? 0) + 1;
-  if (seq < s.highest) {
-    s.outOfOrder++;
+  st.setBit(s, RECEIVED, seq);
+  st.add(s, DELIVERED, 1);
+  if (st.bit(s, ACKS, seq)) st.add(s, ACKED_DELIVERED, 1);
+  if (seq < st.get(s, HIGHEST)) {
+    st.add(s, OUT_OF_ORDER, 1);
     return 'outOfOrder';
   }
-  s.highest = seq;
+  st.set(s, HIGHEST, seq);
   return 'delivered';
 }
 
-export function mergeStreams(a: StreamState, b: StreamState, window: number): StreamState {
-  const out: StreamState = {
-    ...a,
-    words: [...a.words],
-    acks: [...acksOf(a, window)],
-    resends: [...resendsOf(a, window)],
+/** The plain form of a stream: every ring window / 32 words, every count present. */
+export function toState(st: DeliveryStreams, s: number): StreamState {
+  return {
+    highest: st.get(s, HIGHEST),
+    base: st.get(s, BASE),
+    words: st.ringWordsOf(s, RECEIVED),
+    delivered: st.get(s, DELIVERED),
+    duplicated: st.get(s, DUPLICATED),
+    outOfOrder: st.get(s, OUT_OF_ORDER),
+    tooLate: st.get(s, TOO_LATE),
+    acks: st.ringWordsOf(s, ACKS),
+    acked: st.get(s, ACKED),
+    ackedDelivered: st.get(s, ACKED_DELIVERED),
+    resent: st.get(s, RESENT),
+    duplicatedByResend: st.get(s, DUPLICATED_BY_RESEND),
+    resends: st.ringWordsOf(s, RESENDS),
   };
-  const bAcks = acksOf(b, window);
+}
+
+/** Makes slot `s` (no stream yet) the stream `o`, exactly. */
+export function loadStream(st: DeliveryStreams, s: number, o: StreamState): void {
+  st.fullRings(s);
+  st.set(s, HIGHEST, o.highest);
+  st.set(s, BASE, o.base);
+  st.loadRing(s, RECEIVED, o.words);
+  st.loadRing(s, ACKS, o.acks);
+  st.loadRing(s, RESENDS, o.resends);
+  st.set(s, DELIVERED, o.delivered);
+  st.set(s, DUPLICATED, o.duplicated);
+  st.set(s, OUT_OF_ORDER, o.outOfOrder);
+  st.set(s, TOO_LATE, o.tooLate);
+  st.set(s, ACKED, o.acked ?? 0);
+  st.set(s, ACKED_DELIVERED, o.ackedDelivered ?? 0);
+  st.set(s, RESENT, o.resent ?? 0);
+  st.set(s, DUPLICATED_BY_RESEND, o.duplicatedByResend ?? 0);
+}
+
+/** Merges another worker's stream `b` into stream `s`: windows united, a seq both received is a duplicate. */
+export function mergeStream(st: DeliveryStreams, s: number, b: StreamState): void {
+  const window = st.window;
+  st.fullRings(s);
+  const aBase = st.get(s, BASE);
   // Acks come from the publisher's worker, deliveries may come to another's: a seq acknowledged on
   // one side and delivered on the other (within both windows) is acknowledged and delivered.
   let cross = 0;
-  for (let q = Math.max(a.base, b.base); q < Math.min(a.base, b.base) + window; q++) {
-    const aAck = bitIn(out.acks as number[], q, window);
-    const bAck = bitIn(bAcks, q, window);
-    const aDel = bit(a, q, window);
-    const bDel = bit(b, q, window);
+  for (let q = Math.max(aBase, b.base); q < Math.min(aBase, b.base) + window; q++) {
+    const aAck = st.bit(s, ACKS, q);
+    const bAck = bitIn(b.acks, q, window);
+    const aDel = st.bit(s, RECEIVED, q);
+    const bDel = bitIn(b.words, q, window);
     if ((aAck && !aDel && bDel && !bAck) || (bAck && !bDel && aDel && !aAck)) cross++;
   }
-  out.acked = (a.acked ?? 0) + (b.acked ?? 0);
-  out.ackedDelivered = (a.ackedDelivered ?? 0) + (b.ackedDelivered ?? 0) + cross;
-  const top = Math.max(a.highest, b.highest);
-  if (top >= out.base + window) slideTo(out, top, window);
-  out.highest = top;
-  out.duplicated += b.duplicated;
-  out.resent = (a.resent ?? 0) + (b.resent ?? 0);
-  out.duplicatedByResend = (a.duplicatedByResend ?? 0) + (b.duplicatedByResend ?? 0);
-  const bResends = resendsOf(b, window);
-  for (let q = Math.max(b.base, out.base); q < b.base + window; q++) {
-    if (!bitIn(bResends, q, window)) continue;
-    const i = q % window;
-    const r = out.resends as number[];
-    r[i >> 5] = ((r[i >> 5] as number) | (1 << (i & 31))) >>> 0;
-  }
-  out.outOfOrder += b.outOfOrder;
-  out.tooLate += b.tooLate;
-  out.delivered += b.delivered;
-  for (let q = Math.max(b.base, out.base); q < b.base + window; q++) {
-    if (!bit(b, q, window)) continue;
-    if (bit(out, q, window)) {
+  st.add(s, ACKED, b.acked ?? 0);
+  st.add(s, ACKED_DELIVERED, (b.ackedDelivered ?? 0) + cross);
+  const top = Math.max(st.get(s, HIGHEST), b.highest);
+  if (top >= aBase + window) slideTo(st, s, top);
+  st.set(s, HIGHEST, top);
+  st.add(s, DUPLICATED, b.duplicated);
+  st.add(s, RESENT, b.resent ?? 0);
+  st.add(s, DUPLICATED_BY_RESEND, b.duplicatedByResend ?? 0);
+  const from = Math.max(b.base, st.get(s, BASE));
+  for (let q = from; q < b.base + window; q++) if (bitIn(b.resends, q, window)) st.setBit(s, RESENDS, q);
+  st.add(s, OUT_OF_ORDER, b.outOfOrder);
+  st.add(s, TOO_LATE, b.tooLate);
+  st.add(s, DELIVERED, b.delivered);
+  for (let q = from; q < b.base + window; q++) {
+    if (!bitIn(b.words, q, window)) continue;
+    if (st.bit(s, RECEIVED, q)) {
       // Both workers received it: one delivery, one duplicate.
-      out.delivered--;
-      out.duplicated++;
-    } else setBit(out, q, window);
+      st.add(s, DELIVERED, -1);
+      st.add(s, DUPLICATED, 1);
+    } else st.setBit(s, RECEIVED, q);
   }
-  for (let q = Math.max(b.base, out.base); q < b.base + window; q++) {
-    if (!bitIn(bAcks, q, window)) continue;
-    const i = q % window;
-    const acks = out.acks as number[];
-    acks[i >> 5] = ((acks[i >> 5] as number) | (1 << (i & 31))) >>> 0;
-  }
-  return out;
+  for (let q = from; q < b.base + window; q++) if (bitIn(b.acks, q, window)) st.setBit(s, ACKS, q);
 }

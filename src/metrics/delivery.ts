@@ -2,7 +2,8 @@
  * End-to-end delivery accounting (pure): for each stream — one publisher's messages as seen by one
  * receiver — counts delivered, duplicated, out-of-order and too-late messages with a fixed-size
  * sliding window bitmap of sequence numbers, and records delivery latency. Lost = sent − delivered
- * once publishers' sent counts are known. State is plain JSON and merges exactly across workers.
+ * once publishers' sent counts are known. Streams are held compact (delivery-streams.ts: one per
+ * device of a telemetry fleet); their state is plain JSON and merges exactly across workers.
  *
  * Who lost a message (issue 24): the publisher reports each PUBACK/PUBCOMP (`recordAcked`) and each
  * publish it dropped itself (`recordDropped`). A lost message the target acknowledged was lost by the
@@ -20,13 +21,27 @@ import type { DeliveryCounts } from '../results/types.js';
 import { emptyDeliveryCounts } from '../results/delivery.js';
 import { createHistogram, decodeHistogram, encodeHistogram, recordUs, type Histogram } from './histogram.js';
 import {
+  ACKED,
+  ACKED_DELIVERED,
+  DELIVERED,
+  DeliveryStreams,
+  DROPPED,
+  DUPLICATED,
+  DUPLICATED_BY_RESEND,
+  HIGHEST,
+  OUT_OF_ORDER,
+  QUEUED,
+  RESENT,
+  SENT,
+  TOO_LATE,
+} from './delivery-streams.js';
+import {
   ack,
-  acksOf,
   arrive,
+  loadStream,
   markResent,
-  mergeStreams,
-  newStream,
-  resendsOf,
+  mergeStream,
+  toState,
   type Arrival,
   type StreamState,
 } from './delivery-window.js';
@@ -34,6 +49,9 @@ import {
 export type { Arrival, StreamState };
 
 export const DEFAULT_WINDOW = 1024;
+
+/** A sent / dropped / queued count not recorded (NaN) is none. */
+const orZero = (n: number): number => (Number.isNaN(n) ? 0 : n);
 
 export interface DeliveryState {
   window: number;
@@ -57,10 +75,8 @@ export type DeliverySummary = DeliveryCounts & { streams: number };
 
 export class DeliveryTracker {
   readonly window: number;
-  private readonly streams = new Map<string, StreamState>();
-  private readonly sentBy = new Map<string, number>();
-  private readonly droppedBy = new Map<string, number>();
-  private readonly queuedBy = new Map<string, number>();
+  /** Every stream's counts and rings, and the sent / dropped / queued counts, by stream key. */
+  private readonly streams: DeliveryStreams;
   private foreign = 0;
   private negativeLatency = 0;
   private latency: Histogram | null = null;
@@ -69,16 +85,17 @@ export class DeliveryTracker {
     if (!Number.isInteger(window) || window < 32 || window % 32 !== 0)
       throw new Error('window must be a positive multiple of 32');
     this.window = window;
+    this.streams = new DeliveryStreams(window);
   }
 
   /** A publisher sent `count` more messages on `stream` (sequences are 0, 1, 2, … per stream). */
   recordSent(stream: string, count = 1): void {
-    this.sentBy.set(stream, (this.sentBy.get(stream) ?? 0) + count);
+    this.streams.add(this.streams.slot(stream), SENT, count);
   }
 
   /** The publisher dropped a message of `stream` itself: never sent (refused, queue overflow, no store). */
   recordDropped(stream: string, count = 1): void {
-    this.droppedBy.set(stream, (this.droppedBy.get(stream) ?? 0) + count);
+    this.streams.add(this.streams.slot(stream), DROPPED, count);
   }
 
   /**
@@ -86,26 +103,17 @@ export class DeliveryTracker {
    * cannot be matched with its delivery any more: it counts acknowledged, not delivered.
    */
   recordAcked(stream: string, seq: number): void {
-    ack(this.stream(stream), seq, this.window);
+    ack(this.streams, this.streams.slot(stream), seq);
   }
 
   /** The device resent `seq` of `stream` after a reconnect (DUP set): not a new message. */
   recordResent(stream: string, seq: number): void {
-    markResent(this.stream(stream), seq, this.window);
+    markResent(this.streams, this.streams.slot(stream), seq);
   }
 
   /** The run ended with `count` messages of `stream` still in the device's offline queue. */
   recordQueuedAtEnd(stream: string, count: number): void {
-    if (count > 0) this.queuedBy.set(stream, (this.queuedBy.get(stream) ?? 0) + count);
-  }
-
-  private stream(key: string): StreamState {
-    let s = this.streams.get(key);
-    if (s === undefined) {
-      s = newStream(this.window);
-      this.streams.set(key, s);
-    }
-    return s;
+    if (count > 0) this.streams.add(this.streams.slot(stream), QUEUED, count);
   }
 
   recordForeign(): void {
@@ -114,7 +122,7 @@ export class DeliveryTracker {
 
   /** One received message; `latencyUs` = receive time − stamped send time. */
   recordReceived(stream: string, seq: number, latencyUs: number): Arrival {
-    const r = arrive(this.stream(stream), seq, this.window);
+    const r = arrive(this.streams, this.streams.slot(stream), seq);
     if (r === 'delivered' || r === 'outOfOrder') {
       if (this.latency === null) this.latency = createHistogram();
       if (!recordUs(this.latency, latencyUs)) this.negativeLatency++;
@@ -123,20 +131,23 @@ export class DeliveryTracker {
   }
 
   toJSON(): DeliveryState {
+    const st = this.streams;
     const streams: Record<string, StreamState> = {};
-    for (const [k, s] of this.streams)
-      streams[k] = {
-        ...s,
-        words: [...s.words],
-        acks: [...acksOf(s, this.window)],
-        resends: [...resendsOf(s, this.window)],
-      };
+    const sent: Record<string, number> = {};
+    const dropped: Record<string, number> = {};
+    const queuedAtEnd: Record<string, number> = {};
+    for (const [k, s] of st.entries()) {
+      if (st.hasStream(s)) streams[k] = toState(st, s);
+      if (!Number.isNaN(st.get(s, SENT))) sent[k] = st.get(s, SENT);
+      if (!Number.isNaN(st.get(s, DROPPED))) dropped[k] = st.get(s, DROPPED);
+      if (!Number.isNaN(st.get(s, QUEUED))) queuedAtEnd[k] = st.get(s, QUEUED);
+    }
     return {
       window: this.window,
       streams,
-      sent: Object.fromEntries(this.sentBy),
-      dropped: Object.fromEntries(this.droppedBy),
-      queuedAtEnd: Object.fromEntries(this.queuedBy),
+      sent,
+      dropped,
+      queuedAtEnd,
       foreign: this.foreign,
       negativeLatency: this.negativeLatency,
       latencyHistogram: this.latency === null ? null : encodeHistogram(this.latency),
@@ -155,18 +166,14 @@ export class DeliveryTracker {
    */
   mergeState(o: DeliveryState): void {
     if (o.window !== this.window) throw new Error(`cannot merge delivery windows ${o.window} and ${this.window}`);
-    for (const [k, n] of Object.entries(o.sent)) this.sentBy.set(k, (this.sentBy.get(k) ?? 0) + n);
-    for (const [k, n] of Object.entries(o.dropped ?? {})) this.droppedBy.set(k, (this.droppedBy.get(k) ?? 0) + n);
-    for (const [k, n] of Object.entries(o.queuedAtEnd ?? {})) this.queuedBy.set(k, (this.queuedBy.get(k) ?? 0) + n);
+    const st = this.streams;
+    for (const [k, n] of Object.entries(o.sent)) st.add(st.slot(k), SENT, n);
+    for (const [k, n] of Object.entries(o.dropped ?? {})) st.add(st.slot(k), DROPPED, n);
+    for (const [k, n] of Object.entries(o.queuedAtEnd ?? {})) st.add(st.slot(k), QUEUED, n);
     for (const [k, other] of Object.entries(o.streams)) {
-      const mine = this.streams.get(k);
-      const copy = {
-        ...other,
-        words: [...other.words],
-        acks: [...acksOf(other, this.window)],
-        resends: [...resendsOf(other, this.window)],
-      };
-      this.streams.set(k, mine === undefined ? copy : mergeStreams(mine, other, this.window));
+      const s = st.slot(k);
+      if (st.hasStream(s)) mergeStream(st, s, other);
+      else loadStream(st, s, other);
     }
     this.foreign += o.foreign;
     this.negativeLatency += o.negativeLatency;
@@ -183,29 +190,23 @@ export class DeliveryTracker {
   /** Totals. A stream without a sent count assumes its highest seq + 1 were sent (tail losses unseen). */
   summary(): DeliverySummary {
     const out: DeliverySummary = { streams: 0, ...emptyDeliveryCounts(), foreign: this.foreign };
-    const keys = new Set([
-      ...this.streams.keys(),
-      ...this.sentBy.keys(),
-      ...this.droppedBy.keys(),
-      ...this.queuedBy.keys(),
-    ]);
-    for (const k of keys) {
-      const s = this.streams.get(k);
-      const sent = this.sentBy.get(k) ?? (s === undefined ? 0 : s.highest + 1);
-      const dropped = this.droppedBy.get(k) ?? 0;
-      const queued = this.queuedBy.get(k) ?? 0;
-      const delivered = s?.delivered ?? 0;
+    const st = this.streams;
+    for (const [, s] of st.entries()) {
+      const sent = Number.isNaN(st.get(s, SENT)) ? st.get(s, HIGHEST) + 1 : st.get(s, SENT);
+      const dropped = orZero(st.get(s, DROPPED));
+      const queued = orZero(st.get(s, QUEUED));
+      const delivered = st.get(s, DELIVERED);
       const sentLost = Math.max(0, sent - delivered);
       // Acknowledged and never delivered: the cloud's loss. The rest of the loss was never acknowledged,
       // and so were the messages still waiting in the device's offline queue at the end.
-      const lostByCloud = Math.min(sentLost, Math.max(0, (s?.acked ?? 0) - (s?.ackedDelivered ?? 0)));
+      const lostByCloud = Math.min(sentLost, Math.max(0, st.get(s, ACKED) - st.get(s, ACKED_DELIVERED)));
       const lost = sentLost + queued;
-      const duplicated = s?.duplicated ?? 0;
-      const byResend = Math.min(duplicated, s?.duplicatedByResend ?? 0);
+      const duplicated = st.get(s, DUPLICATED);
+      const byResend = Math.min(duplicated, st.get(s, DUPLICATED_BY_RESEND));
       out.streams++;
       out.published += sent + dropped + queued;
       out.queuedAtEnd += queued;
-      out.resent += s?.resent ?? 0;
+      out.resent += st.get(s, RESENT);
       out.duplicatedByResend += byResend;
       out.duplicatedByCloud += duplicated - byResend;
       out.sent += sent;
@@ -215,8 +216,8 @@ export class DeliveryTracker {
       out.neverAcknowledged += lost - lostByCloud;
       out.droppedByDevice += dropped;
       out.duplicated += duplicated;
-      out.outOfOrder += s?.outOfOrder ?? 0;
-      out.tooLate += s?.tooLate ?? 0;
+      out.outOfOrder += st.get(s, OUT_OF_ORDER);
+      out.tooLate += st.get(s, TOO_LATE);
     }
     return out;
   }
