@@ -186,6 +186,7 @@ int wire_watch(struct wire *w, uint32_t id, struct conn *c, int op, uint32_t eve
 
 int wire_open(struct wire *w, uint32_t id, const struct sockaddr *dst, socklen_t dlen, const struct sockaddr *src,
               socklen_t slen, const uint8_t *pkt, uint32_t pkt_len, uint8_t version) {
+  double open_us = wire_now_us(); /* before socket(): the owner stamps the open just before this call */
   int err = grow(w, id);
   if (err) return err;
   struct conn *c = &w->conns[id];
@@ -222,6 +223,7 @@ int wire_open(struct wire *w, uint32_t id, const struct sockaddr *dst, socklen_t
   c->version = version;
   c->out = out;
   c->out_len = pkt_len;
+  c->open_us = open_us;
   c->tcp_us = NAN;
   w->out_bytes += pkt_len;
   w->live++;
@@ -269,7 +271,7 @@ static void tls_progress(struct wire *w, uint32_t id, struct conn *c) {
   }
   if (r) return wire_finish(w, id, c, r);
   c->state = ST_HANDSHAKING;
-  emit(w, id, EV_TLS, info, wire_now_us(), NAN);
+  emit(w, id, EV_TLS, info, wire_now_us() - c->open_us, NAN);
   r = flush_out(w, id, c);
   if (r) return wire_finish(w, id, c, r);
   if (tls_buffered(c->ssl)) wire_on_readable(w, id, c); /* read ahead with the last flight */
@@ -287,7 +289,7 @@ void wire_handle(struct wire *w, uint64_t data, uint32_t events) {
     getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
     if (err == 0 && (events & EPOLLHUP)) err = CODE_CLOSED_DURING_CONNECT;
     if (err) return wire_finish(w, id, c, err);
-    c->tcp_us = wire_now_us();
+    c->tcp_us = wire_now_us() - c->open_us;
     c->state = c->ssl != NULL ? ST_TLS : ST_HANDSHAKING; /* TLS hook */
   }
   if (c->state == ST_TLS) return tls_progress(w, id, c); /* TLS hook */

@@ -26,7 +26,8 @@ struct conn {
   uint8_t *out; /* the unsent part of CONNECT; freed once written */
   struct sig_reader *sig; /* an MQTT 5 CONNACK/DISCONNECT being read across reads; else NULL */
   struct msg *msg;        /* msg: publish/subscribe state, once the connection messages; else NULL */
-  double tcp_us;
+  double open_us; /* when wire_open began (wire_now_us); the phase stamps of the events are relative to it */
+  double tcp_us;  /* TCP connected, µs since open_us (NaN before) */
   struct ssl_st *ssl; /* TLS hook (tls.c): the connection's TLS, NULL on plain TCP */
 };
 

@@ -68,7 +68,7 @@ static int on_packet(struct wire *w, uint32_t id, struct conn *c, struct sig_rea
     if (ok && (r->has & HAS_RECV_MAX)) msg_connack(w, &c->msg, r->recv_max); /* msg: */
     if (ok && r->has != 0) emit_signal(w, id, r);
     c->state = ST_HELD;
-    emit(w, id, EV_READY, c->head[0] & 1, c->tcp_us, wire_now_us());
+    emit(w, id, EV_READY, c->head[0] & 1, c->tcp_us, wire_now_us() - c->open_us);
     return 1;
   }
   if (c->state == ST_HELD && !flags_ok(c->ptype)) return wire_finish(w, id, c, CODE_MALFORMED_PACKET), 0;

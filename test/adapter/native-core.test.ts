@@ -33,6 +33,14 @@ function server(onConn: (s: net.Socket) => void): Promise<number> {
   return new Promise((r) => srv.listen(0, '127.0.0.1', () => r((srv.address() as net.AddressInfo).port)));
 }
 
+/** An owner whose clock reads `lagUs` behind once set: what a pause between two clock reads looks like. */
+class LaggingOwner extends RecordingOwner {
+  lagUs = 0;
+  override now(): number {
+    return super.now() - this.lagUs;
+  }
+}
+
 function owner(): RecordingOwner {
   const o = new RecordingOwner();
   owners.push(o);
@@ -129,6 +137,27 @@ describe.skipIf(!built)('the native storm core', () => {
     expect(serverErrors).toEqual(['ECONNRESET']);
     await new Promise((r) => setTimeout(r, 50));
     expect(o.of('closed', d.deviceId)).toHaveLength(1);
+  });
+
+  it("phase times are read on the addon's one clock: the owner's clock read late after the open moves none", async () => {
+    // Before: the addon's stamps were moved onto the owner's clock with owner.now() − addon now, read
+    // one after the other per batch; a pause between the two reads (a GC, the scheduler) moved every
+    // stamp of the batch earlier, TCP connected before the open: tcpConnect clamped to 0 µs.
+    const CONNACK_DELAY_MS = 30;
+    const port = await server((s) => {
+      s.once('data', () => setTimeout(() => s.write(CONNACK_OK), CONNACK_DELAY_MS));
+    });
+    const o = new LaggingOwner();
+    owners.push(o);
+    const d = open(port, o);
+    o.lagUs = 1_000_000; // longer than any TCP connect here: the old way put every phase at 0 µs
+    expect((await o.outcome(d.deviceId)).kind).toBe('connected');
+    const p = d.phaseTimes();
+    expect(p.tcpConnectUs).toBeGreaterThan(0);
+    expect(p.mqttConnackUs).toBeGreaterThanOrEqual(CONNACK_DELAY_MS * 1000);
+    expect(p.serviceUs).toBe((p.tcpConnectUs as number) + (p.mqttConnackUs as number));
+    expect(d.readyUs - d.socketOpenUs).toBe(p.serviceUs);
+    expect(d.readyUs).toBeGreaterThan(d.socketOpenUs);
   });
 
   it('a slot opened again reuses its device with clean state: the second attempt has its own times', async () => {

@@ -141,7 +141,9 @@ export class NativeCore implements NativeRows {
 
   private onBatch(ev: Float64Array, refs: string[], blob: Buffer | undefined): void {
     const seq = ++this.batch;
-    const offsetUs = this.owner.now() - this.b.nowUs();
+    // Messaging stamps are on the addon's clock: moved onto the owner's with one offset per batch,
+    // read only when the batch has any. Phase stamps need none (device.ts onEvent).
+    let offsetUs = NaN;
     let ref = 0;
     for (let k = 0; k + EVENT_STRIDE <= ev.length; k += EVENT_STRIDE) {
       const slot = ev[k] as number;
@@ -157,10 +159,11 @@ export class NativeCore implements NativeRows {
         continue;
       }
       if (isMessagingEvent(kind)) {
+        if (Number.isNaN(offsetUs)) offsetUs = this.owner.now() - this.b.nowUs();
         d.onMessaging(kind, ev[k + 2] as number, ev[k + 3] as number, ev[k + 4] as number, blob, offsetUs);
         continue;
       }
-      d.onEvent(kind, ev[k + 2] as number, (ev[k + 3] as number) + offsetUs, (ev[k + 4] as number) + offsetUs);
+      d.onEvent(kind, ev[k + 2] as number, ev[k + 3] as number, ev[k + 4] as number);
     }
   }
 }

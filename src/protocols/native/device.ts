@@ -8,8 +8,10 @@
  * by slot.
  *
  * Timing: the attempt start is the owner's clock, as on the JavaScript path; TCP connected, TLS done
- * and CONNACK are stamped by the addon on CLOCK_MONOTONIC and moved onto the owner's clock with one
- * offset per batch.
+ * and CONNACK come from the addon as µs since it opened the socket, all read on its one clock, and
+ * are added to that start. (Moving the addon's stamps with an offset of the two clocks read one after
+ * the other put a phase before the attempt whenever a pause — a GC, the scheduler — fell between
+ * the two reads: tcpConnect 0 µs.)
  *
  * Memory (docs/performance.md, "Memory per held connection"): a device's state lives in rows of
  * typed arrays indexed by its slot, and its `Device` is one small handle per slot, made the first
@@ -227,7 +229,7 @@ export class NativeDevice implements Device, MqttSession {
     c.owner.onLost(this, f);
   }
 
-  /** One outcome from the addon; times already on the owner's clock. */
+  /** One outcome from the addon; its phase times in µs since the attempt's socket opened (NaN: not reached). */
   onEvent(kind: number, code: number, t1Us: number, t2Us: number): void {
     const c = this.core;
     const slot = this.deviceId;
@@ -235,25 +237,22 @@ export class NativeDevice implements Device, MqttSession {
     if (kind === EV_PONG) {
       this.set(T_PING, NaN);
     } else if (kind === EV_TLS && this.is(CONNECTING)) {
-      this.set(T_TLS, t1Us);
+      this.set(T_TLS, this.socketOpenUs + t1Us);
       const resumed = (code & TLS_RESUMED) !== 0;
       c.tlsResumed[slot] = resumed ? 2 : 1;
       c.tls.stores[c.tlsSetting[slot] as number]?.countHandshake(resumed, (code & TLS_KEY_EXCHANGE) !== 0);
     } else if (kind === EV_READY && this.is(CONNECTING)) {
       c.clearTimer(slot);
-      // Every stamp is the addon's; never before the attempt began on the owner's clock, and in order.
-      const tcp = Math.max(t1Us, this.socketOpenUs);
-      this.set(T_TCP, tcp);
-      const tls = this.tlsDoneUs;
-      if (!Number.isNaN(tls)) this.set(T_TLS, Math.max(tls, tcp));
-      this.set(T_READY, Math.max(t2Us, Number.isNaN(tls) ? tcp : this.tlsDoneUs));
+      // One clock behind every phase: in order and never before the open, without a clamp.
+      this.set(T_TCP, this.socketOpenUs + t1Us);
+      this.set(T_READY, this.socketOpenUs + t2Us);
       c.sessionPresent[slot] = code === 1 ? 1 : 0;
       c.state[slot] = CONNECTED;
       owner.onConnected(this);
     } else if (kind === EV_FAILED && this.is(CONNECTING)) {
       c.clearTimer(slot);
       c.state[slot] = CLOSED;
-      if (!Number.isNaN(t1Us)) this.set(T_TCP, t1Us);
+      if (!Number.isNaN(t1Us)) this.set(T_TCP, this.socketOpenUs + t1Us);
       owner.onFailed(this, nativeFailure(code, this.failedIn(t1Us)));
     } else if (kind === EV_LOST && this.is(CONNECTED)) {
       c.state[slot] = CLOSED;
