@@ -61,6 +61,10 @@ function results(out: string): Results {
  */
 const UNDER_WAY_MS = 60_000;
 
+/**
+ * 400 devices over 2 s, held 40 s: long enough that every fault lands mid-run. The worker kills
+ * hold it 4 s: they kill at the first progress line (t = 1 s), 5 s before the end.
+ */
 const LONG = `name: long-hold
 devices: 400
 device: { keepalive: 30s }
@@ -103,7 +107,7 @@ describe('faults', () => {
     const out = join(dir, 'out');
     const run = start([
       'run',
-      scenario(dir, LONG.replace('hold: 40s', 'hold: 8s')),
+      scenario(dir, LONG.replace('hold: 40s', 'hold: 4s')),
       '--out',
       out,
       '--workers',
@@ -146,7 +150,7 @@ describe('faults', () => {
 
   it('a sharded run whose worker died: the shard exits 3, and so does the merge of its shards', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'herd-shard-worker-'));
-    const file = scenario(dir, LONG.replace('hold: 40s', 'hold: 8s'));
+    const file = scenario(dir, LONG.replace('hold: 40s', 'hold: 4s'));
     const [out1, out2] = [join(dir, 'shard-1'), join(dir, 'shard-2')];
     // --allow-saturated: the exit code is tested, not how quiet the shared cores were.
     const shard1 = start(['run', file, '--shard', '1/2', '--out', out1, '--workers', '2', '--allow-saturated']);

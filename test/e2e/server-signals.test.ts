@@ -3,10 +3,12 @@
  * from the embedded target and from Mosquitto (max_keepalive), CONNACK 0x9F with `backoffOn`,
  * DISCONNECT 0x8E on a session takeover, DISCONNECT 0x9C with a Server Reference from a
  * purpose-built loopback server — each on both connect paths (issue 22: the native core records
- * and obeys the same signals; its half skips with the reason when the addon is not built), and
- * DISCONNECT 0x96 from the embedded target's publish throttle on the JavaScript path (the native
- * core carries no publishing devices). Every assertion reads results.json; a failing run prints
- * herd's stderr.
+ * and obeys the same signals; its cohorts are left out, with the reason, when the addon is not
+ * built), and DISCONNECT 0x96 from the embedded target's publish throttle on the JavaScript path
+ * (the native core carries no publishing devices). Both paths share one run per signal, each in
+ * cohorts of its own ("<name>-js", "<name>-native", checked against run.engines): what each path
+ * did is read from its cohorts, and the run's serverSignals is their sum. Every assertion reads
+ * results.json; a failing run prints herd's stderr.
  */
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,9 +22,10 @@ import { engines } from '../helpers/native.js';
 import { startSteeringServer, type SteeringServer } from '../helpers/steering-server.js';
 
 const ENGINES = engines();
+const E = ENGINES.length;
 
-/** Runs the scenario; with `engine`, every cohort must have run on that connect path, with no notice. */
-async function run(scenario: string, engine?: 'js' | 'native'): Promise<Results> {
+/** Runs the scenario; with `byCohort`, each cohort "<name>-<engine>" must have run on that path, with no notice. */
+async function run(scenario: string, byCohort = false): Promise<Results> {
   const dir = mkdtempSync(join(tmpdir(), 'herd-signals-'));
   const file = join(dir, 's.yaml');
   writeFileSync(file, scenario);
@@ -33,36 +36,74 @@ async function run(scenario: string, engine?: 'js' | 'native'): Promise<Results>
   expect(r.code).toBe(0);
   const [id] = readdirSync(out);
   const res = JSON.parse(readFileSync(join(out, id as string, 'results.json'), 'utf8')) as Results;
-  if (engine !== undefined) {
-    expect(new Set(Object.values(res.run.engines ?? {}))).toEqual(new Set([engine]));
+  if (byCohort) {
+    const path = (cohort: string): string => cohort.slice(cohort.lastIndexOf('-') + 1);
+    const names = Object.keys(res.cohorts);
+    expect(new Set(names.map(path))).toEqual(new Set(ENGINES));
+    expect(res.run.engines).toEqual(Object.fromEntries(names.map((n) => [n, path(n)])));
     expect(r.stderr).not.toContain('device.engine native');
   }
   return res;
 }
 
-const keepaliveScenario = (target: string, holdS: number, engine: string) => `
+interface Cohort {
+  name: string;
+  /** More `device` fields, YAML flow style. */
+  device?: string;
+  /** More cohort fields, YAML flow style. */
+  more?: string;
+}
+
+/** The cohorts once per connect path ("<name>-<engine>", `device.engine` set), all with an equal share. */
+function perEngine(cohorts: Cohort[]): string {
+  const share = 100 / (cohorts.length * E);
+  return ENGINES.flatMap((engine) =>
+    cohorts.map((c) => {
+      const device = [`engine: ${engine}`, ...(c.device === undefined ? [] : [c.device])].join(', ');
+      const more = c.more === undefined ? '' : `, ${c.more}`;
+      return `  - { name: ${c.name}-${engine}, share: ${share}%, device: { ${device} }${more} }`;
+    }),
+  ).join('\n');
+}
+
+const errorCount = (r: Results, cohort: string, code?: string): number =>
+  r.cohorts[cohort]?.errors.filter((e) => code === undefined || e.code === code).reduce((a, e) => a + e.count, 0) ??
+  Number.NaN;
+
+/** 10 devices per cohort and path: `obeys` adopts the Server Keep Alive, `ignores` keeps its 60 s. */
+const keepaliveScenario = (target: string, holdS: number) => `
 name: server-keepalive
-devices: 20
+devices: ${20 * E}
 target: ${target}
-device: { mqttVersion: 5, keepalive: 60s, engine: ${engine} }
+device: { mqttVersion: 5, keepalive: 60s }
 reconnect: { policy: fixed, delay: 30s }
 cohorts:
-  - { name: obeys, share: 50% }
-  - { name: ignores, share: 50%, reconnect: { policy: fixed, delay: 30s, serverSignals: { adoptServerKeepAlive: false } } }
+${perEngine([
+  { name: 'obeys' },
+  {
+    name: 'ignores',
+    more: 'reconnect: { policy: fixed, delay: 30s, serverSignals: { adoptServerKeepAlive: false } }',
+  },
+])}
 waves: [{ type: ramp, over: 1s }]
 hold: ${holdS}s
 `;
 
-describe.each(ENGINES)('Server Keep Alive (%s)', (engine) => {
+describe(`Server Keep Alive (${ENGINES.join(' and ')})`, () => {
   it('embedded target (keepaliveMaxS 4): devices that adopt it keep their sessions, those that ignore it are dropped', async () => {
     // 4 s and a 14 s hold, not 2 s and 6 s: on a busy machine a 1 s stall could drop a device
     // pinging every 2 s, and a late check could leave an ignoring one undropped at teardown (9 of 10).
-    const r = await run(keepaliveScenario('{ embedded: { throttle: { keepaliveMaxS: 4 } } }', 14, engine), engine);
-    expect(r.serverSignals, JSON.stringify(r.serverSignals)).toEqual({ CONNACK_00: 20, keepaliveAdopted: 10 });
+    const r = await run(keepaliveScenario('{ embedded: { throttle: { keepaliveMaxS: 4 } } }', 14), true);
+    expect(r.serverSignals, JSON.stringify(r.serverSignals)).toEqual({
+      CONNACK_00: 20 * E,
+      keepaliveAdopted: 10 * E,
+    });
     // The target drops a client silent for 1.5 × 4 s; a device pinging every 54 s is dropped once.
-    expect(r.cohorts.obeys?.errors).toEqual([]);
-    expect(r.cohorts.ignores?.errors.reduce((a, e) => a + e.count, 0)).toBe(10);
-    expect(r.storm.disconnects).toBe(10);
+    for (const engine of ENGINES) {
+      expect(r.cohorts[`obeys-${engine}`]?.errors).toEqual([]);
+      expect(errorCount(r, `ignores-${engine}`), engine).toBe(10);
+    }
+    expect(r.storm.disconnects).toBe(10 * E);
   });
 
   const mosquitto = externalProgram('mosquitto');
@@ -70,19 +111,21 @@ describe.each(ENGINES)('Server Keep Alive (%s)', (engine) => {
   it.skipIf(mosquitto === null)('Mosquitto 2 (max_keepalive 10, MQTT 5): the same', async () => {
     const broker = await startMosquitto(mosquitto as string, ['max_keepalive 10']);
     try {
-      const r = await run(keepaliveScenario(JSON.stringify(broker.url), 24, engine), engine);
-      expect(r.serverSignals.keepaliveAdopted).toBe(10);
-      expect(r.cohorts.obeys?.errors).toEqual([]);
+      const r = await run(keepaliveScenario(JSON.stringify(broker.url), 24), true);
+      expect(r.serverSignals.keepaliveAdopted).toBe(10 * E);
       // Mosquitto 2.0.11 enforces keepalive on a coarse loop: some ignorers outlive 1.5 × 10 s, none of the obeying devices is dropped.
-      expect(r.cohorts.ignores?.errors.reduce((a, e) => a + e.count, 0)).toBeGreaterThanOrEqual(1);
-      expect(r.storm.disconnects).toBe(r.cohorts.ignores?.errors.reduce((a, e) => a + e.count, 0));
+      for (const engine of ENGINES) {
+        expect(r.cohorts[`obeys-${engine}`]?.errors).toEqual([]);
+        expect(errorCount(r, `ignores-${engine}`), engine).toBeGreaterThanOrEqual(1);
+      }
+      expect(r.storm.disconnects).toBe(ENGINES.reduce((a, e) => a + errorCount(r, `ignores-${e}`), 0));
     } finally {
       await broker.stop();
     }
   });
 });
 
-describe.each(ENGINES)('CONNACK 0x9F connection rate exceeded, with backoffOn (%s)', (engine) => {
+describe(`CONNACK 0x9F connection rate exceeded, with backoffOn (${ENGINES.join(' and ')})`, () => {
   const servers: SteeringServer[] = [];
   afterAll(async () => {
     for (const s of servers) await s.stop();
@@ -95,27 +138,29 @@ describe.each(ENGINES)('CONNACK 0x9F connection rate exceeded, with backoffOn (%
     const r = await run(
       `
 name: connection-rate-exceeded
-devices: 10
+devices: ${10 * E}
 target: ${server.url}
-device: { mqttVersion: 5, engine: ${engine} }
+device: { mqttVersion: 5 }
 reconnect: { ${policy} }
 cohorts:
-  - { name: backs-off, share: 50%, reconnect: { ${policy}, serverSignals: { backoffOn: [0x9f] } } }
-  - { name: plain, share: 50% }
+${perEngine([{ name: 'backs-off', more: `reconnect: { ${policy}, serverSignals: { backoffOn: [0x9f] } }` }, { name: 'plain' }])}
 waves: [{ type: spike }]
 hold: 4s
 `,
-      engine,
+      true,
     );
     // plain: retries after 0.2, 0.6, 1.8 s (then 5.4 s, past the end) → 4 attempts a device.
     // backs-off: each 0x9F adds a step: 0.6 s, then 5.4 s → 2 attempts a device.
-    expect(r.cohorts.plain?.attempts.started).toBe(20);
-    expect(r.cohorts['backs-off']?.attempts.started).toBe(10);
-    expect(r.serverSignals).toEqual({ CONNACK_9F: 30 });
-    expect(r.errors).toEqual([expect.objectContaining({ code: 'CONNACK_9F', count: 30 })]);
+    for (const engine of ENGINES) {
+      expect(r.cohorts[`plain-${engine}`]?.attempts.started, engine).toBe(20);
+      expect(r.cohorts[`backs-off-${engine}`]?.attempts.started, engine).toBe(10);
+      expect(errorCount(r, `plain-${engine}`, 'CONNACK_9F'), engine).toBe(20);
+      expect(errorCount(r, `backs-off-${engine}`, 'CONNACK_9F'), engine).toBe(10);
+    }
+    expect(r.serverSignals).toEqual({ CONNACK_9F: 30 * E });
+    expect(r.errors).toEqual([expect.objectContaining({ code: 'CONNACK_9F', count: 30 * E })]);
   });
 });
-
 describe('DISCONNECT 0x96 message rate too high (embedded target publish throttle; JavaScript path)', () => {
   it('is counted by code, and devices told to back off on it reconnect less often', async () => {
     const r = await run(`
@@ -139,27 +184,28 @@ hold: 8s
   });
 });
 
-describe.each(ENGINES)(
-  'DISCONNECT 0x8E session taken over (duplicate client ids on the embedded target; %s)',
-  (engine) => {
-    it('each new connection with the same client id takes the previous one over: counted apart as takenOver', async () => {
-      const r = await run(
-        `
+describe(`DISCONNECT 0x8E session taken over (duplicate client ids on the embedded target; ${ENGINES.join(' and ')})`, () => {
+  it('each new connection with the same client id takes the previous one over: counted apart as takenOver', async () => {
+    // One shared id per cohort: 10 devices, each connect after the first takes it over (9).
+    const r = await run(
+      `
 name: duplicate-client-ids
-devices: 10
-device: { mqttVersion: 5, clientId: "shared", engine: ${engine} }
+devices: ${10 * E}
+device: { mqttVersion: 5, clientId: "shared-{cohort}" }
+cohorts:
+${perEngine([{ name: 'clones' }])}
 waves: [{ type: ramp, over: 2s }]
 hold: 1s
 `,
-        engine,
-      );
-      expect(r.serverSignals).toEqual({ DISCONNECT_8E: 9, takenOver: 9 });
-      expect(r.errors).toEqual([expect.objectContaining({ code: 'DISCONNECT_8E', count: 9 })]);
-    });
-  },
-);
+      true,
+    );
+    for (const engine of ENGINES) expect(errorCount(r, `clones-${engine}`, 'DISCONNECT_8E'), engine).toBe(9);
+    expect(r.serverSignals).toEqual({ DISCONNECT_8E: 9 * E, takenOver: 9 * E });
+    expect(r.errors).toEqual([expect.objectContaining({ code: 'DISCONNECT_8E', count: 9 * E })]);
+  });
+});
 
-describe.each(ENGINES)('DISCONNECT 0x9C use another server, with a Server Reference (%s)', (engine) => {
+describe(`DISCONNECT 0x9C use another server, with a Server Reference (${ENGINES.join(' and ')})`, () => {
   const servers: SteeringServer[] = [];
   afterAll(async () => {
     for (const s of servers) await s.stop();
@@ -174,25 +220,33 @@ describe.each(ENGINES)('DISCONNECT 0x9C use another server, with a Server Refere
       disconnect: { afterMs: 300, reasonCode: 0x9c, serverReference: 'broker.invalid:1883' },
     });
     servers.push(a, b, elsewhere);
+    const follow = 'reconnect: { policy: fixed, delay: 200ms, serverSignals: { followServerReference: true } }';
     const r = await run(
       `
 name: use-another-server
-devices: 10
-device: { mqttVersion: 5, clientId: "dev-{cohort}-{id}", engine: ${engine} }
+devices: ${10 * E}
+device: { mqttVersion: 5, clientId: "dev-{cohort}-{id}" }
 cohorts:
-  - { name: movers, share: 50%, targets: ["${a.url}", "${b.url}"], reconnect: { policy: fixed, delay: 200ms, serverSignals: { followServerReference: true } } }
-  - { name: stayers, share: 50%, targets: ["${elsewhere.url}", "${b.url}"], reconnect: { policy: fixed, delay: 200ms, serverSignals: { followServerReference: true } } }
+${perEngine([
+  { name: 'movers', more: `targets: ["${a.url}", "${b.url}"], ${follow}` },
+  { name: 'stayers', more: `targets: ["${elsewhere.url}", "${b.url}"], ${follow}` },
+])}
 waves: [{ type: spike }]
 hold: 3s
 `,
-      engine,
+      true,
     );
     const onB = [...b.connects.keys()];
-    expect(onB.length).toBe(5);
-    expect(onB.every((id) => id.startsWith('dev-movers-'))).toBe(true);
+    for (const engine of ENGINES) {
+      expect(onB.filter((id) => id.startsWith(`dev-movers-${engine}-`)).length, engine).toBe(5);
+      // Movers are told once and follow; stayers are told on every connect and never follow.
+      expect(errorCount(r, `movers-${engine}`, 'DISCONNECT_9C'), engine).toBe(5);
+      expect(errorCount(r, `stayers-${engine}`, 'DISCONNECT_9C'), engine).toBeGreaterThanOrEqual(5);
+    }
+    expect(onB.length).toBe(5 * E);
     expect([...a.connects.values()].every((n) => n === 1)).toBe(true);
-    expect(r.serverSignals.referenceFollowed).toBe(5);
-    expect(r.serverSignals.referenceRefused).toBe(r.serverSignals.DISCONNECT_9C! - 5);
-    expect(r.serverSignals.referenceRefused).toBeGreaterThanOrEqual(5);
+    expect(r.serverSignals.referenceFollowed).toBe(5 * E);
+    expect(r.serverSignals.referenceRefused).toBe(r.serverSignals.DISCONNECT_9C! - 5 * E);
+    expect(r.serverSignals.referenceRefused).toBeGreaterThanOrEqual(5 * E);
   });
 });
