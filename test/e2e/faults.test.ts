@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import * as net from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Results } from '../../src/results/types.js';
@@ -105,32 +106,55 @@ describe('faults', () => {
   it('a worker process killed mid-run: noticed at once, its devices lost to the harness, not the target', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'herd-worker-'));
     const out = join(dir, 'out');
-    const run = start([
-      'run',
-      scenario(dir, LONG.replace('hold: 40s', 'hold: 4s')),
-      '--out',
-      out,
-      '--workers',
-      '2',
-      '--on-worker-failure',
-      'continue',
-    ]);
-    expect(await waitFor(() => /t=\s+\d+s/.test(run.stderr()), UNDER_WAY_MS), run.stderr()).toBe(true);
-    const worker = childrenOf(run.pid).find((k) => k.cmdline.includes('worker.js'));
-    expect(worker).toBeDefined();
-    process.kill(worker!.pid, 'SIGKILL');
-    const r = await run.done;
-    expect(r.stderr).toMatch(/worker \d exited unexpectedly \(SIGKILL\); carrying on without it/);
-    expectExit(r, 3);
-    const res = results(out);
-    expect(res.run.status).toBe('completed');
-    expect(res.health.workerFailures).toHaveLength(1);
-    expect(res.health.workerFailures[0]).toMatch(/exited unexpectedly \(SIGKILL\).*lost to the harness/);
-    expect(res.attempts.lostToHarness).toBeGreaterThan(0);
-    expect(res.accounting.balanced).toBe(true);
-    // Nothing is blamed on the target: no network/protocol errors from the dead worker's sockets.
-    expect(res.errors).toEqual([]);
-    expect(res.run.verdict).toBe('failed');
+    // Half the fleet dials a listener of this test's own that accepts and never answers, with a
+    // 60 s connect timeout: those attempts have no outcome until long after the run's end, so the
+    // killed worker has attempts to lose whenever the kill lands (a busy machine can show the first
+    // progress line after the ramp, when every other device already has its outcome).
+    const stalled: net.Socket[] = [];
+    const silent = net.createServer((s) => {
+      s.on('error', () => {});
+      stalled.push(s);
+    });
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const port = (silent.address() as net.AddressInfo).port;
+    const body = LONG.replace('hold: 40s', 'hold: 4s').replace(
+      'waves:',
+      `cohorts:
+  - { name: fleet, share: 50% }
+  - { name: stalled, share: 50%, targets: ["mqtt://127.0.0.1:${port}"], device: { connectTimeout: 60s } }
+waves:`,
+    );
+    try {
+      const run = start([
+        'run',
+        scenario(dir, body),
+        '--out',
+        out,
+        '--workers',
+        '2',
+        '--on-worker-failure',
+        'continue',
+      ]);
+      expect(await waitFor(() => /t=\s+\d+s/.test(run.stderr()), UNDER_WAY_MS), run.stderr()).toBe(true);
+      const worker = childrenOf(run.pid).find((k) => k.cmdline.includes('worker.js'));
+      expect(worker).toBeDefined();
+      process.kill(worker!.pid, 'SIGKILL');
+      const r = await run.done;
+      expect(r.stderr).toMatch(/worker \d exited unexpectedly \(SIGKILL\); carrying on without it/);
+      expectExit(r, 3);
+      const res = results(out);
+      expect(res.run.status).toBe('completed');
+      expect(res.health.workerFailures).toHaveLength(1);
+      expect(res.health.workerFailures[0]).toMatch(/exited unexpectedly \(SIGKILL\).*lost to the harness/);
+      expect(res.attempts.lostToHarness).toBeGreaterThan(0);
+      expect(res.accounting.balanced).toBe(true);
+      // Nothing is blamed on the target: no network/protocol errors from the dead worker's sockets.
+      expect(res.errors).toEqual([]);
+      expect(res.run.verdict).toBe('failed');
+    } finally {
+      for (const s of stalled) s.destroy();
+      await new Promise((r) => silent.close(r));
+    }
   }, 120_000);
 
   it('a worker killed with --on-worker-failure abort (the default) stops the run with exit 3', async () => {
