@@ -31,6 +31,7 @@ import { LagProbe, type TargetLag } from './lag.js';
 import { ServiceQueue } from './service.js';
 import { WebhookForwarder } from './webhook.js';
 import { upgradeHandler } from './ws-device.js';
+import { warmUpTarget } from './warm-up.js';
 
 export interface ProcessEndpoints {
   mqtt: string;
@@ -92,6 +93,8 @@ function listen(server: net.Server, host: string, port: number, backlog: number)
 }
 
 export async function startTargetProcess(o: ResolvedTargetOptions, index: number): Promise<RunningTargetProcess> {
+  // Before anything of the run exists: the first-call costs are the process's, not the model's.
+  await warmUpTarget(o.host);
   const startedMs = performance.now();
   const metrics = emptySnapshot(index, process.pid);
   const silenced = new WeakSet<object>();
