@@ -3,7 +3,7 @@
  * drift sampler recorded into an HDR histogram, so a long block is one long sample and nothing is
  * missed after a reset), event-loop utilisation, CPU, RSS and open files.
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { createHistogram, recordUs, type Histogram } from '../metrics/histogram.js';
 import type { HealthSample } from '../metrics/health-sample.js';
@@ -69,9 +69,34 @@ export class HealthMonitor {
   }
 }
 
-export function countOpenFiles(): number | null {
+/** Where the open-files count comes from (injected by tests). */
+export interface OpenFilesSource {
+  /** The kernel's count: the size of /proc/self/fd (Linux ≥ 6.2; older kernels say 0). */
+  size(): number;
+  /** The entries of /proc/self/fd, the reader's own directory descriptor among them. */
+  list(): number;
+}
+
+const PROC_FD: OpenFilesSource = {
+  size: () => statSync('/proc/self/fd').size,
+  list: () => readdirSync('/proc/self/fd').length,
+};
+
+/**
+ * This process's open file descriptors, or null when it cannot be read. One stat where the kernel
+ * counts (~20 µs at 7,500 descriptors; listing them cost ~3.7 ms, once a second on the worker's
+ * loop), and it needs no descriptor of its own, so it still reads at the file limit. Where the
+ * kernel says 0, the directory is listed, less the descriptor that reading it opened.
+ */
+export function countOpenFiles(src: OpenFilesSource = PROC_FD): number | null {
   try {
-    return readdirSync('/proc/self/fd').length;
+    const n = src.size();
+    if (n > 0) return n;
+  } catch {
+    // No /proc, or a kernel that refuses: try the listing.
+  }
+  try {
+    return Math.max(0, src.list() - 1);
   } catch {
     return null;
   }

@@ -10,10 +10,10 @@ import type { CohortSpec, DeviceKindRow, DeviceOpenOptions, DeviceOwner, Prepare
 import { compileIdTemplate } from '../identity.js';
 import { loadNative, nativeUnavailable } from '../native/binding.js';
 import { openNativeDevice } from '../native/core.js';
-import type { NativeDevice } from '../native/device.js';
+import type { NativeDevice, NativeOpenOptions } from '../native/device.js';
 import type { ResolvedDevice } from '../../results/resolved-scenario.js';
-import { buildConnect, connectProtocolVersion } from './connect-packet.js';
-import { MqttConnection } from './connection.js';
+import { buildConnect, connectProtocolVersion, type ConnectFields } from './connect-packet.js';
+import { MqttConnection, type MqttConnectOptions } from './connection.js';
 import { keepaliveSeconds } from '../../util/duration.js';
 
 /** An MQTT device's own open options. */
@@ -47,7 +47,8 @@ export function nativeTarget(t: PreparedTarget): boolean {
 /** Opens one MQTT attempt on the JavaScript path (the session is the device). */
 export function openMqtt(t: PreparedTarget, o: MqttOpen, owner: DeviceOwner): MqttConnection {
   const ep = t.endpoint;
-  return new MqttConnection(owner, o.deviceId, {
+  // Optional fields assigned, not spread: no throwaway object per attempt.
+  const c: MqttConnectOptions = {
     host: ep.host,
     port: ep.port,
     localAddress: o.localAddress,
@@ -56,17 +57,18 @@ export function openMqtt(t: PreparedTarget, o: MqttOpen, owner: DeviceOwner): Mq
     maxPacketBytes: o.maxPacketBytes,
     scheme: ep.scheme,
     path: ep.path,
-    ...(t.tls !== null ? { tls: t.tls } : {}),
-    ...(o.headers !== undefined ? { wsHeaders: o.headers } : {}),
-    ...(o.maxInflight !== undefined ? { maxInflight: o.maxInflight } : {}),
-    ...(o.maxBufferedBytes !== undefined ? { maxBufferedBytes: o.maxBufferedBytes } : {}),
-  });
+  };
+  if (t.tls !== null) c.tls = t.tls;
+  if (o.headers !== undefined) c.wsHeaders = o.headers;
+  if (o.maxInflight !== undefined) c.maxInflight = o.maxInflight;
+  if (o.maxBufferedBytes !== undefined) c.maxBufferedBytes = o.maxBufferedBytes;
+  return new MqttConnection(owner, o.deviceId, c);
 }
 
 /** Opens one attempt on the engine the options ask for, when it carries the target. */
 function open(t: PreparedTarget, o: MqttOpen, owner: DeviceOwner): MqttConnection | NativeDevice {
   if (o.engine !== 'native' || !nativeTarget(t) || loadNative() === null) return openMqtt(t, o, owner);
-  const native = {
+  const native: NativeOpenOptions = {
     deviceId: o.deviceId,
     ip: t.endpoint.host,
     port: t.endpoint.port,
@@ -74,9 +76,9 @@ function open(t: PreparedTarget, o: MqttOpen, owner: DeviceOwner): MqttConnectio
     connectPacket: o.connectPacket,
     protocolVersion: connectProtocolVersion(o.connectPacket),
     connectTimeoutMs: o.connectTimeoutMs,
-    ...(o.slotCount !== undefined ? { slotCount: o.slotCount } : {}),
-    ...(t.endpoint.scheme === 'mqtts' && t.tls !== null ? { tls: t.tls } : {}),
   };
+  if (o.slotCount !== undefined) native.slotCount = o.slotCount;
+  if (t.endpoint.scheme === 'mqtts' && t.tls !== null) native.tls = t.tls;
   return openNativeDevice(owner, native, o.maxPacketBytes);
 }
 
@@ -88,19 +90,19 @@ function prepare({ device: d, fixed, expand }: CohortSpec): (id: number) => Mqtt
   const password = t(d.password);
   const engine = d.engine !== 'js' && nativeRefusal(d) === null ? 'native' : 'js';
   const keepaliveS = keepaliveSeconds(d.keepaliveUs);
-  const expiry = d.sessionExpiryS !== null ? { sessionExpiryIntervalS: d.sessionExpiryS } : {};
-  return (id) => ({
-    connectPacket: buildConnect({
+  const expiryS = d.sessionExpiryS;
+  return (id) => {
+    const f: ConnectFields = {
       clientId: clientId(id),
       username: username === null ? null : username(id),
       password: password === null ? null : password(id),
       keepaliveS,
       clean: d.cleanSession,
       protocolVersion: d.mqttVersion,
-      ...expiry,
-    }),
-    engine,
-  });
+    };
+    if (expiryS !== null) f.sessionExpiryIntervalS = expiryS;
+    return { connectPacket: buildConnect(f), engine };
+  };
 }
 
 export const MQTT_KIND = {
