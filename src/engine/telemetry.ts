@@ -7,7 +7,7 @@
  * resend is the same message to the delivery tracker.
  */
 import { SEND_REFUSED } from '../protocols/mqtt/connection.js';
-import { encodePayload } from '../protocols/payload.js';
+import { PAYLOAD_HEADER_BYTES, writeStamp } from '../protocols/payload.js';
 import type { DeliveryTracker } from '../metrics/delivery.js';
 import type { Recorder } from '../metrics/recorder.js';
 import type { ResolvedPublish, ResolvedScenario } from '../results/resolved-scenario.js';
@@ -30,6 +30,12 @@ export class Telemetry {
   /** 1 = a publish event for the slot is in the runner's heap. */
   private readonly pending: Uint8Array;
   private readonly stores: DeviceStores;
+  /**
+   * Per cohort: the one payload buffer every publish restamps. Safe because a session copies the
+   * payload before publish() returns — the JavaScript path into the packet mqtt-packet's generate()
+   * builds, the native core into its own send buffer — so nothing keeps a reference to it.
+   */
+  private readonly payloads: (Buffer | undefined)[] = [];
 
   constructor(
     private readonly host: TelemetryHost,
@@ -138,8 +144,9 @@ export class Telemetry {
 
   /** Writes one message (its first time, or a resend); false when the session refused it. */
   private write(slot: number, c: MqttSession, p: ResolvedPublish, m: StoredMessage, resend: boolean): boolean {
-    const id = this.host.ids[slot] as number;
-    const payload = encodePayload({ deviceId: id, seq: m.seq, sentUs: m.stampUs }, p.payloadBytes);
+    const cohort = this.host.cohortOf(slot);
+    const payload = (this.payloads[cohort] ??= Buffer.alloc(Math.max(PAYLOAD_HEADER_BYTES, p.payloadBytes)));
+    writeStamp(payload, this.host.ids[slot] as number, m.seq, m.stampUs);
     // The tag (seq + 1) comes back with the PUBACK / PUBCOMP: who lost a message is then known.
     if (c.publish(this.topic(slot), payload, p.qos, false, m.seq + 1, resend) === SEND_REFUSED) return false;
     this.stores.sent(slot, m, p.qos, p.store);
