@@ -32,6 +32,11 @@ export interface Flush {
   forgotten: StoredMessage[];
 }
 
+/** Whether a message written at QoS `qos` stays in the store until its acknowledgement. */
+export function keptUntilAcked(qos: 0 | 1 | 2, rules: ResolvedStore): boolean {
+  return qos !== 0 && rules.resend !== 'never';
+}
+
 export class DeviceStores {
   /** Per slot: sent, not yet acknowledged, in send order (only kept when the rules resend). */
   private readonly unacked: (StoredMessage[] | undefined)[];
@@ -45,7 +50,7 @@ export class DeviceStores {
 
   /** The device wrote `m` at QoS `qos`: a QoS 1/2 message waits in the store for its acknowledgement. */
   sent(slot: number, m: StoredMessage, qos: 0 | 1 | 2, rules: ResolvedStore): void {
-    if (qos === 0 || rules.resend === 'never') return;
+    if (!keptUntilAcked(qos, rules)) return;
     (this.unacked[slot] ??= []).push(m);
   }
 

@@ -14,8 +14,8 @@ import type { ResolvedPublish, ResolvedRequests, ResolvedScenario } from '../res
 import type { Device, InboundMessage, MqttSession, PreparedTarget } from '../protocols/device.js';
 import { Downlink } from './downlink.js';
 import { Requester, replyTopic, requestTopic, type RequesterHost } from './requester.js';
-import { expandTemplate } from '../scenario/template.js';
 import { Telemetry } from './telemetry.js';
+import { TopicTemplate } from './topic.js';
 
 export interface RequestSender {
   readonly isReady: boolean;
@@ -49,7 +49,8 @@ export class Messaging {
   private readonly telemetry: Telemetry;
   /** 1 = the current session's echo subscription is acknowledged. */
   private readonly subscribed: Uint8Array;
-  private readonly topics: (string | undefined)[];
+  /** Per cohort: its publish topic, compiled once; no topic string is held per device. */
+  private readonly topics: TopicTemplate[];
   private readonly reqSeq: Uint32Array;
   private readonly reqPending: Uint8Array;
   /** Cloud-side connections, one per target endpoint (only when a cohort takes requests or downlink). */
@@ -63,7 +64,9 @@ export class Messaging {
     this.trackers = host.scenario.cohorts.map(() => new DeliveryTracker());
     this.telemetry = new Telemetry(host, rec, this.trackers, (slot) => this.topic(slot));
     this.subscribed = new Uint8Array(n);
-    this.topics = new Array<string | undefined>(n);
+    this.topics = host.scenario.cohorts.map(
+      (c) => new TopicTemplate(c.device.publish?.topic ?? '', host.runId, c.name),
+    );
     this.reqSeq = new Uint32Array(n);
     this.reqPending = new Uint8Array(n);
     const cohorts = host.scenario.cohorts;
@@ -102,18 +105,9 @@ export class Messaging {
     return this.host.scenario.cohorts[this.host.cohortOf(slot)]?.device.publish ?? null;
   }
 
+  /** The device's telemetry topic, built from its cohort's template each time it is needed. */
   private topic(slot: number): string {
-    let t = this.topics[slot];
-    if (t === undefined) {
-      const c = this.host.scenario.cohorts[this.host.cohortOf(slot)];
-      t = expandTemplate(c?.device.publish?.topic ?? '', {
-        id: this.host.ids[slot] as number,
-        run: this.host.runId,
-        cohort: c?.name ?? '',
-      });
-      this.topics[slot] = t;
-    }
-    return t;
+    return this.topics[this.host.cohortOf(slot)]?.expand(this.host.ids[slot] as number) ?? '';
   }
 
   private requestsOf(slot: number): ResolvedRequests | null {

@@ -7,12 +7,12 @@
  * resend is the same message to the delivery tracker.
  */
 import { SEND_REFUSED } from '../protocols/mqtt/connection.js';
-import { encodePayload } from '../protocols/payload.js';
+import { PAYLOAD_HEADER_BYTES, writeStamp } from '../protocols/payload.js';
 import type { DeliveryTracker } from '../metrics/delivery.js';
 import type { Recorder } from '../metrics/recorder.js';
 import type { ResolvedPublish, ResolvedScenario } from '../results/resolved-scenario.js';
 import type { MqttSession } from '../protocols/device.js';
-import { DeviceStores, type StoredMessage } from './message-store.js';
+import { DeviceStores, keptUntilAcked, type StoredMessage } from './message-store.js';
 
 export interface TelemetryHost {
   readonly scenario: ResolvedScenario;
@@ -30,6 +30,12 @@ export class Telemetry {
   /** 1 = a publish event for the slot is in the runner's heap. */
   private readonly pending: Uint8Array;
   private readonly stores: DeviceStores;
+  /**
+   * Per cohort: the one payload buffer every publish restamps. Safe because a session copies the
+   * payload before publish() returns — the JavaScript path into the packet mqtt-packet's generate()
+   * builds, the native core into its own send buffer — so nothing keeps a reference to it.
+   */
+  private readonly payloads: (Buffer | undefined)[] = [];
 
   constructor(
     private readonly host: TelemetryHost,
@@ -65,7 +71,7 @@ export class Telemetry {
     const flush = this.stores.reconnected(slot, c.sessionPresent, p.store);
     for (let i = 0; i < flush.resend.length; i++) {
       const m = flush.resend[i] as StoredMessage;
-      if (!this.write(slot, c, p, m, true)) {
+      if (!this.write(slot, c, p, m.seq, m.stampUs, m, true)) {
         // The session took no more (in-flight cap): the rest wait at the head of the queue.
         for (let k = flush.resend.length - 1; k >= i; k--)
           this.stores.requeueFirst(slot, flush.resend[k] as StoredMessage);
@@ -88,17 +94,17 @@ export class Telemetry {
     const online = ready && c !== null && c.state === 'connected';
     // A device that will never have a session again publishes nothing more.
     if (!online && !this.host.comingBack(slot)) return;
-    const m: StoredMessage = { seq: this.seq[slot] as number, stampUs: nowUs };
-    this.seq[slot] = m.seq + 1;
+    const seq = this.seq[slot] as number;
+    this.seq[slot] = seq + 1;
     if (online) {
       this.drain(slot, c, p);
-      if (this.stores.queuedCount(slot) > 0) this.offline(slot, p, m);
-      else if (!this.write(slot, c, p, m, false)) {
+      if (this.stores.queuedCount(slot) > 0) this.offline(slot, p, { seq, stampUs: nowUs });
+      else if (!this.write(slot, c, p, seq, nowUs, null, false)) {
         // Refused on the device (send buffer or in-flight cap full): never sent.
         this.rec.counters.messagesRefused++;
         this.tracker(slot, p)?.recordDropped(this.stream(slot));
       }
-    } else this.offline(slot, p, m);
+    } else this.offline(slot, p, { seq, stampUs: nowUs });
     this.pending[slot] = 1;
     this.host.schedulePublish(slot, nowUs + p.everyUs);
   }
@@ -129,22 +135,35 @@ export class Telemetry {
   /** Sends queued messages in order while the session takes them. */
   private drain(slot: number, c: MqttSession, p: ResolvedPublish): void {
     for (let m = this.stores.nextQueued(slot); m !== null; m = this.stores.nextQueued(slot)) {
-      if (!this.write(slot, c, p, m, false)) {
+      if (!this.write(slot, c, p, m.seq, m.stampUs, m, false)) {
         this.stores.requeueFirst(slot, m);
         return;
       }
     }
   }
 
-  /** Writes one message (its first time, or a resend); false when the session refused it. */
-  private write(slot: number, c: MqttSession, p: ResolvedPublish, m: StoredMessage, resend: boolean): boolean {
-    const id = this.host.ids[slot] as number;
-    const payload = encodePayload({ deviceId: id, seq: m.seq, sentUs: m.stampUs }, p.payloadBytes);
+  /**
+   * Writes message `seq` stamped at `stampUs` (its first time, or a resend); false when the session
+   * refused it. `m` is the message as the store holds it, or null for a new one: its record is only
+   * made when the store keeps it, so a publish the store does not keep makes none.
+   */
+  private write(
+    slot: number,
+    c: MqttSession,
+    p: ResolvedPublish,
+    seq: number,
+    stampUs: number,
+    m: StoredMessage | null,
+    resend: boolean,
+  ): boolean {
+    const cohort = this.host.cohortOf(slot);
+    const payload = (this.payloads[cohort] ??= Buffer.alloc(Math.max(PAYLOAD_HEADER_BYTES, p.payloadBytes)));
+    writeStamp(payload, this.host.ids[slot] as number, seq, stampUs);
     // The tag (seq + 1) comes back with the PUBACK / PUBCOMP: who lost a message is then known.
-    if (c.publish(this.topic(slot), payload, p.qos, false, m.seq + 1, resend) === SEND_REFUSED) return false;
-    this.stores.sent(slot, m, p.qos, p.store);
+    if (c.publish(this.topic(slot), payload, p.qos, false, seq + 1, resend) === SEND_REFUSED) return false;
+    if (keptUntilAcked(p.qos, p.store)) this.stores.sent(slot, m ?? { seq, stampUs }, p.qos, p.store);
     const t = this.tracker(slot, p);
-    if (resend) t?.recordResent(this.stream(slot), m.seq);
+    if (resend) t?.recordResent(this.stream(slot), seq);
     else {
       this.rec.counters.messagesSent++;
       t?.recordSent(this.stream(slot));

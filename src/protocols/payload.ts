@@ -16,12 +16,20 @@ export interface PayloadStamp {
 /** Encodes a stamp into a payload of `sizeBytes` (at least the header; padding is zeros). */
 export function encodePayload(s: PayloadStamp, sizeBytes = PAYLOAD_HEADER_BYTES): Buffer {
   const b = Buffer.alloc(Math.max(PAYLOAD_HEADER_BYTES, sizeBytes));
-  b.writeUInt32BE(MAGIC, 0);
-  b.writeUInt32BE(s.deviceId >>> 0, 4);
-  b.writeUInt32BE(s.seq >>> 0, 8);
-  // µs since origin fit in 53 bits; stored as a float64 so no precision is lost below 2^53.
-  b.writeDoubleBE(s.sentUs, 12);
+  writeStamp(b, s.deviceId, s.seq, s.sentUs);
   return b;
+}
+
+/**
+ * Writes a stamp's header over the first PAYLOAD_HEADER_BYTES of `b` and leaves the rest as it is:
+ * a caller that publishes many messages restamps one zero-padded buffer instead of allocating one each.
+ */
+export function writeStamp(b: Buffer, deviceId: number, seq: number, sentUs: number): void {
+  b.writeUInt32BE(MAGIC, 0);
+  b.writeUInt32BE(deviceId >>> 0, 4);
+  b.writeUInt32BE(seq >>> 0, 8);
+  // µs since origin fit in 53 bits; stored as a float64 so no precision is lost below 2^53.
+  b.writeDoubleBE(sentUs, 12);
 }
 
 /** Decodes a stamp, or null when the payload is not one of herd's (counted as foreign by callers). */

@@ -17,7 +17,7 @@ import { DEVICE_KIND_ROWS, prepareTarget } from '../../src/protocols/kinds.js';
 import { buildConnect } from '../../src/protocols/mqtt/connect-packet.js';
 import { MqttConnection } from '../../src/protocols/mqtt/connection.js';
 import type { NativeDevice } from '../../src/protocols/native/device.js';
-import { decodePayload, encodePayload } from '../../src/protocols/payload.js';
+import { decodePayload, writeStamp } from '../../src/protocols/payload.js';
 import type { TransportScheme } from '../../src/protocols/registry.js';
 import { DeliveryTracker } from '../../src/metrics/delivery.js';
 import { externalProgram } from '../helpers/external.js';
@@ -236,16 +236,17 @@ function contract(
         expect(suback?.granted).toEqual([2]);
         expect(suback?.latencyUs).toBeGreaterThanOrEqual(0);
         const tracker = new DeliveryTracker();
+        // One buffer restamped for every publish, as telemetry does: publish() must copy it before
+        // it returns, so what was written, not what the buffer holds later, goes out.
+        const payload = Buffer.alloc(64);
         for (const qos of [0, 1, 2] as const) {
-          const id = pub.publish(
-            topic,
-            encodePayload({ deviceId: pub.deviceId, seq: qos, sentUs: owner.now() }, 64),
-            qos,
-          );
+          writeStamp(payload, pub.deviceId, qos, owner.now());
+          const id = pub.publish(topic, payload, qos);
           if (qos === 0) expect(id).toBe(0);
           else expect(id).toBeGreaterThan(0);
           tracker.recordSent(String(pub.deviceId));
         }
+        payload.fill(0xff);
         const acks = await owner.waitKind('published', pub.deviceId, 2);
         expect(acks.map((a) => [a.qos, a.reasonCode])).toEqual([
           [1, 0],
