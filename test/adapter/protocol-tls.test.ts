@@ -1,7 +1,8 @@
 /**
  * TLS options against Mosquitto's TLS listeners: CA file, wrong CA, insecure opt-in, SNI with a
  * host name (dns phase), version bounds, client certificates per device (mTLS), and session
- * resumption share with full vs resumed handshakes counted — and their p50 printed (not asserted).
+ * resumption share with full vs resumed handshakes counted. What the handshakes cost is measured by
+ * bench/tls.js, not here.
  * Run on the JavaScript path and on the native core (when built), which carries mqtts:// to an IP.
  */
 import { lookup } from 'node:dns/promises';
@@ -70,11 +71,6 @@ async function once(t: PreparedTarget, deviceId: number): Promise<Once> {
     await owner.waitKind('closed', deviceId);
   } else await owner.waitFor(() => c.state === 'closed');
   return got;
-}
-
-function p50(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.floor((s.length - 1) / 2)] as number;
 }
 
 describe.skipIf(!mosquitto).each(engines())('TLS against Mosquitto (%s)', (e) => {
@@ -150,8 +146,10 @@ describe.skipIf(!mosquitto).each(engines())('TLS against Mosquitto (%s)', (e) =>
     const t = target('mtls', { ca: CA, clientCert: `${TLS_DIR}clients/device-{id}.crt` });
     expect(t.tls?.clientCerts.map((p) => p.name)).toEqual(['device-0', 'device-1', 'device-2', 'device-3']);
     for (const id of [0, 1, 5]) expect((await once(t, id)).failure).toBeNull();
-    const bare = await once(target('mtls', { ca: CA }), 0);
-    expect(bare.failure).toMatchObject({ origin: expect.stringMatching(/^(tls|network)$/) });
+    // TLS 1.2, where the server asks for the certificate inside the handshake: the refusal is always
+    // its alert there (under 1.3 the client's handshake can end first, and the refusal race a reset).
+    const bare = await once(target('mtls', { ca: CA, maxVersion: 'TLSv1.2' }), 0);
+    expect(bare.failure).toMatchObject({ origin: 'tls', phase: 'tlsHandshake' });
   });
 
   it('resume: 0.8 offers a cached session on exactly 8 of 10 reconnects; full vs resumed are counted', async () => {
@@ -162,26 +160,6 @@ describe.skipIf(!mosquitto).each(engines())('TLS against Mosquitto (%s)', (e) =>
       expect(store.offeredCount).toBe(8);
       expect(store.fullHandshakes + store.resumedHandshakes).toBe(11);
       expect(store.resumedHandshakes).toBe(8);
-    }
-  });
-
-  it('measures full vs resumed handshake time (printed, never asserted)', async () => {
-    const rounds = 150;
-    for (const maxVersion of ['TLSv1.2', 'TLSv1.3'] as const) {
-      const full = target('tls', { ca: CA, maxVersion });
-      const resumed = target('tls', { ca: CA, resume: 1, maxVersion });
-      const fullUs: number[] = [];
-      const resumedUs: number[] = [];
-      await once(resumed, 1); // prime the session cache
-      for (let i = 0; i < rounds; i++) {
-        fullUs.push((await once(full, 1)).tlsUs as number);
-        const r = await once(resumed, 1);
-        if (r.resumed === true) resumedUs.push(r.tlsUs as number);
-      }
-      console.log(
-        `[herd] ${e}: Mosquitto ${maxVersion} handshake p50 over ${rounds}: full ${p50(fullUs)} µs, resumed ${p50(resumedUs)} µs (${resumedUs.length} resumed)`,
-      );
-      expect(resumedUs.length).toBe(rounds);
     }
   });
 });
