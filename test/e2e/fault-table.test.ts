@@ -79,6 +79,13 @@ waves:
   - { type: ramp, over: 2s }
 hold: 30s
 `;
+/**
+ * RUN with the fleet up sooner, for the cases that wait for every device connected (or for the end
+ * of a short run) and do not act mid-ramp: what they check does not depend on the ramp's length.
+ */
+const QUICK = RUN.replace('over: 2s', 'over: 500ms');
+/** A run that ends by itself: QUICK held 1 s. */
+const SHORT = QUICK.replace('hold: 30s', 'hold: 1s');
 
 /** The run's one folder and its results.json. */
 function onlyRun(out: string): { dir: string; results: Results } {
@@ -150,7 +157,8 @@ describe('Ctrl-C during herd run: a report marked aborted, exit 130, nothing lef
       async () => {
         const d = folder('run');
         const out = join(d, 'out');
-        const run = start(['run', file(d, RUN), '--out', out, '--workers', '2', ...extra]);
+        const body = moment.includes('all 40 connected') ? QUICK : RUN;
+        const run = start(['run', file(d, body), '--out', out, '--workers', '2', ...extra]);
         await wait(run);
         const kids = descendants(run.pid);
         process.kill(run.pid, 'SIGINT');
@@ -181,7 +189,7 @@ describe('Ctrl-C during herd run: a report marked aborted, exit 130, nothing lef
   it('twice (the second forces the stop)', async () => {
     const d = folder('run-twice');
     const out = join(d, 'out');
-    const run = start(['run', file(d, RUN), '--out', out, '--workers', '2']);
+    const run = start(['run', file(d, QUICK), '--out', out, '--workers', '2']);
     await until(run, 'every device connected', () => /connected 40\/40/.test(run.stderr()));
     const kids = descendants(run.pid);
     process.kill(run.pid, 'SIGINT');
@@ -277,7 +285,7 @@ describe('other faults', () => {
   it('SIGKILL of the coordinator: its workers and target go too, and no partial report is left', async () => {
     const d = folder('coord');
     const out = join(d, 'out');
-    const run = start(['run', file(d, RUN), '--out', out, '--workers', '2']);
+    const run = start(['run', file(d, QUICK), '--out', out, '--workers', '2']);
     await until(run, 'every device connected', () => /connected 40\/40/.test(run.stderr()));
     const kids = descendants(run.pid);
     expect(kids.length).toBeGreaterThanOrEqual(3);
@@ -295,12 +303,9 @@ describe('other faults', () => {
     const d = folder('summary');
     const out = join(d, 'out');
     const summary = join(d, 'no-such-folder', 'summary.md');
-    const run = start(
-      ['run', file(d, RUN.replace('hold: 30s', 'hold: 1s')), '--out', out, '--workers', '1', '-q', '--allow-saturated'],
-      {
-        GITHUB_STEP_SUMMARY: summary,
-      },
-    );
+    const run = start(['run', file(d, SHORT), '--out', out, '--workers', '1', '-q', '--allow-saturated'], {
+      GITHUB_STEP_SUMMARY: summary,
+    });
     const r = await run.done;
     const { results } = onlyRun(out);
     // No thresholds and --allow-saturated: PASSED whatever the machine, so exit 0 in both places.
@@ -329,16 +334,7 @@ describe('other faults', () => {
       // 8 KiB left: the folder check at the start passes, the reports (tens of KiB) do not fit.
       writeFileSync(join(mnt, 'filler'), Buffer.alloc(56 * 1024));
       const out = join(mnt, 'reports');
-      const run = start([
-        'run',
-        file(d, RUN.replace('hold: 30s', 'hold: 1s')),
-        '--out',
-        out,
-        '--workers',
-        '1',
-        '-q',
-        '--allow-saturated',
-      ]);
+      const run = start(['run', file(d, SHORT), '--out', out, '--workers', '1', '-q', '--allow-saturated']);
       const r = await run.done;
       expectExit(r, 3);
       expect(r.stderr).toMatch(/^error E_OUT_WRITE: cannot write .+: no space left on the device \(ENOSPC\)$/m);

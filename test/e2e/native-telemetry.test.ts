@@ -42,7 +42,9 @@ function scenario(engine: 'js' | 'native'): string {
       ...cohort('q1', 1, ', requests: { every: 300ms, qos: 1 }'),
       'waves:',
       '  - { type: ramp, over: 1s }',
-      'hold: 5s',
+      // Publishing and requests stop 2 s before teardown (stopBeforeEnd) so what is in flight lands:
+      // 3 s leaves a second of messaging after the ramp plus 2 s for a busy machine's late connects.
+      'hold: 3s',
       '',
     ].join('\n'),
   );

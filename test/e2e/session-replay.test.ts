@@ -1,7 +1,7 @@
 /**
  * Issue 16, persistent-session storms: the replay metrics are exact when the number of queued
  * messages is known. The cloud sends each device one message per second only inside a window
- * that lies wholly inside the devices' outage (downlink from 6 s until 11 s; offline 4 s → 14 s),
+ * that lies wholly inside the devices' outage (downlink from 5 s until 10 s; offline 4 s → 13 s),
  * so every device has exactly 5 messages queued for it — nothing in flight when it drops or when
  * it comes back. Persistent devices (3.1.1 clean session off; MQTT 5 with a session expiry) must
  * get exactly those 5 replayed, clean ones must lose exactly them. Against Mosquitto, a session
@@ -23,14 +23,14 @@ function scenario(cohorts: string, target = ''): string {
 seed: 3
 devices: ${PER_COHORT * cohorts.trim().split('\n').length}
 ${target}
-device: { clientId: "{run}-{cohort}-{id}", keepalive: 30s, downlink: { every: 1s, from: 6s, until: 11s } }
+device: { clientId: "{run}-{cohort}-{id}", keepalive: 30s, downlink: { every: 1s, from: 5s, until: 10s } }
 cohorts:
 ${cohorts}
 reconnect: { policy: fixed, delay: 500ms, jitter: none }
 waves:
   - { type: ramp, over: 1s }
-  - { type: outage, at: 4s, offline: 10s, mode: reset }
-hold: 6s
+  - { type: outage, at: 4s, offline: 9s, mode: reset }
+hold: 4s
 `;
 }
 
@@ -84,7 +84,7 @@ describe('persistent-session replay', () => {
     expect(r.latency['replay.drain']?.count).toBe(resumed);
     expect(r.latency['replay.duration']?.count).toBe(resumed);
     expect(r.latency['downlink.latency']?.count).toBe(d.received);
-    // Queued while offline: each waited at least from its send (before 11 s) until the outage ended (14 s).
+    // Queued while offline: each waited at least from its send (before 10 s) until the outage ended (13 s).
     expect(r.latency['downlink.latency']?.minUs).toBeGreaterThanOrEqual(3_000_000);
   });
 
