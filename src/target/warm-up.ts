@@ -25,8 +25,8 @@ const WARM_UP_BOUND_MS = 5_000;
 
 const DISCONNECT = Buffer.from([0xe0, 0x00]);
 
-/** Serves up to `rounds` warm-up rounds on `host`; resolves to how many completed. */
-export async function warmUpTarget(host: string, rounds = WARM_UP_ROUNDS): Promise<number> {
+/** Serves up to `rounds` warm-up rounds on `host` within `boundMs`; resolves to how many completed. */
+export async function warmUpTarget(host: string, rounds = WARM_UP_ROUNDS, boundMs = WARM_UP_BOUND_MS): Promise<number> {
   const timers = {
     nowMs: () => performance.now(),
     after: (ms: number, fn: () => void) => {
@@ -46,7 +46,7 @@ export async function warmUpTarget(host: string, rounds = WARM_UP_ROUNDS): Promi
   const front: FrontContext = {
     admission: new Admission(null, timers),
     service: new ServiceQueue(0, false, timers),
-    connectTimeoutMs: WARM_UP_BOUND_MS,
+    connectTimeoutMs: boundMs,
     metrics,
     handoff: (stream) => aedes.handle(stream as net.Socket),
     throttle: new ConnectThrottle(null, 1, performance.now()),
@@ -65,7 +65,7 @@ export async function warmUpTarget(host: string, rounds = WARM_UP_ROUNDS): Promi
     server.listen(0, host, () => resolve());
   });
   const port = (server.address() as net.AddressInfo).port;
-  const deadline = performance.now() + WARM_UP_BOUND_MS;
+  const deadline = performance.now() + boundMs;
   let next = 0;
   let done = 0;
   const lane = async (): Promise<void> => {

@@ -19,7 +19,8 @@ afterEach(async () => {
 
 describe('target warm-up', () => {
   it('serves every round it is asked for, MQTT 3.1.1 and 5 alike', async () => {
-    expect(await warmUpTarget('127.0.0.1', 16)).toBe(16);
+    // A bound no busy machine reaches: the count is what is tested, not how fast the rounds go.
+    expect(await warmUpTarget('127.0.0.1', 16, 120_000)).toBe(16);
   });
 
   it('leaves nothing counted: the first real device is the first on the metrics page', async () => {
