@@ -3,16 +3,16 @@
  * shared origin, merges the deltas they send each second, and stops them on request. It emits
  * events ('second', 'health') for presentation; it never writes files.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { Aggregate } from '../metrics/aggregate.js';
 import { DeliveryTracker } from '../metrics/delivery.js';
 import type { ResolvedScenario } from '../results/resolved-scenario.js';
 import type { AbortKind, TimelineBucket, WorkerHealth } from '../results/types.js';
-import { compiledSibling } from '../util/paths.js';
 import { monotonicNowNs } from '../util/clock.js';
 import type { HealthSample } from './health.js';
 import type { FromWorker, ToWorker } from './messages.js';
+import { forkWorker, type WorkerPool } from './worker-pool.js';
 
 export interface CoordinatorOptions {
   runId: string;
@@ -34,28 +34,11 @@ export interface CoordinatorOptions {
   workerArgs?: string[];
   /** Warm each worker's connect path before the origin (default true; benchmarks compare both). */
   warmUp?: boolean;
+  /** Workers forked ahead (while the target started), adopted instead of forking `workers` new ones. */
+  pool?: WorkerPool;
 }
 
-/**
- * V8 flags every worker gets. A storm allocates fast and V8 answers by growing the young generation
- * to its 16 MB semi-space maximum (~30 MB resident per worker), which it gives back only ~30 s into
- * an idle hold: at 7,500 held sessions per worker that was ~2.8 KB of RSS per session, more than a
- * native session keeps in all. 1 MB semi-spaces cost no measurable CPU per connection
- * (docs/performance.md, "Memory per held connection"). A semi-space size the user chose wins.
- */
-export function workerExecArgv(execArgv: readonly string[], nodeOptions: string | undefined): string[] {
-  const chosen = [...execArgv, nodeOptions ?? ''].some((a) => /semi[-_]space/.test(a));
-  return chosen ? [...execArgv] : [...execArgv, '--max-semi-space-size=1'];
-}
-
-/**
- * The environment every worker gets: one glibc malloc arena unless the user chose a count. V8's
- * and Node's helper threads otherwise each get an arena of their own, which kept ~400 B per held
- * session of freed memory at 15k (docs/performance.md, "Memory per held connection").
- */
-export function workerEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return env.MALLOC_ARENA_MAX === undefined ? { ...env, MALLOC_ARENA_MAX: '1' } : env;
-}
+export { workerEnv, workerExecArgv } from './worker-pool.js';
 
 export interface RunOutcome {
   aggregate: Aggregate;
@@ -121,16 +104,11 @@ export class Coordinator extends EventEmitter {
   }
 
   async run(): Promise<RunOutcome> {
-    const script = this.o.workerScript ?? compiledSibling(import.meta.url, './worker.js');
     const count = this.o.workers;
     const ready: Promise<void>[] = [];
+    const pooled = this.o.pool?.adopt(count) ?? null;
     for (let i = 0; i < count; i++) {
-      const child = fork(script, this.o.workerArgs ?? [], {
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-        serialization: 'json',
-        execArgv: workerExecArgv(process.execArgv, process.env.NODE_OPTIONS),
-        env: workerEnv(process.env),
-      });
+      const child = pooled?.[i]?.child ?? forkWorker(this.o.workerScript, this.o.workerArgs);
       const w: WorkerState = {
         index: i,
         child,
@@ -167,9 +145,13 @@ export class Coordinator extends EventEmitter {
             } else this.onWorkerMessage(w, m);
           });
           child.on('error', reject);
-          child.once('close', (code, signal) =>
-            reject(new Error(`worker ${i} exited before it was ready (${signal ?? `code ${code}`})`)),
-          );
+          const early = (code: number | null, signal: NodeJS.Signals | null): void =>
+            reject(new Error(`worker ${i} exited before it was ready (${signal ?? `code ${code}`})`));
+          child.once('close', early);
+          // A worker forked ahead may have failed before anyone listened.
+          const earlyError = pooled?.[i]?.earlyError ?? null;
+          if (earlyError !== null) reject(earlyError);
+          else if (child.exitCode !== null || child.signalCode !== null) early(child.exitCode, child.signalCode);
         }),
       );
       const init: ToWorker = {

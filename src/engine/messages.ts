@@ -36,7 +36,12 @@ export interface WorkerBye {
   type: 'bye';
 }
 
-export type ToWorker = WorkerInit | WorkerGo | WorkerStop | WorkerBye;
+/** Sent right after the fork, before the targets are known: start warming the connect path now. */
+export interface WorkerWarm {
+  type: 'warm';
+}
+
+export type ToWorker = WorkerWarm | WorkerInit | WorkerGo | WorkerStop | WorkerBye;
 
 export interface WorkerReady {
   type: 'ready';

@@ -10,7 +10,7 @@ import { buildPlan, idsFor, type Plan } from '../plan/plan.js';
 import { clockFromOrigin, engineClock } from '../util/clock.js';
 import type { FromWorker, ToWorker, WorkerInit } from './messages.js';
 import { Runner } from './runner.js';
-import { warmConnectPath } from './warm-up.js';
+import { warmConnectPath, type WarmUpResult } from './warm-up.js';
 
 function send(msg: FromWorker): void {
   process.send?.(msg);
@@ -20,19 +20,25 @@ let init: WorkerInit | null = null;
 let prepared: { plan: Plan; ids: Uint32Array } | null = null;
 let runner: Runner | null = null;
 let stopRequested = false;
+/** The warm-up a 'warm' message started before 'init' (the worker was forked while the target started). */
+let warming: Promise<WarmUpResult> | null = null;
 
 process.on('message', (raw: unknown) => {
   const msg = raw as ToWorker;
   try {
-    if (msg.type === 'init') {
+    if (msg.type === 'warm') {
+      warming ??= warmConnectPath();
+      // Failure is reported at 'init', where the coordinator listens for it.
+      warming.catch(() => {});
+    } else if (msg.type === 'init') {
       init = msg;
       const plan = buildPlan(msg.scenario);
       const ids = idsFor(plan.devices, msg.shard, msg.worker);
       prepared = { plan, ids };
       // The origin is placed only once every worker is ready, so warming here keeps cold code
       // out of the first second of the run.
-      if (msg.warmUp && ids.length > 0) {
-        void warmConnectPath().then(
+      if (warming !== null || (msg.warmUp && ids.length > 0)) {
+        void (warming ?? warmConnectPath()).then(
           (w) => send({ type: 'ready', devices: ids.length, warmUp: w }),
           (err: unknown) =>
             send({ type: 'fatal', message: `warm-up failed: ${err instanceof Error ? err.message : String(err)}` }),

@@ -16,6 +16,7 @@ import { restartEmbeddedTarget, spawnEmbeddedTarget, type EmbeddedTarget } from 
 import type { TargetOptionsInput } from '../scenario/target-options.js';
 import { describeTargetKnobs } from '../target/options.js';
 import { Coordinator, type SecondEvent } from '../engine/coordinator.js';
+import { WorkerPool } from '../engine/worker-pool.js';
 import { sentFromDelivery } from './webhook-sink.js';
 import { checkReachable, openRunSinks, type RunSinks } from './run-sinks.js';
 import { checkRunTargets, embeddedOptionsFor, resolveRunTargets } from './targets.js';
@@ -166,11 +167,19 @@ async function carryOut(
   const workers = pre.workers;
   let embedded: EmbeddedTarget | null = null;
   let targetUrl: string;
+  // The workers load their code and warm their connect path (each against a listener of its own)
+  // while the target starts: neither needs the other, and the origin waits for both.
+  const pool = WorkerPool.fork(workers, true);
   if (remote === null) {
-    embedded = await spawnEmbeddedTarget({
-      ...embeddedOptionsFor(s),
-      processes: pre.embedded?.processes ?? 1,
-    } as TargetOptionsInput);
+    try {
+      embedded = await spawnEmbeddedTarget({
+        ...embeddedOptionsFor(s),
+        processes: pre.embedded?.processes ?? 1,
+      } as TargetOptionsInput);
+    } catch (err) {
+      pool.discard();
+      throw err;
+    }
     targetUrl = embedded.url;
   } else {
     targetUrl = remote.url;
@@ -238,6 +247,7 @@ async function carryOut(
       maxHandshakesInFlight: req.maxHandshakesInFlight,
       maxPacketBytes: MAX_PACKET_BYTES,
       onWorkerFailure: req.onWorkerFailure,
+      pool,
     });
     coordinator.on('notice', (m: string) => hooks.onNotice?.(m));
     let last: SecondEvent['bucket'] | null = null;
@@ -306,6 +316,7 @@ async function carryOut(
     }
     return { results, resultsPath, loaded };
   } finally {
+    pool.discard(); // workers of a run that failed before its coordinator took them over
     running = false;
     commands.interrupt(); // a run that failed mid-way leaves no command running
     await commands.finish();

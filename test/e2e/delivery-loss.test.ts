@@ -98,9 +98,22 @@ describe('end-to-end message accounting', () => {
   it('counts exactly the messages the target silently dropped', async () => {
     const { res, r } = await run(0.05);
     const d = r.delivery!;
-    expect(d.sent).toBeGreaterThan(1000);
+    // How many messages the fleet sends is the machine's to decide, not the plan's: each device's next
+    // publish is timed from its last one's real firing (~2,800 on an idle machine, under 1,000 at load
+    // 13), and the chain's timing has exact tests on the fake clock (test/unit/message-store.test.ts).
+    // What is exact for any count: every planned device connected once and was never dropped, every
+    // message the devices offered was sent (none dropped, refused or left queued on the device), and of
+    // those the target dropped exactly the seeded count — at least one: seed 7 drops the 46th message — and
+    // delivered the rest.
+    expect(r.attempts).toMatchObject({ planned: 200, succeeded: 200, reconnects: 0, failed: 0, timedOut: 0 });
+    expect(r.attempts.dropped).toBe(0);
+    expect(d.sent).toBe(d.published - d.droppedByDevice - d.queuedAtEnd);
+    expect(d.droppedByDevice).toBe(0);
+    expect(d.queuedAtEnd).toBe(0);
+    expect(d.refused).toBe(0);
     expect(d.lost).toBe(seededShareCount(0.05, 7, LOSS_SALT.delivery, d.sent));
     expect(d.lost).toBeGreaterThan(0);
+    expect(d.delivered).toBeGreaterThan(0);
     expect(d.delivered + d.lost).toBe(d.sent);
     // Issue 24: the target PUBACKed every message it dropped, so the whole loss is the cloud's.
     expect(d.lostByCloud).toBe(seededShareCount(0.05, 7, LOSS_SALT.delivery, d.sent));

@@ -109,11 +109,25 @@ hold: 3s
     expect(r.cohorts.unique!.errors).toEqual([]);
     const cloned = r.cohorts.cloned!;
     const kicked = cloned.errors.find((e) => e.code === 'DISCONNECT_8E')?.count ?? 0;
-    expect(kicked).toBeGreaterThan(1000);
+    expect(cloned.errors).toEqual([{ origin: 'protocol', phase: 'held', code: 'DISCONNECT_8E', count: kicked }]);
     expect(r.serverSignals.takenOver).toBe(kicked);
-    // Still fighting at the end: the teardown is at 33 s, and seconds 25–29 see ~90 attempts a second
-    // (counted over the five seconds together: a worker stalled by a busy machine moves attempts
-    // between neighbouring seconds, not out of the window)
-    expect(r.timeline.buckets.slice(25, 30).reduce((a, b) => a + b.attempts, 0)).toBeGreaterThanOrEqual(250);
+    // The storm is a loop only the teardown ends; how many turns it makes in 33 s is the machine's speed
+    // (~90 a second, 9 devices per id back every second, when connects take a few ms), measured by
+    // bench/takeover-storm.js, not asserted here. What is exact whatever the speed:
+    // - only takeovers end cloned sessions, and every attempt of theirs succeeds or is still in flight;
+    expect(cloned.attempts).toMatchObject({ failed: 0, timedOut: 0 });
+    expect(cloned.attempts.started - cloned.attempts.succeeded).toBeLessThanOrEqual(r.attempts.inFlightAtEnd);
+    // - the fleet coming online alone takes each of the 10 ids over 9 times (the plan's 100 connects,
+    //   all over by 10 s, 23 s before the teardown);
+    expect(kicked).toBeGreaterThanOrEqual(90);
+    // - a takeover needs a connect: each one but the first per id takes its id from one holder;
+    expect(kicked).toBeLessThanOrEqual(cloned.attempts.succeeded + r.attempts.inFlightAtEnd - 10);
+    // - every kicked device comes back by its fixed 1 s policy, which never gives up: a cloned
+    //   reconnect follows a kick, and a kick not followed by one is a device still waiting out its
+    //   second at the teardown (at most all 100).
+    const clonedReconnects = cloned.attempts.started - 100;
+    expect(clonedReconnects).toBeLessThanOrEqual(kicked);
+    expect(clonedReconnects).toBeGreaterThanOrEqual(kicked - 100);
+    expect(r.attempts.gaveUp).toBe(0);
   });
 });

@@ -1,0 +1,94 @@
+/**
+ * Workers forked ahead of the coordinator (while the embedded target starts): they warm up on
+ * their own, the coordinator adopts them and runs as with workers of its own, one that died before
+ * it was adopted fails the run at once, and a pool never adopted leaves no process behind. Real
+ * worker processes against a real broker (aedes) on a loopback port.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as net from 'node:net';
+import type { ChildProcess } from 'node:child_process';
+import { Aedes } from 'aedes';
+import { Coordinator } from '../../src/engine/coordinator.js';
+import { WorkerPool } from '../../src/engine/worker-pool.js';
+import { loadScenario } from '../../src/scenario/load.js';
+
+let broker: Aedes;
+let server: net.Server;
+let url = '';
+
+beforeAll(async () => {
+  broker = await Aedes.createBroker();
+  server = net.createServer((s) => broker.handle(s));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  url = `mqtt://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+});
+afterAll(async () => {
+  await new Promise<void>((r) => server.close(() => r()));
+  await new Promise<void>((r) => broker.close(() => r()));
+});
+
+function coordinator(workers: number, pool: WorkerPool): Coordinator {
+  const dir = mkdtempSync(join(tmpdir(), 'herd-pool-'));
+  const path = join(dir, 's.yaml');
+  writeFileSync(
+    path,
+    `name: pool\ntarget: ${url}\ndevices: 12\ndevice: { keepalive: 30s, connectTimeout: 5s }\nwaves:\n  - { type: spike }\nhold: 0s\n`,
+  );
+  return new Coordinator({
+    runId: 'pool',
+    scenario: loadScenario(path).resolved,
+    targets: [[url]],
+    workers,
+    shard: { index: 0, count: 1 },
+    startAtMs: null,
+    sourceIps: [],
+    maxHandshakesInFlight: 0,
+    maxPacketBytes: 64 * 1024,
+    onWorkerFailure: 'abort',
+    pool,
+  });
+}
+
+const exited = (c: ChildProcess): Promise<NodeJS.Signals | number | null> =>
+  c.exitCode !== null || c.signalCode !== null
+    ? Promise.resolve(c.signalCode ?? c.exitCode)
+    : new Promise((resolve) => c.once('exit', (code, signal) => resolve(signal ?? code)));
+
+describe('worker pool', () => {
+  it('workers forked and warmed ahead run the plan once adopted', async () => {
+    const pool = WorkerPool.fork(2, true);
+    const o = await coordinator(2, pool).run();
+    expect(o.abort).toBeNull();
+    expect(o.workerFailures).toEqual([]);
+    expect(o.planned).toBe(12);
+    expect(o.aggregate.totals.succeeded).toBe(12);
+    // The coordinator owns them now: discarding the pool kills nothing.
+    pool.discard();
+    expect(o.workers.every((w) => !w.exitedEarly)).toBe(true);
+  }, 60_000);
+
+  it('a worker that died before it was adopted fails the run at once, and the others are ended', async () => {
+    const pool = WorkerPool.fork(2, false);
+    const [dead, alive] = pool.processes as [ChildProcess, ChildProcess];
+    dead.kill('SIGKILL');
+    await exited(dead);
+    await expect(coordinator(2, pool).run()).rejects.toThrow('worker 0 exited before it was ready (SIGKILL)');
+    expect(await exited(alive)).toBe('SIGKILL');
+  }, 60_000);
+
+  it('a pool never adopted (the target did not start) leaves no process behind', async () => {
+    const pool = WorkerPool.fork(2, true);
+    pool.discard();
+    expect(await Promise.all(pool.processes.map(exited))).toEqual(['SIGKILL', 'SIGKILL']);
+    expect(() => pool.adopt(2)).toThrow('worker pool adopted twice');
+  });
+
+  it('adopting the wrong number of workers is a programming error', () => {
+    const pool = WorkerPool.fork(1, false);
+    expect(() => pool.adopt(2)).toThrow('worker pool of 1, not 2');
+    pool.discard();
+  });
+});
