@@ -19,7 +19,9 @@
  * published. The C reference only connects. For each herd fleet the connect rate (handshakes
  * completed over the wave and its p99 tail, as bench/native.js) and the CPU per connection are
  * printed with the telemetry fleet's ratio to the connect-only one: taken on a shared machine they
- * are noisy (the memory figures are not).
+ * are noisy (the memory figures are not). Beside them, the broker's own CPU over the same window
+ * (bench/lib/broker-cpu.js): per connection, and its share of one core over the window and its
+ * busiest 250 ms — near 1.00, Mosquitto's one thread is what set the rate, not the client.
  *
  * Source addresses are fresh per measurement (round-robin over --source-pool), and the TIME_WAIT
  * sockets on them are counted before each one. Prints figures and ratios; asserts nothing.
@@ -35,6 +37,7 @@ import { loadNative, nativeUnavailable } from '../dist/protocols/native/binding.
 import { buildReference, runReference } from './lib/cref.js';
 import { formatSummary, summariseSnapshot } from './lib/heap-summary.js';
 import { runHerd } from './lib/herd.js';
+import { brokerFigures, sampleCpu } from './lib/broker-cpu.js';
 import { median } from './lib/procs.js';
 import { parsePool, SourcePool } from './lib/sources.js';
 import { findMosquitto, mosquittoFactory, withBroker } from './lib/targets.js';
@@ -66,26 +69,32 @@ async function measureHerd(factory, engine, devices, runDir, workload) {
   const sources = takeSources(devices);
   const tw = timeWaitBy(sources);
   log(`  sources ${sources.join(', ')}: ${formatTimeWait(tw)}`);
-  const r = await withBroker(factory, (t) =>
-    runHerd({
-      repoRoot,
-      probePath: join(repoRoot, 'bench/lib/probe.js'),
-      runDir,
-      target: t,
-      devices,
-      ratePerS: 100_000,
-      // The telemetry fleet's hold also covers the settle before its 'held' sample.
-      holdMs: telemetry ? holdMs + TELEMETRY_SETTLE_MS : holdMs,
-      workers: WORKERS,
-      maxHandshakes: INFLIGHT / WORKERS,
-      sources,
-      timeoutMs: 180_000,
-      gcSamples: true,
-      engine,
-      env: snapshot ? { HERD_BENCH_HEAP_SNAPSHOT: '1' } : {},
-      ...(telemetry ? { publish: TELEMETRY, heldDelayMs: TELEMETRY_SETTLE_MS } : {}),
-    }),
-  );
+  let samples = [];
+  const r = await withBroker(factory, async (t) => {
+    const s = await sampleCpu(t.pid, () =>
+      runHerd({
+        repoRoot,
+        probePath: join(repoRoot, 'bench/lib/probe.js'),
+        runDir,
+        target: t,
+        devices,
+        ratePerS: 100_000,
+        // The telemetry fleet's hold also covers the settle before its 'held' sample.
+        holdMs: telemetry ? holdMs + TELEMETRY_SETTLE_MS : holdMs,
+        workers: WORKERS,
+        maxHandshakes: INFLIGHT / WORKERS,
+        sources,
+        timeoutMs: 180_000,
+        gcSamples: true,
+        engine,
+        env: snapshot ? { HERD_BENCH_HEAP_SNAPSHOT: '1' } : {},
+        ...(telemetry ? { publish: TELEMETRY, heldDelayMs: TELEMETRY_SETTLE_MS } : {}),
+      }),
+    );
+    samples = s.samples;
+    return s.result;
+  });
+  const broker = brokerFigures(samples, r.cpu.originMs, r.cpu.originMs + r.cpu.windowMs, r.attempts.succeeded);
   const g = r.memory.afterGc;
   const held = r.memory.held;
   return {
@@ -118,6 +127,9 @@ async function measureHerd(factory, engine, devices, runDir, workload) {
     cpuUs: r.cpu.usPerConnection,
     connPerS: r.completedPerS,
     delivery: r.delivery,
+    brokerUs: broker?.usPerConnection ?? null,
+    brokerBusy: broker?.busy ?? null,
+    brokerPeak: broker?.peakBusy ?? null,
   };
 }
 
@@ -154,6 +166,7 @@ const HERD_ROWS = ['js', 'native', 'js telemetry', 'native telemetry'];
 /** The telemetry fleet's connect rate over the connect-only fleet's (same client, same size). */
 const rateRatio = (t, a) => (t?.connPerS && a?.connPerS ? t.connPerS / a.connPerS : null);
 const cpu = (x) => (x === null || x === undefined ? '—' : x.toFixed(0));
+const busy = (x) => (x.brokerBusy === null ? '—' : `${x.brokerBusy.toFixed(2)} (${x.brokerPeak.toFixed(2)})`);
 
 const med = (xs) => {
   const ok = xs.filter((x) => typeof x === 'number' && Number.isFinite(x));
@@ -181,6 +194,9 @@ const KEYS = [
   'setupHeap',
   'setupExternal',
   'setupRss',
+  'brokerUs',
+  'brokerBusy',
+  'brokerPeak',
 ];
 
 async function main() {
@@ -277,9 +293,12 @@ async function main() {
       '\nconnect rate, connect-only vs telemetry fleet (completed over the wave and its p99 tail; wall-clock rates on a shared machine are noisy, CPU µs per connection less so):',
     );
     console.log(
-      '| devices | client | connect-only conn/s | telemetry conn/s | ratio | CPU µs/conn connect-only | telemetry | delivered / sent |',
+      "(broker: Mosquitto's own CPU over the same window, per connection; busy = its share of one core, over the window and its busiest 250 ms: near 1.00 its one core is the limit)",
     );
-    console.log('|---:|---|---:|---:|---:|---:|---:|---:|');
+    console.log(
+      '| devices | client | connect-only conn/s | telemetry conn/s | ratio | CPU µs/conn connect-only | telemetry | broker µs/conn connect-only | telemetry | broker busy connect-only (peak) | telemetry (peak) | delivered / sent |',
+    );
+    console.log('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const n of sizes)
       for (const c of ['js', 'native']) {
         const a = rows[n][c];
@@ -288,7 +307,7 @@ async function main() {
         const r = rateRatio(t, a);
         const d = t.delivery;
         console.log(
-          `| ${n.toLocaleString('en-US')} | herd-${c} | ${f0(a.connPerS)} | ${f0(t.connPerS)} | ${r === null ? 'n/a' : `${r.toFixed(2)}×`} | ${cpu(a.cpuUs)} | ${cpu(t.cpuUs)} | ${d === null ? '—' : `${f0(d.delivered)} / ${f0(d.sent)}`} |`,
+          `| ${n.toLocaleString('en-US')} | herd-${c} | ${f0(a.connPerS)} | ${f0(t.connPerS)} | ${r === null ? 'n/a' : `${r.toFixed(2)}×`} | ${cpu(a.cpuUs)} | ${cpu(t.cpuUs)} | ${cpu(a.brokerUs)} | ${cpu(t.brokerUs)} | ${busy(a)} | ${busy(t)} | ${d === null ? '—' : `${f0(d.delivered)} / ${f0(d.sent)}`} |`,
         );
       }
   }

@@ -21,10 +21,15 @@ napi_value msg_js_publish(napi_env env, napi_callback_info info) {
   size_t plen, tlen;
   char tstack[512], *topic = tstack;
   CHECK(napi_get_buffer_info(env, argv[3], &payload, &plen));
-  CHECK(napi_get_value_string_utf8(env, argv[2], NULL, 0, &tlen));
-  if (tlen >= sizeof tstack && (topic = malloc(tlen + 1)) == NULL)
-    return napi_throw_error(env, "E_NATIVE", "herd_native: out of memory"), NULL;
-  napi_get_value_string_utf8(env, argv[2], topic, tlen + 1, &tlen);
+  /* One pass for a topic that fits the stack (almost every one). A copy this close to the end may
+   * have been cut (before a character of up to 4 bytes): measured, then copied whole. */
+  CHECK(napi_get_value_string_utf8(env, argv[2], tstack, sizeof tstack, &tlen));
+  if (tlen + 4 >= sizeof tstack) {
+    CHECK(napi_get_value_string_utf8(env, argv[2], NULL, 0, &tlen));
+    if (tlen >= sizeof tstack && (topic = malloc(tlen + 1)) == NULL)
+      return napi_throw_error(env, "E_NATIVE", "herd_native: out of memory"), NULL;
+    napi_get_value_string_utf8(env, argv[2], topic, tlen + 1, &tlen);
+  }
   uint8_t version;
   struct msg **m = wire_msg(w, id, &version);
   int r = m == NULL || plen > UINT32_MAX - 70000 ? -1
