@@ -19,13 +19,20 @@
  * published. The C reference only connects. For each herd fleet the connect rate (handshakes
  * completed over the wave and its p99 tail, as bench/native.js) and the CPU per connection are
  * printed with the telemetry fleet's ratio to the connect-only one: taken on a shared machine they
- * are noisy (the memory figures are not).
+ * are noisy (the memory figures are not). Beside them, the broker's own CPU over the same window
+ * (bench/lib/broker-cpu.js): per connection, and its share of one core over the window and its
+ * busiest 250 ms — near 1.00, Mosquitto's one thread is what set the rate, not the client.
  *
  * Source addresses are fresh per measurement (round-robin over --source-pool), and the TIME_WAIT
  * sockets on them are counted before each one. Prints figures and ratios; asserts nothing.
  *
  *   npm run build && npm run bench:memory -- [--sizes 5000,15000] [--clients c,js,native]
- *     [--workloads connect,telemetry] [--repeats 1] [--snapshot]
+ *     [--workloads connect,telemetry[,subscribe]] [--repeats 1] [--snapshot]
+ *
+ * `subscribe` (asked for by name): the telemetry fleet's subscription step alone — every device
+ * subscribes as the telemetry fleet does, but publishes once an hour, so hardly a message moves
+ * during the run; set beside `telemetry`, it splits what the subscription costs from what the
+ * messages do.
  */
 import { mkdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -35,6 +42,7 @@ import { loadNative, nativeUnavailable } from '../dist/protocols/native/binding.
 import { buildReference, runReference } from './lib/cref.js';
 import { formatSummary, summariseSnapshot } from './lib/heap-summary.js';
 import { runHerd } from './lib/herd.js';
+import { brokerFigures, sampleCpu } from './lib/broker-cpu.js';
 import { median } from './lib/procs.js';
 import { parsePool, SourcePool } from './lib/sources.js';
 import { findMosquitto, mosquittoFactory, withBroker } from './lib/targets.js';
@@ -52,6 +60,8 @@ const pool = new SourcePool(parsePool(String(arg('source-pool', '127.0.0.64-127.
 const INFLIGHT = 64;
 /** The issue's telemetry fleet: QoS 1 once a second, echoed (device.publish's defaults otherwise). */
 const TELEMETRY = '{ every: 1s, qos: 1 }';
+/** The same fleet's subscription alone: one publish an hour (first ones spread over that hour). */
+const SUBSCRIBE_ONLY = '{ every: 3600s, qos: 1 }';
 /** Two publish intervals: every device has subscribed and published before the 'held' sample. */
 const TELEMETRY_SETTLE_MS = 2_000;
 const WORKERS = 2;
@@ -61,31 +71,39 @@ const log = (m) => process.stderr.write(`${m}\n`);
 const takeSources = (n) => pool.take(n);
 
 async function measureHerd(factory, engine, devices, runDir, workload) {
-  const telemetry = workload === 'telemetry';
+  const telemetry = workload !== 'connect';
   mkdirSync(runDir, { recursive: true });
   const sources = takeSources(devices);
   const tw = timeWaitBy(sources);
   log(`  sources ${sources.join(', ')}: ${formatTimeWait(tw)}`);
-  const r = await withBroker(factory, (t) =>
-    runHerd({
-      repoRoot,
-      probePath: join(repoRoot, 'bench/lib/probe.js'),
-      runDir,
-      target: t,
-      devices,
-      ratePerS: 100_000,
-      // The telemetry fleet's hold also covers the settle before its 'held' sample.
-      holdMs: telemetry ? holdMs + TELEMETRY_SETTLE_MS : holdMs,
-      workers: WORKERS,
-      maxHandshakes: INFLIGHT / WORKERS,
-      sources,
-      timeoutMs: 180_000,
-      gcSamples: true,
-      engine,
-      env: snapshot ? { HERD_BENCH_HEAP_SNAPSHOT: '1' } : {},
-      ...(telemetry ? { publish: TELEMETRY, heldDelayMs: TELEMETRY_SETTLE_MS } : {}),
-    }),
-  );
+  let samples = [];
+  const r = await withBroker(factory, async (t) => {
+    const s = await sampleCpu(t.pid, () =>
+      runHerd({
+        repoRoot,
+        probePath: join(repoRoot, 'bench/lib/probe.js'),
+        runDir,
+        target: t,
+        devices,
+        ratePerS: 100_000,
+        // The telemetry fleet's hold also covers the settle before its 'held' sample.
+        holdMs: telemetry ? holdMs + TELEMETRY_SETTLE_MS : holdMs,
+        workers: WORKERS,
+        maxHandshakes: INFLIGHT / WORKERS,
+        sources,
+        timeoutMs: 180_000,
+        gcSamples: true,
+        engine,
+        env: snapshot ? { HERD_BENCH_HEAP_SNAPSHOT: '1' } : {},
+        ...(telemetry
+          ? { publish: workload === 'subscribe' ? SUBSCRIBE_ONLY : TELEMETRY, heldDelayMs: TELEMETRY_SETTLE_MS }
+          : {}),
+      }),
+    );
+    samples = s.samples;
+    return s.result;
+  });
+  const broker = brokerFigures(samples, r.cpu.originMs, r.cpu.originMs + r.cpu.windowMs, r.attempts.succeeded);
   const g = r.memory.afterGc;
   const held = r.memory.held;
   return {
@@ -118,6 +136,9 @@ async function measureHerd(factory, engine, devices, runDir, workload) {
     cpuUs: r.cpu.usPerConnection,
     connPerS: r.completedPerS,
     delivery: r.delivery,
+    brokerUs: broker?.usPerConnection ?? null,
+    brokerBusy: broker?.busy ?? null,
+    brokerPeak: broker?.peakBusy ?? null,
   };
 }
 
@@ -147,13 +168,14 @@ async function measureC(ref, factory, n, i) {
   };
 }
 
-/** Row keys: 'c', 'js', 'native' (connect only), 'js telemetry', 'native telemetry'. */
-const rowKey = (client, workload) => (workload === 'telemetry' ? `${client} telemetry` : client);
+/** Row keys: 'c', 'js', 'native' (connect only), 'js telemetry', 'native telemetry', 'native subscribe' … */
+const rowKey = (client, workload) => (workload === 'connect' ? client : `${client} ${workload}`);
 const label = (key) => (key === 'c' ? 'C reference' : `herd-${key}`);
-const HERD_ROWS = ['js', 'native', 'js telemetry', 'native telemetry'];
+const HERD_ROWS = ['js', 'native', ...['telemetry', 'subscribe'].flatMap((w) => [`js ${w}`, `native ${w}`])];
 /** The telemetry fleet's connect rate over the connect-only fleet's (same client, same size). */
 const rateRatio = (t, a) => (t?.connPerS && a?.connPerS ? t.connPerS / a.connPerS : null);
 const cpu = (x) => (x === null || x === undefined ? '—' : x.toFixed(0));
+const busy = (x) => (x.brokerBusy === null ? '—' : `${x.brokerBusy.toFixed(2)} (${x.brokerPeak.toFixed(2)})`);
 
 const med = (xs) => {
   const ok = xs.filter((x) => typeof x === 'number' && Number.isFinite(x));
@@ -181,9 +203,17 @@ const KEYS = [
   'setupHeap',
   'setupExternal',
   'setupRss',
+  'brokerUs',
+  'brokerBusy',
+  'brokerPeak',
 ];
 
 async function main() {
+  const unknown = workloads.filter((w) => !['connect', 'telemetry', 'subscribe'].includes(w));
+  if (unknown.length > 0) {
+    log(`bench/memory: --workloads: expected connect, telemetry or subscribe, got ${unknown.join(', ')}`);
+    return 2;
+  }
   const bin = findMosquitto();
   if (bin === null) {
     log('bench/memory: Mosquitto is not installed (apt-get install -y mosquitto): nothing to measure against');
@@ -272,23 +302,27 @@ async function main() {
       );
     }
   }
-  if (workloads.includes('telemetry')) {
+  const fleets = workloads.filter((w) => w !== 'connect');
+  if (fleets.length > 0) {
     console.log(
-      '\nconnect rate, connect-only vs telemetry fleet (completed over the wave and its p99 tail; wall-clock rates on a shared machine are noisy, CPU µs per connection less so):',
+      '\nconnect rate, connect-only vs each fleet (telemetry; subscribe: its subscription step alone) (completed over the wave and its p99 tail; wall-clock rates on a shared machine are noisy, CPU µs per connection less so):',
     );
     console.log(
-      '| devices | client | connect-only conn/s | telemetry conn/s | ratio | CPU µs/conn connect-only | telemetry | delivered / sent |',
+      "(broker: Mosquitto's own CPU over the same window, per connection; busy = its share of one core, over the window and its busiest 250 ms: near 1.00 its one core is the limit)",
     );
-    console.log('|---:|---|---:|---:|---:|---:|---:|---:|');
+    console.log(
+      '| devices | client | connect-only conn/s | fleet conn/s | ratio | CPU µs/conn connect-only | fleet | broker µs/conn connect-only | fleet | broker busy connect-only (peak) | fleet (peak) | delivered / sent |',
+    );
+    console.log('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const n of sizes)
-      for (const c of ['js', 'native']) {
+      for (const [c, w] of ['js', 'native'].flatMap((c) => fleets.map((w) => [c, w]))) {
         const a = rows[n][c];
-        const t = rows[n][`${c} telemetry`];
+        const t = rows[n][rowKey(c, w)];
         if (!a || !t) continue;
         const r = rateRatio(t, a);
         const d = t.delivery;
         console.log(
-          `| ${n.toLocaleString('en-US')} | herd-${c} | ${f0(a.connPerS)} | ${f0(t.connPerS)} | ${r === null ? 'n/a' : `${r.toFixed(2)}×`} | ${cpu(a.cpuUs)} | ${cpu(t.cpuUs)} | ${d === null ? '—' : `${f0(d.delivered)} / ${f0(d.sent)}`} |`,
+          `| ${n.toLocaleString('en-US')} | herd-${c} ${w} | ${f0(a.connPerS)} | ${f0(t.connPerS)} | ${r === null ? 'n/a' : `${r.toFixed(2)}×`} | ${cpu(a.cpuUs)} | ${cpu(t.cpuUs)} | ${cpu(a.brokerUs)} | ${cpu(t.brokerUs)} | ${busy(a)} | ${busy(t)} | ${d === null ? '—' : `${f0(d.delivered)} / ${f0(d.sent)}`} |`,
         );
       }
   }

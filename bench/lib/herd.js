@@ -340,6 +340,8 @@ function summarise({ results, probes, overMs, planned, code, targetCpuUs, spec }
     scheduleLagMaxUs: lag?.maxUs ?? null,
     cpu: {
       processes: probes.length,
+      /** The connect phase's window (wall clock, ms since the epoch): origin + windowMs. */
+      originMs,
       windowMs: Math.round(connectEndMs - originMs),
       totalUs: Math.round(cpuUs),
       usPerConnection: a.succeeded > 0 && probes.length > 0 ? cpuUs / a.succeeded : null,

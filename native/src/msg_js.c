@@ -21,10 +21,15 @@ napi_value msg_js_publish(napi_env env, napi_callback_info info) {
   size_t plen, tlen;
   char tstack[512], *topic = tstack;
   CHECK(napi_get_buffer_info(env, argv[3], &payload, &plen));
-  CHECK(napi_get_value_string_utf8(env, argv[2], NULL, 0, &tlen));
-  if (tlen >= sizeof tstack && (topic = malloc(tlen + 1)) == NULL)
-    return napi_throw_error(env, "E_NATIVE", "herd_native: out of memory"), NULL;
-  napi_get_value_string_utf8(env, argv[2], topic, tlen + 1, &tlen);
+  /* One pass for a topic that fits the stack (almost every one). A copy this close to the end may
+   * have been cut (before a character of up to 4 bytes): measured, then copied whole. */
+  CHECK(napi_get_value_string_utf8(env, argv[2], tstack, sizeof tstack, &tlen));
+  if (tlen + 4 >= sizeof tstack) {
+    CHECK(napi_get_value_string_utf8(env, argv[2], NULL, 0, &tlen));
+    if (tlen >= sizeof tstack && (topic = malloc(tlen + 1)) == NULL)
+      return napi_throw_error(env, "E_NATIVE", "herd_native: out of memory"), NULL;
+    napi_get_value_string_utf8(env, argv[2], topic, tlen + 1, &tlen);
+  }
   uint8_t version;
   struct msg **m = wire_msg(w, id, &version);
   int r = m == NULL || plen > UINT32_MAX - 70000 ? -1
@@ -50,18 +55,26 @@ napi_value msg_js_subscribe(napi_env env, napi_callback_info info) {
   struct msg **m = wire_msg(w, id, &version);
   int r = -1;
   if (m != NULL && n > 0 && n <= 16) {
-    char *topics[16] = {0};
-    uint32_t lens[16];
+    /* Topics that fit go into one stack buffer (a device's few topics almost always do); a longer
+     * one gets its own allocation. */
+    char stack[1024], *topics[16] = {0};
+    uint32_t lens[16], used = 0, heap = 0; /* heap: bit i = topics[i] was allocated */
     int ok = 1;
     for (uint32_t i = 0; i < n && ok; i++) {
       size_t len;
       ok = napi_get_element(env, argv[2], i, &v) == napi_ok &&
-           napi_get_value_string_utf8(env, v, NULL, 0, &len) == napi_ok && (topics[i] = malloc(len + 1)) != NULL &&
-           napi_get_value_string_utf8(env, v, topics[i], len + 1, &len) == napi_ok;
+           napi_get_value_string_utf8(env, v, NULL, 0, &len) == napi_ok;
+      if (!ok) break;
+      int fits = len + 1 <= sizeof stack - used;
+      topics[i] = fits ? stack + used : malloc(len + 1);
+      if (!fits) heap |= 1u << i;
+      ok = topics[i] != NULL && napi_get_value_string_utf8(env, v, topics[i], len + 1, &len) == napi_ok;
+      if (fits) used += (uint32_t)len + 1;
       lens[i] = (uint32_t)len;
     }
     if (ok) r = msg_subscribe(w, id, m, version, (const uint8_t *const *)topics, lens, n, (uint8_t)qos);
-    for (uint32_t i = 0; i < n; i++) free(topics[i]);
+    for (uint32_t i = 0; i < n; i++)
+      if (heap & (1u << i)) free(topics[i]);
   }
   CHECK(napi_create_int32(env, r, &out));
   return out;

@@ -181,7 +181,7 @@ export class Downlink {
     if (sender?.isReady && sender.send(this.topic(slot), payload, d.qos, tag)) {
       this.sent[slot] = seq + 1;
       this.rec.tally('downlink.sent', cohort);
-      this.trackers[cohort]?.recordSent(String(id));
+      this.trackers[cohort]?.recordSent(id);
       if (tag !== 0) {
         this.awaiting.set(tag, [slot, seq]);
         this.nextTag = (this.nextTag % 0x7fffffff) + 1;
@@ -194,7 +194,7 @@ export class Downlink {
   onMessage(slot: number, seq: number, sentUs: number, receivedUs: number): void {
     const cohort = this.host.cohortOf(slot);
     const arrival = (this.trackers[cohort] as DeliveryTracker).recordReceived(
-      String(this.host.ids[slot]),
+      this.host.ids[slot] as number,
       seq,
       receivedUs - sentUs,
     );
@@ -229,7 +229,7 @@ export class Downlink {
     if (a === undefined) return;
     this.awaiting.delete(tag);
     const [slot, seq] = a;
-    this.trackers[this.host.cohortOf(slot)]?.recordAcked(String(this.host.ids[slot]), seq);
+    this.trackers[this.host.cohortOf(slot)]?.recordAcked(this.host.ids[slot] as number, seq);
   }
 
   /** End of run: every replay still going is undrained. */

@@ -27,15 +27,18 @@ export interface OfflineOutcome {
 
 /** What a device sends once its new session is ready: resends first (DUP set), then its queue. */
 export interface Flush {
-  resend: StoredMessage[];
+  resend: readonly StoredMessage[];
   /** Unacknowledged messages the device forgot (a clean session with `resend: session`, or none). */
-  forgotten: StoredMessage[];
+  forgotten: readonly StoredMessage[];
 }
 
 /** Whether a message written at QoS `qos` stays in the store until its acknowledgement. */
 export function keptUntilAcked(qos: 0 | 1 | 2, rules: ResolvedStore): boolean {
   return qos !== 0 && rules.resend !== 'never';
 }
+
+/** What a device that keeps nothing unacknowledged sends and forgets: nothing (shared, never changed). */
+const NOTHING_KEPT: Flush = Object.freeze({ resend: Object.freeze([]), forgotten: Object.freeze([]) });
 
 export class DeviceStores {
   /** Per slot: sent, not yet acknowledged, in send order (only kept when the rules resend). */
@@ -88,7 +91,8 @@ export class DeviceStores {
    * resends, oldest first, and forgets what its rules do not resend; the queue stays for `nextQueued`.
    */
   reconnected(slot: number, resumed: boolean, rules: ResolvedStore): Flush {
-    const u = this.unacked[slot] ?? [];
+    const u = this.unacked[slot];
+    if (u === undefined) return NOTHING_KEPT; // a first session, or nothing kept: no arrays made per connect
     this.unacked[slot] = undefined;
     if (rules.resend === 'always' || (rules.resend === 'session' && resumed)) return { resend: u, forgotten: [] };
     return { resend: [], forgotten: u };

@@ -123,11 +123,10 @@ export class Messaging {
     // A persistent session the target kept still holds every subscription of this device.
     const resubscribe = this.downlink.onConnected(slot, c.sessionPresent, nowUs);
     const id = this.host.ids[slot] as number;
-    const topics = [
-      ...(p?.echo ? [this.topic(slot)] : []),
-      ...(r !== null ? [requestTopic(this.host.runId, id)] : []),
-      ...(dl !== null ? [this.downlink.topic(slot)] : []),
-    ];
+    const topics: string[] = [];
+    if (p?.echo) topics.push(this.topic(slot));
+    if (r !== null) topics.push(requestTopic(this.host.runId, id));
+    if (dl !== null) topics.push(this.downlink.topic(slot));
     if (topics.length > 0 && !resubscribe) this.subscribedNow(slot, nowUs);
     else if (topics.length > 0) {
       // One SUBSCRIBE for telemetry echo, requests and downlink; all start on its SUBACK.
@@ -196,7 +195,7 @@ export class Messaging {
       return; // refused, not accepted: a loss the target did not take on
     }
     if (tag === 0 || this.publishOf(slot)?.echo !== true) return;
-    this.trackers[this.host.cohortOf(slot)]?.recordAcked(String(this.host.ids[slot] as number), tag - 1);
+    this.trackers[this.host.cohortOf(slot)]?.recordAcked(this.host.ids[slot] as number, tag - 1);
   }
 
   /** A downlink event fired: the cloud sends this device its next message. */
@@ -230,7 +229,7 @@ export class Messaging {
       return;
     }
     const latencyUs = m.receivedUs - stamp.sentUs;
-    tracker.recordReceived(String(stamp.deviceId), stamp.seq, latencyUs);
+    tracker.recordReceived(stamp.deviceId, stamp.seq, latencyUs);
     this.rec.counters.messagesDelivered++;
     this.rec.record('delivery.latency', latencyUs);
   }

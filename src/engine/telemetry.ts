@@ -57,8 +57,9 @@ export class Telemetry {
     return p.echo ? this.trackers[this.host.cohortOf(slot)] : undefined;
   }
 
-  private stream(slot: number): string {
-    return String(this.host.ids[slot] as number);
+  /** The device's delivery stream: its id (the tracker's key for the id's decimal string). */
+  private stream(slot: number): number {
+    return this.host.ids[slot] as number;
   }
 
   /**

@@ -9,6 +9,13 @@
 const NOT_AN_ID = -1;
 /** Ids below this fit an Int32Array; longer keys go through the Map. */
 const MAX_ID_DIGITS = 9;
+/** The first id with more than MAX_ID_DIGITS digits. */
+const ID_LIMIT = 1e9;
+
+/** Whether a device id is held as a number (as its decimal key would be): an integer 0 ≤ id < 10⁹. */
+export function isHeldId(id: number): boolean {
+  return Number.isInteger(id) && id >= 0 && id < ID_LIMIT;
+}
 
 /** The id a key spells (canonical decimal: digits, no leading zero, ≤ 9 of them), else NOT_AN_ID. */
 export function idOfKey(key: string): number {
@@ -39,7 +46,14 @@ export class StreamKeys {
   /** The key's slot, or -1 if it has none yet. */
   find(key: string): number {
     const id = idOfKey(key);
-    if (id === NOT_AN_ID) return this.named.get(key) ?? -1;
+    return id === NOT_AN_ID ? (this.named.get(key) ?? -1) : this.findId(id);
+  }
+
+  /**
+   * The slot of the key String(id), or -1 if it has none yet, without making that string: `id`
+   * must be held as a number (isHeldId).
+   */
+  findId(id: number): number {
     const mask = this.table.length - 1;
     for (let h = hash(id, mask); ; h = (h + 1) & mask) {
       const s = this.table[h] as number;
@@ -50,21 +64,30 @@ export class StreamKeys {
 
   /** Gives the key the next slot (it must have none). */
   add(key: string): number {
+    const id = idOfKey(key);
+    if (id !== NOT_AN_ID) return this.addId(id);
+    const slot = this.nextSlot(NOT_AN_ID);
+    this.named.set(key, slot);
+    this.nameOf.set(slot, key);
+    return slot;
+  }
+
+  /** Gives the key String(id) the next slot (it must have none; `id` held as a number: isHeldId). */
+  addId(id: number): number {
+    const slot = this.nextSlot(id);
+    if (2 * (slot + 1) > this.table.length) this.rehash();
+    this.place(id, slot);
+    return slot;
+  }
+
+  private nextSlot(id: number): number {
     const slot = this.count++;
     if (slot === this.ids.length) {
       const ids = new Int32Array(this.ids.length * 2);
       ids.set(this.ids);
       this.ids = ids;
     }
-    const id = idOfKey(key);
     this.ids[slot] = id;
-    if (id === NOT_AN_ID) {
-      this.named.set(key, slot);
-      this.nameOf.set(slot, key);
-    } else {
-      if (2 * (slot + 1) > this.table.length) this.rehash();
-      this.place(id, slot);
-    }
     return slot;
   }
 

@@ -11,7 +11,10 @@
  * This module knows slots, fields and bits; delivery-window.ts holds the accounting rules and
  * StreamState, the plain form that crosses processes, which toState / load convert exactly.
  */
-import { StreamKeys } from './delivery-keys.js';
+import { isHeldId, StreamKeys } from './delivery-keys.js';
+
+/** A stream's key: a string, or a device id standing for its decimal string. */
+export type StreamKey = string | number;
 
 /**
  * One stream's counts. The first HOT_FIELDS are in every stream's row; the rest are most often
@@ -78,11 +81,18 @@ export class DeliveryStreams {
     }
   }
 
-  /** The slot of `key`, made (no counts, no stream yet) on first use. */
-  slot(key: string): number {
-    const found = this.keys.find(key);
+  /**
+   * The slot of `key`, made (no counts, no stream yet) on first use. A number is a device id: the
+   * same stream as its decimal string, found without making that string.
+   */
+  slot(key: StreamKey): number {
+    if (typeof key === 'number' && !isHeldId(key)) key = String(key);
+    const found = typeof key === 'number' ? this.keys.findId(key) : this.keys.find(key);
     if (found !== -1) return found;
-    const n = this.keys.add(key);
+    return this.made(typeof key === 'number' ? this.keys.addId(key) : this.keys.add(key));
+  }
+
+  private made(n: number): number {
     if (n === this.classOf.length) this.growSlots();
     this.rows.set(HOT_DEFAULTS, n * HOT_FIELDS);
     return n;

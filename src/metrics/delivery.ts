@@ -34,6 +34,7 @@ import {
   RESENT,
   SENT,
   TOO_LATE,
+  type StreamKey,
 } from './delivery-streams.js';
 import {
   ack,
@@ -46,7 +47,7 @@ import {
   type StreamState,
 } from './delivery-window.js';
 
-export type { Arrival, StreamState };
+export type { Arrival, StreamKey, StreamState };
 
 export const DEFAULT_WINDOW = 1024;
 
@@ -88,13 +89,16 @@ export class DeliveryTracker {
     this.streams = new DeliveryStreams(window);
   }
 
-  /** A publisher sent `count` more messages on `stream` (sequences are 0, 1, 2, … per stream). */
-  recordSent(stream: string, count = 1): void {
+  /**
+   * A publisher sent `count` more messages on `stream` (sequences are 0, 1, 2, … per stream). In
+   * every record…: a stream named by a number is the device id's stream, the same as its decimal string.
+   */
+  recordSent(stream: StreamKey, count = 1): void {
     this.streams.add(this.streams.slot(stream), SENT, count);
   }
 
   /** The publisher dropped a message of `stream` itself: never sent (refused, queue overflow, no store). */
-  recordDropped(stream: string, count = 1): void {
+  recordDropped(stream: StreamKey, count = 1): void {
     this.streams.add(this.streams.slot(stream), DROPPED, count);
   }
 
@@ -102,17 +106,17 @@ export class DeliveryTracker {
    * The target acknowledged `seq` of `stream` (PUBACK / PUBCOMP). An ack older than the window
    * cannot be matched with its delivery any more: it counts acknowledged, not delivered.
    */
-  recordAcked(stream: string, seq: number): void {
+  recordAcked(stream: StreamKey, seq: number): void {
     ack(this.streams, this.streams.slot(stream), seq);
   }
 
   /** The device resent `seq` of `stream` after a reconnect (DUP set): not a new message. */
-  recordResent(stream: string, seq: number): void {
+  recordResent(stream: StreamKey, seq: number): void {
     markResent(this.streams, this.streams.slot(stream), seq);
   }
 
   /** The run ended with `count` messages of `stream` still in the device's offline queue. */
-  recordQueuedAtEnd(stream: string, count: number): void {
+  recordQueuedAtEnd(stream: StreamKey, count: number): void {
     if (count > 0) this.streams.add(this.streams.slot(stream), QUEUED, count);
   }
 
@@ -121,7 +125,7 @@ export class DeliveryTracker {
   }
 
   /** One received message; `latencyUs` = receive time − stamped send time. */
-  recordReceived(stream: string, seq: number, latencyUs: number): Arrival {
+  recordReceived(stream: StreamKey, seq: number, latencyUs: number): Arrival {
     const r = arrive(this.streams, this.streams.slot(stream), seq);
     if (r === 'delivered' || r === 'outOfOrder') {
       if (this.latency === null) this.latency = createHistogram();

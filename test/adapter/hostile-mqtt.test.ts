@@ -532,6 +532,31 @@ describe.each(engines())('hostile MQTT servers (%s)', (e) => {
     await owner.waitKind('closed', c.deviceId);
   });
 
+  it('one SUBSCRIBE carries every topic whole, short and long (past 1 KB together) alike', async () => {
+    const owner = new RecordingOwner();
+    const topics = ['a/1', `l/${'x'.repeat(1500)}`, 'b/2', `m/${'y'.repeat(700)}`, 'c/3'];
+    const seen: string[][] = [];
+    const port = await hostile(
+      () => {},
+      (s) =>
+        readClient(s, 4, (p) => {
+          if (p.cmd === 'connect') s.write(CONNACK_OK);
+          else if (p.cmd === 'subscribe') {
+            seen.push(p.subscriptions.map((x) => x.topic));
+            s.write(mqtt.generate({ cmd: 'suback', messageId: p.messageId as number, granted: [1, 1, 1, 1, 1] }));
+          }
+        }),
+    );
+    const c = connect(port, owner);
+    expect((await owner.outcome(c.deviceId)).kind).toBe('connected');
+    const sub = c.mqtt!.subscribe(topics, 1);
+    const [subscribed] = await owner.waitKind('subscribed', c.deviceId);
+    expect(subscribed).toMatchObject({ packetId: sub, granted: [1, 1, 1, 1, 1] });
+    expect(seen).toEqual([topics]);
+    c.abort();
+    await owner.waitKind('closed', c.deviceId);
+  });
+
   it('a server that never acknowledges: QoS 1 publishes stop at the in-flight cap (64, or a lower Receive Maximum)', async () => {
     for (const [version, connack, cap] of [
       [4, CONNACK_OK, 64],

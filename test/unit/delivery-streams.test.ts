@@ -175,6 +175,26 @@ describe('StreamKeys', () => {
     expect(k.find('4000')).toBe(-1);
     expect(k.keyOf(2000)).toBe('4001');
   });
+
+  it('a device id given as a number is the same stream as its decimal string, either way round', () => {
+    const t = new DeliveryTracker(64);
+    t.recordSent(7, 3); // the engine's way: the id, no string made
+    t.recordReceived('7', 0, 10); // a webhook's way: the decimal string
+    t.recordReceived(7, 1, 10);
+    t.recordAcked(7, 2);
+    t.recordSent('1234567890'); // past 9 digits: held by its string, as the number is
+    t.recordReceived(1234567890, 0, 10);
+    t.recordSent(4000000000.5); // not an integer: its string is its key
+    const st = t.toJSON();
+    expect(Object.keys(st.sent)).toEqual(['7', '1234567890', '4000000000.5']);
+    expect(st.sent).toEqual({ '7': 3, '1234567890': 1, '4000000000.5': 1 });
+    expect(st.streams['7']?.words).toEqual([3, 0]);
+    expect(st.streams['7']?.acks).toEqual([4, 0]);
+    const sum = t.summary();
+    expect([sum.streams, sum.sent, sum.delivered, sum.lost]).toEqual([3, 5, 3, 2]);
+    const k = new StreamKeys();
+    expect([k.addId(12), k.add('13'), k.findId(13), k.find('12'), k.findId(14)]).toEqual([0, 1, 1, 0, -1]);
+  });
 });
 
 describe('DeliveryStreams counts', () => {
