@@ -2,7 +2,7 @@
  * What only the native storm core has to prove, against real servers on loopback: it spreads
  * sources as told, goes dark on `silence` and is lost on `expire`, resets with RST, reuses a slot's
  * device for its next attempt with clean state, keeps a rebooted (silenced) session's socket apart
- * when its slot opens again, drops a pending attempt without a report, and holds
+ * when its slot opens again, drops a pending attempt without a report, keeps the connect timeouts, and holds
  * and releases many sessions with every socket accounted for.
  */
 import * as net from 'node:net';
@@ -239,6 +239,32 @@ describe.skipIf(!built)('the native storm core', () => {
     next.abort();
     await o.waitKind('closed', 5, 2);
     expect(nativeCoreStats(o)[0]).toBe(0);
+  });
+
+  it('keeps the connect timeouts: in deadline order across timeouts, in their phase, none once answered', async () => {
+    let closes = 0;
+    let allClosed = (): void => {};
+    const closed = new Promise<void>((r) => (allClosed = r));
+    // Accepts, reads and never answers; sees each timed-out socket close.
+    const silent = await server((s) => s.resume().on('close', () => ++closes === 4 && allClosed()));
+    const answering = await server((s) => s.once('data', () => s.write(CONNACK_OK)));
+    const o = owner();
+    const late = [0, 1].map(() => open(silent, o, { timeoutMs: 700 }));
+    const early = [0, 1].map(() => open(silent, o, { timeoutMs: 300 }));
+    const answered = open(answering, o, { timeoutMs: 300 });
+    expect(nativeCoreStats(o)[2]).toBe(5);
+    await o.waitFor((ev) => ev.filter((e) => e.kind === 'failed').length === 4, 10_000, 'four timeouts');
+    const failed = o.events.filter((e) => e.kind === 'failed');
+    // The shorter timeout's attempts first, though opened last; each cohort in open order.
+    expect(failed.map((e) => e.deviceId)).toEqual([...early, ...late].map((d) => d.deviceId));
+    for (const e of failed)
+      expect(e.failure).toEqual({ origin: 'timeout', phase: 'mqttConnack', code: 'CONNECT_TIMEOUT' });
+    expect(o.events.filter((e) => e.deviceId === answered.deviceId).map((e) => e.kind)).toEqual(['connected']);
+    expect([...early, ...late].map((d) => d.state)).toEqual(['closed', 'closed', 'closed', 'closed']);
+    // The timed-out sockets are closed; the answered one's stale deadline is gone too.
+    await closed;
+    expect(nativeCoreStats(o)[0]).toBe(1);
+    expect(nativeCoreStats(o)[2]).toBe(0);
   });
 
   it('abort of a pending attempt reports nothing more and frees the socket', async () => {
