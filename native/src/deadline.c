@@ -86,8 +86,15 @@ static int push(struct deadline_ring *r, struct entry e) {
   return 0;
 }
 
+/* The loop's clock brought up to date first, as Node's timers read it (Environment::GetNowUint64):
+ * the cached loop time can be a whole iteration old (at startup, the time before the modules loaded). */
+static uint64_t now_ms(struct deadlines *d) {
+  uv_update_time(d->timer->loop);
+  return uv_now(d->timer->loop);
+}
+
 static void arm(struct deadlines *d, uint64_t at) {
-  uint64_t now = uv_now(d->timer->loop);
+  uint64_t now = now_ms(d);
   d->armed_at = at;
   uv_timer_start(d->timer, on_timer, at > now ? at - now : 0, 0);
 }
@@ -99,7 +106,7 @@ int deadlines_add(struct deadlines *d, uint32_t id, uint32_t timeout_ms) {
   uint32_t ms = timeout_ms < 1 ? 1 : timeout_ms;
   struct deadline_ring *r = ring_for(d, ms);
   if (r == NULL) return ENOMEM;
-  uint64_t at = uv_now(d->timer->loop) + ms;
+  uint64_t at = now_ms(d) + ms;
   if (push(r, (struct entry){id, c->gen, at}) != 0) return ENOMEM;
   if (d->armed_at == 0 || at < d->armed_at) arm(d, at);
   return 0;
@@ -140,7 +147,7 @@ static struct deadline_ring *earliest(struct deadlines *d) {
 
 void deadlines_run(struct deadlines *d) {
   if (d->timer == NULL) return;
-  uint64_t now = uv_now(d->timer->loop);
+  uint64_t now = now_ms(d);
   for (uint32_t i = 0; i < d->nrings; i++) pop_stale(d, &d->rings[i], 0);
   /* Expired attempts in deadline order across timeouts, as Node's timer lists would fire them. */
   struct deadline_ring *r;

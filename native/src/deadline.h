@@ -2,8 +2,8 @@
  * Connect deadlines, owned by the core instead of one JavaScript timer per attempt. The attempts
  * of one connect timeout are queued in open order, so their deadlines are too: one FIFO ring per
  * distinct timeout, whose head is the next to expire, and one uv_timer armed at the earliest head.
- * A deadline is the attempt's open on the loop's clock (uv_now) plus its timeout in ms, and it
- * expires once the loop's clock reaches it: the rule of a Node timer started at the open. An
+ * A deadline is the attempt's open on the loop's clock (uv_update_time, then uv_now) plus its timeout
+ * in ms, and it expires once that clock reaches it: the rule of a Node timer started at the open. An
  * attempt that got its CONNACK, failed, or was dropped leaves a stale entry, skipped (never
  * reported) when it reaches the head; heads are pruned on every poll, so a ring holds the attempts
  * since the oldest one still pending.

@@ -8,6 +8,7 @@
 import * as net from 'node:net';
 import { Aedes } from 'aedes';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Failure } from '../../src/protocols/classify.js';
 import type { Device } from '../../src/protocols/device.js';
 import { DEVICE_KIND_ROWS, prepareTarget } from '../../src/protocols/kinds.js';
 import { buildConnect } from '../../src/protocols/mqtt/connect-packet.js';
@@ -38,6 +39,15 @@ class LaggingOwner extends RecordingOwner {
   lagUs = 0;
   override now(): number {
     return super.now() - this.lagUs;
+  }
+}
+
+/** An owner that stamps when a failure is reported. */
+class StampingOwner extends RecordingOwner {
+  failedAtUs = NaN;
+  override onFailed(c: Device, f: Failure): void {
+    this.failedAtUs = this.now();
+    super.onFailed(c, f);
   }
 }
 
@@ -265,6 +275,20 @@ describe.skipIf(!built)('the native storm core', () => {
     await closed;
     expect(nativeCoreStats(o)[0]).toBe(1);
     expect(nativeCoreStats(o)[2]).toBe(0);
+  });
+
+  it('a connect timeout counts from the open, however long the loop turn that opened it had run', async () => {
+    const silent = await server((s) => s.resume()); // accepts, reads, never answers
+    const o = new StampingOwner();
+    owners.push(o);
+    // The loop's cached clock now lags 250 ms: a deadline read from it would fall 250 ms early.
+    const spinUntil = performance.now() + 250;
+    while (performance.now() < spinUntil);
+    const d = open(silent, o, { timeoutMs: 300 });
+    const r = await o.outcome(d.deviceId);
+    expect(r.failure).toEqual({ origin: 'timeout', phase: 'mqttConnack', code: 'CONNECT_TIMEOUT' });
+    // Not before 300 ms, to the 1 ms granularity of the loop's clock (and its coarse source).
+    expect(o.failedAtUs - d.socketOpenUs).toBeGreaterThanOrEqual(298_000);
   });
 
   it('abort of a pending attempt reports nothing more and frees the socket', async () => {
