@@ -15,6 +15,7 @@
 #include <sys/epoll.h>
 #include <uv.h>
 
+#include "deadline.h"
 #include "binding.h" /* msg: (npub) publish/subscribe live in msg_js.c; hooks marked "msg:" */
 #include "signal.h"
 #include "tls_binding.h" /* TLS hook */
@@ -35,6 +36,7 @@ struct core {
   int referenced;
   int closed;
   struct tls_cfgs tls; /* TLS hook: the core's TLS settings (tls_binding.c) */
+  struct deadlines dl; /* the attempts' connect deadlines (deadline.c) */
 };
 
 /* Keeps the process alive only while the core has connections, as sockets do on the JS path. */
@@ -113,6 +115,17 @@ static void on_poll(uv_poll_t *h, int status, int events) {
     deliver(c);
     if (n < EPOLL_BATCH) break;
   }
+  if (!c->closed) {
+    deadlines_run(&c->dl);
+    deliver(c);
+  }
+  update_ref(c);
+}
+
+/* The deadline timer reported expired attempts (deadline.c). */
+static void on_deadlines(void *ctx) {
+  struct core *c = ctx;
+  deliver(c);
   update_ref(c);
 }
 
@@ -128,6 +141,7 @@ static void shut(struct core *c) {
     uv_close((uv_handle_t *)c->poll, free_poll);
     c->poll = NULL;
   }
+  deadlines_free(&c->dl);
   wire_free(&c->w);
   tls_cfgs_free(&c->tls); /* TLS hook: after every connection made from them */
 }
@@ -181,7 +195,8 @@ static napi_value create(napi_env env, napi_callback_info info) {
   int err = wire_init(&c->w, max_packet);
   uv_loop_t *loop = NULL;
   c->poll = malloc(sizeof *c->poll);
-  if (err || c->poll == NULL || napi_get_uv_event_loop(env, &loop) != napi_ok || uv_poll_init(loop, c->poll, c->w.epfd) != 0) {
+  if (err || c->poll == NULL || napi_get_uv_event_loop(env, &loop) != napi_ok || uv_poll_init(loop, c->poll, c->w.epfd) != 0 ||
+      deadlines_init(&c->dl, &c->w, loop, on_deadlines, c) != 0) {
     free(c->poll);
     c->poll = NULL;
     shut(c);
@@ -199,44 +214,23 @@ static napi_value create(napi_env env, napi_callback_info info) {
   return out;
 }
 
-static int parse_addr(napi_env env, napi_value v, uint32_t port, struct sockaddr_storage *ss, socklen_t *len) {
-  char ip[64];
-  size_t n = 0;
-  if (napi_get_value_string_utf8(env, v, ip, sizeof ip, &n) != napi_ok) return -1;
-  memset(ss, 0, sizeof *ss);
-  struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
-  struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
-  if (inet_pton(AF_INET, ip, &a4->sin_addr) == 1) {
-    a4->sin_family = AF_INET;
-    a4->sin_port = htons((uint16_t)port);
-    *len = sizeof *a4;
-    return 0;
-  }
-  if (inet_pton(AF_INET6, ip, &a6->sin6_addr) == 1) {
-    a6->sin6_family = AF_INET6;
-    a6->sin6_port = htons((uint16_t)port);
-    *len = sizeof *a6;
-    return 0;
-  }
-  return -1;
-}
-
-/* open(core, id, ip, port, sourceIp | null, connectPacket, protocolVersion) → 0 or errno */
+/* open(core, id, ip, port, sourceIp | null, connectPacket, protocolVersion, connectTimeoutMs) → 0 or errno */
 static napi_value open_conn(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
-  napi_value argv[7], out;
+  size_t argc = 8;
+  napi_value argv[8], out;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   struct core *c = core_arg(env, argv[0]);
   if (c == NULL) return NULL;
-  uint32_t id, port, version;
+  uint32_t id, port, version, timeout_ms;
   CHECK(napi_get_value_uint32(env, argv[1], &id));
+  CHECK(napi_get_value_uint32(env, argv[7], &timeout_ms));
   CHECK(napi_get_value_uint32(env, argv[3], &port));
   CHECK(napi_get_value_uint32(env, argv[6], &version));
   struct sockaddr_storage dst, src;
   socklen_t dlen = 0, slen = 0;
   napi_valuetype st;
   CHECK(napi_typeof(env, argv[4], &st));
-  if (parse_addr(env, argv[2], port, &dst, &dlen) != 0 || (st == napi_string && parse_addr(env, argv[4], 0, &src, &slen) != 0)) {
+  if (binding_parse_addr(env, argv[2], port, &dst, &dlen) != 0 || (st == napi_string && binding_parse_addr(env, argv[4], 0, &src, &slen) != 0)) {
     return napi_throw_type_error(env, "E_NATIVE", "herd_native.open: ip and sourceIp must be IP literals"), NULL;
   }
   void *pkt;
@@ -244,6 +238,7 @@ static napi_value open_conn(napi_env env, napi_callback_info info) {
   CHECK(napi_get_buffer_info(env, argv[5], &pkt, &pkt_len));
   int err = wire_open(&c->w, id, (struct sockaddr *)&dst, dlen, st == napi_string ? (struct sockaddr *)&src : NULL, slen,
                       pkt, (uint32_t)pkt_len, (uint8_t)version);
+  if (err == 0 && (err = deadlines_add(&c->dl, id, timeout_ms)) != 0) wire_abort(&c->w, id, 0);
   update_ref(c);
   CHECK(napi_create_int32(env, err, &out));
   return out;
@@ -263,7 +258,6 @@ static napi_value by_id(napi_env env, napi_callback_info info, int op) {
   else if (op == 2) wire_abort(&c->w, id, 0);
   else if (op == 3) wire_abort(&c->w, id, 1);
   else if (op == 4) wire_silence(&c->w, id);
-  else if (op == 5) CHECK(napi_create_int32(env, wire_tcp_connected(&c->w, id), &out));
   else if (op == 7) CHECK(napi_create_int32(env, wire_detach(&c->w, id), &out));
   else if (op == 8) wire_close_dark(&c->w, id);
   else CHECK(napi_create_uint32(env, wire_buffered(&c->w, id), &out));
@@ -275,7 +269,6 @@ static napi_value end(napi_env env, napi_callback_info i) { return by_id(env, i,
 static napi_value abort_conn(napi_env env, napi_callback_info i) { return by_id(env, i, 2); }
 static napi_value reset(napi_env env, napi_callback_info i) { return by_id(env, i, 3); }
 static napi_value silence(napi_env env, napi_callback_info i) { return by_id(env, i, 4); }
-static napi_value tcp_connected(napi_env env, napi_callback_info i) { return by_id(env, i, 5); }
 static napi_value buffered(napi_env env, napi_callback_info i) { return by_id(env, i, 6); }
 static napi_value detach(napi_env env, napi_callback_info i) { return by_id(env, i, 7); }
 static napi_value close_detached(napi_env env, napi_callback_info i) { return by_id(env, i, 8); }
@@ -291,18 +284,20 @@ static napi_value close_core(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* stats(core) → [live connections, bytes the core holds] */
+/* stats(core) → [live connections, bytes the core holds, connect deadlines queued] */
 static napi_value stats(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1], out, v;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   struct core *c = core_arg(env, argv[0]);
   if (c == NULL) return NULL;
-  CHECK(napi_create_array_with_length(env, 2, &out));
+  CHECK(napi_create_array_with_length(env, 3, &out));
   CHECK(napi_create_double(env, c->w.live, &v));
   CHECK(napi_set_element(env, out, 0, v));
-  CHECK(napi_create_double(env, (double)(wire_bytes(&c->w) + tls_cfgs_bytes(&c->tls)), &v));
+  CHECK(napi_create_double(env, (double)(wire_bytes(&c->w) + tls_cfgs_bytes(&c->tls) + deadlines_bytes(&c->dl)), &v));
   CHECK(napi_set_element(env, out, 1, v));
+  CHECK(napi_create_uint32(env, deadlines_queued(&c->dl), &v));
+  CHECK(napi_set_element(env, out, 2, v));
   return out;
 }
 
@@ -317,7 +312,6 @@ NAPI_MODULE_INIT() {
       {"silence", NULL, silence, NULL, NULL, NULL, napi_default, NULL},
       {"detach", NULL, detach, NULL, NULL, NULL, napi_default, NULL},
       {"closeDetached", NULL, close_detached, NULL, NULL, NULL, napi_default, NULL},
-      {"tcpConnected", NULL, tcp_connected, NULL, NULL, NULL, napi_default, NULL},
       {"bufferedBytes", NULL, buffered, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, close_core, NULL, NULL, NULL, napi_default, NULL},
       {"stats", NULL, stats, NULL, NULL, NULL, napi_default, NULL},

@@ -5,6 +5,8 @@
 #ifndef HERD_BINDING_H
 #define HERD_BINDING_H
 #include <node_api.h>
+#include <stdint.h>
+#include <sys/socket.h>
 
 /* Returns NULL from a Node-API callback, with a JavaScript error thrown, when `call` fails. */
 #define CHECK(call)                                                                 \
@@ -24,4 +26,5 @@ napi_value msg_js_subscribe(napi_env env, napi_callback_info info);
 napi_value binding_now_us(napi_env env, napi_callback_info info);
 napi_value binding_parse_signal(napi_env env, napi_callback_info info);
 napi_value binding_mallinfo(napi_env env, napi_callback_info info);
+int binding_parse_addr(napi_env env, napi_value v, uint32_t port, struct sockaddr_storage *ss, socklen_t *len);
 #endif

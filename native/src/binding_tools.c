@@ -1,10 +1,12 @@
 /*
  * The core's exports that need no core: the monotonic clock, the MQTT 5 signal reader on its own
- * (for tests) and glibc's malloc figures (for the memory bench).
+ * (for tests) and glibc's malloc figures (for the memory bench); and open()'s IP literal parser.
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <malloc.h>
 #include <node_api.h>
+#include <string.h>
 
 #include "binding.h"
 #include "signal.h"
@@ -69,4 +71,27 @@ napi_value binding_mallinfo(napi_env env, napi_callback_info info) {
     CHECK(napi_set_element(env, out, i, x));
   }
   return out;
+}
+
+/* An IP literal (v4 or v6) and port as a socket address: 0, or -1 when `v` is not one. */
+int binding_parse_addr(napi_env env, napi_value v, uint32_t port, struct sockaddr_storage *ss, socklen_t *len) {
+  char ip[64];
+  size_t n = 0;
+  if (napi_get_value_string_utf8(env, v, ip, sizeof ip, &n) != napi_ok) return -1;
+  memset(ss, 0, sizeof *ss);
+  struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+  struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+  if (inet_pton(AF_INET, ip, &a4->sin_addr) == 1) {
+    a4->sin_family = AF_INET;
+    a4->sin_port = htons((uint16_t)port);
+    *len = sizeof *a4;
+    return 0;
+  }
+  if (inet_pton(AF_INET6, ip, &a6->sin6_addr) == 1) {
+    a6->sin6_family = AF_INET6;
+    a6->sin6_port = htons((uint16_t)port);
+    *len = sizeof *a6;
+    return 0;
+  }
+  return -1;
 }

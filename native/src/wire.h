@@ -23,6 +23,9 @@ enum { EV_READY = 1, EV_FAILED = 2, EV_LOST = 3, EV_CLOSED = 4, EV_PONG = 5, EV_
  * EV_MESSAGE code = QoS | retain << 2 | dup << 3, t1 = received (µs), t2 = blob offset of
  * [topic length u16][topic][payload length u32][payload]. */
 enum { EV_PUBACK = 8, EV_SUBACK = 9, EV_MESSAGE = 10 };
+/* deadline.c: a pending attempt's connect timeout ran out (its socket closed); code = the phase it was in:
+ * 0 TCP connect, 1 CONNACK, 2 TLS handshake (wire_tcp_connected). */
+enum { EV_TIMEOUT = 11 };
 
 /* Outcome codes beyond errno values (< 1000), mirrored in codes.ts. */
 #define CODE_CONNACK 1000 /* + return/reason code */

@@ -42,7 +42,10 @@ export class Scheduler {
   private timer: TimerHandle | null = null;
   private timerAtUs = Infinity;
   private immediate: TimerHandle | null = null;
-  /** The pending timer is the cap's 1 ms re-poll. */
+  /**
+   * The last drain stopped at the handshake cap. Only a handshake ending lowers the count the cap
+   * compares (fleet.ts ready/failed), so nothing re-polls: handshakeEnded starts the next drain.
+   */
   private capped = false;
 
   constructor(o: SchedulerOptions, host: SchedulerHost) {
@@ -69,11 +72,11 @@ export class Scheduler {
    * next ones on the next turn instead of at the 1 ms re-poll.
    */
   handshakeEnded(): void {
-    if (this.stopped || !this.capped || this.timer === null) return;
+    if (this.stopped || !this.capped) return;
     this.capped = false;
-    this.o.clock.clearTimeout(this.timer);
+    if (this.timer !== null) this.o.clock.clearTimeout(this.timer);
     this.timer = null;
-    this.immediate = this.o.clock.setImmediate(drain, this);
+    if (this.immediate === null) this.immediate = this.o.clock.setImmediate(drain, this);
   }
 
   /**
@@ -135,9 +138,7 @@ export class Scheduler {
     let launched = 0;
     while (launched < LAUNCH_BATCH) {
       if (cap > 0 && this.host.handshaking >= cap) {
-        // Capped: look again in 1 ms.
-        this.timerAtUs = now + 1000;
-        this.timer = this.o.clock.setTimeout(drain, 1, this);
+        // Capped: the next handshake to end drains again (a 1 ms re-poll would find the cap unchanged).
         this.capped = true;
         return;
       }

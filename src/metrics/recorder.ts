@@ -110,28 +110,33 @@ export function parseErrorKey(key: string): { origin: ErrorOrigin; phase: string
 
 /** Histograms that are only touched when recorded, encoded and reset on flush. */
 class HistogramSet<K extends string> {
-  private readonly hist = new Map<K, Histogram>();
-  private readonly touched = new Set<K>();
+  private readonly hist = new Map<K, { h: Histogram; touched: boolean }>();
+  /** The keys recorded since the last flush, in the order first recorded (one lookup per record, no set). */
+  private readonly touched: K[] = [];
   clamped = 0;
 
   record(key: K, valueUs: number): void {
-    let h = this.hist.get(key);
-    if (!h) {
-      h = createHistogram();
-      this.hist.set(key, h);
+    let e = this.hist.get(key);
+    if (!e) {
+      e = { h: createHistogram(), touched: false };
+      this.hist.set(key, e);
     }
-    if (!recordUs(h, valueUs)) this.clamped++;
-    this.touched.add(key);
+    if (!recordUs(e.h, valueUs)) this.clamped++;
+    if (!e.touched) {
+      e.touched = true;
+      this.touched.push(key);
+    }
   }
 
   flush(): Partial<Record<K, string>> {
     const out: Partial<Record<K, string>> = {};
     for (const k of this.touched) {
-      const h = this.hist.get(k) as Histogram;
-      out[k] = encodeHistogram(h);
-      h.reset();
+      const e = this.hist.get(k) as { h: Histogram; touched: boolean };
+      out[k] = encodeHistogram(e.h);
+      e.h.reset();
+      e.touched = false;
     }
-    this.touched.clear();
+    this.touched.length = 0;
     return out;
   }
 }

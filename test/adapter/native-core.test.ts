@@ -2,12 +2,13 @@
  * What only the native storm core has to prove, against real servers on loopback: it spreads
  * sources as told, goes dark on `silence` and is lost on `expire`, resets with RST, reuses a slot's
  * device for its next attempt with clean state, keeps a rebooted (silenced) session's socket apart
- * when its slot opens again, drops a pending attempt without a report, and holds
+ * when its slot opens again, drops a pending attempt without a report, keeps the connect timeouts, and holds
  * and releases many sessions with every socket accounted for.
  */
 import * as net from 'node:net';
 import { Aedes } from 'aedes';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Failure } from '../../src/protocols/classify.js';
 import type { Device } from '../../src/protocols/device.js';
 import { DEVICE_KIND_ROWS, prepareTarget } from '../../src/protocols/kinds.js';
 import { buildConnect } from '../../src/protocols/mqtt/connect-packet.js';
@@ -38,6 +39,15 @@ class LaggingOwner extends RecordingOwner {
   lagUs = 0;
   override now(): number {
     return super.now() - this.lagUs;
+  }
+}
+
+/** An owner that stamps when a failure is reported. */
+class StampingOwner extends RecordingOwner {
+  failedAtUs = NaN;
+  override onFailed(c: Device, f: Failure): void {
+    this.failedAtUs = this.now();
+    super.onFailed(c, f);
   }
 }
 
@@ -239,6 +249,46 @@ describe.skipIf(!built)('the native storm core', () => {
     next.abort();
     await o.waitKind('closed', 5, 2);
     expect(nativeCoreStats(o)[0]).toBe(0);
+  });
+
+  it('keeps the connect timeouts: in deadline order across timeouts, in their phase, none once answered', async () => {
+    let closes = 0;
+    let allClosed = (): void => {};
+    const closed = new Promise<void>((r) => (allClosed = r));
+    // Accepts, reads and never answers; sees each timed-out socket close.
+    const silent = await server((s) => s.resume().on('close', () => ++closes === 4 && allClosed()));
+    const answering = await server((s) => s.once('data', () => s.write(CONNACK_OK)));
+    const o = owner();
+    const late = [0, 1].map(() => open(silent, o, { timeoutMs: 700 }));
+    const early = [0, 1].map(() => open(silent, o, { timeoutMs: 300 }));
+    const answered = open(answering, o, { timeoutMs: 300 });
+    expect(nativeCoreStats(o)[2]).toBe(5);
+    await o.waitFor((ev) => ev.filter((e) => e.kind === 'failed').length === 4, 10_000, 'four timeouts');
+    const failed = o.events.filter((e) => e.kind === 'failed');
+    // The shorter timeout's attempts first, though opened last; each cohort in open order.
+    expect(failed.map((e) => e.deviceId)).toEqual([...early, ...late].map((d) => d.deviceId));
+    for (const e of failed)
+      expect(e.failure).toEqual({ origin: 'timeout', phase: 'mqttConnack', code: 'CONNECT_TIMEOUT' });
+    expect(o.events.filter((e) => e.deviceId === answered.deviceId).map((e) => e.kind)).toEqual(['connected']);
+    expect([...early, ...late].map((d) => d.state)).toEqual(['closed', 'closed', 'closed', 'closed']);
+    // The timed-out sockets are closed; the answered one's stale deadline is gone too.
+    await closed;
+    expect(nativeCoreStats(o)[0]).toBe(1);
+    expect(nativeCoreStats(o)[2]).toBe(0);
+  });
+
+  it('a connect timeout counts from the open, however long the loop turn that opened it had run', async () => {
+    const silent = await server((s) => s.resume()); // accepts, reads, never answers
+    const o = new StampingOwner();
+    owners.push(o);
+    // The loop's cached clock now lags 250 ms: a deadline read from it would fall 250 ms early.
+    const spinUntil = performance.now() + 250;
+    while (performance.now() < spinUntil);
+    const d = open(silent, o, { timeoutMs: 300 });
+    const r = await o.outcome(d.deviceId);
+    expect(r.failure).toEqual({ origin: 'timeout', phase: 'mqttConnack', code: 'CONNECT_TIMEOUT' });
+    // Not before 300 ms, to the 1 ms granularity of the loop's clock (and its coarse source).
+    expect(o.failedAtUs - d.socketOpenUs).toBeGreaterThanOrEqual(298_000);
   });
 
   it('abort of a pending attempt reports nothing more and frees the socket', async () => {

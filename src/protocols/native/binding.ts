@@ -13,7 +13,11 @@ export interface NativeBinding {
    * the inbound bytes its EV_MESSAGE and EV_SUBACK events point into (absent without any).
    */
   create(onBatch: (events: Float64Array, refs: string[], blob?: Buffer) => void, maxPacketBytes: number): NativeHandle;
-  /** 0, or the errno of a failure before anything was sent. */
+  /**
+   * 0, or the errno of a failure before anything was sent. The core owns the attempt's connect
+   * timeout (native/src/deadline.h): once `connectTimeoutMs` (whole ms, as a Node timer started now)
+   * passes before CONNACK, the socket is closed and EV_TIMEOUT reports the phase it was in.
+   */
   open(
     core: NativeHandle,
     id: number,
@@ -22,6 +26,7 @@ export interface NativeBinding {
     sourceIp: string | null,
     connectPacket: Buffer,
     protocolVersion: number,
+    connectTimeoutMs: number,
   ): number;
   ping(core: NativeHandle, id: number): void;
   /**
@@ -42,13 +47,11 @@ export interface NativeBinding {
    */
   detach(core: NativeHandle, id: number): number;
   closeDetached(core: NativeHandle, index: number): void;
-  /** 1 once TCP is connected (the attempt waits for CONNACK), 2 during its TLS handshake, else 0. */
-  tcpConnected(core: NativeHandle, id: number): number;
   /** Bytes one connection holds beyond its fixed record (unsent CONNECT, ≤ 6 kept header bytes). */
   bufferedBytes(core: NativeHandle, id: number): number;
   close(core: NativeHandle): void;
-  /** [live connections, bytes the core holds]. */
-  stats(core: NativeHandle): [number, number];
+  /** [live connections, bytes the core holds, connect deadlines queued (pending attempts and stale entries)]. */
+  stats(core: NativeHandle): [number, number, number];
   /** CLOCK_MONOTONIC in µs: the clock of the timestamps in a batch. */
   nowUs(): number;
   /**
@@ -119,7 +122,9 @@ export function loadAddon(path: string): { binding: NativeBinding | null; reason
             ? 'carried telemetry'
             : typeof b.detach !== 'function'
               ? 'kept a rebooted device’s old connection open'
-              : null;
+              : 'tcpConnected' in b // gone since the core keeps the connect timeouts
+                ? 'kept the connect timeouts'
+                : null;
     if (missing !== null) return { binding: null, reason: `${path} is out of date (${outdated(missing)})` };
     return { binding: b as NativeBinding, reason: '' };
   } catch (err) {

@@ -24,6 +24,12 @@ export const EV_PUBACK = 8;
 export const EV_SUBACK = 9;
 /** An inbound PUBLISH: code = QoS | retain << 2 | dup << 3, t1 = received (µs), t2 = its offset in the blob. */
 export const EV_MESSAGE = 10;
+/**
+ * A pending attempt's connect timeout ran out (the core closed it: native/src/deadline.h); code = the
+ * phase it was in (TIMEOUT_PHASES).
+ */
+export const EV_TIMEOUT = 11;
+export const TIMEOUT_PHASES: readonly string[] = ['tcpConnect', 'mqttConnack', 'tlsHandshake'];
 /** Numbers per event in a batch: id, kind, code, t1Us, t2Us. */
 export const EVENT_STRIDE = 5;
 

@@ -32,9 +32,9 @@ export function closeNativeCore(owner: DeviceOwner): void {
   cores.delete(owner);
 }
 
-/** [live connections, bytes the addon holds] for the owner's core; [0, 0] without one. */
-export function nativeCoreStats(owner: DeviceOwner): [number, number] {
-  return cores.get(owner)?.stats() ?? [0, 0];
+/** [live connections, bytes the addon holds, connect deadlines queued] for the owner's core; zeros without one. */
+export function nativeCoreStats(owner: DeviceOwner): [number, number, number] {
+  return cores.get(owner)?.stats() ?? [0, 0, 0];
 }
 
 export class NativeCore implements NativeRows {
@@ -58,7 +58,7 @@ export class NativeCore implements NativeRows {
   openedInBatch = new Uint32Array(0);
   /** Per slot, TIMES µs stamps on the owner's clock (NaN until reached). */
   times = new Float64Array(0);
-  /** Per slot: the connect-timeout or close-grace timer, while one runs. */
+  /** Per slot: the close-grace timer, while one runs (the core keeps the connect timeouts). */
   timers: (NodeJS.Timeout | null)[] = [];
   /** Increments per delivered batch: a device opened during a batch ignores that batch's older events. */
   batch = 0;
@@ -101,7 +101,7 @@ export class NativeCore implements NativeRows {
     this.b.close(this.h);
   }
 
-  stats(): [number, number] {
+  stats(): [number, number, number] {
     return this.b.stats(this.h);
   }
 

@@ -16,7 +16,7 @@
  * Memory (docs/performance.md, "Memory per held connection"): a device's state lives in rows of
  * typed arrays indexed by its slot, and its `Device` is one small handle per slot, made the first
  * time the slot opens and reused by every later attempt — a held session costs ~100 bytes of
- * JavaScript and an attempt allocates nothing that outlives it but its timer.
+ * JavaScript and an attempt allocates nothing that outlives it (the core keeps its connect timeout).
  */
 import { constants } from 'node:os';
 import type { Failure } from '../classify.js';
@@ -25,7 +25,7 @@ import type { ServerSignal } from '../mqtt/server-signals.js';
 import { CLOSE_GRACE_MS } from '../mqtt/connection.js';
 import type { ResolvedTls } from '../transports/tls-options.js';
 import { EV_CLOSED, EV_FAILED, EV_LOST, EV_PONG, EV_READY, EV_TLS, nativeFailure } from './codes.js';
-import { TLS_KEY_EXCHANGE, TLS_RESUMED } from './codes.js';
+import { EV_TIMEOUT, TIMEOUT_PHASES, TLS_KEY_EXCHANGE, TLS_RESUMED } from './codes.js';
 import { deliverMessagingEvent } from './messaging.js';
 import { CLOSED, CLOSING, CONNECTED, CONNECTING, TIMES, type NativeRows } from './rows.js';
 import { T_OPEN, T_PING, T_READY, T_TCP, T_TLS } from './rows.js';
@@ -135,16 +135,16 @@ export class NativeDevice implements Device, MqttSession {
     const c = this.core;
     const slot = this.deviceId;
     this.set(T_OPEN, c.owner.now());
-    let err = c.b.open(c.h, slot, o.ip, o.port, o.localAddress ?? null, o.connectPacket, o.protocolVersion);
+    // The core keeps the connect timeout (EV_TIMEOUT): no timer object per attempt on this side.
+    const timeoutMs = Math.ceil(o.connectTimeoutMs);
+    let err = c.b.open(c.h, slot, o.ip, o.port, o.localAddress ?? null, o.connectPacket, o.protocolVersion, timeoutMs);
     if (err === 0 && o.tls !== undefined) err = this.useTls(o.tls, o.ip);
     if (err !== 0) {
       // EMFILE, EADDRNOTAVAIL…: still data, reported after the caller has the device (as on the JS path).
       c.state[slot] = CLOSED;
       const f = nativeFailure(err, 'tcpConnect');
       queueMicrotask(() => c.owner.onFailed(this, f));
-      return;
     }
-    c.timers[slot] = setTimeout(onConnectTimeout, o.connectTimeoutMs, this);
   }
 
   /** TLS on the attempt just opened: 0, or the outcome code of a failure (the attempt was dropped). */
@@ -242,7 +242,6 @@ export class NativeDevice implements Device, MqttSession {
       c.tlsResumed[slot] = resumed ? 2 : 1;
       c.tls.stores[c.tlsSetting[slot] as number]?.countHandshake(resumed, (code & TLS_KEY_EXCHANGE) !== 0);
     } else if (kind === EV_READY && this.is(CONNECTING)) {
-      c.clearTimer(slot);
       // One clock behind every phase: in order and never before the open, without a clamp.
       this.set(T_TCP, this.socketOpenUs + t1Us);
       this.set(T_READY, this.socketOpenUs + t2Us);
@@ -250,10 +249,12 @@ export class NativeDevice implements Device, MqttSession {
       c.state[slot] = CONNECTED;
       owner.onConnected(this);
     } else if (kind === EV_FAILED && this.is(CONNECTING)) {
-      c.clearTimer(slot);
       c.state[slot] = CLOSED;
       if (!Number.isNaN(t1Us)) this.set(T_TCP, this.socketOpenUs + t1Us);
       owner.onFailed(this, nativeFailure(code, this.failedIn(t1Us)));
+    } else if (kind === EV_TIMEOUT && this.is(CONNECTING)) {
+      c.state[slot] = CLOSED;
+      owner.onFailed(this, { origin: 'timeout', phase: TIMEOUT_PHASES[code] as string, code: 'CONNECT_TIMEOUT' });
     } else if (kind === EV_LOST && this.is(CONNECTED)) {
       c.state[slot] = CLOSED;
       owner.onLost(this, nativeFailure(code, 'held'));
@@ -269,17 +270,6 @@ export class NativeDevice implements Device, MqttSession {
   /** A PUBACK, SUBACK or inbound PUBLISH from the addon (messaging.ts); only a held session hears it. */
   onMessaging(kind: number, code: number, t1: number, t2: number, blob: Buffer | undefined, offsetUs: number): void {
     if (this.is(CONNECTED)) deliverMessagingEvent(this.core.owner, this, kind, code, t1, t2, blob, offsetUs);
-  }
-
-  handleConnectTimeout(): void {
-    const c = this.core;
-    c.timers[this.deviceId] = null;
-    if (!this.is(CONNECTING)) return;
-    const connected = c.b.tcpConnected(c.h, this.deviceId);
-    const phase = connected === 2 ? 'tlsHandshake' : connected === 1 ? 'mqttConnack' : 'tcpConnect';
-    c.b.abort(c.h, this.deviceId);
-    c.state[this.deviceId] = CLOSED;
-    c.owner.onFailed(this, { origin: 'timeout', phase, code: 'CONNECT_TIMEOUT' });
   }
 
   handleCloseGrace(): void {
@@ -330,9 +320,6 @@ export class NativeDevice implements Device, MqttSession {
   }
 }
 
-function onConnectTimeout(d: NativeDevice): void {
-  d.handleConnectTimeout();
-}
 function onCloseGrace(d: NativeDevice): void {
   d.handleCloseGrace();
 }
