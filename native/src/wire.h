@@ -80,6 +80,8 @@ int wire_open(struct wire *w, uint32_t id, const struct sockaddr *dst, socklen_t
 /* TLS hook: makes the attempt just opened on `id` a TLS one (tls.c); 0, or an outcome code (the attempt dropped). */
 struct tls_cfg;
 int wire_use_tls(struct wire *w, uint32_t id, struct tls_cfg *cfg, int offer_session);
+/* TLS hook: the EV_TLS code of a done handshake on `id` not yet reported (taken: it will not be), else -1. */
+int wire_take_tls(struct wire *w, uint32_t id);
 /* Handles one epoll event (data = id | gen << 32). */
 void wire_handle(struct wire *w, uint64_t data, uint32_t events);
 void wire_ping(struct wire *w, uint32_t id);
