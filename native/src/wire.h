@@ -82,6 +82,9 @@ struct tls_cfg;
 int wire_use_tls(struct wire *w, uint32_t id, struct tls_cfg *cfg, int offer_session);
 /* TLS hook: the EV_TLS code of a done handshake on `id` not yet reported (taken: it will not be), else -1. */
 int wire_take_tls(struct wire *w, uint32_t id);
+/* TLS hook: queues EV_TLS for a done handshake on `id` not yet reported; call it before queueing an
+ * outcome of the attempt from outside wire.c/wire_io.c (whose emit() does it), e.g. a timeout. */
+void wire_flush_tls(struct wire *w, uint32_t id);
 /* Handles one epoll event (data = id | gen << 32). */
 void wire_handle(struct wire *w, uint64_t data, uint32_t events);
 void wire_ping(struct wire *w, uint32_t id);

@@ -183,6 +183,10 @@ void wire_report_tls(struct wire *w, uint32_t id, struct conn *c) {
   if (c->ssl != NULL && tls_take_done(c->ssl, &info, &at)) wire_emit(w, id, EV_TLS, info, at, NAN);
 }
 
+void wire_flush_tls(struct wire *w, uint32_t id) {
+  if (id < w->cap) wire_report_tls(w, id, &w->conns[id]);
+}
+
 int wire_take_tls(struct wire *w, uint32_t id) {
   int info;
   double at;
