@@ -16,7 +16,8 @@
 /* EV_READY t1/t2, EV_FAILED t1 and EV_TLS t1 are µs since the attempt's socket was opened (wire_open), on one
  * clock: TCP connected and CONNACK; TCP connected (NaN if never); TLS done. The owner adds them to its own
  * stamp of the open, so no reading of two clocks can put a phase before the attempt or make it negative. */
-/* EV_TLS (TLS hook): handshake done; code = TLS_RESUMED | TLS_KEY_EXCHANGE bits (tls.h), t1 = when. */
+/* EV_TLS (TLS hook): handshake done; code = TLS_RESUMED | TLS_KEY_EXCHANGE bits (tls.h), t1 = when; queued right
+ * before the attempt's next event (CONNACK's or a failure's), so it never costs a batch of its own. */
 enum { EV_READY = 1, EV_FAILED = 2, EV_LOST = 3, EV_CLOSED = 4, EV_PONG = 5, EV_SIGNAL = 6, EV_TLS = 7 };
 /* msg.c (messaging): EV_PUBACK code = packet id | reason code << 16, t1 = µs since PUBLISH, t2 = tag;
  * EV_SUBACK code = packet id + return codes × 65536, t1 = µs since SUBSCRIBE, t2 = their blob offset;
