@@ -154,6 +154,7 @@ void deadlines_run(struct deadlines *d) {
   while ((r = earliest(d)) != NULL && r->e[r->head].at <= now) {
     uint32_t id = r->e[r->head].id;
     int phase = wire_tcp_connected(d->w, id);
+    wire_flush_tls(d->w, id); /* a handshake done before the timeout still reports (EV_TLS first) */
     wire_abort(d->w, id, 0);
     wire_emit(d->w, id, EV_TIMEOUT, phase, NAN, NAN);
     pop_stale(d, r, 1);

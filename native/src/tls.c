@@ -22,6 +22,8 @@
 #include "tls_int.h"
 
 int tls_cfg_index = -1;
+/* The SSL ex_data slot holding a finished handshake's time until it is reported (tls_take_done). */
+static int tls_done_index = -1;
 
 static char *dup_or_null(const char *s) {
   return s == NULL ? NULL : strdup(s);
@@ -44,6 +46,7 @@ static int load_ca(X509_STORE *store, const char *pem, size_t len) {
 struct tls_cfg *tls_cfg_new(const struct tls_cfg_opts *o, char *err, size_t errlen) {
   ERR_clear_error();
   if (tls_cfg_index < 0) tls_cfg_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+  if (tls_done_index < 0) tls_done_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
   struct tls_cfg *cfg = calloc(1, sizeof *cfg);
   if (cfg == NULL) return snprintf(err, errlen, "out of memory"), NULL;
   cfg->head = cfg->tail = NO_SLOT;
@@ -110,8 +113,10 @@ static SSL_CTX *ctx_for(struct tls_cfg *cfg, uint32_t k, int *code) {
   SSL_CTX_set1_cert_store(ctx, cfg->store);
   SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, verify_all);
   SSL_CTX_set_ex_data(ctx, tls_cfg_index, cfg);
-  /* Idle held sessions give their 16 KB+ record buffers back; EOF without close_notify is a close. */
-  SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  /* Record buffers (16 KB+ each way) are kept through the handshake, CONNECT and CONNACK: released
+   * after every record there, they were allocated and freed ~6 times per connection. A held
+   * connection gives them back from its first idle moment on (tls_idle). */
+  SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
   /* One read takes what the socket holds (a whole server flight) instead of a header then a body
    * per record: ~20 read calls per TLS 1.3 handshake and CONNACK become ~6. What it reads ahead
    * is OpenSSL's until read: wire.c and wire_io.c ask tls_buffered() before waiting for the socket. */
@@ -227,8 +232,9 @@ int tls_buffered(struct ssl_st *ssl) {
 }
 
 void tls_idle(struct ssl_st *ssl) {
-  /* SSL_MODE_RELEASE_BUFFERS alone leaves the read buffer of the last record in place. Fails,
-   * harmlessly, while a buffer still holds data. */
+  /* From now on each buffer goes back once empty; that alone leaves the read buffer of the last
+   * record in place, so both are freed now. Fails, harmlessly, while a buffer still holds data. */
+  SSL_set_mode(ssl, SSL_MODE_RELEASE_BUFFERS);
   if (SSL_pending(ssl) == 0) (void)!SSL_free_buffers(ssl);
 }
 
@@ -254,7 +260,7 @@ static int name_ok(struct tls_cfg *cfg, SSL *ssl) {
   return X509_check_host(leaf, cfg->check_name, 0, 0, NULL) == 1;
 }
 
-int tls_handshake(struct ssl_st *ssl, int *info) {
+int tls_handshake(struct ssl_st *ssl) {
   ERR_clear_error();
   int r = SSL_do_handshake(ssl);
   if (r != 1) {
@@ -263,14 +269,6 @@ int tls_handshake(struct ssl_st *ssl, int *info) {
   }
   struct tls_cfg *cfg = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), tls_cfg_index);
   int resumed = SSL_session_reused(ssl);
-  EVP_PKEY *kx = NULL;
-  /* Node's getEphemeralKeyInfo(): no peer ephemeral key = a resumption without key exchange. */
-  if (SSL_get_peer_tmp_key(ssl, &kx) == 1 && kx != NULL) {
-    *info = (resumed ? TLS_RESUMED : 0) | TLS_KEY_EXCHANGE;
-    EVP_PKEY_free(kx);
-  } else {
-    *info = resumed ? TLS_RESUMED : TLS_KEY_EXCHANGE;
-  }
   ERR_clear_error();
   if (cfg == NULL || !cfg->verify) return 0;
   long v = SSL_get_verify_result(ssl);
@@ -282,6 +280,43 @@ int tls_handshake(struct ssl_st *ssl, int *info) {
   uint32_t id = (uint32_t)(uintptr_t)SSL_get_app_data(ssl);
   if (code != 0 && tls_has_session(cfg, id) && cfg->sess[id] == SSL_get0_session(ssl)) tls_unlink_session(cfg, id);
   return code;
+}
+
+/* The time rides in the pointer-sized ex_data value itself: no allocation per connection. A 32-bit
+ * build keeps it as a float (whole µs up to ~16 s after the open: ample inside a connect timeout). */
+void tls_set_done(struct ssl_st *ssl, double at_us) {
+  uintptr_t bits = 0;
+#if UINTPTR_MAX >= UINT64_MAX
+  memcpy(&bits, &at_us, sizeof at_us);
+#else
+  float f = (float)at_us;
+  memcpy(&bits, &f, sizeof f);
+#endif
+  SSL_set_ex_data(ssl, tls_done_index, (void *)(bits != 0 ? bits : 1)); /* 0: none pending */
+}
+
+int tls_take_done(struct ssl_st *ssl, int *info, double *at_us) {
+  uintptr_t bits = (uintptr_t)SSL_get_ex_data(ssl, tls_done_index);
+  if (bits == 0) return 0;
+  SSL_set_ex_data(ssl, tls_done_index, NULL);
+#if UINTPTR_MAX >= UINT64_MAX
+  memcpy(at_us, &bits, sizeof *at_us);
+#else
+  float f;
+  memcpy(&f, &bits, sizeof f);
+  *at_us = f;
+#endif
+  int resumed = SSL_session_reused(ssl);
+  EVP_PKEY *kx = NULL;
+  /* Node's getEphemeralKeyInfo(): no peer ephemeral key = a resumption without key exchange. */
+  if (SSL_get_peer_tmp_key(ssl, &kx) == 1 && kx != NULL) {
+    *info = (resumed ? TLS_RESUMED : 0) | TLS_KEY_EXCHANGE;
+    EVP_PKEY_free(kx);
+  } else {
+    *info = resumed ? TLS_RESUMED : TLS_KEY_EXCHANGE;
+  }
+  ERR_clear_error();
+  return 1;
 }
 
 ssize_t tls_send(struct ssl_st *ssl, const void *b, size_t n, int *code) {

@@ -68,8 +68,16 @@ void tls_conn_free(struct ssl_st *ssl);
 int tls_buffered(struct ssl_st *ssl);
 /* A held connection went idle: its record buffers (~17 KB each way) are given back until next used. */
 void tls_idle(struct ssl_st *ssl);
-/* One handshake step: 0 done (`info`: TLS_RESUMED | TLS_KEY_EXCHANGE), TLS_WANT_*, or a failure code. */
-int tls_handshake(struct ssl_st *ssl, int *info);
+/* One handshake step: 0 done (and verified), TLS_WANT_*, or a failure code. */
+int tls_handshake(struct ssl_st *ssl);
+/*
+ * A done handshake is reported with the attempt's next event, in the same batch (EV_TLS before it),
+ * not in a JavaScript call of its own one round trip before CONNACK: tls_set_done keeps its time
+ * (µs since the open), tls_take_done hands it over once — 1 with `info` (TLS_RESUMED |
+ * TLS_KEY_EXCHANGE) and the time, 0 when there is none. An attempt dropped before drops it with it.
+ */
+void tls_set_done(struct ssl_st *ssl, double at_us);
+int tls_take_done(struct ssl_st *ssl, int *info, double *at_us);
 /* Writes up to n bytes: the count written (> 0), or -1 with *code = TLS_WANT_* or a failure code. */
 ssize_t tls_send(struct ssl_st *ssl, const void *b, size_t n, int *code);
 /* Reads: the count (> 0), 0 when the peer closed, or -1 with *code = TLS_WANT_* or a failure code. */

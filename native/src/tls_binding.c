@@ -210,3 +210,20 @@ napi_value tls_code_name_js(napi_env env, napi_callback_info info) {
 out:
   return result;
 }
+
+/* tlsTakeDone(core, id) → the EV_TLS code of a handshake the attempt finished and had not reported
+ * yet (herd ends the attempt before CONNACK: it still counts), taken; -1 when there is none. */
+napi_value tls_take_done_js(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2], result = NULL;
+  struct tls_cfgs *cfgs;
+  void *core;
+  uint32_t id;
+  TRY(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  struct wire *w = binding_core(env, argv[0], &cfgs, &core);
+  if (w == NULL) goto out;
+  TRY(napi_get_value_uint32(env, argv[1], &id));
+  TRY(napi_create_int32(env, wire_take_tls(w, id), &result));
+out:
+  return result;
+}

@@ -27,10 +27,12 @@ napi_value tls_config_js(napi_env env, napi_callback_info info);
 napi_value tls_use_js(napi_env env, napi_callback_info info);
 napi_value tls_has_session_js(napi_env env, napi_callback_info info);
 napi_value tls_code_name_js(napi_env env, napi_callback_info info);
+napi_value tls_take_done_js(napi_env env, napi_callback_info info);
 
 #define TLS_BINDING_PROPS                                                               \
   {"tlsConfig", NULL, tls_config_js, NULL, NULL, NULL, napi_default, NULL},             \
       {"useTls", NULL, tls_use_js, NULL, NULL, NULL, napi_default, NULL},               \
       {"tlsHasSession", NULL, tls_has_session_js, NULL, NULL, NULL, napi_default, NULL}, \
-      {"tlsCodeName", NULL, tls_code_name_js, NULL, NULL, NULL, napi_default, NULL}
+      {"tlsCodeName", NULL, tls_code_name_js, NULL, NULL, NULL, napi_default, NULL},     \
+      {"tlsTakeDone", NULL, tls_take_done_js, NULL, NULL, NULL, napi_default, NULL}
 #endif

@@ -160,6 +160,7 @@ void wire_emit(struct wire *w, uint32_t id, int kind, double code, double t1, do
 void wire_finish(struct wire *w, uint32_t id, struct conn *c, int code) {
   int st = c->state;
   double tcp = c->tcp_us;
+  wire_report_tls(w, id, c); /* TLS hook: a done handshake before the failure (its SSL goes now) */
   drop_fd(w, c, 0);
   if (st == ST_CONNECTING || st == ST_HANDSHAKING || st == ST_TLS) emit(w, id, EV_FAILED, code, tcp, NAN);
   else if (st == ST_HELD || st == ST_DARK) emit(w, id, EV_LOST, code, NAN, NAN);
@@ -255,15 +256,13 @@ int wire_use_tls(struct wire *w, uint32_t id, struct tls_cfg *cfg, int offer_ses
   if (id >= w->cap || w->conns[id].state != ST_CONNECTING) return EINVAL;
   struct conn *c = &w->conns[id];
   int code = ENOMEM;
-  c->ssl = tls_conn_new(cfg, id, c->fd, offer_session, &code);
-  if (c->ssl == NULL) drop_fd(w, c, 0);
+  if ((c->ssl = tls_conn_new(cfg, id, c->fd, offer_session, &code)) == NULL) drop_fd(w, c, 0);
   return c->ssl == NULL ? code : 0;
 }
 
-/* One handshake step on readiness; once done, EV_TLS and CONNECT through TLS. */
+/* One handshake step on readiness; once done, CONNECT through TLS (EV_TLS goes with the next event). */
 static void tls_progress(struct wire *w, uint32_t id, struct conn *c) {
-  int info = 0;
-  int r = tls_handshake(c->ssl, &info);
+  int r = tls_handshake(c->ssl);
   if (r == TLS_WANT_READ || r == TLS_WANT_WRITE) {
     r = wire_watch(w, id, c, EPOLL_CTL_MOD, r == TLS_WANT_WRITE ? EPOLLIN | EPOLLOUT : EPOLLIN);
     if (r) wire_finish(w, id, c, r);
@@ -271,7 +270,7 @@ static void tls_progress(struct wire *w, uint32_t id, struct conn *c) {
   }
   if (r) return wire_finish(w, id, c, r);
   c->state = ST_HANDSHAKING;
-  emit(w, id, EV_TLS, info, wire_now_us() - c->open_us, NAN);
+  tls_set_done(c->ssl, wire_now_us() - c->open_us);
   r = flush_out(w, id, c);
   if (r) return wire_finish(w, id, c, r);
   if (tls_buffered(c->ssl)) wire_on_readable(w, id, c); /* read ahead with the last flight */

@@ -16,7 +16,8 @@
 /* EV_READY t1/t2, EV_FAILED t1 and EV_TLS t1 are µs since the attempt's socket was opened (wire_open), on one
  * clock: TCP connected and CONNACK; TCP connected (NaN if never); TLS done. The owner adds them to its own
  * stamp of the open, so no reading of two clocks can put a phase before the attempt or make it negative. */
-/* EV_TLS (TLS hook): handshake done; code = TLS_RESUMED | TLS_KEY_EXCHANGE bits (tls.h), t1 = when. */
+/* EV_TLS (TLS hook): handshake done; code = TLS_RESUMED | TLS_KEY_EXCHANGE bits (tls.h), t1 = when; queued right
+ * before the attempt's next event (CONNACK's or a failure's), so it never costs a batch of its own. */
 enum { EV_READY = 1, EV_FAILED = 2, EV_LOST = 3, EV_CLOSED = 4, EV_PONG = 5, EV_SIGNAL = 6, EV_TLS = 7 };
 /* msg.c (messaging): EV_PUBACK code = packet id | reason code << 16, t1 = µs since PUBLISH, t2 = tag;
  * EV_SUBACK code = packet id + return codes × 65536, t1 = µs since SUBSCRIBE, t2 = their blob offset;
@@ -80,6 +81,11 @@ int wire_open(struct wire *w, uint32_t id, const struct sockaddr *dst, socklen_t
 /* TLS hook: makes the attempt just opened on `id` a TLS one (tls.c); 0, or an outcome code (the attempt dropped). */
 struct tls_cfg;
 int wire_use_tls(struct wire *w, uint32_t id, struct tls_cfg *cfg, int offer_session);
+/* TLS hook: the EV_TLS code of a done handshake on `id` not yet reported (taken: it will not be), else -1. */
+int wire_take_tls(struct wire *w, uint32_t id);
+/* TLS hook: queues EV_TLS for a done handshake on `id` not yet reported; call it before queueing an
+ * outcome of the attempt from outside wire.c/wire_io.c (whose emit() does it), e.g. a timeout. */
+void wire_flush_tls(struct wire *w, uint32_t id);
 /* Handles one epoll event (data = id | gen << 32). */
 void wire_handle(struct wire *w, uint64_t data, uint32_t events);
 void wire_ping(struct wire *w, uint32_t id);

@@ -4,6 +4,8 @@
  */
 #ifndef HERD_WIRE_INT_H
 #define HERD_WIRE_INT_H
+#include <stddef.h>
+
 #include "wire.h"
 
 /* ST_TLS (TLS hook): TCP connected, TLS handshake under way; CONNECT waits for it. */
@@ -31,8 +33,11 @@ struct conn {
   struct ssl_st *ssl; /* TLS hook (tls.c): the connection's TLS, NULL on plain TCP */
 };
 
-/* Queues an outcome (wire_emit with an integer code). */
+/* TLS hook (wire_io.c): queues EV_TLS for a done handshake not yet reported (tls_take_done). */
+void wire_report_tls(struct wire *w, uint32_t id, struct conn *c);
+/* Queues an outcome (wire_emit with an integer code), behind a TLS handshake it follows. */
 static inline void emit(struct wire *w, uint32_t id, int kind, int code, double t1, double t2) {
+  if (w->conns[id].ssl != NULL) wire_report_tls(w, id, &w->conns[id]);
   wire_emit(w, id, kind, code, t1, t2);
 }
 /* Ends the connection and reports it: failed before CONNACK, lost when held, closed when ending. */

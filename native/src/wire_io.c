@@ -177,6 +177,23 @@ static int feed(struct wire *w, uint32_t id, struct conn *c, const uint8_t *b, s
   return 1;
 }
 
+void wire_report_tls(struct wire *w, uint32_t id, struct conn *c) {
+  int info;
+  double at;
+  if (c->ssl != NULL && tls_take_done(c->ssl, &info, &at)) wire_emit(w, id, EV_TLS, info, at, NAN);
+}
+
+void wire_flush_tls(struct wire *w, uint32_t id) {
+  if (id < w->cap) wire_report_tls(w, id, &w->conns[id]);
+}
+
+int wire_take_tls(struct wire *w, uint32_t id) {
+  int info;
+  double at;
+  if (id >= w->cap || w->conns[id].ssl == NULL || !tls_take_done(w->conns[id].ssl, &info, &at)) return -1;
+  return info;
+}
+
 /* TLS hook: records OpenSSL read ahead get no readiness event of their own, so they are read now,
  * up to this many calls per event (more than its read-ahead buffer holds of the smallest records). */
 #define TLS_DRAIN_CAP 1024

@@ -175,6 +175,22 @@ describe.each(engines())('hostile TLS servers (%s)', (e) => {
     expect(target.tls!.sessions.offeredCount).toBe(0);
   });
 
+  it('an attempt that times out or is aborted after TLS and before CONNACK still counts its handshake', async () => {
+    let connects = 0;
+    const port = await tlsServer(() => {
+      connects++; // CONNECT arrived, so the client's handshake is done; no CONNACK ever comes
+    });
+    const target = prepareTarget('mqtt', `mqtts://127.0.0.1:${port}`, { ca: CA, maxVersion: 'TLSv1.2' });
+    const late = connectTo(target, nextId++, 300);
+    expect(await failure(late)).toEqual({ origin: 'timeout', phase: 'mqttConnack', code: 'CONNECT_TIMEOUT' });
+    const aborted = connectTo(target, nextId++);
+    await owner.waitFor(() => connects === 2, 5_000, 'the second CONNECT');
+    aborted.abort();
+    await owner.waitFor(() => aborted.state === 'closed', 5_000, 'closed');
+    expect([target.tls!.sessions.fullHandshakes, target.tls!.sessions.resumedHandshakes]).toEqual([2, 0]);
+    if (e === 'native') expect(nativeCoreStats(owner)[0]).toBe(0);
+  });
+
   it('garbage instead of CONNACK once TLS is up is a protocol failure', async () => {
     const c = connect(
       await tlsServer((s) => s.write('HTTP/1.1 400 Bad Request\r\n\r\n' + '<html>nope</html>'.repeat(10))),

@@ -85,6 +85,8 @@ export interface NativeBinding {
   tlsHasSession(core: NativeHandle, setting: number, id: number): boolean;
   /** The JavaScript path's code for a TLS outcome code (a verification result's name, ERR_SSL_…). */
   tlsCodeName(code: number): string;
+  /** EV_TLS's code of a handshake attempt `id` finished and has not reported yet, taken; else -1. */
+  tlsTakeDone(core: NativeHandle, id: number): number;
 }
 export type NativeHandle = { readonly __brand: 'herd-native-core' };
 
@@ -124,7 +126,9 @@ export function loadAddon(path: string): { binding: NativeBinding | null; reason
               ? 'kept a rebooted device’s old connection open'
               : 'tcpConnected' in b // gone since the core keeps the connect timeouts
                 ? 'kept the connect timeouts'
-                : null;
+                : typeof b.tlsTakeDone !== 'function'
+                  ? 'reported a TLS handshake with its attempt’s next outcome'
+                  : null;
     if (missing !== null) return { binding: null, reason: `${path} is out of date (${outdated(missing)})` };
     return { binding: b as NativeBinding, reason: '' };
   } catch (err) {

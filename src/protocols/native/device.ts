@@ -25,7 +25,7 @@ import type { ServerSignal } from '../mqtt/server-signals.js';
 import { CLOSE_GRACE_MS } from '../mqtt/connection.js';
 import type { ResolvedTls } from '../transports/tls-options.js';
 import { EV_CLOSED, EV_FAILED, EV_LOST, EV_PONG, EV_READY, EV_TLS, nativeFailure } from './codes.js';
-import { EV_TIMEOUT, TIMEOUT_PHASES, TLS_KEY_EXCHANGE, TLS_RESUMED } from './codes.js';
+import { EV_TIMEOUT, TIMEOUT_PHASES, TLS_RESUMED } from './codes.js';
 import { deliverMessagingEvent } from './messaging.js';
 import { CLOSED, CLOSING, CONNECTED, CONNECTING, TIMES, type NativeRows } from './rows.js';
 import { T_OPEN, T_PING, T_READY, T_TCP, T_TLS } from './rows.js';
@@ -240,7 +240,7 @@ export class NativeDevice implements Device, MqttSession {
       this.set(T_TLS, this.socketOpenUs + t1Us);
       const resumed = (code & TLS_RESUMED) !== 0;
       c.tlsResumed[slot] = resumed ? 2 : 1;
-      c.tls.stores[c.tlsSetting[slot] as number]?.countHandshake(resumed, (code & TLS_KEY_EXCHANGE) !== 0);
+      c.tls.count(c.tlsSetting[slot] as number, code);
     } else if (kind === EV_READY && this.is(CONNECTING)) {
       // One clock behind every phase: in order and never before the open, without a clamp.
       this.set(T_TCP, this.socketOpenUs + t1Us);
@@ -289,6 +289,7 @@ export class NativeDevice implements Device, MqttSession {
     const slot = this.deviceId;
     const wasSession = this.is(CONNECTED) || this.is(CLOSING);
     c.clearTimer(slot);
+    if (!wasSession) c.tls.countUnreported(c.tlsSetting[slot] as number, slot);
     if (rst) c.b.reset(c.h, slot);
     else c.b.abort(c.h, slot);
     c.state[slot] = wasSession ? CLOSING : CLOSED;

@@ -10,6 +10,7 @@ import * as tls from 'node:tls';
 import type { ResolvedTls } from '../transports/tls-options.js';
 import type { TlsSessionStore } from '../transports/tls-sessions.js';
 import type { NativeBinding, NativeHandle } from './binding.js';
+import { TLS_KEY_EXCHANGE, TLS_RESUMED } from './codes.js';
 
 const VERSIONS: Record<tls.SecureVersion, number> = {
   TLSv1: 0x301,
@@ -67,6 +68,21 @@ export class NativeTlsSettings {
     byIp.set(ip, index);
     this.stores[index] = t.sessions;
     return index;
+  }
+
+  /** A handshake done (EV_TLS, or taken from an attempt herd ended first): counted in its setting's store. */
+  count(index: number, code: number): void {
+    this.stores[index]?.countHandshake((code & TLS_RESUMED) !== 0, (code & TLS_KEY_EXCHANGE) !== 0);
+  }
+
+  /**
+   * Herd ends attempt `slot` (of setting `index`; 0: plain) before its CONNACK: a handshake it
+   * finished reports with the attempt's next event, which will not come, so it is counted now.
+   */
+  countUnreported(index: number, slot: number): void {
+    if (index === 0) return;
+    const code = this.b.tlsTakeDone(this.h, slot);
+    if (code >= 0) this.count(index, code);
   }
 
   /** Whether device `slot` offers its session on this attempt (counted by the share rule). */
