@@ -10,5 +10,11 @@ const { processContext } = await import('../dist/cli/context.js');
 let code = await runCli(processContext(signals));
 if (signals.pending > 0) code = 130;
 process.exitCode = code;
-// Give stdout a moment to drain, then leave even if a stray handle is open.
-setTimeout(() => process.exit(code), 50).unref();
+// Once stdout and stderr have handed everything to a pipe (a reader may be slower than herd), give
+// them a moment, then leave even if a stray handle is open.
+let flushed = 0;
+const leave = () => {
+  if (++flushed === 2) setTimeout(() => process.exit(code), 50).unref();
+};
+process.stdout.write('', leave);
+process.stderr.write('', leave);

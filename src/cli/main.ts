@@ -3,7 +3,6 @@ import { Command, CommanderError } from 'commander';
 import { EXIT, HerdError } from '../errors.js';
 import { HERD_VERSION } from '../version.js';
 import type { CliContext } from './context.js';
-import { printError } from './output.js';
 import { registerRun } from './commands/run.js';
 import { registerValidate } from './commands/validate.js';
 import { registerTarget } from './commands/target.js';
@@ -56,6 +55,7 @@ Quick start:
       return EXIT.badInput;
     }
     if (err instanceof HerdError) {
+      const { printError } = await import('./output.js');
       printError(ctx, err);
       return err.exitCode;
     }

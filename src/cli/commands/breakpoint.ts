@@ -1,14 +1,12 @@
 import type { Command } from 'commander';
 import { join } from 'node:path';
-import { executeBreakpoint, type BreakpointRequest } from '../../run/breakpoint/execute.js';
-import { splitThresholdFlag, type Spec } from '../../run/breakpoint/conditions.js';
-import { renderBreakpointSummary, renderLevelLine } from '../../report/breakpoint-summary.js';
+import type { BreakpointRequest } from '../../run/breakpoint/execute.js';
+import type { Spec } from '../../run/breakpoint/conditions.js';
 import { parseSourceIps } from '../../util/source-ips.js';
 import { HerdError } from '../../errors.js';
-import { TARGET_PROFILE_NAMES } from '../../scenario/target-options.js';
+import { TARGET_PROFILE_NAMES } from '../names.js';
 import { durationProblem, parseDurationUs } from '../../util/duration.js';
 import { pathIn, type CliContext } from '../context.js';
-import { painter } from '../output.js';
 import { parseFlagNumber } from '../flags.js';
 import { Interrupt } from '../../run/interrupt.js';
 
@@ -150,6 +148,14 @@ Exit codes: 0 passed · 1 a threshold failed · 2 bad input · 3 the harness was
       if (settle !== undefined) settings.settle = settle;
       const measure = durationFlag(f.measure, '--measure');
       if (measure !== undefined) settings.measure = measure;
+      // The search's code loads only now (herd --help and the other commands never pay for it).
+      const [{ executeBreakpoint }, { splitThresholdFlag }, { renderBreakpointSummary, renderLevelLine }, { painter }] =
+        await Promise.all([
+          import('../../run/breakpoint/execute.js'),
+          import('../../run/breakpoint/conditions.js'),
+          import('../../report/breakpoint-summary.js'),
+          import('../output.js'),
+        ]);
       const thresholds: Spec = {};
       for (const t of f.threshold) {
         const s = splitThresholdFlag(t);

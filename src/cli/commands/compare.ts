@@ -1,19 +1,8 @@
 import type { Command } from 'commander';
 import { HerdError } from '../../errors.js';
-import { readResults } from '../../compare/results.js';
-import { compareRuns } from '../../compare/compare.js';
-import {
-  compareBreakpoints,
-  looksLikeBreakpoint,
-  readBreakpoint,
-  renderBreakpointComparison,
-} from '../../compare/breakpoint.js';
-import { COMPARE_FORMATS, renderCompareHtml, renderComparison, type CompareFormat } from '../../compare/render.js';
-import { parseConfidence, parseTolerance, parseToleranceOverrides } from '../../compare/tolerance.js';
-import { PLAIN } from '../../report/summary.js';
-import { ensureWritableFile, refuseOwnInput, writeFileAtomic } from '../../util/atomic-write.js';
+import type { CompareFormat } from '../../compare/render.js';
+import { COMPARE_FORMATS } from '../names.js';
 import { pathIn, type CliContext } from '../context.js';
-import { painter } from '../output.js';
 
 interface CompareFlags {
   candidate?: string[];
@@ -89,7 +78,7 @@ Maxima are shown, not judged, unless --judge-max. Deliberate shedding is its own
 Exit codes: 0 no regression · 1 a metric regressed · 2 bad input (files, flags, or runs of
 different scenarios without --allow-different-scenarios)`,
     )
-    .action((files: string[], f: CompareFlags) => {
+    .action(async (files: string[], f: CompareFlags) => {
       if (!(COMPARE_FORMATS as readonly string[]).includes(f.format)) {
         throw new HerdError(
           'E_FLAG',
@@ -98,6 +87,22 @@ different scenarios without --allow-different-scenarios)`,
       }
       const format = f.format as CompareFormat;
       const { basePaths, candidatePaths } = sidesOf(files, f.candidate);
+      // Loaded when the command runs, not when the CLI starts.
+      const [{ readResults }, { compareRuns }, bp, renderMod, tolerance, { PLAIN }, atomic, { painter }] =
+        await Promise.all([
+          import('../../compare/results.js'),
+          import('../../compare/compare.js'),
+          import('../../compare/breakpoint.js'),
+          import('../../compare/render.js'),
+          import('../../compare/tolerance.js'),
+          import('../../report/summary.js'),
+          import('../../util/atomic-write.js'),
+          import('../output.js'),
+        ]);
+      const { compareBreakpoints, looksLikeBreakpoint, readBreakpoint, renderBreakpointComparison } = bp;
+      const { renderCompareHtml, renderComparison } = renderMod;
+      const { parseConfidence, parseTolerance, parseToleranceOverrides } = tolerance;
+      const { ensureWritableFile, refuseOwnInput, writeFileAtomic } = atomic;
       // Two breakpoint.json files: did the breakpoint move beyond the searches' resolution, and what tipped it.
       if (f.candidate === undefined && files.every((p) => looksLikeBreakpoint(pathIn(ctx, p)))) {
         const [a, b] = files as [string, string];

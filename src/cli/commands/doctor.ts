@@ -1,11 +1,6 @@
 import type { Command } from 'commander';
-import { loadScenario } from '../../scenario/load.js';
-import { runPreflight, targetHostsOf } from '../../run/run-preflight.js';
-import { readSystemFacts } from '../../engine/system.js';
-import { parseTargetUrl } from '../../util/target-url.js';
 import { assertLocalSourceIps, assertSourceFamily, parseSourceIps } from '../../util/source-ips.js';
 import { pathIn, type CliContext } from '../context.js';
-import { painter } from '../output.js';
 import { parseFlagNumber, sizeOverrides } from '../flags.js';
 import { EXIT } from '../../errors.js';
 
@@ -23,7 +18,19 @@ export function registerDoctor(program: Command, ctx: CliContext, setExit: (code
       '\nExample:\n  $ herd doctor scenarios/quickstart.yaml --devices 100000\n  $ herd doctor scenarios/nightly-5x.yaml --scale 5',
     )
     .action(
-      (path: string | undefined, f: { devices?: string; scale?: string; workers?: string; sourceIps?: string }) => {
+      async (
+        path: string | undefined,
+        f: { devices?: string; scale?: string; workers?: string; sourceIps?: string },
+      ) => {
+        // Loaded when the command runs, not when the CLI starts.
+        const [{ loadScenario }, { runPreflight, targetHostsOf }, { readSystemFacts }, { painter }] = await Promise.all(
+          [
+            import('../../scenario/load.js'),
+            import('../../run/run-preflight.js'),
+            import('../../engine/system.js'),
+            import('../output.js'),
+          ],
+        );
         // Flags and the scenario first: bad input gets its one message before any report starts.
         const loaded = path === undefined ? null : loadScenario(pathIn(ctx, path), sizeOverrides(f), ctx.cwd);
         const workers =

@@ -1,11 +1,7 @@
 import type { Command } from 'commander';
 import { basename, dirname, join } from 'node:path';
-import { exportK6, k6Gaps, k6Sidecars } from '../../export/k6.js';
 import { HerdError } from '../../errors.js';
-import { loadScenario } from '../../scenario/load.js';
 import type { Overrides } from '../../scenario/resolve.js';
-import { redactText } from '../../scenario/url-credentials.js';
-import { ensureWritableFile, outputKind, writeFileAtomic } from '../../util/atomic-write.js';
 import { HERD_VERSION } from '../../version.js';
 import { pathIn, type CliContext } from '../context.js';
 import { parseFlagNumber, parseFlagScale } from '../flags.js';
@@ -41,7 +37,7 @@ Examples:
 
 Run the script with a k6 built with xk6-mqtt (see the script's header and docs/k6.md).`,
     )
-    .action((scenario: string, f: ExportFlags) => {
+    .action(async (scenario: string, f: ExportFlags) => {
       const overrides: Overrides = {};
       if (f.target !== undefined && f.target !== 'embedded') overrides.target = f.target;
       if (f.devices !== undefined)
@@ -49,6 +45,14 @@ Run the script with a k6 built with xk6-mqtt (see the script's header and docs/k
       if (f.seed !== undefined) overrides.seed = parseFlagNumber(f.seed, '--seed', { min: 0, max: 2 ** 32 - 1 });
       if (f.scale !== undefined) overrides.scale = parseFlagScale(f.scale);
       if (f.output !== undefined && f.output.trim() === '') throw new HerdError('E_FLAG', '-o: expected a file name');
+      // Loaded when the command runs, not when the CLI starts.
+      const [{ exportK6, k6Gaps, k6Sidecars }, { loadScenario }, { redactText }, atomic] = await Promise.all([
+        import('../../export/k6.js'),
+        import('../../scenario/load.js'),
+        import('../../scenario/url-credentials.js'),
+        import('../../util/atomic-write.js'),
+      ]);
+      const { ensureWritableFile, outputKind, writeFileAtomic } = atomic;
       const loaded = loadScenario(pathIn(ctx, scenario), overrides, ctx.cwd);
       // What the script leaves out, by scenario field, on stderr: a lossy export never passes silently.
       const gaps = k6Gaps(loaded.resolved, loaded.thresholds);

@@ -1,8 +1,5 @@
 import type { Command } from 'commander';
-import { mergeShards } from '../../run/merge.js';
-import { renderSummary } from '../../report/summary.js';
 import type { CliContext } from '../context.js';
-import { painter } from '../output.js';
 
 export function registerMerge(program: Command, ctx: CliContext, setExit: (code: number) => void): void {
   program
@@ -14,7 +11,12 @@ export function registerMerge(program: Command, ctx: CliContext, setExit: (code:
     .requiredOption('-o, --output <file>', 'merged results.json to write')
     .option('-q, --quiet', 'do not print the merged summary')
     .addHelpText('after', '\nExample:\n  $ herd merge shards/*/*/results.json -o reports/merged/results.json')
-    .action((files: string[], f: { output: string; quiet?: boolean }) => {
+    .action(async (files: string[], f: { output: string; quiet?: boolean }) => {
+      const [{ mergeShards }, { renderSummary }, { painter }] = await Promise.all([
+        import('../../run/merge.js'),
+        import('../../report/summary.js'),
+        import('../output.js'),
+      ]);
       const { results, outPath } = mergeShards({ files, output: f.output, cwd: ctx.cwd });
       if (!f.quiet)
         ctx.stdout.write(renderSummary(results, painter(ctx)) + `\n\nmerged ${files.length} shards → ${outPath}\n`);

@@ -1,11 +1,7 @@
 import type { Command } from 'commander';
 import { HerdError } from '../../errors.js';
-import { readResults } from '../../results/read.js';
-import { isReportFormat, renderFormat, REPORT_FORMATS } from '../../report/render.js';
-import { PLAIN } from '../../report/summary.js';
-import { ensureWritableFile, refuseOwnInput, writeFileAtomic } from '../../util/atomic-write.js';
+import { REPORT_FORMATS } from '../names.js';
 import { pathIn, type CliContext } from '../context.js';
-import { painter } from '../output.js';
 
 interface ReportFlags {
   format: string;
@@ -31,7 +27,15 @@ Formats: summary (terminal), md (Markdown), csv (per-second timeline), junit (JU
 html (one self-contained page with charts), json (results.json, re-validated).
 Exit codes: 0 rendered · 2 bad input (unreadable, foreign or unsupported results file, bad flag)`,
     )
-    .action((path: string, f: ReportFlags) => {
+    .action(async (path: string, f: ReportFlags) => {
+      const [{ readResults }, { isReportFormat, renderFormat }, { PLAIN }, atomic, { painter }] = await Promise.all([
+        import('../../results/read.js'),
+        import('../../report/render.js'),
+        import('../../report/summary.js'),
+        import('../../util/atomic-write.js'),
+        import('../output.js'),
+      ]);
+      const { ensureWritableFile, refuseOwnInput, writeFileAtomic } = atomic;
       if (!isReportFormat(f.format)) {
         throw new HerdError(
           'E_FLAG',

@@ -1,14 +1,10 @@
 import type { Command } from 'commander';
-import { executeRun } from '../../run/execute.js';
 import { Interrupt } from '../../run/interrupt.js';
-import { renderSummary } from '../../report/summary.js';
 import { parseSourceIps } from '../../util/source-ips.js';
 import { HerdError } from '../../errors.js';
 import type { Overrides } from '../../scenario/resolve.js';
-import { TARGET_PROFILE_NAMES } from '../../scenario/target-options.js';
+import { TARGET_PROFILE_NAMES } from '../names.js';
 import { pathIn, type CliContext } from '../context.js';
-import { painter } from '../output.js';
-import { ProgressPrinter } from '../progress.js';
 import { parseFlagListen, parseFlagNumber, parseFlagScale, parseFlagShard, parseFlagStartAt } from '../flags.js';
 
 interface RunFlags {
@@ -136,6 +132,7 @@ Exit codes: 0 passed · 1 a threshold failed · 2 bad input · 3 run failed or h
       const onWorkerFailure: 'abort' | 'continue' = f.onWorkerFailure;
       const shard = f.shard === undefined ? { index: 0, count: 1 } : parseFlagShard(f.shard);
       const startAtMs = f.startAt === undefined ? null : parseFlagStartAt(f.startAt, ctx.wallClockMs());
+      const { ProgressPrinter } = await import('../progress.js');
       const progress = f.quiet ? null : new ProgressPrinter(ctx);
       // Subscribed before anything starts: a Ctrl-C while the target starts still ends in a report.
       const interrupt = new Interrupt();
@@ -145,6 +142,9 @@ Exit codes: 0 passed · 1 a threshold failed · 2 bad input · 3 run failed or h
         interrupt.request(`interrupted by ${sig}`);
       });
       try {
+        // The run's code loads only now (herd --help and the other commands never pay for it); a
+        // Ctrl-C while it loads reaches the handler above and ends in a report marked aborted.
+        const { executeRun } = await import('../../run/execute.js');
         const report = await executeRun(
           {
             scenarioPath: pathIn(ctx, scenario),
@@ -176,6 +176,10 @@ Exit codes: 0 passed · 1 a threshold failed · 2 bad input · 3 run failed or h
           },
         );
         progress?.end();
+        const [{ renderSummary }, { painter }] = await Promise.all([
+          import('../../report/summary.js'),
+          import('../output.js'),
+        ]);
         ctx.stdout.write(renderSummary(report.results, painter(ctx)) + '\n');
         ctx.stdout.write(`\nresults: ${report.resultsPath}\n`);
         setExit(report.results.run.exitCode);

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { scenarioJsonSchemaText } from '../../scenario/json-schema.js';
 import type { CliContext } from '../context.js';
 
 export function registerSchema(program: Command, ctx: CliContext): void {
@@ -7,7 +6,8 @@ export function registerSchema(program: Command, ctx: CliContext): void {
     .command('schema')
     .description('print the JSON Schema of scenario files (for editors; also in schemas/scenario.schema.json)')
     .addHelpText('after', '\nExample:\n  $ herd schema > scenario.schema.json')
-    .action(() => {
+    .action(async () => {
+      const { scenarioJsonSchemaText } = await import('../../scenario/json-schema.js');
       ctx.stdout.write(scenarioJsonSchemaText());
     });
 }

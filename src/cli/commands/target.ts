@@ -1,9 +1,10 @@
 /** `herd target`: runs the embedded reference cloud in its own process(es) until Ctrl-C. */
 import { Command, Option } from 'commander';
 import { HerdError } from '../../errors.js';
-import { TARGET_PROFILE_NAMES, type TargetOptionsInput } from '../../scenario/target-options.js';
-import { parseTargetOptions, type ResolvedTargetOptions } from '../../target/options.js';
-import { spawnResolvedTarget, type EmbeddedTarget } from '../../target/spawn.js';
+import type { TargetOptionsInput } from '../../scenario/target-options.js';
+import type { ResolvedTargetOptions } from '../../target/options.js';
+import type { EmbeddedTarget } from '../../target/spawn.js';
+import { TARGET_PROFILE_NAMES } from '../names.js';
 import type { CliContext } from '../context.js';
 
 interface TargetFlags {
@@ -146,6 +147,11 @@ export function registerTarget(program: Command, ctx: CliContext): void {
       '\nExamples:\n  $ herd target --profile fragile\n  $ herd target --profile protected --processes 2 --tls\n  $ herd target --port 1883 --outage 30s,10s,0.5,reset\n\nSee docs/target.md for every knob and default.',
     )
     .action(async (f: TargetFlags) => {
+      // Loaded when the command runs, not when the CLI starts.
+      const [{ parseTargetOptions }, { spawnResolvedTarget }] = await Promise.all([
+        import('../../target/options.js'),
+        import('../../target/spawn.js'),
+      ]);
       let options: ResolvedTargetOptions;
       try {
         options = parseTargetOptions(targetInputFromFlags(f), WHERE, 'E_FLAG');

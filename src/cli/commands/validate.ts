@@ -1,13 +1,8 @@
 import type { Command } from 'commander';
-import { loadScenario } from '../../scenario/load.js';
-import { buildPlan, peakConnectRatePerS } from '../../plan/plan.js';
 import { pathIn, type CliContext } from '../context.js';
-import { painter } from '../output.js';
 import { formatUs } from '../../util/duration.js';
 import { sizeOverrides } from '../flags.js';
 import { escapeControl } from '../../util/control-chars.js';
-import { checkRunTargets } from '../../run/targets.js';
-import { describeThreshold } from '../../scenario/threshold-parse.js';
 
 export function registerValidate(program: Command, ctx: CliContext): void {
   program
@@ -20,8 +15,23 @@ export function registerValidate(program: Command, ctx: CliContext): void {
       'after',
       '\nExamples:\n  $ herd validate scenarios/quickstart.yaml\n  $ herd validate scenarios/nightly-5x.yaml --scale 5',
     )
-    .action((path: string, f: { devices?: string; scale?: string }) => {
-      const { resolved: s, thresholds, warnings } = loadScenario(pathIn(ctx, path), sizeOverrides(f), ctx.cwd);
+    .action(async (path: string, f: { devices?: string; scale?: string }) => {
+      const overrides = sizeOverrides(f);
+      // Loaded when the command runs, not when the CLI starts.
+      const [
+        { loadScenario },
+        { buildPlan, peakConnectRatePerS },
+        { painter },
+        { checkRunTargets },
+        { describeThreshold },
+      ] = await Promise.all([
+        import('../../scenario/load.js'),
+        import('../../plan/plan.js'),
+        import('../output.js'),
+        import('../../run/targets.js'),
+        import('../../scenario/threshold-parse.js'),
+      ]);
+      const { resolved: s, thresholds, warnings } = loadScenario(pathIn(ctx, path), overrides, ctx.cwd);
       // TLS files and versions, device kind against scheme: what `herd run` checks before --out.
       checkRunTargets(s);
       const plan = buildPlan(s);
