@@ -102,22 +102,24 @@ static void *serve(void *p) {
 
 /* Runs epoll rounds until `id` has an event of `kind` (its code returned) or `ms` pass (-1). */
 static double await_event(struct wire *w, uint32_t id, int kind, int ms, double *t1) {
-  for (int waited = 0; waited < ms; waited += 10) {
-    struct epoll_event evs[16];
-    int n = epoll_wait(w->epfd, evs, 16, 10);
-    for (int i = 0; i < n; i++) wire_handle(w, evs[i].data.u64, evs[i].events);
+  for (int waited = 0;; waited += 10) {
+    /* Events after the one awaited stay queued for the next call: EV_TLS comes in CONNACK's batch. */
     for (uint32_t i = 0; i < w->nev; i++) {
       struct wire_event *e = &w->evs[i];
       if ((uint32_t)e->id == id && (int)e->kind == kind) {
         double code = e->code;
         if (t1 != NULL) *t1 = e->t1_us;
-        w->nev = 0;
+        memmove(&w->evs[0], &w->evs[i + 1], (size_t)(w->nev - i - 1) * sizeof w->evs[0]);
+        w->nev -= i + 1;
         return code;
       }
     }
     w->nev = 0;
+    if (waited >= ms) return -1;
+    struct epoll_event evs[16];
+    int n = epoll_wait(w->epfd, evs, 16, 10);
+    for (int i = 0; i < n; i++) wire_handle(w, evs[i].data.u64, evs[i].events);
   }
-  return -1;
 }
 
 /* One attempt of slot `id` against a server in `mode`; returns the failure code (or -1: none in `ms`). */
