@@ -3,38 +3,24 @@
  * cleanly is never taken for a dead one, and one that left without its final results always is.
  * Real worker processes against a real broker (aedes) on a loopback port.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as net from 'node:net';
-import { Aedes } from 'aedes';
+import { aedesOnLoopback } from '../helpers/aedes.js';
 import { Coordinator, type RunOutcome } from '../../src/engine/coordinator.js';
 import { loadScenario } from '../../src/scenario/load.js';
 import type { ResolvedScenario } from '../../src/results/resolved-scenario.js';
 import { ROOT } from '../helpers/cli.js';
 
-let broker: Aedes;
-let server: net.Server;
-let url = '';
-
-beforeAll(async () => {
-  broker = await Aedes.createBroker();
-  server = net.createServer((s) => broker.handle(s));
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  url = `mqtt://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
-});
-afterAll(async () => {
-  await new Promise<void>((r) => server.close(() => r()));
-  await new Promise<void>((r) => broker.close(() => r()));
-});
+const broker = aedesOnLoopback();
 
 function scenario(devices: number): ResolvedScenario {
   const dir = mkdtempSync(join(tmpdir(), 'herd-shutdown-'));
   const path = join(dir, 's.yaml');
   writeFileSync(
     path,
-    `name: shutdown\ntarget: ${url}\ndevices: ${devices}\ndevice: { keepalive: 30s, connectTimeout: 5s }\nwaves:\n  - { type: spike }\nhold: 1s\n`,
+    `name: shutdown\ntarget: ${broker.url()}\ndevices: ${devices}\ndevice: { keepalive: 30s, connectTimeout: 5s }\nwaves:\n  - { type: spike }\nhold: 1s\n`,
   );
   return loadScenario(path).resolved;
 }
@@ -47,7 +33,7 @@ function coordinator(s: ResolvedScenario, workers: number, workerScript?: string
   return new Coordinator({
     runId: 'shutdown',
     scenario: s,
-    targets: [[url]],
+    targets: [[broker.url()]],
     workers,
     shard: { index: 0, count: 1 },
     startAtMs: null,

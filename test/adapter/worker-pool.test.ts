@@ -4,43 +4,29 @@
  * it was adopted fails the run at once, and a pool never adopted leaves no process behind. Real
  * worker processes against a real broker (aedes) on a loopback port.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as net from 'node:net';
 import type { ChildProcess } from 'node:child_process';
-import { Aedes } from 'aedes';
+import { aedesOnLoopback } from '../helpers/aedes.js';
 import { Coordinator } from '../../src/engine/coordinator.js';
 import { WorkerPool } from '../../src/engine/worker-pool.js';
 import { loadScenario } from '../../src/scenario/load.js';
 
-let broker: Aedes;
-let server: net.Server;
-let url = '';
-
-beforeAll(async () => {
-  broker = await Aedes.createBroker();
-  server = net.createServer((s) => broker.handle(s));
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  url = `mqtt://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
-});
-afterAll(async () => {
-  await new Promise<void>((r) => server.close(() => r()));
-  await new Promise<void>((r) => broker.close(() => r()));
-});
+const broker = aedesOnLoopback();
 
 function coordinator(workers: number, pool: WorkerPool): Coordinator {
   const dir = mkdtempSync(join(tmpdir(), 'herd-pool-'));
   const path = join(dir, 's.yaml');
   writeFileSync(
     path,
-    `name: pool\ntarget: ${url}\ndevices: 12\ndevice: { keepalive: 30s, connectTimeout: 5s }\nwaves:\n  - { type: spike }\nhold: 0s\n`,
+    `name: pool\ntarget: ${broker.url()}\ndevices: 12\ndevice: { keepalive: 30s, connectTimeout: 5s }\nwaves:\n  - { type: spike }\nhold: 0s\n`,
   );
   return new Coordinator({
     runId: 'pool',
     scenario: loadScenario(path).resolved,
-    targets: [[url]],
+    targets: [[broker.url()]],
     workers,
     shard: { index: 0, count: 1 },
     startAtMs: null,
