@@ -404,7 +404,11 @@ describe('scenario loader: unknown fields', () => {
             .map((s) => (typeof s === 'number' ? `[${s}]` : `.${s}`))
             .join('')
             .replace(/^\./, '');
-          const expected = `${prefix === '' ? '' : prefix + '.'}${key}: unknown field`;
+          // A key with a line break or another control character (U+2028/2029 and DEL included) is
+          // quoted as a JSON string in brackets, so one problem stays one line.
+          const quoted = /[\u0000-\u001f\u007f\u2028\u2029]/.test(key);
+          const segment = quoted ? `[${JSON.stringify(key)}]` : prefix === '' ? key : `.${key}`;
+          const expected = `${prefix}${segment}: unknown field`;
           // A close known name may follow as "; did you mean …?".
           expect(
             o.error.details.some((d) => d === expected || d.startsWith(`${expected}; did you mean `)),
