@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { aedesOnLoopback } from '../helpers/aedes.js';
+import { aedesOnLoopback, oneShardOptions } from '../helpers/aedes.js';
 import { Coordinator, type RunOutcome } from '../../src/engine/coordinator.js';
 import { loadScenario } from '../../src/scenario/load.js';
 import type { ResolvedScenario } from '../../src/results/resolved-scenario.js';
@@ -31,16 +31,7 @@ function scenario(devices: number): ResolvedScenario {
  */
 function coordinator(s: ResolvedScenario, workers: number, workerScript?: string, workerArgs?: string[]): Coordinator {
   return new Coordinator({
-    runId: 'shutdown',
-    scenario: s,
-    targets: [[broker.url()]],
-    workers,
-    shard: { index: 0, count: 1 },
-    startAtMs: null,
-    sourceIps: [],
-    maxHandshakesInFlight: 0,
-    maxPacketBytes: 64 * 1024,
-    onWorkerFailure: 'abort',
+    ...oneShardOptions('shutdown', s, broker.url(), workers),
     warmUp: false,
     ...(workerScript !== undefined ? { workerScript } : {}),
     ...(workerArgs !== undefined ? { workerArgs } : {}),

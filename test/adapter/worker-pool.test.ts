@@ -9,7 +9,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import { aedesOnLoopback } from '../helpers/aedes.js';
+import { aedesOnLoopback, oneShardOptions } from '../helpers/aedes.js';
 import { Coordinator } from '../../src/engine/coordinator.js';
 import { WorkerPool } from '../../src/engine/worker-pool.js';
 import { loadScenario } from '../../src/scenario/load.js';
@@ -23,19 +23,7 @@ function coordinator(workers: number, pool: WorkerPool): Coordinator {
     path,
     `name: pool\ntarget: ${broker.url()}\ndevices: 12\ndevice: { keepalive: 30s, connectTimeout: 5s }\nwaves:\n  - { type: spike }\nhold: 0s\n`,
   );
-  return new Coordinator({
-    runId: 'pool',
-    scenario: loadScenario(path).resolved,
-    targets: [[broker.url()]],
-    workers,
-    shard: { index: 0, count: 1 },
-    startAtMs: null,
-    sourceIps: [],
-    maxHandshakesInFlight: 0,
-    maxPacketBytes: 64 * 1024,
-    onWorkerFailure: 'abort',
-    pool,
-  });
+  return new Coordinator({ ...oneShardOptions('pool', loadScenario(path).resolved, broker.url(), workers), pool });
 }
 
 const exited = (c: ChildProcess): Promise<NodeJS.Signals | number | null> =>
