@@ -181,7 +181,8 @@ describe.each(engines())('hostile TLS servers (%s)', (e) => {
       connects++; // CONNECT arrived, so the client's handshake is done; no CONNACK ever comes
     });
     const target = prepareTarget('mqtt', `mqtts://127.0.0.1:${port}`, { ca: CA, maxVersion: 'TLSv1.2' });
-    const late = connectTo(target, nextId++, 300);
+    // Long enough for the handshake to finish first on a busy machine (the phase must be mqttConnack).
+    const late = connectTo(target, nextId++, 1_500);
     expect(await failure(late)).toEqual({ origin: 'timeout', phase: 'mqttConnack', code: 'CONNECT_TIMEOUT' });
     const aborted = connectTo(target, nextId++);
     await owner.waitFor(() => connects === 2, 5_000, 'the second CONNECT');
