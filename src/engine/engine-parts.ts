@@ -14,7 +14,8 @@ import { Recorder } from '../metrics/recorder.js';
 import { expandTemplate } from '../scenario/template.js';
 import { DeviceTable } from './device-table.js';
 import { Emitter } from './emitter.js';
-import { EV_DOWNLINK, EV_OUTAGE, EV_PUBLISH, EV_RECONNECT, EV_REQUEST } from './event-heap.js';
+import { EV_DOWNLINK, EV_OUTAGE, EV_PUBLISH, EV_REQUEST } from './event-heap.js';
+import { FleetSide, OutageSide, SchedulerSide, type RunnerSide } from './engine-hosts.js';
 import { Fleet } from './fleet.js';
 import { HealthMonitor } from './health.js';
 import { Messaging } from './messaging.js';
@@ -26,15 +27,7 @@ import * as on from './session-listeners.js';
 import { sourcePorts } from './source-port-listener.js';
 import { DeviceSteering } from './steering-state.js';
 
-/** What the runner lends the parts: its state as it is when they act, and its attempt. */
-export interface RunnerSide {
-  /** Whether teardown has begun. */
-  tearingDown(): boolean;
-  /** Moves the recorder to the second `nowUs` is in. */
-  at(nowUs: number): void;
-  /** Starts one attempt; returns whether a socket was opened. */
-  attempt(slot: number, intendedUs: number, isReconnect: boolean): boolean;
-}
+export type { RunnerSide };
 
 export interface Engine {
   readonly rec: Recorder;
@@ -46,24 +39,13 @@ export interface Engine {
   readonly out: Emitter;
 }
 
-/** A scheduler event of one kind is due for `slot` (intended at `atUs`). */
-type EventHandler = (slot: number, atUs: number, nowUs: number) => void;
-
 export function buildEngine(o: RunnerOptions, runner: RunnerSide): Engine {
   const rec = new Recorder(o.scenario.cohorts.map((c) => c.name));
   const out = new Emitter(rec, o.health ?? new HealthMonitor(), o);
   const dev = new DeviceTable(o, expandTemplate);
-  const fleet = new Fleet(o.ids.length, {
-    dev,
-    rec,
-    get tearingDown() {
-      return runner.tearingDown();
-    },
-    push: (atUs, slot, kind) => scheduler.push(atUs, slot, kind),
-    handshakeEnded: () => scheduler.handshakeEnded(),
-  });
-  /** The scheduler's events by kind; a reconnect (EV_RECONNECT) is the runner's attempt. */
-  const events: (EventHandler | undefined)[] = [];
+  const fleetSide = new FleetSide(dev, rec, runner);
+  const fleet = new Fleet(o.ids.length, fleetSide);
+  const side = new SchedulerSide(fleet, dev, runner);
   const scheduler = new Scheduler(
     {
       clock: o.clock,
@@ -72,37 +54,15 @@ export function buildEngine(o: RunnerOptions, runner: RunnerSide): Engine {
       churn: dev.churnSchedule(),
       maxHandshakesInFlight: o.maxHandshakesInFlight,
     },
-    {
-      get handshaking() {
-        return fleet.handshaking;
-      },
-      planned: (slot, atUs) => runner.attempt(slot, atUs, false),
-      churn: (slot, atUs) => outages.churn(slot, atUs),
-      event: (kind, slot, atUs, nowUs) => {
-        if (kind !== EV_RECONNECT) {
-          events[kind]?.(slot, atUs, nowUs);
-          return false;
-        }
-        dev.pending[slot] = 0;
-        return runner.attempt(slot, atUs, true);
-      },
-    },
+    side,
   );
+  fleetSide.scheduler = scheduler;
   const steering = new DeviceSteering(o.scenario, o.targets, rec, dev);
   const messaging = newMessaging(o, rec, dev, scheduler, runner, fleet);
-  const outages = new OutagePlayer({
-    dev,
-    fleet,
-    rec,
-    plan: o.plan,
-    observedRule: o.scenario.observedOutages,
-    get tearingDown() {
-      return runner.tearingDown();
-    },
-    now: () => o.clock.nowUs(),
-    at: (us) => runner.at(us),
-    soon: (fn) => o.clock.setImmediate(fn, undefined),
-  });
+  const observed = o.scenario.observedOutages;
+  const outages = new OutagePlayer(new OutageSide(dev, fleet, rec, o.plan, observed, o.clock, runner));
+  side.outages = outages;
+  const events = side.events;
   const life = new SessionLife([
     sourcePorts(o),
     on.fleetMoves(fleet),

@@ -3,6 +3,7 @@ import type { ResolvedScenario } from '../results/resolved-scenario.js';
 import type { MetricsDelta } from '../metrics/recorder.js';
 import type { HealthSample } from './health.js';
 import type { DeliveryState } from '../metrics/delivery.js';
+import type { WarmEngineSpec } from './warm-engine.js';
 
 export interface WorkerInit {
   type: 'init';
@@ -39,6 +40,8 @@ export interface WorkerBye {
 /** Sent right after the fork, before the targets are known: start warming the connect path now. */
 export interface WorkerWarm {
   type: 'warm';
+  /** Warm the run's own engine too (warm-engine.ts); absent: the JavaScript MQTT path only. */
+  engine?: WarmEngineSpec;
 }
 
 export type ToWorker = WorkerWarm | WorkerInit | WorkerGo | WorkerStop | WorkerBye;

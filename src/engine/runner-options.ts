@@ -49,3 +49,43 @@ export interface RunEnd extends RunKept {
   delta: MetricsDelta;
   health: HealthSample;
 }
+
+/** What a worker gives each Runner it makes: the run's, or the warm-up's (warm-engine.ts). */
+export type WorkerRunnerFields = Pick<
+  RunnerOptions,
+  | 'runId'
+  | 'workerIndex'
+  | 'scenario'
+  | 'plan'
+  | 'ids'
+  | 'targets'
+  | 'sourceIps'
+  | 'maxHandshakesInFlight'
+  | 'maxPacketBytes'
+  | 'clock'
+  | 'emit'
+> & { workerCount: number; shardIndex: number; shardCount: number; listeners: readonly SessionListener[] };
+
+/**
+ * A worker's Runner options, made in this one place so that the warm-up's Runner and the run's have
+ * objects of one shape: code V8 optimised during the warm-up stays valid for the run.
+ */
+export function workerRunnerOptions(f: WorkerRunnerFields): RunnerOptions {
+  return {
+    runId: f.runId,
+    workerIndex: f.workerIndex,
+    workerCount: f.workerCount,
+    scenario: f.scenario,
+    plan: f.plan,
+    ids: f.ids,
+    targets: f.targets,
+    sourceIps: f.sourceIps,
+    shardIndex: f.shardIndex,
+    shardCount: f.shardCount,
+    maxHandshakesInFlight: f.maxHandshakesInFlight,
+    maxPacketBytes: f.maxPacketBytes,
+    clock: f.clock,
+    listeners: f.listeners,
+    emit: f.emit,
+  };
+}

@@ -24,10 +24,22 @@ const DEFAULT_HANDSHAKES = 512;
 const IN_FLIGHT = 64;
 const DEADLINE_MS = 3_000;
 const CONNACK_OK = Buffer.from([0x20, 0x02, 0x00, 0x00]);
+/** MQTT 5: the same, with an empty property list. */
+const CONNACK_OK_V5 = Buffer.from([0x20, 0x03, 0x00, 0x00, 0x00]);
+
+/**
+ * The CONNACK that accepts the CONNECT at the start of `chunk`: MQTT 5's when its protocol level
+ * (after the fixed header and the 6-byte protocol name) is 5. Only herd's own CONNECTs come here.
+ */
+export function connackFor(chunk: Buffer): Buffer {
+  let k = 1;
+  while (k < 5 && ((chunk[k] ?? 0) & 0x80) !== 0) k++;
+  return chunk[k + 7] === 5 ? CONNACK_OK_V5 : CONNACK_OK;
+}
 const DISCONNECT = 0xe0;
 
-/** A listener that accepts any CONNECT and closes first on DISCONNECT (TIME_WAIT stays on its side). */
-function throwawayListener(): Promise<{ server: net.Server; sockets: Set<net.Socket> }> {
+/** A listener that accepts any CONNECT (3.1.1 or 5) and closes first on DISCONNECT (TIME_WAIT stays on its side). */
+export function throwawayListener(): Promise<{ server: net.Server; sockets: Set<net.Socket> }> {
   const sockets = new Set<net.Socket>();
   const server = net.createServer((s) => {
     sockets.add(s);
@@ -36,7 +48,7 @@ function throwawayListener(): Promise<{ server: net.Server; sockets: Set<net.Soc
     s.on('error', () => s.destroy());
     s.on('data', (chunk: Buffer) => {
       if (chunk[0] === DISCONNECT || chunk.includes(DISCONNECT, 2)) s.destroy();
-      else s.write(CONNACK_OK);
+      else s.write(connackFor(chunk));
     });
   });
   return new Promise((resolve, reject) => {

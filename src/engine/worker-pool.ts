@@ -8,6 +8,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { compiledSibling } from '../util/paths.js';
 import type { ToWorker } from './messages.js';
+import type { WarmEngineSpec } from './warm-engine.js';
 
 /**
  * V8 flags every worker gets. A storm allocates fast and V8 answers by growing the young generation
@@ -58,10 +59,17 @@ export class WorkerPool {
     });
   }
 
-  /** Forks `count` workers; with `warmUp` each starts warming its connect path at once. */
-  static fork(count: number, warmUp: boolean): WorkerPool {
+  /**
+   * Forks `count` workers; with `warmUp` each starts warming its connect path at once — the run's
+   * own engine when `engine` gives worker i's warm-up (warm-engine.ts).
+   */
+  static fork(count: number, warmUp: boolean, engine?: (index: number) => WarmEngineSpec): WorkerPool {
     const pool = new WorkerPool(Array.from({ length: count }, () => forkWorker()));
-    if (warmUp) for (const w of pool.workers) w.child.send({ type: 'warm' } satisfies ToWorker);
+    if (warmUp)
+      pool.workers.forEach((w, i) => {
+        const spec = engine?.(i);
+        w.child.send((spec === undefined ? { type: 'warm' } : { type: 'warm', engine: spec }) satisfies ToWorker);
+      });
     return pool;
   }
 

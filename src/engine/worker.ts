@@ -10,7 +10,9 @@ import { buildPlan, idsFor, type Plan } from '../plan/plan.js';
 import { clockFromOrigin, engineClock } from '../util/clock.js';
 import type { FromWorker, ToWorker, WorkerInit } from './messages.js';
 import { Runner } from './runner.js';
+import { workerRunnerOptions } from './runner-options.js';
 import { warmConnectPath, type WarmUpResult } from './warm-up.js';
+import { warmEngine, warmSpecFor, type WarmEngineSpec } from './warm-engine.js';
 
 function send(msg: FromWorker): void {
   process.send?.(msg);
@@ -27,7 +29,7 @@ process.on('message', (raw: unknown) => {
   const msg = raw as ToWorker;
   try {
     if (msg.type === 'warm') {
-      warming ??= warmConnectPath();
+      warming ??= warm(msg.engine ?? null);
       // Failure is reported at 'init', where the coordinator listens for it.
       warming.catch(() => {});
     } else if (msg.type === 'init') {
@@ -37,8 +39,9 @@ process.on('message', (raw: unknown) => {
       prepared = { plan, ids };
       // The origin is placed only once every worker is ready, so warming here keeps cold code
       // out of the first second of the run.
-      if (warming !== null || (msg.warmUp && ids.length > 0)) {
-        void (warming ?? warmConnectPath()).then(
+      if (warming === null && msg.warmUp && ids.length > 0) warming = warm(warmSpecFor(msg));
+      if (warming !== null) {
+        void warming.then(
           (w) => send({ type: 'ready', devices: ids.length, warmUp: w }),
           (err: unknown) =>
             send({ type: 'fatal', message: `warm-up failed: ${err instanceof Error ? err.message : String(err)}` }),
@@ -47,22 +50,25 @@ process.on('message', (raw: unknown) => {
     } else if (msg.type === 'go') {
       if (init === null || prepared === null) throw new Error('go before init');
       const { plan, ids } = prepared;
-      const r = new Runner({
-        runId: init.runId,
-        workerIndex: init.worker.index,
-        workerCount: init.worker.count,
-        scenario: init.scenario,
-        plan,
-        ids,
-        targets: init.targets,
-        sourceIps: init.sourceIps,
-        shardIndex: init.shard.index,
-        shardCount: init.shard.count,
-        maxHandshakesInFlight: init.maxHandshakesInFlight,
-        maxPacketBytes: init.maxPacketBytes,
-        clock: engineClock(clockFromOrigin(BigInt(msg.originNs))),
-        emit: (delta, health) => send({ type: 'metrics', delta, health }),
-      });
+      const r = new Runner(
+        workerRunnerOptions({
+          runId: init.runId,
+          workerIndex: init.worker.index,
+          workerCount: init.worker.count,
+          scenario: init.scenario,
+          plan,
+          ids,
+          targets: init.targets,
+          sourceIps: init.sourceIps,
+          shardIndex: init.shard.index,
+          shardCount: init.shard.count,
+          maxHandshakesInFlight: init.maxHandshakesInFlight,
+          maxPacketBytes: init.maxPacketBytes,
+          clock: engineClock(clockFromOrigin(BigInt(msg.originNs))),
+          listeners: [],
+          emit: (delta, health) => send({ type: 'metrics', delta, health }),
+        }),
+      );
       runner = r;
       if (stopRequested) r.stop();
       void r.run().then((end) => {
@@ -92,6 +98,15 @@ process.on('message', (raw: unknown) => {
     );
   }
 });
+
+/**
+ * The warm-up: the run's own engine when the spec is known (warm-engine.ts), else — or when the run
+ * has no MQTT cohort to warm it with — the JavaScript MQTT connect path (warm-up.ts).
+ */
+async function warm(spec: WarmEngineSpec | null): Promise<WarmUpResult> {
+  const e = spec === null ? null : await warmEngine(spec);
+  return e ?? warmConnectPath();
+}
 
 // The coordinator going away must never leave an orphan worker behind.
 process.on('disconnect', () => {

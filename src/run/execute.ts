@@ -17,6 +17,7 @@ import type { TargetOptionsInput } from '../scenario/target-options.js';
 import { describeTargetKnobs } from '../target/options.js';
 import { Coordinator, type SecondEvent } from '../engine/coordinator.js';
 import { WorkerPool } from '../engine/worker-pool.js';
+import { warmSpecFor } from '../engine/warm-engine.js';
 import { sentFromDelivery } from './webhook-sink.js';
 import { checkReachable, openRunSinks, type RunSinks } from './run-sinks.js';
 import { checkRunTargets, embeddedOptionsFor, resolveRunTargets } from './targets.js';
@@ -167,9 +168,20 @@ async function carryOut(
   const workers = pre.workers;
   let embedded: EmbeddedTarget | null = null;
   let targetUrl: string;
-  // The workers load their code and warm their connect path (each against a listener of its own)
+  // The workers load their code and warm the run's engine (each against a listener of its own)
   // while the target starts: neither needs the other, and the origin waits for both.
-  const pool = WorkerPool.fork(workers, true);
+  const warmScenario = req.native === false ? withoutNative(s).scenario : s;
+  const pool = WorkerPool.fork(workers, true, (index) =>
+    warmSpecFor({
+      scenario: warmScenario,
+      runId,
+      shard: req.shard,
+      worker: { index, count: workers },
+      maxHandshakesInFlight: req.maxHandshakesInFlight,
+      maxPacketBytes: MAX_PACKET_BYTES,
+      sourceIps: pre.sourceIps,
+    }),
+  );
   if (remote === null) {
     try {
       embedded = await spawnEmbeddedTarget({
