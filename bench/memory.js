@@ -116,6 +116,12 @@ async function measureHerd(factory, engine, devices, runDir, workload) {
     heapTotal: g?.heapTotalBytesPerConnection ?? null,
     external: g?.externalBytesPerConnection ?? null,
     mallocInUse: g?.mallocInUseBytesPerConnection ?? null,
+    // What the held sessions keep alive, whenever V8 and malloc give pages back: the warm-up's pages,
+    // returned during the hold, can take RSS after GC below zero.
+    live:
+      g?.heapUsedBytesPerConnection == null || g?.mallocInUseBytesPerConnection == null
+        ? null
+        : g.heapUsedBytesPerConnection + g.mallocInUseBytesPerConnection,
     mallocHeld: g?.mallocHeldBytesPerConnection ?? null,
     anon: g?.smapsAnonymousBytesPerConnection ?? null,
     spaces: g?.heapSpacesPhysicalBytesPerConnection ?? null,
@@ -192,6 +198,7 @@ const KEYS = [
   'heapTotal',
   'external',
   'mallocInUse',
+  'live',
   'mallocHeld',
   'anon',
   'gcRssTotal',
@@ -273,15 +280,15 @@ async function main() {
   if (process.env.NODE_OPTIONS) console.log(`NODE_OPTIONS: ${process.env.NODE_OPTIONS}`);
   console.log('\nbytes per held connection (herd: Σ workers, after a forced GC at "go" and with every session held):');
   console.log(
-    '| devices | client | held | RSS (no forced GC) | RSS at the hold’s end | RSS after GC | vs C | live JS heap | V8 committed | external | malloc in use | malloc from kernel | anonymous | CPU µs/conn |',
+    '| devices | client | held | RSS (no forced GC) | RSS at the hold’s end | RSS after GC | vs C | live (JS heap + malloc in use) | live JS heap | V8 committed | external | malloc in use | malloc from kernel | anonymous | CPU µs/conn |',
   );
-  console.log('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const n of sizes) {
     const r = rows[n];
     for (const [c, x] of Object.entries(r)) {
       const name = label(c);
       console.log(
-        `| ${n.toLocaleString('en-US')} | ${name} | ${f0(x.held)} | ${f0(x.rss)} | ${f0(x.endRss)} | ${f0(x.gcRss)} | ${ratio(x.gcRss, r.c?.gcRss ?? null)} | ${f0(x.heapUsed)} | ${f0(x.heapTotal)} | ${f0(x.external)} | ${f0(x.mallocInUse)} | ${f0(x.mallocHeld)} | ${f0(x.anon)} | ${x.cpuUs === null ? '—' : x.cpuUs.toFixed(0)} |`,
+        `| ${n.toLocaleString('en-US')} | ${name} | ${f0(x.held)} | ${f0(x.rss)} | ${f0(x.endRss)} | ${f0(x.gcRss)} | ${ratio(x.gcRss, r.c?.gcRss ?? null)} | ${f0(x.live)} | ${f0(x.heapUsed)} | ${f0(x.heapTotal)} | ${f0(x.external)} | ${f0(x.mallocInUse)} | ${f0(x.mallocHeld)} | ${f0(x.anon)} | ${x.cpuUs === null ? '—' : x.cpuUs.toFixed(0)} |`,
       );
     }
   }
@@ -354,16 +361,22 @@ async function main() {
     console.log(`\nheap snapshot ${key} (one worker of ${WORKERS}; per its ${f0(s.held / WORKERS)} sessions):`);
     for (const line of formatSummary(summariseSnapshot(s.files[0]), s.held / WORKERS, 20)) console.log(line);
   }
-  const goal = (label, x, limit) =>
-    console.log(
-      `  ${x === null || x === undefined ? 'not measured' : x <= limit ? 'reached    ' : 'NOT reached'}  ${label}${x === null || x === undefined ? '' : ` (${f0(x)} B)`}`,
-    );
-  console.log(`\ngoals (issue 17, at ${sizes.at(-1).toLocaleString('en-US')}, RSS after GC):`);
-  goal('native ≤ 1 KB per held idle connection', big.native?.gcRss, 1024);
-  goal('js ≤ 3 KB per held idle connection', big.js?.gcRss, 3072);
+  // Reached only when both figures are within the limit: RSS after GC, and the live bytes (JS heap +
+  // malloc in use), which pages given back during the hold cannot take below what the sessions keep.
+  const goal = (label, x, limit) => {
+    const rss = x?.gcRss ?? null;
+    const live = x?.live ?? null;
+    const ok = rss !== null && rss <= limit && (live === null || live <= limit);
+    const figures =
+      rss === null ? '' : ` (RSS after GC ${f0(rss)} B; live ${live === null ? 'not measured' : `${f0(live)} B`})`;
+    console.log(`  ${rss === null ? 'not measured' : ok ? 'reached    ' : 'NOT reached'}  ${label}${figures}`);
+  };
+  console.log(`\ngoals (issue 17, at ${sizes.at(-1).toLocaleString('en-US')}):`);
+  goal('native ≤ 1 KB per held idle connection', big.native, 1024);
+  goal('js ≤ 3 KB per held idle connection', big.js, 3072);
   if (workloads.includes('telemetry')) {
     console.log(`goals (issue 26, at ${sizes.at(-1).toLocaleString('en-US')}: the QoS 1 telemetry fleet):`);
-    goal('native telemetry ≤ 1 KB per held connection (RSS after GC)', big['native telemetry']?.gcRss, 1024);
+    goal('native telemetry ≤ 1 KB per held connection', big['native telemetry'], 1024);
     const r = rateRatio(big['native telemetry'], big.native);
     console.log(
       `  ${r === null ? 'not measured' : r >= 0.9 ? 'reached    ' : 'NOT reached'}  native telemetry connect rate within 10% of connect-only${r === null ? '' : ` (${r.toFixed(2)}×; noisy on a shared machine)`}`,

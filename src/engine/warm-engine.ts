@@ -22,6 +22,11 @@ import { throwawayListener, type WarmUpResult } from './warm-up.js';
 
 /** Handshakes per worker at most: V8 had optimised the connect path after ~3,000–4,000 (--trace-opt). */
 export const WARM_ENGINE_HANDSHAKES = 4096;
+/**
+ * Handshakes in flight at most: the run's cap when lower. An uncapped spike of thousands would
+ * overflow the listener's accept queue (SYN retransmits: seconds of warm-up for nothing).
+ */
+const WARM_IN_FLIGHT = 64;
 /** Bound on each round: past it, the round's teardown ends what is left (the run still starts). */
 const DEADLINE_MS = 3_000;
 
@@ -158,7 +163,7 @@ async function warmRound(o: WarmEngineSpec, handshakes: number): Promise<WarmUpR
       sourceIps: o.bindsSources ? ['127.0.0.1'] : [],
       shardIndex: 0,
       shardCount: 1,
-      maxHandshakesInFlight: o.maxHandshakesInFlight,
+      maxHandshakesInFlight: Math.min(WARM_IN_FLIGHT, o.maxHandshakesInFlight || WARM_IN_FLIGHT),
       maxPacketBytes: o.maxPacketBytes,
       clock: engineClock(clockFromOrigin(monotonicNowNs())),
       listeners: [counter],
