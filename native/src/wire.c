@@ -283,9 +283,9 @@ void wire_handle(struct wire *w, uint64_t data, uint32_t events) {
   if (c->state == ST_FREE || c->state == ST_DARK || c->gen != (uint32_t)(data >> 32)) return;
   if (c->state == ST_CONNECTING) {
     if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
-    int err = 0;
+    int err = 0; /* EPOLLOUT alone is a connect that succeeded: SO_ERROR (a syscall) is read for a failure */
     socklen_t len = sizeof err;
-    getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    if (events & (EPOLLERR | EPOLLHUP)) getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
     if (err == 0 && (events & EPOLLHUP)) err = CODE_CLOSED_DURING_CONNECT;
     if (err) return wire_finish(w, id, c, err);
     c->tcp_us = wire_now_us() - c->open_us;
