@@ -129,6 +129,7 @@ export class Coordinator extends EventEmitter {
           peakOpenFiles: 0,
           peakScheduleLagUs: 0,
           exitedEarly: false,
+          warmUp: null,
         },
       };
       this.workers.push(w);
@@ -138,6 +139,7 @@ export class Coordinator extends EventEmitter {
             if (m.type === 'ready') {
               w.planned = m.devices;
               w.health.devices = m.devices;
+              w.health.warmUp = m.warmUp === null ? null : { ...m.warmUp, elapsedMs: Math.round(m.warmUp.elapsedMs) };
               resolve();
             } else if (m.type === 'fatal') {
               w.fatal = m.message.split('\n')[0] ?? m.message;

@@ -253,6 +253,22 @@ export function engineText(r: Results): string | null {
 }
 
 /**
+ * The workers' warm-up, said so that nobody takes it for traffic the target saw: "8,192 handshakes
+ * on herd's own loopback listeners (not the target) in 1.4s, before the origin"; null
+ * when no worker warmed up (or the file predates it).
+ */
+export function warmUpText(r: Results): string | null {
+  const ws = r.health.workers.flatMap((w) => (w.warmUp === null ? [] : [w.warmUp]));
+  if (ws.length === 0) return null;
+  const handshakes = ws.reduce((a, w) => a + w.handshakes, 0);
+  const slowestS = Math.max(...ws.map((w) => w.elapsedMs)) / 1000;
+  return (
+    `${handshakes.toLocaleString('en-US')} handshakes on herd's own loopback listener` +
+    `${ws.length === 1 ? '' : 's'} (not the target) in ${slowestS.toFixed(1)}s, before the origin`
+  );
+}
+
+/**
  * Who lost the messages, the cloud's losses first (issue 24), and the message accounting identity:
  * published = delivered + lost by the cloud + never acknowledged + dropped by the device.
  */

@@ -10,6 +10,7 @@ import { formatUs } from '../util/duration.js';
 import { describeWave, latencyRows, percentOf } from './labels.js';
 import {
   engineText,
+  warmUpText,
   fleetLostText,
   failedThresholdLines,
   isConnectError,
@@ -77,6 +78,8 @@ export function renderMarkdown(unsafe: Results): string {
   );
   const engine = engineText(r);
   if (engine !== null) out.push(`Connect path: ${mdEscape(engine)}`, '');
+  const warm = warmUpText(r);
+  if (warm !== null) out.push(`Warm-up: ${mdEscape(warm)}.`, '');
   if (r.run.shard)
     out.push(
       `Shard ${r.run.shard.index} of ${r.run.shard.count} — one slice of the plan; \`herd merge\` combines the shards.`,

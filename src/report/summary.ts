@@ -6,6 +6,7 @@ import type { Results } from '../results/types.js';
 import { formatUs } from '../util/duration.js';
 import {
   engineText,
+  warmUpText,
   fleetLostText,
   failedThresholdLines,
   isConnectError,
@@ -150,6 +151,8 @@ export function renderSummary(unsafe: Results, p: Paint = PLAIN): string {
   if (lost !== null) out.push(p.bad(`  ${lost}`));
   const engine = engineText(r);
   if (engine !== null) out.push(`  ${engine}`);
+  const warm = warmUpText(r);
+  if (warm !== null) out.push(p.dim(`  warm-up ${warm}`));
   out.push('');
   // Why first: the verdict, the thresholds that failed, then the harness's note on itself.
   const verdict = verdictText(r);

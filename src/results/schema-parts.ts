@@ -181,6 +181,18 @@ export const workerHealth = z
     peakOpenFiles: count('Most open file descriptors.'),
     peakScheduleLagUs: us('Worst delay between an intended start and the socket opening'),
     exitedEarly: z.boolean().meta({ description: 'The worker process ended before the run did.' }),
+    warmUp: z
+      .object({
+        handshakes: count('Handshakes completed against the worker’s own loopback listener.'),
+        elapsedMs: z.number().min(0).meta({ description: 'How long the warm-up took (ms).' }),
+      })
+      .nullable()
+      .default(null)
+      .meta({
+        description:
+          'The worker’s warm-up before the origin: the run’s own engine against a loopback listener of its own, ' +
+          'never the target, and in no other figure; null when there was none (and in files before 1.5).',
+      }),
   })
   .meta({ description: 'What one worker process saw of itself.' });
 

@@ -12,7 +12,7 @@ import type { ResolvedScenario } from './resolved-scenario.js';
 import type { CommandRecord } from './command-schema.js';
 import type { OutageResult, PercentilesUs } from './outage-types.js';
 
-export const RESULTS_SCHEMA_VERSION = '1.4.0';
+export const RESULTS_SCHEMA_VERSION = '1.5.0';
 
 export type RunStatus = 'completed' | 'aborted';
 export type Verdict = 'passed' | 'failed';
@@ -127,6 +127,15 @@ export interface WorkerHealth {
   peakOpenFiles: number;
   peakScheduleLagUs: number;
   exitedEarly: boolean;
+  /** The worker's warm-up before the origin (against its own loopback listener, never the target); null: none (or files before 1.5). */
+  warmUp: WarmUp | null;
+}
+
+/** What a worker's warm-up did before the run origin. */
+export interface WarmUp {
+  /** Handshakes completed against the worker's own loopback listener. */
+  handshakes: number;
+  elapsedMs: number;
 }
 
 export interface Health {

@@ -104,6 +104,7 @@ function workerOf(w: WorkerHealth, first: number): WorkerHealth {
     peakOpenFiles: w.peakOpenFiles,
     peakScheduleLagUs: w.peakScheduleLagUs,
     exitedEarly: w.exitedEarly,
+    warmUp: w.warmUp,
   };
 }
 

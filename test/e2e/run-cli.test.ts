@@ -1,3 +1,4 @@
+import { warmHandshakes } from '../../src/engine/warm-engine.js';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,7 +33,14 @@ describe('herd run against the embedded target', () => {
     expect(r.stderr).not.toMatch(/internal error/);
     const res = onlyResults(join(out, 'reports'));
     expectExit(r, 0);
-    expect(res.schemaVersion).toBe('1.4.0');
+    expect(res.schemaVersion).toBe('1.5.0');
+    // Each worker warmed up on a loopback listener of its own before the origin, and the summary
+    // says the target never saw it (how many it completed within its bound is the machine's speed).
+    for (const w of res.health.workers) {
+      expect(w.warmUp?.handshakes).toBeGreaterThanOrEqual(1);
+      expect(w.warmUp?.handshakes).toBeLessThanOrEqual(warmHandshakes(w.devices));
+    }
+    expect(r.stdout).toMatch(/warm-up [\d,]+ handshakes on herd's own loopback listeners? \(not the target\)/);
     expect(res.run.allowSaturated).toBe(true);
     expect(res.run.embeddedTargetKnobs).toBe(
       'profile default: no CONNECT cost, no admission control, no connection cap, 1 process',

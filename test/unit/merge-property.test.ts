@@ -275,6 +275,7 @@ function workerRun(r: Rng, shard: number, local: number, calm: boolean): WorkerR
       peakOpenFiles: r.int(10, 500),
       peakScheduleLagUs: r.int(0, 2_000_000),
       exitedEarly: false,
+      warmUp: r.int(0, 1) === 0 ? null : { handshakes: r.int(2, 4096), elapsedMs: r.int(0, 3_000) },
     },
     planned,
     inFlightAtEnd,
