@@ -127,7 +127,10 @@ export interface WorkerHealth {
   peakOpenFiles: number;
   peakScheduleLagUs: number;
   exitedEarly: boolean;
-  /** The worker's warm-up before the origin (against its own loopback listener, never the target); null: none (or files before 1.5). */
+  /**
+   * The worker's warm-up before the origin (against its own loopback listener, never the target);
+   * null: none (or a file before 1.5).
+   */
   warmUp: WarmUp | null;
 }
 
