@@ -139,7 +139,10 @@ export class Coordinator extends EventEmitter {
             if (m.type === 'ready') {
               w.planned = m.devices;
               w.health.devices = m.devices;
-              w.health.warmUp = m.warmUp === null ? null : { ...m.warmUp, elapsedMs: Math.round(m.warmUp.elapsedMs) };
+              // A worker that says nothing of a warm-up (an older one, a test's) had none.
+              const warm = m.warmUp ?? null;
+              w.health.warmUp =
+                warm === null ? null : { handshakes: warm.handshakes, elapsedMs: Math.round(warm.elapsedMs) };
               resolve();
             } else if (m.type === 'fatal') {
               w.fatal = m.message.split('\n')[0] ?? m.message;
