@@ -72,7 +72,11 @@ class Peer implements FrameSink {
   ) {}
 
   data(chunk: Buffer): void {
+    // Every answer to one read goes out in one write: a write per PUBACK and per delivery was most
+    // of the listener's cost (one syscall each).
+    this.socket.cork();
     this.frames.push(chunk, this);
+    this.socket.uncork();
   }
 
   onFrameError(): void {
