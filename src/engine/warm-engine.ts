@@ -7,8 +7,10 @@
  * much CPU as the storm's own JavaScript (docs/performance.md, "Warm start").
  *
  * Only what can be exercised without the target is: MQTT cohorts over plain TCP, with their
- * connect engine, protocol version, client ids and keepalive, connecting and ending cleanly.
- * Telemetry, TLS, outages and churn are left cold (their code is not what a connect storm runs).
+ * connect engine, protocol version, client ids and keepalive, connecting and ending cleanly, and
+ * their telemetry — QoS, topic, payload, echo subscription and store as the run has them, at a
+ * short interval — so a telemetry fleet's storm also runs optimised publish, acknowledgement and
+ * delivery code. TLS, requests, downlink, outages and churn are left cold.
  */
 import { performance } from 'node:perf_hooks';
 import { closeNativeCore } from '../protocols/native/core.js';
@@ -17,8 +19,9 @@ import type { ResolvedCohort, ResolvedScenario } from '../results/resolved-scena
 import { clockFromOrigin, engineClock, monotonicNowNs } from '../util/clock.js';
 import { Runner } from './runner.js';
 import { workerRunnerOptions } from './runner-options.js';
-import type { SessionListener } from './session-life.js';
-import { throwawayListener, type WarmUpResult } from './warm-up.js';
+import type { WarmUpResult } from './warm-up.js';
+import { ThrowawayListener } from './warm-listener.js';
+import { RoundEnd, WARM_PUBLISHES } from './warm-round.js';
 
 /** Handshakes per worker at most: V8 had optimised the connect path after ~3,000–4,000 (--trace-opt). */
 export const WARM_ENGINE_HANDSHAKES = 4096;
@@ -29,6 +32,19 @@ export const WARM_ENGINE_HANDSHAKES = 4096;
 const WARM_IN_FLIGHT = 64;
 /** Bound on each round: past it, the round's teardown ends what is left (the run still starts). */
 const DEADLINE_MS = 3_000;
+/**
+ * Publishes a second a round's whole fleet makes, at most: its devices' interval follows from it
+ * (never under WARM_MIN_EVERY_US), so a round of 2,048 devices publishes every ~256 ms each. The
+ * listener answering them shares the worker's thread: at 50 ms for everyone, 40,000 publishes a
+ * second (each answered and echoed) slowed the handshakes and held rounds to their deadline.
+ */
+const WARM_PUBLISHES_PER_S = 8_000;
+const WARM_MIN_EVERY_US = 50_000;
+
+/** A warm device's publish interval in a round of `devices`: a few publishes in its short life. */
+export function warmPublishEveryUs(devices: number): number {
+  return Math.max(WARM_MIN_EVERY_US, Math.ceil((devices * 1e6) / WARM_PUBLISHES_PER_S));
+}
 
 /** What a worker needs to warm the engine it will run (messages.ts WorkerWarm carries it). */
 export interface WarmEngineSpec {
@@ -72,24 +88,32 @@ export function warmSpecFor(o: {
   };
 }
 
-/** The cohorts a warm-up can run (MQTT over plain TCP or TLS, run over plain TCP), as plain-TCP cohorts. */
-export function warmCohorts(cohorts: readonly ResolvedCohort[]): ResolvedCohort[] {
+/**
+ * The cohorts a warm-up can run (MQTT over plain TCP or TLS, run over plain TCP), as plain-TCP
+ * cohorts that publish (if they do) every `publishEveryUs`, and take no cloud traffic.
+ */
+export function warmCohorts(cohorts: readonly ResolvedCohort[], publishEveryUs: number): ResolvedCohort[] {
   return cohorts
     .filter((c) => c.device.protocol === 'mqtt')
-    .map((c) => ({
-      ...c,
-      targets: null,
-      reconnect: { policy: 'none' },
-      device: { ...c.device, transport: 'mqtt', tls: null, publish: null, requests: null, downlink: null },
-    }));
+    .map((c) => {
+      const p = c.device.publish;
+      // Publishing until the round ends: the run's stopBeforeEnd could outlast the whole round.
+      const publish = p === null ? null : { ...p, everyUs: publishEveryUs, stopBeforeEndUs: 0 };
+      return {
+        ...c,
+        targets: null,
+        reconnect: { policy: 'none' },
+        device: { ...c.device, transport: 'mqtt', tls: null, publish, requests: null, downlink: null },
+      };
+    });
 }
 
 /**
  * The warm-up's scenario: the run's MQTT cohorts (shares kept, renormalised) in one burst of
- * `handshakes` devices at t = 0, nothing else planned.
+ * `handshakes` devices at t = 0, nothing else planned but their telemetry.
  */
 export function warmScenario(s: ResolvedScenario, handshakes: number): ResolvedScenario | null {
-  const cohorts = warmCohorts(s.cohorts);
+  const cohorts = warmCohorts(s.cohorts, warmPublishEveryUs(handshakes));
   if (cohorts.length === 0) return null;
   const total = cohorts.reduce((a, c) => a + c.share, 0);
   let left = handshakes;
@@ -117,40 +141,55 @@ export function warmScenario(s: ResolvedScenario, handshakes: number): ResolvedS
 }
 
 /**
+ * What a warm-up's telemetry came to, added up over its rounds when warmEngine is given one. Apart
+ * from WarmUpResult, which reaches the run's results as it is (health.workers[].warmUp).
+ */
+export interface WarmTelemetry {
+  /** Connections the listener had WARM_PUBLISHES PUBLISHes from. */
+  publishers: number;
+  /** Connected devices that had WARM_PUBLISHES publishes answered (acknowledged, with echo delivered back too). */
+  answered: number;
+  /** PUBLISHes the listener received; acknowledgements and deliveries herd's devices received. */
+  publishes: number;
+  acks: number;
+  deliveries: number;
+}
+
+/**
  * Runs the warm-up; null when the run has no cohort it can warm. Every session is ended (herd
  * sends DISCONNECT, the listener closes first) and the listener closed before it resolves.
  */
-export async function warmEngine(o: WarmEngineSpec): Promise<WarmUpResult | null> {
+export async function warmEngine(o: WarmEngineSpec, telemetry?: WarmTelemetry): Promise<WarmUpResult | null> {
   // Two Runners, one after the other: the second one's objects are what the run's will be to the
   // first (V8's call feedback has then seen a Runner's closures more than once).
   const half = Math.max(1, Math.floor(o.handshakes / 2));
-  const a = await warmRound(o, half);
+  const a = await warmRound(o, half, telemetry);
   if (a === null) return null;
-  const b = await warmRound(o, half);
+  const b = await warmRound(o, half, telemetry);
   return { handshakes: a.handshakes + (b?.handshakes ?? 0), elapsedMs: a.elapsedMs + (b?.elapsedMs ?? 0) };
 }
 
-async function warmRound(o: WarmEngineSpec, handshakes: number): Promise<WarmUpResult | null> {
+async function warmRound(
+  o: WarmEngineSpec,
+  handshakes: number,
+  telemetry: WarmTelemetry | undefined,
+): Promise<WarmUpResult | null> {
   const scenario = warmScenario(o.scenario, handshakes);
   if (scenario === null) return null;
   const started = performance.now();
-  const { server, sockets } = await throwawayListener();
-  const port = (server.address() as { port: number }).port;
-  let connected = 0;
-  let ended = 0;
-  let runner: Runner | null = null;
-  // Once every attempt has its outcome the round ends (a failure, say EADDRNOTAVAIL, is warm code too).
-  const outcome = (): void => {
-    if (++ended >= handshakes) runner?.stop();
-  };
-  const counter: SessionListener = {
-    connected: () => {
-      connected++;
-      outcome();
-    },
-    failed: outcome,
-  };
   const plan = buildPlan(scenario);
+  const ids = idsFor(plan.devices, { index: 0, count: 1 }, { index: 0, count: 1 });
+  let runner: Runner | null = null;
+  const end = new RoundEnd(
+    scenario,
+    (slot) => plan.cohortOf[ids[slot] as number] as number,
+    handshakes,
+    () => runner?.stop(),
+  );
+  const listener = await ThrowawayListener.open({
+    publishesPerConnection: WARM_PUBLISHES,
+    onPublishes: () => end.listenerPublished(),
+  });
   runner = new Runner(
     workerRunnerOptions({
       runId: o.runId,
@@ -158,15 +197,15 @@ async function warmRound(o: WarmEngineSpec, handshakes: number): Promise<WarmUpR
       workerCount: o.workerCount,
       scenario,
       plan,
-      ids: idsFor(plan.devices, { index: 0, count: 1 }, { index: 0, count: 1 }),
-      targets: scenario.cohorts.map(() => [`mqtt://127.0.0.1:${port}`]),
+      ids,
+      targets: scenario.cohorts.map(() => [`mqtt://127.0.0.1:${listener.port}`]),
       sourceIps: o.bindsSources ? ['127.0.0.1'] : [],
       shardIndex: 0,
       shardCount: 1,
       maxHandshakesInFlight: Math.min(WARM_IN_FLIGHT, o.maxHandshakesInFlight || WARM_IN_FLIGHT),
       maxPacketBytes: o.maxPacketBytes,
       clock: engineClock(clockFromOrigin(monotonicNowNs())),
-      listeners: [counter],
+      listeners: [end],
       emit: () => {},
     }),
   );
@@ -174,8 +213,14 @@ async function warmRound(o: WarmEngineSpec, handshakes: number): Promise<WarmUpR
     await runner.run();
   } finally {
     closeNativeCore(runner);
-    for (const s of sockets) s.destroy();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await listener.close();
   }
-  return { handshakes: connected, elapsedMs: performance.now() - started };
+  if (telemetry !== undefined) {
+    telemetry.publishers += listener.publishers;
+    telemetry.answered += end.answered;
+    telemetry.publishes += listener.publishes;
+    telemetry.acks += end.acks;
+    telemetry.deliveries += end.deliveries;
+  }
+  return { handshakes: end.sessions, elapsedMs: performance.now() - started };
 }
