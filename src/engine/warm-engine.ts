@@ -3,8 +3,8 @@
  * kinds and connect engine (native or JavaScript), fleet, recorder, every session listener — by
  * running it: a real Runner, over the run's own cohorts, against a throwaway MQTT listener this
  * worker opens on loopback (warm-up.ts), never against the target. A storm then starts on code V8
- * has already optimised: compiling the connect path while the storm runs cost each worker about as
- * much CPU as the storm's own JavaScript (docs/performance.md, "Warm start").
+ * has already optimised: compiling the connect path while a 15k storm ran was about a fifth of
+ * herd's CPU in the storm (docs/performance.md, "Warm start").
  *
  * Only what can be exercised without the target is: MQTT cohorts over plain TCP, with their
  * connect engine, protocol version, client ids and keepalive, connecting and ending cleanly, and
