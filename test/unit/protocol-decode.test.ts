@@ -27,6 +27,21 @@ describe('shared mqtt-packet parser', () => {
     expect((decodeFrame(frames[3] as Buffer, 4).packet as mqtt.IPublishPacket).topic).toBe('c');
   });
 
+  it('a CONNECT of another version leaves the parser at its own (the warm-up listener reads CONNECTs)', () => {
+    const connect = (protocolVersion: 4 | 5): Buffer =>
+      mqtt.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion, clientId: 'c', clean: true, keepalive: 0 });
+    // mqtt-packet takes a CONNECT's settings as its own: a v5 CONNECT through the 3.1.1 parser
+    // would have the next 3.1.1 SUBACK read as MQTT 5 (malformed), for every connection.
+    expect((decodeFrame(connect(5), 4).packet as mqtt.IConnectPacket).protocolVersion).toBe(5);
+    expect(parserIsIdle(4)).toBe(true);
+    const suback = mqtt.generate({ cmd: 'suback', messageId: 7, granted: [1] }, { protocolVersion: 4 });
+    expect(decodeFrame(suback, 4).packet).toMatchObject({ cmd: 'suback', messageId: 7, granted: [1] });
+    expect((decodeFrame(connect(4), 5).packet as mqtt.IConnectPacket).protocolVersion).toBe(4);
+    expect(parserIsIdle(5)).toBe(true);
+    const v5 = publish(5, 'five', 8);
+    expect((decodeFrame(v5, 5).packet as mqtt.IPublishPacket).topic).toBe('five');
+  });
+
   it('a malformed frame is an error and leaves the parser clean for the next one', () => {
     const bad = Buffer.from([0x36, 0x02, 0x00, 0x05]); // QoS 3 bits set, truncated topic
     expect(decodeFrame(bad, 4).error).not.toBeNull();

@@ -10,6 +10,8 @@ import * as mqtt from 'mqtt-packet';
 export type DecodeResult = { packet: mqtt.Packet; error: null } | { packet: null; error: string };
 
 interface ParserInternals {
+  /** mqtt-packet replaces it with a CONNECT it parses (its protocol version then rules later packets). */
+  settings: { protocolVersion?: number };
   _list: { length: number };
   _stateCounter: number;
   _pos: number;
@@ -27,8 +29,10 @@ function onError(err: Error): void {
   failed = err.message;
 }
 
+const SETTINGS = { 4: { protocolVersion: 4 }, 5: { protocolVersion: 5 } } as const;
+
 function makeParser(protocolVersion: 4 | 5): mqtt.Parser {
-  const p = mqtt.parser({ protocolVersion });
+  const p = mqtt.parser({ ...SETTINGS[protocolVersion] });
   p.on('packet', onPacket);
   p.on('error', onError);
   (p as unknown as ParserInternals)._pos = 0; // unset until the first packet; idle means 0
@@ -48,6 +52,9 @@ export function decodeFrame(frame: Buffer, protocolVersion: 4 | 5): DecodeResult
     failed = err instanceof Error ? err.message : 'parser threw';
   }
   const internals = parser as unknown as ParserInternals;
+  // A CONNECT (the warm-up's listener reads them) left its own settings behind: a v5 CONNECT read
+  // here would have every later 3.1.1 frame of every connection decoded as MQTT 5.
+  if (internals.settings.protocolVersion !== protocolVersion) internals.settings = { ...SETTINGS[protocolVersion] };
   if (failed !== null || internals._list.length !== 0 || internals._stateCounter !== 0 || internals._pos !== 0) {
     // A malformed or short frame: drop whatever the parser holds so the next frame starts clean.
     // _resetState() leaves the read cursor `_pos` where the error stopped (mqtt-packet 9.0.2), and
@@ -68,5 +75,6 @@ export function decodeFrame(frame: Buffer, protocolVersion: 4 | 5): DecodeResult
 /** True when the shared parser holds no bytes and no partial packet (tests check it). */
 export function parserIsIdle(protocolVersion: 4 | 5): boolean {
   const p = PARSERS[protocolVersion] as unknown as ParserInternals;
-  return p._list.length === 0 && p._stateCounter === 0 && p._pos === 0 && p.error === null;
+  const settled = p.settings.protocolVersion === protocolVersion;
+  return settled && p._list.length === 0 && p._stateCounter === 0 && p._pos === 0 && p.error === null;
 }
