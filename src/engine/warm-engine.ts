@@ -109,10 +109,18 @@ export function warmCohorts(cohorts: readonly ResolvedCohort[], publishEveryUs: 
 }
 
 /**
- * The warm-up's scenario: the run's MQTT cohorts (shares kept, renormalised) in one burst of
- * `handshakes` devices at t = 0, nothing else planned but their telemetry.
+ * The second round's ramp: its attempts come due one after another, so the scheduler sleeps on
+ * timers between them as a paced wave does (a burst only ever drains on setImmediate), and Node's
+ * timer code is optimised before the origin too.
  */
-export function warmScenario(s: ResolvedScenario, handshakes: number): ResolvedScenario | null {
+export const WARM_RAMP_US = 250_000;
+
+/**
+ * The warm-up's scenario: the run's MQTT cohorts (shares kept, renormalised), `handshakes` devices
+ * in one burst at t = 0 or, with `overUs`, a ramp over that long; nothing else planned but their
+ * telemetry.
+ */
+export function warmScenario(s: ResolvedScenario, handshakes: number, overUs = 0): ResolvedScenario | null {
   const cohorts = warmCohorts(s.cohorts, warmPublishEveryUs(handshakes));
   if (cohorts.length === 0) return null;
   const total = cohorts.reduce((a, c) => a + c.share, 0);
@@ -129,7 +137,11 @@ export function warmScenario(s: ResolvedScenario, handshakes: number): ResolvedS
     name: `${s.name} (warm-up)`,
     devices: handshakes,
     cohorts: shared,
-    waves: [{ type: 'spike', name: 'warm-up', atUs: 0, devices: handshakes }],
+    waves: [
+      overUs > 0
+        ? { type: 'ramp', name: 'warm-up', atUs: 0, devices: handshakes, overUs }
+        : { type: 'spike', name: 'warm-up', atUs: 0, devices: handshakes },
+    ],
     outageWindows: [],
     declaredOutages: [],
     observedOutages: null,
@@ -161,20 +173,21 @@ export interface WarmTelemetry {
  */
 export async function warmEngine(o: WarmEngineSpec, telemetry?: WarmTelemetry): Promise<WarmUpResult | null> {
   // Two Runners, one after the other: the second one's objects are what the run's will be to the
-  // first (V8's call feedback has then seen a Runner's closures more than once).
+  // first (V8's call feedback has then seen a Runner's closures more than once). A burst, then a ramp.
   const half = Math.max(1, Math.floor(o.handshakes / 2));
-  const a = await warmRound(o, half, telemetry);
+  const a = await warmRound(o, half, 0, telemetry);
   if (a === null) return null;
-  const b = await warmRound(o, half, telemetry);
+  const b = await warmRound(o, half, WARM_RAMP_US, telemetry);
   return { handshakes: a.handshakes + (b?.handshakes ?? 0), elapsedMs: a.elapsedMs + (b?.elapsedMs ?? 0) };
 }
 
 async function warmRound(
   o: WarmEngineSpec,
   handshakes: number,
+  overUs: number,
   telemetry: WarmTelemetry | undefined,
 ): Promise<WarmUpResult | null> {
-  const scenario = warmScenario(o.scenario, handshakes);
+  const scenario = warmScenario(o.scenario, handshakes, overUs);
   if (scenario === null) return null;
   const started = performance.now();
   const plan = buildPlan(scenario);

@@ -18,6 +18,7 @@ import {
   warmEngine,
   warmHandshakes,
   warmScenario,
+  WARM_RAMP_US,
   warmSpecFor,
   type WarmEngineSpec,
   type WarmTelemetry,
@@ -123,6 +124,9 @@ describe('engine warm-up: what it runs', () => {
     ]);
     expect(s.cohorts[1]?.device.publish).toMatchObject({ everyUs: 1_000_000, qos: 1, echo: true });
     expect(w.waves).toEqual([{ type: 'spike', name: 'warm-up', atUs: 0, devices: 90 }]);
+    // The second round: a ramp, whose attempts the scheduler starts from timers.
+    const ramp = warmScenario(s, 90, WARM_RAMP_US) as ResolvedScenario;
+    expect(ramp.waves).toEqual([{ type: 'ramp', name: 'warm-up', atUs: 0, devices: 90, overUs: 250_000 }]);
     expect([w.devices, w.outageWindows, w.declaredOutages, w.observedOutages]).toEqual([90, [], [], null]);
   });
 
