@@ -101,6 +101,16 @@ export async function measurePlain(o) {
       // Live JavaScript heap after a forced GC: what the sessions themselves keep, free of the
       // storm's garbage that RSS still carries (pages V8 and malloc have not returned).
       heapBytes: med(runs[engine].map((r) => r.memory.afterGc?.heapUsedBytesPerConnection ?? null)),
+      // What the held sessions keep alive (JS heap + malloc in use, after GC), whenever pages are given
+      // back: the warm-up's, returned during the hold, can take the RSS figure below zero.
+      liveBytes: med(
+        runs[engine].map((r) => {
+          const g = r.memory.afterGc;
+          return g?.heapUsedBytesPerConnection == null || g?.mallocInUseBytesPerConnection == null
+            ? null
+            : g.heapUsedBytesPerConnection + g.mallocInUseBytesPerConnection;
+        }),
+      ),
       ok: med(runs[engine].map((r) => r.attempts.succeeded)),
     });
     const c = {
@@ -109,6 +119,7 @@ export async function measurePlain(o) {
       cpuUs: med(runs.c.map((r) => r.cpuUsPerConnection)),
       bytes: med(runs.c.map((r) => r.bytesPerHeldConnection)),
       heapBytes: null,
+      liveBytes: null,
       ok: med(runs.c.map((r) => r.succeeded)),
     };
     rows.push({ n, c, js: herdRow('js'), native: runs.native.length ? herdRow('native') : null });
