@@ -146,6 +146,14 @@ export function configurationDiff(
     items.push({ field: `target.${k}`, base: b, candidate: c, same: b === c });
   }
   add('herd version', (r) => r.tool.version);
+  add('connect path', (r) =>
+    r.run.engines == null
+      ? 'not recorded'
+      : Object.entries(r.run.engines)
+          .map(([cohort, e]) => `${cohort} ${e}`)
+          .join(', '),
+  );
+  add('warm-up', (r) => (r.run.warmUp == null ? 'not recorded' : r.run.warmUp ? 'on' : 'off (--no-warm-up)'));
   add('workers', (r) => String(r.run.workers));
   add('cores', (r) => `${r.environment.cpus} × ${r.environment.cpuModel}`);
   add('seed', (r) => String(r.scenario.seed));

@@ -254,10 +254,12 @@ export function engineText(r: Results): string | null {
 
 /**
  * The workers' warm-up, said so that nobody takes it for traffic the target saw: "8,192 handshakes
- * on herd's own loopback listeners (not the target) in 1.4s, before the origin"; null
- * when no worker warmed up (or the file predates it).
+ * on herd's own loopback listeners (not the target) in 1.4s, before the origin"; that it was off
+ * (--no-warm-up); null when no worker warmed up (or the file predates it).
  */
 export function warmUpText(r: Results): string | null {
+  if (r.run.warmUp === false)
+    return "off (--no-warm-up): the storm started on code V8 had not optimised, so herd's own CPU per connection was higher in its first seconds";
   const ws = r.health.workers.flatMap((w) => (w.warmUp === null ? [] : [w.warmUp]));
   if (ws.length === 0) return null;
   const handshakes = ws.reduce((a, w) => a + w.handshakes, 0);

@@ -131,6 +131,15 @@ export const resultsSchema = z
               'Which connect path each cohort’s devices ran on, by cohort name: js, native (the native storm core), or ' +
               'mixed (native to some of its targets); null in files written before it was recorded.',
           }),
+        warmUp: z
+          .boolean()
+          .nullable()
+          .default(null)
+          .meta({
+            description:
+              'Whether the workers warmed their engine on loopback listeners of their own before the origin: false with ' +
+              '--no-warm-up (the storm ran on code not yet optimised, so herd spent more CPU per connection early on); null in files before 1.6.',
+          }),
       })
       .meta({ description: 'What happened to the run as a whole.' }),
     scenario: resolvedScenarioSchema,

@@ -59,6 +59,8 @@ export interface BuildInput {
   targetDropped?: number | null;
   /** Which connect path each cohort ran on (js / native / mixed), or null when not known. */
   engines: Record<string, 'js' | 'native' | 'mixed'> | null;
+  /** false: --no-warm-up; null: not known (a merge of shards that disagree, or older files). */
+  warmUp: boolean | null;
   /** What the commands of each declared outage did, by outage name. */
   commands?: Record<string, CommandRecord[]>;
 }
@@ -247,6 +249,7 @@ export function buildResults(i: BuildInput): Results {
       sharesMachine: i.sharesMachine,
       targetLag: i.targetLag,
       engines: i.engines,
+      warmUp: i.warmUp,
     },
     scenario: i.scenario,
     environment: i.environment,

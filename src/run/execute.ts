@@ -66,6 +66,8 @@ export interface RunRequest {
   allowCommands?: boolean;
   /** false (HERD_NATIVE=0 in the command's environment): every cohort on the JavaScript path. Default true. */
   native?: boolean;
+  /** false (--no-warm-up): the workers start the storm without warming their engine first. Default true. */
+  warmUp?: boolean;
 }
 
 export interface RunHooks {
@@ -171,7 +173,7 @@ async function carryOut(
   // The workers load their code and warm the run's engine (each against a listener of its own)
   // while the target starts: neither needs the other, and the origin waits for both.
   const warmScenario = req.native === false ? withoutNative(s).scenario : s;
-  const pool = WorkerPool.fork(workers, true, (index) =>
+  const pool = WorkerPool.fork(workers, req.warmUp !== false, (index) =>
     warmSpecFor({
       scenario: warmScenario,
       runId,
@@ -259,6 +261,7 @@ async function carryOut(
       maxHandshakesInFlight: req.maxHandshakesInFlight,
       maxPacketBytes: MAX_PACKET_BYTES,
       onWorkerFailure: req.onWorkerFailure,
+      warmUp: req.warmUp !== false,
       pool,
     });
     coordinator.on('notice', (m: string) => hooks.onNotice?.(m));
@@ -314,6 +317,7 @@ async function carryOut(
       targetLag,
       targetDropped,
       engines,
+      warmUp: req.warmUp !== false,
       commands: commandRecords,
     });
     const resultsPath = join(runDir, 'results.json');

@@ -99,6 +99,8 @@ export function mergeResults(inputs: readonly ShardFile[], mergedId: string): Re
       ? null
       : all.reduce((n, r) => n + (r.delivery?.targetDropped ?? 0), 0),
     engines: mergedEngines(all.map((r) => r.run.engines)),
+    // The shards' own setting when they agree; otherwise not one thing (null).
+    warmUp: all.every((r) => r.run.warmUp === first.run.warmUp) ? first.run.warmUp : null,
     commands: mergedCommands(all),
   });
 }

@@ -33,7 +33,8 @@ describe('herd run against the embedded target', () => {
     expect(r.stderr).not.toMatch(/internal error/);
     const res = onlyResults(join(out, 'reports'));
     expectExit(r, 0);
-    expect(res.schemaVersion).toBe('1.5.0');
+    expect(res.schemaVersion).toBe('1.6.0');
+    expect(res.run.warmUp).toBe(true);
     // Each worker warmed up on a loopback listener of its own before the origin, and the summary
     // says the target never saw it (how many it completed within its bound is the machine's speed).
     for (const w of res.health.workers) {
@@ -83,6 +84,29 @@ describe('herd run against the embedded target', () => {
     expect(r.stdout).toContain('succeeded 1000 of 1000 started (100.0%)');
     expect(r.stdout).toContain('sessions lost 0 of 1000 established (0.0%)');
     expect(r.stdout).toContain('planned 1000 = succeeded 1000 + failed 0 + timed out 0 + dropped 0 + in flight 0');
+  });
+
+  it('--no-warm-up starts the storm without a warm-up, and the results and summary say so', async () => {
+    const out = tmp();
+    const scenario = join(out, 's.yaml');
+    writeFileSync(scenario, 'name: cold\ndevices: 40\nwaves: [{type: ramp, over: 200ms}]\nhold: 2s\n');
+    const r = await runHerd([
+      'run',
+      scenario,
+      '--out',
+      join(out, 'reports'),
+      '--workers',
+      '2',
+      '--no-warm-up',
+      '--allow-saturated',
+    ]);
+    expectExit(r, 0);
+    const res = onlyResults(join(out, 'reports'));
+    expect(res.run.warmUp).toBe(false);
+    expect(res.health.workers.map((w) => w.warmUp)).toEqual([null, null]);
+    expect(res.attempts.succeeded).toBe(40);
+    expect(r.stdout).toContain('warm-up off (--no-warm-up): the storm started on code V8 had not optimised');
+    expect(r.stdout).not.toMatch(/handshakes on herd's own loopback listener/);
   });
 
   it('counts every attempt against a closed port as a network error and exits 3 before running', async () => {

@@ -377,6 +377,26 @@ describe('compare: configuration and input', () => {
     ]);
   });
 
+  it('names a warm-up turned off and a different connect path, and reads older files as not recorded', () => {
+    const a = fixture();
+    const b = fixture();
+    a.run.warmUp = true;
+    a.run.engines = { default: 'native' };
+    b.run.warmUp = false;
+    b.run.engines = { default: 'js' };
+    expect(configurationDiff([a], [b], ['a'], ['b']).filter((i) => !i.same)).toEqual([
+      { field: 'connect path', base: 'default native', candidate: 'default js', same: false },
+      { field: 'warm-up', base: 'on', candidate: 'off (--no-warm-up)', same: false },
+    ]);
+    const old = fixture();
+    expect(configurationDiff([old], [old], ['a'], ['b']).find((i) => i.field === 'warm-up')).toEqual({
+      field: 'warm-up',
+      base: 'not recorded',
+      candidate: 'not recorded',
+      same: true,
+    });
+  });
+
   it('says when the machine was much busier for one side, by herd’s own schedule lag', () => {
     const c = compareRuns([run(steady())], [run(steady(), 900)], opts());
     expect(c.notes[0]).toBe(

@@ -403,6 +403,7 @@ function draw(seed: number): { whole: Results; shards: Results[] } {
     allowSaturated: r.chance(0.3),
     maxHandshakesPerWorker: r.pick([0, 50]),
     sharesMachine: r.chance(0.5),
+    warmUp: r.chance(0.5),
   };
   const input = (
     runId: string,

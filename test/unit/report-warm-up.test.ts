@@ -1,7 +1,7 @@
 /**
  * The workers' warm-up is labelled wherever a run is read: results.json records it per worker
  * (health.workers[].warmUp, 1.5), the summary and the Markdown say it never reached the target, and
- * a file written before 1.5 reads as having none.
+ * a file written before 1.5 reads as having none; a run with --no-warm-up says it started cold.
  */
 import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
@@ -42,5 +42,16 @@ describe('warm-up in the reports', () => {
     expect(warmUpText(withWarmUp(r, [{ handshakes: 2, elapsedMs: 40 }]))).toBe(
       "2 handshakes on herd's own loopback listener (not the target) in 0.0s, before the origin",
     );
+  });
+
+  it('says a run made with --no-warm-up started cold (1.6)', () => {
+    const base = readResults(FIXTURE);
+    const r: Results = { ...base, run: { ...base.run, warmUp: false } };
+    const text =
+      "off (--no-warm-up): the storm started on code V8 had not optimised, so herd's own CPU per connection was higher in its first seconds";
+    expect(warmUpText(r)).toBe(text);
+    expect(renderSummary(r)).toContain(`  warm-up ${text}\n`);
+    expect(renderMarkdown(r)).toContain(`Warm-up: ${text}.\n`);
+    expect(base.run.warmUp).toBeNull();
   });
 });

@@ -23,6 +23,8 @@ interface RunFlags {
   startAt?: string;
   onWorkerFailure: string;
   preflight: boolean;
+  /** false with --no-warm-up. */
+  warmUp: boolean;
   allowUnreachable?: boolean;
   metricsPort?: string;
   webhookSink?: string;
@@ -73,6 +75,10 @@ export function registerRun(program: Command, ctx: CliContext, setExit: (code: n
       "run the scenario's declaredOutages commands (break/restore the target); without it such a scenario is refused",
     )
     .option('--allow-saturated', 'exit by thresholds even when the harness was the bottleneck')
+    .option(
+      '--no-warm-up',
+      "start the storm without first warming herd's engine on its own loopback listeners (quicker start; herd spends more CPU per connection early on)",
+    )
     .option('-q, --quiet', 'no live progress, summary only')
     .addHelpText(
       'after',
@@ -165,6 +171,7 @@ Exit codes: 0 passed · 1 a threshold failed · 2 bad input · 3 run failed or h
             webhookSink: f.webhookSink === undefined ? null : parseFlagListen(f.webhookSink, '--webhook-sink'),
             allowCommands: f.allowCommands === true,
             native: ctx.env.HERD_NATIVE !== '0',
+            warmUp: f.warmUp !== false,
           },
           {
             onStart: (stop, info) => {
