@@ -58,7 +58,7 @@ function renderPlain(rows, out) {
   const [a, b] = sizes;
   const at = (n) => rows.find((r) => r.n === n);
   out.push(
-    `| client | conn/s at ${k(a)} | vs C | CPU µs/conn | vs C | bytes per held conn (herd: RSS after GC; live: JS heap + malloc in use) | ` +
+    `| client | conn/s at ${k(a)} | vs C | CPU µs/conn (of which kernel) | vs C | bytes per held conn (herd: RSS after GC; live: JS heap + malloc in use) | ` +
       (b === undefined ? '' : `conn/s at ${k(b)} | vs C |`),
   );
   out.push(`|---|---:|---:|---:|---:|---:|${b === undefined ? '' : '---:|---:|'}`);
@@ -69,7 +69,7 @@ function renderPlain(rows, out) {
     if (x === null) return out.push(`| ${label} | not run |  |  |  |  |${b === undefined ? '' : '  |  |'}`);
     const y = rb ? pick(rb) : null;
     out.push(
-      `| ${label} | ${n0(x.perS)} | ${ratio(x.perS, ra.c.perS)} | ${n0(x.cpuUs)} | ${ratio(x.cpuUs, ra.c.cpuUs)} | ` +
+      `| ${label} | ${n0(x.perS)} | ${ratio(x.perS, ra.c.perS)} | ${n0(x.cpuUs)}${x.kernelUs == null ? '' : ` (${n0(x.kernelUs)})`} | ${ratio(x.cpuUs, ra.c.cpuUs)} | ` +
         `${n0(x.bytes)}${x.liveBytes == null ? '' : ` (live ${n0(x.liveBytes)})`} | ${b === undefined ? '' : `${n0(y?.perS)} | ${ratio(y?.perS, rb?.c.perS)} |`}`,
     );
   };

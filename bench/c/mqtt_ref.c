@@ -55,6 +55,13 @@ static double cpu_s(void) {
          (double)ru.ru_stime.tv_usec / 1e6;
 }
 
+/* Kernel time alone: the share of cpu_s() spent in system calls and the loopback handshake. */
+static double sys_s(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
 static long rss_bytes(void) {
   FILE *f = fopen("/proc/self/statm", "r");
   long size = 0, resident = 0;
@@ -169,8 +176,8 @@ int main(int argc, char **argv) {
   struct epoll_event evs[1024];
   int next = 0, active = 0, connected = 0, failed = 0, timed_out = 0, lost = 0;
   int err_refused = 0, err_addr = 0, err_files = 0, err_other = 0, err_rejected = 0;
-  double t0 = now_s(), cpu0 = cpu_s(), t_last = t0;
-  double t_all_done = 0, cpu_done = 0;
+  double t0 = now_s(), cpu0 = cpu_s(), sys0 = sys_s(), t_last = t0;
+  double t_all_done = 0, cpu_done = 0, sys_done = 0;
   long rss_held = -1;
 
   for (;;) {
@@ -217,6 +224,7 @@ int main(int argc, char **argv) {
     if (active == 0 && next >= count && t_all_done == 0) {
       t_all_done = now_s();
       cpu_done = cpu_s();
+      sys_done = sys_s();
       t_last = t_all_done;
       break;
     }
@@ -331,15 +339,17 @@ int main(int argc, char **argv) {
   for (int i = 0; i < count; i++) if (c[i].fd >= 0) close(c[i].fd);
 
   double elapsed = t_last - t0;
-  double cpu = cpu_done - cpu0;
+  double cpu = cpu_done - cpu0, sys = sys_done - sys0;
   printf("{\"tool\":\"mqtt_ref\",\"count\":%d,\"inflight\":%d,\"sourceAddresses\":%d,"
          "\"succeeded\":%d,\"failed\":%d,\"timedOut\":%d,\"lostWhileHeld\":%d,\"held\":%d,"
          "\"errors\":{\"refused\":%d,\"addrNotAvail\":%d,\"files\":%d,\"rejected\":%d,\"other\":%d},"
          "\"connectSeconds\":%.6f,\"handshakesPerS\":%.1f,\"cpuSeconds\":%.6f,\"cpuUsPerConnection\":%.2f,"
+         "\"sysUsPerConnection\":%.2f,"
          "\"rssBeforeBytes\":%ld,\"rssHeldBytes\":%ld,\"bytesPerHeldConnection\":%.1f,\"closedByServerFirst\":%d}\n",
          count, inflight, nsrc, connected + lost, failed, timed_out, lost, held, err_refused, err_addr, err_files,
          err_rejected, err_other, elapsed, elapsed > 0 ? (connected + lost) / elapsed : 0.0, cpu,
-         (connected + lost) > 0 ? cpu * 1e6 / (connected + lost) : 0.0, rss_before, rss_held,
+         (connected + lost) > 0 ? cpu * 1e6 / (connected + lost) : 0.0,
+         (connected + lost) > 0 ? sys * 1e6 / (connected + lost) : 0.0, rss_before, rss_held,
          held > 0 ? (double)(rss_held - rss_before) / held : 0.0, held - closing);
   return 0;
 }

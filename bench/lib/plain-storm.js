@@ -97,6 +97,7 @@ export async function measurePlain(o) {
       client: `herd-${engine}`,
       perS: med(runs[engine].map((r) => r.completedAllPerS)),
       cpuUs: med(runs[engine].map((r) => r.cpu.usPerConnection)),
+      kernelUs: med(runs[engine].map((r) => r.cpu.kernelUsPerConnection)),
       bytes: med(runs[engine].map((r) => r.memory.afterGc?.rssBytesPerConnection ?? r.memory.rssBytesPerConnection)),
       // Live JavaScript heap after a forced GC: what the sessions themselves keep, free of the
       // storm's garbage that RSS still carries (pages V8 and malloc have not returned).
@@ -117,6 +118,7 @@ export async function measurePlain(o) {
       client: 'C reference',
       perS: med(runs.c.map((r) => r.handshakesPerS)),
       cpuUs: med(runs.c.map((r) => r.cpuUsPerConnection)),
+      kernelUs: med(runs.c.map((r) => r.sysUsPerConnection ?? null)),
       bytes: med(runs.c.map((r) => r.bytesPerHeldConnection)),
       heapBytes: null,
       liveBytes: null,
