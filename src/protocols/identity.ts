@@ -25,5 +25,10 @@ export function compileIdTemplate(
     const constant = parts[0] as string;
     return () => constant;
   }
+  if (parts.length === 2) {
+    // The usual template ("dev-{id}"): one concatenation, no array join per attempt.
+    const [head, tail] = parts as [string, string];
+    return (id) => head + id + tail;
+  }
   return (id) => parts.join(String(id));
 }
