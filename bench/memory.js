@@ -27,12 +27,14 @@
  * sockets on them are counted before each one. Prints figures and ratios; asserts nothing.
  *
  *   npm run build && npm run bench:memory -- [--sizes 5000,15000] [--clients c,js,native]
- *     [--workloads connect,telemetry[,subscribe]] [--repeats 1] [--snapshot]
+ *     [--workloads connect,telemetry[,subscribe][,publish]] [--repeats 1] [--snapshot]
  *
  * `subscribe` (asked for by name): the telemetry fleet's subscription step alone — every device
  * subscribes as the telemetry fleet does, but publishes once an hour, so hardly a message moves
  * during the run; set beside `telemetry`, it splits what the subscription costs from what the
- * messages do.
+ * messages do. `publish` (asked for by name): the telemetry fleet without its echo subscription —
+ * every device publishes QoS 1 once a second and has its PUBACKs, and nothing is delivered back:
+ * what herd's publish path costs the wave, apart from the broker's fan-out.
  */
 import { mkdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -62,6 +64,8 @@ const INFLIGHT = 64;
 const TELEMETRY = '{ every: 1s, qos: 1 }';
 /** The same fleet's subscription alone: one publish an hour (first ones spread over that hour). */
 const SUBSCRIBE_ONLY = '{ every: 3600s, qos: 1 }';
+/** The same fleet without its echo subscription: it publishes and has its PUBACKs, nothing comes back. */
+const PUBLISH_ONLY = '{ every: 1s, qos: 1, echo: false }';
 /** Two publish intervals: every device has subscribed and published before the 'held' sample. */
 const TELEMETRY_SETTLE_MS = 2_000;
 const WORKERS = 2;
@@ -96,7 +100,10 @@ async function measureHerd(factory, engine, devices, runDir, workload) {
         engine,
         env: snapshot ? { HERD_BENCH_HEAP_SNAPSHOT: '1' } : {},
         ...(telemetry
-          ? { publish: workload === 'subscribe' ? SUBSCRIBE_ONLY : TELEMETRY, heldDelayMs: TELEMETRY_SETTLE_MS }
+          ? {
+              publish: { subscribe: SUBSCRIBE_ONLY, publish: PUBLISH_ONLY }[workload] ?? TELEMETRY,
+              heldDelayMs: TELEMETRY_SETTLE_MS,
+            }
           : {}),
       }),
     );
@@ -177,7 +184,7 @@ async function measureC(ref, factory, n, i) {
 /** Row keys: 'c', 'js', 'native' (connect only), 'js telemetry', 'native telemetry', 'native subscribe' … */
 const rowKey = (client, workload) => (workload === 'connect' ? client : `${client} ${workload}`);
 const label = (key) => (key === 'c' ? 'C reference' : `herd-${key}`);
-const HERD_ROWS = ['js', 'native', ...['telemetry', 'subscribe'].flatMap((w) => [`js ${w}`, `native ${w}`])];
+const HERD_ROWS = ['js', 'native', ...['telemetry', 'subscribe', 'publish'].flatMap((w) => [`js ${w}`, `native ${w}`])];
 /** The telemetry fleet's connect rate over the connect-only fleet's (same client, same size). */
 const rateRatio = (t, a) => (t?.connPerS && a?.connPerS ? t.connPerS / a.connPerS : null);
 const cpu = (x) => (x === null || x === undefined ? '—' : x.toFixed(0));
@@ -216,9 +223,9 @@ const KEYS = [
 ];
 
 async function main() {
-  const unknown = workloads.filter((w) => !['connect', 'telemetry', 'subscribe'].includes(w));
+  const unknown = workloads.filter((w) => !['connect', 'telemetry', 'subscribe', 'publish'].includes(w));
   if (unknown.length > 0) {
-    log(`bench/memory: --workloads: expected connect, telemetry or subscribe, got ${unknown.join(', ')}`);
+    log(`bench/memory: --workloads: expected connect, telemetry, subscribe or publish, got ${unknown.join(', ')}`);
     return 2;
   }
   const bin = findMosquitto();
@@ -312,7 +319,7 @@ async function main() {
   const fleets = workloads.filter((w) => w !== 'connect');
   if (fleets.length > 0) {
     console.log(
-      '\nconnect rate, connect-only vs each fleet (telemetry; subscribe: its subscription step alone) (completed over the wave and its p99 tail; wall-clock rates on a shared machine are noisy, CPU µs per connection less so):',
+      '\nconnect rate, connect-only vs each fleet (telemetry; subscribe: its subscription step alone; publish: without the echo subscription) (completed over the wave and its p99 tail; wall-clock rates on a shared machine are noisy, CPU µs per connection less so):',
     );
     console.log(
       "(broker: Mosquitto's own CPU over the same window, per connection; busy = its share of one core, over the window and its busiest 250 ms: near 1.00 its one core is the limit)",
