@@ -147,6 +147,7 @@ async function measureHerd(factory, engine, devices, runDir, workload) {
     succeeded: r.attempts.succeeded,
     // Context only (the machine may be shared): what the memory settings cost in CPU.
     cpuUs: r.cpu.usPerConnection,
+    kernelUs: r.cpu.kernelUsPerConnection ?? null,
     connPerS: r.completedPerS,
     delivery: r.delivery,
     brokerUs: broker?.usPerConnection ?? null,
@@ -188,6 +189,8 @@ const HERD_ROWS = ['js', 'native', ...['telemetry', 'subscribe', 'publish'].flat
 /** The telemetry fleet's connect rate over the connect-only fleet's (same client, same size). */
 const rateRatio = (t, a) => (t?.connPerS && a?.connPerS ? t.connPerS / a.connPerS : null);
 const cpu = (x) => (x === null || x === undefined ? '—' : x.toFixed(0));
+/** CPU µs per connection with its kernel share: "151 (96)". */
+const cpuK = (x) => `${cpu(x.cpuUs)}${x.kernelUs === null || x.kernelUs === undefined ? '' : ` (${cpu(x.kernelUs)})`}`;
 const busy = (x) => (x.brokerBusy === null ? '—' : `${x.brokerBusy.toFixed(2)} (${x.brokerPeak.toFixed(2)})`);
 
 const med = (xs) => {
@@ -213,6 +216,7 @@ const KEYS = [
   'heapUsedTotal',
   'succeeded',
   'cpuUs',
+  'kernelUs',
   'connPerS',
   'setupHeap',
   'setupExternal',
@@ -325,7 +329,7 @@ async function main() {
       "(broker: Mosquitto's own CPU over the same window, per connection; busy = its share of one core, over the window and its busiest 250 ms: near 1.00 its one core is the limit)",
     );
     console.log(
-      '| devices | client | connect-only conn/s | fleet conn/s | ratio | CPU µs/conn connect-only | fleet | broker µs/conn connect-only | fleet | broker busy connect-only (peak) | fleet (peak) | delivered / sent |',
+      '| devices | client | connect-only conn/s | fleet conn/s | ratio | CPU µs/conn (kernel) connect-only | fleet | broker µs/conn connect-only | fleet | broker busy connect-only (peak) | fleet (peak) | delivered / sent |',
     );
     console.log('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const n of sizes)
@@ -336,7 +340,7 @@ async function main() {
         const r = rateRatio(t, a);
         const d = t.delivery;
         console.log(
-          `| ${n.toLocaleString('en-US')} | herd-${c} ${w} | ${f0(a.connPerS)} | ${f0(t.connPerS)} | ${r === null ? 'n/a' : `${r.toFixed(2)}×`} | ${cpu(a.cpuUs)} | ${cpu(t.cpuUs)} | ${cpu(a.brokerUs)} | ${cpu(t.brokerUs)} | ${busy(a)} | ${busy(t)} | ${d === null ? '—' : `${f0(d.delivered)} / ${f0(d.sent)}`} |`,
+          `| ${n.toLocaleString('en-US')} | herd-${c} ${w} | ${f0(a.connPerS)} | ${f0(t.connPerS)} | ${r === null ? 'n/a' : `${r.toFixed(2)}×`} | ${cpuK(a)} | ${cpuK(t)} | ${cpu(a.brokerUs)} | ${cpu(t.brokerUs)} | ${busy(a)} | ${busy(t)} | ${d === null ? '—' : `${f0(d.delivered)} / ${f0(d.sent)}`} |`,
         );
       }
   }
