@@ -135,6 +135,10 @@ function renderTls(tlsRows, nt, out) {
       ['s_time -reuse', v.stimeReuse],
     ])
       if ('skipped' in r) out.push(`  note: ${v.version} ${name} not measured: ${r.skipped}`);
+      else if (r.before != null && r.after != null)
+        out.push(
+          `  note: ${v.version} ${name}: ${n0(r.before)} µs before herd's runs, ${n0(r.after)} after; the table uses their mean`,
+        );
   }
 }
 
