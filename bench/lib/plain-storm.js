@@ -96,17 +96,20 @@ export async function measurePlain(o) {
     // Each herd run against the C run just before it: the machine drifts between minutes (the C
     // client's own rate moved 12,636 → 22,454/s in a day), so a ratio of adjacent runs is steadier
     // than a ratio of medians taken apart.
-    const paired = (engine, pick) =>
-      med(
-        runs[engine].map((r, i) => {
-          const c = runs.c[i];
-          return c === undefined ? null : pick(r, true) / pick(c, false);
-        }),
-      );
+    const paired = (engine, herdOf, cOf) =>
+      med(runs[engine].map((r, i) => (runs.c[i] === undefined ? null : herdOf(r) / cOf(runs.c[i]))));
     const herdRow = (engine) => ({
       client: `herd-${engine}`,
-      perSVsC: paired(engine, (x, herd) => (herd ? x.completedAllPerS : x.handshakesPerS)),
-      cpuVsC: paired(engine, (x, herd) => (herd ? x.cpu.usPerConnection : x.cpuUsPerConnection)),
+      perSVsC: paired(
+        engine,
+        (r) => r.completedAllPerS,
+        (c) => c.handshakesPerS,
+      ),
+      cpuVsC: paired(
+        engine,
+        (r) => r.cpu.usPerConnection,
+        (c) => c.cpuUsPerConnection,
+      ),
       perS: med(runs[engine].map((r) => r.completedAllPerS)),
       cpuUs: med(runs[engine].map((r) => r.cpu.usPerConnection)),
       kernelUs: med(runs[engine].map((r) => r.cpu.kernelUsPerConnection)),
