@@ -151,7 +151,9 @@ export function warmScenario(
     ],
     outageWindows: [],
     declaredOutages: [],
-    observedOutages: null,
+    // The run's rule, so the detector's code on every connect is warm too (what it finds is the
+    // warm-up's own and goes nowhere: the round's deltas are dropped).
+    observedOutages: s.observedOutages,
     holdUs: 0,
     durationUs: boundMs * 1000,
     thresholds: {},

@@ -27,11 +27,52 @@ export function createHistogram(): Histogram {
 export function recordUs(h: Histogram, valueUs: number): boolean {
   const v = Math.round(valueUs);
   if (v < 0) {
-    h.recordValue(0);
+    recordInteger(h, 0);
     return false;
   }
-  h.recordValue(v);
+  recordInteger(h, v);
   return true;
+}
+
+/**
+ * The parts of hdr-histogram-js's JsHistogram (public in its typings, not in the `Histogram`
+ * interface) that its recordValue() uses once it has a value's index.
+ */
+interface JsHistogramParts {
+  countsArrayLength: number;
+  subBucketHalfCountMagnitude: number;
+  subBucketHalfCount: number;
+  unitMagnitude: number;
+  incrementCountAtIndex(index: number): void;
+  updateMinAndMax(value: number): void;
+  incrementTotalCount(): void;
+}
+
+/**
+ * `h.recordValue(v)` for an integer v ≥ 0, with the counts index in integer arithmetic: the
+ * library takes it with Math.log2 and two Math.pow per value — most of its cost, and herd records
+ * several values per connection. Same index (test/unit/histogram-fast.test.ts checks it against
+ * the library's own countsArrayIndex); values from 2^31 and any index past the counts array (a
+ * resize) take the library's path.
+ */
+export function recordInteger(h: Histogram, v: number): void {
+  const j = h as unknown as JsHistogramParts;
+  if (v >= 0x80000000 || typeof j.incrementCountAtIndex !== 'function') {
+    h.recordValue(v);
+    return;
+  }
+  const half = j.subBucketHalfCountMagnitude;
+  const unit = j.unitMagnitude;
+  // floor(log2(v)) − half − unit, at least 0 (v = 0: bucket 0).
+  const bucket = Math.max(31 - Math.clz32(v) - half - unit, 0);
+  const index = ((bucket + 1) << half) + (v >>> (bucket + unit)) - j.subBucketHalfCount;
+  if (index >= j.countsArrayLength) {
+    h.recordValue(v);
+    return;
+  }
+  j.incrementCountAtIndex(index);
+  j.updateMinAndMax(v);
+  j.incrementTotalCount();
 }
 
 /** Adds an encoded histogram into an accumulator (merging is exact: counts add). */

@@ -229,7 +229,9 @@ export class Recorder {
    * second before it happened however late the per-second timer fires.
    */
   advance(nowUs: number, connected: number, handshaking: number): void {
-    const s = Math.floor(nowUs / 1e6);
+    // An int32, so optimised code stores it as the small integer `second` was (a float from Math.floor
+    // alone deoptimised the storm's connect path at its first second boundary; seconds fit for 68 years).
+    const s = Math.floor(nowUs / 1e6) | 0;
     if (s <= this.second) return;
     this.ready.push(this.flush(this.second, connected, handshaking));
     this.second = s;

@@ -77,14 +77,17 @@ export function parseTargetUrl(text: string, field = 'target', kind?: KindUrls &
       `${field}: expected a URL like "mqtt://127.0.0.1:1883", got ${JSON.stringify(text)}`,
     );
   }
-  const scheme = u.protocol.replace(/:$/, '');
+  const given = u.protocol.replace(/:$/, '');
   const allowed = kind === undefined ? SCHEME_NAMES : kind.schemes;
-  if (!(allowed as readonly string[]).includes(scheme)) {
+  // The table's own string, not the one cut from the URL: every target's scheme is then the same
+  // string object, and code V8 optimised on one target's (the warm-up's) still fits the next.
+  const scheme = allowed.find((s) => s === given);
+  if (scheme === undefined) {
     const what =
-      kind === undefined ? `unsupported scheme "${scheme}://"` : `a ${kind.name} device cannot use "${scheme}://"`;
+      kind === undefined ? `unsupported scheme "${given}://"` : `a ${kind.name} device cannot use "${given}://"`;
     throw new HerdError('E_TARGET_URL', `${field}: ${what}; supported: ${listSchemes(allowed)}`);
   }
-  const info = SCHEMES[scheme as TransportScheme];
+  const info = SCHEMES[scheme];
   const host = u.hostname.replace(/^\[|\]$/g, '');
   if (host === '') throw new HerdError('E_TARGET_URL', `${field}: the URL has no host: ${JSON.stringify(text)}`);
   const port = u.port === '' ? info.defaultPort : Number(u.port);
@@ -97,7 +100,7 @@ export function parseTargetUrl(text: string, field = 'target', kind?: KindUrls &
   const path = info.websocket ? (u.pathname === '/' && u.search === '' ? defaultPath : u.pathname + u.search) : '';
   return {
     url: text,
-    scheme: scheme as TransportScheme,
+    scheme,
     host,
     port,
     path,

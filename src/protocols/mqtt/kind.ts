@@ -5,7 +5,6 @@
  * (PUBLISH at QoS 0/1, SUBSCRIBE, inbound PUBLISH at any QoS), over plain TCP or TLS to an IP
  * address — and everything else stays on the JavaScript path (MqttConnection). A run can mix.
  */
-import { isIP } from 'node:net';
 import type { CohortSpec, DeviceKindRow, DeviceOpenOptions, DeviceOwner, PreparedTarget } from '../device.js';
 import { compileIdTemplate } from '../identity.js';
 import { loadNative, nativeUnavailable } from '../native/binding.js';
@@ -41,7 +40,8 @@ export function nativeRefusal(d: ResolvedDevice): string | null {
 /** Whether the native core can carry devices to this target: mqtt:// or mqtts:// to an IP literal. */
 export function nativeTarget(t: PreparedTarget): boolean {
   const s = t.endpoint.scheme;
-  return (s === 'mqtt' || (s === 'mqtts' && t.tls !== null)) && isIP(t.endpoint.host) !== 0;
+  // hostIsIp was settled when the URL was parsed: no IP test per attempt.
+  return (s === 'mqtt' || (s === 'mqtts' && t.tls !== null)) && t.endpoint.hostIsIp;
 }
 
 /** Opens one MQTT attempt on the JavaScript path (the session is the device). */

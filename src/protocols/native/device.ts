@@ -123,7 +123,9 @@ export class NativeDevice implements Device, MqttSession {
   }
   /** The MQTT 5 CONNACK/DISCONNECT signal of this attempt (the core read it: native/src/signal.c). */
   get serverSignal(): ServerSignal | null {
-    return this.core.signals.get(this.deviceId) ?? null;
+    // Most runs never get one: no map lookup per connect then.
+    const signals = this.core.signals;
+    return signals.size === 0 ? null : (signals.get(this.deviceId) ?? null);
   }
 
   /** Bytes the addon holds for this connection beyond its fixed ~56-byte record. */
