@@ -2,7 +2,8 @@
  * Node-API face of the native storm core. Design choice (docs/adr/0006): no thread of its own.
  * The core's epoll fd is watched by one uv_poll handle on Node's own loop; when it is readable the
  * core drains up to 256 socket events per epoll_wait and hands their outcomes to JavaScript as ONE
- * Float64Array call (5 numbers per outcome; with the batch's Server References as strings beside it). No locks, no cross-thread queues, and the engine sees
+ * Float64Array call (5 numbers per outcome, with their count; the batch's Server References as strings beside
+ * it; batch.c). No locks, no cross-thread queues, and the engine sees
  * outcomes in the same turn-by-turn order as the JavaScript path.
  */
 #define _GNU_SOURCE
@@ -15,6 +16,7 @@
 #include <sys/epoll.h>
 #include <uv.h>
 
+#include "batch.h"
 #include "deadline.h"
 #include "binding.h" /* msg: (npub) publish/subscribe live in msg_js.c; hooks marked "msg:" */
 #include "signal.h"
@@ -37,6 +39,7 @@ struct core {
   int closed;
   struct tls_cfgs tls; /* TLS hook: the core's TLS settings (tls_binding.c) */
   struct deadlines dl; /* the attempts' connect deadlines (deadline.c) */
+  struct batch_buf batch; /* the Float64Array batches are delivered in (batch.c) */
 };
 
 /* Keeps the process alive only while the core has connections, as sockets do on the JS path. */
@@ -49,50 +52,16 @@ static void update_ref(struct core *c) {
   c->referenced = want;
 }
 
-struct refs_out {
-  napi_env env;
-  napi_value arr;
-  uint32_t n;
-};
-
-/* A Server Reference as a JavaScript string (signal.c checked it is UTF-8). */
-static void take_ref(void *ctx, const uint8_t *s, uint32_t n) {
-  struct refs_out *o = ctx;
-  napi_value v;
-  if (napi_create_string_utf8(o->env, n > 0 ? (const char *)s : "", n, &v) == napi_ok) napi_set_element(o->env, o->arr, o->n, v);
-  o->n++;
-}
-
 static void deliver(struct core *c) {
   if (c->w.nev == 0) return;
   napi_env env = c->env;
   napi_handle_scope scope;
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;
-  size_t bytes = (size_t)c->w.nev * sizeof(struct wire_event);
-  void *data;
-  napi_value ab, args[3], fn, recv, result;
-  if (napi_create_arraybuffer(env, bytes, &data, &ab) == napi_ok) {
-    memcpy(data, c->w.evs, bytes);
-    c->w.nev = 0;
-    napi_create_typedarray(env, napi_float64_array, bytes / sizeof(double), ab, 0, &args[0]);
-    struct refs_out refs = {env, NULL, 0};
-    napi_create_array_with_length(env, c->w.nref, &refs.arr);
-    wire_take_refs(&c->w, take_ref, &refs);
-    args[1] = refs.arr;
-    /* msg: the batch's inbound bytes (EV_MESSAGE, EV_SUBACK point into them), or undefined */
-    void *copy;
-    if (c->w.blob_len == 0 || napi_create_buffer_copy(env, c->w.blob_len, c->w.blob, &copy, &args[2]) != napi_ok)
-      napi_get_undefined(env, &args[2]);
-    c->w.blob_len = 0;
-    wire_trim_events(&c->w);
-    if (c->w.blob_cap > (64u << 10)) { /* a burst of messages does not keep its buffer (one per worker) */
-      free(c->w.blob);
-      c->w.blob = NULL;
-      c->w.blob_cap = 0;
-    }
+  napi_value args[4], fn, recv, result;
+  if (batch_args(env, &c->w, &c->batch, args) == 0) {
     napi_get_reference_value(env, c->on_batch, &fn);
     napi_get_global(env, &recv); /* napi_make_callback needs an object receiver */
-    if (napi_make_callback(env, c->async, recv, fn, 3, args, &result) == napi_pending_exception) {
+    if (napi_make_callback(env, c->async, recv, fn, 4, args, &result) == napi_pending_exception) {
       napi_value err;
       napi_get_and_clear_last_exception(env, &err);
       napi_fatal_exception(env, err); /* a bug in the engine's handler: surface it, never swallow it */
@@ -150,6 +119,7 @@ static void finalize(napi_env env, void *data, void *hint) {
   struct core *c = data;
   shut(c);
   napi_delete_reference(env, c->on_batch);
+  batch_buf_free(env, &c->batch);
   napi_async_destroy(env, c->async);
   free(c);
 }
@@ -302,7 +272,10 @@ static napi_value stats(napi_env env, napi_callback_info info) {
 }
 
 NAPI_MODULE_INIT() {
+  napi_value kept; /* onBatch gets (events, count, refs, blob): batch.h */
+  if (napi_create_uint32(env, BATCH_KEPT_EVENTS, &kept) != napi_ok) return NULL;
   napi_property_descriptor props[] = {
+      {"batchKeptEvents", NULL, NULL, NULL, NULL, kept, napi_enumerable, NULL},
       {"create", NULL, create, NULL, NULL, NULL, napi_default, NULL},
       {"open", NULL, open_conn, NULL, NULL, NULL, napi_default, NULL},
       {"ping", NULL, ping, NULL, NULL, NULL, napi_default, NULL},

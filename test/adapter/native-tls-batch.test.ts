@@ -54,9 +54,9 @@ async function tlsServer(behave: (s: tls.TLSSocket) => void): Promise<number> {
 function attempt(port: number): { batches: number[][][]; h: NativeHandle } {
   const b = loadNative()!;
   const batches: number[][][] = [];
-  const h = b.create((ev: Float64Array) => {
+  const h = b.create((ev: Float64Array, count: number) => {
     const batch: number[][] = [];
-    for (let k = 0; k + EVENT_STRIDE <= ev.length; k += EVENT_STRIDE) batch.push([ev[k + 1]!, ev[k + 2]!]);
+    for (let k = 0; k < count * EVENT_STRIDE; k += EVENT_STRIDE) batch.push([ev[k + 1]!, ev[k + 2]!]);
     batches.push(batch);
   }, 4096);
   handles.push(h);

@@ -9,10 +9,17 @@ import { fileURLToPath } from 'node:url';
 /** The addon's surface (native/src/binding.c). `core` is an opaque handle. */
 export interface NativeBinding {
   /**
-   * `refs`: the Server References of the batch's EV_SIGNAL events that carry one, in order; `blob`:
-   * the inbound bytes its EV_MESSAGE and EV_SUBACK events point into (absent without any).
+   * `events`: the batch's `count` outcomes, EVENT_STRIDE numbers each, at the start of an array the
+   * core reuses for the next batch (read it during the call only); `refs`: the Server References of
+   * the batch's EV_SIGNAL events that carry one, in order (absent without any); `blob`: the inbound
+   * bytes its EV_MESSAGE and EV_SUBACK events point into (absent without any).
    */
-  create(onBatch: (events: Float64Array, refs: string[], blob?: Buffer) => void, maxPacketBytes: number): NativeHandle;
+  create(
+    onBatch: (events: Float64Array, count: number, refs?: string[], blob?: Buffer) => void,
+    maxPacketBytes: number,
+  ): NativeHandle;
+  /** Outcomes the core's reused batch array holds (a larger batch comes in an array of its own). */
+  readonly batchKeptEvents: number;
   /**
    * 0, or the errno of a failure before anything was sent. The core owns the attempt's connect
    * timeout (native/src/deadline.h): once `connectTimeoutMs` (whole ms, as a Node timer started now)
@@ -128,7 +135,9 @@ export function loadAddon(path: string): { binding: NativeBinding | null; reason
                 ? 'kept the connect timeouts'
                 : typeof b.tlsTakeDone !== 'function'
                   ? 'reported a TLS handshake with its attempt’s next outcome'
-                  : null;
+                  : typeof b.batchKeptEvents !== 'number'
+                    ? 'delivered its outcomes with their count in an array it reuses'
+                    : null;
     if (missing !== null) return { binding: null, reason: `${path} is out of date (${outdated(missing)})` };
     return { binding: b as NativeBinding, reason: '' };
   } catch (err) {

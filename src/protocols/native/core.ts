@@ -68,7 +68,7 @@ export class NativeCore implements NativeRows {
   constructor(b: NativeBinding, owner: DeviceOwner, maxPacketBytes: number) {
     this.b = b;
     this.owner = owner;
-    this.h = b.create((ev, refs, blob) => this.onBatch(ev, refs, blob), maxPacketBytes);
+    this.h = b.create((ev, count, refs, blob) => this.onBatch(ev, count, refs, blob), maxPacketBytes);
     this.tls = new NativeTlsSettings(b, this.h);
   }
 
@@ -140,18 +140,20 @@ export class NativeCore implements NativeRows {
     while (this.timers.length < cap) this.timers.push(null);
   }
 
-  private onBatch(ev: Float64Array, refs: string[], blob: Buffer | undefined): void {
+  /** `ev` is the core's reused array: read here only, its first `count` outcomes. */
+  private onBatch(ev: Float64Array, count: number, refs: string[] | undefined, blob: Buffer | undefined): void {
     const seq = ++this.batch;
     // Messaging stamps are on the addon's clock: moved onto the owner's with one offset per batch,
     // read only when the batch has any. Phase stamps need none (device.ts onEvent).
     let offsetUs = NaN;
     let ref = 0;
-    for (let k = 0; k + EVENT_STRIDE <= ev.length; k += EVENT_STRIDE) {
+    const end = Math.min(count * EVENT_STRIDE, ev.length);
+    for (let k = 0; k + EVENT_STRIDE <= end; k += EVENT_STRIDE) {
       const slot = ev[k] as number;
       const d = this.devices[slot];
       const kind = ev[k + 1] as number;
       // Taken in order whether or not the event counts, so the next signal gets its own.
-      const reference = kind === EV_SIGNAL && signalHasReference(ev[k + 2] as number) ? (refs[ref++] ?? null) : null;
+      const reference = kind === EV_SIGNAL && signalHasReference(ev[k + 2] as number) ? (refs?.[ref++] ?? null) : null;
       // An event of an attempt that was since aborted, or of one before a reopen in this very batch.
       if (d === undefined || this.openedInBatch[slot] === seq) continue;
       if (kind === EV_SIGNAL) {
