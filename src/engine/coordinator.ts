@@ -7,6 +7,7 @@ import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { Aggregate } from '../metrics/aggregate.js';
 import { DeliveryTracker } from '../metrics/delivery.js';
+import { warmMerge } from '../metrics/warm-merge.js';
 import type { ResolvedScenario } from '../results/resolved-scenario.js';
 import type { AbortKind, TimelineBucket, WorkerHealth } from '../results/types.js';
 import { monotonicNowNs } from '../util/clock.js';
@@ -173,8 +174,18 @@ export class Coordinator extends EventEmitter {
       };
       child.send(init);
     }
+    const allReady = Promise.all(ready);
+    allReady.catch(() => {}); // awaited below; handled now so a worker failing during the warm-up is not unhandled
+    // The coordinator's own once-a-second work, warmed while the workers warm theirs (metrics/warm-merge.ts).
+    if (this.o.warmUp ?? true) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      warmMerge(
+        this.o.scenario.cohorts.map((c) => c.name),
+        count,
+      );
+    }
     try {
-      await Promise.all(ready);
+      await allReady;
     } catch (err) {
       for (const w of this.workers) w.child.kill('SIGKILL');
       throw err;
