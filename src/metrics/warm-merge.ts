@@ -12,7 +12,7 @@ import { Recorder, type MetricsDelta } from './recorder.js';
 /**
  * Merges a warm-up makes. Two workers' 7,500-connect seconds merged cold took 39, 13 and 7 ms for
  * the run's first three seconds; after 4 rounds (~90 ms, most of it the first) 4, 5 and 3 ms; after
- * 12 or 20, ~2.5 ms each (node 22, this machine).
+ * 12 or 20, ~2.5 ms each (Node 20, this machine).
  */
 export const WARM_MERGE_ROUNDS = 6;
 /** Connects each throwaway delta records, as a worker's second of a storm does. */
