@@ -7,7 +7,7 @@ import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { Aggregate } from '../metrics/aggregate.js';
 import { DeliveryTracker } from '../metrics/delivery.js';
-import { warmMerge } from '../metrics/warm-merge.js';
+import { WARM_MERGE_MIN_DEVICES, warmMerge } from '../metrics/warm-merge.js';
 import type { ResolvedScenario } from '../results/resolved-scenario.js';
 import type { AbortKind, TimelineBucket, WorkerHealth } from '../results/types.js';
 import { monotonicNowNs } from '../util/clock.js';
@@ -176,8 +176,9 @@ export class Coordinator extends EventEmitter {
     }
     const allReady = Promise.all(ready);
     allReady.catch(() => {}); // awaited below; handled now so a worker failing during the warm-up is not unhandled
-    // The coordinator's own once-a-second work, warmed while the workers warm theirs (metrics/warm-merge.ts).
-    if (this.o.warmUp ?? true) {
+    // The coordinator's own once-a-second work, warmed while the workers warm theirs (metrics/warm-merge.ts):
+    // for runs whose seconds hold thousands of connects; a small run's merge is cheap cold.
+    if ((this.o.warmUp ?? true) && this.o.scenario.devices >= WARM_MERGE_MIN_DEVICES) {
       await new Promise<void>((resolve) => setImmediate(resolve));
       warmMerge(
         this.o.scenario.cohorts.map((c) => c.name),

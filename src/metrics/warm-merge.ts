@@ -15,6 +15,8 @@ import { Recorder, type MetricsDelta } from './recorder.js';
  * 12 or 20, ~2.5 ms each (Node 20, this machine).
  */
 export const WARM_MERGE_ROUNDS = 6;
+/** Runs smaller than this skip it: their seconds are cheap to merge cold. */
+export const WARM_MERGE_MIN_DEVICES = 1_000;
 /** Connects each throwaway delta records, as a worker's second of a storm does. */
 const CONNECTS_PER_DELTA = 500;
 
