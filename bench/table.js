@@ -54,8 +54,14 @@ function nativeTls(ca) {
   return { runs: true, why: null };
 }
 
-/** A herd row's ratio to C: the median of its per-repeat ratios (each run against the C run before it). */
-const vsC = (paired, x, c) => (paired === undefined || paired === null ? ratio(x, c) : paired.toFixed(2));
+/**
+ * A herd row's ratio to C: the median of its per-repeat ratios (each run against the C run before
+ * it), with their lowest and highest beside it when there were two or more.
+ */
+const vsC = (paired, x, c, spread) =>
+  paired === undefined || paired === null
+    ? ratio(x, c)
+    : `${paired.toFixed(2)}${spread == null ? '' : ` (${spread[0].toFixed(2)}–${spread[1].toFixed(2)})`}`;
 
 function renderPlain(rows, out) {
   const [a, b] = sizes;
@@ -72,8 +78,8 @@ function renderPlain(rows, out) {
     if (x === null) return out.push(`| ${label} | not run |  |  |  |  |${b === undefined ? '' : '  |  |'}`);
     const y = rb ? pick(rb) : null;
     out.push(
-      `| ${label} | ${n0(x.perS)} | ${vsC(x.perSVsC, x.perS, ra.c.perS)} | ${n0(x.cpuUs)}${x.kernelUs == null ? '' : ` (${n0(x.kernelUs)})`} | ${vsC(x.cpuVsC, x.cpuUs, ra.c.cpuUs)} | ` +
-        `${n0(x.bytes)}${x.liveBytes == null ? '' : ` (live ${n0(x.liveBytes)})`} | ${b === undefined ? '' : `${n0(y?.perS)} | ${vsC(y?.perSVsC, y?.perS, rb?.c.perS)} |`}`,
+      `| ${label} | ${n0(x.perS)} | ${vsC(x.perSVsC, x.perS, ra.c.perS, x.perSVsCSpread)} | ${n0(x.cpuUs)}${x.kernelUs == null ? '' : ` (${n0(x.kernelUs)})`} | ${vsC(x.cpuVsC, x.cpuUs, ra.c.cpuUs, x.cpuVsCSpread)} | ` +
+        `${n0(x.bytes)}${x.liveBytes == null ? '' : ` (live ${n0(x.liveBytes)})`} | ${b === undefined ? '' : `${n0(y?.perS)} | ${vsC(y?.perSVsC, y?.perS, rb?.c.perS, y?.perSVsCSpread)} |`}`,
     );
   };
   line('C epoll client, 2 source addresses', (r) => r.c);
@@ -218,7 +224,7 @@ async function main() {
     out.push('');
     out.push(
       `Plain TCP: ${INFLIGHT} in flight, 2 fresh source addresses per client, medians of ${repeats}; ` +
-        `CPU and bytes at ${k(sizes[0])}; "vs C": the median of each herd run's ratio to the C run just before it`,
+        `CPU and bytes at ${k(sizes[0])}; "vs C": the median of each herd run's ratio to the C run just before it (lowest–highest beside it)`,
     );
     renderPlain(rows, out);
   }
