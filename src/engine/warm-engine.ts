@@ -63,9 +63,23 @@ export interface WarmEngineSpec {
   roundBoundMs?: number;
 }
 
-/** Handshakes for a worker that will open `devices`: as many, up to WARM_ENGINE_HANDSHAKES, in two rounds of ≥ 1. */
+/**
+ * A worker with at least this many devices warms fully (WARM_ENGINE_HANDSHAKES). Fewer handshakes
+ * than ~3,000 leave the connect path unoptimised, and the storm then compiles it: in a 2,000-device
+ * storm of two workers warmed with 1,000 handshakes each, V8's compiler threads spent ~140 ms in
+ * the storm's ~0.25 s window (`attempt`, `open`, `buildConnect`… first optimised there), more than
+ * the workers' own user time.
+ */
+export const WARM_FULL_FROM_DEVICES = 1_000;
+
+/**
+ * Handshakes for a worker that will open `devices`, in two rounds of ≥ 1: WARM_ENGINE_HANDSHAKES
+ * from WARM_FULL_FROM_DEVICES on; below it as many as the worker has devices (a run that small
+ * gives V8 little to optimise, and its start stays quick).
+ */
 export function warmHandshakes(devices: number): number {
-  return Math.max(2, Math.min(WARM_ENGINE_HANDSHAKES, Math.ceil(devices / 2) * 2));
+  if (devices >= WARM_FULL_FROM_DEVICES) return WARM_ENGINE_HANDSHAKES;
+  return Math.max(2, Math.ceil(devices / 2) * 2);
 }
 
 /** Worker `worker.index`'s warm-up in a run of this shard. */

@@ -82,8 +82,10 @@ const connect = (protocolVersion: 4 | 5): Buffer =>
   buildConnect({ clientId: 'c', username: null, password: null, keepaliveS: 0, clean: true, protocolVersion });
 
 describe('engine warm-up: what it runs', () => {
-  it('sizes itself by the worker’s devices, up to 4,096 in two rounds', () => {
-    expect([1, 2, 3, 100, 4095, 4096, 50_000].map(warmHandshakes)).toEqual([2, 2, 4, 100, 4096, 4096, 4096]);
+  it('sizes itself by the worker’s devices below 1,000, and warms fully (4,096 in two rounds) from there', () => {
+    expect([1, 2, 3, 100, 999, 1000, 4095, 4096, 50_000].map(warmHandshakes)).toEqual([
+      2, 2, 4, 100, 1000, 4096, 4096, 4096, 4096,
+    ]);
     const s = scenario('');
     const spec = (index: number): number =>
       warmSpecFor({
