@@ -95,38 +95,33 @@ export async function measurePlain(o) {
     }
     // Each herd run against the C run just before it: the machine drifts between minutes (the C
     // client's own rate moved 12,636 → 22,454/s in a day), so a ratio of adjacent runs is steadier
-    // than a ratio of medians taken apart.
-    const ratios = (engine, herdOf, cOf) =>
-      runs[engine]
+    // than a ratio of medians taken apart. Their lowest and highest go beside the median: on a shared
+    // machine one pair can move by a third.
+    const paired = (engine, herdOf, cOf) => {
+      const xs = runs[engine]
         .map((r, i) => (runs.c[i] === undefined ? null : herdOf(r) / cOf(runs.c[i])))
         .filter((x) => typeof x === 'number' && Number.isFinite(x));
-    const paired = (engine, herdOf, cOf) => med(ratios(engine, herdOf, cOf));
-    // The spread of those ratios beside their median: on a shared machine one pair can move by a third.
-    const spread = (engine, herdOf, cOf) => {
-      const xs = ratios(engine, herdOf, cOf);
-      return xs.length < 2 ? null : [Math.min(...xs), Math.max(...xs)];
+      return { median: med(xs), spread: xs.length < 2 ? null : [Math.min(...xs), Math.max(...xs)] };
     };
+    /** `{ [name]: median, [name + 'Spread']: [lowest, highest] | null }` */
+    const vsC = (name, p) => ({ [name]: p.median, [`${name}Spread`]: p.spread });
     const herdRow = (engine) => ({
       client: `herd-${engine}`,
-      perSVsC: paired(
-        engine,
-        (r) => r.completedAllPerS,
-        (c) => c.handshakesPerS,
+      ...vsC(
+        'perSVsC',
+        paired(
+          engine,
+          (r) => r.completedAllPerS,
+          (c) => c.handshakesPerS,
+        ),
       ),
-      cpuVsC: paired(
-        engine,
-        (r) => r.cpu.usPerConnection,
-        (c) => c.cpuUsPerConnection,
-      ),
-      perSVsCSpread: spread(
-        engine,
-        (r) => r.completedAllPerS,
-        (c) => c.handshakesPerS,
-      ),
-      cpuVsCSpread: spread(
-        engine,
-        (r) => r.cpu.usPerConnection,
-        (c) => c.cpuUsPerConnection,
+      ...vsC(
+        'cpuVsC',
+        paired(
+          engine,
+          (r) => r.cpu.usPerConnection,
+          (c) => c.cpuUsPerConnection,
+        ),
       ),
       perS: med(runs[engine].map((r) => r.completedAllPerS)),
       cpuUs: med(runs[engine].map((r) => r.cpu.usPerConnection)),

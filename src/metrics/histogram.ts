@@ -48,6 +48,13 @@ interface JsHistogramParts {
   incrementTotalCount(): void;
 }
 
+/** Whether the library's histograms have those parts (checked once: a library update could rename them). */
+const HAS_PARTS = ((h: JsHistogramParts): boolean =>
+  [h.incrementCountAtIndex, h.updateMinAndMax, h.incrementTotalCount].every((f) => typeof f === 'function') &&
+  [h.countsArrayLength, h.subBucketHalfCountMagnitude, h.subBucketHalfCount, h.unitMagnitude].every(Number.isInteger))(
+  createHistogram() as unknown as JsHistogramParts,
+);
+
 /**
  * `h.recordValue(v)` for an integer v ≥ 0, with the counts index in integer arithmetic: the
  * library takes it with Math.log2 and two Math.pow per value — most of its cost, and herd records
@@ -57,7 +64,7 @@ interface JsHistogramParts {
  */
 export function recordInteger(h: Histogram, v: number): void {
   const j = h as unknown as JsHistogramParts;
-  if (v >= 0x80000000 || typeof j.incrementCountAtIndex !== 'function') {
+  if (v >= 0x80000000 || !HAS_PARTS) {
     h.recordValue(v);
     return;
   }

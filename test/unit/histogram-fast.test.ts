@@ -43,6 +43,20 @@ describe('recordInteger', () => {
     expect(encodeHistogram(fast)).toBe(encodeHistogram(lib));
   });
 
+  it('takes its own path for values below 2^31 inside the counts array, the library’s beyond', () => {
+    const h = createHistogram();
+    let library = 0;
+    const recordValue = h.recordValue.bind(h);
+    h.recordValue = (v: number) => {
+      library++;
+      recordValue(v);
+    };
+    for (const v of [0, 1, 2047, 2048, 1_000_000, 2 ** 31 - 1]) recordInteger(h, v);
+    expect(library).toBe(0); // 2^31 − 1 µs (36 min) is inside the counts array (2 h)
+    recordInteger(h, 2 ** 31);
+    expect([library, h.totalCount]).toEqual([1, 7]);
+  });
+
   it('makes the histogram recordValue makes: counts, min, max, total, encoded form', () => {
     const [fast, lib] = both([0, 0, 1, 3, 999, 1024, 2047, 2048, 65_535, 1_000_000, 59_999_999, ...EDGES]);
     expect(fast.totalCount).toBe(lib.totalCount);
