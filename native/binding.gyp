@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "herd_native",
-      "sources": ["src/wire.c", "src/wire_io.c", "src/signal.c", "src/tls.c", "src/tls_sessions.c", "src/tls_codes.c", "src/tls_binding.c", "src/msg.c",
+      "sources": ["src/wire.c", "src/wire_open.c", "src/wire_io.c", "src/signal.c", "src/tls.c", "src/tls_sessions.c", "src/tls_codes.c", "src/tls_binding.c", "src/msg.c",
                   "src/msg_in.c", "src/msg_js.c", "src/binding.c", "src/binding_tools.c",
                   "src/deadline.c", "src/batch.c"],
       "include_dirs": ["<(node_root_dir)/include/node"],

@@ -35,6 +35,7 @@ struct core {
   napi_ref on_batch;
   napi_async_context async;
   uv_poll_t *poll;
+  uv_idle_t *kick; /* delivers outcomes queued by a call from JavaScript (a TLS start that failed) next turn */
   int referenced;
   int closed;
   struct tls_cfgs tls; /* TLS hook: the core's TLS settings (tls_binding.c) */
@@ -102,6 +103,20 @@ static void free_poll(uv_handle_t *h) {
   free(h);
 }
 
+static void on_kick(uv_idle_t *h) {
+  struct core *c = h->data;
+  uv_idle_stop(h);
+  if (c->closed) return;
+  deliver(c);
+  update_ref(c);
+}
+
+/* After a call from JavaScript: outcomes it queued reach JavaScript on the loop's next turn, never inside the call. */
+static void after_call(struct core *c) {
+  update_ref(c);
+  if (c->w.nev > 0 && c->kick != NULL) uv_idle_start(c->kick, on_kick);
+}
+
 static void shut(struct core *c) {
   if (c->closed) return;
   c->closed = 1;
@@ -109,6 +124,11 @@ static void shut(struct core *c) {
     uv_poll_stop(c->poll);
     uv_close((uv_handle_t *)c->poll, free_poll);
     c->poll = NULL;
+  }
+  if (c->kick != NULL) {
+    uv_idle_stop(c->kick);
+    uv_close((uv_handle_t *)c->kick, free_poll);
+    c->kick = NULL;
   }
   deadlines_free(&c->dl);
   wire_free(&c->w);
@@ -150,7 +170,7 @@ struct wire *binding_core(napi_env env, napi_value v, struct tls_cfgs **tls, voi
   return &c->w;
 }
 void binding_refresh(void *core) {
-  update_ref(core);
+  after_call(core);
 }
 
 /* create(onBatch, maxPacketBytes) → core */
@@ -165,16 +185,21 @@ static napi_value create(napi_env env, napi_callback_info info) {
   int err = wire_init(&c->w, max_packet);
   uv_loop_t *loop = NULL;
   c->poll = malloc(sizeof *c->poll);
-  if (err || c->poll == NULL || napi_get_uv_event_loop(env, &loop) != napi_ok || uv_poll_init(loop, c->poll, c->w.epfd) != 0 ||
-      deadlines_init(&c->dl, &c->w, loop, on_deadlines, c) != 0) {
+  c->kick = malloc(sizeof *c->kick);
+  if (err || c->poll == NULL || c->kick == NULL || napi_get_uv_event_loop(env, &loop) != napi_ok ||
+      uv_poll_init(loop, c->poll, c->w.epfd) != 0 || deadlines_init(&c->dl, &c->w, loop, on_deadlines, c) != 0) {
     free(c->poll);
+    free(c->kick);
     c->poll = NULL;
+    c->kick = NULL;
     shut(c);
     free(c);
     return napi_throw_error(env, "E_NATIVE", "herd_native: cannot create the epoll core"), NULL;
   }
   c->env = env;
   c->poll->data = c;
+  uv_idle_init(loop, c->kick); /* an idle handle holds the loop open only while started */
+  c->kick->data = c;
   uv_poll_start(c->poll, UV_READABLE, on_poll);
   uv_unref((uv_handle_t *)c->poll);
   CHECK(napi_create_reference(env, argv[0], 1, &c->on_batch));
@@ -184,10 +209,10 @@ static napi_value create(napi_env env, napi_callback_info info) {
   return out;
 }
 
-/* open(core, id, ip, port, sourceIp | null, connectPacket, protocolVersion, connectTimeoutMs) → 0 or errno */
+/* open(core, id, ip, port, sourceIp | null, connectPacket, protocolVersion, connectTimeoutMs, tlsFollows) → 0 or errno */
 static napi_value open_conn(napi_env env, napi_callback_info info) {
-  size_t argc = 8;
-  napi_value argv[8], out;
+  size_t argc = 9;
+  napi_value argv[9], out;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   struct core *c = core_arg(env, argv[0]);
   if (c == NULL) return NULL;
@@ -196,6 +221,8 @@ static napi_value open_conn(napi_env env, napi_callback_info info) {
   CHECK(napi_get_value_uint32(env, argv[7], &timeout_ms));
   CHECK(napi_get_value_uint32(env, argv[3], &port));
   CHECK(napi_get_value_uint32(env, argv[6], &version));
+  bool tls_follows = false;
+  CHECK(napi_get_value_bool(env, argv[8], &tls_follows));
   struct sockaddr_storage dst, src;
   socklen_t dlen = 0, slen = 0;
   napi_valuetype st;
@@ -207,9 +234,9 @@ static napi_value open_conn(napi_env env, napi_callback_info info) {
   size_t pkt_len;
   CHECK(napi_get_buffer_info(env, argv[5], &pkt, &pkt_len));
   int err = wire_open(&c->w, id, (struct sockaddr *)&dst, dlen, st == napi_string ? (struct sockaddr *)&src : NULL, slen,
-                      pkt, (uint32_t)pkt_len, (uint8_t)version);
+                      pkt, (uint32_t)pkt_len, (uint8_t)version, tls_follows);
   if (err == 0 && (err = deadlines_add(&c->dl, id, timeout_ms)) != 0) wire_abort(&c->w, id, 0);
-  update_ref(c);
+  after_call(c);
   CHECK(napi_create_int32(env, err, &out));
   return out;
 }

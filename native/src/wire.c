@@ -19,10 +19,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#ifndef IP_BIND_ADDRESS_NO_PORT
-#define IP_BIND_ADDRESS_NO_PORT 24
-#endif
-
 double wire_now_us(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -61,7 +57,7 @@ static void release(struct wire *w, struct conn *c) {
   c->msg = NULL;
 }
 
-static void drop_fd(struct wire *w, struct conn *c, int rst) {
+void wire_drop_fd(struct wire *w, struct conn *c, int rst) {
   int fd = c->fd;
   if (rst) {
     struct linger l = {1, 0}; /* close with RST, as the JS path's reset() does */
@@ -98,7 +94,7 @@ void wire_close_dark(struct wire *w, uint32_t k) {
 
 void wire_free(struct wire *w) {
   for (uint32_t i = 0; i < w->cap; i++)
-    if (w->conns[i].state != ST_FREE) drop_fd(w, &w->conns[i], 0);
+    if (w->conns[i].state != ST_FREE) wire_drop_fd(w, &w->conns[i], 0);
   for (uint32_t k = 0; k < w->ndark; k++) wire_close_dark(w, k);
   free(w->dark);
   w->dark = NULL;
@@ -161,143 +157,10 @@ void wire_finish(struct wire *w, uint32_t id, struct conn *c, int code) {
   int st = c->state;
   double tcp = c->tcp_us;
   wire_report_tls(w, id, c); /* TLS hook: a done handshake before the failure (its SSL goes now) */
-  drop_fd(w, c, 0);
+  wire_drop_fd(w, c, 0);
   if (st == ST_CONNECTING || st == ST_HANDSHAKING || st == ST_TLS) emit(w, id, EV_FAILED, code, tcp, NAN);
   else if (st == ST_HELD || st == ST_DARK) emit(w, id, EV_LOST, code, NAN, NAN);
   else emit(w, id, EV_CLOSED, code, NAN, NAN);
-}
-
-static int grow(struct wire *w, uint32_t id) {
-  if (id < w->cap) return 0;
-  uint32_t cap = w->cap == 0 ? 1024 : w->cap;
-  while (cap <= id) cap *= 2;
-  struct conn *n = realloc(w->conns, (size_t)cap * sizeof *n);
-  if (n == NULL) return ENOMEM;
-  memset(n + w->cap, 0, (size_t)(cap - w->cap) * sizeof *n);
-  for (uint32_t i = w->cap; i < cap; i++) n[i].fd = -1;
-  w->conns = n;
-  w->cap = cap;
-  return 0;
-}
-
-int wire_watch(struct wire *w, uint32_t id, struct conn *c, int op, uint32_t events) {
-  struct epoll_event ev = {.events = events, .data.u64 = (uint64_t)id | ((uint64_t)c->gen << 32)};
-  return epoll_ctl(w->epfd, op, c->fd, &ev) == 0 ? 0 : errno;
-}
-
-int wire_open(struct wire *w, uint32_t id, const struct sockaddr *dst, socklen_t dlen, const struct sockaddr *src,
-              socklen_t slen, const uint8_t *pkt, uint32_t pkt_len, uint8_t version) {
-  double open_us = wire_now_us(); /* before socket(): the owner stamps the open just before this call */
-  int err = grow(w, id);
-  if (err) return err;
-  struct conn *c = &w->conns[id];
-  if (c->state != ST_FREE) drop_fd(w, c, 0); /* the engine never does this; never leak an fd if it did */
-  int fd = socket(dst->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return errno;
-  int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  if (src != NULL) {
-    /* Without this, bind() picks a port before the destination is known: ~28k sockets per source. */
-    setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
-    if (bind(fd, src, slen) != 0) {
-      err = errno;
-      close(fd);
-      return err;
-    }
-  }
-  if (connect(fd, dst, dlen) != 0 && errno != EINPROGRESS) {
-    err = errno;
-    close(fd);
-    return err;
-  }
-  uint8_t *out = malloc(pkt_len);
-  if (out == NULL) {
-    close(fd);
-    return ENOMEM;
-  }
-  memcpy(out, pkt, pkt_len);
-  uint32_t gen = c->gen + 1;
-  memset(c, 0, sizeof *c);
-  c->fd = fd;
-  c->gen = gen;
-  c->state = ST_CONNECTING;
-  c->version = version;
-  c->out = out;
-  c->out_len = pkt_len;
-  c->open_us = open_us;
-  c->tcp_us = NAN;
-  w->out_bytes += pkt_len;
-  w->live++;
-  err = wire_watch(w, id, c, EPOLL_CTL_ADD, EPOLLIN | EPOLLOUT);
-  if (err) drop_fd(w, c, 0);
-  return err;
-}
-
-/* Writes what is left of CONNECT (TLS: or of a PINGREQ/DISCONNECT OpenSSL must retry); 0, or an errno. */
-static int flush_out(struct wire *w, uint32_t id, struct conn *c) {
-  while (c->out_off < c->out_len) {
-    int code = 0;
-    ssize_t n = c->ssl != NULL ? tls_send(c->ssl, c->out + c->out_off, c->out_len - c->out_off, &code)
-                               : send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
-    if (n < 0 && c->ssl != NULL) /* TLS hook */
-      return code == TLS_WANT_READ || code == TLS_WANT_WRITE ? wire_watch(w, id, c, EPOLL_CTL_MOD, EPOLLIN | EPOLLOUT) : code;
-    if (n < 0) return errno == EAGAIN ? 0 : errno;
-    c->out_off += (uint32_t)n;
-    w->out_bytes -= (uint64_t)n;
-  }
-  free(c->out);
-  c->out = NULL;
-  return wire_watch(w, id, c, EPOLL_CTL_MOD, EPOLLIN);
-}
-
-/* ---- TLS hooks: the OpenSSL side is tls.c's ---- */
-
-int wire_use_tls(struct wire *w, uint32_t id, struct tls_cfg *cfg, int offer_session) {
-  if (id >= w->cap || w->conns[id].state != ST_CONNECTING) return EINVAL;
-  struct conn *c = &w->conns[id];
-  int code = ENOMEM;
-  if ((c->ssl = tls_conn_new(cfg, id, c->fd, offer_session, &code)) == NULL) drop_fd(w, c, 0);
-  return c->ssl == NULL ? code : 0;
-}
-
-/* One handshake step on readiness; once done, CONNECT through TLS (EV_TLS goes with the next event). */
-static void tls_progress(struct wire *w, uint32_t id, struct conn *c) {
-  int r = tls_handshake(c->ssl);
-  if (r == TLS_WANT_READ || r == TLS_WANT_WRITE) {
-    r = wire_watch(w, id, c, EPOLL_CTL_MOD, r == TLS_WANT_WRITE ? EPOLLIN | EPOLLOUT : EPOLLIN);
-    if (r) wire_finish(w, id, c, r);
-    return;
-  }
-  if (r) return wire_finish(w, id, c, r);
-  c->state = ST_HANDSHAKING;
-  tls_set_done(c->ssl, wire_now_us() - c->open_us);
-  r = flush_out(w, id, c);
-  if (r) return wire_finish(w, id, c, r);
-  if (tls_buffered(c->ssl)) wire_on_readable(w, id, c); /* read ahead with the last flight */
-}
-
-void wire_handle(struct wire *w, uint64_t data, uint32_t events) {
-  uint32_t id = (uint32_t)data;
-  if (id >= w->cap) return;
-  struct conn *c = &w->conns[id];
-  if (c->state == ST_FREE || c->state == ST_DARK || c->gen != (uint32_t)(data >> 32)) return;
-  if (c->state == ST_CONNECTING) {
-    if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
-    int err = 0; /* EPOLLOUT alone is a connect that succeeded: SO_ERROR (a syscall) is read for a failure */
-    socklen_t len = sizeof err;
-    if (events & (EPOLLERR | EPOLLHUP)) getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
-    if (err == 0 && (events & EPOLLHUP)) err = CODE_CLOSED_DURING_CONNECT;
-    if (err) return wire_finish(w, id, c, err);
-    c->tcp_us = wire_now_us() - c->open_us;
-    c->state = c->ssl != NULL ? ST_TLS : ST_HANDSHAKING; /* TLS hook */
-  }
-  if (c->state == ST_TLS) return tls_progress(w, id, c); /* TLS hook */
-  if (c->out != NULL) {
-    int err = flush_out(w, id, c);
-    if (err) return wire_finish(w, id, c, err);
-  }
-  if (events & (EPOLLIN | EPOLLERR | EPOLLHUP)) wire_on_readable(w, id, c);
-  if (c->ssl != NULL && c->state == ST_HELD && c->out == NULL) tls_idle(c->ssl); /* TLS hook */
 }
 
 static struct conn *held(struct wire *w, uint32_t id) {
@@ -325,7 +188,7 @@ void wire_end(struct wire *w, uint32_t id) {
 }
 
 void wire_abort(struct wire *w, uint32_t id, int rst) {
-  if (id < w->cap && w->conns[id].state != ST_FREE) drop_fd(w, &w->conns[id], rst);
+  if (id < w->cap && w->conns[id].state != ST_FREE) wire_drop_fd(w, &w->conns[id], rst);
 }
 
 uint32_t wire_buffered(const struct wire *w, uint32_t id) {

@@ -75,10 +75,13 @@ struct wire {
 double wire_now_us(void);
 int wire_init(struct wire *w, uint32_t max_packet_bytes);
 void wire_free(struct wire *w);
-/* Starts an attempt; 0, or the errno of a failure before anything was sent (EMFILE, EADDRNOTAVAIL…). */
+/* Starts an attempt; 0, or the errno of a failure before anything was sent (EMFILE, EADDRNOTAVAIL…). A socket
+ * connected when connect() returns sends CONNECT at once, unless `tls_follows` (wire_use_tls comes next). */
 int wire_open(struct wire *w, uint32_t id, const struct sockaddr *dst, socklen_t dlen, const struct sockaddr *src,
-              socklen_t slen, const uint8_t *connect_pkt, uint32_t pkt_len, uint8_t version);
-/* TLS hook: makes the attempt just opened on `id` a TLS one (tls.c); 0, or an outcome code (the attempt dropped). */
+              socklen_t slen, const uint8_t *connect_pkt, uint32_t pkt_len, uint8_t version, int tls_follows);
+/* TLS hook: makes the attempt just opened on `id` a TLS one (tls.c); 0, or an outcome code (the attempt dropped).
+ * Connected already, its ClientHello goes at once: a failure then is queued as an outcome (binding.c delivers it
+ * on the loop's next turn). */
 struct tls_cfg;
 int wire_use_tls(struct wire *w, uint32_t id, struct tls_cfg *cfg, int offer_session);
 /* TLS hook: the EV_TLS code of a done handshake on `id` not yet reported (taken: it will not be), else -1. */

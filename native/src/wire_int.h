@@ -40,6 +40,8 @@ static inline void emit(struct wire *w, uint32_t id, int kind, int code, double 
   if (w->conns[id].ssl != NULL) wire_report_tls(w, id, &w->conns[id]);
   wire_emit(w, id, kind, code, t1, t2);
 }
+/* Closes the connection's socket (with RST when `rst`) and frees what it holds; nothing is reported. */
+void wire_drop_fd(struct wire *w, struct conn *c, int rst);
 /* Ends the connection and reports it: failed before CONNACK, lost when held, closed when ending. */
 void wire_finish(struct wire *w, uint32_t id, struct conn *c, int code);
 /* (Re)arms the connection's epoll watch; 0, or an errno. */

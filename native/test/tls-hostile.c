@@ -128,7 +128,7 @@ static double attempt(struct wire *w, struct tls_cfg *cfg, uint32_t id, int mode
   struct server_arg a = {mode, sctx};
   pthread_t t;
   pthread_create(&t, NULL, serve, &a);
-  if (wire_open(w, id, (struct sockaddr *)&addr, sizeof addr, NULL, 0, CONNECT, sizeof CONNECT, 4) != 0)
+  if (wire_open(w, id, (struct sockaddr *)&addr, sizeof addr, NULL, 0, CONNECT, sizeof CONNECT, 4, 1) != 0)
     fail("wire_open", errno);
   int err = wire_use_tls(w, id, cfg, 1);
   if (err != 0) fail("wire_use_tls", err);
@@ -205,7 +205,7 @@ int main(int argc, char **argv) {
     struct server_arg a = {M_TLS, sctx};
     pthread_t t;
     pthread_create(&t, NULL, serve, &a);
-    if (wire_open(&w, 100, (struct sockaddr *)&addr, sizeof addr, NULL, 0, CONNECT, sizeof CONNECT, 4) != 0 ||
+    if (wire_open(&w, 100, (struct sockaddr *)&addr, sizeof addr, NULL, 0, CONNECT, sizeof CONNECT, 4, 1) != 0 ||
         wire_use_tls(&w, 100, cfg, 1) != 0)
       fail("open", errno);
     c = await_event(&w, 100, EV_TLS, 2000, NULL);

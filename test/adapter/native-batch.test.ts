@@ -84,7 +84,7 @@ describe.skipIf(!nativeBuilt())('native outcome batches', () => {
       clean: true,
       protocolVersion: 4,
     });
-    expect(b.open(h, 0, '127.0.0.1', await burstServer(), null, connect, 4, 5_000)).toBe(0);
+    expect(b.open(h, 0, '127.0.0.1', await burstServer(), null, connect, 4, 5_000, false)).toBe(0);
     await until(() => kinds().includes(EV_READY));
     expect(b.subscribe(h, 0, ['t'], 0)).toBeGreaterThan(0);
     await until(() => kinds().filter((k) => k === EV_MESSAGE).length === MESSAGES);

@@ -68,7 +68,7 @@ function attempt(port: number): { batches: number[][][]; h: NativeHandle } {
     clean: true,
     protocolVersion: 4,
   });
-  expect(b.open(h, 0, '127.0.0.1', port, null, connect, 4, 10_000)).toBe(0);
+  expect(b.open(h, 0, '127.0.0.1', port, null, connect, 4, 10_000, true)).toBe(0);
   const ca = readFileSync(`${TLS_DIR}ca.crt`);
   const setting = b.tlsConfig(
     h,

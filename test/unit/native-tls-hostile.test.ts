@@ -31,6 +31,7 @@ function build(sanitize: boolean): string | null {
   const src = [
     'native/test/tls-hostile.c',
     'native/src/wire.c',
+    'native/src/wire_open.c',
     'native/src/wire_io.c',
     'native/src/signal.c',
     'native/src/tls.c',

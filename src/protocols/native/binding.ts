@@ -23,7 +23,9 @@ export interface NativeBinding {
   /**
    * 0, or the errno of a failure before anything was sent. The core owns the attempt's connect
    * timeout (native/src/deadline.h): once `connectTimeoutMs` (whole ms, as a Node timer started now)
-   * passes before CONNACK, the socket is closed and EV_TIMEOUT reports the phase it was in.
+   * passes before CONNACK, the socket is closed and EV_TIMEOUT reports the phase it was in. A
+   * socket already connected when connect() returns (loopback, near targets) sends CONNECT at once,
+   * or, with `tlsFollows` (useTls next), its ClientHello from useTls.
    */
   open(
     core: NativeHandle,
@@ -34,6 +36,7 @@ export interface NativeBinding {
     connectPacket: Buffer,
     protocolVersion: number,
     connectTimeoutMs: number,
+    tlsFollows: boolean,
   ): number;
   ping(core: NativeHandle, id: number): void;
   /**

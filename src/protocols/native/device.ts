@@ -139,8 +139,19 @@ export class NativeDevice implements Device, MqttSession {
     this.set(T_OPEN, c.owner.now());
     // The core keeps the connect timeout (EV_TIMEOUT): no timer object per attempt on this side.
     const timeoutMs = Math.ceil(o.connectTimeoutMs);
-    let err = c.b.open(c.h, slot, o.ip, o.port, o.localAddress ?? null, o.connectPacket, o.protocolVersion, timeoutMs);
-    if (err === 0 && o.tls !== undefined) err = this.useTls(o.tls, o.ip);
+    const tls = o.tls !== undefined;
+    let err = c.b.open(
+      c.h,
+      slot,
+      o.ip,
+      o.port,
+      o.localAddress ?? null,
+      o.connectPacket,
+      o.protocolVersion,
+      timeoutMs,
+      tls,
+    );
+    if (err === 0 && tls) err = this.useTls(o.tls as ResolvedTls, o.ip);
     if (err !== 0) {
       // EMFILE, EADDRNOTAVAIL…: still data, reported after the caller has the device (as on the JS path).
       c.state[slot] = CLOSED;
