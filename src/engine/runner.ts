@@ -137,6 +137,10 @@ export class Runner implements DeviceOwner {
     this.maybeFinish();
   }
 
+  batchEnded(): void {
+    this.scheduler.batchEnded();
+  }
+
   // ---- the per-second tick: flush, the listeners' tick (keepalive), teardown at the plan's end ----
 
   private scheduleTick(): void {

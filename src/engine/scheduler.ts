@@ -80,6 +80,16 @@ export class Scheduler {
   }
 
   /**
+   * The handshakes that ended came in one batch (the native core's) and this turn is still
+   * running: a drain they asked for (handshakeEnded) runs now, not from the next turn's immediate.
+   */
+  batchEnded(): void {
+    if (this.immediate === null || this.stopped) return;
+    this.o.clock.clearImmediate(this.immediate);
+    this.drain();
+  }
+
+  /**
    * Teardown is due: first start every planned attempt intended by now. An attempt intended at the
    * run's last instant belongs to the run; whether its timer or the teardown tick fired first must
    * not decide that it is dropped (and the run called harness-limited). The cap still applies.

@@ -114,6 +114,11 @@ export interface DeviceOwner {
   onMessage?(d: Device, m: InboundMessage): void;
   /** Devices without MQTT: one inbound message (a WebSocket frame, a datagram…) and when it arrived. */
   onData?(d: Device, data: Buffer, receivedUs: number): void;
+  /**
+   * A batch of outcomes was reported, one after the other in one turn of the event loop (the
+   * native core's): what waits on them can go on now, in that turn, instead of a turn later.
+   */
+  batchEnded?(): void;
 }
 
 /** A target validated for a device kind once per process (kinds.ts prepareTarget). */

@@ -109,6 +109,16 @@ describe.skipIf(!built)('the native storm core', () => {
     expect(p.serviceUs).toBe((p.tcpConnectUs as number) + (p.mqttConnackUs as number));
   });
 
+  it('tells the owner when each batch of outcomes has ended, after its last outcome', async () => {
+    const port = await server((s) => s.once('data', () => s.write(CONNACK_OK)));
+    const o = owner();
+    const devs = [0, 1, 2].map(() => open(port, o));
+    for (const d of devs) expect((await o.outcome(d.deviceId)).kind).toBe('connected');
+    const batches = o.of('connected').map((e) => e.batch as number);
+    // Every outcome's batch has ended by now: the last one reported is followed by a batchEnded.
+    expect(o.batchesEnded).toBe(Math.max(...batches) + 1);
+  });
+
   it('silence: nothing more is read or answered; expire then loses it with the given failure', async () => {
     const port = await server((s) => {
       s.once('data', () => {

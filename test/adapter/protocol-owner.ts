@@ -17,10 +17,14 @@ export interface Recorded {
   tag?: number;
   message?: InboundMessage;
   data?: Buffer;
+  /** How many batches of outcomes had ended (batchEnded) when this one was reported. */
+  batch?: number;
 }
 
 export class RecordingOwner implements DeviceOwner {
   readonly events: Recorded[] = [];
+  /** batchEnded() calls: the native core reports after each batch of outcomes. */
+  batchesEnded = 0;
   private waiters: { pred: (e: Recorded[]) => boolean; resolve: () => void }[] = [];
 
   now(): number {
@@ -50,6 +54,10 @@ export class RecordingOwner implements DeviceOwner {
   }
   onData(c: Device, data: Buffer, receivedUs: number): void {
     this.push({ kind: 'message', deviceId: c.deviceId, data, latencyUs: receivedUs });
+  }
+
+  batchEnded(): void {
+    this.batchesEnded++;
   }
 
   of(kind: Recorded['kind'], deviceId?: number): Recorded[] {
@@ -108,6 +116,7 @@ export class RecordingOwner implements DeviceOwner {
   }
 
   private push(e: Recorded): void {
+    e.batch = this.batchesEnded;
     this.events.push(e);
     for (const w of [...this.waiters]) {
       if (w.pred(this.events)) {

@@ -2,9 +2,12 @@
  * The scheduler's rules on a fake clock, with exact expected µs: attempts start at their intended
  * time (open model), the handshake cap holds attempts back (the wait shows as schedule lag), and
  * an attempt not started within connectTimeout of its intended time is dropped, never started late.
+ * A batch of handshakes that ended together (the native core's) frees the cap in the same turn.
  */
 import { describe, expect, it } from 'vitest';
+import { Scheduler, type SchedulerHost } from '../../src/engine/scheduler.js';
 import { startEngine, type FakeTarget } from '../helpers/engine.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 
 const opens = (e: ReturnType<typeof startEngine>): number[] => e.opened.flatMap((l) => l.map((d) => d.socketOpenUs));
 
@@ -66,5 +69,54 @@ describe('engine: scheduler', () => {
     expect(e.counter('dropped')).toBe(1);
     // The drop is counted in the second it happened (1.2 s → second 1).
     expect(e.deltas.find((d) => d.counters.dropped > 0)?.t).toBe(1);
+  });
+
+  it('a batch of ended handshakes frees the cap in its own turn: the next attempts open before any immediate', () => {
+    // 5 intended at 0, cap 2: two open at once; both end in one batch at 7 ms.
+    const clock = new FakeClock();
+    const opened: [number, number][] = [];
+    let handshaking = 0;
+    const host: SchedulerHost = {
+      get handshaking() {
+        return handshaking;
+      },
+      planned: (slot) => {
+        opened.push([slot, clock.nowUs()]);
+        handshaking++;
+        return true;
+      },
+      churn: () => {},
+      event: () => false,
+    };
+    const s = new Scheduler(
+      {
+        clock,
+        slots: 5,
+        plannedAtUs: () => 0,
+        churn: { slot: new Uint32Array(0), atUs: new Float64Array(0) },
+        maxHandshakesInFlight: 2,
+      },
+      host,
+    );
+    s.start();
+    clock.advanceTo(0);
+    expect(opened).toEqual([
+      [0, 0],
+      [1, 0],
+    ]);
+    clock.advanceTo(7_000);
+    handshaking -= 2;
+    s.handshakeEnded();
+    s.handshakeEnded();
+    expect(clock.pending).toBe(1); // the drain the first one asked for, due on the next turn
+    s.batchEnded();
+    expect(opened.slice(2)).toEqual([
+      [2, 7_000],
+      [3, 7_000],
+    ]);
+    expect(clock.pending).toBe(0); // capped again: nothing waits but the next handshake's end
+    s.batchEnded(); // no drain asked for: nothing opens
+    expect(opened).toHaveLength(4);
+    s.stop();
   });
 });

@@ -168,5 +168,6 @@ export class NativeCore implements NativeRows {
       }
       d.onEvent(kind, ev[k + 2] as number, ev[k + 3] as number, ev[k + 4] as number);
     }
+    this.owner.batchEnded?.();
   }
 }
