@@ -2,13 +2,13 @@
  * Per-device state of one worker, in flat typed arrays indexed by slot (the device's position in
  * the worker's slice), plus what each device's cohort says about connecting and reconnecting.
  */
-import type { Device, DeviceKindRow, DeviceOpenOptions, DeviceOwner, ExpandTemplate } from '../protocols/device.js';
+import type { Device, DeviceOpenOptions, DeviceOwner, ExpandTemplate } from '../protocols/device.js';
 import type { PreparedTarget } from '../protocols/device.js';
 import { DEVICE_KIND_ROWS, prepareTarget } from '../protocols/kinds.js';
 import type { TlsSettings } from '../protocols/transports/tls-options.js';
 import { createRng, deriveSeed } from '../util/rng.js';
 import { reconnectDelayUs } from './reconnect.js';
-import type { RunnerOptions } from './runner-options.js';
+import type { PreparedKinds, RunnerOptions } from './runner-options.js';
 
 export const NO_OUTAGE = 0xffff;
 
@@ -34,8 +34,7 @@ export class DeviceTable {
   private readonly cohortTargets: (PreparedTarget[] | null)[];
   /** Per cohort: the run's targets prepared with the cohort's TLS settings. */
   private readonly runTargets: PreparedTarget[][];
-  /** Per cohort: its device kind's row, and the kind's own open options of one device (prepared once). */
-  private readonly kinds: { row: DeviceKindRow; own: (id: number) => object }[];
+  private readonly kinds: PreparedKinds;
 
   constructor(o: RunnerOptions, expand: ExpandTemplate) {
     const n = o.ids.length;
@@ -56,16 +55,11 @@ export class DeviceTable {
       [...out.members].map((id) => this.slotOf.get(id)).filter((s): s is number => s !== undefined),
     );
     const rows = o.kinds ?? DEVICE_KIND_ROWS;
+    this.kinds = o.preparedKinds ?? prepareKinds(o, expand);
     const prep = (url: string, c: (typeof o.scenario.cohorts)[number]): PreparedTarget =>
       prepareTarget(c.device.protocol, url, (c.device.tls ?? undefined) as TlsSettings | undefined, 'target', rows);
     this.cohortTargets = o.scenario.cohorts.map((c) => c.targets?.map((t) => prep(t, c)) ?? null);
     this.runTargets = o.scenario.cohorts.map((c, i) => (o.targets[i] ?? []).map((t) => prep(t, c)));
-    this.kinds = o.scenario.cohorts.map((c) => {
-      const row = rows[c.device.protocol];
-      if (row === undefined) throw new Error(`internal: no device kind "${c.device.protocol}" in the table of kinds`);
-      const fixed = { run: o.runId, worker: o.workerIndex, cohort: c.name };
-      return { row, own: row.prepare({ device: c.device, fixed, expand }) };
-    });
   }
 
   id(slot: number): number {
@@ -122,7 +116,7 @@ export class DeviceTable {
       maxPacketBytes: this.o.maxPacketBytes,
       slotCount: this.o.ids.length,
     };
-    return kind.row.open(target, Object.assign(opts, kind.own(id)), owner);
+    return kind.row.open(target, Object.assign(opts, kind.own(id, slot)), owner);
   }
 
   /** The next reconnect delay by the cohort's policy, or null when the device gives up. */
@@ -144,6 +138,32 @@ export class DeviceTable {
   failover(slot: number): void {
     const own = this.cohortTargets[this.cohort(slot)];
     if (own && own.length > 1) this.targetIndex[slot] = ((this.targetIndex[slot] as number) + 1) % own.length;
+  }
+}
+
+/** The kinds' preparation of each cohort, once per worker. */
+export function prepareKinds(
+  o: Pick<RunnerOptions, 'scenario' | 'runId' | 'workerIndex' | 'kinds'>,
+  expand: ExpandTemplate,
+): PreparedKinds {
+  const rows = o.kinds ?? DEVICE_KIND_ROWS;
+  return o.scenario.cohorts.map((c) => {
+    const row = rows[c.device.protocol];
+    if (row === undefined) throw new Error(`internal: no device kind "${c.device.protocol}" in the table of kinds`);
+    const fixed = { run: o.runId, worker: o.workerIndex, cohort: c.name };
+    return { row, own: row.prepare({ device: c.device, fixed, expand }) };
+  });
+}
+
+/**
+ * Every device's own open options asked for once, before the run: what a kind keeps by slot (each
+ * CONNECT) is then built, and the storm only takes it, as a C load client builds its packets before
+ * it starts the clock.
+ */
+export function prebuildOwn(kinds: PreparedKinds, ids: Uint32Array, cohortOf: ArrayLike<number>): void {
+  for (let slot = 0; slot < ids.length; slot++) {
+    const id = ids[slot] as number;
+    kinds[cohortOf[id] as number]?.own(id, slot);
   }
 }
 

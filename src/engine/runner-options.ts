@@ -2,7 +2,7 @@
  * What a Runner is given and what it hands back at the end (apart from runner.ts so the device
  * table can read the options without importing the runner).
  */
-import type { Device, DeviceOwner } from '../protocols/device.js';
+import type { Device, DeviceKindRow, DeviceOwner } from '../protocols/device.js';
 import type { DeviceKindTable } from '../protocols/kinds.js';
 import type { MetricsDelta } from '../metrics/recorder.js';
 import type { Plan } from '../plan/plan.js';
@@ -10,6 +10,9 @@ import type { ResolvedScenario } from '../results/resolved-scenario.js';
 import type { EngineClock } from '../util/clock.js';
 import type { HealthMonitor, HealthSample } from './health.js';
 import type { RunKept, SessionListener } from './session-life.js';
+
+/** Per cohort: its device kind's row, and the kind's own open options of one device (prepared once). */
+export type PreparedKinds = { row: DeviceKindRow; own: (id: number, slot: number) => object }[];
 
 export interface RunnerOptions {
   runId: string;
@@ -36,6 +39,8 @@ export interface RunnerOptions {
   open?: (slot: number, owner: DeviceOwner) => Device;
   /** The table of device kinds (default: protocols/kinds.ts); a test may add a kind of its own. */
   kinds?: DeviceKindTable;
+  /** The cohorts' kinds prepared (and their devices prebuilt) before the run: device-table.ts prepareKinds. */
+  preparedKinds?: PreparedKinds | undefined;
   /** The harness's self-watch (default: HealthMonitor). */
   health?: Pick<HealthMonitor, 'start' | 'stop' | 'sample'>;
   /** More session listeners, told after the engine's own (a test watches a session's life through one). */
@@ -64,7 +69,13 @@ export type WorkerRunnerFields = Pick<
   | 'maxPacketBytes'
   | 'clock'
   | 'emit'
-> & { workerCount: number; shardIndex: number; shardCount: number; listeners: readonly SessionListener[] };
+> & {
+  workerCount: number;
+  shardIndex: number;
+  shardCount: number;
+  listeners: readonly SessionListener[];
+  preparedKinds?: PreparedKinds | undefined;
+};
 
 /**
  * A worker's Runner options, made in this one place so that the warm-up's Runner and the run's have
@@ -87,5 +98,7 @@ export function workerRunnerOptions(f: WorkerRunnerFields): RunnerOptions {
     clock: f.clock,
     listeners: f.listeners,
     emit: f.emit,
+    // Always present (undefined for the warm-up's Runner): one shape for both.
+    preparedKinds: f.preparedKinds,
   };
 }

@@ -7,10 +7,12 @@
  * so its final results are in the coordinator's hands before it leaves (docs/adr/0003).
  */
 import { buildPlan, idsFor, type Plan } from '../plan/plan.js';
+import { expandTemplate } from '../scenario/template.js';
 import { clockFromOrigin, engineClock } from '../util/clock.js';
 import type { FromWorker, ToWorker, WorkerInit } from './messages.js';
+import { prebuildOwn, prepareKinds } from './device-table.js';
 import { Runner } from './runner.js';
-import { workerRunnerOptions } from './runner-options.js';
+import { workerRunnerOptions, type PreparedKinds } from './runner-options.js';
 import { warmConnectPath, type WarmUpResult } from './warm-up.js';
 import { warmEngine, warmSpecFor, type WarmEngineSpec } from './warm-engine.js';
 
@@ -19,7 +21,7 @@ function send(msg: FromWorker): void {
 }
 
 let init: WorkerInit | null = null;
-let prepared: { plan: Plan; ids: Uint32Array } | null = null;
+let prepared: { plan: Plan; ids: Uint32Array; kinds: PreparedKinds } | null = null;
 let runner: Runner | null = null;
 let stopRequested = false;
 /** The warm-up a 'warm' message started before 'init' (the worker was forked while the target started). */
@@ -36,7 +38,13 @@ process.on('message', (raw: unknown) => {
       init = msg;
       const plan = buildPlan(msg.scenario);
       const ids = idsFor(plan.devices, msg.shard, msg.worker);
-      prepared = { plan, ids };
+      // Each device's CONNECT is built now, before the origin, not during the storm.
+      const kinds = prepareKinds(
+        { scenario: msg.scenario, runId: msg.runId, workerIndex: msg.worker.index },
+        expandTemplate,
+      );
+      prebuildOwn(kinds, ids, plan.cohortOf);
+      prepared = { plan, ids, kinds };
       // The origin is placed only once every worker is ready, so warming here keeps cold code
       // out of the first second of the run.
       if (warming === null && msg.warmUp && ids.length > 0) warming = warm(warmSpecFor(msg));
@@ -49,7 +57,7 @@ process.on('message', (raw: unknown) => {
       } else send({ type: 'ready', devices: ids.length, warmUp: null });
     } else if (msg.type === 'go') {
       if (init === null || prepared === null) throw new Error('go before init');
-      const { plan, ids } = prepared;
+      const { plan, ids, kinds } = prepared;
       const r = new Runner(
         workerRunnerOptions({
           runId: init.runId,
@@ -67,6 +75,7 @@ process.on('message', (raw: unknown) => {
           clock: engineClock(clockFromOrigin(BigInt(msg.originNs))),
           listeners: [],
           emit: (delta, health) => send({ type: 'metrics', delta, health }),
+          preparedKinds: kinds,
         }),
       );
       runner = r;

@@ -163,9 +163,12 @@ export interface DeviceKindRow<Own extends object = object> extends KindUrls {
   readonly schemes: readonly TransportScheme[];
   /**
    * Once per cohort: compiles what the cohort fixes (identity templates, the engine option…) and
-   * returns the kind's own open options of one device (by global id) for each attempt.
+   * returns the kind's own open options of one device (by global id) for each attempt. `slot` is
+   * the device's dense row in this worker: a kind may keep by it what every attempt of the device
+   * sends alike (the mqtt kind keeps each CONNECT), and the worker may call this once per device
+   * before the run to build it then.
    */
-  prepare(c: CohortSpec): (id: number) => Own;
+  prepare(c: CohortSpec): (id: number, slot: number) => Own;
   /** Opens one attempt; the device reports to `owner` from then on. */
   open(t: PreparedTarget, o: DeviceOpenOptions & Own, owner: DeviceOwner): Device;
   /**

@@ -13,6 +13,7 @@ import type { NativeDevice, NativeOpenOptions } from '../native/device.js';
 import type { ResolvedDevice } from '../../results/resolved-scenario.js';
 import { buildConnect, connectProtocolVersion, type ConnectFields } from './connect-packet.js';
 import { MqttConnection, type MqttConnectOptions } from './connection.js';
+import { PacketSlab } from './packet-slab.js';
 import { keepaliveSeconds } from '../../util/duration.js';
 
 /** An MQTT device's own open options. */
@@ -82,8 +83,11 @@ function open(t: PreparedTarget, o: MqttOpen, owner: DeviceOwner): MqttConnectio
   return openNativeDevice(owner, native, o.maxPacketBytes);
 }
 
-/** Compiles the cohort's identity templates and settles its engine once; a CONNECT per attempt. */
-function prepare({ device: d, fixed, expand }: CohortSpec): (id: number) => MqttOpenOptions {
+/**
+ * Compiles the cohort's identity templates and settles its engine once; a device's CONNECT is built
+ * on its first attempt (or before the run: prebuildOwn) and kept by slot for every later one.
+ */
+function prepare({ device: d, fixed, expand }: CohortSpec): (id: number, slot: number) => MqttOpenOptions {
   const t = (template: string | null) => (template === null ? null : compileIdTemplate(template, expand, fixed));
   const clientId = compileIdTemplate(d.clientId, expand, fixed);
   const username = t(d.username);
@@ -91,7 +95,8 @@ function prepare({ device: d, fixed, expand }: CohortSpec): (id: number) => Mqtt
   const engine = d.engine !== 'js' && nativeRefusal(d) === null ? 'native' : 'js';
   const keepaliveS = keepaliveSeconds(d.keepaliveUs);
   const expiryS = d.sessionExpiryS;
-  return (id) => {
+  const built = new PacketSlab();
+  const connectOf = (id: number): Buffer => {
     const f: ConnectFields = {
       clientId: clientId(id),
       username: username === null ? null : username(id),
@@ -101,8 +106,9 @@ function prepare({ device: d, fixed, expand }: CohortSpec): (id: number) => Mqtt
       protocolVersion: d.mqttVersion,
     };
     if (expiryS !== null) f.sessionExpiryIntervalS = expiryS;
-    return { connectPacket: buildConnect(f), engine };
+    return buildConnect(f);
   };
+  return (id, slot) => ({ connectPacket: built.get(slot) ?? built.put(slot, connectOf(id)), engine });
 }
 
 export const MQTT_KIND = {
