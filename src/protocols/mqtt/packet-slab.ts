@@ -36,11 +36,6 @@ export class PacketSlab {
     return this.bytes.subarray(this.used - packet.length, this.used);
   }
 
-  /** Bytes the slab holds (its byte buffer and per-slot rows). */
-  get heldBytes(): number {
-    return this.bytes.length + this.offsets.byteLength + this.lengths.byteLength;
-  }
-
   private widen(cap: number): void {
     const offsets = new Uint32Array(cap);
     const lengths = new Uint32Array(cap);
