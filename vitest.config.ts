@@ -4,8 +4,10 @@ import LongestFirst from './test/sequencer.js';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    // A file that leaves a socket, timer or process open fails (test/setup/leaks.ts).
-    setupFiles: ['test/setup/leaks.ts'],
+    // Each file writes into a temporary folder of its own, removed after it (test/setup/tmp.ts;
+    // first, so its after-hook runs last). A file that leaves a socket, timer or process open
+    // fails (test/setup/leaks.ts).
+    setupFiles: ['test/setup/tmp.ts', 'test/setup/leaks.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // e2e tests start processes and open thousands of sockets; keep them from starving each other
