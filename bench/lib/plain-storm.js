@@ -3,7 +3,10 @@
  * (bench/c/mqtt_ref.c), herd `engine: native` and herd `engine: js` against a fresh private
  * Mosquitto per measurement, each over fresh source addresses (never the previous run's), 64
  * handshakes in flight (herd: --max-handshakes 32 × 2 workers; C: --inflight 64), herd counted to
- * its last CONNACK as the C client counts. Returns medians per size; prints nothing but progress.
+ * its last CONNACK as the C client counts. With `oneWorker`, herd `engine: native` also runs as
+ * one process (1 worker, 64 in flight), as the C client runs: on two cores that Mosquitto shares,
+ * two workers and the broker are three busy processes on two cores, one worker and the broker two.
+ * Returns medians per size; prints nothing but progress.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -34,7 +37,7 @@ export function sourcesFor(pool, client, devices, jsPerAddress) {
  * One herd measurement of `devices` at the ceiling (100,000/s offered, 64 in flight), with the herd
  * of `o.repoRoot` (and the probe of `o.probeRoot`, default the same tree).
  */
-export async function herdCeiling(o, engine, devices, runDir, sources) {
+export async function herdCeiling(o, engine, devices, runDir, sources, workers = WORKERS) {
   mkdirSync(runDir, { recursive: true });
   return withBroker(o.factory, (t) =>
     runHerd({
@@ -45,8 +48,8 @@ export async function herdCeiling(o, engine, devices, runDir, sources) {
       devices,
       ratePerS: 100_000,
       holdMs: 11_000,
-      workers: WORKERS,
-      maxHandshakes: INFLIGHT / WORKERS,
+      workers,
+      maxHandshakes: INFLIGHT / workers,
       sources,
       timeoutMs: 180_000,
       gcSamples: true,
@@ -62,14 +65,15 @@ export const med = (xs) => {
 
 /**
  * @param {{ repoRoot: string, factory: object, ref: object, pool: object, sizes: number[], repeats: number,
- *   jsPerAddress: number, workDir: string, prefix?: string }} o
- * @returns {Promise<{ n: number, c: object, js: object, native: object | null }[]>}
+ *   jsPerAddress: number, workDir: string, prefix?: string, oneWorker?: boolean }} o
+ * @returns {Promise<{ n: number, c: object, js: object, native: object | null, native1: object | null }[]>}
  */
 export async function measurePlain(o) {
-  const engines = loadNative() === null ? ['js'] : ['js', 'native'];
+  // native1: the native engine as one process (one worker), beside the default two.
+  const engines = loadNative() === null ? ['js'] : o.oneWorker ? ['js', 'native', 'native1'] : ['js', 'native'];
   const rows = [];
   for (const n of o.sizes) {
-    const runs = { c: [], js: [], native: [] };
+    const runs = { c: [], js: [], native: [], native1: [] };
     for (let i = 0; i < o.repeats; i++) {
       if ('binary' in o.ref) {
         log(`[${n}] C reference ${i + 1}/${o.repeats}`);
@@ -90,7 +94,8 @@ export async function measurePlain(o) {
       for (const engine of engines) {
         log(`[${n}] herd-${engine} ${i + 1}/${o.repeats}`);
         const sources = sourcesFor(o.pool, engine, n, o.jsPerAddress);
-        runs[engine].push(await herdCeiling(o, engine, n, join(o.workDir, `${n}-${engine}-${i}`), sources));
+        const [kind, workers] = engine === 'native1' ? ['native', 1] : [engine, WORKERS];
+        runs[engine].push(await herdCeiling(o, kind, n, join(o.workDir, `${n}-${engine}-${i}`), sources, workers));
       }
     }
     // Each herd run against the C run just before it: the machine drifts between minutes (the C
@@ -152,7 +157,8 @@ export async function measurePlain(o) {
       liveBytes: null,
       ok: med(runs.c.map((r) => r.succeeded)),
     };
-    rows.push({ n, c, js: herdRow('js'), native: runs.native.length ? herdRow('native') : null });
+    const row = (engine) => (runs[engine].length ? herdRow(engine) : null);
+    rows.push({ n, c, js: herdRow('js'), native: row('native'), native1: row('native1') });
   }
   return rows;
 }
