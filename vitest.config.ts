@@ -5,8 +5,10 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     // Each file writes into a temporary folder of its own, removed after it (test/setup/tmp.ts;
-    // first, so its after-hook runs last). A file that leaves a socket, timer or process open
-    // fails (test/setup/leaks.ts).
+    // first, so its after-hook runs last), inside the run's root, removed at the end
+    // (test/setup/tmp-root.ts). A file that leaves a socket, timer or process open fails
+    // (test/setup/leaks.ts).
+    globalSetup: ['test/setup/tmp-root.ts'],
     setupFiles: ['test/setup/tmp.ts', 'test/setup/leaks.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,

@@ -73,21 +73,24 @@ const vsC = (paired, x, c, spread) =>
 function renderPlain(rows, out) {
   const [a, b] = sizes;
   const at = (n) => rows.find((r) => r.n === n);
+  // Both goals hold at both sizes: conn/s and CPU per connection, each beside its ratio to C.
+  const cpuCell = (x) => `${n0(x?.cpuUs)}${x?.kernelUs == null ? '' : ` (${n0(x.kernelUs)})`}`;
+  const pair = (x, r) =>
+    `${n0(x?.perS)} | ${vsC(x?.perSVsC, x?.perS, r?.c.perS, x?.perSVsCSpread)} | ` +
+    `${cpuCell(x)} | ${vsC(x?.cpuVsC, x?.cpuUs, r?.c.cpuUs, x?.cpuVsCSpread)} |`;
+  const heads = (n) => `conn/s at ${k(n)} | vs C | CPU µs/conn at ${k(n)} (of which kernel) | vs C |`;
   out.push(
-    `| client | conn/s at ${k(a)} | vs C | CPU µs/conn (of which kernel) | vs C | bytes per held conn (herd: RSS after GC; live: JS heap + malloc in use) | ` +
-      (b === undefined ? '' : `conn/s at ${k(b)} | vs C |`),
+    `| client | ${heads(a)} bytes per held conn at ${k(a)} (herd: RSS after GC; live: JS heap + malloc in use) |` +
+      (b === undefined ? '' : ` ${heads(b)}`),
   );
-  out.push(`|---|---:|---:|---:|---:|---:|${b === undefined ? '' : '---:|---:|'}`);
+  out.push(`|---|---:|---:|---:|---:|---:|${b === undefined ? '' : '---:|---:|---:|---:|'}`);
   const line = (label, pick) => {
     const ra = at(a);
     const rb = b === undefined ? null : at(b);
     const x = pick(ra);
-    if (x === null) return out.push(`| ${label} | not run |  |  |  |  |${b === undefined ? '' : '  |  |'}`);
-    const y = rb ? pick(rb) : null;
-    out.push(
-      `| ${label} | ${n0(x.perS)} | ${vsC(x.perSVsC, x.perS, ra.c.perS, x.perSVsCSpread)} | ${n0(x.cpuUs)}${x.kernelUs == null ? '' : ` (${n0(x.kernelUs)})`} | ${vsC(x.cpuVsC, x.cpuUs, ra.c.cpuUs, x.cpuVsCSpread)} | ` +
-        `${n0(x.bytes)}${x.liveBytes == null ? '' : ` (live ${n0(x.liveBytes)})`} | ${b === undefined ? '' : `${n0(y?.perS)} | ${vsC(y?.perSVsC, y?.perS, rb?.c.perS, y?.perSVsCSpread)} |`}`,
-    );
+    if (x === null) return out.push(`| ${label} | not run |  |  |  |  |${b === undefined ? '' : '  |  |  |  |'}`);
+    const bytes = `${n0(x.bytes)}${x.liveBytes == null ? '' : ` (live ${n0(x.liveBytes)})`}`;
+    out.push(`| ${label} | ${pair(x, ra)} ${bytes} |${b === undefined ? '' : ` ${pair(rb ? pick(rb) : null, rb)}`}`);
   };
   line('C epoll client, 2 source addresses', (r) => r.c);
   line('herd `engine: native`, 2 workers', (r) => r.native);
