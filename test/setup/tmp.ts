@@ -11,9 +11,7 @@ import { afterAll, afterEach, inject } from 'vitest';
 
 const outer = process.env.TMPDIR;
 const dir = mkdtempSync(join(inject('tmpRoot'), 'file-'));
-// Searchable by all, as /tmp is: a broker that drops to its own user (Mosquitto started as root
-// does) must still reach the folder a test made for it inside.
-chmodSync(dir, 0o755);
+chmodSync(dir, 0o755); // searchable by all, as the root is (tmp-root.ts says why)
 process.env.TMPDIR = dir;
 let failed = false;
 
