@@ -213,19 +213,8 @@ async function main() {
     const ref = buildReference(repoRoot);
     if ('skipped' in ref) log(`bench/table: SKIP C reference: ${ref.skipped}`);
     // 100,000 per address: every client over 2 addresses (herd-js binds explicit ports, no port search).
-    const o = {
-      repoRoot,
-      factory,
-      ref,
-      pool,
-      sizes,
-      repeats,
-      jsPerAddress: 100_000,
-      workDir,
-      prefix: 'tref',
-      oneWorker,
-    };
-    rows = await measurePlain(o);
+    const o = { repoRoot, factory, ref, pool, sizes, repeats, workDir, oneWorker };
+    rows = await measurePlain({ ...o, jsPerAddress: 100_000, prefix: 'tref' });
   }
   const tlsRows = [];
   let nt = { runs: false, why: 'not run' };
