@@ -241,7 +241,7 @@ async function main() {
     out.push('');
     out.push(
       `Plain TCP: ${INFLIGHT} in flight, 2 fresh source addresses per client, medians of ${repeats}; ` +
-        `CPU and bytes at ${k(sizes[0])}; "vs C": the median of each herd run's ratio to the C run just before it (lowest–highest beside it)`,
+        `bytes at ${k(sizes[0])}; "vs C": the median of each herd run's ratio to the C run just before it (lowest–highest beside it)`,
     );
     renderPlain(rows, out);
   }
