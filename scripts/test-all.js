@@ -13,8 +13,7 @@ const GATES = [
 const PHASES = [
   ['format (prettier --check)', 'npx', ['prettier', '--check', 'src', 'test', 'bench', 'scripts']],
   ['house rules (file and line length)', 'node', ['scripts/check-house.js']],
-  ['unit, adapter and e2e tests', 'npx', ['vitest', 'run', '--exclude', 'test/e2e-serial/**']],
-  ['serial storm tests', 'npx', ['vitest', 'run', 'test/e2e-serial', '--no-file-parallelism']],
+  ['unit, adapter and e2e tests', 'npx', ['vitest', 'run']],
 ];
 
 const results = [];

@@ -4,7 +4,7 @@
  * last and no worker is left running one of them alone at the end. A clean clone has no vitest
  * cache, so without this list the order would be by file size. A file the list does not know goes
  * first (it may be long). Refresh the list from a run's JSON report:
- * `npx vitest run --exclude 'test/e2e-serial/**' --reporter=json --outputFile=/tmp/v.json` then
+ * `npx vitest run --reporter=json --outputFile=/tmp/v.json` then
  * `node scripts/test-durations.js /tmp/v.json`.
  */
 import { readFileSync } from 'node:fs';
