@@ -21,6 +21,7 @@
 #include "binding.h" /* msg: (npub) publish/subscribe live in msg_js.c; hooks marked "msg:" */
 #include "signal.h"
 #include "tls_binding.h" /* TLS hook */
+#include "wake.h"
 #include "wire.h"
 
 #define EPOLL_BATCH 256
@@ -41,12 +42,13 @@ struct core {
   struct tls_cfgs tls; /* TLS hook: the core's TLS settings (tls_binding.c) */
   struct deadlines dl; /* the attempts' connect deadlines (deadline.c) */
   struct batch_buf batch; /* the Float64Array batches are delivered in (batch.c) */
+  struct wake wk; /* the scheduler's µs wake-up (wake.c) */
 };
 
 /* Keeps the process alive only while the core has connections, as sockets do on the JS path. */
 static void update_ref(struct core *c) {
   if (c->poll == NULL) return;
-  int want = c->w.live > 0;
+  int want = c->w.live > 0 || c->wk.armed; /* an armed wake-up holds the loop, as a Node timer does */
   if (want == c->referenced) return;
   if (want) uv_ref((uv_handle_t *)c->poll);
   else uv_unref((uv_handle_t *)c->poll);
@@ -74,11 +76,13 @@ static void deliver(struct core *c) {
 static void on_poll(uv_poll_t *h, int status, int events) {
   struct core *c = h->data;
   struct epoll_event evs[EPOLL_BATCH];
+  int woke = 0;
   for (int round = 0; round < ROUNDS_PER_WAKEUP && !c->closed; round++) {
     int n = epoll_wait(c->w.epfd, evs, EPOLL_BATCH, 0);
     if (n <= 0) break;
     for (int i = 0; i < n && !c->closed; i++) {
-      wire_handle(&c->w, evs[i].data.u64, evs[i].events);
+      if (evs[i].data.u64 == WAKE_TAG) woke |= wake_take(&c->wk);
+      else wire_handle(&c->w, evs[i].data.u64, evs[i].events);
       if (c->w.nev >= EVENT_BATCH) deliver(c); /* msg: messages fill the queue faster */
     }
     if (c->closed) break;
@@ -89,6 +93,7 @@ static void on_poll(uv_poll_t *h, int status, int events) {
     deadlines_run(&c->dl);
     deliver(c);
   }
+  if (woke && !c->closed) wake_call(c->env, c->async, &c->wk); /* after the outcomes: ended handshakes first */
   update_ref(c);
 }
 
@@ -131,6 +136,7 @@ static void shut(struct core *c) {
     c->kick = NULL;
   }
   deadlines_free(&c->dl);
+  wake_free(c->env, &c->wk);
   wire_free(&c->w);
   tls_cfgs_free(&c->tls); /* TLS hook: after every connection made from them */
 }
@@ -173,16 +179,25 @@ void binding_refresh(void *core) {
   after_call(core);
 }
 
-/* create(onBatch, maxPacketBytes) → core */
+/* The open core's wake-up behind a handle (wake.h). */
+struct wake *binding_wake(napi_env env, napi_value v, void **core) {
+  struct core *c = core_arg(env, v);
+  *core = c;
+  return c == NULL ? NULL : &c->wk;
+}
+
+/* create(onBatch, maxPacketBytes, onWake) → core */
 static napi_value create(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2], out, name;
+  size_t argc = 3;
+  napi_value argv[3], out, name;
   uint32_t max_packet = 0;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   CHECK(napi_get_value_uint32(env, argv[1], &max_packet));
   struct core *c = calloc(1, sizeof *c);
   if (c == NULL) return napi_throw_error(env, "E_NATIVE", "herd_native: out of memory"), NULL;
+  c->wk.fd = -1;
   int err = wire_init(&c->w, max_packet);
+  if (err == 0) err = wake_init(&c->wk, c->w.epfd);
   uv_loop_t *loop = NULL;
   c->poll = malloc(sizeof *c->poll);
   c->kick = malloc(sizeof *c->kick);
@@ -203,6 +218,9 @@ static napi_value create(napi_env env, napi_callback_info info) {
   uv_poll_start(c->poll, UV_READABLE, on_poll);
   uv_unref((uv_handle_t *)c->poll);
   CHECK(napi_create_reference(env, argv[0], 1, &c->on_batch));
+  napi_valuetype wt = napi_undefined;
+  if (argc > 2 && napi_typeof(env, argv[2], &wt) == napi_ok && wt == napi_function)
+    CHECK(napi_create_reference(env, argv[2], 1, &c->wk.fn)); /* optional: tests of the wire alone pass none */
   CHECK(napi_create_string_utf8(env, "herd-native", NAPI_AUTO_LENGTH, &name));
   CHECK(napi_async_init(env, NULL, name, &c->async));
   CHECK(napi_create_external(env, c, finalize, NULL, &out));
@@ -315,6 +333,7 @@ NAPI_MODULE_INIT() {
       {"bufferedBytes", NULL, buffered, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, close_core, NULL, NULL, NULL, napi_default, NULL},
       {"stats", NULL, stats, NULL, NULL, NULL, napi_default, NULL},
+      {"wakeAfter", NULL, binding_wake_after, NULL, NULL, NULL, napi_default, NULL},
       {"nowUs", NULL, binding_now_us, NULL, NULL, NULL, napi_default, NULL},
       {"mallinfo", NULL, binding_mallinfo, NULL, NULL, NULL, napi_default, NULL},
       {"parseSignal", NULL, binding_parse_signal, NULL, NULL, NULL, napi_default, NULL},

@@ -21,7 +21,7 @@ import { HealthMonitor } from './health.js';
 import { Messaging } from './messaging.js';
 import { OutagePlayer } from './outages.js';
 import type { RunnerOptions } from './runner-options.js';
-import { Scheduler } from './scheduler.js';
+import { Scheduler, type PreciseWake } from './scheduler.js';
 import { SessionLife } from './session-life.js';
 import * as on from './session-listeners.js';
 import { sourcePorts } from './source-port-listener.js';
@@ -39,7 +39,7 @@ export interface Engine {
   readonly out: Emitter;
 }
 
-export function buildEngine(o: RunnerOptions, runner: RunnerSide): Engine {
+export function buildEngine(o: RunnerOptions, runner: RunnerSide, precise?: PreciseWake): Engine {
   const rec = new Recorder(o.scenario.cohorts.map((c) => c.name));
   const out = new Emitter(rec, o.health ?? new HealthMonitor(), o);
   const dev = new DeviceTable(o, expandTemplate);
@@ -53,6 +53,7 @@ export function buildEngine(o: RunnerOptions, runner: RunnerSide): Engine {
       plannedAtUs: (slot) => o.plan.connectAtUs[o.ids[slot] as number] as number,
       churn: dev.churnSchedule(),
       maxHandshakesInFlight: o.maxHandshakesInFlight,
+      precise,
     },
     side,
   );

@@ -8,7 +8,9 @@ import type { MetricsDelta } from '../metrics/recorder.js';
 import type { Plan } from '../plan/plan.js';
 import type { ResolvedScenario } from '../results/resolved-scenario.js';
 import type { EngineClock } from '../util/clock.js';
+import { nativeWake } from '../protocols/native/core.js';
 import type { HealthMonitor, HealthSample } from './health.js';
+import type { PreciseWake } from './scheduler.js';
 import type { RunKept, SessionListener } from './session-life.js';
 
 /** Per cohort: its device kind's row, and the kind's own open options of one device (prepared once). */
@@ -43,6 +45,11 @@ export interface RunnerOptions {
   preparedKinds?: PreparedKinds | undefined;
   /** The harness's self-watch (default: HealthMonitor). */
   health?: Pick<HealthMonitor, 'start' | 'stop' | 'sample'>;
+  /**
+   * The scheduler's µs wake-up for the Runner (the owner of its devices): the native core's, once it
+   * has one (default: none — the clock's ms timers, as a fake clock's tests need).
+   */
+  preciseWake?: ((owner: DeviceOwner) => PreciseWake) | undefined;
   /** More session listeners, told after the engine's own (a test watches a session's life through one). */
   listeners?: readonly SessionListener[];
   /** Health is sampled once per timer tick: only the last delta of a tick carries it. */
@@ -100,5 +107,6 @@ export function workerRunnerOptions(f: WorkerRunnerFields): RunnerOptions {
     emit: f.emit,
     // Always present (undefined for the warm-up's Runner): one shape for both.
     preparedKinds: f.preparedKinds,
+    preciseWake: nativeWake,
   };
 }

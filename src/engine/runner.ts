@@ -38,11 +38,15 @@ export class Runner implements DeviceOwner {
   constructor(o: RunnerOptions) {
     this.o = o;
     this.clock = o.clock;
-    const e = buildEngine(o, {
-      tearingDown: () => this.tearingDown,
-      at: (us) => this.at(us),
-      attempt: (slot, intendedUs, isReconnect) => this.attempt(slot, intendedUs, isReconnect),
-    });
+    const e = buildEngine(
+      o,
+      {
+        tearingDown: () => this.tearingDown,
+        at: (us) => this.at(us),
+        attempt: (slot, intendedUs, isReconnect) => this.attempt(slot, intendedUs, isReconnect),
+      },
+      o.preciseWake?.(this),
+    );
     this.rec = e.rec;
     this.dev = e.dev;
     this.fleet = e.fleet;

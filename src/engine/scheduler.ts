@@ -27,6 +27,18 @@ export interface SchedulerOptions {
   churn: { slot: Uint32Array; atUs: Float64Array };
   /** 0 = no cap. */
   maxHandshakesInFlight: number;
+  /** A µs wake-up finer than the clock's ms timers (the native core's), when the run has one. */
+  precise?: PreciseWake | undefined;
+}
+
+/**
+ * One wake-up `afterUs` µs from now, replacing an armed one: whether it was armed (false while the
+ * thing that keeps it does not exist yet, and the scheduler uses the clock's ms timer). Node's
+ * timers are whole ms, so a timer set for floor(wait) wakes up to 1 ms early and then sleeps again.
+ */
+export interface PreciseWake {
+  arm(afterUs: number, fn: () => void): boolean;
+  disarm(): void;
 }
 
 /** Attempts launched per event-loop turn, so completions are timestamped while a spike launches. */
@@ -41,6 +53,12 @@ export class Scheduler {
   private stopped = false;
   private timer: TimerHandle | null = null;
   private timerAtUs = Infinity;
+  /** A precise wake-up is armed (for timerAtUs). */
+  private armed = false;
+  private readonly onPrecise = (): void => {
+    this.armed = false;
+    this.drain();
+  };
   private immediate: TimerHandle | null = null;
   /**
    * The last drain stopped at the handshake cap. Only a handshake ending lowers the count the cap
@@ -60,10 +78,7 @@ export class Scheduler {
   /** Adds an event, waking earlier if the scheduler sleeps past it. */
   push(atUs: number, slot: number, kind: number): void {
     this.heap.push(atUs, slot, kind);
-    if (this.timer !== null && atUs < this.timerAtUs) {
-      this.o.clock.clearTimeout(this.timer);
-      this.timer = null;
-    }
+    if (atUs < this.timerAtUs) this.unarm();
     this.wake();
   }
 
@@ -74,8 +89,7 @@ export class Scheduler {
   handshakeEnded(): void {
     if (this.stopped || !this.capped) return;
     this.capped = false;
-    if (this.timer !== null) this.o.clock.clearTimeout(this.timer);
-    this.timer = null;
+    this.unarm();
     if (this.immediate === null) this.immediate = this.o.clock.setImmediate(drain, this);
   }
 
@@ -105,9 +119,8 @@ export class Scheduler {
    */
   stop(): { notStarted: number; reconnectsCancelled: number } {
     this.stopped = true;
-    if (this.timer !== null) this.o.clock.clearTimeout(this.timer);
+    this.unarm();
     if (this.immediate !== null) this.o.clock.clearImmediate(this.immediate);
-    this.timer = null;
     this.immediate = null;
     const notStarted = this.o.slots - this.cursor;
     this.cursor = this.o.slots;
@@ -125,21 +138,32 @@ export class Scheduler {
     return this.churnCursor < c.slot.length ? (c.atUs[this.churnCursor] as number) : Infinity;
   }
 
+  /** Cancels the armed wake-up, precise or not. */
+  private unarm(): void {
+    if (this.timer !== null) this.o.clock.clearTimeout(this.timer);
+    if (this.armed) this.o.precise?.disarm();
+    this.timer = null;
+    this.armed = false;
+    this.timerAtUs = Infinity;
+  }
+
   private wake(): void {
-    if (this.stopped || this.timer !== null || this.immediate !== null) return;
+    if (this.stopped || this.timer !== null || this.armed || this.immediate !== null) return;
     const due = Math.min(this.plannedAt(), this.churnAt(), this.heap.peekAt());
     if (due === Infinity) return;
-    const waitMs = (due - this.o.clock.nowUs()) / 1000;
-    if (waitMs <= 0) this.immediate = this.o.clock.setImmediate(drain, this);
-    else {
-      this.timerAtUs = due;
-      this.timer = this.o.clock.setTimeout(drain, Math.max(1, Math.floor(waitMs)), this);
+    const waitUs = due - this.o.clock.nowUs();
+    if (waitUs <= 0) {
+      this.immediate = this.o.clock.setImmediate(drain, this);
+      return;
     }
+    this.timerAtUs = due;
+    if (this.o.precise?.arm(waitUs, this.onPrecise) === true) this.armed = true;
+    else this.timer = this.o.clock.setTimeout(drain, Math.max(1, Math.floor(waitUs / 1000)), this);
   }
 
   /** Starts everything due, up to a batch; re-arms itself. */
   drain(): void {
-    this.timer = null;
+    this.unarm();
     this.immediate = null;
     this.capped = false;
     if (this.stopped) return;

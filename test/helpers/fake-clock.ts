@@ -38,6 +38,14 @@ export class FakeClock implements EngineClock {
     return e;
   }
 
+  /** A µs timer (not part of EngineClock): fires `fn(arg)` exactly `delayUs` (≥ 1) from now — a precise wake-up's model. */
+  setTimeoutUs<A>(fn: (arg: A) => void, delayUs: number, arg: A): TimerHandle {
+    const us = Math.max(1, delayUs);
+    const e: Entry = { atUs: this.now + us, seq: this.seq++, fn: fn as (arg: never) => void, arg, live: true };
+    this.timers.push(e);
+    return e;
+  }
+
   clearTimeout(h: TimerHandle): void {
     (h as Entry).live = false;
   }

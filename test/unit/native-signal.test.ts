@@ -240,6 +240,12 @@ describe('MQTT 5 signal readers, both connect paths', () => {
     expect(loadAddon(beforeDetach).reason).toBe(
       `${beforeDetach} is out of date (built before it kept a rebooted device’s old connection open; rebuild it with \`node scripts/build-native.js\`)`,
     );
+    const beforeWake = join(dir, 'before-wake.cjs');
+    const withBatches = `${withTelemetry}, detach() {}, tlsTakeDone() {}, batchKeptEvents: 256`;
+    writeFileSync(beforeWake, `module.exports = { ${withBatches} };\n`);
+    expect(loadAddon(beforeWake).reason).toBe(
+      `${beforeWake} is out of date (built before it woke the scheduler at µs precision; rebuild it with \`node scripts/build-native.js\`)`,
+    );
     expect(loadAddon(join(dir, 'missing.node')).reason).toMatch(/^\/.*missing\.node does not load: /);
     if (native !== null) expect(loadAddon(ADDON_PATH).binding).not.toBeNull();
   });

@@ -17,6 +17,7 @@ export interface NativeBinding {
   create(
     onBatch: (events: Float64Array, count: number, refs?: string[], blob?: Buffer) => void,
     maxPacketBytes: number,
+    onWake?: () => void,
   ): NativeHandle;
   /** Outcomes the core's reused batch array holds (a larger batch comes in an array of its own). */
   readonly batchKeptEvents: number;
@@ -62,6 +63,12 @@ export interface NativeBinding {
   close(core: NativeHandle): void;
   /** [live connections, bytes the core holds, connect deadlines queued (pending attempts and stale entries)]. */
   stats(core: NativeHandle): [number, number, number];
+  /**
+   * Arms the core's one wake-up (a timerfd on its epoll set) `us` µs from now, replacing an armed
+   * one; `us` < 0 disarms it. When it expires, `onWake` is called once, after the outcomes of the
+   * same loop turn. While armed it keeps the process alive, as a Node timer does.
+   */
+  wakeAfter(core: NativeHandle, us: number): void;
   /** CLOCK_MONOTONIC in µs: the clock of the timestamps in a batch. */
   nowUs(): number;
   /**
@@ -140,7 +147,9 @@ export function loadAddon(path: string): { binding: NativeBinding | null; reason
                   ? 'reported a TLS handshake with its attempt’s next outcome'
                   : typeof b.batchKeptEvents !== 'number'
                     ? 'delivered its outcomes with their count in an array it reuses'
-                    : null;
+                    : typeof b.wakeAfter !== 'function'
+                      ? 'woke the scheduler at µs precision'
+                      : null;
     if (missing !== null) return { binding: null, reason: `${path} is out of date (${outdated(missing)})` };
     return { binding: b as NativeBinding, reason: '' };
   } catch (err) {

@@ -37,6 +37,23 @@ export function nativeCoreStats(owner: DeviceOwner): [number, number, number] {
   return cores.get(owner)?.stats() ?? [0, 0, 0];
 }
 
+/**
+ * The owner's µs wake-up on its native core (the engine scheduler's PreciseWake): a timerfd on the
+ * core's epoll set instead of Node's ms timers. It arms only once the core exists (the owner's first
+ * native open); until then, and after the core closes, `arm` says no and the caller keeps its timer.
+ */
+export function nativeWake(owner: DeviceOwner): { arm(afterUs: number, fn: () => void): boolean; disarm(): void } {
+  return {
+    arm: (afterUs, fn) => {
+      const core = cores.get(owner);
+      if (core === undefined) return false;
+      core.armWake(afterUs, fn);
+      return true;
+    },
+    disarm: () => cores.get(owner)?.disarmWake(),
+  };
+}
+
 export class NativeCore implements NativeRows {
   readonly b: NativeBinding;
   readonly h: NativeHandle;
@@ -64,11 +81,17 @@ export class NativeCore implements NativeRows {
   batch = 0;
   /** The last MQTT 5 signal of the slots whose current attempt had one (most never do: no entry). */
   readonly signals = new Map<number, ServerSignal>();
+  /** What the armed wake-up calls; null when none is armed. */
+  private wakeFn: (() => void) | null = null;
 
   constructor(b: NativeBinding, owner: DeviceOwner, maxPacketBytes: number) {
     this.b = b;
     this.owner = owner;
-    this.h = b.create((ev, count, refs, blob) => this.onBatch(ev, count, refs, blob), maxPacketBytes);
+    this.h = b.create(
+      (ev, count, refs, blob) => this.onBatch(ev, count, refs, blob),
+      maxPacketBytes,
+      () => this.onWake(),
+    );
     this.tls = new NativeTlsSettings(b, this.h);
   }
 
@@ -100,6 +123,28 @@ export class NativeCore implements NativeRows {
   close(): void {
     for (let slot = 0; slot < this.timers.length; slot++) this.clearTimer(slot);
     this.b.close(this.h);
+    // A wake-up armed on the closed core still happens, on the next turn: whoever armed it re-arms elsewhere.
+    const fn = this.wakeFn;
+    this.wakeFn = null;
+    if (fn !== null) setImmediate(fn);
+  }
+
+  /** Calls `fn` once, `afterUs` µs from now (at least 1), replacing an armed wake-up. */
+  armWake(afterUs: number, fn: () => void): void {
+    this.wakeFn = fn;
+    this.b.wakeAfter(this.h, afterUs);
+  }
+
+  disarmWake(): void {
+    if (this.wakeFn === null) return;
+    this.wakeFn = null;
+    this.b.wakeAfter(this.h, -1);
+  }
+
+  private onWake(): void {
+    const fn = this.wakeFn;
+    this.wakeFn = null;
+    fn?.();
   }
 
   stats(): [number, number, number] {
