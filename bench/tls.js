@@ -11,7 +11,8 @@
  *   (CPU of B − CPU of A) / (B − A), so start-up and teardown cancel — one handshake at a time
  *   (a spike under --max-handshakes 1, s_time's shape) and open model at --rate/s. The open-model
  *   runs then drop every session (outage, clean DISCONNECT) and reconnect — with tls.resume 0
- *   (full) and 1 (resumed) — counted from results.json (full vs resumed handshakes);
+ *   (full) and 1 (resumed) — counted from results.json (full vs resumed handshakes); with
+ *   --closed 1 the same reconnects also come one at a time (s_time -reuse's shape);
  * - the same open-model runs against a plain-TCP listener of the same broker (--plain 1): herd's
  *   cost per connection besides TLS in that shape, so the TLS share (TLS − plain) is set against
  *   s_time, which does nothing but TLS (and its own TCP connect).
@@ -112,6 +113,24 @@ function render(rows, meta) {
       `| ${v.version} | ${engine} | ${stime} | ${ratio(cpuOf(sr), cpuOf(v.stime))} | ${us(e.reconnectFullUs)} | ${us(e.reconnectResumedUs)} (${hb.resumedHandshakes} of ${hb.reconnects}) | ${ratio(e.reconnectResumedUs, e.reconnectFullUs)} | ${us(p)} | ${ratio(less(e.reconnectResumedUs), less(e.reconnectFullUs))} |`,
     );
   });
+  if (closed) {
+    out.push('');
+    out.push(
+      "Resumption one at a time (s_time -reuse's shape): every device reconnects after a clean outage under --max-handshakes 1; client CPU µs per reconnect",
+    );
+    out.push(
+      '| TLS | engine | s_time -reuse / -new | herd reconnect full | herd reconnect resumed (resumed of reconnects) | resumed / full | plain TCP reconnect | TLS share resumed / full |',
+    );
+    out.push('|---|---|---:|---:|---:|---:|---:|---:|');
+    each((v, engine, e) => {
+      const hb = e.herd[`closedrc1-${large}`];
+      const p = e.plainClosedReconnectUs;
+      const less = (a) => (a === null || p === null ? null : a - p);
+      out.push(
+        `| ${v.version} | ${engine} | ${ratio(cpuOf(v.stimeReuse), cpuOf(v.stime))} | ${us(e.closedReconnectFullUs)} | ${us(e.closedReconnectResumedUs)} (${hb?.resumedHandshakes} of ${hb?.reconnects}) | ${ratio(e.closedReconnectResumedUs, e.closedReconnectFullUs)} | ${us(p)} | ${ratio(less(e.closedReconnectResumedUs), less(e.closedReconnectFullUs))} |`,
+      );
+    });
+  }
   out.push('');
   each((v, engine, e) => {
     out.push(

@@ -5,7 +5,8 @@
  * Node floors (bench/lib/tls-floor.js); and per herd engine (`js`, `native`) the marginal client
  * CPU of two `herd run`s of `small` and `large` devices at `rate`/s — full handshakes on the wave,
  * then full (tls.resume 0) or resumed (tls.resume 1) handshakes on the reconnect wave — and, with
- * `closed`, one handshake at a time (s_time's shape). With `plain`, the same open-model runs (wave
+ * `closed`, one handshake at a time (s_time's shape): the wave, and reconnects after a clean outage
+ * with tls.resume 0 and 1 (s_time -new and -reuse). With `plain`, the same open-model runs (wave
  * and reconnect wave) against a plain-TCP listener of the same broker: what herd spends per
  * connection besides TLS in that shape (MQTT, the engine, the event loop's wake-ups), so the TLS
  * share — TLS run − plain run — can be set against s_time, which does nothing but TLS.
@@ -84,6 +85,19 @@ async function measureHerd(o, version, engine) {
       log(`[${version}] herd-${engine} ${devices} devices, one handshake at a time`);
       await run(`closed-${devices}`, { devices, ratePerS: rate, resume: 0, reconnectWave: false, closedLoop: true });
     }
+    // s_time -reuse's shape: every device reconnects after a clean outage, one handshake at a time.
+    for (const resume of [0, 1]) {
+      for (const devices of [small, large]) {
+        log(`[${version}] herd-${engine} ${devices} devices, reconnects one at a time, tls.resume ${resume}`);
+        await run(`closedrc${resume}-${devices}`, {
+          devices,
+          ratePerS: rate,
+          resume,
+          reconnectWave: true,
+          closedLoop: true,
+        });
+      }
+    }
   }
   for (const resume of [0, 1]) {
     for (const devices of [small, large]) {
@@ -99,6 +113,15 @@ async function measureHerd(o, version, engine) {
         ratePerS: rate,
         resume: 0,
         reconnectWave: false,
+        closedLoop: true,
+        plain: true,
+      });
+      log(`[${version}] herd-${engine} ${devices} devices, reconnects one at a time, plain TCP (baseline)`);
+      await run(`plainclosedrc-${devices}`, {
+        devices,
+        ratePerS: rate,
+        resume: 0,
+        reconnectWave: true,
         closedLoop: true,
         plain: true,
       });
@@ -127,6 +150,9 @@ async function measureHerd(o, version, engine) {
     plainUs: marginal('plain', 'waveCpuUs', (r) => r.devices),
     plainClosedUs: marginal('plainclosed', 'waveCpuUs', (r) => r.devices),
     plainReconnectUs: marginal('plain', 'reconnectCpuUs', (r) => r.reconnects),
+    closedReconnectFullUs: marginal('closedrc0', 'reconnectCpuUs', (r) => r.reconnects),
+    closedReconnectResumedUs: marginal('closedrc1', 'reconnectCpuUs', (r) => r.reconnects),
+    plainClosedReconnectUs: marginal('plainclosedrc', 'reconnectCpuUs', (r) => r.reconnects),
     // Which connect path the devices really took (results.json run.engines), per run.
     ranOn: [...new Set(Object.values(herd).map((r) => r.ranOn))].join('/'),
   };
