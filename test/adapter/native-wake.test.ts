@@ -10,10 +10,8 @@ import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEVICE_KIND_ROWS, prepareTarget } from '../../src/protocols/kinds.js';
-import { buildConnect } from '../../src/protocols/mqtt/connect-packet.js';
 import { ADDON_PATH, loadNative } from '../../src/protocols/native/binding.js';
-import { closeNativeCore, nativeWake } from '../../src/protocols/native/core.js';
+import { closeNativeCore, nativeWake, openNativeDevice } from '../../src/protocols/native/core.js';
 import { nativeBuilt } from '../helpers/native.js';
 import { RecordingOwner } from './protocol-owner.js';
 
@@ -105,25 +103,9 @@ describe.skipIf(!nativeBuilt())('the native core’s µs wake-up', () => {
       done();
     };
     expect(wake.arm(1_000, fn)).toBe(false); // no core yet: the caller keeps its ms timer
-    DEVICE_KIND_ROWS.mqtt.open(
-      prepareTarget('mqtt', `mqtt://127.0.0.1:${port}`),
-      {
-        engine: 'native',
-        deviceId: 0,
-        localAddress: undefined,
-        connectTimeoutMs: 5_000,
-        maxPacketBytes: 4096,
-        connectPacket: buildConnect({
-          clientId: 'wake-0',
-          username: null,
-          password: null,
-          keepaliveS: 30,
-          clean: true,
-          protocolVersion: 4,
-        }),
-      },
-      owner,
-    );
+    // The owner's first native open makes its core (the listener never answers: no outcome follows).
+    const o = { deviceId: 0, ip: '127.0.0.1', port, localAddress: undefined, connectTimeoutMs: 60_000 };
+    openNativeDevice(owner, { ...o, connectPacket: Buffer.from([0xe0, 0x00]), protocolVersion: 4 }, 4096);
     const fired = new Promise<void>((r) => (done = r));
     expect(wake.arm(1_000, fn)).toBe(true);
     await fired;
