@@ -13,7 +13,7 @@ import type { Recorder } from '../metrics/recorder.js';
 import type { EngineClock, TimerHandle } from '../util/clock.js';
 import type { DeviceTable } from './device-table.js';
 import type { Emitter } from './emitter.js';
-import { buildEngine } from './engine-parts.js';
+import { buildEngine, type RunnerSide } from './engine-parts.js';
 import type { Fleet } from './fleet.js';
 import type { Scheduler } from './scheduler.js';
 import type { DeviceReport, RunKept, SessionLife } from './session-life.js';
@@ -38,15 +38,12 @@ export class Runner implements DeviceOwner {
   constructor(o: RunnerOptions) {
     this.o = o;
     this.clock = o.clock;
-    const e = buildEngine(
-      o,
-      {
-        tearingDown: () => this.tearingDown,
-        at: (us) => this.at(us),
-        attempt: (slot, intendedUs, isReconnect) => this.attempt(slot, intendedUs, isReconnect),
-      },
-      o.preciseWake?.(this),
-    );
+    const side: RunnerSide = {
+      tearingDown: () => this.tearingDown,
+      at: (us) => this.at(us),
+      attempt: (slot, intendedUs, isReconnect) => this.attempt(slot, intendedUs, isReconnect),
+    };
+    const e = buildEngine(o, side, o.preciseWake?.(this));
     this.rec = e.rec;
     this.dev = e.dev;
     this.fleet = e.fleet;
