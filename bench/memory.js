@@ -27,7 +27,7 @@
  * sockets on them are counted before each one. Prints figures and ratios; asserts nothing.
  *
  *   npm run build && npm run bench:memory -- [--sizes 5000,15000] [--clients c,js,native]
- *     [--workloads connect,telemetry[,subscribe][,publish]] [--repeats 1] [--snapshot]
+ *     [--workloads connect,telemetry[,subscribe][,publish]] [--repeats 1] [--workers 2] [--snapshot]
  *
  * `subscribe` (asked for by name): the telemetry fleet's subscription step alone — every device
  * subscribes as the telemetry fleet does, but publishes once an hour, so hardly a message moves
@@ -68,7 +68,9 @@ const SUBSCRIBE_ONLY = '{ every: 3600s, qos: 1 }';
 const PUBLISH_ONLY = '{ every: 1s, qos: 1, echo: false }';
 /** Two publish intervals: every device has subscribed and published before the 'held' sample. */
 const TELEMETRY_SETTLE_MS = 2_000;
-const WORKERS = 2;
+// 2 by default (herd's own choice on two cores); --workers 1 is one process, as the C client is one:
+// on two cores Mosquitto shares, 2 workers and the broker are three busy processes.
+const WORKERS = Number(arg('workers', '2'));
 const log = (m) => process.stderr.write(`${m}\n`);
 
 /** Fresh addresses: ≥ 2, ≤ 8,000 connections each (bench/lib/sources.js). */
@@ -230,6 +232,12 @@ async function main() {
   const unknown = workloads.filter((w) => !['connect', 'telemetry', 'subscribe', 'publish'].includes(w));
   if (unknown.length > 0) {
     log(`bench/memory: --workloads: expected connect, telemetry, subscribe or publish, got ${unknown.join(', ')}`);
+    return 2;
+  }
+  if (!Number.isInteger(WORKERS) || WORKERS < 1 || INFLIGHT % WORKERS !== 0) {
+    log(
+      `bench/memory: --workers: expected a whole number dividing ${INFLIGHT} (1, 2, 4 …), got ${arg('workers', '2')}`,
+    );
     return 2;
   }
   const bin = findMosquitto();
