@@ -291,7 +291,7 @@ async function main() {
   const load1 = loadavg()[0];
 
   console.log(
-    `\nmemory per held idle connection — ${factory.label} ${factory.version}, loopback, ${INFLIGHT} in flight (herd: ${WORKERS} workers), fresh source addresses per run (≥ 2, ≤ 8,000 connections each), medians of ${repeats}`,
+    `\nmemory per held idle connection — ${factory.label} ${factory.version}, loopback, ${INFLIGHT} in flight (herd: ${WORKERS} worker${WORKERS === 1 ? '' : 's'}), fresh source addresses per run (≥ 2, ≤ 8,000 connections each), medians of ${repeats}`,
   );
   console.log(`load average (1 min) ${load0.toFixed(2)} before, ${load1.toFixed(2)} after`);
   if (process.env.HERD_BENCH_V8_FLAGS)

@@ -46,8 +46,8 @@ export interface RunnerOptions {
   /** The harness's self-watch (default: HealthMonitor). */
   health?: Pick<HealthMonitor, 'start' | 'stop' | 'sample'>;
   /**
-   * The scheduler's µs wake-up for the Runner (the owner of its devices): the native core's, once it
-   * has one (default: none — the clock's ms timers, as a fake clock's tests need).
+   * The scheduler's µs wake-up for the Runner (the owner of its devices): the native addon's timerfd
+   * (default: none — the clock's ms timers, as a fake clock's tests need).
    */
   preciseWake?: ((owner: DeviceOwner) => PreciseWake) | undefined;
   /** More session listeners, told after the engine's own (a test watches a session's life through one). */
@@ -107,6 +107,15 @@ export function workerRunnerOptions(f: WorkerRunnerFields): RunnerOptions {
     emit: f.emit,
     // Always present (undefined for the warm-up's Runner): one shape for both.
     preparedKinds: f.preparedKinds,
-    preciseWake: nativeWake,
+    preciseWake: workerWake(f.scenario),
   };
+}
+
+/**
+ * A worker's µs wake-up: the native addon's timerfd (src/protocols/native/core.ts) for every run but
+ * one that put all its devices on the JavaScript path (engine: js everywhere, or HERD_NATIVE=0, which
+ * keeps the addon out of the run), so a host name or ws:// target is started on time too.
+ */
+export function workerWake(s: Pick<ResolvedScenario, 'cohorts'>): RunnerOptions['preciseWake'] {
+  return s.cohorts.every((c) => c.device.engine === 'js') ? undefined : nativeWake;
 }

@@ -1,5 +1,6 @@
 /**
- * The native core's µs wake-up (native/src/wake.c), the scheduler's timer when a run has the core:
+ * The native core's µs wake-up (native/src/wake.c), the scheduler's timer wherever the addon is built
+ * (a wake-only core carries it for JavaScript-path devices until a device core exists):
  * it fires once, never before the µs it was armed for; a later arm replaces an earlier one; while
  * armed it holds the process alive, as a Node timer does, and once disarmed it does not — each
  * checked in a child process that has nothing else to keep it alive.
@@ -83,7 +84,7 @@ describe.skipIf(!nativeBuilt())('the native core’s µs wake-up', () => {
     expect(r.stdout).toBe('');
   });
 
-  it('as the scheduler’s wake-up: armed only once the owner has a core; a core closed while armed still wakes it', async () => {
+  it('as the scheduler’s wake-up: a wake-only core until the first native open, then the device core', async () => {
     const accepted: net.Socket[] = [];
     const srv = net.createServer((s) => accepted.push(s.on('error', () => {})));
     cleanups.push(() => {
@@ -96,26 +97,54 @@ describe.skipIf(!nativeBuilt())('the native core’s µs wake-up', () => {
     const owner = new RecordingOwner();
     cleanups.push(() => closeNativeCore(owner));
     const wake = nativeWake(owner);
-    let woke = 0;
+    const woke: string[] = [];
     let done = (): void => {};
-    const fn = (): void => {
-      woke++;
+    const fn = (what: string) => (): void => {
+      woke.push(what);
       done();
     };
-    expect(wake.arm(1_000, fn)).toBe(false); // no core yet: the caller keeps its ms timer
-    // The owner's first native open makes its core (the listener never answers: no outcome follows).
+    // No device core yet (JavaScript-path devices): a wake-only core carries the µs wake-up.
+    let fired = new Promise<void>((r) => (done = r));
+    expect(wake.arm(1_000, fn('wake-only'))).toBe(true);
+    await fired;
+    expect(woke).toEqual(['wake-only']);
+    // Armed for 10 minutes on the wake-only core, then the owner's first native open makes its device
+    // core (the listener never answers: no outcome follows) and the next arm moves there: the
+    // wake-only core retires disarmed, so the 10-minute wake-up never comes.
+    expect(wake.arm(600e6, fn('retired'))).toBe(true);
     const o = { deviceId: 0, ip: '127.0.0.1', port, localAddress: undefined, connectTimeoutMs: 60_000 };
     openNativeDevice(owner, { ...o, connectPacket: Buffer.from([0xe0, 0x00]), protocolVersion: 4 }, 4096);
-    const fired = new Promise<void>((r) => (done = r));
-    expect(wake.arm(1_000, fn)).toBe(true);
+    fired = new Promise<void>((r) => (done = r));
+    expect(wake.arm(1_000, fn('device core'))).toBe(true);
     await fired;
-    expect(woke).toBe(1);
     // Armed for 10 minutes, then the core closes: the wake-up comes on the next turn instead.
-    const again = new Promise<void>((r) => (done = r));
-    expect(wake.arm(600e6, fn)).toBe(true);
+    fired = new Promise<void>((r) => (done = r));
+    expect(wake.arm(600e6, fn('closed'))).toBe(true);
     closeNativeCore(owner);
-    await again;
-    expect(woke).toBe(2);
-    expect(wake.arm(1_000, fn)).toBe(false); // closed: no core
+    await fired;
+    // A turn later still: had the retired core's wake-up been delivered on close, it would be here.
+    await new Promise<void>((r) => setImmediate(r));
+    expect(woke).toEqual(['wake-only', 'device core', 'closed']);
+  });
+
+  it('disarm reaches the wake-only core too, once a device core exists beside it', async () => {
+    const srv = net.createServer((s) => s.on('error', () => {}).destroy());
+    cleanups.push(() => srv.close());
+    const port = await new Promise<number>((r) =>
+      srv.listen(0, '127.0.0.1', () => r((srv.address() as net.AddressInfo).port)),
+    );
+    const owner = new RecordingOwner();
+    cleanups.push(() => closeNativeCore(owner));
+    const wake = nativeWake(owner);
+    const woke: string[] = [];
+    expect(wake.arm(600e6, () => woke.push('wake-only'))).toBe(true);
+    const o = { deviceId: 0, ip: '127.0.0.1', port, localAddress: undefined, connectTimeoutMs: 60_000 };
+    openNativeDevice(owner, { ...o, connectPacket: Buffer.from([0xe0, 0x00]), protocolVersion: 4 }, 4096);
+    wake.disarm();
+    // Closing a core with a wake-up still armed delivers it on the next turn: disarmed, nothing comes.
+    closeNativeCore(owner);
+    await new Promise<void>((r) => setImmediate(r));
+    await new Promise<void>((r) => setImmediate(r));
+    expect(woke).toEqual([]);
   });
 });

@@ -26,10 +26,12 @@ export function openNativeDevice(owner: DeviceOwner, o: NativeOpenOptions, maxPa
   return core.open(o);
 }
 
-/** Closes the owner's native core, if it has one (every socket at once). */
+/** Closes the owner's native core, if it has one (every socket at once), and its wake-only core. */
 export function closeNativeCore(owner: DeviceOwner): void {
   cores.get(owner)?.close();
   cores.delete(owner);
+  wakeOnly.get(owner)?.close();
+  wakeOnly.delete(owner);
 }
 
 /** [live connections, bytes the addon holds, connect deadlines queued] for the owner's core; zeros without one. */
@@ -38,19 +40,52 @@ export function nativeCoreStats(owner: DeviceOwner): [number, number, number] {
 }
 
 /**
- * The owner's µs wake-up on its native core (the engine scheduler's PreciseWake): a timerfd on the
- * core's epoll set instead of Node's ms timers. It arms only once the core exists (the owner's first
- * native open); until then, and after the core closes, `arm` says no and the caller keeps its timer.
+ * Owners whose devices run on the JavaScript path (a host name, ws://, QoS 2) and that have no device
+ * core: a core with no socket, for the wake-up alone. The packet cap is unused (nothing is read).
+ */
+const wakeOnly = new WeakMap<DeviceOwner, NativeCore>();
+const WAKE_ONLY_MAX_PACKET = 0;
+
+/** The core the owner's wake-up arms on: its device core, else a wake-only one; null without the addon. */
+function wakeCore(owner: DeviceOwner): NativeCore | null {
+  const core = cores.get(owner);
+  const spare = wakeOnly.get(owner);
+  if (core !== undefined) {
+    // The first native open made a device core: the wake-only one retires, its wake-up disarmed
+    // (arm replaces it), never delivered twice.
+    if (spare !== undefined) {
+      spare.disarmWake();
+      spare.close();
+      wakeOnly.delete(owner);
+    }
+    return core;
+  }
+  if (spare !== undefined) return spare;
+  const b = loadNative();
+  if (b === null) return null;
+  const made = new NativeCore(b, owner, WAKE_ONLY_MAX_PACKET);
+  wakeOnly.set(owner, made);
+  return made;
+}
+
+/**
+ * The owner's µs wake-up (the engine scheduler's PreciseWake): a timerfd on a native core's epoll set
+ * instead of Node's whole-ms timers — the owner's device core, or, while it has none, a wake-only
+ * core, so JavaScript-path devices start on time too. Without the addon `arm` says no and the caller
+ * keeps its timer; after closeNativeCore, an armed wake-up still runs, on the next turn.
  */
 export function nativeWake(owner: DeviceOwner): { arm(afterUs: number, fn: () => void): boolean; disarm(): void } {
   return {
     arm: (afterUs, fn) => {
-      const core = cores.get(owner);
-      if (core === undefined) return false;
+      const core = wakeCore(owner);
+      if (core === null) return false;
       core.armWake(afterUs, fn);
       return true;
     },
-    disarm: () => cores.get(owner)?.disarmWake(),
+    disarm: () => {
+      cores.get(owner)?.disarmWake();
+      wakeOnly.get(owner)?.disarmWake();
+    },
   };
 }
 
