@@ -10,6 +10,9 @@
  *   --rate/s, one worker), and resumed vs full: s_time -reuse / -new against herd's resumed / full
  *   reconnects. The native column runs once the native core carries mqtts:// (the mqtt kind's native
  *   row says so); until then it says why not ("not built", "no TLS").
+ * - the QoS 1 telemetry fleet (bench/lib/telemetry-part.js, bench/memory.js as a child): herd native at
+ *   the first of --sizes, connect-only vs telemetry — connect rate and its ratio, client and broker CPU
+ *   per connection, bytes per held telemetry connection — as 2 workers and as 1.
  * Prints the tables and the issue's goals with the load average; asserts nothing.
  *
  * The native engine runs twice per size: 2 workers × 32 in flight (herd's own choice on two cores)
@@ -28,6 +31,7 @@ import { buildReference } from './lib/cref.js';
 import { INFLIGHT, measurePlain } from './lib/plain-storm.js';
 import { parsePool, SourcePool } from './lib/sources.js';
 import { findMosquitto, mosquittoFactory } from './lib/targets.js';
+import { measureTelemetry, telemetryBytesOk, telemetryRateRatio } from './lib/telemetry-part.js';
 import { measureVersion } from './lib/tls-measure.js';
 import { makeCerts } from './lib/tls-target.js';
 import { arg, runMain, writeSummary } from './lib/main.js';
@@ -41,10 +45,10 @@ const [small, large] = String(arg('tls-sizes', '1000,3400')).split(',').map(Numb
 const rate = Number(arg('rate', '400'));
 const stimeSeconds = Number(arg('stime-seconds', '5'));
 const versions = String(arg('versions', 'TLSv1.2,TLSv1.3')).split(',');
-const parts = String(arg('parts', 'plain,tls')).split(',');
+const parts = String(arg('parts', 'plain,tls,telemetry')).split(',');
 // herd native as one process beside the default two workers (--one-worker 0 leaves that row out).
 const oneWorker = String(arg('one-worker', '1')) !== '0';
-const pool = new SourcePool(parsePool(String(arg('source-pool', '127.0.0.64-127.0.0.254'))));
+const pool = new SourcePool(parsePool(String(arg('source-pool', '127.0.0.64-127.0.0.199'))));
 const log = (m) => process.stderr.write(`${m}\n`);
 
 const n0 = (x) => (x === null || x === undefined ? 'n/a' : Math.round(x).toLocaleString('en-US'));
@@ -159,7 +163,33 @@ function renderTls(tlsRows, nt, out) {
   }
 }
 
-function renderGoals(rows, tlsRows, out) {
+function renderTelemetry(telemetry, out) {
+  const n = sizes[0];
+  out.push(
+    `QoS 1 telemetry fleet at ${k(n)} (publish every 1 s, echoed; bench/memory.js), herd native, medians of ${repeats}: ` +
+      'connect-only → telemetry; broker = Mosquitto’s own CPU over the same window',
+  );
+  out.push(
+    '| herd native | connect-only conn/s | telemetry conn/s | ratio | CPU µs/conn | Mosquitto µs/conn | ' +
+      'telemetry bytes per held conn (RSS after GC; live) |',
+  );
+  out.push('|---|---:|---:|---:|---:|---:|---:|');
+  for (const x of telemetry) {
+    const shape = `${x.workers} worker${x.workers === 1 ? '' : 's'}`;
+    if (x.skipped !== undefined) {
+      out.push(`| ${shape} | ${x.skipped} | | | | | |`);
+      continue;
+    }
+    const c = x.connect;
+    const t = x.telemetry;
+    out.push(
+      `| ${shape} | ${n0(c?.connPerS)} | ${n0(t?.connPerS)} | ${ratio(t?.connPerS, c?.connPerS)} | ` +
+        `${n0(c?.cpuUs)} → ${n0(t?.cpuUs)} | ${n0(c?.brokerUs)} → ${n0(t?.brokerUs)} | ${n0(t?.gcRss)}; ${n0(t?.live)} |`,
+    );
+  }
+}
+
+function renderGoals(rows, tlsRows, telemetry, out) {
   const goal = (label, ok) =>
     out.push(`  ${ok === null ? 'not measured' : ok ? 'reached     ' : 'NOT reached '}  ${label}`);
   const okRatio = (a, b, cmp) => (a === null || a === undefined || b === null || b === undefined ? null : cmp(a / b));
@@ -193,6 +223,18 @@ function renderGoals(rows, tlsRows, out) {
     goal(
       `${v.version} resumed cheaper than full by at least s_time's ratio (native)`,
       sRatio === null ? null : okRatio(e?.reconnectResumedUs, e?.reconnectFullUs, (x) => x <= sRatio),
+    );
+  }
+  for (const x of telemetry) {
+    const how = `${x.workers} worker${x.workers === 1 ? '' : 's'}`;
+    goal(
+      `QoS 1 telemetry at ${k(sizes[0])}: native (${how}) ≤ 1 KB per held connection`,
+      telemetryBytesOk(x.telemetry),
+    );
+    const r = telemetryRateRatio(x);
+    goal(
+      `QoS 1 telemetry at ${k(sizes[0])}: native (${how}) connect rate within 10% of connect-only's`,
+      r === null ? null : r >= 0.9,
     );
   }
 }
@@ -230,6 +272,16 @@ async function main() {
       rmSync(certs.dir, { recursive: true, force: true });
     }
   }
+  // Its own addresses (--telemetry-source-pool), apart from the plain part's (--source-pool).
+  const telemetry = parts.includes('telemetry')
+    ? measureTelemetry({
+        repoRoot,
+        n: sizes[0],
+        repeats,
+        shapes: oneWorker ? [2, 1] : [2],
+        sourcePool: String(arg('telemetry-source-pool', '127.0.0.200-127.0.0.254')),
+      })
+    : [];
   const load1 = loadavg()[0];
   const out = [];
   out.push(
@@ -249,10 +301,14 @@ async function main() {
     out.push('');
     renderTls(tlsRows, nt, out);
   }
+  if (telemetry.length > 0) {
+    out.push('');
+    renderTelemetry(telemetry, out);
+  }
   out.push('');
-  renderGoals(rows, tlsRows, out);
+  renderGoals(rows, tlsRows, telemetry, out);
   console.log(`\n${out.join('\n')}`);
-  writeSummary(workDir, { load0, load1, rows, tlsRows, nativeTls: nt });
+  writeSummary(workDir, { load0, load1, rows, tlsRows, nativeTls: nt, telemetry });
   return 0;
 }
 
