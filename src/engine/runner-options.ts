@@ -114,7 +114,7 @@ export function workerRunnerOptions(f: WorkerRunnerFields): RunnerOptions {
 /**
  * A worker's µs wake-up: the native addon's timerfd (src/protocols/native/core.ts) for every run but
  * one that put all its devices on the JavaScript path (engine: js everywhere, or HERD_NATIVE=0, which
- * keeps the addon out of the run), so a host name or ws:// target is started on time too.
+ * keeps the addon out of the run), so a ws:// target or QoS 2 messaging is started on time too.
  */
 export function workerWake(s: Pick<ResolvedScenario, 'cohorts'>): RunnerOptions['preciseWake'] {
   return s.cohorts.every((c) => c.device.engine === 'js') ? undefined : nativeWake;

@@ -89,7 +89,7 @@ export const deviceSchema = z
     downlink: downlinkSchema.optional(),
     engine: z.enum(['js', 'native', 'auto'], { error: 'expected "js", "native" or "auto"' }).default('auto').meta({
       description:
-        'Which connect path carries the devices: auto (default: the native storm core where it applies and the addon is built, silently; js otherwise), js (Node sockets) or native (as auto, but herd says once which devices stay on js and why). The native core takes mqtt:// and mqtts:// to an IP address, publish, requests and downlink at QoS 0/1; QoS 2 telemetry or requests stay on js. HERD_NATIVE=0 in the environment puts every cohort on js.',
+        'Which connect path carries the devices: auto (default: the native storm core where it applies and the addon is built, silently; js otherwise), js (Node sockets) or native (as auto, but herd says once which devices stay on js and why). The native core takes mqtt:// and mqtts:// (a host name looked up on each attempt, as on js), publish, requests and downlink at QoS 0/1; QoS 2 telemetry or requests stay on js. HERD_NATIVE=0 in the environment puts every cohort on js.',
     }),
   })
   .meta({ description: 'How each device speaks to the target.' });

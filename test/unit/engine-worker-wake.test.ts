@@ -1,7 +1,7 @@
 /**
  * Which wake-up a worker's scheduler gets: the native addon's µs timer for every run but one that put
  * all its devices on the JavaScript path (engine: js everywhere, which HERD_NATIVE=0 also makes), so a
- * host-name or ws:// target — JavaScript devices under engine: auto — is started on time as well.
+ * ws:// target — JavaScript devices under engine: auto — is started on time as well.
  */
 import { describe, expect, it } from 'vitest';
 import { workerWake } from '../../src/engine/runner-options.js';
@@ -27,7 +27,7 @@ const scenario = (engines: (string | undefined)[]) =>
 
 describe('a worker’s scheduler wake-up', () => {
   it('is the addon’s µs timer when any cohort may leave the JavaScript path', () => {
-    expect(workerWake(scenario([undefined]))).toBe(nativeWake); // engine: auto (a host name: JS devices)
+    expect(workerWake(scenario([undefined]))).toBe(nativeWake); // engine: auto
     expect(workerWake(scenario(['native']))).toBe(nativeWake);
     expect(workerWake(scenario(['js', 'auto']))).toBe(nativeWake);
   });

@@ -38,11 +38,10 @@ export function nativeRefusal(d: ResolvedDevice): string | null {
   return null;
 }
 
-/** Whether the native core can carry devices to this target: mqtt:// or mqtts:// to an IP literal. */
+/** Whether the native core can carry devices to this target: mqtt:// or mqtts://, to an IP or a host name. */
 export function nativeTarget(t: PreparedTarget): boolean {
   const s = t.endpoint.scheme;
-  // hostIsIp was settled when the URL was parsed: no IP test per attempt.
-  return (s === 'mqtt' || (s === 'mqtts' && t.tls !== null)) && t.endpoint.hostIsIp;
+  return s === 'mqtt' || (s === 'mqtts' && t.tls !== null);
 }
 
 /** Opens one MQTT attempt on the JavaScript path (the session is the device). */
@@ -69,17 +68,20 @@ export function openMqtt(t: PreparedTarget, o: MqttOpen, owner: DeviceOwner): Mq
 /** Opens one attempt on the engine the options ask for, when it carries the target. */
 function open(t: PreparedTarget, o: MqttOpen, owner: DeviceOwner): MqttConnection | NativeDevice {
   if (o.engine !== 'native' || !nativeTarget(t) || loadNative() === null) return openMqtt(t, o, owner);
+  const ep = t.endpoint;
   const native: NativeOpenOptions = {
     deviceId: o.deviceId,
-    ip: t.endpoint.host,
-    port: t.endpoint.port,
+    // hostIsIp was settled when the URL was parsed: no IP test per attempt.
+    ip: ep.hostIsIp ? ep.host : '',
+    port: ep.port,
     localAddress: o.localAddress,
     connectPacket: o.connectPacket,
     protocolVersion: connectProtocolVersion(o.connectPacket),
     connectTimeoutMs: o.connectTimeoutMs,
   };
+  if (!ep.hostIsIp) native.hostName = ep.host;
   if (o.slotCount !== undefined) native.slotCount = o.slotCount;
-  if (t.endpoint.scheme === 'mqtts' && t.tls !== null) native.tls = t.tls;
+  if (ep.scheme === 'mqtts' && t.tls !== null) native.tls = t.tls;
   return openNativeDevice(owner, native, o.maxPacketBytes);
 }
 
@@ -116,5 +118,5 @@ export const MQTT_KIND = {
   wsPath: '/mqtt',
   prepare,
   open,
-  native: { refusal: nativeRefusal, carries: nativeTarget, carriesWhat: 'mqtt:// and mqtts:// to an IP address' },
+  native: { refusal: nativeRefusal, carries: nativeTarget, carriesWhat: 'mqtt:// and mqtts://' },
 } as const satisfies DeviceKindRow<MqttOpenOptions>;

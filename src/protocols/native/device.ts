@@ -2,23 +2,21 @@
  * Devices on the native storm core: an MQTT device over plain TCP or TLS whose socket, TLS
  * handshake, CONNECT, CONNACK parse, PINGREQ, DISCONNECT and messaging (PUBLISH at QoS 0/1,
  * SUBSCRIBE, their acknowledgements, inbound PUBLISH: native/src/msg.c, messaging.ts) live in the
- * addon (native/). It is a `Device` like any
- * other, so the engine's plans, measurement rules, accounting and reports do not know the
- * difference. One NativeCore per owner (core.ts) dispatches the addon's outcome batches to devices
- * by slot.
+ * addon (native/); a host name is looked up first (lookup.ts). It is a `Device` like any other: the
+ * engine does not know the difference. One NativeCore per owner (core.ts) dispatches the addon's
+ * outcome batches to devices by slot.
  *
  * Timing: the attempt start is the owner's clock, as on the JavaScript path; TCP connected, TLS done
  * and CONNACK come from the addon as µs since it opened the socket, all read on its one clock, and
- * are added to that start. (Moving the addon's stamps with an offset of the two clocks read one after
- * the other put a phase before the attempt whenever a pause — a GC, the scheduler — fell between
- * the two reads: tcpConnect 0 µs.)
+ * are added to the owner's stamp of that open (the start, or the lookup's answer). (Moving them by
+ * an offset of the two clocks read one after the other put a phase before the attempt whenever a
+ * pause — a GC, the scheduler — fell between the two reads: tcpConnect 0 µs.)
  *
  * Memory (docs/performance.md, "Memory per held connection"): a device's state lives in rows of
  * typed arrays indexed by its slot, and its `Device` is one small handle per slot, made the first
  * time the slot opens and reused by every later attempt — a held session costs ~100 bytes of
  * JavaScript and an attempt allocates nothing that outlives it (the core keeps its connect timeout).
  */
-import { constants } from 'node:os';
 import type { Failure } from '../classify.js';
 import type { ConnState, Device, MqttSession, PhaseTimes } from '../device.js';
 import type { ServerSignal } from '../mqtt/server-signals.js';
@@ -28,12 +26,16 @@ import { EV_CLOSED, EV_FAILED, EV_LOST, EV_PONG, EV_READY, EV_TLS, nativeFailure
 import { EV_TIMEOUT, TIMEOUT_PHASES, TLS_RESUMED } from './codes.js';
 import { deliverMessagingEvent } from './messaging.js';
 import { CLOSED, CLOSING, CONNECTED, CONNECTING, TIMES, type NativeRows } from './rows.js';
-import { T_OPEN, T_PING, T_READY, T_TCP, T_TLS } from './rows.js';
+import { T_DNS, T_OPEN, T_PING, T_READY, T_TCP, T_TLS } from './rows.js';
+import { lookUpThenOpen, type LookingUp } from './lookup.js';
+import { attachTls } from './tls-attach.js';
 
 export interface NativeOpenOptions {
   deviceId: number;
-  /** IP literal of the target. */
+  /** IP literal of the target ('' with `hostName`). */
   ip: string;
+  /** A host name to look up on each attempt (a `dns` phase, as on the JavaScript path) instead of `ip`. */
+  hostName?: string;
   port: number;
   localAddress: string | undefined;
   connectPacket: Buffer;
@@ -45,7 +47,6 @@ export interface NativeOpenOptions {
   tls?: ResolvedTls;
 }
 
-const EINVAL = constants.errno.EINVAL;
 const STATES: readonly ConnState[] = ['connecting', 'connected', 'closing', 'closed'];
 const ENDED_BY: readonly ('peer' | 'us' | null)[] = [null, 'peer', 'us'];
 const ATTACHED = -1;
@@ -54,7 +55,7 @@ const BY_PEER = 1;
 const BY_US = 2;
 
 /** The `Device` of one slot: a handle onto the core's rows, reused by every attempt of the slot. */
-export class NativeDevice implements Device, MqttSession {
+export class NativeDevice implements Device, MqttSession, LookingUp<NativeOpenOptions> {
   readonly deviceId: number;
   private readonly core: NativeRows;
   /**
@@ -74,6 +75,15 @@ export class NativeDevice implements Device, MqttSession {
   }
   get socketOpenUs(): number {
     return this.core.times[this.deviceId * TIMES + T_OPEN] as number;
+  }
+  /** µs since origin when the host name's lookup answered; NaN for an IP target. */
+  get dnsDoneUs(): number {
+    return this.core.times[this.deviceId * TIMES + T_DNS] as number;
+  }
+  /** What the addon's stamps count from: the socket's open (after the lookup, when there was one). */
+  private get wireOpenUs(): number {
+    const dns = this.dnsDoneUs;
+    return Number.isNaN(dns) ? this.socketOpenUs : dns;
   }
   get tcpConnectedUs(): number {
     return this.core.times[this.deviceId * TIMES + T_TCP] as number;
@@ -134,16 +144,22 @@ export class NativeDevice implements Device, MqttSession {
   }
 
   start(o: NativeOpenOptions): void {
-    const c = this.core;
-    const slot = this.deviceId;
-    this.set(T_OPEN, c.owner.now());
+    this.set(T_OPEN, this.core.owner.now());
     // The core keeps the connect timeout (EV_TIMEOUT): no timer object per attempt on this side.
     const timeoutMs = Math.ceil(o.connectTimeoutMs);
+    if (o.hostName === undefined) this.openTo(o, o.ip, timeoutMs);
+    else lookUpThenOpen(this.core, this, o, o.hostName, o.localAddress, timeoutMs);
+  }
+
+  /** The attempt's socket, to `ip`, with `timeoutMs` of its connect timeout (the lookup took the rest). */
+  openTo(o: NativeOpenOptions, ip: string, timeoutMs: number): void {
+    const c = this.core;
+    const slot = this.deviceId;
     const tls = o.tls !== undefined;
     let err = c.b.open(
       c.h,
       slot,
-      o.ip,
+      ip,
       o.port,
       o.localAddress ?? null,
       o.connectPacket,
@@ -151,7 +167,8 @@ export class NativeDevice implements Device, MqttSession {
       timeoutMs,
       tls,
     );
-    if (err === 0 && tls) err = this.useTls(o.tls as ResolvedTls, o.ip);
+    // A host name is the TLS identity (SNI, the certificate's name), as on the JavaScript path.
+    if (err === 0 && tls) err = attachTls(c, slot, o.tls as ResolvedTls, o.hostName ?? ip);
     if (err !== 0) {
       // EMFILE, EADDRNOTAVAIL…: still data, reported after the caller has the device (as on the JS path).
       c.state[slot] = CLOSED;
@@ -160,28 +177,17 @@ export class NativeDevice implements Device, MqttSession {
     }
   }
 
-  /** TLS on the attempt just opened: 0, or the outcome code of a failure (the attempt was dropped). */
-  private useTls(t: ResolvedTls, ip: string): number {
-    const c = this.core;
-    const slot = this.deviceId;
-    let setting: number;
-    try {
-      setting = c.tls.settingFor(t, ip);
-    } catch {
-      c.b.abort(c.h, slot);
-      return EINVAL; // OpenSSL refused herd's own settings (resolveTls read the files): the harness's
-    }
-    c.tlsSetting[slot] = setting;
-    return c.b.useTls(c.h, slot, setting, c.tls.offers(setting, slot));
-  }
-
   phaseTimes(): PhaseTimes {
     const tcp = this.tcpConnectedUs;
     const ready = this.readyUs;
     const open = this.socketOpenUs;
+    const wire = this.wireOpenUs;
     const tls = this.tlsDoneUs;
-    if (Number.isNaN(tls)) return { tcpConnectUs: tcp - open, mqttConnackUs: ready - tcp, serviceUs: ready - open };
-    return { tcpConnectUs: tcp - open, tlsHandshakeUs: tls - tcp, mqttConnackUs: ready - tls, serviceUs: ready - open };
+    const p: PhaseTimes = Number.isNaN(tls)
+      ? { tcpConnectUs: tcp - wire, mqttConnackUs: ready - tcp, serviceUs: ready - open }
+      : { tcpConnectUs: tcp - wire, tlsHandshakeUs: tls - tcp, mqttConnackUs: ready - tls, serviceUs: ready - open };
+    if (wire !== open) p.dnsUs = wire - open;
+    return p;
   }
 
   ping(): void {
@@ -250,20 +256,20 @@ export class NativeDevice implements Device, MqttSession {
     if (kind === EV_PONG) {
       this.set(T_PING, NaN);
     } else if (kind === EV_TLS && this.is(CONNECTING)) {
-      this.set(T_TLS, this.socketOpenUs + t1Us);
+      this.set(T_TLS, this.wireOpenUs + t1Us);
       const resumed = (code & TLS_RESUMED) !== 0;
       c.tlsResumed[slot] = resumed ? 2 : 1;
       c.tls.count(c.tlsSetting[slot] as number, code);
     } else if (kind === EV_READY && this.is(CONNECTING)) {
       // One clock behind every phase: in order and never before the open, without a clamp.
-      this.set(T_TCP, this.socketOpenUs + t1Us);
-      this.set(T_READY, this.socketOpenUs + t2Us);
+      this.set(T_TCP, this.wireOpenUs + t1Us);
+      this.set(T_READY, this.wireOpenUs + t2Us);
       c.sessionPresent[slot] = code === 1 ? 1 : 0;
       c.state[slot] = CONNECTED;
       owner.onConnected(this);
     } else if (kind === EV_FAILED && this.is(CONNECTING)) {
       c.state[slot] = CLOSED;
-      if (!Number.isNaN(t1Us)) this.set(T_TCP, this.socketOpenUs + t1Us);
+      if (!Number.isNaN(t1Us)) this.set(T_TCP, this.wireOpenUs + t1Us);
       owner.onFailed(this, nativeFailure(code, this.failedIn(t1Us)));
     } else if (kind === EV_TIMEOUT && this.is(CONNECTING)) {
       c.state[slot] = CLOSED;

@@ -11,13 +11,17 @@ export const CONNECTING = 0;
 export const CONNECTED = 1;
 export const CLOSING = 2;
 export const CLOSED = 3;
-/** Per-slot µs stamps in `times`, TIMES numbers per slot: open, TCP connected, ready, ping sent, TLS done. */
+/**
+ * Per-slot µs stamps in `times`, TIMES numbers per slot: the attempt's start, TCP connected, ready,
+ * ping sent, TLS done, and the host name's lookup done (NaN for an IP target; the socket opened then).
+ */
 export const T_OPEN = 0;
 export const T_TCP = 1;
 export const T_READY = 2;
 export const T_PING = 3;
 export const T_TLS = 4;
-export const TIMES = 5;
+export const T_DNS = 5;
+export const TIMES = 6;
 
 export interface NativeRows {
   readonly b: NativeBinding;

@@ -7,6 +7,7 @@
  * (TlsSessionStore.offers), and handshakes are counted in the same store.
  */
 import * as tls from 'node:tls';
+import { isIP } from 'node:net';
 import type { ResolvedTls } from '../transports/tls-options.js';
 import type { TlsSessionStore } from '../transports/tls-sessions.js';
 import type { NativeBinding, NativeHandle } from './binding.js';
@@ -39,7 +40,7 @@ export class NativeTlsSettings {
     this.h = h;
   }
 
-  /** The native setting for `t` on a connection to `ip` (throws E_NATIVE when OpenSSL refuses it). */
+  /** The native setting for `t` on a connection to `ip`, or to a host name (throws E_NATIVE when OpenSSL refuses it). */
   settingFor(t: ResolvedTls, ip: string): number {
     let byIp = this.made.get(t);
     if (byIp === undefined) {
@@ -57,8 +58,9 @@ export class NativeTlsSettings {
       VERSIONS[t.maxVersion ?? tls.DEFAULT_MAX_VERSION],
       tls.DEFAULT_CIPHERS,
       t.alpn === undefined ? null : alpnWire(t.alpn),
-      // Node sends no SNI for an IP, and checks the certificate against the SNI name, else the IP.
-      t.servername ?? null,
+      // As Node: SNI is the servername or the host name (none for an IP), the certificate is checked
+      // against the SNI name, else the IP.
+      t.servername ?? (isIP(ip) === 0 ? ip : null),
       t.servername ?? ip,
       t.clientCerts.map((p) => p.cert),
       t.clientCerts.map((p) => p.key),
