@@ -40,7 +40,7 @@ export class NativeTlsSettings {
     this.h = h;
   }
 
-  /** The native setting for `t` on a connection to `ip`, or to a host name (throws E_NATIVE when OpenSSL refuses it). */
+  /** The native setting for `t` to `ip` or a host name (throws E_NATIVE when OpenSSL refuses it). */
   settingFor(t: ResolvedTls, ip: string): number {
     let byIp = this.made.get(t);
     if (byIp === undefined) {
