@@ -45,6 +45,27 @@ ${body}
   });
 }
 
+/** A loopback listener that accepts and never answers, and an owner with its wake-up (closed after the test). */
+async function silentOwner(): Promise<{ owner: RecordingOwner; wake: ReturnType<typeof nativeWake>; open(): void }> {
+  const accepted: net.Socket[] = [];
+  const srv = net.createServer((s) => accepted.push(s.on('error', () => {})));
+  cleanups.push(() => {
+    for (const s of accepted) s.destroy();
+    srv.close();
+  });
+  const port = await new Promise<number>((r) =>
+    srv.listen(0, '127.0.0.1', () => r((srv.address() as net.AddressInfo).port)),
+  );
+  const owner = new RecordingOwner();
+  cleanups.push(() => closeNativeCore(owner));
+  const o = { deviceId: 0, ip: '127.0.0.1', port, localAddress: undefined, connectTimeoutMs: 60_000 };
+  // The owner's first native open makes its device core (no outcome follows: the listener never answers).
+  const open = (): void => {
+    openNativeDevice(owner, { ...o, connectPacket: Buffer.from([0xe0, 0x00]), protocolVersion: 4 }, 4096);
+  };
+  return { owner, wake: nativeWake(owner), open };
+}
+
 describe.skipIf(!nativeBuilt())('the native core’s µs wake-up', () => {
   it('fires once, never before its µs; a later arm replaces the earlier one', async () => {
     const b = loadNative()!;
@@ -85,18 +106,7 @@ describe.skipIf(!nativeBuilt())('the native core’s µs wake-up', () => {
   });
 
   it('as the scheduler’s wake-up: a wake-only core until the first native open, then the device core', async () => {
-    const accepted: net.Socket[] = [];
-    const srv = net.createServer((s) => accepted.push(s.on('error', () => {})));
-    cleanups.push(() => {
-      for (const s of accepted) s.destroy();
-      srv.close();
-    });
-    const port = await new Promise<number>((r) =>
-      srv.listen(0, '127.0.0.1', () => r((srv.address() as net.AddressInfo).port)),
-    );
-    const owner = new RecordingOwner();
-    cleanups.push(() => closeNativeCore(owner));
-    const wake = nativeWake(owner);
+    const { owner, wake, open } = await silentOwner();
     const woke: string[] = [];
     let done = (): void => {};
     const fn = (what: string) => (): void => {
@@ -112,8 +122,7 @@ describe.skipIf(!nativeBuilt())('the native core’s µs wake-up', () => {
     // core (the listener never answers: no outcome follows) and the next arm moves there: the
     // wake-only core retires disarmed, so the 10-minute wake-up never comes.
     expect(wake.arm(600e6, fn('retired'))).toBe(true);
-    const o = { deviceId: 0, ip: '127.0.0.1', port, localAddress: undefined, connectTimeoutMs: 60_000 };
-    openNativeDevice(owner, { ...o, connectPacket: Buffer.from([0xe0, 0x00]), protocolVersion: 4 }, 4096);
+    open();
     fired = new Promise<void>((r) => (done = r));
     expect(wake.arm(1_000, fn('device core'))).toBe(true);
     await fired;
@@ -128,18 +137,10 @@ describe.skipIf(!nativeBuilt())('the native core’s µs wake-up', () => {
   });
 
   it('disarm reaches the wake-only core too, once a device core exists beside it', async () => {
-    const srv = net.createServer((s) => s.on('error', () => {}).destroy());
-    cleanups.push(() => srv.close());
-    const port = await new Promise<number>((r) =>
-      srv.listen(0, '127.0.0.1', () => r((srv.address() as net.AddressInfo).port)),
-    );
-    const owner = new RecordingOwner();
-    cleanups.push(() => closeNativeCore(owner));
-    const wake = nativeWake(owner);
+    const { owner, wake, open } = await silentOwner();
     const woke: string[] = [];
     expect(wake.arm(600e6, () => woke.push('wake-only'))).toBe(true);
-    const o = { deviceId: 0, ip: '127.0.0.1', port, localAddress: undefined, connectTimeoutMs: 60_000 };
-    openNativeDevice(owner, { ...o, connectPacket: Buffer.from([0xe0, 0x00]), protocolVersion: 4 }, 4096);
+    open();
     wake.disarm();
     // Closing a core with a wake-up still armed delivers it on the next turn: disarmed, nothing comes.
     closeNativeCore(owner);
