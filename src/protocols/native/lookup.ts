@@ -12,7 +12,6 @@ import { CLOSED, CONNECTING, T_DNS, T_OPEN, TIMES, type NativeRows } from './row
 
 /** The device whose attempt looks its host up, then opens with the attempt's options `O`. */
 export interface LookingUp<O> extends Device {
-  readonly deviceId: number;
   /** Opens the socket to `ip` with `timeoutMs` of the connect timeout left. */
   openTo(o: O, ip: string, timeoutMs: number): void;
 }
