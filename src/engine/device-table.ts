@@ -57,7 +57,14 @@ export class DeviceTable {
     const rows = o.kinds ?? DEVICE_KIND_ROWS;
     this.kinds = o.preparedKinds ?? prepareKinds(o, expand);
     const prep = (url: string, c: (typeof o.scenario.cohorts)[number]): PreparedTarget =>
-      prepareTarget(c.device.protocol, url, (c.device.tls ?? undefined) as TlsSettings | undefined, 'target', rows);
+      prepareTarget(
+        c.device.protocol,
+        url,
+        (c.device.tls ?? undefined) as TlsSettings | undefined,
+        'target',
+        rows,
+        c.device.dnsTtlUs,
+      );
     this.cohortTargets = o.scenario.cohorts.map((c) => c.targets?.map((t) => prep(t, c)) ?? null);
     this.runTargets = o.scenario.cohorts.map((c, i) => (o.targets[i] ?? []).map((t) => prep(t, c)));
   }

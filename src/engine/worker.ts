@@ -11,6 +11,7 @@ import { expandTemplate } from '../scenario/template.js';
 import { clockFromOrigin, engineClock } from '../util/clock.js';
 import type { FromWorker, ToWorker, WorkerInit } from './messages.js';
 import { prebuildOwn, prepareKinds } from './device-table.js';
+import { hostNamesOf, warmNames } from './warm-names.js';
 import { Runner } from './runner.js';
 import { workerRunnerOptions, type PreparedKinds } from './runner-options.js';
 import { warmConnectPath, type WarmUpResult } from './warm-up.js';
@@ -48,6 +49,10 @@ process.on('message', (raw: unknown) => {
       // The origin is placed only once every worker is ready, so warming here keeps cold code
       // out of the first second of the run.
       if (warming === null && msg.warmUp && ids.length > 0) warming = warm(warmSpecFor(msg));
+      if (warming !== null && msg.warmUp) {
+        const names = hostNamesOf([...msg.targets.flat(), ...msg.scenario.cohorts.flatMap((c) => c.targets ?? [])]);
+        warming = warming.then(async (w) => (await warmNames(names, msg.sourceIps), w));
+      }
       if (warming !== null) {
         void warming.then(
           (w) => send({ type: 'ready', devices: ids.length, warmUp: w }),

@@ -4,10 +4,10 @@
  * turns every wire failure into one classified report. Subclasses add their protocol (MQTT, plain
  * WebSocket) on top of `linkReady`/`linkData`.
  */
-import * as dns from 'node:dns';
 import * as net from 'node:net';
 import { classifyError, type Failure } from './classify.js';
 import type { ConnState, PhaseTimes } from './device.js';
+import { EACH_ATTEMPT, familyOf, type NameCache } from './names.js';
 import { TRANSPORTS, type LinkContext, type TransportScheme } from './registry.js';
 import type { Link, LinkHandler } from './transports/link.js';
 
@@ -23,6 +23,8 @@ export interface LinkSpec {
   localAddress: string | undefined;
   connectTimeoutMs: number;
   ctx: LinkContext;
+  /** The target's shared answers for a host name (names.ts); absent: the attempt looks it up alone. */
+  names?: NameCache | null | undefined;
 }
 
 export interface Clock {
@@ -158,9 +160,17 @@ export abstract class LinkedDevice implements LinkHandler {
       this.openLink(spec, spec.host);
       return;
     }
+    const names = spec.names ?? EACH_ATTEMPT;
+    const family = familyOf(spec.localAddress);
+    // The target's answer while it is fresh: no lookup, no dns phase (as with an IP target).
+    const kept = names.cached(spec.host, family, this.deviceId);
+    if (kept !== null) {
+      this.openLink(spec, kept);
+      return;
+    }
     this.phase = 'dns';
     // One closure per attempt that needs a name looked up; it is gone once DNS answers.
-    dns.lookup(spec.host, (err, address) => this.dnsAnswered(spec, err, address));
+    names.ask(spec.host, family, this.deviceId, (err, address) => this.dnsAnswered(spec, err, address));
   }
 
   private dnsAnswered(spec: LinkSpec, err: NodeJS.ErrnoException | null, address: string): void {

@@ -4,6 +4,7 @@
  * every kind's folder can import it without a cycle.
  */
 import type { Failure } from './classify.js';
+import type { NameCache } from './names.js';
 import type { ServerSignal } from './mqtt/server-signals.js';
 import type { ResolvedTls } from './transports/tls-options.js';
 import type { ResolvedDevice } from '../results/resolved-scenario.js';
@@ -127,6 +128,8 @@ export interface PreparedTarget {
   endpoint: TargetAddress;
   /** Resolved for mqtts:// and wss:// (the system CA store when no settings were given); else null. */
   tls: ResolvedTls | null;
+  /** A host name's answers, shared by the target's attempts (names.ts); null for an IP target. */
+  names: NameCache | null;
 }
 
 /** What every kind's attempt is opened with; a kind's own options come from its row's `prepare`. */

@@ -4,6 +4,7 @@
  * `DeviceKindRow`). The kind names are the one list in util/target-url.ts; `satisfies` makes a
  * missing or an extra row a type error. The engine asks these rows and knows no kind.
  */
+import { NameCache } from './names.js';
 import { HerdError } from '../errors.js';
 import type { DeviceKindRow, PreparedTarget } from './device.js';
 import { MQTT_KIND } from './mqtt/kind.js';
@@ -26,6 +27,7 @@ export function prepareTarget(
   tls?: TlsSettings,
   field = 'target',
   rows: DeviceKindTable = DEVICE_KIND_ROWS,
+  dnsTtlUs = 0,
 ): PreparedTarget {
   const row = rows[kind];
   if (row === undefined) throw new Error(`internal: no device kind "${kind}" in the table of kinds`);
@@ -35,5 +37,6 @@ export function prepareTarget(
     const why = `TLS settings were given but ${field} ${url} is not a TLS URL (TLS schemes: ${tlsSchemes})`;
     throw new HerdError('E_SCENARIO_INVALID', `device.tls: ${why}`);
   }
-  return { kind, endpoint, tls: endpoint.secure ? resolveTls(tls ?? {}) : null };
+  const names = endpoint.hostIsIp ? null : new NameCache(dnsTtlUs);
+  return { kind, endpoint, tls: endpoint.secure ? resolveTls(tls ?? {}) : null, names };
 }

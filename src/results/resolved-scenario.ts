@@ -72,6 +72,8 @@ export interface ResolvedDevice {
   keepaliveUs: number;
   cleanSession: boolean;
   connectTimeoutUs: number;
+  /** How long a host name's answer serves the target's attempts (0: each attempt looks it up). */
+  dnsTtlUs: number;
   /** Connect path asked for (default auto): js, native (the native storm core where it applies) or auto. */
   engine: 'js' | 'native' | 'auto';
 }

@@ -73,6 +73,10 @@ export const deviceSchema = z
       .default('60s'),
     cleanSession: z.boolean({ error: 'expected true or false' }).default(true),
     connectTimeout: durationAtLeast(BOUNDS.minConnectTimeout).default('10s'),
+    dnsTtl: duration.default('60s').meta({
+      description:
+        "A target given by host name: how long one lookup's answer serves every attempt of the worker (attempts meanwhile have no dns phase, as with an IP; those that find none wait for the one lookup in flight), devices spread over every address it gave. 0s: each attempt looks the name up on its own — a lookup storm from this machine, whose resolver and thread pool then show in phase.dns. Default 60s.",
+    }),
     transport: z
       .enum(SCHEME_NAMES, { error: `expected one of ${SCHEME_NAMES.join(', ')}` })
       .default('mqtt')
@@ -89,7 +93,7 @@ export const deviceSchema = z
     downlink: downlinkSchema.optional(),
     engine: z.enum(['js', 'native', 'auto'], { error: 'expected "js", "native" or "auto"' }).default('auto').meta({
       description:
-        'Which connect path carries the devices: auto (default: the native storm core where it applies and the addon is built, silently; js otherwise), js (Node sockets) or native (as auto, but herd says once which devices stay on js and why). The native core takes mqtt:// and mqtts:// (a host name looked up on each attempt, as on js), publish, requests and downlink at QoS 0/1; QoS 2 telemetry or requests stay on js. HERD_NATIVE=0 in the environment puts every cohort on js.',
+        'Which connect path carries the devices: auto (default: the native storm core where it applies and the addon is built, silently; js otherwise), js (Node sockets) or native (as auto, but herd says once which devices stay on js and why). The native core takes mqtt:// and mqtts:// (to an IP or a host name, looked up as on js: device.dnsTtl), publish, requests and downlink at QoS 0/1; QoS 2 telemetry or requests stay on js. HERD_NATIVE=0 in the environment puts every cohort on js.',
     }),
   })
   .meta({ description: 'How each device speaks to the target.' });

@@ -264,6 +264,7 @@ export function resolveDevice(d: DeviceOptions, sdk: ResolvedStore | null = null
     keepaliveUs: mustParseDurationUs(d.keepalive),
     cleanSession: d.cleanSession,
     connectTimeoutUs: mustParseDurationUs(d.connectTimeout),
+    dnsTtlUs: mustParseDurationUs(d.dnsTtl),
     engine: d.engine,
   };
 }

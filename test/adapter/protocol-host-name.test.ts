@@ -1,14 +1,16 @@
 /**
- * A target given by host name, on the JavaScript path and on the native core (when built): the name
- * is looked up on every attempt — a `dns` phase before TCP, counted in the attempt's service time —
- * and a name that does not resolve fails in that phase, with the same code on both engines. Against
- * aedes on loopback; `localhost` must resolve to 127.0.0.1 here, else there is nothing to reach.
+ * A target given by host name, on the JavaScript path and on the native core (when built): with no
+ * answer kept (device.dnsTtl 0) the name is looked up on every attempt — a `dns` phase before TCP,
+ * counted in the attempt's service time; with one kept, attempts at once share one lookup and later
+ * attempts use its answer with no `dns` phase; a name that does not resolve fails in that phase,
+ * with the same code on both engines. Against aedes on loopback; `localhost` must resolve to
+ * 127.0.0.1 here, else there is nothing to reach.
  */
 import { lookup } from 'node:dns/promises';
 import * as net from 'node:net';
 import { Aedes } from 'aedes';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Device } from '../../src/protocols/device.js';
+import type { Device, PreparedTarget } from '../../src/protocols/device.js';
 import { DEVICE_KIND_ROWS, prepareTarget } from '../../src/protocols/kinds.js';
 import { buildConnect } from '../../src/protocols/mqtt/connect-packet.js';
 import { MqttConnection } from '../../src/protocols/mqtt/connection.js';
@@ -25,7 +27,11 @@ afterEach(() => {
   owner = new RecordingOwner();
 });
 
-function attempt(url: string, engine: 'js' | 'native', deviceId: number): Device & { dnsDoneUs: number } {
+function attempt(
+  url: string | PreparedTarget,
+  engine: 'js' | 'native',
+  deviceId: number,
+): Device & { dnsDoneUs: number } {
   const connectPacket = buildConnect({
     clientId: `herd-name-${process.pid}-${deviceId}`,
     username: null,
@@ -35,7 +41,8 @@ function attempt(url: string, engine: 'js' | 'native', deviceId: number): Device
     protocolVersion: 4,
   });
   const o = { engine, deviceId, localAddress: '127.0.0.1', connectTimeoutMs: 5_000, maxPacketBytes: 65_536 };
-  return DEVICE_KIND_ROWS.mqtt.open(prepareTarget('mqtt', url), { ...o, connectPacket }, owner) as Device & {
+  const t = typeof url === 'string' ? prepareTarget('mqtt', url) : url;
+  return DEVICE_KIND_ROWS.mqtt.open(t, { ...o, connectPacket }, owner) as Device & {
     dnsDoneUs: number;
   };
 }
@@ -72,6 +79,30 @@ describe.each(engines())('a target by host name (%s)', (engine) => {
         expect(p.serviceUs).toBe(c.connackUs - c.socketOpenUs);
         c.end();
         await owner.waitKind('closed', id);
+      }
+    },
+  );
+
+  it.skipIf(!LOCALHOST_IS_LOOPBACK)(
+    'with its answer kept: attempts at once share one lookup, a later attempt uses the answer with no dns phase',
+    async () => {
+      const t = prepareTarget('mqtt', `mqtt://localhost:${port}`, undefined, 'target', DEVICE_KIND_ROWS, 60_000_000);
+      const first = [20, 21, 22].map((id) => attempt(t, engine, id));
+      for (const [k, c] of first.entries()) {
+        expect((await owner.outcome(20 + k)).failure).toBeUndefined();
+        expect(c.phaseTimes().dnsUs).toBe(c.dnsDoneUs - c.socketOpenUs);
+      }
+      expect(t.names?.lookups).toBe(1);
+      const later = attempt(t, engine, 23);
+      expect((await owner.outcome(23)).failure).toBeUndefined();
+      const p = later.phaseTimes();
+      expect('dnsUs' in p).toBe(false);
+      expect(Number.isNaN(later.dnsDoneUs)).toBe(true);
+      expect(p.tcpConnectUs).toBe(later.tcpConnectedUs - later.socketOpenUs);
+      expect(t.names?.lookups).toBe(1);
+      for (const [k, c] of [...first, later].entries()) {
+        c.end();
+        await owner.waitKind('closed', 20 + k);
       }
     },
   );

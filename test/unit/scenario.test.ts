@@ -34,11 +34,31 @@ describe('scenario validation', () => {
       mqttVersion: 4,
       keepaliveUs: 60_000_000,
       connectTimeoutUs: 10_000_000,
+      dnsTtlUs: 60_000_000,
       cleanSession: true,
       clientId: 'herd-{run}-{id}',
     });
     expect(resolved.holdUs).toBe(0);
     expect(resolved.durationUs).toBe(1_000_000);
+  });
+
+  it('device.dnsTtl: 0s keeps no answer, a cohort sets its own, and a bad value names the field', () => {
+    const { resolved } = validateScenario(
+      {
+        ...minimal,
+        device: { dnsTtl: '0s' },
+        cohorts: [
+          { name: 'a', share: 0.5, device: { dnsTtl: '5m' } },
+          { name: 'b', share: 0.5 },
+        ],
+      },
+      't',
+    );
+    expect(resolved.device.dnsTtlUs).toBe(0);
+    expect(resolved.cohorts.map((c) => c.device.dnsTtlUs)).toEqual([300_000_000, 0]);
+    expect(problems({ ...minimal, device: { dnsTtl: 'a minute' } })).toEqual([
+      'device.dnsTtl: expected a duration like "30s" (units: us, ms, s, m, h)',
+    ]);
   });
 
   it('reports every problem at once, each with its path', () => {

@@ -7,6 +7,7 @@
 import { connackFailure, disconnectFailure, type Failure } from '../classify.js';
 import { LinkedDevice, type ConnState } from '../device-base.js';
 import type { Device, DeviceOwner, InboundMessage, MqttSession } from '../device.js';
+import type { NameCache } from '../names.js';
 import type { TransportScheme } from '../registry.js';
 import type { ResolvedTls } from '../transports/tls-options.js';
 import { connectProtocolVersion } from './connect-packet.js';
@@ -49,6 +50,8 @@ export interface MqttConnectOptions {
   maxInflight?: number;
   /** Cap on bytes queued for sending; publish() refuses past it, acks past it drop the session. Default 256 KiB. */
   maxBufferedBytes?: number;
+  /** The target's shared answers for a host name (PreparedTarget.names). */
+  names?: NameCache | null;
 }
 
 /** publish()/subscribe() could not send: not connected, in-flight cap or send buffer full. */
@@ -95,6 +98,7 @@ export class MqttConnection extends LinkedDevice implements Device, MqttSession,
       path: o.path ?? '/mqtt',
       localAddress: o.localAddress,
       connectTimeoutMs: o.connectTimeoutMs,
+      names: o.names,
       ctx: {
         tls: o.tls ?? null,
         deviceKey: deviceId,

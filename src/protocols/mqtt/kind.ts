@@ -59,6 +59,7 @@ export function openMqtt(t: PreparedTarget, o: MqttOpen, owner: DeviceOwner): Mq
     path: ep.path,
   };
   if (t.tls !== null) c.tls = t.tls;
+  if (t.names !== null) c.names = t.names;
   if (o.headers !== undefined) c.wsHeaders = o.headers;
   if (o.maxInflight !== undefined) c.maxInflight = o.maxInflight;
   if (o.maxBufferedBytes !== undefined) c.maxBufferedBytes = o.maxBufferedBytes;
@@ -80,6 +81,7 @@ function open(t: PreparedTarget, o: MqttOpen, owner: DeviceOwner): MqttConnectio
     connectTimeoutMs: o.connectTimeoutMs,
   };
   if (!ep.hostIsIp) native.hostName = ep.host;
+  if (t.names !== null) native.names = t.names;
   if (o.slotCount !== undefined) native.slotCount = o.slotCount;
   if (ep.scheme === 'mqtts' && t.tls !== null) native.tls = t.tls;
   return openNativeDevice(owner, native, o.maxPacketBytes);

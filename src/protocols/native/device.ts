@@ -29,6 +29,7 @@ import { CLOSED, CLOSING, CONNECTED, CONNECTING, TIMES, type NativeRows } from '
 import { T_DNS, T_OPEN, T_PING, T_READY, T_TCP, T_TLS } from './rows.js';
 import { lookUpThenOpen, type LookingUp } from './lookup.js';
 import { attachTls } from './tls-attach.js';
+import { EACH_ATTEMPT, type NameCache } from '../names.js';
 
 export interface NativeOpenOptions {
   deviceId: number;
@@ -45,6 +46,8 @@ export interface NativeOpenOptions {
   slotCount?: number;
   /** mqtts://: the target's resolved TLS settings (the certificate must carry `ip` unless a servername is set). */
   tls?: ResolvedTls;
+  /** With `hostName`: the target's shared answers (PreparedTarget.names); absent, each attempt looks up alone. */
+  names?: NameCache;
 }
 
 const STATES: readonly ConnState[] = ['connecting', 'connected', 'closing', 'closed'];
@@ -148,7 +151,7 @@ export class NativeDevice implements Device, MqttSession, LookingUp<NativeOpenOp
     // The core keeps the connect timeout (EV_TIMEOUT): no timer object per attempt on this side.
     const timeoutMs = Math.ceil(o.connectTimeoutMs);
     if (o.hostName === undefined) this.openTo(o, o.ip, timeoutMs);
-    else lookUpThenOpen(this.core, this, o, o.hostName, o.localAddress, timeoutMs);
+    else lookUpThenOpen(this.core, this, o, o.names ?? EACH_ATTEMPT, o.hostName, timeoutMs);
   }
 
   /** The attempt's socket, to `ip`, with `timeoutMs` of its connect timeout (the lookup took the rest). */

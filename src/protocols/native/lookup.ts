@@ -1,13 +1,13 @@
 /**
- * A native attempt to a host name: the name is looked up first, on every attempt, as a device's
- * resolver would and as the JavaScript path does (its own `dns` phase, the same failures), then the
- * core opens the socket to the answer. The connect timeout covers the lookup: a timer of its own
- * while the lookup runs (the core keeps the rest, from the socket's open, with what is left).
+ * A native attempt to a host name: the target's kept answer when it is fresh (no `dns` phase, as
+ * with an IP target), else the name is looked up — joining the target's lookup in flight, as on
+ * the JavaScript path (names.ts: its own `dns` phase, the same failures) — then the core opens the
+ * socket to the answer. The connect timeout covers the lookup: a timer of its own while the lookup
+ * runs (the core keeps the rest, from the socket's open, with what is left).
  */
-import * as dns from 'node:dns';
-import { isIP } from 'node:net';
 import { classifyError } from '../classify.js';
 import type { Device } from '../device.js';
+import { familyOf, type NameCache } from '../names.js';
 import { CLOSED, CONNECTING, T_DNS, T_OPEN, TIMES, type NativeRows } from './rows.js';
 
 /** The device whose attempt looks its host up, then opens with the attempt's options `O`. */
@@ -16,21 +16,26 @@ export interface LookingUp<O> extends Device {
   openTo(o: O, ip: string, timeoutMs: number): void;
 }
 
-/** Looks `hostName` up for the slot's current attempt (its start is stamped), then opens to the answer. */
-export function lookUpThenOpen<O>(
+/** Finds `hostName`'s address for the slot's current attempt (its start is stamped), then opens to it. */
+export function lookUpThenOpen<O extends { localAddress: string | undefined }>(
   rows: NativeRows,
   d: LookingUp<O>,
   o: O,
+  names: NameCache,
   hostName: string,
-  localAddress: string | undefined,
   timeoutMs: number,
 ): void {
   const slot = d.deviceId;
+  // The answer's family must be the source address's, or the bind could not work.
+  const family = familyOf(o.localAddress);
+  const kept = names.cached(hostName, family, slot);
+  if (kept !== null) {
+    d.openTo(o, kept, timeoutMs);
+    return;
+  }
   const attempt = rows.attempt[slot] as number;
   rows.timers[slot] = setTimeout(onLookupTimeout, timeoutMs, rows, d, attempt);
-  // The answer's family must be the source address's, or the bind could not work.
-  const family = localAddress === undefined ? 0 : isIP(localAddress);
-  dns.lookup(hostName, { family }, (err, address) => {
+  names.ask(hostName, family, slot, (err, address) => {
     // Timed out, aborted or opened again meanwhile: the answer belongs to no attempt.
     if (rows.attempt[slot] !== attempt || rows.state[slot] !== CONNECTING) return;
     rows.clearTimer(slot);

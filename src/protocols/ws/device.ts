@@ -6,6 +6,7 @@
 import { wsCloseFailure, type Failure } from '../classify.js';
 import { LinkedDevice } from '../device-base.js';
 import type { Device, DeviceOwner } from '../device.js';
+import type { NameCache } from '../names.js';
 import type { ResolvedTls } from '../transports/tls-options.js';
 import type { WsLink } from '../transports/ws.js';
 
@@ -28,6 +29,8 @@ export interface WsDeviceOptions {
   hello?: string | Buffer;
   /** Cap on bytes queued for sending; send() refuses past it. Default 256 KiB. */
   maxBufferedBytes?: number;
+  /** The target's shared answers for a host name (PreparedTarget.names). */
+  names?: NameCache | null;
 }
 
 /** How long end() waits for the server's close frame and TCP close. */
@@ -56,6 +59,7 @@ export class WsDevice extends LinkedDevice implements Device {
       path: o.path ?? '/',
       localAddress: o.localAddress,
       connectTimeoutMs: o.connectTimeoutMs,
+      names: o.names,
       ctx: {
         tls: o.tls ?? null,
         deviceKey: deviceId,

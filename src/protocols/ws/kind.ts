@@ -28,6 +28,7 @@ export function openWebSocket(t: PreparedTarget, o: DeviceOpenOptions & WsOpenOp
     localAddress: o.localAddress,
     connectTimeoutMs: o.connectTimeoutMs,
     maxMessageBytes: o.maxPacketBytes,
+    names: t.names,
     ...(t.tls !== null ? { tls: t.tls } : {}),
     ...(o.headers !== undefined ? { headers: o.headers } : {}),
     ...(o.subprotocol !== undefined ? { subprotocol: o.subprotocol } : {}),
