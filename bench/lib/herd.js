@@ -36,12 +36,13 @@ const COL = { t: 0, user: 1, sys: 2, rss: 3, heapUsed: 4, heapTotal: 5, external
  * @property {'js' | 'native'} [engine]  device.engine of the scenario (default js)
  * @property {Record<string, string>} [env]  extra environment for herd's processes (e.g. HERD_BENCH_HEAP_SNAPSHOT)
  * @property {string} [publish]  device.publish of the scenario as a YAML flow map (a telemetry fleet), none unless given
+ * @property {string[]} [deviceLines]  more `device:` fields of the scenario, as YAML lines (e.g. 'dnsTtl: 0s')
  * @property {number} [heldDelayMs]  the 'held' sample waits this long after every session is open (telemetry: a
  *   publish interval or two, so every device has published and its delivery stream exists)
  */
 
 /** Scenario for one measurement: one `rate` wave of exactly `devices`, then an idle hold. */
-export function benchScenario(devices, ratePerS, holdMs, engine = 'js', publish = undefined) {
+export function benchScenario(devices, ratePerS, holdMs, engine = 'js', publish = undefined, deviceLines = []) {
   // The schema derives devices = rate × over, so pick `over` and recompute devices from it.
   const overMs = Math.max(1, Math.round((devices / ratePerS) * 1000));
   const planned = Math.round(ratePerS * (overMs / 1000));
@@ -59,6 +60,7 @@ export function benchScenario(devices, ratePerS, holdMs, engine = 'js', publish 
     '  connectTimeout: 10s',
     `  engine: ${engine}`,
     ...(publish === undefined ? [] : [`  publish: ${publish}`]),
+    ...deviceLines.map((l) => `  ${l}`),
     'waves:',
     `  - type: rate`,
     `    rate: ${ratePerS}`,
@@ -71,7 +73,14 @@ export function benchScenario(devices, ratePerS, holdMs, engine = 'js', publish 
 
 /** @param {HerdRunSpec} s */
 export async function runHerd(s) {
-  const { yaml, overMs, planned } = benchScenario(s.devices, s.ratePerS, s.holdMs, s.engine ?? 'js', s.publish);
+  const { yaml, overMs, planned } = benchScenario(
+    s.devices,
+    s.ratePerS,
+    s.holdMs,
+    s.engine ?? 'js',
+    s.publish,
+    s.deviceLines ?? [],
+  );
   const probeDir = join(s.runDir, 'probe');
   mkdirSync(probeDir, { recursive: true });
   const scenarioPath = join(s.runDir, 'scenario.yaml');
@@ -284,6 +293,7 @@ function summarise({ results, probes, overMs, planned, code, targetCpuUs, spec }
   const total = results.latency['connect.total'] ?? null;
   const lag = results.latency['connect.scheduleLag'] ?? null;
   const tcp = results.latency['phase.tcpConnect'] ?? null;
+  const dns = results.latency['phase.dns'] ?? null;
   const originMs = Date.parse(results.run.startedAt);
   const teardownMs = originMs + results.scenario.durationUs / 1000;
   const errors = a.failed + a.timedOut + a.dropped + a.inFlightAtEnd;
@@ -347,6 +357,7 @@ function summarise({ results, probes, overMs, planned, code, targetCpuUs, spec }
     completedAllPerS: a.succeeded / ((overMs * 1000 + (total?.maxUs ?? 0)) / 1e6),
     connectTotalUs: total === null ? null : { p50: total.p50Us, p99: total.p99Us, max: total.maxUs },
     tcpConnectUs: tcp === null ? null : { p50: tcp.p50Us, p99: tcp.p99Us, max: tcp.maxUs },
+    dnsUs: dns === null ? null : { count: dns.count, p50: dns.p50Us, p99: dns.p99Us },
     scheduleLagMaxUs: lag?.maxUs ?? null,
     cpu: {
       processes: probes.length,
