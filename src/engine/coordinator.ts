@@ -7,6 +7,7 @@ import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { Aggregate } from '../metrics/aggregate.js';
 import { DeliveryTracker } from '../metrics/delivery.js';
+import { mergeNameTallies, type NameTally } from '../results/names.js';
 import { WARM_MERGE_MIN_DEVICES, warmMerge } from '../metrics/warm-merge.js';
 import type { ResolvedScenario } from '../results/resolved-scenario.js';
 import type { AbortKind, TimelineBucket, WorkerHealth } from '../results/types.js';
@@ -55,6 +56,7 @@ export interface RunOutcome {
   healthSamples: { worker: number; t: number; sample: HealthSample }[];
   /** Merged end-to-end delivery per cohort (cohorts with echo telemetry only). */
   delivery: Map<string, DeliveryTracker>;
+  names: NameTally[];
   /** Attempts of workers that died, whose outcome nobody can know: lost to the harness. */
   lostToHarness: number;
   /** One line per worker that died, saying when and how. */
@@ -98,6 +100,7 @@ export class Coordinator extends EventEmitter {
   private readonly workerFailures: string[] = [];
   private forced = false;
   private readonly delivery = new Map<string, DeliveryTracker>();
+  private names: NameTally[] = [];
 
   constructor(o: CoordinatorOptions) {
     super();
@@ -228,6 +231,7 @@ export class Coordinator extends EventEmitter {
       workers: this.workers.map((w) => w.health),
       healthSamples: this.healthSamples,
       delivery: this.delivery,
+      names: this.names,
       lostToHarness: this.lostToHarness,
       workerFailures: this.workerFailures,
     };
@@ -308,6 +312,7 @@ export class Coordinator extends EventEmitter {
       w.done = true;
       w.inFlightAtEnd = m.inFlightAtEnd;
       w.outcomes += m.inFlightAtEnd;
+      this.names = mergeNameTallies(this.names, m.names);
       for (const [cohort, st] of Object.entries(m.delivery)) {
         const t = this.delivery.get(cohort);
         if (t) t.mergeState(st);

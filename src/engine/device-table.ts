@@ -2,6 +2,7 @@
  * Per-device state of one worker, in flat typed arrays indexed by slot (the device's position in
  * the worker's slice), plus what each device's cohort says about connecting and reconnecting.
  */
+import { mergeNameTallies, type NameTally } from '../results/names.js';
 import type { Device, DeviceOpenOptions, DeviceOwner, ExpandTemplate } from '../protocols/device.js';
 import type { PreparedTarget } from '../protocols/device.js';
 import { DEVICE_KIND_ROWS, prepareTarget } from '../protocols/kinds.js';
@@ -98,6 +99,15 @@ export class DeviceTable {
       at.push(this.o.plan.churnAtUs[k] as number);
     });
     return { slot: Uint32Array.from(slots), atUs: Float64Array.from(at) };
+  }
+
+  /** Each host name's lookups and the attempts each of its addresses got, over every target by that name. */
+  nameTallies(): NameTally[] {
+    const targets = [...this.cohortTargets.flatMap((t) => t ?? []), ...this.runTargets.flat()];
+    return targets.reduce<NameTally[]>(
+      (all, t) => (t.names === null ? all : mergeNameTallies(all, [t.names.tally(t.endpoint.host)])),
+      [],
+    );
   }
 
   /** The run's prepared targets as cohort `cohort` reaches them. */

@@ -78,6 +78,7 @@ export function buildEngine(o: RunnerOptions, runner: RunnerSide, precise?: Prec
     on.serverSignals(steering),
     on.telemetry(messaging),
     on.whatFollows(fleet),
+    { finish: (kept) => void (kept.names = dev.nameTallies()) },
     ...(o.listeners ?? []),
   ]);
   events[EV_OUTAGE] = (outage, _atUs, nowUs) => outages.start(outage, nowUs);

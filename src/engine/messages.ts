@@ -1,4 +1,5 @@
 /** What crosses the coordinator ↔ worker boundary: plain JSON data only. */
+import type { NameTally } from '../results/names.js';
 import type { ResolvedScenario } from '../results/resolved-scenario.js';
 import type { MetricsDelta } from '../metrics/recorder.js';
 import type { HealthSample } from './health.js';
@@ -66,6 +67,7 @@ export interface WorkerDone {
   planned: number;
   inFlightAtEnd: number;
   delivery: Record<string, DeliveryState>;
+  names: NameTally[];
 }
 
 export interface WorkerFatal {

@@ -213,7 +213,7 @@ export class Runner implements DeviceOwner {
     this.out.flush();
     this.life.ending();
     const delta = this.rec.finishCurrent(0, 0);
-    const kept: RunKept = { delivery: {} };
+    const kept: RunKept = { delivery: {}, names: [] };
     this.life.finish(kept);
     done({ inFlightAtEnd, ...kept, delta, health: this.out.sample() });
   }

@@ -5,6 +5,7 @@
  * plain call with the slot, the device and numbers: nothing is allocated per event, and a hook a
  * listener does not have costs nothing (each hook's listeners are collected once, up front).
  */
+import type { NameTally } from '../results/names.js';
 import type { Failure } from '../protocols/classify.js';
 import type { Device, DeviceOwner, InboundMessage } from '../protocols/device.js';
 import type { DeliveryState } from '../metrics/delivery.js';
@@ -13,6 +14,8 @@ import type { DeliveryState } from '../metrics/delivery.js';
 export interface RunKept {
   /** Per cohort with echo telemetry: end-to-end delivery state. */
   delivery: Record<string, DeliveryState>;
+  /** Per target given by host name: its lookups and the attempts each address got. */
+  names: NameTally[];
 }
 
 /** The arguments a device reports one of its DeviceOwner events with. */

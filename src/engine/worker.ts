@@ -93,6 +93,7 @@ process.on('message', (raw: unknown) => {
           planned: ids.length,
           inFlightAtEnd: end.inFlightAtEnd,
           delivery: end.delivery,
+          names: end.names,
         });
         // Stay until the coordinator says it has the final message ('bye'); leaving right after
         // send() can lose it, or race the coordinator's exit handling.

@@ -14,10 +14,12 @@
  */
 import * as dns from 'node:dns';
 import { performance } from 'node:perf_hooks';
+import type { NameTally } from '../results/names.js';
 
 /** 0: any family; 4 or 6: that of the source address the socket binds. */
 export type Family = 0 | 4 | 6;
-export type Answer = (err: NodeJS.ErrnoException | null, address: string) => void;
+type Err = NodeJS.ErrnoException | null;
+export type Answer = (err: Err, address: string) => void;
 /** Every address of one name, in the resolver's order. */
 export type AddressLookup = (
   host: string,
@@ -51,8 +53,11 @@ interface Entry {
 const FAMILY_SLOT: Record<Family, number> = { 0: 0, 4: 1, 6: 2 };
 
 export class NameCache {
-  /** Lookups started (what this machine's resolver was asked). */
+  /** Lookups started (what this machine's resolver was asked), and of which failed. */
   lookups = 0;
+  failedLookups = 0;
+  /** Attempts given each address. */
+  private readonly given = new Map<string, number>();
   private readonly entries = new Map<string, (Entry | undefined)[]>();
 
   constructor(
@@ -66,14 +71,19 @@ export class NameCache {
     if (this.ttlUs <= 0) return null;
     const e = this.entries.get(host)?.[FAMILY_SLOT[family]];
     if (e === undefined || e.addresses === null || this.nowUs() - e.atUs >= this.ttlUs) return null;
-    return pick(e.addresses, index);
+    return this.give(pick(e.addresses, index));
+  }
+
+  /** What this target's lookups and attempts came to, for `run.names`. */
+  tally(host: string): NameTally {
+    return { host, lookups: this.lookups, failedLookups: this.failedLookups, attempts: Object.fromEntries(this.given) };
   }
 
   /** Looks the name up for attempt `index` (joining the lookup in flight); `answer` is called once. */
   ask(host: string, family: Family, index: number, answer: Answer): void {
     if (this.ttlUs <= 0) {
       this.lookups++;
-      this.lookup(host, family, (err, addresses) => settle(answer, err, addresses, index));
+      this.lookup(host, family, (err, addresses) => this.settle(answer, err, addresses, index));
       return;
     }
     const e = this.entry(host, family);
@@ -89,9 +99,24 @@ export class NameCache {
       if (err === null && addresses.length > 0) {
         e.addresses = addresses;
         e.atUs = this.nowUs();
-      }
-      for (const w of waiting) settle(w.answer, err, addresses, w.index);
+      } else this.failedLookups++;
+      for (const w of waiting) this.settle(w.answer, err, addresses, w.index, false);
     });
+  }
+
+  /** Answers one attempt from a lookup's outcome (`count`: a failure of its own lookup). */
+  private settle(answer: Answer, err: Err, addresses: readonly string[], index: number, count = true): void {
+    if (err === null && addresses.length > 0) {
+      answer(null, this.give(pick(addresses, index)));
+      return;
+    }
+    if (count) this.failedLookups++;
+    answer(err ?? Object.assign(new Error('no address'), { code: 'ENOTFOUND' }), '');
+  }
+
+  private give(address: string): string {
+    this.given.set(address, (this.given.get(address) ?? 0) + 1);
+    return address;
   }
 
   private entry(host: string, family: Family): Entry {
@@ -107,12 +132,6 @@ export const EACH_ATTEMPT = new NameCache(0);
 
 function pick(addresses: readonly string[], index: number): string {
   return addresses[index % addresses.length] as string;
-}
-
-function settle(answer: Answer, err: NodeJS.ErrnoException | null, addresses: readonly string[], index: number): void {
-  if (err !== null) answer(err, '');
-  else if (addresses.length === 0) answer(Object.assign(new Error('no address'), { code: 'ENOTFOUND' }), '');
-  else answer(null, pick(addresses, index));
 }
 
 /** The family a socket bound to `localAddress` can reach (0: not bound, any). */

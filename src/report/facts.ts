@@ -253,6 +253,25 @@ export function engineText(r: Results): string | null {
 }
 
 /**
+ * Where the attempts to each target given by host name went, and how often the name was looked up:
+ * "localhost → 127.0.0.1 ×5,000 (2 lookups)"; per name, joined by "; ". Null without such a target.
+ */
+export function namesText(r: Results): string | null {
+  const names = r.run.names ?? [];
+  if (names.length === 0) return null;
+  return names
+    .map((n) => {
+      const to = Object.entries(n.attempts)
+        .map(([addr, k]) => `${addr} ×${k.toLocaleString('en-US')}`)
+        .join(' · ');
+      const failed = n.failedLookups > 0 ? `, ${n.failedLookups.toLocaleString('en-US')} failed` : '';
+      const lookups = `${n.lookups.toLocaleString('en-US')} lookup${n.lookups === 1 ? '' : 's'}${failed}`;
+      return `${n.host} → ${to === '' ? 'no address' : to} (${lookups})`;
+    })
+    .join('; ');
+}
+
+/**
  * The workers' warm-up, said so that nobody takes it for traffic the target saw: "8,192 handshakes
  * on herd's own loopback listeners (not the target) in 1.4s, before the origin"; that it was off
  * (--no-warm-up); null when no worker warmed up (or the file predates it).

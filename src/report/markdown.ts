@@ -10,6 +10,7 @@ import { formatUs } from '../util/duration.js';
 import { describeWave, latencyRows, percentOf } from './labels.js';
 import {
   engineText,
+  namesText,
   warmUpText,
   fleetLostText,
   failedThresholdLines,
@@ -78,6 +79,8 @@ export function renderMarkdown(unsafe: Results): string {
   );
   const engine = engineText(r);
   if (engine !== null) out.push(`Connect path: ${mdEscape(engine)}`, '');
+  const names = namesText(r);
+  if (names !== null) out.push(`Host names: ${mdEscape(names)}.`, '');
   const warm = warmUpText(r);
   if (warm !== null) out.push(`Warm-up: ${mdEscape(warm)}.`, '');
   if (r.run.shard)

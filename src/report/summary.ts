@@ -6,6 +6,7 @@ import type { Results } from '../results/types.js';
 import { formatUs } from '../util/duration.js';
 import {
   engineText,
+  namesText,
   warmUpText,
   fleetLostText,
   failedThresholdLines,
@@ -151,6 +152,8 @@ export function renderSummary(unsafe: Results, p: Paint = PLAIN): string {
   if (lost !== null) out.push(p.bad(`  ${lost}`));
   const engine = engineText(r);
   if (engine !== null) out.push(`  ${engine}`);
+  const names = namesText(r);
+  if (names !== null) out.push(`  names ${names}`);
   const warm = warmUpText(r);
   if (warm !== null) out.push(p.dim(`  warm-up ${warm}`));
   out.push('');

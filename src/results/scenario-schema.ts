@@ -82,9 +82,9 @@ const deviceSchema = z
     keepaliveUs: us('MQTT keepalive'),
     cleanSession: z.boolean().meta({ description: 'MQTT clean session / clean start.' }),
     connectTimeoutUs: us('Herd’s own handshake timer; attempts past it count as timed out'),
-    dnsTtlUs: us('How long one lookup of a host-name target served its attempts; 0: each attempt looked it up').default(
-      0,
-    ),
+    dnsTtlUs: us(
+      'How long one lookup of a host-name target served its attempts; 0: each attempt looked it up (0 in files before 1.7.0)',
+    ).default(0),
     transport: z
       .enum(SCHEME_NAMES)
       .default('mqtt')

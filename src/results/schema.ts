@@ -131,6 +131,23 @@ export const resultsSchema = z
               'Which connect path each cohort’s devices ran on, by cohort name: js, native (the native storm core), or ' +
               'mixed (native to some of its targets); null in files written before it was recorded.',
           }),
+        names: z
+          .array(
+            z.strictObject({
+              host: z.string().meta({ description: 'The host name, as the target URL gave it.' }),
+              lookups: count('Lookups herd started (one serves the attempts of its device.dnsTtl).'),
+              failedLookups: count('Of which failed (the attempts that waited for them failed in `dns`).'),
+              attempts: z
+                .record(z.string(), count('Attempts opened to that address.'))
+                .meta({ description: 'Attempts opened to each address the answers gave.' }),
+            }),
+          )
+          .default([])
+          .meta({
+            description:
+              'Per target given by host name: how often this machine’s resolver was asked and how the attempts ' +
+              'spread over the addresses it gave; [] for IP targets and in files before 1.7.0.',
+          }),
         warmUp: z
           .boolean()
           .nullable()

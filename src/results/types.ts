@@ -4,6 +4,7 @@
  * (…Us = integer microseconds, …Ms = milliseconds). Documented in docs/results.md and
  * schemas/results.schema.json.
  */
+import type { NameTally } from './names.js';
 import type { DownlinkResult } from './downlink.js';
 import type { DeliveryResult } from './delivery.js';
 
@@ -12,7 +13,7 @@ import type { ResolvedScenario } from './resolved-scenario.js';
 import type { CommandRecord } from './command-schema.js';
 import type { OutageResult, PercentilesUs } from './outage-types.js';
 
-export const RESULTS_SCHEMA_VERSION = '1.6.0';
+export const RESULTS_SCHEMA_VERSION = '1.7.0';
 
 export type RunStatus = 'completed' | 'aborted';
 export type Verdict = 'passed' | 'failed';
@@ -265,6 +266,8 @@ export interface Results {
     maxHandshakesPerWorker: number;
     /** Which connect path each cohort's devices ran on, by cohort (null in files before it was recorded). */
     engines: Record<string, 'js' | 'native' | 'mixed'> | null;
+    /** Per target given by host name: lookups and attempts by address ([] for IP targets and in files before it). */
+    names: NameTally[];
     /** false: --no-warm-up, the storm started on code V8 had not optimised; true: warmed (null in files before 1.6). */
     warmUp: boolean | null;
   };

@@ -2,6 +2,7 @@
  * Assembles results.json from an outcome (pure): the one builder for a run and for a merge of its
  * shards. Every field is built here from the outcome and the run's settings; nothing is copied.
  */
+import type { NameTally } from '../results/names.js';
 import { judgeSaturation } from '../metrics/saturation.js';
 import { thresholdsTheHarnessCouldFlip } from '../thresholds/harness-effect.js';
 import type { ResolvedScenario } from '../results/resolved-scenario.js';
@@ -59,6 +60,8 @@ export interface BuildInput {
   targetDropped?: number | null;
   /** Which connect path each cohort ran on (js / native / mixed), or null when not known. */
   engines: Record<string, 'js' | 'native' | 'mixed'> | null;
+  /** Per target given by host name: lookups and attempts by address (none for IP targets). */
+  names: NameTally[];
   /** false: --no-warm-up; null: not known (a merge of shards that disagree, or older files). */
   warmUp: boolean | null;
   /** What the commands of each declared outage did, by outage name. */
@@ -249,6 +252,7 @@ export function buildResults(i: BuildInput): Results {
       sharesMachine: i.sharesMachine,
       targetLag: i.targetLag,
       engines: i.engines,
+      names: i.names,
       warmUp: i.warmUp,
     },
     scenario: i.scenario,

@@ -317,6 +317,7 @@ async function carryOut(
       targetLag,
       targetDropped,
       engines,
+      names: outcome.names,
       warmUp: req.warmUp !== false,
       commands: commandRecords,
     });

@@ -4,6 +4,7 @@
  * (histograms add, counters add per aligned second) and the run's own builder turns the merged
  * outcome into results, thresholds, health judgement and exit code included.
  */
+import { mergeNameTallies, type NameTally } from '../results/names.js';
 import { resolve } from 'node:path';
 import { HerdError } from '../errors.js';
 import { readResults } from '../results/read.js';
@@ -99,6 +100,7 @@ export function mergeResults(inputs: readonly ShardFile[], mergedId: string): Re
       ? null
       : all.reduce((n, r) => n + (r.delivery?.targetDropped ?? 0), 0),
     engines: mergedEngines(all.map((r) => r.run.engines)),
+    names: all.reduce<NameTally[]>((n, r) => mergeNameTallies(n, r.run.names), []),
     // The shards' own setting when they agree; otherwise not one thing (null).
     warmUp: all.every((r) => r.run.warmUp === first.run.warmUp) ? first.run.warmUp : null,
     commands: mergedCommands(all),

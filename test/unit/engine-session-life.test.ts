@@ -95,7 +95,7 @@ describe('engine: session listeners', () => {
       ['teardown', null, 5e6, null],
       ['closed', 0, 5_001_000, null],
       ['closed', 1, 5_001_000, null],
-      ['finish', null, 5_001_000, '{"delivery":{}}'],
+      ['finish', null, 5_001_000, '{"delivery":{},"names":[]}'],
     ]);
   });
 
@@ -132,7 +132,7 @@ describe('engine: session listeners', () => {
       ['held', 0, 8_510_000, null],
       ['teardown', null, 9e6, null],
       ['closed', 0, 9_001_000, null],
-      ['finish', null, 9_001_000, '{"delivery":{}}'],
+      ['finish', null, 9_001_000, '{"delivery":{},"names":[]}'],
     ]);
   });
 });

@@ -9,6 +9,7 @@
  * The split is by worker, as sharding splits devices: worker w of shard i is worker
  * (i − 1) × 1000 + w of the whole run. Shards given --start-at share one origin.
  */
+import { mergeNameTallies, type NameTally } from '../../src/results/names.js';
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -405,11 +406,24 @@ function draw(seed: number): { whole: Results; shards: Results[] } {
     sharesMachine: r.chance(0.5),
     warmUp: r.chance(0.5),
   };
+  // Per shard, its workers' tallies of the targets given by name (none half the time); the whole
+  // run's workers are the shards' workers, so its tally is theirs summed.
+  const hosts = r.chance(0.5) ? [] : ['a.invalid', 'b.invalid'].slice(0, r.int(1, 2));
+  const shardNames: NameTally[][] = shardParts.map(() =>
+    hosts.map((host) => ({
+      host,
+      lookups: r.int(1, 5),
+      failedLookups: r.int(0, 1),
+      attempts: Object.fromEntries(['127.0.0.1', '127.0.0.2'].slice(0, r.int(1, 2)).map((a) => [a, r.int(0, 900)])),
+    })),
+  );
+  const wholeNames = shardNames.reduce<NameTally[]>((all, n) => mergeNameTallies(all, n), []);
   const input = (
     runId: string,
     shard: BuildInput['shard'],
     o: RunOutcome,
     webhook: WebhookResult | null,
+    names: NameTally[],
   ): BuildInput => ({
     runId,
     shard,
@@ -423,6 +437,7 @@ function draw(seed: number): { whole: Results; shards: Results[] } {
     embeddedTargetKnobs: null,
     targetLag: null,
     engines: null,
+    names,
     ...settings,
   });
   const whole = buildResults(
@@ -431,6 +446,7 @@ function draw(seed: number): { whole: Results; shards: Results[] } {
       null,
       runOutcome(wholePart, startAtMs, { index: 0, count: 1 }),
       withWebhook ? webhookOf(workers) : null,
+      wholeNames,
     ),
   );
   const shards = shardParts.map((p, i) => {
@@ -441,6 +457,7 @@ function draw(seed: number): { whole: Results; shards: Results[] } {
         count > 1 ? { index: i + 1, count } : null,
         runOutcome(p, startAtMs, shard),
         withWebhook ? webhookOf(p.workers) : null,
+        shardNames[i] ?? [],
       ),
     );
     // Written and read back as `herd merge` reads a shard's file.

@@ -9,6 +9,7 @@ import { lookup as lookupOne } from 'node:dns/promises';
 import { describe, expect, it } from 'vitest';
 import { familyOf, NameCache, systemLookup, type AddressLookup, type Family } from '../../src/protocols/names.js';
 import { hostNamesOf } from '../../src/engine/warm-names.js';
+import { mergeNameTallies } from '../../src/results/names.js';
 
 /** A resolver answering from `table`, each answer held until release(). */
 function heldResolver(table: Record<string, readonly string[]>) {
@@ -151,6 +152,48 @@ describe('a target’s shared host-name answers', () => {
       expect(names.cached('localhost', 4, 7)).toBe('127.0.0.1');
     },
   );
+});
+
+describe('what a target’s answers came to (run.names)', () => {
+  it('counts the lookups, each failed lookup once, and the attempts each address was given', () => {
+    const r = heldResolver(THREE);
+    let now = 0;
+    const names = new NameCache(1_000, () => now, r.lookup);
+    const { answer } = collect();
+    for (const i of [0, 1, 2, 3]) names.ask('cloud.test', 4, i, answer(i));
+    r.release();
+    expect(names.cached('cloud.test', 4, 4)).toBe('127.0.0.2');
+    names.ask('gone.test', 4, 0, answer(0));
+    names.ask('gone.test', 4, 1, answer(1));
+    r.release();
+    now = 5_000;
+    names.ask('cloud.test', 4, 5, answer(5));
+    r.release();
+    expect(names.tally('cloud.test')).toEqual({
+      host: 'cloud.test',
+      lookups: 3,
+      failedLookups: 1,
+      attempts: { '127.0.0.1': 2, '127.0.0.2': 2, '127.0.0.3': 2 },
+    });
+    const r0 = heldResolver({});
+    const none = new NameCache(0, () => 0, r0.lookup);
+    none.ask('gone.test', 0, 0, answer(0));
+    none.ask('gone.test', 0, 1, answer(1));
+    r0.release();
+    expect(none.tally('gone.test')).toEqual({ host: 'gone.test', lookups: 2, failedLookups: 2, attempts: {} });
+  });
+
+  it('merge by summing, per host and per address, in order of first appearance', () => {
+    const a = { host: 'a.test', lookups: 1, failedLookups: 0, attempts: { '127.0.0.1': 3 } };
+    const b = { host: 'b.test', lookups: 2, failedLookups: 1, attempts: { '127.0.0.2': 1 } };
+    const a2 = { host: 'a.test', lookups: 1, failedLookups: 1, attempts: { '127.0.0.1': 2, '127.0.0.9': 4 } };
+    expect(mergeNameTallies([a, b], [a2])).toEqual([
+      { host: 'a.test', lookups: 2, failedLookups: 1, attempts: { '127.0.0.1': 5, '127.0.0.9': 4 } },
+      b,
+    ]);
+    expect(a.attempts).toEqual({ '127.0.0.1': 3 });
+    expect(mergeNameTallies([], [])).toEqual([]);
+  });
 });
 
 describe('the names a worker looks up before the origin', () => {

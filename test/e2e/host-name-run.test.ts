@@ -1,0 +1,93 @@
+/**
+ * `herd run` against a broker given by host name (aedes on 127.0.0.1, reached as `localhost`): with
+ * device.dnsTtl at its default each worker looks the name up once for the whole run, with `0s`
+ * every attempt does; results.json (`run.names`) and the summary say how often and where the
+ * attempts went. Skipped, saying why, when `localhost` does not resolve to 127.0.0.1 here.
+ */
+import { lookup } from 'node:dns/promises';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Aedes } from 'aedes';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Results } from '../../src/results/types.js';
+import { expectExit, runHerd } from '../helpers/cli.js';
+
+const local = await lookup('localhost', { family: 4 }).catch(() => null);
+const SKIP = local?.address === '127.0.0.1' ? false : `localhost resolves to ${local?.address ?? 'nothing'} here`;
+if (SKIP) console.warn(`host-name-run: skipped: ${SKIP}`);
+
+const DEVICES = 60;
+const WORKERS = 2;
+
+describe.skipIf(SKIP !== false)('herd run to a target given by host name', () => {
+  let dir = '';
+  let port = 0;
+  let server: net.Server;
+  let aedes: Aedes;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'herd-test-names-'));
+    aedes = await Aedes.createBroker();
+    server = net.createServer((s) => aedes.handle(s));
+    port = await new Promise<number>((r) =>
+      server.listen(0, '127.0.0.1', () => r((server.address() as net.AddressInfo).port)),
+    );
+  });
+  afterAll(async () => {
+    await new Promise<void>((r) => server.close(() => r()));
+    await new Promise<void>((r) => aedes.close(() => r()));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function run(name: string, deviceLine: string): Promise<{ res: Results; stdout: string }> {
+    const scenario = join(dir, `${name}.yaml`);
+    writeFileSync(
+      scenario,
+      `name: ${name}\ndevices: ${DEVICES}\n${deviceLine}waves: [{type: ramp, over: 300ms}]\nhold: 500ms\n`,
+    );
+    const out = join(dir, name);
+    const r = await runHerd(
+      [
+        'run',
+        scenario,
+        '--target',
+        `mqtt://localhost:${port}`,
+        '--workers',
+        String(WORKERS),
+        '--out',
+        out,
+        '--allow-saturated',
+      ],
+      { timeoutMs: 90_000 },
+    );
+    expectExit(r, 0);
+    const runs = readdirSync(out).filter((d) => !d.startsWith('.'));
+    expect(runs).toHaveLength(1);
+    return { res: JSON.parse(readFileSync(join(out, runs[0] as string, 'results.json'), 'utf8')), stdout: r.stdout };
+  }
+
+  it('by default each worker looks the name up once, and the results say where the attempts went', async () => {
+    const { res, stdout } = await run('kept', '');
+    expect(res.scenario.device.dnsTtlUs).toBe(60_000_000);
+    expect(res.attempts.succeeded).toBe(DEVICES);
+    expect(res.run.names).toEqual([
+      { host: 'localhost', lookups: WORKERS, failedLookups: 0, attempts: { '127.0.0.1': DEVICES } },
+    ]);
+    // Each worker's first attempt waited for its lookup; later ones used the answer, with no dns phase.
+    const dns = res.latency['phase.dns']?.count ?? 0;
+    expect(dns).toBeGreaterThanOrEqual(WORKERS);
+    expect(dns).toBeLessThanOrEqual(DEVICES);
+    expect(stdout).toContain(`names localhost → 127.0.0.1 ×${DEVICES} (${WORKERS} lookups)`);
+  });
+
+  it('with dnsTtl 0s every attempt looks the name up and has a dns phase', async () => {
+    const { res, stdout } = await run('each', 'device: {dnsTtl: 0s}\n');
+    expect(res.attempts.succeeded).toBe(DEVICES);
+    expect(res.run.names).toEqual([
+      { host: 'localhost', lookups: DEVICES, failedLookups: 0, attempts: { '127.0.0.1': DEVICES } },
+    ]);
+    expect(res.latency['phase.dns']?.count).toBe(DEVICES);
+    expect(stdout).toContain(`names localhost → 127.0.0.1 ×${DEVICES} (${DEVICES} lookups)`);
+  });
+});
