@@ -5,6 +5,7 @@
  * change the numbers is ignored: the embedded target's ports, run ids, timestamps, descriptions.
  */
 import { createHash } from 'node:crypto';
+import { isIP } from 'node:net';
 import { HerdError } from '../errors.js';
 import { describeWave } from '../report/labels.js';
 import { parseTargetOptions, type ResolvedTargetOptions, type Results } from './results.js';
@@ -40,19 +41,49 @@ function canonical(v: unknown): string {
   return JSON.stringify(v) ?? 'null';
 }
 
+/** Whether any of the run's targets is given by host name (device.dnsTtl matters only then). */
+function namesAnyTarget(r: Results): boolean {
+  const urls = [r.run.target, ...(r.scenario.cohorts ?? []).flatMap((c) => c.targets ?? [])];
+  return urls.some((u) => {
+    try {
+      return isIP(new URL(u).hostname.replace(/^\[|\]$/g, '')) === 0;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/**
+ * The load-shaping fields of the resolved scenario. Without a target given by name, device.dnsTtl
+ * shapes nothing (and files before 1.7.0 read it as 0): left out, so it never tells two runs apart.
+ */
+function loadShaping(r: Results): Record<string, unknown> {
+  const s = r.scenario as unknown as Record<string, unknown>;
+  const out: Record<string, unknown> = Object.fromEntries(LOAD_FIELDS.map((f) => [f, s[f] ?? null]));
+  if (namesAnyTarget(r)) return out;
+  const noTtl = (d: unknown): unknown => {
+    if (d === null || typeof d !== 'object') return d;
+    const { dnsTtlUs: _ttl, ...rest } = d as Record<string, unknown>;
+    return rest;
+  };
+  out.device = noTtl(out.device);
+  if (Array.isArray(out.cohorts))
+    out.cohorts = out.cohorts.map((c: Record<string, unknown>) => ({ ...c, device: noTtl(c.device) }));
+  return out;
+}
+
 /** 12 hex digits of SHA-256 over the load-shaping part of the resolved scenario. */
 export function scenarioHash(r: Results): string {
-  const s = r.scenario as unknown as Record<string, unknown>;
   return createHash('sha256')
-    .update(canonical(Object.fromEntries(LOAD_FIELDS.map((f) => [f, s[f] ?? null]))))
+    .update(canonical(loadShaping(r)))
     .digest('hex')
     .slice(0, 12);
 }
 
 /** Which load-shaping fields differ, for a hash mismatch. */
 function loadFieldsThatDiffer(a: Results, b: Results): string[] {
-  const sa = a.scenario as unknown as Record<string, unknown>;
-  const sb = b.scenario as unknown as Record<string, unknown>;
+  const sa = loadShaping(a);
+  const sb = loadShaping(b);
   return LOAD_FIELDS.filter((f) => canonical(sa[f]) !== canonical(sb[f]));
 }
 

@@ -12,6 +12,7 @@ import { xmlEscape as esc } from './junit.js';
 import { describeWave, latencyRows, percentOf } from './labels.js';
 import {
   engineText,
+  namesText,
   fleetLostText,
   failedThresholdLines,
   isConnectError,
@@ -251,6 +252,7 @@ function metaCard(r: Results): string {
     ['teardown at', formatUs(s.durationUs)],
     ['seed', String(s.seed)],
     ['workers', String(r.run.workers)],
+    ...(namesText(r) !== null ? [['host names', namesText(r) as string] as [string, string]] : []),
     ...(r.run.shard ? [['shard', `${r.run.shard.index} of ${r.run.shard.count}`] as [string, string]] : []),
     ...(r.run.mergedFrom ? [['merged from', r.run.mergedFrom.join(', ')] as [string, string]] : []),
   ]);

@@ -397,6 +397,21 @@ describe('compare: configuration and input', () => {
     });
   });
 
+  it('device.dnsTtl tells two runs apart only when a target is given by host name', () => {
+    // A file before 1.7.0 reads dnsTtl as 0; a run of this herd has 60 s: no difference to an IP target.
+    const old = fixture();
+    const now = fixture();
+    expect(old.scenario.device.dnsTtlUs).toBe(0);
+    now.scenario.device.dnsTtlUs = 60_000_000;
+    expect(old.run.target).toMatch(/^mqtt:\/\/127\.0\.0\.1:/);
+    expect(configurationDiff([old], [now], ['a'], ['b']).filter((i) => !i.same)).toEqual([]);
+    // To a name the lookups differ, and so may every connect time: the scenario differs in `device`.
+    const byName = (r: Results): Results => ({ ...r, run: { ...r.run, target: 'mqtt://broker.invalid:1883' } });
+    const diff = configurationDiff([byName(old)], [byName(now)], ['a'], ['b']).filter((i) => !i.same);
+    expect(diff.map((i) => i.field)).toEqual(['scenario', 'scenario fields that differ']);
+    expect(diff[1]?.base).toBe('device');
+  });
+
   it('says when the machine was much busier for one side, by herd’s own schedule lag', () => {
     const c = compareRuns([run(steady())], [run(steady(), 900)], opts());
     expect(c.notes[0]).toBe(

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { readResults } from '../../src/results/read.js';
 import type { Results } from '../../src/results/types.js';
 import { namesText } from '../../src/report/facts.js';
+import { renderHtml } from '../../src/report/html.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
 import { renderSummary } from '../../src/report/summary.js';
 
@@ -19,6 +20,7 @@ describe('host names in the reports', () => {
     expect(namesText(r)).toBeNull();
     expect(renderSummary(r)).not.toContain('  names ');
     expect(renderMarkdown(r)).not.toContain('Host names:');
+    expect(renderHtml(r)).not.toContain('<dt>host names</dt>');
   });
 
   it('says per name where the attempts went and how often it was looked up', () => {
@@ -38,5 +40,6 @@ describe('host names in the reports', () => {
     expect(namesText(r)).toBe(text);
     expect(renderSummary(r)).toContain(`  names ${text}\n`);
     expect(renderMarkdown(r)).toContain('Host names: cloud.invalid → 127.0.0.1 ×1,500');
+    expect(renderHtml(r)).toContain('<dt>host names</dt><dd>cloud.invalid → 127.0.0.1 ×1,500 · 127.0.0.2 ×1,499');
   });
 });
