@@ -6,12 +6,11 @@
  */
 import { lookup } from 'node:dns/promises';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Aedes } from 'aedes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Results } from '../../src/results/types.js';
+import { aedesOnLoopback } from '../helpers/aedes.js';
 import { expectExit, runHerd } from '../helpers/cli.js';
 
 const local = await lookup('localhost', { family: 4 }).catch(() => null);
@@ -22,23 +21,12 @@ const DEVICES = 60;
 const WORKERS = 2;
 
 describe.skipIf(SKIP !== false)('herd run to a target given by host name', () => {
+  const broker = aedesOnLoopback();
   let dir = '';
-  let port = 0;
-  let server: net.Server;
-  let aedes: Aedes;
-  beforeAll(async () => {
+  beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'herd-test-names-'));
-    aedes = await Aedes.createBroker();
-    server = net.createServer((s) => aedes.handle(s));
-    port = await new Promise<number>((r) =>
-      server.listen(0, '127.0.0.1', () => r((server.address() as net.AddressInfo).port)),
-    );
   });
-  afterAll(async () => {
-    await new Promise<void>((r) => server.close(() => r()));
-    await new Promise<void>((r) => aedes.close(() => r()));
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   async function run(name: string, deviceLine: string): Promise<{ res: Results; stdout: string }> {
     const scenario = join(dir, `${name}.yaml`);
@@ -52,7 +40,7 @@ describe.skipIf(SKIP !== false)('herd run to a target given by host name', () =>
         'run',
         scenario,
         '--target',
-        `mqtt://localhost:${port}`,
+        broker.url().replace('127.0.0.1', 'localhost'),
         '--workers',
         String(WORKERS),
         '--out',
