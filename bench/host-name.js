@@ -11,7 +11,7 @@
  * phases, and each row's rate and CPU as a ratio to the `ip` row of its engine; asserts nothing.
  * Needs `localhost` to resolve to 127.0.0.1 (else it says so and stops).
  *
- *   npm run build && node bench/host-name.js [--devices 5000] [--repeats 2] [--engines native,js]
+ *   npm run build && node bench/host-name.js [--devices 5000] [--repeats 2] [--engines native,js] [--targets ip,name,name-0s]
  */
 import { lookup } from 'node:dns/promises';
 import { mkdirSync } from 'node:fs';
@@ -31,11 +31,13 @@ const repeats = Number(arg('repeats', '2'));
 const pool = new SourcePool(parsePool(String(arg('source-pool', '127.0.0.64-127.0.0.254'))));
 const log = (m) => console.error(m);
 
-const TARGETS = [
-  { label: 'ip', host: '127.0.0.1', lines: [] },
-  { label: 'name', host: 'localhost', lines: [] },
-  { label: 'name, dnsTtl 0s', host: 'localhost', lines: ['dnsTtl: 0s'] },
+const ALL_TARGETS = [
+  { key: 'ip', label: 'ip', host: '127.0.0.1', lines: [] },
+  { key: 'name', label: 'name', host: 'localhost', lines: [] },
+  { key: 'name-0s', label: 'name, dnsTtl 0s', host: 'localhost', lines: ['dnsTtl: 0s'] },
 ];
+/** --targets ip,name,name-0s (default all three; the ratios need ip). */
+const TARGETS = ALL_TARGETS.filter((t) => String(arg('targets', 'ip,name,name-0s')).split(',').includes(t.key));
 
 /** One storm: `engine` to `t` (a fresh broker, two fresh source addresses). */
 async function storm(factory, engine, t, runDir) {
@@ -89,13 +91,14 @@ async function main() {
       for (const t of TARGETS) {
         const key = `${engine}|${t.label}`;
         log(`[${i + 1}/${repeats}] ${engine} → ${t.label}`);
-        (runs[key] ??= []).push(await storm(factory, engine, t, join(workDir, `${engine}-${t.label}-${i}`)));
+        (runs[key] ??= []).push(await storm(factory, engine, t, join(workDir, `${engine}-${t.key}-${i}`)));
       }
   const load1 = loadavg()[0];
   const row = (engine, t) => {
     const rs = runs[`${engine}|${t.label}`] ?? [];
     return {
       perS: med(rs.map((r) => r.completedAllPerS)),
+      each: rs.map((r) => f0(r.completedAllPerS)).join(' / '),
       cpuUs: med(rs.map((r) => r.cpu.usPerConnection).filter((x) => x !== null)),
       dnsCount: med(rs.map((r) => r.dnsUs?.count ?? 0)),
       dnsP50: med(rs.map((r) => r.dnsUs?.p50).filter((x) => x !== undefined)),
@@ -114,12 +117,12 @@ async function main() {
   console.log('|---|---|---:|---:|---:|---:|---|---:|---:|');
   const summary = {};
   for (const engine of engines) {
-    const ip = row(engine, TARGETS[0]);
+    const ip = row(engine, ALL_TARGETS[0]);
     for (const t of TARGETS) {
       const r = row(engine, t);
       summary[`${engine}|${t.label}`] = r;
       console.log(
-        `| ${engine} | ${t.label} | ${f0(r.perS)} | ${ratio(r.perS, ip.perS)} | ${r.cpuUs === null ? 'n/a' : r.cpuUs.toFixed(1)} | ${ratio(r.cpuUs, ip.cpuUs)} | ${f0(r.dnsCount)}, ${ms(r.dnsP50)}, ${ms(r.dnsP99)} | ${ms(r.tcpP50)} | ${f0(r.ok)} |`,
+        `| ${engine} | ${t.label} | ${f0(r.perS)}${r.each.includes('/') ? ` (${r.each})` : ''} | ${ratio(r.perS, ip.perS)} | ${r.cpuUs === null ? 'n/a' : r.cpuUs.toFixed(1)} | ${ratio(r.cpuUs, ip.cpuUs)} | ${f0(r.dnsCount)}, ${ms(r.dnsP50)}, ${ms(r.dnsP99)} | ${ms(r.tcpP50)} | ${f0(r.ok)} |`,
       );
     }
   }
