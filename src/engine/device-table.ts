@@ -2,6 +2,7 @@
  * Per-device state of one worker, in flat typed arrays indexed by slot (the device's position in
  * the worker's slice), plus what each device's cohort says about connecting and reconnecting.
  */
+import type { NameCache } from '../protocols/names.js';
 import { mergeNameTallies, type NameTally } from '../results/names.js';
 import type { Device, DeviceOpenOptions, DeviceOwner, ExpandTemplate } from '../protocols/device.js';
 import type { PreparedTarget } from '../protocols/device.js';
@@ -35,6 +36,8 @@ export class DeviceTable {
   private readonly cohortTargets: (PreparedTarget[] | null)[];
   /** Per cohort: the run's targets prepared with the cohort's TLS settings. */
   private readonly runTargets: PreparedTarget[][];
+  /** Per slot, the answers of the host-name target its last attempt opened to (none for IP targets). */
+  private readonly namesOf: (NameCache | undefined)[] = [];
   private readonly kinds: PreparedKinds;
 
   constructor(o: RunnerOptions, expand: ExpandTemplate) {
@@ -103,11 +106,24 @@ export class DeviceTable {
 
   /** Each host name's lookups and the attempts each of its addresses got, over every target by that name. */
   nameTallies(): NameTally[] {
-    const targets = [...this.cohortTargets.flatMap((t) => t ?? []), ...this.runTargets.flat()];
-    return targets.reduce<NameTally[]>(
+    return this.allTargets().reduce<NameTally[]>(
       (all, t) => (t.names === null ? all : mergeNameTallies(all, [t.names.tally(t.endpoint.host)])),
       [],
     );
+  }
+
+  /** Whether any target is given by host name (then attempts' outcomes are counted by address). */
+  get hasNames(): boolean {
+    return this.allTargets().some((t) => t.names !== null);
+  }
+
+  /** Slot `slot`'s attempt ended: counted against the address its target's answers gave it, if any. */
+  nameSettled(slot: number, connected: boolean): void {
+    this.namesOf[slot]?.settled(slot, connected);
+  }
+
+  private allTargets(): PreparedTarget[] {
+    return [...this.cohortTargets.flatMap((t) => t ?? []), ...this.runTargets.flat()];
   }
 
   /** The run's prepared targets as cohort `cohort` reaches them. */
@@ -125,6 +141,7 @@ export class DeviceTable {
     const run = this.runTargets[cohort] as PreparedTarget[];
     const moved = this.targetIndex[slot] as number; // issue 16: + a Server Reference move
     const target = (own ? own[moved % own.length] : run[(id + moved) % run.length]) as PreparedTarget;
+    if (target.names !== null) this.namesOf[slot] = target.names;
     const ips = this.o.sourceIps;
     const opts: DeviceOpenOptions = {
       deviceId: slot,

@@ -22,7 +22,7 @@ import { Messaging } from './messaging.js';
 import { OutagePlayer } from './outages.js';
 import type { RunnerOptions } from './runner-options.js';
 import { Scheduler, type PreciseWake } from './scheduler.js';
-import { SessionLife } from './session-life.js';
+import { SessionLife, type RunKept, type SessionListener } from './session-life.js';
 import * as on from './session-listeners.js';
 import { sourcePorts } from './source-port-listener.js';
 import { DeviceSteering } from './steering-state.js';
@@ -68,6 +68,8 @@ export function buildEngine(o: RunnerOptions, runner: RunnerSide, precise?: Prec
     sourcePorts(o),
     on.fleetMoves(fleet),
     on.connectRecord(rec, dev),
+    // Before any listener that may open the slot again: the outcome is the attempt's that just ended.
+    namesListener(dev),
     on.targetLosses(outages, rec, dev),
     on.backoffRestart(steering),
     on.outageRecovery(outages, dev),
@@ -78,7 +80,6 @@ export function buildEngine(o: RunnerOptions, runner: RunnerSide, precise?: Prec
     on.serverSignals(steering),
     on.telemetry(messaging),
     on.whatFollows(fleet),
-    { finish: (kept) => void (kept.names = dev.nameTallies()) },
     ...(o.listeners ?? []),
   ]);
   events[EV_OUTAGE] = (outage, _atUs, nowUs) => outages.start(outage, nowUs);
@@ -127,4 +128,16 @@ function newMessaging(
     },
     rec,
   );
+}
+
+/** Counts each attempt to a host-name target against its address, and keeps the tallies for the run's end. */
+function namesListener(dev: DeviceTable): SessionListener {
+  const finish = (kept: RunKept): void => void (kept.names = dev.nameTallies());
+  // Runs to IP targets only pay nothing per connection.
+  if (!dev.hasNames) return { finish };
+  return {
+    connected: (slot) => dev.nameSettled(slot, true),
+    failed: (slot) => dev.nameSettled(slot, false),
+    finish,
+  };
 }

@@ -14,7 +14,7 @@
  */
 import * as dns from 'node:dns';
 import { performance } from 'node:perf_hooks';
-import type { NameTally } from '../results/names.js';
+import type { AddressTally, NameTally } from '../results/names.js';
 
 /** 0: any family; 4 or 6: that of the source address the socket binds. */
 export type Family = 0 | 4 | 6;
@@ -56,8 +56,10 @@ export class NameCache {
   /** Lookups started (what this machine's resolver was asked), and of which failed. */
   lookups = 0;
   failedLookups = 0;
-  /** Attempts given each address. */
-  private readonly given = new Map<string, number>();
+  /** Per address: attempts given it, and how they ended. */
+  private readonly given = new Map<string, AddressTally>();
+  /** The address the attempt at index `i` was given, until its outcome is counted. */
+  private readonly pending: (AddressTally | undefined)[] = [];
   private readonly entries = new Map<string, (Entry | undefined)[]>();
 
   constructor(
@@ -71,12 +73,22 @@ export class NameCache {
     if (this.ttlUs <= 0) return null;
     const e = this.entries.get(host)?.[FAMILY_SLOT[family]];
     if (e === undefined || e.addresses === null || this.nowUs() - e.atUs >= this.ttlUs) return null;
-    return this.give(pick(e.addresses, index));
+    return this.give(pick(e.addresses, index), index);
   }
 
   /** What this target's lookups and attempts came to, for `run.names`. */
   tally(host: string): NameTally {
-    return { host, lookups: this.lookups, failedLookups: this.failedLookups, attempts: Object.fromEntries(this.given) };
+    const addresses = Object.fromEntries([...this.given].map(([a, t]) => [a, { ...t }]));
+    return { host, lookups: this.lookups, failedLookups: this.failedLookups, addresses };
+  }
+
+  /** The attempt at `index` that this cache gave an address ended (connected or not); else nothing. */
+  settled(index: number, connected: boolean): void {
+    const t = this.pending[index];
+    if (t === undefined) return;
+    this.pending[index] = undefined;
+    if (connected) t.succeeded++;
+    else t.failed++;
   }
 
   /** Looks the name up for attempt `index` (joining the lookup in flight); `answer` is called once. */
@@ -107,15 +119,18 @@ export class NameCache {
   /** Answers one attempt from a lookup's outcome (`count`: a failure of its own lookup). */
   private settle(answer: Answer, err: Err, addresses: readonly string[], index: number, count = true): void {
     if (err === null && addresses.length > 0) {
-      answer(null, this.give(pick(addresses, index)));
+      answer(null, this.give(pick(addresses, index), index));
       return;
     }
     if (count) this.failedLookups++;
     answer(err ?? Object.assign(new Error('no address'), { code: 'ENOTFOUND' }), '');
   }
 
-  private give(address: string): string {
-    this.given.set(address, (this.given.get(address) ?? 0) + 1);
+  private give(address: string, index: number): string {
+    let t = this.given.get(address);
+    if (t === undefined) this.given.set(address, (t = { attempts: 0, succeeded: 0, failed: 0 }));
+    t.attempts++;
+    this.pending[index] = t;
     return address;
   }
 

@@ -253,16 +253,20 @@ export function engineText(r: Results): string | null {
 }
 
 /**
- * Where the attempts to each target given by host name went, and how often the name was looked up:
- * "localhost → 127.0.0.1 ×5,000 (2 lookups)"; per name, joined by "; ". Null without such a target.
+ * Where the attempts to each target given by host name went, how they ended there, and how often
+ * the name was looked up: "localhost → 127.0.0.1 ×5,000 (2 lookups)", an address's failures as
+ * "127.0.0.2 ×1,499 (12 failed)"; per name, joined by "; ". Null without such a target.
  */
 export function namesText(r: Results): string | null {
   const names = r.run.names ?? [];
   if (names.length === 0) return null;
   return names
     .map((n) => {
-      const to = Object.entries(n.attempts)
-        .map(([addr, k]) => `${addr} ×${k.toLocaleString('en-US')}`)
+      const to = Object.entries(n.addresses)
+        .map(([addr, k]) => {
+          const failed = k.failed > 0 ? ` (${k.failed.toLocaleString('en-US')} failed)` : '';
+          return `${addr} ×${k.attempts.toLocaleString('en-US')}${failed}`;
+        })
         .join(' · ');
       const failed = n.failedLookups > 0 ? `, ${n.failedLookups.toLocaleString('en-US')} failed` : '';
       const lookups = `${n.lookups.toLocaleString('en-US')} lookup${n.lookups === 1 ? '' : 's'}${failed}`;

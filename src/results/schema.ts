@@ -137,9 +137,18 @@ export const resultsSchema = z
               host: z.string().meta({ description: 'The host name, as the target URL gave it.' }),
               lookups: count('Lookups herd started (one serves the attempts of its device.dnsTtl).'),
               failedLookups: count('Of which failed (the attempts that waited for them failed in `dns`).'),
-              attempts: z
-                .record(z.string(), count('Attempts opened to that address.'))
-                .meta({ description: 'Attempts opened to each address the answers gave.' }),
+              addresses: z
+                .record(
+                  z.string(),
+                  z.strictObject({
+                    attempts: count('Attempts opened to that address.'),
+                    succeeded: count('Of which connected.'),
+                    failed: count('Of which failed or timed out after the socket was opened to it.'),
+                  }),
+                )
+                .meta({
+                  description: 'Per address the answers gave: the attempts that went there and how they ended.',
+                }),
             }),
           )
           .default([])

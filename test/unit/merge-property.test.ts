@@ -414,7 +414,13 @@ function draw(seed: number): { whole: Results; shards: Results[] } {
       host,
       lookups: r.int(1, 5),
       failedLookups: r.int(0, 1),
-      attempts: Object.fromEntries(['127.0.0.1', '127.0.0.2'].slice(0, r.int(1, 2)).map((a) => [a, r.int(0, 900)])),
+      addresses: Object.fromEntries(
+        ['127.0.0.1', '127.0.0.2'].slice(0, r.int(1, 2)).map((a) => {
+          const succeeded = r.int(0, 900);
+          const failed = r.int(0, 9);
+          return [a, { attempts: succeeded + failed + r.int(0, 3), succeeded, failed }];
+        }),
+      ),
     })),
   );
   const wholeNames = shardNames.reduce<NameTally[]>((all, n) => mergeNameTallies(all, n), []);

@@ -155,7 +155,7 @@ describe('a target’s shared host-name answers', () => {
 });
 
 describe('what a target’s answers came to (run.names)', () => {
-  it('counts the lookups, each failed lookup once, and the attempts each address was given', () => {
+  it('counts lookups, each failed lookup once, and per address the attempts given it and how they ended', () => {
     const r = heldResolver(THREE);
     let now = 0;
     const names = new NameCache(1_000, () => now, r.lookup);
@@ -163,35 +163,56 @@ describe('what a target’s answers came to (run.names)', () => {
     for (const i of [0, 1, 2, 3]) names.ask('cloud.test', 4, i, answer(i));
     r.release();
     expect(names.cached('cloud.test', 4, 4)).toBe('127.0.0.2');
-    names.ask('gone.test', 4, 0, answer(0));
-    names.ask('gone.test', 4, 1, answer(1));
-    r.release();
     now = 5_000;
     names.ask('cloud.test', 4, 5, answer(5));
     r.release();
+    // Attempts 0 and 4 connected, 1 failed; 2, 3 and 5 have not ended; 9 never had an address.
+    names.settled(0, true);
+    names.settled(4, true);
+    names.settled(1, false);
+    names.settled(9, false);
+    // An outcome counts once: a second report of the same attempt changes nothing.
+    names.settled(0, false);
     expect(names.tally('cloud.test')).toEqual({
       host: 'cloud.test',
-      lookups: 3,
-      failedLookups: 1,
-      attempts: { '127.0.0.1': 2, '127.0.0.2': 2, '127.0.0.3': 2 },
+      lookups: 2,
+      failedLookups: 0,
+      addresses: {
+        '127.0.0.1': { attempts: 2, succeeded: 1, failed: 0 },
+        '127.0.0.2': { attempts: 2, succeeded: 1, failed: 1 },
+        '127.0.0.3': { attempts: 2, succeeded: 0, failed: 0 },
+      },
     });
-    const r0 = heldResolver({});
-    const none = new NameCache(0, () => 0, r0.lookup);
-    none.ask('gone.test', 0, 0, answer(0));
-    none.ask('gone.test', 0, 1, answer(1));
-    r0.release();
-    expect(none.tally('gone.test')).toEqual({ host: 'gone.test', lookups: 2, failedLookups: 2, attempts: {} });
+    const g = heldResolver({});
+    const gone = new NameCache(1_000, () => 0, g.lookup);
+    gone.ask('gone.test', 4, 0, answer(0));
+    gone.ask('gone.test', 4, 1, answer(1));
+    g.release();
+    gone.settled(0, false);
+    expect(gone.tally('gone.test')).toEqual({ host: 'gone.test', lookups: 1, failedLookups: 1, addresses: {} });
+    const g0 = heldResolver({});
+    const each = new NameCache(0, () => 0, g0.lookup);
+    each.ask('gone.test', 0, 0, answer(0));
+    each.ask('gone.test', 0, 1, answer(1));
+    g0.release();
+    expect(each.tally('gone.test')).toEqual({ host: 'gone.test', lookups: 2, failedLookups: 2, addresses: {} });
   });
 
   it('merge by summing, per host and per address, in order of first appearance', () => {
-    const a = { host: 'a.test', lookups: 1, failedLookups: 0, attempts: { '127.0.0.1': 3 } };
-    const b = { host: 'b.test', lookups: 2, failedLookups: 1, attempts: { '127.0.0.2': 1 } };
-    const a2 = { host: 'a.test', lookups: 1, failedLookups: 1, attempts: { '127.0.0.1': 2, '127.0.0.9': 4 } };
+    const t = (attempts: number, succeeded: number, failed: number) => ({ attempts, succeeded, failed });
+    const a = { host: 'a.test', lookups: 1, failedLookups: 0, addresses: { '127.0.0.1': t(3, 2, 1) } };
+    const b = { host: 'b.test', lookups: 2, failedLookups: 1, addresses: { '127.0.0.2': t(1, 1, 0) } };
+    const a2 = {
+      host: 'a.test',
+      lookups: 1,
+      failedLookups: 1,
+      addresses: { '127.0.0.1': t(2, 0, 2), '127.0.0.9': t(4, 4, 0) },
+    };
     expect(mergeNameTallies([a, b], [a2])).toEqual([
-      { host: 'a.test', lookups: 2, failedLookups: 1, attempts: { '127.0.0.1': 5, '127.0.0.9': 4 } },
+      { host: 'a.test', lookups: 2, failedLookups: 1, addresses: { '127.0.0.1': t(5, 2, 3), '127.0.0.9': t(4, 4, 0) } },
       b,
     ]);
-    expect(a.attempts).toEqual({ '127.0.0.1': 3 });
+    expect(a.addresses).toEqual({ '127.0.0.1': t(3, 2, 1) });
     expect(mergeNameTallies([], [])).toEqual([]);
   });
 });

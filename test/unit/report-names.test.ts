@@ -30,16 +30,26 @@ describe('host names in the reports', () => {
       run: {
         ...base.run,
         names: [
-          { host: 'cloud.invalid', lookups: 3, failedLookups: 1, attempts: { '127.0.0.1': 1500, '127.0.0.2': 1499 } },
-          { host: 'localhost', lookups: 1, failedLookups: 0, attempts: {} },
+          {
+            host: 'cloud.invalid',
+            lookups: 3,
+            failedLookups: 1,
+            addresses: {
+              '127.0.0.1': { attempts: 1500, succeeded: 1500, failed: 0 },
+              '127.0.0.2': { attempts: 1499, succeeded: 1487, failed: 12 },
+            },
+          },
+          { host: 'localhost', lookups: 1, failedLookups: 0, addresses: {} },
         ],
       },
     };
     const text =
-      'cloud.invalid → 127.0.0.1 ×1,500 · 127.0.0.2 ×1,499 (3 lookups, 1 failed); localhost → no address (1 lookup)';
+      'cloud.invalid → 127.0.0.1 ×1,500 · 127.0.0.2 ×1,499 (12 failed) (3 lookups, 1 failed); localhost → no address (1 lookup)';
     expect(namesText(r)).toBe(text);
     expect(renderSummary(r)).toContain(`  names ${text}\n`);
     expect(renderMarkdown(r)).toContain('Host names: cloud.invalid → 127.0.0.1 ×1,500');
-    expect(renderHtml(r)).toContain('<dt>host names</dt><dd>cloud.invalid → 127.0.0.1 ×1,500 · 127.0.0.2 ×1,499');
+    expect(renderHtml(r)).toContain(
+      '<dt>host names</dt><dd>cloud.invalid → 127.0.0.1 ×1,500 · 127.0.0.2 ×1,499 (12 failed)',
+    );
   });
 });
