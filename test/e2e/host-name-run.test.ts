@@ -21,6 +21,11 @@ if (SKIP) console.warn(`host-name-run: skipped: ${SKIP}`);
 const DEVICES = 60;
 const WORKERS = 2;
 
+/** run.names of these runs: one name, every attempt to 127.0.0.1. */
+const tally = (lookups: number, attempts: number, succeeded: number, failed: number) => [
+  { host: 'localhost', lookups, failedLookups: 0, addresses: { '127.0.0.1': { attempts, succeeded, failed } } },
+];
+
 describe.skipIf(SKIP !== false)('herd run to a target given by host name', () => {
   const broker = aedesOnLoopback();
   let dir = '';
@@ -55,14 +60,7 @@ describe.skipIf(SKIP !== false)('herd run to a target given by host name', () =>
     const { res, stdout } = await run('kept', '');
     expect(res.scenario.device.dnsTtlUs).toBe(60_000_000);
     expect(res.attempts.succeeded).toBe(DEVICES);
-    expect(res.run.names).toEqual([
-      {
-        host: 'localhost',
-        lookups: WORKERS,
-        failedLookups: 0,
-        addresses: { '127.0.0.1': { attempts: DEVICES, succeeded: DEVICES, failed: 0 } },
-      },
-    ]);
+    expect(res.run.names).toEqual(tally(WORKERS, DEVICES, DEVICES, 0));
     // Each worker's first attempt waited for its lookup; later ones used the answer, with no dns phase.
     const dns = res.latency['phase.dns']?.count ?? 0;
     expect(dns).toBeGreaterThanOrEqual(WORKERS);
@@ -73,14 +71,7 @@ describe.skipIf(SKIP !== false)('herd run to a target given by host name', () =>
   it('with dnsTtl 0s every attempt looks the name up and has a dns phase', async () => {
     const { res, stdout } = await run('each', 'device: {dnsTtl: 0s}\n');
     expect(res.attempts.succeeded).toBe(DEVICES);
-    expect(res.run.names).toEqual([
-      {
-        host: 'localhost',
-        lookups: DEVICES,
-        failedLookups: 0,
-        addresses: { '127.0.0.1': { attempts: DEVICES, succeeded: DEVICES, failed: 0 } },
-      },
-    ]);
+    expect(res.run.names).toEqual(tally(DEVICES, DEVICES, DEVICES, 0));
     expect(res.latency['phase.dns']?.count).toBe(DEVICES);
     expect(stdout).toContain(`names localhost → 127.0.0.1 ×${DEVICES} (${DEVICES} lookups)`);
   });
@@ -94,14 +85,7 @@ describe.skipIf(SKIP !== false)('herd run to a target given by host name', () =>
     const a = res.attempts;
     expect(a.succeeded).toBe(0);
     expect(a.started).toBeGreaterThanOrEqual(DEVICES);
-    expect(res.run.names).toEqual([
-      {
-        host: 'localhost',
-        lookups: WORKERS,
-        failedLookups: 0,
-        addresses: { '127.0.0.1': { attempts: a.started, succeeded: 0, failed: a.failed + a.timedOut } },
-      },
-    ]);
+    expect(res.run.names).toEqual(tally(WORKERS, a.started, 0, a.failed + a.timedOut));
     expect(a.failed + a.timedOut + a.inFlightAtEnd).toBe(a.started);
   });
 });
