@@ -24,8 +24,9 @@ process.on('message', (m) => {
     };
     // A final message as large as a real one with many histograms: it takes several reads.
     const padding = 'x'.repeat(256 * 1024);
-    process.send({ type: 'done', delta, health, planned: devices, inFlightAtEnd: 0, delivery: {}, padding }, () =>
-      process.exit(0),
+    process.send(
+      { type: 'done', delta, health, planned: devices, inFlightAtEnd: 0, delivery: {}, names: [], padding },
+      () => process.exit(0),
     );
   }
 });
