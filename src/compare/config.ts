@@ -5,9 +5,9 @@
  * change the numbers is ignored: the embedded target's ports, run ids, timestamps, descriptions.
  */
 import { createHash } from 'node:crypto';
-import { isIP } from 'node:net';
 import { HerdError } from '../errors.js';
 import { describeWave } from '../report/labels.js';
+import { hostNamesOf } from '../util/target-url.js';
 import { parseTargetOptions, type ResolvedTargetOptions, type Results } from './results.js';
 
 export interface ConfigItem {
@@ -43,14 +43,7 @@ function canonical(v: unknown): string {
 
 /** Whether any of the run's targets is given by host name (device.dnsTtl matters only then). */
 function namesAnyTarget(r: Results): boolean {
-  const urls = [r.run.target, ...(r.scenario.cohorts ?? []).flatMap((c) => c.targets ?? [])];
-  return urls.some((u) => {
-    try {
-      return isIP(new URL(u).hostname.replace(/^\[|\]$/g, '')) === 0;
-    } catch {
-      return false;
-    }
-  });
+  return hostNamesOf([r.run.target, ...(r.scenario.cohorts ?? []).flatMap((c) => c.targets ?? [])]).length > 0;
 }
 
 /**

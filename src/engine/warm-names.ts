@@ -6,25 +6,9 @@
  * this one). Bounded: a resolver that does not answer in WARM_NAMES_MS delays the run no longer.
  */
 import * as dns from 'node:dns';
-import { isIP } from 'node:net';
 import { familyOf } from '../protocols/names.js';
 
 const WARM_NAMES_MS = 1_000;
-
-/** The distinct host names (not IPs) of these target URLs; unparsable URLs are skipped (checked before). */
-export function hostNamesOf(urls: readonly string[]): string[] {
-  const names = new Set<string>();
-  for (const u of urls) {
-    let host: string;
-    try {
-      host = new URL(u).hostname.replace(/^\[|\]$/g, '');
-    } catch {
-      continue;
-    }
-    if (host !== '' && isIP(host) === 0) names.add(host);
-  }
-  return [...names];
-}
 
 /** Looks each name up once (the family the source addresses bind), all at once, for at most WARM_NAMES_MS. */
 export async function warmNames(names: readonly string[], sourceIps: readonly string[]): Promise<void> {

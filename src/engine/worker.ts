@@ -9,9 +9,10 @@
 import { buildPlan, idsFor, type Plan } from '../plan/plan.js';
 import { expandTemplate } from '../scenario/template.js';
 import { clockFromOrigin, engineClock } from '../util/clock.js';
+import { hostNamesOf } from '../util/target-url.js';
 import type { FromWorker, ToWorker, WorkerInit } from './messages.js';
 import { prebuildOwn, prepareKinds } from './device-table.js';
-import { hostNamesOf, warmNames } from './warm-names.js';
+import { warmNames } from './warm-names.js';
 import { Runner } from './runner.js';
 import { workerRunnerOptions, type PreparedKinds } from './runner-options.js';
 import { warmConnectPath, type WarmUpResult } from './warm-up.js';

@@ -30,15 +30,9 @@ export type AddressLookup = (
 /** The system resolver through Node (getaddrinfo): the addresses of the first answer's family. */
 export const systemLookup: AddressLookup = (host, family, done) => {
   dns.lookup(host, { family, all: true }, (err, list) => {
-    const first = list?.[0];
-    if (err !== null || first === undefined) {
-      done(err ?? Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' }), []);
-      return;
-    }
-    done(
-      null,
-      list.filter((a) => a.family === first.family).map((a) => a.address),
-    );
+    // An empty answer is NameCache's to call a failure.
+    const first = err === null ? list[0] : undefined;
+    done(err, first === undefined ? [] : list.filter((a) => a.family === first.family).map((a) => a.address));
   });
 };
 

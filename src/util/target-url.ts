@@ -109,6 +109,20 @@ export function parseTargetUrl(text: string, field = 'target', kind?: KindUrls &
   };
 }
 
+/** The distinct host names (not IPs) of these target URLs, in order; URLs herd cannot parse are skipped. */
+export function hostNamesOf(urls: readonly string[]): string[] {
+  const names = new Set<string>();
+  for (const u of urls) {
+    try {
+      const t = parseTargetUrl(u);
+      if (!t.hostIsIp) names.add(t.host);
+    } catch {
+      // Not a target URL herd could use: no name of one (the run validates its targets elsewhere).
+    }
+  }
+  return [...names];
+}
+
 /** A loopback host: 127.0.0.0/8, ::1 (with or without brackets) or localhost. */
 export function isLoopbackHost(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, '');

@@ -8,7 +8,7 @@
 import { lookup as lookupOne } from 'node:dns/promises';
 import { describe, expect, it } from 'vitest';
 import { familyOf, NameCache, systemLookup, type AddressLookup, type Family } from '../../src/protocols/names.js';
-import { hostNamesOf } from '../../src/engine/warm-names.js';
+import { hostNamesOf } from '../../src/util/target-url.js';
 import { mergeNameTallies } from '../../src/results/names.js';
 
 /** A resolver answering from `table`, each answer held until release(). */
