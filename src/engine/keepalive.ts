@@ -8,6 +8,11 @@
  * dead: KEEPALIVE_TIMEOUT. So a dead peer is declared exactly K after an unanswered PINGREQ and
  * never more than 2·K after the last byte received. K = 0 means no pings and no timeout.
  *
+ * The judgement waits for the loop to read the sockets (the turn is played in the timers phase, the
+ * judgement in the immediate after the poll phase), so an answer that arrived while herd's worker
+ * was busy counts, and a turn played late pings once and moves the session's turns on from then:
+ * a stall of herd's is never reported as the target's silence.
+ *
  * A one-second timing wheel holds each session's next turn as (slot, session) pairs: the session
  * generation lets a turn left behind by an earlier connection of the same device be recognised
  * and dropped, never rescheduled, so a device pings once per interval however often it reconnected.
@@ -26,6 +31,8 @@ export interface KeepaliveDevice {
 }
 
 const SECOND_US = 1e6;
+/** A turn played this late (µs after its second began) restarts the session's turns from now. */
+const LATE_US = 100_000;
 const GOLDEN = 0.618033988749895;
 
 export class KeepaliveWheel {
@@ -35,6 +42,8 @@ export class KeepaliveWheel {
   /** bucket (second) → slot, session, slot, session… */
   private readonly buckets = new Map<number, number[]>();
   private nextBucket = 0;
+  /** slot, session, bucket, PINGREQ µs… of turns that found a PINGREQ outstanding. */
+  private suspects: number[] = [];
 
   constructor(keepaliveUs: number) {
     this.keepaliveUs = keepaliveUs;
@@ -74,9 +83,27 @@ export class KeepaliveWheel {
     }
   }
 
-  /** The session's next turn: one interval after the bucket its last turn came from. */
-  again(slot: number, session: number, bucket: number): void {
-    this.put(bucket + this.intervalS, slot, session);
+  /**
+   * The session's next turn after a PINGREQ sent at `nowUs` on the turn of `bucket`: one interval
+   * after that bucket, or, when the turn was played late (herd's worker was busy), one interval
+   * after the next whole second, so the PINGREQ is never judged sooner than K after it was sent.
+   */
+  again(slot: number, session: number, bucket: number, nowUs: number): void {
+    const late = nowUs - bucket * SECOND_US >= LATE_US;
+    this.put((late ? Math.ceil(nowUs / SECOND_US) : bucket) + this.intervalS, slot, session);
+  }
+
+  /** A turn found its PINGREQ unanswered: judged by `judge` once the loop has read the sockets. */
+  suspect(slot: number, session: number, bucket: number, sentUs: number): void {
+    this.suspects.push(slot, session, bucket, sentUs);
+  }
+
+  /** Hands every suspect to `fn` and forgets them. */
+  judge(fn: (slot: number, session: number, bucket: number, sentUs: number) => void): void {
+    const s = this.suspects;
+    if (s.length === 0) return;
+    this.suspects = [];
+    for (let i = 0; i < s.length; i += 4) fn(s[i] as number, s[i + 1] as number, s[i + 2] as number, s[i + 3] as number);
   }
 
   private put(bucket: number, slot: number, session: number): void {
@@ -93,26 +120,50 @@ export interface KeepaliveFleet {
   session(slot: number): number;
 }
 
+function held(fleet: KeepaliveFleet, slot: number, session: number): KeepaliveDevice | null {
+  const c = fleet.device(slot);
+  return c === null || c.state !== 'connected' || fleet.session(slot) !== session ? null : c;
+}
+
 /**
  * Plays every turn due by `nowUs` (one wheel per cohort): a stale turn is dropped; a held session
- * whose last PINGREQ got nothing back goes to `dead`; any other held session sends its PINGREQ.
+ * with no PINGREQ outstanding sends one; one whose last PINGREQ is unanswered so far is a suspect,
+ * for `keepaliveJudge` once the loop has read what reached the sockets (bytes that arrived while
+ * herd's worker was busy still answer it).
  */
-export function keepaliveDue(
+export function keepaliveDue(wheels: readonly KeepaliveWheel[], fleet: KeepaliveFleet, nowUs: number): void {
+  for (const wheel of wheels)
+    wheel.sweep(nowUs, (slot, session, bucket) => {
+      const c = held(fleet, slot, session);
+      if (c === null) return;
+      if (Number.isNaN(c.pingSentUs)) {
+        c.ping();
+        wheel.again(slot, session, bucket, nowUs);
+      } else wheel.suspect(slot, session, bucket, c.pingSentUs);
+    });
+}
+
+/**
+ * Judges the suspects of `keepaliveDue`, in the loop turn after it read the sockets: a PINGREQ
+ * still unanswered means the session is dead (`dead`); one answered meanwhile sends the next
+ * PINGREQ and takes its next turn.
+ */
+export function keepaliveJudge(
   wheels: readonly KeepaliveWheel[],
   fleet: KeepaliveFleet,
   nowUs: number,
   dead: (slot: number, cohort: number) => void,
 ): void {
   wheels.forEach((wheel, cohort) => {
-    wheel.sweep(nowUs, (slot, session, bucket) => {
-      const c = fleet.device(slot);
-      if (c === null || c.state !== 'connected' || fleet.session(slot) !== session) return;
-      if (!Number.isNaN(c.pingSentUs)) {
+    wheel.judge((slot, session, bucket, sentUs) => {
+      const c = held(fleet, slot, session);
+      if (c === null) return;
+      if (c.pingSentUs === sentUs) {
         dead(slot, cohort);
         return;
       }
       c.ping();
-      wheel.again(slot, session, bucket);
+      wheel.again(slot, session, bucket, nowUs);
     });
   });
 }

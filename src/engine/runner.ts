@@ -161,8 +161,16 @@ export class Runner implements DeviceOwner {
     }
     this.at(now);
     this.out.flush();
-    if (!this.tearingDown) this.life.tick(now);
+    if (!this.tearingDown) {
+      this.life.tick(now);
+      // Judged once the loop has read the sockets: bytes that came while this worker was busy count.
+      if (this.life.judgesAfterTick) this.clock.setImmediate((r) => r.afterTick(), this);
+    }
     if (this.finished !== null) this.scheduleTick();
+  }
+
+  private afterTick(): void {
+    if (!this.tearingDown && this.finished !== null) this.life.afterTick(this.now());
   }
 
   /** Moves the recorder to the second `nowUs` is in (see Recorder.advance). */

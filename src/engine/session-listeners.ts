@@ -11,7 +11,7 @@ import type { ResolvedScenario } from '../results/resolved-scenario.js';
 import { recordConnected, recordFailed } from './connect-record.js';
 import type { DeviceTable } from './device-table.js';
 import type { Fleet } from './fleet.js';
-import { KeepaliveWheel, keepaliveDue } from './keepalive.js';
+import { KeepaliveWheel, keepaliveDue, keepaliveJudge } from './keepalive.js';
 import type { Messaging } from './messaging.js';
 import type { OutagePlayer } from './outages.js';
 import type { SessionListener } from './session-life.js';
@@ -109,7 +109,11 @@ export function keepalive(
       return false;
     },
     tick: (nowUs) => {
-      keepaliveDue(wheels, sessions, nowUs, dead);
+      keepaliveDue(wheels, sessions, nowUs);
+      steering.keepaliveDue(nowUs, device, session);
+    },
+    afterTick: (nowUs) => {
+      keepaliveJudge(wheels, sessions, nowUs, dead);
       steering.keepaliveDue(nowUs, device, session, dead);
     },
   };

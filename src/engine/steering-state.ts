@@ -9,7 +9,7 @@ import type { Device } from '../protocols/device.js';
 import type { Recorder } from '../metrics/recorder.js';
 import type { ResolvedScenario } from '../results/resolved-scenario.js';
 import type { DeviceTable } from './device-table.js';
-import { KeepaliveWheel, keepaliveDue } from './keepalive.js';
+import { KeepaliveWheel, keepaliveDue, keepaliveJudge } from './keepalive.js';
 import { restartsBackoff } from './reconnect.js';
 import { SPEC_STEERING, steer, type SteeringRules } from './steering.js';
 
@@ -85,17 +85,21 @@ export class DeviceSteering {
     return true;
   }
 
-  /** Pings devices on adopted keepalives by the same rule as the cohort wheels; `dead` as for them. */
+  /**
+   * Pings devices on adopted keepalives by the same rule as the cohort wheels (keepalive.ts): with
+   * `dead` given, judges the suspects of the last call instead, as keepaliveJudge does.
+   */
   keepaliveDue(
     nowUs: number,
     device: (slot: number) => Device | null,
     session: (slot: number) => number,
-    dead: (slot: number) => void,
+    dead?: (slot: number) => void,
   ): void {
     for (const [us, wheel] of this.wheels) {
       // A slot that reconnected without the signal since (or adopted another value) is not this wheel's.
       const mine = (slot: number): Device | null => (this.adoptedUs[slot] === us ? device(slot) : null);
-      keepaliveDue([wheel], { device: mine, session }, nowUs, (slot) => dead(slot));
+      if (dead === undefined) keepaliveDue([wheel], { device: mine, session }, nowUs);
+      else keepaliveJudge([wheel], { device: mine, session }, nowUs, (slot) => dead(slot));
     }
   }
 

@@ -80,7 +80,7 @@ export class FakeDevice implements Device {
     this.pingSentUs = this.clock.nowUs();
     this.pings.push(this.pingSentUs);
     const answer = this.target.pingAnswerUs(this.deviceId);
-    if (answer !== null && !this.dark) this.clock.setTimeout((d) => d.received(), answer / 1000, this);
+    if (answer !== null && !this.dark) this.clock.io((d) => d.received(), answer, this);
   }
 
   end(): void {

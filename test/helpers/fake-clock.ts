@@ -2,6 +2,9 @@
  * A deterministic EngineClock for the engine's fake-clock tier: time moves only when a test says
  * so, and due timers fire in time order (ties in the order they were set), each with the clock
  * standing exactly at its due time. Immediates run before time moves on, like Node's check phase.
+ * I/O (`io`: bytes a socket got) fires in time order with the timers, except after a stall
+ * (`stallTo`: the worker was busy), when one loop turn runs in Node's order: every timer due,
+ * then every I/O that became ready meanwhile, then the immediates.
  */
 import type { EngineClock, TimerHandle } from '../../src/util/clock.js';
 
@@ -11,6 +14,7 @@ interface Entry {
   fn: (arg: never) => void;
   arg: unknown;
   live: boolean;
+  io: boolean;
 }
 
 /** Bounds every loop: a test that schedules without end fails instead of hanging. */
@@ -33,17 +37,17 @@ export class FakeClock implements EngineClock {
   setTimeout<A>(fn: (arg: A) => void, delayMs: number, arg: A): TimerHandle {
     // Node: a delay below 1 ms (or not a number) is 1 ms.
     const ms = Number.isFinite(delayMs) && delayMs >= 1 ? delayMs : 1;
-    const e: Entry = { atUs: this.now + ms * 1000, seq: this.seq++, fn: fn as (arg: never) => void, arg, live: true };
-    this.timers.push(e);
-    return e;
+    return this.at(fn, ms * 1000, arg, false);
   }
 
   /** A µs timer (not part of EngineClock): fires `fn(arg)` exactly `delayUs` (≥ 1) from now — a precise wake-up's model. */
   setTimeoutUs<A>(fn: (arg: A) => void, delayUs: number, arg: A): TimerHandle {
-    const us = Math.max(1, delayUs);
-    const e: Entry = { atUs: this.now + us, seq: this.seq++, fn: fn as (arg: never) => void, arg, live: true };
-    this.timers.push(e);
-    return e;
+    return this.at(fn, Math.max(1, delayUs), arg, false);
+  }
+
+  /** I/O: `fn(arg)` is what the loop does with bytes that reach a socket `delayUs` (≥ 1) from now. */
+  io<A>(fn: (arg: A) => void, delayUs: number, arg: A): TimerHandle {
+    return this.at(fn, Math.max(1, delayUs), arg, true);
   }
 
   clearTimeout(h: TimerHandle): void {
@@ -51,7 +55,7 @@ export class FakeClock implements EngineClock {
   }
 
   setImmediate<A>(fn: (arg: A) => void, arg: A): TimerHandle {
-    const e: Entry = { atUs: this.now, seq: this.seq++, fn: fn as (arg: never) => void, arg, live: true };
+    const e: Entry = { atUs: this.now, seq: this.seq++, fn: fn as (arg: never) => void, arg, live: true, io: false };
     this.immediates.push(e);
     return e;
   }
@@ -82,6 +86,26 @@ export class FakeClock implements EngineClock {
     this.runImmediates();
   }
 
+  /**
+   * The loop was blocked until `toUs` (a busy worker): time jumps there, and the turn that follows
+   * runs every timer then due, then every I/O that became ready during the stall, then the immediates.
+   */
+  stallTo(toUs: number): void {
+    this.runImmediates();
+    if (toUs > this.now) this.now = toUs;
+    const due = (io: boolean): Entry[] =>
+      this.timers
+        .filter((e) => e.live && e.io === io && e.atUs <= this.now)
+        .sort((a, b) => a.atUs - b.atUs || a.seq - b.seq);
+    for (const phase of [due(false), due(true)])
+      for (const e of phase) {
+        if (!e.live) continue;
+        e.live = false;
+        (e.fn as (arg: unknown) => void)(e.arg);
+      }
+    this.runImmediates();
+  }
+
   advanceBy(us: number): void {
     this.advanceTo(this.now + us);
   }
@@ -92,6 +116,12 @@ export class FakeClock implements EngineClock {
       if (this.now >= limitUs) throw new Error(`FakeClock: condition not met by ${limitUs} µs`);
       this.advanceTo(Math.min(limitUs, this.now + stepUs));
     }
+  }
+
+  private at<A>(fn: (arg: A) => void, us: number, arg: A, io: boolean): TimerHandle {
+    const e: Entry = { atUs: this.now + us, seq: this.seq++, fn: fn as (arg: never) => void, arg, live: true, io };
+    this.timers.push(e);
+    return e;
   }
 
   private runImmediates(): number {
