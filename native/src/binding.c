@@ -39,6 +39,7 @@ struct core {
   uv_idle_t *kick; /* delivers outcomes queued by a call from JavaScript (a TLS start that failed) next turn */
   int referenced;
   int closed;
+  int behind; /* the last wakeup stopped at ROUNDS_PER_WAKEUP with events still waiting */
   struct tls_cfgs tls; /* TLS hook: the core's TLS settings (tls_binding.c) */
   struct deadlines dl; /* the attempts' connect deadlines (deadline.c) */
   struct batch_buf batch; /* the Float64Array batches are delivered in (batch.c) */
@@ -76,9 +77,10 @@ static void deliver(struct core *c) {
 static void on_poll(uv_poll_t *h, int status, int events) {
   struct core *c = h->data;
   struct epoll_event evs[EPOLL_BATCH];
-  int woke = 0;
+  int woke = 0, full = 0;
   for (int round = 0; round < ROUNDS_PER_WAKEUP && !c->closed; round++) {
     int n = epoll_wait(c->w.epfd, evs, EPOLL_BATCH, 0);
+    full = n == EPOLL_BATCH;
     if (n <= 0) break;
     for (int i = 0; i < n && !c->closed; i++) {
       if (evs[i].data.u64 == WAKE_TAG) woke |= wake_take(&c->wk);
@@ -89,6 +91,7 @@ static void on_poll(uv_poll_t *h, int status, int events) {
     deliver(c);
     if (n < EPOLL_BATCH) break;
   }
+  c->behind = full;
   if (!c->closed) {
     deadlines_run(&c->dl);
     deliver(c);
@@ -306,13 +309,15 @@ static napi_value stats(napi_env env, napi_callback_info info) {
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   struct core *c = core_arg(env, argv[0]);
   if (c == NULL) return NULL;
-  CHECK(napi_create_array_with_length(env, 3, &out));
+  CHECK(napi_create_array_with_length(env, 4, &out));
   CHECK(napi_create_double(env, c->w.live, &v));
   CHECK(napi_set_element(env, out, 0, v));
   CHECK(napi_create_double(env, (double)(wire_bytes(&c->w) + tls_cfgs_bytes(&c->tls) + deadlines_bytes(&c->dl)), &v));
   CHECK(napi_set_element(env, out, 1, v));
   CHECK(napi_create_uint32(env, deadlines_queued(&c->dl), &v));
   CHECK(napi_set_element(env, out, 2, v));
+  CHECK(napi_get_boolean(env, c->behind != 0, &v));
+  CHECK(napi_set_element(env, out, 3, v));
   return out;
 }
 

@@ -103,7 +103,8 @@ export class KeepaliveWheel {
     const s = this.suspects;
     if (s.length === 0) return;
     this.suspects = [];
-    for (let i = 0; i < s.length; i += 4) fn(s[i] as number, s[i + 1] as number, s[i + 2] as number, s[i + 3] as number);
+    for (let i = 0; i < s.length; i += 4)
+      fn(s[i] as number, s[i + 1] as number, s[i + 2] as number, s[i + 3] as number);
   }
 
   private put(bucket: number, slot: number, session: number): void {

@@ -8,7 +8,7 @@ import type { MetricsDelta } from '../metrics/recorder.js';
 import type { Plan } from '../plan/plan.js';
 import type { ResolvedScenario } from '../results/resolved-scenario.js';
 import type { EngineClock } from '../util/clock.js';
-import { nativeWake } from '../protocols/native/core.js';
+import { nativeBehind, nativeWake } from '../protocols/native/core.js';
 import type { HealthMonitor, HealthSample } from './health.js';
 import type { PreciseWake } from './scheduler.js';
 import type { RunKept, SessionListener } from './session-life.js';
@@ -50,6 +50,11 @@ export interface RunnerOptions {
    * (default: none — the clock's ms timers, as a fake clock's tests need).
    */
   preciseWake?: ((owner: DeviceOwner) => PreciseWake) | undefined;
+  /**
+   * Whether the owner's devices left socket events unread in the last loop turn (the native core
+   * reads a bounded number per turn): judgements that need everything read wait (default: never).
+   */
+  socketsBehind?: ((owner: DeviceOwner) => boolean) | undefined;
   /** More session listeners, told after the engine's own (a test watches a session's life through one). */
   listeners?: readonly SessionListener[];
   /** Health is sampled once per timer tick: only the last delta of a tick carries it. */
@@ -108,6 +113,7 @@ export function workerRunnerOptions(f: WorkerRunnerFields): RunnerOptions {
     // Always present (undefined for the warm-up's Runner): one shape for both.
     preparedKinds: f.preparedKinds,
     preciseWake: workerWake(f.scenario),
+    socketsBehind: f.scenario.cohorts.every((c) => c.device.engine === 'js') ? undefined : nativeBehind,
   };
 }
 

@@ -181,6 +181,8 @@ export function startEngine(
     open?: (slot: number, owner: DeviceOwner, clock: FakeClock) => Device;
     /** Told after the engine's own listeners. */
     listeners?: SessionListener[];
+    /** The transport's word on unread socket events (the runner's socketsBehind). */
+    socketsBehind?: (clock: FakeClock) => boolean;
   } = {},
 ): EngineRun {
   const resolved = validateScenario({ name: 'engine-test', ...scenario }, 'engine-test.yaml').resolved;
@@ -210,6 +212,7 @@ export function startEngine(
     },
     emit: (delta) => deltas.push(delta),
     ...(o.listeners !== undefined ? { listeners: o.listeners } : {}),
+    ...(o.socketsBehind !== undefined ? { socketsBehind: () => o.socketsBehind?.(clock) === true } : {}),
   });
   const end = runner.run().then((e) => {
     deltas.push(e.delta);

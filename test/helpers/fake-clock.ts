@@ -87,23 +87,27 @@ export class FakeClock implements EngineClock {
   }
 
   /**
-   * The loop was blocked until `toUs` (a busy worker): time jumps there, and the turn that follows
-   * runs every timer then due, then every I/O that became ready during the stall, then the immediates.
+   * The loop was blocked until `toUs` (a busy worker): time jumps there, and the turns that follow
+   * run every timer then due, then the I/O that became ready during the stall — at most
+   * `readPerTurn` events a turn, as a reader bounded per turn does — then the immediates queued
+   * before that turn's check phase, until everything due is read and no immediate is left.
    */
-  stallTo(toUs: number): void {
+  stallTo(toUs: number, readPerTurn = Infinity): void {
     this.runImmediates();
     if (toUs > this.now) this.now = toUs;
-    const due = (io: boolean): Entry[] =>
-      this.timers
-        .filter((e) => e.live && e.io === io && e.atUs <= this.now)
-        .sort((a, b) => a.atUs - b.atUs || a.seq - b.seq);
-    for (const phase of [due(false), due(true)])
-      for (const e of phase) {
-        if (!e.live) continue;
-        e.live = false;
-        (e.fn as (arg: unknown) => void)(e.arg);
-      }
-    this.runImmediates();
+    this.fire(this.due(false));
+    for (let turn = 0; this.unread || this.immediates.length > 0; turn++) {
+      if (turn > MAX_FIRES) throw new Error('FakeClock: a stall that never catches up');
+      this.fire(this.due(true).slice(0, readPerTurn));
+      const batch = this.immediates;
+      this.immediates = [];
+      this.fire(batch);
+    }
+  }
+
+  /** Whether I/O that is due has not been read yet (only inside a stall with a bounded reader). */
+  get unread(): boolean {
+    return this.due(true).length > 0;
   }
 
   advanceBy(us: number): void {
@@ -115,6 +119,20 @@ export class FakeClock implements EngineClock {
     while (!done()) {
       if (this.now >= limitUs) throw new Error(`FakeClock: condition not met by ${limitUs} µs`);
       this.advanceTo(Math.min(limitUs, this.now + stepUs));
+    }
+  }
+
+  private due(io: boolean): Entry[] {
+    return this.timers
+      .filter((e) => e.live && e.io === io && e.atUs <= this.now)
+      .sort((a, b) => a.atUs - b.atUs || a.seq - b.seq);
+  }
+
+  private fire(entries: readonly Entry[]): void {
+    for (const e of entries) {
+      if (!e.live) continue;
+      e.live = false;
+      (e.fn as (arg: unknown) => void)(e.arg);
     }
   }
 

@@ -85,4 +85,40 @@ describe('engine: keepalive across a stall of herd’s worker', () => {
     await e.end;
     expect(e.errors()).toEqual({ 'network|held|KEEPALIVE_TIMEOUT': 1 });
   });
+
+  describe('a reader that reads a bounded number of socket events per loop turn (the native core)', () => {
+    // Three devices, K = 1 s: all connect at 0 s and ping at 1.0 s (answers reach the sockets at
+    // 1.005 s). Busy from 1.001 s to 3.5 s; then two answers are read per turn.
+    const THREE = {
+      devices: 3,
+      device: { keepalive: '1s' },
+      reconnect: { policy: 'none' },
+      waves: [{ type: 'spike' }],
+    };
+
+    it('the judgement waits until the transport has read everything: no KEEPALIVE_TIMEOUT', async () => {
+      const e = startEngine({ ...THREE, hold: '6s' }, ANSWERS, { socketsBehind: (clock) => clock.unread });
+      e.to(1_001_000);
+      e.clock.stallTo(3_500_000, 2);
+      const all = e.opened.map((s) => s[0]);
+      expect(all.map((d) => d?.state)).toEqual(['connected', 'connected', 'connected']);
+      // The turn of 2 s, played at 3.5 s, pings again once all three answers were read; then 5 s (the
+      // plan ends at 6 s: teardown, no turn).
+      expect(all.map((d) => d?.pings)).toEqual(Array(3).fill([1e6, 3_500_000]));
+      e.to(20e6);
+      await e.end;
+      expect(all.map((d) => d?.pings)).toEqual(Array(3).fill([1e6, 3_500_000, 5e6]));
+      expect(e.errors()).toEqual({});
+    });
+
+    it('without the transport’s word the third answer, unread, would be taken for silence', async () => {
+      const e = startEngine({ ...THREE, hold: '6s' }, ANSWERS);
+      e.to(1_001_000);
+      e.clock.stallTo(3_500_000, 2);
+      expect(e.opened.map((s) => s[0]?.lostAtUs)).toEqual([NaN, NaN, 3_500_000]);
+      e.to(20e6);
+      await e.end;
+      expect(e.errors()).toEqual({ 'network|held|KEEPALIVE_TIMEOUT': 1 });
+    });
+  });
 });

@@ -61,8 +61,11 @@ export interface NativeBinding {
   /** Bytes one connection holds beyond its fixed record (unsent CONNECT, ≤ 6 kept header bytes). */
   bufferedBytes(core: NativeHandle, id: number): number;
   close(core: NativeHandle): void;
-  /** [live connections, bytes the core holds, connect deadlines queued (pending attempts and stale entries)]. */
-  stats(core: NativeHandle): [number, number, number];
+  /**
+   * [live connections, bytes the core holds, connect deadlines queued (pending attempts and stale
+   * entries), whether its last wake-up stopped at its per-turn bound with socket events still waiting].
+   */
+  stats(core: NativeHandle): [number, number, number, boolean];
   /**
    * Arms the core's one wake-up (a timerfd on its epoll set) `us` µs from now, replacing an armed
    * one; `us` < 0 disarms it. When it expires, `onWake` is called once, after the outcomes of the

@@ -36,7 +36,16 @@ export function closeNativeCore(owner: DeviceOwner): void {
 
 /** [live connections, bytes the addon holds, connect deadlines queued] for the owner's core; zeros without one. */
 export function nativeCoreStats(owner: DeviceOwner): [number, number, number] {
-  return cores.get(owner)?.stats() ?? [0, 0, 0];
+  const s = cores.get(owner)?.stats();
+  return s === undefined ? [0, 0, 0] : [s[0], s[1], s[2]];
+}
+
+/**
+ * Whether the owner's core left socket events unread in its last loop turn (it reads a bounded
+ * number per turn, so timers keep theirs under a storm): what arrived is not all read yet.
+ */
+export function nativeBehind(owner: DeviceOwner): boolean {
+  return cores.get(owner)?.stats()[3] ?? false;
 }
 
 /**
@@ -182,7 +191,7 @@ export class NativeCore implements NativeRows {
     fn?.();
   }
 
-  stats(): [number, number, number] {
+  stats(): [number, number, number, boolean] {
     return this.b.stats(this.h);
   }
 
