@@ -27,6 +27,8 @@
 #define EPOLL_BATCH 256
 /* Rounds per libuv wakeup: bounded so timers and JavaScript keep their turn under a storm. */
 #define ROUNDS_PER_WAKEUP 8
+/* Turns in a row the connect deadlines may wait while events are still waiting to be read. */
+#define MAX_DEFERRED 64
 /* msg: deliver mid-round once this many events are queued (it grows past that only within one socket's reads). */
 #define EVENT_BATCH 1024
 
@@ -40,6 +42,7 @@ struct core {
   int referenced;
   int closed;
   int behind; /* the last wakeup stopped at ROUNDS_PER_WAKEUP with events still waiting */
+  int deferred; /* turns in a row the connect deadlines waited for the reads to catch up */
   struct tls_cfgs tls; /* TLS hook: the core's TLS settings (tls_binding.c) */
   struct deadlines dl; /* the attempts' connect deadlines (deadline.c) */
   struct batch_buf batch; /* the Float64Array batches are delivered in (batch.c) */
@@ -74,8 +77,12 @@ static void deliver(struct core *c) {
   napi_close_handle_scope(env, scope);
 }
 
-static void on_poll(uv_poll_t *h, int status, int events) {
-  struct core *c = h->data;
+/*
+ * Reads what reached the sockets (at most ROUNDS_PER_WAKEUP batches), then judges the connect
+ * deadlines: never before reading, so a CONNACK that arrived while the loop was busy counts. While
+ * events are still waiting (behind), the deadlines wait for the next turn's read, MAX_DEFERRED at most.
+ */
+static void read_then_judge(struct core *c) {
   struct epoll_event evs[EPOLL_BATCH];
   int woke = 0, full = 0;
   for (int round = 0; round < ROUNDS_PER_WAKEUP && !c->closed; round++) {
@@ -93,18 +100,25 @@ static void on_poll(uv_poll_t *h, int status, int events) {
   }
   c->behind = full;
   if (!c->closed) {
-    deadlines_run(&c->dl);
+    if (!c->behind || ++c->deferred > MAX_DEFERRED) {
+      c->deferred = 0;
+      deadlines_run(&c->dl);
+    }
     deliver(c);
   }
   if (woke && !c->closed) wake_call(c->env, c->async, &c->wk); /* after the outcomes: ended handshakes first */
   update_ref(c);
 }
 
-/* The deadline timer reported expired attempts (deadline.c). */
+static void on_poll(uv_poll_t *h, int status, int events) {
+  (void)status;
+  (void)events;
+  read_then_judge(h->data);
+}
+
+/* The deadline timer expired: read first, then judge (deadline.h). */
 static void on_deadlines(void *ctx) {
-  struct core *c = ctx;
-  deliver(c);
-  update_ref(c);
+  read_then_judge(ctx);
 }
 
 static void free_poll(uv_handle_t *h) {

@@ -22,8 +22,7 @@ struct deadline_ring {
 static void on_timer(uv_timer_t *t) {
   struct deadlines *d = t->data;
   d->armed_at = 0;
-  deadlines_run(d);
-  d->fired(d->ctx);
+  d->fired(d->ctx); /* reads the sockets, then calls deadlines_run */
 }
 
 int deadlines_init(struct deadlines *d, struct wire *w, uv_loop_t *loop, void (*fired)(void *), void *ctx) {

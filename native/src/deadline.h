@@ -6,7 +6,8 @@
  * in ms, and it expires once that clock reaches it: the rule of a Node timer started at the open. An
  * attempt that got its CONNACK, failed, or was dropped leaves a stale entry, skipped (never
  * reported) when it reaches the head; heads are pruned on every poll, so a ring holds the attempts
- * since the oldest one still pending.
+ * since the oldest one still pending. Expiry is judged only after the sockets were read (the timer's
+ * `fired` reads first), so an answer that reached a socket while the loop was busy is never a timeout.
  */
 #ifndef HERD_DEADLINE_H
 #define HERD_DEADLINE_H
@@ -22,7 +23,8 @@ struct deadlines {
   uint64_t armed_at; /* loop ms the timer fires at; 0 when stopped */
   struct deadline_ring *rings;
   uint32_t nrings;
-  void (*fired)(void *ctx); /* after a timer expiry queued outcomes: hand them to JavaScript */
+  /* the timer expired: read what reached the sockets, then deadlines_run, then hand the outcomes to JavaScript */
+  void (*fired)(void *ctx);
   void *ctx;
 };
 

@@ -73,6 +73,8 @@ export abstract class LinkedDevice implements LinkHandler {
   private extraStamps: ExtraStamps | null = null;
   protected link: Link | null = null;
   protected timer: NodeJS.Timeout | null = null;
+  /** The connect timeout's judgement, queued after the loop has read the socket. */
+  private judge: NodeJS.Immediate | null = null;
   readonly clock: Clock;
   private readonly scheme: TransportScheme;
   /** The phase the protocol on top starts in once the transport is ready (a getter: no field per device). */
@@ -300,6 +302,14 @@ export abstract class LinkedDevice implements LinkHandler {
   handleConnectTimeout(): void {
     this.timer = null;
     if (this.state !== 'connecting' && this.state !== 'handshaking') return;
+    // Judged once the loop has read the socket (an immediate runs after the poll phase): an answer
+    // that arrived while herd's worker was busy counts, so herd's stall is not the target's timeout.
+    this.judge = setImmediate(onConnectTimeoutRead, this);
+  }
+
+  handleConnectTimeoutRead(): void {
+    this.judge = null;
+    if (this.state !== 'connecting' && this.state !== 'handshaking') return;
     this.failAttempt({ origin: 'timeout', phase: this.phase, code: 'CONNECT_TIMEOUT' });
   }
 
@@ -310,6 +320,10 @@ export abstract class LinkedDevice implements LinkHandler {
   }
 
   protected clearTimer(): void {
+    if (this.judge !== null) {
+      clearImmediate(this.judge);
+      this.judge = null;
+    }
     if (this.timer !== null) {
       clearTimeout(this.timer);
       this.timer = null;
@@ -325,6 +339,9 @@ export abstract class LinkedDevice implements LinkHandler {
 
 function onConnectTimeout(d: LinkedDevice): void {
   d.handleConnectTimeout();
+}
+function onConnectTimeoutRead(d: LinkedDevice): void {
+  d.handleConnectTimeoutRead();
 }
 function onCloseGrace(d: LinkedDevice): void {
   d.handleCloseGrace();
