@@ -54,6 +54,11 @@ const log = (m) => process.stderr.write(`${m}\n`);
 const n0 = (x) => (x === null || x === undefined ? 'n/a' : Math.round(x).toLocaleString('en-US'));
 const ratio = (a, b) =>
   a === null || b === null || a === undefined || b === undefined || b === 0 ? 'n/a' : (a / b).toFixed(2);
+/** Resumed and full reconnects less the plain-TCP reconnect of the same shape: the handshakes' own CPU. */
+const tlsShare = (e) => {
+  const [r, f, p] = [e?.reconnectResumedUs, e?.reconnectFullUs, e?.plainReconnectUs];
+  return typeof r === 'number' && typeof f === 'number' && typeof p === 'number' ? [r - p, f - p] : [null, null];
+};
 const k = (n) => (n % 1000 === 0 ? `${n / 1000}k` : n.toLocaleString('en-US'));
 
 /** Whether herd's native core carries mqtts:// now, or why the native TLS column stays empty. */
@@ -131,8 +136,10 @@ function renderTls(tlsRows, nt, out) {
   }
   out.push('');
   out.push('Resumed vs full: CPU per resumed handshake ÷ CPU per full one (lower is cheaper; herd: reconnect waves)');
-  out.push('| TLS | openssl s_time -reuse / -new | herd js | herd native | resumed of reconnects (js) |');
-  out.push('|---|---:|---:|---:|---:|');
+  out.push(
+    '| TLS | openssl s_time -reuse / -new | herd js | herd native | native TLS share (reconnect − plain TCP reconnect) | resumed of reconnects (js) |',
+  );
+  out.push('|---|---:|---:|---:|---:|---:|');
   for (const v of tlsRows) {
     const js = v.engines.js;
     const hb = js?.herd[`1-${large}`];
@@ -140,6 +147,7 @@ function renderTls(tlsRows, nt, out) {
       `| ${v.version.replace('TLSv', '')} | ${ratio(cpu(v.stimeReuse), cpu(v.stime))} | ` +
         `${ratio(js?.reconnectResumedUs, js?.reconnectFullUs)} | ` +
         `${nativeCell(v, (e) => ratio(e.reconnectResumedUs, e.reconnectFullUs))} | ` +
+        `${nativeCell(v, (e) => ratio(...tlsShare(e)))} | ` +
         `${hb ? `${n0(hb.resumedHandshakes)} of ${n0(hb.reconnects)}` : 'n/a'} |`,
     );
   }
@@ -234,7 +242,8 @@ function renderGoals(rows, tlsRows, telemetry, out) {
       sRatio === null ? null : okRatio(e?.reconnectResumedUs, e?.reconnectFullUs, (x) => x <= sRatio),
       sRatio === null || !known(e?.reconnectResumedUs) || !known(e?.reconnectFullUs)
         ? null
-        : `${(e.reconnectResumedUs / e.reconnectFullUs).toFixed(3)} against s_time's ${sRatio.toFixed(3)}`,
+        : `${(e.reconnectResumedUs / e.reconnectFullUs).toFixed(3)} against s_time's ${sRatio.toFixed(3)}` +
+            `; the TLS share alone (reconnect − plain TCP reconnect): ${ratio(...tlsShare(e))}`,
     );
   }
   for (const x of telemetry) {
@@ -279,7 +288,20 @@ async function main() {
     try {
       nt = nativeTls(certs.ca);
       log(`bench/table: herd-native TLS: ${nt.runs ? 'measured' : nt.why}`);
-      const o = { repoRoot, bin, certs, workDir, small, large, rate, stimeSeconds, floors: false, closed: false };
+      // plain: the same open-model runs over plain TCP, so the resumed row can also show the TLS share alone.
+      const o = {
+        repoRoot,
+        bin,
+        certs,
+        workDir,
+        small,
+        large,
+        rate,
+        stimeSeconds,
+        floors: false,
+        closed: false,
+        plain: true,
+      };
       for (const version of versions)
         tlsRows.push(await measureVersion(o, version, nt.runs ? ['js', 'native'] : ['js']));
     } finally {
