@@ -8,11 +8,9 @@
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Device } from '../../src/protocols/device.js';
-import { DEVICE_KIND_ROWS, prepareTarget } from '../../src/protocols/kinds.js';
-import { buildConnect } from '../../src/protocols/mqtt/connect-packet.js';
 import { closeNativeCore, nativeBehind } from '../../src/protocols/native/core.js';
 import { nativeBuilt } from '../helpers/native.js';
-import { RecordingOwner } from './protocol-owner.js';
+import { openMqttDevice, RecordingOwner } from './protocol-owner.js';
 
 const built = nativeBuilt();
 /** More than one turn's 2,048 events. */
@@ -61,30 +59,18 @@ describe.skipIf(!built)('the native core’s word on unread socket events', () =
   });
 
   it('after a stall with 2,600 answers waiting, the first turn reads 2,048 and says it is behind', async () => {
-    const target = prepareTarget('mqtt', `mqtt://127.0.0.1:${port}`);
     const devices: Device[] = [];
     for (let id = 0; id < DEVICES; id++) {
-      const sources = ['127.0.0.2', '127.0.0.3'];
+      const localAddress = id % 2 === 0 ? '127.0.0.2' : '127.0.0.3';
       devices.push(
-        DEVICE_KIND_ROWS.mqtt.open(
-          target,
-          {
-            engine: 'native',
-            deviceId: id,
-            localAddress: sources[id % 2],
-            connectTimeoutMs: 10_000,
-            maxPacketBytes: 4096,
-            connectPacket: buildConnect({
-              clientId: `behind-${id}`,
-              username: null,
-              password: null,
-              keepaliveS: 30,
-              clean: true,
-              protocolVersion: 4,
-            }),
-          },
-          owner,
-        ),
+        openMqttDevice(owner, {
+          engine: 'native',
+          port,
+          id,
+          clientId: `behind-${id}`,
+          timeoutMs: 10_000,
+          localAddress,
+        }),
       );
     }
     await owner.waitFor((e) => e.filter((x) => x.kind === 'connected').length === DEVICES, 20_000);

@@ -2,6 +2,8 @@
 import { performance } from 'node:perf_hooks';
 import type { Failure } from '../../src/protocols/classify.js';
 import type { Device, DeviceOwner, InboundMessage } from '../../src/protocols/device.js';
+import { DEVICE_KIND_ROWS, prepareTarget } from '../../src/protocols/kinds.js';
+import { buildConnect } from '../../src/protocols/mqtt/connect-packet.js';
 
 export interface Recorded {
   kind: 'connected' | 'failed' | 'lost' | 'closed' | 'subscribed' | 'published' | 'message';
@@ -125,4 +127,30 @@ export class RecordingOwner implements DeviceOwner {
       }
     }
   }
+}
+
+/** Opens one MQTT 3.1.1 device (clean session, keepalive 30 s) to a loopback `port` on `engine`. */
+export function openMqttDevice(
+  owner: DeviceOwner,
+  o: { engine: 'js' | 'native'; port: number; id: number; clientId: string; timeoutMs: number; localAddress?: string },
+): Device {
+  return DEVICE_KIND_ROWS.mqtt.open(
+    prepareTarget('mqtt', `mqtt://127.0.0.1:${o.port}`),
+    {
+      engine: o.engine,
+      deviceId: o.id,
+      localAddress: o.localAddress,
+      connectTimeoutMs: o.timeoutMs,
+      maxPacketBytes: 4096,
+      connectPacket: buildConnect({
+        clientId: o.clientId,
+        username: null,
+        password: null,
+        keepaliveS: 30,
+        clean: true,
+        protocolVersion: 4,
+      }),
+    },
+    owner,
+  );
 }

@@ -9,11 +9,9 @@ import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Device } from '../../src/protocols/device.js';
-import { DEVICE_KIND_ROWS, prepareTarget } from '../../src/protocols/kinds.js';
-import { buildConnect } from '../../src/protocols/mqtt/connect-packet.js';
 import { closeNativeCore } from '../../src/protocols/native/core.js';
 import { engines } from '../helpers/native.js';
-import { RecordingOwner } from './protocol-owner.js';
+import { openMqttDevice, RecordingOwner } from './protocol-owner.js';
 
 /** Far above a loopback CONNECT's ms here, so the CONNACK is always written before it passes. */
 const TIMEOUT_MS = 1_000;
@@ -66,25 +64,8 @@ describe('a connect timeout judged across a stall of herd’s worker', () => {
     owners.push(o);
     const heard = new Promise((r) => worker.once('message', r));
     const openedMs = performance.now();
-    const d = DEVICE_KIND_ROWS.mqtt.open(
-      prepareTarget('mqtt', `mqtt://127.0.0.1:${port}`),
-      {
-        engine,
-        deviceId: 0,
-        localAddress: undefined,
-        connectTimeoutMs: TIMEOUT_MS,
-        maxPacketBytes: 4096,
-        connectPacket: buildConnect({
-          clientId: `stall-${engine}-${reply}`,
-          username: null,
-          password: null,
-          keepaliveS: 30,
-          clean: true,
-          protocolVersion: 4,
-        }),
-      },
-      o,
-    );
+    const clientId = `stall-${engine}-${reply}`;
+    const d = openMqttDevice(o, { engine, port, id: 0, clientId, timeoutMs: TIMEOUT_MS });
     devices.push(d);
     expect(await heard).toBe('connect');
     expect(performance.now() - openedMs).toBeLessThan(TIMEOUT_MS); // the CONNECT came well in time
