@@ -10,8 +10,10 @@
  *
  * The judgement waits for the loop to read the sockets (the turn is played in the timers phase, the
  * judgement in the immediate after the poll phase), so an answer that arrived while herd's worker
- * was busy counts, and a turn played late pings once and moves the session's turns on from then:
- * a stall of herd's is never reported as the target's silence.
+ * was busy counts; and a PINGREQ is judged only once it is K old (less half a second of a turn's own
+ * lateness), so a sweep that catches up on several missed turns at once never judges the PINGREQ it
+ * has just sent: a stall of herd's is never reported as the target's silence. The PINGREQs keep
+ * their cadence (one every K, on the turns' buckets), as the broker's 1.5·K allowance expects.
  *
  * A one-second timing wheel holds each session's next turn as (slot, session) pairs: the session
  * generation lets a turn left behind by an earlier connection of the same device be recognised
@@ -31,8 +33,8 @@ export interface KeepaliveDevice {
 }
 
 const SECOND_US = 1e6;
-/** A turn played this late (µs after its second began) restarts the session's turns from now. */
-const LATE_US = 100_000;
+/** A PINGREQ younger than K less this at its turn was sent late (a busy worker catching up): not judged yet. */
+const AGE_SLACK_US = 500_000;
 const GOLDEN = 0.618033988749895;
 
 export class KeepaliveWheel {
@@ -83,14 +85,23 @@ export class KeepaliveWheel {
     }
   }
 
+  /** The session's next turn: one interval after the bucket its last turn came from. */
+  again(slot: number, session: number, bucket: number): void {
+    this.put(bucket + this.intervalS, slot, session);
+  }
+
   /**
-   * The session's next turn after a PINGREQ sent at `nowUs` on the turn of `bucket`: one interval
-   * after that bucket, or, when the turn was played late (herd's worker was busy), one interval
-   * after the next whole second, so the PINGREQ is never judged sooner than K after it was sent.
+   * Whether a PINGREQ sent at `sentUs` is old enough at `nowUs` to be judged: K after it, less the
+   * slack of a turn's own lateness. One sent late — a sweep catching up on missed turns sends it, and
+   * its next turn may be in the same sweep — is not: `recheck` gives it a turn K after it was sent.
    */
-  again(slot: number, session: number, bucket: number, nowUs: number): void {
-    const late = nowUs - bucket * SECOND_US >= LATE_US;
-    this.put((late ? Math.ceil(nowUs / SECOND_US) : bucket) + this.intervalS, slot, session);
+  ripe(sentUs: number, nowUs: number): boolean {
+    return nowUs - sentUs >= this.intervalS * SECOND_US - AGE_SLACK_US;
+  }
+
+  /** A turn for a PINGREQ sent at `sentUs` that was too young to judge: the first whole second K after it. */
+  recheck(slot: number, session: number, sentUs: number): void {
+    this.put(Math.ceil((sentUs + this.intervalS * SECOND_US) / SECOND_US), slot, session);
   }
 
   /** A turn found its PINGREQ unanswered: judged by `judge` once the loop has read the sockets. */
@@ -139,8 +150,9 @@ export function keepaliveDue(wheels: readonly KeepaliveWheel[], fleet: Keepalive
       if (c === null) return;
       if (Number.isNaN(c.pingSentUs)) {
         c.ping();
-        wheel.again(slot, session, bucket, nowUs);
-      } else wheel.suspect(slot, session, bucket, c.pingSentUs);
+        wheel.again(slot, session, bucket);
+      } else if (wheel.ripe(c.pingSentUs, nowUs)) wheel.suspect(slot, session, bucket, c.pingSentUs);
+      else wheel.recheck(slot, session, c.pingSentUs);
     });
 }
 
@@ -164,7 +176,7 @@ export function keepaliveJudge(
         return;
       }
       c.ping();
-      wheel.again(slot, session, bucket, nowUs);
+      wheel.again(slot, session, bucket);
     });
   });
 }

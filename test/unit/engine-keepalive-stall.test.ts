@@ -31,11 +31,11 @@ describe('engine: keepalive across a stall of herd’s worker', () => {
     // Busy until 11.5 s: the turn of 11 s comes up before the loop reads the answer of 6.005 s.
     e.clock.stallTo(11_500_000);
     expect(d?.state).toBe('connected');
-    // Answered, so the turn of 11 s sends the next PINGREQ (at 11.5 s) and the next turn is 17 s.
+    // Answered, so the turn of 11 s sends the next PINGREQ (at 11.5 s); the turns keep their cadence.
     expect(d?.pings).toEqual([1_000_000, 6_000_000, 11_500_000]);
     e.to(40e6);
     await e.end;
-    expect(d?.pings).toEqual([1_000_000, 6_000_000, 11_500_000, 17_000_000, 22_000_000, 27_000_000]);
+    expect(d?.pings).toEqual([1_000_000, 6_000_000, 11_500_000, 16_000_000, 21_000_000, 26_000_000]);
     expect(e.errors()).toEqual({});
     expect(e.clock.pending).toBe(0);
   });
@@ -50,7 +50,8 @@ describe('engine: keepalive across a stall of herd’s worker', () => {
     expect(d?.pings).toEqual([1_000_000, 12_500_000]);
     e.to(40e6);
     await e.end;
-    // The turn after 12.5 s is 18 s (a whole second, at least K after the PINGREQ); then every 5 s.
+    // The turn of 11 s, in the same sweep, finds that PINGREQ 0 µs old: its turn is 18 s (the first
+    // whole second K after it), where it is found answered; then every 5 s.
     expect(d?.pings).toEqual([1_000_000, 12_500_000, 18_000_000, 23_000_000, 28_000_000]);
     expect(e.errors()).toEqual({});
   });
@@ -72,7 +73,8 @@ describe('engine: keepalive across a stall of herd’s worker', () => {
     const e = startEngine(ONE(), SILENT);
     e.to(500_000);
     // Busy until 7.2 s: the turn of 1 s sends the first PINGREQ at 7.2 s; the turn of 6 s is in the
-    // same sweep but must not judge a PINGREQ 0 µs old. The next turn is 13 s: dead there.
+    // same sweep but must not judge a PINGREQ 0 µs old: its turn is 13 s (the first whole second K
+    // after it), dead there.
     e.clock.stallTo(7_200_000);
     const d = e.opened[0]?.[0];
     expect(d?.pings).toEqual([7_200_000]);
@@ -84,6 +86,19 @@ describe('engine: keepalive across a stall of herd’s worker', () => {
     e.to(40e6);
     await e.end;
     expect(e.errors()).toEqual({ 'network|held|KEEPALIVE_TIMEOUT': 1 });
+  });
+
+  it('turns played late every second (a busy worker) keep the PINGREQs K apart, as the broker expects', async () => {
+    // The broker drops a client silent for 1.5·K: a late turn must not push the next one back.
+    const e = startEngine(ONE({ device: { keepalive: '4s' }, hold: '19s' }), ANSWERS);
+    for (let s = 1; s <= 18; s++) {
+      e.to(s * 1e6 - 1);
+      e.clock.stallTo(s * 1e6 + 300_000); // every tick 300 ms late
+    }
+    e.to(40e6);
+    await e.end;
+    expect(e.opened[0]?.[0]?.pings).toEqual([1_300_000, 5_300_000, 9_300_000, 13_300_000, 17_300_000]);
+    expect(e.errors()).toEqual({});
   });
 
   describe('a reader that reads a bounded number of socket events per loop turn (the native core)', () => {
@@ -102,12 +117,12 @@ describe('engine: keepalive across a stall of herd’s worker', () => {
       e.clock.stallTo(3_500_000, 2);
       const all = e.opened.map((s) => s[0]);
       expect(all.map((d) => d?.state)).toEqual(['connected', 'connected', 'connected']);
-      // The turn of 2 s, played at 3.5 s, pings again once all three answers were read; then 5 s (the
-      // plan ends at 6 s: teardown, no turn).
+      // The turn of 2 s, played at 3.5 s, pings again once all three answers were read; then the
+      // turns of 4 s and 5 s (the plan ends at 6 s: teardown, no turn).
       expect(all.map((d) => d?.pings)).toEqual(Array(3).fill([1e6, 3_500_000]));
       e.to(20e6);
       await e.end;
-      expect(all.map((d) => d?.pings)).toEqual(Array(3).fill([1e6, 3_500_000, 5e6]));
+      expect(all.map((d) => d?.pings)).toEqual(Array(3).fill([1e6, 3_500_000, 4e6, 5e6]));
       expect(e.errors()).toEqual({});
     });
 
