@@ -304,13 +304,14 @@ export abstract class LinkedDevice implements LinkHandler {
     if (this.state !== 'connecting' && this.state !== 'handshaking') return;
     // Judged once the loop has read the socket (an immediate runs after the poll phase): an answer
     // that arrived while herd's worker was busy counts, so herd's stall is not the target's timeout.
-    this.judge = setImmediate(onConnectTimeoutRead, this);
+    // Still unanswered, it failed in the phase the time ran out in, not one that read moved it to.
+    this.judge = setImmediate(onConnectTimeoutRead, this, this.phase);
   }
 
-  handleConnectTimeoutRead(): void {
+  handleConnectTimeoutRead(phase: Phase): void {
     this.judge = null;
     if (this.state !== 'connecting' && this.state !== 'handshaking') return;
-    this.failAttempt({ origin: 'timeout', phase: this.phase, code: 'CONNECT_TIMEOUT' });
+    this.failAttempt({ origin: 'timeout', phase, code: 'CONNECT_TIMEOUT' });
   }
 
   handleCloseGrace(): void {
@@ -340,8 +341,8 @@ export abstract class LinkedDevice implements LinkHandler {
 function onConnectTimeout(d: LinkedDevice): void {
   d.handleConnectTimeout();
 }
-function onConnectTimeoutRead(d: LinkedDevice): void {
-  d.handleConnectTimeoutRead();
+function onConnectTimeoutRead(d: LinkedDevice, phase: Phase): void {
+  d.handleConnectTimeoutRead(phase);
 }
 function onCloseGrace(d: LinkedDevice): void {
   d.handleCloseGrace();

@@ -132,10 +132,19 @@ export class RecordingOwner implements DeviceOwner {
 /** Opens one MQTT 3.1.1 device (clean session, keepalive 30 s) to a loopback `port` on `engine`. */
 export function openMqttDevice(
   owner: DeviceOwner,
-  o: { engine: 'js' | 'native'; port: number; id: number; clientId: string; timeoutMs: number; localAddress?: string },
+  o: {
+    engine: 'js' | 'native';
+    port: number;
+    id: number;
+    clientId: string;
+    timeoutMs: number;
+    localAddress?: string;
+    /** Default 127.0.0.1; a name is looked up on every attempt (dnsTtl 0 s). */
+    host?: string;
+  },
 ): Device {
   return DEVICE_KIND_ROWS.mqtt.open(
-    prepareTarget('mqtt', `mqtt://127.0.0.1:${o.port}`),
+    prepareTarget('mqtt', `mqtt://${o.host ?? '127.0.0.1'}:${o.port}`),
     {
       engine: o.engine,
       deviceId: o.id,

@@ -77,6 +77,19 @@ describe('a connect timeout judged across a stall of herd’s worker', () => {
   }
 
   for (const engine of engines()) {
+    it(`${engine}: a lookup answered during the stall still times out in dns, the phase the time ran out in`, async () => {
+      const o = new RecordingOwner();
+      owners.push(o);
+      const openedMs = performance.now();
+      const clientId = `stall-dns-${engine}`;
+      devices.push(openMqttDevice(o, { engine, port, id: 0, clientId, timeoutMs: TIMEOUT_MS, host: 'localhost' }));
+      while (performance.now() < openedMs + TIMEOUT_MS + 20); // busy past the timeout; the lookup ends meanwhile
+      expect(await o.outcome(0)).toMatchObject({
+        kind: 'failed',
+        failure: { origin: 'timeout', phase: 'dns', code: 'CONNECT_TIMEOUT' },
+      });
+    });
+
     it(`${engine}: the CONNACK that arrived during the stall is a connect, not CONNECT_TIMEOUT`, async () => {
       const o = await stalled(engine, 'answer');
       expect(await o.outcome(0)).toMatchObject({ kind: 'connected' });
