@@ -23,6 +23,8 @@ export interface RunnerSide {
   at(nowUs: number): void;
   /** Starts one attempt; returns whether a socket was opened. */
   attempt(slot: number, intendedUs: number, isReconnect: boolean): boolean;
+  /** Whether this worker's devices left socket events unread in the last loop turn (the native core). */
+  socketsBehind(): boolean;
 }
 
 /** A scheduler event of one kind is due for `slot` (intended at `atUs`). */

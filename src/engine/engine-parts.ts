@@ -74,7 +74,7 @@ export function buildEngine(o: RunnerOptions, runner: RunnerSide, precise?: Prec
     on.backoffRestart(steering),
     on.outageRecovery(outages, dev),
     on.failover(dev),
-    on.keepalive(o.scenario, dev, fleet, steering),
+    on.keepalive(o.scenario, dev, fleet, steering, o.clock, runner),
     on.offlineGate(outages, dev, o.plan),
     on.sessionPresent(rec),
     on.serverSignals(steering),

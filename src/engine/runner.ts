@@ -21,9 +21,6 @@ import type { RunEnd, RunnerOptions } from './runner-options.js';
 
 export type { RunEnd, RunnerOptions };
 
-/** Loop turns the judgement after a tick waits at most for the native core to read what arrived (2,048 a turn). */
-const MAX_BEHIND_TURNS = 64;
-
 export class Runner implements DeviceOwner {
   private readonly o: RunnerOptions;
   private readonly clock: EngineClock;
@@ -37,8 +34,6 @@ export class Runner implements DeviceOwner {
   private tickTimer: TimerHandle | null = null;
   private forceTimer: TimerHandle | null = null;
   private finished: ((r: RunEnd) => void) | null = null;
-  /** Loop turns the judgement after this tick has waited for the sockets to be read. */
-  private behindTurns = 0;
 
   constructor(o: RunnerOptions) {
     this.o = o;
@@ -47,6 +42,7 @@ export class Runner implements DeviceOwner {
       tearingDown: () => this.tearingDown,
       at: (us) => this.at(us),
       attempt: (slot, intendedUs, isReconnect) => this.attempt(slot, intendedUs, isReconnect),
+      socketsBehind: () => o.socketsBehind?.(this) === true,
     };
     const e = buildEngine(o, side, o.preciseWake?.(this));
     this.rec = e.rec;
@@ -166,23 +162,8 @@ export class Runner implements DeviceOwner {
     }
     this.at(now);
     this.out.flush();
-    if (!this.tearingDown) {
-      this.life.tick(now);
-      // Judged once the loop has read the sockets: bytes that came while this worker was busy count.
-      if (this.life.judgesAfterTick) this.clock.setImmediate((r) => r.afterTick(), this);
-    }
+    if (!this.tearingDown) this.life.tick(now);
     if (this.finished !== null) this.scheduleTick();
-  }
-
-  private afterTick(): void {
-    if (this.tearingDown || this.finished === null) return;
-    // The native core reads a bounded number of socket events per turn: wait (bounded) until it has read all.
-    if (this.o.socketsBehind?.(this) === true && ++this.behindTurns <= MAX_BEHIND_TURNS) {
-      this.clock.setImmediate((r) => r.afterTick(), this);
-      return;
-    }
-    this.behindTurns = 0;
-    this.life.afterTick(this.now());
   }
 
   /** Moves the recorder to the second `nowUs` is in (see Recorder.advance). */

@@ -48,11 +48,6 @@ export interface SessionListener {
   closed?(slot: number, c: Device, nowUs: number): void;
   /** Once a second (and at the plan's end) while the run is not tearing down. */
   tick?(nowUs: number): void;
-  /**
-   * In the same loop turn as tick, after the loop has read what reached the sockets (an immediate
-   * after the poll phase): what tick found needs judging (an unanswered PINGREQ) is judged here.
-   */
-  afterTick?(nowUs: number): void;
   /** Teardown begins: the scheduler has stopped, held sessions are about to be ended. */
   teardown?(nowUs: number): void;
   /** The run is over, before the recorder's last delta: a listener records what only the end decides. */
@@ -86,7 +81,6 @@ export class SessionLife implements Required<SessionListener> {
   private readonly onLost: Hook<'lost'>[];
   private readonly onClosed: Hook<'closed'>[];
   private readonly onTick: Hook<'tick'>[];
-  private readonly onAfterTick: Hook<'afterTick'>[];
   private readonly onTeardown: Hook<'teardown'>[];
   private readonly onEnding: Hook<'ending'>[];
   private readonly onFinish: Hook<'finish'>[];
@@ -103,7 +97,6 @@ export class SessionLife implements Required<SessionListener> {
     this.onLost = hooks(listeners, 'lost');
     this.onClosed = hooks(listeners, 'closed');
     this.onTick = hooks(listeners, 'tick');
-    this.onAfterTick = hooks(listeners, 'afterTick');
     this.onTeardown = hooks(listeners, 'teardown');
     this.onEnding = hooks(listeners, 'ending');
     this.onFinish = hooks(listeners, 'finish');
@@ -167,14 +160,6 @@ export class SessionLife implements Required<SessionListener> {
   tick(nowUs: number): void {
     const h = this.onTick;
     for (let i = 0; i < h.length; i++) (h[i] as Hook<'tick'>)(nowUs);
-  }
-  /** Whether any listener judges after the tick (the runner then schedules afterTick). */
-  get judgesAfterTick(): boolean {
-    return this.onAfterTick.length > 0;
-  }
-  afterTick(nowUs: number): void {
-    const h = this.onAfterTick;
-    for (let i = 0; i < h.length; i++) (h[i] as Hook<'afterTick'>)(nowUs);
   }
   teardown(nowUs: number): void {
     const h = this.onTeardown;

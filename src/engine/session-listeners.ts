@@ -16,6 +16,9 @@ import type { Messaging } from './messaging.js';
 import type { OutagePlayer } from './outages.js';
 import type { SessionListener } from './session-life.js';
 import type { DeviceSteering } from './steering-state.js';
+import type { EngineClock } from '../util/clock.js';
+import { AfterReads } from './after-reads.js';
+import type { RunnerSide } from './engine-hosts.js';
 
 const KEEPALIVE_TIMEOUT: Failure = { origin: 'network', phase: 'held', code: 'KEEPALIVE_TIMEOUT' };
 
@@ -94,12 +97,24 @@ export function keepalive(
   dev: DeviceTable,
   fleet: Fleet,
   steering: DeviceSteering,
+  clock: EngineClock,
+  runner: Pick<RunnerSide, 'tearingDown' | 'socketsBehind'>,
 ): SessionListener {
   const wheels = scenario.cohorts.map((c) => new KeepaliveWheel(c.device.keepaliveUs));
   const device = (slot: number): Device | null => fleet.device(slot);
   const session = (slot: number): number => dev.session[slot] as number;
   const sessions = { device, session };
   const dead = (slot: number): void => fleet.device(slot)?.expire(KEEPALIVE_TIMEOUT);
+  // Unanswered PINGREQs are judged once the worker has read its sockets (after-reads.ts).
+  const judgement = new AfterReads(
+    clock,
+    () => runner.socketsBehind(),
+    () => !runner.tearingDown(),
+    (nowUs) => {
+      keepaliveJudge(wheels, sessions, nowUs, dead);
+      steering.keepaliveJudge(nowUs, device, session, dead);
+    },
+  );
   return {
     held: (slot, c, nowUs) => {
       const cohort = dev.cohort(slot);
@@ -111,10 +126,7 @@ export function keepalive(
     tick: (nowUs) => {
       keepaliveDue(wheels, sessions, nowUs);
       steering.keepaliveDue(nowUs, device, session);
-    },
-    afterTick: (nowUs) => {
-      keepaliveJudge(wheels, sessions, nowUs, dead);
-      steering.keepaliveDue(nowUs, device, session, dead);
+      judgement.schedule();
     },
   };
 }

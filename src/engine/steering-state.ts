@@ -9,7 +9,7 @@ import type { Device } from '../protocols/device.js';
 import type { Recorder } from '../metrics/recorder.js';
 import type { ResolvedScenario } from '../results/resolved-scenario.js';
 import type { DeviceTable } from './device-table.js';
-import { KeepaliveWheel, keepaliveDue, keepaliveJudge } from './keepalive.js';
+import { KeepaliveWheel, keepaliveDue, keepaliveJudge, type KeepaliveFleet } from './keepalive.js';
 import { restartsBackoff } from './reconnect.js';
 import { SPEC_STEERING, steer, type SteeringRules } from './steering.js';
 
@@ -85,22 +85,29 @@ export class DeviceSteering {
     return true;
   }
 
-  /**
-   * Pings devices on adopted keepalives by the same rule as the cohort wheels (keepalive.ts): with
-   * `dead` given, judges the suspects of the last call instead, as keepaliveJudge does.
-   */
-  keepaliveDue(
+  /** Plays the turns of devices on adopted keepalives by the same rule as the cohort wheels (keepalive.ts). */
+  keepaliveDue(nowUs: number, device: (slot: number) => Device | null, session: (slot: number) => number): void {
+    for (const [us, wheel] of this.wheels) keepaliveDue([wheel], this.adopted(us, device, session), nowUs);
+  }
+
+  /** Judges their suspects as keepaliveJudge does; `dead` as for the cohort wheels. */
+  keepaliveJudge(
     nowUs: number,
     device: (slot: number) => Device | null,
     session: (slot: number) => number,
-    dead?: (slot: number) => void,
+    dead: (slot: number) => void,
   ): void {
-    for (const [us, wheel] of this.wheels) {
-      // A slot that reconnected without the signal since (or adopted another value) is not this wheel's.
-      const mine = (slot: number): Device | null => (this.adoptedUs[slot] === us ? device(slot) : null);
-      if (dead === undefined) keepaliveDue([wheel], { device: mine, session }, nowUs);
-      else keepaliveJudge([wheel], { device: mine, session }, nowUs, (slot) => dead(slot));
-    }
+    for (const [us, wheel] of this.wheels)
+      keepaliveJudge([wheel], this.adopted(us, device, session), nowUs, (slot) => dead(slot));
+  }
+
+  /** The fleet as the wheel of keepalive `us` sees it: a slot that reconnected without it since is not its. */
+  private adopted(
+    us: number,
+    device: (slot: number) => Device | null,
+    session: (slot: number) => number,
+  ): KeepaliveFleet {
+    return { device: (slot: number) => (this.adoptedUs[slot] === us ? device(slot) : null), session };
   }
 
   private wheel(keepaliveUs: number): KeepaliveWheel {
