@@ -116,7 +116,9 @@ export const resultsSchema = z
           .nullable()
           .default(null)
           .meta({
-            description: 'How late the embedded target’s host ran its model (its event-loop lag); null otherwise.',
+            description:
+              'How late the embedded target’s host ran its model (its event-loop lag) from the run’s origin to the ' +
+              'plan’s end, the span whose answers herd measures; null otherwise.',
           }),
         maxHandshakesPerWorker: count('--max-handshakes per worker, 0 for no cap (0 in files before 1.3).').default(0),
         engines: z

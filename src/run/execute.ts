@@ -203,6 +203,9 @@ async function carryOut(
   // devices' reconnect policies do the rest (the timeline shows the gap and the recovery).
   let running = true;
   let originNs: bigint | null = null;
+  // The target's lag counts from the origin to the plan's end: nothing herd measures is answered in
+  // the teardown after it.
+  const measuredUs = s.durationUs;
   const supervise = (t: EmbeddedTarget): void => {
     void t.firstExit.then(async (ex) => {
       if (!running || embedded !== t) return;
@@ -212,7 +215,7 @@ async function carryOut(
       try {
         const next = await restartEmbeddedTarget(t);
         embedded = next;
-        if (originNs !== null) next.setOrigin(originNs);
+        if (originNs !== null) next.setOrigin(originNs, measuredUs);
         if (!running) await next.stop();
         else supervise(next);
       } catch (err) {
@@ -252,7 +255,7 @@ async function carryOut(
       onOrigin: (ns) => {
         originNs = ns;
         commands.start(ns);
-        embedded?.setOrigin(ns);
+        embedded?.setOrigin(ns, measuredUs);
         webhookSink?.setOrigin(ns);
       },
       shard: req.shard,

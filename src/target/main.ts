@@ -24,7 +24,7 @@ const stop = (): void => {
 process.on('message', (m: ParentMessage) => {
   if (m.type === 'origin') {
     // Same CLOCK_MONOTONIC as the harness: map its origin onto this process's performance.now().
-    running.setOrigin(clockFromOrigin(BigInt(m.originNs)).originPerfMs);
+    running.setOrigin(clockFromOrigin(BigInt(m.originNs)).originPerfMs, m.measuredUs ?? null);
   } else if (m.type === 'peers') {
     running.setPeers(m.metricsUrls.filter((u) => u !== running.metricsUrl));
   } else if (m.type === 'lag') {

@@ -54,8 +54,8 @@ export interface RunningTargetProcess {
   snapshot(): TargetMetricsSnapshot;
   /** How late the host ran the target's model so far. */
   lag(): TargetLag;
-  /** The run origin in performance.now() ms of this process. */
-  setOrigin(originPerfMs: number): void;
+  /** The run origin in performance.now() ms of this process, and the span measured from it (µs; null: open). */
+  setOrigin(originPerfMs: number, measuredUs: number | null): void;
   /** Other processes' metrics URLs, merged into this one's /metrics page. */
   setPeers(metricsUrls: string[]): void;
   close(): Promise<void>;
@@ -295,7 +295,10 @@ export async function startTargetProcess(o: ResolvedTargetOptions, index: number
     metricsUrl: `http://${h}:${ports.metrics}/metrics`,
     snapshot,
     lag: () => ({ ...lagProbe.lag }),
-    setOrigin: (originPerfMs) => outages.setOrigin(originPerfMs),
+    setOrigin: (originPerfMs, measuredUs) => {
+      outages.setOrigin(originPerfMs);
+      lagProbe.measure(originPerfMs, measuredUs === null ? Infinity : originPerfMs + measuredUs / 1000);
+    },
     setPeers: (urls) => {
       peers = urls;
     },

@@ -22,7 +22,9 @@ export interface TargetMessage {
 }
 
 export type ParentMessage =
-  { type: 'origin'; originNs: string } | { type: 'peers'; metricsUrls: string[] } | { type: 'lag' };
+  | { type: 'origin'; originNs: string; measuredUs: number | null }
+  | { type: 'peers'; metricsUrls: string[] }
+  | { type: 'lag' };
 
 /** A target process's answer to { type: 'lag' }: its lag, and its own count of deliveries it dropped on purpose. */
 export interface LagMessage {
@@ -64,8 +66,11 @@ export interface EmbeddedTarget {
   options: ResolvedTargetOptions;
   /** Resolves when any target process exits (on its own or after stop()). */
   firstExit: Promise<{ index: number; code: number | null; signal: NodeJS.Signals | null }>;
-  /** Sends the run origin (process.hrtime.bigint() of the harness) so outages are timed from it. */
-  setOrigin(originNs: bigint): void;
+  /**
+   * Sends the run origin (process.hrtime.bigint() of the harness) so outages are timed from it, and
+   * how long from it the run measures (the plan's duration): the target's lag counts only inside.
+   */
+  setOrigin(originNs: bigint, measuredUs?: number | null): void;
   /** How late the host ran the target's model, all processes together; null if a process did not answer. */
   lag(): Promise<TargetLag | null>;
   /** Deliveries the target dropped on purpose, by its own count (null when a process did not answer). */
@@ -185,9 +190,10 @@ export async function spawnResolvedTarget(options: ResolvedTargetOptions): Promi
           }),
       ),
     ),
-    setOrigin(originNs) {
+    setOrigin(originNs, measuredUs = null) {
       for (const c of children)
-        if (c.child.connected) c.child.send({ type: 'origin', originNs: originNs.toString() } satisfies ParentMessage);
+        if (c.child.connected)
+          c.child.send({ type: 'origin', originNs: originNs.toString(), measuredUs } satisfies ParentMessage);
     },
     lag: async () => {
       const answers = await Promise.all(children.map((c) => askLag(c.child)));
