@@ -7,6 +7,7 @@ import type { OutageResult, TimelineBucket } from '../results/types.js';
 import { recoveryPercentiles } from './accounting.js';
 import { encodeHistogram } from './histogram.js';
 import { mergeObservedOutages, type ObservedPart } from './observed-merge.js';
+import { outagePeaks } from './outage-peaks.js';
 
 export const OBSERVED_MODE = 'observed';
 
@@ -25,18 +26,8 @@ export function observedOutageResults(
   const lastUs = timeline.length === 0 ? runEndUs : Math.min(runEndUs, timeline.length * 1e6);
   return mergeObservedOutages(parts, toleranceUs).map((e, i) => {
     const endUs = e.acceptedUs ?? Math.max(e.atUs, lastUs);
-    const from = Math.floor(e.atUs / 1e6);
-    const afterEnd = Math.ceil(endUs / 1e6);
-    let peakAttemptsPerS = 0;
-    let peakHandshaking = 0;
-    let peakSucceededPerSAfterEnd = 0;
-    for (const b of timeline) {
-      if (b.t >= from) {
-        peakAttemptsPerS = Math.max(peakAttemptsPerS, b.attempts);
-        peakHandshaking = Math.max(peakHandshaking, b.peakHandshaking);
-      }
-      if (b.t >= afterEnd) peakSucceededPerSAfterEnd = Math.max(peakSucceededPerSAfterEnd, b.succeeded);
-    }
+    // To the end of the run; a run's results bound them by the next outage of any kind (build-results).
+    const peaks = outagePeaks(timeline, { atUs: e.atUs, offlineUs: endUs - e.atUs }, Infinity);
     const att = e.attempts;
     const none = att.totalCount === 0;
     return {
@@ -56,9 +47,7 @@ export function observedOutageResults(
       },
       recoveryHistogram: encodeHistogram(e.recoveryUs),
       attemptsHistogram: encodeHistogram(att),
-      peakAttemptsPerS,
-      peakHandshaking,
-      peakSucceededPerSAfterEnd,
+      ...peaks,
     };
   });
 }

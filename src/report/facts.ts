@@ -6,7 +6,8 @@
 import { isLoadShedding } from '../results/shedding.js';
 import type { DeliveryCounts, ErrorCount, OutageResult, Results } from '../results/types.js';
 import { formatUs } from '../util/duration.js';
-import { firstSecondAfter, peakSucceededPerS, percentOf } from './labels.js';
+import { peakSucceededPerS, percentOf } from './labels.js';
+import { nextStartUs, outagePeaks } from '../metrics/outage-peaks.js';
 
 /** Phases of errors that are not connect attempts: lost sessions, refused subscriptions and publishes. */
 const SESSION_PHASE = 'held';
@@ -71,8 +72,13 @@ export function timelinePeaks(r: Results): { succeededPerS: number; attemptsPerS
   };
 }
 
+/** As a run now writes it (up to the next outage), also for files written before. */
 export function outagePeakAfterEnd(r: Results, o: OutageResult): number {
-  return peakSucceededPerS(r.timeline.buckets, firstSecondAfter(o.atUs + o.offlineUs));
+  const next = nextStartUs(
+    o.atUs,
+    r.outages.map((x) => x.atUs),
+  );
+  return outagePeaks(r.timeline.buckets, o, next).peakSucceededPerSAfterEnd;
 }
 
 export function outageText(o: OutageResult, peakAfterEnd: number = o.peakSucceededPerSAfterEnd): string {

@@ -56,11 +56,6 @@ export function describeWave(w: Results['scenario']['waves'][number]): string {
   }
 }
 
-/** The first whole timeline second at or after a time: a bucket that began earlier also holds what came before. */
-export function firstSecondAfter(us: number): number {
-  return Math.ceil(us / 1e6);
-}
-
 /** Most successful connects in one timeline second from second `fromS` on. */
 export function peakSucceededPerS(buckets: readonly TimelineBucket[], fromS = 0): number {
   return buckets.reduce((m, b) => (b.t >= fromS && b.succeeded > m ? b.succeeded : m), 0);

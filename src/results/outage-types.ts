@@ -32,10 +32,10 @@ export interface OutageResult {
   /** Encoded histograms behind the two figures above, for exact merging of shards. */
   recoveryHistogram: string;
   attemptsHistogram: string;
-  /** Highest attempts per second and handshakes in flight from the outage's start to the end of the run. */
+  /** Highest attempts per second and handshakes in flight from the outage's start until the next outage starts. */
   peakAttemptsPerS: number;
   peakHandshaking: number;
-  /** Most successful connects in one second from the outage's end on (the first whole second after it). */
+  /** Most successful connects in one second from the second the outage ended in, until the next outage starts. */
   peakSucceededPerSAfterEnd: number;
   commands?: CommandRecord[] | undefined;
   /** Declared outages only: false when a command failed, timed out, was interrupted or never ran. */

@@ -249,10 +249,15 @@ export const outageResult = z
     attemptsHistogram: text('HdrHistogram (compressed base64) of attempts per hit device behind `reconnectAttempts`.')
       .refine(decodes, HISTOGRAM_ERROR)
       .default(''),
-    peakAttemptsPerS: count('Most attempts per second from the outage’s start to the end of the run.'),
-    peakHandshaking: count('Most handshakes in flight from the outage’s start to the end of the run.'),
+    peakAttemptsPerS: count(
+      'Most attempts per second from the outage’s start until the next outage starts (or the run ends).',
+    ),
+    peakHandshaking: count(
+      'Most handshakes in flight from the outage’s start until the next outage starts (or the run ends).',
+    ),
     peakSucceededPerSAfterEnd: count(
-      'Most successful connects in one second from the first whole second after the outage ended (0 in files before 1.1).',
+      'Most successful connects in one timeline second from the one in which the outage ended until the next outage ' +
+        'starts (or the run ends); 0 in files before 1.1.',
     ).default(0),
     commands: z
       .array(commandRecord)

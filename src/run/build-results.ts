@@ -29,7 +29,8 @@ import {
 import { checkAccounting, recoveryPercentiles } from '../metrics/accounting.js';
 import { encodeHistogram, summarize } from '../metrics/histogram.js';
 import { parseErrorKey } from '../metrics/recorder.js';
-import { firstSecondAfter, peakSucceededPerS } from '../report/labels.js';
+import { peakSucceededPerS } from '../report/labels.js';
+import { nextStartUs, outagePeaks } from '../metrics/outage-peaks.js';
 import { histogramOf, type Outcome, type OutcomeBucket } from './outcome.js';
 import { decideExit } from './decide-exit.js';
 import { describePolicy } from './describe-policy.js';
@@ -124,14 +125,12 @@ function commandsOk(list: readonly CommandRecord[]): boolean {
 function outageResults(
   s: ResolvedScenario,
   outcome: Outcome,
-  timeline: TimelineBucket[],
   commands: Record<string, CommandRecord[]>,
 ): OutageResult[] {
   return s.outageWindows.map((w, i) => {
     const o = outcome.outages[i] ?? { dropped: 0, recovered: 0, recoveryUs: '', attempts: '' };
     const recoveryUs = histogramOf(o.recoveryUs);
     const attempts = histogramOf(o.attempts);
-    const after = timeline.filter((b) => b.t >= Math.floor(w.atUs / 1e6));
     const none = attempts.totalCount === 0;
     const out: OutageResult = {
       name: w.name,
@@ -149,9 +148,10 @@ function outageResults(
       },
       recoveryHistogram: encodeHistogram(recoveryUs),
       attemptsHistogram: encodeHistogram(attempts),
-      peakAttemptsPerS: Math.max(0, ...after.map((b) => b.attempts)),
-      peakHandshaking: Math.max(0, ...after.map((b) => b.peakHandshaking)),
-      peakSucceededPerSAfterEnd: peakSucceededPerS(timeline, firstSecondAfter(w.atUs + w.offlineUs)),
+      // Each outage's peaks are taken once all are known (boundedPeaks): up to the next one's start.
+      peakAttemptsPerS: 0,
+      peakHandshaking: 0,
+      peakSucceededPerSAfterEnd: 0,
     };
     if (w.side === 'declared') {
       out.commands = commands[w.name] ?? [];
@@ -161,6 +161,12 @@ function outageResults(
     attempts.destroy();
     return out;
   });
+}
+
+/** Every outage's peaks over its own stretch of the timeline: to the next outage's start, of any kind. */
+function boundedPeaks(timeline: readonly TimelineBucket[], outages: OutageResult[]): OutageResult[] {
+  const starts = outages.map((o) => o.atUs);
+  return outages.map((o) => ({ ...o, ...outagePeaks(timeline, o, nextStartUs(o.atUs, starts)) }));
 }
 
 function cohortResults(s: ResolvedScenario, outcome: Outcome): Record<string, CohortResult> {
@@ -281,8 +287,8 @@ export function buildResults(i: BuildInput): Results {
       outageDrops: c.outageDrops,
     },
     cohorts: cohortResults(i.scenario, outcome),
-    outages: [
-      ...outageResults(i.scenario, outcome, timeline, i.commands ?? {}),
+    outages: boundedPeaks(timeline, [
+      ...outageResults(i.scenario, outcome, i.commands ?? {}),
       ...observedOutageResults(
         outcome.observed.map((p) => ({
           ...p,
@@ -294,7 +300,7 @@ export function buildResults(i: BuildInput): Results {
         timeline,
         i.scenario.durationUs,
       ),
-    ],
+    ]),
     delivery: deliveryResult(outcome, i.targetDropped ?? null),
     requests: i.scenario.cohorts.some((x) => x.device.requests !== null)
       ? {
