@@ -44,6 +44,8 @@ export interface CohortTotals {
 export interface OutageTotals {
   dropped: number;
   recovered: number;
+  /** Injected outages: hit devices a later outage hit again before they were back. */
+  interrupted?: number;
   recoveryUs: Histogram;
   attempts: Histogram;
 }
@@ -245,12 +247,13 @@ export class Aggregate {
 }
 
 function emptyOutage(): OutageTotals {
-  return { dropped: 0, recovered: 0, recoveryUs: createHistogram(), attempts: createHistogram() };
+  return { dropped: 0, recovered: 0, interrupted: 0, recoveryUs: createHistogram(), attempts: createHistogram() };
 }
 
 function addOutageDelta(t: OutageTotals, o: OutageDelta): void {
   t.dropped += o.dropped;
   t.recovered += o.recovered;
+  t.interrupted = (t.interrupted ?? 0) + (o.interrupted ?? 0);
   if (o.recoveryUs !== undefined) addEncoded(t.recoveryUs, o.recoveryUs);
   if (o.attempts !== undefined) addEncoded(t.attempts, o.attempts);
 }

@@ -39,6 +39,8 @@ export function observedOutageResults(
       targetAcceptedAgain: e.acceptedUs !== null,
       dropped: e.dropped,
       recovered: e.recovered,
+      // Not counted for an observed outage: a device a planned outage hits again is only not back.
+      interrupted: 0,
       recovery: recoveryPercentiles(e),
       reconnectAttempts: {
         p50: none ? 0 : att.getValueAtPercentile(50),

@@ -48,10 +48,20 @@ export interface CohortDelta {
 export interface OutageDelta {
   dropped: number;
   recovered: number;
+  /** Hit devices a later outage hit again before they were back (injected outages; absent: 0). */
+  interrupted?: number;
   /** µs from the outage's end until each recovered device was connected again. */
   recoveryUs?: string;
   /** Real (non-offline) attempts of each hit device: until back, or so far for one not back at the end. */
   attempts?: string;
+}
+
+/** One outage's counts in a recorder until its next delta. */
+interface OutageCounts {
+  dropped: number;
+  recovered: number;
+  interrupted: number;
+  rec: HistogramSet<'recoveryUs' | 'attempts'>;
 }
 
 export interface MetricsDelta {
@@ -155,10 +165,7 @@ export class Recorder {
   private tallies = new Map<string, number>();
   private readonly cohorts: CohortRecorder[];
   private readonly cohortNames: readonly string[];
-  private outages = new Map<
-    number,
-    { dropped: number; recovered: number; rec: HistogramSet<'recoveryUs' | 'attempts'> }
-  >();
+  private outages = new Map<number, OutageCounts>();
   readonly observed = new ObservedRecorder();
   private peakHandshaking = 0;
   /** The second events are currently attributed to, and finished seconds waiting to be sent. */
@@ -218,6 +225,12 @@ export class Recorder {
     this.outage(outage).rec.record('attempts', attempts);
   }
 
+  /** A hit device that a later outage hit again before it was back: not back here, and said why. */
+  outageInterrupted(outage: number, attempts: number): void {
+    this.outage(outage).interrupted++;
+    this.outageNotBack(outage, attempts);
+  }
+
   noteHandshaking(n: number): void {
     if (n > this.peakHandshaking) this.peakHandshaking = n;
   }
@@ -263,7 +276,7 @@ export class Recorder {
     const outages: Record<string, OutageDelta> = {};
     for (const [i, o] of this.outages) {
       const h = o.rec.flush();
-      outages[String(i)] = { dropped: o.dropped, recovered: o.recovered, ...h };
+      outages[String(i)] = { dropped: o.dropped, recovered: o.recovered, interrupted: o.interrupted, ...h };
     }
     this.outages.clear();
     this.counters.clampedNegative += this.hist.clamped + this.observed.clamped;
@@ -296,10 +309,10 @@ export class Recorder {
     return delta;
   }
 
-  private outage(i: number): { dropped: number; recovered: number; rec: HistogramSet<'recoveryUs' | 'attempts'> } {
+  private outage(i: number): OutageCounts {
     let o = this.outages.get(i);
     if (!o) {
-      o = { dropped: 0, recovered: 0, rec: new HistogramSet() };
+      o = { dropped: 0, recovered: 0, interrupted: 0, rec: new HistogramSet() };
       this.outages.set(i, o);
     }
     return o;

@@ -84,9 +84,11 @@ export function outagePeakAfterEnd(r: Results, o: OutageResult): number {
 export function outageText(o: OutageResult, peakAfterEnd: number = o.peakSucceededPerSAfterEnd): string {
   const fmt = (v: number | null): string => (v === null ? 'never' : formatUs(v));
   // Devices still out when the run ended are named, not left for the reader to subtract.
-  const notBack = o.dropped - o.recovered;
+  const again = o.interrupted;
+  const notBack = o.dropped - o.recovered - again;
   const head =
     `${o.name}: ${outageWindowText(o)} · hit ${o.dropped} · back ${o.recovered}` +
+    (again > 0 ? ` · ${again} hit by a later outage before they were back` : '') +
     (notBack > 0 ? ` · ${notBack} not back by the end` : '');
   if (o.dropped === 0) return `${head} · no device was hit, nothing to recover`;
   return (

@@ -25,6 +25,8 @@ export interface OutageResult {
   /** Devices the outage hit (connected or not at the time). */
   dropped: number;
   recovered: number;
+  /** Of the hit devices not back, those a later outage hit again first (its own count has their return). */
+  interrupted: number;
   /** Time from the end of the outage until that share of the hit devices was connected again; null = never reached. */
   recovery: PercentilesUs;
   /** Real attempts per recovered device. */

@@ -82,7 +82,8 @@ them later, \`herd compare\` diffs two of them and \`herd merge\` combines shard
   \`outages[].targetAcceptedAgain\`, \`scenario.observedOutages\`); 1.4 added declared outages
   (\`outages[].side\` "declared", \`outages[].commands\`, \`outages[].commandsOk\`,
   \`scenario.declaredOutages\`, whose command lines are recorded as "(not recorded)"); 1.5 added
-  \`health.workers[].warmUp\`; 1.6 added \`run.warmUp\` (false with \`--no-warm-up\`).
+  \`health.workers[].warmUp\`; 1.6 added \`run.warmUp\` (false with \`--no-warm-up\`); 1.7 added \`run.names\`;
+  1.8 added \`outages[].interrupted\`, and since 1.8 an outage's peaks stop where the next outage starts.
 - **Units** are in the field names: \`…Us\` integer microseconds, \`…Ms\` milliseconds, \`…Bytes\` bytes;
   rates are fractions (0.01 = 1%); \`t\` is whole seconds since the run origin.
 - **Validation**: \`herd report\`/\`herd compare\` check every file against the schema and name each bad

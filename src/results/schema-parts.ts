@@ -223,6 +223,7 @@ export const outageResult = z
     }),
     dropped: count('Devices the outage hit (connected or not at the time).'),
     recovered: count('Hit devices connected again by the end of the run.'),
+    interrupted: count('Hit devices a later planned outage hit again before they were back (0 before 1.8).').default(0),
     recovery: z
       .object({
         p50Us: nullableUs('Time from the end of the outage until 50% of the hit devices were connected again'),

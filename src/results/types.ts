@@ -13,7 +13,7 @@ import type { ResolvedScenario } from './resolved-scenario.js';
 import type { CommandRecord } from './command-schema.js';
 import type { OutageResult, PercentilesUs } from './outage-types.js';
 
-export const RESULTS_SCHEMA_VERSION = '1.7.0';
+export const RESULTS_SCHEMA_VERSION = '1.8.0';
 
 export type RunStatus = 'completed' | 'aborted';
 export type Verdict = 'passed' | 'failed';

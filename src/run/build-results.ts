@@ -128,7 +128,7 @@ function outageResults(
   commands: Record<string, CommandRecord[]>,
 ): OutageResult[] {
   return s.outageWindows.map((w, i) => {
-    const o = outcome.outages[i] ?? { dropped: 0, recovered: 0, recoveryUs: '', attempts: '' };
+    const o = outcome.outages[i] ?? { dropped: 0, recovered: 0, interrupted: 0, recoveryUs: '', attempts: '' };
     const recoveryUs = histogramOf(o.recoveryUs);
     const attempts = histogramOf(o.attempts);
     const none = attempts.totalCount === 0;
@@ -140,6 +140,7 @@ function outageResults(
       mode: w.mode,
       dropped: o.dropped,
       recovered: o.recovered,
+      interrupted: o.interrupted,
       recovery: recoveryPercentiles({ dropped: o.dropped, recovered: o.recovered, recoveryUs, attempts }),
       reconnectAttempts: {
         p50: none ? 0 : attempts.getValueAtPercentile(50),

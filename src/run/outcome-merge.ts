@@ -89,7 +89,13 @@ const abort: Rule<OutcomeAbort | null> = (xs) => {
 
 export const COHORT_RULES: Rules<CohortOutcome> = { attempts: sumFields, latency: byKey(hist), errors: byKey(sum) };
 
-export const OUTAGE_RULES: Rules<OutageOutcome> = { dropped: sum, recovered: sum, recoveryUs: hist, attempts: hist };
+export const OUTAGE_RULES: Rules<OutageOutcome> = {
+  dropped: sum,
+  recovered: sum,
+  interrupted: sum,
+  recoveryUs: hist,
+  attempts: hist,
+};
 
 const EVIDENCE_RULES: Rules<HarnessEvidence> = { sustained: concat, loopDelayUs: max, scheduleLagUs: max };
 

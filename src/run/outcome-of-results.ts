@@ -169,6 +169,7 @@ export function outcomeOfResults(r: Results): Outcome {
       .map((o) => ({
         dropped: o.dropped,
         recovered: o.recovered,
+        interrupted: o.interrupted,
         recoveryUs: o.recoveryHistogram,
         attempts: o.attemptsHistogram,
       })),

@@ -51,6 +51,8 @@ export interface CohortOutcome {
 export interface OutageOutcome {
   dropped: number;
   recovered: number;
+  /** Hit devices a later outage hit again before they were back. */
+  interrupted: number;
   /** Encoded histograms: µs to recover, and real attempts per recovered device. */
   recoveryUs: string;
   attempts: string;
@@ -175,10 +177,11 @@ export function outcomeOfRun(run: RunOutcome, scenario: ResolvedScenario, webhoo
         ? {
             dropped: o.dropped,
             recovered: o.recovered,
+            interrupted: o.interrupted ?? 0,
             recoveryUs: encodeHistogram(o.recoveryUs),
             attempts: encodeHistogram(o.attempts),
           }
-        : { dropped: 0, recovered: 0, recoveryUs: EMPTY_HISTOGRAM, attempts: EMPTY_HISTOGRAM };
+        : { dropped: 0, recovered: 0, interrupted: 0, recoveryUs: EMPTY_HISTOGRAM, attempts: EMPTY_HISTOGRAM };
     }),
     observed: [...a.observed.values()].map((p) => ({
       atUs: p.atUs,

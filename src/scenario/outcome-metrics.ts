@@ -21,6 +21,18 @@ const downlinkCount = (
   missing: () => 'no downlink in this scenario',
 });
 
+/** Why an outage's hit devices are not all back: by the run's end, or hit again by a later outage first. */
+function notBackWords(o: { dropped: number; recovered: number; interrupted?: number }): string {
+  const again = o.interrupted ?? 0;
+  const never = o.dropped - o.recovered - again;
+  return [
+    never > 0 ? `${never} of ${o.dropped} devices never came back` : '',
+    again > 0 ? `${again} of ${o.dropped} were hit by a later outage before they were back` : '',
+  ]
+    .filter((x) => x !== '')
+    .join(', ');
+}
+
 /** The worst value over the outages that hit devices; null when none did or one never reached the share. */
 const recovery = (key: 'p50Us' | 'p90Us' | 'p99Us' | 'p100Us', share: string): MetricDef => ({
   kind: 'time',
@@ -33,9 +45,7 @@ const recovery = (key: 'p50Us' | 'p90Us' | 'p99Us' | 'p100Us', share: string): M
         : 'no outage in this run (none declared, and herd observed no fleet-wide loss)';
     }
     if (outages.length === 0) return 'no outage hit a device, so there was nothing to recover';
-    const stuck = outages
-      .filter((o) => o.recovery[key] === null)
-      .map((o) => `${o.name}: ${o.dropped - o.recovered} of ${o.dropped} devices never came back`);
+    const stuck = outages.filter((o) => o.recovery[key] === null).map((o) => `${o.name}: ${notBackWords(o)}`);
     return `never reached (${stuck.join('; ')})`;
   },
   read: (r) => {

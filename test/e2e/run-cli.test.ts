@@ -33,7 +33,7 @@ describe('herd run against the embedded target', () => {
     expect(r.stderr).not.toMatch(/internal error/);
     const res = onlyResults(join(out, 'reports'));
     expectExit(r, 0);
-    expect(res.schemaVersion).toBe('1.7.0');
+    expect(res.schemaVersion).toBe('1.8.0');
     expect(res.run.warmUp).toBe(true);
     // Each worker warmed up on a loopback listener of its own before the origin, and the summary
     // says the target never saw it (how many it completed within its bound is the machine's speed).

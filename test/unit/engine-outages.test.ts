@@ -69,6 +69,39 @@ describe('engine: outage player', () => {
     expect(attemptsPerDevice(e.deltas, 0)).toEqual([3, 1, 4]);
   });
 
+  it('a device hit again by a later outage before it was back is the earlier one’s interrupted, the later one’s back', async () => {
+    // Outage 0 (5 s, 2 s offline) hits all 4; each retries 3 s after its reset, at 8 s. Outage 1
+    // (7.5 s, 1 s offline, half the fleet) hits 2 of them again first: their 8 s attempt finds no
+    // network and they are back at 11 s, for outage 1. The other 2 are back at 8 s, for outage 0.
+    const e = startEngine({
+      devices: 4,
+      device: { keepalive: '30s' },
+      reconnect: { policy: 'fixed', delay: '3s', jitter: 'none' },
+      waves: [
+        { type: 'spike' },
+        { type: 'outage', at: '5s', offline: '2s', mode: 'reset' },
+        { type: 'outage', at: '7500ms', offline: '1s', mode: 'reset', share: 0.5 },
+      ],
+      hold: '10s',
+    });
+    e.to(30e6);
+    await e.end;
+    expect(e.clock.pending).toBe(0);
+    const interrupted = (i: number): number =>
+      e.deltas.reduce((n, d) => n + (d.outages[String(i)]?.interrupted ?? 0), 0);
+    expect(outage(e.deltas, 0)).toMatchObject({ dropped: 4, recovered: 2 });
+    expect(interrupted(0)).toBe(2);
+    expect(outage(e.deltas, 1)).toMatchObject({ dropped: 2, recovered: 2 });
+    expect(interrupted(1)).toBe(0);
+    const opens = e.opened.map((sessions) => sessions.map((d) => d.socketOpenUs)).sort((a, b) => a[1]! - b[1]!);
+    expect(opens).toEqual([
+      [0, 8_000_000],
+      [0, 8_000_000],
+      [0, 11_000_000],
+      [0, 11_000_000],
+    ]);
+  });
+
   it('device-side reset: offline attempts until the window ends, then back; recovery from the end', async () => {
     const e = startEngine({
       devices: 4,

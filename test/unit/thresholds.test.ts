@@ -189,6 +189,31 @@ describe('session and success metrics', () => {
     expect(evalOne({ 'recovery.p99': ['< 60s'] }, one)[0]).toMatchObject({ passed: true, observed: 260_000 });
   });
 
+  it('a recovery never reached says which devices were out: hit again by a later outage, or still out at the end', () => {
+    const o = (name: string, recovered: number, interrupted: number) => ({
+      name,
+      side: 'device',
+      atUs: 0,
+      offlineUs: 0,
+      mode: 'reset',
+      dropped: 1000,
+      recovered,
+      interrupted,
+      recovery: { p50Us: 2_230_000, p90Us: null, p99Us: null, p100Us: null },
+    });
+    const r = { ...results([1000]), outages: [o('first', 667, 300), o('second', 900, 0)] } as unknown as Omit<
+      Results,
+      'thresholds'
+    >;
+    expect(evalOne({ 'recovery.p99': ['< 60s'] }, r)[0]).toMatchObject({
+      passed: false,
+      observed: null,
+      observedText:
+        'never reached (first: 33 of 1000 devices never came back, 300 of 1000 were hit by a later outage before ' +
+        'they were back; second: 100 of 1000 devices never came back)',
+    });
+  });
+
   it('with no outage at all, a recovery threshold says whether herd was looking for one it did not cause', () => {
     const run = (observedOutages: unknown) =>
       ({ ...results([1000]), outages: [], scenario: { observedOutages } }) as unknown as Omit<Results, 'thresholds'>;
