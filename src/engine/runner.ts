@@ -75,9 +75,11 @@ export class Runner implements DeviceOwner {
     if (isReconnect) this.rec.counters.reconnects++;
     if (now < (d.offlineUntilUs[slot] as number)) {
       // The device has no network: the attempt fails on the device and never reaches the target.
-      // It still counts as an attempt (planned or a reconnect) whose outcome is "offline".
+      // It still counts as an attempt (planned or a reconnect) whose outcome is "offline". Its next
+      // one follows on the device's own timer, from when this one was due: a late turn of herd's
+      // must not move it (a fleet in lock step would drift apart by however late each turn ran).
       this.rec.counters.offlineAttempts++;
-      this.fleet.reconnectLater(slot, now);
+      this.fleet.reconnectLater(slot, intendedUs);
       return false;
     }
     if (now - intendedUs > d.connectTimeoutUs(slot)) {

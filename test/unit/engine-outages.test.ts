@@ -102,6 +102,27 @@ describe('engine: outage player', () => {
     ]);
   });
 
+  it('a late turn does not move an offline device’s retries: they stay on its own timer, as firmware’s do', async () => {
+    // Reset at 5 s, network back at 8.5 s; retries 1 s apart from the drop: 6, 7 and 8 s find no
+    // network, 9 s opens. herd is busy from 6.0 to 6.7 s, so the 6 s retry is played at 6.7 s; the
+    // devices' own timers still say 7, 8 and 9 s (from herd's late turn they said 7.7 and 8.7 s, and a
+    // fleet in lock step drifted apart by however late each turn ran).
+    const e = startEngine({
+      devices: 2,
+      device: { keepalive: '30s' },
+      reconnect: { policy: 'fixed', delay: '1s', jitter: 'none' },
+      waves: [{ type: 'spike' }, { type: 'outage', at: '5s', offline: '3500ms', mode: 'reset' }],
+      hold: '5s',
+    });
+    e.to(5_999_999);
+    e.clock.stallTo(6_700_000);
+    e.to(30e6);
+    await e.end;
+    expect(e.clock.pending).toBe(0);
+    for (const sessions of e.opened) expect(sessions.map((d) => d.socketOpenUs)).toEqual([0, 9_000_000]);
+    expect(e.counter('offlineAttempts')).toBe(6);
+  });
+
   it('device-side reset: offline attempts until the window ends, then back; recovery from the end', async () => {
     const e = startEngine({
       devices: 4,
