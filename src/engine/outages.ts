@@ -73,12 +73,12 @@ export class OutagePlayer {
     }
     const toDrop: number[] = [];
     for (const slot of d.outageMembers[outage] ?? []) {
-      // Hit again before it was back from an earlier outage: that one counts it as not back, and why
-      // (an earlier observed outage, numbered after the planned ones, only as not back).
+      // Hit again before it was back from an earlier planned outage: that one counts it as interrupted
+      // (an observed one, numbered after the planned ones, only as not back).
       const earlier = d.outageOf[slot] as number;
-      if (earlier !== NO_OUTAGE && earlier < plan.outages.length)
-        rec.outageInterrupted(earlier, d.attemptsSinceDrop[slot] as number);
-      else if (earlier !== NO_OUTAGE) rec.outageNotBack(earlier, d.attemptsSinceDrop[slot] as number);
+      const attempts = d.attemptsSinceDrop[slot] as number;
+      if (earlier < plan.outages.length) rec.outageInterrupted(earlier, attempts);
+      else if (earlier !== NO_OUTAGE) rec.outageNotBack(earlier, attempts);
       d.offlineUntilUs[slot] = out.atUs + out.offlineUs;
       d.outageOf[slot] = outage;
       d.retries[slot] = 0;

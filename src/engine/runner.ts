@@ -74,10 +74,8 @@ export class Runner implements DeviceOwner {
     const d = this.dev;
     if (isReconnect) this.rec.counters.reconnects++;
     if (now < (d.offlineUntilUs[slot] as number)) {
-      // The device has no network: the attempt fails on the device and never reaches the target.
-      // It still counts as an attempt (planned or a reconnect) whose outcome is "offline". Its next
-      // one follows on the device's own timer, from when this one was due: a late turn of herd's
-      // must not move it (a fleet in lock step would drift apart by however late each turn ran).
+      // No network: the attempt fails on the device, counted as "offline"; the next follows the device's
+      // own timer from when this one was due (a late turn of herd's must not move a fleet's lock step).
       this.rec.counters.offlineAttempts++;
       this.fleet.reconnectLater(slot, intendedUs);
       return false;

@@ -157,7 +157,7 @@ class Peer implements FrameSink {
   }
 
   private ack(cmd: 'puback' | 'pubrec' | 'pubrel' | 'pubcomp', messageId: number): void {
-    // reasonCode 0 with MQTT 5: the two-byte form, success implied (§3.4.2.1).
+    // reasonCode 0 with MQTT 5: the two-byte form, success implied (the spec's PUBACK variable header).
     const packet = { cmd, messageId, reasonCode: 0 } as mqtt.Packet;
     this.send(mqtt.generate(packet, { protocolVersion: this.version }));
   }

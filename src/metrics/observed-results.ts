@@ -1,13 +1,13 @@
 /**
  * Observed outages as results: the joined events (observed-merge.ts) become the same OutageResult
  * records injected outages have, so every report, `recovery.*` threshold and `herd compare` reads
- * them alike.
+ * them alike (their peaks added with the planned ones': outage-peaks.ts).
  */
-import type { OutageResult, TimelineBucket } from '../results/types.js';
+import type { TimelineBucket } from '../results/types.js';
 import { recoveryPercentiles } from './accounting.js';
 import { encodeHistogram } from './histogram.js';
 import { mergeObservedOutages, type ObservedPart } from './observed-merge.js';
-import { outagePeaks } from './outage-peaks.js';
+import type { OutageWithoutPeaks } from './outage-peaks.js';
 
 export const OBSERVED_MODE = 'observed';
 
@@ -21,13 +21,11 @@ export function observedOutageResults(
   toleranceUs: number,
   timeline: readonly TimelineBucket[],
   runEndUs: number,
-): OutageResult[] {
+): OutageWithoutPeaks[] {
   // A run stopped early (Ctrl-C, an abort) ends with its timeline, before the planned teardown.
   const lastUs = timeline.length === 0 ? runEndUs : Math.min(runEndUs, timeline.length * 1e6);
   return mergeObservedOutages(parts, toleranceUs).map((e, i) => {
     const endUs = e.acceptedUs ?? Math.max(e.atUs, lastUs);
-    // To the end of the run; a run's results bound them by the next outage of any kind (build-results).
-    const peaks = outagePeaks(timeline, { atUs: e.atUs, offlineUs: endUs - e.atUs }, Infinity);
     const att = e.attempts;
     const none = att.totalCount === 0;
     return {
@@ -49,7 +47,6 @@ export function observedOutageResults(
       },
       recoveryHistogram: encodeHistogram(e.recoveryUs),
       attemptsHistogram: encodeHistogram(att),
-      ...peaks,
     };
   });
 }

@@ -6,12 +6,24 @@
  * happened in: with two identical outages 8 s apart, the first once showed the second's 2,564
  * successes/s and the second only the 436 of its last partial second.
  */
-import type { TimelineBucket } from '../results/types.js';
+import type { OutageResult, TimelineBucket } from '../results/types.js';
 
 export interface OutagePeaks {
   peakAttemptsPerS: number;
   peakHandshaking: number;
   peakSucceededPerSAfterEnd: number;
+}
+
+/** An outage as its producers (planned, observed) make it; withOutagePeaks adds the peaks. */
+export type OutageWithoutPeaks = Omit<OutageResult, keyof OutagePeaks>;
+
+/** Every outage with its peaks over its own stretch of the timeline: to the next outage's start, of any kind. */
+export function withOutagePeaks(
+  timeline: readonly TimelineBucket[],
+  outages: readonly OutageWithoutPeaks[],
+): OutageResult[] {
+  const starts = outages.map((o) => o.atUs);
+  return outages.map((o) => ({ ...o, ...outagePeaks(timeline, o, nextStartUs(o.atUs, starts)) }));
 }
 
 /** The earliest of `startsUs` after `atUs` (the next outage's start), or Infinity. */

@@ -30,7 +30,7 @@ import { checkAccounting, recoveryPercentiles } from '../metrics/accounting.js';
 import { encodeHistogram, summarize } from '../metrics/histogram.js';
 import { parseErrorKey } from '../metrics/recorder.js';
 import { peakSucceededPerS } from '../report/labels.js';
-import { nextStartUs, outagePeaks } from '../metrics/outage-peaks.js';
+import { withOutagePeaks, type OutageWithoutPeaks } from '../metrics/outage-peaks.js';
 import { histogramOf, type Outcome, type OutcomeBucket } from './outcome.js';
 import { decideExit } from './decide-exit.js';
 import { describePolicy } from './describe-policy.js';
@@ -126,13 +126,13 @@ function outageResults(
   s: ResolvedScenario,
   outcome: Outcome,
   commands: Record<string, CommandRecord[]>,
-): OutageResult[] {
+): OutageWithoutPeaks[] {
   return s.outageWindows.map((w, i) => {
     const o = outcome.outages[i] ?? { dropped: 0, recovered: 0, interrupted: 0, recoveryUs: '', attempts: '' };
     const recoveryUs = histogramOf(o.recoveryUs);
     const attempts = histogramOf(o.attempts);
     const none = attempts.totalCount === 0;
-    const out: OutageResult = {
+    const out: OutageWithoutPeaks = {
       name: w.name,
       side: w.side,
       atUs: w.atUs,
@@ -149,10 +149,6 @@ function outageResults(
       },
       recoveryHistogram: encodeHistogram(recoveryUs),
       attemptsHistogram: encodeHistogram(attempts),
-      // Each outage's peaks are taken once all are known (boundedPeaks): up to the next one's start.
-      peakAttemptsPerS: 0,
-      peakHandshaking: 0,
-      peakSucceededPerSAfterEnd: 0,
     };
     if (w.side === 'declared') {
       out.commands = commands[w.name] ?? [];
@@ -162,12 +158,6 @@ function outageResults(
     attempts.destroy();
     return out;
   });
-}
-
-/** Every outage's peaks over its own stretch of the timeline: to the next outage's start, of any kind. */
-function boundedPeaks(timeline: readonly TimelineBucket[], outages: OutageResult[]): OutageResult[] {
-  const starts = outages.map((o) => o.atUs);
-  return outages.map((o) => ({ ...o, ...outagePeaks(timeline, o, nextStartUs(o.atUs, starts)) }));
 }
 
 function cohortResults(s: ResolvedScenario, outcome: Outcome): Record<string, CohortResult> {
@@ -288,7 +278,7 @@ export function buildResults(i: BuildInput): Results {
       outageDrops: c.outageDrops,
     },
     cohorts: cohortResults(i.scenario, outcome),
-    outages: boundedPeaks(timeline, [
+    outages: withOutagePeaks(timeline, [
       ...outageResults(i.scenario, outcome, i.commands ?? {}),
       ...observedOutageResults(
         outcome.observed.map((p) => ({

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { ObservedOutageDetector, type ObservedRule } from '../../src/metrics/observed-outages.js';
 import { mergeObservedOutages, type ObservedPart } from '../../src/metrics/observed-merge.js';
 import { observedOutageResults } from '../../src/metrics/observed-results.js';
+import { withOutagePeaks } from '../../src/metrics/outage-peaks.js';
 import type { TimelineBucket } from '../../src/results/types.js';
 import { createHistogram, decodeHistogram, recordUs } from '../../src/metrics/histogram.js';
 import type { Failure } from '../../src/protocols/classify.js';
@@ -244,7 +245,10 @@ describe('observed outages: results', () => {
     const bucket = (t: number) =>
       ({ t, attempts: 10, succeeded: t < 12 ? 5 : 0, peakHandshaking: 3 }) as unknown as TimelineBucket;
     const timeline = Array.from({ length: 21 }, (_, t) => bucket(t));
-    const [o] = observedOutageResults([part(12_500_000, null, [], 25)], 2e6, timeline, 100e6);
+    const [o] = withOutagePeaks(
+      timeline,
+      observedOutageResults([part(12_500_000, null, [], 25)], 2e6, timeline, 100e6),
+    );
     expect(o).toMatchObject({
       name: 'observed-1',
       side: 'observed',
